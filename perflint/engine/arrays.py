@@ -1,0 +1,173 @@
+"""Which names hold a NumPy array, a torch tensor or a pandas object.
+
+Evidence comes from annotations, ``isinstance`` narrowing, and assignments from known
+constructors or from operations on known arrays. Unknown stays unknown: a rule that needs
+array evidence stays silent without it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import ImportTable
+
+ArrayKind = Optional[str]
+
+
+class ArrayKnowledge:
+    """Array kinds of names, scoped like the import table, with ``isinstance`` overlays."""
+
+    def __init__(self, imports: ImportTable) -> None:
+        self._imports = imports
+        # Each layer is (bindings, is_narrowing); narrowing layers are pushed for an ``if`` body.
+        self._layers: list[tuple[dict[str, ArrayKind], bool]] = [({}, False)]
+
+    def push_scope(self) -> None:
+        self._layers.append(({}, False))
+
+    def pop_scope(self) -> None:
+        self._layers.pop()
+
+    def push_narrowing(self, narrowed: dict[str, str]) -> None:
+        self._layers.append((dict(narrowed), True))
+
+    def pop_narrowing(self) -> None:
+        self._layers.pop()
+
+    def bind(self, name: str, kind: ArrayKind) -> None:
+        """``name`` was (re)assigned a value of ``kind`` (None: unknown)."""
+        for bindings, is_narrowing in reversed(self._layers):
+            if is_narrowing:
+                bindings.pop(name, None)
+                continue
+            bindings[name] = kind
+            return
+
+    def bind_parameters(self, params: cst.Parameters) -> None:
+        every = (*params.posonly_params, *params.params, *params.kwonly_params)
+        for param in every:
+            kind = self.annotation_kind(param.annotation.annotation) if param.annotation else None
+            self.bind(param.name.value, kind)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.bind(star.name.value, None)
+
+    def lookup(self, name: str) -> ArrayKind:
+        for bindings, _ in reversed(self._layers):
+            if name in bindings:
+                return bindings[name]
+        return None
+
+    def annotation_kind(self, annotation: cst.BaseExpression) -> ArrayKind:
+        """``np.ndarray``, ``npt.NDArray[...]``, ``Optional[torch.Tensor]``, ``pd.DataFrame | None``."""
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            return self._single_non_none(annotation.left, annotation.right)
+        if isinstance(annotation, cst.Subscript):
+            base = self._imports.qualified_name(annotation.value)
+            elements = [
+                element.slice.value
+                for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
+            ]
+            if base == "typing.Optional" and len(elements) == 1:
+                return self.annotation_kind(elements[0])
+            if base == "typing.Union":
+                return self._single_non_none(*elements)
+            return catalog.ARRAY_TYPES.get(base) if base else None
+        qualified = self._imports.qualified_name(annotation)
+        return catalog.ARRAY_TYPES.get(qualified) if qualified else None
+
+    def _single_non_none(self, *members: cst.BaseExpression) -> ArrayKind:
+        kinds = {
+            self.annotation_kind(member)
+            for member in members
+            if not (isinstance(member, cst.Name) and member.value == "None")
+        }
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, str]:
+        """Names that ``test`` proves to be arrays when it is true."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
+        if not (
+            isinstance(test, cst.Call)
+            and self._imports.is_builtin(test.func, "isinstance")
+            and len(test.args) == 2
+            and isinstance(test.args[0].value, cst.Name)
+        ):
+            return {}
+        type_expr = test.args[1].value
+        members = (
+            [element.value for element in type_expr.elements]
+            if isinstance(type_expr, cst.Tuple)
+            else [type_expr]
+        )
+        kinds = {self.annotation_kind(member) for member in members}
+        if len(kinds) != 1 or None in kinds:
+            return {}
+        return {test.args[0].value.value: kinds.pop()}
+
+    def kind_of(self, expr: cst.BaseExpression) -> ArrayKind:
+        """The library whose array ``expr`` evaluates to, or None when there is no evidence."""
+        if isinstance(expr, cst.Name):
+            return self.lookup(expr.value)
+        if isinstance(expr, cst.Call):
+            return self._call_kind(expr)
+        if isinstance(expr, cst.Attribute):
+            receiver = self.kind_of(expr.value)
+            if receiver is None:
+                return None
+            if expr.attr.value in catalog.ARRAY_ATTRIBUTES:
+                return receiver
+            if receiver == catalog.PANDAS:
+                return catalog.ARRAY_CONVERSION_ATTRIBUTES.get(expr.attr.value)
+            return None
+        if isinstance(expr, cst.BinaryOperation):
+            return self.kind_of(expr.left) or self.kind_of(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.kind_of(expr.expression)
+        if isinstance(expr, cst.Subscript):
+            receiver = self.kind_of(expr.value)
+            if receiver == catalog.PANDAS:
+                return receiver
+            if receiver and any(isinstance(element.slice, cst.Slice) for element in expr.slice):
+                return receiver
+            return None
+        if isinstance(expr, cst.IfExp):
+            body = self.kind_of(expr.body)
+            return body if body == self.kind_of(expr.orelse) else None
+        return None
+
+    def _call_kind(self, call: cst.Call) -> ArrayKind:
+        func = call.func
+        qualified = self._imports.qualified_name(func)
+        if qualified is not None:
+            constructed = catalog.CONSTRUCTORS.get(qualified)
+            if constructed:
+                return constructed
+            if qualified.startswith("numpy.random.") and qualified.rpartition(".")[2] not in (
+                "seed", "default_rng", "RandomState", "Generator", "get_state", "set_state",
+            ):
+                return catalog.NUMPY
+            function = qualified.rpartition(".")[2]
+            if catalog.library_of(qualified) in (catalog.NUMPY, catalog.TORCH) and (
+                function in catalog.ELEMENTWISE_FUNCTIONS or function in catalog.REDUCTION_FUNCTIONS
+            ):
+                for arg in call.args:
+                    kind = self.kind_of(arg.value)
+                    if kind:
+                        return kind
+            return None
+        if isinstance(func, cst.Attribute):
+            receiver = self.kind_of(func.value)
+            if receiver is None:
+                return None
+            method = func.attr.value
+            if method in catalog.ARRAY_CONVERSION_METHODS:
+                return catalog.ARRAY_CONVERSION_METHODS[method]
+            if method in catalog.ARRAY_METHODS:
+                return receiver
+        return None

@@ -1,0 +1,115 @@
+"""The rule catalogue: one module per rule, one sub-package per family.
+
+A family package defines ``FAMILY``; each of its modules defines exactly one ``Rule``
+subclass. Registering a rule means adding its module; there is no second list to update.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from perflint.rules.base import FIX_SAFETIES, Family, Rule
+
+_FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation")
+
+
+class UnknownCodeError(ValueError):
+    """A selector that matches no rule."""
+
+
+@lru_cache(maxsize=None)
+def families() -> tuple[Family, ...]:
+    return tuple(importlib.import_module(f"{__name__}.{package}").FAMILY for package in _FAMILY_PACKAGES)
+
+
+@lru_cache(maxsize=None)
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule, sorted by code."""
+    rules: list[type[Rule]] = []
+    for package_name in _FAMILY_PACKAGES:
+        package = importlib.import_module(f"{__name__}.{package_name}")
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            defined = [
+                value
+                for value in vars(module).values()
+                if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__
+            ]
+            if len(defined) != 1:
+                raise TypeError(f"{module.__name__} must define exactly one rule, found {len(defined)}")
+            rule = defined[0]
+            _check_metadata(rule, package.FAMILY)
+            rules.append(rule)
+    rules.sort(key=lambda rule: rule.code)
+    codes = [rule.code for rule in rules]
+    duplicates = {code for code in codes if codes.count(code) > 1}
+    if duplicates:
+        raise TypeError(f"duplicate rule codes: {', '.join(sorted(duplicates))}")
+    return tuple(rules)
+
+
+def _check_metadata(rule: type[Rule], family: Family) -> None:
+    if getattr(rule, "family", None) is not family:
+        raise TypeError(f"{rule.__name__} must declare family = FAMILY of its package")
+    if not rule.code.startswith(family.prefix) or not rule.code[3:].isdigit() or len(rule.code) != 6:
+        raise TypeError(f"{rule.__name__}: code {rule.code!r} must be {family.prefix}NN")
+    if rule.fix_safety not in FIX_SAFETIES:
+        raise TypeError(f"{rule.__name__}: fix_safety must be one of {FIX_SAFETIES}")
+
+
+def rule_by_code(code: str) -> Optional[type[Rule]]:
+    for rule in all_rules():
+        if rule.code == code.upper():
+            return rule
+    return None
+
+
+def _check_selectors(selectors: Iterable[str]) -> list[str]:
+    checked = []
+    for selector in selectors:
+        normalised = selector.strip().upper()
+        if normalised != "ALL" and not any(rule.code.startswith(normalised) for rule in all_rules()):
+            raise UnknownCodeError(f"unknown rule code or prefix: {selector}")
+        checked.append(normalised)
+    return checked
+
+
+def _specificity(code: str, selectors: list[str]) -> int:
+    """Length of the longest selector matching ``code`` (ALL counts as 0), or -1."""
+    best = -1
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best
+
+
+def select_rules(
+    select: Optional[Iterable[str]] = None,
+    ignore: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+) -> list[type[Rule]]:
+    """The rules a ``select`` / ``ignore`` / ``extend-select`` combination enables.
+
+    Without ``select`` the default set applies; opt-in rules are enabled only by a selector
+    (code, prefix or ``ALL``). Where a rule is both selected and ignored, the more specific
+    selector wins, and ``ignore`` wins a tie, as in Ruff.
+    """
+    chosen = _check_selectors(select) if select is not None else None
+    ignored = _check_selectors(ignore)
+    extended = _check_selectors(extend_select)
+    enabled = []
+    for rule in all_rules():
+        if chosen is None:
+            selected = _specificity(rule.code, extended)
+            if rule.default_enabled:
+                selected = max(selected, 0)
+        else:
+            selected = _specificity(rule.code, chosen + extended)
+        if selected >= 0 and selected > _specificity(rule.code, ignored):
+            enabled.append(rule)
+    return enabled

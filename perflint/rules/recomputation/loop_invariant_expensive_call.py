@@ -1,0 +1,136 @@
+"""PFL401: an expensive linear-algebra call recomputed on every iteration with the same inputs."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.measure.spec import Benchmark
+from perflint.rules.base import FIX_SAFE, Invalid, Rule
+from perflint.rules.recomputation import FAMILY
+
+_DECOMPOSITIONS = (
+    "inv", "pinv", "svd", "eig", "eigh", "eigvals", "eigvalsh", "cholesky", "qr", "det",
+    "slogdet", "matrix_power", "lstsq",
+)
+EXPENSIVE_CALLS = frozenset(
+    {f"numpy.linalg.{name}" for name in _DECOMPOSITIONS}
+    | {f"scipy.linalg.{name}" for name in (*_DECOMPOSITIONS, "lu_factor", "expm", "sqrtm", "logm")}
+    | {f"torch.linalg.{name}" for name in _DECOMPOSITIONS}
+    | {"torch.inverse"}
+)
+
+
+class LoopInvariantExpensiveCall(Rule):
+    """A matrix decomposition or inverse whose inputs do not change inside the loop."""
+
+    code = "PFL401"
+    name = "loop-invariant-expensive-call"
+    family = FAMILY
+    summary = "Expensive linear-algebra call with loop-invariant arguments inside a loop"
+    message = "`{callee}` is recomputed on every iteration with the same arguments"
+    fix_title = "Compute it once above the loop and reuse the result"
+    fix_safety = FIX_SAFE
+    required_modules = ("numpy", "scipy", "torch")
+    reported_at = "the call"
+
+    what_it_does = (
+        "Flags a call to an expensive pure linear-algebra function (`numpy.linalg.inv`, `svd`, "
+        "`eigh`, `cholesky`, `det`, `lstsq`…, the same in `scipy.linalg` plus `lu_factor`, `expm`, "
+        "`sqrtm` and `logm`, the `torch.linalg` equivalents and `torch.inverse`) inside a loop or "
+        "comprehension when every argument is loop-invariant: no loop target, nothing the loop "
+        "rebinds, assigns into, calls a mutating method on or passes to a function that might "
+        "mutate it."
+    )
+    why_bad = (
+        "These calls cost O(n³) on an n×n matrix. With the same inputs they return the same "
+        "result on every iteration, so all but the first call are wasted work; for a loop of k "
+        "iterations the cost is k times what it needs to be."
+    )
+    example = """\
+import numpy as np
+
+def solve_all(A, rhs):
+    return [np.linalg.inv(A) @ b for b in rhs]
+"""
+    use_instead = """\
+import numpy as np
+
+def solve_all(A, rhs):
+    A_inv = np.linalg.inv(A)
+    return [A_inv @ b for b in rhs]
+"""
+    fix_safety_note = (
+        "Hoisting is safe: the call is side-effect free and its arguments do not change in the "
+        "loop. The one observable difference is that an exception (a singular matrix) is raised "
+        "before the loop starts rather than in its first iteration, and is raised even when the "
+        "loop would not have run at all."
+    )
+
+    VALID = (
+        # The argument is the loop target.
+        "import numpy as np\nfor A in matrices:\n    B = np.linalg.inv(A)\n",
+        # The loop writes into the argument before using it.
+        "import numpy as np\nfor i in range(3):\n    A[0, 0] = i\n    B = np.linalg.inv(A)\n",
+        # An unknown function may mutate the argument.
+        "import numpy as np\nfor step in range(3):\n    update(A)\n    w = np.linalg.solve(A, b) + np.linalg.det(A)\n",
+        # A method call on a prefix makes every attribute of it variant.
+        "import torch\nfor x in xs:\n    self.reset()\n    y = torch.linalg.inv(self.W) @ x\n",
+        # Already hoisted; and a call in a function defined in the loop does not run per iteration.
+        "import numpy as np\nA_inv = np.linalg.inv(A)\nfor x in xs:\n    def f():\n        return np.linalg.inv(A)\n    y = A_inv @ x\n",
+        # A local function that happens to be called inv.
+        "def inv(m):\n    return m\nimport numpy\nfor x in xs:\n    y = inv(A) @ x\n",
+        # A factory argument builds a fresh matrix on every iteration.
+        "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(np.eye(3) + x)\n",
+        # The loop's iterable is evaluated once.
+        "import numpy as np\nfor row in np.linalg.inv(A):\n    print(row)\n",
+    )
+    INVALID = (
+        Invalid("import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n", line=3),
+        Invalid("from numpy.linalg import inv\nys = [inv(A) @ x for x in xs]\n", line=2),
+        Invalid("from scipy import linalg as sla\nwhile t < 1.0:\n    t += dt\n    E = sla.expm(H * dt)\n", line=4),
+        Invalid("import torch\nfor x in xs:\n    y = torch.linalg.inv(self.W) @ x\n", line=3),
+        Invalid("import numpy.linalg\nfor i in range(10):\n    u, s, vt = numpy.linalg.svd(X.T @ X)\n", line=3),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.innermost_loop is None:
+            return
+        callee = self.context.imports.qualified_name(node.func)
+        if callee not in EXPENSIVE_CALLS or not node.args:
+            return
+        if any(arg.star for arg in node.args):
+            return
+        if all(self.context.is_invariant(arg.value) for arg in node.args):
+            self.report(node, self.message.format(callee=callee))
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((size, size)) + size * np.eye(size)
+    vectors = rng.standard_normal((32, size))
+    return matrix, vectors
+
+
+def _pattern(matrix, vectors):
+    import numpy as np
+
+    return np.stack([np.linalg.inv(matrix) @ vector for vector in vectors])
+
+
+def _fix(matrix, vectors):
+    import numpy as np
+
+    inverse = np.linalg.inv(matrix)
+    return np.stack([inverse @ vector for vector in vectors])
+
+
+LoopInvariantExpensiveCall.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=256,
+    check_size=8,
+    size_unit="matrix order (32 right-hand sides)",
+)
