@@ -1,0 +1,105 @@
+"""``perflint [check] [PATHS…]``, ``perflint rules``, ``perflint explain CODE``, ``perflint bench``,
+``perflint docs``.
+
+Each sub-command's work lives in its own module and is imported only when that command runs,
+so ``perflint check`` never pays for the measurement code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from perflint import __version__
+
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+SUBCOMMANDS = ("check", "rules", "explain", "bench", "docs")
+
+
+class UsageError(Exception):
+    """Bad command line, bad configuration or a missing path: exit status 2."""
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _add_check_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=[], metavar="PATH", help="files or folders (default: .)")
+    parser.add_argument("--select", type=_codes, action="append", metavar="CODES",
+                        help="only these codes or prefixes (comma-separated; ALL for every rule)")
+    parser.add_argument("--ignore", type=_codes, action="append", metavar="CODES",
+                        help="skip these codes or prefixes")
+    parser.add_argument("--extend-select", type=_codes, action="append", metavar="CODES",
+                        help="add these codes or prefixes to the selection")
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="concise")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
+    parser.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                        help="worker processes (default: one per core for large runs)")
+    parser.add_argument("--measure", action="store_true",
+                        help="time the micro-benchmark of every rule that fired, on this machine")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perflint",
+        description="Find performance anti-patterns in Python ML and numerical code.",
+    )
+    parser.add_argument("--version", action="version", version=f"perflint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="lint files and folders (the default command)")
+    _add_check_options(check)
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text")
+
+    explain = commands.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+
+    bench = commands.add_parser("bench", help="run rule micro-benchmarks without linting")
+    bench.add_argument("codes", nargs="*", metavar="CODE", help="codes or prefixes (default: every rule)")
+    bench.add_argument("--output-format", choices=("table", "json"), default="table")
+
+    docs = commands.add_parser("docs", help="write the rule pages (rules/*.md) and the README's rule table")
+    docs.add_argument("--check", action="store_true", help="exit 1 if any page is out of date, writing nothing")
+    docs.add_argument("--root", default=".", help="the repository root (default: .)")
+    return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """``check`` is the default command: ``perflint src/`` means ``perflint check src/``."""
+    argv = list(argv)
+    if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help", "--version"):
+        argv.insert(0, "check")
+    return build_parser().parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    try:
+        if arguments.command == "check":
+            from perflint.cli.check import run_check
+
+            return run_check(arguments)
+        if arguments.command in ("rules", "explain", "docs"):
+            from perflint.cli import documentation
+
+            return documentation.run(arguments)
+        from perflint.cli.bench import run_bench
+
+        return run_bench(arguments)
+    except UsageError as error:
+        print(f"perflint: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("perflint: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
