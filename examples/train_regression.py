@@ -1,0 +1,48 @@
+"""A small training script with the performance anti-patterns perflint finds.
+
+Run ``perflint examples/`` to see the findings, ``perflint --measure examples/`` to see what
+each one costs on this machine.
+"""
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def normalise(features: np.ndarray) -> np.ndarray:
+    scaled = np.empty_like(features)
+    for i in range(len(features)):
+        scaled[i] = np.log1p(features[i]) * 0.5 + 1.0
+    return scaled
+
+
+def whiten(samples: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    rows = []
+    for sample in samples:
+        rows.append(np.linalg.inv(covariance) @ sample)
+    return np.stack(rows)
+
+
+def train(features: np.ndarray, targets: np.ndarray, epochs: int = 3) -> torch.nn.Module:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dataset = TensorDataset(torch.from_numpy(features).float(), torch.from_numpy(targets).float())
+    loader = DataLoader(dataset, batch_size=64, shuffle=True)
+    model = torch.nn.Linear(features.shape[1], 1).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for epoch in range(epochs):
+        for batch, target in loader:
+            batch, target = batch.to(device), target.to(device)
+            noise = torch.randn(batch.shape).to(device)
+            loss = torch.nn.functional.mse_loss(model(batch + 0.01 * noise).squeeze(1), target)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    raw = rng.random((1024, 8))
+    covariance = np.cov(raw, rowvar=False)
+    features = whiten(normalise(raw), covariance)
+    train(features, features.sum(axis=1))
