@@ -1,0 +1,118 @@
+"""The flake8 plugin: same engine, same default rules, flake8's column convention, and the same
+findings as ``perflint check`` on a folder."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from perflint.engine import lint_source
+from perflint.flake8_plugin import Flake8Checker, default_rules
+from perflint.rules import all_rules, select_rules
+
+PFL401_SOURCE = "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n"
+FLAKE8_FORMAT = "%(path)s:%(row)d:%(col)d:%(code)s"
+
+
+def run_plugin(source: str, filename: str = "example.py") -> list[tuple[int, int, str]]:
+    lines = source.splitlines(keepends=True)
+    checker = Flake8Checker(ast.parse(source), lines, filename)
+    return [(line, column, text) for line, column, text, checker_type in checker.run()]
+
+
+def test_plugin_yields_zero_based_columns_and_code_first_text():
+    [finding] = lint_source(PFL401_SOURCE, "example.py", default_rules())
+    [(line, column, text)] = run_plugin(PFL401_SOURCE)
+    assert (line, column) == (finding.line, finding.column - 1)
+    assert text == f"PFL401 {finding.message}"
+
+
+def test_plugin_leaves_noqa_to_flake8():
+    source = PFL401_SOURCE.replace("@ x\n", "@ x  # noqa: PFL401\n")
+    assert [text.split()[0] for _, _, text in run_plugin(source)] == ["PFL401"]
+
+
+def test_plugin_uses_the_cli_default_rule_set():
+    assert list(default_rules()) == select_rules()
+
+
+def test_plugin_import_stays_light():
+    probe = (
+        "import sys, perflint.flake8_plugin as plugin\n"
+        "plugin.default_rules()\n"
+        "print(sorted(m for m in ('numpy', 'torch', 'pandas', 'rich', 'psutil') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def run_flake8(arguments: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "PFL", "--format", FLAKE8_FORMAT, *arguments],
+        cwd=cwd, input=stdin, capture_output=True, text=True,
+    )
+
+
+def test_flake8_registers_the_plugin(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "perflint" in result.stdout
+
+
+def test_flake8_reads_source_from_stdin(tmp_path):
+    result = run_flake8(["-"], tmp_path, stdin=PFL401_SOURCE)
+    assert result.stdout.splitlines() == ["stdin:3:9:PFL401"]
+
+
+NOQA_VARIANTS = {
+    "noqa_blanket": "  # noqa",
+    "noqa_prefixes": "  # noqa: PFL1, PFL2,PFL3 PFL4",
+    "noqa_other_code": "  # noqa: E501",
+}
+
+
+def _write_corpus(folder: Path) -> None:
+    """Every rule's invalid examples, each in its own file, and each again with a ``# noqa``
+    comment on its reported line in a sub-folder per comment."""
+    for rule in all_rules():
+        for index, example in enumerate(rule.INVALID):
+            name = f"{rule.code.lower()}_invalid_{index}.py"
+            (folder / name).write_text(example.source)
+            for variant, comment in NOQA_VARIANTS.items():
+                lines = example.source.splitlines()
+                lines[example.line - 1] += comment
+                (folder / variant).mkdir(exist_ok=True)
+                (folder / variant / name).write_text("\n".join(lines) + "\n")
+
+
+def test_flake8_and_perflint_report_the_same_findings(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write_corpus(corpus)
+
+    flake8 = run_flake8([str(corpus)], tmp_path)
+    assert flake8.returncode == 1, flake8.stderr
+    flake8_findings = []
+    for row in flake8.stdout.splitlines():
+        path, line, column, code = row.rsplit(":", 3)
+        flake8_findings.append((str(Path(path).resolve()), int(line), code, int(column)))
+
+    perflint = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--output-format", "json", "--no-cache", str(corpus)],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert perflint.returncode == 1, perflint.stderr
+    perflint_findings = [
+        (str((tmp_path / finding["path"]).resolve()), finding["line"], finding["code"], finding["column"])
+        for finding in json.loads(perflint.stdout)["findings"]
+    ]
+
+    assert sorted(triple[:3] for triple in flake8_findings) == sorted(triple[:3] for triple in perflint_findings)
+    assert sorted(flake8_findings) == sorted(perflint_findings), "columns differ"
+    reported_codes = {code for _, _, code, _ in perflint_findings}
+    assert reported_codes == {rule.code for rule in default_rules()}
+    folders_with_findings = {Path(path).parent.name for path, _, _, _ in perflint_findings}
+    assert folders_with_findings == {"corpus", "noqa_other_code"}
