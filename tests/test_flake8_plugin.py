@@ -56,7 +56,7 @@ def run_flake8(arguments: list[str], cwd: Path, stdin: str | None = None) -> sub
     )
 
 
-def test_flake8_registers_the_plugin(tmp_path):
+def test_flake8_registers_the_plugin():
     result = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "perflint" in result.stdout
@@ -74,6 +74,26 @@ NOQA_VARIANTS = {
 }
 
 
+# flake8 searches the whole of a backslash-continued line, or of a line holding a multi-line
+# string, for the noqa comment; only the last loop's finding is left.
+CONTINUED_LINES_SOURCE = '''\
+import numpy as np
+for x in xs:
+    y = np.linalg.inv(A) \\
+        @ x  # noqa
+for x in xs:
+    y = np.linalg.inv(A) @ f("""
+    """)  # noqa: PFL401
+for x in xs:
+    y = np.linalg.inv(A) @ x
+'''
+
+
+def test_noqa_on_a_continuation_line_suppresses_as_in_flake8():
+    findings = lint_source(CONTINUED_LINES_SOURCE, "example.py", default_rules())
+    assert [(finding.code, finding.line) for finding in findings] == [("PFL401", 9)]
+
+
 def _write_corpus(folder: Path) -> None:
     """Every rule's invalid examples, each in its own file, and each again with a ``# noqa``
     comment on its reported line in a sub-folder per comment."""
@@ -86,6 +106,7 @@ def _write_corpus(folder: Path) -> None:
                 lines[example.line - 1] += comment
                 (folder / variant).mkdir(exist_ok=True)
                 (folder / variant / name).write_text("\n".join(lines) + "\n")
+    (folder / "continued_lines.py").write_text(CONTINUED_LINES_SOURCE)
 
 
 def test_flake8_and_perflint_report_the_same_findings(tmp_path):

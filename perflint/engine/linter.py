@@ -14,7 +14,7 @@ from perflint.engine.findings import Finding, unlintable
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import Comprehension, LoopFrame, is_invariant, target_names
 from perflint.engine.walker import syntax_children
-from perflint.engine.noqa import suppressed
+from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.rules.base import Rule
 
 _HOOK = re.compile(r"^(visit|leave)_([A-Z][A-Za-z]+)$")
@@ -355,6 +355,6 @@ def lint_source(
     failures = context.run(module, [rule_class(context) for rule_class in active])
     findings = context.findings(module) + [unlintable(path, failure) for failure in failures]
     if apply_noqa:
-        lines = source.splitlines()
+        lines = noqa_lines(source)
         findings = [finding for finding in findings if not suppressed(finding, lines)]
     return sorted(findings, key=lambda finding: finding.sort_key)
