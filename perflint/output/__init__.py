@@ -1,0 +1,71 @@
+"""Output formats of ``perflint check``: concise, full, json, sarif and github.
+
+Each format lives in its own module and is imported only when chosen. Findings are written in
+path, line, column, code order whatever order they arrive in, so output is reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, TextIO
+
+from perflint.engine.findings import Finding
+from perflint.measure.results import MeasurementReport
+from perflint.output.common import count_by_code
+
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:
+        return False
+
+
+def write_report(
+    findings: Sequence[Finding],
+    output_format: str,
+    stream: TextIO,
+    *,
+    files_checked: int,
+    statistics: bool = False,
+    measurement: Optional[MeasurementReport] = None,
+    color: Optional[bool] = None,
+) -> None:
+    """Write ``findings`` to ``stream`` in ``output_format``.
+
+    ``statistics`` adds a count per code (text formats and json; sarif has no place for it).
+    ``measurement`` adds the measured costs: a table after the summary in concise and full, the
+    ``machine`` and ``measurements`` keys in json. ``color=None`` colours only a terminal.
+    """
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    ordered = sorted(findings, key=lambda finding: finding.sort_key)
+    counts = count_by_code(ordered) if statistics else None
+    if output_format in ("concise", "full"):
+        from perflint.output.text import write_text
+
+        use_color = _is_terminal(stream) if color is None else color
+        write_text(ordered, stream, full=output_format == "full", files_checked=files_checked,
+                   statistics=counts, color=use_color, color_forced=color is True)
+        if measurement is not None:
+            from perflint.measure.table import render_table
+
+            stream.write("\n")
+            render_table(measurement, stream, use_color)
+    elif output_format == "json":
+        from perflint.output.json_report import write_json
+
+        write_json(ordered, stream, statistics=counts, measurement=measurement)
+    elif output_format == "sarif":
+        from perflint.output.sarif import write_sarif
+
+        write_sarif(ordered, stream)
+    else:
+        from perflint.output.github import write_github
+        from perflint.output.text import PlainWriter, write_statistics
+
+        write_github(ordered, stream)
+        if counts:
+            write_statistics(PlainWriter(stream), counts)

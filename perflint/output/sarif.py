@@ -1,0 +1,134 @@
+"""The ``sarif`` format: a SARIF 2.1.0 log that GitHub code scanning accepts.
+
+``tool.driver.rules`` describes every rule of the catalogue (and PFL000), so a result's
+``ruleIndex`` is stable from run to run; each result carries a relative, forward-slash URI
+against ``%SRCROOT%`` (the checkout) and a region with 1-based lines and columns. libcst
+counts columns in code points, which the run declares through ``columnKind``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence, TextIO
+from urllib.parse import quote
+
+from perflint import __version__
+from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
+from perflint.output.common import REPOSITORY_URL, UNLINTABLE_FILE, RuleText, repository_relative_path, rule_text
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def level_of(code: str) -> str:
+    return "error" if code == INTERNAL_ERROR_CODE else "warning"
+
+
+def _help_text(text: RuleText) -> str:
+    parts = [text.what_it_does]
+    if text.why_bad:
+        parts.append(f"Why is this bad? {text.why_bad}")
+    if text.fix_title:
+        parts.append(f"Fix: {text.fix_title}")
+    return "\n\n".join(parts)
+
+
+def _help_markdown(text: RuleText) -> str:
+    sections = [f"## What it does\n{text.what_it_does}"]
+    if text.why_bad:
+        sections.append(f"## Why is this bad?\n{text.why_bad}")
+    if text.example:
+        sections.append(f"## Example\n```python\n{text.example.rstrip()}\n```")
+    if text.use_instead:
+        sections.append(f"## Use instead\n```python\n{text.use_instead.rstrip()}\n```")
+    if text.fix_title:
+        sections.append(f"**Fix:** {text.fix_title}")
+    return "\n\n".join(sections)
+
+
+def rule_descriptor(text: RuleText) -> dict[str, Any]:
+    descriptor: dict[str, Any] = {
+        "id": text.code,
+        "name": text.name,
+        "shortDescription": {"text": text.summary},
+        "fullDescription": {"text": text.what_it_does},
+        "help": {"text": _help_text(text), "markdown": _help_markdown(text)},
+    }
+    if text.page_url:
+        descriptor["helpUri"] = text.page_url
+    descriptor["defaultConfiguration"] = {"level": level_of(text.code)}
+    descriptor["properties"] = {"tags": ["performance", text.family] if text.family else ["performance"]}
+    return descriptor
+
+
+def artifact_uri(path: str) -> str:
+    """A URI reference for ``path``: relative to the source root, or ``file://`` outside it."""
+    relative = repository_relative_path(path)
+    if relative.startswith("/"):
+        return "file://" + quote(relative)
+    if len(relative) > 1 and relative[1] == ":":
+        return "file:///" + quote(relative, safe="/:")
+    return quote(relative)
+
+
+def result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    uri = artifact_uri(finding.path)
+    location: dict[str, Any] = {"uri": uri}
+    if not uri.startswith("file:"):
+        location["uriBaseId"] = SOURCE_ROOT
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": level_of(finding.code),
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": {
+                        "startLine": finding.line,
+                        "startColumn": finding.column,
+                        "endLine": finding.end_line,
+                        "endColumn": finding.end_column,
+                    },
+                }
+            }
+        ],
+    }
+
+
+def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
+    from perflint.rules import all_rules
+
+    texts = [UNLINTABLE_FILE] + [rule_text(rule.code) for rule in all_rules()]
+    known = {text.code for text in texts}
+    for finding in findings:
+        if finding.code not in known:
+            texts.append(rule_text(finding.code, finding.name))
+            known.add(finding.code)
+    index_of = {text.code: index for index, text in enumerate(texts)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "perflint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": REPOSITORY_URL,
+                        "rules": [rule_descriptor(text) for text in texts],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [result(finding, index_of[finding.code]) for finding in findings],
+            }
+        ],
+    }
+
+
+def write_sarif(findings: Sequence[Finding], stream: TextIO) -> None:
+    json.dump(sarif_log(findings), stream, indent=2)
+    stream.write("\n")

@@ -1,0 +1,165 @@
+"""The human formats: ``concise`` (one line per finding) and ``full`` (plus source and fix hint).
+
+Every line is built once as styled segments; a plain writer joins their text, and only a
+terminal gets the rich writer, so piped output stays fast, byte-for-byte deterministic and
+free of escape codes, and rich is imported only when colour is wanted.
+"""
+
+from __future__ import annotations
+
+import tokenize
+from typing import Optional, Sequence, TextIO, Tuple, Union
+
+from perflint.engine.findings import Finding
+from perflint.output.common import CodeCount, RuleText, rule_text
+
+Segment = Union[str, Tuple[str, str]]
+
+PATH_STYLE = "bold"
+POSITION_STYLE = "dim"
+CODE_STYLE = "bold red"
+GUTTER_STYLE = "bold blue"
+UNDERLINE_STYLE = "bold red"
+HELP_STYLE = "cyan"
+SUMMARY_STYLE = "bold"
+
+
+class PlainWriter:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def line(self, *segments: Segment) -> None:
+        text = "".join(segment if isinstance(segment, str) else segment[0] for segment in segments)
+        self.stream.write(text + "\n")
+
+
+class RichWriter:
+    """Writes styled lines through rich.
+
+    On a terminal rich reads its capabilities (``TERM=dumb`` and ``NO_COLOR`` turn colour off);
+    colour asked for explicitly uses the 16 standard colours every terminal shows, even when
+    the stream is not a terminal.
+    """
+
+    def __init__(self, stream: TextIO, forced: bool) -> None:
+        from rich.console import Console
+        from rich.text import Text
+
+        self._text = Text
+        self.console = Console(file=stream, force_terminal=True,
+                               color_system="standard" if forced else "auto",
+                               highlight=False, emoji=False, markup=False, soft_wrap=True)
+
+    def line(self, *segments: Segment) -> None:
+        self.console.print(self._text.assemble(*segments))
+
+
+Writer = Union[PlainWriter, RichWriter]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
+    if not findings:
+        if files_checked == 0:
+            return "No files checked."
+        return f"No findings in {_plural(files_checked, 'file')} checked."
+    files_with_findings = len({finding.path for finding in findings})
+    return (
+        f"Found {_plural(len(findings), 'finding')} in {_plural(files_with_findings, 'file')} "
+        f"({files_checked} checked)."
+    )
+
+
+def _heading(writer: Writer, finding: Finding) -> None:
+    writer.line(
+        (finding.path, PATH_STYLE),
+        (f":{finding.line}:{finding.column}:", POSITION_STYLE),
+        " ",
+        (finding.code, CODE_STYLE),
+        f" {finding.message}",
+    )
+
+
+def _underline(source_line: str, finding: Finding) -> str:
+    """Spaces (tabs kept, so the carets align) up to the column, then a caret per character.
+
+    A span running onto later lines is underlined to the end of its first line.
+    """
+    start = min(finding.column - 1, len(source_line))
+    if finding.end_line == finding.line:
+        end = min(finding.end_column - 1, len(source_line))
+    else:
+        end = len(source_line)
+    indent = "".join(character if character == "\t" else " " for character in source_line[:start])
+    return indent + "^" * max(end - start, 1)
+
+
+def source_lines(path: str) -> list[str]:
+    """The file's lines as Python reads it (its encoding cookie honoured), or none if unreadable.
+
+    Read directly rather than through ``linecache``, which looks a relative path up on
+    ``sys.path`` when it is missing and could show a line of some other file.
+    """
+    try:
+        with tokenize.open(path) as source:
+            return source.read().split("\n")
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return []
+
+
+def _snippet(writer: Writer, finding: Finding, lines: list[str], text: RuleText) -> None:
+    source_line = lines[finding.line - 1].rstrip("\r") if 0 < finding.line <= len(lines) else ""
+    if source_line:
+        number = str(finding.line)
+        gutter = " " * len(number)
+        writer.line((f"{gutter} |", GUTTER_STYLE))
+        writer.line((f"{number} | ", GUTTER_STYLE), source_line)
+        writer.line((f"{gutter} | ", GUTTER_STYLE), (_underline(source_line, finding), UNDERLINE_STYLE))
+        hint_indent = gutter
+    else:
+        hint_indent = ""
+    if text.fix_title:
+        writer.line((f"{hint_indent} = help: ", HELP_STYLE), text.fix_title)
+
+
+def write_text(
+    findings: Sequence[Finding],
+    stream: TextIO,
+    *,
+    full: bool,
+    files_checked: int,
+    statistics: Optional[Sequence[CodeCount]],
+    color: bool,
+    color_forced: bool,
+) -> None:
+    """Findings, then the statistics when asked, then the one-line summary, a blank line apart."""
+    writer: Writer = RichWriter(stream, forced=color_forced) if color else PlainWriter(stream)
+    texts: dict[str, RuleText] = {}
+    files: dict[str, list[str]] = {}
+    for index, finding in enumerate(findings):
+        if full and index:
+            writer.line()
+        _heading(writer, finding)
+        if full:
+            if finding.code not in texts:
+                texts[finding.code] = rule_text(finding.code, finding.name)
+            if finding.path not in files:
+                files[finding.path] = source_lines(finding.path)
+            _snippet(writer, finding, files[finding.path], texts[finding.code])
+    if findings:
+        writer.line()
+    if statistics:
+        write_statistics(writer, statistics)
+        writer.line()
+    writer.line((summary_line(findings, files_checked), SUMMARY_STYLE))
+
+
+def write_statistics(writer: Writer, statistics: Sequence[CodeCount]) -> None:
+    count_width = max(len(str(entry.count)) for entry in statistics)
+    code_width = max(len(entry.code) for entry in statistics)
+    for entry in statistics:
+        writer.line(f"{entry.count:>{count_width}}  ", (f"{entry.code:<{code_width}}", CODE_STYLE),
+                    f"  {entry.name}")
