@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run rule micro-benchmarks without linting")
     bench.add_argument("codes", nargs="*", metavar="CODE", help="codes or prefixes (default: every rule)")
     bench.add_argument("--output-format", choices=("table", "json"), default="table")
+    bench.add_argument("--size", type=int, default=None, metavar="N",
+                       help="input size for every benchmark, in each rule's own unit (default: each rule's own)")
 
     docs = commands.add_parser("docs", help="write the rule pages (rules/*.md) and the README's rule table")
     docs.add_argument("--check", action="store_true", help="exit 1 if any page is out of date, writing nothing")

@@ -26,13 +26,18 @@ class Measurement:
     speedup: Optional[float] = None
     reason: Optional[str] = None
     warnings: tuple[str, ...] = ()
+    name: str = ""
+    size_unit: str = ""
+    pattern_stdev: Optional[float] = None
+    fix_stdev: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"code": self.code, "backend": self.backend, "device": self.device,
-                                "status": self.status}
+        data: dict[str, Any] = {"code": self.code, "name": self.name, "backend": self.backend,
+                                "device": self.device, "status": self.status}
         if self.status == MEASURED:
-            data.update(size=self.size, pattern_seconds=self.pattern_seconds,
+            data.update(size=self.size, size_unit=self.size_unit, pattern_seconds=self.pattern_seconds,
                         fix_seconds=self.fix_seconds, speedup=self.speedup,
+                        pattern_stdev=self.pattern_stdev, fix_stdev=self.fix_stdev,
                         warnings=list(self.warnings))
         else:
             data["reason"] = self.reason

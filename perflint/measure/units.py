@@ -1,0 +1,31 @@
+"""Human-friendly numbers for measured times and speedups."""
+
+from __future__ import annotations
+
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def format_seconds(seconds: float) -> str:
+    """Three significant digits in the largest unit that keeps the number at least 1."""
+    rounded = float(f"{seconds:.3g}")
+    scale, unit = next(((scale, unit) for scale, unit in _TIME_UNITS if rounded >= scale), _TIME_UNITS[-1])
+    value = rounded / scale
+    decimals = 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{decimals}f} {unit}"
+
+
+def format_speedup(speedup: float) -> str:
+    """``143x``, ``12x``, ``2.3x``, ``0.8x`` (a fix slower than the pattern stays visible)."""
+    if speedup >= 10:
+        return f"{speedup:,.0f}x"
+    return f"{speedup:.1f}x"
+
+
+def format_bytes(count: int) -> str:
+    """Memory sizes in binary units (GiB), as operating systems report them."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}" if unit != "B" else f"{count} B"
+        value /= 1024
+    return f"{value:.1f} TiB"
