@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,19 @@ def test_rules_as_json(capsys):
 def test_explain_prints_the_page(capsys):
     assert main(["explain", "pfl401"]) == 0
     assert capsys.readouterr().out == rule_page(next(rule for rule in RULES if rule.code == "PFL401"))
+
+
+def test_terminal_output_is_rendered_with_rich(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["rules"]) == 0
+    table = capsys.readouterr().out
+    for rule in RULES:
+        assert rule.code in table and rule.name in table
+    assert main(["explain", "PFL401"]) == 0
+    rendered = capsys.readouterr().out
+    assert "PFL401: loop-invariant-expensive-call" in rendered
+    assert "## Why is this bad?" not in rendered and "Why is this bad?" in rendered
 
 
 def test_explain_unknown_code_is_a_usage_error(capsys):

@@ -38,13 +38,20 @@ def _rule_row(rule: type[Rule]) -> tuple[str, ...]:
     return (rule.code, rule.name, rule.family.name, default_state(rule), _fix_label(rule), rule.summary)
 
 
-def _print_rules_table(rows: list[tuple[str, ...]]) -> None:
+def _print_rules_table(rules: tuple[type[Rule], ...]) -> None:
+    """A rich table for a terminal; the summary goes under the name so it fits 80 columns."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(*_TEXT_COLUMNS, title="perflint rules")
-    for row in rows:
-        table.add_row(*row)
+    table = Table(title="perflint rules", box=None, pad_edge=False)
+    table.add_column("CODE", no_wrap=True)
+    table.add_column("RULE", ratio=1, min_width=max(len(rule.name) for rule in rules))
+    for header in ("FAMILY", "DEFAULT", "FIX"):
+        table.add_column(header)
+    for rule in rules:
+        name_and_summary = Text.assemble((rule.name, "bold"), "\n", (rule.summary, "dim"))
+        table.add_row(rule.code, name_and_summary, rule.family.name, default_state(rule), _fix_label(rule))
     Console().print(table)
 
 
@@ -60,11 +67,10 @@ def list_rules(output_format: str) -> int:
     if output_format == "json":
         print(json.dumps({"version": __version__, "rules": [_rule_record(rule) for rule in rules]}, indent=2))
         return 0
-    rows = [_rule_row(rule) for rule in rules]
     if sys.stdout.isatty():
-        _print_rules_table(rows)
+        _print_rules_table(rules)
     else:
-        _print_rules_text(rows)
+        _print_rules_text([_rule_row(rule) for rule in rules])
     return 0
 
 
