@@ -242,7 +242,6 @@ def test_sarif_has_what_github_code_scanning_reads(findings):
     (run,) = log["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "perflint" and driver["version"] == __version__
-    assert driver["informationUri"].startswith("https://")
     rules = driver["rules"]
     assert [rule["id"] for rule in rules] == ["PFL000"] + [rule.code for rule in all_rules()]
     for descriptor in rules:
@@ -251,7 +250,6 @@ def test_sarif_has_what_github_code_scanning_reads(findings):
         expected_level = "error" if descriptor["id"] == "PFL000" else "warning"
         assert descriptor["defaultConfiguration"] == {"level": expected_level}
         if descriptor["id"] != "PFL000":
-            assert descriptor["helpUri"].endswith(f"/rules/{descriptor['id']}.md")
             rule = rule_by_code(descriptor["id"])
             assert descriptor["name"] == rule.name
             assert rule.why_bad in descriptor["help"]["text"] and rule.fix_title in descriptor["help"]["text"]

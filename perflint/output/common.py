@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Finding
-
-REPOSITORY_URL = "https://github.com/perflint-ml/perflint"
-
 
 @dataclass(frozen=True)
 class RuleText:
@@ -25,7 +22,6 @@ class RuleText:
     example: str = ""
     use_instead: str = ""
     family: str = ""
-    page_url: Optional[str] = None
 
 
 UNLINTABLE_FILE = RuleText(
@@ -65,7 +61,6 @@ def rule_text(code: str, name: str = "") -> RuleText:
         example=rule.example,
         use_instead=rule.use_instead,
         family=rule.family.name,
-        page_url=f"{REPOSITORY_URL}/blob/main/rules/{rule.code}.md",
     )
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from perflint import __version__
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
-from perflint.output.common import REPOSITORY_URL, UNLINTABLE_FILE, RuleText, repository_relative_path, rule_text
+from perflint.output.common import UNLINTABLE_FILE, RuleText, repository_relative_path, rule_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -55,8 +55,6 @@ def rule_descriptor(text: RuleText) -> dict[str, Any]:
         "fullDescription": {"text": text.what_it_does},
         "help": {"text": _help_text(text), "markdown": _help_markdown(text)},
     }
-    if text.page_url:
-        descriptor["helpUri"] = text.page_url
     descriptor["defaultConfiguration"] = {"level": level_of(text.code)}
     descriptor["properties"] = {"tags": ["performance", text.family] if text.family else ["performance"]}
     return descriptor
@@ -118,7 +116,6 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
                         "name": "perflint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": REPOSITORY_URL,
                         "rules": [rule_descriptor(text) for text in texts],
                     }
                 },
