@@ -12,8 +12,8 @@ import sys
 from typing import Optional, Sequence
 
 from perflint import __version__
+from perflint.output import OUTPUT_FORMATS
 
-OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
 SUBCOMMANDS = ("check", "rules", "explain", "bench", "docs")
 
 
