@@ -1,0 +1,253 @@
+"""Which files to lint, and how to read them.
+
+Discovery recurses into folders for ``*.py`` and ``*.pyi``, skipping version-control,
+cache, build and virtual-environment folders and whatever the configuration excludes;
+files named on the command line are always linted. Reading decodes per PEP 263, so a file
+that cannot be read or decoded becomes a PFL000 finding instead of ending the run.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Pattern, Sequence
+
+from perflint.engine.findings import Finding, unlintable
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+CACHE_DIRECTORY = ".perflint_cache"
+# Folder names skipped while walking, unless the configuration's ``exclude`` replaces them.
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
+    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages",
+    "__pypackages__",
+)
+_VIRTUAL_ENVIRONMENT_MARKER = "pyvenv.cfg"
+
+
+class MissingPathError(ValueError):
+    """A path named on the command line does not exist."""
+
+
+class UnreadableSourceError(ValueError):
+    """A file whose bytes cannot be turned into source text; the message is a one-line reason."""
+
+    def __init__(self, reason: str, line: int = 1) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def _glob_to_regex(pattern: str) -> str:
+    """Translate a gitignore-like glob: ``*`` and ``?`` stay within one path segment, ``**``
+    crosses segments, ``[...]`` is a character class and ``{a,b}`` an alternation."""
+    out = []
+    index = 0
+    in_braces = False
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+            continue
+        if pattern.startswith("/**", index) and index + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", index + 2 if pattern.startswith("[!", index) else index + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1:end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                index = end
+        elif char == "{" and not in_braces:
+            in_braces = True
+            out.append("(?:")
+        elif char == "," and in_braces:
+            out.append("|")
+        elif char == "}" and in_braces:
+            in_braces = False
+            out.append(")")
+        else:
+            out.append(re.escape(char))
+        index += 1
+    if in_braces:
+        raise ValueError(f"unclosed '{{' in glob {pattern!r}")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class GlobSet:
+    """Globs relative to a root folder, matched as Ruff matches ``exclude`` and
+    ``per-file-ignores``: a glob without ``/`` matches a file or folder name anywhere; a glob
+    with ``/`` matches the path relative to the root (or an absolute path)."""
+
+    root: str
+    name_patterns: tuple[Pattern[str], ...] = ()
+    path_patterns: tuple[Pattern[str], ...] = ()
+
+    @classmethod
+    def compile(cls, root: str, globs: Iterable[str]) -> "GlobSet":
+        names, paths = [], []
+        for glob in globs:
+            cleaned = glob.replace(os.sep, "/").strip()
+            if cleaned.startswith("./"):
+                cleaned = cleaned[2:]
+            cleaned = cleaned.rstrip("/") or cleaned
+            if not cleaned:
+                raise ValueError("empty glob")
+            regex = re.compile(_glob_to_regex(cleaned) + r"\Z")
+            (paths if "/" in cleaned else names).append(regex)
+        return cls(os.path.abspath(root), tuple(names), tuple(paths))
+
+    def __bool__(self) -> bool:
+        return bool(self.name_patterns or self.path_patterns)
+
+    def matches(self, absolute_path: str) -> bool:
+        """Whether the glob set names this file or folder itself (not its parents)."""
+        name = os.path.basename(absolute_path)
+        if any(pattern.match(name) for pattern in self.name_patterns):
+            return True
+        if not self.path_patterns:
+            return False
+        relative = os.path.relpath(absolute_path, self.root).replace(os.sep, "/")
+        absolute = absolute_path.replace(os.sep, "/")
+        return any(pattern.match(relative) or pattern.match(absolute) for pattern in self.path_patterns)
+
+    def matches_within(self, absolute_path: str) -> bool:
+        """Whether the glob set names this file or any folder above it, up to the root."""
+        if self.matches(absolute_path):
+            return True
+        relative = os.path.relpath(absolute_path, self.root)
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return False
+        parent = os.path.dirname(absolute_path)
+        while len(parent) > len(self.root):
+            if self.matches(parent):
+                return True
+            parent = os.path.dirname(parent)
+        return False
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to lint: ``path`` as it is reported (as the user named it), ``absolute`` to open it."""
+
+    path: str
+    absolute: str
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    unreadable: list[Finding] = field(default_factory=list)
+
+
+def is_python_file(name: str) -> bool:
+    return name.endswith(PYTHON_SUFFIXES)
+
+
+def discover(paths: Sequence[str], excluded: GlobSet) -> Discovery:
+    """The Python files under ``paths``, each once, in a stable order.
+
+    A named file is always included; a named folder is walked even if ``excluded`` names it,
+    but what lies inside it is filtered. Symbolic links are followed, except into a folder
+    already visited, so a link loop ends the walk instead of recursing forever.
+    """
+    for path in paths:
+        if not os.path.exists(path):
+            raise MissingPathError(f"no such file or directory: {path}")
+    discovery = Discovery()
+    seen_files: set[str] = set()
+    visited_folders: set[str] = set()
+
+    def add(path: str, absolute: str) -> None:
+        real = os.path.realpath(absolute)
+        if real not in seen_files:
+            seen_files.add(real)
+            discovery.files.append(SourceFile(os.path.normpath(path), absolute))
+
+    for named in paths:
+        absolute = os.path.abspath(named)
+        if not os.path.isdir(named):
+            add(named, absolute)
+            continue
+        pending = [(named, absolute)]
+        while pending:
+            folder, folder_absolute = pending.pop()
+            real = os.path.realpath(folder_absolute)
+            if real in visited_folders:
+                continue
+            visited_folders.add(real)
+            try:
+                entries = sorted(os.scandir(folder_absolute), key=lambda entry: entry.name)
+            except OSError as error:
+                reason = f"cannot read directory: {error.strerror or error}"
+                discovery.unreadable.append(unlintable(os.path.normpath(folder), reason))
+                continue
+            subfolders = []
+            for entry in entries:
+                entry_path = os.path.join(folder, entry.name)
+                entry_absolute = os.path.join(folder_absolute, entry.name)
+                try:
+                    is_folder = entry.is_dir()
+                    is_file = not is_folder and entry.is_file()
+                except OSError:
+                    continue
+                if is_folder:
+                    if not _skipped_folder(entry_absolute, excluded):
+                        subfolders.append((entry_path, entry_absolute))
+                elif is_file and is_python_file(entry.name) and not excluded.matches(entry_absolute):
+                    add(entry_path, entry_absolute)
+            pending.extend(reversed(subfolders))
+    return discovery
+
+
+def _skipped_folder(absolute: str, excluded: GlobSet) -> bool:
+    return (
+        os.path.basename(absolute) == CACHE_DIRECTORY
+        or excluded.matches(absolute)
+        or os.path.isfile(os.path.join(absolute, _VIRTUAL_ENVIRONMENT_MARKER))
+    )
+
+
+def decode_source(data: bytes) -> str:
+    """The text of a Python file, decoded as the interpreter would (PEP 263 coding cookie,
+    UTF-8 BOM, UTF-8 by default). Raises ``UnreadableSourceError`` with a one-line reason."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if not error.msg.startswith("invalid or missing encoding declaration"):
+            raise UnreadableSourceError(f"cannot decode: {error.msg}") from None
+        # The first lines are not UTF-8 and declare nothing: report the offending byte.
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UnreadableSourceError(
+            f"cannot decode as {encoding}: byte {data[error.start]:#04x} ({error.reason})", line
+        ) from None
+
+
+def read_source(source_file: SourceFile) -> tuple[Optional[bytes], Optional[Finding]]:
+    """The file's bytes, or the PFL000 finding that says why it cannot be read."""
+    try:
+        with open(source_file.absolute, "rb") as stream:
+            return stream.read(), None
+    except OSError as error:
+        return None, unlintable(source_file.path, f"cannot read: {error.strerror or error}")

@@ -1,0 +1,420 @@
+"""``perflint check`` end to end: exit codes, selection, configuration, discovery, bad input,
+noqa, the cache and worker processes."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+
+from perflint import runner
+from perflint.cli.check import resolve_selection
+from perflint.cli.main import main
+from perflint.config import Config
+from perflint.files import SourceFile
+from perflint.rules import rule_by_code
+from perflint.rules.base import Rule
+
+# PFL401's documented example: one finding, on line 4.
+FLAGGED = """\
+import numpy as np
+
+def solve_all(A, rhs):
+    return [np.linalg.inv(A) @ b for b in rhs]
+"""
+CLEAN = "import numpy as np\n\ndef solve_all(A, rhs):\n    A_inv = np.linalg.inv(A)\n    return [A_inv @ b for b in rhs]\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """An empty project folder that is the current directory."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def check(capsys, *arguments):
+    """Run ``perflint check --output-format json``; the exit status and (code, path, line) triples."""
+    status = main(["check", "--output-format", "json", *arguments])
+    out = capsys.readouterr().out
+    findings = json.loads(out)["findings"] if out.strip() else None
+    triples = None if findings is None else [(f["code"], f["path"].replace(os.sep, "/"), f["line"]) for f in findings]
+    return status, triples
+
+
+def error_of(capsys, *arguments):
+    status = main(["check", *arguments])
+    return status, capsys.readouterr().err
+
+
+# Exit codes and paths -------------------------------------------------------------------
+
+
+def test_clean_file_exits_0(project, capsys):
+    write(project / "clean.py", CLEAN)
+    assert check(capsys, "clean.py") == (0, [])
+
+
+def test_finding_exits_1_unless_exit_zero(project, capsys):
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, "a.py") == (1, [("PFL401", "a.py", 4)])
+    assert check(capsys, "--exit-zero", "a.py") == (0, [("PFL401", "a.py", 4)])
+
+
+def test_default_path_is_the_current_folder_and_check_is_the_default_command(project, capsys):
+    write(project / "pkg" / "a.py", FLAGGED)
+    write(project / "pkg" / "b.py", CLEAN)
+    assert check(capsys) == (1, [("PFL401", "pkg/a.py", 4)])
+    assert main(["--output-format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["path"].replace(os.sep, "/") == "pkg/a.py"
+
+
+def test_missing_path_exits_2_naming_it(project, capsys):
+    write(project / "a.py", FLAGGED)
+    status, err = error_of(capsys, "a.py", "missing_dir")
+    assert status == 2
+    assert err.strip() == "perflint: error: no such file or directory: missing_dir"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--select", "PFL999"], "unknown rule code or prefix: PFL999"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--measure", "--output-format", "sarif"], "--measure cannot be combined with --output-format sarif"),
+        (["--measure", "--output-format", "github"], "--measure cannot be combined with --output-format github"),
+        (["--config", "nowhere.toml"], "config file not found: nowhere.toml"),
+    ],
+)
+def test_usage_errors_exit_2(project, capsys, arguments, message):
+    write(project / "a.py", FLAGGED)
+    status, err = error_of(capsys, *arguments, "a.py")
+    assert status == 2
+    assert message in err
+
+
+# Selection ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ([], [("PFL401", "a.py", 4)]),
+        (["--select", "PFL4"], [("PFL401", "a.py", 4)]),
+        (["--select", "ALL"], [("PFL401", "a.py", 4)]),
+        (["--select", "PFL1,PFL2"], []),
+        (["--ignore", "PFL401"], []),
+        (["--ignore", "ALL"], []),
+        (["--ignore", "PFL4", "--extend-select", "PFL401"], [("PFL401", "a.py", 4)]),  # more specific wins
+        (["--select", "PFL401", "--ignore", "PFL4"], [("PFL401", "a.py", 4)]),
+        (["--select", "PFL4", "--ignore", "PFL401"], []),
+        (["--select", "PFL1", "--extend-select", "PFL4"], [("PFL401", "a.py", 4)]),
+    ],
+)
+def test_command_line_selection(project, capsys, arguments, expected):
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, *arguments, "a.py")[1] == expected
+
+
+@pytest.mark.parametrize(
+    ("config", "arguments", "expected"),
+    [
+        ("ignore = ['PFL4']", [], []),
+        ("select = ['PFL1']", [], []),
+        ("ignore = ['PFL4']", ["--extend-select", "PFL401"], [("PFL401", "a.py", 4)]),
+        ("ignore = ['PFL401']", ["--extend-select", "PFL4"], [("PFL401", "a.py", 4)]),  # the command line wins
+        ("ignore = ['PFL401']", ["--select", "PFL4"], [("PFL401", "a.py", 4)]),  # --select starts afresh
+        ("select = ['PFL4']", ["--ignore", "PFL401"], []),
+        ("select = ['PFL1']\nextend-select = ['PFL401']", [], [("PFL401", "a.py", 4)]),
+    ],
+)
+def test_command_line_wins_over_configuration(project, capsys, config, arguments, expected):
+    write(project / "pyproject.toml", f"[tool.perflint]\n{config}\n")
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, *arguments, "a.py")[1] == expected
+
+
+class _FakeRule(Rule):
+    code = "PFL000"
+
+
+def _fake_registry(monkeypatch):
+    """Three rules, one of them opt-in, in place of the real catalogue."""
+    fakes = tuple(
+        type(f"Fake{code}", (_FakeRule,), {"code": code, "default_enabled": default})
+        for code, default in (("PFL101", True), ("PFL102", False), ("PFL201", True))
+    )
+    monkeypatch.setattr("perflint.rules.all_rules", lambda: fakes)
+    return fakes
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "extend_select", "expected"),
+    [
+        (None, (), (), ["PFL101", "PFL201"]),  # opt-in PFL102 is off by default
+        (["ALL"], (), (), ["PFL101", "PFL102", "PFL201"]),
+        (["PFL1"], (), (), ["PFL101", "PFL102"]),  # a prefix selects opt-in rules
+        (None, (), ["PFL102"], ["PFL101", "PFL102", "PFL201"]),
+        (None, ["PFL1"], (), ["PFL201"]),
+        (["PFL1"], ["PFL102"], (), ["PFL101"]),
+        (["ALL"], ["PFL1"], ["PFL102"], ["PFL102", "PFL201"]),
+    ],
+)
+def test_selection_with_opt_in_rules(monkeypatch, tmp_path, select, ignore, extend_select, expected):
+    _fake_registry(monkeypatch)
+    rules = resolve_selection(Config(root=str(tmp_path)), select, ignore, extend_select)
+    assert [rule.code for rule in rules] == expected
+
+
+def test_configuration_selection_then_command_line_layer(monkeypatch, tmp_path):
+    _fake_registry(monkeypatch)
+    config = Config(root=str(tmp_path), select=("PFL1",), ignore=("PFL102",))
+    assert [r.code for r in resolve_selection(config)] == ["PFL101"]
+    assert [r.code for r in resolve_selection(config, extend_select=["PFL1"])] == ["PFL101", "PFL102"]
+    assert [r.code for r in resolve_selection(config, ignore=["PFL101"])] == []
+    assert [r.code for r in resolve_selection(config, select=["PFL2"])] == ["PFL201"]
+
+
+# Configuration ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[tool.perflint]\nselct = ['PFL4']\n", "unknown key 'selct'"),
+        ("[tool.perflint]\nselect = ['PFL498']\n", "unknown rule code or prefix: PFL498"),
+        ("[tool.perflint]\nselect = [\n", "invalid TOML"),
+        ("[tool.perflint]\nignore = 'PFL4'\n", "ignore must be a list of strings"),
+    ],
+)
+def test_configuration_errors_exit_2_naming_the_problem(project, capsys, body, message):
+    write(project / "pyproject.toml", body)
+    write(project / "a.py", FLAGGED)
+    status, err = error_of(capsys, "a.py")
+    assert status == 2
+    assert message in err and "pyproject.toml" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_explicit_config_file(project, capsys):
+    write(project / "configs" / "pyproject.toml", "[tool.perflint]\nignore = ['PFL4']\n")
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, "--config", "configs/pyproject.toml", "a.py") == (0, [])
+
+
+def test_per_file_ignores(project, capsys):
+    write(project / "pyproject.toml", """\
+[tool.perflint.per-file-ignores]
+"tests/*.py" = ["PFL4"]
+"scratch_*.py" = ["PFL401"]
+"legacy" = ["ALL"]
+""")
+    for relative in ("src/a.py", "tests/test_a.py", "tests/deep/test_b.py", "pkg/scratch_1.py",
+                     "legacy/sub/old.py"):
+        write(project / relative, FLAGGED)
+    assert check(capsys)[1] == [("PFL401", "src/a.py", 4), ("PFL401", "tests/deep/test_b.py", 4)]
+
+
+def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(project, capsys, monkeypatch):
+    write(project / "pyproject.toml", "[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL4']\n")
+    write(project / "tests" / "test_a.py", FLAGGED)
+    write(project / "tests" / "tests" / "test_b.py", FLAGGED)
+    monkeypatch.chdir(project / "tests")
+    assert check(capsys)[1] == [("PFL401", "tests/test_b.py", 4)]
+
+
+def test_exclude_and_extend_exclude(project, capsys):
+    write(project / "pyproject.toml", "[tool.perflint]\nextend-exclude = ['generated', 'src/skip_*.py']\n")
+    for relative in ("src/a.py", "src/skip_me.py", "generated/g.py", "src/generated/h.py", "build/b.py",
+                     "venv2/lib/v.py"):
+        write(project / relative, FLAGGED)
+    write(project / "venv2" / "pyvenv.cfg", "home = /usr\n")
+    assert check(capsys)[1] == [("PFL401", "src/a.py", 4)]
+    # A file named on the command line is linted even when excluded.
+    assert check(capsys, "src/skip_me.py")[1] == [("PFL401", "src/skip_me.py", 4)]
+    write(project / "pyproject.toml", "[tool.perflint]\nexclude = ['generated']\n")  # replaces the defaults
+    assert check(capsys)[1] == [("PFL401", "build/b.py", 4), ("PFL401", "src/a.py", 4),
+                                ("PFL401", "src/skip_me.py", 4)]
+
+
+# Bad input ------------------------------------------------------------------------------
+
+
+def test_unparsable_and_undecodable_files_are_pfl000_and_the_run_goes_on(project, capsys):
+    write(project / "a.py", FLAGGED)
+    write(project / "broken.py", "def f(:\n    pass\n")
+    (project / "latin.py").write_bytes(b"x = 1\ny = '\xe9'\n")
+    (project / "declared.py").write_bytes(b"# -*- coding: latin-1 -*-\ny = '\xe9'\n")
+    status, triples = check(capsys)
+    assert status == 1
+    assert [t for t in triples if t[0] == "PFL401"] == [("PFL401", "a.py", 4)]
+    assert {(code, path) for code, path, _ in triples if code == "PFL000"} == {
+        ("PFL000", "broken.py"), ("PFL000", "latin.py")}
+    main(["check", "latin.py"])
+    out = capsys.readouterr().out
+    assert "latin.py:2:1: PFL000 cannot decode as utf-8: byte 0xe9" in out
+
+
+def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, monkeypatch):
+    real = runner.lint_source
+
+    def fragile(source, path, rule_classes, apply_noqa=True):
+        if path.endswith("poison.py"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(source, path, rule_classes, apply_noqa)
+
+    monkeypatch.setattr(runner, "lint_source", fragile)
+    write(project / "a.py", FLAGGED)
+    write(project / "poison.py", CLEAN)
+    assert check(capsys, "--jobs", "1") == (1, [("PFL401", "a.py", 4), ("PFL000", "poison.py", 1)])
+    main(["check", "--jobs", "1", "poison.py"])
+    assert "poison.py:1:1: PFL000 internal error: RecursionError: maximum recursion depth exceeded" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
+                    reason="the patched worker is inherited only by forked processes")
+def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
+    real = runner.lint_source
+
+    def deadly(source, path, rule_classes, apply_noqa=True):
+        if path.endswith("poison.py"):
+            os._exit(3)
+        return real(source, path, rule_classes, apply_noqa)
+
+    monkeypatch.setattr(runner, "lint_source", deadly)
+    codes = (rule_by_code("PFL401").code,)
+    tasks = []
+    for name, text in (("a.py", FLAGGED), ("poison.py", CLEAN), ("b.py", FLAGGED), ("c.py", CLEAN)):
+        write(tmp_path / name, text)
+        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), codes))
+    findings = runner.lint_files(tasks, jobs=2)
+    assert [(f.code, f.path) for f in findings] == [("PFL401", "a.py"), ("PFL401", "b.py"), ("PFL000", "poison.py")]
+    assert findings[-1].message == "internal error: the worker process linting this file died"
+
+
+# noqa -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("comment", "suppressed"),
+    [("  # noqa", True), ("  # noqa: PFL401", True), ("  # noqa: PFL4", True), ("  # NOQA:PFL101,PFL4", True),
+     ("  # noqa: PFL2", False), ("  # noqa: PFL4011", False), ("", False)],
+)
+def test_noqa_end_to_end(project, capsys, comment, suppressed):
+    write(project / "a.py", FLAGGED.replace("for b in rhs]", "for b in rhs]" + comment))
+    assert check(capsys, "a.py") == ((0, []) if suppressed else (1, [("PFL401", "a.py", 4)]))
+
+
+# Cache ------------------------------------------------------------------------------------
+
+
+def test_cache_hit_returns_identical_findings_without_linting(project, capsys, monkeypatch):
+    write(project / "a.py", FLAGGED)
+    write(project / "b.py", CLEAN)
+    write(project / "broken.py", "def f(:\n")
+    main(["check", "--output-format", "json", "--statistics"])
+    first = capsys.readouterr().out
+    assert (project / ".perflint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+    def no_linting(*args, **kwargs):
+        raise AssertionError("a cache hit must not lint")
+
+    monkeypatch.setattr(runner, "lint_source", no_linting)
+    assert main(["check", "--output-format", "json", "--statistics"]) == 1
+    assert capsys.readouterr().out == first
+
+
+def test_changed_file_is_linted_again(project, capsys):
+    path = write(project / "a.py", FLAGGED)
+    assert check(capsys) == (1, [("PFL401", "a.py", 4)])
+    path.write_text(CLEAN)
+    assert check(capsys) == (0, [])
+    path.write_text("\n\n" + FLAGGED)
+    assert check(capsys) == (1, [("PFL401", "a.py", 6)])
+
+
+def test_selection_is_part_of_the_cache_key(project, capsys):
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, "--select", "PFL1") == (0, [])
+    assert check(capsys) == (1, [("PFL401", "a.py", 4)])
+
+
+def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, "--no-cache") == (1, [("PFL401", "a.py", 4)])
+    assert not (project / ".perflint_cache").exists()
+    check(capsys)
+    linted = []
+    real = runner.lint_source
+    monkeypatch.setattr(runner, "lint_source", lambda *args: linted.append(args[1]) or real(*args))
+    assert check(capsys, "--no-cache") == (1, [("PFL401", "a.py", 4)])
+    assert linted == ["a.py"]
+
+
+def test_cache_lives_at_the_config_root(project, capsys, monkeypatch):
+    write(project / "pyproject.toml", "[tool.perflint]\nignore = []\n")
+    write(project / "src" / "a.py", FLAGGED)
+    monkeypatch.chdir(project / "src")
+    assert check(capsys) == (1, [("PFL401", "a.py", 4)])
+    assert (project / ".perflint_cache").is_dir() and not (project / "src" / ".perflint_cache").exists()
+
+
+# Worker processes and measurement --------------------------------------------------------
+
+
+def test_jobs_2_gives_the_same_findings_as_jobs_1(project, capsys):
+    for index in range(6):
+        write(project / f"m{index}.py", FLAGGED if index % 2 else CLEAN)
+    write(project / "broken.py", "def f(:\n")
+    one = check(capsys, "--no-cache", "--jobs", "1")
+    two = check(capsys, "--no-cache", "--jobs", "2")
+    assert one == two
+    assert one[1] == [("PFL000", "broken.py", 1)] + [("PFL401", f"m{i}.py", 4) for i in (1, 3, 5)]
+
+
+def test_measure_times_the_rules_that_fired(project, capsys, monkeypatch):
+    from perflint.measure.results import MeasurementReport
+
+    asked = []
+
+    def measure_rules(rule_classes):
+        asked.append([rule.code for rule in rule_classes])
+        return MeasurementReport(machine={"cpu": "test"}, measurements=[])
+
+    harness = types.ModuleType("perflint.measure.harness")
+    harness.measure_rules = measure_rules
+    monkeypatch.setitem(sys.modules, "perflint.measure.harness", harness)
+    write(project / "a.py", FLAGGED)
+    write(project / "broken.py", "def f(:\n")
+    assert main(["check", "--measure", "--output-format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert asked == [["PFL401"]]
+    assert report["machine"] == {"cpu": "test"} and report["measurements"] == []
+
+
+# The installed command ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_installed_command_survives_a_symbolic_link_loop(tmp_path):
+    executable = os.path.join(os.path.dirname(sys.executable), "perflint")
+    if not os.path.exists(executable):
+        pytest.skip("the perflint command is not installed next to this interpreter")
+    write(tmp_path / "pkg" / "a.py", FLAGGED)
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "again")
+    os.symlink(tmp_path, tmp_path / "pkg" / "root")
+    completed = subprocess.run([executable, "pkg", "--no-cache"], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=120)
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout.splitlines()[0].startswith(os.path.join("pkg", "a.py") + ":4:13: PFL401 ")

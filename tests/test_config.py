@@ -1,0 +1,100 @@
+"""``[tool.perflint]``: where it is found, what it accepts, and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from perflint.config import ConfigError, find_config_file, load_config
+from perflint.files import DEFAULT_EXCLUDE
+
+
+def _pyproject(folder, body):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pyproject.toml"
+    path.write_text(body)
+    return path
+
+
+def test_nearest_pyproject_with_a_perflint_table_wins(tmp_path):
+    outer = _pyproject(tmp_path, "[tool.perflint]\nignore = ['PFL4']\n")
+    _pyproject(tmp_path / "pkg", "[project]\nname = 'pkg'\n")  # no [tool.perflint]: skipped
+    start = tmp_path / "pkg" / "src"
+    start.mkdir()
+    assert find_config_file(str(start)) == str(outer)
+    config = load_config(None, str(start))
+    assert config.root == str(tmp_path)
+    assert config.ignore == ("PFL4",)
+    assert config.select is None
+
+
+def test_without_a_config_file_the_defaults_apply_at_the_start_folder(tmp_path):
+    config = load_config(None, str(tmp_path))
+    assert (config.path, config.root) == (None, str(tmp_path))
+    assert config.select is None and config.exclude == DEFAULT_EXCLUDE
+
+
+def test_every_key_is_read(tmp_path):
+    path = _pyproject(tmp_path, """\
+[tool.perflint]
+select = ["PFL4"]
+ignore = ["PFL401"]
+extend-select = ["PFL401"]
+exclude = ["data"]
+extend-exclude = ["generated"]
+
+[tool.perflint.per-file-ignores]
+"tests/**" = ["PFL4"]
+""")
+    config = load_config(str(path), str(tmp_path / "elsewhere"))
+    assert config.root == str(tmp_path)
+    assert (config.select, config.ignore, config.extend_select) == (("PFL4",), ("PFL401",), ("PFL401",))
+    assert (config.exclude, config.extend_exclude) == (("data",), ("generated",))
+    assert [(entry.glob, entry.codes) for entry in config.per_file_ignores] == [("tests/**", ("PFL4",))]
+
+
+def test_per_file_ignores_are_relative_to_the_config_folder(tmp_path):
+    _pyproject(tmp_path, "[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL401']\n'conftest.py' = ['PFL4']\n")
+    config = load_config(None, str(tmp_path / "tests"))
+    assert config.ignored_for(str(tmp_path / "tests" / "test_a.py")) == ("PFL401",)
+    assert config.ignored_for(str(tmp_path / "src" / "tests" / "test_a.py")) == ()
+    assert config.ignored_for(str(tmp_path / "deep" / "conftest.py")) == ("PFL4",)
+
+
+def test_exclude_replaces_the_defaults_and_extend_exclude_adds_to_them(tmp_path):
+    _pyproject(tmp_path, "[tool.perflint]\nextend-exclude = ['generated']\n")
+    extended = load_config(None, str(tmp_path)).excluded()
+    assert extended.matches(str(tmp_path / "build")) and extended.matches(str(tmp_path / "generated"))
+    _pyproject(tmp_path, "[tool.perflint]\nexclude = ['generated']\n")
+    replaced = load_config(None, str(tmp_path)).excluded()
+    assert replaced.matches(str(tmp_path / "generated")) and not replaced.matches(str(tmp_path / "build"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[tool.perflint]\nselet = ['PFL4']\n", "unknown key 'selet'"),
+        ("[tool.perflint]\nselect = ['PFL999']\n", "select: unknown rule code or prefix: PFL999"),
+        ("[tool.perflint]\nignore = ['XYZ']\n", "ignore: unknown rule code or prefix: XYZ"),
+        ("[tool.perflint]\nselect = 'PFL4'\n", "select must be a list of strings, not a string"),
+        ("[tool.perflint]\nexclude = [1]\n", "exclude must be a list of strings"),
+        ("[tool.perflint]\nper-file-ignores = ['a']\n", "per-file-ignores must be a table"),
+        ("[tool.perflint.per-file-ignores]\n'a.py' = ['PFL9']\n", "per-file-ignores 'a.py': unknown rule code"),
+        ("[tool.perflint.per-file-ignores]\n'{a.py' = ['PFL4']\n", "unclosed"),
+        ("[tool.perflint]\nselect = [\n", "invalid TOML"),
+        ("[tool]\nperflint = 3\n", "must be a table"),
+    ],
+)
+def test_bad_configuration_is_an_error_naming_the_file_and_key(tmp_path, body, message):
+    path = _pyproject(tmp_path, body)
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, str(tmp_path))
+    assert message in str(raised.value)
+    assert str(path) in str(raised.value)
+
+
+def test_explicit_config_must_exist_and_hold_the_table(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found: .*missing.toml"):
+        load_config(str(tmp_path / "missing.toml"), str(tmp_path))
+    path = _pyproject(tmp_path, "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"no \[tool.perflint\] table"):
+        load_config(str(path), str(tmp_path))
