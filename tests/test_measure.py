@@ -156,11 +156,20 @@ def test_samples_are_calibrated_warmed_up_and_interleaved():
     assert len(pattern_samples.per_call_seconds) == len(fix_samples.per_call_seconds) == 3
 
 
-def test_calibration_grows_the_loop_count_until_a_sample_is_long_enough():
-    policy = TimingPolicy(min_sample_seconds=0.005, warmup_samples=0, samples=3)
-    pattern_samples, _ = time_pair(_sum_by_formula, _sum_by_formula, (100,), policy)
-    assert pattern_samples.loops > 1
-    assert min(pattern_samples.per_call_seconds) * pattern_samples.loops >= 0.005 * 0.5
+def test_calibration_grows_the_loop_count_until_a_sample_is_long_enough(monkeypatch):
+    clock = [0.0]  # a fake clock: a pattern call costs 2 ms, a fix call 0.125 ms, nothing else any time
+    monkeypatch.setattr(harness, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    def advance(seconds):
+        clock[0] += seconds
+
+    policy = TimingPolicy(min_sample_seconds=0.010, warmup_samples=0, samples=3)
+    pattern_samples, fix_samples = time_pair(lambda: advance(2e-3), lambda: advance(1.25e-4), (), policy)
+    # pattern: 1 loop takes 2 ms, so aim 20% past 10 ms: 6 loops (12 ms).
+    # fix: 1 loop takes 0.125 ms; growth is capped at tenfold per step: 10 loops (1.25 ms), then 96 (12 ms).
+    assert pattern_samples.loops == 6 and fix_samples.loops == 96
+    assert pattern_samples.per_call_seconds == pytest.approx((2e-3,) * 3)
+    assert fix_samples.per_call_seconds == pytest.approx((1.25e-4,) * 3)
 
 
 def test_a_slow_benchmark_takes_fewer_samples_within_the_budget():
