@@ -335,7 +335,7 @@ def test_plain_table_has_the_numbers_the_skips_and_the_machine_and_no_ansi():
     render_table(_sample_report(), stream, color=False)
     text = stream.getvalue()
     assert "\x1b" not in text
-    for expected in ("PFL101", "elementwise-index-loop", "100,000 elements", "21.5 ms", "150 µs", "143x",
+    for expected in ("PFL101", "elementwise-index-loop", "100,000 elements", "21.5 ms ± 1.00 ms", "150 µs ± 40.0 µs", "143x",
                      "PFL201", "skipped: no CUDA device", "fix unstable: std dev is 27% of the mean",
                      "Test CPU 9000", "8 logical cores (4 physical)", "NVIDIA H200"):
         assert expected in text, expected

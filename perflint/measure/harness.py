@@ -249,15 +249,13 @@ def _run_sample(function: Callable[..., Any], inputs: tuple, loops: int, synchro
 
 def _synchronizer(device: str) -> Callable[[], None]:
     """Accelerators run asynchronously: wait for queued kernels so the clock sees their work."""
-    if device.startswith("cuda"):
-        import torch
+    if device == "cpu":
+        return lambda: None
+    import torch
 
-        return lambda: torch.cuda.synchronize(device)
     if device.startswith("mps"):
-        import torch
-
         return torch.mps.synchronize
-    return lambda: None
+    return lambda: torch.cuda.synchronize(device)
 
 
 def _private_copy(inputs: tuple, benchmark: Benchmark, size: int, device: str) -> tuple:

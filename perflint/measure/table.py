@@ -87,5 +87,5 @@ def _row(measurement: Measurement) -> tuple[str, ...]:
 
 
 def _with_spread(median: float, stdev: float) -> str:
-    """The median and the standard deviation relative to it (the harness never reports a zero median)."""
-    return f"{format_seconds(median)} ± {stdev / median:.0%}"
+    """The median and the samples' standard deviation, as pyperf prints them."""
+    return f"{format_seconds(median)} ± {format_seconds(stdev)}"
