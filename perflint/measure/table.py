@@ -7,7 +7,7 @@ from typing import Any, TextIO
 from perflint.measure.results import MEASURED, Measurement, MeasurementReport
 from perflint.measure.units import format_bytes, format_seconds, format_speedup
 
-PLAIN_WIDTH = 120
+PLAIN_WIDTH = 150  # files, pipes and CI logs are not limited to a terminal's width
 
 
 def render_table(report: MeasurementReport, stream: TextIO, color: bool) -> None:
