@@ -118,9 +118,12 @@ def _lint_in_pool(
     on the one file that causes it."""
     results: dict[int, LintResult] = {}
     interrupted: list[int] = []
+    # Largest files first, so that one big file started last does not leave the others idle.
+    largest_first = sorted(indices, key=lambda index: -_size(tasks[index]))
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        futures: dict[int, Future] = {index: pool.submit(lint_file, tasks[index], fingerprint) for index in indices}
+        futures: dict[int, Future] = {index: pool.submit(lint_file, tasks[index], fingerprint)
+                                      for index in largest_first}
         for index, future in futures.items():
             try:
                 results[index] = future.result()
@@ -147,6 +150,13 @@ def _lint_in_pool(
         if pool is not None:
             pool.shutdown(wait=True)
     return results
+
+
+def _size(task: LintTask) -> int:
+    try:
+        return os.path.getsize(task.source_file.absolute)
+    except OSError:
+        return 0
 
 
 def _failure(task: LintTask, reason: str) -> LintResult:
