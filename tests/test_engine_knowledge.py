@@ -238,6 +238,6 @@ def test_a_rule_that_crashes_becomes_one_pfl000_finding_naming_it():
 
 
 def test_a_syntax_error_becomes_a_pfl000_finding_at_its_position():
-    (finding,) = lint_source("x = (\n", "broken.py", [Crashes])
-    assert finding.code == "PFL000" and finding.message.startswith("cannot parse")
-    assert finding.path == "broken.py" and finding.line >= 1
+    (finding,) = lint_source("x = 1\ndef f(:\n    pass\n", "broken.py", [Crashes])
+    assert (finding.code, finding.path, finding.line, finding.column) == ("PFL000", "broken.py", 2, 7)
+    assert finding.message == "cannot parse: invalid syntax"

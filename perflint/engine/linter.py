@@ -3,6 +3,7 @@ only when something was found."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
@@ -323,13 +324,35 @@ def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]]) -> list[
     ]
 
 
+_LIBCST_ERROR_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Finding:
+    """PFL000 at the error, in Python's own words when Python also rejects the file.
+
+    libcst's native parser reports every error at 1:1 and states the real position only
+    inside its message, so the compiler is asked for the position and a clearer reason.
+    """
+    try:
+        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        return unlintable(
+            path, f"cannot parse: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1
+        )
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    detail = error.message.splitlines()[0] if error.message else "syntax error"
+    position = _LIBCST_ERROR_POSITION.search(detail)
+    line, column = (int(position.group(1)), int(position.group(2)) + 1) if position else (error.raw_line, 1)
+    return unlintable(path, f"cannot parse: {detail}", line, column)
+
+
 def parse(source: str, path: str) -> tuple[Optional[cst.Module], Optional[Finding]]:
     """The module, or the PFL000 finding that says why it could not be parsed."""
     try:
         return cst.parse_module(source), None
     except cst.ParserSyntaxError as error:
-        reason = f"cannot parse: {error.message.splitlines()[0] if error.message else 'syntax error'}"
-        return None, unlintable(path, reason, error.raw_line, error.raw_column + 1)
+        return None, _syntax_error(source, path, error)
     except (RecursionError, MemoryError, ValueError) as error:
         return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
