@@ -141,6 +141,31 @@ class ArrayKnowledge:
             return body if body == self.kind_of(expr.orelse) else None
         return None
 
+    def indexed_range_array(self, iterable: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The array ``a`` when ``iterable`` runs over the indices of its first axis.
+
+        ``range(len(a))``, ``range(a.shape[0])``, ``range(a.size)`` (NumPy's element count: the
+        first axis only of a 1-D array, and ``a[i]`` fails past it otherwise), ``range(a.size(0))``
+        (torch), each also with an explicit ``range(0, …)`` start, where ``a`` is a known NumPy
+        array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label, not a
+        position.
+        """
+        if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
+            return None
+        args = iterable.args
+        if any(arg.keyword is not None or arg.star for arg in args):
+            return None
+        if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
+            bound = args[1].value
+        elif len(args) == 1:
+            bound = args[0].value
+        else:
+            return None
+        array, kinds = _first_axis_length_of(bound, self._imports)
+        if array is None or self.kind_of(array) not in kinds:
+            return None
+        return array
+
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func
         qualified = self._imports.qualified_name(func)
@@ -171,3 +196,37 @@ class ArrayKnowledge:
             if method in catalog.ARRAY_METHODS:
                 return receiver
         return None
+
+
+_ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
+
+
+def _first_axis_length_of(
+    bound: cst.BaseExpression, imports: ImportTable
+) -> tuple[Optional[cst.BaseExpression], tuple[str, ...]]:
+    """The array whose first-axis length ``bound`` spells, and the libraries where it does."""
+    if type(bound) is cst.Call:
+        args = bound.args
+        if len(args) != 1 or args[0].keyword is not None or args[0].star:
+            return None, ()
+        if imports.is_builtin(bound.func, "len"):
+            return args[0].value, _ARRAY_OR_TENSOR
+        if type(bound.func) is cst.Attribute and bound.func.attr.value == "size" and _is_zero(args[0].value):
+            return bound.func.value, (catalog.TORCH,)
+        return None, ()
+    if type(bound) is cst.Attribute and bound.attr.value == "size":
+        return bound.value, (catalog.NUMPY,)
+    if (
+        type(bound) is cst.Subscript
+        and type(bound.value) is cst.Attribute
+        and bound.value.attr.value == "shape"
+        and len(bound.slice) == 1
+        and type(bound.slice[0].slice) is cst.Index
+        and _is_zero(bound.slice[0].slice.value)
+    ):
+        return bound.value.value, _ARRAY_OR_TENSOR
+    return None, ()
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return type(expr) is cst.Integer and expr.evaluated_value == 0
