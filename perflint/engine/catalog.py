@@ -113,6 +113,15 @@ FACTORIES = frozenset(
     | {f"torch.{name}" for name in _TORCH_FACTORIES}
     | {"pandas.DataFrame", "pandas.Series"}
 )
+# torch factories that allocate on the CPU (the default device) unless given ``device=``. The
+# ``_like`` forms are not among them: they allocate on their input's device.
+TORCH_HOST_FACTORIES = frozenset(
+    f"torch.{name}"
+    for name in (
+        "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
+        "randint", "randperm", "tensor",
+    )
+)
 # Conversions that share the memory of their (invariant) argument.
 PURE_CONVERSIONS = frozenset({"torch.from_numpy", "torch.as_tensor", "numpy.asarray"})
 

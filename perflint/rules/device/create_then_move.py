@@ -1,0 +1,230 @@
+"""PFL201: a tensor built on the CPU only to be copied to an accelerator at once."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.literals import (
+    has_unpacked_arguments,
+    keyword_argument,
+    literal_value,
+    positional_arguments,
+)
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
+from perflint.rules.device import FAMILY
+
+ACCELERATOR_PREFIXES = ("cuda", "mps", "xpu")
+# Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
+# simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
+# equivalent for every factory, so a move that passes them is left alone.
+_TO_KEYWORDS = frozenset({"device", "dtype", "non_blocking"})
+_CUDA_KEYWORDS = frozenset({"device", "non_blocking"})
+
+
+class CreateThenMove(Rule):
+    """A torch factory whose result goes straight to ``.cuda()`` or ``.to(device)``."""
+
+    code = "PFL201"
+    name = "create-then-move"
+    family = FAMILY
+    summary = "Tensor created on the CPU and immediately copied to an accelerator"
+    message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device"
+    fix_title = "Pass `device=` to the factory so the tensor is created on the device"
+    fix_safety = FIX_UNSAFE
+    required_modules = ("torch",)
+    reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
+
+    what_it_does = (
+        "Flags a torch tensor factory (`torch.zeros`, `ones`, `empty`, `full`, `eye`, `arange`, "
+        "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`, `tensor`) whose result is "
+        "passed directly to `.cuda()` or to `.to(...)` with a device: a string starting with "
+        "`cuda`, `mps` or `xpu`, a `torch.device(...)` call, a name or attribute whose name "
+        "contains `device` (`device`, `self.device`, `x.device`), a known tensor (`.to(other)` "
+        "takes `other`'s device and dtype), or a `device=` keyword. Left alone: a factory that "
+        "already passes `device=` or `pin_memory=True`, a move to `\"cpu\"`, a `.to(dtype)` "
+        "conversion, a call that unpacks `*args`/`**kwargs`, `torch.tensor(t)` of a known tensor, "
+        "and the `_like` forms (`torch.zeros_like(x)`), which allocate on `x`'s device: there the "
+        "move is a copy only when `x` is on the CPU, which the linter cannot see."
+    )
+    why_bad = (
+        "The factory first allocates and fills the tensor in host memory, then the move allocates "
+        "it again on the device and copies it across the bus. The copy is from pageable memory "
+        "and blocking, so PyTorch synchronises the stream after it: the host waits until the GPU "
+        "has finished all the work queued before it, and stops running ahead of the GPU. Such a "
+        "copy is also an error inside CUDA-graph capture. Created with `device=`, the tensor is "
+        "allocated and filled by the device itself, asynchronously, with no host allocation and "
+        "no transfer. In a forward pass, a loss or a sampling step the cost is paid on every call."
+    )
+    example = """\
+import torch
+
+def add_noise(batch, device):
+    return batch + torch.randn(batch.shape).to(device)
+"""
+    use_instead = """\
+import torch
+
+def add_noise(batch, device):
+    return batch + torch.randn(batch.shape, device=device)
+"""
+    fix_safety_note = (
+        "For the deterministic factories (`zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, "
+        "`logspace`, `tensor`, `empty`) the result is the same tensor. The fix is unsafe for the "
+        "random factories (`rand`, `randn`, `randint`, `randperm` and their `_like` forms): the "
+        "numbers are then drawn from the device's generator, not the CPU's, so a seeded run draws "
+        "different values. `.to(other)` also converts to `other`'s dtype, so its fix passes "
+        "`dtype=other.dtype` as well as `device=other.device`. A `dtype` given to `.to` moves to "
+        "the factory when the factory sets none; when it does (`torch.arange(n, "
+        "dtype=torch.int64).to(device, torch.float)`), keep the conversion after the factory, "
+        "since `arange` and `linspace` compute differently in another dtype. With "
+        "`requires_grad=True` the fixed tensor is a leaf, as was presumably intended (the moved "
+        "copy is not, and never receives a `.grad`)."
+    )
+
+    VALID = (
+        # Already created on the device.
+        "import torch\nx = torch.zeros(3, device=device).to(device)\n",
+        # A dtype conversion, and a move to the CPU, where the factory already allocated.
+        "import torch\nx = torch.zeros(3).to(torch.float16)\ny = torch.ones(3).to('cpu')\nz = torch.arange(4).to(dtype=torch.long)\n",
+        # Not torch: NumPy has no devices, and a user-defined `zeros`.
+        "import numpy as np\nx = np.zeros(3).to(device)\ndef zeros(n):\n    return Thing(n)\ny = zeros(3).cuda()\n",
+        # Unknown arguments: `**kwargs` may hold `device=`, and `dev` is not evidence of a device.
+        "import torch\nx = torch.zeros(3, **factory_kwargs).cuda()\ny = torch.ones(3).to(**move_kwargs)\nz = torch.eye(3).to(dev)\n",
+        # Not directly on the factory's result.
+        "import torch\nx = torch.zeros(3).float().cuda()\ny = torch.from_numpy(a).cuda()\n",
+        # `copy=` and `memory_format=` have no equivalent on every factory.
+        "import torch\nx = torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)\n",
+        # Pinned host memory is wanted on the host.
+        "import torch\nbuffer = torch.empty(1024, pin_memory=True).cuda(non_blocking=True)\n",
+        # `_like` factories and `torch.tensor` of a tensor allocate on their input's device.
+        "import torch\ndef f(cache: torch.Tensor):\n    pad = torch.zeros_like(cache).to(cache.device)\n"
+        "    copy = torch.tensor(cache).to(device)\n",
+    )
+    INVALID = (
+        Invalid("import torch\nx = torch.zeros(3, 4).cuda()\n", line=2),
+        Invalid("from torch import tensor\nlabels = tensor([0, 1, 1]).to('cuda:0')\n", line=2),
+        Invalid("import torch as T\ndef f(self):\n    mask = T.ones(8, 8).to(self.device, non_blocking=True)\n", line=3),
+        Invalid("import torch\nidx = torch.arange(10).to(torch.device('cuda'))\n", line=2),
+        Invalid("import torch\ndef f(x: torch.Tensor):\n    return torch.full((2,), 0.5).to(x)\n", line=3),
+        Invalid("import torch\ny = torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)\n", line=2),
+        Invalid("import torch\nw = (\n    torch.randn(4, 4, requires_grad=True)\n    .to('mps')\n)\n", line=3),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
+            return
+        factory_call = func.value
+        if type(factory_call) is not cst.Call:
+            return
+        factory = self.context.imports.qualified_name(factory_call.func)
+        if factory not in catalog.TORCH_HOST_FACTORIES or not self._allocates_on_host(factory, factory_call):
+            return
+        if has_unpacked_arguments(node):
+            return
+        method = func.attr.value
+        moves = self._cuda_moves(node) if method == "cuda" else self._to_moves(node)
+        if moves:
+            self.report(node, self.message.format(factory=factory, method=method))
+
+    def _allocates_on_host(self, factory: str, factory_call: cst.Call) -> bool:
+        if has_unpacked_arguments(factory_call) or keyword_argument(factory_call, "device") is not None:
+            return False
+        pin_memory = keyword_argument(factory_call, "pin_memory")
+        if pin_memory is not None and literal_value(pin_memory.value) is not False:
+            return False
+        if factory != "torch.tensor":
+            return True
+        # `torch.tensor(t)` copies a tensor `t` on `t`'s own device.
+        data = positional_arguments(factory_call)
+        return not data or self.context.arrays.kind_of(data[0].value) != catalog.TORCH
+
+    @staticmethod
+    def _cuda_moves(call: cst.Call) -> bool:
+        return all(arg.keyword is None or arg.keyword.value in _CUDA_KEYWORDS for arg in call.args)
+
+    def _to_moves(self, call: cst.Call) -> bool:
+        if any(arg.keyword is not None and arg.keyword.value not in _TO_KEYWORDS for arg in call.args):
+            return False
+        device = keyword_argument(call, "device")
+        if device is not None:
+            return self._is_accelerator(device.value)
+        positional = positional_arguments(call)
+        # A third positional argument is `copy`.
+        if not positional or len(positional) > 2:
+            return False
+        first = positional[0].value
+        return self.context.arrays.kind_of(first) == catalog.TORCH or self._is_accelerator(first)
+
+    def _is_accelerator(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` names a device, and not the CPU as far as its literal text tells."""
+        if type(expr) is cst.Call:
+            if self.context.imports.qualified_name(expr.func) != "torch.device" or not expr.args:
+                return False
+            value = literal_value(expr.args[0].value)
+            return _is_accelerator_string(value) if isinstance(value, str) else True
+        value = literal_value(expr)
+        if isinstance(value, str):
+            return _is_accelerator_string(value)
+        name = _last_name(expr)
+        return name is not None and "device" in name.lower()
+
+
+
+def _is_accelerator_string(device: str) -> bool:
+    return device.startswith(ACCELERATOR_PREFIXES)
+
+
+def _last_name(expr: cst.BaseExpression) -> Optional[str]:
+    if type(expr) is cst.Name:
+        return expr.value
+    if type(expr) is cst.Attribute:
+        return expr.attr.value
+    return None
+
+
+def _setup(size: int, device: str) -> tuple:
+    return size, device
+
+
+def _synchronise(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _pattern(size: int, device: str):
+    import torch
+
+    grid = torch.arange(size * size, dtype=torch.float32).to(device).reshape(size, size)
+    mask = torch.full((size, size), 0.5).to(device)
+    product = grid * mask
+    _synchronise(device)
+    return product
+
+
+def _fix(size: int, device: str):
+    import torch
+
+    grid = torch.arange(size * size, dtype=torch.float32, device=device).reshape(size, size)
+    mask = torch.full((size, size), 0.5, device=device)
+    product = grid * mask
+    _synchronise(device)
+    return product
+
+
+CreateThenMove.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=2048,
+    check_size=8,
+    size_unit="rows and columns of two float32 tensors",
+    backend=TORCH_BACKEND,
+    devices=("cuda",),
+)
