@@ -198,7 +198,7 @@ def test_cuda_timing_synchronises_around_every_sample(monkeypatch):
 
 
 def test_instability_warnings_follow_pyperf():
-    policy = TimingPolicy()
+    policy = TimingPolicy(samples=7)
     steady = Samples(loops=10, per_call_seconds=(0.010, 0.0101, 0.0099, 0.010, 0.0100, 0.0101, 0.0099))
     assert steady.warnings("pattern", policy) == []
     noisy = Samples(loops=10, per_call_seconds=(0.010, 0.030, 0.010, 0.010, 0.011, 0.010, 0.009))
