@@ -130,7 +130,7 @@ LoopInvariantExpensiveCall.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=256,
+    default_size=128,
     check_size=8,
     size_unit="matrix order (32 right-hand sides)",
 )
