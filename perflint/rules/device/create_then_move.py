@@ -191,31 +191,20 @@ def _setup(size: int, device: str) -> tuple:
     return size, device
 
 
-def _synchronise(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _pattern(size: int, device: str):
     import torch
 
-    grid = torch.arange(size * size, dtype=torch.float32).to(device).reshape(size, size)
+    grid = torch.arange(size * size).to(device).reshape(size, size)
     mask = torch.full((size, size), 0.5).to(device)
-    product = grid * mask
-    _synchronise(device)
-    return product
+    return grid * mask
 
 
 def _fix(size: int, device: str):
     import torch
 
-    grid = torch.arange(size * size, dtype=torch.float32, device=device).reshape(size, size)
+    grid = torch.arange(size * size, device=device).reshape(size, size)
     mask = torch.full((size, size), 0.5, device=device)
-    product = grid * mask
-    _synchronise(device)
-    return product
+    return grid * mask
 
 
 CreateThenMove.benchmark = Benchmark(
@@ -224,7 +213,7 @@ CreateThenMove.benchmark = Benchmark(
     fix=_fix,
     default_size=2048,
     check_size=8,
-    size_unit="rows and columns of two float32 tensors",
+    size_unit="rows and columns of an int64 and a float32 tensor",
     backend=TORCH_BACKEND,
     devices=("cuda",),
 )

@@ -1,0 +1,54 @@
+"""PFL201 beyond its examples: the message, and a benchmark whose two sides agree on the CPU."""
+
+from __future__ import annotations
+
+import pytest
+
+from perflint.engine import lint_source
+from perflint.rules.device.create_then_move import CreateThenMove
+
+
+def test_message_names_the_factory_and_the_move():
+    source = "import torch as T\nmask = T.ones(4).cuda(0)\nidx = T.arange(4).to(device=dev_device)\n"
+    messages = [finding.message for finding in lint_source(source, "example.py", [CreateThenMove])]
+    assert messages == [
+        "`torch.ones` allocates the tensor on the CPU, then `.cuda()` copies it to the device",
+        "`torch.arange` allocates the tensor on the CPU, then `.to()` copies it to the device",
+    ]
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        ".to('cpu')",
+        ".to(torch.device('cpu'))",
+        ".to(torch.float16)",
+        ".to(dtype)",
+        ".to(device, copy=True)",
+        ".to(device, torch.float16, False, True)",
+        ".to(None)",
+        ".cuda(memory_format=torch.channels_last)",
+    ],
+)
+def test_moves_that_are_not_to_an_accelerator_or_have_no_factory_equivalent(move):
+    assert lint_source(f"import torch\nx = torch.zeros(2, 3){move}\n", "example.py", [CreateThenMove]) == []
+
+
+@pytest.mark.parametrize("move", [".to(device, torch.float16)", ".to('xpu', non_blocking=True)", ".cuda(device=rank)"])
+def test_moves_whose_fix_carries_over_are_flagged(move):
+    findings = lint_source(f"import torch\nx = torch.ones(2){move}\n", "example.py", [CreateThenMove])
+    assert [finding.code for finding in findings] == ["PFL201"]
+
+
+def test_benchmark_pattern_and_fix_agree_on_the_cpu():
+    torch = pytest.importorskip("torch")
+    benchmark = CreateThenMove.benchmark
+    inputs = benchmark.setup(benchmark.check_size, "cpu")
+    pattern, fix = benchmark.pattern(*inputs), benchmark.fix(*inputs)
+    assert pattern.shape == (benchmark.check_size, benchmark.check_size)
+    assert torch.equal(pattern, fix)
+
+
+def test_benchmark_is_declared_for_accelerators_only():
+    assert CreateThenMove.benchmark.devices == ("cuda",)
+    assert CreateThenMove.benchmark.backend == "torch"
