@@ -1,0 +1,61 @@
+"""PFL301 beyond its examples: opt-in selection, positional arguments, and its benchmark."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from perflint.engine import lint_source
+from perflint.rules import select_rules
+from perflint.rules.data_loading.dataloader_no_workers import DataLoaderNoWorkers, DecodingDataset
+
+
+def _codes(source: str) -> list[tuple[str, int]]:
+    return [(finding.code, finding.line) for finding in lint_source(source, "example.py", [DataLoaderNoWorkers])]
+
+
+def test_rule_is_opt_in():
+    assert DataLoaderNoWorkers not in select_rules()
+    assert DataLoaderNoWorkers in select_rules(extend_select=["PFL301"])
+    assert DataLoaderNoWorkers in select_rules(select=["PFL3"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "flagged"),
+    [
+        ("ds, 8, True, None, None", True),
+        ("ds, 8, True, None, None, 0", True),
+        ("ds, 8, True, None, None, 3", False),
+        ("ds, 8, True, None, None, workers", False),
+        ("ds, num_workers=False", True),
+        ("*loader_args", False),
+        ("dataset=ds, batch_size=8", True),
+        ("dataset=TensorDataset(x), batch_size=8", False),
+    ],
+)
+def test_num_workers_by_keyword_or_position(arguments, flagged):
+    source = f"from torch.utils.data import DataLoader, TensorDataset\nloader = DataLoader({arguments})\n"
+    assert _codes(source) == ([("PFL301", 2)] if flagged else [])
+
+
+def test_in_memory_name_does_not_leak_out_of_its_function():
+    source = (
+        "from torch.utils.data import DataLoader, TensorDataset\n"
+        "def small():\n    ds = TensorDataset(x)\n    return DataLoader(ds)\n"
+        "def large():\n    return DataLoader(ds)\n"
+    )
+    assert _codes(source) == [("PFL301", 6)]
+
+
+def test_benchmark_dataset_pickles_and_both_sides_yield_the_same_batches():
+    torch = pytest.importorskip("torch")
+    benchmark = DataLoaderNoWorkers.benchmark
+    dataset, with_workers = inputs = benchmark.setup(benchmark.check_size, "cpu")
+    assert isinstance(pickle.loads(pickle.dumps(dataset)), DecodingDataset)
+    assert with_workers.num_workers > 0 and with_workers.persistent_workers
+    pattern = benchmark.pattern(*inputs)
+    assert pattern.shape == (benchmark.check_size, 3, dataset.side // 2, dataset.side // 2)
+    # Twice: the second epoch reuses the persistent workers.
+    assert torch.equal(pattern, benchmark.fix(*inputs))
+    assert torch.equal(pattern, benchmark.fix(*inputs))
