@@ -8,6 +8,7 @@ so ``perflint check`` never pays for the measurement code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -101,6 +102,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("perflint: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``perflint rules | head``): stop quietly, as Unix tools do, and
+        # point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
