@@ -132,11 +132,13 @@ loader = DataLoader(
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
+        # Even an aliased import names the class in the file; without it there is nothing to do.
+        self._may_fire = "DataLoader" in context.source
         # Per scope, innermost last: whether a local name holds an in-memory dataset.
         self._in_memory_names: list[dict[str, bool]] = [{}]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.context.imports.qualified_name(node.func) != DATALOADER:
+        if not self._may_fire or self.context.imports.qualified_name(node.func) != DATALOADER:
             return
         if has_unpacked_arguments(node) or _num_workers(node) != 0:
             return
@@ -151,20 +153,26 @@ loader = DataLoader(
         self._enter_scope(node.params)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._in_memory_names.pop()
+        self._leave_scope()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._enter_scope(node.params)
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._in_memory_names.pop()
+        self._leave_scope()
 
     def _enter_scope(self, params: cst.Parameters) -> None:
-        every = (*params.posonly_params, *params.params, *params.kwonly_params)
-        self._in_memory_names.append({param.name.value: False for param in every})
+        if self._may_fire:
+            every = (*params.posonly_params, *params.params, *params.kwonly_params)
+            self._in_memory_names.append({param.name.value: False for param in every})
+
+    def _leave_scope(self) -> None:
+        if self._may_fire:
+            self._in_memory_names.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        # Cheap on purpose: this runs for every assignment of every file that mentions torch.
+        if not self._may_fire:
+            return
         in_memory = type(node.value) is cst.Call and self._is_in_memory_dataset_call(node.value)
         for assign_target in node.targets:
             if type(assign_target.target) is not cst.Name:
