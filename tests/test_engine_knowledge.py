@@ -241,3 +241,36 @@ def test_a_syntax_error_becomes_a_pfl000_finding_at_its_position():
     (finding,) = lint_source("x = 1\ndef f(:\n    pass\n", "broken.py", [Crashes])
     assert (finding.code, finding.path, finding.line, finding.column) == ("PFL000", "broken.py", 2, 7)
     assert finding.message == "cannot parse: invalid syntax"
+
+
+def test_numpy_generator_samples_are_arrays():
+    answers = kinds(
+        "import numpy as np\nrng = np.random.default_rng(0)\nother = make_rng()\n"
+        "print(rng.normal(size=3)); print(rng.integers(0, 5, 3)); print(rng.bit_generator); print(other.normal())\n"
+    )
+    assert answers == {
+        "rng.normal(size=3)": "numpy", "rng.integers(0, 5, 3)": "numpy",
+        "rng.bit_generator": None, "other.normal()": None,
+    }
+
+
+def test_the_value_a_name_was_last_assigned_is_known_within_its_scope():
+    answers = probe_calls(
+        "from torch.utils.data import TensorDataset\n"
+        "ds = TensorDataset(x)\n"
+        "print(ds)\n"
+        "def f(ds):\n"
+        "    print(ds + 0)\n"
+        "    for item in ds:\n"
+        "        print(item)\n"
+        "a, b = pair()\n"
+        "print(a)\n"
+        "ds += extra\n"
+        "print(ds - 0)\n",
+        lambda context, expr: context.arrays.constructor_of(
+            expr.left if isinstance(expr, cst.BinaryOperation) else expr
+        ),
+    )
+    assert answers == {
+        "ds": "torch.utils.data.TensorDataset", "ds + 0": None, "item": None, "a": None, "ds - 0": None,
+    }

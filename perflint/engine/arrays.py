@@ -1,4 +1,5 @@
-"""Which names hold a NumPy array, a torch tensor or a pandas object.
+"""Which names hold a NumPy array, a torch tensor or a pandas object, and what each name was
+last assigned.
 
 Evidence comes from annotations, ``isinstance`` narrowing, and assignments from known
 constructors or from operations on known arrays. Unknown stays unknown: a rule that needs
@@ -7,7 +8,7 @@ array evidence stays silent without it.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import libcst as cst
 
@@ -17,13 +18,18 @@ from perflint.engine.imports import ImportTable
 ArrayKind = Optional[str]
 
 
+class Binding(NamedTuple):
+    kind: ArrayKind
+    value: Optional[cst.BaseExpression]  # the expression last assigned; None when not one
+
+
 class ArrayKnowledge:
     """Array kinds of names, scoped like the import table, with ``isinstance`` overlays."""
 
     def __init__(self, imports: ImportTable) -> None:
         self._imports = imports
         # Each layer is (bindings, is_narrowing); narrowing layers are pushed for an ``if`` body.
-        self._layers: list[tuple[dict[str, ArrayKind], bool]] = [({}, False)]
+        self._layers: list[tuple[dict[str, Binding], bool]] = [({}, False)]
 
     def push_scope(self) -> None:
         self._layers.append(({}, False))
@@ -32,18 +38,19 @@ class ArrayKnowledge:
         self._layers.pop()
 
     def push_narrowing(self, narrowed: dict[str, str]) -> None:
-        self._layers.append((dict(narrowed), True))
+        layer = {name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()}
+        self._layers.append((layer, True))
 
     def pop_narrowing(self) -> None:
         self._layers.pop()
 
-    def bind(self, name: str, kind: ArrayKind) -> None:
-        """``name`` was (re)assigned a value of ``kind`` (None: unknown)."""
+    def bind(self, name: str, kind: ArrayKind, value: Optional[cst.BaseExpression] = None) -> None:
+        """``name`` was (re)assigned ``value`` (None: not a single expression) of ``kind``."""
         for bindings, is_narrowing in reversed(self._layers):
             if is_narrowing:
                 bindings.pop(name, None)
                 continue
-            bindings[name] = kind
+            bindings[name] = Binding(kind, value)
             return
 
     def bind_parameters(self, params: cst.Parameters) -> None:
@@ -55,11 +62,32 @@ class ArrayKnowledge:
             if isinstance(star, cst.Param):
                 self.bind(star.name.value, None)
 
-    def lookup(self, name: str) -> ArrayKind:
+    def _binding(self, name: str) -> Optional[Binding]:
         for bindings, _ in reversed(self._layers):
-            if name in bindings:
-                return bindings[name]
+            binding = bindings.get(name)
+            if binding is not None:
+                return binding
         return None
+
+    def lookup(self, name: str) -> ArrayKind:
+        binding = self._binding(name)
+        return binding.kind if binding is not None else None
+
+    def bound_value(self, name: str) -> Optional[cst.BaseExpression]:
+        """The expression ``name`` was last assigned in a visible scope, if it was assigned one.
+
+        A parameter, a loop target or a name unpacked from a tuple has none.
+        """
+        binding = self._binding(name)
+        return binding.value if binding is not None else None
+
+    def constructor_of(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of the call that made ``expr`` (a call, or a name assigned one)."""
+        if type(expr) is cst.Name:
+            expr = self.bound_value(expr.value)
+        if type(expr) is not cst.Call:
+            return None
+        return self._imports.qualified_name(expr.func)
 
     def annotation_kind(self, annotation: cst.BaseExpression) -> ArrayKind:
         """``np.ndarray``, ``npt.NDArray[...]``, ``Optional[torch.Tensor]``, ``pd.DataFrame | None``."""
@@ -189,6 +217,11 @@ class ArrayKnowledge:
         if isinstance(func, cst.Attribute):
             receiver = self.kind_of(func.value)
             if receiver is None:
+                if (
+                    self.constructor_of(func.value) in catalog.NUMPY_RANDOM_GENERATORS
+                    and func.attr.value in catalog.NUMPY_GENERATOR_SAMPLERS
+                ):
+                    return catalog.NUMPY
                 return None
             method = func.attr.value
             if method in catalog.ARRAY_CONVERSION_METHODS:

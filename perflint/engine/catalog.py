@@ -122,6 +122,17 @@ TORCH_HOST_FACTORIES = frozenset(
         "randint", "randperm", "tensor",
     )
 )
+# ``rng = np.random.default_rng()``: ``rng.normal(...)`` and the other samplers give arrays.
+NUMPY_RANDOM_GENERATORS = frozenset(
+    {"numpy.random.default_rng", "numpy.random.Generator", "numpy.random.RandomState"}
+)
+NUMPY_GENERATOR_SAMPLERS = frozenset(
+    {
+        "random", "standard_normal", "normal", "uniform", "integers", "randint", "rand", "randn",
+        "choice", "permutation", "exponential", "poisson", "binomial", "beta", "gamma",
+        "lognormal", "multivariate_normal", "random_sample", "laplace", "dirichlet",
+    }
+)
 # Conversions that share the memory of their (invariant) argument.
 PURE_CONVERSIONS = frozenset({"torch.from_numpy", "torch.as_tensor", "numpy.asarray"})
 

@@ -232,36 +232,39 @@ class FileContext:
     def _after_assign(self, node: cst.Assign) -> None:
         kind = self.arrays.kind_of(node.value)
         for assign_target in node.targets:
-            self._bind_target(assign_target.target, kind)
+            self._bind_target(assign_target.target, kind, node.value)
 
     def _after_annotated_assign(self, node: cst.AnnAssign) -> None:
         kind = self.arrays.annotation_kind(node.annotation.annotation)
         if kind is None and node.value is not None:
             kind = self.arrays.kind_of(node.value)
-        self._bind_target(node.target, kind)
+        self._bind_target(node.target, kind, node.value)
 
     def _after_walrus(self, node: cst.NamedExpr) -> None:
-        self._bind_target(node.target, self.arrays.kind_of(node.value))
+        self._bind_target(node.target, self.arrays.kind_of(node.value), node.value)
 
     def _after_augmented_assign(self, node: cst.AugAssign) -> None:
-        if type(node.target) is cst.Name and self.arrays.lookup(node.target.value) is None:
-            self._bind_target(node.target, self.arrays.kind_of(node.value))
+        if type(node.target) is cst.Name:
+            kind = self.arrays.lookup(node.target.value) or self.arrays.kind_of(node.value)
+            self._bind_target(node.target, kind)
 
     def _after_alias(self, node: Union[cst.WithItem, cst.ExceptHandler]) -> None:
         alias = node.asname if type(node) is cst.WithItem else node.name
         if alias is not None:
             self._bind_target(alias.name, None)
 
-    def _bind_target(self, target: cst.BaseExpression, kind: Optional[str]) -> None:
+    def _bind_target(
+        self, target: cst.BaseExpression, kind: Optional[str], value: Optional[cst.BaseExpression] = None
+    ) -> None:
         if type(target) is cst.Name:
-            self._rebind(target.value, kind)
+            self._rebind(target.value, kind, value)
         else:
             for name in target_names(target):
                 self._rebind(name, None)
 
-    def _rebind(self, name: str, kind: Optional[str]) -> None:
+    def _rebind(self, name: str, kind: Optional[str], value: Optional[cst.BaseExpression] = None) -> None:
         self.imports.shadow(name)
-        self.arrays.bind(name, kind)
+        self.arrays.bind(name, kind, value)
 
     def _enter_loop(self, node: cst.CSTNode) -> None:
         frame = LoopFrame(node, self.imports)

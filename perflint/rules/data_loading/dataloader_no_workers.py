@@ -28,6 +28,8 @@ NUM_WORKERS_POSITION = 5
 IN_MEMORY_DATASETS = frozenset({"torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"})
 # A subset of an in-memory dataset is in memory too.
 SUBSETS = frozenset({"torch.utils.data.Subset", "torch.utils.data.dataset.Subset"})
+# How many assignments to follow back from a name (``ds = Subset(ds, …)`` refers to itself).
+_MAX_NAME_HOPS = 4
 
 
 class DataLoaderNoWorkers(Rule):
@@ -134,8 +136,6 @@ loader = DataLoader(
         super().__init__(context)
         # Even an aliased import names the class in the file; without it there is nothing to do.
         self._may_fire = "DataLoader" in context.source
-        # Per scope, innermost last: whether a local name holds an in-memory dataset.
-        self._in_memory_names: list[dict[str, bool]] = [{}]
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._may_fire or self.context.imports.qualified_name(node.func) != DATALOADER:
@@ -149,58 +149,25 @@ loader = DataLoader(
         if dataset is None or not self._is_in_memory(dataset.value):
             self.report(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._enter_scope(node.params)
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._leave_scope()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._enter_scope(node.params)
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._leave_scope()
-
-    def _enter_scope(self, params: cst.Parameters) -> None:
-        if self._may_fire:
-            every = (*params.posonly_params, *params.params, *params.kwonly_params)
-            self._in_memory_names.append({param.name.value: False for param in every})
-
-    def _leave_scope(self) -> None:
-        if self._may_fire:
-            self._in_memory_names.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if not self._may_fire:
-            return
-        in_memory = type(node.value) is cst.Call and self._is_in_memory_dataset_call(node.value)
-        for assign_target in node.targets:
-            if type(assign_target.target) is not cst.Name:
-                continue
-            name = assign_target.target.value
-            if in_memory or any(name in scope for scope in self._in_memory_names):
-                self._in_memory_names[-1][name] = in_memory
-
-    def _is_in_memory(self, expr: cst.BaseExpression) -> bool:
+    def _is_in_memory(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """``expr`` is a dataset whose items are already in memory: nothing for a worker to do."""
+        if depth > _MAX_NAME_HOPS:
+            return False
         if self.context.arrays.kind_of(expr) is not None:
             return True
         if type(expr) is cst.Name:
-            for scope in reversed(self._in_memory_names):
-                if expr.value in scope:
-                    return scope[expr.value]
-            return False
+            value = self.context.arrays.bound_value(expr.value)
+            return value is not None and self._is_in_memory(value, depth + 1)
         if type(expr) in (cst.List, cst.Tuple, cst.ListComp):
             return True
-        return type(expr) is cst.Call and (
-            self.context.imports.is_builtin(expr.func, "range") or self._is_in_memory_dataset_call(expr)
-        )
-
-    def _is_in_memory_dataset_call(self, call: cst.Call) -> bool:
-        constructor = self.context.imports.qualified_name(call.func)
+        if type(expr) is not cst.Call:
+            return False
+        if self.context.imports.is_builtin(expr.func, "range"):
+            return True
+        constructor = self.context.imports.qualified_name(expr.func)
         if constructor in IN_MEMORY_DATASETS:
             return True
-        return constructor in SUBSETS and bool(call.args) and self._is_in_memory(call.args[0].value)
+        return constructor in SUBSETS and bool(expr.args) and self._is_in_memory(expr.args[0].value, depth + 1)
 
 
 def _num_workers(call: cst.Call) -> object:
