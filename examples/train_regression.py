@@ -6,7 +6,23 @@ each one costs on this machine.
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset
+
+
+class JitteredSamples(Dataset):
+    """Makes each sample on access, as a dataset that decodes or augments its items does."""
+
+    def __init__(self, features: np.ndarray, targets: np.ndarray) -> None:
+        self.features = features
+        self.targets = targets
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, index: int):
+        rng = np.random.default_rng(index)
+        jittered = self.features[index] + rng.normal(0.0, 0.01, self.features.shape[1])
+        return torch.from_numpy(jittered).float(), torch.tensor(self.targets[index]).float()
 
 
 def normalise(features: np.ndarray) -> np.ndarray:
@@ -25,8 +41,7 @@ def whiten(samples: np.ndarray, covariance: np.ndarray) -> np.ndarray:
 
 def train(features: np.ndarray, targets: np.ndarray, epochs: int = 3) -> torch.nn.Module:
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    dataset = TensorDataset(torch.from_numpy(features).float(), torch.from_numpy(targets).float())
-    loader = DataLoader(dataset, batch_size=64, shuffle=True)
+    loader = DataLoader(JitteredSamples(features, targets), batch_size=64, shuffle=True)
     model = torch.nn.Linear(features.shape[1], 1).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     for epoch in range(epochs):

@@ -174,7 +174,6 @@ def add_noise(batch, device):
         return name is not None and "device" in name.lower()
 
 
-
 def _is_accelerator_string(device: str) -> bool:
     return device.startswith(ACCELERATOR_PREFIXES)
 
