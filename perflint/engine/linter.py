@@ -380,7 +380,7 @@ def lint_source(
     context = FileContext(source, path)
     failures = context.run(module, [rule_class(context) for rule_class in active])
     findings = context.findings(module) + [unlintable(path, failure) for failure in failures]
-    if apply_noqa:
+    if apply_noqa and findings:
         lines = noqa_lines(source)
         findings = [finding for finding in findings if not suppressed(finding, lines)]
     return sorted(findings, key=lambda finding: finding.sort_key)
