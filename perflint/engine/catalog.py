@@ -113,13 +113,15 @@ FACTORIES = frozenset(
     | {f"torch.{name}" for name in _TORCH_FACTORIES}
     | {"pandas.DataFrame", "pandas.Series"}
 )
-# torch factories that allocate on the CPU (the default device) unless given ``device=``. The
-# ``_like`` forms are not among them: they allocate on their input's device.
+# torch factories that allocate on the CPU (the default device) unless given ``device=``, and
+# allocate on the device itself when given one. Not among them: the ``_like`` forms, which
+# allocate on their input's device, and ``torch.tensor(data)``, which always builds its tensor
+# on the CPU from the Python data and copies it, ``device=`` or not (PyTorch's tensor_new.h).
 TORCH_HOST_FACTORIES = frozenset(
     f"torch.{name}"
     for name in (
         "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
-        "randint", "randperm", "tensor",
+        "randint", "randperm",
     )
 )
 # ``rng = np.random.default_rng()``: ``rng.normal(...)`` and the other samplers give arrays.

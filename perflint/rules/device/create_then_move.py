@@ -40,15 +40,17 @@ class CreateThenMove(Rule):
 
     what_it_does = (
         "Flags a torch tensor factory (`torch.zeros`, `ones`, `empty`, `full`, `eye`, `arange`, "
-        "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`, `tensor`) whose result is "
+        "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`) whose result is "
         "passed directly to `.cuda()` or to `.to(...)` with a device: a string starting with "
         "`cuda`, `mps` or `xpu`, a `torch.device(...)` call, a name or attribute whose name "
         "contains `device` (`device`, `self.device`, `x.device`), a known tensor (`.to(other)` "
         "takes `other`'s device and dtype), or a `device=` keyword. Left alone: a factory that "
         "already passes `device=` or `pin_memory=True`, a move to `\"cpu\"`, a `.to(dtype)` "
-        "conversion, a call that unpacks `*args`/`**kwargs`, `torch.tensor(t)` of a known tensor, "
-        "and the `_like` forms (`torch.zeros_like(x)`), which allocate on `x`'s device: there the "
-        "move is a copy only when `x` is on the CPU, which the linter cannot see."
+        "conversion, a call that unpacks `*args`/`**kwargs`, the `_like` forms "
+        "(`torch.zeros_like(x)`), which allocate on `x`'s device, so the move is a copy only "
+        "when `x` is on the CPU, which the linter cannot see; and `torch.tensor(data)`, which "
+        "builds its tensor on the CPU from the Python data and copies it to the device even "
+        "when given `device=`, so moving it afterwards costs nothing more."
     )
     why_bad = (
         "The factory first allocates and fills the tensor in host memory, then the move allocates "
@@ -73,7 +75,7 @@ def add_noise(batch, device):
 """
     fix_safety_note = (
         "For the deterministic factories (`zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, "
-        "`logspace`, `tensor`) the result is the same tensor, and `empty` is uninitialised either "
+        "`logspace`) the result is the same tensor, and `empty` is uninitialised either "
         "way. The fix is unsafe for the random factories (`rand`, `randn`, `randint`, "
         "`randperm`): the numbers are then drawn from the device's generator, not the CPU's, so a "
         "seeded run draws different values. `.to(other)` also converts to `other`'s dtype, so its fix passes "
@@ -100,13 +102,14 @@ def add_noise(batch, device):
         "import torch\nx = torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)\n",
         # Pinned host memory is wanted on the host.
         "import torch\nbuffer = torch.empty(1024, pin_memory=True).cuda(non_blocking=True)\n",
-        # `_like` factories and `torch.tensor` of a tensor allocate on their input's device.
+        # `_like` factories allocate on their input's device; `torch.tensor(data)` always builds
+        # on the CPU and copies, so `device=` would save nothing.
         "import torch\ndef f(cache: torch.Tensor):\n    pad = torch.zeros_like(cache).to(cache.device)\n"
-        "    copy = torch.tensor(cache).to(device)\n",
+        "    labels = torch.tensor([0, 1, 1]).to('cuda:0')\n",
     )
     INVALID = (
         Invalid("import torch\nx = torch.zeros(3, 4).cuda()\n", line=2),
-        Invalid("from torch import tensor\nlabels = tensor([0, 1, 1]).to('cuda:0')\n", line=2),
+        Invalid("from torch import ones\nmask = ones(3, 3).to('cuda:0')\n", line=2),
         Invalid("import torch as T\ndef f(self):\n    mask = T.ones(8, 8).to(self.device, non_blocking=True)\n", line=3),
         Invalid("import torch\nidx = torch.arange(10).to(torch.device('cuda'))\n", line=2),
         Invalid("import torch\ndef f(x: torch.Tensor):\n    return torch.full((2,), 0.5).to(x)\n", line=3),
@@ -122,7 +125,7 @@ def add_noise(batch, device):
         if type(factory_call) is not cst.Call:
             return
         factory = self.context.imports.qualified_name(factory_call.func)
-        if factory not in catalog.TORCH_HOST_FACTORIES or not self._allocates_on_host(factory, factory_call):
+        if factory not in catalog.TORCH_HOST_FACTORIES or not self._allocates_on_host(factory_call):
             return
         if has_unpacked_arguments(node):
             return
@@ -131,17 +134,12 @@ def add_noise(batch, device):
         if moves:
             self.report(node, self.message.format(factory=factory, method=method))
 
-    def _allocates_on_host(self, factory: str, factory_call: cst.Call) -> bool:
+    @staticmethod
+    def _allocates_on_host(factory_call: cst.Call) -> bool:
         if has_unpacked_arguments(factory_call) or keyword_argument(factory_call, "device") is not None:
             return False
         pin_memory = keyword_argument(factory_call, "pin_memory")
-        if pin_memory is not None and literal_value(pin_memory.value) is not False:
-            return False
-        if factory != "torch.tensor":
-            return True
-        # `torch.tensor(t)` copies a tensor `t` on `t`'s own device.
-        data = positional_arguments(factory_call)
-        return not data or self.context.arrays.kind_of(data[0].value) != catalog.TORCH
+        return pin_memory is None or literal_value(pin_memory.value) is False
 
     @staticmethod
     def _cuda_moves(call: cst.Call) -> bool:
