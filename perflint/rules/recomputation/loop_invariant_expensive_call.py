@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.measure.spec import Benchmark
-from perflint.rules.base import FIX_SAFE, Invalid, Rule
+from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
 
 _DECOMPOSITIONS = (
@@ -29,7 +29,7 @@ class LoopInvariantExpensiveCall(Rule):
     summary = "Expensive linear-algebra call with loop-invariant arguments inside a loop"
     message = "`{callee}` is recomputed on every iteration with the same arguments"
     fix_title = "Compute it once above the loop and reuse the result"
-    fix_safety = FIX_SAFE
+    fix_safety = FIX_UNSAFE
     required_modules = ("numpy", "scipy", "torch")
     reported_at = "the call"
 
@@ -60,10 +60,11 @@ def solve_all(A, rhs):
     return [A_inv @ b for b in rhs]
 """
     fix_safety_note = (
-        "Hoisting is safe: the call is side-effect free and its arguments do not change in the "
-        "loop. The one observable difference is that an exception (a singular matrix) is raised "
-        "before the loop starts rather than in its first iteration, and is raised even when the "
-        "loop would not have run at all."
+        "Unsafe: the call is side-effect free and its arguments do not change in the loop, so "
+        "the hoisted result is the same, but hoisting changes when it runs. A loop that runs no "
+        "iterations now pays for the call, and an exception (a singular matrix) is raised before "
+        "the loop rather than in its first iteration, or where the loop would not have run at "
+        "all. Guard the hoisted call with the loop's condition when either matters."
     )
 
     VALID = (
