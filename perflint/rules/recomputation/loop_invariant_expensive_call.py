@@ -133,5 +133,5 @@ LoopInvariantExpensiveCall.benchmark = Benchmark(
     fix=_fix,
     default_size=128,
     check_size=8,
-    size_unit="matrix order (32 right-hand sides)",
+    size_unit="rows and columns (32 right-hand sides)",
 )
