@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import Any
 
 INTERNAL_ERROR_CODE = "PFL000"
 INTERNAL_ERROR_NAME = "unlintable-file"
-
-
-@dataclass(frozen=True)
-class Fix:
-    """A replacement for the reported source range (filled in by autofix; reserved now)."""
-
-    title: str
-    replacement: str
-    safe: bool
 
 
 @dataclass(frozen=True)
@@ -30,17 +21,14 @@ class Finding:
     column: int
     end_line: int
     end_column: int
-    fix: Optional[Fix] = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["fix"] = asdict(self.fix) if self.fix is not None else None
-        return data
+        """The JSON form. ``fix`` is reserved for autofix, which is not built yet: always null."""
+        return {**asdict(self), "fix": None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
-        fix = data.get("fix")
-        return cls(**{**data, "fix": Fix(**fix) if fix else None})
+        return cls(**{key: value for key, value in data.items() if key != "fix"})
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
