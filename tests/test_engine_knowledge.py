@@ -274,3 +274,30 @@ def test_the_value_a_name_was_last_assigned_is_known_within_its_scope():
     assert answers == {
         "ds": "torch.utils.data.TensorDataset", "ds + 0": None, "item": None, "a": None, "ds - 0": None,
     }
+
+
+def test_a_node_under_a_loop_dependent_condition_does_not_run_every_iteration():
+    answers = probe_calls(
+        "for t in range(9):\n"
+        "    print(always)\n"
+        "    if t == 0:\n"
+        "        print(first_only)\n"
+        "    elif verbose:\n"
+        "        print(else_branch)\n"
+        "    if verbose:\n"
+        "        print(invariant_condition)\n"
+        "        for x in xs:\n"
+        "            print(inner_loop_body)\n"
+        "    y = print(conditional_value) if t else 0\n"
+        "    try:\n"
+        "        pass\n"
+        "    except ValueError:\n"
+        "        print(on_error)\n"
+        "def f():\n"
+        "    print(outside_any_loop)\n",
+        lambda context, expr: context.runs_every_iteration(),
+    )
+    assert answers == {
+        "always": True, "first_only": False, "else_branch": False, "invariant_condition": True,
+        "inner_loop_body": True, "conditional_value": False, "on_error": False, "outside_any_loop": True,
+    }

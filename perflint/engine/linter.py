@@ -46,6 +46,9 @@ class FileContext:
         self.imports = ImportTable()
         self.arrays = ArrayKnowledge(self.imports)
         self._loop_stacks: list[list[LoopFrame]] = [[]]
+        # Per function scope: the conditions around the current node inside its loops, each with
+        # the loop depth at which it was entered; None stands for an exception handler.
+        self._guard_stacks: list[list[tuple[Optional[cst.BaseExpression], int]]] = [[]]
         self._reports: list[tuple[Rule, cst.CSTNode, str]] = []
         # Dispatch on the exact node type: isinstance on libcst's ABCs is slow on a hot path.
         self._orderings: dict[type, Callable[[Any], Optional[list[tuple[int, object]]]]] = {
@@ -54,6 +57,8 @@ class FileContext:
             cst.For: self._for_children,
             cst.While: self._while_children,
             cst.If: self._if_children,
+            cst.IfExp: self._conditional_expression_children,
+            cst.ExceptHandler: self._except_handler_children,
             cst.FunctionDef: self._function_children,
             cst.Lambda: self._function_children,
             cst.ClassDef: self._class_children,
@@ -86,6 +91,21 @@ class FileContext:
             if frame.is_training_step:
                 return frame
         return None
+
+    def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
+        """The current node runs on every iteration of ``frame`` (default: innermost), as far as
+        the conditions around it inside that loop show: none of them depends on the loop, and it
+        is not in an exception handler. (``if t == 0:`` in a loop over ``t`` runs once.)"""
+        stack = self._loop_stacks[-1]
+        frame = frame or (stack[-1] if stack else None)
+        if frame is None:
+            return True
+        depth = stack.index(frame)
+        return all(
+            guard is not None and self.is_invariant(guard, frame)
+            for guard, entered_at in self._guard_stacks[-1]
+            if entered_at > depth
+        )
 
     def is_invariant(
         self, expr: cst.BaseExpression, frame: Optional[LoopFrame] = None, allow_conversions: bool = False
@@ -195,15 +215,47 @@ class FileContext:
 
     def _if_children(self, node: cst.If) -> Optional[list[tuple[int, object]]]:
         narrowed = self.arrays.isinstance_narrowing(node.test)
-        if not narrowed:
+        in_loop = bool(self._loop_stacks[-1])
+        if not narrowed and not in_loop:
+            return None
+        events: list[tuple[int, object]] = [(_ENTER, node.test)]
+        if in_loop:
+            events.append((_ACTION, lambda: self._push_guard(node.test)))
+        if narrowed:
+            events.append((_ACTION, lambda: self.arrays.push_narrowing(narrowed)))
+        events.append((_ENTER, node.body))
+        if narrowed:
+            events.append((_ACTION, self.arrays.pop_narrowing))
+        events += _optional(node.orelse)
+        if in_loop:
+            events.append((_ACTION, self._pop_guard))
+        return events
+
+    def _conditional_expression_children(self, node: cst.IfExp) -> Optional[list[tuple[int, object]]]:
+        if not self._loop_stacks[-1]:
             return None
         return [
             (_ENTER, node.test),
-            (_ACTION, lambda: self.arrays.push_narrowing(narrowed)),
+            (_ACTION, lambda: self._push_guard(node.test)),
             (_ENTER, node.body),
-            (_ACTION, self.arrays.pop_narrowing),
-            *_optional(node.orelse),
+            (_ENTER, node.orelse),
+            (_ACTION, self._pop_guard),
         ]
+
+    def _except_handler_children(self, node: cst.ExceptHandler) -> Optional[list[tuple[int, object]]]:
+        if not self._loop_stacks[-1]:
+            return None
+        return [
+            (_ACTION, lambda: self._push_guard(None)),
+            *((_ENTER, child) for child in syntax_children(node)),
+            (_ACTION, self._pop_guard),
+        ]
+
+    def _push_guard(self, test: Optional[cst.BaseExpression]) -> None:
+        self._guard_stacks[-1].append((test, len(self._loop_stacks[-1])))
+
+    def _pop_guard(self) -> None:
+        self._guard_stacks[-1].pop()
 
     def _function_children(self, node: Union[cst.FunctionDef, cst.Lambda]) -> list[tuple[int, object]]:
         decorators: Sequence[cst.Decorator] = ()
@@ -283,11 +335,13 @@ class FileContext:
             every = (*params.posonly_params, *params.params, *params.kwonly_params)
             self.imports.shadow_all(param.name.value for param in every)
         self._loop_stacks.append([])
+        self._guard_stacks.append([])
 
     def _leave_scope(self) -> None:
         self.imports.pop_scope()
         self.arrays.pop_scope()
         self._loop_stacks.pop()
+        self._guard_stacks.pop()
 
     # Results -----------------------------------------------------------------------------
 

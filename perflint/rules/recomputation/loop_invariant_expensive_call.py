@@ -39,7 +39,8 @@ class LoopInvariantExpensiveCall(Rule):
         "`sqrtm` and `logm`, the `torch.linalg` equivalents and `torch.inverse`) inside a loop or "
         "comprehension when every argument is loop-invariant: no loop target, nothing the loop "
         "rebinds, assigns into, calls a mutating method on or passes to a function that might "
-        "mutate it."
+        "mutate it. A call under a condition that depends on the loop (`if t == 0:`) or in an "
+        "exception handler is left alone: it may run on one iteration only."
     )
     why_bad = (
         "These calls cost O(n³) on an n×n matrix. With the same inputs they return the same "
@@ -84,6 +85,10 @@ def solve_all(A, rhs):
         "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(np.eye(3) + x)\n",
         # The loop's iterable is evaluated once.
         "import numpy as np\nfor row in np.linalg.inv(A):\n    print(row)\n",
+        # Runs on the first iteration only, or only when something went wrong.
+        "from scipy import linalg\nfor t in range(T):\n    if t == 0:\n        L = linalg.cholesky(S0)\n"
+        "    else:\n        L = prev[t - 1]\n    try:\n        step(L)\n    except ValueError:\n"
+        "        L = linalg.cholesky(S0)\n    w = linalg.inv(P) if t == 0 else w\n",
     )
     INVALID = (
         Invalid("import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n", line=3),
@@ -91,6 +96,8 @@ def solve_all(A, rhs):
         Invalid("from scipy import linalg as sla\nwhile t < 1.0:\n    t += dt\n    E = sla.expm(H * dt)\n", line=4),
         Invalid("import torch\nfor x in xs:\n    y = torch.linalg.inv(self.W) @ x\n", line=3),
         Invalid("import numpy.linalg\nfor i in range(10):\n    u, s, vt = numpy.linalg.svd(X.T @ X)\n", line=3),
+        # A condition that does not depend on the loop holds on every iteration.
+        Invalid("import numpy as np\nfor x in xs:\n    if use_whitening:\n        x = np.linalg.inv(C) @ x\n", line=4),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -100,6 +107,8 @@ def solve_all(A, rhs):
         if callee not in EXPENSIVE_CALLS or not node.args:
             return
         if any(arg.star for arg in node.args):
+            return
+        if not self.context.runs_every_iteration():
             return
         if all(self.context.is_invariant(arg.value) for arg in node.args):
             self.report(node, self.message.format(callee=callee))
