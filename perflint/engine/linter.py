@@ -146,6 +146,9 @@ class FileContext:
                         f"internal error in rule {rule.code} ({rule.name}): {type(error).__name__}: {error}"
                     )
 
+        # Types whose nodes need a leave event: a rule leaves them, or a binding takes effect.
+        needs_leave = set(leave) | set(self._afters)
+        orderings = self._orderings
         stack: list[tuple[int, object]] = [(_ENTER, module)]
         while stack:
             phase, item = stack.pop()
@@ -164,20 +167,18 @@ class FileContext:
             handlers = visit.get(node_type)
             if handlers:
                 call(handlers, item)
-            stack.append((_LEAVE, item))
-            children = self._children(item)
-            children.reverse()
-            stack.extend(children)
-        return failures
-
-    def _children(self, node: cst.CSTNode) -> list[tuple[int, object]]:
-        """Child events in execution order, with the knowledge updates placed between them."""
-        ordering = self._orderings.get(type(node))
-        if ordering is not None:
-            ordered = ordering(node)
+            if node_type in needs_leave:
+                stack.append((_LEAVE, item))
+            ordering = orderings.get(node_type)
+            ordered = ordering(item) if ordering is not None else None
             if ordered is not None:
-                return ordered
-        return [(_ENTER, child) for child in syntax_children(node)]
+                ordered.reverse()
+                stack.extend(ordered)
+            else:
+                children = [(_ENTER, child) for child in syntax_children(item)]
+                children.reverse()
+                stack.extend(children)
+        return failures
 
     def _import_children(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
         self.imports.add_import(node)
