@@ -161,12 +161,14 @@ def is_python_file(name: str) -> bool:
     return name.endswith(PYTHON_SUFFIXES)
 
 
-def discover(paths: Sequence[str], excluded: GlobSet) -> Discovery:
+def discover(paths: Sequence[str], excluded: GlobSet, force_exclude: bool = False) -> Discovery:
     """The Python files under ``paths``, each once, in a stable order.
 
     A named file is always included; a named folder is walked even if ``excluded`` names it,
-    but what lies inside it is filtered. Symbolic links are followed, except into a folder
-    already visited, so a link loop ends the walk instead of recursing forever.
+    but what lies inside it is filtered. With ``force_exclude``, a named file or folder that
+    ``excluded`` covers is skipped too: pre-commit names every staged file, and the project's
+    ``exclude`` should still hold. Symbolic links are followed, except into a folder already
+    visited, so a link loop ends the walk instead of recursing forever.
     """
     for path in paths:
         if not os.path.exists(path):
@@ -183,6 +185,8 @@ def discover(paths: Sequence[str], excluded: GlobSet) -> Discovery:
 
     for named in paths:
         absolute = os.path.abspath(named)
+        if force_exclude and excluded.matches_within(absolute):
+            continue
         if not os.path.isdir(named):
             add(named, absolute)
             continue

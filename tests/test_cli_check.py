@@ -242,6 +242,10 @@ def test_exclude_and_extend_exclude(project, capsys):
     assert check(capsys)[1] == [("PFL401", "src/a.py", 4)]
     # A file named on the command line is linted even when excluded.
     assert check(capsys, "src/skip_me.py")[1] == [("PFL401", "src/skip_me.py", 4)]
+    # Unless --force-exclude says the exclusions hold for named paths too (as pre-commit needs).
+    assert check(capsys, "--force-exclude", "src/skip_me.py", "generated/g.py", "src/a.py")[1] == [
+        ("PFL401", "src/a.py", 4)
+    ]
     write(project / "pyproject.toml", "[tool.perflint]\nexclude = ['generated']\n")  # replaces the defaults
     assert check(capsys)[1] == [("PFL401", "build/b.py", 4), ("PFL401", "src/a.py", 4),
                                 ("PFL401", "src/skip_me.py", 4)]

@@ -96,7 +96,7 @@ def test_manifest_declares_the_perflint_hook():
     )
     [hook] = yaml.safe_load((REPOSITORY_ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == HOOK_ID
-    assert hook["entry"] == "perflint check"
+    assert hook["entry"] == "perflint check --force-exclude"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     assert hook["require_serial"] is True

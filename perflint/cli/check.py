@@ -79,7 +79,7 @@ def run_check(args: argparse.Namespace) -> int:
     except UnknownCodeError as error:
         raise UsageError(str(error)) from None
     try:
-        discovery = discover(args.paths or ["."], config.excluded())
+        discovery = discover(args.paths or ["."], config.excluded(), args.force_exclude)
     except MissingPathError as error:
         raise UsageError(str(error)) from None
 

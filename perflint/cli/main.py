@@ -39,6 +39,9 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
     parser.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply exclude and extend-exclude to paths named on the command line too "
+                             "(for pre-commit, which names every file)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="worker processes (default: one per core for large runs)")
     parser.add_argument("--measure", action="store_true",
