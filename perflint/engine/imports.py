@@ -32,6 +32,11 @@ def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
+def chains_overlap(first: str, second: str) -> bool:
+    """One dotted chain is the other or a prefix of it: changing one may change the other."""
+    return first == second or first.startswith(second + ".") or second.startswith(first + ".")
+
+
 class ImportTable:
     """Import aliases per scope: module, then one table for each enclosing function or class."""
 

@@ -13,7 +13,7 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable, dotted_name
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name
 from perflint.engine.walker import syntax_children
 
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
@@ -52,10 +52,7 @@ class LoopEffects:
         """The loop may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
         if chain.partition(".")[0] in self.rebound:
             return True
-        return any(
-            changed == chain or chain.startswith(changed + ".") or changed.startswith(chain + ".")
-            for changed in self.mutated
-        )
+        return any(chains_overlap(chain, changed) for changed in self.mutated)
 
 
 class LoopFrame:

@@ -8,7 +8,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import dotted_name
+from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import Benchmark
 from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.vectorisation import FAMILY
@@ -288,10 +288,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         root = chain.partition(".")[0]
         if root == loop.index:
             return False
-        if any(
-            chain == written or chain.startswith(written + ".") or written.startswith(chain + ".")
-            for written in loop.written
-        ):
+        if any(chains_overlap(chain, written) for written in loop.written):
             return False
         return self.context.arrays.kind_of(expr) is None
 
