@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from perflint.rules import all_rules
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 PAGES_FOLDER = "rules"
 README = "README.md"

@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 from perflint import __version__
 from perflint.engine import lint_source
 from perflint.rules import select_rules
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 
 @lru_cache(maxsize=None)

@@ -19,7 +19,7 @@ from perflint.engine.findings import Finding, unlintable
 from perflint.engine.linter import lint_source
 from perflint.files import SourceFile, UnreadableSourceError, decode_source, read_source
 from perflint.rules import rule_by_code
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 16

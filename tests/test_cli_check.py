@@ -18,7 +18,7 @@ from perflint.cli.main import main
 from perflint.config import Config
 from perflint.files import SourceFile
 from perflint.rules import rule_by_code
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 # PFL401's documented example: one finding, on line 4.
 FLAGGED = """\

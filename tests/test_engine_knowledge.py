@@ -10,7 +10,7 @@ import pytest
 from perflint.engine import lint_source
 from perflint.engine.linter import FileContext
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 
 def probe_calls(source: str, question: Callable[[FileContext, cst.Call], Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from perflint.engine import lint_source
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
 
 NUMPY_SETUP = (

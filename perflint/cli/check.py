@@ -13,7 +13,7 @@ from perflint.config import Config, ConfigError, load_config
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.files import MissingPathError, discover
 from perflint.rules import UnknownCodeError, rule_by_code, select_rules
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 from perflint.runner import LintTask, lint_files
 
 # Formats that cannot carry the table of measured costs.

@@ -13,7 +13,7 @@ from perflint import __version__
 from perflint.cli.main import UsageError
 from perflint.docs import REGENERATE_COMMAND, apply_docs, default_state, plan_docs, rule_page
 from perflint.rules import all_rules, rule_by_code
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 _TEXT_COLUMNS = ("CODE", "NAME", "FAMILY", "DEFAULT", "FIX", "SUMMARY")
 

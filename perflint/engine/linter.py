@@ -16,7 +16,7 @@ from perflint.engine.imports import ImportTable
 from perflint.engine.loops import Comprehension, LoopFrame, is_invariant, target_names
 from perflint.engine.walker import syntax_children
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.rules.base import Rule
+from perflint.engine.rule import Rule
 
 _HOOK = re.compile(r"^(visit|leave)_([A-Z][A-Za-z]+)$")
 _ENTER, _LEAVE, _ACTION = 0, 1, 2

@@ -11,7 +11,7 @@ import pkgutil
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from perflint.rules.base import FIX_SAFETIES, Family, Rule
+from perflint.engine.rule import FIX_SAFETIES, Family, Rule
 
 _FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation")
 

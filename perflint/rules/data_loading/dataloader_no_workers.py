@@ -14,7 +14,7 @@ from perflint.engine.literals import (
     positional_arguments,
 )
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
-from perflint.rules.base import FIX_SAFE, Invalid, Rule
+from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.rules.data_loading import FAMILY
 
 if TYPE_CHECKING:

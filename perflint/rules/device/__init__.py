@@ -1,5 +1,5 @@
 """PFL2xx: redundant host-device copies and synchronisations."""
 
-from perflint.rules.base import Family
+from perflint.engine.rule import Family
 
 FAMILY = Family(prefix="PFL2", name="device", description="Host-device copies and synchronisations")

@@ -14,7 +14,7 @@ from perflint.engine.literals import (
     positional_arguments,
 )
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
-from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.device import FAMILY
 
 ACCELERATOR_PREFIXES = ("cuda", "mps", "xpu")

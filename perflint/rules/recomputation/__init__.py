@@ -1,5 +1,5 @@
 """PFL4xx: work repeated on every iteration that could be done once."""
 
-from perflint.rules.base import Family
+from perflint.engine.rule import Family
 
 FAMILY = Family(prefix="PFL4", name="recomputation", description="Recomputation that could be cached")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.measure.spec import Benchmark
-from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
 
 _DECOMPOSITIONS = (

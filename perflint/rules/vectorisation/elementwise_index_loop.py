@@ -10,7 +10,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import Benchmark
-from perflint.rules.base import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.vectorisation import FAMILY
 
 # Operators that act element by element on whole arrays exactly as on their elements.
