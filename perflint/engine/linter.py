@@ -373,12 +373,12 @@ def _optional(node: Optional[cst.CSTNode]) -> list[tuple[int, object]]:
 
 
 def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]]) -> list[type[Rule]]:
-    """Rules whose libraries the file mentions at all (a cheap text check before any work)."""
+    """Rules whose `required_text` the file contains (a cheap text check before any work)."""
     return [
         rule_class
         for rule_class in rule_classes
-        if not rule_class.required_modules
-        or any(module in source for module in rule_class.required_modules)
+        if not rule_class.required_text
+        or any(text in source for text in rule_class.required_text)
     ]
 
 

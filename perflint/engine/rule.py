@@ -50,7 +50,9 @@ class Rule:
     fix_safety: ClassVar[str]
     autofix: ClassVar[bool] = False
     default_enabled: ClassVar[bool] = True
-    required_modules: ClassVar[tuple[str, ...]] = ()
+    # The rule can fire only in a file whose text contains one of these strings (an import of
+    # the library, even aliased, names it); files without any are never given to the rule.
+    required_text: ClassVar[tuple[str, ...]] = ()
     reported_at: ClassVar[str]
 
     what_it_does: ClassVar[str]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
 from perflint.engine.literals import (
@@ -16,9 +14,6 @@ from perflint.engine.literals import (
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.rules.data_loading import FAMILY
-
-if TYPE_CHECKING:
-    from perflint.engine.linter import FileContext
 
 DATALOADER = "torch.utils.data.DataLoader"
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
@@ -43,7 +38,7 @@ class DataLoaderNoWorkers(Rule):
     fix_title = "Pass `num_workers=` (for example the number of CPU cores, or a command-line option)"
     fix_safety = FIX_SAFE
     default_enabled = False
-    required_modules = ("torch",)
+    required_text = ("DataLoader",)
     reported_at = "the `DataLoader(...)` call (its first line)"
 
     what_it_does = (
@@ -132,13 +127,8 @@ loader = DataLoader(
                 "ds = ImageFolder(root)\nloader = DataLoader(ds)\n", line=4),
     )
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        # Even an aliased import names the class in the file; without it there is nothing to do.
-        self._may_fire = "DataLoader" in context.source
-
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._may_fire or self.context.imports.qualified_name(node.func) != DATALOADER:
+        if self.context.imports.qualified_name(node.func) != DATALOADER:
             return
         if has_unpacked_arguments(node) or _num_workers(node) != 0:
             return

@@ -35,7 +35,7 @@ class CreateThenMove(Rule):
     message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device"
     fix_title = "Pass `device=` to the factory so the tensor is created on the device"
     fix_safety = FIX_UNSAFE
-    required_modules = ("torch",)
+    required_text = ("torch",)
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
     what_it_does = (

@@ -30,7 +30,7 @@ class LoopInvariantExpensiveCall(Rule):
     message = "`{callee}` is recomputed on every iteration with the same arguments"
     fix_title = "Compute it once above the loop and reuse the result"
     fix_safety = FIX_UNSAFE
-    required_modules = ("numpy", "scipy", "torch")
+    required_text = ("numpy", "scipy", "torch")
     reported_at = "the call"
 
     what_it_does = (

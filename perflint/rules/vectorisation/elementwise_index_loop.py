@@ -63,7 +63,7 @@ class ElementwiseIndexLoop(Rule):
         "when the loop only filled a freshly allocated array"
     )
     fix_safety = FIX_UNSAFE
-    required_modules = ("numpy", "torch")
+    required_text = ("numpy", "torch")
     reported_at = "the `for` statement"
 
     what_it_does = (
