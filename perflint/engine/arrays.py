@@ -8,65 +8,279 @@ array evidence stays silent without it.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Optional, Sequence, Union
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable
+from perflint.engine.imports import ImportTable, target_names
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
 
 ArrayKind = Optional[str]
+Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
+
+_FUNCTION_SCOPE, _CLASS_SCOPE, _BRANCH = "function", "class", "branch"
+# Statements after which control does not reach the next statement.
+_ABRUPT_STATEMENTS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
 class Binding(NamedTuple):
     kind: ArrayKind
     value: Optional[cst.BaseExpression]  # the expression last assigned; None when not one
+    default: Optional[cst.BaseExpression] = None  # a parameter's default value
+
+
+_UNKNOWN = Binding(None, None)
+
+
+@dataclass
+class _Layer:
+    role: str
+    bindings: dict[str, Binding] = field(default_factory=dict)
+
+
+@dataclass
+class _BranchGroup:
+    """Alternative paths through one statement (``if``/``else``, a loop body, ``try``)."""
+
+    falls_through: bool  # control may also skip every branch (an ``if`` without ``else``)
+    branches: list[dict[str, Binding]] = field(default_factory=list)
+
+
+def _join(bindings: Sequence[Binding]) -> Binding:
+    """What a name holds after paths that bound it differently rejoin: a kind or a value only
+    when every path agrees on it."""
+    first = bindings[0]
+    kind = first.kind if all(binding.kind == first.kind for binding in bindings) else None
+    value = first.value if all(binding.value is first.value for binding in bindings) else None
+    default = first.default if all(binding.default is first.default for binding in bindings) else None
+    return Binding(kind, value, default)
+
+
+def ends_abruptly(suite: cst.BaseSuite) -> bool:
+    """The block always leaves by ``return``, ``raise``, ``continue`` or ``break``."""
+    if type(suite) is cst.SimpleStatementSuite:
+        return bool(suite.body) and type(suite.body[-1]) in _ABRUPT_STATEMENTS
+    if not suite.body:
+        return False
+    last = suite.body[-1]
+    return type(last) is cst.SimpleStatementLine and type(last.body[-1]) in _ABRUPT_STATEMENTS
 
 
 class ArrayKnowledge:
-    """Array kinds of names, scoped like the import table, with ``isinstance`` overlays."""
+    """Array kinds and assigned values of names, scoped like Python and joined where branches
+    rejoin: after ``if``/``else``, a loop (which may run no iteration) or a ``try``, a name has a
+    kind (or a value) only when every path that reaches there gives it the same one.
 
-    def __init__(self, imports: ImportTable) -> None:
-        self._imports = imports
-        # Each layer is (bindings, is_narrowing); narrowing layers are pushed for an ``if`` body.
-        self._layers: list[tuple[dict[str, Binding], bool]] = [({}, False)]
+    Names in a class body are not visible from the methods, as in Python; names bound in a
+    comprehension do not leak out of it.
+    """
 
-    def push_scope(self) -> None:
-        self._layers.append(({}, False))
+    def __init__(self, context: "FileContext") -> None:
+        self._imports: ImportTable = context.imports
+        self._layers: list[_Layer] = [_Layer(_FUNCTION_SCOPE)]
+        self._groups: list[_BranchGroup] = []
 
-    def pop_scope(self) -> None:
+    # Scopes --------------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.bind(node.name.value, None)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.bind(node.name.value, None)
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self._layers.append(_Layer(_FUNCTION_SCOPE))
+        self.bind_parameters(node.params)
+
+    def visit_Lambda_body(self, node: cst.Lambda) -> None:
+        self._layers.append(_Layer(_FUNCTION_SCOPE))
+        self.bind_parameters(node.params)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self._layers.append(_Layer(_CLASS_SCOPE))
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self._layers.pop()
 
-    def push_narrowing(self, narrowed: dict[str, str]) -> None:
-        layer = {name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()}
-        self._layers.append((layer, True))
-
-    def pop_narrowing(self) -> None:
+    def leave_Lambda_body(self, node: cst.Lambda) -> None:
         self._layers.pop()
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self._layers.pop()
+
+    # Branches ------------------------------------------------------------------------------
+
+    def _begin_branches(self, falls_through: bool) -> None:
+        self._groups.append(_BranchGroup(falls_through))
+
+    def _begin_branch(self, bindings: Optional[dict[str, Binding]] = None) -> None:
+        self._layers.append(_Layer(_BRANCH, bindings or {}))
+
+    def _end_branch(self, reaches_the_end: bool = True) -> None:
+        layer = self._layers.pop()
+        if reaches_the_end:
+            self._groups[-1].branches.append(layer.bindings)
+
+    def _end_branches(self) -> None:
+        group = self._groups.pop()
+        paths = list(group.branches)
+        if group.falls_through:
+            paths.append({})
+        if not paths:
+            return
+        for name in {name for path in paths for name in path}:
+            before = self._binding(name) or _UNKNOWN
+            self._layers[-1].bindings[name] = _join([path.get(name, before) for path in paths])
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._begin_branches(falls_through=node.orelse is None)
+        narrowed = self.isinstance_narrowing(node.test)
+        self._begin_branch(
+            {name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()}
+        )
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._end_branch(not ends_abruptly(node.body))
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        if node.orelse is not None:
+            self._begin_branch()
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        if node.orelse is not None:
+            body = node.orelse.body if type(node.orelse) is cst.Else else None
+            self._end_branch(body is None or not ends_abruptly(body))
+        self._end_branches()
+
+    def visit_For_target(self, node: cst.For) -> None:
+        self._begin_branches(falls_through=True)
+        self._begin_branch()
+        self._bind_target(node.target, None)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._end_branch()
+        self._end_branches()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._begin_branches(falls_through=True)
+        self._begin_branch()
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self._end_branch()
+        self._end_branches()
+
+    def _enter_comprehension(self, node: Comprehension) -> None:
+        self._begin_branch()
+
+    def _leave_comprehension(self, node: Comprehension) -> None:
+        self._layers.pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
+
+    def visit_CompFor_target(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target, None)
+
+    def _enter_try(self, node: Union[cst.Try, cst.TryStar]) -> None:
+        # The body may stop at any statement, so the state before it is one of the paths.
+        self._begin_branches(falls_through=True)
+        self._begin_branch()
+
+    def _leave_try_else(self, node: Union[cst.Try, cst.TryStar]) -> None:
+        self._end_branch()
+
+    def _enter_finally(self, node: Union[cst.Try, cst.TryStar]) -> None:
+        self._end_branches()
+
+    visit_Try_body = visit_TryStar_body = _enter_try
+    leave_Try_orelse = leave_TryStar_orelse = _leave_try_else
+    visit_Try_finalbody = visit_TryStar_finalbody = _enter_finally
+
+    def _enter_handler(self, node: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> None:
+        self._begin_branch()
+        if node.name is not None:
+            self._bind_target(node.name.name, None)
+
+    def _leave_handler(self, node: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> None:
+        self._end_branch(not ends_abruptly(node.body))
+
+    visit_ExceptHandler_body = visit_ExceptStarHandler_body = _enter_handler
+    leave_ExceptHandler_body = leave_ExceptStarHandler_body = _leave_handler
+
+    def visit_Match_cases(self, node: cst.Match) -> None:
+        self._begin_branches(falls_through=True)
+
+    def visit_MatchCase_body(self, node: cst.MatchCase) -> None:
+        self._begin_branch()
+
+    def leave_MatchCase_body(self, node: cst.MatchCase) -> None:
+        self._end_branch(not ends_abruptly(node.body))
+
+    def leave_Match_cases(self, node: cst.Match) -> None:
+        self._end_branches()
+
+    # Assignments ---------------------------------------------------------------------------
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        kind = self.kind_of(node.value)
+        for assign_target in node.targets:
+            self._bind_target(assign_target.target, kind, node.value)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        kind = self.annotation_kind(node.annotation.annotation)
+        if kind is None and node.value is not None:
+            kind = self.kind_of(node.value)
+        self._bind_target(node.target, kind, node.value)
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, self.kind_of(node.value), node.value)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        if type(node.target) is cst.Name:
+            kind = self.lookup(node.target.value) or self.kind_of(node.value)
+            self._bind_target(node.target, kind)
+
+    def leave_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, None)
+
+    def _bind_target(
+        self, target: cst.BaseExpression, kind: ArrayKind, value: Optional[cst.BaseExpression] = None
+    ) -> None:
+        if type(target) is cst.Name:
+            self.bind(target.value, kind, value)
+        else:
+            for name in target_names(target):
+                self.bind(name, None)
 
     def bind(self, name: str, kind: ArrayKind, value: Optional[cst.BaseExpression] = None) -> None:
         """``name`` was (re)assigned ``value`` (None: not a single expression) of ``kind``."""
-        for bindings, is_narrowing in reversed(self._layers):
-            if is_narrowing:
-                bindings.pop(name, None)
-                continue
-            bindings[name] = Binding(kind, value)
-            return
+        self._layers[-1].bindings[name] = Binding(kind, value)
 
     def bind_parameters(self, params: cst.Parameters) -> None:
-        every = (*params.posonly_params, *params.params, *params.kwonly_params)
-        for param in every:
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             kind = self.annotation_kind(param.annotation.annotation) if param.annotation else None
-            self.bind(param.name.value, kind)
+            self._layers[-1].bindings[param.name.value] = Binding(kind, None, param.default)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.bind(star.name.value, None)
 
+    # Queries -------------------------------------------------------------------------------
+
     def _binding(self, name: str) -> Optional[Binding]:
-        for bindings, _ in reversed(self._layers):
-            binding = bindings.get(name)
+        in_enclosing_scope = False
+        for layer in reversed(self._layers):
+            if layer.role == _CLASS_SCOPE and in_enclosing_scope:
+                continue
+            binding = layer.bindings.get(name)
             if binding is not None:
                 return binding
+            if layer.role != _BRANCH:
+                in_enclosing_scope = True
         return None
 
     def lookup(self, name: str) -> ArrayKind:
@@ -74,12 +288,16 @@ class ArrayKnowledge:
         return binding.kind if binding is not None else None
 
     def bound_value(self, name: str) -> Optional[cst.BaseExpression]:
-        """The expression ``name`` was last assigned in a visible scope, if it was assigned one.
-
-        A parameter, a loop target or a name unpacked from a tuple has none.
-        """
+        """The expression ``name`` was last assigned in a visible scope, when every path to here
+        assigned that same one. A parameter, a loop target or a name unpacked from a tuple has
+        none."""
         binding = self._binding(name)
         return binding.value if binding is not None else None
+
+    def parameter_default(self, name: str) -> Optional[cst.BaseExpression]:
+        """The default value of the parameter ``name``, when that is what the name still is."""
+        binding = self._binding(name)
+        return binding.default if binding is not None else None
 
     def constructor_of(self, expr: cst.BaseExpression) -> Optional[str]:
         """The qualified name of the call that made ``expr`` (a call, or a name assigned one)."""

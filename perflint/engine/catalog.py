@@ -191,3 +191,16 @@ def elementwise_library(qualified_name: str) -> bool:
         return False
     module, _, function = qualified_name.rpartition(".")
     return function in ELEMENTWISE_FUNCTIONS and module in ("numpy", "torch", "torch.nn.functional", "torch.special")
+
+
+# Decorators whose function runs once per distinct argument: its body is set-up, not a hot path.
+CACHING_DECORATORS = frozenset(
+    {"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache", "cached_property"}
+)
+# Classes whose subclasses are torch modules (``forward`` runs on every call of the model).
+TORCH_MODULE_CLASSES = frozenset(
+    {
+        "torch.nn.Module", "torch.nn.modules.module.Module", "lightning.LightningModule",
+        "lightning.pytorch.LightningModule", "pytorch_lightning.LightningModule",
+    }
+)

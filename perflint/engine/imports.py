@@ -2,13 +2,18 @@
 
 libcst's QualifiedNameProvider answers the same question, but on timm it made the lint about
 seven times slower than the parse; imports are the only bindings the rules need resolved.
+A name assigned, defined or used as a parameter or loop target no longer refers to its import
+in that scope.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
 
 _SHADOWED = ""
 
@@ -32,6 +37,25 @@ def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """Plain names bound by an assignment or loop target (``a``, ``a, (b, *c)``)."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from target_names(target.value)
+
+
+def parameter_names(params: cst.Parameters) -> Iterator[str]:
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        yield param.name.value
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            yield star.name.value
+
+
 def chains_overlap(first: str, second: str) -> bool:
     """One dotted chain is the other or a prefix of it: changing one may change the other."""
     return first == second or first.startswith(second + ".") or second.startswith(first + ".")
@@ -40,8 +64,71 @@ def chains_overlap(first: str, second: str) -> bool:
 class ImportTable:
     """Import aliases per scope: module, then one table for each enclosing function or class."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: Optional["FileContext"] = None) -> None:
         self._scopes: list[dict[str, str]] = [{}]
+
+    # Hooks ---------------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.add_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.add_import(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.shadow(node.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.shadow(node.name.value)
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.push_scope()
+        self.shadow_all(parameter_names(node.params))
+
+    def visit_Lambda_body(self, node: cst.Lambda) -> None:
+        self.push_scope()
+        self.shadow_all(parameter_names(node.params))
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.push_scope()
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.pop_scope()
+
+    def leave_Lambda_body(self, node: cst.Lambda) -> None:
+        self.pop_scope()
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.pop_scope()
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for assign_target in node.targets:
+            self.shadow_all(target_names(assign_target.target))
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.shadow_all(target_names(node.target))
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        self.shadow_all(target_names(node.target))
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.shadow_all(target_names(node.target))
+
+    def visit_For_target(self, node: cst.For) -> None:
+        self.shadow_all(target_names(node.target))
+
+    def visit_CompFor_target(self, node: cst.CompFor) -> None:
+        self.shadow_all(target_names(node.target))
+
+    def leave_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.shadow_all(target_names(node.asname.name))
+
+    def visit_ExceptHandler_body(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self.shadow_all(target_names(node.name.name))
+
+    # Queries -------------------------------------------------------------------------------
 
     def push_scope(self) -> None:
         self._scopes.append({})
@@ -103,12 +190,3 @@ class ImportTable:
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:
         """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment."""
         return isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None
-
-    def mentions(self, top_level_module: str) -> bool:
-        """Some import anywhere in scope comes from ``top_level_module``."""
-        prefix = top_level_module + "."
-        return any(
-            target == top_level_module or target.startswith(prefix)
-            for scope in self._scopes
-            for target in scope.values()
-        )

@@ -1,141 +1,182 @@
 """Lint one file: parse it once, walk it once with every enabled rule, resolve positions
-only when something was found."""
+only when something was found.
+
+Knowledge modules and rules are both sets of hooks (see ``perflint.engine.hooks``) called
+during the one walk. The contract a rule can rely on:
+
+- On entering a node (``visit_*``), the knowledge modules run first, in the order of
+  ``KNOWLEDGE`` (imports, arrays and values, loops, functions); on leaving it (``leave_*``)
+  the rules run first and the knowledge modules after, in reverse order. So a rule's
+  ``visit_For_body`` sees the loop as the innermost one, and a rule's ``leave_Assign`` still
+  sees the names as they were before the assignment (the new binding is applied after it).
+- In ``visit_For``, the innermost loop is the one around the ``for`` (its iterable is
+  evaluated there); from ``visit_For_target`` on, through the body, it is this loop; in
+  ``leave_For`` it is the one around it again. Comprehensions alike, from their first
+  ``for`` clause's target. ``while`` loops from ``visit_While_test``.
+- In ``visit_FunctionDef`` the frame is still the enclosing function's; from
+  ``visit_FunctionDef_body`` on it is the function's own.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.findings import Finding, unlintable
+from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
+from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
-from perflint.engine.loops import Comprehension, LoopFrame, is_invariant, target_names
-from perflint.engine.walker import syntax_children
+from perflint.engine.loops import LoopFrame, LoopKnowledge
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.engine.rule import Rule
-
-_HOOK = re.compile(r"^(visit|leave)_([A-Z][A-Za-z]+)$")
-_ENTER, _LEAVE, _ACTION = 0, 1, 2
-_COMPREHENSION_TYPES = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+from perflint.engine.rule import Fix, Rule
+from perflint.engine.walker import field_children, syntax_children, syntax_fields
 
 Handler = Callable[[cst.CSTNode], None]
 
+# The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
+KNOWLEDGE = (
+    ("imports", ImportTable),
+    ("arrays", ArrayKnowledge),
+    ("loops", LoopKnowledge),
+    ("functions", FunctionKnowledge),
+)
 
-def _rule_hooks(rule_class: type[Rule]) -> list[tuple[str, type, str]]:
-    hooks = []
-    for attribute in dir(rule_class):
-        match = _HOOK.match(attribute)
-        if match:
-            node_type = getattr(cst, match.group(2), None)
-            if not isinstance(node_type, type):
-                raise TypeError(f"{rule_class.__name__}.{attribute}: no libcst node named {match.group(2)}")
-            hooks.append((match.group(1), node_type, attribute))
-    return hooks
+
+class _Report:
+    __slots__ = ("rule", "node", "message", "fix")
+
+    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix]) -> None:
+        self.rule, self.node, self.message, self.fix = rule, node, message, fix
+
+
+class _Plan:
+    """What happens at one node type: handlers on entering and leaving it and its fields."""
+
+    __slots__ = ("enter", "leave", "fields", "field_enter", "field_leave")
+
+    def __init__(self, node_type: type) -> None:
+        self.enter: list[tuple[Optional[Rule], Handler]] = []
+        self.leave: list[tuple[Optional[Rule], Handler]] = []
+        self.fields = syntax_fields(node_type)
+        self.field_enter: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
+        self.field_leave: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
+
+    @property
+    def has_field_hooks(self) -> bool:
+        return bool(self.field_enter or self.field_leave)
+
+
+def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Plan]:
+    """Handlers per node type: knowledge before rules on entering, rules before knowledge (in
+    reverse order) on leaving."""
+    plans: dict[type, _Plan] = {}
+
+    def add(owner: object, rule: Optional[Rule], leave_order: bool) -> None:
+        for hook in hooks_of(type(owner)):
+            if (hook.event == VISIT) == leave_order:
+                continue
+            plan = plans.get(hook.node_type)
+            if plan is None:
+                plan = plans[hook.node_type] = _Plan(hook.node_type)
+            entry = (rule, getattr(owner, hook.attribute))
+            if hook.field is None:
+                target = plan.enter if hook.event == VISIT else plan.leave
+            else:
+                table = plan.field_enter if hook.event == VISIT else plan.field_leave
+                target = table.setdefault(hook.field, [])
+            target.append(entry)
+
+    for module in knowledge:
+        add(module, None, leave_order=False)
+    for rule in rules:
+        add(rule, rule, leave_order=False)
+    for rule in rules:
+        add(rule, rule, leave_order=True)
+    for module in reversed(knowledge):
+        add(module, None, leave_order=True)
+    return plans
+
+
+_ENTER, _LEAVE, _HANDLERS = 0, 1, 2
 
 
 class FileContext:
-    """What the rules of one file share: the source, the shared knowledge, and the findings."""
+    """What the rules of one file share: the source, the knowledge modules, and the findings.
+
+    Rules ask ``context.imports`` (what a name resolves to), ``context.arrays`` (array kinds
+    and assigned values), ``context.loops`` and the shortcuts below (loops, invariance,
+    training steps), and ``context.functions`` (function and class frames, roles, summaries).
+    """
 
     def __init__(self, source: str, path: str) -> None:
         self.source = source
         self.path = path
-        self.imports = ImportTable()
-        self.arrays = ArrayKnowledge(self.imports)
-        self._loop_stacks: list[list[LoopFrame]] = [[]]
-        # Per function scope: the conditions around the current node inside its loops, each with
-        # the loop depth at which it was entered; None stands for an exception handler.
-        self._guard_stacks: list[list[tuple[Optional[cst.BaseExpression], int]]] = [[]]
-        self._reports: list[tuple[Rule, cst.CSTNode, str]] = []
-        # Dispatch on the exact node type: isinstance on libcst's ABCs is slow on a hot path.
-        self._orderings: dict[type, Callable[[Any], Optional[list[tuple[int, object]]]]] = {
-            cst.Import: self._import_children,
-            cst.ImportFrom: self._import_children,
-            cst.For: self._for_children,
-            cst.While: self._while_children,
-            cst.If: self._if_children,
-            cst.IfExp: self._conditional_expression_children,
-            cst.ExceptHandler: self._except_handler_children,
-            cst.FunctionDef: self._function_children,
-            cst.Lambda: self._function_children,
-            cst.ClassDef: self._class_children,
-            **{loop_type: self._comprehension_children for loop_type in _COMPREHENSION_TYPES},
-        }
-        self._afters: dict[type, Callable[[Any], None]] = {
-            cst.Assign: self._after_assign,
-            cst.AnnAssign: self._after_annotated_assign,
-            cst.NamedExpr: self._after_walrus,
-            cst.AugAssign: self._after_augmented_assign,
-            cst.WithItem: self._after_alias,
-            cst.ExceptHandler: self._after_alias,
-        }
+        self._reports: list[_Report] = []
+        for attribute, knowledge_class in KNOWLEDGE:
+            setattr(self, attribute, knowledge_class(self))
+        self.imports: ImportTable
+        self.arrays: ArrayKnowledge
+        self.loops: LoopKnowledge
+        self.functions: FunctionKnowledge
 
-    # Loops -------------------------------------------------------------------------------
-
-    @property
-    def loops(self) -> Sequence[LoopFrame]:
-        """Loops enclosing the current node within its function, outermost first."""
-        return self._loop_stacks[-1]
+    # Shortcuts to the knowledge rules ask for most -------------------------------------------
 
     @property
     def innermost_loop(self) -> Optional[LoopFrame]:
-        stack = self._loop_stacks[-1]
-        return stack[-1] if stack else None
+        """The innermost loop around the current node within its function."""
+        return self.loops.innermost
 
     def training_step_loop(self) -> Optional[LoopFrame]:
-        """The enclosing loop that performs a training step, if any."""
-        for frame in reversed(self._loop_stacks[-1]):
-            if frame.is_training_step:
-                return frame
-        return None
+        """The innermost enclosing loop whose iteration is a training step, if any."""
+        return self.loops.training_step_loop()
 
     def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
         """The current node runs on every iteration of ``frame`` (default: innermost), as far as
         the conditions around it inside that loop show: none of them depends on the loop, and it
-        is not in an exception handler. (``if t == 0:`` in a loop over ``t`` runs once.)"""
-        stack = self._loop_stacks[-1]
-        frame = frame or (stack[-1] if stack else None)
-        if frame is None:
-            return True
-        depth = stack.index(frame)
-        return all(
-            guard is not None and self.is_invariant(guard, frame)
-            for guard, entered_at in self._guard_stacks[-1]
-            if entered_at > depth
-        )
+        is not in an exception handler or a ``case``. (``if t == 0:`` in a loop over ``t`` runs
+        once.)"""
+        return self.loops.runs_every_iteration(frame)
 
     def is_invariant(
         self, expr: cst.BaseExpression, frame: Optional[LoopFrame] = None, allow_conversions: bool = False
     ) -> bool:
         """``expr`` gives the same value on every iteration of ``frame`` (default: innermost)."""
-        frame = frame or self.innermost_loop
-        if frame is None:
-            return True
-        return is_invariant(expr, frame, self.imports, allow_conversions)
+        return self.loops.is_invariant(expr, frame, allow_conversions)
+
+    @property
+    def function(self) -> Optional[FunctionFrame]:
+        """The innermost function around the current node (None at module level or in a class body)."""
+        return self.functions.current
+
+    def runs_once(self) -> bool:
+        """The current node runs once per program or per object: in run-once code (module level,
+        a class body, ``__init__``, set-up functions) and in no loop of its function."""
+        return self.loops.innermost is None and self.functions.role() == RUN_ONCE
 
     # Findings ----------------------------------------------------------------------------
 
-    def report(self, rule: Rule, node: cst.CSTNode, message: str) -> None:
-        self._reports.append((rule, node, message))
+    def report(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
+        self._reports.append(_Report(rule, node, message, fix))
 
     # Traversal ---------------------------------------------------------------------------
 
     def run(self, module: cst.Module, rules: Sequence[Rule]) -> list[str]:
-        """Walk ``module`` once, calling every rule's hooks. Returns one line per rule that failed."""
-        visit: dict[type, list[tuple[Rule, Handler]]] = {}
-        leave: dict[type, list[tuple[Rule, Handler]]] = {}
-        for rule in rules:
-            for kind, node_type, attribute in _rule_hooks(type(rule)):
-                table = visit if kind == "visit" else leave
-                table.setdefault(node_type, []).append((rule, getattr(rule, attribute)))
+        """Walk ``module`` once, calling every hook. Returns one line per rule that failed."""
+        knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
+        plans = _plans(knowledge, rules)
         failures: list[str] = []
         failed: set[int] = set()
 
-        def call(handlers: list[tuple[Rule, Handler]], node: cst.CSTNode) -> None:
+        def call(handlers: list[tuple[Optional[Rule], Handler]], node: cst.CSTNode) -> None:
             for rule, handler in handlers:
+                if rule is None:
+                    handler(node)
+                    continue
                 if id(rule) in failed:
                     continue
                 try:
@@ -146,203 +187,41 @@ class FileContext:
                         f"internal error in rule {rule.code} ({rule.name}): {type(error).__name__}: {error}"
                     )
 
-        # Types whose nodes need a leave event: a rule leaves them, or a binding takes effect.
-        needs_leave = set(leave) | set(self._afters)
-        orderings = self._orderings
-        stack: list[tuple[int, object]] = [(_ENTER, module)]
+        stack: list[tuple[int, Any, Any]] = [(_ENTER, module, None)]
         while stack:
-            phase, item = stack.pop()
-            if phase == _ACTION:
-                item()
+            phase, node, handlers = stack.pop()
+            if phase == _HANDLERS:
+                call(handlers, node)
                 continue
-            node_type = type(item)
+            plan = plans.get(type(node))
             if phase == _LEAVE:
-                handlers = leave.get(node_type)
-                if handlers:
-                    call(handlers, item)
-                after = self._afters.get(node_type)
-                if after is not None:
-                    after(item)
+                call(plan.leave, node)
                 continue
-            handlers = visit.get(node_type)
-            if handlers:
-                call(handlers, item)
-            if node_type in needs_leave:
-                stack.append((_LEAVE, item))
-            ordering = orderings.get(node_type)
-            ordered = ordering(item) if ordering is not None else None
-            if ordered is not None:
-                ordered.reverse()
-                stack.extend(ordered)
-            else:
-                children = [(_ENTER, child) for child in syntax_children(item)]
+            if plan is None:
+                children = [(_ENTER, child, None) for child in syntax_children(node)]
                 children.reverse()
                 stack.extend(children)
+                continue
+            if plan.enter:
+                call(plan.enter, node)
+            if plan.leave:
+                stack.append((_LEAVE, node, None))
+            if not plan.has_field_hooks:
+                children = [(_ENTER, child, None) for child in syntax_children(node)]
+                children.reverse()
+                stack.extend(children)
+                continue
+            for name in reversed(plan.fields):
+                after = plan.field_leave.get(name)
+                if after:
+                    stack.append((_HANDLERS, node, after))
+                children = [(_ENTER, child, None) for child in field_children(getattr(node, name))]
+                children.reverse()
+                stack.extend(children)
+                before = plan.field_enter.get(name)
+                if before:
+                    stack.append((_HANDLERS, node, before))
         return failures
-
-    def _import_children(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
-        self.imports.add_import(node)
-
-    def _for_children(self, node: cst.For) -> list[tuple[int, object]]:
-        return [
-            (_ENTER, node.iter),
-            (_ACTION, lambda: self._enter_loop(node)),
-            (_ENTER, node.target),
-            (_ENTER, node.body),
-            (_ACTION, self._leave_loop),
-            *_optional(node.orelse),
-        ]
-
-    def _while_children(self, node: cst.While) -> list[tuple[int, object]]:
-        return [
-            (_ACTION, lambda: self._enter_loop(node)),
-            (_ENTER, node.test),
-            (_ENTER, node.body),
-            (_ACTION, self._leave_loop),
-            *_optional(node.orelse),
-        ]
-
-    def _comprehension_children(self, node: Comprehension) -> list[tuple[int, object]]:
-        inner = [(_ENTER, node.for_in.target), *((_ENTER, test) for test in node.for_in.ifs)]
-        inner += _optional(node.for_in.inner_for_in)
-        results = [node.key, node.value] if type(node) is cst.DictComp else [node.elt]
-        return [
-            (_ENTER, node.for_in.iter),
-            (_ACTION, lambda: self._enter_loop(node)),
-            *inner,
-            *((_ENTER, result) for result in results),
-            (_ACTION, self._leave_loop),
-        ]
-
-    def _if_children(self, node: cst.If) -> Optional[list[tuple[int, object]]]:
-        narrowed = self.arrays.isinstance_narrowing(node.test)
-        in_loop = bool(self._loop_stacks[-1])
-        if not narrowed and not in_loop:
-            return None
-        events: list[tuple[int, object]] = [(_ENTER, node.test)]
-        if in_loop:
-            events.append((_ACTION, lambda: self._push_guard(node.test)))
-        if narrowed:
-            events.append((_ACTION, lambda: self.arrays.push_narrowing(narrowed)))
-        events.append((_ENTER, node.body))
-        if narrowed:
-            events.append((_ACTION, self.arrays.pop_narrowing))
-        events += _optional(node.orelse)
-        if in_loop:
-            events.append((_ACTION, self._pop_guard))
-        return events
-
-    def _conditional_expression_children(self, node: cst.IfExp) -> Optional[list[tuple[int, object]]]:
-        if not self._loop_stacks[-1]:
-            return None
-        return [
-            (_ENTER, node.test),
-            (_ACTION, lambda: self._push_guard(node.test)),
-            (_ENTER, node.body),
-            (_ENTER, node.orelse),
-            (_ACTION, self._pop_guard),
-        ]
-
-    def _except_handler_children(self, node: cst.ExceptHandler) -> Optional[list[tuple[int, object]]]:
-        if not self._loop_stacks[-1]:
-            return None
-        return [
-            (_ACTION, lambda: self._push_guard(None)),
-            *((_ENTER, child) for child in syntax_children(node)),
-            (_ACTION, self._pop_guard),
-        ]
-
-    def _push_guard(self, test: Optional[cst.BaseExpression]) -> None:
-        self._guard_stacks[-1].append((test, len(self._loop_stacks[-1])))
-
-    def _pop_guard(self) -> None:
-        self._guard_stacks[-1].pop()
-
-    def _function_children(self, node: Union[cst.FunctionDef, cst.Lambda]) -> list[tuple[int, object]]:
-        decorators: Sequence[cst.Decorator] = ()
-        if type(node) is cst.FunctionDef:
-            decorators = node.decorators
-            self._rebind(node.name.value, None)
-        return [
-            *((_ENTER, decorator) for decorator in decorators),
-            (_ENTER, node.params),
-            (_ACTION, lambda: self._enter_scope(node.params)),
-            (_ENTER, node.body),
-            (_ACTION, self._leave_scope),
-        ]
-
-    def _class_children(self, node: cst.ClassDef) -> list[tuple[int, object]]:
-        self._rebind(node.name.value, None)
-        return [
-            *((_ENTER, decorator) for decorator in node.decorators),
-            *((_ENTER, arg) for arg in node.bases),
-            *((_ENTER, arg) for arg in node.keywords),
-            (_ACTION, lambda: self._enter_scope(None)),
-            (_ENTER, node.body),
-            (_ACTION, self._leave_scope),
-        ]
-
-    def _after_assign(self, node: cst.Assign) -> None:
-        kind = self.arrays.kind_of(node.value)
-        for assign_target in node.targets:
-            self._bind_target(assign_target.target, kind, node.value)
-
-    def _after_annotated_assign(self, node: cst.AnnAssign) -> None:
-        kind = self.arrays.annotation_kind(node.annotation.annotation)
-        if kind is None and node.value is not None:
-            kind = self.arrays.kind_of(node.value)
-        self._bind_target(node.target, kind, node.value)
-
-    def _after_walrus(self, node: cst.NamedExpr) -> None:
-        self._bind_target(node.target, self.arrays.kind_of(node.value), node.value)
-
-    def _after_augmented_assign(self, node: cst.AugAssign) -> None:
-        if type(node.target) is cst.Name:
-            kind = self.arrays.lookup(node.target.value) or self.arrays.kind_of(node.value)
-            self._bind_target(node.target, kind)
-
-    def _after_alias(self, node: Union[cst.WithItem, cst.ExceptHandler]) -> None:
-        alias = node.asname if type(node) is cst.WithItem else node.name
-        if alias is not None:
-            self._bind_target(alias.name, None)
-
-    def _bind_target(
-        self, target: cst.BaseExpression, kind: Optional[str], value: Optional[cst.BaseExpression] = None
-    ) -> None:
-        if type(target) is cst.Name:
-            self._rebind(target.value, kind, value)
-        else:
-            for name in target_names(target):
-                self._rebind(name, None)
-
-    def _rebind(self, name: str, kind: Optional[str], value: Optional[cst.BaseExpression] = None) -> None:
-        self.imports.shadow(name)
-        self.arrays.bind(name, kind, value)
-
-    def _enter_loop(self, node: cst.CSTNode) -> None:
-        frame = LoopFrame(node, self.imports)
-        for name in frame.targets:
-            self._rebind(name, None)
-        self._loop_stacks[-1].append(frame)
-
-    def _leave_loop(self) -> None:
-        self._loop_stacks[-1].pop()
-
-    def _enter_scope(self, params: Optional[cst.Parameters]) -> None:
-        self.imports.push_scope()
-        self.arrays.push_scope()
-        if params is not None:
-            self.arrays.bind_parameters(params)
-            every = (*params.posonly_params, *params.params, *params.kwonly_params)
-            self.imports.shadow_all(param.name.value for param in every)
-        self._loop_stacks.append([])
-        self._guard_stacks.append([])
-
-    def _leave_scope(self) -> None:
-        self.imports.pop_scope()
-        self.arrays.pop_scope()
-        self._loop_stacks.pop()
-        self._guard_stacks.pop()
 
     # Results -----------------------------------------------------------------------------
 
@@ -351,13 +230,13 @@ class FileContext:
             return []
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         findings = []
-        for rule, node, message in self._reports:
-            span = positions[node]
+        for report in self._reports:
+            span = positions[report.node]
             findings.append(
                 Finding(
-                    code=rule.code,
-                    name=rule.name,
-                    message=message,
+                    code=report.rule.code,
+                    name=report.rule.name,
+                    message=report.message,
                     path=self.path,
                     line=span.start.line,
                     column=span.start.column + 1,
@@ -366,10 +245,6 @@ class FileContext:
                 )
             )
         return findings
-
-
-def _optional(node: Optional[cst.CSTNode]) -> list[tuple[int, object]]:
-    return [(_ENTER, node)] if node is not None else []
 
 
 def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]]) -> list[type[Rule]]:

@@ -8,29 +8,21 @@ walk of the loop's own body; most loops are never asked about.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable, chains_overlap, dotted_name
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.walker import syntax_children
+
+if TYPE_CHECKING:
+    from perflint.engine.functions import FunctionKnowledge
+    from perflint.engine.linter import FileContext
 
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 LoopNode = Union[cst.For, cst.While, Comprehension]
-
-_TRAINING_STEP_METHODS = frozenset({"backward", "step"})
-
-
-def target_names(target: cst.BaseExpression) -> Iterator[str]:
-    """Plain names bound by an assignment or loop target."""
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from target_names(target.value)
+_LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
 def _comprehension_targets(loop: Comprehension) -> Iterator[str]:
@@ -40,16 +32,37 @@ def _comprehension_targets(loop: Comprehension) -> Iterator[str]:
         comp_for = comp_for.inner_for_in
 
 
+def is_optimizer(receiver: cst.BaseExpression) -> bool:
+    """``optimizer``, ``self.opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
+
+    Names are the evidence a loop has: optimizers are built far from where they are stepped
+    (``configure_optimizers``, a factory, a config), and environments and schedulers also have
+    a ``step()``.
+    """
+    chain = dotted_name(receiver)
+    if chain is None:
+        return False
+    name = chain.rpartition(".")[2].lower()
+    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+
+
 @dataclass
-class LoopEffects:
-    """What one iteration of a loop may change."""
+class Effects:
+    """What running a block (one loop iteration, or one call of a function) may change and do.
+
+    Calls made in loops nested inside the block are not the block's own training-step calls:
+    they run once per inner iteration, not once per iteration of the block.
+    """
 
     rebound: set[str] = field(default_factory=set)
     mutated: set[str] = field(default_factory=set)
-    calls_training_step: bool = False
+    calls_backward: bool = False
+    steps_optimizer: bool = False
+    # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
+    local_calls: list[cst.Call] = field(default_factory=list)
 
     def changes(self, chain: str) -> bool:
-        """The loop may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
+        """The block may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
         if chain.partition(".")[0] in self.rebound:
             return True
         return any(chains_overlap(chain, changed) for changed in self.mutated)
@@ -58,20 +71,18 @@ class LoopEffects:
 class LoopFrame:
     """One enclosing loop: a ``for``, a ``while`` or a comprehension."""
 
-    def __init__(self, node: LoopNode, imports: ImportTable) -> None:
+    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge") -> None:
         self.node = node
         self._imports = imports
-        self._effects: Optional[LoopEffects] = None
+        self._functions = functions
+        self._effects: Optional[Effects] = None
+        self._is_training_step: Optional[bool] = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
             self.targets = frozenset()
         else:
             self.targets = frozenset(_comprehension_targets(node))
-
-    @property
-    def is_comprehension(self) -> bool:
-        return not isinstance(self.node, (cst.For, cst.While))
 
     def _repeated_parts(self) -> list[cst.CSTNode]:
         """The parts of the loop that run on every iteration."""
@@ -90,36 +101,164 @@ class LoopFrame:
         return parts
 
     @property
-    def effects(self) -> LoopEffects:
+    def effects(self) -> Effects:
         if self._effects is None:
-            self._effects = _summarise(self._repeated_parts(), self._imports)
+            self._effects = summarise(self._repeated_parts(), self._imports)
         return self._effects
 
     def changes(self, chain: str) -> bool:
-        return chain.partition(".")[0] in self.targets or self.effects.changes(chain)
+        """An iteration may change ``chain``. In a training step an optimizer updates parameters
+        in place, and any object's attribute may hold one, so no attribute chain is unchanged."""
+        if chain.partition(".")[0] in self.targets or self.effects.changes(chain):
+            return True
+        return "." in chain and self.is_training_step
 
     @property
     def is_training_step(self) -> bool:
-        """The innermost loop that calls ``.backward(...)`` or ``<optimizer>.step()`` itself."""
-        return self.effects.calls_training_step
+        """One iteration calls ``.backward()`` and steps an optimizer, itself or through a
+        function of the same file (``train_step(batch)``, ``self.training_iteration()``)."""
+        if self._is_training_step is None:
+            effects = self.effects
+            backward, step = effects.calls_backward, effects.steps_optimizer
+            for summary in self._functions.summaries_of_calls(effects.local_calls):
+                backward = backward or summary.calls_backward
+                step = step or summary.steps_optimizer
+            self._is_training_step = backward and step
+        return self._is_training_step
 
 
-def _summarise(parts: list[cst.CSTNode], imports: ImportTable) -> LoopEffects:
-    effects = LoopEffects()
+@dataclass
+class _Guard:
+    test: Optional[cst.BaseExpression]  # None: a handler or a case, which may run on any iteration
+    loop_depth: int  # how many loops enclosed it when it was entered
+    owner: cst.CSTNode
+
+
+class LoopKnowledge:
+    """The loops around the current node within its function, the conditions around it inside
+    them, and whether an expression or a statement repeats unchanged."""
+
+    def __init__(self, context: "FileContext") -> None:
+        self._context = context
+        self._loop_stacks: list[list[LoopFrame]] = [[]]
+        self._guard_stacks: list[list[_Guard]] = [[]]
+        self._comprehensions: list[Comprehension] = []
+
+    # Hooks ---------------------------------------------------------------------------------
+
+    def _enter_loop(self, node: LoopNode) -> None:
+        self._loop_stacks[-1].append(LoopFrame(node, self._context.imports, self._context.functions))
+
+    def _leave_loop(self, node: cst.CSTNode) -> None:
+        self._loop_stacks[-1].pop()
+
+    visit_For_target = _enter_loop
+    leave_For_body = _leave_loop
+    visit_While_test = _enter_loop
+    leave_While_body = _leave_loop
+
+    def _enter_comprehension(self, node: Comprehension) -> None:
+        self._comprehensions.append(node)
+
+    def _leave_comprehension(self, node: Comprehension) -> None:
+        self._comprehensions.pop()
+        self._loop_stacks[-1].pop()
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
+
+    def visit_CompFor_target(self, node: cst.CompFor) -> None:
+        # The first iterable is evaluated once, outside; everything after it runs per item.
+        if self._comprehensions[-1].for_in is node:
+            self._enter_loop(self._comprehensions[-1])
+
+    def _push_guard(self, test: Optional[cst.BaseExpression], owner: cst.CSTNode) -> None:
+        if self._loop_stacks[-1]:
+            self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
+
+    def _pop_guard(self, owner: cst.CSTNode) -> None:
+        guards = self._guard_stacks[-1]
+        if guards and guards[-1].owner is owner:
+            guards.pop()
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._push_guard(node.test, node)
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self._pop_guard(node)
+
+    def visit_IfExp_body(self, node: cst.IfExp) -> None:
+        self._push_guard(node.test, node)
+
+    def leave_IfExp_orelse(self, node: cst.IfExp) -> None:
+        self._pop_guard(node)
+
+    def _enter_branch(self, node: cst.CSTNode) -> None:
+        self._push_guard(None, node)
+
+    visit_ExceptHandler = visit_ExceptStarHandler = visit_MatchCase = _enter_branch
+    leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = _pop_guard
+
+    def _enter_scope(self, node: cst.CSTNode) -> None:
+        self._loop_stacks.append([])
+        self._guard_stacks.append([])
+
+    def _leave_scope(self, node: cst.CSTNode) -> None:
+        self._loop_stacks.pop()
+        self._guard_stacks.pop()
+
+    visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
+    leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
+
+    # Queries -------------------------------------------------------------------------------
+
+    @property
+    def innermost(self) -> Optional[LoopFrame]:
+        stack = self._loop_stacks[-1]
+        return stack[-1] if stack else None
+
+    def training_step_loop(self) -> Optional[LoopFrame]:
+        for frame in reversed(self._loop_stacks[-1]):
+            if frame.is_training_step:
+                return frame
+        return None
+
+    def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
+        stack = self._loop_stacks[-1]
+        frame = frame or (stack[-1] if stack else None)
+        if frame is None:
+            return True
+        depth = stack.index(frame)
+        return all(
+            guard.test is not None and self.is_invariant(guard.test, frame)
+            for guard in self._guard_stacks[-1]
+            if guard.loop_depth > depth
+        )
+
+    def is_invariant(
+        self, expr: cst.BaseExpression, frame: Optional[LoopFrame] = None, allow_conversions: bool = False
+    ) -> bool:
+        frame = frame or self.innermost
+        if frame is None:
+            return True
+        return is_invariant(expr, frame, self._context.imports, allow_conversions)
+
+
+def summarise(parts: list[cst.CSTNode], imports: ImportTable) -> Effects:
+    """The effects of running ``parts`` once (nested functions and classes are not run)."""
+    effects = Effects()
     stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
     while stack:
         node, in_nested_loop = stack.pop()
         _record(node, in_nested_loop, effects, imports)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
-        nested = in_nested_loop or isinstance(
-            node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-        )
+        nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
         stack.extend((child, nested) for child in syntax_children(node))
     return effects
 
 
-def _bind(target: cst.BaseExpression, effects: LoopEffects) -> None:
+def _bind(target: cst.BaseExpression, effects: Effects) -> None:
     if isinstance(target, cst.Name):
         effects.rebound.add(target.value)
     elif isinstance(target, (cst.Tuple, cst.List)):
@@ -137,7 +276,7 @@ def _bind(target: cst.BaseExpression, effects: LoopEffects) -> None:
             effects.mutated.add(chain)
 
 
-def _record(node: cst.CSTNode, in_nested_loop: bool, effects: LoopEffects, imports: ImportTable) -> None:
+def _record(node: cst.CSTNode, in_nested_loop: bool, effects: Effects, imports: ImportTable) -> None:
     if isinstance(node, cst.Assign):
         for assign_target in node.targets:
             _bind(assign_target.target, effects)
@@ -159,18 +298,27 @@ def _record(node: cst.CSTNode, in_nested_loop: bool, effects: LoopEffects, impor
         _record_call(node, in_nested_loop, effects, imports)
 
 
-def _record_call(call: cst.Call, in_nested_loop: bool, effects: LoopEffects, imports: ImportTable) -> None:
+def _record_call(call: cst.Call, in_nested_loop: bool, effects: Effects, imports: ImportTable) -> None:
     func = call.func
     arguments_are_safe = False
     qualified = imports.qualified_name(func)
     if qualified is not None:
         arguments_are_safe = catalog.is_side_effect_free(qualified)
+        if qualified == "torch.autograd.backward" and not in_nested_loop:
+            effects.calls_backward = True
     elif isinstance(func, cst.Name):
         arguments_are_safe = imports.is_builtin(func, func.value) and func.value in catalog.PURE_BUILTINS
+        if not arguments_are_safe and not in_nested_loop:
+            effects.local_calls.append(call)
     elif isinstance(func, cst.Attribute):
         method = func.attr.value
-        if method in _TRAINING_STEP_METHODS and not in_nested_loop:
-            effects.calls_training_step = True
+        if not in_nested_loop:
+            if method in ("backward", "manual_backward"):
+                effects.calls_backward = True
+            elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
+                effects.steps_optimizer = True
+            elif type(func.value) is cst.Name and func.value.value == "self":
+                effects.local_calls.append(call)
         arguments_are_safe = method in catalog.NON_MUTATING_METHODS
         if not arguments_are_safe:
             receiver = dotted_name(func.value)
@@ -183,6 +331,11 @@ def _record_call(call: cst.Call, in_nested_loop: bool, effects: LoopEffects, imp
         chain = dotted_name(arg.value)
         if chain:
             effects.mutated.add(chain)
+
+
+def _is_scaler_step(call: cst.Call) -> bool:
+    """``scaler.step(optimizer)``: mixed precision steps the optimizer through its scaler."""
+    return any(is_optimizer(arg.value) for arg in call.args)
 
 
 def is_invariant(

@@ -26,6 +26,15 @@ class Family:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A replacement a rule proposes with its finding: ``target`` (the reported node when None)
+    becomes ``replacement``. Carried with the finding; applying fixes is not built yet."""
+
+    replacement: cst.CSTNode
+    target: Optional[cst.CSTNode] = None
+
+
+@dataclass(frozen=True)
 class Invalid:
     """An example the rule must flag, once, on ``line`` (1-based, within the example)."""
 
@@ -68,5 +77,5 @@ class Rule:
     def __init__(self, context: "FileContext") -> None:
         self.context = context
 
-    def report(self, node: cst.CSTNode, message: Optional[str] = None) -> None:
-        self.context.report(self, node, message or self.message)
+    def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+        self.context.report(self, node, message or self.message, fix)

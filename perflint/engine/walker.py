@@ -1,8 +1,14 @@
-"""Child enumeration that skips libcst's whitespace and punctuation nodes.
+"""Child enumeration that skips libcst's whitespace and punctuation nodes, in evaluation order.
 
 libcst's own visitor walks every whitespace, comma and parenthesis node; on real code that
 walk costs as much as the parse itself. The rules only ever look at syntax, so the engine
 walks the fields that hold syntax and nothing else (see benchmarks/lint_throughput.py).
+
+Fields are walked in the order Python evaluates them, not the order they are written: a
+``for`` loop's iterable before its target, a comprehension's ``for`` clause before its
+element, a function's decorators and defaults before its body. Knowledge that follows
+execution (which loop a node runs in, what a name holds) can then be kept up to date in one
+pass.
 """
 
 from __future__ import annotations
@@ -50,6 +56,29 @@ _TRIVIA_FIELDS = frozenset(
     }
 )
 
+# Types whose syntax fields are evaluated in another order than libcst declares them. A
+# function's name and a class's name are left out: they are bound, not evaluated.
+EVALUATION_ORDER: dict[type, tuple[str, ...]] = {
+    cst.For: ("iter", "target", "body", "orelse"),
+    cst.CompFor: ("iter", "target", "ifs", "inner_for_in"),
+    cst.ListComp: ("for_in", "elt"),
+    cst.SetComp: ("for_in", "elt"),
+    cst.GeneratorExp: ("for_in", "elt"),
+    cst.DictComp: ("for_in", "key", "value"),
+    cst.IfExp: ("test", "body", "orelse"),
+    cst.FunctionDef: ("decorators", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "bases", "keywords", "body"),
+    cst.Try: ("body", "orelse", "handlers", "finalbody"),
+    cst.TryStar: ("body", "orelse", "handlers", "finalbody"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.Assign: ("value", "targets"),
+    cst.AnnAssign: ("annotation", "value", "target"),
+    cst.AugAssign: ("value", "target"),
+    cst.NamedExpr: ("value", "target"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+
 _child_fields_by_type: dict[type, tuple[str, ...]] = {}
 
 
@@ -69,10 +98,11 @@ def _concrete_node_types() -> frozenset[type]:
 NODE_TYPES = _concrete_node_types()
 
 
-def _child_fields(node_type: type) -> tuple[str, ...]:
+def syntax_fields(node_type: type) -> tuple[str, ...]:
+    """The fields of ``node_type`` that hold syntax, in evaluation order."""
     fields = _child_fields_by_type.get(node_type)
     if fields is None:
-        fields = tuple(
+        fields = EVALUATION_ORDER.get(node_type) or tuple(
             field.name
             for field in dataclasses.fields(node_type)
             if field.name not in _TRIVIA_FIELDS and not field.name.startswith("whitespace")
@@ -81,14 +111,18 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
+def field_children(value: object) -> Iterator[cst.CSTNode]:
+    """The syntax nodes held by one field's value: a node, a sequence of nodes, or nothing."""
+    value_type = type(value)
+    if value_type in NODE_TYPES:
+        yield value
+    elif value_type is tuple or value_type is list:
+        for item in value:
+            if type(item) in NODE_TYPES:
+                yield item
+
+
 def syntax_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The node's children that carry syntax, in source order."""
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        value_type = type(value)
-        if value_type in NODE_TYPES:
-            yield value
-        elif value_type is tuple or value_type is list:
-            for item in value:
-                if type(item) in NODE_TYPES:
-                    yield item
+    """The node's children that carry syntax, in evaluation order."""
+    for name in syntax_fields(type(node)):
+        yield from field_children(getattr(node, name))

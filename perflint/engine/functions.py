@@ -1,0 +1,221 @@
+"""Function and class frames: which function and class a node is in, what role that function
+plays, and what same-file functions do when called.
+
+A statement's cost matters in proportion to how often it runs. A tensor built on the wrong
+device in ``__init__`` costs once; in ``forward`` it costs on every call. The role of a
+function is read from its name and decorators, the conventions ML code follows:
+
+- *run-once*: constructors and set-up (``__init__``, ``reset_parameters``, ``init_*``,
+  ``setup``, ``build_*``, ``configure_optimizers`` …), functions cached by ``functools``,
+  module level and class bodies, and functions defined inside any of these;
+- *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
+  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, and functions defined
+  inside them;
+- unknown otherwise.
+
+Functions of the same file are summarised (the same effects a loop iteration has: calls
+``backward``, steps an optimizer, what it rebinds and mutates, whether it returns a fresh
+array) lazily, once, and consulted where they are called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.loops import Effects, summarise
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+RUN_ONCE = "run-once"
+PER_CALL = "per-call"
+
+_RUN_ONCE_NAMES = frozenset(
+    {
+        "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
+        "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
+        "main",
+    }
+)
+_RUN_ONCE_PREFIXES = ("init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_")
+_PER_CALL_NAMES = frozenset(
+    {
+        "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "training_step",
+        "validation_step", "test_step", "predict_step", "generate", "sample",
+    }
+)
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+
+
+@dataclass
+class ClassFrame:
+    node: cst.ClassDef
+    bases: tuple[str, ...]  # qualified through imports where the base was imported, else as written
+    is_module_subclass: bool  # a torch ``nn.Module``, directly or through classes of this file
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+class FunctionFrame:
+    """One enclosing function (or lambda), with its class and the function around it."""
+
+    def __init__(
+        self,
+        node: FunctionNode,
+        decorators: tuple[str, ...],
+        class_frame: Optional[ClassFrame],
+        parent: Optional["FunctionFrame"],
+        knowledge: "FunctionKnowledge",
+    ) -> None:
+        self.node = node
+        self.decorators = decorators
+        self.class_frame = class_frame
+        self.parent = parent
+        self._knowledge = knowledge
+        self.role = self._own_role() or (parent.role if parent is not None else None)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value if type(self.node) is cst.FunctionDef else "<lambda>"
+
+    @property
+    def is_method(self) -> bool:
+        return self.class_frame is not None and self.parent is None
+
+    def _own_role(self) -> Optional[str]:
+        if type(self.node) is not cst.FunctionDef:
+            return None
+        name = self.name
+        if name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
+            return RUN_ONCE
+        if any(decorator in catalog.CACHING_DECORATORS for decorator in self.decorators):
+            return RUN_ONCE
+        if name in _PER_CALL_NAMES or "collate" in name:
+            return PER_CALL
+        return None
+
+    @property
+    def summary(self) -> Effects:
+        return self._knowledge.summary_of(self.node)
+
+
+class FunctionKnowledge:
+    """The stack of function and class frames, and summaries of the file's own functions."""
+
+    def __init__(self, context: "FileContext") -> None:
+        self._context = context
+        self._functions: list[FunctionFrame] = []
+        self._classes: list[Optional[ClassFrame]] = [None]
+        # The file's own functions by the name a call uses: ``f`` for a module-level function,
+        # ``self.f`` for a method (of any class of the file: the call site's class is not
+        # always the defining one, but a method name rarely means two things in one file).
+        self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
+        self._module_classes: dict[str, bool] = {}
+        self._summaries: dict[int, Effects] = {}
+
+    # Hooks ---------------------------------------------------------------------------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for statement in node.body:
+            if type(statement) is cst.FunctionDef:
+                self._by_call_name.setdefault(statement.name.value, []).append(statement)
+            elif type(statement) is cst.ClassDef and type(statement.body) is cst.IndentedBlock:
+                for member in statement.body.body:
+                    if type(member) is cst.FunctionDef:
+                        self._by_call_name.setdefault(f"self.{member.name.value}", []).append(member)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        imports = self._context.imports
+        bases = tuple(
+            imports.qualified_name(arg.value) or dotted_name(arg.value) or ""
+            for arg in node.bases
+            if arg.keyword is None and not arg.star
+        )
+        is_module = any(
+            base in catalog.TORCH_MODULE_CLASSES or self._module_classes.get(base, False) for base in bases
+        )
+        self._module_classes[node.name.value] = is_module
+        self._classes.append(ClassFrame(node, bases, is_module))
+        self._functions.append(None)  # a class body is not inside the enclosing function's body
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self._classes.pop()
+        self._functions.pop()
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        decorators = tuple(self._decorator_names(node.decorators))
+        self._push_function(node, decorators)
+
+    def visit_Lambda_body(self, node: cst.Lambda) -> None:
+        self._push_function(node, ())
+
+    def _push_function(self, node: FunctionNode, decorators: tuple[str, ...]) -> None:
+        parent = self._functions[-1] if self._functions else None
+        class_frame = self._classes[-1] if parent is None else parent.class_frame
+        frame = FunctionFrame(node, decorators, class_frame, parent, self)
+        self._functions.append(frame)
+        self._classes.append(class_frame)
+
+    def _pop_function(self, node: FunctionNode) -> None:
+        self._functions.pop()
+        self._classes.pop()
+
+    leave_FunctionDef_body = leave_Lambda_body = _pop_function
+
+    def _decorator_names(self, decorators: Iterable[cst.Decorator]) -> Iterator[str]:
+        imports = self._context.imports
+        for decorator in decorators:
+            expr = decorator.decorator
+            if type(expr) is cst.Call:
+                expr = expr.func
+            name = imports.qualified_name(expr) or dotted_name(expr)
+            if name:
+                yield name
+
+    # Queries -------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Optional[FunctionFrame]:
+        """The innermost function around the current node; None at module level or directly in
+        a class body."""
+        return self._functions[-1] if self._functions else None
+
+    @property
+    def current_class(self) -> Optional[ClassFrame]:
+        return self._classes[-1]
+
+    def role(self) -> Optional[str]:
+        """The role of the code the current node is in: module level and class bodies run once."""
+        frame = self.current
+        return RUN_ONCE if frame is None else frame.role
+
+    def summary_of(self, node: FunctionNode) -> Effects:
+        summary = self._summaries.get(id(node))
+        if summary is None:
+            summary = summarise([node.body], self._context.imports)
+            self._summaries[id(node)] = summary
+        return summary
+
+    def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:
+        """Summaries of the file's own functions that ``calls`` may call, and of the functions
+        those call, ``depth`` levels down (recursion and long chains are cut off there)."""
+        seen: set[int] = set()
+        pending = [(call, depth) for call in calls]
+        while pending:
+            call, remaining = pending.pop()
+            name = dotted_name(call.func)
+            for definition in self._by_call_name.get(name or "", ()):
+                if id(definition) in seen:
+                    continue
+                seen.add(id(definition))
+                summary = self.summary_of(definition)
+                yield summary
+                if remaining > 0:
+                    pending.extend((inner, remaining - 1) for inner in summary.local_calls)
