@@ -204,3 +204,6 @@ TORCH_MODULE_CLASSES = frozenset(
         "lightning.pytorch.LightningModule", "pytorch_lightning.LightningModule",
     }
 )
+# torch device strings that name an accelerator, and the one that names the host.
+ACCELERATOR_DEVICE_PREFIXES = ("cuda", "mps", "xpu")
+HOST_DEVICE = "cpu"

@@ -21,7 +21,7 @@ from typing import Optional
 
 import libcst as cst
 
-from perflint.engine.walker import NODE_TYPES, syntax_fields
+from perflint.engine.walker import CONCRETE_NODE_TYPES, syntax_fields
 
 VISIT = "visit"
 LEAVE = "leave"
@@ -51,7 +51,7 @@ def hooks_of(owner: type) -> tuple[Hook, ...]:
             continue
         event, type_name, field = match.groups()
         node_type = getattr(cst, type_name, None)
-        if node_type not in NODE_TYPES:
+        if node_type not in CONCRETE_NODE_TYPES:
             raise HookError(
                 f"{owner.__name__}.{attribute} can never fire: {type_name} is not a concrete "
                 f"libcst node type"

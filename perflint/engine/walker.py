@@ -14,6 +14,7 @@ pass.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Iterator
 
 import libcst as cst
@@ -82,7 +83,7 @@ EVALUATION_ORDER: dict[type, tuple[str, ...]] = {
 _child_fields_by_type: dict[type, tuple[str, ...]] = {}
 
 
-def _concrete_node_types() -> frozenset[type]:
+def _node_types() -> frozenset[type]:
     found: set[type] = set()
     pending = [cst.CSTNode]
     while pending:
@@ -95,7 +96,13 @@ def _concrete_node_types() -> frozenset[type]:
 
 # ``isinstance`` against libcst's abstract base classes goes through ABCMeta and dominated
 # the traversal's profile; a set lookup on the exact type does not.
-NODE_TYPES = _concrete_node_types()
+NODE_TYPES = _node_types()
+# The types a node can have exactly: the ones a hook can name.
+CONCRETE_NODE_TYPES = frozenset(
+    node_type
+    for node_type in NODE_TYPES
+    if not inspect.isabstract(node_type) and not node_type.__name__.startswith(("Base", "_"))
+)
 
 
 def syntax_fields(node_type: type) -> tuple[str, ...]:

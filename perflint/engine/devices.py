@@ -1,0 +1,67 @@
+"""Which device a device expression names: the host, an accelerator, or unknown.
+
+``"cpu"`` and ``torch.device("cpu")`` are the host; ``"cuda:0"``, ``"mps"`` and
+``torch.device("cuda")`` an accelerator; a name is what every assignment that reaches it says
+(``device = "cpu"`` is the host). Only when nothing is known does the spelling count: a name or
+attribute called like a device (``device``, ``self.device``, ``x.device``) is taken to name
+one, since code moves tensors to a device named so to reach an accelerator. A parameter whose
+default is the host is not taken to name an accelerator: its callers may pass one, but the code
+says the host is expected.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.literals import literal_value
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+HOST = "host"
+ACCELERATOR = "accelerator"
+NAMED_LIKE_A_DEVICE = "named like a device"
+OTHER_DEVICE = "other device"  # a literal that names neither (``"meta"``): no copy between the two
+
+_MAX_NAME_HOPS = 4
+
+
+def _of_string(device: str) -> Optional[str]:
+    if device.split(":", 1)[0] == catalog.HOST_DEVICE:
+        return HOST
+    if device.startswith(catalog.ACCELERATOR_DEVICE_PREFIXES):
+        return ACCELERATOR
+    return OTHER_DEVICE
+
+
+def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[str]:
+    """``HOST``, ``ACCELERATOR``, ``OTHER_DEVICE``, ``NAMED_LIKE_A_DEVICE`` (unknown, but
+    spelled as a device), or None (unknown)."""
+    value = literal_value(expr)
+    if isinstance(value, str):
+        return _of_string(value)
+    expr_type = type(expr)
+    if expr_type is cst.Call:
+        if context.imports.qualified_name(expr.func) != "torch.device" or not expr.args:
+            return None
+        named = device_kind(expr.args[0].value, context, hops)
+        return named if named is not None else NAMED_LIKE_A_DEVICE
+    if expr_type is cst.IfExp:
+        body, orelse = device_kind(expr.body, context, hops), device_kind(expr.orelse, context, hops)
+        return body if body == orelse else None
+    if expr_type is cst.Name:
+        assigned = context.arrays.bound_value(expr.value)
+        if assigned is not None and hops < _MAX_NAME_HOPS:
+            known = device_kind(assigned, context, hops + 1)
+            if known is not None:
+                return known
+        default = context.arrays.parameter_default(expr.value)
+        if default is not None and device_kind(default, context, hops + 1) == HOST:
+            return None
+        return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None
+    if expr_type is cst.Attribute:
+        return NAMED_LIKE_A_DEVICE if "device" in expr.attr.value.lower() else None
+    return None
