@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
 RUN_ONCE = "run-once"
+_BEING_SUMMARISED = Effects()
 PER_CALL = "per-call"
 
 _RUN_ONCE_NAMES = frozenset(
@@ -197,11 +198,61 @@ class FunctionKnowledge:
         return RUN_ONCE if frame is None else frame.role
 
     def summary_of(self, node: FunctionNode) -> Effects:
+        """What one call of ``node`` does. While a (mutually) recursive summary is being made,
+        the function's effects are not known yet, and calls to it count as unknown calls."""
         summary = self._summaries.get(id(node))
         if summary is None:
-            summary = summarise([node.body], self._context.imports)
+            self._summaries[id(node)] = _BEING_SUMMARISED
+            summary = summarise([node.body], self._context.imports, self)
             self._summaries[id(node)] = summary
         return summary
+
+    def _definition(self, call: cst.Call) -> Optional[cst.FunctionDef]:
+        definitions = self._by_call_name.get(dotted_name(call.func) or "", ())
+        return definitions[0] if len(definitions) == 1 else None
+
+    def mutations_of_call(self, call: cst.Call) -> Optional[set[str]]:
+        """The chains, in the caller's names, that ``call`` of a function of this file may
+        mutate: what the function mutates through its parameters (named by the arguments bound
+        to them), through ``self`` for a method, and globals. None when the callee is not one
+        function of this file, or the arguments do not bind plainly to its parameters."""
+        definition = self._definition(call)
+        if definition is None or any(arg.star for arg in call.args):
+            return None
+        summary = self.summary_of(definition)
+        if summary is _BEING_SUMMARISED:
+            return None
+        params = definition.params
+        if isinstance(params.star_arg, cst.Param):
+            return None
+        positional = [param.name.value for param in (*params.posonly_params, *params.params)]
+        is_method = type(call.func) is cst.Attribute
+        if is_method:
+            positional = positional[1:]
+        keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
+        bound: dict[str, cst.BaseExpression] = {}
+        for index, arg in enumerate(call.args):
+            if arg.keyword is None:
+                if index >= len(positional):
+                    return None
+                bound[positional[index]] = arg.value
+            elif arg.keyword.value in keywords:
+                bound[arg.keyword.value] = arg.value
+            else:
+                return None
+        every_parameter = set(positional) | keywords
+        mutated: set[str] = set()
+        for chain in summary.mutated:
+            root, dot, rest = chain.partition(".")
+            if is_method and root == "self":
+                mutated.add(chain)
+            elif root in bound:
+                argument = dotted_name(bound[root])
+                if argument is not None:
+                    mutated.add(argument + dot + rest)
+            elif root not in every_parameter and root not in summary.rebound:
+                mutated.add(chain)
+        return mutated
 
     def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:
         """Summaries of the file's own functions that ``calls`` may call, and of the functions

@@ -103,7 +103,7 @@ class LoopFrame:
     @property
     def effects(self) -> Effects:
         if self._effects is None:
-            self._effects = summarise(self._repeated_parts(), self._imports)
+            self._effects = summarise(self._repeated_parts(), self._imports, self._functions)
         return self._effects
 
     def changes(self, chain: str) -> bool:
@@ -244,13 +244,20 @@ class LoopKnowledge:
         return is_invariant(expr, frame, self._context.imports, allow_conversions)
 
 
-def summarise(parts: list[cst.CSTNode], imports: ImportTable) -> Effects:
-    """The effects of running ``parts`` once (nested functions and classes are not run)."""
+def summarise(
+    parts: list[cst.CSTNode], imports: ImportTable, functions: Optional["FunctionKnowledge"] = None
+) -> Effects:
+    """The effects of running ``parts`` once (nested functions and classes are not run).
+
+    A call of a function of the same file mutates what that function's summary says it does
+    (``functions`` answers); any other call that is not a known pure one may mutate every
+    argument and its receiver.
+    """
     effects = Effects()
     stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
     while stack:
         node, in_nested_loop = stack.pop()
-        _record(node, in_nested_loop, effects, imports)
+        _record(node, in_nested_loop, effects, imports, functions)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
@@ -276,12 +283,24 @@ def _bind(target: cst.BaseExpression, effects: Effects) -> None:
             effects.mutated.add(chain)
 
 
-def _record(node: cst.CSTNode, in_nested_loop: bool, effects: Effects, imports: ImportTable) -> None:
+def _record(
+    node: cst.CSTNode,
+    in_nested_loop: bool,
+    effects: Effects,
+    imports: ImportTable,
+    functions: Optional["FunctionKnowledge"],
+) -> None:
     if isinstance(node, cst.Assign):
         for assign_target in node.targets:
             _bind(assign_target.target, effects)
-    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+    elif isinstance(node, cst.AnnAssign):
         _bind(node.target, effects)
+    elif isinstance(node, cst.AugAssign):
+        # ``a *= 2`` rebinds ``a``, and on an array or a list it changes the object itself.
+        _bind(node.target, effects)
+        chain = dotted_name(node.target)
+        if chain:
+            effects.mutated.add(chain)
     elif isinstance(node, (cst.For, cst.CompFor)):
         _bind(node.target, effects)
     elif isinstance(node, cst.NamedExpr):
@@ -295,31 +314,32 @@ def _record(node: cst.CSTNode, in_nested_loop: bool, effects: Effects, imports: 
     elif isinstance(node, cst.ImportAlias):
         effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
     elif isinstance(node, cst.Call):
-        _record_call(node, in_nested_loop, effects, imports)
+        _record_call(node, in_nested_loop, effects, imports, functions)
 
 
-def _record_call(call: cst.Call, in_nested_loop: bool, effects: Effects, imports: ImportTable) -> None:
+def _record_call(
+    call: cst.Call,
+    in_nested_loop: bool,
+    effects: Effects,
+    imports: ImportTable,
+    functions: Optional["FunctionKnowledge"],
+) -> None:
     func = call.func
-    arguments_are_safe = False
     qualified = imports.qualified_name(func)
+    arguments_are_safe = False
     if qualified is not None:
         arguments_are_safe = catalog.is_side_effect_free(qualified)
-        if qualified == "torch.autograd.backward" and not in_nested_loop:
-            effects.calls_backward = True
     elif isinstance(func, cst.Name):
         arguments_are_safe = imports.is_builtin(func, func.value) and func.value in catalog.PURE_BUILTINS
-        if not arguments_are_safe and not in_nested_loop:
-            effects.local_calls.append(call)
-    elif isinstance(func, cst.Attribute):
-        method = func.attr.value
-        if not in_nested_loop:
-            if method in ("backward", "manual_backward"):
-                effects.calls_backward = True
-            elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
-                effects.steps_optimizer = True
-            elif type(func.value) is cst.Name and func.value.value == "self":
-                effects.local_calls.append(call)
-        arguments_are_safe = method in catalog.NON_MUTATING_METHODS
+    if not in_nested_loop and not arguments_are_safe:
+        _record_training_step(call, qualified, effects)
+    if not arguments_are_safe and qualified is None and functions is not None:
+        known = functions.mutations_of_call(call)
+        if known is not None:
+            effects.mutated.update(known)
+            return
+    if isinstance(func, cst.Attribute) and qualified is None:
+        arguments_are_safe = func.attr.value in catalog.NON_MUTATING_METHODS
         if not arguments_are_safe:
             receiver = dotted_name(func.value)
             if receiver:
@@ -331,6 +351,24 @@ def _record_call(call: cst.Call, in_nested_loop: bool, effects: Effects, imports
         chain = dotted_name(arg.value)
         if chain:
             effects.mutated.add(chain)
+
+
+def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Effects) -> None:
+    func = call.func
+    if qualified == "torch.autograd.backward":
+        effects.calls_backward = True
+    elif qualified is not None:
+        return
+    elif type(func) is cst.Name:
+        effects.local_calls.append(call)
+    elif type(func) is cst.Attribute:
+        method = func.attr.value
+        if method in ("backward", "manual_backward"):
+            effects.calls_backward = True
+        elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
+            effects.steps_optimizer = True
+        elif type(func.value) is cst.Name and func.value.value == "self":
+            effects.local_calls.append(call)
 
 
 def _is_scaler_step(call: cst.Call) -> bool:

@@ -276,3 +276,26 @@ def test_device_expressions_are_host_accelerator_or_unknown():
         "x.device": NAMED_LIKE_A_DEVICE, "dev": None, "device + ''": None,
         "target_device": NAMED_LIKE_A_DEVICE, "choice": None, "gpu": None,
     }
+
+
+def test_a_call_of_a_same_file_function_mutates_only_what_that_function_mutates():
+    answers = ask(
+        "import numpy as np\n"
+        "def scale(a, b, factor=2.0):\n    a *= factor\n    return b.sum()\n"
+        "def norm(x):\n    return np.linalg.norm(x)\n"
+        "def fill(out):\n    mutate(out)\n"
+        "def rec(v):\n    return rec(v)\n"
+        "class Model:\n"
+        "    def reset(self):\n        self.state = None\n"
+        "    def fit(self, xs):\n"
+        "        for x in xs:\n"
+        "            scale(first, second)\n            norm(third)\n            fill(out=fourth)\n"
+        "            rec(fifth)\n            self.reset()\n            unknown(sixth)\n"
+        "            print(first); print(second); print(third); print(fourth); print(fifth)\n"
+        "            print(self.state); print(self.weights); print(sixth)\n",
+        lambda context, expr: context.is_invariant(expr),
+    )
+    assert answers == {
+        "first": False, "second": True, "third": True, "fourth": False, "fifth": False,
+        "self.state": False, "self.weights": True, "sixth": False,
+    }
