@@ -80,6 +80,7 @@ class ArrayKnowledge:
     """
 
     def __init__(self, context: "FileContext") -> None:
+        self._context = context
         self._imports: ImportTable = context.imports
         self._layers: list[_Layer] = [_Layer(_FUNCTION_SCOPE)]
         self._groups: list[_BranchGroup] = []
@@ -432,6 +433,9 @@ class ArrayKnowledge:
                     if kind:
                         return kind
             return None
+        returned = self._context.functions.return_kind(call)
+        if returned is not None:
+            return returned
         if isinstance(func, cst.Attribute):
             receiver = self.kind_of(func.value)
             if receiver is None:

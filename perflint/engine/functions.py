@@ -28,6 +28,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import Effects, summarise
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -120,6 +121,7 @@ class FunctionKnowledge:
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
+        self._return_kinds: dict[int, Optional[str]] = {}
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -206,6 +208,31 @@ class FunctionKnowledge:
             summary = summarise([node.body], self._context.imports, self)
             self._summaries[id(node)] = summary
         return summary
+
+    def return_kind(self, call: cst.Call) -> Optional[str]:
+        """The array kind ``call`` of a function of this file returns: its return annotation's,
+        or the library whose constructor every ``return`` calls (``return np.zeros(n)``)."""
+        definition = self._definition(call)
+        if definition is None:
+            return None
+        if id(definition) not in self._return_kinds:
+            self._return_kinds[id(definition)] = self._return_kind_of(definition)
+        return self._return_kinds[id(definition)]
+
+    def _return_kind_of(self, definition: cst.FunctionDef) -> Optional[str]:
+        if definition.returns is not None:
+            return self._context.arrays.annotation_kind(definition.returns.annotation)
+        kinds = set()
+        pending: list[cst.CSTNode] = [definition.body]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Return:
+                value = node.value
+                function = value.func if type(value) is cst.Call else None
+                kinds.add(catalog.CONSTRUCTORS.get(self._context.imports.qualified_name(function)) if function else None)
+            elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                pending.extend(syntax_children(node))
+        return kinds.pop() if len(kinds) == 1 else None
 
     def _definition(self, call: cst.Call) -> Optional[cst.FunctionDef]:
         definitions = self._by_call_name.get(dotted_name(call.func) or "", ())

@@ -299,3 +299,16 @@ def test_a_call_of_a_same_file_function_mutates_only_what_that_function_mutates(
         "first": False, "second": True, "third": True, "fourth": False, "fifth": False,
         "self.state": False, "self.weights": True, "sixth": False,
     }
+
+
+def test_a_same_file_function_returns_an_array_by_annotation_or_by_its_returns():
+    answers = kinds(
+        "import numpy as np\nimport torch\n"
+        "def annotated(n) -> torch.Tensor:\n    return build(n)\n"
+        "def made(n):\n    if n:\n        return np.zeros(n)\n    return np.ones(1)\n"
+        "def mixed(n):\n    if n:\n        return np.zeros(n)\n    return [0.0]\n"
+        "class Net:\n    def embed(self, x) -> np.ndarray:\n        return x\n"
+        "    def run(self):\n        print(self.embed(1))\n"
+        "print(annotated(3)); print(made(3)); print(mixed(3))\n"
+    )
+    assert answers == {"self.embed(1)": "numpy", "annotated(3)": "torch", "made(3)": "numpy", "mixed(3)": None}
