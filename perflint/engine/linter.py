@@ -57,7 +57,7 @@ class _Report:
 class _Plan:
     """What happens at one node type: handlers on entering and leaving it and its fields."""
 
-    __slots__ = ("enter", "leave", "fields", "field_enter", "field_leave")
+    __slots__ = ("enter", "leave", "fields", "field_enter", "field_leave", "has_field_hooks")
 
     def __init__(self, node_type: type) -> None:
         self.enter: list[tuple[Optional[Rule], Handler]] = []
@@ -65,10 +65,7 @@ class _Plan:
         self.fields = syntax_fields(node_type)
         self.field_enter: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
         self.field_leave: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
-
-    @property
-    def has_field_hooks(self) -> bool:
-        return bool(self.field_enter or self.field_leave)
+        self.has_field_hooks = False
 
 
 def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Plan]:
@@ -89,6 +86,7 @@ def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Pl
             else:
                 table = plan.field_enter if hook.event == VISIT else plan.field_leave
                 target = table.setdefault(hook.field, [])
+                plan.has_field_hooks = True
             target.append(entry)
 
     for module in knowledge:
@@ -100,9 +98,6 @@ def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Pl
     for module in reversed(knowledge):
         add(module, None, leave_order=True)
     return plans
-
-
-_ENTER, _LEAVE, _HANDLERS = 0, 1, 2
 
 
 class FileContext:
@@ -187,40 +182,39 @@ class FileContext:
                         f"internal error in rule {rule.code} ({rule.name}): {type(error).__name__}: {error}"
                     )
 
-        stack: list[tuple[int, Any, Any]] = [(_ENTER, module, None)]
+        # The stack holds nodes to enter, and (handlers, node) pairs to call once the nodes
+        # pushed after them are done: a node's leave hooks, or its hooks after a field.
+        stack: list[Any] = [module]
         while stack:
-            phase, node, handlers = stack.pop()
-            if phase == _HANDLERS:
-                call(handlers, node)
+            item = stack.pop()
+            if type(item) is tuple:
+                call(item[0], item[1])
                 continue
-            plan = plans.get(type(node))
-            if phase == _LEAVE:
-                call(plan.leave, node)
-                continue
+            plan = plans.get(type(item))
             if plan is None:
-                children = [(_ENTER, child, None) for child in syntax_children(node)]
+                children = syntax_children(item)
                 children.reverse()
                 stack.extend(children)
                 continue
             if plan.enter:
-                call(plan.enter, node)
+                call(plan.enter, item)
             if plan.leave:
-                stack.append((_LEAVE, node, None))
+                stack.append((plan.leave, item))
             if not plan.has_field_hooks:
-                children = [(_ENTER, child, None) for child in syntax_children(node)]
+                children = syntax_children(item)
                 children.reverse()
                 stack.extend(children)
                 continue
             for name in reversed(plan.fields):
                 after = plan.field_leave.get(name)
                 if after:
-                    stack.append((_HANDLERS, node, after))
-                children = [(_ENTER, child, None) for child in field_children(getattr(node, name))]
+                    stack.append((after, item))
+                children = field_children(getattr(item, name))
                 children.reverse()
                 stack.extend(children)
                 before = plan.field_enter.get(name)
                 if before:
-                    stack.append((_HANDLERS, node, before))
+                    stack.append((before, item))
         return failures
 
     # Results -----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Iterator
 
 import libcst as cst
 
@@ -118,18 +117,28 @@ def syntax_fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
-def field_children(value: object) -> Iterator[cst.CSTNode]:
+def field_children(value: object) -> list[cst.CSTNode]:
     """The syntax nodes held by one field's value: a node, a sequence of nodes, or nothing."""
     value_type = type(value)
     if value_type in NODE_TYPES:
-        yield value
-    elif value_type is tuple or value_type is list:
-        for item in value:
-            if type(item) in NODE_TYPES:
-                yield item
+        return [value]
+    if value_type is tuple or value_type is list:
+        return [item for item in value if type(item) in NODE_TYPES]
+    return []
 
 
-def syntax_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry syntax, in evaluation order."""
-    for name in syntax_fields(type(node)):
-        yield from field_children(getattr(node, name))
+    node_type = type(node)
+    fields = _child_fields_by_type.get(node_type) or syntax_fields(node_type)
+    children: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type in NODE_TYPES:
+            children.append(value)
+        elif value_type is tuple or value_type is list:
+            for item in value:
+                if type(item) in NODE_TYPES:
+                    children.append(item)
+    return children
