@@ -1,0 +1,193 @@
+"""What the engine knows about NumPy, PyTorch, pandas, SciPy and the standard library.
+
+One record per library function the rules reason about (``records.Function``: its
+signature and flags), one module per library; ``lookup`` finds a record by the qualified
+name the import table resolves a call to, and ``bind`` maps a call's arguments to the
+record's parameter names. Rules keep no private tables of library facts: they ask here.
+
+The module-level tables below (``CONSTRUCTORS``, ``FACTORIES``, ``ELEMENTWISE_FUNCTIONS``…)
+are derived from the records, for the engine modules that read tables; the records are the
+one source of truth.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from perflint.engine.catalog import methods as _methods
+from perflint.engine.catalog import numpy as _numpy
+from perflint.engine.catalog import pandas as _pandas
+from perflint.engine.catalog import scipy as _scipy
+from perflint.engine.catalog import stdlib as _stdlib
+from perflint.engine.catalog import torch as _torch
+from perflint.engine.catalog.binding import BoundArguments, bind
+from perflint.engine.catalog.records import (
+    ELEMENTWISE,
+    EXPENSIVE,
+    FACTORY,
+    HOST_ALLOCATION,
+    REDUCTION,
+    SAME_LIBRARY,
+    Flag,
+    Function,
+    Method,
+    Signature,
+)
+
+__all__ = [
+    "BoundArguments", "Flag", "Function", "Method", "Signature", "bind", "lookup", "method",
+    "functions", "library_of", "is_side_effect_free", "elementwise_library",
+]
+
+NUMPY = _numpy.NUMPY
+TORCH = _torch.TORCH
+PANDAS = _pandas.PANDAS
+
+_FUNCTIONS: tuple[Function, ...] = (
+    *_numpy.FUNCTIONS, *_torch.FUNCTIONS, *_pandas.FUNCTIONS, *_scipy.FUNCTIONS, *_stdlib.FUNCTIONS,
+)
+_BY_NAME: dict[str, Function] = {}
+for _entry in _FUNCTIONS:
+    for _name in (_entry.name, *_entry.aliases):
+        if _name in _BY_NAME:
+            raise ValueError(f"{_name} is catalogued twice")
+        _BY_NAME[_name] = _entry
+_METHODS: dict[str, Method] = {entry.name: entry for entry in _methods.METHODS}
+
+
+def lookup(qualified_name: Optional[str]) -> Optional[Function]:
+    """The record of ``numpy.zeros``, ``torch.utils.data.DataLoader``, ``builtins.len``…
+
+    None for a name the catalogue does not list (or None itself, so that
+    ``lookup(imports.qualified_name(call.func))`` needs no check in between).
+    """
+    return _BY_NAME.get(qualified_name) if qualified_name is not None else None
+
+
+def method(name: str) -> Optional[Method]:
+    """The record of a method of arrays, tensors, frames or containers named ``name``."""
+    return _METHODS.get(name)
+
+
+def functions() -> tuple[Function, ...]:
+    """Every catalogued function, library by library."""
+    return _FUNCTIONS
+
+
+def library_of(qualified_name: str) -> str:
+    return qualified_name.split(".", 1)[0]
+
+
+def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(entry.name for entry in _FUNCTIONS if flag in entry.flags and entry.library in libraries)
+
+
+# Annotation types that say a value is an array, tensor or frame of a library.
+ARRAY_TYPES: dict[str, Optional[str]] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+
+# The library of every call that returns a new array, tensor or frame.
+CONSTRUCTORS: dict[str, str] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
+# Calls that make a fresh object on every call: hoisting one out of a loop would share it.
+FACTORIES = _names(FACTORY, (NUMPY, TORCH, PANDAS))
+# torch factories that allocate on the CPU unless given ``device=``, and on the device itself
+# when given one (see ``Flag.HOST_ALLOCATION``).
+TORCH_HOST_FACTORIES = _names(HOST_ALLOCATION, (TORCH,))
+# Conversions that share the memory of their argument.
+PURE_CONVERSIONS = frozenset(entry.name for entry in _FUNCTIONS if entry.shares_data_with and entry.returns)
+EXPENSIVE_CALLS = _names(EXPENSIVE, (NUMPY, TORCH, "scipy"))
+
+# Function names applied element by element, and reductions, in NumPy or torch (any of
+# their namespaces): the engine matches the last part of a qualified name against them.
+ELEMENTWISE_FUNCTIONS = frozenset(entry.function_name for entry in _FUNCTIONS if ELEMENTWISE in entry.flags)
+REDUCTION_FUNCTIONS = frozenset(entry.function_name for entry in _FUNCTIONS if REDUCTION in entry.flags)
+
+NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
+NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
+NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
+
+# Methods of an array or tensor that return an array or tensor of the same library.
+ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
+# Methods that return an array of another library.
+ARRAY_CONVERSION_METHODS = {
+    entry.name: entry.returns
+    for entry in _methods.METHODS
+    if entry.returns is not None and entry.returns != SAME_LIBRARY
+}
+ARRAY_ATTRIBUTES = _methods.ARRAY_ATTRIBUTES
+ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES
+# Methods of arrays, tensors and containers that never change their receiver.
+NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
+
+NUMERIC_LIBRARIES = frozenset({"numpy", "torch", "pandas", "scipy", "math", "cmath"})
+# Library namespaces whose functions draw random numbers or change state, catalogued or not.
+_STATEFUL_NAMESPACES = (
+    "numpy.random", "torch.random", "torch.nn.init", "torch.cuda", "torch.distributed",
+    "torch.manual_seed", "torch.backends", "torch.utils", "torch.optim", "torch.nn.Module",
+)
+_MUTATING_FUNCTIONS = frozenset(entry.name for entry in _FUNCTIONS if entry.mutates)
+
+# Builtins that never mutate their arguments, and those among them whose every call makes a
+# fresh mutable object or a one-shot iterator.
+_BUILTINS = tuple(entry for entry in _FUNCTIONS if entry.library == _stdlib.BUILTINS)
+PURE_BUILTINS = frozenset(entry.function_name for entry in _BUILTINS if not entry.mutates)
+FRESH_OBJECT_BUILTINS = frozenset(entry.function_name for entry in _BUILTINS if FACTORY in entry.flags)
+
+# Python operators (libcst node types) that act element by element on whole arrays.
+ELEMENTWISE_BINARY_OPERATORS = _stdlib.ELEMENTWISE_BINARY_OPERATORS
+ELEMENTWISE_AUGMENTED_OPERATORS = _stdlib.ELEMENTWISE_AUGMENTED_OPERATORS
+ELEMENTWISE_UNARY_OPERATORS = _stdlib.ELEMENTWISE_UNARY_OPERATORS
+ELEMENTWISE_COMPARISON_OPERATORS = _stdlib.ELEMENTWISE_COMPARISON_OPERATORS
+# Keywords that make an element-wise function write elsewhere (``out=``) or leave elements
+# unwritten (NumPy's ``where=``).
+ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
+
+# torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
+ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
+ACCELERATOR_DEVICE_PREFIXES = ACCELERATOR_DEVICE_TYPES
+HOST_DEVICE = _torch.HOST_DEVICE_TYPE
+# Classes whose subclasses are torch modules.
+TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
+# Decorators whose function runs once per distinct argument.
+CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
+
+
+def is_side_effect_free(qualified_name: str) -> bool:
+    """A numeric-library function that neither mutates its arguments nor has hidden state.
+
+    A catalogued function answers from its record (``mutates``); any other function of a
+    numeric library is presumed free of side effects unless it is in-place by name (``add_``)
+    or lives in a namespace of random draws and state (``numpy.random``, ``torch.cuda``…).
+    """
+    if library_of(qualified_name) not in NUMERIC_LIBRARIES:
+        return False
+    if qualified_name in _MUTATING_FUNCTIONS or qualified_name.endswith("_"):
+        return False
+    return not any(
+        qualified_name == namespace or qualified_name.startswith(namespace + ".")
+        for namespace in _STATEFUL_NAMESPACES
+    )
+
+
+def elementwise_library(qualified_name: str) -> bool:
+    """``numpy.sqrt``, ``torch.exp``, ``torch.nn.functional.relu``…: applied element by element."""
+    entry = _BY_NAME.get(qualified_name)
+    return entry is not None and ELEMENTWISE in entry.flags and entry.library in (NUMPY, TORCH)
+
+
+def move_keywords_with_factory_equivalent(move: Method) -> frozenset[str]:
+    """Keywords of a move (``.to``, ``.cuda``) that a torch host factory can take instead.
+
+    Those every host factory also accepts (``device``, ``dtype``), and those that concern
+    only the copy, which disappears with it (``non_blocking``). ``copy=`` and
+    ``memory_format=`` are not among them: some factories have no equivalent.
+    """
+    if move.signature is None:
+        return frozenset()
+    factory_keywords = frozenset.intersection(
+        *(frozenset(_BY_NAME[name].signature.keywords) for name in TORCH_HOST_FACTORIES)
+    )
+    return frozenset(
+        keyword
+        for keyword in move.signature.keywords
+        if keyword in factory_keywords or keyword in _torch.COPY_ONLY_KEYWORDS
+    )

@@ -1,0 +1,214 @@
+"""The shape of a catalogue entry: a library function's signature and what calling it does.
+
+A signature is written as Python writes a parameter list, names only, no defaults:
+``"shape, dtype, order, *, device, like"``; ``/`` ends the positional-only parameters, a
+bare ``*`` starts the keyword-only ones, ``*name`` and ``**name`` are the variadic ones.
+Parsing it is a split on commas, cheap enough to do for every entry at import time.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Flag(enum.Flag):
+    """What a call does, beyond returning a value. An absent flag means "not known to"."""
+
+    NONE = 0
+    # No side effects and no hidden state: the same arguments give an equal result, and
+    # nothing else changes (random draws, file reads and writes are hidden state).
+    PURE = enum.auto()
+    # Every call makes a new object the caller may mutate: two calls give two objects, so
+    # hoisting one out of a loop would share it between iterations.
+    FACTORY = enum.auto()
+    # Allocates its result in host memory; for torch, only when not given ``device=``, and
+    # given one it allocates on that device itself (``torch.tensor(data)`` does not qualify:
+    # it builds on the host and copies, ``device=`` or not).
+    HOST_ALLOCATION = enum.auto()
+    # Blocks the host until the accelerator has finished the work queued before it.
+    SYNCHRONISES = enum.auto()
+    # O(n³) in the side of its matrix argument: a decomposition, an inverse, a determinant.
+    EXPENSIVE = enum.auto()
+    # Returns a newly allocated array, never a view of an argument.
+    FRESH_ARRAY = enum.auto()
+    # Applied element by element: on whole arrays it gives, at each index, what it gives on
+    # the elements at that index.
+    ELEMENTWISE = enum.auto()
+    # Reduces an array along one or all axes (``sum``, ``argmax``, ``norm``).
+    REDUCTION = enum.auto()
+    # A dataset whose items are slices of data already in memory.
+    IN_MEMORY_DATASET = enum.auto()
+
+
+PURE = Flag.PURE
+FACTORY = Flag.FACTORY
+HOST_ALLOCATION = Flag.HOST_ALLOCATION
+SYNCHRONISES = Flag.SYNCHRONISES
+EXPENSIVE = Flag.EXPENSIVE
+FRESH_ARRAY = Flag.FRESH_ARRAY
+ELEMENTWISE = Flag.ELEMENTWISE
+REDUCTION = Flag.REDUCTION
+IN_MEMORY_DATASET = Flag.IN_MEMORY_DATASET
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Parameter names as a call binds them."""
+
+    # Parameters an argument can fill by position, in order; the first ``positional_only``
+    # of them cannot be given by keyword.
+    positional: tuple[str, ...]
+    positional_only: int
+    keyword_only: tuple[str, ...]
+    var_positional: Optional[str]  # the name of ``*args``, or None
+    var_keyword: Optional[str]  # the name of ``**kwargs``, or None
+
+    @classmethod
+    def parse(cls, text: str) -> "Signature":
+        """``"a, /, b, *args, c, **kwargs"`` (names only, as the module docstring says)."""
+        positional: list[str] = []
+        keyword_only: list[str] = []
+        positional_only = 0
+        var_positional = var_keyword = None
+        for part in (piece.strip() for piece in text.split(",")):
+            if not part:
+                continue
+            if part == "/":
+                positional_only = len(positional)
+            elif part.startswith("**"):
+                var_keyword = part[2:]
+            elif part.startswith("*"):
+                if part != "*":
+                    var_positional = part[1:]
+                # Everything after ``*`` or ``*args`` is keyword-only.
+                keyword_only.append("")
+            elif keyword_only:
+                keyword_only.append(part)
+            else:
+                positional.append(part)
+        return cls(
+            positional=tuple(positional),
+            positional_only=positional_only,
+            keyword_only=tuple(name for name in keyword_only if name),
+            var_positional=var_positional,
+            var_keyword=var_keyword,
+        )
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Parameters an argument can fill by keyword."""
+        return self.positional[self.positional_only:] + self.keyword_only
+
+    def text(self) -> str:
+        """The signature as ``parse`` reads it (for messages and the consistency test)."""
+        parts = list(self.positional)
+        if self.positional_only:
+            parts.insert(self.positional_only, "/")
+        if self.var_positional is not None:
+            parts.append("*" + self.var_positional)
+        elif self.keyword_only:
+            parts.append("*")
+        parts.extend(self.keyword_only)
+        if self.var_keyword is not None:
+            parts.append("**" + self.var_keyword)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Function:
+    """One library function (or class, called to construct) and what a call to it does."""
+
+    name: str  # the qualified name the import table resolves a call to: ``numpy.zeros``
+    signature: Signature
+    flags: Flag = Flag.NONE
+    # The library whose array, tensor or frame every call returns (``numpy``, ``torch``,
+    # ``pandas``), or None when the result is something else or depends on the arguments.
+    returns: Optional[str] = None
+    # Parameters whose argument the call mutates in place (``numpy.copyto`` mutates ``dst``;
+    # ``numpy.save`` writes to ``file``).
+    mutates: tuple[str, ...] = ()
+    # The parameter whose data the result shares rather than copies (``torch.from_numpy``
+    # shares ``ndarray``'s memory, a ``Subset`` is made of ``dataset``'s items).
+    shares_data_with: Optional[str] = None
+    # Overloaded by the number of positional arguments (``torch.arange(end)`` and
+    # ``torch.arange(start, end)``): the signature is the fullest form, and positional
+    # arguments cannot be assigned to its names.
+    overloaded: bool = False
+    # Other qualified names of the same object (private module paths).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def library(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def function_name(self) -> str:
+        """The name after the last dot: ``zeros`` for ``torch.zeros``."""
+        return self.name.rpartition(".")[2]
+
+    def has(self, flag: Flag) -> bool:
+        return flag in self.flags
+
+    def accepts(self, keyword: str) -> bool:
+        """A call can pass ``keyword=`` (``device``, ``out``) by that name."""
+        return keyword in self.signature.keywords
+
+    @property
+    def accepts_device(self) -> bool:
+        return self.accepts("device")
+
+    @property
+    def mutates_arguments(self) -> bool:
+        return bool(self.mutates)
+
+
+def function(
+    name: str,
+    signature: str,
+    flags: Flag = Flag.NONE,
+    *,
+    returns: Optional[str] = None,
+    mutates: tuple[str, ...] = (),
+    shares_data_with: Optional[str] = None,
+    overloaded: bool = False,
+    aliases: tuple[str, ...] = (),
+) -> Function:
+    """A catalogue entry, its signature written as the module docstring says."""
+    parsed = Signature.parse(signature)
+    for parameter in (*mutates, *((shares_data_with,) if shares_data_with else ())):
+        if parameter not in parsed.positional + parsed.keyword_only:
+            raise ValueError(f"{name}: {parameter!r} is not a parameter of ({signature})")
+    return Function(name, parsed, flags, returns, mutates, shares_data_with, overloaded, aliases)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method name of arrays, tensors, frames or builtin containers.
+
+    Known by name alone, since the receiver's type is often unknown: a fact holds for every
+    library's method of that name that the catalogue lists.
+    """
+
+    name: str
+    # ``"same"``: returns an array of its receiver's library; a library name: returns an
+    # array of that library (``.numpy()``); None: returns something else.
+    returns: Optional[str] = None
+    mutates_receiver: bool = False
+    flags: Flag = Flag.NONE
+    signature: Optional[Signature] = field(default=None, compare=False)
+
+
+SAME_LIBRARY = "same"
+
+
+def method(
+    name: str,
+    returns: Optional[str] = None,
+    *,
+    mutates_receiver: bool = False,
+    flags: Flag = Flag.NONE,
+    signature: Optional[str] = None,
+) -> Method:
+    return Method(name, returns, mutates_receiver, flags, Signature.parse(signature) if signature is not None else None)

@@ -1,0 +1,49 @@
+"""SciPy: the linear-algebra functions the rules reason about.
+
+Signatures as ``inspect.signature`` gives them for SciPy 1.x. The ``overwrite_a=True``
+forms write into their argument; no entry says so, since that depends on a literal.
+"""
+
+from __future__ import annotations
+
+from perflint.engine.catalog.records import EXPENSIVE, PURE, function
+
+FUNCTIONS = (
+    function("scipy.linalg.inv", "a, overwrite_a, check_finite, *, assume_a, lower", EXPENSIVE | PURE),
+    function("scipy.linalg.pinv", "a, *, atol, rtol, return_rank, check_finite", EXPENSIVE | PURE),
+    function(
+        "scipy.linalg.svd", "a, full_matrices, compute_uv, overwrite_a, check_finite, lapack_driver",
+        EXPENSIVE | PURE,
+    ),
+    function(
+        "scipy.linalg.eig", "a, b, left, right, overwrite_a, overwrite_b, check_finite, homogeneous_eigvals",
+        EXPENSIVE | PURE,
+    ),
+    function(
+        "scipy.linalg.eigh",
+        "a, b, *, lower, eigvals_only, overwrite_a, overwrite_b, type, check_finite, "
+        "subset_by_index, subset_by_value, driver",
+        EXPENSIVE | PURE,
+    ),
+    function(
+        "scipy.linalg.eigvals", "a, b, overwrite_a, check_finite, homogeneous_eigvals",
+        EXPENSIVE | PURE,
+    ),
+    function(
+        "scipy.linalg.eigvalsh",
+        "a, b, *, lower, overwrite_a, overwrite_b, type, check_finite, subset_by_index, "
+        "subset_by_value, driver",
+        EXPENSIVE | PURE,
+    ),
+    function("scipy.linalg.cholesky", "a, lower, overwrite_a, check_finite", EXPENSIVE | PURE),
+    function("scipy.linalg.qr", "a, overwrite_a, lwork, mode, pivoting, check_finite", EXPENSIVE | PURE),
+    function("scipy.linalg.det", "a, overwrite_a, check_finite", EXPENSIVE | PURE),
+    function(
+        "scipy.linalg.lstsq", "a, b, cond, overwrite_a, overwrite_b, check_finite, lapack_driver",
+        EXPENSIVE | PURE,
+    ),
+    function("scipy.linalg.lu_factor", "a, overwrite_a, check_finite", EXPENSIVE | PURE),
+    function("scipy.linalg.expm", "A", EXPENSIVE | PURE),
+    function("scipy.linalg.sqrtm", "A, disp, blocksize", EXPENSIVE | PURE),
+    function("scipy.linalg.logm", "A, disp", EXPENSIVE | PURE),
+)

@@ -1,0 +1,139 @@
+"""The standard library: builtins, ``math``, ``re``, ``json``, ``copy``, and the Python
+operators that act element by element on arrays.
+
+Builtins are qualified as ``builtins.len``; the import table answers for them with
+``is_builtin`` (a name not shadowed by an import or assignment). Signatures follow
+``inspect.signature`` where it answers, and the documentation where it does not (``range``,
+``min``, ``getattr``, the container types).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine.catalog.records import FACTORY, PURE, function
+
+BUILTINS = "builtins"
+
+FUNCTIONS = (
+    # Builtins that never mutate their arguments (``print`` writes to a stream, not to them).
+    function("builtins.len", "obj, /", PURE),
+    function("builtins.range", "start, stop, step, /", PURE, overloaded=True),
+    function("builtins.enumerate", "iterable, start", FACTORY),
+    function("builtins.zip", "*iterables, strict", FACTORY),
+    function("builtins.isinstance", "obj, class_or_tuple, /", PURE),
+    function("builtins.issubclass", "cls, class_or_tuple, /", PURE),
+    function("builtins.print", "*args, sep, end, file, flush"),
+    function("builtins.min", "*args, key, default", PURE),
+    function("builtins.max", "*args, key, default", PURE),
+    function("builtins.abs", "x, /", PURE),
+    function("builtins.sum", "iterable, /, start", PURE),
+    function("builtins.float", "x, /", PURE),
+    function("builtins.int", "x, /, base", PURE),
+    function("builtins.str", "object, encoding, errors", PURE),
+    function("builtins.bool", "x, /", PURE),
+    function("builtins.tuple", "iterable, /", PURE),
+    function("builtins.list", "iterable, /", FACTORY | PURE),
+    function("builtins.sorted", "iterable, /, *, key, reverse", PURE),
+    function("builtins.reversed", "sequence, /", FACTORY),
+    function("builtins.round", "number, ndigits", PURE),
+    function("builtins.repr", "obj, /", PURE),
+    function("builtins.type", "object, /", PURE),
+    function("builtins.id", "obj, /", PURE),
+    function("builtins.hash", "obj, /", PURE),
+    function("builtins.getattr", "object, name, default, /", PURE),
+    function("builtins.hasattr", "obj, name, /", PURE),
+    function("builtins.any", "iterable, /", PURE),
+    function("builtins.all", "iterable, /", PURE),
+    function("builtins.divmod", "x, y, /", PURE),
+    function("builtins.pow", "base, exp, mod", PURE),
+    function("builtins.format", "value, format_spec, /", PURE),
+    function("builtins.map", "function, iterable, /, *iterables", FACTORY),
+    function("builtins.filter", "function, iterable, /", FACTORY),
+    function("builtins.iter", "object, sentinel, /", FACTORY),
+    function("builtins.frozenset", "iterable, /", PURE),
+    function("builtins.set", "iterable, /", FACTORY | PURE),
+    function("builtins.dict", "mapping, /, **kwargs", FACTORY | PURE),
+    # math: scalar functions, pure.
+    function("math.sqrt", "x, /", PURE),
+    function("math.exp", "x, /", PURE),
+    function("math.log", "x, base, /", PURE),
+    function("math.log2", "x, /", PURE),
+    function("math.log10", "x, /", PURE),
+    function("math.sin", "x, /", PURE),
+    function("math.cos", "x, /", PURE),
+    function("math.tan", "x, /", PURE),
+    function("math.tanh", "x, /", PURE),
+    function("math.floor", "x, /", PURE),
+    function("math.ceil", "x, /", PURE),
+    function("math.fabs", "x, /", PURE),
+    function("math.pow", "x, y, /", PURE),
+    function("math.hypot", "*coordinates", PURE),
+    function("math.isnan", "x, /", PURE),
+    function("math.isinf", "x, /", PURE),
+    function("math.isfinite", "x, /", PURE),
+    function("math.prod", "iterable, /, *, start", PURE),
+    function("math.fsum", "seq, /", PURE),
+    # re: compiling and matching (the pattern cache is invisible to the caller).
+    function("re.compile", "pattern, flags", PURE),
+    function("re.match", "pattern, string, flags", PURE),
+    function("re.search", "pattern, string, flags", PURE),
+    function("re.fullmatch", "pattern, string, flags", PURE),
+    function("re.findall", "pattern, string, flags", PURE),
+    function("re.sub", "pattern, repl, string, count, flags", PURE),
+    function("re.split", "pattern, string, maxsplit, flags", PURE),
+    # json: text to objects and back; ``load`` reads and ``dump`` writes a file.
+    function(
+        "json.loads",
+        "s, *, cls, object_hook, parse_float, parse_int, parse_constant, object_pairs_hook, **kw",
+        FACTORY | PURE,
+    ),
+    function(
+        "json.dumps",
+        "obj, *, skipkeys, ensure_ascii, check_circular, allow_nan, cls, indent, separators, "
+        "default, sort_keys, **kw",
+        PURE,
+    ),
+    function(
+        "json.load",
+        "fp, *, cls, object_hook, parse_float, parse_int, parse_constant, object_pairs_hook, **kw",
+        FACTORY,
+    ),
+    function(
+        "json.dump",
+        "obj, fp, *, skipkeys, ensure_ascii, check_circular, allow_nan, cls, indent, separators, "
+        "default, sort_keys, **kw",
+        mutates=("fp",),
+    ),
+    # copy: a new object each call.
+    function("copy.copy", "x", FACTORY | PURE),
+    function("copy.deepcopy", "x, memo, _nil", FACTORY | PURE),
+)
+
+# Decorators whose function runs once per distinct argument: its body is set-up, not a hot
+# path. The bare names stand for ``from functools import cache`` left unresolved.
+CACHING_DECORATORS = frozenset(
+    {"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache", "cached_property"}
+)
+
+# Python operators that act element by element on whole arrays exactly as on their
+# elements, as libcst node types. ``@``, ``not``, ``and``/``or``, ``in``/``is`` and chained
+# comparisons do not.
+ELEMENTWISE_BINARY_OPERATORS = frozenset(
+    {
+        cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
+        cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift,
+    }
+)
+ELEMENTWISE_AUGMENTED_OPERATORS = frozenset(
+    {
+        cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign,
+        cst.FloorDivideAssign, cst.ModuloAssign, cst.PowerAssign, cst.BitAndAssign,
+        cst.BitOrAssign, cst.BitXorAssign, cst.LeftShiftAssign, cst.RightShiftAssign,
+    }
+)
+ELEMENTWISE_UNARY_OPERATORS = frozenset({cst.Minus, cst.Plus, cst.BitInvert})
+# Single comparisons; a chain ``a < b < c`` calls ``bool()`` on an array and fails.
+ELEMENTWISE_COMPARISON_OPERATORS = frozenset(
+    {cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual, cst.Equal, cst.NotEqual}
+)

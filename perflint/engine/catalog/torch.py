@@ -1,0 +1,333 @@
+"""PyTorch: the functions the rules reason about, tensor types, and device facts.
+
+torch's functions are builtins without an introspectable signature; these follow the
+signatures in their documentation (the first line of each docstring, for torch 2.x), with
+the fullest overload where there are several. Where overloads differ in what a positional
+argument means (``arange(end)`` / ``arange(start, end)``), the entry is ``overloaded`` and a
+binding assigns only keyword arguments to names. tests/engine/test_catalog.py checks the
+names against the installed torch's docstrings.
+"""
+
+from __future__ import annotations
+
+from perflint.engine.catalog.records import (
+    ELEMENTWISE,
+    EXPENSIVE,
+    FACTORY,
+    FRESH_ARRAY,
+    HOST_ALLOCATION,
+    IN_MEMORY_DATASET,
+    PURE,
+    REDUCTION,
+    SYNCHRONISES,
+    function,
+    method,
+)
+
+TORCH = "torch"
+
+ARRAY_TYPES = {
+    "torch.Tensor": TORCH,
+    "torch.nn.Parameter": TORCH,
+    "torch.nn.parameter.Parameter": TORCH,
+    "torch.FloatTensor": TORCH,
+    "torch.LongTensor": TORCH,
+}
+
+# Classes whose subclasses are torch modules (``forward`` runs on every call of the model),
+# torch's own and those of frameworks built on it.
+MODULE_CLASSES = frozenset(
+    {
+        "torch.nn.Module", "torch.nn.modules.module.Module", "lightning.LightningModule",
+        "lightning.pytorch.LightningModule", "pytorch_lightning.LightningModule",
+    }
+)
+
+# Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
+ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
+HOST_DEVICE_TYPE = "cpu"
+
+# ``tensor.to(...)`` in its device form (``to(device, dtype, non_blocking, copy)``; the other
+# forms are ``to(dtype, …)`` and ``to(other, …)``, so bind its positional arguments with care)
+# and ``tensor.cuda(...)``.
+TENSOR_TO = method("to", "same", signature="device, dtype, non_blocking, copy, *, memory_format")
+TENSOR_CUDA = method("cuda", "same", signature="device, non_blocking, *, memory_format")
+# Keywords of a move that concern only the copy, which disappears when the tensor is created
+# on the device instead.
+COPY_ONLY_KEYWORDS = frozenset({"non_blocking"})
+
+FUNCTIONS = (
+    # Factories: a fresh tensor on every call.
+    function(
+        "torch.tensor", "data, *, dtype, device, requires_grad, pin_memory",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.zeros", "*size, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.ones", "*size, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.empty", "*size, *, out, dtype, layout, device, requires_grad, pin_memory, memory_format",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.full", "size, fill_value, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.eye", "n, m, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.arange", "start, end, step, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH, overloaded=True,
+    ),
+    function(
+        "torch.linspace", "start, end, steps, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.logspace", "start, end, steps, base, *, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.rand", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+    ),
+    function(
+        "torch.randn", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+    ),
+    function(
+        "torch.randint", "low, high, size, *, generator, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH, overloaded=True,
+    ),
+    function(
+        "torch.randperm", "n, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+    ),
+    function(
+        "torch.zeros_like", "input, *, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.ones_like", "input, *, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.empty_like", "input, *, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.full_like", "input, fill_value, *, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.rand_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY, returns=TORCH,
+    ),
+    function(
+        "torch.randn_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY, returns=TORCH,
+    ),
+    function(
+        "torch.randint_like", "input, low, high, *, generator, dtype, layout, device, requires_grad, memory_format",
+        FACTORY | FRESH_ARRAY, returns=TORCH, overloaded=True,
+    ),
+    function(
+        "torch.empty_strided", "size, stride, *, dtype, layout, device, requires_grad, pin_memory",
+        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function(
+        "torch.normal", "mean, std, size, *, generator, out, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY, returns=TORCH, overloaded=True,
+    ),
+    # Conversions and operations that return a tensor of their arguments' data.
+    function("torch.as_tensor", "data, *, dtype, device", PURE, returns=TORCH, shares_data_with="data"),
+    function("torch.from_numpy", "ndarray", PURE, returns=TORCH, shares_data_with="ndarray"),
+    function("torch.stack", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.cat", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.hstack", "tensors, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.vstack", "tensors, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.matmul", "input, other, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.mm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.bmm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.einsum", "equation, *operands", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.outer", "input, vec2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.transpose", "input, dim0, dim1", PURE, returns=TORCH),
+    function("torch.reshape", "input, shape", PURE, returns=TORCH),
+    function("torch.flatten", "input, start_dim, end_dim", PURE, returns=TORCH),
+    function("torch.squeeze", "input, dim", PURE, returns=TORCH),
+    function("torch.unsqueeze", "input, dim", PURE, returns=TORCH),
+    function("torch.flip", "input, dims", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.roll", "input, shifts, dims", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.sort", "input, dim, descending, *, stable, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.argsort", "input, dim, descending, *, stable", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.cumsum", "input, dim, *, dtype, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.cumprod", "input, dim, *, dtype, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.clone", "input, *, memory_format", FRESH_ARRAY | PURE, returns=TORCH),
+    function(
+        "torch.where", "condition, input, other, *, out",
+        ELEMENTWISE | FRESH_ARRAY | PURE, returns=TORCH,
+    ),
+    function("torch.softmax", "input, dim, *, dtype", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.log_softmax", "input, dim, *, dtype", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.cdist", "x1, x2, p, compute_mode", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.tril", "input, diagonal, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.triu", "input, diagonal, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.diag", "input, diagonal, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.gather", "input, dim, index, *, sparse_grad, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.index_select", "input, dim, index, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.masked_fill", "input, mask, value", FRESH_ARRAY | PURE, returns=TORCH),
+    # Element-wise functions.
+    function("torch.sqrt", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.exp", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.exp2", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.expm1", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.log", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.log2", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.log10", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.log1p", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.sin", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.cos", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.tan", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.arcsin", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.arccos", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.arctan", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.arctan2", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.asin", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.acos", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.atan", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.atan2", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.sinh", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.cosh", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.tanh", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.abs", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.absolute", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.sign", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.square", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.pow", "input, exponent, *, out", ELEMENTWISE | PURE),
+    function("torch.add", "input, other, *, alpha, out", ELEMENTWISE | PURE),
+    function("torch.subtract", "input, other, *, alpha, out", ELEMENTWISE | PURE),
+    function("torch.sub", "input, other, *, alpha, out", ELEMENTWISE | PURE),
+    function("torch.multiply", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.mul", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.divide", "input, other, *, rounding_mode, out", ELEMENTWISE | PURE),
+    function("torch.div", "input, other, *, rounding_mode, out", ELEMENTWISE | PURE),
+    function("torch.true_divide", "dividend, divisor, *, out", ELEMENTWISE | PURE),
+    function("torch.floor_divide", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.remainder", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.fmod", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.maximum", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.minimum", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.fmax", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.fmin", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.floor", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.ceil", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.round", "input, *, decimals, out", ELEMENTWISE | PURE),
+    function("torch.trunc", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.clip", "input, min, max, *, out", ELEMENTWISE | PURE),
+    function("torch.clamp", "input, min, max, *, out", ELEMENTWISE | PURE),
+    function("torch.isnan", "input", ELEMENTWISE | PURE),
+    function("torch.isinf", "input", ELEMENTWISE | PURE),
+    function("torch.isfinite", "input", ELEMENTWISE | PURE),
+    function("torch.logical_and", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.logical_or", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.logical_not", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.logical_xor", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.hypot", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.negative", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.neg", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.reciprocal", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.deg2rad", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.rad2deg", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.sigmoid", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.relu", "input", ELEMENTWISE | PURE),
+    function("torch.erf", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.heaviside", "input, values, *, out", ELEMENTWISE | PURE),
+    function("torch.copysign", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.greater", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.less", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.not_equal", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.greater_equal", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.less_equal", "input, other, *, out", ELEMENTWISE | PURE),
+    function("torch.nn.functional.tanh", "input", ELEMENTWISE | PURE),
+    function("torch.nn.functional.sigmoid", "input", ELEMENTWISE | PURE),
+    function("torch.nn.functional.relu", "input, inplace", ELEMENTWISE | PURE),
+    function("torch.special.exp2", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.special.expm1", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.special.log1p", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.special.round", "input, *, out", ELEMENTWISE | PURE),
+    function("torch.special.erf", "input, *, out", ELEMENTWISE | PURE),
+    # Reductions.
+    function("torch.sum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
+    function("torch.mean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
+    function("torch.max", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True),
+    function("torch.min", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True),
+    function("torch.amax", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.amin", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.std", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
+    function("torch.var", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
+    function("torch.prod", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
+    function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.argmax", "input, dim, keepdim", REDUCTION | PURE),
+    function("torch.argmin", "input, dim, keepdim", REDUCTION | PURE),
+    function("torch.any", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.all", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.nansum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
+    function("torch.nanmean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
+    function("torch.norm", "input, p, dim, keepdim, out, dtype", REDUCTION | PURE),
+    function("torch.count_nonzero", "input, dim", REDUCTION | PURE),
+    function("torch.trace", "input", REDUCTION | PURE),
+    function("torch.linalg.norm", "input, ord, dim, keepdim, *, out, dtype", REDUCTION | PURE),
+    # O(n³) linear algebra.
+    function("torch.linalg.inv", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.pinv", "A, *, atol, rtol, hermitian, out", EXPENSIVE | PURE),
+    function("torch.linalg.svd", "A, full_matrices, *, driver, out", EXPENSIVE | PURE),
+    function("torch.linalg.eig", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.eigh", "A, UPLO, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.eigvals", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.eigvalsh", "A, UPLO, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.cholesky", "A, *, upper, out", EXPENSIVE | PURE),
+    function("torch.linalg.qr", "A, mode, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.det", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.slogdet", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.matrix_power", "A, n, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.lstsq", "A, B, rcond, *, driver", EXPENSIVE | PURE),
+    function("torch.inverse", "input, *, out", EXPENSIVE | PURE),
+    # Calls that wait for the device: a result whose size or value the host needs.
+    function("torch.cuda.synchronize", "device", SYNCHRONISES),
+    function("torch.nonzero", "input, *, out, as_tuple", SYNCHRONISES | PURE),
+    function("torch.unique", "input, sorted, return_inverse, return_counts, dim", SYNCHRONISES | PURE),
+    function("torch.masked_select", "input, mask, *, out", SYNCHRONISES | PURE),
+    function("torch.equal", "input, other", SYNCHRONISES | PURE),
+    function("torch.allclose", "input, other, rtol, atol, equal_nan", SYNCHRONISES | PURE),
+    function(
+        "torch.save",
+        "obj, f, pickle_module, pickle_protocol, _use_new_zipfile_serialization, "
+        "_disable_byteorder_record",
+        mutates=("f",),
+    ),
+    function("torch.device", "type, index", PURE),
+    # Data loading.
+    function(
+        "torch.utils.data.DataLoader",
+        "dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, "
+        "pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator, "
+        "*, prefetch_factor, persistent_workers, pin_memory_device, in_order",
+        aliases=("torch.utils.data.dataloader.DataLoader",),
+    ),
+    function(
+        "torch.utils.data.TensorDataset", "*tensors", IN_MEMORY_DATASET | PURE,
+        aliases=("torch.utils.data.dataset.TensorDataset",),
+    ),
+    function(
+        "torch.utils.data.Subset", "dataset, indices", PURE, shares_data_with="dataset",
+        aliases=("torch.utils.data.dataset.Subset",),
+    ),
+)
