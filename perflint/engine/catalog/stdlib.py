@@ -30,7 +30,7 @@ FUNCTIONS = (
     function("builtins.sum", "iterable, /, start", PURE),
     function("builtins.float", "x, /", PURE),
     function("builtins.int", "x, /, base", PURE),
-    function("builtins.str", "object, encoding, errors", PURE),
+    function("builtins.str", "object, encoding, errors", PURE, overloaded=True),
     function("builtins.bool", "x, /", PURE),
     function("builtins.tuple", "iterable, /", PURE),
     function("builtins.list", "iterable, /", FACTORY | PURE),

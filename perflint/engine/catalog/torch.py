@@ -143,7 +143,7 @@ FUNCTIONS = (
         FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
     ),
     function(
-        "torch.normal", "mean, std, size, *, generator, out, dtype, layout, device, requires_grad",
+        "torch.normal", "mean, std, size, *, generator, out",
         FACTORY | FRESH_ARRAY, returns=TORCH, overloaded=True,
     ),
     # Conversions and operations that return a tensor of their arguments' data.
