@@ -30,6 +30,9 @@ def test_rule_is_opt_in():
         ("ds, 8, True, None, None, workers", False),
         ("ds, num_workers=False", True),
         ("*loader_args", False),
+        ("ds, **options", False),
+        # ``**options`` cannot hold a second ``num_workers``.
+        ("ds, num_workers=0, **options", True),
         ("dataset=ds, batch_size=8", True),
         ("dataset=TensorDataset(x), batch_size=8", False),
     ],

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.literals import (
-    UNKNOWN,
-    has_unpacked_arguments,
-    keyword_argument,
-    literal_value,
-    positional_arguments,
-)
+from perflint.engine import catalog
+from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.rules.data_loading import FAMILY
 
-DATALOADER = "torch.utils.data.DataLoader"
-# DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
-NUM_WORKERS_POSITION = 5
-# Datasets whose items are slices of tensors already in memory: a worker process would only
-# add pickling and inter-process copies to an indexing operation of a few microseconds.
-IN_MEMORY_DATASETS = frozenset({"torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"})
-# A subset of an in-memory dataset is in memory too.
-SUBSETS = frozenset({"torch.utils.data.Subset", "torch.utils.data.dataset.Subset"})
+DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 # How many assignments to follow back from a name (``ds = Subset(ds, …)`` refers to itself).
 _MAX_NAME_HOPS = 4
 
@@ -45,7 +33,7 @@ class DataLoaderNoWorkers(Rule):
         "Flags a call to `torch.utils.data.DataLoader` (however imported) that does not pass "
         "`num_workers`, or passes a literal `0`, by keyword or as the sixth positional argument. "
         "Left alone: a non-literal value (`num_workers=args.workers`, a decision made elsewhere), "
-        "a call that unpacks `*args` or `**kwargs` (they may hold it), a class that merely shares "
+        "a call that unpacks `*args` or `**kwargs` that may hold it, a class that merely shares "
         "the name, and a loader over data already in memory (a `TensorDataset`, a `Subset` of "
         "one, a tensor or array, a list or a `range`, written in the call or assigned to a name "
         "in the same scope), whose items are a few microseconds of indexing. The rule is opt-in "
@@ -128,15 +116,13 @@ loader = DataLoader(
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.context.imports.qualified_name(node.func) != DATALOADER:
+        if catalog.lookup(self.context.imports.qualified_name(node.func)) is not DATALOADER:
             return
-        if has_unpacked_arguments(node) or _num_workers(node) != 0:
+        arguments = catalog.bind(node, DATALOADER)
+        if arguments is None or not arguments.is_known("dataset") or _num_workers(arguments) != 0:
             return
-        dataset = keyword_argument(node, "dataset")
-        if dataset is None:
-            positional = positional_arguments(node)
-            dataset = positional[0] if positional else None
-        if dataset is None or not self._is_in_memory(dataset.value):
+        dataset = arguments.argument("dataset")
+        if dataset is None or not self._is_in_memory(dataset):
             self.report(node)
 
     def _is_in_memory(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
@@ -154,21 +140,27 @@ loader = DataLoader(
             return False
         if self.context.imports.is_builtin(expr.func, "range"):
             return True
-        constructor = self.context.imports.qualified_name(expr.func)
-        if constructor in IN_MEMORY_DATASETS:
+        constructor = catalog.lookup(self.context.imports.qualified_name(expr.func))
+        if constructor is None:
+            return False
+        if constructor.has(catalog.Flag.IN_MEMORY_DATASET):
             return True
-        return constructor in SUBSETS and bool(expr.args) and self._is_in_memory(expr.args[0].value, depth + 1)
+        # A subset of an in-memory dataset is in memory too.
+        if constructor.shares_data_with is None:
+            return False
+        arguments = catalog.bind(expr, constructor)
+        source = arguments.argument(constructor.shares_data_with) if arguments is not None else None
+        return source is not None and self._is_in_memory(source, depth + 1)
 
 
-def _num_workers(call: cst.Call) -> object:
+def _num_workers(arguments: catalog.BoundArguments) -> object:
     """The literal ``num_workers`` of a DataLoader call (0 when absent), else ``UNKNOWN``."""
-    argument = keyword_argument(call, "num_workers")
+    if not arguments.is_known("num_workers"):
+        return UNKNOWN
+    argument = arguments.argument("num_workers")
     if argument is None:
-        positional = positional_arguments(call)
-        if len(positional) <= NUM_WORKERS_POSITION:
-            return 0
-        argument = positional[NUM_WORKERS_POSITION]
-    value = literal_value(argument.value)
+        return 0
+    value = literal_value(argument)
     return value if isinstance(value, int) else UNKNOWN
 
 

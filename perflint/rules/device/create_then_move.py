@@ -17,12 +17,11 @@ from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.device import FAMILY
 
-ACCELERATOR_PREFIXES = ("cuda", "mps", "xpu")
 # Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
 # equivalent for every factory, so a move that passes them is left alone.
-_TO_KEYWORDS = frozenset({"device", "dtype", "non_blocking"})
-_CUDA_KEYWORDS = frozenset({"device", "non_blocking"})
+_TO_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("to"))
+_CUDA_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("cuda"))
 
 
 class CreateThenMove(Rule):
@@ -125,7 +124,13 @@ def add_noise(batch, device):
         if type(factory_call) is not cst.Call:
             return
         factory = self.context.imports.qualified_name(factory_call.func)
-        if factory not in catalog.TORCH_HOST_FACTORIES or not self._allocates_on_host(factory_call):
+        record = catalog.lookup(factory)
+        if (
+            record is None
+            or record.library != catalog.TORCH
+            or not record.has(catalog.Flag.HOST_ALLOCATION)
+            or not self._allocates_on_host(factory_call)
+        ):
             return
         if has_unpacked_arguments(node):
             return
@@ -173,7 +178,7 @@ def add_noise(batch, device):
 
 
 def _is_accelerator_string(device: str) -> bool:
-    return device.startswith(ACCELERATOR_PREFIXES)
+    return device.startswith(catalog.ACCELERATOR_DEVICE_TYPES)
 
 
 def _last_name(expr: cst.BaseExpression) -> Optional[str]:

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.measure.spec import Benchmark
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
-
-_DECOMPOSITIONS = (
-    "inv", "pinv", "svd", "eig", "eigh", "eigvals", "eigvalsh", "cholesky", "qr", "det",
-    "slogdet", "matrix_power", "lstsq",
-)
-EXPENSIVE_CALLS = frozenset(
-    {f"numpy.linalg.{name}" for name in _DECOMPOSITIONS}
-    | {f"scipy.linalg.{name}" for name in (*_DECOMPOSITIONS, "lu_factor", "expm", "sqrtm", "logm")}
-    | {f"torch.linalg.{name}" for name in _DECOMPOSITIONS}
-    | {"torch.inverse"}
-)
 
 
 class LoopInvariantExpensiveCall(Rule):
@@ -104,7 +94,8 @@ def solve_all(A, rhs):
         if self.context.innermost_loop is None:
             return
         callee = self.context.imports.qualified_name(node.func)
-        if callee not in EXPENSIVE_CALLS or not node.args:
+        record = catalog.lookup(callee)
+        if record is None or not record.has(catalog.Flag.EXPENSIVE) or not node.args:
             return
         if any(arg.star for arg in node.args):
             return

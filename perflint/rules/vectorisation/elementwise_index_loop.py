@@ -13,28 +13,7 @@ from perflint.measure.spec import Benchmark
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.vectorisation import FAMILY
 
-# Operators that act element by element on whole arrays exactly as on their elements.
-# ``@``, ``not``, ``and``/``or``, ``in``/``is`` and chained comparisons do not.
-_BINARY_OPERATORS = frozenset(
-    {
-        cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-        cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift,
-    }
-)
-_AUGMENTED_OPERATORS = frozenset(
-    {
-        cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign,
-        cst.FloorDivideAssign, cst.ModuloAssign, cst.PowerAssign, cst.BitAndAssign,
-        cst.BitOrAssign, cst.BitXorAssign, cst.LeftShiftAssign, cst.RightShiftAssign,
-    }
-)
-_UNARY_OPERATORS = frozenset({cst.Minus, cst.Plus, cst.BitInvert})
-_COMPARISON_OPERATORS = frozenset(
-    {cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual, cst.Equal, cst.NotEqual}
-)
 _NUMBERS = frozenset({cst.Integer, cst.Float, cst.Imaginary})
-# Keywords that make a ufunc write somewhere else or leave elements unwritten.
-_REJECTED_KEYWORDS = frozenset({"out", "where"})
 
 ElementStatement = Union[cst.Assign, cst.AugAssign]
 
@@ -216,7 +195,10 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 if len(statement.targets) != 1:
                     return None
                 target = statement.targets[0].target
-            elif type(statement) is cst.AugAssign and type(statement.operator) in _AUGMENTED_OPERATORS:
+            elif (
+                type(statement) is cst.AugAssign
+                and type(statement.operator) in catalog.ELEMENTWISE_AUGMENTED_OPERATORS
+            ):
                 target = statement.target
             else:
                 return None
@@ -261,16 +243,16 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return self._is_outside_scalar(expr, loop)
         if node_type is cst.BinaryOperation:
             return (
-                type(expr.operator) in _BINARY_OPERATORS
+                type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
                 and self._is_elementwise(expr.left, loop)
                 and self._is_elementwise(expr.right, loop)
             )
         if node_type is cst.UnaryOperation:
-            return type(expr.operator) in _UNARY_OPERATORS and self._is_elementwise(expr.expression, loop)
+            return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and self._is_elementwise(expr.expression, loop)
         if node_type is cst.Comparison:
             return (
                 len(expr.comparisons) == 1
-                and type(expr.comparisons[0].operator) in _COMPARISON_OPERATORS
+                and type(expr.comparisons[0].operator) in catalog.ELEMENTWISE_COMPARISON_OPERATORS
                 and self._is_elementwise(expr.left, loop)
                 and self._is_elementwise(expr.comparisons[0].comparator, loop)
             )
@@ -295,7 +277,10 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     def _is_elementwise_call(self, call: cst.Call) -> bool:
         if any(arg.star for arg in call.args):
             return False
-        if any(arg.keyword is not None and arg.keyword.value in _REJECTED_KEYWORDS for arg in call.args):
+        if any(
+            arg.keyword is not None and arg.keyword.value in catalog.ELEMENTWISE_REDIRECTING_KEYWORDS
+            for arg in call.args
+        ):
             return False
         if self.context.imports.is_builtin(call.func, "abs"):
             return len(call.args) == 1
