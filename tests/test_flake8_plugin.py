@@ -100,9 +100,9 @@ def _write_corpus(folder: Path) -> None:
     for rule in all_rules():
         for index, example in enumerate(rule.INVALID):
             name = f"{rule.code.lower()}_invalid_{index}.py"
-            (folder / name).write_text(example.source)
+            (folder / name).write_text(example.code)
             for variant, comment in NOQA_VARIANTS.items():
-                lines = example.source.splitlines()
+                lines = example.code.splitlines()
                 lines[example.line - 1] += comment
                 (folder / variant).mkdir(exist_ok=True)
                 (folder / variant / name).write_text("\n".join(lines) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Optional
 
@@ -25,6 +26,29 @@ class Family:
     description: str
 
 
+def example_code(text: str) -> str:
+    '''The code of a VALID or INVALID example, as written in a rule module.
+
+    Examples are triple-quoted and indented with the code around them, as Fixit's and
+    TorchFix's fixtures are::
+
+        VALID = (
+            """
+            import torch
+            x = torch.zeros(3, device=device)
+            """,
+        )
+
+    The text is dedented (``textwrap.dedent``: the common leading whitespace of its non-blank
+    lines goes), and the line break right after the opening quotes is dropped, so **line 1
+    is the first line after the opening quotes**, here ``import torch``. Columns count from
+    1 at the dedented left margin. Text without that opening line break (a plain one-line
+    string) starts at line 1 as written.
+    '''
+    code = textwrap.dedent(text)
+    return code[1:] if code.startswith("\n") else code
+
+
 @dataclass(frozen=True)
 class Fix:
     """A replacement a rule proposes with its finding: ``target`` (the reported node when None)
@@ -36,10 +60,22 @@ class Fix:
 
 @dataclass(frozen=True)
 class Invalid:
-    """An example the rule must flag, once, on ``line`` (1-based, within the example)."""
+    """An example the rule must flag, exactly once, at ``line`` (and ``column`` if given).
+
+    ``source`` is written like any example and read through ``example_code``, which says
+    which line is line 1. ``column`` is 1-based, like a finding's. ``fixed`` is the source
+    the example must become once the rule's autofix is applied; no rule has an autofix yet,
+    so nothing checks it until one does.
+    """
 
     source: str
     line: int
+    column: Optional[int] = None
+    fixed: Optional[str] = None
+
+    @property
+    def code(self) -> str:
+        return example_code(self.source)
 
 
 class Rule:
@@ -70,6 +106,9 @@ class Rule:
     use_instead: ClassVar[str]
     fix_safety_note: ClassVar[str]
 
+    # Examples, each read through ``example_code``: VALID ones the rule leaves alone, INVALID
+    # ones it flags once. Each must contain the rule's ``required_text``, so that the detector
+    # itself, not the text pre-filter, decides.
     VALID: ClassVar[tuple[str, ...]]
     INVALID: ClassVar[tuple[Invalid, ...]]
     benchmark: ClassVar[Optional["Benchmark"]] = None

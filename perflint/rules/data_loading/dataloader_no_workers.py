@@ -83,36 +83,114 @@ loader = DataLoader(
 
     VALID = (
         # Workers requested, by keyword or positionally.
-        "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32, num_workers=4)\n"
-        "other = DataLoader(ds, 32, True, None, None, 2)\n",
+        """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, batch_size=32, num_workers=4)
+        other = DataLoader(ds, 32, True, None, None, 2)
+        """,
         # A value decided elsewhere, or hidden in **kwargs.
-        "import torch\nloader = torch.utils.data.DataLoader(ds, num_workers=args.workers)\n"
-        "other = torch.utils.data.DataLoader(ds, **loader_kwargs)\n",
+        """
+        import torch
+        loader = torch.utils.data.DataLoader(ds, num_workers=args.workers)
+        other = torch.utils.data.DataLoader(ds, **loader_kwargs)
+        """,
         # Not torch's DataLoader.
-        "class DataLoader:\n    def __init__(self, dataset):\n        self.dataset = dataset\nloader = DataLoader(ds)\n",
-        "from torch_geometric.loader import DataLoader\nloader = DataLoader(graphs, batch_size=8)\n",
+        """
+        class DataLoader:
+            def __init__(self, dataset):
+                self.dataset = dataset
+        loader = DataLoader(ds)
+        """,
+        """
+        from torch_geometric.loader import DataLoader
+        loader = DataLoader(graphs, batch_size=8)
+        """,
         # Indexing data in memory: workers would only add inter-process copies.
-        "from torch.utils.data import DataLoader, TensorDataset\nloader = DataLoader(TensorDataset(x, y), batch_size=64)\n",
-        "import torch\nfrom torch.utils.data import DataLoader, Subset, TensorDataset\ndef fit(x: torch.Tensor, y):\n"
-        "    train = TensorDataset(x, y)\n    head = DataLoader(Subset(train, range(64)))\n"
-        "    loader = DataLoader(train, batch_size=64, shuffle=True)\n    plain = DataLoader(x)\n"
-        "    steps = DataLoader(range(6), batch_size=4)\n",
+        """
+        from torch.utils.data import DataLoader, TensorDataset
+        loader = DataLoader(TensorDataset(x, y), batch_size=64)
+        """,
+        """
+        import torch
+        from torch.utils.data import DataLoader, Subset, TensorDataset
+        def fit(x: torch.Tensor, y):
+            train = TensorDataset(x, y)
+            head = DataLoader(Subset(train, range(64)))
+            loader = DataLoader(train, batch_size=64, shuffle=True)
+            plain = DataLoader(x)
+            steps = DataLoader(range(6), batch_size=4)
+        """,
         # A subclass's own constructor.
-        "from torch.utils.data import DataLoader\nclass Loader(DataLoader):\n    def __init__(self, ds):\n"
-        "        super().__init__(ds, num_workers=2)\nloader = Loader(ds)\n",
+        """
+        from torch.utils.data import DataLoader
+        class Loader(DataLoader):
+            def __init__(self, ds):
+                super().__init__(ds, num_workers=2)
+        loader = Loader(ds)
+        """,
     )
     INVALID = (
-        Invalid("from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=32, shuffle=True)\n", line=2),
-        Invalid("import torch\nloader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=0)\n", line=2),
-        Invalid("from torch.utils.data.dataloader import DataLoader as DL\nfor batch in DL(ds, 16, False, None, None, 0):\n    pass\n", line=2),
-        Invalid("import torch.utils.data as tud\nloader = tud.DataLoader(\n    ImageDataset(paths),\n    batch_size=4,\n)\n", line=2),
-        Invalid("from torch.utils import data\ndef make(ds):\n    return data.DataLoader(ds, pin_memory=True)\n", line=3),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(ds, batch_size=32, shuffle=True)
+            """,
+            line=2,
+            column=10,
+        ),
+        Invalid(
+            """
+            import torch
+            loader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=0)
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            from torch.utils.data.dataloader import DataLoader as DL
+            for batch in DL(ds, 16, False, None, None, 0):
+                pass
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch.utils.data as tud
+            loader = tud.DataLoader(
+                ImageDataset(paths),
+                batch_size=4,
+            )
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            from torch.utils import data
+            def make(ds):
+                return data.DataLoader(ds, pin_memory=True)
+            """,
+            line=3,
+        ),
         # A parameter is not the outer scope's in-memory dataset of the same name.
-        Invalid("from torch.utils.data import DataLoader, TensorDataset\ndataset = TensorDataset(x)\n"
-                "def make(dataset):\n    return DataLoader(dataset)\n", line=4),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader, TensorDataset
+            dataset = TensorDataset(x)
+            def make(dataset):
+                return DataLoader(dataset)
+            """,
+            line=4,
+        ),
         # Rebound to a dataset that does real work.
-        Invalid("from torch.utils.data import DataLoader, TensorDataset\nds = TensorDataset(x)\n"
-                "ds = ImageFolder(root)\nloader = DataLoader(ds)\n", line=4),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader, TensorDataset
+            ds = TensorDataset(x)
+            ds = ImageFolder(root)
+            loader = DataLoader(ds)
+            """,
+            line=4,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

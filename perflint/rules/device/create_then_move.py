@@ -88,32 +88,115 @@ def add_noise(batch, device):
 
     VALID = (
         # Already created on the device.
-        "import torch\nx = torch.zeros(3, device=device).to(device)\n",
+        """
+        import torch
+        x = torch.zeros(3, device=device).to(device)
+        """,
         # A dtype conversion, and a move to the CPU, where the factory already allocated.
-        "import torch\nx = torch.zeros(3).to(torch.float16)\ny = torch.ones(3).to('cpu')\nz = torch.arange(4).to(dtype=torch.long)\n",
-        # Not torch: NumPy has no devices, and a user-defined `zeros`.
-        "import numpy as np\nx = np.zeros(3).to(device)\ndef zeros(n):\n    return Thing(n)\ny = zeros(3).cuda()\n",
+        """
+        import torch
+        x = torch.zeros(3).to(torch.float16)
+        y = torch.ones(3).to('cpu')
+        z = torch.arange(4).to(dtype=torch.long)
+        """,
+        # Not torch's factories, in a file that uses torch: NumPy has no devices, and a
+        # user-defined `zeros`.
+        """
+        import numpy as np
+        import torch
+        x = np.zeros(3).to(device)
+        def zeros(n):
+            return Thing(n)
+        y = zeros(3).cuda()
+        """,
         # Unknown arguments: `**kwargs` may hold `device=`, and `dev` is not evidence of a device.
-        "import torch\nx = torch.zeros(3, **factory_kwargs).cuda()\ny = torch.ones(3).to(**move_kwargs)\nz = torch.eye(3).to(dev)\n",
+        """
+        import torch
+        x = torch.zeros(3, **factory_kwargs).cuda()
+        y = torch.ones(3).to(**move_kwargs)
+        z = torch.eye(3).to(dev)
+        """,
         # Not directly on the factory's result.
-        "import torch\nx = torch.zeros(3).float().cuda()\ny = torch.from_numpy(a).cuda()\n",
+        """
+        import torch
+        x = torch.zeros(3).float().cuda()
+        y = torch.from_numpy(a).cuda()
+        """,
         # `copy=` and `memory_format=` have no equivalent on every factory.
-        "import torch\nx = torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)\n",
+        """
+        import torch
+        x = torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)
+        """,
         # Pinned host memory is wanted on the host.
-        "import torch\nbuffer = torch.empty(1024, pin_memory=True).cuda(non_blocking=True)\n",
+        """
+        import torch
+        buffer = torch.empty(1024, pin_memory=True).cuda(non_blocking=True)
+        """,
         # `_like` factories allocate on their input's device; `torch.tensor(data)` always builds
         # on the CPU and copies, so `device=` would save nothing.
-        "import torch\ndef f(cache: torch.Tensor):\n    pad = torch.zeros_like(cache).to(cache.device)\n"
-        "    labels = torch.tensor([0, 1, 1]).to('cuda:0')\n",
+        """
+        import torch
+        def f(cache: torch.Tensor):
+            pad = torch.zeros_like(cache).to(cache.device)
+            labels = torch.tensor([0, 1, 1]).to('cuda:0')
+        """,
     )
     INVALID = (
-        Invalid("import torch\nx = torch.zeros(3, 4).cuda()\n", line=2),
-        Invalid("from torch import ones\nmask = ones(3, 3).to('cuda:0')\n", line=2),
-        Invalid("import torch as T\ndef f(self):\n    mask = T.ones(8, 8).to(self.device, non_blocking=True)\n", line=3),
-        Invalid("import torch\nidx = torch.arange(10).to(torch.device('cuda'))\n", line=2),
-        Invalid("import torch\ndef f(x: torch.Tensor):\n    return torch.full((2,), 0.5).to(x)\n", line=3),
-        Invalid("import torch\ny = torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)\n", line=2),
-        Invalid("import torch\nw = (\n    torch.randn(4, 4, requires_grad=True)\n    .to('mps')\n)\n", line=3),
+        Invalid(
+            """
+            import torch
+            x = torch.zeros(3, 4).cuda()
+            """,
+            line=2,
+            column=5,
+        ),
+        Invalid(
+            """
+            from torch import ones
+            mask = ones(3, 3).to('cuda:0')
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch as T
+            def f(self):
+                mask = T.ones(8, 8).to(self.device, non_blocking=True)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            idx = torch.arange(10).to(torch.device('cuda'))
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(x: torch.Tensor):
+                return torch.full((2,), 0.5).to(x)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            y = torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch
+            w = (
+                torch.randn(4, 4, requires_grad=True)
+                .to('mps')
+            )
+            """,
+            line=3,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -60,34 +60,128 @@ def solve_all(A, rhs):
 
     VALID = (
         # The argument is the loop target.
-        "import numpy as np\nfor A in matrices:\n    B = np.linalg.inv(A)\n",
+        """
+        import numpy as np
+        for A in matrices:
+            B = np.linalg.inv(A)
+        """,
         # The loop writes into the argument before using it.
-        "import numpy as np\nfor i in range(3):\n    A[0, 0] = i\n    B = np.linalg.inv(A)\n",
+        """
+        import numpy as np
+        for i in range(3):
+            A[0, 0] = i
+            B = np.linalg.inv(A)
+        """,
         # An unknown function may mutate the argument.
-        "import numpy as np\nfor step in range(3):\n    update(A)\n    w = np.linalg.solve(A, b) + np.linalg.det(A)\n",
+        """
+        import numpy as np
+        for step in range(3):
+            update(A)
+            w = np.linalg.solve(A, b) + np.linalg.det(A)
+        """,
         # A method call on a prefix makes every attribute of it variant.
-        "import torch\nfor x in xs:\n    self.reset()\n    y = torch.linalg.inv(self.W) @ x\n",
+        """
+        import torch
+        for x in xs:
+            self.reset()
+            y = torch.linalg.inv(self.W) @ x
+        """,
         # Already hoisted; and a call in a function defined in the loop does not run per iteration.
-        "import numpy as np\nA_inv = np.linalg.inv(A)\nfor x in xs:\n    def f():\n        return np.linalg.inv(A)\n    y = A_inv @ x\n",
+        """
+        import numpy as np
+        A_inv = np.linalg.inv(A)
+        for x in xs:
+            def f():
+                return np.linalg.inv(A)
+            y = A_inv @ x
+        """,
         # A local function that happens to be called inv.
-        "def inv(m):\n    return m\nimport numpy\nfor x in xs:\n    y = inv(A) @ x\n",
+        """
+        def inv(m):
+            return m
+        import numpy
+        for x in xs:
+            y = inv(A) @ x
+        """,
         # A factory argument builds a fresh matrix on every iteration.
-        "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(np.eye(3) + x)\n",
+        """
+        import numpy as np
+        for x in xs:
+            y = np.linalg.inv(np.eye(3) + x)
+        """,
         # The loop's iterable is evaluated once.
-        "import numpy as np\nfor row in np.linalg.inv(A):\n    print(row)\n",
+        """
+        import numpy as np
+        for row in np.linalg.inv(A):
+            print(row)
+        """,
         # Runs on the first iteration only, or only when something went wrong.
-        "from scipy import linalg\nfor t in range(T):\n    if t == 0:\n        L = linalg.cholesky(S0)\n"
-        "    else:\n        L = prev[t - 1]\n    try:\n        step(L)\n    except ValueError:\n"
-        "        L = linalg.cholesky(S0)\n    w = linalg.inv(P) if t == 0 else w\n",
+        """
+        from scipy import linalg
+        for t in range(T):
+            if t == 0:
+                L = linalg.cholesky(S0)
+            else:
+                L = prev[t - 1]
+            try:
+                step(L)
+            except ValueError:
+                L = linalg.cholesky(S0)
+            w = linalg.inv(P) if t == 0 else w
+        """,
     )
     INVALID = (
-        Invalid("import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n", line=3),
-        Invalid("from numpy.linalg import inv\nys = [inv(A) @ x for x in xs]\n", line=2),
-        Invalid("from scipy import linalg as sla\nwhile t < 1.0:\n    t += dt\n    E = sla.expm(H * dt)\n", line=4),
-        Invalid("import torch\nfor x in xs:\n    y = torch.linalg.inv(self.W) @ x\n", line=3),
-        Invalid("import numpy.linalg\nfor i in range(10):\n    u, s, vt = numpy.linalg.svd(X.T @ X)\n", line=3),
+        Invalid(
+            """
+            import numpy as np
+            for x in xs:
+                y = np.linalg.inv(A) @ x
+            """,
+            line=3,
+            column=9,
+        ),
+        Invalid(
+            """
+            from numpy.linalg import inv
+            ys = [inv(A) @ x for x in xs]
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            from scipy import linalg as sla
+            while t < 1.0:
+                t += dt
+                E = sla.expm(H * dt)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            for x in xs:
+                y = torch.linalg.inv(self.W) @ x
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import numpy.linalg
+            for i in range(10):
+                u, s, vt = numpy.linalg.svd(X.T @ X)
+            """,
+            line=3,
+        ),
         # A condition that does not depend on the loop holds on every iteration.
-        Invalid("import numpy as np\nfor x in xs:\n    if use_whitening:\n        x = np.linalg.inv(C) @ x\n", line=4),
+        Invalid(
+            """
+            import numpy as np
+            for x in xs:
+                if use_whitening:
+                    x = np.linalg.inv(C) @ x
+            """,
+            line=4,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

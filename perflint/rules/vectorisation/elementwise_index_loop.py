@@ -98,69 +98,171 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     VALID = (
         # Not a known array: a list indexed by position.
-        "import numpy as np\nvalues = [1.0, 2.0]\nout = np.zeros(2)\nfor i in range(len(values)):\n"
-        "    out[i] = values[i] * 2\n",
+        """
+        import numpy as np
+        values = [1.0, 2.0]
+        out = np.zeros(2)
+        for i in range(len(values)):
+            out[i] = values[i] * 2
+        """,
         # A function that is not element-wise may not vectorise.
-        "import numpy as np\na = np.random.rand(10, 3)\nout = np.zeros(10)\nfor i in range(len(a)):\n"
-        "    out[i] = np.sum(a[i]) + helper(a[i])\n",
+        """
+        import numpy as np
+        a = np.random.rand(10, 3)
+        out = np.zeros(10)
+        for i in range(len(a)):
+            out[i] = np.sum(a[i]) + helper(a[i])
+        """,
         # A recurrence: each element depends on the previous one.
-        "import numpy as np\na = np.random.rand(10)\nout = np.zeros(10)\nfor i in range(1, len(a)):\n"
-        "    out[i] = out[i - 1] + a[i]\nfor i in range(len(a)):\n    out[i] = out[i - 1] + a[i]\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        out = np.zeros(10)
+        for i in range(1, len(a)):
+            out[i] = out[i - 1] + a[i]
+        for i in range(len(a)):
+            out[i] = out[i - 1] + a[i]
+        """,
         # The loop variable used as a value.
-        "import numpy as np\na = np.random.rand(10)\nout = np.zeros(10)\nfor i in range(len(a)):\n"
-        "    out[i] = a[i] * i\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        out = np.zeros(10)
+        for i in range(len(a)):
+            out[i] = a[i] * i
+        """,
         # Unknown arrays: no evidence that these are arrays at all.
-        "import numpy as np\ndef f(a, out):\n    for i in range(len(a)):\n        out[i] = np.exp(a[i])\n",
+        """
+        import numpy as np
+        def f(a, out):
+            for i in range(len(a)):
+                out[i] = np.exp(a[i])
+        """,
         # A second statement that is not an element assignment.
-        "import numpy as np\na = np.random.rand(10)\nout = np.zeros(10)\ntotal = 0.0\nfor i in range(len(a)):\n"
-        "    out[i] = a[i] * 2\n    total += a[i]\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        out = np.zeros(10)
+        total = 0.0
+        for i in range(len(a)):
+            out[i] = a[i] * 2
+            total += a[i]
+        """,
         # ``break`` ends the loop early; ``else`` runs code the rewrite would have to keep.
-        "import numpy as np\na = np.random.rand(10)\nout = np.zeros(10)\nfor i in range(len(a)):\n"
-        "    out[i] = a[i] * 2\n    if a[i] > 0.5:\n        break\nfor i in range(len(a)):\n"
-        "    out[i] = a[i] * 2\nelse:\n    done = True\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        out = np.zeros(10)
+        for i in range(len(a)):
+            out[i] = a[i] * 2
+            if a[i] > 0.5:
+                break
+        for i in range(len(a)):
+            out[i] = a[i] * 2
+        else:
+            done = True
+        """,
         # An array from outside the loop broadcasts differently against the whole array.
-        "import torch\ndef centre(x: torch.Tensor, out: torch.Tensor):\n    mean = x.mean(0)\n"
-        "    for i in range(x.shape[0]):\n        out[i] = x[i] - mean\n",
+        """
+        import torch
+        def centre(x: torch.Tensor, out: torch.Tensor):
+            mean = x.mean(0)
+            for i in range(x.shape[0]):
+                out[i] = x[i] - mean
+        """,
         # The written array is read whole: the expression depends on earlier iterations.
-        "import numpy as np\na = np.random.rand(10)\nout = np.zeros(10)\nfor i in range(len(a)):\n"
-        "    out[i] = a[i] + out\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        out = np.zeros(10)
+        for i in range(len(a)):
+            out[i] = a[i] + out
+        """,
         # The range is over an array the body never indexes: lengths may differ.
-        "import numpy as np\na = np.random.rand(10)\nb = np.random.rand(20)\nout = np.zeros(20)\n"
-        "for i in range(len(a)):\n    out[i] = b[i] * 2\n",
+        """
+        import numpy as np
+        a = np.random.rand(10)
+        b = np.random.rand(20)
+        out = np.zeros(20)
+        for i in range(len(a)):
+            out[i] = b[i] * 2
+        """,
         # Two-dimensional indexing, and ``math`` functions that only take scalars.
-        "import math\nimport numpy as np\na = np.random.rand(10, 2)\nout = np.zeros((10, 2))\n"
-        "for i in range(len(a)):\n    out[i, 0] = a[i, 0]\nfor i in range(len(a)):\n    out[i] = math.exp(a[i])\n",
+        """
+        import math
+        import numpy as np
+        a = np.random.rand(10, 2)
+        out = np.zeros((10, 2))
+        for i in range(len(a)):
+            out[i, 0] = a[i, 0]
+        for i in range(len(a)):
+            out[i] = math.exp(a[i])
+        """,
         # A pandas Series indexes by label, not position.
-        "import pandas as pd\ns = pd.Series([1.0, 2.0])\nt = pd.Series([0.0, 0.0])\nfor i in range(len(s)):\n"
-        "    t[i] = s[i] * 2\n",
+        """
+        import numpy as np
+        import pandas as pd
+        s = pd.Series(np.ones(2))
+        t = pd.Series(np.zeros(2))
+        for i in range(len(s)):
+            t[i] = s[i] * 2
+        """,
     )
     INVALID = (
         Invalid(
-            "import numpy as np\n\ndef scale(a: np.ndarray, out: np.ndarray, factor: float) -> None:\n"
-            "    for i in range(a.shape[0]):\n        out[i] = a[i] * factor + 1.0\n",
+            """
+            import numpy as np
+
+            def scale(a: np.ndarray, out: np.ndarray, factor: float) -> None:
+                for i in range(a.shape[0]):
+                    out[i] = a[i] * factor + 1.0
+            """,
             line=4,
+            column=5,
         ),
         Invalid(
-            "import torch\n\ndef swish(x: torch.Tensor) -> torch.Tensor:\n    y = torch.empty_like(x)\n"
-            "    for i in range(len(x)):\n        y[i] = torch.sigmoid(x[i]) * x[i]\n    return y\n",
+            """
+            import torch
+
+            def swish(x: torch.Tensor) -> torch.Tensor:
+                y = torch.empty_like(x)
+                for i in range(len(x)):
+                    y[i] = torch.sigmoid(x[i]) * x[i]
+                return y
+            """,
             line=5,
         ),
         Invalid(
-            "import numpy as np\na = np.random.rand(100)\nb = np.zeros(100)\nfor i in range(a.size):\n"
-            "    b[i] += np.exp(-a[i])\n",
+            """
+            import numpy as np
+            a = np.random.rand(100)
+            b = np.zeros(100)
+            for i in range(a.size):
+                b[i] += np.exp(-a[i])
+            """,
             line=4,
         ),
         Invalid(
-            "import numpy as np\n\ndef clip(values, low, high):\n    if isinstance(values, np.ndarray):\n"
-            "        for i in range(0, len(values)):\n"
-            "            values[i] = np.minimum(np.maximum(values[i], low), high)\n",
+            """
+            import numpy as np
+
+            def clip(values, low, high):
+                if isinstance(values, np.ndarray):
+                    for i in range(0, len(values)):
+                        values[i] = np.minimum(np.maximum(values[i], low), high)
+            """,
             line=5,
         ),
         Invalid(
-            "import torch\nimport torch.nn.functional as F\n\n"
-            "def gate(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:\n"
-            "    for i in range(x.size(0)):\n        out[i] = F.relu(x[i]) * (g[i] > 0)\n"
-            "        out[i] /= 1 + torch.exp(-g[i])\n",
+            """
+            import torch
+            import torch.nn.functional as F
+
+            def gate(x: torch.Tensor, g: torch.Tensor, out: torch.Tensor) -> None:
+                for i in range(x.size(0)):
+                    out[i] = F.relu(x[i]) * (g[i] > 0)
+                    out[i] /= 1 + torch.exp(-g[i])
+            """,
             line=5,
         ),
     )

@@ -1,0 +1,46 @@
+"""The text pre-filter: a rule is given only files that contain one of its required texts."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import lint_source
+from perflint.engine.linter import enabled_for_source
+from perflint.engine.rule import Rule
+from perflint.rules.device.create_then_move import CreateThenMove
+from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
+
+
+class FlagsEveryModule(Rule):
+    code = "PFL998"
+    name = "flags-every-module"
+    message = "module"
+    required_text = ("torch", "numpy")
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.report(node)
+
+
+def test_a_file_without_any_required_text_never_reaches_the_rule():
+    assert enabled_for_source("import pandas as pd\n", [FlagsEveryModule]) == []
+    assert lint_source("import pandas as pd\n", "example.py", [FlagsEveryModule]) == []
+
+
+def test_any_one_required_text_is_enough():
+    for source in ("import numpy\n", "from torch import nn\n", "# mentions numpy in a comment\n"):
+        assert [finding.code for finding in lint_source(source, "example.py", [FlagsEveryModule])] == ["PFL998"]
+
+
+def test_a_rule_without_required_text_sees_every_file():
+    class Unfiltered(FlagsEveryModule):
+        required_text = ()
+
+    assert enabled_for_source("x = 1\n", [Unfiltered]) == [Unfiltered]
+
+
+def test_pandas_only_and_numpy_only_files_skip_the_torch_and_array_rules():
+    """What the pre-filter decides for the real rules: PFL101 needs NumPy or torch, PFL201 torch."""
+    pandas_only = "import pandas as pd\ns = pd.Series([1.0])\nfor i in range(len(s)):\n    s[i] = s[i] * 2\n"
+    numpy_only = "import numpy as np\nx = np.zeros(3).to(device)\n"
+    assert enabled_for_source(pandas_only, [ElementwiseIndexLoop, CreateThenMove]) == []
+    assert enabled_for_source(numpy_only, [ElementwiseIndexLoop, CreateThenMove]) == [ElementwiseIndexLoop]
