@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-import libcst as cst
 import numpy as np
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.rule import Rule
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
 
 NUMPY_SETUP = (
@@ -81,62 +78,3 @@ def test_message_quotes_the_loop_and_its_whole_array_form():
         "use `out[:] = np.sqrt(a) * 2 + b`"
     )
     assert (finding.line, finding.column) == (5, 5)
-
-
-def extents(source: str) -> dict[str, Optional[str]]:
-    """What the engine says each ``for`` loop's iterable ranges over, keyed by its text."""
-    answers: dict[str, Optional[str]] = {}
-
-    class Probe(Rule):
-        code = "PFL999"
-        name = "probe"
-
-        def visit_For(self, node: cst.For) -> None:
-            array = self.context.arrays.indexed_range_array(node.iter)
-            code = cst.Module([]).code_for_node
-            answers[code(node.iter)] = None if array is None else code(array)
-
-    lint_source(source, "probe.py", [Probe])
-    return answers
-
-
-def test_engine_knows_which_ranges_run_over_an_arrays_first_axis():
-    answers = extents(
-        "import numpy as np\nimport torch\nimport pandas as pd\n"
-        "def f(a: np.ndarray, t: torch.Tensor, s: pd.Series, items: list):\n"
-        "    for i in range(len(a)): pass\n"
-        "    for i in range(0, t.shape[0]): pass\n"
-        "    for i in range(a.size): pass\n"
-        "    for i in range(t.size(0)): pass\n"
-        "    for i in range(t.size): pass\n"
-        "    for i in range(a.size(0)): pass\n"
-        "    for i in range(1, len(a)): pass\n"
-        "    for i in range(len(a), 0, -1): pass\n"
-        "    for i in range(a.shape[1]): pass\n"
-        "    for i in range(len(s)): pass\n"
-        "    for i in range(len(items)): pass\n"
-        "    for i in range(len(a.T)): pass\n"
-        "def g(a: np.ndarray, range):\n"
-        "    for i in range(a.shape[0]): pass\n"
-    )
-    assert answers == {
-        "range(len(a))": "a",
-        "range(0, t.shape[0])": "t",
-        "range(a.size)": "a",
-        "range(t.size(0))": "t",
-        "range(t.size)": None,
-        "range(a.size(0))": None,
-        "range(1, len(a))": None,
-        "range(len(a), 0, -1)": None,
-        "range(a.shape[1])": None,
-        "range(len(s))": None,
-        "range(len(items))": None,
-        "range(len(a.T))": "a.T",
-        "range(a.shape[0])": None,  # ``range`` is a parameter of ``g``, not the builtin
-    }
-
-
-def test_benchmark_pattern_and_fix_agree_at_the_check_size():
-    benchmark = ElementwiseIndexLoop.benchmark
-    inputs = benchmark.setup(benchmark.check_size, "cpu")
-    assert np.allclose(benchmark.pattern(*inputs), benchmark.fix(*inputs))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import libcst as cst
 import pytest
@@ -300,4 +300,57 @@ def test_a_node_under_a_loop_dependent_condition_does_not_run_every_iteration():
     assert answers == {
         "always": True, "first_only": False, "else_branch": False, "invariant_condition": True,
         "inner_loop_body": True, "conditional_value": False, "on_error": False, "outside_any_loop": True,
+    }
+
+
+def extents(source: str) -> dict[str, Optional[str]]:
+    """What the engine says each ``for`` loop's iterable ranges over, keyed by its text."""
+    answers: dict[str, Optional[str]] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_For(self, node: cst.For) -> None:
+            array = self.context.arrays.indexed_range_array(node.iter)
+            code = cst.Module([]).code_for_node
+            answers[code(node.iter)] = None if array is None else code(array)
+
+    lint_source(source, "probe.py", [Probe])
+    return answers
+
+
+def test_engine_knows_which_ranges_run_over_an_arrays_first_axis():
+    answers = extents(
+        "import numpy as np\nimport torch\nimport pandas as pd\n"
+        "def f(a: np.ndarray, t: torch.Tensor, s: pd.Series, items: list):\n"
+        "    for i in range(len(a)): pass\n"
+        "    for i in range(0, t.shape[0]): pass\n"
+        "    for i in range(a.size): pass\n"
+        "    for i in range(t.size(0)): pass\n"
+        "    for i in range(t.size): pass\n"
+        "    for i in range(a.size(0)): pass\n"
+        "    for i in range(1, len(a)): pass\n"
+        "    for i in range(len(a), 0, -1): pass\n"
+        "    for i in range(a.shape[1]): pass\n"
+        "    for i in range(len(s)): pass\n"
+        "    for i in range(len(items)): pass\n"
+        "    for i in range(len(a.T)): pass\n"
+        "def g(a: np.ndarray, range):\n"
+        "    for i in range(a.shape[0]): pass\n"
+    )
+    assert answers == {
+        "range(len(a))": "a",
+        "range(0, t.shape[0])": "t",
+        "range(a.size)": "a",
+        "range(t.size(0))": "t",
+        "range(t.size)": None,
+        "range(a.size(0))": None,
+        "range(1, len(a))": None,
+        "range(len(a), 0, -1)": None,
+        "range(a.shape[1])": None,
+        "range(len(s))": None,
+        "range(len(items))": None,
+        "range(len(a.T))": "a.T",
+        "range(a.shape[0])": None,  # ``range`` is a parameter of ``g``, not the builtin
     }
