@@ -3,13 +3,15 @@
 A signature is written as Python writes a parameter list, names only, no defaults:
 ``"shape, dtype, order, *, device, like"``; ``/`` ends the positional-only parameters, a
 bare ``*`` starts the keyword-only ones, ``*name`` and ``**name`` are the variadic ones.
-Parsing it is a split on commas, cheap enough to do for every entry at import time.
+It is parsed the first time a rule asks for it: start-up time is part of pre-commit latency,
+and most runs ask about a few dozen of the catalogue's entries.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Optional
 
 
@@ -121,7 +123,7 @@ class Function:
     """One library function (or class, called to construct) and what a call to it does."""
 
     name: str  # the qualified name the import table resolves a call to: ``numpy.zeros``
-    signature: Signature
+    signature_text: str  # as the module docstring describes; ``signature`` is its parsed form
     flags: Flag = Flag.NONE
     # The library whose array, tensor or frame every call returns (``numpy``, ``torch``,
     # ``pandas``), or None when the result is something else or depends on the arguments.
@@ -138,6 +140,10 @@ class Function:
     overloaded: bool = False
     # Other qualified names of the same object (private module paths).
     aliases: tuple[str, ...] = ()
+
+    @cached_property
+    def signature(self) -> Signature:
+        return Signature.parse(self.signature_text)
 
     @property
     def library(self) -> str:
@@ -176,11 +182,11 @@ def function(
     aliases: tuple[str, ...] = (),
 ) -> Function:
     """A catalogue entry, its signature written as the module docstring says."""
-    parsed = Signature.parse(signature)
+    entry = Function(name, signature, flags, returns, mutates, shares_data_with, overloaded, aliases)
     for parameter in (*mutates, *((shares_data_with,) if shares_data_with else ())):
-        if parameter not in parsed.positional + parsed.keyword_only:
+        if parameter not in entry.signature.positional + entry.signature.keyword_only:
             raise ValueError(f"{name}: {parameter!r} is not a parameter of ({signature})")
-    return Function(name, parsed, flags, returns, mutates, shares_data_with, overloaded, aliases)
+    return entry
 
 
 @dataclass(frozen=True)
