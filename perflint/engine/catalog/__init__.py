@@ -34,11 +34,6 @@ from perflint.engine.catalog.records import (
     Signature,
 )
 
-__all__ = [
-    "BoundArguments", "Flag", "Function", "Method", "Signature", "bind", "lookup", "method",
-    "functions", "library_of", "is_side_effect_free", "elementwise_library",
-]
-
 NUMPY = _numpy.NUMPY
 TORCH = _torch.TORCH
 PANDAS = _pandas.PANDAS
