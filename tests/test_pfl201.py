@@ -12,7 +12,10 @@ from perflint.rules.device.create_then_move import CreateThenMove
 
 
 def test_message_names_the_factory_and_the_move():
-    source = "import torch as T\nmask = T.ones(4).cuda(0)\nidx = T.arange(4).to(device=dev_device)\n"
+    source = (
+        "import torch as T\ndef forward(self, dev_device):\n"
+        "    mask = T.ones(4).cuda(0)\n    idx = T.arange(4).to(device=dev_device)\n"
+    )
     messages = [finding.message for finding in lint_source(source, "example.py", [CreateThenMove])]
     assert messages == [
         "`torch.ones` allocates the tensor on the CPU, then `.cuda()` copies it to the device",
@@ -34,12 +37,14 @@ def test_message_names_the_factory_and_the_move():
     ],
 )
 def test_moves_that_are_not_to_an_accelerator_or_have_no_factory_equivalent(move):
-    assert lint_source(f"import torch\nx = torch.zeros(2, 3){move}\n", "example.py", [CreateThenMove]) == []
+    source = f"import torch\ndef forward(self, device, dtype):\n    x = torch.zeros(2, 3){move}\n"
+    assert lint_source(source, "example.py", [CreateThenMove]) == []
 
 
 @pytest.mark.parametrize("move", [".to(device, torch.float16)", ".to('xpu', non_blocking=True)", ".cuda(device=rank)"])
 def test_moves_whose_fix_carries_over_are_flagged(move):
-    findings = lint_source(f"import torch\nx = torch.ones(2){move}\n", "example.py", [CreateThenMove])
+    source = f"import torch\ndef forward(self, device, rank):\n    x = torch.ones(2){move}\n"
+    findings = lint_source(source, "example.py", [CreateThenMove])
     assert [finding.code for finding in findings] == ["PFL201"]
 
 

@@ -30,9 +30,9 @@ _MAX_NAME_HOPS = 4
 
 
 def _of_string(device: str) -> Optional[str]:
-    if device.split(":", 1)[0] == catalog.HOST_DEVICE:
+    if device.split(":", 1)[0] == catalog.HOST_DEVICE_TYPE:
         return HOST
-    if device.startswith(catalog.ACCELERATOR_DEVICE_PREFIXES):
+    if device.startswith(catalog.ACCELERATOR_DEVICE_TYPES):
         return ACCELERATOR
     return OTHER_DEVICE
 

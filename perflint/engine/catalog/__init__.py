@@ -138,8 +138,7 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
-ACCELERATOR_DEVICE_PREFIXES = ACCELERATOR_DEVICE_TYPES
-HOST_DEVICE = _torch.HOST_DEVICE_TYPE
+HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # Decorators whose function runs once per distinct argument.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
 from perflint.engine.literals import (
     has_unpacked_arguments,
     keyword_argument,
@@ -40,11 +39,16 @@ class CreateThenMove(Rule):
     what_it_does = (
         "Flags a torch tensor factory (`torch.zeros`, `ones`, `empty`, `full`, `eye`, `arange`, "
         "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`) whose result is "
-        "passed directly to `.cuda()` or to `.to(...)` with a device: a string starting with "
-        "`cuda`, `mps` or `xpu`, a `torch.device(...)` call, a name or attribute whose name "
-        "contains `device` (`device`, `self.device`, `x.device`), a known tensor (`.to(other)` "
-        "takes `other`'s device and dtype), or a `device=` keyword. Left alone: a factory that "
-        "already passes `device=` or `pin_memory=True`, a move to `\"cpu\"`, a `.to(dtype)` "
+        "passed directly to `.cuda()` or to `.to(...)` with an accelerator: a string starting "
+        "with `cuda`, `mps` or `xpu`, a `torch.device(...)` of one, a name every assignment "
+        "reaching the move binds to one, a known tensor (`.to(other)` takes `other`'s device and "
+        "dtype), or, only when nothing better is known, a name or attribute spelled like a device "
+        "(`device`, `self.device`, `x.device`), passed positionally or as `device=`. Left alone: "
+        "a device known to be the host (`\"cpu\"`, `torch.device(\"cpu\")`, a name bound only "
+        "to those, a parameter whose default is the host), code that runs once (module level, a "
+        "class body, `__init__`, `reset_parameters`, set-up and cached functions, outside any "
+        "loop: the copy is paid once there, while a loop, even in `__init__`, still repeats it), "
+        "a factory that already passes `device=` or `pin_memory=True`, a `.to(dtype)` "
         "conversion, a call that unpacks `*args`/`**kwargs`, the `_like` forms "
         "(`torch.zeros_like(x)`), which allocate on `x`'s device, so the move is a copy only "
         "when `x` is on the CPU, which the linter cannot see; and `torch.tensor(data)`, which "
@@ -90,47 +94,73 @@ def add_noise(batch, device):
         # Already created on the device.
         """
         import torch
-        x = torch.zeros(3, device=device).to(device)
+        def forward(self, x):
+            return x + torch.zeros(3, device=x.device).to(x.device)
         """,
         # A dtype conversion, and a move to the CPU, where the factory already allocated.
         """
         import torch
-        x = torch.zeros(3).to(torch.float16)
-        y = torch.ones(3).to('cpu')
-        z = torch.arange(4).to(dtype=torch.long)
+        def step(batch):
+            x = torch.zeros(3).to(torch.float16)
+            y = torch.ones(3).to('cpu')
+            z = torch.arange(4).to(dtype=torch.long)
+        """,
+        # Devices known to be the host: a name bound only to "cpu", a parameter whose default
+        # is the host.
+        """
+        import torch
+        def step(batch):
+            device = "cpu"
+            noise = torch.randn(batch.shape).to(device)
+        def pad(batch, device="cpu"):
+            return torch.zeros(4).to(device)
+        """,
+        # Code that runs once: module level, and a constructor outside any loop.
+        """
+        import torch
+        GRID = torch.arange(16).cuda()
+        class Net(torch.nn.Module):
+            def __init__(self, device):
+                super().__init__()
+                self.mask = torch.ones(8, 8).to(device)
         """,
         # Not torch's factories, in a file that uses torch: NumPy has no devices, and a
         # user-defined `zeros`.
         """
         import numpy as np
         import torch
-        x = np.zeros(3).to(device)
         def zeros(n):
             return Thing(n)
-        y = zeros(3).cuda()
+        def step(device):
+            x = np.zeros(3).to(device)
+            y = zeros(3).cuda()
         """,
         # Unknown arguments: `**kwargs` may hold `device=`, and `dev` is not evidence of a device.
         """
         import torch
-        x = torch.zeros(3, **factory_kwargs).cuda()
-        y = torch.ones(3).to(**move_kwargs)
-        z = torch.eye(3).to(dev)
+        def step(factory_kwargs, move_kwargs, dev):
+            x = torch.zeros(3, **factory_kwargs).cuda()
+            y = torch.ones(3).to(**move_kwargs)
+            z = torch.eye(3).to(dev)
         """,
         # Not directly on the factory's result.
         """
         import torch
-        x = torch.zeros(3).float().cuda()
-        y = torch.from_numpy(a).cuda()
+        def step(a):
+            x = torch.zeros(3).float().cuda()
+            y = torch.from_numpy(a).cuda()
         """,
         # `copy=` and `memory_format=` have no equivalent on every factory.
         """
         import torch
-        x = torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)
+        def step(device):
+            return torch.empty(2, 3, 4, 5).to(device, memory_format=torch.channels_last)
         """,
         # Pinned host memory is wanted on the host.
         """
         import torch
-        buffer = torch.empty(1024, pin_memory=True).cuda(non_blocking=True)
+        def step():
+            return torch.empty(1024, pin_memory=True).cuda(non_blocking=True)
         """,
         # `_like` factories allocate on their input's device; `torch.tensor(data)` always builds
         # on the CPU and copies, so `device=` would save nothing.
@@ -145,17 +175,19 @@ def add_noise(batch, device):
         Invalid(
             """
             import torch
-            x = torch.zeros(3, 4).cuda()
+            def forward(self, x):
+                return x + torch.zeros(3, 4).cuda()
             """,
-            line=2,
-            column=5,
+            line=3,
+            column=16,
         ),
         Invalid(
             """
             from torch import ones
-            mask = ones(3, 3).to('cuda:0')
+            for step in range(100):
+                mask = ones(3, 3).to('cuda:0')
             """,
-            line=2,
+            line=3,
         ),
         Invalid(
             """
@@ -168,9 +200,10 @@ def add_noise(batch, device):
         Invalid(
             """
             import torch
-            idx = torch.arange(10).to(torch.device('cuda'))
+            def sample(n):
+                return torch.arange(n).to(torch.device('cuda'))
             """,
-            line=2,
+            line=3,
         ),
         Invalid(
             """
@@ -183,19 +216,34 @@ def add_noise(batch, device):
         Invalid(
             """
             import torch
-            y = torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)
+            def schedule(target_device):
+                return torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)
             """,
-            line=2,
+            line=3,
         ),
         Invalid(
             """
             import torch
-            w = (
-                torch.randn(4, 4, requires_grad=True)
-                .to('mps')
-            )
+            def init_noise():
+                for step in range(10):
+                    w = (
+                        torch.randn(4, 4, requires_grad=True)
+                        .to('mps')
+                    )
             """,
-            line=3,
+            line=5,
+        ),
+        # A loop repeats even in a constructor.
+        Invalid(
+            """
+            import torch
+            class Net(torch.nn.Module):
+                def __init__(self, sizes, device):
+                    super().__init__()
+                    for size in sizes:
+                        self.register_buffer(f"mask{size}", torch.ones(size, size).to(device))
+            """,
+            line=6,
         ),
     )
 
@@ -215,7 +263,7 @@ def add_noise(batch, device):
             or not self._allocates_on_host(factory_call)
         ):
             return
-        if has_unpacked_arguments(node):
+        if has_unpacked_arguments(node) or self.context.runs_once():
             return
         method = func.attr.value
         moves = self._cuda_moves(node) if method == "cuda" else self._to_moves(node)
@@ -247,29 +295,7 @@ def add_noise(batch, device):
         return self.context.arrays.kind_of(first) == catalog.TORCH or self._is_accelerator(first)
 
     def _is_accelerator(self, expr: cst.BaseExpression) -> bool:
-        """``expr`` names a device, and not the CPU as far as its literal text tells."""
-        if type(expr) is cst.Call:
-            if self.context.imports.qualified_name(expr.func) != "torch.device" or not expr.args:
-                return False
-            value = literal_value(expr.args[0].value)
-            return _is_accelerator_string(value) if isinstance(value, str) else True
-        value = literal_value(expr)
-        if isinstance(value, str):
-            return _is_accelerator_string(value)
-        name = _last_name(expr)
-        return name is not None and "device" in name.lower()
-
-
-def _is_accelerator_string(device: str) -> bool:
-    return device.startswith(catalog.ACCELERATOR_DEVICE_TYPES)
-
-
-def _last_name(expr: cst.BaseExpression) -> Optional[str]:
-    if type(expr) is cst.Name:
-        return expr.value
-    if type(expr) is cst.Attribute:
-        return expr.attr.value
-    return None
+        return device_kind(expr, self.context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
 
 
 def _setup(size: int, device: str) -> tuple:

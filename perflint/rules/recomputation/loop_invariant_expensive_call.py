@@ -59,6 +59,17 @@ def solve_all(A, rhs):
     )
 
     VALID = (
+        # A training step: the optimizer updates the model's parameters in place, so an
+        # attribute of the model is not the same matrix on the next iteration.
+        """
+        import torch
+        def fit(model, loader, opt):
+            for batch in loader:
+                W = torch.linalg.inv(model.cov)
+                loss = (batch @ W).pow(2).mean()
+                loss.backward()
+                opt.step()
+        """,
         # The argument is the loop target.
         """
         import numpy as np

@@ -97,6 +97,18 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
     VALID = (
+        # A list on one path, an array on the other: after the `if` it may be a list, and
+        # `out[:] = a * 2` would repeat it rather than double it.
+        """
+        import numpy as np
+        def double(c):
+            a = [1.0, 2.0]
+            if c:
+                a = np.zeros(2)
+            out = np.zeros(2)
+            for i in range(len(a)):
+                out[i] = a[i] * 2
+        """,
         # Not a known array: a list indexed by position.
         """
         import numpy as np
@@ -209,6 +221,21 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """,
     )
     INVALID = (
+        # An array on every path is an array after the paths rejoin.
+        Invalid(
+            """
+            import numpy as np
+            def double(c):
+                if c:
+                    a = np.zeros(8)
+                else:
+                    a = np.ones(8)
+                out = np.empty_like(a)
+                for i in range(len(a)):
+                    out[i] = a[i] * 2
+            """,
+            line=8,
+        ),
         Invalid(
             """
             import numpy as np
