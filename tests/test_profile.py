@@ -1,0 +1,147 @@
+"""Reading the user's own profile: cProfile, the PyTorch profiler's Chrome trace and
+speedscope, each reduced to inclusive seconds per function of the linted files."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+from perflint.profile import ProfileError, ProfileIndex, function_spans, match_paths, read_profile
+
+HOT_AND_COLD = """\
+import numpy as np
+
+
+def hot(a):
+    out = np.empty_like(a)
+    for i in range(len(a)):
+        out[i] = a[i] * 2
+    return out
+
+
+@staticmethod
+def cold(a):
+    return a + 1
+
+
+def main():
+    a = np.random.default_rng(0).random(30000)
+    for _ in range(3):
+        hot(a)
+    cold(a)
+
+
+if __name__ == "__main__":
+    main()
+"""
+HOT_LINE, COLD_LINE, MAIN_LINE = 7, 13, 18
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    path = tmp_path / "project" / "train.py"
+    path.parent.mkdir()
+    path.write_text(HOT_AND_COLD)
+    return path
+
+
+def _index(profile_path: Path, program: Path, linted_as: str = "src/project/train.py") -> ProfileIndex:
+    return ProfileIndex(read_profile(str(profile_path)), {linted_as: program.read_text()})
+
+
+def test_a_cprofile_of_the_program_ranks_the_hot_function_above_the_cold_one(program, tmp_path):
+    profiler = cProfile.Profile()
+    profiler.enable()
+    runpy.run_path(str(program), run_name="__main__")
+    profiler.disable()
+    profiler.dump_stats(str(tmp_path / "prof.out"))
+
+    index = _index(tmp_path / "prof.out", program)
+    hot, cold, main = (index.share_at("src/project/train.py", line) for line in (HOT_LINE, COLD_LINE, MAIN_LINE))
+    assert (hot.function, cold.function, main.function) == ("hot", "cold", "main")
+    assert hot.share > cold.share
+    assert main.inclusive_seconds >= hot.inclusive_seconds  # inclusive: main contains hot's calls
+    assert 0 < hot.share <= 1
+
+
+def test_a_torch_profiler_trace_ranks_the_hot_function_above_the_cold_one(program, tmp_path):
+    pytest.importorskip("torch")
+    from torch.profiler import ProfilerActivity, profile
+
+    sys.path.insert(0, str(program.parent))
+    try:
+        module = runpy.run_path(str(program))
+        with profile(activities=[ProfilerActivity.CPU], with_stack=True) as recorded:
+            module["main"]()
+    finally:
+        sys.path.remove(str(program.parent))
+    recorded.export_chrome_trace(str(tmp_path / "trace.json"))
+
+    index = _index(tmp_path / "trace.json", program)
+    assert read_profile(str(tmp_path / "trace.json")).format == "chrome-trace"
+    hot, cold = index.share_at("src/project/train.py", HOT_LINE), index.share_at("src/project/train.py", COLD_LINE)
+    assert hot.function == "hot" and hot.share > (cold.share if cold else 0.0)
+
+
+def test_speedscope_samples_count_a_function_once_per_stack(program, tmp_path):
+    frames = [
+        {"name": "main", "file": "/ci/build/project/train.py", "line": MAIN_LINE},
+        {"name": "hot", "file": "/ci/build/project/train.py", "line": 6},
+        {"name": "hot", "file": "/ci/build/project/train.py", "line": HOT_LINE},
+        {"name": "cold", "file": "/ci/build/project/train.py", "line": COLD_LINE},
+    ]
+    document = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": frames},
+        "profiles": [{
+            "type": "sampled", "unit": "seconds",
+            # main→hot at two lines of hot in one stack (one sample of 3 s), main→cold (1 s).
+            "samples": [[0, 1, 2], [0, 3]], "weights": [3.0, 1.0],
+        }],
+    }
+    (tmp_path / "py-spy.json").write_text(json.dumps(document))
+    index = _index(tmp_path / "py-spy.json", program)
+    hot = index.share_at("src/project/train.py", HOT_LINE)
+    main = index.share_at("src/project/train.py", MAIN_LINE)
+    assert (hot.function, hot.inclusive_seconds, hot.share) == ("hot", 3.0, 0.75)
+    assert (main.inclusive_seconds, main.share) == (4.0, 1.0)
+
+
+def test_paths_match_on_the_longest_common_suffix_and_ties_stay_unmatched():
+    matched = match_paths(
+        ["src/pkg/model.py", "src/other/model.py", "src/pkg/train.py", "src/pkg/data.py"],
+        ["/home/me/repo/src/pkg/model.py", "/home/me/repo/src/other/model.py", "train.py",
+         "/a/data.py", "/b/data.py"],
+    )
+    assert matched == {
+        "src/pkg/model.py": "/home/me/repo/src/pkg/model.py",
+        "src/other/model.py": "/home/me/repo/src/other/model.py",
+        "src/pkg/train.py": "train.py",
+    }
+
+
+def test_function_spans_include_decorators_and_nest():
+    spans = function_spans(HOT_AND_COLD + "\nclass C:\n    def method(self):\n        def inner():\n            pass\n")
+    assert [(span.name, span.first) for span in spans][:3] == [("hot", 4), ("cold", 11), ("main", 16)]
+    assert [span.name for span in spans][-2:] == ["method", "inner"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"not a profile at all", "is not a profile"), (b'{"some": "json"}', "neither a Chrome trace nor speedscope"),
+     (b"{broken", "is not valid JSON")],
+)
+def test_a_file_that_is_no_profile_is_a_clear_error(tmp_path, content, reason):
+    (tmp_path / "bad").write_bytes(content)
+    with pytest.raises(ProfileError, match=reason):
+        read_profile(str(tmp_path / "bad"))
+
+
+def test_a_missing_profile_is_a_clear_error(tmp_path):
+    with pytest.raises(ProfileError, match="cannot read profile"):
+        read_profile(str(tmp_path / "absent.out"))
