@@ -149,8 +149,12 @@ class FileContext:
         return self.functions.current
 
     def runs_once(self) -> bool:
-        """The current node runs once per program or per object: in run-once code (module level,
-        a class body, ``__init__``, set-up functions) and in no loop of its function."""
+        """The current node runs once per program, object or key: in run-once code (module
+        level, a class body, ``__init__``, set-up functions) and in no loop of its function, or
+        in a lazy-initialisation branch (``if self.mask is None: self.mask = …``) and in no loop
+        inside it."""
+        if self.loops.in_lazy_initialisation():
+            return True
         return self.loops.innermost is None and self.functions.role() == RUN_ONCE
 
     # Findings ----------------------------------------------------------------------------

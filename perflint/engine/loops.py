@@ -143,6 +143,9 @@ class LoopKnowledge:
         self._loop_stacks: list[list[LoopFrame]] = [[]]
         self._guard_stacks: list[list[_Guard]] = [[]]
         self._comprehensions: list[Comprehension] = []
+        # Per function scope: the lazy-initialisation branches around the current node, each
+        # with the loop depth at which it was entered.
+        self._initialisation_stacks: list[list[tuple[cst.If, int]]] = [[]]
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -183,6 +186,13 @@ class LoopKnowledge:
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push_guard(node.test, node)
+        if is_lazy_initialisation(node):
+            self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        stack = self._initialisation_stacks[-1]
+        if stack and stack[-1][0] is node:
+            stack.pop()
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._pop_guard(node)
@@ -202,15 +212,24 @@ class LoopKnowledge:
     def _enter_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.append([])
         self._guard_stacks.append([])
+        self._initialisation_stacks.append([])
 
     def _leave_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.pop()
         self._guard_stacks.pop()
+        self._initialisation_stacks.pop()
 
     visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
     leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
+
+    def in_lazy_initialisation(self) -> bool:
+        """The current node is in a lazy-initialisation branch (``if self.cache is None:
+        self.cache = …``) and in no loop inside that branch: it runs once per object or key,
+        however often the function around it runs."""
+        stack = self._initialisation_stacks[-1]
+        return bool(stack) and stack[-1][1] == len(self._loop_stacks[-1])
 
     @property
     def innermost(self) -> Optional[LoopFrame]:
@@ -242,6 +261,68 @@ class LoopKnowledge:
         if frame is None:
             return True
         return is_invariant(expr, frame, self._context.imports, allow_conversions)
+
+
+def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
+    """``x`` for a test that holds while ``x`` is not set yet: ``x is None``, ``not x``,
+    ``len(x) == 0``, ``key not in x``, ``not hasattr(x, "y")`` (then ``x.y``)."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        inner = test.expression
+        if (
+            type(inner) is cst.Call
+            and type(inner.func) is cst.Name
+            and inner.func.value == "hasattr"
+            and len(inner.args) == 2
+            and type(inner.args[1].value) is cst.SimpleString
+        ):
+            owner = dotted_name(inner.args[0].value)
+            attribute = inner.args[1].value.evaluated_value
+            return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
+        return dotted_name(inner)
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    operator, right = type(test.comparisons[0].operator), test.comparisons[0].comparator
+    left = test.left
+    if operator is cst.Is and type(right) is cst.Name and right.value == "None":
+        return dotted_name(left)
+    if operator is cst.NotIn:
+        return dotted_name(right)
+    if (
+        operator is cst.Equal
+        and type(right) is cst.Integer
+        and right.value == "0"
+        and type(left) is cst.Call
+        and type(left.func) is cst.Name
+        and left.func.value == "len"
+        and len(left.args) == 1
+    ):
+        return dotted_name(left.args[0].value)
+    return None
+
+
+def is_lazy_initialisation(node: cst.If) -> bool:
+    """``if <x is not set yet>:`` whose body sets ``x`` (assigns it, an item or an attribute of
+    it): the body runs the first time only."""
+    chain = _initialised_chain(node.test)
+    if chain is None:
+        return False
+    body = node.body.body
+    lines = body if type(node.body) is cst.SimpleStatementSuite else [
+        statement for line in body if type(line) is cst.SimpleStatementLine for statement in line.body
+    ]
+    for statement in lines:
+        targets: list[cst.BaseExpression] = []
+        if type(statement) is cst.Assign:
+            targets = [target.target for target in statement.targets]
+        elif type(statement) is cst.AnnAssign:
+            targets = [statement.target]
+        for target in targets:
+            if type(target) is cst.Subscript:
+                target = target.value
+            assigned = dotted_name(target)
+            if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
+                return True
+    return False
 
 
 def summarise(

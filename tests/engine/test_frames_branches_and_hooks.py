@@ -312,3 +312,21 @@ def test_a_same_file_function_returns_an_array_by_annotation_or_by_its_returns()
         "print(annotated(3)); print(made(3)); print(mixed(3))\n"
     )
     assert answers == {"self.embed(1)": "numpy", "annotated(3)": "torch", "made(3)": "numpy", "mixed(3)": None}
+
+
+def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
+    answers = ask(
+        "def forward(self, x):\n"
+        "    if self.mask is None:\n        self.mask = print(cached_mask)\n"
+        "    if len(state) == 0:\n        state['step'] = print(optimizer_state)\n"
+        "    if not hasattr(self, 'table'):\n        self.table = print(has_attr_cache)\n"
+        "    if key not in self.cache:\n        self.cache[key] = print(keyed_cache)\n"
+        "    if self.mask is None:\n        other = print(sets_something_else)\n"
+        "    if x is None:\n        for i in range(3):\n            self.x = print(loop_inside)\n"
+        "    print(per_call)\n",
+        lambda context, expr: context.runs_once(),
+    )
+    assert answers == {
+        "cached_mask": True, "optimizer_state": True, "has_attr_cache": True, "keyed_cache": True,
+        "sets_something_else": False, "loop_inside": False, "per_call": False,
+    }
