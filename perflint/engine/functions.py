@@ -20,6 +20,7 @@ array) lazily, once, and consulted where they are called.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
 
@@ -52,6 +53,9 @@ _PER_CALL_NAMES = frozenset(
     }
 )
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+# Test files by pytest's and unittest's conventions: ``test_*.py``, ``*_test.py``,
+# ``conftest.py``, or anything under a ``test``, ``tests`` or ``testing`` directory.
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
 @dataclass
@@ -193,6 +197,21 @@ class FunctionKnowledge:
     @property
     def current_class(self) -> Optional[ClassFrame]:
         return self._classes[-1]
+
+    def in_test_code(self) -> bool:
+        """The current node is test code: in a test file, in a ``test*`` function or a ``Test*``
+        class (pytest's and unittest's conventions). A debugging aid or a slow setting there
+        is the test's business, not a cost users pay."""
+        if _TEST_PATH.search(self._context.path.replace("\\", "/")):
+            return True
+        frame = self.current
+        classes = [self.current_class]
+        while frame is not None:
+            if frame.name.startswith("test"):
+                return True
+            classes.append(frame.class_frame)
+            frame = frame.parent
+        return any(found is not None and found.name.startswith("Test") for found in classes)
 
     def role(self) -> Optional[str]:
         """The role of the code the current node is in: module level and class bodies run once."""

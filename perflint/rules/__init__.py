@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from perflint.engine.rule import FIX_SAFETIES, Family, Rule
 
-_FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation")
+_FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation", "settings")
 
 
 class UnknownCodeError(ValueError):

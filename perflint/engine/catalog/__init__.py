@@ -139,6 +139,11 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
 HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
+# Convolutions and the batch norm that cancels their bias when it follows them directly.
+BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS
+SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
+# Debugging switches (``Flag.DEBUG_MODE``) and the parameter that turns each off when False.
+DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # Decorators whose function runs once per distinct argument.

@@ -42,6 +42,11 @@ class Flag(enum.Flag):
     REDUCTION = enum.auto()
     # A dataset whose items are slices of data already in memory.
     IN_MEMORY_DATASET = enum.auto()
+    # Builds an optimizer: its ``step()`` updates the parameters it was given in place.
+    OPTIMIZER = enum.auto()
+    # Turns on a debugging aid that slows down every operation while it is on (anomaly
+    # detection records a stack trace per autograd node and checks every gradient for NaN).
+    DEBUG_MODE = enum.auto()
 
 
 PURE = Flag.PURE
@@ -53,6 +58,8 @@ FRESH_ARRAY = Flag.FRESH_ARRAY
 ELEMENTWISE = Flag.ELEMENTWISE
 REDUCTION = Flag.REDUCTION
 IN_MEMORY_DATASET = Flag.IN_MEMORY_DATASET
+OPTIMIZER = Flag.OPTIMIZER
+DEBUG_MODE = Flag.DEBUG_MODE
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ names against the installed torch's docstrings.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    DEBUG_MODE,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
     FRESH_ARRAY,
     HOST_ALLOCATION,
     IN_MEMORY_DATASET,
+    OPTIMIZER,
     PURE,
     REDUCTION,
     SYNCHRONISES,
@@ -55,6 +57,26 @@ TENSOR_CUDA = method("cuda", "same", signature="device, non_blocking, *, memory_
 # Keywords of a move that concern only the copy, which disappears when the tensor is created
 # on the device instead.
 COPY_ONLY_KEYWORDS = frozenset({"non_blocking"})
+# ``module.zero_grad(...)`` and ``optimizer.zero_grad(...)``: both take ``set_to_none``.
+ZERO_GRAD = method("zero_grad", mutates_receiver=True, signature="set_to_none")
+
+# Convolutions whose per-channel bias a directly following batch norm of the same
+# dimensionality cancels: the norm subtracts each channel's mean, bias included.
+BIAS_CANCELLING_NORMS = {
+    "torch.nn.Conv1d": "torch.nn.BatchNorm1d",
+    "torch.nn.Conv2d": "torch.nn.BatchNorm2d",
+    "torch.nn.Conv3d": "torch.nn.BatchNorm3d",
+}
+# ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
+SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})
+# The parameter of a debugging switch that turns it off when given ``False``
+# (``set_detect_anomaly(False)``); None when every call turns it on.
+DEBUG_MODE_SWITCHES = {
+    "torch.autograd.set_detect_anomaly": "mode",
+    "torch.autograd.detect_anomaly": None,
+    "torch.autograd.profiler.emit_nvtx": "enabled",
+}
+
 
 FUNCTIONS = (
     # Factories: a fresh tensor on every call.
@@ -330,4 +352,112 @@ FUNCTIONS = (
         "torch.utils.data.Subset", "dataset, indices", PURE, shares_data_with="dataset",
         aliases=("torch.utils.data.dataset.Subset",),
     ),
+    # Optimizers (those that take ``foreach``: a multi-tensor step on CUDA unless it is False).
+    function(
+        "torch.optim.SGD",
+        "params, lr, momentum, dampening, weight_decay, nesterov, *, maximize, foreach, differentiable, fused",
+        OPTIMIZER, aliases=("torch.optim.sgd.SGD",),
+    ),
+    function(
+        "torch.optim.Adam",
+        "params, lr, betas, eps, weight_decay, amsgrad, *, foreach, maximize, capturable, differentiable, "
+        "fused, decoupled_weight_decay",
+        OPTIMIZER, aliases=("torch.optim.adam.Adam",),
+    ),
+    function(
+        "torch.optim.AdamW",
+        "params, lr, betas, eps, weight_decay, amsgrad, *, maximize, foreach, capturable, differentiable, fused",
+        OPTIMIZER, aliases=("torch.optim.adamw.AdamW",),
+    ),
+    function(
+        "torch.optim.RMSprop",
+        "params, lr, alpha, eps, weight_decay, momentum, centered, capturable, foreach, maximize, differentiable",
+        OPTIMIZER, aliases=("torch.optim.rmsprop.RMSprop",),
+    ),
+    function(
+        "torch.optim.Adagrad",
+        "params, lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach, *, maximize, "
+        "differentiable, fused",
+        OPTIMIZER, aliases=("torch.optim.adagrad.Adagrad",),
+    ),
+    function(
+        "torch.optim.Adadelta",
+        "params, lr, rho, eps, weight_decay, foreach, *, capturable, maximize, differentiable",
+        OPTIMIZER, aliases=("torch.optim.adadelta.Adadelta",),
+    ),
+    function(
+        "torch.optim.Adamax",
+        "params, lr, betas, eps, weight_decay, foreach, *, maximize, differentiable, capturable",
+        OPTIMIZER, aliases=("torch.optim.adamax.Adamax",),
+    ),
+    function(
+        "torch.optim.NAdam",
+        "params, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, *, foreach, maximize, "
+        "capturable, differentiable",
+        OPTIMIZER, aliases=("torch.optim.nadam.NAdam",),
+    ),
+    function(
+        "torch.optim.RAdam",
+        "params, lr, betas, eps, weight_decay, decoupled_weight_decay, *, foreach, maximize, capturable, "
+        "differentiable",
+        OPTIMIZER, aliases=("torch.optim.radam.RAdam",),
+    ),
+    function(
+        "torch.optim.ASGD",
+        "params, lr, lambd, alpha, t0, weight_decay, foreach, maximize, differentiable, capturable",
+        OPTIMIZER, aliases=("torch.optim.asgd.ASGD",),
+    ),
+    function(
+        "torch.optim.Rprop",
+        "params, lr, etas, step_sizes, *, capturable, foreach, maximize, differentiable",
+        OPTIMIZER, aliases=("torch.optim.rprop.Rprop",),
+    ),
+    # Layers.
+    function(
+        "torch.nn.Conv1d",
+        "in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, "
+        "device, dtype",
+        aliases=("torch.nn.modules.conv.Conv1d",),
+    ),
+    function(
+        "torch.nn.Conv2d",
+        "in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, "
+        "device, dtype",
+        aliases=("torch.nn.modules.conv.Conv2d",),
+    ),
+    function(
+        "torch.nn.Conv3d",
+        "in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, "
+        "device, dtype",
+        aliases=("torch.nn.modules.conv.Conv3d",),
+    ),
+    function(
+        "torch.nn.BatchNorm1d",
+        "num_features, eps, momentum, affine, track_running_stats, device, dtype, *, bias",
+        aliases=("torch.nn.modules.batchnorm.BatchNorm1d",),
+    ),
+    function(
+        "torch.nn.BatchNorm2d",
+        "num_features, eps, momentum, affine, track_running_stats, device, dtype, *, bias",
+        aliases=("torch.nn.modules.batchnorm.BatchNorm2d",),
+    ),
+    function(
+        "torch.nn.BatchNorm3d",
+        "num_features, eps, momentum, affine, track_running_stats, device, dtype, *, bias",
+        aliases=("torch.nn.modules.batchnorm.BatchNorm3d",),
+    ),
+    function(
+        "torch.nn.DataParallel", "module, device_ids, output_device, dim",
+        aliases=("torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"),
+    ),
+    # Debugging aids.
+    function(
+        "torch.autograd.set_detect_anomaly", "mode, check_nan", DEBUG_MODE,
+        aliases=("torch.autograd.anomaly_mode.set_detect_anomaly",),
+    ),
+    function(
+        "torch.autograd.detect_anomaly", "check_nan", DEBUG_MODE,
+        aliases=("torch.autograd.anomaly_mode.detect_anomaly",),
+    ),
+    function("torch.autograd.profiler.emit_nvtx", "enabled, record_shapes", DEBUG_MODE),
 )
