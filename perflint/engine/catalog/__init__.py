@@ -26,6 +26,7 @@ from perflint.engine.catalog.records import (
     EXPENSIVE,
     FACTORY,
     HOST_ALLOCATION,
+    PURE,
     REDUCTION,
     SAME_LIBRARY,
     Flag,
@@ -146,6 +147,8 @@ SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
+# The first words of SQL statements that write rows.
+SQL_ROW_WRITES = _stdlib.SQL_ROW_WRITES
 # Decorators whose function runs once per distinct argument.
 CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 
@@ -153,12 +156,16 @@ CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 def is_side_effect_free(qualified_name: str) -> bool:
     """A numeric-library function that neither mutates its arguments nor has hidden state.
 
-    A catalogued function answers from its record (``mutates``); any other function of a
+    A catalogued function answers from its record (``mutates``; ``PURE`` vouches for it even
+    in a namespace of state, as ``torch.utils.data.DataLoader`` is); any other function of a
     numeric library is presumed free of side effects unless it is in-place by name (``add_``)
     or lives in a namespace of random draws and state (``numpy.random``, ``torch.cuda``…).
     """
     if library_of(qualified_name) not in NUMERIC_LIBRARIES:
         return False
+    entry = _BY_NAME.get(qualified_name)
+    if entry is not None and PURE in entry.flags:
+        return True
     if qualified_name in _MUTATING_FUNCTIONS or qualified_name.endswith("_"):
         return False
     return not any(

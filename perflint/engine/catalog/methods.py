@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from perflint.engine.catalog.numpy import NUMPY
 from perflint.engine.catalog.records import SAME_LIBRARY, SYNCHRONISES, method
+from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
 from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, ZERO_GRAD
 
 # Methods that return an array or tensor of the receiver's library and leave the receiver as
@@ -35,6 +36,9 @@ METHODS = (
     TENSOR_TO,
     TENSOR_CUDA,
     ZERO_GRAD,
+    DBAPI_EXECUTE,
+    DBAPI_EXECUTEMANY,
+    DBAPI_COMMIT,
     method("cpu", SAME_LIBRARY, flags=SYNCHRONISES),
     # Conversions to another library's array: a torch tensor's ``.numpy()``, pandas'
     # ``.to_numpy()``. Both wait for the device's result when there is one.

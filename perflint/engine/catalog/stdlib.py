@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.catalog.records import FACTORY, PURE, function
+from perflint.engine.catalog.records import FACTORY, PURE, function, method
 
 BUILTINS = "builtins"
 
@@ -54,6 +54,8 @@ FUNCTIONS = (
     function("builtins.frozenset", "iterable, /", PURE),
     function("builtins.set", "iterable, /", FACTORY | PURE),
     function("builtins.dict", "mapping, /, **kwargs", FACTORY | PURE),
+    # A new file object on every call; opening for writing truncates (``"w"``) or appends (``"a"``).
+    function("builtins.open", "file, mode, buffering, encoding, errors, newline, closefd, opener", FACTORY),
     # math: scalar functions, pure.
     function("math.sqrt", "x, /", PURE),
     function("math.exp", "x, /", PURE),
@@ -109,6 +111,15 @@ FUNCTIONS = (
     function("copy.copy", "x", FACTORY | PURE),
     function("copy.deepcopy", "x, memo, _nil", FACTORY | PURE),
 )
+
+# DB-API 2.0 (PEP 249) cursor and connection methods, named as the PEP names their parameters
+# (drivers differ: sqlite3's are positional-only, psycopg's are ``query, vars``).
+DBAPI_EXECUTE = method("execute", mutates_receiver=True, signature="operation, parameters, /")
+DBAPI_EXECUTEMANY = method("executemany", mutates_receiver=True, signature="operation, seq_of_parameters, /")
+DBAPI_COMMIT = method("commit", mutates_receiver=True, signature="")
+# SQL statements that write rows (the first word of the statement): one row per statement is
+# what ``executemany`` batches.
+SQL_ROW_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 # Decorators whose function runs once per distinct argument: its body is set-up, not a hot
 # path. The bare names stand for ``from functools import cache`` left unresolved.

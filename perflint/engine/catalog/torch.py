@@ -342,6 +342,8 @@ FUNCTIONS = (
         "dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, "
         "pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator, "
         "*, prefetch_factor, persistent_workers, pin_memory_device, in_order",
+        # Building one changes nothing: workers start, and the sampler draws, when it is iterated.
+        FACTORY | PURE,
         aliases=("torch.utils.data.dataloader.DataLoader",),
     ),
     function(

@@ -1,0 +1,259 @@
+"""PFL306: a DataLoader whose worker processes are started anew for every epoch."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.dataloaders import DATALOADER, iterated_loader
+from perflint.engine.literals import literal_value
+from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.data_loading import FAMILY
+
+
+class LoaderWorkersRestartEachEpoch(Rule):
+    """A loader with workers and without ``persistent_workers=True``, iterated in an outer loop."""
+
+    code = "PFL306"
+    name = "loader-workers-restart-each-epoch"
+    family = FAMILY
+    summary = "DataLoader with workers iterated once per epoch without `persistent_workers=True`"
+    message = (
+        "`{loader}` starts its worker processes anew every time the outer loop iterates it: "
+        "pass `persistent_workers=True` to `{callee}(...)`"
+    )
+    message_rebuilt = (
+        "`{callee}(...)` is rebuilt, and its worker processes started, on every iteration of the "
+        "outer loop: build it once before that loop, with `persistent_workers=True`"
+    )
+    fix_title = "Pass `persistent_workers=True` (and build the loader once, before the epoch loop)"
+    fix_safety = FIX_SAFE
+    required_text = ("DataLoader",)
+    reported_at = "the `DataLoader(...)` call"
+
+    what_it_does = (
+        "Flags a `torch.utils.data.DataLoader(...)` call with worker processes (`num_workers` "
+        "a literal above 0, or a non-literal value) and without `persistent_workers=True` "
+        "(absent or a literal `False`), when a loop over it (`for batch in loader`, "
+        "`enumerate(loader)`, or the call itself) sits inside another loop of the same "
+        "function, typically the loop over epochs. A loader built inside the outer loop is "
+        "flagged when its arguments do not change in that loop. Left alone: a loader without "
+        "workers (PFL301's business), a non-literal `persistent_workers`, arguments unpacked "
+        "from `**kwargs`, a loader received as a parameter, and a loader iterated once."
+    )
+    why_bad = (
+        "Without `persistent_workers=True`, every `iter(loader)` (the start of every `for` over "
+        "it) starts `num_workers` fresh processes, which import the dataset, open its files "
+        "and fill their prefetch queues before the first batch arrives, and the end of the "
+        "epoch shuts them down. The start-up is paid once per epoch, and the GPU waits through "
+        "it: from tens of milliseconds with `fork` to seconds with `spawn` or a dataset that is "
+        "slow to set up, times every epoch, and for the validation loader as well."
+    )
+    example = """\
+from torch.utils.data import DataLoader
+
+loader = DataLoader(dataset, batch_size=64, num_workers=8)
+for epoch in range(epochs):
+    for images, labels in loader:
+        train_step(images, labels)
+"""
+    use_instead = """\
+from torch.utils.data import DataLoader
+
+loader = DataLoader(dataset, batch_size=64, num_workers=8, persistent_workers=True)
+for epoch in range(epochs):
+    for images, labels in loader:
+        train_step(images, labels)
+"""
+    fix_safety_note = (
+        "Safe: batches arrive in the same order. The workers stay alive between epochs, "
+        "holding their memory, and keep the state their copy of the dataset had: a dataset "
+        "that changes between epochs (`dataset.set_epoch(e)`, a curriculum) is seen unchanged "
+        "by persistent workers; only the sampler runs in the main process, so a "
+        "`DistributedSampler.set_epoch` still works."
+    )
+
+    VALID = (
+        # Persistent already, or decided elsewhere.
+        """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, num_workers=4, persistent_workers=True)
+        other = DataLoader(ds, num_workers=4, persistent_workers=args.persistent)
+        for epoch in range(10):
+            for batch in loader:
+                pass
+            for batch in other:
+                pass
+        """,
+        # No workers; a loader iterated once.
+        """
+        from torch.utils.data import DataLoader
+        def run(ds):
+            serial = DataLoader(ds, num_workers=0)
+            single = DataLoader(ds, num_workers=4)
+            for epoch in range(10):
+                for batch in serial:
+                    pass
+            for batch in single:
+                pass
+        """,
+        # A loader per fold, over that fold's data: persistence could not help.
+        """
+        import torch
+        def cross_validate(folds):
+            for train_set in folds:
+                loader = torch.utils.data.DataLoader(train_set, num_workers=4)
+                for batch in loader:
+                    pass
+        """,
+        # A loader received as a parameter.
+        """
+        from torch.utils.data import DataLoader
+        def fit(loader: DataLoader, epochs):
+            for epoch in range(epochs):
+                for batch in loader:
+                    pass
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(dataset, batch_size=64, num_workers=8)
+            for epoch in range(epochs):
+                for images, labels in loader:
+                    pass
+            """,
+            line=2,
+            column=10,
+        ),
+        Invalid(
+            """
+            import torch
+            def train(model, dataset, workers):
+                for epoch in range(100):
+                    loader = torch.utils.data.DataLoader(dataset, shuffle=True, num_workers=workers)
+                    for step, batch in enumerate(loader):
+                        model(batch)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            while not converged:
+                for batch in DataLoader(ds, 32, True, None, None, 2, persistent_workers=False):
+                    update(batch)
+            """,
+            line=3,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._reported: set[int] = set()
+
+    def visit_For(self, node: cst.For) -> None:
+        outer = self.context.innermost_loop
+        if outer is None:
+            return
+        loader = iterated_loader(node.iter, self.context)
+        if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
+            return
+        render = cst.Module([]).code_for_node
+        callee = render(loader.func)
+        if _within(loader, outer.node):
+            if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
+                return
+            message = self.message_rebuilt.format(callee=callee)
+        else:
+            iterated = node.iter
+            if type(iterated) is cst.Call and iterated is not loader:
+                iterated = iterated.args[0].value
+            message = self.message.format(loader=render(iterated), callee=callee)
+        self._reported.add(id(loader))
+        self.report(loader, message)
+
+
+def _restarts_workers(call: cst.Call) -> bool:
+    """The loader has workers (or may have) and they are known not to persist."""
+    arguments = catalog.bind(call, DATALOADER)
+    if arguments is None or not arguments.is_known("num_workers") or not arguments.is_known("persistent_workers"):
+        return False
+    workers = arguments.argument("num_workers")
+    if workers is None:
+        return False
+    count = literal_value(workers)
+    if isinstance(count, int) and count <= 0:
+        return False
+    persistent = arguments.argument("persistent_workers")
+    return persistent is None or literal_value(persistent) is False
+
+
+def _within(inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
+    """``inner`` is a node of ``outer``'s subtree."""
+    from perflint.engine.walker import syntax_children
+
+    stack = list(syntax_children(outer))
+    while stack:
+        node = stack.pop()
+        if node is inner:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+class IndexedItems:
+    """Items cheap to produce: the cost the benchmark isolates is starting the workers.
+
+    Defined at module level so that it pickles into worker processes under ``spawn``.
+    """
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int):
+        import torch
+
+        return torch.full((64,), float(index))
+
+
+_ITEMS = 64
+_BATCH_SIZE = 16
+_WORKERS = 2
+
+
+def _setup(size: int, device: str) -> tuple:
+    return (IndexedItems(_ITEMS), size)
+
+
+def _epochs(dataset: IndexedItems, epochs: int, persistent: bool):
+    import torch
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(dataset, batch_size=_BATCH_SIZE, num_workers=_WORKERS, persistent_workers=persistent)
+    return torch.cat([batch for _ in range(epochs) for batch in loader])
+
+
+def _pattern(dataset: IndexedItems, epochs: int):
+    return _epochs(dataset, epochs, persistent=False)
+
+
+def _fix(dataset: IndexedItems, epochs: int):
+    return _epochs(dataset, epochs, persistent=True)
+
+
+LoaderWorkersRestartEachEpoch.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=5,
+    check_size=2,
+    size_unit="epochs of 4 batches (two workers, default start method)",
+    backend=TORCH_BACKEND,
+    devices=("cpu",),
+)
