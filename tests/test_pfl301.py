@@ -58,3 +58,32 @@ def test_benchmark_dataset_pickles_into_workers_that_persist():
     dataset, with_workers = benchmark.setup(benchmark.check_size, "cpu")
     assert isinstance(pickle.loads(pickle.dumps(dataset)), DecodingDataset)
     assert with_workers.num_workers > 0 and with_workers.persistent_workers
+
+
+def _messages(source: str) -> list[str]:
+    return [finding.message for finding in lint_source(source, "example.py", [DataLoaderNoWorkers])]
+
+
+def test_message_names_workers_that_persist_and_pinned_memory_only_for_batches_sent_to_a_gpu():
+    source = """\
+from torch.utils.data import DataLoader
+def train(model, device):
+    to_gpu = DataLoader(images)
+    pinned = DataLoader(images, pin_memory=True)
+    on_host = DataLoader(images)
+    for epoch in range(3):
+        for x, y in to_gpu:
+            model(x.to(device))
+        for x, y in pinned:
+            model(x.to(device))
+        for x, y in on_host:
+            model(x)
+"""
+    assert _messages(source) == [
+        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
+        "`num_workers=N, persistent_workers=True, pin_memory=True` (its batches go to a GPU)",
+        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
+        "`num_workers=N, persistent_workers=True`",
+        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
+        "`num_workers=N, persistent_workers=True`",
+    ]

@@ -1,4 +1,4 @@
-"""Which ``DataLoader(...)`` call a loop iterates, when the code shows it.
+"""Which ``DataLoader(...)`` call a loop iterates, and whether its batches go to a device.
 
 Worker processes, pinned memory and persistence are settings of the constructor call, while
 their cost shows where the loader is iterated: rules about a loader's settings need to go
@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 _ENUMERATE = catalog.lookup("builtins.enumerate")
+_TO = catalog.method("to")
+_CUDA = catalog.method("cuda")
 
 
 def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Optional[cst.Call]:
@@ -44,3 +48,63 @@ def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Opt
 def is_dataloader(call: cst.Call, context: "FileContext") -> bool:
     """``call`` constructs torch's ``DataLoader`` (however imported)."""
     return catalog.lookup(context.imports.qualified_name(call.func)) is DATALOADER
+
+
+def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: "FileContext") -> bool:
+    """A loop in ``scope`` (the function or module around ``loader``) iterates ``loader`` and
+    moves what it yields to an accelerator: ``.cuda()``, or ``.to(d)`` where ``d`` names one
+    or is spelled like a device, on an expression of the loop's variables.
+
+    Read ahead of the walk, from the syntax alone: names bound to the loader are those
+    assigned the call itself anywhere in ``scope``.
+    """
+    nodes = _descendants(scope)
+    names = {
+        target.target.value
+        for node in nodes
+        if type(node) is cst.Assign and node.value is loader
+        for target in node.targets
+        if type(target.target) is cst.Name
+    }
+    for node in nodes:
+        if type(node) is not cst.For or not _iterates(node.iter, loader, names, context):
+            continue
+        targets = _names(node.target)
+        for inner in _descendants(node.body):
+            if type(inner) is not cst.Call or type(inner.func) is not cst.Attribute:
+                continue
+            if not _names(inner.func.value) & targets:
+                continue
+            method = inner.func.attr.value
+            if method == _CUDA.name:
+                return True
+            if method == _TO.name:
+                arguments = catalog.bind(inner, _TO.signature)
+                device = arguments.argument("device") if arguments is not None else None
+                if device is not None and device_kind(device, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
+                    return True
+    return False
+
+
+def _iterates(iterable: cst.BaseExpression, loader: cst.Call, names: set[str], context: "FileContext") -> bool:
+    if type(iterable) is cst.Call and context.imports.is_builtin(iterable.func, _ENUMERATE.function_name):
+        if not iterable.args:
+            return False
+        iterable = iterable.args[0].value
+    return iterable is loader or (type(iterable) is cst.Name and iterable.value in names)
+
+
+def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    stack = list(syntax_children(node))
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(syntax_children(current))
+    return found
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    return {found.value for found in _descendants(node) if type(found) is cst.Name} | (
+        {node.value} if type(node) is cst.Name else set()
+    )

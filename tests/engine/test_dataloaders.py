@@ -64,3 +64,62 @@ def train(loader, ds, fast):
         pass
 """
     assert loaders_iterated(source) == [None, None, None]
+
+
+def loaders_reaching_a_device(source: str) -> dict[str, bool]:
+    """For each DataLoader call (by the name it is assigned to, or its text): do its batches
+    reach a device?"""
+    from perflint.engine.dataloaders import batches_reach_device, is_dataloader
+
+    found: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Module(self, node: cst.Module) -> None:
+            self.module = node
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if is_dataloader(node, self.context):
+                scope = self.context.function.node if self.context.function is not None else self.module
+                found[cst.Module([]).code_for_node(node.args[0].value)] = batches_reach_device(
+                    node, scope, self.context
+                )
+
+    assert lint_source(source, "probe.py", [Probe]) == []
+    return found
+
+
+def test_batches_reach_a_device_when_a_loop_over_the_loader_moves_its_variables_there():
+    source = """\
+import torch
+from torch.utils.data import DataLoader
+def train(model, device):
+    to_gpu = DataLoader(gpu_set)
+    to_named = DataLoader(named_set)
+    on_host = DataLoader(host_set)
+    converted = DataLoader(dtype_set)
+    unused = DataLoader(unused_set)
+    for epoch in range(3):
+        for x, y in to_gpu:
+            model(x.cuda(), y.cuda(non_blocking=True))
+        for step, batch in enumerate(to_named):
+            model(batch["image"].to(device))
+    for x in on_host:
+        model(x.to("cpu"))
+    for x in converted:
+        model(x.to(torch.float32))
+    for x in DataLoader(direct_set):
+        model(x.to("cuda:0"))
+    for x in loader_elsewhere:
+        model(x.cuda())
+"""
+    assert loaders_reaching_a_device(source) == {
+        "gpu_set": True,
+        "named_set": True,
+        "host_set": False,
+        "dtype_set": False,
+        "unused_set": False,
+        "direct_set": True,
+    }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.dataloaders import batches_reach_device
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
@@ -18,12 +21,20 @@ _MAX_NAME_HOPS = 4
 class DataLoaderNoWorkers(Rule):
     """``DataLoader`` without ``num_workers``, or with ``num_workers=0``."""
 
+    _module: Optional[cst.Module] = None
+
     code = "PFL301"
     name = "dataloader-no-workers"
     family = FAMILY
     summary = "DataLoader loads every batch in the main process (num_workers missing or 0)"
-    message = "`DataLoader` without worker processes loads and collates every batch in the main process"
-    fix_title = "Pass `num_workers=` (for example the number of CPU cores, or a command-line option)"
+    message = (
+        "`{callee}(...)` without worker processes loads and collates every batch in the main "
+        "process: pass {fix}"
+    )
+    fix_title = (
+        "Pass `num_workers=N` (for example the number of CPU cores) with `persistent_workers=True`, "
+        "and `pin_memory=True` when the batches go to a GPU"
+    )
     fix_safety = FIX_SAFE
     default_enabled = False
     required_text = ("DataLoader",)
@@ -201,7 +212,22 @@ loader = DataLoader(
             return
         dataset = arguments.argument("dataset")
         if dataset is None or not self._is_in_memory(dataset):
-            self.report(node)
+            self.report(node, self.message.format(callee=cst.Module([]).code_for_node(node.func), fix=self._fix(node)))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    def _fix(self, call: cst.Call) -> str:
+        """The keywords to add: pinned memory too when a loop here moves the batches to a GPU."""
+        keywords = "`num_workers=N, persistent_workers=True`"
+        function = self.context.function
+        scope: Optional[cst.CSTNode] = function.node if function is not None else self._module
+        if scope is not None and batches_reach_device(call, scope, self.context):
+            arguments = catalog.bind(call, DATALOADER)
+            pinned = arguments.argument("pin_memory") if arguments is not None else None
+            if pinned is None or literal_value(pinned) is False:
+                keywords = "`num_workers=N, persistent_workers=True, pin_memory=True` (its batches go to a GPU)"
+        return keywords
 
     def _is_in_memory(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """``expr`` is a dataset whose items are already in memory: nothing for a worker to do."""
