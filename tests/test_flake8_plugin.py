@@ -69,7 +69,7 @@ def test_flake8_reads_source_from_stdin(tmp_path):
 
 NOQA_VARIANTS = {
     "noqa_blanket": "  # noqa",
-    "noqa_prefixes": "  # noqa: PFL1, PFL2,PFL3 PFL4",
+    "noqa_prefixes": "  # noqa: PFL1, PFL2,PFL3 PFL4, PFL5",
     "noqa_other_code": "  # noqa: E501",
 }
 

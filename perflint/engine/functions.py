@@ -198,6 +198,14 @@ class FunctionKnowledge:
     def current_class(self) -> Optional[ClassFrame]:
         return self._classes[-1]
 
+    def is_module_class(self, name: str) -> bool:
+        """``name`` is a class of this file, defined above this point, that is a torch module."""
+        return self._module_classes.get(name, False)
+
+    def defines(self, call_name: str) -> bool:
+        """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
+        return call_name in self._by_call_name
+
     def in_test_code(self) -> bool:
         """The current node is test code: in a test file, in a ``test*`` function or a ``Test*``
         class (pytest's and unittest's conventions). A debugging aid or a slow setting there

@@ -140,6 +140,10 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
 HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
+# Model calls: inference methods, methods only a model has, and class methods that load one.
+INFERENCE_METHODS = _torch.INFERENCE_METHODS
+MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
+MODEL_LOADING_METHODS = _torch.MODEL_LOADING_METHODS
 # Convolutions and the batch norm that cancels their bias when it follows them directly.
 BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS
 SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
@@ -147,6 +151,8 @@ SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
+# pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.
+ROW_APPENDING_ARGUMENTS = _pandas.ROW_APPENDING_ARGUMENTS
 # The first words of SQL statements that write rows.
 SQL_ROW_WRITES = _stdlib.SQL_ROW_WRITES
 # Decorators whose function runs once per distinct argument.

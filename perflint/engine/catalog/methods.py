@@ -6,7 +6,8 @@ the method's name and holds for every listed library's method of that name.
 
 from __future__ import annotations
 
-from perflint.engine.catalog.numpy import NUMPY
+from perflint.engine.catalog.numpy import NUMPY, TOFILE
+from perflint.engine.catalog.pandas import FRAME_WRITERS
 from perflint.engine.catalog.records import SAME_LIBRARY, SYNCHRONISES, method
 from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
 from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, ZERO_GRAD
@@ -36,6 +37,8 @@ METHODS = (
     TENSOR_TO,
     TENSOR_CUDA,
     ZERO_GRAD,
+    TOFILE,
+    *FRAME_WRITERS,
     DBAPI_EXECUTE,
     DBAPI_EXECUTEMANY,
     DBAPI_COMMIT,

@@ -12,12 +12,19 @@ from perflint.engine.catalog.records import (
     FACTORY,
     FRESH_ARRAY,
     HOST_ALLOCATION,
+    JOINS_ARRAYS,
     PURE,
+    READS_ARRAY_FILE,
     REDUCTION,
+    WRITES_ARRAY_FILE,
     function,
+    method,
 )
 
 NUMPY = "numpy"
+
+# ``a.tofile(fid)`` writes the array's bytes to a file.
+TOFILE = method("tofile", flags=WRITES_ARRAY_FILE, signature="fid, sep, format")
 
 ARRAY_TYPES = {
     "numpy.ndarray": NUMPY,
@@ -40,7 +47,7 @@ FUNCTIONS = (
     # Factories: a fresh array on every call.
     function(
         "numpy.array", "object, dtype, *, copy, order, subok, ndmin, ndmax, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | JOINS_ARRAYS | PURE, returns=NUMPY,
     ),
     function(
         "numpy.zeros", "shape, dtype, order, *, device, like",
@@ -122,25 +129,25 @@ FUNCTIONS = (
     function("numpy.asanyarray", "a, dtype, order, *, device, copy, like", PURE, returns=NUMPY),
     function("numpy.frombuffer", "buffer, dtype, count, offset, *, like", PURE, returns=NUMPY),
     function("numpy.fromiter", "iter, dtype, count, *, like", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.stack", "arrays, axis, out, *, dtype, casting", FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.stack", "arrays, axis, out, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
     function(
         "numpy.concatenate", "arrays, /, axis, out, *, dtype, casting",
-        FRESH_ARRAY | PURE, returns=NUMPY,
+        FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY,
     ),
-    function("numpy.vstack", "tup, *, dtype, casting", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.hstack", "tup, *, dtype, casting", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.dstack", "tup", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.column_stack", "tup", FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.vstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
+    function("numpy.hstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
+    function("numpy.dstack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
+    function("numpy.column_stack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
     function("numpy.diag", "v, k", PURE, returns=NUMPY),
     function(
         "numpy.load", "file, mmap_mode, allow_pickle, fix_imports, encoding, *, max_header_size",
-        FRESH_ARRAY, returns=NUMPY,
+        FRESH_ARRAY | READS_ARRAY_FILE, returns=NUMPY,
     ),
     function(
         "numpy.loadtxt",
         "fname, dtype, comments, delimiter, converters, skiprows, usecols, unpack, ndmin, "
         "encoding, max_rows, *, quotechar, like",
-        FRESH_ARRAY, returns=NUMPY,
+        FRESH_ARRAY | READS_ARRAY_FILE, returns=NUMPY,
     ),
     function(
         "numpy.genfromtxt",
@@ -148,9 +155,11 @@ FUNCTIONS = (
         "missing_values, filling_values, usecols, names, excludelist, deletechars, "
         "replace_space, autostrip, case_sensitive, defaultfmt, unpack, usemask, loose, "
         "invalid_raise, max_rows, encoding, *, ndmin, like",
-        FRESH_ARRAY, returns=NUMPY,
+        FRESH_ARRAY | READS_ARRAY_FILE, returns=NUMPY,
     ),
-    function("numpy.fromfile", "file, dtype, count, sep, offset, *, like", FRESH_ARRAY, returns=NUMPY),
+    function(
+        "numpy.fromfile", "file, dtype, count, sep, offset, *, like", FRESH_ARRAY | READS_ARRAY_FILE, returns=NUMPY
+    ),
     function("numpy.outer", "a, b, out", FRESH_ARRAY | PURE, returns=NUMPY),
     function("numpy.kron", "a, b", FRESH_ARRAY | PURE, returns=NUMPY),
     function(
@@ -477,11 +486,14 @@ FUNCTIONS = (
     function("numpy.place", "arr, mask, vals", mutates=("arr",)),
     function("numpy.putmask", "a, /, mask, values", mutates=("a",)),
     function("numpy.fill_diagonal", "a, val, wrap", mutates=("a",)),
-    function("numpy.save", "file, arr, allow_pickle", mutates=("file",)),
-    function("numpy.savez", "file, *args, allow_pickle, **kwds", mutates=("file",)),
+    function("numpy.save", "file, arr, allow_pickle", WRITES_ARRAY_FILE, mutates=("file",)),
+    function("numpy.savez", "file, *args, allow_pickle, **kwds", WRITES_ARRAY_FILE, mutates=("file",)),
+    function(
+        "numpy.savez_compressed", "file, *args, allow_pickle, **kwds", WRITES_ARRAY_FILE, mutates=("file",)
+    ),
     function(
         "numpy.savetxt", "fname, X, fmt, delimiter, newline, header, footer, comments, encoding",
-        mutates=("fname",),
+        WRITES_ARRAY_FILE, mutates=("fname",),
     ),
     # Random-number generators: their samplers draw arrays and advance hidden state.
     function("numpy.random.default_rng", "seed"),

@@ -5,9 +5,39 @@ Signatures as ``inspect.signature`` gives them for pandas 2.x and 3.x.
 
 from __future__ import annotations
 
-from perflint.engine.catalog.records import FACTORY, FRESH_ARRAY, PURE, function
+from perflint.engine.catalog.records import FACTORY, FRESH_ARRAY, PURE, WRITES_TABLE_FILE, function, method
 
 PANDAS = "pandas"
+
+# Writers of ``DataFrame`` and ``Series`` (pandas 3 forms: everything after the path is
+# keyword-only, as pandas 2.x deprecated passing it positionally).
+FRAME_WRITERS = (
+    method(
+        "to_csv", flags=WRITES_TABLE_FILE,
+        signature="path_or_buf, *, sep, na_rep, float_format, columns, header, index, index_label, mode, "
+        "encoding, compression, quoting, quotechar, lineterminator, chunksize, date_format, doublequote, "
+        "escapechar, decimal, errors, storage_options",
+    ),
+    method(
+        "to_json", flags=WRITES_TABLE_FILE,
+        signature="path_or_buf, *, orient, date_format, double_precision, force_ascii, date_unit, "
+        "default_handler, lines, compression, index, indent, storage_options, mode",
+    ),
+    method(
+        "to_parquet", flags=WRITES_TABLE_FILE,
+        signature="path, *, engine, compression, index, partition_cols, storage_options, filesystem, **kwargs",
+    ),
+    method(
+        "to_hdf", flags=WRITES_TABLE_FILE,
+        signature="path_or_buf, *, key, mode, complevel, complib, append, format, index, min_itemsize, "
+        "nan_rep, dropna, data_columns, errors, encoding",
+    ),
+    method("to_feather", flags=WRITES_TABLE_FILE, signature="path, **kwargs"),
+)
+# The argument that makes a writer add rows to what the file holds, and its value:
+# ``to_csv(mode="a")``; ``to_hdf``'s ``mode="a"`` only opens the file without truncating it,
+# while ``append=True`` adds rows to the table under ``key``.
+ROW_APPENDING_ARGUMENTS = {"to_csv": ("mode", "a"), "to_json": ("mode", "a"), "to_hdf": ("append", True)}
 
 ARRAY_TYPES = {
     "pandas.DataFrame": PANDAS,

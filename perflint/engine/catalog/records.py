@@ -47,6 +47,19 @@ class Flag(enum.Flag):
     # Turns on a debugging aid that slows down every operation while it is on (anomaly
     # detection records a stack trace per autograd node and checks every gradient for NaN).
     DEBUG_MODE = enum.auto()
+    # Writes an array to the file (path or file object) named by its first parameter.
+    WRITES_ARRAY_FILE = enum.auto()
+    # Reads an array from the file (path or file object) named by its first parameter.
+    READS_ARRAY_FILE = enum.auto()
+    # Joins a sequence of arrays (its first parameter) into one new array.
+    JOINS_ARRAYS = enum.auto()
+    # Loads a model (or a checkpoint of one) from a file: what it returns is called to infer.
+    LOADS_MODEL = enum.auto()
+    # A context manager or decorator under which calls run without recording autograd graphs:
+    # what is called there is evaluated, typically a model.
+    DISABLES_AUTOGRAD = enum.auto()
+    # Writes a frame or series to the file (path or buffer) named by its first parameter.
+    WRITES_TABLE_FILE = enum.auto()
 
 
 PURE = Flag.PURE
@@ -60,6 +73,12 @@ REDUCTION = Flag.REDUCTION
 IN_MEMORY_DATASET = Flag.IN_MEMORY_DATASET
 OPTIMIZER = Flag.OPTIMIZER
 DEBUG_MODE = Flag.DEBUG_MODE
+WRITES_ARRAY_FILE = Flag.WRITES_ARRAY_FILE
+READS_ARRAY_FILE = Flag.READS_ARRAY_FILE
+JOINS_ARRAYS = Flag.JOINS_ARRAYS
+WRITES_TABLE_FILE = Flag.WRITES_TABLE_FILE
+LOADS_MODEL = Flag.LOADS_MODEL
+DISABLES_AUTOGRAD = Flag.DISABLES_AUTOGRAD
 
 
 @dataclass(frozen=True)

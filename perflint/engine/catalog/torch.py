@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from perflint.engine.catalog.records import (
     DEBUG_MODE,
+    DISABLES_AUTOGRAD,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
     FRESH_ARRAY,
     HOST_ALLOCATION,
     IN_MEMORY_DATASET,
+    JOINS_ARRAYS,
+    LOADS_MODEL,
     OPTIMIZER,
     PURE,
     REDUCTION,
@@ -67,6 +70,15 @@ BIAS_CANCELLING_NORMS = {
     "torch.nn.Conv2d": "torch.nn.BatchNorm2d",
     "torch.nn.Conv3d": "torch.nn.BatchNorm3d",
 }
+# Methods that run a model on its input, by the names torch modules, scikit-learn estimators
+# and Hugging Face models give them (any receiver: the name is the evidence).
+INFERENCE_METHODS = frozenset({"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed"})
+# Methods whose call on an object shows it is a module: only models have a training mode and
+# parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
+MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})
+# Class methods that load a pretrained model (``AutoModel.from_pretrained(...)``).
+MODEL_LOADING_METHODS = frozenset({"from_pretrained"})
+
 # ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
 SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})
 # The parameter of a debugging switch that turns it off when given ``False``
@@ -171,11 +183,11 @@ FUNCTIONS = (
     # Conversions and operations that return a tensor of their arguments' data.
     function("torch.as_tensor", "data, *, dtype, device", PURE, returns=TORCH, shares_data_with="data"),
     function("torch.from_numpy", "ndarray", PURE, returns=TORCH, shares_data_with="ndarray"),
-    function("torch.stack", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.cat", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.hstack", "tensors, *, out", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.vstack", "tensors, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.stack", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
+    function("torch.cat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
+    function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
+    function("torch.hstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
+    function("torch.vstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
     function("torch.matmul", "input, other, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.mm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.bmm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
@@ -451,6 +463,22 @@ FUNCTIONS = (
     function(
         "torch.nn.DataParallel", "module, device_ids, output_device, dim",
         aliases=("torch.nn.parallel.DataParallel", "torch.nn.parallel.data_parallel.DataParallel"),
+    ),
+    # Loading a model, and evaluating one without autograd.
+    function(
+        "torch.load", "f, map_location, pickle_module, *, weights_only, mmap, **pickle_load_args", LOADS_MODEL,
+        aliases=("torch.serialization.load",),
+    ),
+    function(
+        "torch.jit.load", "f, map_location, _extra_files, _restore_shapes", LOADS_MODEL,
+        aliases=("torch.jit._serialization.load",),
+    ),
+    function(
+        "torch.no_grad", "", DISABLES_AUTOGRAD, aliases=("torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
+    ),
+    function(
+        "torch.inference_mode", "mode", DISABLES_AUTOGRAD,
+        aliases=("torch.autograd.inference_mode", "torch.autograd.grad_mode.inference_mode"),
     ),
     # Debugging aids.
     function(

@@ -1,0 +1,416 @@
+"""PFL305: a model called on a batch of one sample at a time inside a loop."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.literals import literal_value
+from perflint.engine.loops import LoopFrame
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import syntax_children
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.data_loading import FAMILY
+
+_UNSQUEEZE = catalog.lookup("torch.unsqueeze")
+_EXPAND_DIMS = catalog.lookup("numpy.expand_dims")
+# How many assignments to follow from a name back to the loop's sample.
+_MAX_NAME_HOPS = 3
+
+
+class PerSampleInference(Rule):
+    """``model(x.unsqueeze(0))`` for each ``x`` of a loop: one forward pass per sample."""
+
+    code = "PFL305"
+    name = "per-sample-inference"
+    family = FAMILY
+    summary = "Model called on one sample at a time (a batch of one) inside a loop"
+    message = (
+        "`{call}` runs the model on a batch of one for every `{sample}`: stack the samples "
+        "(`torch.stack(...)`) and call `{callee}` once on the batch"
+    )
+    fix_title = "Stack the samples into one batch and call the model once (in chunks if memory is short)"
+    fix_safety = FIX_UNSAFE
+    default_enabled = False
+    required_text = ("unsqueeze", "None", "newaxis", "reshape", "view", "expand_dims")
+    reported_at = "the model call"
+
+    what_it_does = (
+        "Flags, inside a loop or comprehension, a model call whose first positional argument "
+        "is a batch of one built from the loop's sample (`x.unsqueeze(0)`, "
+        "`torch.unsqueeze(x, 0)`, `x[None]`, `x[None, ...]`, `x[np.newaxis]`, "
+        "`x.reshape(1, ...)`, `x.view(1, ...)`, `np.expand_dims(x, 0)`, where `x` is the "
+        "loop's variable or a name computed from it in the loop). A model call is an "
+        "inference method on any receiver (`.forward`, `.predict`, `.predict_proba`, "
+        "`.encode`, `.decode`, `.generate`, `.embed`); or a call of a name or attribute that "
+        "the same function or class shows to be a model (`.eval()`, `.train()`, `.to(...)`, "
+        "`.cuda()` or `.parameters()` called on it, or bound from `*.from_pretrained`, "
+        "`torch.load`, `torch.jit.load` or an `nn.Module` subclass of the same file); or a "
+        "call of a name or of `self.<name>` that is not a library or same-file function inside "
+        "a `torch.no_grad()` / `torch.inference_mode()` block or function. Left alone: library "
+        "and utility functions (`box_iou(a[None], b)`), building a batch "
+        "(`torch.cat([x.unsqueeze(0), ...])`), a batch of one that is not the first "
+        "positional argument (a timestep next to batched latents), and a loop whose input "
+        "is the previous iteration's output (autoregressive decoding cannot be batched). The "
+        "rule is opt-in (`--extend-select PFL305`): see below."
+    )
+    why_bad = (
+        "A forward pass has a fixed cost per call, whatever the batch size: Python dispatch "
+        "through every layer, one kernel launch per operation on a GPU, and matrix products "
+        "too small to use the hardware well. Calling the model once per sample pays that cost "
+        "N times and runs each layer's arithmetic at batch size 1; one call on the stacked "
+        "batch pays it once and lets each layer process all samples in one matrix product. On "
+        "a CPU a small MLP ran several times faster on a batch of 64 than sample by sample; "
+        "on a GPU the gap is usually larger. But one sample at a time is often chosen on "
+        "purpose, and the call does not show it: samples of different sizes (images, audio "
+        "clips, variable numbers of keypoints), a model too large in memory for the whole "
+        "batch (video autoencoders), or a random generator per sample. On the real code this "
+        "rule was tried on, most findings were such loops (diffusers' video pipelines encode "
+        "one video at a time), and few were worth batching. So the rule is off by default: "
+        "enable it for evaluation and feature-extraction scripts over samples of one shape."
+    )
+    example = """\
+import torch
+
+model.eval()
+with torch.no_grad():
+    predictions = [model(image.unsqueeze(0)).argmax(1) for image in images]
+"""
+    use_instead = """\
+import torch
+
+model.eval()
+with torch.no_grad():
+    predictions = model(torch.stack(images)).argmax(1)
+"""
+    fix_safety_note = (
+        "Unsafe: a batch holds all samples at once, so memory grows with its size (feed it in "
+        "chunks), samples must share a shape (pad, or group by shape), and layers that mix "
+        "samples (batch norm in training mode) or results that depend on the batch size "
+        "(floating-point summation order) can differ slightly."
+    )
+
+    VALID = (
+        # Utility and library functions; building a batch.
+        """
+        import torch
+        import torch.nn.functional as F
+        for box in boxes:
+            overlap = box_iou(box[None], anchors)
+            resized = F.interpolate(box.unsqueeze(0), size=8)
+        batch = torch.cat([x.unsqueeze(0) for x in xs])
+        for k, v in items.items():
+            out[k] = v.unsqueeze(0)
+        """,
+        # The batch of one is not the model's first argument: a timestep next to a batch.
+        """
+        import torch
+        unet.eval()
+        for t in timesteps:
+            latents = unet(latents, t.unsqueeze(0))
+        """,
+        # Autoregressive decoding: each step's input is the previous step's output.
+        """
+        import torch
+        model.eval()
+        token = start
+        for step in range(max_length):
+            logits = model(token.unsqueeze(0))
+            token = logits.argmax(-1)[0]
+        """,
+        # A method of an attribute under no_grad, with no evidence that it runs a model.
+        """
+        import torch
+        @torch.no_grad()
+        def render(self, latents):
+            return [self.renderer.decode_to_mesh(latent[None, :]) for latent in latents]
+        """,
+        # No evidence that the callee is a model; and a model called on a whole batch.
+        """
+        import torch
+        for x in xs:
+            y = transform(x.unsqueeze(0))
+        model.eval()
+        for batch in loader:
+            y = model(batch)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+            model.eval()
+            with torch.no_grad():
+                predictions = [model(image.unsqueeze(0)).argmax(1) for image in images]
+            """,
+            line=4,
+            column=20,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def score(clf, rows):
+                return [clf.predict_proba(row[np.newaxis])[0, 1] for row in rows]
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            from transformers import AutoModel
+            encoder = AutoModel.from_pretrained("bert-base-uncased")
+            for path in paths:
+                ids = tokenize(read(path))
+                features = encoder(ids[None, ...])
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            class Net(torch.nn.Module):
+                pass
+            def evaluate(samples):
+                net = Net()
+                for sample in samples:
+                    net(torch.unsqueeze(sample, 0))
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            import torch
+            @torch.inference_mode()
+            def embed_all(self, xs):
+                return [self.backbone(x.view(1, -1)) for x in xs]
+            """,
+            line=4,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._no_grad_depth = 0
+        self._models_by_scope: dict[int, set[str]] = {}
+        self._module: Optional[cst.Module] = None
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(self._disables_autograd(item.item) for item in node.items):
+            self._no_grad_depth += 1
+
+    def leave_With(self, node: cst.With) -> None:
+        if any(self._disables_autograd(item.item) for item in node.items):
+            self._no_grad_depth -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        loop = self.context.innermost_loop
+        if loop is None or not node.args or node.args[0].keyword is not None or node.args[0].star:
+            return
+        sample = self._batched_sample(node.args[0].value)
+        if sample is None or not self._is_loop_sample(sample, loop):
+            return
+        if not self._is_model_call(node.func):
+            return
+        render = cst.Module([]).code_for_node
+        self.report(node, self.message.format(call=render(node), sample=render(sample), callee=render(node.func)))
+
+    # A batch of one ---------------------------------------------------------------------
+
+    def _batched_sample(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """``x`` when ``expr`` makes a batch of one of it: ``x.unsqueeze(0)``, ``x[None]``…"""
+        if type(expr) is cst.Subscript:
+            elements = expr.slice
+            if not elements or not self._is_new_axis(elements[0].slice):
+                return None
+            if all(_is_whole(element.slice) for element in elements[1:]):
+                return expr.value
+            return None
+        if type(expr) is not cst.Call:
+            return None
+        func = expr.func
+        record = catalog.lookup(self.context.imports.qualified_name(func))
+        if record is not None and record in (_UNSQUEEZE, _EXPAND_DIMS):
+            arguments = catalog.bind(expr, record)
+            if arguments is None:
+                return None
+            source, axis = record.signature.positional[:2]
+            axis_value = arguments.argument(axis)
+            return arguments.argument(source) if axis_value is not None and literal_value(axis_value) == 0 else None
+        if type(func) is not cst.Attribute or record is not None or not expr.args:
+            return None
+        first = expr.args[0]
+        if first.star or (first.keyword is not None and first.keyword.value != "dim"):
+            return None
+        if func.attr.value == "unsqueeze" and literal_value(first.value) == 0:
+            return func.value
+        if func.attr.value in ("reshape", "view") and first.keyword is None:
+            leading = first.value
+            if type(leading) is cst.Tuple and leading.elements:
+                leading = leading.elements[0].value
+            if literal_value(leading) == 1:
+                return func.value
+        return None
+
+    def _is_new_axis(self, index: cst.BaseSlice) -> bool:
+        if type(index) is not cst.Index:
+            return False
+        value = index.value
+        if type(value) is cst.Name and value.value == "None":
+            return True
+        return self.context.imports.qualified_name(value) == "numpy.newaxis"
+
+    def _is_loop_sample(self, sample: cst.BaseExpression, loop: LoopFrame, hops: int = 0) -> bool:
+        """``sample`` is the loop's variable, or computed from it in this iteration (not from
+        the previous iteration's result, which would make the loop sequential)."""
+        names = _names(sample)
+        if names & loop.targets:
+            return True
+        if hops >= _MAX_NAME_HOPS or type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
+            return False
+        value = self.context.arrays.bound_value(sample.value)
+        if value is None or sample.value in _names(value):
+            return False
+        return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in _names(value))
+
+    # A model call -----------------------------------------------------------------------
+
+    def _is_model_call(self, func: cst.BaseExpression) -> bool:
+        if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS:
+            return True
+        if type(func) not in (cst.Name, cst.Attribute):
+            return False
+        imports = self.context.imports
+        if imports.qualified_name(func) is not None:
+            return False
+        if type(func) is cst.Name and hasattr(builtins, func.value) and imports.is_builtin(func, func.value):
+            return False
+        callee = dotted_name(func)
+        if callee is None or self.context.functions.defines(callee):
+            return False
+        if callee in self._models_in_scope():
+            return True
+        # Without evidence, under no_grad only a call of the object itself counts (``model(x)``,
+        # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
+        if callee.count(".") > (1 if callee.startswith("self.") else 0):
+            return False
+        return self._no_grad_depth > 0 or self._in_no_grad_function()
+
+    def _disables_autograd(self, expr: cst.BaseExpression) -> bool:
+        if type(expr) is cst.Call:
+            expr = expr.func
+        record = catalog.lookup(self.context.imports.qualified_name(expr))
+        return record is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
+
+    def _in_no_grad_function(self) -> bool:
+        frame = self.context.function
+        while frame is not None:
+            if any(
+                (record := catalog.lookup(name)) is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
+                for name in frame.decorators
+            ):
+                return True
+            frame = frame.parent
+        return False
+
+    def _models_in_scope(self) -> set[str]:
+        """Names and attributes the current function, or its class, shows to be models."""
+        function = self.context.function
+        scope: Optional[cst.CSTNode] = None
+        if function is not None:
+            scope = function.class_frame.node if function.class_frame is not None else function.node
+        key = id(scope) if scope is not None else 0
+        models = self._models_by_scope.get(key)
+        if models is None:
+            models = self._find_models(scope if scope is not None else self._module)
+            self._models_by_scope[key] = models
+        return models
+
+    def _find_models(self, scope: cst.CSTNode) -> set[str]:
+        models: set[str] = set()
+        stack = list(syntax_children(scope))
+        while stack:
+            node = stack.pop()
+            stack.extend(syntax_children(node))
+            if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
+                    receiver = dotted_name(node.func.value)
+                    if receiver is not None:
+                        models.add(receiver)
+            elif type(node) is cst.Assign and self._makes_model(node.value):
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name is not None:
+                        models.add(name)
+        return models
+
+    def _makes_model(self, value: cst.BaseExpression) -> bool:
+        if type(value) is not cst.Call:
+            return False
+        func = value.func
+        if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
+            return True
+        record = catalog.lookup(self.context.imports.qualified_name(func))
+        if record is not None:
+            return record.has(catalog.Flag.LOADS_MODEL)
+        return type(func) is cst.Name and self.context.functions.is_module_class(func.value)
+
+
+def _names(expr: cst.CSTNode) -> set[str]:
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            found.add(node.value)
+        stack.extend(syntax_children(node))
+    return found
+
+
+def _is_whole(index: cst.BaseSlice) -> bool:
+    """``...`` or ``:``: an index that keeps the whole dimension."""
+    if type(index) is cst.Index:
+        return type(index.value) is cst.Ellipsis
+    return type(index) is cst.Slice and index.lower is None and index.upper is None and index.step is None
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)
+    ).to(device).eval()
+    samples = list(torch.randn(size, 256, device=device))
+    return model, samples
+
+
+def _pattern(model, samples):
+    import torch
+
+    with torch.no_grad():
+        return torch.cat([model(sample.unsqueeze(0)) for sample in samples])
+
+
+def _fix(model, samples):
+    import torch
+
+    with torch.no_grad():
+        return model(torch.stack(samples))
+
+
+PerSampleInference.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=64,
+    check_size=4,
+    size_unit="samples through a three-layer MLP (256-512-512-10), no grad",
+    backend=TORCH_BACKEND,
+    devices=("cpu", "cuda"),
+)
