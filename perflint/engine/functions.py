@@ -13,6 +13,11 @@ function is read from its name and decorators, the conventions ML code follows:
   inside them;
 - unknown otherwise.
 
+A function is *compiled* when a decorator or a call of the file that wraps it names a JIT
+compiler of the catalogue (numba, JAX, TorchScript, ``torch.compile``, Cython), when its class
+is compiled (``numba.experimental.jitclass``), or when the function around it is: its loops do
+not run in the interpreter, so the rules that cost a loop stay silent there.
+
 Functions of the same file are summarised (the same effects a loop iteration has: calls
 ``backward``, steps an optimizer, what it rebinds and mutates, whether it returns a fresh
 array) lazily, once, and consulted where they are called.
@@ -86,6 +91,7 @@ class FunctionFrame:
         self.parent = parent
         self._knowledge = knowledge
         self.role = self._own_role() or (parent.role if parent is not None else None)
+        self._is_compiled: Optional[bool] = None
 
     @property
     def name(self) -> str:
@@ -111,6 +117,16 @@ class FunctionFrame:
     def summary(self) -> Effects:
         return self._knowledge.summary_of(self.node)
 
+    @property
+    def is_compiled(self) -> bool:
+        """A JIT or ahead-of-time compiler compiles this function (see the module docstring)."""
+        if self._is_compiled is None:
+            self._is_compiled = (
+                (self.parent is not None and self.parent.is_compiled)
+                or self._knowledge.is_compiled(self.node, self.class_frame if self.is_method else None)
+            )
+        return self._is_compiled
+
 
 class FunctionKnowledge:
     """The stack of function and class frames, and summaries of the file's own functions."""
@@ -126,10 +142,15 @@ class FunctionKnowledge:
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, Optional[str]] = {}
+        self._module: Optional[cst.Module] = None
+        # Names of the functions that a call in this file wraps in a compiler (found once, when
+        # first asked).
+        self._wrapped_by_compiler: Optional[frozenset[str]] = None
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
         for statement in node.body:
             if type(statement) is cst.FunctionDef:
                 self._by_call_name.setdefault(statement.name.value, []).append(statement)
@@ -225,6 +246,49 @@ class FunctionKnowledge:
         """The role of the code the current node is in: module level and class bodies run once."""
         frame = self.current
         return RUN_ONCE if frame is None else frame.role
+
+    def is_compiled(self, node: FunctionNode, class_frame: Optional[ClassFrame]) -> bool:
+        """``node`` is decorated by a compiler, wrapped in one by a call of this file
+        (``fast = numba.njit(f)``, ``self.step = torch.compile(self.step)``), or a method of a
+        class a compiler decorates. The enclosing function is the frame's business."""
+        if type(node) is not cst.FunctionDef:
+            return False
+        if any(self._names_a_compiler(decorator.decorator) for decorator in node.decorators):
+            return True
+        if class_frame is not None and any(
+            self._names_a_compiler(decorator.decorator) for decorator in class_frame.node.decorators
+        ):
+            return True
+        return node.name.value in self._functions_wrapped_by_compilers()
+
+    def _names_a_compiler(self, expr: cst.BaseExpression) -> bool:
+        """``numba.njit``, ``njit(cache=True)``, ``partial(jax.jit, static_argnums=0)``."""
+        imports = self._context.imports
+        if type(expr) is cst.Call:
+            if imports.qualified_name(expr.func) == "functools.partial":
+                return bool(expr.args) and self._names_a_compiler(expr.args[0].value)
+            expr = expr.func
+        return imports.qualified_name(expr) in catalog.JIT_COMPILERS
+
+    def _functions_wrapped_by_compilers(self) -> frozenset[str]:
+        """Names ``f`` (or ``self.f``'s ``f``) of every call ``compiler(f, …)`` or
+        ``compiler(…)(f)`` in the file. Walked once, and only in a file that mentions a compiler."""
+        if self._wrapped_by_compiler is None:
+            names: set[str] = set()
+            source = self._context.source
+            if self._module is not None and any(text in source for text in catalog.JIT_COMPILER_TEXT):
+                pending: list[cst.CSTNode] = [self._module]
+                while pending:
+                    node = pending.pop()
+                    if type(node) is cst.Call and node.args and self._names_a_compiler(node.func):
+                        wrapped = node.args[0].value
+                        if type(wrapped) is cst.Name:
+                            names.add(wrapped.value)
+                        elif type(wrapped) is cst.Attribute:
+                            names.add(wrapped.attr.value)
+                    pending.extend(syntax_children(node))
+            self._wrapped_by_compiler = frozenset(names)
+        return self._wrapped_by_compiler
 
     def summary_of(self, node: FunctionNode) -> Effects:
         """What one call of ``node`` does. While a (mutually) recursive summary is being made,

@@ -138,15 +138,28 @@ class FileContext:
         return self.loops.runs_every_iteration(frame)
 
     def is_invariant(
-        self, expr: cst.BaseExpression, frame: Optional[LoopFrame] = None, allow_conversions: bool = False
+        self,
+        expr: cst.BaseExpression,
+        frame: Optional[LoopFrame] = None,
+        allow_conversions: bool = False,
+        identity: bool = False,
     ) -> bool:
-        """``expr`` gives the same value on every iteration of ``frame`` (default: innermost)."""
-        return self.loops.is_invariant(expr, frame, allow_conversions)
+        """``expr`` gives an equal value on every iteration of ``frame`` (default: innermost);
+        with ``identity=True``, the same object (a pure factory such as ``np.eye(n)`` gives an
+        equal value but a new object each time; see ``loops.is_invariant``)."""
+        return self.loops.is_invariant(expr, frame, allow_conversions, identity)
 
     @property
     def function(self) -> Optional[FunctionFrame]:
         """The innermost function around the current node (None at module level or in a class body)."""
         return self.functions.current
+
+    def in_compiled_code(self) -> bool:
+        """The current node is in a function that a JIT compiler compiles (numba, JAX,
+        TorchScript, ``torch.compile``, Cython), or inside one: its loops do not run in the
+        interpreter, so rules that cost a loop's iterations stay silent."""
+        frame = self.functions.current
+        return frame is not None and frame.is_compiled
 
     def runs_once(self) -> bool:
         """The current node runs once per program, object or key: in run-once code (module

@@ -255,12 +255,16 @@ class LoopKnowledge:
         )
 
     def is_invariant(
-        self, expr: cst.BaseExpression, frame: Optional[LoopFrame] = None, allow_conversions: bool = False
+        self,
+        expr: cst.BaseExpression,
+        frame: Optional[LoopFrame] = None,
+        allow_conversions: bool = False,
+        identity: bool = False,
     ) -> bool:
         frame = frame or self.innermost
         if frame is None:
             return True
-        return is_invariant(expr, frame, self._context.imports, allow_conversions)
+        return is_invariant(expr, frame, self._context.imports, allow_conversions, identity)
 
 
 def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
@@ -462,13 +466,19 @@ def is_invariant(
     frame: LoopFrame,
     imports: ImportTable,
     allow_conversions: bool = False,
+    identity: bool = False,
 ) -> bool:
-    """``expr`` computes the same value on every iteration of ``frame``'s loop.
+    """``expr`` computes the same value on every iteration of ``frame``'s loop; with
+    ``identity``, the same object.
 
-    Names and attribute chains must not be changed by the loop; every call inside must be a
-    side-effect-free library function that does not make a fresh object (a factory such as
-    ``torch.zeros`` is never invariant; a conversion such as ``torch.from_numpy`` only with
-    ``allow_conversions``), or a non-mutating method of an invariant receiver.
+    Names and attribute chains must not be changed by the loop, and every call inside must be
+    one that gives equal results for equal arguments: a side-effect-free library function, a
+    non-mutating method of an invariant receiver, a pure builtin. A pure factory of invariant
+    arguments (``np.eye(n)``, ``torch.zeros(3)``, ``x.clone()``) gives an equal value on every
+    iteration, but a new object each time: it is invariant as a value, never as an identity
+    (hoisting it would share one object between iterations). A conversion that shares its
+    argument's memory (``torch.from_numpy``) is a new object too: as an identity only with
+    ``allow_conversions``. Random draws are never invariant.
     """
     stack: list[cst.CSTNode] = [expr]
     while stack:
@@ -480,7 +490,7 @@ def is_invariant(
                     return False
                 continue
         elif isinstance(node, cst.Call):
-            if not _call_may_be_invariant(node, imports, allow_conversions):
+            if not _call_may_be_invariant(node, imports, allow_conversions, identity):
                 return False
             if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
                 stack.append(node.func.value)
@@ -496,21 +506,32 @@ def is_invariant(
     return True
 
 
-def _call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversions: bool) -> bool:
+_FRESH_COPY_METHODS = frozenset({"copy", "clone"})
+
+
+def _call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversions: bool, identity: bool) -> bool:
     qualified = imports.qualified_name(call.func)
     if qualified is not None:
-        if qualified in catalog.FACTORIES or not catalog.is_side_effect_free(qualified):
+        if not catalog.is_side_effect_free(qualified):
             return False
-        if qualified in catalog.PURE_CONVERSIONS:
-            return allow_conversions
+        if qualified in catalog.FACTORIES:
+            record = catalog.lookup(qualified)
+            if identity or record is None or not record.has(catalog.Flag.PURE):
+                return False
+        elif qualified in catalog.PURE_CONVERSIONS and identity and not allow_conversions:
+            return False
         return not any(arg.keyword is not None and arg.keyword.value == "out" for arg in call.args)
     if isinstance(call.func, cst.Name):
         name = call.func.value
-        return (
-            imports.is_builtin(call.func, name)
-            and name in catalog.PURE_BUILTINS
-            and name not in catalog.FRESH_OBJECT_BUILTINS
-        )
+        if not imports.is_builtin(call.func, name) or name not in catalog.PURE_BUILTINS:
+            return False
+        if name not in catalog.FRESH_OBJECT_BUILTINS:
+            return True
+        record = catalog.lookup(f"builtins.{name}")
+        return not identity and record is not None and record.has(catalog.Flag.PURE)
     if isinstance(call.func, cst.Attribute):
-        return call.func.attr.value in catalog.NON_MUTATING_METHODS - {"copy", "clone"}
+        method = call.func.attr.value
+        if method not in catalog.NON_MUTATING_METHODS:
+            return False
+        return not (identity and method in _FRESH_COPY_METHODS)
     return False

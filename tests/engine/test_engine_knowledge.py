@@ -173,19 +173,32 @@ def test_attribute_chains_vary_with_assignment_to_them_or_a_mutating_call_on_a_p
     assert invariance(source) == expected
 
 
-def test_factories_are_never_invariant_and_conversions_only_on_request():
+def test_pure_factories_of_invariant_arguments_are_invariant_values_but_never_the_same_object():
     source = (
         "import numpy as np\nimport torch\n"
         "for i in range(3):\n"
-        "    print(torch.zeros(3)); print(np.eye(3)); print(torch.from_numpy(a)); print(np.sqrt(a))\n"
-        "    print(list(a)); print(len(a)); print(model(b)); print(b)\n"
+        "    print(torch.zeros(3)); print(np.eye(n)); print(torch.from_numpy(a)); print(np.sqrt(a))\n"
+        "    print(list(a)); print(len(a)); print(model(b)); print(b); print(np.eye(i))\n"
+        "    print(torch.rand(3)); print(a.clone()); print(iter(a)); print(np.zeros(3, out=c))\n"
     )
     assert invariance(source) == {
-        "torch.zeros(3)": False, "np.eye(3)": False, "torch.from_numpy(a)": False,
-        "np.sqrt(a)": True, "list(a)": False, "len(a)": True, "model(b)": False, "b": False,
+        "torch.zeros(3)": True, "np.eye(n)": True, "torch.from_numpy(a)": True,
+        "np.sqrt(a)": True, "list(a)": True, "len(a)": True, "model(b)": False, "b": False,
+        "np.eye(i)": False, "torch.rand(3)": False, "a.clone()": True, "iter(a)": False,
+        "np.zeros(3, out=c)": False,
     }
-    conversions = probe_calls(source, lambda context, expr: context.is_invariant(expr, allow_conversions=True))
+    identities = probe_calls(source, lambda context, expr: context.is_invariant(expr, identity=True))
+    assert identities == {
+        "torch.zeros(3)": False, "np.eye(n)": False, "torch.from_numpy(a)": False,
+        "np.sqrt(a)": True, "list(a)": False, "len(a)": True, "model(b)": False, "b": False,
+        "np.eye(i)": False, "torch.rand(3)": False, "a.clone()": False, "iter(a)": False,
+        "np.zeros(3, out=c)": False,
+    }
+    conversions = probe_calls(
+        source, lambda context, expr: context.is_invariant(expr, allow_conversions=True, identity=True)
+    )
     assert conversions["torch.from_numpy(a)"] is True
+    assert conversions["torch.zeros(3)"] is False
 
 
 def test_comprehension_targets_are_loop_variables_and_the_first_iterable_is_outside():

@@ -197,6 +197,45 @@ def test_code_runs_once_in_run_once_functions_outside_their_loops():
     assert answers == {"once": True, "per_layer": False, "per_call": False, "module": True}
 
 
+def test_functions_compiled_by_a_decorator_a_wrapping_call_or_their_class_are_compiled_code():
+    answers = ask(
+        "import numba\nimport jax\nimport torch\nimport cython\n"
+        "from numba import njit\nfrom numba.experimental import jitclass\nfrom functools import partial\n"
+        "@numba.njit(cache=True)\ndef a():\n    print(decorated_with_a_call)\n"
+        "    def inner():\n        print(nested_in_compiled)\n"
+        "@njit\ndef b():\n    print(decorated_by_imported_name)\n"
+        "@partial(jax.jit, static_argnums=0)\ndef c(n):\n    print(jit_through_partial)\n"
+        "@torch.jit.script\ndef d(x):\n    print(torchscript)\n"
+        "@cython.boundscheck(False)\ndef e(x):\n    print(cython_directive)\n"
+        "def f(x):\n    print(wrapped_later)\n"
+        "fast_f = numba.njit(cache=True)(f)\n"
+        "def g(x):\n    print(wrapped_by_jax)\n"
+        "step = jax.jit(g, static_argnums=1)\n"
+        "@jitclass\nclass Counter:\n    def incr(self):\n        print(jitclass_method)\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n        self._body = torch.compile(self._body)\n"
+        "    def _body(self, x):\n        print(compiled_method)\n"
+        "    def forward(self, x):\n        print(plain_method)\n"
+        "@functools.lru_cache\ndef h():\n    print(plain_function)\n"
+        "print(module_level)\n",
+        lambda context, expr: context.in_compiled_code(),
+    )
+    assert answers == {
+        "decorated_with_a_call": True, "nested_in_compiled": True, "decorated_by_imported_name": True,
+        "jit_through_partial": True, "torchscript": True, "cython_directive": True,
+        "wrapped_later": True, "wrapped_by_jax": True, "jitclass_method": True,
+        "compiled_method": True, "plain_method": False, "plain_function": False, "module_level": False,
+    }
+
+
+def test_a_compiler_name_that_is_not_imported_compiles_nothing():
+    answers = ask(
+        "def jit(f):\n    return f\n@jit\ndef a():\n    print(local_decorator)\n",
+        lambda context, expr: context.in_compiled_code(),
+    )
+    assert answers == {"local_decorator": False}
+
+
 def test_module_subclasses_are_known_through_imports_and_same_file_bases():
     answers = ask(
         "import torch.nn as nn\nfrom torch import nn as tnn\n"

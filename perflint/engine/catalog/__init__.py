@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from perflint.engine.catalog import compilers as _compilers
 from perflint.engine.catalog import methods as _methods
 from perflint.engine.catalog import numpy as _numpy
 from perflint.engine.catalog import pandas as _pandas
@@ -157,6 +158,10 @@ ROW_APPENDING_ARGUMENTS = _pandas.ROW_APPENDING_ARGUMENTS
 SQL_ROW_WRITES = _stdlib.SQL_ROW_WRITES
 # Decorators whose function runs once per distinct argument.
 CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
+# Decorators and wrapping calls that compile a Python function (numba, JAX, TorchScript,
+# torch.compile, Cython), and the words a file must contain to use any of them.
+JIT_COMPILERS = _compilers.JIT_COMPILERS
+JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
 
 
 def is_side_effect_free(qualified_name: str) -> bool:

@@ -29,8 +29,10 @@ class LoopInvariantExpensiveCall(Rule):
         "`sqrtm` and `logm`, the `torch.linalg` equivalents and `torch.inverse`) inside a loop or "
         "comprehension when every argument is loop-invariant: no loop target, nothing the loop "
         "rebinds, assigns into, calls a mutating method on or passes to a function that might "
-        "mutate it. A call under a condition that depends on the loop (`if t == 0:`) or in an "
-        "exception handler is left alone: it may run on one iteration only."
+        "mutate it, and any call in it a pure one (a pure factory such as `np.eye(n)` of "
+        "invariant arguments gives the same matrix each time; a random draw does not). A call under a condition that depends on the loop (`if t == 0:`) or in an "
+        "exception handler is left alone: it may run on one iteration only; so is a loop in a "
+        "function compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
     )
     why_bad = (
         "These calls cost O(n³) on an n×n matrix. With the same inputs they return the same "
@@ -120,6 +122,23 @@ def solve_all(A, rhs):
         for x in xs:
             y = np.linalg.inv(np.eye(3) + x)
         """,
+        # A random draw is a new matrix on every iteration.
+        """
+        import numpy as np
+        import torch
+        for x in xs:
+            y = np.linalg.inv(np.random.rand(3, 3)) @ x
+            z = torch.linalg.inv(torch.randn(3, 3)) @ x
+        """,
+        # Compiled by numba: the loop is machine code, and numba does not hoist for the linter.
+        """
+        from numba import njit
+        import numpy as np
+        def solve_all(A, rhs, out):
+            for k in range(rhs.shape[0]):
+                out[k] = np.linalg.inv(A) @ rhs[k]
+        fast_solve_all = njit(solve_all)
+        """,
         # The loop's iterable is evaluated once.
         """
         import numpy as np
@@ -183,6 +202,20 @@ def solve_all(A, rhs):
             """,
             line=3,
         ),
+        # A pure factory of invariant arguments gives the same matrix on every iteration.
+        Invalid(
+            """
+            import numpy as np
+            def ridge_path(X, Y, alpha, n_iter):
+                XXT = X @ X.T
+                n = X.shape[0]
+                for it in range(n_iter):
+                    W = Y @ np.linalg.inv(XXT + alpha * np.eye(n))
+                    Y = W @ X
+            """,
+            line=6,
+            column=17,
+        ),
         # A condition that does not depend on the loop holds on every iteration.
         Invalid(
             """
@@ -206,7 +239,7 @@ def solve_all(A, rhs):
             return
         if not self.context.runs_every_iteration():
             return
-        if all(self.context.is_invariant(arg.value) for arg in node.args):
+        if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
             self.report(node, self.message.format(callee=callee))
 
 

@@ -56,7 +56,9 @@ class ElementwiseIndexLoop(Rule):
         "`np.maximum`, `torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body "
         "indexes. A body that calls any other function, uses the index as a value, reads an "
         "element at another index (`b[i - 1]`), reads a written array whole, or a loop with "
-        "`else` is not flagged."
+        "`else` is not flagged, nor is a loop in a function compiled by numba, JAX, TorchScript, "
+        "`torch.compile` or Cython (as a decorator or by a call that wraps it), where an index "
+        "loop is compiled code."
     )
     why_bad = (
         "Each iteration runs in the interpreter: it boxes an element into a scalar object, "
@@ -210,6 +212,15 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for i in range(len(a)):
             out[i] = math.exp(a[i])
         """,
+        # Compiled by numba (or JAX, TorchScript, torch.compile, Cython): the loop is machine code.
+        """
+        import numba
+        import numpy as np
+        @numba.njit(cache=True)
+        def scale(a: np.ndarray, out: np.ndarray) -> None:
+            for i in range(len(a)):
+                out[i] = a[i] * 2.0
+        """,
         # A pandas Series indexes by label, not position.
         """
         import numpy as np
@@ -296,7 +307,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     def visit_For(self, node: cst.For) -> None:
         loop = self._element_loop(node)
-        if loop is None:
+        if loop is None or self.context.in_compiled_code():
             return
         statements = _body_statements(node.body)
         self.report(

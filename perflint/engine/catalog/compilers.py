@@ -1,0 +1,31 @@
+"""Just-in-time and ahead-of-time compilers of Python functions.
+
+A function compiled by one of these (as a decorator, ``@numba.njit(cache=True)``, or by a
+call that wraps it, ``fast = jax.jit(step)``) does not run its loops in the interpreter: an
+index loop is how numba and Cython code is meant to be written, and JAX and TorchScript trace
+or compile the loop once. The loop-cost rules stay silent there.
+
+Only the names are catalogued (no signatures): numba, JAX and Cython are not dependencies,
+and the engine only asks whether a decorator or a wrapping call names a compiler.
+"""
+
+from __future__ import annotations
+
+JIT_COMPILERS = frozenset(
+    {
+        # numba
+        "numba.jit", "numba.njit", "numba.vectorize", "numba.guvectorize", "numba.stencil",
+        "numba.cfunc", "numba.generated_jit", "numba.cuda.jit", "numba.experimental.jitclass",
+        "numba.jitclass",
+        # JAX
+        "jax.jit", "jax.pmap",
+        # PyTorch: TorchScript and the torch.compile stack
+        "torch.jit.script", "torch.jit.script_method", "torch.compile",
+        # Cython's pure-Python mode: these decorators only mean something to a compiled module
+        "cython.cfunc", "cython.ccall", "cython.compile", "cython.boundscheck", "cython.wraparound",
+        "cython.cdivision", "cython.locals", "cython.nogil",
+    }
+)
+
+# Words one of which a file's text must contain for any name above to appear in it.
+COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython")
