@@ -329,6 +329,23 @@ class FunctionKnowledge:
         definitions = self._by_call_name.get(dotted_name(call.func) or "", ())
         return definitions[0] if len(definitions) == 1 else None
 
+    def definition(self, call_name: str) -> Optional[cst.FunctionDef]:
+        """The one function of this file that ``call_name`` calls: a module-level function
+        (``f``), or a method of a class of the file (``self.f``); functions nested in the
+        current one first (``make_row`` defined in the caller's body)."""
+        current = self.current
+        if current is not None and "." not in call_name and type(current.node) is cst.FunctionDef:
+            body = current.node.body
+            nested = [
+                statement
+                for statement in (body.body if type(body) is cst.IndentedBlock else ())
+                if type(statement) is cst.FunctionDef and statement.name.value == call_name
+            ]
+            if nested:
+                return nested[0] if len(nested) == 1 else None
+        definitions = self._by_call_name.get(call_name, ())
+        return definitions[0] if len(definitions) == 1 else None
+
     def mutations_of_call(self, call: cst.Call) -> Optional[set[str]]:
         """The chains, in the caller's names, that ``call`` of a function of this file may
         mutate: what the function mutates through its parameters (named by the arguments bound

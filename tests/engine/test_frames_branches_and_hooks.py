@@ -369,3 +369,20 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
         "cached_mask": True, "optimizer_state": True, "has_attr_cache": True, "keyed_cache": True,
         "sets_something_else": False, "loop_inside": False, "per_call": False,
     }
+
+
+def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_module_level():
+    answers = ask(
+        "def top(x):\n    return x\n"
+        "def twice(x):\n    return x\n"
+        "def twice(x):\n    return 2 * x\n"
+        "def caller():\n"
+        "    def inner(v):\n        return v\n"
+        "    print(inner); print(top); print(twice); print(missing)\n",
+        lambda context, expr: (
+            definition.name.value
+            if (definition := context.functions.definition(expr.value)) is not None
+            else None
+        ),
+    )
+    assert answers == {"inner": "inner", "top": "top", "twice": None, "missing": None}

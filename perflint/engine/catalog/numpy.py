@@ -495,6 +495,8 @@ FUNCTIONS = (
         "numpy.savetxt", "fname, X, fmt, delimiter, newline, header, footer, comments, encoding",
         WRITES_ARRAY_FILE, mutates=("fname",),
     ),
+    # Calls a Python function once per 1-D slice, in an interpreted loop.
+    function("numpy.apply_along_axis", "func1d, axis, arr, *args, **kwargs", returns=NUMPY),
     # Random-number generators: their samplers draw arrays and advance hidden state.
     function("numpy.random.default_rng", "seed"),
     function("numpy.random.Generator", "bit_generator"),

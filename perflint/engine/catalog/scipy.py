@@ -6,9 +6,10 @@ forms write into their argument; no entry says so, since that depends on a liter
 
 from __future__ import annotations
 
-from perflint.engine.catalog.records import EXPENSIVE, PURE, function
+from perflint.engine.catalog.records import EXPENSIVE, PURE, REDUCTION, function
 
 FUNCTIONS = (
+    function("scipy.linalg.norm", "a, ord, axis, keepdims, check_finite", REDUCTION | PURE),
     function("scipy.linalg.inv", "a, overwrite_a, check_finite, *, assume_a, lower", EXPENSIVE | PURE),
     function("scipy.linalg.pinv", "a, *, atol, rtol, return_rank, check_finite", EXPENSIVE | PURE),
     function(
