@@ -15,6 +15,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, target_names
+from perflint.engine.literals import UNKNOWN, literal_value
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -265,6 +266,10 @@ class ArrayKnowledge:
     def bind_parameters(self, params: cst.Parameters) -> None:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             kind = self.annotation_kind(param.annotation.annotation) if param.annotation else None
+            if kind is not None and param.default is not None and _is_non_none_literal(param.default):
+                # ``output_attentions: torch.Tensor | None = False``: the default contradicts
+                # the annotation, and the code is written for what the default says.
+                kind = None
             self._layers[-1].bindings[param.name.value] = Binding(kind, None, param.default)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -454,6 +459,11 @@ class ArrayKnowledge:
 
 
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
+
+
+def _is_non_none_literal(expr: cst.BaseExpression) -> bool:
+    value = literal_value(expr)
+    return value is not UNKNOWN and value is not None
 
 
 def _first_axis_length_of(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.literals import literal_value
+from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -65,3 +65,21 @@ def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0)
     if expr_type is cst.Attribute:
         return NAMED_LIKE_A_DEVICE if "device" in expr.attr.value.lower() else None
     return None
+
+
+def allocated_on_host(tensor: cst.BaseExpression, context: "FileContext") -> bool:
+    """``tensor`` is made by a torch factory that allocates on the host (``torch.rand(1)``,
+    ``torch.zeros(n, device="cpu")``), directly or through the name it was assigned to:
+    reading its value copies nothing from a device and waits for none."""
+    if type(tensor) is cst.Name:
+        assigned = context.arrays.bound_value(tensor.value)
+        if assigned is None:
+            return False
+        tensor = assigned
+    if type(tensor) is not cst.Call or has_unpacked_arguments(tensor):
+        return False
+    record = catalog.lookup(context.imports.qualified_name(tensor.func))
+    if record is None or record.library != catalog.TORCH or not record.has(catalog.Flag.HOST_ALLOCATION):
+        return False
+    device = keyword_argument(tensor, "device")
+    return device is None or device_kind(device.value, context) == HOST

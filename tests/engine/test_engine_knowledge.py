@@ -367,3 +367,30 @@ def test_engine_knows_which_ranges_run_over_an_arrays_first_axis():
         "range(len(a.T))": "a.T",
         "range(a.shape[0])": None,  # ``range`` is a parameter of ``g``, not the builtin
     }
+
+
+def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
+    from perflint.engine.devices import allocated_on_host
+
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, device):\n"
+        "    drawn = torch.rand([])\n"
+        "    print(torch.rand(1)); print(drawn); print(torch.zeros(3, device='cpu'))\n"
+        "    print(torch.zeros(3, device=device)); print(x); print(torch.tensor([1.0]))\n",
+        lambda context, expr: allocated_on_host(expr, context),
+    )
+    assert answers == {
+        "torch.rand(1)": True, "drawn": True, "torch.zeros(3, device='cpu')": True,
+        "torch.zeros(3, device=device)": False, "x": False, "torch.tensor([1.0])": False,
+    }
+
+
+def test_a_parameter_whose_literal_default_contradicts_its_array_annotation_is_not_an_array():
+    answers = probe_calls(
+        "import torch\n"
+        "def f(a: torch.Tensor | None = False, b: torch.Tensor | None = None, c: torch.Tensor = 0):\n"
+        "    print(a); print(b); print(c)\n",
+        lambda context, expr: context.arrays.kind_of(expr),
+    )
+    assert answers == {"a": None, "b": "torch", "c": None}

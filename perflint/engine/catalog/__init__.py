@@ -150,6 +150,8 @@ BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS
 SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 # Debugging switches (``Flag.DEBUG_MODE``) and the parameter that turns each off when False.
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
+# Functions that tell eager torch code from code being scripted, traced or compiled.
+TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.

@@ -267,9 +267,9 @@ FUNCTIONS = (
     function("torch.trunc", "input, *, out", ELEMENTWISE | PURE),
     function("torch.clip", "input, min, max, *, out", ELEMENTWISE | PURE),
     function("torch.clamp", "input, min, max, *, out", ELEMENTWISE | PURE),
-    function("torch.isnan", "input", ELEMENTWISE | PURE),
-    function("torch.isinf", "input", ELEMENTWISE | PURE),
-    function("torch.isfinite", "input", ELEMENTWISE | PURE),
+    function("torch.isnan", "input", ELEMENTWISE | PURE, returns=TORCH),
+    function("torch.isinf", "input", ELEMENTWISE | PURE, returns=TORCH),
+    function("torch.isfinite", "input", ELEMENTWISE | PURE, returns=TORCH),
     function("torch.logical_and", "input, other, *, out", ELEMENTWISE | PURE),
     function("torch.logical_or", "input, other, *, out", ELEMENTWISE | PURE),
     function("torch.logical_not", "input, *, out", ELEMENTWISE | PURE),
@@ -311,8 +311,8 @@ FUNCTIONS = (
     function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE),
     function("torch.argmax", "input, dim, keepdim", REDUCTION | PURE),
     function("torch.argmin", "input, dim, keepdim", REDUCTION | PURE),
-    function("torch.any", "input, dim, keepdim, *, out", REDUCTION | PURE),
-    function("torch.all", "input, dim, keepdim, *, out", REDUCTION | PURE),
+    function("torch.any", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
+    function("torch.all", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
     function("torch.nansum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
     function("torch.nanmean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
     function("torch.norm", "input, p, dim, keepdim, out, dtype", REDUCTION | PURE),
@@ -490,4 +490,14 @@ FUNCTIONS = (
         aliases=("torch.autograd.anomaly_mode.detect_anomaly",),
     ),
     function("torch.autograd.profiler.emit_nvtx", "enabled, record_shapes", DEBUG_MODE),
+)
+
+# Functions that tell eager code from code being scripted, traced, exported or compiled: a
+# branch on one of them keeps its eager-only code out of the compiled graph.
+COMPILATION_CHECKS = frozenset(
+    {
+        "torch.jit.is_scripting", "torch.jit.is_tracing", "torch.compiler.is_compiling",
+        "torch.compiler.is_dynamo_compiling", "torch._dynamo.is_compiling",
+        "torch.onnx.is_in_onnx_export", "torch._C._get_tracing_state",
+    }
 )
