@@ -152,6 +152,8 @@ SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Functions that tell eager torch code from code being scripted, traced or compiled.
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
+# Methods of a torch module that run on every call of the model.
+TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.

@@ -501,3 +501,6 @@ COMPILATION_CHECKS = frozenset(
         "torch.onnx.is_in_onnx_export", "torch._C._get_tracing_state",
     }
 )
+
+# Methods of an ``nn.Module`` that run on every call of the model: per layer, per batch.
+MODULE_CALL_METHODS = frozenset({"forward", "__call__"})
