@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from perflint.engine.catalog.numpy import NUMPY, TOFILE
 from perflint.engine.catalog.pandas import FRAME_WRITERS
-from perflint.engine.catalog.records import SAME_LIBRARY, SYNCHRONISES, method
+from perflint.engine.catalog.records import SAME_LIBRARY, SORTS, SYNCHRONISES, method
 from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
 from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, ZERO_GRAD
 
@@ -19,9 +19,8 @@ _SAME_LIBRARY_METHODS = (
     "squeeze", "unsqueeze", "copy", "clone", "detach", "float", "double", "half",
     "bfloat16", "int", "long", "bool", "contiguous", "expand", "expand_as", "repeat", "abs",
     "sqrt", "exp", "log", "clip", "clamp", "round", "mean", "sum", "cumsum", "matmul", "dot",
-    "mm", "softmax", "sigmoid", "relu", "tanh", "swapaxes", "flip", "sort", "argsort", "type",
-    "pow", "masked_fill", "fillna", "dropna", "head", "tail", "reset_index", "sort_values",
-    "pin_memory",
+    "mm", "softmax", "sigmoid", "relu", "tanh", "swapaxes", "flip", "type",
+    "pow", "masked_fill", "fillna", "dropna", "head", "tail", "reset_index", "pin_memory",
 )
 # Methods that never change their receiver and return something other than an array.
 _READING_METHODS = (
@@ -50,6 +49,9 @@ METHODS = (
     method("item", flags=SYNCHRONISES),
     method("tolist", flags=SYNCHRONISES),
     *(method(name) for name in _READING_METHODS),
+    # Sorting, grouping and distinct values: a pass over the whole receiver.
+    *(method(name, SAME_LIBRARY, flags=SORTS) for name in ("sort", "argsort", "sort_values", "drop_duplicates")),
+    *(method(name, flags=SORTS) for name in ("unique", "nunique", "groupby", "value_counts")),
 )
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).

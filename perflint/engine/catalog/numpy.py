@@ -17,6 +17,7 @@ from perflint.engine.catalog.records import (
     READS_ARRAY_FILE,
     REDUCTION,
     WRITES_ARRAY_FILE,
+    SORTS,
     function,
     method,
 )
@@ -174,8 +175,12 @@ FUNCTIONS = (
     function("numpy.expand_dims", "a, axis", PURE, returns=NUMPY),
     function("numpy.flip", "m, axis", PURE, returns=NUMPY),
     function("numpy.roll", "a, shift, axis", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.sort", "a, axis, kind, order, *, stable", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.argsort", "a, axis, kind, order, *, stable", FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.sort", "a, axis, kind, order, *, stable", FRESH_ARRAY | PURE | SORTS, returns=NUMPY),
+    function("numpy.argsort", "a, axis, kind, order, *, stable", FRESH_ARRAY | PURE | SORTS, returns=NUMPY),
+    function(
+        "numpy.unique", "ar, return_index, return_inverse, return_counts, axis, *, equal_nan, sorted",
+        PURE | SORTS,
+    ),
     function("numpy.cumsum", "a, axis, dtype, out", FRESH_ARRAY | PURE, returns=NUMPY),
     function("numpy.cumprod", "a, axis, dtype, out", FRESH_ARRAY | PURE, returns=NUMPY),
     function("numpy.diff", "a, n, axis, prepend, append", FRESH_ARRAY | PURE, returns=NUMPY),

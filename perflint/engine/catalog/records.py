@@ -60,6 +60,9 @@ class Flag(enum.Flag):
     DISABLES_AUTOGRAD = enum.auto()
     # Writes a frame or series to the file (path or buffer) named by its first parameter.
     WRITES_TABLE_FILE = enum.auto()
+    # Sorts, groups or finds the distinct values of its whole input: O(n log n) over all of
+    # it, whatever part of the result the caller then uses.
+    SORTS = enum.auto()
 
 
 PURE = Flag.PURE
@@ -79,6 +82,7 @@ JOINS_ARRAYS = Flag.JOINS_ARRAYS
 WRITES_TABLE_FILE = Flag.WRITES_TABLE_FILE
 LOADS_MODEL = Flag.LOADS_MODEL
 DISABLES_AUTOGRAD = Flag.DISABLES_AUTOGRAD
+SORTS = Flag.SORTS
 
 
 @dataclass(frozen=True)
