@@ -130,6 +130,10 @@ FUNCTIONS = (
         FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
     ),
     function(
+        "torch.hann_window", "window_length, periodic, *, dtype, layout, device, requires_grad",
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+    ),
+    function(
         "torch.rand", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
         FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
     ),
