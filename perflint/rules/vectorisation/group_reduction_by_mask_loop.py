@@ -1,0 +1,306 @@
+"""PFL113: a loop over groups that reduces ``X[y == k]`` scans all of ``y`` once per group."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.loops import LoopFrame
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+_SUMS = frozenset({"sum", "mean"})
+_COUNTS = frozenset({"sum", "count_nonzero"})
+
+
+class GroupReductionByMaskLoop(Rule):
+    """``for k in np.unique(y): means[k] = X[y == k].mean(0)``: O(n·K) where O(n) does."""
+
+    code = "PFL113"
+    name = "group-reduction-by-mask-loop"
+    family = FAMILY
+    summary = "Loop over groups reducing `X[y == k]` or counting `y == k`: one pass over the data per group"
+    message = "`{expr}` scans all of `{labels}` once per group `{group}` (O(n·K)); {fix}"
+    fix_title = "Reduce every group in one pass: `np.bincount`, a sparse one-hot product, or `index_add_`"
+    fix_safety = FIX_UNSAFE
+    required_text = ("numpy", "torch")
+    reported_at = "the reduction"
+
+    what_it_does = (
+        "Flags, in a loop or comprehension over the groups `k` — `np.unique(y)`, "
+        "`torch.unique(y)`, `y.unique()`, `set(y)` or `range(K)` with `K` not a literal — a "
+        "reduction of the rows of a group, `X[y == k].sum()`, `.mean()`, `np.sum(X[y == k])`, "
+        "`np.mean(...)`, `len(X[y == k])`, `X[y == k].shape[0]`, or a count `(y == k).sum()`, "
+        "`np.sum(y == k)`, `np.count_nonzero(y == k)`, where `y` is a known NumPy array or "
+        "torch tensor and neither `X` nor `y` is written in the loop. Left alone: a small "
+        "literal number of groups (`range(3)`), loops that write `X` or `y`, loops that do "
+        "other work with a group's rows (fitting a model per group has no one-pass form), and "
+        "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+    )
+    why_bad = (
+        "Each iteration compares all n labels with `k` and gathers the matching rows: K groups "
+        "cost K passes over the data, O(n·K). One pass can reduce every group at once. "
+        "Measured at n = 100k, d = 64 against a one-hot sparse product: 2.3× faster at K = 10, "
+        "6× at K = 100, 39× at K = 1000; counts with `np.bincount` at n = 1M: 6×, 64×, 620×."
+    )
+    example = """\
+import numpy as np
+
+def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    classes = np.unique(y)
+    return np.stack([X[y == k].mean(axis=0) for k in classes])
+"""
+    use_instead = """\
+import numpy as np
+from scipy import sparse
+
+def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    classes, codes = np.unique(y, return_inverse=True)
+    one_hot = sparse.csr_matrix((np.ones(len(y)), (codes, np.arange(len(y)))))
+    return (one_hot @ X) / np.bincount(codes)[:, None]
+"""
+    fix_safety_note = (
+        "Unsafe: the one-pass forms give the same sums and counts up to floating-point "
+        "summation order, but they differ at the edges: `np.bincount` needs non-negative "
+        "integer labels (map others with `np.unique(y, return_inverse=True)`), it returns a "
+        "slot for every integer up to the largest label, and a mean of an empty group is 0/0 "
+        "either way. `np.add.at` is not a fix: it is slower than the loop for few groups."
+    )
+
+    VALID = (
+        # A small literal number of groups.
+        """
+        import numpy as np
+        def f(X: np.ndarray, y: np.ndarray):
+            return [X[y == k].mean(0) for k in range(3)]
+        """,
+        # Fitting a model per group: no one-pass form.
+        """
+        import numpy as np
+        def fit(X: np.ndarray, y: np.ndarray, make):
+            models = {}
+            for k in np.unique(y):
+                models[k] = make().fit(X[y == k])
+            return models
+        """,
+        # The loop writes the labels.
+        """
+        import numpy as np
+        def relabel(X: np.ndarray, y: np.ndarray, K):
+            sizes = []
+            for k in range(K):
+                sizes.append((y == k).sum())
+                y[y == k] = 0
+            return sizes
+        """,
+        # Labels not known to be an array (a list compares whole, not element-wise).
+        """
+        import numpy as np
+        def f(X: np.ndarray, labels, K):
+            return [X[labels == k].sum() for k in range(K)]
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+                classes = np.unique(y)
+                return np.stack([X[y == k].mean(axis=0) for k in classes])
+            """,
+            line=4,
+            column=22,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def counts(y: np.ndarray, n_classes: int):
+                out = np.zeros(n_classes)
+                for c in range(n_classes):
+                    out[c] = (y == c).sum()
+                return out
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import torch
+            def centroids(features: torch.Tensor, labels: torch.Tensor):
+                sums = {}
+                for label in labels.unique():
+                    sums[int(label)] = features[labels == label].sum(0)
+                return sums
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def sizes(X: np.ndarray, y: np.ndarray):
+                return {k: len(X[y == k]) for k in set(y)}
+            """,
+            line=3,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        # ``X[y == k].shape[0]``
+        value = node.value
+        if type(value) is cst.Attribute and value.attr.value == "shape" and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if type(index) is cst.Index and type(index.value) is cst.Integer and index.value.value == "0":
+                self._report_group_rows(node, value.value)
+
+    def _check(self, call: cst.Call) -> None:
+        func = call.func
+        if self.context.imports.is_builtin(func, "len") and len(call.args) == 1:
+            self._report_group_rows(call, call.args[0].value)
+            return
+        qualified = self.context.imports.qualified_name(func)
+        if qualified is not None:
+            record = catalog.lookup(qualified)
+            if record is None or record.library not in (catalog.NUMPY, catalog.TORCH) or not call.args:
+                return
+            first = call.args[0].value
+            if record.function_name in _SUMS:
+                self._report_group_rows(call, first)
+            if record.function_name in _COUNTS:
+                self._report_count(call, first)
+            return
+        if type(func) is cst.Attribute and func.attr.value in _SUMS:
+            self._report_group_rows(call, func.value)
+            if func.attr.value == "sum":
+                self._report_count(call, func.value)
+
+    def _report_group_rows(self, reduction: cst.CSTNode, rows: cst.BaseExpression) -> None:
+        """``rows`` is ``X[y == k]``: report the reduction of one group's rows."""
+        if type(rows) is not cst.Subscript or len(rows.slice) != 1 or type(rows.slice[0].slice) is not cst.Index:
+            return
+        match = self._group_mask(rows.slice[0].slice.value)
+        if match is None or self.context.arrays.kind_of(rows.value) is None:
+            return
+        labels, group, loop, _ = match
+        data = dotted_name(rows.value)
+        if data is None or loop.changes(data):
+            return
+        library = self.context.arrays.kind_of(rows.value)
+        fix = (
+            f"reduce every group in one pass: `torch.zeros(K, …).index_add_(0, {labels}, {data})`"
+            if library == catalog.TORCH
+            else f"reduce every group in one pass: `np.bincount({labels}, weights={data})` for 1-D data, "
+            f"a sparse one-hot matrix of `{labels}` times `{data}` for rows"
+        )
+        self._report(reduction, labels, group, fix)
+
+    def _report_count(self, reduction: cst.CSTNode, mask: cst.BaseExpression) -> None:
+        match = self._group_mask(mask)
+        if match is None:
+            return
+        labels, group, _, library = match
+        counter = "torch.bincount" if library == catalog.TORCH else "np.bincount"
+        self._report(reduction, labels, group, f"count every group at once: `{counter}({labels})`")
+
+    def _report(self, reduction: cst.CSTNode, labels: str, group: str, fix: str) -> None:
+        if self.context.in_compiled_code():
+            return
+        render = cst.Module([]).code_for_node
+        self.report(
+            reduction,
+            self.message.format(expr=" ".join(render(reduction).split()), labels=labels, group=group, fix=fix),
+        )
+
+    def _group_mask(self, mask: cst.BaseExpression) -> Optional[tuple[str, str, LoopFrame, str]]:
+        """``(y, k, loop, library of y)`` when ``mask`` is ``y == k`` (or ``k == y``) with ``k`` the target of
+        the innermost loop, a loop over groups, and ``y`` a known array it does not change."""
+        if type(mask) is not cst.Comparison or len(mask.comparisons) != 1:
+            return None
+        if type(mask.comparisons[0].operator) is not cst.Equal:
+            return None
+        loop = self.context.innermost_loop
+        group = _group_target(loop)
+        if group is None or not self._iterates_groups(loop):
+            return None
+        left, right = mask.left, mask.comparisons[0].comparator
+        if type(right) is cst.Name and right.value == group:
+            labels_expr = left
+        elif type(left) is cst.Name and left.value == group:
+            labels_expr = right
+        else:
+            return None
+        labels = dotted_name(labels_expr)
+        library = self.context.arrays.kind_of(labels_expr)
+        if labels is None or library not in (catalog.NUMPY, catalog.TORCH) or loop.changes(labels):
+            return None
+        return labels, group, loop, library
+
+    def _iterates_groups(self, loop: LoopFrame) -> bool:
+        iterable = _loop_iterable(loop)
+        if type(iterable) is cst.Name:
+            iterable = self.context.arrays.bound_value(iterable.value) or iterable
+        if type(iterable) is not cst.Call:
+            return False
+        imports = self.context.imports
+        func = iterable.func
+        if imports.is_builtin(func, "range"):
+            return bool(iterable.args) and not any(type(arg.value) is cst.Integer for arg in iterable.args[-1:])
+        if imports.is_builtin(func, "set"):
+            return len(iterable.args) == 1
+        record = catalog.lookup(imports.qualified_name(func))
+        if record is not None:
+            return record.function_name == "unique" and record.has(catalog.Flag.SORTS)
+        return type(func) is cst.Attribute and func.attr.value == "unique"
+
+
+def _group_target(loop: Optional[LoopFrame]) -> Optional[str]:
+    if loop is None:
+        return None
+    node = loop.node
+    target = node.target if type(node) is cst.For else getattr(getattr(node, "for_in", None), "target", None)
+    return target.value if type(target) is cst.Name else None
+
+
+def _loop_iterable(loop: LoopFrame) -> Optional[cst.BaseExpression]:
+    node = loop.node
+    if type(node) is cst.For:
+        return node.iter
+    for_in = getattr(node, "for_in", None)
+    return for_in.iter if for_in is not None else None
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.standard_normal(size), rng.integers(0, 100, size), 100
+
+
+def _pattern(values, labels, groups):
+    import numpy as np
+
+    sums = np.zeros(groups)
+    for k in range(groups):
+        sums[k] = values[labels == k].sum()
+    return sums
+
+
+def _fix(values, labels, groups):
+    import numpy as np
+
+    return np.bincount(labels, weights=values, minlength=groups)
+
+
+GroupReductionByMaskLoop.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=100_000,
+    check_size=500,
+    size_unit="labelled values in 100 groups",
+)
