@@ -1,0 +1,213 @@
+"""PFL213: one row of a tensor copied to the host per loop iteration."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+# ``.item()`` per element is PFL109's; this rule owns the row-sized transfers.
+_TRANSFERS = {"tolist": "{t}.tolist()", "cpu": "{t}.cpu()", "numpy": "{t}.cpu().numpy()"}
+
+
+class PerRowHostTransfer(Rule):
+    """``for i in range(n): rows.append(t[i].tolist())``: a device→host copy per row."""
+
+    code = "PFL213"
+    name = "per-row-host-transfer"
+    family = FAMILY
+    summary = "Tensor rows copied to the host one per loop iteration (`.tolist()`, `.cpu()`, `.numpy()`)"
+    message = (
+        "`{call}` copies one row of `{tensor}` to the host per iteration (a transfer and a "
+        "synchronisation each); convert it once before the loop (`rows = {whole}`) and index `rows`"
+    )
+    fix_title = "Convert the whole tensor once before the loop and index the result"
+    fix_safety = FIX_UNSAFE
+    required_text = ("torch",)
+    reported_at = "the `.tolist()`, `.cpu()` or `.numpy()` call"
+
+    what_it_does = (
+        "Flags `t[i].tolist()`, `t[i].cpu()` and `t[i].numpy()` (also after same-library "
+        "methods such as `t[i].detach().cpu()`) on every iteration of a loop over `i`, where "
+        "`t` is a known torch tensor the loop does not write, and the same calls on the loop "
+        "target of a loop over a known tensor (`for row in t: row.tolist()`). `.item()` is "
+        "left to PFL109 (item-per-element), so one call is never reported twice. Left alone: "
+        "calls under a condition that depends on the loop, tensors the loop writes, and "
+        "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+    )
+    why_bad = (
+        "Every `.tolist()`, `.cpu()` or `.numpy()` of a device tensor waits for the device to "
+        "finish its queued work and then copies across the bus: a fixed latency of tens of "
+        "microseconds per call, paid once per row. Converting the whole tensor once pays it "
+        "once; on the CPU it still saves one Python-level call and a tensor view per row."
+    )
+    example = """\
+import torch
+
+def decode(ids: torch.Tensor, vocab: list) -> list:
+    words = []
+    for i in range(ids.shape[0]):
+        words.append([vocab[t] for t in ids[i].tolist()])
+    return words
+"""
+    use_instead = """\
+import torch
+
+def decode(ids: torch.Tensor, vocab: list) -> list:
+    rows = ids.tolist()
+    return [[vocab[t] for t in row] for row in rows]
+"""
+    fix_safety_note = (
+        "Unsafe: converting the whole tensor gives the same rows, but holds all of them on the "
+        "host at once; for a tensor larger than host memory, convert it in chunks instead."
+    )
+
+    VALID = (
+        # .item() belongs to PFL109.
+        """
+        import torch
+        def f(t: torch.Tensor):
+            return [t[i].item() for i in range(len(t))]
+        """,
+        # Converted once before the loop.
+        """
+        import torch
+        def f(t: torch.Tensor):
+            rows = t.tolist()
+            return [rows[i] for i in range(len(rows))]
+        """,
+        # The loop writes the tensor; and a transfer on some iterations only.
+        """
+        import torch
+        def f(t: torch.Tensor, keep):
+            out = []
+            for i in range(len(t)):
+                t[i] = t[i] * 2
+                out.append(t[i].tolist())
+            for i in range(len(t)):
+                if keep[i]:
+                    out.append(t[i].cpu())
+            return out
+        """,
+        # Not a known tensor.
+        """
+        import torch
+        def f(batch):
+            return [batch[i].tolist() for i in range(len(batch))]
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+            def decode(ids: torch.Tensor, vocab: list) -> list:
+                words = []
+                for i in range(ids.shape[0]):
+                    words.append([vocab[t] for t in ids[i].tolist()])
+                return words
+            """,
+            line=5,
+            column=41,
+        ),
+        Invalid(
+            """
+            import torch
+            def to_arrays(boxes: torch.Tensor):
+                return [boxes[i].detach().cpu().numpy() for i in range(len(boxes))]
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def rows(scores: torch.Tensor):
+                out = []
+                for row in scores:
+                    out.append(row.tolist())
+                return out
+            """,
+            line=5,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value not in _TRANSFERS or node.args:
+            return
+        loop = self.context.innermost_loop
+        if loop is None:
+            return
+        tensor = self._row_source(func.value)
+        if tensor is None:
+            return
+        chain = dotted_name(tensor)
+        if chain is None or loop.changes(chain) or not self.context.runs_every_iteration():
+            return
+        if self.context.in_compiled_code():
+            return
+        render = cst.Module([]).code_for_node
+        self.report(
+            node,
+            self.message.format(
+                call=" ".join(render(node).split()),
+                tensor=chain,
+                whole=_TRANSFERS[func.attr.value].format(t=chain),
+            ),
+        )
+
+    def _row_source(self, receiver: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The tensor a row of which ``receiver`` is: ``t`` of ``t[i]`` with ``i`` a target of
+        the innermost loop, or of the loop target ``row`` of ``for row in t``."""
+        while (
+            type(receiver) is cst.Call
+            and type(receiver.func) is cst.Attribute
+            and receiver.func.attr.value in catalog.ARRAY_METHODS
+            and receiver.func.attr.value not in _TRANSFERS
+        ):
+            receiver = receiver.func.value
+        loop = self.context.innermost_loop
+        if type(receiver) is cst.Subscript and len(receiver.slice) == 1:
+            index = receiver.slice[0].slice
+            if type(index) is cst.Index and type(index.value) is cst.Name and index.value.value in loop.targets:
+                if self.context.arrays.kind_of(receiver.value) == catalog.TORCH:
+                    return receiver.value
+            return None
+        if type(receiver) is cst.Name and type(loop.node) is cst.For and receiver.value in loop.targets:
+            node = loop.node
+            if type(node.target) is cst.Name and self.context.arrays.kind_of(node.iter) == catalog.TORCH:
+                return node.iter
+        return None
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    return (torch.randint(0, 1000, (size, 32), generator=generator).to(device),)
+
+
+def _pattern(ids):
+    return [ids[i].tolist() for i in range(ids.shape[0])]
+
+
+def _fix(ids):
+    rows = ids.tolist()
+    return [rows[i] for i in range(len(rows))]
+
+
+PerRowHostTransfer.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=2048,
+    check_size=4,
+    size_unit="rows of 32 token ids",
+    backend=TORCH_BACKEND,
+    devices=("cpu", "cuda"),
+)
