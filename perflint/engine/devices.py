@@ -83,3 +83,35 @@ def allocated_on_host(tensor: cst.BaseExpression, context: "FileContext") -> boo
         return False
     device = keyword_argument(tensor, "device")
     return device is None or device_kind(device.value, context) == HOST
+
+
+def move_destination(call: cst.Call, context: "FileContext") -> Optional[str]:
+    """What device a ``.cuda(...)`` or ``.to(...)`` call moves its receiver to, as
+    ``device_kind`` answers; None when the call is not such a move or its destination is not
+    known (``.to(dtype)``, ``.to(other_tensor)``, ``.to(**kwargs)``).
+
+    ``.cuda()`` moves to an accelerator whatever its arguments; ``.to`` takes its device as
+    ``device=`` or as its first positional argument.
+    """
+    func = call.func
+    if type(func) is not cst.Attribute or any(arg.star for arg in call.args):
+        return None
+    if func.attr.value == "cuda":
+        return ACCELERATOR
+    if func.attr.value != "to":
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "device":
+            return device_kind(arg.value, context)
+    if not call.args or call.args[0].keyword is not None:
+        return None
+    first = call.args[0].value
+    if context.arrays.kind_of(first) is not None:
+        return None
+    return device_kind(first, context)
+
+
+def moves_to_a_device(call: cst.Call, context: "FileContext") -> bool:
+    """A ``.cuda(...)`` or ``.to(...)`` call whose destination is an accelerator, or named like
+    a device when nothing better is known."""
+    return move_destination(call, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)

@@ -58,6 +58,8 @@ class Effects:
     mutated: set[str] = field(default_factory=set)
     calls_backward: bool = False
     steps_optimizer: bool = False
+    # What ``.backward()`` is called on (``loss``, ``outputs.loss``): tensors, the losses.
+    differentiated: set[str] = field(default_factory=set)
     # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
     local_calls: list[cst.Call] = field(default_factory=list)
 
@@ -242,6 +244,18 @@ class LoopKnowledge:
                 return frame
         return None
 
+    def conditions_within(self, frame: LoopFrame) -> list[Optional[cst.BaseExpression]]:
+        """The tests of the ``if``s (and conditional expressions) around the current node
+        inside ``frame``'s loop, outermost first; None for an exception handler or a match
+        case, which may run on any iteration."""
+        depth = self._loop_stacks[-1].index(frame)
+        return [guard.test for guard in self._guard_stacks[-1] if guard.loop_depth > depth]
+
+    def runs_periodically(self, frame: LoopFrame) -> bool:
+        """A condition around the current node inside ``frame``'s loop uses ``%``
+        (``if step % 100 == 0``): it runs every N iterations, as periodic logging does."""
+        return any(test is not None and _uses_modulo(test) for test in self.conditions_within(frame))
+
     def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
         stack = self._loop_stacks[-1]
         frame = frame or (stack[-1] if stack else None)
@@ -326,6 +340,16 @@ def is_lazy_initialisation(node: cst.If) -> bool:
             assigned = dotted_name(target)
             if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
                 return True
+    return False
+
+
+def _uses_modulo(test: cst.BaseExpression) -> bool:
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Modulo:
+            return True
+        stack.extend(syntax_children(node))
     return False
 
 
@@ -450,6 +474,9 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
         method = func.attr.value
         if method in ("backward", "manual_backward"):
             effects.calls_backward = True
+            differentiated = dotted_name(func.value) if method == "backward" else None
+            if differentiated is not None:
+                effects.differentiated.add(differentiated)
         elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
             effects.steps_optimizer = True
         elif type(func.value) is cst.Name and func.value.value == "self":

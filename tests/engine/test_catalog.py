@@ -11,6 +11,7 @@ import pytest
 
 from perflint.engine import catalog
 from perflint.engine.catalog import Flag, Signature, lookup
+from perflint.engine.catalog import torch as catalog_torch
 from perflint.engine.catalog.records import function
 
 RECORDS = catalog.functions()
@@ -160,7 +161,11 @@ def test_torch_signatures_are_documented_forms():
 
 # Aliases of documented ``torch.Tensor`` methods and ``torch.nn.functional`` functions that
 # torch exports without documentation of their own.
-UNDOCUMENTED_TORCH_FUNCTIONS = {"torch.log_softmax", "torch.relu", "torch.masked_fill", "torch.device"}
+UNDOCUMENTED_TORCH_FUNCTIONS = {
+    "torch.log_softmax", "torch.relu", "torch.masked_fill", "torch.device",
+    # The legacy tensor constructors, whose classes carry no docstring.
+    *(f"torch.{name}" for name in catalog_torch.LEGACY_CONSTRUCTORS),
+}
 
 
 def test_undocumented_torch_functions_take_their_recorded_keywords():
@@ -174,6 +179,10 @@ def test_undocumented_torch_functions_take_their_recorded_keywords():
     torch.masked_fill(input=tensor, mask=tensor > 0, value=0.0)
     assert lookup("torch.device").signature.text() == "type, index"
     assert torch.device(type="cpu", index=0) == torch.device("cpu:0")
+    for name in catalog_torch.LEGACY_CONSTRUCTORS:
+        assert lookup(f"torch.{name}").signature.text() == "*data, device"
+        assert getattr(torch, name)(2, 3, device="cpu").shape == (2, 3)
+        assert getattr(torch, name)([1, 0]).shape == (2,)
 
 
 def test_signature_text_round_trips():

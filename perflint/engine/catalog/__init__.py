@@ -154,6 +154,8 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
+# The legacy tensor constructors (``torch.FloatTensor``) and the method converting to their dtype.
+LEGACY_CONSTRUCTOR_CONVERSIONS = {f"torch.{name}": method for name, method in _torch.LEGACY_CONSTRUCTORS.items()}
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.

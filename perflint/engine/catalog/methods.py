@@ -43,8 +43,9 @@ METHODS = (
     DBAPI_COMMIT,
     method("cpu", SAME_LIBRARY, flags=SYNCHRONISES),
     # Conversions to another library's array: a torch tensor's ``.numpy()``, pandas'
-    # ``.to_numpy()``. Both wait for the device's result when there is one.
-    method("numpy", NUMPY, flags=SYNCHRONISES),
+    # ``.to_numpy()``. Neither waits for a device: ``.numpy()`` raises on a tensor that is not
+    # on the host, so the tensor it converts is there already (``.cpu()`` waited, if anything).
+    method("numpy", NUMPY),
     method("to_numpy", NUMPY),
     method("item", flags=SYNCHRONISES),
     method("tolist", flags=SYNCHRONISES),

@@ -63,6 +63,13 @@ class Flag(enum.Flag):
     # Sorts, groups or finds the distinct values of its whole input: O(n log n) over all of
     # it, whatever part of the result the caller then uses.
     SORTS = enum.auto()
+    # Makes its tensor by reading its data argument: always a copy (``torch.tensor``), or, for
+    # the legacy constructors (``torch.FloatTensor(a)``), a copy made element by element when
+    # a NumPy array's dtype is not theirs.
+    COPIES_DATA = enum.auto()
+    # Waits for all the work queued on the device, on every stream: an explicit device
+    # synchronisation, or handing cached memory back to the driver, whose free waits too.
+    DRAINS_DEVICE = enum.auto()
 
 
 PURE = Flag.PURE
@@ -83,6 +90,8 @@ WRITES_TABLE_FILE = Flag.WRITES_TABLE_FILE
 LOADS_MODEL = Flag.LOADS_MODEL
 DISABLES_AUTOGRAD = Flag.DISABLES_AUTOGRAD
 SORTS = Flag.SORTS
+COPIES_DATA = Flag.COPIES_DATA
+DRAINS_DEVICE = Flag.DRAINS_DEVICE
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from perflint.engine.catalog.records import (
     DEBUG_MODE,
     DISABLES_AUTOGRAD,
+    COPIES_DATA,
+    DRAINS_DEVICE,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
@@ -58,6 +60,14 @@ HOST_DEVICE_TYPE = "cpu"
 # and ``tensor.cuda(...)``.
 TENSOR_TO = method("to", "same", signature="device, dtype, non_blocking, copy, *, memory_format")
 TENSOR_CUDA = method("cuda", "same", signature="device, non_blocking, *, memory_format")
+# The legacy tensor constructors, each of one dtype (``torch.Tensor``: the default, float32),
+# and the tensor method that converts to it.
+LEGACY_CONSTRUCTORS = {
+    "Tensor": "float", "FloatTensor": "float", "DoubleTensor": "double", "HalfTensor": "half",
+    "BFloat16Tensor": "bfloat16", "LongTensor": "long", "IntTensor": "int", "ShortTensor": "short",
+    "CharTensor": "char", "ByteTensor": "byte", "BoolTensor": "bool",
+}
+
 # Keywords of a move that concern only the copy, which disappears when the tensor is created
 # on the device instead.
 COPY_ONLY_KEYWORDS = frozenset({"non_blocking"})
@@ -95,7 +105,14 @@ FUNCTIONS = (
     # Factories: a fresh tensor on every call.
     function(
         "torch.tensor", "data, *, dtype, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | COPIES_DATA, returns=TORCH,
+    ),
+    # The legacy constructors: ``torch.Tensor(2, 3)`` makes a tensor of that size,
+    # ``torch.Tensor(data)`` one of that data. Given a NumPy array of their own dtype they
+    # share its memory; of any other dtype they copy it element by element.
+    *(
+        function(f"torch.{name}", "*data, device", FACTORY | FRESH_ARRAY | PURE | COPIES_DATA, returns=TORCH)
+        for name in LEGACY_CONSTRUCTORS
     ),
     function(
         "torch.zeros", "*size, *, out, dtype, layout, device, requires_grad",
@@ -340,7 +357,17 @@ FUNCTIONS = (
     function("torch.linalg.lstsq", "A, B, rcond, *, driver", EXPENSIVE | PURE),
     function("torch.inverse", "input, *, out", EXPENSIVE | PURE),
     # Calls that wait for the device: a result whose size or value the host needs.
-    function("torch.cuda.synchronize", "device", SYNCHRONISES),
+    function("torch.cuda.synchronize", "device", SYNCHRONISES | DRAINS_DEVICE),
+    function("torch.xpu.synchronize", "device", SYNCHRONISES | DRAINS_DEVICE),
+    function("torch.mps.synchronize", "", SYNCHRONISES | DRAINS_DEVICE),
+    function("torch.accelerator.synchronize", "device, /", SYNCHRONISES | DRAINS_DEVICE),
+    function("torch.cuda.empty_cache", "", SYNCHRONISES | DRAINS_DEVICE),
+    function("torch.xpu.empty_cache", "", SYNCHRONISES | DRAINS_DEVICE, aliases=("torch.xpu.memory.empty_cache",)),
+    function("torch.mps.empty_cache", "", SYNCHRONISES | DRAINS_DEVICE),
+    function(
+        "torch.accelerator.empty_cache", "", SYNCHRONISES | DRAINS_DEVICE,
+        aliases=("torch.accelerator.memory.empty_cache",),
+    ),
     function("torch.nonzero", "input, *, out, as_tuple", SYNCHRONISES | PURE),
     function("torch.unique", "input, sorted, return_inverse, return_counts, dim", SYNCHRONISES | PURE | SORTS),
     function("torch.masked_select", "input, mask, *, out", SYNCHRONISES | PURE),

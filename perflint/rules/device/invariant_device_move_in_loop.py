@@ -1,0 +1,259 @@
+"""PFL209: the same tensor or module moved to the device on every iteration of a loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.devices import moves_to_a_device
+from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+
+
+class InvariantDeviceMoveInLoop(Rule):
+    """``.to(device)`` or ``.cuda()`` of a loop-invariant value, arguments included."""
+
+    code = "PFL209"
+    name = "invariant-device-move-in-loop"
+    family = FAMILY
+    summary = "The same tensor or module is moved to the device on every iteration"
+    message = "`{call}` is the same on every iteration, and copies to the device each time; do it once before the loop"
+    fix_title = "Move it to the device once, before the loop, and reuse the result"
+    fix_safety = FIX_SAFE
+    required_text = ("cuda", ".to(")
+    reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
+
+    what_it_does = (
+        "Inside a loop (or comprehension), flags `.to(<device>)` and `.cuda()` where the whole "
+        "call is loop-invariant, arguments included, and runs on every iteration: a name or "
+        "attribute the loop never rebinds or mutates (`model.cuda()`, `weights.to(device)`), "
+        "or a tensor converted from such values by `torch.from_numpy`, `torch.as_tensor`, "
+        "`torch.tensor` or a legacy constructor (`torch.from_numpy(class_weights).to(device)`), "
+        "possibly through methods that change nothing (`.float()`). The destination must be "
+        "an accelerator or named like a device (`device`, `self.device`). Left alone: the "
+        "loop's batch or anything it rebinds, a device argument that changes per iteration, "
+        "an object constructed in the loop, the result of an unknown call, `.to(dtype)` and "
+        "moves to the CPU, a move under a condition that changes per iteration (`if step == 0`), "
+        "and, in a training step, attribute chains such as `self.weights` (an optimizer may "
+        "update what they hold)."
+    )
+    why_bad = (
+        "A CPU tensor moved with `.to(device)` is copied across the bus every time: the "
+        "result is a new device tensor, and the CPU original stays where it was, so the next "
+        "iteration copies the same bytes again, from pageable memory, blocking the host. A "
+        "module's `.to(device)` moves its parameters in place: after the first iteration it "
+        "copies nothing, but it still walks every parameter and buffer of the model in Python "
+        "on each iteration."
+    )
+    example = """\
+import numpy as np
+import torch
+
+def train(model, loader, optimizer, class_counts: np.ndarray, device):
+    for x, y in loader:
+        weights = torch.from_numpy(1.0 / class_counts).to(device)
+        loss = torch.nn.functional.cross_entropy(model(x.to(device)), y.to(device), weight=weights)
+        loss.backward()
+        optimizer.step()
+"""
+    use_instead = """\
+import numpy as np
+import torch
+
+def train(model, loader, optimizer, class_counts: np.ndarray, device):
+    weights = torch.from_numpy(1.0 / class_counts).to(device)
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x.to(device)), y.to(device), weight=weights)
+        loss.backward()
+        optimizer.step()
+"""
+    fix_safety_note = (
+        "Moving the value once gives every iteration the same device tensor, equal to the one "
+        "each iteration made. The only difference is sharing: if the loop wrote into the moved "
+        "tensor in place, the writes would now accumulate across iterations; the rule does not "
+        "flag a value the loop mutates, but a write through another name is not seen."
+    )
+
+    VALID = (
+        # The loop's batch, and what the loop builds.
+        """
+        import torch
+        def train(model, loader, device):
+            for x, y in loader:
+                x = x.to(device)
+                mask = torch.ones(4).to(device)
+                model(x, y.cuda(), mask)
+        """,
+        # The device changes per iteration, the move is cached, or it runs on one iteration.
+        """
+        import torch
+        def spread(weights, devices, loader, device):
+            copies = [weights.to(d) for d in devices]
+            for step, batch in enumerate(loader):
+                if step == 0:
+                    weights = weights.to(device)
+                if weights.device != device:
+                    cached = weights.cuda()
+        """,
+        # An unknown call's result, a dtype conversion, and a move to the CPU.
+        """
+        import torch
+        def run(self, loader, device):
+            for batch in loader:
+                w = self.get_weights().to(device)
+                h = self.table.to(torch.float16)
+                c = self.table.to("cpu")
+        """,
+        # In a training step, attribute chains may hold parameters the optimizer updates.
+        """
+        import torch
+        def fit(self, loader, optimizer):
+            for batch in loader:
+                loss = self.model(batch, self.prior.to(self.device))
+                loss.backward()
+                optimizer.step()
+        """,
+        # Not a loop at all.
+        """
+        import torch
+        def prepare(model, class_weights, device):
+            model.cuda()
+            return torch.from_numpy(class_weights).to(device)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def train(model, loader, optimizer, class_weights: np.ndarray, device):
+                for x, y in loader:
+                    weights = torch.from_numpy(class_weights).to(device)
+                    loss = model(x, y, weights)
+                    loss.backward()
+                    optimizer.step()
+            """,
+            line=5,
+            column=19,
+        ),
+        Invalid(
+            """
+            import torch
+            def train(model, loader, epochs):
+                for epoch in range(epochs):
+                    model.cuda()
+                    for batch in loader:
+                        model(batch)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def evaluate(model, loader, device):
+                mean = torch.tensor([0.485, 0.456, 0.406])
+                for images in loader:
+                    images = images.to(device) - mean.view(1, 3, 1, 1).to(device)
+                    model(images)
+            """,
+            line=5,
+            column=38,
+        ),
+        Invalid(
+            """
+            import torch
+            def sample(model, steps, sigmas, device):
+                x = torch.randn(4, device=device)
+                for i in range(steps):
+                    x = model(x, torch.tensor(sigmas).to(device)[i])
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import torch
+            def embed(encoder, texts, prompt_ids):
+                return [encoder(text, torch.as_tensor(prompt_ids).cuda()) for text in texts]
+            """,
+            line=3,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self.context.innermost_loop
+        func = node.func
+        if frame is None or type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
+            return
+        if not moves_to_a_device(node, self.context) or not self.context.runs_every_iteration(frame):
+            return
+        if not all(self.context.is_invariant(arg.value, frame) for arg in node.args):
+            return
+        if self._invariant_value(func.value):
+            self.report(node, self.message.format(call=_CODE.code_for_node(node)))
+
+    def _invariant_value(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` gives equal values on every iteration: an unchanged name or chain, a
+        conversion of unchanged values to a tensor, or a method that changes nothing applied
+        to one."""
+        if type(expr) is cst.Call:
+            record = catalog.lookup(self.context.imports.qualified_name(expr.func))
+            if record is not None:
+                if record.returns != catalog.TORCH or not (
+                    record.shares_data_with or record.has(catalog.Flag.COPIES_DATA)
+                ):
+                    return False
+                return all(self.context.is_invariant(arg.value, allow_conversions=True) for arg in expr.args)
+            func = expr.func
+            if type(func) is cst.Attribute and func.attr.value in catalog.NON_MUTATING_METHODS:
+                return self._invariant_value(func.value) and all(
+                    self.context.is_invariant(arg.value) for arg in expr.args
+                )
+            return False
+        if type(expr) not in (cst.Name, cst.Attribute, cst.Subscript):
+            return False
+        return self.context.is_invariant(expr, allow_conversions=True)
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    class_weights = rng.random(size).astype(np.float32)
+    logits = rng.standard_normal((32, 16, size)).astype(np.float32)
+    return class_weights, logits, device
+
+
+def _pattern(class_weights, logits, device):
+    import torch
+
+    batches = torch.from_numpy(logits).to(device)
+    total = torch.zeros(batches.shape[-1], device=device)
+    for batch in batches:
+        total += (batch * torch.from_numpy(class_weights).to(device)).sum(0)
+    return total.cpu().numpy().round(3).tolist()
+
+
+def _fix(class_weights, logits, device):
+    import torch
+
+    batches = torch.from_numpy(logits).to(device)
+    weights = torch.from_numpy(class_weights).to(device)
+    total = torch.zeros(batches.shape[-1], device=device)
+    for batch in batches:
+        total += (batch * weights).sum(0)
+    return total.cpu().numpy().round(3).tolist()
+
+
+InvariantDeviceMoveInLoop.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=1 << 18,
+    check_size=8,
+    size_unit="float32 class weights, moved to the device in each of 32 steps",
+    backend=TORCH_BACKEND,
+    devices=("cuda",),
+)

@@ -1,0 +1,335 @@
+"""PFL203: reading a tensor's value on the host in every step of a training loop."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.loops import LoopFrame
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+# Builtins that read a one-element tensor's value on the host.
+_READING_BUILTINS = ("float", "int", "bool")
+
+
+class SyncInTrainingLoop(Rule):
+    """``.item()``, ``.cpu()``, ``.tolist()``, ``float(loss)``, ``print(loss)`` in every step."""
+
+    code = "PFL203"
+    name = "sync-in-training-loop"
+    family = FAMILY
+    summary = "Host reads a tensor's value on every training step, waiting for the device"
+    message = (
+        "`{expr}` waits for the device on every training step; accumulate on the device "
+        "(`total += {tensor}.detach()`) and read the total every N steps"
+    )
+    fix_title = "Accumulate on the device (`total += loss.detach()`) and read it every N steps"
+    fix_safety = FIX_UNSAFE
+    required_text = ("backward",)
+    reported_at = "the `.item()`, `.cpu()`, `.tolist()`, `float(...)`, `print` argument or f-string field"
+
+    what_it_does = (
+        "Inside a training-step loop (the innermost loop whose iteration calls `.backward()` "
+        "and steps an optimizer, also through functions of the same file), flags what makes "
+        "the host wait for the device's result: `.item()`, `.cpu()` and `.tolist()` (once per "
+        "chain: `x.cpu().tolist()` is one finding), and `float(t)`, `int(t)`, `bool(t)`, "
+        "`print(t)` or an f-string field `{t}` of a tensor the loop binds (a known tensor, or "
+        "the loss `.backward()` is called on). Left alone: code under an `if` whose test uses "
+        "`%` (periodic logging, `if step % 100 == 0`), code after the loop, the enclosing epoch "
+        "loop (once per epoch), a bare `.numpy()` (it raises on a device tensor, so its tensor "
+        "is on the host already), receivers known to be NumPy arrays or pandas objects, and "
+        "loops that never call backward and step (evaluation, timing)."
+    )
+    why_bad = (
+        "CUDA runs asynchronously: the host queues kernels and runs ahead, so the GPU always "
+        "has the next step's work waiting. Reading a value on the host (`loss.item()`, "
+        "`float(loss)`, printing it, `preds.cpu()`) blocks until every kernel queued before it "
+        "has finished, then copies the result across the bus. Done on every step it empties "
+        "the queue each time: the GPU idles while the host prepares the next batch, typically "
+        "a few percent of the step time, far more for small models and fast steps."
+    )
+    example = """\
+for step, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    running_loss += loss.item()
+"""
+    use_instead = """\
+running_loss = torch.zeros((), device=device)
+for step, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    running_loss += loss.detach()
+    if step % 100 == 0:
+        print(running_loss.item() / (step + 1))
+"""
+    fix_safety_note = (
+        "Accumulating on the device gives the same total up to float rounding (a float32 "
+        "device sum against Python's float64 one). Code that needs the value on every step "
+        "(early stopping on a NaN loss, a scheduler fed the loss) must keep reading it, or "
+        "check every N steps instead, which changes when it reacts."
+    )
+
+    VALID = (
+        # Periodic logging, after the loop, and in the epoch loop around it.
+        """
+        def train(model, loader, optimizer, epochs):
+            for epoch in range(epochs):
+                for step, (x, y) in enumerate(loader):
+                    loss = model(x, y)
+                    loss.backward()
+                    optimizer.step()
+                    if step % 100 == 0:
+                        print(f"{step}: {loss.item():.3f}")
+                print(epoch, loss.item())
+            return float(loss)
+        """,
+        # Not a training step: no backward, or no optimizer step.
+        """
+        import torch
+        def evaluate(model, loader):
+            total = 0.0
+            for x, y in loader:
+                total += model(x, y).item()
+            return total
+        def timing(model, x):
+            for _ in range(10):
+                model(x).sum().backward()
+                print(x.grad.cpu())
+        """,
+        # NumPy arrays and plain values, and a bare `.numpy()`, whose tensor is on the host.
+        """
+        import numpy as np
+        def train(model, loader, optimizer, weights: np.ndarray):
+            for step, (x, y) in enumerate(loader):
+                loss = model(x, y)
+                loss.backward()
+                optimizer.step()
+                scale = weights.mean().item()
+                lr = float(optimizer.param_groups[0]["lr"])
+                print(step, lr)
+                log = x.numpy()
+        """,
+        # A tensor the loop does not bind is not the step's result.
+        """
+        def train(model, loader, optimizer, steps):
+            for x, y in loader:
+                loss = model(x, y)
+                loss.backward()
+                optimizer.step()
+                print(f"step {steps}")
+                if int(steps) > 10:
+                    break
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            def train(model, loader, optimizer, criterion):
+                running_loss = 0.0
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    loss = criterion(model(x), y)
+                    loss.backward()
+                    optimizer.step()
+                    running_loss += loss.item()
+            """,
+            line=8,
+            column=25,
+        ),
+        Invalid(
+            """
+            def train(model, loader, optimizer):
+                for x, y in loader:
+                    out = model(x)
+                    out.loss.backward()
+                    optimizer.step()
+                    preds.append(out.logits.argmax(-1).detach().cpu().tolist())
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            def train(self, loader):
+                for batch in loader:
+                    loss = self.model(batch)
+                    loss.backward()
+                    self.optim.step()
+                    print(loss)
+            """,
+            line=6,
+            column=15,
+        ),
+        Invalid(
+            """
+            from tqdm import tqdm
+            def train(model, loader, opt):
+                bar = tqdm(loader)
+                for batch in bar:
+                    loss = model(batch)
+                    loss.backward()
+                    opt.step()
+                    bar.set_description(f"loss {loss:.4f}")
+            """,
+            line=8,
+            column=36,
+        ),
+        Invalid(
+            """
+            def train(model, loader, optimizer, is_main):
+                for x, y in loader:
+                    loss = model(x, y)
+                    loss.backward()
+                    optimizer.step()
+                    if is_main:
+                        history.append(float(loss))
+            """,
+            line=7,
+        ),
+        # Through a step function of the same file.
+        Invalid(
+            """
+            import torch
+            def step(model, batch, optimizer):
+                loss = model(batch)
+                loss.backward()
+                optimizer.step()
+                return loss
+            def fit(model, loader, optimizer):
+                for batch in loader:
+                    losses.append(step(model, batch, optimizer).item())
+            """,
+            line=9,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        # Inner calls of a chain already reported through its outer call (``x.cpu().tolist()``).
+        self._covered: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self._covered:
+            return
+        func = node.func
+        if type(func) is cst.Attribute:
+            self._check_method(node, func)
+        elif type(func) is cst.Name and node.args:
+            if func.value in _READING_BUILTINS and self.context.imports.is_builtin(func, func.value):
+                if len(node.args) == 1 and self._is_step_tensor(node.args[0].value):
+                    self._report(node, node.args[0].value)
+            elif func.value == "print" and self.context.imports.is_builtin(func, "print"):
+                for arg in node.args:
+                    if arg.keyword is None and self._is_step_tensor(arg.value):
+                        self._report(arg.value, arg.value)
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        if self._is_step_tensor(node.expression):
+            self._report(node, node.expression)
+
+    def _check_method(self, node: cst.Call, func: cst.Attribute) -> None:
+        if not _synchronises(node) or self.context.imports.qualified_name(func) is not None:
+            return
+        if self.context.arrays.kind_of(func.value) not in (None, catalog.TORCH) or self._step() is None:
+            return
+        self._cover_inner_synchronisations(func.value)
+        self._report(node, _tensor_of(func.value))
+
+    def _cover_inner_synchronisations(self, receiver: cst.BaseExpression) -> None:
+        while True:
+            if type(receiver) is cst.Call and type(receiver.func) is cst.Attribute:
+                if _synchronises(receiver):
+                    self._covered.add(id(receiver))
+                receiver = receiver.func.value
+            elif type(receiver) in (cst.Attribute, cst.Subscript):
+                receiver = receiver.value
+            else:
+                return
+
+    def _is_step_tensor(self, expr: cst.BaseExpression) -> bool:
+        """A name the training step binds to a tensor: a known one, or the loss it
+        differentiates."""
+        if type(expr) is not cst.Name:
+            return False
+        frame = self._step()
+        if frame is None or expr.value not in frame.effects.rebound:
+            return False
+        return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
+
+    def _step(self) -> Optional[LoopFrame]:
+        """The training-step loop around the current node, unless a periodic condition
+        (``if step % 100 == 0``) guards the node inside it."""
+        frame = self.context.training_step_loop()
+        if frame is None or self.context.loops.runs_periodically(frame):
+            return None
+        return frame
+
+    def _report(self, node: cst.CSTNode, tensor: cst.BaseExpression) -> None:
+        if self._step() is None:
+            return
+        expr = node.expression if type(node) is cst.FormattedStringExpression else node
+        self.report(
+            node, self.message.format(expr=_CODE.code_for_node(expr), tensor=_CODE.code_for_node(tensor))
+        )
+
+
+def _synchronises(call: cst.Call) -> bool:
+    func = call.func
+    if type(func) is not cst.Attribute or call.args:
+        return False
+    method = catalog.method(func.attr.value)
+    return method is not None and catalog.Flag.SYNCHRONISES in method.flags
+
+
+def _tensor_of(receiver: cst.BaseExpression) -> cst.BaseExpression:
+    """The tensor a chain starts from, as the fix accumulates it: ``loss`` in
+    ``loss.detach().cpu()``; the whole receiver when it is not a plain chain."""
+    while type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and not receiver.args:
+        receiver = receiver.func.value
+    return receiver
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    losses = torch.rand(size, generator=generator).to(device)
+    return (losses,)
+
+
+def _pattern(losses):
+    total = 0.0
+    for loss in losses:
+        total += loss.item()
+    return round(total, 2)
+
+
+def _fix(losses):
+    import torch
+
+    total = torch.zeros((), dtype=torch.float64, device=losses.device)
+    for loss in losses:
+        total += loss
+    return round(total.item(), 2)
+
+
+SyncInTrainingLoop.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=2000,
+    check_size=16,
+    size_unit="training steps whose loss is read on the host (on the CPU: the `.item()` call "
+    "overhead only; on a GPU: also the synchronisation)",
+    backend=TORCH_BACKEND,
+    devices=("cpu", "cuda"),
+)

@@ -1,0 +1,242 @@
+"""PFL202: ``torch.tensor(a)`` or a legacy constructor copies a NumPy array torch could share."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.functions import PER_CALL
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+
+
+class TensorCopiesNdarray(Rule):
+    """``torch.tensor(a)``, ``torch.Tensor(a)``, ``torch.FloatTensor(a)``… of a NumPy array."""
+
+    code = "PFL202"
+    name = "tensor-copies-ndarray"
+    family = FAMILY
+    summary = "`torch.tensor` or a legacy tensor constructor copies a NumPy array"
+    message = "`{call}` copies the NumPy array `{array}`; `{fix}` shares its memory"
+    fix_title = "Use `torch.from_numpy(a)` (or `torch.from_numpy(a).float()` for `torch.Tensor(a)`)"
+    fix_safety = FIX_UNSAFE
+    required_text = ("torch",)
+    reported_at = "the `torch.tensor(...)` or constructor call (its first line)"
+
+    what_it_does = (
+        "Flags `torch.tensor(a)` and the legacy constructors (`torch.Tensor(a)`, "
+        "`torch.FloatTensor(a)`, `torch.LongTensor(a)`…) given, as their only argument, an "
+        "expression known to be a NumPy array (`np.stack(...)`, `a.astype(...)`, "
+        "`frame.values`, a name every path binds to one), where the copy repeats: in a loop, "
+        "or in a function that runs per sample or batch (`__getitem__`, a collate function, "
+        "`forward`, `__call__`). Left alone: `torch.tensor` with "
+        "`dtype=`, `device=`, `requires_grad=` or `pin_memory=` (a conversion or a copy to the "
+        "device happens either way), an argument not known to be a NumPy array (a list, a "
+        "parameter, an attribute), and code outside loops in other functions (module level, "
+        "`__init__`, a helper building a table at construction), where the copy is paid once "
+        "or rarely."
+    )
+    why_bad = (
+        "`torch.tensor(a)` always copies `a`'s data into a new tensor, even though a tensor can "
+        "use a NumPy array's memory as it is: `torch.from_numpy(a)` costs the same few "
+        "microseconds whatever the array's size. The legacy constructors are worse: "
+        "`torch.Tensor(a)` shares a float32 array, but an array of any other dtype (NumPy's "
+        "default float64) is read element by element, about a hundred times slower than "
+        "`torch.from_numpy(a).float()`. In a dataset's `__getitem__`, a collate function or a "
+        "training step, the copy is paid for every sample or batch."
+    )
+    example = """\
+import numpy as np
+import torch
+
+def collate(samples):
+    return torch.tensor(np.stack(samples))
+"""
+    use_instead = """\
+import numpy as np
+import torch
+
+def collate(samples):
+    return torch.from_numpy(np.stack(samples))
+"""
+    fix_safety_note = (
+        "The tensor from `torch.from_numpy(a)` shares `a`'s memory: writing to one changes the "
+        "other, and the array must stay alive (torch keeps a reference). That is safe when `a` "
+        "is a fresh array (`np.stack(...)`, `a.astype(...)`) that nothing else writes, and "
+        "unsafe when the caller keeps and changes it. `torch.from_numpy` also rejects arrays "
+        "with negative strides (`a[::-1]`). `torch.Tensor(a)` and `torch.FloatTensor(a)` make "
+        "float32; their fix is `torch.from_numpy(a).float()` (and `.long()`, `.double()`… "
+        "for the other constructors), which shares `a` only when it already has that dtype."
+    )
+
+    VALID = (
+        # Not a NumPy array as far as the linter knows: a list, a parameter, an attribute.
+        """
+        import torch
+        def collate(labels, batch):
+            a = torch.tensor([0, 1, 2])
+            b = torch.tensor(labels)
+            c = torch.tensor(batch.targets)
+        """,
+        # A dtype, device or gradient request: the copy or conversion happens anyway.
+        """
+        import numpy as np
+        import torch
+        def step(samples, device):
+            x = np.stack(samples)
+            a = torch.tensor(x, dtype=torch.float32)
+            b = torch.tensor(x, device=device)
+            c = torch.tensor(x, requires_grad=True)
+        """,
+        # Already sharing: `from_numpy`, `as_tensor`.
+        """
+        import numpy as np
+        import torch
+        def step(samples):
+            x = np.stack(samples)
+            return torch.from_numpy(x), torch.as_tensor(x)
+        """,
+        # Run-once code (module level, a constructor) and a helper of unknown role, outside
+        # any loop.
+        """
+        import numpy as np
+        import torch
+        TABLE = torch.tensor(np.arange(10))
+        def sinusoid_table(n, d):
+            angles = np.arange(n)[:, None] / np.power(10000, np.arange(d) / d)
+            return torch.FloatTensor(np.sin(angles))
+        class Model(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("table", torch.tensor(np.linspace(0, 1, 5)))
+        """,
+        # A legacy constructor given sizes, not data.
+        """
+        import numpy as np
+        import torch
+        def step(n):
+            return torch.FloatTensor(n, 3), torch.Tensor(2, 3)
+        """,
+        # Not torch's `tensor`.
+        """
+        import numpy as np
+        import torch
+        def tensor(data):
+            return data
+        def step(samples):
+            return tensor(np.stack(samples))
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def collate(samples):
+                return torch.tensor(np.stack(samples))
+            """,
+            line=4,
+            column=12,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            class Frames(torch.utils.data.Dataset):
+                def __getitem__(self, index):
+                    frame = np.load(self.paths[index]).astype(np.float32)
+                    return torch.tensor(frame)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            import torch
+            def collate_rows(frame: pd.DataFrame):
+                return torch.FloatTensor(frame.values)
+            """,
+            line=4,
+            column=12,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            from torch import Tensor
+            def step(batch):
+                for sample in batch:
+                    yield Tensor(np.asarray(sample))
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import torch as T
+            def forward(self, x):
+                return x + T.tensor(np.random.randn(*x.shape))
+            """,
+            line=4,
+            column=16,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        record = catalog.lookup(self.context.imports.qualified_name(node.func))
+        if record is None or record.library != catalog.TORCH or not record.has(catalog.Flag.COPIES_DATA):
+            return
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return
+        array = node.args[0].value
+        if self.context.arrays.kind_of(array) != catalog.NUMPY or not self._repeats():
+            return
+        array_code = _CODE.code_for_node(array)
+        fix = f"torch.from_numpy({array_code})"
+        conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
+        if conversion is not None:
+            fix += f".{conversion}()"
+        self.report(
+            node, self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix)
+        )
+
+    def _repeats(self) -> bool:
+        """In a loop, or in a function known to run per sample or batch (``__getitem__``, a
+        collate function, ``forward``): where the copy is paid again and again. Elsewhere
+        (set-up, a helper building a table at construction) it is paid once or rarely."""
+        if self.context.innermost_loop is not None:
+            return True
+        function = self.context.function
+        return function is not None and function.role == PER_CALL
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return tuple(rng.standard_normal((size, 64)).astype(np.float32) for _ in range(8))
+
+
+def _pattern(*batches):
+    import torch
+
+    return [torch.tensor(batch) for batch in batches]
+
+
+def _fix(*batches):
+    import torch
+
+    return [torch.from_numpy(batch) for batch in batches]
+
+
+TensorCopiesNdarray.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=4096,
+    check_size=4,
+    size_unit="rows of 8 float32 NumPy batches of 64 columns, made tensors on the CPU",
+    backend=TORCH_BACKEND,
+)
