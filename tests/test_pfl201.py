@@ -18,9 +18,36 @@ def test_message_names_the_factory_and_the_move():
     )
     messages = [finding.message for finding in lint_source(source, "example.py", [CreateThenMove])]
     assert messages == [
-        "`torch.ones` allocates the tensor on the CPU, then `.cuda()` copies it to the device",
-        "`torch.arange` allocates the tensor on the CPU, then `.to()` copies it to the device",
+        "`torch.ones` allocates the tensor on the CPU, then `.cuda()` copies it to the device; "
+        "pass `device=0` to `torch.ones`",
+        "`torch.arange` allocates the tensor on the CPU, then `.to()` copies it to the device; "
+        "pass `device=dev_device` to `torch.arange`",
     ]
+
+
+def test_message_names_the_like_factory_when_shape_and_device_come_from_one_tensor():
+    source = (
+        "import torch\ndef forward(self, x: torch.Tensor, cov):\n"
+        "    a = torch.zeros(x.shape).to(x.device)\n"
+        "    b = torch.full(x.size(), 0.5).to(x)\n"
+        "    c = torch.eye(3).to(cov.device)\n"
+        "    d = torch.ones(3).to(x)\n"
+        "    e = torch.zeros(x.shape).cuda()\n"
+    )
+    fixes = [finding.message.split("; ", 1)[1] for finding in lint_source(source, "example.py", [CreateThenMove])]
+    assert fixes == [
+        "use `torch.zeros_like(x)` (it takes that tensor's dtype too)",
+        "use `torch.full_like(x, 0.5)`",
+        "pass `device=cov.device` to `torch.eye`",
+        "pass `device=x.device, dtype=x.dtype` to `torch.ones`",
+        'pass `device="cuda"` to `torch.zeros`',
+    ]
+
+
+def test_message_of_a_random_factory_says_the_numbers_change():
+    source = "import torch\ndef forward(self, x, device):\n    return torch.randn(4).to(device) + torch.zeros(4).to(device)\n"
+    messages = [finding.message for finding in lint_source(source, "example.py", [CreateThenMove])]
+    assert ["seeded run changes" in message for message in messages] == [True, False]
 
 
 @pytest.mark.parametrize(

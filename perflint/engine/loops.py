@@ -79,6 +79,7 @@ class LoopFrame:
         self._functions = functions
         self._effects: Optional[Effects] = None
         self._is_training_step: Optional[bool] = None
+        self._item_names: Optional[frozenset[str]] = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -101,6 +102,38 @@ class LoopFrame:
         else:
             parts.append(node.elt)
         return parts
+
+    @property
+    def iterable(self) -> Optional[cst.BaseExpression]:
+        """What a ``for`` loop or a comprehension's first ``for`` iterates; None for ``while``."""
+        node = self.node
+        if isinstance(node, cst.For):
+            return node.iter
+        if isinstance(node, cst.While):
+            return None
+        return node.for_in.iter
+
+    @property
+    def item_names(self) -> frozenset[str]:
+        """The loop's targets and the names its body binds to parts of them (``x, y = batch``,
+        ``images = batch["image"].float()``): the names that hold the items it iterates."""
+        if self._item_names is None:
+            names = set(self.targets)
+            if isinstance(self.node, cst.For):
+                stack: list[cst.CSTNode] = [self.node.body]
+                assignments: list[cst.Assign] = []
+                while stack:
+                    node = stack.pop()
+                    if isinstance(node, cst.Assign):
+                        assignments.append(node)
+                    elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                        stack.extend(reversed(syntax_children(node)))
+                for assignment in assignments:
+                    if root_name(assignment.value) in names:
+                        for assign_target in assignment.targets:
+                            names.update(target_names(assign_target.target))
+            self._item_names = frozenset(names)
+        return self._item_names
 
     @property
     def effects(self) -> Effects:
@@ -238,6 +271,55 @@ class LoopKnowledge:
         stack = self._loop_stacks[-1]
         return stack[-1] if stack else None
 
+    def enclosing(self) -> list[LoopFrame]:
+        """The loops around the current node in its function, innermost first."""
+        return list(reversed(self._loop_stacks[-1]))
+
+    def iterated_loader(self, frame: LoopFrame) -> Optional[cst.Call]:
+        """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates:
+        directly, through names bound to it, and through wrappers that yield its items
+        (``enumerate(loader)``, ``tqdm(loader)``). None when it iterates something else or
+        the linter cannot tell."""
+        expr = frame.iterable
+        for _ in range(_MAX_NAME_HOPS):
+            if type(expr) is cst.Name:
+                expr = self._context.arrays.bound_value(expr.value)
+                continue
+            if type(expr) is not cst.Call:
+                return None
+            imports = self._context.imports
+            qualified = imports.qualified_name(expr.func)
+            if qualified is None and type(expr.func) is cst.Name and imports.is_builtin(expr.func, expr.func.value):
+                qualified = f"builtins.{expr.func.value}"
+            record = catalog.lookup(qualified)
+            if record is None:
+                return None
+            if record.has(catalog.Flag.LOADS_BATCHES):
+                return expr
+            if not record.has(catalog.Flag.WRAPS_ITERABLE):
+                return None
+            arguments = catalog.bind(expr, record)
+            expr = arguments.argument(record.signature.positional[0]) if arguments is not None else None
+        return None
+
+    def loader_of_batch(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
+        """The data-loader construction whose batch ``expr`` is, or is part of
+        (``batch["image"].float()``, ``x`` of ``for x, y in loader``, ``v`` of
+        ``{k: v for k, v in batch.items()}``), in the loops around the current node."""
+        name = root_name(expr)
+        for frame in self.enclosing():
+            if name is None:
+                return None
+            if name not in frame.item_names:
+                continue
+            loader = self.iterated_loader(frame)
+            if loader is not None:
+                return loader
+            # The items of something a loop further out yields: ``for k, v in batch.items()``.
+            iterable = frame.iterable
+            name = root_name(iterable) if iterable is not None else None
+        return None
+
     def training_step_loop(self) -> Optional[LoopFrame]:
         for frame in reversed(self._loop_stacks[-1]):
             if frame.is_training_step:
@@ -341,6 +423,25 @@ def is_lazy_initialisation(node: cst.If) -> bool:
             if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
                 return True
     return False
+
+
+# How many assignments to follow back from a name to what it is bound to.
+_MAX_NAME_HOPS = 4
+
+
+def root_name(expr: cst.BaseExpression) -> Optional[str]:
+    """The name an expression takes its value from through subscripts, attributes and method
+    calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
+    while True:
+        expr_type = type(expr)
+        if expr_type is cst.Name:
+            return expr.value
+        if expr_type in (cst.Subscript, cst.Attribute):
+            expr = expr.value
+        elif expr_type is cst.Call and type(expr.func) is cst.Attribute:
+            expr = expr.func.value
+        else:
+            return None
 
 
 def _uses_modulo(test: cst.BaseExpression) -> bool:

@@ -21,6 +21,7 @@ from perflint.engine.catalog import pandas as _pandas
 from perflint.engine.catalog import scipy as _scipy
 from perflint.engine.catalog import stdlib as _stdlib
 from perflint.engine.catalog import torch as _torch
+from perflint.engine.catalog import tqdm as _tqdm
 from perflint.engine.catalog.binding import BoundArguments, bind
 from perflint.engine.catalog.records import (
     ELEMENTWISE,
@@ -42,6 +43,7 @@ PANDAS = _pandas.PANDAS
 
 _FUNCTIONS: tuple[Function, ...] = (
     *_numpy.FUNCTIONS, *_torch.FUNCTIONS, *_pandas.FUNCTIONS, *_scipy.FUNCTIONS, *_stdlib.FUNCTIONS,
+    *_tqdm.FUNCTIONS,
 )
 _BY_NAME: dict[str, Function] = {}
 for _entry in _FUNCTIONS:
@@ -154,6 +156,9 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
+# How a NumPy dtype argument names float64 (``np.float64``, ``float``, ``"float64"``).
+FLOAT64_TYPES = frozenset(_numpy.FLOAT64_TYPES)
+FLOAT64_STRINGS = frozenset(_numpy.FLOAT64_STRINGS)
 # The legacy tensor constructors (``torch.FloatTensor``) and the method converting to their dtype.
 LEGACY_CONSTRUCTOR_CONVERSIONS = {f"torch.{name}": method for name, method in _torch.LEGACY_CONSTRUCTORS.items()}
 # Classes whose subclasses are torch modules.

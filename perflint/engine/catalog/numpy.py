@@ -7,9 +7,11 @@ where, …``); tests/engine/test_catalog.py checks them against the installed Nu
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    DTYPE_OF_VALUES,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
+    FLOAT64_BY_DEFAULT,
     FRESH_ARRAY,
     HOST_ALLOCATION,
     JOINS_ARRAYS,
@@ -52,19 +54,19 @@ FUNCTIONS = (
     ),
     function(
         "numpy.zeros", "shape, dtype, order, *, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.ones", "shape, dtype, order, *, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.empty", "shape, dtype, order, *, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.full", "shape, fill_value, dtype, order, *, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | DTYPE_OF_VALUES, returns=NUMPY,
     ),
     function(
         "numpy.zeros_like", "a, dtype, order, subok, shape, *, device",
@@ -84,27 +86,27 @@ FUNCTIONS = (
     ),
     function(
         "numpy.arange", "start_or_stop, /, stop, step, *, dtype, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | DTYPE_OF_VALUES, returns=NUMPY,
     ),
     function(
         "numpy.linspace", "start, stop, num, endpoint, retstep, dtype, axis, *, device",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.logspace", "start, stop, num, endpoint, base, dtype, axis",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.geomspace", "start, stop, num, endpoint, dtype, axis",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.eye", "N, M, k, dtype, order, *, device, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function(
         "numpy.identity", "n, dtype, *, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
     function("numpy.copy", "a, order, subok", FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY),
     function("numpy.tile", "A, reps", FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY),
@@ -506,4 +508,16 @@ FUNCTIONS = (
     function("numpy.random.default_rng", "seed"),
     function("numpy.random.Generator", "bit_generator"),
     function("numpy.random.RandomState", "seed"),
+    # The legacy global samplers of floats: float64 arrays, fresh on every call.
+    function("numpy.random.rand", "*args", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.randn", "*args", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.random", "size", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.random_sample", "size", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.standard_normal", "size", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.uniform", "low, high, size", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
+    function("numpy.random.normal", "loc, scale, size", FACTORY | FRESH_ARRAY | FLOAT64_BY_DEFAULT, returns=NUMPY),
 )
+
+# How a dtype argument names float64: NumPy's scalar types, Python's ``float``, and strings.
+FLOAT64_TYPES = ("numpy.float64", "numpy.double", "builtins.float")
+FLOAT64_STRINGS = ("float64", "double", "f8", "<f8", "float", "d")

@@ -70,6 +70,16 @@ class Flag(enum.Flag):
     # Waits for all the work queued on the device, on every stream: an explicit device
     # synchronisation, or handing cached memory back to the driver, whose free waits too.
     DRAINS_DEVICE = enum.auto()
+    # Loads batches from a dataset, in worker processes or not (torch's ``DataLoader``).
+    LOADS_BATCHES = enum.auto()
+    # Iterating the result iterates its first argument's items, with something added (an
+    # index, a progress bar): ``enumerate(loader)``, ``tqdm(loader)``.
+    WRAPS_ITERABLE = enum.auto()
+    # Returns a float64 array unless given ``dtype=`` (``np.zeros``, ``np.random.rand``).
+    FLOAT64_BY_DEFAULT = enum.auto()
+    # Without ``dtype=``, returns an array of the dtype its values have: float64 for Python
+    # floats (``np.arange(0.0, 1.0, 0.1)``, ``np.full(n, 0.5)``), int64 for ints.
+    DTYPE_OF_VALUES = enum.auto()
 
 
 PURE = Flag.PURE
@@ -92,6 +102,10 @@ DISABLES_AUTOGRAD = Flag.DISABLES_AUTOGRAD
 SORTS = Flag.SORTS
 COPIES_DATA = Flag.COPIES_DATA
 DRAINS_DEVICE = Flag.DRAINS_DEVICE
+LOADS_BATCHES = Flag.LOADS_BATCHES
+WRAPS_ITERABLE = Flag.WRAPS_ITERABLE
+FLOAT64_BY_DEFAULT = Flag.FLOAT64_BY_DEFAULT
+DTYPE_OF_VALUES = Flag.DTYPE_OF_VALUES
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.catalog.records import FACTORY, PURE, function, method
+from perflint.engine.catalog.records import FACTORY, PURE, WRAPS_ITERABLE, function, method
 
 BUILTINS = "builtins"
 
@@ -19,7 +19,7 @@ FUNCTIONS = (
     # Builtins that never mutate their arguments (``print`` writes to a stream, not to them).
     function("builtins.len", "obj, /", PURE),
     function("builtins.range", "start, stop, step, /", PURE, overloaded=True),
-    function("builtins.enumerate", "iterable, start", FACTORY),
+    function("builtins.enumerate", "iterable, start", FACTORY | WRAPS_ITERABLE),
     function("builtins.zip", "*iterables, strict", FACTORY),
     function("builtins.isinstance", "obj, class_or_tuple, /", PURE),
     function("builtins.issubclass", "cls, class_or_tuple, /", PURE),

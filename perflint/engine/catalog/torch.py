@@ -18,6 +18,7 @@ from perflint.engine.catalog.records import (
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
+    LOADS_BATCHES,
     FRESH_ARRAY,
     HOST_ALLOCATION,
     IN_MEMORY_DATASET,
@@ -387,7 +388,7 @@ FUNCTIONS = (
         "pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator, "
         "*, prefetch_factor, persistent_workers, pin_memory_device, in_order",
         # Building one changes nothing: workers start, and the sampler draws, when it is iterated.
-        FACTORY | PURE,
+        FACTORY | PURE | LOADS_BATCHES,
         aliases=("torch.utils.data.dataloader.DataLoader",),
     ),
     function(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from typing import Optional
+
 from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
 from perflint.engine.literals import (
@@ -15,6 +17,8 @@ from perflint.engine.literals import (
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
 
 # Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
@@ -30,7 +34,7 @@ class CreateThenMove(Rule):
     name = "create-then-move"
     family = FAMILY
     summary = "Tensor created on the CPU and immediately copied to an accelerator"
-    message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device"
+    message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device; {fix}"
     fix_title = "Pass `device=` to the factory so the tensor is created on the device"
     fix_safety = FIX_UNSAFE
     required_text = ("torch",)
@@ -268,7 +272,60 @@ def add_noise(batch, device):
         method = func.attr.value
         moves = self._cuda_moves(node) if method == "cuda" else self._to_moves(node)
         if moves:
-            self.report(node, self.message.format(factory=factory, method=method))
+            fix = self._fix_text(record, factory, factory_call, node)
+            self.report(node, self.message.format(factory=factory, method=method, fix=fix))
+
+    def _fix_text(
+        self, record: catalog.Function, factory: str, factory_call: cst.Call, move: cst.Call
+    ) -> str:
+        """The fix in the user's own expressions: ``device=`` with the move's device, or the
+        ``_like`` factory when the shape and the device both come from one tensor."""
+        device, source = self._destination(move)
+        like = self._like_form(record, factory_call, device, source)
+        if like is not None:
+            text = f"use `{like}`" + (" (it takes that tensor's dtype too)" if source is None else "")
+        else:
+            text = f"pass `device={device}` to `{factory}`"
+            if source is not None:
+                text = f"pass `device={device}, dtype={source}.dtype` to `{factory}`"
+        if not record.has(catalog.Flag.PURE):
+            text += " (unsafe: the device's generator draws other numbers than the CPU's, so a seeded run changes)"
+        return text
+
+    def _destination(self, move: cst.Call) -> tuple[str, Optional[str]]:
+        """The device expression the factory should get, and the tensor whose device (and
+        dtype) ``.to(tensor)`` takes, if that is the move's form."""
+        device = keyword_argument(move, "device")
+        positional = positional_arguments(move)
+        if device is not None:
+            expr = device.value
+        elif positional:
+            expr = positional[0].value
+        else:
+            return '"cuda"', None
+        code = _CODE.code_for_node(expr)
+        if type(move.func) is cst.Attribute and move.func.attr.value == "to" and device is None:
+            if self.context.arrays.kind_of(expr) == catalog.TORCH:
+                return f"{code}.device", code
+        return code, None
+
+    @staticmethod
+    def _like_form(
+        record: catalog.Function, factory_call: cst.Call, device: str, source: Optional[str]
+    ) -> Optional[str]:
+        """``torch.zeros_like(x)`` for ``torch.zeros(x.shape)`` moved to ``x.device`` (or to
+        ``x``), when torch has that ``_like`` factory."""
+        like = catalog.lookup(f"{record.name}_like")
+        signature = record.signature
+        takes_size_first = signature.var_positional == "size" or signature.positional[:1] == ("size",)
+        positional = positional_arguments(factory_call)
+        if like is None or not takes_size_first or not positional:
+            return None
+        tensor = _shape_source(positional[0].value)
+        if tensor is None or (source != tensor if source is not None else device != f"{tensor}.device"):
+            return None
+        rest = [_CODE.code_for_node(arg).rstrip(", ") for arg in factory_call.args[1:]]
+        return f"{like.name}({', '.join([tensor, *rest])})"
 
     @staticmethod
     def _allocates_on_host(factory_call: cst.Call) -> bool:
@@ -296,6 +353,15 @@ def add_noise(batch, device):
 
     def _is_accelerator(self, expr: cst.BaseExpression) -> bool:
         return device_kind(expr, self.context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
+
+
+def _shape_source(expr: cst.BaseExpression) -> Optional[str]:
+    """``x`` for ``x.shape`` or ``x.size()``."""
+    if type(expr) is cst.Attribute and expr.attr.value == "shape":
+        return _CODE.code_for_node(expr.value)
+    if type(expr) is cst.Call and not expr.args and type(expr.func) is cst.Attribute and expr.func.attr.value == "size":
+        return _CODE.code_for_node(expr.func.value)
+    return None
 
 
 def _setup(size: int, device: str) -> tuple:

@@ -23,6 +23,10 @@ class TensorCopiesNdarray(Rule):
     message = "`{call}` copies the NumPy array `{array}`; `{fix}` shares its memory"
     fix_title = "Use `torch.from_numpy(a)` (or `torch.from_numpy(a).float()` for `torch.Tensor(a)`)"
     fix_safety = FIX_UNSAFE
+    # Opt-in: on the corpus every finding was a correct copy of a small array, or one paid next
+    # to far larger work (feature extraction), never worth changing; see
+    # benchmarks/results/precision/PFL202.md.
+    default_enabled = False
     required_text = ("torch",)
     reported_at = "the `torch.tensor(...)` or constructor call (its first line)"
 

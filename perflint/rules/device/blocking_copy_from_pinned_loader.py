@@ -1,0 +1,237 @@
+"""PFL206: a pinned batch copied to the device without ``non_blocking=True``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.devices import moves_to_a_device
+from perflint.engine.literals import literal_value
+from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+_DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+
+
+class BlockingCopyFromPinnedLoader(Rule):
+    """``batch.to(device)`` in a loop over a ``DataLoader(..., pin_memory=True)``."""
+
+    code = "PFL206"
+    name = "blocking-copy-from-pinned-loader"
+    family = FAMILY
+    summary = "Batch from a pinned-memory DataLoader copied to the device without `non_blocking=True`"
+    message = "`{call}` copies the pinned batch {how}; use `{fix}`"
+    fix_title = "Pass `non_blocking=True` to the host-to-device copy (and convert after the move)"
+    fix_safety = FIX_SAFE
+    required_text = ("DataLoader",)
+    reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
+
+    what_it_does = (
+        "In a loop over a `DataLoader` created with `pin_memory=True` (directly, through a "
+        "name, `enumerate` or `tqdm`), flags `.to(<device>)` and `.cuda()` of the batch or of "
+        "part of it (`x` of `for x, y in loader`, `batch[\"image\"]`, `v` of "
+        "`for k, v in batch.items()`) without `non_blocking=True`, also when the batch is "
+        "converted first (`x.float().to(device)`: the converted copy is not pinned, so the fix "
+        "moves first and converts on the device). The destination must be an accelerator or "
+        "named like a device. Left alone: a loader whose `pin_memory` is not literally `True`, "
+        "`non_blocking=` given any value, moves to the CPU (`non_blocking` is never suggested "
+        "for a device-to-host copy), and values that are not the loader's batch."
+    )
+    why_bad = (
+        "Pinning makes the copy to the GPU possible as a DMA transfer that the host does not "
+        "wait for, but only when it is asked for with `non_blocking=True`; without it the "
+        "host blocks until the copy is done, and the loader's pinning thread did its work for "
+        "nothing. A batch converted on the host first (`x.float()`) is a new, pageable tensor: "
+        "its copy is neither pinned nor asynchronous, and the conversion itself runs on the "
+        "CPU instead of the GPU."
+    )
+    example = """\
+from torch.utils.data import DataLoader
+
+def train(model, dataset, device):
+    loader = DataLoader(dataset, batch_size=64, num_workers=4, pin_memory=True)
+    for images in loader:
+        model(images.float().to(device))
+"""
+    use_instead = """\
+from torch.utils.data import DataLoader
+
+def train(model, dataset, device):
+    loader = DataLoader(dataset, batch_size=64, num_workers=4, pin_memory=True)
+    for images in loader:
+        model(images.to(device, non_blocking=True).float())
+"""
+    fix_safety_note = (
+        "A non-blocking host-to-device copy is ordered on the current CUDA stream before the "
+        "kernels that use the batch, so their results are the same. The rule only suggests it "
+        "for copies to a device: a non-blocking copy to the host returns before the data has "
+        "arrived, and reading it then needs an explicit synchronisation. Converting after the "
+        "move gives the same values (the conversion is the same operation, run on the device)."
+    )
+
+    VALID = (
+        # Already non-blocking, or not pinned, or a value that is not the batch.
+        """
+        from torch.utils.data import DataLoader
+        def train(model, ds, device, prior):
+            pinned = DataLoader(ds, pin_memory=True)
+            for x, y in pinned:
+                model(x.to(device, non_blocking=True), y.cuda(non_blocking=True), prior.to(device))
+            for x, y in DataLoader(ds):
+                model(x.to(device))
+        """,
+        # To the host, a dtype conversion, and a `pin_memory` decided elsewhere.
+        """
+        import torch
+        from torch.utils.data import DataLoader
+        def run(ds, args, device):
+            for batch in DataLoader(ds, pin_memory=True):
+                host = batch.to("cpu")
+                half = batch.to(torch.float16)
+            for batch in DataLoader(ds, pin_memory=args.pin):
+                batch.to(device)
+        """,
+        # A `non_blocking` argument whose value the linter cannot know.
+        """
+        from torch.utils.data import DataLoader
+        def run(ds, device, overlap):
+            for x in DataLoader(ds, pin_memory=True):
+                x.to(device, non_blocking=overlap)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                loader = DataLoader(ds, batch_size=32, pin_memory=True)
+                for x, y in loader:
+                    model(x.to(device), y)
+            """,
+            line=5,
+            column=15,
+        ),
+        Invalid(
+            """
+            import torch
+            from tqdm import tqdm
+            def train(model, ds):
+                loader = torch.utils.data.DataLoader(ds, pin_memory=True, num_workers=8)
+                for step, batch in enumerate(tqdm(loader)):
+                    images = batch["image"].float().cuda()
+                    model(images)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for batch in DataLoader(ds, pin_memory=True):
+                    batch = {k: v.to(device) for k, v in batch.items()}
+                    model(**batch)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def evaluate(model, ds, device):
+                loader = DataLoader(ds, 64, False, None, None, 4, None, True)
+                for x in loader:
+                    model(x.to(device, non_blocking=False))
+            """,
+            line=5,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
+            return
+        if not moves_to_a_device(node, self.context) or not self._blocks(node):
+            return
+        loader = self.context.loops.loader_of_batch(func.value)
+        if loader is None or not _pins_memory(loader):
+            return
+        self.report(node, self._message(node, func))
+
+    @staticmethod
+    def _blocks(call: cst.Call) -> bool:
+        """No ``non_blocking=`` at all, or a keyword one that is literally False (a positional
+        one is left alone: the fix could not simply drop it)."""
+        move = catalog.method(call.func.attr.value)
+        if move is None or move.signature is None:
+            return False
+        position = move.signature.positional.index("non_blocking")
+        if sum(1 for arg in call.args if arg.keyword is None) > position:
+            return False
+        arguments = catalog.bind(call, move.signature)
+        if arguments is None:
+            return False
+        non_blocking = arguments.argument("non_blocking")
+        return non_blocking is None or literal_value(non_blocking) is False
+
+    @staticmethod
+    def _message(call: cst.Call, func: cst.Attribute) -> str:
+        receiver = func.value
+        base = receiver
+        while type(base) is cst.Call and type(base.func) is cst.Attribute:
+            base = base.func.value
+        base_code, receiver_code = _CODE.code_for_node(base), _CODE.code_for_node(receiver)
+        conversions = receiver_code[len(base_code):] if receiver_code.startswith(base_code) else ""
+        arguments = [
+            _CODE.code_for_node(arg).rstrip(", ")
+            for arg in call.args
+            if arg.keyword is None or arg.keyword.value != "non_blocking"
+        ]
+        moved = f"{base_code}.{func.attr.value}({', '.join([*arguments, 'non_blocking=True'])})"
+        if conversions:
+            how = f"after converting it on the host (`{receiver_code}` is not pinned)"
+            return BlockingCopyFromPinnedLoader.message.format(
+                call=_CODE.code_for_node(call), how=how, fix=moved + conversions
+            )
+        return BlockingCopyFromPinnedLoader.message.format(
+            call=_CODE.code_for_node(call), how="and waits for the copy", fix=moved
+        )
+
+
+def _pins_memory(loader: cst.Call) -> bool:
+    arguments = catalog.bind(loader, _DATALOADER)
+    pin_memory = arguments.argument("pin_memory") if arguments is not None else None
+    return pin_memory is not None and literal_value(pin_memory) is True
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    batches = [torch.rand(64, size, generator=generator) for _ in range(16)]
+    if device != "cpu":
+        batches = [batch.pin_memory() for batch in batches]
+    weights = torch.rand(size, 8, generator=generator).to(device)
+    return batches, weights, device
+
+
+def _pattern(batches, weights, device):
+    outputs = [batch.to(device) @ weights for batch in batches]
+    return [output.sum().item() for output in outputs]
+
+
+def _fix(batches, weights, device):
+    outputs = [batch.to(device, non_blocking=True) @ weights for batch in batches]
+    return [output.sum().item() for output in outputs]
+
+
+BlockingCopyFromPinnedLoader.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=1 << 16,
+    check_size=8,
+    size_unit="float32 features in each of 16 pinned batches of 64 rows",
+    backend=TORCH_BACKEND,
+    devices=("cuda",),
+)

@@ -1,0 +1,210 @@
+"""PFL207: a DataLoader whose batches go to the device, without ``pin_memory=True``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.devices import moves_to_a_device
+from perflint.engine.literals import literal_value
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+_DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+
+
+class LoaderWithoutPinnedMemory(Rule):
+    """``DataLoader(...)`` without ``pin_memory=True``, iterated by a loop that moves its batches."""
+
+    code = "PFL207"
+    name = "loader-without-pinned-memory"
+    family = FAMILY
+    summary = "DataLoader without `pin_memory=True` whose batches are copied to the device"
+    message = (
+        "`DataLoader` without `pin_memory=True`, but `{move}` copies its batches to the device: "
+        "pass `pin_memory=True` and move them with `non_blocking=True`"
+    )
+    fix_title = "Pass `pin_memory=True` to the DataLoader (and `non_blocking=True` to the copies)"
+    fix_safety = FIX_UNSAFE
+    required_text = ("DataLoader",)
+    reported_at = "the `DataLoader(...)` call (its first line)"
+
+    what_it_does = (
+        "Flags a `DataLoader(...)` without `pin_memory=True` (not given, or literally False) "
+        "when a loop in the same function iterates it (directly, through a name, `enumerate` "
+        "or `tqdm`) and moves its batch, or part of it, to an accelerator or a device named "
+        "so (`x.to(device)`, `batch[\"image\"].cuda()`). Left alone: a loader whose batches "
+        "never reach a device in that function, a `pin_memory` argument decided elsewhere "
+        "(`pin_memory=args.pin_memory`, `**loader_kwargs`), and moves to the CPU. Reported "
+        "once per loader, at the `DataLoader` call."
+    )
+    why_bad = (
+        "A copy from ordinary (pageable) host memory to the GPU goes through a pinned staging "
+        "buffer the driver fills first, and blocks the host until it is done. With "
+        "`pin_memory=True` the loader's pinning thread puts each batch in page-locked memory "
+        "ahead of time, so the copy is a single DMA transfer, faster, and, with "
+        "`non_blocking=True`, overlapped with the GPU's work on the previous batch."
+    )
+    example = """\
+import torch
+from torch.utils.data import DataLoader
+
+def train(model, dataset, device):
+    loader = DataLoader(dataset, batch_size=64, num_workers=4)
+    for images, labels in loader:
+        model(images.to(device), labels.to(device))
+"""
+    use_instead = """\
+import torch
+from torch.utils.data import DataLoader
+
+def train(model, dataset, device):
+    loader = DataLoader(dataset, batch_size=64, num_workers=4, pin_memory=True)
+    for images, labels in loader:
+        model(images.to(device, non_blocking=True), labels.to(device, non_blocking=True))
+"""
+    fix_safety_note = (
+        "The batches hold the same values. Pinned pages cannot be swapped out: each batch in "
+        "flight (`prefetch_factor` times `num_workers` of them) stays in physical host RAM, "
+        "which can matter for very large batches on a machine short of memory, and on a "
+        "machine without a GPU `pin_memory=True` only warns. Turn the rule off where the "
+        "loader also serves CPU-only runs and the warning is unwanted."
+    )
+
+    VALID = (
+        # Already pinned, or pinned by a setting decided elsewhere.
+        """
+        from torch.utils.data import DataLoader
+        def train(model, ds, device, args, loader_kwargs):
+            for x in DataLoader(ds, pin_memory=True):
+                model(x.to(device, non_blocking=True))
+            for x in DataLoader(ds, pin_memory=args.pin_memory):
+                model(x.to(device))
+            for x in DataLoader(ds, **loader_kwargs):
+                model(x.to(device))
+        """,
+        # The batches never reach a device in this function.
+        """
+        from torch.utils.data import DataLoader
+        def evaluate(model, ds, device):
+            loader = DataLoader(ds, batch_size=64)
+            model.to(device)
+            for x, y in loader:
+                model.score(x, y)
+        """,
+        # Moves to the CPU, and a dtype conversion.
+        """
+        import torch
+        from torch.utils.data import DataLoader
+        def export(ds):
+            for x in DataLoader(ds):
+                save(x.to("cpu"), x.to(torch.float16))
+        """,
+        # A loop over something else moves a value that is not the loader's batch.
+        """
+        from torch.utils.data import DataLoader
+        def train(model, ds, shards, device):
+            loader = DataLoader(ds)
+            for shard in shards:
+                model(shard.to(device))
+            return loader
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                loader = DataLoader(ds, batch_size=32, shuffle=True)
+                for x, y in loader:
+                    model(x.to(device), y.to(device))
+            """,
+            line=3,
+            column=14,
+        ),
+        Invalid(
+            """
+            import torch
+            from tqdm import tqdm
+            def train(model, ds):
+                for step, batch in enumerate(tqdm(torch.utils.data.DataLoader(ds, num_workers=8))):
+                    model(batch["image"].float().cuda())
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def fit(model, ds, device):
+                loader = DataLoader(ds, batch_size=16, pin_memory=False)
+                for epoch in range(10):
+                    for batch in loader:
+                        batch = {k: v.to(device) for k, v in batch.items()}
+                        model(**batch)
+            """,
+            line=3,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._reported: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
+            return
+        if not moves_to_a_device(node, self.context):
+            return
+        loader = self.context.loops.loader_of_batch(func.value)
+        if loader is None or id(loader) in self._reported or not _unpinned(loader):
+            return
+        self._reported.add(id(loader))
+        self.report(loader, self.message.format(move=_CODE.code_for_node(node)))
+
+
+def _unpinned(loader: cst.Call) -> bool:
+    """``pin_memory`` not given, or literally False; not hidden in ``**kwargs``."""
+    arguments = catalog.bind(loader, _DATALOADER)
+    if arguments is None or not arguments.is_known("pin_memory"):
+        return False
+    pin_memory = arguments.argument("pin_memory")
+    return pin_memory is None or literal_value(pin_memory) is False
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    data = torch.rand(16 * 64, size, generator=generator)
+    weights = torch.rand(size, 8, generator=generator).to(device)
+    return data, weights, device
+
+
+def _run(data, weights, device, pin_memory: bool):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    loader = DataLoader(TensorDataset(data), batch_size=64, pin_memory=pin_memory)
+    return [(batch.to(device, non_blocking=pin_memory) @ weights).sum().item() for (batch,) in loader]
+
+
+def _pattern(data, weights, device):
+    return _run(data, weights, device, pin_memory=False)
+
+
+def _fix(data, weights, device):
+    return _run(data, weights, device, pin_memory=device != "cpu")
+
+
+LoaderWithoutPinnedMemory.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=1 << 14,
+    check_size=8,
+    size_unit="float32 features in each of 16 batches of 64 rows, loaded and copied to the device",
+    backend=TORCH_BACKEND,
+    devices=("cuda",),
+)

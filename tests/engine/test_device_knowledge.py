@@ -1,0 +1,65 @@
+"""Knowledge the device rules share: moves' destinations, periodic conditions in a loop, and
+the losses a training step differentiates."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tests.engine.test_engine_knowledge import probe_calls
+
+from perflint.engine.devices import ACCELERATOR, HOST, NAMED_LIKE_A_DEVICE, move_destination
+
+
+def test_a_moves_destination_is_its_device_argument_and_never_a_dtype_or_another_tensor():
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x, other: torch.Tensor, device, dtype, kwargs):\n"
+        "    print(x.cuda())\n"
+        "    print(x.to('cuda:1'))\n"
+        "    print(x.to(device=torch.device('cpu')))\n"
+        "    print(x.to(device, non_blocking=True))\n"
+        "    print(x.to(torch.float16))\n"
+        "    print(x.to(dtype))\n"
+        "    print(x.to(other))\n"
+        "    print(x.to(**kwargs))\n"
+        "    print(x.float())\n",
+        lambda context, expr: move_destination(expr, context),
+    )
+    assert answers == {
+        "x.cuda()": ACCELERATOR,
+        "x.to('cuda:1')": ACCELERATOR,
+        "x.to(device=torch.device('cpu'))": HOST,
+        "x.to(device, non_blocking=True)": NAMED_LIKE_A_DEVICE,
+        "x.to(torch.float16)": None,
+        "x.to(dtype)": None,
+        "x.to(other)": None,
+        "x.to(**kwargs)": None,
+        "x.float()": None,
+    }
+
+
+def test_a_condition_using_modulo_makes_code_periodic_only_inside_the_loop_it_is_in():
+    answers = probe_calls(
+        "def f(loader, log_every):\n"
+        "    for epoch in range(3):\n"
+        "        for step, batch in enumerate(loader):\n"
+        "            print(batch)\n"
+        "            if (step + 1) % log_every == 0 and epoch > 0:\n"
+        "                print(step)\n"
+        "            if step == 0:\n"
+        "                print(epoch)\n",
+        lambda context, expr: context.loops.runs_periodically(context.innermost_loop),
+    )
+    assert answers == {"batch": False, "step": True, "epoch": False}
+
+
+def test_a_loop_knows_what_it_calls_backward_on():
+    answers = probe_calls(
+        "def f(model, loader, optimizer):\n"
+        "    for batch in loader:\n"
+        "        out = model(batch)\n"
+        "        out.loss.backward()\n"
+        "        print(batch)\n",
+        lambda context, expr: context.innermost_loop.effects.differentiated,
+    )
+    assert answers == {"batch": {"out.loss"}}
