@@ -4,6 +4,7 @@ the losses a training step differentiates."""
 from __future__ import annotations
 
 import libcst as cst
+import pytest
 
 from tests.engine.test_engine_knowledge import probe_calls
 
@@ -63,3 +64,40 @@ def test_a_loop_knows_what_it_calls_backward_on():
         lambda context, expr: context.innermost_loop.effects.differentiated,
     )
     assert answers == {"batch": {"out.loss"}}
+
+
+def test_a_batch_is_traced_to_the_dataloader_its_loop_iterates():
+    answers = probe_calls(
+        "import torch\n"
+        "from tqdm import tqdm\n"
+        "from torch.utils.data import DataLoader\n"
+        "def f(ds, shards):\n"
+        "    loader = DataLoader(ds, pin_memory=True)\n"
+        "    for step, batch in enumerate(tqdm(loader)):\n"
+        "        images = batch['image'].float()\n"
+        "        print(images)\n"
+        "        print({k: print(v) for k, v in batch.items()})\n"
+        "        print(step)\n"
+        "    for shard in shards:\n"
+        "        print(shard)\n",
+        lambda context, expr: (
+            cst.Module([]).code_for_node(found)
+            if (found := context.loops.loader_of_batch(expr)) is not None
+            else None
+        ),
+    )
+    loader = "DataLoader(ds, pin_memory=True)"
+    assert answers == {
+        "images": loader, "v": loader, "{k: print(v) for k, v in batch.items()}": None, "step": loader, "shard": None,
+    }
+
+
+def test_tqdm_records_take_tqdm_init_parameters():
+    tqdm = pytest.importorskip("tqdm")
+    import inspect
+
+    from perflint.engine.catalog import lookup
+
+    parameters = list(inspect.signature(tqdm.tqdm.__init__).parameters)[1:]
+    assert lookup("tqdm.tqdm").signature.positional == tuple(parameters[:-1])
+    assert lookup("tqdm.tqdm").signature.var_keyword == parameters[-1]

@@ -50,8 +50,8 @@ class SyncInTrainingLoop(Rule):
         "has the next step's work waiting. Reading a value on the host (`loss.item()`, "
         "`float(loss)`, printing it, `preds.cpu()`) blocks until every kernel queued before it "
         "has finished, then copies the result across the bus. Done on every step it empties "
-        "the queue each time: the GPU idles while the host prepares the next batch, typically "
-        "a few percent of the step time, far more for small models and fast steps."
+        "the queue each time: the GPU idles while the host prepares the next batch, and the "
+        "shorter the step, the larger the share of time lost."
     )
     example = """\
 for step, (x, y) in enumerate(loader):

@@ -1,0 +1,293 @@
+"""PFL204: a value copied off the device, worked on in NumPy or Python, and copied back."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
+from perflint.engine.imports import target_names
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.device import FAMILY
+
+_CODE = cst.Module([])
+# Methods that bring a tensor's data to the host: ``.cpu()`` and ``.tolist()``. A bare
+# ``.numpy()`` proves nothing (it raises on a device tensor).
+_LEAVING_METHODS = ("cpu", "tolist")
+# Libraries whose functions compute on the host from host data.
+_HOST_LIBRARIES = ("numpy", "scipy", "math")
+
+
+class DeviceRoundTrip(Rule):
+    """``x.cpu()`` or ``x.tolist()``, host work on the result, and the result moved back."""
+
+    code = "PFL204"
+    name = "device-round-trip"
+    family = FAMILY
+    summary = "A value leaves the device, is worked on on the host, and is copied back"
+    message = (
+        "`{back}` copies back to the device what `{leave}` copied off it; do the work in "
+        "between on the device with torch operations"
+    )
+    fix_title = "Do the host-side work with torch operations on the device (`torch.clamp` for `np.clip`, …)"
+    fix_safety = FIX_UNSAFE
+    required_text = ("cpu()", "tolist()")
+    reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
+
+    what_it_does = (
+        "Within one function, follows a value that leaves the device through `.cpu()` or "
+        "`.tolist()` through what derives from it: methods of the result (`.numpy()`, "
+        "`.astype()`), names it is assigned to, arithmetic, subscripts, lists and "
+        "comprehensions over it, NumPy, SciPy and `math` calls, and `torch.from_numpy` / "
+        "`torch.tensor` / `torch.as_tensor` of it. When something derived goes back, by "
+        "`.cuda()`, `.to(<device>)` or `torch.tensor(..., device=<device>)` / "
+        "`torch.as_tensor(..., device=<device>)`, the rule reports that call. A call of any "
+        "other function breaks the chain (its result may be anything), as does rebinding the "
+        "name. A bare `.numpy()` does not start a chain: it raises on a device tensor, so its "
+        "tensor was on the host already."
+    )
+    why_bad = (
+        "Each direction is a blocking copy across the bus, and the copy to the host first waits "
+        "for every kernel queued on the device. The work done on the host in between "
+        "(`np.clip`, a Python loop over `tolist()`) runs on a CPU core while the GPU idles, "
+        "and its result has to be copied again before the GPU can use it. Done on the device "
+        "with the equivalent torch operations, nothing crosses the bus and the host never "
+        "waits."
+    )
+    example = """\
+import numpy as np
+import torch
+
+def clip_boxes(boxes, width, height):
+    host = boxes.cpu().numpy()
+    host = np.clip(host, 0, [width, height, width, height])
+    return torch.from_numpy(host).cuda()
+"""
+    use_instead = """\
+import torch
+
+def clip_boxes(boxes, width, height):
+    limits = torch.tensor([width, height, width, height], device=boxes.device)
+    return torch.minimum(boxes.clamp(min=0), limits)
+"""
+    fix_safety_note = (
+        "torch's operations give the same values as NumPy's up to float rounding; in float32 "
+        "on the device they may differ in the last bits from NumPy's float64 results, and "
+        "some NumPy functions have no direct torch equivalent. Review each rewrite."
+    )
+
+    VALID = (
+        # The chain is broken by another function's call, or by rebinding.
+        """
+        import torch
+        def decode(self, logits):
+            ids = logits.argmax(-1).cpu().tolist()
+            text = self.tokenizer.decode(ids)
+            tokens = self.tokenizer(text)
+            ids = [0, 1]
+            return torch.tensor(tokens).cuda(), torch.tensor(ids).cuda()
+        """,
+        # A bare `.numpy()` shows its tensor is on the host already; a host copy kept there.
+        """
+        import numpy as np
+        import torch
+        def smooth(x, device):
+            a = np.convolve(x.numpy(), np.ones(3) / 3)
+            kept = x.cpu()
+            return torch.from_numpy(a).to(device), kept
+        """,
+        # Leaves the device and stays on the host, or goes to the CPU again.
+        """
+        import numpy as np
+        import torch
+        def report(scores):
+            host = scores.cpu().numpy()
+            np.save("scores.npy", host)
+            return torch.from_numpy(host * 2).to("cpu")
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def clip_boxes(boxes, width, height):
+                host = boxes.cpu().numpy()
+                host = np.clip(host, 0, [width, height, width, height])
+                return torch.from_numpy(host).cuda()
+            """,
+            line=6,
+            column=12,
+        ),
+        Invalid(
+            """
+            import torch
+            def forward(self, x):
+                return x.cpu().cuda()
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def keep(scores, device):
+                values = scores.tolist()
+                kept = [v for v in values if v > 0.5]
+                return torch.tensor(kept, device=device)
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import math
+            import torch
+            def norm(x, device):
+                total = x.sum().cpu().item()
+                scale = math.sqrt(total) * 2
+                return x / torch.as_tensor(scale).to(device)
+            """,
+            line=6,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        # Per function: the names that hold host data derived from a value that left the
+        # device, each with the call where it left.
+        self._scopes: list[dict[str, cst.Call]] = [{}]
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self._scopes.append({})
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        origin = self._origin(node.value)
+        for assign_target in node.targets:
+            for name in target_names(assign_target.target):
+                if origin is not None:
+                    self._scopes[-1][name] = origin
+                else:
+                    self._scopes[-1].pop(name, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is cst.Attribute and func.attr.value in ("to", "cuda"):
+            if not moves_to_a_device(node, self.context):
+                return
+            origin = self._origin(func.value)
+        else:
+            record = catalog.lookup(self.context.imports.qualified_name(func))
+            if record is None or record.library != catalog.TORCH or not record.accepts_device:
+                return
+            if not (record.shares_data_with or record.has(catalog.Flag.COPIES_DATA)):
+                return
+            arguments = catalog.bind(node, record)
+            device = arguments.argument("device") if arguments is not None else None
+            if device is None or device_kind(device, self.context) not in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
+                return
+            origin = self._origin(arguments.argument(record.signature.positional[0]))
+        if origin is not None:
+            self.report(
+                node,
+                self.message.format(back=_CODE.code_for_node(node), leave=_CODE.code_for_node(origin)),
+            )
+
+    def _origin(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
+        """The ``.cpu()`` or ``.tolist()`` call whose host data ``expr`` derives from."""
+        if expr is None:
+            return None
+        expr_type = type(expr)
+        if expr_type is cst.Name:
+            return self._scopes[-1].get(expr.value)
+        if expr_type is cst.Call:
+            return self._call_origin(expr)
+        if expr_type in (cst.BinaryOperation, cst.Comparison, cst.BooleanOperation):
+            for child in expr.children:
+                if isinstance(child, cst.BaseExpression):
+                    origin = self._origin(child)
+                    if origin is not None:
+                        return origin
+            return None
+        if expr_type is cst.UnaryOperation:
+            return self._origin(expr.expression)
+        if expr_type in (cst.Subscript, cst.Attribute):
+            return self._origin(expr.value)
+        if expr_type in (cst.List, cst.Tuple):
+            for element in expr.elements:
+                origin = self._origin(element.value)
+                if origin is not None:
+                    return origin
+            return None
+        if expr_type in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
+            return self._origin(expr.for_in.iter)
+        return None
+
+    def _call_origin(self, call: cst.Call) -> Optional[cst.Call]:
+        func = call.func
+        qualified = self.context.imports.qualified_name(func)
+        if qualified is None and type(func) is cst.Attribute:
+            method = func.attr.value
+            if method in _LEAVING_METHODS and not call.args:
+                if self.context.arrays.kind_of(func.value) in (None, catalog.TORCH):
+                    return call
+                return None
+            if catalog.method(method) is not None:
+                return self._origin(func.value)
+            return None
+        if qualified is None:
+            return None
+        if catalog.library_of(qualified) in _HOST_LIBRARIES:
+            return self._first_origin(call)
+        record = catalog.lookup(qualified)
+        if record is not None and record.library == catalog.TORCH and (
+            record.shares_data_with or record.has(catalog.Flag.COPIES_DATA)
+        ):
+            if any(arg.keyword is not None and arg.keyword.value == "device" for arg in call.args):
+                return None
+            return self._first_origin(call)
+        return None
+
+    def _first_origin(self, call: cst.Call) -> Optional[cst.Call]:
+        for arg in call.args:
+            origin = self._origin(arg.value)
+            if origin is not None:
+                return origin
+        return None
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    boxes = (torch.rand(size, 4, generator=generator) * 1.2 - 0.1).to(device)
+    return boxes, device
+
+
+def _pattern(boxes, device):
+    import numpy as np
+    import torch
+
+    host = boxes.cpu().numpy()
+    host = np.clip(host, 0.0, 1.0)
+    return torch.from_numpy(host).to(device).sum().item()
+
+
+def _fix(boxes, device):
+    return boxes.clamp(0.0, 1.0).sum().item()
+
+
+DeviceRoundTrip.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=1 << 18,
+    check_size=8,
+    size_unit="boxes (4 float32 each) clipped to the image",
+    backend=TORCH_BACKEND,
+    devices=("cuda",),
+)
