@@ -34,6 +34,10 @@ class DeviceRoundTrip(Rule):
     )
     fix_title = "Do the host-side work with torch operations on the device (`torch.clamp` for `np.clip`, …)"
     fix_safety = FIX_UNSAFE
+    # Opt-in: on the corpus one finding in six was worth fixing; the others were correct round
+    # trips of a few values, paid once per generation or next to larger host work. See
+    # benchmarks/results/precision/PFL204.md.
+    default_enabled = False
     required_text = ("cpu()", "tolist()")
     reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
 
@@ -80,15 +84,17 @@ def clip_boxes(boxes, width, height):
     )
 
     VALID = (
-        # The chain is broken by another function's call, or by rebinding.
+        # The chain is broken by another function's call (also on each element of a
+        # comprehension), or by rebinding.
         """
         import torch
         def decode(self, logits):
             ids = logits.argmax(-1).cpu().tolist()
             text = self.tokenizer.decode(ids)
             tokens = self.tokenizer(text)
+            times = [self.to_time(i) for i in ids]
             ids = [0, 1]
-            return torch.tensor(tokens).cuda(), torch.tensor(ids).cuda()
+            return torch.tensor(tokens).cuda(), torch.tensor(ids).cuda(), torch.tensor(times).cuda()
         """,
         # A bare `.numpy()` shows its tensor is on the host already; a host copy kept there.
         """
@@ -187,7 +193,9 @@ def clip_boxes(boxes, width, height):
             if not (record.shares_data_with or record.has(catalog.Flag.COPIES_DATA)):
                 return
             arguments = catalog.bind(node, record)
-            device = arguments.argument("device") if arguments is not None else None
+            if arguments is None or not record.signature.positional:
+                return
+            device = arguments.argument("device")
             if device is None or device_kind(device, self.context) not in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
                 return
             origin = self._origin(arguments.argument(record.signature.positional[0]))
@@ -224,8 +232,28 @@ def clip_boxes(boxes, width, height):
                     return origin
             return None
         if expr_type in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
-            return self._origin(expr.for_in.iter)
+            return self._comprehension_origin(expr)
         return None
+
+    def _comprehension_origin(self, comprehension: cst.BaseExpression) -> Optional[cst.Call]:
+        """What the elements derive from: the element expression, with the targets of a
+        ``for`` over host data holding that data (``[v for v in values]``; a call of another
+        function on each element breaks the chain, as anywhere else)."""
+        scope = dict(self._scopes[-1])
+        comp_for: Optional[cst.CompFor] = comprehension.for_in
+        self._scopes.append(scope)
+        try:
+            while comp_for is not None:
+                origin = self._origin(comp_for.iter)
+                for name in target_names(comp_for.target):
+                    if origin is not None:
+                        scope[name] = origin
+                    else:
+                        scope.pop(name, None)
+                comp_for = comp_for.inner_for_in
+            return self._origin(comprehension.elt)
+        finally:
+            self._scopes.pop()
 
     def _call_origin(self, call: cst.Call) -> Optional[cst.Call]:
         func = call.func
