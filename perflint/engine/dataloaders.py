@@ -23,26 +23,42 @@ if TYPE_CHECKING:
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 _ENUMERATE = catalog.lookup("builtins.enumerate")
+# How many names and wrappers to follow from a loop's iterable back to the loader.
+_MAX_HOPS = 4
 _TO = catalog.method("to")
 _CUDA = catalog.method("cuda")
 
 
 def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Optional[cst.Call]:
-    """The ``DataLoader(...)`` call whose batches a loop over ``iterable`` receives, or None."""
-    if type(iterable) is cst.Call and context.imports.is_builtin(iterable.func, _ENUMERATE.function_name):
-        arguments = catalog.bind(iterable, _ENUMERATE)
-        inner = arguments.argument("iterable") if arguments is not None else None
-        if inner is None:
+    """The ``DataLoader(...)`` call whose batches a loop over ``iterable`` receives, or None:
+    the call itself, a name bound to it, or a wrapper that yields its items
+    (``enumerate(loader)``, ``tqdm(loader)``: ``Flag.WRAPS_ITERABLE``), in any nesting."""
+    for _ in range(_MAX_HOPS):
+        if type(iterable) is cst.Name:
+            value = context.arrays.bound_value(iterable.value)
+            if value is None:
+                return None
+            iterable = value
+            continue
+        if type(iterable) is not cst.Call:
             return None
-        iterable = inner
-    if type(iterable) is cst.Name:
-        value = context.arrays.bound_value(iterable.value)
-        if value is None:
+        if is_dataloader(iterable, context):
+            return iterable
+        record = _record_of(iterable, context)
+        if record is None or not record.has(catalog.Flag.WRAPS_ITERABLE):
             return None
-        iterable = value
-    if type(iterable) is cst.Call and is_dataloader(iterable, context):
-        return iterable
+        arguments = catalog.bind(iterable, record)
+        iterable = arguments.argument(record.signature.positional[0]) if arguments is not None else None
+        if iterable is None:
+            return None
     return None
+
+
+def _record_of(call: cst.Call, context: "FileContext") -> Optional[catalog.Function]:
+    qualified = context.imports.qualified_name(call.func)
+    if qualified is None and type(call.func) is cst.Name and context.imports.is_builtin(call.func, call.func.value):
+        qualified = f"builtins.{call.func.value}"
+    return catalog.lookup(qualified)
 
 
 def is_dataloader(call: cst.Call, context: "FileContext") -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 import libcst as cst
 
-from perflint.engine import catalog
+from perflint.engine import catalog, dataloaders
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.walker import syntax_children
 
@@ -276,31 +276,10 @@ class LoopKnowledge:
         return list(reversed(self._loop_stacks[-1]))
 
     def iterated_loader(self, frame: LoopFrame) -> Optional[cst.Call]:
-        """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates:
-        directly, through names bound to it, and through wrappers that yield its items
-        (``enumerate(loader)``, ``tqdm(loader)``). None when it iterates something else or
-        the linter cannot tell."""
-        expr = frame.iterable
-        for _ in range(_MAX_NAME_HOPS):
-            if type(expr) is cst.Name:
-                expr = self._context.arrays.bound_value(expr.value)
-                continue
-            if type(expr) is not cst.Call:
-                return None
-            imports = self._context.imports
-            qualified = imports.qualified_name(expr.func)
-            if qualified is None and type(expr.func) is cst.Name and imports.is_builtin(expr.func, expr.func.value):
-                qualified = f"builtins.{expr.func.value}"
-            record = catalog.lookup(qualified)
-            if record is None:
-                return None
-            if record.has(catalog.Flag.LOADS_BATCHES):
-                return expr
-            if not record.has(catalog.Flag.WRAPS_ITERABLE):
-                return None
-            arguments = catalog.bind(expr, record)
-            expr = arguments.argument(record.signature.positional[0]) if arguments is not None else None
-        return None
+        """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates (see
+        ``dataloaders.iterated_loader``); None for a ``while`` loop or anything else."""
+        iterable = frame.iterable
+        return dataloaders.iterated_loader(iterable, self._context) if iterable is not None else None
 
     def loader_of_batch(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
         """The data-loader construction whose batch ``expr`` is, or is part of
@@ -423,10 +402,6 @@ def is_lazy_initialisation(node: cst.If) -> bool:
             if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
                 return True
     return False
-
-
-# How many assignments to follow back from a name to what it is bound to.
-_MAX_NAME_HOPS = 4
 
 
 def root_name(expr: cst.BaseExpression) -> Optional[str]:
