@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from tests.engine.test_engine_knowledge import probe_calls
+from probes import probe_calls
 
 from perflint.engine.devices import ACCELERATOR, HOST, NAMED_LIKE_A_DEVICE, move_destination
 

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import libcst as cst
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.linter import FileContext
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.rule import Rule
-
-
-def probe_calls(source: str, question: Callable[[FileContext, cst.Call], Any]) -> dict[str, Any]:
-    """Ask ``question`` at every ``print(expr)`` call, keyed by the text of ``expr``.
-
-    ``print`` is a pure builtin, so asking there does not change the loop's effects.
-    """
-    answers: dict[str, Any] = {}
-
-    class Probe(Rule):
-        code = "PFL999"
-        name = "print"
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "print":
-                label = cst.Module([]).code_for_node(node.args[0].value)
-                answers[label] = question(self.context, node.args[0].value)
-
-    assert lint_source(source, "probe.py", [Probe]) == []
-    return answers
+from probes import probe_calls
 
 
 def qualified(source: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@ function frames and roles, training steps, and device expressions."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import libcst as cst
 import pytest
@@ -12,28 +12,12 @@ from perflint.engine import lint_source
 from perflint.engine.devices import ACCELERATOR, HOST, NAMED_LIKE_A_DEVICE, OTHER_DEVICE, device_kind
 from perflint.engine.functions import PER_CALL, RUN_ONCE
 from perflint.engine.hooks import HookError, hooks_of
-from perflint.engine.linter import FileContext
 from perflint.engine.rule import Rule
+from probes import probe_calls
 
 
 def _text(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
-
-
-def ask(source: str, question: Callable[[FileContext, cst.BaseExpression], Any]) -> dict[str, Any]:
-    """Ask ``question`` at every ``print(expr)`` call, keyed by the text of ``expr``."""
-    answers: dict[str, Any] = {}
-
-    class Probe(Rule):
-        code = "PFL999"
-        name = "probe"
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "print":
-                answers[_text(node.args[0].value)] = question(self.context, node.args[0].value)
-
-    assert lint_source(source, "probe.py", [Probe]) == []
-    return answers
 
 
 # Hooks ---------------------------------------------------------------------------------------
@@ -103,7 +87,7 @@ def test_hook_timing_for_loops_and_assignments():
 
 
 def kinds(source: str) -> dict[str, Any]:
-    return ask(source, lambda context, expr: context.arrays.kind_of(expr))
+    return probe_calls(source, lambda context, expr: context.arrays.kind_of(expr))
 
 
 def test_a_name_is_an_array_after_an_if_only_when_every_path_makes_it_one():
@@ -156,7 +140,7 @@ def test_class_body_names_are_not_visible_in_methods_and_comprehension_names_do_
 
 
 def roles(source: str) -> dict[str, Any]:
-    return ask(source, lambda context, expr: (context.function and context.function.name, context.functions.role()))
+    return probe_calls(source, lambda context, expr: (context.function and context.function.name, context.functions.role()))
 
 
 def test_function_roles_follow_names_decorators_and_nesting():
@@ -188,7 +172,7 @@ def test_function_roles_follow_names_decorators_and_nesting():
 
 
 def test_code_runs_once_in_run_once_functions_outside_their_loops():
-    answers = ask(
+    answers = probe_calls(
         "def __init__(self):\n    print(once)\n    for layer in layers:\n        print(per_layer)\n"
         "def forward(self, x):\n    print(per_call)\n"
         "print(module)\n",
@@ -198,7 +182,7 @@ def test_code_runs_once_in_run_once_functions_outside_their_loops():
 
 
 def test_functions_compiled_by_a_decorator_a_wrapping_call_or_their_class_are_compiled_code():
-    answers = ask(
+    answers = probe_calls(
         "import numba\nimport jax\nimport torch\nimport cython\n"
         "from numba import njit\nfrom numba.experimental import jitclass\nfrom functools import partial\n"
         "@numba.njit(cache=True)\ndef a():\n    print(decorated_with_a_call)\n"
@@ -229,7 +213,7 @@ def test_functions_compiled_by_a_decorator_a_wrapping_call_or_their_class_are_co
 
 
 def test_a_compiler_name_that_is_not_imported_compiles_nothing():
-    answers = ask(
+    answers = probe_calls(
         "def jit(f):\n    return f\n@jit\ndef a():\n    print(local_decorator)\n",
         lambda context, expr: context.in_compiled_code(),
     )
@@ -237,7 +221,7 @@ def test_a_compiler_name_that_is_not_imported_compiles_nothing():
 
 
 def test_module_subclasses_are_known_through_imports_and_same_file_bases():
-    answers = ask(
+    answers = probe_calls(
         "import torch.nn as nn\nfrom torch import nn as tnn\n"
         "class A(nn.Module):\n    def forward(self):\n        print(a)\n"
         "class B(A):\n    def forward(self):\n        print(b)\n"
@@ -252,7 +236,7 @@ def test_module_subclasses_are_known_through_imports_and_same_file_bases():
 
 
 def training(source: str) -> dict[str, Any]:
-    return ask(source, lambda context, expr: context.training_step_loop() is not None)
+    return probe_calls(source, lambda context, expr: context.training_step_loop() is not None)
 
 
 def test_a_training_step_is_backward_and_an_optimizer_step_in_one_iteration():
@@ -285,7 +269,7 @@ def test_a_training_step_through_a_function_of_the_same_file_is_recognised():
 
 
 def test_in_a_training_step_no_attribute_chain_is_invariant():
-    answers = ask(
+    answers = probe_calls(
         "import torch\n"
         "for batch in loader:\n    print(model.cov)\n    print(cov)\n    loss.backward()\n    opt.step()\n"
         "for x in xs:\n    print(model.weight)\n",
@@ -298,7 +282,7 @@ def test_in_a_training_step_no_attribute_chain_is_invariant():
 
 
 def test_device_expressions_are_host_accelerator_or_unknown():
-    answers = ask(
+    answers = probe_calls(
         "import torch\n"
         "print('cpu'); print('cuda:1'); print('mps'); print('meta'); print(torch.device('cpu'))\n"
         "print(torch.device(args.device))\n"
@@ -318,7 +302,7 @@ def test_device_expressions_are_host_accelerator_or_unknown():
 
 
 def test_a_call_of_a_same_file_function_mutates_only_what_that_function_mutates():
-    answers = ask(
+    answers = probe_calls(
         "import numpy as np\n"
         "def scale(a, b, factor=2.0):\n    a *= factor\n    return b.sum()\n"
         "def norm(x):\n    return np.linalg.norm(x)\n"
@@ -354,7 +338,7 @@ def test_a_same_file_function_returns_an_array_by_annotation_or_by_its_returns()
 
 
 def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
-    answers = ask(
+    answers = probe_calls(
         "def forward(self, x):\n"
         "    if self.mask is None:\n        self.mask = print(cached_mask)\n"
         "    if len(state) == 0:\n        state['step'] = print(optimizer_state)\n"
@@ -372,7 +356,7 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
 
 
 def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_module_level():
-    answers = ask(
+    answers = probe_calls(
         "def top(x):\n    return x\n"
         "def twice(x):\n    return x\n"
         "def twice(x):\n    return 2 * x\n"
