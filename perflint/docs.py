@@ -1,24 +1,34 @@
 """Rule documentation generated from the rule classes, so the pages cannot drift from the code.
 
 ``rules/<CODE>.md`` holds one page per rule and README.md holds a table of every rule between
-two marker comments; ``perflint docs`` writes both and ``perflint docs --check`` verifies them.
+two marker comments. Their "Measured" sections quote the reference run recorded in
+``benchmarks/results/``. Writing them is a maintainer's job done inside perflint's own
+repository (``python scripts/generate_docs.py``, ``--check`` to verify); ``plan_docs`` and
+``apply_docs`` refuse any other folder, so no user project's files can be touched.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from perflint.rules import all_rules
 from perflint.engine.rule import Rule
+from perflint.measure.results import MEASURED, MeasurementReport
 
 PAGES_FOLDER = "rules"
 README = "README.md"
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"
-REGENERATE_COMMAND = "perflint docs"
+REGENERATE_COMMAND = "python scripts/generate_docs.py"
+# The recorded reference run the "Measured" sections quote, and the one command that redoes it.
+REFERENCE_RESULTS = "benchmarks/results/reference_bench.json"
+RECORD_COMMAND = "python benchmarks/record_reference.py"
+PROJECT_NAME = "perflint-ml"
 PAGE_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Measured")
 
 _PAGE_NAME = re.compile(r"^PFL\d{3}\.md$")
@@ -36,23 +46,111 @@ def _code_block(source: str) -> str:
     return f"```python\n{source.rstrip()}\n```"
 
 
-def _measured_section(rule: type[Rule]) -> str:
+_BACKEND_DESCRIPTIONS = {
+    "array": "array namespace: NumPy on the CPU, CuPy or torch on a CUDA GPU, torch on MPS",
+    "torch": "torch",
+    "numpy": "NumPy on the CPU",
+}
+
+
+class NotPerflintCheckout(Exception):
+    """The folder is not perflint's own repository, so its files are not the docs' to write."""
+
+
+def require_perflint_checkout(root: Path) -> None:
+    """Raise ``NotPerflintCheckout`` unless ``root`` holds a pyproject.toml naming perflint-ml."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        with open(root / "pyproject.toml", "rb") as stream:
+            name = tomllib.load(stream).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        name = None
+    if name != PROJECT_NAME:
+        raise NotPerflintCheckout(
+            f"{root} is not perflint's repository (its pyproject.toml must name the project {PROJECT_NAME}); "
+            "the rule pages are written only there")
+
+
+def load_reference(root: Path) -> Optional[MeasurementReport]:
+    """The recorded reference run under ``root``, or None when there is none (an installed copy)."""
+    try:
+        with open(root / REFERENCE_RESULTS, encoding="utf-8") as stream:
+            return MeasurementReport.from_dict(json.load(stream))
+    except FileNotFoundError:
+        return None
+
+
+def installed_reference() -> Optional[MeasurementReport]:
+    """The reference run of the checkout this perflint is imported from, if it is one."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        require_perflint_checkout(root)
+    except NotPerflintCheckout:
+        return None
+    return load_reference(root)
+
+
+def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) -> str:
     benchmark = rule.benchmark
     if benchmark is None:
         return "This rule has no micro-benchmark yet."
-    devices = ", ".join(f"`{device}`" for device in benchmark.devices)
-    return (
-        f"Not measured on this page. Run `perflint bench {rule.code}` to time the flagged pattern "
-        f"against its fix on your machine, or `perflint check --measure` to time every rule that "
-        f"fired; both sides are checked to compute the same result before they are timed.\n\n"
-        f"- Backend: {benchmark.backend}\n"
-        f"- Default size: {benchmark.default_size} ({benchmark.size_unit})\n"
-        f"- Devices: {devices}"
+    from perflint.measure.harness import benchmark_fingerprint
+
+    sizes = ", ".join(f"{size:,}" for size in benchmark.sizes)
+    how = (
+        f"Reproduce on your own hardware with `perflint bench {rule.code}` (add `--report {rule.code}.html` "
+        f"for charts), or `perflint check --measure` to time every rule that fired. The benchmark times "
+        f"the flagged pattern against its fix on generated inputs, not your code; both sides are "
+        f"checked to compute the same result before they are timed.\n\n"
+        f"- Backend: {_BACKEND_DESCRIPTIONS.get(benchmark.backend, benchmark.backend)}\n"
+        f"- Sizes: {sizes} ({benchmark.size_unit})\n"
+        f"- Devices: {', '.join(f'`{device}`' for device in benchmark.devices)}"
     )
+    if reference is None:
+        return ("Reference measurements are recorded in perflint's repository (`benchmarks/results/`); "
+                f"this installation does not include them.\n\n{how}")
+    entries = [m for m in reference.measurements if m.code == rule.code]
+    measured = [m for m in entries if m.status == MEASURED]
+    if not measured:
+        recorded = "; ".join(f"{m.target}: {m.reason}" for m in entries)
+        return (f"No reference measurement is recorded for this rule"
+                f"{f' (the reference run skipped it: {recorded})' if recorded else ' yet'}. "
+                f"`{RECORD_COMMAND}` records every rule's on the machine it runs on.\n\n{how}")
+    from perflint.measure.table import machine_summary
+    from perflint.measure.units import format_seconds, format_speedup
+
+    date = (measured[0].measured_at or "")[:10]
+    lines = [f"Reference run on {machine_summary(reference.machine)}; recorded {date} by `{RECORD_COMMAND}`."]
+    if any(m.benchmark_fingerprint != benchmark_fingerprint(benchmark) for m in measured):
+        lines.append(f"The benchmark has changed since; rerun `{RECORD_COMMAND}` to update these numbers.")
+    lines.append("")
+    lines.append(f"| Target | Size ({benchmark.size_unit}) | Pattern | Fix | Speedup | 95% interval |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for measurement in measured:
+        for point in measurement.points:
+            if point.status != MEASURED:
+                lines.append(f"| {measurement.target} | {point.size:,} | skipped: {point.reason} | | | |")
+                continue
+            lines.append(
+                f"| {measurement.target} | {point.size:,} | {format_seconds(point.pattern_seconds)} "
+                f"| {format_seconds(point.fix_seconds)} | {format_speedup(point.speedup)} "
+                f"| {format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
+                f"{' (noisy)' if point.noisy else ''} |")
+    lines.append("")
+    lines.extend(f"On {m.target} the fix {m.payoff()}." for m in measured)
+    others = [m for m in entries if m.status != MEASURED]
+    if others:
+        lines.append("Not run on the reference machine: "
+                     + "; ".join(f"{m.target} ({m.reason})" for m in others) + ".")
+    return "\n".join(lines) + f"\n\n{how}"
 
 
-def rule_page(rule: type[Rule]) -> str:
-    """The Markdown page of ``rule``; its sections follow ``PAGE_SECTIONS``."""
+def rule_page(rule: type[Rule], reference: Optional[MeasurementReport] = None) -> str:
+    """The Markdown page of ``rule``; its sections follow ``PAGE_SECTIONS``. ``reference`` is the
+    recorded reference run the "Measured" section quotes (``load_reference``)."""
     metadata = (
         f"**Family:** {rule.family.name} (`{rule.family.prefix}`) · "
         f"**Default:** {default_state(rule)} · "
@@ -65,7 +163,7 @@ def rule_page(rule: type[Rule]) -> str:
         _code_block(rule.example),
         f"{rule.fix_title}:\n\n{_code_block(rule.use_instead)}",
         rule.fix_safety_note,
-        _measured_section(rule),
+        _measured_section(rule, reference),
     )
     parts = [f"# {rule.code}: {rule.name}", metadata]
     for heading, body in zip(PAGE_SECTIONS, bodies):
@@ -119,7 +217,7 @@ def readme_with_table(readme_text: str) -> str:
 
 @dataclass
 class DocsPlan:
-    """What ``perflint docs`` would change under a repository root."""
+    """What ``scripts/generate_docs.py`` would change under perflint's repository root."""
 
     writes: dict[Path, str] = field(default_factory=dict)
     deletions: list[Path] = field(default_factory=list)
@@ -139,12 +237,17 @@ def _read(path: Path) -> Optional[str]:
 
 
 def plan_docs(root: Path) -> DocsPlan:
-    """Compare the pages and the README table under ``root`` with what the rules generate."""
+    """Compare the pages and the README table under ``root`` with what the rules generate.
+
+    Raises ``NotPerflintCheckout`` for any folder but perflint's own repository.
+    """
+    require_perflint_checkout(root)
     plan = DocsPlan()
     rules = all_rules()
+    reference = load_reference(root)
     for rule in rules:
         path = page_path(root, rule)
-        page = rule_page(rule)
+        page = rule_page(rule, reference)
         if _read(path) != page:
             plan.writes[path] = page
     current_pages = {f"{rule.code}.md" for rule in rules}
@@ -170,10 +273,49 @@ def plan_docs(root: Path) -> DocsPlan:
     return plan
 
 
-def apply_docs(plan: DocsPlan) -> None:
+def apply_docs(plan: DocsPlan, root: Path) -> None:
+    """Write and delete what ``plan`` says, after checking again that every path is inside
+    perflint's repository at ``root``."""
+    require_perflint_checkout(root)
+    resolved_root = root.resolve()
+    for path in [*plan.writes, *plan.deletions]:
+        if resolved_root not in path.resolve().parents:
+            raise NotPerflintCheckout(f"{path} is outside {root}")
     for path, text in plan.writes.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     for path in plan.deletions:
         path.unlink()
+
+
+def write_docs(root: Path, check_only: bool) -> int:
+    """Bring ``rules/*.md`` and the README's rule table under ``root`` up to date, or, with
+    ``check_only``, name what is stale. 0 when current (or brought up to date), 1 when stale
+    pages were found by ``check_only`` or the README has no table markers, 2 when ``root`` is
+    not perflint's repository."""
+    try:
+        plan = plan_docs(root)
+    except NotPerflintCheckout as error:
+        print(f"generate_docs: {error}", file=sys.stderr)
+        return 2
+    stale = [str(path) for path in plan.stale]
+    if check_only:
+        for path in stale:
+            print(f"stale: {path}")
+        if plan.readme_problem:
+            print(f"generate_docs: {plan.readme_problem}", file=sys.stderr)
+        if stale:
+            print(f"run `{REGENERATE_COMMAND}` to regenerate them", file=sys.stderr)
+        return 1 if stale or plan.readme_problem else 0
+    apply_docs(plan, root)
+    for path in plan.writes:
+        print(f"wrote {path}")
+    for path in plan.deletions:
+        print(f"deleted {path}")
+    if plan.readme_problem:
+        print(f"generate_docs: {plan.readme_problem}", file=sys.stderr)
+        return 1
+    if not stale:
+        print("rule documentation is up to date")
+    return 0

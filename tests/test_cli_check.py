@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import types
 
 import pytest
 
@@ -387,24 +386,29 @@ def test_jobs_2_gives_the_same_findings_as_jobs_1(project, capsys):
     assert one[1] == [("PFL000", "broken.py", 1)] + [("PFL401", f"m{i}.py", 4) for i in (1, 3, 5)]
 
 
-def test_measure_times_the_rules_that_fired(project, capsys, monkeypatch):
+def test_measure_times_the_rules_that_fired_within_the_budget_through_the_cache(project, capsys, monkeypatch):
+    from perflint.measure import harness
     from perflint.measure.results import MeasurementReport
 
     asked = []
 
-    def measure_rules(rule_classes):
-        asked.append([rule.code for rule in rule_classes])
+    def measure_rules(rule_classes, budget_seconds, cache, progress):
+        asked.append(([rule.code for rule in rule_classes], budget_seconds, cache is not None and cache.read,
+                      progress))
         return MeasurementReport(machine={"cpu": "test"}, measurements=[])
 
-    harness = types.ModuleType("perflint.measure.harness")
-    harness.measure_rules = measure_rules
-    monkeypatch.setitem(sys.modules, "perflint.measure.harness", harness)
+    monkeypatch.setattr(harness, "measure_rules", measure_rules)
     write(project / "a.py", FLAGGED)
     write(project / "broken.py", "def f(:\n")
     assert main(["check", "--measure", "--output-format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert asked == [["PFL401"]]
     assert report["machine"] == {"cpu": "test"} and report["measurements"] == []
+    assert main(["check", "--measure", "--measure-budget", "5", "--remeasure"]) == 1
+    # no progress bar when the output is not a terminal; --remeasure stores but does not read
+    assert asked == [(["PFL401"], 30.0, True, None), (["PFL401"], 5.0, False, None)]
+    capsys.readouterr()
+    assert main(["check", "--measure", "--measure-budget", "0"]) == 2
+    assert "--measure-budget" in capsys.readouterr().err
 
 
 # The installed command ---------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Rule documentation: the committed pages and README table are current, and the ``rules``,
-``explain`` and ``docs`` commands work."""
+"""Rule documentation: the committed pages (with the recorded reference measurements) and the
+README table are current, the ``rules`` and ``explain`` commands work, and the page generator
+(``scripts/generate_docs.py``) writes only inside perflint's own repository."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,25 +16,32 @@ from perflint.cli.main import main
 from perflint.docs import (
     PAGE_SECTIONS,
     README,
+    RECORD_COMMAND,
+    REFERENCE_RESULTS,
     REGENERATE_COMMAND,
     TABLE_END,
     TABLE_START,
+    load_reference,
     plan_docs,
     readme_rule_table,
     rule_page,
+    write_docs,
 )
+from perflint.measure.results import MEASURED, MeasurementReport
+from perflint.measure.units import format_speedup
 from perflint.rules import all_rules
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 RULES = all_rules()
 RULE_IDS = [rule.code for rule in RULES]
+REFERENCE = load_reference(REPOSITORY_ROOT)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
 def test_committed_rule_page_is_current(rule):
     page = REPOSITORY_ROOT / "rules" / f"{rule.code}.md"
     assert page.is_file(), f"rules/{rule.code}.md is missing; run `{REGENERATE_COMMAND}`"
-    assert page.read_text(encoding="utf-8") == rule_page(rule), (
+    assert page.read_text(encoding="utf-8") == rule_page(rule, REFERENCE), (
         f"rules/{rule.code}.md is stale; run `{REGENERATE_COMMAND}`"
     )
 
@@ -48,6 +57,42 @@ def test_readme_rule_table_is_current():
     assert TABLE_START in text and TABLE_END in text, f"{README} lacks the rule-table markers"
     block = text[text.index(TABLE_START) + len(TABLE_START): text.index(TABLE_END)]
     assert block == f"\n\n{readme_rule_table()}\n", f"{README}'s rule table is stale; run `{REGENERATE_COMMAND}`"
+
+
+def test_a_reference_run_is_recorded_with_its_machine():
+    assert REFERENCE is not None, f"{REFERENCE_RESULTS} is missing; run `{RECORD_COMMAND}`"
+    assert REFERENCE.machine["cpu_model"] and REFERENCE.machine["fingerprint"]
+    assert (REPOSITORY_ROOT / REFERENCE_RESULTS).with_suffix(".html").is_file()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_measured_section_quotes_the_reference_speedup_at_every_size_and_names_the_machine(rule):
+    page = rule_page(rule, REFERENCE)
+    measured = [m for m in REFERENCE.measurements if m.code == rule.code and m.status == MEASURED]
+    if not measured:
+        assert "No reference measurement is recorded for this rule" in page and RECORD_COMMAND in page
+        return
+    assert REFERENCE.machine["cpu_model"] in page
+    for measurement in measured:
+        for point in measurement.measured_points:
+            assert f"| {measurement.target} | {point.size:,} |" in page
+            assert f"| {format_speedup(point.speedup)} |" in page
+        assert f"On {measurement.target} the fix {measurement.payoff()}." in page
+
+
+def test_a_rule_without_a_recorded_result_says_so_and_how_to_record_it():
+    rule = RULES[0]
+    without_it = MeasurementReport(machine=REFERENCE.machine,
+                                   measurements=[m for m in REFERENCE.measurements if m.code != rule.code])
+    page = rule_page(rule, without_it)
+    assert "No reference measurement is recorded for this rule yet." in page
+    assert f"`{RECORD_COMMAND}`" in page and f"perflint bench {rule.code}" in page
+    assert "| Target |" not in page
+
+
+def test_an_installed_copy_without_the_recordings_says_they_are_not_included():
+    page = rule_page(RULES[0], None)
+    assert "this installation does not include them" in page and "| Target |" not in page
 
 
 @pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
@@ -84,7 +129,7 @@ def test_rules_as_json(capsys):
 
 def test_explain_prints_the_page(capsys):
     assert main(["explain", "pfl401"]) == 0
-    assert capsys.readouterr().out == rule_page(next(rule for rule in RULES if rule.code == "PFL401"))
+    assert capsys.readouterr().out == rule_page(next(rule for rule in RULES if rule.code == "PFL401"), REFERENCE)
 
 
 def test_terminal_output_is_rendered_with_rich(capsys, monkeypatch):
@@ -105,42 +150,69 @@ def test_explain_unknown_code_is_a_usage_error(capsys):
     assert "unknown rule code: PFL999" in capsys.readouterr().err
 
 
-def _repository_with_readme(root: Path, readme: str) -> None:
+def _repository_with_readme(root: Path, readme: str, project: str = "perflint-ml") -> None:
+    (root / "pyproject.toml").write_text(f'[project]\nname = "{project}"\n', encoding="utf-8")
     (root / README).write_text(readme, encoding="utf-8")
 
 
-def test_docs_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
+def test_generator_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
     _repository_with_readme(tmp_path, f"# Project\n\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n")
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "PFL999.md").write_text("a removed rule\n")
     (tmp_path / "rules" / "index.md").write_text("not a rule page\n")
 
-    assert main(["docs", "--check", "--root", str(tmp_path)]) == 1
+    assert write_docs(tmp_path, check_only=True) == 1
     assert "PFL999.md" in capsys.readouterr().out
     assert (tmp_path / "rules" / "PFL999.md").exists(), "--check must write nothing"
 
-    assert main(["docs", "--root", str(tmp_path)]) == 0
+    assert write_docs(tmp_path, check_only=False) == 0
     for rule in RULES:
-        assert (tmp_path / "rules" / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule)
+        # No recorded run in this folder: the pages say where the recordings live.
+        assert (tmp_path / "rules" / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule, None)
     assert not (tmp_path / "rules" / "PFL999.md").exists()
     assert (tmp_path / "rules" / "index.md").exists()
     readme = (tmp_path / README).read_text(encoding="utf-8")
     assert readme == f"# Project\n\n{TABLE_START}\n\n{readme_rule_table()}\n{TABLE_END}\n\nMore text.\n"
 
     capsys.readouterr()
-    assert main(["docs", "--check", "--root", str(tmp_path)]) == 0
+    assert write_docs(tmp_path, check_only=True) == 0
+
+
+@pytest.mark.parametrize("project", ["someone-elses-project", None])
+def test_generator_refuses_a_folder_that_is_not_perflints_repository(tmp_path, capsys, project):
+    readme = f"# Mine\n\n{TABLE_START}\nmy table\n{TABLE_END}\n"
+    if project is None:
+        (tmp_path / README).write_text(readme, encoding="utf-8")
+    else:
+        _repository_with_readme(tmp_path, readme, project=project)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "PFL999.md").write_text("the user's own file\n")
+    assert write_docs(tmp_path, check_only=False) == 2
+    assert "not perflint's repository" in capsys.readouterr().err
+    assert (tmp_path / "rules" / "PFL999.md").read_text() == "the user's own file\n"
+    assert sorted(path.name for path in (tmp_path / "rules").iterdir()) == ["PFL999.md"]
+    assert (tmp_path / README).read_text(encoding="utf-8") == readme
+
+
+def test_docs_is_not_a_user_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["docs"]) == 2  # read as `perflint check docs`: no such path
+    assert "docs" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_generator_script_finds_this_repository_current():
+    result = subprocess.run([sys.executable, str(REPOSITORY_ROOT / "scripts" / "generate_docs.py"), "--check"],
+                            capture_output=True, text=True, cwd=REPOSITORY_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("readme", [None, "# Project without the markers\n"])
-def test_docs_reports_a_readme_without_markers(tmp_path, capsys, readme):
+def test_generator_reports_a_readme_without_markers(tmp_path, capsys, readme):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "perflint-ml"\n', encoding="utf-8")
     if readme is not None:
-        _repository_with_readme(tmp_path, readme)
-    assert main(["docs", "--root", str(tmp_path)]) == 1
+        (tmp_path / README).write_text(readme, encoding="utf-8")
+    assert write_docs(tmp_path, check_only=False) == 1
     assert "rule table was not written" in capsys.readouterr().err
     assert all((tmp_path / "rules" / f"{rule.code}.md").exists() for rule in RULES)
-    assert main(["docs", "--check", "--root", str(tmp_path)]) == 1
-
-
-def test_docs_on_a_missing_root_is_a_usage_error(tmp_path, capsys):
-    assert main(["docs", "--root", str(tmp_path / "absent")]) == 2
-    assert "no such directory" in capsys.readouterr().err
+    assert write_docs(tmp_path, check_only=True) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 import sys
 import types
 
@@ -13,6 +14,7 @@ import pytest
 from perflint.cli.main import main
 from perflint.measure import harness
 from perflint.measure.agreement import describe_difference
+from perflint.measure.cache import MeasurementCache
 from perflint.measure.harness import (
     BenchmarkDisagreement,
     Samples,
@@ -20,19 +22,29 @@ from perflint.measure.harness import (
     checked_inputs,
     measure_benchmark,
     measure_rules,
+    speedup_interval,
     time_pair,
+    unavailability,
 )
-from perflint.measure.machine import describe_machine, nvml_gpus
-from perflint.measure.results import MEASURED, SKIPPED, Measurement, MeasurementReport
-from perflint.measure.spec import Benchmark
+from perflint.measure.machine import describe_machine, machine_fingerprint, nvml_gpus
+from perflint.measure.results import (
+    MEASURED,
+    NOT_MEASURED,
+    SKIPPED,
+    Measurement,
+    MeasurementReport,
+    Point,
+    describe_payoff,
+)
+from perflint.measure.spec import ARRAY_BACKEND, Benchmark, Target
 from perflint.measure.table import render_table
-from perflint.measure.units import format_seconds, format_speedup
+from perflint.measure.units import format_seconds, format_size, format_speedup
 
 QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time_budget_seconds=1.0)
-NUMBERS = ("size", "pattern_seconds", "fix_seconds", "speedup", "pattern_stdev", "fix_stdev")
+NUMPY_CPU = Target("numpy", "cpu", np)
 
 
-def _sum_setup(size, device):
+def _sum_setup(size, target):
     return (size,)
 
 
@@ -47,17 +59,23 @@ def _sum_by_formula(count):
     return count * (count - 1) // 2
 
 
-SUM_BENCHMARK = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, default_size=2000,
-                          check_size=10, size_unit="integers")
+def _sum_benchmark(**changes):
+    fields = dict(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, sizes=(10, 100, 2000), check_size=10,
+                  size_unit="integers")
+    fields.update(changes)
+    return Benchmark(**fields)
+
+
+SUM_BENCHMARK = _sum_benchmark()
 
 
 def _assert_skipped_without_numbers(measurement, reason_part):
     assert measurement.status == SKIPPED
     assert reason_part in measurement.reason
-    assert all(getattr(measurement, name) is None for name in NUMBERS)
+    assert not measurement.measured_points
     data = measurement.to_dict()
     assert data["status"] == "skipped" and reason_part in data["reason"]
-    assert not set(NUMBERS) & set(data)
+    assert "points" not in data
 
 
 @pytest.fixture
@@ -76,19 +94,19 @@ def test_a_disagreeing_benchmark_is_refused_not_timed():
         timed.append(count)
         return _sum_by_formula(count) + 1
 
-    broken = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=wrong_fix, default_size=100, check_size=10,
-                       size_unit="integers")
-    measurement = measure_benchmark("PFL999", broken, "cpu", 100, policy=QUICK)
+    broken = _sum_benchmark(fix=wrong_fix)
+    measurement = measure_benchmark("PFL999", broken, "numpy", "cpu", [100, 1000], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "disagree")
-    assert timed == [100]  # run once for the agreement check, never timed
+    assert "at 100 integers" in measurement.reason
+    assert timed == [100]  # run once for the agreement check, never timed, no further size tried
     with pytest.raises(BenchmarkDisagreement, match="disagree"):
-        checked_inputs(broken, 10, "cpu")
+        checked_inputs(broken, 10, NUMPY_CPU)
 
 
 def test_each_side_gets_its_own_copy_of_the_inputs():
     # Both sides write into the same output array; compared without copies they would be the
     # same object and trivially "agree".
-    def setup(size, device):
+    def setup(size, target):
         return (np.zeros(size),)
 
     def fill_ones(out):
@@ -99,52 +117,117 @@ def test_each_side_gets_its_own_copy_of_the_inputs():
         out[:] = 2.0
         return out
 
-    aliasing = Benchmark(setup=setup, pattern=fill_ones, fix=fill_twos, default_size=4, check_size=4,
+    aliasing = Benchmark(setup=setup, pattern=fill_ones, fix=fill_twos, sizes=(4, 8, 40), check_size=4,
                          size_unit="elements")
     with pytest.raises(BenchmarkDisagreement):
-        checked_inputs(aliasing, 4, "cpu")
+        checked_inputs(aliasing, 4, NUMPY_CPU)
+
+
+def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call():
+    seen_lengths = []
+
+    def setup(size, target):
+        return ([0] * size,)
+
+    def append_and_count(values):
+        seen_lengths.append(len(values))
+        values.append(1)
+        return len(values)
+
+    mutating = Benchmark(setup=setup, pattern=append_and_count, fix=append_and_count, sizes=(5, 10, 50),
+                         check_size=5, size_unit="items", mutates_inputs=True)
+    measurement = measure_benchmark("PFL999", mutating, "numpy", "cpu", [5], policy=QUICK)
+    assert measurement.status == MEASURED, measurement.reason
+    assert len(seen_lengths) > 10 and set(seen_lengths) == {5}
+    # Without the declaration the same benchmark drifts: every call sees a longer list.
+    seen_lengths.clear()
+    time_pair(append_and_count, append_and_count, ([0] * 5,), QUICK)
+    assert max(seen_lengths) > 5
 
 
 def test_a_missing_backend_is_skipped_with_the_reason():
-    benchmark = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, default_size=10,
-                          check_size=10, size_unit="integers", backend="perflint_no_such_backend")
-    measurement = measure_benchmark("PFL999", benchmark, "cpu", 10, policy=QUICK)
+    benchmark = _sum_benchmark(backend="perflint_no_such_backend")
+    measurement = measure_benchmark("PFL999", benchmark, "perflint_no_such_backend", "cpu", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
 
 
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
-    benchmark = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, default_size=10,
-                          check_size=10, size_unit="integers", backend="torch", devices=("cuda",))
-    measurement = measure_benchmark("PFL999", benchmark, "cuda", 10, policy=QUICK)
+    benchmark = _sum_benchmark(backend="torch", devices=("cuda",))
+    measurement = measure_benchmark("PFL999", benchmark, "torch", "cuda", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "no CUDA device")
+
+
+def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
+    class OutOfMemoryError(RuntimeError):
+        pass
+
+    def setup(size, target):
+        if size > 100:
+            raise OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
+        return (size,)
+
+    benchmark = _sum_benchmark(setup=setup)
+    measurement = measure_benchmark("PFL999", benchmark, "numpy", "cpu", [10, 100, 1000], policy=QUICK)
+    assert measurement.status == MEASURED
+    assert [point.status for point in measurement.points] == [MEASURED, MEASURED, SKIPPED]
+    assert "does not fit in device memory" in measurement.points[2].reason
+    assert measurement.points[2].speedup is None
+    assert measurement.to_dict()["points"][2] == {"size": 1000, "status": "skipped",
+                                                  "reason": measurement.points[2].reason}
 
 
 def test_a_failing_setup_or_side_is_skipped_with_the_error():
     def failing_setup(size, device):
-        raise RuntimeError("out of memory")
+        raise RuntimeError("no such file")
 
     def failing_fix(count):
         raise ValueError("bad shape")
 
-    bad_setup = Benchmark(setup=failing_setup, pattern=_sum_by_loop, fix=_sum_by_formula, default_size=10,
-                          check_size=10, size_unit="integers")
-    bad_fix = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=failing_fix, default_size=10,
-                        check_size=10, size_unit="integers")
-    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_setup, "cpu", 10, policy=QUICK),
-                                    "setup raised RuntimeError: out of memory")
-    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_fix, "cpu", 10, policy=QUICK),
+    bad_setup = _sum_benchmark(setup=failing_setup)
+    bad_fix = _sum_benchmark(fix=failing_fix)
+    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_setup, "numpy", "cpu", [10], policy=QUICK),
+                                    "setup raised RuntimeError: no such file")
+    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_fix, "numpy", "cpu", [10], policy=QUICK),
                                     "fix raised ValueError: bad shape")
 
 
-def test_a_real_benchmark_gets_positive_times_and_their_ratio():
-    measurement = measure_benchmark("PFL999", SUM_BENCHMARK, "cpu", 2000, name="sum-by-loop", policy=QUICK)
+def test_a_real_benchmark_gets_positive_times_their_ratio_and_an_interval_at_each_size():
+    measurement = measure_benchmark("PFL999", SUM_BENCHMARK, "numpy", "cpu", [200, 2000], name="sum-by-loop",
+                                    policy=QUICK)
     assert measurement.status == MEASURED, measurement.reason
-    assert measurement.size == 2000 and measurement.size_unit == "integers"
-    assert measurement.pattern_seconds > 0 and measurement.fix_seconds > 0
-    assert measurement.speedup == pytest.approx(measurement.pattern_seconds / measurement.fix_seconds)
-    assert measurement.speedup > 1  # a 2000-step Python loop against one multiplication
+    assert [point.size for point in measurement.points] == [200, 2000] and measurement.size_unit == "integers"
+    for point in measurement.points:
+        assert point.pattern_seconds > 0 and point.fix_seconds > 0
+        assert point.speedup == pytest.approx(point.pattern_seconds / point.fix_seconds)
+        assert point.speedup_low <= point.speedup <= point.speedup_high
+    assert measurement.points[1].speedup > 1  # a 2000-step Python loop against one multiplication
     data = measurement.to_dict()
-    assert {"code", "backend", "device", "size", "pattern_seconds", "fix_seconds", "speedup"} <= set(data)
+    assert {"code", "backend", "library", "device", "points", "payoff", "measured_at"} <= set(data)
+    assert Measurement.from_dict(data) == measurement
+
+
+def _busy_work(iterations):
+    """CPU-bound work linear in ``iterations``; returns nothing, so both sides of a ratio agree."""
+    total = 0
+    for value in range(iterations):
+        total += value * value
+
+
+def test_the_harness_recovers_a_known_ratio_of_work():
+    # k units of work against one: the measured speedup must come out near k. A loose band,
+    # since this runs on shared machines; benchmarks/harness_check.py checks it to 10%.
+    k = 4
+    work = Benchmark(setup=lambda size, target: (size,), pattern=lambda n: _busy_work(k * n), fix=_busy_work,
+                     sizes=(2_000, 20_000, 200_000), check_size=2_000, size_unit="iterations")
+    # The median of three runs, as benchmarks/harness_check.py judges it: one run on a busy
+    # machine can catch a neighbour's burst on one side only.
+    speedups = []
+    for _ in range(3):
+        measurement = measure_benchmark("PFL999", work, "numpy", "cpu", [20_000],
+                                        policy=TimingPolicy(min_sample_seconds=0.005, samples=7))
+        assert measurement.status == MEASURED, measurement.reason
+        speedups.append(measurement.points[0].speedup)
+    assert 0.7 * k <= statistics.median(speedups) <= 1.3 * k, speedups
 
 
 def test_samples_are_calibrated_warmed_up_and_interleaved():
@@ -185,16 +268,96 @@ def test_a_slow_benchmark_takes_fewer_samples_within_the_budget():
     assert "pattern: only 3 samples fit the time budget" in pattern_samples.warnings("pattern", policy)
 
 
-def test_cuda_timing_synchronises_around_every_sample(monkeypatch):
+def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_each_size(monkeypatch):
     torch = pytest.importorskip("torch")
-    synchronised = []
+    synchronised, emptied = [], []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synchronised.append(device))
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     policy = TimingPolicy(min_sample_seconds=0.0, warmup_samples=0, samples=3)
-    measurement = measure_benchmark("PFL999", SUM_BENCHMARK, "cuda", 50, policy=policy)
+    benchmark = _sum_benchmark(backend="torch", devices=("cuda",))
+    measurement = measure_benchmark("PFL999", benchmark, "torch", "cuda", [50, 60], policy=policy)
     assert measurement.status == MEASURED, measurement.reason
-    # two calibration runs and three samples per side, each fenced before and after
-    assert synchronised == ["cuda"] * (2 * (2 + 2 * 3))
+    # per size: two calibration runs and three samples per side, each fenced before and after
+    assert synchronised == ["cuda"] * (2 * 2 * (2 + 2 * 3))
+    assert emptied == [True, True]
+
+
+@pytest.mark.parametrize("library", ["cupy", "torch"])
+def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
+    reason = unavailability(library, "cuda")
+    if reason is not None:
+        pytest.skip(f"{library} on CUDA: {reason}")
+    k = 4
+
+    def setup(size, target):
+        matrix = target.asarray(np.random.default_rng(0).standard_normal((size, size)).astype(np.float32))
+        return target.xp, matrix
+
+    def repeated(times):
+        def products(xp, matrix):
+            result = matrix
+            for _ in range(times):
+                result = xp.matmul(matrix, matrix)
+            return result
+        return products
+
+    work = Benchmark(setup=setup, pattern=repeated(k), fix=repeated(1), sizes=(256, 1024, 4096), check_size=256,
+                     size_unit="rows", backend=ARRAY_BACKEND, devices=("cuda",))
+    measurement = measure_benchmark("PFL999", work, library, "cuda", [2048],
+                                    policy=TimingPolicy(min_sample_seconds=0.01, samples=7))
+    assert measurement.status == MEASURED, measurement.reason
+    assert measurement.device == "cuda" and measurement.library == library
+    [point] = measurement.points
+    assert 0.7 * k <= point.speedup <= 1.3 * k, point
+
+
+def test_speedup_interval_bootstraps_the_paired_rounds():
+    steady = Samples(loops=1, per_call_seconds=(0.010, 0.0101, 0.0099, 0.010, 0.0100))
+    fast = Samples(loops=1, per_call_seconds=(0.001, 0.00101, 0.00099, 0.001, 0.0010))
+    low, high = speedup_interval(steady, fast)
+    assert 9.5 < low <= 10.0 <= high < 10.5
+    assert speedup_interval(steady, fast) == (low, high)  # fixed seed: reproducible
+    jumpy = Samples(loops=1, per_call_seconds=(0.002, 0.0005, 0.003, 0.0004, 0.001))
+    low, high = speedup_interval(jumpy, fast)
+    assert high / low > 3
+
+
+def test_a_speedup_is_noisy_when_its_interval_crosses_one_or_is_wider_than_a_quarter():
+    def point(speedup, low, high):
+        return Point(size=1, pattern_seconds=1.0, fix_seconds=1.0, speedup=speedup, speedup_low=low,
+                     speedup_high=high)
+
+    assert not point(10.0, 9.0, 11.0).noisy
+    assert point(10.0, 7.0, 11.0).noisy
+    assert point(10.0, 9.0, 13.0).noisy
+    assert point(1.05, 0.95, 1.10).noisy
+    assert not point(1.05, 1.01, 1.10).noisy
+
+
+def test_payoff_names_where_the_fix_starts_or_stops_paying():
+    def points(*pairs):
+        return [Point(size=size, speedup=speedup, speedup_low=speedup, speedup_high=speedup) for size, speedup in pairs]
+
+    assert describe_payoff(points((10, 3.0), (100, 30.0)), "elements") == "pays at every size measured"
+    assert describe_payoff(points((10, 0.5), (100, 1.0)), "elements") == "does not pay at the sizes measured"
+    # 0.55x at 1,000 and 2.2x at 10,000: on log-log axes 1.1x is crossed halfway, at ~3,200
+    assert describe_payoff(points((1_000, 0.55), (10_000, 2.2), (100_000, 9.0)),
+                           "elements (float64)") == "pays from ~3,200 elements"
+    assert describe_payoff(points((16, 1.5), (64, 0.8), (256, 0.7)),
+                           "items per epoch") == "stops paying above ~32 items per epoch"
+    assert describe_payoff(points((1, 2.0), (10, 0.5), (100, 2.0)), "rows") == "pays only at some sizes measured"
+    assert describe_payoff([], "rows") == ""
+
+
+def test_benchmark_sizes_must_be_three_or_more_spanning_a_decade():
+    with pytest.raises(ValueError, match="at least three"):
+        _sum_benchmark(sizes=(10, 100))
+    with pytest.raises(ValueError, match="factor of ten"):
+        _sum_benchmark(sizes=(10, 20, 40))
+    with pytest.raises(ValueError, match="check_size"):
+        _sum_benchmark(check_size=20)
+    assert SUM_BENCHMARK.quick_size == 10
 
 
 def test_instability_warnings_follow_pyperf():
@@ -209,21 +372,75 @@ def test_instability_warnings_follow_pyperf():
     assert short.warnings("fix", policy) == ["fix: shortest sample took only 10.0 µs"]
 
 
-def test_measure_rules_covers_every_declared_device_and_skips_rules_without_a_benchmark(no_cuda):
-    class Benchmarked:
-        code, name = "PFL998", "sum-by-loop"
-        benchmark = Benchmark(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, default_size=2000,
-                              check_size=10, size_unit="integers", devices=("cpu", "cuda"))
+class _Benchmarked:
+    code, name = "PFL998", "sum-by-loop"
+    benchmark = _sum_benchmark(backend=ARRAY_BACKEND, devices=("cpu", "cuda", "mps"))
 
+
+class _AlsoBenchmarked:
+    code, name = "PFL996", "sum-again"
+    benchmark = _sum_benchmark()
+
+
+def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(no_cuda):
     class Unbenchmarked:
         code, name = "PFL997", "no-benchmark"
         benchmark = None
 
-    report = measure_rules([Benchmarked, Unbenchmarked], size=300, policy=QUICK)
-    assert [(m.code, m.device, m.status) for m in report.measurements] == [
-        ("PFL998", "cpu", MEASURED), ("PFL998", "cuda", SKIPPED)]
-    assert report.measurements[0].size == 300 and report.measurements[0].name == "sum-by-loop"
-    assert report.machine["cpu_model"]
+    report = measure_rules([_Benchmarked, Unbenchmarked], sizes=[30, 300], policy=QUICK)
+    assert [(m.code, m.target, m.status) for m in report.measurements] == [
+        ("PFL998", "numpy/cpu", MEASURED), ("PFL998", "cupy/cuda", SKIPPED), ("PFL998", "torch/cuda", SKIPPED),
+        ("PFL998", "torch/mps", SKIPPED)]
+    assert [point.size for point in report.measurements[0].points] == [30, 300]
+    assert report.measurements[0].name == "sum-by-loop"
+    assert all(not m.points for m in report.measurements[1:])  # nothing reported for a device not used
+    assert report.machine["cpu_model"] and report.machine["fingerprint"]
+    quick = measure_rules([_AlsoBenchmarked], quick=True)
+    assert [point.size for point in quick.measurements[0].points] == [SUM_BENCHMARK.quick_size]
+
+
+def test_rules_beyond_the_budget_are_listed_as_not_measured():
+    report = measure_rules([_AlsoBenchmarked, _Benchmarked], sizes=[2000], policy=QUICK, budget_seconds=0.001)
+    first, *rest = report.measurements
+    assert first.code == "PFL996" and first.status == MEASURED
+    assert rest and all(m.status == NOT_MEASURED and "0.001 s measuring budget" in m.reason for m in rest)
+    assert all(not m.points for m in rest)
+
+
+def test_a_second_measurement_on_the_same_machine_comes_from_the_cache(tmp_path):
+    calls = []
+
+    def counted_fix(count):
+        calls.append(count)
+        return _sum_by_formula(count)
+
+    class Counted:
+        code, name = "PFL995", "counted"
+        benchmark = _sum_benchmark(fix=counted_fix)
+
+    cache = MeasurementCache(str(tmp_path))
+    first = measure_rules([Counted], sizes=[100], policy=QUICK, cache=cache).measurements[0]
+    assert first.status == MEASURED and not first.cached and calls
+    calls.clear()
+    second = measure_rules([Counted], sizes=[100], policy=QUICK, cache=cache).measurements[0]
+    assert calls == [] and second.cached
+    assert second.points == first.points and second.measured_at == first.measured_at
+    assert (tmp_path / ".perflint_cache" / ".gitignore").is_file()
+    # other sizes, or the same cache only written to (--remeasure), measure afresh
+    measure_rules([Counted], sizes=[200], policy=QUICK, cache=cache)
+    assert calls
+    calls.clear()
+    fresh = measure_rules([Counted], sizes=[100], policy=QUICK, cache=MeasurementCache(str(tmp_path), read=False))
+    assert calls and not fresh.measurements[0].cached
+
+
+def test_the_cache_key_changes_with_the_machine_the_benchmark_and_the_sizes():
+    base = ("PFL101", "abc", "numpy", "cpu", (1, 10, 100), QUICK, "machine1")
+    key = MeasurementCache.key(*base)
+    for index, other in ((1, "abd"), (4, (1, 10)), (5, TimingPolicy()), (6, "machine2"), (3, "cuda")):
+        changed = list(base)
+        changed[index] = other
+        assert MeasurementCache.key(*changed) != key
 
 
 # Agreement
@@ -272,38 +489,67 @@ def test_agreement_understands_pandas_objects():
 # Machine description
 
 
-def test_machine_description_has_every_key_and_a_gpu_list():
+def test_machine_description_has_every_key_a_gpu_list_and_a_stable_fingerprint():
     machine = describe_machine()
-    assert set(machine) == {"cpu_model", "logical_cores", "physical_cores", "memory_bytes", "platform",
-                            "python_version", "numpy_version", "torch_version", "gpus"}
+    assert set(machine) == {"cpu_model", "cpu_max_mhz", "logical_cores", "physical_cores", "memory_bytes", "os",
+                            "platform", "python_version", "libraries", "blas", "gpus", "fingerprint"}
     assert machine["cpu_model"] and machine["logical_cores"] >= 1 and machine["memory_bytes"] > 0
     assert machine["python_version"] == ".".join(map(str, sys.version_info[:3]))
-    assert machine["numpy_version"] == np.__version__
-    assert isinstance(machine["gpus"], list)
+    assert machine["libraries"]["numpy"] == np.__version__
+    assert set(machine["libraries"]) == {"numpy", "torch", "cupy", "pandas", "array_api_compat"}
+    assert isinstance(machine["gpus"], list) and isinstance(machine["blas"], list)
+    assert machine["fingerprint"] == describe_machine()["fingerprint"] == machine_fingerprint(machine)
+    assert len(machine["fingerprint"]) == 12
+    assert machine_fingerprint({**machine, "libraries": {**machine["libraries"], "numpy": "0.1"}}) != machine["fingerprint"]
+    assert machine_fingerprint({**machine, "cpu_max_mhz": 1}) == machine["fingerprint"]  # clocks vary; not a new machine
     json.dumps(machine)
 
 
-def test_gpu_detection_reads_nvml_and_never_raises(monkeypatch):
+def test_blas_threads_come_from_threadpoolctl():
+    pytest.importorskip("threadpoolctl")
+    from perflint.measure.machine import numpy_blas
+
+    blas = numpy_blas()
+    assert blas and all(entry["library"] and entry["threads"] >= 1 for entry in blas)
+
+
+def _fake_nvml():
     class Memory:
         total = 80 * 1024**3
 
-    fake = types.SimpleNamespace(
+    return types.SimpleNamespace(
+        NVML_CLOCK_SM=1, NVML_CLOCK_MEM=2,
         nvmlInit=lambda: None,
         nvmlShutdown=lambda: None,
+        nvmlSystemGetDriverVersion=lambda: b"550.54.15",
+        nvmlSystemGetCudaDriverVersion=lambda: 12040,
         nvmlDeviceGetCount=lambda: 2,
         nvmlDeviceGetHandleByIndex=lambda index: index,
         nvmlDeviceGetName=lambda handle: b"NVIDIA H100" if handle == 0 else "NVIDIA A100",
         nvmlDeviceGetMemoryInfo=lambda handle: Memory(),
+        nvmlDeviceGetCudaComputeCapability=lambda handle: (9, 0),
+        nvmlDeviceGetCurrPcieLinkGeneration=lambda handle: 5,
+        nvmlDeviceGetCurrPcieLinkWidth=lambda handle: 16,
+        nvmlDeviceGetMaxPcieLinkGeneration=lambda handle: 5,
+        nvmlDeviceGetMaxPcieLinkWidth=lambda handle: 16,
+        nvmlDeviceGetClockInfo=lambda handle, clock: 1980 if clock == 1 else 2619,
     )
-    monkeypatch.setitem(sys.modules, "pynvml", fake)
-    assert nvml_gpus() == [
-        {"index": 0, "name": "NVIDIA H100", "memory_bytes": 80 * 1024**3},
-        {"index": 1, "name": "NVIDIA A100", "memory_bytes": 80 * 1024**3},
-    ]
 
-    def no_driver():
+
+def test_gpu_detection_reads_nvml_and_never_raises(monkeypatch):
+    fake = _fake_nvml()
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    h100, a100 = nvml_gpus()
+    assert h100 == {"index": 0, "name": "NVIDIA H100", "memory_bytes": 80 * 1024**3, "driver_version": "550.54.15",
+                    "cuda_version": "12.4", "compute_capability": "9.0", "pcie_generation": 5, "pcie_width": 16,
+                    "pcie_max_generation": 5, "pcie_max_width": 16, "sm_clock_mhz": 1980, "memory_clock_mhz": 2619}
+    assert a100["name"] == "NVIDIA A100"
+
+    def no_driver(*arguments):
         raise OSError("NVML Shared Library Not Found")
 
+    monkeypatch.setattr(fake, "nvmlDeviceGetCurrPcieLinkWidth", no_driver)  # one fact missing: null alone
+    assert nvml_gpus()[0]["pcie_width"] is None and nvml_gpus()[0]["pcie_generation"] == 5
     monkeypatch.setattr(fake, "nvmlInit", no_driver)
     assert nvml_gpus() == []
     monkeypatch.setattr(fake, "nvmlInit", lambda: None)
@@ -318,26 +564,63 @@ def test_gpu_detection_reads_nvml_and_never_raises(monkeypatch):
 
 def _sample_report():
     machine = {"cpu_model": "Test CPU 9000", "logical_cores": 8, "physical_cores": 4, "memory_bytes": 16 * 1024**3,
-               "python_version": "3.11.7", "numpy_version": "2.0.0", "torch_version": None,
+               "python_version": "3.11.7", "libraries": {"numpy": "2.0.0", "torch": None},
+               "blas": [{"library": "openblas", "version": "0.3.27", "threads": 8}], "fingerprint": "0123456789ab",
                "gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 141 * 1024**3}]}
     return MeasurementReport(machine=machine, measurements=[
-        Measurement(code="PFL101", name="elementwise-index-loop", backend="numpy", device="cpu", status=MEASURED,
-                    size=100_000, size_unit="elements", pattern_seconds=0.0215, fix_seconds=0.00015,
-                    speedup=143.3, pattern_stdev=0.001, fix_stdev=0.00004,
-                    warnings=("fix unstable: std dev is 27% of the mean",)),
-        Measurement(code="PFL201", name="create-then-move", backend="torch", device="cuda", status=SKIPPED,
-                    reason="no CUDA device", size_unit="rows"),
+        Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="array", library="numpy",
+                    device="cpu", status=MEASURED, size_unit="rows and columns", points=(
+                        Point(size=8, pattern_seconds=0.0002, fix_seconds=0.0001, speedup=2.0, speedup_low=1.9,
+                              speedup_high=2.1, pattern_stdev=0.00001, fix_stdev=0.00001, samples=15),
+                        Point(size=128, status=SKIPPED, reason="does not fit in device memory"),
+                    ), cached=True, measured_at="2026-11-29T17:40:00+00:00"),
+        Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="numpy", device="cpu",
+                    status=MEASURED, size_unit="elements", points=(
+                        Point(size=1_000, pattern_seconds=0.0007, fix_seconds=0.00007, speedup=0.9,
+                              speedup_low=0.8, speedup_high=1.02, pattern_stdev=0.0001, fix_stdev=0.00001,
+                              samples=15),
+                        Point(size=100_000, pattern_seconds=0.0215, fix_seconds=0.00015, speedup=143.3,
+                              speedup_low=140.0, speedup_high=150.0, pattern_stdev=0.001, fix_stdev=0.00004,
+                              samples=15, warnings=("fix unstable: std dev is 27% of the mean",)),
+                    )),
+        Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="torch", device="cuda",
+                    status=SKIPPED, reason="no CUDA device", size_unit="elements"),
+        Measurement(code="PFL201", name="create-then-move", backend="torch", library="torch", device="cuda",
+                    status=SKIPPED, reason="no CUDA device", size_unit="rows"),
+        Measurement(code="PFL301", name="dataloader-no-workers", backend="torch", library="torch", device="cpu",
+                    status=NOT_MEASURED, reason="not reached within the 30 s measuring budget (--measure-budget)",
+                    size_unit="items"),
     ])
 
 
-def test_plain_table_has_the_numbers_the_skips_and_the_machine_and_no_ansi():
+def test_plain_table_fits_100_columns_costliest_first_with_footnotes_and_no_ansi():
     stream = io.StringIO()
-    render_table(_sample_report(), stream, color=False)
+    render_table(_sample_report(), stream, color=False, occurrences={"PFL101": 3, "PFL401": 1})
     text = stream.getvalue()
     assert "\x1b" not in text
-    for expected in ("PFL101", "elementwise-index-loop", "100,000 elements", "21.5 ms ± 1.00 ms", "150 µs ± 40.0 µs", "143x",
-                     "PFL201", "skipped: no CUDA device", "fix unstable: std dev is 27% of the mean",
-                     "Test CPU 9000", "8 logical cores (4 physical)", "NVIDIA H200"):
+    assert max(map(len, text.splitlines())) <= 100
+    rows = [line for line in text.splitlines() if line.startswith("PFL")]
+    assert [row.split()[0] for row in rows] == ["PFL101", "PFL401", "PFL201", "PFL301"]  # costliest first
+    assert rows[0].split()[1:3] == ["3", "numpy/cpu"]
+    for expected in ("1k 0.9x? · 100k 143x", "8 2.0x · 128 —", "pays from ~", "not measured (budget)",
+                     "Sizes: PFL101 in elements; PFL401 in rows and columns",
+                     "? too noisy to act on",
+                     "From the cache (--remeasure times afresh): PFL401 numpy/cpu measured 2026-11-29 17:40:00 UTC",
+                     "At 128, PFL401 numpy/cpu skipped: does not fit in device memory.",
+                     "Skipped (no CUDA device): PFL101 torch/cuda, PFL201 torch/cuda.",
+                     "Not measured, not reached within the 30 s measuring budget (--measure-budget): PFL301 torch/cpu.",
+                     "Test CPU 9000", "8 logical cores (4 physical)", "NVIDIA H200", "openblas 0.3.27, 8 threads",
+                     "fingerprint 0123456789ab"):
+        assert expected in text, expected
+    assert "21.5 ms" not in text and "fix unstable" not in text  # detail belongs to --output-format full
+
+
+def test_full_table_adds_times_intervals_and_sample_warnings():
+    stream = io.StringIO()
+    render_table(_sample_report(), stream, color=False, detailed=True)
+    text = stream.getvalue()
+    for expected in ("21.5 ms ± 1.00 ms", "150 µs ± 40.0 µs", "140x–150x", "0.8x–1.0x noisy",
+                     "at 100,000: fix unstable: std dev is 27% of the mean"):
         assert expected in text, expected
 
 
@@ -351,42 +634,85 @@ def test_units_are_human_friendly():
     assert [format_seconds(s) for s in (2.5, 0.0123, 1.234e-4, 5e-7, 0.0009996)] == [
         "2.50 s", "12.3 ms", "123 µs", "500 ns", "1.00 ms"]
     assert [format_speedup(s) for s in (143.2, 2.34, 0.8, 1234.6)] == ["143x", "2.3x", "0.8x", "1,235x"]
+    assert [format_size(n) for n in (16, 1_000, 4_096, 100_000, 2_000_000)] == ["16", "1k", "4,096", "100k", "2M"]
 
 
 # perflint bench
 
 
-def test_bench_json_measures_the_named_rule(monkeypatch, capsys):
-    monkeypatch.setattr(harness, "DEFAULT_POLICY", TimingPolicy(min_sample_seconds=0.001, warmup_samples=0,
-                                                                samples=3, time_budget_seconds=0.5))
-    assert main(["bench", "PFL401", "--size", "16", "--output-format", "json"]) == 0
+def _fast_policy(monkeypatch):
+    fast = TimingPolicy(min_sample_seconds=0.001, warmup_samples=0, samples=3, time_budget_seconds=0.5)
+    monkeypatch.setattr(harness, "DEFAULT_POLICY", fast)
+    monkeypatch.setattr(harness, "QUICK_POLICY", fast)
+
+
+def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, capsys):
+    _fast_policy(monkeypatch)
+    assert main(["bench", "PFL401", "--sizes", "4,16", "--output-format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"machine", "measurements"}
-    assert isinstance(data["machine"]["gpus"], list)
-    [measurement] = data["measurements"]
-    assert measurement["code"] == "PFL401" and measurement["status"] == "measured" and measurement["size"] == 16
-    assert measurement["pattern_seconds"] > 0 and measurement["fix_seconds"] > 0
-    assert measurement["speedup"] == pytest.approx(measurement["pattern_seconds"] / measurement["fix_seconds"])
+    assert isinstance(data["machine"]["gpus"], list) and data["machine"]["fingerprint"]
+    cpu, *others = data["measurements"]
+    assert cpu["code"] == "PFL401" and cpu["library"] == "numpy"
+    assert cpu["status"] == "measured" and [point["size"] for point in cpu["points"]] == [4, 16]
+    for point in cpu["points"]:
+        assert point["pattern_seconds"] > 0 and point["fix_seconds"] > 0
+        assert point["speedup"] == pytest.approx(point["pattern_seconds"] / point["fix_seconds"])
+        low, high = point["speedup_interval"]
+        assert low <= point["speedup"] <= high
+    assert all(other["status"] == "skipped" and "points" not in other for other in others
+               if other["device"] != "cpu")
 
 
-def test_bench_selects_by_prefix_and_prints_a_table(monkeypatch, capsys):
+def test_bench_quick_measures_only_the_smallest_size(monkeypatch, capsys):
+    _fast_policy(monkeypatch)
+    assert main(["bench", "PFL401", "--quick", "--output-format", "json"]) == 0
+    [cpu] = [m for m in json.loads(capsys.readouterr().out)["measurements"] if m["device"] == "cpu"]
+    assert [point["size"] for point in cpu["points"]] == [8]
+
+
+def test_bench_selects_by_prefix_passes_options_and_prints_a_table(monkeypatch, capsys):
     chosen = []
 
-    def fake_measure_rules(rules, size):
-        assert size is None
+    def fake_measure_rules(rules, sizes, policy, quick, progress, blas_threads):
+        assert blas_threads is None
+        assert sizes == [10, 1000] and policy.samples == 5 and not quick and progress is None
         chosen.extend(rule.code for rule in rules)
         return _sample_report()
 
     monkeypatch.setattr(harness, "measure_rules", fake_measure_rules)
-    assert main(["bench", "PFL4", "PFL101"]) == 0
+    assert main(["bench", "PFL4", "PFL101", "--sizes", "1000,10", "--repeat", "5"]) == 0
     assert chosen[0] == "PFL101" and "PFL401" in chosen
     assert all(code == "PFL101" or code.startswith("PFL4") for code in chosen)
     output = capsys.readouterr().out
     assert "143x" in output and "Test CPU 9000" in output and "\x1b" not in output
 
 
-def test_bench_rejects_an_unknown_code_or_size(capsys):
-    assert main(["bench", "PFL9"]) == 2
-    assert "PFL9" in capsys.readouterr().err
-    assert main(["bench", "PFL401", "--size", "0"]) == 2
-    assert "--size" in capsys.readouterr().err
+def test_bench_writes_a_self_contained_html_report(monkeypatch, capsys, tmp_path):
+    _fast_policy(monkeypatch)
+    path = tmp_path / "report.html"
+    assert main(["bench", "PFL401", "--sizes", "2,4,8", "--report", str(path)]) == 0
+    page = path.read_text(encoding="utf-8")
+    assert page.count("<svg") == 2 and "<polyline" in page and "<circle" in page
+    assert "PFL401" in page and "Expensive linear-algebra call" in page
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+
+
+def test_bench_can_limit_blas_threads_and_the_machine_records_it(monkeypatch, capsys):
+    pytest.importorskip("threadpoolctl")
+    _fast_policy(monkeypatch)
+    assert main(["bench", "PFL401", "--sizes", "4", "--blas-threads", "1", "--output-format", "json"]) == 0
+    machine = json.loads(capsys.readouterr().out)["machine"]
+    assert machine["blas"] and all(blas["threads"] == 1 for blas in machine["blas"])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["PFL9"], "PFL9"),
+    (["PFL401", "--sizes", "0,4"], "--sizes"),
+    (["PFL401", "--sizes", "four"], "--sizes"),
+    (["PFL401", "--repeat", "1"], "--repeat"),
+    (["PFL401", "--blas-threads", "0"], "--blas-threads"),
+])
+def test_bench_rejects_an_unknown_code_or_bad_numbers(capsys, arguments, message):
+    assert main(["bench", *arguments]) == 2
+    assert message in capsys.readouterr().err

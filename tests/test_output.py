@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from perflint import __version__
 from perflint.engine import lint_source
 from perflint.engine.findings import Finding, unlintable
-from perflint.measure.results import MEASURED, SKIPPED, Measurement, MeasurementReport
+from perflint.measure.results import MEASURED, SKIPPED, Measurement, MeasurementReport, Point
 from perflint.output import OUTPUT_FORMATS, write_report
 from perflint.output.github import escape_data, escape_property
 from perflint.rules import all_rules, rule_by_code
@@ -148,10 +149,12 @@ def measurement_report() -> MeasurementReport:
     return MeasurementReport(
         machine={"cpu": "Test CPU", "cores": 2, "gpus": []},
         measurements=[
-            Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="numpy", device="cpu",
-                        status=MEASURED, size=256, size_unit="matrix order", pattern_seconds=0.02,
-                        pattern_stdev=0.001, fix_seconds=0.001, fix_stdev=0.0001, speedup=20.0),
-            Measurement(code="PFL201", name="create-then-move", backend="torch", device="cuda",
+            Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="array", library="numpy",
+                        device="cpu", status=MEASURED, size_unit="matrix order", points=(
+                            Point(size=256, pattern_seconds=0.02, pattern_stdev=0.001, fix_seconds=0.001,
+                                  fix_stdev=0.0001, speedup=20.0, speedup_low=19.0, speedup_high=21.0,
+                                  samples=15),)),
+            Measurement(code="PFL201", name="create-then-move", backend="torch", library="torch", device="cuda",
                         status=SKIPPED, reason="no CUDA device"),
         ],
     )
@@ -161,10 +164,11 @@ def test_json_adds_machine_and_measurements_when_measured(findings):
     report = json.loads(render(findings, "json", measurement=measurement_report()))
     assert list(report) == ["version", "findings", "machine", "measurements"]
     assert report["machine"]["cpu"] == "Test CPU"
-    assert report["measurements"][0]["speedup"] == 20.0
+    assert report["measurements"][0]["points"][0]["speedup"] == 20.0
+    assert report["measurements"][0]["points"][0]["speedup_interval"] == [19.0, 21.0]
     assert report["measurements"] == [measurement.to_dict() for measurement in measurement_report().measurements]
     assert report["measurements"][1]["reason"] == "no CUDA device"
-    assert "speedup" not in report["measurements"][1]
+    assert "points" not in report["measurements"][1]
 
 
 def test_statistics_count_per_code_most_frequent_first(findings):
@@ -324,6 +328,9 @@ def test_measurement_table_follows_the_summary(findings):
     assert summary in output
     after_summary = output.split(summary, 1)[1]
     assert "PFL401" in after_summary and "PFL201" in after_summary
+    assert "256 20x" in after_summary  # the speedup at its size
+    # Found: PFL401 fired twice in the findings
+    assert re.search(r"PFL401\s+2\s+numpy/cpu", after_summary)
     assert ANSI_ESCAPE not in output
     assert ANSI_ESCAPE in render(findings, "concise", measurement=measurement_report(), color=True)
 

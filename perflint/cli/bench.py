@@ -5,18 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
+from typing import Optional
 
 from perflint.cli.main import UsageError
 
 
+def parse_sizes(text: Optional[str]) -> Optional[list[int]]:
+    """``--sizes 1000,10000`` as a sorted list of distinct positive integers."""
+    if text is None:
+        return None
+    try:
+        sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise UsageError(f"--sizes takes comma-separated integers, not {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise UsageError(f"--sizes must be positive integers, not {text!r}")
+    return sizes
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Time the benchmarks of the named rules (codes or prefixes; default every rule), at each
-    rule's default size or at ``--size``.
+    rule's own sizes, at ``--sizes``, or at its smallest size only with ``--quick``.
 
     A benchmark that cannot run here is listed as skipped with its reason; that is not an
     error, so the exit status is 0 whenever the command line was valid.
     """
-    from perflint.measure.harness import measure_rules
+    from perflint.cli.progress import measuring_progress
+    from perflint.measure import harness
     from perflint.rules import UnknownCodeError, all_rules, select_rules
 
     selectors = [code.strip() for argument in args.codes for code in argument.split(",") if code.strip()]
@@ -24,14 +40,32 @@ def run_bench(args: argparse.Namespace) -> int:
         rules = select_rules(select=selectors) if selectors else list(all_rules())
     except UnknownCodeError as error:
         raise UsageError(str(error)) from None
-    if args.size is not None and args.size < 1:
-        raise UsageError(f"--size must be a positive integer, not {args.size}")
-    report = measure_rules(rules, size=args.size)
+    sizes = parse_sizes(args.sizes)
+    policy = harness.QUICK_POLICY if args.quick else harness.DEFAULT_POLICY
+    if args.repeat is not None:
+        if args.repeat < 3:
+            raise UsageError(f"--repeat must be at least 3 (samples per side), not {args.repeat}")
+        policy = replace(policy, samples=args.repeat)
+    if args.blas_threads is not None and args.blas_threads < 1:
+        raise UsageError(f"--blas-threads must be at least 1, not {args.blas_threads}")
+    try:
+        with measuring_progress(args.output_format != "json") as progress:
+            report = harness.measure_rules(rules, sizes=sizes, policy=policy, quick=args.quick, progress=progress,
+                                           blas_threads=args.blas_threads)
+    except harness.BenchmarkError as error:
+        raise UsageError(str(error)) from None
+    if args.report:
+        from perflint.measure.html_report import write_html_report
+
+        try:
+            write_html_report(report, args.report)
+        except OSError as error:
+            raise UsageError(f"cannot write {args.report}: {error.strerror or error}") from None
     if args.output_format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         from perflint.measure.table import render_table
 
-        render_table(report, sys.stdout, color=sys.stdout.isatty())
+        render_table(report, sys.stdout, color=sys.stdout.isatty(), detailed=args.output_format == "full")
     return 0

@@ -57,8 +57,13 @@ def _without(codes: Iterable[str], ignored: Sequence[str]) -> tuple[str, ...]:
 
 
 def fired_rules(findings: Iterable[Finding]) -> list[type[Rule]]:
-    """The rules with at least one finding, in code order (PFL000 is no rule)."""
-    codes = sorted({finding.code for finding in findings if finding.code != INTERNAL_ERROR_CODE})
+    """The rules with at least one finding, most findings first (measured first when the
+    budget is short), then in code order; PFL000 is no rule."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        if finding.code != INTERNAL_ERROR_CODE:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+    codes = sorted(counts, key=lambda code: (-counts[code], code))
     return [rule for rule in map(rule_by_code, codes) if rule is not None]
 
 
@@ -69,6 +74,8 @@ def run_check(args: argparse.Namespace) -> int:
                          "that format has no place for the table of measured costs")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.measure_budget <= 0:
+        raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
     try:
         config = load_config(args.config, os.getcwd())
     except ConfigError as error:
@@ -93,9 +100,15 @@ def run_check(args: argparse.Namespace) -> int:
 
     measurement = None
     if args.measure:
+        from perflint.cli.progress import measuring_progress
+        from perflint.measure.cache import MeasurementCache
         from perflint.measure.harness import measure_rules
 
-        measurement = measure_rules(fired_rules(findings))
+        # --remeasure still stores what it measures, so the next run reuses the fresh numbers.
+        measurement_cache = None if args.no_cache else MeasurementCache(config.root, read=not args.remeasure)
+        with measuring_progress(args.output_format != "json") as progress:
+            measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
+                                        cache=measurement_cache, progress=progress)
 
     from perflint.output import write_report
 

@@ -1,17 +1,17 @@
-"""``perflint rules``, ``perflint explain CODE`` and ``perflint docs``: the catalogue, read from
-the rule classes themselves."""
+"""``perflint rules`` and ``perflint explain CODE``: the catalogue, read from the rule classes
+themselves. (The rule pages are written by ``scripts/generate_docs.py``, in perflint's own
+repository only.)"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from perflint import __version__
 from perflint.cli.main import UsageError
-from perflint.docs import REGENERATE_COMMAND, apply_docs, default_state, plan_docs, rule_page
+from perflint.docs import default_state, installed_reference, rule_page
 from perflint.rules import all_rules, rule_by_code
 from perflint.engine.rule import Rule
 
@@ -78,7 +78,7 @@ def explain(code: str) -> int:
     rule = rule_by_code(code)
     if rule is None:
         raise UsageError(f"unknown rule code: {code} (`perflint rules` lists them)")
-    page = rule_page(rule)
+    page = rule_page(rule, installed_reference())
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown
@@ -89,39 +89,9 @@ def explain(code: str) -> int:
     return 0
 
 
-def write_docs(root: Path, check_only: bool) -> int:
-    """Bring ``rules/*.md`` and the README's rule table up to date, or, with ``check_only``,
-    exit 1 naming what is stale."""
-    if not root.is_dir():
-        raise UsageError(f"no such directory: {root}")
-    plan = plan_docs(root)
-    stale = [str(path) for path in plan.stale]
-    if check_only:
-        for path in stale:
-            print(f"stale: {path}")
-        if plan.readme_problem:
-            print(f"perflint: {plan.readme_problem}", file=sys.stderr)
-        if stale:
-            print(f"run `{REGENERATE_COMMAND}` to regenerate them", file=sys.stderr)
-        return 1 if stale or plan.readme_problem else 0
-    apply_docs(plan)
-    for path in plan.writes:
-        print(f"wrote {path}")
-    for path in plan.deletions:
-        print(f"deleted {path}")
-    if plan.readme_problem:
-        print(f"perflint: {plan.readme_problem}", file=sys.stderr)
-        return 1
-    if not stale:
-        print("rule documentation is up to date")
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     if args.command == "rules":
         return list_rules(args.output_format)
     if args.command == "explain":
         return explain(args.code)
-    if args.command == "docs":
-        return write_docs(Path(args.root), args.check)
     raise UsageError(f"not a documentation command: {args.command}")

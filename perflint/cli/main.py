@@ -1,5 +1,4 @@
-"""``perflint [check] [PATHS…]``, ``perflint rules``, ``perflint explain CODE``, ``perflint bench``,
-``perflint docs``.
+"""``perflint [check] [PATHS…]``, ``perflint rules``, ``perflint explain CODE``, ``perflint bench``.
 
 Each sub-command's work lives in its own module and is imported only when that command runs,
 so ``perflint check`` never pays for the measurement code.
@@ -15,7 +14,7 @@ from typing import Optional, Sequence
 from perflint import __version__
 from perflint.output import OUTPUT_FORMATS
 
-SUBCOMMANDS = ("check", "rules", "explain", "bench", "docs")
+SUBCOMMANDS = ("check", "rules", "explain", "bench")
 
 
 class UsageError(Exception):
@@ -45,7 +44,13 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="worker processes (default: one per core for large runs)")
     parser.add_argument("--measure", action="store_true",
-                        help="time the micro-benchmark of every rule that fired, on this machine")
+                        help="time the micro-benchmark of every rule that fired (its pattern against its fix, "
+                             "not your code), on this machine")
+    parser.add_argument("--measure-budget", type=float, default=30.0, metavar="SECONDS",
+                        help="stop starting benchmarks after this many seconds; the rest are listed as not "
+                             "measured (default: 30)")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="time the benchmarks afresh instead of reusing cached measurements of this machine")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,13 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run rule micro-benchmarks without linting")
     bench.add_argument("codes", nargs="*", metavar="CODE", help="codes or prefixes (default: every rule)")
-    bench.add_argument("--output-format", choices=("table", "json"), default="table")
-    bench.add_argument("--size", type=int, default=None, metavar="N",
-                       help="input size for every benchmark, in each rule's own unit (default: each rule's own)")
-
-    docs = commands.add_parser("docs", help="write the rule pages (rules/*.md) and the README's rule table")
-    docs.add_argument("--check", action="store_true", help="exit 1 if any page is out of date, writing nothing")
-    docs.add_argument("--root", default=".", help="the repository root (default: .)")
+    bench.add_argument("--output-format", choices=("table", "full", "json"), default="table",
+                       help="full adds each size's times, confidence interval and sample warnings")
+    bench.add_argument("--sizes", default=None, metavar="N,N,…",
+                       help="input sizes for every benchmark, in each rule's own unit (default: each rule's own)")
+    bench.add_argument("--repeat", type=int, default=None, metavar="N",
+                       help="interleaved samples per side at each size (default: 15; 7 with --quick)")
+    bench.add_argument("--quick", action="store_true",
+                       help="each rule's smallest size only, with shorter and fewer samples (for CI)")
+    bench.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                       help="limit NumPy's BLAS to N threads while measuring (needs threadpoolctl); "
+                            "steadier numbers on a shared machine")
+    bench.add_argument("--report", default=None, metavar="FILE.html",
+                       help="also write a self-contained HTML report with a chart per rule")
     return parser
 
 
@@ -92,7 +103,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from perflint.cli.check import run_check
 
             return run_check(arguments)
-        if arguments.command in ("rules", "explain", "docs"):
+        if arguments.command in ("rules", "explain"):
             from perflint.cli import documentation
 
             return documentation.run(arguments)

@@ -3,7 +3,7 @@
 A speedup is only worth reporting when the fix is a real replacement for the pattern, so the
 harness compares both results before timing anything. Arrays compare with a tolerance suited
 to their precision (a vectorised sum may round differently from a loop); everything else
-compares exactly. Torch tensors, pandas objects, sequences and mappings are unpacked
+compares exactly. CuPy arrays and torch tensors (copied to the host), pandas objects, sequences and mappings are unpacked
 recursively, and a list of numbers may stand against an array (the usual vectorised fix).
 """
 
@@ -50,8 +50,10 @@ def describe_difference(left: Any, right: Any, where: str = "result") -> Optiona
 
 
 def _unwrap(value: Any) -> Any:
-    """Torch tensors become NumPy arrays; pandas objects become plain labelled data."""
+    """CuPy arrays and torch tensors become NumPy arrays; pandas objects become plain labelled data."""
     module = type(value).__module__.split(".")[0]
+    if module == "cupy" and hasattr(value, "get"):
+        return value.get()  # device to host
     if module == "torch" and hasattr(value, "detach"):
         tensor = value.detach().cpu()
         if tensor.is_floating_point() and tensor.element_size() < 4:

@@ -1,18 +1,27 @@
-"""The measurement table printed by ``perflint bench`` and ``perflint check --measure``."""
+"""The measurement table printed by ``perflint bench`` and ``perflint check --measure``.
+
+It must read in a 100-column terminal and show at a glance which finding costs most: one row
+per rule and target, sorted by the largest speedup, with the speedup at each size in a single
+cell. Size units, skip reasons, cache dates and noise go to footnotes beneath; the per-size
+times, intervals and raw-sample warnings to ``--output-format full``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from collections import defaultdict
+from typing import Any, Mapping, Optional, TextIO
 
-from perflint.measure.results import MEASURED, Measurement, MeasurementReport
-from perflint.measure.units import format_bytes, format_seconds, format_speedup
+from perflint.measure.results import MEASURED, NOT_MEASURED, Measurement, MeasurementReport
+from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup
 
-PLAIN_WIDTH = 150  # files, pipes and CI logs are not limited to a terminal's width
+PLAIN_WIDTH = 100  # files, pipes and CI logs: the width the table is designed for
+NOISY_MARK = "?"
 
 
-def render_table(report: MeasurementReport, stream: TextIO, color: bool) -> None:
-    """One row per benchmark and device; beneath it, why a row was skipped or is unstable (too
-    long for a cell), then the machine the numbers belong to.
+def render_table(report: MeasurementReport, stream: TextIO, color: bool, detailed: bool = False,
+                 occurrences: Optional[Mapping[str, int]] = None) -> None:
+    """The summary table, its footnotes and the machine; with ``detailed``, every size's
+    times, interval and sample warnings too. ``occurrences`` (findings per code) adds a column.
 
     Without ``color`` the output carries no ANSI codes at all (files, pipes, CI logs).
     """
@@ -21,71 +30,179 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool) -> None
     from rich.table import Table
 
     console = Console(file=stream, color_system="auto" if color else None, force_terminal=color,
-                      width=None if color else PLAIN_WIDTH, highlight=False)
-    table = Table(title="Measured cost of each pattern against its fix (median time per call ± std dev)",
+                      width=None if color else PLAIN_WIDTH, highlight=False, markup=False)
+    table = Table(title="Speedup of each rule's fix over its pattern, timed in the rule's own benchmark",
                   box=box.SIMPLE_HEAD, title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("Code", style="bold", no_wrap=True)
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Device", no_wrap=True)
-    table.add_column("Size")
-    table.add_column("Pattern", justify="right", no_wrap=True)
-    table.add_column("Fix", justify="right", no_wrap=True)
-    table.add_column("Speedup", justify="right", style="bold green", no_wrap=True)
+    table.add_column("Rule", style="bold", no_wrap=True)
+    if occurrences is not None:
+        table.add_column("Found", justify="right", no_wrap=True)
+    table.add_column("Target", no_wrap=True)
+    table.add_column("Speedup at each size", style="bold green")
     table.add_column("Note", style="yellow")
-    for measurement in report.measurements:
-        table.add_row(*_row(measurement))
+    rows = summary_rows(report)
+    for measurement in rows:
+        cells = [measurement.code]
+        if occurrences is not None:
+            cells.append(str(occurrences.get(measurement.code, "")))
+        cells.extend([measurement.target, speedup_cell(measurement), _note(measurement)])
+        table.add_row(*cells)
     console.print(table)
-    for measurement in report.measurements:
-        details = measurement.warnings if measurement.status == MEASURED else (f"skipped: {measurement.reason}",)
-        if details:
-            console.print(f"{measurement.code} on {measurement.device}: {'; '.join(details)}", style="yellow")
+    for line in footnotes(report, rows):
+        console.print(line, style="yellow" if line.startswith(("Skipped", "Not measured", "At ")) else None)
+    if detailed:
+        for measurement in report.measurements:
+            if measurement.status == MEASURED:
+                console.print()
+                console.print(_detail_table(measurement))
+                for point in measurement.measured_points:
+                    if point.warnings:
+                        console.print(f"  at {point.size:,}: {'; '.join(point.warnings)}")
     console.print(f"Machine: {machine_summary(report.machine)}")
 
 
+def summary_rows(report: MeasurementReport) -> list[Measurement]:
+    """Every measured target, largest speedup first; then, for a rule with nothing measured, its
+    first entry (so every rule has a row and nothing is silently dropped)."""
+    measured = [m for m in report.measurements if m.status == MEASURED]
+    measured.sort(key=lambda m: -(m.best_speedup or 0.0))
+    covered = {m.code for m in measured}
+    others = []
+    for measurement in report.measurements:
+        if measurement.code not in covered:
+            covered.add(measurement.code)
+            others.append(measurement)
+    return measured + others
+
+
+def speedup_cell(measurement: Measurement) -> str:
+    """``1k 99x · 10k 195x · 100k 210x``; a noisy speedup carries a ``?``."""
+    if measurement.status != MEASURED:
+        return "—"
+    parts = []
+    for point in measurement.points:
+        if point.status == MEASURED:
+            parts.append(f"{format_size(point.size)} {format_speedup(point.speedup)}"
+                         f"{NOISY_MARK if point.noisy else ''}")
+        else:
+            parts.append(f"{format_size(point.size)} —")
+    return " · ".join(parts)
+
+
+def _note(measurement: Measurement) -> str:
+    if measurement.status == NOT_MEASURED:
+        return "not measured (budget)"
+    if measurement.status != MEASURED:
+        return "skipped"
+    note = measurement.payoff()
+    if measurement.cached:
+        note += "; cached"
+    return note
+
+
+def footnotes(report: MeasurementReport, rows: list[Measurement]) -> list[str]:
+    """Size units, noise, cache dates, skips grouped by reason, budget, in that order."""
+    lines = []
+    units = {m.code: m.size_unit for m in rows if m.size_unit}
+    if units:
+        lines.append("Sizes: " + "; ".join(f"{code} in {unit}" for code, unit in units.items()) + ".")
+    if any(point.noisy for m in report.measurements for point in m.measured_points):
+        lines.append(f"{NOISY_MARK} too noisy to act on: the 95% interval of the speedup crosses 1.0 or spans "
+                     "more than ±25% (--output-format full shows it).")
+    cached = [m for m in report.measurements if m.cached]
+    if cached:
+        lines.append("From the cache (--remeasure times afresh): " + ", ".join(
+            f"{m.code} {m.target} measured {_when(m.measured_at)}" for m in cached) + ".")
+    for measurement in report.measurements:
+        for point in measurement.points:
+            if point.status != MEASURED:
+                lines.append(f"At {format_size(point.size)}, {measurement.code} {measurement.target} skipped: "
+                             f"{point.reason}.")
+    skipped: dict[str, list[str]] = defaultdict(list)
+    not_measured: dict[str, list[str]] = defaultdict(list)
+    for measurement in report.measurements:
+        if measurement.status == NOT_MEASURED:
+            not_measured[measurement.reason or ""].append(f"{measurement.code} {measurement.target}")
+        elif measurement.status != MEASURED:
+            skipped[measurement.reason or "no reason given"].append(f"{measurement.code} {measurement.target}")
+    for reason, entries in skipped.items():
+        lines.append(f"Skipped ({reason}): {', '.join(entries)}.")
+    for reason, entries in not_measured.items():
+        lines.append(f"Not measured, {reason}: {', '.join(entries)}.")
+    return lines
+
+
+def _detail_table(measurement: Measurement) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"{measurement.code} {measurement.name} on {measurement.target} "
+                        f"(sizes in {measurement.size_unit})",
+                  box=box.SIMPLE_HEAD, title_justify="left", show_edge=False, pad_edge=False)
+    for header, justify in (("Size", "right"), ("Pattern", "right"), ("Fix", "right"), ("Speedup", "right"),
+                            ("95% interval", "right"), ("Samples", "right")):
+        table.add_column(header, justify=justify)
+    for point in measurement.points:
+        if point.status != MEASURED:
+            table.add_row(f"{point.size:,}", "skipped", "—", "—", "—", "—")
+            continue
+        table.add_row(
+            f"{point.size:,}", _with_spread(point.pattern_seconds, point.pattern_stdev),
+            _with_spread(point.fix_seconds, point.fix_stdev), format_speedup(point.speedup),
+            f"{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
+            f"{' noisy' if point.noisy else ''}",
+            str(point.samples),
+        )
+    return table
+
+
 def machine_summary(machine: dict[str, Any]) -> str:
-    """A one-line description: CPU, cores, memory, GPUs, and the software that was timed."""
+    """A one-line description: CPU, cores, memory, BLAS, GPUs, the software, the fingerprint."""
+    cpu = str(machine.get("cpu_model") or "unknown CPU")
+    if machine.get("cpu_max_mhz"):
+        cpu += f" ({machine['cpu_max_mhz'] / 1000:.1f} GHz)"
     cores = f"{machine.get('logical_cores')} logical cores"
     if machine.get("physical_cores"):
         cores += f" ({machine['physical_cores']} physical)"
-    parts = [str(machine.get("cpu_model") or "unknown CPU"), cores]
+    parts = [cpu, cores]
     if machine.get("memory_bytes"):
         parts.append(f"{format_bytes(machine['memory_bytes'])} memory")
+    for blas in machine.get("blas") or []:
+        threads = f", {blas['threads']} thread{'s' if blas['threads'] != 1 else ''}" if blas.get("threads") else ""
+        parts.append(f"{blas.get('library')} {blas.get('version') or ''}{threads}".replace(" ,", ","))
     gpus = machine.get("gpus") or []
     if gpus:
-        parts.append("GPUs: " + ", ".join(
-            f"{gpu['name']} ({format_bytes(gpu['memory_bytes'])})" for gpu in gpus))
+        parts.append("GPUs: " + ", ".join(_gpu_summary(gpu) for gpu in gpus))
     else:
         parts.append("no GPU seen by NVML")
     software = [f"Python {machine.get('python_version')}"]
-    if machine.get("numpy_version"):
-        software.append(f"NumPy {machine['numpy_version']}")
-    if machine.get("torch_version"):
-        software.append(f"torch {machine['torch_version']}")
+    libraries = machine.get("libraries") or {}
+    for key, label in (("numpy", "NumPy"), ("torch", "torch"), ("cupy", "CuPy")):
+        if libraries.get(key):
+            software.append(f"{label} {libraries[key]}")
     parts.append(", ".join(software))
+    if machine.get("os"):
+        parts.append(str(machine["os"]))
+    if machine.get("fingerprint"):
+        parts.append(f"fingerprint {machine['fingerprint']}")
     return "; ".join(parts)
 
 
-def _row(measurement: Measurement) -> tuple[str, ...]:
-    if measurement.status != MEASURED:
-        return (measurement.code, measurement.name, measurement.device, "—", "—", "—", "—",
-                "skipped")
-    notes = []
-    if measurement.speedup < 1:
-        notes.append("fix slower here")
-    if measurement.warnings:
-        notes.append("unstable")
-    return (
-        measurement.code,
-        measurement.name,
-        measurement.device,
-        f"{measurement.size:,} {measurement.size_unit}".strip(),
-        _with_spread(measurement.pattern_seconds, measurement.pattern_stdev),
-        _with_spread(measurement.fix_seconds, measurement.fix_stdev),
-        format_speedup(measurement.speedup),
-        "; ".join(notes),
-    )
+def _gpu_summary(gpu: dict[str, Any]) -> str:
+    text = f"{gpu['name']} ({format_bytes(gpu['memory_bytes'])}"
+    if gpu.get("driver_version"):
+        text += f", driver {gpu['driver_version']}"
+    if gpu.get("cuda_version"):
+        text += f", CUDA {gpu['cuda_version']}"
+    if gpu.get("pcie_generation") and gpu.get("pcie_width"):
+        text += f", PCIe {gpu['pcie_generation']} x{gpu['pcie_width']}"
+    return text + ")"
+
+
+def _when(timestamp: Optional[str]) -> str:
+    return timestamp.replace("T", " ").replace("+00:00", " UTC") if timestamp else "at an unknown time"
 
 
 def _with_spread(median: float, stdev: float) -> str:
     """The median and the samples' standard deviation, as pyperf prints them."""
     return f"{format_seconds(median)} ± {format_seconds(stdev)}"
+

@@ -29,3 +29,11 @@ def format_bytes(count: int) -> str:
             return f"{value:.1f} {unit}" if unit != "B" else f"{count} B"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+def format_size(size: int) -> str:
+    """Round sizes short (``1k``, ``100k``, ``2M``), the rest exact with separators (``4,096``)."""
+    for divisor, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if size >= divisor and size % divisor == 0:
+            return f"{size // divisor:,}{suffix}"
+    return f"{size:,}"

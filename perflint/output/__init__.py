@@ -53,7 +53,8 @@ def write_report(
             from perflint.measure.table import render_table
 
             stream.write("\n")
-            render_table(measurement, stream, use_color)
+            render_table(measurement, stream, use_color, detailed=output_format == "full",
+                         occurrences={count.code: count.count for count in count_by_code(ordered)})
     elif output_format == "json":
         from perflint.output.json_report import write_json
 

@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.dataloaders import batches_reach_device
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.rules.data_loading import FAMILY
 
@@ -299,15 +299,15 @@ class DecodingDataset:
         return image.transpose(2, 0, 1).copy()
 
 
-# An epoch of 128 items of about a millisecond each, in batches of 16, is eight batches: enough
-# for the workers to reach a steady pipeline, short enough for the harness's time budget. On a
-# two-core machine the two workers share the cores with the main process, so expect well under
-# 2x there (1.4x to 1.8x measured on a busy two-core machine); more cores allow more workers.
+# Epochs of 16 to 256 items of about a millisecond each, in batches of 16: one batch gives the
+# workers nothing to overlap, sixteen let them reach a steady pipeline. On a two-core machine
+# the two workers share the cores with the main process, so expect well under 2x there;
+# more cores allow more workers.
 _BATCH_SIZE = 16
 _WORKERS = 2
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     from torch.utils.data import DataLoader
 
     dataset = DecodingDataset(size)
@@ -334,8 +334,8 @@ DataLoaderNoWorkers.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=128,
-    check_size=32,
+    sizes=(16, 64, 256),
+    check_size=16,
     size_unit="items per epoch (batches of 16, two persistent workers)",
     backend=TORCH_BACKEND,
     devices=("cpu",),

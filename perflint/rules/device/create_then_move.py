@@ -14,7 +14,7 @@ from perflint.engine.literals import (
     literal_value,
     positional_arguments,
 )
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.device import FAMILY
 
@@ -364,8 +364,8 @@ def _shape_source(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _setup(size: int, device: str) -> tuple:
-    return size, device
+def _setup(size: int, target: Target) -> tuple:
+    return size, target.device
 
 
 def _pattern(size: int, device: str):
@@ -388,7 +388,7 @@ CreateThenMove.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=2048,
+    sizes=(256, 1024, 4096),
     check_size=8,
     size_unit="rows and columns of an int64 and a float32 tensor",
     backend=TORCH_BACKEND,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
 
@@ -243,33 +243,31 @@ def solve_all(A, rhs):
             self.report(node, self.message.format(callee=callee))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((size, size)) + size * np.eye(size)
     vectors = rng.standard_normal((32, size))
-    return matrix, vectors
+    return target.xp, target.asarray(matrix), target.asarray(vectors)
 
 
-def _pattern(matrix, vectors):
-    import numpy as np
-
-    return np.stack([np.linalg.inv(matrix) @ vector for vector in vectors])
+def _pattern(xp, matrix, vectors):
+    return xp.stack([xp.linalg.inv(matrix) @ vectors[k] for k in range(vectors.shape[0])])
 
 
-def _fix(matrix, vectors):
-    import numpy as np
-
-    inverse = np.linalg.inv(matrix)
-    return np.stack([inverse @ vector for vector in vectors])
+def _fix(xp, matrix, vectors):
+    inverse = xp.linalg.inv(matrix)
+    return xp.stack([inverse @ vectors[k] for k in range(vectors.shape[0])])
 
 
 LoopInvariantExpensiveCall.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=128,
+    sizes=(8, 32, 128),
     check_size=8,
     size_unit="rows and columns (32 right-hand sides)",
+    backend=ARRAY_BACKEND,
+    devices=ARRAY_DEVICES,
 )

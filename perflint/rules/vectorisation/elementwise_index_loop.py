@@ -9,7 +9,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import chains_overlap, dotted_name
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.vectorisation import FAMILY
 
@@ -476,34 +476,32 @@ def _render(statement: ElementStatement) -> str:
     return " ".join(text.split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    return rng.random(size), rng.standard_normal(size)
+    return target.xp, target.asarray(rng.random(size)), target.asarray(rng.standard_normal(size))
 
 
-def _pattern(a, b):
-    import numpy as np
-
-    out = np.empty_like(a)
-    for i in range(len(a)):
-        out[i] = np.sqrt(a[i]) * 2 + b[i]
+def _pattern(xp, a, b):
+    out = xp.empty_like(a)
+    for i in range(a.shape[0]):
+        out[i] = xp.sqrt(a[i]) * 2 + b[i]
     return out
 
 
-def _fix(a, b):
+def _fix(xp, a, b):
     """The documented replacement: the loop only filled a fresh array, so compute it directly."""
-    import numpy as np
-
-    return np.sqrt(a) * 2 + b
+    return xp.sqrt(a) * 2 + b
 
 
 ElementwiseIndexLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100_000,
+    sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    backend=ARRAY_BACKEND,
+    devices=ARRAY_DEVICES,
 )

@@ -1,0 +1,65 @@
+"""Cached measurements, so a second ``perflint --measure`` on the same machine is instant.
+
+An entry is keyed by everything that could change its numbers: the rule, the benchmark's
+fingerprint (its source, sizes and version), the library and device, the sizes, the timing
+policy, and the machine fingerprint (which covers the CPU, GPUs, OS, Python, library versions
+and BLAS threads). Nothing needs invalidating: a change to any of them is a new key.
+Entries live in ``.perflint_cache/measurements/`` beside the findings cache; writes are atomic
+and an unreadable entry counts as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, Optional, Sequence
+
+from perflint.files import CACHE_DIRECTORY
+from perflint.measure.results import Measurement
+
+MEASUREMENTS_FOLDER = "measurements"
+_FORMAT = 1
+
+
+class MeasurementCache:
+    """The measurement cache of one project root; with ``read=False`` it only stores (``--remeasure``)."""
+
+    def __init__(self, root: str, read: bool = True) -> None:
+        self.read = read
+        self.base = os.path.join(root, CACHE_DIRECTORY)
+        self.directory = os.path.join(self.base, MEASUREMENTS_FOLDER)
+
+    @staticmethod
+    def key(code: str, benchmark_fingerprint: str, library: str, device: str, sizes: Sequence[int],
+            policy: Any, machine_fingerprint: str) -> str:
+        facts = [_FORMAT, code, benchmark_fingerprint, library, device, list(sizes), repr(policy), machine_fingerprint]
+        return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
+
+    def load(self, key: str) -> Optional[Measurement]:
+        if not self.read:
+            return None
+        try:
+            with open(os.path.join(self.directory, f"{key}.json"), encoding="utf-8") as stream:
+                return Measurement.from_dict(json.load(stream)).from_cache()
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, key: str, measurement: Measurement) -> None:
+        """Write one entry atomically; a cache that cannot be written is simply not used."""
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            ignore_file = os.path.join(self.base, ".gitignore")
+            if not os.path.exists(ignore_file):
+                with open(ignore_file, "w", encoding="utf-8") as stream:
+                    stream.write("# Created by perflint: the cache is never committed.\n*\n")
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                json.dump(measurement.to_dict(), stream)
+            os.replace(temporary, os.path.join(self.directory, f"{key}.json"))
+        except OSError:
+            os.unlink(temporary)
