@@ -10,12 +10,15 @@ independent cross-check, each measured through the command users run.
    directly (autoranged loop count, best of five repeats), and both figures are printed side by
    side. A rule not in the catalogue is named as such.
 
-Run: ``python benchmarks/bench_repeatability.py``; the recorded run is
-``benchmarks/results/bench_repeatability.txt``. Exit status 1 if a target is missed.
+Run: ``python benchmarks/bench_repeatability.py [--blas-threads N]``; the recorded runs are
+``benchmarks/results/bench_repeatability*.txt``. ``--blas-threads`` is passed to every
+``perflint bench`` (the reference run uses 1; see ``benchmarks/record_reference.py``). Exit
+status 1 if a target is missed.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -28,12 +31,13 @@ QUICK_LIMIT_SECONDS = 60.0
 FULL_LIMIT_SECONDS = 240.0
 AGREEMENT = 0.25
 CROSS_CHECKED = ("PFL101", "PFL105")
+EXTRA: list[str] = []  # options given to every `perflint bench`
 
 
 def run_bench(*arguments: str) -> tuple[float, dict]:
     started = time.monotonic()
-    completed = subprocess.run([sys.executable, "-m", "perflint", "bench", "--output-format", "json", *arguments],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run([sys.executable, "-m", "perflint", "bench", "--output-format", "json", *EXTRA,
+                                *arguments], capture_output=True, text=True, check=True)
     return time.monotonic() - started, json.loads(completed.stdout)
 
 
@@ -65,6 +69,11 @@ def timeit_speedup(code: str, size: int) -> tuple[float, float, float]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blas-threads", type=int, default=None, help="passed to every perflint bench")
+    arguments = parser.parse_args()
+    if arguments.blas_threads:
+        EXTRA.extend(["--blas-threads", str(arguments.blas_threads)])
     from perflint.measure.machine import describe_machine
     from perflint.measure.table import machine_summary
     from perflint.rules import rule_by_code
@@ -75,7 +84,7 @@ def main() -> int:
         print("Load average at start (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
     ok = True
 
-    print("\n1. Time (wall clock, through `python -m perflint bench ... --output-format json`)")
+    print(f"\n1. Time (wall clock, through `python -m perflint bench {' '.join(EXTRA)} ... --output-format json`)")
     quick_seconds, _ = run_bench("--quick")
     first_seconds, first = run_bench()
     second_seconds, second = run_bench()

@@ -4,6 +4,7 @@ An entry is keyed by everything that could change its numbers: the rule, the ben
 fingerprint (its source, sizes and version), the library and device, the sizes, the timing
 policy, and the machine fingerprint (which covers the CPU, GPUs, OS, Python, library versions
 and BLAS threads). Nothing needs invalidating: a change to any of them is a new key.
+Skips are stored as well (a target's absence is as much a fact of the machine as a timing).
 Entries live in ``.perflint_cache/measurements/`` beside the findings cache; writes are atomic
 and an unreadable entry counts as a miss.
 """

@@ -48,7 +48,8 @@ class TimingPolicy:
     """How long and how often each side is timed at one size.
 
     The defaults keep one size of one benchmark to about a second (calibration, one warm-up and
-    fifteen interleaved samples of at least 20 ms per side). Many short samples beat a few long
+    fifteen interleaved samples of at least 20 ms per side), so that a full ``perflint bench``
+    of some forty rules at three sizes stays within four minutes. Many short samples beat a few long
     ones on a shared machine: the median skips the samples another process interrupted
     (``benchmarks/harness_check.py`` measured 7 x 50 ms off by up to 10% on a known 2:1 ratio
     where 15 x 20 ms stayed within 7%). When one call alone is slow (a large size, a loaded
@@ -60,7 +61,7 @@ class TimingPolicy:
     warmup_samples: int = 1
     samples: int = 15
     min_samples: int = 3
-    time_budget_seconds: float = 2.0
+    time_budget_seconds: float = 1.0
     max_loops: int = 10_000_000
     unstable_relative_stdev: float = 0.10
     outlier_relative_gap: float = 0.50
@@ -227,7 +228,10 @@ def measure_rules(
             continue
         measurement = measure_benchmark(rule.code, benchmark, library, device, chosen_sizes, name=rule.name,
                                         policy=policy)
-        if cache is not None and measurement.status == MEASURED:
+        if cache is not None:
+            # Skips are cached too: finding out that there is no CUDA device means importing
+            # torch, which would cost a cached run seconds. The key holds everything a skip
+            # depends on (the machine's libraries and GPUs, the benchmark's source).
             cache.store(key, measurement)
         report.measurements.append(measurement)
     if progress is not None:

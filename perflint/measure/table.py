@@ -108,7 +108,7 @@ def footnotes(report: MeasurementReport, rows: list[Measurement]) -> list[str]:
     if any(point.noisy for m in report.measurements for point in m.measured_points):
         lines.append(f"{NOISY_MARK} too noisy to act on: the 95% interval of the speedup crosses 1.0 or spans "
                      "more than ±25% (--output-format full shows it).")
-    cached = [m for m in report.measurements if m.cached]
+    cached = [m for m in report.measurements if m.cached and m.status == MEASURED]
     if cached:
         lines.append("From the cache (--remeasure times afresh): " + ", ".join(
             f"{m.code} {m.target} measured {_when(m.measured_at)}" for m in cached) + ".")
