@@ -8,6 +8,7 @@ import pickle
 import pytest
 
 from perflint.engine import lint_source
+from perflint.measure.spec import Target
 from perflint.rules import select_rules
 from perflint.rules.data_loading.dataloader_no_workers import DataLoaderNoWorkers, DecodingDataset
 
@@ -53,9 +54,9 @@ def test_in_memory_name_does_not_leak_out_of_its_function():
 
 
 def test_benchmark_dataset_pickles_into_workers_that_persist():
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     benchmark = DataLoaderNoWorkers.benchmark
-    dataset, with_workers = benchmark.setup(benchmark.check_size, "cpu")
+    dataset, with_workers = benchmark.setup(benchmark.check_size, Target("torch", "cpu", torch))
     assert isinstance(pickle.loads(pickle.dumps(dataset)), DecodingDataset)
     assert with_workers.num_workers > 0 and with_workers.persistent_workers
 

@@ -16,11 +16,11 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 from perflint.measure.results import MEASURED, PAYS_FROM, Measurement, MeasurementReport
 from perflint.measure.table import machine_summary, summary_rows
-from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup
+from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup, format_timestamp
 
 CHART_WIDTH = 440
 CHART_HEIGHT = 260
-_MARGIN = {"left": 64, "right": 16, "top": 16, "bottom": 44}
+_MARGIN = {"left": 80, "right": 16, "top": 16, "bottom": 44}
 PATTERN_COLOUR = "#c0392b"
 FIX_COLOUR = "#1f6fb2"
 SPEEDUP_COLOUR = "#1e8449"
@@ -37,6 +37,8 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 svg text { font-size: 11px; fill: #333; } .note { color: #8a5a00; } .muted { color: #666; font-size: .9rem; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; font-size: .85rem; }
 """
+# A figure as wide as its chart, so that a long caption wraps instead of pushing the charts apart.
+_STYLE += f".charts figure {{ width: {CHART_WIDTH}px; }}\n"
 
 
 def write_html_report(report: MeasurementReport, path: Union[str, Path]) -> None:
@@ -94,8 +96,9 @@ def _machine_table(machine: dict[str, Any]) -> str:
     for name, version in (machine.get("libraries") or {}).items():
         rows.append((f"{name} version", version or "not installed"))
     for blas in machine.get("blas") or []:
-        rows.append(("BLAS", f"{blas.get('library')} {blas.get('version')}, {blas.get('threads')} threads, "
-                             f"{blas.get('architecture')}"))
+        threads = blas.get("threads")
+        rows.append(("BLAS", f"{blas.get('library')} {blas.get('version')}, "
+                             f"{threads} thread{'' if threads == 1 else 's'}, {blas.get('architecture')}"))
     for gpu in machine.get("gpus") or []:
         details = ", ".join(f"{key} {value}" for key, value in gpu.items() if key not in ("index", "name"))
         rows.append((f"GPU {gpu.get('index')}", f"{gpu.get('name')}: {details}"))
@@ -154,7 +157,7 @@ def _measurement_section(measurement: Measurement, rule: Optional[type]) -> str:
         f"on {_escape(measurement.target)}</h2>"
         f"<p><a href=\"#rule-{_escape(measurement.code)}\">{_escape(summary)}</a>. "
         f"<strong>{_escape(measurement.payoff().capitalize())}</strong> (sizes in {_escape(measurement.size_unit)}; "
-        f"measured {_escape(measurement.measured_at or 'at an unknown time')}"
+        f"measured {_escape(format_timestamp(measurement.measured_at))}"
         f"{', from the cache' if measurement.cached else ''}).</p>"
         f"<div class=\"charts\"><figure>{time_chart}<figcaption>Median time per call: "
         f"<span style=\"color:{PATTERN_COLOUR}\">pattern</span> and <span style=\"color:{FIX_COLOUR}\">fix</span>"

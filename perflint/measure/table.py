@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any, Mapping, Optional, TextIO
 
 from perflint.measure.results import MEASURED, NOT_MEASURED, Measurement, MeasurementReport
-from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup
+from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup, format_timestamp
 
 PLAIN_WIDTH = 100  # files, pipes and CI logs: the width the table is designed for
 NOISY_MARK = "?"
@@ -20,7 +20,7 @@ NOISY_MARK = "?"
 
 def render_table(report: MeasurementReport, stream: TextIO, color: bool, detailed: bool = False,
                  occurrences: Optional[Mapping[str, int]] = None) -> None:
-    """The summary table, its footnotes and the machine; with ``detailed``, every size's
+    """The machine in one line, the summary table and its footnotes; with ``detailed``, every size's
     times, interval and sample warnings too. ``occurrences`` (findings per code) adds a column.
 
     Without ``color`` the output carries no ANSI codes at all (files, pipes, CI logs).
@@ -39,6 +39,7 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
     table.add_column("Target", no_wrap=True)
     table.add_column("Speedup at each size", style="bold green")
     table.add_column("Note", style="yellow")
+    console.print(f"Machine: {machine_summary(report.machine)}")
     rows = summary_rows(report)
     for measurement in rows:
         cells = [measurement.code]
@@ -57,7 +58,6 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
                 for point in measurement.measured_points:
                     if point.warnings:
                         console.print(f"  at {point.size:,}: {'; '.join(point.warnings)}")
-    console.print(f"Machine: {machine_summary(report.machine)}")
 
 
 def summary_rows(report: MeasurementReport) -> list[Measurement]:
@@ -111,7 +111,7 @@ def footnotes(report: MeasurementReport, rows: list[Measurement]) -> list[str]:
     cached = [m for m in report.measurements if m.cached and m.status == MEASURED]
     if cached:
         lines.append("From the cache (--remeasure times afresh): " + ", ".join(
-            f"{m.code} {m.target} measured {_when(m.measured_at)}" for m in cached) + ".")
+            f"{m.code} {m.target} measured {format_timestamp(m.measured_at)}" for m in cached) + ".")
     for measurement in report.measurements:
         for point in measurement.points:
             if point.status != MEASURED:
@@ -196,10 +196,6 @@ def _gpu_summary(gpu: dict[str, Any]) -> str:
     if gpu.get("pcie_generation") and gpu.get("pcie_width"):
         text += f", PCIe {gpu['pcie_generation']} x{gpu['pcie_width']}"
     return text + ")"
-
-
-def _when(timestamp: Optional[str]) -> str:
-    return timestamp.replace("T", " ").replace("+00:00", " UTC") if timestamp else "at an unknown time"
 
 
 def _with_spread(median: float, stdev: float) -> str:
