@@ -716,3 +716,17 @@ def test_bench_can_limit_blas_threads_and_the_machine_records_it(monkeypatch, ca
 def test_bench_rejects_an_unknown_code_or_bad_numbers(capsys, arguments, message):
     assert main(["bench", *arguments]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_progress_bar_only_for_a_person_at_a_terminal(monkeypatch):
+    from perflint.cli.progress import measuring_progress
+
+    with measuring_progress(True) as progress:
+        assert progress is None  # pytest captures the output: not a terminal
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with measuring_progress(False) as progress:
+        assert progress is None  # JSON output
+    with measuring_progress(True) as progress:
+        assert callable(progress)
+        progress(1, 4, "PFL101 numpy/cpu")
