@@ -141,6 +141,9 @@ def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) 
                 f"{' (noisy)' if point.noisy else ''} |")
     lines.append("")
     lines.extend(f"On {m.target} the fix {m.payoff()}." for m in measured)
+    if any(point.noisy for m in measured for point in m.measured_points):
+        lines.append("A speedup marked noisy has a 95% interval that crosses 1.0 or spans more than ±25%: "
+                     "too uncertain to act on.")
     others = [m for m in entries if m.status != MEASURED]
     if others:
         lines.append("Not run on the reference machine: "
