@@ -7,9 +7,9 @@ One command: ``python benchmarks/record_reference.py``. It runs the full ``perfl
 - ``benchmarks/results/reference_bench.html``: the ``--report`` page with the charts;
 - ``benchmarks/results/reference_bench.txt``: the table, and how long the run took.
 
-NumPy's BLAS is limited to one thread (``--blas-threads 1``, recorded in the machine
-description): on the shared two-core machine the reference comes from, a two-thread OpenBLAS
-stalls for seconds whenever another process takes a core (a 128x128 inverse loop: median 151 ms
+The BLAS and OpenMP pools and torch's CPU threads are limited to one (``--blas-threads 1``,
+recorded in the machine description): on the shared two-core machine the reference comes
+from, a two-thread OpenBLAS stalls for seconds whenever another process takes a core (a 128x128 inverse loop: median 151 ms
 and worst 5.1 s with two threads, against 22 ms and 44 ms with one), which would make the
 reference a measurement of the neighbours. ``--blas-threads 0`` keeps the BLAS default.
 
@@ -34,7 +34,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="reference_bench", help="file name stem under benchmarks/results/")
-    parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads while measuring (0: default)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS, OpenMP and torch CPU threads while measuring (0: their defaults)")
     parser.add_argument("codes", nargs="*", help="only these rules (default: all)")
     arguments = parser.parse_args()
     json_path, html_path, text_path = (RESULTS / f"{arguments.name}{suffix}" for suffix in (".json", ".html", ".txt"))

@@ -492,7 +492,8 @@ def test_agreement_understands_pandas_objects():
 def test_machine_description_has_every_key_a_gpu_list_and_a_stable_fingerprint():
     machine = describe_machine()
     assert set(machine) == {"cpu_model", "cpu_max_mhz", "logical_cores", "physical_cores", "memory_bytes", "os",
-                            "platform", "python_version", "libraries", "blas", "gpus", "fingerprint"}
+                            "platform", "python_version", "libraries", "blas", "torch_threads", "gpus",
+                            "fingerprint"}
     assert machine["cpu_model"] and machine["logical_cores"] >= 1 and machine["memory_bytes"] > 0
     assert machine["python_version"] == ".".join(map(str, sys.version_info[:3]))
     assert machine["libraries"]["numpy"] == np.__version__
@@ -700,10 +701,14 @@ def test_bench_writes_a_self_contained_html_report(monkeypatch, capsys, tmp_path
 
 def test_bench_can_limit_blas_threads_and_the_machine_records_it(monkeypatch, capsys):
     pytest.importorskip("threadpoolctl")
+    torch = pytest.importorskip("torch")
     _fast_policy(monkeypatch)
+    torch.set_num_threads(2)
     assert main(["bench", "PFL401", "--sizes", "4", "--blas-threads", "1", "--output-format", "json"]) == 0
     machine = json.loads(capsys.readouterr().out)["machine"]
     assert machine["blas"] and all(blas["threads"] == 1 for blas in machine["blas"])
+    assert machine["torch_threads"] == 1
+    assert torch.get_num_threads() == 2  # restored afterwards
 
 
 @pytest.mark.parametrize("arguments, message", [

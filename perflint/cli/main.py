@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true",
                        help="each rule's smallest size only, with shorter and fewer samples (for CI)")
     bench.add_argument("--blas-threads", type=int, default=None, metavar="N",
-                       help="limit NumPy's BLAS to N threads while measuring (needs threadpoolctl); "
-                            "steadier numbers on a shared machine")
+                       help="limit the BLAS and OpenMP thread pools and torch's CPU threads to N while "
+                            "measuring (needs threadpoolctl); steadier numbers on a shared machine")
     bench.add_argument("--report", default=None, metavar="FILE.html",
                        help="also write a self-contained HTML report with a chart per rule")
     return parser

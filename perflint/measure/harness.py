@@ -19,6 +19,7 @@ import copy
 import datetime
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import math
 import random
@@ -241,11 +242,12 @@ def measure_rules(
 
 @contextlib.contextmanager
 def blas_thread_limit(threads: int) -> Iterator[None]:
-    """Run with NumPy's BLAS limited to ``threads`` (through threadpoolctl).
+    """Run with NumPy's BLAS and OpenMP pools (through threadpoolctl) and torch's CPU threads
+    limited to ``threads``.
 
-    On a machine shared with other work, a multi-threaded BLAS can stall for seconds when one
-    of its threads is descheduled while the others wait for it; one thread measures the
-    pattern's own cost steadily. Raises ``BenchmarkError`` without threadpoolctl.
+    On a machine shared with other work, a multi-threaded BLAS or torch kernel can stall for
+    seconds when one of its threads is descheduled while the others wait for it; one thread
+    measures the pattern's own cost steadily. Raises ``BenchmarkError`` without threadpoolctl.
     """
     try:
         from threadpoolctl import threadpool_limits
@@ -253,8 +255,18 @@ def blas_thread_limit(threads: int) -> Iterator[None]:
         raise BenchmarkError("limiting BLAS threads needs threadpoolctl (pip install 'perflint-ml[blas]')") from None
     import numpy  # noqa: F401  (loads the BLAS, so that there is something to limit)
 
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield
+    torch = None
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
 
 
 def measure_benchmark(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 from typing import Any, Callable, Optional
 
 # Libraries whose versions change what a benchmark measures. CuPy ships as one distribution
@@ -38,6 +39,7 @@ def describe_machine() -> dict[str, Any]:
         "python_version": platform.python_version(),
         "libraries": {name: _version_of(*distributions) for name, distributions in LIBRARY_DISTRIBUTIONS.items()},
         "blas": numpy_blas(),
+        "torch_threads": _torch_threads(),
         "gpus": nvml_gpus(),
     }
     machine["fingerprint"] = machine_fingerprint(machine)
@@ -55,6 +57,7 @@ def machine_fingerprint(machine: dict[str, Any]) -> str:
         "python": machine.get("python_version"),
         "libraries": machine.get("libraries"),
         "blas": [[blas.get("library"), blas.get("version"), blas.get("threads")] for blas in machine.get("blas") or []],
+        "torch_threads": machine.get("torch_threads"),
         "gpus": [[gpu.get("name"), gpu.get("memory_bytes"), gpu.get("driver_version")] for gpu in machine.get("gpus") or []],
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
@@ -135,6 +138,13 @@ def nvml_gpus() -> list[dict[str, Any]]:
             pynvml.nvmlShutdown()
         except Exception:
             pass  # the GPU list is already complete; a failed shutdown changes nothing
+
+
+def _torch_threads() -> Optional[int]:
+    """torch's CPU threads when torch is already loaded (a torch benchmark ran or will run);
+    null otherwise, since importing torch only to ask costs seconds."""
+    torch = sys.modules.get("torch")
+    return _optional(torch.get_num_threads) if torch is not None else None
 
 
 def _optional(read: Callable[[], Any]) -> Any:

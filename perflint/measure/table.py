@@ -169,6 +169,8 @@ def machine_summary(machine: dict[str, Any]) -> str:
     for blas in machine.get("blas") or []:
         threads = f", {blas['threads']} thread{'s' if blas['threads'] != 1 else ''}" if blas.get("threads") else ""
         parts.append(f"{blas.get('library')} {blas.get('version') or ''}{threads}".replace(" ,", ","))
+    if machine.get("torch_threads"):
+        parts.append(f"torch {machine['torch_threads']} CPU thread{'s' if machine['torch_threads'] != 1 else ''}")
     gpus = machine.get("gpus") or []
     if gpus:
         parts.append("GPUs: " + ", ".join(_gpu_summary(gpu) for gpu in gpus))

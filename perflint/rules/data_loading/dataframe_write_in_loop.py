@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 
@@ -157,7 +157,7 @@ pd.concat(frames).to_csv("all.csv", header=False)
         return value is not None and literal_value(value) == appending
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import atexit
     import os
     import shutil
@@ -195,7 +195,7 @@ DataFrameWriteInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=200,
+    sizes=(10, 40, 200),
     check_size=5,
     size_unit="frames of 8 rows appended to a CSV file in a temporary folder",
     backend="pandas",

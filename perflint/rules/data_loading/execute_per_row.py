@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 EXECUTE = catalog.method("execute")
@@ -175,7 +175,7 @@ def _executes_sql(loop: cst.CSTNode) -> bool:
 _INSERT = "INSERT INTO scores VALUES (?, ?)"
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     return ([(index, index * 0.5) for index in range(size)],)
 
 
@@ -213,7 +213,7 @@ ExecutePerRow.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=2000,
+    sizes=(200, 2000, 20_000),
     check_size=10,
     size_unit="rows inserted into an in-memory SQLite table",
 )

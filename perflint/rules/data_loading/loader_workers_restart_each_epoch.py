@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 
@@ -227,7 +227,7 @@ _BATCH_SIZE = 16
 _WORKERS = 2
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     return (IndexedItems(_ITEMS), size)
 
 
@@ -251,8 +251,8 @@ LoaderWorkersRestartEachEpoch.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=5,
-    check_size=2,
+    sizes=(1, 3, 10),
+    check_size=1,
     size_unit="epochs of 4 batches (two workers, default start method)",
     backend=TORCH_BACKEND,
     devices=("cpu",),

@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 OPEN = catalog.lookup("builtins.open")
@@ -152,7 +152,7 @@ with open(log_path, "a") as log:
 _LINE = "step,loss,accuracy\n"
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import atexit
     import os
     import shutil
@@ -184,7 +184,7 @@ OpenInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1000,
+    sizes=(100, 1000, 10_000),
     check_size=10,
     size_unit="lines appended to a file in a temporary folder",
 )

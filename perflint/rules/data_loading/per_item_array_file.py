@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 Comprehension = Union[cst.ListComp, cst.GeneratorExp]
@@ -262,7 +262,7 @@ def _depends_on(path: cst.BaseExpression, loop: LoopFrame) -> bool:
 _ITEM_SIZE = 64
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import atexit
     import shutil
     import tempfile
@@ -298,7 +298,7 @@ PerItemArrayFile.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=500,
+    sizes=(20, 100, 500),
     check_size=8,
     size_unit="arrays of 64 float32 written and read back, in a temporary folder",
 )

@@ -13,7 +13,7 @@ from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 _UNSQUEEZE = catalog.lookup("torch.unsqueeze")
@@ -379,9 +379,10 @@ def _is_whole(index: cst.BaseSlice) -> bool:
     return type(index) is cst.Slice and index.lower is None and index.upper is None and index.step is None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)
@@ -408,7 +409,7 @@ PerSampleInference.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=64,
+    sizes=(8, 64, 512),
     check_size=4,
     size_unit="samples through a three-layer MLP (256-512-512-10), no grad",
     backend=TORCH_BACKEND,

@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
 
@@ -152,9 +152,10 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         return catalog.lookup(self.context.imports.qualified_name(expr.func))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     with_bias = torch.nn.Sequential(torch.nn.Conv2d(32, 32, 3, padding=1), torch.nn.BatchNorm2d(32)).to(device)
     without_bias = torch.nn.Sequential(
@@ -185,7 +186,7 @@ ConvBiasBeforeBatchNorm.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=64,
+    sizes=(16, 48, 160),
     check_size=8,
     size_unit="pixels per side (8 images, 32 channels, 3x3 convolution, forward and backward)",
     backend=TORCH_BACKEND,

@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
 DATA_PARALLEL = catalog.lookup("torch.nn.DataParallel")
@@ -134,9 +134,10 @@ model = torch.nn.parallel.DistributedDataParallel(model.cuda(rank), device_ids=[
 # process per GPU: a single-process micro-benchmark cannot time the two honestly, so on a
 # device this benchmark is always skipped with that reason. On the CPU, where DataParallel
 # calls the module directly, the agreement check only proves that wrapping changes no output.
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     if device != "cpu":
         raise RuntimeError(
             "not measurable in one process: DataParallel's cost needs two or more GPUs and its fix "
@@ -162,7 +163,7 @@ DataParallel.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1024,
+    sizes=(128, 1024, 4096),
     check_size=16,
     size_unit="features (two linear layers, batch of 64, forward pass)",
     backend=TORCH_BACKEND,

@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
 
@@ -132,9 +132,10 @@ for x, y in loader:
         self.report(node, self.message.format(call=cst.Module([]).code_for_node(node)))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     layers = []
     for _ in range(8):
@@ -169,7 +170,7 @@ DebugModeLeftOn.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=128,
+    sizes=(32, 128, 512),
     check_size=8,
     size_unit="features (eight linear layers with GELU, batch of 32, forward and backward)",
     backend=TORCH_BACKEND,

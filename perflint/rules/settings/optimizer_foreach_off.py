@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
 
@@ -121,9 +121,10 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
 
 # A model of many parameter tensors, as deep networks have: the per-tensor launches are what
 # the multi-tensor step saves.
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     parameters = [torch.randn(256, device=device) for _ in range(size)]
     gradients = [torch.randn(256, device=device) for _ in range(size)]
@@ -155,7 +156,7 @@ OptimizerForeachOff.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=200,
+    sizes=(20, 200, 2000),
     check_size=4,
     size_unit="parameter tensors of 256 values (five AdamW steps)",
     backend=TORCH_BACKEND,

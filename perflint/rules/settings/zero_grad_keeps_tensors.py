@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
 ZERO_GRAD = catalog.method("zero_grad")
@@ -138,9 +138,10 @@ _BATCH = 32
 _WIDTH = 64
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     layers = []
     for _ in range(size):
@@ -172,7 +173,7 @@ ZeroGradKeepsTensors.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=64,
+    sizes=(8, 64, 256),
     check_size=2,
     size_unit="linear layers of 64x64 (one forward and backward pass, batch of 32)",
     backend=TORCH_BACKEND,
