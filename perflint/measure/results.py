@@ -181,6 +181,6 @@ def _crossing(left: Point, right: Point) -> float:
 def _round_size(size: float) -> str:
     """Two significant digits, as a plain integer with thousands separators: ``2,000``, ``350``."""
     if size < 10:
-        return f"{size:.0f}"
+        return f"{size:.2g}"
     digits = int(math.floor(math.log10(size))) - 1
     return f"{int(round(size, -digits)):,}"

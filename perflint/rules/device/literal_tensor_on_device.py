@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.literals import has_unpacked_arguments
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _LITERAL_TENSOR_FUNCTIONS = frozenset({"torch.tensor", "torch.as_tensor"})
@@ -253,9 +253,10 @@ def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:
     return False
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     values = torch.randn(size, generator=generator).to(device)
     return values, values > 0, device
@@ -277,7 +278,7 @@ LiteralTensorOnDevice.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=4096,
+    sizes=(512, 4096, 32_768),
     check_size=16,
     size_unit="float32 elements (one call of a masking step)",
     backend=TORCH_BACKEND,

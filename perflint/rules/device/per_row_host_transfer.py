@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 # ``.item()`` per element is PFL109's; this rule owns the row-sized transfers.
@@ -185,9 +185,10 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         return None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     return (torch.randint(0, 1000, (size, 32), generator=generator).to(device),)
 
@@ -205,7 +206,7 @@ PerRowHostTransfer.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=2048,
+    sizes=(256, 2048, 8192),
     check_size=4,
     size_unit="rows of 32 token ids",
     backend=TORCH_BACKEND,

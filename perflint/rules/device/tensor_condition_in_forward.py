@@ -12,7 +12,7 @@ from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 Branch = Union[cst.If, cst.While, cst.Assert]
@@ -369,9 +369,10 @@ def _truth_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [test]
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     return (torch.randn(size, 1024, generator=generator).to(device),)
 
@@ -394,7 +395,7 @@ TensorConditionInForward.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=64,
+    sizes=(8, 64, 256),
     check_size=2,
     size_unit="rows of 1024 float32 activations",
     backend=TORCH_BACKEND,

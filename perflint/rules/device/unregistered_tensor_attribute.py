@@ -13,7 +13,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import keyword_argument, positional_arguments
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _MOVES = ("to", "cuda")
@@ -270,9 +270,10 @@ def _assigns(function: cst.CSTNode, chain: str) -> bool:
     return False
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     table = torch.randn(size, generator=generator)
     inputs = torch.randn(64, size, generator=generator).to(device)
@@ -291,7 +292,7 @@ UnregisteredTensorAttribute.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=65_536,
+    sizes=(4096, 65_536, 1_048_576),
     check_size=8,
     size_unit="float32 elements in the attribute (added to 64 rows)",
     backend=TORCH_BACKEND,

@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _GETITEM = "__getitem__"
@@ -223,7 +223,7 @@ def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
     return any(_mentions(child, names) for child in expr.children)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     labels = np.random.default_rng(0).integers(0, 100, size)
@@ -247,7 +247,7 @@ DatasetWideWorkInGetitem.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100_000,
+    sizes=(1000, 10_000, 100_000),
     check_size=128,
     size_unit="samples in the dataset (64 items fetched)",
 )

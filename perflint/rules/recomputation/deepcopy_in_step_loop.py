@@ -11,7 +11,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _DEEPCOPY = "copy.deepcopy"
@@ -208,9 +208,10 @@ def _model_of(copied: cst.BaseExpression, loop: LoopFrame) -> Optional[str]:
     return None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(size, size), torch.nn.ReLU(), torch.nn.Linear(size, size))
     return (model.to(device),)
@@ -242,7 +243,7 @@ DeepcopyInStepLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=512,
+    sizes=(64, 256, 1024),
     check_size=8,
     size_unit="features per layer of a 2-layer MLP (8 steps)",
     backend=TORCH_BACKEND,

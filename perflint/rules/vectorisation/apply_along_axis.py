@@ -11,7 +11,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments
 from perflint.engine.walker import syntax_children
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _APPLY_ALONG_AXIS = "numpy.apply_along_axis"
@@ -243,7 +243,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         return f"{render(func)}({render(arr)}, axis={render(axis)})"
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     return (np.random.default_rng(0).standard_normal((size, 16)),)
@@ -265,7 +265,7 @@ ApplyAlongAxis.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=20_000,
+    sizes=(1000, 5000, 20_000),
     check_size=32,
     size_unit="rows of 16 float64 values",
 )

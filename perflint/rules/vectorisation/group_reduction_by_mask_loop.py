@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _SUMS = frozenset({"sum", "mean"})
@@ -274,7 +274,7 @@ def _loop_iterable(loop: LoopFrame) -> Optional[cst.BaseExpression]:
     return for_in.iter if for_in is not None else None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -300,7 +300,7 @@ GroupReductionByMaskLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100_000,
+    sizes=(10_000, 100_000, 1_000_000),
     check_size=500,
     size_unit="labelled values in 100 groups",
 )

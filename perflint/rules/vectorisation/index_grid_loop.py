@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _NUMBERS = (cst.Integer, cst.Float)
@@ -266,7 +266,7 @@ def _mentions_any(node: cst.CSTNode, names: list[str]) -> bool:
     return any(_mentions_any(child, names) for child in node.children)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     return (size,)
 
 
@@ -294,7 +294,7 @@ IndexGridLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=64,
+    sizes=(8, 32, 96),
     check_size=4,
     size_unit="rows and columns of each of 16 planes",
 )

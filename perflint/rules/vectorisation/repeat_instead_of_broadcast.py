@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _OPERATOR_TYPES = tuple(catalog.ELEMENTWISE_BINARY_OPERATORS)
@@ -265,9 +265,10 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
     return any(_mentions(child, name) for child in syntax_children(node))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     return torch.randn(size, 64, generator=generator).to(device), torch.randn(size, 64, generator=generator).to(device)
 
@@ -287,7 +288,7 @@ RepeatInsteadOfBroadcast.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=256,
+    sizes=(32, 128, 512),
     check_size=4,
     size_unit="points on each side (64 features)",
     backend=TORCH_BACKEND,

@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 # torch's ``max``/``min`` with ``dim=`` return (values, indices); ``amax``/``amin`` the values.
@@ -289,7 +289,7 @@ def _parenthesised(text: str) -> str:
     return text if text.replace(".", "").replace("_", "").isalnum() else f"({text})"
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -315,7 +315,7 @@ RowLoopReduction.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=20_000,
+    sizes=(1000, 5000, 20_000),
     check_size=32,
     size_unit="rows of 16 float64 values",
 )
