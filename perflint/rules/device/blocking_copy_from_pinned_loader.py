@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -204,9 +204,10 @@ def _pins_memory(loader: cst.Call) -> bool:
     return pin_memory is not None and literal_value(pin_memory) is True
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     batches = [torch.rand(64, size, generator=generator) for _ in range(16)]
     if device != "cpu":
@@ -229,7 +230,7 @@ BlockingCopyFromPinnedLoader.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1 << 16,
+    sizes=(8192, 65_536, 262_144),
     check_size=8,
     size_unit="float32 features in each of 16 pinned batches of 64 rows",
     backend=TORCH_BACKEND,

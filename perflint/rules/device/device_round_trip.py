@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
 from perflint.engine.imports import target_names
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -288,9 +288,10 @@ def clip_boxes(boxes, width, height):
         return None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     boxes = (torch.rand(size, 4, generator=generator) * 1.2 - 0.1).to(device)
     return boxes, device
@@ -313,7 +314,7 @@ DeviceRoundTrip.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1 << 18,
+    sizes=(32_768, 262_144, 1_048_576),
     check_size=8,
     size_unit="boxes (4 float32 each) clipped to the image",
     backend=TORCH_BACKEND,

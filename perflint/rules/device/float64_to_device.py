@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -247,9 +247,10 @@ def _converts(move: cst.Call) -> bool:
     return len(positional) > 1 or any(arg.keyword is not None and arg.keyword.value == "dtype" for arg in move.args)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
+    device = target.device
     rng = np.random.default_rng(0)
     return rng.standard_normal((size, 256)), device
 
@@ -273,7 +274,7 @@ Float64ToDevice.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=4096,
+    sizes=(512, 4096, 16_384),
     check_size=4,
     size_unit="rows of 256 features, copied to the device and multiplied by their transpose",
     backend=TORCH_BACKEND,

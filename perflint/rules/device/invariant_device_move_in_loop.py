@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -217,9 +217,10 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         return self.context.is_invariant(expr, allow_conversions=True)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
+    device = target.device
     rng = np.random.default_rng(0)
     class_weights = rng.random(size).astype(np.float32)
     logits = rng.standard_normal((32, 16, size)).astype(np.float32)
@@ -251,7 +252,7 @@ InvariantDeviceMoveInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1 << 18,
+    sizes=(32_768, 262_144, 1_048_576),
     check_size=8,
     size_unit="float32 class weights, moved to the device in each of 32 steps",
     backend=TORCH_BACKEND,

@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -174,9 +174,10 @@ def _unpinned(loader: cst.Call) -> bool:
     return pin_memory is None or literal_value(pin_memory) is False
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     data = torch.rand(16 * 64, size, generator=generator)
     weights = torch.rand(size, 8, generator=generator).to(device)
@@ -202,7 +203,7 @@ LoaderWithoutPinnedMemory.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1 << 14,
+    sizes=(2048, 16_384, 65_536),
     check_size=8,
     size_unit="float32 features in each of 16 batches of 64 rows, loaded and copied to the device",
     backend=TORCH_BACKEND,

@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -166,9 +166,10 @@ def _pins(expr) -> bool:
     )
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     return [torch.rand(size, generator=generator) for _ in range(16)], device
 
@@ -188,7 +189,7 @@ ManualPinInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1 << 22,
+    sizes=(524_288, 4_194_304, 16_777_216),
     check_size=8,
     size_unit="float32 elements in each of 16 chunks copied to the device",
     backend=TORCH_BACKEND,

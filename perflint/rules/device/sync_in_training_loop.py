@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -298,9 +298,10 @@ def _tensor_of(receiver: cst.BaseExpression) -> cst.BaseExpression:
     return receiver
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     losses = torch.rand(size, generator=generator).to(device)
     return (losses,)
@@ -326,7 +327,7 @@ SyncInTrainingLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=2000,
+    sizes=(250, 2000, 4000),
     check_size=16,
     size_unit="training steps whose loss is read on the host (on the CPU: the `.item()` call "
     "overhead only; on a GPU: also the synchronisation)",

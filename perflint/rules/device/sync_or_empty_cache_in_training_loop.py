@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 
@@ -173,9 +173,10 @@ for x, y in loader:
         self.report(node, self.message.format(call=f"{record.name}()", fix=fix))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
+    device = target.device
     generator = torch.Generator().manual_seed(0)
     weights = torch.rand(size, size, generator=generator).to(device)
     batches = torch.rand(16, 64, size, generator=generator).to(device)
@@ -211,7 +212,7 @@ SyncOrEmptyCacheInTrainingLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1024,
+    sizes=(128, 1024, 4096),
     check_size=8,
     size_unit="features of 16 steps of a (64, n) @ (n, n) matmul",
     backend=TORCH_BACKEND,

@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.functions import PER_CALL
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -216,7 +216,7 @@ def collate(samples):
         return function is not None and function.role == PER_CALL
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -239,7 +239,7 @@ TensorCopiesNdarray.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=4096,
+    sizes=(512, 4096, 16_384),
     check_size=4,
     size_unit="rows of 8 float32 NumPy batches of 64 columns, made tensors on the CPU",
     backend=TORCH_BACKEND,
