@@ -49,7 +49,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.blas_threads is not None and args.blas_threads < 1:
         raise UsageError(f"--blas-threads must be at least 1, not {args.blas_threads}")
     try:
-        with measuring_progress(args.output_format != "json") as progress:
+        with measuring_progress(args.output_format not in ("json", "openmetrics")) as progress:
             report = harness.measure_rules(rules, sizes=sizes, policy=policy, quick=args.quick, progress=progress,
                                            blas_threads=args.blas_threads)
     except harness.BenchmarkError as error:
@@ -61,7 +61,11 @@ def run_bench(args: argparse.Namespace) -> int:
             write_html_report(report, args.report)
         except OSError as error:
             raise UsageError(f"cannot write {args.report}: {error.strerror or error}") from None
-    if args.output_format == "json":
+    if args.output_format == "openmetrics":
+        from perflint.output.openmetrics import write_bench_metrics
+
+        write_bench_metrics(report, sys.stdout)
+    elif args.output_format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run rule micro-benchmarks without linting")
     bench.add_argument("codes", nargs="*", metavar="CODE", help="codes or prefixes (default: every rule)")
-    bench.add_argument("--output-format", choices=("table", "full", "json"), default="table",
-                       help="full adds each size's times, confidence interval and sample warnings")
+    bench.add_argument("--output-format", choices=("table", "full", "json", "openmetrics"), default="table",
+                       help="full adds each size's times, confidence interval and sample warnings; "
+                            "openmetrics writes gauges for a Prometheus textfile collector")
     bench.add_argument("--sizes", default=None, metavar="N,N,…",
                        help="input sizes for every benchmark, in each rule's own unit (default: each rule's own)")
     bench.add_argument("--repeat", type=int, default=None, metavar="N",
