@@ -381,6 +381,14 @@ class ArrayKnowledge:
             return self.kind_of(expr.left) or self.kind_of(expr.right)
         if isinstance(expr, cst.UnaryOperation):
             return self.kind_of(expr.expression)
+        if isinstance(expr, cst.Comparison):
+            # ``a > 0`` is an array of booleans; a chain ``0 < a < 1`` calls ``bool()`` on one.
+            if len(expr.comparisons) != 1:
+                return None
+            comparison = expr.comparisons[0]
+            if type(comparison.operator) not in catalog.ELEMENTWISE_COMPARISON_OPERATORS:
+                return None
+            return self.kind_of(expr.left) or self.kind_of(comparison.comparator)
         if isinstance(expr, cst.Subscript):
             receiver = self.kind_of(expr.value)
             if receiver == catalog.PANDAS:

@@ -66,6 +66,8 @@ class ImportTable:
 
     def __init__(self, context: Optional["FileContext"] = None) -> None:
         self._scopes: list[dict[str, str]] = [{}]
+        # Top-level packages imported so far anywhere in the file, in any scope.
+        self._imported_packages: set[str] = set()
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class ImportTable:
                 module = dotted_name(alias.name)
                 if module is None:
                     continue
+                self._imported_packages.add(module.split(".", 1)[0])
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     scope[alias.asname.name.value] = module
                 else:
@@ -157,6 +160,7 @@ class ImportTable:
         module = dotted_name(node.module)
         if module is None:
             return
+        self._imported_packages.add(module.split(".", 1)[0])
         for alias in node.names:
             bound = alias.evaluated_alias or alias.evaluated_name
             scope[bound] = f"{module}.{alias.evaluated_name}"
@@ -168,6 +172,11 @@ class ImportTable:
     def shadow_all(self, names: Iterable[str]) -> None:
         for name in names:
             self.shadow(name)
+
+    def has_imported(self, package: str) -> bool:
+        """The file has imported ``package`` (or one of its modules) before this point, in any
+        scope: the evidence that a library-specific method name (``iterrows``) is that library's."""
+        return package in self._imported_packages
 
     def _lookup(self, name: str) -> Optional[str]:
         for scope in reversed(self._scopes):

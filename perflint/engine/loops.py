@@ -8,7 +8,7 @@ walk of the loop's own body; most loops are never asked about.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
 import libcst as cst
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 LoopNode = Union[cst.For, cst.While, Comprehension]
 _LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
 
 
 def _comprehension_targets(loop: Comprehension) -> Iterator[str]:
@@ -80,6 +81,9 @@ class LoopFrame:
         self._effects: Optional[Effects] = None
         self._is_training_step: Optional[bool] = None
         self._item_names: Optional[frozenset[str]] = None
+        # Targets that take one element of a known array or tensor per iteration, and that
+        # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``.
+        self.elements: dict[str, cst.BaseExpression] = {}
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -148,6 +152,68 @@ class LoopFrame:
             return True
         return "." in chain and self.is_training_step
 
+    def accumulates(self, name: str, grows: Callable[[cst.Assign], bool]) -> bool:
+        """``name`` is a loop-carried accumulator of this ``for`` or ``while`` loop.
+
+        Every statement of an iteration that assigns ``name`` is one ``grows`` accepts (an
+        assignment that grows it from its own value, such as ``X = np.vstack((X, e))``), or
+        a first value under a test of ``name`` itself (``if X is None: X = e``); and the
+        iteration reads ``name`` nowhere else than in those statements and tests. The loop
+        then only carries the value from one iteration to the next, and collecting the pieces
+        and joining them once after the loop computes the same. ``x = torch.cat((cls, x))``
+        followed by ``x = block(x)``, or a sequence fed to a model on every step, is not an
+        accumulator. (Reading ``name`` on the first iteration requires it to be bound before
+        the loop, so that needs no separate check.) ``grows`` may also accept statements that
+        grow ``name`` in place (``df.loc[len(df)] = row``): their reads are allowed too.
+        """
+        node = self.node
+        if isinstance(node, cst.For):
+            if name in self.targets:
+                return False
+            parts: list[cst.CSTNode] = [node.body]
+        elif isinstance(node, cst.While):
+            parts = [node.test, node.body]
+        else:
+            return False
+        grew = False
+        stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in parts]
+        while stack:
+            item, may_initialise = stack.pop()
+            if isinstance(item, cst.Name):
+                if item.value == name:
+                    return False
+                continue
+            if isinstance(item, cst.Assign):
+                if grows(item):
+                    grew = True
+                    continue
+                bound = [target_names(assign_target.target) for assign_target in item.targets]
+                if any(name in names for names in map(set, bound)):
+                    if not (may_initialise and len(item.targets) == 1 and type(item.targets[0].target) is cst.Name):
+                        return False
+                    stack.append((item.value, False))
+                    continue
+            elif isinstance(item, cst.If):
+                tested = none_test(item.test, name)
+                if tested is not None:
+                    initialising = item.body if tested else item.orelse
+                    other = item.orelse if tested else item.body
+                    if initialising is not None:
+                        stack.append((initialising, True))
+                    if other is not None:
+                        stack.append((other, False))
+                    continue
+            elif isinstance(item, cst.Attribute):
+                stack.append((item.value, may_initialise))
+                continue
+            elif isinstance(item, cst.Arg):
+                stack.append((item.value, may_initialise))
+                continue
+            # Any other binding of ``name`` (``X += e``, ``for X in``, ``del X``) contains the
+            # Name node itself, which ends the walk as a read would.
+            stack.extend((child, may_initialise) for child in syntax_children(item))
+        return grew
+
     @property
     def is_training_step(self) -> bool:
         """One iteration calls ``.backward()`` and steps an optimizer, itself or through a
@@ -185,7 +251,30 @@ class LoopKnowledge:
     # Hooks ---------------------------------------------------------------------------------
 
     def _enter_loop(self, node: LoopNode) -> None:
-        self._loop_stacks[-1].append(LoopFrame(node, self._context.imports, self._context.functions))
+        frame = LoopFrame(node, self._context.imports, self._context.functions)
+        self._loop_stacks[-1].append(frame)
+        if isinstance(node, cst.For):
+            self._record_elements(frame, node.target, node.iter)
+
+    def _record_elements(self, frame: LoopFrame, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        """Note which target takes one element of a known array per iteration."""
+        arrays = self._context.arrays
+        if type(target) is cst.Name:
+            if arrays.kind_of(iterable) in _ARRAY_OR_TENSOR:
+                frame.elements[target.value] = iterable
+            return
+        if (
+            type(target) is cst.Tuple
+            and len(target.elements) == 2
+            and type(target.elements[1].value) is cst.Name
+            and type(iterable) is cst.Call
+            and self._context.imports.is_builtin(iterable.func, "enumerate")
+            and len(iterable.args) >= 1
+            and iterable.args[0].keyword is None
+            and not iterable.args[0].star
+            and arrays.kind_of(iterable.args[0].value) in _ARRAY_OR_TENSOR
+        ):
+            frame.elements[target.elements[1].value.value] = iterable.args[0].value
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
         self._loop_stacks[-1].pop()
@@ -209,6 +298,7 @@ class LoopKnowledge:
         # The first iterable is evaluated once, outside; everything after it runs per item.
         if self._comprehensions[-1].for_in is node:
             self._enter_loop(self._comprehensions[-1])
+        self._record_elements(self._loop_stacks[-1][-1], node.target, node.iter)
 
     def _push_guard(self, test: Optional[cst.BaseExpression], owner: cst.CSTNode) -> None:
         if self._loop_stacks[-1]:
@@ -298,6 +388,31 @@ class LoopKnowledge:
             iterable = frame.iterable
             name = root_name(iterable) if iterable is not None else None
         return None
+    def element_of(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The known NumPy array or torch tensor of which ``expr`` is one element, a different
+        one on each iteration of an enclosing loop of this function; None when unknown.
+
+        ``x`` in ``for x in a`` or ``for i, x in enumerate(a)`` (and comprehensions) with ``a``
+        a known array, while the loop does not rebind ``x``; ``a[i]`` or ``a[i, j]`` with ``a``
+        a known array and every index a target of an enclosing loop that does not rebind it.
+        """
+        stack = self._loop_stacks[-1]
+        if type(expr) is cst.Name:
+            for frame in reversed(stack):
+                if expr.value in frame.targets:
+                    source = frame.elements.get(expr.value)
+                    return None if source is None or expr.value in frame.effects.rebound else source
+            return None
+        if type(expr) is not cst.Subscript or self._context.arrays.kind_of(expr.value) not in _ARRAY_OR_TENSOR:
+            return None
+        for element in expr.slice:
+            index = element.slice
+            if type(index) is not cst.Index or index.star is not None or type(index.value) is not cst.Name:
+                return None
+            frame = next((frame for frame in reversed(stack) if index.value.value in frame.targets), None)
+            if frame is None or index.value.value in frame.effects.rebound:
+                return None
+        return expr.value
 
     def training_step_loop(self) -> Optional[LoopFrame]:
         for frame in reversed(self._loop_stacks[-1]):
@@ -427,6 +542,42 @@ def _uses_modulo(test: cst.BaseExpression) -> bool:
             return True
         stack.extend(syntax_children(node))
     return False
+
+
+def reads_name(node: cst.CSTNode, name: str) -> bool:
+    """``node`` mentions the variable ``name`` (not an attribute or a keyword so spelled)."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is cst.Name:
+            if item.value == name:
+                return True
+        elif type(item) is cst.Attribute:
+            stack.append(item.value)
+        elif type(item) is cst.Arg:
+            stack.append(item.value)
+        else:
+            stack.extend(syntax_children(item))
+    return False
+
+
+def none_test(test: cst.BaseExpression, name: str) -> Optional[bool]:
+    """True for ``name is None``, False for ``name is not None``, None for any other test."""
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    comparison = test.comparisons[0]
+    if not (
+        type(test.left) is cst.Name
+        and test.left.value == name
+        and type(comparison.comparator) is cst.Name
+        and comparison.comparator.value == "None"
+    ):
+        return None
+    if type(comparison.operator) is cst.Is:
+        return True
+    if type(comparison.operator) is cst.IsNot:
+        return False
+    return None
 
 
 def summarise(
