@@ -11,6 +11,7 @@ ARRAY_BACKEND = "array"
 # Code tied to one library keeps it: torch-specific patterns, or host-only NumPy work.
 TORCH_BACKEND = "torch"
 NUMPY_BACKEND = "numpy"
+PANDAS_BACKEND = "pandas"
 
 # Where an array-namespace benchmark can run: the CPU always, accelerators when present.
 ARRAY_DEVICES = ("cpu", "cuda", "mps")

@@ -225,3 +225,21 @@ def test_derived_tables_come_from_the_records():
 def test_move_keywords_a_factory_can_take_instead():
     assert catalog.move_keywords_with_factory_equivalent(catalog.method("to")) == {"device", "dtype", "non_blocking"}
     assert catalog.move_keywords_with_factory_equivalent(catalog.method("cuda")) == {"device", "non_blocking"}
+
+
+def test_every_math_function_with_an_array_equivalent_computes_the_same_on_an_element():
+    numpy = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("scipy")
+    for math_name, (numpy_name, torch_name) in catalog.MATH_ARRAY_EQUIVALENTS.items():
+        assert lookup(math_name) is not None, f"{math_name} has no record"
+        values = (0.5, 0.25)[: len(lookup(torch_name).signature.positional)]
+        expected = resolve(math_name)(*values)
+        assert numpy.allclose(resolve(numpy_name)(*(numpy.array(v) for v in values)), expected), numpy_name
+        assert numpy.allclose(resolve(torch_name)(*(torch.tensor(v) for v in values)).item(), expected), torch_name
+
+
+def test_series_attributes_are_attributes_of_a_real_series():
+    pandas = pytest.importorskip("pandas")
+    row = pandas.Series([1.0])
+    assert [name for name in sorted(catalog.SERIES_ATTRIBUTES) if not hasattr(type(row), name)] == []

@@ -24,6 +24,8 @@ from perflint.engine.catalog import torch as _torch
 from perflint.engine.catalog import tqdm as _tqdm
 from perflint.engine.catalog.binding import BoundArguments, bind
 from perflint.engine.catalog.records import (
+    CONCATENATES,
+    CONVERTS_SEQUENCES,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
@@ -173,6 +175,10 @@ CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # torch.compile, Cython), and the words a file must contain to use any of them.
 JIT_COMPILERS = _compilers.JIT_COMPILERS
 JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
+# Attributes of a pandas Series (``row.name``), as opposed to columns read as attributes.
+SERIES_ATTRIBUTES = _pandas.SERIES_ATTRIBUTES
+# ``math.sqrt`` -> (``numpy.sqrt``, ``torch.sqrt``): the whole-array function of a scalar one.
+MATH_ARRAY_EQUIVALENTS = _stdlib.MATH_ARRAY_EQUIVALENTS
 
 
 def is_side_effect_free(qualified_name: str) -> bool:

@@ -7,6 +7,8 @@ where, …``); tests/engine/test_catalog.py checks them against the installed Nu
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    CONCATENATES,
+    CONVERTS_SEQUENCES,
     DTYPE_OF_VALUES,
     ELEMENTWISE,
     EXPENSIVE,
@@ -50,7 +52,7 @@ FUNCTIONS = (
     # Factories: a fresh array on every call.
     function(
         "numpy.array", "object, dtype, *, copy, order, subok, ndmin, ndmax, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | JOINS_ARRAYS | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | JOINS_ARRAYS | PURE | CONVERTS_SEQUENCES, returns=NUMPY,
     ),
     function(
         "numpy.zeros", "shape, dtype, order, *, device, like",
@@ -125,22 +127,32 @@ FUNCTIONS = (
     # Conversions and operations that return an array of their arguments' data.
     function(
         "numpy.asarray", "a, dtype, order, *, device, copy, like",
-        PURE, returns=NUMPY, shares_data_with="a",
+        PURE | CONVERTS_SEQUENCES, returns=NUMPY, shares_data_with="a",
     ),
     function("numpy.ascontiguousarray", "a, dtype, *, like", PURE, returns=NUMPY),
     function("numpy.asfortranarray", "a, dtype, *, like", PURE, returns=NUMPY),
     function("numpy.asanyarray", "a, dtype, order, *, device, copy, like", PURE, returns=NUMPY),
     function("numpy.frombuffer", "buffer, dtype, count, offset, *, like", PURE, returns=NUMPY),
     function("numpy.fromiter", "iter, dtype, count, *, like", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.stack", "arrays, axis, out, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
+    function(
+        "numpy.stack", "arrays, axis, out, *, dtype, casting",
+        FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY,
+    ),
     function(
         "numpy.concatenate", "arrays, /, axis, out, *, dtype, casting",
-        FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY,
+        FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY,
     ),
-    function("numpy.vstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
-    function("numpy.hstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
-    function("numpy.dstack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
-    function("numpy.column_stack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=NUMPY),
+    function("numpy.vstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY),
+    function("numpy.hstack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY),
+    function("numpy.dstack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY),
+    function("numpy.column_stack", "tup", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY),
+    function(
+        "numpy.row_stack", "tup, *, dtype, casting", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=NUMPY,
+    ),
+    # ``append(arr, values)``: the array grown by the values (flattened without ``axis``).
+    function("numpy.append", "arr, values, axis", FRESH_ARRAY | PURE | CONCATENATES, returns=NUMPY),
+    # Not a function of arrays: a class whose instances call a Python function per element.
+    function("numpy.vectorize", "pyfunc, otypes, doc, excluded, cache, signature", PURE),
     function("numpy.diag", "v, k", PURE, returns=NUMPY),
     function(
         "numpy.load", "file, mmap_mode, allow_pickle, fix_imports, encoding, *, max_header_size",

@@ -5,7 +5,9 @@ Signatures as ``inspect.signature`` gives them for pandas 2.x and 3.x.
 
 from __future__ import annotations
 
-from perflint.engine.catalog.records import FACTORY, FRESH_ARRAY, PURE, WRITES_TABLE_FILE, function, method
+from perflint.engine.catalog.records import (
+    CONCATENATES, FACTORY, FRESH_ARRAY, PURE, WRITES_TABLE_FILE, function, method,
+)
 
 PANDAS = "pandas"
 
@@ -43,6 +45,16 @@ ARRAY_TYPES = {
     "pandas.DataFrame": PANDAS,
     "pandas.Series": PANDAS,
 }
+
+# Attributes of a pandas Series. On a row, ``row.name`` is the row's label and ``row.index``
+# the column labels, whatever the columns are called; any other attribute is a column.
+SERIES_ATTRIBUTES = frozenset(
+    {
+        "T", "array", "at", "attrs", "axes", "cat", "dt", "dtype", "dtypes", "empty", "flags",
+        "hasnans", "iat", "iloc", "index", "is_monotonic_decreasing", "is_monotonic_increasing",
+        "is_unique", "loc", "name", "nbytes", "ndim", "shape", "size", "sparse", "str", "values",
+    }
+)
 
 FUNCTIONS = (
     function(
@@ -107,7 +119,7 @@ FUNCTIONS = (
         "pandas.concat",
         "objs, *, axis, join, ignore_index, keys, levels, names, verify_integrity, sort, copy, "
         "union_categories",
-        FRESH_ARRAY | PURE, returns=PANDAS,
+        FRESH_ARRAY | PURE | CONCATENATES, returns=PANDAS,
     ),
     function(
         "pandas.merge",

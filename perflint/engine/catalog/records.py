@@ -80,6 +80,16 @@ class Flag(enum.Flag):
     # Without ``dtype=``, returns an array of the dtype its values have: float64 for Python
     # floats (``np.arange(0.0, 1.0, 0.1)``, ``np.full(n, 0.5)``), int64 for ints.
     DTYPE_OF_VALUES = enum.auto()
+    # Lays the arrays it is given end to end in a new one (``concatenate``, ``vstack``,
+    # ``append``, ``torch.cat``, ``pandas.concat``): ``X = f(X, piece)`` grows ``X`` by a full
+    # copy. Unlike JOINS_ARRAYS it covers ``numpy.append`` (an array and values) and pandas,
+    # and not ``numpy.array``, which nests its items rather than extending the first.
+    CONCATENATES = enum.auto()
+    # Builds an array from a (nested) Python sequence item by item. Given a list whose items
+    # are arrays, it reads them element by element through Python scalars, except NumPy's
+    # constructors given NumPy's own arrays, which they copy as blocks. (torch warns that a
+    # tensor from a list of ndarrays is "extremely slow".)
+    CONVERTS_SEQUENCES = enum.auto()
 
 
 PURE = Flag.PURE
@@ -106,6 +116,8 @@ LOADS_BATCHES = Flag.LOADS_BATCHES
 WRAPS_ITERABLE = Flag.WRAPS_ITERABLE
 FLOAT64_BY_DEFAULT = Flag.FLOAT64_BY_DEFAULT
 DTYPE_OF_VALUES = Flag.DTYPE_OF_VALUES
+CONCATENATES = Flag.CONCATENATES
+CONVERTS_SEQUENCES = Flag.CONVERTS_SEQUENCES
 
 
 @dataclass(frozen=True)

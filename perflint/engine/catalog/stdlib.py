@@ -74,6 +74,19 @@ FUNCTIONS = (
     function("math.isnan", "x, /", PURE),
     function("math.isinf", "x, /", PURE),
     function("math.isfinite", "x, /", PURE),
+    function("math.log1p", "x, /", PURE),
+    function("math.expm1", "x, /", PURE),
+    function("math.asin", "x, /", PURE),
+    function("math.acos", "x, /", PURE),
+    function("math.atan", "x, /", PURE),
+    function("math.atan2", "y, x, /", PURE),
+    function("math.sinh", "x, /", PURE),
+    function("math.cosh", "x, /", PURE),
+    function("math.trunc", "x, /", PURE),
+    function("math.erf", "x, /", PURE),
+    function("math.degrees", "x, /", PURE),
+    function("math.radians", "x, /", PURE),
+    function("math.copysign", "x, y, /", PURE),
     function("math.prod", "iterable, /, *, start", PURE),
     function("math.fsum", "seq, /", PURE),
     # re: compiling and matching (the pattern cache is invisible to the caller).
@@ -120,6 +133,41 @@ DBAPI_COMMIT = method("commit", mutates_receiver=True, signature="")
 # SQL statements that write rows (the first word of the statement): one row per statement is
 # what ``executemany`` batches.
 SQL_ROW_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+# ``math`` functions of scalars and the element-wise function that computes the same on a
+# whole NumPy array and on a whole torch tensor. (NumPy has no ``erf``: SciPy's ufunc is it.)
+MATH_ARRAY_EQUIVALENTS = {
+    "math.sqrt": ("numpy.sqrt", "torch.sqrt"),
+    "math.exp": ("numpy.exp", "torch.exp"),
+    "math.log": ("numpy.log", "torch.log"),
+    "math.log2": ("numpy.log2", "torch.log2"),
+    "math.log10": ("numpy.log10", "torch.log10"),
+    "math.log1p": ("numpy.log1p", "torch.log1p"),
+    "math.expm1": ("numpy.expm1", "torch.expm1"),
+    "math.sin": ("numpy.sin", "torch.sin"),
+    "math.cos": ("numpy.cos", "torch.cos"),
+    "math.tan": ("numpy.tan", "torch.tan"),
+    "math.asin": ("numpy.arcsin", "torch.asin"),
+    "math.acos": ("numpy.arccos", "torch.acos"),
+    "math.atan": ("numpy.arctan", "torch.atan"),
+    "math.atan2": ("numpy.arctan2", "torch.atan2"),
+    "math.sinh": ("numpy.sinh", "torch.sinh"),
+    "math.cosh": ("numpy.cosh", "torch.cosh"),
+    "math.tanh": ("numpy.tanh", "torch.tanh"),
+    "math.floor": ("numpy.floor", "torch.floor"),
+    "math.ceil": ("numpy.ceil", "torch.ceil"),
+    "math.fabs": ("numpy.fabs", "torch.abs"),
+    "math.trunc": ("numpy.trunc", "torch.trunc"),
+    "math.pow": ("numpy.power", "torch.pow"),
+    "math.hypot": ("numpy.hypot", "torch.hypot"),
+    "math.erf": ("scipy.special.erf", "torch.erf"),
+    "math.isnan": ("numpy.isnan", "torch.isnan"),
+    "math.isinf": ("numpy.isinf", "torch.isinf"),
+    "math.isfinite": ("numpy.isfinite", "torch.isfinite"),
+    "math.degrees": ("numpy.degrees", "torch.rad2deg"),
+    "math.radians": ("numpy.radians", "torch.deg2rad"),
+    "math.copysign": ("numpy.copysign", "torch.copysign"),
+}
 
 # Decorators whose function runs once per distinct argument: its body is set-up, not a hot
 # path. The bare names stand for ``from functools import cache`` left unresolved.

@@ -11,6 +11,8 @@ names against the installed torch's docstrings.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    CONCATENATES,
+    CONVERTS_SEQUENCES,
     DEBUG_MODE,
     DISABLES_AUTOGRAD,
     COPIES_DATA,
@@ -106,13 +108,16 @@ FUNCTIONS = (
     # Factories: a fresh tensor on every call.
     function(
         "torch.tensor", "data, *, dtype, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | PURE | COPIES_DATA, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | COPIES_DATA | CONVERTS_SEQUENCES, returns=TORCH,
     ),
     # The legacy constructors: ``torch.Tensor(2, 3)`` makes a tensor of that size,
     # ``torch.Tensor(data)`` one of that data. Given a NumPy array of their own dtype they
     # share its memory; of any other dtype they copy it element by element.
     *(
-        function(f"torch.{name}", "*data, device", FACTORY | FRESH_ARRAY | PURE | COPIES_DATA, returns=TORCH)
+        function(
+            f"torch.{name}", "*data, device",
+            FACTORY | FRESH_ARRAY | PURE | COPIES_DATA | CONVERTS_SEQUENCES, returns=TORCH,
+        )
         for name in LEGACY_CONSTRUCTORS
     ),
     function(
@@ -204,13 +209,16 @@ FUNCTIONS = (
         FACTORY | FRESH_ARRAY, returns=TORCH, overloaded=True,
     ),
     # Conversions and operations that return a tensor of their arguments' data.
-    function("torch.as_tensor", "data, *, dtype, device", PURE, returns=TORCH, shares_data_with="data"),
+    function(
+        "torch.as_tensor", "data, *, dtype, device",
+        PURE | CONVERTS_SEQUENCES, returns=TORCH, shares_data_with="data",
+    ),
     function("torch.from_numpy", "ndarray", PURE, returns=TORCH, shares_data_with="ndarray"),
-    function("torch.stack", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
-    function("torch.cat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
-    function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
-    function("torch.hstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
-    function("torch.vstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE, returns=TORCH),
+    function("torch.stack", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
+    function("torch.cat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
+    function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
+    function("torch.hstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
+    function("torch.vstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
     function("torch.matmul", "input, other, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.mm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.bmm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
