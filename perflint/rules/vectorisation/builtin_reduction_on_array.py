@@ -1,0 +1,188 @@
+"""PFL102: a Python builtin reduction (``sum``, ``min``, ``max``, ``any``, ``all``) on an array."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+_REDUCTIONS = ("sum", "min", "max", "any", "all")
+# Expressions a method call can follow without parentheses.
+_ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
+
+
+class BuiltinReductionOnArray(Rule):
+    """``sum(a)`` on a NumPy array or torch tensor iterates it in the interpreter."""
+
+    code = "PFL102"
+    name = "builtin-reduction-on-array"
+    family = FAMILY
+    summary = "Builtin sum/min/max/any/all iterating a NumPy array or torch tensor"
+    message = "Builtin `{call}` iterates the {kind} element by element in Python; use `{fix}`"
+    fix_title = "Call the array's own reduction method (`a.sum()`, `a.max()`…) or `np.sum(a)`"
+    fix_safety = FIX_UNSAFE
+    required_text = ("numpy", "torch")
+    reported_at = "the builtin call"
+
+    what_it_does = (
+        "Flags the builtins `sum`, `min`, `max`, `any` and `all` called with exactly one "
+        "argument, positional and not unpacked, that is a known NumPy array or torch tensor (an "
+        "annotated parameter, a name assigned a NumPy/torch constructor, an operation on known "
+        "arrays). The same builtins on lists, generators, pandas objects or values of unknown "
+        "type are not flagged, nor calls with a second argument (`sum(a, start)`, "
+        "`max(a, key=f)`, `min(a, b)`)."
+    )
+    why_bad = (
+        "A builtin reduction knows nothing of arrays: it asks the array for an iterator and "
+        "boxes every element into a Python scalar (a NumPy scalar, or a 0-d tensor per element "
+        "for torch), then adds or compares them one at a time in the interpreter. The array's "
+        "own reduction runs one compiled loop (one kernel on a GPU) and, for torch on an "
+        "accelerator, avoids a device-to-host transfer per element."
+    )
+    example = """\
+import numpy as np
+
+def total_energy(signal: np.ndarray) -> float:
+    return sum(signal ** 2)
+"""
+    use_instead = """\
+import numpy as np
+
+def total_energy(signal: np.ndarray) -> float:
+    return (signal ** 2).sum()
+"""
+    fix_safety_note = (
+        "Unsafe. On a 1-D array both forms reduce every element, but the array method adds in a "
+        "different order (NumPy sums pairwise), so floating-point results can differ in the last "
+        "bits; the builtin returns a NumPy scalar or 0-d tensor either way. On an array of two "
+        "or more dimensions the builtin reduces over the first axis only (`sum(m)` is "
+        "`m.sum(axis=0)`, `any(m)` raises for more than one column), while `m.sum()` reduces "
+        "everything: pass `axis=0` (`dim=0` for torch) to keep the builtin's meaning."
+    )
+
+    VALID = (
+        # A list, not an array: the builtin is the right tool.
+        """
+        import numpy as np
+        scores = [0.5, 0.25, 0.125]
+        total = sum(scores)
+        best = max(scores)
+        """,
+        # Unknown values: no evidence of an array.
+        """
+        import numpy as np
+        def summarise(values):
+            return sum(values), min(values), max(values)
+        """,
+        # A generator over an array, and a second argument, are not one array argument.
+        """
+        import numpy as np
+        a = np.arange(10)
+        total = sum(x * x for x in a)
+        offset = sum(a, 10)
+        largest = max(a, key=abs)
+        pair = min(a[0], a[1])
+        """,
+        # A pandas frame iterates over its column labels: sum(df) is not a sum of values.
+        """
+        import pandas as pd
+        import numpy as np
+        frame = pd.DataFrame({"a": [1, 2]})
+        labels = max(frame)
+        """,
+        # A name shadowing the builtin is not the builtin.
+        """
+        import numpy as np
+        from numpy import sum
+        a = np.ones(3)
+        total = sum(a)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            def norm1(x: np.ndarray) -> float:
+                return sum(np.abs(x))
+            """,
+            line=3,
+            column=12,
+        ),
+        Invalid(
+            """
+            import torch
+            def any_positive(logits: torch.Tensor) -> bool:
+                return any(logits > 0)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            weights = np.random.rand(100)
+            heaviest = max(weights)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def check(mask):
+                if isinstance(mask, torch.Tensor):
+                    assert all(mask.flatten())
+            """,
+            line=4,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Name or func.value not in _REDUCTIONS or len(node.args) != 1:
+            return
+        argument = node.args[0]
+        if argument.keyword is not None or argument.star:
+            return
+        if not self.context.imports.is_builtin(func, func.value):
+            return
+        kind = self.context.arrays.kind_of(argument.value)
+        if kind not in (catalog.NUMPY, catalog.TORCH):
+            return
+        empty = cst.Module([])
+        receiver = empty.code_for_node(argument.value)
+        if type(argument.value) not in _ATOMS:
+            receiver = f"({receiver})"
+        self.report(
+            node,
+            self.message.format(
+                call=f"{func.value}({empty.code_for_node(argument.value)})",
+                kind="array" if kind == catalog.NUMPY else "tensor",
+                fix=f"{receiver}.{func.value}()",
+            ),
+        )
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    return (np.random.default_rng(0).standard_normal(size),)
+
+
+def _pattern(signal):
+    return sum(signal)
+
+
+def _fix(signal):
+    return signal.sum()
+
+
+BuiltinReductionOnArray.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=100_000,
+    check_size=64,
+    size_unit="elements",
+)

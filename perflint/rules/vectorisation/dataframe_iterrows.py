@@ -1,0 +1,178 @@
+"""PFL106: a loop over ``DataFrame.iterrows()``."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import libcst as cst
+
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+
+class DataframeIterrows(Rule):
+    """``for _, row in df.iterrows()`` builds a pandas Series for every row."""
+
+    code = "PFL106"
+    name = "dataframe-iterrows"
+    family = FAMILY
+    summary = "Loop over DataFrame.iterrows(), which builds a Series per row"
+    message = (
+        "Loop over `{call}` builds a pandas Series for every row; use column-wise expressions "
+        "on `{frame}`, or `{frame}.itertuples()` where a loop is unavoidable"
+    )
+    fix_title = "Compute on whole columns; if a loop is unavoidable, iterate `itertuples()`"
+    fix_safety = FIX_UNSAFE
+    required_text = ("iterrows",)
+    reported_at = "the `iterrows()` call"
+
+    what_it_does = (
+        "Flags a `for` loop or comprehension whose iterable is `X.iterrows()` (with no "
+        "arguments), in a module that imports pandas. `itertuples()`, `items()` and loops over "
+        "columns are not flagged, nor `iterrows` in a file that never imports pandas."
+    )
+    why_bad = (
+        "`iterrows()` makes a new Series for every row: it allocates an index, boxes every cell "
+        "into a Python object and upcasts a row of mixed column types to a common dtype (ints "
+        "of a float frame come back as floats). Column-wise arithmetic runs in NumPy's compiled "
+        "loops, typically hundreds of times faster; where a loop is really needed, "
+        "`itertuples()` yields lightweight named tuples and is an order of magnitude faster "
+        "than `iterrows()`."
+    )
+    example = """\
+import pandas as pd
+
+def revenue(orders: pd.DataFrame) -> float:
+    total = 0.0
+    for _, row in orders.iterrows():
+        total += row["price"] * row["quantity"]
+    return total
+"""
+    use_instead = """\
+import pandas as pd
+
+def revenue(orders: pd.DataFrame) -> float:
+    return float((orders["price"] * orders["quantity"]).sum())
+"""
+    fix_safety_note = (
+        "Unsafe. A column-wise rewrite changes the loop's structure and has to be written by "
+        "hand; `itertuples()` yields named tuples, not Series: fields are attributes "
+        "(`row.price`), columns whose names are not identifiers are renamed to positional names, "
+        "and the index is the first field. Values keep their column's dtype, where `iterrows()` "
+        "upcast a row of mixed types, so results can differ in type (an int column stays int)."
+    )
+
+    VALID = (
+        # itertuples() is the recommended loop.
+        """
+        import pandas as pd  # itertuples, not iterrows
+        frame = pd.read_csv("orders.csv")
+        total = 0.0
+        for row in frame.itertuples():
+            total += row.price * row.quantity
+        """,
+        # Column iteration and items() are not row iteration.
+        """
+        import pandas as pd  # columns and items, not iterrows
+        frame = pd.read_csv("orders.csv")
+        for name, column in frame.items():
+            print(name, column.mean())
+        for name in frame.columns:
+            print(name)
+        """,
+        # No pandas import: some other library's iterrows.
+        """
+        import sheets
+        for index, row in sheets.open("book").iterrows():
+            print(index, row)
+        """,
+        # Called, but not looped over.
+        """
+        import pandas as pd
+        rows = frame.iterrows
+        first = next(frame.iterrows())
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import pandas as pd
+            frame = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+            for index, row in frame.iterrows():
+                frame.loc[index, "c"] = row["a"] + row["b"]
+            """,
+            line=3,
+            column=19,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            def labels(annotations):
+                return [row["label"] for _, row in annotations.iterrows()]
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            from pandas import read_csv
+            def boxes(path):
+                out = []
+                for _, r in read_csv(path).iterrows():
+                    out.append((r.x, r.y, r.w, r.h))
+                return out
+            """,
+            line=4,
+        ),
+    )
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._check(node.iter)
+
+    def _check(self, iterable: cst.BaseExpression) -> None:
+        if not (
+            type(iterable) is cst.Call
+            and type(iterable.func) is cst.Attribute
+            and iterable.func.attr.value == "iterrows"
+            and not iterable.args
+            and self.context.imports.has_imported("pandas")
+        ):
+            return
+        empty = cst.Module([])
+        self.report(
+            iterable,
+            self.message.format(call=empty.code_for_node(iterable), frame=empty.code_for_node(iterable.func.value)),
+        )
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    return (pd.DataFrame({"price": rng.random(size), "quantity": rng.integers(1, 10, size).astype(float)}),)
+
+
+def _pattern(orders):
+    total = 0.0
+    for _, row in orders.iterrows():
+        total += row["price"] * row["quantity"]
+    return total
+
+
+def _fix(orders):
+    return float((orders["price"] * orders["quantity"]).sum())
+
+
+DataframeIterrows.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=10_000,
+    check_size=64,
+    size_unit="rows",
+    backend=PANDAS_BACKEND,
+)

@@ -1,0 +1,175 @@
+"""PFL109: ``.item()`` on one element of an array or tensor per loop iteration."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+
+class ItemPerElement(Rule):
+    """``t[i].item()`` in a loop converts (and, on a GPU, transfers) one element at a time."""
+
+    code = "PFL109"
+    name = "item-per-element"
+    family = FAMILY
+    summary = "`.item()` on one element of a tensor or array per loop iteration"
+    message = (
+        "`{call}` converts one element of `{array}` per iteration; convert it once with "
+        "`{array}.tolist()` before the loop and use its items"
+    )
+    fix_title = "Call `.tolist()` once before the loop (one transfer, one conversion)"
+    fix_safety = FIX_UNSAFE
+    required_text = (".item()",)
+    reported_at = "the `.item()` call"
+
+    what_it_does = (
+        "Flags `.item()` inside a loop or comprehension when its receiver is one element of a "
+        "known NumPy array or torch tensor: the loop's target in `for x in t` or "
+        "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
+        "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
+        "(`loss.item()`), on values of unknown type, or outside a loop is not flagged."
+    )
+    why_bad = (
+        "Each `.item()` is a full round trip: indexing builds a 0-d tensor, `.item()` boxes its "
+        "value into a Python number, and on an accelerator each call copies one element to the "
+        "host and waits for the device to finish everything queued before it. `t.tolist()` "
+        "does one transfer and one conversion of the whole tensor into Python numbers."
+    )
+    example = """\
+import torch
+
+def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
+    return {labels[i]: scores[i].item() for i in range(len(labels))}
+"""
+    use_instead = """\
+import torch
+
+def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
+    values = scores.tolist()
+    return {labels[i]: values[i] for i in range(len(labels))}
+"""
+    fix_safety_note = (
+        "Unsafe. `tolist()` converts every element, so when the loop reads only a few elements "
+        "of a large tensor it can do more work than it saves; it also reads the whole tensor at "
+        "once, where the loop read each element when it reached it (different only if the loop "
+        "writes into the tensor). The values are the same Python numbers `.item()` gives. On a "
+        "1-D tensor `t[i]` becomes `values[i]`; for more dimensions index the nested lists."
+    )
+
+    VALID = (
+        # A scalar loss per step: one .item() per iteration is the point, not an element.
+        """
+        import torch
+        def train(model, loader, optimizer):
+            for batch in loader:
+                loss = model(batch).mean()
+                print(loss.item())
+        """,
+        # Elements of a list, not of a known tensor.
+        """
+        import torch
+        def show(values):
+            for v in values:
+                print(v.item())
+            for i in range(3):
+                print(values[i].item())
+        """,
+        # Converted once: the recommended form.
+        """
+        import torch
+        def show(t: torch.Tensor):
+            for value in t.tolist():
+                print(value)
+            first = t[0].item()
+        """,
+        # The target is rebound in the loop: no longer the tensor's element.
+        """
+        import torch
+        def show(t: torch.Tensor):
+            for x in t:
+                x = x * 2
+                print(x.item())
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import torch
+            def to_python(t: torch.Tensor):
+                return [x.item() for x in t]
+            """,
+            line=3,
+            column=13,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            counts = np.bincount(labels)
+            hist = np.zeros(10)
+            for i in range(len(hist)):
+                print(i, hist[i].item())
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import torch
+            def log_metrics(metrics: torch.Tensor, names):
+                for i, value in enumerate(metrics):
+                    print(names[i], value.item())
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def table(m: torch.Tensor):
+                rows = []
+                for i in range(m.shape[0]):
+                    for j in range(m.shape[1]):
+                        rows.append(m[i, j].item())
+                return rows
+            """,
+            line=6,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if type(func) is not cst.Attribute or func.attr.value != "item" or node.args:
+            return
+        array = self.context.loops.element_of(func.value)
+        if array is None:
+            return
+        empty = cst.Module([])
+        self.report(node, self.message.format(call=empty.code_for_node(node), array=empty.code_for_node(array)))
+
+
+def _setup(size: int, device: str) -> tuple:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    return (torch.rand(size, generator=generator).to(device),)
+
+
+def _pattern(scores):
+    return [scores[i].item() for i in range(len(scores))]
+
+
+def _fix(scores):
+    return scores.tolist()
+
+
+ItemPerElement.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=10_000,
+    check_size=64,
+    size_unit="elements",
+    backend=TORCH_BACKEND,
+    devices=("cpu", "cuda"),
+)

@@ -1,0 +1,220 @@
+"""PFL103: a ``math`` function applied to one element of an array per loop iteration."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+
+class MathFunctionPerElement(Rule):
+    """``math.exp(a[i])`` in a loop: a scalar function where a ufunc would do the whole array."""
+
+    code = "PFL103"
+    name = "math-function-per-element"
+    family = FAMILY
+    summary = "math.* function applied to array elements one at a time in a loop"
+    message = "`{call}` runs once per element of `{array}`; use `{equivalent}` on the whole array"
+    fix_title = "Call the NumPy (or torch) element-wise function once on the whole array"
+    fix_safety = FIX_UNSAFE
+    required_text = ("math",)
+    reported_at = "the `math` call"
+
+    what_it_does = (
+        "Flags, inside a loop or comprehension, a call of a `math` function that has an "
+        "element-wise NumPy equivalent (`sqrt`, `exp`, `log`, `log2`, `log10`, `log1p`, `expm1`, "
+        "`sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh`, `tanh`, `floor`, "
+        "`ceil`, `fabs`, `trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, "
+        "`degrees`, `radians`, `copysign`) when an argument is one element of a known NumPy "
+        "array or torch tensor, alone or in arithmetic (`math.exp(-x / t)`): the loop's target "
+        "in `for x in a` or `for i, x in enumerate(a)`, or `a[i]` with every index a loop "
+        "target. `math` on scalars, or on items of a list or of values of unknown type, is not "
+        "flagged."
+    )
+    why_bad = (
+        "`math` functions take one Python float: each iteration boxes an element into a Python "
+        "scalar, calls the function through the interpreter, and boxes the result. NumPy's "
+        "ufunc (`np.exp`) runs the same function over the whole array in one compiled, "
+        "vectorised loop, typically a hundred times faster for arrays of thousands of elements."
+    )
+    example = """\
+import math
+import numpy as np
+
+def gaussian(d: np.ndarray, sigma: float) -> list:
+    return [math.exp(-x * x / (2 * sigma * sigma)) for x in d]
+"""
+    use_instead = """\
+import math
+import numpy as np
+
+def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
+    return np.exp(-d * d / (2 * sigma * sigma))
+"""
+    fix_safety_note = (
+        "Unsafe. The ufunc computes the same values, but returns an array where the loop built "
+        "a list or wrote element by element, and handles domain errors differently: `math.log(0)` "
+        "and `math.sqrt(-1)` raise `ValueError`, where `np.log(0)` gives `-inf` and "
+        "`np.sqrt(-1)` gives `nan` with a warning. `math.floor`, `ceil` and `trunc` return Python "
+        "ints, their array equivalents floats. On float32 data the ufunc computes in float32, "
+        "the `math` function in float64, so the last bits can differ."
+    )
+
+    VALID = (
+        # Scalars: a math function is the right tool.
+        """
+        import math
+        import numpy as np
+        def schedule(step: int, total: int) -> float:
+            return 0.5 * (1 + math.cos(math.pi * step / total))
+        """,
+        # Items of a list, or of values of unknown type.
+        """
+        import math
+        def norms(values, pairs):
+            out = [math.sqrt(v) for v in values]
+            for a, b in pairs:
+                out.append(math.hypot(a, b))
+            return out
+        """,
+        # An element reduced to a scalar first, and a loop target rebound in the loop.
+        """
+        import math
+        import numpy as np
+        def f(a: np.ndarray):
+            for row in a:
+                print(math.sqrt(row.sum()))
+            for x in a:
+                x = float(x) + 1
+                print(math.log(x))
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import math
+            import numpy as np
+            def log_all(a: np.ndarray) -> None:
+                for i in range(len(a)):
+                    a[i] = math.log(a[i])
+            """,
+            line=5,
+            column=16,
+        ),
+        Invalid(
+            """
+            from math import sqrt
+            import numpy as np
+            distances = np.random.rand(100)
+            roots = [sqrt(d) for d in distances]
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import math
+            import torch
+            def angles(y: torch.Tensor, x: torch.Tensor) -> list:
+                return [math.atan2(y[i], x[i]) for i in range(len(y))]
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import math
+            import numpy as np
+            def finite(values: np.ndarray) -> int:
+                count = 0
+                for index, value in enumerate(values):
+                    if math.isfinite(value):
+                        count += 1
+                return count
+            """,
+            line=6,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.context.imports.qualified_name(node.func)
+        equivalents = catalog.MATH_ARRAY_EQUIVALENTS.get(qualified) if qualified else None
+        if equivalents is None or any(arg.star or arg.keyword is not None for arg in node.args):
+            return
+        elements: dict[int, cst.BaseExpression] = {}
+        for arg in node.args:
+            self._collect_elements(arg.value, elements)
+        if not elements:
+            return
+        array = next(iter(elements.values()))
+        kind = self.context.arrays.kind_of(array)
+        equivalent = cst.parse_expression(_short(equivalents[1] if kind == catalog.TORCH else equivalents[0]))
+        whole = node.with_changes(func=equivalent).visit(_WholeArrays(elements))
+        self.report(node, self.message.format(call=_code(node), array=_code(array), equivalent=_code(whole)))
+
+    def _collect_elements(self, expr: cst.BaseExpression, elements: dict[int, cst.BaseExpression]) -> None:
+        """The array elements ``expr`` is, or feeds through arithmetic, by node id."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            array = self.context.loops.element_of(node)
+            if array is not None:
+                elements[id(node)] = array
+            elif type(node) is cst.BinaryOperation:
+                stack += [node.left, node.right]
+            elif type(node) is cst.UnaryOperation:
+                stack.append(node.expression)
+
+
+class _WholeArrays(cst.CSTTransformer):
+    """Replaces each element the rule found with its whole array."""
+
+    def __init__(self, elements: dict[int, cst.BaseExpression]) -> None:
+        super().__init__()
+        self._elements = elements
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        array = self._elements.get(id(original_node))
+        if array is None:
+            return updated_node
+        if type(array) in (cst.Name, cst.Attribute, cst.Subscript, cst.Call):
+            return array
+        return array.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def _short(qualified: str) -> str:
+    """``np.sqrt`` for ``numpy.sqrt``: the spelling users write."""
+    return "np." + qualified[len("numpy."):] if qualified.startswith("numpy.") else qualified
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module([]).code_for_node(node).split())
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    return (np.random.default_rng(0).standard_normal(size),)
+
+
+def _pattern(d):
+    import math
+
+    return [math.exp(-x * x / 2.0) for x in d]
+
+
+def _fix(d):
+    import numpy as np
+
+    return np.exp(-d * d / 2.0)
+
+
+MathFunctionPerElement.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=100_000,
+    check_size=64,
+    size_unit="elements",
+)

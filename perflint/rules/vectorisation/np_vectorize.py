@@ -1,0 +1,254 @@
+"""PFL104: ``numpy.vectorize``, which NumPy documents as essentially a Python for loop."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+_NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
+
+
+class NpVectorize(Rule):
+    """``np.vectorize(f)`` calls ``f`` once per element, in the interpreter."""
+
+    code = "PFL104"
+    name = "np-vectorize"
+    family = FAMILY
+    summary = "numpy.vectorize, a Python loop in disguise"
+    message = "`{vectorize}` calls the function once per element in Python; {advice}"
+    fix_title = "Write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+    fix_safety = FIX_UNSAFE
+    required_text = ("vectorize",)
+    reported_at = "the `numpy.vectorize` call, or the decorator"
+
+    what_it_does = (
+        "Flags every use of `numpy.vectorize`, however imported: a call (`np.vectorize(f)`, "
+        "`np.vectorize(f, otypes=[float])`) or a decorator (`@np.vectorize`, "
+        "`@np.vectorize(otypes=[float])`). When the function is a lambda whose body is only "
+        "arithmetic on its parameters, numbers and outside names, the message shows that body "
+        "as the whole-array expression; when the vectorized lambda is called on the spot, it "
+        "shows the body with the call's arguments in place of the parameters."
+    )
+    why_bad = (
+        "NumPy's documentation says it: `vectorize` is provided primarily for convenience, not "
+        "for performance, and the implementation is essentially a for loop. Every element is "
+        "boxed into a Python object, the function is called through the interpreter, and the "
+        "result is unboxed, which costs a few hundred nanoseconds per element against a few "
+        "nanoseconds for a ufunc on the whole array."
+    )
+    example = """\
+import numpy as np
+
+def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
+    shrink = np.vectorize(lambda v: v - t if v > t else (v + t if v < -t else 0.0))
+    return shrink(x)
+"""
+    use_instead = """\
+import numpy as np
+
+def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
+    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+"""
+    fix_safety_note = (
+        "Unsafe. A function of Python scalars does not always mean the same on whole arrays: "
+        "`if`/`and`/`or` raise on arrays and must become `np.where` or boolean masks, integer "
+        "division and overflow follow NumPy's rules, and `vectorize` picks its output type "
+        "from the first result (or `otypes`) where the array expression follows NumPy's type "
+        "promotion. An arithmetic-only lambda computes the same values on whole arrays, up to "
+        "that output type. The rule offers no automatic fix."
+    )
+
+    VALID = (
+        # A ufunc, and a vectorize-like helper of another library.
+        """
+        import numpy as np
+        y = np.sqrt(x) * 2
+        vectorize = make_vectorizer()
+        z = vectorize(f)
+        """,
+        # ``np.frompyfunc`` and a method named ``vectorize`` are not numpy.vectorize.
+        """
+        import numpy as np
+        text_vectorizer.vectorize(documents)
+        f = np.frompyfunc(g, 1, 1)
+        """,
+        # A name shadowing the import.
+        """
+        import numpy as np
+        from numpy import vectorize
+        def vectorize(f):
+            return f
+        @vectorize
+        def g(x):
+            return x + 1
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            square_plus_one = np.vectorize(lambda x: x * x + 1)
+            """,
+            line=2,
+            column=19,
+        ),
+        Invalid(
+            """
+            import numpy as np
+
+            @np.vectorize
+            def clipped(v):
+                return min(max(v, 0.0), 1.0)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            from numpy import vectorize
+
+            @vectorize(otypes=[float])
+            def step(v):
+                return 1.0 if v > 0 else 0.0
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import numpy
+            def scaled(a, b, c):
+                return numpy.vectorize(lambda x, y: 2 * x - y / c)(a, b)
+            """,
+            line=3,
+        ),
+    )
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        if self._is_vectorize(node.decorator):
+            self.report(node, self.message.format(vectorize=_code(node.decorator), advice=_GENERIC_ADVICE))
+
+    def __init__(self, context: "FileContext") -> None:
+        super().__init__(context)
+        # ``np.vectorize(f)(a)``: the outer call is visited first and reports the inner one.
+        self._reported: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if type(node.func) is cst.Call and self._is_vectorize(node.func.func):
+            self._reported.add(id(node.func))
+            self._report_call(node.func, node)
+        elif self._is_vectorize(node.func) and id(node) not in self._reported:
+            self._report_call(node, None)
+
+    def _is_vectorize(self, expr: cst.BaseExpression) -> bool:
+        return self.context.imports.qualified_name(expr) == "numpy.vectorize"
+
+    def _report_call(self, call: cst.Call, applied: Optional[cst.Call]) -> None:
+        """Report ``call`` (``np.vectorize(...)``); ``applied`` calls its result on the spot."""
+        advice = _GENERIC_ADVICE
+        bound = catalog.bind(call, catalog.lookup("numpy.vectorize"))
+        pyfunc = bound.argument("pyfunc") if bound is not None else None
+        if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc)):
+            inlined = _inlined(pyfunc, applied) if applied is not None else None
+            if inlined is not None:
+                advice = f"use `{_code(inlined)}`, which computes the same on whole arrays"
+            else:
+                advice = f"apply `{_code(pyfunc.body)}` to whole arrays, which computes the same"
+        self.report(call, self.message.format(vectorize=_code(call.func), advice=advice))
+
+
+_GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+
+
+def _parameters(function: cst.Lambda) -> Optional[list[str]]:
+    """The lambda's plain positional parameters, or None when it has any other kind."""
+    params = function.params
+    if params.posonly_params or params.kwonly_params or isinstance(params.star_arg, cst.Param):
+        return None
+    if params.star_kwarg is not None:
+        return None
+    if any(param.default is not None for param in params.params):
+        return None
+    return [param.name.value for param in params.params]
+
+
+def _is_arithmetic(expr: cst.BaseExpression, parameters: Optional[list[str]]) -> bool:
+    """``expr`` is made only of element-wise operators, numbers and names."""
+    if parameters is None:
+        return False
+    node_type = type(expr)
+    if node_type in _NUMBERS or node_type is cst.Name:
+        return True
+    if node_type is cst.BinaryOperation:
+        return (
+            type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
+            and _is_arithmetic(expr.left, parameters)
+            and _is_arithmetic(expr.right, parameters)
+        )
+    if node_type is cst.UnaryOperation:
+        return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and _is_arithmetic(
+            expr.expression, parameters
+        )
+    return False
+
+
+class _Substitute(cst.CSTTransformer):
+    def __init__(self, replacements: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self._replacements = replacements
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        replacement = self._replacements.get(original_node.value)
+        if replacement is None:
+            return updated_node
+        if type(replacement) in (cst.Name, cst.Attribute, cst.Subscript, cst.Call, *_NUMBERS):
+            return replacement
+        return replacement.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def _inlined(function: cst.Lambda, applied: cst.Call) -> Optional[cst.BaseExpression]:
+    """The lambda's body with ``applied``'s positional arguments for its parameters."""
+    parameters = _parameters(function)
+    if parameters is None or len(applied.args) != len(parameters):
+        return None
+    if any(arg.keyword is not None or arg.star for arg in applied.args):
+        return None
+    replacements = {name: arg.value for name, arg in zip(parameters, applied.args)}
+    return function.body.visit(_Substitute(replacements))
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module([]).code_for_node(node).split())
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    return (np.random.default_rng(0).standard_normal(size),)
+
+
+def _pattern(x):
+    import numpy as np
+
+    return np.vectorize(lambda v: 0.5 * v * v + 1.0)(x)
+
+
+def _fix(x):
+    return 0.5 * x * x + 1.0
+
+
+NpVectorize.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=100_000,
+    check_size=64,
+    size_unit="elements",
+)

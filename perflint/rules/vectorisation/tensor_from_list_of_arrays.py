@@ -1,0 +1,278 @@
+"""PFL110: a tensor (or array) built from a Python list of arrays or tensors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.catalog import CONVERTS_SEQUENCES
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.rules.vectorisation import FAMILY
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+_ARRAY_KINDS = frozenset({catalog.NUMPY, catalog.TORCH})
+
+
+class TensorFromListOfArrays(Rule):
+    """``torch.tensor([a, b, c])`` with arrays for items converts them element by element."""
+
+    code = "PFL110"
+    name = "tensor-from-list-of-arrays"
+    family = FAMILY
+    summary = "Tensor or array built from a Python list of arrays or tensors"
+    message = "`{call}` converts a list of {items} element by element; use `{fix}`"
+    fix_title = (
+        "Stack the list first: `torch.from_numpy(np.stack(L))` for arrays, `torch.stack(L)` for "
+        "tensors (or, keeping the copy, `torch.tensor(np.array(L))`)"
+    )
+    fix_safety = FIX_UNSAFE
+    required_text = ("torch",)
+    reported_at = "the conversion call"
+
+    what_it_does = (
+        "Flags `torch.tensor(L)`, `torch.as_tensor(L)`, `torch.Tensor(L)` and the typed legacy "
+        "constructors (`torch.FloatTensor(L)`, `torch.LongTensor(L)`…) where `L` is a list whose "
+        "items are all known NumPy arrays or torch tensors: a list literal, a list "
+        "comprehension, or a name bound to either, or bound to `[]` and then filled only with "
+        "`.append(x)` of known arrays. Likewise `np.array(L)` and `np.asarray(L)` where the "
+        "items are torch tensors. A list of Python numbers, or of items of unknown type, is "
+        "not flagged, nor `np.array` of a list of NumPy arrays (NumPy copies its own arrays as "
+        "blocks)."
+    )
+    why_bad = (
+        "These constructors treat a list as a nested Python sequence: they ask every array in "
+        "it for every element as a Python scalar, one at a time, then copy the scalars. PyTorch "
+        "itself warns that creating a tensor from a list of numpy.ndarrays is extremely slow. "
+        "Stacking the arrays first makes one contiguous block that converts with a single copy "
+        "(`torch.from_numpy` shares it without copying at all)."
+    )
+    example = """\
+import numpy as np
+import torch
+
+def collate(samples: list) -> torch.Tensor:
+    images = [np.asarray(sample["image"], dtype=np.float32) for sample in samples]
+    return torch.tensor(images)
+"""
+    use_instead = """\
+import numpy as np
+import torch
+
+def collate(samples: list) -> torch.Tensor:
+    images = [np.asarray(sample["image"], dtype=np.float32) for sample in samples]
+    return torch.from_numpy(np.stack(images))
+"""
+    fix_safety_note = (
+        "Unsafe. `torch.from_numpy(np.stack(L))` gives the same values and dtype as "
+        "`torch.tensor(L)`, but shares the stacked array's memory rather than owning a copy "
+        "(harmless here: the stacked array is new), and requires every array to have the same "
+        "shape, as the constructor did. A typed constructor also converts the dtype: "
+        "`torch.FloatTensor(L)` becomes `torch.from_numpy(np.stack(L)).float()`. "
+        "`torch.stack(L)` keeps the tensors' autograd history where `torch.tensor(L)` dropped "
+        "it (and raised for tensors of more than one element). `torch.tensor(np.array(L))` is "
+        "the conservative form: the same result as before, one copy more."
+    )
+
+    VALID = (
+        # A list of Python numbers is what the constructor is for.
+        """
+        import torch
+        values = [1.0, 2.0, 3.0]
+        t = torch.tensor(values)
+        u = torch.tensor([len(values), 2])
+        """,
+        # Stacked first: one block, one copy.
+        """
+        import numpy as np
+        import torch
+        arrays = [np.zeros(3), np.ones(3)]
+        t = torch.from_numpy(np.stack(arrays))
+        u = torch.tensor(np.array(arrays))
+        """,
+        # Items of unknown type, and a list also filled with something else.
+        """
+        import numpy as np
+        import torch
+        def batch(items, extra):
+            rows = []
+            for item in items:
+                rows.append(np.asarray(item))
+            rows.extend(extra)
+            return torch.tensor(rows), torch.tensor([item for item in items])
+        """,
+        # NumPy copies a list of its own arrays as blocks.
+        """
+        import numpy as np
+        import torch
+        arrays = [np.zeros(3), np.ones(3)]
+        stacked = np.array(arrays)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def to_batch(frames):
+                crops = [np.asarray(frame)[:64, :64] for frame in frames]
+                return torch.tensor(crops)
+            """,
+            line=5,
+            column=12,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            features = []
+            for path in paths:
+                features.append(np.load(path))
+            batch = torch.FloatTensor(features)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            def pair(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                return torch.tensor([a.mean(), b.mean()])
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def to_numpy(outputs: torch.Tensor):
+                rows = [outputs[i] for i in range(4)]
+                return np.array([torch.sigmoid(outputs), outputs])
+            """,
+            line=5,
+        ),
+    )
+
+    def __init__(self, context: "FileContext") -> None:
+        super().__init__(context)
+        # For each ``L = []`` (by the id of its ``[]`` node): the array kinds of what
+        # ``L.append(x)`` added (None for an item of unknown type or any other way of filling it).
+        self._filled: dict[int, set[Optional[str]]] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._record_filling(node)
+        record = catalog.lookup(self.context.imports.qualified_name(node.func))
+        if record is None or not record.has(CONVERTS_SEQUENCES):
+            return
+        data = _data_argument(node, record)
+        if data is None:
+            return
+        kinds = self._item_kinds(data)
+        if not kinds or not kinds <= _ARRAY_KINDS:
+            return
+        slow = _ARRAY_KINDS if record.library == catalog.TORCH else _ARRAY_KINDS - {catalog.NUMPY}
+        if not kinds <= slow:
+            return
+        fix = _fix(record.library, kinds, _code(data))
+        if not record.signature.positional:
+            # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
+            fix += f"` converted to the dtype of `{_code(node.func)}"
+        self.report(node, self.message.format(call=_code(node), items=_describe(kinds), fix=fix))
+
+    def _record_filling(self, call: cst.Call) -> None:
+        func = call.func
+        if type(func) is not cst.Attribute or type(func.value) is not cst.Name:
+            return
+        bound = self.context.arrays.bound_value(func.value.value)
+        if type(bound) is not cst.List or bound.elements:
+            return
+        kinds = self._filled.setdefault(id(bound), set())
+        if func.attr.value == "append" and len(call.args) == 1 and not call.args[0].star:
+            kinds.add(self.context.arrays.kind_of(call.args[0].value))
+        else:
+            kinds.add(None)
+
+    def _item_kinds(self, data: cst.BaseExpression) -> set[Optional[str]]:
+        """The array kinds of the list's items (None among them: an item of unknown type)."""
+        if type(data) is cst.Name:
+            data = self.context.arrays.bound_value(data.value)
+            if type(data) is cst.List and not data.elements:
+                return set(self._filled.get(id(data), ()))
+        if type(data) is cst.List:
+            if any(type(element) is cst.StarredElement for element in data.elements):
+                return {None}
+            return {self.context.arrays.kind_of(element.value) for element in data.elements}
+        if type(data) is cst.ListComp:
+            return {self.context.arrays.kind_of(data.elt)}
+        return set()
+
+
+def _data_argument(call: cst.Call, record: catalog.Function) -> Optional[cst.BaseExpression]:
+    """The sequence the call converts: its first parameter, or the legacy constructors' only
+    positional argument."""
+    bound = catalog.bind(call, record)
+    if bound is None:
+        return None
+    signature = record.signature
+    if signature.positional:
+        return bound.argument(signature.positional[0])
+    if len(bound.extra_positional) == 1:
+        return bound.extra_positional[0]
+    return None
+
+
+def _describe(kinds: set[Optional[str]]) -> str:
+    if kinds == {catalog.NUMPY}:
+        return "NumPy arrays"
+    if kinds == {catalog.TORCH}:
+        return "tensors"
+    return "NumPy arrays and tensors"
+
+
+def _fix(library: str, kinds: set[Optional[str]], items: str) -> str:
+    if library == catalog.NUMPY:
+        return f"torch.stack({items}).numpy()"
+    if kinds == {catalog.NUMPY}:
+        return f"torch.from_numpy(np.stack({items}))"
+    if kinds == {catalog.TORCH}:
+        return f"torch.stack({items})"
+    return f"torch.stack([torch.as_tensor(item) for item in {items}])"
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(cst.Module([]).code_for_node(node).split())
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    # ``size`` arrays of 64 float32 values: a batch of feature vectors, as a collate builds.
+    return ([rng.random(64, dtype=np.float32) for _ in range(size)],)
+
+
+def _pattern(arrays):
+    import torch
+
+    return torch.tensor(arrays)
+
+
+def _fix_benchmark(arrays):
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.stack(arrays))
+
+
+TensorFromListOfArrays.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix_benchmark,
+    default_size=256,
+    check_size=8,
+    size_unit="arrays of 64 float32 values",
+    backend=TORCH_BACKEND,
+)
