@@ -283,7 +283,7 @@ ArrayGrownInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=500,
+    default_size=200,
     check_size=4,
     size_unit="batches of 32x64 rows",
 )

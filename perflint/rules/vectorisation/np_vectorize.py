@@ -33,7 +33,9 @@ class NpVectorize(Rule):
     what_it_does = (
         "Flags every use of `numpy.vectorize`, however imported: a call (`np.vectorize(f)`, "
         "`np.vectorize(f, otypes=[float])`) or a decorator (`@np.vectorize`, "
-        "`@np.vectorize(otypes=[float])`). When the function is a lambda whose body is only "
+        "`@np.vectorize(otypes=[float])`), except with a core `signature=` "
+        "(`\"(f,t)->(t)\"`): the function then receives whole sub-arrays and the loop runs "
+        "over the leading dimensions only, typically a few channels. When the function is a lambda whose body is only "
         "arithmetic on its parameters, numbers and outside names, the message shows that body "
         "as the whole-array expression; when the vectorized lambda is called on the spot, it "
         "shows the body with the call's arguments in place of the parameters."
@@ -80,6 +82,14 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         import numpy as np
         text_vectorizer.vectorize(documents)
         f = np.frompyfunc(g, 1, 1)
+        """,
+        # A generalised-ufunc signature: the function takes whole sub-arrays, and the loop
+        # runs over the leading (channel) dimensions only.
+        """
+        import numpy as np
+        def pitch(S, freqs):
+            helper = np.vectorize(_track, signature="(f,t),(k,t)->(d,t)")
+            return helper(S, freqs)
         """,
         # A name shadowing the import.
         """
@@ -154,6 +164,10 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         """Report ``call`` (``np.vectorize(...)``); ``applied`` calls its result on the spot."""
         advice = _GENERIC_ADVICE
         bound = catalog.bind(call, catalog.lookup("numpy.vectorize"))
+        if bound is None or not bound.is_known("signature") or bound.passes("signature"):
+            # With a core signature the function gets whole sub-arrays: the loop runs over the
+            # broadcast (batch, channel) dimensions only, not over elements.
+            return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
         if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc)):
             inlined = _inlined(pyfunc, applied) if applied is not None else None

@@ -247,8 +247,12 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _setup(size: int, device: str) -> tuple:
+    import warnings
+
     import numpy as np
 
+    # torch warns once per process that the pattern is slow; the table says so with a number.
+    warnings.filterwarnings("ignore", message="Creating a tensor from a list of numpy.ndarrays")
     rng = np.random.default_rng(0)
     # ``size`` arrays of 64 float32 values: a batch of feature vectors, as a collate builds.
     return ([rng.random(64, dtype=np.float32) for _ in range(size)],)
