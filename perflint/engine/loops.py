@@ -388,13 +388,19 @@ class LoopKnowledge:
             iterable = frame.iterable
             name = root_name(iterable) if iterable is not None else None
         return None
-    def element_of(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+
+    def element_of(
+        self, expr: cst.BaseExpression, own_indices: bool = False
+    ) -> Optional[cst.BaseExpression]:
         """The known NumPy array or torch tensor of which ``expr`` is one element, a different
         one on each iteration of an enclosing loop of this function; None when unknown.
 
         ``x`` in ``for x in a`` or ``for i, x in enumerate(a)`` (and comprehensions) with ``a``
         a known array, while the loop does not rebind ``x``; ``a[i]`` or ``a[i, j]`` with ``a``
         a known array and every index a target of an enclosing loop that does not rebind it.
+        With ``own_indices``, ``a[i, …]`` counts only when ``i`` runs over ``a``'s own first
+        axis (``range(len(a))``, ``range(a.shape[0])``…): a loop over some other collection
+        that reads one element of ``a`` on the way is not a loop over ``a``.
         """
         stack = self._loop_stacks[-1]
         if type(expr) is cst.Name:
@@ -405,13 +411,19 @@ class LoopKnowledge:
             return None
         if type(expr) is not cst.Subscript or self._context.arrays.kind_of(expr.value) not in _ARRAY_OR_TENSOR:
             return None
-        for element in expr.slice:
+        for position, element in enumerate(expr.slice):
             index = element.slice
             if type(index) is not cst.Index or index.star is not None or type(index.value) is not cst.Name:
                 return None
-            frame = next((frame for frame in reversed(stack) if index.value.value in frame.targets), None)
-            if frame is None or index.value.value in frame.effects.rebound:
+            name = index.value.value
+            frame = next((frame for frame in reversed(stack) if name in frame.targets), None)
+            if frame is None or name in frame.effects.rebound:
                 return None
+            if own_indices and position == 0:
+                iterable = _iterable_binding(frame.node, name)
+                extent = self._context.arrays.indexed_range_array(iterable) if iterable is not None else None
+                if extent is None or dotted_name(extent) != dotted_name(expr.value):
+                    return None
         return expr.value
 
     def training_step_loop(self) -> Optional[LoopFrame]:
@@ -542,6 +554,19 @@ def _uses_modulo(test: cst.BaseExpression) -> bool:
             return True
         stack.extend(syntax_children(node))
     return False
+def _iterable_binding(loop: LoopNode, name: str) -> Optional[cst.BaseExpression]:
+    """The iterable whose items the loop binds to ``name`` (a ``for`` or one of a
+    comprehension's ``for`` clauses)."""
+    if isinstance(loop, cst.For):
+        return loop.iter
+    if isinstance(loop, cst.While):
+        return None
+    comp_for: Optional[cst.CompFor] = loop.for_in
+    while comp_for is not None:
+        if name in target_names(comp_for.target):
+            return comp_for.iter
+        comp_for = comp_for.inner_for_in
+    return None
 
 
 def reads_name(node: cst.CSTNode, name: str) -> bool:

@@ -170,3 +170,27 @@ def test_comparisons_of_arrays_are_arrays_and_imported_packages_are_known():
         lambda context, expr: (context.imports.has_imported("pandas"), context.imports.has_imported("numpy")),
     )
     assert seen == {"1": (True, False)}
+
+
+def test_with_own_indices_an_element_counts_only_in_a_loop_over_its_arrays_indices():
+    source = (
+        "import numpy as np\n"
+        "def f(a: np.ndarray, images: np.ndarray):\n"
+        "    for i in range(len(a)):\n"
+        "        print(a[i])\n"
+        "    for b in range(images.shape[0]):\n"
+        "        print(a[b])\n"
+        "    ys = [print(a[k]) for k in range(a.shape[0])]\n"
+    )
+    own = probe_calls(source, lambda context, expr: context.loops.element_of(expr, own_indices=True) is not None)
+    anywhere = probe_calls(source, lambda context, expr: context.loops.element_of(expr) is not None)
+    assert own == {"a[i]": True, "a[b]": False, "a[k]": True}
+    assert anywhere == {"a[i]": True, "a[b]": True, "a[k]": True}
+
+
+def test_test_functions_are_run_once_code():
+    roles = probe_calls(
+        "def test_shapes():\n    print(1)\ndef helper():\n    print(2)\n",
+        lambda context, expr: context.runs_once(),
+    )
+    assert roles == {"1": True, "2": False}

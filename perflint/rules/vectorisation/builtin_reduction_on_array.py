@@ -33,7 +33,8 @@ class BuiltinReductionOnArray(Rule):
         "annotated parameter, a name assigned a NumPy/torch constructor, an operation on known "
         "arrays). The same builtins on lists, generators, pandas objects or values of unknown "
         "type are not flagged, nor calls with a second argument (`sum(a, start)`, "
-        "`max(a, key=f)`, `min(a, b)`)."
+        "`max(a, key=f)`, `min(a, b)`), nor calls in run-once code outside loops (module level, "
+        "`__init__`, set-up functions, tests), where the cost is paid once."
     )
     why_bad = (
         "A builtin reduction knows nothing of arrays: it asks the array for an iterator and "
@@ -93,6 +94,15 @@ def total_energy(signal: np.ndarray) -> float:
         frame = pd.DataFrame({"a": [1, 2]})
         labels = max(frame)
         """,
+        # Run-once code outside any loop: a test's assertion, a constructor.
+        """
+        import numpy as np
+        def test_thresholds_increase():
+            assert all(np.diff(np.sort(np.random.rand(10))) >= 0)
+        class Model:
+            def __init__(self, sizes: np.ndarray):
+                self.largest = max(sizes)
+        """,
         # A name shadowing the builtin is not the builtin.
         """
         import numpy as np
@@ -123,9 +133,11 @@ def total_energy(signal: np.ndarray) -> float:
             """
             import numpy as np
             weights = np.random.rand(100)
-            heaviest = max(weights)
+            for step in range(10):
+                heaviest = max(weights)
+                weights = weights * 0.9
             """,
-            line=3,
+            line=4,
         ),
         Invalid(
             """
@@ -145,7 +157,7 @@ def total_energy(signal: np.ndarray) -> float:
         argument = node.args[0]
         if argument.keyword is not None or argument.star:
             return
-        if not self.context.imports.is_builtin(func, func.value):
+        if not self.context.imports.is_builtin(func, func.value) or self.context.runs_once():
             return
         kind = self.context.arrays.kind_of(argument.value)
         if kind not in (catalog.NUMPY, catalog.TORCH):

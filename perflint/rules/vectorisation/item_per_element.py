@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine.functions import RUN_ONCE
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark
 from perflint.rules.vectorisation import FAMILY
@@ -30,7 +31,9 @@ class ItemPerElement(Rule):
         "known NumPy array or torch tensor: the loop's target in `for x in t` or "
         "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
         "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
-        "(`loss.item()`), on values of unknown type, or outside a loop is not flagged."
+        "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
+        "(`__init__`, set-up, a test: the whole loop runs once per object, as in the common "
+        "`[x.item() for x in torch.linspace(0, rate, depth)]` of stochastic depth) is not flagged."
     )
     why_bad = (
         "Each `.item()` is a full round trip: indexing builds a 0-d tensor, `.item()` boxes its "
@@ -67,6 +70,13 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             for batch in loader:
                 loss = model(batch).mean()
                 print(loss.item())
+        """,
+        # A constructor: the loop runs once per model.
+        """
+        import torch
+        class Encoder:
+            def __init__(self, depth: int, rate: float):
+                self.rates = [x.item() for x in torch.linspace(0, rate, depth)]
         """,
         # Elements of a list, not of a known tensor.
         """
@@ -140,6 +150,10 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value != "item" or node.args:
+            return
+        function = self.context.function
+        if function is not None and function.role == RUN_ONCE:
+            # Set-up code (``__init__``, a test): the whole loop runs once per object.
             return
         array = self.context.loops.element_of(func.value)
         if array is None:

@@ -30,9 +30,11 @@ class MathFunctionPerElement(Rule):
         "`ceil`, `fabs`, `trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, "
         "`degrees`, `radians`, `copysign`) when an argument is one element of a known NumPy "
         "array or torch tensor, alone or in arithmetic (`math.exp(-x / t)`): the loop's target "
-        "in `for x in a` or `for i, x in enumerate(a)`, or `a[i]` with every index a loop "
-        "target. `math` on scalars, or on items of a list or of values of unknown type, is not "
-        "flagged."
+        "in `for x in a` or `for i, x in enumerate(a)`, or `a[i]` in a loop over `a`'s own "
+        "indices (`for i in range(len(a))`, `range(a.shape[0])`). `math` on scalars, on items of "
+        "a list or of values of unknown type, or on one element of an array read in a loop over "
+        "something else (a loop over images that reads each image's height from a tensor), is "
+        "not flagged."
     )
     why_bad = (
         "`math` functions take one Python float: each iteration boxes an element into a Python "
@@ -79,6 +81,15 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
             for a, b in pairs:
                 out.append(math.hypot(a, b))
             return out
+        """,
+        # A loop over something else that reads one element of an array on the way.
+        """
+        import math
+        import torch
+        def patches(images: torch.Tensor, heights: torch.Tensor, patch: int):
+            for b in range(images.shape[0]):
+                rows = math.ceil(heights[b] / patch)
+                crop(images[b], rows)
         """,
         # An element reduced to a scalar first, and a loop target rebound in the loop.
         """
@@ -158,7 +169,7 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
         stack = [expr]
         while stack:
             node = stack.pop()
-            array = self.context.loops.element_of(node)
+            array = self.context.loops.element_of(node, own_indices=True)
             if array is not None:
                 elements[id(node)] = array
             elif type(node) is cst.BinaryOperation:

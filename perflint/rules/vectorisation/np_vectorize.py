@@ -35,7 +35,9 @@ class NpVectorize(Rule):
         "`np.vectorize(f, otypes=[float])`) or a decorator (`@np.vectorize`, "
         "`@np.vectorize(otypes=[float])`), except with a core `signature=` "
         "(`\"(f,t)->(t)\"`): the function then receives whole sub-arrays and the loop runs "
-        "over the leading dimensions only, typically a few channels. When the function is a lambda whose body is only "
+        "over the leading dimensions only, typically a few channels. A vectorized function "
+        "applied on the spot in run-once code outside loops (module level, `__init__`, a test) "
+        "is not flagged either: its loop runs once. When the function is a lambda whose body is only "
         "arithmetic on its parameters, numbers and outside names, the message shows that body "
         "as the whole-array expression; when the vectorized lambda is called on the spot, it "
         "shows the body with the call's arguments in place of the parameters."
@@ -90,6 +92,12 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         def pitch(S, freqs):
             helper = np.vectorize(_track, signature="(f,t),(k,t)->(d,t)")
             return helper(S, freqs)
+        """,
+        # Applied once, in a test.
+        """
+        import numpy as np
+        def test_mapping(labels):
+            names = np.vectorize({0: "a", 1: "b"}.get)(labels)
         """,
         # A name shadowing the import.
         """
@@ -153,7 +161,9 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     def visit_Call(self, node: cst.Call) -> None:
         if type(node.func) is cst.Call and self._is_vectorize(node.func.func):
             self._reported.add(id(node.func))
-            self._report_call(node.func, node)
+            # Applied on the spot in run-once code (module level, a test): its loop runs once.
+            if not self.context.runs_once():
+                self._report_call(node.func, node)
         elif self._is_vectorize(node.func) and id(node) not in self._reported:
             self._report_call(node, None)
 
