@@ -6,8 +6,7 @@ device in ``__init__`` costs once; in ``forward`` it costs on every call. The ro
 function is read from its name and decorators, the conventions ML code follows:
 
 - *run-once*: constructors and set-up (``__init__``, ``reset_parameters``, ``init_*``,
-  ``setup``, ``build_*``, ``configure_optimizers`` …), tests (``test_*``), functions cached
-  by ``functools``,
+  ``setup``, ``build_*``, ``configure_optimizers`` …), functions cached by ``functools``,
   module level and class bodies, and functions defined inside any of these;
 - *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
   functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, and functions defined
@@ -51,11 +50,7 @@ _RUN_ONCE_NAMES = frozenset(
         "main",
     }
 )
-_RUN_ONCE_PREFIXES = (
-    "init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_",
-    # A test function runs once per test run (pytest's and unittest's naming convention).
-    "test_",
-)
+_RUN_ONCE_PREFIXES = ("init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_")
 _PER_CALL_NAMES = frozenset(
     {
         "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "training_step",

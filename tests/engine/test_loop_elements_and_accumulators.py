@@ -186,11 +186,3 @@ def test_with_own_indices_an_element_counts_only_in_a_loop_over_its_arrays_indic
     anywhere = probe_calls(source, lambda context, expr: context.loops.element_of(expr) is not None)
     assert own == {"a[i]": True, "a[b]": False, "a[k]": True}
     assert anywhere == {"a[i]": True, "a[b]": True, "a[k]": True}
-
-
-def test_test_functions_are_run_once_code():
-    roles = probe_calls(
-        "def test_shapes():\n    print(1)\ndef helper():\n    print(2)\n",
-        lambda context, expr: context.runs_once(),
-    )
-    assert roles == {"1": True, "2": False}

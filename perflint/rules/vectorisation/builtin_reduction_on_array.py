@@ -37,7 +37,8 @@ class BuiltinReductionOnArray(Rule):
         "arrays). The same builtins on lists, generators, pandas objects or values of unknown "
         "type are not flagged, nor calls with a second argument (`sum(a, start)`, "
         "`max(a, key=f)`, `min(a, b)`), nor calls in run-once code: module level outside loops, "
-        "and anywhere in `__init__`, set-up functions and tests, where the cost is paid once. "
+        "anywhere in `__init__` and set-up functions, where the cost is paid once, and in test "
+        "code. "
         "Opt-in: the cost grows with the array's length, which the linter cannot see. Over the "
         "libraries it was reviewed on, about half the findings summed a data-sized array (a "
         "particle filter's weights, a pdf) and were worth fixing; the rest reduced two to a few "
@@ -160,10 +161,14 @@ def total_energy(signal: np.ndarray) -> float:
     )
 
     def _runs_once(self) -> bool:
-        """Module-level code outside loops, or anywhere in a run-once function (``__init__``,
-        set-up, a test): the cost is paid once per program, object or test."""
+        """Module-level code outside loops, anywhere in a run-once function (``__init__``,
+        set-up), or test code: the cost is paid once per program or object, or by the tests."""
         function = self.context.function
-        return self.context.runs_once() or (function is not None and function.role == RUN_ONCE)
+        return (
+            self.context.runs_once()
+            or (function is not None and function.role == RUN_ONCE)
+            or self.context.functions.in_test_code()
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

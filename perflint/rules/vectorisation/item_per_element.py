@@ -34,8 +34,9 @@ class ItemPerElement(Rule):
         "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
         "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
         "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
-        "(`__init__`, set-up, a test: the whole loop runs once per object, as in the common "
-        "`[x.item() for x in torch.linspace(0, rate, depth)]` of stochastic depth) is not flagged. "
+        "(`__init__`, set-up: the whole loop runs once per object, as in the common "
+        "`[x.item() for x in torch.linspace(0, rate, depth)]` of stochastic depth) or in test code "
+        "is not flagged. "
         "Opt-in: what the loop costs depends on the tensor's device and length, which the "
         "linter cannot see. Over the libraries it was reviewed on, loops over detections or a "
         "batch of an accelerator tensor (a device sync per element) were worth fixing, while "
@@ -159,8 +160,9 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         if type(func) is not cst.Attribute or func.attr.value != "item" or node.args:
             return
         function = self.context.function
-        if function is not None and function.role == RUN_ONCE:
-            # Set-up code (``__init__``, a test): the whole loop runs once per object.
+        if (function is not None and function.role == RUN_ONCE) or self.context.functions.in_test_code():
+            # Set-up code (``__init__``): the whole loop runs once per object; tests pay for
+            # their own loops.
             return
         array = self.context.loops.element_of(func.value)
         if array is None:

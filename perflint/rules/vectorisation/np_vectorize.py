@@ -36,8 +36,8 @@ class NpVectorize(Rule):
         "`@np.vectorize(otypes=[float])`), except with a core `signature=` "
         "(`\"(f,t)->(t)\"`): the function then receives whole sub-arrays and the loop runs "
         "over the leading dimensions only, typically a few channels. A vectorized function "
-        "applied on the spot in run-once code outside loops (module level, `__init__`, a test) "
-        "is not flagged either: its loop runs once. When the function is a lambda whose body is only "
+        "applied on the spot in run-once code outside loops (module level, `__init__`) is not "
+        "flagged either: its loop runs once; nor is any use in test code. When the function is a lambda whose body is only "
         "arithmetic on its parameters, numbers and outside names, the message shows that body "
         "as the whole-array expression; when the vectorized lambda is called on the spot, it "
         "shows the body with the call's arguments in place of the parameters."
@@ -93,11 +93,13 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             helper = np.vectorize(_track, signature="(f,t),(k,t)->(d,t)")
             return helper(S, freqs)
         """,
-        # Applied once, in a test.
+        # Applied once at module level, and test code.
         """
         import numpy as np
+        NAMES = np.vectorize({0: "a", 1: "b"}.get)(np.arange(2))
         def test_mapping(labels):
-            names = np.vectorize({0: "a", 1: "b"}.get)(labels)
+            square = np.vectorize(lambda x: x * x)
+            assert (square(labels) == labels ** 2).all()
         """,
         # A name shadowing the import.
         """
@@ -149,16 +151,19 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         ),
     )
 
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        if self._is_vectorize(node.decorator):
-            self.report(node, self.message.format(vectorize=_code(node.decorator), advice=_GENERIC_ADVICE))
-
     def __init__(self, context: "FileContext") -> None:
         super().__init__(context)
         # ``np.vectorize(f)(a)``: the outer call is visited first and reports the inner one.
         self._reported: set[int] = set()
 
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        if self._is_vectorize(node.decorator) and not self.context.functions.in_test_code():
+            self.report(node, self.message.format(vectorize=_code(node.decorator), advice=_GENERIC_ADVICE))
+
     def visit_Call(self, node: cst.Call) -> None:
+        if self.context.functions.in_test_code():
+            # Tests pay for their own loops (and may test vectorize itself).
+            return
         if type(node.func) is cst.Call and self._is_vectorize(node.func.func):
             self._reported.add(id(node.func))
             # Applied on the spot in run-once code (module level, a test): its loop runs once.
