@@ -337,14 +337,16 @@ class Block(nn.Module):
         """``expr`` evaluates to a torch tensor that may live on a device: known to the engine
         and not made by a host factory (``torch.rand(1)`` is read without a copy), a truth
         reduction of one (``t.any()``), or an element-wise comparison with one."""
+        if type(expr) is cst.Comparison:
+            # Before asking the engine, which knows a comparison of tensors is a tensor: where
+            # it lives is where its operands do.
+            if any(isinstance(target.operator, _IDENTITY_OPERATORS) for target in expr.comparisons):
+                return False
+            return self._is_tensor(expr.left) or any(self._is_tensor(target.comparator) for target in expr.comparisons)
         if self.context.arrays.kind_of(expr) == catalog.TORCH:
             return not allocated_on_host(expr, self.context)
         if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             return expr.func.attr.value in _TRUTH_REDUCTIONS and self._is_tensor(expr.func.value)
-        if type(expr) is cst.Comparison:
-            if any(isinstance(target.operator, _IDENTITY_OPERATORS) for target in expr.comparisons):
-                return False
-            return self._is_tensor(expr.left) or any(self._is_tensor(target.comparator) for target in expr.comparisons)
         return False
 
 
