@@ -177,9 +177,10 @@ def collate(samples: list) -> torch.Tensor:
         if not kinds <= slow:
             return
         fix = _fix(record.library, kinds, _code(data))
-        if not record.signature.positional:
+        conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
+        if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
-            fix += f"` converted to the dtype of `{_code(node.func)}"
+            fix += f".{conversion}()"
         self.report(node, self.message.format(call=_code(node), items=_describe(kinds), fix=fix))
 
     def _record_filling(self, call: cst.Call) -> None:
