@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
 from perflint.engine.loops import none_test, reads_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -290,7 +290,7 @@ ArrayGrownInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=200,
+    sizes=(10, 50, 200),
     check_size=4,
     size_unit="batches of 32x64 rows",
 )

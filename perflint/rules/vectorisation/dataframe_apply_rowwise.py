@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import PANDAS_BACKEND, Benchmark
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _ROW_AXES = (1, "columns")
@@ -237,7 +237,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
     import pandas as pd
 
@@ -257,7 +257,7 @@ DataframeApplyRowwise.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=2_000,
+    sizes=(100, 500, 2_000),
     check_size=64,
     size_unit="rows",
     backend=PANDAS_BACKEND,

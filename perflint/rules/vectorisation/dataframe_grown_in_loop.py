@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
 from perflint.engine.loops import reads_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import PANDAS_BACKEND, Benchmark
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -247,7 +247,7 @@ DataframeGrownInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=200,
+    sizes=(20, 60, 200),
     check_size=8,
     size_unit="rows",
     backend=PANDAS_BACKEND,

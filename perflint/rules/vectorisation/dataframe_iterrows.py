@@ -7,7 +7,7 @@ from typing import Union
 import libcst as cst
 
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import PANDAS_BACKEND, Benchmark
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 
@@ -148,7 +148,7 @@ def revenue(orders: pd.DataFrame) -> float:
         )
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
     import pandas as pd
 
@@ -171,7 +171,7 @@ DataframeIterrows.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=1_000,
+    sizes=(100, 300, 1_000),
     check_size=64,
     size_unit="rows",
     backend=PANDAS_BACKEND,

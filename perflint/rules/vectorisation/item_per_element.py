@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 
@@ -171,11 +171,11 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         self.report(node, self.message.format(call=empty.code_for_node(node), array=empty.code_for_node(array)))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    return (torch.rand(size, generator=generator).to(device),)
+    return (torch.rand(size, generator=generator).to(target.device),)
 
 
 def _pattern(scores):
@@ -190,7 +190,7 @@ ItemPerElement.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=10_000,
+    sizes=(100, 1_000, 10_000),
     check_size=64,
     size_unit="elements",
     backend=TORCH_BACKEND,

@@ -8,7 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     return (np.random.default_rng(0).standard_normal(size),)
@@ -277,7 +277,7 @@ NpVectorize.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100_000,
+    sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
 )

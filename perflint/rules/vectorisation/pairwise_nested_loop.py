@@ -11,7 +11,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
@@ -304,7 +304,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -331,7 +331,7 @@ PairwiseNestedLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100,
+    sizes=(10, 30, 100),
     check_size=6,
     size_unit="rows of 16 features in each array",
 )

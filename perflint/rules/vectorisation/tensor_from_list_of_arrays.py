@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.catalog import CONVERTS_SEQUENCES
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(cst.Module([]).code_for_node(node).split())
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import warnings
 
     import numpy as np
@@ -276,7 +276,7 @@ TensorFromListOfArrays.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix_benchmark,
-    default_size=256,
+    sizes=(16, 64, 256),
     check_size=8,
     size_unit="arrays of 64 float32 values",
     backend=TORCH_BACKEND,
