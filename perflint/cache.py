@@ -1,13 +1,17 @@
 """A content-hash cache of findings, as Ruff keeps one: a file whose bytes, enabled rules and
 perflint build are unchanged is not parsed again.
 
-Entries live in ``.perflint_cache/<build>/`` at the project root, one JSON file per key. A
+Entries live in ``<cache folder>/<build>/`` (``.perflint_cache`` at the project root unless
+``cache-dir`` says otherwise), one JSON file per key. A
 key is the SHA-256 of the perflint build, the sorted enabled codes and the file's bytes, so
 an entry never needs invalidating: anything that could change the findings changes the key.
 When a new build first writes, the folders of other builds are deleted.
 Findings are stored without their path (identical files share an entry). Writes are
 atomic (temporary file, then ``os.replace``), so concurrent runs never read half an entry;
 an entry that cannot be read back is treated as missing and rewritten.
+
+The build folder also holds the rule index (each rule's code, name and default), so a run whose
+every file is cached resolves its selection without importing the rules or libcst.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional, Sequence
 
 from perflint import __version__
 from perflint.engine.findings import Finding
-from perflint.files import CACHE_DIRECTORY
 
 _FORMAT = 1
 _BUILD_FOLDER_LENGTH = 16
@@ -53,14 +57,41 @@ def entry_key(fingerprint: str, codes: Sequence[str], data: bytes) -> str:
     return digest.hexdigest()
 
 
-class Cache:
-    """The findings cache of one project root."""
+@dataclass(frozen=True)
+class RuleEntry:
+    """What selecting rules needs to know of one (``perflint.selection``)."""
 
-    def __init__(self, root: str) -> None:
+    code: str
+    name: str
+    default_enabled: bool
+
+
+_RULE_INDEX = "rules.json"
+
+
+class Cache:
+    """The findings cache of one project: ``base`` is its cache folder."""
+
+    def __init__(self, base: str) -> None:
         self.fingerprint = build_fingerprint()
-        self.base = os.path.join(root, CACHE_DIRECTORY)
+        self.base = base
         self.directory = os.path.join(self.base, self.fingerprint[:_BUILD_FOLDER_LENGTH])
         self._prepared = False
+
+    def rule_index(self) -> Optional[tuple[RuleEntry, ...]]:
+        """Every rule's code, name and default, as this build's index recorded them; ``None``
+        when no index was written (see ``store_rule_index``) or it cannot be read."""
+        try:
+            with open(os.path.join(self.directory, _RULE_INDEX), encoding="utf-8") as stream:
+                return tuple(RuleEntry(str(code), str(name), bool(default))
+                             for code, name, default in json.load(stream)["rules"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store_rule_index(self, rules: Sequence[object]) -> None:
+        """Record the registry's rules (anything with ``code``, ``name``, ``default_enabled``)."""
+        entries = [[rule.code, rule.name, rule.default_enabled] for rule in rules]  # type: ignore[attr-defined]
+        self._write_atomically(os.path.join(self.directory, _RULE_INDEX), {"rules": entries})
 
     def key(self, codes: Sequence[str], data: bytes) -> str:
         return entry_key(self.fingerprint, codes, data)
@@ -85,11 +116,15 @@ class Cache:
             item = finding.to_dict()
             del item["path"]
             items.append(item)
+        self._write_atomically(self._entry_path(key), {"findings": items})
+
+    def _write_atomically(self, path: str, content: object) -> None:
+        self._prepare()
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".entry-", suffix=".tmp")
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                json.dump({"findings": items}, stream, separators=(",", ":"))
-            os.replace(temporary, self._entry_path(key))
+                json.dump(content, stream, separators=(",", ":"))
+            os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
             raise
@@ -105,8 +140,11 @@ class Cache:
             self._remove_other_builds()
         ignore_file = os.path.join(self.base, ".gitignore")
         if not os.path.exists(ignore_file):
-            with open(ignore_file, "w", encoding="utf-8") as stream:
+            # Written atomically too: another perflint process may be creating it at this moment.
+            descriptor, temporary = tempfile.mkstemp(dir=self.base, prefix=".gitignore-", suffix=".tmp")
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
                 stream.write("# Created by perflint: the cache is never committed.\n*\n")
+            os.replace(temporary, ignore_file)
         self._prepared = True
 
     def _remove_other_builds(self) -> None:

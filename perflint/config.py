@@ -1,14 +1,17 @@
 """``[tool.perflint]`` in ``pyproject.toml``.
 
-The configuration comes from ``--config FILE`` or else from the nearest ``pyproject.toml``,
-walking up from the current folder, that has a ``[tool.perflint]`` table (as Ruff finds
-``[tool.ruff]``). Its folder is the project root: the globs of ``exclude``,
-``extend-exclude`` and ``per-file-ignores`` are relative to it, and the cache lives there.
-Every key, type and rule code is checked, so a typo is an error rather than a setting
-that silently does nothing.
+As Ruff finds ``[tool.ruff]``: ``--config FILE`` applies to every file; otherwise each file is
+governed by the closest ``pyproject.toml`` with a ``[tool.perflint]`` table in its folder or
+above, and a file with none above it by the working directory's (found the same way, else the
+defaults). So ``perflint ../other-project/src`` uses that project's settings. A configuration's
+folder is its project root: the globs of ``include``, ``exclude``, ``extend-exclude`` and
+``per-file-ignores`` are relative to it, and the cache lives there unless ``cache-dir`` says
+otherwise. Every key, type and rule code is checked, so a typo is an error rather than a
+setting that silently does nothing.
 
 ``exclude`` replaces the default list of skipped folder names (``files.DEFAULT_EXCLUDE``);
-``extend-exclude`` adds to it. Virtual environments (folders holding ``pyvenv.cfg``) and
+``extend-exclude`` adds to it. Test code (``files.TEST_EXCLUDE``) is skipped too unless
+``exclude-tests = false``. Virtual environments (folders holding ``pyvenv.cfg``) and
 perflint's own cache are skipped either way.
 """
 
@@ -19,8 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from perflint.files import DEFAULT_EXCLUDE, GlobSet
-from perflint.rules import UnknownCodeError, select_rules
+from perflint.files import CACHE_DIRECTORY, DEFAULT_EXCLUDE, DEFAULT_INCLUDE, TEST_EXCLUDE, FileFilter, GlobSet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,8 +31,12 @@ else:
 
 CONFIG_FILE_NAME = "pyproject.toml"
 _CODE_LIST_KEYS = ("select", "ignore", "extend-select")
-_GLOB_LIST_KEYS = ("exclude", "extend-exclude")
-KNOWN_KEYS = (*_CODE_LIST_KEYS, "per-file-ignores", *_GLOB_LIST_KEYS)
+_GLOB_LIST_KEYS = ("include", "exclude", "extend-exclude")
+KNOWN_KEYS = (*_CODE_LIST_KEYS, "per-file-ignores", *_GLOB_LIST_KEYS, "exclude-tests", "cache-dir",
+              "per-file-timeout")
+# CPU seconds a file (per 400 kB of it, see ``runner.scaled_limit``) may take before it is
+# reported as PFL000 and the run moves on: a pathological file ends in seconds.
+DEFAULT_PER_FILE_TIMEOUT = 10.0
 
 
 class ConfigError(ValueError):
@@ -56,12 +62,25 @@ class Config:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: tuple[PerFileIgnore, ...] = ()
+    include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    exclude_tests: bool = True
+    cache_dir: Optional[str] = None
+    per_file_timeout: float = DEFAULT_PER_FILE_TIMEOUT
 
     def excluded(self) -> GlobSet:
         """The globs that discovery skips."""
-        return GlobSet.compile(self.root, (*self.exclude, *self.extend_exclude))
+        tests = TEST_EXCLUDE if self.exclude_tests else ()
+        return GlobSet.compile(self.root, (*self.exclude, *self.extend_exclude, *tests))
+
+    def file_filter(self) -> FileFilter:
+        return FileFilter(GlobSet.compile(self.root, self.include), self.excluded())
+
+    @property
+    def cache_directory(self) -> str:
+        """Where the cache of this project lives (``cache-dir`` is relative to the root)."""
+        return os.path.join(self.root, self.cache_dir or CACHE_DIRECTORY)
 
     def ignored_for(self, absolute_path: str) -> tuple[str, ...]:
         """The codes and prefixes ``per-file-ignores`` switches off for this file."""
@@ -77,7 +96,7 @@ def find_config_file(start: str) -> Optional[str]:
     folder = os.path.abspath(start)
     while True:
         candidate = os.path.join(folder, CONFIG_FILE_NAME)
-        if os.path.isfile(candidate) and "perflint" in _read_toml(candidate).get("tool", {}):
+        if os.path.isfile(candidate) and _has_perflint_table(candidate):
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -85,9 +104,16 @@ def find_config_file(start: str) -> Optional[str]:
         folder = parent
 
 
-def load_config(explicit_path: Optional[str], start: str) -> Config:
+def load_config(explicit_path: Optional[str], start: str, rules: Optional[Sequence[Any]] = None) -> Config:
     """The configuration from ``explicit_path`` (``--config``), else the nearest one, else
-    the defaults with ``start`` as the project root."""
+    the defaults with ``start`` as the project root. Rule codes are checked against ``rules``
+    (objects with ``code`` and ``default_enabled``; default: the registry)."""
+    config = _load_unchecked(explicit_path, start)
+    check_codes(config, rules)
+    return config
+
+
+def _load_unchecked(explicit_path: Optional[str], start: str) -> Config:
     if explicit_path is not None:
         if not os.path.isfile(explicit_path):
             raise ConfigError(f"config file not found: {explicit_path}")
@@ -103,6 +129,97 @@ def load_config(explicit_path: Optional[str], start: str) -> Config:
     return _parse_table(table, path)
 
 
+def check_codes(config: Config, rules: Optional[Sequence[Any]] = None) -> None:
+    """Raise ``ConfigError`` naming the file and key of the first code or prefix that matches
+    none of ``rules`` (default: the registry). Kept apart from parsing so that a run can read
+    its configuration before it knows the rules (see ``ConfigResolver.use_rules``)."""
+    if config.path is None:
+        return
+    where = f"{config.path}: [tool.perflint]"
+    for key in _CODE_LIST_KEYS:
+        _check_codes(getattr(config, key.replace("-", "_")) or (), f"{where} {key}", rules)
+    for entry in config.per_file_ignores:
+        _check_codes(entry.codes, f"{where} per-file-ignores {entry.glob!r}", rules)
+
+
+def _has_perflint_table(candidate: str) -> bool:
+    # A cheap look at the text first: most pyproject.toml files on the way up have no table.
+    try:
+        with open(candidate, "rb") as stream:
+            if b"perflint" not in stream.read():
+                return False
+    except OSError as error:
+        raise ConfigError(f"{candidate}: cannot read: {error.strerror or error}") from None
+    return "perflint" in _read_toml(candidate).get("tool", {})
+
+
+class ConfigResolver:
+    """The configuration of each folder, found as described above and remembered per folder, so
+    a walk over thousands of files reads each ``pyproject.toml`` once."""
+
+    def __init__(self, explicit_path: Optional[str], working_directory: str) -> None:
+        self._rules: Optional[Sequence[Any]] = None
+        self._working_directory = os.path.abspath(working_directory)
+        self._fixed = _load_unchecked(explicit_path, working_directory) if explicit_path is not None else None
+        self._fallback: Optional[Config] = None
+        self._by_folder: dict[str, Optional[Config]] = {}
+        self._by_file: dict[str, Config] = {}
+
+    def use_rules(self, rules: Sequence[Any]) -> None:
+        """Check the codes of every configuration read so far, and of each one read later,
+        against ``rules``."""
+        self._rules = rules
+        for config in {id(config): config for config in (self._fixed, self._fallback, *self._by_file.values())
+                       if config is not None}.values():
+            check_codes(config, rules)
+
+    @property
+    def fallback(self) -> Config:
+        """The working directory's configuration (``--config``'s when given)."""
+        if self._fixed is not None:
+            return self._fixed
+        if self._fallback is None:
+            self._fallback = self._nearest(self._working_directory) or Config(root=self._working_directory)
+        return self._fallback
+
+    def for_folder(self, folder: str) -> Config:
+        """The configuration governing the files directly in ``folder`` (absolute)."""
+        if self._fixed is not None:
+            return self._fixed
+        return self._nearest(folder) or self.fallback
+
+    def for_file(self, absolute_path: str) -> Config:
+        return self.for_folder(os.path.dirname(absolute_path))
+
+    def file_filter(self, folder: str) -> FileFilter:
+        return self.for_folder(folder).file_filter()
+
+    def _nearest(self, folder: str) -> Optional[Config]:
+        walked = []
+        found: Optional[Config] = None
+        while True:
+            if folder in self._by_folder:
+                found = self._by_folder[folder]
+                break
+            walked.append(folder)
+            candidate = os.path.join(folder, CONFIG_FILE_NAME)
+            if os.path.isfile(candidate) and _has_perflint_table(candidate):
+                found = self._by_file.get(candidate)
+                if found is None:
+                    found = _parse_table(_read_toml(candidate)["tool"]["perflint"], candidate)
+                    if self._rules is not None:
+                        check_codes(found, self._rules)
+                    self._by_file[candidate] = found
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for visited in walked:
+            self._by_folder[visited] = found
+        return found
+
+
 def _read_toml(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as stream:
@@ -114,6 +231,7 @@ def _read_toml(path: str) -> dict[str, Any]:
 
 
 def _parse_table(table: Any, path: str) -> Config:
+    """The table's settings, every key and type checked; rule codes are checked apart."""
     where = f"{path}: [tool.perflint]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
@@ -125,7 +243,6 @@ def _parse_table(table: Any, path: str) -> Config:
     for key in _CODE_LIST_KEYS:
         if key in table:
             codes = _string_list(table[key], f"{where} {key}")
-            _check_codes(codes, f"{where} {key}")
             settings[key.replace("-", "_")] = codes
     for key in _GLOB_LIST_KEYS:
         if key in table:
@@ -140,8 +257,20 @@ def _parse_table(table: Any, path: str) -> Config:
         for glob, value in mapping.items():
             label = f"{where} per-file-ignores {glob!r}"
             codes = _string_list(value, label)
-            _check_codes(codes, label)
             per_file.append(PerFileIgnore(glob, _check_globs(root, [glob], label), codes))
+    if "exclude-tests" in table:
+        if not isinstance(table["exclude-tests"], bool):
+            raise ConfigError(f"{where} exclude-tests must be true or false, not {_toml_type(table['exclude-tests'])}")
+        settings["exclude_tests"] = table["exclude-tests"]
+    if "cache-dir" in table:
+        if not isinstance(table["cache-dir"], str) or not table["cache-dir"].strip():
+            raise ConfigError(f"{where} cache-dir must be a folder path, not {_toml_type(table['cache-dir'])}")
+        settings["cache_dir"] = table["cache-dir"]
+    if "per-file-timeout" in table:
+        seconds = table["per-file-timeout"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+            raise ConfigError(f"{where} per-file-timeout must be a positive number of seconds")
+        settings["per_file_timeout"] = float(seconds)
     return Config(root=root, path=path, per_file_ignores=tuple(per_file), **settings)
 
 
@@ -158,9 +287,15 @@ def _toml_type(value: Any) -> str:
             dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def _check_codes(codes: tuple[str, ...], label: str) -> None:
+def _check_codes(codes: tuple[str, ...], label: str, rules: Optional[Sequence[Any]]) -> None:
+    from perflint.selection import UnknownCodeError, select
+
+    if rules is None:
+        from perflint.rules import all_rules
+
+        rules = all_rules()
     try:
-        select_rules(select=codes)  # the registry is the one judge of what a code or prefix is
+        select(rules, select=codes)  # the registry is the one judge of what a code or prefix is
     except UnknownCodeError as error:
         raise ConfigError(f"{label}: {error}") from None
 

@@ -1,9 +1,11 @@
 """Which files to lint, and how to read them.
 
-Discovery recurses into folders for ``*.py`` and ``*.pyi``, skipping version-control,
-cache, build and virtual-environment folders and whatever the configuration excludes;
-files named on the command line are always linted. Reading decodes per PEP 263, so a file
-that cannot be read or decoded becomes a PFL000 finding instead of ending the run.
+Discovery recurses into folders for the files the configuration includes (``*.py``, ``*.pyi``
+and ``*.ipynb`` by default), skipping version-control, cache, build and virtual-environment
+folders, test code, and whatever the configuration excludes; files named on the command line
+are always linted. Each folder is judged by the settings of the project that owns it, so one
+run can cross several projects. Reading decodes per PEP 263, so a file that cannot be read or
+decoded becomes a PFL000 finding instead of ending the run.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import os
 import re
 import tokenize
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Pattern, Sequence
+from typing import Callable, Iterable, Optional, Pattern, Sequence, Union
 
 from perflint.engine.findings import Finding, unlintable
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+NOTEBOOK_SUFFIX = ".ipynb"
+# File names discovery lints when it finds them in a folder, unless ``include`` replaces them.
+DEFAULT_INCLUDE = ("*.py", "*.pyi", "*.ipynb")
 CACHE_DIRECTORY = ".perflint_cache"
 # Folder names skipped while walking, unless the configuration's ``exclude`` replaces them.
 DEFAULT_EXCLUDE = (
@@ -25,6 +30,8 @@ DEFAULT_EXCLUDE = (
     "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages",
     "__pypackages__",
 )
+# Test code is not performance code: skipped unless ``exclude-tests = false``.
+TEST_EXCLUDE = ("tests", "test", "test_*.py", "*_test.py", "conftest.py")
 _VIRTUAL_ENVIRONMENT_MARKER = "pyvenv.cfg"
 
 
@@ -157,19 +164,48 @@ class Discovery:
     unreadable: list[Finding] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileFilter:
+    """What discovery takes from a folder: the files ``included`` names, except what
+    ``excluded`` names (files, and folders not to descend into)."""
+
+    included: GlobSet
+    excluded: GlobSet
+
+    @classmethod
+    def of(cls, root: str, exclude: Iterable[str] = DEFAULT_EXCLUDE,
+           include: Iterable[str] = DEFAULT_INCLUDE) -> "FileFilter":
+        return cls(GlobSet.compile(root, include), GlobSet.compile(root, exclude))
+
+    def takes(self, absolute_file: str) -> bool:
+        return self.included.matches(absolute_file) and not self.excluded.matches(absolute_file)
+
+
 def is_python_file(name: str) -> bool:
     return name.endswith(PYTHON_SUFFIXES)
 
 
-def discover(paths: Sequence[str], excluded: GlobSet, force_exclude: bool = False) -> Discovery:
-    """The Python files under ``paths``, each once, in a stable order.
+def is_notebook(name: str) -> bool:
+    return name.endswith(NOTEBOOK_SUFFIX)
 
-    A named file is always included; a named folder is walked even if ``excluded`` names it,
-    but what lies inside it is filtered. With ``force_exclude``, a named file or folder that
-    ``excluded`` covers is skipped too: pre-commit names every staged file, and the project's
-    ``exclude`` should still hold. Symbolic links are followed, except into a folder already
-    visited, so a link loop ends the walk instead of recursing forever.
+
+def discover(
+    paths: Sequence[str],
+    filter_for: Union[FileFilter, Callable[[str], FileFilter]],
+    force_exclude: bool = False,
+) -> Discovery:
+    """The files to lint under ``paths``, each once, in a stable order.
+
+    ``filter_for`` maps a folder (absolute) to the filter of the project that owns it, or is
+    one filter for every folder. A named file is always included; a named folder is walked
+    even if excluded, but what lies inside it is filtered. With ``force_exclude``, a named
+    file or folder that its project excludes is skipped too: pre-commit names every staged
+    file, and the project's ``exclude`` should still hold. Symbolic links are followed,
+    except into a folder already visited, so a link loop ends the walk instead of recursing
+    forever.
     """
+    if isinstance(filter_for, FileFilter):
+        filter_for = _everywhere(filter_for)
     for path in paths:
         if not os.path.exists(path):
             raise MissingPathError(f"no such file or directory: {path}")
@@ -185,7 +221,7 @@ def discover(paths: Sequence[str], excluded: GlobSet, force_exclude: bool = Fals
 
     for named in paths:
         absolute = os.path.abspath(named)
-        if force_exclude and excluded.matches_within(absolute):
+        if force_exclude and filter_for(os.path.dirname(absolute)).excluded.matches_within(absolute):
             continue
         if not os.path.isdir(named):
             add(named, absolute)
@@ -204,6 +240,7 @@ def discover(paths: Sequence[str], excluded: GlobSet, force_exclude: bool = Fals
                 discovery.unreadable.append(unlintable(os.path.normpath(folder), reason))
                 continue
             subfolders = []
+            folder_filter = filter_for(folder_absolute)
             for entry in entries:
                 entry_path = os.path.join(folder, entry.name)
                 entry_absolute = os.path.join(folder_absolute, entry.name)
@@ -213,12 +250,19 @@ def discover(paths: Sequence[str], excluded: GlobSet, force_exclude: bool = Fals
                 except OSError:
                     continue
                 if is_folder:
-                    if not _skipped_folder(entry_absolute, excluded):
+                    if not _skipped_folder(entry_absolute, folder_filter.excluded):
                         subfolders.append((entry_path, entry_absolute))
-                elif is_file and is_python_file(entry.name) and not excluded.matches(entry_absolute):
+                elif is_file and folder_filter.takes(entry_absolute):
                     add(entry_path, entry_absolute)
             pending.extend(reversed(subfolders))
     return discovery
+
+
+def _everywhere(file_filter: FileFilter) -> Callable[[str], FileFilter]:
+    def same_for(folder: str) -> FileFilter:
+        return file_filter
+
+    return same_for
 
 
 def _skipped_folder(absolute: str, excluded: GlobSet) -> bool:

@@ -1,25 +1,33 @@
-"""perflint as a flake8 plugin: the same engine and default rules, reported the flake8 way.
+"""perflint as a flake8 plugin: the same engine and rules, reported the flake8 way.
 
 flake8 does its own ``# noqa`` handling and its own ``--select`` / ``--ignore``, so the plugin
-reports every finding of the default rule set and leaves both to flake8.
+runs every rule and leaves the choice to flake8. Opt-in rules follow flake8's convention for
+opt-in checks: their codes join flake8's default ignore list (``extend_default_ignore``), so
+they are off until ``--extend-select PFL301`` (or an explicit ``--select`` naming them) turns
+them on, and the default output is the same as ``perflint check``'s.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from perflint import __version__
 from perflint.engine import lint_source
-from perflint.rules import select_rules
 from perflint.engine.rule import Rule
+from perflint.rules import all_rules
 
 
 @lru_cache(maxsize=None)
-def default_rules() -> tuple[type[Rule], ...]:
-    """The rules ``perflint check`` runs without ``--select``: both front ends agree."""
-    return tuple(select_rules())
+def every_rule() -> tuple[type[Rule], ...]:
+    return all_rules()
+
+
+def opt_in_codes() -> list[str]:
+    """The codes ``perflint check`` runs only when selected."""
+    return [rule.code for rule in every_rule() if not rule.default_enabled]
 
 
 class Flake8Checker:
@@ -34,7 +42,15 @@ class Flake8Checker:
         self.source = "".join(lines)
         self.filename = filename
 
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.extend_default_ignore(opt_in_codes())
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        """Nothing to read: flake8's own selection decides what is shown."""
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         """Yield ``(line, column, "CODE message", type)`` with the 0-based column flake8 expects."""
-        for finding in lint_source(self.source, self.filename, default_rules(), apply_noqa=False):
+        for finding in lint_source(self.source, self.filename, every_rule(), apply_noqa=False):
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -1,83 +1,181 @@
-"""Lint many files: cache look-ups in this process, the misses in a pool of worker processes.
+"""Lint many files: cache look-ups in this process, the misses in worker processes.
 
 Whatever goes wrong with one file (unreadable, undecodable, unparsable, a rule or the engine
-raising, its worker process dying) becomes a PFL000 finding for that file; the run goes on.
+raising, its worker process dying, a file taking longer than its time limit) becomes a PFL000
+finding for that file; the run goes on.
+
+The engine, and with it libcst and the rules, is imported only when a file has to be linted:
+a run whose every file is cached never pays for them.
+
+Files are linted in worker processes even when one worker is asked for (``--jobs 1``): libcst's
+native parser can overflow its stack and kill the process on an expression nested a few
+thousand deep, and only a separate process survives that, costing its one file. The time limit
+is kept two ways: in the worker a CPU-time interval timer interrupts the lint when Python code
+next runs (the rules, the walk, libcst's building of the tree), and this process kills a worker
+still on its file at ten times the limit plus thirty seconds of wall time, whatever it is
+doing (a long stretch inside the native parser, a wait): wall time is generous because a busy
+machine stretches it (a 50,000-line file, 5 s of CPU, took 44 s of wall time on the 2-core
+machine the tests ran on under a load of 14).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
-from perflint.cache import Cache, entry_key
 from perflint.engine.findings import Finding, unlintable
-from perflint.engine.linter import lint_source
-from perflint.files import SourceFile, UnreadableSourceError, decode_source, read_source
-from perflint.rules import rule_by_code
-from perflint.engine.rule import Rule
+from perflint.files import SourceFile, UnreadableSourceError, decode_source, is_notebook, read_source
 
-# Below this many files to lint, starting worker processes costs more than it saves.
+if TYPE_CHECKING:
+    from perflint.cache import Cache
+    from perflint.engine.rule import Rule
+
+# Below this many files to lint, starting more than one worker process costs more than it saves.
 PARALLEL_THRESHOLD = 16
+# A worker still on its file after this many times its limit plus this many seconds of wall
+# time is killed (see above).
+BACKSTOP_FACTOR = 10
+BACKSTOP_GRACE = 30.0
+# A limit covers this much source (about 10,000 lines); a larger file gets a proportionally
+# larger one, so the limit stops pathological files, not big ones.
+BYTES_PER_LIMIT = 400_000
+
+
+def scaled_limit(seconds: float, size: int) -> float:
+    """The time limit of a file of ``size`` bytes under a per-file limit of ``seconds``."""
+    return seconds * max(1.0, size / BYTES_PER_LIMIT)
 
 
 @dataclass(frozen=True)
 class LintTask:
-    """One file and the codes enabled for it (the selection minus its per-file ignores)."""
+    """One file, the codes enabled for it (the selection minus its per-file ignores), the
+    cache folder of its project (None: not cached), its time limit in seconds (None: none),
+    and its bytes when they do not come from the file (standard input)."""
 
     source_file: SourceFile
     codes: tuple[str, ...]
+    cache_directory: Optional[str] = None
+    time_limit: Optional[float] = None
+    data: Optional[bytes] = None
 
 
 @dataclass(frozen=True)
 class LintResult:
     findings: list[Finding]
-    cache_key: Optional[str]  # None: not to be cached (unreadable, or an unexpected failure)
+    cache_key: Optional[str]  # None: not to be cached (unreadable, timed out, or a failure)
+
+
+class FileTimeLimitExceeded(BaseException):
+    """Raised by the interval timer. A BaseException, so that the engine's guard against a
+    failing rule (which catches Exception) does not swallow it and walk on."""
+
+
+def lint_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], apply_noqa: bool = True) -> list[Finding]:
+    """The engine's ``lint_source``, imported on first use."""
+    from perflint.engine.linter import lint_source as engine_lint_source
+
+    return engine_lint_source(source, path, rule_classes, apply_noqa)
 
 
 @lru_cache(maxsize=None)
-def _rule_classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
+def _rule_classes(codes: tuple[str, ...]) -> tuple[type["Rule"], ...]:
+    from perflint.rules import rule_by_code
+
     return tuple(rule_by_code(code) for code in codes)
 
 
-def lint_file(task: LintTask, fingerprint: Optional[str], data: Optional[bytes] = None) -> LintResult:
-    """Read (unless ``data`` is given), decode and lint one file. Never raises for the file's sake."""
+def time_limit_message(seconds: float) -> str:
+    return f"time limit: linting took longer than {seconds:.3g} s of CPU time (per-file-timeout)"
+
+
+@contextmanager
+def _time_limit(seconds: Optional[float]) -> Iterator[None]:
+    """Raise ``FileTimeLimitExceeded`` in this thread after ``seconds``. Only the main thread
+    of a process can take signals, and only where ``setitimer`` exists; elsewhere no limit."""
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise FileTimeLimitExceeded
+
+    # CPU time, not wall time: on a loaded machine a big file must not time out for waiting.
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
+    """Read, decode and lint one file. Never raises for the file's sake."""
     path = task.source_file.path
+    data = task.data
     if data is None:
         data, error = read_source(task.source_file)
         if data is None:
             return LintResult([error], None)
-    key = entry_key(fingerprint, task.codes, data) if fingerprint is not None else None
+    key = None
+    if fingerprint is not None:
+        from perflint.cache import entry_key
+
+        key = entry_key(fingerprint, task.codes, data)
+    limit = scaled_limit(task.time_limit, len(data)) if task.time_limit is not None else None
     try:
-        source = decode_source(data)
+        with _time_limit(limit):
+            return LintResult(_lint_bytes(data, path, task.codes), key)
+    except FileTimeLimitExceeded:
+        return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
     except UnreadableSourceError as error:
         return LintResult([unlintable(path, str(error), error.line)], key)
-    try:
-        return LintResult(lint_source(source, path, _rule_classes(task.codes)), key)
     except Exception as error:  # an engine bug on one file must not end the run
         return LintResult([unlintable(path, f"internal error: {type(error).__name__}: {error}")], None)
 
 
+def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...]) -> list[Finding]:
+    if is_notebook(path):
+        from perflint.notebook import lint_notebook
+
+        return lint_notebook(data, path, lambda source: lint_source(source, path, _rule_classes(codes)))
+    return lint_source(decode_source(data), path, _rule_classes(codes))
+
+
 def default_jobs(file_count: int) -> int:
+    """One worker for a small run (starting more costs more than it saves), else one per core."""
     if file_count < PARALLEL_THRESHOLD:
         return 1
     return os.cpu_count() or 1
 
 
-def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None, cache: Optional[Cache] = None) -> list[Finding]:
+def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Finding]:
     """Every finding of every task, sorted. ``jobs`` worker processes lint the files the cache
-    does not already know (default: one process for a small run, else one per core)."""
+    does not already know (default: one for a small run, else one per core)."""
     results: dict[int, list[Finding]] = {}
     misses: list[int] = []
+    caches: dict[str, "Cache"] = {}
     for index, task in enumerate(tasks):
-        if cache is None:
+        if task.cache_directory is None:
             misses.append(index)
             continue
-        data, error = read_source(task.source_file)
+        if task.cache_directory not in caches:
+            from perflint.cache import Cache
+
+            caches[task.cache_directory] = Cache(task.cache_directory)
+        cache = caches[task.cache_directory]
+        data, error = (task.data, None) if task.data is not None else read_source(task.source_file)
         if data is None:
             results[index] = [error]
             continue
@@ -87,21 +185,20 @@ def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None, cache: Opt
         else:
             results[index] = cached
     workers = min(jobs or default_jobs(len(misses)), len(misses))
-    fingerprint = cache.fingerprint if cache is not None else None
-    if workers <= 1:
-        fresh = {index: lint_file(tasks[index], fingerprint) for index in misses}
-    else:
-        fresh = _lint_in_pool(tasks, misses, workers, fingerprint)
-    cache_errors = []
+    fingerprint = next(iter(caches.values())).fingerprint if caches else None
+    fresh = WorkerPool(workers, fingerprint).run(tasks, misses) if misses else {}
+    cache_errors: list[tuple[str, OSError]] = []
     for index, result in fresh.items():
         results[index] = result.findings
-        if cache is not None and result.cache_key is not None:
+        directory = tasks[index].cache_directory
+        if directory is not None and result.cache_key is not None:
             try:
-                cache.store(result.cache_key, result.findings)
+                caches[directory].store(result.cache_key, result.findings)
             except OSError as error:
-                cache_errors.append(error)
+                cache_errors.append((directory, error))
     if cache_errors:
-        print(f"perflint: warning: cannot write the cache in {cache.directory}: {cache_errors[0]}", file=sys.stderr)
+        directory, error = cache_errors[0]
+        print(f"perflint: warning: cannot write the cache in {directory}: {error}", file=sys.stderr)
     findings = [finding for index in sorted(results) for finding in results[index]]
     return sorted(findings, key=_order)
 
@@ -110,49 +207,125 @@ def _order(finding: Finding) -> tuple:
     return (*finding.sort_key, finding.end_line, finding.end_column, finding.message)
 
 
-def _lint_in_pool(
-    tasks: Sequence[LintTask], indices: Sequence[int], workers: int, fingerprint: Optional[str]
-) -> dict[int, LintResult]:
-    """Lint in ``workers`` processes. A dead worker breaks the whole pool, so the files it left
-    unfinished are retried one at a time, in a fresh process after each death, to pin the death
-    on the one file that causes it."""
-    results: dict[int, LintResult] = {}
-    interrupted: list[int] = []
-    # Largest files first, so that one big file started last does not leave the others idle.
-    largest_first = sorted(indices, key=lambda index: -_size(tasks[index]))
-    pool = ProcessPoolExecutor(max_workers=workers)
-    try:
-        futures: dict[int, Future] = {index: pool.submit(lint_file, tasks[index], fingerprint)
-                                      for index in largest_first}
-        for index, future in futures.items():
+def _serve(connection: Connection, fingerprint: Optional[str]) -> None:
+    """A worker process: lint each task it is sent until it is sent ``None``."""
+    # Ctrl-C is the parent's to handle; it ends the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Imported before the first file, so that its time limit is not spent importing.
+    import perflint.engine.linter  # noqa: F401
+    from perflint.rules import all_rules
+
+    all_rules()
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        result = lint_file(task, fingerprint)
+        try:
+            connection.send(result)
+        except Exception as error:  # the result could not be sent back (e.g. not picklable)
+            connection.send(_failure(task, f"{type(error).__name__}: {error}"))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+    index: Optional[int] = None
+    deadline: Optional[float] = None
+
+
+class WorkerPool:
+    """Worker processes fed one file at a time, so this process knows which file each one is
+    on and since when: a worker past its file's time limit is killed and replaced, and one that
+    dies is pinned on its file alone."""
+
+    def __init__(self, size: int, fingerprint: Optional[str]) -> None:
+        self.size = size
+        self.fingerprint = fingerprint
+
+    def _start(self) -> _Worker:
+        ours, theirs = multiprocessing.Pipe()
+        process = multiprocessing.Process(target=_serve, args=(theirs, self.fingerprint), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def run(self, tasks: Sequence[LintTask], indices: Sequence[int]) -> dict[int, LintResult]:
+        # Largest files first, so that one big file started last does not leave the others idle.
+        pending = sorted(indices, key=lambda index: _size(tasks[index]))  # popped from the end
+        results: dict[int, LintResult] = {}
+        workers: list[_Worker] = []
+        try:
+            workers = [self._start() for _ in range(min(self.size, len(pending)))]
+            while pending or any(worker.index is not None for worker in workers):
+                for worker in workers:
+                    if worker.index is None and pending:
+                        self._give(worker, tasks, pending.pop())
+                busy = [worker for worker in workers if worker.index is not None]
+                deadlines = [worker.deadline for worker in busy if worker.deadline is not None]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                ready = wait([worker.connection for worker in busy], timeout)
+                for position, worker in enumerate(workers):
+                    if worker.index is None:
+                        continue
+                    task = tasks[worker.index]
+                    if worker.connection in ready:
+                        try:
+                            results[worker.index] = worker.connection.recv()
+                            worker.index = worker.deadline = None
+                            continue
+                        except (EOFError, OSError):
+                            results[worker.index] = _failure(task, "the worker process linting this file died")
+                    elif worker.deadline is not None and time.monotonic() >= worker.deadline:
+                        limit = scaled_limit(task.time_limit or 0, _size(task))
+                        results[worker.index] = LintResult(
+                            [unlintable(task.source_file.path, time_limit_message(limit))], None)
+                    else:
+                        continue
+                    self._stop(worker)
+                    workers[position] = self._start()
+        finally:
+            for worker in workers:
+                self._stop(worker, gently=worker.index is None)
+        return results
+
+    @staticmethod
+    def _give(worker: _Worker, tasks: Sequence[LintTask], index: int) -> None:
+        task = tasks[index]
+        worker.index = index
+        # The worker's own timer counts CPU time and fires first; this wall-clock backstop is for
+        # code that timer cannot interrupt, with room for a loaded machine and a fresh worker.
+        if task.time_limit is None:
+            worker.deadline = None
+        else:
+            limit = scaled_limit(task.time_limit, _size(task))
+            worker.deadline = time.monotonic() + BACKSTOP_FACTOR * limit + BACKSTOP_GRACE
+        try:
+            worker.connection.send(task)
+        except OSError:
+            pass  # a worker that is already gone: the wait that follows sees it, as a death
+
+    @staticmethod
+    def _stop(worker: _Worker, gently: bool = False) -> None:
+        if gently:
             try:
-                results[index] = future.result()
-            except BrokenProcessPool:
-                interrupted.append(index)
-            except Exception as error:  # the result could not come back (e.g. not picklable)
-                results[index] = _failure(tasks[index], f"{type(error).__name__}: {error}")
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    pool = None
-    try:
-        for index in interrupted:
-            if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1)
-            try:
-                results[index] = pool.submit(lint_file, tasks[index], fingerprint).result()
-            except BrokenProcessPool:
-                results[index] = _failure(tasks[index], "the worker process linting this file died")
-                pool.shutdown(wait=True)
-                pool = None
-            except Exception as error:
-                results[index] = _failure(tasks[index], f"{type(error).__name__}: {error}")
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-    return results
+                worker.connection.send(None)
+            except OSError:
+                pass
+            worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
 
 
 def _size(task: LintTask) -> int:
+    if task.data is not None:
+        return len(task.data)
     try:
         return os.path.getsize(task.source_file.absolute)
     except OSError:

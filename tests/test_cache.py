@@ -23,18 +23,18 @@ def test_key_depends_on_build_codes_and_bytes_only():
 
 
 def test_stored_findings_come_back_at_the_path_asked_for(tmp_path):
-    cache = Cache(str(tmp_path))
+    cache = Cache(str(tmp_path / ".perflint_cache"))
     key = cache.key(["PFL401"], b"data")
     assert cache.load(key, "a.py") is None
     cache.store(key, [_finding("a.py")])
     assert cache.load(key, "copy/b.py") == [_finding("copy/b.py")]
-    assert Cache(str(tmp_path)).load(key, "a.py") == [_finding("a.py")]  # a later run reads it
+    assert Cache(str(tmp_path / ".perflint_cache")).load(key, "a.py") == [_finding("a.py")]  # a later run reads it
     cache.store(cache.key([], b"clean"), [])
     assert cache.load(cache.key([], b"clean"), "c.py") == []
 
 
 def test_cache_folder_is_git_ignored_and_holds_no_temporary_files(tmp_path):
-    cache = Cache(str(tmp_path))
+    cache = Cache(str(tmp_path / ".perflint_cache"))
     cache.store(cache.key(["PFL401"], b"data"), [_finding()])
     base = tmp_path / ".perflint_cache"
     assert (base / ".gitignore").read_text().splitlines()[-1] == "*"
@@ -42,7 +42,7 @@ def test_cache_folder_is_git_ignored_and_holds_no_temporary_files(tmp_path):
 
 
 def test_corrupt_entry_is_a_miss_and_is_rewritten(tmp_path):
-    cache = Cache(str(tmp_path))
+    cache = Cache(str(tmp_path / ".perflint_cache"))
     key = cache.key(["PFL401"], b"data")
     cache.store(key, [_finding()])
     entry = os.path.join(cache.directory, f"{key}.json")
@@ -58,7 +58,7 @@ def test_a_new_build_removes_the_entries_of_old_builds(tmp_path):
     stale = tmp_path / ".perflint_cache" / ("0" * 16)
     stale.mkdir(parents=True)
     (stale / "entry.json").write_text("{}")
-    cache = Cache(str(tmp_path))
+    cache = Cache(str(tmp_path / ".perflint_cache"))
     cache.store(cache.key([], b""), [])
     assert not stale.exists()
     assert os.path.isdir(cache.directory)

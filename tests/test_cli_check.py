@@ -213,6 +213,9 @@ def test_explicit_config_file(project, capsys):
 
 def test_per_file_ignores(project, capsys):
     write(project / "pyproject.toml", """\
+[tool.perflint]
+exclude-tests = false
+
 [tool.perflint.per-file-ignores]
 "tests/*.py" = ["PFL4"]
 "scratch_*.py" = ["PFL401"]
@@ -225,7 +228,8 @@ def test_per_file_ignores(project, capsys):
 
 
 def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(project, capsys, monkeypatch):
-    write(project / "pyproject.toml", "[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL4']\n")
+    write(project / "pyproject.toml",
+          "[tool.perflint]\nexclude-tests = false\n[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL4']\n")
     write(project / "tests" / "test_a.py", FLAGGED)
     write(project / "tests" / "tests" / "test_b.py", FLAGGED)
     monkeypatch.chdir(project / "tests")
@@ -358,11 +362,17 @@ def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
     assert check(capsys, "--no-cache") == (1, [("PFL401", "a.py", 4)])
     assert not (project / ".perflint_cache").exists()
     check(capsys)
-    linted = []
+    log = project.parent / "linted.txt"
     real = runner.lint_source
-    monkeypatch.setattr(runner, "lint_source", lambda *args: linted.append(args[1]) or real(*args))
+
+    def logged(*args):  # runs in the worker process: it leaves its trace in a file
+        with open(log, "a") as stream:
+            stream.write(args[1] + "\n")
+        return real(*args)
+
+    monkeypatch.setattr(runner, "lint_source", logged)
     assert check(capsys, "--no-cache") == (1, [("PFL401", "a.py", 4)])
-    assert linted == ["a.py"]
+    assert log.read_text().split() == ["a.py"]
 
 
 def test_cache_lives_at_the_config_root(project, capsys, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perflint.config import ConfigError, find_config_file, load_config
+from perflint.config import Config, ConfigError, find_config_file, load_config
 from perflint.files import DEFAULT_EXCLUDE
 
 
@@ -82,6 +82,10 @@ def test_exclude_replaces_the_defaults_and_extend_exclude_adds_to_them(tmp_path)
         ("[tool.perflint.per-file-ignores]\n'{a.py' = ['PFL4']\n", "unclosed"),
         ("[tool.perflint]\nselect = [\n", "invalid TOML"),
         ("[tool]\nperflint = 3\n", "must be a table"),
+        ("[tool.perflint]\nexclude-tests = 'no'\n", "exclude-tests must be true or false, not a string"),
+        ("[tool.perflint]\ncache-dir = 3\n", "cache-dir must be a folder path"),
+        ("[tool.perflint]\nper-file-timeout = 0\n", "per-file-timeout must be a positive number"),
+        ("[tool.perflint]\ninclude = '*.py'\n", "include must be a list of strings"),
     ],
 )
 def test_bad_configuration_is_an_error_naming_the_file_and_key(tmp_path, body, message):
@@ -98,3 +102,13 @@ def test_explicit_config_must_exist_and_hold_the_table(tmp_path):
     path = _pyproject(tmp_path, "[project]\nname = 'x'\n")
     with pytest.raises(ConfigError, match=r"no \[tool.perflint\] table"):
         load_config(str(path), str(tmp_path))
+
+
+def test_the_new_keys_are_read(tmp_path):
+    _pyproject(tmp_path, "[tool.perflint]\ninclude = ['*.py']\nexclude-tests = false\n"
+                         "cache-dir = 'var/cache'\nper-file-timeout = 2.5\n")
+    config = load_config(None, str(tmp_path))
+    assert (config.include, config.exclude_tests, config.per_file_timeout) == (("*.py",), False, 2.5)
+    assert config.cache_directory == str(tmp_path / "var" / "cache")
+    assert not config.excluded().matches(str(tmp_path / "tests"))
+    assert Config(root=str(tmp_path)).excluded().matches(str(tmp_path / "tests"))  # the default

@@ -8,6 +8,7 @@ import pytest
 
 from perflint.files import (
     DEFAULT_EXCLUDE,
+    FileFilter,
     GlobSet,
     MissingPathError,
     SourceFile,
@@ -78,7 +79,7 @@ def test_discovery_recurses_sorted_and_skips_default_and_virtualenv_folders(tmp_
         _touch(tmp_path / skipped / "hidden.py")
     _touch(tmp_path / "myenv" / "pyvenv.cfg", "home = /usr\n")
     _touch(tmp_path / "myenv" / "lib" / "site.py")
-    discovery = discover(["."], GlobSet.compile(str(tmp_path), DEFAULT_EXCLUDE))
+    discovery = discover(["."], FileFilter.of(str(tmp_path)))
     # A folder's files come before its sub-folders, each in name order.
     assert _paths(discovery) == ["a.pyi", "b.py", "pkg/z.py", "pkg/sub/y.py"]
     assert discovery.unreadable == []
@@ -89,14 +90,14 @@ def test_named_files_are_always_linted_and_named_folders_are_walked(tmp_path, mo
     _touch(tmp_path / "build" / "gen.py")
     _touch(tmp_path / "build" / "nested" / "build" / "skipped.py")
     _touch(tmp_path / "script")
-    excluded = GlobSet.compile(str(tmp_path), (*DEFAULT_EXCLUDE, "script"))
+    excluded = FileFilter.of(str(tmp_path), (*DEFAULT_EXCLUDE, "script"))
     assert _paths(discover(["script", "build"], excluded)) == ["script", "build/gen.py"]
 
 
 def test_each_file_is_listed_once(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _touch(tmp_path / "pkg" / "a.py")
-    discovery = discover(["pkg", "pkg/a.py", "."], GlobSet.compile(str(tmp_path), ()))
+    discovery = discover(["pkg", "pkg/a.py", "."], FileFilter.of(str(tmp_path), ()))
     assert _paths(discovery) == ["pkg/a.py"]
 
 
@@ -107,13 +108,13 @@ def test_symbolic_link_loop_ends(tmp_path, monkeypatch):
     os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "loop")
     os.symlink(tmp_path, tmp_path / "pkg" / "up")
     os.symlink(tmp_path / "missing.py", tmp_path / "pkg" / "dangling.py")
-    assert _paths(discover(["."], GlobSet.compile(str(tmp_path), ()))) == ["pkg/a.py"]
+    assert _paths(discover(["."], FileFilter.of(str(tmp_path), ()))) == ["pkg/a.py"]
 
 
 def test_missing_path_is_named(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(MissingPathError, match="nope.py"):
-        discover(["nope.py"], GlobSet.compile(str(tmp_path), ()))
+        discover(["nope.py"], FileFilter.of(str(tmp_path), ()))
 
 
 def test_decoding_follows_pep_263():

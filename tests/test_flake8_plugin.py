@@ -1,5 +1,5 @@
-"""The flake8 plugin: same engine, same default rules, flake8's column convention, and the same
-findings as ``perflint check`` on a folder."""
+"""The flake8 plugin: same engine, every rule with the opt-in ones off by flake8's default,
+flake8's column convention, and the same findings as ``perflint check`` on a folder."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perflint.engine import lint_source
-from perflint.flake8_plugin import Flake8Checker, default_rules
+from perflint.flake8_plugin import Flake8Checker, opt_in_codes
 from perflint.rules import all_rules, select_rules
 
 PFL401_SOURCE = "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n"
@@ -21,6 +23,10 @@ def run_plugin(source: str, filename: str = "example.py") -> list[tuple[int, int
     lines = source.splitlines(keepends=True)
     checker = Flake8Checker(ast.parse(source), lines, filename)
     return [(line, column, text) for line, column, text, checker_type in checker.run()]
+
+
+def default_rules():
+    return select_rules()
 
 
 def test_plugin_yields_zero_based_columns_and_code_first_text():
@@ -35,14 +41,27 @@ def test_plugin_leaves_noqa_to_flake8():
     assert [text.split()[0] for _, _, text in run_plugin(source)] == ["PFL401"]
 
 
-def test_plugin_uses_the_cli_default_rule_set():
-    assert list(default_rules()) == select_rules()
+def test_plugin_reports_every_rule_and_names_the_opt_in_ones_for_flake8s_default_ignore():
+    source = "from torch.utils.data import DataLoader\nloader = DataLoader(dataset)\n" + PFL401_SOURCE
+    assert {text.split()[0] for _, _, text in run_plugin(source)} == {"PFL301", "PFL401"}
+    opt_in = [rule.code for rule in all_rules() if not rule.default_enabled]
+    assert opt_in and opt_in_codes() == opt_in
+
+    class OptionManager:
+        ignored: list = []
+
+        def extend_default_ignore(self, codes):
+            self.ignored.extend(codes)
+
+    manager = OptionManager()
+    Flake8Checker.add_options(manager)
+    assert manager.ignored == opt_in
 
 
 def test_plugin_import_stays_light():
     probe = (
         "import sys, perflint.flake8_plugin as plugin\n"
-        "plugin.default_rules()\n"
+        "plugin.every_rule()\n"
         "print(sorted(m for m in ('numpy', 'torch', 'pandas', 'rich', 'psutil') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
@@ -50,10 +69,15 @@ def test_plugin_import_stays_light():
 
 
 def run_flake8(arguments: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", "--select", "PFL", "--format", FLAKE8_FORMAT, *arguments],
+    """flake8 with its default selection (every plugin's codes but the default-ignored ones);
+    only perflint's rows are kept in ``stdout``."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--format", FLAKE8_FORMAT, *arguments],
         cwd=cwd, input=stdin, capture_output=True, text=True,
     )
+    rows = [row for row in result.stdout.splitlines() if row.rsplit(":", 1)[-1].startswith("PFL")]
+    result.stdout = "".join(row + "\n" for row in rows)
+    return result
 
 
 def test_flake8_registers_the_plugin():
@@ -109,12 +133,8 @@ def _write_corpus(folder: Path) -> None:
     (folder / "continued_lines.py").write_text(CONTINUED_LINES_SOURCE)
 
 
-def test_flake8_and_perflint_report_the_same_findings(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    _write_corpus(corpus)
-
-    flake8 = run_flake8([str(corpus)], tmp_path)
+def _flake8_and_perflint(tmp_path: Path, corpus: Path, arguments: list[str]) -> tuple[list, list]:
+    flake8 = run_flake8([*arguments, str(corpus)], tmp_path)
     assert flake8.returncode == 1, flake8.stderr
     flake8_findings = []
     for row in flake8.stdout.splitlines():
@@ -122,7 +142,7 @@ def test_flake8_and_perflint_report_the_same_findings(tmp_path):
         flake8_findings.append((str(Path(path).resolve()), int(line), code, int(column)))
 
     perflint = subprocess.run(
-        [sys.executable, "-m", "perflint", "check", "--output-format", "json", "--no-cache", str(corpus)],
+        [sys.executable, "-m", "perflint", "check", "--output-format", "json", "--no-cache", *arguments, str(corpus)],
         cwd=tmp_path, capture_output=True, text=True,
     )
     assert perflint.returncode == 1, perflint.stderr
@@ -130,10 +150,24 @@ def test_flake8_and_perflint_report_the_same_findings(tmp_path):
         (str((tmp_path / finding["path"]).resolve()), finding["line"], finding["code"], finding["column"])
         for finding in json.loads(perflint.stdout)["findings"]
     ]
+    return flake8_findings, perflint_findings
+
+
+@pytest.mark.parametrize("arguments", [[], ["--extend-select", "PFL301"]], ids=["defaults", "opt-in selected"])
+def test_flake8_and_perflint_report_the_same_findings(tmp_path, arguments):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write_corpus(corpus)
+    flake8_findings, perflint_findings = _flake8_and_perflint(tmp_path, corpus, arguments)
 
     assert sorted(triple[:3] for triple in flake8_findings) == sorted(triple[:3] for triple in perflint_findings)
     assert sorted(flake8_findings) == sorted(perflint_findings), "columns differ"
     reported_codes = {code for _, _, code, _ in perflint_findings}
-    assert reported_codes == {rule.code for rule in default_rules()}
-    folders_with_findings = {Path(path).parent.name for path, _, _, _ in perflint_findings}
+    expected = {rule.code for rule in select_rules(extend_select=arguments[1:])}
+    assert reported_codes == expected
+    assert ("PFL301" in reported_codes) is bool(arguments)
+    # Each file's noqa sits on its own rule's line; another rule may flag another line of it
+    # (PFL301 a DataLoader in an example of a different rule), which no noqa covers.
+    folders_with_findings = {Path(path).parent.name for path, _, code, _ in perflint_findings
+                             if Path(path).name.startswith(code.lower())}
     assert folders_with_findings == {"corpus", "noqa_other_code"}

@@ -1,23 +1,30 @@
-"""``perflint check``: configuration and command line, then discovery, linting and the report."""
+"""``perflint check``: configuration and command line, then discovery, linting and the report.
+
+Each file is linted under the configuration of the project that owns it. Neither the rules
+nor libcst are imported here: the selection is resolved from the cache's rule index, so a run
+whose every file is cached never imports them (see ``perflint.runner``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
-from perflint.cache import Cache
 from perflint.cli.main import UsageError
-from perflint.config import Config, ConfigError, load_config
+from perflint.config import Config, ConfigError, ConfigResolver
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
-from perflint.files import MissingPathError, discover
-from perflint.rules import UnknownCodeError, rule_by_code, select_rules
-from perflint.engine.rule import Rule
+from perflint.files import MissingPathError, SourceFile, discover
 from perflint.runner import LintTask, lint_files
+from perflint import selection
+from perflint.selection import UnknownCodeError
 
 # Formats that cannot carry the table of measured costs.
 _FORMATS_WITHOUT_MEASUREMENTS = ("sarif", "github")
+STDIN_PATH = "-"
+# What a finding in source read from standard input is reported at without --stdin-filename.
+STDIN_DISPLAY_NAME = "<stdin>"
 
 
 def _flatten(groups: Optional[Sequence[Sequence[str]]]) -> Optional[list[str]]:
@@ -32,20 +39,26 @@ def resolve_selection(
     select: Optional[Sequence[str]] = None,
     ignore: Sequence[str] = (),
     extend_select: Sequence[str] = (),
-) -> list[type[Rule]]:
-    """The enabled rules: the configuration's selection, then the command line's on top.
+    rules: Optional[Sequence[Any]] = None,
+) -> list[Any]:
+    """The enabled rules among ``rules`` (default: the registry's rule classes): the
+    configuration's selection, then the command line's on top.
 
     As in Ruff, a command-line ``--select`` starts afresh and discards the configuration's
     selection; otherwise ``--ignore`` switches rules off and ``--extend-select`` switches
     them on over what the configuration enabled, the more specific of the two winning.
     """
+    if rules is None:
+        from perflint.rules import all_rules
+
+        rules = all_rules()
     if select is not None:
-        return select_rules(select, ignore, extend_select)
-    enabled = set(select_rules(config.select, config.ignore, config.extend_select))
+        return selection.select(rules, select, ignore, extend_select)
+    enabled = set(selection.select(rules, config.select, config.ignore, config.extend_select))
     if ignore:
-        enabled -= set(select_rules(select=ignore))
+        enabled -= set(selection.select(rules, select=ignore))
     if extend_select:
-        enabled |= set(select_rules(select=extend_select, ignore=ignore))
+        enabled |= set(selection.select(rules, select=extend_select, ignore=ignore))
     return sorted(enabled, key=lambda rule: rule.code)
 
 
@@ -56,15 +69,60 @@ def _without(codes: Iterable[str], ignored: Sequence[str]) -> tuple[str, ...]:
     return tuple(code for code in codes if not any(code.startswith(prefix) for prefix in prefixes))
 
 
-def fired_rules(findings: Iterable[Finding]) -> list[type[Rule]]:
+def fired_rules(findings: Iterable[Finding]) -> list[Any]:
     """The rules with at least one finding, most findings first (measured first when the
     budget is short), then in code order; PFL000 is no rule."""
+    from perflint.rules import rule_by_code
+
     counts: dict[str, int] = {}
     for finding in findings:
         if finding.code != INTERNAL_ERROR_CODE:
             counts[finding.code] = counts.get(finding.code, 0) + 1
     codes = sorted(counts, key=lambda code: (-counts[code], code))
     return [rule for rule in map(rule_by_code, codes) if rule is not None]
+
+
+def _rule_index(cache_directories: Iterable[str]) -> tuple[Sequence[Any], bool]:
+    """Every rule's code and default, and whether it came from a cache's index (else it came
+    from the registry, which imports every rule and libcst)."""
+    from perflint.cache import Cache
+
+    for directory in cache_directories:
+        index = Cache(directory).rule_index()
+        if index is not None:
+            return index, True
+    from perflint.rules import all_rules
+
+    return all_rules(), False
+
+
+class _Plan:
+    """The enabled codes, cache folder and time limit of each project's files, worked out once
+    per configuration."""
+
+    def __init__(self, args: argparse.Namespace, rules: Sequence[Any]) -> None:
+        self.args = args
+        self.rules = rules
+        self._codes: dict[int, tuple[str, ...]] = {}
+
+    def codes(self, config: Config) -> tuple[str, ...]:
+        if id(config) not in self._codes:
+            args = self.args
+            try:
+                enabled = resolve_selection(config, _flatten(args.select), _flatten(args.ignore) or (),
+                                            _flatten(args.extend_select) or (), self.rules)
+            except UnknownCodeError as error:  # the command line's: the files' codes are checked
+                raise UsageError(str(error)) from None
+            self._codes[id(config)] = tuple(rule.code for rule in enabled)
+        return self._codes[id(config)]
+
+    def task(self, source_file: SourceFile, config: Config, data: Optional[bytes] = None) -> LintTask:
+        codes = _without(self.codes(config), config.ignored_for(source_file.absolute))
+        cache_directory = None
+        if data is None:
+            cache_directory = next(iter(_cache_directories(self.args, [config])), None)
+        time_limit = self.args.per_file_timeout or config.per_file_timeout
+        return LintTask(source_file, codes, cache_directory, time_limit, data)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -76,27 +134,40 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.measure_budget <= 0:
         raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
+    if args.per_file_timeout is not None and not args.per_file_timeout > 0:
+        raise UsageError(f"--per-file-timeout must be a positive number of seconds, not {args.per_file_timeout:g}")
+    paths = args.paths or ["."]
+    reads_stdin = STDIN_PATH in paths
+    if reads_stdin and len(paths) > 1:
+        raise UsageError("'-' (standard input) cannot be combined with other paths")
+    if args.stdin_filename is not None and not reads_stdin:
+        raise UsageError("--stdin-filename names the source read from standard input; pass '-' as the path")
+    working_directory = os.getcwd()
     try:
-        config = load_config(args.config, os.getcwd())
+        resolver = ConfigResolver(args.config, working_directory)
+        discovery = None
+        if not reads_stdin:
+            try:
+                discovery = discover(paths, resolver.file_filter, args.force_exclude)
+            except MissingPathError as error:
+                raise UsageError(str(error)) from None
+        # The configurations were read unchecked; their codes are checked against the index.
+        configs = [resolver.for_file(source_file.absolute) for source_file in discovery.files] if discovery else []
+        cache_directories = _cache_directories(args, configs or [resolver.fallback])
+        rules, from_cache = _rule_index([] if reads_stdin else cache_directories)
+        resolver.use_rules(rules)
+        plan = _Plan(args, rules)
+        plan.codes(resolver.fallback)
+        if discovery is None:
+            tasks, files_checked, unreadable = _stdin_tasks(args, resolver, plan)
+        else:
+            tasks = [plan.task(source_file, config) for source_file, config in zip(discovery.files, configs)]
+            files_checked, unreadable = len(discovery.files), discovery.unreadable
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    try:
-        rules = resolve_selection(config, _flatten(args.select), _flatten(args.ignore) or (),
-                                  _flatten(args.extend_select) or ())
-    except UnknownCodeError as error:
-        raise UsageError(str(error)) from None
-    try:
-        discovery = discover(args.paths or ["."], config.excluded(), args.force_exclude)
-    except MissingPathError as error:
-        raise UsageError(str(error)) from None
-
-    codes = [rule.code for rule in rules]
-    tasks = [
-        LintTask(source_file, _without(codes, config.ignored_for(source_file.absolute)))
-        for source_file in discovery.files
-    ]
-    cache = None if args.no_cache else Cache(config.root)
-    findings = discovery.unreadable + lint_files(tasks, args.jobs, cache)
+    findings = unreadable + lint_files(tasks, args.jobs)
+    if not from_cache:
+        _record_rule_index({task.cache_directory for task in tasks if task.cache_directory}, rules)
 
     measurement = None
     if args.measure:
@@ -105,13 +176,48 @@ def run_check(args: argparse.Namespace) -> int:
         from perflint.measure.harness import measure_rules
 
         # --remeasure still stores what it measures, so the next run reuses the fresh numbers.
-        measurement_cache = None if args.no_cache else MeasurementCache(config.root, read=not args.remeasure)
+        measurement_cache = None if args.no_cache else MeasurementCache(resolver.fallback.root, read=not args.remeasure)
         with measuring_progress(args.output_format != "json") as progress:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)
 
     from perflint.output import write_report
 
-    write_report(findings, args.output_format, sys.stdout, files_checked=len(discovery.files),
+    write_report(findings, args.output_format, sys.stdout, files_checked=files_checked,
                  statistics=args.statistics, measurement=measurement)
     return 0 if args.exit_zero or not findings else 1
+
+
+def _cache_directories(args: argparse.Namespace, configs: Sequence[Config]) -> list[str]:
+    if args.no_cache:
+        return []
+    if args.cache_dir:
+        return [os.path.abspath(args.cache_dir)]
+    return list(dict.fromkeys(config.cache_directory for config in configs))
+
+
+def _record_rule_index(cache_directories: Iterable[str], rules: Sequence[Any]) -> None:
+    """Write the index into each cache this run used, so the next run can select from it."""
+    from perflint.cache import Cache
+
+    for directory in sorted(cache_directories):
+        cache = Cache(directory)
+        if os.path.isdir(cache.directory):
+            try:
+                cache.store_rule_index(rules)
+            except OSError:
+                pass  # the run already warned that this cache cannot be written
+
+
+def _stdin_tasks(args: argparse.Namespace, resolver: ConfigResolver,
+                 plan: _Plan) -> tuple[list[LintTask], int, list[Finding]]:
+    """The one task of ``perflint check -``: the source is standard input's bytes, reported
+    at ``--stdin-filename`` and configured as that file would be (its project's settings and
+    per-file ignores; with ``--force-exclude``, an excluded name is not linted, as in Ruff)."""
+    display = args.stdin_filename or STDIN_DISPLAY_NAME
+    absolute = os.path.abspath(args.stdin_filename or STDIN_DISPLAY_NAME)
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    config = resolver.for_file(absolute) if args.stdin_filename else resolver.fallback
+    if args.force_exclude and args.stdin_filename and config.excluded().matches_within(absolute):
+        return [], 0, []
+    return [plan.task(SourceFile(display, absolute), config, data)], 1, []

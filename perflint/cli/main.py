@@ -26,7 +26,8 @@ def _codes(value: str) -> list[str]:
 
 
 def _add_check_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=[], metavar="PATH", help="files or folders (default: .)")
+    parser.add_argument("paths", nargs="*", default=[], metavar="PATH",
+                        help="files or folders (default: .); - reads the source from standard input")
     parser.add_argument("--select", type=_codes, action="append", metavar="CODES",
                         help="only these codes or prefixes (comma-separated; ALL for every rule)")
     parser.add_argument("--ignore", type=_codes, action="append", metavar="CODES",
@@ -38,6 +39,13 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
     parser.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="keep the cache here (default: .perflint_cache in the project root)")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="the name of the source read from standard input, for messages, "
+                             "configuration and per-file ignores")
+    parser.add_argument("--per-file-timeout", type=float, default=None, metavar="SECONDS",
+                        help="report a file that takes more CPU time as PFL000 and go on (default: 10)")
     parser.add_argument("--force-exclude", action="store_true",
                         help="apply exclude and extend-exclude to paths named on the command line too "
                              "(for pre-commit, which names every file)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Optional
 
 INTERNAL_ERROR_CODE = "PFL000"
 INTERNAL_ERROR_NAME = "unlintable-file"
@@ -11,7 +11,8 @@ INTERNAL_ERROR_NAME = "unlintable-file"
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output."""
+    """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output.
+    In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own."""
 
     code: str
     name: str
@@ -21,6 +22,7 @@ class Finding:
     column: int
     end_line: int
     end_column: int
+    cell: Optional[int] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form. ``fix`` is reserved for autofix, which is not built yet: always null."""
@@ -31,8 +33,8 @@ class Finding:
         return cls(**{key: value for key, value in data.items() if key != "fix"})
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.line, self.column, self.code)
 
 
 def unlintable(path: str, reason: str, line: int = 1, column: int = 1) -> Finding:

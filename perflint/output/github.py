@@ -29,7 +29,9 @@ def annotation(finding: Finding) -> str:
         ("title", finding.code),
     )
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    return f"::{command} {joined}::{escape_data(finding.message)}"
+    # GitHub knows no notebook cells: the cell goes into the message, the lines are the cell's.
+    message = f"cell {finding.cell}: {finding.message}" if finding.cell is not None else finding.message
+    return f"::{command} {joined}::{escape_data(message)}"
 
 
 def write_github(findings: Sequence[Finding], stream: TextIO) -> None:

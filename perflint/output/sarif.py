@@ -75,7 +75,7 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
     location: dict[str, Any] = {"uri": uri}
     if not uri.startswith("file:"):
         location["uriBaseId"] = SOURCE_ROOT
-    return {
+    entry: dict[str, Any] = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
         "level": level_of(finding.code),
@@ -94,6 +94,10 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    if finding.cell is not None:
+        # A notebook: the region's lines are the cell's own, and the cell is named here.
+        entry["properties"] = {"cell": finding.cell}
+    return entry
 
 
 def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:

@@ -73,10 +73,16 @@ def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
     )
 
 
+def position(finding: Finding) -> str:
+    """``:line:column:``, or ``:cell N:line:column:`` in a notebook (as Ruff writes it)."""
+    cell = f":cell {finding.cell}" if finding.cell is not None else ""
+    return f"{cell}:{finding.line}:{finding.column}:"
+
+
 def _heading(writer: Writer, finding: Finding) -> None:
     writer.line(
         (finding.path, PATH_STYLE),
-        (f":{finding.line}:{finding.column}:", POSITION_STYLE),
+        (position(finding), POSITION_STYLE),
         " ",
         (finding.code, CODE_STYLE),
         f" {finding.message}",
@@ -97,12 +103,17 @@ def _underline(source_line: str, finding: Finding) -> str:
     return indent + "^" * max(end - start, 1)
 
 
-def source_lines(path: str) -> list[str]:
-    """The file's lines as Python reads it (its encoding cookie honoured), or none if unreadable.
+def source_lines(path: str, cell: Optional[int] = None) -> list[str]:
+    """The file's lines as Python reads it (its encoding cookie honoured), or a notebook
+    cell's lines, or none if unreadable.
 
     Read directly rather than through ``linecache``, which looks a relative path up on
     ``sys.path`` when it is missing and could show a line of some other file.
     """
+    if cell is not None:
+        from perflint.notebook import cell_lines
+
+        return cell_lines(path, cell)
     try:
         with tokenize.open(path) as source:
             return source.read().split("\n")
@@ -146,9 +157,10 @@ def write_text(
         if full:
             if finding.code not in texts:
                 texts[finding.code] = rule_text(finding.code, finding.name)
-            if finding.path not in files:
-                files[finding.path] = source_lines(finding.path)
-            _snippet(writer, finding, files[finding.path], texts[finding.code])
+            where = f"{finding.path}\0{finding.cell}"
+            if where not in files:
+                files[where] = source_lines(finding.path, finding.cell)
+            _snippet(writer, finding, files[where], texts[finding.code])
     if findings:
         writer.line()
     if statistics:

@@ -11,13 +11,13 @@ import pkgutil
 from functools import lru_cache
 from typing import Iterable, Optional
 
+from perflint import selection
 from perflint.engine.rule import FIX_SAFETIES, Family, Rule
+from perflint.selection import UnknownCodeError
+
+__all__ = ["UnknownCodeError", "all_rules", "families", "rule_by_code", "select_rules"]
 
 _FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation", "settings")
-
-
-class UnknownCodeError(ValueError):
-    """A selector that matches no rule."""
 
 
 @lru_cache(maxsize=None)
@@ -67,49 +67,11 @@ def rule_by_code(code: str) -> Optional[type[Rule]]:
     return None
 
 
-def _check_selectors(selectors: Iterable[str]) -> list[str]:
-    checked = []
-    for selector in selectors:
-        normalised = selector.strip().upper()
-        if normalised != "ALL" and not any(rule.code.startswith(normalised) for rule in all_rules()):
-            raise UnknownCodeError(f"unknown rule code or prefix: {selector}")
-        checked.append(normalised)
-    return checked
-
-
-def _specificity(code: str, selectors: list[str]) -> int:
-    """Length of the longest selector matching ``code`` (ALL counts as 0), or -1."""
-    best = -1
-    for selector in selectors:
-        if selector == "ALL":
-            best = max(best, 0)
-        elif code.startswith(selector):
-            best = max(best, len(selector))
-    return best
-
-
 def select_rules(
     select: Optional[Iterable[str]] = None,
     ignore: Iterable[str] = (),
     extend_select: Iterable[str] = (),
 ) -> list[type[Rule]]:
-    """The rules a ``select`` / ``ignore`` / ``extend-select`` combination enables.
-
-    Without ``select`` the default set applies; opt-in rules are enabled only by a selector
-    (code, prefix or ``ALL``). Where a rule is both selected and ignored, the more specific
-    selector wins, and ``ignore`` wins a tie, as in Ruff.
-    """
-    chosen = _check_selectors(select) if select is not None else None
-    ignored = _check_selectors(ignore)
-    extended = _check_selectors(extend_select)
-    enabled = []
-    for rule in all_rules():
-        if chosen is None:
-            selected = _specificity(rule.code, extended)
-            if rule.default_enabled:
-                selected = max(selected, 0)
-        else:
-            selected = _specificity(rule.code, chosen + extended)
-        if selected >= 0 and selected > _specificity(rule.code, ignored):
-            enabled.append(rule)
-    return enabled
+    """The registered rules a ``select`` / ``ignore`` / ``extend-select`` combination enables
+    (see ``perflint.selection``)."""
+    return selection.select(all_rules(), select, ignore, extend_select)
