@@ -27,9 +27,14 @@ import ast
 import json
 import marshal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+
+from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, ProfileShare
+
+if TYPE_CHECKING:
+    from perflint.measure.results import MeasurementReport
 
 ACCEPTED_FORMATS = "a cProfile/pstats file, a PyTorch profiler Chrome trace (JSON), or a speedscope JSON file"
 
@@ -64,15 +69,6 @@ class Profile:
     @property
     def paths(self) -> frozenset[str]:
         return frozenset(sample.path for sample in self.samples)
-
-
-@dataclass(frozen=True)
-class FunctionShare:
-    """What ``--profile`` attaches to a finding."""
-
-    function: str
-    inclusive_seconds: float
-    share: float  # of the whole run, 0..1
 
 
 def read_profile(path: str) -> Profile:
@@ -277,7 +273,7 @@ class ProfileIndex:
                 key = (path, span)
                 self._seconds[key] = self._seconds.get(key, 0.0) + sample.seconds
 
-    def share_at(self, path: str, line: int) -> Optional[FunctionShare]:
+    def share_at(self, path: str, line: int) -> Optional[ProfileShare]:
         """The function around ``path:line`` and its share of the run; None when the file or
         the function does not appear in the profile."""
         span = _innermost(self._spans.get(path, ()), line)
@@ -285,4 +281,66 @@ class ProfileIndex:
             return None
         seconds = self._seconds[(path, span)]
         total = self.profile.total_seconds
-        return FunctionShare(span.name, seconds, min(1.0, seconds / total) if total > 0 else 0.0)
+        return ProfileShare(span.name, seconds, min(1.0, seconds / total) if total > 0 else 0.0)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    findings: list[Finding]
+    matched: int  # findings placed in a profiled function
+    unmatched: int  # findings in files or functions the profile does not show
+
+
+def _read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def attach_profile(
+    findings: Sequence[Finding], profile: Profile, measurement: Optional["MeasurementReport"] = None
+) -> Attribution:
+    """Each finding with the share of the run spent in the function around it, and with
+    ``measurement`` an estimated upper bound of the saving: share × (1 − 1/speedup), the
+    speedup measured at the middle size of the rule's benchmark on its first measured target.
+    Notebook findings are not matched (the profile's lines are the exported script's)."""
+    sources = {}
+    for finding in findings:
+        if finding.cell is None and finding.code != INTERNAL_ERROR_CODE and finding.path not in sources:
+            text = _read_text(finding.path)
+            if text is not None:
+                sources[finding.path] = text
+    index = ProfileIndex(profile, sources)
+    speedups = _middle_speedups(measurement) if measurement is not None else {}
+    attached, matched, unmatched = [], 0, 0
+    for finding in findings:
+        if finding.code == INTERNAL_ERROR_CODE:
+            attached.append(finding)
+            continue
+        share = index.share_at(finding.path, finding.line) if finding.cell is None else None
+        if share is None:
+            unmatched += 1
+            attached.append(finding)
+            continue
+        matched += 1
+        if finding.code in speedups:
+            speedup, size, unit = speedups[finding.code]
+            saving = share.share * max(0.0, 1.0 - 1.0 / speedup)
+            estimate = (f"at most {share.share:.1%} of the run × (1 − 1/{speedup:.3g}), the speedup "
+                        f"measured at {size:,} {unit}".rstrip())
+            share = ProfileShare(share.function, share.inclusive_seconds, share.share, saving, estimate)
+        attached.append(replace(finding, profile=share))
+    return Attribution(attached, matched, unmatched)
+
+
+def _middle_speedups(measurement: "MeasurementReport") -> dict[str, tuple[float, int, str]]:
+    speedups: dict[str, tuple[float, int, str]] = {}
+    for result in measurement.measurements:
+        points = sorted(result.measured_points, key=lambda point: point.size)
+        if result.code in speedups or not points:
+            continue
+        middle = points[len(points) // 2]
+        speedups[result.code] = (middle.speedup, middle.size, result.size_unit.split(" (")[0])
+    return speedups

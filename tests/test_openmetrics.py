@@ -53,3 +53,11 @@ def test_bench_metrics_carry_each_measured_size_and_the_machine(capsys):
     assert sample.labels["backend"] and sample.labels["device"] == "cpu" and int(sample.labels["size"]) > 0
     assert len(sample.labels["machine"]) == 12 and sample.labels["cpu"]
     assert {s.labels["size"] for s in families["perflint_pattern_seconds"]} == {s.labels["size"] for s in speedups}
+
+
+def test_check_writes_openmetrics_for_a_textfile_collector(capsys):
+    example = __file__.rsplit("/tests/", 1)[0] + "/examples/profile_guided.py"
+    assert main(["check", "--no-cache", "--output-format", "openmetrics", example]) == 1
+    families = _parse(capsys.readouterr().out)
+    assert [(sample.labels["code"], sample.value) for sample in families["perflint_findings"]] == [("PFL101", 2)]
+    assert [sample.value for sample in families["perflint_files_checked"]] == [1]

@@ -336,6 +336,6 @@ def test_measurement_table_follows_the_summary(findings):
 
 
 def test_unknown_format_is_refused(findings):
-    assert set(OUTPUT_FORMATS) == {"concise", "full", "json", "sarif", "github"}
+    assert set(OUTPUT_FORMATS) == {"concise", "full", "json", "sarif", "github", "openmetrics"}
     with pytest.raises(ValueError, match="xml"):
         render(findings, "xml")

@@ -3,7 +3,9 @@ speedscope, each reduced to inclusive seconds per function of the linted files."
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
+import io
 import json
 import runpy
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from perflint.cli.main import main
 from perflint.profile import ProfileError, ProfileIndex, function_spans, match_paths, read_profile
 
 HOT_AND_COLD = """\
@@ -145,3 +148,72 @@ def test_a_file_that_is_no_profile_is_a_clear_error(tmp_path, content, reason):
 def test_a_missing_profile_is_a_clear_error(tmp_path):
     with pytest.raises(ProfileError, match="cannot read profile"):
         read_profile(str(tmp_path / "absent.out"))
+
+
+# perflint check --profile ---------------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "profile_guided.py"
+
+
+def _profile_example(tmp_path: Path) -> Path:
+    profiler = cProfile.Profile()
+    with contextlib.redirect_stdout(io.StringIO()):
+        profiler.enable()
+        runpy.run_path(str(EXAMPLE), run_name="__main__")
+        profiler.disable()
+    profiler.dump_stats(str(tmp_path / "profile.out"))
+    return tmp_path / "profile.out"
+
+
+def _check_json(capsys, *arguments: str) -> tuple[int, dict, str]:
+    status = main(["check", "--no-cache", "--output-format", "json", *arguments])
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out), captured.err
+
+
+def test_check_ranks_the_finding_in_the_hot_function_first(tmp_path, capsys):
+    profile = _profile_example(tmp_path)
+    status, report, _ = _check_json(capsys, "--profile", str(profile), str(EXAMPLE))
+    assert status == 1
+    functions = [finding["profile"]["function"] for finding in report["findings"]]
+    assert functions == ["smooth", "calibrate"]
+    hot, cold = report["findings"]
+    assert hot["profile"]["share"] > cold["profile"]["share"] and hot["profile"]["inclusive_seconds"] > 0
+    assert "estimated_saving_share" not in hot  # no estimate without --measure
+
+
+def test_concise_output_shows_the_share_beside_each_finding(tmp_path, capsys):
+    profile = _profile_example(tmp_path)
+    main(["check", "--no-cache", "--profile", str(profile), str(EXAMPLE)])
+    lines = capsys.readouterr().out.splitlines()
+    assert "of the run in `smooth`]" in lines[0] and "of the run in `calibrate`]" in lines[1]
+
+
+def test_with_measure_each_finding_gets_an_estimate_no_larger_than_its_share(tmp_path, capsys):
+    profile = _profile_example(tmp_path)
+    _, report, _ = _check_json(capsys, "--profile", str(profile), "--measure", "--measure-budget", "20",
+                               "--cache-dir", str(tmp_path / "cache"), str(EXAMPLE))
+    hot = report["findings"][0]
+    assert 0 < hot["estimated_saving_share"] <= hot["profile"]["share"]
+    assert "the speedup measured at" in hot["estimate"]
+
+
+def test_a_profile_of_another_program_is_a_warning_not_an_error(tmp_path, capsys):
+    other = tmp_path / "other.py"
+    other.write_text("def f():\n    return sum(range(1000))\nf()\n")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    runpy.run_path(str(other))
+    profiler.disable()
+    profiler.dump_stats(str(tmp_path / "other.out"))
+    status, report, error = _check_json(capsys, "--profile", str(tmp_path / "other.out"), str(EXAMPLE))
+    assert status == 1 and len(report["findings"]) == 2
+    assert "profile of another program" in error
+    assert all("profile" not in finding for finding in report["findings"])
+
+
+def test_an_unreadable_profile_is_exit_2_naming_the_file_and_the_formats(tmp_path, capsys):
+    (tmp_path / "bad.out").write_text("hello")
+    assert main(["check", "--no-cache", "--profile", str(tmp_path / "bad.out"), str(EXAMPLE)]) == 2
+    error = capsys.readouterr().err
+    assert "bad.out" in error and "cProfile/pstats" in error and "speedscope" in error

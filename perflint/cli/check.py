@@ -21,7 +21,7 @@ from perflint import selection
 from perflint.selection import UnknownCodeError
 
 # Formats that cannot carry the table of measured costs.
-_FORMATS_WITHOUT_MEASUREMENTS = ("sarif", "github")
+_FORMATS_WITHOUT_MEASUREMENTS = ("sarif", "github", "openmetrics")
 STDIN_PATH = "-"
 # What a finding in source read from standard input is reported at without --stdin-filename.
 STDIN_DISPLAY_NAME = "<stdin>"
@@ -181,11 +181,34 @@ def run_check(args: argparse.Namespace) -> int:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)
 
+    if args.profile is not None:
+        findings = _with_profile(findings, args.profile, measurement)
+
     from perflint.output import write_report
 
     write_report(findings, args.output_format, sys.stdout, files_checked=files_checked,
                  statistics=args.statistics, measurement=measurement)
     return 0 if args.exit_zero or not findings else 1
+
+
+def _with_profile(findings: list[Finding], path: str, measurement: Any) -> list[Finding]:
+    """The findings with their functions' shares of the profiled run; how many matched goes to
+    standard error, and a profile that matches nothing is a warning (another program's)."""
+    from perflint.profile import ProfileError, attach_profile, read_profile
+
+    try:
+        profile = read_profile(path)
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
+    attribution = attach_profile(findings, profile, measurement)
+    total = attribution.matched + attribution.unmatched
+    if total and not attribution.matched:
+        print(f"perflint: warning: no finding lies in a function the profile {path} shows; is it a profile "
+              f"of another program?", file=sys.stderr)
+    elif attribution.unmatched:
+        print(f"perflint: {attribution.matched} of {total} findings matched a function in the profile "
+              f"{path} ({profile.format}); {attribution.unmatched} could not be matched", file=sys.stderr)
+    return attribution.findings
 
 
 def _cache_directories(args: argparse.Namespace, configs: Sequence[Config]) -> list[str]:

@@ -54,6 +54,9 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--measure", action="store_true",
                         help="time the micro-benchmark of every rule that fired (its pattern against its fix, "
                              "not your code), on this machine")
+    parser.add_argument("--profile", metavar="FILE", default=None,
+                        help="rank findings by the share of your own run spent in the function around each: "
+                             "a cProfile/pstats file, a PyTorch profiler Chrome trace or a speedscope file")
     parser.add_argument("--measure-budget", type=float, default=30.0, metavar="SECONDS",
                         help="stop starting benchmarks after this many seconds; the rest are listed as not "
                              "measured (default: 30)")

@@ -10,6 +10,21 @@ INTERNAL_ERROR_NAME = "unlintable-file"
 
 
 @dataclass(frozen=True)
+class ProfileShare:
+    """From ``--profile``: the function around a finding and its share of the profiled run;
+    with ``--measure``, an estimated upper bound of what the fix saves, with its inputs."""
+
+    function: str
+    inclusive_seconds: float
+    share: float  # of the whole run, 0..1
+    estimated_saving_share: Optional[float] = None
+    estimate: Optional[str] = None  # how the estimate was made, in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"function": self.function, "inclusive_seconds": self.inclusive_seconds, "share": self.share}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output.
     In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own."""
@@ -23,14 +38,28 @@ class Finding:
     end_line: int
     end_column: int
     cell: Optional[int] = None
+    profile: Optional[ProfileShare] = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form. ``fix`` is reserved for autofix, which is not built yet: always null."""
-        return {**asdict(self), "fix": None}
+        """The JSON form. ``fix`` is reserved for autofix, which is not built yet: always null.
+        ``profile`` and ``estimated_saving_share`` appear only under ``--profile``."""
+        data = {**asdict(self), "fix": None}
+        del data["profile"]
+        if self.profile is not None:
+            data["profile"] = self.profile.to_dict()
+            if self.profile.estimated_saving_share is not None:
+                data["estimated_saving_share"] = self.profile.estimated_saving_share
+                data["estimate"] = self.profile.estimate
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
-        return cls(**{key: value for key, value in data.items() if key != "fix"})
+        fields = {key: value for key, value in data.items()
+                  if key not in ("fix", "profile", "estimated_saving_share", "estimate")}
+        if data.get("profile") is not None:
+            fields["profile"] = ProfileShare(**data["profile"], estimated_saving_share=data.get("estimated_saving_share"),
+                                             estimate=data.get("estimate"))
+        return cls(**fields)
 
     @property
     def sort_key(self) -> tuple[str, int, int, int, str]:

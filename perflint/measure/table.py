@@ -19,9 +19,11 @@ NOISY_MARK = "?"
 
 
 def render_table(report: MeasurementReport, stream: TextIO, color: bool, detailed: bool = False,
-                 occurrences: Optional[Mapping[str, int]] = None) -> None:
+                 occurrences: Optional[Mapping[str, int]] = None,
+                 run_shares: Optional[Mapping[str, float]] = None) -> None:
     """The machine in one line, the summary table and its footnotes; with ``detailed``, every size's
-    times, interval and sample warnings too. ``occurrences`` (findings per code) adds a column.
+    times, interval and sample warnings too. ``occurrences`` (findings per code) adds a column, and
+    ``run_shares`` (under ``--profile``: the hottest share of the run among a rule's findings) another.
 
     Without ``color`` the output carries no ANSI codes at all (files, pipes, CI logs).
     """
@@ -36,6 +38,8 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
     table.add_column("Rule", style="bold", no_wrap=True)
     if occurrences is not None:
         table.add_column("Found", justify="right", no_wrap=True)
+    if run_shares is not None:
+        table.add_column("Share", justify="right", no_wrap=True)
     table.add_column("Target", no_wrap=True)
     table.add_column("Speedup at each size", style="bold green")
     table.add_column("Note", style="yellow")
@@ -45,6 +49,9 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
         cells = [measurement.code]
         if occurrences is not None:
             cells.append(str(occurrences.get(measurement.code, "")))
+        if run_shares is not None:
+            share = run_shares.get(measurement.code)
+            cells.append(f"{share:.1%}" if share is not None else "")
         cells.extend([measurement.target, speedup_cell(measurement), _note(measurement)])
         table.add_row(*cells)
     console.print(table)

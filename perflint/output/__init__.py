@@ -1,7 +1,8 @@
-"""Output formats of ``perflint check``: concise, full, json, sarif and github.
+"""Output formats of ``perflint check``: concise, full, json, sarif, github and openmetrics.
 
 Each format lives in its own module and is imported only when chosen. Findings are written in
-path, line, column, code order whatever order they arrive in, so output is reproducible.
+path, line, column, code order whatever order they arrive in, so output is reproducible; under
+``--profile``, hottest first.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from typing import Optional, Sequence, TextIO
 
 from perflint.engine.findings import Finding
 from perflint.measure.results import MeasurementReport
-from perflint.output.common import count_by_code
+from perflint.output.common import count_by_code, ranking_key
 
-OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github")
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "openmetrics")
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -41,7 +42,7 @@ def write_report(
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
-    ordered = sorted(findings, key=lambda finding: finding.sort_key)
+    ordered = sorted(findings, key=ranking_key)
     counts = count_by_code(ordered) if statistics else None
     if output_format in ("concise", "full"):
         from perflint.output.text import write_text
@@ -54,11 +55,16 @@ def write_report(
 
             stream.write("\n")
             render_table(measurement, stream, use_color, detailed=output_format == "full",
-                         occurrences={count.code: count.count for count in count_by_code(ordered)})
+                         occurrences={count.code: count.count for count in count_by_code(ordered)},
+                         run_shares=_hottest_share_per_code(ordered))
     elif output_format == "json":
         from perflint.output.json_report import write_json
 
         write_json(ordered, stream, statistics=counts, measurement=measurement)
+    elif output_format == "openmetrics":
+        from perflint.output.openmetrics import write_check_metrics
+
+        write_check_metrics(ordered, stream, files_checked=files_checked)
     elif output_format == "sarif":
         from perflint.output.sarif import write_sarif
 
@@ -70,3 +76,12 @@ def write_report(
         write_github(ordered, stream)
         if counts:
             write_statistics(PlainWriter(stream), counts)
+
+
+def _hottest_share_per_code(findings: Sequence[Finding]) -> Optional[dict[str, float]]:
+    """Under ``--profile``, the largest share of the run among each rule's findings."""
+    shares: dict[str, float] = {}
+    for finding in findings:
+        if finding.profile is not None:
+            shares[finding.code] = max(shares.get(finding.code, 0.0), finding.profile.share)
+    return shares or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence, TextIO
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
-from perflint.output.common import repository_relative_path
+from perflint.output.common import profile_note, repository_relative_path
 
 
 def escape_data(value: str) -> str:
@@ -31,6 +31,7 @@ def annotation(finding: Finding) -> str:
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     # GitHub knows no notebook cells: the cell goes into the message, the lines are the cell's.
     message = f"cell {finding.cell}: {finding.message}" if finding.cell is not None else finding.message
+    message += profile_note(finding)
     return f"::{command} {joined}::{escape_data(message)}"
 
 

@@ -94,9 +94,15 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    properties: dict[str, Any] = {}
     if finding.cell is not None:
         # A notebook: the region's lines are the cell's own, and the cell is named here.
-        entry["properties"] = {"cell": finding.cell}
+        properties["cell"] = finding.cell
+    if finding.profile is not None:
+        profile = finding.to_dict()
+        properties.update(profile=profile["profile"], estimated_saving_share=profile.get("estimated_saving_share"))
+    if properties:
+        entry["properties"] = properties
     return entry
 
 

@@ -11,7 +11,7 @@ import tokenize
 from typing import Optional, Sequence, TextIO, Tuple, Union
 
 from perflint.engine.findings import Finding
-from perflint.output.common import CodeCount, RuleText, rule_text
+from perflint.output.common import CodeCount, RuleText, profile_note, rule_text
 
 Segment = Union[str, Tuple[str, str]]
 
@@ -22,6 +22,7 @@ GUTTER_STYLE = "bold blue"
 UNDERLINE_STYLE = "bold red"
 HELP_STYLE = "cyan"
 SUMMARY_STYLE = "bold"
+PROFILE_STYLE = "yellow"
 
 
 class PlainWriter:
@@ -86,6 +87,7 @@ def _heading(writer: Writer, finding: Finding) -> None:
         " ",
         (finding.code, CODE_STYLE),
         f" {finding.message}",
+        (profile_note(finding), PROFILE_STYLE),
     )
 
 
