@@ -33,7 +33,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
-from perflint.engine.loops import Effects, summarise
+from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.loops import Effects, call_may_be_invariant, summarise
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -92,6 +93,9 @@ class FunctionFrame:
         self._knowledge = knowledge
         self.role = self._own_role() or (parent.role if parent is not None else None)
         self._is_compiled: Optional[bool] = None
+        # ``with`` blocks around the current node, within this function, that turn autograd off.
+        self.grad_off_blocks = 0
+        self._method_calls: Optional[frozenset[str]] = None
 
     @property
     def name(self) -> str:
@@ -126,6 +130,22 @@ class FunctionFrame:
                 or self._knowledge.is_compiled(self.node, self.class_frame if self.is_method else None)
             )
         return self._is_compiled
+
+    def calls_method(self, name: str) -> bool:
+        """Somewhere in its body (loops included, nested functions not), the function calls a
+        method called ``name`` (``loss.backward()``)."""
+        if self._method_calls is None:
+            names: set[str] = set()
+            stack: list[cst.CSTNode] = [self.node.body]
+            while stack:
+                node = stack.pop()
+                if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                    continue
+                if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                    names.add(node.func.attr.value)
+                stack.extend(syntax_children(node))
+            self._method_calls = frozenset(names)
+        return name in self._method_calls
 
 
 class FunctionKnowledge:
@@ -196,6 +216,16 @@ class FunctionKnowledge:
         self._classes.pop()
 
     leave_FunctionDef_body = leave_Lambda_body = _pop_function
+
+    def visit_With_body(self, node: cst.With) -> None:
+        frame = self.current
+        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
+            frame.grad_off_blocks += 1
+
+    def leave_With_body(self, node: cst.With) -> None:
+        frame = self.current
+        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
+            frame.grad_off_blocks -= 1
 
     def _decorator_names(self, decorators: Iterable[cst.Decorator]) -> Iterator[str]:
         imports = self._context.imports
@@ -289,6 +319,145 @@ class FunctionKnowledge:
                     pending.extend(syntax_children(node))
             self._wrapped_by_compiler = frozenset(names)
         return self._wrapped_by_compiler
+
+    def disables_grad(self, expr: cst.BaseExpression) -> bool:
+        """``expr``, as a context manager or decorator, may turn autograd off:
+        ``torch.no_grad()``, ``torch.inference_mode()`` (not ``inference_mode(False)``),
+        ``torch.set_grad_enabled(False)``, or ``set_grad_enabled(flag)`` with an unknown flag."""
+        call = expr if type(expr) is cst.Call else None
+        record = catalog.lookup(self._context.imports.qualified_name(call.func if call is not None else expr))
+        if record is None:
+            return False
+        mode: Optional[cst.BaseExpression] = None
+        if call is not None:
+            bound = catalog.bind(call, record)
+            if bound is None:
+                return True  # arguments it cannot bind: it may turn autograd off
+            mode = bound.argument("mode")
+        value = UNKNOWN if mode is None else literal_value(mode)
+        if record.has(catalog.Flag.DISABLES_AUTOGRAD):
+            return mode is None or value is UNKNOWN or bool(value)
+        if record.has(catalog.Flag.SETS_GRAD_MODE):
+            return mode is not None and (value is UNKNOWN or not value)
+        return False
+
+    def grad_disabled(self) -> bool:
+        """Autograd may be off at the current node: a ``with`` block in its function, or a
+        decorator of that function (``@torch.no_grad()``), turns it off."""
+        frame = self.current
+        if frame is None:
+            return False
+        if frame.grad_off_blocks:
+            return True
+        if type(frame.node) is not cst.FunctionDef:
+            return False
+        return any(self.disables_grad(decorator.decorator) for decorator in frame.node.decorators)
+
+    def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
+        """``expr``, in the current function, gives the same value on every call of it: it
+        reads no parameter (but a method's ``self``), no name the function binds, no
+        attribute of ``self`` the function changes, and calls only side-effect-free library
+        functions that make no fresh object and non-mutating methods. At module level every
+        expression qualifies (it runs once)."""
+        frame = self.current
+        if frame is None:
+            return True
+        parameters = _parameter_names(frame.node.params)
+        if frame.is_method:
+            parameters.discard(_first_parameter(frame.node.params))
+        summary = frame.summary
+        imports = self._context.imports
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                chain = dotted_name(node)
+                if chain is not None:
+                    if chain.partition(".")[0] in parameters or summary.changes(chain):
+                        return False
+                    continue
+            elif isinstance(node, cst.Call):
+                if not call_may_be_invariant(node, imports, allow_conversions=True, identity=False):
+                    return False
+                if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
+                    stack.append(node.func.value)
+                stack.extend(arg.value for arg in node.args)
+                continue
+            elif isinstance(
+                node,
+                (cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp,
+                 cst.DictComp, cst.GeneratorExp),
+            ):
+                return False
+            stack.extend(syntax_children(node))
+        return True
+
+    def depends_only_on_shapes(self, expr: cst.BaseExpression, depth: int = 4) -> bool:
+        """``expr``, in the current function, depends on the call's inputs at most through
+        their shapes, types and devices (``x.shape[1]``, ``x.size(0)``, ``x.device``,
+        ``len(x)``): it reads no other parameter value, only attributes of ``self`` the
+        function does not change, names bound to such expressions (``depth`` assignments
+        deep) and module-level names, and calls only catalogued pure library functions
+        (factories included, random draws not) and known array methods."""
+        frame = self.current
+        if frame is None:
+            return True
+        imports = self._context.imports
+        summary = frame.summary
+        parameters = _parameter_names(frame.node.params)
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Attribute) and node.attr.value in catalog.METADATA_ATTRIBUTES:
+                continue
+            if isinstance(node, cst.Call):
+                func = node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in catalog.METADATA_METHODS:
+                    stack.extend(arg.value for arg in node.args)
+                    continue
+                qualified = imports.qualified_name(func)
+                if qualified is not None:
+                    # A catalogued pure function only: random draws (``torch.randn``,
+                    # ``torch.multinomial``) differ on every call whatever the shapes.
+                    record = catalog.lookup(qualified)
+                    if record is None or not record.has(catalog.Flag.PURE):
+                        return False
+                elif isinstance(func, cst.Name):
+                    if not imports.is_builtin(func, func.value) or func.value not in catalog.PURE_BUILTINS:
+                        return False
+                    if func.value == "len":
+                        continue
+                elif not isinstance(func, cst.Attribute) or catalog.method(func.attr.value) is None:
+                    return False
+                else:
+                    stack.append(func.value)
+                stack.extend(arg.value for arg in node.args)
+                continue
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                if imports.qualified_name(node) is not None:
+                    continue
+                chain = dotted_name(node)
+                if chain is None:
+                    stack.append(node.value)
+                    continue
+                root = chain.partition(".")[0]
+                if frame.is_method and root == _first_parameter(frame.node.params) and not summary.changes(chain):
+                    continue
+                if root in parameters:
+                    return False
+                if root in summary.rebound:
+                    value = self._context.arrays.bound_value(root)
+                    if value is None or depth == 0 or not self.depends_only_on_shapes(value, depth - 1):
+                        return False
+                continue
+            if isinstance(
+                node,
+                (cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp,
+                 cst.DictComp, cst.GeneratorExp),
+            ):
+                return False
+            stack.extend(syntax_children(node))
+        return True
 
     def summary_of(self, node: FunctionNode) -> Effects:
         """What one call of ``node`` does. While a (mutually) recursive summary is being made,
@@ -405,3 +574,16 @@ class FunctionKnowledge:
                 yield summary
                 if remaining > 0:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
+
+
+def _parameter_names(params: cst.Parameters) -> set[str]:
+    names = {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for variadic in (params.star_arg, params.star_kwarg):
+        if isinstance(variadic, cst.Param):
+            names.add(variadic.name.value)
+    return names
+
+
+def _first_parameter(params: cst.Parameters) -> Optional[str]:
+    positional = (*params.posonly_params, *params.params)
+    return positional[0].name.value if positional else None

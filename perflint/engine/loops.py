@@ -84,6 +84,7 @@ class LoopFrame:
         # Targets that take one element of a known array or tensor per iteration, and that
         # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``.
         self.elements: dict[str, cst.BaseExpression] = {}
+        self._exits_early: Optional[bool] = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -215,6 +216,37 @@ class LoopFrame:
         return grew
 
     @property
+    def exits_early(self) -> bool:
+        """The loop can end before its iterable is exhausted or its condition fails: its body
+        holds a ``break`` of its own or a ``return``. Such a loop searches or retries (``while
+        True: try: load(); break``) rather than repeating the same work every time."""
+        if self._exits_early is None:
+            self._exits_early = isinstance(self.node, (cst.For, cst.While)) and _has_own_exit(self.node.body)
+        return self._exits_early
+
+    def keeps(self, name: str) -> bool:
+        """An iteration may keep ``name``'s value beyond itself or change it: it yields or
+        returns it, puts it in a list, tuple, set or dict display, assigns it to another name,
+        an attribute or an item, or mutates it (passes it to a call that may keep or change
+        it, appends it, assigns into it). A value built afresh each iteration and only read
+        there could be built once; a kept one could not."""
+        if any(chains_overlap(name, changed) for changed in self.effects.mutated):
+            return True
+        stack: list[cst.CSTNode] = list(self._repeated_parts())
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                # A closure may keep the value: ask no further.
+                if _mentions(node, name):
+                    return True
+                continue
+            for kept in _kept_values(node):
+                if isinstance(kept, cst.Name) and kept.value == name:
+                    return True
+            stack.extend(syntax_children(node))
+        return False
+
+    @property
     def is_training_step(self) -> bool:
         """One iteration calls ``.backward()`` and steps an optimizer, itself or through a
         function of the same file (``train_step(batch)``, ``self.training_iteration()``)."""
@@ -243,6 +275,9 @@ class LoopKnowledge:
         self._context = context
         self._loop_stacks: list[list[LoopFrame]] = [[]]
         self._guard_stacks: list[list[_Guard]] = [[]]
+        # The ``try`` blocks around the current node in its function: how many loops enclosed
+        # each when it was entered.
+        self._try_stacks: list[list[tuple[int, cst.CSTNode]]] = [[]]
         self._comprehensions: list[Comprehension] = []
         # Per function scope: the lazy-initialisation branches around the current node, each
         # with the loop depth at which it was entered.
@@ -301,8 +336,7 @@ class LoopKnowledge:
         self._record_elements(self._loop_stacks[-1][-1], node.target, node.iter)
 
     def _push_guard(self, test: Optional[cst.BaseExpression], owner: cst.CSTNode) -> None:
-        if self._loop_stacks[-1]:
-            self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
+        self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
 
     def _pop_guard(self, owner: cst.CSTNode) -> None:
         guards = self._guard_stacks[-1]
@@ -334,15 +368,26 @@ class LoopKnowledge:
     visit_ExceptHandler = visit_ExceptStarHandler = visit_MatchCase = _enter_branch
     leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = _pop_guard
 
+    def _enter_try(self, node: cst.CSTNode) -> None:
+        self._try_stacks[-1].append((len(self._loop_stacks[-1]), node))
+
+    def _leave_try(self, node: cst.CSTNode) -> None:
+        self._try_stacks[-1].pop()
+
+    visit_Try_body = visit_TryStar_body = _enter_try
+    leave_Try_body = leave_TryStar_body = _leave_try
+
     def _enter_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.append([])
         self._guard_stacks.append([])
         self._initialisation_stacks.append([])
+        self._try_stacks.append([])
 
     def _leave_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.pop()
         self._guard_stacks.pop()
         self._initialisation_stacks.pop()
+        self._try_stacks.pop()
 
     visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
     leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
@@ -455,6 +500,21 @@ class LoopKnowledge:
             for guard in self._guard_stacks[-1]
             if guard.loop_depth > depth
         )
+
+    def is_conditional(self) -> bool:
+        """The current node runs only under a condition, in an exception handler or in a
+        ``case`` of its function (or module): not every time its function runs."""
+        return bool(self._guard_stacks[-1])
+
+    def in_try_body(self, frame: Optional[LoopFrame] = None) -> bool:
+        """The current node is in the body of a ``try`` inside ``frame``'s loop (the innermost
+        by default): an iteration that fails there goes on to the next one, as a retry does."""
+        stack = self._loop_stacks[-1]
+        frame = frame or (stack[-1] if stack else None)
+        if frame is None:
+            return False
+        depth = stack.index(frame)
+        return any(loop_depth > depth for loop_depth, _ in self._try_stacks[-1])
 
     def is_invariant(
         self,
@@ -603,6 +663,46 @@ def none_test(test: cst.BaseExpression, name: str) -> Optional[bool]:
     if type(comparison.operator) is cst.IsNot:
         return False
     return None
+
+
+def _kept_values(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    """The expressions whose value ``node`` stores or hands out (not those it only reads)."""
+    if isinstance(node, (cst.Yield, cst.Return)) and isinstance(node.value, cst.BaseExpression):
+        yield node.value
+    elif isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        for element in node.elements:
+            yield element.value
+    elif isinstance(node, cst.Dict):
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.key
+            yield element.value
+    elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)) and node.value is not None:
+        yield node.value
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            return True
+        stack.extend(syntax_children(current))
+    return False
+
+
+def _has_own_exit(body: cst.CSTNode) -> bool:
+    """``body`` (a loop's) holds a ``return``, or a ``break`` not inside a nested loop."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(body, False)]
+    while stack:
+        node, in_nested_loop = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not in_nested_loop):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        nested = in_nested_loop or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, nested) for child in syntax_children(node))
+    return False
 
 
 def summarise(
@@ -769,7 +869,7 @@ def is_invariant(
                     return False
                 continue
         elif isinstance(node, cst.Call):
-            if not _call_may_be_invariant(node, imports, allow_conversions, identity):
+            if not call_may_be_invariant(node, imports, allow_conversions, identity):
                 return False
             if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
                 stack.append(node.func.value)
@@ -788,7 +888,9 @@ def is_invariant(
 _FRESH_COPY_METHODS = frozenset({"copy", "clone"})
 
 
-def _call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversions: bool, identity: bool) -> bool:
+def call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversions: bool, identity: bool) -> bool:
+    """Called twice with equal arguments, ``call`` gives equal values (with ``identity``, the
+    same object): see ``is_invariant``."""
     qualified = imports.qualified_name(call.func)
     if qualified is not None:
         if not catalog.is_side_effect_free(qualified):

@@ -16,6 +16,7 @@ from typing import Optional
 
 from perflint.engine.catalog import compilers as _compilers
 from perflint.engine.catalog import methods as _methods
+from perflint.engine.catalog import models as _models
 from perflint.engine.catalog import numpy as _numpy
 from perflint.engine.catalog import pandas as _pandas
 from perflint.engine.catalog import scipy as _scipy
@@ -30,9 +31,11 @@ from perflint.engine.catalog.records import (
     EXPENSIVE,
     FACTORY,
     HOST_ALLOCATION,
+    LOADS_MODEL,
     PURE,
     REDUCTION,
     SAME_LIBRARY,
+    SOLVES,
     Flag,
     Function,
     Method,
@@ -46,6 +49,7 @@ PANDAS = _pandas.PANDAS
 _FUNCTIONS: tuple[Function, ...] = (
     *_numpy.FUNCTIONS, *_torch.FUNCTIONS, *_pandas.FUNCTIONS, *_scipy.FUNCTIONS, *_stdlib.FUNCTIONS,
     *_tqdm.FUNCTIONS,
+    *_models.FUNCTIONS,
 )
 _BY_NAME: dict[str, Function] = {}
 for _entry in _FUNCTIONS:
@@ -68,6 +72,16 @@ def lookup(qualified_name: Optional[str]) -> Optional[Function]:
 def method(name: str) -> Optional[Method]:
     """The record of a method of arrays, tensors, frames or containers named ``name``."""
     return _METHODS.get(name)
+
+
+def solver_for(inverse: Function) -> Optional[Function]:
+    """The function of ``inverse``'s library that solves ``a @ x = b`` without an inverse
+    (``numpy.linalg.solve`` for ``numpy.linalg.inv``, ``torch.linalg.solve`` for
+    ``torch.inverse``), or None where the catalogue lists none."""
+    return next(
+        (entry for entry in _FUNCTIONS if SOLVES in entry.flags and entry.library == inverse.library),
+        None,
+    )
 
 
 def functions() -> tuple[Function, ...]:
@@ -116,6 +130,8 @@ ARRAY_CONVERSION_METHODS = {
 }
 ARRAY_ATTRIBUTES = _methods.ARRAY_ATTRIBUTES
 ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES
+METADATA_ATTRIBUTES = _methods.METADATA_ATTRIBUTES
+METADATA_METHODS = _methods.METADATA_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
 
@@ -148,7 +164,7 @@ HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
 # Model calls: inference methods, methods only a model has, and class methods that load one.
 INFERENCE_METHODS = _torch.INFERENCE_METHODS
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
-MODEL_LOADING_METHODS = _torch.MODEL_LOADING_METHODS
+MODEL_LOADING_METHODS = frozenset(entry.name for entry in _methods.METHODS if LOADS_MODEL in entry.flags)
 # Convolutions and the batch norm that cancels their bias when it follows them directly.
 BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS
 SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
@@ -188,7 +204,16 @@ def is_side_effect_free(qualified_name: str) -> bool:
     in a namespace of state, as ``torch.utils.data.DataLoader`` is); any other function of a
     numeric library is presumed free of side effects unless it is in-place by name (``add_``)
     or lives in a namespace of random draws and state (``numpy.random``, ``torch.cuda``…).
+    A model loader of any library (``joblib.load``, ``spacy.load``) reads its arguments, a
+    path or a model name, and writes none of them; so does a class's loader method
+    (``transformers.AutoModel.from_pretrained``).
     """
+    entry = _BY_NAME.get(qualified_name)
+    if entry is not None and LOADS_MODEL in entry.flags:
+        return not entry.mutates
+    loader = _METHODS.get(qualified_name.rpartition(".")[2])
+    if loader is not None and LOADS_MODEL in loader.flags:
+        return True
     if library_of(qualified_name) not in NUMERIC_LIBRARIES:
         return False
     entry = _BY_NAME.get(qualified_name)

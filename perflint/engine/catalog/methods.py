@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from perflint.engine.catalog.numpy import NUMPY, TOFILE
 from perflint.engine.catalog.pandas import FRAME_WRITERS
-from perflint.engine.catalog.records import SAME_LIBRARY, SORTS, SYNCHRONISES, method
+from perflint.engine.catalog.records import COPIES, LOADS_MODEL, MATRIX_PRODUCT, SAME_LIBRARY, SORTS, SYNCHRONISES, method
 from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
 from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, ZERO_GRAD
 
 # Methods that return an array or tensor of the receiver's library and leave the receiver as
 # it was.
 _SAME_LIBRARY_METHODS = (
-    "astype", "reshape", "view", "view_as", "transpose", "permute", "flatten", "ravel",
-    "squeeze", "unsqueeze", "copy", "clone", "detach", "float", "double", "half",
-    "bfloat16", "int", "long", "bool", "contiguous", "expand", "expand_as", "repeat", "abs",
-    "sqrt", "exp", "log", "clip", "clamp", "round", "mean", "sum", "cumsum", "matmul", "dot",
-    "mm", "softmax", "sigmoid", "relu", "tanh", "swapaxes", "flip", "type",
+    "reshape", "view", "view_as", "transpose", "permute", "flatten", "ravel", "squeeze",
+    "unsqueeze", "detach", "bfloat16", "int", "long", "bool", "expand", "expand_as", "repeat",
+    "abs", "sqrt", "exp", "log", "clip", "clamp", "round", "mean", "sum", "cumsum", "softmax",
+    "sigmoid", "relu", "tanh", "swapaxes", "flip", "type",
     "pow", "masked_fill", "fillna", "dropna", "head", "tail", "reset_index", "pin_memory",
 )
 # Methods that never change their receiver and return something other than an array.
@@ -33,6 +32,13 @@ _READING_METHODS = (
 
 METHODS = (
     *(method(name, SAME_LIBRARY) for name in _SAME_LIBRARY_METHODS),
+    # Copies of the receiver, converted or not, on every call.
+    *(method(name, SAME_LIBRARY, flags=COPIES) for name in ("copy", "clone", "astype")),
+    # Conversions that return the receiver itself when it already has that type or layout:
+    # whether they copy depends on what the linter cannot see.
+    *(method(name, SAME_LIBRARY) for name in ("contiguous", "float", "double", "half")),
+    # The matrix product of the receiver and the argument.
+    *(method(name, SAME_LIBRARY, flags=MATRIX_PRODUCT) for name in ("dot", "matmul", "mm")),
     TENSOR_TO,
     TENSOR_CUDA,
     ZERO_GRAD,
@@ -50,10 +56,22 @@ METHODS = (
     method("item", flags=SYNCHRONISES),
     method("tolist", flags=SYNCHRONISES),
     *(method(name) for name in _READING_METHODS),
-    # Sorting, grouping and distinct values: a pass over the whole receiver.
-    *(method(name, SAME_LIBRARY, flags=SORTS) for name in ("sort", "argsort", "sort_values", "drop_duplicates")),
+    # Sorting, grouping and distinct values: a pass over the whole receiver. NumPy's
+    # ``ndarray.sort()`` and ``list.sort()`` sort in place and return None (torch's
+    # ``Tensor.sort()`` returns a sorted copy, but a fact known by name must hold for every
+    # library).
+    method("sort", mutates_receiver=True, flags=SORTS),
+    *(method(name, SAME_LIBRARY, flags=SORTS) for name in ("argsort", "sort_values", "drop_duplicates")),
     *(method(name, flags=SORTS) for name in ("unique", "nunique", "groupby", "value_counts")),
+    # ``AutoModel.from_pretrained(name)`` and every Hugging Face class's: reads (or downloads)
+    # and builds a model, tokenizer or processor.
+    method("from_pretrained", flags=LOADS_MODEL),
 )
+
+# What an array's or tensor's shape, type and place are, not its values: attributes and
+# methods whose result depends only on those (``x.shape``, ``x.size(1)``, ``x.device``).
+METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "layout"})
+METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).
 ARRAY_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "data"})

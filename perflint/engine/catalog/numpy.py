@@ -9,6 +9,7 @@ from __future__ import annotations
 from perflint.engine.catalog.records import (
     CONCATENATES,
     CONVERTS_SEQUENCES,
+    COPIES,
     DTYPE_OF_VALUES,
     ELEMENTWISE,
     EXPENSIVE,
@@ -16,9 +17,12 @@ from perflint.engine.catalog.records import (
     FLOAT64_BY_DEFAULT,
     FRESH_ARRAY,
     HOST_ALLOCATION,
+    INVERSE,
     JOINS_ARRAYS,
+    MATRIX_PRODUCT,
     PURE,
     READS_ARRAY_FILE,
+    SOLVES,
     REDUCTION,
     WRITES_ARRAY_FILE,
     SORTS,
@@ -52,7 +56,7 @@ FUNCTIONS = (
     # Factories: a fresh array on every call.
     function(
         "numpy.array", "object, dtype, *, copy, order, subok, ndmin, ndmax, like",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | JOINS_ARRAYS | PURE | CONVERTS_SEQUENCES, returns=NUMPY,
+        COPIES | FACTORY | FRESH_ARRAY | HOST_ALLOCATION | JOINS_ARRAYS | PURE | CONVERTS_SEQUENCES, returns=NUMPY,
     ),
     function(
         "numpy.zeros", "shape, dtype, order, *, device, like",
@@ -110,7 +114,9 @@ FUNCTIONS = (
         "numpy.identity", "n, dtype, *, like",
         FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FLOAT64_BY_DEFAULT, returns=NUMPY,
     ),
-    function("numpy.copy", "a, order, subok", FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY),
+    function(
+        "numpy.copy", "a, order, subok", COPIES | FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+    ),
     function("numpy.tile", "A, reps", FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY),
     function(
         "numpy.repeat", "a, repeats, axis",
@@ -179,9 +185,9 @@ FUNCTIONS = (
     function("numpy.kron", "a, b", FRESH_ARRAY | PURE, returns=NUMPY),
     function(
         "numpy.matmul", "x1, x2, /, out, *, axes, axis, keepdims, casting, order, dtype, subok, signature",
-        FRESH_ARRAY | PURE, returns=NUMPY,
+        FRESH_ARRAY | MATRIX_PRODUCT | PURE, returns=NUMPY,
     ),
-    function("numpy.dot", "a, b, out", FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.dot", "a, b, out", FRESH_ARRAY | MATRIX_PRODUCT | PURE, returns=NUMPY),
     function("numpy.einsum", "*operands, out, optimize, **kwargs", FRESH_ARRAY | PURE, returns=NUMPY),
     function("numpy.transpose", "a, axes", PURE, returns=NUMPY),
     function("numpy.reshape", "a, /, shape, order, *, copy", PURE, returns=NUMPY),
@@ -486,7 +492,8 @@ FUNCTIONS = (
     function("numpy.trace", "a, offset, axis1, axis2, dtype, out", REDUCTION | PURE),
     function("numpy.linalg.norm", "x, ord, axis, keepdims", REDUCTION | PURE),
     # O(n³) linear algebra.
-    function("numpy.linalg.inv", "a", EXPENSIVE | PURE),
+    function("numpy.linalg.inv", "a", EXPENSIVE | INVERSE | PURE),
+    function("numpy.linalg.solve", "a, b", SOLVES | PURE),
     function("numpy.linalg.pinv", "a, rcond, hermitian, *, rtol", EXPENSIVE | PURE),
     function("numpy.linalg.svd", "a, full_matrices, compute_uv, hermitian", EXPENSIVE | PURE),
     function("numpy.linalg.eig", "a", EXPENSIVE | PURE),

@@ -6,7 +6,7 @@ Signatures as ``inspect.signature`` gives them for pandas 2.x and 3.x.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
-    CONCATENATES, FACTORY, FRESH_ARRAY, PURE, WRITES_TABLE_FILE, function, method,
+    CONCATENATES, FACTORY, FRESH_ARRAY, PURE, READS_FILE, WRITES_TABLE_FILE, function, method,
 )
 
 PANDAS = "pandas"
@@ -71,20 +71,20 @@ FUNCTIONS = (
         "thousands, decimal, lineterminator, quotechar, quoting, doublequote, escapechar, "
         "comment, encoding, encoding_errors, dialect, on_bad_lines, low_memory, memory_map, "
         "float_precision, storage_options, dtype_backend",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_parquet",
         "path, engine, columns, storage_options, dtype_backend, filesystem, filters, "
         "to_pandas_kwargs, **kwargs",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_json",
         "path_or_buf, *, orient, typ, dtype, convert_axes, convert_dates, keep_default_dates, "
         "precise_float, date_unit, encoding, encoding_errors, lines, chunksize, compression, "
         "nrows, storage_options, dtype_backend, engine",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_excel",
@@ -92,11 +92,11 @@ FUNCTIONS = (
         "true_values, false_values, skiprows, nrows, na_values, keep_default_na, na_filter, "
         "verbose, parse_dates, date_format, thousands, decimal, comment, skipfooter, "
         "storage_options, dtype_backend, engine_kwargs",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_feather", "path, columns, use_threads, storage_options, dtype_backend",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_table",
@@ -107,7 +107,11 @@ FUNCTIONS = (
         "thousands, decimal, lineterminator, quotechar, quoting, doublequote, escapechar, "
         "comment, encoding, encoding_errors, dialect, on_bad_lines, low_memory, memory_map, "
         "float_precision, storage_options, dtype_backend",
-        FRESH_ARRAY, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+    ),
+    function(
+        "pandas.read_pickle", "filepath_or_buffer, compression, storage_options",
+        FRESH_ARRAY | READS_FILE, returns=PANDAS,
     ),
     function(
         "pandas.read_sql",

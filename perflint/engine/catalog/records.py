@@ -90,6 +90,24 @@ class Flag(enum.Flag):
     # constructors given NumPy's own arrays, which they copy as blocks. (torch warns that a
     # tensor from a list of ndarrays is "extremely slow".)
     CONVERTS_SEQUENCES = enum.auto()
+    # Returns the inverse of its square-matrix argument.
+    INVERSE = enum.auto()
+    # Solves the linear system ``a @ x = b`` for ``x``, without forming an inverse.
+    SOLVES = enum.auto()
+    # The matrix product of its first two arguments (of its receiver and argument, for a
+    # method), as ``@`` computes it.
+    MATRIX_PRODUCT = enum.auto()
+    # Reads a data file other than an array file (a table, a JSON document), named by its
+    # first argument or opened there, into memory (array files: ``READS_ARRAY_FILE``).
+    READS_FILE = enum.auto()
+    # Returns a copy of its array argument (of its receiver, for a method), possibly
+    # converted to another type or layout: new memory, the same values.
+    COPIES = enum.auto()
+    # As a context manager, turns autograd on or off as its ``mode`` argument says.
+    SETS_GRAD_MODE = enum.auto()
+    # Compiles its ``pattern`` argument, a regular expression, on every call (``re``'s module
+    # functions: from a small cache when the pattern was seen recently).
+    COMPILES_PATTERN = enum.auto()
 
 
 PURE = Flag.PURE
@@ -118,6 +136,13 @@ FLOAT64_BY_DEFAULT = Flag.FLOAT64_BY_DEFAULT
 DTYPE_OF_VALUES = Flag.DTYPE_OF_VALUES
 CONCATENATES = Flag.CONCATENATES
 CONVERTS_SEQUENCES = Flag.CONVERTS_SEQUENCES
+INVERSE = Flag.INVERSE
+SOLVES = Flag.SOLVES
+MATRIX_PRODUCT = Flag.MATRIX_PRODUCT
+READS_FILE = Flag.READS_FILE
+COPIES = Flag.COPIES
+SETS_GRAD_MODE = Flag.SETS_GRAD_MODE
+COMPILES_PATTERN = Flag.COMPILES_PATTERN
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,16 @@ forms write into their argument; no entry says so, since that depends on a liter
 
 from __future__ import annotations
 
-from perflint.engine.catalog.records import EXPENSIVE, PURE, REDUCTION, function
+from perflint.engine.catalog.records import EXPENSIVE, INVERSE, PURE, REDUCTION, SOLVES, function
 
 FUNCTIONS = (
     function("scipy.linalg.norm", "a, ord, axis, keepdims, check_finite", REDUCTION | PURE),
-    function("scipy.linalg.inv", "a, overwrite_a, check_finite, *, assume_a, lower", EXPENSIVE | PURE),
+    function("scipy.linalg.inv", "a, overwrite_a, check_finite, *, assume_a, lower", EXPENSIVE | INVERSE | PURE),
+    function(
+        "scipy.linalg.solve",
+        "a, b, lower, overwrite_a, overwrite_b, check_finite, assume_a, transposed",
+        SOLVES | PURE,
+    ),
     function("scipy.linalg.pinv", "a, *, atol, rtol, return_rank, check_finite", EXPENSIVE | PURE),
     function(
         "scipy.linalg.svd", "a, full_matrices, compute_uv, overwrite_a, check_finite, lapack_driver",

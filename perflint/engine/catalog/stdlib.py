@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.catalog.records import FACTORY, PURE, WRAPS_ITERABLE, function, method
+from perflint.engine.catalog.records import COMPILES_PATTERN, FACTORY, PURE, READS_FILE, WRAPS_ITERABLE, function, method
 
 BUILTINS = "builtins"
 
@@ -90,13 +90,15 @@ FUNCTIONS = (
     function("math.prod", "iterable, /, *, start", PURE),
     function("math.fsum", "seq, /", PURE),
     # re: compiling and matching (the pattern cache is invisible to the caller).
-    function("re.compile", "pattern, flags", PURE),
-    function("re.match", "pattern, string, flags", PURE),
-    function("re.search", "pattern, string, flags", PURE),
-    function("re.fullmatch", "pattern, string, flags", PURE),
-    function("re.findall", "pattern, string, flags", PURE),
-    function("re.sub", "pattern, repl, string, count, flags", PURE),
-    function("re.split", "pattern, string, maxsplit, flags", PURE),
+    function("re.compile", "pattern, flags", COMPILES_PATTERN | PURE),
+    function("re.match", "pattern, string, flags", COMPILES_PATTERN | PURE),
+    function("re.search", "pattern, string, flags", COMPILES_PATTERN | PURE),
+    function("re.fullmatch", "pattern, string, flags", COMPILES_PATTERN | PURE),
+    function("re.findall", "pattern, string, flags", COMPILES_PATTERN | PURE),
+    function("re.finditer", "pattern, string, flags", COMPILES_PATTERN | FACTORY),
+    function("re.sub", "pattern, repl, string, count, flags", COMPILES_PATTERN | PURE),
+    function("re.subn", "pattern, repl, string, count, flags", COMPILES_PATTERN | PURE),
+    function("re.split", "pattern, string, maxsplit, flags", COMPILES_PATTERN | PURE),
     # json: text to objects and back; ``load`` reads and ``dump`` writes a file.
     function(
         "json.loads",
@@ -112,7 +114,7 @@ FUNCTIONS = (
     function(
         "json.load",
         "fp, *, cls, object_hook, parse_float, parse_int, parse_constant, object_pairs_hook, **kw",
-        FACTORY,
+        FACTORY | READS_FILE,
     ),
     function(
         "json.dump",

@@ -24,11 +24,15 @@ from perflint.engine.catalog.records import (
     FRESH_ARRAY,
     HOST_ALLOCATION,
     IN_MEMORY_DATASET,
+    INVERSE,
     JOINS_ARRAYS,
     LOADS_MODEL,
+    MATRIX_PRODUCT,
     OPTIMIZER,
     PURE,
     REDUCTION,
+    SETS_GRAD_MODE,
+    SOLVES,
     SORTS,
     SYNCHRONISES,
     function,
@@ -90,8 +94,6 @@ INFERENCE_METHODS = frozenset({"forward", "predict", "predict_proba", "encode", 
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})
-# Class methods that load a pretrained model (``AutoModel.from_pretrained(...)``).
-MODEL_LOADING_METHODS = frozenset({"from_pretrained"})
 
 # ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
 SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})
@@ -219,8 +221,8 @@ FUNCTIONS = (
     function("torch.concat", "tensors, dim, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
     function("torch.hstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
     function("torch.vstack", "tensors, *, out", FRESH_ARRAY | JOINS_ARRAYS | PURE | CONCATENATES, returns=TORCH),
-    function("torch.matmul", "input, other, *, out", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.mm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.matmul", "input, other, *, out", FRESH_ARRAY | MATRIX_PRODUCT | PURE, returns=TORCH),
+    function("torch.mm", "input, mat2, *, out", FRESH_ARRAY | MATRIX_PRODUCT | PURE, returns=TORCH),
     function("torch.bmm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.einsum", "equation, *operands", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.outer", "input, vec2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
@@ -351,7 +353,8 @@ FUNCTIONS = (
     function("torch.trace", "input", REDUCTION | PURE),
     function("torch.linalg.norm", "input, ord, dim, keepdim, *, out, dtype", REDUCTION | PURE),
     # O(n³) linear algebra.
-    function("torch.linalg.inv", "A, *, out", EXPENSIVE | PURE),
+    function("torch.linalg.inv", "A, *, out", EXPENSIVE | INVERSE | PURE),
+    function("torch.linalg.solve", "A, B, *, left, out", SOLVES | PURE),
     function("torch.linalg.pinv", "A, *, atol, rtol, hermitian, out", EXPENSIVE | PURE),
     function("torch.linalg.svd", "A, full_matrices, *, driver, out", EXPENSIVE | PURE),
     function("torch.linalg.eig", "A, *, out", EXPENSIVE | PURE),
@@ -364,7 +367,7 @@ FUNCTIONS = (
     function("torch.linalg.slogdet", "A, *, out", EXPENSIVE | PURE),
     function("torch.linalg.matrix_power", "A, n, *, out", EXPENSIVE | PURE),
     function("torch.linalg.lstsq", "A, B, rcond, *, driver", EXPENSIVE | PURE),
-    function("torch.inverse", "input, *, out", EXPENSIVE | PURE),
+    function("torch.inverse", "input, *, out", EXPENSIVE | INVERSE | PURE),
     # Calls that wait for the device: a result whose size or value the host needs.
     function("torch.cuda.synchronize", "device", SYNCHRONISES | DRAINS_DEVICE),
     function("torch.xpu.synchronize", "device", SYNCHRONISES | DRAINS_DEVICE),
@@ -389,6 +392,11 @@ FUNCTIONS = (
         mutates=("f",),
     ),
     function("torch.device", "type, index", PURE),
+    # Autograd switched on or off by an argument (``no_grad`` and ``inference_mode`` are below).
+    function(
+        "torch.set_grad_enabled", "mode", SETS_GRAD_MODE,
+        aliases=("torch.autograd.set_grad_enabled", "torch.autograd.grad_mode.set_grad_enabled"),
+    ),
     # Data loading.
     function(
         "torch.utils.data.DataLoader",
