@@ -1,0 +1,275 @@
+"""PFL402: a matrix inverted only to be multiplied by, where a solve does the same for less."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.recomputation import FAMILY
+
+_code = cst.Module([]).code_for_node
+
+# Expressions that need no parentheses before ``.T``.
+_ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
+
+
+class InverseThenMultiply(Rule):
+    """``inv(A) @ b`` and its spellings, where ``solve(A, b)`` gives the product directly."""
+
+    code = "PFL402"
+    name = "inverse-then-multiply"
+    family = FAMILY
+    summary = "Matrix inverted only to multiply by it; solve the linear system instead"
+    message = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}`"
+    fix_title = "Solve the system: `solve(A, b)` instead of `inv(A) @ b`"
+    fix_safety = FIX_UNSAFE
+    required_text = ("inv",)
+    reported_at = "the product (the `@` expression or the `dot`/`matmul` call)"
+
+    what_it_does = (
+        "Flags the product of an explicit inverse and another operand: `inv(A) @ b`, "
+        "`np.dot(inv(A), b)`, `np.matmul(inv(A), b)`, `torch.matmul(inv(A), b)`, "
+        "`inv(A).dot(b)` (also `.matmul`, `.mm`), and the right-hand forms `b @ inv(A)` and "
+        "`np.dot(b, inv(A))`, where the inverse is `numpy.linalg.inv`, `scipy.linalg.inv`, "
+        "`torch.linalg.inv` or `torch.inverse`. An inverse kept in a name and reused, a "
+        "pseudo-inverse (`pinv`) and an element-wise product (`inv(A) * b`) are left alone, and so "
+        "is an inverse of a loop-invariant matrix inside a loop: there the better fix is to "
+        "compute the inverse once above the loop (PFL401), not to solve on every iteration."
+    )
+    why_bad = (
+        "Inverting A costs a factorisation plus n³ more operations to build the inverse, and "
+        "the product another n² per right-hand side; `solve` factorises A once and "
+        "back-substitutes, roughly a third of the work for one right-hand side. It is also more "
+        "accurate: the explicit inverse amplifies rounding error by the condition number of A "
+        "a second time."
+    )
+    example = """\
+import numpy as np
+
+def whiten(cov, x):
+    return np.linalg.inv(cov) @ x
+"""
+    use_instead = """\
+import numpy as np
+
+def whiten(cov, x):
+    return np.linalg.solve(cov, x)
+"""
+    fix_safety_note = (
+        "Unsafe: the result agrees up to rounding, not bit for bit (it is usually closer to the "
+        "exact answer). For the right-hand form `b @ inv(A)` NumPy and SciPy need "
+        "`solve(A.T, b.T).T`, which transposes every axis of a stacked (batched) operand: "
+        "use `np.swapaxes(..., -1, -2)` there. NumPy's `solve` treats a 1-D `b` as one "
+        "vector, as `@` does."
+    )
+
+    VALID = (
+        # The inverse is computed once and reused: nothing to solve per product.
+        """
+        import numpy as np
+        A_inv = np.linalg.inv(A)
+        ys = [A_inv @ b for b in rhs]
+        """,
+        # A pseudo-inverse, and an element-wise product.
+        """
+        import numpy as np
+        w = np.linalg.pinv(X) @ y
+        z = np.linalg.inv(A) * b
+        """,
+        # A local function that happens to be called inv.
+        """
+        import numpy as np
+        def inv(m):
+            return m.T
+        y = inv(A) @ b
+        """,
+        # The same matrix on every iteration: PFL401 asks to hoist the inverse, which beats
+        # solving on every iteration.
+        """
+        import numpy as np
+        for x in xs:
+            y = np.linalg.inv(A) @ x
+        """,
+        # The inverse itself is the result (no product).
+        """
+        import torch
+        precision = torch.linalg.inv(cov)
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            for S, r in zip(covariances, residuals):
+                z = np.linalg.inv(S) @ r
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            x = np.linalg.inv(A) @ b
+            """,
+            line=2,
+            column=5,
+        ),
+        Invalid(
+            """
+            from numpy.linalg import inv
+            from numpy import dot
+            K = dot(P, inv(S))
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import scipy.linalg as sla
+            import numpy as np
+            x = np.matmul(sla.inv(A), b)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            x = torch.inverse(A).mm(b)
+            """,
+            line=2,
+        ),
+        Invalid(
+            """
+            import torch
+            y = b @ torch.linalg.inv(A)
+            """,
+            line=2,
+        ),
+    )
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.MatrixMultiply):
+            self._check_product(node, node.left, node.right)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(arg.star for arg in node.args):
+            return
+        func = node.func
+        record = catalog.lookup(self.context.imports.qualified_name(func))
+        if record is not None:
+            if not record.has(catalog.Flag.MATRIX_PRODUCT):
+                return
+            bound = catalog.bind(node, record)
+            parameters = record.signature.positional[:2]
+            if bound is None or len(parameters) < 2 or not all(bound.passes(name) for name in parameters):
+                return
+            self._check_product(node, bound.argument(parameters[0]), bound.argument(parameters[1]))
+        elif isinstance(func, cst.Attribute) and len(node.args) == 1 and node.args[0].keyword is None:
+            method = catalog.method(func.attr.value)
+            if method is not None and method.flags & catalog.Flag.MATRIX_PRODUCT:
+                self._check_product(node, func.value, node.args[0].value)
+
+    def _check_product(self, node: cst.CSTNode, left: cst.BaseExpression, right: cst.BaseExpression) -> None:
+        for operand, other, inverse_on_left in ((left, right, True), (right, left, False)):
+            inverse = self._inverse(operand)
+            if inverse is None:
+                continue
+            call, record = inverse
+            if self.context.innermost_loop is not None and self.context.is_invariant(call.args[0].value):
+                # The same inverse on every iteration: hoisting it (PFL401) beats a solve per
+                # iteration, which would refactorise the matrix each time.
+                return
+            solver = catalog.solver_for(record)
+            if solver is None:
+                return
+            fix = _solve_text(call, record, solver, other, inverse_on_left)
+            self.report(node, self.message.format(pattern=_code(node), fix=fix))
+            return
+
+    def _inverse(self, expr: cst.BaseExpression) -> Optional[tuple[cst.Call, catalog.Function]]:
+        """The call and record of an inverse with its matrix as the only positional argument."""
+        if not isinstance(expr, cst.Call) or len(expr.args) != 1:
+            return None
+        argument = expr.args[0]
+        if argument.star or argument.keyword is not None:
+            return None
+        record = catalog.lookup(self.context.imports.qualified_name(expr.func))
+        if record is None or not record.has(catalog.Flag.INVERSE):
+            return None
+        return expr, record
+
+
+def _solver_spelling(call: cst.Call, inverse: catalog.Function, solver: catalog.Function) -> str:
+    """The solver as the user would write it: ``np.linalg.solve`` where they wrote
+    ``np.linalg.inv``, ``sla.solve`` for ``sla.inv``, ``torch.linalg.solve`` for
+    ``torch.inverse``; its full name where the inverse was imported bare."""
+    written = dotted_name(call.func)
+    if written is None or "." not in written:
+        return solver.name
+    written_module = written.rpartition(".")[0]
+    inverse_module = inverse.name.rpartition(".")[0]
+    solver_module = solver.name.rpartition(".")[0]
+    if solver_module == inverse_module:
+        return f"{written_module}.{solver.function_name}"
+    if solver_module.startswith(inverse_module + "."):
+        return written_module + solver.name[len(inverse_module):]
+    return solver.name
+
+
+def _transposed(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "T":
+        return _code(expr.value)
+    text = _code(expr)
+    return f"{text}.T" if isinstance(expr, _ATOMS) else f"({text}).T"
+
+
+def _solve_text(
+    call: cst.Call,
+    inverse: catalog.Function,
+    solver: catalog.Function,
+    other: cst.BaseExpression,
+    inverse_on_left: bool,
+) -> str:
+    """``solve(A, b)``; for ``b @ inv(A)``, ``solve(A, b, left=False)`` where the solver takes
+    ``left=``, else ``solve(A.T, b.T).T``."""
+    spelling = _solver_spelling(call, inverse, solver)
+    matrix = call.args[0].value
+    if inverse_on_left:
+        return f"{spelling}({_code(matrix)}, {_code(other)})"
+    if solver.accepts("left"):
+        return f"{spelling}({_code(matrix)}, {_code(other)}, left=False)"
+    return f"{spelling}({_transposed(matrix)}, {_transposed(other)}).T"
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((size, size)) + size * np.eye(size)
+    right_hand_side = rng.standard_normal((size, 8))
+    return matrix, right_hand_side
+
+
+def _pattern(matrix, right_hand_side):
+    import numpy as np
+
+    return np.linalg.inv(matrix) @ right_hand_side
+
+
+def _fix(matrix, right_hand_side):
+    import numpy as np
+
+    return np.linalg.solve(matrix, right_hand_side)
+
+
+InverseThenMultiply.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=256,
+    check_size=8,
+    size_unit="rows and columns (8 right-hand sides)",
+)
