@@ -1,0 +1,248 @@
+"""PFL406: the same array copied or converted again on every iteration of a loop."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.measure.spec import Benchmark
+from perflint.rules.recomputation import FAMILY
+
+_code = cst.Module([]).code_for_node
+
+
+class LoopInvariantCopy(Rule):
+    """A copy or conversion of a loop-invariant array, used only within the iteration."""
+
+    code = "PFL406"
+    name = "loop-invariant-copy"
+    family = FAMILY
+    summary = "Copy or conversion of a loop-invariant array repeated on every iteration"
+    message = "`{copy}` copies the same array on every iteration; make the copy once before the loop"
+    fix_title = "Hoist the copy above the loop and reuse it"
+    fix_safety = FIX_UNSAFE
+    required_text = ("numpy", "torch")
+    reported_at = "the copying call"
+
+    what_it_does = (
+        "Flags, inside a loop or comprehension, a copy or conversion that always copies — "
+        "`.copy()`, `.T.copy()`, `.astype(...)`, `.clone()`, `np.array(X)`, `np.copy(X)` — of a "
+        "known NumPy array or "
+        "torch tensor that the loop does not change, with loop-invariant arguments, run on every "
+        "iteration, whose result is only read in the iteration: an operand of arithmetic, the "
+        "receiver of a method that does not mutate it, the argument of a side-effect-free "
+        "library function, or a name bound to the copy that the loop neither changes nor keeps. "
+        "Left alone: a copy that is stored (appended, yielded, returned, put in a container, "
+        "assigned elsewhere) or changed in the iteration (`x = x0.copy(); x[i] += eps`), where "
+        "distinct copies are the point; a copy passed to an unknown function, which may keep "
+        "it; `astype(..., copy=False)`; conversions that return the array itself when it "
+        "already has the type or layout asked for (`.float()`, `.half()`, `.double()`, "
+        "`.contiguous()`, `np.ascontiguousarray`), since the linter cannot see whether they copy; "
+        "and device moves, which are PFL2xx's."
+    )
+    why_bad = (
+        "Each copy allocates and writes the whole array: for a 10⁶-element array, a "
+        "megabyte-scale memory pass per iteration that produces the same values every time."
+    )
+    example = """\
+import numpy as np
+
+def scores(weights: np.ndarray, batches):
+    return [batch @ weights.astype(np.float32) for batch in batches]
+"""
+    use_instead = """\
+import numpy as np
+
+def scores(weights: np.ndarray, batches):
+    weights32 = weights.astype(np.float32)
+    return [batch @ weights32 for batch in batches]
+"""
+    fix_safety_note = (
+        "Unsafe: the hoisted copy is shared by every iteration, which is the same only while "
+        "no iteration changes it or keeps it (the rule checks what it can see; a callee it "
+        "cannot see is assumed to keep it). The copy is also made when the loop runs no "
+        "iterations."
+    )
+
+    VALID = (
+        # Finite differences: each iteration changes its own copy.
+        """
+        import numpy as np
+        def gradient(f, x0: np.ndarray, eps):
+            grad = np.zeros_like(x0)
+            for i in range(x0.size):
+                x = x0.copy()
+                x[i] += eps
+                grad[i] = (f(x) - f(x0)) / eps
+            return grad
+        """,
+        # Snapshots: the copies are stored, so they must be distinct.
+        """
+        import torch
+        def track(model, w: torch.Tensor, steps):
+            history = []
+            for _ in range(steps):
+                history.append(w.clone())
+                snapshot = w.clone()
+                yield snapshot
+        """,
+        # The array changes in the loop, or the copy goes to a function that may keep it.
+        """
+        import numpy as np
+        state = np.zeros(10)
+        for t in range(T):
+            state = step(state)
+            frame = state.copy()
+            render(frame)
+        weights = np.ones(10)
+        for batch in batches:
+            model.fit(batch, weights.copy())
+        """,
+        # Not a known array, a copy that may be a no-op by request, and conversions that copy
+        # only when the tensor is not float32 or contiguous already.
+        """
+        import numpy as np
+        import torch
+        def f(table: np.ndarray, t: torch.Tensor, xs):
+            for x in xs:
+                y = config.copy()
+                z = np.asarray(table).astype(np.float32, copy=False) + x
+                w = t.float() * x + t.contiguous().sum()
+        """,
+    )
+    INVALID = (
+        Invalid(
+            """
+            import numpy as np
+            def scores(weights: np.ndarray, batches):
+                return [batch @ weights.astype(np.float32) for batch in batches]
+            """,
+            line=3,
+            column=21,
+        ),
+        Invalid(
+            """
+            import torch
+            def run(template: torch.Tensor, inputs):
+                for x in inputs:
+                    base = template.clone()
+                    out = (base * x).sum()
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            X = np.random.rand(100, 10)
+            for w in ws:
+                r = np.dot(np.array(X.T), w)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(mask: torch.Tensor, xs):
+                return [x.masked_fill(mask.clone() > 0.5, 0.0) for x in xs]
+            """,
+            line=3,
+        ),
+    )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        frame = self.context.innermost_loop
+        if frame is None or len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        copied = self._copied_array(node.value)
+        if copied is not None and not frame.keeps(node.targets[0].target.value):
+            self._check(node.value, copied)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        self._check_operands((node.left, node.right))
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        self._check_operands((node.expression,))
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._check_operands((node.left, *(target.comparator for target in node.comparisons)))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """The copy as the argument of a side-effect-free library function, or as the
+        receiver of a method that leaves it unchanged."""
+        func = node.func
+        qualified = self.context.imports.qualified_name(func)
+        if qualified is not None:
+            if catalog.lookup(qualified) is not None and catalog.is_side_effect_free(qualified):
+                self._check_operands([arg.value for arg in node.args if not arg.star])
+        elif isinstance(func, cst.Attribute) and func.attr.value in catalog.NON_MUTATING_METHODS:
+            self._check_operands((func.value,))
+
+    def _check_operands(self, operands) -> None:
+        if self.context.innermost_loop is None:
+            return
+        for operand in operands:
+            copied = self._copied_array(operand)
+            if copied is not None:
+                self._check(operand, copied)
+
+    def _copied_array(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """The array ``expr`` copies, when it is a catalogued copy of a known array."""
+        if not isinstance(expr, cst.Call) or any(arg.star for arg in expr.args):
+            return None
+        if any(arg.keyword is not None and arg.keyword.value == "copy" for arg in expr.args):
+            return None
+        record = catalog.lookup(self.context.imports.qualified_name(expr.func))
+        if record is not None:
+            if not record.has(catalog.Flag.COPIES) or not expr.args or expr.args[0].keyword is not None:
+                return None
+            source = expr.args[0].value
+        elif isinstance(expr.func, cst.Attribute):
+            method = catalog.method(expr.func.attr.value)
+            if method is None or not method.flags & catalog.Flag.COPIES:
+                return None
+            source = expr.func.value
+        else:
+            return None
+        return source if self.context.arrays.kind_of(source) is not None else None
+
+    def _check(self, copy: cst.Call, source: cst.BaseExpression) -> None:
+        if not self.context.runs_every_iteration():
+            return
+        parts = [source, *(arg.value for arg in copy.args)]
+        if all(self.context.is_invariant(part) for part in parts):
+            self.report(copy, self.message.format(copy=_code(copy)))
+
+
+def _setup(size: int, device: str) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((size, 64))
+    batches = [rng.standard_normal((16, size)).astype(np.float32) for _ in range(20)]
+    return weights, batches
+
+
+def _pattern(weights, batches):
+    import numpy as np
+
+    return np.stack([batch @ weights.astype(np.float32) for batch in batches])
+
+
+def _fix(weights, batches):
+    import numpy as np
+
+    weights32 = weights.astype(np.float32)
+    return np.stack([batch @ weights32 for batch in batches])
+
+
+LoopInvariantCopy.benchmark = Benchmark(
+    setup=_setup,
+    pattern=_pattern,
+    fix=_fix,
+    default_size=4096,
+    check_size=8,
+    size_unit="rows of a (rows × 64) float64 weight matrix converted to float32 (20 batches of 16)",
+)
