@@ -4,30 +4,8 @@ function, and whether an expression is the same on every call of its function.""
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-import libcst as cst
-
-from perflint.engine import catalog, lint_source
-from perflint.engine.linter import FileContext
-from perflint.engine.rule import Rule
-
-
-def probe_calls(source: str, question: Callable[[FileContext, cst.BaseExpression], Any]) -> dict[str, Any]:
-    """Ask ``question`` at every ``print(expr)`` call, keyed by the text of ``expr``."""
-    answers: dict[str, Any] = {}
-
-    class Probe(Rule):
-        code = "PFL999"
-        name = "print"
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "print":
-                label = cst.Module([]).code_for_node(node.args[0].value)
-                answers[label] = question(self.context, node.args[0].value)
-
-    assert lint_source(source, "probe.py", [Probe]) == []
-    return answers
+from perflint.engine import catalog
+from probes import probe_calls
 
 
 def test_a_loop_with_its_own_break_or_a_return_exits_early():
