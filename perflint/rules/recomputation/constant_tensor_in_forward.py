@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -197,11 +197,11 @@ class CausalAttention(torch.nn.Module):
         return False
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
-    inputs = [torch.randn(4, size, 64, device=device) for _ in range(10)]
-    return inputs, torch.tril(torch.ones(1024, 1024, dtype=torch.bool, device=device))
+    inputs = [torch.randn(4, size, 64, device=target.device) for _ in range(10)]
+    return inputs, torch.tril(torch.ones(size, size, dtype=torch.bool, device=target.device))
 
 
 def _pattern(inputs, buffer):
@@ -229,7 +229,7 @@ ConstantTensorInForward.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=512,
+    sizes=(64, 256, 1_024),
     check_size=8,
     size_unit="sequence length T (a T×T causal mask, 10 forward calls, batch 4)",
     backend=TORCH_BACKEND,

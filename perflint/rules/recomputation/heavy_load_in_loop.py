@@ -8,7 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -201,7 +201,7 @@ def predict_all(batches):
         return self.message.format(call=_code(call.func) + "(…)", what=what, unit=unit, where=where)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import io
 
     import torch
@@ -240,7 +240,7 @@ HeavyLoadInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=512,
+    sizes=(32, 128, 512),
     check_size=8,
     size_unit="hidden units (a 2-layer MLP checkpoint loaded from memory; 20 batches of 16)",
     backend=TORCH_BACKEND,

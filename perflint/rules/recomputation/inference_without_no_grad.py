@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import TORCH_BACKEND, Benchmark
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 # Methods whose call in a function means it computes gradients.
@@ -192,16 +192,16 @@ def _switches_to_training(call: cst.Call) -> bool:
     return mode is None or literal_value(mode) is not False
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import torch
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Linear(size, size), torch.nn.ReLU(), torch.nn.Linear(size, size), torch.nn.ReLU(),
         torch.nn.Linear(size, 10),
-    ).to(device)
+    ).to(target.device)
     model.eval()
-    batches = [torch.randn(64, size, device=device) for _ in range(10)]
+    batches = [torch.randn(64, size, device=target.device) for _ in range(10)]
     return model, batches
 
 
@@ -222,7 +222,7 @@ InferenceWithoutNoGrad.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=256,
+    sizes=(32, 128, 512),
     check_size=8,
     size_unit="hidden units of a 3-layer MLP (10 batches of 64)",
     backend=TORCH_BACKEND,

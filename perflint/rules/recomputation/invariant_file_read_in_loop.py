@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -164,7 +164,7 @@ def _is_lazy(argument) -> bool:
     return argument is not None and literal_value(argument) is not None
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import io
 
     import numpy as np
@@ -198,7 +198,7 @@ InvariantFileReadInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=100_000,
+    sizes=(1_000, 10_000, 100_000),
     check_size=40,
     size_unit="CSV rows (parsed from memory; 20 lookups)",
     backend="pandas",

@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -244,7 +244,7 @@ def _solve_text(
     return f"{spelling}({_transposed(matrix)}, {_transposed(other)}).T"
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -269,7 +269,7 @@ InverseThenMultiply.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=256,
+    sizes=(8, 64, 256),
     check_size=8,
     size_unit="rows and columns (8 right-hand sides)",
 )

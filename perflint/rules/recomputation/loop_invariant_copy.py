@@ -8,7 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -216,7 +216,7 @@ def scores(weights: np.ndarray, batches):
             self.report(copy, self.message.format(copy=_code(copy)))
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -242,7 +242,7 @@ LoopInvariantCopy.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=4096,
+    sizes=(256, 1_024, 4_096),
     check_size=8,
     size_unit="rows of a (rows × 64) float64 weight matrix converted to float32 (20 batches of 16)",
 )

@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark
+from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -128,7 +128,7 @@ def _is_formatted(string: cst.BaseExpression) -> bool:
     return not isinstance(string, cst.SimpleString)
 
 
-def _setup(size: int, device: str) -> tuple:
+def _setup(size: int, target: Target) -> tuple:
     lines = [f"token_{index}   value\t{index * 7}  end" for index in range(size)]
     return (lines,)
 
@@ -150,7 +150,7 @@ RegexInLoop.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    default_size=10_000,
+    sizes=(100, 1_000, 10_000),
     check_size=10,
     size_unit="short lines",
 )
