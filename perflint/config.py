@@ -10,7 +10,7 @@ otherwise. Every key, type and rule code is checked, so a typo is an error rathe
 setting that silently does nothing.
 
 ``exclude`` replaces the default list of skipped folder names (``files.DEFAULT_EXCLUDE``);
-``extend-exclude`` adds to it. Test code (``files.TEST_EXCLUDE``) is skipped too unless
+``extend-exclude`` adds to it. Test code (``conventions.TEST_PATTERNS``) is skipped too unless
 ``exclude-tests = false``. Virtual environments (folders holding ``pyvenv.cfg``) and
 perflint's own cache are skipped either way.
 """
@@ -22,7 +22,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from perflint.files import CACHE_DIRECTORY, DEFAULT_EXCLUDE, DEFAULT_INCLUDE, TEST_EXCLUDE, FileFilter, GlobSet
+from perflint.conventions import TEST_PATTERNS
+from perflint.files import CACHE_DIRECTORY, DEFAULT_EXCLUDE, DEFAULT_INCLUDE, FileFilter, GlobSet
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +72,7 @@ class Config:
 
     def excluded(self) -> GlobSet:
         """The globs that discovery skips."""
-        tests = TEST_EXCLUDE if self.exclude_tests else ()
+        tests = TEST_PATTERNS if self.exclude_tests else ()
         return GlobSet.compile(self.root, (*self.exclude, *self.extend_exclude, *tests))
 
     def file_filter(self) -> FileFilter:

@@ -30,8 +30,6 @@ DEFAULT_EXCLUDE = (
     "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages",
     "__pypackages__",
 )
-# Test code is not performance code: skipped unless ``exclude-tests = false``.
-TEST_EXCLUDE = ("tests", "test", "test_*.py", "*_test.py", "conftest.py")
 _VIRTUAL_ENVIRONMENT_MARKER = "pyvenv.cfg"
 
 

@@ -25,12 +25,12 @@ array) lazily, once, and consulted where they are called.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
 
 import libcst as cst
 
+from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
@@ -59,11 +59,6 @@ _PER_CALL_NAMES = frozenset(
     }
 )
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
-# Test files by pytest's and unittest's conventions: ``test_*.py``, ``*_test.py``,
-# ``conftest.py``, or anything under a ``test``, ``tests`` or ``testing`` directory.
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing)/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
-
-
 @dataclass
 class ClassFrame:
     node: cst.ClassDef
@@ -261,7 +256,7 @@ class FunctionKnowledge:
         """The current node is test code: in a test file, in a ``test*`` function or a ``Test*``
         class (pytest's and unittest's conventions). A debugging aid or a slow setting there
         is the test's business, not a cost users pay."""
-        if _TEST_PATH.search(self._context.path.replace("\\", "/")):
+        if is_test_path(self._context.path):
             return True
         frame = self.current
         classes = [self.current_class]

@@ -1,0 +1,25 @@
+"""Conventions perflint reads a project by, shared by file discovery and the engine.
+
+Importing this module imports nothing heavy: discovery runs before any parse.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
+
+# Test code, by pytest's and unittest's conventions: anything under these folders, and files
+# named so. Test code is not performance code.
+TEST_FOLDERS = ("tests", "test", "testing")
+TEST_FILES = ("test_*.py", "*_test.py", "conftest.py")
+TEST_PATTERNS = TEST_FOLDERS + TEST_FILES
+
+
+def is_test_path(path: str) -> bool:
+    """``path`` (either slash) is a test file or lies in a test folder."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if not parts:
+        return False
+    return any(part in TEST_FOLDERS for part in parts[:-1]) or any(
+        fnmatchcase(parts[-1], pattern) for pattern in TEST_FILES
+    )
