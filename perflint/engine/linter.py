@@ -24,7 +24,6 @@ import re
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.findings import Finding, unlintable
@@ -32,6 +31,7 @@ from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
+from perflint.engine.positions import node_positions
 from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
@@ -239,20 +239,20 @@ class FileContext:
     def findings(self, module: cst.Module) -> list[Finding]:
         if not self._reports:
             return []
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = node_positions(module, [report.node for report in self._reports])
         findings = []
         for report in self._reports:
-            span = positions[report.node]
+            (line, column), (end_line, end_column) = positions[id(report.node)]
             findings.append(
                 Finding(
                     code=report.rule.code,
                     name=report.rule.name,
                     message=report.message,
                     path=self.path,
-                    line=span.start.line,
-                    column=span.start.column + 1,
-                    end_line=span.end.line,
-                    end_column=span.end.column + 1,
+                    line=line,
+                    column=column + 1,
+                    end_line=end_line,
+                    end_column=end_column + 1,
                 )
             )
         return findings

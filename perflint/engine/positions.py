@@ -1,0 +1,103 @@
+"""Source positions of the few nodes a file's findings report, without positions for all.
+
+libcst's ``PositionProvider`` records a line and column for every node while it regenerates
+the module, updating both at every token; on real files that costs nearly twice the parse
+(measured on 25 timm model files: parse 1.57 s, positions 2.78 s, plain code generation
+0.33 s). Only the reported nodes need a position. So the module is regenerated with libcst's
+plain code-generation state, and only the reported nodes (and the child nodes their extent is
+taken from) note how many tokens had been written when they began and ended; token counts
+become character offsets, and offsets become lines and columns, once, at the end. The
+positions are the ones ``PositionProvider`` gives: the same hooks mark the same extents.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from contextlib import nullcontext
+from itertools import accumulate
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+_UNRECORDED = nullcontext()
+
+Position = tuple[int, int]  # 1-based line, 0-based column
+
+
+class _Recording:
+    __slots__ = ("state", "node", "start_node", "end_node")
+
+    def __init__(self, state: "_RecordingState", node: cst.CSTNode, start_node: Any, end_node: Any) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        state = self.state
+        # The extent may be taken from a child's: that child must record too.
+        for borrowed in (self.start_node, self.end_node):
+            if borrowed is not None:
+                state.wanted.add(id(borrowed))
+        state.starts[id(self.node)] = (len(state.tokens), self.start_node)
+
+    def __exit__(self, *exception: object) -> None:
+        state = self.state
+        state.ends[id(self.node)] = (len(state.tokens), self.end_node)
+
+
+class _RecordingState(CodegenState):
+    def __init__(self, module: cst.Module, wanted: set[int]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.wanted = wanted
+        self.starts: dict[int, tuple[int, Optional[cst.CSTNode]]] = {}
+        self.ends: dict[int, tuple[int, Optional[cst.CSTNode]]] = {}
+        self._whole_starts: dict[int, int] = {}
+
+    # A node that marks no syntactic extent (the module itself) spans all it generates,
+    # whitespace included, as in PositionProvider.
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.wanted:
+            self._whole_starts[id(node)] = len(self.tokens)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.wanted and key not in self.starts:
+            self.starts[key] = (self._whole_starts[key], None)
+            self.ends[key] = (len(self.tokens), None)
+
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: Optional[cst.CSTNode] = None,
+        end_node: Optional[cst.CSTNode] = None,
+    ) -> Any:
+        if id(node) not in self.wanted:
+            return _UNRECORDED
+        return _Recording(self, node, start_node, end_node)
+
+
+def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[Position, Position]]:
+    """Start and end (exclusive) of each node in ``nodes``, by ``id``, as PositionProvider gives them."""
+    state = _RecordingState(module, {id(node) for node in nodes})
+    module._codegen(state)
+    offsets = [0, *accumulate(len(token) for token in state.tokens)]
+    code = "".join(state.tokens)
+    line_starts = [0]
+    newline = code.find("\n")
+    while newline >= 0:
+        line_starts.append(newline + 1)
+        newline = code.find("\n", newline + 1)
+
+    def at(offset: int) -> Position:
+        line = bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1]
+
+    def start(key: int) -> int:
+        token, borrowed = state.starts[key]
+        return start(id(borrowed)) if borrowed is not None else offsets[token]
+
+    def end(key: int) -> int:
+        token, borrowed = state.ends[key]
+        return end(id(borrowed)) if borrowed is not None else offsets[token]
+
+    return {id(node): (at(start(id(node))), at(end(id(node)))) for node in nodes}
