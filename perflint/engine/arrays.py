@@ -364,11 +364,12 @@ class ArrayKnowledge:
 
     def kind_of(self, expr: cst.BaseExpression) -> ArrayKind:
         """The library whose array ``expr`` evaluates to, or None when there is no evidence."""
-        if isinstance(expr, cst.Name):
+        expr_type = type(expr)
+        if expr_type is cst.Name:
             return self.lookup(expr.value)
-        if isinstance(expr, cst.Call):
+        if expr_type is cst.Call:
             return self._call_kind(expr)
-        if isinstance(expr, cst.Attribute):
+        if expr_type is cst.Attribute:
             receiver = self.kind_of(expr.value)
             if receiver is None:
                 return None
@@ -377,11 +378,11 @@ class ArrayKnowledge:
             if receiver == catalog.PANDAS:
                 return catalog.ARRAY_CONVERSION_ATTRIBUTES.get(expr.attr.value)
             return None
-        if isinstance(expr, cst.BinaryOperation):
+        if expr_type is cst.BinaryOperation:
             return self.kind_of(expr.left) or self.kind_of(expr.right)
-        if isinstance(expr, cst.UnaryOperation):
+        if expr_type is cst.UnaryOperation:
             return self.kind_of(expr.expression)
-        if isinstance(expr, cst.Comparison):
+        if expr_type is cst.Comparison:
             # ``a > 0`` is an array of booleans; a chain ``0 < a < 1`` calls ``bool()`` on one.
             if len(expr.comparisons) != 1:
                 return None
@@ -389,14 +390,14 @@ class ArrayKnowledge:
             if type(comparison.operator) not in catalog.ELEMENTWISE_COMPARISON_OPERATORS:
                 return None
             return self.kind_of(expr.left) or self.kind_of(comparison.comparator)
-        if isinstance(expr, cst.Subscript):
+        if expr_type is cst.Subscript:
             receiver = self.kind_of(expr.value)
             if receiver == catalog.PANDAS:
                 return receiver
             if receiver and any(isinstance(element.slice, cst.Slice) for element in expr.slice):
                 return receiver
             return None
-        if isinstance(expr, cst.IfExp):
+        if expr_type is cst.IfExp:
             body = self.kind_of(expr.body)
             return body if body == self.kind_of(expr.orelse) else None
         return None

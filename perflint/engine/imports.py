@@ -27,11 +27,13 @@ _CANONICAL = {
 
 def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a chain of names and attributes, else None."""
+    # Exact types: isinstance against libcst's classes goes through ABCMeta, and this runs
+    # for nearly every name and attribute the rules look at.
     parts = []
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:
         parts.append(expr.attr.value)
         expr = expr.value
-    if not isinstance(expr, cst.Name):
+    if type(expr) is not cst.Name:
         return None
     parts.append(expr.value)
     return ".".join(reversed(parts))

@@ -163,9 +163,11 @@ np.save("out/embeddings.npy", np.stack(embeddings))
 
     def visit_Call(self, node: cst.Call) -> None:
         loop = self.context.innermost_loop
-        if loop is not None and self.context.runs_every_iteration():
+        if loop is not None:
+            # The cheap tests first: whether the call runs on every iteration asks about every
+            # condition around it.
             path = self._file_argument(node, catalog.Flag.WRITES_ARRAY_FILE)
-            if path is not None and _depends_on(path, loop):
+            if path is not None and _depends_on(path, loop) and self.context.runs_every_iteration():
                 self._report(node, self.message.format(call=_render(node)))
                 return
             self._remember_appended_read(node, loop)
@@ -195,7 +197,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
             return
         read = call.args[0].value
         path = self._file_argument(read, catalog.Flag.READS_ARRAY_FILE)
-        if path is not None and _depends_on(path, loop):
+        if path is not None and _depends_on(path, loop) and self.context.runs_every_iteration():
             self._appended_reads.setdefault((self._scope(), func.value.value), []).append(read)
 
     def _check_joined(self, call: cst.Call, joiner: catalog.Function) -> None:
