@@ -34,7 +34,7 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.loops import Effects, call_may_be_invariant, summarise
+from perflint.engine.loops import Effects, summarise, unchanged_by
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -361,31 +361,11 @@ class FunctionKnowledge:
         if frame.is_method:
             parameters.discard(_first_parameter(frame.node.params))
         summary = frame.summary
-        imports = self._context.imports
-        stack: list[cst.CSTNode] = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (cst.Name, cst.Attribute)):
-                chain = dotted_name(node)
-                if chain is not None:
-                    if chain.partition(".")[0] in parameters or summary.changes(chain):
-                        return False
-                    continue
-            elif isinstance(node, cst.Call):
-                if not call_may_be_invariant(node, imports, allow_conversions=True, identity=False):
-                    return False
-                if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
-                    stack.append(node.func.value)
-                stack.extend(arg.value for arg in node.args)
-                continue
-            elif isinstance(
-                node,
-                (cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp,
-                 cst.DictComp, cst.GeneratorExp),
-            ):
-                return False
-            stack.extend(syntax_children(node))
-        return True
+
+        def changes(chain: str) -> bool:
+            return chain.partition(".")[0] in parameters or summary.changes(chain)
+
+        return unchanged_by(expr, changes, self._context.imports, allow_conversions=True)
 
     def depends_only_on_shapes(self, expr: cst.BaseExpression, depth: int = 4) -> bool:
         """``expr``, in the current function, depends on the call's inputs at most through

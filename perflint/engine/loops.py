@@ -859,13 +859,27 @@ def is_invariant(
     argument's memory (``torch.from_numpy``) is a new object too: as an identity only with
     ``allow_conversions``. Random draws are never invariant.
     """
+    return unchanged_by(expr, frame.changes, imports, allow_conversions, identity)
+
+
+def unchanged_by(
+    expr: cst.BaseExpression,
+    changes: Callable[[str], bool],
+    imports: ImportTable,
+    allow_conversions: bool = False,
+    identity: bool = False,
+) -> bool:
+    """``expr`` gives the same value (with ``identity``, the same object) each time a block
+    runs, when ``changes(chain)`` says whether the block may change a name or attribute chain:
+    the walk behind ``is_invariant`` (a loop) and ``FunctionKnowledge.same_on_every_call`` (a
+    function)."""
     stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Name, cst.Attribute)):
             chain = dotted_name(node)
             if chain is not None:
-                if frame.changes(chain):
+                if changes(chain):
                     return False
                 continue
         elif isinstance(node, cst.Call):
