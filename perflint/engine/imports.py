@@ -41,12 +41,13 @@ def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """Plain names bound by an assignment or loop target (``a``, ``a, (b, *c)``)."""
-    if isinstance(target, cst.Name):
+    target_type = type(target)
+    if target_type is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif target_type is cst.Tuple or target_type is cst.List:
         for element in target.elements:
             yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif target_type is cst.StarredElement:
         yield from target_names(target.value)
 
 

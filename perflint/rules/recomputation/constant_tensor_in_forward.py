@@ -16,6 +16,11 @@ _code = cst.Module([]).code_for_node
 _PER_CALL_METHODS = frozenset({"forward", "__call__"})
 
 
+# Nodes that compute on their operands, and nodes whose body is not evaluated in place.
+_OPERATIONS = frozenset({cst.BinaryOperation, cst.UnaryOperation, cst.Comparison})
+_NESTED_SCOPES = frozenset({cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp})
+
+
 class ConstantTensorInForward(Rule):
     """A tensor computed from constants, shapes and ``self`` alone, inside ``forward``."""
 
@@ -181,9 +186,10 @@ class CausalAttention(torch.nn.Module):
         stack: list[tuple[cst.CSTNode, bool]] = [(expr, False)]
         while stack:
             node, computed_on = stack.pop()
-            if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)):
+            node_type = type(node)
+            if node_type in _OPERATIONS:
                 computed_on = True
-            elif isinstance(node, cst.Call):
+            elif node_type is cst.Call:
                 qualified = self.context.imports.qualified_name(node.func)
                 if qualified is not None and catalog.library_of(qualified) == catalog.TORCH:
                     if qualified in catalog.FACTORIES:
@@ -191,7 +197,7 @@ class CausalAttention(torch.nn.Module):
                             return True
                     else:
                         computed_on = True
-            if isinstance(node, (cst.Lambda, cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
+            if node_type in _NESTED_SCOPES:
                 continue
             stack.extend((child, computed_on) for child in syntax_children(node))
         return False
