@@ -16,7 +16,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -85,11 +85,11 @@ def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: "FileCon
     for node in nodes:
         if type(node) is not cst.For or not _iterates(node.iter, loader, names, context):
             continue
-        targets = _names(node.target)
+        targets = names_in(node.target)
         for inner in _descendants(node.body):
             if type(inner) is not cst.Call or type(inner.func) is not cst.Attribute:
                 continue
-            if not _names(inner.func.value) & targets:
+            if not names_in(inner.func.value) & targets:
                 continue
             method = inner.func.attr.value
             if method == _CUDA.name:
@@ -118,9 +118,3 @@ def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
         found.append(current)
         stack.extend(syntax_children(current))
     return found
-
-
-def _names(node: cst.CSTNode) -> set[str]:
-    return {found.value for found in _descendants(node) if type(found) is cst.Name} | (
-        {node.value} if type(node) is cst.Name else set()
-    )

@@ -34,7 +34,7 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.loops import Effects, summarise, unchanged_by
+from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -425,11 +425,7 @@ class FunctionKnowledge:
                     if value is None or depth == 0 or not self.depends_only_on_shapes(value, depth - 1):
                         return False
                 continue
-            if isinstance(
-                node,
-                (cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp,
-                 cst.DictComp, cst.GeneratorExp),
-            ):
+            if isinstance(node, NEVER_THE_SAME_TWICE):
                 return False
             stack.extend(syntax_children(node))
         return True

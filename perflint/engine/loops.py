@@ -26,7 +26,7 @@ _LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, 
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
 
 
-def _comprehension_targets(loop: Comprehension) -> Iterator[str]:
+def comprehension_targets(loop: Comprehension) -> Iterator[str]:
     comp_for: Optional[cst.CompFor] = loop.for_in
     while comp_for is not None:
         yield from target_names(comp_for.target)
@@ -90,7 +90,7 @@ class LoopFrame:
         elif isinstance(node, cst.While):
             self.targets = frozenset()
         else:
-            self.targets = frozenset(_comprehension_targets(node))
+            self.targets = frozenset(comprehension_targets(node))
 
     def _repeated_parts(self) -> list[cst.CSTNode]:
         """The parts of the loop that run on every iteration."""
@@ -862,6 +862,13 @@ def is_invariant(
     return unchanged_by(expr, frame.changes, imports, allow_conversions, identity)
 
 
+# Expressions that never give the same value twice as far as a static reading can tell: a new
+# function, a suspension point, a binding, a fresh container built by a comprehension.
+NEVER_THE_SAME_TWICE = (
+    cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+)
+
+
 def unchanged_by(
     expr: cst.BaseExpression,
     changes: Callable[[str], bool],
@@ -889,11 +896,7 @@ def unchanged_by(
                 stack.append(node.func.value)
             stack.extend(arg.value for arg in node.args)
             continue
-        elif isinstance(
-            node,
-            (cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp,
-             cst.DictComp, cst.GeneratorExp),
-        ):
+        elif isinstance(node, NEVER_THE_SAME_TWICE):
             return False
         stack.extend(syntax_children(node))
     return True

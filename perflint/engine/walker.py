@@ -142,3 +142,15 @@ def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
                 if type(item) in NODE_TYPES:
                     children.append(item)
     return children
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every plain name ``node`` contains, itself included (attribute names are not names)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Name:
+            found.add(current.value)
+        stack.extend(syntax_children(current))
+    return found

@@ -7,9 +7,9 @@ from typing import Iterator, Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.loops import LoopFrame
+from perflint.engine.loops import LoopFrame, comprehension_targets
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
@@ -222,7 +222,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
         if type(element) is not cst.Call:
             return
         path = self._file_argument(element, catalog.Flag.READS_ARRAY_FILE)
-        if path is not None and _names(path) & set(_comprehension_targets(comprehension)):
+        if path is not None and names_in(path) & set(comprehension_targets(comprehension)):
             yield element
 
     def _scope(self) -> int:
@@ -239,26 +239,9 @@ def _render(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def _names(expr: cst.CSTNode) -> set[str]:
-    found, stack = set(), [expr]
-    while stack:
-        node = stack.pop()
-        if type(node) is cst.Name:
-            found.add(node.value)
-        stack.extend(syntax_children(node))
-    return found
-
-
-def _comprehension_targets(comprehension: Comprehension) -> Iterator[str]:
-    clause: Optional[cst.CompFor] = comprehension.for_in
-    while clause is not None:
-        yield from _names(clause.target)
-        clause = clause.inner_for_in
-
-
 def _depends_on(path: cst.BaseExpression, loop: LoopFrame) -> bool:
     """``path`` names a loop variable or a name the loop rebinds: a different file per item."""
-    return any(name in loop.targets or name in loop.effects.rebound for name in _names(path))
+    return any(name in loop.targets or name in loop.effects.rebound for name in names_in(path))
 
 
 _ITEM_SIZE = 64

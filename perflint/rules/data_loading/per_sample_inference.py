@@ -12,7 +12,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
@@ -269,15 +269,15 @@ with torch.no_grad():
     def _is_loop_sample(self, sample: cst.BaseExpression, loop: LoopFrame, hops: int = 0) -> bool:
         """``sample`` is the loop's variable, or computed from it in this iteration (not from
         the previous iteration's result, which would make the loop sequential)."""
-        names = _names(sample)
+        names = names_in(sample)
         if names & loop.targets:
             return True
         if hops >= _MAX_NAME_HOPS or type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
             return False
         value = self.context.arrays.bound_value(sample.value)
-        if value is None or sample.value in _names(value):
+        if value is None or sample.value in names_in(value):
             return False
-        return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in _names(value))
+        return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in names_in(value))
 
     # A model call -----------------------------------------------------------------------
 
@@ -360,16 +360,6 @@ with torch.no_grad():
         if record is not None:
             return record.has(catalog.Flag.LOADS_MODEL)
         return type(func) is cst.Name and self.context.functions.is_module_class(func.value)
-
-
-def _names(expr: cst.CSTNode) -> set[str]:
-    found, stack = set(), [expr]
-    while stack:
-        node = stack.pop()
-        if type(node) is cst.Name:
-            found.add(node.value)
-        stack.extend(syntax_children(node))
-    return found
 
 
 def _is_whole(index: cst.BaseSlice) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import libcst as cst
 
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
