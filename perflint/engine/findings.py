@@ -25,6 +25,36 @@ class ProfileShare:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (``line``, ``column``) up to (``end_line``, ``end_column``),
+    exclusive, with ``content``; 1-based, like a finding's range. Equal ends insert."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class SuggestedFix:
+    """A finding's fix as text edits of the file, applied all together or not at all.
+    ``applicability`` is ``"safe"`` or ``"unsafe"``; ``message`` says what the fix does."""
+
+    applicability: str
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"applicability": self.applicability, "message": self.message,
+                "edits": [asdict(edit) for edit in self.edits]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SuggestedFix":
+        return cls(data["applicability"], data["message"], tuple(Edit(**edit) for edit in data["edits"]))
+
+
+@dataclass(frozen=True)
 class Finding:
     """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output.
     In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own."""
@@ -39,11 +69,13 @@ class Finding:
     end_column: int
     cell: Optional[int] = None
     profile: Optional[ProfileShare] = None
+    fix: Optional[SuggestedFix] = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form. ``fix`` is reserved for autofix, which is not built yet: always null.
-        ``profile`` and ``estimated_saving_share`` appear only under ``--profile``."""
-        data = {**asdict(self), "fix": None}
+        """The JSON form; ``fix`` is null when the rule offers none. ``profile`` and
+        ``estimated_saving_share`` appear only under ``--profile``."""
+        data = asdict(self)
+        data["fix"] = self.fix.to_dict() if self.fix is not None else None
         del data["profile"]
         if self.profile is not None:
             data["profile"] = self.profile.to_dict()
@@ -56,6 +88,8 @@ class Finding:
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         fields = {key: value for key, value in data.items()
                   if key not in ("fix", "profile", "estimated_saving_share", "estimate")}
+        if data.get("fix") is not None:
+            fields["fix"] = SuggestedFix.from_dict(data["fix"])
         if data.get("profile") is not None:
             fields["profile"] = ProfileShare(**data["profile"], estimated_saving_share=data.get("estimated_saving_share"),
                                              estimate=data.get("estimate"))

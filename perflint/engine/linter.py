@@ -27,6 +27,7 @@ import libcst as cst
 
 from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.findings import Finding, unlintable
+from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
@@ -236,13 +237,24 @@ class FileContext:
 
     # Results -----------------------------------------------------------------------------
 
-    def findings(self, module: cst.Module) -> list[Finding]:
+    def findings(self, module: cst.Module) -> tuple[list[Finding], list[str]]:
+        """The findings, and one line per rule whose fix could not be turned into edits."""
         if not self._reports:
-            return []
+            return [], []
         positions = node_positions(module, [report.node for report in self._reports])
         findings = []
+        failures = []
+        tree = None
         for report in self._reports:
             (line, column), (end_line, end_column) = positions[id(report.node)]
+            suggestion = None
+            if report.fix is not None:
+                tree = tree or FileTree(module, self.source)
+                try:
+                    suggestion = suggested_fix(tree, report.fix, report.rule)
+                except Exception as error:  # one rule's bug must not end the run
+                    failures.append(f"internal error in the fix of rule {report.rule.code} ({report.rule.name}): "
+                                    f"{type(error).__name__}: {error}")
             findings.append(
                 Finding(
                     code=report.rule.code,
@@ -253,9 +265,10 @@ class FileContext:
                     column=column + 1,
                     end_line=end_line,
                     end_column=end_column + 1,
+                    fix=suggestion,
                 )
             )
-        return findings
+        return findings, failures
 
 
 def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]]) -> list[type[Rule]]:
@@ -320,7 +333,8 @@ def lint_source(
         return []
     context = FileContext(source, path)
     failures = context.run(module, [rule_class(context) for rule_class in active])
-    findings = context.findings(module) + [unlintable(path, failure) for failure in failures]
+    findings, fix_failures = context.findings(module)
+    findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)
         findings = [finding for finding in findings if not suppressed(finding, lines)]

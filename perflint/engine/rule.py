@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
 
 import libcst as cst
 
@@ -49,13 +49,57 @@ def example_code(text: str) -> str:
     return code[1:] if code.startswith("\n") else code
 
 
+# What a changed node becomes: a node; several statements (``cst.FlattenSentinel``) or none
+# (``cst.RemovalSentinel.REMOVE``) in place of one statement; or a function of the node as the
+# fix's other changes left it (to wrap a loop whose body another change edits).
+Replacement = Union[
+    cst.CSTNode,
+    cst.FlattenSentinel,
+    cst.RemovalSentinel,
+    Callable[[cst.CSTNode], Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]],
+]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One node of the parsed file and what it becomes."""
+
+    target: cst.CSTNode
+    replacement: Replacement
+
+
 @dataclass(frozen=True)
 class Fix:
-    """A replacement a rule proposes with its finding: ``target`` (the reported node when None)
-    becomes ``replacement``. Carried with the finding; applying fixes is not built yet."""
+    """What a rule proposes with a finding, as changes to nodes of the file it was given.
 
-    replacement: cst.CSTNode
-    target: Optional[cst.CSTNode] = None
+    ``imports`` are statements the changed code needs that the file lacks (``"import torch"``);
+    they are added after the file's leading imports, and nothing else in the import block
+    moves. ``safety`` and ``title`` override the rule's ``fix_safety`` and ``fix_title`` for
+    this one fix (PFL201's fix is safe for ``torch.zeros`` and unsafe for ``torch.randn``).
+    The engine turns a fix into text edits (``perflint.engine.fixes``): formatting and
+    comments outside the changed nodes are kept as they are.
+    """
+
+    changes: tuple[Change, ...]
+    imports: tuple[str, ...] = ()
+    safety: Optional[str] = None
+    title: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.changes:
+            raise ValueError("a fix changes at least one node")
+        if self.safety is not None and self.safety not in FIX_SAFETIES:
+            raise ValueError(f"fix safety must be one of {FIX_SAFETIES}, not {self.safety!r}")
+
+    @classmethod
+    def replace(cls, target: cst.CSTNode, replacement: Replacement, *, imports: tuple[str, ...] = (),
+                safety: Optional[str] = None, title: Optional[str] = None) -> "Fix":
+        """The fix that changes one node."""
+        return cls((Change(target, replacement),), imports, safety, title)
+
+
+# ``Invalid(..., fixed=NO_FIX)``: this finding of a rule with an autofix carries no fix.
+NO_FIX = "<no fix>"
 
 
 @dataclass(frozen=True)
@@ -64,8 +108,9 @@ class Invalid:
 
     ``source`` is written like any example and read through ``example_code``, which says
     which line is line 1. ``column`` is 1-based, like a finding's. ``fixed`` is the source
-    the example must become once the rule's autofix is applied; no rule has an autofix yet,
-    so nothing checks it until one does.
+    the example becomes under ``--fix --unsafe-fixes`` (read through ``example_code`` too);
+    every INVALID example of a rule with an autofix declares it, and one whose finding
+    carries no fix says so with ``fixed=NO_FIX``.
     """
 
     source: str
@@ -76,6 +121,10 @@ class Invalid:
     @property
     def code(self) -> str:
         return example_code(self.source)
+
+    @property
+    def fixed_code(self) -> Optional[str]:
+        return None if self.fixed is None or self.fixed == NO_FIX else example_code(self.fixed)
 
 
 class Rule:
