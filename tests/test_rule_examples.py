@@ -6,7 +6,8 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.engine.linter import enabled_for_source
-from perflint.engine.rule import example_code
+from perflint.engine.fixes import fix_source
+from perflint.engine.rule import NO_FIX, example_code
 from perflint.rules import all_rules
 
 RULES = all_rules()
@@ -47,11 +48,32 @@ def test_invalid_example_is_flagged_once_at_its_position(rule, example):
         assert findings[0].column == example.column
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_only_a_rule_with_an_autofix_declares_fixed_sources(rule):
-    """A ``fixed=`` source is checked once autofix exists; until then none may claim one."""
+@pytest.mark.parametrize(("rule", "example"), INVALID_CASES)
+def test_invalid_example_is_fixed_into_its_fixed_source_which_stays_fixed(rule, example):
+    """A rule with an autofix declares, for every INVALID example, the source ``--fix
+    --unsafe-fixes`` makes of it (or ``NO_FIX``); that source compiles, and fixing it again
+    changes nothing. A rule without one offers no fix and declares no fixed source."""
+    [finding] = lint_source(example.code, "example.py", [rule])
     if not rule.autofix:
-        assert [example.fixed for example in rule.INVALID if example.fixed is not None] == []
+        assert finding.fix is None and example.fixed is None
+        return
+    assert example.fixed is not None, f"{rule.code} has an autofix: say what this example becomes, or NO_FIX"
+    if example.fixed == NO_FIX:
+        assert finding.fix is None
+        return
+    assert finding.fix is not None
+    outcome = fix_source(example.code, "example.py", [rule], unsafe=True)
+    assert outcome.source == example.fixed_code
+    assert outcome.fixed >= 1 and outcome.refused == ()
+    compile(outcome.source, "example.py", "exec")
+    again = fix_source(outcome.source, "example.py", [rule], unsafe=True)
+    assert again.source == outcome.source and again.fixed == 0
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
+def test_a_rule_with_an_autofix_fixes_some_example(rule):
+    if rule.autofix:
+        assert any(example.fixed not in (None, NO_FIX) for example in rule.INVALID)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])

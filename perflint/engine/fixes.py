@@ -20,11 +20,12 @@ import dataclasses
 import difflib
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import libcst as cst
 
 from perflint.engine.findings import Edit, Finding, SuggestedFix, unlintable
+from perflint.engine.rewrite import InsertBefore
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -97,6 +98,25 @@ class FileTree:
         # Regenerating statement by statement gives back the file exactly, or no fix is offered.
         self.exact = header + "".join(texts) + footer == source
         self._body_index = {id(statement): index for index, statement in enumerate(module.body)}
+
+    def resolve(self, change: Union["Change", InsertBefore]) -> "Change":
+        """An ``InsertBefore`` as the change of the statement it inserts before."""
+        if not isinstance(change, InsertBefore):
+            return change
+        from perflint.engine.rule import Change
+
+        statement = change.anchor
+        while not isinstance(self.parents.get(id(statement)), (cst.IndentedBlock, cst.Module)):
+            statement = self.parents.get(id(statement))
+            if statement is None:
+                raise FixError("the node to insert before is in no statement of this file")
+        new = list(change.statements)
+        new[0] = new[0].with_changes(leading_lines=(*statement.leading_lines, *new[0].leading_lines))
+
+        def insert(updated: cst.CSTNode) -> cst.FlattenSentinel:
+            return cst.FlattenSentinel([*new, updated.with_changes(leading_lines=())])
+
+        return Change(statement, insert)
 
     def top_statement(self, node: cst.CSTNode) -> int:
         """The index in the module's body of the top-level statement holding ``node``."""
@@ -211,10 +231,13 @@ def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
     """The edits that make ``fix``'s changes (and add its imports) in the file's text."""
     if not tree.exact:
         raise FixError("the file's text could not be regenerated exactly from its tree")
-    changes = {id(change.target): change for change in fix.changes}
+    resolved = [tree.resolve(change) for change in fix.changes]
+    changes = {id(change.target): change for change in resolved}
+    if len(changes) < len(resolved):
+        raise FixError("two changes of one fix change the same node")
     marked: set[int] = set()
     statements: set[int] = set()
-    for change in fix.changes:
+    for change in resolved:
         statements.add(tree.top_statement(change.target))
         node: Optional[cst.CSTNode] = change.target
         while node is not None and id(node) not in marked:

@@ -199,6 +199,23 @@ class ImportTable:
         full = f"{target}.{rest}" if rest else target
         return _CANONICAL.get(full, full)
 
+    def reference(self, qualified: str) -> Optional[str]:
+        """The shortest text naming ``qualified`` (``torch.from_numpy``) through the imports in
+        force here: ``th.from_numpy`` after ``import torch as th``, ``from_numpy`` after
+        ``from torch import from_numpy``; None when no import reaches it."""
+        best: Optional[str] = None
+        for scope in self._scopes:
+            for name, target in scope.items():
+                if target and (qualified == target or qualified.startswith(target + ".")) and self._lookup(name) == target:
+                    text = name + qualified[len(target):]
+                    if best is None or len(text) < len(best):
+                        best = text
+        return best
+
+    def is_free(self, name: str) -> bool:
+        """No import or assignment seen so far binds ``name``."""
+        return self._lookup(name) is None
+
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:
         """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment."""
         return isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cached_property
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 import libcst as cst
@@ -36,6 +37,8 @@ from perflint.engine.positions import node_positions
 from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 Handler = Callable[[cst.CSTNode], None]
 
@@ -170,6 +173,12 @@ class FileContext:
         if self.loops.in_lazy_initialisation():
             return True
         return self.loops.innermost is None and self.functions.role() == RUN_ONCE
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every identifier-like word of the file's text (names, attributes, words in strings
+        and comments): a new name outside this set clashes with nothing in the file."""
+        return frozenset(_IDENTIFIER.findall(self.source))
 
     # Findings ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import libcst as cst
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+    from perflint.engine.rewrite import InsertBefore
     from perflint.measure.spec import Benchmark
 
 FIX_SAFE = "safe"
@@ -70,7 +71,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Fix:
-    """What a rule proposes with a finding, as changes to nodes of the file it was given.
+    """What a rule proposes with a finding, as changes to nodes of the file it was given
+    (``Change``, or ``rewrite.InsertBefore`` to add statements before the one holding a node).
 
     ``imports`` are statements the changed code needs that the file lacks (``"import torch"``);
     they are added after the file's leading imports, and nothing else in the import block
@@ -80,7 +82,7 @@ class Fix:
     comments outside the changed nodes are kept as they are.
     """
 
-    changes: tuple[Change, ...]
+    changes: tuple[Union[Change, "InsertBefore"], ...]
     imports: tuple[str, ...] = ()
     safety: Optional[str] = None
     title: Optional[str] = None

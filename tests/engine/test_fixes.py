@@ -8,6 +8,7 @@ import pytest
 from perflint.engine import lint_source
 from perflint.engine.findings import Edit, SuggestedFix
 from perflint.engine.fixes import MAX_PASSES, apply_fixes, fix_source
+from perflint.engine.rewrite import InsertBefore, assignment, unused_name
 from perflint.engine.rule import Change, Fix, Rule
 
 
@@ -162,3 +163,40 @@ def test_apply_fixes_takes_identical_edits_once_and_skips_conflicts():
 def test_the_file_end_is_kept(source):
     fixed = fix_source(source, "m.py", [RenameSlow]).source
     assert fixed == "import fastlib\n" + source.replace("slow", "fastlib.fast").lstrip("\ufeff") or fixed.startswith("\ufeff")
+
+
+class HoistFromComprehension(Rule):
+    """``compute(a)`` in a comprehension is hoisted before the statement holding it."""
+
+    code = "PFL995"
+    name = "hoist-from-comprehension"
+    message = "hoist"
+    fix_title = "Hoist"
+    fix_safety = "unsafe"
+
+    comprehensions = 0
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.comprehensions += 1
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self.comprehensions -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.comprehensions and isinstance(node.func, cst.Name) and node.func.value == "compute":
+            name = unused_name(self.context, "computed")
+            self.report(node, fix=Fix((Change(node, cst.Name(name)), InsertBefore(node, [assignment(name, node)]))))
+
+
+def test_insert_before_finds_the_statement_in_its_block_and_keeps_comments_above():
+    source = ("def f(a, xs):\n    if xs:\n        # squares\n        ys = [x * compute(a)\n"
+              "              for x in xs]  # end\n        return ys\n")
+    outcome = fix_source(source, "m.py", [HoistFromComprehension], unsafe=True)
+    assert outcome.source == ("def f(a, xs):\n    if xs:\n        # squares\n        computed = compute(a)\n"
+                              "        ys = [x * computed\n              for x in xs]  # end\n        return ys\n")
+
+
+def test_a_new_name_clashes_with_no_word_of_the_file():
+    source = "computed = 1\ncomputed_2 = 2\nys = [compute(a) for x in xs]\n"
+    outcome = fix_source(source, "m.py", [HoistFromComprehension], unsafe=True)
+    assert "computed_3 = compute(a)\nys = [computed_3 for x in xs]\n" in outcome.source
