@@ -290,6 +290,14 @@ def decode_source(data: bytes) -> str:
         ) from None
 
 
+def encode_source(text: str, original: bytes) -> bytes:
+    """``text`` encoded as ``original`` was: its coding cookie's encoding, a UTF-8 BOM kept."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(original).readline)
+    if encoding == "utf-8-sig":
+        return text.encode("utf-8-sig") if not text.startswith("\ufeff") else text.encode("utf-8")
+    return text.encode(encoding)
+
+
 def read_source(source_file: SourceFile) -> tuple[Optional[bytes], Optional[Finding]]:
     """The file's bytes, or the PFL000 finding that says why it cannot be read."""
     try:

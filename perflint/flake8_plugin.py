@@ -16,6 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from perflint import __version__
 from perflint.engine import lint_source
+from perflint.engine.findings import Finding
 from perflint.engine.rule import Rule
 from perflint.rules import all_rules
 
@@ -51,6 +52,15 @@ class Flake8Checker:
         """Nothing to read: flake8's own selection decides what is shown."""
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        """Yield ``(line, column, "CODE message", type)`` with the 0-based column flake8 expects."""
+        """Yield ``(line, column, "CODE message", type)`` with the 0-based column flake8 expects.
+        flake8 has no way to apply fixes, so a finding with one says which command does."""
         for finding in lint_source(self.source, self.filename, every_rule(), apply_noqa=False):
-            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}{fix_hint(finding)}", type(self)
+
+
+def fix_hint(finding: Finding) -> str:
+    if finding.fix is None:
+        return ""
+    if finding.fix.applicability == "safe":
+        return " [fixable: perflint check --fix]"
+    return " [unsafe fix: perflint check --fix --unsafe-fixes]"

@@ -107,7 +107,8 @@ def is_python_notebook(data: bytes) -> bool:
 
 
 def lint_notebook(data: bytes, path: str, lint: Callable[[str], list[Finding]]) -> list[Finding]:
-    """``lint`` run on the notebook's joined code, the findings placed in their cells."""
+    """``lint`` run on the notebook's joined code, the findings placed in their cells. Their
+    fixes are dropped: ``--fix`` does not rewrite notebooks, so none is offered."""
     if not is_python_notebook(data):
         return []
     notebook = read_notebook(data)
@@ -119,5 +120,5 @@ def lint_notebook(data: bytes, path: str, lint: Callable[[str], list[Finding]]) 
             end_line, end_column = line, finding.column
         else:
             end_column = finding.end_column
-        placed.append(replace(finding, cell=cell, line=line, end_line=end_line, end_column=end_column))
+        placed.append(replace(finding, cell=cell, line=line, end_line=end_line, end_column=end_column, fix=None))
     return placed

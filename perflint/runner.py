@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from perflint.engine.findings import Finding, unlintable
-from perflint.files import SourceFile, UnreadableSourceError, decode_source, is_notebook, read_source
+from perflint.files import SourceFile, UnreadableSourceError, decode_source, encode_source, is_notebook, read_source
 
 if TYPE_CHECKING:
     from perflint.cache import Cache
@@ -55,23 +55,36 @@ def scaled_limit(seconds: float, size: int) -> float:
     return seconds * max(1.0, size / BYTES_PER_LIMIT)
 
 
+# What a task does with its file's fixes (``LintTask.fixes``).
+NO_FIXES, SAFE_FIXES, UNSAFE_FIXES = None, "safe", "unsafe"
+
+
 @dataclass(frozen=True)
 class LintTask:
     """One file, the codes enabled for it (the selection minus its per-file ignores), the
     cache folder of its project (None: not cached), its time limit in seconds (None: none),
-    and its bytes when they do not come from the file (standard input)."""
+    its bytes when they do not come from the file (standard input), and which fixes to apply
+    (``SAFE_FIXES``, ``UNSAFE_FIXES`` with the unsafe ones too, or ``NO_FIXES``)."""
 
     source_file: SourceFile
     codes: tuple[str, ...]
     cache_directory: Optional[str] = None
     time_limit: Optional[float] = None
     data: Optional[bytes] = None
+    fixes: Optional[str] = NO_FIXES
 
 
 @dataclass(frozen=True)
 class LintResult:
+    """The findings of a file (after fixing, the ones that remain). When fixes were applied,
+    ``original`` is the bytes they were applied to and ``fixed_data`` the fixed file's bytes,
+    in the file's own encoding; ``fixed`` counts the fixes."""
+
     findings: list[Finding]
     cache_key: Optional[str]  # None: not to be cached (unreadable, timed out, or a failure)
+    original: Optional[bytes] = None
+    fixed_data: Optional[bytes] = None
+    fixed: int = 0
 
 
 class FileTimeLimitExceeded(BaseException):
@@ -136,6 +149,8 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
     limit = scaled_limit(task.time_limit, len(data)) if task.time_limit is not None else None
     try:
         with _time_limit(limit):
+            if task.fixes is not NO_FIXES and not is_notebook(path):
+                return _fix_bytes(data, path, task, fingerprint)
             return LintResult(_lint_bytes(data, path, task.codes), key)
     except FileTimeLimitExceeded:
         return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
@@ -151,6 +166,29 @@ def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...]) -> list[Finding]
 
         return lint_notebook(data, path, lambda source: lint_source(source, path, _rule_classes(codes)))
     return lint_source(decode_source(data), path, _rule_classes(codes))
+
+
+def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str]) -> LintResult:
+    """Lint and fix one file's bytes in passes (``engine.fixes.fix_source``); the fixed text is
+    encoded as the file was (its coding cookie or BOM), line endings untouched."""
+    from perflint.engine.fixes import fix_source
+
+    source = decode_source(data)
+    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES)
+    if not outcome.fixed:
+        key = None
+        if fingerprint is not None:
+            from perflint.cache import entry_key
+
+            key = entry_key(fingerprint, task.codes, data)
+        return LintResult(outcome.findings, key if not outcome.refused else None)
+    fixed_data = encode_source(outcome.source, data)
+    key = None
+    if fingerprint is not None and not outcome.refused:
+        from perflint.cache import entry_key
+
+        key = entry_key(fingerprint, task.codes, fixed_data)
+    return LintResult(outcome.findings, key, original=data, fixed_data=fixed_data, fixed=outcome.fixed)
 
 
 def default_jobs(file_count: int) -> int:
@@ -201,6 +239,27 @@ def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Fi
         print(f"perflint: warning: cannot write the cache in {directory}: {error}", file=sys.stderr)
     findings = [finding for index in sorted(results) for finding in results[index]]
     return sorted(findings, key=_order)
+
+
+def fix_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[LintResult]:
+    """Lint and fix each task's file in worker processes, one result per task. The cache is
+    not read (fixing needs the file's tree); what remains in a fixed file is cached under its
+    new bytes."""
+    if not tasks:
+        return []
+    from perflint.cache import Cache, build_fingerprint
+
+    fingerprint = build_fingerprint() if any(task.cache_directory for task in tasks) else None
+    workers = min(jobs or default_jobs(len(tasks)), len(tasks))
+    results = WorkerPool(workers, fingerprint).run(tasks, range(len(tasks)))
+    for index, result in results.items():
+        directory = tasks[index].cache_directory
+        if directory is not None and result.cache_key is not None:
+            try:
+                Cache(directory).store(result.cache_key, result.findings)
+            except OSError:
+                pass  # the lint before the fixes already warned that this cache cannot be written
+    return [results[index] for index in range(len(tasks))]
 
 
 def _order(finding: Finding) -> tuple:

@@ -136,6 +136,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
     if args.per_file_timeout is not None and not args.per_file_timeout > 0:
         raise UsageError(f"--per-file-timeout must be a positive number of seconds, not {args.per_file_timeout:g}")
+    if args.diff and args.measure:
+        raise UsageError("--diff prints what --fix would change; it cannot be combined with --measure")
     paths = args.paths or ["."]
     reads_stdin = STDIN_PATH in paths
     if reads_stdin and len(paths) > 1:
@@ -168,6 +170,23 @@ def run_check(args: argparse.Namespace) -> int:
     findings = unreadable + lint_files(tasks, args.jobs)
     if not from_cache:
         _record_rule_index({task.cache_directory for task in tasks if task.cache_directory}, rules)
+    report_stream = sys.stdout
+    fixed = None
+    if args.fix or args.diff:
+        from perflint.cli.fixing import DIFF, STANDARD_OUTPUT, WRITE, apply_fixes
+
+        mode = DIFF if args.diff else STANDARD_OUTPUT if reads_stdin else WRITE
+        fix_run = apply_fixes(tasks, findings, unsafe=args.unsafe_fixes, mode=mode, stream=sys.stdout,
+                              jobs=args.jobs)
+        if args.diff:
+            return _diff_summary(fix_run.fixed, fix_run.files, findings, args)
+        if reads_stdin:
+            # The fixed source goes to standard output (the original when nothing was fixed), so
+            # an editor can pipe through ``perflint check --fix -``; the report goes to stderr.
+            if not fix_run.files and tasks and tasks[0].data is not None:
+                _echo(tasks[0].data)
+            report_stream = sys.stderr
+        findings, fixed = fix_run.findings, fix_run.fixed
 
     measurement = None
     if args.measure:
@@ -186,9 +205,37 @@ def run_check(args: argparse.Namespace) -> int:
 
     from perflint.output import write_report
 
-    write_report(findings, args.output_format, sys.stdout, files_checked=files_checked,
-                 statistics=args.statistics, measurement=measurement)
+    write_report(findings, args.output_format, report_stream, files_checked=files_checked,
+                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=args.unsafe_fixes)
     return 0 if args.exit_zero or not findings else 1
+
+
+def _echo(data: bytes) -> None:
+    """Standard input's bytes back to standard output, unchanged."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8", "replace"))
+
+
+def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], args: argparse.Namespace) -> int:
+    """After ``--diff``'s diffs, on standard error: what ``--fix`` would fix, and what more
+    ``--unsafe-fixes`` would. Exit 1 when there is anything to fix."""
+    from perflint.output.common import plural
+
+    hidden = 0 if args.unsafe_fixes else sum(
+        1 for finding in findings if finding.fix is not None and finding.fix.applicability != "safe")
+    if fixable:
+        message = f"Would fix {plural(fixable, 'finding')} in {plural(files, 'file')}."
+    else:
+        message = "No fixes to apply."
+    if hidden:
+        message += f" {plural(hidden, 'more finding')} can be fixed with --unsafe-fixes."
+    print(message, file=sys.stderr)
+    return 0 if args.exit_zero or not fixable else 1
 
 
 def _with_profile(findings: list[Finding], path: str, measurement: Any) -> list[Finding]:

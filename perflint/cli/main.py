@@ -35,6 +35,15 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extend-select", type=_codes, action="append", metavar="CODES",
                         help="add these codes or prefixes to the selection")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="concise")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes in place (to standard output for '-'); the report shows "
+                             "what remains")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff, apply the unsafe fixes too (they may change what the code "
+                             "computes: see each rule's fix safety); alone, mark them fixable in the report")
+    parser.add_argument("--diff", action="store_true",
+                        help="print a unified diff of what --fix would change and write nothing (exit 1 if "
+                             "there is anything to fix)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
     parser.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml")

@@ -100,6 +100,11 @@ class Finding:
         return (self.path, self.cell or 0, self.line, self.column, self.code)
 
 
+def fix_applies(finding: Finding, unsafe: bool) -> bool:
+    """``finding`` has a fix that ``--fix`` applies (with ``--unsafe-fixes`` when ``unsafe``)."""
+    return finding.fix is not None and (unsafe or finding.fix.applicability == "safe")
+
+
 def unlintable(path: str, reason: str, line: int = 1, column: int = 1) -> Finding:
     """The PFL000 finding for a file that could not be read, parsed or linted."""
     return Finding(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import libcst as cst
 
-from perflint.engine.findings import Edit, Finding, SuggestedFix, unlintable
+from perflint.engine.findings import Edit, Finding, SuggestedFix, fix_applies, unlintable
 from perflint.engine.rewrite import InsertBefore
 from perflint.engine.walker import syntax_children
 
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
 # Fixes whose edits overlap are applied over successive passes; a pass that still finds
 # something to fix after this many stops there (a rule whose fix re-creates its finding).
 MAX_PASSES = 10
-
-SAFE = "safe"
-UNSAFE = "unsafe"
 
 
 class FixError(Exception):
@@ -324,11 +321,6 @@ class FixOutcome:
     refused: tuple[str, ...] = ()
 
 
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    """``finding`` has a fix that ``--fix`` applies (with ``--unsafe-fixes`` when ``unsafe``)."""
-    return finding.fix is not None and (unsafe or finding.fix.applicability == SAFE)
-
-
 def parses(source: str) -> bool:
     try:
         ast.parse(source)
@@ -349,7 +341,7 @@ def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], uns
     refused: list[str] = []
     findings = lint_source(current, path, rule_classes)
     for _ in range(MAX_PASSES):
-        candidates = [finding for finding in findings if applicable(finding, unsafe)]
+        candidates = [finding for finding in findings if fix_applies(finding, unsafe)]
         if not candidates:
             break
         fixes = [finding.fix for finding in candidates]

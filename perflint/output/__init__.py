@@ -33,12 +33,16 @@ def write_report(
     statistics: bool = False,
     measurement: Optional[MeasurementReport] = None,
     color: Optional[bool] = None,
+    fixed: Optional[int] = None,
+    unsafe_fixes: bool = False,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``output_format``.
 
     ``statistics`` adds a count per code (text formats and json; sarif has no place for it).
     ``measurement`` adds the measured costs: a table after the summary in concise and full, the
     ``machine`` and ``measurements`` keys in json. ``color=None`` colours only a terminal.
+    ``fixed`` is how many fixes ``--fix`` applied (None: not fixing); ``unsafe_fixes`` counts
+    unsafe fixes as fixable.
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
@@ -49,7 +53,8 @@ def write_report(
 
         use_color = _is_terminal(stream) if color is None else color
         write_text(ordered, stream, full=output_format == "full", files_checked=files_checked,
-                   statistics=counts, color=use_color, color_forced=color is True)
+                   statistics=counts, color=use_color, color_forced=color is True, fixed=fixed,
+                   unsafe_fixes=unsafe_fixes)
         if measurement is not None:
             from perflint.measure.table import render_table
 
@@ -60,7 +65,7 @@ def write_report(
     elif output_format == "json":
         from perflint.output.json_report import write_json
 
-        write_json(ordered, stream, statistics=counts, measurement=measurement)
+        write_json(ordered, stream, statistics=counts, measurement=measurement, fixed=fixed)
     elif output_format == "openmetrics":
         from perflint.output.openmetrics import write_check_metrics
 

@@ -9,6 +9,10 @@ from typing import Sequence
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Finding
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass(frozen=True)
 class RuleText:
     """The documentation an output format shows for one code."""

@@ -1,4 +1,5 @@
-"""The ``json`` format: ``{"version", "findings"}``, plus statistics and measurements when asked."""
+"""The ``json`` format: ``{"version", "findings"}``, plus statistics and measurements when asked,
+and ``fixed`` (how many fixes were applied) after ``--fix``."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ def write_json(
     *,
     statistics: Optional[Sequence[CodeCount]],
     measurement: Optional[MeasurementReport],
+    fixed: Optional[int] = None,
 ) -> None:
     report: dict[str, Any] = {
         "version": __version__,
         "findings": [finding.to_dict() for finding in findings],
     }
+    if fixed is not None:
+        report["fixed"] = fixed
     if statistics is not None:
         report["statistics"] = [
             {"code": entry.code, "name": entry.name, "count": entry.count} for entry in statistics

@@ -13,7 +13,7 @@ from typing import Any, Sequence, TextIO
 from urllib.parse import quote
 
 from perflint import __version__
-from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
+from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, SuggestedFix
 from perflint.output.common import UNLINTABLE_FILE, RuleText, repository_relative_path, rule_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -94,6 +94,8 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             }
         ],
     }
+    if finding.fix is not None:
+        entry["fixes"] = [sarif_fix(finding.fix, location)]
     properties: dict[str, Any] = {}
     if finding.cell is not None:
         # A notebook: the region's lines are the cell's own, and the cell is named here.
@@ -104,6 +106,26 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if properties:
         entry["properties"] = properties
     return entry
+
+
+def sarif_fix(fix: SuggestedFix, location: dict[str, Any]) -> dict[str, Any]:
+    """A SARIF ``fix``: its description and the replacements in the finding's file (regions
+    1-based, end column exclusive, as the results' are), its applicability as a property."""
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [{
+            "artifactLocation": location,
+            "replacements": [
+                {
+                    "deletedRegion": {"startLine": edit.line, "startColumn": edit.column,
+                                      "endLine": edit.end_line, "endColumn": edit.end_column},
+                    "insertedContent": {"text": edit.content},
+                }
+                for edit in fix.edits
+            ],
+        }],
+        "properties": {"applicability": fix.applicability},
+    }
 
 
 def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import tokenize
 from typing import Optional, Sequence, TextIO, Tuple, Union
 
-from perflint.engine.findings import Finding
-from perflint.output.common import CodeCount, RuleText, profile_note, rule_text
+from perflint.engine.findings import Finding, fix_applies
+from perflint.output.common import CodeCount, RuleText, plural, profile_note, rule_text
 
 Segment = Union[str, Tuple[str, str]]
 
@@ -23,6 +23,7 @@ UNDERLINE_STYLE = "bold red"
 HELP_STYLE = "cyan"
 SUMMARY_STYLE = "bold"
 PROFILE_STYLE = "yellow"
+FIXABLE_STYLE = "bold cyan"
 
 
 class PlainWriter:
@@ -58,20 +59,34 @@ class RichWriter:
 Writer = Union[PlainWriter, RichWriter]
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
+def summary_line(findings: Sequence[Finding], files_checked: int, fixed: Optional[int] = None) -> str:
+    """``Found 3 findings in 2 files (10 checked).``, after ``--fix`` led by ``Fixed 2 findings.``"""
+    fixed_note = f"Fixed {plural(fixed, 'finding')}. " if fixed else ""
     if not findings:
         if files_checked == 0:
-            return "No files checked."
-        return f"No findings in {_plural(files_checked, 'file')} checked."
+            return fixed_note + "No files checked."
+        return fixed_note + f"No findings in {plural(files_checked, 'file')} checked."
     files_with_findings = len({finding.path for finding in findings})
-    return (
-        f"Found {_plural(len(findings), 'finding')} in {_plural(files_with_findings, 'file')} "
+    return fixed_note + (
+        f"Found {plural(len(findings), 'finding')} in {plural(files_with_findings, 'file')} "
         f"({files_checked} checked)."
     )
+
+
+def fixable_line(findings: Sequence[Finding], unsafe_fixes: bool) -> Optional[str]:
+    """How many findings ``--fix`` would fix, and how many more ``--unsafe-fixes`` would, as
+    Ruff says it; None when none has a fix."""
+    safe = sum(1 for finding in findings if finding.fix is not None and finding.fix.applicability == "safe")
+    unsafe = sum(1 for finding in findings if finding.fix is not None and finding.fix.applicability != "safe")
+    if unsafe_fixes and safe + unsafe:
+        return f"[*] {safe + unsafe} fixable with `perflint check --fix --unsafe-fixes`."
+    if safe:
+        hidden = f" ({unsafe} more with `--unsafe-fixes`)" if unsafe else ""
+        return f"[*] {safe} fixable with `perflint check --fix`{hidden}."
+    if unsafe:
+        return (f"No safe fixes; {unsafe} fixable with `perflint check --fix --unsafe-fixes` "
+                "(read each rule's fix safety first).")
+    return None
 
 
 def position(finding: Finding) -> str:
@@ -80,12 +95,13 @@ def position(finding: Finding) -> str:
     return f"{cell}:{finding.line}:{finding.column}:"
 
 
-def _heading(writer: Writer, finding: Finding) -> None:
+def _heading(writer: Writer, finding: Finding, unsafe_fixes: bool) -> None:
     writer.line(
         (finding.path, PATH_STYLE),
         (position(finding), POSITION_STYLE),
         " ",
         (finding.code, CODE_STYLE),
+        (" [*]", FIXABLE_STYLE) if fix_applies(finding, unsafe_fixes) else "",
         f" {finding.message}",
         (profile_note(finding), PROFILE_STYLE),
     )
@@ -124,6 +140,8 @@ def source_lines(path: str, cell: Optional[int] = None) -> list[str]:
 
 
 def _snippet(writer: Writer, finding: Finding, lines: list[str], text: RuleText) -> None:
+    """The line with the finding underlined, then the fix: its own message when it has a fix
+    (marked safe or unsafe), else the rule's advice."""
     source_line = lines[finding.line - 1].rstrip("\r") if 0 < finding.line <= len(lines) else ""
     if source_line:
         number = str(finding.line)
@@ -134,7 +152,9 @@ def _snippet(writer: Writer, finding: Finding, lines: list[str], text: RuleText)
         hint_indent = gutter
     else:
         hint_indent = ""
-    if text.fix_title:
+    if finding.fix is not None:
+        writer.line((f"{hint_indent} = help: ", HELP_STYLE), f"{finding.fix.message} ({finding.fix.applicability} fix)")
+    elif text.fix_title:
         writer.line((f"{hint_indent} = help: ", HELP_STYLE), text.fix_title)
 
 
@@ -147,15 +167,18 @@ def write_text(
     statistics: Optional[Sequence[CodeCount]],
     color: bool,
     color_forced: bool,
+    fixed: Optional[int] = None,
+    unsafe_fixes: bool = False,
 ) -> None:
-    """Findings, then the statistics when asked, then the one-line summary, a blank line apart."""
+    """Findings, then the statistics when asked, then the summary (what ``--fix`` fixed, what
+    remains, and what is fixable), a blank line apart. Fixable findings are marked ``[*]``."""
     writer: Writer = RichWriter(stream, forced=color_forced) if color else PlainWriter(stream)
     texts: dict[str, RuleText] = {}
     files: dict[str, list[str]] = {}
     for index, finding in enumerate(findings):
         if full and index:
             writer.line()
-        _heading(writer, finding)
+        _heading(writer, finding, unsafe_fixes)
         if full:
             if finding.code not in texts:
                 texts[finding.code] = rule_text(finding.code, finding.name)
@@ -168,7 +191,10 @@ def write_text(
     if statistics:
         write_statistics(writer, statistics)
         writer.line()
-    writer.line((summary_line(findings, files_checked), SUMMARY_STYLE))
+    writer.line((summary_line(findings, files_checked, fixed), SUMMARY_STYLE))
+    fixable = fixable_line(findings, unsafe_fixes)
+    if fixable:
+        writer.line(fixable)
 
 
 def write_statistics(writer: Writer, statistics: Sequence[CodeCount]) -> None:
