@@ -184,15 +184,16 @@ def _table_cell(text: str) -> str:
 
 
 def readme_rule_table() -> str:
-    """The README's Markdown table of every rule, each code linking to its page."""
+    """The README's Markdown table of every rule, each code linking to its page; *Fix* is the
+    safety of the rule's autofix, or empty for a rule without one."""
     rows = [
-        "| Code | Name | Family | Default | Summary |",
-        "| --- | --- | --- | --- | --- |",
+        "| Code | Name | Family | Default | Fix | Summary |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for rule in all_rules():
         rows.append(
             f"| [{rule.code}]({PAGES_FOLDER}/{rule.code}.md) | `{rule.name}` | {rule.family.name} "
-            f"| {default_state(rule)} | {_table_cell(rule.summary)} |"
+            f"| {default_state(rule)} | {rule.fix_safety if rule.autofix else ''} | {_table_cell(rule.summary)} |"
         )
     return "\n".join(rows) + "\n"
 
