@@ -34,7 +34,7 @@ CONFIG_FILE_NAME = "pyproject.toml"
 _CODE_LIST_KEYS = ("select", "ignore", "extend-select")
 _GLOB_LIST_KEYS = ("include", "exclude", "extend-exclude")
 KNOWN_KEYS = (*_CODE_LIST_KEYS, "per-file-ignores", *_GLOB_LIST_KEYS, "exclude-tests", "cache-dir",
-              "per-file-timeout")
+              "per-file-timeout", "unsafe-fixes")
 # CPU seconds a file (per 400 kB of it, see ``runner.scaled_limit``) may take before it is
 # reported as PFL000 and the run moves on: a pathological file ends in seconds.
 DEFAULT_PER_FILE_TIMEOUT = 10.0
@@ -69,6 +69,7 @@ class Config:
     exclude_tests: bool = True
     cache_dir: Optional[str] = None
     per_file_timeout: float = DEFAULT_PER_FILE_TIMEOUT
+    unsafe_fixes: bool = False
 
     def excluded(self) -> GlobSet:
         """The globs that discovery skips."""
@@ -263,6 +264,10 @@ def _parse_table(table: Any, path: str) -> Config:
         if not isinstance(table["exclude-tests"], bool):
             raise ConfigError(f"{where} exclude-tests must be true or false, not {_toml_type(table['exclude-tests'])}")
         settings["exclude_tests"] = table["exclude-tests"]
+    if "unsafe-fixes" in table:
+        if not isinstance(table["unsafe-fixes"], bool):
+            raise ConfigError(f"{where} unsafe-fixes must be true or false, not {_toml_type(table['unsafe-fixes'])}")
+        settings["unsafe_fixes"] = table["unsafe-fixes"]
     if "cache-dir" in table:
         if not isinstance(table["cache-dir"], str) or not table["cache-dir"].strip():
             raise ConfigError(f"{where} cache-dir must be a folder path, not {_toml_type(table['cache-dir'])}")

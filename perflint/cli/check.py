@@ -167,6 +167,7 @@ def run_check(args: argparse.Namespace) -> int:
             files_checked, unreadable = len(discovery.files), discovery.unreadable
     except ConfigError as error:
         raise UsageError(str(error)) from None
+    unsafe_fixes = resolver.fallback.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
     findings = unreadable + lint_files(tasks, args.jobs)
     if not from_cache:
         _record_rule_index({task.cache_directory for task in tasks if task.cache_directory}, rules)
@@ -176,10 +177,10 @@ def run_check(args: argparse.Namespace) -> int:
         from perflint.cli.fixing import DIFF, STANDARD_OUTPUT, WRITE, apply_fixes
 
         mode = DIFF if args.diff else STANDARD_OUTPUT if reads_stdin else WRITE
-        fix_run = apply_fixes(tasks, findings, unsafe=args.unsafe_fixes, mode=mode, stream=sys.stdout,
+        fix_run = apply_fixes(tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=sys.stdout,
                               jobs=args.jobs)
         if args.diff:
-            return _diff_summary(fix_run.fixed, fix_run.files, findings, args)
+            return _diff_summary(fix_run.fixed, fix_run.files, findings, unsafe_fixes, args.exit_zero)
         if reads_stdin:
             # The fixed source goes to standard output (the original when nothing was fixed), so
             # an editor can pipe through ``perflint check --fix -``; the report goes to stderr.
@@ -206,7 +207,7 @@ def run_check(args: argparse.Namespace) -> int:
     from perflint.output import write_report
 
     write_report(findings, args.output_format, report_stream, files_checked=files_checked,
-                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=args.unsafe_fixes)
+                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes)
     return 0 if args.exit_zero or not findings else 1
 
 
@@ -221,12 +222,12 @@ def _echo(data: bytes) -> None:
         sys.stdout.write(data.decode("utf-8", "replace"))
 
 
-def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], args: argparse.Namespace) -> int:
+def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_fixes: bool, exit_zero: bool) -> int:
     """After ``--diff``'s diffs, on standard error: what ``--fix`` would fix, and what more
     ``--unsafe-fixes`` would. Exit 1 when there is anything to fix."""
     from perflint.output.common import plural
 
-    hidden = 0 if args.unsafe_fixes else sum(
+    hidden = 0 if unsafe_fixes else sum(
         1 for finding in findings if finding.fix is not None and finding.fix.applicability != "safe")
     if fixable:
         message = f"Would fix {plural(fixable, 'finding')} in {plural(files, 'file')}."
@@ -235,7 +236,7 @@ def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], args: a
     if hidden:
         message += f" {plural(hidden, 'more finding')} can be fixed with --unsafe-fixes."
     print(message, file=sys.stderr)
-    return 0 if args.exit_zero or not fixable else 1
+    return 0 if exit_zero or not fixable else 1
 
 
 def _with_profile(findings: list[Finding], path: str, measurement: Any) -> list[Finding]:

@@ -38,9 +38,11 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fix", action="store_true",
                         help="apply the safe fixes in place (to standard output for '-'); the report shows "
                              "what remains")
-    parser.add_argument("--unsafe-fixes", action="store_true",
+    parser.add_argument("--unsafe-fixes", action="store_true", default=None,
                         help="with --fix or --diff, apply the unsafe fixes too (they may change what the code "
                              "computes: see each rule's fix safety); alone, mark them fixable in the report")
+    parser.add_argument("--no-unsafe-fixes", action="store_false", dest="unsafe_fixes",
+                        help="leave the unsafe fixes alone even if the configuration says unsafe-fixes = true")
     parser.add_argument("--diff", action="store_true",
                         help="print a unified diff of what --fix would change and write nothing (exit 1 if "
                              "there is anything to fix)")
