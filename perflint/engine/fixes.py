@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import libcst as cst
@@ -125,6 +126,7 @@ class FileTree:
             current = parent
         return self._body_index[id(current)]
 
+    @cached_property
     def import_offset(self) -> int:
         """Where an added import goes: after the file's leading run of imports (after its
         docstring and ``__future__`` imports when it has no others; else at its top)."""
@@ -145,14 +147,15 @@ class FileTree:
             return self.statement_offsets[0] if self.statement_offsets else len(self.source)
         return self.statement_offsets[insert_after] + len(self.statement_texts[insert_after])
 
-    def existing_imports(self) -> set[str]:
-        return {
+    @cached_property
+    def existing_imports(self) -> frozenset[str]:
+        return frozenset(
             self.module.code_for_node(small).strip()
             for statement in self.module.body
             if isinstance(statement, cst.SimpleStatementLine)
             for small in statement.body
             if isinstance(small, (cst.Import, cst.ImportFrom))
-        }
+        )
 
 
 def _rebuilt(node: cst.CSTNode, marked: set[int], changes: dict[int, "Change"]) -> Any:
@@ -248,12 +251,12 @@ def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
         if index == len(tree.module.body) - 1 and not old_text.endswith(tree.module.default_newline):
             new_text = new_text.removesuffix(tree.module.default_newline)
         edits.extend(_differences(old_text, new_text, tree.statement_offsets[index], tree.lines))
-    needed = [statement for statement in fix.imports if statement not in tree.existing_imports()]
+    needed = [statement for statement in fix.imports if statement not in tree.existing_imports]
     if needed:
-        insertion = tree.lines.position(tree.import_offset())
+        insertion = tree.lines.position(tree.import_offset)
         newline = tree.module.default_newline
         content = "".join(statement + newline for statement in needed)
-        if tree.import_offset() == len(tree.source) and tree.source and not tree.source.endswith("\n"):
+        if tree.import_offset == len(tree.source) and tree.source and not tree.source.endswith("\n"):
             content = newline + content
         edits.insert(0, Edit(*insertion, *insertion, content))
     return tuple(sorted(edits, key=lambda edit: (edit.line, edit.column, edit.end_line, edit.end_column)))

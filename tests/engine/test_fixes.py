@@ -159,10 +159,14 @@ def test_apply_fixes_takes_identical_edits_once_and_skips_conflicts():
     assert len(applied) == 2 and overlaps not in applied
 
 
-@pytest.mark.parametrize("source", ["x = slow(1)", "x = slow(1)\n\n# end\n", "\ufeffx = slow(1)\n"])
-def test_the_file_end_is_kept(source):
-    fixed = fix_source(source, "m.py", [RenameSlow]).source
-    assert fixed == "import fastlib\n" + source.replace("slow", "fastlib.fast").lstrip("\ufeff") or fixed.startswith("\ufeff")
+@pytest.mark.parametrize(("source", "expected"), [
+    ("x = slow(1)", "import fastlib\nx = fastlib.fast(1)"),
+    ("x = slow(1)\n\n# end\n", "import fastlib\nx = fastlib.fast(1)\n\n# end\n"),
+    ("import os\nx = slow(1)", "import os\nimport fastlib\nx = fastlib.fast(1)"),
+    ("def f():\n    return slow(1)\nimport os", "import fastlib\ndef f():\n    return fastlib.fast(1)\nimport os"),
+])
+def test_the_file_end_is_kept(source, expected):
+    assert fix_source(source, "m.py", [RenameSlow]).source == expected
 
 
 class HoistFromComprehension(Rule):
