@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -66,8 +66,17 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
         # one argument per line).
         separator = arguments[-2].comma if len(arguments) > 1 and isinstance(arguments[-2].comma, cst.Comma) else cst.Comma(
             whitespace_after=cst.SimpleWhitespace(" "))
+        closing = last.comma
+        # A comment ending the old last argument's line stays on that line.
+        if isinstance(closing.whitespace_after, cst.ParenthesizedWhitespace) and isinstance(
+                separator.whitespace_after, cst.ParenthesizedWhitespace) and closing.whitespace_after.first_line.comment:
+            comment_line = closing.whitespace_after.first_line
+            closing = closing.with_changes(whitespace_after=closing.whitespace_after.with_changes(
+                first_line=cst.TrailingWhitespace()))
+            separator = separator.with_changes(whitespace_after=separator.whitespace_after.with_changes(
+                first_line=comment_line))
         arguments[-1] = last.with_changes(comma=separator)
-        arguments.append(new.with_changes(comma=last.comma))
+        arguments.append(new.with_changes(comma=closing))
     else:
         arguments.append(new)
     return call.with_changes(args=arguments)
@@ -75,14 +84,48 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
 
 def without_keyword(call: cst.Call, keyword: str) -> cst.Call:
     """``call`` without its ``keyword=`` argument, the separators around it kept tidy."""
-    arguments = list(call.args)
-    for index, argument in enumerate(arguments):
+    for argument in call.args:
         if argument.keyword is not None and argument.keyword.value == keyword:
-            removed = arguments.pop(index)
-            if index == len(arguments) and arguments:
-                arguments[-1] = arguments[-1].with_changes(comma=removed.comma)
-            return call.with_changes(args=arguments)
+            return _without(call, argument)
     return call
+
+
+def without_argument(call: cst.Call, value: cst.BaseExpression) -> Optional[cst.Call]:
+    """``call`` without the argument whose expression is ``value`` (the node itself, as a
+    catalogue binding gives it), by keyword or by position, the separators kept tidy. None
+    when the call has no such argument, or when dropping it would move another argument to
+    a different parameter: a positional one, or an unpacked ``*args``, follows it."""
+    for index, argument in enumerate(call.args):
+        if argument.value is value:
+            if argument.keyword is None and any(later.keyword is None and later.star != "**"
+                                                for later in call.args[index + 1:]):
+                return None
+            return _without(call, argument)
+    return None
+
+
+def _without(call: cst.Call, removed: cst.Arg) -> cst.Call:
+    arguments = [argument for argument in call.args if argument is not removed]
+    if not arguments:
+        # The last argument gone, its line breaks go too: ``f()``.
+        return call.with_changes(args=[], whitespace_before_args=cst.SimpleWhitespace(""))
+    if call.args[-1] is removed:
+        arguments[-1] = arguments[-1].with_changes(comma=_closing_separator(arguments[-1].comma, removed.comma))
+    return call.with_changes(args=arguments)
+
+
+def _closing_separator(kept: Union[cst.Comma, cst.MaybeSentinel],
+                       removed: Union[cst.Comma, cst.MaybeSentinel]) -> Union[cst.Comma, cst.MaybeSentinel]:
+    """What the new last argument ends with: the removed last one's separator (a trailing
+    comma and the line break before the closing parenthesis, or nothing), keeping a comment
+    that ended the new last argument's line."""
+    kept_space = kept.whitespace_after if isinstance(kept, cst.Comma) else None
+    if not (isinstance(kept_space, cst.ParenthesizedWhitespace) and kept_space.first_line.comment is not None):
+        return removed
+    removed_space = removed.whitespace_after if isinstance(removed, cst.Comma) else None
+    if isinstance(removed_space, cst.ParenthesizedWhitespace):
+        return removed.with_changes(whitespace_after=removed_space.with_changes(first_line=kept_space.first_line))
+    return kept
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -26,6 +27,7 @@ class ConvBiasBeforeBatchNorm(Rule):
     )
     fix_title = "Pass `bias=False` to the convolution"
     fix_safety = FIX_UNSAFE
+    autofix = True
     default_enabled = False
     required_text = ("BatchNorm",)
     reported_at = "the convolution's constructor call"
@@ -63,6 +65,7 @@ import torch.nn as nn
 block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU())
 """
     fix_safety_note = (
+        "The fix passes `bias=False` to the convolution (or turns its `True` into `False`). "
         "Unsafe: the model's state dict loses the `…bias` keys of those convolutions, so "
         "checkpoints saved before the change no longer load with `strict=True` (load them "
         "with `strict=False`, or drop the keys). In training mode the output is unchanged. In "
@@ -106,6 +109,10 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             """,
             line=2,
             column=23,
+            fixed="""
+            import torch.nn as nn
+            block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU())
+            """,
         ),
         Invalid(
             """
@@ -116,6 +123,13 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             )
             """,
             line=3,
+            fixed="""
+            import torch
+            stem = torch.nn.Sequential(
+                torch.nn.Conv1d(1, 32, kernel_size=7, bias=False),
+                torch.nn.BatchNorm1d(32),
+            )
+            """,
         ),
         Invalid(
             """
@@ -124,6 +138,71 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                 return Sequential(Conv3d(channels, channels, 3), BatchNorm3d(channels))
             """,
             line=3,
+            fixed="""
+            from torch.nn import BatchNorm3d, Conv3d, Sequential
+            def block(channels):
+                return Sequential(Conv3d(channels, channels, 3, bias=False), BatchNorm3d(channels))
+            """,
+        ),
+        # The bias passed by position (the eighth parameter); a call laid out one argument per line.
+        Invalid(
+            """
+            import torch.nn as nn
+            head = nn.Sequential(
+                nn.Conv2d(16, 16, 3, 1, 1, 1, 1, True),
+                nn.BatchNorm2d(16),
+            )
+            down = nn.Sequential(
+                nn.Conv2d(
+                    16,
+                    32,
+                    kernel_size=3,  # no padding
+                ),
+                nn.ReLU(),
+            )
+            """,
+            line=3,
+            fixed="""
+            import torch.nn as nn
+            head = nn.Sequential(
+                nn.Conv2d(16, 16, 3, 1, 1, 1, 1, False),
+                nn.BatchNorm2d(16),
+            )
+            down = nn.Sequential(
+                nn.Conv2d(
+                    16,
+                    32,
+                    kernel_size=3,  # no padding
+                ),
+                nn.ReLU(),
+            )
+            """,
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+            stem = nn.Sequential(
+                nn.Conv2d(
+                    3,
+                    32,
+                    kernel_size=3,  # no padding
+                ),
+                nn.BatchNorm2d(32),
+            )
+            """,
+            line=3,
+            fixed="""
+            import torch.nn as nn
+            stem = nn.Sequential(
+                nn.Conv2d(
+                    3,
+                    32,
+                    kernel_size=3,  # no padding
+                    bias=False,
+                ),
+                nn.BatchNorm2d(32),
+            )
+            """,
         ),
     )
 
@@ -143,8 +222,11 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                 continue
             bias = arguments.argument("bias")
             if bias is None or literal_value(bias) is True:
-                render = cst.Module([]).code_for_node
-                self.report(layer.value, self.message.format(conv=render(layer.value), norm=render(following.value)))
+                no_bias = cst.Name("False")
+                fix = Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias)) if bias is None else Fix.replace(
+                    bias, no_bias)
+                self.report(layer.value, self.message.format(conv=code_of(layer.value), norm=code_of(following.value)),
+                            fix=fix)
 
     def _layer_record(self, expr: cst.BaseExpression) -> Optional[catalog.Function]:
         if type(expr) is not cst.Call:

@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, without_argument
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -24,6 +25,7 @@ class OptimizerForeachOff(Rule):
     )
     fix_title = "Drop `foreach=False`"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("optim",)
     reported_at = "the optimizer's constructor call"
 
@@ -54,10 +56,14 @@ import torch
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
 """
     fix_safety_note = (
-        "Unsafe: the multi-tensor implementation computes the same update in a different "
-        "order, so results may differ in the last bits, and it holds intermediate results for "
+        "The fix drops the `foreach=False` argument, leaving the default (`foreach=None`: "
+        "multi-tensor on CUDA, per-tensor on the CPU). A positional `False` followed by another "
+        "positional argument is left alone (dropping it would shift that argument). Unsafe: "
+        "on a GPU the multi-tensor implementation computes the same update with other kernels, "
+        "which may round differently in the last bits, and it holds intermediate results for "
         "all parameters at once, which costs some peak memory (the reason to keep "
-        "`foreach=False` when memory is that tight)."
+        "`foreach=False` when memory is that tight). On the CPU the default is the per-tensor "
+        "loop, so there the fix changes nothing."
     )
 
     VALID = (
@@ -90,6 +96,10 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
             """,
             line=2,
             column=13,
+            fixed="""
+            import torch
+            optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+            """,
         ),
         Invalid(
             """
@@ -98,14 +108,52 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
                 return SGD(self.parameters(), 0.1, momentum=0.9, foreach=False)
             """,
             line=3,
+            fixed="""
+            from torch.optim import SGD
+            def configure_optimizers(self):
+                return SGD(self.parameters(), 0.1, momentum=0.9)
+            """,
         ),
-        # ``foreach`` is Adagrad's seventh positional parameter.
+        # ``foreach`` is Adagrad's seventh positional parameter, and the last given.
         Invalid(
             """
             from torch.optim.adagrad import Adagrad
             opt = Adagrad(params, 0.01, 0, 0, 0, 1e-10, False)
             """,
             line=2,
+            fixed="""
+            from torch.optim.adagrad import Adagrad
+            opt = Adagrad(params, 0.01, 0, 0, 0, 1e-10)
+            """,
+        ),
+        # One argument per line, the module aliased, a comment kept.
+        Invalid(
+            """
+            import torch as th
+            optimizer = th.optim.Adam(
+                model.parameters(),
+                lr=1e-3,  # tuned
+                foreach=False,
+            )
+            """,
+            line=2,
+            fixed="""
+            import torch as th
+            optimizer = th.optim.Adam(
+                model.parameters(),
+                lr=1e-3,  # tuned
+            )
+            """,
+        ),
+        # RMSprop takes ``foreach`` and then ``maximize`` by position: dropping the first would
+        # pass ``True`` as ``foreach``.
+        Invalid(
+            """
+            import torch
+            opt = torch.optim.RMSprop(params, 0.01, 0.99, 1e-08, 0, 0, False, False, False, True)
+            """,
+            line=2,
+            fixed=NO_FIX,
         ),
     )
 
@@ -116,7 +164,9 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
         arguments = catalog.bind(node, record)
         foreach = arguments.argument("foreach") if arguments is not None else None
         if foreach is not None and literal_value(foreach) is False:
-            self.report(node, self.message.format(callee=cst.Module([]).code_for_node(node.func)))
+            fixed = without_argument(node, foreach)
+            self.report(node, self.message.format(callee=code_of(node.func)),
+                        fix=Fix.replace(node, fixed) if fixed is not None else None)
 
 
 # A model of many parameter tensors, as deep networks have: the per-tensor launches are what

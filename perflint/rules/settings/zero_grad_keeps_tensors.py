@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, without_argument
+from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -26,6 +27,7 @@ class ZeroGradKeepsTensors(Rule):
     )
     fix_title = "Drop `set_to_none=False` (the default, `True`, frees the gradients)"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("zero_grad",)
     reported_at = "the `zero_grad(...)` call"
 
@@ -56,7 +58,9 @@ for x, y in loader:
     optimizer.step()
 """
     fix_safety_note = (
-        "Unsafe: after `zero_grad()` a parameter's `.grad` is `None` until backward writes it, "
+        "The fix drops the `set_to_none=False` argument (by keyword or position), leaving "
+        "`zero_grad()`. Unsafe: after `zero_grad()` a parameter's `.grad` is `None` until "
+        "backward writes it, where it was a tensor of zeros, "
         "and stays `None` for a parameter that took no part in the loss. Code that reads "
         "`.grad` between `zero_grad` and `backward` (gradient logging, clipping of parameters "
         "that may be unused, a custom optimizer that does `p.grad.add_`) must handle `None`. "
@@ -92,13 +96,21 @@ for x, y in loader:
             """,
             line=2,
             column=5,
+            fixed="""
+            for x, y in loader:
+                optimizer.zero_grad()
+            """,
         ),
         Invalid(
             """
             def training_step(self, batch):
-                self.model.zero_grad(False)
+                self.model.zero_grad(False)  # keep the buffers
             """,
             line=2,
+            fixed="""
+            def training_step(self, batch):
+                self.model.zero_grad()  # keep the buffers
+            """,
         ),
         Invalid(
             """
@@ -110,6 +122,27 @@ for x, y in loader:
                 )
             """,
             line=4,
+            fixed="""
+            import torch
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            for step in range(100):
+                opt.zero_grad()
+            """,
+        ),
+        Invalid(
+            """
+            import torch as th
+            def step(model, loss):
+                model.zero_grad(set_to_none=(False))
+                loss.backward()
+            """,
+            line=3,
+            fixed="""
+            import torch as th
+            def step(model, loss):
+                model.zero_grad()
+                loss.backward()
+            """,
         ),
     )
 
@@ -123,10 +156,11 @@ for x, y in loader:
         set_to_none = arguments.argument("set_to_none")
         if set_to_none is None or literal_value(set_to_none) is not False:
             return
-        receiver = cst.Module([]).code_for_node(func.value)
+        fixed = without_argument(node, set_to_none)
         self.report(
             node,
-            self.message.format(call=cst.Module([]).code_for_node(node), fixed=f"{receiver}.zero_grad()"),
+            self.message.format(call=code_of(node), fixed=f"{code_of(func.value)}.zero_grad()"),
+            fix=Fix.replace(node, fixed) if fixed is not None else None,
         )
 
 
