@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
@@ -27,8 +30,9 @@ class LoaderWorkersRestartEachEpoch(Rule):
         "`{callee}(...)` is rebuilt, and its worker processes started, on every iteration of the "
         "outer loop: build it once before that loop, with `persistent_workers=True`"
     )
-    fix_title = "Pass `persistent_workers=True` (and build the loader once, before the epoch loop)"
-    fix_safety = FIX_SAFE
+    fix_title = "Pass `persistent_workers=True`"
+    fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("DataLoader",)
     reported_at = "the `DataLoader(...)` call"
 
@@ -67,11 +71,16 @@ for epoch in range(epochs):
         train_step(images, labels)
 """
     fix_safety_note = (
-        "Safe: batches arrive in the same order. The workers stay alive between epochs, "
-        "holding their memory, and keep the state their copy of the dataset had: a dataset "
-        "that changes between epochs (`dataset.set_epoch(e)`, a curriculum) is seen unchanged "
-        "by persistent workers; only the sampler runs in the main process, so a "
-        "`DistributedSampler.set_epoch` still works."
+        "The fix passes `persistent_workers=True` to a loader built before the outer loop "
+        "(`persistent_workers=n > 0` when `num_workers` is a name `n`, since a loader without "
+        "workers rejects `True`); a loader rebuilt inside the loop gets no fix: it must be "
+        "moved out of the loop first, and persistent workers of a loader dropped every epoch "
+        "would only linger. Unsafe: batches arrive in the same order, but the workers stay "
+        "alive between epochs, holding their memory, and keep the state their copy of the "
+        "dataset had when they started: a dataset changed in the main process between epochs "
+        "(`dataset.set_epoch(e)`, a curriculum, a resampled index) is seen unchanged by "
+        "persistent workers, which keep serving the first epoch's version. Only the sampler "
+        "runs in the main process, so a `DistributedSampler.set_epoch` still works."
     )
 
     VALID = (
@@ -127,6 +136,13 @@ for epoch in range(epochs):
             """,
             line=2,
             column=10,
+            fixed="""
+            from torch.utils.data import DataLoader
+            loader = DataLoader(dataset, batch_size=64, num_workers=8, persistent_workers=True)
+            for epoch in range(epochs):
+                for images, labels in loader:
+                    pass
+            """,
         ),
         Invalid(
             """
@@ -138,6 +154,7 @@ for epoch in range(epochs):
                         model(batch)
             """,
             line=4,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -147,6 +164,66 @@ for epoch in range(epochs):
                     update(batch)
             """,
             line=3,
+            fixed=NO_FIX,
+        ),
+        # The worker count by position, and ``persistent_workers=False`` turned around.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(ds, 32, True, None, None, 2, persistent_workers=False)
+            while not converged:
+                for batch in loader:
+                    update(batch)
+            """,
+            line=2,
+            fixed="""
+            from torch.utils.data import DataLoader
+            loader = DataLoader(ds, 32, True, None, None, 2, persistent_workers=True)
+            while not converged:
+                for batch in loader:
+                    update(batch)
+            """,
+        ),
+        # Workers counted elsewhere, maybe none: persistent only when there are some.
+        Invalid(
+            """
+            import torch as th
+            def fit(model, data, args):
+                loader = th.utils.data.DataLoader(
+                    data,
+                    batch_size=args.batch_size,
+                    num_workers=args.workers,
+                )
+                for epoch in range(args.epochs):
+                    for batch in loader:
+                        model(batch)
+            """,
+            line=3,
+            fixed="""
+            import torch as th
+            def fit(model, data, args):
+                loader = th.utils.data.DataLoader(
+                    data,
+                    batch_size=args.batch_size,
+                    num_workers=args.workers,
+                    persistent_workers=args.workers > 0,
+                )
+                for epoch in range(args.epochs):
+                    for batch in loader:
+                        model(batch)
+            """,
+        ),
+        # A worker count computed by a call: evaluating it twice might not give the same.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(ds, num_workers=os.cpu_count() // 2)
+            for epoch in range(10):
+                for batch in loader:
+                    step(batch)
+            """,
+            line=2,
+            fixed=NO_FIX,
         ),
     )
 
@@ -161,19 +238,51 @@ for epoch in range(epochs):
         loader = iterated_loader(node.iter, self.context)
         if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
             return
-        render = cst.Module([]).code_for_node
-        callee = render(loader.func)
+        callee = code_of(loader.func)
         if _within(loader, outer.node):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
             message = self.message_rebuilt.format(callee=callee)
+            fix = None
         else:
             iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
-            message = self.message.format(loader=render(iterated), callee=callee)
+            message = self.message.format(loader=code_of(iterated), callee=callee)
+            fix = _persistent_fix(loader)
         self._reported.add(id(loader))
-        self.report(loader, message)
+        self.report(loader, message, fix=fix)
+
+
+# Worker counts that read the same when written twice: a variable, an attribute of one.
+_PLAIN_REFERENCES = (cst.Name, cst.Attribute)
+
+
+def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
+    """``persistent_workers=True``, or ``persistent_workers=n > 0`` when the worker count is a
+    plain reference ``n`` that may be 0 (a loader without workers rejects ``True``); None for
+    a count computed by an expression."""
+    arguments = catalog.bind(loader, DATALOADER)
+    workers = arguments.argument("num_workers")
+    if isinstance(literal_value(workers), int):
+        persistent: cst.BaseExpression = cst.Name("True")
+    elif type(workers) in _PLAIN_REFERENCES and all(type(part) in _PLAIN_REFERENCES for part in _attribute_chain(workers)):
+        persistent = cst.Comparison(workers.with_changes(lpar=[], rpar=[]), [
+            cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
+    else:
+        return None
+    current = arguments.argument("persistent_workers")
+    if current is not None:
+        return Fix.replace(current, persistent)
+    return Fix.replace(loader, with_keyword(loader, "persistent_workers", persistent))
+
+
+def _attribute_chain(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """``a.b.c``: ``a.b.c``, ``a.b``, ``a``."""
+    chain = [expr]
+    while type(chain[-1]) is cst.Attribute:
+        chain.append(chain[-1].value)
+    return chain
 
 
 def _restarts_workers(call: cst.Call) -> bool:

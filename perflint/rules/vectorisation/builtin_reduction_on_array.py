@@ -6,11 +6,18 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.functions import RUN_ONCE
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of
+from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
-_REDUCTIONS = ("sum", "min", "max", "any", "all")
+# The array method that reduces over the first axis as the builtin does, by array kind:
+# torch's ``max(0)`` and ``min(0)`` return values and indices, ``amax(0)``/``amin(0)`` values.
+_METHODS = {
+    catalog.NUMPY: {"sum": "sum", "min": "min", "max": "max", "any": "any", "all": "all"},
+    catalog.TORCH: {"sum": "sum", "min": "amin", "max": "amax", "any": "any", "all": "all"},
+}
+_REDUCTIONS = tuple(_METHODS[catalog.NUMPY])
 # Expressions a method call can follow without parentheses.
 _ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 
@@ -23,8 +30,9 @@ class BuiltinReductionOnArray(Rule):
     family = FAMILY
     summary = "Builtin sum/min/max/any/all iterating a NumPy array or torch tensor"
     message = "Builtin `{call}` iterates the {kind} element by element in Python; use `{fix}`"
-    fix_title = "Call the array's own reduction method (`a.sum()`, `a.max()`…) or `np.sum(a)`"
+    fix_title = "Call the array's own reduction over its first axis (`a.sum(0)`, `a.max(0)`, `t.amax(0)`…)"
     fix_safety = FIX_UNSAFE
+    autofix = True
     # Opt-in: the cost is proportional to the array's length, which the linter cannot see.
     default_enabled = False
     required_text = ("numpy", "torch")
@@ -65,12 +73,19 @@ def total_energy(signal: np.ndarray) -> float:
     return (signal ** 2).sum()
 """
     fix_safety_note = (
-        "Unsafe. On a 1-D array both forms reduce every element, but the array method adds in a "
-        "different order (NumPy sums pairwise), so floating-point results can differ in the last "
-        "bits; the builtin returns a NumPy scalar or 0-d tensor either way. On an array of two "
-        "or more dimensions the builtin reduces over the first axis only (`sum(m)` is "
-        "`m.sum(axis=0)`, `any(m)` raises for more than one column), while `m.sum()` reduces "
-        "everything: pass `axis=0` (`dim=0` for torch) to keep the builtin's meaning."
+        "The fix writes the array's reduction over its first axis, which is what the builtin "
+        "iterates: `a.sum(0)`, `a.min(0)`, `a.max(0)`, `a.any(0)`, `a.all(0)` for NumPy, and "
+        "`t.amin(0)`/`t.amax(0)` for torch (whose `min(0)`/`max(0)` also return indices). On a "
+        "1-D array that is every element, as `a.sum()`; on a matrix `sum(m)` is a row of column "
+        "sums, and `m.sum()` would not be. Unsafe: the types and the arithmetic differ. The "
+        "builtin adds one element at a time in the array's own dtype, so a small integer type "
+        "overflows (`sum` of an `int8` array wraps around at 127), where `a.sum(0)` accumulates "
+        "in a 64-bit integer; floating-point sums are added in another order (NumPy sums "
+        "pairwise), so they can differ in the last bits; `max`/`min` with a NaN return a "
+        "number or the NaN depending on where it is, where the array method always returns "
+        "NaN; `any`/`all` return a Python `bool`, where the method returns a NumPy `bool_` or "
+        "a tensor; and `sum` of an empty array is the integer `0`, where the method returns "
+        "`0.0` for a float array."
     )
 
     VALID = (
@@ -130,6 +145,11 @@ def total_energy(signal: np.ndarray) -> float:
             """,
             line=3,
             column=12,
+            fixed="""
+            import numpy as np
+            def norm1(x: np.ndarray) -> float:
+                return np.abs(x).sum(0)
+            """,
         ),
         Invalid(
             """
@@ -138,6 +158,11 @@ def total_energy(signal: np.ndarray) -> float:
                 return any(logits > 0)
             """,
             line=3,
+            fixed="""
+            import torch
+            def any_positive(logits: torch.Tensor) -> bool:
+                return (logits > 0).any(0)
+            """,
         ),
         Invalid(
             """
@@ -148,6 +173,13 @@ def total_energy(signal: np.ndarray) -> float:
                 weights = weights * 0.9
             """,
             line=4,
+            fixed="""
+            import numpy as np
+            weights = np.random.rand(100)
+            for step in range(10):
+                heaviest = weights.max(0)
+                weights = weights * 0.9
+            """,
         ),
         Invalid(
             """
@@ -157,6 +189,57 @@ def total_energy(signal: np.ndarray) -> float:
                     assert all(mask.flatten())
             """,
             line=4,
+            fixed="""
+            import torch
+            def check(mask):
+                if isinstance(mask, torch.Tensor):
+                    assert mask.flatten().all(0)
+            """,
+        ),
+        # torch's ``max(0)`` returns values and indices: ``amax(0)`` returns the values.
+        Invalid(
+            """
+            import torch as th
+            def peak(scores: th.Tensor):
+                return max(scores)
+            """,
+            line=3,
+            fixed="""
+            import torch as th
+            def peak(scores: th.Tensor):
+                return scores.amax(0)
+            """,
+        ),
+        # A matrix: the builtin adds its rows, a row of column sums, and so does ``sum(0)``.
+        Invalid(
+            """
+            import numpy as np
+            def column_totals(rows: np.ndarray, offsets: np.ndarray):
+                return sum(
+                    rows + offsets  # broadcast over the rows
+                )
+            """,
+            line=3,
+            fixed="""
+            import numpy as np
+            def column_totals(rows: np.ndarray, offsets: np.ndarray):
+                return (rows + offsets).sum(
+                    0  # broadcast over the rows
+                )
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def smallest(losses: torch.Tensor):
+                return min((losses * 2))
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def smallest(losses: torch.Tensor):
+                return (losses * 2).amin(0)
+            """,
         ),
     )
 
@@ -182,17 +265,24 @@ def total_energy(signal: np.ndarray) -> float:
         kind = self.context.arrays.kind_of(argument.value)
         if kind not in (catalog.NUMPY, catalog.TORCH):
             return
-        empty = cst.Module([])
-        receiver = empty.code_for_node(argument.value)
-        if type(argument.value) not in _ATOMS:
-            receiver = f"({receiver})"
+        receiver = argument.value
+        if type(receiver) not in _ATOMS and not receiver.lpar:
+            receiver = receiver.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        method = cst.Attribute(receiver, cst.Name(_METHODS[kind][func.value]))
+        axis = argument.with_changes(value=cst.Integer("0"))
+        if "#" in code_of(node.with_changes(args=[axis])):
+            # A comment in the call's own layout stays, with the layout.
+            fixed = node.with_changes(func=method, args=[axis])
+        else:
+            fixed = cst.Call(method, [cst.Arg(cst.Integer("0"))])
         self.report(
             node,
             self.message.format(
-                call=f"{func.value}({empty.code_for_node(argument.value)})",
+                call=f"{func.value}({code_of(argument.value)})",
                 kind="array" if kind == catalog.NUMPY else "tensor",
-                fix=f"{receiver}.{func.value}()",
+                fix=code_of(fixed),
             ),
+            fix=Fix.replace(node, fixed),
         )
 
 
