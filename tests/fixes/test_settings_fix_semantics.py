@@ -1,4 +1,4 @@
-"""What the fixes of PFL501, PFL502, PFL503, PFL306 and PFL102 do to a program: each fixed
+"""What the fixes of PFL501, PFL502, PFL503, PFL306, PFL102 and PFL104 do to a program: each fixed
 source comes from ``fix_source(..., unsafe=True)``, runs beside the original on the same
 inputs, and computes the same; each test named after an unsafe label shows the difference
 that label warns about."""
@@ -17,6 +17,7 @@ from perflint.rules.settings.conv_bias_before_batchnorm import ConvBiasBeforeBat
 from perflint.rules.settings.optimizer_foreach_off import OptimizerForeachOff
 from perflint.rules.settings.zero_grad_keeps_tensors import ZeroGradKeepsTensors
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
+from perflint.rules.vectorisation.np_vectorize import NpVectorize
 
 torch = pytest.importorskip("torch")
 
@@ -357,6 +358,9 @@ def reduce(a: np.ndarray):
 
 def column_sums(m: np.ndarray):
     return sum(m)
+
+def extremes(a: np.ndarray):
+    return min(a), max(a)
 """
 
 TORCH_REDUCTIONS = """
@@ -431,3 +435,53 @@ def test_builtin_reduction_fix_unsafe_nan_types_and_empty_arrays():
     empty = np.array([])
     assert type(numpy_original["column_sums"](empty)) is int
     assert type(numpy_fix["column_sums"](empty)) is np.float64
+
+
+def test_builtin_reduction_fix_unsafe_numpy_has_no_min_or_max_of_strings():
+    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
+    names = np.array(["col_2", "col_0", "col_1"])
+    assert numpy_original["extremes"](names) == ("col_0", "col_2")
+    with pytest.raises(TypeError, match="minimum"):
+        numpy_fix["extremes"](names)
+
+
+# PFL104: np.vectorize(arithmetic lambda)(arrays) -> the lambda's body on the arrays ---------
+
+VECTORIZED = """
+import numpy as np
+
+def affine(a: np.ndarray, b: np.ndarray, scale):
+    return np.vectorize(lambda x, y: 2 * x - y / scale + 1)(a, b)
+
+def times(a: np.ndarray):
+    return np.vectorize(lambda x, k: x * k)(a, 3)
+"""
+
+
+def test_np_vectorize_fix_computes_the_same_values():
+    original, fix = both(VECTORIZED, NpVectorize)
+    assert "np.vectorize" not in fixed(VECTORIZED, NpVectorize)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal(5)  # broadcast as vectorize does
+    before, after = original["affine"](a, b, 0.5), fix["affine"](a, b, 0.5)
+    assert before.shape == after.shape == (4, 5) and np.allclose(before, after)
+    integers = np.arange(12).reshape(3, 4)
+    assert np.array_equal(original["times"](integers), fix["times"](integers))
+
+
+def test_np_vectorize_fix_unsafe_output_type_zero_d_and_empty_inputs():
+    original, fix = both(VECTORIZED, NpVectorize)
+    # vectorize turns the number into a NumPy int64 per element: float32 times int64 is
+    # float64; the array expression keeps float32 (a Python number adapts to the array).
+    single = np.ones(3, dtype=np.float32)
+    assert original["times"](single).dtype == np.float64
+    assert fix["times"](single).dtype == np.float32
+    # A 0-d input: vectorize returns a 0-d array, the expression a NumPy scalar.
+    zero_d = np.array(3.0)
+    assert type(original["affine"](zero_d, zero_d, 1.0)) is np.ndarray
+    assert type(fix["affine"](zero_d, zero_d, 1.0)) is np.float64
+    # An empty input: vectorize cannot guess the output type and raises.
+    empty = np.array([])
+    with pytest.raises(ValueError, match="size 0"):
+        original["affine"](empty, empty, 1.0)
+    assert fix["affine"](empty, empty, 1.0).shape == (0,)

@@ -84,8 +84,9 @@ def total_energy(signal: np.ndarray) -> float:
         "pairwise), so they can differ in the last bits; `max`/`min` with a NaN return a "
         "number or the NaN depending on where it is, where the array method always returns "
         "NaN; `any`/`all` return a Python `bool`, where the method returns a NumPy `bool_` or "
-        "a tensor; and `sum` of an empty array is the integer `0`, where the method returns "
-        "`0.0` for a float array."
+        "a tensor; `sum` of an empty array is the integer `0`, where the method returns "
+        "`0.0` for a float array; and on a NumPy array of strings the builtin `min`/`max` "
+        "compare the strings, where NumPy's methods have no string loop and raise."
     )
 
     VALID = (

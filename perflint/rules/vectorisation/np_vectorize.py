@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -25,8 +26,9 @@ class NpVectorize(Rule):
     family = FAMILY
     summary = "numpy.vectorize, a Python loop in disguise"
     message = "`{vectorize}` calls the function once per element in Python; {advice}"
-    fix_title = "Write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+    fix_title = "Apply the lambda's arithmetic to the whole arrays"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("vectorize",)
     reported_at = "the `numpy.vectorize` call, or the decorator"
 
@@ -68,7 +70,15 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         "division and overflow follow NumPy's rules, and `vectorize` picks its output type "
         "from the first result (or `otypes`) where the array expression follows NumPy's type "
         "promotion. An arithmetic-only lambda computes the same values on whole arrays, up to "
-        "that output type. The rule offers no automatic fix."
+        "that output type. The fix covers that case alone: a vectorized arithmetic lambda "
+        "called on the spot, `np.vectorize(lambda x: x * 2 + 1)(a)`, becomes its body on the "
+        "arrays, `(a * 2 + 1)`, when every parameter is used and every argument is a name (or "
+        "attribute) known to hold a NumPy array, or a number, and `vectorize` gets no other "
+        "argument (`otypes`, `excluded`...); anything else gets no fix. Still unsafe: a 0-d "
+        "array argument gives a NumPy scalar where `vectorize` returned a 0-d array, an empty "
+        "one gives an empty array where `vectorize` raised, and an outside name holding an "
+        "array broadcasts against the arguments where `vectorize` put an array in each element "
+        "(and failed)."
     )
 
     VALID = (
@@ -120,6 +130,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             """,
             line=2,
             column=19,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -130,6 +141,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 return min(max(v, 0.0), 1.0)
             """,
             line=3,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -140,6 +152,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 return 1.0 if v > 0 else 0.0
             """,
             line=3,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -148,6 +161,50 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 return numpy.vectorize(lambda x, y: 2 * x - y / c)(a, b)
             """,
             line=3,
+            fixed=NO_FIX,
+        ),
+        # The same with arrays known: the body applied to them.
+        Invalid(
+            """
+            import numpy
+            def scaled(a: numpy.ndarray, b: numpy.ndarray, c):
+                return numpy.vectorize(lambda x, y: 2 * x - y / c)(a, b)
+            """,
+            line=3,
+            fixed="""
+            import numpy
+            def scaled(a: numpy.ndarray, b: numpy.ndarray, c):
+                return (2 * a - b / c)
+            """,
+        ),
+        Invalid(
+            """
+            from numpy import vectorize
+            import numpy as np
+            def affine(a: np.ndarray, gain):
+                shifted = vectorize(
+                    lambda x, shift: (x - shift) * gain  # per element
+                )(a, -1.5)
+                return shifted
+            """,
+            line=4,
+            fixed="""
+            from numpy import vectorize
+            import numpy as np
+            def affine(a: np.ndarray, gain):
+                shifted = ((a - (-1.5)) * gain)
+                return shifted
+            """,
+        ),
+        # A parameter unused (its argument still shapes the broadcast): no fix.
+        Invalid(
+            """
+            import numpy as np
+            def f(a: np.ndarray, b: np.ndarray):
+                return np.vectorize(lambda x, y: x + 1)(a, b)
+            """,
+            line=3,
+            fixed=NO_FIX,
         ),
     )
 
@@ -184,16 +241,45 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             # broadcast (batch, channel) dimensions only, not over elements.
             return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
+        fix = None
         if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc)):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
             if inlined is not None:
                 advice = f"use `{_code(inlined)}`, which computes the same on whole arrays"
+                if set(bound.given) == {"pyfunc"} and self._inlines_exactly(pyfunc, applied):
+                    fix = Fix.replace(applied, inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
             else:
                 advice = f"apply `{_code(pyfunc.body)}` to whole arrays, which computes the same"
-        self.report(call, self.message.format(vectorize=_code(call.func), advice=advice))
+        self.report(call, self.message.format(vectorize=_code(call.func), advice=advice), fix=fix)
+
+    def _inlines_exactly(self, function: cst.Lambda, applied: cst.Call) -> bool:
+        """The lambda's body on ``applied``'s arguments computes what the vectorized call does,
+        up to the output's type: the body is an operation (a bare parameter would return the
+        argument itself, not a new array), it uses every parameter (an unused one still shapes
+        ``vectorize``'s broadcast), and each argument is a number, or a name or attribute known
+        to hold a NumPy array (read twice where the body uses it twice, with the same value)."""
+        if type(function.body) is cst.Name or not set(_parameters(function) or ()) <= names_in(function.body):
+            return False
+        arrays = 0
+        for argument in applied.args:
+            value = argument.value
+            if type(value) in _NUMBERS or (type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus
+                                           and type(value.expression) in _NUMBERS):
+                continue
+            if not _is_plain_reference(value) or self.context.arrays.kind_of(value) != catalog.NUMPY:
+                return False
+            arrays += 1
+        return arrays > 0
 
 
 _GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+
+
+def _is_plain_reference(expr: cst.BaseExpression) -> bool:
+    """A name, or attributes of one: ``a``, ``self.weights``."""
+    while type(expr) is cst.Attribute:
+        expr = expr.value
+    return type(expr) is cst.Name
 
 
 def _parameters(function: cst.Lambda) -> Optional[list[str]]:
