@@ -271,10 +271,11 @@ def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
             cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
     else:
         return None
+    title = f"Pass `persistent_workers={code_of(persistent)}`"
     current = arguments.argument("persistent_workers")
     if current is not None:
-        return Fix.replace(current, persistent)
-    return Fix.replace(loader, with_keyword(loader, "persistent_workers", persistent))
+        return Fix.replace(current, persistent, title=title)
+    return Fix.replace(loader, with_keyword(loader, "persistent_workers", persistent), title=title)
 
 
 def _attribute_chain(expr: cst.BaseExpression) -> list[cst.BaseExpression]:

@@ -270,20 +270,15 @@ def total_energy(signal: np.ndarray) -> float:
         if type(receiver) not in _ATOMS and not receiver.lpar:
             receiver = receiver.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         method = cst.Attribute(receiver, cst.Name(_METHODS[kind][func.value]))
+        compact = cst.Call(method, [cst.Arg(cst.Integer("0"))])
         axis = argument.with_changes(value=cst.Integer("0"))
-        if "#" in code_of(node.with_changes(args=[axis])):
-            # A comment in the call's own layout stays, with the layout.
-            fixed = node.with_changes(func=method, args=[axis])
-        else:
-            fixed = cst.Call(method, [cst.Arg(cst.Integer("0"))])
+        # A comment in the call's own layout stays, with the layout.
+        fixed = node.with_changes(func=method, args=[axis]) if "#" in code_of(node.with_changes(args=[axis])) else compact
+        call = f"{func.value}({code_of(argument.value)})"
         self.report(
             node,
-            self.message.format(
-                call=f"{func.value}({code_of(argument.value)})",
-                kind="array" if kind == catalog.NUMPY else "tensor",
-                fix=code_of(fixed),
-            ),
-            fix=Fix.replace(node, fixed),
+            self.message.format(call=call, kind="array" if kind == catalog.NUMPY else "tensor", fix=code_of(compact)),
+            fix=Fix.replace(node, fixed, title=f"Replace `{call}` with `{code_of(compact)}`"),
         )
 
 

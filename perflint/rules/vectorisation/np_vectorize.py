@@ -247,7 +247,8 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             if inlined is not None:
                 advice = f"use `{_code(inlined)}`, which computes the same on whole arrays"
                 if set(bound.given) == {"pyfunc"} and self._inlines_exactly(pyfunc, applied):
-                    fix = Fix.replace(applied, inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+                    whole_arrays = inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+                    fix = Fix.replace(applied, whole_arrays, title=f"Replace the vectorized lambda with `{_code(whole_arrays)}`")
             else:
                 advice = f"apply `{_code(pyfunc.body)}` to whole arrays, which computes the same"
         self.report(call, self.message.format(vectorize=_code(call.func), advice=advice), fix=fix)
@@ -255,16 +256,16 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     def _inlines_exactly(self, function: cst.Lambda, applied: cst.Call) -> bool:
         """The lambda's body on ``applied``'s arguments computes what the vectorized call does,
         up to the output's type: the body is an operation (a bare parameter would return the
-        argument itself, not a new array), it uses every parameter (an unused one still shapes
-        ``vectorize``'s broadcast), and each argument is a number, or a name or attribute known
-        to hold a NumPy array (read twice where the body uses it twice, with the same value)."""
-        if type(function.body) is cst.Name or not set(_parameters(function) or ()) <= names_in(function.body):
+        argument itself, not a new array), and each argument is a number, or a name or
+        attribute known to hold a NumPy array (read twice where the body uses it twice, with
+        the same value)."""
+        if type(function.body) is cst.Name:
             return False
         arrays = 0
         for argument in applied.args:
             value = argument.value
-            if type(value) in _NUMBERS or (type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus
-                                           and type(value.expression) in _NUMBERS):
+            number = value.expression if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus else value
+            if type(number) in _NUMBERS:
                 continue
             if not _is_plain_reference(value) or self.context.arrays.kind_of(value) != catalog.NUMPY:
                 return False
@@ -329,9 +330,11 @@ class _Substitute(cst.CSTTransformer):
 
 
 def _inlined(function: cst.Lambda, applied: cst.Call) -> Optional[cst.BaseExpression]:
-    """The lambda's body with ``applied``'s positional arguments for its parameters."""
+    """The lambda's body with ``applied``'s positional arguments for its parameters; None
+    unless the body uses every parameter (an unused one still shapes ``vectorize``'s
+    broadcast, which the body alone would not)."""
     parameters = _parameters(function)
-    if parameters is None or len(applied.args) != len(parameters):
+    if parameters is None or len(applied.args) != len(parameters) or not set(parameters) <= names_in(function.body):
         return None
     if any(arg.keyword is not None or arg.star for arg in applied.args):
         return None
