@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
+from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
@@ -254,19 +255,15 @@ for epoch in range(epochs):
         self.report(loader, message, fix=fix)
 
 
-# Worker counts that read the same when written twice: a variable, an attribute of one.
-_PLAIN_REFERENCES = (cst.Name, cst.Attribute)
-
-
 def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
     """``persistent_workers=True``, or ``persistent_workers=n > 0`` when the worker count is a
-    plain reference ``n`` that may be 0 (a loader without workers rejects ``True``); None for
-    a count computed by an expression."""
+    name or attribute ``n``, which reads the same when written twice and may be 0 (a loader
+    without workers rejects ``True``); None for a count computed by an expression."""
     arguments = catalog.bind(loader, DATALOADER)
     workers = arguments.argument("num_workers")
     if isinstance(literal_value(workers), int):
         persistent: cst.BaseExpression = cst.Name("True")
-    elif type(workers) in _PLAIN_REFERENCES and all(type(part) in _PLAIN_REFERENCES for part in _attribute_chain(workers)):
+    elif dotted_name(workers) is not None:
         persistent = cst.Comparison(workers.with_changes(lpar=[], rpar=[]), [
             cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
     else:
@@ -276,14 +273,6 @@ def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
     if current is not None:
         return Fix.replace(current, persistent, title=title)
     return Fix.replace(loader, with_keyword(loader, "persistent_workers", persistent), title=title)
-
-
-def _attribute_chain(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """``a.b.c``: ``a.b.c``, ``a.b``, ``a``."""
-    chain = [expr]
-    while type(chain[-1]) is cst.Attribute:
-        chain.append(chain[-1].value)
-    return chain
 
 
 def _restarts_workers(call: cst.Call) -> bool:

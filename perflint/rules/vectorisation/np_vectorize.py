@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
@@ -267,20 +268,13 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             number = value.expression if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus else value
             if type(number) in _NUMBERS:
                 continue
-            if not _is_plain_reference(value) or self.context.arrays.kind_of(value) != catalog.NUMPY:
+            if dotted_name(value) is None or self.context.arrays.kind_of(value) != catalog.NUMPY:
                 return False
             arrays += 1
         return arrays > 0
 
 
 _GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
-
-
-def _is_plain_reference(expr: cst.BaseExpression) -> bool:
-    """A name, or attributes of one: ``a``, ``self.weights``."""
-    while type(expr) is cst.Attribute:
-        expr = expr.value
-    return type(expr) is cst.Name
 
 
 def _parameters(function: cst.Lambda) -> Optional[list[str]]:
