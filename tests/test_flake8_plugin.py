@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from perflint.engine import lint_source
-from perflint.flake8_plugin import Flake8Checker, opt_in_codes
+from perflint.flake8_plugin import Flake8Checker, fix_hint, opt_in_codes
 from perflint.rules import all_rules, select_rules
 
 PFL401_SOURCE = "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n"
@@ -33,7 +33,14 @@ def test_plugin_yields_zero_based_columns_and_code_first_text():
     [finding] = lint_source(PFL401_SOURCE, "example.py", default_rules())
     [(line, column, text)] = run_plugin(PFL401_SOURCE)
     assert (line, column) == (finding.line, finding.column - 1)
-    assert text == f"PFL401 {finding.message}"
+    assert text == f"PFL401 {finding.message}{fix_hint(finding)}"
+
+
+def test_plugin_says_which_command_applies_a_fix():
+    source = "import torch\nfor batch in loader:\n    opt.zero_grad(set_to_none=False)\n"
+    [(_, _, text)] = run_plugin(source)
+    assert text.startswith("PFL501 ")
+    assert text.endswith(" [unsafe fix: perflint check --fix --unsafe-fixes]")
 
 
 def test_plugin_leaves_noqa_to_flake8():

@@ -12,12 +12,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 HOOK_ID = "perflint"
+FIX_HOOK_ID = "perflint-fix"
+# PFL501, whose fix (drop the argument) is unsafe: the fix hook applies it with --unsafe-fixes.
+FIXABLE_SOURCE = "import torch\nfor batch in loader:\n    opt.zero_grad(set_to_none=False)\n"
+FIXED_SOURCE = "import torch\nfor batch in loader:\n    opt.zero_grad()\n"
 FLAGGED_SOURCE = "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n"
 CLEAN_SOURCE = "import numpy as np\nA_inv = np.linalg.inv(A)\nfor x in xs:\n    y = A_inv @ x\n"
 
@@ -73,11 +78,12 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_pre_commit(project: Path, files: dict[str, str], hook_repository: tuple[Path, str],
-                   pre_commit_home: Path) -> subprocess.CompletedProcess:
+                   pre_commit_home: Path, hook: Optional[dict] = None) -> subprocess.CompletedProcess:
     """``pre-commit run --all-files`` in a new git repository holding ``files`` and a config
-    that uses the perflint hook at the snapshot commit, as a user's config would."""
+    that uses a perflint hook (default: ``perflint``) at the snapshot commit, as a user's
+    config would."""
     repository, revision = hook_repository
-    config = {"repos": [{"repo": str(repository), "rev": revision, "hooks": [{"id": HOOK_ID}]}]}
+    config = {"repos": [{"repo": str(repository), "rev": revision, "hooks": [hook or {"id": HOOK_ID}]}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     for name, source in files.items():
         (project / name).write_text(source)
@@ -89,17 +95,20 @@ def run_pre_commit(project: Path, files: dict[str, str], hook_repository: tuple[
     )
 
 
-def test_manifest_declares_the_perflint_hook():
+def test_manifest_declares_the_check_and_fix_hooks():
     subprocess.run(
         [sys.executable, "-m", "pre_commit", "validate-manifest", str(REPOSITORY_ROOT / ".pre-commit-hooks.yaml")],
         check=True,
     )
-    [hook] = yaml.safe_load((REPOSITORY_ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook, fix_hook = yaml.safe_load((REPOSITORY_ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == HOOK_ID
     assert hook["entry"] == "perflint check --force-exclude"
-    assert hook["language"] == "python"
-    assert hook["types"] == ["python"]
-    assert hook["require_serial"] is True
+    assert fix_hook["id"] == FIX_HOOK_ID
+    assert fix_hook["entry"] == "perflint check --fix --force-exclude"
+    for declared in (hook, fix_hook):
+        assert declared["language"] == "python"
+        assert declared["types"] == ["python"]
+        assert declared["require_serial"] is True
 
 
 @pytest.mark.slow
@@ -118,3 +127,32 @@ def test_hook_passes_on_a_clean_file(tmp_path, hook_repository, pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Passed" in output
+
+
+@pytest.mark.slow
+def test_fix_hook_fixes_the_file_and_then_passes(tmp_path, hook_repository, pre_commit_home):
+    hook = {"id": FIX_HOOK_ID, "args": ["--unsafe-fixes"]}
+    result = run_pre_commit(tmp_path, {"train.py": FIXABLE_SOURCE}, hook_repository, pre_commit_home, hook)
+    output = result.stdout + result.stderr
+    # pre-commit fails a hook that modified files, so that the fixes are reviewed and staged.
+    assert result.returncode == 1, output
+    assert "files were modified by this hook" in output
+    assert "Fixed 1 finding." in output
+    assert (tmp_path / "train.py").read_text() == FIXED_SOURCE
+    again = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=tmp_path, env=_environment(PRE_COMMIT_HOME=str(pre_commit_home)),
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_fix_hook_without_unsafe_fixes_leaves_an_unsafe_fix_to_the_user(tmp_path, hook_repository, pre_commit_home):
+    result = run_pre_commit(tmp_path, {"train.py": FIXABLE_SOURCE}, hook_repository, pre_commit_home,
+                            {"id": FIX_HOOK_ID})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "train.py:3:5: PFL501" in output
+    assert "fixable with `perflint check --fix --unsafe-fixes`" in output
+    assert (tmp_path / "train.py").read_text() == FIXABLE_SOURCE
