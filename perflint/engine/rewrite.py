@@ -1,6 +1,7 @@
 """Building blocks of fixes, shared by the rules: a library function named through the file's
 own imports, a keyword argument set or removed with the call's formatting kept, statements
-inserted before the one holding a node, and a new name unused in the file."""
+inserted before the one holding a node, a new name unused in the file, and a loop-invariant
+expression hoisted above its loop."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
+from perflint.engine.walker import syntax_children
+
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+    from perflint.engine.rule import Fix
 
 # The names the ecosystem imports these modules as; an added import uses them when free.
 CONVENTIONAL_ALIASES = {"numpy": "np", "pandas": "pd"}
@@ -154,3 +158,177 @@ def unused_name(context: "FileContext", base: str, taken: Sequence[str] = ()) ->
         number += 1
         candidate = f"{base}_{number}"
     return candidate
+
+
+# Hoisting ------------------------------------------------------------------------------------
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# What a hoisted expression may not contain: evaluating it elsewhere would bind a name, suspend
+# or resume the function somewhere else.
+_NOT_MOVABLE = (cst.NamedExpr, cst.Yield, cst.Await)
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
+    """The nodes from ``root`` down to ``target`` (both included), or None."""
+    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    path: list[cst.CSTNode] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if node is target:
+            return path
+        stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
+    return None
+
+
+def _evaluated_with(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+    """``child`` is evaluated, once, every time ``parent`` is: not in a branch, behind a
+    short circuit, in an exception handler, in a loop, or in a new scope."""
+    if isinstance(parent, (cst.If, cst.IfExp)):
+        return child is parent.test
+    if isinstance(parent, cst.BooleanOperation):
+        return child is parent.left
+    if isinstance(parent, cst.For):
+        return child is parent.iter
+    if isinstance(parent, cst.With):
+        return any(child is item for item in parent.items)
+    if isinstance(parent, cst.Match):
+        return child is parent.subject
+    return not isinstance(parent, (cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler,
+                                   cst.MatchCase, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.CompFor,
+                                   *_COMPREHENSIONS))
+
+
+def _runs_each_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
+    """``path`` (from ``loop`` down to a node) stays in the part of ``loop`` that runs on every
+    iteration, outside any branch, handler, ``with`` block, nested loop or scope."""
+    if len(path) < 2:
+        return False
+    index = 1
+    if isinstance(loop, cst.For):
+        if path[1] is not loop.body:
+            return False
+    elif isinstance(loop, cst.While):
+        if path[1] is not loop.test and path[1] is not loop.body:
+            return False
+    else:
+        # The comprehension's ``for`` clauses and their filters are part of its iteration;
+        # its first iterable is evaluated once, outside.
+        if isinstance(path[1], cst.CompFor) and len(path) > 2 and path[2] is path[1].iter:
+            return False
+        while index < len(path) and isinstance(path[index], cst.CompFor):
+            index += 1
+    return all(_evaluated_with(parent, child) for parent, child in zip(path[index:], path[index + 1:]))
+
+
+def _in_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
+    """``path`` (from ``loop`` down to a node) stays in the part of ``loop`` that runs on
+    iterations, in its scope (a function defined there may run after the loop)."""
+    if isinstance(loop, cst.For):
+        repeated = path[1] is loop.body
+    elif isinstance(loop, cst.While):
+        repeated = True
+    else:
+        repeated = not (isinstance(path[1], cst.CompFor) and path[2] is path[1].iter)
+    return repeated and not any(isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) for node in path)
+
+
+def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[cst.CSTNode]:
+    """The statement above which a hoist out of the loop at ``path[loop_index]`` goes: the
+    ``for`` or ``while`` statement itself, or the statement holding a comprehension when the
+    comprehension is evaluated, once, whenever that statement runs (not in a ``while`` test,
+    an ``elif``, a branch, a lambda or another comprehension), and the statement is not in a
+    class body, whose names a comprehension does not see."""
+    loop = path[loop_index]
+    if isinstance(loop, (cst.For, cst.While)):
+        return loop
+    holder = max(index for index in range(1, loop_index)
+                 if isinstance(path[index - 1], (cst.IndentedBlock, cst.Module)))
+    if not all(_evaluated_with(parent, child)
+               for parent, child in zip(path[holder:loop_index], path[holder + 1:loop_index + 1])):
+        return None
+    scope = next((node for node in reversed(path[:holder]) if isinstance(node, (cst.FunctionDef, cst.ClassDef))), None)
+    return None if isinstance(scope, cst.ClassDef) else path[holder]
+
+
+def name_for(context: "FileContext", expression: cst.BaseExpression, most_words: int = 5) -> str:
+    """A name for the value of ``expression`` made of its own words: ``inv_A`` for
+    ``np.linalg.inv(A)``, ``weights_astype_float32`` for ``weights.astype(np.float32)``. A
+    library name counts by its last part only."""
+    words: list[str] = []
+    stack: list[Union[cst.CSTNode, str]] = [expression]
+    while stack and len(words) < most_words:
+        node = stack.pop()
+        if isinstance(node, str):
+            words.append(node)
+        elif isinstance(node, (cst.Name, cst.Attribute)) and context.imports.qualified_name(node) is not None:
+            words.append(context.imports.qualified_name(node).rpartition(".")[2])
+        elif isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+            words.append(node.value)
+        elif isinstance(node, cst.Attribute):
+            stack += [node.attr.value, node.value]
+        elif isinstance(node, cst.Arg):
+            stack.append(node.value)
+        else:
+            stack.extend(reversed(syntax_children(node)))
+    return "_".join(words) or "value"
+
+
+def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpression, loop: cst.CSTNode,
+          base_name: str) -> Optional["Fix"]:
+    """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
+    ``for``/``while`` statement, or a comprehension: above the statement holding it), and
+    reads ``NAME`` where it was, and wherever the loop computes the same expression, written
+    alike (outside functions it defines: they may run after the loop). ``NAME`` is ``base_name`` or a variant unused in the file.
+
+    The caller has established that ``expression`` gives the same value on every iteration.
+    None (no fix) when the expression does not run on every iteration (a branch, a short
+    circuit, a ``try`` or ``with`` block, a nested loop or function) or when no statement of
+    the same scope can take the assignment: a hoist never leaves the function or crosses into
+    a class body. What stays the caller's to weigh (the fix is unsafe): the expression now
+    runs once, and also when the loop runs no iteration.
+    """
+    from perflint.engine.rule import Change, Fix
+
+    path = _path_to(module, expression)
+    if path is None or any(isinstance(node, _NOT_MOVABLE) for node in _subtree(expression)):
+        return None
+    loop_index = next((index for index, node in enumerate(path) if node is loop), None)
+    if loop_index is None or not _runs_each_iteration(loop, path[loop_index:]):
+        return None
+    anchor = _statement_before(path, loop_index)
+    if anchor is None:
+        return None
+    name = unused_name(context, base_name)
+    occurrences = [node for node, node_path in _equal_nodes(loop, expression)
+                   if node is expression or _in_iteration(loop, node_path)]
+    return Fix((InsertBefore(anchor, [assignment(name, expression)]),
+                *(Change(node, cst.Name(name)) for node in occurrences)),
+               title=f"Compute `{' '.join(code_of(expression).split())}` once above the loop, as `{name}`")
+
+
+def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and every syntax node under it."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(syntax_children(current))
+    return found
+
+
+def _equal_nodes(root: cst.CSTNode, expression: cst.CSTNode) -> list[tuple[cst.CSTNode, list[cst.CSTNode]]]:
+    """The nodes under ``root`` written exactly as ``expression`` is, with their paths from ``root``."""
+    found = []
+    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    path: list[cst.CSTNode] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if type(node) is type(expression) and node.deep_equals(expression):
+            found.append((node, list(path)))
+            continue
+        stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
+    return found

@@ -1,12 +1,15 @@
-"""The shared building blocks of fixes: keyword arguments, references through imports."""
+"""The shared building blocks of fixes: keyword arguments, references through imports, hoisting."""
 
 from __future__ import annotations
+
+import textwrap
 
 import libcst as cst
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.rewrite import code_of, reference, with_keyword, without_argument, without_keyword
+from perflint.engine.fixes import fix_source
+from perflint.engine.rewrite import code_of, hoist, name_for, reference, with_keyword, without_argument, without_keyword
 from perflint.engine.rule import Rule
 
 
@@ -94,3 +97,95 @@ def test_reference_names_a_function_through_the_files_imports(source, expected):
 def test_reference_uses_the_conventional_alias_when_it_is_free():
     assert _references("here()\n", "numpy.stack") == [("np.stack", ("import numpy as np",))]
     assert _references("np = 1\nhere()\n", "numpy.stack") == [("numpy.stack", ("import numpy",))]
+
+
+class HoistCompute(Rule):
+    """``compute(…)`` in a loop, hoisted out of its innermost loop with ``rewrite.hoist``."""
+
+    code = "PFL998"
+    name = "hoist-compute"
+    message = "hoist"
+    fix_title = "Hoist"
+    fix_safety = "unsafe"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.module = node
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self.context.innermost_loop
+        if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
+            self.report(node, fix=hoist(self.context, self.module, node, frame.node, name_for(self.context, node)))
+
+
+def _hoisted(source: str) -> str:
+    return fix_source(textwrap.dedent(source), "m.py", [HoistCompute], unsafe=True).source
+
+
+def test_hoist_puts_the_value_above_the_loop_and_reads_it_wherever_the_loop_computes_it_alike():
+    assert _hoisted("""
+        for x in xs:
+            y = compute(a.b) + x
+            z = compute(a.b) * x
+            if x:
+                w = compute(a.b)
+    """) == textwrap.dedent("""
+        compute_a_b = compute(a.b)
+        for x in xs:
+            y = compute_a_b + x
+            z = compute_a_b * x
+            if x:
+                w = compute_a_b
+    """)
+
+
+def test_hoist_out_of_a_comprehension_goes_above_its_statement_in_the_same_block():
+    assert _hoisted("""
+        def f(xs):
+            if xs:
+                ys = [compute(a) * x for x in xs if x]
+            return ys
+    """) == textwrap.dedent("""
+        def f(xs):
+            if xs:
+                compute_a = compute(a)
+                ys = [compute_a * x for x in xs if x]
+            return ys
+    """)
+
+
+@pytest.mark.parametrize("source", [
+    # Only on some iterations: under an `if`, behind `and`, in a conditional expression.
+    "for x in xs:\n    if x:\n        y = compute(a)\n",
+    "for x in xs:\n    y = x and compute(a)\n",
+    "while t:\n    y = compute(a) if t > 1 else 0\n",
+    # In a `try` or `with` block, an exception handler, a nested function.
+    "for x in xs:\n    try:\n        y = compute(a)\n    except E:\n        pass\n",
+    "for x in xs:\n    with ctx:\n        y = compute(a)\n",
+    # No statement runs the comprehension once: a `while` test, an `elif`, a short circuit,
+    # a lambda, a class body, the element of another comprehension.
+    "while any(compute(a) > x for x in xs):\n    a = a / 2\n",
+    "if p:\n    pass\nelif [compute(a) for x in xs]:\n    pass\n",
+    "y = p or [compute(a) for x in xs]\n",
+    "f = lambda: [compute(a) for x in xs]\n",
+    "class C:\n    ys = [compute(a) for x in xs]\n",
+    "ys = [[compute(a) for x in xs] for a in bs]\n",
+    "if p: ys = [compute(a) for x in xs]\n",
+])
+def test_hoist_offers_no_fix_where_the_value_would_be_computed_where_the_loop_would_not_compute_it(source):
+    findings = lint_source(source, "m.py", [HoistCompute])
+    assert findings and all(finding.fix is None for finding in findings)
+
+
+def test_name_for_is_made_of_the_expressions_words_with_library_names_by_their_last_part():
+    names = []
+
+    class Name(Rule):
+        code = "PFL997"
+        name = "name"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if self.context.innermost_loop is None:
+                names.append(name_for(self.context, node))
+
+    lint_source("import numpy as np\nnp.linalg.inv(A)\nw.astype(np.float32, copy=True)\nnp.eye(3)\n", "m.py", [Name])
+    assert names == ["inv_A", "w_astype_float32", "eye"]

@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
 
 
@@ -20,6 +21,7 @@ class LoopInvariantExpensiveCall(Rule):
     message = "`{callee}` is recomputed on every iteration with the same arguments"
     fix_title = "Compute it once above the loop and reuse the result"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("numpy", "scipy", "torch")
     reported_at = "the call"
 
@@ -53,11 +55,18 @@ def solve_all(A, rhs):
     return [A_inv @ b for b in rhs]
 """
     fix_safety_note = (
-        "Unsafe: the call is side-effect free and its arguments do not change in the loop, so "
-        "the hoisted result is the same, but hoisting changes when it runs. A loop that runs no "
-        "iterations now pays for the call, and an exception (a singular matrix) is raised before "
-        "the loop rather than in its first iteration, or where the loop would not have run at "
-        "all. Guard the hoisted call with the loop's condition when either matters."
+        "The fix assigns the call to a new name (made of its words: `inv_A` for "
+        "`np.linalg.inv(A)`) right above the loop, or above the statement holding the "
+        "comprehension, and reads that name where the call was (and wherever the loop makes the "
+        "same call, written alike, on every iteration). It is unsafe: the call is side-effect "
+        "free and its arguments do not change in the loop, so the value is the same, but it now "
+        "runs once, before the loop, also when the loop runs no iteration: a loop over an empty "
+        "list now pays for the call, and an error (a singular matrix, a wrong shape, an "
+        "undefined name) is raised where the loop would not have run at all, or before the "
+        "iterations that ran earlier. No fix is offered where the call runs only on some "
+        "iterations (under an `if`, behind `and`/`or`, in a `try` or `with` block) or where no "
+        "statement of the same scope can hold it (a comprehension in a `while` test, an `elif`, "
+        "a lambda, a class body)."
     )
 
     VALID = (
@@ -169,6 +178,12 @@ def solve_all(A, rhs):
             """,
             line=3,
             column=9,
+            fixed="""
+            import numpy as np
+            inv_A = np.linalg.inv(A)
+            for x in xs:
+                y = inv_A @ x
+            """,
         ),
         Invalid(
             """
@@ -176,6 +191,11 @@ def solve_all(A, rhs):
             ys = [inv(A) @ x for x in xs]
             """,
             line=2,
+            fixed="""
+            from numpy.linalg import inv
+            inv_A = inv(A)
+            ys = [inv_A @ x for x in xs]
+            """,
         ),
         Invalid(
             """
@@ -185,6 +205,13 @@ def solve_all(A, rhs):
                 E = sla.expm(H * dt)
             """,
             line=4,
+            fixed="""
+            from scipy import linalg as sla
+            expm_H_dt = sla.expm(H * dt)
+            while t < 1.0:
+                t += dt
+                E = expm_H_dt
+            """,
         ),
         Invalid(
             """
@@ -193,6 +220,12 @@ def solve_all(A, rhs):
                 y = torch.linalg.inv(self.W) @ x
             """,
             line=3,
+            fixed="""
+            import torch
+            inv_self_W = torch.linalg.inv(self.W)
+            for x in xs:
+                y = inv_self_W @ x
+            """,
         ),
         Invalid(
             """
@@ -201,6 +234,12 @@ def solve_all(A, rhs):
                 u, s, vt = numpy.linalg.svd(X.T @ X)
             """,
             line=3,
+            fixed="""
+            import numpy.linalg
+            svd_X_T_X = numpy.linalg.svd(X.T @ X)
+            for i in range(10):
+                u, s, vt = svd_X_T_X
+            """,
         ),
         # A pure factory of invariant arguments gives the same matrix on every iteration.
         Invalid(
@@ -215,6 +254,16 @@ def solve_all(A, rhs):
             """,
             line=6,
             column=17,
+            fixed="""
+            import numpy as np
+            def ridge_path(X, Y, alpha, n_iter):
+                XXT = X @ X.T
+                n = X.shape[0]
+                inv_XXT_alpha_eye_n = np.linalg.inv(XXT + alpha * np.eye(n))
+                for it in range(n_iter):
+                    W = Y @ inv_XXT_alpha_eye_n
+                    Y = W @ X
+            """,
         ),
         # A condition that does not depend on the loop holds on every iteration.
         Invalid(
@@ -225,8 +274,67 @@ def solve_all(A, rhs):
                     x = np.linalg.inv(C) @ x
             """,
             line=4,
+            # Hoisted out of the `if`, the call would run when `use_whitening` is false too.
+            fixed=NO_FIX,
+        ),
+        # A call over several lines, through an alias: its layout and comments go with it.
+        Invalid(
+            """
+            import torch as th
+            def project(P, batches):
+                out = []
+                # one projection per batch
+                for b in batches:
+                    Q, R = th.linalg.qr(
+                        P,  # the basis
+                        mode="reduced",
+                    )
+                    out.append(b @ Q @ Q.T)
+                return out
+            """,
+            line=6,
+            column=16,
+            fixed="""
+            import torch as th
+            def project(P, batches):
+                out = []
+                # one projection per batch
+                qr_P = th.linalg.qr(
+                    P,  # the basis
+                    mode="reduced",
+                )
+                for b in batches:
+                    Q, R = qr_P
+                    out.append(b @ Q @ Q.T)
+                return out
+            """,
+        ),
+        # A comprehension in a `while` test runs once per iteration of the `while`, which may
+        # change `A`: there is no statement to put the call before.
+        Invalid(
+            """
+            import numpy as np
+            while any(np.linalg.det(A) > x for x in xs):
+                A = A / 2
+            """,
+            line=2,
+            fixed=NO_FIX,
+        ),
+        # Hoisted out of the `with` block, the call would record autograd history.
+        Invalid(
+            """
+            import torch
+            for x in xs:
+                with torch.no_grad():
+                    y = torch.linalg.inv(W) @ x
+            """,
+            line=4,
+            fixed=NO_FIX,
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.innermost_loop is None:
@@ -240,7 +348,9 @@ def solve_all(A, rhs):
         if not self.context.runs_every_iteration():
             return
         if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
-            self.report(node, self.message.format(callee=callee))
+            loop = self.context.innermost_loop.node
+            fix = hoist(self.context, self._module, node, loop, name_for(self.context, node))
+            self.report(node, self.message.format(callee=callee), fix=fix)
 
 
 def _setup(size: int, target: Target) -> tuple:
