@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -234,6 +235,100 @@ def _in_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
     return repeated and not any(isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) for node in path)
 
 
+def _derived_top(path: Sequence[cst.CSTNode]) -> int:
+    """The index in ``path`` of the outermost expression that reads the last node of ``path``
+    without changing it: through attributes, items and calls of methods that leave their
+    receiver unchanged (``df["id"]``, ``a.T``, ``x.sum()``)."""
+    index = len(path) - 1
+    while index > 0:
+        parent, child = path[index - 1], path[index]
+        if isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is child:
+            index -= 1
+        elif (isinstance(parent, cst.Call) and parent.func is child and isinstance(child, cst.Attribute)
+              and child.attr.value in catalog.NON_MUTATING_METHODS
+              and not any(arg.keyword is not None and arg.keyword.value in ("out", "inplace") for arg in parent.args)):
+            index -= 1
+        else:
+            return index
+    return index
+
+
+def _consumed(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+    """``parent`` only reads ``child`` and computes a new value from it (arithmetic, a comparison)."""
+    if isinstance(parent, cst.UnaryOperation):
+        return not isinstance(parent.operator, cst.Plus)
+    return isinstance(parent, (cst.BinaryOperation, cst.ComparisonTarget)) or (
+        isinstance(parent, cst.Comparison) and parent.left is child)
+
+
+def _bound_names(assign: cst.Assign) -> Optional[list[str]]:
+    """The names ``assign`` binds when its targets are plain names (``a = …``, ``u, s = …``)."""
+    names: list[str] = []
+    for target in assign.targets:
+        elements = target.target.elements if isinstance(target.target, (cst.Tuple, cst.List)) else [target.target]
+        for element in elements:
+            value = element.value if isinstance(element, cst.BaseElement) else element
+            if not isinstance(value, cst.Name):
+                return None
+            names.append(value.value)
+    return names
+
+
+def _name_uses(loop: cst.CSTNode, name: str) -> list[list[cst.CSTNode]]:
+    """The paths from ``loop`` to each place the loop reads or binds ``name`` (not attribute
+    or keyword names spelled alike, and not the plain name targets of assignments)."""
+    found = []
+    stack: list[tuple[cst.CSTNode, int]] = [(loop, 0)]
+    path: list[cst.CSTNode] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if isinstance(node, cst.Name) and node.value == name:
+            parent = path[-2]
+            if not (isinstance(parent, cst.Attribute) and parent.attr is node
+                    or isinstance(parent, cst.Arg) and parent.keyword is node
+                    or isinstance(parent, (cst.AssignTarget, cst.Element)) and _in_assign_target(path)):
+                found.append(list(path))
+            continue
+        stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
+    return found
+
+
+def _in_assign_target(path: Sequence[cst.CSTNode]) -> bool:
+    index = len(path) - 2
+    while index > 0 and isinstance(path[index], (cst.Element, cst.Tuple, cst.List)):
+        index -= 1
+    return isinstance(path[index], cst.AssignTarget)
+
+
+def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
+    """The value of the last node of ``path`` (from ``loop`` down) is only read in the loop, so
+    one value can serve every iteration: it is consumed by arithmetic or a comparison, perhaps
+    through attributes, items or non-mutating methods; or assigned to plain names that the
+    loop only reads so. Anything else (stored, passed to a function, changed in place, bound
+    to a view that may be changed, used in a nested function) may change it or keep it."""
+    top = _derived_top(path)
+    if top == 0:
+        return False
+    parent, child = path[top - 1], path[top]
+    if _consumed(parent, child):
+        return True
+    if not (isinstance(parent, cst.Assign) and parent.value is child and top == len(path) - 1):
+        return False
+    names = _bound_names(parent)
+    if names is None:
+        return False
+    for name in names:
+        for use in _name_uses(loop, name):
+            if any(isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) for node in use):
+                return False
+            top = _derived_top(use)
+            if top == 0 or not _consumed(use[top - 1], use[top]):
+                return False
+    return True
+
+
 def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[cst.CSTNode]:
     """The statement above which a hoist out of the loop at ``path[loop_index]`` goes: the
     ``for`` or ``while`` statement itself, or the statement holding a comprehension when the
@@ -280,10 +375,14 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
     ``for``/``while`` statement, or a comprehension: above the statement holding it), and
     reads ``NAME`` where it was, and wherever the loop computes the same expression, written
-    alike (outside functions it defines: they may run after the loop). ``NAME`` is ``base_name`` or a variant unused in the file.
+    alike (outside functions it defines: they may run after the loop). ``NAME`` is
+    ``base_name`` or a variant unused in the file.
 
-    The caller has established that ``expression`` gives the same value on every iteration.
-    None (no fix) when the expression does not run on every iteration (a branch, a short
+    The caller has established that ``expression`` gives an equal value on every iteration;
+    each iteration got a new object, and now all share one: so every place that computes it
+    must only read the value (``_only_read``: arithmetic on it, comparisons, names bound to it
+    only read so), never change it in place, keep it or pass it on. None (no fix) when that is
+    not sure, when the expression does not run on every iteration (a branch, a short
     circuit, a ``try`` or ``with`` block, a nested loop or function) or when no statement of
     the same scope can take the assignment: a hoist never leaves the function or crosses into
     a class body. What stays the caller's to weigh (the fix is unsafe): the expression now
@@ -297,14 +396,16 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     loop_index = next((index for index, node in enumerate(path) if node is loop), None)
     if loop_index is None or not _runs_each_iteration(loop, path[loop_index:]):
         return None
+    occurrences = [(node, node_path) for node, node_path in _equal_nodes(loop, expression)
+                   if node is expression or _in_iteration(loop, node_path)]
+    if not all(_only_read(loop, node_path) for _, node_path in occurrences):
+        return None
     anchor = _statement_before(path, loop_index)
     if anchor is None:
         return None
     name = unused_name(context, base_name)
-    occurrences = [node for node, node_path in _equal_nodes(loop, expression)
-                   if node is expression or _in_iteration(loop, node_path)]
     return Fix((InsertBefore(anchor, [assignment(name, expression)]),
-                *(Change(node, cst.Name(name)) for node in occurrences)),
+                *(Change(node, cst.Name(name)) for node, _ in occurrences)),
                title=f"Compute `{' '.join(code_of(expression).split())}` once above the loop, as `{name}`")
 
 

@@ -189,3 +189,36 @@ def test_name_for_is_made_of_the_expressions_words_with_library_names_by_their_l
 
     lint_source("import numpy as np\nnp.linalg.inv(A)\nw.astype(np.float32, copy=True)\nnp.eye(3)\n", "m.py", [Name])
     assert names == ["inv_A", "w_astype_float32", "eye"]
+
+
+@pytest.mark.parametrize("source", [
+    "for x in xs:\n    B = compute(a)\n    B *= x\n",
+    "for x in xs:\n    B = compute(a)\n    row = B[0]\n    row += x\n",
+    "for x in xs:\n    B = compute(a)\n    C = B\n",
+    "for x in xs:\n    B = compute(a)\n    update(B.T)\n",
+    "for x in xs:\n    B = compute(a)\n    out.append(B)\n",
+    "for x in xs:\n    B = compute(a)\n    B.sort()\n",
+    "for x in xs:\n    B = compute(a)\n    B[0] = x\n",
+    "for x in xs:\n    u, s = compute(a)\n    s += 1\n",
+    "for x in xs:\n    y = store(compute(a))\n",
+    "ys = [compute(a) for x in xs]\n",
+])
+def test_hoist_offers_no_fix_where_the_loop_may_change_or_keep_the_value_each_iteration_had_anew(source):
+    findings = lint_source(source, "m.py", [HoistCompute])
+    assert findings and all(finding.fix is None for finding in findings)
+
+
+def test_hoist_accepts_a_value_the_loop_only_reads():
+    assert _hoisted("""
+        for x in xs:
+            u, s = compute(a)
+            B = compute(b)
+            y = (u.T @ x).sum() + B[0] - s.mean(axis=0) * x > 0
+    """) == textwrap.dedent("""
+        compute_a = compute(a)
+        compute_b = compute(b)
+        for x in xs:
+            u, s = compute_a
+            B = compute_b
+            y = (u.T @ x).sum() + B[0] - s.mean(axis=0) * x > 0
+    """)
