@@ -349,8 +349,9 @@ def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[
 
 def name_for(context: "FileContext", expression: cst.BaseExpression, most_words: int = 5) -> str:
     """A name for the value of ``expression`` made of its own words: ``inv_A`` for
-    ``np.linalg.inv(A)``, ``weights_astype_float32`` for ``weights.astype(np.float32)``. A
-    library name counts by its last part only."""
+    ``np.linalg.inv(A)``, ``weights_astype_float32`` for ``weights.astype(np.float32)``,
+    ``read_csv_labels_csv`` for ``pd.read_csv("labels.csv")``. A library name counts by its
+    last part only."""
     words: list[str] = []
     stack: list[Union[cst.CSTNode, str]] = [expression]
     while stack and len(words) < most_words:
@@ -365,6 +366,8 @@ def name_for(context: "FileContext", expression: cst.BaseExpression, most_words:
             stack += [node.attr.value, node.value]
         elif isinstance(node, cst.Arg):
             stack.append(node.value)
+        elif isinstance(node, cst.SimpleString):
+            stack.extend(reversed(re.findall(r"[^\W\d]\w*", node.raw_value)))
         else:
             stack.extend(reversed(syntax_children(node)))
     return "_".join(words) or "value"

@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -26,6 +27,7 @@ class InvariantFileReadInLoop(Rule):
     message = "`{call}` reads the same file on every iteration; read it once before the loop"
     fix_title = "Read the file once, above the loop, and reuse the data"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("read_", "load", "genfromtxt", "fromfile")
     reported_at = "the read call"
 
@@ -63,10 +65,17 @@ def label_counts(ids):
     return [(labels["id"] == i).sum() for i in ids]
 """
     fix_safety_note = (
-        "Unsafe: reading once assumes the file does not change while the loop runs, and that "
-        "the loop does not modify the data it read (reading afresh gave each iteration its own "
-        "copy; take a `.copy()` where an iteration changes it). A loop that runs no iterations "
-        "now reads the file anyway."
+        "The fix reads the file once, as a new name made of the call's words "
+        "(`read_csv_labels_csv = pd.read_csv(\"labels.csv\")`) right above the loop, or above "
+        "the statement holding the comprehension, and reads that name where the call was. It "
+        "is unsafe: it assumes the file does not change while the loop runs (a file another "
+        "process rewrites, or the loop itself writes, was read afresh on each iteration); the "
+        "file is read also when the loop runs no iteration (a missing file now fails where the "
+        "loop would not have run); and every iteration now shares the data it read. That last "
+        "point is checked: the fix is offered only where the loop visibly just reads the data "
+        "(arithmetic and comparisons on it or on its columns, items and attributes, or a name "
+        "bound to it that the loop only reads so); data passed to a function, stored, or "
+        "changed in place gets no fix."
     )
 
     VALID = (
@@ -113,6 +122,12 @@ def label_counts(ids):
             """,
             line=3,
             column=14,
+            fixed="""
+            import pandas as pd
+            read_csv_labels_csv = pd.read_csv("labels.csv")
+            for i in ids:
+                labels = read_csv_labels_csv
+            """,
         ),
         Invalid(
             """
@@ -121,6 +136,9 @@ def label_counts(ids):
                 return [json.load(open(config_path))[key] for key in keys]
             """,
             line=3,
+            # The items go into the list: read once, the list would hold shared objects where
+            # it held separate ones.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -130,8 +148,51 @@ def label_counts(ids):
                 scores = bank @ x
             """,
             line=3,
+            fixed="""
+            import numpy as np
+            load_BANK_PATH = np.load(BANK_PATH)
+            for x in queries:
+                bank = load_BANK_PATH
+                scores = bank @ x
+            """,
+        ),
+        # Columns and comparisons of the data, a multi-line call, a comprehension in a function.
+        Invalid(
+            """
+            import pandas as pd
+            def label_counts(ids, path):
+                return [int((pd.read_csv(
+                    path,
+                    usecols=["id"],  # only the ids
+                )["id"] == i).sum()) for i in ids]
+            """,
+            line=3,
+            fixed="""
+            import pandas as pd
+            def label_counts(ids, path):
+                read_csv_path_id = pd.read_csv(
+                    path,
+                    usecols=["id"],  # only the ids
+                )
+                return [int((read_csv_path_id["id"] == i).sum()) for i in ids]
+            """,
+        ),
+        # Changed in place on each iteration: one shared frame would carry the changes over.
+        Invalid(
+            """
+            import pandas as pd
+            for threshold in thresholds:
+                table = pd.read_parquet("scores.parquet")
+                table["score"] -= threshold
+                report((table["score"] > 0).mean())
+            """,
+            line=3,
+            fixed=NO_FIX,
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
@@ -148,7 +209,8 @@ def label_counts(ids):
         if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
             return
         if all(self._invariant(arg.value) for arg in node.args):
-            self.report(node, self.message.format(call=_code(node)))
+            fix = hoist(self.context, self._module, node, frame.node, name_for(self.context, node))
+            self.report(node, self.message.format(call=_code(node)), fix=fix)
 
     def _invariant(self, argument: cst.BaseExpression) -> bool:
         """The argument names the same file on every iteration: it is loop-invariant, or it

@@ -7,7 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -24,6 +25,7 @@ class LoopInvariantCopy(Rule):
     message = "`{copy}` copies the same array on every iteration; make the copy once before the loop"
     fix_title = "Hoist the copy above the loop and reuse it"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("numpy", "torch")
     reported_at = "the copying call"
 
@@ -61,10 +63,18 @@ def scores(weights: np.ndarray, batches):
     return [batch @ weights32 for batch in batches]
 """
     fix_safety_note = (
-        "Unsafe: the hoisted copy is shared by every iteration, which is the same only while "
-        "no iteration changes it or keeps it (the rule checks what it can see; a callee it "
-        "cannot see is assumed to keep it). The copy is also made when the loop runs no "
-        "iterations."
+        "The fix makes the copy once, as a new name made of its words "
+        "(`weights_astype_float32 = weights.astype(np.float32)`) right above the loop, or above "
+        "the statement holding the comprehension, and reads that name where the copy was made. "
+        "It is unsafe: every iteration now shares one copy where each had its own, which gives "
+        "the same results only while no iteration changes it or keeps it; and the copy is made "
+        "also when the loop runs no iteration (an error in it, a wrong dtype, is then raised "
+        "where the loop would not have run). So the fix is offered only where the loop visibly "
+        "just reads the copy: an operand of arithmetic or a comparison, perhaps through "
+        "attributes, items or methods that do not mutate, or a name bound to it that the loop "
+        "only reads so. A copy passed to a function (which may change or keep it), bound to a "
+        "view that may be written (`row = base[0]; row += x`), changed in place or stored gets "
+        "no fix."
     )
 
     VALID = (
@@ -122,6 +132,12 @@ def scores(weights: np.ndarray, batches):
             """,
             line=3,
             column=21,
+            fixed="""
+            import numpy as np
+            def scores(weights: np.ndarray, batches):
+                weights_astype_float32 = weights.astype(np.float32)
+                return [batch @ weights_astype_float32 for batch in batches]
+            """,
         ),
         Invalid(
             """
@@ -132,6 +148,14 @@ def scores(weights: np.ndarray, batches):
                     out = (base * x).sum()
             """,
             line=4,
+            fixed="""
+            import torch
+            def run(template: torch.Tensor, inputs):
+                template_clone = template.clone()
+                for x in inputs:
+                    base = template_clone
+                    out = (base * x).sum()
+            """,
         ),
         Invalid(
             """
@@ -141,6 +165,8 @@ def scores(weights: np.ndarray, batches):
                 r = np.dot(np.array(X.T), w)
             """,
             line=4,
+            # Passed to a function: whether it changes or keeps the copy is not visible here.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -149,8 +175,61 @@ def scores(weights: np.ndarray, batches):
                 return [x.masked_fill(mask.clone() > 0.5, 0.0) for x in xs]
             """,
             line=3,
+            fixed="""
+            import torch
+            def f(mask: torch.Tensor, xs):
+                mask_clone = mask.clone()
+                return [x.masked_fill(mask_clone > 0.5, 0.0) for x in xs]
+            """,
+        ),
+        # The iteration writes into its copy through a view: one shared copy would carry each
+        # iteration's writes into the next.
+        Invalid(
+            """
+            import numpy as np
+            def shifted_totals(x0: np.ndarray, steps):
+                totals = []
+                for eps in steps:
+                    x = x0.copy()
+                    head = x[:1]
+                    head += eps
+                    totals.append(float(x.sum() * 2))
+                return totals
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # A multi-line conversion under an alias, several uses of the copy, a comment kept.
+        Invalid(
+            """
+            import torch as th
+            def energies(states: th.Tensor, fields):
+                out = []
+                for field in fields:  # one field at a time
+                    s = states.clone(
+                        memory_format=th.contiguous_format,
+                    )
+                    out.append(float((s * field).sum() - s.mean()))
+                return out
+            """,
+            line=5,
+            fixed="""
+            import torch as th
+            def energies(states: th.Tensor, fields):
+                out = []
+                states_clone_contiguous_format = states.clone(
+                    memory_format=th.contiguous_format,
+                )
+                for field in fields:  # one field at a time
+                    s = states_clone_contiguous_format
+                    out.append(float((s * field).sum() - s.mean()))
+                return out
+            """,
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
 
     def visit_Assign(self, node: cst.Assign) -> None:
         frame = self.context.innermost_loop
@@ -213,7 +292,9 @@ def scores(weights: np.ndarray, batches):
             return
         parts = [source, *(arg.value for arg in copy.args)]
         if all(self.context.is_invariant(part) for part in parts):
-            self.report(copy, self.message.format(copy=_code(copy)))
+            loop = self.context.innermost_loop.node
+            fix = hoist(self.context, self._module, copy, loop, name_for(self.context, copy))
+            self.report(copy, self.message.format(copy=_code(copy)), fix=fix)
 
 
 def _setup(size: int, target: Target) -> tuple:
