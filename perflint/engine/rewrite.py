@@ -253,8 +253,12 @@ def _derived_top(path: Sequence[cst.CSTNode]) -> int:
     return index
 
 
-def _consumed(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
-    """``parent`` only reads ``child`` and computes a new value from it (arithmetic, a comparison)."""
+def _consumed(path: Sequence[cst.CSTNode], top: int, calls_read: bool) -> bool:
+    """``path[top - 1]`` only reads ``path[top]`` and computes a new value from it (arithmetic,
+    a comparison; with ``calls_read``, a call of the value itself, not of a part of it)."""
+    parent, child = path[top - 1], path[top]
+    if calls_read and isinstance(parent, cst.Call) and parent.func is child and top == len(path) - 1:
+        return True
     if isinstance(parent, cst.UnaryOperation):
         return not isinstance(parent.operator, cst.Plus)
     return isinstance(parent, (cst.BinaryOperation, cst.ComparisonTarget)) or (
@@ -302,7 +306,7 @@ def _in_assign_target(path: Sequence[cst.CSTNode]) -> bool:
     return isinstance(path[index], cst.AssignTarget)
 
 
-def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
+def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode], calls_read: bool) -> bool:
     """The value of the last node of ``path`` (from ``loop`` down) is only read in the loop, so
     one value can serve every iteration: it is consumed by arithmetic or a comparison, perhaps
     through attributes, items or non-mutating methods; or assigned to plain names that the
@@ -312,7 +316,7 @@ def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
     if top == 0:
         return False
     parent, child = path[top - 1], path[top]
-    if _consumed(parent, child):
+    if _consumed(path, top, calls_read):
         return True
     if not (isinstance(parent, cst.Assign) and parent.value is child and top == len(path) - 1):
         return False
@@ -324,7 +328,7 @@ def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
             if any(isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) for node in use):
                 return False
             top = _derived_top(use)
-            if top == 0 or not _consumed(use[top - 1], use[top]):
+            if top == 0 or not _consumed(use, top, calls_read):
                 return False
     return True
 
@@ -374,7 +378,7 @@ def name_for(context: "FileContext", expression: cst.BaseExpression, most_words:
 
 
 def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpression, loop: cst.CSTNode,
-          base_name: str) -> Optional["Fix"]:
+          base_name: str, calls_read: bool = False) -> Optional["Fix"]:
     """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
     ``for``/``while`` statement, or a comprehension: above the statement holding it), and
     reads ``NAME`` where it was, and wherever the loop computes the same expression, written
@@ -384,7 +388,9 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     The caller has established that ``expression`` gives an equal value on every iteration;
     each iteration got a new object, and now all share one: so every place that computes it
     must only read the value (``_only_read``: arithmetic on it, comparisons, names bound to it
-    only read so), never change it in place, keep it or pass it on. None (no fix) when that is
+    only read so), never change it in place, keep it or pass it on. With ``calls_read``,
+    calling the value (``model(batch)``) counts as reading it: the caller's unsafe label then
+    says what state such a call may keep. None (no fix) when that is
     not sure, when the expression does not run on every iteration (a branch, a short
     circuit, a ``try`` or ``with`` block, a nested loop or function) or when no statement of
     the same scope can take the assignment: a hoist never leaves the function or crosses into
@@ -401,7 +407,7 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
         return None
     occurrences = [(node, node_path) for node, node_path in _equal_nodes(loop, expression)
                    if node is expression or _in_iteration(loop, node_path)]
-    if not all(_only_read(loop, node_path) for _, node_path in occurrences):
+    if not all(_only_read(loop, node_path, calls_read) for _, node_path in occurrences):
         return None
     anchor = _statement_before(path, loop_index)
     if anchor is None:

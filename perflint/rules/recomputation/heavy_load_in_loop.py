@@ -7,7 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -27,6 +28,7 @@ class HeavyLoadInLoop(Rule):
     message = "`{call}` loads the same {what} on every {unit}; load it once {where}"
     fix_title = "Load once, before the loop or in `__init__`, and reuse the object"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("load", "from_pretrained", "InferenceSession", "SentenceTransformer", "pipeline")
     reported_at = "the load call"
 
@@ -67,10 +69,18 @@ def predict_all(batches):
     return [model(batch) for batch in batches]
 """
     fix_safety_note = (
-        "Unsafe: loading once shares one object between iterations (or items). That is the "
-        "point, unless the loop mutates the model (fine-tunes it, for instance) and each "
-        "iteration needs a fresh copy, or the file changes during the loop. Loading before a "
-        "loop that runs no iterations also pays for a load that was not needed."
+        "In a loop, the fix loads once, as a new name made of the call's words "
+        "(`load_model_pt = torch.jit.load(\"model.pt\")`) right above the loop, or above the "
+        "statement holding the comprehension, and uses that name where the load was. It is "
+        "unsafe: every iteration now calls one object where each had a freshly loaded one, so "
+        "state the object keeps between calls carries from one iteration to the next (a model "
+        "in training mode updates its BatchNorm running statistics on every call, so later "
+        "iterations get other outputs); the file is assumed not to change during the loop; "
+        "and the load runs also when the loop runs no iteration. The fix is offered only where "
+        "the loop does nothing but call the loaded object (`model(batch)`, `tokenizer(text)`) "
+        "or read it: an object passed to a function (which may train it), whose methods are "
+        "called (`model.fit(...)`), stored or changed gets no fix, and neither does a load in "
+        "`__getitem__` (moving it to `__init__` is left to you)."
     )
 
     VALID = (
@@ -129,6 +139,8 @@ def predict_all(batches):
             """,
             line=3,
             column=13,
+            # `predict` may change the model (train it): no fix.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -137,6 +149,12 @@ def predict_all(batches):
                 return [AutoTokenizer.from_pretrained(name)(text) for text in texts]
             """,
             line=3,
+            fixed="""
+            from transformers import AutoTokenizer
+            def encode_all(texts, name):
+                from_pretrained_name = AutoTokenizer.from_pretrained(name)
+                return [from_pretrained_name(text) for text in texts]
+            """,
         ),
         Invalid(
             """
@@ -148,6 +166,8 @@ def predict_all(batches):
                     return pca.transform(self.rows[index])
             """,
             line=5,
+            # Per item, not in a loop: moving the load to `__init__` is not offered.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -157,8 +177,44 @@ def predict_all(batches):
                 session.run(None, {"input": image})
             """,
             line=3,
+            # A method of the session is called: whether it changes the session is not known.
+            fixed=NO_FIX,
+        ),
+        # Only called: loaded once above the loop (`import torch as th`), comment kept.
+        Invalid(
+            """
+            import torch as th
+            def predict_all(batches):
+                outputs = []
+                # score every batch
+                for batch in batches:
+                    model = th.jit.load(
+                        "model.pt",
+                        map_location="cpu",
+                    )
+                    outputs.append(model(batch))
+                return outputs
+            """,
+            line=6,
+            fixed="""
+            import torch as th
+            def predict_all(batches):
+                outputs = []
+                # score every batch
+                load_model_pt_cpu = th.jit.load(
+                    "model.pt",
+                    map_location="cpu",
+                )
+                for batch in batches:
+                    model = load_model_pt_cpu
+                    outputs.append(model(batch))
+                return outputs
+            """,
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
 
     def visit_Call(self, node: cst.Call) -> None:
         what = self._loaded(node)
@@ -172,7 +228,8 @@ def predict_all(batches):
             if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
                 return
             if all(self.context.is_invariant(part) for part in parts):
-                self.report(node, self._message(node, what, "iteration", "before the loop"))
+                fix = hoist(self.context, self._module, node, frame.node, name_for(self.context, node), calls_read=True)
+                self.report(node, self._message(node, what, "iteration", "before the loop"), fix=fix)
             return
         function = self.context.function
         if (
