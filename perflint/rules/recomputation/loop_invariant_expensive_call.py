@@ -299,12 +299,12 @@ def solve_all(A, rhs):
             def project(P, batches):
                 out = []
                 # one projection per batch
-                qr_P = th.linalg.qr(
+                qr_P_reduced = th.linalg.qr(
                     P,  # the basis
                     mode="reduced",
                 )
                 for b in batches:
-                    Q, R = qr_P
+                    Q, R = qr_P_reduced
                     out.append(b @ Q @ Q.T)
                 return out
             """,
