@@ -1,0 +1,346 @@
+"""The recomputation rules' fixes, run: the original and the fixed code (as `--fix
+--unsafe-fixes` writes it) on the same inputs give the same results; each unsafe fix's
+warning is shown to be real; where the fix would change results, none is offered."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import numpy as np
+import pytest
+
+from perflint.engine import lint_source
+from perflint.engine.fixes import fix_source
+from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
+from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop
+from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
+from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
+
+
+def fixed(source: str, rule) -> tuple[str, str]:
+    """The dedented source and what the rule's fixes make of it (which must differ)."""
+    original = textwrap.dedent(source)
+    outcome = fix_source(original, "m.py", [rule], unsafe=True)
+    assert outcome.fixed >= 1 and outcome.source != original, "the rule offered no fix"
+    return original, outcome.source
+
+
+def run(source: str, function: str, *args):
+    namespace: dict = {}
+    exec(compile(source, "m.py", "exec"), namespace)
+    return namespace[function](*args)
+
+
+def assert_no_fix(source: str, rule) -> None:
+    findings = lint_source(textwrap.dedent(source), "m.py", [rule])
+    assert [finding.code for finding in findings] == [rule.code]
+    assert findings[0].fix is None
+
+
+@pytest.fixture
+def matrix():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((6, 6)) + 6 * np.eye(6), rng.standard_normal((5, 6))
+
+
+# PFL401 loop-invariant-expensive-call --------------------------------------------------------
+
+PFL401_LOOP = """
+    import numpy as np
+    from scipy import linalg
+    def solve_all(A, xs, log):
+        out = []
+        for x in xs:
+            log.append(len(out))
+            out.append(np.linalg.inv(A) @ x)
+        return out
+    def comprehension(A, xs):
+        return [linalg.expm(A / 10) @ x for x in xs]
+    def evolve(H, x, dt):
+        t = 0.0
+        while t < 1.0:
+            t += dt
+            x = linalg.expm(H * dt) @ x
+        return x
+"""
+
+
+def test_pfl401_hoisted_inverse_gives_the_same_results(matrix):
+    A, xs = matrix
+    original, fixed_source = fixed(PFL401_LOOP, LoopInvariantExpensiveCall)
+    assert fixed_source.count("inv_A = np.linalg.inv(A)") == 1 and "expm_H_dt = linalg.expm(H * dt)" in fixed_source
+    for function, args in [("solve_all", (A, xs, [])), ("comprehension", (A, xs)), ("evolve", (A / 10, xs[0], 0.25))]:
+        np.testing.assert_allclose(np.array(run(original, function, *args)),
+                                   np.array(run(fixed_source, function, *args)), rtol=1e-12)
+
+
+def test_pfl401_unsafe_the_hoisted_call_runs_before_the_loop_and_even_when_it_runs_no_iteration():
+    original, fixed_source = fixed(PFL401_LOOP, LoopInvariantExpensiveCall)
+    singular = np.zeros((3, 3))
+    # No iteration: the original never inverts the singular matrix, the fix does.
+    assert run(original, "solve_all", singular, [], []) == []
+    with pytest.raises(np.linalg.LinAlgError):
+        run(fixed_source, "solve_all", singular, [], [])
+    # With iterations: the error now comes before the loop's first statement ran.
+    original_log, fixed_log = [], []
+    with pytest.raises(np.linalg.LinAlgError):
+        run(original, "solve_all", singular, [np.ones(3)], original_log)
+    with pytest.raises(np.linalg.LinAlgError):
+        run(fixed_source, "solve_all", singular, [np.ones(3)], fixed_log)
+    assert original_log == [0] and fixed_log == []
+
+
+def test_pfl401_one_fix_reads_the_name_wherever_the_loop_makes_the_same_call(matrix):
+    original, fixed_source = fixed("""
+        import numpy as np
+        def f(A, xs):
+            out = []
+            for x in xs:
+                out.append(np.linalg.det(A) * x + np.linalg.det(A))
+            return out
+    """, LoopInvariantExpensiveCall)
+    assert fixed_source.count("np.linalg.det(A)") == 1 and "det_A * x + det_A" in fixed_source
+    A, xs = matrix
+    np.testing.assert_allclose(run(original, "f", A, xs), run(fixed_source, "f", A, xs))
+
+
+def test_pfl401_offers_no_fix_when_the_loop_changes_the_result_in_place(matrix):
+    source = """
+        import numpy as np
+        def f(A, xs):
+            out = []
+            for x in xs:
+                B = np.linalg.inv(A)
+                B *= 2
+                out.append(B @ x)
+            return out
+    """
+    assert_no_fix(source, LoopInvariantExpensiveCall)
+    # Why: with one shared inverse the in-place update would compound across iterations.
+    A, xs = matrix
+    hoisted_by_hand = textwrap.dedent(source).replace("    for x in xs:\n        B = np.linalg.inv(A)",
+                                                      "    shared = np.linalg.inv(A)\n    for x in xs:\n"
+                                                      "        B = shared")
+    assert "shared" in hoisted_by_hand
+    assert not np.allclose(run(textwrap.dedent(source), "f", A, xs), run(hoisted_by_hand, "f", A, xs))
+
+
+def test_pfl401_torch_inverse_hoisted_gives_the_same_results():
+    torch = pytest.importorskip("torch")
+    original, fixed_source = fixed("""
+        import torch as th
+        def f(W, xs):
+            return [th.linalg.inv(W) @ x for x in xs]
+    """, LoopInvariantExpensiveCall)
+    generator = torch.Generator().manual_seed(0)
+    W = torch.randn(4, 4, generator=generator, dtype=torch.float64) + 4 * torch.eye(4, dtype=torch.float64)
+    xs = list(torch.randn(3, 4, generator=generator, dtype=torch.float64))
+    assert torch.allclose(torch.stack(run(original, "f", W, xs)), torch.stack(run(fixed_source, "f", W, xs)))
+
+
+# PFL406 loop-invariant-copy ------------------------------------------------------------------
+
+PFL406_LOOP = """
+    import numpy as np
+    def scores(weights: np.ndarray, batches):
+        return [batch @ weights.astype(np.float32) for batch in batches]
+    def totals(x0: np.ndarray, xs):
+        out = []
+        for x in xs:
+            base = x0.copy()
+            out.append(float((base * x).sum() + base.T[0].sum()))
+        return out
+"""
+
+
+def test_pfl406_hoisted_copy_gives_the_same_results(matrix):
+    A, xs = matrix
+    original, fixed_source = fixed(PFL406_LOOP, LoopInvariantCopy)
+    assert "weights_astype_float32 = weights.astype(np.float32)" in fixed_source
+    assert "x0_copy = x0.copy()" in fixed_source
+    batches = [x.astype(np.float32).reshape(1, -1) for x in xs]
+    np.testing.assert_array_equal(np.array(run(original, "scores", A, batches)),
+                                  np.array(run(fixed_source, "scores", A, batches)))
+    assert run(original, "totals", A, list(xs)) == run(fixed_source, "totals", A, list(xs))
+
+
+def test_pfl406_unsafe_the_copy_is_made_even_when_the_loop_runs_no_iteration():
+    original, fixed_source = fixed(PFL406_LOOP, LoopInvariantCopy)
+    unconvertible = np.array(["a", "b"])
+    assert run(original, "scores", unconvertible, []) == []
+    with pytest.raises(ValueError):
+        run(fixed_source, "scores", unconvertible, [])
+
+
+def test_pfl406_offers_no_fix_when_the_iteration_writes_its_copy_through_a_view(matrix):
+    source = """
+        import numpy as np
+        def shifted_totals(x0: np.ndarray, steps):
+            totals = []
+            for eps in steps:
+                x = x0.copy()
+                head = x[:1]
+                head += eps
+                totals.append(float(x.sum()))
+            return totals
+    """
+    assert_no_fix(source, LoopInvariantCopy)
+    # Why: one copy shared by the iterations would accumulate every iteration's write.
+    hoisted_by_hand = textwrap.dedent(source).replace("    for eps in steps:\n        x = x0.copy()",
+                                                      "    shared = x0.copy()\n    for eps in steps:\n"
+                                                      "        x = shared")
+    assert "shared" in hoisted_by_hand
+    A, _ = matrix
+    assert run(textwrap.dedent(source), "shifted_totals", A, [1.0, 1.0]) != run(hoisted_by_hand, "shifted_totals", A,
+                                                                                [1.0, 1.0])
+
+
+def test_pfl406_torch_clone_hoisted_gives_the_same_results():
+    torch = pytest.importorskip("torch")
+    original, fixed_source = fixed("""
+        import torch
+        def f(mask: torch.Tensor, xs):
+            return [x.masked_fill(mask.clone() > 0.5, 0.0) for x in xs]
+    """, LoopInvariantCopy)
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.rand(8, generator=generator)
+    xs = list(torch.randn(4, 8, generator=generator))
+    assert torch.equal(torch.stack(run(original, "f", mask, xs)), torch.stack(run(fixed_source, "f", mask, xs)))
+
+
+# PFL408 invariant-file-read-in-loop ----------------------------------------------------------
+
+PFL408_LOOP = """
+    import numpy as np
+    import pandas as pd
+    def label_counts(ids, path, between):
+        counts = []
+        for i in ids:
+            labels = pd.read_csv(path)
+            counts.append(int((labels["id"] == i).sum()))
+            between()
+        return counts
+    def scores(queries, bank_path):
+        return [float((np.load(bank_path) @ x).sum()) for x in queries]
+"""
+
+
+@pytest.fixture
+def data_files(tmp_path):
+    pd = pytest.importorskip("pandas")
+    csv = tmp_path / "labels.csv"
+    pd.DataFrame({"id": [1, 2, 2, 3, 3, 3]}).to_csv(csv, index=False)
+    bank = tmp_path / "bank.npy"
+    np.save(bank, np.arange(12.0).reshape(3, 4))
+    return csv, bank
+
+
+def test_pfl408_hoisted_read_gives_the_same_results(data_files):
+    csv, bank = data_files
+    original, fixed_source = fixed(PFL408_LOOP, InvariantFileReadInLoop)
+    assert "read_csv_path = pd.read_csv(path)" in fixed_source and "load_bank_path = np.load(bank_path)" in fixed_source
+    nothing = lambda: None  # noqa: E731
+    assert run(original, "label_counts", [1, 2, 3, 4], csv, nothing) == [1, 2, 3, 0]
+    assert run(fixed_source, "label_counts", [1, 2, 3, 4], csv, nothing) == [1, 2, 3, 0]
+    queries = list(np.eye(4))
+    assert run(original, "scores", queries, bank) == run(fixed_source, "scores", queries, bank)
+
+
+def test_pfl408_unsafe_a_file_that_changes_during_the_loop_is_read_once(data_files):
+    csv, _ = data_files
+    original, fixed_source = fixed(PFL408_LOOP, InvariantFileReadInLoop)
+
+    def append_a_row():
+        with open(csv, "a") as handle:
+            handle.write("3\n")
+
+    csv_text = csv.read_text()
+    assert run(original, "label_counts", [3, 3], csv, append_a_row) == [3, 4]
+    csv.write_text(csv_text)
+    assert run(fixed_source, "label_counts", [3, 3], csv, append_a_row) == [3, 3]
+
+
+def test_pfl408_unsafe_the_file_is_read_even_when_the_loop_runs_no_iteration(tmp_path):
+    pytest.importorskip("pandas")
+    original, fixed_source = fixed(PFL408_LOOP, InvariantFileReadInLoop)
+    missing = tmp_path / "missing.csv"
+    assert run(original, "label_counts", [], missing, None) == []
+    with pytest.raises(FileNotFoundError):
+        run(fixed_source, "label_counts", [], missing, None)
+
+
+def test_pfl408_offers_no_fix_when_the_loop_changes_the_data_it_read():
+    assert_no_fix("""
+        import pandas as pd
+        for threshold in thresholds:
+            table = pd.read_csv("scores.csv")
+            table["score"] -= threshold
+            report((table["score"] > 0).mean())
+    """, InvariantFileReadInLoop)
+
+
+# PFL404 heavy-load-in-loop -------------------------------------------------------------------
+
+PFL404_LOOP = """
+    import torch as th
+    def predict_all(batches, path):
+        outputs = []
+        for batch in batches:
+            model = th.jit.load(path)
+            outputs.append(model(batch))
+        return outputs, model
+"""
+
+
+def _saved_model(tmp_path, train: bool):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    model.train(train)
+    path = tmp_path / "model.pt"
+    torch.jit.save(torch.jit.script(model), str(path))
+    batches = list(torch.randn(3, 5, 4, generator=torch.Generator().manual_seed(1)))
+    return torch, str(path), batches
+
+
+def test_pfl404_hoisted_load_gives_the_same_outputs(tmp_path):
+    torch, path, batches = _saved_model(tmp_path, train=False)
+    original, fixed_source = fixed(PFL404_LOOP, HeavyLoadInLoop)
+    assert re.search(r"\n    load_path = th\.jit\.load\(path\)\n    for batch in batches:", fixed_source)
+    with torch.no_grad():
+        expected, _ = run(original, "predict_all", batches, path)
+        got, _ = run(fixed_source, "predict_all", batches, path)
+    assert all(torch.allclose(a, b) for a, b in zip(expected, got, strict=True))
+
+
+def test_pfl404_unsafe_state_the_model_keeps_between_calls_now_carries_across_iterations(tmp_path):
+    # A model in training mode updates its BatchNorm running statistics on every call: loaded
+    # afresh, each iteration's model saw one batch; loaded once, the model saw them all.
+    torch, path, batches = _saved_model(tmp_path, train=True)
+    original, fixed_source = fixed(PFL404_LOOP, HeavyLoadInLoop)
+    with torch.no_grad():
+        _, original_model = run(original, "predict_all", batches, path)
+        _, fixed_model = run(fixed_source, "predict_all", batches, path)
+    original_state, fixed_state = dict(original_model.named_buffers()), dict(fixed_model.named_buffers())
+    assert int(original_state["1.num_batches_tracked"]) == 1
+    assert int(fixed_state["1.num_batches_tracked"]) == len(batches)
+    assert not torch.allclose(original_state["1.running_mean"], fixed_state["1.running_mean"])
+
+
+def test_pfl404_unsafe_the_model_is_loaded_even_when_the_loop_runs_no_iteration(tmp_path):
+    pytest.importorskip("torch")
+    original, fixed_source = fixed(PFL404_LOOP.replace("return outputs, model", "return outputs"), HeavyLoadInLoop)
+    missing = str(tmp_path / "missing.pt")
+    assert run(original, "predict_all", [], missing) == []
+    with pytest.raises(ValueError):
+        run(fixed_source, "predict_all", [], missing)
+
+
+def test_pfl404_offers_no_fix_when_the_model_goes_to_a_function_that_may_train_it():
+    assert_no_fix("""
+        import torch
+        for fold in folds:
+            model = torch.jit.load("model.pt")
+            train(model, fold)
+    """, HeavyLoadInLoop)
