@@ -8,7 +8,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, reference
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -28,6 +29,7 @@ class InverseThenMultiply(Rule):
     message = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}`"
     fix_title = "Solve the system: `solve(A, b)` instead of `inv(A) @ b`"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("inv",)
     reported_at = "the product (the `@` expression or the `dot`/`matmul` call)"
 
@@ -61,11 +63,20 @@ def whiten(cov, x):
     return np.linalg.solve(cov, x)
 """
     fix_safety_note = (
-        "Unsafe: the result agrees up to rounding, not bit for bit (it is usually closer to the "
-        "exact answer). For the right-hand form `b @ inv(A)` NumPy and SciPy need "
-        "`solve(A.T, b.T).T`, which transposes every axis of a stacked (batched) operand: "
-        "use `np.swapaxes(..., -1, -2)` there. NumPy's `solve` treats a 1-D `b` as one "
-        "vector, as `@` does."
+        "For `inv(A) @ b` (and `np.dot`, `np.matmul`, `torch.matmul`, `.dot`, `.matmul`, `.mm` "
+        "with the inverse on the left) the fix writes `solve(A, b)` with the solver of the same "
+        "library (`np.linalg.solve`, `scipy.linalg.solve`, `torch.linalg.solve`), named through "
+        "the file's imports (`import numpy as np` is added where NumPy is imported only as "
+        "`from numpy.linalg import inv`). It is unsafe: the result agrees with the product up "
+        "to rounding, not bit for bit; for an ill-conditioned matrix (close to singular) the two "
+        "differ by far more than rounding, the solve being the accurate one (an exactly "
+        "singular matrix raises in both); and for stacked (batched) operands the broadcasting "
+        "rules differ: `torch.linalg.solve` reads a `b` with one dimension fewer than `A` as a "
+        "batch of vectors where `@` reads it as a matrix, and `np.dot` pairs the axes of "
+        "operands with more than two dimensions differently from `solve`. No fix is offered "
+        "for the right-hand form `b @ inv(A)`: `solve(A.T, b.T).T` transposes every axis of a "
+        "stacked operand, and `torch.linalg.solve(A, b, left=False)` rejects a 1-D `b`, so "
+        "neither is exact for every shape the product accepts."
     )
 
     VALID = (
@@ -109,6 +120,11 @@ def whiten(cov, x):
                 z = np.linalg.inv(S) @ r
             """,
             line=3,
+            fixed="""
+            import numpy as np
+            for S, r in zip(covariances, residuals):
+                z = np.linalg.solve(S, r)
+            """,
         ),
         Invalid(
             """
@@ -117,6 +133,10 @@ def whiten(cov, x):
             """,
             line=2,
             column=5,
+            fixed="""
+            import numpy as np
+            x = np.linalg.solve(A, b)
+            """,
         ),
         Invalid(
             """
@@ -125,6 +145,8 @@ def whiten(cov, x):
             K = dot(P, inv(S))
             """,
             line=3,
+            # The inverse on the right: no solve is exact for every shape (see fix safety).
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -133,6 +155,11 @@ def whiten(cov, x):
             x = np.matmul(sla.inv(A), b)
             """,
             line=3,
+            fixed="""
+            import scipy.linalg as sla
+            import numpy as np
+            x = sla.solve(A, b)
+            """,
         ),
         Invalid(
             """
@@ -140,6 +167,10 @@ def whiten(cov, x):
             x = torch.inverse(A).mm(b)
             """,
             line=2,
+            fixed="""
+            import torch
+            x = torch.linalg.solve(A, b)
+            """,
         ),
         Invalid(
             """
@@ -147,6 +178,43 @@ def whiten(cov, x):
             y = b @ torch.linalg.inv(A)
             """,
             line=2,
+            fixed=NO_FIX,
+        ),
+        # Imported bare: NumPy is imported for the solver; the operands' layout is kept.
+        Invalid(
+            """
+            from numpy.linalg import inv
+            def gain(P, H, R):
+                return inv(
+                    H @ P @ H.T + R  # innovation covariance
+                ) @ (H @ P)
+            """,
+            line=3,
+            column=12,
+            fixed="""
+            from numpy.linalg import inv
+            import numpy as np
+            def gain(P, H, R):
+                return np.linalg.solve(
+                    H @ P @ H.T + R,  # innovation covariance
+                    (H @ P)
+                )
+            """,
+        ),
+        # An alias of torch, and the product inside a larger expression.
+        Invalid(
+            """
+            import torch as th
+            def step(x, J, r, lr):
+                return x - lr * (th.linalg.inv(J.T @ J) @ (J.T @ r))
+            """,
+            line=3,
+            column=22,
+            fixed="""
+            import torch as th
+            def step(x, J, r, lr):
+                return x - lr * (th.linalg.solve(J.T @ J, (J.T @ r)))
+            """,
         ),
     )
 
@@ -185,9 +253,38 @@ def whiten(cov, x):
             solver = catalog.solver_for(record)
             if solver is None:
                 return
-            fix = _solve_text(call, record, solver, other, inverse_on_left)
-            self.report(node, self.message.format(pattern=_code(node), fix=fix))
+            advice = _solve_text(call, record, solver, other, inverse_on_left)
+            self.report(node, self.message.format(pattern=_code(node), fix=advice),
+                        fix=self._solve(node, call, solver, other) if inverse_on_left else None)
             return
+
+    def _solve(self, product: cst.CSTNode, inverse: cst.Call, solver: catalog.Function,
+               other: cst.BaseExpression) -> Optional[Fix]:
+        """``solve(A, b)`` in place of the product ``inv(A) @ b``, the solver named through
+        the file's imports (an import added where it has none)."""
+        solve = reference(self.context, solver.name)
+        if solve is None:
+            return None
+        function, imports = solve
+        # The inverse's call becomes the solver's, its layout kept: laid out over lines, the
+        # new operand takes a line of its own, after the matrix and its comment.
+        matrix = inverse.args[0]
+        before, after = inverse.whitespace_before_args, matrix.whitespace_after_arg
+        operand = cst.Arg(other)
+        if isinstance(after, cst.ParenthesizedWhitespace):
+            if isinstance(before, cst.ParenthesizedWhitespace):
+                separator = cst.Comma(whitespace_after=after.with_changes(indent=before.indent,
+                                                                          last_line=before.last_line))
+                operand = operand.with_changes(whitespace_after_arg=cst.ParenthesizedWhitespace(
+                    indent=after.indent, last_line=after.last_line))
+            else:
+                separator = cst.Comma(whitespace_after=after)
+        else:
+            separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        call = inverse.with_changes(func=function, args=[
+            matrix.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")), operand])
+        return Fix.replace(product, call.with_changes(lpar=product.lpar, rpar=product.rpar), imports=imports,
+                           title=f"Solve the system: `{code_of(call)}`")
 
     def _inverse(self, expr: cst.BaseExpression) -> Optional[tuple[cst.Call, catalog.Function]]:
         """The call and record of an inverse with its matrix as the only positional argument."""
