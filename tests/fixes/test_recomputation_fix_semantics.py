@@ -14,6 +14,7 @@ from perflint.engine import lint_source
 from perflint.engine.fixes import fix_source
 from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
 from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop
+from perflint.rules.recomputation.inverse_then_multiply import InverseThenMultiply
 from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
 from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
 
@@ -344,3 +345,79 @@ def test_pfl404_offers_no_fix_when_the_model_goes_to_a_function_that_may_train_i
             model = torch.jit.load("model.pt")
             train(model, fold)
     """, HeavyLoadInLoop)
+
+
+# PFL402 inverse-then-multiply ----------------------------------------------------------------
+
+PFL402_PRODUCTS = """
+    import numpy as np
+    import scipy.linalg as sla
+    from numpy.linalg import inv
+    def products(A, b, B):
+        return (
+            np.linalg.inv(A) @ b,
+            np.dot(np.linalg.inv(A), B),
+            np.matmul(sla.inv(A), B),
+            inv(A).dot(b),
+        )
+"""
+
+
+def test_pfl402_solve_gives_the_products_results_up_to_rounding(matrix):
+    A, xs = matrix
+    original, fixed_source = fixed(PFL402_PRODUCTS, InverseThenMultiply)
+    assert "inv(" not in fixed_source.split("def products")[1]
+    expected = run(original, "products", A, xs[0], xs.T)
+    got = run(fixed_source, "products", A, xs[0], xs.T)
+    for product, solved in zip(expected, got, strict=True):
+        assert product.shape == solved.shape
+        np.testing.assert_allclose(product, solved, rtol=1e-10, atol=1e-12)
+
+
+def test_pfl402_unsafe_not_bit_for_bit_and_far_apart_for_an_ill_conditioned_matrix():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    original, fixed_source = fixed(PFL402_PRODUCTS, InverseThenMultiply)
+    hilbert = scipy_linalg.hilbert(13)
+    b = np.ones(13)
+    product = run(original, "products", hilbert, b, b[:, None])[0]
+    solved = run(fixed_source, "products", hilbert, b, b[:, None])[0]
+    assert not np.array_equal(product, solved)
+    assert np.abs(product - solved).max() > 1.0
+    # The solve is the accurate one: its residual is orders of magnitude smaller.
+    assert np.abs(hilbert @ solved - b).max() * 1e4 < np.abs(hilbert @ product - b).max()
+
+
+def test_pfl402_an_exactly_singular_matrix_raises_in_both():
+    original, fixed_source = fixed(PFL402_PRODUCTS, InverseThenMultiply)
+    singular = np.ones((3, 3))
+    for source in (original, fixed_source):
+        with pytest.raises(np.linalg.LinAlgError):
+            run(source, "products", singular, np.ones(3), np.ones((3, 2)))
+
+
+def test_pfl402_torch_solve_gives_the_products_results_and_reads_batched_operands_differently():
+    torch = pytest.importorskip("torch")
+    original, fixed_source = fixed("""
+        import torch as th
+        def product(A, b):
+            return th.linalg.inv(A) @ b
+    """, InverseThenMultiply)
+    assert "th.linalg.solve(A, b)" in fixed_source
+    generator = torch.Generator().manual_seed(0)
+    A = torch.randn(3, 3, generator=generator, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
+    for b in (torch.randn(3, generator=generator, dtype=torch.float64),
+              torch.randn(3, 2, generator=generator, dtype=torch.float64)):
+        assert torch.allclose(run(original, "product", A, b), run(fixed_source, "product", A, b))
+    # Unsafe: with a batch of matrices, a `b` with one dimension fewer is a batch of vectors to
+    # `solve` and a matrix to `@`.
+    batch = A.expand(3, 3, 3)
+    b = torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    assert run(original, "product", batch, b).shape == (3, 3, 3)
+    assert run(fixed_source, "product", batch, b).shape == (3, 3)
+
+
+def test_pfl402_offers_no_fix_for_the_inverse_on_the_right():
+    assert_no_fix("""
+        import numpy as np
+        K = P @ np.linalg.inv(S)
+    """, InverseThenMultiply)
