@@ -17,6 +17,7 @@ from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFi
 from perflint.rules.recomputation.inverse_then_multiply import InverseThenMultiply
 from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
 from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
+from perflint.rules.recomputation.regex_in_loop import RegexInLoop
 
 
 def fixed(source: str, rule) -> tuple[str, str]:
@@ -421,3 +422,36 @@ def test_pfl402_offers_no_fix_for_the_inverse_on_the_right():
         import numpy as np
         K = P @ np.linalg.inv(S)
     """, InverseThenMultiply)
+
+
+# PFL403 regex-in-loop ------------------------------------------------------------------------
+
+PFL403_CALLS = """
+    import re as regex
+
+
+    def every_form(lines):
+        out = []
+        for line in lines:
+            out.append((
+                regex.findall(r"\\w+", line),
+                regex.sub(r"\\s+", "-", line, 2, regex.IGNORECASE),
+                regex.subn(pattern=r"[aeiou]", repl="*", string=line, flags=regex.I | regex.M),
+                regex.split(r",\\s*", line, 1),
+                [m.span() for m in regex.finditer(r"o", line)],
+                bool(regex.fullmatch(pattern=r"[a-z ,]+", string=line)),
+                (regex.match(r"HELLO", line, regex.I) or regex.match(r"x", "x")).group(0),
+                regex.search(rb"\\d+", line.encode()) is None,
+                regex.compile(r"l+").sub("L", line),
+            ))
+        return out
+"""
+
+
+def test_pfl403_compiled_patterns_give_exactly_the_module_functions_results():
+    original, fixed_source = fixed(PFL403_CALLS, RegexInLoop)
+    assert "regex.findall(" not in fixed_source and "regex.sub(" not in fixed_source
+    assert fixed_source.count("= regex.compile(") == 10
+    assert "regex.compile(r\"\\s+\", regex.IGNORECASE)" in fixed_source
+    lines = ["Hello world, hello  again", "no match here", "a, b, c", "", "HELLO 42 oo"]
+    assert run(original, "every_form", lines) == run(fixed_source, "every_form", lines)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from typing import Optional, Union
+
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.imports import dotted_name
+from perflint.engine.rewrite import assignment, unused_name
+from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -22,6 +28,7 @@ class RegexInLoop(Rule):
     message = "`re.{function}` compiles or looks up {pattern} on every iteration; compile it once at module level"
     fix_title = "Compile the pattern once (`PATTERN = re.compile(...)` at module level) and call its methods"
     fix_safety = FIX_SAFE
+    autofix = True
     default_enabled = False
     required_text = ("import re", "from re", ", re")
     reported_at = "the `re` call"
@@ -56,8 +63,17 @@ def normalise(lines):
     return [WHITESPACE.sub(" ", line) for line in lines]
 """
     fix_safety_note = (
-        "Safe: a compiled pattern's methods behave exactly as the module functions given the "
-        "same pattern and flags."
+        "The fix compiles the pattern once, as a module-level constant named after the "
+        "pattern's words (`LAYER_WEIGHT_PATTERN = re.compile(r\"layer\\.\\d+\\.weight\")`, "
+        "with the call's flags) right above the top-level statement holding the loop, and "
+        "calls the compiled pattern's method with the call's other arguments "
+        "(`LAYER_WEIGHT_PATTERN.fullmatch(key)`). It is safe: a compiled pattern's methods "
+        "give exactly what the module functions give for the same pattern and flags (the "
+        "functions compile the pattern, or take it from their cache, and call the same "
+        "method). Compiling moves to import time, so the fix is offered only where that cannot "
+        "be noticed: the pattern is a literal that compiles, the flags are `re` constants "
+        "(not `re.DEBUG`, which prints, nor `re.LOCALE`), and `re` is imported at module level "
+        "above the statement; otherwise the finding has no fix."
     )
 
     VALID = (
@@ -90,6 +106,12 @@ def normalise(lines):
             """,
             line=3,
             column=13,
+            fixed="""
+            import re
+            FINDALL_PATTERN = re.compile(r"\\w+")
+            for line in lines:
+                words = FINDALL_PATTERN.findall(line)
+            """,
         ),
         Invalid(
             """
@@ -97,6 +119,11 @@ def normalise(lines):
             cleaned = [re.sub("[^a-z]", "", word.lower()) for word in words]
             """,
             line=2,
+            fixed="""
+            import re
+            SUB_PATTERN = re.compile("[^a-z]")
+            cleaned = [SUB_PATTERN.sub("", word.lower()) for word in words]
+            """,
         ),
         Invalid(
             """
@@ -107,6 +134,101 @@ def normalise(lines):
                     pass
             """,
             line=4,
+            fixed="""
+            import re as regex
+            LAYER_WEIGHT_PATTERN = regex.compile(r"layer\\.\\d+\\.weight")
+            while queue:
+                key = queue.pop()
+                if LAYER_WEIGHT_PATTERN.fullmatch(string=key):
+                    pass
+            """,
+        ),
+        # Flags go to the compiled pattern, the other arguments stay in the call; the constant
+        # takes the blank lines before the function too, the function keeps its comment.
+        Invalid(
+            """
+            import re
+
+
+            # Collapse runs of blanks.
+            def normalise(lines):
+                return [
+                    re.sub(
+                        r"hello\\s+world",
+                        "hello world",
+                        line,
+                        1,
+                        re.IGNORECASE | re.MULTILINE,
+                    )
+                    for line in lines
+                ]
+            """,
+            line=7,
+            column=9,
+            fixed="""
+            import re
+
+
+            HELLO_WORLD_PATTERN = re.compile(r"hello\\s+world", re.IGNORECASE | re.MULTILINE)
+
+
+            # Collapse runs of blanks.
+            def normalise(lines):
+                return [
+                    HELLO_WORLD_PATTERN.sub(
+                        "hello world",
+                        line,
+                        1,
+                    )
+                    for line in lines
+                ]
+            """,
+        ),
+        # `re.compile` itself in the loop: the constant takes its place.
+        Invalid(
+            """
+            import re
+            def count(lines):
+                return sum(1 for line in lines if re.compile(r"^#", flags=re.M).search(line))
+            """,
+            line=3,
+            fixed="""
+            import re
+            COMPILE_PATTERN = re.compile(r"^#", re.M)
+            def count(lines):
+                return sum(1 for line in lines if COMPILE_PATTERN.search(line))
+            """,
+        ),
+        # Flags held in a name: they may not be known at import time.
+        Invalid(
+            """
+            import re
+            def find(lines, flags):
+                return [re.search(r"error", line, flags) for line in lines]
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
+        # A pattern that does not compile: compiled at import, it would fail even if the loop
+        # never ran.
+        Invalid(
+            """
+            import re
+            def find(lines):
+                return [re.search(r"error(", line) for line in lines]
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
+        # `re` imported inside the function: there is no `re` at module level.
+        Invalid(
+            """
+            def find(lines):
+                import re
+                return [re.search(r"error", line) for line in lines]
+            """,
+            line=3,
+            fixed=NO_FIX,
         ),
     )
 
@@ -119,7 +241,115 @@ def normalise(lines):
         bound = catalog.bind(node, record)
         pattern = bound.argument("pattern") if bound is not None else None
         if isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString)) and not _is_formatted(pattern):
-            self.report(node, self.message.format(function=record.function_name, pattern=_code(pattern)))
+            self.report(node, self.message.format(function=record.function_name, pattern=_code(pattern)),
+                        fix=self._compiled_once(node, record.function_name, pattern, bound.argument("flags")))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    def _compiled_once(self, call: cst.Call, function: str, pattern: cst.BaseExpression,
+                       flags: Optional[cst.BaseExpression]) -> Optional[Fix]:
+        """``NAME = re.compile(pattern, flags)`` above the top-level statement holding the
+        call, and the call made a method call of ``NAME`` without the pattern and the flags.
+        None when the pattern or the flags would not compile at import time exactly as they
+        do in the loop: a pattern that does not compile (the error would come at import, even
+        if the loop never runs), flags other than ``re`` constants, ``re.DEBUG`` (it prints),
+        or an ``re`` that is not imported at module level above the statement."""
+        value = _constant_pattern(pattern)
+        flag_value = _constant_flags(flags, self.context.imports) if flags is not None else 0
+        if value is None or flag_value is None or flag_value & (re.DEBUG | re.LOCALE):
+            return None
+        try:
+            re.compile(value, flag_value)
+        except (re.error, TypeError, ValueError, OverflowError, RecursionError):
+            return None
+        top = next((statement for statement in self._module.body if _contains(statement, call)), None)
+        compile_function = self._module_level_reference(top)
+        if compile_function is None:
+            return None
+        name = unused_name(self.context, _pattern_name(value, function))
+        compile_arguments = [cst.Arg(pattern)]
+        if flags is not None:
+            compile_arguments = [cst.Arg(pattern, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                                 cst.Arg(flags)]
+        constant = assignment(name, cst.Call(compile_function, compile_arguments))
+        kept = [arg for arg in call.args if arg.value is not pattern and arg.value is not flags]
+        if kept and kept[-1] is not call.args[-1]:
+            # The last argument went: the new last one ends the call as it ended.
+            last = call.args[-1]
+            kept[-1] = kept[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+        method = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)), args=kept)
+        blank_lines = []
+        for line in top.leading_lines:
+            if line.comment is not None:
+                break
+            blank_lines.append(line)
+        constant = constant.with_changes(leading_lines=blank_lines)
+        replacement = cst.Name(name) if function == "compile" else method
+        return Fix((Change(call, replacement),
+                    Change(top, lambda updated: cst.FlattenSentinel([constant, updated]))),
+                   title=f"Compile the pattern once at module level as `{name}` and call `{name}.{function}`"
+                   if function != "compile" else f"Compile the pattern once at module level as `{name}`")
+
+    def _module_level_reference(self, top: Optional[cst.BaseStatement]) -> Optional[cst.BaseExpression]:
+        """``re.compile`` as the module imports it (``regex.compile`` after ``import re as
+        regex``) in a top-level statement above ``top``; None when no such import binds it."""
+        if top is None:
+            return None
+        for statement in self._module.body:
+            if statement is top:
+                return None
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not isinstance(small, cst.Import):
+                    continue
+                for alias in small.names:
+                    if dotted_name(alias.name) == "re":
+                        bound = alias.asname.name.value if alias.asname is not None else "re"
+                        if self.context.imports.qualified_name(cst.Name(bound)) == "re":
+                            return cst.Attribute(cst.Name(bound), cst.Name("compile"))
+        return None
+
+
+def _constant_pattern(pattern: cst.BaseExpression) -> Union[str, bytes, None]:
+    if isinstance(pattern, cst.ConcatenatedString):
+        left, right = _constant_pattern(pattern.left), _constant_pattern(pattern.right)
+        return left + right if left is not None and right is not None and type(left) is type(right) else None
+    value = pattern.evaluated_value if isinstance(pattern, cst.SimpleString) else None
+    return value if isinstance(value, (str, bytes)) else None
+
+
+def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
+    """The value of flags written as ``re`` constants joined by ``|`` (``re.I | re.M``), or 0."""
+    if isinstance(flags, cst.BinaryOperation) and isinstance(flags.operator, cst.BitOr):
+        left, right = _constant_flags(flags.left, imports), _constant_flags(flags.right, imports)
+        return left | right if left is not None and right is not None else None
+    if isinstance(flags, cst.Integer) and flags.evaluated_value == 0:
+        return 0
+    qualified = imports.qualified_name(flags)
+    if qualified is None or not qualified.startswith("re."):
+        return None
+    value = getattr(re, qualified[len("re."):], None)
+    return int(value) if isinstance(value, re.RegexFlag) else None
+
+
+def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
+    """``LAYER_WEIGHT_PATTERN`` for ``r"layer\\.\\d+\\.weight"``: the pattern's words (escapes
+    dropped), else the function's name (``FINDALL_PATTERN``)."""
+    text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
+    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\\.", " ", text))[:3]
+    return "_".join(words or [function]).upper() + "_PATTERN"
+
+
+def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(syntax_children(current))
+    return False
 
 
 def _is_formatted(string: cst.BaseExpression) -> bool:
