@@ -169,7 +169,7 @@ _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _NOT_MOVABLE = (cst.NamedExpr, cst.Yield, cst.Await)
 
 
-def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
+def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
     """The nodes from ``root`` down to ``target`` (both included), or None."""
     stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
     path: list[cst.CSTNode] = []
@@ -399,7 +399,7 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     """
     from perflint.engine.rule import Change, Fix
 
-    path = _path_to(module, expression)
+    path = path_to(module, expression)
     if path is None or any(isinstance(node, _NOT_MOVABLE) for node in _subtree(expression)):
         return None
     loop_index = next((index for index, node in enumerate(path) if node is loop), None)

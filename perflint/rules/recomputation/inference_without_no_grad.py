@@ -8,7 +8,9 @@ import libcst as cst
 
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, path_to, reference
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Change, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -29,6 +31,7 @@ class InferenceWithoutNoGrad(Rule):
     )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = (".eval()",)
     reported_at = "the model call"
 
@@ -67,11 +70,20 @@ def evaluate(model, loader):
     return correct
 """
     fix_safety_note = (
-        "Unsafe: outputs computed under `inference_mode` cannot take part in autograd later "
-        "(they raise if used in a graph, and cannot be modified in place outside it); use "
-        "`torch.no_grad()` where outputs are later fed to code that records gradients, and "
-        "neither where gradients with respect to the inputs are wanted (saliency maps, "
-        "adversarial examples)."
+        "The fix wraps the outermost loop around the call in its function (or the statement "
+        "holding the comprehension) in `with torch.inference_mode():`, named through the "
+        "file's imports (`th.inference_mode()` after `import torch as th`); comments above the "
+        "loop go above the `with`. It is offered only in a file that imports torch. It is "
+        "unsafe: every tensor the loop creates is now an inference tensor, so using one later "
+        "in code that records gradients raises (`Inference tensors cannot be saved for "
+        "backward`), updating one in place outside inference mode raises, and asking it for "
+        "gradients (`requires_grad_()`) raises; the loop's other work runs without autograd "
+        "too. Use `torch.no_grad()` instead where outputs are later fed to code that records "
+        "gradients, and neither where gradients with respect to the inputs are wanted "
+        "(saliency maps, adversarial examples). No fix is offered for a loop that yields or "
+        "awaits (grad mode is per thread: the caller would run in inference mode while the "
+        "loop is suspended), or for a comprehension inside an `if` test or on a line with other "
+        "statements."
     )
 
     VALID = (
@@ -133,6 +145,16 @@ def evaluate(model, loader):
             """,
             line=6,
             column=21,
+            fixed="""
+            import torch
+            def evaluate(model, loader):
+                model.eval()
+                correct = 0
+                with torch.inference_mode():
+                    for x, y in loader:
+                        correct += (model(x).argmax(1) == y).sum().item()
+                return correct
+            """,
         ),
         Invalid(
             """
@@ -143,6 +165,14 @@ def evaluate(model, loader):
                     return [self.net(b) for b in batches]
             """,
             line=5,
+            fixed="""
+            import torch
+            class Runner:
+                def validate(self, batches):
+                    self.net.eval()
+                    with torch.inference_mode():
+                        return [self.net(b) for b in batches]
+            """,
         ),
         Invalid(
             """
@@ -155,6 +185,73 @@ def evaluate(model, loader):
                     vector = encoder(**t)
             """,
             line=7,
+            fixed="""
+            import torch
+            def embed(encoder, texts, flag):
+                encoder.eval()
+                with torch.set_grad_enabled(True):
+                    pass
+                with torch.inference_mode():
+                    for t in texts:
+                        vector = encoder(**t)
+            """,
+        ),
+        # An alias; the outermost loop is wrapped, its comment goes above the `with`, the
+        # comments and the layout inside move with it.
+        Invalid(
+            """
+            import torch as th
+            def predict(model, shards):
+                model.eval()
+                outputs = []
+
+                # one shard at a time
+                for shard in shards:
+                    for batch in shard:  # batches of 32
+                        outputs.append(model(
+                            batch,
+                        ))
+                return outputs
+            """,
+            line=9,
+            column=28,
+            fixed="""
+            import torch as th
+            def predict(model, shards):
+                model.eval()
+                outputs = []
+
+                # one shard at a time
+                with th.inference_mode():
+                    for shard in shards:
+                        for batch in shard:  # batches of 32
+                            outputs.append(model(
+                                batch,
+                            ))
+                return outputs
+            """,
+        ),
+        # A generator: the caller would run in inference mode between items.
+        Invalid(
+            """
+            import torch
+            def stream(model, batches):
+                model.eval()
+                for batch in batches:
+                    yield model(batch)
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # The file does not import torch: the model may be of another library.
+        Invalid(
+            """
+            def evaluate(model, loader):
+                model.eval()
+                return [model(x) for x in loader]
+            """,
+            line=3,
+            fixed=NO_FIX,
         ),
     )
 
@@ -182,7 +279,55 @@ def evaluate(model, loader):
             return
         if any(function.calls_method(name) for name in _GRADIENT_METHODS):
             return
-        self.report(node, self.message.format(model=model))
+        self.report(node, self.message.format(model=model), fix=self._inference_mode(node))
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    def _inference_mode(self, call: cst.Call) -> Optional[Fix]:
+        """The outermost loop around ``call`` in its function (a ``for``/``while``, or the
+        statement holding a comprehension) wrapped in ``with torch.inference_mode():``, when
+        the file imports torch. None for a comprehension in a compound statement (an ``if``
+        test: wrapping would cover its branches too) or on a line with other statements, and
+        for a loop that yields or awaits: grad mode is per thread,
+        and the caller would run under inference mode while the generator is suspended."""
+        mode = reference(self.context, "torch.inference_mode")
+        if mode is None or mode[1]:
+            return None
+        outermost = self.context.loops.enclosing()[-1].node
+        path = path_to(self._module, outermost)
+        if path is None:
+            return None
+        index = max(position for position in range(1, len(path))
+                    if isinstance(path[position - 1], (cst.IndentedBlock, cst.Module)))
+        statement = path[index]
+        if not isinstance(statement, (cst.For, cst.While, cst.SimpleStatementLine)) or (
+                isinstance(statement, cst.SimpleStatementLine) and len(statement.body) != 1):
+            return None
+        if _suspends(statement):
+            return None
+
+        def wrapped(updated: cst.CSTNode) -> cst.With:
+            return cst.With(items=[cst.WithItem(cst.Call(mode[0]))],
+                            body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
+                            leading_lines=updated.leading_lines)
+
+        return Fix((Change(statement, wrapped),),
+                   title=f"Run the loop under `with {code_of(mode[0])}():`")
+
+
+def _suspends(statement: cst.CSTNode) -> bool:
+    """``statement`` yields or awaits (in its own code, not in functions it defines)."""
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Yield, cst.Await)) or isinstance(node, cst.For) and node.asynchronous:
+            return True
+        if isinstance(node, cst.With) and node.asynchronous:
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(syntax_children(node))
+    return False
 
 
 def _switches_to_training(call: cst.Call) -> bool:
