@@ -133,6 +133,22 @@ def _closing_separator(kept: Union[cst.Comma, cst.MaybeSentinel],
     return kept
 
 
+class NewNames:
+    """The names one rule's fixes bring into one file, and the code of what each holds. The
+    fixes of a pass are applied together: two of them must never bind one new name to
+    different values (two module-level ``SUB_PATTERN``s, the second replacing the first);
+    two that hold the same value may share it."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, str] = {}
+
+    def name(self, context: "FileContext", base: str, value: str) -> str:
+        """``unused_name(context, base)``, avoiding the names given to other values."""
+        name = unused_name(context, base, [taken for taken, held in self._held.items() if held != value])
+        self._held[name] = value
+        return name
+
+
 @dataclass(frozen=True)
 class InsertBefore:
     """A change that puts ``statements`` right before the statement holding ``anchor`` (the
@@ -378,12 +394,12 @@ def name_for(context: "FileContext", expression: cst.BaseExpression, most_words:
 
 
 def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpression, loop: cst.CSTNode,
-          base_name: str, calls_read: bool = False) -> Optional["Fix"]:
+          names: NewNames, base_name: str, calls_read: bool = False) -> Optional["Fix"]:
     """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
     ``for``/``while`` statement, or a comprehension: above the statement holding it), and
     reads ``NAME`` where it was, and wherever the loop computes the same expression, written
     alike (outside functions it defines: they may run after the loop). ``NAME`` is
-    ``base_name`` or a variant unused in the file.
+    ``base_name`` or a variant unused in the file and by the rule's other fixes (``names``).
 
     The caller has established that ``expression`` gives an equal value on every iteration;
     each iteration got a new object, and now all share one: so every place that computes it
@@ -412,7 +428,7 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     anchor = _statement_before(path, loop_index)
     if anchor is None:
         return None
-    name = unused_name(context, base_name)
+    name = names.name(context, base_name, code_of(expression))
     return Fix((InsertBefore(anchor, [assignment(name, expression)]),
                 *(Change(node, cst.Name(name)) for node, _ in occurrences)),
                title=f"Compute `{' '.join(code_of(expression).split())}` once above the loop, as `{name}`")

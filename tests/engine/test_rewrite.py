@@ -9,7 +9,8 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.engine.fixes import fix_source
-from perflint.engine.rewrite import code_of, hoist, name_for, reference, with_keyword, without_argument, without_keyword
+from perflint.engine.rewrite import (NewNames, code_of, hoist, name_for, reference, with_keyword, without_argument,
+                                     without_keyword)
 from perflint.engine.rule import Rule
 
 
@@ -110,11 +111,13 @@ class HoistCompute(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self.module = node
+        self.names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
         if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
-            self.report(node, fix=hoist(self.context, self.module, node, frame.node, name_for(self.context, node)))
+            self.report(node, fix=hoist(self.context, self.module, node, frame.node, self.names,
+                                        name_for(self.context, node)))
 
 
 def _hoisted(source: str) -> str:
@@ -221,4 +224,31 @@ def test_hoist_accepts_a_value_the_loop_only_reads():
             u, s = compute_a
             B = compute_b
             y = (u.T @ x).sum() + B[0] - s.mean(axis=0) * x > 0
+    """)
+
+
+def test_fixes_applied_together_never_bind_one_new_name_to_different_values():
+    assert _hoisted("""
+        def f(xs):
+            for x in xs:
+                y = compute(-a) * x
+        def g(xs):
+            for x in xs:
+                y = compute(a) * x
+                z = compute(a) + x
+        for x in xs:
+            y = compute(a) - x
+    """) == textwrap.dedent("""
+        def f(xs):
+            compute_a = compute(-a)
+            for x in xs:
+                y = compute_a * x
+        def g(xs):
+            compute_a_2 = compute(a)
+            for x in xs:
+                y = compute_a_2 * x
+                z = compute_a_2 + x
+        compute_a_2 = compute(a)
+        for x in xs:
+            y = compute_a_2 - x
     """)

@@ -513,3 +513,19 @@ def test_pfl405_offers_no_fix_for_a_generator():
             for batch in batches:
                 yield model(batch)
     """, InferenceWithoutNoGrad)
+
+
+def test_pfl403_different_patterns_fixed_together_get_different_names():
+    original, fixed_source = fixed("""
+        import re
+        def digits(names):
+            return [re.sub("[^0-9]", "", name) for name in names]
+        def letters(names):
+            return [re.sub("[^a-z]", "", name) for name in names]
+        def digits_again(names):
+            return [re.sub("[^0-9]", "", name) for name in names]
+    """, RegexInLoop)
+    assert re.findall(r"^(\w+) = re\.compile", fixed_source, re.M) == ["SUB_PATTERN", "SUB_PATTERN_2", "SUB_PATTERN"]
+    names = ["a1b2", "c3", ""]
+    for function in ("digits", "letters", "digits_again"):
+        assert run(original, function, names) == run(fixed_source, function, names)

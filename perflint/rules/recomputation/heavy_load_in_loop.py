@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
@@ -215,6 +215,7 @@ def predict_all(batches):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         what = self._loaded(node)
@@ -228,7 +229,8 @@ def predict_all(batches):
             if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
                 return
             if all(self.context.is_invariant(part) for part in parts):
-                fix = hoist(self.context, self._module, node, frame.node, name_for(self.context, node), calls_read=True)
+                fix = hoist(self.context, self._module, node, frame.node, self._new_names,
+                            name_for(self.context, node), calls_read=True)
                 self.report(node, self._message(node, what, "iteration", "before the loop"), fix=fix)
             return
         function = self.context.function

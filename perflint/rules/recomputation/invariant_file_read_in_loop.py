@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
@@ -193,6 +193,7 @@ def label_counts(ids):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
@@ -209,7 +210,7 @@ def label_counts(ids):
         if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
             return
         if all(self._invariant(arg.value) for arg in node.args):
-            fix = hoist(self.context, self._module, node, frame.node, name_for(self.context, node))
+            fix = hoist(self.context, self._module, node, frame.node, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(call=_code(node)), fix=fix)
 
     def _invariant(self, argument: cst.BaseExpression) -> bool:

@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
@@ -230,6 +230,7 @@ def scores(weights: np.ndarray, batches):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._new_names = NewNames()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         frame = self.context.innermost_loop
@@ -293,7 +294,7 @@ def scores(weights: np.ndarray, batches):
         parts = [source, *(arg.value for arg in copy.args)]
         if all(self.context.is_invariant(part) for part in parts):
             loop = self.context.innermost_loop.node
-            fix = hoist(self.context, self._module, copy, loop, name_for(self.context, copy))
+            fix = hoist(self.context, self._module, copy, loop, self._new_names, name_for(self.context, copy))
             self.report(copy, self.message.format(copy=_code(copy)), fix=fix)
 
 

@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
-from perflint.engine.rewrite import hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.rules.recomputation import FAMILY
 
@@ -335,6 +335,7 @@ def solve_all(A, rhs):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.innermost_loop is None:
@@ -349,7 +350,7 @@ def solve_all(A, rhs):
             return
         if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
             loop = self.context.innermost_loop.node
-            fix = hoist(self.context, self._module, node, loop, name_for(self.context, node))
+            fix = hoist(self.context, self._module, node, loop, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(callee=callee), fix=fix)
 
 

@@ -9,7 +9,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
-from perflint.engine.rewrite import assignment, unused_name
+from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
@@ -246,6 +246,7 @@ def normalise(lines):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._new_names = NewNames()
 
     def _compiled_once(self, call: cst.Call, function: str, pattern: cst.BaseExpression,
                        flags: Optional[cst.BaseExpression]) -> Optional[Fix]:
@@ -267,7 +268,8 @@ def normalise(lines):
         compile_function = self._module_level_reference(top)
         if compile_function is None:
             return None
-        name = unused_name(self.context, _pattern_name(value, function))
+        name = self._new_names.name(self.context, _pattern_name(value, function),
+                                    f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}")
         compile_arguments = [cst.Arg(pattern)]
         if flags is not None:
             compile_arguments = [cst.Arg(pattern, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
