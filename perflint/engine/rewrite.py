@@ -353,16 +353,18 @@ def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[
     """The statement above which a hoist out of the loop at ``path[loop_index]`` goes: the
     ``for`` or ``while`` statement itself, or the statement holding a comprehension when the
     comprehension is evaluated, once, whenever that statement runs (not in a ``while`` test,
-    an ``elif``, a branch, a lambda or another comprehension), and the statement is not in a
-    class body, whose names a comprehension does not see."""
+    an ``elif``, a branch, a lambda or another comprehension). None in a class body: the new
+    name would become an attribute of the class (a member of an ``Enum``), and a
+    comprehension there does not see the class's names."""
     loop = path[loop_index]
     if isinstance(loop, (cst.For, cst.While)):
-        return loop
-    holder = max(index for index in range(1, loop_index)
-                 if isinstance(path[index - 1], (cst.IndentedBlock, cst.Module)))
-    if not all(_evaluated_with(parent, child)
-               for parent, child in zip(path[holder:loop_index], path[holder + 1:loop_index + 1])):
-        return None
+        holder = loop_index
+    else:
+        holder = max(index for index in range(1, loop_index)
+                     if isinstance(path[index - 1], (cst.IndentedBlock, cst.Module)))
+        if not all(_evaluated_with(parent, child)
+                   for parent, child in zip(path[holder:loop_index], path[holder + 1:loop_index + 1])):
+            return None
     scope = next((node for node in reversed(path[:holder]) if isinstance(node, (cst.FunctionDef, cst.ClassDef))), None)
     return None if isinstance(scope, cst.ClassDef) else path[holder]
 

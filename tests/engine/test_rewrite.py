@@ -171,6 +171,7 @@ def test_hoist_out_of_a_comprehension_goes_above_its_statement_in_the_same_block
     "y = p or [compute(a) for x in xs]\n",
     "f = lambda: [compute(a) for x in xs]\n",
     "class C:\n    ys = [compute(a) for x in xs]\n",
+    "class C:\n    for x in xs:\n        y = compute(a) * x\n",
     "ys = [[compute(a) for x in xs] for a in bs]\n",
     "if p: ys = [compute(a) for x in xs]\n",
 ])
