@@ -247,11 +247,16 @@ def normalise(lines):
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
         self._new_names = NewNames()
+        # Per pattern and flags: the top-level statement its constant goes above, the first
+        # to need it. Fixes of one pass that compile the same pattern then insert the same
+        # text at the same place, which is made once.
+        self._constant_places: dict[str, cst.BaseStatement] = {}
 
     def _compiled_once(self, call: cst.Call, function: str, pattern: cst.BaseExpression,
                        flags: Optional[cst.BaseExpression]) -> Optional[Fix]:
         """``NAME = re.compile(pattern, flags)`` above the top-level statement holding the
-        call, and the call made a method call of ``NAME`` without the pattern and the flags.
+        call (or the first one holding a call with the same pattern and flags), and the call
+        made a method call of ``NAME`` without the pattern and the flags.
         None when the pattern or the flags would not compile at import time exactly as they
         do in the loop: a pattern that does not compile (the error would come at import, even
         if the loop never runs), flags other than ``re`` constants, ``re.DEBUG`` (it prints),
@@ -265,11 +270,14 @@ def normalise(lines):
         except (re.error, TypeError, ValueError, OverflowError, RecursionError):
             return None
         top = next((statement for statement in self._module.body if _contains(statement, call)), None)
-        compile_function = self._module_level_reference(top)
+        if top is None:
+            return None
+        held = f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}"
+        place = self._constant_places.setdefault(held, top)
+        compile_function = self._module_level_reference(place)
         if compile_function is None:
             return None
-        name = self._new_names.name(self.context, _pattern_name(value, function),
-                                    f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}")
+        name = self._new_names.name(self.context, _pattern_name(value, function), held)
         compile_arguments = [cst.Arg(pattern)]
         if flags is not None:
             compile_arguments = [cst.Arg(pattern, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
@@ -282,22 +290,20 @@ def normalise(lines):
             kept[-1] = kept[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
         method = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)), args=kept)
         blank_lines = []
-        for line in top.leading_lines:
+        for line in place.leading_lines:
             if line.comment is not None:
                 break
             blank_lines.append(line)
         constant = constant.with_changes(leading_lines=blank_lines)
         replacement = cst.Name(name) if function == "compile" else method
         return Fix((Change(call, replacement),
-                    Change(top, lambda updated: cst.FlattenSentinel([constant, updated]))),
+                    Change(place, lambda updated: cst.FlattenSentinel([constant, updated]))),
                    title=f"Compile the pattern once at module level as `{name}` and call `{name}.{function}`"
                    if function != "compile" else f"Compile the pattern once at module level as `{name}`")
 
-    def _module_level_reference(self, top: Optional[cst.BaseStatement]) -> Optional[cst.BaseExpression]:
+    def _module_level_reference(self, top: cst.BaseStatement) -> Optional[cst.BaseExpression]:
         """``re.compile`` as the module imports it (``regex.compile`` after ``import re as
         regex``) in a top-level statement above ``top``; None when no such import binds it."""
-        if top is None:
-            return None
         for statement in self._module.body:
             if statement is top:
                 return None
