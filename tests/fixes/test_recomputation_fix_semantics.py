@@ -530,3 +530,10 @@ def test_pfl403_one_constant_per_pattern_and_different_patterns_get_different_na
     names = ["a1b2", "c3", ""]
     for function in ("digits", "letters", "digits_again"):
         assert run(original, function, names) == run(fixed_source, function, names)
+
+
+def test_pfl402_offers_no_fix_when_the_product_has_arguments_a_solve_would_drop():
+    assert_no_fix("""
+        import numpy as np
+        y = np.dot(np.linalg.inv(A), b, out)
+    """, InverseThenMultiply)

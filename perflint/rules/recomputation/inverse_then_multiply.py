@@ -262,6 +262,9 @@ def whiten(cov, x):
                other: cst.BaseExpression) -> Optional[Fix]:
         """``solve(A, b)`` in place of the product ``inv(A) @ b``, the solver named through
         the file's imports (an import added where it has none)."""
+        if isinstance(product, cst.Call) and len(product.args) != (1 if inverse is _receiver(product) else 2):
+            # An `out=` or `dtype=` the solve would not honour.
+            return None
         solve = reference(self.context, solver.name)
         if solve is None:
             return None
@@ -297,6 +300,10 @@ def whiten(cov, x):
         if record is None or not record.has(catalog.Flag.INVERSE):
             return None
         return expr, record
+
+
+def _receiver(call: cst.Call) -> Optional[cst.BaseExpression]:
+    return call.func.value if isinstance(call.func, cst.Attribute) else None
 
 
 def _solver_spelling(call: cst.Call, inverse: catalog.Function, solver: catalog.Function) -> str:
