@@ -344,9 +344,9 @@ def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
 
 def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
     """``LAYER_WEIGHT_PATTERN`` for ``r"layer\\.\\d+\\.weight"``: the pattern's words (escapes
-    dropped), else the function's name (``FINDALL_PATTERN``)."""
+    and character sets dropped), else the function's name (``FINDALL_PATTERN``)."""
     text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
-    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\\.", " ", text))[:3]
+    words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\[[^]]*]", " ", re.sub(r"\\.", " ", text)))[:3]
     return "_".join(words or [function]).upper() + "_PATTERN"
 
 
