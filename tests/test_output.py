@@ -88,8 +88,10 @@ def test_full_shows_the_source_line_a_caret_under_the_span_and_the_fix_hint(tmp_
     assert lines[2] == "4 | \ty = np.linalg.inv(A) @ x"
     # The tab is kept in the caret line so the carets sit under `np.linalg.inv(A)` on any tab width.
     assert lines[3] == "  | \t    " + "^" * len("np.linalg.inv(A)")
-    assert lines[4] == f"  = help: {rule_by_code('PFL401').fix_title}"
-    assert lines[-1] == "Found 1 finding in 1 file (1 checked)."
+    assert lines[4] == "  = help: Compute `np.linalg.inv(A)` once above the loop, as `inv_A` (unsafe fix)"
+    assert lines[-2:] == ["Found 1 finding in 1 file (1 checked).",
+                          "No safe fixes; 1 fixable with `perflint check --fix --unsafe-fixes` "
+                          "(read each rule's fix safety first)."]
 
 
 def test_full_underlines_a_multiline_span_to_the_end_of_its_first_line(tmp_path):
