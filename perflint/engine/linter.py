@@ -259,11 +259,13 @@ class FileContext:
             suggestion = None
             if report.fix is not None:
                 tree = tree or FileTree(module, self.source)
-                try:
-                    suggestion = suggested_fix(tree, report.fix, report.rule)
-                except Exception as error:  # one rule's bug must not end the run
-                    failures.append(f"internal error in the fix of rule {report.rule.code} ({report.rule.name}): "
-                                    f"{type(error).__name__}: {error}")
+                # A file libcst cannot give back exactly (lone carriage returns) is offered no fix.
+                if tree.exact:
+                    try:
+                        suggestion = suggested_fix(tree, report.fix, report.rule)
+                    except Exception as error:  # one rule's bug must not end the run
+                        failures.append(f"internal error in the fix of rule {report.rule.code} "
+                                        f"({report.rule.name}): {type(error).__name__}: {error}")
             findings.append(
                 Finding(
                     code=report.rule.code,

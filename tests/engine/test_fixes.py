@@ -204,3 +204,9 @@ def test_a_new_name_clashes_with_no_word_of_the_file():
     source = "computed = 1\ncomputed_2 = 2\nys = [compute(a) for x in xs]\n"
     outcome = fix_source(source, "m.py", [HoistFromComprehension], unsafe=True)
     assert "computed_3 = compute(a)\nys = [computed_3 for x in xs]\n" in outcome.source
+
+
+def test_a_file_libcst_cannot_give_back_exactly_gets_its_findings_without_fixes():
+    source = "import os\rx = slow(1)\r"  # lone carriage returns: libcst does not round-trip them
+    [finding] = lint_source(source, "m.py", [RenameSlow])
+    assert (finding.code, finding.fix) == ("PFL991", None)
