@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -185,18 +185,30 @@ _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _NOT_MOVABLE = (cst.NamedExpr, cst.Yield, cst.Await)
 
 
-def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
-    """The nodes from ``root`` down to ``target`` (both included), or None."""
+def paths_where(root: cst.CSTNode, accept: Callable[[list[cst.CSTNode]], bool],
+                first_only: bool = False) -> list[list[cst.CSTNode]]:
+    """The paths from ``root`` (included) down to each node ``accept`` takes, given the path to
+    it (the node last); nothing under a taken node is searched. Source order."""
+    found = []
     stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
     path: list[cst.CSTNode] = []
     while stack:
         node, depth = stack.pop()
         del path[depth:]
         path.append(node)
-        if node is target:
-            return path
+        if accept(path):
+            found.append(list(path))
+            if first_only:
+                break
+            continue
         stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
-    return None
+    return found
+
+
+def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
+    """The nodes from ``root`` down to ``target`` (both included), or None."""
+    found = paths_where(root, lambda path: path[-1] is target, first_only=True)
+    return found[0] if found else None
 
 
 def _evaluated_with(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
@@ -297,22 +309,17 @@ def _bound_names(assign: cst.Assign) -> Optional[list[str]]:
 def _name_uses(loop: cst.CSTNode, name: str) -> list[list[cst.CSTNode]]:
     """The paths from ``loop`` to each place the loop reads or binds ``name`` (not attribute
     or keyword names spelled alike, and not the plain name targets of assignments)."""
-    found = []
-    stack: list[tuple[cst.CSTNode, int]] = [(loop, 0)]
-    path: list[cst.CSTNode] = []
-    while stack:
-        node, depth = stack.pop()
-        del path[depth:]
-        path.append(node)
-        if isinstance(node, cst.Name) and node.value == name:
-            parent = path[-2]
-            if not (isinstance(parent, cst.Attribute) and parent.attr is node
+
+    def is_use(path: list[cst.CSTNode]) -> bool:
+        node = path[-1]
+        if not (isinstance(node, cst.Name) and node.value == name):
+            return False
+        parent = path[-2]
+        return not (isinstance(parent, cst.Attribute) and parent.attr is node
                     or isinstance(parent, cst.Arg) and parent.keyword is node
-                    or isinstance(parent, (cst.AssignTarget, cst.Element)) and _in_assign_target(path)):
-                found.append(list(path))
-            continue
-        stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
-    return found
+                    or isinstance(parent, (cst.AssignTarget, cst.Element)) and _in_assign_target(path))
+
+    return paths_where(loop, is_use)
 
 
 def _in_assign_target(path: Sequence[cst.CSTNode]) -> bool:
@@ -448,15 +455,5 @@ def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _equal_nodes(root: cst.CSTNode, expression: cst.CSTNode) -> list[tuple[cst.CSTNode, list[cst.CSTNode]]]:
     """The nodes under ``root`` written exactly as ``expression`` is, with their paths from ``root``."""
-    found = []
-    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
-    path: list[cst.CSTNode] = []
-    while stack:
-        node, depth = stack.pop()
-        del path[depth:]
-        path.append(node)
-        if type(node) is type(expression) and node.deep_equals(expression):
-            found.append((node, list(path)))
-            continue
-        stack.extend((child, depth + 1) for child in reversed(syntax_children(node)))
-    return found
+    paths = paths_where(root, lambda path: type(path[-1]) is type(expression) and path[-1].deep_equals(expression))
+    return [(path[-1], path) for path in paths]
