@@ -108,6 +108,11 @@ class Flag(enum.Flag):
     # Compiles its ``pattern`` argument, a regular expression, on every call (``re``'s module
     # functions: from a small cache when the pattern was seen recently).
     COMPILES_PATTERN = enum.auto()
+    # Every element of its result is 0 or 1 (``zeros``, ``ones``, ``eye``) or left
+    # uninitialised (``empty``): no arithmetic, so the values are the same on every device and
+    # in every dtype it is made in (``arange``, ``linspace``: computed, and a device's kernels
+    # round differently from the CPU's).
+    FILLS_ZEROS_OR_ONES = enum.auto()
 
 
 PURE = Flag.PURE
@@ -143,6 +148,7 @@ READS_FILE = Flag.READS_FILE
 COPIES = Flag.COPIES
 SETS_GRAD_MODE = Flag.SETS_GRAD_MODE
 COMPILES_PATTERN = Flag.COMPILES_PATTERN
+FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
 
 
 @dataclass(frozen=True)

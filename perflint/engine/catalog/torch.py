@@ -20,6 +20,7 @@ from perflint.engine.catalog.records import (
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
+    FILLS_ZEROS_OR_ONES,
     LOADS_BATCHES,
     FRESH_ARRAY,
     HOST_ALLOCATION,
@@ -124,15 +125,15 @@ FUNCTIONS = (
     ),
     function(
         "torch.zeros", "*size, *, out, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FILLS_ZEROS_OR_ONES, returns=TORCH,
     ),
     function(
         "torch.ones", "*size, *, out, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FILLS_ZEROS_OR_ONES, returns=TORCH,
     ),
     function(
         "torch.empty", "*size, *, out, dtype, layout, device, requires_grad, pin_memory, memory_format",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FILLS_ZEROS_OR_ONES, returns=TORCH,
     ),
     function(
         "torch.full", "size, fill_value, *, out, dtype, layout, device, requires_grad",
@@ -140,7 +141,7 @@ FUNCTIONS = (
     ),
     function(
         "torch.eye", "n, m, *, out, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | FILLS_ZEROS_OR_ONES, returns=TORCH,
     ),
     function(
         "torch.arange", "start, end, step, *, out, dtype, layout, device, requires_grad",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from typing import Iterator, Optional
 
-from typing import Optional
+import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
@@ -14,8 +14,9 @@ from perflint.engine.literals import (
     literal_value,
     positional_arguments,
 )
+from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
@@ -25,6 +26,10 @@ _CODE = cst.Module([])
 # equivalent for every factory, so a move that passes them is left alone.
 _TO_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("to"))
 _CUDA_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("cuda"))
+# Keywords of the factory that the fix keeps: those that mean the same on every device.
+# ``requires_grad=`` (the moved copy is not a leaf, the fixed tensor is), ``generator=`` (a
+# CPU generator cannot draw on another device), ``out=`` and ``pin_memory=`` make no fix.
+_FACTORY_KEYWORDS_KEPT = frozenset({"dtype", "layout"})
 
 
 class CreateThenMove(Rule):
@@ -35,8 +40,9 @@ class CreateThenMove(Rule):
     family = FAMILY
     summary = "Tensor created on the CPU and immediately copied to an accelerator"
     message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device; {fix}"
-    fix_title = "Pass `device=` to the factory so the tensor is created on the device"
+    fix_title = "Pass `device=` (and the move's `dtype=`) to the factory, and drop the move"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("torch",)
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
@@ -81,17 +87,25 @@ def add_noise(batch, device):
     return batch + torch.randn(batch.shape, device=device)
 """
     fix_safety_note = (
-        "For the deterministic factories (`zeros`, `ones`, `full`, `eye`, `arange`, `linspace`, "
-        "`logspace`) the result is the same tensor, and `empty` is uninitialised either "
-        "way. The fix is unsafe for the random factories (`rand`, `randn`, `randint`, "
-        "`randperm`): the numbers are then drawn from the device's generator, not the CPU's, so a "
-        "seeded run draws different values. `.to(other)` also converts to `other`'s dtype, so its fix passes "
-        "`dtype=other.dtype` as well as `device=other.device`. A `dtype` given to `.to` moves to "
-        "the factory when the factory sets none; when it does (`torch.arange(n, "
-        "dtype=torch.int64).to(device, torch.float)`), keep the conversion after the factory, "
-        "since `arange` and `linspace` compute differently in another dtype. With "
-        "`requires_grad=True` the fixed tensor is a leaf, as was presumably intended (the moved "
-        "copy is not, and never receives a `.grad`)."
+        "The fix drops the move and passes its destination to the factory: `torch.zeros(3)"
+        ".to(device)` becomes `torch.zeros(3, device=device)`, `.cuda()` becomes "
+        "`device=\"cuda\"` (`.cuda(1)`: `device=\"cuda:1\"`), a `dtype` given to `.to` "
+        "replaces the factory's, `.to(other)` becomes `device=other.device, "
+        "dtype=other.dtype`, and `non_blocking=` goes with the copy. Safe for the factories "
+        "whose elements are all 0 or 1 (`zeros`, `ones`, `eye`) or uninitialised (`empty`): "
+        "they hold the same values on every device and in every dtype. Unsafe for the random "
+        "factories (`rand`, `randn`, `randint`, `randperm`): the numbers are then drawn from the "
+        "device's generator, not the CPU's, so a seeded run draws other values, and the CPU "
+        "generator no longer advances, which changes every later CPU draw. No fix is offered "
+        "for the factories that compute their values (`arange`, `linspace`, `logspace`, "
+        "`full`, `hann_window`): a device's kernels round differently from the CPU's "
+        "(`torch.linspace` differs in the last bits on CUDA), and converting to another dtype "
+        "after computing is not computing in it; nor for a move with a dtype after a random "
+        "factory, nor when the factory has `requires_grad=` (the moved copy is not a leaf "
+        "and never gets a `.grad`; the fixed tensor is one and does), `generator=`, `out=` or "
+        "`pin_memory=`, nor for `.cuda(device)` with a device that is not a literal, nor "
+        "`.to(other)` with `other` an expression that is not a plain name or attribute (it "
+        "would be evaluated twice), nor when a comment sits in the move."
     )
 
     VALID = (
@@ -184,6 +198,11 @@ def add_noise(batch, device):
             """,
             line=3,
             column=16,
+            fixed="""
+            import torch
+            def forward(self, x):
+                return x + torch.zeros(3, 4, device="cuda")
+            """,
         ),
         Invalid(
             """
@@ -192,7 +211,13 @@ def add_noise(batch, device):
                 mask = ones(3, 3).to('cuda:0')
             """,
             line=3,
+            fixed="""
+            from torch import ones
+            for step in range(100):
+                mask = ones(3, 3, device='cuda:0')
+            """,
         ),
+        # `non_blocking=` concerns only the copy, which the fix removes.
         Invalid(
             """
             import torch as T
@@ -200,7 +225,13 @@ def add_noise(batch, device):
                 mask = T.ones(8, 8).to(self.device, non_blocking=True)
             """,
             line=3,
+            fixed="""
+            import torch as T
+            def f(self):
+                mask = T.ones(8, 8, device=self.device)
+            """,
         ),
+        # A factory that computes its values: a device's kernels round differently.
         Invalid(
             """
             import torch
@@ -208,6 +239,7 @@ def add_noise(batch, device):
                 return torch.arange(n).to(torch.device('cuda'))
             """,
             line=3,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -216,6 +248,7 @@ def add_noise(batch, device):
                 return torch.full((2,), 0.5).to(x)
             """,
             line=3,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -224,7 +257,9 @@ def add_noise(batch, device):
                 return torch.linspace(0, 1, 5).to(dtype=torch.half, device=target_device)
             """,
             line=3,
+            fixed=NO_FIX,
         ),
+        # `requires_grad=True`: the moved copy is not a leaf, a tensor created on the device is.
         Invalid(
             """
             import torch
@@ -236,6 +271,7 @@ def add_noise(batch, device):
                     )
             """,
             line=5,
+            fixed=NO_FIX,
         ),
         # A loop repeats even in a constructor.
         Invalid(
@@ -248,6 +284,103 @@ def add_noise(batch, device):
                         self.register_buffer(f"mask{size}", torch.ones(size, size).to(device))
             """,
             line=6,
+            fixed="""
+            import torch
+            class Net(torch.nn.Module):
+                def __init__(self, sizes, device):
+                    super().__init__()
+                    for size in sizes:
+                        self.register_buffer(f"mask{size}", torch.ones(size, size, device=device))
+            """,
+        ),
+        # The move's dtype replaces the factory's: zeros and ones are the same in any dtype.
+        Invalid(
+            """
+            import torch
+            def encode(prompt_embeds, device, dtype):
+                text_ids = torch.zeros(prompt_embeds.shape[1], 3, dtype=torch.long).to(device=device, dtype=dtype)
+                return text_ids
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def encode(prompt_embeds, device, dtype):
+                text_ids = torch.zeros(prompt_embeds.shape[1], 3, dtype=dtype, device=device)
+                return text_ids
+            """,
+        ),
+        # `.to(other)` takes `other`'s device and dtype.
+        Invalid(
+            """
+            import torch
+            def identity(weight: torch.Tensor):
+                return torch.eye(weight.shape[0]).to(weight)
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def identity(weight: torch.Tensor):
+                return torch.eye(weight.shape[0], device=weight.device, dtype=weight.dtype)
+            """,
+        ),
+        # A random factory: the fix is unsafe (the device's generator draws other numbers).
+        Invalid(
+            """
+            import torch
+            def add_noise(batch, device):
+                return batch + torch.randn(batch.shape).to(device)
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def add_noise(batch, device):
+                return batch + torch.randn(batch.shape, device=device)
+            """,
+        ),
+        # A call over several lines keeps its layout; `.cuda(1)` is the device "cuda:1".
+        Invalid(
+            """
+            import torch
+            def buffers(batch_size, width):
+                for _ in range(4):
+                    yield torch.empty(
+                        batch_size,
+                        width,
+                    ).cuda(1)
+            """,
+            line=4,
+            fixed="""
+            import torch
+            def buffers(batch_size, width):
+                for _ in range(4):
+                    yield torch.empty(
+                        batch_size,
+                        width,
+                        device="cuda:1",
+                    )
+            """,
+        ),
+        # A random factory's dtype is left to the move: drawing in another dtype draws otherwise.
+        Invalid(
+            """
+            import torch
+            def step(device):
+                return torch.randn(3).to(device, torch.half)
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
+        # A comment in the move would be lost.
+        Invalid(
+            """
+            import torch
+            def step(device):
+                return torch.zeros(3).to(  # the mask lives with the batch
+                    device
+                )
+            """,
+            line=3,
+            fixed=NO_FIX,
         ),
     )
 
@@ -273,7 +406,78 @@ def add_noise(batch, device):
         moves = self._cuda_moves(node) if method == "cuda" else self._to_moves(node)
         if moves:
             fix = self._fix_text(record, factory, factory_call, node)
-            self.report(node, self.message.format(factory=factory, method=method, fix=fix))
+            self.report(
+                node,
+                self.message.format(factory=factory, method=method, fix=fix),
+                fix=self._fix(record, factory, factory_call, node),
+            )
+
+    def _fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, move: cst.Call) -> Optional[Fix]:
+        """The factory given the move's device (and dtype), in place of the move; None where
+        that would not make the same tensor (see ``fix_safety_note``)."""
+        zeros_or_ones = record.has(catalog.Flag.FILLS_ZEROS_OR_ONES)
+        random = not record.has(catalog.Flag.PURE)
+        if not (zeros_or_ones or random) or _comments_outside(move, factory_call):
+            return None
+        if any(arg.keyword is not None and arg.keyword.value not in _FACTORY_KEYWORDS_KEPT for arg in factory_call.args):
+            return None
+        destination = self._cuda_destination(move) if move.func.attr.value == "cuda" else self._to_destination(move)
+        if destination is None:
+            return None
+        device, dtype = destination
+        if dtype is not None and not zeros_or_ones:
+            return None
+        created = with_keyword(factory_call, "device", device)
+        keywords = f"device={code_of(device)}"
+        if dtype is not None:
+            created = with_keyword(created, "dtype", dtype)
+            keywords += f", dtype={code_of(dtype)}"
+        created = created.with_changes(lpar=[*move.lpar, *created.lpar], rpar=[*created.rpar, *move.rpar])
+        return Fix.replace(
+            move, created, safety=FIX_SAFE if zeros_or_ones else FIX_UNSAFE,
+            title=f"Pass `{keywords}` to `{factory}` and drop the `.{move.func.attr.value}()`",
+        )
+
+    @staticmethod
+    def _cuda_destination(move: cst.Call) -> Optional[tuple[cst.BaseExpression, None]]:
+        """``"cuda"`` for ``.cuda()``, ``"cuda:1"`` for ``.cuda(1)``, a string literal as it is."""
+        positional = positional_arguments(move)
+        keyword = keyword_argument(move, "device")
+        if len(positional) > 1 or (positional and keyword is not None):
+            return None
+        given = positional[0].value if positional else keyword.value if keyword is not None else None
+        if given is None:
+            return cst.SimpleString('"cuda"'), None
+        value = literal_value(given)
+        if isinstance(value, str):
+            return given, None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cst.SimpleString(f'"cuda:{value}"'), None
+        return None
+
+    def _to_destination(
+        self, move: cst.Call
+    ) -> Optional[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
+        """The device and the dtype (None: unchanged) of ``.to(device, dtype)`` in any of its
+        spellings, or of ``.to(other)``."""
+        positional = [arg.value for arg in positional_arguments(move)]
+        device_keyword, dtype_keyword = keyword_argument(move, "device"), keyword_argument(move, "dtype")
+        if device_keyword is not None:
+            if positional:
+                return None
+            return device_keyword.value, dtype_keyword.value if dtype_keyword is not None else None
+        if not positional:
+            return None
+        if self.context.arrays.kind_of(positional[0]) == catalog.TORCH:
+            other = positional[0]
+            if len(positional) > 1 or dtype_keyword is not None or not _plain_reference(other):
+                return None
+            return cst.Attribute(other, cst.Name("device")), cst.Attribute(other, cst.Name("dtype"))
+        if len(positional) == 2:
+            if dtype_keyword is not None:
+                return None
+            return positional[0], positional[1]
+        return positional[0], dtype_keyword.value if dtype_keyword is not None else None
 
     def _fix_text(
         self, record: catalog.Function, factory: str, factory_call: cst.Call, move: cst.Call
@@ -353,6 +557,26 @@ def add_noise(batch, device):
 
     def _is_accelerator(self, expr: cst.BaseExpression) -> bool:
         return device_kind(expr, self.context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
+
+
+def _plain_reference(expr: cst.BaseExpression) -> bool:
+    """A name or a chain of attributes of one (``x``, ``self.weight``): cheap to evaluate twice."""
+    while type(expr) is cst.Attribute:
+        expr = expr.value
+    return type(expr) is cst.Name and not expr.lpar
+
+
+def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything below it, whitespace and comments included."""
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
+
+
+def _comments_outside(move: cst.Call, factory_call: cst.Call) -> bool:
+    """A comment in the move but not in the factory's call: the fix would drop it."""
+    inside = sum(1 for node in _nodes(factory_call) if type(node) is cst.Comment)
+    return sum(1 for node in _nodes(move) if type(node) is cst.Comment) > inside
 
 
 def _shape_source(expr: cst.BaseExpression) -> Optional[str]:
