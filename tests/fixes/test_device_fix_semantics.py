@@ -10,6 +10,7 @@ import pytest
 
 from perflint.engine.fixes import fix_source
 from perflint.rules.device.create_then_move import CreateThenMove
+from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 
 torch = pytest.importorskip("torch")
 
@@ -96,3 +97,66 @@ def test_create_then_move_fix_unsafe_a_random_factory_on_a_device_leaves_the_cpu
     assert not torch.equal(later[0], later[1])
     torch.manual_seed(0)
     assert torch.equal(later[1], torch.rand(3))
+
+
+# PFL202: torch.tensor(a) -> torch.from_numpy(a) ------------------------------------------
+
+TENSOR_OF_ARRAY = """
+import numpy as np
+import torch
+
+def collate(samples):
+    return torch.tensor(np.stack(samples))
+
+def as_tensor(frame):
+    for _ in range(1):
+        array = np.asarray(frame)
+        return torch.tensor(array)
+
+def as_float(frame):
+    for _ in range(1):
+        array = np.asarray(frame)
+        return torch.FloatTensor(array)
+
+def as_long(frame):
+    for _ in range(1):
+        array = np.asarray(frame)
+        return torch.LongTensor(array)
+
+def noise(shape):
+    for _ in range(1):
+        return torch.tensor(np.random.randn(*shape))
+"""
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint8, np.bool_])
+def test_tensor_copies_ndarray_fix_makes_the_same_values_and_dtype(dtype):
+    original, fix = both(TENSOR_OF_ARRAY, TensorCopiesNdarray, changes=5)
+    samples = [(np.arange(6).reshape(2, 3) * 0.7 - 1).astype(dtype) for _ in range(3)]
+    for function, argument in (("collate", samples), ("as_tensor", samples[0]), ("as_float", samples[0]),
+                               ("as_long", samples[0])):
+        assert_same_tensor(original[function](argument), fix[function](argument))
+    for namespace in (original, fix):
+        np.random.seed(0)
+        namespace["drawn"] = namespace["noise"]((2, 3))
+    assert_same_tensor(original["drawn"], fix["drawn"])
+
+
+def test_tensor_copies_ndarray_fix_unsafe_the_tensor_shares_the_arrays_memory():
+    original, fix = both(TENSOR_OF_ARRAY, TensorCopiesNdarray, changes=5)
+    frame = np.zeros(4, dtype=np.float32)
+    copied, shared = original["as_tensor"](frame), fix["as_tensor"](frame)
+    frame[0] = 5.0
+    assert copied[0].item() == 0.0 and shared[0].item() == 5.0
+    shared[1] = 7.0
+    assert frame[1] == 7.0
+    # A legacy constructor given an array of its own dtype shared it already: no change there.
+    assert all(namespace["as_float"](frame).data_ptr() == frame.ctypes.data for namespace in (original, fix))
+
+
+def test_tensor_copies_ndarray_fix_unsafe_a_numpy_scalar_is_refused():
+    original, fix = both(TENSOR_OF_ARRAY, TensorCopiesNdarray, changes=5)
+    # Without a shape, `np.random.randn()` draws a Python float, not an array.
+    assert original["noise"](()).shape == ()
+    with pytest.raises(TypeError):
+        fix["noise"](())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.functions import PER_CALL
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, reference
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -23,6 +26,7 @@ class TensorCopiesNdarray(Rule):
     message = "`{call}` copies the NumPy array `{array}`; `{fix}` shares its memory"
     fix_title = "Use `torch.from_numpy(a)` (or `torch.from_numpy(a).float()` for `torch.Tensor(a)`)"
     fix_safety = FIX_UNSAFE
+    autofix = True
     # Opt-in: on the corpus every finding was a correct copy of a small array, or one paid next
     # to far larger work (feature extraction), never worth changing; see
     # benchmarks/results/precision/PFL202.md.
@@ -67,13 +71,18 @@ def collate(samples):
     return torch.from_numpy(np.stack(samples))
 """
     fix_safety_note = (
-        "The tensor from `torch.from_numpy(a)` shares `a`'s memory: writing to one changes the "
-        "other, and the array must stay alive (torch keeps a reference). That is safe when `a` "
-        "is a fresh array (`np.stack(...)`, `a.astype(...)`) that nothing else writes, and "
-        "unsafe when the caller keeps and changes it. `torch.from_numpy` also rejects arrays "
-        "with negative strides (`a[::-1]`). `torch.Tensor(a)` and `torch.FloatTensor(a)` make "
-        "float32; their fix is `torch.from_numpy(a).float()` (and `.long()`, `.double()`… "
-        "for the other constructors), which shares `a` only when it already has that dtype."
+        "The fix writes `torch.from_numpy(a)` in place of `torch.tensor(a)`, and "
+        "`torch.from_numpy(a).float()` in place of `torch.Tensor(a)` or `torch.FloatTensor(a)` "
+        "(`.long()`, `.double()`… for the other constructors), naming `torch` as the file "
+        "imports it. The values and dtype are the same, but the fix is unsafe: the tensor "
+        "shares `a`'s memory (for a legacy constructor, when `a` already has its dtype, which "
+        "the constructor shared too), so writing to `a` afterwards changes the tensor and "
+        "writing to the tensor changes `a`; that is harmless when `a` is a fresh array "
+        "(`np.stack(...)`, `a.astype(...)`) that nothing else writes. `torch.from_numpy` also "
+        "raises for what is not an array, such as the Python float `np.random.randn()` draws "
+        "without a shape, which `torch.tensor` accepts, and warns for a read-only array "
+        "(pandas' `.values` under copy-on-write), whose tensor must then never be written. `torch.Tensor(a)` follows `torch.set_default_dtype`; its fix "
+        "makes float32 whatever the default."
     )
 
     VALID = (
@@ -144,6 +153,12 @@ def collate(samples):
             """,
             line=4,
             column=12,
+            fixed="""
+            import numpy as np
+            import torch
+            def collate(samples):
+                return torch.from_numpy(np.stack(samples))
+            """,
         ),
         Invalid(
             """
@@ -155,7 +170,16 @@ def collate(samples):
                     return torch.tensor(frame)
             """,
             line=6,
+            fixed="""
+            import numpy as np
+            import torch
+            class Frames(torch.utils.data.Dataset):
+                def __getitem__(self, index):
+                    frame = np.load(self.paths[index]).astype(np.float32)
+                    return torch.from_numpy(frame)
+            """,
         ),
+        # A legacy constructor also converts to its dtype.
         Invalid(
             """
             import pandas as pd
@@ -165,7 +189,14 @@ def collate(samples):
             """,
             line=4,
             column=12,
+            fixed="""
+            import pandas as pd
+            import torch
+            def collate_rows(frame: pd.DataFrame):
+                return torch.from_numpy(frame.values).float()
+            """,
         ),
+        # No name reaches `torch.from_numpy`, and `torch` is a word of the file already.
         Invalid(
             """
             import numpy as np
@@ -175,7 +206,9 @@ def collate(samples):
                     yield Tensor(np.asarray(sample))
             """,
             line=5,
+            fixed=NO_FIX,
         ),
+        # Names as the file imports them.
         Invalid(
             """
             import numpy as np
@@ -185,6 +218,33 @@ def collate(samples):
             """,
             line=4,
             column=16,
+            fixed="""
+            import numpy as np
+            import torch as T
+            def forward(self, x):
+                return x + T.from_numpy(np.random.randn(*x.shape))
+            """,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            from torch import LongTensor, from_numpy
+            def labels(rows):
+                for row in rows:
+                    yield (
+                        LongTensor(np.asarray(row, dtype=np.int32))
+                    )
+            """,
+            line=6,
+            fixed="""
+            import numpy as np
+            from torch import LongTensor, from_numpy
+            def labels(rows):
+                for row in rows:
+                    yield (
+                        from_numpy(np.asarray(row, dtype=np.int32)).long()
+                    )
+            """,
         ),
     )
 
@@ -203,8 +263,23 @@ def collate(samples):
         if conversion is not None:
             fix += f".{conversion}()"
         self.report(
-            node, self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix)
+            node,
+            self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix),
+            fix=self._fix(node, conversion),
         )
+
+    def _fix(self, call: cst.Call, conversion: Optional[str]) -> Optional[Fix]:
+        """``torch.from_numpy(a)``, converted to the legacy constructor's dtype, through the
+        file's imports; None when no name reaches ``torch.from_numpy``."""
+        from_numpy = reference(self.context, "torch.from_numpy")
+        if from_numpy is None:
+            return None
+        function, imports = from_numpy
+        shared: cst.BaseExpression = call.with_changes(func=function, lpar=(), rpar=())
+        if conversion is not None:
+            shared = cst.Call(cst.Attribute(shared, cst.Name(conversion)))
+        shared = shared.with_changes(lpar=call.lpar, rpar=call.rpar)
+        return Fix.replace(call, shared, imports=imports, title=f"Use `{code_of(shared)}` (it shares the array's memory)")
 
     def _repeats(self) -> bool:
         """In a loop, or in a function known to run per sample or batch (``__getitem__``, a
