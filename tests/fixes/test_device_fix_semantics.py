@@ -5,10 +5,13 @@ meaning); each test named after an unsafe label shows the difference that label 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from perflint.engine.fixes import fix_source
+from perflint.rules.device.blocking_copy_from_pinned_loader import BlockingCopyFromPinnedLoader
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 
@@ -160,3 +163,34 @@ def test_tensor_copies_ndarray_fix_unsafe_a_numpy_scalar_is_refused():
     assert original["noise"](()).shape == ()
     with pytest.raises(TypeError):
         fix["noise"](())
+
+
+# PFL206: x.float().to(device) from a pinned loader -> x.to(device, non_blocking=True).float()
+
+PINNED_LOADER_LOOP = """
+from torch.utils.data import DataLoader
+
+def run(dataset, device):
+    outputs = []
+    for images, labels in DataLoader(dataset, batch_size=4, pin_memory=True):
+        images = images.float().to(device)
+        halves = labels.half().bool().to(device)
+        labels = labels.long().to(device, non_blocking=False)
+        outputs.append((images, halves, labels))
+    return outputs
+"""
+
+
+def test_blocking_copy_fix_copies_and_converts_to_the_same_batches():
+    original, fix = both(PINNED_LOADER_LOOP, BlockingCopyFromPinnedLoader, changes=3)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (10, 3, 2), dtype=torch.uint8, generator=generator)
+    labels = torch.randn(10, generator=generator, dtype=torch.float64) * 3
+    dataset = torch.utils.data.TensorDataset(images, labels)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")
+        before, after = original["run"](dataset, "cpu"), fix["run"](dataset, "cpu")
+    assert len(before) == len(after) == 3
+    for batch_before, batch_after in zip(before, after):
+        for made_before, made_after in zip(batch_before, batch_after):
+            assert_same_tensor(made_before, made_after)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.rule import FIX_SAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
 _DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+# The tensor methods that convert to a dtype (``.float()``, ``.long()``…): the fix may run
+# them after the copy, on the device, for the same values.
+_DTYPE_CONVERSIONS = frozenset(catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.values())
 
 
 class BlockingCopyFromPinnedLoader(Rule):
@@ -25,6 +31,7 @@ class BlockingCopyFromPinnedLoader(Rule):
     message = "`{call}` copies the pinned batch {how}; use `{fix}`"
     fix_title = "Pass `non_blocking=True` to the host-to-device copy (and convert after the move)"
     fix_safety = FIX_SAFE
+    autofix = True
     required_text = ("DataLoader",)
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
@@ -64,11 +71,20 @@ def train(model, dataset, device):
         model(images.to(device, non_blocking=True).float())
 """
     fix_safety_note = (
-        "A non-blocking host-to-device copy is ordered on the current CUDA stream before the "
-        "kernels that use the batch, so their results are the same. The rule only suggests it "
-        "for copies to a device: a non-blocking copy to the host returns before the data has "
-        "arrived, and reading it then needs an explicit synchronisation. Converting after the "
-        "move gives the same values (the conversion is the same operation, run on the device)."
+        "The fix passes `non_blocking=True` to the copy (`x.to(device, non_blocking=True)`, "
+        "`x.cuda(non_blocking=True)`, or replaces `non_blocking=False`), and a batch converted "
+        "first (`x.float().cuda()`) is moved first and converted after "
+        "(`x.cuda(non_blocking=True).float()`). It is safe: a non-blocking host-to-device copy "
+        "is ordered on the current stream before the kernels that use the batch, so their "
+        "results are the same, and a dtype conversion rounds the same on the device as on the "
+        "host (both round to nearest; only a NaN or infinity converted to an integer, "
+        "undefined either way, may differ). The rule only flags copies to a device: a "
+        "non-blocking copy to the host returns before the data has arrived. The one thing the "
+        "copy now allows is for the host to run ahead while it is in flight, so code that "
+        "writes into the pinned batch in place right after moving it would race with the "
+        "copy. No fix is offered when the batch goes through anything but a dtype conversion "
+        "before the move (`x.view(-1).float().cuda()`): reshaping or computing on the device "
+        "instead is not the same operation."
     )
 
     VALID = (
@@ -112,7 +128,15 @@ def train(model, dataset, device):
             """,
             line=5,
             column=15,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                loader = DataLoader(ds, batch_size=32, pin_memory=True)
+                for x, y in loader:
+                    model(x.to(device, non_blocking=True), y)
+            """,
         ),
+        # Converted on the host first: moved first, converted on the device.
         Invalid(
             """
             import torch
@@ -124,6 +148,15 @@ def train(model, dataset, device):
                     model(images)
             """,
             line=6,
+            fixed="""
+            import torch
+            from tqdm import tqdm
+            def train(model, ds):
+                loader = torch.utils.data.DataLoader(ds, pin_memory=True, num_workers=8)
+                for step, batch in enumerate(tqdm(loader)):
+                    images = batch["image"].cuda(non_blocking=True).float()
+                    model(images)
+            """,
         ),
         Invalid(
             """
@@ -134,6 +167,13 @@ def train(model, dataset, device):
                     model(**batch)
             """,
             line=4,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for batch in DataLoader(ds, pin_memory=True):
+                    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                    model(**batch)
+            """,
         ),
         Invalid(
             """
@@ -144,6 +184,51 @@ def train(model, dataset, device):
                     model(x.to(device, non_blocking=False))
             """,
             line=5,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def evaluate(model, ds, device):
+                loader = DataLoader(ds, 64, False, None, None, 4, None, True)
+                for x in loader:
+                    model(x.to(device, non_blocking=True))
+            """,
+        ),
+        # A call laid out one argument per line keeps its layout.
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for images, labels in DataLoader(ds, pin_memory=True):
+                    images = images.to(
+                        device,
+                        memory_format=torch.channels_last,
+                    )
+                    model(images, labels)
+            """,
+            line=5,
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for images, labels in DataLoader(ds, pin_memory=True):
+                    images = images.to(
+                        device,
+                        memory_format=torch.channels_last,
+                        non_blocking=True,
+                    )
+                    model(images, labels)
+            """,
+        ),
+        # Reshaped before the move: reshaping on the device is not the same operation.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for x in DataLoader(ds, pin_memory=True):
+                    model(x.view(-1).float().to(device))
+            """,
+            line=4,
+            fixed=NO_FIX,
         ),
     )
 
@@ -156,7 +241,7 @@ def train(model, dataset, device):
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or not _pins_memory(loader):
             return
-        self.report(node, self._message(node, func))
+        self.report(node, self._message(node, func), fix=_non_blocking_fix(node, func))
 
     @staticmethod
     def _blocks(call: cst.Call) -> bool:
@@ -196,6 +281,26 @@ def train(model, dataset, device):
         return BlockingCopyFromPinnedLoader.message.format(
             call=_CODE.code_for_node(call), how="and waits for the copy", fix=moved
         )
+
+
+def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:
+    """The move with ``non_blocking=True``, made before the batch's dtype conversions; None
+    when something else than a dtype conversion comes between the batch and the move."""
+    conversions: list[cst.Call] = []
+    base = func.value
+    while type(base) is cst.Call and type(base.func) is cst.Attribute:
+        if base.args or base.func.attr.value not in _DTYPE_CONVERSIONS:
+            return None
+        conversions.append(base)
+        base = base.func.value
+    moved: cst.BaseExpression = with_keyword(
+        move.with_changes(func=func.with_changes(value=base), lpar=(), rpar=()), "non_blocking", cst.Name("True")
+    )
+    for conversion in reversed(conversions):
+        moved = conversion.with_changes(func=conversion.func.with_changes(value=moved))
+    moved = moved.with_changes(lpar=move.lpar, rpar=move.rpar)
+    title = f"Use `{code_of(moved)}`" if "\n" not in code_of(moved) else BlockingCopyFromPinnedLoader.fix_title
+    return Fix.replace(move, moved, title=title)
 
 
 def _pins_memory(loader: cst.Call) -> bool:
