@@ -71,15 +71,15 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
         # one argument per line).
         separator = arguments[-2].comma if len(arguments) > 1 and isinstance(arguments[-2].comma, cst.Comma) else cst.Comma(
             whitespace_after=cst.SimpleWhitespace(" "))
-        closing = last.comma
-        # A comment ending the old last argument's line stays on that line.
-        if isinstance(closing.whitespace_after, cst.ParenthesizedWhitespace) and isinstance(
-                separator.whitespace_after, cst.ParenthesizedWhitespace) and closing.whitespace_after.first_line.comment:
-            comment_line = closing.whitespace_after.first_line
-            closing = closing.with_changes(whitespace_after=closing.whitespace_after.with_changes(
-                first_line=cst.TrailingWhitespace()))
-            separator = separator.with_changes(whitespace_after=separator.whitespace_after.with_changes(
-                first_line=comment_line))
+        after_last, between = last.comma.whitespace_after, separator.whitespace_after
+        if isinstance(after_last, cst.ParenthesizedWhitespace) and isinstance(between, cst.ParenthesizedWhitespace):
+            # The old last argument's line ends as it did (with its comment, or with none
+            # rather than the previous line's), and the new argument's line ends bare.
+            separator = last.comma.with_changes(whitespace_after=between.with_changes(first_line=after_last.first_line))
+            closing = last.comma.with_changes(whitespace_after=after_last.with_changes(
+                first_line=cst.TrailingWhitespace(newline=after_last.first_line.newline)))
+        else:
+            closing = last.comma
         arguments[-1] = last.with_changes(comma=separator)
         arguments.append(new.with_changes(comma=closing))
     else:

@@ -28,6 +28,8 @@ def _call(text: str) -> cst.Call:
     ("f(\n    a,  # first\n    b,  # second\n)\n",
      "f(\n    a,  # first\n    b,  # second\n    pin_memory=True,\n)"),
     ("f(a,\n  b)\n", "f(a,\n  b, pin_memory=True)"),
+    ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
+    ("f(\n    a,  # first\n    b,\n\n)\n", "f(\n    a,  # first\n    b,\n    pin_memory=True,\n\n)"),
 ])
 def test_with_keyword_keeps_the_calls_layout(before, after):
     assert code_of(with_keyword(_call(before), "pin_memory", cst.Name("True"))) == after

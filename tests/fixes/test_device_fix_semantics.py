@@ -13,6 +13,7 @@ import pytest
 from perflint.engine.fixes import fix_source
 from perflint.rules.device.blocking_copy_from_pinned_loader import BlockingCopyFromPinnedLoader
 from perflint.rules.device.create_then_move import CreateThenMove
+from perflint.rules.device.loader_without_pinned_memory import LoaderWithoutPinnedMemory
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 
 torch = pytest.importorskip("torch")
@@ -194,3 +195,47 @@ def test_blocking_copy_fix_copies_and_converts_to_the_same_batches():
     for batch_before, batch_after in zip(before, after):
         for made_before, made_after in zip(batch_before, batch_after):
             assert_same_tensor(made_before, made_after)
+
+
+# PFL207: DataLoader(...) whose batches go to the device -> DataLoader(..., pin_memory=True) -
+
+UNPINNED_LOADER_LOOP = """
+from torch.utils.data import DataLoader
+
+def run(dataset, device, batch_size=4):
+    outputs = []
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    for batch in loader:
+        outputs.append(batch.to(device))
+    return outputs
+"""
+
+
+def test_loader_without_pinned_memory_fix_loads_the_same_batches():
+    original, fix = both(UNPINNED_LOADER_LOOP, LoaderWithoutPinnedMemory)
+    data = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")
+        before, after = original["run"](data, "cpu"), fix["run"](data, "cpu")
+    assert len(before) == len(after) == 3
+    for batch_before, batch_after in zip(before, after):
+        assert_same_tensor(batch_before, batch_after)
+
+
+def test_loader_without_pinned_memory_fix_unsafe_batches_are_copied_or_the_loader_warns():
+    original, fix = both(UNPINNED_LOADER_LOOP, LoaderWithoutPinnedMemory)
+    data = torch.zeros(4, 3)
+    results = []
+    for namespace in (original, fix):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batches = namespace["run"](data, "cpu", batch_size=None)
+        results.append((batches, [str(warning.message) for warning in caught if "pin_memory" in str(warning.message)]))
+    (unpinned, unpinned_warnings), (pinned, pinned_warnings) = results
+    assert unpinned_warnings == [] and unpinned[0].data_ptr() == data[0].data_ptr()
+    if torch.accelerator.is_available():
+        # The pinning thread copied each sample into page-locked memory: no longer the dataset's.
+        assert pinned[0].is_pinned() and pinned[0].data_ptr() != data[0].data_ptr()
+    else:
+        # Without an accelerator nothing is pinned, and the loader warns.
+        assert pinned_warnings and "no accelerator" in pinned_warnings[0]

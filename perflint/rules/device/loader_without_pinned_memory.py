@@ -7,7 +7,8 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import with_keyword
+from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -26,8 +27,9 @@ class LoaderWithoutPinnedMemory(Rule):
         "`DataLoader` without `pin_memory=True`, but `{move}` copies its batches to the device: "
         "pass `pin_memory=True` and move them with `non_blocking=True`"
     )
-    fix_title = "Pass `pin_memory=True` to the DataLoader (and `non_blocking=True` to the copies)"
+    fix_title = "Pass `pin_memory=True` to the DataLoader"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("DataLoader",)
     reported_at = "the `DataLoader(...)` call (its first line)"
 
@@ -66,11 +68,17 @@ def train(model, dataset, device):
         model(images.to(device, non_blocking=True), labels.to(device, non_blocking=True))
 """
     fix_safety_note = (
-        "The batches hold the same values. Pinned pages cannot be swapped out: each batch in "
-        "flight (`prefetch_factor` times `num_workers` of them) stays in physical host RAM, "
-        "which can matter for very large batches on a machine short of memory, and on a "
-        "machine without a GPU `pin_memory=True` only warns. Turn the rule off where the "
-        "loader also serves CPU-only runs and the warning is unwanted."
+        "The fix passes `pin_memory=True` to the `DataLoader` call (replacing a `False` "
+        "given by keyword or position); PFL206 then offers `non_blocking=True` for the copies. "
+        "The batches hold the same values, but the fix is unsafe. Pinned pages cannot be "
+        "swapped out: each batch in flight (`prefetch_factor` times `num_workers` of them) "
+        "stays in physical host RAM, which can exhaust a machine short of memory with large "
+        "batches. The pinning thread copies every batch into new memory, so a batch that was a "
+        "view of the dataset's own tensors (`batch_size=None`) no longer shares them, and it "
+        "rebuilds the batch's containers: a mapping or sequence type it cannot rebuild arrives "
+        "as a plain `dict` or `list`. On a machine without an accelerator nothing is pinned "
+        "and the loader warns each time it is iterated, so a loader that also serves CPU-only "
+        "runs is better given `pin_memory=torch.cuda.is_available()` by hand."
     )
 
     VALID = (
@@ -123,6 +131,13 @@ def train(model, dataset, device):
             """,
             line=3,
             column=14,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                loader = DataLoader(ds, batch_size=32, shuffle=True, pin_memory=True)
+                for x, y in loader:
+                    model(x.to(device), y.to(device))
+            """,
         ),
         Invalid(
             """
@@ -133,6 +148,13 @@ def train(model, dataset, device):
                     model(batch["image"].float().cuda())
             """,
             line=4,
+            fixed="""
+            import torch
+            from tqdm import tqdm
+            def train(model, ds):
+                for step, batch in enumerate(tqdm(torch.utils.data.DataLoader(ds, num_workers=8, pin_memory=True))):
+                    model(batch["image"].float().cuda())
+            """,
         ),
         Invalid(
             """
@@ -145,6 +167,60 @@ def train(model, dataset, device):
                         model(**batch)
             """,
             line=3,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def fit(model, ds, device):
+                loader = DataLoader(ds, batch_size=16, pin_memory=True)
+                for epoch in range(10):
+                    for batch in loader:
+                        batch = {k: v.to(device) for k, v in batch.items()}
+                        model(**batch)
+            """,
+        ),
+        # `pin_memory` is the eighth positional parameter.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def evaluate(model, ds, device):
+                loader = DataLoader(ds, 64, False, None, None, 4, None, False)
+                for x in loader:
+                    model(x.to(device))
+            """,
+            line=3,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def evaluate(model, ds, device):
+                loader = DataLoader(ds, 64, False, None, None, 4, None, True)
+                for x in loader:
+                    model(x.to(device))
+            """,
+        ),
+        # A call laid out one argument per line keeps its layout and trailing comma.
+        Invalid(
+            """
+            import torch.utils.data as tud
+            def train(model, ds, device):
+                loader = tud.DataLoader(
+                    ds,
+                    batch_size=64,
+                    num_workers=4,  # one per core
+                )
+                for images, labels in loader:
+                    model(images.cuda(), labels.cuda())
+            """,
+            line=3,
+            fixed="""
+            import torch.utils.data as tud
+            def train(model, ds, device):
+                loader = tud.DataLoader(
+                    ds,
+                    batch_size=64,
+                    num_workers=4,  # one per core
+                    pin_memory=True,
+                )
+                for images, labels in loader:
+                    model(images.cuda(), labels.cuda())
+            """,
         ),
     )
 
@@ -162,7 +238,22 @@ def train(model, dataset, device):
         if loader is None or id(loader) in self._reported or not _unpinned(loader):
             return
         self._reported.add(id(loader))
-        self.report(loader, self.message.format(move=_CODE.code_for_node(node)))
+        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=_pinning_fix(loader))
+
+
+def _pinning_fix(loader: cst.Call) -> Fix:
+    """``pin_memory=True``, in place of a ``False`` given by position or keyword, or added."""
+    arguments = catalog.bind(loader, _DATALOADER)
+    given = arguments.argument("pin_memory") if arguments is not None else None
+    true = cst.Name("True")
+    for index, argument in enumerate(loader.args):
+        if given is not None and argument.value is given and argument.keyword is None:
+            pinned = loader.with_changes(args=[*loader.args[:index], argument.with_changes(value=true),
+                                               *loader.args[index + 1:]])
+            break
+    else:
+        pinned = with_keyword(loader, "pin_memory", true)
+    return Fix.replace(loader, pinned)
 
 
 def _unpinned(loader: cst.Call) -> bool:
