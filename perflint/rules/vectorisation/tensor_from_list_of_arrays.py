@@ -8,7 +8,9 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONVERTS_SEQUENCES
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.literals import literal_value
+from perflint.engine.rewrite import code_of, reference
+from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -26,11 +28,9 @@ class TensorFromListOfArrays(Rule):
     family = FAMILY
     summary = "Tensor or array built from a Python list of arrays or tensors"
     message = "`{call}` converts a list of {items} element by element; use `{fix}`"
-    fix_title = (
-        "Stack the list first: `torch.from_numpy(np.stack(L))` for arrays, `torch.stack(L)` for "
-        "tensors (or, keeping the copy, `torch.tensor(np.array(L))`)"
-    )
+    fix_title = "Convert the list to one NumPy array first: `torch.tensor(np.array(L))`"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("torch",)
     reported_at = "the conversion call"
 
@@ -68,14 +68,20 @@ def collate(samples: list) -> torch.Tensor:
     return torch.from_numpy(np.stack(images))
 """
     fix_safety_note = (
-        "Unsafe. `torch.from_numpy(np.stack(L))` gives the same values and dtype as "
-        "`torch.tensor(L)`, but shares the stacked array's memory rather than owning a copy "
-        "(harmless here: the stacked array is new), and requires every array to have the same "
-        "shape, as the constructor did. A typed constructor also converts the dtype: "
-        "`torch.FloatTensor(L)` becomes `torch.from_numpy(np.stack(L)).float()`. "
-        "`torch.stack(L)` keeps the tensors' autograd history where `torch.tensor(L)` dropped "
-        "it (and raised for tensors of more than one element). `torch.tensor(np.array(L))` is "
-        "the conservative form: the same result as before, one copy more."
+        "For a list of NumPy arrays the fix wraps the list in `np.array(...)` and keeps the call "
+        "and its other arguments: `torch.tensor(L)` becomes `torch.tensor(np.array(L))` (one "
+        "block copy instead of a Python scalar per element; `torch.from_numpy(np.stack(L))`, "
+        "which the message suggests, saves one more copy). It is safe when the call fixes "
+        "the dtype, with `dtype=` or by being a typed constructor (`torch.FloatTensor(L)`, "
+        "`torch.Tensor(L)`): the values are converted to it with the same rounding either way. "
+        "Without `dtype=` it is unsafe, because NumPy and torch infer the dtype differently: "
+        "an empty list gives float64 (NumPy's default) instead of float32 (torch's), and "
+        "arrays of integers mixed with float32 arrays give float64 instead of float32. A list "
+        "the constructor rejects converts after the fix: 0-d arrays, and float32 or float16 "
+        "arrays for an integer dtype (the constructor cannot read their elements as integers). No fix is "
+        "offered for lists holding tensors (`np.array` would fail for a tensor on a device "
+        "or one that requires grad; `torch.stack` would keep the autograd history and the "
+        "device that the constructor drops), nor where no name reaches `numpy.array`."
     )
 
     VALID = (
@@ -114,6 +120,7 @@ def collate(samples: list) -> torch.Tensor:
         """,
     )
     INVALID = (
+        # torch infers the dtype: unsafe (an empty list would give float64 after the fix).
         Invalid(
             """
             import numpy as np
@@ -124,7 +131,15 @@ def collate(samples: list) -> torch.Tensor:
             """,
             line=5,
             column=12,
+            fixed="""
+            import numpy as np
+            import torch
+            def to_batch(frames):
+                crops = [np.asarray(frame)[:64, :64] for frame in frames]
+                return torch.tensor(np.array(crops))
+            """,
         ),
+        # A typed constructor fixes the dtype: safe.
         Invalid(
             """
             import numpy as np
@@ -135,7 +150,16 @@ def collate(samples: list) -> torch.Tensor:
             batch = torch.FloatTensor(features)
             """,
             line=6,
+            fixed="""
+            import numpy as np
+            import torch
+            features = []
+            for path in paths:
+                features.append(np.load(path))
+            batch = torch.FloatTensor(np.array(features))
+            """,
         ),
+        # Tensors: `np.array` would fail on a device or with autograd; no fix.
         Invalid(
             """
             import torch
@@ -143,6 +167,7 @@ def collate(samples: list) -> torch.Tensor:
                 return torch.tensor([a.mean(), b.mean()])
             """,
             line=3,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -153,6 +178,50 @@ def collate(samples: list) -> torch.Tensor:
                 return np.array([torch.sigmoid(outputs), outputs])
             """,
             line=5,
+            fixed=NO_FIX,
+        ),
+        # `dtype=` fixes the dtype (safe); the call's other arguments and layout stay.
+        Invalid(
+            """
+            import numpy as np
+            import torch as th
+            def collate(samples, device):
+                return th.tensor(
+                    [np.asarray(s["mask"]) for s in samples],
+                    dtype=th.bool,
+                    device=device,
+                )
+            """,
+            line=4,
+            fixed="""
+            import numpy as np
+            import torch as th
+            def collate(samples, device):
+                return th.tensor(
+                    np.array([np.asarray(s["mask"]) for s in samples]),
+                    dtype=th.bool,
+                    device=device,
+                )
+            """,
+        ),
+        # The file has no `np`: the fix imports NumPy under its conventional name.
+        Invalid(
+            """
+            import torch
+            from numpy import load
+            def read(paths):
+                embeddings = [load(path) for path in paths]
+                return torch.as_tensor(embeddings, dtype=torch.float32)
+            """,
+            line=5,
+            fixed="""
+            import torch
+            from numpy import load
+            import numpy as np
+            def read(paths):
+                embeddings = [load(path) for path in paths]
+                return torch.as_tensor(np.array(embeddings), dtype=torch.float32)
+            """,
         ),
     )
 
@@ -181,7 +250,27 @@ def collate(samples: list) -> torch.Tensor:
         if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
             fix += f".{conversion}()"
-        self.report(node, self.message.format(call=_code(node), items=_describe(kinds), fix=fix))
+        self.report(
+            node,
+            self.message.format(call=_code(node), items=_describe(kinds), fix=fix),
+            fix=self._fix(node, record, data) if record.library == catalog.TORCH and kinds == {catalog.NUMPY} else None,
+        )
+
+    def _fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Optional[Fix]:
+        """The list of NumPy arrays wrapped in ``np.array(...)``: safe when the call fixes the
+        dtype (``dtype=``, a typed constructor), unsafe when it lets torch infer one."""
+        array = reference(self.context, "numpy.array")
+        if array is None:
+            return None
+        function, imports = array
+        stacked = cst.Call(function, [cst.Arg(data)])
+        bound = catalog.bind(call, record)
+        dtype = bound.argument("dtype") if bound is not None and "dtype" in record.signature.keywords else None
+        fixed_dtype = record.name in catalog.LEGACY_CONSTRUCTOR_CONVERSIONS or (
+            dtype is not None and literal_value(dtype) is not None)
+        fixed_call = code_of(call.deep_replace(data, stacked))
+        title = f"Use `{fixed_call}`" if "\n" not in fixed_call else self.fix_title
+        return Fix.replace(data, stacked, imports=imports, safety=FIX_SAFE if fixed_dtype else FIX_UNSAFE, title=title)
 
     def _record_filling(self, call: cst.Call) -> None:
         func = call.func
