@@ -26,10 +26,10 @@ _CODE = cst.Module([])
 # equivalent for every factory, so a move that passes them is left alone.
 _TO_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("to"))
 _CUDA_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("cuda"))
-# Keywords of the factory that the fix keeps: those that mean the same on every device.
-# ``requires_grad=`` (the moved copy is not a leaf, the fixed tensor is), ``generator=`` (a
-# CPU generator cannot draw on another device), ``out=`` and ``pin_memory=`` make no fix.
-_FACTORY_KEYWORDS_KEPT = frozenset({"dtype", "layout"})
+# Keywords of the factory that make no fix: ``requires_grad=`` (the moved copy is not a leaf,
+# the fixed tensor is), ``generator=`` (a CPU generator cannot draw on another device),
+# ``out=`` (a host tensor to write into) and ``pin_memory=`` (host memory only).
+_FACTORY_KEYWORDS_WITHOUT_FIX = frozenset({"requires_grad", "generator", "out", "pin_memory"})
 
 
 class CreateThenMove(Rule):
@@ -419,7 +419,7 @@ def add_noise(batch, device):
         random = not record.has(catalog.Flag.PURE)
         if not (zeros_or_ones or random) or _comments_outside(move, factory_call):
             return None
-        if any(arg.keyword is not None and arg.keyword.value not in _FACTORY_KEYWORDS_KEPT for arg in factory_call.args):
+        if any(arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS_WITHOUT_FIX for arg in factory_call.args):
             return None
         destination = self._cuda_destination(move) if move.func.attr.value == "cuda" else self._to_destination(move)
         if destination is None:
