@@ -157,7 +157,7 @@ def rule_page(rule: type[Rule], reference: Optional[MeasurementReport] = None) -
     metadata = (
         f"**Family:** {rule.family.name} (`{rule.family.prefix}`) · "
         f"**Default:** {default_state(rule)} · "
-        f"**Fix safety:** {rule.fix_safety} · "
+        f"**Fix safety:** {rule.fix_safety_label()} · "
         f"**Autofix available:** {_yes_no(rule.autofix)}"
     )
     bodies = (
@@ -193,7 +193,7 @@ def readme_rule_table() -> str:
     for rule in all_rules():
         rows.append(
             f"| [{rule.code}]({PAGES_FOLDER}/{rule.code}.md) | `{rule.name}` | {rule.family.name} "
-            f"| {default_state(rule)} | {rule.fix_safety if rule.autofix else ''} | {_table_cell(rule.summary)} |"
+            f"| {default_state(rule)} | {rule.fix_safety_label() if rule.autofix else ''} | {_table_cell(rule.summary)} |"
         )
     return "\n".join(rows) + "\n"
 

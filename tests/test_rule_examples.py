@@ -71,9 +71,14 @@ def test_invalid_example_is_fixed_into_its_fixed_source_which_stays_fixed(rule, 
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_a_rule_with_an_autofix_fixes_some_example(rule):
-    if rule.autofix:
-        assert any(example.fixed not in (None, NO_FIX) for example in rule.INVALID)
+def test_a_rule_with_an_autofix_fixes_some_example_with_each_safety_it_declares(rule):
+    if not rule.autofix:
+        assert rule.fix_safeties == ()
+        return
+    assert any(example.fixed not in (None, NO_FIX) for example in rule.INVALID)
+    shown = {finding.fix.applicability for example in rule.INVALID
+             for finding in lint_source(example.code, "example.py", [rule]) if finding.fix is not None}
+    assert shown == set(rule.fix_safeties or (rule.fix_safety,))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])

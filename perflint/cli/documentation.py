@@ -19,7 +19,7 @@ _TEXT_COLUMNS = ("CODE", "NAME", "FAMILY", "DEFAULT", "FIX", "SUMMARY")
 
 
 def _fix_label(rule: type[Rule]) -> str:
-    return f"{rule.fix_safety}, {'autofix' if rule.autofix else 'manual'}"
+    return f"{rule.fix_safety_label()}, {'autofix' if rule.autofix else 'manual'}"
 
 
 def _rule_record(rule: type[Rule]) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _rule_record(rule: type[Rule]) -> dict[str, Any]:
         "name": rule.name,
         "family": rule.family.name,
         "default_enabled": rule.default_enabled,
-        "fix_safety": rule.fix_safety,
+        "fix_safety": rule.fix_safety_label(),
         "autofix": rule.autofix,
         "summary": rule.summary,
     }

@@ -144,6 +144,10 @@ class Rule:
     message: ClassVar[str]
     fix_title: ClassVar[str]
     fix_safety: ClassVar[str]
+    # The safeties of the fixes the rule offers when they differ from one fix to another
+    # (PFL201's is safe for ``torch.zeros`` and unsafe for ``torch.randn``); empty: all are
+    # ``fix_safety``. The examples test says the INVALID examples show each.
+    fix_safeties: ClassVar[tuple[str, ...]] = ()
     autofix: ClassVar[bool] = False
     default_enabled: ClassVar[bool] = True
     # The rule can fire only in a file whose text contains one of these strings (an import of
@@ -166,6 +170,11 @@ class Rule:
 
     def __init__(self, context: "FileContext") -> None:
         self.context = context
+
+    @classmethod
+    def fix_safety_label(cls) -> str:
+        """``safe``, ``unsafe``, or ``safe or unsafe`` for a rule whose fixes differ."""
+        return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
     def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
         self.context.report(self, node, message or self.message, fix)

@@ -42,6 +42,7 @@ class CreateThenMove(Rule):
     message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device; {fix}"
     fix_title = "Pass `device=` (and the move's `dtype=`) to the factory, and drop the move"
     fix_safety = FIX_UNSAFE
+    fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"

@@ -30,6 +30,7 @@ class TensorFromListOfArrays(Rule):
     message = "`{call}` converts a list of {items} element by element; use `{fix}`"
     fix_title = "Convert the list to one NumPy array first: `torch.tensor(np.array(L))`"
     fix_safety = FIX_UNSAFE
+    fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
     reported_at = "the conversion call"
