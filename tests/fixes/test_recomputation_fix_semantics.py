@@ -42,6 +42,12 @@ def assert_no_fix(source: str, rule) -> None:
 
 
 @pytest.fixture
+def scipy():
+    """The sources of PFL401_LOOP and PFL402_PRODUCTS import SciPy."""
+    return pytest.importorskip("scipy")
+
+
+@pytest.fixture
 def matrix():
     rng = np.random.default_rng(0)
     return rng.standard_normal((6, 6)) + 6 * np.eye(6), rng.standard_normal((5, 6))
@@ -69,7 +75,7 @@ PFL401_LOOP = """
 """
 
 
-def test_pfl401_hoisted_inverse_gives_the_same_results(matrix):
+def test_pfl401_hoisted_inverse_gives_the_same_results(matrix, scipy):
     A, xs = matrix
     original, fixed_source = fixed(PFL401_LOOP, LoopInvariantExpensiveCall)
     assert fixed_source.count("inv_A = np.linalg.inv(A)") == 1 and "expm_H_dt = linalg.expm(H * dt)" in fixed_source
@@ -78,7 +84,7 @@ def test_pfl401_hoisted_inverse_gives_the_same_results(matrix):
                                    np.array(run(fixed_source, function, *args)), rtol=1e-12)
 
 
-def test_pfl401_unsafe_the_hoisted_call_runs_before_the_loop_and_even_when_it_runs_no_iteration():
+def test_pfl401_unsafe_the_hoisted_call_runs_before_the_loop_and_even_when_it_runs_no_iteration(scipy):
     original, fixed_source = fixed(PFL401_LOOP, LoopInvariantExpensiveCall)
     singular = np.zeros((3, 3))
     # No iteration: the original never inverts the singular matrix, the fix does.
@@ -365,7 +371,7 @@ PFL402_PRODUCTS = """
 """
 
 
-def test_pfl402_solve_gives_the_products_results_up_to_rounding(matrix):
+def test_pfl402_solve_gives_the_products_results_up_to_rounding(matrix, scipy):
     A, xs = matrix
     original, fixed_source = fixed(PFL402_PRODUCTS, InverseThenMultiply)
     assert "inv(" not in fixed_source.split("def products")[1]
@@ -389,7 +395,7 @@ def test_pfl402_unsafe_not_bit_for_bit_and_far_apart_for_an_ill_conditioned_matr
     assert np.abs(hilbert @ solved - b).max() * 1e4 < np.abs(hilbert @ product - b).max()
 
 
-def test_pfl402_an_exactly_singular_matrix_raises_in_both():
+def test_pfl402_an_exactly_singular_matrix_raises_in_both(scipy):
     original, fixed_source = fixed(PFL402_PRODUCTS, InverseThenMultiply)
     singular = np.ones((3, 3))
     for source in (original, fixed_source):
