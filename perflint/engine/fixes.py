@@ -27,7 +27,6 @@ import libcst as cst
 
 from perflint.engine.findings import Edit, Finding, SuggestedFix, fix_applies, unlintable
 from perflint.engine.rewrite import InsertBefore
-from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.rule import Change, Fix, Rule
@@ -69,19 +68,13 @@ class _Lines:
 
 class FileTree:
     """What turning a file's fixes into edits needs, worked out once per file: each node's
-    parent, and the text and offset of every top-level statement."""
+    parent (``FileContext.parents``), and the text and offset of every top-level statement."""
 
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(self, module: cst.Module, source: str, parents: dict[int, cst.CSTNode]) -> None:
         self.module = module
         self.source = source
         self.lines = _Lines(source)
-        self.parents: dict[int, cst.CSTNode] = {}
-        stack: list[cst.CSTNode] = [module]
-        while stack:
-            node = stack.pop()
-            for child in syntax_children(node):
-                self.parents[id(child)] = node
-                stack.append(child)
+        self.parents = parents
         header = "".join(module.code_for_node(line) for line in module.header)
         texts = [module.code_for_node(statement) for statement in module.body]
         footer = "".join(module.code_for_node(line) for line in module.footer)

@@ -175,6 +175,29 @@ class FileContext:
         return self.loops.innermost is None and self.functions.role() == RUN_ONCE
 
     @cached_property
+    def parents(self) -> dict[int, cst.CSTNode]:
+        """Each syntax node's parent, by ``id``: worked out on first use, in one walk of the
+        file (fixes need it; most files never ask)."""
+        found: dict[int, cst.CSTNode] = {}
+        stack: list[cst.CSTNode] = [self.module]
+        while stack:
+            node = stack.pop()
+            for child in syntax_children(node):
+                found[id(child)] = node
+                stack.append(child)
+        return found
+
+    def path_to(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """The nodes from the module down to ``node``, both included."""
+        path = [node]
+        parent = self.parents.get(id(node))
+        while parent is not None:
+            path.append(parent)
+            parent = self.parents.get(id(parent))
+        path.reverse()
+        return path
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """Every identifier-like word of the file's text (names, attributes, words in strings
         and comments): a new name outside this set clashes with nothing in the file."""
@@ -189,6 +212,7 @@ class FileContext:
 
     def run(self, module: cst.Module, rules: Sequence[Rule]) -> list[str]:
         """Walk ``module`` once, calling every hook. Returns one line per rule that failed."""
+        self.module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
         plans = _plans(knowledge, rules)
         failures: list[str] = []
@@ -258,7 +282,7 @@ class FileContext:
             (line, column), (end_line, end_column) = positions[id(report.node)]
             suggestion = None
             if report.fix is not None:
-                tree = tree or FileTree(module, self.source)
+                tree = tree or FileTree(module, self.source, self.parents)
                 # A file libcst cannot give back exactly (lone carriage returns) is offered no fix.
                 if tree.exact:
                     try:

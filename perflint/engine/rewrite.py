@@ -205,12 +205,6 @@ def paths_where(root: cst.CSTNode, accept: Callable[[list[cst.CSTNode]], bool],
     return found
 
 
-def path_to(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list[cst.CSTNode]]:
-    """The nodes from ``root`` down to ``target`` (both included), or None."""
-    found = paths_where(root, lambda path: path[-1] is target, first_only=True)
-    return found[0] if found else None
-
-
 def _evaluated_with(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
     """``child`` is evaluated, once, every time ``parent`` is: not in a branch, behind a
     short circuit, in an exception handler, in a loop, or in a new scope."""
@@ -402,7 +396,7 @@ def name_for(context: "FileContext", expression: cst.BaseExpression, most_words:
     return "_".join(words) or "value"
 
 
-def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpression, loop: cst.CSTNode,
+def hoist(context: "FileContext", expression: cst.BaseExpression, loop: cst.CSTNode,
           names: NewNames, base_name: str, calls_read: bool = False) -> Optional["Fix"]:
     """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
     ``for``/``while`` statement, or a comprehension: above the statement holding it), and
@@ -424,8 +418,8 @@ def hoist(context: "FileContext", module: cst.Module, expression: cst.BaseExpres
     """
     from perflint.engine.rule import Change, Fix
 
-    path = path_to(module, expression)
-    if path is None or any(isinstance(node, _NOT_MOVABLE) for node in _subtree(expression)):
+    path = context.path_to(expression)
+    if any(isinstance(node, _NOT_MOVABLE) for node in _subtree(expression)):
         return None
     loop_index = next((index for index, node in enumerate(path) if node is loop), None)
     if loop_index is None or not _runs_each_iteration(loop, path[loop_index:]):

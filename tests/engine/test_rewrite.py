@@ -112,13 +112,12 @@ class HoistCompute(Rule):
     fix_safety = "unsafe"
 
     def visit_Module(self, node: cst.Module) -> None:
-        self.module = node
         self.names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
         if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
-            self.report(node, fix=hoist(self.context, self.module, node, frame.node, self.names,
+            self.report(node, fix=hoist(self.context, node, frame.node, self.names,
                                         name_for(self.context, node)))
 
 
@@ -255,3 +254,17 @@ def test_fixes_applied_together_never_bind_one_new_name_to_different_values():
         for x in xs:
             y = compute_a_2 - x
     """)
+
+
+def test_the_context_gives_the_path_from_the_module_to_a_node():
+    paths = []
+
+    class Ask(Rule):
+        code = "PFL999"
+        name = "ask"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            paths.append([type(step).__name__ for step in self.context.path_to(node)])
+
+    lint_source("def f():\n    return g(1)\n", "m.py", [Ask])
+    assert paths == [["Module", "FunctionDef", "IndentedBlock", "SimpleStatementLine", "Return", "Call"]]

@@ -214,7 +214,6 @@ def predict_all(batches):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
         self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -229,7 +228,7 @@ def predict_all(batches):
             if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
                 return
             if all(self.context.is_invariant(part) for part in parts):
-                fix = hoist(self.context, self._module, node, frame.node, self._new_names,
+                fix = hoist(self.context, node, frame.node, self._new_names,
                             name_for(self.context, node), calls_read=True)
                 self.report(node, self._message(node, what, "iteration", "before the loop"), fix=fix)
             return

@@ -8,7 +8,7 @@ import libcst as cst
 
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, path_to, reference
+from perflint.engine.rewrite import code_of, reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -281,9 +281,6 @@ def evaluate(model, loader):
             return
         self.report(node, self.message.format(model=model), fix=self._inference_mode(node))
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
-
     def _inference_mode(self, call: cst.Call) -> Optional[Fix]:
         """The outermost loop around ``call`` in its function (a ``for``/``while``, or the
         statement holding a comprehension) wrapped in ``with torch.inference_mode():``, when
@@ -295,9 +292,7 @@ def evaluate(model, loader):
         if mode is None or mode[1]:
             return None
         outermost = self.context.loops.enclosing()[-1].node
-        path = path_to(self._module, outermost)
-        if path is None:
-            return None
+        path = self.context.path_to(outermost)
         index = max(position for position in range(1, len(path))
                     if isinstance(path[position - 1], (cst.IndentedBlock, cst.Module)))
         statement = path[index]

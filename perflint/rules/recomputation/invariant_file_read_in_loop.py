@@ -192,7 +192,6 @@ def label_counts(ids):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
         self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -210,7 +209,7 @@ def label_counts(ids):
         if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
             return
         if all(self._invariant(arg.value) for arg in node.args):
-            fix = hoist(self.context, self._module, node, frame.node, self._new_names, name_for(self.context, node))
+            fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(call=_code(node)), fix=fix)
 
     def _invariant(self, argument: cst.BaseExpression) -> bool:

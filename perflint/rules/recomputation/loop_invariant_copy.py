@@ -229,7 +229,6 @@ def scores(weights: np.ndarray, batches):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
         self._new_names = NewNames()
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -294,7 +293,7 @@ def scores(weights: np.ndarray, batches):
         parts = [source, *(arg.value for arg in copy.args)]
         if all(self.context.is_invariant(part) for part in parts):
             loop = self.context.innermost_loop.node
-            fix = hoist(self.context, self._module, copy, loop, self._new_names, name_for(self.context, copy))
+            fix = hoist(self.context, copy, loop, self._new_names, name_for(self.context, copy))
             self.report(copy, self.message.format(copy=_code(copy)), fix=fix)
 
 

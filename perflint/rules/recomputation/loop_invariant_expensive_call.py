@@ -334,7 +334,6 @@ def solve_all(A, rhs):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
         self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -350,7 +349,7 @@ def solve_all(A, rhs):
             return
         if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
             loop = self.context.innermost_loop.node
-            fix = hoist(self.context, self._module, node, loop, self._new_names, name_for(self.context, node))
+            fix = hoist(self.context, node, loop, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(callee=callee), fix=fix)
 
 

@@ -11,7 +11,6 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -269,9 +268,7 @@ def normalise(lines):
             re.compile(value, flag_value)
         except (re.error, TypeError, ValueError, OverflowError, RecursionError):
             return None
-        top = next((statement for statement in self._module.body if _contains(statement, call)), None)
-        if top is None:
-            return None
+        top = self.context.path_to(call)[1]
         held = f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}"
         place = self._constant_places.setdefault(held, top)
         compile_function = self._module_level_reference(place)
@@ -348,16 +345,6 @@ def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
     text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
     words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\[[^]]*]", " ", re.sub(r"\\.", " ", text)))[:3]
     return "_".join(words or [function]).upper() + "_PATTERN"
-
-
-def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        if current is node:
-            return True
-        stack.extend(syntax_children(current))
-    return False
 
 
 def _is_formatted(string: cst.BaseExpression) -> bool:
