@@ -189,3 +189,17 @@ def test_unsafe_fixes_in_the_configuration_must_be_a_boolean(project, capsys):
     status, _, err = run(capsys, "train.py")
     assert status == 2
     assert "unsafe-fixes must be true or false, not a string" in err
+
+
+def test_a_file_whose_fixing_fails_keeps_its_findings_beside_the_failure(project, capsys, monkeypatch):
+    from perflint.engine.findings import unlintable
+    from perflint.runner import LintResult
+
+    path = project / "train.py"
+    path.write_text(UNSAFE_ONLY)
+    monkeypatch.setattr(fixing, "fix_files", lambda tasks, jobs=None: [
+        LintResult([unlintable(task.source_file.path, "time limit: linting took longer than 10 s")], None)
+        for task in tasks])
+    status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
+    assert status == 1 and path.read_text() == UNSAFE_ONLY
+    assert "PFL000 time limit" in out and "PFL501" in out

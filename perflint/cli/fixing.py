@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence, TextIO
 
-from perflint.engine.findings import Finding, fix_applies, unlintable
+from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, fix_applies, unlintable
 from perflint.files import decode_source
 from perflint.runner import SAFE_FIXES, UNSAFE_FIXES, LintTask, fix_files
 
@@ -51,7 +51,11 @@ def apply_fixes(tasks: Sequence[LintTask], findings: Sequence[Finding], *, unsaf
     for task, result in zip(chosen, results):
         path = task.source_file.path
         if result.fixed_data is None or result.original is None:
-            replaced[path] = result.findings
+            if all(finding.code == INTERNAL_ERROR_CODE for finding in result.findings):
+                # Fixing failed (a time limit, a worker that died): what the lint found stands.
+                replaced[path] = [*by_path[path], *result.findings]
+            else:
+                replaced[path] = result.findings
             continue
         if mode == WRITE:
             problem = write_fixed_file(task.source_file.absolute, result.original, result.fixed_data)
