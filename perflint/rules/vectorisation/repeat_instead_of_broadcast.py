@@ -159,7 +159,7 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         scope = frame.node.body if frame is not None else None
         if scope is None:
             return False
-        parents = _parents(scope)
+        parents = self.context.parents
         parent = parents.get(id(call))
         if _is_element_wise_operand(call, parent):
             return True
@@ -212,17 +212,6 @@ def _singleton_dimensions(receiver: cst.BaseExpression, rank: int) -> Optional[s
                 return None
         return singletons or None
     return None
-
-
-def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
-    parents: dict[int, cst.CSTNode] = {}
-    pending = [root]
-    while pending:
-        node = pending.pop()
-        for child in syntax_children(node):
-            parents[id(child)] = node
-            pending.append(child)
-    return parents
 
 
 def _is_element_wise_operand(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> bool:
