@@ -126,6 +126,9 @@ def test_rules_as_json(capsys):
     records = json.loads(capsys.readouterr().out)["rules"]
     assert [record["code"] for record in records] == RULE_IDS
     assert all(isinstance(record["default_enabled"], bool) and record["summary"] for record in records)
+    by_code = {record["code"]: record for record in records}
+    assert by_code["PFL201"]["autofix"] is True and by_code["PFL201"]["fix_safeties"] == ["safe", "unsafe"]
+    assert by_code["PFL501"]["fix_safeties"] == [by_code["PFL501"]["fix_safety"]] == ["unsafe"]
 
 
 def test_explain_prints_the_page(capsys):

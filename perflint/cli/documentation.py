@@ -28,7 +28,8 @@ def _rule_record(rule: type[Rule]) -> dict[str, Any]:
         "name": rule.name,
         "family": rule.family.name,
         "default_enabled": rule.default_enabled,
-        "fix_safety": rule.fix_safety_label(),
+        "fix_safety": rule.fix_safety,
+        "fix_safeties": list(rule.fix_safeties or (rule.fix_safety,)),
         "autofix": rule.autofix,
         "summary": rule.summary,
     }
