@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
-from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.rewrite import NewNames, hoist, name_for
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -22,7 +23,8 @@ class InvariantDeviceMoveInLoop(Rule):
     summary = "The same tensor or module is moved to the device on every iteration"
     message = "`{call}` is the same on every iteration, and copies to the device each time; do it once before the loop"
     fix_title = "Move it to the device once, before the loop, and reuse the result"
-    fix_safety = FIX_SAFE
+    fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("cuda", ".to(")
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
@@ -71,10 +73,19 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         optimizer.step()
 """
     fix_safety_note = (
-        "Moving the value once gives every iteration the same device tensor, equal to the one "
-        "each iteration made. The only difference is sharing: if the loop wrote into the moved "
-        "tensor in place, the writes would now accumulate across iterations; the rule does not "
-        "flag a value the loop mutates, but a write through another name is not seen."
+        "The fix assigns the move to a new name made of its words (`mean_view_to_device` for "
+        "`mean.view(1, 3, 1, 1).to(device)`) right above the loop, or above the statement "
+        "holding the comprehension, and reads that name where the move was. It is offered only "
+        "where every iteration merely reads the moved tensor (arithmetic, comparisons, a name "
+        "only read so): not where it is passed to a function or model, kept, or changed in "
+        "place, since one tensor now serves every iteration; so a module's `model.to(device)` "
+        "or `model.cuda()`, which moves the module in place and is used by calling it, gets no "
+        "fix. It is unsafe: every iteration used to copy the value as it was then, and now sees "
+        "the one copy made before the loop. A tensor the loop updates in place without naming "
+        "it (a parameter an optimizer steps, a write through another name) stays stale on the "
+        "device, and gradients flow through one shared copy. The move also runs when the loop "
+        "runs no iteration, so an error (no such device, out of memory) can be raised where the "
+        "loop would not have run."
     )
 
     VALID = (
@@ -138,6 +149,8 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             """,
             line=5,
             column=19,
+            # The moved tensor is passed to the model, which may keep it or change it.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -149,6 +162,8 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                         model(batch)
             """,
             line=4,
+            # A module moves in place and is used by calling it: nothing to hoist exactly.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -161,6 +176,15 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             """,
             line=5,
             column=38,
+            fixed="""
+            import torch
+            def evaluate(model, loader, device):
+                mean = torch.tensor([0.485, 0.456, 0.406])
+                mean_view_to_device = mean.view(1, 3, 1, 1).to(device)
+                for images in loader:
+                    images = images.to(device) - mean_view_to_device
+                    model(images)
+            """,
         ),
         Invalid(
             """
@@ -171,6 +195,7 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                     x = model(x, torch.tensor(sigmas).to(device)[i])
             """,
             line=5,
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -179,8 +204,56 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                 return [encoder(text, torch.as_tensor(prompt_ids).cuda()) for text in texts]
             """,
             line=3,
+            fixed=NO_FIX,
+        ),
+        # Through an alias, in a comprehension: the move goes above the statement holding it.
+        Invalid(
+            """
+            import numpy as np
+            import torch as th
+            def weighted(batches, class_weights: np.ndarray):
+                return [(logits * th.from_numpy(class_weights).cuda()).sum() for logits in batches]
+            """,
+            line=4,
+            column=23,
+            fixed="""
+            import numpy as np
+            import torch as th
+            def weighted(batches, class_weights: np.ndarray):
+                from_numpy_class_weights_cuda = th.from_numpy(class_weights).cuda()
+                return [(logits * from_numpy_class_weights_cuda).sum() for logits in batches]
+            """,
+        ),
+        # Under a comment, in an accumulation: the comment stays above the hoisted move.
+        Invalid(
+            """
+            import torch
+            def loss_sum(model, loader, margin, device):
+                total = 0.0
+                # accumulate the hinge losses
+                for x, y in loader:
+                    scores = model(x.to(device))
+                    total += (scores - margin.to(device)).clamp(min=0).sum()
+                return total
+            """,
+            line=7,
+            column=28,
+            fixed="""
+            import torch
+            def loss_sum(model, loader, margin, device):
+                total = 0.0
+                # accumulate the hinge losses
+                margin_to_device = margin.to(device)
+                for x, y in loader:
+                    scores = model(x.to(device))
+                    total += (scores - margin_to_device).clamp(min=0).sum()
+                return total
+            """,
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._new_names = NewNames()
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
@@ -192,7 +265,8 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         if not all(self.context.is_invariant(arg.value, frame) for arg in node.args):
             return
         if self._invariant_value(func.value):
-            self.report(node, self.message.format(call=_CODE.code_for_node(node)))
+            fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
+            self.report(node, self.message.format(call=_CODE.code_for_node(node)), fix=fix)
 
     def _invariant_value(self, expr: cst.BaseExpression) -> bool:
         """``expr`` gives equal values on every iteration: an unchanged name or chain, a
