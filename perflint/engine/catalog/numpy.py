@@ -25,6 +25,7 @@ from perflint.engine.catalog.records import (
     SOLVES,
     REDUCTION,
     WRITES_ARRAY_FILE,
+    SHAPE_OF_FIRST_ARGUMENT,
     SORTS,
     function,
     method,
@@ -76,19 +77,19 @@ FUNCTIONS = (
     ),
     function(
         "numpy.zeros_like", "a, dtype, order, subok, shape, *, device",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=NUMPY,
     ),
     function(
         "numpy.ones_like", "a, dtype, order, subok, shape, *, device",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=NUMPY,
     ),
     function(
         "numpy.empty_like", "prototype, /, dtype, order, subok, shape, *, device",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=NUMPY,
     ),
     function(
         "numpy.full_like", "a, fill_value, dtype, order, subok, shape, *, device",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE, returns=NUMPY,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=NUMPY,
     ),
     function(
         "numpy.arange", "start_or_stop, /, stop, step, *, dtype, device, like",

@@ -113,6 +113,9 @@ class Flag(enum.Flag):
     # in every dtype it is made in (``arange``, ``linspace``: computed, and a device's kernels
     # round differently from the CPU's).
     FILLS_ZEROS_OR_ONES = enum.auto()
+    # Returns an array of the shape of its first argument, an array, unless given ``shape=``
+    # (``zeros_like``, ``empty_like``).
+    SHAPE_OF_FIRST_ARGUMENT = enum.auto()
 
 
 PURE = Flag.PURE
@@ -148,6 +151,7 @@ READS_FILE = Flag.READS_FILE
 COPIES = Flag.COPIES
 SETS_GRAD_MODE = Flag.SETS_GRAD_MODE
 COMPILES_PATTERN = Flag.COMPILES_PATTERN
+SHAPE_OF_FIRST_ARGUMENT = Flag.SHAPE_OF_FIRST_ARGUMENT
 FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
 
 

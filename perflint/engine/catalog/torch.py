@@ -34,6 +34,7 @@ from perflint.engine.catalog.records import (
     REDUCTION,
     SETS_GRAD_MODE,
     SOLVES,
+    SHAPE_OF_FIRST_ARGUMENT,
     SORTS,
     SYNCHRONISES,
     function,
@@ -177,31 +178,31 @@ FUNCTIONS = (
     ),
     function(
         "torch.zeros_like", "input, *, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.ones_like", "input, *, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.empty_like", "input, *, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.full_like", "input, fill_value, *, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | PURE, returns=TORCH,
+        FACTORY | FRESH_ARRAY | PURE | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.rand_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.randn_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
     ),
     function(
         "torch.randint_like", "input, low, high, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY, returns=TORCH, overloaded=True,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH, overloaded=True,
     ),
     function(
         "torch.empty_strided", "size, stride, *, dtype, layout, device, requires_grad, pin_memory",
