@@ -10,7 +10,9 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
-from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.rewrite import code_of
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.rules.vectorisation import FAMILY
 
 _NUMBERS = frozenset({cst.Integer, cst.Float, cst.Imaginary})
@@ -37,11 +39,9 @@ class ElementwiseIndexLoop(Rule):
     family = FAMILY
     summary = "Python loop over array indices applying an element-wise expression"
     message = "Loop applies `{loop}` element by element; use `{vectorised}`"
-    fix_title = (
-        "Replace the loop with one whole-array assignment, or compute the result directly "
-        "when the loop only filled a freshly allocated array"
-    )
+    fix_title = "Replace the loop with its assignment on whole arrays (`out[:] = ...`)"
     fix_safety = FIX_UNSAFE
+    autofix = True
     required_text = ("numpy", "torch")
     reported_at = "the `for` statement"
 
@@ -84,18 +84,22 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(a) * 2 + b
 """
     fix_safety_note = (
-        "The whole-array form computes the same values when the arrays involved have the same "
-        "length and rank, which is what the loop almost always assumes; a mismatch the loop "
-        "would have tolerated usually becomes a broadcasting error. It can differ silently in "
-        "three cases the linter cannot see: a written array of higher rank than the expression "
-        "(on a square matrix, `grid[i] = a[i]` sets row i to `a[i]` but `grid[:] = a` sets "
-        "column j to `a[j]`), a name from outside the loop that holds an array rather than a "
-        "scalar (names known to be arrays are never flagged), and a written array that is a "
-        "shifted view of one it reads (`b = a[1:]`), which makes the loop a recurrence. The "
-        "loop also leaves its index bound after it ends, and under NumPy 1.x a float32 element "
-        "combined with a Python float is computed in float64 by the loop but in float32 on "
-        "whole arrays, so the last bits can differ. Check these before replacing the loop; the "
-        "rule offers no automatic fix."
+        "The fix replaces the loop by its one statement on whole arrays: `out[i] = np.sqrt(a[i]) "
+        "* 2` becomes `out[:] = np.sqrt(a) * 2` (the comments above the loop stay). It is "
+        "offered only where the loop is that one statement, and its range covers exactly the "
+        "first axis of every array the statement indexes, which all have the same shape: each is "
+        "the array the range is taken from, or a name made from it with a `*_like` factory "
+        "(`out = np.empty_like(a)`) in the same block, untouched up to the loop. Elsewhere "
+        "(arrays of unknown lengths, `range(a.size)` over a NumPy array that may have more "
+        "than one axis, several statements) it offers no fix. It is unsafe: the loop left its "
+        "index bound after it ends (`i` is the last index), the fix binds none; torch computes "
+        "some functions on a 0-d element with other code than on a whole tensor, so the last "
+        "bits can differ (`torch.sigmoid`); NumPy's augmented assignment on whole arrays "
+        "refuses a result it must cast to another kind (`b[:] += 0.5` on an integer array "
+        "raises), where the loop cast each element; and a name from outside the loop that holds "
+        "an array rather than a scalar broadcasts against whole arrays differently (names known "
+        "to be arrays are never flagged). Under NumPy 1.x a float32 element combined with a "
+        "Python float is computed in float64 by the loop and in float32 on whole arrays."
     )
 
     VALID = (
@@ -246,6 +250,16 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     out[i] = a[i] * 2
             """,
             line=8,
+            fixed="""
+            import numpy as np
+            def double(c):
+                if c:
+                    a = np.zeros(8)
+                else:
+                    a = np.ones(8)
+                out = np.empty_like(a)
+                out[:] = a * 2
+            """,
         ),
         Invalid(
             """
@@ -257,6 +271,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             """,
             line=4,
             column=5,
+            # Nothing says `out` is as long as `a`: the loop may fill only part of it.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -269,6 +285,14 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 return y
             """,
             line=5,
+            fixed="""
+            import torch
+
+            def swish(x: torch.Tensor) -> torch.Tensor:
+                y = torch.empty_like(x)
+                y[:] = torch.sigmoid(x) * x
+                return y
+            """,
         ),
         Invalid(
             """
@@ -279,6 +303,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 b[i] += np.exp(-a[i])
             """,
             line=4,
+            # `a.size` counts every element of `a`, and `b` is of a length the rule does not know.
+            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -290,6 +316,13 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                         values[i] = np.minimum(np.maximum(values[i], low), high)
             """,
             line=5,
+            fixed="""
+            import numpy as np
+
+            def clip(values, low, high):
+                if isinstance(values, np.ndarray):
+                    values[:] = np.minimum(np.maximum(values, low), high)
+            """,
         ),
         Invalid(
             """
@@ -302,6 +335,57 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     out[i] /= 1 + torch.exp(-g[i])
             """,
             line=5,
+            # Two statements, and arrays of unknown lengths.
+            fixed=NO_FIX,
+        ),
+        # Through an alias, a loop on one line under a comment, an augmented assignment.
+        Invalid(
+            """
+            import torch as th
+
+            def decay(frame: th.Tensor, rate: float) -> th.Tensor:
+                acc = th.ones_like(frame, dtype=th.float64)
+                # decay every sample
+                for i in range(frame.shape[0]): acc[i] *= th.exp(-rate * frame[i])
+                return acc
+            """,
+            line=6,
+            fixed="""
+            import torch as th
+
+            def decay(frame: th.Tensor, rate: float) -> th.Tensor:
+                acc = th.ones_like(frame, dtype=th.float64)
+                # decay every sample
+                acc[:] *= th.exp(-rate * frame)
+                return acc
+            """,
+        ),
+        # The array the range is over is rebound after `out` was made from it.
+        Invalid(
+            """
+            import numpy as np
+
+            def halves(a: np.ndarray) -> np.ndarray:
+                out = np.zeros_like(a)
+                a = a[: len(a) // 2]
+                for i in range(len(a)):
+                    out[i] = a[i] / 2
+                return out
+            """,
+            line=6,
+            fixed=NO_FIX,
+        ),
+        # A comment in the loop would be lost.
+        Invalid(
+            """
+            import numpy as np
+            frame = np.random.rand(64)
+            out = np.empty_like(frame)
+            for i in range(len(frame)):
+                out[i] = np.sqrt(frame[i]) * 0.5 + 1.0  # gain, offset
+            """,
+            line=4,
+            fixed=NO_FIX,
         ),
     )
 
@@ -310,13 +394,63 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if loop is None or self.context.in_compiled_code():
             return
         statements = _body_statements(node.body)
+        vectorised = [_vectorised(statement, loop) for statement in statements]
         self.report(
             node,
             self.message.format(
                 loop="; ".join(_render(statement) for statement in statements),
-                vectorised="; ".join(_render(_vectorised(statement, loop)) for statement in statements),
+                vectorised="; ".join(_render(statement) for statement in vectorised),
             ),
+            fix=self._fix(node, loop, vectorised),
         )
+
+    def _fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Optional[Fix]:
+        """The loop replaced by its one statement on whole arrays, where the loop is that one
+        statement and nothing else (no comment inside it to lose), and its range covers exactly
+        the first axis of every array it indexes, which all have the extent's shape."""
+        if len(vectorised) != 1 or "#" in code_of(node.body):
+            return None
+        bound = node.iter.args[-1].value
+        if type(bound) is cst.Attribute:
+            # NumPy's ``range(a.size)`` counts every element: the first axis only when 1-D.
+            return None
+        extent = dotted_name(self.context.arrays.indexed_range_array(node.iter))
+        if extent is None or not all(
+            chain == extent or self._made_like(chain, extent, node) for chain in loop.written | loop.read
+        ):
+            return None
+        statement = vectorised[0].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return Fix.replace(node, cst.SimpleStatementLine([statement], leading_lines=node.leading_lines))
+
+    def _made_like(self, chain: str, extent: str, loop: cst.For) -> bool:
+        """``chain`` is a name assigned ``np.empty_like(extent)`` (any factory of the first
+        argument's shape, without ``shape=``) in a statement of the loop's own block, and no
+        statement between that one and the loop mentions either name."""
+        value = self.context.arrays.bound_value(chain) if "." not in chain else None
+        if type(value) is not cst.Call or not value.args:
+            return False
+        record = catalog.lookup(self.context.imports.qualified_name(value.func))
+        first = value.args[0]
+        if (
+            record is None
+            or not record.has(catalog.Flag.SHAPE_OF_FIRST_ARGUMENT)
+            or first.keyword is not None
+            or first.star
+            or dotted_name(first.value) != extent
+            or any(arg.keyword is not None and arg.keyword.value == "shape" for arg in value.args)
+        ):
+            return False
+        loop_path = self.context.path_to(loop)
+        block, value_path = loop_path[-2], self.context.path_to(value)
+        if block not in value_path:
+            return False
+        assigned = value_path[value_path.index(block) + 1]
+        if type(assigned) is not cst.SimpleStatementLine or len(assigned.body) != 1:
+            return False
+        positions = {id(statement): index for index, statement in enumerate(block.body)}
+        between = block.body[positions[id(assigned)] + 1:positions[id(loop)]]
+        names = {chain, extent.partition(".")[0]}
+        return not any(_mentions(statement, names) for statement in between)
 
     def _element_loop(self, node: cst.For) -> Optional[_IndexLoop]:
         """The loop's reads and writes when it is an element-wise index loop, else None."""
@@ -429,6 +563,17 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return False
         # ``where(condition)`` alone returns indices, not an element-wise choice.
         return not qualified.endswith(".where") or len(call.args) == 3
+
+
+def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    """``node`` holds a name (or an attribute, keyword…) spelled as one of ``names``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Name and current.value in names:
+            return True
+        stack.extend(syntax_children(current))
+    return False
 
 
 def _body_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
