@@ -408,7 +408,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
         statement and nothing else (no comment inside it to lose), and its range covers exactly
         the first axis of every array it indexes, which all have the extent's shape."""
-        if len(vectorised) != 1 or "#" in code_of(node.body):
+        if len(vectorised) != 1 or "#" in code_of(node.with_changes(leading_lines=())):
             return None
         bound = node.iter.args[-1].value
         if type(bound) is cst.Attribute:
@@ -448,6 +448,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if type(assigned) is not cst.SimpleStatementLine or len(assigned.body) != 1:
             return False
         positions = {id(statement): index for index, statement in enumerate(block.body)}
+        if positions[id(assigned)] > positions[id(loop)]:
+            return False
         between = block.body[positions[id(assigned)] + 1:positions[id(loop)]]
         names = {chain, extent.partition(".")[0]}
         return not any(_mentions(statement, names) for statement in between)
