@@ -10,32 +10,15 @@ import warnings
 import numpy as np
 import pytest
 
-from perflint.engine.fixes import fix_source
 from perflint.rules.device.blocking_copy_from_pinned_loader import BlockingCopyFromPinnedLoader
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.device.loader_without_pinned_memory import LoaderWithoutPinnedMemory
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 from perflint.rules.vectorisation.tensor_from_list_of_arrays import TensorFromListOfArrays
 
+from fixes.execution import both
+
 torch = pytest.importorskip("torch")
-
-
-def fixed(source: str, rule, changes: int) -> str:
-    """``source`` as ``--fix --unsafe-fixes`` leaves it, after exactly ``changes`` fixes."""
-    outcome = fix_source(source, "example.py", [rule], unsafe=True)
-    assert outcome.fixed == changes and outcome.source != source
-    return outcome.source
-
-
-def run(source: str) -> dict:
-    """The names ``source`` defines."""
-    namespace: dict = {}
-    exec(compile(source, "example.py", "exec"), namespace)
-    return namespace
-
-
-def both(source: str, rule, changes: int = 1) -> tuple[dict, dict]:
-    return run(source), run(fixed(source, rule, changes))
 
 
 def assert_same_tensor(before, after) -> None:

@@ -7,29 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from perflint.engine.fixes import fix_source
 from perflint.rules.device.invariant_device_move_in_loop import InvariantDeviceMoveInLoop
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
 
+from fixes.execution import both
+
 torch = pytest.importorskip("torch")
-
-
-def fixed(source: str, rule, changes: int = 1) -> str:
-    """``source`` as ``--fix --unsafe-fixes`` leaves it, after exactly ``changes`` fixes."""
-    outcome = fix_source(source, "example.py", [rule], unsafe=True)
-    assert outcome.fixed == changes and outcome.source != source
-    return outcome.source
-
-
-def run(source: str) -> dict:
-    """The names ``source`` defines."""
-    namespace: dict = {}
-    exec(compile(source, "example.py", "exec"), namespace)
-    return namespace
-
-
-def both(source: str, rule, changes: int = 1) -> tuple[dict, dict]:
-    return run(source), run(fixed(source, rule, changes))
 
 
 # PFL209: x.to(device) in a loop -> moved once above it --------------------------------------

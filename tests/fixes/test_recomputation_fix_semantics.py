@@ -10,8 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from fixes.execution import fixed as fixed_source_of, run as names_defined
 from perflint.engine import lint_source
-from perflint.engine.fixes import fix_source
 from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
 from perflint.rules.recomputation.inference_without_no_grad import InferenceWithoutNoGrad
 from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop
@@ -24,15 +24,11 @@ from perflint.rules.recomputation.regex_in_loop import RegexInLoop
 def fixed(source: str, rule) -> tuple[str, str]:
     """The dedented source and what the rule's fixes make of it (which must differ)."""
     original = textwrap.dedent(source)
-    outcome = fix_source(original, "m.py", [rule], unsafe=True)
-    assert outcome.fixed >= 1 and outcome.source != original, "the rule offered no fix"
-    return original, outcome.source
+    return original, fixed_source_of(original, rule, changes=None)
 
 
 def run(source: str, function: str, *args):
-    namespace: dict = {}
-    exec(compile(source, "m.py", "exec"), namespace)
-    return namespace[function](*args)
+    return names_defined(source)[function](*args)
 
 
 def assert_no_fix(source: str, rule) -> None:

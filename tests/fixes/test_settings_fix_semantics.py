@@ -11,7 +11,6 @@ import weakref
 import numpy as np
 import pytest
 
-from perflint.engine.fixes import fix_source
 from perflint.rules.data_loading.loader_workers_restart_each_epoch import LoaderWorkersRestartEachEpoch
 from perflint.rules.settings.conv_bias_before_batchnorm import ConvBiasBeforeBatchNorm
 from perflint.rules.settings.optimizer_foreach_off import OptimizerForeachOff
@@ -19,25 +18,9 @@ from perflint.rules.settings.zero_grad_keeps_tensors import ZeroGradKeepsTensors
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
 from perflint.rules.vectorisation.np_vectorize import NpVectorize
 
+from fixes.execution import both, fixed, run
+
 torch = pytest.importorskip("torch")
-
-
-def fixed(source: str, rule) -> str:
-    """``source`` as ``--fix --unsafe-fixes`` leaves it, which must differ."""
-    outcome = fix_source(source, "example.py", [rule], unsafe=True)
-    assert outcome.fixed >= 1 and outcome.source != source
-    return outcome.source
-
-
-def run(source: str, **names) -> dict:
-    """The names ``source`` defines, run with ``names`` already bound."""
-    namespace = dict(names)
-    exec(compile(source, "example.py", "exec"), namespace)
-    return namespace
-
-
-def both(source: str, rule) -> tuple[dict, dict]:
-    return run(source), run(fixed(source, rule))
 
 
 # PFL501: zero_grad(set_to_none=False) -> zero_grad() --------------------------------------
@@ -63,7 +46,7 @@ def _model_and_optimizer(weight_decay: float = 0.0):
 
 
 def test_zero_grad_fix_trains_to_the_same_parameters():
-    original, fix = both(ZERO_GRAD_STEP, ZeroGradKeepsTensors)
+    original, fix = both(ZERO_GRAD_STEP, ZeroGradKeepsTensors, 2)
     inputs = torch.randn(16, 8, generator=torch.Generator().manual_seed(1))
     results = []
     for namespace in (original, fix):
@@ -76,7 +59,7 @@ def test_zero_grad_fix_trains_to_the_same_parameters():
 
 
 def test_zero_grad_fix_unsafe_gradients_are_none_instead_of_zeros():
-    original, fix = both(ZERO_GRAD_STEP, ZeroGradKeepsTensors)
+    original, fix = both(ZERO_GRAD_STEP, ZeroGradKeepsTensors, 2)
     inputs = torch.randn(16, 8)
     grads = []
     for namespace in (original, fix):
@@ -375,8 +358,8 @@ def column_sums(m: torch.Tensor):
 
 
 def test_builtin_reduction_fix_gives_the_same_values_on_numpy_arrays():
-    original, fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
-    assert "a.sum(0)" in fixed(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
+    original, fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
+    assert "a.sum(0)" in fixed(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
     vector = np.random.default_rng(0).standard_normal(1000)
     before, after = original["reduce"](vector), fix["reduce"](vector)
     assert np.allclose(before[0], after[0])
@@ -387,8 +370,8 @@ def test_builtin_reduction_fix_gives_the_same_values_on_numpy_arrays():
 
 
 def test_builtin_reduction_fix_gives_the_same_values_on_torch_tensors():
-    original, fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray)
-    assert "t.amax(0)" in fixed(TORCH_REDUCTIONS, BuiltinReductionOnArray)
+    original, fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray, 6)
+    assert "t.amax(0)" in fixed(TORCH_REDUCTIONS, BuiltinReductionOnArray, 6)
     vector = torch.randn(500, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     before, after = original["reduce"](vector), fix["reduce"](vector)
     assert torch.allclose(before[0], after[0])
@@ -398,8 +381,8 @@ def test_builtin_reduction_fix_gives_the_same_values_on_torch_tensors():
 
 
 def test_builtin_reduction_fix_unsafe_small_integers_no_longer_overflow():
-    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
-    torch_original, torch_fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray)
+    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
+    torch_original, torch_fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray, 6)
     values = np.array([100, 100], dtype=np.int8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy warns of the scalar overflow
@@ -410,7 +393,7 @@ def test_builtin_reduction_fix_unsafe_small_integers_no_longer_overflow():
 
 
 def test_builtin_reduction_fix_unsafe_float_sums_round_differently():
-    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
+    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
     values = np.random.default_rng(0).standard_normal(100_000).astype(np.float32)
     one_at_a_time, pairwise = numpy_original["column_sums"](values), numpy_fix["column_sums"](values)
     assert one_at_a_time != pairwise
@@ -418,8 +401,8 @@ def test_builtin_reduction_fix_unsafe_float_sums_round_differently():
 
 
 def test_builtin_reduction_fix_unsafe_nan_types_and_empty_arrays():
-    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
-    torch_original, torch_fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray)
+    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
+    torch_original, torch_fix = both(TORCH_REDUCTIONS, BuiltinReductionOnArray, 6)
     with_nan = np.array([1.0, np.nan])
     # The builtin compares in order (anything > nan is False); the method propagates NaN.
     assert numpy_original["reduce"](with_nan)[2] == 1.0
@@ -438,7 +421,7 @@ def test_builtin_reduction_fix_unsafe_nan_types_and_empty_arrays():
 
 
 def test_builtin_reduction_fix_unsafe_numpy_has_no_min_or_max_of_strings():
-    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray)
+    numpy_original, numpy_fix = both(NUMPY_REDUCTIONS, BuiltinReductionOnArray, 8)
     names = np.array(["col_2", "col_0", "col_1"])
     assert numpy_original["extremes"](names) == ("col_0", "col_2")
     with pytest.raises(TypeError, match="minimum"):
@@ -459,8 +442,8 @@ def times(a: np.ndarray):
 
 
 def test_np_vectorize_fix_computes_the_same_values():
-    original, fix = both(VECTORIZED, NpVectorize)
-    assert "np.vectorize" not in fixed(VECTORIZED, NpVectorize)
+    original, fix = both(VECTORIZED, NpVectorize, 2)
+    assert "np.vectorize" not in fixed(VECTORIZED, NpVectorize, 2)
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((4, 5)), rng.standard_normal(5)  # broadcast as vectorize does
     before, after = original["affine"](a, b, 0.5), fix["affine"](a, b, 0.5)
@@ -470,7 +453,7 @@ def test_np_vectorize_fix_computes_the_same_values():
 
 
 def test_np_vectorize_fix_unsafe_output_type_zero_d_and_empty_inputs():
-    original, fix = both(VECTORIZED, NpVectorize)
+    original, fix = both(VECTORIZED, NpVectorize, 2)
     # vectorize turns the number into a NumPy int64 per element: float32 times int64 is
     # float64; the array expression keeps float32 (a Python number adapts to the array).
     single = np.ones(3, dtype=np.float32)
