@@ -243,3 +243,9 @@ def test_series_attributes_are_attributes_of_a_real_series():
     pandas = pytest.importorskip("pandas")
     row = pandas.Series([1.0])
     assert [name for name in sorted(catalog.SERIES_ATTRIBUTES) if not hasattr(type(row), name)] == []
+
+
+def test_model_loaders_write_none_of_their_arguments():
+    assert catalog.is_side_effect_free("joblib.load")
+    assert catalog.is_side_effect_free("transformers.AutoModel.from_pretrained")
+    assert not catalog.is_side_effect_free("joblib.dump")

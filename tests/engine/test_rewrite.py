@@ -9,8 +9,16 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.engine.fixes import fix_source
-from perflint.engine.rewrite import (NewNames, code_of, hoist, name_for, reference, with_keyword, without_argument,
-                                     without_keyword)
+from perflint.engine.rewrite import (
+    NewNames,
+    code_of,
+    hoist,
+    name_for,
+    reference,
+    with_keyword,
+    without_argument,
+    without_keyword,
+)
 from perflint.engine.rule import Rule
 
 

@@ -16,7 +16,7 @@ from perflint.rules.device.loader_without_pinned_memory import LoaderWithoutPinn
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 from perflint.rules.vectorisation.tensor_from_list_of_arrays import TensorFromListOfArrays
 
-from fixes.execution import both
+from tests.fixes.execution import both
 
 torch = pytest.importorskip("torch")
 

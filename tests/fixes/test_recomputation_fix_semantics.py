@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from fixes.execution import fixed as fixed_source_of, run as names_defined
+from tests.fixes.execution import fixed as fixed_source_of, run as names_defined
 from perflint.engine import lint_source
 from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
 from perflint.rules.recomputation.inference_without_no_grad import InferenceWithoutNoGrad

@@ -18,7 +18,7 @@ from perflint.rules.settings.zero_grad_keeps_tensors import ZeroGradKeepsTensors
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
 from perflint.rules.vectorisation.np_vectorize import NpVectorize
 
-from fixes.execution import both, fixed, run
+from tests.fixes.execution import both, fixed, run
 
 torch = pytest.importorskip("torch")
 

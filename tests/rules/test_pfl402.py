@@ -1,6 +1,6 @@
 """PFL402 beyond its examples: the fix each spelling of the product is told to use.
 
-That pattern and fix agree is tests/test_benchmarks_agree.py's, for every rule.
+That pattern and fix agree is tests/rules/test_benchmarks.py's, for every rule.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The text pre-filter: a rule is given only files that contain one of its required texts."""
+"""The linter's contract: a crashing rule or a syntax error becomes one PFL000 finding."""
 
 from __future__ import annotations
 
@@ -9,6 +9,27 @@ from perflint.engine.linter import enabled_for_source
 from perflint.engine.rule import Rule
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
+
+
+class Crashes(Rule):
+    code = "PFL998"
+    name = "crashes"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raise RuntimeError("boom")
+
+
+def test_a_rule_that_crashes_becomes_one_pfl000_finding_naming_it():
+    findings = lint_source("f()\ng()\n", "crash.py", [Crashes])
+    assert [(finding.code, finding.message) for finding in findings] == [
+        ("PFL000", "internal error in rule PFL998 (crashes): RuntimeError: boom")
+    ]
+
+
+def test_a_syntax_error_becomes_a_pfl000_finding_at_its_position():
+    (finding,) = lint_source("x = 1\ndef f(:\n    pass\n", "broken.py", [Crashes])
+    assert (finding.code, finding.path, finding.line, finding.column) == ("PFL000", "broken.py", 2, 7)
+    assert finding.message == "cannot parse: invalid syntax"
 
 
 class FlagsEveryModule(Rule):

@@ -1,7 +1,7 @@
 """PFL401 beyond its examples: every way a loop can change the matrix keeps the rule silent,
 wherever in the loop the change happens.
 
-That pattern and fix agree is tests/test_benchmarks_agree.py's, for every rule.
+That pattern and fix agree is tests/rules/test_benchmarks.py's, for every rule.
 """
 
 from __future__ import annotations

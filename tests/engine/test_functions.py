@@ -1,5 +1,4 @@
-"""The engine's knowledge modules: the hook contract, values joined where branches rejoin,
-function frames and roles, training steps, and device expressions."""
+"""Function frames: roles, run-once code, compiled code, module classes, summaries of same-file functions, autograd off, expressions the same on every call, shape-only dependence."""
 
 from __future__ import annotations
 
@@ -9,138 +8,17 @@ import libcst as cst
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.devices import ACCELERATOR, HOST, NAMED_LIKE_A_DEVICE, OTHER_DEVICE, device_kind
 from perflint.engine.functions import PER_CALL, RUN_ONCE
-from perflint.engine.hooks import HookError, hooks_of
 from perflint.engine.rule import Rule
-from probes import probe_calls
-
-
-def _text(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
-
-
-# Hooks ---------------------------------------------------------------------------------------
-
-
-def test_a_hook_on_an_abstract_node_type_is_rejected_at_registration():
-    class Abstract(Rule):
-        code = "PFL998"
-        name = "abstract"
-
-        def visit_BaseExpression(self, node):
-            pass
-
-    with pytest.raises(HookError, match="BaseExpression is not a concrete libcst node type"):
-        hooks_of(Abstract)
-
-
-def test_a_hook_on_a_field_the_engine_does_not_walk_is_rejected_at_registration():
-    class Whitespace(Rule):
-        code = "PFL998"
-        name = "whitespace"
-
-        def visit_For_whitespace_after_for(self, node):
-            pass
-
-    with pytest.raises(HookError, match="not whitespace_after_for"):
-        hooks_of(Whitespace)
-
-
-def test_hook_timing_for_loops_and_assignments():
-    seen: list[tuple[str, Any]] = []
-
-    class Timing(Rule):
-        code = "PFL998"
-        name = "timing"
-
-        def _loop(self) -> Any:
-            frame = self.context.innermost_loop
-            return None if frame is None else _text(frame.node.target)
-
-        def visit_For(self, node):
-            seen.append(("visit_For", self._loop()))
-
-        def visit_For_body(self, node):
-            seen.append(("visit_For_body", self._loop()))
-
-        def leave_For(self, node):
-            seen.append(("leave_For", self._loop()))
-
-        def leave_Assign(self, node):
-            seen.append(("leave_Assign", self.context.arrays.kind_of(cst.Name("a"))))
-
-        def visit_Expr(self, node):
-            seen.append(("after the assignment", self.context.arrays.kind_of(cst.Name("a"))))
-
-    source = "import numpy as np\nfor x in xs:\n    for y in ys:\n        a = np.zeros(3)\n        a\n"
-    assert lint_source(source, "timing.py", [Timing]) == []
-    assert seen == [
-        ("visit_For", None), ("visit_For_body", "x"),
-        ("visit_For", "x"), ("visit_For_body", "y"),
-        ("leave_Assign", None), ("after the assignment", "numpy"),
-        ("leave_For", "x"), ("leave_For", None),
-    ]
-
-
-# Values where branches rejoin ------------------------------------------------------------------
-
-
-def kinds(source: str) -> dict[str, Any]:
-    return probe_calls(source, lambda context, expr: context.arrays.kind_of(expr))
-
-
-def test_a_name_is_an_array_after_an_if_only_when_every_path_makes_it_one():
-    answers = kinds(
-        "import numpy as np\n"
-        "a = [1.0, 2.0]\n"
-        "if c:\n    a = np.zeros(2)\n"
-        "print(a)\n"
-        "if c:\n    b = np.zeros(2)\nelse:\n    b = np.ones(2)\n"
-        "print(b)\n"
-        "if c:\n    d = np.zeros(2)\nelif e:\n    d = np.ones(2)\nelse:\n    raise ValueError(c)\n"
-        "print(d)\n"
-        "if c:\n    f = np.zeros(2)\nelif e:\n    f = [0.0]\nelse:\n    f = np.ones(2)\n"
-        "print(f)\n"
-    )
-    assert answers == {"a": None, "b": "numpy", "d": "numpy", "f": None}
-
-
-def test_a_loop_or_a_try_may_not_run_its_body_to_the_end():
-    answers = kinds(
-        "import numpy as np\n"
-        "a = [0.0]\n"
-        "for x in xs:\n    a = np.zeros(2)\n"
-        "print(a)\n"
-        "b = np.zeros(2)\n"
-        "while b.any():\n    b = b.tolist()\n"
-        "print(b)\n"
-        "try:\n    c = np.load(path)\nexcept OSError:\n    c = None\n"
-        "print(c)\n"
-        "try:\n    d = np.load(path)\nexcept OSError:\n    raise\n"
-        "print(d)\n"
-    )
-    assert answers == {"a": None, "b": None, "c": None, "d": None}
-
-
-def test_class_body_names_are_not_visible_in_methods_and_comprehension_names_do_not_leak():
-    answers = kinds(
-        "import numpy as np\n"
-        "table = [1]\n"
-        "class C:\n    table = np.zeros(3)\n    print(table + 0)\n"
-        "    def f(self):\n        print(table)\n"
-        "y = [1]\n"
-        "squares = [y for y in np.zeros(3)]\n"
-        "print(y)\n"
-    )
-    assert answers == {"table + 0": "numpy", "table": None, "y": None}
-
-
-# Function frames and roles ---------------------------------------------------------------------
+from tests.engine.probes import probe_calls
 
 
 def roles(source: str) -> dict[str, Any]:
     return probe_calls(source, lambda context, expr: (context.function and context.function.name, context.functions.role()))
+
+
+def kinds(source: str) -> dict[str, Any]:
+    return probe_calls(source, lambda context, expr: context.arrays.kind_of(expr))
 
 
 def test_function_roles_follow_names_decorators_and_nesting():
@@ -232,75 +110,6 @@ def test_module_subclasses_are_known_through_imports_and_same_file_bases():
     assert answers == {"a": True, "b": True, "c": True, "d": False}
 
 
-# Training steps ------------------------------------------------------------------------------
-
-
-def training(source: str) -> dict[str, Any]:
-    return probe_calls(source, lambda context, expr: context.training_step_loop() is not None)
-
-
-def test_a_training_step_is_backward_and_an_optimizer_step_in_one_iteration():
-    answers = training(
-        "for batch in loader:\n    loss.backward()\n    optimizer.step()\n    print(plain)\n"
-        "for batch in loader:\n    scaler.scale(loss).backward()\n    scaler.step(opt)\n    print(amp)\n"
-        "for batch in loader:\n    loss.backward()\n    if (i + 1) % 4 == 0:\n        self.optim.step()\n    print(accumulated)\n"
-        "for t in range(100):\n    obs, reward, done, info = env.step(action)\n    print(rollout)\n"
-        "for epoch in range(3):\n    scheduler.step()\n    print(scheduler_only)\n"
-        "for x in xs:\n    loss.backward()\n    print(backward_only)\n"
-    )
-    assert answers == {
-        "plain": True, "amp": True, "accumulated": True, "rollout": False, "scheduler_only": False,
-        "backward_only": False,
-    }
-
-
-def test_a_training_step_through_a_function_of_the_same_file_is_recognised():
-    answers = training(
-        "def train_step(model, batch):\n    loss = model(batch)\n    loss.backward()\n    optimizer.step()\n"
-        "class Trainer:\n"
-        "    def _update(self, loss):\n        self.optimizer.step()\n"
-        "    def iteration(self, batch):\n        self.loss(batch).backward()\n        self._update(batch)\n"
-        "    def fit(self):\n"
-        "        for batch in self.loader:\n            self.iteration(batch)\n            print(method)\n"
-        "for batch in loader:\n    train_step(model, batch)\n    print(function)\n"
-        "for batch in loader:\n    evaluate(model, batch)\n    print(unknown_function)\n"
-    )
-    assert answers == {"method": True, "function": True, "unknown_function": False}
-
-
-def test_in_a_training_step_no_attribute_chain_is_invariant():
-    answers = probe_calls(
-        "import torch\n"
-        "for batch in loader:\n    print(model.cov)\n    print(cov)\n    loss.backward()\n    opt.step()\n"
-        "for x in xs:\n    print(model.weight)\n",
-        lambda context, expr: context.is_invariant(expr),
-    )
-    assert answers == {"model.cov": False, "cov": True, "model.weight": True}
-
-
-# Devices -------------------------------------------------------------------------------------
-
-
-def test_device_expressions_are_host_accelerator_or_unknown():
-    answers = probe_calls(
-        "import torch\n"
-        "print('cpu'); print('cuda:1'); print('mps'); print('meta'); print(torch.device('cpu'))\n"
-        "print(torch.device(args.device))\n"
-        "device = 'cpu'\nprint(device)\n"
-        "def f(x, device='cpu', dev=None):\n    print(x.device); print(dev); print(device + '')\n"
-        "def g(target_device):\n    print(target_device)\n"
-        "choice = 'cuda' if ok else 'cpu'\nprint(choice)\n"
-        "if ok:\n    gpu = 'cuda'\nelse:\n    gpu = 'cuda:1'\nprint(gpu)\n",
-        lambda context, expr: device_kind(expr, context),
-    )
-    assert answers == {
-        "'cpu'": HOST, "'cuda:1'": ACCELERATOR, "'mps'": ACCELERATOR, "'meta'": OTHER_DEVICE,
-        "torch.device('cpu')": HOST, "torch.device(args.device)": NAMED_LIKE_A_DEVICE, "device": HOST,
-        "x.device": NAMED_LIKE_A_DEVICE, "dev": None, "device + ''": None,
-        "target_device": NAMED_LIKE_A_DEVICE, "choice": None, "gpu": None,
-    }
-
-
 def test_a_call_of_a_same_file_function_mutates_only_what_that_function_mutates():
     answers = probe_calls(
         "import numpy as np\n"
@@ -370,3 +179,177 @@ def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_modul
         ),
     )
     assert answers == {"inner": "inner", "top": "top", "twice": None, "missing": None}
+
+
+def test_conditional_code_of_a_function_is_known_as_conditional():
+    source = (
+        "def f(self):\n    print(a)\n    if self.x is None:\n        print(b)\n    else:\n        print(c)\n"
+        "    try:\n        print(d)\n    except OSError:\n        print(e)\n"
+        "    y = print(g) if flag else 0\n"
+        "def h():\n    if flag:\n        def inner():\n            print(i)\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.loops.is_conditional())
+    assert answers == {"a": False, "b": True, "c": True, "d": False, "e": True, "g": True, "i": False}
+
+
+def test_an_expression_is_the_same_on_every_call_when_it_reads_no_parameter_or_local():
+    source = (
+        "import numpy as np\n"
+        "class D:\n"
+        "    def __getitem__(self, index, *rest, scale=1, **options):\n"
+        "        local = self.files[index]\n"
+        "        self.count = self.count + 1\n"
+        "        print(self.path)\n"
+        "        print(PATH)\n"
+        "        print(np.sqrt(self.size) + 1)\n"
+        "        print('model.pt')\n"
+        "        print(index)\n"
+        "        print(rest)\n"
+        "        print(scale)\n"
+        "        print(options)\n"
+        "        print(local)\n"
+        "        print(self.count)\n"
+        "        print(self.files[index])\n"
+        "        print(load_next())\n"
+        "        print(np.zeros(3))\n"
+        "        print(np.random.rand(3))\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.same_on_every_call(expr))
+    assert answers == {
+        "self.path": True, "PATH": True, "np.sqrt(self.size) + 1": True, "'model.pt'": True,
+        "index": False, "rest": False, "scale": False, "options": False, "local": False,
+        "self.count": False, "self.files[index]": False, "load_next()": False,
+        # An equal value on every call (a new object each time), and a random draw.
+        "np.zeros(3)": True, "np.random.rand(3)": False,
+    }
+
+
+def test_autograd_is_known_off_under_no_grad_blocks_and_decorators():
+    source = (
+        "import torch\n"
+        "from torch import inference_mode\n"
+        "def f(flag):\n"
+        "    print(a)\n"
+        "    with torch.no_grad():\n        print(b)\n"
+        "    with inference_mode():\n        print(c)\n"
+        "    with torch.inference_mode(False):\n        print(d)\n"
+        "    with torch.set_grad_enabled(False):\n        print(e)\n"
+        "    with torch.set_grad_enabled(True):\n        print(g)\n"
+        "    with torch.set_grad_enabled(flag):\n        print(h)\n"
+        "    with open(path) as handle:\n        print(i)\n"
+        "    with torch.no_grad():\n        def inner():\n            print(j)\n"
+        "@torch.no_grad()\ndef k():\n    print(k)\n"
+        "@torch.inference_mode\ndef m():\n    print(m)\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.grad_disabled())
+    assert answers == {
+        "a": False, "b": True, "c": True, "d": False, "e": True, "g": False, "h": True, "i": False,
+        "j": False, "k": True, "m": True,
+    }
+
+
+def test_a_function_calls_a_method_anywhere_in_its_own_body():
+    source = (
+        "def f():\n    for x in xs:\n        if x:\n            loss.backward()\n    print(1)\n"
+        "def g():\n    def inner():\n        loss.backward()\n    print(2)\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.function.calls_method("backward"))
+    assert answers == {"1": True, "2": False}
+
+
+def test_an_expression_depends_only_on_shapes_when_it_reads_inputs_through_their_metadata():
+    source = (
+        "import math\n"
+        "import torch\n"
+        "class M:\n"
+        "    def forward(self, x, lengths):\n"
+        "        T = x.size(1)\n"
+        "        h = self.norm(x)\n"
+        "        print(torch.ones(T, T, device=x.device))\n"
+        "        print(torch.arange(x.shape[1]) * math.pi / self.dim)\n"
+        "        print(len(x))\n"
+        "        print(MAX_LEN)\n"
+        "        print(x)\n"
+        "        print(lengths[:, None])\n"
+        "        print(h.size(0) + x[0, 0])\n"
+        "        print(helper(T))\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.depends_only_on_shapes(expr))
+    assert answers == {
+        "torch.ones(T, T, device=x.device)": True, "torch.arange(x.shape[1]) * math.pi / self.dim": True,
+        "len(x)": True, "MAX_LEN": True, "x": False, "lengths[:, None]": False,
+        "h.size(0) + x[0, 0]": False, "helper(T)": False,
+    }
+
+
+def test_a_random_draw_does_not_depend_only_on_shapes():
+    source = (
+        "import torch\n"
+        "class M:\n"
+        "    def forward(self, x):\n"
+        "        print(torch.randn(x.size(0), 4) * self.sigma)\n"
+        "        print(torch.multinomial(torch.tensor(self.p), 1))\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.depends_only_on_shapes(expr))
+    assert answers == {"torch.randn(x.size(0), 4) * self.sigma": False, "torch.multinomial(torch.tensor(self.p), 1)": False}
+
+
+def in_test_code(source: str, path: str) -> dict[str, bool]:
+    """``in_test_code()`` at every ``print(name)`` call, keyed by the name printed."""
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "print":
+                answers[node.args[0].value.value] = self.context.functions.in_test_code()
+
+    assert lint_source(source, path, [Probe]) == []
+    return answers
+
+
+SOURCE = """\
+print(module_level)
+def train():
+    print(in_train)
+def test_training():
+    print(in_test_function)
+    def helper():
+        print(in_helper_of_test)
+class TestModel:
+    print(in_test_class_body)
+    def check(self):
+        print(in_test_class_method)
+class Model:
+    def testable(self):
+        print(in_testable)
+"""
+
+
+def test_functions_and_classes_named_as_tests_are_test_code_in_an_ordinary_file():
+    assert in_test_code(SOURCE, "src/project/train.py") == {
+        "module_level": False,
+        "in_train": False,
+        "in_test_function": True,
+        "in_helper_of_test": True,
+        "in_test_class_body": True,
+        "in_test_class_method": True,
+        # pytest collects ``test*`` functions: ``testable`` is one, as pytest would see it.
+        "in_testable": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["tests/test_model.py", "pkg/tests/helpers.py", "model_test.py", "conftest.py", "pkg\\test\\util.py",
+     "src/pkg/testing/fixtures.py"],
+)
+def test_everything_in_a_test_file_or_directory_is_test_code(path):
+    assert set(in_test_code(SOURCE, path).values()) == {True}
+
+
+@pytest.mark.parametrize("path", ["train.py", "contest.py", "attest/model.py", "latest_tests.py", "testing_utils.py"])
+def test_files_merely_containing_the_word_are_not_test_code(path):
+    assert in_test_code("print(here)\n", path) == {"here": False}

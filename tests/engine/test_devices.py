@@ -1,14 +1,56 @@
-"""Knowledge the device rules share: moves' destinations, periodic conditions in a loop, and
-the losses a training step differentiates."""
+"""Device expressions and where tensors live (host, accelerator, unknown)."""
 
 from __future__ import annotations
 
 import libcst as cst
 import pytest
 
-from probes import probe_calls
+from perflint.engine.devices import (
+    ACCELERATOR,
+    HOST,
+    NAMED_LIKE_A_DEVICE,
+    OTHER_DEVICE,
+    device_kind,
+    move_destination,
+)
+from tests.engine.probes import probe_calls
 
-from perflint.engine.devices import ACCELERATOR, HOST, NAMED_LIKE_A_DEVICE, move_destination
+
+def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
+    from perflint.engine.devices import allocated_on_host
+
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, device):\n"
+        "    drawn = torch.rand([])\n"
+        "    print(torch.rand(1)); print(drawn); print(torch.zeros(3, device='cpu'))\n"
+        "    print(torch.zeros(3, device=device)); print(x); print(torch.tensor([1.0]))\n",
+        lambda context, expr: allocated_on_host(expr, context),
+    )
+    assert answers == {
+        "torch.rand(1)": True, "drawn": True, "torch.zeros(3, device='cpu')": True,
+        "torch.zeros(3, device=device)": False, "x": False, "torch.tensor([1.0])": False,
+    }
+
+
+def test_device_expressions_are_host_accelerator_or_unknown():
+    answers = probe_calls(
+        "import torch\n"
+        "print('cpu'); print('cuda:1'); print('mps'); print('meta'); print(torch.device('cpu'))\n"
+        "print(torch.device(args.device))\n"
+        "device = 'cpu'\nprint(device)\n"
+        "def f(x, device='cpu', dev=None):\n    print(x.device); print(dev); print(device + '')\n"
+        "def g(target_device):\n    print(target_device)\n"
+        "choice = 'cuda' if ok else 'cpu'\nprint(choice)\n"
+        "if ok:\n    gpu = 'cuda'\nelse:\n    gpu = 'cuda:1'\nprint(gpu)\n",
+        lambda context, expr: device_kind(expr, context),
+    )
+    assert answers == {
+        "'cpu'": HOST, "'cuda:1'": ACCELERATOR, "'mps'": ACCELERATOR, "'meta'": OTHER_DEVICE,
+        "torch.device('cpu')": HOST, "torch.device(args.device)": NAMED_LIKE_A_DEVICE, "device": HOST,
+        "x.device": NAMED_LIKE_A_DEVICE, "dev": None, "device + ''": None,
+        "target_device": NAMED_LIKE_A_DEVICE, "choice": None, "gpu": None,
+    }
 
 
 def test_a_moves_destination_is_its_device_argument_and_never_a_dtype_or_another_tensor():

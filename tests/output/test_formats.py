@@ -20,7 +20,7 @@ from perflint.output import OUTPUT_FORMATS, write_report
 from perflint.output.github import escape_data, escape_property
 from perflint.rules import all_rules, rule_by_code
 
-SARIF_SCHEMA = Path(__file__).parent / "data" / "output" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = Path(__file__).parents[1] / "data" / "output" / "sarif-schema-2.1.0.json"
 ANSI_ESCAPE = "\x1b["
 INVARIANT_MESSAGE = "`numpy.linalg.inv` is recomputed on every iteration with the same arguments"
 

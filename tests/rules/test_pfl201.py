@@ -1,6 +1,6 @@
 """PFL201 beyond its examples: the message, the moves it flags, and its benchmark's devices.
 
-That pattern and fix agree is tests/test_benchmarks_agree.py's, for every rule.
+That pattern and fix agree is tests/rules/test_benchmarks.py's, for every rule.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """PFL301 beyond its examples: opt-in selection, positional arguments, and its benchmark's
-workers (that pattern and fix agree is tests/test_benchmarks_agree.py's, for every rule)."""
+workers (that pattern and fix agree is tests/rules/test_benchmarks.py's, for every rule)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def assert_reaches_the_detector(rule, code: str) -> None:
     assert enabled_for_source(code, [rule]) == [rule], (
         f"{rule.code}'s pre-filter drops this example before the detector runs (it contains none "
         f"of {rule.required_text}); add an import the pre-filter sees, or test the pre-filter "
-        "in tests/engine/test_prefilter.py"
+        "in tests/engine/test_linter.py"
     )
 
 
