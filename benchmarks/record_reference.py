@@ -13,7 +13,7 @@ from, a two-thread OpenBLAS stalls for seconds whenever another process takes a 
 and worst 5.1 s with two threads, against 22 ms and 44 ms with one), which would make the
 reference a measurement of the neighbours. ``--blas-threads 0`` keeps the BLAS default.
 
-Then ``python scripts/generate_docs.py`` puts the new numbers in ``rules/*.md``. On a machine
+Then ``python scripts/generate_docs.py`` puts the new numbers in ``docs/rules/*.md``. On a machine
 with a GPU, ``--name reference_bench_gpu`` records beside the CPU reference without replacing it.
 """
 

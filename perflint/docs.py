@@ -1,6 +1,6 @@
 """Rule documentation generated from the rule classes, so the pages cannot drift from the code.
 
-``rules/<CODE>.md`` holds one page per rule and README.md holds a table of every rule between
+``docs/rules/<CODE>.md`` holds one page per rule and README.md holds a table of every rule between
 two marker comments. Their "Measured" sections quote the reference run recorded in
 ``benchmarks/results/``. Writing them is a maintainer's job done inside perflint's own
 repository (``python scripts/generate_docs.py``, ``--check`` to verify); ``plan_docs`` and
@@ -20,7 +20,7 @@ from perflint.rules import all_rules
 from perflint.engine.rule import Rule
 from perflint.measure.results import MEASURED, MeasurementReport
 
-PAGES_FOLDER = "rules"
+PAGES_FOLDER = "docs/rules"
 README = "README.md"
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"
@@ -294,7 +294,7 @@ def apply_docs(plan: DocsPlan, root: Path) -> None:
 
 
 def write_docs(root: Path, check_only: bool) -> int:
-    """Bring ``rules/*.md`` and the README's rule table under ``root`` up to date, or, with
+    """Bring ``docs/rules/*.md`` and the README's rule table under ``root`` up to date, or, with
     ``check_only``, name what is stale. 0 when current (or brought up to date), 1 when stale
     pages were found by ``check_only`` or the README has no table markers, 2 when ``root`` is
     not perflint's repository."""

@@ -1,4 +1,4 @@
-"""Regenerate the rule pages (``rules/*.md``) and README.md's rule table from the rule classes
+"""Regenerate the rule pages (``docs/rules/*.md``) and README.md's rule table from the rule classes
 and the recorded reference run; ``--check`` writes nothing and exits 1 if anything is stale.
 
 A maintainer's tool for this repository only: it always works on the checkout it lives in,

@@ -40,10 +40,10 @@ REFERENCE = load_reference(REPOSITORY_ROOT)
 
 @pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
 def test_committed_rule_page_is_current(rule):
-    page = REPOSITORY_ROOT / "rules" / f"{rule.code}.md"
-    assert page.is_file(), f"rules/{rule.code}.md is missing; run `{REGENERATE_COMMAND}`"
+    page = REPOSITORY_ROOT / "docs" / "rules" / f"{rule.code}.md"
+    assert page.is_file(), f"docs/rules/{rule.code}.md is missing; run `{REGENERATE_COMMAND}`"
     assert page.read_text(encoding="utf-8") == rule_page(rule, REFERENCE), (
-        f"rules/{rule.code}.md is stale; run `{REGENERATE_COMMAND}`"
+        f"docs/rules/{rule.code}.md is stale; run `{REGENERATE_COMMAND}`"
     )
 
 
@@ -112,7 +112,7 @@ def test_page_sections_are_in_order(rule):
 def test_readme_table_links_every_rule_page():
     table = readme_rule_table()
     for rule in RULES:
-        assert f"| [{rule.code}](rules/{rule.code}.md) | `{rule.name}` |" in table
+        assert f"| [{rule.code}](docs/rules/{rule.code}.md) | `{rule.name}` |" in table
 
 
 def test_rules_lists_every_code(capsys):
@@ -164,20 +164,20 @@ def _repository_with_readme(root: Path, readme: str, project: str = "perflint-ml
 
 def test_generator_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
     _repository_with_readme(tmp_path, f"# Project\n\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n")
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "PFL999.md").write_text("a removed rule\n")
-    (tmp_path / "rules" / "index.md").write_text("not a rule page\n")
+    (tmp_path / "docs" / "rules").mkdir(parents=True)
+    (tmp_path / "docs" / "rules" / "PFL999.md").write_text("a removed rule\n")
+    (tmp_path / "docs" / "rules" / "index.md").write_text("not a rule page\n")
 
     assert write_docs(tmp_path, check_only=True) == 1
     assert "PFL999.md" in capsys.readouterr().out
-    assert (tmp_path / "rules" / "PFL999.md").exists(), "--check must write nothing"
+    assert (tmp_path / "docs" / "rules" / "PFL999.md").exists(), "--check must write nothing"
 
     assert write_docs(tmp_path, check_only=False) == 0
     for rule in RULES:
         # No recorded run in this folder: the pages say where the recordings live.
-        assert (tmp_path / "rules" / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule, None)
-    assert not (tmp_path / "rules" / "PFL999.md").exists()
-    assert (tmp_path / "rules" / "index.md").exists()
+        assert (tmp_path / "docs" / "rules" / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule, None)
+    assert not (tmp_path / "docs" / "rules" / "PFL999.md").exists()
+    assert (tmp_path / "docs" / "rules" / "index.md").exists()
     readme = (tmp_path / README).read_text(encoding="utf-8")
     assert readme == f"# Project\n\n{TABLE_START}\n\n{readme_rule_table()}\n{TABLE_END}\n\nMore text.\n"
 
@@ -192,12 +192,12 @@ def test_generator_refuses_a_folder_that_is_not_perflints_repository(tmp_path, c
         (tmp_path / README).write_text(readme, encoding="utf-8")
     else:
         _repository_with_readme(tmp_path, readme, project=project)
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "PFL999.md").write_text("the user's own file\n")
+    (tmp_path / "docs" / "rules").mkdir(parents=True)
+    (tmp_path / "docs" / "rules" / "PFL999.md").write_text("the user's own file\n")
     assert write_docs(tmp_path, check_only=False) == 2
     assert "not perflint's repository" in capsys.readouterr().err
-    assert (tmp_path / "rules" / "PFL999.md").read_text() == "the user's own file\n"
-    assert sorted(path.name for path in (tmp_path / "rules").iterdir()) == ["PFL999.md"]
+    assert (tmp_path / "docs" / "rules" / "PFL999.md").read_text() == "the user's own file\n"
+    assert sorted(path.name for path in (tmp_path / "docs" / "rules").iterdir()) == ["PFL999.md"]
     assert (tmp_path / README).read_text(encoding="utf-8") == readme
 
 
@@ -221,5 +221,5 @@ def test_generator_reports_a_readme_without_markers(tmp_path, capsys, readme):
         (tmp_path / README).write_text(readme, encoding="utf-8")
     assert write_docs(tmp_path, check_only=False) == 1
     assert "rule table was not written" in capsys.readouterr().err
-    assert all((tmp_path / "rules" / f"{rule.code}.md").exists() for rule in RULES)
+    assert all((tmp_path / "docs" / "rules" / f"{rule.code}.md").exists() for rule in RULES)
     assert write_docs(tmp_path, check_only=True) == 1
