@@ -24,6 +24,9 @@ PAGES_FOLDER = "docs/rules"
 README = "README.md"
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"
+FACTS_START = "<!-- rules-facts:start -->"
+FACTS_END = "<!-- rules-facts:end -->"
+RULES_INDEX = "docs/rules/index.md"
 REGENERATE_COMMAND = "python scripts/generate_docs.py"
 # The recorded reference run the "Measured" sections quote, and the one command that redoes it.
 REFERENCE_RESULTS = "benchmarks/results/reference_bench.json"
@@ -198,25 +201,54 @@ def readme_rule_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _codes(rules: list[type[Rule]]) -> str:
+    return ", ".join(rule.code for rule in rules) if rules else "none"
+
+
+def readme_rule_facts() -> str:
+    """The counts and lists the README states about the rules, derived from the rule classes so
+    they cannot drift: how many rules there are, which carry a fix, and where each benchmark
+    can measure."""
+    rules = all_rules()
+    on = [rule for rule in rules if rule.default_enabled]
+    fixes = [rule for rule in rules if rule.autofix]
+    measured = [rule for rule in rules if rule.benchmark is not None]
+    cuda_only = [rule for rule in measured if tuple(rule.benchmark.devices) == ("cuda",)]
+    cpu_and_cuda = [rule for rule in measured if "cpu" in rule.benchmark.devices and "cuda" in rule.benchmark.devices]
+    return (
+        f"{len(rules)} rules, {len(on)} on by default and {len(rules) - len(on)} opt-in; "
+        f"{len(fixes)} carry a fix ({_codes(fixes)}). "
+        f"Benchmarks that measure only on a CUDA device, and report *skipped: no CUDA device* "
+        f"without one: {_codes(cuda_only)}. "
+        f"Benchmarks that measure on the CPU and again on a CUDA device when there is one: "
+        f"{_codes(cpu_and_cuda)}.\n"
+    )
+
+
+def rules_index_page() -> str:
+    """``docs/rules/index.md``: the docs site's list of every rule, linking to its page."""
+    table = readme_rule_table().replace(f"]({PAGES_FOLDER}/", "](")
+    return f"# Rules\n\n{readme_rule_facts()}\n{table}"
+
+
 class ReadmeMarkersMissing(Exception):
     """README.md is absent or lacks the rule-table markers, so the table has nowhere to go."""
 
 
-def readme_with_table(readme_text: str) -> str:
-    """``readme_text`` with the block between the markers replaced by the current table, set
-    off by blank lines so that Markdown neither glues the table to a marker nor reads the end
-    marker as a table row."""
-    start = readme_text.find(TABLE_START)
-    end = readme_text.find(TABLE_END, start + len(TABLE_START)) if start >= 0 else -1
+def _with_block(text: str, start_marker: str, end_marker: str, block: str) -> str:
+    """``text`` with the block between the markers replaced by ``block``, set off by blank lines
+    so that Markdown neither glues a table to a marker nor reads the end marker as a row."""
+    start = text.find(start_marker)
+    end = text.find(end_marker, start + len(start_marker)) if start >= 0 else -1
     if start < 0 or end < 0:
-        raise ReadmeMarkersMissing(f"{README} has no `{TABLE_START}` … `{TABLE_END}` block")
-    return (
-        readme_text[: start + len(TABLE_START)]
-        + "\n\n"
-        + readme_rule_table()
-        + "\n"
-        + readme_text[end:]
-    )
+        raise ReadmeMarkersMissing(f"{README} has no `{start_marker}` … `{end_marker}` block")
+    return text[: start + len(start_marker)] + "\n\n" + block + "\n" + text[end:]
+
+
+def readme_with_table(readme_text: str) -> str:
+    """``readme_text`` with the rule table and the rule facts brought up to date."""
+    with_table = _with_block(readme_text, TABLE_START, TABLE_END, readme_rule_table())
+    return _with_block(with_table, FACTS_START, FACTS_END, readme_rule_facts())
 
 
 @dataclass
@@ -254,6 +286,9 @@ def plan_docs(root: Path) -> DocsPlan:
         page = rule_page(rule, reference)
         if _read(path) != page:
             plan.writes[path] = page
+    index_path = root / RULES_INDEX
+    if _read(index_path) != rules_index_page():
+        plan.writes[index_path] = rules_index_page()
     current_pages = {f"{rule.code}.md" for rule in rules}
     pages_folder = root / PAGES_FOLDER
     if pages_folder.is_dir():

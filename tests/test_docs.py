@@ -15,7 +15,10 @@ import pytest
 from perflint.cli.main import main
 from perflint.docs import (
     PAGE_SECTIONS,
+    FACTS_END,
+    FACTS_START,
     README,
+    RULES_INDEX,
     RECORD_COMMAND,
     REFERENCE_RESULTS,
     REGENERATE_COMMAND,
@@ -24,8 +27,10 @@ from perflint.docs import (
     installed_reference,
     load_reference,
     plan_docs,
+    readme_rule_facts,
     readme_rule_table,
     rule_page,
+    rules_index_page,
     write_docs,
 )
 from perflint.measure.results import MEASURED, MeasurementReport
@@ -58,6 +63,20 @@ def test_readme_rule_table_is_current():
     assert TABLE_START in text and TABLE_END in text, f"{README} lacks the rule-table markers"
     block = text[text.index(TABLE_START) + len(TABLE_START): text.index(TABLE_END)]
     assert block == f"\n\n{readme_rule_table()}\n", f"{README}'s rule table is stale; run `{REGENERATE_COMMAND}`"
+
+
+def test_readme_facts_about_the_rules_are_generated_and_current():
+    text = (REPOSITORY_ROOT / README).read_text(encoding="utf-8")
+    assert FACTS_START in text and FACTS_END in text, f"{README} lacks the rule-facts markers"
+    block = text[text.index(FACTS_START) + len(FACTS_START): text.index(FACTS_END)]
+    assert block == f"\n\n{readme_rule_facts()}\n", f"{README}'s rule facts are stale; run `{REGENERATE_COMMAND}`"
+    assert f"{len(all_rules())} rules" in block
+
+
+def test_the_docs_site_lists_every_rule_on_a_generated_index_page():
+    index = (REPOSITORY_ROOT / RULES_INDEX).read_text(encoding="utf-8")
+    assert index == rules_index_page(), f"{RULES_INDEX} is stale; run `{REGENERATE_COMMAND}`"
+    assert all(f"[{rule.code}]({rule.code}.md)" in index for rule in all_rules())
 
 
 def test_a_reference_run_is_recorded_with_its_machine():
@@ -163,7 +182,9 @@ def _repository_with_readme(root: Path, readme: str, project: str = "perflint-ml
 
 
 def test_generator_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
-    _repository_with_readme(tmp_path, f"# Project\n\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n")
+    _repository_with_readme(
+        tmp_path, f"# Project\n\n{FACTS_START}\nold facts\n{FACTS_END}\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n"
+    )
     (tmp_path / "docs" / "rules").mkdir(parents=True)
     (tmp_path / "docs" / "rules" / "PFL999.md").write_text("a removed rule\n")
     (tmp_path / "docs" / "rules" / "index.md").write_text("not a rule page\n")
@@ -177,9 +198,12 @@ def test_generator_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
         # No recorded run in this folder: the pages say where the recordings live.
         assert (tmp_path / "docs" / "rules" / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule, None)
     assert not (tmp_path / "docs" / "rules" / "PFL999.md").exists()
-    assert (tmp_path / "docs" / "rules" / "index.md").exists()
+    assert (tmp_path / "docs" / "rules" / "index.md").read_text(encoding="utf-8") == rules_index_page()
     readme = (tmp_path / README).read_text(encoding="utf-8")
-    assert readme == f"# Project\n\n{TABLE_START}\n\n{readme_rule_table()}\n{TABLE_END}\n\nMore text.\n"
+    assert readme == (
+        f"# Project\n\n{FACTS_START}\n\n{readme_rule_facts()}\n{FACTS_END}\n"
+        f"{TABLE_START}\n\n{readme_rule_table()}\n{TABLE_END}\n\nMore text.\n"
+    )
 
     capsys.readouterr()
     assert write_docs(tmp_path, check_only=True) == 0
