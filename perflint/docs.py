@@ -9,6 +9,7 @@ repository (``python scripts/generate_docs.py``, ``--check`` to verify); ``plan_
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -27,6 +28,9 @@ TABLE_END = "<!-- rules-table:end -->"
 FACTS_START = "<!-- rules-facts:start -->"
 FACTS_END = "<!-- rules-facts:end -->"
 RULES_INDEX = "docs/rules/index.md"
+CONTRIBUTING = "CONTRIBUTING.md"
+QUERIES_START = "<!-- engine-queries:start -->"
+QUERIES_END = "<!-- engine-queries:end -->"
 REGENERATE_COMMAND = "python scripts/generate_docs.py"
 # The recorded reference run the "Measured" sections quote, and the one command that redoes it.
 REFERENCE_RESULTS = "benchmarks/results/reference_bench.json"
@@ -231,6 +235,48 @@ def rules_index_page() -> str:
     return f"# Rules\n\n{readme_rule_facts()}\n{table}"
 
 
+def _first_paragraph(doc: Optional[str]) -> str:
+    text = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
+def _public_queries(owner: type) -> list[tuple[str, str]]:
+    """(signature, first paragraph of the docstring) of each documented public method and
+    property that ``owner`` defines itself, in source order."""
+    queries = []
+    for name, member in vars(owner).items():
+        if name.startswith("_") or name.startswith(("visit_", "leave_")):
+            continue
+        function = member.fget if isinstance(member, property) else member
+        if not inspect.isfunction(function) or not function.__doc__:
+            continue
+        if isinstance(member, property):
+            signature = name
+        else:
+            parameters = list(inspect.signature(function).parameters.values())[1:]
+            signature = f"{name}({', '.join(parameter.name for parameter in parameters)})"
+        queries.append((signature, _first_paragraph(function.__doc__)))
+    return queries
+
+
+def engine_queries() -> str:
+    """The questions a rule may ask the engine, generated from the engine's own docstrings so the
+    contributor guide cannot drift from the code."""
+    from perflint.engine.linter import KNOWLEDGE, FileContext
+
+    sections = [("self.context", FileContext)] + [
+        (f"self.context.{attribute}", knowledge) for attribute, knowledge in KNOWLEDGE
+    ]
+    lines = []
+    for prefix, owner in sections:
+        lines.append(f"`{prefix}` ({_first_paragraph(owner.__doc__)})")
+        lines.append("")
+        for signature, doc in _public_queries(owner):
+            lines.append(f"- `{prefix}.{signature}`" + (f": {doc}" if doc else ""))
+        lines.append("")
+    return "\n".join(lines)
+
+
 class ReadmeMarkersMissing(Exception):
     """README.md is absent or lacks the rule-table markers, so the table has nowhere to go."""
 
@@ -297,6 +343,12 @@ def plan_docs(root: Path) -> DocsPlan:
             for path in pages_folder.iterdir()
             if _PAGE_NAME.match(path.name) and path.name not in current_pages
         )
+    contributing_path = root / CONTRIBUTING
+    contributing_text = _read(contributing_path)
+    if contributing_text is not None and QUERIES_START in contributing_text:
+        updated_guide = _with_block(contributing_text, QUERIES_START, QUERIES_END, engine_queries())
+        if updated_guide != contributing_text:
+            plan.writes[contributing_path] = updated_guide
     readme_path = root / README
     readme_text = _read(readme_path)
     if readme_text is None:

@@ -14,6 +14,10 @@ import pytest
 
 from perflint.cli.main import main
 from perflint.docs import (
+    CONTRIBUTING,
+    QUERIES_END,
+    QUERIES_START,
+    engine_queries,
     PAGE_SECTIONS,
     FACTS_END,
     FACTS_START,
@@ -71,6 +75,13 @@ def test_readme_facts_about_the_rules_are_generated_and_current():
     block = text[text.index(FACTS_START) + len(FACTS_START): text.index(FACTS_END)]
     assert block == f"\n\n{readme_rule_facts()}\n", f"{README}'s rule facts are stale; run `{REGENERATE_COMMAND}`"
     assert f"{len(all_rules())} rules" in block
+
+
+def test_the_contributor_guide_lists_the_engine_queries_from_their_docstrings():
+    guide = (REPOSITORY_ROOT / CONTRIBUTING).read_text(encoding="utf-8")
+    block = guide[guide.index(QUERIES_START) + len(QUERIES_START): guide.index(QUERIES_END)]
+    assert block == f"\n\n{engine_queries()}\n", f"{CONTRIBUTING}'s engine queries are stale; run `{REGENERATE_COMMAND}`"
+    assert "`self.context.arrays.kind_of(expr)`: The library whose array" in block
 
 
 def test_the_docs_site_lists_every_rule_on_a_generated_index_page():
