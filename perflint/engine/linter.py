@@ -354,16 +354,18 @@ def lint_source(
     path: str,
     rule_classes: Sequence[type[Rule]],
     apply_noqa: bool = True,
+    prefilter: bool = True,
 ) -> list[Finding]:
     """Every finding of ``rule_classes`` in ``source``, sorted by position.
 
     A file that does not parse, or a rule that fails on it, yields a PFL000 finding instead
-    of an exception.
+    of an exception. ``prefilter=False`` runs every rule's detector even on a source without
+    its ``required_text`` (the documentation tests check the "use instead" code that way).
     """
     module, error = parse(source, path)
     if module is None:
         return [error]
-    active = enabled_for_source(source, rule_classes)
+    active = enabled_for_source(source, rule_classes) if prefilter else list(rule_classes)
     if not active:
         return []
     context = FileContext(source, path)

@@ -47,6 +47,11 @@ def test_a_file_without_any_required_text_never_reaches_the_rule():
     assert lint_source("import pandas as pd\n", "example.py", [FlagsEveryModule]) == []
 
 
+def test_without_the_prefilter_the_detector_sees_a_file_lacking_the_required_text():
+    findings = lint_source("import pandas as pd\n", "example.py", [FlagsEveryModule], prefilter=False)
+    assert [finding.code for finding in findings] == ["PFL998"]
+
+
 def test_any_one_required_text_is_enough():
     for source in ("import numpy\n", "from torch import nn\n", "# mentions numpy in a comment\n"):
         assert [finding.code for finding in lint_source(source, "example.py", [FlagsEveryModule])] == ["PFL998"]

@@ -93,4 +93,5 @@ def test_rule_has_enough_examples_and_documentation(rule):
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
 def test_documented_example_is_flagged_and_its_replacement_is_not(rule):
     assert [finding.code for finding in lint_source(rule.example, "example.py", [rule])] == [rule.code]
-    assert lint_source(rule.use_instead, "example.py", [rule]) == []
+    # The replacement often lacks the text the pre-filter looks for: the detector decides it.
+    assert lint_source(rule.use_instead, "example.py", [rule], prefilter=False) == []
