@@ -69,6 +69,7 @@ def test_every_kind_of_bad_file_is_reported_and_the_run_goes_on(tmp_path, jobs):
             assert [f["code"] for f in reported] == ["PFL000"] and reported[0]["message"].startswith(expected), name
 
 
+@pytest.mark.slow
 def test_a_fifty_thousand_line_file_is_linted(tmp_path):
     body = "".join(f"value_{index} = {index}\n" for index in range(50_000 - 4))
     (tmp_path / "big.py").write_text(body + FLAGGED)
@@ -124,6 +125,7 @@ def _slow_lint(source, path, rule_classes, apply_noqa=True):
     return lint_source(source, path, rule_classes, apply_noqa)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
 def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "lint_source", _slow_lint)
@@ -138,6 +140,7 @@ def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path
     assert findings[1].message == runner.time_limit_message(2.0)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
 def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_path, monkeypatch):
     def stuck(source, path, rule_classes, apply_noqa=True):
@@ -172,6 +175,7 @@ def _no_internal_error(source: str) -> None:
         assert not finding.message.startswith("internal error"), finding.message
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_no_rule_fails_on_programs_generated_from_the_grammar(source):
@@ -179,6 +183,7 @@ def test_no_rule_fails_on_programs_generated_from_the_grammar(source):
 
 
 # from_node builds large programs: fewer examples keep the suite fast.
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_no_rule_fails_on_programs_generated_from_libcst_nodes(source):

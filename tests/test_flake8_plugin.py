@@ -160,6 +160,7 @@ def _flake8_and_perflint(tmp_path: Path, corpus: Path, arguments: list[str]) -> 
     return flake8_findings, perflint_findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arguments", [[], ["--extend-select", "PFL301"]], ids=["defaults", "opt-in selected"])
 def test_flake8_and_perflint_report_the_same_findings(tmp_path, arguments):
     corpus = tmp_path / "corpus"

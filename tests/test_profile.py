@@ -189,6 +189,7 @@ def test_concise_output_shows_the_share_beside_each_finding(tmp_path, capsys):
     assert "of the run in `smooth`]" in lines[0] and "of the run in `calibrate`]" in lines[1]
 
 
+@pytest.mark.slow
 def test_with_measure_each_finding_gets_an_estimate_no_larger_than_its_share(tmp_path, capsys):
     profile = _profile_example(tmp_path)
     _, report, _ = _check_json(capsys, "--profile", str(profile), "--measure", "--measure-budget", "20",

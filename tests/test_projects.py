@@ -194,6 +194,7 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(project):
     assert cold.stdout.splitlines()[0] == warm.stdout.splitlines()[0]  # the same finding, from the cache
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_leave_a_cache_both_can_read(project):
     for index in range(40):
         write(project / f"m{index}.py", FLAGGED.replace("solve_all", f"solve_{index}"))

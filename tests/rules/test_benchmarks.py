@@ -13,6 +13,9 @@ from perflint.measure.harness import BenchmarkError, checked_inputs, resolve_tar
 from perflint.measure.spec import ARRAY_BACKEND, Target
 from perflint.rules import all_rules
 
+# Each runs a benchmark's two sides: seconds in all, kept out of the inner loop (-m "not slow").
+pytestmark = pytest.mark.slow
+
 BENCHMARKED = [pytest.param(rule, id=rule.code) for rule in all_rules() if rule.benchmark is not None]
 ARRAY_BENCHMARKED = [pytest.param(rule, id=rule.code) for rule in all_rules()
                      if rule.benchmark is not None and rule.benchmark.backend == ARRAY_BACKEND]
