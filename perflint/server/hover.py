@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from perflint.engine.findings import Finding
 from perflint.measure.cache import MeasurementCache
 from perflint.measure.results import MEASURED, Measurement
-from perflint.measure.units import format_seconds, format_size, format_speedup
+from perflint.measure.units import format_seconds, format_size, format_speedup, format_timestamp
 from perflint.output.common import rule_text
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class MachineMeasurements:
 
 def _measured_lines(measurement: Measurement) -> list[str]:
     unit = measurement.size_unit.split(" (")[0]
-    lines = [f"Measured on this machine ({measurement.target}, {measurement.measured_at or 'cached'}):"]
+    lines = [f"Measured on this machine ({measurement.target}, {format_timestamp(measurement.measured_at)}):"]
     for point in sorted(measurement.measured_points, key=lambda point: point.size):
         saved = point.pattern_seconds - point.fix_seconds
         effect = f"saves {format_seconds(saved)}" if saved >= 0 else f"costs {format_seconds(-saved)} more"
