@@ -1,0 +1,115 @@
+"""How long after a change ``perflint server`` publishes the diagnostics of a 2,000-line file.
+
+The file is perflint's own examples (``examples/*.py``) repeated to 2,000 lines: training and
+inference code dense with findings and fixes, so the lint does all its work (findings,
+positions, fix edits). The server runs as an editor runs it, a subprocess speaking JSON-RPC
+over its pipes; the clock starts just before a ``didChange`` is written and stops when the
+``publishDiagnostics`` for that version has been read, so the latency counts the debounce,
+the lint, the conversion to LSP and both pipes. Each change edits a number on a line in the
+middle of the file (the findings stay the same); changes are a second apart, so every change
+is linted on its own.
+
+It runs twice: with the default debounce (what an editor gets) and with ``--debounce 0``
+(the lint and the protocol alone). The target is 300 ms from change to diagnostics.
+
+    python benchmarks/lsp_latency.py [--changes 15] [--lines 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from server.lsp_client import LanguageClient  # noqa: E402
+
+import perflint  # noqa: E402
+from perflint.server.server import DEFAULT_DEBOUNCE  # noqa: E402
+
+TARGET_SECONDS = 0.300
+
+
+def two_thousand_lines(lines: int) -> str:
+    """perflint's examples, repeated until the text has ``lines`` lines."""
+    example = "\n".join((ROOT / "examples" / name).read_text() for name in ("train_regression.py", "profile_guided.py"))
+    text_lines: list[str] = []
+    while len(text_lines) < lines:
+        text_lines.extend(example.splitlines())
+    return "\n".join(text_lines[:lines]) + "\n"
+
+
+def changed(text: str, round_number: int) -> str:
+    """``text`` with one line in the middle changed: a constant assignment added there, so
+    the edit is real and the findings stay where they were."""
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    while lines[middle].startswith((" ", "\t")) or not lines[middle].strip():
+        middle += 1  # a top-level line, so the new one breaks no block
+    lines.insert(middle, f"EDIT_{round_number} = {round_number}\n")
+    return "".join(lines)
+
+
+def measure(project: Path, source: str, debounce: float, changes: int) -> list[float]:
+    client = LanguageClient(project, "--debounce", str(debounce))
+    try:
+        client.initialize(project)
+        uri = (project / "big_module.py").as_uri()
+        client.open(uri, source)
+        first = client.diagnostics(uri, version=1, timeout=120)
+        print(f"  {len(first)} diagnostics in the file")
+        latencies = []
+        for round_number in range(1, changes + 1):
+            text = changed(source, round_number)
+            version = round_number + 1
+            started = time.perf_counter()
+            client.replace(uri, text, version)
+            client.diagnostics(uri, version=version, timeout=120)
+            latencies.append(time.perf_counter() - started)
+            time.sleep(1.0)
+        return latencies
+    finally:
+        client.close()
+
+
+def summary(latencies: list[float]) -> str:
+    milliseconds = sorted(1000 * latency for latency in latencies)
+    quartiles = statistics.quantiles(milliseconds, n=4)
+    return (f"median {statistics.median(milliseconds):.0f} ms, quartiles {quartiles[0]:.0f}-{quartiles[2]:.0f} ms, "
+            f"min {milliseconds[0]:.0f} ms, max {milliseconds[-1]:.0f} ms, n={len(milliseconds)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--changes", type=int, default=15)
+    parser.add_argument("--lines", type=int, default=2000)
+    args = parser.parse_args()
+    source = two_thousand_lines(args.lines)
+    print(f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
+          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"file: examples/*.py repeated to {source.count(chr(10))} lines; {args.changes} changes a second apart")
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "pyproject.toml").write_text("[tool.perflint]\n")
+        for debounce in (DEFAULT_DEBOUNCE, 0.0):
+            print(f"\ndebounce {debounce:g} s:")
+            latencies = measure(project, source, debounce, args.changes)
+            print(f"  change -> diagnostics: {summary(latencies)}")
+            if debounce:
+                print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "
+          f"{1000 * TARGET_SECONDS:.0f} ms of a change")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
