@@ -52,10 +52,10 @@ class Linted:
 
 
 def document_path(uri: str) -> str:
-    """The file a document's URI names; an unsaved buffer (``untitled:``) is linted as a
-    Python file of that name in the working directory."""
-    path = to_fs_path(uri)
-    if path is None or "://" in path or path.startswith(("untitled:", "vscode-notebook-cell:")):
+    """The file a document's URI names; a buffer that is no file (``untitled:``, a remote
+    scheme) is linted as a Python file of its name in the working directory."""
+    path = to_fs_path(uri)  # None for any scheme but file:
+    if path is None:
         return os.path.join(os.getcwd(), os.path.basename(uri.split(":", 1)[-1]) or "untitled.py")
     return path
 
@@ -142,6 +142,9 @@ class PerflintServer(LanguageServer):
             await asyncio.sleep(delay)
         try:
             await asyncio.get_running_loop().run_in_executor(self.lint_thread, self.lint_now, uri)
+        except Exception as error:  # a server bug: said in the client's log, and the server goes on
+            self.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error, message=f"perflint: linting {uri} failed: {type(error).__name__}: {error}"))
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
