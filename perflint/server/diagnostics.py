@@ -7,6 +7,7 @@ pygls's position codec converts to.
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
@@ -29,6 +30,12 @@ def rule_page_uri(code: str) -> Optional[str]:
     """The ``file:`` URI of the rule's page where it exists, else None."""
     page = CHECKOUT / PAGES_FOLDER / f"{code}.md"
     return page.as_uri() if page.is_file() else None
+
+
+def lines_of(text: str) -> list[str]:
+    """The text's lines as findings count them: ended by ``\\n`` only (``str.splitlines``
+    would also split at form feeds and other separators that Python's tokenizer does not)."""
+    return io.StringIO(text).readlines()
 
 
 def client_range(line: int, column: int, end_line: int, end_column: int, lines: Sequence[str],

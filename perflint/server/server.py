@@ -26,13 +26,12 @@ from typing import Optional
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
-from pygls.workspace import TextDocument
 
 from perflint import __version__
 from perflint.config import ConfigError
 from perflint.engine.findings import Finding, fix_applies
 from perflint.server import code_actions
-from perflint.server.diagnostics import contains, to_diagnostic
+from perflint.server.diagnostics import contains, lines_of, to_diagnostic
 from perflint.server.hover import MachineMeasurements, hover_markdown
 from perflint.server.linting import NotebookCell, ProjectLinter
 
@@ -98,15 +97,15 @@ class PerflintServer(LanguageServer):
         version = document.version
         text = document.source
         findings = self.linter.lint(document_path(uri), text)
-        current = self.workspace.text_documents.get(uri)
-        if current is None or current.version != version:
+        if self.workspace.get_text_document(uri).version != version:
             return  # changed or closed meanwhile: a newer lint publishes
         self.linted[uri] = Linted(text, findings)
-        self._publish(document, findings)
+        self._publish(document.uri, version, text, findings)
 
     def _lint_notebook(self, notebook: types.NotebookDocument) -> None:
         version = notebook.version
         documents = [self.workspace.get_text_document(cell.document) for cell in notebook.cells]
+        versions = [document.version for document in documents]
         texts = [document.source for document in documents]
         cells = [NotebookCell(text, cell.kind == types.NotebookCellKind.Code and document.language_id in (None, "python"))
                  for cell, document, text in zip(notebook.cells, documents, texts)]
@@ -115,17 +114,17 @@ class PerflintServer(LanguageServer):
         if current is None or current.version != version:
             return
         first_code_cell = next((number for number, cell in enumerate(cells, start=1) if cell.is_code), 1)
-        for number, (document, text) in enumerate(zip(documents, texts), start=1):
+        for number, (document, cell_version, text) in enumerate(zip(documents, versions, texts), start=1):
             own = [finding for finding in findings if (finding.cell or first_code_cell) == number]
             self.linted[document.uri] = Linted(text, own, notebook.uri)
-            self._publish(document, own)
+            self._publish(document.uri, cell_version, text, own)
 
-    def _publish(self, document: TextDocument, findings: list[Finding]) -> None:
-        lines = document.lines
+    def _publish(self, uri: str, version: Optional[int], text: str, findings: list[Finding]) -> None:
+        """The findings of ``text`` as the diagnostics of that version of the document."""
+        lines = lines_of(text)
         codec = self.workspace.position_codec
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=document.uri, version=document.version,
-            diagnostics=[to_diagnostic(finding, lines, codec) for finding in findings]))
+            uri=uri, version=version, diagnostics=[to_diagnostic(finding, lines, codec) for finding in findings]))
 
     def cancel(self, uri: str) -> None:
         earlier = self.pending.pop(uri, None)
@@ -164,7 +163,8 @@ class PerflintServer(LanguageServer):
         self.linter.forget_configuration()
         notebook_cells = {cell.document for notebook in self.workspace.notebook_documents.values()
                           for cell in notebook.cells}
-        for uri in [*self.workspace.text_documents, *self.workspace.notebook_documents]:
+        documents = [*self.workspace.text_documents.values(), *self.workspace.notebook_documents.values()]
+        for uri in [document.uri for document in documents]:
             if uri not in notebook_cells and not uri.endswith(CONFIG_FILE_NAME):
                 self.schedule(uri, 0)
 
@@ -175,8 +175,7 @@ class PerflintServer(LanguageServer):
         linted = self.current(uri)
         if linted is None:
             return []
-        document = self.workspace.get_text_document(uri)
-        lines, codec = document.lines, self.workspace.position_codec
+        lines, codec = lines_of(linted.text), self.workspace.position_codec
         wanted = params.context.only
         actions: list[types.CodeAction] = []
         if code_actions.requested(types.CodeActionKind.QuickFix, wanted):
@@ -191,7 +190,10 @@ class PerflintServer(LanguageServer):
                 noqa = code_actions.noqa_action(finding, uri, linted.text, lines, codec)
                 if noqa is not None:
                     actions.append(noqa)
-        if (linted.notebook_uri is None and code_actions.requested(code_actions.FIX_ALL_KIND, wanted)
+        # Fixing the file lints it again, once per pass: worth it when asked for by kind or by
+        # the user, not for the light bulb a client refreshes on every cursor move.
+        asked = wanted is not None or params.context.trigger_kind != types.CodeActionTriggerKind.Automatic
+        if (asked and linted.notebook_uri is None and code_actions.requested(code_actions.FIX_ALL_KIND, wanted)
                 and any(fix_applies(finding, unsafe=False) for finding in linted.findings)):
             fixed = self.linter.fix_all(document_path(uri), linted.text)
             if fixed is not None and fixed != linted.text:
@@ -204,7 +206,7 @@ class PerflintServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         if linted is None or linted.text != document.source:
             return None  # diagnostics for this text are not out yet: nothing is shown to hover
-        position = document.position_from_client_units(params.position)
+        position = self.workspace.position_codec.position_from_client_units(lines_of(linted.text), params.position)
         line, column = position.line + 1, position.character + 1
         hovered = [finding for finding in linted.findings if contains(finding, line, column)]
         if not hovered:

@@ -74,7 +74,7 @@ def quick_fixes(client: LanguageClient, uri: str, line: int) -> list[dict[str, A
 
 
 def test_diagnostics_arrive_on_open_and_follow_each_change_of_the_buffer(client, workspace):
-    project = make_project(workspace / "diagnostics")
+    project = make_project(workspace / "a folder with spaces")  # its URI is percent-encoded
     uri, diagnostics = opened(client, project / "model.py", SOURCE)
     assert [(d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"]) for d in diagnostics] == [
         ("PFL201", SAFE_LINE, 8), ("PFL201", UNSAFE_LINE, 8)]
@@ -150,6 +150,10 @@ def test_fix_all_applies_the_safe_fixes_only_and_is_offered_under_source_fix_all
     assert [action["kind"] for action in actions] == ["source.fixAll.perflint"]
     assert apply_text_edits(SOURCE, actions[0]["edit"]["changes"][uri]) == SAFELY_FIXED
     assert actions_on_line(client, uri, 0, only=["refactor"]) == []
+    automatic = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "context": {"diagnostics": [], "triggerKind": 2},
+        "range": {"start": {"line": SAFE_LINE, "character": 0}, "end": {"line": SAFE_LINE, "character": 0}}})
+    assert automatic and all(action["kind"] == "quickfix" for action in automatic)
 
 
 def test_code_actions_follow_an_edit_not_yet_linted(client, workspace):
