@@ -3,12 +3,12 @@
 The file is perflint's own examples (``examples/*.py``) repeated to 2,000 lines: training and
 inference code dense with findings and fixes, so the lint does all its work (findings,
 positions, fix edits). With ``--source PATH``, the first 2,000 lines of that file instead (cut
-at a top-level statement), e.g. a real module of an ML library with few findings. The server runs as an editor runs it, a subprocess speaking JSON-RPC
-over its pipes; the clock starts just before a ``didChange`` is written and stops when the
-``publishDiagnostics`` for that version has been read, so the latency counts the debounce,
-the lint, the conversion to LSP and both pipes. Each change edits a number on a line in the
-middle of the file (the findings stay the same); changes are a second apart, so every change
-is linted on its own.
+at a top-level statement), e.g. a real module of an ML library with few findings. The server
+runs as an editor runs it, a subprocess speaking JSON-RPC over its pipes. The clock starts
+just before a ``didChange`` is written and stops when the ``publishDiagnostics`` of that
+version has been read, so the latency counts the debounce, the lint, the conversion to LSP
+and both pipes. Each change adds a top-level assignment in the middle of the file (the
+findings stay the same); changes are a second apart, so each is linted on its own.
 
 It runs twice: with the default debounce (what an editor gets) and with ``--debounce 0``
 (the lint and the protocol alone). Then, in this process, the same lint call the server makes

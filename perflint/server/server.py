@@ -107,7 +107,8 @@ class PerflintServer(LanguageServer):
         documents = [self.workspace.get_text_document(cell.document) for cell in notebook.cells]
         versions = [document.version for document in documents]
         texts = [document.source for document in documents]
-        cells = [NotebookCell(text, cell.kind == types.NotebookCellKind.Code and document.language_id in (None, "python"))
+        cells = [NotebookCell(text, cell.kind == types.NotebookCellKind.Code
+                              and document.language_id in (None, "python"))
                  for cell, document, text in zip(notebook.cells, documents, texts)]
         findings = self.linter.lint_notebook(document_path(notebook.uri), cells)
         current = self.workspace.get_notebook_document(notebook_uri=notebook.uri)
@@ -143,7 +144,8 @@ class PerflintServer(LanguageServer):
             await asyncio.get_running_loop().run_in_executor(self.lint_thread, self.lint_now, uri)
         except Exception as error:  # a server bug: said in the client's log, and the server goes on
             self.window_log_message(types.LogMessageParams(
-                type=types.MessageType.Error, message=f"perflint: linting {uri} failed: {type(error).__name__}: {error}"))
+                type=types.MessageType.Error,
+                message=f"perflint: linting {uri} failed: {type(error).__name__}: {error}"))
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
