@@ -21,8 +21,19 @@ from typing import Any, Callable, Optional
 TIMEOUT = 60.0
 
 
+def code_points(line: str, utf16_units: int) -> int:
+    """How many characters of ``line`` the first ``utf16_units`` UTF-16 code units cover
+    (a character beyond the Basic Multilingual Plane takes two)."""
+    units = 0
+    for index, character in enumerate(line):
+        if units >= utf16_units:
+            return index
+        units += 2 if ord(character) > 0xFFFF else 1
+    return len(line)
+
+
 def apply_text_edits(text: str, edits: list[dict[str, Any]]) -> str:
-    """``text`` with LSP text edits applied (ASCII text: UTF-16 units are characters)."""
+    """``text`` with LSP text edits applied, positions in UTF-16 code units (LSP's default)."""
     lines = text.splitlines(keepends=True)
     starts = [0]
     for line in lines:
@@ -31,8 +42,8 @@ def apply_text_edits(text: str, edits: list[dict[str, Any]]) -> str:
     def offset(position: dict[str, int]) -> int:
         if position["line"] >= len(lines):
             return len(text)
-        line = lines[position["line"]]
-        return starts[position["line"]] + min(position["character"], len(line.rstrip("\r\n")))
+        line = lines[position["line"]].rstrip("\r\n")
+        return starts[position["line"]] + code_points(line, position["character"])
 
     spans = sorted(((offset(edit["range"]["start"]), offset(edit["range"]["end"]), edit["newText"]) for edit in edits),
                    reverse=True)

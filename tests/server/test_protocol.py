@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -84,6 +85,16 @@ def test_diagnostics_arrive_on_open_and_follow_each_change_of_the_buffer(client,
     assert [d["range"]["start"]["line"] for d in client.diagnostics(uri, version=2)] == [UNSAFE_LINE]
     client.replace(uri, "import torch\n", version=3)
     assert client.diagnostics(uri, version=3) == []
+
+
+def test_positions_are_in_utf16_code_units_past_a_character_outside_the_bmp(client, workspace):
+    source = 'import torch\n\n\ndef make(device):\n    label = "\U0001F600"; t = torch.zeros(3).to(device)\n'
+    uri, [diagnostic] = opened(client, make_project(workspace / "utf16") / "model.py", source)
+    # Code points 21 to 46 on that line; the emoji before them is two UTF-16 units.
+    assert diagnostic["range"] == {"start": {"line": 4, "character": 22}, "end": {"line": 4, "character": 47}}
+    [fix] = quick_fixes(client, uri, 4)
+    assert apply_text_edits(source, fix["edit"]["changes"][uri]) == source.replace(
+        "torch.zeros(3).to(device)", "torch.zeros(3, device=device)")
 
 
 def test_the_buffer_is_linted_not_the_file_on_disk(client, workspace):
@@ -286,3 +297,22 @@ def test_notebook_cells_get_their_own_diagnostics_and_follow_cell_edits(client, 
     assert diagnostic["range"]["start"] == {"line": 2, "character": 11}
     noqa = [action for action in actions_on_line(client, cell_uris[2], 2) if "noqa" in action["title"]]
     assert len(noqa) == 1 and json.dumps(noqa[0]["edit"]["changes"][cell_uris[2]]).count("# noqa: PFL201") == 1
+
+
+def test_changes_in_quick_succession_are_linted_once_after_the_last(workspace):
+    project = make_project(workspace / "debounce")
+    client = LanguageClient(project, "--debounce", "0.5")
+    try:
+        client.initialize(project)
+        uri, _ = opened(client, project / "model.py", SOURCE)
+        texts = [SOURCE + f"X = {number}\n" for number in range(4)] + [SAFELY_FIXED]
+        for version, text in enumerate(texts, start=2):
+            client.replace(uri, text, version)
+        last_change = time.monotonic()
+        assert [d["range"]["start"]["line"] for d in client.diagnostics(uri, version=6)] == [UNSAFE_LINE]
+        assert time.monotonic() - last_change >= 0.5  # the lint waited for the typing to pause
+        published = [message["params"].get("version") for message in client.notifications
+                     if message.get("method") == "textDocument/publishDiagnostics"]
+        assert published == []
+    finally:
+        assert client.close() == 0
