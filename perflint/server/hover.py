@@ -10,7 +10,7 @@ must answer at once.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from perflint.engine.findings import Finding
 from perflint.measure.cache import MeasurementCache
@@ -79,10 +79,9 @@ def _measured_lines(measurement: Measurement) -> list[str]:
     return lines
 
 
-def hover_markdown(finding: Finding, measurements: Any, project_root: str) -> str:
+def hover_markdown(finding: Finding, measurements: MachineMeasurements, project_root: str) -> str:
     """The hover text of ``finding``: the rule and its one-line why, the fix, and this
-    machine's cached measurements of the rule's benchmark (``measurements`` is a
-    ``MachineMeasurements``), or how to measure them."""
+    machine's cached measurements of the rule's benchmark, or how to measure them."""
     text = rule_text(finding.code, finding.name)
     parts = [f"**{text.code}** `{text.name}`: {text.summary}"]
     if text.why_bad:
