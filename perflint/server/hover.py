@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional
 
 from perflint.engine.findings import Finding
 from perflint.measure.cache import MeasurementCache
-from perflint.measure.results import MEASURED, Measurement
+from perflint.measure.results import MEASURED, SKIPPED, Measurement
 from perflint.measure.units import format_seconds, format_size, format_speedup, format_timestamp
 from perflint.output.common import rule_text
 
@@ -46,7 +46,8 @@ class MachineMeasurements:
         return self._fingerprint
 
     def cached(self, rule: type["Rule"], project_root: str) -> list[Measurement]:
-        """The measured targets of ``rule``'s benchmark in the project's measurement cache."""
+        """The targets of ``rule``'s benchmark in the project's measurement cache: measured,
+        or skipped with the reason (no such device here)."""
         benchmark = rule.benchmark
         if benchmark is None:
             return []
@@ -58,7 +59,7 @@ class MachineMeasurements:
             key = cache.key(rule.code, benchmark_fingerprint(benchmark), library, device, benchmark.sizes,
                             DEFAULT_POLICY, self.fingerprint)
             measurement = cache.load(key)
-            if measurement is not None and measurement.status == MEASURED and measurement.measured_points:
+            if measurement is not None and measurement.status in (MEASURED, SKIPPED):
                 found.append(measurement)
         return found
 
@@ -87,7 +88,7 @@ def hover_markdown(finding: Finding, measurements: MachineMeasurements, project_
     if text.why_bad:
         parts.append(f"Why: {first_sentence(text.why_bad)}")
     if finding.fix is not None:
-        label = "safe fix" if finding.fix.applicability == "safe" else "unsafe fix (may change what the code computes)"
+        label = "safe" if finding.fix.applicability == "safe" else "unsafe, it may change what the code computes"
         parts.append(f"Fix ({label}): {finding.fix.message}")
     elif text.fix_title:
         parts.append(f"Fix: {text.fix_title}")
@@ -96,8 +97,13 @@ def hover_markdown(finding: Finding, measurements: MachineMeasurements, project_
     rule = rule_by_code(finding.code)
     if rule is not None and rule.benchmark is not None:
         cached = measurements.cached(rule, project_root)
-        if cached:
-            parts.extend("\n".join(_measured_lines(measurement)) for measurement in cached)
+        measured = [measurement for measurement in cached if measurement.measured_points]
+        skipped = [f"{measurement.target} ({measurement.reason or 'skipped'})" for measurement in cached
+                   if measurement.status == SKIPPED]
+        if measured:
+            parts.extend("\n".join(_measured_lines(measurement)) for measurement in measured)
+        elif skipped:
+            parts.append(f"Not measurable on this machine: {'; '.join(skipped)}.")
         else:
             parts.append(f"Not measured on this machine yet: run `perflint check --measure` on this file to "
                          f"measure it and keep the result for this hover, or `perflint bench {finding.code}` to "

@@ -208,7 +208,7 @@ def test_hover_gives_the_why_and_the_fix_and_says_how_to_measure_when_nothing_is
     uri, _ = opened(client, make_project(workspace / "hover") / "model.py", SOURCE)
     text = hover_text(client, uri, SAFE_LINE, 12)
     assert text.startswith("**PFL201** `create-then-move`")
-    assert "Why: " in text and "Fix (safe fix): Pass `device=device` to `torch.zeros`" in text
+    assert "Why: " in text and "Fix (safe): Pass `device=device` to `torch.zeros`" in text
     assert "`perflint bench PFL201`" in text and "Measured" not in text
     assert hover_text(client, uri, 0, 0) == ""
 
@@ -228,11 +228,12 @@ def measured_target() -> str:
     return f"{library}/{device}"
 
 
-def store_measurement(project: Path, machine_fingerprint: str) -> None:
-    """A PFL201 measurement in the project's cache, under the key ``--measure`` stores it with."""
+def store_measurement(project: Path, machine_fingerprint: str, skipped_because: str = "") -> None:
+    """A PFL201 measurement in the project's cache, under the key ``--measure`` stores it with;
+    a skip with its reason when ``skipped_because`` is given."""
     from perflint.measure.cache import MeasurementCache
     from perflint.measure.harness import DEFAULT_POLICY, benchmark_fingerprint, targets_for
-    from perflint.measure.results import MEASURED, Measurement, Point
+    from perflint.measure.results import MEASURED, SKIPPED, Measurement, Point
     from perflint.rules import rule_by_code
 
     rule = rule_by_code("PFL201")
@@ -241,23 +242,36 @@ def store_measurement(project: Path, machine_fingerprint: str) -> None:
     points = tuple(Point(size=size, pattern_seconds=2e-3, fix_seconds=5e-4, speedup=4.0, speedup_low=3.9,
                          speedup_high=4.1, pattern_stdev=1e-5, fix_stdev=1e-5, samples=15)
                    for size in benchmark.sizes)
+    if skipped_because:
+        measurement = Measurement(code="PFL201", name=rule.name, backend=benchmark.backend, library=library,
+                                  device=device, status=SKIPPED, size_unit=benchmark.size_unit,
+                                  reason=skipped_because)
+    else:
+        measurement = Measurement(code="PFL201", name=rule.name, backend=benchmark.backend, library=library,
+                                  device=device, status=MEASURED, size_unit=benchmark.size_unit, points=points,
+                                  measured_at="2026-12-06T20:00:00+00:00")
     cache = MeasurementCache(str(project))
     cache.store(cache.key("PFL201", benchmark_fingerprint(benchmark), library, device, benchmark.sizes,
-                          DEFAULT_POLICY, machine_fingerprint),
-                Measurement(code="PFL201", name=rule.name, backend=benchmark.backend, library=library,
-                            device=device, status=MEASURED, size_unit=benchmark.size_unit, points=points,
-                            measured_at="2026-12-06T20:00:00+00:00"))
+                          DEFAULT_POLICY, machine_fingerprint), measurement)
 
 
-def test_hover_shows_this_machines_cached_measurement_and_no_other_machines(client, workspace):
+def test_hover_shows_this_machines_cached_measurement_or_skip_and_no_other_machines(client, workspace):
     other = make_project(workspace / "other_machine")
     store_measurement(other, "0" * 12)
     uri, _ = opened(client, other / "model.py", SOURCE)
     text = hover_text(client, uri, SAFE_LINE, 12)
     assert "Measured" not in text and "`perflint bench PFL201`" in text
 
+    fingerprint = this_machines_fingerprint()
+    skipped = make_project(workspace / "skipped_here")
+    store_measurement(skipped, fingerprint, skipped_because="no CUDA device")
+    uri, _ = opened(client, skipped / "model.py", SOURCE)
+    text = hover_text(client, uri, SAFE_LINE, 12)
+    assert f"Not measurable on this machine: {measured_target()} (no CUDA device)." in text
+    assert "speedup" not in text
+
     measured = make_project(workspace / "this_machine")
-    store_measurement(measured, this_machines_fingerprint())
+    store_measurement(measured, fingerprint)
     uri, _ = opened(client, measured / "model.py", SOURCE)
     text = hover_text(client, uri, SAFE_LINE, 12)
     assert f"Measured on this machine ({measured_target()}, 2026-12-06 20:00:00 UTC):" in text
