@@ -110,7 +110,9 @@ def rule_page_beside_the_servers_perflint(workspace: Path) -> Path:
     script = "import pathlib, perflint; print(pathlib.Path(perflint.__file__).resolve().parent.parent)"
     checkout = subprocess.run([sys.executable, "-c", script], cwd=workspace, capture_output=True, text=True,
                               check=True, timeout=120).stdout.strip()
-    return Path(checkout) / "rules" / "PFL201.md"
+    from perflint.docs import PAGES_FOLDER
+
+    return Path(checkout) / PAGES_FOLDER / "PFL201.md"
 
 
 def test_a_diagnostic_code_links_to_its_rule_page_where_the_page_exists(client, workspace):
