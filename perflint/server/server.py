@@ -221,13 +221,22 @@ class PerflintServer(LanguageServer):
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
 
+def import_engine() -> None:
+    import perflint.engine.linter  # noqa: F401
+    from perflint.rules import all_rules
+
+    all_rules()
+
+
 def create_server(debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str] = None) -> PerflintServer:
     server = PerflintServer(debounce, config_file)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: PerflintServer, params: types.InitializedParams) -> None:
-        # The machine's fingerprint reads the CPU, libraries and GPUs: worked out now, off the
-        # event loop, so the first hover does not wait for it.
+        # The engine and the rules are imported now, on the lint thread, rather than by the
+        # first document's lint; and the machine's fingerprint (it reads the CPU, libraries
+        # and GPUs) is worked out off the event loop, so the first hover does not wait for it.
+        ls.lint_thread.submit(import_engine)
         asyncio.get_running_loop().run_in_executor(None, lambda: ls.measurements.fingerprint)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
