@@ -127,6 +127,13 @@ class PerflintServer(LanguageServer):
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=[to_diagnostic(finding, lines, codec) for finding in findings]))
 
+    def is_python(self, uri: str) -> bool:
+        """Whether a text document is Python source to lint: a client may also open the
+        ``pyproject.toml`` (watched for changes) or a notebook's raw JSON as text."""
+        document = self.workspace.get_text_document(uri)
+        language = (document.language_id or "python").lower()
+        return language == "python" and not uri.endswith((CONFIG_FILE_NAME, ".ipynb"))
+
     def cancel(self, uri: str) -> None:
         earlier = self.pending.pop(uri, None)
         if earlier is not None:
@@ -163,12 +170,13 @@ class PerflintServer(LanguageServer):
     def relint_all(self) -> None:
         """After a configuration change: every open document, under the new settings."""
         self.linter.forget_configuration()
-        notebook_cells = {cell.document for notebook in self.workspace.notebook_documents.values()
-                          for cell in notebook.cells}
-        documents = [*self.workspace.text_documents.values(), *self.workspace.notebook_documents.values()]
-        for uri in [document.uri for document in documents]:
-            if uri not in notebook_cells and not uri.endswith(CONFIG_FILE_NAME):
-                self.schedule(uri, 0)
+        notebooks = list(self.workspace.notebook_documents.values())
+        cells = {cell.document for notebook in notebooks for cell in notebook.cells}
+        for document in list(self.workspace.text_documents.values()):
+            if document.uri not in cells and self.is_python(document.uri):
+                self.schedule(document.uri, 0)
+        for notebook in notebooks:
+            self.schedule(notebook.uri, 0)
 
     # Requests --------------------------------------------------------------------------------
 
@@ -241,15 +249,13 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str]
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PerflintServer, params: types.DidOpenTextDocumentParams) -> None:
-        if params.text_document.uri.endswith(CONFIG_FILE_NAME):
-            return
-        ls.schedule(params.text_document.uri, 0)
+        if ls.is_python(params.text_document.uri):
+            ls.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PerflintServer, params: types.DidChangeTextDocumentParams) -> None:
-        if params.text_document.uri.endswith(CONFIG_FILE_NAME):
-            return
-        ls.schedule(params.text_document.uri, ls.debounce)
+        if ls.is_python(params.text_document.uri):
+            ls.schedule(params.text_document.uri, ls.debounce)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PerflintServer, params: types.DidSaveTextDocumentParams) -> None:

@@ -136,6 +136,32 @@ def test_the_projects_configuration_and_per_file_ignores_apply(client, workspace
     assert len(diagnostics) == 2
 
 
+def test_saving_the_pyproject_toml_relints_the_open_documents_under_its_new_settings(client, workspace):
+    project = make_project(workspace / "reconfigured")
+    uri, diagnostics = opened(client, project / "model.py", SOURCE)
+    assert len(diagnostics) == 2
+    config = project / "pyproject.toml"
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": config.as_uri(), "languageId": "toml",
+                                                            "version": 1, "text": config.read_text()}})
+    config.write_text('[tool.perflint]\nignore = ["PFL201"]\n')
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert client.diagnostics(uri, version=1) == []
+
+
+def test_a_pyproject_toml_or_a_notebooks_raw_json_opened_as_text_is_not_linted(client, workspace):
+    project = make_project(workspace / "not_python")
+    config_uri = (project / "pyproject.toml").as_uri()
+    notebook_uri = (project / "raw.ipynb").as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": config_uri, "languageId": "toml", "version": 1,
+                                                            "text": "[tool.perflint]\n"}})
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": notebook_uri, "languageId": "json",
+                                                            "version": 1, "text": '{"cells": []}'}})
+    opened(client, project / "model.py", SOURCE)  # linted after them, on the one lint thread
+    published = {message["params"]["uri"] for message in client.notifications
+                 if message.get("method") == "textDocument/publishDiagnostics"}
+    assert config_uri not in published and notebook_uri not in published
+
+
 def test_a_broken_configuration_is_one_error_diagnostic_naming_it(client, workspace):
     broken = make_project(workspace / "broken", 'select = ["PFL9999"]\n')
     _, diagnostics = opened(client, broken / "model.py", SOURCE)
