@@ -28,7 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from perflint import __version__
-from perflint.config import ConfigError
+from perflint.config import CONFIG_FILE_NAME, ConfigError
 from perflint.engine.findings import Finding, fix_applies
 from perflint.server import code_actions
 from perflint.server.diagnostics import contains, lines_of, to_diagnostic
@@ -37,7 +37,6 @@ from perflint.server.linting import NotebookCell, ProjectLinter
 
 # Seconds a document must stay unchanged before it is linted again.
 DEFAULT_DEBOUNCE = 0.2
-CONFIG_FILE_NAME = "pyproject.toml"
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,9 @@ def document_path(uri: str) -> str:
 
 
 class PerflintServer(LanguageServer):
+    """The server's state: each document's last findings, the pending lints, the linter and
+    this machine's measurements; the protocol's handlers are registered in ``create_server``."""
+
     def __init__(self, debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str] = None) -> None:
         notebooks = types.NotebookDocumentSyncOptions(notebook_selector=[
             types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])])
