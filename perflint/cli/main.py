@@ -1,4 +1,5 @@
-"""``perflint [check] [PATHS…]``, ``perflint rules``, ``perflint explain CODE``, ``perflint bench``.
+"""``perflint [check] [PATHS…]``, ``perflint rules``, ``perflint explain CODE``, ``perflint bench``,
+``perflint server``.
 
 Each sub-command's work lives in its own module and is imported only when that command runs,
 so ``perflint check`` never pays for the measurement code.
@@ -14,7 +15,7 @@ from typing import Optional, Sequence
 from perflint import __version__
 from perflint.output import OUTPUT_FORMATS
 
-SUBCOMMANDS = ("check", "rules", "explain", "bench")
+SUBCOMMANDS = ("check", "rules", "explain", "bench", "server")
 
 
 class UsageError(Exception):
@@ -108,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "measuring (needs threadpoolctl); steadier numbers on a shared machine")
     bench.add_argument("--report", default=None, metavar="FILE.html",
                        help="also write a self-contained HTML report with a chart per rule")
+
+    server = commands.add_parser("server", help="run the language server on standard input and output "
+                                                "(needs pip install 'perflint-ml[lsp]')")
+    server.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml for "
+                                                         "every file")
+    server.add_argument("--debounce", type=float, default=None, metavar="SECONDS",
+                        help="lint a changed document once it has been unchanged this long (default: 0.2)")
     return parser
 
 
@@ -130,6 +138,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from perflint.cli import documentation
 
             return documentation.run(arguments)
+        if arguments.command == "server":
+            return run_server(arguments)
         from perflint.cli.bench import run_bench
 
         return run_bench(arguments)
@@ -145,6 +155,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+
+
+def run_server(arguments: argparse.Namespace) -> int:
+    """Serve until the client says exit; pygls is imported only here."""
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        raise UsageError("perflint server needs pygls: pip install 'perflint-ml[lsp]'") from None
+    from perflint.server.server import DEFAULT_DEBOUNCE, serve
+
+    if arguments.config is not None and not os.path.isfile(arguments.config):
+        raise UsageError(f"config file not found: {arguments.config}")
+    debounce = DEFAULT_DEBOUNCE if arguments.debounce is None else arguments.debounce
+    if not debounce >= 0:
+        raise UsageError(f"--debounce must be zero or a positive number of seconds, not {debounce:g}")
+    serve(debounce, arguments.config)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""How long after a change ``perflint server`` publishes the diagnostics of a 2,000-line file.
+
+The file is perflint's own examples (``examples/*.py``) repeated to 2,000 lines: training and
+inference code dense with findings and fixes, so the lint does all its work (findings,
+positions, fix edits). With ``--source PATH``, the first 2,000 lines of that file instead (cut
+at a top-level statement), e.g. a real module of an ML library with few findings. The server
+runs as an editor runs it, a subprocess speaking JSON-RPC over its pipes. The clock starts
+just before a ``didChange`` is written and stops when the ``publishDiagnostics`` of that
+version has been read, so the latency counts the debounce, the lint, the conversion to LSP
+and both pipes. Each change adds a top-level assignment in the middle of the file (the
+findings stay the same); changes are a second apart, so each is linted on its own.
+
+It runs twice: with the default debounce (what an editor gets) and with ``--debounce 0``
+(the lint and the protocol alone). Then, in this process, the same lint call the server makes
+and a bare ``libcst.parse_module`` of the same text, to show where the time goes. The target
+is 300 ms from change to diagnostics.
+
+    python benchmarks/lsp_latency.py [--changes 15] [--lines 2000] [--source PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from server.lsp_client import LanguageClient  # noqa: E402
+
+import perflint  # noqa: E402
+from perflint.server.server import DEFAULT_DEBOUNCE  # noqa: E402
+
+TARGET_SECONDS = 0.300
+
+
+def examples_repeated(lines: int) -> str:
+    """perflint's examples, repeated until the text has ``lines`` lines."""
+    example = "\n".join((ROOT / "examples" / name).read_text() for name in ("train_regression.py", "profile_guided.py"))
+    text_lines: list[str] = []
+    while len(text_lines) < lines:
+        text_lines.extend(example.splitlines())
+    return "\n".join(text_lines[:lines]) + "\n"
+
+
+def head_of(path: Path, lines: int) -> str:
+    """The first ``lines`` lines of ``path``, cut back to where a top-level statement starts."""
+    text_lines = path.read_text(encoding="utf-8").splitlines()[:lines + 1]
+    end = len(text_lines) - 1
+    while end > 0 and (text_lines[end].startswith((" ", "\t", ")", "]", "}")) or not text_lines[end].strip()):
+        end -= 1
+    return "\n".join(text_lines[:end]) + "\n"
+
+
+def changed(text: str, round_number: int) -> str:
+    """``text`` with one line in the middle changed: a constant assignment added there, so
+    the edit is real and the findings stay where they were."""
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    while lines[middle].startswith((" ", "\t")) or not lines[middle].strip():
+        middle += 1  # a top-level line, so the new one breaks no block
+    lines.insert(middle, f"EDIT_{round_number} = {round_number}\n")
+    return "".join(lines)
+
+
+def measure(project: Path, source: str, debounce: float, changes: int) -> list[float]:
+    client = LanguageClient(project, "--debounce", str(debounce))
+    try:
+        client.initialize(project)
+        uri = (project / "big_module.py").as_uri()
+        client.open(uri, source)
+        first = client.diagnostics(uri, version=1, timeout=120)
+        print(f"  {len(first)} diagnostics in the file")
+        latencies = []
+        for round_number in range(1, changes + 1):
+            text = changed(source, round_number)
+            version = round_number + 1
+            started = time.perf_counter()
+            client.replace(uri, text, version)
+            client.diagnostics(uri, version=version, timeout=120)
+            latencies.append(time.perf_counter() - started)
+            time.sleep(1.0)
+        return latencies
+    finally:
+        client.close()
+
+
+def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], list[float]]:
+    """Seconds of the server's lint call and of a bare parse, alternating, after one warm-up."""
+    import libcst
+
+    from perflint.server.linting import ProjectLinter
+
+    linter = ProjectLinter(str(project))
+    path = str(project / "big_module.py")
+    linter.lint(path, source)
+    lint_times, parse_times = [], []
+    for round_number in range(1, rounds + 1):
+        text = changed(source, round_number)
+        started = time.perf_counter()
+        linter.lint(path, text)
+        lint_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        libcst.parse_module(text)
+        parse_times.append(time.perf_counter() - started)
+    return lint_times, parse_times
+
+
+def summary(latencies: list[float]) -> str:
+    milliseconds = sorted(1000 * latency for latency in latencies)
+    quartiles = statistics.quantiles(milliseconds, n=4)
+    return (f"median {statistics.median(milliseconds):.0f} ms, quartiles {quartiles[0]:.0f}-{quartiles[2]:.0f} ms, "
+            f"min {milliseconds[0]:.0f} ms, max {milliseconds[-1]:.0f} ms, n={len(milliseconds)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--changes", type=int, default=15)
+    parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--source", type=Path, default=None, metavar="PATH",
+                        help="lint the head of this file instead of the examples repeated")
+    args = parser.parse_args()
+    source = examples_repeated(args.lines) if args.source is None else head_of(args.source, args.lines)
+    described = "examples/*.py repeated" if args.source is None else f"the head of {args.source}"
+    print(f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
+          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"file: {described}, {source.count(chr(10))} lines; {args.changes} changes a second apart")
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "pyproject.toml").write_text("[tool.perflint]\n")
+        for debounce in (DEFAULT_DEBOUNCE, 0.0):
+            print(f"\ndebounce {debounce:g} s:")
+            latencies = measure(project, source, debounce, args.changes)
+            print(f"  change -> diagnostics: {summary(latencies)}")
+            if debounce:
+                print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
+        print("\nin this process, the same text:")
+        lint_times, parse_times = in_process(project, source, args.changes)
+        print(f"  the server's lint call (ProjectLinter.lint): {summary(lint_times)}")
+        print(f"  bare libcst.parse_module: {summary(parse_times)}")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "
+          f"{1000 * TARGET_SECONDS:.0f} ms of a change")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
