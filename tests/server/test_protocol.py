@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("pygls")
 
-from server.lsp_client import LanguageClient, apply_text_edits  # noqa: E402
+from tests.server.lsp_client import LanguageClient, apply_text_edits  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
