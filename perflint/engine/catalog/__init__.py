@@ -99,6 +99,13 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 # Annotation types that say a value is an array, tensor or frame of a library.
 ARRAY_TYPES: dict[str, Optional[str]] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+# Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
+DOCSTRING_ARRAY_TYPES: dict[str, str] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
+# Field names of the named tuples catalogued functions and methods return (``indices``).
+TUPLE_ITEM_NAMES = frozenset(
+    {name for entry in _FUNCTIONS for name in entry.item_names}
+    | {name for entry in _methods.METHODS for name in entry.tensor_items}
+)
 
 # The library of every call that returns a new array, tensor or frame.
 CONSTRUCTORS: dict[str, str] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
@@ -225,6 +232,14 @@ def is_side_effect_free(qualified_name: str) -> bool:
         qualified_name == namespace or qualified_name.startswith(namespace + ".")
         for namespace in _STATEFUL_NAMESPACES
     )
+
+
+def takes_only_a_tensor_first(qualified_name: Optional[str]) -> bool:
+    """A torch function whose first parameter accepts only a tensor: torch's documentation
+    names that parameter ``input`` (``torch.exp(2.0)`` is a TypeError), so an argument passed
+    there is a tensor. (Asked per call, so that signatures stay unparsed at start-up.)"""
+    entry = _BY_NAME.get(qualified_name) if qualified_name is not None else None
+    return entry is not None and entry.library == TORCH and entry.signature.positional[:1] == ("input",)
 
 
 def elementwise_library(qualified_name: str) -> bool:
