@@ -85,6 +85,7 @@ class LoopFrame:
         # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``.
         self.elements: dict[str, cst.BaseExpression] = {}
         self._exits_early: Optional[bool] = None
+        self._is_retry: Optional[bool] = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -224,6 +225,16 @@ class LoopFrame:
             self._exits_early = isinstance(self.node, (cst.For, cst.While)) and _has_own_exit(self.node.body)
         return self._exits_early
 
+    @property
+    def is_retry(self) -> bool:
+        """The loop retries one piece of work until it succeeds: its body holds a ``try`` with
+        a handler, and the loop ends when the ``try`` body gets through (a ``break`` or a
+        ``return`` there, or ``while not ok:`` with ``ok = True`` there). A retry repeats only
+        after a failure, not once per item."""
+        if self._is_retry is None:
+            self._is_retry = isinstance(self.node, (cst.For, cst.While)) and _retries(self.node)
+        return self._is_retry
+
     def keeps(self, name: str) -> bool:
         """An iteration may keep ``name``'s value beyond itself or change it: it yields or
         returns it, puts it in a list, tuple, set or dict display, assigns it to another name,
@@ -282,6 +293,11 @@ class LoopKnowledge:
         # Per function scope: the lazy-initialisation branches around the current node, each
         # with the loop depth at which it was entered.
         self._initialisation_stacks: list[list[tuple[cst.If, int]]] = [[]]
+        # The ``if`` bodies under a debugging or profiling flag around the current node, and
+        # the ``with torch.cuda.graph(g):`` bodies (across function scopes: a function defined
+        # there exists only under the flag, or is captured).
+        self._debug_branches: list[cst.If] = []
+        self._graph_captures: list[cst.With] = []
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -347,11 +363,27 @@ class LoopKnowledge:
         self._push_guard(node.test, node)
         if is_lazy_initialisation(node):
             self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
+        if tests_a_debug_flag(node.test):
+            self._debug_branches.append(node)
 
     def leave_If_body(self, node: cst.If) -> None:
         stack = self._initialisation_stacks[-1]
         if stack and stack[-1][0] is node:
             stack.pop()
+        if self._debug_branches and self._debug_branches[-1] is node:
+            self._debug_branches.pop()
+
+    def visit_With_body(self, node: cst.With) -> None:
+        imports = self._context.imports
+        if any(
+            type(item.item) is cst.Call and imports.qualified_name(item.item.func) in catalog.CUDA_GRAPH_CAPTURES
+            for item in node.items
+        ):
+            self._graph_captures.append(node)
+
+    def leave_With_body(self, node: cst.With) -> None:
+        if self._graph_captures and self._graph_captures[-1] is node:
+            self._graph_captures.pop()
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._pop_guard(node)
@@ -393,6 +425,16 @@ class LoopKnowledge:
     leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
+
+    def under_debug_flag(self) -> bool:
+        """The current node runs only when a debugging or profiling flag is on (``if
+        self.debug:``, ``if args.profile:``, ``if __debug__:``): off in the runs that matter."""
+        return bool(self._debug_branches)
+
+    def in_graph_capture(self) -> bool:
+        """The current node is in a ``with torch.cuda.graph(g):`` body: it runs once, to record
+        its kernels, and the graph is replayed without it."""
+        return bool(self._graph_captures)
 
     def in_lazy_initialisation(self) -> bool:
         """The current node is in a lazy-initialisation branch (``if self.cache is None:
@@ -932,4 +974,153 @@ def call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversion
         if method not in catalog.NON_MUTATING_METHODS:
             return False
         return not (identity and method in _FRESH_COPY_METHODS)
+    return False
+
+
+# Control flow a rule must respect ------------------------------------------------------------
+# Tests and loops whose cost is not what a per-iteration reading suggests: a branch that skips
+# the rest of the work, a guard that only reports a failure, a check short-circuited by
+# identity, a retry, code under a debugging flag.
+
+_EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
+# Methods of a logger that report a problem (``logger.warning``, ``log.error``).
+_REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
+# Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
+# ``args.profile``, ``cfg.sanity_checks``, ``VERBOSE``).
+_DEBUG_FLAG_WORDS = ("debug", "profil", "verbose", "sanity", "anomaly")
+
+
+def ends_early(node: cst.If) -> bool:
+    """The ``if``'s body ends the loop or the call early (``if mask.all(): break``, ``if not
+    sel.any(): continue``, ``if done: return x``): the test decides whether to skip the rest of
+    the work, which is what reading it is for."""
+    body = node.body
+    statements = body.body if type(body) is cst.SimpleStatementSuite else (
+        body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()
+    )
+    return bool(statements) and type(statements[-1]) in _EARLY_EXITS
+
+
+def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
+    """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
+    (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
+    nothing when the check passes."""
+    lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
+    statements: list[cst.BaseSmallStatement] = []
+    for line in lines:
+        if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
+            return False
+        statements.extend(line.body)
+    return bool(statements) and all(_reports(statement, imports) for statement in statements)
+
+
+def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
+    if type(statement) is cst.Raise:
+        return True
+    if type(statement) is not cst.Expr or type(statement.value) is not cst.Call:
+        return False
+    func = statement.value.func
+    qualified = imports.qualified_name(func)
+    if qualified is not None:
+        return qualified == "warnings.warn" or (
+            qualified.startswith("logging.") and qualified.rpartition(".")[2] in _REPORTING_METHODS
+        )
+    if type(func) is not cst.Attribute or func.attr.value not in _REPORTING_METHODS:
+        return False
+    receiver = dotted_name(func.value)
+    return receiver is not None and "log" in receiver.rpartition(".")[2].lower()
+
+
+def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
+    """``part`` of ``test`` runs only when an identity check before it fails: ``a is b or
+    torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
+    if type(test) is not cst.BooleanOperation or type(test.operator) is not cst.Or:
+        return False
+    if not _contains(test.right, part):
+        return short_circuited_by_identity(test.left, part)
+    for operand in _or_operands(test.left):
+        if (
+            type(operand) is cst.Comparison
+            and len(operand.comparisons) == 1
+            and type(operand.comparisons[0].operator) is cst.Is
+        ):
+            left, right = dotted_name(operand.left), dotted_name(operand.comparisons[0].comparator)
+            if left and right and left != "None" and right != "None" and _mentions_chain(part, left) \
+                    and _mentions_chain(part, right):
+                return True
+    return False
+
+
+def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
+        return _or_operands(expr.left) + _or_operands(expr.right)
+    return [expr]
+
+
+def _contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node is part:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == chain:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
+    """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
+    ``self.debug``, ``args.profile``, ``cfg.verbose and step > 0`` (a flag among ``and``-ed
+    conditions). ``not self.debug`` is the flag off."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)
+    chain = dotted_name(test)
+    if chain is None:
+        return False
+    if chain == "__debug__":
+        return True
+    name = chain.rpartition(".")[2].lower()
+    return any(word in name for word in _DEBUG_FLAG_WORDS)
+
+
+def _retries(loop: Union[cst.For, cst.While]) -> bool:
+    """See ``LoopFrame.is_retry``."""
+    body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
+    flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
+    for statement in body:
+        if type(statement) is not cst.Try or not statement.handlers:
+            continue
+        succeeded = [statement.body, *([statement.orelse] if statement.orelse is not None else [])]
+        if any(_has_own_exit(part) for part in succeeded):
+            return True
+        if flag is not None and any(_sets_true(part, flag) for part in succeeded):
+            return True
+    return False
+
+
+def _loop_until_flag(test: cst.BaseExpression) -> Optional[str]:
+    """``ok`` of ``while not ok:``."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return dotted_name(test.expression)
+    return None
+
+
+def _sets_true(block: cst.CSTNode, chain: str) -> bool:
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == "True" and any(
+            dotted_name(target.target) == chain for target in node.targets
+        ):
+            return True
+        stack.extend(syntax_children(node))
     return False

@@ -198,6 +198,8 @@ CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # torch.compile, Cython), and the words a file must contain to use any of them.
 JIT_COMPILERS = _compilers.JIT_COMPILERS
 JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
+# ``with torch.cuda.graph(g):``: what runs in the body is captured and replayed as a CUDA graph.
+CUDA_GRAPH_CAPTURES = _compilers.CUDA_GRAPH_CAPTURES
 # Attributes of a pandas Series (``row.name``), as opposed to columns read as attributes.
 SERIES_ATTRIBUTES = _pandas.SERIES_ATTRIBUTES
 # ``math.sqrt`` -> (``numpy.sqrt``, ``torch.sqrt``): the whole-array function of a scalar one.
