@@ -116,6 +116,8 @@ class Flag(enum.Flag):
     # Returns an array of the shape of its first argument, an array, unless given ``shape=``
     # (``zeros_like``, ``empty_like``).
     SHAPE_OF_FIRST_ARGUMENT = enum.auto()
+    # Draws random numbers from a generator (the default one unless given ``generator=``).
+    DRAWS_RANDOM = enum.auto()
 
 
 PURE = Flag.PURE
@@ -153,6 +155,7 @@ SETS_GRAD_MODE = Flag.SETS_GRAD_MODE
 COMPILES_PATTERN = Flag.COMPILES_PATTERN
 SHAPE_OF_FIRST_ARGUMENT = Flag.SHAPE_OF_FIRST_ARGUMENT
 FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
+DRAWS_RANDOM = Flag.DRAWS_RANDOM
 
 
 @dataclass(frozen=True)

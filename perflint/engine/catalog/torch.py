@@ -17,6 +17,7 @@ from perflint.engine.catalog.records import (
     DISABLES_AUTOGRAD,
     COPIES_DATA,
     DRAINS_DEVICE,
+    DRAWS_RANDOM,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
@@ -167,19 +168,19 @@ FUNCTIONS = (
     ),
     function(
         "torch.rand", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randn", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randint", "low, high, size, *, generator, out, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH, overloaded=True,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH, overloaded=True,
     ),
     function(
         "torch.randperm", "n, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.zeros_like", "input, *, dtype, layout, device, requires_grad, memory_format",
@@ -199,15 +200,15 @@ FUNCTIONS = (
     ),
     function(
         "torch.rand_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randn_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randint_like", "input, low, high, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH, overloaded=True,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH, overloaded=True,
     ),
     function(
         "torch.empty_strided", "size, stride, *, dtype, layout, device, requires_grad, pin_memory",
