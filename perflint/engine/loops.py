@@ -1092,6 +1092,45 @@ def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
     return any(word in name for word in _DEBUG_FLAG_WORDS)
 
 
+def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
+    """The value computed at ``path[-1]`` (``path`` runs from the module down to it, through
+    ``loop``) decides whether ``loop`` ends: it is read in the test of an ``if`` in the loop
+    that ends early (``if abs(prev - loss.item()) < tol: break``) or of the ``while`` loop
+    itself, or assigned to a name such a test reads (``cur = loss.item()`` then ``if cur <
+    best: break``). A convergence check needs the value on every iteration."""
+    if not any(node is loop for node in path):
+        return False
+    for depth in range(len(path) - 2, -1, -1):
+        node, child = path[depth], path[depth + 1]
+        if type(node) is cst.If and child is node.test and ends_early(node):
+            return True
+        if type(node) is cst.While and child is node.test and node is loop:
+            return True
+        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            names = {name for target in targets for name in target_names(target)}
+            return bool(names) and _an_exit_test_reads(loop, names)
+        if node is loop:
+            return False
+    return False
+
+
+def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
+    if isinstance(loop, cst.While) and any(reads_name(loop.test, name) for name in names):
+        return True
+    if not isinstance(loop, (cst.For, cst.While)):
+        return False
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.If and ends_early(node) and any(reads_name(node.test, name) for name in names):
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
 def _retries(loop: Union[cst.For, cst.While]) -> bool:
     """See ``LoopFrame.is_retry``."""
     body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()

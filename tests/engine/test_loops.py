@@ -592,3 +592,32 @@ def test_code_captured_as_a_cuda_graph_is_compiled_code():
         lambda context, expr: context.in_compiled_code(),
     )
     assert answers == {"x": True, "x + 1": True, "x + 2": False, "out": True, "out + 3": False}
+
+
+def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_exit():
+    from perflint.engine.loops import decides_an_exit
+
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "read":
+                label = node.args[0].value.evaluated_value
+                answers[label] = decides_an_exit(self.context.path_to(node), self.context.innermost_loop.node)
+
+    lint_source(
+        "for x in xs:\n"
+        "    if abs(prev - read('if-break')) < tol:\n        break\n"
+        "    current = read('bound')\n"
+        "    if current > limit:\n        continue\n"
+        "    logged = read('logged')\n"
+        "    log(logged)\n"
+        "    if read('if-body') > 0:\n        x = x * 2\n"
+        "while read('while-test') > tol:\n    x = step(x)\n",
+        "probe.py",
+        [Probe],
+    )
+    assert answers == {"if-break": True, "bound": True, "logged": False, "if-body": False, "while-test": True}

@@ -110,3 +110,24 @@ def test_a_random_draw_read_back_from_the_device_is_advised_to_be_drawn_on_the_h
         "break under `torch.compile`; `torch.randint(0, 2, (1,), device=x.device)` draws on the device only to "
         "be read on the host: draw it on the host (without `device=`, or with Python's `random`)"
     ]
+
+
+def test_sync_message_keeps_the_reduction_and_a_nan_guard_is_advised_to_check_every_n_steps():
+    source = (
+        "import math\n"
+        "def train(model, loader, optimizer):\n"
+        "    for x in loader:\n"
+        "        loss = model(x)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        spread = x.std().item()\n"
+        "        if math.isnan(loss.item()):\n"
+        "            raise RuntimeError('NaN loss')\n"
+    )
+    assert messages(source, SyncInTrainingLoop) == [
+        "`x.std().item()` waits for the device on every training step; accumulate on the device "
+        "(`total += x.std().detach()`) and read the total every N steps",
+        "`loss.item()` waits for the device on every training step to check for non-finite values; check "
+        "every N steps (`if step % N == 0`), or keep a flag on the device (`bad |= ~torch.isfinite(loss)`) "
+        "and read it every N steps",
+    ]
