@@ -244,6 +244,15 @@ def takes_only_a_tensor_first(qualified_name: Optional[str]) -> bool:
     return entry is not None and entry.library == TORCH and entry.signature.positional[:1] == ("input",)
 
 
+def fits_one_sample(qualified_name: str) -> bool:
+    """A SciPy routine that fits parameters to one 1-D sample (``scipy.stats.norm.fit``,
+    ``scipy.stats.boxcox_normmax``, ``scipy.optimize.curve_fit``): per slice, it has no
+    whole-array form."""
+    if qualified_name in _scipy.ONE_SAMPLE_FITS:
+        return True
+    return qualified_name.startswith("scipy.") and qualified_name.rpartition(".")[2] in _scipy.ONE_SAMPLE_FIT_METHODS
+
+
 def elementwise_library(qualified_name: str) -> bool:
     """``numpy.sqrt``, ``torch.exp``, ``torch.nn.functional.relu``…: applied element by element."""
     entry = _BY_NAME.get(qualified_name)
