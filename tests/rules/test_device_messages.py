@@ -131,3 +131,24 @@ def test_sync_message_keeps_the_reduction_and_a_nan_guard_is_advised_to_check_ev
         "every N steps (`if step % N == 0`), or keep a flag on the device (`bad |= ~torch.isfinite(loss)`) "
         "and read it every N steps",
     ]
+
+
+def test_literal_tensor_passed_to_maximum_or_minimum_is_advised_clamp_not_a_python_number():
+    from perflint.rules.device.literal_tensor_on_device import LiteralTensorOnDevice
+
+    source = (
+        "import torch\nfrom torch import nn\n"
+        "class SafeLog(nn.Module):\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        low = torch.maximum(x, torch.tensor(1e-5, device=x.device))\n"
+        "        high = x.minimum(torch.tensor(1.0, device=x.device))\n"
+        "        return torch.add(low, torch.tensor(2.0, device=x.device))\n"
+    )
+    assert messages(source, LiteralTensorOnDevice) == [
+        "`torch.tensor(1e-5, device=x.device)` builds its data on the host and copies it to the device on every "
+        "call; `maximum` takes no Python number, but `x.clamp_min(1e-5)` does",
+        "`torch.tensor(1.0, device=x.device)` builds its data on the host and copies it to the device on every "
+        "call; `minimum` takes no Python number, but `x.clamp_max(1.0)` does",
+        "`torch.tensor(2.0, device=x.device)` builds its data on the host and copies it to the device on every "
+        "call; pass `2.0` to the operation as a Python number, or use `torch.full((), 2.0, device=x.device)`",
+    ]
