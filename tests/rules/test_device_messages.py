@@ -152,3 +152,27 @@ def test_literal_tensor_passed_to_maximum_or_minimum_is_advised_clamp_not_a_pyth
         "`torch.tensor(2.0, device=x.device)` builds its data on the host and copies it to the device on every "
         "call; pass `2.0` to the operation as a Python number, or use `torch.full((), 2.0, device=x.device)`",
     ]
+
+
+def test_persistent_workers_message_says_what_a_loader_without_workers_accepts():
+    from perflint.rules.data_loading.loader_workers_restart_each_epoch import LoaderWorkersRestartEachEpoch
+
+    source = (
+        "from torch.utils.data import DataLoader\n"
+        "def fit(ds, args):\n"
+        "    named = DataLoader(ds, num_workers=args.workers)\n"
+        "    computed = DataLoader(ds, num_workers=os.cpu_count() // 2)\n"
+        "    literal = DataLoader(ds, num_workers=4)\n"
+        "    for epoch in range(10):\n"
+        "        for batch in named: pass\n"
+        "        for batch in computed: pass\n"
+        "        for batch in literal: pass\n"
+    )
+    assert messages(source, LoaderWorkersRestartEachEpoch) == [
+        "`named` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=args.workers > 0` to `DataLoader(...)`",
+        "`computed` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=True` (a loader accepts it only with `num_workers > 0`) to `DataLoader(...)`",
+        "`literal` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=True` to `DataLoader(...)`",
+    ]
