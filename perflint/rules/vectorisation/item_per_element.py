@@ -30,7 +30,9 @@ class ItemPerElement(Rule):
 
     what_it_does = (
         "Flags `.item()` inside a loop or comprehension when its receiver is one element of a "
-        "known NumPy array or torch tensor: the loop's target in `for x in t` or "
+        "known NumPy array or torch tensor (also one unpacked from or read off a call the catalogue "
+        "says returns a tuple of them: `scores, labels = torch.max(logits, 1)`, "
+        "`logits.topk(k).indices`): the loop's target in `for x in t` or "
         "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
         "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
         "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
@@ -103,6 +105,17 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
                 print(value)
             first = t[0].item()
         """,
+        # Unpacked from something not known to return tensors, or a Python value of a reduction.
+        """
+        import torch
+        def show(pair, t: torch.Tensor):
+            scores, labels = pair
+            for s in scores:
+                print(s.item())
+            best, worst = t.max(), t.min()
+            for b in best:
+                print(b.item())
+        """,
         # The target is rebound in the loop: no longer the tensor's element.
         """
         import torch
@@ -138,6 +151,25 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             def log_metrics(metrics: torch.Tensor, names):
                 for i, value in enumerate(metrics):
                     print(names[i], value.item())
+            """,
+            line=4,
+        ),
+        # Tensors typed through a call that returns a tuple of them.
+        Invalid(
+            """
+            import torch
+            def best_labels(logits: torch.Tensor, names):
+                scores, labels = torch.max(logits, 1)
+                return [names[label.item()] for label in labels]
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def top(logits: torch.Tensor, k: int):
+                found = logits.topk(k)
+                return [found.indices[i].item() for i in range(k)]
             """,
             line=4,
         ),
