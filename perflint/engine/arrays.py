@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Sequence, Unio
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable, target_names
+from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.walker import syntax_children
 
@@ -550,25 +550,54 @@ class ArrayKnowledge:
 
         ``range(len(a))``, ``range(a.shape[0])``, ``range(a.size)`` (NumPy's element count: the
         first axis only of a 1-D array, and ``a[i]`` fails past it otherwise), ``range(a.size(0))``
-        (torch), each also with an explicit ``range(0, …)`` start, where ``a`` is a known NumPy
-        array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label, not a
-        position.
+        (torch), each also with an explicit ``range(0, …)`` start, or ``range(n)`` with ``n``
+        assigned one of those (``n = len(a)``) on every path to the loop, where ``a`` is a known
+        NumPy array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label,
+        not a position.
         """
         if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
             return None
-        args = iterable.args
-        if any(arg.keyword is not None or arg.star for arg in args):
+        bound = _range_bound(iterable)
+        if bound is None:
             return None
-        if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
-            bound = args[1].value
-        elif len(args) == 1:
-            bound = args[0].value
-        else:
-            return None
+        if type(bound) is cst.Name:
+            # ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``: one hop, when every path to
+            # the loop assigned ``n`` that.
+            bound = self.bound_value(bound.value) or bound
         array, kinds = _first_axis_length_of(bound, self._imports)
         if array is None or self.kind_of(array) not in kinds:
             return None
         return array
+
+    def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
+        """``array`` is a name last assigned a fresh array whose first axis is as long as
+        ``iterable``, ``range(n)`` (or ``range(0, n)``), runs: ``a = np.zeros(n)``,
+        ``np.empty((n, d))``, ``torch.zeros(n, d)``, with ``n`` the same name or chain, not
+        changed in between (the name's binding is what reaches the loop, and ``n`` must be
+        what ``array`` was made with: compared as written)."""
+        if type(array) is not cst.Name or type(iterable) is not cst.Call:
+            return False
+        if not self._imports.is_builtin(iterable.func, "range"):
+            return False
+        bound = _range_bound(iterable)
+        length = dotted_name(bound) if bound is not None else None
+        made = self.bound_value(array.value)
+        if length is None or type(made) is not cst.Call or not made.args or made.args[0].keyword is not None:
+            return False
+        record = catalog.lookup(self._imports.qualified_name(made.func))
+        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
+            return False
+        signature = record.signature
+        if signature.positional[:1] == ("shape",) or signature.positional[:1] == ("size",):
+            shape = made.args[0].value
+            first = shape.elements[0].value if type(shape) in (cst.Tuple, cst.List) and shape.elements else shape
+        elif signature.var_positional == "size" and not signature.positional:
+            first = made.args[0].value
+            if type(first) in (cst.Tuple, cst.List):
+                first = first.elements[0].value if first.elements else None
+        else:
+            return False
+        return first is not None and dotted_name(first) == length
 
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func
@@ -667,6 +696,18 @@ def docstring_kinds(function: cst.FunctionDef) -> dict[str, str]:
 def _is_non_none_literal(expr: cst.BaseExpression) -> bool:
     value = literal_value(expr)
     return value is not UNKNOWN and value is not None
+
+
+def _range_bound(iterable: cst.Call) -> Optional[cst.BaseExpression]:
+    """``n`` of ``range(n)`` or ``range(0, n)``; None for a range with another start or step."""
+    args = iterable.args
+    if any(arg.keyword is not None or arg.star for arg in args):
+        return None
+    if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
+        return args[1].value
+    if len(args) == 1:
+        return args[0].value
+    return None
 
 
 def _first_axis_length_of(

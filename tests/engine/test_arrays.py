@@ -233,3 +233,49 @@ def test_a_parameter_passed_where_torch_takes_only_a_tensor_is_weakly_a_tensor()
     # ``n`` is a size: ``torch.zeros`` takes numbers. A reassigned parameter is what it was
     # reassigned, whatever the parameter was.
     assert answers == {"x": (None, "torch"), "n": (None, None), "y": (None, "torch"), "y[:]": (None, None)}
+
+
+def test_a_range_over_a_name_bound_to_an_arrays_length_runs_over_its_first_axis():
+    answers = probe_calls(
+        "import numpy as np\nimport torch\n"
+        "def f(a: np.ndarray, t: torch.Tensor, m: int, c):\n"
+        "    n = len(a)\n    k = t.size(0)\n    h = len(a) // 2\n"
+        "    j = len(a)\n    if c:\n        j = 3\n"
+        "    print(range(n)); print(range(0, k)); print(range(h)); print(range(j)); print(range(m))\n",
+        lambda context, expr: (lambda array: None if array is None else cst.Module([]).code_for_node(array))(
+            context.arrays.indexed_range_array(expr)
+        ),
+    )
+    assert answers == {"range(n)": "a", "range(0, k)": "t", "range(h)": None, "range(j)": None, "range(m)": None}
+
+
+def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
+    answers: dict[str, bool] = {}
+
+    from perflint.engine import lint_source
+    from perflint.engine.rule import Rule
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_For(self, node: cst.For) -> None:
+            for name in ("a", "b", "c", "d", "e"):
+                answers[f"{name} {cst.Module([]).code_for_node(node.iter)}"] = self.context.arrays.made_with_range_length(
+                    cst.Name(name), node.iter
+                )
+
+    lint_source(
+        "import numpy as np\nimport torch\n"
+        "def f(n, m, self):\n"
+        "    a = np.zeros(n)\n    b = np.empty((n, 3))\n    c = torch.zeros(n, 4)\n    d = np.zeros(n + 1)\n"
+        "    e = np.full(self.n, 0.5)\n"
+        "    for i in range(n): pass\n"
+        "    for i in range(m): pass\n"
+        "    for i in range(self.n): pass\n",
+        "probe.py",
+        [Probe],
+    )
+    assert {key for key, made in answers.items() if made} == {
+        "a range(n)", "b range(n)", "c range(n)", "e range(self.n)",
+    }
