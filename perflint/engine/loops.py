@@ -1034,10 +1034,12 @@ def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
 def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
     """``part`` of ``test`` runs only when an identity check before it fails: ``a is b or
     torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
-    if type(test) is not cst.BooleanOperation or type(test.operator) is not cst.Or:
+    if type(test) is not cst.BooleanOperation:
         return False
-    if not _contains(test.right, part):
-        return short_circuited_by_identity(test.left, part)
+    if type(test.operator) is cst.And or not _contains(test.right, part):
+        # ``(a is b or torch.equal(a, b)) and (…)``: the ``or`` holding ``part`` decides.
+        inner = test.right if _contains(test.right, part) else test.left
+        return short_circuited_by_identity(inner, part)
     for operand in _or_operands(test.left):
         if (
             type(operand) is cst.Comparison

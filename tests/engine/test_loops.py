@@ -530,6 +530,9 @@ def test_a_comparison_after_an_identity_check_of_the_same_operands_is_short_circ
 
     assert check("a is b or torch.equal(a, b)")
     assert check("self.w is w or torch.equal(self.w, w)")
+    assert check("(q is k or torch.equal(q, k)) and (k is v or torch.equal(k, v))")
+    assert check("(q is k or torch.equal(q, k)) and (k is v or torch.equal(k, v))", 0)
+    assert not check("(q is k or torch.equal(q, k)) and torch.equal(k, v)")
     assert not check("a is c or torch.equal(a, b)")
     assert not check("a is None or torch.equal(a, b)")
     assert not check("torch.equal(a, b) or a is b", 0)

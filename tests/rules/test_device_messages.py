@@ -176,3 +176,20 @@ def test_persistent_workers_message_says_what_a_loader_without_workers_accepts()
         "`literal` starts its worker processes anew every time the outer loop iterates it: pass "
         "`persistent_workers=True` to `DataLoader(...)`",
     ]
+
+
+def test_an_assertion_of_not_a_tensor_is_advised_a_tensor_negation():
+    from perflint.rules.device.tensor_condition_in_forward import TensorConditionInForward
+
+    source = (
+        "import torch\nfrom torch import nn\n"
+        "class Pool(nn.Module):\n"
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        "        assert not torch.isnan(x).any()\n"
+        "        return x\n"
+    )
+    assert messages(source, TensorConditionInForward) == [
+        "`assert not torch.isnan(x).any()` reads `torch.isnan(x).any()` on the host: a device synchronisation "
+        "on every call and a graph break under `torch.compile`; use "
+        "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input outside `forward`"
+    ]

@@ -72,7 +72,8 @@ class TensorConditionInForward(Rule):
         "`if` whose body runs the model's own submodules or methods (`self.image_encoder(...)`) "
         "or ends the loop or the call early (`if mask.all(): break`, `if not sel.any(): "
         "continue`): skipping that work when the input does not need it can be worth one "
-        "synchronisation. Also left alone: a comparison an identity check short-circuits "
+        "synchronisation (unless the value is a random draw made on the device, which the message "
+        "advises to draw on the host). Also left alone: a comparison an identity check short-circuits "
         "(`a is b or torch.equal(a, b)`) and code under a debugging or profiling flag (`if "
         "self.debug:`). A guard that only raises, warns or logs is advised "
         "`torch._assert_async` rather than `torch.where`, and a random draw made on the device "
@@ -304,6 +305,21 @@ class Block(nn.Module):
             """,
             line=6,
         ),
+        # A random count drawn on the device, then used as a shape: even where the branch ends
+        # the call early, drawing it on the host is the fix.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class DropChunks(nn.Module):
+                def forward(self, spec: torch.Tensor) -> torch.Tensor:
+                    n_masks = torch.randint(0, 3, size=(1,), device=spec.device)
+                    if n_masks == 0:
+                        return spec
+                    return spec * torch.rand(n_masks, 1, device=spec.device)
+            """,
+            line=6,
+        ),
         Invalid(
             """
             import torch
@@ -342,20 +358,24 @@ class Block(nn.Module):
     def _check(self, node: Branch) -> None:
         if self._guards or not self._in_module_forward() or self.context.loops.under_debug_flag():
             return
-        if type(node) is cst.If and (_runs_a_submodule(node.body) or ends_early(node)):
-            # Skipping a submodule's work, or the rest of the loop or call (``if mask.all():
-            # break``), is what the read buys.
+        if type(node) is cst.If and _runs_a_submodule(node.body):
             return
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync):
             return
         render = cst.Module([]).code_for_node
         test = " ".join(render(node.test).split())
+        # A random draw made on the device to be read is worth moving whatever the branch does.
         draw = self._device_random_draw(sync)
         if draw is not None:
             fix = _RANDOM_FIX.format(draw=" ".join(render(draw).split()))
+        elif type(node) is cst.If and ends_early(node):
+            # Skipping the rest of the loop or the call is what the read buys.
+            return
         elif type(node) is cst.If and only_reports(node.body, self.context.imports):
             fix = _REPORTING_FIX.format(condition=_negation(node.test))
+        elif type(node) is cst.Assert:
+            fix = _FIXES[cst.Assert].format(condition=_as_tensor_condition(node.test))
         else:
             fix = _FIXES[type(node)].format(condition=test)
         self.report(
@@ -448,12 +468,20 @@ class Block(nn.Module):
 
 
 def _negation(test: cst.BaseExpression) -> str:
-    """What holds when the branch is not taken, as code: ``c`` for ``not c``, else
+    """What holds when the branch is not taken, as tensor code: ``c`` for ``not c``, else
     ``torch.logical_not(test)``."""
     render = cst.Module([]).code_for_node
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return " ".join(render(test.expression).split())
+        return _as_tensor_condition(test.expression)
     return f"torch.logical_not({' '.join(render(test).split())})"
+
+
+def _as_tensor_condition(test: cst.BaseExpression) -> str:
+    """``test`` as a tensor `torch._assert_async` can take: Python's ``not`` would read the
+    tensor on the host, so ``not c`` becomes ``torch.logical_not(c)``."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return _negation(test.expression)
+    return " ".join(cst.Module([]).code_for_node(test).split())
 
 
 def _runs_a_submodule(body: cst.BaseSuite) -> bool:
