@@ -298,6 +298,10 @@ class LoopKnowledge:
         # there exists only under the flag, or is captured).
         self._debug_branches: list[cst.If] = []
         self._graph_captures: list[cst.With] = []
+        # Per function scope: the ``if`` bodies around the current node that end by leaving the
+        # loops (``raise``, ``return``) or one loop (``break``), each with the loop depth at
+        # which it was entered and whether it leaves only the innermost loop.
+        self._leaving_branch_stacks: list[list[tuple[cst.If, int, bool]]] = [[]]
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -365,6 +369,9 @@ class LoopKnowledge:
             self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
         if tests_a_debug_flag(node.test):
             self._debug_branches.append(node)
+        leaves = _leaving_statement(node.body)
+        if leaves is not None:
+            self._leaving_branch_stacks[-1].append((node, len(self._loop_stacks[-1]), leaves is cst.Break))
 
     def leave_If_body(self, node: cst.If) -> None:
         stack = self._initialisation_stacks[-1]
@@ -372,6 +379,9 @@ class LoopKnowledge:
             stack.pop()
         if self._debug_branches and self._debug_branches[-1] is node:
             self._debug_branches.pop()
+        leaving = self._leaving_branch_stacks[-1]
+        if leaving and leaving[-1][0] is node:
+            leaving.pop()
 
     def visit_With_body(self, node: cst.With) -> None:
         imports = self._context.imports
@@ -414,17 +424,31 @@ class LoopKnowledge:
         self._guard_stacks.append([])
         self._initialisation_stacks.append([])
         self._try_stacks.append([])
+        self._leaving_branch_stacks.append([])
 
     def _leave_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.pop()
         self._guard_stacks.pop()
         self._initialisation_stacks.pop()
         self._try_stacks.pop()
+        self._leaving_branch_stacks.pop()
 
     visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
     leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
+
+    def leaves_the_loop(self, frame: LoopFrame) -> bool:
+        """The current node is in the body of an ``if`` inside ``frame``'s loop that ends by
+        leaving that loop (``raise``, ``return``, or a ``break`` of that loop): it runs at most
+        once per run of the loop, when the loop ends (``if not torch.isfinite(loss): raise
+        RuntimeError(f"{loss.item()}")``)."""
+        stack = self._loop_stacks[-1]
+        depth = stack.index(frame)
+        return any(
+            loop_depth > depth and (not breaks or loop_depth == depth + 1)
+            for _, loop_depth, breaks in self._leaving_branch_stacks[-1]
+        )
 
     def under_debug_flag(self) -> bool:
         """The current node runs only when a debugging or profiling flag is on (``if
@@ -1001,6 +1025,16 @@ def ends_early(node: cst.If) -> bool:
     return bool(statements) and type(statements[-1]) in _EARLY_EXITS
 
 
+def _leaving_statement(suite: cst.BaseSuite) -> Optional[type]:
+    """``cst.Raise``, ``cst.Return`` or ``cst.Break`` when ``suite`` ends with one, else None."""
+    statements = suite.body if type(suite) is cst.SimpleStatementSuite else (
+        suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ()
+    )
+    if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
+        return type(statements[-1])
+    return None
+
+
 def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
     """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
     (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
@@ -1118,19 +1152,76 @@ def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
 
 
 def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
-    if isinstance(loop, cst.While) and any(reads_name(loop.test, name) for name in names):
-        return True
+    return bool(names & _names_deciding_exit(loop))
+
+
+def _names_deciding_exit(loop: LoopNode) -> set[str]:
+    """The names an exit test of ``loop`` reads (the ``while`` test, the test of an ``if`` in
+    it that ends early), and, to a fixed point, the names read to compute those: in the value
+    of an assignment to one, or in the test of an ``if`` that assigns one (``if val < best:
+    since_best = 0`` … ``if since_best > patience: break``)."""
     if not isinstance(loop, (cst.For, cst.While)):
-        return False
+        return set()
+    tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
+    assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
     stack: list[cst.CSTNode] = [loop.body]
     while stack:
         node = stack.pop()
         if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
-        if type(node) is cst.If and ends_early(node) and any(reads_name(node.test, name) for name in names):
-            return True
+        if type(node) is cst.If:
+            if ends_early(node):
+                tests.append(node.test)
+            assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
+            if assigned:
+                assignments.append((assigned, node.test))
+        elif type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign) and node.value is not None:
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            assignments.append(({name for target in targets for name in target_names(target)}, node.value))
         stack.extend(syntax_children(node))
-    return False
+    deciding = {name for test in tests for name in _names_read(test)}
+    grew = True
+    while grew:
+        grew = False
+        for bound, source in assignments:
+            if bound & deciding:
+                read = _names_read(source) - deciding
+                if read:
+                    deciding |= read
+                    grew = True
+    return deciding
+
+
+def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    stack = list(blocks)
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.Assign:
+            for target in node.targets:
+                names.update(target_names(target.target))
+        elif type(node) in (cst.AugAssign, cst.AnnAssign):
+            names.update(target_names(node.target))
+        stack.extend(syntax_children(node))
+    return names
+
+
+def _names_read(expr: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            names.add(node.value)
+        elif type(node) is cst.Attribute:
+            stack.append(node.value)
+        elif type(node) is cst.Arg:
+            stack.append(node.value)
+        else:
+            stack.extend(syntax_children(node))
+    return names
 
 
 def _retries(loop: Union[cst.For, cst.While]) -> bool:

@@ -624,3 +624,45 @@ def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_ex
         [Probe],
     )
     assert answers == {"if-break": True, "bound": True, "logged": False, "if-body": False, "while-test": True}
+
+
+def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
+    from perflint.engine.loops import decides_an_exit
+
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "read":
+                label = node.args[0].value.evaluated_value
+                answers[label] = decides_an_exit(self.context.path_to(node), self.context.innermost_loop.node)
+
+    lint_source(
+        "for x in xs:\n"
+        "    val = read('validation')\n"
+        "    if val < best:\n        best = val\n        since_best = 0\n"
+        "    else:\n        since_best += 1\n"
+        "    shown = read('shown')\n"
+        "    bar.set_postfix(loss=shown)\n"
+        "    if since_best >= patience:\n        break\n",
+        "probe.py",
+        [Probe],
+    )
+    assert answers == {"validation": True, "shown": False}
+
+
+def test_code_in_a_branch_that_raises_returns_or_breaks_leaves_the_loop():
+    answers = probe_calls(
+        "def f(xs, ys):\n"
+        "    for x in xs:\n"
+        "        if bad(x):\n            print(x)\n            raise ValueError\n"
+        "        if done(x):\n            print(x + 1)\n            break\n"
+        "        for y in ys:\n"
+        "            if y:\n                print(x + 2)\n                break\n"
+        "        if odd(x):\n            print(x + 3)\n",
+        lambda context, expr: context.loops.leaves_the_loop(context.loops.enclosing()[-1]),
+    )
+    assert answers == {"x": True, "x + 1": True, "x + 2": False, "x + 3": False}

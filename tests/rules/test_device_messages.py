@@ -142,6 +142,7 @@ def test_literal_tensor_passed_to_maximum_or_minimum_is_advised_clamp_not_a_pyth
         "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
         "        low = torch.maximum(x, torch.tensor(1e-5, device=x.device))\n"
         "        high = x.minimum(torch.tensor(1.0, device=x.device))\n"
+        "        alpha = torch.min(self.alpha, torch.tensor(1.0, dtype=x.dtype, device=x.device))\n"
         "        return torch.add(low, torch.tensor(2.0, device=x.device))\n"
     )
     assert messages(source, LiteralTensorOnDevice) == [
@@ -149,6 +150,8 @@ def test_literal_tensor_passed_to_maximum_or_minimum_is_advised_clamp_not_a_pyth
         "call; `maximum` takes no Python number, but `x.clamp_min(1e-5)` does",
         "`torch.tensor(1.0, device=x.device)` builds its data on the host and copies it to the device on every "
         "call; `minimum` takes no Python number, but `x.clamp_max(1.0)` does",
+        "`torch.tensor(1.0, dtype=x.dtype, device=x.device)` builds its data on the host and copies it to the "
+        "device on every call; `min` takes no Python number, but `self.alpha.clamp_max(1.0)` does",
         "`torch.tensor(2.0, device=x.device)` builds its data on the host and copies it to the device on every "
         "call; pass `2.0` to the operation as a Python number, or use `torch.full((), 2.0, device=x.device)`",
     ]

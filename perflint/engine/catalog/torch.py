@@ -52,8 +52,11 @@ ARRAY_TYPES = {
     "torch.LongTensor": TORCH,
 }
 # Element-wise functions whose arguments must all be tensors (``torch.maximum(x, 0.5)`` is a
-# TypeError), and the tensor method that takes a Python number instead.
-NUMBER_TAKING_METHODS = {"torch.maximum": "clamp_min", "torch.minimum": "clamp_max"}
+# TypeError; so is ``torch.max(x, 0.5)``, whose two-tensor form is ``maximum``), and the tensor
+# method that takes a Python number instead.
+NUMBER_TAKING_METHODS = {
+    "torch.maximum": "clamp_min", "torch.minimum": "clamp_max", "torch.max": "clamp_min", "torch.min": "clamp_max",
+}
 # How docstrings spell a tensor's type (``x : torch.Tensor``, ``x (Tensor): ...``).
 DOCSTRING_TYPES = {
     name: TORCH

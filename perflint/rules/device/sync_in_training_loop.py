@@ -57,7 +57,9 @@ class SyncInTrainingLoop(Rule):
         "is on the host already), receivers known to be NumPy arrays or pandas objects, "
         "loops that never call backward and step (evaluation, timing), a value that decides whether "
         "the loop ends (read in the test of an `if` that breaks, continues or returns, or of the "
-        "`while` loop, or assigned to a name such a test reads: a convergence check), and tensors "
+        "`while` loop, or assigned to a name such a test reads, directly or through a counter: a "
+        "convergence or early-stopping check), a read in a branch that leaves the loop (`raise`, "
+        "`return`, `break`: it runs once), and tensors "
         "made on the host by a factory without `device=`. A NaN guard is advised to check every "
         "N steps."
     )
@@ -160,6 +162,17 @@ for step, (x, y) in enumerate(loader):
                 if current > 1e6:
                     break
                 prev = current
+        """,
+        # Read in a branch that leaves the loop: once, when training stops.
+        """
+        import torch
+        def fit(model, loader, optimizer):
+            for step, batch in enumerate(loader):
+                loss = model(batch)
+                if not torch.isfinite(loss):
+                    raise RuntimeError(f"loss became {loss.item()} at step {step}")
+                loss.backward()
+                optimizer.step()
         """,
         # A tensor made on the host (no `device=`) is read without waiting for a device.
         """
@@ -329,7 +342,7 @@ for step, (x, y) in enumerate(loader):
         """The training-step loop around the current node, unless a periodic condition
         (``if step % 100 == 0``) guards the node inside it."""
         frame = self.context.training_step_loop()
-        if frame is None or self.context.loops.runs_periodically(frame):
+        if frame is None or self.context.loops.runs_periodically(frame) or self.context.loops.leaves_the_loop(frame):
             return None
         return frame
 
