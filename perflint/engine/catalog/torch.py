@@ -120,6 +120,9 @@ DEBUG_MODE_SWITCHES = {
 }
 
 
+# The fields of the named tuple ``torch.max(x, 1)``, ``torch.sort``, ``torch.topk``… return.
+VALUES_AND_INDICES = ("values", "indices")
+
 FUNCTIONS = (
     # Factories: a fresh tensor on every call.
     function(
@@ -249,11 +252,11 @@ FUNCTIONS = (
     function("torch.roll", "input, shifts, dims", FRESH_ARRAY | PURE, returns=TORCH),
     function(
         "torch.sort", "input, dim, descending, *, stable, out", FRESH_ARRAY | PURE | SORTS,
-        items=TORCH, item_names=("values", "indices"),
+        items=TORCH, item_names=VALUES_AND_INDICES,
     ),
     function(
         "torch.topk", "input, k, dim, largest, sorted, *, out", FRESH_ARRAY | PURE | SORTS,
-        items=TORCH, item_names=("values", "indices"),
+        items=TORCH, item_names=VALUES_AND_INDICES,
     ),
     function("torch.argsort", "input, dim, descending, *, stable", FRESH_ARRAY | PURE | SORTS, returns=TORCH),
     function("torch.cumsum", "input, dim, *, dtype, out", FRESH_ARRAY | PURE, returns=TORCH),
@@ -357,19 +360,23 @@ FUNCTIONS = (
     function("torch.mean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
     # ``torch.max(x)`` is a tensor, ``torch.max(x, 1)`` a named tuple of two.
     function(
-        "torch.max", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True, items=TORCH, item_names=("values", "indices"),
+        "torch.max", "input, dim, keepdim, *, out", REDUCTION | PURE,
+        overloaded=True, items=TORCH, item_names=VALUES_AND_INDICES,
     ),
     function(
-        "torch.min", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True, items=TORCH, item_names=("values", "indices"),
+        "torch.min", "input, dim, keepdim, *, out", REDUCTION | PURE,
+        overloaded=True, items=TORCH, item_names=VALUES_AND_INDICES,
     ),
     function("torch.amax", "input, dim, keepdim, *, out", REDUCTION | PURE),
     function("torch.amin", "input, dim, keepdim, *, out", REDUCTION | PURE),
     function("torch.std", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
     function("torch.var", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
     function("torch.prod", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
-    function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=("values", "indices")),
-    function("torch.mode", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=("values", "indices")),
-    function("torch.kthvalue", "input, k, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=("values", "indices")),
+    function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES),
+    function("torch.mode", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES),
+    function(
+        "torch.kthvalue", "input, k, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
     function("torch.std_mean", "input, dim, *, correction, keepdim, out", PURE, items=TORCH),
     function("torch.var_mean", "input, dim, *, correction, keepdim, out", PURE, items=TORCH),
     function("torch.argmax", "input, dim, keepdim", REDUCTION | PURE, returns=TORCH),

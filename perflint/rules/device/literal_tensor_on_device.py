@@ -41,8 +41,8 @@ class LiteralTensorOnDevice(Rule):
         "(`torch.tensor(0, device=d)` alone probes or initialises the device), an empty list, `torch.scalar_tensor`, a call without `device=` or with a host "
         "device, data that is not all literals, and functions compiled by `torch.compile`, "
         "TorchScript, JAX or numba, which bake constants in. Passed to an operation that takes no "
-        "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), the message offers the method that "
-        "does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
+        "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
+        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
     )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
