@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog, dataloaders
+from perflint.engine.arrays import Evidence
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.walker import syntax_children
 
@@ -82,8 +83,11 @@ class LoopFrame:
         self._is_training_step: Optional[bool] = None
         self._item_names: Optional[frozenset[str]] = None
         # Targets that take one element of a known array or tensor per iteration, and that
-        # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``.
+        # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``; and the targets
+        # over names of no known kind, which weak evidence may show to be arrays when a rule
+        # asks (a docstring: see ``arrays.Evidence``).
         self.elements: dict[str, cst.BaseExpression] = {}
+        self.unknown_elements: dict[str, cst.Name] = {}
         self._exits_early: Optional[bool] = None
         self._is_retry: Optional[bool] = None
         if isinstance(node, cst.For):
@@ -315,10 +319,8 @@ class LoopKnowledge:
         """Note which target takes one element of a known array per iteration."""
         arrays = self._context.arrays
         if type(target) is cst.Name:
-            if arrays.kind_of(iterable) in _ARRAY_OR_TENSOR:
-                frame.elements[target.value] = iterable
-            return
-        if (
+            name, source = target.value, iterable
+        elif (
             type(target) is cst.Tuple
             and len(target.elements) == 2
             and type(target.elements[1].value) is cst.Name
@@ -327,9 +329,14 @@ class LoopKnowledge:
             and len(iterable.args) >= 1
             and iterable.args[0].keyword is None
             and not iterable.args[0].star
-            and arrays.kind_of(iterable.args[0].value) in _ARRAY_OR_TENSOR
         ):
-            frame.elements[target.elements[1].value.value] = iterable.args[0].value
+            name, source = target.elements[1].value.value, iterable.args[0].value
+        else:
+            return
+        if arrays.kind_of(source) in _ARRAY_OR_TENSOR:
+            frame.elements[name] = source
+        elif type(source) is cst.Name:
+            frame.unknown_elements[name] = source
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
         self._loop_stacks[-1].pop()
@@ -501,7 +508,7 @@ class LoopKnowledge:
         return None
 
     def element_of(
-        self, expr: cst.BaseExpression, own_indices: bool = False
+        self, expr: cst.BaseExpression, own_indices: bool = False, evidence: Evidence = Evidence.STRONG
     ) -> Optional[cst.BaseExpression]:
         """The known NumPy array or torch tensor of which ``expr`` is one element, a different
         one on each iteration of an enclosing loop of this function; None when unknown.
@@ -511,16 +518,25 @@ class LoopKnowledge:
         a known array and every index a target of an enclosing loop that does not rebind it.
         With ``own_indices``, ``a[i, …]`` counts only when ``i`` runs over ``a``'s own first
         axis (``range(len(a))``, ``range(a.shape[0])``…): a loop over some other collection
-        that reads one element of ``a`` on the way is not a loop over ``a``.
+        that reads one element of ``a`` on the way is not a loop over ``a``. With ``evidence``
+        weak, ``a`` may be known from weak evidence (a parameter's docstring, see
+        ``arrays.Evidence``).
         """
         stack = self._loop_stacks[-1]
         if type(expr) is cst.Name:
             for frame in reversed(stack):
                 if expr.value in frame.targets:
                     source = frame.elements.get(expr.value)
+                    if source is None and evidence is Evidence.WEAK:
+                        unknown = frame.unknown_elements.get(expr.value)
+                        if unknown is not None and self._context.arrays.kind_of(unknown, evidence) in _ARRAY_OR_TENSOR:
+                            source = unknown
                     return None if source is None or expr.value in frame.effects.rebound else source
             return None
-        if type(expr) is not cst.Subscript or self._context.arrays.kind_of(expr.value) not in _ARRAY_OR_TENSOR:
+        if (
+            type(expr) is not cst.Subscript
+            or self._context.arrays.kind_of(expr.value, evidence) not in _ARRAY_OR_TENSOR
+        ):
             return None
         for position, element in enumerate(expr.slice):
             index = element.slice
