@@ -59,7 +59,8 @@ class SyncInTrainingLoop(Rule):
         "the loop ends (read in the test of an `if` that breaks, continues or returns, or of the "
         "`while` loop, or assigned to a name such a test reads, directly or through a counter: a "
         "convergence or early-stopping check), a read in a branch that leaves the loop (`raise`, "
-        "`return`, `break`: it runs once), and tensors "
+        "`return`, `break`: it runs once) or under a debugging or profiling flag (`if "
+        "args.debug:`), and tensors "
         "made on the host by a factory without `device=`. A NaN guard is advised to check every "
         "N steps."
     )
@@ -162,6 +163,16 @@ for step, (x, y) in enumerate(loader):
                 if current > 1e6:
                     break
                 prev = current
+        """,
+        # Under a debugging or profiling flag: off in the runs that matter.
+        """
+        def fit(model, loader, optimizer, args):
+            for batch in loader:
+                loss = model(batch)
+                loss.backward()
+                optimizer.step()
+                if args.debug:
+                    print(loss.item())
         """,
         # Read in a branch that leaves the loop: once, when training stops.
         """
@@ -342,7 +353,8 @@ for step, (x, y) in enumerate(loader):
         """The training-step loop around the current node, unless a periodic condition
         (``if step % 100 == 0``) guards the node inside it."""
         frame = self.context.training_step_loop()
-        if frame is None or self.context.loops.runs_periodically(frame) or self.context.loops.leaves_the_loop(frame):
+        loops = self.context.loops
+        if frame is None or loops.runs_periodically(frame) or loops.leaves_the_loop(frame) or loops.under_debug_flag():
             return None
         return frame
 
