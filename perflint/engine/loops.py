@@ -1026,8 +1026,9 @@ _EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
 # Methods of a logger that report a problem (``logger.warning``, ``log.error``).
 _REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
 # Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
-# ``args.profile``, ``cfg.sanity_checks``, ``VERBOSE``).
-_DEBUG_FLAG_WORDS = ("debug", "profil", "verbose", "sanity", "anomaly")
+# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
+# runs that matter.
+_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
 
 
 def ends_early(node: cst.If) -> bool:
@@ -1131,7 +1132,7 @@ def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
 
 def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
     """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
-    ``self.debug``, ``args.profile``, ``cfg.verbose and step > 0`` (a flag among ``and``-ed
+    ``self.debug``, ``args.profile``, ``cfg.debug and step > 0`` (a flag among ``and``-ed
     conditions). ``not self.debug`` is the flag off."""
     if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
         return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)

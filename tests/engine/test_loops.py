@@ -574,11 +574,13 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         "    if not self.debug:\n        print(x + 3)\n"
         "    if self.debug:\n        pass\n    else:\n        print(x + 4)\n"
         "    if self.training:\n        print(x + 5)\n"
+        "    if self.verbose:\n        print(x + 7)\n"
         "    print(x + 6)\n",
         lambda context, expr: context.loops.under_debug_flag(),
     )
     assert answers == {
         "x": True, "x + 1": True, "x + 2": True, "x + 3": False, "x + 4": False, "x + 5": False, "x + 6": False,
+        "x + 7": False,
     }
 
 
