@@ -2,20 +2,31 @@
 last assigned.
 
 Evidence comes from annotations, ``isinstance`` narrowing, and assignments from known
-constructors or from operations on known arrays. Unknown stays unknown: a rule that needs
-array evidence stays silent without it.
+constructors, from operations on known arrays, or from the items of a call the catalogue says
+returns a tuple of arrays (``v, i = torch.max(x, 1)``). Unknown stays unknown: a rule that
+needs array evidence stays silent without it.
+
+Weaker evidence (``Evidence.WEAK``) types a function's parameters from what the function
+itself says of them, without an annotation: a NumPy- or Google-style docstring
+(``X : np.ndarray``, ``x (torch.Tensor): ...``; ``array_like`` is not an array), or passing
+the parameter where torch takes only a tensor (``torch.exp(x)``). A docstring can be stale and
+a call can sit in a branch for one type of several, so a rule asks for weak evidence
+explicitly (``kind_of(expr, Evidence.WEAK)``) and gets only strong evidence by default.
 """
 
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Sequence, Union
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable, target_names
+from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -28,10 +39,19 @@ _FUNCTION_SCOPE, _CLASS_SCOPE, _BRANCH = "function", "class", "branch"
 _ABRUPT_STATEMENTS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
+class Evidence(enum.IntEnum):
+    """How sure a kind is: strong (an annotation, a constructor, ``isinstance``) or weak (a
+    docstring, use as a tensor-only argument; see the module docstring)."""
+
+    WEAK = 1
+    STRONG = 2
+
+
 class Binding(NamedTuple):
     kind: ArrayKind
     value: Optional[cst.BaseExpression]  # the expression last assigned; None when not one
     default: Optional[cst.BaseExpression] = None  # a parameter's default value
+    parameter: bool = False  # still the function's parameter: never reassigned on any path
 
 
 _UNKNOWN = Binding(None, None)
@@ -41,6 +61,7 @@ _UNKNOWN = Binding(None, None)
 class _Layer:
     role: str
     bindings: dict[str, Binding] = field(default_factory=dict)
+    function: Optional[cst.FunctionDef] = None  # the function whose scope this is
 
 
 @dataclass
@@ -58,7 +79,7 @@ def _join(bindings: Sequence[Binding]) -> Binding:
     kind = first.kind if all(binding.kind == first.kind for binding in bindings) else None
     value = first.value if all(binding.value is first.value for binding in bindings) else None
     default = first.default if all(binding.default is first.default for binding in bindings) else None
-    return Binding(kind, value, default)
+    return Binding(kind, value, default, all(binding.parameter for binding in bindings))
 
 
 def ends_abruptly(suite: cst.BaseSuite) -> bool:
@@ -85,6 +106,10 @@ class ArrayKnowledge:
         self._imports: ImportTable = context.imports
         self._layers: list[_Layer] = [_Layer(_FUNCTION_SCOPE)]
         self._groups: list[_BranchGroup] = []
+        # While a query accepts weak evidence (``kind_of(expr, Evidence.WEAK)``).
+        self._accepting_weak = False
+        # Per function (by id): its parameters' kinds from weak evidence, found on first ask.
+        self._weak_parameter_kinds: dict[int, dict[str, str]] = {}
 
     # Scopes --------------------------------------------------------------------------------
 
@@ -95,7 +120,7 @@ class ArrayKnowledge:
         self.bind(node.name.value, None)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._layers.append(_Layer(_FUNCTION_SCOPE))
+        self._layers.append(_Layer(_FUNCTION_SCOPE, function=node))
         self.bind_parameters(node.params)
 
     def visit_Lambda_body(self, node: cst.Lambda) -> None:
@@ -230,7 +255,21 @@ class ArrayKnowledge:
     def leave_Assign(self, node: cst.Assign) -> None:
         kind = self.kind_of(node.value)
         for assign_target in node.targets:
-            self._bind_target(assign_target.target, kind, node.value)
+            target = assign_target.target
+            if type(target) in (cst.Tuple, cst.List):
+                self._unpack(target, node.value)
+            else:
+                self._bind_target(target, kind, node.value)
+
+    def _unpack(self, target: Union[cst.Tuple, cst.List], value: cst.BaseExpression) -> None:
+        """``v, i = torch.max(x, 1)``, ``(idx,) = torch.nonzero(m, as_tuple=True)``: each name
+        takes an item of the tuple; a starred name takes a list of them."""
+        items = self.items_kind(value)
+        for element in target.elements:
+            if type(element) is cst.Element:
+                self._bind_target(element.value, items)
+            else:
+                self._bind_target(element.value, None)
 
     def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
         kind = self.annotation_kind(node.annotation.annotation)
@@ -270,7 +309,7 @@ class ArrayKnowledge:
                 # ``output_attentions: torch.Tensor | None = False``: the default contradicts
                 # the annotation, and the code is written for what the default says.
                 kind = None
-            self._layers[-1].bindings[param.name.value] = Binding(kind, None, param.default)
+            self._layers[-1].bindings[param.name.value] = Binding(kind, None, param.default, parameter=True)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.bind(star.name.value, None)
@@ -291,7 +330,50 @@ class ArrayKnowledge:
 
     def lookup(self, name: str) -> ArrayKind:
         binding = self._binding(name)
-        return binding.kind if binding is not None else None
+        if binding is None:
+            return None
+        if binding.kind is None and binding.parameter and self._accepting_weak:
+            return self._weak_parameter_kind(name)
+        return binding.kind
+
+    def _weak_parameter_kind(self, name: str) -> ArrayKind:
+        function = next(
+            (
+                layer.function
+                for layer in reversed(self._layers)
+                if layer.function is not None and _is_parameter_of(layer.function, name)
+            ),
+            None,
+        )
+        if function is None:
+            return None
+        kinds = self._weak_parameter_kinds.get(id(function))
+        if kinds is None:
+            kinds = self._weak_parameter_kinds[id(function)] = self._parameter_evidence(function)
+        return kinds.get(name)
+
+    def _parameter_evidence(self, function: cst.FunctionDef) -> dict[str, str]:
+        """Kinds of ``function``'s parameters from its docstring, then from passing them as
+        the first argument of a torch function that takes only a tensor."""
+        parameters = {param.name.value for param in _parameters(function.params)}
+        kinds = {name: kind for name, kind in docstring_kinds(function).items() if name in parameters}
+        stack: list[cst.CSTNode] = [function.body]
+        while stack:
+            node = stack.pop()
+            if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                continue
+            if type(node) is cst.Call and node.args:
+                first = node.args[0]
+                if (
+                    first.keyword is None
+                    and not first.star
+                    and type(first.value) is cst.Name
+                    and first.value.value in parameters
+                    and catalog.takes_only_a_tensor_first(self._imports.qualified_name(node.func))
+                ):
+                    kinds.setdefault(first.value.value, catalog.TORCH)
+            stack.extend(syntax_children(node))
+        return kinds
 
     def bound_value(self, name: str) -> Optional[cst.BaseExpression]:
         """The expression ``name`` was last assigned in a visible scope, when every path to here
@@ -362,14 +444,26 @@ class ArrayKnowledge:
             return {}
         return {test.args[0].value.value: kinds.pop()}
 
-    def kind_of(self, expr: cst.BaseExpression) -> ArrayKind:
-        """The library whose array ``expr`` evaluates to, or None when there is no evidence."""
+    def kind_of(self, expr: cst.BaseExpression, evidence: Evidence = Evidence.STRONG) -> ArrayKind:
+        """The library whose array ``expr`` evaluates to, or None when there is no evidence of
+        at least the strength asked for (see the module docstring)."""
+        if evidence is Evidence.WEAK and not self._accepting_weak:
+            self._accepting_weak = True
+            try:
+                return self._kind_of(expr)
+            finally:
+                self._accepting_weak = False
+        return self._kind_of(expr)
+
+    def _kind_of(self, expr: cst.BaseExpression) -> ArrayKind:
         expr_type = type(expr)
         if expr_type is cst.Name:
             return self.lookup(expr.value)
         if expr_type is cst.Call:
             return self._call_kind(expr)
         if expr_type is cst.Attribute:
+            if expr.attr.value in catalog.TUPLE_ITEM_NAMES and expr.attr.value in self._item_names(expr.value):
+                return self.items_kind(expr.value)
             receiver = self.kind_of(expr.value)
             if receiver is None:
                 return None
@@ -391,6 +485,10 @@ class ArrayKnowledge:
                 return None
             return self.kind_of(expr.left) or self.kind_of(comparison.comparator)
         if expr_type is cst.Subscript:
+            if len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+                items = self.items_kind(expr.value)
+                if items is not None:
+                    return items
             receiver = self.kind_of(expr.value)
             if receiver == catalog.PANDAS:
                 return receiver
@@ -402,30 +500,104 @@ class ArrayKnowledge:
             return body if body == self.kind_of(expr.orelse) else None
         return None
 
+    def items_kind(self, expr: cst.BaseExpression) -> ArrayKind:
+        """The library of every item of the tuple ``expr`` evaluates to (a call, or a name
+        assigned one), from the catalogue's return types: ``torch.max(x, 1)``,
+        ``torch.linalg.qr(a)``, ``np.unique(y, return_counts=True)``, ``x.topk(k)`` of a known
+        tensor. None when ``expr`` is not known to be such a tuple."""
+        if type(expr) is cst.Name:
+            expr = self.bound_value(expr.value)
+        if type(expr) is not cst.Call:
+            return None
+        record = catalog.lookup(self._imports.qualified_name(expr.func))
+        if record is not None:
+            if record.items is None or (record.tuple_keywords and not _asks_for_tuple(record, expr)):
+                return None
+            return record.items
+        func = expr.func
+        if type(func) is not cst.Attribute:
+            return None
+        method = catalog.method(func.attr.value)
+        if method is None or not method.tensor_items or self.kind_of(func.value) != catalog.TORCH:
+            return None
+        if method.name in _TUPLE_WITH_A_DIMENSION and not self._names_a_dimension(expr):
+            return None
+        return catalog.TORCH
+
+    def _item_names(self, expr: cst.BaseExpression) -> tuple[str, ...]:
+        """The fields of the named tuple ``expr`` evaluates to, when ``items_kind`` knows it."""
+        if self.items_kind(expr) is None:
+            return ()
+        call = self.bound_value(expr.value) if type(expr) is cst.Name else expr
+        record = catalog.lookup(self._imports.qualified_name(call.func))
+        if record is not None:
+            return record.item_names
+        method = catalog.method(call.func.attr.value)
+        return method.tensor_items if method is not None else ()
+
+    def _names_a_dimension(self, call: cst.Call) -> bool:
+        """``x.max(1)``, ``x.max(dim=-1)``, ``x.max(axis)``: not ``x.max()`` (one value) nor
+        ``x.max(y)`` of a known array (the element-wise maximum)."""
+        if not call.args:
+            return False
+        first = call.args[0]
+        if first.keyword is not None:
+            return first.keyword.value == "dim"
+        return self.kind_of(first.value) is None
+
     def indexed_range_array(self, iterable: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         """The array ``a`` when ``iterable`` runs over the indices of its first axis.
 
         ``range(len(a))``, ``range(a.shape[0])``, ``range(a.size)`` (NumPy's element count: the
         first axis only of a 1-D array, and ``a[i]`` fails past it otherwise), ``range(a.size(0))``
-        (torch), each also with an explicit ``range(0, …)`` start, where ``a`` is a known NumPy
-        array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label, not a
-        position.
+        (torch), each also with an explicit ``range(0, …)`` start, or ``range(n)`` with ``n``
+        assigned one of those (``n = len(a)``) on every path to the loop, where ``a`` is a known
+        NumPy array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label,
+        not a position.
         """
         if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
             return None
-        args = iterable.args
-        if any(arg.keyword is not None or arg.star for arg in args):
+        bound = _range_bound(iterable)
+        if bound is None:
             return None
-        if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
-            bound = args[1].value
-        elif len(args) == 1:
-            bound = args[0].value
-        else:
-            return None
+        if type(bound) is cst.Name:
+            # ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``: one hop, when every path to
+            # the loop assigned ``n`` that.
+            bound = self.bound_value(bound.value) or bound
         array, kinds = _first_axis_length_of(bound, self._imports)
         if array is None or self.kind_of(array) not in kinds:
             return None
         return array
+
+    def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
+        """``array`` is a name last assigned a fresh array whose first axis is as long as
+        ``iterable``, ``range(n)`` (or ``range(0, n)``), runs: ``a = np.zeros(n)``,
+        ``np.empty((n, d))``, ``torch.zeros(n, d)``, with ``n`` the same name or chain, not
+        changed in between (the name's binding is what reaches the loop, and ``n`` must be
+        what ``array`` was made with: compared as written)."""
+        if type(array) is not cst.Name or type(iterable) is not cst.Call:
+            return False
+        if not self._imports.is_builtin(iterable.func, "range"):
+            return False
+        bound = _range_bound(iterable)
+        length = dotted_name(bound) if bound is not None else None
+        made = self.bound_value(array.value)
+        if length is None or type(made) is not cst.Call or not made.args or made.args[0].keyword is not None:
+            return False
+        record = catalog.lookup(self._imports.qualified_name(made.func))
+        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
+            return False
+        signature = record.signature
+        if signature.positional[:1] == ("shape",) or signature.positional[:1] == ("size",):
+            shape = made.args[0].value
+            first = shape.elements[0].value if type(shape) in (cst.Tuple, cst.List) and shape.elements else shape
+        elif signature.var_positional == "size" and not signature.positional:
+            first = made.args[0].value
+            if type(first) in (cst.Tuple, cst.List):
+                first = first.elements[0].value if first.elements else None
+        else:
+            return False
+        return first is not None and dotted_name(first) == length
 
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func
@@ -433,7 +605,8 @@ class ArrayKnowledge:
         if qualified is not None:
             constructed = catalog.CONSTRUCTORS.get(qualified)
             if constructed:
-                return constructed
+                record = catalog.lookup(qualified)
+                return None if record is not None and _asks_for_tuple(record, call) else constructed
             if qualified.startswith("numpy.random.") and qualified.rpartition(".")[2] not in (
                 "seed", "default_rng", "RandomState", "Generator", "get_state", "set_state",
             ):
@@ -468,11 +641,73 @@ class ArrayKnowledge:
 
 
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
+# Methods that return a named tuple of tensors only when given a dimension (``x.max(1)``).
+_TUPLE_WITH_A_DIMENSION = frozenset({"max", "min", "median", "mode"})
+
+
+def _asks_for_tuple(record: catalog.Function, call: cst.Call) -> bool:
+    """``call`` passes one of ``record.tuple_keywords`` a value other than a false literal."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in record.tuple_keywords:
+            value = literal_value(arg.value)
+            if value is UNKNOWN or value:
+                return True
+    return False
+
+
+def _parameters(params: cst.Parameters) -> Iterator[cst.Param]:
+    yield from (*params.posonly_params, *params.params, *params.kwonly_params)
+
+
+def _is_parameter_of(function: cst.FunctionDef, name: str) -> bool:
+    return any(param.name.value == name for param in _parameters(function.params))
+
+
+# ``X : np.ndarray of shape (n, d)`` (NumPy style) and ``x (torch.Tensor, optional): ...``
+# (Google style), one parameter per line.
+_NUMPY_STYLE_PARAMETER = re.compile(r"^\s*\*{0,2}(\w+)\s+:\s*(\S.*)$")
+_GOOGLE_STYLE_PARAMETER = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]*)\)\s*:")
+# What may follow the type itself: ``, optional``, ``of shape (n,)``, ``with dtype int``.
+_TYPE_END = re.compile(r",| of | with | \(|\[")
+
+
+def docstring_kinds(function: cst.FunctionDef) -> dict[str, str]:
+    """Parameters whose type ``function``'s docstring names as an array or tensor type of the
+    catalogue: ``X : np.ndarray``, ``x : torch.Tensor, optional``, ``x (Tensor): ...``, ``m :
+    ndarray or None``. ``array_like``, and a choice of types (``ndarray or float``), name none."""
+    docstring = function.get_docstring(clean=False)
+    if not docstring:
+        return {}
+    kinds: dict[str, str] = {}
+    for line in docstring.splitlines():
+        match = _NUMPY_STYLE_PARAMETER.match(line) or _GOOGLE_STYLE_PARAMETER.match(line)
+        if match is None:
+            continue
+        spelled = _TYPE_END.split(match.group(2), 1)[0]
+        members = {member.strip().strip("`") for member in spelled.split(" or ")} - {"None", ""}
+        if len(members) != 1:
+            continue
+        kind = catalog.DOCSTRING_ARRAY_TYPES.get(members.pop())
+        if kind is not None:
+            kinds.setdefault(match.group(1), kind)
+    return kinds
 
 
 def _is_non_none_literal(expr: cst.BaseExpression) -> bool:
     value = literal_value(expr)
     return value is not UNKNOWN and value is not None
+
+
+def _range_bound(iterable: cst.Call) -> Optional[cst.BaseExpression]:
+    """``n`` of ``range(n)`` or ``range(0, n)``; None for a range with another start or step."""
+    args = iterable.args
+    if any(arg.keyword is not None or arg.star for arg in args):
+        return None
+    if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
+        return args[1].value
+    if len(args) == 1:
+        return args[0].value
+    return None
 
 
 def _first_axis_length_of(

@@ -15,8 +15,10 @@ function is read from its name and decorators, the conventions ML code follows:
 
 A function is *compiled* when a decorator or a call of the file that wraps it names a JIT
 compiler of the catalogue (numba, JAX, TorchScript, ``torch.compile``, Cython), when its class
-is compiled (``numba.experimental.jitclass``), or when the function around it is: its loops do
-not run in the interpreter, so the rules that cost a loop stay silent there.
+is compiled (``numba.experimental.jitclass``), when it is captured as a CUDA graph (wrapped by
+``torch.cuda.make_graphed_callables``, or called in a ``with torch.cuda.graph(g):`` body), or
+when the function around it is: its loops do not run in the interpreter, so the rules that cost
+a loop stay silent there.
 
 Functions of the same file are summarised (the same effects a loop iteration has: calls
 ``backward``, steps an optimizer, what it rebinds and mutates, whether it returns a fresh
@@ -302,6 +304,7 @@ class FunctionKnowledge:
             names: set[str] = set()
             source = self._context.source
             if self._module is not None and any(text in source for text in catalog.JIT_COMPILER_TEXT):
+                imports = self._context.imports
                 pending: list[cst.CSTNode] = [self._module]
                 while pending:
                     node = pending.pop()
@@ -311,6 +314,13 @@ class FunctionKnowledge:
                             names.add(wrapped.value)
                         elif type(wrapped) is cst.Attribute:
                             names.add(wrapped.attr.value)
+                    elif type(node) is cst.With and any(
+                        type(item.item) is cst.Call
+                        and imports.qualified_name(item.item.func) in catalog.CUDA_GRAPH_CAPTURES
+                        for item in node.items
+                    ):
+                        # What the captured body calls is captured with it.
+                        names.update(_called_function_names(node.body))
                     pending.extend(syntax_children(node))
             self._wrapped_by_compiler = frozenset(names)
         return self._wrapped_by_compiler
@@ -558,3 +568,19 @@ def _parameter_names(params: cst.Parameters) -> set[str]:
 def _first_parameter(params: cst.Parameters) -> Optional[str]:
     positional = (*params.posonly_params, *params.params)
     return positional[0].name.value if positional else None
+
+
+def _called_function_names(body: cst.CSTNode) -> set[str]:
+    """``f`` and ``step`` of the calls ``f(...)`` and ``self.step(...)`` in ``body``."""
+    names: set[str] = set()
+    pending: list[cst.CSTNode] = [body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call:
+            func = node.func
+            if type(func) is cst.Name:
+                names.add(func.value)
+            elif type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
+                names.add(func.attr.value)
+        pending.extend(syntax_children(node))
+    return names

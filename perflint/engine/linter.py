@@ -160,8 +160,12 @@ class FileContext:
 
     def in_compiled_code(self) -> bool:
         """The current node is in a function that a JIT compiler compiles (numba, JAX,
-        TorchScript, ``torch.compile``, Cython), or inside one: its loops do not run in the
-        interpreter, so rules that cost a loop's iterations stay silent."""
+        TorchScript, ``torch.compile``, Cython) or that is captured as a CUDA graph
+        (``torch.cuda.make_graphed_callables``, called under ``with torch.cuda.graph(g):``),
+        inside one, or in such a ``with`` body itself: its loops do not run in the interpreter,
+        so rules that cost a loop's iterations stay silent."""
+        if self.loops.in_graph_capture():
+            return True
         frame = self.functions.current
         return frame is not None and frame.is_compiled
 

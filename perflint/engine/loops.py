@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog, dataloaders
+from perflint.engine.arrays import Evidence
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.walker import syntax_children
 
@@ -82,9 +83,13 @@ class LoopFrame:
         self._is_training_step: Optional[bool] = None
         self._item_names: Optional[frozenset[str]] = None
         # Targets that take one element of a known array or tensor per iteration, and that
-        # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``.
+        # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``; and the targets
+        # over names of no known kind, which weak evidence may show to be arrays when a rule
+        # asks (a docstring: see ``arrays.Evidence``).
         self.elements: dict[str, cst.BaseExpression] = {}
+        self.unknown_elements: dict[str, cst.Name] = {}
         self._exits_early: Optional[bool] = None
+        self._is_retry: Optional[bool] = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -224,6 +229,16 @@ class LoopFrame:
             self._exits_early = isinstance(self.node, (cst.For, cst.While)) and _has_own_exit(self.node.body)
         return self._exits_early
 
+    @property
+    def is_retry(self) -> bool:
+        """The loop retries one piece of work until it succeeds: its body holds a ``try`` with
+        a handler, and the loop ends when the ``try`` body gets through (a ``break`` or a
+        ``return`` there, or ``while not ok:`` with ``ok = True`` there). A retry repeats only
+        after a failure, not once per item."""
+        if self._is_retry is None:
+            self._is_retry = isinstance(self.node, (cst.For, cst.While)) and _retries(self.node)
+        return self._is_retry
+
     def keeps(self, name: str) -> bool:
         """An iteration may keep ``name``'s value beyond itself or change it: it yields or
         returns it, puts it in a list, tuple, set or dict display, assigns it to another name,
@@ -282,6 +297,15 @@ class LoopKnowledge:
         # Per function scope: the lazy-initialisation branches around the current node, each
         # with the loop depth at which it was entered.
         self._initialisation_stacks: list[list[tuple[cst.If, int]]] = [[]]
+        # The ``if`` bodies under a debugging or profiling flag around the current node, and
+        # the ``with torch.cuda.graph(g):`` bodies (across function scopes: a function defined
+        # there exists only under the flag, or is captured).
+        self._debug_branches: list[cst.If] = []
+        self._graph_captures: list[cst.With] = []
+        # Per function scope: the ``if`` bodies around the current node that end by leaving the
+        # loops (``raise``, ``return``) or one loop (``break``), each with the loop depth at
+        # which it was entered and whether it leaves only the innermost loop.
+        self._leaving_branch_stacks: list[list[tuple[cst.If, int, bool]]] = [[]]
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -295,10 +319,8 @@ class LoopKnowledge:
         """Note which target takes one element of a known array per iteration."""
         arrays = self._context.arrays
         if type(target) is cst.Name:
-            if arrays.kind_of(iterable) in _ARRAY_OR_TENSOR:
-                frame.elements[target.value] = iterable
-            return
-        if (
+            name, source = target.value, iterable
+        elif (
             type(target) is cst.Tuple
             and len(target.elements) == 2
             and type(target.elements[1].value) is cst.Name
@@ -307,9 +329,14 @@ class LoopKnowledge:
             and len(iterable.args) >= 1
             and iterable.args[0].keyword is None
             and not iterable.args[0].star
-            and arrays.kind_of(iterable.args[0].value) in _ARRAY_OR_TENSOR
         ):
-            frame.elements[target.elements[1].value.value] = iterable.args[0].value
+            name, source = target.elements[1].value.value, iterable.args[0].value
+        else:
+            return
+        if arrays.kind_of(source) in _ARRAY_OR_TENSOR:
+            frame.elements[name] = source
+        elif type(source) is cst.Name:
+            frame.unknown_elements[name] = source
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
         self._loop_stacks[-1].pop()
@@ -347,11 +374,33 @@ class LoopKnowledge:
         self._push_guard(node.test, node)
         if is_lazy_initialisation(node):
             self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
+        if tests_a_debug_flag(node.test):
+            self._debug_branches.append(node)
+        leaves = _leaving_statement(node.body)
+        if leaves is not None:
+            self._leaving_branch_stacks[-1].append((node, len(self._loop_stacks[-1]), leaves is cst.Break))
 
     def leave_If_body(self, node: cst.If) -> None:
         stack = self._initialisation_stacks[-1]
         if stack and stack[-1][0] is node:
             stack.pop()
+        if self._debug_branches and self._debug_branches[-1] is node:
+            self._debug_branches.pop()
+        leaving = self._leaving_branch_stacks[-1]
+        if leaving and leaving[-1][0] is node:
+            leaving.pop()
+
+    def visit_With_body(self, node: cst.With) -> None:
+        imports = self._context.imports
+        if any(
+            type(item.item) is cst.Call and imports.qualified_name(item.item.func) in catalog.CUDA_GRAPH_CAPTURES
+            for item in node.items
+        ):
+            self._graph_captures.append(node)
+
+    def leave_With_body(self, node: cst.With) -> None:
+        if self._graph_captures and self._graph_captures[-1] is node:
+            self._graph_captures.pop()
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self._pop_guard(node)
@@ -382,17 +431,41 @@ class LoopKnowledge:
         self._guard_stacks.append([])
         self._initialisation_stacks.append([])
         self._try_stacks.append([])
+        self._leaving_branch_stacks.append([])
 
     def _leave_scope(self, node: cst.CSTNode) -> None:
         self._loop_stacks.pop()
         self._guard_stacks.pop()
         self._initialisation_stacks.pop()
         self._try_stacks.pop()
+        self._leaving_branch_stacks.pop()
 
     visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
     leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
+
+    def leaves_the_loop(self, frame: LoopFrame) -> bool:
+        """The current node is in the body of an ``if`` inside ``frame``'s loop that ends by
+        leaving that loop (``raise``, ``return``, or a ``break`` of that loop): it runs at most
+        once per run of the loop, when the loop ends (``if not torch.isfinite(loss): raise
+        RuntimeError(f"{loss.item()}")``)."""
+        stack = self._loop_stacks[-1]
+        depth = stack.index(frame)
+        return any(
+            loop_depth > depth and (not breaks or loop_depth == depth + 1)
+            for _, loop_depth, breaks in self._leaving_branch_stacks[-1]
+        )
+
+    def under_debug_flag(self) -> bool:
+        """The current node runs only when a debugging or profiling flag is on (``if
+        self.debug:``, ``if args.profile:``, ``if __debug__:``): off in the runs that matter."""
+        return bool(self._debug_branches)
+
+    def in_graph_capture(self) -> bool:
+        """The current node is in a ``with torch.cuda.graph(g):`` body: it runs once, to record
+        its kernels, and the graph is replayed without it."""
+        return bool(self._graph_captures)
 
     def in_lazy_initialisation(self) -> bool:
         """The current node is in a lazy-initialisation branch (``if self.cache is None:
@@ -435,7 +508,7 @@ class LoopKnowledge:
         return None
 
     def element_of(
-        self, expr: cst.BaseExpression, own_indices: bool = False
+        self, expr: cst.BaseExpression, own_indices: bool = False, evidence: Evidence = Evidence.STRONG
     ) -> Optional[cst.BaseExpression]:
         """The known NumPy array or torch tensor of which ``expr`` is one element, a different
         one on each iteration of an enclosing loop of this function; None when unknown.
@@ -445,16 +518,25 @@ class LoopKnowledge:
         a known array and every index a target of an enclosing loop that does not rebind it.
         With ``own_indices``, ``a[i, …]`` counts only when ``i`` runs over ``a``'s own first
         axis (``range(len(a))``, ``range(a.shape[0])``…): a loop over some other collection
-        that reads one element of ``a`` on the way is not a loop over ``a``.
+        that reads one element of ``a`` on the way is not a loop over ``a``. With ``evidence``
+        weak, ``a`` may be known from weak evidence (a parameter's docstring, see
+        ``arrays.Evidence``).
         """
         stack = self._loop_stacks[-1]
         if type(expr) is cst.Name:
             for frame in reversed(stack):
                 if expr.value in frame.targets:
                     source = frame.elements.get(expr.value)
+                    if source is None and evidence is Evidence.WEAK:
+                        unknown = frame.unknown_elements.get(expr.value)
+                        if unknown is not None and self._context.arrays.kind_of(unknown, evidence) in _ARRAY_OR_TENSOR:
+                            source = unknown
                     return None if source is None or expr.value in frame.effects.rebound else source
             return None
-        if type(expr) is not cst.Subscript or self._context.arrays.kind_of(expr.value) not in _ARRAY_OR_TENSOR:
+        if (
+            type(expr) is not cst.Subscript
+            or self._context.arrays.kind_of(expr.value, evidence) not in _ARRAY_OR_TENSOR
+        ):
             return None
         for position, element in enumerate(expr.slice):
             index = element.slice
@@ -932,4 +1014,262 @@ def call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversion
         if method not in catalog.NON_MUTATING_METHODS:
             return False
         return not (identity and method in _FRESH_COPY_METHODS)
+    return False
+
+
+# Control flow a rule must respect ------------------------------------------------------------
+# Tests and loops whose cost is not what a per-iteration reading suggests: a branch that skips
+# the rest of the work, a guard that only reports a failure, a check short-circuited by
+# identity, a retry, code under a debugging flag.
+
+_EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
+# Methods of a logger that report a problem (``logger.warning``, ``log.error``).
+_REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
+# Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
+# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
+# runs that matter.
+_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
+
+
+def ends_early(node: cst.If) -> bool:
+    """The ``if``'s body ends the loop or the call early (``if mask.all(): break``, ``if not
+    sel.any(): continue``, ``if done: return x``): the test decides whether to skip the rest of
+    the work, which is what reading it is for."""
+    body = node.body
+    statements = body.body if type(body) is cst.SimpleStatementSuite else (
+        body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()
+    )
+    return bool(statements) and type(statements[-1]) in _EARLY_EXITS
+
+
+def _leaving_statement(suite: cst.BaseSuite) -> Optional[type]:
+    """``cst.Raise``, ``cst.Return`` or ``cst.Break`` when ``suite`` ends with one, else None."""
+    statements = suite.body if type(suite) is cst.SimpleStatementSuite else (
+        suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ()
+    )
+    if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
+        return type(statements[-1])
+    return None
+
+
+def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
+    """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
+    (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
+    nothing when the check passes."""
+    lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
+    statements: list[cst.BaseSmallStatement] = []
+    for line in lines:
+        if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
+            return False
+        statements.extend(line.body)
+    return bool(statements) and all(_reports(statement, imports) for statement in statements)
+
+
+def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
+    if type(statement) is cst.Raise:
+        return True
+    if type(statement) is not cst.Expr or type(statement.value) is not cst.Call:
+        return False
+    func = statement.value.func
+    qualified = imports.qualified_name(func)
+    if qualified is not None:
+        return qualified == "warnings.warn" or (
+            qualified.startswith("logging.") and qualified.rpartition(".")[2] in _REPORTING_METHODS
+        )
+    if type(func) is not cst.Attribute or func.attr.value not in _REPORTING_METHODS:
+        return False
+    receiver = dotted_name(func.value)
+    return receiver is not None and "log" in receiver.rpartition(".")[2].lower()
+
+
+def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
+    """``part`` of ``test`` runs only when an identity check before it fails: ``a is b or
+    torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
+    if type(test) is not cst.BooleanOperation:
+        return False
+    if type(test.operator) is cst.And or not _contains(test.right, part):
+        # ``(a is b or torch.equal(a, b)) and (…)``: the ``or`` holding ``part`` decides.
+        inner = test.right if _contains(test.right, part) else test.left
+        return short_circuited_by_identity(inner, part)
+    for operand in _or_operands(test.left):
+        if (
+            type(operand) is cst.Comparison
+            and len(operand.comparisons) == 1
+            and type(operand.comparisons[0].operator) is cst.Is
+        ):
+            left, right = dotted_name(operand.left), dotted_name(operand.comparisons[0].comparator)
+            if left and right and left != "None" and right != "None" and _mentions_chain(part, left) \
+                    and _mentions_chain(part, right):
+                return True
+    return False
+
+
+def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
+        return _or_operands(expr.left) + _or_operands(expr.right)
+    return [expr]
+
+
+def _contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node is part:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == chain:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
+    """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
+    ``self.debug``, ``args.profile``, ``cfg.debug and step > 0`` (a flag among ``and``-ed
+    conditions). ``not self.debug`` is the flag off."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)
+    chain = dotted_name(test)
+    if chain is None:
+        return False
+    if chain == "__debug__":
+        return True
+    name = chain.rpartition(".")[2].lower()
+    return any(word in name for word in _DEBUG_FLAG_WORDS)
+
+
+def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
+    """The value computed at ``path[-1]`` (``path`` runs from the module down to it, through
+    ``loop``) decides whether ``loop`` ends: it is read in the test of an ``if`` in the loop
+    that ends early (``if abs(prev - loss.item()) < tol: break``) or of the ``while`` loop
+    itself, or assigned to a name such a test reads (``cur = loss.item()`` then ``if cur <
+    best: break``). A convergence check needs the value on every iteration."""
+    if not any(node is loop for node in path):
+        return False
+    for depth in range(len(path) - 2, -1, -1):
+        node, child = path[depth], path[depth + 1]
+        if type(node) is cst.If and child is node.test and ends_early(node):
+            return True
+        if type(node) is cst.While and child is node.test and node is loop:
+            return True
+        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            names = {name for target in targets for name in target_names(target)}
+            return bool(names) and _an_exit_test_reads(loop, names)
+        if node is loop:
+            return False
+    return False
+
+
+def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
+    return bool(names & _names_deciding_exit(loop))
+
+
+def _names_deciding_exit(loop: LoopNode) -> set[str]:
+    """The names an exit test of ``loop`` reads (the ``while`` test, the test of an ``if`` in
+    it that ends early), and, to a fixed point, the names read to compute those: in the value
+    of an assignment to one, or in the test of an ``if`` that assigns one (``if val < best:
+    since_best = 0`` … ``if since_best > patience: break``)."""
+    if not isinstance(loop, (cst.For, cst.While)):
+        return set()
+    tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
+    assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.If:
+            if ends_early(node):
+                tests.append(node.test)
+            assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
+            if assigned:
+                assignments.append((assigned, node.test))
+        elif type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign) and node.value is not None:
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            assignments.append(({name for target in targets for name in target_names(target)}, node.value))
+        stack.extend(syntax_children(node))
+    deciding = {name for test in tests for name in _names_read(test)}
+    grew = True
+    while grew:
+        grew = False
+        for bound, source in assignments:
+            if bound & deciding:
+                read = _names_read(source) - deciding
+                if read:
+                    deciding |= read
+                    grew = True
+    return deciding
+
+
+def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    stack = list(blocks)
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.Assign:
+            for target in node.targets:
+                names.update(target_names(target.target))
+        elif type(node) in (cst.AugAssign, cst.AnnAssign):
+            names.update(target_names(node.target))
+        stack.extend(syntax_children(node))
+    return names
+
+
+def _names_read(expr: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            names.add(node.value)
+        elif type(node) is cst.Attribute:
+            stack.append(node.value)
+        elif type(node) is cst.Arg:
+            stack.append(node.value)
+        else:
+            stack.extend(syntax_children(node))
+    return names
+
+
+def _retries(loop: Union[cst.For, cst.While]) -> bool:
+    """See ``LoopFrame.is_retry``."""
+    body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
+    flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
+    for statement in body:
+        if type(statement) is not cst.Try or not statement.handlers:
+            continue
+        succeeded = [statement.body, *([statement.orelse] if statement.orelse is not None else [])]
+        if any(_has_own_exit(part) for part in succeeded):
+            return True
+        if flag is not None and any(_sets_true(part, flag) for part in succeeded):
+            return True
+    return False
+
+
+def _loop_until_flag(test: cst.BaseExpression) -> Optional[str]:
+    """``ok`` of ``while not ok:``."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return dotted_name(test.expression)
+    return None
+
+
+def _sets_true(block: cst.CSTNode, chain: str) -> bool:
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == "True" and any(
+            dotted_name(target.target) == chain for target in node.targets
+        ):
+            return True
+        stack.extend(syntax_children(node))
     return False

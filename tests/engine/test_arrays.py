@@ -134,3 +134,148 @@ def test_class_body_names_are_not_visible_in_methods_and_comprehension_names_do_
         "print(y)\n"
     )
     assert answers == {"table + 0": "numpy", "table": None, "y": None}
+
+
+def test_names_unpacked_from_a_tuple_returning_call_take_the_catalogued_item_kind():
+    answers = kinds(
+        "import numpy as np\nimport torch\n"
+        "def f(x: torch.Tensor, m: torch.Tensor, y: np.ndarray, a: np.ndarray):\n"
+        "    v, i = torch.max(x, 1)\n"
+        "    (idx,) = torch.nonzero(m, as_tuple=True)\n"
+        "    q, r = torch.linalg.qr(x)\n"
+        "    w, vecs = np.linalg.eigh(a)\n"
+        "    values, counts = np.unique(y, return_counts=True)\n"
+        "    top, where = x.topk(3)\n"
+        "    first, *rest = torch.linalg.svd(x)\n"
+        "    print(v); print(i); print(idx); print(q); print(r); print(w); print(vecs)\n"
+        "    print(values); print(counts); print(top); print(where); print(first); print(rest)\n"
+    )
+    assert answers == {
+        "v": "torch", "i": "torch", "idx": "torch", "q": "torch", "r": "torch", "w": "numpy",
+        "vecs": "numpy", "values": "numpy", "counts": "numpy", "top": "torch", "where": "torch",
+        "first": "torch", "rest": None,
+    }
+
+
+def test_named_tuple_fields_and_items_of_tuple_returning_calls_are_arrays():
+    answers = kinds(
+        "import numpy as np\nimport torch\n"
+        "def f(x: torch.Tensor, y: np.ndarray):\n"
+        "    out = torch.max(x, 1)\n"
+        "    print(x.max(1).indices); print(x.max(dim=1)[0]); print(out.values); print(out[1])\n"
+        "    print(torch.linalg.eigh(x).eigenvectors); print(x.argmax(1)); print(torch.unique(x))\n"
+        "    print(np.unique(y)); print(np.unique(y, return_counts=True))\n"
+        "    print(torch.nonzero(x)); print(torch.nonzero(x, as_tuple=True)[0])\n"
+    )
+    assert answers == {
+        "x.max(1).indices": "torch", "x.max(dim=1)[0]": "torch", "out.values": "torch", "out[1]": "torch",
+        "torch.linalg.eigh(x).eigenvectors": "torch", "x.argmax(1)": "torch", "torch.unique(x)": "torch",
+        "np.unique(y)": "numpy", "np.unique(y, return_counts=True)": None,
+        "torch.nonzero(x)": "torch", "torch.nonzero(x, as_tuple=True)[0]": "torch",
+    }
+
+
+def test_unpacking_something_not_known_to_be_a_tuple_of_arrays_types_nothing():
+    answers = kinds(
+        "import numpy as np\nimport torch\n"
+        "def f(x: torch.Tensor, y: np.ndarray, pair):\n"
+        "    a, b = pair\n"
+        "    c, d = x.max(), x.min()\n"
+        "    e, g = y.max(1)\n"
+        "    h, k = np.unique(y, return_counts=False)\n"
+        "    print(a); print(b); print(c); print(d); print(e); print(g); print(h); print(k)\n"
+        "    print(x.max().indices); print(pair.indices)\n"
+    )
+    assert answers == {
+        "a": None, "b": None, "c": None, "d": None, "e": None, "g": None, "h": None, "k": None,
+        "x.max().indices": None, "pair.indices": None,
+    }
+
+
+def weak_kinds(source: str) -> dict[str, Any]:
+    from perflint.engine.arrays import Evidence
+
+    return probe_calls(
+        source, lambda context, expr: (context.arrays.kind_of(expr), context.arrays.kind_of(expr, Evidence.WEAK))
+    )
+
+
+def test_numpy_and_google_style_docstrings_are_weak_evidence_only():
+    answers = weak_kinds(
+        "import numpy as np\nimport torch\n"
+        "def f(X, x, y, z, w, v, u):\n"
+        '    """Fit.\n\n'
+        "    Parameters\n    ----------\n"
+        "    X : np.ndarray of shape (n_samples, n_features)\n"
+        "    x : torch.Tensor, optional\n"
+        "    y : array_like\n"
+        "    z : ndarray or float\n"
+        "    w : ndarray or None\n"
+        "    v (Tensor): values\n"
+        '    """\n'
+        "    print(X); print(x); print(y); print(z); print(w); print(v); print(u)\n"
+    )
+    assert answers == {
+        "X": (None, "numpy"), "x": (None, "torch"), "y": (None, None), "z": (None, None),
+        "w": (None, "numpy"), "v": (None, "torch"), "u": (None, None),
+    }
+
+
+def test_a_parameter_passed_where_torch_takes_only_a_tensor_is_weakly_a_tensor():
+    answers = weak_kinds(
+        "import torch\n"
+        "def f(x, n, y):\n"
+        "    print(x); print(n); print(y)\n"
+        "    z = torch.sigmoid(x) * torch.zeros(n)\n"
+        "    y = torch.exp(y).tolist()\n"
+        "    print(y[:])\n"
+    )
+    # ``n`` is a size: ``torch.zeros`` takes numbers. A reassigned parameter is what it was
+    # reassigned, whatever the parameter was.
+    assert answers == {"x": (None, "torch"), "n": (None, None), "y": (None, "torch"), "y[:]": (None, None)}
+
+
+def test_a_range_over_a_name_bound_to_an_arrays_length_runs_over_its_first_axis():
+    answers = probe_calls(
+        "import numpy as np\nimport torch\n"
+        "def f(a: np.ndarray, t: torch.Tensor, m: int, c):\n"
+        "    n = len(a)\n    k = t.size(0)\n    h = len(a) // 2\n"
+        "    j = len(a)\n    if c:\n        j = 3\n"
+        "    print(range(n)); print(range(0, k)); print(range(h)); print(range(j)); print(range(m))\n",
+        lambda context, expr: (lambda array: None if array is None else cst.Module([]).code_for_node(array))(
+            context.arrays.indexed_range_array(expr)
+        ),
+    )
+    assert answers == {"range(n)": "a", "range(0, k)": "t", "range(h)": None, "range(j)": None, "range(m)": None}
+
+
+def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
+    answers: dict[str, bool] = {}
+
+    from perflint.engine import lint_source
+    from perflint.engine.rule import Rule
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_For(self, node: cst.For) -> None:
+            for name in ("a", "b", "c", "d", "e"):
+                answers[f"{name} {cst.Module([]).code_for_node(node.iter)}"] = self.context.arrays.made_with_range_length(
+                    cst.Name(name), node.iter
+                )
+
+    lint_source(
+        "import numpy as np\nimport torch\n"
+        "def f(n, m, self):\n"
+        "    a = np.zeros(n)\n    b = np.empty((n, 3))\n    c = torch.zeros(n, 4)\n    d = np.zeros(n + 1)\n"
+        "    e = np.full(self.n, 0.5)\n"
+        "    for i in range(n): pass\n"
+        "    for i in range(m): pass\n"
+        "    for i in range(self.n): pass\n",
+        "probe.py",
+        [Probe],
+    )
+    assert {key for key, made in answers.items() if made} == {
+        "a range(n)", "b range(n)", "c range(n)", "e range(self.n)",
+    }

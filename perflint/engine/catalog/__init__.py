@@ -99,6 +99,13 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 # Annotation types that say a value is an array, tensor or frame of a library.
 ARRAY_TYPES: dict[str, Optional[str]] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+# Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
+DOCSTRING_ARRAY_TYPES: dict[str, str] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
+# Field names of the named tuples catalogued functions and methods return (``indices``).
+TUPLE_ITEM_NAMES = frozenset(
+    {name for entry in _FUNCTIONS for name in entry.item_names}
+    | {name for entry in _methods.METHODS for name in entry.tensor_items}
+)
 
 # The library of every call that returns a new array, tensor or frame.
 CONSTRUCTORS: dict[str, str] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
@@ -172,6 +179,8 @@ SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Functions that tell eager torch code from code being scripted, traced or compiled.
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
+# torch functions that take no Python number (``torch.maximum``), and the method that does.
+TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # How a NumPy dtype argument names float64 (``np.float64``, ``float``, ``"float64"``).
@@ -191,6 +200,8 @@ CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # torch.compile, Cython), and the words a file must contain to use any of them.
 JIT_COMPILERS = _compilers.JIT_COMPILERS
 JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
+# ``with torch.cuda.graph(g):``: what runs in the body is captured and replayed as a CUDA graph.
+CUDA_GRAPH_CAPTURES = _compilers.CUDA_GRAPH_CAPTURES
 # Attributes of a pandas Series (``row.name``), as opposed to columns read as attributes.
 SERIES_ATTRIBUTES = _pandas.SERIES_ATTRIBUTES
 # ``math.sqrt`` -> (``numpy.sqrt``, ``torch.sqrt``): the whole-array function of a scalar one.
@@ -225,6 +236,23 @@ def is_side_effect_free(qualified_name: str) -> bool:
         qualified_name == namespace or qualified_name.startswith(namespace + ".")
         for namespace in _STATEFUL_NAMESPACES
     )
+
+
+def takes_only_a_tensor_first(qualified_name: Optional[str]) -> bool:
+    """A torch function whose first parameter accepts only a tensor: torch's documentation
+    names that parameter ``input`` (``torch.exp(2.0)`` is a TypeError), so an argument passed
+    there is a tensor. (Asked per call, so that signatures stay unparsed at start-up.)"""
+    entry = _BY_NAME.get(qualified_name) if qualified_name is not None else None
+    return entry is not None and entry.library == TORCH and entry.signature.positional[:1] == ("input",)
+
+
+def fits_one_sample(qualified_name: str) -> bool:
+    """A SciPy routine that fits parameters to one 1-D sample (``scipy.stats.norm.fit``,
+    ``scipy.stats.boxcox_normmax``, ``scipy.optimize.curve_fit``): per slice, it has no
+    whole-array form."""
+    if qualified_name in _scipy.ONE_SAMPLE_FITS:
+        return True
+    return qualified_name.startswith("scipy.") and qualified_name.rpartition(".")[2] in _scipy.ONE_SAMPLE_FIT_METHODS
 
 
 def elementwise_library(qualified_name: str) -> bool:

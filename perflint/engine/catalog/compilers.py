@@ -21,11 +21,17 @@ JIT_COMPILERS = frozenset(
         "jax.jit", "jax.pmap",
         # PyTorch: TorchScript and the torch.compile stack
         "torch.jit.script", "torch.jit.script_method", "torch.compile",
+        # CUDA graphs: the callable is captured once and replayed without running its Python
+        "torch.cuda.make_graphed_callables", "torch.cuda.graphs.make_graphed_callables",
         # Cython's pure-Python mode: these decorators only mean something to a compiled module
         "cython.cfunc", "cython.ccall", "cython.compile", "cython.boundscheck", "cython.wraparound",
         "cython.cdivision", "cython.locals", "cython.nogil",
     }
 )
 
+# Context managers under which the code in their body, and the functions it calls, is captured
+# as a CUDA graph: run once to record the kernels, then replayed without the interpreter.
+CUDA_GRAPH_CAPTURES = frozenset({"torch.cuda.graph", "torch.cuda.graphs.graph"})
+
 # Words one of which a file's text must contain for any name above to appear in it.
-COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython")
+COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython", "graph")

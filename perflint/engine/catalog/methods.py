@@ -10,7 +10,7 @@ from perflint.engine.catalog.numpy import NUMPY, TOFILE
 from perflint.engine.catalog.pandas import FRAME_WRITERS
 from perflint.engine.catalog.records import COPIES, LOADS_MODEL, MATRIX_PRODUCT, SAME_LIBRARY, SORTS, SYNCHRONISES, method
 from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
-from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, ZERO_GRAD
+from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, VALUES_AND_INDICES, ZERO_GRAD
 
 # Methods that return an array or tensor of the receiver's library and leave the receiver as
 # it was.
@@ -18,12 +18,12 @@ _SAME_LIBRARY_METHODS = (
     "reshape", "view", "view_as", "transpose", "permute", "flatten", "ravel", "squeeze",
     "unsqueeze", "detach", "bfloat16", "int", "long", "bool", "expand", "expand_as", "repeat",
     "abs", "sqrt", "exp", "log", "clip", "clamp", "round", "mean", "sum", "cumsum", "softmax",
-    "sigmoid", "relu", "tanh", "swapaxes", "flip", "type",
+    "sigmoid", "relu", "tanh", "swapaxes", "flip", "type", "argmax", "argmin",
     "pow", "masked_fill", "fillna", "dropna", "head", "tail", "reset_index", "pin_memory",
 )
 # Methods that never change their receiver and return something other than an array.
 _READING_METHODS = (
-    "size", "dim", "ndim", "numel", "max", "min", "std", "var", "prod", "argmax", "argmin",
+    "size", "dim", "ndim", "numel", "std", "var", "prod",
     "any", "all", "norm", "get", "keys", "values", "items", "count", "index", "format",
     "startswith", "endswith", "join", "split", "strip", "lower", "upper", "replace", "is_cuda",
     "element_size", "nelement", "isnan", "isinf", "eq", "ne", "lt", "gt", "le", "ge", "equal",
@@ -60,7 +60,10 @@ METHODS = (
     # ``ndarray.sort()`` and ``list.sort()`` sort in place and return None (torch's
     # ``Tensor.sort()`` returns a sorted copy, but a fact known by name must hold for every
     # library).
-    method("sort", mutates_receiver=True, flags=SORTS),
+    method("sort", mutates_receiver=True, flags=SORTS, tensor_items=VALUES_AND_INDICES),
+    method("topk", flags=SORTS, tensor_items=VALUES_AND_INDICES),
+    # ``x.max()`` reads one value; ``x.max(1)`` of a tensor is a named tuple of two tensors.
+    *(method(name, tensor_items=VALUES_AND_INDICES) for name in ("max", "min", "median", "mode", "kthvalue")),
     *(method(name, SAME_LIBRARY, flags=SORTS) for name in ("argsort", "sort_values", "drop_duplicates")),
     *(method(name, flags=SORTS) for name in ("unique", "nunique", "groupby", "value_counts")),
     # ``AutoModel.from_pretrained(name)`` and every Hugging Face class's: reads (or downloads)

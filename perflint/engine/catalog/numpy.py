@@ -42,6 +42,9 @@ ARRAY_TYPES = {
     # Anything convertible to an array: a list is an ArrayLike, so no library is known.
     "numpy.typing.ArrayLike": None,
 }
+# How docstrings spell an array's type (``X : np.ndarray of shape (n, d)``). ``array_like``
+# is not among them: it says a list will do.
+DOCSTRING_TYPES = {name: NUMPY for name in ("np.ndarray", "numpy.ndarray", "ndarray", "numpy.typing.NDArray")}
 
 # ``rng = np.random.default_rng()``: ``rng.normal(...)`` and the other samplers give arrays.
 RANDOM_GENERATORS = ("numpy.random.default_rng", "numpy.random.Generator", "numpy.random.RandomState")
@@ -200,7 +203,7 @@ FUNCTIONS = (
     function("numpy.argsort", "a, axis, kind, order, *, stable", FRESH_ARRAY | PURE | SORTS, returns=NUMPY),
     function(
         "numpy.unique", "ar, return_index, return_inverse, return_counts, axis, *, equal_nan, sorted",
-        PURE | SORTS,
+        PURE | SORTS, returns=NUMPY, items=NUMPY, tuple_keywords=("return_index", "return_inverse", "return_counts"),
     ),
     function("numpy.cumsum", "a, axis, dtype, out", FRESH_ARRAY | PURE, returns=NUMPY),
     function("numpy.cumprod", "a, axis, dtype, out", FRESH_ARRAY | PURE, returns=NUMPY),
@@ -493,20 +496,25 @@ FUNCTIONS = (
     function("numpy.trace", "a, offset, axis1, axis2, dtype, out", REDUCTION | PURE),
     function("numpy.linalg.norm", "x, ord, axis, keepdims", REDUCTION | PURE),
     # O(n³) linear algebra.
-    function("numpy.linalg.inv", "a", EXPENSIVE | INVERSE | PURE),
+    function("numpy.linalg.inv", "a", EXPENSIVE | INVERSE | PURE, returns=NUMPY),
     function("numpy.linalg.solve", "a, b", SOLVES | PURE),
     function("numpy.linalg.pinv", "a, rcond, hermitian, *, rtol", EXPENSIVE | PURE),
-    function("numpy.linalg.svd", "a, full_matrices, compute_uv, hermitian", EXPENSIVE | PURE),
-    function("numpy.linalg.eig", "a", EXPENSIVE | PURE),
-    function("numpy.linalg.eigh", "a, UPLO", EXPENSIVE | PURE),
-    function("numpy.linalg.eigvals", "a", EXPENSIVE | PURE),
-    function("numpy.linalg.eigvalsh", "a, UPLO", EXPENSIVE | PURE),
-    function("numpy.linalg.cholesky", "a, /, *, upper", EXPENSIVE | PURE),
-    function("numpy.linalg.qr", "a, mode", EXPENSIVE | PURE),
+    function(
+        "numpy.linalg.svd", "a, full_matrices, compute_uv, hermitian", EXPENSIVE | PURE,
+        items=NUMPY, item_names=("U", "S", "Vh"),
+    ),
+    function("numpy.linalg.eig", "a", EXPENSIVE | PURE, items=NUMPY, item_names=("eigenvalues", "eigenvectors")),
+    function(
+        "numpy.linalg.eigh", "a, UPLO", EXPENSIVE | PURE, items=NUMPY, item_names=("eigenvalues", "eigenvectors"),
+    ),
+    function("numpy.linalg.eigvals", "a", EXPENSIVE | PURE, returns=NUMPY),
+    function("numpy.linalg.eigvalsh", "a, UPLO", EXPENSIVE | PURE, returns=NUMPY),
+    function("numpy.linalg.cholesky", "a, /, *, upper", EXPENSIVE | PURE, returns=NUMPY),
+    function("numpy.linalg.qr", "a, mode", EXPENSIVE | PURE, items=NUMPY, item_names=("Q", "R")),
     function("numpy.linalg.det", "a", EXPENSIVE | PURE),
-    function("numpy.linalg.slogdet", "a", EXPENSIVE | PURE),
+    function("numpy.linalg.slogdet", "a", EXPENSIVE | PURE, items=NUMPY, item_names=("sign", "logabsdet")),
     function("numpy.linalg.matrix_power", "a, n", EXPENSIVE | PURE),
-    function("numpy.linalg.lstsq", "a, b, rcond", EXPENSIVE | PURE),
+    function("numpy.linalg.lstsq", "a, b, rcond", EXPENSIVE | PURE, items=NUMPY),
     # Functions that write into an argument (an array, or a file).
     function("numpy.copyto", "dst, src, casting, where", mutates=("dst",)),
     function("numpy.put", "a, ind, v, mode", mutates=("a",)),

@@ -116,6 +116,8 @@ class Flag(enum.Flag):
     # Returns an array of the shape of its first argument, an array, unless given ``shape=``
     # (``zeros_like``, ``empty_like``).
     SHAPE_OF_FIRST_ARGUMENT = enum.auto()
+    # Draws random numbers from a generator (the default one unless given ``generator=``).
+    DRAWS_RANDOM = enum.auto()
 
 
 PURE = Flag.PURE
@@ -153,6 +155,7 @@ SETS_GRAD_MODE = Flag.SETS_GRAD_MODE
 COMPILES_PATTERN = Flag.COMPILES_PATTERN
 SHAPE_OF_FIRST_ARGUMENT = Flag.SHAPE_OF_FIRST_ARGUMENT
 FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
+DRAWS_RANDOM = Flag.DRAWS_RANDOM
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,16 @@ class Function:
     overloaded: bool = False
     # Other qualified names of the same object (private module paths).
     aliases: tuple[str, ...] = ()
+    # The library of every item when the call returns a tuple (or a named tuple) of arrays:
+    # ``torch.linalg.qr`` returns ``(Q, R)``, ``torch.max(x, 1)`` returns ``(values, indices)``.
+    items: Optional[str] = None
+    # The fields of that named tuple, read as attributes (``torch.max(x, 1).indices``).
+    item_names: tuple[str, ...] = ()
+    # Keywords that, given a true value, make the call return a tuple of ``items`` instead of
+    # one array of ``returns`` (``np.unique(y, return_counts=True)``,
+    # ``torch.nonzero(m, as_tuple=True)``). Empty when every call that has ``items`` returns a
+    # tuple, or when the tuple form is chosen by position (``torch.max(x, 1)``).
+    tuple_keywords: tuple[str, ...] = ()
 
     @cached_property
     def signature(self) -> Signature:
@@ -280,10 +293,16 @@ def function(
     shares_data_with: Optional[str] = None,
     overloaded: bool = False,
     aliases: tuple[str, ...] = (),
+    items: Optional[str] = None,
+    item_names: tuple[str, ...] = (),
+    tuple_keywords: tuple[str, ...] = (),
 ) -> Function:
     """A catalogue entry, its signature written as the module docstring says."""
-    entry = Function(name, signature, flags, returns, mutates, shares_data_with, overloaded, aliases)
-    for parameter in (*mutates, *((shares_data_with,) if shares_data_with else ())):
+    entry = Function(
+        name, signature, flags, returns, mutates, shares_data_with, overloaded, aliases, items, item_names,
+        tuple_keywords,
+    )
+    for parameter in (*mutates, *((shares_data_with,) if shares_data_with else ()), *tuple_keywords):
         if parameter not in entry.signature.positional + entry.signature.keyword_only:
             raise ValueError(f"{name}: {parameter!r} is not a parameter of ({signature})")
     return entry
@@ -304,6 +323,9 @@ class Method:
     mutates_receiver: bool = False
     flags: Flag = Flag.NONE
     signature: Optional[Signature] = field(default=None, compare=False)
+    # On a torch tensor, called with a dimension (``x.max(1)``) or always (``x.topk(k)``), the
+    # method returns a named tuple of tensors with these fields (``values``, ``indices``).
+    tensor_items: tuple[str, ...] = ()
 
 
 SAME_LIBRARY = "same"
@@ -316,5 +338,9 @@ def method(
     mutates_receiver: bool = False,
     flags: Flag = Flag.NONE,
     signature: Optional[str] = None,
+    tensor_items: tuple[str, ...] = (),
 ) -> Method:
-    return Method(name, returns, mutates_receiver, flags, Signature.parse(signature) if signature is not None else None)
+    return Method(
+        name, returns, mutates_receiver, flags, Signature.parse(signature) if signature is not None else None,
+        tensor_items,
+    )

@@ -53,3 +53,19 @@ FUNCTIONS = (
     function("scipy.linalg.sqrtm", "A, disp, blocksize", EXPENSIVE | PURE),
     function("scipy.linalg.logm", "A, disp", EXPENSIVE | PURE),
 )
+
+# Routines that fit parameters to one 1-D sample (a Box-Cox lambda, a regression line, a
+# curve): applied per slice, there is no whole-array form that fits every slice at once.
+ONE_SAMPLE_FITS = frozenset(
+    {
+        "scipy.stats.boxcox", "scipy.stats.boxcox_normmax", "scipy.stats.boxcox_llf",
+        "scipy.stats.yeojohnson", "scipy.stats.yeojohnson_normmax", "scipy.stats.linregress",
+        "scipy.stats.theilslopes", "scipy.stats.siegelslopes", "scipy.stats.gaussian_kde",
+        "scipy.optimize.curve_fit", "scipy.optimize.minimize", "scipy.optimize.minimize_scalar",
+        "scipy.optimize.least_squares", "scipy.optimize.root", "scipy.optimize.root_scalar",
+        "scipy.optimize.brentq", "scipy.interpolate.UnivariateSpline", "scipy.interpolate.splrep",
+    }
+)
+# ``scipy.stats.norm.fit``, ``scipy.stats.gamma.fit``: every distribution's ``fit`` fits one
+# sample, so the method name says it for distributions the catalogue does not list.
+ONE_SAMPLE_FIT_METHODS = frozenset({"fit", "fit_loc_scale"})

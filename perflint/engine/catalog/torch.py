@@ -17,6 +17,7 @@ from perflint.engine.catalog.records import (
     DISABLES_AUTOGRAD,
     COPIES_DATA,
     DRAINS_DEVICE,
+    DRAWS_RANDOM,
     ELEMENTWISE,
     EXPENSIVE,
     FACTORY,
@@ -49,6 +50,17 @@ ARRAY_TYPES = {
     "torch.nn.parameter.Parameter": TORCH,
     "torch.FloatTensor": TORCH,
     "torch.LongTensor": TORCH,
+}
+# Element-wise functions whose arguments must all be tensors (``torch.maximum(x, 0.5)`` is a
+# TypeError; so is ``torch.max(x, 0.5)``, whose two-tensor form is ``maximum``), and the tensor
+# method that takes a Python number instead.
+NUMBER_TAKING_METHODS = {
+    "torch.maximum": "clamp_min", "torch.minimum": "clamp_max", "torch.max": "clamp_min", "torch.min": "clamp_max",
+}
+# How docstrings spell a tensor's type (``x : torch.Tensor``, ``x (Tensor): ...``).
+DOCSTRING_TYPES = {
+    name: TORCH
+    for name in ("torch.Tensor", "Tensor", "tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor")
 }
 
 # Classes whose subclasses are torch modules (``forward`` runs on every call of the model),
@@ -108,6 +120,9 @@ DEBUG_MODE_SWITCHES = {
 }
 
 
+# The fields of the named tuple ``torch.max(x, 1)``, ``torch.sort``, ``torch.topk``… return.
+VALUES_AND_INDICES = ("values", "indices")
+
 FUNCTIONS = (
     # Factories: a fresh tensor on every call.
     function(
@@ -162,19 +177,19 @@ FUNCTIONS = (
     ),
     function(
         "torch.rand", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randn", "*size, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randint", "low, high, size, *, generator, out, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH, overloaded=True,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH, overloaded=True,
     ),
     function(
         "torch.randperm", "n, *, generator, out, dtype, layout, device, requires_grad, pin_memory",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION, returns=TORCH,
+        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.zeros_like", "input, *, dtype, layout, device, requires_grad, memory_format",
@@ -194,15 +209,15 @@ FUNCTIONS = (
     ),
     function(
         "torch.rand_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randn_like", "input, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH,
     ),
     function(
         "torch.randint_like", "input, low, high, *, generator, dtype, layout, device, requires_grad, memory_format",
-        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT, returns=TORCH, overloaded=True,
+        FACTORY | FRESH_ARRAY | SHAPE_OF_FIRST_ARGUMENT | DRAWS_RANDOM, returns=TORCH, overloaded=True,
     ),
     function(
         "torch.empty_strided", "size, stride, *, dtype, layout, device, requires_grad, pin_memory",
@@ -235,7 +250,14 @@ FUNCTIONS = (
     function("torch.unsqueeze", "input, dim", PURE, returns=TORCH),
     function("torch.flip", "input, dims", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.roll", "input, shifts, dims", FRESH_ARRAY | PURE, returns=TORCH),
-    function("torch.sort", "input, dim, descending, *, stable, out", FRESH_ARRAY | PURE | SORTS, returns=TORCH),
+    function(
+        "torch.sort", "input, dim, descending, *, stable, out", FRESH_ARRAY | PURE | SORTS,
+        items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
+    function(
+        "torch.topk", "input, k, dim, largest, sorted, *, out", FRESH_ARRAY | PURE | SORTS,
+        items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
     function("torch.argsort", "input, dim, descending, *, stable", FRESH_ARRAY | PURE | SORTS, returns=TORCH),
     function("torch.cumsum", "input, dim, *, dtype, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.cumprod", "input, dim, *, dtype, out", FRESH_ARRAY | PURE, returns=TORCH),
@@ -336,16 +358,29 @@ FUNCTIONS = (
     # Reductions.
     function("torch.sum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
     function("torch.mean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
-    function("torch.max", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True),
-    function("torch.min", "input, dim, keepdim, *, out", REDUCTION | PURE, overloaded=True),
+    # ``torch.max(x)`` is a tensor, ``torch.max(x, 1)`` a named tuple of two.
+    function(
+        "torch.max", "input, dim, keepdim, *, out", REDUCTION | PURE,
+        overloaded=True, items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
+    function(
+        "torch.min", "input, dim, keepdim, *, out", REDUCTION | PURE,
+        overloaded=True, items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
     function("torch.amax", "input, dim, keepdim, *, out", REDUCTION | PURE),
     function("torch.amin", "input, dim, keepdim, *, out", REDUCTION | PURE),
     function("torch.std", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
     function("torch.var", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
     function("torch.prod", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
-    function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE),
-    function("torch.argmax", "input, dim, keepdim", REDUCTION | PURE),
-    function("torch.argmin", "input, dim, keepdim", REDUCTION | PURE),
+    function("torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES),
+    function("torch.mode", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES),
+    function(
+        "torch.kthvalue", "input, k, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES,
+    ),
+    function("torch.std_mean", "input, dim, *, correction, keepdim, out", PURE, items=TORCH),
+    function("torch.var_mean", "input, dim, *, correction, keepdim, out", PURE, items=TORCH),
+    function("torch.argmax", "input, dim, keepdim", REDUCTION | PURE, returns=TORCH),
+    function("torch.argmin", "input, dim, keepdim", REDUCTION | PURE, returns=TORCH),
     function("torch.any", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
     function("torch.all", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
     function("torch.nansum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
@@ -355,20 +390,33 @@ FUNCTIONS = (
     function("torch.trace", "input", REDUCTION | PURE),
     function("torch.linalg.norm", "input, ord, dim, keepdim, *, out, dtype", REDUCTION | PURE),
     # O(n³) linear algebra.
-    function("torch.linalg.inv", "A, *, out", EXPENSIVE | INVERSE | PURE),
+    function("torch.linalg.inv", "A, *, out", EXPENSIVE | INVERSE | PURE, returns=TORCH),
     function("torch.linalg.solve", "A, B, *, left, out", SOLVES | PURE),
     function("torch.linalg.pinv", "A, *, atol, rtol, hermitian, out", EXPENSIVE | PURE),
-    function("torch.linalg.svd", "A, full_matrices, *, driver, out", EXPENSIVE | PURE),
-    function("torch.linalg.eig", "A, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.eigh", "A, UPLO, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.eigvals", "A, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.eigvalsh", "A, UPLO, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.cholesky", "A, *, upper, out", EXPENSIVE | PURE),
-    function("torch.linalg.qr", "A, mode, *, out", EXPENSIVE | PURE),
+    function(
+        "torch.linalg.svd", "A, full_matrices, *, driver, out", EXPENSIVE | PURE,
+        items=TORCH, item_names=("U", "S", "Vh"),
+    ),
+    function(
+        "torch.linalg.eig", "A, *, out", EXPENSIVE | PURE, items=TORCH, item_names=("eigenvalues", "eigenvectors"),
+    ),
+    function(
+        "torch.linalg.eigh", "A, UPLO, *, out", EXPENSIVE | PURE,
+        items=TORCH, item_names=("eigenvalues", "eigenvectors"),
+    ),
+    function("torch.linalg.eigvals", "A, *, out", EXPENSIVE | PURE, returns=TORCH),
+    function("torch.linalg.eigvalsh", "A, UPLO, *, out", EXPENSIVE | PURE, returns=TORCH),
+    function("torch.linalg.cholesky", "A, *, upper, out", EXPENSIVE | PURE, returns=TORCH),
+    function("torch.linalg.qr", "A, mode, *, out", EXPENSIVE | PURE, items=TORCH, item_names=("Q", "R")),
     function("torch.linalg.det", "A, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.slogdet", "A, *, out", EXPENSIVE | PURE),
+    function(
+        "torch.linalg.slogdet", "A, *, out", EXPENSIVE | PURE, items=TORCH, item_names=("sign", "logabsdet"),
+    ),
     function("torch.linalg.matrix_power", "A, n, *, out", EXPENSIVE | PURE),
-    function("torch.linalg.lstsq", "A, B, rcond, *, driver", EXPENSIVE | PURE),
+    function(
+        "torch.linalg.lstsq", "A, B, rcond, *, driver", EXPENSIVE | PURE,
+        items=TORCH, item_names=("solution", "residuals", "rank", "singular_values"),
+    ),
     function("torch.inverse", "input, *, out", EXPENSIVE | INVERSE | PURE),
     # Calls that wait for the device: a result whose size or value the host needs.
     function("torch.cuda.synchronize", "device", SYNCHRONISES | DRAINS_DEVICE),
@@ -382,9 +430,15 @@ FUNCTIONS = (
         "torch.accelerator.empty_cache", "", SYNCHRONISES | DRAINS_DEVICE,
         aliases=("torch.accelerator.memory.empty_cache",),
     ),
-    function("torch.nonzero", "input, *, out, as_tuple", SYNCHRONISES | PURE),
-    function("torch.unique", "input, sorted, return_inverse, return_counts, dim", SYNCHRONISES | PURE | SORTS),
-    function("torch.masked_select", "input, mask, *, out", SYNCHRONISES | PURE),
+    function(
+        "torch.nonzero", "input, *, out, as_tuple", SYNCHRONISES | PURE,
+        returns=TORCH, items=TORCH, tuple_keywords=("as_tuple",),
+    ),
+    function(
+        "torch.unique", "input, sorted, return_inverse, return_counts, dim", SYNCHRONISES | PURE | SORTS,
+        returns=TORCH, items=TORCH, tuple_keywords=("return_inverse", "return_counts"),
+    ),
+    function("torch.masked_select", "input, mask, *, out", SYNCHRONISES | PURE, returns=TORCH),
     function("torch.equal", "input, other", SYNCHRONISES | PURE),
     function("torch.allclose", "input, other, rtol, atol, equal_nan", SYNCHRONISES | PURE),
     function(

@@ -25,11 +25,11 @@ class LoaderWorkersRestartEachEpoch(Rule):
     summary = "DataLoader with workers iterated once per epoch without `persistent_workers=True`"
     message = (
         "`{loader}` starts its worker processes anew every time the outer loop iterates it: "
-        "pass `persistent_workers=True` to `{callee}(...)`"
+        "pass {persistent} to `{callee}(...)`"
     )
     message_rebuilt = (
         "`{callee}(...)` is rebuilt, and its worker processes started, on every iteration of the "
-        "outer loop: build it once before that loop, with `persistent_workers=True`"
+        "outer loop: build it once before that loop, with {persistent}"
     )
     fix_title = "Pass `persistent_workers=True`"
     fix_safety = FIX_UNSAFE
@@ -243,30 +243,48 @@ for epoch in range(epochs):
         if _within(loader, outer.node):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
-            message = self.message_rebuilt.format(callee=callee)
+            message = self.message_rebuilt.format(callee=callee, persistent=_persistent_advice(loader))
             fix = None
         else:
             iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
-            message = self.message.format(loader=code_of(iterated), callee=callee)
+            message = self.message.format(
+                loader=code_of(iterated), callee=callee, persistent=_persistent_advice(loader)
+            )
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
 
 
-def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
-    """``persistent_workers=True``, or ``persistent_workers=n > 0`` when the worker count is a
-    name or attribute ``n``, which reads the same when written twice and may be 0 (a loader
-    without workers rejects ``True``); None for a count computed by an expression."""
+def _persistent_value(loader: cst.Call) -> Optional[cst.BaseExpression]:
+    """``True``, or ``n > 0`` when the worker count is a name or attribute ``n``, which reads
+    the same when written twice and may be 0 (a loader without workers rejects ``True``); None
+    for a count computed by an expression."""
     arguments = catalog.bind(loader, DATALOADER)
     workers = arguments.argument("num_workers")
     if isinstance(literal_value(workers), int):
-        persistent: cst.BaseExpression = cst.Name("True")
-    elif dotted_name(workers) is not None:
-        persistent = cst.Comparison(workers.with_changes(lpar=[], rpar=[]), [
+        return cst.Name("True")
+    if dotted_name(workers) is not None:
+        return cst.Comparison(workers.with_changes(lpar=[], rpar=[]), [
             cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
-    else:
+    return None
+
+
+def _persistent_advice(loader: cst.Call) -> str:
+    """What the message asks to pass: the fix's value, or, for a worker count computed by an
+    expression, ``True`` with the condition a loader puts on it."""
+    persistent = _persistent_value(loader)
+    if persistent is None:
+        return "`persistent_workers=True` (a loader accepts it only with `num_workers > 0`)"
+    return f"`persistent_workers={code_of(persistent)}`"
+
+
+def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
+    """``persistent_workers=`` the value ``_persistent_value`` gives; None when it gives none."""
+    arguments = catalog.bind(loader, DATALOADER)
+    persistent = _persistent_value(loader)
+    if persistent is None:
         return None
     title = f"Pass `persistent_workers={code_of(persistent)}`"
     current = arguments.argument("persistent_workers")

@@ -36,7 +36,9 @@ class OpenInLoop(Rule):
         "path is the same on every iteration (nothing in it is a loop variable or changed by "
         "the loop) and the call runs on every iteration (not under a condition that depends "
         "on the loop, such as `if step % 100 == 0:`). A path that changes per iteration, a "
-        "mode that only reads, or a non-literal mode is left alone."
+        "mode that only reads, a non-literal mode, and a retry loop (one that ends when a `try` "
+        "around the work gets through: `while not ok: try: …; ok = True; except IOError: …`) "
+        "are left alone."
     )
     why_bad = (
         "Each `open` is a system call to look the path up and create a file descriptor, each "
@@ -97,6 +99,26 @@ with open(log_path, "a") as log:
             with open(bucket, "a") as out:
                 out.write(record)
         """,
+        # A retry loop around an `except`: the file is opened again only after a failure.
+        """
+        import time
+        def save(state, path):
+            saved = False
+            while not saved:
+                try:
+                    with open(path, "w") as out:
+                        out.write(state)
+                    saved = True
+                except IOError:
+                    time.sleep(1)
+            for attempt in range(3):
+                try:
+                    with open(path, "a") as log:
+                        log.write("saved\\n")
+                    break
+                except OSError:
+                    time.sleep(1)
+        """,
     )
     INVALID = (
         Invalid(
@@ -143,6 +165,10 @@ with open(log_path, "a") as log:
         if path is None or not isinstance(mode_text, str) or not ("a" in mode_text or "w" in mode_text):
             return
         if not self.context.runs_every_iteration() or not self.context.is_invariant(path):
+            return
+        if self.context.innermost_loop.is_retry:
+            # ``while not ok: try: …; ok = True; except IOError: sleep()``: it opens again only
+            # after a failure, not once per item.
             return
         render = cst.Module([]).code_for_node
         template = self.message if "a" in mode_text else self.message_truncates

@@ -40,7 +40,9 @@ class LiteralTensorOnDevice(Rule):
         "`generate` runs once per generation, `__init__` once), a call whose value is discarded "
         "(`torch.tensor(0, device=d)` alone probes or initialises the device), an empty list, `torch.scalar_tensor`, a call without `device=` or with a host "
         "device, data that is not all literals, and functions compiled by `torch.compile`, "
-        "TorchScript, JAX or numba, which bake constants in."
+        "TorchScript, JAX or numba, which bake constants in. Passed to an operation that takes no "
+        "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
+        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
     )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
@@ -168,6 +170,18 @@ class Mask(nn.Module):
             """,
             line=4,
         ),
+        # `torch.maximum` takes no Python number: the message offers `clamp_min`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class SafeLog(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return torch.log(torch.maximum(x, torch.tensor(1e-5, device=x.device)))
+            """,
+            line=5,
+            column=43,
+        ),
         Invalid(
             """
             import torch
@@ -183,6 +197,11 @@ class Mask(nn.Module):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._statement_value: Optional[cst.BaseExpression] = None
+        # The calls around the current node, innermost last: the operation a tensor is passed to.
+        self._calls: list[cst.Call] = []
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self._calls.pop()
 
     def visit_Expr(self, node: cst.Expr) -> None:
         # ``torch.tensor(0, device=d)`` as a statement: made only to initialise or probe the device.
@@ -201,6 +220,8 @@ class Mask(nn.Module):
         )
 
     def visit_Call(self, node: cst.Call) -> None:
+        operation = self._calls[-1] if self._calls else None
+        self._calls.append(node)
         callee = self.context.imports.qualified_name(node.func)
         if callee not in _LITERAL_TENSOR_FUNCTIONS or has_unpacked_arguments(node):
             return
@@ -228,7 +249,7 @@ class Mask(nn.Module):
                 else "register it once in `__init__` (`self.register_buffer(name, tensor, persistent=False)`)"
             )
         else:
-            fix = (
+            fix = self._number_taking_form(operation, node, render(data)) or (
                 f"pass `{render(data)}` to the operation as a Python number, or use "
                 f"`torch.full((), {render(data)}, device={render(device)})`"
             )
@@ -237,6 +258,26 @@ class Mask(nn.Module):
             self.message.format(
                 call=" ".join(render(node).split()), where="iteration" if in_loop else "call", fix=fix
             ),
+        )
+
+
+    def _number_taking_form(self, operation: Optional[cst.Call], tensor: cst.Call, number: str) -> Optional[str]:
+        """``x.clamp_min(1e-5)`` for ``torch.maximum(x, torch.tensor(1e-5, device=d))``: the
+        operation takes no Python number, but a method of the other tensor does."""
+        if operation is None:
+            return None
+        qualified = self.context.imports.qualified_name(operation.func)
+        method = catalog.TORCH_NUMBER_TAKING_METHODS.get(qualified) if qualified is not None else None
+        others = [arg.value for arg in operation.args if arg.value is not tensor and arg.keyword is None]
+        if method is None and type(operation.func) is cst.Attribute and qualified is None:
+            method = catalog.TORCH_NUMBER_TAKING_METHODS.get(f"torch.{operation.func.attr.value}")
+            others = [operation.func.value] if len(operation.args) == 1 else []
+        if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
+            return None
+        render = cst.Module([]).code_for_node
+        name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
+        return (
+            f"`{name}` takes no Python number, but `{' '.join(render(others[0]).split())}.{method}({number})` does"
         )
 
 

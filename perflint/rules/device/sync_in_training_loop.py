@@ -7,14 +7,26 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.loops import LoopFrame
+from perflint.engine.devices import allocated_on_host
+from perflint.engine.loops import LoopFrame, decides_an_exit
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
 # Builtins that read a one-element tensor's value on the host.
 _READING_BUILTINS = ("float", "int", "bool")
+# Methods that give the same values in another place or graph: the fix accumulates the
+# tensor before them (``loss`` of ``loss.detach().cpu()``), and keeps any other (``x.std()``).
+_VALUE_PRESERVING_METHODS = frozenset({"detach", "cpu", "cuda", "clone", "contiguous"})
+# Checks for NaN or infinite values: a guard of these needs the value, but not on every step.
+_NON_FINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
+_NAN_GUARD_MESSAGE = (
+    "`{expr}` waits for the device on every training step to check for non-finite values; "
+    "check every N steps (`if step % N == 0`), or keep a flag on the device "
+    "(`bad |= ~torch.isfinite({tensor})`) and read it every N steps"
+)
 
 
 class SyncInTrainingLoop(Rule):
@@ -42,8 +54,15 @@ class SyncInTrainingLoop(Rule):
         "the loss `.backward()` is called on). Left alone: code under an `if` whose test uses "
         "`%` (periodic logging, `if step % 100 == 0`), code after the loop, the enclosing epoch "
         "loop (once per epoch), a bare `.numpy()` (it raises on a device tensor, so its tensor "
-        "is on the host already), receivers known to be NumPy arrays or pandas objects, and "
-        "loops that never call backward and step (evaluation, timing)."
+        "is on the host already), receivers known to be NumPy arrays or pandas objects, "
+        "loops that never call backward and step (evaluation, timing), a value that decides whether "
+        "the loop ends (read in the test of an `if` that breaks, continues or returns, or of the "
+        "`while` loop, or assigned to a name such a test reads, directly or through a counter: a "
+        "convergence or early-stopping check), a read in a branch that leaves the loop (`raise`, "
+        "`return`, `break`: it runs once) or under a debugging or profiling flag (`if "
+        "args.debug:`), and tensors "
+        "made on the host by a factory without `device=`. A NaN guard is advised to check every "
+        "N steps."
     )
     why_bad = (
         "CUDA runs asynchronously: the host queues kernels and runs ahead, so the GPU always "
@@ -130,6 +149,54 @@ for step, (x, y) in enumerate(loader):
                 if int(steps) > 10:
                     break
         """,
+        # A convergence check needs the value on every step: it decides whether to stop.
+        """
+        def fit(model, loader, optimizer, tol):
+            prev = float("inf")
+            for x, y in loader:
+                loss = model(x, y)
+                loss.backward()
+                optimizer.step()
+                if abs(prev - loss.item()) < tol:
+                    break
+                current = float(loss)
+                if current > 1e6:
+                    break
+                prev = current
+        """,
+        # Under a debugging or profiling flag: off in the runs that matter.
+        """
+        def fit(model, loader, optimizer, args):
+            for batch in loader:
+                loss = model(batch)
+                loss.backward()
+                optimizer.step()
+                if args.debug:
+                    print(loss.item())
+        """,
+        # Read in a branch that leaves the loop: once, when training stops.
+        """
+        import torch
+        def fit(model, loader, optimizer):
+            for step, batch in enumerate(loader):
+                loss = model(batch)
+                if not torch.isfinite(loss):
+                    raise RuntimeError(f"loss became {loss.item()} at step {step}")
+                loss.backward()
+                optimizer.step()
+        """,
+        # A tensor made on the host (no `device=`) is read without waiting for a device.
+        """
+        import torch
+        def fit(f, steps):
+            w = torch.zeros(3, requires_grad=True)
+            optimizer = torch.optim.SGD([w], lr=0.1)
+            for _ in range(steps):
+                loss = f(w)
+                loss.backward()
+                optimizer.step()
+                trace.append(w.tolist())
+        """,
     )
     INVALID = (
         Invalid(
@@ -195,6 +262,20 @@ for step, (x, y) in enumerate(loader):
             """,
             line=7,
         ),
+        # A NaN guard: the advice is to check every N steps.
+        Invalid(
+            """
+            import math
+            def train(model, loader, optimizer):
+                for x, y in loader:
+                    loss = model(x, y)
+                    loss.backward()
+                    optimizer.step()
+                    if math.isnan(loss.item()):
+                        raise RuntimeError("NaN loss")
+            """,
+            line=7,
+        ),
         # Through a step function of the same file.
         Invalid(
             """
@@ -241,8 +322,11 @@ for step, (x, y) in enumerate(loader):
             return
         if self.context.arrays.kind_of(func.value) not in (None, catalog.TORCH) or self._step() is None:
             return
+        tensor = _tensor_of(func.value)
+        if allocated_on_host(tensor, self.context):
+            return
         self._cover_inner_synchronisations(func.value)
-        self._report(node, _tensor_of(func.value))
+        self._report(node, tensor)
 
     def _cover_inner_synchronisations(self, receiver: cst.BaseExpression) -> None:
         while True:
@@ -261,7 +345,7 @@ for step, (x, y) in enumerate(loader):
         if type(expr) is not cst.Name:
             return False
         frame = self._step()
-        if frame is None or expr.value not in frame.effects.rebound:
+        if frame is None or expr.value not in frame.effects.rebound or allocated_on_host(expr, self.context):
             return False
         return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
 
@@ -269,17 +353,23 @@ for step, (x, y) in enumerate(loader):
         """The training-step loop around the current node, unless a periodic condition
         (``if step % 100 == 0``) guards the node inside it."""
         frame = self.context.training_step_loop()
-        if frame is None or self.context.loops.runs_periodically(frame):
+        loops = self.context.loops
+        if frame is None or loops.runs_periodically(frame) or loops.leaves_the_loop(frame) or loops.under_debug_flag():
             return None
         return frame
 
     def _report(self, node: cst.CSTNode, tensor: cst.BaseExpression) -> None:
-        if self._step() is None:
+        frame = self._step()
+        if frame is None:
+            return
+        path = self.context.path_to(node)
+        if decides_an_exit(path, frame.node):
+            # A convergence check (``if abs(prev - loss.item()) < tol: break``) needs the value
+            # on every step.
             return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
-        self.report(
-            node, self.message.format(expr=_CODE.code_for_node(expr), tensor=_CODE.code_for_node(tensor))
-        )
+        message = _NAN_GUARD_MESSAGE if _in_a_non_finite_check(path) else self.message
+        self.report(node, message.format(expr=_CODE.code_for_node(expr), tensor=_CODE.code_for_node(tensor)))
 
 
 def _synchronises(call: cst.Call) -> bool:
@@ -292,10 +382,35 @@ def _synchronises(call: cst.Call) -> bool:
 
 def _tensor_of(receiver: cst.BaseExpression) -> cst.BaseExpression:
     """The tensor a chain starts from, as the fix accumulates it: ``loss`` in
-    ``loss.detach().cpu()``; the whole receiver when it is not a plain chain."""
-    while type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and not receiver.args:
+    ``loss.detach().cpu()``; a reduction stays (``x.std()`` of ``x.std().item()``)."""
+    while (
+        type(receiver) is cst.Call
+        and type(receiver.func) is cst.Attribute
+        and not receiver.args
+        and receiver.func.attr.value in _VALUE_PRESERVING_METHODS
+    ):
         receiver = receiver.func.value
     return receiver
+
+
+def _in_a_non_finite_check(path: list[cst.CSTNode]) -> bool:
+    """The node at the end of ``path`` is read in the test of an ``if`` that checks for NaN or
+    infinite values (``if math.isnan(loss.item()):``)."""
+    for depth in range(len(path) - 2, -1, -1):
+        node = path[depth]
+        if type(node) is cst.If and path[depth + 1] is node.test:
+            pending: list[cst.CSTNode] = [node.test]
+            while pending:
+                part = pending.pop()
+                if type(part) is cst.Name and part.value in _NON_FINITE_CHECKS:
+                    return True
+                if type(part) is cst.Attribute and part.attr.value in _NON_FINITE_CHECKS:
+                    return True
+                pending.extend(syntax_children(part))
+            return False
+        if isinstance(node, (cst.BaseStatement, cst.FunctionDef)):
+            return False
+    return False
 
 
 def _setup(size: int, target: Target) -> tuple:

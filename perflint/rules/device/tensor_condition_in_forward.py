@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import allocated_on_host
 from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
+from perflint.engine.loops import ends_early, only_reports, short_circuited_by_identity
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -26,6 +27,16 @@ _FIXES = {
     cst.While: "bound the loop by a Python value, or make the decision outside `forward`",
     cst.Assert: "use `torch._assert_async({condition})`, or validate the input outside `forward`",
 }
+# A branch that only raises, warns or logs: the check itself is the point, so no `torch.where`.
+_REPORTING_FIX = (
+    "the branch only reports a failure: check it with `torch._assert_async({condition})`, "
+    "which does not wait, or only under a debug flag"
+)
+# A random draw made on the device and read back: drawing it where it is read needs no copy.
+_RANDOM_FIX = (
+    "`{draw}` draws on the device only to be read on the host: draw it on the host (without "
+    "`device=`, or with Python's `random`)"
+)
 _KEYWORDS = {cst.If: "if", cst.While: "while", cst.Assert: "assert"}
 
 
@@ -58,8 +69,15 @@ class TensorConditionInForward(Rule):
         "arrays, tensors made on the host by a factory (`torch.rand(1) < self.p` in a random "
         "transform reads host memory), and code under a `torch.jit.is_scripting()`, `torch.jit.is_tracing()` or "
         "`torch.compiler.is_compiling()` test, which keeps it out of compiled graphs, and an "
-        "`if` whose body runs the model's own submodules or methods (`self.image_encoder(...)`): "
-        "skipping that work when the input does not need it can be worth one synchronisation."
+        "`if` whose body runs the model's own submodules or methods (`self.image_encoder(...)`) "
+        "or ends the loop or the call early (`if mask.all(): break`, `if not sel.any(): "
+        "continue`): skipping that work when the input does not need it can be worth one "
+        "synchronisation (unless the value is a random draw made on the device, which the message "
+        "advises to draw on the host). Also left alone: a comparison an identity check short-circuits "
+        "(`a is b or torch.equal(a, b)`) and code under a debugging or profiling flag (`if "
+        "self.debug:`). A guard that only raises, warns or logs is advised "
+        "`torch._assert_async` rather than `torch.where`, and a random draw made on the device "
+        "only to be read is advised to be drawn on the host."
     )
     why_bad = (
         "A GPU runs the work queued by the host asynchronously. To decide the branch, the host "
@@ -164,6 +182,39 @@ class Block(nn.Module):
                     embeds = self.image_embed(input_ids, pixels)
                 return embeds
         """,
+        # The test ends the loop or the call early: the read decides to skip the rest of the
+        # work (an adaptive-depth exit, an empty selection).
+        """
+        import torch
+        from torch import nn
+        class Adaptive(nn.Module):
+            def forward(self, x: torch.Tensor, halt: torch.Tensor) -> torch.Tensor:
+                for layer in self.layers:
+                    x = layer(x)
+                    if (halt > 0.99).all():
+                        break
+                for head in self.heads:
+                    sel = halt < 0.5
+                    if not sel.any():
+                        continue
+                    x = head(x, sel)
+                if torch.isnan(x).any():
+                    return x
+                return x * 2
+        """,
+        # Callers pass the same object: the identity check short-circuits the comparison. And
+        # checks that run only under a debugging flag.
+        """
+        import torch
+        from torch import nn
+        class Cache(nn.Module):
+            def forward(self, key: torch.Tensor, cached: torch.Tensor) -> torch.Tensor:
+                if key is cached or torch.equal(key, cached):
+                    return self.value
+                if self.debug:
+                    assert torch.isfinite(key).all()
+                return key
+        """,
         # NumPy arrays, and tensors the linter cannot see.
         """
         import numpy as np
@@ -222,10 +273,52 @@ class Block(nn.Module):
             class Norm(nn.Module):
                 def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
                     if torch.allclose(x, ref):
-                        return x
+                        ref = ref + self.eps
                     return x - ref
             """,
             line=5,
+        ),
+        # A guard that only raises: the advice is `torch._assert_async` or a debug flag.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Block(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    if not torch.isfinite(x).all():
+                        raise ValueError("non-finite activations")
+                    return x * 2
+            """,
+            line=5,
+        ),
+        # A random draw made on the device and read back: the advice is to draw on the host.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class RandomFlip(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    flip = torch.randint(0, 2, (1,), device=x.device)
+                    if flip.item():
+                        x = x.flip(-1)
+                    return x
+            """,
+            line=6,
+        ),
+        # A random count drawn on the device, then used as a shape: even where the branch ends
+        # the call early, drawing it on the host is the fix.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class DropChunks(nn.Module):
+                def forward(self, spec: torch.Tensor) -> torch.Tensor:
+                    n_masks = torch.randint(0, 3, size=(1,), device=spec.device)
+                    if n_masks == 0:
+                        return spec
+                    return spec * torch.rand(n_masks, 1, device=spec.device)
+            """,
+            line=6,
         ),
         Invalid(
             """
@@ -263,24 +356,48 @@ class Block(nn.Module):
         self._check(node)
 
     def _check(self, node: Branch) -> None:
-        if self._guards or not self._in_module_forward():
+        if self._guards or not self._in_module_forward() or self.context.loops.under_debug_flag():
             return
         if type(node) is cst.If and _runs_a_submodule(node.body):
             return
         sync = self._host_read(node.test)
-        if sync is None:
+        if sync is None or short_circuited_by_identity(node.test, sync):
             return
         render = cst.Module([]).code_for_node
         test = " ".join(render(node.test).split())
+        # A random draw made on the device to be read is worth moving whatever the branch does.
+        draw = self._device_random_draw(sync)
+        if draw is not None:
+            fix = _RANDOM_FIX.format(draw=" ".join(render(draw).split()))
+        elif type(node) is cst.If and ends_early(node):
+            # Skipping the rest of the loop or the call is what the read buys.
+            return
+        elif type(node) is cst.If and only_reports(node.body, self.context.imports):
+            fix = _REPORTING_FIX.format(condition=_negation(node.test))
+        elif type(node) is cst.Assert:
+            fix = _FIXES[cst.Assert].format(condition=_as_tensor_condition(node.test))
+        else:
+            fix = _FIXES[type(node)].format(condition=test)
         self.report(
             node.test,
             self.message.format(
-                keyword=_KEYWORDS[type(node)],
-                test=test,
-                sync=" ".join(render(sync).split()),
-                fix=_FIXES[type(node)].format(condition=test),
+                keyword=_KEYWORDS[type(node)], test=test, sync=" ".join(render(sync).split()), fix=fix
             ),
         )
+
+    def _device_random_draw(self, sync: cst.BaseExpression) -> Optional[cst.Call]:
+        """The torch random draw (``torch.randint(…, device=d)``, or the name assigned one) whose
+        value ``sync`` reads, when it is made on the device."""
+        pending: list[cst.CSTNode] = [sync]
+        while pending:
+            node = pending.pop()
+            call = self.context.arrays.bound_value(node.value) if type(node) is cst.Name else node
+            if type(call) is cst.Call:
+                record = catalog.lookup(self.context.imports.qualified_name(call.func))
+                if record is not None and record.has(catalog.Flag.DRAWS_RANDOM):
+                    return None if allocated_on_host(call, self.context) else call
+            pending.extend(syntax_children(node))
+        return None
 
     def _in_module_forward(self) -> bool:
         frame = self.context.function
@@ -348,6 +465,23 @@ class Block(nn.Module):
         if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             return expr.func.attr.value in _TRUTH_REDUCTIONS and self._is_tensor(expr.func.value)
         return False
+
+
+def _negation(test: cst.BaseExpression) -> str:
+    """What holds when the branch is not taken, as tensor code: ``c`` for ``not c``, else
+    ``torch.logical_not(test)``."""
+    render = cst.Module([]).code_for_node
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return _as_tensor_condition(test.expression)
+    return f"torch.logical_not({' '.join(render(test).split())})"
+
+
+def _as_tensor_condition(test: cst.BaseExpression) -> str:
+    """``test`` as a tensor `torch._assert_async` can take: Python's ``not`` would read the
+    tensor on the host, so ``not c`` becomes ``torch.logical_not(c)``."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return _negation(test.expression)
+    return " ".join(cst.Module([]).code_for_node(test).split())
 
 
 def _runs_a_submodule(body: cst.BaseSuite) -> bool:

@@ -33,7 +33,10 @@ class ZeroGradKeepsTensors(Rule):
 
     what_it_does = (
         "Flags a call of `.zero_grad(...)` (an optimizer's or a module's) that passes a literal "
-        "`False` as `set_to_none`, by keyword or position. A non-literal value is left alone."
+        "`False` as `set_to_none`, by keyword or position. A non-literal value is left alone, "
+        "and so is code compiled or captured as a CUDA graph (`torch.compile`, "
+        "`torch.cuda.make_graphed_callables`, a function called under `with "
+        "torch.cuda.graph(g):`), where the gradients must keep their memory on purpose."
     )
     why_bad = (
         "With `set_to_none=False`, every gradient stays allocated: `zero_grad` launches a fill "
@@ -80,6 +83,21 @@ for x, y in loader:
         def step(optimizer, keep):
             optimizer.zero_grad(set_to_none=keep)
             optimizer.zero_grad(**options)
+        """,
+        # Captured as a CUDA graph or compiled: the gradients' memory must stay where it is.
+        """
+        import torch
+        def captured_step(x):
+            optimizer.zero_grad(set_to_none=False)
+            model(x).sum().backward()
+        @torch.compile(mode="reduce-overhead")
+        def compiled_step(x):
+            optimizer.zero_grad(set_to_none=False)
+            model(x).sum().backward()
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g):
+            captured_step(static_input)
+        graphed = torch.cuda.make_graphed_callables(model, (static_input,))
         """,
         # A different method that happens to take the keyword.
         """
@@ -155,6 +173,10 @@ for x, y in loader:
             return
         set_to_none = arguments.argument("set_to_none")
         if set_to_none is None or literal_value(set_to_none) is not False:
+            return
+        if self.context.in_compiled_code():
+            # A CUDA graph replays kernels on fixed addresses: the gradients must stay
+            # allocated, and zeroing them in place is how captured code resets them.
             return
         fixed = without_argument(node, set_to_none)
         self.report(

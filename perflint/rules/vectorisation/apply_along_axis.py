@@ -36,8 +36,9 @@ class ApplyAlongAxis(Rule):
         "or a lambda or function of the same file that calls only NumPy, SciPy, `math`, "
         "builtins and methods of its own values. A function of another library (often one that "
         "accepts only 1-D input, such as a resampler), a callable object, or a function that "
-        "calls methods of `self` (fitting a model per row) is left alone: there is no "
-        "whole-array form to move to. When the applied function is a NumPy "
+        "calls methods of `self` (fitting a model per row), or a SciPy routine that fits one "
+        "sample (a distribution's `.fit`, `boxcox_normmax`, `curve_fit`: a catalogue fact) is "
+        "left alone: there is no whole-array form to move to. When the applied function is a NumPy "
         "reduction that takes `axis=` (`np.mean`, `np.sum`, `np.std`, `np.max`, "
         "`np.linalg.norm`…) and no extra arguments are passed through, the message names the "
         "one call that replaces it (`np.std(X, axis=1)`); otherwise it suggests writing the "
@@ -104,6 +105,15 @@ def row_spread(X: np.ndarray) -> np.ndarray:
                     centroid, labels = self._k_means(v.reshape(-1, 1), 3)
                     return centroid[labels].ravel()
                 return np.apply_along_axis(make_piecewise, axis=1, arr=vectors)
+        """,
+        # SciPy's per-sample fitting routines have no whole-array form.
+        """
+        import numpy as np
+        from scipy import stats
+        from scipy.stats import boxcox_normmax
+        lambdas = np.apply_along_axis(boxcox_normmax, 0, X)
+        params = np.apply_along_axis(stats.norm.fit, 1, X)
+        slopes = np.apply_along_axis(lambda col: stats.linregress(t, col).slope, 0, Y)
         """,
         # A callable object.
         """
@@ -197,7 +207,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         or one that calls methods of ``self`` (fits a model per row) has no vectorised form."""
         qualified = self.context.imports.qualified_name(func)
         if qualified is not None:
-            return catalog.library_of(qualified) in _NUMERIC_LIBRARIES
+            return catalog.library_of(qualified) in _NUMERIC_LIBRARIES and not catalog.fits_one_sample(qualified)
         if type(func) is cst.Lambda:
             return self._calls_only_numeric_code(func.body)
         if type(func) is cst.Name:
@@ -214,7 +224,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
                 func = node.func
                 qualified = imports.qualified_name(func)
                 if qualified is not None:
-                    if catalog.library_of(qualified) not in _NUMERIC_LIBRARIES:
+                    if catalog.library_of(qualified) not in _NUMERIC_LIBRARIES or catalog.fits_one_sample(qualified):
                         return False
                 elif type(func) is cst.Name:
                     if not imports.is_builtin(func, func.value):

@@ -47,7 +47,9 @@ class ElementwiseIndexLoop(Rule):
 
     what_it_does = (
         "Flags `for i in range(len(a))` (also `range(0, len(a))`, `range(a.shape[0])`, NumPy's "
-        "`range(a.size)` and torch's `range(a.size(0))`) over a known NumPy array or torch tensor "
+        "`range(a.size)` and torch's `range(a.size(0))`, and `range(n)` with `n` assigned one of "
+        "those, `n = len(a)`, or with an array the body writes made that long, `out = "
+        "np.zeros(n)`) over a known NumPy array or torch tensor "
         "`a` when every statement of the body assigns one element, `b[i] = <expr>` or "
         "`b[i] += <expr>` with `b` a known array of the same library, and `<expr>` is built only "
         "from elements `x[i]` of known arrays at the loop index, numeric constants, names from "
@@ -234,8 +236,61 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for i in range(len(s)):
             t[i] = s[i] * 2
         """,
+        # A length other than the arrays' (`n = len(a) // 2`, a range shorter than the array
+        # written), a length that is a parameter, and a length rebound on one path only.
+        """
+        import numpy as np
+        def f(a: np.ndarray, b: np.ndarray, m: int, c):
+            n = len(a) // 2
+            for i in range(n):
+                b[i] = a[i] * 2
+            out = np.zeros(m + 1)
+            for i in range(m):
+                out[i] = a[i] * 2
+            for i in range(m):
+                b[i] = a[i] * 2
+            k = len(a)
+            if c:
+                k = 3
+            for i in range(k):
+                b[i] = a[i] * 2
+        """,
     )
     INVALID = (
+        # The range's bound is a name assigned the array's length, or the length the written
+        # array was made with.
+        Invalid(
+            """
+            import numpy as np
+            def scale(a: np.ndarray, factor: float) -> np.ndarray:
+                n = len(a)
+                out = np.empty_like(a)
+                for i in range(n):
+                    out[i] = a[i] * factor
+                return out
+            """,
+            line=5,
+            fixed="""
+            import numpy as np
+            def scale(a: np.ndarray, factor: float) -> np.ndarray:
+                n = len(a)
+                out = np.empty_like(a)
+                out[:] = a * factor
+                return out
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def gate(x: torch.Tensor, n: int) -> torch.Tensor:
+                out = torch.zeros(n)
+                for i in range(n):
+                    out[i] = torch.sigmoid(x[i])
+                return out
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
         # An array on every path is an array after the paths rejoin.
         Invalid(
             """
@@ -411,6 +466,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if len(vectorised) != 1 or "#" in code_of(node.with_changes(leading_lines=())):
             return None
         bound = node.iter.args[-1].value
+        if type(bound) is cst.Name:
+            bound = self.context.arrays.bound_value(bound.value) or bound
         if type(bound) is cst.Attribute:
             # NumPy's ``range(a.size)`` counts every element: the first axis only when 1-D.
             return None
@@ -459,11 +516,11 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if node.orelse is not None or node.asynchronous is not None or type(node.target) is not cst.Name:
             return None
         arrays = self.context.arrays
-        extent = arrays.indexed_range_array(node.iter)
-        if extent is None:
-            return None
         statements = _body_statements(node.body)
         if not statements:
+            return None
+        extent = arrays.indexed_range_array(node.iter) or self._array_of_range_length(node, statements)
+        if extent is None:
             return None
         loop = _IndexLoop(index=node.target.value, kind=arrays.kind_of(extent))
         for statement in statements:
@@ -488,6 +545,21 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if dotted_name(extent) not in loop.written | loop.read:
             return None
         return loop
+
+    def _array_of_range_length(
+        self, node: cst.For, statements: list[cst.BaseSmallStatement]
+    ) -> Optional[cst.BaseExpression]:
+        """An array the body writes at the index that was made as long as the range runs
+        (``out = np.zeros(n)`` then ``for i in range(n): out[i] = …``)."""
+        for statement in statements:
+            targets = (
+                [target.target for target in statement.targets] if type(statement) is cst.Assign
+                else [statement.target] if type(statement) is cst.AugAssign else []
+            )
+            for target in targets:
+                if type(target) is cst.Subscript and self.context.arrays.made_with_range_length(target.value, node.iter):
+                    return target.value
+        return None
 
     def _element_chain(self, node: cst.BaseExpression, loop: _IndexLoop) -> Optional[str]:
         """``x`` when ``node`` is ``x[i]`` with ``x`` a known array of the loop's library."""

@@ -34,8 +34,9 @@ class GroupReductionByMaskLoop(Rule):
         "Flags, in a loop or comprehension over the groups `k` — `np.unique(y)`, "
         "`torch.unique(y)`, `y.unique()`, `set(y)` or `range(K)` with `K` not a literal — a "
         "reduction of the rows of a group, `X[y == k].sum()`, `.mean()`, `np.sum(X[y == k])`, "
-        "`np.mean(...)`, `len(X[y == k])`, `X[y == k].shape[0]`, or a count `(y == k).sum()`, "
-        "`np.sum(y == k)`, `np.count_nonzero(y == k)`, where `y` is a known NumPy array or "
+        "`np.mean(...)`, `len(X[y == k])`, `X[y == k].shape[0]`, or a count of the whole mask `(y == k).sum()`, "
+        "`np.sum(y == k)`, `np.count_nonzero(y == k)` (a count along an axis, `(X == k).sum(0)`, "
+        "counts per column of a 2-D array and has no one `bincount`), where `y` is a known NumPy array or "
         "torch tensor and neither `X` nor `y` is written in the loop. Left alone: a small "
         "literal number of groups (`range(3)`), loops that write `X` or `y`, loops that do "
         "other work with a group's rows (fitting a model per group has no one-pass form), and "
@@ -72,6 +73,14 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     )
 
     VALID = (
+        # Counts along an axis (per column of a 2-D array) have no one `bincount` form.
+        """
+        import numpy as np
+        def f(X: np.ndarray, K: int):
+            return np.stack([(X == k).sum(0) for k in range(K)])
+        def g(X: np.ndarray, K: int):
+            return [np.count_nonzero(X == k, axis=1) for k in range(K)]
+        """,
         # A small literal number of groups.
         """
         import numpy as np
@@ -171,12 +180,13 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             first = call.args[0].value
             if record.function_name in _SUMS:
                 self._report_group_rows(call, first)
-            if record.function_name in _COUNTS:
+            if record.function_name in _COUNTS and len(call.args) == 1:
                 self._report_count(call, first)
             return
         if type(func) is cst.Attribute and func.attr.value in _SUMS:
             self._report_group_rows(call, func.value)
-            if func.attr.value == "sum":
+            if func.attr.value == "sum" and not call.args:
+                # ``(X == k).sum(0)`` counts per column of a 2-D ``X``: no one ``bincount``.
                 self._report_count(call, func.value)
 
     def _report_group_rows(self, reduction: cst.CSTNode, rows: cst.BaseExpression) -> None:

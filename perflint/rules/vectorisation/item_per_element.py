@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine.arrays import Evidence
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -30,7 +31,11 @@ class ItemPerElement(Rule):
 
     what_it_does = (
         "Flags `.item()` inside a loop or comprehension when its receiver is one element of a "
-        "known NumPy array or torch tensor: the loop's target in `for x in t` or "
+        "known NumPy array or torch tensor (also one unpacked from or read off a call the catalogue "
+        "says returns a tuple of them: `scores, labels = torch.max(logits, 1)`, "
+        "`logits.topk(k).indices`), or, this rule being opt-in, a parameter known from weak evidence "
+        "(a NumPy- or Google-style docstring type, `x : torch.Tensor`; passing it where torch "
+        "takes only a tensor, `torch.softmax(x, -1)`): the loop's target in `for x in t` or "
         "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
         "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
         "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
@@ -103,6 +108,33 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
                 print(value)
             first = t[0].item()
         """,
+        # Unpacked from something not known to return tensors, or a Python value of a reduction.
+        """
+        import torch
+        def show(pair, t: torch.Tensor):
+            scores, labels = pair
+            for s in scores:
+                print(s.item())
+            best, worst = t.max(), t.min()
+            for b in best:
+                print(b.item())
+        """,
+        # A parameter documented as array-like, or as one of several types, is not known.
+        """
+        import torch
+        def show(values, scores):
+            \"\"\"Show.
+
+            Parameters
+            ----------
+            values : array_like
+            scores : torch.Tensor or list
+            \"\"\"
+            for v in values:
+                print(v.item())
+            for i in range(3):
+                print(scores[i].item())
+        """,
         # The target is rebound in the loop: no longer the tensor's element.
         """
         import torch
@@ -141,6 +173,49 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             """,
             line=4,
         ),
+        # Weak evidence, which this opt-in rule accepts: a docstring, a tensor-only argument.
+        Invalid(
+            """
+            import torch
+            def log_scores(scores, names):
+                \"\"\"Log.
+
+                Args:
+                    scores (torch.Tensor): one score per name.
+                \"\"\"
+                for i, name in enumerate(names):
+                    print(name, scores[i].item())
+            """,
+            line=9,
+        ),
+        Invalid(
+            """
+            import torch
+            def probabilities(logits):
+                probs = torch.softmax(logits, -1)
+                return [p.item() for p in logits]
+            """,
+            line=4,
+        ),
+        # Tensors typed through a call that returns a tuple of them.
+        Invalid(
+            """
+            import torch
+            def best_labels(logits: torch.Tensor, names):
+                scores, labels = torch.max(logits, 1)
+                return [names[label.item()] for label in labels]
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def top(logits: torch.Tensor, k: int):
+                found = logits.topk(k)
+                return [found.indices[i].item() for i in range(k)]
+            """,
+            line=4,
+        ),
         Invalid(
             """
             import torch
@@ -164,7 +239,9 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             # Set-up code (``__init__``): the whole loop runs once per object; tests pay for
             # their own loops.
             return
-        array = self.context.loops.element_of(func.value)
+        # Weak evidence accepted: the rule is opt-in, and a parameter documented as a tensor
+        # (``scores : torch.Tensor``) is what its loop reads element by element.
+        array = self.context.loops.element_of(func.value, evidence=Evidence.WEAK)
         if array is None:
             return
         empty = cst.Module([])
