@@ -64,7 +64,7 @@ def run_bench(args: argparse.Namespace) -> int:
                          f"{args.workers or policy.workers}") from None
     with measuring_progress(args.output_format not in ("json", "openmetrics")) as progress:
         report = harness.measure_rules(rules, sizes=sizes, policy=policy, quick=args.quick, progress=progress,
-                                       command_line=["perflint", *sys.argv[1:]])
+                                       command_line=args.command_line)
     if args.report:
         from perflint.measure.html_report import write_html_report
 

@@ -127,7 +127,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    arguments = parse_arguments(argv)
+    arguments.command_line = ["perflint", *argv]  # recorded with measurements, to say how they were taken
     try:
         if arguments.command == "check":
             from perflint.cli.check import run_check

@@ -17,7 +17,7 @@ import json
 import random
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from perflint.measure.results import MeasurementReport, Point
 

@@ -252,13 +252,14 @@ def measure_rules(
                 reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)"))
             continue
         measurement, threads_used = _measure_in_workers(rule, library, device, chosen_sizes, policy)
-        if threads_used is not None and run["threads_used"] is None:
-            run["threads_used"] = threads_used
-        if cache is not None and not any(point.flagged for point in measurement.measured_points):
+        if threads_used is not None:
+            run["threads_used"] = _merged_threads(run["threads_used"], threads_used)
+        if cache is not None:
             # Skips are cached too: finding out that there is no CUDA device means importing
             # torch, which would cost a cached run seconds. The key holds everything a skip
-            # depends on (the machine's libraries and GPUs, the benchmark's source). A point
-            # taken under a stall or load is not kept: the next run measures it afresh.
+            # depends on (the machine's libraries and GPUs, the benchmark's source). Flags are
+            # kept with the points, so a number taken under load is shown flagged from the cache
+            # too; --remeasure times it afresh.
             cache.store(key, measurement)
         report.measurements.append(measurement)
     run["load_average_end"] = system.load_average()
@@ -267,6 +268,18 @@ def measure_rules(
     if progress is not None:
         progress(len(units), len(units), "done")
     return report
+
+
+def _merged_threads(known: Optional[dict[str, Any]], reported: dict[str, Any]) -> dict[str, Any]:
+    """The thread pools seen by every worker so far: a torch benchmark's worker loads pools (and
+    torch) that a NumPy one never does."""
+    if known is None:
+        return reported
+    pools = {pool["library"]: pool for pool in known.get("pools") or []}
+    for pool in reported.get("pools") or []:
+        pools.setdefault(pool["library"], pool)
+    torch = known.get("torch") if known.get("torch") is not None else reported.get("torch")
+    return {**known, "pools": list(pools.values()), "torch": torch}
 
 
 def _record_threads_used(machine: dict[str, Any], used: dict[str, Any]) -> None:

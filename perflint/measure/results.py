@@ -192,6 +192,16 @@ class MeasurementReport:
                    run=data.get("run", {}))
 
 
+def crossover_size(points: list[Point]) -> Optional[float]:
+    """The size where the speedup first crosses ``PAYS_FROM`` between two measured sizes (either
+    way), interpolated on log-log axes; None when it never crosses within the sizes measured."""
+    points = sorted(points, key=lambda point: point.size)
+    for left, right in zip(points, points[1:]):
+        if (left.speedup >= PAYS_FROM) != (right.speedup >= PAYS_FROM):
+            return _crossing(left, right)
+    return None
+
+
 def describe_payoff(points: list[Point], size_unit: str) -> str:
     """"pays at every size measured", "pays from ~2,000 elements", "stops paying above ~…",
     "does not pay at the sizes measured". A crossover between two measured sizes is placed by

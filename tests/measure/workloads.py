@@ -98,16 +98,30 @@ def _threads_in_use(size, target):
     return (size,)
 
 
-def report_threads(size):
-    """The BLAS threads and OMP_NUM_THREADS this worker runs with (both sides agree)."""
+def threads_as_requested(size):
+    """Raises unless every thread pool in this worker runs as many threads as OMP_NUM_THREADS says
+    (the parent sets it to the requested count), so that a measured result proves the limit held."""
     import os
 
     from threadpoolctl import threadpool_info
 
-    return sorted({pool["num_threads"] for pool in threadpool_info()}), os.environ.get("OMP_NUM_THREADS")
+    requested = os.environ.get("OMP_NUM_THREADS")
+    pools = sorted({pool["num_threads"] for pool in threadpool_info()})
+    if requested is None or pools != [int(requested)]:
+        raise RuntimeError(f"OMP_NUM_THREADS={requested}, thread pools {pools}")
+    return size
 
 
-class ReportsThreads:
-    code, name = "PFL990", "reports-threads"
-    benchmark = Benchmark(setup=_threads_in_use, pattern=report_threads, fix=report_threads, sizes=(1, 2, 10),
-                          check_size=1, size_unit="calls")
+class ThreadsAsRequested:
+    code, name = "PFL990", "threads-as-requested"
+    benchmark = Benchmark(setup=_threads_in_use, pattern=threads_as_requested, fix=threads_as_requested,
+                          sizes=(1, 2, 10), check_size=1, size_unit="calls")
+
+
+def _failing_setup(size, target):
+    raise RuntimeError("no such file")
+
+
+class FailingSetup:
+    code, name = "PFL989", "failing-setup"
+    benchmark = sum_benchmark(setup=_failing_setup)
