@@ -253,21 +253,18 @@ def _detail_table(measurement: Measurement) -> Any:
     table = Table(title=f"{measurement.code} {measurement.name} on {measurement.target} "
                         f"(sizes in {measurement.size_unit})",
                   box=box.SIMPLE_HEAD, title_justify="left", show_edge=False, pad_edge=False)
-    for header, justify in (("Size", "right"), ("Pattern", "right"), ("Fix", "right"), ("Speedup", "right"),
-                            ("95% interval", "right"), ("Saved per call", "right"), ("95% interval", "right"),
-                            ("Samples", "right")):
-        table.add_column(header, justify=justify)
+    for header in ("Size", "Pattern", "Fix", "Speedup [95%]", "Saved per call [95%]", "Samples"):
+        table.add_column(header, justify="right")
     for point in measurement.points:
         if point.status != MEASURED:
-            table.add_row(f"{point.size:,}", point.status, "—", "—", "—", "—", "—", str(point.samples or "—"))
+            table.add_row(f"{point.size:,}", point.status, "—", "—", "—", str(point.samples or "—"))
             continue
         table.add_row(
-            f"{point.size:,}", _with_spread(point.pattern_seconds, point.pattern_stdev),
-            _with_spread(point.fix_seconds, point.fix_stdev), format_speedup(point.speedup),
-            f"{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
-            f"{' noisy' if point.noisy else ''}",
-            format_saved(point.time_saved), saved_interval(point),
-            f"{point.samples} in {point.workers}",
+            f"{point.size:,}", format_seconds(point.pattern_seconds), format_seconds(point.fix_seconds),
+            f"{format_speedup(point.speedup)} [{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}]"
+            f"{_marks(point)}",
+            f"{format_saved(point.time_saved)} [{saved_interval(point)}]",
+            f"{point.samples} in {point.workers}" if point.workers else str(point.samples),
         )
     return table
 
@@ -275,7 +272,7 @@ def _detail_table(measurement: Measurement) -> Any:
 def saved_interval(point: Point) -> str:
     if point.saved_low is None or point.saved_high is None:
         return "—"
-    return f"{format_saved(point.saved_low)} to {format_saved(point.saved_high)}"
+    return f"{format_saved(point.saved_low)}–{format_saved(point.saved_high)}"
 
 
 def machine_summary(machine: dict[str, Any]) -> str:
@@ -321,9 +318,3 @@ def _gpu_summary(gpu: dict[str, Any]) -> str:
     if gpu.get("pcie_generation") and gpu.get("pcie_width"):
         text += f", PCIe {gpu['pcie_generation']} x{gpu['pcie_width']}"
     return text + ")"
-
-
-def _with_spread(median: float, stdev: float) -> str:
-    """The median and the samples' standard deviation, as pyperf prints them."""
-    return f"{format_seconds(median)} ± {format_seconds(stdev)}"
-
