@@ -165,6 +165,11 @@ def describe_differences(old: MeasurementReport, new: MeasurementReport) -> list
     for fact in ("perflint_version", "threads_requested"):
         if old.run.get(fact) != new.run.get(fact):
             lines.append(f"{fact}: {old.run.get(fact)} → {new.run.get(fact)}")
+    loads = [max((load for load in (report.run.get("load_average_start"), report.run.get("load_average_end"))
+                  if load is not None), default=None) for report in (old, new)]
+    if any(load is not None for load in loads):
+        lines.append("highest load average seen: " + " → ".join("unknown" if load is None else f"{load:.1f}"
+                                                                 for load in loads))
     return lines
 
 

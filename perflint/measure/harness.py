@@ -453,15 +453,20 @@ def measure_in_process(benchmark: Benchmark, target: Target, sizes: Sequence[int
                        loops: Optional[dict[str, list[int]]] = None,
                        after_first_call: Callable[[], None] = lambda: None) -> dict[str, Any]:
     """A worker's share: at each size, check agreement, then time (calibrating unless ``loops``
-    gives the counts) within the worker's share of the budget. A size that does not fit is
-    skipped alone; any other failure stops, reported as ``error``. ``after_first_call`` runs
-    once both sides have run (their libraries are loaded), to limit the threads they brought."""
+    gives the counts) within the worker's share of the budget. The first worker (no ``loops``)
+    proves the sides agree; the later ones build the same seeded inputs and skip the proof, which
+    costs two calls per size. A size that does not fit is skipped alone; any other failure stops,
+    reported as ``error``. ``after_first_call`` runs once the libraries are loaded, to limit the
+    threads they brought."""
     worker_policy = replace(policy, time_budget_seconds=policy.worker_budget_seconds)
     results: list[dict[str, Any]] = []
     limited = False
     for size in sizes:
         try:
-            inputs = checked_inputs(benchmark, size, target)
+            if loops is None:
+                inputs = checked_inputs(benchmark, size, target)
+            else:
+                inputs = tuple(_call("setup", benchmark.setup, size, target))
             if not limited:
                 after_first_call()
                 limited = True

@@ -27,12 +27,13 @@ def _point(size, pattern, fix, seed, **changes):
     return Point(**fields)
 
 
-def _report(points, numpy="2.0.0", fingerprint="abc"):
+def _report(points, numpy="2.0.0", fingerprint="abc", load=0.5):
     machine = {"cpu_model": "Test CPU", "logical_cores": 8, "libraries": {"numpy": numpy}, "gpus": []}
     measurement = Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="numpy",
                               device="cpu", status=MEASURED, size_unit="elements", points=tuple(points),
                               benchmark_fingerprint=fingerprint)
-    return MeasurementReport(machine=machine, measurements=[measurement], run={"perflint_version": "0.1.0"})
+    return MeasurementReport(machine=machine, measurements=[measurement],
+                             run={"perflint_version": "0.1.0", "load_average_start": load, "load_average_end": load})
 
 
 def test_a_real_change_is_significant_and_noise_is_not():
@@ -45,6 +46,7 @@ def test_a_real_change_is_significant_and_noise_is_not():
     assert faster_fix.fix_change == pytest.approx(0.5) and faster_fix.pattern_change == pytest.approx(1.0)
     assert faster_fix.speedup_change_low > 1.5
     assert "numpy: 2.0.0 → 2.1.0" in comparison.differences
+    assert "highest load average seen: 0.5 → 0.5" in comparison.differences
     assert not faster_fix.benchmark_changed and faster_fix.method == "bootstrap of the raw samples"
 
 
