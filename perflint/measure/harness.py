@@ -1,8 +1,8 @@
 """Time a rule's flagged pattern against its fix on this machine, in worker processes (as pyperf).
 
-Before timing, each worker proves both sides compute the same result at each size and refuses
-to time a benchmark whose sides disagree. The first worker calibrates an inner loop count per
-side until one sample is long enough to trust the clock; every worker then discards a warm-up
+Before timing, the first worker proves both sides compute the same result at each size and
+refuses to time a benchmark whose sides disagree; it also calibrates an inner loop count per
+side until one sample is long enough to trust the clock. Every worker then discards a warm-up
 sample and takes a few samples with pattern and fix interleaved (so a noisy neighbour hurts
 both alike). Workers run one after another, each a fresh interpreter with the BLAS, OpenMP and
 torch thread pools limited (one thread unless asked otherwise: a multi-threaded kernel on a
@@ -59,9 +59,10 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 class TimingPolicy:
     """How long and how often each side is timed at one size, in how many processes, on how many threads.
 
-    The defaults give one size of one benchmark about a second and a half: three worker
-    processes, each with a warm-up and five interleaved samples of at least 20 ms per side
-    (fifteen samples in all), within a budget of a second per size shared by the workers.
+    The defaults give one size of one benchmark about a second of timing (plus each worker's
+    start-up): three worker processes, each with a warm-up and five interleaved samples of at
+    least 20 ms per side (fifteen samples in all), within a budget of a second per size shared
+    by the workers.
     Many short samples beat a few long ones on a shared machine: the median skips the samples
     another process interrupted (``benchmarks/harness_check.py`` measured 7 x 50 ms off by up to
     10% on a known 2:1 ratio where 15 x 20 ms stayed within 7%). When one call alone is slow (a
