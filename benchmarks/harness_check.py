@@ -26,10 +26,11 @@ import statistics
 import sys
 from functools import partial
 
-from perflint.measure.harness import DEFAULT_POLICY, blas_thread_limit, measure_benchmark, targets_for, time_pair
+from perflint.measure.harness import BENCH_POLICY, measure_benchmark, targets_for, time_pair
 from perflint.measure.machine import describe_machine
 from perflint.measure.table import machine_summary
 from perflint.measure.units import format_seconds
+from perflint.measure.worker import limit_threads
 from perflint.rules import rule_by_code
 
 RATIO_TOLERANCE = 0.10
@@ -53,7 +54,7 @@ def check_known_ratios(repeats: int) -> bool:
     for iterations in (1_000, 10_000, 100_000):
         for multiple in (2, 1):
             runs = [time_pair(partial(busy_work, multiple * iterations), partial(busy_work, iterations), (),
-                              DEFAULT_POLICY) for _ in range(repeats)]
+                              BENCH_POLICY) for _ in range(repeats)]
             ratios = [pattern.median / fix.median for pattern, fix in runs]
             errors = [ratio / multiple - 1 for ratio in ratios]
             median_error = statistics.median(errors)
@@ -78,7 +79,7 @@ def check_repeatability(repeats: int) -> None:
         library, device = targets_for(rule.benchmark)[0]
         speedups, patterns, fixes, noisy, warned = [], [], [], 0, 0
         for _ in range(repeats):
-            measurement = measure_benchmark(code, rule.benchmark, library, device, [size], name=rule.name)
+            measurement = measure_benchmark(rule, library, device, [size], policy=BENCH_POLICY)
             if measurement.status != "measured":
                 print(f"   {code}: skipped: {measurement.reason}")
                 break
@@ -107,13 +108,13 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="runs of each rule benchmark")
     arguments = parser.parse_args()
     print(f"perflint harness check, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    with blas_thread_limit(1):
-        print(f"Machine: {machine_summary(describe_machine())}")
-        if hasattr(os, "getloadavg"):
-            print("Load average at start (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
-        print(f"Policy: {DEFAULT_POLICY}\n")
-        ratios_ok = check_known_ratios(arguments.ratio_repeats)
-        check_repeatability(arguments.repeats)
+    limit_threads(1)  # the known ratios run here; the rule benchmarks in worker processes limited alike
+    print(f"Machine: {machine_summary(describe_machine())}")
+    if hasattr(os, "getloadavg"):
+        print("Load average at start (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
+    print(f"Policy: {BENCH_POLICY}\n")
+    ratios_ok = check_known_ratios(arguments.ratio_repeats)
+    check_repeatability(arguments.repeats)
     if hasattr(os, "getloadavg"):
         print("\nLoad average at end (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
     print(f"Known ratios within {RATIO_TOLERANCE:.0%} (median of runs): {'yes' if ratios_ok else 'NO'}")

@@ -100,12 +100,31 @@ def installed_reference() -> Optional[MeasurementReport]:
     return load_reference(root)
 
 
+def _benchmark_source(function: object) -> str:
+    """A benchmark side's source as the rule module has it, for the page to show what is timed."""
+    import inspect
+
+    try:
+        return _code_block(inspect.getsource(function))  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return f"`{getattr(function, '__qualname__', function)}` (source not available)"
+
+
+def _timed_description(rule: type[Rule]) -> str:
+    """What exactly one call of each side does: the rule's own words, then the two functions."""
+    benchmark = rule.benchmark
+    return (f"**Timed:** {benchmark.timed}\n\n"
+            f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
+            f"Fix, as timed:\n\n{_benchmark_source(benchmark.fix)}")
+
+
 def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) -> str:
     benchmark = rule.benchmark
     if benchmark is None:
         return "This rule has no micro-benchmark yet."
-    from perflint.measure.harness import benchmark_fingerprint
-
+    if benchmark.not_timed:
+        return (f"{_timed_description(rule)}\n\nThis benchmark is never timed, on any machine: "
+                f"{benchmark.not_timed}. `perflint bench` lists it as skipped with this reason.")
     sizes = ", ".join(f"{size:,}" for size in benchmark.sizes)
     how = (
         f"Reproduce on your own hardware with `perflint bench {rule.code}` (add `--report {rule.code}.html` "
@@ -116,6 +135,13 @@ def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) 
         f"- Sizes: {sizes} ({benchmark.size_unit})\n"
         f"- Devices: {', '.join(f'`{device}`' for device in benchmark.devices)}"
     )
+    return f"{_timed_description(rule)}\n\n{_reference_numbers(rule, reference, how)}"
+
+
+def _reference_numbers(rule: type[Rule], reference: Optional[MeasurementReport], how: str) -> str:
+    benchmark = rule.benchmark
+    from perflint.measure.harness import benchmark_fingerprint
+
     if reference is None:
         return ("Reference measurements are recorded in perflint's repository (`benchmarks/results/`); "
                 f"this installation does not include them.\n\n{how}")
@@ -127,23 +153,27 @@ def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) 
                 f"{f' (the reference run skipped it: {recorded})' if recorded else ' yet'}. "
                 f"`{RECORD_COMMAND}` records every rule's on the machine it runs on.\n\n{how}")
     from perflint.measure.table import machine_summary
-    from perflint.measure.units import format_seconds, format_speedup
+    from perflint.measure.units import format_saved, format_seconds, format_speedup
 
     date = (measured[0].measured_at or "")[:10]
-    lines = [f"Reference run on {machine_summary(reference.machine)}; recorded {date} by `{RECORD_COMMAND}`."]
     if any(m.benchmark_fingerprint != benchmark_fingerprint(benchmark) for m in measured):
-        lines.append(f"The benchmark has changed since; rerun `{RECORD_COMMAND}` to update these numbers.")
+        # Numbers of an earlier benchmark would describe code this page no longer shows.
+        return (f"The reference run (recorded {date}) timed an earlier version of this benchmark, so its "
+                f"numbers are not quoted; `{RECORD_COMMAND}` records the current one.\n\n{how}")
+    lines = [f"Reference run on {machine_summary(reference.machine)}; recorded {date} by `{RECORD_COMMAND}`."]
     lines.append("")
-    lines.append(f"| Target | Size ({benchmark.size_unit}) | Pattern | Fix | Speedup | 95% interval |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    lines.append(f"| Target | Size ({benchmark.size_unit}) | Pattern | Fix | Saved per call | Speedup "
+                 "| 95% interval |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for measurement in measured:
         for point in measurement.points:
             if point.status != MEASURED:
-                lines.append(f"| {measurement.target} | {point.size:,} | skipped: {point.reason} | | | |")
+                lines.append(f"| {measurement.target} | {point.size:,} | {point.status}: {point.reason} | | | | |")
                 continue
             lines.append(
                 f"| {measurement.target} | {point.size:,} | {format_seconds(point.pattern_seconds)} "
-                f"| {format_seconds(point.fix_seconds)} | {format_speedup(point.speedup)} "
+                f"| {format_seconds(point.fix_seconds)} | {format_saved(point.time_saved)} "
+                f"| {format_speedup(point.speedup)} "
                 f"| {format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
                 f"{' (noisy)' if point.noisy else ''} |")
     lines.append("")
@@ -216,7 +246,8 @@ def readme_rule_facts() -> str:
     rules = all_rules()
     on = [rule for rule in rules if rule.default_enabled]
     fixes = [rule for rule in rules if rule.autofix]
-    measured = [rule for rule in rules if rule.benchmark is not None]
+    never_timed = [rule for rule in rules if rule.benchmark is not None and rule.benchmark.not_timed]
+    measured = [rule for rule in rules if rule.benchmark is not None and not rule.benchmark.not_timed]
     cuda_only = [rule for rule in measured if tuple(rule.benchmark.devices) == ("cuda",)]
     cpu_and_cuda = [rule for rule in measured if "cpu" in rule.benchmark.devices and "cuda" in rule.benchmark.devices]
     return (
@@ -225,7 +256,8 @@ def readme_rule_facts() -> str:
         f"Benchmarks that measure only on a CUDA device, and report *skipped: no CUDA device* "
         f"without one: {_codes(cuda_only)}. "
         f"Benchmarks that measure on the CPU and again on a CUDA device when there is one: "
-        f"{_codes(cpu_and_cuda)}.\n"
+        f"{_codes(cpu_and_cuda)}. "
+        f"Benchmarks never timed, with the reason on their page: {_codes(never_timed)}.\n"
     )
 
 

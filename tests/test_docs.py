@@ -37,6 +37,7 @@ from perflint.docs import (
     rules_index_page,
     write_docs,
 )
+from perflint.measure.harness import benchmark_fingerprint
 from perflint.measure.results import MEASURED, MeasurementReport
 from perflint.measure.units import format_speedup
 from perflint.rules import all_rules
@@ -100,8 +101,15 @@ def test_a_reference_run_is_recorded_with_its_machine():
 def test_measured_section_quotes_the_reference_speedup_at_every_size_and_names_the_machine(rule):
     page = rule_page(rule, REFERENCE)
     measured = [m for m in REFERENCE.measurements if m.code == rule.code and m.status == MEASURED]
+    if rule.benchmark.not_timed:
+        assert "This benchmark is never timed, on any machine" in page and "| Target |" not in page
+        return
     if not measured:
         assert "No reference measurement is recorded for this rule" in page and RECORD_COMMAND in page
+        return
+    if any(m.benchmark_fingerprint != benchmark_fingerprint(rule.benchmark) for m in measured):
+        # Numbers of an earlier benchmark would describe code the page no longer shows.
+        assert "timed an earlier version of this benchmark" in page and "| Target |" not in page
         return
     assert REFERENCE.machine["cpu_model"] in page
     for measurement in measured:
@@ -136,7 +144,17 @@ def test_page_sections_are_in_order(rule):
     assert [line[3:] for line in lines if line.startswith("## ")] == list(PAGE_SECTIONS)
     assert f"Reported at: {rule.reported_at}." in page
     assert rule.example.strip() in page and rule.use_instead.strip() in page
-    assert f"perflint bench {rule.code}" in page
+    # A benchmark that can never run must not send users to run it.
+    assert (f"perflint bench {rule.code}" in page) != bool(rule.benchmark.not_timed)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_measured_section_says_what_exactly_is_timed_and_shows_both_functions(rule):
+    page = rule_page(rule)
+    measured_section = page[page.index("## Measured"):]
+    assert rule.benchmark.timed and f"**Timed:** {rule.benchmark.timed}" in measured_section
+    assert f"def {rule.benchmark.pattern.__name__}(" in measured_section
+    assert f"def {rule.benchmark.fix.__name__}(" in measured_section
 
 
 def test_readme_table_links_every_rule_page():

@@ -101,12 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", default=None, metavar="N,N,…",
                        help="input sizes for every benchmark, in each rule's own unit (default: each rule's own)")
     bench.add_argument("--repeat", type=int, default=None, metavar="N",
-                       help="interleaved samples per side at each size (default: 15; 7 with --quick)")
+                       help="interleaved samples per side in each worker process (default: 5; 3 with --quick)")
+    bench.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes per benchmark, run one after another (default: 3; 2 with --quick)")
     bench.add_argument("--quick", action="store_true",
-                       help="each rule's smallest size only, with shorter and fewer samples (for CI)")
-    bench.add_argument("--blas-threads", type=int, default=None, metavar="N",
-                       help="limit the BLAS and OpenMP thread pools and torch's CPU threads to N while "
-                            "measuring (needs threadpoolctl); steadier numbers on a shared machine")
+                       help="each rule's middle size only, with shorter and fewer samples (for CI)")
+    bench.add_argument("--threads", type=int, default=1, metavar="N",
+                       help="threads for the BLAS, OpenMP and torch pools in the benchmarks (default: 1, the "
+                            "pattern's own cost, steady on a shared machine); more to measure multi-threaded")
+    # The option's earlier name, kept so that scripts written for it still run.
+    bench.add_argument("--blas-threads", type=int, dest="threads", help=argparse.SUPPRESS)
+    bench.add_argument("--compare", nargs=2, default=None, metavar=("OLD.json", "NEW.json"),
+                       help="compare two saved `bench --output-format json` results instead of measuring: "
+                            "per rule and size, the change and whether it is significant")
     bench.add_argument("--report", default=None, metavar="FILE.html",
                        help="also write a self-contained HTML report with a chart per rule")
 
@@ -128,7 +135,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    arguments = parse_arguments(argv)
+    arguments.command_line = ["perflint", *argv]  # recorded with measurements, to say how they were taken
     try:
         if arguments.command == "check":
             from perflint.cli.check import run_check

@@ -1,12 +1,15 @@
-"""Time a rule's flagged pattern against its fix on this machine; pyperf-inspired, in-process.
+"""Time a rule's flagged pattern against its fix on this machine, in worker processes (as pyperf).
 
-Before timing, the harness proves both sides compute the same result at each size and refuses
-to time a benchmark whose sides disagree. Timing then calibrates an inner loop count per side
-until one sample is long enough to trust the clock, discards warm-up samples, takes several
-samples with pattern and fix interleaved (so a noisy neighbour hurts both alike), and reports
-the median seconds per call, the speedup and a bootstrap confidence interval of the speedup.
-Unlike pyperf it spawns no worker processes: every sample runs in this process, which keeps
-``perflint --measure`` quick at the price of sharing the interpreter's state between samples.
+Before timing, the first worker proves both sides compute the same result at each size and
+refuses to time a benchmark whose sides disagree; it also calibrates an inner loop count per
+side until one sample is long enough to trust the clock. Every worker then discards a warm-up
+sample and takes a few samples with pattern and fix interleaved (so a noisy neighbour hurts
+both alike). Workers run one after another, each a fresh interpreter with the BLAS, OpenMP and
+torch thread pools limited (one thread unless asked otherwise: a multi-threaded kernel on a
+shared machine stalls whenever one of its threads is descheduled). The parent pools their
+samples into the median seconds per call of each side, the speedup, the time saved per call,
+and two-level bootstrap intervals of both (``perflint.measure.intervals``); a size with too few
+samples is shown as such, and stalls and a loaded machine are flagged.
 A benchmark that cannot run here (library not installed, no such device, setup failing) comes
 back skipped with the reason and no numbers; a size that does not fit in device memory is
 skipped on its own.
@@ -14,26 +17,31 @@ skipped on its own.
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import dataclasses
 import datetime
 import hashlib
 import importlib
 import importlib.util
 import inspect
+import json
 import math
-import random
+import os
 import statistics
+import subprocess
+import sys
 import time
 import types
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
+from perflint.measure import intervals, system
 from perflint.measure.agreement import describe_difference
 from perflint.measure.results import (
     MEASURED,
     NOT_MEASURED,
     SKIPPED,
+    TOO_FEW_SAMPLES,
     Measurement,
     MeasurementReport,
     Point,
@@ -42,37 +50,65 @@ from perflint.measure.spec import ARRAY_BACKEND, TORCH_BACKEND, Benchmark, Targe
 from perflint.measure.units import format_seconds
 
 GPU_EXTRA_HINT = "pip install 'perflint-ml[gpu]'"
+# The variables the BLAS and OpenMP runtimes read when they load, set in each worker's environment.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 @dataclass(frozen=True)
 class TimingPolicy:
-    """How long and how often each side is timed at one size.
+    """How long and how often each side is timed at one size, in how many processes, on how many threads.
 
-    The defaults keep one size of one benchmark to about a second (calibration, one warm-up and
-    fifteen interleaved samples of at least 20 ms per side), so that a full ``perflint bench``
-    of some forty rules at three sizes stays within four minutes. Many short samples beat a few long
-    ones on a shared machine: the median skips the samples another process interrupted
-    (``benchmarks/harness_check.py`` measured 7 x 50 ms off by up to 10% on a known 2:1 ratio
-    where 15 x 20 ms stayed within 7%). When one call alone is slow (a large size, a loaded
-    machine), fewer samples are taken to stay within ``time_budget_seconds``, never fewer than
-    ``min_samples``, and the result says so.
+    The defaults give one size of one benchmark about a second of timing (plus each worker's
+    start-up): three worker processes, each with a warm-up and five interleaved samples of at
+    least 20 ms per side (fifteen samples in all), within a budget of a second per size shared
+    by the workers.
+    Many short samples beat a few long ones on a shared machine: the median skips the samples
+    another process interrupted (``benchmarks/harness_check.py`` measured 7 x 50 ms off by up to
+    10% on a known 2:1 ratio where 15 x 20 ms stayed within 7%). When one call alone is slow (a
+    large size, a loaded machine), fewer samples are taken to stay within the budget, never fewer
+    than ``intervals.MINIMUM_SAMPLES`` in all, and the result says so. ``threads`` limits every
+    thread pool the benchmark uses.
     """
 
     min_sample_seconds: float = 0.02
     warmup_samples: int = 1
-    samples: int = 15
-    min_samples: int = 3
+    samples: int = 5
+    workers: int = 3
     time_budget_seconds: float = 1.0
+    threads: int = 1
     max_loops: int = 10_000_000
     unstable_relative_stdev: float = 0.10
     outlier_relative_gap: float = 0.50
     short_sample_seconds: float = 1e-3
     bootstrap_resamples: int = 1000
 
+    def __post_init__(self) -> None:
+        if self.workers < intervals.MINIMUM_WORKERS:
+            raise ValueError(f"workers must be at least {intervals.MINIMUM_WORKERS}, not {self.workers}")
+        if self.samples * self.workers < intervals.MINIMUM_SAMPLES:
+            raise ValueError(f"samples x workers must reach {intervals.MINIMUM_SAMPLES}, not "
+                             f"{self.samples} x {self.workers}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be at least 1, not {self.threads}")
 
-DEFAULT_POLICY = TimingPolicy()
-# ``perflint bench --quick``: one small size, shorter and fewer samples (for CI).
-QUICK_POLICY = TimingPolicy(min_sample_seconds=0.005, samples=7, time_budget_seconds=0.5)
+    @property
+    def min_samples(self) -> int:
+        """Samples each worker takes whatever the budget, so that the workers together reach the minimum."""
+        return math.ceil(intervals.MINIMUM_SAMPLES / self.workers)
+
+    @property
+    def worker_budget_seconds(self) -> float:
+        return self.time_budget_seconds / self.workers
+
+
+# ``perflint bench``: the full policy above.
+BENCH_POLICY = TimingPolicy()
+# ``perflint check --measure``: a person waits for it after the findings, so two workers of four
+# samples of 10 ms, within 0.6 s per size; still the minimum samples, from two processes.
+DEFAULT_POLICY = TimingPolicy(min_sample_seconds=0.01, samples=4, workers=2, time_budget_seconds=0.6)
+# ``perflint bench --quick``: each rule's middle size, two workers of three shorter samples (for CI).
+QUICK_POLICY = TimingPolicy(min_sample_seconds=0.005, samples=3, workers=2, time_budget_seconds=0.5)
 
 
 class BenchmarkError(Exception):
@@ -124,28 +160,9 @@ class Samples:
         shortest_sample = min(self.per_call_seconds) * self.loops
         if shortest_sample < policy.short_sample_seconds:
             found.append(f"{label}: shortest sample took only {format_seconds(shortest_sample)}")
-        if len(self.per_call_seconds) < policy.samples:
+        if len(self.per_call_seconds) < policy.samples * policy.workers:
             found.append(f"{label}: only {len(self.per_call_seconds)} samples fit the time budget")
         return found
-
-
-def speedup_interval(pattern: Samples, fix: Samples, resamples: int = 1000,
-                     confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """A percentile-bootstrap interval of median(pattern) / median(fix).
-
-    The two sides' samples were taken in interleaved rounds, so round ``i`` of each side saw
-    the same machine state: resampling whole rounds (pairs) keeps that pairing. The seed is
-    fixed so the same samples always give the same interval.
-    """
-    rounds = list(zip(pattern.per_call_seconds, fix.per_call_seconds))
-    generator = random.Random(seed)
-    ratios = []
-    for _ in range(resamples):
-        drawn = [rounds[generator.randrange(len(rounds))] for _ in rounds]
-        ratios.append(statistics.median(p for p, _ in drawn) / statistics.median(f for _, f in drawn))
-    ratios.sort()
-    tail = (1 - confidence) / 2
-    return ratios[int(tail * resamples)], ratios[min(resamples - 1, int((1 - tail) * resamples))]
 
 
 def targets_for(benchmark: Benchmark) -> list[tuple[str, str]]:
@@ -188,31 +205,39 @@ def measure_rules(
     budget_seconds: Optional[float] = None,
     cache: Any = None,
     progress: Optional[ProgressCallback] = None,
-    blas_threads: Optional[int] = None,
+    command_line: Optional[Sequence[str]] = None,
 ) -> MeasurementReport:
     """Every benchmark of the given rules, in the given order, on every target it declares.
 
-    ``sizes`` overrides each benchmark's sizes; ``quick`` measures only the smallest with
+    ``sizes`` overrides each benchmark's sizes; ``quick`` measures only the middle one with
     ``QUICK_POLICY``. With ``budget_seconds``, a rule not started before the budget is spent is
     listed as not measured, never dropped. ``cache`` (a ``MeasurementCache``) serves earlier
-    measurements of the same benchmark on the same machine and stores new ones. With
-    ``blas_threads``, NumPy's BLAS uses that many threads throughout, and the machine
-    description records it. Rules without a benchmark are left out.
+    measurements of the same benchmark on the same machine and stores new ones. The report's
+    ``run`` records perflint's version, ``command_line``, the policy, the threads the workers
+    actually used, the load average before and after, and the CPU's frequency scaling. Rules
+    without a benchmark are left out.
     """
-    if blas_threads is not None:
-        with blas_thread_limit(blas_threads):
-            return measure_rules(rule_classes, sizes, policy, quick, budget_seconds, cache, progress)
+    from perflint import __version__
     from perflint.measure.machine import describe_machine
 
     policy = policy or (QUICK_POLICY if quick else DEFAULT_POLICY)
     machine = describe_machine()
-    report = MeasurementReport(machine=machine)
+    run: dict[str, Any] = {
+        "perflint_version": __version__,
+        "command_line": list(command_line) if command_line is not None else None,
+        "policy": dataclasses.asdict(policy),
+        "threads_requested": policy.threads,
+        "threads_used": None,
+        "load_average_start": system.load_average(),
+        "frequency_scaling": system.frequency_scaling(),
+    }
+    report = MeasurementReport(machine=machine, run=run)
     units = [(rule, library, device) for rule in rule_classes if getattr(rule, "benchmark", None) is not None
              for library, device in targets_for(rule.benchmark)]
     started = time.monotonic()
     for done, (rule, library, device) in enumerate(units):
         benchmark = rule.benchmark
-        chosen_sizes = tuple(sizes) if sizes else ((benchmark.quick_size,) if quick else benchmark.sizes)
+        chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
         if progress is not None:
             progress(done, len(units), f"{rule.code} {library}/{device}")
         key = cache.key(rule.code, benchmark_fingerprint(benchmark), library, device, chosen_sizes, policy,
@@ -227,100 +252,241 @@ def measure_rules(
                 status=NOT_MEASURED, size_unit=benchmark.size_unit,
                 reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)"))
             continue
-        measurement = measure_benchmark(rule.code, benchmark, library, device, chosen_sizes, name=rule.name,
-                                        policy=policy)
+        measurement, threads_used = _measure_in_workers(rule, library, device, chosen_sizes, policy)
+        if threads_used is not None:
+            run["threads_used"] = _merged_threads(run["threads_used"], threads_used)
         if cache is not None:
             # Skips are cached too: finding out that there is no CUDA device means importing
             # torch, which would cost a cached run seconds. The key holds everything a skip
-            # depends on (the machine's libraries and GPUs, the benchmark's source).
+            # depends on (the machine's libraries and GPUs, the benchmark's source). Flags are
+            # kept with the points, so a number taken under load is shown flagged from the cache
+            # too; --remeasure times it afresh.
             cache.store(key, measurement)
         report.measurements.append(measurement)
+    run["load_average_end"] = system.load_average()
+    if run["threads_used"] is not None:
+        _record_threads_used(machine, run["threads_used"])
     if progress is not None:
         progress(len(units), len(units), "done")
     return report
 
 
-@contextlib.contextmanager
-def blas_thread_limit(threads: int) -> Iterator[None]:
-    """Run with NumPy's BLAS and OpenMP pools (through threadpoolctl) and torch's CPU threads
-    limited to ``threads``.
+def _merged_threads(known: Optional[dict[str, Any]], reported: dict[str, Any]) -> dict[str, Any]:
+    """The thread pools seen by every worker so far: a torch benchmark's worker loads pools (and
+    torch) that a NumPy one never does."""
+    if known is None:
+        return reported
+    pools = {pool["library"]: pool for pool in known.get("pools") or []}
+    for pool in reported.get("pools") or []:
+        pools.setdefault(pool["library"], pool)
+    torch = known.get("torch") if known.get("torch") is not None else reported.get("torch")
+    return {**known, "pools": list(pools.values()), "torch": torch}
 
-    On a machine shared with other work, a multi-threaded BLAS or torch kernel can stall for
-    seconds when one of its threads is descheduled while the others wait for it; one thread
-    measures the pattern's own cost steadily. Raises ``BenchmarkError`` without threadpoolctl.
+
+def _record_threads_used(machine: dict[str, Any], used: dict[str, Any]) -> None:
+    """The machine's BLAS and torch thread counts as the workers ran them, not as this process has them
+    (the fingerprint, computed before, stays the machine's identity)."""
+    pools = {pool["library"]: pool["threads"] for pool in used.get("pools") or [] if pool.get("api") == "blas"}
+    for blas in machine.get("blas") or []:
+        if blas.get("library") in pools:
+            blas["threads"] = pools[blas["library"]]
+    if used.get("torch") is not None:
+        machine["torch_threads"] = used["torch"]
+
+
+def measure_benchmark(rule: Any, library: str, device: str, sizes: Sequence[int],
+                      policy: Optional[TimingPolicy] = None) -> Measurement:
+    """One rule's benchmark on one library and device at each size, in worker processes: timed,
+    skipped with the reason, or with a size refused for too few samples.
+
+    ``rule`` is a class (or object) with ``code``, ``name`` and ``benchmark``, defined at a
+    module's top level: each worker imports it by its module and qualified name.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        raise BenchmarkError("limiting BLAS threads needs threadpoolctl (pip install 'perflint-ml[blas]')") from None
-    import numpy  # noqa: F401  (loads the BLAS, so that there is something to limit)
-
-    torch = None
-    if importlib.util.find_spec("torch") is not None:
-        import torch
-
-        torch_threads = torch.get_num_threads()
-        torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(torch_threads)
+    return _measure_in_workers(rule, library, device, sizes, policy or DEFAULT_POLICY)[0]
 
 
-def measure_benchmark(
-    code: str,
-    benchmark: Benchmark,
-    library: str,
-    device: str,
-    sizes: Sequence[int],
-    name: str = "",
-    policy: Optional[TimingPolicy] = None,
-) -> Measurement:
-    """One benchmark on one library and device at each size: timed, or skipped with the reason."""
-    policy = policy or DEFAULT_POLICY
-    skipped = Measurement(code=code, name=name, backend=benchmark.backend, library=library, device=device,
-                          status=SKIPPED, size_unit=benchmark.size_unit)
-    try:
-        target = resolve_target(benchmark.backend, library, device)
-    except BenchmarkError as error:
-        return replace(skipped, reason=str(error))
+def _measure_in_workers(rule: Any, library: str, device: str, sizes: Sequence[int],
+                        policy: TimingPolicy) -> tuple[Measurement, Optional[dict[str, Any]]]:
+    benchmark: Benchmark = rule.benchmark
+    skipped = Measurement(code=rule.code, name=rule.name, backend=benchmark.backend, library=library,
+                          device=device, status=SKIPPED, size_unit=benchmark.size_unit)
+    if benchmark.not_timed:
+        return replace(skipped, reason=f"never timed: {benchmark.not_timed}"), None
+    reason = unavailability(library, device)
+    if reason is not None:
+        return replace(skipped, reason=reason), None
+    loads = [system.load_average()]
+    first = _run_worker(rule, library, device, list(sizes), policy, loops=None)
+    loads.append(system.load_average())
+    if "error" in first:
+        return replace(skipped, reason=first["error"]), None
+    timed = [entry for entry in first["sizes"] if "rounds" in entry]
+    per_size_rounds: dict[int, list[list[intervals.Round]]] = {entry["size"]: [_rounds(entry)] for entry in timed}
+    loops = {entry["size"]: entry["loops"] for entry in timed}
+    failures = []
+    for _ in range(policy.workers - 1):
+        if not timed:
+            break
+        later = _run_worker(rule, library, device, [entry["size"] for entry in timed], policy, loops=loops)
+        loads.append(system.load_average())
+        if "error" in later:
+            failures.append(later["error"])
+            continue
+        for entry in later["sizes"]:
+            if "rounds" in entry:
+                per_size_rounds[entry["size"]].append(_rounds(entry))
     points = []
-    for size in sizes:
+    for entry in first["sizes"]:
+        if "rounds" not in entry:
+            points.append(Point(size=entry["size"], status=SKIPPED, reason=entry["skipped"]))
+            continue
         try:
-            points.append(_measure_size(benchmark, target, size, policy))
-        except SizeDoesNotFit as error:
-            points.append(Point(size=size, status=SKIPPED, reason=str(error)))
+            points.append(_combined_point(entry["size"], per_size_rounds[entry["size"]], loops[entry["size"]],
+                                          policy, failures))
         except BenchmarkError as error:
-            return replace(skipped, reason=f"at {size:,} {benchmark.size_unit}: {error}")
-        finally:
-            _free_device_memory(target)
-    if not any(point.status == MEASURED for point in points):
-        return replace(skipped, reason=points[0].reason, points=tuple(points))
+            return replace(skipped, reason=f"at {entry['size']:,} {benchmark.size_unit}: {error}"), first["threads"]
+    points = _with_run_flags(points, loads)
+    if not any(point.status != SKIPPED for point in points):
+        return replace(skipped, reason=points[0].reason if points else first.get("error"),
+                       points=tuple(points)), first["threads"]
     return Measurement(
-        code=code, name=name, backend=benchmark.backend, library=library, device=device, status=MEASURED,
+        code=rule.code, name=rule.name, backend=benchmark.backend, library=library, device=device, status=MEASURED,
         size_unit=benchmark.size_unit, points=tuple(points), benchmark_fingerprint=benchmark_fingerprint(benchmark),
         measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    )
+    ), first["threads"]
 
 
-def _measure_size(benchmark: Benchmark, target: Target, size: int, policy: TimingPolicy) -> Point:
-    inputs = checked_inputs(benchmark, size, target)
-    fresh = (lambda: _private_copy(inputs, benchmark, size, target)) if benchmark.mutates_inputs else None
+def _rounds(entry: dict[str, Any]) -> list[intervals.Round]:
+    return [(pattern, fix) for pattern, fix in entry["rounds"]]
+
+
+def worker_request(rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy,
+                   loops: Optional[dict[int, list[int]]]) -> dict[str, Any]:
+    """What one worker is asked: the rule by module and name, the target, the sizes, the policy,
+    and (for every worker but the first) the loop counts the first one calibrated."""
+    qualname = getattr(rule, "__qualname__", "")
+    if "<locals>" in qualname or not qualname:
+        raise BenchmarkError(f"{rule.code}'s rule must be defined at a module's top level to run in a worker")
+    return {"module": rule.__module__, "qualname": qualname, "library": library, "device": device,
+            "sizes": list(sizes), "policy": dataclasses.asdict(policy), "threads": policy.threads,
+            "loops": {str(size): count for size, count in loops.items()} if loops is not None else None,
+            "sys_path": [entry for entry in sys.path if entry]}
+
+
+def _run_worker(rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy,
+                loops: Optional[dict[int, list[int]]]) -> dict[str, Any]:
+    """Start one worker process, wait for it, and return its result (``{"error": ...}`` when it
+    failed, timed out or could not be started)."""
     try:
-        pattern, fix = time_pair(benchmark.pattern, benchmark.fix, inputs, policy, synchronizer(target), fresh)
-    except Exception as error:  # a benchmark failing mid-timing must not end the whole run
-        raise _classified(error, "timing failed") from error
-    if min(pattern.median, fix.median) <= 0:
+        request = worker_request(rule, library, device, sizes, policy, loops)
+    except BenchmarkError as error:
+        return {"error": str(error)}
+    environment = dict(os.environ, **{name: str(policy.threads) for name in THREAD_VARIABLES})
+    # Generous: a size's budget per worker, calibration, the agreement check and a slow import.
+    timeout = 60 + 20 * policy.worker_budget_seconds * len(sizes)
+    try:
+        completed = subprocess.run([sys.executable, "-m", "perflint.measure.worker"], input=json.dumps(request),
+                                   capture_output=True, text=True, env=environment, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"a worker process ran longer than {timeout:.0f} s and was stopped"}
+    except OSError as error:
+        return {"error": f"a worker process could not start: {error}"}
+    try:
+        result = json.loads(completed.stdout)
+    except ValueError:
+        last = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
+        return {"error": f"a worker process failed ({last})"}
+    if "sizes" in result:
+        for entry in result["sizes"]:
+            if "loops" in entry:
+                entry["loops"] = list(entry["loops"])
+    return result
+
+
+def _combined_point(size: int, workers: list[list[intervals.Round]], loops: list[int], policy: TimingPolicy,
+                    failures: Sequence[str]) -> Point:
+    """Pool the workers' rounds at one size into a point, or refuse it for too few samples."""
+    count = sum(len(rounds) for rounds in workers)
+    shortage = intervals.too_few(workers)
+    if shortage is not None:
+        if failures:
+            shortage += f" ({failures[0]})"
+        return Point(size=size, status=TOO_FEW_SAMPLES, reason=shortage, samples=count, workers=len(workers))
+    pattern_seconds, fix_seconds = intervals.pooled_medians(workers)
+    if min(pattern_seconds, fix_seconds) <= 0:
         raise BenchmarkError("a side ran too fast for the clock to time")
-    low, high = speedup_interval(pattern, fix, policy.bootstrap_resamples)
+    (low, high), (saved_low, saved_high) = intervals.bootstrap_intervals(workers, policy.bootstrap_resamples)
+    pattern = Samples(loops[0], tuple(p for rounds in workers for p, _ in rounds))
+    fix = Samples(loops[1], tuple(f for rounds in workers for _, f in rounds))
+    flags = [flag for flag in (intervals.stalled_side("pattern", pattern.per_call_seconds),
+                               intervals.stalled_side("fix", fix.per_call_seconds)) if flag]
     return Point(
-        size=size, pattern_seconds=pattern.median, fix_seconds=fix.median, speedup=pattern.median / fix.median,
-        speedup_low=low, speedup_high=high, pattern_stdev=pattern.stdev, fix_stdev=fix.stdev,
-        samples=len(pattern.per_call_seconds),
+        size=size, pattern_seconds=pattern_seconds, fix_seconds=fix_seconds,
+        speedup=pattern_seconds / fix_seconds, speedup_low=low, speedup_high=high,
+        pattern_stdev=pattern.stdev, fix_stdev=fix.stdev, samples=count, workers=len(workers),
+        saved_low=saved_low, saved_high=saved_high, flags=tuple(flags),
+        rounds=tuple(tuple(rounds) for rounds in workers),
         warnings=tuple(pattern.warnings("pattern", policy) + fix.warnings("fix", policy)),
     )
+
+
+def _with_run_flags(points: list[Point], loads: Sequence[Optional[float]]) -> list[Point]:
+    """Flags that concern the whole run: a side whose time does not grow with size, a loaded machine."""
+    measured = [point for point in points if point.status == MEASURED]
+    run_flags = []
+    sizes = [point.size for point in measured]
+    for label, seconds in (("pattern", [point.pattern_seconds for point in measured]),
+                           ("fix", [point.fix_seconds for point in measured])):
+        flag = intervals.flat_side(label, sizes, seconds)
+        if flag:
+            run_flags.append(flag)
+    known = [load for load in loads if load is not None]
+    overload = system.overload(max(known)) if known else None
+    if overload:
+        run_flags.append(overload)
+    if not run_flags:
+        return points
+    return [replace(point, flags=point.flags + tuple(run_flags)) if point.status == MEASURED else point
+            for point in points]
+
+
+def measure_in_process(benchmark: Benchmark, target: Target, sizes: Sequence[int], policy: TimingPolicy,
+                       loops: Optional[dict[str, list[int]]] = None,
+                       after_first_call: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """A worker's share: at each size, check agreement, then time (calibrating unless ``loops``
+    gives the counts) within the worker's share of the budget. The first worker (no ``loops``)
+    proves the sides agree; the later ones build the same seeded inputs and skip the proof, which
+    costs two calls per size. A size that does not fit is skipped alone; any other failure stops,
+    reported as ``error``. ``after_first_call`` runs once the libraries are loaded, to limit the
+    threads they brought."""
+    worker_policy = replace(policy, time_budget_seconds=policy.worker_budget_seconds)
+    results: list[dict[str, Any]] = []
+    limited = False
+    for size in sizes:
+        try:
+            if loops is None:
+                inputs = checked_inputs(benchmark, size, target)
+            else:
+                inputs = tuple(_call("setup", benchmark.setup, size, target))
+            if not limited:
+                after_first_call()
+                limited = True
+            fresh = (lambda: _private_copy(inputs, benchmark, size, target)) if benchmark.mutates_inputs else None
+            try:
+                pattern, fix = time_pair(benchmark.pattern, benchmark.fix, inputs, worker_policy,
+                                         synchronizer(target), fresh,
+                                         loops=loops.get(str(size)) if loops is not None else None)
+            except Exception as error:  # a benchmark failing mid-timing must not end the whole run
+                raise _classified(error, "timing failed") from error
+            results.append({"size": size, "loops": [pattern.loops, fix.loops],
+                            "rounds": list(zip(pattern.per_call_seconds, fix.per_call_seconds))})
+        except SizeDoesNotFit as error:
+            results.append({"size": size, "skipped": str(error)})
+        except BenchmarkError as error:
+            return {"sizes": results, "error": f"at {size:,} {benchmark.size_unit}: {error}"}
+        finally:
+            _free_device_memory(target)
+    return {"sizes": results}
 
 
 def unavailability(library: str, device: str) -> Optional[str]:
@@ -331,7 +497,7 @@ def unavailability(library: str, device: str) -> Optional[str]:
         hint = f" ({GPU_EXTRA_HINT})" if library == "cupy" else ""
         return f"{library} is not installed{hint}"
     except Exception as error:
-        return f"{library} cannot be imported: {_describe(error)}"
+        return f"{library} cannot be imported: {describe_error(error)}"
     kind = device.split(":")[0]
     if kind == "cpu":
         return None
@@ -341,7 +507,7 @@ def unavailability(library: str, device: str) -> Optional[str]:
         try:
             count = module.cuda.runtime.getDeviceCount()
         except Exception as error:
-            return f"no CUDA device ({_describe(error)})"
+            return f"no CUDA device ({describe_error(error)})"
         return None if count > 0 else "no CUDA device"
     if library != "torch":
         return f"{library} does not run on {kind.upper()}"
@@ -393,8 +559,10 @@ def time_pair(
     policy: TimingPolicy,
     synchronize: Callable[[], None] = lambda: None,
     fresh_inputs: Optional[Callable[[], tuple]] = None,
+    loops: Optional[Sequence[int]] = None,
 ) -> tuple[Samples, Samples]:
-    """Calibrate each side, warm both up, then take interleaved samples (order alternating).
+    """Calibrate each side (unless ``loops`` gives both counts, as the first worker measured
+    them), warm both up, then take interleaved samples (order alternating).
 
     Calibration already ran each side at least once, so when the budget is tight the separate
     warm-up samples are dropped before any real sample is. Samples stop once the time budget
@@ -403,7 +571,11 @@ def time_pair(
     ``fresh_inputs``, every call gets a new copy of the inputs, made before its clock starts.
     """
     sides = (pattern, fix)
-    calibrations = [_calibrate(function, inputs, policy, synchronize, fresh_inputs) for function in sides]
+    if loops is None:
+        calibrations = [_calibrate(function, inputs, policy, synchronize, fresh_inputs) for function in sides]
+    else:
+        calibrations = [(count, _run_sample(function, inputs, count, synchronize, fresh_inputs))
+                        for function, count in zip(sides, loops)]
     loops = [count for count, _ in calibrations]
     round_seconds = sum(elapsed for _, elapsed in calibrations)
     affordable_rounds = int(policy.time_budget_seconds / max(round_seconds, 1e-9))
@@ -515,11 +687,11 @@ def _classified(error: Exception, context: str) -> BenchmarkError:
     if isinstance(error, MemoryError):
         return SizeDoesNotFit("does not fit in memory")
     if "OutOfMemory" in type(error).__name__ or "out of memory" in str(error):
-        return SizeDoesNotFit(f"does not fit in device memory ({_describe(error)})")
-    return BenchmarkError(f"{context} {_describe(error)}" if context.endswith("raised")
-                          else f"{context}: {_describe(error)}")
+        return SizeDoesNotFit(f"does not fit in device memory ({describe_error(error)})")
+    return BenchmarkError(f"{context} {describe_error(error)}" if context.endswith("raised")
+                          else f"{context}: {describe_error(error)}")
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

@@ -2,21 +2,34 @@
 
 No script and nothing fetched: styles are inline and the charts are SVG drawn here, so the
 page opens the same offline, in a mail attachment or in a CI artifact viewer. Per rule and
-target it shows the pattern's and the fix's time against size (log–log), the speedup with its
-95% interval against size, where the fix starts paying, and the rule's own description.
+target it shows the pattern's and the fix's time against size (log–log, the x axis in the
+benchmark's own unit), the speedup with its 95% interval against size with the crossover
+marked, the time saved per call, the source of the pattern and the fix as timed, and the
+rule's own description with its Markdown rendered. The machine section holds the machine and
+how the run was taken (perflint's version, command line, worker processes, threads in use,
+load, frequency scaling).
 """
 
 from __future__ import annotations
 
 import datetime
 import html
+import inspect
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
-from perflint.measure.results import MEASURED, PAYS_FROM, Measurement, MeasurementReport
-from perflint.measure.table import machine_summary, summary_rows
-from perflint.measure.units import format_bytes, format_seconds, format_size, format_speedup, format_timestamp
+from perflint.measure.results import MEASURED, PAYS_FROM, TOO_FEW_SAMPLES, Measurement, MeasurementReport, crossover_size
+from perflint.measure.table import machine_summary, ranking_note, run_conditions, saved_cell, summary_rows
+from perflint.measure.units import (
+    format_bytes,
+    format_saved,
+    format_seconds,
+    format_size,
+    format_speedup,
+    format_timestamp,
+)
 
 CHART_WIDTH = 440
 CHART_HEIGHT = 260
@@ -36,6 +49,8 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .charts figure { margin: 0; } figcaption { font-size: .85rem; color: #555; }
 svg text { font-size: 11px; fill: #333; } .note { color: #8a5a00; } .muted { color: #666; font-size: .9rem; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; font-size: .85rem; }
+code { background: #f3f3f3; padding: 0 .2rem; border-radius: 3px; font-size: .9em; }
+.flag { color: #a33; }
 """
 # A figure as wide as its chart, so that a long caption wraps instead of pushing the charts apart.
 _STYLE += f".charts figure {{ width: {CHART_WIDTH}px; }}\n"
@@ -63,8 +78,12 @@ def render_html_report(report: MeasurementReport) -> str:
         "<h2 id=\"machine\">Machine</h2>",
         f"<p>{_escape(machine_summary(report.machine))}</p>",
         _machine_table(report.machine),
+        _run_table(report),
         "<h2 id=\"summary\">Summary</h2>",
         _summary_table(report),
+        f"<p class=\"muted\">{_escape(ranking_note(summary_rows(report)))} A speedup marked ? has a 95% interval "
+        "that crosses 1.0 or spans more than ±25%; one marked ! was measured under a stall or on a loaded "
+        "machine and is not to be trusted as it stands.</p>",
     ]
     skipped = [m for m in report.measurements if m.status != MEASURED]
     if skipped:
@@ -108,6 +127,24 @@ def _machine_table(machine: dict[str, Any]) -> str:
     return f"<table>{body}</table>"
 
 
+def _run_table(report: MeasurementReport) -> str:
+    """How the numbers were taken: what ``bench --compare`` needs to know about two runs."""
+    run = report.run
+    if not run:
+        return ""
+    rows = [("perflint version", run.get("perflint_version")),
+            ("command line", " ".join(run.get("command_line") or []) or "not recorded"),
+            ("conditions", run_conditions(report))]
+    used = run.get("threads_used") or {}
+    for pool in used.get("pools") or []:
+        rows.append((f"thread pool {pool.get('library')}", f"{pool.get('threads')} threads ({pool.get('api')}, "
+                                                          f"version {pool.get('version')})"))
+    if used.get("torch") is not None:
+        rows.append(("torch CPU threads", used["torch"]))
+    body = "".join(f"<tr><th>{_escape(key)}</th><td>{_escape(value)}</td></tr>" for key, value in rows)
+    return f"<h3>How this run was taken</h3><table id=\"run\">{body}</table>"
+
+
 def _summary_table(report: MeasurementReport) -> str:
     from perflint.measure.table import speedup_cell
 
@@ -117,9 +154,9 @@ def _summary_table(report: MeasurementReport) -> str:
         note = measurement.payoff() if measurement.status == MEASURED else f"{measurement.status}: {measurement.reason}"
         rows.append(f"<tr><td><a href=\"#{anchor}\">{_escape(measurement.code)}</a></td>"
                     f"<td>{_escape(measurement.target)}</td><td>{_escape(speedup_cell(measurement))}</td>"
-                    f"<td>{_escape(note)}</td></tr>")
-    return ("<table><tr><th>Rule</th><th>Target</th><th>Speedup at each size</th><th>Note</th></tr>"
-            + "".join(rows) + "</table>")
+                    f"<td class=\"number\">{_escape(saved_cell(measurement))}</td><td>{_escape(note)}</td></tr>")
+    return ("<table id=\"summary-table\"><tr><th>Rule</th><th>Target</th><th>Speedup at each size</th>"
+            "<th>Saved per call</th><th>Note</th></tr>" + "".join(rows) + "</table>")
 
 
 def _anchor(measurement: Measurement) -> str:
@@ -130,51 +167,89 @@ def _measurement_section(measurement: Measurement, rule: Optional[type]) -> str:
     summary = rule.summary if rule is not None else measurement.name
     points = measurement.measured_points
     sizes = [point.size for point in points]
+    unit = measurement.size_unit or "size"
+    crossover = crossover_size(points)
     time_chart = log_log_chart(
         sizes, [("pattern", [p.pattern_seconds for p in points], PATTERN_COLOUR, None),
                 ("fix", [p.fix_seconds for p in points], FIX_COLOUR, None)],
         y_label="seconds per call", y_format=format_seconds,
-        title=f"{measurement.code}: time per call against size")
+        title=f"{measurement.code}: time per call against size", x_label=unit, crossover=crossover)
     speedup_chart = log_log_chart(
         sizes, [("speedup", [p.speedup for p in points], SPEEDUP_COLOUR,
                  [(p.speedup_low, p.speedup_high) for p in points])],
         y_label="speedup (pattern ÷ fix)", y_format=format_speedup, reference_line=PAYS_FROM,
-        title=f"{measurement.code}: speedup against size")
+        title=f"{measurement.code}: speedup against size", x_label=unit, crossover=crossover)
     rows = []
     for point in measurement.points:
         if point.status != MEASURED:
-            rows.append(f"<tr><td class=\"number\">{point.size:,}</td><td colspan=\"5\">skipped: "
+            label = "too few samples" if point.status == TOO_FEW_SAMPLES else "skipped"
+            rows.append(f"<tr><td class=\"number\">{point.size:,}</td><td colspan=\"7\">{label}: "
                         f"{_escape(point.reason)}</td></tr>")
             continue
+        flags = "".join(f"<div class=\"flag\">{_escape(flag)}</div>" for flag in point.flags)
         rows.append(
             f"<tr><td class=\"number\">{point.size:,}</td><td class=\"number\">{format_seconds(point.pattern_seconds)}</td>"
             f"<td class=\"number\">{format_seconds(point.fix_seconds)}</td>"
             f"<td class=\"number\">{format_speedup(point.speedup)}</td>"
             f"<td class=\"number\">{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
-            f"{' (noisy)' if point.noisy else ''}</td><td class=\"number\">{point.samples}</td></tr>")
+            f"{' (noisy)' if point.noisy else ''}</td>"
+            f"<td class=\"number\">{_escape(format_saved(point.time_saved))}</td>"
+            f"<td class=\"number\">{_escape(_saved_interval(point))}</td>"
+            f"<td class=\"number\">{point.samples} from {point.workers} processes{flags}</td></tr>")
     return (
         f"<h2 id=\"{_anchor(measurement)}\">{_escape(measurement.code)} {_escape(measurement.name)} "
         f"on {_escape(measurement.target)}</h2>"
-        f"<p><a href=\"#rule-{_escape(measurement.code)}\">{_escape(summary)}</a>. "
+        f"<p><a href=\"#rule-{_escape(measurement.code)}\">{render_markdown_inline(summary)}</a>. "
         f"<strong>{_escape(measurement.payoff().capitalize())}</strong> (sizes in {_escape(measurement.size_unit)}; "
         f"measured {_escape(format_timestamp(measurement.measured_at))}"
         f"{', from the cache' if measurement.cached else ''}).</p>"
         f"<div class=\"charts\"><figure>{time_chart}<figcaption>Median time per call: "
         f"<span style=\"color:{PATTERN_COLOUR}\">pattern</span> and <span style=\"color:{FIX_COLOUR}\">fix</span>"
         f"</figcaption></figure><figure>{speedup_chart}<figcaption>Speedup with its 95% interval; the dashed "
-        f"line is {PAYS_FROM}x, below which the fix does not pay</figcaption></figure></div>"
+        f"line is {PAYS_FROM}x, below which the fix does not pay"
+        f"{'; the dotted vertical line marks the crossover' if crossover else ''}</figcaption></figure></div>"
         "<table><tr><th>Size</th><th>Pattern</th><th>Fix</th><th>Speedup</th><th>95% interval</th>"
-        "<th>Samples</th></tr>" + "".join(rows) + "</table>"
+        "<th>Saved per call</th><th>95% interval</th><th>Samples</th></tr>" + "".join(rows) + "</table>"
+        + _timed_source(measurement, rule)
     )
+
+
+def _saved_interval(point: Any) -> str:
+    if point.saved_low is None or point.saved_high is None:
+        return "—"
+    return f"{format_saved(point.saved_low)} to {format_saved(point.saved_high)}"
+
+
+def _timed_source(measurement: Measurement, rule: Optional[type]) -> str:
+    """What one call of each side does, in words and as the functions the harness timed."""
+    benchmark = getattr(rule, "benchmark", None)
+    if benchmark is None:
+        return ""
+    parts = [f"<details class=\"timed\" open><summary>What is timed</summary>"
+             f"<p>{render_markdown_inline(benchmark.timed)}</p>"]
+    for label, function in (("Pattern", benchmark.pattern), ("Fix", benchmark.fix)):
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            source = f"{getattr(function, '__qualname__', function)} (source not available)"
+        parts.append(f"<p>{label}, as timed:</p><pre class=\"source\">{_escape(source.rstrip())}</pre>")
+    return "".join(parts) + "</details>"
+
+
+def render_markdown_inline(text: str) -> str:
+    """The inline Markdown rule texts use (`code`, **bold**), as HTML; everything else escaped."""
+    escaped = _escape(text)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
 
 
 def _rule_description(rule: type) -> str:
     return (
         f"<details id=\"rule-{_escape(rule.code)}\"><summary><strong>{_escape(rule.code)}</strong> "
-        f"{_escape(rule.name)}: {_escape(rule.summary)}</summary>"
-        f"<p>{_escape(rule.what_it_does)}</p><p>{_escape(rule.why_bad)}</p>"
+        f"{_escape(rule.name)}: {render_markdown_inline(rule.summary)}</summary>"
+        f"<p>{render_markdown_inline(rule.what_it_does)}</p><p>{render_markdown_inline(rule.why_bad)}</p>"
         f"<p>Example:</p><pre>{_escape(rule.example.strip())}</pre>"
-        f"<p>{_escape(rule.fix_title)}:</p><pre>{_escape(rule.use_instead.strip())}</pre></details>"
+        f"<p>{render_markdown_inline(rule.fix_title)}:</p><pre>{_escape(rule.use_instead.strip())}</pre></details>"
     )
 
 
@@ -182,9 +257,11 @@ Series = tuple[str, Sequence[float], str, Optional[Sequence[tuple[Optional[float
 
 
 def log_log_chart(sizes: Sequence[int], series: Sequence[Series], y_label: str, y_format: Callable[[float], str],
-                  title: str, reference_line: Optional[float] = None) -> str:
-    """An SVG chart of each series against size, both axes logarithmic. A series may carry an
-    interval per point, drawn as a vertical bar; ``reference_line`` draws a dashed horizontal."""
+                  title: str, reference_line: Optional[float] = None, x_label: str = "size",
+                  crossover: Optional[float] = None) -> str:
+    """An SVG chart of each series against size, both axes logarithmic, the x axis labelled with
+    ``x_label`` (the size unit). A series may carry an interval per point, drawn as a vertical
+    bar; ``reference_line`` draws a dashed horizontal and ``crossover`` a dotted vertical line."""
     plot_left, plot_top = _MARGIN["left"], _MARGIN["top"]
     plot_width = CHART_WIDTH - _MARGIN["left"] - _MARGIN["right"]
     plot_height = CHART_HEIGHT - _MARGIN["top"] - _MARGIN["bottom"]
@@ -217,6 +294,13 @@ def log_log_chart(sizes: Sequence[int], series: Sequence[Series], y_label: str, 
         y = y_of(reference_line)
         elements.append(f'<line x1="{plot_left}" y1="{y:.1f}" x2="{plot_left + plot_width}" y2="{y:.1f}" '
                         'stroke="#888" stroke-dasharray="5 4"/>')
+    if crossover:
+        x = x_of(crossover)
+        elements.append(f'<line class="crossover" x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" '
+                        f'y2="{plot_top + plot_height}" stroke="#7a4a00" stroke-dasharray="2 3" stroke-width="1.5">'
+                        f'<title>crossover at ~{crossover:,.0f}</title></line>')
+        elements.append(f'<text class="crossover-label" x="{x + 4:.1f}" y="{plot_top + 12}" fill="#7a4a00">'
+                        f'crossover ~{_escape(format_size(int(round(crossover))))}</text>')
     for label, ys, colour, intervals in series:
         pairs = [(x_of(size), y_of(value)) for size, value in zip(sizes, ys) if value and value > 0]
         if len(pairs) > 1:
@@ -232,8 +316,8 @@ def log_log_chart(sizes: Sequence[int], series: Sequence[Series], y_label: str, 
                                 f'y2="{y_of(high):.1f}" stroke="{colour}" stroke-width="1.5"/>')
             elements.append(f'<circle cx="{x_of(size):.1f}" cy="{y_of(value):.1f}" r="3.5" fill="{colour}">'
                             f'<title>{_escape(label)} at {size:,}: {_escape(y_format(value))}</title></circle>')
-    elements.append(f'<text x="{plot_left + plot_width / 2:.1f}" y="{CHART_HEIGHT - 8}" text-anchor="middle">'
-                    'size</text>')
+    elements.append(f'<text class="x-label" x="{plot_left + plot_width / 2:.1f}" y="{CHART_HEIGHT - 8}" '
+                    f'text-anchor="middle">{_escape(_short_unit(x_label))}</text>')
     elements.append(f'<text transform="translate(14 {plot_top + plot_height / 2:.1f}) rotate(-90)" '
                     f'text-anchor="middle">{_escape(y_label)}</text>')
     return (f'<svg width="{CHART_WIDTH}" height="{CHART_HEIGHT}" '
@@ -241,14 +325,18 @@ def log_log_chart(sizes: Sequence[int], series: Sequence[Series], y_label: str, 
             f'<title>{_escape(title)}</title>' + "".join(elements) + "</svg>")
 
 
+def _short_unit(unit: str, limit: int = 60) -> str:
+    """The size unit, cut to fit under a chart (the section's text gives it in full)."""
+    return unit if len(unit) <= limit else unit[: limit - 1].rstrip() + "…"
+
+
 def _padded_log_range(values: Sequence[float]) -> tuple[float, float]:
-    """log10 bounds around the values with a little room, at least one decade wide."""
-    low, high = math.log10(min(values)), math.log10(max(values))
+    """log10 bounds out to the whole decades around the values, so that every value, however small
+    (a fix twenty times slower reads 0.05x), lies between two labelled ticks."""
+    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
     if high - low < 1:
-        middle = (high + low) / 2
-        low, high = middle - 0.5, middle + 0.5
-    padding = (high - low) * 0.08
-    return low - padding, high + padding
+        high = low + 1
+    return low - 0.05, high + 0.05
 
 
 def _log_ticks(low: float, high: float) -> list[float]:

@@ -9,6 +9,8 @@ from typing import Any, Optional
 MEASURED = "measured"
 SKIPPED = "skipped"
 NOT_MEASURED = "not measured"
+# A size whose workers returned fewer samples than ``MINIMUM_SAMPLES``: no number is shown.
+TOO_FEW_SAMPLES = "too few samples"
 
 # Below this speedup a fix is not worth a code change on performance grounds.
 PAYS_FROM = 1.1
@@ -19,8 +21,10 @@ NOISY_RELATIVE_HALF_WIDTH = 0.25
 @dataclass(frozen=True)
 class Point:
     """One size of one benchmark: timed, or skipped with the reason (e.g. it does not fit in
-    device memory). ``speedup_low``/``speedup_high`` bound the speedup at 95% confidence;
-    ``warnings`` are pyperf's checks on the raw samples, kept as detail."""
+    device memory), or refused for too few samples. ``speedup_low``/``speedup_high`` bound the
+    speedup, and ``saved_low``/``saved_high`` the time saved per call (pattern − fix), at 95%
+    confidence. ``flags`` say why the point may not be trusted whatever its interval (a stall,
+    a loaded machine); ``warnings`` are pyperf's checks on the raw samples, kept as detail."""
 
     size: int
     status: str = MEASURED
@@ -34,6 +38,25 @@ class Point:
     samples: int = 0
     warnings: tuple[str, ...] = ()
     reason: Optional[str] = None
+    saved_low: Optional[float] = None
+    saved_high: Optional[float] = None
+    workers: int = 0
+    flags: tuple[str, ...] = ()
+    # Every worker's (pattern, fix) seconds per call, round by round: what the intervals were
+    # computed from, kept so that ``bench --compare`` can test a change against the raw samples.
+    rounds: tuple[tuple[tuple[float, float], ...], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def time_saved(self) -> Optional[float]:
+        """Seconds one execution of the fix saves over the pattern (negative: the fix is slower)."""
+        if self.pattern_seconds is None or self.fix_seconds is None:
+            return None
+        return self.pattern_seconds - self.fix_seconds
+
+    @property
+    def flagged(self) -> bool:
+        """Not to be trusted as it stands: too noisy, or measured under a stall or a loaded machine."""
+        return self.noisy or bool(self.flags)
 
     @property
     def noisy(self) -> bool:
@@ -47,24 +70,35 @@ class Point:
 
     def to_dict(self) -> dict[str, Any]:
         if self.status != MEASURED:
-            return {"size": self.size, "status": self.status, "reason": self.reason}
+            data = {"size": self.size, "status": self.status, "reason": self.reason}
+            if self.status == TOO_FEW_SAMPLES:
+                data.update(samples=self.samples, workers=self.workers)
+            return data
         return {
             "size": self.size, "status": self.status, "pattern_seconds": self.pattern_seconds,
             "fix_seconds": self.fix_seconds, "speedup": self.speedup,
             "speedup_interval": [self.speedup_low, self.speedup_high], "noisy": self.noisy,
+            "time_saved_seconds": self.time_saved, "time_saved_interval": [self.saved_low, self.saved_high],
             "pattern_stdev": self.pattern_stdev, "fix_stdev": self.fix_stdev, "samples": self.samples,
+            "workers": self.workers, "flags": list(self.flags), "flagged": self.flagged,
             "warnings": list(self.warnings),
+            "samples_per_worker": [[list(pair) for pair in worker] for worker in self.rounds],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Point":
         if data["status"] != MEASURED:
-            return cls(size=data["size"], status=data["status"], reason=data.get("reason"))
+            return cls(size=data["size"], status=data["status"], reason=data.get("reason"),
+                       samples=data.get("samples", 0), workers=data.get("workers", 0))
         low, high = data["speedup_interval"]
+        saved_low, saved_high = data.get("time_saved_interval") or (None, None)
         return cls(size=data["size"], pattern_seconds=data["pattern_seconds"], fix_seconds=data["fix_seconds"],
                    speedup=data["speedup"], speedup_low=low, speedup_high=high,
                    pattern_stdev=data["pattern_stdev"], fix_stdev=data["fix_stdev"], samples=data["samples"],
-                   warnings=tuple(data["warnings"]))
+                   warnings=tuple(data["warnings"]), saved_low=saved_low, saved_high=saved_high,
+                   workers=data.get("workers", 0), flags=tuple(data.get("flags", ())),
+                   rounds=tuple(tuple((pattern, fix) for pattern, fix in worker)
+                                for worker in data.get("samples_per_worker", ())))
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,13 @@ class Measurement:
         """Where the fix pays (speedup of at least 1.1) over the sizes measured, in words."""
         return describe_payoff(self.measured_points, self.size_unit)
 
+    def point_nearest(self, size: int) -> Optional[Point]:
+        """The measured point whose size is closest to ``size`` on a log scale (sizes span decades)."""
+        points = self.measured_points
+        if not points:
+            return None
+        return min(points, key=lambda point: (abs(math.log(point.size) - math.log(max(size, 1))), point.size))
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "name": self.name, "backend": self.backend,
                                 "library": self.library, "device": self.device, "status": self.status,
@@ -131,17 +172,34 @@ class Measurement:
 
 @dataclass
 class MeasurementReport:
-    """The machine the numbers were measured on, and the numbers."""
+    """The machine the numbers were measured on, and the numbers; ``run`` says how they were
+    taken (perflint's version, the command line, worker processes, threads, the load seen), so
+    that two reports can be compared knowing what differed."""
 
     machine: dict[str, Any]
     measurements: list[Measurement] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"machine": self.machine, "measurements": [m.to_dict() for m in self.measurements]}
+        data = {"machine": self.machine, "measurements": [m.to_dict() for m in self.measurements]}
+        if self.run:
+            data["run"] = self.run
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MeasurementReport":
-        return cls(machine=data["machine"], measurements=[Measurement.from_dict(m) for m in data["measurements"]])
+        return cls(machine=data["machine"], measurements=[Measurement.from_dict(m) for m in data["measurements"]],
+                   run=data.get("run", {}))
+
+
+def crossover_size(points: list[Point]) -> Optional[float]:
+    """The size where the speedup first crosses ``PAYS_FROM`` between two measured sizes (either
+    way), interpolated on log-log axes; None when it never crosses within the sizes measured."""
+    points = sorted(points, key=lambda point: point.size)
+    for left, right in zip(points, points[1:]):
+        if (left.speedup >= PAYS_FROM) != (right.speedup >= PAYS_FROM):
+            return _crossing(left, right)
+    return None
 
 
 def describe_payoff(points: list[Point], size_unit: str) -> str:

@@ -59,6 +59,12 @@ class Benchmark:
     each timed call then gets a fresh copy, made outside the timed region. Bump ``version``
     when the benchmark's meaning changes in a way its functions' source does not show (for
     example, a helper class it uses), so cached measurements of the old one are not reused.
+
+    ``timed`` says in words exactly what one call of each side does (shapes, dtypes, the calls
+    on each side), for the rule page's "Measured" section: a reader compares it with the code
+    the rule flags, since no test can. ``not_timed`` holds the reason a benchmark can never be
+    timed in one process (it needs several GPUs, say): the harness then skips it with that
+    reason on every machine, while the test suite still checks that its sides agree on the CPU.
     """
 
     setup: Callable[[int, Target], tuple]
@@ -71,6 +77,8 @@ class Benchmark:
     devices: tuple[str, ...] = ("cpu",)
     mutates_inputs: bool = False
     version: int = 1
+    timed: str = ""
+    not_timed: str = ""
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 3 or list(self.sizes) != sorted(set(self.sizes)) or self.sizes[0] < 1:
@@ -81,6 +89,7 @@ class Benchmark:
             raise ValueError(f"check_size must be positive and at most the smallest size, not {self.check_size}")
 
     @property
-    def quick_size(self) -> int:
-        """The one size ``perflint bench --quick`` measures: the smallest."""
-        return self.sizes[0]
+    def middle_size(self) -> int:
+        """The size ``perflint bench --quick`` measures and ``--measure`` ranks by: the middle
+        one, typical of real code, where the smallest often shows only fixed overheads."""
+        return self.sizes[len(self.sizes) // 2]

@@ -16,11 +16,18 @@ def format_seconds(seconds: float) -> str:
     return f"{value:.{decimals}f} {unit}"
 
 
+def format_saved(seconds: float) -> str:
+    """A time saved per call; a negative one (the fix is slower) keeps its sign: ``−1.20 ms``."""
+    return f"−{format_seconds(-seconds)}" if seconds < 0 else format_seconds(seconds)
+
+
 def format_speedup(speedup: float) -> str:
     """``143x``, ``12x``, ``2.3x``, ``0.8x`` (a fix slower than the pattern stays visible)."""
     if speedup >= 10:
         return f"{speedup:,.0f}x"
-    return f"{speedup:.1f}x"
+    if speedup >= 0.1:
+        return f"{speedup:.1f}x"
+    return f"{speedup:.2g}x"
 
 
 def format_bytes(count: int) -> str:

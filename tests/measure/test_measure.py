@@ -21,8 +21,8 @@ from perflint.measure.harness import (
     TimingPolicy,
     checked_inputs,
     measure_benchmark,
+    measure_in_process,
     measure_rules,
-    speedup_interval,
     time_pair,
     unavailability,
 )
@@ -39,6 +39,7 @@ from perflint.measure.results import (
 from perflint.measure.spec import ARRAY_BACKEND, Benchmark, Target
 from perflint.measure.table import render_table
 from perflint.measure.units import format_seconds, format_size, format_speedup
+from tests.measure import workloads
 
 QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time_budget_seconds=1.0)
 NUMPY_CPU = Target("numpy", "cpu", np)
@@ -95,12 +96,15 @@ def test_a_disagreeing_benchmark_is_refused_not_timed():
         return _sum_by_formula(count) + 1
 
     broken = _sum_benchmark(fix=wrong_fix)
-    measurement = measure_benchmark("PFL999", broken, "numpy", "cpu", [100, 1000], policy=QUICK)
-    _assert_skipped_without_numbers(measurement, "disagree")
-    assert "at 100 integers" in measurement.reason
+    result = measure_in_process(broken, NUMPY_CPU, [100, 1000], QUICK)
+    assert "disagree" in result["error"] and "at 100 integers" in result["error"] and result["sizes"] == []
     assert timed == [100]  # run once for the agreement check, never timed, no further size tried
     with pytest.raises(BenchmarkDisagreement, match="disagree"):
         checked_inputs(broken, 10, NUMPY_CPU)
+    # Through the worker processes, the same refusal is a skip with the reason and no numbers.
+    measurement = measure_benchmark(workloads.Disagreeing, "numpy", "cpu", [100, 1000], policy=QUICK)
+    _assert_skipped_without_numbers(measurement, "disagree")
+    assert "at 100 integers" in measurement.reason
 
 
 def test_each_side_gets_its_own_copy_of_the_inputs():
@@ -136,8 +140,8 @@ def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call(
 
     mutating = Benchmark(setup=setup, pattern=append_and_count, fix=append_and_count, sizes=(5, 10, 50),
                          check_size=5, size_unit="items", mutates_inputs=True)
-    measurement = measure_benchmark("PFL999", mutating, "numpy", "cpu", [5], policy=QUICK)
-    assert measurement.status == MEASURED, measurement.reason
+    result = measure_in_process(mutating, NUMPY_CPU, [5], QUICK)
+    assert "error" not in result and result["sizes"][0]["rounds"]
     assert len(seen_lengths) > 10 and set(seen_lengths) == {5}
     # Without the declaration the same benchmark drifts: every call sees a longer list.
     seen_lengths.clear()
@@ -146,28 +150,19 @@ def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call(
 
 
 def test_a_missing_backend_is_skipped_with_the_reason():
-    benchmark = _sum_benchmark(backend="perflint_no_such_backend")
-    measurement = measure_benchmark("PFL999", benchmark, "perflint_no_such_backend", "cpu", [10], policy=QUICK)
+    rule = types.SimpleNamespace(code="PFL999", name="sum", benchmark=_sum_benchmark(backend="perflint_no_such_backend"))
+    measurement = measure_benchmark(rule, "perflint_no_such_backend", "cpu", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
 
 
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
-    benchmark = _sum_benchmark(backend="torch", devices=("cuda",))
-    measurement = measure_benchmark("PFL999", benchmark, "torch", "cuda", [10], policy=QUICK)
+    rule = types.SimpleNamespace(code="PFL999", name="sum", benchmark=_sum_benchmark(backend="torch", devices=("cuda",)))
+    measurement = measure_benchmark(rule, "torch", "cuda", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "no CUDA device")
 
 
 def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
-    class OutOfMemoryError(RuntimeError):
-        pass
-
-    def setup(size, target):
-        if size > 100:
-            raise OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
-        return (size,)
-
-    benchmark = _sum_benchmark(setup=setup)
-    measurement = measure_benchmark("PFL999", benchmark, "numpy", "cpu", [10, 100, 1000], policy=QUICK)
+    measurement = measure_benchmark(workloads.OutOfMemoryAbove100, "numpy", "cpu", [10, 100, 1000], policy=QUICK)
     assert measurement.status == MEASURED
     assert [point.status for point in measurement.points] == [MEASURED, MEASURED, SKIPPED]
     assert "does not fit in device memory" in measurement.points[2].reason
@@ -177,40 +172,26 @@ def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
 
 
 def test_a_failing_setup_or_side_is_skipped_with_the_error():
-    def failing_setup(size, device):
-        raise RuntimeError("no such file")
-
-    def failing_fix(count):
-        raise ValueError("bad shape")
-
-    bad_setup = _sum_benchmark(setup=failing_setup)
-    bad_fix = _sum_benchmark(fix=failing_fix)
-    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_setup, "numpy", "cpu", [10], policy=QUICK),
+    _assert_skipped_without_numbers(measure_benchmark(workloads.FailingSetup, "numpy", "cpu", [10], policy=QUICK),
                                     "setup raised RuntimeError: no such file")
-    _assert_skipped_without_numbers(measure_benchmark("PFL999", bad_fix, "numpy", "cpu", [10], policy=QUICK),
+    _assert_skipped_without_numbers(measure_benchmark(workloads.FailingFix, "numpy", "cpu", [10], policy=QUICK),
                                     "fix raised ValueError: bad shape")
 
 
 def test_a_real_benchmark_gets_positive_times_their_ratio_and_an_interval_at_each_size():
-    measurement = measure_benchmark("PFL999", SUM_BENCHMARK, "numpy", "cpu", [200, 2000], name="sum-by-loop",
-                                    policy=QUICK)
+    measurement = measure_benchmark(workloads.SumByLoop, "numpy", "cpu", [200, 2000], policy=QUICK)
     assert measurement.status == MEASURED, measurement.reason
     assert [point.size for point in measurement.points] == [200, 2000] and measurement.size_unit == "integers"
     for point in measurement.points:
         assert point.pattern_seconds > 0 and point.fix_seconds > 0
         assert point.speedup == pytest.approx(point.pattern_seconds / point.fix_seconds)
         assert point.speedup_low <= point.speedup <= point.speedup_high
+        assert point.saved_low <= point.time_saved <= point.saved_high
+        assert point.workers == QUICK.workers and point.samples == QUICK.workers * QUICK.samples
     assert measurement.points[1].speedup > 1  # a 2000-step Python loop against one multiplication
     data = measurement.to_dict()
     assert {"code", "backend", "library", "device", "points", "payoff", "measured_at"} <= set(data)
     assert Measurement.from_dict(data) == measurement
-
-
-def _busy_work(iterations):
-    """CPU-bound work linear in ``iterations``; returns nothing, so both sides of a ratio agree."""
-    total = 0
-    for value in range(iterations):
-        total += value * value
 
 
 def test_the_harness_recovers_a_known_ratio_of_work():
@@ -219,17 +200,10 @@ def test_the_harness_recovers_a_known_ratio_of_work():
     # cores has been seen; benchmarks/harness_check.py checks it to 10%. A harness that lost
     # its loop count or timed the wrong side would still land far outside it.
     k = 4
-    work = Benchmark(setup=lambda size, target: (size,), pattern=lambda n: _busy_work(k * n), fix=_busy_work,
-                     sizes=(2_000, 20_000, 200_000), check_size=2_000, size_unit="iterations")
-    # The median of three runs, as benchmarks/harness_check.py judges it: one run on a busy
-    # machine can catch a neighbour's burst on one side only.
-    speedups = []
-    for _ in range(3):
-        measurement = measure_benchmark("PFL999", work, "numpy", "cpu", [20_000],
-                                        policy=TimingPolicy(min_sample_seconds=0.005, samples=7))
-        assert measurement.status == MEASURED, measurement.reason
-        speedups.append(measurement.points[0].speedup)
-    assert 0.6 * k <= statistics.median(speedups) <= 1.5 * k, speedups
+    measurement = measure_benchmark(workloads.FourTimesTheWork, "numpy", "cpu", [20_000],
+                                    policy=TimingPolicy(min_sample_seconds=0.005, samples=4))
+    assert measurement.status == MEASURED, measurement.reason
+    assert 0.6 * k <= measurement.points[0].speedup <= 1.5 * k, measurement.points[0]
 
 
 def test_samples_are_calibrated_warmed_up_and_interleaved():
@@ -263,10 +237,10 @@ def test_a_slow_benchmark_takes_fewer_samples_within_the_budget():
     def slow():
         time.sleep(0.01)
 
-    policy = TimingPolicy(min_sample_seconds=0.001, warmup_samples=1, samples=7, min_samples=3,
-                          time_budget_seconds=0.03)
+    # Two workers must take three samples each to reach the six an interval needs.
+    policy = TimingPolicy(min_sample_seconds=0.001, warmup_samples=1, samples=7, workers=2, time_budget_seconds=0.03)
     pattern_samples, fix_samples = time_pair(slow, slow, (), policy)
-    assert len(pattern_samples.per_call_seconds) == len(fix_samples.per_call_seconds) == 3
+    assert len(pattern_samples.per_call_seconds) == len(fix_samples.per_call_seconds) == policy.min_samples == 3
     assert "pattern: only 3 samples fit the time budget" in pattern_samples.warnings("pattern", policy)
 
 
@@ -276,10 +250,11 @@ def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_eac
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synchronised.append(device))
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
-    policy = TimingPolicy(min_sample_seconds=0.0, warmup_samples=0, samples=3)
+    policy = TimingPolicy(min_sample_seconds=0.0, warmup_samples=0, samples=3, workers=2)
     benchmark = _sum_benchmark(backend="torch", devices=("cuda",))
-    measurement = measure_benchmark("PFL999", benchmark, "torch", "cuda", [50, 60], policy=policy)
-    assert measurement.status == MEASURED, measurement.reason
+    # A worker's share of the work, in this process where torch.cuda is patched.
+    result = measure_in_process(benchmark, Target("torch", "cuda", torch), [50, 60], policy)
+    assert "error" not in result, result
     # per size: two calibration runs and three samples per side, each fenced before and after
     assert synchronised == ["cuda"] * (2 * 2 * (2 + 2 * 3))
     assert emptied == [True, True]
@@ -306,23 +281,12 @@ def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
 
     work = Benchmark(setup=setup, pattern=repeated(k), fix=repeated(1), sizes=(256, 1024, 4096), check_size=256,
                      size_unit="rows", backend=ARRAY_BACKEND, devices=("cuda",))
-    measurement = measure_benchmark("PFL999", work, library, "cuda", [2048],
-                                    policy=TimingPolicy(min_sample_seconds=0.01, samples=7))
-    assert measurement.status == MEASURED, measurement.reason
-    assert measurement.device == "cuda" and measurement.library == library
-    [point] = measurement.points
-    assert 0.7 * k <= point.speedup <= 1.3 * k, point
-
-
-def test_speedup_interval_bootstraps_the_paired_rounds():
-    steady = Samples(loops=1, per_call_seconds=(0.010, 0.0101, 0.0099, 0.010, 0.0100))
-    fast = Samples(loops=1, per_call_seconds=(0.001, 0.00101, 0.00099, 0.001, 0.0010))
-    low, high = speedup_interval(steady, fast)
-    assert 9.5 < low <= 10.0 <= high < 10.5
-    assert speedup_interval(steady, fast) == (low, high)  # fixed seed: reproducible
-    jumpy = Samples(loops=1, per_call_seconds=(0.002, 0.0005, 0.003, 0.0004, 0.001))
-    low, high = speedup_interval(jumpy, fast)
-    assert high / low > 3
+    result = measure_in_process(work, harness.resolve_target(ARRAY_BACKEND, library, "cuda"), [2048],
+                                TimingPolicy(min_sample_seconds=0.01, samples=7))
+    assert "error" not in result, result
+    rounds = result["sizes"][0]["rounds"]
+    speedup = statistics.median(p for p, _ in rounds) / statistics.median(f for _, f in rounds)
+    assert 0.7 * k <= speedup <= 1.3 * k, rounds
 
 
 def test_a_speedup_is_noisy_when_its_interval_crosses_one_or_is_wider_than_a_quarter():
@@ -359,29 +323,25 @@ def test_benchmark_sizes_must_be_three_or_more_spanning_a_decade():
         _sum_benchmark(sizes=(10, 20, 40))
     with pytest.raises(ValueError, match="check_size"):
         _sum_benchmark(check_size=20)
-    assert SUM_BENCHMARK.quick_size == 10
+    assert SUM_BENCHMARK.middle_size == 100
 
 
 def test_instability_warnings_follow_pyperf():
-    policy = TimingPolicy(samples=7)
-    steady = Samples(loops=10, per_call_seconds=(0.010, 0.0101, 0.0099, 0.010, 0.0100, 0.0101, 0.0099))
+    policy = TimingPolicy(samples=4, workers=2)  # eight samples expected in all
+    steady = Samples(loops=10, per_call_seconds=(0.010, 0.0101, 0.0099, 0.010, 0.0100, 0.0101, 0.0099, 0.010))
     assert steady.warnings("pattern", policy) == []
-    noisy = Samples(loops=10, per_call_seconds=(0.010, 0.030, 0.010, 0.010, 0.011, 0.010, 0.009))
+    noisy = Samples(loops=10, per_call_seconds=(0.010, 0.030, 0.010, 0.010, 0.011, 0.010, 0.009, 0.010))
     warnings = noisy.warnings("fix", policy)
     assert any(warning.startswith("fix unstable: std dev is") for warning in warnings)
     assert any("min or max" in warning for warning in warnings)
-    short = Samples(loops=1, per_call_seconds=(1e-5,) * 7)
+    short = Samples(loops=1, per_call_seconds=(1e-5,) * 8)
     assert short.warnings("fix", policy) == ["fix: shortest sample took only 10.0 µs"]
+    assert Samples(loops=1, per_call_seconds=(0.01,) * 6).warnings("fix", policy) == [
+        "fix: only 6 samples fit the time budget"]
 
 
-class _Benchmarked:
-    code, name = "PFL998", "sum-by-loop"
-    benchmark = _sum_benchmark(backend=ARRAY_BACKEND, devices=("cpu", "cuda", "mps"))
-
-
-class _AlsoBenchmarked:
-    code, name = "PFL996", "sum-again"
-    benchmark = _sum_benchmark()
+_Benchmarked = workloads.SumOnEveryDevice
+_AlsoBenchmarked = workloads.SumAgain
 
 
 def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(no_cuda):
@@ -398,7 +358,9 @@ def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(n
     assert all(not m.points for m in report.measurements[1:])  # nothing reported for a device not used
     assert report.machine["cpu_model"] and report.machine["fingerprint"]
     quick = measure_rules([_AlsoBenchmarked], quick=True)
-    assert [point.size for point in quick.measurements[0].points] == [SUM_BENCHMARK.quick_size]
+    assert [point.size for point in quick.measurements[0].points] == [SUM_BENCHMARK.middle_size]
+    assert quick.run["perflint_version"] and quick.run["threads_requested"] == 1
+    assert quick.run["threads_used"]["requested"] == 1
 
 
 def test_rules_beyond_the_budget_are_listed_as_not_measured():
@@ -410,30 +372,18 @@ def test_rules_beyond_the_budget_are_listed_as_not_measured():
 
 
 def test_a_second_measurement_on_the_same_machine_comes_from_the_cache(tmp_path):
-    calls = []
-
-    def counted_fix(count):
-        calls.append(count)
-        return _sum_by_formula(count)
-
-    class Counted:
-        code, name = "PFL995", "counted"
-        benchmark = _sum_benchmark(fix=counted_fix)
-
     cache = MeasurementCache(str(tmp_path))
-    first = measure_rules([Counted], sizes=[100], policy=QUICK, cache=cache).measurements[0]
-    assert first.status == MEASURED and not first.cached and calls
-    calls.clear()
-    second = measure_rules([Counted], sizes=[100], policy=QUICK, cache=cache).measurements[0]
-    assert calls == [] and second.cached
+    first = measure_rules([workloads.SumAgain], sizes=[100], policy=QUICK, cache=cache).measurements[0]
+    assert first.status == MEASURED and not first.cached
+    second = measure_rules([workloads.SumAgain], sizes=[100], policy=QUICK, cache=cache).measurements[0]
+    assert second.cached
     assert second.points == first.points and second.measured_at == first.measured_at
     assert (tmp_path / ".perflint_cache" / ".gitignore").is_file()
     # other sizes, or the same cache only written to (--remeasure), measure afresh
-    measure_rules([Counted], sizes=[200], policy=QUICK, cache=cache)
-    assert calls
-    calls.clear()
-    fresh = measure_rules([Counted], sizes=[100], policy=QUICK, cache=MeasurementCache(str(tmp_path), read=False))
-    assert calls and not fresh.measurements[0].cached
+    assert not measure_rules([workloads.SumAgain], sizes=[200], policy=QUICK, cache=cache).measurements[0].cached
+    fresh = measure_rules([workloads.SumAgain], sizes=[100], policy=QUICK,
+                          cache=MeasurementCache(str(tmp_path), read=False))
+    assert not fresh.measurements[0].cached
 
 
 def test_the_cache_key_changes_with_the_machine_the_benchmark_and_the_sizes():
@@ -622,7 +572,7 @@ def test_full_table_adds_times_intervals_and_sample_warnings():
     stream = io.StringIO()
     render_table(_sample_report(), stream, color=False, detailed=True)
     text = stream.getvalue()
-    for expected in ("21.5 ms ± 1.00 ms", "150 µs ± 40.0 µs", "140x–150x", "0.8x–1.0x noisy",
+    for expected in ("21.5 ms", "150 µs", "143x [140x–150x]", "0.9x [0.8x–1.0x]?",
                      "at 100,000: fix unstable: std dev is 27% of the mean"):
         assert expected in text, expected
 
@@ -644,8 +594,8 @@ def test_units_are_human_friendly():
 
 
 def _fast_policy(monkeypatch):
-    fast = TimingPolicy(min_sample_seconds=0.001, warmup_samples=0, samples=3, time_budget_seconds=0.5)
-    monkeypatch.setattr(harness, "DEFAULT_POLICY", fast)
+    fast = TimingPolicy(min_sample_seconds=0.001, warmup_samples=0, samples=3, workers=2, time_budget_seconds=0.5)
+    monkeypatch.setattr(harness, "BENCH_POLICY", fast)
     monkeypatch.setattr(harness, "QUICK_POLICY", fast)
 
 
@@ -653,7 +603,9 @@ def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, caps
     _fast_policy(monkeypatch)
     assert main(["bench", "PFL401", "--sizes", "4,16", "--output-format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"machine", "measurements"}
+    assert set(data) == {"machine", "measurements", "run"}
+    assert data["run"]["command_line"] == ["perflint", "bench", "PFL401", "--sizes", "4,16", "--output-format", "json"]
+    assert data["run"]["perflint_version"] and "load_average_start" in data["run"]
     assert isinstance(data["machine"]["gpus"], list) and data["machine"]["fingerprint"]
     cpu, *others = data["measurements"]
     assert cpu["code"] == "PFL401" and cpu["library"] == "numpy"
@@ -667,18 +619,18 @@ def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, caps
                if other["device"] != "cpu")
 
 
-def test_bench_quick_measures_only_the_smallest_size(monkeypatch, capsys):
+def test_bench_quick_measures_only_the_middle_size(monkeypatch, capsys):
     _fast_policy(monkeypatch)
     assert main(["bench", "PFL401", "--quick", "--output-format", "json"]) == 0
     [cpu] = [m for m in json.loads(capsys.readouterr().out)["measurements"] if m["device"] == "cpu"]
-    assert [point["size"] for point in cpu["points"]] == [8]
+    assert [point["size"] for point in cpu["points"]] == [32]
 
 
 def test_bench_selects_by_prefix_passes_options_and_prints_a_table(monkeypatch, capsys):
     chosen = []
 
-    def fake_measure_rules(rules, sizes, policy, quick, progress, blas_threads):
-        assert blas_threads is None
+    def fake_measure_rules(rules, sizes, policy, quick, progress, command_line):
+        assert policy.threads == 1 and command_line[:3] == ["perflint", "bench", "PFL4"]
         assert sizes == [10, 1000] and policy.samples == 5 and not quick and progress is None
         chosen.extend(rule.code for rule in rules)
         return _sample_report()
@@ -701,16 +653,24 @@ def test_bench_writes_a_self_contained_html_report(monkeypatch, capsys, tmp_path
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
 
-def test_bench_can_limit_blas_threads_and_the_machine_records_it(monkeypatch, capsys):
-    pytest.importorskip("threadpoolctl")
-    torch = pytest.importorskip("torch")
+def test_bench_threads_limit_the_workers_pools_and_the_run_records_the_threads_in_use(monkeypatch, capsys):
     _fast_policy(monkeypatch)
-    torch.set_num_threads(2)
-    assert main(["bench", "PFL401", "--sizes", "4", "--blas-threads", "1", "--output-format", "json"]) == 0
-    machine = json.loads(capsys.readouterr().out)["machine"]
-    assert machine["blas"] and all(blas["threads"] == 1 for blas in machine["blas"])
-    assert machine["torch_threads"] == 1
-    assert torch.get_num_threads() == 2  # restored afterwards
+    assert main(["bench", "PFL401", "--sizes", "4", "--threads", "1", "--output-format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    used = data["run"]["threads_used"]
+    assert used["requested"] == 1 and used["pools"] and all(pool["threads"] == 1 for pool in used["pools"])
+    assert all(blas["threads"] == 1 for blas in data["machine"]["blas"])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_worker_runs_with_every_thread_pool_limited_as_asked(threads):
+    # The benchmark raises (and the measurement is skipped) unless the worker's environment and
+    # every pool threadpoolctl sees agree on the requested count.
+    report = measure_rules([workloads.ThreadsAsRequested], sizes=[1],
+                           policy=TimingPolicy(min_sample_seconds=0.001, samples=3, workers=2, threads=threads))
+    [measurement] = report.measurements
+    assert measurement.status == MEASURED, measurement.reason
+    assert all(pool["threads"] == threads for pool in report.run["threads_used"]["pools"])
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -718,7 +678,9 @@ def test_bench_can_limit_blas_threads_and_the_machine_records_it(monkeypatch, ca
     (["PFL401", "--sizes", "0,4"], "--sizes"),
     (["PFL401", "--sizes", "four"], "--sizes"),
     (["PFL401", "--repeat", "1"], "--repeat"),
-    (["PFL401", "--blas-threads", "0"], "--blas-threads"),
+    (["PFL401", "--threads", "0"], "--threads"),
+    (["PFL401", "--workers", "1"], "--workers"),
+    (["PFL401", "--repeat", "2", "--workers", "2"], "--repeat x --workers"),
 ])
 def test_bench_rejects_an_unknown_code_or_bad_numbers(capsys, arguments, message):
     assert main(["bench", *arguments]) == 2

@@ -199,4 +199,8 @@ DataFrameWriteInLoop.benchmark = Benchmark(
     check_size=5,
     size_unit="frames of 8 rows appended to a CSV file in a temporary folder",
     backend="pandas",
+    timed=(
+        "Writing n frames of 8 rows to one CSV file: `to_csv(mode='a')` per frame against one "
+        "`pd.concat(frames).to_csv(...)`; the file is then read back on both sides."
+    ),
 )

@@ -373,4 +373,8 @@ LoaderWorkersRestartEachEpoch.benchmark = Benchmark(
     size_unit="epochs of 4 batches (two workers, default start method)",
     backend=TORCH_BACKEND,
     devices=("cpu",),
+    timed=(
+        "n epochs of a DataLoader with two workers over 4 batches: workers started afresh every epoch "
+        "(`persistent_workers=False`) against persistent workers."
+    ),
 )

@@ -213,4 +213,8 @@ OpenInLoop.benchmark = Benchmark(
     sizes=(100, 1000, 10_000),
     check_size=10,
     size_unit="lines appended to a file in a temporary folder",
+    timed=(
+        "Appending n short lines to a file: opening the file for every line against opening it once; "
+        "the file is then read back on both sides."
+    ),
 )

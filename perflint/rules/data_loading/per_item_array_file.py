@@ -286,4 +286,8 @@ PerItemArrayFile.benchmark = Benchmark(
     sizes=(20, 100, 500),
     check_size=8,
     size_unit="arrays of 64 float32 written and read back, in a temporary folder",
+    timed=(
+        "Writing n arrays of 64 float32 values and reading them back, in a temporary folder: one "
+        "`.npy` file per item against one stacked file."
+    ),
 )

@@ -618,4 +618,9 @@ CreateThenMove.benchmark = Benchmark(
     size_unit="rows and columns of an int64 and a float32 tensor",
     backend=TORCH_BACKEND,
     devices=("cuda",),
+    timed=(
+        "An n x n int64 `torch.arange` grid and an n x n float32 `torch.full` mask created on the "
+        "host and moved with `.to(device)`, then multiplied, against both created with `device=`; "
+        "CUDA only (on the CPU there is no move)."
+    ),
 )

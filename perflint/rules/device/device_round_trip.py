@@ -319,4 +319,9 @@ DeviceRoundTrip.benchmark = Benchmark(
     size_unit="boxes (4 float32 each) clipped to the image",
     backend=TORCH_BACKEND,
     devices=("cuda",),
+    timed=(
+        "Clipping n boxes (n x 4 float32) to [0, 1]: a round trip through `.cpu().numpy()`, `np.clip` "
+        "and `torch.from_numpy(...).to(device)` against `boxes.clamp(0.0, 1.0)` on the device; CUDA "
+        "only."
+    ),
 )

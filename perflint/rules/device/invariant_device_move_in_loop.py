@@ -331,4 +331,8 @@ InvariantDeviceMoveInLoop.benchmark = Benchmark(
     size_unit="float32 class weights, moved to the device in each of 32 steps",
     backend=TORCH_BACKEND,
     devices=("cuda",),
+    timed=(
+        "32 steps weighting a 16 x n float32 batch by n class weights: the weights moved to the "
+        "device in every step against once before the loop; CUDA only."
+    ),
 )

@@ -300,28 +300,35 @@ def _setup(size: int, target: Target) -> tuple:
     device = target.device
     generator = torch.Generator().manual_seed(0)
     values = torch.randn(size, generator=generator).to(device)
-    return values, values > 0, device
+    return values, values > 0
 
 
-def _pattern(values, keep, device):
+def _pattern(x, keep):
     import torch
 
-    return torch.where(keep, values, torch.tensor(0.0, device=device))
+    return torch.where(keep, x, torch.tensor(0.0, device=x.device))
 
 
-def _fix(values, keep, device):
+def _fix(x, keep):
     import torch
 
-    return torch.where(keep, values, 0.0)
+    return torch.where(keep, x, 0.0)
 
 
 LiteralTensorOnDevice.benchmark = Benchmark(
     setup=_setup,
     pattern=_pattern,
     fix=_fix,
-    sizes=(512, 4096, 32_768),
+    sizes=(4_096, 65_536, 1_048_576),
     check_size=16,
-    size_unit="float32 elements (one call of a masking step)",
+    size_unit="float32 elements masked in one forward call",
     backend=TORCH_BACKEND,
-    devices=("cpu", "cuda"),
+    devices=("cuda",),
+    version=2,
+    timed=(
+        "The page's example: one masking step `torch.where(keep, x, torch.tensor(0.0, "
+        "device=x.device))` on n float32 elements against `torch.where(keep, x, 0.0)`. CUDA only: "
+        "there the 0-d tensor is a synchronous copy from host memory, the cost the rule names; on the "
+        "CPU there is no copy, only a small constructor, so the CPU is not timed."
+    ),
 )

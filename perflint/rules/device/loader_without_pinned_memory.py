@@ -299,4 +299,9 @@ LoaderWithoutPinnedMemory.benchmark = Benchmark(
     size_unit="float32 features in each of 16 batches of 64 rows, loaded and copied to the device",
     backend=TORCH_BACKEND,
     devices=("cuda",),
+    timed=(
+        "One epoch of a DataLoader over 1,024 rows of n float32 features in batches of 64, each batch "
+        "copied to the device and multiplied by an n x 8 weight: `pin_memory=False` against "
+        "`pin_memory=True`; CUDA only."
+    ),
 )

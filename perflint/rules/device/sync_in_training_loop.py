@@ -448,4 +448,8 @@ SyncInTrainingLoop.benchmark = Benchmark(
     "overhead only; on a GPU: also the synchronisation)",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
+    timed=(
+        "Summing n 0-d loss tensors: `loss.item()` in every step (a host read; on a GPU also a "
+        "synchronisation) against accumulating on the device and one `.item()` after the loop."
+    ),
 )

@@ -536,4 +536,8 @@ TensorConditionInForward.benchmark = Benchmark(
     size_unit="rows of 1024 float32 activations",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
+    timed=(
+        "One forward step on n x 1024 float32 activations: `if torch.isinf(hidden).any():` before a "
+        "clamp (a host read of a tensor condition) against clamping unconditionally."
+    ),
 )

@@ -247,4 +247,9 @@ DeepcopyInStepLoop.benchmark = Benchmark(
     check_size=8,
     size_unit="features per layer of a 2-layer MLP (8 steps)",
     backend=TORCH_BACKEND,
+    timed=(
+        "8 steps snapshotting a 2-layer MLP of n features per layer: "
+        "`copy.deepcopy(model.state_dict())` every step against copying into preallocated tensors "
+        "with `torch._foreach_copy_`."
+    ),
 )

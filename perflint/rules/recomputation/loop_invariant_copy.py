@@ -326,4 +326,8 @@ LoopInvariantCopy.benchmark = Benchmark(
     sizes=(256, 1_024, 4_096),
     check_size=8,
     size_unit="rows of a (rows × 64) float64 weight matrix converted to float32 (20 batches of 16)",
+    timed=(
+        "20 batches of 16 multiplied by an n x 64 float64 weight matrix converted with "
+        "`.astype(np.float32)` inside the loop against converted once before it."
+    ),
 )

@@ -378,4 +378,8 @@ RegexInLoop.benchmark = Benchmark(
     sizes=(100, 1_000, 10_000),
     check_size=10,
     size_unit="short lines",
+    timed=(
+        "`re.sub` with a pattern string inside a loop over n short lines against a pattern compiled "
+        "once before the loop."
+    ),
 )

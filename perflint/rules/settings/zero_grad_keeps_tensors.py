@@ -234,4 +234,8 @@ ZeroGradKeepsTensors.benchmark = Benchmark(
     size_unit="linear layers of 64x64 (one forward and backward pass, batch of 32)",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
+    timed=(
+        "One forward and backward pass through n 64 x 64 linear layers (batch of 32): "
+        "`zero_grad(set_to_none=False)` against the default `zero_grad()`."
+    ),
 )

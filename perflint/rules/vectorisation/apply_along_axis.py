@@ -278,4 +278,8 @@ ApplyAlongAxis.benchmark = Benchmark(
     sizes=(1000, 5000, 20_000),
     check_size=32,
     size_unit="rows of 16 float64 values",
+    timed=(
+        "Row standard deviations of an n x 16 float64 array: `np.apply_along_axis(np.std, 1, X)` "
+        "against `np.std(X, axis=1)`."
+    ),
 )

@@ -261,4 +261,8 @@ DataframeApplyRowwise.benchmark = Benchmark(
     check_size=64,
     size_unit="rows",
     backend=PANDAS_BACKEND,
+    timed=(
+        "`orders.apply(lambda row: row['price'] * row['quantity'], axis=1)` over n rows against the "
+        "column product `orders['price'] * orders['quantity']`."
+    ),
 )

@@ -173,4 +173,8 @@ DataframeIterrows.benchmark = Benchmark(
     check_size=64,
     size_unit="rows",
     backend=PANDAS_BACKEND,
+    timed=(
+        "Summing `row['price'] * row['quantity']` over an n-row DataFrame with a loop over "
+        "`iterrows()` against the column product and `.sum()`."
+    ),
 )

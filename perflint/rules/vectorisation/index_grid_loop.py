@@ -297,4 +297,8 @@ IndexGridLoop.benchmark = Benchmark(
     sizes=(8, 32, 96),
     check_size=4,
     size_unit="rows and columns of each of 16 planes",
+    timed=(
+        "Filling a 16 x n x n float64 grid with `t*n*n + y*n + x`: a triple Python loop over the "
+        "indices against `np.ogrid` broadcasting."
+    ),
 )

@@ -272,4 +272,8 @@ ItemPerElement.benchmark = Benchmark(
     size_unit="elements",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
+    timed=(
+        "Reading an n-element float32 tensor into a Python list: `scores[i].item()` per element "
+        "against one `scores.tolist()`."
+    ),
 )

@@ -363,4 +363,8 @@ NpVectorize.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    timed=(
+        "`np.vectorize(lambda v: 0.5 * v * v + 1.0)(x)` over an n-element float64 array against `0.5 "
+        "* x * x + 1.0`."
+    ),
 )

@@ -370,4 +370,8 @@ TensorFromListOfArrays.benchmark = Benchmark(
     check_size=8,
     size_unit="arrays of 64 float32 values",
     backend=TORCH_BACKEND,
+    timed=(
+        "`torch.tensor(arrays)` of a list of n NumPy arrays of 64 float32 values against "
+        "`torch.from_numpy(np.stack(arrays))`."
+    ),
 )
