@@ -15,7 +15,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, target_names
-from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -416,7 +416,7 @@ class ArrayKnowledge:
         args = iterable.args
         if any(arg.keyword is not None or arg.star for arg in args):
             return None
-        if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
+        if len(args) == 2 and _is_zero(args[0].value):
             bound = args[1].value
         elif len(args) == 1:
             bound = args[0].value
@@ -503,4 +503,4 @@ def _first_axis_length_of(
 
 
 def _is_zero(expr: cst.BaseExpression) -> bool:
-    return type(expr) is cst.Integer and expr.evaluated_value == 0
+    return type(expr) is cst.Integer and integer_value(expr) == 0

@@ -14,6 +14,7 @@ import libcst as cst
 
 from perflint.engine import catalog, dataloaders
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
+from perflint.engine.literals import integer_value, string_value
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -539,10 +540,9 @@ def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
             and type(inner.func) is cst.Name
             and inner.func.value == "hasattr"
             and len(inner.args) == 2
-            and type(inner.args[1].value) is cst.SimpleString
         ):
             owner = dotted_name(inner.args[0].value)
-            attribute = inner.args[1].value.evaluated_value
+            attribute = string_value(inner.args[1].value)
             return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
         return dotted_name(inner)
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
@@ -555,8 +555,7 @@ def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
         return dotted_name(right)
     if (
         operator is cst.Equal
-        and type(right) is cst.Integer
-        and right.value == "0"
+        and integer_value(right) == 0
         and type(left) is cst.Call
         and type(left.func) is cst.Name
         and left.func.value == "len"

@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import integer_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
@@ -155,7 +156,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         value = node.value
         if type(value) is cst.Attribute and value.attr.value == "shape" and len(node.slice) == 1:
             index = node.slice[0].slice
-            if type(index) is cst.Index and type(index.value) is cst.Integer and index.value.value == "0":
+            if type(index) is cst.Index and type(index.value) is cst.Integer and integer_value(index.value) == 0:
                 self._report_group_rows(node, value.value)
 
     def _check(self, call: cst.Call) -> None:
