@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
+from perflint.engine.devices import TOWARDS_AN_ACCELERATOR, device_kind, moves_to_a_device
 from perflint.engine.imports import target_names
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -196,7 +196,7 @@ def clip_boxes(boxes, width, height):
             if arguments is None or not record.signature.positional:
                 return
             device = arguments.argument("device")
-            if device is None or device_kind(device, self.context) not in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
+            if device is None or device_kind(device, self.context) not in TOWARDS_AN_ACCELERATOR:
                 return
             origin = self._origin(arguments.argument(record.signature.positional[0]))
         if origin is not None:
