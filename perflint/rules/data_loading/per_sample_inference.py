@@ -12,6 +12,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -19,7 +20,6 @@ from perflint.rules.data_loading import FAMILY
 _UNSQUEEZE = catalog.lookup("torch.unsqueeze")
 _EXPAND_DIMS = catalog.lookup("numpy.expand_dims")
 # How many assignments to follow from a name back to the loop's sample.
-_MAX_NAME_HOPS = 3
 
 
 class PerSampleInference(Rule):
@@ -272,9 +272,9 @@ with torch.no_grad():
         names = names_in(sample)
         if names & loop.targets:
             return True
-        if hops >= _MAX_NAME_HOPS or type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
+        if type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
             return False
-        value = self.context.arrays.bound_value(sample.value)
+        value = value_of(sample, self.context, hops)
         if value is None or sample.value in names_in(value):
             return False
         return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in names_in(value))

@@ -11,6 +11,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import integer_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -243,8 +244,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     def _iterates_groups(self, loop: LoopFrame) -> bool:
         iterable = _loop_iterable(loop)
-        if type(iterable) is cst.Name:
-            iterable = self.context.arrays.bound_value(iterable.value) or iterable
+        iterable = value_of(iterable, self.context) or iterable
         if type(iterable) is not cst.Call:
             return False
         imports = self.context.imports

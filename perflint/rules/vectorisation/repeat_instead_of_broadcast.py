@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import integer_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -142,9 +143,7 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.context.arrays.kind_of(receiver) != catalog.TORCH:
             return
         counts = _literal_counts(node)
-        made = receiver
-        if type(receiver) is cst.Name:
-            made = self.context.arrays.bound_value(receiver.value) or receiver
+        made = value_of(receiver, self.context) or receiver
         singletons = _singleton_dimensions(made, len(counts)) if counts else None
         if singletons is None:
             return
