@@ -161,6 +161,8 @@ class FunctionKnowledge:
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
         self._wrapped_by_compiler: Optional[frozenset[str]] = None
+        # ``with torch.no_grad():`` blocks open around the current node outside any function.
+        self._grad_off_blocks_outside_functions = 0
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -213,14 +215,20 @@ class FunctionKnowledge:
     leave_FunctionDef_body = leave_Lambda_body = _pop_function
 
     def visit_With_body(self, node: cst.With) -> None:
-        frame = self.current
-        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
-            frame.grad_off_blocks += 1
+        if any(self.disables_grad(item.item) for item in node.items):
+            frame = self.current
+            if frame is not None:
+                frame.grad_off_blocks += 1
+            else:
+                self._grad_off_blocks_outside_functions += 1
 
     def leave_With_body(self, node: cst.With) -> None:
-        frame = self.current
-        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
-            frame.grad_off_blocks -= 1
+        if any(self.disables_grad(item.item) for item in node.items):
+            frame = self.current
+            if frame is not None:
+                frame.grad_off_blocks -= 1
+            else:
+                self._grad_off_blocks_outside_functions -= 1
 
     def _decorator_names(self, decorators: Iterable[cst.Decorator]) -> Iterator[str]:
         imports = self._context.imports
@@ -337,11 +345,12 @@ class FunctionKnowledge:
         return False
 
     def grad_disabled(self) -> bool:
-        """Autograd may be off at the current node: a ``with`` block in its function, or a
-        decorator of that function (``@torch.no_grad()``), turns it off."""
+        """Autograd may be off at the current node: a ``with`` block in its function (or, outside
+        any function, at module level), or a decorator of that function (``@torch.no_grad()``),
+        turns it off. A function defined under such a block may run anywhere: not known off."""
         frame = self.current
         if frame is None:
-            return False
+            return self._grad_off_blocks_outside_functions > 0
         if frame.grad_off_blocks:
             return True
         if type(frame.node) is not cst.FunctionDef:

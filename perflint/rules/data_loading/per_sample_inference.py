@@ -194,20 +194,11 @@ with torch.no_grad():
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._no_grad_depth = 0
         self._models_by_scope: dict[int, set[str]] = {}
         self._module: Optional[cst.Module] = None
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
-
-    def visit_With(self, node: cst.With) -> None:
-        if any(self._disables_autograd(item.item) for item in node.items):
-            self._no_grad_depth += 1
-
-    def leave_With(self, node: cst.With) -> None:
-        if any(self._disables_autograd(item.item) for item in node.items):
-            self._no_grad_depth -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         loop = self.context.innermost_loop
@@ -300,24 +291,7 @@ with torch.no_grad():
         # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
         if callee.count(".") > (1 if callee.startswith("self.") else 0):
             return False
-        return self._no_grad_depth > 0 or self._in_no_grad_function()
-
-    def _disables_autograd(self, expr: cst.BaseExpression) -> bool:
-        if type(expr) is cst.Call:
-            expr = expr.func
-        record = catalog.lookup(self.context.imports.qualified_name(expr))
-        return record is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
-
-    def _in_no_grad_function(self) -> bool:
-        frame = self.context.function
-        while frame is not None:
-            if any(
-                (record := catalog.lookup(name)) is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
-                for name in frame.decorators
-            ):
-                return True
-            frame = frame.parent
-        return False
+        return self.context.functions.grad_disabled()
 
     def _models_in_scope(self) -> set[str]:
         """Names and attributes the current function, or its class, shows to be models."""
