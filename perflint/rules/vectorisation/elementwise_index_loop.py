@@ -12,7 +12,7 @@ from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import mentions, syntax_children
 from perflint.rules.vectorisation import FAMILY
 
 _NUMBERS = frozenset({cst.Integer, cst.Float, cst.Imaginary})
@@ -452,7 +452,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return False
         between = block.body[positions[id(assigned)] + 1:positions[id(loop)]]
         names = {chain, extent.partition(".")[0]}
-        return not any(_mentions(statement, names) for statement in between)
+        return not any(mentions(statement, names) for statement in between)
 
     def _element_loop(self, node: cst.For) -> Optional[_IndexLoop]:
         """The loop's reads and writes when it is an element-wise index loop, else None."""
@@ -565,17 +565,6 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return False
         # ``where(condition)`` alone returns indices, not an element-wise choice.
         return not qualified.endswith(".where") or len(call.args) == 3
-
-
-def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
-    """``node`` holds a name (or an attribute, keyword…) spelled as one of ``names``."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if type(current) is cst.Name and current.value in names:
-            return True
-        stack.extend(syntax_children(current))
-    return False
 
 
 def _body_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -163,7 +164,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         if type(statement) is not cst.Assign or len(statement.targets) != 1:
             return
         indices = [loop.target.value for loop in loops]
-        if any(_mentions_any(loop.iter, indices) for loop in loops):
+        if any(mentions(loop.iter, indices) for loop in loops):
             return
         found = _indexed_array(statement.targets[0].target)
         if found is None:
@@ -258,12 +259,6 @@ def _indexed_array(target: cst.BaseExpression) -> Optional[tuple[cst.BaseExpress
         names = level + names
         target = target.value
     return (target, names) if names else None
-
-
-def _mentions_any(node: cst.CSTNode, names: list[str]) -> bool:
-    if type(node) is cst.Name:
-        return node.value in names
-    return any(_mentions_any(child, names) for child in node.children)
 
 
 def _setup(size: int, target: Target) -> tuple:

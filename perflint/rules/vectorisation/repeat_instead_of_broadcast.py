@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.literals import integer_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.values import value_of
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import mentions, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -246,18 +246,12 @@ def _uses_after(scope: cst.CSTNode, assignment: cst.Assign, name: str) -> list[c
         if passed:
             if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For):
                 targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
-                if any(_mentions(target, name) for target in targets):
+                if any(mentions(target, name) for target in targets):
                     return []
             if type(node) is cst.Name and node.value == name:
                 uses.append(node)
         pending.extend(reversed(syntax_children(node)))
     return uses
-
-
-def _mentions(node: cst.CSTNode, name: str) -> bool:
-    if type(node) is cst.Name:
-        return node.value == name
-    return any(_mentions(child, name) for child in syntax_children(node))
 
 
 def _setup(size: int, target: Target) -> tuple:
