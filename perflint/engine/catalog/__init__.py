@@ -227,12 +227,6 @@ def is_side_effect_free(qualified_name: str) -> bool:
     )
 
 
-def elementwise_library(qualified_name: str) -> bool:
-    """``numpy.sqrt``, ``torch.exp``, ``torch.nn.functional.relu``…: applied element by element."""
-    entry = _BY_NAME.get(qualified_name)
-    return entry is not None and ELEMENTWISE in entry.flags and entry.library in (NUMPY, TORCH)
-
-
 def move_keywords_with_factory_equivalent(move: Method) -> frozenset[str]:
     """Keywords of a move (``.to``, ``.cuda``) that a torch host factory can take instead.
 
