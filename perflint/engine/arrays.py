@@ -20,7 +20,7 @@ from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-ArrayKind = Optional[str]
+ArrayKind = Optional[catalog.ArrayKind]  # None: no evidence of any library's array
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 
 _FUNCTION_SCOPE, _CLASS_SCOPE, _BRANCH = "function", "class", "branch"

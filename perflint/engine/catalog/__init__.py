@@ -36,6 +36,7 @@ from perflint.engine.catalog.records import (
     REDUCTION,
     SAME_LIBRARY,
     SOLVES,
+    ArrayKind,
     Flag,
     Function,
     Method,

@@ -11,6 +11,7 @@ names against the installed torch's docstrings.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    ArrayKind,
     CONCATENATES,
     CONVERTS_SEQUENCES,
     DEBUG_MODE,
@@ -41,7 +42,7 @@ from perflint.engine.catalog.records import (
     method,
 )
 
-TORCH = "torch"
+TORCH = ArrayKind.TORCH
 
 ARRAY_TYPES = {
     "torch.Tensor": TORCH,
