@@ -35,6 +35,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
+from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -376,12 +377,12 @@ class FunctionKnowledge:
 
         return unchanged_by(expr, changes, self._context.imports, allow_conversions=True)
 
-    def depends_only_on_shapes(self, expr: cst.BaseExpression, depth: int = 4) -> bool:
+    def depends_only_on_shapes(self, expr: cst.BaseExpression, hops: int = 0) -> bool:
         """``expr``, in the current function, depends on the call's inputs at most through
         their shapes, types and devices (``x.shape[1]``, ``x.size(0)``, ``x.device``,
         ``len(x)``): it reads no other parameter value, only attributes of ``self`` the
-        function does not change, names bound to such expressions (``depth`` assignments
-        deep) and module-level names, and calls only catalogued pure library functions
+        function does not change, names bound to such expressions (followed as
+        ``values.value_of`` allows; ``hops``: names followed so far) and module-level names, and calls only catalogued pure library functions
         (factories included, random draws not) and known array methods."""
         frame = self.current
         if frame is None:
@@ -430,8 +431,8 @@ class FunctionKnowledge:
                 if root in parameters:
                     return False
                 if root in summary.rebound:
-                    value = self._context.arrays.bound_value(root)
-                    if value is None or depth == 0 or not self.depends_only_on_shapes(value, depth - 1):
+                    value = value_of(cst.Name(root), self._context, hops)
+                    if value is None or not self.depends_only_on_shapes(value, hops + 1):
                         return False
                 continue
             if isinstance(node, NEVER_THE_SAME_TWICE):
