@@ -48,8 +48,6 @@ OTHER_DEVICE = DeviceKind.OTHER_DEVICE
 # spelled as a device when nothing better is known.
 TOWARDS_AN_ACCELERATOR = frozenset({ACCELERATOR, NAMED_LIKE_A_DEVICE})
 
-# Python types torch takes as dtypes (``x.to(float)`` is float64).
-_BUILTIN_DTYPES = frozenset({"float", "int", "bool", "complex"})
 
 
 def _of_string(device: str) -> DeviceKind:
@@ -162,33 +160,16 @@ class DeviceMove:
         return self.destination in TOWARDS_AN_ACCELERATOR
 
 
-# Each move's parameters in positional order, then those it takes only by keyword.
-_CUDA_PARAMETERS = (("device", "non_blocking"), ("memory_format",))
-_TO_PARAMETERS = {
-    "device": (("device", "dtype", "non_blocking", "copy"), ("memory_format",)),
-    "dtype": (("dtype", "non_blocking", "copy"), ("memory_format",)),
-    "like": (("like", "non_blocking", "copy"), ("memory_format",)),
-}
-_MOVE_METHODS = frozenset({"to", "cuda", "cpu", "type", "type_as"})
+_MOVE_METHODS = frozenset(form.split()[0] for form in catalog.MOVE_SIGNATURES)
+# What a move may be given besides its destination, dtype and ``non_blocking``.
+_EXTRAS = ("copy", "memory_format")
 
 
-def _bound(call: cst.Call, parameters: tuple[tuple[str, ...], tuple[str, ...]]) -> Optional[dict[str, cst.BaseExpression]]:
-    positional, keyword_only = parameters
-    bound: dict[str, cst.BaseExpression] = {}
-    index = 0
-    for arg in call.args:
-        if arg.keyword is None:
-            if index >= len(positional):
-                return None
-            bound[positional[index]] = arg.value
-            index += 1
-        elif arg.keyword.value in positional or arg.keyword.value in keyword_only:
-            if arg.keyword.value in bound:
-                return None
-            bound[arg.keyword.value] = arg.value
-        else:
-            return None
-    return bound
+def _bound(call: cst.Call, form: str) -> Optional[dict[str, cst.BaseExpression]]:
+    """The call's arguments by parameter name in the catalogue's signature of ``form``; None
+    when they do not fit it."""
+    bound = catalog.bind(call, catalog.MOVE_SIGNATURES[form])
+    return bound.given if bound is not None else None
 
 
 def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
@@ -199,52 +180,41 @@ def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
     if type(func) is not cst.Attribute or func.attr.value not in _MOVE_METHODS or has_unpacked_arguments(call):
         return None
     method, receiver = func.attr.value, func.value
-    if method == "cpu":
-        bound = _bound(call, ((), ("memory_format",)))
-        return None if bound is None else DeviceMove(call, method, receiver, None, HOST, extras=tuple(bound))
-    if method == "cuda":
-        bound = _bound(call, _CUDA_PARAMETERS)
-        if bound is None:
-            return None
-        return DeviceMove(
-            call, method, receiver, bound.get("device"), ACCELERATOR, non_blocking=bound.get("non_blocking"),
-            extras=tuple(name for name in bound if name == "memory_format"),
-        )
-    if method == "type_as":
-        if len(call.args) != 1 or call.args[0].keyword is not None:
-            return None
-        return _like(call, method, receiver, call.args[0].value, None, (), context)
     if method == "type":
         return _type(call, receiver, context)
-    bound = _bound(call, _TO_PARAMETERS[_to_form(call, context)])
+    form = _to_form(call, context) if method == "to" else method
+    bound = _bound(call, form)
     if bound is None:
         return None
-    extras = tuple(name for name in bound if name in ("copy", "memory_format"))
-    if "like" in bound:
-        return _like(call, method, receiver, bound["like"], bound.get("non_blocking"), extras, context)
+    extras = tuple(name for name in bound if name in _EXTRAS)
+    non_blocking = bound.get("non_blocking")
+    if method == "cpu":
+        return DeviceMove(call, method, receiver, None, HOST, extras=extras)
+    if method == "cuda":
+        return DeviceMove(call, method, receiver, bound.get("device"), ACCELERATOR, non_blocking=non_blocking, extras=extras)
+    if "other" in bound:
+        return _like(call, method, receiver, bound["other"], non_blocking, extras, context)
     device, dtype = bound.get("device"), bound.get("dtype")
     if device is None or _device_of(device, receiver):
-        return DeviceMove(call, method, receiver, device, None, dtype, bound.get("non_blocking"), extras=extras, stays=True)
-    return DeviceMove(
-        call, method, receiver, device, device_kind(device, context), dtype, bound.get("non_blocking"), extras=extras
-    )
+        return DeviceMove(call, method, receiver, device, None, dtype, non_blocking, extras=extras, stays=True)
+    return DeviceMove(call, method, receiver, device, device_kind(device, context), dtype, non_blocking, extras=extras)
 
 
 def _to_form(call: cst.Call, context: "FileContext") -> str:
     """Which of ``to(device, dtype, …)``, ``to(dtype, …)`` and ``to(other, …)`` a call uses,
-    by its first positional argument."""
+    by its first positional argument (its form in ``catalog.MOVE_SIGNATURES``)."""
     first = next((arg.value for arg in call.args if arg.keyword is None), None)
     if first is None:
-        return "device"
+        return "to"
     if context.arrays.kind_of(first) == catalog.TORCH:
-        return "like"
-    return "dtype" if _names_a_dtype(first, context) else "device"
+        return "to other"
+    return "to dtype" if _names_a_dtype(first, context) else "to"
 
 
 def _names_a_dtype(expr: cst.BaseExpression, context: "FileContext") -> bool:
     """``torch.float16``, a Python type torch takes as one, or a name or attribute spelled as a
     dtype (``dtype``, ``self.dtype``, ``x.dtype``, ``weight_dtype``)."""
-    if type(expr) is cst.Name and expr.value in _BUILTIN_DTYPES:
+    if type(expr) is cst.Name and expr.value in catalog.PYTHON_TYPES_AS_DTYPES:
         return context.imports.is_builtin(expr, expr.value)
     qualified = context.imports.qualified_name(expr)
     if qualified is not None and qualified.count(".") == 1 and qualified.startswith("torch.") and type(expr) is not cst.Call:
@@ -284,7 +254,7 @@ def _type(call: cst.Call, receiver: cst.BaseExpression, context: "FileContext") 
     """``.type(t)``: a cast, or with a legacy tensor type a move to that type's device
     (``"torch.cuda.FloatTensor"``, ``torch.FloatTensor``); without an argument it returns the
     type's name and moves nothing."""
-    bound = _bound(call, (("dtype", "non_blocking"), ()))
+    bound = _bound(call, "type")
     if bound is None or "dtype" not in bound:
         return None
     given = bound["dtype"]

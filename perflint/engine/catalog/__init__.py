@@ -162,6 +162,8 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
 HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
+MOVE_SIGNATURES = _torch.MOVE_SIGNATURES
+PYTHON_TYPES_AS_DTYPES = _torch.PYTHON_TYPES_AS_DTYPES
 # Model calls: inference methods, methods only a model has, and class methods that load one.
 INFERENCE_METHODS = _torch.INFERENCE_METHODS
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
