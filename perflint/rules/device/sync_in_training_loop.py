@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.devices import allocated_on_host
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -42,7 +43,8 @@ class SyncInTrainingLoop(Rule):
         "the loss `.backward()` is called on). Left alone: code under an `if` whose test uses "
         "`%` (periodic logging, `if step % 100 == 0`), code after the loop, the enclosing epoch "
         "loop (once per epoch), a bare `.numpy()` (it raises on a device tensor, so its tensor "
-        "is on the host already), receivers known to be NumPy arrays or pandas objects, and "
+        "is on the host already), receivers known to be NumPy arrays or pandas objects, tensors "
+        "made on the host (a torch factory or `torch.tensor(data)` without `device=`), and "
         "loops that never call backward and step (evaluation, timing)."
     )
     why_bad = (
@@ -118,6 +120,17 @@ for step, (x, y) in enumerate(loader):
                 lr = float(optimizer.param_groups[0]["lr"])
                 print(step, lr)
                 log = x.numpy()
+        """,
+        # A tensor made on the host: reading it waits for no device.
+        """
+        import torch
+        def fit(model, loader, optimizer, init):
+            temperature = torch.tensor(init, requires_grad=True)
+            for x, y in loader:
+                loss = model(x, y) / temperature
+                loss.backward()
+                optimizer.step()
+                print(temperature.item())
         """,
         # A tensor the loop does not bind is not the step's result.
         """
@@ -241,6 +254,8 @@ for step, (x, y) in enumerate(loader):
             return
         if self.context.arrays.kind_of(func.value) not in (None, catalog.TORCH) or self._step() is None:
             return
+        if allocated_on_host(_tensor_of(func.value), self.context):
+            return
         self._cover_inner_synchronisations(func.value)
         self._report(node, _tensor_of(func.value))
 
@@ -261,7 +276,7 @@ for step, (x, y) in enumerate(loader):
         if type(expr) is not cst.Name:
             return False
         frame = self._step()
-        if frame is None or expr.value not in frame.effects.rebound:
+        if frame is None or expr.value not in frame.effects.rebound or allocated_on_host(expr, self.context):
             return False
         return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
 
