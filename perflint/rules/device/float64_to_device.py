@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import device_move
-from perflint.engine.values import resolved
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import resolved
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 

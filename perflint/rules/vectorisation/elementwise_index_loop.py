@@ -13,7 +13,7 @@ from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.walker import mentions, syntax_children
+from perflint.engine.walker import mentions
 from perflint.rules.vectorisation import FAMILY
 
 
