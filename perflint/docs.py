@@ -9,6 +9,7 @@ repository (``python scripts/generate_docs.py``, ``--check`` to verify); ``plan_
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import re
@@ -291,6 +292,32 @@ def _public_queries(owner: type) -> list[tuple[str, str]]:
     return queries
 
 
+# Engine modules whose public functions are queries a rule may ask (besides the file context).
+ENGINE_QUERY_MODULES = (
+    "perflint.engine.devices",
+    "perflint.engine.elementwise",
+    "perflint.engine.values",
+    "perflint.engine.literals",
+    "perflint.engine.walker",
+    "perflint.engine.loops",
+)
+
+
+def _module_queries(module_name: str) -> list[tuple[str, str]]:
+    """(signature, first paragraph of the docstring) of each documented public function that
+    ``module_name`` defines itself, in source order."""
+    module = importlib.import_module(module_name)
+    queries = []
+    for name, member in vars(module).items():
+        if name.startswith("_") or not inspect.isfunction(member) or member.__module__ != module_name:
+            continue
+        if not member.__doc__:
+            continue
+        parameters = ", ".join(inspect.signature(member).parameters)
+        queries.append((f"{name}({parameters})", _first_paragraph(member.__doc__)))
+    return queries
+
+
 def engine_queries() -> str:
     """The questions a rule may ask the engine, generated from the engine's own docstrings so the
     contributor guide cannot drift from the code."""
@@ -305,6 +332,12 @@ def engine_queries() -> str:
         lines.append("")
         for signature, doc in _public_queries(owner):
             lines.append(f"- `{prefix}.{signature}`" + (f": {doc}" if doc else ""))
+        lines.append("")
+    for module_name in ENGINE_QUERY_MODULES:
+        lines.append(f"`{module_name}`")
+        lines.append("")
+        for signature, doc in _module_queries(module_name):
+            lines.append(f"- `{signature}`: {doc}")
         lines.append("")
     return "\n".join(lines)
 

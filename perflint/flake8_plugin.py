@@ -18,6 +18,7 @@ from perflint import __version__
 from perflint.engine import lint_source
 from perflint.engine.findings import Finding
 from perflint.engine.rule import Rule
+from perflint.engine.safety import FixSafety
 from perflint.rules import all_rules
 
 
@@ -61,6 +62,6 @@ class Flake8Checker:
 def fix_hint(finding: Finding) -> str:
     if finding.fix is None:
         return ""
-    if finding.fix.applicability == "safe":
+    if finding.fix.applicability == FixSafety.SAFE:
         return " [fixable: perflint check --fix]"
     return " [unsafe fix: perflint check --fix --unsafe-fixes]"

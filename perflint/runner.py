@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from perflint.engine.findings import Finding, unlintable
+from perflint.engine.safety import FixSafety
 from perflint.files import SourceFile, UnreadableSourceError, decode_source, encode_source, is_notebook, read_source
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def scaled_limit(seconds: float, size: int) -> float:
 
 
 # What a task does with its file's fixes (``LintTask.fixes``).
-NO_FIXES, SAFE_FIXES, UNSAFE_FIXES = None, "safe", "unsafe"
+NO_FIXES, SAFE_FIXES, UNSAFE_FIXES = None, FixSafety.SAFE, FixSafety.UNSAFE
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class LintTask:
     cache_directory: Optional[str] = None
     time_limit: Optional[float] = None
     data: Optional[bytes] = None
-    fixes: Optional[str] = NO_FIXES
+    fixes: Optional[FixSafety] = NO_FIXES
 
 
 @dataclass(frozen=True)

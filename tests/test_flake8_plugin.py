@@ -179,3 +179,8 @@ def test_flake8_and_perflint_report_the_same_findings(tmp_path, arguments):
     folders_with_findings = {Path(path).parent.name for path, _, code, _ in perflint_findings
                              if Path(path).name.startswith(code.lower())}
     assert folders_with_findings == {"corpus", "noqa_other_code"}
+
+
+def test_integer_literals_in_any_base_are_findings_not_internal_errors():
+    source = "import torch\ndef f(x: torch.Tensor, m: torch.Tensor):\n    return x - m[:, None].repeat(1, 0x4)\n"
+    assert [(line, text.split()[0]) for line, _, text in run_plugin(source)] == [(3, "PFL116")]

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Optional, Sequence
 from perflint.cli.main import UsageError
 from perflint.config import Config, ConfigError, ConfigResolver
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
+from perflint.engine.safety import FixSafety
 from perflint.files import MissingPathError, SourceFile, discover
 from perflint.runner import LintTask, lint_files
 from perflint import selection
@@ -228,7 +229,7 @@ def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_
     from perflint.output.common import plural
 
     hidden = 0 if unsafe_fixes else sum(
-        1 for finding in findings if finding.fix is not None and finding.fix.applicability != "safe")
+        1 for finding in findings if finding.fix is not None and finding.fix.applicability != FixSafety.SAFE)
     if fixable:
         message = f"Would fix {plural(fixable, 'finding')} in {plural(files, 'file')}."
     else:

@@ -25,13 +25,13 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, dotted_name, target_names
-from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-ArrayKind = Optional[str]
+ArrayKind = Optional[catalog.ArrayKind]  # None: no evidence of any library's array
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 
 _FUNCTION_SCOPE, _CLASS_SCOPE, _BRANCH = "function", "class", "branch"
@@ -703,7 +703,7 @@ def _range_bound(iterable: cst.Call) -> Optional[cst.BaseExpression]:
     args = iterable.args
     if any(arg.keyword is not None or arg.star for arg in args):
         return None
-    if len(args) == 2 and type(args[0].value) is cst.Integer and args[0].value.evaluated_value == 0:
+    if len(args) == 2 and _is_zero(args[0].value):
         return args[1].value
     if len(args) == 1:
         return args[0].value
@@ -738,4 +738,4 @@ def _first_axis_length_of(
 
 
 def _is_zero(expr: cst.BaseExpression) -> bool:
-    return type(expr) is cst.Integer and expr.evaluated_value == 0
+    return type(expr) is cst.Integer and integer_value(expr) == 0

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
+from perflint.engine.devices import device_move
+from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
@@ -23,22 +24,16 @@ if TYPE_CHECKING:
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 _ENUMERATE = catalog.lookup("builtins.enumerate")
-# How many names and wrappers to follow from a loop's iterable back to the loader.
-_MAX_HOPS = 4
-_TO = catalog.method("to")
-_CUDA = catalog.method("cuda")
-
-
 def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Optional[cst.Call]:
     """The ``DataLoader(...)`` call whose batches a loop over ``iterable`` receives, or None:
     the call itself, a name bound to it, or a wrapper that yields its items
-    (``enumerate(loader)``, ``tqdm(loader)``: ``Flag.WRAPS_ITERABLE``), in any nesting."""
-    for _ in range(_MAX_HOPS):
+    (``enumerate(loader)``, ``tqdm(loader)``: ``Flag.WRAPS_ITERABLE``), in any nesting.
+    Names are followed as far as ``values.MAX_NAME_HOPS``; wrappers end with the syntax."""
+    hops = 0
+    while iterable is not None:
         if type(iterable) is cst.Name:
-            value = context.arrays.bound_value(iterable.value)
-            if value is None:
-                return None
-            iterable = value
+            iterable = value_of(iterable, context, hops)
+            hops += 1
             continue
         if type(iterable) is not cst.Call:
             return None
@@ -49,8 +44,6 @@ def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Opt
             return None
         arguments = catalog.bind(iterable, record)
         iterable = arguments.argument(record.signature.positional[0]) if arguments is not None else None
-        if iterable is None:
-            return None
     return None
 
 
@@ -91,14 +84,9 @@ def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: "FileCon
                 continue
             if not names_in(inner.func.value) & targets:
                 continue
-            method = inner.func.attr.value
-            if method == _CUDA.name:
+            move = device_move(inner, context)
+            if move is not None and move.towards_an_accelerator:
                 return True
-            if method == _TO.name:
-                arguments = catalog.bind(inner, _TO.signature)
-                device = arguments.argument("device") if arguments is not None else None
-                if device is not None and device_kind(device, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
-                    return True
     return False
 
 

@@ -1,4 +1,4 @@
-"""Which device a device expression names: the host, an accelerator, or unknown.
+"""Where a tensor lives and where a call moves it: the host, an accelerator, or unknown.
 
 ``"cpu"`` and ``torch.device("cpu")`` are the host; ``"cuda:0"``, ``"mps"`` and
 ``torch.device("cuda")`` an accelerator; a name is what every assignment that reaches it says
@@ -7,29 +7,50 @@ attribute called like a device (``device``, ``self.device``, ``x.device``) is ta
 one, since code moves tensors to a device named so to reach an accelerator. A parameter whose
 default is the host is not taken to name an accelerator: its callers may pass one, but the code
 says the host is expected.
+
+A tensor made by a torch factory without ``device=`` lives on the host (``torch.zeros(3)``,
+``torch.tensor([1.0])``), and so does ``x.device`` of such a tensor. ``device_move`` reads
+every spelling of a move (``.to``, ``.cuda``, ``.cpu``, ``.type``, ``.type_as``) once, for every
+rule.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value
+from perflint.engine.imports import dotted_name
+from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
+from perflint.engine.values import value_of
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-HOST = "host"
-ACCELERATOR = "accelerator"
-NAMED_LIKE_A_DEVICE = "named like a device"
-OTHER_DEVICE = "other device"  # a literal that names neither (``"meta"``): no copy between the two
 
-_MAX_NAME_HOPS = 4
+class DeviceKind(enum.Enum):
+    """What a device expression names."""
+
+    HOST = "host"
+    ACCELERATOR = "accelerator"
+    NAMED_LIKE_A_DEVICE = "named like a device"  # unknown, but spelled as a device
+    OTHER_DEVICE = "other device"  # a literal that names neither (``"meta"``): no copy between the two
 
 
-def _of_string(device: str) -> Optional[str]:
+HOST = DeviceKind.HOST
+ACCELERATOR = DeviceKind.ACCELERATOR
+NAMED_LIKE_A_DEVICE = DeviceKind.NAMED_LIKE_A_DEVICE
+OTHER_DEVICE = DeviceKind.OTHER_DEVICE
+# Destinations a rule about host-to-device copies acts on: known accelerators, and names
+# spelled as a device when nothing better is known.
+TOWARDS_AN_ACCELERATOR = frozenset({ACCELERATOR, NAMED_LIKE_A_DEVICE})
+
+
+
+def _of_string(device: str) -> DeviceKind:
     if device.split(":", 1)[0] == catalog.HOST_DEVICE_TYPE:
         return HOST
     if device.startswith(catalog.ACCELERATOR_DEVICE_TYPES):
@@ -37,9 +58,10 @@ def _of_string(device: str) -> Optional[str]:
     return OTHER_DEVICE
 
 
-def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[str]:
-    """``HOST``, ``ACCELERATOR``, ``OTHER_DEVICE``, ``NAMED_LIKE_A_DEVICE`` (unknown, but
-    spelled as a device), or None (unknown)."""
+def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[DeviceKind]:
+    """What device ``expr`` names: ``HOST``, ``ACCELERATOR``, ``OTHER_DEVICE``,
+    ``NAMED_LIKE_A_DEVICE`` (unknown, but spelled as a device), or None (unknown). ``hops``:
+    names followed so far (see ``values.value_of``)."""
     value = literal_value(expr)
     if isinstance(value, str):
         return _of_string(value)
@@ -53,8 +75,8 @@ def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0)
         body, orelse = device_kind(expr.body, context, hops), device_kind(expr.orelse, context, hops)
         return body if body == orelse else None
     if expr_type is cst.Name:
-        assigned = context.arrays.bound_value(expr.value)
-        if assigned is not None and hops < _MAX_NAME_HOPS:
+        assigned = value_of(expr, context, hops)
+        if assigned is not None:
             known = device_kind(assigned, context, hops + 1)
             if known is not None:
                 return known
@@ -63,55 +85,199 @@ def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0)
             return None
         return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None
     if expr_type is cst.Attribute:
+        if expr.attr.value == "device" and allocated_on_host(expr.value, context):
+            return HOST
         return NAMED_LIKE_A_DEVICE if "device" in expr.attr.value.lower() else None
     return None
 
 
 def allocated_on_host(tensor: cst.BaseExpression, context: "FileContext") -> bool:
-    """``tensor`` is made by a torch factory that allocates on the host (``torch.rand(1)``,
-    ``torch.zeros(n, device="cpu")``), directly or through the name it was assigned to:
-    reading its value copies nothing from a device and waits for none."""
+    """``tensor`` is made by a torch factory on the host, directly or through the name it was
+    assigned to: one that allocates there unless given ``device=`` (``torch.rand(1)``,
+    ``torch.zeros(n, device="cpu")``), or ``torch.tensor(data)`` and the legacy constructors of
+    data that is not a tensor, without a device. Reading its value copies nothing from a
+    device and waits for none."""
     if type(tensor) is cst.Name:
-        assigned = context.arrays.bound_value(tensor.value)
+        assigned = value_of(tensor, context)
         if assigned is None:
             return False
         tensor = assigned
     if type(tensor) is not cst.Call or has_unpacked_arguments(tensor):
         return False
     record = catalog.lookup(context.imports.qualified_name(tensor.func))
-    if record is None or record.library != catalog.TORCH or not record.has(catalog.Flag.HOST_ALLOCATION):
+    if record is None or record.library != catalog.TORCH or record.returns != catalog.TORCH:
+        return False
+    if not record.has(catalog.Flag.HOST_ALLOCATION) and not _builds_from_host_data(tensor, record, context):
         return False
     device = keyword_argument(tensor, "device")
     return device is None or device_kind(device.value, context) == HOST
 
 
-def move_destination(call: cst.Call, context: "FileContext") -> Optional[str]:
-    """What device a ``.cuda(...)`` or ``.to(...)`` call moves its receiver to, as
-    ``device_kind`` answers; None when the call is not such a move or its destination is not
-    known (``.to(dtype)``, ``.to(other_tensor)``, ``.to(**kwargs)``).
+def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: "FileContext") -> bool:
+    """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
+    array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""
+    if not (record.has(catalog.Flag.COPIES_DATA) and record.has(catalog.Flag.CONVERTS_SEQUENCES)):
+        return False
+    return not any(
+        arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args
+    )
 
-    ``.cuda()`` moves to an accelerator whatever its arguments; ``.to`` takes its device as
-    ``device=`` or as its first positional argument.
+
+def pinned_to_host(factory: cst.Call) -> bool:
+    """A random factory given ``generator=`` and no ``device=`` draws on the host, where its
+    generator is: torch refuses a generator of another device than the tensor's, so it cannot
+    be told to draw on an accelerator without also changing the generator."""
+    return keyword_argument(factory, "generator") is not None and keyword_argument(factory, "device") is None
+
+
+@dataclass(frozen=True)
+class DeviceMove:
+    """A call that may move its receiver to another device, read once for every rule.
+
+    ``.to(other)`` and ``.type_as(other)`` take ``other``'s device (and dtype): a move to
+    wherever ``other`` lives. That is the host when ``other`` is known to be made there, and
+    otherwise taken as a device named so (``NAMED_LIKE_A_DEVICE``): code matches a tensor to
+    another to reach the device the model's tensors are on, the same evidence as moving to a
+    name spelled ``device``. A cast keeps the receiver where it is: ``.to(dtype)``,
+    ``.type(torch.float16)``, and ``.to(x.device)``, ``.to(x)`` or ``.to(device=x.device,
+    dtype=…)`` of ``x`` itself (``stays``).
     """
+
+    call: cst.Call
+    method: str  # "to", "cuda", "cpu", "type" or "type_as"
+    receiver: cst.BaseExpression
+    device: Optional[cst.BaseExpression]  # as written (``device``, ``"cuda:1"``, the ``1`` of ``.cuda(1)``)
+    destination: Optional[DeviceKind]  # None: unknown, or a cast (see ``stays``)
+    dtype: Optional[cst.BaseExpression] = None
+    non_blocking: Optional[cst.BaseExpression] = None
+    like: Optional[cst.BaseExpression] = None  # ``other`` of ``.to(other)`` and ``.type_as(other)``
+    extras: tuple[str, ...] = ()  # other arguments given: ``copy``, ``memory_format``
+    stays: bool = False  # the result is on the receiver's device
+
+    @property
+    def towards_an_accelerator(self) -> bool:
+        """The destination is an accelerator, or named like a device when nothing better is known."""
+        return self.destination in TOWARDS_AN_ACCELERATOR
+
+
+_MOVE_METHODS = frozenset(form.split()[0] for form in catalog.MOVE_SIGNATURES)
+# What a move may be given besides its destination, dtype and ``non_blocking``.
+_EXTRAS = ("copy", "memory_format")
+
+
+def _bound(call: cst.Call, form: str) -> Optional[dict[str, cst.BaseExpression]]:
+    """The call's arguments by parameter name in the catalogue's signature of ``form``; None
+    when they do not fit it."""
+    bound = catalog.bind(call, catalog.MOVE_SIGNATURES[form])
+    return bound.given if bound is not None else None
+
+
+def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
+    """The move ``call`` makes, or None when it is not a call of ``.to``, ``.cuda``, ``.cpu``,
+    ``.type`` or ``.type_as``, unpacks ``*args``/``**kwargs`` (anything may hide there), or
+    passes arguments those methods do not take."""
     func = call.func
-    if type(func) is not cst.Attribute or any(arg.star for arg in call.args):
+    if type(func) is not cst.Attribute or func.attr.value not in _MOVE_METHODS or has_unpacked_arguments(call):
         return None
-    if func.attr.value == "cuda":
-        return ACCELERATOR
-    if func.attr.value != "to":
+    method, receiver = func.attr.value, func.value
+    if method == "type":
+        return _type(call, receiver, context)
+    form = _to_form(call, context) if method == "to" else method
+    bound = _bound(call, form)
+    if bound is None:
         return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "device":
-            return device_kind(arg.value, context)
-    if not call.args or call.args[0].keyword is not None:
+    extras = tuple(name for name in bound if name in _EXTRAS)
+    non_blocking = bound.get("non_blocking")
+    if method == "cpu":
+        return DeviceMove(call, method, receiver, None, HOST, extras=extras)
+    if method == "cuda":
+        return DeviceMove(call, method, receiver, bound.get("device"), ACCELERATOR, non_blocking=non_blocking, extras=extras)
+    if "other" in bound:
+        return _like(call, method, receiver, bound["other"], non_blocking, extras, context)
+    device, dtype = bound.get("device"), bound.get("dtype")
+    if device is None or _device_of(device, receiver):
+        return DeviceMove(call, method, receiver, device, None, dtype, non_blocking, extras=extras, stays=True)
+    return DeviceMove(call, method, receiver, device, device_kind(device, context), dtype, non_blocking, extras=extras)
+
+
+def _to_form(call: cst.Call, context: "FileContext") -> str:
+    """Which of ``to(device, dtype, …)``, ``to(dtype, …)`` and ``to(other, …)`` a call uses,
+    by its first positional argument (its form in ``catalog.MOVE_SIGNATURES``)."""
+    first = next((arg.value for arg in call.args if arg.keyword is None), None)
+    if first is None:
+        return "to"
+    if context.arrays.kind_of(first) == catalog.TORCH:
+        return "to other"
+    return "to dtype" if _names_a_dtype(first, context) else "to"
+
+
+def _names_a_dtype(expr: cst.BaseExpression, context: "FileContext") -> bool:
+    """``torch.float16``, a Python type torch takes as one, or a name or attribute spelled as a
+    dtype (``dtype``, ``self.dtype``, ``x.dtype``, ``weight_dtype``)."""
+    if type(expr) is cst.Name and expr.value in catalog.PYTHON_TYPES_AS_DTYPES:
+        return context.imports.is_builtin(expr, expr.value)
+    qualified = context.imports.qualified_name(expr)
+    if qualified is not None and qualified.count(".") == 1 and qualified.startswith("torch.") and type(expr) is not cst.Call:
+        return True
+    name = dotted_name(expr)
+    return name is not None and name.rsplit(".", 1)[-1].lower().endswith("dtype")
+
+
+def _device_of(device: cst.BaseExpression, tensor: cst.BaseExpression) -> bool:
+    """``device`` is ``tensor.device`` (``x.to(x.device)`` stays where it is)."""
+    if type(device) is not cst.Attribute or device.attr.value != "device":
+        return False
+    name = dotted_name(device.value)
+    return name is not None and name == dotted_name(tensor)
+
+
+def _like(
+    call: cst.Call,
+    method: str,
+    receiver: cst.BaseExpression,
+    other: cst.BaseExpression,
+    non_blocking: Optional[cst.BaseExpression],
+    extras: tuple[str, ...],
+    context: "FileContext",
+) -> DeviceMove:
+    dtype = cst.Attribute(other, cst.Name("dtype"))
+    name = dotted_name(other)
+    if name is not None and name == dotted_name(receiver):
+        return DeviceMove(call, method, receiver, None, None, dtype, non_blocking, other, extras, stays=True)
+    destination = HOST if allocated_on_host(other, context) else NAMED_LIKE_A_DEVICE
+    return DeviceMove(
+        call, method, receiver, cst.Attribute(other, cst.Name("device")), destination, dtype, non_blocking, other, extras
+    )
+
+
+def _type(call: cst.Call, receiver: cst.BaseExpression, context: "FileContext") -> Optional[DeviceMove]:
+    """``.type(t)``: a cast, or with a legacy tensor type a move to that type's device
+    (``"torch.cuda.FloatTensor"``, ``torch.FloatTensor``); without an argument it returns the
+    type's name and moves nothing."""
+    bound = _bound(call, "type")
+    if bound is None or "dtype" not in bound:
         return None
-    first = call.args[0].value
-    if context.arrays.kind_of(first) is not None:
-        return None
-    return device_kind(first, context)
+    given = bound["dtype"]
+    named = string_value(given)
+    if not isinstance(named, str):
+        named = context.imports.qualified_name(given)
+    non_blocking = bound.get("non_blocking")
+    if named is not None and named.startswith("torch.cuda.") and named.endswith("Tensor"):
+        return DeviceMove(call, "type", receiver, None, ACCELERATOR, given, non_blocking)
+    if named is not None and named in catalog.LEGACY_CONSTRUCTOR_CONVERSIONS:
+        return DeviceMove(call, "type", receiver, None, HOST, given, non_blocking)
+    return DeviceMove(call, "type", receiver, None, None, given, non_blocking, stays=True)
+
+
+def move_destination(call: cst.Call, context: "FileContext") -> Optional[DeviceKind]:
+    """Where ``call`` moves its receiver, as ``device_kind`` answers; None when the call is not
+    a move, only casts, or its destination is not known."""
+    move = device_move(call, context)
+    return move.destination if move is not None else None
 
 
 def moves_to_a_device(call: cst.Call, context: "FileContext") -> bool:
-    """A ``.cuda(...)`` or ``.to(...)`` call whose destination is an accelerator, or named like
-    a device when nothing better is known."""
-    return move_destination(call, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
+    """A move whose destination is an accelerator, or named like a device when nothing better
+    is known."""
+    move = device_move(call, context)
+    return move is not None and move.towards_an_accelerator

@@ -37,6 +37,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
+from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -163,6 +164,8 @@ class FunctionKnowledge:
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
         self._wrapped_by_compiler: Optional[frozenset[str]] = None
+        # ``with torch.no_grad():`` blocks open around the current node outside any function.
+        self._grad_off_blocks_outside_functions = 0
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -215,14 +218,20 @@ class FunctionKnowledge:
     leave_FunctionDef_body = leave_Lambda_body = _pop_function
 
     def visit_With_body(self, node: cst.With) -> None:
-        frame = self.current
-        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
-            frame.grad_off_blocks += 1
+        if any(self.disables_grad(item.item) for item in node.items):
+            frame = self.current
+            if frame is not None:
+                frame.grad_off_blocks += 1
+            else:
+                self._grad_off_blocks_outside_functions += 1
 
     def leave_With_body(self, node: cst.With) -> None:
-        frame = self.current
-        if frame is not None and any(self.disables_grad(item.item) for item in node.items):
-            frame.grad_off_blocks -= 1
+        if any(self.disables_grad(item.item) for item in node.items):
+            frame = self.current
+            if frame is not None:
+                frame.grad_off_blocks -= 1
+            else:
+                self._grad_off_blocks_outside_functions -= 1
 
     def _decorator_names(self, decorators: Iterable[cst.Decorator]) -> Iterator[str]:
         imports = self._context.imports
@@ -347,11 +356,12 @@ class FunctionKnowledge:
         return False
 
     def grad_disabled(self) -> bool:
-        """Autograd may be off at the current node: a ``with`` block in its function, or a
-        decorator of that function (``@torch.no_grad()``), turns it off."""
+        """Autograd may be off at the current node: a ``with`` block in its function (or, outside
+        any function, at module level), or a decorator of that function (``@torch.no_grad()``),
+        turns it off. A function defined under such a block may run anywhere: not known off."""
         frame = self.current
         if frame is None:
-            return False
+            return self._grad_off_blocks_outside_functions > 0
         if frame.grad_off_blocks:
             return True
         if type(frame.node) is not cst.FunctionDef:
@@ -377,12 +387,12 @@ class FunctionKnowledge:
 
         return unchanged_by(expr, changes, self._context.imports, allow_conversions=True)
 
-    def depends_only_on_shapes(self, expr: cst.BaseExpression, depth: int = 4) -> bool:
+    def depends_only_on_shapes(self, expr: cst.BaseExpression, hops: int = 0) -> bool:
         """``expr``, in the current function, depends on the call's inputs at most through
         their shapes, types and devices (``x.shape[1]``, ``x.size(0)``, ``x.device``,
         ``len(x)``): it reads no other parameter value, only attributes of ``self`` the
-        function does not change, names bound to such expressions (``depth`` assignments
-        deep) and module-level names, and calls only catalogued pure library functions
+        function does not change, names bound to such expressions (followed as
+        ``values.value_of`` allows; ``hops``: names followed so far) and module-level names, and calls only catalogued pure library functions
         (factories included, random draws not) and known array methods."""
         frame = self.current
         if frame is None:
@@ -431,8 +441,8 @@ class FunctionKnowledge:
                 if root in parameters:
                     return False
                 if root in summary.rebound:
-                    value = self._context.arrays.bound_value(root)
-                    if value is None or depth == 0 or not self.depends_only_on_shapes(value, depth - 1):
+                    value = value_of(cst.Name(root), self._context, hops)
+                    if value is None or not self.depends_only_on_shapes(value, hops + 1):
                         return False
                 continue
             if isinstance(node, NEVER_THE_SAME_TWICE):

@@ -1,8 +1,12 @@
-"""Literal evidence: a rule that depends on an argument's value acts only on a literal."""
+"""Literal evidence: a rule that depends on an argument's value acts only on a literal.
+
+Every literal is read here, through Python's own reading of it (libcst's ``evaluated_value``):
+``int(node.value)`` fails on ``0x4``, ``0b1``, ``0o7`` and ``1_000``, which are integers too.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import libcst as cst
 
@@ -25,6 +29,28 @@ def literal_value(expr: cst.BaseExpression) -> Any:
         if isinstance(inner, (int, float, complex)) and not isinstance(inner, bool):
             return -inner
     return UNKNOWN
+
+
+def integer_value(expr: cst.BaseExpression) -> Optional[int]:
+    """The value of an integer literal in any base, possibly negated (``-1``, ``0x4``); None for
+    anything else, booleans included."""
+    value = literal_value(expr)
+    return value if type(value) is int else None
+
+
+def string_value(expr: cst.BaseExpression) -> Union[str, bytes, None]:
+    """The value of a string or bytes literal, implicitly concatenated ones included
+    (``"a" "b"``); None for an f-string or a mix of ``str`` and ``bytes``."""
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = string_value(expr.left), string_value(expr.right)
+        return left + right if left is not None and right is not None and type(left) is type(right) else None
+    value = literal_value(expr)
+    return value if isinstance(value, (str, bytes)) else None
+
+
+def is_number_literal(expr: cst.BaseExpression) -> bool:
+    """A number written in the source (``2``, ``0.5``, ``1j``), not negated."""
+    return isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary))
 
 
 def has_unpacked_arguments(call: cst.Call) -> bool:

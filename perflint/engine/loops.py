@@ -15,7 +15,8 @@ import libcst as cst
 from perflint.engine import catalog, dataloaders
 from perflint.engine.arrays import Evidence
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
-from perflint.engine.walker import syntax_children
+from perflint.engine.literals import integer_value, string_value
+from perflint.engine.walker import mentions, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.functions import FunctionKnowledge
@@ -252,7 +253,7 @@ class LoopFrame:
             node = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 # A closure may keep the value: ask no further.
-                if _mentions(node, name):
+                if mentions(node, name):
                     return True
                 continue
             for kept in _kept_values(node):
@@ -621,10 +622,9 @@ def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
             and type(inner.func) is cst.Name
             and inner.func.value == "hasattr"
             and len(inner.args) == 2
-            and type(inner.args[1].value) is cst.SimpleString
         ):
             owner = dotted_name(inner.args[0].value)
-            attribute = inner.args[1].value.evaluated_value
+            attribute = string_value(inner.args[1].value)
             return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
         return dotted_name(inner)
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
@@ -637,8 +637,7 @@ def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
         return dotted_name(right)
     if (
         operator is cst.Equal
-        and type(right) is cst.Integer
-        and right.value == "0"
+        and integer_value(right) == 0
         and type(left) is cst.Call
         and type(left.func) is cst.Name
         and left.func.value == "len"
@@ -711,23 +710,6 @@ def _iterable_binding(loop: LoopNode, name: str) -> Optional[cst.BaseExpression]
     return None
 
 
-def reads_name(node: cst.CSTNode, name: str) -> bool:
-    """``node`` mentions the variable ``name`` (not an attribute or a keyword so spelled)."""
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        item = stack.pop()
-        if type(item) is cst.Name:
-            if item.value == name:
-                return True
-        elif type(item) is cst.Attribute:
-            stack.append(item.value)
-        elif type(item) is cst.Arg:
-            stack.append(item.value)
-        else:
-            stack.extend(syntax_children(item))
-    return False
-
-
 def none_test(test: cst.BaseExpression, name: str) -> Optional[bool]:
     """True for ``name is None``, False for ``name is not None``, None for any other test."""
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
@@ -761,16 +743,6 @@ def _kept_values(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             yield element.value
     elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)) and node.value is not None:
         yield node.value
-
-
-def _mentions(node: cst.CSTNode, name: str) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name) and current.value == name:
-            return True
-        stack.extend(syntax_children(current))
-    return False
 
 
 def _has_own_exit(body: cst.CSTNode) -> bool:

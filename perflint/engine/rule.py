@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
 
 import libcst as cst
 
+# Rules import the safeties from here, with the rest of what a rule module needs.
+from perflint.engine.safety import FIX_SAFE, FIX_SAFETIES, FIX_UNSAFE, FixSafety  # noqa: F401
+
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
     from perflint.engine.rewrite import InsertBefore
     from perflint.measure.spec import Benchmark
-
-FIX_SAFE = "safe"
-FIX_UNSAFE = "unsafe"
-FIX_SAFETIES = (FIX_SAFE, FIX_UNSAFE)
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class Fix:
 
     changes: tuple[Union[Change, "InsertBefore"], ...]
     imports: tuple[str, ...] = ()
-    safety: Optional[str] = None
+    safety: Optional[FixSafety] = None
     title: Optional[str] = None
 
     def __post_init__(self) -> None:
@@ -95,7 +94,7 @@ class Fix:
 
     @classmethod
     def replace(cls, target: cst.CSTNode, replacement: Replacement, *, imports: tuple[str, ...] = (),
-                safety: Optional[str] = None, title: Optional[str] = None) -> "Fix":
+                safety: Optional[FixSafety] = None, title: Optional[str] = None) -> "Fix":
         """The fix that changes one node."""
         return cls((Change(target, replacement),), imports, safety, title)
 
@@ -143,11 +142,11 @@ class Rule:
     summary: ClassVar[str]
     message: ClassVar[str]
     fix_title: ClassVar[str]
-    fix_safety: ClassVar[str]
+    fix_safety: ClassVar[FixSafety]
     # The safeties of the fixes the rule offers when they differ from one fix to another
     # (PFL201's is safe for ``torch.zeros`` and unsafe for ``torch.randn``); empty: all are
     # ``fix_safety``. The examples test says the INVALID examples show each.
-    fix_safeties: ClassVar[tuple[str, ...]] = ()
+    fix_safeties: ClassVar[tuple[FixSafety, ...]] = ()
     autofix: ClassVar[bool] = False
     default_enabled: ClassVar[bool] = True
     # The rule can fire only in a file whose text contains one of these strings (an import of

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from typing import Collection, Iterator, Union
 
 import libcst as cst
 
@@ -144,13 +145,30 @@ def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return children
 
 
-def names_in(node: cst.CSTNode) -> set[str]:
-    """Every plain name ``node`` contains, itself included (attribute names are not names)."""
-    found: set[str] = set()
+def _variables(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """The names in ``node`` (itself included) that are variables: not the attribute of an
+    attribute (``x.i``) or the keyword of an argument (``f(i=0)``), which are only spelled so."""
     stack = [node]
     while stack:
         current = stack.pop()
-        if type(current) is cst.Name:
-            found.add(current.value)
-        stack.extend(syntax_children(current))
-    return found
+        current_type = type(current)
+        if current_type is cst.Name:
+            yield current
+        elif current_type is cst.Attribute or current_type is cst.Arg:
+            stack.append(current.value)
+        else:
+            stack.extend(syntax_children(current))
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every variable ``node`` reads or binds, itself included (attribute and keyword names
+    are not variables)."""
+    return {name.value for name in _variables(node)}
+
+
+def mentions(node: cst.CSTNode, names: Union[str, Collection[str]]) -> bool:
+    """``node`` (itself included) reads or binds a variable called ``names`` (one name) or one
+    of ``names``; attribute and keyword names spelled alike do not count."""
+    if type(names) is str:
+        return any(name.value == names for name in _variables(node))
+    return any(name.value in names for name in _variables(node))

@@ -5,13 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-# Numerical code written against an array namespace (``xp``): runs with NumPy on the CPU, with
-# CuPy on a CUDA GPU and with torch on CUDA or MPS, whichever are installed and present.
-ARRAY_BACKEND = "array"
-# Code tied to one library keeps it: torch-specific patterns, or host-only NumPy work.
-TORCH_BACKEND = "torch"
-NUMPY_BACKEND = "numpy"
-PANDAS_BACKEND = "pandas"
+from perflint.text_enum import TextEnum
+
+
+class Backend(TextEnum):
+    """What a benchmark's code is written against."""
+
+    # Numerical code written against an array namespace (``xp``): runs with NumPy on the CPU,
+    # with CuPy on a CUDA GPU and with torch on CUDA or MPS, whichever are installed and present.
+    ARRAY = "array"
+    # Code tied to one library keeps it: torch-specific patterns, or host-only NumPy work.
+    TORCH = "torch"
+    NUMPY = "numpy"
+    PANDAS = "pandas"
+
+
+ARRAY_BACKEND = Backend.ARRAY
+TORCH_BACKEND = Backend.TORCH
+NUMPY_BACKEND = Backend.NUMPY
+PANDAS_BACKEND = Backend.PANDAS
 
 # Where an array-namespace benchmark can run: the CPU always, accelerators when present.
 ARRAY_DEVICES = ("cpu", "cuda", "mps")
@@ -73,7 +85,7 @@ class Benchmark:
     sizes: tuple[int, ...]
     check_size: int
     size_unit: str
-    backend: str = NUMPY_BACKEND
+    backend: Backend = NUMPY_BACKEND
     devices: tuple[str, ...] = ("cpu",)
     mutates_inputs: bool = False
     version: int = 1

@@ -11,7 +11,9 @@ from perflint.engine.devices import (
     NAMED_LIKE_A_DEVICE,
     OTHER_DEVICE,
     device_kind,
+    device_move,
     move_destination,
+    pinned_to_host,
 )
 from tests.engine.probes import probe_calls
 
@@ -24,12 +26,39 @@ def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
         "def f(x: torch.Tensor, device):\n"
         "    drawn = torch.rand([])\n"
         "    print(torch.rand(1)); print(drawn); print(torch.zeros(3, device='cpu'))\n"
-        "    print(torch.zeros(3, device=device)); print(x); print(torch.tensor([1.0]))\n",
+        "    print(torch.zeros(3, device=device)); print(x); print(torch.tensor([1.0]))\n"
+        "    print(torch.tensor(x)); print(torch.tensor([1.0], device=device)); print(torch.FloatTensor([1.0]))\n",
         lambda context, expr: allocated_on_host(expr, context),
     )
     assert answers == {
         "torch.rand(1)": True, "drawn": True, "torch.zeros(3, device='cpu')": True,
-        "torch.zeros(3, device=device)": False, "x": False, "torch.tensor([1.0])": False,
+        "torch.zeros(3, device=device)": False, "x": False, "torch.tensor([1.0])": True,
+        # A copy of a tensor stays on that tensor's device.
+        "torch.tensor(x)": False, "torch.tensor([1.0], device=device)": False, "torch.FloatTensor([1.0])": True,
+    }
+
+
+def test_the_device_of_a_tensor_made_on_the_host_is_the_host():
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor):\n"
+        "    h = torch.zeros(3)\n"
+        "    print(h.device); print(torch.ones(2).device); print(x.device)\n",
+        lambda context, expr: device_kind(expr, context),
+    )
+    assert answers == {"h.device": HOST, "torch.ones(2).device": HOST, "x.device": NAMED_LIKE_A_DEVICE}
+
+
+def test_a_factory_given_a_generator_and_no_device_is_pinned_to_the_host():
+    answers = probe_calls(
+        "import torch\n"
+        "g = torch.Generator()\n"
+        "print(torch.randn(3, generator=g)); print(torch.randn(3, generator=g, device='cuda')); print(torch.randn(3))\n",
+        lambda context, expr: pinned_to_host(expr),
+    )
+    assert answers == {
+        "torch.randn(3, generator=g)": True, "torch.randn(3, generator=g, device='cuda')": False,
+        "torch.randn(3)": False,
     }
 
 
@@ -75,10 +104,77 @@ def test_a_moves_destination_is_its_device_argument_and_never_a_dtype_or_another
         "x.to(device, non_blocking=True)": NAMED_LIKE_A_DEVICE,
         "x.to(torch.float16)": None,
         "x.to(dtype)": None,
-        "x.to(other)": None,
+        # Another tensor's device: unknown, but the form is the evidence a device name is.
+        "x.to(other)": NAMED_LIKE_A_DEVICE,
         "x.to(**kwargs)": None,
         "x.float()": None,
     }
+
+
+def _described(move):
+    if move is None:
+        return None
+    code = cst.Module([]).code_for_node
+    return {
+        "receiver": code(move.receiver),
+        "device": code(move.device) if move.device is not None else None,
+        "destination": move.destination,
+        "dtype": code(move.dtype) if move.dtype is not None else None,
+        "non_blocking": code(move.non_blocking) if move.non_blocking is not None else None,
+        "stays": move.stays,
+    }
+
+
+@pytest.mark.parametrize(
+    ("call", "receiver", "device", "destination", "dtype", "non_blocking", "stays"),
+    [
+        ("x.cuda()", "x", None, ACCELERATOR, None, None, False),
+        ("x.cuda(1, True)", "x", "1", ACCELERATOR, None, "True", False),
+        ("x.cpu()", "x", None, HOST, None, None, False),
+        ("x.to('cuda:1')", "x", "'cuda:1'", ACCELERATOR, None, None, False),
+        ("x.to(device, torch.half, True)", "x", "device", NAMED_LIKE_A_DEVICE, "torch.half", "True", False),
+        ("x.to(device=device, dtype=dtype, non_blocking=True)", "x", "device", NAMED_LIKE_A_DEVICE, "dtype",
+         "True", False),
+        ("x.to(dtype=torch.half, device='cpu')", "x", "'cpu'", HOST, "torch.half", None, False),
+        # A tensor's device and dtype; host when that tensor is made on the host.
+        ("x.to(other, non_blocking=True)", "x", "other.device", NAMED_LIKE_A_DEVICE, "other.dtype", "True", False),
+        ("x.to(table)", "x", "table.device", HOST, "table.dtype", None, False),
+        ("torch.eye(3).type_as(other)", "torch.eye(3)", "other.device", NAMED_LIKE_A_DEVICE, "other.dtype", None,
+         False),
+        ("x.type('torch.cuda.HalfTensor')", "x", None, ACCELERATOR, "'torch.cuda.HalfTensor'", None, False),
+        ("x.type(torch.FloatTensor)", "x", None, HOST, "torch.FloatTensor", None, False),
+        # Casts and no-ops: the result is on the receiver's device.
+        ("x.to(torch.float16)", "x", None, None, "torch.float16", None, True),
+        ("x.to(float)", "x", None, None, "float", None, True),
+        ("x.to(self.dtype, non_blocking=True)", "x", None, None, "self.dtype", "True", True),
+        ("x.to(dtype=torch.half)", "x", None, None, "torch.half", None, True),
+        ("x.to(x.device)", "x", "x.device", None, None, None, True),
+        ("self.w.to(device=self.w.device, dtype=other.dtype)", "self.w", "self.w.device", None, "other.dtype",
+         None, True),
+        ("x.to(x)", "x", None, None, "x.dtype", None, True),
+        ("x.type(torch.float16)", "x", None, None, "torch.float16", None, True),
+    ],
+)
+def test_a_device_move_is_read_once_in_every_spelling(call, receiver, device, destination, dtype, non_blocking, stays):
+    source = (
+        "import torch\n"
+        f"def f(x: torch.Tensor, other: torch.Tensor, device, dtype, self):\n"
+        f"    table = torch.zeros(3)\n"
+        f"    print({call})\n"
+    )
+    [answer] = probe_calls(source, lambda context, expr: _described(device_move(expr, context))).values()
+    assert answer == {
+        "receiver": receiver, "device": device, "destination": destination, "dtype": dtype,
+        "non_blocking": non_blocking, "stays": stays,
+    }
+
+
+@pytest.mark.parametrize(
+    "call", ["x.to(**kwargs)", "x.cuda(*args)", "x.to(y=1)", "x.type()", "x.float()", "x.to(device, device=d)", "to(x)"]
+)
+def test_calls_that_are_not_readable_moves_are_none(call):
+    source = f"import torch\ndef f(x: torch.Tensor, kwargs, args, device, d):\n    print({call})\n"
+    assert list(probe_calls(source, lambda context, expr: device_move(expr, context)).values()) == [None]
 
 
 def test_a_condition_using_modulo_makes_code_periodic_only_inside_the_loop_it_is_in():

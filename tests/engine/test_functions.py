@@ -240,11 +240,12 @@ def test_autograd_is_known_off_under_no_grad_blocks_and_decorators():
         "    with torch.no_grad():\n        def inner():\n            print(j)\n"
         "@torch.no_grad()\ndef k():\n    print(k)\n"
         "@torch.inference_mode\ndef m():\n    print(m)\n"
+        "with torch.no_grad():\n    print(n)\nprint(o)\n"
     )
     answers = probe_calls(source, lambda context, expr: context.functions.grad_disabled())
     assert answers == {
         "a": False, "b": True, "c": True, "d": False, "e": True, "g": False, "h": True, "i": False,
-        "j": False, "k": True, "m": True,
+        "j": False, "k": True, "m": True, "n": True, "o": False,
     }
 
 

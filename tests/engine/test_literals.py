@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.literals import UNKNOWN, integer_value, literal_value, string_value
 
 
 @pytest.mark.parametrize(
@@ -15,3 +15,20 @@ from perflint.engine.literals import UNKNOWN, literal_value
 )
 def test_literal_values(text, value):
     assert literal_value(cst.parse_expression(text)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0x4", 4), ("0b1", 1), ("0o7", 7), ("1_000", 1000), ("-0x10", -16), ("True", None), ("1.0", None),
+     ("n", None)],
+)
+def test_integers_are_read_in_every_base_and_nothing_else_is_an_integer(text, value):
+    assert integer_value(cst.parse_expression(text)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("'a'", "a"), ("'a' 'b'", "ab"), ("b'a' b'b'", b"ab"), ("'a' f'{x}'", None), ("1", None)],
+)
+def test_strings_are_read_with_their_implicit_concatenations(text, value):
+    assert string_value(cst.parse_expression(text)) == value

@@ -36,6 +36,7 @@ from perflint.engine.catalog.records import (
     REDUCTION,
     SAME_LIBRARY,
     SOLVES,
+    ArrayKind,
     Flag,
     Function,
     Method,
@@ -168,6 +169,8 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
 HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
+MOVE_SIGNATURES = _torch.MOVE_SIGNATURES
+PYTHON_TYPES_AS_DTYPES = _torch.PYTHON_TYPES_AS_DTYPES
 # Model calls: inference methods, methods only a model has, and class methods that load one.
 INFERENCE_METHODS = _torch.INFERENCE_METHODS
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
@@ -253,12 +256,6 @@ def fits_one_sample(qualified_name: str) -> bool:
     if qualified_name in _scipy.ONE_SAMPLE_FITS:
         return True
     return qualified_name.startswith("scipy.") and qualified_name.rpartition(".")[2] in _scipy.ONE_SAMPLE_FIT_METHODS
-
-
-def elementwise_library(qualified_name: str) -> bool:
-    """``numpy.sqrt``, ``torch.exp``, ``torch.nn.functional.relu``…: applied element by element."""
-    entry = _BY_NAME.get(qualified_name)
-    return entry is not None and ELEMENTWISE in entry.flags and entry.library in (NUMPY, TORCH)
 
 
 def move_keywords_with_factory_equivalent(move: Method) -> frozenset[str]:

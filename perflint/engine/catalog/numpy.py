@@ -7,6 +7,7 @@ where, …``); tests/engine/test_catalog.py checks them against the installed Nu
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    ArrayKind,
     CONCATENATES,
     CONVERTS_SEQUENCES,
     COPIES,
@@ -31,7 +32,7 @@ from perflint.engine.catalog.records import (
     method,
 )
 
-NUMPY = "numpy"
+NUMPY = ArrayKind.NUMPY
 
 # ``a.tofile(fid)`` writes the array's bytes to a file.
 TOFILE = method("tofile", flags=WRITES_ARRAY_FILE, signature="fid, sep, format")

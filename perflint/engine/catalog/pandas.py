@@ -6,10 +6,10 @@ Signatures as ``inspect.signature`` gives them for pandas 2.x and 3.x.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
-    CONCATENATES, FACTORY, FRESH_ARRAY, PURE, READS_FILE, WRITES_TABLE_FILE, function, method,
+    ArrayKind, CONCATENATES, FACTORY, FRESH_ARRAY, PURE, READS_FILE, WRITES_TABLE_FILE, function, method,
 )
 
-PANDAS = "pandas"
+PANDAS = ArrayKind.PANDAS
 
 # Writers of ``DataFrame`` and ``Series`` (pandas 3 forms: everything after the path is
 # keyword-only, as pandas 2.x deprecated passing it positionally).

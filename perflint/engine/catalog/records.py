@@ -14,6 +14,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Optional
 
+from perflint.text_enum import TextEnum
+
+
+class ArrayKind(TextEnum):
+    """The library whose array a value is: what a function returns, what a name holds."""
+
+    NUMPY = "numpy"
+    TORCH = "torch"
+    PANDAS = "pandas"
+
 
 class Flag(enum.Flag):
     """What a call does, beyond returning a value. An absent flag means "not known to"."""
@@ -230,7 +240,7 @@ class Function:
     flags: Flag = Flag.NONE
     # The library whose array, tensor or frame every call returns (``numpy``, ``torch``,
     # ``pandas``), or None when the result is something else or depends on the arguments.
-    returns: Optional[str] = None
+    returns: Optional[ArrayKind] = None
     # Parameters whose argument the call mutates in place (``numpy.copyto`` mutates ``dst``;
     # ``numpy.save`` writes to ``file``).
     mutates: tuple[str, ...] = ()
@@ -288,7 +298,7 @@ def function(
     signature: str,
     flags: Flag = Flag.NONE,
     *,
-    returns: Optional[str] = None,
+    returns: Optional[ArrayKind] = None,
     mutates: tuple[str, ...] = (),
     shares_data_with: Optional[str] = None,
     overloaded: bool = False,

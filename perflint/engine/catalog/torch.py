@@ -11,6 +11,8 @@ names against the installed torch's docstrings.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    ArrayKind,
+    Signature,
     CONCATENATES,
     CONVERTS_SEQUENCES,
     DEBUG_MODE,
@@ -42,7 +44,7 @@ from perflint.engine.catalog.records import (
     method,
 )
 
-TORCH = "torch"
+TORCH = ArrayKind.TORCH
 
 ARRAY_TYPES = {
     "torch.Tensor": TORCH,
@@ -81,6 +83,21 @@ HOST_DEVICE_TYPE = "cpu"
 # and ``tensor.cuda(...)``.
 TENSOR_TO = method("to", "same", signature="device, dtype, non_blocking, copy, *, memory_format")
 TENSOR_CUDA = method("cuda", "same", signature="device, non_blocking, *, memory_format")
+# Python types torch takes as dtypes (``x.to(float)`` is float64).
+PYTHON_TYPES_AS_DTYPES = frozenset({"float", "int", "bool", "complex"})
+# The other spellings of a move, by the signature each binds its arguments to: ``to(dtype, …)``
+# and ``to(other, …)`` (another tensor's device and dtype), told apart from ``to(device, …)``
+# by the first positional argument; ``.cpu()``; ``.type(t)`` (a dtype or a legacy tensor type,
+# which names a device too); ``.type_as(other)``.
+MOVE_SIGNATURES = {
+    "to": TENSOR_TO.signature,
+    "to dtype": Signature.parse("dtype, non_blocking, copy, *, memory_format"),
+    "to other": Signature.parse("other, non_blocking, copy, *, memory_format"),
+    "cuda": TENSOR_CUDA.signature,
+    "cpu": Signature.parse("*, memory_format"),
+    "type": Signature.parse("dtype, non_blocking"),
+    "type_as": Signature.parse("other"),
+}
 # The legacy tensor constructors, each of one dtype (``torch.Tensor``: the default, float32),
 # and the tensor method that converts to it.
 LEGACY_CONSTRUCTORS = {

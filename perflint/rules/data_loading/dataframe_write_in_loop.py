@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.measure.spec import Benchmark, Target
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 
@@ -134,7 +134,7 @@ pd.concat(frames).to_csv("all.csv", header=False)
         writer = catalog.method(func.attr.value)
         if writer is None or not writer.flags & catalog.Flag.WRITES_TABLE_FILE or writer.signature is None:
             return
-        if self.context.arrays.kind_of(func.value) in ("numpy", "torch"):
+        if self.context.arrays.kind_of(func.value) in (catalog.NUMPY, catalog.TORCH):
             return
         arguments = catalog.bind(node, writer.signature)
         if arguments is None or arguments.argument(writer.signature.positional[0]) is None:
@@ -198,7 +198,7 @@ DataFrameWriteInLoop.benchmark = Benchmark(
     sizes=(10, 40, 200),
     check_size=5,
     size_unit="frames of 8 rows appended to a CSV file in a temporary folder",
-    backend="pandas",
+    backend=PANDAS_BACKEND,
     timed=(
         "Writing n frames of 8 rows to one CSV file: `to_csv(mode='a')` per frame against one "
         "`pd.concat(frames).to_csv(...)`; the file is then read back on both sides."

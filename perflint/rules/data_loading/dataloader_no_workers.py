@@ -11,11 +11,11 @@ from perflint.engine.dataloaders import batches_reach_device
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.rules.data_loading import FAMILY
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 # How many assignments to follow back from a name (``ds = Subset(ds, …)`` refers to itself).
-_MAX_NAME_HOPS = 4
 
 
 class DataLoaderNoWorkers(Rule):
@@ -229,15 +229,14 @@ loader = DataLoader(
                 keywords = "`num_workers=N, persistent_workers=True, pin_memory=True` (its batches go to a GPU)"
         return keywords
 
-    def _is_in_memory(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
-        """``expr`` is a dataset whose items are already in memory: nothing for a worker to do."""
-        if depth > _MAX_NAME_HOPS:
-            return False
+    def _is_in_memory(self, expr: cst.BaseExpression, hops: int = 0) -> bool:
+        """``expr`` is a dataset whose items are already in memory: nothing for a worker to do.
+        ``hops``: names followed so far (see ``values.value_of``)."""
         if self.context.arrays.kind_of(expr) is not None:
             return True
         if type(expr) is cst.Name:
-            value = self.context.arrays.bound_value(expr.value)
-            return value is not None and self._is_in_memory(value, depth + 1)
+            value = value_of(expr, self.context, hops)
+            return value is not None and self._is_in_memory(value, hops + 1)
         if type(expr) in (cst.List, cst.Tuple, cst.ListComp):
             return True
         if type(expr) is not cst.Call:
@@ -254,7 +253,7 @@ loader = DataLoader(
             return False
         arguments = catalog.bind(expr, constructor)
         source = arguments.argument(constructor.shares_data_with) if arguments is not None else None
-        return source is not None and self._is_in_memory(source, depth + 1)
+        return source is not None and self._is_in_memory(source, hops)
 
 
 def _num_workers(arguments: catalog.BoundArguments) -> object:

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame, comprehension_targets
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -208,7 +209,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
         reads: list[cst.Call] = []
         if type(joined) is cst.Name:
             reads += self._appended_reads.get((self._scope(), joined.value), [])
-            bound = self.context.arrays.bound_value(joined.value)
+            bound = value_of(joined, self.context)
             if bound is not None:
                 joined = bound
         if type(joined) in (cst.ListComp, cst.GeneratorExp):

@@ -12,6 +12,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -19,7 +20,6 @@ from perflint.rules.data_loading import FAMILY
 _UNSQUEEZE = catalog.lookup("torch.unsqueeze")
 _EXPAND_DIMS = catalog.lookup("numpy.expand_dims")
 # How many assignments to follow from a name back to the loop's sample.
-_MAX_NAME_HOPS = 3
 
 
 class PerSampleInference(Rule):
@@ -194,20 +194,11 @@ with torch.no_grad():
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._no_grad_depth = 0
         self._models_by_scope: dict[int, set[str]] = {}
         self._module: Optional[cst.Module] = None
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
-
-    def visit_With(self, node: cst.With) -> None:
-        if any(self._disables_autograd(item.item) for item in node.items):
-            self._no_grad_depth += 1
-
-    def leave_With(self, node: cst.With) -> None:
-        if any(self._disables_autograd(item.item) for item in node.items):
-            self._no_grad_depth -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         loop = self.context.innermost_loop
@@ -272,9 +263,9 @@ with torch.no_grad():
         names = names_in(sample)
         if names & loop.targets:
             return True
-        if hops >= _MAX_NAME_HOPS or type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
+        if type(sample) is not cst.Name or sample.value not in loop.effects.rebound:
             return False
-        value = self.context.arrays.bound_value(sample.value)
+        value = value_of(sample, self.context, hops)
         if value is None or sample.value in names_in(value):
             return False
         return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in names_in(value))
@@ -300,24 +291,7 @@ with torch.no_grad():
         # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
         if callee.count(".") > (1 if callee.startswith("self.") else 0):
             return False
-        return self._no_grad_depth > 0 or self._in_no_grad_function()
-
-    def _disables_autograd(self, expr: cst.BaseExpression) -> bool:
-        if type(expr) is cst.Call:
-            expr = expr.func
-        record = catalog.lookup(self.context.imports.qualified_name(expr))
-        return record is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
-
-    def _in_no_grad_function(self) -> bool:
-        frame = self.context.function
-        while frame is not None:
-            if any(
-                (record := catalog.lookup(name)) is not None and record.has(catalog.Flag.DISABLES_AUTOGRAD)
-                for name in frame.decorators
-            ):
-                return True
-            frame = frame.parent
-        return False
+        return self.context.functions.grad_disabled()
 
     def _models_in_scope(self) -> set[str]:
         """Names and attributes the current function, or its class, shows to be models."""

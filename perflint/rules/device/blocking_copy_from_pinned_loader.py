@@ -7,8 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import moves_to_a_device
-from perflint.engine.literals import literal_value
+from perflint.engine.devices import DeviceMove, device_move
+from perflint.engine.literals import keyword_argument, literal_value
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -236,28 +236,13 @@ def train(model, dataset, device):
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
             return
-        if not moves_to_a_device(node, self.context) or not self._blocks(node):
+        move = device_move(node, self.context)
+        if move is None or not move.towards_an_accelerator or not _blocks(move):
             return
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or not _pins_memory(loader):
             return
         self.report(node, self._message(node, func), fix=_non_blocking_fix(node, func))
-
-    @staticmethod
-    def _blocks(call: cst.Call) -> bool:
-        """No ``non_blocking=`` at all, or a keyword one that is literally False (a positional
-        one is left alone: the fix could not simply drop it)."""
-        move = catalog.method(call.func.attr.value)
-        if move is None or move.signature is None:
-            return False
-        position = move.signature.positional.index("non_blocking")
-        if sum(1 for arg in call.args if arg.keyword is None) > position:
-            return False
-        arguments = catalog.bind(call, move.signature)
-        if arguments is None:
-            return False
-        non_blocking = arguments.argument("non_blocking")
-        return non_blocking is None or literal_value(non_blocking) is False
 
     @staticmethod
     def _message(call: cst.Call, func: cst.Attribute) -> str:
@@ -281,6 +266,15 @@ def train(model, dataset, device):
         return BlockingCopyFromPinnedLoader.message.format(
             call=_CODE.code_for_node(call), how="and waits for the copy", fix=moved
         )
+
+
+def _blocks(move: DeviceMove) -> bool:
+    """No ``non_blocking=`` at all, or a keyword one that is literally False (a positional
+    one is left alone: the fix could not simply drop it)."""
+    if move.non_blocking is None:
+        return True
+    given = keyword_argument(move.call, "non_blocking")
+    return given is not None and literal_value(given.value) is False
 
 
 def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
+from perflint.engine.devices import DeviceMove, device_move, pinned_to_host
 from perflint.engine.literals import (
     has_unpacked_arguments,
     keyword_argument,
@@ -24,12 +24,16 @@ _CODE = cst.Module([])
 # Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
 # equivalent for every factory, so a move that passes them is left alone.
-_TO_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("to"))
-_CUDA_KEYWORDS = catalog.move_keywords_with_factory_equivalent(catalog.method("cuda"))
+_KEYWORDS = {
+    "to": catalog.move_keywords_with_factory_equivalent(catalog.method("to")),
+    "cuda": catalog.move_keywords_with_factory_equivalent(catalog.method("cuda")),
+    "type_as": frozenset(),
+}
+_MOVES = frozenset(_KEYWORDS)
 # Keywords of the factory that make no fix: ``requires_grad=`` (the moved copy is not a leaf,
-# the fixed tensor is), ``generator=`` (a CPU generator cannot draw on another device),
-# ``out=`` (a host tensor to write into) and ``pin_memory=`` (host memory only).
-_FACTORY_KEYWORDS_WITHOUT_FIX = frozenset({"requires_grad", "generator", "out", "pin_memory"})
+# the fixed tensor is), ``out=`` (a host tensor to write into) and ``pin_memory=`` (host
+# memory only). (A factory given ``generator=`` is not flagged at all: it draws on the host.)
+_FACTORY_KEYWORDS_WITHOUT_FIX = frozenset({"requires_grad", "out", "pin_memory"})
 
 
 class CreateThenMove(Rule):
@@ -50,7 +54,7 @@ class CreateThenMove(Rule):
     what_it_does = (
         "Flags a torch tensor factory (`torch.zeros`, `ones`, `empty`, `full`, `eye`, `arange`, "
         "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`) whose result is "
-        "passed directly to `.cuda()` or to `.to(...)` with an accelerator: a string starting "
+        "passed directly to `.cuda()`, to `.type_as(other)`, or to `.to(...)` with an accelerator: a string starting "
         "with `cuda`, `mps` or `xpu`, a `torch.device(...)` of one, a name every assignment "
         "reaching the move binds to one, a known tensor (`.to(other)` takes `other`'s device and "
         "dtype), or, only when nothing better is known, a name or attribute spelled like a device "
@@ -59,7 +63,9 @@ class CreateThenMove(Rule):
         "to those, a parameter whose default is the host), code that runs once (module level, a "
         "class body, `__init__`, `reset_parameters`, set-up and cached functions, outside any "
         "loop: the copy is paid once there, while a loop, even in `__init__`, still repeats it), "
-        "a factory that already passes `device=` or `pin_memory=True`, a `.to(dtype)` "
+        "a factory that already passes `device=` or `pin_memory=True`, a random factory given a "
+        "`generator=` (it draws on the host, where its generator is, and torch refuses a "
+        "generator of another device), a `.to(dtype)` "
         "conversion, a call that unpacks `*args`/`**kwargs`, the `_like` forms "
         "(`torch.zeros_like(x)`), which allocate on `x`'s device, so the move is a copy only "
         "when `x` is on the CPU, which the linter cannot see; and `torch.tensor(data)`, which "
@@ -92,7 +98,7 @@ def add_noise(batch, device):
         ".to(device)` becomes `torch.zeros(3, device=device)`, `.cuda()` becomes "
         "`device=\"cuda\"` (`.cuda(1)`: `device=\"cuda:1\"`), a `dtype` given to `.to` "
         "replaces the factory's, `.to(other)` becomes `device=other.device, "
-        "dtype=other.dtype`, and `non_blocking=` goes with the copy. Safe for the factories "
+        "dtype=other.dtype` (so does `.type_as(other)`), and `non_blocking=` goes with the copy. Safe for the factories "
         "whose elements are all 0 or 1 (`zeros`, `ones`, `eye`) or uninitialised (`empty`): "
         "they hold the same values on every device and in every dtype. Unsafe for the random "
         "factories (`rand`, `randn`, `randint`, `randperm`): the numbers are then drawn from the "
@@ -103,7 +109,7 @@ def add_noise(batch, device):
         "(`torch.linspace` differs in the last bits on CUDA), and converting to another dtype "
         "after computing is not computing in it; nor for a move with a dtype after a random "
         "factory, nor when the factory has `requires_grad=` (the moved copy is not a leaf "
-        "and never gets a `.grad`; the fixed tensor is one and does), `generator=`, `out=` or "
+        "and never gets a `.grad`; the fixed tensor is one and does), `out=` or "
         "`pin_memory=`, nor for `.cuda(device)` with a device that is not a literal, nor "
         "`.to(other)` with `other` an expression that is not a plain name or attribute (it "
         "would be evaluated twice), nor when a comment sits in the move."
@@ -180,6 +186,13 @@ def add_noise(batch, device):
         import torch
         def step():
             return torch.empty(1024, pin_memory=True).cuda(non_blocking=True)
+        """,
+        # A random factory drawing from a generator draws on the generator's device, the host.
+        """
+        import torch
+        def sample(shape, device, seed):
+            g = torch.Generator().manual_seed(seed)
+            return torch.randn(shape, generator=g).to(device)
         """,
         # `_like` factories allocate on their input's device; `torch.tensor(data)` always builds
         # on the CPU and copies, so `device=` would save nothing.
@@ -324,6 +337,20 @@ def add_noise(batch, device):
                 return torch.eye(weight.shape[0], device=weight.device, dtype=weight.dtype)
             """,
         ),
+        # `.type_as(other)` takes `other`'s device and dtype, as `.to(other)` does.
+        Invalid(
+            """
+            import torch
+            def whiten(x: torch.Tensor, k):
+                return x @ torch.eye(k).type_as(x)
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def whiten(x: torch.Tensor, k):
+                return x @ torch.eye(k, device=x.device, dtype=x.dtype)
+            """,
+        ),
         # A random factory: the fix is unsafe (the device's generator draws other numbers).
         Invalid(
             """
@@ -387,7 +414,7 @@ def add_noise(batch, device):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
+        if type(func) is not cst.Attribute or func.attr.value not in _MOVES:
             return
         factory_call = func.value
         if type(factory_call) is not cst.Call:
@@ -401,28 +428,29 @@ def add_noise(batch, device):
             or not self._allocates_on_host(factory_call)
         ):
             return
-        if has_unpacked_arguments(node) or self.context.runs_once():
+        move = device_move(node, self.context)
+        if move is None or not move.towards_an_accelerator or self.context.runs_once():
             return
-        method = func.attr.value
-        moves = self._cuda_moves(node) if method == "cuda" else self._to_moves(node)
-        if moves:
-            fix = self._fix_text(record, factory, factory_call, node)
-            self.report(
-                node,
-                self.message.format(factory=factory, method=method, fix=fix),
-                fix=self._fix(record, factory, factory_call, node),
-            )
+        if move.extras or any(arg.keyword is not None and arg.keyword.value not in _KEYWORDS[move.method] for arg in node.args):
+            return
+        fix = self._fix_text(record, factory, factory_call, move)
+        self.report(
+            node,
+            self.message.format(factory=factory, method=move.method, fix=fix),
+            fix=self._fix(record, factory, factory_call, move),
+        )
 
-    def _fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, move: cst.Call) -> Optional[Fix]:
+    def _fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove) -> Optional[Fix]:
         """The factory given the move's device (and dtype), in place of the move; None where
         that would not make the same tensor (see ``fix_safety_note``)."""
+        move = moved.call
         zeros_or_ones = record.has(catalog.Flag.FILLS_ZEROS_OR_ONES)
         random = not record.has(catalog.Flag.PURE)
         if not (zeros_or_ones or random) or _comments_outside(move, factory_call):
             return None
         if any(arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS_WITHOUT_FIX for arg in factory_call.args):
             return None
-        destination = self._cuda_destination(move) if move.func.attr.value == "cuda" else self._to_destination(move)
+        destination = _cuda_destination(moved) if moved.method == "cuda" else _to_destination(moved)
         if destination is None:
             return None
         device, dtype = destination
@@ -439,49 +467,8 @@ def add_noise(batch, device):
             title=f"Pass `{keywords}` to `{factory}` and drop the `.{move.func.attr.value}()`",
         )
 
-    @staticmethod
-    def _cuda_destination(move: cst.Call) -> Optional[tuple[cst.BaseExpression, None]]:
-        """``"cuda"`` for ``.cuda()``, ``"cuda:1"`` for ``.cuda(1)``, a string literal as it is."""
-        positional = positional_arguments(move)
-        keyword = keyword_argument(move, "device")
-        if len(positional) > 1 or (positional and keyword is not None):
-            return None
-        given = positional[0].value if positional else keyword.value if keyword is not None else None
-        if given is None:
-            return cst.SimpleString('"cuda"'), None
-        value = literal_value(given)
-        if isinstance(value, str):
-            return given, None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return cst.SimpleString(f'"cuda:{value}"'), None
-        return None
-
-    def _to_destination(
-        self, move: cst.Call
-    ) -> Optional[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
-        """The device and the dtype (None: unchanged) of ``.to(device, dtype)`` in any of its
-        spellings, or of ``.to(other)``."""
-        positional = [arg.value for arg in positional_arguments(move)]
-        device_keyword, dtype_keyword = keyword_argument(move, "device"), keyword_argument(move, "dtype")
-        if device_keyword is not None:
-            if positional:
-                return None
-            return device_keyword.value, dtype_keyword.value if dtype_keyword is not None else None
-        if not positional:
-            return None
-        if self.context.arrays.kind_of(positional[0]) == catalog.TORCH:
-            other = positional[0]
-            if len(positional) > 1 or dtype_keyword is not None or not _plain_reference(other):
-                return None
-            return cst.Attribute(other, cst.Name("device")), cst.Attribute(other, cst.Name("dtype"))
-        if len(positional) == 2:
-            if dtype_keyword is not None:
-                return None
-            return positional[0], positional[1]
-        return positional[0], dtype_keyword.value if dtype_keyword is not None else None
-
     def _fix_text(
-        self, record: catalog.Function, factory: str, factory_call: cst.Call, move: cst.Call
+        self, record: catalog.Function, factory: str, factory_call: cst.Call, move: DeviceMove
     ) -> str:
         """The fix in the user's own expressions: ``device=`` with the move's device, or the
         ``_like`` factory when the shape and the device both come from one tensor."""
@@ -497,22 +484,16 @@ def add_noise(batch, device):
             text += " (unsafe: the device's generator draws other numbers than the CPU's, so a seeded run changes)"
         return text
 
-    def _destination(self, move: cst.Call) -> tuple[str, Optional[str]]:
+    @staticmethod
+    def _destination(move: DeviceMove) -> tuple[str, Optional[str]]:
         """The device expression the factory should get, and the tensor whose device (and
-        dtype) ``.to(tensor)`` takes, if that is the move's form."""
-        device = keyword_argument(move, "device")
-        positional = positional_arguments(move)
-        if device is not None:
-            expr = device.value
-        elif positional:
-            expr = positional[0].value
-        else:
+        dtype) ``.to(tensor)`` or ``.type_as(tensor)`` takes, if that is the move's form."""
+        if move.like is not None:
+            code = _CODE.code_for_node(move.like)
+            return f"{code}.device", code
+        if move.device is None:
             return '"cuda"', None
-        code = _CODE.code_for_node(expr)
-        if type(move.func) is cst.Attribute and move.func.attr.value == "to" and device is None:
-            if self.context.arrays.kind_of(expr) == catalog.TORCH:
-                return f"{code}.device", code
-        return code, None
+        return _CODE.code_for_node(move.device), None
 
     @staticmethod
     def _like_form(
@@ -534,30 +515,35 @@ def add_noise(batch, device):
 
     @staticmethod
     def _allocates_on_host(factory_call: cst.Call) -> bool:
+        """On the host, and free to be made elsewhere: not pinned there by a generator or by
+        ``pin_memory=True`` (pinned host memory is wanted on the host)."""
         if has_unpacked_arguments(factory_call) or keyword_argument(factory_call, "device") is not None:
+            return False
+        if pinned_to_host(factory_call):
             return False
         pin_memory = keyword_argument(factory_call, "pin_memory")
         return pin_memory is None or literal_value(pin_memory.value) is False
 
-    @staticmethod
-    def _cuda_moves(call: cst.Call) -> bool:
-        return all(arg.keyword is None or arg.keyword.value in _CUDA_KEYWORDS for arg in call.args)
 
-    def _to_moves(self, call: cst.Call) -> bool:
-        if any(arg.keyword is not None and arg.keyword.value not in _TO_KEYWORDS for arg in call.args):
-            return False
-        device = keyword_argument(call, "device")
-        if device is not None:
-            return self._is_accelerator(device.value)
-        positional = positional_arguments(call)
-        # A third positional argument is `copy`.
-        if not positional or len(positional) > 2:
-            return False
-        first = positional[0].value
-        return self.context.arrays.kind_of(first) == catalog.TORCH or self._is_accelerator(first)
+def _cuda_destination(move: DeviceMove) -> Optional[tuple[cst.BaseExpression, None]]:
+    """``"cuda"`` for ``.cuda()``, ``"cuda:1"`` for ``.cuda(1)``, a string literal as it is."""
+    if move.device is None:
+        return cst.SimpleString('"cuda"'), None
+    value = literal_value(move.device)
+    if isinstance(value, str):
+        return move.device, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return cst.SimpleString(f'"cuda:{value}"'), None
+    return None
 
-    def _is_accelerator(self, expr: cst.BaseExpression) -> bool:
-        return device_kind(expr, self.context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
+
+def _to_destination(move: DeviceMove) -> Optional[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
+    """The device and the dtype (None: unchanged) the factory gets for ``.to(device, dtype)``
+    in any of its spellings, or for ``.to(other)`` (``.type_as(other)``): ``other.device``,
+    ``other.dtype``, when ``other`` can be written twice."""
+    if move.like is not None and not _plain_reference(move.like):
+        return None
+    return move.device, move.dtype
 
 
 def _plain_reference(expr: cst.BaseExpression) -> bool:

@@ -7,16 +7,15 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
+from perflint.engine.devices import HOST, TOWARDS_AN_ACCELERATOR, device_kind, device_move, moves_to_a_device
 from perflint.engine.imports import target_names
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
-# Methods that bring a tensor's data to the host: ``.cpu()`` and ``.tolist()``. A bare
-# ``.numpy()`` proves nothing (it raises on a device tensor).
-_LEAVING_METHODS = ("cpu", "tolist")
+# A tensor's data comes to the host by a move there (``.cpu()``, ``.to("cpu")``) or by
+# ``.tolist()``. A bare ``.numpy()`` proves nothing (it raises on a device tensor).
 # Libraries whose functions compute on the host from host data.
 _HOST_LIBRARIES = ("numpy", "scipy", "math")
 
@@ -38,12 +37,12 @@ class DeviceRoundTrip(Rule):
     # trips of a few values, paid once per generation or next to larger host work. See
     # benchmarks/results/precision/PFL204.md.
     default_enabled = False
-    required_text = ("cpu()", "tolist()")
+    required_text = ("cpu()", "tolist()", "\"cpu\"", "'cpu'")
     reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
 
     what_it_does = (
-        "Within one function, follows a value that leaves the device through `.cpu()` or "
-        "`.tolist()` through what derives from it: methods of the result (`.numpy()`, "
+        "Within one function, follows a value that leaves the device through `.cpu()`, "
+        "`.to(\"cpu\")` or `.tolist()` through what derives from it: methods of the result (`.numpy()`, "
         "`.astype()`), names it is assigned to, arithmetic, subscripts, lists and "
         "comprehensions over it, NumPy, SciPy and `math` calls, and `torch.from_numpy` / "
         "`torch.tensor` / `torch.as_tensor` of it. When something derived goes back, by "
@@ -128,6 +127,17 @@ def clip_boxes(boxes, width, height):
             line=6,
             column=12,
         ),
+        # `.to("cpu")` leaves the device as `.cpu()` does.
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            def rescale(scores, device):
+                host = scores.to("cpu").numpy()
+                return torch.from_numpy(np.log1p(host)).to(device)
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import torch
@@ -196,7 +206,7 @@ def clip_boxes(boxes, width, height):
             if arguments is None or not record.signature.positional:
                 return
             device = arguments.argument("device")
-            if device is None or device_kind(device, self.context) not in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
+            if device is None or device_kind(device, self.context) not in TOWARDS_AN_ACCELERATOR:
                 return
             origin = self._origin(arguments.argument(record.signature.positional[0]))
         if origin is not None:
@@ -260,7 +270,8 @@ def clip_boxes(boxes, width, height):
         qualified = self.context.imports.qualified_name(func)
         if qualified is None and type(func) is cst.Attribute:
             method = func.attr.value
-            if method in _LEAVING_METHODS and not call.args:
+            move = device_move(call, self.context)
+            if (move is not None and move.destination == HOST) or (method == "tolist" and not call.args):
                 if self.context.arrays.kind_of(func.value) in (None, catalog.TORCH):
                     return call
                 return None

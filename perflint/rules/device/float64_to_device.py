@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import moves_to_a_device
+from perflint.engine.devices import device_move
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import resolved
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
-_MAX_NAME_HOPS = 4
 
 
 class Float64ToDevice(Rule):
@@ -174,9 +172,10 @@ def noise_batch(shape, device):
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
             return
-        if not moves_to_a_device(node, self.context) or _converts(node):
+        move = device_move(node, self.context)
+        if move is None or not move.towards_an_accelerator or move.dtype is not None:
             return
-        tensor = self._resolve(func.value)
+        tensor = resolved(func.value, self.context)
         if type(tensor) is not cst.Call:
             return
         record = catalog.lookup(self.context.imports.qualified_name(tensor.func))
@@ -193,18 +192,9 @@ def noise_batch(shape, device):
         if data is not None and self._is_float64(data):
             self.report(node, self.message.format(array=_CODE.code_for_node(data), call=_CODE.code_for_node(node)))
 
-    def _resolve(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
-        for _ in range(_MAX_NAME_HOPS):
-            if type(expr) is not cst.Name:
-                return expr
-            expr = self.context.arrays.bound_value(expr.value)
-            if expr is None:
-                return None
-        return None
-
     def _is_float64(self, expr: cst.BaseExpression) -> bool:
         """A NumPy array whose construction makes it float64."""
-        call = self._resolve(expr)
+        call = resolved(expr, self.context)
         if type(call) is not cst.Call:
             return False
         func = call.func
@@ -234,17 +224,6 @@ def noise_batch(shape, device):
         if qualified is None and type(dtype) is cst.Name and self.context.imports.is_builtin(dtype, dtype.value):
             qualified = f"builtins.{dtype.value}"
         return qualified in catalog.FLOAT64_TYPES
-
-
-def _converts(move: cst.Call) -> bool:
-    """The move also converts: ``dtype=``, or a second positional argument (``.to(device,
-    torch.float32)``); ``**kwargs`` may hold either."""
-    if move.func.attr.value != "to":
-        return False
-    if any(arg.star for arg in move.args):
-        return True
-    positional = [arg for arg in move.args if arg.keyword is None]
-    return len(positional) > 1 or any(arg.keyword is not None and arg.keyword.value == "dtype" for arg in move.args)
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -37,7 +37,8 @@ class InvariantDeviceMoveInLoop(Rule):
         "possibly through methods that change nothing (`.float()`). The destination must be "
         "an accelerator or named like a device (`device`, `self.device`). Left alone: the "
         "loop's batch or anything it rebinds, a device argument that changes per iteration, "
-        "an object constructed in the loop, the result of an unknown call, `.to(dtype)` and "
+        "an object constructed in the loop, the result of an unknown call, `.to(dtype)`, "
+        "a tensor moved to its own device (`x.to(device=x.device, dtype=…)`: a cast), "
         "moves to the CPU, a move under a condition that changes per iteration (`if step == 0`), "
         "and, in a training step, attribute chains such as `self.weights` (an optimizer may "
         "update what they hold)."
@@ -117,6 +118,14 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                 w = self.get_weights().to(device)
                 h = self.table.to(torch.float16)
                 c = self.table.to("cpu")
+        """,
+        # A tensor moved to its own device is only cast: nothing is copied between devices.
+        """
+        import torch
+        def run(pos, loader):
+            for batch in loader:
+                h = batch + pos.to(device=pos.device, dtype=torch.float16)
+                g = batch + pos.to(pos.device)
         """,
         # In a training step, attribute chains may hold parameters the optimizer updates.
         """

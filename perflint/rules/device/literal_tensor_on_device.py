@@ -8,13 +8,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
-from perflint.engine.literals import has_unpacked_arguments
+from perflint.engine.literals import has_unpacked_arguments, is_number_literal
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _LITERAL_TENSOR_FUNCTIONS = frozenset({"torch.tensor", "torch.as_tensor"})
-_NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
 
 
 class LiteralTensorOnDevice(Rule):
@@ -283,10 +282,10 @@ class Mask(nn.Module):
 
 def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:
     """A number (``0.5``, ``-1``), or a non-empty list or tuple of numbers or such lists."""
-    if isinstance(expr, _NUMBERS):
+    if is_number_literal(expr):
         return True
     if type(expr) is cst.UnaryOperation and type(expr.operator) in (cst.Minus, cst.Plus):
-        return isinstance(expr.expression, _NUMBERS)
+        return is_number_literal(expr.expression)
     if type(expr) in (cst.List, cst.Tuple):
         return bool(expr.elements) and all(
             type(element) is cst.Element and _is_numeric_literal(element.value) for element in expr.elements

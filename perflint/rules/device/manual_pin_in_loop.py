@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -150,7 +151,7 @@ def upload(chunks, device):
         if type(pin) is cst.Name:
             if pin.value not in frame.effects.rebound:
                 return
-            pin = self.context.arrays.bound_value(pin.value)
+            pin = value_of(pin, self.context)
         if not _pins(pin) or id(pin) in self._reported:
             return
         self._reported.add(id(pin))

@@ -61,7 +61,7 @@ class SyncInTrainingLoop(Rule):
         "convergence or early-stopping check), a read in a branch that leaves the loop (`raise`, "
         "`return`, `break`: it runs once) or under a debugging or profiling flag (`if "
         "args.debug:`), and tensors "
-        "made on the host by a factory without `device=`. A NaN guard is advised to check every "
+        "made on the host (a torch factory or `torch.tensor(data)` without `device=`). A NaN guard is advised to check every "
         "N steps."
     )
     why_bad = (
@@ -137,6 +137,17 @@ for step, (x, y) in enumerate(loader):
                 lr = float(optimizer.param_groups[0]["lr"])
                 print(step, lr)
                 log = x.numpy()
+        """,
+        # A tensor made on the host: reading it waits for no device.
+        """
+        import torch
+        def fit(model, loader, optimizer, init):
+            temperature = torch.tensor(init, requires_grad=True)
+            for x, y in loader:
+                loss = model(x, y) / temperature
+                loss.backward()
+                optimizer.step()
+                print(temperature.item())
         """,
         # A tensor the loop does not bind is not the step's result.
         """

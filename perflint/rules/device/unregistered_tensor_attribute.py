@@ -5,10 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind
+from perflint.engine.devices import moves_to_a_device
 from perflint.engine.functions import ClassFrame
 from perflint.engine.imports import dotted_name
-from perflint.engine.literals import keyword_argument, positional_arguments
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -189,7 +188,7 @@ class Positional(nn.Module):
             return
         attribute = receiver.partition(".")[2]
         factory = self._plain_tensors_of(class_frame).get(attribute)
-        if factory is None or not self._moves_to_a_device(node):
+        if factory is None or not moves_to_a_device(node, self.context):
             return
         method = frame
         while method.parent is not None:
@@ -238,21 +237,6 @@ class Positional(nn.Module):
             elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 pending.extend(syntax_children(node))
         return assignments
-
-    def _moves_to_a_device(self, call: cst.Call) -> bool:
-        if call.func.attr.value == "cuda":
-            return True
-        device = keyword_argument(call, "device")
-        if device is not None:
-            return self._names_a_device(device.value)
-        positional = positional_arguments(call)
-        if not positional:
-            return False
-        first = positional[0].value
-        return self.context.arrays.kind_of(first) == catalog.TORCH or self._names_a_device(first)
-
-    def _names_a_device(self, expr: cst.BaseExpression) -> bool:
-        return device_kind(expr, self.context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE)
 
 
 def _assigns(function: cst.CSTNode, chain: str) -> bool:

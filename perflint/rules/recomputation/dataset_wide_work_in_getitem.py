@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -186,7 +187,7 @@ class Labelled:
         frame = self.context.function
         parameters = _parameter_names(frame.node) if frame is not None else set()
         for arg in others:
-            if _mentions(arg.value, parameters):
+            if mentions(arg.value, parameters):
                 return None
         return data
 
@@ -215,12 +216,6 @@ def _parameter_names(function: cst.CSTNode) -> set[str]:
         return set()
     params = function.params
     return {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)} - {"self"}
-
-
-def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
-    if type(expr) is cst.Name:
-        return expr.value in names
-    return any(_mentions(child, names) for child in expr.children)
 
 
 def _setup(size: int, target: Target) -> tuple:

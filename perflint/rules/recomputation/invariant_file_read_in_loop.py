@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
-from perflint.measure.spec import Benchmark, Target
+from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 _code = cst.Module([]).code_for_node
@@ -263,7 +263,7 @@ InvariantFileReadInLoop.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=40,
     size_unit="CSV rows (parsed from memory; 20 lookups)",
-    backend="pandas",
+    backend=PANDAS_BACKEND,
     timed=(
         "20 lookups in an n-row CSV parsed from memory: `pd.read_csv` inside the loop against once "
         "before it."

@@ -9,6 +9,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import integer_value, string_value
 from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
@@ -318,11 +319,7 @@ def normalise(lines):
 
 
 def _constant_pattern(pattern: cst.BaseExpression) -> Union[str, bytes, None]:
-    if isinstance(pattern, cst.ConcatenatedString):
-        left, right = _constant_pattern(pattern.left), _constant_pattern(pattern.right)
-        return left + right if left is not None and right is not None and type(left) is type(right) else None
-    value = pattern.evaluated_value if isinstance(pattern, cst.SimpleString) else None
-    return value if isinstance(value, (str, bytes)) else None
+    return string_value(pattern)
 
 
 def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
@@ -330,7 +327,7 @@ def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
     if isinstance(flags, cst.BinaryOperation) and isinstance(flags.operator, cst.BitOr):
         left, right = _constant_flags(flags.left, imports), _constant_flags(flags.right, imports)
         return left | right if left is not None and right is not None else None
-    if isinstance(flags, cst.Integer) and flags.evaluated_value == 0:
+    if isinstance(flags, cst.Integer) and integer_value(flags) == 0:
         return 0
     qualified = imports.qualified_name(flags)
     if qualified is None or not qualified.startswith("re."):

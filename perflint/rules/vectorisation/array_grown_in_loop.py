@@ -8,8 +8,9 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
-from perflint.engine.loops import none_test, reads_name
+from perflint.engine.loops import none_test
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -222,7 +223,7 @@ def embed_all(batches, model):
             if tested is None:
                 return None
             value, first = (value.orelse, value.body) if tested else (value.body, value.orelse)
-            if reads_name(first, name):
+            if mentions(first, name):
                 return None
         if type(value) is not cst.Call:
             return None
@@ -240,7 +241,7 @@ def embed_all(batches, model):
         if record.function_name == "append":
             grown = bound.argument(first)
             others = [bound.argument(parameter) for parameter in rest]
-            return _is_name(grown, name) and not any(reads_name(other, name) for other in others if other is not None)
+            return _is_name(grown, name) and not any(mentions(other, name) for other in others if other is not None)
         pieces = bound.argument(first)
         if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
             return False
@@ -249,7 +250,7 @@ def embed_all(batches, model):
             return False
         others = [element.value for element in pieces.elements if element is not own[0]]
         others += [value for parameter, value in bound.given.items() if parameter != first]
-        return not any(reads_name(other, name) for other in others)
+        return not any(mentions(other, name) for other in others)
 
 
 def _is_name(expr: Optional[cst.BaseExpression], name: str) -> bool:

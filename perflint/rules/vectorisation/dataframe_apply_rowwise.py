@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_elementwise
 from perflint.engine.literals import literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
 _ROW_AXES = (1, "columns")
-_LEAVES = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 # Expressions a subscript or attribute can follow without parentheses.
 _ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 
@@ -128,7 +131,7 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         if function is None:
             return
         parameter = function.params.params[0].name.value
-        if not _is_column_arithmetic(function.body, parameter) or not _reads_a_column(function.body, parameter):
+        if not _is_column_arithmetic(function.body, parameter, self.context) or not _reads_a_column(function.body, parameter):
             return
         frame = func.value
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
@@ -172,29 +175,19 @@ def _column(expr: cst.BaseExpression, parameter: str) -> bool:
     return False
 
 
-def _is_column_arithmetic(expr: cst.BaseExpression, parameter: str) -> bool:
-    if _column(expr, parameter) or type(expr) in _LEAVES:
-        return True
-    if type(expr) is cst.Name:
-        return expr.value != parameter
-    if type(expr) is cst.BinaryOperation:
-        return (
-            type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
-            and _is_column_arithmetic(expr.left, parameter)
-            and _is_column_arithmetic(expr.right, parameter)
-        )
-    if type(expr) is cst.UnaryOperation:
-        return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and _is_column_arithmetic(
-            expr.expression, parameter
-        )
-    if type(expr) is cst.Comparison:
-        return (
-            len(expr.comparisons) == 1
-            and type(expr.comparisons[0].operator) in catalog.ELEMENTWISE_COMPARISON_OPERATORS
-            and _is_column_arithmetic(expr.left, parameter)
-            and _is_column_arithmetic(expr.comparisons[0].comparator, parameter)
-        )
-    return False
+def _is_column_arithmetic(expr: cst.BaseExpression, parameter: str, context: "FileContext") -> bool:
+    """``expr`` is element-wise over the row's columns, numbers, strings and outside names.
+    No calls: NumPy's functions take a column but give back an array, where ``apply`` gives a
+    Series."""
+
+    def leaf(node: cst.BaseExpression) -> Optional[bool]:
+        if _column(node, parameter) or type(node) is cst.SimpleString:
+            return True
+        if type(node) is cst.Name:
+            return node.value != parameter
+        return None
+
+    return is_elementwise(expr, leaf, context, libraries=())
 
 
 def _reads_a_column(expr: cst.BaseExpression, parameter: str) -> bool:

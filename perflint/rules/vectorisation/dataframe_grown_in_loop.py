@@ -8,8 +8,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
-from perflint.engine.loops import reads_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import mentions
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -179,7 +179,7 @@ def results_table(runs):
                 type(receiver) is cst.Name
                 and receiver.value == name
                 and self.context.arrays.kind_of(receiver) == catalog.PANDAS
-                and not any(reads_name(arg.value, name) for arg in call.args)
+                and not any(mentions(arg.value, name) for arg in call.args)
             ):
                 return name
             return None
@@ -195,7 +195,7 @@ def results_table(runs):
             return None
         others = [element.value for element in pieces.elements if element is not own[0]]
         others += [arg.value for arg in call.args if arg.keyword is not None]
-        return None if any(reads_name(other, name) for other in others) else name
+        return None if any(mentions(other, name) for other in others) else name
 
     def _row_appended(self, target: cst.Subscript) -> Optional[str]:
         """``df`` for ``df.loc[len(df)]``: a new last row."""

@@ -8,14 +8,14 @@ from typing import Optional, Union
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import mentions
 from perflint.rules.vectorisation import FAMILY
 
-_NUMBERS = frozenset({cst.Integer, cst.Float, cst.Imaginary})
 
 ElementStatement = Union[cst.Assign, cst.AugAssign]
 
@@ -509,7 +509,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return False
         between = block.body[positions[id(assigned)] + 1:positions[id(loop)]]
         names = {chain, extent.partition(".")[0]}
-        return not any(_mentions(statement, names) for statement in between)
+        return not any(mentions(statement, names) for statement in between)
 
     def _element_loop(self, node: cst.For) -> Optional[_IndexLoop]:
         """The loop's reads and writes when it is an element-wise index loop, else None."""
@@ -576,39 +576,23 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return chain
 
     def _is_elementwise(self, expr: cst.BaseExpression, loop: _IndexLoop) -> bool:
-        """``expr`` gives, at index ``i``, element ``i`` of the same expression on whole arrays."""
-        node_type = type(expr)
-        if node_type in _NUMBERS:
-            return True
-        if node_type is cst.Subscript:
-            chain = self._element_chain(expr, loop)
-            if chain is None:
-                return False
-            loop.read.add(chain)
-            loop.elements.append(expr)
-            return True
-        if node_type is cst.Name or node_type is cst.Attribute:
-            return self._is_outside_scalar(expr, loop)
-        if node_type is cst.BinaryOperation:
-            return (
-                type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
-                and self._is_elementwise(expr.left, loop)
-                and self._is_elementwise(expr.right, loop)
-            )
-        if node_type is cst.UnaryOperation:
-            return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and self._is_elementwise(expr.expression, loop)
-        if node_type is cst.Comparison:
-            return (
-                len(expr.comparisons) == 1
-                and type(expr.comparisons[0].operator) in catalog.ELEMENTWISE_COMPARISON_OPERATORS
-                and self._is_elementwise(expr.left, loop)
-                and self._is_elementwise(expr.comparisons[0].comparator, loop)
-            )
-        if node_type is cst.Call:
-            return self._is_elementwise_call(expr) and all(
-                self._is_elementwise(arg.value, loop) for arg in expr.args
-            )
-        return False
+        """``expr`` gives, at index ``i``, element ``i`` of the same expression on whole arrays:
+        its leaves are elements ``x[i]`` of the loop's arrays and scalars from outside it."""
+
+        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+            node_type = type(node)
+            if node_type is cst.Subscript:
+                chain = self._element_chain(node, loop)
+                if chain is None:
+                    return False
+                loop.read.add(chain)
+                loop.elements.append(node)
+                return True
+            if node_type is cst.Name or node_type is cst.Attribute:
+                return self._is_outside_scalar(node, loop)
+            return None
+
+        return is_elementwise(expr, leaf, self.context)
 
     def _is_outside_scalar(self, expr: Union[cst.Name, cst.Attribute], loop: _IndexLoop) -> bool:
         """A name or attribute chain from outside the loop, not an array, not written by it."""
@@ -621,33 +605,6 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if any(chains_overlap(chain, written) for written in loop.written):
             return False
         return self.context.arrays.kind_of(expr) is None
-
-    def _is_elementwise_call(self, call: cst.Call) -> bool:
-        if any(arg.star for arg in call.args):
-            return False
-        if any(
-            arg.keyword is not None and arg.keyword.value in catalog.ELEMENTWISE_REDIRECTING_KEYWORDS
-            for arg in call.args
-        ):
-            return False
-        if self.context.imports.is_builtin(call.func, "abs"):
-            return len(call.args) == 1
-        qualified = self.context.imports.qualified_name(call.func)
-        if qualified is None or not catalog.elementwise_library(qualified):
-            return False
-        # ``where(condition)`` alone returns indices, not an element-wise choice.
-        return not qualified.endswith(".where") or len(call.args) == 3
-
-
-def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
-    """``node`` holds a name (or an attribute, keyword…) spelled as one of ``names``."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if type(current) is cst.Name and current.value in names:
-            return True
-        stack.extend(syntax_children(current))
-    return False
 
 
 def _body_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:

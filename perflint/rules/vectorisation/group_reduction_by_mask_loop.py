@@ -8,8 +8,10 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import integer_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -164,7 +166,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         value = node.value
         if type(value) is cst.Attribute and value.attr.value == "shape" and len(node.slice) == 1:
             index = node.slice[0].slice
-            if type(index) is cst.Index and type(index.value) is cst.Integer and index.value.value == "0":
+            if type(index) is cst.Index and type(index.value) is cst.Integer and integer_value(index.value) == 0:
                 self._report_group_rows(node, value.value)
 
     def _check(self, call: cst.Call) -> None:
@@ -252,8 +254,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     def _iterates_groups(self, loop: LoopFrame) -> bool:
         iterable = _loop_iterable(loop)
-        if type(iterable) is cst.Name:
-            iterable = self.context.arrays.bound_value(iterable.value) or iterable
+        iterable = value_of(iterable, self.context) or iterable
         if type(iterable) is not cst.Call:
             return False
         imports = self.context.imports

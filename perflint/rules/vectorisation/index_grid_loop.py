@@ -7,12 +7,13 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
-_NUMBERS = (cst.Integer, cst.Float)
 
 
 class IndexGridLoop(Rule):
@@ -34,7 +35,8 @@ class IndexGridLoop(Rule):
         "`M[i, j] = <expr>` (or `M[i, j, k]`, `M[i][j]`) into a known NumPy array or torch "
         "tensor `M`, indexed by every loop index once, where `<expr>` is built only from the "
         "loop indices, numbers, names from outside the loops that are not arrays, arithmetic "
-        "operators and NumPy/torch element-wise functions. Left alone: bodies that read other "
+        "operators, single comparisons and element-wise functions of `M`'s own library (NumPy's "
+        "for a NumPy array, torch's for a tensor). Left alone: bodies that read other "
         "arrays (PFL101 owns element-wise loops over arrays), triangular loops "
         "(`range(i)`), and functions compiled by numba, JAX, TorchScript, `torch.compile` or "
         "Cython."
@@ -70,6 +72,22 @@ def distance_grid(n: int, m: int) -> np.ndarray:
     )
 
     VALID = (
+        # A torch function on NumPy's grid would fail: the grid's library only; and `where`
+        # with a condition alone gives indices, not an element-wise choice.
+        """
+        import numpy as np
+        import torch
+        def grids(n: int, m: int):
+            a = np.zeros((n, m))
+            b = np.zeros((n, m))
+            for i in range(n):
+                for j in range(m):
+                    a[i, j] = torch.sqrt(i * j)
+            for i in range(n):
+                for j in range(m):
+                    b[i, j] = np.where(i > j)
+            return a, b
+        """,
         # Reads another array: PFL101 and friends own those.
         """
         import numpy as np
@@ -119,6 +137,19 @@ def distance_grid(n: int, m: int) -> np.ndarray:
             line=4,
             column=5,
         ),
+        # A single comparison is element-wise: an identity matrix.
+        Invalid(
+            """
+            import numpy as np
+            def identity(n: int) -> np.ndarray:
+                eye = np.zeros((n, n))
+                for i in range(n):
+                    for j in range(n):
+                        eye[i, j] = i == j
+                return eye
+            """,
+            line=4,
+        ),
         Invalid(
             """
             import torch
@@ -163,7 +194,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         if type(statement) is not cst.Assign or len(statement.targets) != 1:
             return
         indices = [loop.target.value for loop in loops]
-        if any(_mentions_any(loop.iter, indices) for loop in loops):
+        if any(mentions(loop.iter, indices) for loop in loops):
             return
         found = _indexed_array(statement.targets[0].target)
         if found is None:
@@ -172,7 +203,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         kind = self.context.arrays.kind_of(array)
         if kind not in (catalog.NUMPY, catalog.TORCH) or sorted(used) != sorted(indices) or len(set(used)) != len(used):
             return
-        if not self._from_indices(statement.value, set(indices)):
+        if not self._from_indices(statement.value, set(indices), kind):
             return
         if self.context.in_compiled_code():
             return
@@ -192,43 +223,25 @@ def distance_grid(n: int, m: int) -> np.ndarray:
             and all(arg.keyword is None and not arg.star for arg in iterable.args)
         )
 
-    def _from_indices(self, expr: cst.BaseExpression, indices: set[str]) -> bool:
-        """``expr`` is built from the indices, numbers, non-array outside names, arithmetic
-        operators and NumPy/torch element-wise functions only, and uses an index."""
+    def _from_indices(self, expr: cst.BaseExpression, indices: set[str], kind: str) -> bool:
+        """``expr`` is element-wise over the indices, numbers and non-array outside names,
+        calling only element-wise functions of the grid's own library (``kind``: ``np.ogrid``
+        gives NumPy arrays, ``torch.meshgrid`` tensors), and uses an index."""
         uses_index = False
-        pending: list[cst.BaseExpression] = [expr]
-        while pending:
-            node = pending.pop()
-            node_type = type(node)
-            if node_type in _NUMBERS:
-                continue
-            if node_type is cst.Name or node_type is cst.Attribute:
-                chain = dotted_name(node)
-                if chain is None:
-                    return False
-                if chain in indices:
-                    uses_index = True
-                elif self.context.arrays.kind_of(node) is not None:
-                    return False
-                continue
-            if node_type is cst.BinaryOperation:
-                if type(node.operator) not in catalog.ELEMENTWISE_BINARY_OPERATORS:
-                    return False
-                pending += [node.left, node.right]
-            elif node_type is cst.UnaryOperation:
-                if type(node.operator) not in catalog.ELEMENTWISE_UNARY_OPERATORS:
-                    return False
-                pending.append(node.expression)
-            elif node_type is cst.Call:
-                qualified = self.context.imports.qualified_name(node.func)
-                if qualified is None or not catalog.elementwise_library(qualified):
-                    return False
-                if any(arg.keyword is not None or arg.star for arg in node.args):
-                    return False
-                pending += [arg.value for arg in node.args]
-            else:
+
+        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+            nonlocal uses_index
+            if type(node) is not cst.Name and type(node) is not cst.Attribute:
+                return None
+            chain = dotted_name(node)
+            if chain is None:
                 return False
-        return uses_index
+            if chain in indices:
+                uses_index = True
+                return True
+            return self.context.arrays.kind_of(node) is None
+
+        return is_elementwise(expr, leaf, self.context, libraries=(kind,)) and uses_index
 
     def _vectorised(
         self, loops: list[cst.For], used: list[str], array: cst.BaseExpression, value: cst.BaseExpression, kind: str
@@ -258,12 +271,6 @@ def _indexed_array(target: cst.BaseExpression) -> Optional[tuple[cst.BaseExpress
         names = level + names
         target = target.value
     return (target, names) if names else None
-
-
-def _mentions_any(node: cst.CSTNode, names: list[str]) -> bool:
-    if type(node) is cst.Name:
-        return node.value in names
-    return any(_mentions_any(child, names) for child in node.children)
 
 
 def _setup(size: int, target: Target) -> tuple:

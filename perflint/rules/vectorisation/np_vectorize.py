@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import is_number_literal
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
@@ -41,7 +43,7 @@ class NpVectorize(Rule):
         "over the leading dimensions only, typically a few channels. A vectorized function "
         "applied on the spot in run-once code outside loops (module level, `__init__`) is not "
         "flagged either: its loop runs once; nor is any use in test code. When the function is a lambda whose body is only "
-        "arithmetic on its parameters, numbers and outside names, the message shows that body "
+        "arithmetic (single comparisons included) on its parameters, numbers and outside names, the message shows that body "
         "as the whole-array expression; when the vectorized lambda is called on the spot, it "
         "shows the body with the call's arguments in place of the parameters."
     )
@@ -132,6 +134,20 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             line=2,
             column=19,
             fixed=NO_FIX,
+        ),
+        # A single comparison is element-wise too.
+        Invalid(
+            """
+            import numpy as np
+            def above(a: np.ndarray):
+                return np.vectorize(lambda x: x > 0.5)(a)
+            """,
+            line=3,
+            fixed="""
+            import numpy as np
+            def above(a: np.ndarray):
+                return (a > 0.5)
+            """,
         ),
         Invalid(
             """
@@ -243,7 +259,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
         fix = None
-        if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc)):
+        if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
             if inlined is not None:
                 advice = f"use `{_code(inlined)}`, which computes the same on whole arrays"
@@ -266,7 +282,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         for argument in applied.args:
             value = argument.value
             number = value.expression if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus else value
-            if type(number) in _NUMBERS:
+            if is_number_literal(number):
                 continue
             if dotted_name(value) is None or self.context.arrays.kind_of(value) != catalog.NUMPY:
                 return False
@@ -289,24 +305,13 @@ def _parameters(function: cst.Lambda) -> Optional[list[str]]:
     return [param.name.value for param in params.params]
 
 
-def _is_arithmetic(expr: cst.BaseExpression, parameters: Optional[list[str]]) -> bool:
-    """``expr`` is made only of element-wise operators, numbers and names."""
+def _is_arithmetic(expr: cst.BaseExpression, parameters: Optional[list[str]], context: "FileContext") -> bool:
+    """``expr`` is made only of element-wise operators, numbers and names. No calls: the
+    fix puts the arguments in place of the parameters by name, which a keyword so named
+    would break."""
     if parameters is None:
         return False
-    node_type = type(expr)
-    if node_type in _NUMBERS or node_type is cst.Name:
-        return True
-    if node_type is cst.BinaryOperation:
-        return (
-            type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
-            and _is_arithmetic(expr.left, parameters)
-            and _is_arithmetic(expr.right, parameters)
-        )
-    if node_type is cst.UnaryOperation:
-        return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and _is_arithmetic(
-            expr.expression, parameters
-        )
-    return False
+    return is_elementwise(expr, lambda node: True if type(node) is cst.Name else None, context, libraries=())
 
 
 class _Substitute(cst.CSTTransformer):

@@ -8,13 +8,13 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
-_NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
 
 
 @dataclass
@@ -203,33 +203,28 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return loop.target.value
 
     def _is_pairwise(self, expr: cst.BaseExpression, pair: _Pair) -> bool:
-        """``expr`` is arithmetic, element-wise functions and reductions of rows at the indices."""
-        node_type = type(expr)
-        if node_type in _NUMBERS:
-            return True
-        if node_type is cst.Name:
-            return expr.value not in (pair.outer, pair.inner) and self.context.arrays.kind_of(expr) is None
-        if node_type is cst.Attribute:
-            # A scalar from outside the loops: ``self.gamma``, ``np.pi``.
-            chain = dotted_name(expr)
-            return (
-                chain is not None
-                and chain.partition(".")[0] not in (pair.outer, pair.inner)
-                and self.context.arrays.kind_of(expr) is None
-            )
-        if node_type is cst.Subscript:
-            return self._row(expr, pair)
-        if node_type is cst.BinaryOperation:
-            return (
-                type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
-                and self._is_pairwise(expr.left, pair)
-                and self._is_pairwise(expr.right, pair)
-            )
-        if node_type is cst.UnaryOperation:
-            return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and self._is_pairwise(expr.expression, pair)
-        if node_type is cst.Call:
-            return self._is_pairwise_call(expr, pair)
-        return False
+        """``expr`` is arithmetic, element-wise functions and reductions of rows at the indices,
+        and scalars from outside the loops (``self.gamma``, ``np.pi``). Not a comparison: a
+        distance compares nothing."""
+
+        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+            node_type = type(node)
+            if node_type is cst.Name or node_type is cst.Attribute:
+                chain = dotted_name(node)
+                return (
+                    chain is not None
+                    and chain.partition(".")[0] not in (pair.outer, pair.inner)
+                    and self.context.arrays.kind_of(node) is None
+                )
+            if node_type is cst.Subscript:
+                return self._row(node, pair)
+            if node_type is cst.Call:
+                return self._is_pairwise_call(node, pair)
+            if node_type is cst.Comparison:
+                return False
+            return None
+
+        return is_elementwise(expr, leaf, self.context)
 
     def _row(self, expr: cst.Subscript, pair: _Pair) -> bool:
         if len(expr.slice) != 1 or type(expr.slice[0].slice) is not cst.Index:

@@ -7,8 +7,10 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.literals import integer_value
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.values import value_of
+from perflint.engine.walker import mentions, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -122,6 +124,15 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             """,
             line=4,
         ),
+        # Counts and dimensions in any base are integers.
+        Invalid(
+            """
+            import torch
+            def spread(x: torch.Tensor, m: torch.Tensor):
+                return x - m.unsqueeze(0b1).repeat(0x1, 0o4)
+            """,
+            line=3,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -132,9 +143,7 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.context.arrays.kind_of(receiver) != catalog.TORCH:
             return
         counts = _literal_counts(node)
-        made = receiver
-        if type(receiver) is cst.Name:
-            made = self.context.arrays.bound_value(receiver.value) or receiver
+        made = value_of(receiver, self.context) or receiver
         singletons = _singleton_dimensions(made, len(counts)) if counts else None
         if singletons is None:
             return
@@ -178,8 +187,9 @@ def _literal_counts(call: cst.Call) -> Optional[list[int]]:
     counts = []
     for arg in call.args:
         value = arg.value
-        if type(value) is cst.Integer:
-            counts.append(int(value.value))
+        count = integer_value(value)
+        if type(value) is cst.Integer and count is not None:
+            counts.append(count)
         elif type(value) in (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.BinaryOperation):
             counts.append(-1)
         else:
@@ -193,14 +203,10 @@ def _singleton_dimensions(receiver: cst.BaseExpression, rank: int) -> Optional[s
     if type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and receiver.func.attr.value == "unsqueeze":
         if len(receiver.args) != 1:
             return None
-        value = receiver.args[0].value
-        negative = type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus
-        if negative:
-            value = value.expression
-        if type(value) is not cst.Integer:
+        index = integer_value(receiver.args[0].value)
+        if index is None:
             return None
-        index = int(value.value)
-        position = rank - index if negative else index
+        position = rank + index if index < 0 else index
         return {position} if 0 <= position < rank else None
     if type(receiver) is cst.Subscript:
         singletons = set()
@@ -240,18 +246,12 @@ def _uses_after(scope: cst.CSTNode, assignment: cst.Assign, name: str) -> list[c
         if passed:
             if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For):
                 targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
-                if any(_mentions(target, name) for target in targets):
+                if any(mentions(target, name) for target in targets):
                     return []
             if type(node) is cst.Name and node.value == name:
                 uses.append(node)
         pending.extend(reversed(syntax_children(node)))
     return uses
-
-
-def _mentions(node: cst.CSTNode, name: str) -> bool:
-    if type(node) is cst.Name:
-        return node.value == name
-    return any(_mentions(child, name) for child in syntax_children(node))
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -11,6 +11,7 @@ from perflint.engine.catalog import CONVERTS_SEQUENCES
 from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import code_of, reference
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -277,7 +278,7 @@ def collate(samples: list) -> torch.Tensor:
         func = call.func
         if type(func) is not cst.Attribute or type(func.value) is not cst.Name:
             return
-        bound = self.context.arrays.bound_value(func.value.value)
+        bound = value_of(func.value, self.context)
         if type(bound) is not cst.List or bound.elements:
             return
         kinds = self._filled.setdefault(id(bound), set())
@@ -289,7 +290,7 @@ def collate(samples: list) -> torch.Tensor:
     def _item_kinds(self, data: cst.BaseExpression) -> set[Optional[str]]:
         """The array kinds of the list's items (None among them: an item of unknown type)."""
         if type(data) is cst.Name:
-            data = self.context.arrays.bound_value(data.value)
+            data = value_of(data, self.context)
             if type(data) is cst.List and not data.elements:
                 return set(self._filled.get(id(data), ()))
         if type(data) is cst.List:

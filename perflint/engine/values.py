@@ -1,0 +1,46 @@
+"""Following a name to the value it holds: one function and one limit for every question.
+
+A question about a name (is ``device`` the host? is ``loader`` a DataLoader? is ``x`` made by
+a factory?) asks what expression the name was last bound to (``ArrayKnowledge.bound_value``)
+and may ask again about a name in that expression. Each such step is a hop. The limit is
+there because nothing else bounds a chain that turns back on itself (``d = torch.device(d)``
+binds ``d`` to an expression that names ``d``), and it is the same everywhere, so that two
+rules asked about the same name reach the same value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+MAX_NAME_HOPS = 4
+"""Names followed in one question at most. Real code rarely renames a value more than twice
+before using it (``device = args.device``, ``dev = device``); four leaves room for that while
+keeping a question's work bounded."""
+
+
+def value_of(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[cst.BaseExpression]:
+    """The expression the name ``expr`` was last bound to, when ``expr`` is a name bound to
+    one expression on every path to here and the question has followed fewer than
+    ``MAX_NAME_HOPS`` names so far (``hops``); None otherwise. A question that recurses into
+    the value passes ``hops + 1`` on."""
+    if type(expr) is not cst.Name or hops >= MAX_NAME_HOPS:
+        return None
+    return context.arrays.bound_value(expr.value)
+
+
+def resolved(expr: cst.BaseExpression, context: "FileContext") -> Optional[cst.BaseExpression]:
+    """``expr`` with names followed to their values: ``expr`` itself when it is not a name,
+    else the first value along its chain of names that is not one; None when a name on the way
+    has no single known value or the chain is longer than ``MAX_NAME_HOPS``."""
+    for hops in range(MAX_NAME_HOPS + 1):
+        if type(expr) is not cst.Name:
+            return expr
+        expr = value_of(expr, context, hops)
+        if expr is None:
+            return None
+    return None

@@ -1,0 +1,32 @@
+"""Searching a subtree for a variable: one ``mentions`` and one ``names_in`` for every rule."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from perflint.engine.walker import mentions, names_in
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("f(self.y[X])", "X", True),
+        ("f(self.X, X=1)", "X", False),  # an attribute and a keyword spelled alike
+        ("X", "X", True),  # the node itself
+        ("[X for X in xs]", "X", True),  # a binding is a mention
+        ("lambda X: 0", "X", True),
+        ("a.b.X", "X", False),
+    ],
+)
+def test_a_variable_is_mentioned_only_by_a_name_that_is_a_variable(text, name, expected):
+    assert mentions(cst.parse_expression(text), name) is expected
+
+
+def test_several_names_are_searched_at_once():
+    expr = cst.parse_expression("f(a.b, k=c)")
+    assert mentions(expr, {"c", "z"}) and not mentions(expr, ["b", "k"])
+
+
+def test_names_in_lists_the_variables_and_not_attribute_or_keyword_names():
+    assert names_in(cst.parse_expression("a.b(c, k=d)")) == {"a", "c", "d"}
