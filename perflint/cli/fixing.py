@@ -65,7 +65,7 @@ def apply_fixes(tasks: Sequence[LintTask], findings: Sequence[Finding], *, unsaf
         elif mode == DIFF:
             stream.write(unified_diff(path, result.original, result.fixed_data))
         else:
-            stream.write(decode_source(result.fixed_data))
+            write_bytes(stream, result.fixed_data)
         replaced[path] = result.findings
         fixed += result.fixed
         files += 1
@@ -100,6 +100,19 @@ def write_fixed_file(path: str, original: bytes, data: bytes) -> Optional[str]:
             os.unlink(temporary)
         return f"fixes not written: {error.strerror or error}"
     return None
+
+
+def write_bytes(stream: TextIO, data: bytes) -> None:
+    """``data`` to ``stream``'s binary buffer, byte for byte (a coding cookie's encoding, a
+    BOM, line endings kept, as the on-disk path writes them); a stream without a buffer (a
+    test's ``StringIO``) gets the decoded text."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(decode_source(data))
+        return
+    stream.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
 def unified_diff(path: str, original: bytes, fixed: bytes) -> str:

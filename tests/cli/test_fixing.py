@@ -203,3 +203,25 @@ def test_a_file_whose_fixing_fails_keeps_its_findings_beside_the_failure(project
     status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
     assert status == 1 and path.read_text() == UNSAFE_ONLY
     assert "PFL000 time limit" in out and "PFL501" in out
+
+
+FIXABLE_WITH_ACCENTS = ("import torch\n# café, naïve\nfor batch in loader:\n"
+                        "    opt.zero_grad(set_to_none=False)  # reset\n")
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: ("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"),
+    lambda text: text.encode("utf-8-sig"),
+], ids=["latin-1 cookie", "BOM"])
+def test_fixing_standard_input_prints_the_bytes_the_file_would_hold_after_fixing_on_disk(project, capsys, encode):
+    import subprocess
+    import sys
+
+    data = encode(FIXABLE_WITH_ACCENTS)
+    (project / "train.py").write_bytes(data)
+    assert run(capsys, "--fix", "--unsafe-fixes", "train.py")[0] == 0
+    on_disk = (project / "train.py").read_bytes()
+    assert on_disk != data
+    printed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes", "-"],
+                             input=data, capture_output=True, check=False).stdout
+    assert printed == on_disk
