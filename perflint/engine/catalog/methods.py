@@ -71,6 +71,12 @@ METHODS = (
 # What an array's or tensor's shape, type and place are, not its values: attributes and
 # methods whose result depends only on those (``x.shape``, ``x.size(1)``, ``x.device``).
 METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "layout"})
+# Methods that reduce an array along an axis or all of them (or multiply it as a matrix): on
+# a 1-D array, or without ``axis=``, NumPy returns a scalar (``np.float64``), not a 0-d array.
+REDUCING_METHODS = frozenset({
+    "sum", "mean", "max", "min", "std", "var", "prod", "argmax", "argmin", "any", "all", "ptp",
+    "trace", "dot", "nansum", "nanmean", "median", "norm",
+})
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).
