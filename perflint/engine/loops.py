@@ -8,12 +8,12 @@ walk of the loop's own body; most loops are never asked about.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
 import libcst as cst
 
 from perflint.engine import catalog, dataloaders
-from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ class Effects:
     differentiated: set[str] = field(default_factory=set)
     # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
     local_calls: list[cst.Call] = field(default_factory=list)
+    # Names the block declares ``global`` or ``nonlocal``, and the names of an enclosing scope
+    # it (or a function of the file it calls) rebinds through such a declaration: a caller's
+    # loop sees those change though it assigns none of them.
+    declared_outer: set[str] = field(default_factory=set)
+    outer_rebound: set[str] = field(default_factory=set)
 
     def changes(self, chain: str) -> bool:
         """The block may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
@@ -74,10 +79,14 @@ class Effects:
 class LoopFrame:
     """One enclosing loop: a ``for``, a ``while`` or a comprehension."""
 
-    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge") -> None:
+    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge",
+                 scope: Optional[cst.CSTNode] = None) -> None:
         self.node = node
         self._imports = imports
         self._functions = functions
+        # The function body (or module) the loop is in: where views of its names are made.
+        self._scope = scope
+        self._views: Optional[dict[str, set[str]]] = None
         self._effects: Optional[Effects] = None
         self._is_training_step: Optional[bool] = None
         self._item_names: Optional[frozenset[str]] = None
@@ -147,11 +156,30 @@ class LoopFrame:
         return self._effects
 
     def changes(self, chain: str) -> bool:
-        """An iteration may change ``chain``. In a training step an optimizer updates parameters
-        in place, and any object's attribute may hold one, so no attribute chain is unchanged."""
-        if chain.partition(".")[0] in self.targets or self.effects.changes(chain):
+        """An iteration may change ``chain``, itself or through a view of the same memory
+        (``view = A[0]`` before the loop, ``view[0] += 1`` in it). In a training step an
+        optimizer updates parameters in place, and any object's attribute may hold one, so no
+        attribute chain is unchanged."""
+        root = chain.partition(".")[0]
+        if root in self.targets or self.effects.changes(chain):
+            return True
+        if self.effects.mutated and self._shares_memory_with_mutated(root):
             return True
         return "." in chain and self.is_training_step
+
+    def _shares_memory_with_mutated(self, name: str) -> bool:
+        """Some name the loop changes in place may be a view of ``name``'s memory, or it of
+        theirs: linked through assignments of views, in the loop's scope, either way."""
+        if self._views is None:
+            self._views = _view_links(self._scope, self._imports) if self._scope is not None else {}
+        linked, pending = {name}, [name]
+        while pending:
+            for other in self._views.get(pending.pop(), ()):
+                if other not in linked:
+                    linked.add(other)
+                    pending.append(other)
+        linked.discard(name)
+        return any(changed.partition(".")[0] in linked for changed in self.effects.mutated)
 
     def accumulates(self, name: str, grows: Callable[[cst.Assign], bool]) -> bool:
         """``name`` is a loop-carried accumulator of this ``for`` or ``while`` loop.
@@ -286,7 +314,9 @@ class LoopKnowledge:
     # Hooks ---------------------------------------------------------------------------------
 
     def _enter_loop(self, node: LoopNode) -> None:
-        frame = LoopFrame(node, self._context.imports, self._context.functions)
+        function = self._context.functions.current
+        scope = function.node if function is not None else self._context.module
+        frame = LoopFrame(node, self._context.imports, self._context.functions, scope)
         self._loop_stacks[-1].append(frame)
         if isinstance(node, cst.For):
             self._record_elements(frame, node.target, node.iter)
@@ -591,6 +621,55 @@ def is_lazy_initialisation(node: cst.If) -> bool:
     return False
 
 
+def _view_links(scope: cst.CSTNode, imports: ImportTable) -> dict[str, set[str]]:
+    """Names that may share memory, both ways: ``v = a[0]``, ``v = a.T``, ``v = a.view(-1)``,
+    ``t = torch.from_numpy(a)``, ``b = a``, and ``row`` of ``for row in a``, anywhere in
+    ``scope`` outside nested functions and classes."""
+    links: dict[str, set[str]] = {}
+
+    def link(targets: Iterable[str], value: cst.BaseExpression) -> None:
+        source = _viewed_name(value, imports)
+        if source is None:
+            return
+        for target in targets:
+            if target != source:
+                links.setdefault(target, set()).add(source)
+                links.setdefault(source, set()).add(target)
+
+    stack: list[cst.CSTNode] = [scope.body if isinstance(scope, (cst.FunctionDef, cst.Lambda)) else scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Assign):
+            link([name for target in node.targets for name in target_names(target.target)], node.value)
+        elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
+            link(target_names(node.target), node.value)
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            link(target_names(node.target), node.iter)
+        stack.extend(syntax_children(node))
+    return links
+
+
+def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> Optional[str]:
+    """The name whose memory ``expr`` may be a view of (through subscripts, attributes,
+    view-making methods and conversions that share memory); None for anything else."""
+    while True:
+        expr_type = type(expr)
+        if expr_type is cst.Name:
+            return expr.value
+        if expr_type in (cst.Subscript, cst.Attribute):
+            expr = expr.value
+        elif expr_type is not cst.Call:
+            return None
+        elif imports.qualified_name(expr.func) in catalog.PURE_CONVERSIONS and expr.args:
+            expr = expr.args[0].value
+        elif type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.VIEW_METHODS:
+            expr = expr.func.value
+        else:
+            return None
+
+
 def root_name(expr: cst.BaseExpression) -> Optional[str]:
     """The name an expression takes its value from through subscripts, attributes and method
     calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
@@ -723,6 +802,7 @@ def summarise(
             continue
         nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
         stack.extend((child, nested) for child in syntax_children(node))
+    effects.outer_rebound |= effects.rebound & effects.declared_outer
     return effects
 
 
@@ -774,8 +854,12 @@ def _record(
         effects.rebound.add(node.name.value)
     elif isinstance(node, cst.ImportAlias):
         effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
+    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        effects.declared_outer.update(item.name.value for item in node.names)
     elif isinstance(node, cst.Call):
         _record_call(node, in_nested_loop, effects, imports, functions)
+        if functions is not None and _may_call_own_function(node, imports):
+            _record_outer_effects(node, effects, functions)
 
 
 def _record_call(
@@ -812,6 +896,31 @@ def _record_call(
         chain = dotted_name(arg.value)
         if chain:
             effects.mutated.add(chain)
+
+
+def _may_call_own_function(call: cst.Call, imports: ImportTable) -> bool:
+    """``call`` may call a function of this file: ``f(...)`` or ``self.f(...)``, not an import."""
+    func = call.func
+    if imports.qualified_name(func) is not None:
+        return False
+    return type(func) is cst.Name or (
+        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self")
+
+
+def _record_outer_effects(call: cst.Call, effects: Effects, functions: "FunctionKnowledge") -> None:
+    """What a function of this file that ``call`` calls does to the caller's names beyond its
+    arguments: rebinds a ``global`` or ``nonlocal`` one, or (a function nested in the caller,
+    a closure) changes in place a name it does not bind itself."""
+    name = dotted_name(call.func)
+    definition = functions.definition(name) if name else None
+    if definition is None:
+        return
+    summary = functions.summary_of(definition)
+    effects.rebound |= summary.outer_rebound
+    effects.outer_rebound |= summary.outer_rebound
+    if type(call.func) is cst.Name and functions.mutations_of_call(call) is None:
+        own = set(parameter_names(definition.params)) | (summary.rebound - summary.declared_outer)
+        effects.mutated.update(chain for chain in summary.mutated if chain.partition(".")[0] not in own)
 
 
 def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Effects) -> None:

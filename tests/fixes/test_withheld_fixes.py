@@ -71,3 +71,79 @@ def test_an_array_minus_its_mean_is_still_an_array_and_keeps_its_fix():
     source = SCALARS.replace("torch.tensor(a.mean())", "torch.tensor(a - a.mean())")
     fixed = [finding for finding in lint_source(source, "example.py", [TensorCopiesNdarray]) if finding.fix]
     assert len(fixed) == 1
+
+
+# PFL401 / PFL406: a hoist goes stale when the loop changes its argument out of sight -----
+
+from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy  # noqa: E402
+from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall  # noqa: E402
+
+THROUGH_A_VIEW = """
+import numpy as np
+
+def solve(A, xs):
+    view = A[0]
+    out = []
+    for x in xs:
+        out.append(np.linalg.inv(A) @ x)
+        out.append(A.astype(np.float32).sum())
+        view[0] += 1.0
+    return out
+"""
+
+THROUGH_A_GLOBAL = """
+import numpy as np
+
+A = np.eye(2) * 2.0
+
+def grow():
+    global A
+    A = A * 2.0
+
+def solve(xs):
+    out = []
+    for x in xs:
+        out.append(np.linalg.inv(A) @ x)
+        out.append(A.astype(np.float32).sum())
+        grow()
+    return out
+"""
+
+THROUGH_A_CLOSURE = """
+import numpy as np
+
+def solve(A, xs):
+    def grow():
+        nonlocal A
+        A = A * 2.0
+
+    def bump():
+        A[0, 0] += 1.0
+
+    out = []
+    for x in xs:
+        out.append(np.linalg.inv(A) @ x)
+        out.append(A.astype(np.float32).sum())
+        grow()
+        bump()
+    return out
+"""
+
+
+@pytest.mark.parametrize("source, call", [
+    (THROUGH_A_VIEW, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
+    (THROUGH_A_GLOBAL, lambda namespace, xs: namespace["solve"](xs)),
+    (THROUGH_A_CLOSURE, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
+], ids=["view", "global", "nonlocal"])
+def test_a_loop_that_changes_the_matrix_out_of_sight_is_not_hoisted(source, call):
+    xs = [np.ones(2), np.ones(2)]
+    first, _, second, _ = call(run(source), xs)
+    assert not np.allclose(first, second)  # the matrix changed between iterations
+    for rule in (LoopInvariantExpensiveCall, LoopInvariantCopy):
+        assert lint_source(source, "example.py", [rule]) == []
+        assert_left_alone(source, rule)
+
+
+def test_a_view_of_another_array_changed_in_the_loop_does_not_block_the_hoist():
+    source = THROUGH_A_VIEW.replace("view = A[0]", "view = np.zeros(2)")
+    assert [finding.code for finding in lint_source(source, "example.py", [LoopInvariantExpensiveCall])] == ["PFL401"]
