@@ -26,6 +26,9 @@ _LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, 
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
 
 
+_CODE = cst.Module([])
+
+
 def comprehension_targets(loop: Comprehension) -> Iterator[str]:
     comp_for: Optional[cst.CompFor] = loop.for_in
     while comp_for is not None:
@@ -166,6 +169,31 @@ class LoopFrame:
         if self.effects.mutated and self._shares_memory_with_mutated(root):
             return True
         return "." in chain and self.is_training_step
+
+    def may_write_file(self, read: cst.Call) -> bool:
+        """An iteration may write the file that ``read`` reads (its first argument, or the
+        path it opens there): another call in the loop is given the same path (``open(path,
+        "w")``, ``np.save(path, a)``, ``torch.save(m, path)``, ``log(path)``) or has it for
+        receiver (``path.write_text(...)``), unless that call only reads or is pure. Hoisting
+        such a read would keep the file's first content."""
+        path = _read_path(read, self._imports)
+        if path is None:
+            return False
+        text = _CODE.code_for_node(path)
+        stack: list[cst.CSTNode] = list(self._repeated_parts())
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.extend(syntax_children(node))
+            if type(node) is not cst.Call or node is read or _only_reads(node, self._imports):
+                continue
+            given = [arg.value for arg in node.args]
+            if type(node.func) is cst.Attribute:
+                given.append(node.func.value)
+            if any(_CODE.code_for_node(value) == text for value in given):
+                return True
+        return False
 
     def _shares_memory_with_mutated(self, name: str) -> bool:
         """Some name the loop changes in place may be a view of ``name``'s memory, or it of
@@ -619,6 +647,35 @@ def is_lazy_initialisation(node: cst.If) -> bool:
             if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
                 return True
     return False
+
+
+def _read_path(read: cst.Call, imports: ImportTable) -> Optional[cst.BaseExpression]:
+    positional = [arg.value for arg in read.args if arg.keyword is None and not arg.star]
+    if not positional:
+        return None
+    first = positional[0]
+    if type(first) is cst.Call and imports.is_builtin(first.func, "open") and first.args:
+        return first.args[0].value
+    return first
+
+
+def _only_reads(call: cst.Call, imports: ImportTable) -> bool:
+    """``call`` reads a file or computes without side effects: a catalogued reader or pure
+    function, a pure builtin, ``open`` in a reading mode."""
+    func = call.func
+    if imports.is_builtin(func, "open"):
+        mode = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else next(
+            (arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "mode"), None)
+        if mode is None:
+            return True
+        return type(mode) is cst.SimpleString and not set("wax+") & set(str(mode.evaluated_value))
+    if type(func) is cst.Name and imports.is_builtin(func, func.value):
+        return func.value in catalog.PURE_BUILTINS
+    qualified = imports.qualified_name(func)
+    record = catalog.lookup(qualified)
+    if record is not None and (record.has(catalog.Flag.READS_FILE) or record.has(catalog.Flag.READS_ARRAY_FILE)):
+        return True
+    return qualified is not None and catalog.is_side_effect_free(qualified)
 
 
 def _view_links(scope: cst.CSTNode, imports: ImportTable) -> dict[str, set[str]]:

@@ -147,3 +147,35 @@ def test_a_loop_that_changes_the_matrix_out_of_sight_is_not_hoisted(source, call
 def test_a_view_of_another_array_changed_in_the_loop_does_not_block_the_hoist():
     source = THROUGH_A_VIEW.replace("view = A[0]", "view = np.zeros(2)")
     assert [finding.code for finding in lint_source(source, "example.py", [LoopInvariantExpensiveCall])] == ["PFL401"]
+
+
+# PFL404 / PFL408: a read of a path the loop writes sees each write -----------------------
+
+from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop  # noqa: E402
+from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop  # noqa: E402
+
+REREAD_AFTER_WRITE = """
+import json
+import torch
+
+def rounds(folder, steps):
+    seen = []
+    for step in range(steps):
+        with open(folder + "/state.json", "w") as stream:
+            json.dump({"step": step}, stream)
+        seen.append(json.load(open(folder + "/state.json"))["step"])
+        torch.save(torch.tensor([step]), folder + "/last.pt")
+        seen.append(int(torch.load(folder + "/last.pt")))
+    return seen
+"""
+
+
+def test_a_file_the_loop_rewrites_is_read_again_each_iteration_and_not_hoisted(tmp_path):
+    assert run(REREAD_AFTER_WRITE)["rounds"](str(tmp_path), 3) == [0, 0, 1, 1, 2, 2]
+    for rule in (InvariantFileReadInLoop, HeavyLoadInLoop):
+        assert lint_source(REREAD_AFTER_WRITE, "example.py", [rule]) == []
+        assert_left_alone(REREAD_AFTER_WRITE, rule)
+    unwritten = REREAD_AFTER_WRITE.replace('"/state.json", "w"', '"/other.json", "w"').replace(
+        'torch.save(torch.tensor([step]), folder + "/last.pt")', "pass")
+    assert [f.code for rule in (InvariantFileReadInLoop, HeavyLoadInLoop)
+            for f in lint_source(unwritten, "example.py", [rule])] == ["PFL408", "PFL404"]
