@@ -83,12 +83,13 @@ class LoopFrame:
     """One enclosing loop: a ``for``, a ``while`` or a comprehension."""
 
     def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge",
-                 scope: Optional[cst.CSTNode] = None) -> None:
+                 scope: Optional[cst.CSTNode] = None, context: Optional["FileContext"] = None) -> None:
         self.node = node
         self._imports = imports
         self._functions = functions
         # The function body (or module) the loop is in: where views of its names are made.
         self._scope = scope
+        self._context = context
         self._views: Optional[dict[str, set[str]]] = None
         self._effects: Optional[Effects] = None
         self._is_training_step: Optional[bool] = None
@@ -195,11 +196,22 @@ class LoopFrame:
                 return True
         return False
 
+    def _yields_views(self, iterable: cst.BaseExpression) -> bool:
+        """A loop over ``iterable`` may bind views of it (the rows of an array), not new objects
+        (a data loader's batches): a known array, or a name of unknown type that is no loader."""
+        if self._context is None:
+            return True
+        kind = self._context.arrays.kind_of(iterable)
+        if kind is not None:
+            return kind in _ARRAY_OR_TENSOR
+        return type(iterable) in (cst.Name, cst.Attribute, cst.Subscript) and (
+            dataloaders.iterated_loader(iterable, self._context) is None)
+
     def _shares_memory_with_mutated(self, name: str) -> bool:
         """Some name the loop changes in place may be a view of ``name``'s memory, or it of
         theirs: linked through assignments of views, in the loop's scope, either way."""
         if self._views is None:
-            self._views = _view_links(self._scope, self._imports) if self._scope is not None else {}
+            self._views = {} if self._scope is None else _view_links(self._scope, self._imports, self._yields_views)
         linked, pending = {name}, [name]
         while pending:
             for other in self._views.get(pending.pop(), ()):
@@ -344,7 +356,7 @@ class LoopKnowledge:
     def _enter_loop(self, node: LoopNode) -> None:
         function = self._context.functions.current
         scope = function.node if function is not None else self._context.module
-        frame = LoopFrame(node, self._context.imports, self._context.functions, scope)
+        frame = LoopFrame(node, self._context.imports, self._context.functions, scope, self._context)
         self._loop_stacks[-1].append(frame)
         if isinstance(node, cst.For):
             self._record_elements(frame, node.target, node.iter)
@@ -678,10 +690,11 @@ def _only_reads(call: cst.Call, imports: ImportTable) -> bool:
     return qualified is not None and catalog.is_side_effect_free(qualified)
 
 
-def _view_links(scope: cst.CSTNode, imports: ImportTable) -> dict[str, set[str]]:
+def _view_links(scope: cst.CSTNode, imports: ImportTable,
+                yields_views: Callable[[cst.BaseExpression], bool]) -> dict[str, set[str]]:
     """Names that may share memory, both ways: ``v = a[0]``, ``v = a.T``, ``v = a.view(-1)``,
-    ``t = torch.from_numpy(a)``, ``b = a``, and ``row`` of ``for row in a``, anywhere in
-    ``scope`` outside nested functions and classes."""
+    ``t = torch.from_numpy(a)``, ``b = a``, and ``row`` of ``for row in a`` (where
+    ``yields_views(a)``), anywhere in ``scope`` outside nested functions and classes."""
     links: dict[str, set[str]] = {}
 
     def link(targets: Iterable[str], value: cst.BaseExpression) -> None:
@@ -702,7 +715,7 @@ def _view_links(scope: cst.CSTNode, imports: ImportTable) -> dict[str, set[str]]
             link([name for target in node.targets for name in target_names(target.target)], node.value)
         elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
             link(target_names(node.target), node.value)
-        elif isinstance(node, (cst.For, cst.CompFor)):
+        elif isinstance(node, (cst.For, cst.CompFor)) and yields_views(node.iter):
             link(target_names(node.target), node.iter)
         stack.extend(syntax_children(node))
     return links

@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
+from perflint.engine.loops import LoopFrame
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -81,7 +82,9 @@ for epoch in range(epochs):
         "dataset had when they started: a dataset changed in the main process between epochs "
         "(`dataset.set_epoch(e)`, a curriculum, a resampled index) is seen unchanged by "
         "persistent workers, which keep serving the first epoch's version. Only the sampler "
-        "runs in the main process, so a `DistributedSampler.set_epoch` still works."
+        "runs in the main process, so a `DistributedSampler.set_epoch` still works. So no fix is "
+        "offered where the epoch loop may change the dataset (calls a method of it that is not known "
+        "to leave it as it was, assigns to it or rebinds it)."
     )
 
     VALID = (
@@ -127,6 +130,19 @@ for epoch in range(epochs):
         """,
     )
     INVALID = (
+        # The epoch loop changes the dataset: persistent workers would keep serving epoch 0's.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(curriculum, batch_size=64, num_workers=8)
+            for epoch in range(epochs):
+                curriculum.set_epoch(epoch)
+                for images, labels in loader:
+                    pass
+            """,
+            line=2,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             from torch.utils.data import DataLoader
@@ -250,9 +266,22 @@ for epoch in range(epochs):
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
             message = self.message.format(loader=code_of(iterated), callee=callee)
-            fix = _persistent_fix(loader)
+            # Persistent workers keep their first copy of a dataset the epoch loop changes.
+            fix = None if _dataset_changes(loader, iterated, outer) else _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
+
+
+def _dataset_changes(loader: cst.Call, iterated: cst.BaseExpression, outer: LoopFrame) -> bool:
+    """An iteration of the epoch loop ``outer`` may change the loader's dataset: it, or the
+    loader's ``.dataset``, is rebound or changed in place (``dataset.set_epoch(e)``,
+    ``loader.dataset.indices = …``)."""
+    arguments = catalog.bind(loader, DATALOADER)
+    dataset = arguments.argument("dataset") if arguments is not None else None
+    chain = dotted_name(dataset) if dataset is not None else None
+    loader_chain = dotted_name(iterated)
+    return (chain is not None and outer.changes(chain)) or (
+        loader_chain is not None and outer.changes(f"{loader_chain}.dataset"))
 
 
 def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
