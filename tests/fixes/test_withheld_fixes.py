@@ -9,7 +9,13 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.engine.fixes import fix_source
+from perflint.rules.device.loader_without_pinned_memory import LoaderWithoutPinnedMemory
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
+from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
+from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop
+from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
+from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
+from perflint.rules.settings.conv_bias_before_batchnorm import ConvBiasBeforeBatchNorm
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
 
 from tests.fixes.execution import run
@@ -74,9 +80,6 @@ def test_an_array_minus_its_mean_is_still_an_array_and_keeps_its_fix():
 
 
 # PFL401 / PFL406: a hoist goes stale when the loop changes its argument out of sight -----
-
-from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy  # noqa: E402
-from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall  # noqa: E402
 
 THROUGH_A_VIEW = """
 import numpy as np
@@ -151,9 +154,6 @@ def test_a_view_of_another_array_changed_in_the_loop_does_not_block_the_hoist():
 
 # PFL404 / PFL408: a read of a path the loop writes sees each write -----------------------
 
-from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop  # noqa: E402
-from perflint.rules.recomputation.invariant_file_read_in_loop import InvariantFileReadInLoop  # noqa: E402
-
 REREAD_AFTER_WRITE = """
 import json
 import torch
@@ -179,3 +179,41 @@ def test_a_file_the_loop_rewrites_is_read_again_each_iteration_and_not_hoisted(t
         'torch.save(torch.tensor([step]), folder + "/last.pt")', "pass")
     assert [f.code for rule in (InvariantFileReadInLoop, HeavyLoadInLoop)
             for f in lint_source(unwritten, "example.py", [rule])] == ["PFL408", "PFL404"]
+
+
+# PFL503: a convolution also used alone keeps its bias -----------------------------------
+
+SHARED_CONVOLUTION = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+        self.head = self.body[0]
+
+    def forward(self, x):
+        return self.body(x), self.head(x)
+"""
+
+
+def test_a_convolution_also_used_without_its_norm_keeps_its_bias():
+    net = run(SHARED_CONVOLUTION)["Net"]()
+    assert net.head.bias is not None  # the head's output depends on the bias nothing cancels
+    findings = lint_source(SHARED_CONVOLUTION, "example.py", [ConvBiasBeforeBatchNorm])
+    assert [finding.code for finding in findings] == ["PFL503"] and findings[0].fix is None
+    assert_left_alone(SHARED_CONVOLUTION, ConvBiasBeforeBatchNorm)
+    alone = SHARED_CONVOLUTION.replace("        self.head = self.body[0]\n", "        self.head = nn.Identity()\n")
+    assert lint_source(alone, "example.py", [ConvBiasBeforeBatchNorm])[0].fix is not None
+
+
+# PFL207: pinning is withheld for device tensors and for a loader setting left to the user -
+
+def test_pinning_is_not_offered_for_a_dataset_of_device_tensors_or_beside_a_pin_memory_setting():
+    on_device = LoaderWithoutPinnedMemory.INVALID[0].code
+    beside_a_setting = LoaderWithoutPinnedMemory.INVALID[1].code
+    for source in (on_device, beside_a_setting):
+        findings = lint_source(source, "example.py", [LoaderWithoutPinnedMemory])
+        assert [finding.code for finding in findings] == ["PFL207"] and findings[0].fix is None
+    literal = beside_a_setting.replace("pin_memory=self.pin_memory", "pin_memory=False")
+    assert all(finding.fix is not None for finding in lint_source(literal, "example.py", [LoaderWithoutPinnedMemory]))
