@@ -190,11 +190,14 @@ def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
 
 
 def unused_name(context: "FileContext", base: str, taken: Sequence[str] = ()) -> str:
-    """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file."""
+    """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file. A
+    leading underscore (a private name) is kept."""
     words = context.words
+    private = "_" if base.startswith("_") else ""
     base = re.sub(r"\W+", "_", base).strip("_") or "value"
     if base[0].isdigit():
         base = f"value_{base}"
+    base = private + base
     candidate, number = base, 1
     while candidate in words or candidate in taken:
         number += 1
