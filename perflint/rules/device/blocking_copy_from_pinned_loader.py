@@ -12,9 +12,9 @@ from perflint.engine.devices import moves_to_a_device
 from perflint.engine.imports import chains_overlap, target_names
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import root_name, summarise
-from perflint.engine.walker import syntax_children
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
