@@ -80,14 +80,24 @@ def collate(samples):
         "writing to the tensor changes `a`; that is harmless when `a` is a fresh array "
         "(`np.stack(...)`, `a.astype(...)`) that nothing else writes. `torch.from_numpy` also "
         "raises for what is not an array, such as the Python float `np.random.randn()` draws "
-        "without a shape, which `torch.tensor` accepts; so no fix is offered for what may be a NumPy "
-        "scalar, the result of a reduction or a matrix product (`torch.tensor(a.mean())`, "
-        "`torch.tensor(np.dot(v, v))`). It warns for a read-only array "
+        "without a shape, which `torch.tensor` accepts (what may be a NumPy scalar, the result of a "
+        "reduction or a matrix product such as `torch.tensor(a.mean())` or `torch.tensor(np.dot(v, v))`, "
+        "is not flagged: there is no array to share). It warns for a read-only array "
         "(pandas' `.values` under copy-on-write), whose tensor must then never be written. `torch.Tensor(a)` follows `torch.set_default_dtype`; its fix "
         "makes float32 whatever the default."
     )
 
     VALID = (
+        # A reduction or a dot product of vectors may be a NumPy scalar, not an array: there is
+        # no block to share (and `torch.from_numpy` raises for a scalar).
+        """
+        import numpy as np
+        import torch
+        def norms(samples):
+            for sample in samples:
+                v = np.asarray(sample)
+                yield torch.tensor(np.dot(v, v)), torch.tensor(v.mean() * 2)
+        """,
         # Not a NumPy array as far as the linter knows: a list, a parameter, an attribute.
         """
         import torch
@@ -146,19 +156,6 @@ def collate(samples):
         """,
     )
     INVALID = (
-        # A reduction or a dot product of vectors is a NumPy scalar: `torch.from_numpy` raises.
-        Invalid(
-            """
-            import numpy as np
-            import torch
-            def norms(samples):
-                for sample in samples:
-                    v = np.asarray(sample)
-                    yield torch.tensor(np.dot(v, v))
-            """,
-            line=6,
-            fixed=NO_FIX,
-        ),
         Invalid(
             """
             import numpy as np
@@ -272,6 +269,9 @@ def collate(samples):
         array = node.args[0].value
         if self.context.arrays.kind_of(array) != catalog.NUMPY or not self._repeats():
             return
+        if self.context.arrays.may_be_numpy_scalar(array):
+            # A NumPy scalar (``a.mean()``) has no block to share; ``torch.from_numpy`` raises for it.
+            return
         array_code = _CODE.code_for_node(array)
         fix = f"torch.from_numpy({array_code})"
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
@@ -280,8 +280,7 @@ def collate(samples):
         self.report(
             node,
             self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix),
-            # A NumPy scalar (``a.mean()``) is no array: ``torch.from_numpy`` raises for it.
-            fix=None if self.context.arrays.may_be_numpy_scalar(array) else self._fix(node, conversion),
+            fix=self._fix(node, conversion),
         )
 
     def _fix(self, call: cst.Call, conversion: Optional[str]) -> Optional[Fix]:
