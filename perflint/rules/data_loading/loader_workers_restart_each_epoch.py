@@ -82,12 +82,23 @@ for epoch in range(epochs):
         "dataset had when they started: a dataset changed in the main process between epochs "
         "(`dataset.set_epoch(e)`, a curriculum, a resampled index) is seen unchanged by "
         "persistent workers, which keep serving the first epoch's version. Only the sampler "
-        "runs in the main process, so a `DistributedSampler.set_epoch` still works. So no fix is "
-        "offered where the epoch loop may change the dataset (calls a method of it that is not known "
-        "to leave it as it was, assigns to it or rebinds it)."
+        "runs in the main process, so a `DistributedSampler.set_epoch` still works. A loader "
+        "whose dataset the epoch loop may change (calls a method of it that is not known to leave "
+        "it as it was, assigns to it or rebinds it) is not flagged: restarting the workers is what "
+        "lets them see each epoch's dataset."
     )
 
     VALID = (
+        # The epoch loop changes the dataset: restarted workers pick up each epoch's version,
+        # persistent ones would keep serving the first.
+        """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(curriculum, batch_size=64, num_workers=8)
+        for epoch in range(epochs):
+            curriculum.set_epoch(epoch)
+            for images, labels in loader:
+                pass
+        """,
         # Persistent already, or decided elsewhere.
         """
         from torch.utils.data import DataLoader
@@ -130,19 +141,6 @@ for epoch in range(epochs):
         """,
     )
     INVALID = (
-        # The epoch loop changes the dataset: persistent workers would keep serving epoch 0's.
-        Invalid(
-            """
-            from torch.utils.data import DataLoader
-            loader = DataLoader(curriculum, batch_size=64, num_workers=8)
-            for epoch in range(epochs):
-                curriculum.set_epoch(epoch)
-                for images, labels in loader:
-                    pass
-            """,
-            line=2,
-            fixed=NO_FIX,
-        ),
         Invalid(
             """
             from torch.utils.data import DataLoader
@@ -265,9 +263,10 @@ for epoch in range(epochs):
             iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
+            if _dataset_changes(loader, iterated, outer):
+                return  # restarting is what lets the workers see each epoch's dataset
             message = self.message.format(loader=code_of(iterated), callee=callee)
-            # Persistent workers keep their first copy of a dataset the epoch loop changes.
-            fix = None if _dataset_changes(loader, iterated, outer) else _persistent_fix(loader)
+            fix = _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
 

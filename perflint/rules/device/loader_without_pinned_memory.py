@@ -85,13 +85,24 @@ def train(model, dataset, device):
         "as a plain `dict` or `list`. On a machine without an accelerator nothing is pinned "
         "and the loader warns each time it is iterated, so a loader that also serves CPU-only "
         "runs is better given `pin_memory=torch.cuda.is_available()` by hand. No fix is "
-        "offered where the dataset may hold tensors already on a device (built from `.cuda()`, "
-        "`.to(device)` or `device=`: pinning raises for them), nor where another loader of the "
-        "same class (or, outside a class, of the file) takes `pin_memory` from a setting "
-        "(`pin_memory=self.pin_memory`): the code leaves that choice to its user."
+        "offered where another loader of the same class (or, outside a class, of the file) takes "
+        "`pin_memory` from a setting (`pin_memory=self.pin_memory`): the code leaves that choice "
+        "to its user. A loader whose dataset may hold tensors already on a device (built from "
+        "`.cuda()`, `.to(device)` or `device=`) is not flagged: its batches are not copied, "
+        "and pinning would raise for them."
     )
 
     VALID = (
+        # The dataset's tensors are on the device already: the batches are not copied (and
+        # pinning them would raise).
+        """
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+        def train(model, features, labels, device):
+            data = TensorDataset(features.to(device), labels.to(device))
+            for x, y in DataLoader(data, batch_size=32):
+                model(x.to(device), y.to(device))
+        """,
         # Already pinned, or pinned by a setting decided elsewhere.
         """
         from torch.utils.data import DataLoader
@@ -131,19 +142,6 @@ def train(model, dataset, device):
         """,
     )
     INVALID = (
-        # The dataset's tensors are on the device already: pinning them would raise.
-        Invalid(
-            """
-            import torch
-            from torch.utils.data import DataLoader, TensorDataset
-            def train(model, features, labels, device):
-                data = TensorDataset(features.to(device), labels.to(device))
-                for x, y in DataLoader(data, batch_size=32):
-                    model(x.to(device), y.to(device))
-            """,
-            line=5,
-            fixed=NO_FIX,
-        ),
         # Another loader of the class leaves pinning to a setting: not overridden here.
         Invalid(
             """
@@ -274,20 +272,17 @@ def train(model, dataset, device):
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or id(loader) in self._reported or not _unpinned(loader):
             return
-        self._reported.add(id(loader))
-        fix = None if self._must_not_pin(loader) else _pinning_fix(loader)
-        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=fix)
-
-    def _must_not_pin(self, loader: cst.Call) -> bool:
-        """Pinning would raise, or override a choice the code leaves to its user: the dataset
-        may hold tensors already on a device (``pin_memory`` raises for them), or another
-        loader of the same class (or file) takes ``pin_memory`` from a setting."""
         arguments = catalog.bind(loader, _DATALOADER)
         dataset = arguments.argument("dataset") if arguments is not None else None
         if dataset is not None and _may_hold_device_tensors(dataset, self.context):
-            return True
+            return  # its batches are on the device already: nothing is copied (pinning would raise)
+        self._reported.add(id(loader))
+        # Another loader of the class (or file) takes ``pin_memory`` from a setting: the
+        # choice is the user's, so the fix does not override it.
         owner = self.context.functions.current_class
-        return _passes_a_pin_memory_setting(owner.node if owner is not None else self.context.module, self.context)
+        scope = owner.node if owner is not None else self.context.module
+        fix = None if _passes_a_pin_memory_setting(scope, self.context) else _pinning_fix(loader)
+        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=fix)
 
 
 def _may_hold_device_tensors(dataset: cst.BaseExpression, context: "FileContext", hops: int = 3) -> bool:

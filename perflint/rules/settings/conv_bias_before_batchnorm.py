@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import code_of, with_keyword
-from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -74,12 +74,21 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         "evaluation mode the norm subtracts its running mean, which learnt the bias: a model "
         "trained without the bias computes the same function, but a checkpoint trained with "
         "it keeps its outputs only if each norm's `running_mean` is reduced by the dropped "
-        "bias when converting. No fix is offered where the container's layers are also reached one "
-        "by one in the same class or file (`self.head = self.body[0]`, `for layer in self.body`): a "
+        "bias when converting. A container whose layers are also reached one by one in the same "
+        "class or file (`self.head = self.body[0]`, `for layer in self.body`) is not flagged: a "
         "convolution used without its norm needs its bias."
     )
 
     VALID = (
+        # The first convolution is also used alone, without the norm that cancels its bias.
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+                self.head = self.body[0]
+        """,
         # Already without bias.
         """
         import torch.nn as nn
@@ -106,19 +115,6 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         """,
     )
     INVALID = (
-        # The first convolution is also used alone, without the norm that cancels its bias.
-        Invalid(
-            """
-            import torch.nn as nn
-            class Net(nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
-                    self.head = self.body[0]
-            """,
-            line=5,
-            fixed=NO_FIX,
-        ),
         Invalid(
             """
             import torch.nn as nn
@@ -247,8 +243,8 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                     used_alone = self._layers_used_alone(node)
                 if used_alone:
                     # A convolution also used without its norm (``self.head = self.body[0]``)
-                    # would lose a bias that nothing cancels there.
-                    fix = None
+                    # needs its bias there: nothing to report.
+                    continue
                 self.report(layer.value, self.message.format(conv=code_of(layer.value), norm=code_of(following.value)),
                             fix=fix)
 
