@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,35 @@ def test_fix_hook_without_unsafe_fixes_leaves_an_unsafe_fix_to_the_user(tmp_path
     assert "train.py:3:5: PFL501" in output
     assert "fixable with `perflint check --fix --unsafe-fixes`" in output
     assert (tmp_path / "train.py").read_text() == FIXABLE_SOURCE
+
+
+@pytest.mark.slow
+def test_fix_hook_changes_only_what_it_fixes_beside_read_only_linked_and_latin_1_files(
+        tmp_path, hook_repository, pre_commit_home):
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    latin_1 = ("# -*- coding: latin-1 -*-\n# Données réelles\n" + FIXABLE_SOURCE).encode("latin-1")
+    (project / "train.py").write_bytes(latin_1)
+    (project / "locked.py").write_text(FIXABLE_SOURCE)
+    (outside / "shared.py").write_text(FIXABLE_SOURCE)
+    (project / "linked.py").symlink_to(outside / "shared.py")
+    (project / "vendored").symlink_to(outside, target_is_directory=True)
+    (project / "notes.txt").write_text("opt.zero_grad(set_to_none=False)\n")
+    os.chmod(project / "locked.py", 0o444)
+    before = {path: path.read_bytes() for path in (*project.rglob("*.py"), outside / "shared.py", project / "notes.txt")
+              if path.is_file() and ".git" not in path.parts}
+    hook = {"id": FIX_HOOK_ID, "args": ["--unsafe-fixes"]}
+    result = run_pre_commit(project, {}, hook_repository, pre_commit_home, hook)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    # The latin-1 file is fixed and stays latin-1, byte for byte outside the fix.
+    assert (project / "train.py").read_bytes() == latin_1.replace(b"set_to_none=False", b"")
+    # The read-only file is refused with a note, and keeps its bytes and its mode.
+    assert "locked.py:1:1: PFL000 fixes not written: the file is read-only" in output
+    assert stat.S_IMODE(os.stat(project / "locked.py").st_mode) == 0o444
+    # Nothing else changed: not the file outside the repository that links lead to, nor any other.
+    changed = [path for path, data in before.items() if path.read_bytes() != data]
+    assert changed == [project / "train.py"], output
+    status = _git("status", "--porcelain", "--untracked-files=all", cwd=project)
+    assert status.splitlines() == [" M train.py"], status

@@ -169,6 +169,9 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as error:
         raise UsageError(str(error)) from None
     unsafe_fixes = resolver.fallback.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
+    # Every input is read and checked before ``--fix`` changes a file: a bad profile is a usage
+    # error of a run that wrote nothing.
+    profile = _read_profile(args.profile) if args.profile is not None else None
     findings = unreadable + lint_files(tasks, args.jobs)
     if not from_cache:
         _record_rule_index({task.cache_directory for task in tasks if task.cache_directory}, rules)
@@ -179,7 +182,7 @@ def run_check(args: argparse.Namespace) -> int:
 
         mode = DIFF if args.diff else STANDARD_OUTPUT if reads_stdin else WRITE
         fix_run = apply_fixes(tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=sys.stdout,
-                              jobs=args.jobs)
+                              jobs=args.jobs, roots=paths)
         if args.diff:
             return _diff_summary(fix_run.fixed, fix_run.files, findings, unsafe_fixes, args.exit_zero)
         if reads_stdin:
@@ -202,8 +205,8 @@ def run_check(args: argparse.Namespace) -> int:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)
 
-    if args.profile is not None:
-        findings = _with_profile(findings, args.profile, measurement)
+    if profile is not None:
+        findings = _with_profile(findings, args.profile, profile, measurement)
 
     from perflint.output import write_report
 
@@ -240,15 +243,20 @@ def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_
     return 0 if exit_zero or not fixable else 1
 
 
-def _with_profile(findings: list[Finding], path: str, measurement: Any) -> list[Finding]:
-    """The findings with their functions' shares of the profiled run; how many matched goes to
-    standard error, and a profile that matches nothing is a warning (another program's)."""
-    from perflint.profile import ProfileError, attach_profile, read_profile
+def _read_profile(path: str) -> Any:
+    from perflint.profile import ProfileError, read_profile
 
     try:
-        profile = read_profile(path)
+        return read_profile(path)
     except ProfileError as error:
         raise UsageError(str(error)) from None
+
+
+def _with_profile(findings: list[Finding], path: str, profile: Any, measurement: Any) -> list[Finding]:
+    """The findings with their functions' shares of the profiled run; how many matched goes to
+    standard error, and a profile that matches nothing is a warning (another program's)."""
+    from perflint.profile import attach_profile
+
     attribution = attach_profile(findings, profile, measurement)
     total = attribution.matched + attribution.unmatched
     if total and not attribution.matched:

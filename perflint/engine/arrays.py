@@ -545,6 +545,28 @@ class ArrayKnowledge:
             return first.keyword.value == "dim"
         return self.kind_of(first.value) is None
 
+    def may_be_numpy_scalar(self, expr: cst.BaseExpression, depth: int = 3) -> bool:
+        """``expr`` may be a NumPy scalar (``np.float64``) rather than an array, though its
+        kind is NumPy: a reduction (``a.mean()``, ``np.sum(a, axis=0)`` of a 1-D ``a``) or a
+        matrix product (``np.dot(v, v)``, ``v @ v``) returns a scalar when its result is 0-d,
+        and conversions that need an array (``torch.from_numpy``) raise for one."""
+        expr_type = type(expr)
+        if expr_type is cst.Name:
+            bound = self.bound_value(expr.value)
+            return depth > 0 and bound is not None and self.may_be_numpy_scalar(bound, depth - 1)
+        if expr_type is cst.BinaryOperation:
+            # ``a.mean() * 2`` is a scalar; ``a - a.mean()`` is an array.
+            return type(expr.operator) is cst.MatrixMultiply or all(
+                self.may_be_numpy_scalar(side, depth) or self.kind_of(side) is None for side in (expr.left, expr.right))
+        if expr_type is cst.UnaryOperation:
+            return self.may_be_numpy_scalar(expr.expression, depth)
+        if expr_type is not cst.Call:
+            return False
+        record = catalog.lookup(self._imports.qualified_name(expr.func))
+        if record is not None:
+            return record.has(catalog.Flag.REDUCTION) or record.has(catalog.Flag.MATRIX_PRODUCT)
+        return type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.REDUCING_METHODS
+
     def indexed_range_array(self, iterable: cst.BaseExpression) -> Optional[cst.BaseExpression]:
         """The array ``a`` when ``iterable`` runs over the indices of its first axis.
 

@@ -220,6 +220,22 @@ def _differences(old: str, new: str, start: int, lines: _Lines) -> list[Edit]:
     return edits
 
 
+def _without_new_trailing_whitespace(old: str, new: str) -> str:
+    """``new`` with spaces and tabs ending a line removed from the lines a fix made (a line
+    the old text already had, a string's content among them, stays as it was): whitespace
+    hooks reject a line that ends in a space."""
+    kept = set(old.splitlines(keepends=True))
+    lines = new.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line in kept:
+            continue
+        body = line.rstrip("\r\n")
+        stripped = body.rstrip(" \t")
+        if stripped != body and stripped:
+            lines[index] = stripped + line[len(body):]
+    return "".join(lines)
+
+
 def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
     """The edits that make ``fix``'s changes (and add its imports) in the file's text."""
     if not tree.exact:
@@ -243,6 +259,7 @@ def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
         old_text = tree.statement_texts[index]
         if index == len(tree.module.body) - 1 and not old_text.endswith(tree.module.default_newline):
             new_text = new_text.removesuffix(tree.module.default_newline)
+        new_text = _without_new_trailing_whitespace(old_text, new_text)
         edits.extend(_differences(old_text, new_text, tree.statement_offsets[index], tree.lines))
     needed = [statement for statement in fix.imports if statement not in tree.existing_imports]
     if needed:

@@ -8,9 +8,11 @@ in that scope.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
+
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -71,8 +73,14 @@ class ImportTable:
         self._scopes: list[dict[str, str]] = [{}]
         # Top-level packages imported so far anywhere in the file, in any scope.
         self._imported_packages: set[str] = set()
+        # ``from numpy import *`` anywhere at module level: any global name, builtins
+        # included (numpy's ``sum``, ``max``, ``abs``), may be the module's, wherever it is read.
+        self._star_imported = False
 
     # Hooks ---------------------------------------------------------------------------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._star_imported = _has_star_import(node.body)
 
     def visit_Import(self, node: cst.Import) -> None:
         self.add_import(node)
@@ -213,9 +221,29 @@ class ImportTable:
         return best
 
     def is_free(self, name: str) -> bool:
-        """No import or assignment seen so far binds ``name``."""
-        return self._lookup(name) is None
+        """No import or assignment seen so far binds ``name``, and no star import may."""
+        return self._lookup(name) is None and not self._star_imported
 
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:
-        """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment."""
-        return isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None
+        """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment, in a
+        file without a star import (``from torch import *`` brings torch's ``max``)."""
+        return (isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None
+                and not self._star_imported)
+
+
+def _has_star_import(body: Sequence[cst.CSTNode]) -> bool:
+    """A ``from … import *`` among module-level statements, inside ``if``/``try``/``with``
+    blocks too (where a star import may stand), not in functions or classes."""
+    stack: list[cst.CSTNode] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if any(isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
+                   for small in node.body):
+                return True
+        elif isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
+            stack.extend(syntax_children(node))
+        elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
+                               cst.Finally)):
+            stack.extend(syntax_children(node))
+    return False

@@ -8,13 +8,13 @@ walk of the loop's own body; most loops are never asked about.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
 
 import libcst as cst
 
 from perflint.engine import catalog, dataloaders
 from perflint.engine.arrays import Evidence
-from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
 from perflint.engine.literals import integer_value, string_value
 from perflint.engine.walker import mentions, syntax_children
 
@@ -26,6 +26,9 @@ Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 LoopNode = Union[cst.For, cst.While, Comprehension]
 _LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
+
+
+_CODE = cst.Module([])
 
 
 def comprehension_targets(loop: Comprehension) -> Iterator[str]:
@@ -65,6 +68,11 @@ class Effects:
     differentiated: set[str] = field(default_factory=set)
     # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
     local_calls: list[cst.Call] = field(default_factory=list)
+    # Names the block declares ``global`` or ``nonlocal``, and the names of an enclosing scope
+    # it (or a function of the file it calls) rebinds through such a declaration: a caller's
+    # loop sees those change though it assigns none of them.
+    declared_outer: set[str] = field(default_factory=set)
+    outer_rebound: set[str] = field(default_factory=set)
 
     def changes(self, chain: str) -> bool:
         """The block may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
@@ -76,10 +84,15 @@ class Effects:
 class LoopFrame:
     """One enclosing loop: a ``for``, a ``while`` or a comprehension."""
 
-    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge") -> None:
+    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge",
+                 scope: Optional[cst.CSTNode] = None, context: Optional["FileContext"] = None) -> None:
         self.node = node
         self._imports = imports
         self._functions = functions
+        # The function body (or module) the loop is in: where views of its names are made.
+        self._scope = scope
+        self._context = context
+        self._views: Optional[dict[str, set[str]]] = None
         self._effects: Optional[Effects] = None
         self._is_training_step: Optional[bool] = None
         self._item_names: Optional[frozenset[str]] = None
@@ -153,11 +166,66 @@ class LoopFrame:
         return self._effects
 
     def changes(self, chain: str) -> bool:
-        """An iteration may change ``chain``. In a training step an optimizer updates parameters
-        in place, and any object's attribute may hold one, so no attribute chain is unchanged."""
-        if chain.partition(".")[0] in self.targets or self.effects.changes(chain):
+        """An iteration may change ``chain``, itself or through a view of the same memory
+        (``view = A[0]`` before the loop, ``view[0] += 1`` in it). In a training step an
+        optimizer updates parameters in place, and any object's attribute may hold one, so no
+        attribute chain is unchanged."""
+        root = chain.partition(".")[0]
+        if root in self.targets or self.effects.changes(chain):
+            return True
+        if self.effects.mutated and self._shares_memory_with_mutated(root):
             return True
         return "." in chain and self.is_training_step
+
+    def may_write_file(self, read: cst.Call) -> bool:
+        """An iteration may write the file that ``read`` reads (its first argument, or the
+        path it opens there): another call in the loop is given the same path (``open(path,
+        "w")``, ``np.save(path, a)``, ``torch.save(m, path)``, ``log(path)``) or has it for
+        receiver (``path.write_text(...)``), unless that call only reads or is pure. Hoisting
+        such a read would keep the file's first content."""
+        path = _read_path(read, self._imports)
+        if path is None:
+            return False
+        text = _CODE.code_for_node(path)
+        stack: list[cst.CSTNode] = list(self._repeated_parts())
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.extend(syntax_children(node))
+            if type(node) is not cst.Call or node is read or _only_reads(node, self._imports):
+                continue
+            given = [arg.value for arg in node.args]
+            if type(node.func) is cst.Attribute:
+                given.append(node.func.value)
+            if any(_CODE.code_for_node(value) == text for value in given):
+                return True
+        return False
+
+    def _yields_views(self, iterable: cst.BaseExpression) -> bool:
+        """A loop over ``iterable`` may bind views of it (the rows of an array), not new objects
+        (a data loader's batches): a known array, or a name of unknown type that is no loader."""
+        if self._context is None:
+            return True
+        kind = self._context.arrays.kind_of(iterable)
+        if kind is not None:
+            return kind in _ARRAY_OR_TENSOR
+        return type(iterable) in (cst.Name, cst.Attribute, cst.Subscript) and (
+            dataloaders.iterated_loader(iterable, self._context) is None)
+
+    def _shares_memory_with_mutated(self, name: str) -> bool:
+        """Some name the loop changes in place may be a view of ``name``'s memory, or it of
+        theirs: linked through assignments of views, in the loop's scope, either way."""
+        if self._views is None:
+            self._views = {} if self._scope is None else _view_links(self._scope, self._imports, self._yields_views)
+        linked, pending = {name}, [name]
+        while pending:
+            for other in self._views.get(pending.pop(), ()):
+                if other not in linked:
+                    linked.add(other)
+                    pending.append(other)
+        linked.discard(name)
+        return any(changed.partition(".")[0] in linked for changed in self.effects.mutated)
 
     def accumulates(self, name: str, grows: Callable[[cst.Assign], bool]) -> bool:
         """``name`` is a loop-carried accumulator of this ``for`` or ``while`` loop.
@@ -311,7 +379,9 @@ class LoopKnowledge:
     # Hooks ---------------------------------------------------------------------------------
 
     def _enter_loop(self, node: LoopNode) -> None:
-        frame = LoopFrame(node, self._context.imports, self._context.functions)
+        function = self._context.functions.current
+        scope = function.node if function is not None else self._context.module
+        frame = LoopFrame(node, self._context.imports, self._context.functions, scope, self._context)
         self._loop_stacks[-1].append(frame)
         if isinstance(node, cst.For):
             self._record_elements(frame, node.target, node.iter)
@@ -672,6 +742,85 @@ def is_lazy_initialisation(node: cst.If) -> bool:
     return False
 
 
+def _read_path(read: cst.Call, imports: ImportTable) -> Optional[cst.BaseExpression]:
+    positional = [arg.value for arg in read.args if arg.keyword is None and not arg.star]
+    if not positional:
+        return None
+    first = positional[0]
+    if type(first) is cst.Call and imports.is_builtin(first.func, "open") and first.args:
+        return first.args[0].value
+    return first
+
+
+def _only_reads(call: cst.Call, imports: ImportTable) -> bool:
+    """``call`` reads a file or computes without side effects: a catalogued reader or pure
+    function, a pure builtin, ``open`` in a reading mode."""
+    func = call.func
+    if imports.is_builtin(func, "open"):
+        mode = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else next(
+            (arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "mode"), None)
+        if mode is None:
+            return True
+        return type(mode) is cst.SimpleString and not set("wax+") & set(str(mode.evaluated_value))
+    if type(func) is cst.Name and imports.is_builtin(func, func.value):
+        return func.value in catalog.PURE_BUILTINS
+    qualified = imports.qualified_name(func)
+    record = catalog.lookup(qualified)
+    if record is not None and (record.has(catalog.Flag.READS_FILE) or record.has(catalog.Flag.READS_ARRAY_FILE)):
+        return True
+    return qualified is not None and catalog.is_side_effect_free(qualified)
+
+
+def _view_links(scope: cst.CSTNode, imports: ImportTable,
+                yields_views: Callable[[cst.BaseExpression], bool]) -> dict[str, set[str]]:
+    """Names that may share memory, both ways: ``v = a[0]``, ``v = a.T``, ``v = a.view(-1)``,
+    ``t = torch.from_numpy(a)``, ``b = a``, and ``row`` of ``for row in a`` (where
+    ``yields_views(a)``), anywhere in ``scope`` outside nested functions and classes."""
+    links: dict[str, set[str]] = {}
+
+    def link(targets: Iterable[str], value: cst.BaseExpression) -> None:
+        source = _viewed_name(value, imports)
+        if source is None:
+            return
+        for target in targets:
+            if target != source:
+                links.setdefault(target, set()).add(source)
+                links.setdefault(source, set()).add(target)
+
+    stack: list[cst.CSTNode] = [scope.body if isinstance(scope, (cst.FunctionDef, cst.Lambda)) else scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Assign):
+            link([name for target in node.targets for name in target_names(target.target)], node.value)
+        elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
+            link(target_names(node.target), node.value)
+        elif isinstance(node, (cst.For, cst.CompFor)) and yields_views(node.iter):
+            link(target_names(node.target), node.iter)
+        stack.extend(syntax_children(node))
+    return links
+
+
+def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> Optional[str]:
+    """The name whose memory ``expr`` may be a view of (through subscripts, attributes,
+    view-making methods and conversions that share memory); None for anything else."""
+    while True:
+        expr_type = type(expr)
+        if expr_type is cst.Name:
+            return expr.value
+        if expr_type in (cst.Subscript, cst.Attribute):
+            expr = expr.value
+        elif expr_type is not cst.Call:
+            return None
+        elif imports.qualified_name(expr.func) in catalog.PURE_CONVERSIONS and expr.args:
+            expr = expr.args[0].value
+        elif type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.VIEW_METHODS:
+            expr = expr.func.value
+        else:
+            return None
+
+
 def root_name(expr: cst.BaseExpression) -> Optional[str]:
     """The name an expression takes its value from through subscripts, attributes and method
     calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
@@ -777,6 +926,7 @@ def summarise(
             continue
         nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
         stack.extend((child, nested) for child in syntax_children(node))
+    effects.outer_rebound |= effects.rebound & effects.declared_outer
     return effects
 
 
@@ -828,8 +978,12 @@ def _record(
         effects.rebound.add(node.name.value)
     elif isinstance(node, cst.ImportAlias):
         effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
+    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        effects.declared_outer.update(item.name.value for item in node.names)
     elif isinstance(node, cst.Call):
         _record_call(node, in_nested_loop, effects, imports, functions)
+        if functions is not None and _may_call_own_function(node, imports):
+            _record_outer_effects(node, effects, functions)
 
 
 def _record_call(
@@ -866,6 +1020,31 @@ def _record_call(
         chain = dotted_name(arg.value)
         if chain:
             effects.mutated.add(chain)
+
+
+def _may_call_own_function(call: cst.Call, imports: ImportTable) -> bool:
+    """``call`` may call a function of this file: ``f(...)`` or ``self.f(...)``, not an import."""
+    func = call.func
+    if imports.qualified_name(func) is not None:
+        return False
+    return type(func) is cst.Name or (
+        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self")
+
+
+def _record_outer_effects(call: cst.Call, effects: Effects, functions: "FunctionKnowledge") -> None:
+    """What a function of this file that ``call`` calls does to the caller's names beyond its
+    arguments: rebinds a ``global`` or ``nonlocal`` one, or (a function nested in the caller,
+    a closure) changes in place a name it does not bind itself."""
+    name = dotted_name(call.func)
+    definition = functions.definition(name) if name else None
+    if definition is None:
+        return
+    summary = functions.summary_of(definition)
+    effects.rebound |= summary.outer_rebound
+    effects.outer_rebound |= summary.outer_rebound
+    if type(call.func) is cst.Name and functions.mutations_of_call(call) is None:
+        own = set(parameter_names(definition.params)) | (summary.rebound - summary.declared_outer)
+        effects.mutated.update(chain for chain in summary.mutated if chain.partition(".")[0] not in own)
 
 
 def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Effects) -> None:

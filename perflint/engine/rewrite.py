@@ -54,7 +54,10 @@ def keyword_value(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression]:
 def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
     """``call`` with ``keyword=value``: the argument's value replaced if it is there, else a
     new last argument (before any ``*args``/``**kwargs`` it may not follow) that keeps the
-    call's style: one argument per line and a trailing comma stay so."""
+    call's layout. In a call on one line it follows the last argument (``f(a, k=v)``); in a
+    call split over lines it goes on a line of its own, indented as the last argument's line
+    (so no line grows and none ends in a space), a trailing comma and the closing
+    parenthesis's line staying as they were, and a comment staying on its argument's line."""
     arguments = list(call.args)
     for index, argument in enumerate(arguments):
         if argument.keyword is not None and argument.keyword.value == keyword:
@@ -65,26 +68,48 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
     if not arguments:
         return call.with_changes(args=[new])
     last = arguments[-1]
+    line_start = _line_start(call, arguments)
     if isinstance(last.comma, cst.Comma):
-        # A trailing comma: the new argument takes it, and the old last one the separator
-        # between the arguments before it (a line break and indentation in a call laid out
-        # one argument per line).
-        separator = arguments[-2].comma if len(arguments) > 1 and isinstance(arguments[-2].comma, cst.Comma) else cst.Comma(
-            whitespace_after=cst.SimpleWhitespace(" "))
-        after_last, between = last.comma.whitespace_after, separator.whitespace_after
-        if isinstance(after_last, cst.ParenthesizedWhitespace) and isinstance(between, cst.ParenthesizedWhitespace):
-            # The old last argument's line ends as it did (with its comment, or with none
-            # rather than the previous line's), and the new argument's line ends bare.
-            separator = last.comma.with_changes(whitespace_after=between.with_changes(first_line=after_last.first_line))
+        after_last = last.comma.whitespace_after
+        if isinstance(after_last, cst.ParenthesizedWhitespace) and line_start is not None:
+            # ``a,  # note`` then ``)`` on its own line: ``a,  # note``, ``k=v,``, ``)``.
+            separator = last.comma.with_changes(whitespace_after=line_start.with_changes(
+                first_line=after_last.first_line, empty_lines=()))
             closing = last.comma.with_changes(whitespace_after=after_last.with_changes(
                 first_line=cst.TrailingWhitespace(newline=after_last.first_line.newline)))
         else:
-            closing = last.comma
+            separator, closing = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")), last.comma
         arguments[-1] = last.with_changes(comma=separator)
         arguments.append(new.with_changes(comma=closing))
+        return call.with_changes(args=arguments)
+    before_closing = last.whitespace_after_arg
+    if line_start is None:
+        arguments[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                                          whitespace_after_arg=cst.SimpleWhitespace(""))
+        arguments.append(new.with_changes(whitespace_after_arg=before_closing))
+        return call.with_changes(args=arguments)
+    if isinstance(before_closing, cst.ParenthesizedWhitespace):
+        # ``)`` on its own line: the last argument's comment stays on its line.
+        comment_line, before_closing = before_closing.first_line, before_closing.with_changes(
+            first_line=cst.TrailingWhitespace(newline=before_closing.first_line.newline))
     else:
-        arguments.append(new)
+        comment_line = cst.TrailingWhitespace()
+    arguments[-1] = last.with_changes(
+        comma=cst.Comma(whitespace_after=line_start.with_changes(first_line=comment_line, empty_lines=())),
+        whitespace_after_arg=cst.SimpleWhitespace(""))
+    arguments.append(new.with_changes(whitespace_after_arg=before_closing))
     return call.with_changes(args=arguments)
+
+
+def _line_start(call: cst.Call, arguments: Sequence[cst.Arg]) -> Optional[cst.ParenthesizedWhitespace]:
+    """The line break and indentation that start the line the last argument begins on; None
+    when every argument is on the call's first line (the call is not split before them)."""
+    for index in range(len(arguments) - 1, -1, -1):
+        before = call.whitespace_before_args if index == 0 else (
+            arguments[index - 1].comma.whitespace_after if isinstance(arguments[index - 1].comma, cst.Comma) else None)
+        if isinstance(before, cst.ParenthesizedWhitespace):
+            return before
+    return None
 
 
 def without_keyword(call: cst.Call, keyword: str) -> cst.Call:
@@ -165,11 +190,14 @@ def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
 
 
 def unused_name(context: "FileContext", base: str, taken: Sequence[str] = ()) -> str:
-    """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file."""
+    """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file. A
+    leading underscore (a private name) is kept."""
     words = context.words
+    private = "_" if base.startswith("_") else ""
     base = re.sub(r"\W+", "_", base).strip("_") or "value"
     if base[0].isdigit():
         base = f"value_{base}"
+    base = private + base
     candidate, number = base, 1
     while candidate in words or candidate in taken:
         number += 1

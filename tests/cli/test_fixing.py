@@ -203,3 +203,121 @@ def test_a_file_whose_fixing_fails_keeps_its_findings_beside_the_failure(project
     status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
     assert status == 1 and path.read_text() == UNSAFE_ONLY
     assert "PFL000 time limit" in out and "PFL501" in out
+
+
+FIXABLE_WITH_ACCENTS = ("import torch\n# café, naïve\nfor batch in loader:\n"
+                        "    opt.zero_grad(set_to_none=False)  # reset\n")
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: ("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"),
+    lambda text: text.encode("utf-8-sig"),
+], ids=["latin-1 cookie", "BOM"])
+def test_fixing_standard_input_prints_the_bytes_the_file_would_hold_after_fixing_on_disk(project, capsys, encode):
+    import subprocess
+    import sys
+
+    data = encode(FIXABLE_WITH_ACCENTS)
+    (project / "train.py").write_bytes(data)
+    assert run(capsys, "--fix", "--unsafe-fixes", "train.py")[0] == 0
+    on_disk = (project / "train.py").read_bytes()
+    assert on_disk != data
+    printed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes", "-"],
+                             input=data, capture_output=True, check=False).stdout
+    assert printed == on_disk
+
+
+def fixable(project, name="train.py"):
+    path = project / name
+    path.write_text(UNSAFE_ONLY)
+    return path
+
+
+def test_a_read_only_file_is_not_rewritten_and_the_report_says_why(project, capsys):
+    path = fixable(project)
+    os.chmod(path, 0o444)
+    status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
+    assert status == 1 and path.read_text() == UNSAFE_ONLY
+    assert "train.py:1:1: PFL000 fixes not written: the file is read-only" in out
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+
+
+def test_a_symbolic_link_to_a_file_outside_the_folders_being_fixed_is_not_written_through(tmp_path, monkeypatch,
+                                                                                           capsys):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    real = fixable(outside, "shared.py")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "link.py").symlink_to(real)
+    monkeypatch.chdir(project)
+    status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "link.py")
+    assert status == 1 and real.read_text() == UNSAFE_ONLY and (project / "link.py").is_symlink()
+    assert f"PFL000 fixes not written: a symbolic link leads to {os.path.realpath(real)}, outside" in out
+
+
+def test_a_file_in_a_linked_folder_outside_the_tree_is_not_written_through(tmp_path, monkeypatch, capsys):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    real = fixable(outside)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "vendored").symlink_to(outside, target_is_directory=True)
+    monkeypatch.chdir(project)
+    status, out, _ = run(capsys, "--fix", "--unsafe-fixes", ".")
+    assert real.read_text() == UNSAFE_ONLY
+    assert "PFL000 fixes not written: a symbolic link leads to" in out
+
+
+def test_a_file_with_other_hard_links_is_refused_so_the_links_stay_one_file(project, capsys):
+    path = fixable(project)
+    os.link(path, project / "alias.py")
+    status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
+    assert path.read_text() == UNSAFE_ONLY and os.stat(path).st_nlink == 2
+    assert "PFL000 fixes not written: the file has 2 hard links" in out
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_fixed_file_keeps_its_owner_and_group(project, capsys):
+    path = fixable(project)
+    os.chown(path, 4321, 4322)
+    assert run(capsys, "--fix", "--unsafe-fixes", "train.py")[0] == 0
+    assert path.read_text() == UNSAFE_FIXED
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (4321, 4322)
+
+
+def test_an_interrupted_write_leaves_no_temporary_file_and_the_file_unchanged(project, monkeypatch):
+    path = fixable(project)
+
+    def interrupted(source, destination):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fixing.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fixing.write_fixed_file(str(path), UNSAFE_ONLY.encode(), UNSAFE_FIXED.encode())
+    assert sorted(os.listdir(project)) == ["train.py"] and path.read_text() == UNSAFE_ONLY
+
+
+def test_stale_temporary_files_are_swept_and_nothing_else(project, capsys):
+    fixable(project)
+    old = project / ".train.py.k2_9xq0a.perflint-fix"
+    fresh = project / ".train.py.abcdefgh.perflint-fix"
+    unlike = project / "notes.perflint-fix"
+    linked = project / ".other.py.zzzzzzzz.perflint-fix"
+    for made in (old, fresh, unlike):
+        made.write_text("partial")
+    linked.symlink_to(unlike)
+    long_ago = os.stat(old).st_mtime - 2 * fixing.STALE_TEMPORARY_SECONDS
+    for made in (old, unlike):
+        os.utime(made, (long_ago, long_ago))
+    os.utime(linked, (long_ago, long_ago), follow_symlinks=False)
+    assert run(capsys, "--fix", "--unsafe-fixes", "train.py")[0] == 0
+    assert sorted(os.listdir(project)) == sorted([fresh.name, unlike.name, linked.name, "train.py"])
+
+
+def test_a_bad_profile_stops_fix_before_any_file_is_written(project, capsys):
+    path = fixable(project)
+    (project / "garbage.prof").write_bytes(b"\x00not a profile\xff")
+    status, out, err = run(capsys, "--fix", "--unsafe-fixes", "--profile", "garbage.prof", "train.py")
+    assert status == 2 and path.read_text() == UNSAFE_ONLY
+    assert "garbage.prof" in err and "Traceback" not in err

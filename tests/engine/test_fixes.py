@@ -210,3 +210,26 @@ def test_a_file_libcst_cannot_give_back_exactly_gets_its_findings_without_fixes(
     source = "import os\rx = slow(1)\r"  # lone carriage returns: libcst does not round-trip them
     [finding] = lint_source(source, "m.py", [RenameSlow])
     assert (finding.code, finding.fix) == ("PFL991", None)
+
+
+class DropLastArgument(Rule):
+    """``drop(a, b)`` loses its last argument, the way a careless rule leaves ``a, `` behind."""
+
+    code = "PFL994"
+    name = "drop-last-argument"
+    message = "drop"
+    fix_title = "Drop it"
+    fix_safety = "safe"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "drop" and len(node.args) == 2:
+            line_end = cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "))
+            first = node.args[0].with_changes(comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
+                first_line=line_end, last_line=cst.SimpleWhitespace(""))))
+            self.report(node, fix=Fix.replace(node, node.with_changes(args=[first])))
+
+
+def test_a_fix_never_leaves_a_line_ending_in_whitespace_but_text_it_did_not_make_keeps_its_own():
+    source = 'text = """kept   \n"""\ndrop(a,\n     b)\n'
+    fixed = fix_source(source, "example.py", [DropLastArgument]).source
+    assert fixed == 'text = """kept   \n"""\ndrop(a,\n)\n'

@@ -31,11 +31,17 @@ def _call(text: str) -> cst.Call:
     ("f(a)\n", "f(a, pin_memory=True)"),
     ("f(a, pin_memory=False)\n", "f(a, pin_memory=True)"),
     ("f(\n    a,\n    b,\n)\n", "f(\n    a,\n    b,\n    pin_memory=True,\n)"),
-    ("f(\n    a,\n)\n", "f(\n    a, pin_memory=True,\n)"),
+    ("f(\n    a,\n)\n", "f(\n    a,\n    pin_memory=True,\n)"),
     ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
     ("f(\n    a,  # first\n    b,  # second\n)\n",
      "f(\n    a,  # first\n    b,  # second\n    pin_memory=True,\n)"),
-    ("f(a,\n  b)\n", "f(a,\n  b, pin_memory=True)"),
+    ("f(a,\n  b)\n", "f(a,\n  b,\n  pin_memory=True)"),
+    # Split over lines without a trailing comma: the keyword on its own line, no line ending
+    # in a space, the last argument's comment kept on its line, the closing line as it was.
+    ("f(\n    a\n)\n", "f(\n    a,\n    pin_memory=True\n)"),
+    ("f(\n    a, b  # note\n)\n", "f(\n    a, b,  # note\n    pin_memory=True\n)"),
+    ("f(\n        a,\n        b)\n", "f(\n        a,\n        b,\n        pin_memory=True)"),
+    ("f(a, b\n)\n", "f(a, b, pin_memory=True\n)"),
     ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
     ("f(\n    a,  # first\n    b,\n\n)\n", "f(\n    a,  # first\n    b,\n    pin_memory=True,\n\n)"),
 ])

@@ -181,6 +181,36 @@ def test_blocking_copy_fix_copies_and_converts_to_the_same_batches():
             assert_same_tensor(made_before, made_after)
 
 
+HOST_BATCH_WRITTEN_AFTER_THE_MOVE = """
+from torch.utils.data import DataLoader
+
+def run(dataset, device, model):
+    for images, labels in DataLoader(dataset, pin_memory=True):
+        moved = images.to(device)
+        images.zero_()
+        copied = labels.to(device)
+        kept = labels
+        model(moved, copied, kept)
+    for images, labels in DataLoader(dataset, pin_memory=True):
+        images = images.to(device)
+        images.zero_()
+        copied = labels.to(device)
+        model(copied, labels.long())
+"""
+
+
+def test_blocking_copy_fix_is_unsafe_when_the_iteration_writes_the_host_batch_after_the_move():
+    # A non-blocking copy may still be reading the pinned batch that `zero_()` (or code
+    # holding it under another name) writes; after `images = images.to(device)` the name
+    # is the device copy, and reading the batch (`labels.long()`) does not race.
+    from perflint.engine import lint_source
+
+    safety = {finding.line: finding.fix.applicability
+              for finding in lint_source(HOST_BATCH_WRITTEN_AFTER_THE_MOVE, "example.py",
+                                         [BlockingCopyFromPinnedLoader])}
+    assert safety == {6: "unsafe", 8: "unsafe", 12: "safe", 14: "safe"}
+
+
 # PFL207: DataLoader(...) whose batches go to the device -> DataLoader(..., pin_memory=True) -
 
 UNPINNED_LOADER_LOOP = """
@@ -286,14 +316,28 @@ def test_tensor_from_list_fix_makes_the_same_values_and_dtype_for_arrays_of_one_
 @pytest.mark.parametrize("dtypes", [(np.float32, np.int64), (np.float64, np.float16, np.int32), (np.uint8, np.int8),
                                     (np.float64, np.int64)])
 def test_tensor_from_list_fix_with_a_fixed_dtype_is_exact_for_mixed_and_empty_lists(dtypes):
-    # With `dtype=` or a typed constructor, the safe fixes convert to the same values.
+    # With a floating `dtype=` or a floating typed constructor, the safe fixes convert to the same values.
     original, fix = both(TENSOR_FROM_ARRAYS, TensorFromListOfArrays, changes=5)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Creating a tensor from a list of numpy.ndarrays")
         for rows in (_rows(*dtypes), []):
-            for function in ("as_half", "as_long", "as_float", "as_legacy_long"):
+            for function in ("as_half", "as_float"):
                 assert_same_unless_the_original_raised(original[function], fix[function], rows)
-        assert_same_tensor(original["as_long"](_rows(np.float64, np.int64)), fix["as_long"](_rows(np.float64, np.int64)))
+        large = [np.array([1700000000123456789, 3]), np.array([0.5, 2.0])]
+        for function in ("as_half", "as_float"):
+            assert_same_tensor(original[function](large), fix[function](large))
+
+
+@pytest.mark.parametrize("other", [np.array([0.5, 2.0]), np.array([5, 3], dtype=np.uint64)])
+def test_tensor_from_list_fix_unsafe_for_an_integer_dtype_numpy_rounds_large_integers_through_float64(other):
+    # NumPy promotes int64 mixed with float64 or uint64 to float64: integers above 2**53 change.
+    original, fix = both(TENSOR_FROM_ARRAYS, TensorFromListOfArrays, changes=5)
+    rows = [np.array([1700000000123456789, 3]), other]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Creating a tensor from a list of numpy.ndarrays")
+        for function in ("as_long", "as_legacy_long"):
+            assert original[function](rows)[0, 0].item() == 1700000000123456789
+            assert fix[function](rows)[0, 0].item() == 1700000000123456768
 
 
 def test_tensor_from_list_fix_unsafe_numpy_infers_another_dtype_for_mixed_or_empty_lists():
@@ -312,4 +356,5 @@ def test_tensor_from_list_fixes_are_labelled_by_whether_the_call_fixes_the_dtype
 
     safety = {finding.line: finding.fix.applicability
               for finding in lint_source(TENSOR_FROM_ARRAYS, "example.py", [TensorFromListOfArrays])}
-    assert safety == {7: "unsafe", 11: "safe", 15: "safe", 19: "safe", 23: "safe"}
+    # Only a floating dtype is safe: NumPy's float64 promotion loses large integers.
+    assert safety == {7: "unsafe", 11: "safe", 15: "unsafe", 19: "safe", 23: "unsafe"}

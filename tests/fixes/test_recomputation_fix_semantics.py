@@ -526,11 +526,15 @@ def test_pfl403_one_constant_per_pattern_and_different_patterns_get_different_na
             return [re.sub("[^a-z]", "", name) for name in names]
         def digits_again(names):
             return [re.sub("[^0-9]", "", name) for name in names]
+        def digit_runs(names):
+            return [re.sub("[^0-9]+", "", name) for name in names]
     """, RegexInLoop)
-    # One constant per pattern, above the first function that needs it.
-    assert re.findall(r"^(\w+) = re\.compile", fixed_source, re.M) == ["SUB_PATTERN", "SUB_PATTERN_2"]
+    # One private constant per pattern, after the imports, named from what it matches.
+    constants = re.findall(r"^(\w+) = re\.compile", fixed_source, re.M)
+    assert sorted(constants) == ["_NON_DIGITS_PATTERN", "_NON_DIGITS_PATTERN_2", "_NON_LOWERCASE_PATTERN"]
+    assert fixed_source.startswith("\nimport re\n\n_")
     names = ["a1b2", "c3", ""]
-    for function in ("digits", "letters", "digits_again"):
+    for function in ("digits", "letters", "digits_again", "digit_runs"):
         assert run(original, function, names) == run(fixed_source, function, names)
 
 
@@ -539,3 +543,47 @@ def test_pfl402_offers_no_fix_when_the_product_has_arguments_a_solve_would_drop(
         import numpy as np
         y = np.dot(np.linalg.inv(A), b, out)
     """, InverseThenMultiply)
+
+
+def test_pfl403_keeps_each_comment_on_its_own_arguments_line():
+    original, fixed_source = fixed("""
+        import re
+        def clean(lines):
+            return [
+                re.sub(
+                    r",\\s*",
+                    ";",  # the separator
+                    line,  # each line
+                    0,  # every match
+                    re.M,
+                )
+                for line in lines
+            ] + [
+                re.sub(
+                    r"\\s+",
+                    " ",
+                    line,  # no limit
+                    flags=re.M
+                )
+                for line in lines
+            ]
+    """, RegexInLoop)
+    assert "    \";\",  # the separator\n" in fixed_source
+    assert "    line,  # each line\n" in fixed_source
+    assert "    0,  # every match\n" in fixed_source
+    assert "    line  # no limit\n" in fixed_source  # the call had no trailing comma
+    assert fixed_source.count("#") == 4
+    lines = ["a, b,c", "d  e"]
+    assert run(original, "clean", lines) == run(fixed_source, "clean", lines)
+
+
+def test_pfl403_offers_no_fix_when_a_removed_arguments_line_has_a_comment():
+    assert_no_fix("""
+        import re
+        def clean(lines):
+            return [re.sub(
+                r"\\s+",  # runs of blanks
+                " ",
+                line,
+            ) for line in lines]
+    """, RegexInLoop)

@@ -140,6 +140,8 @@ ARRAY_ATTRIBUTES = _methods.ARRAY_ATTRIBUTES
 ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES
 METADATA_ATTRIBUTES = _methods.METADATA_ATTRIBUTES
 METADATA_METHODS = _methods.METADATA_METHODS
+REDUCING_METHODS = _methods.REDUCING_METHODS
+VIEW_METHODS = _methods.VIEW_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
 
@@ -191,6 +193,9 @@ FLOAT64_TYPES = frozenset(_numpy.FLOAT64_TYPES)
 FLOAT64_STRINGS = frozenset(_numpy.FLOAT64_STRINGS)
 # The legacy tensor constructors (``torch.FloatTensor``) and the method converting to their dtype.
 LEGACY_CONSTRUCTOR_CONVERSIONS = {f"torch.{name}": method for name, method in _torch.LEGACY_CONSTRUCTORS.items()}
+# The dtypes (and legacy constructors' conversions) a constructor fills by reading values as floats.
+FLOAT_READ_DTYPES = _torch.FLOAT_READ_DTYPES
+FLOAT_READ_LEGACY_CONVERSIONS = _torch.FLOAT_READ_LEGACY_CONVERSIONS
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.

@@ -74,6 +74,20 @@ METHODS = (
 # What an array's or tensor's shape, type and place are, not its values: attributes and
 # methods whose result depends only on those (``x.shape``, ``x.size(1)``, ``x.device``).
 METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "layout"})
+# Methods whose result is a view of the receiver's memory: writing into the result writes
+# into the receiver. (Conversions that return the receiver itself only when nothing needs
+# converting, ``.to(device)``, ``.float()``, are not counted: that is the run's to decide.)
+VIEW_METHODS = frozenset({
+    "view", "view_as", "reshape", "transpose", "permute", "ravel", "squeeze", "unsqueeze", "expand",
+    "expand_as", "swapaxes", "swapdims", "moveaxis", "narrow", "select", "diagonal", "detach", "numpy",
+    "as_strided", "unfold", "split", "chunk", "unbind", "to_numpy",
+})
+# Methods that reduce an array along an axis or all of them (or multiply it as a matrix): on
+# a 1-D array, or without ``axis=``, NumPy returns a scalar (``np.float64``), not a 0-d array.
+REDUCING_METHODS = frozenset({
+    "sum", "mean", "max", "min", "std", "var", "prod", "argmax", "argmin", "any", "all", "ptp",
+    "trace", "dot", "nansum", "nanmean", "median", "norm",
+})
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).

@@ -105,6 +105,15 @@ LEGACY_CONSTRUCTORS = {
     "BFloat16Tensor": "bfloat16", "LongTensor": "long", "IntTensor": "int", "ShortTensor": "short",
     "CharTensor": "char", "ByteTensor": "byte", "BoolTensor": "bool",
 }
+# The dtypes a tensor constructor fills by reading each value as a Python float (booleans by
+# its truth): reading them from one NumPy array that promoted its items to float64 gives the
+# same values. An integer dtype reads each value whole, so a promotion to float64 first
+# loses integers above 2**53.
+FLOAT_READ_DTYPES = frozenset(
+    f"torch.{name}" for name in ("float32", "float", "float64", "double", "float16", "half", "bfloat16",
+                                 "complex64", "cfloat", "complex128", "cdouble", "bool")
+)
+FLOAT_READ_LEGACY_CONVERSIONS = frozenset({"float", "double", "half", "bfloat16", "bool"})
 
 # Keywords of a move that concern only the copy, which disappears when the tensor is created
 # on the device instead.

@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
+from perflint.engine.loops import LoopFrame
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -81,10 +82,23 @@ for epoch in range(epochs):
         "dataset had when they started: a dataset changed in the main process between epochs "
         "(`dataset.set_epoch(e)`, a curriculum, a resampled index) is seen unchanged by "
         "persistent workers, which keep serving the first epoch's version. Only the sampler "
-        "runs in the main process, so a `DistributedSampler.set_epoch` still works."
+        "runs in the main process, so a `DistributedSampler.set_epoch` still works. A loader "
+        "whose dataset the epoch loop may change (calls a method of it that is not known to leave "
+        "it as it was, assigns to it or rebinds it) is not flagged: restarting the workers is what "
+        "lets them see each epoch's dataset."
     )
 
     VALID = (
+        # The epoch loop changes the dataset: restarted workers pick up each epoch's version,
+        # persistent ones would keep serving the first.
+        """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(curriculum, batch_size=64, num_workers=8)
+        for epoch in range(epochs):
+            curriculum.set_epoch(epoch)
+            for images, labels in loader:
+                pass
+        """,
         # Persistent already, or decided elsewhere.
         """
         from torch.utils.data import DataLoader
@@ -249,12 +263,26 @@ for epoch in range(epochs):
             iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
+            if _dataset_changes(loader, iterated, outer):
+                return  # restarting is what lets the workers see each epoch's dataset
             message = self.message.format(
                 loader=code_of(iterated), callee=callee, persistent=_persistent_advice(loader)
             )
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
+
+
+def _dataset_changes(loader: cst.Call, iterated: cst.BaseExpression, outer: LoopFrame) -> bool:
+    """An iteration of the epoch loop ``outer`` may change the loader's dataset: it, or the
+    loader's ``.dataset``, is rebound or changed in place (``dataset.set_epoch(e)``,
+    ``loader.dataset.indices = …``)."""
+    arguments = catalog.bind(loader, DATALOADER)
+    dataset = arguments.argument("dataset") if arguments is not None else None
+    chain = dotted_name(dataset) if dataset is not None else None
+    loader_chain = dotted_name(iterated)
+    return (chain is not None and outer.changes(chain)) or (
+        loader_chain is not None and outer.changes(f"{loader_chain}.dataset"))
 
 
 def _persistent_value(loader: cst.Call) -> Optional[cst.BaseExpression]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import DeviceMove, device_move
+from perflint.engine.imports import chains_overlap, target_names
 from perflint.engine.literals import keyword_argument, literal_value
+from perflint.engine.loops import root_name, summarise
 from perflint.engine.rewrite import code_of, with_keyword
-from perflint.engine.rule import FIX_SAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -31,6 +35,7 @@ class BlockingCopyFromPinnedLoader(Rule):
     message = "`{call}` copies the pinned batch {how}; use `{fix}`"
     fix_title = "Pass `non_blocking=True` to the host-to-device copy (and convert after the move)"
     fix_safety = FIX_SAFE
+    fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("DataLoader",)
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
@@ -82,7 +87,10 @@ def train(model, dataset, device):
         "non-blocking copy to the host returns before the data has arrived. The one thing the "
         "copy now allows is for the host to run ahead while it is in flight, so code that "
         "writes into the pinned batch in place right after moving it would race with the "
-        "copy. No fix is offered when the batch goes through anything but a dtype conversion "
+        "copy: the fix is unsafe when a later statement of the same iteration may write into the "
+        "host batch or gives it another name (`x.zero_()` after `y = x.to(device)` could zero "
+        "the batch before it is copied). "
+        "No fix is offered when the batch goes through anything but a dtype conversion "
         "before the move (`x.view(-1).float().cuda()`): reshaping or computing on the device "
         "instead is not the same operation."
     )
@@ -134,6 +142,26 @@ def train(model, dataset, device):
                 loader = DataLoader(ds, batch_size=32, pin_memory=True)
                 for x, y in loader:
                     model(x.to(device, non_blocking=True), y)
+            """,
+        ),
+        # The loop writes into the pinned batch after the copy starts: the fix is unsafe.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for x in DataLoader(ds, pin_memory=True):
+                    y = x.to(device)
+                    x.zero_()
+                    model(y)
+            """,
+            line=4,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def train(model, ds, device):
+                for x in DataLoader(ds, pin_memory=True):
+                    y = x.to(device, non_blocking=True)
+                    x.zero_()
+                    model(y)
             """,
         ),
         # Converted on the host first: moved first, converted on the device.
@@ -242,7 +270,40 @@ def train(model, dataset, device):
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or not _pins_memory(loader):
             return
-        self.report(node, self._message(node, func), fix=_non_blocking_fix(node, func))
+        fix = _non_blocking_fix(node, func)
+        if fix is not None and self._host_batch_written_after(node, root_name(func.value)):
+            # The host may write the pinned batch while the copy still reads it.
+            fix = replace(fix, safety=FIX_UNSAFE)
+        self.report(node, self._message(node, func), fix=fix)
+
+    def _host_batch_written_after(self, move: cst.Call, name: Optional[str]) -> bool:
+        """A statement after the move's, in the same iteration of the loop around it, may write
+        into the host batch ``name`` (``x.zero_()``, ``x[0] = 1``, passing it to a call that
+        may change it), or keeps another name for it, unless the move's own statement rebinds
+        ``name`` to its device copy (``x = x.to(device)``)."""
+        if name is None:
+            return True
+        path = self.context.path_to(move)
+        loop = next((frame.node for frame in self.context.loops.enclosing()
+                     if isinstance(frame.node, (cst.For, cst.While))), None)
+        if loop is None or loop not in path:
+            return True
+        inside = path[path.index(loop) + 1:]
+        for parent, child in zip(inside, inside[1:]):
+            if type(parent) is cst.Assign and child is parent.value and any(
+                    name in target_names(target.target) for target in parent.targets):
+                return False
+        later: list[cst.CSTNode] = []
+        for parent, child in zip(inside, inside[1:]):
+            if type(parent) in (cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite):
+                siblings = list(parent.body)
+                if child in siblings:
+                    later += siblings[siblings.index(child) + 1:]
+        effects = summarise(later, self.context.imports, self.context.functions)
+        if any(chains_overlap(name, changed) for changed in effects.mutated):
+            return True
+        return any(type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == name
+                   for statement in later for node in _nodes_within(statement))
 
     @staticmethod
     def _message(call: cst.Call, func: cst.Attribute) -> str:
@@ -275,6 +336,18 @@ def _blocks(move: DeviceMove) -> bool:
         return True
     given = keyword_argument(move.call, "non_blocking")
     return given is not None and literal_value(given.value) is False
+
+
+def _nodes_within(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and every node below it, outside nested functions and classes."""
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(syntax_children(current))
+    return found
 
 
 def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import moves_to_a_device
-from perflint.engine.literals import literal_value
+from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
+from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
+from perflint.engine.walker import syntax_children
 from perflint.engine.rewrite import with_keyword
-from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
+from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _CODE = cst.Module([])
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
 _DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 
 
@@ -78,10 +84,25 @@ def train(model, dataset, device):
         "rebuilds the batch's containers: a mapping or sequence type it cannot rebuild arrives "
         "as a plain `dict` or `list`. On a machine without an accelerator nothing is pinned "
         "and the loader warns each time it is iterated, so a loader that also serves CPU-only "
-        "runs is better given `pin_memory=torch.cuda.is_available()` by hand."
+        "runs is better given `pin_memory=torch.cuda.is_available()` by hand. No fix is "
+        "offered where another loader of the same class (or, outside a class, of the file) takes "
+        "`pin_memory` from a setting (`pin_memory=self.pin_memory`): the code leaves that choice "
+        "to its user. A loader whose dataset may hold tensors already on a device (built from "
+        "`.cuda()`, `.to(device)` or `device=`) is not flagged: its batches are not copied, "
+        "and pinning would raise for them."
     )
 
     VALID = (
+        # The dataset's tensors are on the device already: the batches are not copied (and
+        # pinning them would raise).
+        """
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+        def train(model, features, labels, device):
+            data = TensorDataset(features.to(device), labels.to(device))
+            for x, y in DataLoader(data, batch_size=32):
+                model(x.to(device), y.to(device))
+        """,
         # Already pinned, or pinned by a setting decided elsewhere.
         """
         from torch.utils.data import DataLoader
@@ -121,6 +142,20 @@ def train(model, dataset, device):
         """,
     )
     INVALID = (
+        # Another loader of the class leaves pinning to a setting: not overridden here.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            class Trainer:
+                def train_loader(self):
+                    return DataLoader(self.train_set, pin_memory=self.pin_memory)
+                def evaluate(self, model):
+                    for x in DataLoader(self.val_set):
+                        model(x.cuda())
+            """,
+            line=6,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             from torch.utils.data import DataLoader
@@ -237,8 +272,54 @@ def train(model, dataset, device):
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or id(loader) in self._reported or not _unpinned(loader):
             return
+        arguments = catalog.bind(loader, _DATALOADER)
+        dataset = arguments.argument("dataset") if arguments is not None else None
+        if dataset is not None and _may_hold_device_tensors(dataset, self.context):
+            return  # its batches are on the device already: nothing is copied (pinning would raise)
         self._reported.add(id(loader))
-        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=_pinning_fix(loader))
+        # Another loader of the class (or file) takes ``pin_memory`` from a setting: the
+        # choice is the user's, so the fix does not override it.
+        owner = self.context.functions.current_class
+        scope = owner.node if owner is not None else self.context.module
+        fix = None if _passes_a_pin_memory_setting(scope, self.context) else _pinning_fix(loader)
+        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=fix)
+
+
+def _may_hold_device_tensors(dataset: cst.BaseExpression, context: "FileContext", hops: int = 3) -> bool:
+    """Somewhere in the expression that builds ``dataset`` (following names to what they were
+    assigned, ``hops`` deep) a tensor is moved to a device or created on one
+    (``TensorDataset(x.cuda(), y)``, ``torch.tensor(data, device=device)``)."""
+    stack: list[tuple[cst.CSTNode, int]] = [(dataset, hops)]
+    while stack:
+        node, left = stack.pop()
+        if type(node) is cst.Name:
+            bound = context.arrays.bound_value(node.value)
+            if bound is not None and left > 0:
+                stack.append((bound, left - 1))
+            continue
+        if type(node) is cst.Call:
+            if moves_to_a_device(node, context):
+                return True
+            device = keyword_argument(node, "device")
+            if device is not None and device_kind(device.value, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE):
+                return True
+        stack.extend((child, left) for child in syntax_children(node))
+    return False
+
+
+def _passes_a_pin_memory_setting(scope: cst.CSTNode, context: "FileContext") -> bool:
+    """A ``DataLoader`` call in ``scope`` is given ``pin_memory`` that is not a literal
+    (``pin_memory=self.pin_memory``, ``pin_memory=args.pin_memory``): the user's to choose."""
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Call and catalog.lookup(context.imports.qualified_name(node.func)) is _DATALOADER:
+            arguments = catalog.bind(node, _DATALOADER)
+            pin_memory = arguments.argument("pin_memory") if arguments is not None else None
+            if pin_memory is not None and literal_value(pin_memory) is UNKNOWN:
+                return True
+        stack.extend(syntax_children(node))
+    return False
 
 
 def _pinning_fix(loader: cst.Call) -> Fix:

@@ -80,12 +80,24 @@ def collate(samples):
         "writing to the tensor changes `a`; that is harmless when `a` is a fresh array "
         "(`np.stack(...)`, `a.astype(...)`) that nothing else writes. `torch.from_numpy` also "
         "raises for what is not an array, such as the Python float `np.random.randn()` draws "
-        "without a shape, which `torch.tensor` accepts, and warns for a read-only array "
+        "without a shape, which `torch.tensor` accepts (what may be a NumPy scalar, the result of a "
+        "reduction or a matrix product such as `torch.tensor(a.mean())` or `torch.tensor(np.dot(v, v))`, "
+        "is not flagged: there is no array to share). It warns for a read-only array "
         "(pandas' `.values` under copy-on-write), whose tensor must then never be written. `torch.Tensor(a)` follows `torch.set_default_dtype`; its fix "
         "makes float32 whatever the default."
     )
 
     VALID = (
+        # A reduction or a dot product of vectors may be a NumPy scalar, not an array: there is
+        # no block to share (and `torch.from_numpy` raises for a scalar).
+        """
+        import numpy as np
+        import torch
+        def norms(samples):
+            for sample in samples:
+                v = np.asarray(sample)
+                yield torch.tensor(np.dot(v, v)), torch.tensor(v.mean() * 2)
+        """,
         # Not a NumPy array as far as the linter knows: a list, a parameter, an attribute.
         """
         import torch
@@ -256,6 +268,9 @@ def collate(samples):
             return
         array = node.args[0].value
         if self.context.arrays.kind_of(array) != catalog.NUMPY or not self._repeats():
+            return
+        if self.context.arrays.may_be_numpy_scalar(array):
+            # A NumPy scalar (``a.mean()``) has no block to share; ``torch.from_numpy`` raises for it.
             return
         array_code = _CODE.code_for_node(array)
         fix = f"torch.from_numpy({array_code})"

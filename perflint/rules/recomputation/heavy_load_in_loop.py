@@ -43,7 +43,9 @@ class HeavyLoadInLoop(Rule):
         "method's parameters or locals. Left alone: a load in `__init__`, a loop over different "
         "paths (evaluating several checkpoints), a retry loop (one that breaks or returns, or a "
         "load inside a `try` within the loop), a load under a condition (`if model is None:` "
-        "lazy loading, `if epoch == best:`), and arguments the linter cannot prove unchanged."
+        "lazy loading, `if epoch == best:`), a load of a path the same loop writes (`torch.save(model, path)` "
+        "then `torch.load(path)`: hoisting it would keep the first file), and arguments the linter cannot "
+        "prove unchanged."
     )
     why_bad = (
         "Loading a model reads and deserialises every weight — hundreds of megabytes to "
@@ -84,6 +86,13 @@ def predict_all(batches):
     )
 
     VALID = (
+        # The loop writes the checkpoint it loads: each load reads the latest one.
+        """
+        import torch
+        for epoch in range(10):
+            torch.save(model.state_dict(), "last.pt")
+            state = torch.load("last.pt")
+        """,
         # Loaded once, in __init__; a different path on every iteration.
         """
         import torch
@@ -227,7 +236,7 @@ def predict_all(batches):
         if frame is not None:
             if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
                 return
-            if all(self.context.is_invariant(part) for part in parts):
+            if all(self.context.is_invariant(part) for part in parts) and not frame.may_write_file(node):
                 fix = hoist(self.context, node, frame.node, self._new_names,
                             name_for(self.context, node), calls_read=True)
                 self.report(node, self._message(node, what, "iteration", "before the loop"), fix=fix)

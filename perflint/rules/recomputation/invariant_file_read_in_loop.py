@@ -39,7 +39,8 @@ class InvariantFileReadInLoop(Rule):
         "the `open` call). Left alone: a different file each iteration, a read under a condition "
         "that depends on the loop, a read in a loop that breaks or returns or inside a `try` "
         "within the loop (polling and retrying loops, which expect the file to change or "
-        "appear), a file object opened elsewhere, and `numpy.load(..., mmap_mode=...)`, which "
+        "appear), a read of a path the same loop writes (`open(path, 'w')`, `df.to_csv(path)`, any call "
+        "that is not known to only read given the path), a file object opened elsewhere, and `numpy.load(..., mmap_mode=...)`, which "
         "maps the file instead of reading it."
     )
     why_bad = (
@@ -79,6 +80,14 @@ def label_counts(ids):
     )
 
     VALID = (
+        # The loop rewrites the file it reads: each read sees the last write.
+        """
+        import json
+        for step in range(5):
+            state = json.load(open("state.json"))
+            with open("state.json", "w") as stream:
+                json.dump(update(state), stream)
+        """,
         # A different file on every iteration, and a read before the loop.
         """
         import pandas as pd
@@ -208,7 +217,7 @@ def label_counts(ids):
             return
         if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
             return
-        if all(self._invariant(arg.value) for arg in node.args):
+        if all(self._invariant(arg.value) for arg in node.args) and not frame.may_write_file(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(call=_code(node)), fix=fix)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import libcst as cst
 
@@ -14,6 +14,9 @@ from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
 
 _code = cst.Module([]).code_for_node
 
@@ -57,17 +60,20 @@ def normalise(lines):
     use_instead = """\
 import re
 
-WHITESPACE = re.compile(r"\\s+")
+_WHITESPACE_PATTERN = re.compile(r"\\s+")
 
 def normalise(lines):
-    return [WHITESPACE.sub(" ", line) for line in lines]
+    return [_WHITESPACE_PATTERN.sub(" ", line) for line in lines]
 """
     fix_safety_note = (
-        "The fix compiles the pattern once, as a module-level constant named after the "
-        "pattern's words (`LAYER_WEIGHT_PATTERN = re.compile(r\"layer\\.\\d+\\.weight\")`, "
-        "with the call's flags) right above the top-level statement holding the loop, and "
+        "The fix compiles the pattern once, as a private module-level constant named after the "
+        "pattern's words (`_LAYER_WEIGHT_PATTERN = re.compile(r\"layer\\.\\d+\\.weight\")`, "
+        "with the call's flags), or after what a pattern without words matches (`r\"\\s+\"`: "
+        "`_WHITESPACE_PATTERN`), placed after the file's leading imports (right above the "
+        "top-level statement holding the loop when `re` is imported further down), and "
         "calls the compiled pattern's method with the call's other arguments "
-        "(`LAYER_WEIGHT_PATTERN.fullmatch(key)`). It is safe: a compiled pattern's methods "
+        "(`_LAYER_WEIGHT_PATTERN.fullmatch(key)`), their layout and comments kept; no fix is "
+        "offered when the pattern's or the flags' line carries a comment, which would be lost. It is safe: a compiled pattern's methods "
         "give exactly what the module functions give for the same pattern and flags (the "
         "functions compile the pattern, or take it from their cache, and call the same "
         "method). Compiling moves to import time, so the fix is offered only where that cannot "
@@ -108,9 +114,10 @@ def normalise(lines):
             column=13,
             fixed="""
             import re
-            FINDALL_PATTERN = re.compile(r"\\w+")
+
+            _WORD_PATTERN = re.compile(r"\\w+")
             for line in lines:
-                words = FINDALL_PATTERN.findall(line)
+                words = _WORD_PATTERN.findall(line)
             """,
         ),
         Invalid(
@@ -121,8 +128,9 @@ def normalise(lines):
             line=2,
             fixed="""
             import re
-            SUB_PATTERN = re.compile("[^a-z]")
-            cleaned = [SUB_PATTERN.sub("", word.lower()) for word in words]
+
+            _NON_LOWERCASE_PATTERN = re.compile("[^a-z]")
+            cleaned = [_NON_LOWERCASE_PATTERN.sub("", word.lower()) for word in words]
             """,
         ),
         Invalid(
@@ -136,15 +144,16 @@ def normalise(lines):
             line=4,
             fixed="""
             import re as regex
-            LAYER_WEIGHT_PATTERN = regex.compile(r"layer\\.\\d+\\.weight")
+
+            _LAYER_WEIGHT_PATTERN = regex.compile(r"layer\\.\\d+\\.weight")
             while queue:
                 key = queue.pop()
-                if LAYER_WEIGHT_PATTERN.fullmatch(string=key):
+                if _LAYER_WEIGHT_PATTERN.fullmatch(string=key):
                     pass
             """,
         ),
         # Flags go to the compiled pattern, the other arguments stay in the call; the constant
-        # takes the blank lines before the function too, the function keeps its comment.
+        # goes after the imports, the function keeps its comment.
         Invalid(
             """
             import re
@@ -168,14 +177,13 @@ def normalise(lines):
             fixed="""
             import re
 
-
-            HELLO_WORLD_PATTERN = re.compile(r"hello\\s+world", re.IGNORECASE | re.MULTILINE)
+            _HELLO_WORLD_PATTERN = re.compile(r"hello\\s+world", re.IGNORECASE | re.MULTILINE)
 
 
             # Collapse runs of blanks.
             def normalise(lines):
                 return [
-                    HELLO_WORLD_PATTERN.sub(
+                    _HELLO_WORLD_PATTERN.sub(
                         "hello world",
                         line,
                         1,
@@ -194,9 +202,10 @@ def normalise(lines):
             line=3,
             fixed="""
             import re
-            COMPILE_PATTERN = re.compile(r"^#", re.M)
+
+            _COMMENT_PATTERN = re.compile(r"^#", re.M)
             def count(lines):
-                return sum(1 for line in lines if COMPILE_PATTERN.search(line))
+                return sum(1 for line in lines if _COMMENT_PATTERN.search(line))
             """,
         ),
         # Flags held in a name: they may not be known at import time.
@@ -269,6 +278,9 @@ def normalise(lines):
             re.compile(value, flag_value)
         except (re.error, TypeError, ValueError, OverflowError, RecursionError):
             return None
+        removed = [arg for arg in call.args if arg.value is pattern or arg.value is flags]
+        if function != "compile" and any(_has_comment(arg) for arg in removed):
+            return None  # the comment on a removed argument's line would be lost
         top = self.context.path_to(call)[1]
         held = f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}"
         place = self._constant_places.setdefault(held, top)
@@ -283,27 +295,51 @@ def normalise(lines):
         constant = assignment(name, cst.Call(compile_function, compile_arguments))
         kept = [arg for arg in call.args if arg.value is not pattern and arg.value is not flags]
         if kept and kept[-1] is not call.args[-1]:
-            # The last argument went: the new last one ends the call as it ended.
-            last = call.args[-1]
-            kept[-1] = kept[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+            # The last argument went: the new last one ends the call as it ended, its own
+            # line's comment kept on its line.
+            kept[-1] = _ending_as(kept[-1], call.args[-1])
         method = call.with_changes(func=cst.Attribute(cst.Name(name), cst.Name(function)), args=kept)
-        blank_lines = []
-        for line in place.leading_lines:
-            if line.comment is not None:
-                break
-            blank_lines.append(line)
-        constant = constant.with_changes(leading_lines=blank_lines)
         replacement = cst.Name(name) if function == "compile" else method
-        return Fix((Change(call, replacement),
-                    Change(place, lambda updated: cst.FlattenSentinel([constant, updated]))),
+        after_imports, after_constant = self._constants_place()
+        if after_imports is not None and self._module_level_reference(after_imports, including=True) is not None:
+            # After the imports (and the patterns compiled there), where a reader looks for
+            # constants; one blank line between the imports and the first of them.
+            constant = constant.with_changes(leading_lines=[] if after_constant else [cst.EmptyLine()])
+            insertion = Change(after_imports, lambda updated: cst.FlattenSentinel([updated, constant]))
+        else:
+            blank_lines = []
+            for line in place.leading_lines:
+                if line.comment is not None:
+                    break
+                blank_lines.append(line)
+            constant = constant.with_changes(leading_lines=blank_lines)
+            insertion = Change(place, lambda updated: cst.FlattenSentinel([constant, updated]))
+        return Fix((Change(call, replacement), insertion),
                    title=f"Compile the pattern once at module level as `{name}` and call `{name}.{function}`"
                    if function != "compile" else f"Compile the pattern once at module level as `{name}`")
 
-    def _module_level_reference(self, top: cst.BaseStatement) -> Optional[cst.BaseExpression]:
+    def _constants_place(self) -> tuple[Optional[cst.SimpleStatementLine], bool]:
+        """The statement a new pattern constant goes after: the last of the file's leading run
+        of imports (after its docstring), or of the patterns compiled right after them; and
+        whether that is such a pattern (None when the file does not start with imports)."""
+        last, after_constant = None, False
+        for index, statement in enumerate(self._module.body):
+            small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not after_constant:
+                last = statement
+            elif last is not None and _compiles_a_pattern(small, self.context):
+                last, after_constant = statement, True
+            elif not (index == 0 and isinstance(small, cst.Expr)
+                      and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
+                break
+        return last, after_constant
+
+    def _module_level_reference(self, top: cst.BaseStatement, including: bool = False) -> Optional[cst.BaseExpression]:
         """``re.compile`` as the module imports it (``regex.compile`` after ``import re as
-        regex``) in a top-level statement above ``top``; None when no such import binds it."""
+        regex``) in a top-level statement above ``top`` (or ``top`` itself, ``including`` it);
+        None when no such import binds it."""
         for statement in self._module.body:
-            if statement is top:
+            if statement is top and not including:
                 return None
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
@@ -315,6 +351,8 @@ def normalise(lines):
                         bound = alias.asname.name.value if alias.asname is not None else "re"
                         if self.context.imports.qualified_name(cst.Name(bound)) == "re":
                             return cst.Attribute(cst.Name(bound), cst.Name("compile"))
+            if statement is top:
+                return None
         return None
 
 
@@ -336,12 +374,69 @@ def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
     return int(value) if isinstance(value, re.RegexFlag) else None
 
 
+# What a pattern with no words of its own matches, by its pieces: ``\\s+`` is whitespace.
+_PIECE_NAMES = {
+    r"\s": "WHITESPACE", r"\S": "NON_SPACE", r"\d": "DIGITS", r"\D": "NON_DIGITS", r"\w": "WORD",
+    r"\W": "NON_WORD", "[^a-z]": "NON_LOWERCASE", "[^A-Z]": "NON_UPPERCASE", "[^a-zA-Z]": "NON_LETTER",
+    "[^A-Za-z]": "NON_LETTER", "[a-z]": "LOWERCASE", "[A-Z]": "UPPERCASE", "[0-9]": "DIGITS", "[^0-9]": "NON_DIGITS",
+    r"[^\w\s]": "PUNCTUATION", "^#": "COMMENT", ",": "COMMA", ";": "SEMICOLON", ":": "COLON", r"\.": "DOT",
+    "-": "DASH", "_": "UNDERSCORE", "/": "SLASH", r"\|": "PIPE", r"\t": "TAB", r"\n": "NEWLINE", "<[^>]+>": "TAG",
+}
+_PIECE = re.compile("|".join(re.escape(piece) for piece in sorted(_PIECE_NAMES, key=len, reverse=True)))
+_QUANTIFIERS = re.compile(r"(?<!\\)[+*?]|\{\d*,?\d*\}|^\^|\$$")
+
+
 def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
-    """``LAYER_WEIGHT_PATTERN`` for ``r"layer\\.\\d+\\.weight"``: the pattern's words (escapes
-    and character sets dropped), else the function's name (``FINDALL_PATTERN``)."""
+    """``_LAYER_WEIGHT_PATTERN`` for ``r"layer\\.\\d+\\.weight"``: private, named from the
+    pattern's words (escapes and character sets dropped); a pattern without words is named
+    from what its pieces match (``r"\\s+"``: ``_WHITESPACE_PATTERN``, ``r",\\s*"``:
+    ``_COMMA_WHITESPACE_PATTERN``); else from the function (``_FINDALL_PATTERN``)."""
     text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
     words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\[[^]]*]", " ", re.sub(r"\\.", " ", text)))[:3]
-    return "_".join(words or [function]).upper() + "_PATTERN"
+    if not words:
+        rest = text if text in _PIECE_NAMES else _QUANTIFIERS.sub("", text)
+        pieces = []
+        while rest:
+            piece = _PIECE.match(rest)
+            if piece is None:
+                pieces = []
+                break
+            if _PIECE_NAMES[piece.group()] not in pieces[-1:]:
+                pieces.append(_PIECE_NAMES[piece.group()])
+            rest = rest[piece.end():]
+        words = pieces[:3]
+    return "_" + "_".join(words or [function]).upper() + "_PATTERN"
+
+
+def _compiles_a_pattern(small: Optional[cst.BaseSmallStatement], context: "FileContext") -> bool:
+    """``NAME = re.compile(...)``."""
+    return (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.Call)
+            and context.imports.qualified_name(small.value.func) == "re.compile")
+
+
+def _has_comment(argument: cst.Arg) -> bool:
+    """A comment on the argument's line, or on a line of its own after it."""
+    spaces = [argument.whitespace_after_arg]
+    if isinstance(argument.comma, cst.Comma):
+        spaces.append(argument.comma.whitespace_after)
+    for space in spaces:
+        if isinstance(space, cst.ParenthesizedWhitespace) and (
+                space.first_line.comment is not None or any(line.comment is not None for line in space.empty_lines)):
+            return True
+    return False
+
+
+def _ending_as(kept: cst.Arg, removed_last: cst.Arg) -> cst.Arg:
+    """``kept``, now the call's last argument, ending the call as ``removed_last`` did, with
+    the end of ``kept``'s own line (its comment) where it was."""
+    own_line = kept.comma.whitespace_after if isinstance(kept.comma, cst.Comma) else None
+    comma, after = removed_last.comma, removed_last.whitespace_after_arg
+    if isinstance(own_line, cst.ParenthesizedWhitespace):
+        if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            comma = comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(first_line=own_line.first_line))
+        elif isinstance(after, cst.ParenthesizedWhitespace):
+            after = after.with_changes(first_line=own_line.first_line)
+    return kept.with_changes(comma=comma, whitespace_after_arg=after)
 
 
 def _is_formatted(string: cst.BaseExpression) -> bool:

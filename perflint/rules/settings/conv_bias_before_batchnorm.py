@@ -7,9 +7,11 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import code_of, with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -72,10 +74,21 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         "evaluation mode the norm subtracts its running mean, which learnt the bias: a model "
         "trained without the bias computes the same function, but a checkpoint trained with "
         "it keeps its outputs only if each norm's `running_mean` is reduced by the dropped "
-        "bias when converting."
+        "bias when converting. A container whose layers are also reached one by one in the same "
+        "class or file (`self.head = self.body[0]`, `for layer in self.body`) is not flagged: a "
+        "convolution used without its norm needs its bias."
     )
 
     VALID = (
+        # The first convolution is also used alone, without the norm that cancels its bias.
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+                self.head = self.body[0]
+        """,
         # Already without bias.
         """
         import torch.nn as nn
@@ -210,6 +223,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         if self.context.imports.qualified_name(node.func) not in catalog.SEQUENTIAL_CONTAINERS:
             return
         layers = node.args
+        used_alone = None
         for layer, following in zip(layers, layers[1:]):
             if layer.star or following.star or layer.keyword is not None or following.keyword is not None:
                 continue
@@ -225,8 +239,36 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                 no_bias = cst.Name("False")
                 fix = Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias)) if bias is None else Fix.replace(
                     bias, no_bias)
+                if used_alone is None:
+                    used_alone = self._layers_used_alone(node)
+                if used_alone:
+                    # A convolution also used without its norm (``self.head = self.body[0]``)
+                    # needs its bias there: nothing to report.
+                    continue
                 self.report(layer.value, self.message.format(conv=code_of(layer.value), norm=code_of(following.value)),
                             fix=fix)
+
+    def _layers_used_alone(self, container: cst.Call) -> bool:
+        """The container's layers are reached one by one elsewhere in its class (or, outside
+        a class, its file): it is assigned to a name or attribute that is also indexed,
+        sliced or iterated (``self.body[0]``, ``for layer in self.body``). A container built
+        and returned or nested is followed no further (the fix is unsafe anyway)."""
+        parent = self.context.parents.get(id(container))
+        if type(parent) is not cst.Assign or len(parent.targets) != 1:
+            return False
+        chain = dotted_name(parent.targets[0].target)
+        if chain is None:
+            return False
+        owner = self.context.functions.current_class
+        stack: list[cst.CSTNode] = [owner.node if owner is not None else self.context.module]
+        while stack:
+            node = stack.pop()
+            if type(node) is cst.Subscript and dotted_name(node.value) == chain:
+                return True
+            if type(node) in (cst.For, cst.CompFor) and dotted_name(node.iter) == chain:
+                return True
+            stack.extend(syntax_children(node))
+        return False
 
     def _layer_record(self, expr: cst.BaseExpression) -> Optional[catalog.Function]:
         if type(expr) is not cst.Call:

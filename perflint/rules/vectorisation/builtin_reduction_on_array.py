@@ -90,6 +90,15 @@ def total_energy(signal: np.ndarray) -> float:
     )
 
     VALID = (
+        # After a star import `sum` and `max` may be NumPy's or torch's, not the builtins.
+        """
+        import numpy as np
+        from numpy import *
+        a = np.arange(10)
+        total = sum(a)
+        def largest(b: np.ndarray):
+            return max(b, 0)
+        """,
         # A list, not an array: the builtin is the right tool.
         """
         import numpy as np

@@ -8,7 +8,6 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONVERTS_SEQUENCES
-from perflint.engine.literals import literal_value
 from perflint.engine.rewrite import code_of, reference
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.values import value_of
@@ -73,9 +72,13 @@ def collate(samples: list) -> torch.Tensor:
         "For a list of NumPy arrays the fix wraps the list in `np.array(...)` and keeps the call "
         "and its other arguments: `torch.tensor(L)` becomes `torch.tensor(np.array(L))` (one "
         "block copy instead of a Python scalar per element; `torch.from_numpy(np.stack(L))`, "
-        "which the message suggests, saves one more copy). It is safe when the call fixes "
-        "the dtype, with `dtype=` or by being a typed constructor (`torch.FloatTensor(L)`, "
-        "`torch.Tensor(L)`): the values are converted to it with the same rounding either way. "
+        "which the message suggests, saves one more copy). It is safe when the call fixes a "
+        "floating, complex or boolean dtype, with `dtype=` or by being a typed constructor "
+        "(`torch.FloatTensor(L)`, `torch.Tensor(L)`): the values are converted to it with the same "
+        "rounding either way. For an integer dtype (`dtype=torch.int64`, `torch.LongTensor(L)`) "
+        "or a dtype perflint cannot read it is unsafe: NumPy promotes a list mixing int64 arrays "
+        "with float64 or uint64 ones to float64, so integers above 2**53 change "
+        "(1700000000123456789 becomes 1700000000123456768). "
         "Without `dtype=` it is unsafe, because NumPy and torch infer the dtype differently: "
         "an empty list gives float64 (NumPy's default) instead of float32 (torch's), and "
         "arrays of integers mixed with float32 arrays give float64 instead of float32. A list "
@@ -259,8 +262,9 @@ def collate(samples: list) -> torch.Tensor:
         )
 
     def _fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Optional[Fix]:
-        """The list of NumPy arrays wrapped in ``np.array(...)``: safe when the call fixes the
-        dtype (``dtype=``, a typed constructor), unsafe when it lets torch infer one."""
+        """The list of NumPy arrays wrapped in ``np.array(...)``: safe when the call fixes a
+        floating or boolean dtype (``dtype=``, a typed constructor), unsafe when it lets torch
+        infer one or asks for integers."""
         array = reference(self.context, "numpy.array")
         if array is None:
             return None
@@ -268,8 +272,11 @@ def collate(samples: list) -> torch.Tensor:
         stacked = cst.Call(function, [cst.Arg(data)])
         bound = catalog.bind(call, record)
         dtype = bound.argument("dtype") if bound is not None and "dtype" in record.signature.keywords else None
-        fixed_dtype = record.name in catalog.LEGACY_CONSTRUCTOR_CONVERSIONS or (
-            dtype is not None and literal_value(dtype) is not None)
+        conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
+        # NumPy promotes a list mixing int64 with float64 (or uint64) arrays to float64; only a
+        # dtype filled by reading values as floats then gets the values the constructor would.
+        fixed_dtype = conversion in catalog.FLOAT_READ_LEGACY_CONVERSIONS or (
+            dtype is not None and self.context.imports.qualified_name(dtype) in catalog.FLOAT_READ_DTYPES)
         fixed_call = code_of(call.deep_replace(data, stacked))
         title = f"Use `{fixed_call}`" if "\n" not in fixed_call else self.fix_title
         return Fix.replace(data, stacked, imports=imports, safety=FIX_SAFE if fixed_dtype else FIX_UNSAFE, title=title)
