@@ -58,7 +58,7 @@ class _Report:
         self.rule, self.node, self.message, self.fix = rule, node, message, fix
 
 
-class _Plan:
+class _NodeHandlers:
     """What happens at one node type: handlers on entering and leaving it and its fields."""
 
     __slots__ = ("enter", "leave", "fields", "field_enter", "field_leave", "has_field_hooks")
@@ -72,10 +72,10 @@ class _Plan:
         self.has_field_hooks = False
 
 
-def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Plan]:
+def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _NodeHandlers]:
     """Handlers per node type: knowledge before rules on entering, rules before knowledge (in
     reverse order) on leaving."""
-    plans: dict[type, _Plan] = {}
+    plans: dict[type, _NodeHandlers] = {}
 
     def add(owner: object, rule: Optional[Rule], leave_order: bool) -> None:
         for hook in hooks_of(type(owner)):
@@ -83,7 +83,7 @@ def _plans(knowledge: Sequence[object], rules: Sequence[Rule]) -> dict[type, _Pl
                 continue
             plan = plans.get(hook.node_type)
             if plan is None:
-                plan = plans[hook.node_type] = _Plan(hook.node_type)
+                plan = plans[hook.node_type] = _NodeHandlers(hook.node_type)
             entry = (rule, getattr(owner, hook.attribute))
             if hook.field is None:
                 target = plan.enter if hook.event == VISIT else plan.leave
@@ -218,7 +218,7 @@ class FileContext:
         """Walk ``module`` once, calling every hook. Returns one line per rule that failed."""
         self.module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
-        plans = _plans(knowledge, rules)
+        plans = _handlers_by_node_type(knowledge, rules)
         failures: list[str] = []
         failed: set[int] = set()
 

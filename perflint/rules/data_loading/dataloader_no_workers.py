@@ -212,12 +212,12 @@ loader = DataLoader(
             return
         dataset = arguments.argument("dataset")
         if dataset is None or not self._is_in_memory(dataset):
-            self.report(node, self.message.format(callee=cst.Module([]).code_for_node(node.func), fix=self._fix(node)))
+            self.report(node, self.message.format(callee=cst.Module([]).code_for_node(node.func), fix=self._advice(node)))
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
 
-    def _fix(self, call: cst.Call) -> str:
+    def _advice(self, call: cst.Call) -> str:
         """The keywords to add: pinned memory too when a loop here moves the batches to a GPU."""
         keywords = "`num_workers=N, persistent_workers=True`"
         function = self.context.function

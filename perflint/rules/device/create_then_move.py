@@ -437,10 +437,10 @@ def add_noise(batch, device):
         self.report(
             node,
             self.message.format(factory=factory, method=move.method, fix=fix),
-            fix=self._fix(record, factory, factory_call, move),
+            fix=self._build_fix(record, factory, factory_call, move),
         )
 
-    def _fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove) -> Optional[Fix]:
+    def _build_fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove) -> Optional[Fix]:
         """The factory given the move's device (and dtype), in place of the move; None where
         that would not make the same tensor (see ``fix_safety_note``)."""
         move = moved.call

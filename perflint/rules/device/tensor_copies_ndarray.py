@@ -280,10 +280,10 @@ def collate(samples):
         self.report(
             node,
             self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix),
-            fix=self._fix(node, conversion),
+            fix=self._build_fix(node, conversion),
         )
 
-    def _fix(self, call: cst.Call, conversion: Optional[str]) -> Optional[Fix]:
+    def _build_fix(self, call: cst.Call, conversion: Optional[str]) -> Optional[Fix]:
         """``torch.from_numpy(a)``, converted to the legacy constructor's dtype, through the
         file's imports; None when no name reaches ``torch.from_numpy``."""
         from_numpy = reference(self.context, "torch.from_numpy")

@@ -456,10 +456,10 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 loop="; ".join(_render(statement) for statement in statements),
                 vectorised="; ".join(_render(statement) for statement in vectorised),
             ),
-            fix=self._fix(node, loop, vectorised),
+            fix=self._build_fix(node, loop, vectorised),
         )
 
-    def _fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Optional[Fix]:
+    def _build_fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Optional[Fix]:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
         statement and nothing else (no comment inside it to lose), and its range covers exactly
         the first axis of every array it indexes, which all have the extent's shape."""

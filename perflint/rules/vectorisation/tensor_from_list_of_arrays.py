@@ -258,10 +258,10 @@ def collate(samples: list) -> torch.Tensor:
         self.report(
             node,
             self.message.format(call=_code(node), items=_describe(kinds), fix=fix),
-            fix=self._fix(node, record, data) if record.library == catalog.TORCH and kinds == {catalog.NUMPY} else None,
+            fix=self._build_fix(node, record, data) if record.library == catalog.TORCH and kinds == {catalog.NUMPY} else None,
         )
 
-    def _fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Optional[Fix]:
+    def _build_fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Optional[Fix]:
         """The list of NumPy arrays wrapped in ``np.array(...)``: safe when the call fixes a
         floating or boolean dtype (``dtype=``, a typed constructor), unsafe when it lets torch
         infer one or asks for integers."""
