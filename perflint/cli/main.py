@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from typing import Optional, Sequence
 
 from perflint import __version__
@@ -19,6 +21,21 @@ SUBCOMMANDS = ("check", "rules", "explain", "bench")
 
 class UsageError(Exception):
     """Bad command line, bad configuration or a missing path: exit status 2."""
+
+
+# Exit statuses of a run ended by a signal, as a shell reports a process killed by one
+# (128 + the signal's number): SIGINT (Ctrl-C) 130, SIGTERM 143.
+INTERRUPTED_STATUS = 128 + 2
+TERMINATED_STATUS = 128 + 15
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, so the run unwinds as it does on Ctrl-C
+    (``finally`` blocks end the workers and remove temporary files) and exits 143."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def _codes(value: str) -> list[str]:
@@ -121,30 +138,72 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    previous_handler = _handle_sigterm()
     try:
-        if arguments.command == "check":
-            from perflint.cli.check import run_check
-
-            return run_check(arguments)
-        if arguments.command in ("rules", "explain"):
-            from perflint.cli import documentation
-
-            return documentation.run(arguments)
-        from perflint.cli.bench import run_bench
-
-        return run_bench(arguments)
+        status = _run(arguments)
+        # Flushed here, not at exit, so that output that cannot be written (a full disk) is an
+        # error this function reports rather than one the interpreter prints as it exits.
+        sys.stdout.flush()
+        return status
     except UsageError as error:
         print(f"perflint: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("perflint: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED_STATUS
+    except Terminated:
+        print("perflint: terminated", file=sys.stderr)
+        return TERMINATED_STATUS
     except BrokenPipeError:
         # The reader went away (``perflint rules | head``): stop quietly, as Unix tools do, and
         # point stdout at /dev/null so the interpreter's final flush does not fail again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as error:
+        # An I/O error is not a finding: exit 2, never 1. Output that could not be written is
+        # dropped, so the interpreter does not try to flush it again as it exits.
+        _discard_stdout()
+        print(f"perflint: error: {_io_error_text(error)}", file=sys.stderr)
+        return 2
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    if arguments.command == "check":
+        from perflint.cli.check import run_check
+
+        return run_check(arguments)
+    if arguments.command in ("rules", "explain"):
+        from perflint.cli import documentation
+
+        return documentation.run(arguments)
+    from perflint.cli.bench import run_bench
+
+    return run_bench(arguments)
+
+
+def _io_error_text(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else f"cannot write the output: {reason}"
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _handle_sigterm() -> Optional[object]:
+    """Turn SIGTERM into ``Terminated`` while a command runs (only from the main thread, the
+    one place Python delivers signals); the handler it replaced, to restore after."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 if __name__ == "__main__":
