@@ -163,7 +163,7 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
     except FileTimeLimitExceeded:
         return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
     except MemoryError:
-        return LintResult([unlintable(path, out_of_memory_message(_memory_bound()))], None)
+        return LintResult([unlintable(path, out_of_memory_message(_memory_allowance))], None)
     except UnreadableSourceError as error:
         return LintResult([unlintable(path, str(error), error.line)], key)
     except Exception as error:  # an engine bug on one file must not end the run
@@ -312,6 +312,12 @@ def _serve(connection: Connection, fingerprint: Optional[str], parent: int, inhe
         except OSError:
             pass
     _limit_memory(memory_limit)
+    # A worker that dies (the native parser's stack overflowing, an allocation failing in native
+    # code) is reported by the parent as its file's PFL000; a fault handler inherited from the
+    # parent (pytest's) would only add a stack dump to standard error.
+    import faulthandler
+
+    faulthandler.disable()
     # Imported before the first file, so that its time limit is not spent importing.
     import perflint.engine.linter  # noqa: F401
     from perflint.rules import all_rules
@@ -352,52 +358,57 @@ def _die_with_parent(parent: int) -> None:
 
 # Each worker's address space is bounded, so that one pathological file fails alone (PFL000
 # "out of memory") instead of swapping the machine to a halt: a 10 MB single-line file once took
-# 13.5 GB. A worker with libcst and every rule loaded takes about 0.1 GB and linting a
-# 50,000-line file about 1.6 GB (measured on this project's machine); 4 GiB leaves room for
-# twice that, or an eighth of the machine's memory when that is more. Address space, not
-# resident memory: it is the limit the kernel can enforce on allocation, so Python sees a MemoryError.
-MIN_WORKER_MEMORY = 4 * 1024 ** 3
+# 13.5 GB. Linting a 50,000-line file (1.2 MB, a finding on every third line) took 1.0 GB of
+# address space beyond the worker's own (measured with libcst 1.9 on Python 3.11); the allowance
+# is four times that. Address space, not resident memory: it is the limit the kernel enforces at
+# allocation, so Python sees a MemoryError. It is added to what the worker holds when it starts,
+# since a forked worker begins with its parent's address space.
+WORKER_MEMORY_ALLOWANCE = 4 * 1024 ** 3
 
 
 def worker_memory_limit() -> Optional[int]:
-    """The address-space bound of each worker in bytes; None where it cannot be set."""
+    """How much address space each worker may take beyond what it starts with, in bytes; None
+    where no bound can be set (no ``resource`` module)."""
     try:
         import resource  # noqa: F401  (Unix only)
-
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ImportError, ValueError, OSError, AttributeError):
+    except ImportError:
         return None
-    return max(MIN_WORKER_MEMORY, total // 8)
+    return WORKER_MEMORY_ALLOWANCE
 
 
-def _memory_bound() -> Optional[int]:
-    """This process's address-space bound, if it has one."""
+def _address_space() -> int:
+    """This process's address space in bytes (Linux); 0 where it cannot be read."""
     try:
-        import resource
-
-        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    except (ImportError, ValueError, OSError):
-        return None
-    return None if soft == resource.RLIM_INFINITY else soft
+        with open("/proc/self/statm", encoding="ascii") as stream:
+            return int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
-def _limit_memory(limit: Optional[int]) -> None:
-    if limit is None:
+# The allowance this worker process runs under (None: none, or not a worker).
+_memory_allowance: Optional[int] = None
+
+
+def _limit_memory(allowance: Optional[int]) -> None:
+    global _memory_allowance
+    if allowance is None:
         return
     import resource
 
+    limit = _address_space() + allowance
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         if soft == resource.RLIM_INFINITY or soft > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            _memory_allowance = allowance
     except (ValueError, OSError):
         pass
 
 
-def out_of_memory_message(bound: Optional[int]) -> str:
-    amount = f"more than {bound / 1024 ** 3:.3g} GiB" if bound else "more memory than there is"
+def out_of_memory_message(allowance: Optional[int]) -> str:
+    amount = f"more than {allowance / 1024 ** 3:.3g} GiB" if allowance else "more memory than there is"
     return f"out of memory: linting this file needed {amount}, the bound on each worker process"
 
 
