@@ -182,7 +182,23 @@ def _run(arguments: argparse.Namespace) -> int:
         return documentation.run(arguments)
     from perflint.cli.bench import run_bench
 
+    if arguments.report:
+        _check_writable(arguments.report, "--report")
     return run_bench(arguments)
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Refuse, before minutes of benchmarking, a ``path`` the result could not be written to:
+    its folder missing or read-only, or the path itself a folder or a read-only file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {option} {path}: it is a folder")
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {option} {path}: no such folder {folder}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"cannot write {option} {path}: permission denied")
+    if not os.path.exists(path) and not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {option} {path}: the folder {folder} is not writable")
 
 
 def _io_error_text(error: OSError) -> str:
