@@ -281,8 +281,14 @@ def fix_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Lin
     from perflint.cache import Cache, build_fingerprint
 
     fingerprint = build_fingerprint() if any(task.cache_directory for task in tasks) else None
-    workers = worker_count(jobs, len(tasks))
-    results = WorkerPool(workers, fingerprint).run(tasks, range(len(tasks)))
+    # A pipe (process substitution) was read by the lint and is empty now: there is nothing to
+    # fix again, nor anywhere to write; what the lint found stands, with a PFL000 that says so.
+    results = {index: LintResult([unlintable(task.source_file.path, "fixes not applied: a pipe can be read only once")],
+                                 None)
+               for index, task in enumerate(tasks) if task.data is None and is_inherited_pipe(task.source_file.absolute)}
+    rest = [index for index in range(len(tasks)) if index not in results]
+    if rest:
+        results.update(WorkerPool(worker_count(jobs, len(rest)), fingerprint).run(tasks, rest))
     for index, result in results.items():
         directory = tasks[index].cache_directory
         if directory is not None and result.cache_key is not None:

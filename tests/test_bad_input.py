@@ -196,6 +196,18 @@ def test_process_substitution_is_read_once_and_its_findings_kept(tmp_path, cache
         assert completed.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
+def test_fixing_a_process_substitution_keeps_its_findings(tmp_path):
+    (tmp_path / "f.py").write_text(FLAGGED)
+    command = f"{sys.executable} -m perflint check --fix --unsafe-fixes --output-format json <(cat f.py)"
+    completed = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in completed.stderr, completed.stderr
+    findings = json.loads(completed.stdout)["findings"]
+    assert [(f["code"], f["message"]) for f in findings] == [
+        ("PFL000", "fixes not applied: a pipe can be read only once"), ("PFL401", findings[1]["message"])]
+    assert (tmp_path / "f.py").read_text() == FLAGGED
+
+
 def test_a_file_over_the_size_cap_is_pfl000_and_the_others_are_linted(tmp_path, monkeypatch):
     from perflint import files
 
