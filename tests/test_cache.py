@@ -189,3 +189,21 @@ def test_a_corrupt_rule_index_is_not_trusted(tmp_path):
                    seal_record({"rules": [[401, "n", True]]}), {"rules": [["PFL401", "n", True]]}):
         _rewrite(index, record)
         assert cache.rule_index() is None
+
+
+def test_the_measurement_cache_writes_only_in_a_folder_that_is_perflints(tmp_path):
+    from perflint.measure.cache import MeasurementCache
+    from perflint.measure.results import SKIPPED, Measurement
+
+    skipped = Measurement(code="PFL401", backend="numpy", library="numpy", device="cpu", status=SKIPPED, reason="r")
+    (tmp_path / "project" / "src").mkdir(parents=True)
+    foreign = MeasurementCache(str(tmp_path), folder=str(tmp_path / "project"))
+    foreign.store("k" * 64, skipped)
+    assert sorted(os.listdir(tmp_path / "project")) == ["src"]
+    ours = MeasurementCache(str(tmp_path), folder=str(tmp_path / "cache"))
+    ours.store("k" * 64, skipped)
+    assert is_perflint_cache_folder(str(tmp_path / "cache"))
+    assert ours.load("k" * 64).reason == "r" and ours.load("k" * 64).cached
+    entry = tmp_path / "cache" / "measurements" / ("k" * 64 + ".json")
+    entry.write_text(entry.read_text().replace('"r"', '"edited"'))
+    assert ours.load("k" * 64) is None  # its checksum no longer matches

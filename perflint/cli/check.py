@@ -208,8 +208,8 @@ def run_check(args: argparse.Namespace) -> int:
 
         # --remeasure still stores what it measures, so the next run reuses the fresh numbers.
         measurement_folder = next(iter(_cache_directories(args, [resolver.fallback])), None)
-        measurement_cache = (None if measurement_folder is None
-                             else MeasurementCache(measurement_folder, read=not args.remeasure))
+        measurement_cache = (None if measurement_folder is None else
+                             MeasurementCache(resolver.fallback.root, read=not args.remeasure, folder=measurement_folder))
         with measuring_progress(args.output_format != "json") as progress:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)

@@ -20,6 +20,7 @@ import tempfile
 from typing import Any, Optional, Sequence
 
 from perflint.cache import claim_cache_folder, seal_record, unseal_record
+from perflint.files import CACHE_DIRECTORY
 from perflint.measure.results import Measurement
 
 MEASUREMENTS_FOLDER = "measurements"
@@ -27,12 +28,13 @@ _FORMAT = 2
 
 
 class MeasurementCache:
-    """The measurement cache kept in the cache folder ``base``; with ``read=False`` it only
-    stores (``--remeasure``)."""
+    """The measurement cache of the project at ``root``, kept in its cache folder (``folder``,
+    ``cache-dir`` / ``--cache-dir``; by default ``.perflint_cache`` there); with ``read=False`` it
+    only stores (``--remeasure``)."""
 
-    def __init__(self, base: str, read: bool = True) -> None:
+    def __init__(self, root: str, read: bool = True, folder: Optional[str] = None) -> None:
         self.read = read
-        self.base = base
+        self.base = folder if folder is not None else os.path.join(root, CACHE_DIRECTORY)
         self.directory = os.path.join(self.base, MEASUREMENTS_FOLDER)
 
     @staticmethod
