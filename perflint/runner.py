@@ -303,7 +303,7 @@ def _order(finding: Finding) -> tuple:
     return (*finding.sort_key, finding.end_line, finding.end_column, finding.message)
 
 
-def _serve(connection: Connection, fingerprint: Optional[str], parent: int, inherited: Sequence[int],
+def _serve(connection: Connection, fingerprint: Optional[str], parent: Optional[int], inherited: Sequence[int],
            memory_limit: Optional[int]) -> None:
     """A worker process: lint each task it is sent until it is sent ``None`` or its parent is gone."""
     # Ctrl-C and SIGTERM are the parent's to handle; it ends the workers itself.
@@ -345,10 +345,11 @@ def _serve(connection: Connection, fingerprint: Optional[str], parent: int, inhe
             connection.send(_failure(task, f"{type(error).__name__}: {error}"))
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent(parent: Optional[int]) -> None:
     """Have the kernel kill this worker when its parent dies, however it dies (SIGKILL too), so
     that no worker is left linting for nobody. Linux only (``prctl(PR_SET_PDEATHSIG)``);
-    elsewhere the closed pipe ends a worker at its next file."""
+    elsewhere the closed pipe ends a worker at its next file. ``parent`` is perflint's process
+    when it forked this worker itself (under forkserver the parent is the server)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -358,7 +359,7 @@ def _die_with_parent(parent: int) -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the parent died before the signal was asked for
+    if parent is not None and os.getppid() != parent:  # the parent died before the signal was asked for
         os._exit(1)
 
 
@@ -444,7 +445,8 @@ class WorkerPool:
         forked = multiprocessing.get_start_method() == "fork"
         inherited = [end.fileno() for end in self._parent_ends] if forked else []
         process = multiprocessing.Process(
-            target=_serve, args=(theirs, self.fingerprint, os.getpid(), inherited, self.memory_limit), daemon=True)
+            target=_serve, args=(theirs, self.fingerprint, os.getpid() if forked else None, inherited,
+                                 self.memory_limit), daemon=True)
         process.start()
         theirs.close()
         return _Worker(process, ours)
