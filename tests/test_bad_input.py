@@ -321,3 +321,18 @@ def test_no_rule_fails_on_programs_generated_from_the_grammar(source):
 @given(hypothesmith.from_node())
 def test_no_rule_fails_on_programs_generated_from_libcst_nodes(source):
     _no_internal_error(source)
+
+
+@pytest.mark.parametrize("report", ["missing/report.html", "."])
+def test_bench_report_to_an_unwritable_path_is_refused_before_benchmarking(tmp_path, monkeypatch, capsys, report):
+    from perflint.cli.main import main
+    from perflint.measure import harness
+
+    def never(*args, **kwargs):
+        raise AssertionError("benchmarks ran before the report path was checked")
+
+    monkeypatch.setattr(harness, "measure_rules", never)
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "PFL401", "--report", report]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"perflint: error: cannot write --report {report}: ") and err.count("\n") == 1
