@@ -115,13 +115,18 @@ def _write_text_atomically(folder: str, name: str, text: str) -> None:
 
 
 def _libcst_version() -> str:
-    """libcst's version, read from its metadata without importing it (start-up time)."""
-    from importlib import metadata
+    """libcst's version file, found without importing libcst or reading package metadata (a run
+    whose every file is cached must not pay for either)."""
+    import importlib.util
 
+    spec = importlib.util.find_spec("libcst")
+    if spec is None or not spec.submodule_search_locations:
+        return "absent"
     try:
-        return metadata.version("libcst")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+        with open(os.path.join(spec.submodule_search_locations[0], "_version.py"), "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError:
+        return spec.submodule_search_locations[0]
 
 
 @lru_cache(maxsize=None)
