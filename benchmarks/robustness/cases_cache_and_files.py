@@ -289,9 +289,13 @@ def _signalled_run(folder: Path, signal_number: int, expected_status: Optional[i
     process.send_signal(signal_number)
     try:
         _, err = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:  # orphaned workers keep its output pipes open
         process.kill()
-        return {"held": False, "detail": "still running a minute after the signal"}
+        _, alive = psutil.wait_procs(workers, timeout=0)
+        for orphan in alive:
+            orphan.kill()
+        return {"held": False, "detail": f"its output still open a minute after the signal; {len(alive)} workers "
+                                         "left running (killed now)"}
     _, alive = psutil.wait_procs(workers, timeout=10)
     for orphan in alive:
         orphan.kill()
