@@ -141,7 +141,7 @@ def _cached_equals_uncached(folder: Path, names: list[str], *options: str) -> di
     return outcome(True)
 
 
-def test_code_and_other_code_with_the_same_bytes(folder: Path) -> dict[str, Any]:
+def same_bytes_in_test_code_and_in_other_code(folder: Path) -> dict[str, Any]:
     """train.py and test_train.py with the same bytes"""
     _write(folder / "train.py", DETECT_ANOMALY)
     _write(folder / "test_train.py", DETECT_ANOMALY)
@@ -409,7 +409,7 @@ CASES = [
     cache_dir_is_another_tools_cache,
     cache_dir_is_a_file,
     measure_honours_cache_dir,
-    test_code_and_other_code_with_the_same_bytes,
+    same_bytes_in_test_code_and_in_other_code,
     notebook_and_python_file_with_the_same_bytes,
     cache_entry_line_is_a_string,
     cache_entry_code_is_a_number,
