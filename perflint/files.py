@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Pattern, Sequence, Union
@@ -24,6 +25,13 @@ NOTEBOOK_SUFFIX = ".ipynb"
 # File names discovery lints when it finds them in a folder, unless ``include`` replaces them.
 DEFAULT_INCLUDE = ("*.py", "*.pyi", "*.ipynb")
 CACHE_DIRECTORY = ".perflint_cache"
+# The most bytes of one file perflint reads. The largest hand-written Python files are a few
+# hundred kilobytes and generated ones a few megabytes; past this the file is not source code
+# (``/dev/zero``, a data dump) and reading it would only exhaust memory.
+MAX_SOURCE_BYTES = 10 * 1024 * 1024
+# The paths a shell's process substitution (``perflint check <(git show HEAD:f.py)``) names: a
+# pipe this process inherited, already open at the writer's end.
+_INHERITED_DESCRIPTOR_FOLDERS = ("/dev/fd/", "/proc/self/fd/")
 # Folder names skipped while walking, unless the configuration's ``exclude`` replaces them.
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
@@ -204,10 +212,17 @@ def discover(
     """
     if isinstance(filter_for, FileFilter):
         filter_for = _everywhere(filter_for)
-    for path in paths:
-        if not os.path.exists(path):
-            raise MissingPathError(f"no such file or directory: {path}")
     discovery = Discovery()
+    loops = {}
+    for path in paths:
+        if os.path.exists(path):
+            continue
+        loop = _link_loop(path)
+        if loop is None:
+            raise MissingPathError(f"no such file or directory: {path}")
+        loops[path] = loop
+    for path, loop in loops.items():
+        discovery.unreadable.append(unlintable(os.path.normpath(path), f"cannot read: symbolic link loop {loop}"))
     seen_files: set[str] = set()
     visited_folders: set[str] = set()
 
@@ -218,6 +233,8 @@ def discover(
             discovery.files.append(SourceFile(os.path.normpath(path), absolute))
 
     for named in paths:
+        if named in loops:
+            continue
         absolute = os.path.abspath(named)
         if force_exclude and filter_for(os.path.dirname(absolute)).excluded.matches_within(absolute):
             continue
@@ -254,6 +271,20 @@ def discover(
                     add(entry_path, entry_absolute)
             pending.extend(reversed(subfolders))
     return discovery
+
+
+def _link_loop(path: str) -> Optional[str]:
+    """``a -> b -> a`` when following the symbolic links from ``path`` comes back to one of
+    them; None when it does not (the path is simply missing)."""
+    chain = [os.path.abspath(path)]
+    while os.path.islink(chain[-1]):
+        target = os.path.join(os.path.dirname(chain[-1]), os.readlink(chain[-1]))
+        target = os.path.join(os.path.realpath(os.path.dirname(target)), os.path.basename(target))
+        if target in chain:
+            names = [path] + [os.path.relpath(link) for link in chain[1:]] + [os.path.relpath(target)]
+            return " -> ".join(names)
+        chain.append(target)
+    return None
 
 
 def _everywhere(file_filter: FileFilter) -> Callable[[str], FileFilter]:
@@ -298,10 +329,57 @@ def encode_source(text: str, original: bytes) -> bytes:
     return text.encode(encoding)
 
 
+def is_inherited_pipe(absolute_path: str) -> bool:
+    """``absolute_path`` names a descriptor this process inherited (process substitution): its
+    bytes can be read once only, so they are never cached or read again."""
+    return absolute_path.startswith(_INHERITED_DESCRIPTOR_FOLDERS)
+
+
 def read_source(source_file: SourceFile) -> tuple[Optional[bytes], Optional[Finding]]:
-    """The file's bytes, or the PFL000 finding that says why it cannot be read."""
+    """The file's bytes, read once, or the PFL000 finding that says why they are not.
+
+    Only a regular file is read, and a pipe named ``/dev/fd/N`` (process substitution); a
+    FIFO, a device or a socket is "not a regular file", judged before it is opened so that a
+    FIFO without a writer cannot hang the run. It is opened non-blocking and judged again on
+    the open descriptor, in case it was replaced in between. At most ``MAX_SOURCE_BYTES``.
+    """
+    path = source_file.path
     try:
-        with open(source_file.absolute, "rb") as stream:
-            return stream.read(), None
+        mode = os.stat(source_file.absolute).st_mode
+        pipe = stat.S_ISFIFO(mode) and is_inherited_pipe(source_file.absolute)
+        if not stat.S_ISREG(mode) and not pipe:
+            return None, _not_regular(path, mode)
+        descriptor = os.open(source_file.absolute, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        return None, unlintable(source_file.path, f"cannot read: {error.strerror or error}")
+        return None, unlintable(path, f"cannot read: {error.strerror or error}")
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) and not (pipe and stat.S_ISFIFO(status.st_mode)):
+            return None, _not_regular(path, status.st_mode)
+        if stat.S_ISREG(status.st_mode) and status.st_size > MAX_SOURCE_BYTES:
+            return None, _too_large(path)
+        os.set_blocking(descriptor, True)  # a pipe's writer may not have written yet
+        with os.fdopen(descriptor, "rb") as stream:
+            descriptor = -1
+            data = stream.read(MAX_SOURCE_BYTES + 1)
+    except OSError as error:
+        return None, unlintable(path, f"cannot read: {error.strerror or error}")
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, _too_large(path)
+    return data, None
+
+
+def _not_regular(path: str, mode: int) -> Finding:
+    if stat.S_ISDIR(mode):
+        return unlintable(path, "cannot read: Is a directory")
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    return unlintable(path, f"not a regular file: {kind}")
+
+
+def _too_large(path: str) -> Finding:
+    return unlintable(path, f"file too large: over {MAX_SOURCE_BYTES // (1024 * 1024)} MiB, the most perflint reads")

@@ -27,14 +27,15 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.safety import FixSafety
-from perflint.files import SourceFile, UnreadableSourceError, decode_source, encode_source, is_notebook, read_source
+from perflint.files import (SourceFile, UnreadableSourceError, decode_source, encode_source, is_inherited_pipe,
+                            is_notebook, read_source)
 
 if TYPE_CHECKING:
     from perflint.cache import Cache
@@ -47,13 +48,20 @@ PARALLEL_THRESHOLD = 16
 BACKSTOP_FACTOR = 10
 BACKSTOP_GRACE = 30.0
 # A limit covers this much source (about 10,000 lines); a larger file gets a proportionally
-# larger one, so the limit stops pathological files, not big ones.
+# larger one, so the limit stops pathological files, not big ones; but never more than
+# MAX_LIMIT_SCALE times the limit (2.4 MB of source, a minute at the default 10 s): a 10 MB
+# single-line file once kept a worker busy for 200 s under a limit scaled 25-fold.
 BYTES_PER_LIMIT = 400_000
+MAX_LIMIT_SCALE = 6.0
+# No file's limit exceeds this, whatever the configuration says: the interval timer takes
+# seconds as a C double and the wall-clock backstop must stay a number of seconds a run can wait.
+MAX_TIME_LIMIT = 3600.0
 
 
 def scaled_limit(seconds: float, size: int) -> float:
     """The time limit of a file of ``size`` bytes under a per-file limit of ``seconds``."""
-    return seconds * max(1.0, size / BYTES_PER_LIMIT)
+    scaled = seconds * min(MAX_LIMIT_SCALE, max(1.0, size / BYTES_PER_LIMIT))
+    return min(scaled, MAX_TIME_LIMIT) if scaled == scaled else MAX_TIME_LIMIT  # NaN: the maximum
 
 
 # What a task does with its file's fixes (``LintTask.fixes``).
@@ -144,9 +152,9 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
             return LintResult([error], None)
     key = None
     if fingerprint is not None:
-        from perflint.cache import entry_key
+        from perflint.cache import task_cache_key
 
-        key = entry_key(fingerprint, task.codes, data)
+        key = task_cache_key(task, data, fingerprint)
     limit = scaled_limit(task.time_limit, len(data)) if task.time_limit is not None else None
     try:
         with _time_limit(limit):
@@ -155,6 +163,8 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
             return LintResult(_lint_bytes(data, path, task.codes), key)
     except FileTimeLimitExceeded:
         return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
+    except MemoryError:
+        return LintResult([unlintable(path, out_of_memory_message(_memory_allowance))], None)
     except UnreadableSourceError as error:
         return LintResult([unlintable(path, str(error), error.line)], key)
     except Exception as error:  # an engine bug on one file must not end the run
@@ -176,60 +186,81 @@ def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str
 
     source = decode_source(data)
     outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES)
-    if not outcome.fixed:
-        key = None
-        if fingerprint is not None:
-            from perflint.cache import entry_key
+    from perflint.cache import task_cache_key
 
-            key = entry_key(fingerprint, task.codes, data)
-        return LintResult(outcome.findings, key if not outcome.refused else None)
+    if not outcome.fixed:
+        key = task_cache_key(task, data, fingerprint) if fingerprint is not None and not outcome.refused else None
+        return LintResult(outcome.findings, key)
     fixed_data = encode_source(outcome.source, data)
     key = None
     if fingerprint is not None and not outcome.refused:
-        from perflint.cache import entry_key
-
-        key = entry_key(fingerprint, task.codes, fixed_data)
+        key = task_cache_key(task, fixed_data, fingerprint)
     return LintResult(outcome.findings, key, original=data, fixed_data=fixed_data, fixed=outcome.fixed)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or ``taskset``'s share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def default_jobs(file_count: int) -> int:
     """One worker for a small run (starting more costs more than it saves), else one per core."""
     if file_count < PARALLEL_THRESHOLD:
         return 1
-    return os.cpu_count() or 1
+    return available_cores()
+
+
+def worker_count(jobs: Optional[int], file_count: int) -> int:
+    """How many workers lint ``file_count`` files under ``--jobs``: never more than the files,
+    nor than the cores (linting is CPU-bound: more workers than cores only add memory and
+    start-up time; ``--jobs 500`` once started 500 processes)."""
+    return max(1, min(jobs or default_jobs(file_count), available_cores(), file_count))
 
 
 def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Finding]:
     """Every finding of every task, sorted. ``jobs`` worker processes lint the files the cache
-    does not already know (default: one for a small run, else one per core)."""
+    does not already know (default: one for a small run, else one per core).
+
+    Each file is read once, here: its bytes give the cache key and go to the worker, so a file
+    that changes meanwhile, or a pipe that can be read only once, is linted as it was looked up."""
     results: dict[int, list[Finding]] = {}
     misses: list[int] = []
     caches: dict[str, "Cache"] = {}
+    sent: list[LintTask] = list(tasks)
     for index, task in enumerate(tasks):
-        if task.cache_directory is None:
-            misses.append(index)
-            continue
-        if task.cache_directory not in caches:
-            from perflint.cache import Cache
-
-            caches[task.cache_directory] = Cache(task.cache_directory)
-        cache = caches[task.cache_directory]
         data, error = (task.data, None) if task.data is not None else read_source(task.source_file)
         if data is None:
             results[index] = [error]
             continue
-        cached = cache.load(cache.key(task.codes, data), task.source_file.path)
+        directory = task.cache_directory
+        if directory is not None and task.data is None and is_inherited_pipe(task.source_file.absolute):
+            directory = None  # a pipe's bytes are gone once read: nothing to look up next time
+        sent[index] = replace(task, data=data, cache_directory=directory)
+        if directory is None:
+            misses.append(index)
+            continue
+        if directory not in caches:
+            from perflint.cache import Cache
+
+            caches[directory] = Cache(directory)
+        cache = caches[directory]
+        from perflint.cache import task_cache_key
+
+        cached = cache.load(task_cache_key(task, data, cache.fingerprint), task.source_file.path)
         if cached is None:
             misses.append(index)
         else:
             results[index] = cached
-    workers = min(jobs or default_jobs(len(misses)), len(misses))
+    workers = worker_count(jobs, len(misses))
     fingerprint = next(iter(caches.values())).fingerprint if caches else None
-    fresh = WorkerPool(workers, fingerprint).run(tasks, misses) if misses else {}
+    fresh = WorkerPool(workers, fingerprint).run(sent, misses) if misses else {}
     cache_errors: list[tuple[str, OSError]] = []
     for index, result in fresh.items():
         results[index] = result.findings
-        directory = tasks[index].cache_directory
+        directory = sent[index].cache_directory
         if directory is not None and result.cache_key is not None:
             try:
                 caches[directory].store(result.cache_key, result.findings)
@@ -251,8 +282,14 @@ def fix_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Lin
     from perflint.cache import Cache, build_fingerprint
 
     fingerprint = build_fingerprint() if any(task.cache_directory for task in tasks) else None
-    workers = min(jobs or default_jobs(len(tasks)), len(tasks))
-    results = WorkerPool(workers, fingerprint).run(tasks, range(len(tasks)))
+    # A pipe (process substitution) was read by the lint and is empty now: there is nothing to
+    # fix again, nor anywhere to write; what the lint found stands, with a PFL000 that says so.
+    results = {index: LintResult([unlintable(task.source_file.path, "fixes not applied: a pipe can be read only once")],
+                                 None)
+               for index, task in enumerate(tasks) if task.data is None and is_inherited_pipe(task.source_file.absolute)}
+    rest = [index for index in range(len(tasks)) if index not in results]
+    if rest:
+        results.update(WorkerPool(worker_count(jobs, len(rest)), fingerprint).run(tasks, rest))
     for index, result in results.items():
         directory = tasks[index].cache_directory
         if directory is not None and result.cache_key is not None:
@@ -267,10 +304,27 @@ def _order(finding: Finding) -> tuple:
     return (*finding.sort_key, finding.end_line, finding.end_column, finding.message)
 
 
-def _serve(connection: Connection, fingerprint: Optional[str]) -> None:
-    """A worker process: lint each task it is sent until it is sent ``None``."""
-    # Ctrl-C is the parent's to handle; it ends the workers itself.
+def _serve(connection: Connection, fingerprint: Optional[str], parent: Optional[int], inherited: Sequence[int],
+           memory_limit: Optional[int]) -> None:
+    """A worker process: lint each task it is sent until it is sent ``None`` or its parent is gone."""
+    # Ctrl-C and SIGTERM are the parent's to handle; it ends the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+    # A forked worker holds copies of the parent's ends of every worker's pipe: closed, so that
+    # when the parent dies the last copy of this worker's other end goes and ``recv`` ends.
+    for descriptor in inherited:
+        try:
+            os.close(descriptor)
+        except OSError:
+            pass
+    _limit_memory(memory_limit)
+    # A worker that dies (the native parser's stack overflowing, an allocation failing in native
+    # code) is reported by the parent as its file's PFL000; a fault handler inherited from the
+    # parent (pytest's) would only add a stack dump to standard error.
+    import faulthandler
+
+    faulthandler.disable()
     # Imported before the first file, so that its time limit is not spent importing.
     import perflint.engine.linter  # noqa: F401
     from perflint.rules import all_rules
@@ -279,15 +333,91 @@ def _serve(connection: Connection, fingerprint: Optional[str]) -> None:
     while True:
         try:
             task = connection.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return
         if task is None:
             return
         result = lint_file(task, fingerprint)
         try:
             connection.send(result)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent is gone
         except Exception as error:  # the result could not be sent back (e.g. not picklable)
             connection.send(_failure(task, f"{type(error).__name__}: {error}"))
+
+
+def _die_with_parent(parent: Optional[int]) -> None:
+    """Have the kernel kill this worker when its parent dies, however it dies (SIGKILL too), so
+    that no worker is left linting for nobody. Linux only (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere the closed pipe ends a worker at its next file. ``parent`` is perflint's process
+    when it forked this worker itself (under forkserver the parent is the server)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+# Each worker's address space is bounded, so that one pathological file fails alone (PFL000
+# "out of memory") instead of swapping the machine to a halt: a 10 MB single-line file once took
+# 13.5 GB. Linting a 50,000-line file (1.2 MB, a finding on every third line) took 1.0 GB of
+# address space beyond the worker's own (measured with libcst 1.9 on Python 3.11); the allowance
+# is four times that. Address space, not resident memory: it is the limit the kernel enforces at
+# allocation, so Python sees a MemoryError. It is added to what the worker holds when it starts,
+# since a forked worker begins with its parent's address space.
+WORKER_MEMORY_ALLOWANCE = 4 * 1024 ** 3
+
+
+def worker_memory_limit() -> Optional[int]:
+    """How much address space each worker may take beyond what it starts with, in bytes; None
+    where no bound can be set (no ``resource`` module)."""
+    try:
+        import resource  # noqa: F401  (Unix only)
+    except ImportError:
+        return None
+    return WORKER_MEMORY_ALLOWANCE
+
+
+def _address_space() -> int:
+    """This process's address space in bytes (Linux); 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as stream:
+            return int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# The allowance this worker process runs under (None: none, or not a worker).
+_memory_allowance: Optional[int] = None
+
+
+def _limit_memory(allowance: Optional[int]) -> None:
+    global _memory_allowance
+    if allowance is None:
+        return
+    import resource
+
+    limit = _address_space() + allowance
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            _memory_allowance = allowance
+    except (ValueError, OSError):
+        pass
+
+
+def out_of_memory_message(allowance: Optional[int]) -> str:
+    amount = f"more than {allowance / 1024 ** 3:.3g} GiB" if allowance else "more memory than there is"
+    return f"out of memory: linting this file needed {amount}, the bound on each worker process"
 
 
 @dataclass
@@ -306,10 +436,18 @@ class WorkerPool:
     def __init__(self, size: int, fingerprint: Optional[str]) -> None:
         self.size = size
         self.fingerprint = fingerprint
+        self.memory_limit = worker_memory_limit()
+        self._parent_ends: list[Connection] = []
 
     def _start(self) -> _Worker:
         ours, theirs = multiprocessing.Pipe()
-        process = multiprocessing.Process(target=_serve, args=(theirs, self.fingerprint), daemon=True)
+        self._parent_ends = [end for end in self._parent_ends if not end.closed] + [ours]
+        # Only a forked worker inherits descriptors; a spawned one is given just its own end.
+        forked = multiprocessing.get_start_method() == "fork"
+        inherited = [end.fileno() for end in self._parent_ends] if forked else []
+        process = multiprocessing.Process(
+            target=_serve, args=(theirs, self.fingerprint, os.getpid() if forked else None, inherited,
+                                 self.memory_limit), daemon=True)
         process.start()
         theirs.close()
         return _Worker(process, ours)
@@ -339,7 +477,7 @@ class WorkerPool:
                             worker.index = worker.deadline = None
                             continue
                         except (EOFError, OSError):
-                            results[worker.index] = _failure(task, "the worker process linting this file died")
+                            results[worker.index] = _death(task, worker.process, self.memory_limit)
                     elif worker.deadline is not None and time.monotonic() >= worker.deadline:
                         limit = scaled_limit(task.time_limit or 0, _size(task))
                         results[worker.index] = LintResult(
@@ -390,6 +528,16 @@ def _size(task: LintTask) -> int:
         return os.path.getsize(task.source_file.absolute)
     except OSError:
         return 0
+
+
+def _death(task: LintTask, process: multiprocessing.process.BaseProcess, memory_limit: Optional[int]) -> LintResult:
+    """The result of a worker that died on ``task``: an allocation failure in native code (the
+    parser's) aborts the process rather than raising MemoryError, so SIGABRT under a memory
+    bound is reported as running out of memory."""
+    process.join(timeout=5)
+    if memory_limit is not None and process.exitcode == -signal.SIGABRT:
+        return LintResult([unlintable(task.source_file.path, out_of_memory_message(memory_limit))], None)
+    return _failure(task, "the worker process linting this file died")
 
 
 def _failure(task: LintTask, reason: str) -> LintResult:

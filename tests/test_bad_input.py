@@ -165,6 +165,144 @@ def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_
     assert findings[-1].message == runner.time_limit_message(2.0)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_on_the_command_line_is_pfl000_without_hanging(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")  # nobody ever writes to it: opening it to read would block
+    (tmp_path / "good.py").write_text(FLAGGED)
+    completed = run_cli(["pipe.py", "good.py"], tmp_path)
+    findings = json.loads(completed.stdout)["findings"]
+    assert [(f["code"], f["path"], f["message"]) for f in findings] == [
+        ("PFL401", "good.py", findings[0]["message"]), ("PFL000", "pipe.py", "not a regular file: a FIFO (named pipe)")]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_a_device_is_pfl000_and_never_read(tmp_path):
+    (tmp_path / "good.py").write_text(FLAGGED)
+    completed = run_cli(["/dev/zero", "good.py"], tmp_path)
+    findings = json.loads(completed.stdout)["findings"]
+    assert [(f["code"], f["path"], f["message"]) for f in findings] == [
+        ("PFL000", "/dev/zero", "not a regular file: a character device"),
+        ("PFL401", "good.py", findings[1]["message"])]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
+@pytest.mark.parametrize("cached", [False, True])
+def test_process_substitution_is_read_once_and_its_findings_kept(tmp_path, cached):
+    """``perflint check <(cat f.py)`` names a pipe: its bytes can be read once only."""
+    (tmp_path / "f.py").write_text(FLAGGED)
+    cache = [] if cached else ["--no-cache"]
+    command = f"{sys.executable} -m perflint check {' '.join(cache)} --output-format json <(cat f.py)"
+    for _ in range(2):  # the second run must not be served a cached nothing
+        completed = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in completed.stderr, completed.stderr
+        assert [f["code"] for f in json.loads(completed.stdout)["findings"]] == ["PFL401"]
+        assert completed.returncode == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
+def test_fixing_a_process_substitution_keeps_its_findings(tmp_path):
+    (tmp_path / "f.py").write_text(FLAGGED)
+    command = f"{sys.executable} -m perflint check --fix --unsafe-fixes --output-format json <(cat f.py)"
+    completed = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in completed.stderr, completed.stderr
+    findings = json.loads(completed.stdout)["findings"]
+    assert [(f["code"], f["message"]) for f in findings] == [
+        ("PFL000", "fixes not applied: a pipe can be read only once"), ("PFL401", findings[1]["message"])]
+    assert (tmp_path / "f.py").read_text() == FLAGGED
+
+
+def test_a_file_over_the_size_cap_is_pfl000_and_the_others_are_linted(tmp_path, monkeypatch):
+    from perflint import files
+
+    monkeypatch.setattr(files, "MAX_SOURCE_BYTES", 1000)
+    (tmp_path / "big.py").write_text("x = 1\n" * 500)
+    (tmp_path / "a.py").write_text(FLAGGED)
+    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL401",)) for name in ("a.py", "big.py")]
+    findings = runner.lint_files(tasks, jobs=1)
+    assert [(f.code, f.path) for f in findings] == [("PFL401", "a.py"), ("PFL000", "big.py")]
+    assert findings[1].message.startswith("file too large: over ")
+
+
+_BOUNDED_RUN = """
+import json, sys
+from perflint import runner
+from perflint.files import SourceFile
+runner.WORKER_MEMORY_ALLOWANCE = 150 * 1024 ** 2
+tasks = [runner.LintTask(SourceFile(name, name), ("PFL401",), time_limit=60.0) for name in ("a.py", "big.py")]
+findings = runner.lint_files(tasks, jobs=1)
+print(json.dumps([(f.code, f.path, f.message) for f in findings if f.path == "a.py" or f.code == "PFL000"]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the address-space bound is measured on Linux")
+def test_a_file_needing_more_memory_than_a_worker_may_take_is_pfl000_and_the_others_are_linted(tmp_path):
+    # A fresh interpreter: a forked worker inherits its parent's heap, and the free memory in a
+    # long test session's heap would let the file fit without growing the address space.
+    (tmp_path / "big.py").write_text(FLAGGED * 2500)  # about 1 GB to lint without a bound
+    (tmp_path / "a.py").write_text(FLAGGED)
+    completed = subprocess.run([sys.executable, "-c", _BOUNDED_RUN], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=300)
+    findings = json.loads(completed.stdout)
+    assert [(code, path) for code, path, _ in findings] == [("PFL401", "a.py"), ("PFL000", "big.py")], findings
+    assert findings[1][2].startswith("out of memory: linting this file needed more than 0.146 GiB")
+
+
+def test_a_scaled_time_limit_is_capped():
+    assert runner.scaled_limit(10.0, 100) == 10.0
+    assert runner.scaled_limit(10.0, 800_000) == 20.0
+    assert runner.scaled_limit(10.0, 10 * 1024 * 1024) == 10.0 * runner.MAX_LIMIT_SCALE
+    assert runner.scaled_limit(float("inf"), 100) == runner.MAX_TIME_LIMIT
+    assert runner.scaled_limit(float("nan"), 100) == runner.MAX_TIME_LIMIT
+
+
+# Signals ------------------------------------------------------------------------------------
+
+
+def _start_a_long_run(tmp_path):
+    """A run with two busy workers: forty files of a few thousand lines each."""
+    import psutil
+
+    for index in range(40):
+        (tmp_path / f"m{index}.py").write_text(FLAGGED * 600)
+    process = subprocess.Popen([sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "2", "."],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 60
+    workers: list = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = parent.children(recursive=True)
+    assert len(workers) == 2, "the workers never started"
+    time.sleep(1.0)  # they are linting now
+    return process, workers
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM to send")
+def test_sigterm_ends_the_run_cleanly_and_leaves_no_worker(tmp_path):
+    import psutil
+    import signal
+
+    process, workers = _start_a_long_run(tmp_path)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "perflint: terminated"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_workers_die_with_a_parent_killed_outright(tmp_path):
+    import psutil
+    import signal
+
+    process, workers = _start_a_long_run(tmp_path)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []
+
+
 # Generated programs ------------------------------------------------------------------------
 
 EVERY_RULE = all_rules()
@@ -188,3 +326,18 @@ def test_no_rule_fails_on_programs_generated_from_the_grammar(source):
 @given(hypothesmith.from_node())
 def test_no_rule_fails_on_programs_generated_from_libcst_nodes(source):
     _no_internal_error(source)
+
+
+@pytest.mark.parametrize("report", ["missing/report.html", "."])
+def test_bench_report_to_an_unwritable_path_is_refused_before_benchmarking(tmp_path, monkeypatch, capsys, report):
+    from perflint.cli.main import main
+    from perflint.measure import harness
+
+    def never(*args, **kwargs):
+        raise AssertionError("benchmarks ran before the report path was checked")
+
+    monkeypatch.setattr(harness, "measure_rules", never)
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "PFL401", "--report", report]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"perflint: error: cannot write --report {report}: ") and err.count("\n") == 1

@@ -139,3 +139,58 @@ def test_unreadable_file_becomes_a_finding(tmp_path):
     assert data is None
     assert (finding.code, finding.path) == ("PFL000", "gone.py")
     assert finding.message.startswith("cannot read:")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_a_symbolic_link_loop_named_on_the_command_line_is_reported_naming_the_loop(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.symlink("second", "first")
+    os.symlink("first", "second")
+    os.symlink("itself", "itself")
+    _touch(tmp_path / "a.py")
+    discovery = discover(["first", "itself", "a.py"], FileFilter.of(str(tmp_path)))
+    assert _paths(discovery) == ["a.py"]
+    assert [(finding.code, finding.path, finding.message) for finding in discovery.unreadable] == [
+        ("PFL000", "first", "cannot read: symbolic link loop first -> second -> first"),
+        ("PFL000", "itself", "cannot read: symbolic link loop itself -> itself"),
+    ]
+    with pytest.raises(MissingPathError):  # a link to nothing is still a missing path
+        os.symlink("nowhere", "dangling")
+        discover(["dangling"], FileFilter.of(str(tmp_path)))
+
+
+def test_read_source_reads_a_regular_file(tmp_path):
+    path = _touch(tmp_path / "a.py", "x = 1\n")
+    assert read_source(SourceFile("a.py", str(path))) == (b"x = 1\n", None)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_read_source_refuses_a_fifo_before_opening_it(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    data, finding = read_source(SourceFile("pipe.py", str(tmp_path / "pipe.py")))
+    assert data is None and finding.message == "not a regular file: a FIFO (named pipe)"
+
+
+def test_read_source_refuses_a_socket(tmp_path):
+    import socket
+
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("no Unix sockets here")
+    path = str(tmp_path / "s.py")
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(path)
+        data, finding = read_source(SourceFile("s.py", path))
+    finally:
+        server.close()
+    assert data is None and finding.message == "not a regular file: a socket"
+
+
+def test_read_source_refuses_a_file_over_the_cap_without_reading_it(tmp_path, monkeypatch):
+    from perflint import files
+
+    monkeypatch.setattr(files, "MAX_SOURCE_BYTES", 10)
+    path = _touch(tmp_path / "a.py", "x = 1\n" * 2)
+    data, finding = read_source(SourceFile("a.py", str(path)))
+    assert data is None and finding.code == "PFL000" and finding.message.startswith("file too large")
+    assert read_source(SourceFile("b.py", str(_touch(tmp_path / "b.py", "x = 12345\n")))) == (b"x = 12345\n", None)

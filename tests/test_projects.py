@@ -206,7 +206,7 @@ def test_two_runs_at_once_leave_a_cache_both_can_read(project):
         assert run.returncode == 1, err
         assert len(json.loads(out)["findings"]) == 40
     leftovers = [name for folder, _, names in os.walk(project / ".perflint_cache") for name in names
-                 if not name.endswith(".json") and name != ".gitignore"]
+                 if not name.endswith(".json") and name not in (".gitignore", "CACHEDIR.TAG")]
     assert leftovers == []
     warm = subprocess.run(command, cwd=project, capture_output=True, text=True)
     assert json.loads(warm.stdout) == json.loads(outputs[0][0])
@@ -222,4 +222,4 @@ def test_a_corrupted_entry_is_ignored_and_rewritten(project, capsys):
         stream.write('{"findings": [{"code": ')
     assert check(capsys) == first
     with open(entries[0]) as stream:
-        assert json.load(stream)["findings"][0]["code"] == "PFL401"
+        assert json.load(stream)["payload"]["findings"][0]["code"] == "PFL401"

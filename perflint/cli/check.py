@@ -8,6 +8,7 @@ whose every file is cached never imports them (see ``perflint.runner``).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Any, Iterable, Optional, Sequence
@@ -17,7 +18,7 @@ from perflint.config import Config, ConfigError, ConfigResolver
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.engine.safety import FixSafety
 from perflint.files import MissingPathError, SourceFile, discover
-from perflint.runner import LintTask, lint_files
+from perflint.runner import MAX_TIME_LIMIT, LintTask, lint_files
 from perflint import selection
 from perflint.selection import UnknownCodeError
 
@@ -101,9 +102,10 @@ class _Plan:
     """The enabled codes, cache folder and time limit of each project's files, worked out once
     per configuration."""
 
-    def __init__(self, args: argparse.Namespace, rules: Sequence[Any]) -> None:
+    def __init__(self, args: argparse.Namespace, rules: Sequence[Any], usable_caches: Iterable[str] = ()) -> None:
         self.args = args
         self.rules = rules
+        self.usable_caches = set(usable_caches)
         self._codes: dict[int, tuple[str, ...]] = {}
 
     def codes(self, config: Config) -> tuple[str, ...]:
@@ -122,6 +124,8 @@ class _Plan:
         cache_directory = None
         if data is None:
             cache_directory = next(iter(_cache_directories(self.args, [config])), None)
+            if cache_directory not in self.usable_caches:
+                cache_directory = None
         time_limit = self.args.per_file_timeout or config.per_file_timeout
         return LintTask(source_file, codes, cache_directory, time_limit, data)
 
@@ -133,10 +137,11 @@ def run_check(args: argparse.Namespace) -> int:
                          "that format has no place for the table of measured costs")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-    if args.measure_budget <= 0:
+    if not (math.isfinite(args.measure_budget) and args.measure_budget > 0):
         raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
-    if args.per_file_timeout is not None and not args.per_file_timeout > 0:
-        raise UsageError(f"--per-file-timeout must be a positive number of seconds, not {args.per_file_timeout:g}")
+    if args.per_file_timeout is not None and not (0 < args.per_file_timeout <= MAX_TIME_LIMIT):
+        raise UsageError(f"--per-file-timeout must be a positive number of seconds up to {MAX_TIME_LIMIT:g}, "
+                         f"not {args.per_file_timeout:g}")
     if args.diff and args.measure:
         raise UsageError("--diff prints what --fix would change; it cannot be combined with --measure")
     paths = args.paths or ["."]
@@ -156,16 +161,19 @@ def run_check(args: argparse.Namespace) -> int:
                 raise UsageError(str(error)) from None
         # The configurations were read unchecked; their codes are checked against the index.
         configs = [resolver.for_file(source_file.absolute) for source_file in discovery.files] if discovery else []
-        cache_directories = _cache_directories(args, configs or [resolver.fallback])
-        rules, from_cache = _rule_index([] if reads_stdin else cache_directories)
+        cache_directories = [] if reads_stdin else _claimed(_cache_directories(args, configs or [resolver.fallback]))
+        rules, from_cache = _rule_index(cache_directories)
         resolver.use_rules(rules)
-        plan = _Plan(args, rules)
+        plan = _Plan(args, rules, cache_directories)
         plan.codes(resolver.fallback)
         if discovery is None:
             tasks, files_checked, unreadable = _stdin_tasks(args, resolver, plan)
         else:
             tasks = [plan.task(source_file, config) for source_file, config in zip(discovery.files, configs)]
-            files_checked, unreadable = len(discovery.files), discovery.unreadable
+            # What could not be read was looked at too: the summary never counts more files with
+            # findings than files checked.
+            unreadable = discovery.unreadable
+            files_checked = len(discovery.files) + len({finding.path for finding in unreadable})
     except ConfigError as error:
         raise UsageError(str(error)) from None
     unsafe_fixes = resolver.fallback.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
@@ -181,8 +189,11 @@ def run_check(args: argparse.Namespace) -> int:
         from perflint.cli.fixing import DIFF, STANDARD_OUTPUT, WRITE, apply_fixes
 
         mode = DIFF if args.diff else STANDARD_OUTPUT if reads_stdin else WRITE
-        fix_run = apply_fixes(tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=sys.stdout,
+        diffs = _DiffCollector() if args.diff and args.output_format == "json" else None
+        fix_run = apply_fixes(tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=diffs or sys.stdout,
                               jobs=args.jobs, roots=paths)
+        if diffs is not None:
+            _write_diff_json(findings, diffs, fix_run.fixed)
         if args.diff:
             return _diff_summary(fix_run.fixed, fix_run.files, findings, unsafe_fixes, args.exit_zero)
         if reads_stdin:
@@ -200,7 +211,9 @@ def run_check(args: argparse.Namespace) -> int:
         from perflint.measure.harness import measure_rules
 
         # --remeasure still stores what it measures, so the next run reuses the fresh numbers.
-        measurement_cache = None if args.no_cache else MeasurementCache(resolver.fallback.root, read=not args.remeasure)
+        measurement_folder = next(iter(_cache_directories(args, [resolver.fallback])), None)
+        measurement_cache = (None if measurement_folder is None else
+                             MeasurementCache(resolver.fallback.root, read=not args.remeasure, folder=measurement_folder))
         with measuring_progress(args.output_format != "json") as progress:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)
@@ -224,6 +237,37 @@ def _echo(data: bytes) -> None:
         buffer.flush()
     else:
         sys.stdout.write(data.decode("utf-8", "replace"))
+
+
+class _DiffCollector:
+    """The stream ``apply_fixes`` prints diffs to under ``--diff --output-format json``: it is
+    given each file's whole diff in one write, which starts ``--- PATH``."""
+
+    def __init__(self) -> None:
+        self.diffs: list[dict[str, str]] = []
+
+    def write(self, text: str) -> int:
+        header = text.split("\n", 1)[0]
+        path = header[len("--- "):] if header.startswith("--- ") else ""
+        self.diffs.append({"path": path, "diff": text})
+        return len(text)
+
+
+def _write_diff_json(findings: Sequence[Finding], diffs: _DiffCollector, fixable: int) -> None:
+    """``--diff --output-format json``: the findings as the json format gives them, how many
+    ``--fix`` would fix, and each file's unified diff (docs/fixes.md)."""
+    import json
+
+    from perflint import __version__
+
+    report = {
+        "version": __version__,
+        "findings": [finding.to_dict() for finding in sorted(findings, key=lambda finding: finding.sort_key)],
+        "would_fix": fixable,
+        "diffs": sorted(diffs.diffs, key=lambda diff: diff["path"]),
+    }
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_fixes: bool, exit_zero: bool) -> int:
@@ -274,6 +318,26 @@ def _cache_directories(args: argparse.Namespace, configs: Sequence[Config]) -> l
     if args.cache_dir:
         return [os.path.abspath(args.cache_dir)]
     return list(dict.fromkeys(config.cache_directory for config in configs))
+
+
+def _claimed(cache_directories: Sequence[str]) -> list[str]:
+    """The cache folders this run may use, each made perflint's (``cache.claim_cache_folder``). One
+    that holds someone else's files is a usage error, before anything is linted; one that cannot
+    be created is a warning, and its files are linted without a cache."""
+    from perflint.cache import ForeignCacheFolderError, claim_cache_folder
+
+    usable = []
+    for directory in cache_directories:
+        try:
+            claim_cache_folder(directory)
+        except ForeignCacheFolderError as error:
+            raise UsageError(str(error)) from None
+        except OSError as error:
+            print(f"perflint: warning: cannot use the cache in {directory}: {error.strerror or error}",
+                  file=sys.stderr)
+        else:
+            usable.append(directory)
+    return usable
 
 
 def _record_rule_index(cache_directories: Iterable[str], rules: Sequence[Any]) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from typing import Optional, Sequence
 
 from perflint import __version__
@@ -20,6 +22,21 @@ SUBCOMMANDS = ("check", "rules", "explain", "bench", "server")
 
 class UsageError(Exception):
     """Bad command line, bad configuration or a missing path: exit status 2."""
+
+
+# Exit statuses of a run ended by a signal, as a shell reports a process killed by one
+# (128 + the signal's number): SIGINT (Ctrl-C) 130, SIGTERM 143.
+INTERRUPTED_STATUS = 128 + 2
+TERMINATED_STATUS = 128 + 15
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, so the run unwinds as it does on Ctrl-C
+    (``finally`` blocks end the workers and remove temporary files) and exits 143."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def _codes(value: str) -> list[str]:
@@ -138,32 +155,90 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     arguments = parse_arguments(argv)
     arguments.command_line = ["perflint", *argv]  # recorded with measurements, to say how they were taken
+    previous_handler = _handle_sigterm()
     try:
-        if arguments.command == "check":
-            from perflint.cli.check import run_check
-
-            return run_check(arguments)
-        if arguments.command in ("rules", "explain"):
-            from perflint.cli import documentation
-
-            return documentation.run(arguments)
-        if arguments.command == "server":
-            return run_server(arguments)
-        from perflint.cli.bench import run_bench
-
-        return run_bench(arguments)
+        status = _run(arguments)
+        # Flushed here, not at exit, so that output that cannot be written (a full disk) is an
+        # error this function reports rather than one the interpreter prints as it exits.
+        sys.stdout.flush()
+        return status
     except UsageError as error:
         print(f"perflint: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("perflint: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED_STATUS
+    except Terminated:
+        print("perflint: terminated", file=sys.stderr)
+        return TERMINATED_STATUS
     except BrokenPipeError:
         # The reader went away (``perflint rules | head``): stop quietly, as Unix tools do, and
         # point stdout at /dev/null so the interpreter's final flush does not fail again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as error:
+        # An I/O error is not a finding: exit 2, never 1. Output that could not be written is
+        # dropped, so the interpreter does not try to flush it again as it exits.
+        _discard_stdout()
+        print(f"perflint: error: {_io_error_text(error)}", file=sys.stderr)
+        return 2
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    if arguments.command == "check":
+        from perflint.cli.check import run_check
+
+        return run_check(arguments)
+    if arguments.command in ("rules", "explain"):
+        from perflint.cli import documentation
+
+        return documentation.run(arguments)
+    if arguments.command == "server":
+        return run_server(arguments)
+    from perflint.cli.bench import run_bench
+
+    if arguments.report:
+        _check_writable(arguments.report, "--report")
+    return run_bench(arguments)
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Refuse, before minutes of benchmarking, a ``path`` the result could not be written to:
+    its folder missing or read-only, or the path itself a folder or a read-only file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {option} {path}: it is a folder")
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {option} {path}: no such folder {folder}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"cannot write {option} {path}: permission denied")
+    if not os.path.exists(path) and not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {option} {path}: the folder {folder} is not writable")
+
+
+def _io_error_text(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else f"cannot write the output: {reason}"
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _handle_sigterm() -> Optional[object]:
+    """Turn SIGTERM into ``Terminated`` while a command runs (only from the main thread, the
+    one place Python delivers signals); the handler it replaced, to restore after."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def run_server(arguments: argparse.Namespace) -> int:

@@ -93,6 +93,12 @@ def test_missing_path_exits_2_naming_it(project, capsys):
         (["--measure", "--output-format", "sarif"], "--measure cannot be combined with --output-format sarif"),
         (["--measure", "--output-format", "github"], "--measure cannot be combined with --output-format github"),
         (["--config", "nowhere.toml"], "config file not found: nowhere.toml"),
+        (["--measure-budget", "nan"], "--measure-budget must be a positive number of seconds, not nan"),
+        (["--measure-budget", "inf"], "--measure-budget must be a positive number of seconds, not inf"),
+        (["--measure-budget", "-3"], "--measure-budget must be a positive number of seconds, not -3"),
+        (["--per-file-timeout", "inf"], "--per-file-timeout must be a positive number of seconds up to 3600"),
+        (["--per-file-timeout", "1e308"], "--per-file-timeout must be a positive number of seconds up to 3600"),
+        (["--per-file-timeout", "nan"], "--per-file-timeout must be a positive number of seconds up to 3600"),
     ],
 )
 def test_usage_errors_exit_2(project, capsys, arguments, message):
@@ -375,6 +381,110 @@ def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
     assert log.read_text().split() == ["a.py"]
 
 
+DETECT_ANOMALY = "import torch\ntorch.autograd.set_detect_anomaly(True)\n"  # PFL504, except in test code
+
+
+def test_a_cache_dir_that_is_not_perflints_is_refused_before_any_work(project, capsys):
+    write(project / "data_preparation" / "steps.py", CLEAN)  # 16 characters, like a build folder
+    write(project / "main.py", FLAGGED)
+    before = sorted(os.listdir(project))
+    status, err = error_of(capsys, "--cache-dir", ".", "main.py")
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("perflint: error: the cache folder ")
+    assert "not empty and not perflint's" in err
+    assert sorted(os.listdir(project)) == before  # no .gitignore, no build folder, nothing deleted
+    assert (project / "data_preparation" / "steps.py").read_text() == CLEAN
+
+
+def test_a_configured_cache_dir_outside_the_project_is_refused(project, capsys):
+    write(project / "repo" / "pyproject.toml", '[tool.perflint]\ncache-dir = ".."\n')
+    write(project / "repo" / "a.py", FLAGGED)
+    write(project / "sibling" / "keep.txt", "mine")
+    status, err = error_of(capsys, "repo")
+    assert status == 2 and "is not empty and not perflint's" in err
+    assert sorted(os.listdir(project)) == ["repo", "sibling"]
+
+
+def test_an_empty_cache_dir_is_taken_marked_and_used(project, capsys):
+    (project / "lint-cache").mkdir()
+    write(project / "a.py", FLAGGED)
+    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL401", "a.py", 4)])
+    assert (project / "lint-cache" / "CACHEDIR.TAG").is_file()
+    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL401", "a.py", 4)])
+
+
+def test_test_code_and_other_code_with_the_same_bytes_do_not_share_cached_findings(project, capsys):
+    write(project / "train.py", DETECT_ANOMALY)
+    write(project / "test_train.py", DETECT_ANOMALY)
+    for _ in range(2):  # the second round is served from the cache
+        assert check(capsys, "--select", "PFL504", "train.py") == (1, [("PFL504", "train.py", 2)])
+        assert check(capsys, "--select", "PFL504", "test_train.py") == (0, [])
+
+
+def test_a_notebook_and_a_python_file_with_the_same_bytes_do_not_share_cached_findings(project, capsys):
+    notebook = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                      "source": FLAGGED.splitlines(keepends=True)}],
+                           "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    write(project / "nb.ipynb", notebook)
+    write(project / "nb.py", notebook)  # a dict literal to Python: nothing to report
+    for _ in range(2):
+        assert check(capsys, "nb.ipynb")[1] == [("PFL401", "nb.ipynb", 4)]
+        assert check(capsys, "nb.py") == (0, [])
+
+
+def test_a_corrupt_rule_index_does_not_silence_later_runs(project, capsys):
+    write(project / "a.py", FLAGGED)
+    first = check(capsys)
+    assert first == (1, [("PFL401", "a.py", 4)])
+    [index] = [os.path.join(folder, "rules.json") for folder, _, names in os.walk(project / ".perflint_cache")
+               if "rules.json" in names]
+    with open(index, "w") as stream:
+        stream.write('{"rules": []}')
+    assert check(capsys) == first
+    assert check(capsys) == first
+    with open(index) as stream:
+        assert len(json.load(stream)["payload"]["rules"]) > 1  # rewritten
+
+
+def test_the_summary_never_counts_more_files_with_findings_than_files_checked(project, capsys):
+    write(project / "a.py", FLAGGED)
+    os.symlink("loop", project / "loop")
+    assert main(["check", "a.py", "loop"]) == 1
+    out = capsys.readouterr().out
+    assert "Found 2 findings in 2 files (2 checked)." in out
+
+
+def test_output_that_cannot_be_written_exits_2_with_one_line(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    write(tmp_path / "a.py", FLAGGED)
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "a.py"], cwd=tmp_path,
+                                   stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr == "perflint: error: cannot write the output: No space left on device\n"
+
+
+def test_jobs_are_capped_at_the_cores():
+    assert runner.worker_count(500, 1000) == runner.available_cores()
+    assert runner.worker_count(None, 3) == 1
+    assert runner.worker_count(2, 1) == 1
+
+
+def test_diff_with_json_output_prints_the_findings_and_each_files_diff(project, capsys):
+    write(project / "a.py", FLAGGED)
+    write(project / "b.py", CLEAN)
+    assert main(["check", "--diff", "--unsafe-fixes", "--output-format", "json"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert [f["code"] for f in report["findings"]] == ["PFL401"]
+    assert report["would_fix"] == 1
+    assert [diff["path"] for diff in report["diffs"]] == ["a.py"]
+    assert report["diffs"][0]["diff"].startswith("--- a.py\n+++ a.py\n@@ ")
+    assert (project / "a.py").read_text() == FLAGGED  # --diff writes nothing
+    assert "Would fix 1 finding in 1 file." in captured.err
+
+
 def test_cache_lives_at_the_config_root(project, capsys, monkeypatch):
     write(project / "pyproject.toml", "[tool.perflint]\nignore = []\n")
     write(project / "src" / "a.py", FLAGGED)
@@ -419,6 +529,24 @@ def test_measure_times_the_rules_that_fired_within_the_budget_through_the_cache(
     capsys.readouterr()
     assert main(["check", "--measure", "--measure-budget", "0"]) == 2
     assert "--measure-budget" in capsys.readouterr().err
+
+
+def test_measurements_are_cached_in_the_cache_dir_given(project, capsys, monkeypatch):
+    from perflint.measure import harness
+    from perflint.measure.results import MeasurementReport
+
+    folders = []
+
+    def measure_rules(rule_classes, budget_seconds, cache, progress):
+        folders.append(cache.base)
+        return MeasurementReport(machine={"cpu": "test"}, measurements=[])
+
+    monkeypatch.setattr(harness, "measure_rules", measure_rules)
+    write(project / "a.py", FLAGGED)
+    assert main(["check", "--measure", "--cache-dir", "elsewhere", "a.py"]) == 1
+    write(project / "pyproject.toml", '[tool.perflint]\ncache-dir = "configured"\n')
+    assert main(["check", "--measure", "a.py"]) == 1
+    assert folders == [str(project / "elsewhere"), str(project / "configured")]
 
 
 # The installed command ---------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Hostile cases replayed against perflint (``python benchmarks/robustness/run.py``)."""
