@@ -13,7 +13,7 @@ import sys
 from typing import Any, Iterable, Optional, Sequence
 
 from perflint.cli.main import UsageError
-from perflint.config import Config, ConfigError, ConfigResolver
+from perflint.config import Config, ConfigError, ConfigResolver, per_file_timeout_problem
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.files import MissingPathError, SourceFile, discover
 from perflint.runner import LintTask, lint_files
@@ -134,8 +134,9 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.measure_budget <= 0:
         raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
-    if args.per_file_timeout is not None and not args.per_file_timeout > 0:
-        raise UsageError(f"--per-file-timeout must be a positive number of seconds, not {args.per_file_timeout:g}")
+    timeout_problem = None if args.per_file_timeout is None else per_file_timeout_problem(args.per_file_timeout)
+    if timeout_problem is not None:
+        raise UsageError(f"--per-file-timeout {timeout_problem}")
     if args.diff and args.measure:
         raise UsageError("--diff prints what --fix would change; it cannot be combined with --measure")
     paths = args.paths or ["."]
