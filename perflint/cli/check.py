@@ -145,6 +145,9 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError("'-' (standard input) cannot be combined with other paths")
     if args.stdin_filename is not None and not reads_stdin:
         raise UsageError("--stdin-filename names the source read from standard input; pass '-' as the path")
+    # Every input is read before anything is linted or written: a bad profile must not be
+    # found after --fix has rewritten files.
+    profile = _read_profile(args.profile) if args.profile is not None else None
     working_directory = os.getcwd()
     try:
         resolver = ConfigResolver(args.config, working_directory)
@@ -202,8 +205,8 @@ def run_check(args: argparse.Namespace) -> int:
             measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
                                         cache=measurement_cache, progress=progress)
 
-    if args.profile is not None:
-        findings = _with_profile(findings, args.profile, measurement)
+    if profile is not None:
+        findings = _with_profile(findings, profile, args.profile, measurement)
 
     from perflint.output import write_report
 
@@ -240,15 +243,20 @@ def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_
     return 0 if exit_zero or not fixable else 1
 
 
-def _with_profile(findings: list[Finding], path: str, measurement: Any) -> list[Finding]:
-    """The findings with their functions' shares of the profiled run; how many matched goes to
-    standard error, and a profile that matches nothing is a warning (another program's)."""
-    from perflint.profile import ProfileError, attach_profile, read_profile
+def _read_profile(path: str) -> Any:
+    from perflint.profile import ProfileError, read_profile
 
     try:
-        profile = read_profile(path)
+        return read_profile(path)
     except ProfileError as error:
         raise UsageError(str(error)) from None
+
+
+def _with_profile(findings: list[Finding], profile: Any, path: str, measurement: Any) -> list[Finding]:
+    """The findings with their functions' shares of the profiled run; how many matched goes to
+    standard error, and a profile that matches nothing is a warning (another program's)."""
+    from perflint.profile import attach_profile
+
     attribution = attach_profile(findings, profile, measurement)
     total = attribution.matched + attribution.unmatched
     if total and not attribution.matched:
