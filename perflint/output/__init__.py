@@ -46,6 +46,7 @@ def write_report(
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    _write_undecodable_names_back_as_bytes(stream)
     ordered = sorted(findings, key=ranking_key)
     counts = count_by_code(ordered) if statistics else None
     if output_format in ("concise", "full"):
@@ -81,6 +82,15 @@ def write_report(
         write_github(ordered, stream)
         if counts:
             write_statistics(PlainWriter(stream), counts)
+
+
+def _write_undecodable_names_back_as_bytes(stream: TextIO) -> None:
+    """A file name that is not valid in the file system's encoding reaches the findings with
+    surrogate escapes (as ``os.listdir`` gives it); written back with ``surrogateescape`` it
+    comes out as the bytes it has on disk, instead of failing the whole report."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        reconfigure(errors="surrogateescape")
 
 
 def _hottest_share_per_code(findings: Sequence[Finding]) -> Optional[dict[str, float]]:

@@ -341,3 +341,26 @@ def test_unknown_format_is_refused(findings):
     assert set(OUTPUT_FORMATS) == {"concise", "full", "json", "sarif", "github", "openmetrics"}
     with pytest.raises(ValueError, match="xml"):
         render(findings, "xml")
+
+
+def test_sarif_encodes_a_file_name_that_is_not_utf8_as_percent_escapes():
+    undecodable = os.fsdecode(b"src/bad\xff name.py")  # as os.listdir gives it: with a surrogate escape
+    artifact = sarif([invariant_call(undecodable, 1, 1, 2)])["runs"][0]["results"][0]
+    assert artifact["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/bad%FF%20name.py"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file names are bytes on POSIX only")
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_format):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    (tmp_path / os.fsdecode(b"bad\xff.py")).write_bytes(example.read_bytes())
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, "."],
+        cwd=tmp_path, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120)
+    assert completed.returncode == 1 and b"Traceback" not in completed.stderr
+    if output_format == "sarif":
+        results = json.loads(completed.stdout)["runs"][0]["results"]
+        assert [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results] == [
+            "bad%FF.py", "bad%FF.py"]
+    elif output_format in ("concise", "full", "github"):
+        assert b"bad\xff.py" in completed.stdout  # the name's own bytes
