@@ -283,7 +283,7 @@ class FileContext:
             suggestion = None
             if report.fix is not None:
                 tree = tree or FileTree(module, self.source, self.parents)
-                # A file libcst cannot give back exactly (lone carriage returns) is offered no fix.
+                # A file libcst cannot give back exactly is offered no fix.
                 if tree.exact:
                     try:
                         suggestion = suggested_fix(tree, report.fix, report.rule)
