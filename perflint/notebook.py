@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from perflint.engine.findings import Finding
 from perflint.files import UnreadableSourceError
@@ -59,13 +59,16 @@ def neutralise(line: str) -> str:
     return line
 
 
-def cell_lines(path: str, cell: int) -> list[str]:
-    """The lines of cell ``cell`` (1-based) as written, for showing a finding; none if unreadable."""
+def cell_lines(path: str, cell: int, data: Optional[bytes] = None) -> list[str]:
+    """The lines of cell ``cell`` (1-based) as written, for showing a finding; none if
+    unreadable. From ``data`` when given (standard input's bytes), else from the file."""
     try:
-        with open(path, "rb") as stream:
-            cells = json.loads(stream.read().decode("utf-8-sig"))["cells"]
+        if data is None:
+            with open(path, "rb") as stream:
+                data = stream.read()
+        cells = json.loads(data.decode("utf-8-sig"))["cells"]
         return _cell_text(cells[cell - 1]).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    except (OSError, ValueError, KeyError, IndexError, TypeError, UnreadableSourceError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError, UnreadableSourceError):
         return []
 
 

@@ -210,8 +210,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     from perflint.output import write_report
 
+    # Standard input's lines are shown from its bytes, never from a file of the same name.
+    buffers = {task.source_file.path: None if fixed else task.data for task in tasks if task.data is not None}
     write_report(findings, args.output_format, report_stream, files_checked=files_checked,
-                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes)
+                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes,
+                 buffers=buffers)
     return 0 if args.exit_zero or not findings else 1
 
 

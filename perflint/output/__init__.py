@@ -7,7 +7,7 @@ path, line, column, code order whatever order they arrive in, so output is repro
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, TextIO
+from typing import Mapping, Optional, Sequence, TextIO
 
 from perflint.engine.findings import Finding
 from perflint.measure.results import MeasurementReport
@@ -35,6 +35,7 @@ def write_report(
     color: Optional[bool] = None,
     fixed: Optional[int] = None,
     unsafe_fixes: bool = False,
+    buffers: Optional[Mapping[str, Optional[bytes]]] = None,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``output_format``.
 
@@ -42,7 +43,9 @@ def write_report(
     ``measurement`` adds the measured costs: a table after the summary in concise and full, the
     ``machine`` and ``measurements`` keys in json. ``color=None`` colours only a terminal.
     ``fixed`` is how many fixes ``--fix`` applied (None: not fixing); ``unsafe_fixes`` counts
-    unsafe fixes as fixable.
+    unsafe fixes as fixable. ``buffers`` holds, by reported path, the bytes of sources that are
+    not the file on disk (standard input), for ``full`` to show their lines; None for a
+    source whose text is not at hand, so that no line is shown rather than the disk's.
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
@@ -55,7 +58,7 @@ def write_report(
         use_color = _is_terminal(stream) if color is None else color
         write_text(ordered, stream, full=output_format == "full", files_checked=files_checked,
                    statistics=counts, color=use_color, color_forced=color is True, fixed=fixed,
-                   unsafe_fixes=unsafe_fixes)
+                   unsafe_fixes=unsafe_fixes, buffers=buffers)
         if measurement is not None:
             from perflint.measure.table import render_table
 

@@ -364,3 +364,24 @@ def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_for
             "bad%FF.py", "bad%FF.py"]
     elif output_format in ("concise", "full", "github"):
         assert b"bad\xff.py" in completed.stdout  # the name's own bytes
+
+
+def test_full_shows_standard_inputs_line_not_the_line_of_the_file_on_disk_of_that_name(tmp_path):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    (tmp_path / "train.py").write_text("# an older version on disk\n" * 30)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", "full",
+         "--stdin-filename", "train.py", "-"],
+        cwd=tmp_path, input=example.read_text(), capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert "15 |     for i in range(len(frame)):" in completed.stdout
+    assert "an older version on disk" not in completed.stdout
+
+
+def test_full_shows_no_line_of_a_buffer_whose_text_is_not_at_hand(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text("x = 1\n" * 5)
+    finding = invariant_call("train.py", 2, 1, 3)
+    assert "x = 1" in render([finding], "full")
+    assert "x = 1" not in render([finding], "full", buffers={"train.py": None})
+    assert "2 | y = 2" in render([finding], "full", buffers={"train.py": b"y = 1\ry = 2\r"})
