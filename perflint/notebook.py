@@ -80,6 +80,8 @@ def read_notebook(data: bytes) -> NotebookSource:
         raise UnreadableSourceError(f"cannot read notebook: not UTF-8 ({error.reason})") from None
     except ValueError as error:
         raise UnreadableSourceError(f"cannot read notebook: invalid JSON: {error}") from None
+    except RecursionError:
+        raise UnreadableSourceError("cannot read notebook: its JSON is nested too deeply for Python's JSON parser") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         version = document.get("nbformat") if isinstance(document, dict) else None
         detail = f"nbformat {version} is not supported (4 is)" if version not in (None, 4) else "no list of cells"
@@ -104,7 +106,7 @@ def is_python_notebook(data: bytes) -> bool:
     try:
         metadata = json.loads(data.decode("utf-8-sig")).get("metadata", {})
         language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get("language")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return True  # let read_notebook report what is wrong
     return not isinstance(language, str) or language.lower() == "python"
 
