@@ -10,7 +10,8 @@ from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -239,7 +240,7 @@ for epoch in range(epochs):
         loader = iterated_loader(node.iter, self.context)
         if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
             return
-        callee = code_of(loader.func)
+        callee = quote(loader.func)
         if _within(loader, outer.node):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
@@ -249,7 +250,7 @@ for epoch in range(epochs):
             iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
-            message = self.message.format(loader=code_of(iterated), callee=callee)
+            message = self.message.format(loader=quote(iterated), callee=callee)
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
@@ -268,7 +269,7 @@ def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
             cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
     else:
         return None
-    title = f"Pass `persistent_workers={code_of(persistent)}`"
+    title = f"Pass `persistent_workers={quote(persistent)}`"
     current = arguments.argument("persistent_workers")
     if current is not None:
         return Fix.replace(current, persistent, title=title)

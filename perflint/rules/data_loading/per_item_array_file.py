@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame, comprehension_targets
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
@@ -236,7 +237,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
 
 
 def _render(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return quote(node)
 
 
 def _depends_on(path: cst.BaseExpression, loop: LoopFrame) -> bool:

@@ -9,12 +9,12 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 _DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 # The tensor methods that convert to a dtype (``.float()``, ``.long()``…): the fix may run
 # them after the copy, on the device, for the same values.
@@ -265,10 +265,10 @@ def train(model, dataset, device):
         base = receiver
         while type(base) is cst.Call and type(base.func) is cst.Attribute:
             base = base.func.value
-        base_code, receiver_code = _CODE.code_for_node(base), _CODE.code_for_node(receiver)
+        base_code, receiver_code = quote(base), quote(receiver)
         conversions = receiver_code[len(base_code):] if receiver_code.startswith(base_code) else ""
         arguments = [
-            _CODE.code_for_node(arg).rstrip(", ")
+            quote(arg).rstrip(", ")
             for arg in call.args
             if arg.keyword is None or arg.keyword.value != "non_blocking"
         ]
@@ -276,10 +276,10 @@ def train(model, dataset, device):
         if conversions:
             how = f"after converting it on the host (`{receiver_code}` is not pinned)"
             return BlockingCopyFromPinnedLoader.message.format(
-                call=_CODE.code_for_node(call), how=how, fix=moved + conversions
+                call=quote(call), how=how, fix=moved + conversions
             )
         return BlockingCopyFromPinnedLoader.message.format(
-            call=_CODE.code_for_node(call), how="and waits for the copy", fix=moved
+            call=quote(call), how="and waits for the copy", fix=moved
         )
 
 
@@ -299,7 +299,7 @@ def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:
     for conversion in reversed(conversions):
         moved = conversion.with_changes(func=conversion.func.with_changes(value=moved))
     moved = moved.with_changes(lpar=move.lpar, rpar=move.rpar)
-    title = f"Use `{code_of(moved)}`" if "\n" not in code_of(moved) else BlockingCopyFromPinnedLoader.fix_title
+    title = f"Use `{quote(moved)}`"
     return Fix.replace(move, moved, title=title)
 
 

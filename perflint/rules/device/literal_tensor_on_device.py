@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.literals import has_unpacked_arguments
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -220,7 +221,6 @@ class Mask(nn.Module):
             return
         if node is self._statement_value or self.context.in_compiled_code():
             return
-        render = cst.Module([]).code_for_node
         if type(data) in (cst.List, cst.Tuple):
             fix = (
                 "make it once, outside the loop"
@@ -229,13 +229,13 @@ class Mask(nn.Module):
             )
         else:
             fix = (
-                f"pass `{render(data)}` to the operation as a Python number, or use "
-                f"`torch.full((), {render(data)}, device={render(device)})`"
+                f"pass `{quote(data)}` to the operation as a Python number, or use "
+                f"`torch.full((), {quote(data)}, device={quote(device)})`"
             )
         self.report(
             node,
             self.message.format(
-                call=" ".join(render(node).split()), where="iteration" if in_loop else "call", fix=fix
+                call=quote(node), where="iteration" if in_loop else "call", fix=fix
             ),
         )
 

@@ -7,12 +7,12 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 _DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 
 
@@ -238,7 +238,7 @@ def train(model, dataset, device):
         if loader is None or id(loader) in self._reported or not _unpinned(loader):
             return
         self._reported.add(id(loader))
-        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=_pinning_fix(loader))
+        self.report(loader, self.message.format(move=quote(node)), fix=_pinning_fix(loader))
 
 
 def _pinning_fix(loader: cst.Call) -> Fix:

@@ -8,11 +8,11 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 # Builtins that read a one-element tensor's value on the host.
 _READING_BUILTINS = ("float", "int", "bool")
 
@@ -278,7 +278,7 @@ for step, (x, y) in enumerate(loader):
             return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
         self.report(
-            node, self.message.format(expr=_CODE.code_for_node(expr), tensor=_CODE.code_for_node(tensor))
+            node, self.message.format(expr=quote(expr), tensor=quote(tensor))
         )
 
 

@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import allocated_on_host
 from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -270,14 +271,13 @@ class Block(nn.Module):
         sync = self._host_read(node.test)
         if sync is None:
             return
-        render = cst.Module([]).code_for_node
-        test = " ".join(render(node.test).split())
+        test = quote(node.test)
         self.report(
             node.test,
             self.message.format(
                 keyword=_KEYWORDS[type(node)],
                 test=test,
-                sync=" ".join(render(sync).split()),
+                sync=quote(sync),
                 fix=_FIXES[type(node)].format(condition=test),
             ),
         )

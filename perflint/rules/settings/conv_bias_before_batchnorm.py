@@ -8,7 +8,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -225,7 +226,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                 no_bias = cst.Name("False")
                 fix = Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias)) if bias is None else Fix.replace(
                     bias, no_bias)
-                self.report(layer.value, self.message.format(conv=code_of(layer.value), norm=code_of(following.value)),
+                self.report(layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)),
                             fix=fix)
 
     def _layer_record(self, expr: cst.BaseExpression) -> Optional[catalog.Function]:

@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -142,13 +143,12 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return
         if all(count == 1 for count in counts) or not self._used_only_element_wise(node):
             return
-        render = cst.Module([]).code_for_node
-        expanded = ", ".join("-1" if count == 1 else render(arg.value) for count, arg in zip(counts, node.args))
+        expanded = ", ".join("-1" if count == 1 else quote(arg.value) for count, arg in zip(counts, node.args))
         self.report(
             node,
             self.message.format(
-                call=render(node),
-                fix=f"{render(receiver)}.expand({expanded})` or broadcasting `{render(receiver)}",
+                call=quote(node),
+                fix=f"{quote(receiver)}.expand({expanded})` or broadcasting `{quote(receiver)}",
             ),
         )
 
