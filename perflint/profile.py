@@ -91,12 +91,13 @@ def read_profile(path: str) -> Profile:
             data = handle.read()
     except OSError as error:
         raise _refused(path, error.strerror or str(error)) from None
-    stripped = data.lstrip()
-    if stripped[:1] in (b"{", b"["):
+    try:
+        text: Optional[str] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # binary: a pstats file (whose marshalled dict may begin with "{")
+    if text is not None and text.lstrip()[:1] in ("{", "["):
         try:
-            document = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            raise _refused(path, f"not UTF-8 JSON (byte {error.start + 1}); expected {ACCEPTED_FORMATS}") from None
+            document = json.loads(text)
         except RecursionError:
             raise _refused(path, "its JSON is nested too deeply to read") from None
         except ValueError as error:  # JSONDecodeError, and an integer of more digits than Python converts

@@ -316,3 +316,11 @@ def test_fix_with_a_garbage_profile_exits_2_before_changing_any_file(tmp_path):
     assert completed.returncode == 2
     assert "cannot read profile garbage.prof" in completed.stderr and "Traceback" not in completed.stderr
     assert program.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_a_pstats_file_whose_bytes_begin_with_a_brace_is_read_as_pstats(tmp_path):
+    data = marshal.dumps({("train.py", 3, "step"): (1, 1, 0.5, -2.0, {})})
+    assert data[:1] == b"{"  # marshal's dict type code, not JSON
+    (tmp_path / "prof.out").write_bytes(data)
+    with pytest.raises(ProfileError, match="the cumulative time of 'step' is -2; a time must be"):
+        read_profile(str(tmp_path / "prof.out"))
