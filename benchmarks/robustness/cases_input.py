@@ -1,6 +1,6 @@
 """Hostile inputs other than files and caches (issue 22, items 6-10 and 13's wording): bad
-settings, bad profiles, names that are not UTF-8, lone carriage returns, multi-line quoted code,
-standard input, code nested past Python's limits. The interface is described in ``run.py``;
+settings, bad profiles, names that are not UTF-8, a full disk, lone carriage returns, multi-line
+quoted code, standard input, code nested past Python's limits. The interface is described in ``run.py``;
 ``python benchmarks/robustness/cases_input.py`` replays these cases alone."""
 
 from __future__ import annotations
@@ -180,6 +180,18 @@ def sarif_with_a_file_name_that_is_not_utf8(folder: Path) -> dict[str, Any]:
                    detail=f"exit {run.status}; uris {uris}")
 
 
+def report_to_a_full_disk_is_exit_2(folder: Path) -> dict[str, Any]:
+    """the report written to /dev/full (no space left on the device)"""
+    _project(folder)
+    if not os.path.exists("/dev/full"):
+        return {"held": False, "detail": "no /dev/full on this system: not tried"}
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "good.py"], cwd=folder,
+                                   stdout=full, stderr=subprocess.PIPE, text=True, timeout=180)
+    run = Run(completed.returncode, "", completed.stderr)
+    return outcome(run.one_line_error("No space left on device"), run)
+
+
 # 8. Lone carriage returns ----------------------------------------------------------------------
 
 
@@ -302,6 +314,7 @@ CASES: list[Case] = [
     *(_profile_case(name, content) for name, content in BAD_PROFILES.items()),
     fix_with_a_garbage_profile_changes_nothing,
     sarif_with_a_file_name_that_is_not_utf8,
+    report_to_a_full_disk_is_exit_2,
     lone_carriage_returns_place_findings_on_their_lines,
     lone_carriage_returns_noqa_suppresses_one_line,
     multi_line_quoted_code_keeps_one_line_per_finding,

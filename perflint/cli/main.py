@@ -145,6 +145,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as error:  # an I/O error (a full disk for the report) is no finding: exit 2
+        where = f" {error.filename}" if error.filename else ""
+        print(f"perflint: error: input/output error{where}: {error.strerror or error}", file=sys.stderr)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        return 2
 
 
 if __name__ == "__main__":

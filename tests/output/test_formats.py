@@ -385,3 +385,15 @@ def test_full_shows_no_line_of_a_buffer_whose_text_is_not_at_hand(tmp_path, monk
     assert "x = 1" in render([finding], "full")
     assert "x = 1" not in render([finding], "full", buffers={"train.py": None})
     assert "2 | y = 2" in render([finding], "full", buffers={"train.py": b"y = 1\ry = 2\r"})
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("output_format", ["concise", "json", "sarif"])
+def test_a_report_to_a_full_disk_is_a_one_line_error_and_exit_2_not_the_findings_status(tmp_path, output_format):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, str(example)],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr == "perflint: error: input/output error: No space left on device\n"
