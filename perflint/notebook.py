@@ -81,7 +81,8 @@ def read_notebook(data: bytes) -> NotebookSource:
     except ValueError as error:
         raise UnreadableSourceError(f"cannot read notebook: invalid JSON: {error}") from None
     except RecursionError:
-        raise UnreadableSourceError("cannot read notebook: its JSON is nested too deeply for Python's JSON parser") from None
+        raise UnreadableSourceError("cannot read notebook: its JSON is nested too deeply for Python's "
+                                    "JSON parser") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         version = document.get("nbformat") if isinstance(document, dict) else None
         detail = f"nbformat {version} is not supported (4 is)" if version not in (None, 4) else "no list of cells"
