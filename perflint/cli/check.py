@@ -145,9 +145,6 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError("'-' (standard input) cannot be combined with other paths")
     if args.stdin_filename is not None and not reads_stdin:
         raise UsageError("--stdin-filename names the source read from standard input; pass '-' as the path")
-    # Every input is read before anything is linted or written: a bad profile must not be
-    # found after --fix has rewritten files.
-    profile = _read_profile(args.profile) if args.profile is not None else None
     working_directory = os.getcwd()
     try:
         resolver = ConfigResolver(args.config, working_directory)
@@ -172,6 +169,9 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as error:
         raise UsageError(str(error)) from None
     unsafe_fixes = resolver.fallback.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
+    # Every input is read and checked before ``--fix`` changes a file: a bad profile is a usage
+    # error of a run that wrote nothing.
+    profile = _read_profile(args.profile) if args.profile is not None else None
     findings = unreadable + lint_files(tasks, args.jobs)
     if not from_cache:
         _record_rule_index({task.cache_directory for task in tasks if task.cache_directory}, rules)
@@ -206,7 +206,7 @@ def run_check(args: argparse.Namespace) -> int:
                                         cache=measurement_cache, progress=progress)
 
     if profile is not None:
-        findings = _with_profile(findings, profile, args.profile, measurement)
+        findings = _with_profile(findings, args.profile, profile, measurement)
 
     from perflint.output import write_report
 
@@ -255,7 +255,7 @@ def _read_profile(path: str) -> Any:
         raise UsageError(str(error)) from None
 
 
-def _with_profile(findings: list[Finding], profile: Any, path: str, measurement: Any) -> list[Finding]:
+def _with_profile(findings: list[Finding], path: str, profile: Any, measurement: Any) -> list[Finding]:
     """The findings with their functions' shares of the profiled run; how many matched goes to
     standard error, and a profile that matches nothing is a warning (another program's)."""
     from perflint.profile import attach_profile
