@@ -39,6 +39,7 @@ def _joined(text: str) -> str:
     pieces: list[str] = []
     previous = None  # the last token kept
     statement_ended = False
+    commas = [0]  # per open bracket, the commas directly inside it
     try:
         for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if token.type == tokenize.NEWLINE:
@@ -47,6 +48,17 @@ def _joined(text: str) -> str:
             if token.type in _SKIPPED:
                 continue
             string = token.string.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+            if string in _OPENING:
+                commas.append(0)
+            elif string == ",":
+                commas[-1] += 1
+            elif string in (")", "]", "}") and len(commas) > 1:
+                # The trailing comma of arguments written one per line goes, as on one line;
+                # a one-element tuple's stays.
+                if (previous is not None and previous.string == "," and token.start[0] != previous.end[0]
+                        and (commas[-1] > 1 or string != ")")):
+                    pieces.pop()
+                commas.pop()
             if previous is not None:
                 if statement_ended and previous.string != ":":
                     pieces.append("; ")

@@ -56,7 +56,8 @@ def test_every_message_and_fix_title_is_one_line_without_comments(rule, code):
 
 def test_a_quote_joins_lines_drops_comments_and_keeps_spacing_within_a_line():
     code = "torch.tensor(  # rows\n    data,   # the rows\n    device = 'cuda',\n)"
-    assert quote(cst.parse_expression(code)) == "torch.tensor(data, device = 'cuda',)"
+    assert quote(cst.parse_expression(code)) == "torch.tensor(data, device = 'cuda')"
+    assert quote("(single,\n)") == "(single,)"  # a one-element tuple keeps its comma
     assert quote("np.sum(x) \\\n    + 1") == "np.sum(x) + 1"
     assert quote("'#' + x") == "'#' + x"
     assert quote('"""two\nlines""" + x') == '"""two\\nlines""" + x'
