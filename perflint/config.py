@@ -18,6 +18,7 @@ perflint's own cache are skipped either way.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
@@ -38,6 +39,9 @@ KNOWN_KEYS = (*_CODE_LIST_KEYS, "per-file-ignores", *_GLOB_LIST_KEYS, "exclude-t
 # CPU seconds a file (per 400 kB of it, see ``runner.scaled_limit``) may take before it is
 # reported as PFL000 and the run moves on: a pathological file ends in seconds.
 DEFAULT_PER_FILE_TIMEOUT = 10.0
+# An hour of CPU time for one file is past any real file; a larger number (or ``inf``) would
+# overflow the interval timer, and asks for no limit, which a hung file must not have.
+MAX_PER_FILE_TIMEOUT = 3600.0
 
 
 class ConfigError(ValueError):
@@ -228,6 +232,9 @@ def _read_toml(path: str) -> dict[str, Any]:
             return tomllib.load(stream)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError as error:  # TOML is UTF-8 by definition
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 (byte {error.start + 1} is "
+                          f"{error.object[error.start:error.start + 1]!r})") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
 
@@ -274,10 +281,21 @@ def _parse_table(table: Any, path: str) -> Config:
         settings["cache_dir"] = table["cache-dir"]
     if "per-file-timeout" in table:
         seconds = table["per-file-timeout"]
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-            raise ConfigError(f"{where} per-file-timeout must be a positive number of seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ConfigError(f"{where} per-file-timeout must be a number of seconds, not {_toml_type(seconds)}")
+        problem = per_file_timeout_problem(seconds)
+        if problem is not None:
+            raise ConfigError(f"{where} per-file-timeout {problem}")
         settings["per_file_timeout"] = float(seconds)
     return Config(root=root, path=path, per_file_ignores=tuple(per_file), **settings)
+
+
+def per_file_timeout_problem(seconds: float) -> Optional[str]:
+    """Why ``seconds`` cannot be a per-file time limit (the setting's or ``--per-file-timeout``'s),
+    as the end of a sentence; None when it can."""
+    if not 0 < seconds <= MAX_PER_FILE_TIMEOUT:  # false for nan as well
+        return f"must be a number of seconds above 0 and at most {MAX_PER_FILE_TIMEOUT:g}, not {seconds:g}"
+    return None
 
 
 def _string_list(value: Any, label: str) -> tuple[str, ...]:
@@ -307,7 +325,9 @@ def _check_codes(codes: tuple[str, ...], label: str, rules: Optional[Sequence[An
 
 
 def _check_globs(root: str, globs: Sequence[str], label: str) -> GlobSet:
-    try:
-        return GlobSet.compile(root, globs)
-    except ValueError as error:
-        raise ConfigError(f"{label}: {error}") from None
+    for glob in globs:
+        try:
+            GlobSet.compile(root, [glob])
+        except (ValueError, re.error) as error:  # re.error: a character range such as [z-a]
+            raise ConfigError(f"{label}: invalid glob {glob!r}: {error}") from None
+    return GlobSet.compile(root, globs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from perflint.engine.findings import Finding
 from perflint.files import UnreadableSourceError
@@ -59,13 +59,16 @@ def neutralise(line: str) -> str:
     return line
 
 
-def cell_lines(path: str, cell: int) -> list[str]:
-    """The lines of cell ``cell`` (1-based) as written, for showing a finding; none if unreadable."""
+def cell_lines(path: str, cell: int, data: Optional[bytes] = None) -> list[str]:
+    """The lines of cell ``cell`` (1-based) as written, for showing a finding; none if
+    unreadable. From ``data`` when given (standard input's bytes), else from the file."""
     try:
-        with open(path, "rb") as stream:
-            cells = json.loads(stream.read().decode("utf-8-sig"))["cells"]
+        if data is None:
+            with open(path, "rb") as stream:
+                data = stream.read()
+        cells = json.loads(data.decode("utf-8-sig"))["cells"]
         return _cell_text(cells[cell - 1]).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    except (OSError, ValueError, KeyError, IndexError, TypeError, UnreadableSourceError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError, UnreadableSourceError):
         return []
 
 
@@ -77,6 +80,9 @@ def read_notebook(data: bytes) -> NotebookSource:
         raise UnreadableSourceError(f"cannot read notebook: not UTF-8 ({error.reason})") from None
     except ValueError as error:
         raise UnreadableSourceError(f"cannot read notebook: invalid JSON: {error}") from None
+    except RecursionError:
+        raise UnreadableSourceError("cannot read notebook: its JSON is nested too deeply for Python's "
+                                    "JSON parser") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         version = document.get("nbformat") if isinstance(document, dict) else None
         detail = f"nbformat {version} is not supported (4 is)" if version not in (None, 4) else "no list of cells"
@@ -101,7 +107,7 @@ def is_python_notebook(data: bytes) -> bool:
     try:
         metadata = json.loads(data.decode("utf-8-sig")).get("metadata", {})
         language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get("language")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return True  # let read_notebook report what is wrong
     return not isinstance(language, str) or language.lower() == "python"
 

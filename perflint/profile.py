@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import json
 import marshal
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -38,11 +39,19 @@ if TYPE_CHECKING:
 
 ACCEPTED_FORMATS = "a cProfile/pstats file, a PyTorch profiler Chrome trace (JSON), or a speedscope JSON file"
 
+# A line number longer than this is no line of a source file (and Python refuses to convert
+# integers of thousands of digits).
+_MAX_LINE_DIGITS = 9
 _TRACE_FUNCTION = re.compile(r"^(?P<path>.+)\((?P<line>\d+)\): (?P<function>.+)$")
 
 
 class ProfileError(Exception):
-    """The file cannot be read as any of the accepted profile formats."""
+    """The file cannot be read as any of the accepted profile formats, or holds what no profile
+    can (a negative or non-finite time, a frame that is not there): one line, naming the file."""
+
+
+def _refused(path: str, reason: str) -> ProfileError:
+    return ProfileError(f"cannot read profile {path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -72,64 +81,94 @@ class Profile:
 
 
 def read_profile(path: str) -> Profile:
-    """The profile in ``path``, whatever its accepted format; ``ProfileError`` otherwise."""
+    """The profile in ``path``, whatever its accepted format; ``ProfileError`` otherwise.
+
+    Every time must be a finite number of seconds, not negative: a profile is a measurement,
+    and a share of the run computed from a negative or infinite time would be nonsense
+    ("-2000% of the run")."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        raise ProfileError(f"cannot read profile {path}: {error.strerror or error}") from None
-    stripped = data.lstrip()
-    if stripped[:1] in (b"{", b"["):
+        raise _refused(path, error.strerror or str(error)) from None
+    try:
+        text: Optional[str] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # binary: a pstats file (whose marshalled dict may begin with "{")
+    if text is not None and text.lstrip()[:1] in ("{", "["):
         try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ProfileError(f"{path} is not valid JSON ({error}); expected {ACCEPTED_FORMATS}") from None
+            document = json.loads(text)
+        except RecursionError:
+            raise _refused(path, "its JSON is nested too deeply to read") from None
+        except ValueError as error:  # JSONDecodeError, and an integer of more digits than Python converts
+            raise _refused(path, f"not valid JSON ({error}); expected {ACCEPTED_FORMATS}") from None
         if isinstance(document, dict) and "speedscope" in str(document.get("$schema", "")):
             return _read_speedscope(document, path)
         if isinstance(document, list) or (isinstance(document, dict) and "traceEvents" in document):
             return _read_chrome_trace(document, path)
-        raise ProfileError(f"{path} is JSON but neither a Chrome trace nor speedscope; expected {ACCEPTED_FORMATS}")
+        raise _refused(path, f"JSON but neither a Chrome trace nor speedscope; expected {ACCEPTED_FORMATS}")
     return _read_pstats(data, path)
+
+
+def _seconds(value: object, path: str, what: str, moment: bool = False) -> float:
+    """``value`` as a time: a finite number, not negative unless it is a ``moment`` (a
+    timestamp); else the profile is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _refused(path, f"{what} is not a number ({type(value).__name__})")
+    try:
+        number = float(value)
+        shown = f"{number:.3g}"
+    except OverflowError:  # an integer beyond the largest float
+        number, shown = math.inf, "a number too large for a float"
+    if not math.isfinite(number) or (number < 0 and not moment):
+        rule = "a finite number" if moment else "a finite number, not negative"
+        raise _refused(path, f"{what} is {shown}; a time must be {rule}")
+    return number
 
 
 def _read_pstats(data: bytes, path: str) -> Profile:
     try:
         stats = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):
+    except (EOFError, ValueError, TypeError, RecursionError):
         stats = None
     if not isinstance(stats, dict):
-        raise ProfileError(f"{path} is not a profile: expected {ACCEPTED_FORMATS}")
+        raise _refused(path, f"not a profile; expected {ACCEPTED_FORMATS}")
     samples = []
     total = 0.0
-    try:
-        for (filename, line, function), (_calls, _primitive, own, cumulative, _callers) in stats.items():
-            total += own
-            if _is_source_function(filename, function):
-                samples.append(Sample(filename, int(line), float(cumulative)))
-    except (TypeError, ValueError):
-        raise ProfileError(f"{path} is not a profile: expected {ACCEPTED_FORMATS}") from None
-    return Profile("pstats", tuple(samples), total)
+    for key, record in stats.items():
+        if not (isinstance(key, tuple) and len(key) == 3 and isinstance(record, tuple) and len(record) == 5
+                and isinstance(key[1], int) and not isinstance(key[1], bool)):
+            raise _refused(path, f"not a pstats file (a record is {type(record).__name__}, not the five fields "
+                                 f"of cProfile); expected {ACCEPTED_FORMATS}")
+        filename, line, function = key
+        own = _seconds(record[2], path, f"the own time of {function!r}")
+        cumulative = _seconds(record[3], path, f"the cumulative time of {function!r}")
+        total += own
+        if _is_source_function(filename, function):
+            samples.append(Sample(filename, line, cumulative))
+    return Profile("pstats", tuple(samples), _seconds(total, path, "the total time"))
 
 
 def _read_chrome_trace(document: object, path: str) -> Profile:
     events = document if isinstance(document, list) else document.get("traceEvents")
     if not isinstance(events, list):
-        raise ProfileError(f"{path} has no trace events; expected {ACCEPTED_FORMATS}")
+        raise _refused(path, f"its traceEvents is not a list; expected {ACCEPTED_FORMATS}")
     calls: list[tuple[str, int, float, float]] = []
-    start, end = float("inf"), float("-inf")
-    for event in events:
-        if not isinstance(event, dict) or event.get("ph") != "X":
+    start, end = math.inf, -math.inf
+    for number, event in enumerate(events):
+        if not isinstance(event, dict) or event.get("ph") != "X" or "ts" not in event:
             continue
-        try:
-            begin, duration = float(event["ts"]), float(event.get("dur", 0.0))
-        except (KeyError, TypeError, ValueError):
-            continue
+        where = f"trace event {number}"
+        begin = _seconds(event["ts"], path, f"the timestamp of {where}", moment=True)
+        duration = _seconds(event.get("dur", 0.0), path, f"the duration of {where}")
         start, end = min(start, begin), max(end, begin + duration)
         match = _TRACE_FUNCTION.match(str(event.get("name", "")))
         if match is not None and _is_source_function(match.group("path"), match.group("function")):
+            if len(match.group("line")) > _MAX_LINE_DIGITS:
+                raise _refused(path, f"the line number of {where} has {len(match.group('line'))} digits")
             calls.append((match.group("path"), int(match.group("line")), begin, begin + duration))
     if end < start:
-        raise ProfileError(f"{path} has no complete trace events; expected {ACCEPTED_FORMATS}")
+        raise _refused(path, f"no complete trace events; expected {ACCEPTED_FORMATS}")
     # Trace timestamps are in microseconds. A function's calls may nest (recursion): the
     # time a function covers is the union of its call intervals.
     by_function: dict[tuple[str, int], list[tuple[float, float]]] = {}
@@ -138,7 +177,7 @@ def _read_chrome_trace(document: object, path: str) -> Profile:
     samples = tuple(
         Sample(file, line, _union_length(intervals) / 1e6) for (file, line), intervals in by_function.items()
     )
-    return Profile("chrome-trace", samples, (end - start) / 1e6)
+    return Profile("chrome-trace", samples, _seconds((end - start) / 1e6, path, "the traced time"))
 
 
 def _is_source_function(filename: object, function: object) -> bool:
@@ -164,27 +203,48 @@ def _union_length(intervals: list[tuple[float, float]]) -> float:
 
 
 def _read_speedscope(document: dict, path: str) -> Profile:
-    try:
-        frames = document["shared"]["frames"]
-        profiles = document["profiles"]
-    except (KeyError, TypeError):
-        raise ProfileError(f"{path} is speedscope without frames or profiles") from None
+    shared = document.get("shared")
+    frames = shared.get("frames") if isinstance(shared, dict) else None
+    profiles = document.get("profiles")
+    if not isinstance(frames, list) or not isinstance(profiles, list):
+        raise _refused(path, "speedscope without a list of shared frames and a list of profiles")
+    for number, frame in enumerate(frames):
+        if not isinstance(frame, dict):
+            raise _refused(path, f"speedscope frame {number} is not an object")
+        file, line = frame.get("file"), frame.get("line")
+        if file is not None and not isinstance(file, str):
+            raise _refused(path, f"the file of speedscope frame {number} is not a string")
+        if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+            raise _refused(path, f"the line of speedscope frame {number} is not a whole number")
     samples: list[Sample] = []
     total = 0.0
     stack_id = 0
-    for profile in profiles:
-        if not isinstance(profile, dict) or profile.get("type") != "sampled":
-            continue
-        scale = _SPEEDSCOPE_UNITS.get(profile.get("unit", "none"), 1.0)
-        for stack, weight in zip(profile.get("samples", ()), profile.get("weights", ())):
-            seconds = float(weight) * scale
+    for number, profile in enumerate(profiles):
+        if not isinstance(profile, dict):
+            raise _refused(path, f"speedscope profile {number} is not an object")
+        if profile.get("type") != "sampled":
+            continue  # an evented profile (another tool's) has no samples to weigh
+        unit = profile.get("unit", "none")
+        if not isinstance(unit, str) or unit not in _SPEEDSCOPE_UNITS:
+            raise _refused(path, f"speedscope profile {number} has the unit {unit!r}; expected one of "
+                                 f"{', '.join(_SPEEDSCOPE_UNITS)}")
+        stacks, weights = profile.get("samples"), profile.get("weights")
+        if not isinstance(stacks, list) or not isinstance(weights, list) or len(stacks) != len(weights):
+            raise _refused(path, f"speedscope profile {number} needs lists of samples and of weights of one length")
+        for stack, weight in zip(stacks, weights):
+            seconds = _seconds(weight, path, f"a weight of speedscope profile {number}") * _SPEEDSCOPE_UNITS[unit]
+            if not isinstance(stack, list):
+                raise _refused(path, f"a sample of speedscope profile {number} is not a list of frame indexes")
             total += seconds
             stack_id += 1
             for index in stack:
-                frame = frames[index] if isinstance(index, int) and 0 <= index < len(frames) else None
-                if isinstance(frame, dict) and frame.get("file") and isinstance(frame.get("line"), int):
+                if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(frames):
+                    raise _refused(path, f"a sample of speedscope profile {number} names frame {index!r}, "
+                                         f"not one of the {len(frames)} frames")
+                frame = frames[index]
+                if frame.get("file") and isinstance(frame.get("line"), int):
                     samples.append(Sample(frame["file"], frame["line"], seconds, stack_id))
-    return Profile("speedscope", tuple(samples), total)
+    return Profile("speedscope", tuple(samples), _seconds(total, path, "the total weight"))
 
 
 _SPEEDSCOPE_UNITS = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9, "none": 1.0}

@@ -32,6 +32,7 @@ from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
+from perflint.config import MAX_PER_FILE_TIMEOUT
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.safety import FixSafety
 from perflint.files import (SourceFile, UnreadableSourceError, decode_source, encode_source, is_inherited_pipe,
@@ -53,9 +54,10 @@ BACKSTOP_GRACE = 30.0
 # single-line file once kept a worker busy for 200 s under a limit scaled 25-fold.
 BYTES_PER_LIMIT = 400_000
 MAX_LIMIT_SCALE = 6.0
-# No file's limit exceeds this, whatever the configuration says: the interval timer takes
-# seconds as a C double and the wall-clock backstop must stay a number of seconds a run can wait.
-MAX_TIME_LIMIT = 3600.0
+# No file's limit exceeds the most the configuration accepts, whatever the scaling: the interval
+# timer takes seconds as a C double and the wall-clock backstop must stay a number of seconds a
+# run can wait.
+MAX_TIME_LIMIT = MAX_PER_FILE_TIMEOUT
 
 
 def scaled_limit(seconds: float, size: int) -> float:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from perflint.config import Config, ConfigError, find_config_file, load_config
@@ -84,7 +87,14 @@ def test_exclude_replaces_the_defaults_and_extend_exclude_adds_to_them(tmp_path)
         ("[tool]\nperflint = 3\n", "must be a table"),
         ("[tool.perflint]\nexclude-tests = 'no'\n", "exclude-tests must be true or false, not a string"),
         ("[tool.perflint]\ncache-dir = 3\n", "cache-dir must be a folder path"),
-        ("[tool.perflint]\nper-file-timeout = 0\n", "per-file-timeout must be a positive number"),
+        ("[tool.perflint]\nper-file-timeout = 0\n", "per-file-timeout must be a number of seconds above 0"),
+        ("[tool.perflint]\nper-file-timeout = inf\n", "at most 3600, not inf"),
+        ("[tool.perflint]\nper-file-timeout = nan\n", "at most 3600, not nan"),
+        ("[tool.perflint]\nper-file-timeout = -2\n", "at most 3600, not -2"),
+        ("[tool.perflint]\nper-file-timeout = 1e308\n", "at most 3600, not 1e+308"),
+        ("[tool.perflint]\nper-file-timeout = '5'\n", "per-file-timeout must be a number of seconds, not a string"),
+        ("[tool.perflint]\nexclude = ['[z-a]']\n", "exclude: invalid glob '[z-a]': bad character range"),
+        ("[tool.perflint.per-file-ignores]\n'[z-a]' = ['PFL4']\n", "invalid glob '[z-a]': bad character range"),
         ("[tool.perflint]\ninclude = '*.py'\n", "include must be a list of strings"),
     ],
 )
@@ -112,3 +122,38 @@ def test_the_new_keys_are_read(tmp_path):
     assert config.cache_directory == str(tmp_path / "var" / "cache")
     assert not config.excluded().matches(str(tmp_path / "tests"))
     assert Config(root=str(tmp_path)).excluded().matches(str(tmp_path / "tests"))  # the default
+
+
+def test_a_pyproject_that_is_not_utf8_is_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b"[tool.perflint]\nselect = ['PFL1'] # caf\xe9\n")
+    with pytest.raises(ConfigError, match="invalid TOML: not UTF-8") as raised:
+        load_config(None, str(tmp_path))
+    assert str(path) in str(raised.value)
+    with pytest.raises(ConfigError, match="invalid TOML: not UTF-8"):
+        load_config(str(path), str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "body", "message"),
+    [
+        (["--per-file-timeout", "inf"], None, "--per-file-timeout must be a number of seconds above 0"),
+        (["--per-file-timeout", "1e308"], None, "--per-file-timeout must be a number of seconds above 0"),
+        (["--per-file-timeout", "nan"], None, "--per-file-timeout must be a number of seconds above 0"),
+        (["--per-file-timeout", "-1"], None, "--per-file-timeout must be a number of seconds above 0"),
+        ([], b"[tool.perflint]\nexclude = ['[z-a]']\n", "invalid glob '[z-a]'"),
+        ([], b"[tool.perflint.per-file-ignores]\n'[z-a]' = ['PFL1']\n", "invalid glob '[z-a]'"),
+        ([], b"[tool.perflint]\nper-file-timeout = inf\n", "per-file-timeout must be a number of seconds"),
+        ([], b"[tool.perflint]\nselect = ['PFL1'] # \xff\n", "not UTF-8"),
+        (["--config", "other.toml"], b"[tool.perflint]\nselect = ['PFL1'] # \xff\n", "not UTF-8"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2_from_the_command_line(tmp_path, arguments, body, message):
+    (tmp_path / "train.py").write_text("import numpy as np\n")
+    if body is not None:
+        (tmp_path / ("other.toml" if "--config" in arguments else "pyproject.toml")).write_bytes(body)
+    completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", *arguments, "train.py"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1 and message in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -7,6 +7,8 @@ import contextlib
 import cProfile
 import io
 import json
+import marshal
+import subprocess
 import runpy
 import sys
 from pathlib import Path
@@ -136,8 +138,8 @@ def test_function_spans_include_decorators_and_nest():
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"not a profile at all", "is not a profile"), (b'{"some": "json"}', "neither a Chrome trace nor speedscope"),
-     (b"{broken", "is not valid JSON")],
+    [(b"not a profile at all", "not a profile"), (b'{"some": "json"}', "neither a Chrome trace nor speedscope"),
+     (b"{broken", "not valid JSON")],
 )
 def test_a_file_that_is_no_profile_is_a_clear_error(tmp_path, content, reason):
     (tmp_path / "bad").write_bytes(content)
@@ -218,3 +220,108 @@ def test_an_unreadable_profile_is_exit_2_naming_the_file_and_the_formats(tmp_pat
     assert main(["check", "--no-cache", "--profile", str(tmp_path / "bad.out"), str(EXAMPLE)]) == 2
     error = capsys.readouterr().err
     assert "bad.out" in error and "cProfile/pstats" in error and "speedscope" in error
+
+
+# Malformed profiles: one line naming the file, never a traceback or a nonsense share ---------
+
+SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+
+
+def _speedscope(frames=None, profile=None, **document) -> dict:
+    sampled = {"type": "sampled", "unit": "seconds", "samples": [[0]], "weights": [1.0]}
+    base = {"$schema": SCHEMA, "shared": {"frames": [{"name": "f", "file": "a.py", "line": 1}]
+                                          if frames is None else frames},
+            "profiles": [dict(sampled, **(profile or {}))]}
+    base.update(document)
+    return base
+
+
+MALFORMED_SPEEDSCOPE = {
+    "no shared frames": _speedscope(shared=None),
+    "frames not a list": _speedscope(frames={"0": {"file": "a.py", "line": 1}}),
+    "profiles not a list": _speedscope(profiles="sampled"),
+    "a profile not an object": _speedscope(profiles=[3]),
+    "samples not a list": _speedscope(profile={"samples": 5}),
+    "fewer weights than samples": _speedscope(profile={"samples": [[0], [0]], "weights": [1.0]}),
+    "a weight that is text": _speedscope(profile={"weights": ["1"]}),
+    "a negative weight": _speedscope(profile={"weights": [-20.0]}),
+    "a frame index out of range": _speedscope(profile={"samples": [[7]]}),
+    "a frame index that is text": _speedscope(profile={"samples": [["0"]]}),
+    "a unit that is a list": _speedscope(profile={"unit": ["seconds"]}),
+    "a frame line that is text": _speedscope(frames=[{"name": "f", "file": "a.py", "line": "1"}]),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED_SPEEDSCOPE))
+def test_a_malformed_speedscope_file_is_refused_in_one_line(tmp_path, shape):
+    (tmp_path / "bad.json").write_text(json.dumps(MALFORMED_SPEEDSCOPE[shape]))
+    with pytest.raises(ProfileError, match=r"^cannot read profile .*bad\.json: [^\n]+$"):
+        read_profile(str(tmp_path / "bad.json"))
+
+
+def test_a_nan_weight_in_speedscope_is_refused(tmp_path):
+    text = json.dumps(_speedscope(profile={"weights": [0.5]})).replace("0.5", "NaN")
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(ProfileError, match="is nan; a time must be a finite number"):
+        read_profile(str(tmp_path / "bad.json"))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"traceEvents": [{"ph": "X", "ts": 1' + "0" * 5000 + ', "dur": 1, "name": "a.py(1): f"}]}',
+         "not valid JSON"),
+        ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": 1, "name": "a.py(' + "9" * 5000 + '): f"}]}',
+         "has 5000 digits"),
+        ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": 1e400, "name": "a.py(1): f"}]}', "is inf"),
+        ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": -2000, "name": "a.py(1): f"}]}', "is -2e+03"),
+        ('{"traceEvents": [{"ph": "X", "ts": "soon", "dur": 1, "name": "a.py(1): f"}]}', "is not a number"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_a_chrome_trace_with_impossible_numbers_or_nesting_is_refused(tmp_path, text, reason):
+    (tmp_path / "trace.json").write_text(text)
+    with pytest.raises(ProfileError, match=r"^cannot read profile .*trace\.json: ") as raised:
+        read_profile(str(tmp_path / "trace.json"))
+    assert reason in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), -2.0])
+def test_a_pstats_file_with_an_impossible_time_is_refused(tmp_path, value):
+    stats = {("train.py", 3, "step"): (1, 1, 0.5, value, {}), ("train.py", 9, "main"): (1, 1, 0.1, 1.0, {})}
+    (tmp_path / "prof.out").write_bytes(marshal.dumps(stats))
+    with pytest.raises(ProfileError, match="cannot read profile .*prof.out: the cumulative time of 'step' is"):
+        read_profile(str(tmp_path / "prof.out"))
+
+
+def test_a_negative_duration_is_never_shown_as_a_share_of_the_run(tmp_path, capsys):
+    trace = {"traceEvents": [
+        {"ph": "X", "ts": 0, "dur": 100, "name": f"{EXAMPLE}(14): smooth"},
+        {"ph": "X", "ts": 0, "dur": -2000, "name": f"{EXAMPLE}(21): calibrate"},
+    ]}
+    (tmp_path / "trace.json").write_text(json.dumps(trace))
+    assert main(["check", "--no-cache", "--profile", str(tmp_path / "trace.json"), str(EXAMPLE)]) == 2
+    captured = capsys.readouterr()
+    assert "of the run" not in captured.out
+    assert captured.err.startswith("perflint: error: cannot read profile") and captured.err.count("\n") == 1
+
+
+def test_fix_with_a_garbage_profile_exits_2_before_changing_any_file(tmp_path):
+    program = tmp_path / "train.py"
+    program.write_bytes(EXAMPLE.read_bytes())
+    (tmp_path / "garbage.prof").write_bytes(b"\x00garbage")
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes",
+         "--profile", "garbage.prof", "train.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert "cannot read profile garbage.prof" in completed.stderr and "Traceback" not in completed.stderr
+    assert program.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_a_pstats_file_whose_bytes_begin_with_a_brace_is_read_as_pstats(tmp_path):
+    data = marshal.dumps({("train.py", 3, "step"): (1, 1, 0.5, -2.0, {})})
+    assert data[:1] == b"{"  # marshal's dict type code, not JSON
+    (tmp_path / "prof.out").write_bytes(data)
+    with pytest.raises(ProfileError, match="the cumulative time of 'step' is -2; a time must be"):
+        read_profile(str(tmp_path / "prof.out"))

@@ -14,11 +14,11 @@ import sys
 from typing import Any, Iterable, Optional, Sequence
 
 from perflint.cli.main import UsageError
-from perflint.config import Config, ConfigError, ConfigResolver
+from perflint.config import Config, ConfigError, ConfigResolver, per_file_timeout_problem
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.engine.safety import FixSafety
 from perflint.files import MissingPathError, SourceFile, discover
-from perflint.runner import MAX_TIME_LIMIT, LintTask, lint_files
+from perflint.runner import LintTask, lint_files
 from perflint import selection
 from perflint.selection import UnknownCodeError
 
@@ -139,9 +139,9 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if not (math.isfinite(args.measure_budget) and args.measure_budget > 0):
         raise UsageError(f"--measure-budget must be a positive number of seconds, not {args.measure_budget:g}")
-    if args.per_file_timeout is not None and not (0 < args.per_file_timeout <= MAX_TIME_LIMIT):
-        raise UsageError(f"--per-file-timeout must be a positive number of seconds up to {MAX_TIME_LIMIT:g}, "
-                         f"not {args.per_file_timeout:g}")
+    timeout_problem = None if args.per_file_timeout is None else per_file_timeout_problem(args.per_file_timeout)
+    if timeout_problem is not None:
+        raise UsageError(f"--per-file-timeout {timeout_problem}")
     if args.diff and args.measure:
         raise UsageError("--diff prints what --fix would change; it cannot be combined with --measure")
     paths = args.paths or ["."]
@@ -223,8 +223,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     from perflint.output import write_report
 
+    # Standard input's lines are shown from its bytes, never from a file of the same name.
+    buffers = {task.source_file.path: None if fixed else task.data for task in tasks if task.data is not None}
     write_report(findings, args.output_format, report_stream, files_checked=files_checked,
-                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes)
+                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes,
+                 buffers=buffers)
     return 0 if args.exit_zero or not findings else 1
 
 

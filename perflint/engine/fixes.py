@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import libcst as cst
 
 from perflint.engine.findings import Edit, Finding, SuggestedFix, fix_applies, unlintable
+from perflint.engine.positions import line_starts
 from perflint.engine.rewrite import InsertBefore
 
 if TYPE_CHECKING:
@@ -46,14 +47,10 @@ class FixError(Exception):
 
 class _Lines:
     """Offsets of a text's lines, to turn offsets into 1-based lines and columns and back.
-    Lines end at ``\\n``, as in finding positions (``perflint.engine.positions``)."""
+    Lines end as in finding positions (``perflint.engine.positions``)."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0]
-        newline = text.find("\n")
-        while newline >= 0:
-            self.starts.append(newline + 1)
-            newline = text.find("\n", newline + 1)
+        self.starts = line_starts(text)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.starts, offset)
@@ -78,7 +75,9 @@ class FileTree:
         header = "".join(module.code_for_node(line) for line in module.header)
         texts = [module.code_for_node(statement) for statement in module.body]
         footer = "".join(module.code_for_node(line) for line in module.footer)
-        if texts and not module.has_trailing_newline and not footer and texts[-1].endswith(module.default_newline):
+        # libcst says a file ending in a lone "\r" has no trailing newline, yet regenerates it.
+        trailing_newline = module.has_trailing_newline or (module.default_newline == "\r" and source.endswith("\r"))
+        if texts and not trailing_newline and not footer and texts[-1].endswith(module.default_newline):
             texts[-1] = texts[-1][: -len(module.default_newline)]
         self.statement_texts = texts
         self.statement_offsets: list[int] = []

@@ -231,6 +231,10 @@ class FileContext:
                     continue
                 try:
                     handler(node)
+                except RecursionError:  # deep code, not a bug of the rule
+                    failed.add(id(rule))
+                    failures.append(f"rule {rule.code} ({rule.name}) skipped the file: " + TOO_DEEPLY_NESTED.format(
+                        parser="the rule", reason="Python's recursion limit"))
                 except Exception as error:  # one rule's bug must not end the run
                     failed.add(id(rule))
                     failures.append(
@@ -287,7 +291,7 @@ class FileContext:
             suggestion = None
             if report.fix is not None:
                 tree = tree or FileTree(module, self.source, self.parents)
-                # A file libcst cannot give back exactly (lone carriage returns) is offered no fix.
+                # A file libcst cannot give back exactly is offered no fix.
                 if tree.exact:
                     try:
                         suggestion = suggested_fix(tree, report.fix, report.rule)
@@ -343,13 +347,75 @@ def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Findi
     return unlintable(path, f"cannot parse: {detail}", line, column)
 
 
+# Python's own limits on nesting, in its parser's words: code past them does not run, and
+# libcst's native parser, which has no such limit, exhausts its stack and kills the process on
+# code nested some thousands deep. So code that may be that deep is shown to Python first.
+_NESTING_LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation")
+_PYTHON_MAX_PARENTHESES = 200  # the tokenizer's MAXLEVEL
+# Nesting thousands deep without brackets takes a long line (``- - - … 1``) or many
+# continued lines; real code has neither, so these rarely cost the extra parse.
+_LONG_LINE = 2000
+_MANY_CONTINUED_LINES = 2000
+TOO_DEEPLY_NESTED = "the code is nested too deeply for {parser} ({reason})"
+# What the bracket scan keeps of a file's bytes: brackets, as "(" and ")", and line ends.
+_BRACKET_TABLE = bytes.maketrans(b"[{]}", b"(())")
+_NOT_BRACKET_OR_NEWLINE = bytes(byte for byte in range(256) if byte not in b"()[]{}\n\r")
+
+
+def _may_be_too_deeply_nested(source: str) -> bool:
+    """A cheap upper bound, at C speed but for a loop over lines with brackets: could
+    ``source`` be nested deeper than Python's parser allows? Brackets in strings and comments
+    count too, so it errs towards asking Python."""
+    if source.count("\\\n") + source.count("\\\r") > _MANY_CONTINUED_LINES:
+        return True
+    if max(map(len, source.splitlines()), default=0) > _LONG_LINE:
+        return True
+    brackets = source.encode("utf-8", "surrogatepass").translate(_BRACKET_TABLE, _NOT_BRACKET_OR_NEWLINE)
+    depth = continued = 0
+    for line in brackets.splitlines():
+        if line:
+            opened = line.count(b"(")
+            if depth + opened > _PYTHON_MAX_PARENTHESES:
+                return True
+            depth = max(0, depth + opened - line.count(b")"))
+        continued = continued + 1 if depth else 0
+        if continued > _MANY_CONTINUED_LINES:
+            return True
+    return False
+
+
+def _python_nesting_limit(source: str, path: str) -> Optional[Finding]:
+    """PFL000 when Python's own parser refuses ``source`` for its nesting; None otherwise (any
+    other syntax error is libcst's to report)."""
+    if not _may_be_too_deeply_nested(source):
+        return None
+    try:
+        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        if error.msg in _NESTING_LIMIT_MESSAGES:
+            reason = TOO_DEEPLY_NESTED.format(parser="Python's parser", reason=error.msg)
+            return unlintable(path, f"cannot parse: {reason}", error.lineno or 1, error.offset or 1)
+    except (RecursionError, MemoryError):  # "too complex": Python's parser ran out of stack
+        return unlintable(path, "cannot parse: " + TOO_DEEPLY_NESTED.format(
+            parser="Python's parser", reason="it runs out of stack"))
+    except ValueError:
+        pass
+    return None
+
+
 def parse(source: str, path: str) -> tuple[Optional[cst.Module], Optional[Finding]]:
     """The module, or the PFL000 finding that says why it could not be parsed."""
+    refused = _python_nesting_limit(source, path)
+    if refused is not None:
+        return None, refused
     try:
         return cst.parse_module(source), None
     except cst.ParserSyntaxError as error:
         return None, _syntax_error(source, path, error)
-    except (RecursionError, MemoryError, ValueError) as error:
+    except RecursionError:
+        return None, unlintable(path, "cannot parse: " + TOO_DEEPLY_NESTED.format(
+            parser="libcst's parser", reason="Python's recursion limit"))
+    except (MemoryError, ValueError) as error:
         return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
 
@@ -373,8 +439,12 @@ def lint_source(
     if not active:
         return []
     context = FileContext(source, path)
-    failures = context.run(module, [rule_class(context) for rule_class in active])
-    findings, fix_failures = context.findings(module)
+    try:
+        failures = context.run(module, [rule_class(context) for rule_class in active])
+        findings, fix_failures = context.findings(module)
+    except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
+        return [unlintable(path, "cannot lint: " + TOO_DEEPLY_NESTED.format(
+            parser="the linter", reason="Python's recursion limit"))]
     findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)

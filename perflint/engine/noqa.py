@@ -20,13 +20,14 @@ def noqa_lines(source: str) -> list[str]:
 
     Tokenizing costs time, so it happens only when the file has a ``noqa`` comment at all.
     """
-    lines = io.StringIO(source).readlines()
+    # Universal newlines: a file with lone ``\r`` line endings has many lines, not one.
+    lines = io.StringIO(source, newline=None).readlines()
     if "noqa" not in source.lower():
         return lines
     searched = list(lines)
     first, last = len(lines) + 1, 0
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        for token in tokenize.generate_tokens(io.StringIO(source, newline=None).readline):
             if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             first, last = min(first, token.start[0]), max(last, token.end[0])

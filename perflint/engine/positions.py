@@ -12,6 +12,7 @@ positions are the ones ``PositionProvider`` gives: the same hooks mark the same 
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from contextlib import nullcontext
 from itertools import accumulate
@@ -23,6 +24,15 @@ from libcst._nodes.internal import CodegenState
 _UNRECORDED = nullcontext()
 
 Position = tuple[int, int]  # 1-based line, 0-based column
+
+# Where a line ends for Python (and flake8, and editors): ``\r\n``, ``\n``, or a lone ``\r``.
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset of each line's first character; a file with lone ``\r`` line endings has as
+    many lines as Python sees in it, not one."""
+    return [0, *(match.end() for match in _LINE_END.finditer(text))]
 
 
 class _Recording:
@@ -81,16 +91,11 @@ def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int
     state = _RecordingState(module, {id(node) for node in nodes})
     module._codegen(state)
     offsets = [0, *accumulate(len(token) for token in state.tokens)]
-    code = "".join(state.tokens)
-    line_starts = [0]
-    newline = code.find("\n")
-    while newline >= 0:
-        line_starts.append(newline + 1)
-        newline = code.find("\n", newline + 1)
+    starts = line_starts("".join(state.tokens))
 
     def at(offset: int) -> Position:
-        line = bisect_right(line_starts, offset)
-        return line, offset - line_starts[line - 1]
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1]
 
     def start(key: int) -> int:
         token, borrowed = state.starts[key]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ CONVENTIONAL_ALIASES = {"numpy": "np", "pandas": "pd"}
 
 
 def code_of(node: cst.CSTNode) -> str:
-    """The source text of ``node`` on its own (default formatting for what it does not carry)."""
+    """The source text of ``node`` on its own (default formatting for what it does not carry);
+    a message quotes code through ``perflint.engine.quoting.quote`` instead."""
     return cst.Module([]).code_for_node(node)
 
 
@@ -462,7 +464,7 @@ def hoist(context: "FileContext", expression: cst.BaseExpression, loop: cst.CSTN
     name = names.name(context, base_name, code_of(expression))
     return Fix((InsertBefore(anchor, [assignment(name, expression)]),
                 *(Change(node, cst.Name(name)) for node, _ in occurrences)),
-               title=f"Compute `{' '.join(code_of(expression).split())}` once above the loop, as `{name}`")
+               title=f"Compute `{quote(expression)}` once above the loop, as `{name}`")
 
 
 def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:

@@ -7,7 +7,7 @@ path, line, column, code order whatever order they arrive in, so output is repro
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, TextIO
+from typing import Mapping, Optional, Sequence, TextIO
 
 from perflint.engine.findings import Finding
 from perflint.measure.results import MeasurementReport
@@ -35,6 +35,7 @@ def write_report(
     color: Optional[bool] = None,
     fixed: Optional[int] = None,
     unsafe_fixes: bool = False,
+    buffers: Optional[Mapping[str, Optional[bytes]]] = None,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``output_format``.
 
@@ -42,10 +43,13 @@ def write_report(
     ``measurement`` adds the measured costs: a table after the summary in concise and full, the
     ``machine`` and ``measurements`` keys in json. ``color=None`` colours only a terminal.
     ``fixed`` is how many fixes ``--fix`` applied (None: not fixing); ``unsafe_fixes`` counts
-    unsafe fixes as fixable.
+    unsafe fixes as fixable. ``buffers`` holds, by reported path, the bytes of sources that are
+    not the file on disk (standard input), for ``full`` to show their lines; None for a
+    source whose text is not at hand, so that no line is shown rather than the disk's.
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown output format {output_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+    _write_undecodable_names_back_as_bytes(stream)
     ordered = sorted(findings, key=ranking_key)
     counts = count_by_code(ordered) if statistics else None
     if output_format in ("concise", "full"):
@@ -54,7 +58,7 @@ def write_report(
         use_color = _is_terminal(stream) if color is None else color
         write_text(ordered, stream, full=output_format == "full", files_checked=files_checked,
                    statistics=counts, color=use_color, color_forced=color is True, fixed=fixed,
-                   unsafe_fixes=unsafe_fixes)
+                   unsafe_fixes=unsafe_fixes, buffers=buffers)
         if measurement is not None:
             from perflint.measure.table import render_table
 
@@ -81,6 +85,15 @@ def write_report(
         write_github(ordered, stream)
         if counts:
             write_statistics(PlainWriter(stream), counts)
+
+
+def _write_undecodable_names_back_as_bytes(stream: TextIO) -> None:
+    """A file name that is not valid in the file system's encoding reaches the findings with
+    surrogate escapes (as ``os.listdir`` gives it); written back with ``surrogateescape`` it
+    comes out as the bytes it has on disk, instead of failing the whole report."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        reconfigure(errors="surrogateescape")
 
 
 def _hottest_share_per_code(findings: Sequence[Finding]) -> Optional[dict[str, float]]:

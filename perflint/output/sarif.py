@@ -9,6 +9,7 @@ counts columns in code points, which the run declares through ``columnKind``.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Sequence, TextIO
 from urllib.parse import quote
 
@@ -61,11 +62,14 @@ def rule_descriptor(text: RuleText) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> str:
-    """A URI reference for ``path``: relative to the source root, or ``file://`` outside it."""
-    relative = repository_relative_path(path)
-    if relative.startswith("/"):
+    """A URI reference for ``path``: relative to the source root, or ``file://`` outside it.
+
+    The path is percent-encoded from its bytes on disk, so a file name that is not UTF-8
+    (which Python holds with surrogate escapes) becomes ``%FF`` rather than an encoding error."""
+    relative = os.fsencode(repository_relative_path(path))
+    if relative.startswith(b"/"):
         return "file://" + quote(relative)
-    if len(relative) > 1 and relative[1] == ":":
+    if len(relative) > 1 and relative[1:2] == b":":
         return "file:///" + quote(relative, safe="/:")
     return quote(relative)
 

@@ -8,7 +8,7 @@ free of escape codes, and rich is imported only when colour is wanted.
 from __future__ import annotations
 
 import tokenize
-from typing import Optional, Sequence, TextIO, Tuple, Union
+from typing import Mapping, Optional, Sequence, TextIO, Tuple, Union
 
 from perflint.engine.findings import Finding, fix_applies
 from perflint.output.common import CodeCount, RuleText, plural, profile_note, rule_text
@@ -121,9 +121,9 @@ def _underline(source_line: str, finding: Finding) -> str:
     return indent + "^" * max(end - start, 1)
 
 
-def source_lines(path: str, cell: Optional[int] = None) -> list[str]:
+def source_lines(path: str, cell: Optional[int] = None, data: Optional[bytes] = None) -> list[str]:
     """The file's lines as Python reads it (its encoding cookie honoured), or a notebook
-    cell's lines, or none if unreadable.
+    cell's lines, or none if unreadable; from ``data`` when given (standard input's bytes).
 
     Read directly rather than through ``linecache``, which looks a relative path up on
     ``sys.path`` when it is missing and could show a line of some other file.
@@ -131,7 +131,15 @@ def source_lines(path: str, cell: Optional[int] = None) -> list[str]:
     if cell is not None:
         from perflint.notebook import cell_lines
 
-        return cell_lines(path, cell)
+        return cell_lines(path, cell, data)
+    if data is not None:
+        from perflint.files import UnreadableSourceError, decode_source
+
+        try:
+            text = decode_source(data)
+        except UnreadableSourceError:
+            return []
+        return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     try:
         with tokenize.open(path) as source:
             return source.read().split("\n")
@@ -169,9 +177,11 @@ def write_text(
     color_forced: bool,
     fixed: Optional[int] = None,
     unsafe_fixes: bool = False,
+    buffers: Optional[Mapping[str, Optional[bytes]]] = None,
 ) -> None:
     """Findings, then the statistics when asked, then the summary (what ``--fix`` fixed, what
-    remains, and what is fixable), a blank line apart. Fixable findings are marked ``[*]``."""
+    remains, and what is fixable), a blank line apart. Fixable findings are marked ``[*]``.
+    ``buffers``: see ``perflint.output.write_report``."""
     writer: Writer = RichWriter(stream, forced=color_forced) if color else PlainWriter(stream)
     texts: dict[str, RuleText] = {}
     files: dict[str, list[str]] = {}
@@ -184,7 +194,11 @@ def write_text(
                 texts[finding.code] = rule_text(finding.code, finding.name)
             where = f"{finding.path}\0{finding.cell}"
             if where not in files:
-                files[where] = source_lines(finding.path, finding.cell)
+                if buffers is not None and finding.path in buffers:
+                    data = buffers[finding.path]
+                    files[where] = [] if data is None else source_lines(finding.path, finding.cell, data)
+                else:
+                    files[where] = source_lines(finding.path, finding.cell)
             _snippet(writer, finding, files[where], texts[finding.code])
     if findings:
         writer.line()

@@ -96,9 +96,9 @@ def test_missing_path_exits_2_naming_it(project, capsys):
         (["--measure-budget", "nan"], "--measure-budget must be a positive number of seconds, not nan"),
         (["--measure-budget", "inf"], "--measure-budget must be a positive number of seconds, not inf"),
         (["--measure-budget", "-3"], "--measure-budget must be a positive number of seconds, not -3"),
-        (["--per-file-timeout", "inf"], "--per-file-timeout must be a positive number of seconds up to 3600"),
-        (["--per-file-timeout", "1e308"], "--per-file-timeout must be a positive number of seconds up to 3600"),
-        (["--per-file-timeout", "nan"], "--per-file-timeout must be a positive number of seconds up to 3600"),
+        (["--per-file-timeout", "inf"], "--per-file-timeout must be a number of seconds above 0 and at most 3600"),
+        (["--per-file-timeout", "1e308"], "--per-file-timeout must be a number of seconds above 0 and at most 3600"),
+        (["--per-file-timeout", "nan"], "--per-file-timeout must be a number of seconds above 0 and at most 3600"),
     ],
 )
 def test_usage_errors_exit_2(project, capsys, arguments, message):

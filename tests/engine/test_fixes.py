@@ -206,10 +206,12 @@ def test_a_new_name_clashes_with_no_word_of_the_file():
     assert "computed_3 = compute(a)\nys = [computed_3 for x in xs]\n" in outcome.source
 
 
-def test_a_file_libcst_cannot_give_back_exactly_gets_its_findings_without_fixes():
-    source = "import os\rx = slow(1)\r"  # lone carriage returns: libcst does not round-trip them
+def test_a_file_with_lone_carriage_returns_gets_its_fixes_and_keeps_its_line_endings():
+    source = "import os\rx = slow(1)\r"  # libcst regenerates it exactly, statement by statement
     [finding] = lint_source(source, "m.py", [RenameSlow])
-    assert (finding.code, finding.fix) == ("PFL991", None)
+    assert finding.code == "PFL991" and finding.fix is not None and finding.line == 2
+    assert fix_source(source, "m.py", [RenameSlow], unsafe=True).source == (
+        "import os\rimport fastlib\rx = fastlib.fast(1)\r")
 
 
 class DropLastArgument(Rule):

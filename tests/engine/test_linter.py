@@ -70,3 +70,60 @@ def test_pandas_only_and_numpy_only_files_skip_the_torch_and_array_rules():
     numpy_only = "import numpy as np\nx = np.zeros(3).to(device)\n"
     assert enabled_for_source(pandas_only, [ElementwiseIndexLoop, CreateThenMove]) == []
     assert enabled_for_source(numpy_only, [ElementwiseIndexLoop, CreateThenMove]) == [ElementwiseIndexLoop]
+
+
+# Code nested too deeply: Python's own limits, in words that do not call it a perflint bug ------
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+from perflint.rules import all_rules  # noqa: E402
+
+LOOP = "import numpy as np\nx = np.array([1.0])\nfor i in range(3):\n    y = {}\n"
+DEEP = {
+    "250 nested parentheses": LOOP.format("(" * 250 + "sum(x)" + ")" * 250),
+    "5000 nested brackets": LOOP.format("[" * 5000 + "sum(x)" + "]" * 5000),
+    "20000 unary minus signs": LOOP.format("-" * 20000 + "sum(x)"),
+    "20000 unary minus signs on their own lines": LOOP.format("(\n" + "-\n" * 20000 + "sum(x))"),
+    "50000 additions": LOOP.format("sum(x) + " + "a + " * 50000 + "1"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(DEEP))
+def test_code_nested_past_pythons_limits_is_pfl000_naming_the_parser(shape):
+    [finding] = lint_source(DEEP[shape], "deep.py", all_rules())
+    assert finding.code == "PFL000" and finding.path == "deep.py"
+    assert "nested too deeply for Python's parser" in finding.message and "internal error" not in finding.message
+
+
+def test_code_python_accepts_but_nested_past_the_recursion_limit_is_pfl000_naming_the_linter():
+    [finding] = lint_source(LOOP.format("sum(x) + " + "a + " * 1500 + "1"), "chain.py", all_rules())
+    assert finding.code == "PFL000"
+    assert finding.message == "cannot lint: the code is nested too deeply for the linter (Python's recursion limit)"
+
+
+def test_ordinary_code_is_not_sent_to_pythons_parser_first():
+    from perflint.engine.linter import _may_be_too_deeply_nested
+
+    assert not _may_be_too_deeply_nested(LOOP.format("(" * 199 + "sum(x)" + ")" * 199))
+    assert _may_be_too_deeply_nested(LOOP.format("(" * 200 + "sum(x)" + ")" * 200))
+
+
+def test_deeply_nested_files_and_notebooks_never_kill_the_run_and_the_good_file_is_reported(tmp_path):
+    for name, source in DEEP.items():
+        (tmp_path / (name.replace(" ", "_") + ".py")).write_text(source)
+    deep_cell = {"cell_type": "code", "source": DEEP["20000 unary minus signs"], "metadata": {}, "outputs": []}
+    (tmp_path / "deep_cell.ipynb").write_text(json.dumps({"cells": [deep_cell], "metadata": {}, "nbformat": 4}))
+    (tmp_path / "deep_json.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "good.py").write_text(LOOP.format("sum(x)"))
+    completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--select", "ALL", "."],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert "good.py:4:9: PFL102" in completed.stdout
+    unlintable = [line for line in completed.stdout.splitlines() if "PFL000" in line]
+    assert len(unlintable) == len(DEEP) + 2
+    assert not any("internal error" in line for line in unlintable)
+    assert all("nested too deeply" in line for line in unlintable)

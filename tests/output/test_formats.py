@@ -341,3 +341,59 @@ def test_unknown_format_is_refused(findings):
     assert set(OUTPUT_FORMATS) == {"concise", "full", "json", "sarif", "github", "openmetrics"}
     with pytest.raises(ValueError, match="xml"):
         render(findings, "xml")
+
+
+def test_sarif_encodes_a_file_name_that_is_not_utf8_as_percent_escapes():
+    undecodable = os.fsdecode(b"src/bad\xff name.py")  # as os.listdir gives it: with a surrogate escape
+    artifact = sarif([invariant_call(undecodable, 1, 1, 2)])["runs"][0]["results"][0]
+    assert artifact["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/bad%FF%20name.py"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file names are bytes on POSIX only")
+@pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
+def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_format):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    (tmp_path / os.fsdecode(b"bad\xff.py")).write_bytes(example.read_bytes())
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, "."],
+        cwd=tmp_path, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120)
+    assert completed.returncode == 1 and b"Traceback" not in completed.stderr
+    if output_format == "sarif":
+        results = json.loads(completed.stdout)["runs"][0]["results"]
+        assert [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results] == [
+            "bad%FF.py", "bad%FF.py"]
+    elif output_format in ("concise", "full", "github"):
+        assert b"bad\xff.py" in completed.stdout  # the name's own bytes
+
+
+def test_full_shows_standard_inputs_line_not_the_line_of_the_file_on_disk_of_that_name(tmp_path):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    (tmp_path / "train.py").write_text("# an older version on disk\n" * 30)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", "full",
+         "--stdin-filename", "train.py", "-"],
+        cwd=tmp_path, input=example.read_text(), capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert "15 |     for i in range(len(frame)):" in completed.stdout
+    assert "an older version on disk" not in completed.stdout
+
+
+def test_full_shows_no_line_of_a_buffer_whose_text_is_not_at_hand(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text("x = 1\n" * 5)
+    finding = invariant_call("train.py", 2, 1, 3)
+    assert "x = 1" in render([finding], "full")
+    assert "x = 1" not in render([finding], "full", buffers={"train.py": None})
+    assert "2 | y = 2" in render([finding], "full", buffers={"train.py": b"y = 1\ry = 2\r"})
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("output_format", ["concise", "json", "sarif"])
+def test_a_report_to_a_full_disk_is_a_one_line_error_and_exit_2_not_the_findings_status(tmp_path, output_format):
+    example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, str(example)],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr == "perflint: error: cannot write the output: No space left on device\n"

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -141,13 +142,12 @@ pd.concat(frames).to_csv("all.csv", header=False)
             return
         if not self.context.runs_every_iteration():
             return
-        render = cst.Module([]).code_for_node
         if self._appends_rows(writer.name, arguments):
-            self.report(node, self.message.format(call=render(node)))
+            self.report(node, self.message.format(call=quote(node)))
         elif all(self.context.is_invariant(argument.value) for argument in node.args) and not any(
             argument.star for argument in node.args
         ):
-            self.report(node, self.message_rewritten.format(call=render(node)))
+            self.report(node, self.message_rewritten.format(call=quote(node)))
 
     def _appends_rows(self, writer: str, arguments: catalog.BoundArguments) -> bool:
         parameter, appending = catalog.ROW_APPENDING_ARGUMENTS.get(writer, (None, None))

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.dataloaders import batches_reach_device
 from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.quoting import quote
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.values import value_of
@@ -212,7 +213,7 @@ loader = DataLoader(
             return
         dataset = arguments.argument("dataset")
         if dataset is None or not self._is_in_memory(dataset):
-            self.report(node, self.message.format(callee=cst.Module([]).code_for_node(node.func), fix=self._advice(node)))
+            self.report(node, self.message.format(callee=quote(node.func), fix=self._advice(node)))
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node

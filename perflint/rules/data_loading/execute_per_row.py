@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
@@ -154,7 +155,7 @@ connection.commit()
 
 
 def _render(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return quote(node)
 
 
 def _executes_sql(loop: cst.CSTNode) -> bool:

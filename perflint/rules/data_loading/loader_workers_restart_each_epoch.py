@@ -11,7 +11,8 @@ from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -253,7 +254,7 @@ for epoch in range(epochs):
         loader = iterated_loader(node.iter, self.context)
         if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
             return
-        callee = code_of(loader.func)
+        callee = quote(loader.func)
         if _within(loader, outer.node):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
@@ -266,7 +267,7 @@ for epoch in range(epochs):
             if _dataset_changes(loader, iterated, outer):
                 return  # restarting is what lets the workers see each epoch's dataset
             message = self.message.format(
-                loader=code_of(iterated), callee=callee, persistent=_persistent_advice(loader)
+                loader=quote(iterated), callee=callee, persistent=_persistent_advice(loader)
             )
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
@@ -305,7 +306,7 @@ def _persistent_advice(loader: cst.Call) -> str:
     persistent = _persistent_value(loader)
     if persistent is None:
         return "`persistent_workers=True` (a loader accepts it only with `num_workers > 0`)"
-    return f"`persistent_workers={code_of(persistent)}`"
+    return f"`persistent_workers={quote(persistent)}`"
 
 
 def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
@@ -314,7 +315,7 @@ def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
     persistent = _persistent_value(loader)
     if persistent is None:
         return None
-    title = f"Pass `persistent_workers={code_of(persistent)}`"
+    title = f"Pass `persistent_workers={quote(persistent)}`"
     current = arguments.argument("persistent_workers")
     if current is not None:
         return Fix.replace(current, persistent, title=title)

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
@@ -170,9 +171,8 @@ with open(log_path, "a") as log:
             # ``while not ok: try: …; ok = True; except IOError: sleep()``: it opens again only
             # after a failure, not once per item.
             return
-        render = cst.Module([]).code_for_node
         template = self.message if "a" in mode_text else self.message_truncates
-        self.report(node, template.format(call=render(node), path=render(path)))
+        self.report(node, template.format(call=quote(node), path=quote(path)))
 
 
 _LINE = "step,loss,accuracy\n"

@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.loops import LoopFrame, comprehension_targets
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in
@@ -237,7 +238,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
 
 
 def _render(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return quote(node)
 
 
 def _depends_on(path: cst.BaseExpression, loop: LoopFrame) -> bool:

@@ -11,6 +11,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
@@ -209,8 +210,7 @@ with torch.no_grad():
             return
         if not self._is_model_call(node.func):
             return
-        render = cst.Module([]).code_for_node
-        self.report(node, self.message.format(call=render(node), sample=render(sample), callee=render(node.func)))
+        self.report(node, self.message.format(call=quote(node), sample=quote(sample), callee=quote(node.func)))
 
     # A batch of one ---------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ from perflint.engine.devices import DeviceMove, device_move
 from perflint.engine.imports import chains_overlap, target_names
 from perflint.engine.literals import keyword_argument, literal_value
 from perflint.engine.loops import root_name, summarise
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 _DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 # The tensor methods that convert to a dtype (``.float()``, ``.long()``…): the fix may run
 # them after the copy, on the device, for the same values.
@@ -311,10 +311,10 @@ def train(model, dataset, device):
         base = receiver
         while type(base) is cst.Call and type(base.func) is cst.Attribute:
             base = base.func.value
-        base_code, receiver_code = _CODE.code_for_node(base), _CODE.code_for_node(receiver)
+        base_code, receiver_code = quote(base), quote(receiver)
         conversions = receiver_code[len(base_code):] if receiver_code.startswith(base_code) else ""
         arguments = [
-            _CODE.code_for_node(arg).rstrip(", ")
+            quote(arg).rstrip(", ")
             for arg in call.args
             if arg.keyword is None or arg.keyword.value != "non_blocking"
         ]
@@ -322,10 +322,10 @@ def train(model, dataset, device):
         if conversions:
             how = f"after converting it on the host (`{receiver_code}` is not pinned)"
             return BlockingCopyFromPinnedLoader.message.format(
-                call=_CODE.code_for_node(call), how=how, fix=moved + conversions
+                call=quote(call), how=how, fix=moved + conversions
             )
         return BlockingCopyFromPinnedLoader.message.format(
-            call=_CODE.code_for_node(call), how="and waits for the copy", fix=moved
+            call=quote(call), how="and waits for the copy", fix=moved
         )
 
 
@@ -366,7 +366,7 @@ def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:
     for conversion in reversed(conversions):
         moved = conversion.with_changes(func=conversion.func.with_changes(value=moved))
     moved = moved.with_changes(lpar=move.lpar, rpar=move.rpar)
-    title = f"Use `{code_of(moved)}`" if "\n" not in code_of(moved) else BlockingCopyFromPinnedLoader.fix_title
+    title = f"Use `{quote(moved)}`"
     return Fix.replace(move, moved, title=title)
 
 

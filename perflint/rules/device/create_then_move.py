@@ -14,12 +14,12 @@ from perflint.engine.literals import (
     literal_value,
     positional_arguments,
 )
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 
 # Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
@@ -457,10 +457,10 @@ def add_noise(batch, device):
         if dtype is not None and not zeros_or_ones:
             return None
         created = with_keyword(factory_call, "device", device)
-        keywords = f"device={code_of(device)}"
+        keywords = f"device={quote(device)}"
         if dtype is not None:
             created = with_keyword(created, "dtype", dtype)
-            keywords += f", dtype={code_of(dtype)}"
+            keywords += f", dtype={quote(dtype)}"
         created = created.with_changes(lpar=[*move.lpar, *created.lpar], rpar=[*created.rpar, *move.rpar])
         return Fix.replace(
             move, created, safety=FIX_SAFE if zeros_or_ones else FIX_UNSAFE,
@@ -489,11 +489,11 @@ def add_noise(batch, device):
         """The device expression the factory should get, and the tensor whose device (and
         dtype) ``.to(tensor)`` or ``.type_as(tensor)`` takes, if that is the move's form."""
         if move.like is not None:
-            code = _CODE.code_for_node(move.like)
+            code = quote(move.like)
             return f"{code}.device", code
         if move.device is None:
             return '"cuda"', None
-        return _CODE.code_for_node(move.device), None
+        return quote(move.device), None
 
     @staticmethod
     def _like_form(
@@ -510,7 +510,7 @@ def add_noise(batch, device):
         tensor = _shape_source(positional[0].value)
         if tensor is None or (source != tensor if source is not None else device != f"{tensor}.device"):
             return None
-        rest = [_CODE.code_for_node(arg).rstrip(", ") for arg in factory_call.args[1:]]
+        rest = [quote(arg).rstrip(", ") for arg in factory_call.args[1:]]
         return f"{like.name}({', '.join([tensor, *rest])})"
 
     @staticmethod
@@ -569,9 +569,9 @@ def _comments_outside(move: cst.Call, factory_call: cst.Call) -> bool:
 def _shape_source(expr: cst.BaseExpression) -> Optional[str]:
     """``x`` for ``x.shape`` or ``x.size()``."""
     if type(expr) is cst.Attribute and expr.attr.value == "shape":
-        return _CODE.code_for_node(expr.value)
+        return quote(expr.value)
     if type(expr) is cst.Call and not expr.args and type(expr.func) is cst.Attribute and expr.func.attr.value == "size":
-        return _CODE.code_for_node(expr.func.value)
+        return quote(expr.func.value)
     return None
 
 

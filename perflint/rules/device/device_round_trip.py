@@ -9,11 +9,11 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import HOST, TOWARDS_AN_ACCELERATOR, device_kind, device_move, moves_to_a_device
 from perflint.engine.imports import target_names
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 # A tensor's data comes to the host by a move there (``.cpu()``, ``.to("cpu")``) or by
 # ``.tolist()``. A bare ``.numpy()`` proves nothing (it raises on a device tensor).
 # Libraries whose functions compute on the host from host data.
@@ -212,7 +212,7 @@ def clip_boxes(boxes, width, height):
         if origin is not None:
             self.report(
                 node,
-                self.message.format(back=_CODE.code_for_node(node), leave=_CODE.code_for_node(origin)),
+                self.message.format(back=quote(node), leave=quote(origin)),
             )
 
     def _origin(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:

@@ -7,12 +7,12 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import device_move
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 
 
 class Float64ToDevice(Rule):
@@ -190,7 +190,7 @@ def noise_batch(shape, device):
             return
         data = arguments.argument(record.signature.positional[0])
         if data is not None and self._is_float64(data):
-            self.report(node, self.message.format(array=_CODE.code_for_node(data), call=_CODE.code_for_node(node)))
+            self.report(node, self.message.format(array=quote(data), call=quote(node)))
 
     def _is_float64(self, expr: cst.BaseExpression) -> bool:
         """A NumPy array whose construction makes it float64."""

@@ -6,12 +6,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 
 
 class InvariantDeviceMoveInLoop(Rule):
@@ -275,7 +275,7 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             return
         if self._invariant_value(func.value):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
-            self.report(node, self.message.format(call=_CODE.code_for_node(node)), fix=fix)
+            self.report(node, self.message.format(call=quote(node)), fix=fix)
 
     def _invariant_value(self, expr: cst.BaseExpression) -> bool:
         """``expr`` gives equal values on every iteration: an unchanged name or chain, a

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.literals import has_unpacked_arguments, is_number_literal
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -240,7 +241,6 @@ class Mask(nn.Module):
             return
         if node is self._statement_value or self.context.in_compiled_code():
             return
-        render = cst.Module([]).code_for_node
         if type(data) in (cst.List, cst.Tuple):
             fix = (
                 "make it once, outside the loop"
@@ -248,14 +248,14 @@ class Mask(nn.Module):
                 else "register it once in `__init__` (`self.register_buffer(name, tensor, persistent=False)`)"
             )
         else:
-            fix = self._number_taking_form(operation, node, render(data)) or (
-                f"pass `{render(data)}` to the operation as a Python number, or use "
-                f"`torch.full((), {render(data)}, device={render(device)})`"
+            fix = self._number_taking_form(operation, node, quote(data)) or (
+                f"pass `{quote(data)}` to the operation as a Python number, or use "
+                f"`torch.full((), {quote(data)}, device={quote(device)})`"
             )
         self.report(
             node,
             self.message.format(
-                call=" ".join(render(node).split()), where="iteration" if in_loop else "call", fix=fix
+                call=quote(node), where="iteration" if in_loop else "call", fix=fix
             ),
         )
 
@@ -273,10 +273,9 @@ class Mask(nn.Module):
             others = [operation.func.value] if len(operation.args) == 1 else []
         if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
             return None
-        render = cst.Module([]).code_for_node
         name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
         return (
-            f"`{name}` takes no Python number, but `{' '.join(render(others[0]).split())}.{method}({number})` does"
+            f"`{name}` takes no Python number, but `{' '.join(quote(others[0]).split())}.{method}({number})` does"
         )
 
 

@@ -9,13 +9,13 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
 from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.walker import syntax_children
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
@@ -282,7 +282,7 @@ def train(model, dataset, device):
         owner = self.context.functions.current_class
         scope = owner.node if owner is not None else self.context.module
         fix = None if _passes_a_pin_memory_setting(scope, self.context) else _pinning_fix(loader)
-        self.report(loader, self.message.format(move=_CODE.code_for_node(node)), fix=fix)
+        self.report(loader, self.message.format(move=quote(node)), fix=fix)
 
 
 def _may_hold_device_tensors(dataset: cst.BaseExpression, context: "FileContext", hops: int = 3) -> bool:

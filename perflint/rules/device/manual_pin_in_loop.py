@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine.devices import moves_to_a_device
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 
 
 class ManualPinInLoop(Rule):
@@ -155,7 +155,7 @@ def upload(chunks, device):
         if not _pins(pin) or id(pin) in self._reported:
             return
         self._reported.add(id(pin))
-        self.report(pin, self.message.format(pin=_CODE.code_for_node(pin), move=_CODE.code_for_node(node)))
+        self.report(pin, self.message.format(pin=quote(pin), move=quote(node)))
 
 
 def _pins(expr) -> bool:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -151,11 +152,10 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             return
         if self.context.in_compiled_code():
             return
-        render = cst.Module([]).code_for_node
         self.report(
             node,
             self.message.format(
-                call=" ".join(render(node).split()),
+                call=quote(node),
                 tensor=chain,
                 whole=_TRANSFERS[func.attr.value].format(t=chain),
             ),

@@ -9,12 +9,12 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import allocated_on_host
 from perflint.engine.loops import LoopFrame, decides_an_exit
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 # Builtins that read a one-element tensor's value on the host.
 _READING_BUILTINS = ("float", "int", "bool")
 # Methods that give the same values in another place or graph: the fix accumulates the
@@ -380,7 +380,7 @@ for step, (x, y) in enumerate(loader):
             return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
         message = _NAN_GUARD_MESSAGE if _in_a_non_finite_check(path) else self.message
-        self.report(node, message.format(expr=_CODE.code_for_node(expr), tensor=_CODE.code_for_node(tensor)))
+        self.report(node, message.format(expr=quote(expr), tensor=quote(tensor)))
 
 
 def _synchronises(call: cst.Call) -> bool:

@@ -11,6 +11,7 @@ from perflint.engine.devices import allocated_on_host
 from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import ends_early, only_reports, short_circuited_by_identity
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -363,12 +364,11 @@ class Block(nn.Module):
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync):
             return
-        render = cst.Module([]).code_for_node
-        test = " ".join(render(node.test).split())
+        test = quote(node.test)
         # A random draw made on the device to be read is worth moving whatever the branch does.
         draw = self._device_random_draw(sync)
         if draw is not None:
-            fix = _RANDOM_FIX.format(draw=" ".join(render(draw).split()))
+            fix = _RANDOM_FIX.format(draw=quote(draw))
         elif type(node) is cst.If and ends_early(node):
             # Skipping the rest of the loop or the call is what the read buys.
             return
@@ -381,7 +381,7 @@ class Block(nn.Module):
         self.report(
             node.test,
             self.message.format(
-                keyword=_KEYWORDS[type(node)], test=test, sync=" ".join(render(sync).split()), fix=fix
+                keyword=_KEYWORDS[type(node)], test=test, sync=quote(sync), fix=fix
             ),
         )
 
@@ -470,10 +470,9 @@ class Block(nn.Module):
 def _negation(test: cst.BaseExpression) -> str:
     """What holds when the branch is not taken, as tensor code: ``c`` for ``not c``, else
     ``torch.logical_not(test)``."""
-    render = cst.Module([]).code_for_node
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _as_tensor_condition(test.expression)
-    return f"torch.logical_not({' '.join(render(test).split())})"
+    return f"torch.logical_not({' '.join(quote(test).split())})"
 
 
 def _as_tensor_condition(test: cst.BaseExpression) -> str:
@@ -481,7 +480,7 @@ def _as_tensor_condition(test: cst.BaseExpression) -> str:
     tensor on the host, so ``not c`` becomes ``torch.logical_not(c)``."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _negation(test.expression)
-    return " ".join(cst.Module([]).code_for_node(test).split())
+    return quote(test)
 
 
 def _runs_a_submodule(body: cst.BaseSuite) -> bool:

@@ -8,12 +8,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.functions import PER_CALL
-from perflint.engine.rewrite import code_of, reference
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_CODE = cst.Module([])
 
 
 class TensorCopiesNdarray(Rule):
@@ -272,14 +272,14 @@ def collate(samples):
         if self.context.arrays.may_be_numpy_scalar(array):
             # A NumPy scalar (``a.mean()``) has no block to share; ``torch.from_numpy`` raises for it.
             return
-        array_code = _CODE.code_for_node(array)
+        array_code = quote(array)
         fix = f"torch.from_numpy({array_code})"
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
         if conversion is not None:
             fix += f".{conversion}()"
         self.report(
             node,
-            self.message.format(call=_CODE.code_for_node(node), array=array_code, fix=fix),
+            self.message.format(call=quote(node), array=array_code, fix=fix),
             fix=self._build_fix(node, conversion),
         )
 
@@ -294,7 +294,7 @@ def collate(samples):
         if conversion is not None:
             shared = cst.Call(cst.Attribute(shared, cst.Name(conversion)))
         shared = shared.with_changes(lpar=call.lpar, rpar=call.rpar)
-        return Fix.replace(call, shared, imports=imports, title=f"Use `{code_of(shared)}` (it shares the array's memory)")
+        return Fix.replace(call, shared, imports=imports, title=f"Use `{quote(shared)}` (it shares the array's memory)")
 
     def _repeats(self) -> bool:
         """In a loop, or in a function known to run per sample or batch (``__getitem__``, a

@@ -8,6 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.functions import ClassFrame
 from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -195,10 +196,9 @@ class Positional(nn.Module):
             method = method.parent
         if _assigns(method.node, receiver):
             return
-        render = cst.Module([]).code_for_node
         self.report(
             node,
-            self.message.format(attribute=attribute, factory=factory, move=" ".join(render(node).split())),
+            self.message.format(attribute=attribute, factory=factory, move=quote(node)),
         )
 
     def _plain_tensors_of(self, class_frame: ClassFrame) -> dict[str, str]:
@@ -216,7 +216,6 @@ class Positional(nn.Module):
 
     def _factory_assignments(self, init: cst.FunctionDef) -> dict[str, str]:
         imports = self.context.imports
-        render = cst.Module([]).code_for_node
         assignments: dict[str, str] = {}
         pending: list[cst.CSTNode] = [init.body]
         while pending:
@@ -233,7 +232,7 @@ class Positional(nn.Module):
                     and record.has(catalog.Flag.FACTORY)
                     and record.returns == catalog.TORCH
                 ):
-                    assignments[target.partition(".")[2]] = " ".join(render(node.value).split())
+                    assignments[target.partition(".")[2]] = quote(node.value)
             elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 pending.extend(syntax_children(node))
         return assignments

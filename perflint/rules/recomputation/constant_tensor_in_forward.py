@@ -10,8 +10,6 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-_code = cst.Module([]).code_for_node
-
 # Methods that run on every call of a model (``__call__`` as attention processors use it).
 _PER_CALL_METHODS = frozenset({"forward", "__call__"})
 

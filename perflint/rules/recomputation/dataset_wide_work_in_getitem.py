@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
@@ -163,8 +164,7 @@ class Labelled:
         data = self._whole_attribute_sorted(node)
         if data is None or not self._in_getitem():
             return
-        render = cst.Module([]).code_for_node
-        self.report(node, self.message.format(call=" ".join(render(node).split()), data=render(data)))
+        self.report(node, self.message.format(call=quote(node), data=quote(data)))
 
     def _whole_attribute_sorted(self, call: cst.Call) -> Optional[cst.BaseExpression]:
         """The ``self`` attribute ``call`` sorts, groups or de-duplicates as a whole, if any."""

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import LoopFrame
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -182,8 +183,7 @@ def train(model, loader, optimizer):
         model = _model_of(copied, loop)
         if model is None:
             return
-        render = cst.Module([]).code_for_node
-        self.report(node, self.message.format(call=" ".join(render(node).split()), model=model))
+        self.report(node, self.message.format(call=quote(node), model=model))
 
 
 def _model_of(copied: cst.BaseExpression, loop: LoopFrame) -> Optional[str]:

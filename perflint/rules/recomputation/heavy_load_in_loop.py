@@ -7,12 +7,12 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-_code = cst.Module([]).code_for_node
 
 # Methods of a dataset that run once per item (``__getitem__``) or per pass (``__iter__``).
 _PER_ITEM_METHODS = frozenset({"__getitem__", "__iter__"})
@@ -265,7 +265,7 @@ def predict_all(batches):
         return None
 
     def _message(self, call: cst.Call, what: str, unit: str, where: str) -> str:
-        return self.message.format(call=_code(call.func) + "(…)", what=what, unit=unit, where=where)
+        return self.message.format(call=quote(call.func) + "(…)", what=what, unit=unit, where=where)
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -8,7 +8,8 @@ import libcst as cst
 
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, reference
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -308,7 +309,7 @@ def evaluate(model, loader):
                             leading_lines=updated.leading_lines)
 
         return Fix((Change(statement, wrapped),),
-                   title=f"Run the loop under `with {code_of(mode[0])}():`")
+                   title=f"Run the loop under `with {quote(mode[0])}():`")
 
 
 def _suspends(statement: cst.CSTNode) -> bool:

@@ -6,12 +6,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-_code = cst.Module([]).code_for_node
 
 # Arguments that make a read lazy: a memory map reads pages on demand, not the file.
 _LAZY_READ_PARAMETERS = ("mmap_mode",)
@@ -219,7 +219,7 @@ def label_counts(ids):
             return
         if all(self._invariant(arg.value) for arg in node.args) and not frame.may_write_file(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
-            self.report(node, self.message.format(call=_code(node)), fix=fix)
+            self.report(node, self.message.format(call=quote(node)), fix=fix)
 
     def _invariant(self, argument: cst.BaseExpression) -> bool:
         """The argument names the same file on every iteration: it is loop-invariant, or it

@@ -8,12 +8,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
-from perflint.engine.rewrite import code_of, reference
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-_code = cst.Module([]).code_for_node
 
 # Expressions that need no parentheses before ``.T``.
 _ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
@@ -254,7 +254,7 @@ def whiten(cov, x):
             if solver is None:
                 return
             advice = _solve_text(call, record, solver, other, inverse_on_left)
-            self.report(node, self.message.format(pattern=_code(node), fix=advice),
+            self.report(node, self.message.format(pattern=quote(node), fix=advice),
                         fix=self._solve(node, call, solver, other) if inverse_on_left else None)
             return
 
@@ -287,7 +287,7 @@ def whiten(cov, x):
         call = inverse.with_changes(func=function, args=[
             matrix.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")), operand])
         return Fix.replace(product, call.with_changes(lpar=product.lpar, rpar=product.rpar), imports=imports,
-                           title=f"Solve the system: `{code_of(call)}`")
+                           title=f"Solve the system: `{quote(call)}`")
 
     def _inverse(self, expr: cst.BaseExpression) -> Optional[tuple[cst.Call, catalog.Function]]:
         """The call and record of an inverse with its matrix as the only positional argument."""
@@ -325,8 +325,8 @@ def _solver_spelling(call: cst.Call, inverse: catalog.Function, solver: catalog.
 
 def _transposed(expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Attribute) and expr.attr.value == "T":
-        return _code(expr.value)
-    text = _code(expr)
+        return quote(expr.value)
+    text = quote(expr)
     return f"{text}.T" if isinstance(expr, _ATOMS) else f"({text}).T"
 
 
@@ -342,9 +342,9 @@ def _solve_text(
     spelling = _solver_spelling(call, inverse, solver)
     matrix = call.args[0].value
     if inverse_on_left:
-        return f"{spelling}({_code(matrix)}, {_code(other)})"
+        return f"{spelling}({quote(matrix)}, {quote(other)})"
     if solver.accepts("left"):
-        return f"{spelling}({_code(matrix)}, {_code(other)}, left=False)"
+        return f"{spelling}({quote(matrix)}, {quote(other)}, left=False)"
     return f"{spelling}({_transposed(matrix)}, {_transposed(other)}).T"
 
 

@@ -7,12 +7,12 @@ from typing import Optional
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-_code = cst.Module([]).code_for_node
 
 
 class LoopInvariantCopy(Rule):
@@ -106,7 +106,7 @@ def scores(weights: np.ndarray, batches):
         for t in range(T):
             state = step(state)
             frame = state.copy()
-            render(frame)
+            quote(frame)
         weights = np.ones(10)
         for batch in batches:
             model.fit(batch, weights.copy())
@@ -294,7 +294,7 @@ def scores(weights: np.ndarray, batches):
         if all(self.context.is_invariant(part) for part in parts):
             loop = self.context.innermost_loop.node
             fix = hoist(self.context, copy, loop, self._new_names, name_for(self.context, copy))
-            self.report(copy, self.message.format(copy=_code(copy)), fix=fix)
+            self.report(copy, self.message.format(copy=quote(copy)), fix=fix)
 
 
 def _setup(size: int, target: Target) -> tuple:

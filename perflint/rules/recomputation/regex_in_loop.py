@@ -10,6 +10,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import integer_value, string_value
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
@@ -18,7 +19,6 @@ from perflint.rules.recomputation import FAMILY
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-_code = cst.Module([]).code_for_node
 
 
 class RegexInLoop(Rule):
@@ -250,7 +250,7 @@ def normalise(lines):
         bound = catalog.bind(node, record)
         pattern = bound.argument("pattern") if bound is not None else None
         if isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString)) and not _is_formatted(pattern):
-            self.report(node, self.message.format(function=record.function_name, pattern=_code(pattern)),
+            self.report(node, self.message.format(function=record.function_name, pattern=quote(pattern)),
                         fix=self._compiled_once(node, record.function_name, pattern, bound.argument("flags")))
 
     def visit_Module(self, node: cst.Module) -> None:

@@ -9,7 +9,8 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, with_keyword
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -245,7 +246,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                     # A convolution also used without its norm (``self.head = self.body[0]``)
                     # needs its bias there: nothing to report.
                     continue
-                self.report(layer.value, self.message.format(conv=code_of(layer.value), norm=code_of(following.value)),
+                self.report(layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)),
                             fix=fix)
 
     def _layers_used_alone(self, container: cst.Call) -> bool:

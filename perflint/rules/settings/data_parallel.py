@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -123,9 +124,8 @@ model = torch.nn.parallel.DistributedDataParallel(model.cuda(rank), device_ids=[
             return
         arguments = catalog.bind(node, DATA_PARALLEL)
         module = arguments.argument("module") if arguments is not None else None
-        render = cst.Module([]).code_for_node
         self.report(
-            node, self.message.format(callee=render(node.func), module=render(module) if module is not None else "…")
+            node, self.message.format(callee=quote(node.func), module=quote(module) if module is not None else "…")
         )
 
 

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -129,7 +130,7 @@ for x, y in loader:
                 return
         if self.context.functions.in_test_code():
             return
-        self.report(node, self.message.format(call=cst.Module([]).code_for_node(node)))
+        self.report(node, self.message.format(call=quote(node)))
 
 
 def _setup(size: int, target: Target) -> tuple:

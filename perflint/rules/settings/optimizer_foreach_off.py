@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, without_argument
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import without_argument
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -165,7 +166,7 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
         foreach = arguments.argument("foreach") if arguments is not None else None
         if foreach is not None and literal_value(foreach) is False:
             fixed = without_argument(node, foreach)
-            self.report(node, self.message.format(callee=code_of(node.func)),
+            self.report(node, self.message.format(callee=quote(node.func)),
                         fix=Fix.replace(node, fixed) if fixed is not None else None)
 
 

@@ -6,7 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import literal_value
-from perflint.engine.rewrite import code_of, without_argument
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import without_argument
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -181,7 +182,7 @@ for x, y in loader:
         fixed = without_argument(node, set_to_none)
         self.report(
             node,
-            self.message.format(call=code_of(node), fixed=f"{code_of(func.value)}.zero_grad()"),
+            self.message.format(call=quote(node), fixed=f"{quote(func.value)}.zero_grad()"),
             fix=Fix.replace(node, fixed) if fixed is not None else None,
         )
 

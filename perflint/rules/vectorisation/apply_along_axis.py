@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments
+from perflint.engine.quoting import quote
 from perflint.engine.walker import syntax_children
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
@@ -192,12 +193,11 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         func = bound.argument("func1d") if bound is not None else None
         if func is None or not self._is_numeric_function(func) or self.context.in_compiled_code():
             return
-        render = cst.Module([]).code_for_node
         replacement = self._reduction_call(node, bound)
         fix = f"use `{replacement}`" if replacement else "write the operation on the whole array with broadcasting"
         self.report(
             node,
-            self.message.format(call=" ".join(render(node).split()), func=" ".join(render(func).split()), fix=fix),
+            self.message.format(call=quote(node), func=quote(func), fix=fix),
         )
 
     def _is_numeric_function(self, func: cst.BaseExpression) -> bool:
@@ -249,8 +249,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         reduction = catalog.lookup(self.context.imports.qualified_name(func))
         if reduction is None or not reduction.has(catalog.Flag.REDUCTION) or not reduction.accepts("axis"):
             return None
-        render = cst.Module([]).code_for_node
-        return f"{render(func)}({render(arr)}, axis={render(axis)})"
+        return f"{quote(func)}({quote(arr)}, axis={quote(axis)})"
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
 from perflint.engine.loops import none_test
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
@@ -204,11 +205,11 @@ def embed_all(batches, model):
         if not frame.accumulates(name, lambda statement: self._growth(statement, name) is not None):
             return
         self._reported.add((id(frame.node), name))
-        function = cst.Module([]).code_for_node(call.func)
+        function = quote(call.func)
         if self.context.imports.qualified_name(call.func) == "numpy.append":
             # Appending flattens; joining the collected pieces once is a concatenation.
             function = function[: -len("append")] + "concatenate" if function.endswith(".append") else "numpy.concatenate"
-        self.report(node, self.message.format(name=name, call=_code(call), function=function))
+        self.report(node, self.message.format(name=name, call=quote(call), function=function))
 
     def _growth(self, statement: cst.Assign, name: str) -> Optional[cst.Call]:
         """The concatenation that grows ``name`` when ``statement`` is ``name = <it>``."""
@@ -256,9 +257,6 @@ def embed_all(batches, model):
 def _is_name(expr: Optional[cst.BaseExpression], name: str) -> bool:
     return type(expr) is cst.Name and expr.value == name
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.functions import RUN_ONCE
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
@@ -283,11 +284,11 @@ def total_energy(signal: np.ndarray) -> float:
         axis = argument.with_changes(value=cst.Integer("0"))
         # A comment in the call's own layout stays, with the layout.
         fixed = node.with_changes(func=method, args=[axis]) if "#" in code_of(node.with_changes(args=[axis])) else compact
-        call = f"{func.value}({code_of(argument.value)})"
+        call = f"{func.value}({quote(argument.value)})"
         self.report(
             node,
-            self.message.format(call=call, kind="array" if kind == catalog.NUMPY else "tensor", fix=code_of(compact)),
-            fix=Fix.replace(node, fixed, title=f"Replace `{call}` with `{code_of(compact)}`"),
+            self.message.format(call=call, kind="array" if kind == catalog.NUMPY else "tensor", fix=quote(compact)),
+            fix=Fix.replace(node, fixed, title=f"Replace `{call}` with `{quote(compact)}`"),
         )
 
 

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.literals import literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -135,7 +136,7 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
             return
         frame = func.value
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
-        self.report(node, self.message.format(call=_code(node), vectorised=_code(vectorised)))
+        self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
 
 
 def _row_function(call: cst.Call) -> Optional[cst.Lambda]:
@@ -225,9 +226,6 @@ class _ColumnsOf(cst.CSTTransformer):
             return updated_node.with_changes(value=self._frame, attr=original_node.attr)
         return updated_node
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

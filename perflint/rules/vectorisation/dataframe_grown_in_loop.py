@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONCATENATES
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import mentions
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
@@ -160,7 +161,7 @@ def results_table(runs):
         if not frame.accumulates(name, lambda statement: self._grown_name(statement) == name):
             return
         self._reported.add((id(frame.node), name))
-        self.report(node, self.message.format(name=name, growth=_code(node)))
+        self.report(node, self.message.format(name=name, growth=quote(node)))
 
     def _grown_name(self, statement: cst.Assign) -> Optional[str]:
         """``df`` when ``statement`` grows the frame ``df`` by one piece."""
@@ -216,9 +217,6 @@ def results_table(runs):
             return name
         return None
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -139,10 +140,9 @@ def revenue(orders: pd.DataFrame) -> float:
             and self.context.imports.has_imported("pandas")
         ):
             return
-        empty = cst.Module([])
         self.report(
             iterable,
-            self.message.format(call=empty.code_for_node(iterable), frame=empty.code_for_node(iterable.func.value)),
+            self.message.format(call=quote(iterable), frame=quote(iterable.func.value)),
         )
 
 

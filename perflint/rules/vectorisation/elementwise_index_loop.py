@@ -10,6 +10,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
+from perflint.engine.quoting import quote
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
@@ -643,13 +644,11 @@ def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStateme
 
 
 def _render(statement: ElementStatement) -> str:
-    empty = cst.Module([])
     if type(statement) is cst.Assign:
         target, operator = statement.targets[0].target, "="
     else:
-        target, operator = statement.target, empty.code_for_node(statement.operator).strip()
-    text = f"{empty.code_for_node(target)} {operator} {empty.code_for_node(statement.value)}"
-    return " ".join(text.split())
+        target, operator = statement.target, quote(statement.operator)
+    return f"{quote(target)} {operator} {quote(statement.value)}"
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import integer_value
 from perflint.engine.loops import LoopFrame
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.measure.spec import Benchmark, Target
@@ -222,10 +223,9 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     def _report(self, reduction: cst.CSTNode, labels: str, group: str, fix: str) -> None:
         if self.context.in_compiled_code():
             return
-        render = cst.Module([]).code_for_node
         self.report(
             reduction,
-            self.message.format(expr=" ".join(render(reduction).split()), labels=labels, group=group, fix=fix),
+            self.message.format(expr=quote(reduction), labels=labels, group=group, fix=fix),
         )
 
     def _group_mask(self, mask: cst.BaseExpression) -> Optional[tuple[str, str, LoopFrame, str]]:

@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
@@ -210,7 +211,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         self.report(
             node,
             self.message.format(
-                target=cst.Module([]).code_for_node(statement.targets[0].target),
+                target=quote(statement.targets[0].target),
                 vectorised=self._vectorised(loops, used, array, statement.value, kind),
             ),
         )
@@ -246,16 +247,15 @@ def distance_grid(n: int, m: int) -> np.ndarray:
     def _vectorised(
         self, loops: list[cst.For], used: list[str], array: cst.BaseExpression, value: cst.BaseExpression, kind: str
     ) -> str:
-        render = cst.Module([]).code_for_node
-        bounds = {loop.target.value: [render(arg.value) for arg in loop.iter.args] for loop in loops}
+        bounds = {loop.target.value: [quote(arg.value) for arg in loop.iter.args] for loop in loops}
         slices = ", ".join(":".join(bounds[index]) if len(bounds[index]) == 2 else ":" + bounds[index][0] for index in used)
-        expression = " ".join(render(value).split())
+        expression = quote(value)
         if kind == catalog.TORCH:
             aranges = ", ".join(f"torch.arange({', '.join(bounds[index])})" for index in used)
             grids = f"{', '.join(used)} = torch.meshgrid({aranges}, indexing=\"ij\")"
         else:
             grids = f"{', '.join(used)} = np.ogrid[{slices}]"
-        return f"{grids}; {render(array)}[{slices}] = {expression}"
+        return f"{grids}; {quote(array)}[{slices}] = {expression}"
 
 
 def _indexed_array(target: cst.BaseExpression) -> Optional[tuple[cst.BaseExpression, list[str]]]:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine.arrays import Evidence
 from perflint.engine.functions import RUN_ONCE
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -244,8 +245,7 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         array = self.context.loops.element_of(func.value, evidence=Evidence.WEAK)
         if array is None:
             return
-        empty = cst.Module([])
-        self.report(node, self.message.format(call=empty.code_for_node(node), array=empty.code_for_node(array)))
+        self.report(node, self.message.format(call=quote(node), array=quote(array)))
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -162,7 +163,7 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
         kind = self.context.arrays.kind_of(array)
         equivalent = cst.parse_expression(_short(equivalents[1] if kind == catalog.TORCH else equivalents[0]))
         whole = node.with_changes(func=equivalent).visit(_WholeArrays(elements))
-        self.report(node, self.message.format(call=_code(node), array=_code(array), equivalent=_code(whole)))
+        self.report(node, self.message.format(call=quote(node), array=quote(array), equivalent=quote(whole)))
 
     def _collect_elements(self, expr: cst.BaseExpression, elements: dict[int, cst.BaseExpression]) -> None:
         """The array elements ``expr`` is, or feeds through arithmetic, by node id."""
@@ -198,9 +199,6 @@ def _short(qualified: str) -> str:
     """``np.sqrt`` for ``numpy.sqrt``: the spelling users write."""
     return "np." + qualified[len("numpy."):] if qualified.startswith("numpy.") else qualified
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -10,6 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import is_number_literal
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
@@ -232,7 +233,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         if self._is_vectorize(node.decorator) and not self.context.functions.in_test_code():
-            self.report(node, self.message.format(vectorize=_code(node.decorator), advice=_GENERIC_ADVICE))
+            self.report(node, self.message.format(vectorize=quote(node.decorator), advice=_GENERIC_ADVICE))
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.functions.in_test_code():
@@ -262,13 +263,13 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
             if inlined is not None:
-                advice = f"use `{_code(inlined)}`, which computes the same on whole arrays"
+                advice = f"use `{quote(inlined)}`, which computes the same on whole arrays"
                 if set(bound.given) == {"pyfunc"} and self._inlines_exactly(pyfunc, applied):
                     whole_arrays = inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-                    fix = Fix.replace(applied, whole_arrays, title=f"Replace the vectorized lambda with `{_code(whole_arrays)}`")
+                    fix = Fix.replace(applied, whole_arrays, title=f"Replace the vectorized lambda with `{quote(whole_arrays)}`")
             else:
-                advice = f"apply `{_code(pyfunc.body)}` to whole arrays, which computes the same"
-        self.report(call, self.message.format(vectorize=_code(call.func), advice=advice), fix=fix)
+                advice = f"apply `{quote(pyfunc.body)}` to whole arrays, which computes the same"
+        self.report(call, self.message.format(vectorize=quote(call.func), advice=advice), fix=fix)
 
     def _inlines_exactly(self, function: cst.Lambda, applied: cst.Call) -> bool:
         """The lambda's body on ``applied``'s arguments computes what the vectorized call does,
@@ -340,9 +341,6 @@ def _inlined(function: cst.Lambda, applied: cst.Call) -> Optional[cst.BaseExpres
     replacements = {name: arg.value for name, arg in zip(parameters, applied.args)}
     return function.body.visit(_Substitute(replacements))
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

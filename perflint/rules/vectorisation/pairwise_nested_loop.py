@@ -11,6 +11,7 @@ from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -190,7 +191,7 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         cdist = f"torch.cdist({first}, {second})" if torch else f"scipy.spatial.distance.cdist({first}, {second})"
         self.report(
             node,
-            self.message.format(store=f"{_code(target)} = {_code(store.value)}", first=first, second=second, cdist=cdist),
+            self.message.format(store=f"{quote(target)} = {quote(store.value)}", first=first, second=second, cdist=cdist),
         )
 
     def _index(self, loop: cst.For) -> Optional[str]:
@@ -294,9 +295,6 @@ def _stores_pair(target: cst.BaseExpression, outer: str, inner: str) -> bool:
 def _is_name(index: cst.BaseSlice, name: str) -> bool:
     return type(index) is cst.Index and type(index.value) is cst.Name and index.value.value == name
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:

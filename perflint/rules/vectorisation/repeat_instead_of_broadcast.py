@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import integer_value
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.engine.walker import mentions, syntax_children
@@ -151,13 +152,12 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return
         if all(count == 1 for count in counts) or not self._used_only_element_wise(node):
             return
-        render = cst.Module([]).code_for_node
-        expanded = ", ".join("-1" if count == 1 else render(arg.value) for count, arg in zip(counts, node.args))
+        expanded = ", ".join("-1" if count == 1 else quote(arg.value) for count, arg in zip(counts, node.args))
         self.report(
             node,
             self.message.format(
-                call=render(node),
-                fix=f"{render(receiver)}.expand({expanded})` or broadcasting `{render(receiver)}",
+                call=quote(node),
+                fix=f"{quote(receiver)}.expand({expanded})` or broadcasting `{quote(receiver)}",
             ),
         )
 

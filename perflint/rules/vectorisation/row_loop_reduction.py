@@ -9,6 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.loops import LoopFrame
+from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -157,8 +158,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         if found is None or self.context.in_compiled_code():
             return
         statement, vectorised = found
-        render = cst.Module([]).code_for_node
-        loop = f"{render(statement.targets[0].target)} = {render(statement.value)}"
+        loop = f"{quote(statement.targets[0].target)} = {quote(statement.value)}"
         self.report(node, self.message.format(loop=" ".join(loop.split()), vectorised=vectorised))
 
     def _row_reduction(self, node: cst.For) -> Optional[tuple[cst.Assign, str]]:
@@ -185,8 +185,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         whole = self._vectorised(statement.value, index, written, loop)
         if whole is None:
             return None
-        render = cst.Module([]).code_for_node
-        return statement, f"{render(statement.targets[0].target.value)}[:] = {whole}"
+        return statement, f"{quote(statement.targets[0].target.value)}[:] = {whole}"
 
     def _row_of(self, expr: cst.BaseExpression, index: str) -> Optional[cst.BaseExpression]:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
@@ -203,13 +202,12 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         self, value: cst.BaseExpression, index: str, written: cst.BaseExpression, loop: LoopFrame
     ) -> Optional[str]:
         """The whole-array form of the reduction ``value`` of row ``index``, or None."""
-        render = cst.Module([]).code_for_node
         written_chain = dotted_name(written)
         if type(value) is cst.BinaryOperation and type(value.operator) is cst.MatrixMultiply:
             rows = self._row_expression(value.left, index, written_chain, loop)
             if rows is None or not self._outside_value(value.right, index, written_chain, loop):
                 return None
-            return f"{rows} @ {render(value.right)}"
+            return f"{rows} @ {quote(value.right)}"
         if type(value) is not cst.Call or any(arg.star or arg.keyword for arg in value.args):
             return None
         func = value.func
@@ -221,14 +219,14 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                 rows = self._row_expression(value.args[0].value, index, written_chain, loop)
                 if rows is None or not self._outside_value(value.args[1].value, index, written_chain, loop):
                     return None
-                return f"{rows} @ {render(value.args[1].value)}"
+                return f"{rows} @ {quote(value.args[1].value)}"
             if not record.has(catalog.Flag.REDUCTION) or len(value.args) != 1:
                 return None
             rows = self._row_expression(value.args[0].value, index, written_chain, loop)
             if rows is None:
                 return None
             axis = "dim=1" if record.library == catalog.TORCH else "axis=1"
-            return f"{render(func)}({rows}, {axis})"
+            return f"{quote(func)}({rows}, {axis})"
         if type(func) is not cst.Attribute or value.args or func.attr.value not in catalog.REDUCTION_FUNCTIONS:
             return None
         receiver = func.value
@@ -253,13 +251,12 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
     ) -> Optional[str]:
         """``expr`` with each row ``X[i]`` replaced by ``X``, when it is built from such rows,
         outside values and element-wise operators, and contains at least one row."""
-        render = cst.Module([]).code_for_node
         if type(expr) is cst.Subscript:
             array = self._row_of(expr, index)
             chain = dotted_name(array) if array is not None else None
             if chain is None or loop.changes(chain) or (written and chains_overlap(chain, written)):
                 return None
-            return render(array)
+            return quote(array)
         if type(expr) is cst.BinaryOperation and type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS:
             left = self._row_expression(expr.left, index, written, loop)
             right = self._row_expression(expr.right, index, written, loop)
@@ -269,8 +266,8 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                 return None
             if right is None and not self._outside_value(expr.right, index, written, loop):
                 return None
-            operator = render(expr.operator).strip()
-            return f"{left or render(expr.left)} {operator} {right or render(expr.right)}"
+            operator = quote(expr.operator).strip()
+            return f"{left or quote(expr.left)} {operator} {right or quote(expr.right)}"
         return None
 
     def _outside_value(

@@ -8,7 +8,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.catalog import CONVERTS_SEQUENCES
-from perflint.engine.rewrite import code_of, reference
+from perflint.engine.quoting import quote
+from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -250,14 +251,14 @@ def collate(samples: list) -> torch.Tensor:
         slow = _ARRAY_KINDS if record.library == catalog.TORCH else _ARRAY_KINDS - {catalog.NUMPY}
         if not kinds <= slow:
             return
-        fix = _fix(record.library, kinds, _code(data))
+        fix = _fix(record.library, kinds, quote(data))
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
         if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
             fix += f".{conversion}()"
         self.report(
             node,
-            self.message.format(call=_code(node), items=_describe(kinds), fix=fix),
+            self.message.format(call=quote(node), items=_describe(kinds), fix=fix),
             fix=self._build_fix(node, record, data) if record.library == catalog.TORCH and kinds == {catalog.NUMPY} else None,
         )
 
@@ -277,8 +278,7 @@ def collate(samples: list) -> torch.Tensor:
         # dtype filled by reading values as floats then gets the values the constructor would.
         fixed_dtype = conversion in catalog.FLOAT_READ_LEGACY_CONVERSIONS or (
             dtype is not None and self.context.imports.qualified_name(dtype) in catalog.FLOAT_READ_DTYPES)
-        fixed_call = code_of(call.deep_replace(data, stacked))
-        title = f"Use `{fixed_call}`" if "\n" not in fixed_call else self.fix_title
+        title = f"Use `{quote(call.deep_replace(data, stacked))}`"
         return Fix.replace(data, stacked, imports=imports, safety=FIX_SAFE if fixed_dtype else FIX_UNSAFE, title=title)
 
     def _record_filling(self, call: cst.Call) -> None:
@@ -340,9 +340,6 @@ def _fix(library: str, kinds: set[Optional[str]], items: str) -> str:
         return f"torch.stack({items})"
     return f"torch.stack([torch.as_tensor(item) for item in {items}])"
 
-
-def _code(node: cst.CSTNode) -> str:
-    return " ".join(cst.Module([]).code_for_node(node).split())
 
 
 def _setup(size: int, target: Target) -> tuple:
