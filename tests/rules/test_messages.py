@@ -10,6 +10,7 @@ and commit them with the change.
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,26 @@ def rendered_messages(rule) -> str:
             if finding.fix is not None:
                 lines.append(f"    fix ({finding.fix.applicability}): {finding.fix.message}")
     return "\n".join(lines) + "\n"
+
+
+def template_fields(rule) -> set[str]:
+    """The ``{fields}`` of every message template the rule declares (``message``,
+    ``message_rebuilt``…)."""
+    fields = set()
+    for attribute in dir(rule):
+        template = getattr(rule, attribute)
+        if attribute.startswith("message") and isinstance(template, str):
+            fields |= {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return fields
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
+def test_every_message_field_is_filled_in_and_the_message_is_one_line(rule):
+    unfilled = [f"{{{field}}}" for field in template_fields(rule)]
+    for example in rule.INVALID:
+        for finding in lint_source(example.code, "example.py", [rule]):
+            assert not any(field in finding.message for field in unfilled), finding.message
+            assert "\n" not in finding.message, finding.message
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
