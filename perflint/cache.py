@@ -49,10 +49,12 @@ def build_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def entry_key(fingerprint: str, codes: Sequence[str], data: bytes) -> str:
-    """The cache key of a file's findings under these enabled ``codes``."""
+def entry_key(fingerprint: str, codes: Sequence[str], data: bytes, project_digest: str = "") -> str:
+    """The cache key of a file's findings under these enabled ``codes``; ``project_digest``
+    is the digest of what the project index says about the file's names (another file's
+    edit that changes it changes the key)."""
     digest = hashlib.sha256(fingerprint.encode())
-    digest.update(b"\0" + ",".join(sorted(codes)).encode() + b"\0")
+    digest.update(b"\0" + ",".join(sorted(codes)).encode() + b"\0" + project_digest.encode() + b"\0")
     digest.update(data)
     return digest.hexdigest()
 
@@ -93,8 +95,8 @@ class Cache:
         entries = [[rule.code, rule.name, rule.default_enabled] for rule in rules]  # type: ignore[attr-defined]
         self._write_atomically(os.path.join(self.directory, _RULE_INDEX), {"rules": entries})
 
-    def key(self, codes: Sequence[str], data: bytes) -> str:
-        return entry_key(self.fingerprint, codes, data)
+    def key(self, codes: Sequence[str], data: bytes, project_digest: str = "") -> str:
+        return entry_key(self.fingerprint, codes, data, project_digest)
 
     def _entry_path(self, key: str) -> str:
         return os.path.join(self.directory, f"{key}.json")

@@ -1,17 +1,11 @@
 """Function and class frames: which function and class a node is in, what role that function
 plays, and what same-file functions do when called.
 
-A statement's cost matters in proportion to how often it runs. A tensor built on the wrong
-device in ``__init__`` costs once; in ``forward`` it costs on every call. The role of a
-function is read from its name and decorators, the conventions ML code follows:
-
-- *run-once*: constructors and set-up (``__init__``, ``reset_parameters``, ``init_*``,
-  ``setup``, ``build_*``, ``configure_optimizers`` …), functions cached by ``functools``,
-  module level and class bodies, and functions defined inside any of these;
-- *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
-  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, and functions defined
-  inside them;
-- unknown otherwise.
+A statement's cost matters in proportion to how often it runs: roles and frequencies come from
+``perflint.engine.roles`` (function names, shared with the project index), from the loops
+around the statement, and, when the file is linted with its project's index
+(``perflint.engine.project``), from who calls the function in the rest of the project.
+``frequency()`` answers with the evidence in words ("runs per batch: in `training_step`").
 
 A function is *compiled* when a decorator or a call of the file that wraps it names a JIT
 compiler of the catalogue (numba, JAX, TorchScript, ``torch.compile``, Cython), when its class
@@ -35,29 +29,13 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
+from perflint.engine.roles import PER_CALL, RUN_ONCE, ExecutionEstimate, Frequency, per_call_evidence, role_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-RUN_ONCE = "run-once"
 _BEING_SUMMARISED = Effects()
-PER_CALL = "per-call"
-
-_RUN_ONCE_NAMES = frozenset(
-    {
-        "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
-        "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
-        "main",
-    }
-)
-_RUN_ONCE_PREFIXES = ("init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_")
-_PER_CALL_NAMES = frozenset(
-    {
-        "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "training_step",
-        "validation_step", "test_step", "predict_step", "generate", "sample",
-    }
-)
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 @dataclass
 class ClassFrame:
@@ -103,14 +81,7 @@ class FunctionFrame:
     def _own_role(self) -> Optional[str]:
         if type(self.node) is not cst.FunctionDef:
             return None
-        name = self.name
-        if name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
-            return RUN_ONCE
-        if any(decorator in catalog.CACHING_DECORATORS for decorator in self.decorators):
-            return RUN_ONCE
-        if name in _PER_CALL_NAMES or "collate" in name:
-            return PER_CALL
-        return None
+        return role_of(self.name, self.decorators)
 
     @property
     def summary(self) -> Effects:
@@ -182,8 +153,8 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(
-            base in catalog.TORCH_MODULE_CLASSES or self._module_classes.get(base, False) for base in bases
-        )
+            base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases
+        ) or (self.current is None and self._project_says_module(node.name.value))
         self._module_classes[node.name.value] = is_module
         self._classes.append(ClassFrame(node, bases, is_module))
         self._functions.append(None)  # a class body is not inside the enclosing function's body
@@ -245,8 +216,37 @@ class FunctionKnowledge:
         return self._classes[-1]
 
     def is_module_class(self, name: str) -> bool:
-        """``name`` is a class of this file, defined above this point, that is a torch module."""
-        return self._module_classes.get(name, False)
+        """``name`` is a torch module class: a class of this file, defined above this point,
+        or a class of the project (by the name this file binds it to, ``Base`` or
+        ``layers.Base``) that subclasses one through any number of project files."""
+        if name in self._module_classes:
+            return self._module_classes[name]
+        return self._project_says_module(name)
+
+    def _project_says_module(self, name: str) -> bool:
+        project = self._context.project
+        if project is None:
+            return False
+        bases = project.external_bases.get(name, ())
+        return any(base in catalog.TORCH_MODULE_CLASSES for base in bases)
+
+    def is_model(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` makes a model: it calls a torch module class (of this file, of the
+        project, or of the catalogue) or a function or method that loads one
+        (``torch.load``, ``from_pretrained``)."""
+        if type(expr) is not cst.Call:
+            return False
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
+            return True
+        qualified = self._context.imports.qualified_name(func)
+        if qualified in catalog.TORCH_MODULE_CLASSES:
+            return True
+        record = catalog.lookup(qualified)
+        if record is not None:
+            return record.has(catalog.Flag.LOADS_MODEL)
+        name = dotted_name(func)
+        return name is not None and self.is_module_class(name)
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
@@ -271,6 +271,47 @@ class FunctionKnowledge:
         """The role of the code the current node is in: module level and class bodies run once."""
         frame = self.current
         return RUN_ONCE if frame is None else frame.role
+
+    def frequency(self) -> ExecutionEstimate:
+        """How often the current node runs, with the evidence in words.
+
+        The function around it gives the base: run-once code (by its name or, with the project
+        index, because only run-once code calls it) is cold; a per-call function (``forward``,
+        ``*_step``, or one the project calls in a loop or from a per-call function) runs per
+        call. A loop of the function around the node (not over a small literal range) makes it
+        hot, unless the function is cold: a loop in set-up runs once per program.
+        """
+        frame = self.current
+        base = self._function_frequency(frame)
+        if base.frequency is Frequency.COLD:
+            return base
+        loop = self._context.loops.innermost
+        if loop is None or _small_literal_loop(loop.node):
+            return base
+        where = _loop_words(loop.node)
+        if base.frequency in (Frequency.PER_CALL, Frequency.HOT):
+            where = f"{where}, {base.evidence}"
+        return ExecutionEstimate(Frequency.HOT, where)
+
+    def _function_frequency(self, frame: Optional[FunctionFrame]) -> ExecutionEstimate:
+        if frame is None:
+            return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
+        project = self._context.project
+        while frame is not None:
+            own = role_of(frame.name, frame.decorators) if type(frame.node) is cst.FunctionDef else None
+            if own == RUN_ONCE:
+                return ExecutionEstimate(Frequency.COLD, f"runs once: in `{frame.name}`")
+            if own == PER_CALL:
+                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
+            if project is not None and frame.parent is None and own is None:
+                key = f"{frame.class_frame.name}.{frame.name}" if frame.is_method else frame.name
+                known = project.frequencies.get(key)
+                if known is not None and known.frequency is Frequency.COLD:
+                    return ExecutionEstimate(Frequency.COLD, f"runs once: `{frame.name}` is {known.evidence}")
+                if known is not None:
+                    return ExecutionEstimate(known.frequency, f"`{frame.name}` is {known.evidence}")
+            frame = frame.parent
+        return ExecutionEstimate(Frequency.UNKNOWN, "")
 
     def is_compiled(self, node: FunctionNode, class_frame: Optional[ClassFrame]) -> bool:
         """``node`` is decorated by a compiler, wrapped in one by a call of this file
@@ -537,6 +578,12 @@ class FunctionKnowledge:
         while pending:
             call, remaining = pending.pop()
             name = dotted_name(call.func)
+            project = self._context.project
+            if project is not None and name not in self._by_call_name:
+                facts = project.callees.get(name or "")
+                if facts is not None:
+                    yield Effects(calls_backward=facts.calls_backward, steps_optimizer=facts.steps_optimizer)
+                continue
             for definition in self._by_call_name.get(name or "", ()):
                 if id(definition) in seen:
                     continue
@@ -545,6 +592,38 @@ class FunctionKnowledge:
                 yield summary
                 if remaining > 0:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
+
+
+# A loop over a literal range or collection of at most this many items is no evidence of
+# repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
+_SMALL_LOOP = 8
+
+
+def _small_literal_loop(node: cst.CSTNode) -> bool:
+    if type(node) is not cst.For:
+        return False
+    iterable = node.iter
+    if type(iterable) in (cst.Tuple, cst.List, cst.Set):
+        return len(iterable.elements) <= _SMALL_LOOP
+    if type(iterable) is cst.Call and type(iterable.func) is cst.Name and iterable.func.value == "range":
+        bound = iterable.args[-1].value if iterable.args else None
+        value = literal_value(bound) if bound is not None else UNKNOWN
+        return type(value) is int and len(iterable.args) <= 2 and value <= _SMALL_LOOP
+    return False
+
+
+def _loop_words(node: cst.CSTNode) -> str:
+    """``in a loop over `loader```, ``in a `while` loop``, ``in a comprehension over `xs```."""
+    if type(node) is cst.While:
+        return "in a `while` loop"
+    iterable = node.iter if type(node) is cst.For else node.for_in.iter
+    text = " ".join(_CODE.code_for_node(iterable).split())
+    if len(text) > 40:
+        text = text[:39] + "…"
+    return f"in a loop over `{text}`" if type(node) is cst.For else f"in a comprehension over `{text}`"
+
+
+_CODE = cst.Module([])
 
 
 def _parameter_names(params: cst.Parameters) -> set[str]:

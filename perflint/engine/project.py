@@ -1,0 +1,736 @@
+"""The project index: what the other files of the project define, for the file being linted.
+
+The libcst pass sees one file. Much of what a rule needs to know lives in another file of the
+same project: ``class FocalLoss(BaseLoss)`` is an ``nn.Module`` because ``BaseLoss`` (in
+``losses/base.py``) subclasses ``torch.nn.modules.loss._Loss``; ``trainer.fit_batch(b)`` is a
+training step because ``fit_batch`` (in ``engine.py``) calls ``loss.backward()`` and steps an
+optimizer; ``build_anchors()`` runs once because only ``__init__`` calls it, while
+``iou(a, b)`` runs per batch because the training loop does.
+
+So before the libcst pass, every file being linted is read with the standard library's
+``ast`` (a small fraction of a libcst parse) into a ``FileSummary``: its classes with their
+bases and the classes its ``self.<attribute>`` hold, its functions with what a call of them
+does (calls ``backward``, steps an optimizer, what it returns, which parameters it mutates)
+and whom they call, in a loop or not. A summary depends only on the file's bytes and its
+module name, so it is cached by content hash (``perflint.engine.project_cache``). The
+summaries are joined into a ``ProjectIndex``, and each file is handed a ``ProjectView``: the
+facts of the project it depends on, keyed by the names the file itself writes. The view is
+small and picklable (it travels to the worker that lints the file) and its ``digest`` enters
+the file's cache key, so editing a base class's file changes the findings of its subclass's
+file on the next run.
+
+This module must not import libcst: the index is built in the main process, where a run whose
+every file is cached never imports it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, role_of
+
+# Bumped when a summary's content or meaning changes: cached summaries of another format are
+# ignored.
+SUMMARY_FORMAT = 1
+# How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
+# and how many base classes up a method or base is looked for.
+_CALL_DEPTH = 3
+_BASE_DEPTH = 12
+# A loop's iterable is quoted in evidence up to this many characters.
+_QUOTE_LENGTH = 40
+_MODULE_SCOPE = "<module>"
+_MAIN_GUARD = "<main>"
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """One call a function makes. ``target`` is ``q:<qualified name>`` (a function or class of
+    any module, through the file's imports or its own module-level names), ``self:<method>``
+    or ``attr:<attribute>:<method>`` (a method of what ``self.<attribute>`` holds); ``loop``
+    quotes the iterable of the innermost loop around the call ("" when in none)."""
+
+    target: str
+    loop: str = ""
+
+
+@dataclass
+class FunctionSummary:
+    """What one call of a module-level function or a method does, as far as its own body shows."""
+
+    role: Optional[str]
+    calls_backward: bool = False
+    steps_optimizer: bool = False
+    # The qualified name of the return annotation, or of the one function every ``return``
+    # calls (``torch.zeros``): the libcst side turns it into an array kind with the catalogue.
+    returns: Optional[str] = None
+    mutated_parameters: tuple[str, ...] = ()
+    calls: list[CallSite] = field(default_factory=list)
+
+    def to_json(self) -> list[Any]:
+        return [self.role, self.calls_backward, self.steps_optimizer, self.returns, list(self.mutated_parameters),
+                [[call.target, call.loop] for call in self.calls]]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "FunctionSummary":
+        role, backward, step, returns, mutated, calls = data
+        return cls(role, bool(backward), bool(step), returns, tuple(mutated),
+                   [CallSite(str(target), str(loop)) for target, loop in calls])
+
+
+@dataclass
+class ClassSummary:
+    bases: tuple[str, ...]  # qualified through the file's imports, or ``<module>.<Name>``
+    attribute_classes: dict[str, str]  # ``self.<attribute> = <Class>(…)``: the class, qualified
+    methods: tuple[str, ...]
+
+    def to_json(self) -> list[Any]:
+        return [list(self.bases), self.attribute_classes, list(self.methods)]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "ClassSummary":
+        bases, attributes, methods = data
+        return cls(tuple(bases), dict(attributes), tuple(methods))
+
+
+@dataclass
+class FileSummary:
+    """One file's summary: ``functions`` by ``f`` or ``Class.f``, ``names`` maps each name the
+    module binds by import or definition to its qualified name."""
+
+    module: str
+    names: dict[str, str]
+    classes: dict[str, ClassSummary]
+    functions: dict[str, FunctionSummary]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": SUMMARY_FORMAT, "module": self.module, "names": self.names,
+                "classes": {name: summary.to_json() for name, summary in self.classes.items()},
+                "functions": {name: summary.to_json() for name, summary in self.functions.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Optional["FileSummary"]:
+        """The summary, or None when ``data`` is of another format or malformed."""
+        try:
+            if data["format"] != SUMMARY_FORMAT:
+                return None
+            return cls(str(data["module"]), dict(data["names"]),
+                       {name: ClassSummary.from_json(value) for name, value in data["classes"].items()},
+                       {name: FunctionSummary.from_json(value) for name, value in data["functions"].items()})
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+# Module names ------------------------------------------------------------------------------
+
+
+def module_name(absolute_path: str, root: Optional[str] = None) -> tuple[str, bool]:
+    """The dotted module name of a file and whether it is a package's ``__init__``: the folders
+    above it that hold an ``__init__.py`` are its packages (a ``src/`` layout's ``src`` holds
+    none, so it is not part of the name), never going above ``root``."""
+    folder, name = os.path.split(absolute_path)
+    stem = name.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    stop = os.path.dirname(root) if root else None
+    while folder and folder != stop and os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.append(os.path.basename(folder))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    parts.reverse()
+    return ".".join(parts) or stem, is_package
+
+
+# One file's summary ------------------------------------------------------------------------
+
+
+def summarise_source(source: str, module: str, is_package: bool = False) -> Optional[FileSummary]:
+    """The summary of one file's source, or None when Python cannot parse it (the libcst pass
+    reports why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        return _Summariser(module, is_package).summarise(tree)
+    except RecursionError:
+        return None
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _quote(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= _QUOTE_LENGTH else text[: _QUOTE_LENGTH - 1] + "…"
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":``"""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    sides = [test.left, *test.comparators]
+    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
+
+
+def _is_optimizer(receiver: ast.AST) -> bool:
+    """A name that says optimizer (``optimizer``, ``self.opt``, ``d_optim``): the same
+    evidence ``perflint.engine.loops.is_optimizer`` reads in the libcst pass."""
+    chain = _dotted(receiver)
+    if chain is None:
+        return False
+    name = chain.rpartition(".")[2].lower()
+    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+
+
+# Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
+_MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
+
+
+class _Summariser:
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.names: dict[str, str] = {}
+
+    def summarise(self, tree: ast.Module) -> FileSummary:
+        for statement in tree.body:
+            self._bind_module_name(statement)
+        classes: dict[str, ClassSummary] = {}
+        functions: dict[str, FunctionSummary] = {}
+        module_level: list[ast.stmt] = []
+        main_guard: list[ast.stmt] = []
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[statement.name] = self._function(statement, None)
+            elif isinstance(statement, ast.ClassDef):
+                classes[statement.name] = self._class(statement, functions)
+            elif _is_main_guard(statement):
+                main_guard.extend(statement.body)
+            else:
+                module_level.append(statement)
+        functions[_MODULE_SCOPE] = self._body_calls(module_level, RUN_ONCE)
+        functions[_MAIN_GUARD] = self._body_calls(main_guard, RUN_ONCE)
+        return FileSummary(self.module, self.names, classes, functions)
+
+    # Names -----------------------------------------------------------------------------
+
+    def _bind_module_name(self, statement: ast.stmt) -> None:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    self.names[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    self.names[top] = top
+        elif isinstance(statement, ast.ImportFrom):
+            base = self._absolute(statement.module, statement.level)
+            if base is None:
+                return
+            for alias in statement.names:
+                if alias.name != "*":
+                    self.names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.names[statement.name] = f"{self.module}.{statement.name}"
+        elif isinstance(statement, (ast.If, ast.Try)):
+            # ``try: from a import B / except ImportError: …`` and version checks: the first
+            # binding of a name counts.
+            for inner in (*statement.body, *getattr(statement, "handlers", ()), *statement.orelse):
+                if isinstance(inner, ast.ExceptHandler):
+                    continue
+                before = dict(self.names)
+                self._bind_module_name(inner)
+                for name, value in before.items():
+                    self.names[name] = value
+
+    def _absolute(self, module: Optional[str], level: int) -> Optional[str]:
+        """The module a ``from`` import reads, relative imports resolved against this file's
+        package; None when a relative import climbs above the top package."""
+        if level == 0:
+            return module or ""
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        if module:
+            base.append(module)
+        return ".".join(base)
+
+    def _qualified(self, node: ast.AST) -> Optional[str]:
+        chain = _dotted(node)
+        if chain is None:
+            return None
+        head, dot, rest = chain.partition(".")
+        target = self.names.get(head)
+        if target is None:
+            return None
+        return target + dot + rest
+
+    # Classes and functions ---------------------------------------------------------------
+
+    def _class(self, node: ast.ClassDef, functions: dict[str, FunctionSummary]) -> ClassSummary:
+        bases = tuple(
+            qualified for qualified in (self._qualified(base) or _dotted(base) for base in node.bases) if qualified
+        )
+        attributes: dict[str, str] = {}
+        methods = []
+        for member in node.body:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.append(member.name)
+                functions[f"{node.name}.{member.name}"] = self._function(member, attributes)
+        return ClassSummary(bases, attributes, tuple(methods))
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                  attributes: Optional[dict[str, str]]) -> FunctionSummary:
+        decorators = [self._qualified(d.func if isinstance(d, ast.Call) else d) or _dotted(
+            d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list]
+        summary = self._body_calls(node.body, role_of(node.name, decorators), attributes)
+        parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+        if attributes is not None and (node.args.posonlyargs or node.args.args):
+            parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
+        summary.mutated_parameters = tuple(sorted(self._mutated(node.body) & parameters))
+        summary.returns = self._returns(node)
+        return summary
+
+    def _walk(self, body: Sequence[ast.stmt]) -> Iterator[tuple[ast.AST, str]]:
+        """Every node of ``body`` (nested functions and classes not entered) with the quoted
+        iterable of the innermost loop around it."""
+        stack: list[tuple[ast.AST, str]] = [(statement, "") for statement in reversed(body)]
+        while stack:
+            node, loop = stack.pop()
+            yield node, loop
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                stack.append((node.iter, loop))
+                inner = _quote(node.iter)
+                stack.extend((child, inner) for child in reversed([node.target, *node.body]))
+                stack.extend((child, loop) for child in reversed(node.orelse))
+                continue
+            if isinstance(node, ast.While):
+                inner = f"while {_quote(node.test)}"
+                stack.extend((child, inner) for child in reversed([node.test, *node.body]))
+                stack.extend((child, loop) for child in reversed(node.orelse))
+                continue
+            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                inner = _quote(node.generators[0].iter)
+                stack.append((node.generators[0].iter, loop))
+                rest = [node.generators[0].target, *node.generators[0].ifs, *node.generators[1:]]
+                rest += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+                stack.extend((child, inner) for child in reversed(rest))
+                continue
+            stack.extend((child, loop) for child in reversed(list(ast.iter_child_nodes(node))))
+
+    def _body_calls(self, body: Sequence[ast.stmt], role: Optional[str],
+                    attributes: Optional[dict[str, str]] = None) -> FunctionSummary:
+        summary = FunctionSummary(role)
+        for node, loop in self._walk(body):
+            if attributes is not None and isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                made = self._qualified(node.value.func)
+                for target in node.targets:
+                    if (made and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"):
+                        attributes.setdefault(target.attr, made)
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                method = func.attr
+                if method in ("backward", "manual_backward"):
+                    summary.calls_backward = True
+                elif method == "step" and (_is_optimizer(func.value)
+                                           or any(_is_optimizer(arg) for arg in node.args)):
+                    summary.steps_optimizer = True
+            if self._qualified(func) == "torch.autograd.backward":
+                summary.calls_backward = True
+            target = self._call_target(func)
+            if target is not None:
+                summary.calls.append(CallSite(target, loop))
+        return summary
+
+    def _call_target(self, func: ast.AST) -> Optional[str]:
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            return f"self:{func.attr}"
+        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                and isinstance(func.value.value, ast.Name) and func.value.value.id == "self"):
+            return f"attr:{func.value.attr}:{func.attr}"
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            return None
+        qualified = self._qualified(func)
+        return f"q:{qualified}" if qualified else None
+
+    def _mutated(self, body: Sequence[ast.stmt]) -> set[str]:
+        """Names whose object the body changes: ``x[i] = …``, ``x.a = …``, ``x += …``,
+        ``x.add_(…)``, ``x.append(…)``."""
+        mutated: set[str] = set()
+        for node, _ in self._walk(body):
+            targets: list[ast.AST] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, (ast.Subscript, ast.Attribute)):
+                    chain = _dotted(target.value)
+                    if chain:
+                        mutated.add(chain.partition(".")[0])
+                elif isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
+                    mutated.add(target.id)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                method = node.func.attr
+                if (method.endswith("_") and not method.startswith("_")) or method in _MUTATING_METHODS:
+                    chain = _dotted(node.func.value)
+                    if chain:
+                        mutated.add(chain.partition(".")[0])
+        return mutated
+
+    def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Optional[str]:
+        if node.returns is not None:
+            return self._qualified(node.returns) or _dotted(node.returns)
+        made: set[Optional[str]] = set()
+        for inner, _ in self._walk(node.body):
+            if isinstance(inner, ast.Return):
+                value = inner.value
+                made.add(self._qualified(value.func) if isinstance(value, ast.Call) else None)
+        return made.pop() if len(made) == 1 else None
+
+
+# The project ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalleeFacts:
+    """What calling one function of the project does, through the functions it calls."""
+
+    calls_backward: bool
+    steps_optimizer: bool
+    returns: Optional[str]
+    mutated_parameters: tuple[str, ...]
+    is_method: bool
+
+
+@dataclass(frozen=True)
+class HotCaller:
+    """Why a function is hot: who calls it, and the loop or role that repeats the call."""
+
+    evidence: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """The project's facts one file depends on, keyed by the names the file writes.
+
+    ``external_bases``: for each class name the file binds at module level (its own classes and
+    the classes it imports from the project), the bases outside the project it inherits from
+    through any number of project classes (``torch.nn.Module``); ``callees``: for each call
+    spelling the file may use (``fit_batch``, ``utils.iou``, ``self.fit_batch`` of an
+    inherited method, ``self.optim.step`` where ``self.optim`` holds a project class), what the
+    call does; ``frequencies``: for the file's own functions (``f``, ``Class.f``), how often the
+    rest of the project calls them and why.
+    """
+
+    module: str
+    external_bases: dict[str, frozenset[str]]
+    callees: dict[str, CalleeFacts]
+    frequencies: dict[str, HotCaller]
+
+    @property
+    def callee_text(self) -> str:
+        """What the file's project callees do, as the words a rule's ``required_text`` looks
+        for in the file: a loop that calls ``fit_batch`` calls ``backward`` and ``optimizer.step``."""
+        words = []
+        if any(facts.calls_backward for facts in self.callees.values()):
+            words.append(".backward()")
+        if any(facts.steps_optimizer for facts in self.callees.values()):
+            words.append("optimizer.step()")
+        return " ".join(words)
+
+    @property
+    def digest(self) -> str:
+        """A hash of every fact of the view: part of the file's cache key."""
+        content = {
+            "module": self.module,
+            "bases": {name: sorted(bases) for name, bases in sorted(self.external_bases.items())},
+            "callees": {name: [facts.calls_backward, facts.steps_optimizer, facts.returns,
+                               list(facts.mutated_parameters), facts.is_method]
+                        for name, facts in sorted(self.callees.items())},
+            "frequencies": {name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())},
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+class ProjectIndex:
+    """Every summarised file of the project, joined: classes and functions by qualified name."""
+
+    def __init__(self, summaries: Iterable[FileSummary]) -> None:
+        self.files: dict[str, FileSummary] = {}
+        self.classes: dict[str, ClassSummary] = {}
+        self.functions: dict[str, tuple[FileSummary, str, FunctionSummary]] = {}
+        for summary in summaries:
+            self.files[summary.module] = summary
+            for name, class_summary in summary.classes.items():
+                self.classes[f"{summary.module}.{name}"] = class_summary
+            for name, function in summary.functions.items():
+                self.functions[f"{summary.module}.{name}"] = (summary, name, function)
+        self._facts: dict[str, Optional[CalleeFacts]] = {}
+        self._frequencies: Optional[dict[str, HotCaller]] = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    # Classes ---------------------------------------------------------------------------
+
+    def _resolve(self, qualified: str) -> str:
+        """A name re-exported by a package (``pkg.Base`` bound in ``pkg/__init__.py`` by ``from
+        .base import Base``) followed to its definition."""
+        for _ in range(_BASE_DEPTH):
+            if qualified in self.classes or qualified in self.functions:
+                return qualified
+            module, _, name = qualified.rpartition(".")
+            summary = self.files.get(module)
+            if summary is None or name not in summary.names or summary.names[name] == qualified:
+                return qualified
+            qualified = summary.names[name]
+        return qualified
+
+    def external_bases(self, qualified: str) -> frozenset[str]:
+        """The bases outside the project that the class ``qualified`` inherits from."""
+        found: set[str] = set()
+        pending = [(self._resolve(qualified), 0)]
+        seen: set[str] = set()
+        while pending:
+            name, depth = pending.pop()
+            if name in seen or depth > _BASE_DEPTH:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                if depth > 0:
+                    found.add(name)
+                continue
+            pending.extend((self._resolve(base), depth + 1) for base in summary.bases)
+        return frozenset(found)
+
+    def _method(self, class_name: str, method: str) -> Optional[str]:
+        """The qualified name of ``method`` as ``class_name`` has it, looked up its project bases."""
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _BASE_DEPTH:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                continue
+            if method in summary.methods:
+                return f"{name}.{method}"
+            pending.extend(self._resolve(base) for base in summary.bases)
+        return None
+
+    def _attribute_class(self, class_name: str, attribute: str) -> Optional[str]:
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _BASE_DEPTH:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                continue
+            if attribute in summary.attribute_classes:
+                return summary.attribute_classes[attribute]
+            pending.extend(self._resolve(base) for base in summary.bases)
+        return None
+
+    # Functions -------------------------------------------------------------------------
+
+    def callee(self, site: CallSite, class_name: Optional[str]) -> Optional[str]:
+        """The qualified name of the project function a call site calls, if one is known;
+        ``class_name`` is the caller's class (qualified) for ``self`` calls. Calling a class
+        calls its ``__init__``."""
+        kind, _, rest = site.target.partition(":")
+        if kind == "self":
+            return self._method(class_name, rest) if class_name else None
+        if kind == "attr":
+            if class_name is None:
+                return None
+            attribute, _, method = rest.partition(":")
+            held = self._attribute_class(class_name, attribute)
+            return self._method(held, method) if held else None
+        qualified = self._resolve(rest)
+        if qualified in self.functions:
+            return qualified
+        if qualified in self.classes:
+            return self._method(qualified, "__init__")
+        return None
+
+    def _class_of(self, function: str) -> Optional[str]:
+        summary, name, _ = self.functions[function]
+        if "." not in name:
+            return None
+        return f"{summary.module}.{name.partition('.')[0]}"
+
+    def facts(self, function: str) -> Optional[CalleeFacts]:
+        """What calling the project function ``function`` (qualified) does, following its calls
+        ``_CALL_DEPTH`` deep."""
+        if function in self._facts:
+            return self._facts[function]
+        entry = self.functions.get(function)
+        if entry is None:
+            return None
+        _, name, summary = entry
+        backward, step = summary.calls_backward, summary.steps_optimizer
+        pending = [(function, 0)]
+        seen = {function}
+        while pending and not (backward and step):
+            current, depth = pending.pop()
+            if depth >= _CALL_DEPTH:
+                continue
+            for site in self.functions[current][2].calls:
+                if site.loop:
+                    continue  # a call in the function's own loop is not one step per call
+                callee = self.callee(site, self._class_of(current))
+                if callee is None or callee in seen:
+                    continue
+                seen.add(callee)
+                inner = self.functions[callee][2]
+                backward = backward or inner.calls_backward
+                step = step or inner.steps_optimizer
+                pending.append((callee, depth + 1))
+        facts = CalleeFacts(backward, step, summary.returns, summary.mutated_parameters, "." in name)
+        self._facts[function] = facts
+        return facts
+
+    def _callers(self) -> dict[str, list[tuple[str, CallSite]]]:
+        callers: dict[str, list[tuple[str, CallSite]]] = {}
+        for function, (_, name, own) in self.functions.items():
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                callee = self.callee(site, class_name)
+                if callee is not None and callee != function:
+                    callers.setdefault(callee, []).append((function, site))
+        return callers
+
+    def frequencies(self) -> dict[str, HotCaller]:
+        """How often the project calls each of its functions, and why, where the call graph
+        shows it. Cold: every caller is run-once code (set-up, ``__init__``, data preparation,
+        plotting, entry points, module level) or itself cold. Hot: called in a loop or from a
+        per-call function (``forward``, ``training_step``) or from another hot function, by a
+        caller that is not cold. Functions with no evidence either way are absent."""
+        if self._frequencies is not None:
+            return self._frequencies
+        callers = self._callers()
+        found: dict[str, HotCaller] = {}
+
+        def short(function: str) -> str:
+            return function.rpartition(".")[2].strip("<>")
+
+        def is_cold(function: str) -> bool:
+            own = self.functions[function][2]
+            return own.role == RUN_ONCE or function in found and found[function].frequency is Frequency.COLD
+
+        changed = True
+        while changed:
+            changed = False
+            for function, sites in callers.items():
+                if function in found or self.functions[function][2].role is not None:
+                    continue
+                if all(is_cold(caller) for caller, _ in sites):
+                    names = sorted({short(caller) for caller, _ in sites})
+                    found[function] = HotCaller(f"called only from `{'`, `'.join(names[:3])}`", Frequency.COLD)
+                    changed = True
+        pending: list[str] = []
+        for function, sites in callers.items():
+            if function in found:
+                continue
+            for caller, site in sites:
+                if is_cold(caller) and self.functions[caller][1] != _MAIN_GUARD:
+                    continue
+                if site.loop:
+                    evidence = f"called in a loop over `{site.loop}` in `{short(caller)}`"
+                    found[function] = HotCaller(evidence, Frequency.HOT)
+                elif self.functions[caller][2].role == PER_CALL:
+                    found[function] = HotCaller(f"called from `{short(caller)}`", Frequency.PER_CALL)
+                else:
+                    continue
+                pending.append(function)
+                break
+        while pending:
+            caller = pending.pop()
+            class_name = self._class_of(caller)
+            for site in self.functions[caller][2].calls:
+                callee = self.callee(site, class_name)
+                if callee is None or callee in found or self.functions[callee][2].role == RUN_ONCE:
+                    continue
+                evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
+                found[callee] = HotCaller(evidence if len(evidence) <= 120 else evidence[:119] + "…",
+                                          found[caller].frequency)
+                pending.append(callee)
+        self._frequencies = found
+        return found
+
+    # Views -----------------------------------------------------------------------------
+
+    def view(self, module: str) -> Optional[ProjectView]:
+        """The facts the file of ``module`` depends on; None when it is not in the index."""
+        summary = self.files.get(module)
+        if summary is None:
+            return None
+        external: dict[str, frozenset[str]] = {}
+        callees: dict[str, CalleeFacts] = {}
+        for local, qualified in summary.names.items():
+            resolved = self._resolve(qualified)
+            if resolved in self.classes:
+                external[local] = self.external_bases(resolved)
+            elif resolved in self.files and resolved != module:
+                # ``layers.Base`` after ``from . import layers``.
+                for class_name in self.files[resolved].classes:
+                    external[f"{local}.{class_name}"] = self.external_bases(f"{resolved}.{class_name}")
+            elif resolved in self.functions and not resolved.startswith(module + "."):
+                facts = self.facts(resolved)
+                if facts is not None:
+                    callees[local] = facts
+        for function, (owner, name, own) in self.functions.items():
+            if owner is not summary:
+                continue
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                kind = site.target.partition(":")[0]
+                if kind == "q":
+                    qualified = site.target[2:]
+                    head = next((local for local, bound in summary.names.items()
+                                 if qualified == bound or qualified.startswith(bound + ".")), None)
+                    if head is None or qualified in self.functions and qualified.startswith(module + "."):
+                        continue
+                    spelling = head + qualified[len(summary.names[head]):]
+                else:
+                    spelling = "self." + site.target.partition(":")[2].replace(":", ".")
+                callee = self.callee(site, class_name)
+                if callee is None or callee.startswith(module + ".") and kind == "self":
+                    continue
+                facts = self.facts(callee)
+                if facts is not None:
+                    callees.setdefault(spelling, facts)
+        prefix = module + "."
+        frequencies = {function[len(prefix):]: hot for function, hot in self.frequencies().items()
+                       if function.startswith(prefix) and self.functions.get(function, (None,))[0] is summary}
+        return ProjectView(module, external, callees, frequencies)
