@@ -283,14 +283,16 @@ class FunctionKnowledge:
         """
         frame = self.current
         base = self._function_frequency(frame)
-        if base.frequency is Frequency.COLD:
-            return base
         loop = self._context.loops.innermost
         if loop is None or _small_literal_loop(loop.node):
             return base
         where = _loop_words(loop.node)
+        if base.frequency is Frequency.COLD and not (_iterates_batches(loop.node) or loop.is_training_step):
+            # A loop in set-up (building layers in ``__init__``, preparing files in
+            # ``process``) runs once per program; a training loop in ``main`` does not.
+            return ExecutionEstimate(Frequency.COLD, f"{base.evidence}, {where}")
         if base.frequency in (Frequency.PER_CALL, Frequency.HOT):
-            where = f"{where}, {base.evidence}"
+            where = f"{where} ({base.evidence})"
         return ExecutionEstimate(Frequency.HOT, where)
 
     def _function_frequency(self, frame: Optional[FunctionFrame]) -> ExecutionEstimate:
@@ -309,7 +311,7 @@ class FunctionKnowledge:
                 if known is not None and known.frequency is Frequency.COLD:
                     return ExecutionEstimate(Frequency.COLD, f"runs once: `{frame.name}` is {known.evidence}")
                 if known is not None:
-                    return ExecutionEstimate(known.frequency, f"`{frame.name}` is {known.evidence}")
+                    return ExecutionEstimate(known.frequency, f"runs per call of `{frame.name}`, {known.evidence}")
             frame = frame.parent
         return ExecutionEstimate(Frequency.UNKNOWN, "")
 
@@ -612,15 +614,28 @@ def _small_literal_loop(node: cst.CSTNode) -> bool:
     return False
 
 
-def _loop_words(node: cst.CSTNode) -> str:
-    """``in a loop over `loader```, ``in a `while` loop``, ``in a comprehension over `xs```."""
+def _iterates_batches(node: cst.CSTNode) -> bool:
+    """The loop iterates a data loader, by its name (``loader``, ``train_dl``,
+    ``enumerate(tqdm(self.val_loader))``): the evidence a hand-written training loop has."""
     if type(node) is cst.While:
-        return "in a `while` loop"
+        return False
+    iterable = node.iter if type(node) is cst.For else node.for_in.iter
+    while type(iterable) is cst.Call and iterable.args:
+        iterable = iterable.args[0].value
+    name = (dotted_name(iterable) or "").rpartition(".")[2].lower()
+    return "loader" in name or name.endswith("_dl") or name == "dl"
+
+
+def _loop_words(node: cst.CSTNode) -> str:
+    """``runs in a loop over `loader```, ``runs in a `while` loop``, ``runs in a comprehension
+    over `xs```."""
+    if type(node) is cst.While:
+        return "runs in a `while` loop"
     iterable = node.iter if type(node) is cst.For else node.for_in.iter
     text = " ".join(_CODE.code_for_node(iterable).split())
     if len(text) > 40:
         text = text[:39] + "…"
-    return f"in a loop over `{text}`" if type(node) is cst.For else f"in a comprehension over `{text}`"
+    return f"runs in a loop over `{text}`" if type(node) is cst.For else f"runs in a comprehension over `{text}`"
 
 
 _CODE = cst.Module([])

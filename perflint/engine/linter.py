@@ -220,10 +220,10 @@ class FileContext:
 
     def report(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix] = None,
                evidence: Optional[str] = None) -> None:
-        """``evidence``: why the node runs often enough to matter, in a few words; it is added
-        to the message in parentheses and kept on the finding."""
+        """``evidence``: why the node runs often enough to matter, in a few words; it ends the
+        message and is kept on the finding."""
         if evidence:
-            message = f"{message} ({evidence})"
+            message = f"{message}; {evidence}"
         self._reports.append(_Report(rule, node, message, fix, evidence or None))
 
     # Traversal ---------------------------------------------------------------------------

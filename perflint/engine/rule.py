@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
 
 import libcst as cst
 
+from perflint.engine.roles import Frequency
+
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
     from perflint.engine.rewrite import InsertBefore
@@ -153,6 +155,10 @@ class Rule:
     # The rule can fire only in a file whose text contains one of these strings (an import of
     # the library, even aliased, names it); files without any are never given to the rule.
     required_text: ClassVar[tuple[str, ...]] = ()
+    # The cost the rule reports is paid each time the code runs: the rule stays silent in cold
+    # code (set-up, data preparation, plotting, entry points; see ``FileContext.frequency``),
+    # and its findings carry the evidence that the code repeats.
+    paid_per_execution: ClassVar[bool] = False
     reported_at: ClassVar[str]
 
     what_it_does: ClassVar[str]
@@ -177,4 +183,10 @@ class Rule:
         return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
     def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
-        self.context.report(self, node, message or self.message, fix)
+        evidence = None
+        if self.paid_per_execution:
+            estimate = self.context.frequency()
+            if estimate.frequency is Frequency.COLD:
+                return
+            evidence = estimate.evidence if estimate.repeats else None
+        self.context.report(self, node, message or self.message, fix, evidence)

@@ -31,6 +31,7 @@ class LoaderWithoutPinnedMemory(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("DataLoader",)
+    paid_per_execution = True
     reported_at = "the `DataLoader(...)` call (its first line)"
 
     what_it_does = (

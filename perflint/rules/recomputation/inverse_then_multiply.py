@@ -31,6 +31,7 @@ class InverseThenMultiply(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("inv",)
+    paid_per_execution = True
     reported_at = "the product (the `@` expression or the `dot`/`matmul` call)"
 
     what_it_does = (

@@ -23,6 +23,7 @@ class DataframeIterrows(Rule):
     fix_title = "Compute on whole columns; if a loop is unavoidable, iterate `itertuples()`"
     fix_safety = FIX_UNSAFE
     required_text = ("iterrows",)
+    paid_per_execution = True
     reported_at = "the `iterrows()` call"
 
     what_it_does = (

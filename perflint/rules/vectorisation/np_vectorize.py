@@ -31,6 +31,7 @@ class NpVectorize(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("vectorize",)
+    paid_per_execution = True
     reported_at = "the `numpy.vectorize` call, or the decorator"
 
     what_it_does = (
