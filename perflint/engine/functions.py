@@ -29,7 +29,9 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
-from perflint.engine.roles import PER_CALL, RUN_ONCE, ExecutionEstimate, Frequency, per_call_evidence, role_of
+from perflint.engine.roles import (
+    PER_CALL, RUN_ONCE, ExecutionEstimate, Frequency, is_entry_point, per_call_evidence, role_of,
+)
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -231,18 +233,15 @@ class FunctionKnowledge:
         return any(base in catalog.TORCH_MODULE_CLASSES for base in bases)
 
     def is_model(self, expr: cst.BaseExpression) -> bool:
-        """``expr`` makes a model: it calls a torch module class (of this file, of the
-        project, or of the catalogue) or a function or method that loads one
+        """``expr`` makes a model: it calls a torch module class of this file or of the project
+        (torch's own layers and losses are not models), or a function or method that loads one
         (``torch.load``, ``from_pretrained``)."""
         if type(expr) is not cst.Call:
             return False
         func = expr.func
         if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
             return True
-        qualified = self._context.imports.qualified_name(func)
-        if qualified in catalog.TORCH_MODULE_CLASSES:
-            return True
-        record = catalog.lookup(qualified)
+        record = catalog.lookup(self._context.imports.qualified_name(func))
         if record is not None:
             return record.has(catalog.Flag.LOADS_MODEL)
         name = dotted_name(func)
@@ -279,7 +278,8 @@ class FunctionKnowledge:
         index, because only run-once code calls it) is cold; a per-call function (``forward``,
         ``*_step``, or one the project calls in a loop or from a per-call function) runs per
         call. A loop of the function around the node (not over a small literal range) makes it
-        hot, unless the function is cold: a loop in set-up runs once per program.
+        hot, unless the function is cold and the loop is no training loop: a loop in set-up runs
+        once per program.
         """
         frame = self.current
         base = self._function_frequency(frame)
@@ -287,9 +287,9 @@ class FunctionKnowledge:
         if loop is None or _small_literal_loop(loop.node):
             return base
         where = _loop_words(loop.node)
-        if base.frequency is Frequency.COLD and not (_iterates_batches(loop.node) or loop.is_training_step):
+        if base.frequency is Frequency.COLD and not loop.is_training_step:
             # A loop in set-up (building layers in ``__init__``, preparing files in
-            # ``process``) runs once per program; a training loop in ``main`` does not.
+            # ``process``) runs once per program; a training loop does not.
             return ExecutionEstimate(Frequency.COLD, f"{base.evidence}, {where}")
         if base.frequency in (Frequency.PER_CALL, Frequency.HOT):
             where = f"{where} ({base.evidence})"
@@ -302,14 +302,15 @@ class FunctionKnowledge:
         while frame is not None:
             own = role_of(frame.name, frame.decorators) if type(frame.node) is cst.FunctionDef else None
             if own == RUN_ONCE:
-                return ExecutionEstimate(Frequency.COLD, f"runs once: in `{frame.name}`")
+                once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
+                return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
                 return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
             if project is not None and frame.parent is None and own is None:
                 key = f"{frame.class_frame.name}.{frame.name}" if frame.is_method else frame.name
                 known = project.frequencies.get(key)
-                if known is not None and known.frequency is Frequency.COLD:
-                    return ExecutionEstimate(Frequency.COLD, f"runs once: `{frame.name}` is {known.evidence}")
+                if known is not None and known.frequency in (Frequency.COLD, Frequency.ONCE):
+                    return ExecutionEstimate(known.frequency, f"runs once: `{frame.name}` is {known.evidence}")
                 if known is not None:
                     return ExecutionEstimate(known.frequency, f"runs per call of `{frame.name}`, {known.evidence}")
             frame = frame.parent
@@ -612,18 +613,6 @@ def _small_literal_loop(node: cst.CSTNode) -> bool:
         value = literal_value(bound) if bound is not None else UNKNOWN
         return type(value) is int and len(iterable.args) <= 2 and value <= _SMALL_LOOP
     return False
-
-
-def _iterates_batches(node: cst.CSTNode) -> bool:
-    """The loop iterates a data loader, by its name (``loader``, ``train_dl``,
-    ``enumerate(tqdm(self.val_loader))``): the evidence a hand-written training loop has."""
-    if type(node) is cst.While:
-        return False
-    iterable = node.iter if type(node) is cst.For else node.for_in.iter
-    while type(iterable) is cst.Call and iterable.args:
-        iterable = iterable.args[0].value
-    name = (dotted_name(iterable) or "").rpartition(".")[2].lower()
-    return "loader" in name or name.endswith("_dl") or name == "dl"
 
 
 def _loop_words(node: cst.CSTNode) -> str:

@@ -32,7 +32,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, role_of
+from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, role_of
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
@@ -632,8 +632,9 @@ class ProjectIndex:
 
     def frequencies(self) -> dict[str, HotCaller]:
         """How often the project calls each of its functions, and why, where the call graph
-        shows it. Cold: every caller is run-once code (set-up, ``__init__``, data preparation,
-        plotting, entry points, module level) or itself cold. Hot: called in a loop or from a
+        shows it. Cold: every caller is set-up code (``__init__``, data preparation, plotting)
+        or itself cold; once: every caller runs once and one of them is an entry point (module
+        level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
         per-call function (``forward``, ``training_step``) or from another hot function, by a
         caller that is not cold. Functions with no evidence either way are absent."""
         if self._frequencies is not None:
@@ -646,7 +647,13 @@ class ProjectIndex:
 
         def is_cold(function: str) -> bool:
             own = self.functions[function][2]
-            return own.role == RUN_ONCE or function in found and found[function].frequency is Frequency.COLD
+            return own.role == RUN_ONCE or function in found and not found[function].frequency.repeats
+
+        def is_entry(function: str) -> bool:
+            """Module level, the ``__main__`` block, ``main``, and what only they call."""
+            name = self.functions[function][1]
+            return (name in (_MODULE_SCOPE, _MAIN_GUARD) or is_entry_point(name.rpartition(".")[2])
+                    or function in found and found[function].frequency is Frequency.ONCE)
 
         changed = True
         while changed:
@@ -654,16 +661,18 @@ class ProjectIndex:
             for function, sites in callers.items():
                 if function in found or self.functions[function][2].role is not None:
                     continue
-                if all(is_cold(caller) for caller, _ in sites):
+                # A call in a loop of ``main`` repeats: not a cold call.
+                if all(is_cold(caller) and not (site.loop and is_entry(caller)) for caller, site in sites):
                     names = sorted({short(caller) for caller, _ in sites})
-                    found[function] = HotCaller(f"called only from `{'`, `'.join(names[:3])}`", Frequency.COLD)
+                    frequency = Frequency.ONCE if any(is_entry(caller) for caller, _ in sites) else Frequency.COLD
+                    found[function] = HotCaller(f"called only from `{'`, `'.join(names[:3])}`", frequency)
                     changed = True
         pending: list[str] = []
         for function, sites in callers.items():
             if function in found:
                 continue
             for caller, site in sites:
-                if is_cold(caller) and self.functions[caller][1] != _MAIN_GUARD:
+                if is_cold(caller) and not is_entry(caller):
                     continue
                 if site.loop:
                     evidence = f"called in a loop over `{site.loop}` in `{short(caller)}`"

@@ -29,9 +29,12 @@ _RUN_ONCE_NAMES = frozenset(
     {
         "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
         "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
-        "main", "process", "prepare_data", "download", "_verify", "cli", "parse_args",
+        "process", "prepare_data", "download", "_verify", "parse_args",
     }
 )
+# Entry points run once too, but their loops are the program's work (a training loop in
+# ``main``), where a set-up function's loops build layers or prepare files once.
+_ENTRY_POINT_NAMES = frozenset({"main", "cli", "_main"})
 _RUN_ONCE_PREFIXES = (
     "init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_",
     "plot", "_plot", "visuali", "_visuali", "download_", "_download",
@@ -54,7 +57,7 @@ CACHING_DECORATORS = frozenset(
 def role_of(name: str, decorators: Iterable[str] = ()) -> Optional[str]:
     """``RUN_ONCE``, ``PER_CALL`` or None (unknown) for a function called ``name`` with these
     decorators (qualified where imported)."""
-    if name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
+    if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
         return RUN_ONCE
     if any(decorator in CACHING_DECORATORS for decorator in decorators):
         return RUN_ONCE
@@ -63,11 +66,17 @@ def role_of(name: str, decorators: Iterable[str] = ()) -> Optional[str]:
     return None
 
 
+def is_entry_point(name: str) -> bool:
+    """A command-line entry point (``main``): it runs once, but its loops are hot."""
+    return name in _ENTRY_POINT_NAMES
+
+
 class Frequency(enum.Enum):
     """How often a statement runs, as far as the code shows.
 
-    ``COLD``: only on paths that run once (set-up, data preparation, plotting, entry points);
-    ``ONCE``: once per program or object (module level, ``__init__``); ``PER_CALL``: on every
+    ``COLD``: only in set-up (``__init__``, data preparation, plotting) or code only set-up
+    calls, loops included; ``ONCE``: once per program, but its loops are the program's work
+    (module level, ``main``, code only entry points call); ``PER_CALL``: on every
     call of a function that runs per batch or per sample (``forward``, ``training_step``,
     a function the training loop calls); ``HOT``: in a loop, or in a per-call function's
     loop; ``UNKNOWN``: no evidence either way.
