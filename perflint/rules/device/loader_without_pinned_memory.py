@@ -83,6 +83,15 @@ def train(model, dataset, device):
     )
 
     VALID = (
+        # Statistics gathered once in set-up, not a training loop.
+        """
+        from torch.utils.data import DataLoader
+        class Normaliser:
+            def setup(self, ds, device):
+                self.mean = 0
+                for x in DataLoader(ds, batch_size=256):
+                    self.mean += x.to(device).mean()
+        """,
         # Already pinned, or pinned by a setting decided elsewhere.
         """
         from torch.utils.data import DataLoader

@@ -81,6 +81,13 @@ def whiten(cov, x):
     )
 
     VALID = (
+        # Plotting runs once: no evidence that the product repeats.
+        """
+        import numpy as np
+        def plot_ellipse(ax, cov, points):
+            whitened = np.linalg.inv(cov) @ points
+            ax.plot(whitened[0], whitened[1])
+        """,
         # The inverse is computed once and reused: nothing to solve per product.
         """
         import numpy as np

@@ -63,6 +63,14 @@ def revenue(orders: pd.DataFrame) -> float:
     )
 
     VALID = (
+        # Data preparation runs once per dataset, not per batch.
+        """
+        import pandas as pd
+        class Annotations:
+            def process(self):
+                for _, row in pd.read_csv(self.raw_path).iterrows():
+                    self.items.append(row["label"])
+        """,
         # itertuples() is the recommended loop.
         """
         import pandas as pd  # itertuples, not iterrows
