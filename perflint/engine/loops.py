@@ -819,7 +819,8 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
     if qualified == "torch.autograd.backward":
         effects.calls_backward = True
     elif qualified is not None:
-        return
+        # Possibly a function of another file of the project (``from pkg.engine import fit``).
+        effects.local_calls.append(call)
     elif type(func) is cst.Name:
         effects.local_calls.append(call)
     elif type(func) is cst.Attribute:
@@ -829,9 +830,13 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
             differentiated = dotted_name(func.value) if method == "backward" else None
             if differentiated is not None:
                 effects.differentiated.add(differentiated)
-        elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
+            return
+        if method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
             effects.steps_optimizer = True
-        elif type(func.value) is cst.Name and func.value.value == "self":
+        receiver = dotted_name(func.value)
+        if receiver == "self" or receiver is not None and receiver.count(".") == 1 and receiver.startswith("self."):
+            # ``self.fit_batch(b)``, and ``self.optim.step(loss)`` of a project class that calls
+            # ``backward`` itself.
             effects.local_calls.append(call)
 
 
