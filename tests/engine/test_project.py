@@ -280,65 +280,6 @@ def test_a_statement_of_a_function_the_project_calls_cold_is_cold_only_with_the_
     assert frequency_at_prints(source, None)["n"] == (Frequency.UNKNOWN, "")
 
 
-# Execution frequency in one file --------------------------------------------------------------
-
-
-def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
-    answers = frequency_at_prints("""
-        def training_step(self, batch):
-            print(step)
-            for name in ("q", "k", "v"):
-                print(small_loop)
-        def forward(self, x):
-            for layer in self.layers:
-                print(layer_loop)
-        def process(self):
-            for path in self.files:
-                print(setup_loop)
-        def main(loader, model, optimizer):
-            print(entry)
-            for batch in loader:
-                print(batch_loop)
-        def helper(xs):
-            print(unknown)
-            while xs:
-                print(while_loop)
-        print(module)
-    """, None)
-    assert answers == {
-        "step": (Frequency.PER_CALL, "runs per batch: in `training_step`"),
-        "small_loop": (Frequency.PER_CALL, "runs per batch: in `training_step`"),
-        "layer_loop": (Frequency.HOT, "runs in a loop over `self.layers` (runs per call: in `forward`)"),
-        "setup_loop": (Frequency.COLD, "runs once: in `process`, runs in a loop over `self.files`"),
-        "entry": (Frequency.ONCE, "runs once: in `main`"),
-        "batch_loop": (Frequency.HOT, "runs in a loop over `loader`"),
-        "unknown": (Frequency.UNKNOWN, ""),
-        "while_loop": (Frequency.HOT, "runs in a `while` loop"),
-        "module": (Frequency.ONCE, "runs once: at module level"),
-    }
-
-
-def test_a_training_loop_in_set_up_code_is_still_hot():
-    answers = frequency_at_prints("""
-        def setup(model, loader, optimizer):
-            for batch in loader:
-                loss = model(batch)
-                loss.backward()
-                optimizer.step()
-                print(loss)
-    """, None)
-    assert answers["loss"] == (Frequency.HOT, "runs in a loop over `loader`")
-
-
-def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
-    findings = lint_source("import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"
-                           "        if x.sum() > 0:\n            return x\n        return -x\n",
-                           "net.py", [rule_by_code("PFL212")])
-    assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
-    assert findings[0].message.endswith("; runs per call: in `forward`")
-    assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"
-
-
 # Views and the cache of summaries ------------------------------------------------------------
 
 

@@ -173,7 +173,7 @@ MATH_ARRAY_EQUIVALENTS = {
 
 # Decorators whose function runs once per distinct argument: defined with the roles, which the
 # project index reads without importing the catalogue (and libcst).
-from perflint.engine.roles import CACHING_DECORATORS  # noqa: E402
+from perflint.engine.roles import CACHING_DECORATORS  # noqa: E402,F401
 
 # Python operators that act element by element on whole arrays exactly as on their
 # elements, as libcst node types. ``@``, ``not``, ``and``/``or``, ``in``/``is`` and chained
