@@ -26,9 +26,12 @@ every file is cached never imports it.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
+import itertools
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
@@ -158,7 +161,7 @@ def summarise_source(source: str, module: str, is_package: bool = False) -> Opti
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        return _Summariser(module, is_package).summarise(tree)
+        return _Summariser(module, is_package).summarise(tree, source)
     except RecursionError:
         return None
 
@@ -189,14 +192,35 @@ def _is_main_guard(node: ast.AST) -> bool:
             and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
 
 
-def _is_optimizer(receiver: ast.AST) -> bool:
-    """A name that says optimizer (``optimizer``, ``self.opt``, ``d_optim``): the same
-    evidence ``perflint.engine.loops.is_optimizer`` reads in the libcst pass."""
-    chain = _dotted(receiver)
-    if chain is None:
-        return False
-    name = chain.rpartition(".")[2].lower()
+def _is_optimizer_name(name: str) -> bool:
+    """A name that says optimizer (``optimizer``, ``opt``, ``d_optim``): the same evidence
+    ``perflint.engine.loops.is_optimizer`` reads in the libcst pass."""
+    name = name.lower()
     return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+
+
+# Read in a statement's text: a call of a dotted name (not a method of a call's result), a
+# backward pass, an optimizer's (or a gradient scaler's) step; comments are removed first.
+_CALL = re.compile(r"(?<![.\w])([A-Za-z_][\w.]*)\(")
+_BACKWARD = re.compile(r"\.\s*(?:manual_)?backward\s*\(")
+_STEP = re.compile(r"(\w+)\s*\.\s*step\s*\(\s*(\w*)")
+_COMMENT = re.compile(r"#.*")
+_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Match, *_TRY,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
+    """The lines of ``body``'s statements, functions and classes left out, as ranges."""
+    ranges: list[tuple[int, int]] = []
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if ranges and ranges[-1][1] >= statement.lineno - 1:
+            ranges[-1] = (ranges[-1][0], statement.end_lineno)
+        else:
+            ranges.append((statement.lineno, statement.end_lineno))
+    return ranges
 
 
 # Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
@@ -208,8 +232,12 @@ class _Summariser:
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
         self.names: dict[str, str] = {}
+        self.lines: list[str] = []
 
-    def summarise(self, tree: ast.Module) -> FileSummary:
+    def summarise(self, tree: ast.Module, source: str) -> FileSummary:
+        # Comments removed (a ``#`` inside a string cuts the line short: a call missed, never
+        # one invented).
+        self.lines = [_COMMENT.sub("", line) if "#" in line else line for line in source.splitlines()]
         for statement in tree.body:
             self._bind_module_name(statement)
         classes: dict[str, ClassSummary] = {}
@@ -304,111 +332,135 @@ class _Summariser:
         parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
             parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
-        summary.mutated_parameters = tuple(sorted(self._mutated(node.body) & parameters))
-        summary.returns = self._returns(node)
+        summary.mutated_parameters = tuple(sorted(set(summary.mutated_parameters) & parameters))
+        if node.returns is not None:
+            summary.returns = self._qualified(node.returns) or _dotted(node.returns)
         return summary
 
-    def _walk(self, body: Sequence[ast.stmt]) -> Iterator[tuple[ast.AST, str]]:
-        """Every node of ``body`` (nested functions and classes not entered) with the quoted
-        iterable of the innermost loop around it."""
-        stack: list[tuple[ast.AST, str]] = [(statement, "") for statement in reversed(body)]
+    def _statements(self, body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+        """Every statement of ``body``, outer before inner (nested functions and classes not
+        entered)."""
+        stack: list[ast.stmt] = list(reversed(body))
         while stack:
-            node, loop = stack.pop()
-            yield node, loop
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            statement = stack.pop()
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            if isinstance(node, (ast.For, ast.AsyncFor)):
-                stack.append((node.iter, loop))
-                inner = _quote(node.iter)
-                stack.extend((child, inner) for child in reversed([node.target, *node.body]))
-                stack.extend((child, loop) for child in reversed(node.orelse))
+            yield statement
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                nested = [statement.body, statement.orelse]
+            elif isinstance(statement, ast.If):
+                nested = [statement.body, statement.orelse]
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                nested = [statement.body]
+            elif isinstance(statement, _TRY):
+                nested = [statement.body, *(handler.body for handler in statement.handlers), statement.orelse,
+                          statement.finalbody]
+            elif isinstance(statement, ast.Match):
+                nested = [case.body for case in statement.cases]
+            else:
                 continue
-            if isinstance(node, ast.While):
-                inner = f"while {_quote(node.test)}"
-                stack.extend((child, inner) for child in reversed([node.test, *node.body]))
-                stack.extend((child, loop) for child in reversed(node.orelse))
-                continue
-            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                inner = _quote(node.generators[0].iter)
-                stack.append((node.generators[0].iter, loop))
-                rest = [node.generators[0].target, *node.generators[0].ifs, *node.generators[1:]]
-                rest += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-                stack.extend((child, inner) for child in reversed(rest))
-                continue
-            stack.extend((child, loop) for child in reversed(list(ast.iter_child_nodes(node))))
+            for block in reversed(nested):
+                stack.extend(reversed(block))
 
     def _body_calls(self, body: Sequence[ast.stmt], role: Optional[str],
                     attributes: Optional[dict[str, str]] = None) -> FunctionSummary:
+        """The calls, training-step effects, mutated names and returned constructors of
+        ``body``. Statements are walked to learn which lines each loop repeats; the
+        expressions are read as text, a whole block at once (a walk of every expression node
+        costs several times the parse)."""
         summary = FunctionSummary(role)
-        for node, loop in self._walk(body):
-            if attributes is not None and isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                made = self._qualified(node.value.func)
-                for target in node.targets:
+        mutated: set[str] = set()
+        returns: set[Optional[str]] = set()
+        loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
+        skipped: set[int] = set()  # docstring lines
+        for statement in self._statements(body):
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                skipped.update(range(statement.lineno, statement.end_lineno + 1))
+                continue
+            self._record_statement(statement, attributes, mutated, returns)
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                label = (_quote(statement.iter) if not isinstance(statement, ast.While)
+                         else f"while {_quote(statement.test)}")
+                for line in range(statement.body[0].lineno, statement.end_lineno + 1):
+                    loops[line] = label
+            elif not isinstance(statement, _COMPOUND) and " for " in self.lines[statement.lineno - 1]:
+                for node in ast.walk(statement):
+                    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                        label = _quote(node.generators[0].iter)
+                        for line in range(node.lineno, node.end_lineno + 1):
+                            loops[line] = label
+        for first, last in _line_ranges(body):
+            lines = self.lines[first - 1: last]
+            text = "\n".join(lines)
+            if "(" not in text:
+                continue
+            starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+            if "backward" in text and _BACKWARD.search(text):
+                summary.calls_backward = True
+            if "step" in text:
+                for match in _STEP.finditer(text):
+                    if _is_optimizer_name(match.group(1)) or _is_optimizer_name(match.group(2) or ""):
+                        summary.steps_optimizer = True
+            for match in _CALL.finditer(text):
+                line = first + bisect.bisect_right(starts, match.start()) - 1
+                if line in skipped:
+                    continue
+                chain = match.group(1)
+                root, _, method = chain.partition(".")
+                last_name = chain.rpartition(".")[2]
+                if method and ((last_name.endswith("_") and not last_name.startswith("_"))
+                               or last_name in _MUTATING_METHODS):
+                    mutated.add(root)
+                target = self._call_target(chain)
+                if target is not None:
+                    if target == "q:torch.autograd.backward":
+                        summary.calls_backward = True
+                    summary.calls.append(CallSite(target, loops.get(line, "")))
+        summary.mutated_parameters = tuple(sorted(mutated))
+        summary.returns = returns.pop() if len(returns) == 1 else None
+        return summary
+
+    def _record_statement(self, statement: ast.stmt, attributes: Optional[dict[str, str]], mutated: set[str],
+                          returns: set[Optional[str]]) -> None:
+        """What a statement shows without reading its expressions: the names whose objects an
+        assignment changes (``x[i] = …``, ``x.a = …``, ``x += …``), the class ``self.<a> = C(…)``
+        puts in an attribute, the function a ``return`` calls."""
+        targets: list[ast.AST] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+            if attributes is not None and isinstance(statement.value, ast.Call):
+                made = self._qualified(statement.value.func)
+                for target in targets:
                     if (made and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
                             and target.value.id == "self"):
                         attributes.setdefault(target.attr, made)
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            if isinstance(func, ast.Attribute):
-                method = func.attr
-                if method in ("backward", "manual_backward"):
-                    summary.calls_backward = True
-                elif method == "step" and (_is_optimizer(func.value)
-                                           or any(_is_optimizer(arg) for arg in node.args)):
-                    summary.steps_optimizer = True
-            if self._qualified(func) == "torch.autograd.backward":
-                summary.calls_backward = True
-            target = self._call_target(func)
-            if target is not None:
-                summary.calls.append(CallSite(target, loop))
-        return summary
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        elif isinstance(statement, ast.Return):
+            value = statement.value
+            returns.add(self._qualified(value.func) if isinstance(value, ast.Call) else None)
+        for target in targets:
+            if isinstance(target, (ast.Subscript, ast.Attribute)):
+                chain = _dotted(target.value)
+                if chain:
+                    mutated.add(chain.partition(".")[0])
+            elif isinstance(statement, ast.AugAssign) and isinstance(target, ast.Name):
+                mutated.add(target.id)
 
-    def _call_target(self, func: ast.AST) -> Optional[str]:
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-            return f"self:{func.attr}"
-        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
-                and isinstance(func.value.value, ast.Name) and func.value.value.id == "self"):
-            return f"attr:{func.value.attr}:{func.attr}"
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+    def _call_target(self, chain: str) -> Optional[str]:
+        """``self.f`` → ``self:f``; ``self.a.f`` → ``attr:a:f``; a chain rooted in a module
+        name → ``q:<qualified>``; else None."""
+        parts = chain.split(".")
+        if parts[0] == "self":
+            if len(parts) == 2:
+                return f"self:{parts[1]}"
+            if len(parts) == 3:
+                return f"attr:{parts[1]}:{parts[2]}"
             return None
-        qualified = self._qualified(func)
-        return f"q:{qualified}" if qualified else None
-
-    def _mutated(self, body: Sequence[ast.stmt]) -> set[str]:
-        """Names whose object the body changes: ``x[i] = …``, ``x.a = …``, ``x += …``,
-        ``x.add_(…)``, ``x.append(…)``."""
-        mutated: set[str] = set()
-        for node, _ in self._walk(body):
-            targets: list[ast.AST] = []
-            if isinstance(node, ast.Assign):
-                targets = node.targets
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                targets = [node.target]
-            for target in targets:
-                if isinstance(target, (ast.Subscript, ast.Attribute)):
-                    chain = _dotted(target.value)
-                    if chain:
-                        mutated.add(chain.partition(".")[0])
-                elif isinstance(node, ast.AugAssign) and isinstance(target, ast.Name):
-                    mutated.add(target.id)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                method = node.func.attr
-                if (method.endswith("_") and not method.startswith("_")) or method in _MUTATING_METHODS:
-                    chain = _dotted(node.func.value)
-                    if chain:
-                        mutated.add(chain.partition(".")[0])
-        return mutated
-
-    def _returns(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Optional[str]:
-        if node.returns is not None:
-            return self._qualified(node.returns) or _dotted(node.returns)
-        made: set[Optional[str]] = set()
-        for inner, _ in self._walk(node.body):
-            if isinstance(inner, ast.Return):
-                value = inner.value
-                made.add(self._qualified(value.func) if isinstance(value, ast.Call) else None)
-        return made.pop() if len(made) == 1 else None
+        target = self.names.get(parts[0])
+        if target is None:
+            return None
+        return "q:" + ".".join([target, *parts[1:]])
 
 
 # The project ---------------------------------------------------------------------------------
@@ -483,12 +535,14 @@ class ProjectIndex:
         self.files: dict[str, FileSummary] = {}
         self.classes: dict[str, ClassSummary] = {}
         self.functions: dict[str, tuple[FileSummary, str, FunctionSummary]] = {}
+        self._by_module: dict[str, list[str]] = {}
         for summary in summaries:
             self.files[summary.module] = summary
             for name, class_summary in summary.classes.items():
                 self.classes[f"{summary.module}.{name}"] = class_summary
             for name, function in summary.functions.items():
                 self.functions[f"{summary.module}.{name}"] = (summary, name, function)
+                self._by_module.setdefault(summary.module, []).append(f"{summary.module}.{name}")
         self._facts: dict[str, Optional[CalleeFacts]] = {}
         self._frequencies: Optional[dict[str, HotCaller]] = None
 
@@ -718,19 +772,21 @@ class ProjectIndex:
                 facts = self.facts(resolved)
                 if facts is not None:
                     callees[local] = facts
-        for function, (owner, name, own) in self.functions.items():
-            if owner is not summary:
-                continue
-            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
-            for site in own.calls:
+        spelled = {bound: local for local, bound in summary.names.items()}
+        own_functions = self._by_module.get(module, ())
+        for function in own_functions:
+            class_name = self._class_of(function)
+            for site in self.functions[function][2].calls:
                 kind = site.target.partition(":")[0]
                 if kind == "q":
                     qualified = site.target[2:]
-                    head = next((local for local, bound in summary.names.items()
-                                 if qualified == bound or qualified.startswith(bound + ".")), None)
-                    if head is None or qualified in self.functions and qualified.startswith(module + "."):
+                    if qualified.startswith(module + "."):
                         continue
-                    spelling = head + qualified[len(summary.names[head]):]
+                    parts = qualified.split(".")
+                    spelling = next((spelled[".".join(parts[:end])] + "".join(f".{part}" for part in parts[end:])
+                                     for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in spelled), None)
+                    if spelling is None:
+                        continue
                 else:
                     spelling = "self." + site.target.partition(":")[2].replace(":", ".")
                 callee = self.callee(site, class_name)
@@ -740,6 +796,6 @@ class ProjectIndex:
                 if facts is not None:
                     callees.setdefault(spelling, facts)
         prefix = module + "."
-        frequencies = {function[len(prefix):]: hot for function, hot in self.frequencies().items()
-                       if function.startswith(prefix) and self.functions.get(function, (None,))[0] is summary}
+        every = self.frequencies()
+        frequencies = {function[len(prefix):]: every[function] for function in own_functions if function in every}
         return ProjectView(module, external, callees, frequencies)
