@@ -36,10 +36,12 @@ class IndexedFile:
 
 @dataclass
 class IndexOutcome:
-    """The views of a run's files (by absolute path), and how the index was made, in words."""
+    """The views of a run's files (by absolute path), how the index was made, in words, and
+    how many of its files came from the cached index rather than the run."""
 
     views: dict[str, ProjectView]
     description: str
+    cached_files: int = 0
 
 
 def _content_key(module: str, is_package: bool, data: bytes) -> str:
@@ -116,13 +118,13 @@ def _summary(absolute: str, root: str, data: bytes, stored: Optional[dict]) -> t
 
 
 def project_views(files: Sequence[IndexedFile], root: str, cache_directory: Optional[str],
-                  whole_project: bool) -> IndexOutcome:
+                  whole_project: bool, write: bool = True) -> IndexOutcome:
     """The view of every one of ``files`` (Python files of the project at ``root``).
 
     ``whole_project``: the run lints every file of the project, so stored summaries of other
     files are left out (they were deleted or excluded). Otherwise the stored summaries of the
     project's other files join the index, refreshed where a file changed on disk. With no
-    ``cache_directory`` nothing is read or written.
+    ``cache_directory`` nothing is read or written; with ``write=False`` nothing is written.
     """
     store = _store_path(cache_directory, root) if cache_directory else None
     stored = _load(store) if store else {}
@@ -155,7 +157,7 @@ def project_views(files: Sequence[IndexedFile], root: str, cache_directory: Opti
             entries[absolute] = entry
             if summary is not None:
                 summaries.append(summary)
-    if store is not None and entries != stored:
+    if store is not None and write and entries != stored:
         try:
             _write(store, entries)
         except OSError:
@@ -175,4 +177,4 @@ def project_views(files: Sequence[IndexedFile], root: str, cache_directory: Opti
                        f"from the cached index")
     if not whole_project and not stored:
         description += "; no cached index of the rest of the project, so per-file knowledge beyond them"
-    return IndexOutcome(views, description)
+    return IndexOutcome(views, description, len(summaries) - linted)

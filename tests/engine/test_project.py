@@ -356,3 +356,33 @@ def test_verbose_says_when_a_file_is_linted_without_its_projects_index(tmp_path,
 def test_a_view_reaches_the_context_of_the_file_it_was_made_for():
     view = ProjectView("m", {}, {}, {})
     assert FileContext("x = 1\n", "m.py", view).project is view
+
+
+def test_the_flake8_plugin_uses_the_cached_index_of_the_files_project(tmp_path, monkeypatch, capsys):
+    import ast
+
+    from perflint.flake8_plugin import Flake8Checker
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "base.py", "import torch\nclass Base(torch.nn.Module):\n    pass\n")
+    source = textwrap.dedent("""\
+        import torch
+        from .base import Base
+        class Net(Base):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if x.sum() > 0:
+                    return x
+                return -x
+    """)
+    model = write(tmp_path / "pkg" / "model.py", source)
+
+    def plugin_codes() -> list[str]:
+        checker = Flake8Checker(ast.parse(source), source.splitlines(keepends=True), str(model))
+        return [text.split()[0] for _, _, text, _ in checker.run()]
+
+    assert "PFL212" not in plugin_codes()  # no cached index yet: this file's own knowledge
+    main(["check", "--exit-zero", "."])
+    capsys.readouterr()
+    assert "PFL212" in plugin_codes()
