@@ -36,6 +36,7 @@ from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+    from perflint.engine.project import CalleeFacts
 
 _BEING_SUMMARISED = Effects()
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -485,11 +486,15 @@ class FunctionKnowledge:
         return summary
 
     def return_kind(self, call: cst.Call) -> Optional[str]:
-        """The array kind ``call`` of a function of this file returns: its return annotation's,
-        or the library whose constructor every ``return`` calls (``return np.zeros(n)``)."""
+        """The array kind ``call`` of a function of this file (or, with the project index, of
+        another file of the project) returns: its return annotation's, or the library whose
+        constructor every ``return`` calls (``return np.zeros(n)``)."""
         definition = self._definition(call)
         if definition is None:
-            return None
+            facts = self._project_callee(call)
+            if facts is None or facts.returns is None:
+                return None
+            return catalog.ARRAY_TYPES.get(facts.returns) or catalog.CONSTRUCTORS.get(facts.returns)
         if id(definition) not in self._return_kinds:
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
@@ -536,8 +541,10 @@ class FunctionKnowledge:
         to them), through ``self`` for a method, and globals. None when the callee is not one
         function of this file, or the arguments do not bind plainly to its parameters."""
         definition = self._definition(call)
-        if definition is None or any(arg.star for arg in call.args):
+        if any(arg.star for arg in call.args):
             return None
+        if definition is None:
+            return self._project_mutations(call)
         summary = self.summary_of(definition)
         if summary is _BEING_SUMMARISED:
             return None
@@ -571,6 +578,33 @@ class FunctionKnowledge:
                     mutated.add(argument + dot + rest)
             elif root not in every_parameter and root not in summary.rebound:
                 mutated.add(chain)
+        return mutated
+
+    def _project_callee(self, call: cst.Call) -> Optional["CalleeFacts"]:
+        """What the project index says a call of another file's function does, if anything."""
+        project = self._context.project
+        name = dotted_name(call.func)
+        if project is None or name is None or name in self._by_call_name:
+            return None
+        return project.callees.get(name)
+
+    def _project_mutations(self, call: cst.Call) -> Optional[set[str]]:
+        """The chains, in the caller's names, that a call of another file's function mutates
+        through its parameters, by what the index says (its own globals and ``self`` are
+        unknown: None unless the function is a plain one that mutates only parameters)."""
+        facts = self._project_callee(call)
+        if facts is None or facts.is_method:
+            return None
+        mutated: set[str] = set()
+        for index, arg in enumerate(call.args):
+            parameter = arg.keyword.value if arg.keyword is not None else (
+                facts.positional[index] if index < len(facts.positional) else None)
+            if parameter is None:
+                return None
+            if parameter in facts.mutated_parameters:
+                argument = dotted_name(arg.value)
+                if argument is not None:
+                    mutated.add(argument)
         return mutated
 
     def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:

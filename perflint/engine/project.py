@@ -39,7 +39,7 @@ from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point,
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = 2
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -73,16 +73,20 @@ class FunctionSummary:
     returns: Optional[str] = None
     mutated_parameters: tuple[str, ...] = ()
     calls: list[CallSite] = field(default_factory=list)
+    # The parameters a call binds by position, ``self`` left out; ``None`` when it takes ``*args``.
+    positional: Optional[tuple[str, ...]] = None
 
     def to_json(self) -> list[Any]:
         return [self.role, self.calls_backward, self.steps_optimizer, self.returns, list(self.mutated_parameters),
-                [[call.target, call.loop] for call in self.calls]]
+                [[call.target, call.loop] for call in self.calls],
+                None if self.positional is None else list(self.positional)]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "FunctionSummary":
-        role, backward, step, returns, mutated, calls = data
+        role, backward, step, returns, mutated, calls, positional = data
         return cls(role, bool(backward), bool(step), returns, tuple(mutated),
-                   [CallSite(str(target), str(loop)) for target, loop in calls])
+                   [CallSite(str(target), str(loop)) for target, loop in calls],
+                   None if positional is None else tuple(positional))
 
 
 @dataclass
@@ -332,7 +336,16 @@ class _Summariser:
         parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
             parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
-        summary.mutated_parameters = tuple(sorted(set(summary.mutated_parameters) & parameters))
+        # A parameter passed on to another call may be mutated there: counted as mutated (the
+        # index does not follow mutations through calls, so it errs towards "changed").
+        text = "\n".join(self.lines[node.body[0].lineno - 1: node.end_lineno])
+        passed = {name for name in parameters if name in text and re.search(
+            rf"(?:[(,=*]|\bin)\s*{re.escape(name)}\s*[,)]", text)}
+        summary.mutated_parameters = tuple(sorted((set(summary.mutated_parameters) | passed) & parameters))
+        positional = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
+        if attributes is not None and positional:
+            positional = positional[1:]
+        summary.positional = None if node.args.vararg is not None else tuple(positional)
         if node.returns is not None:
             summary.returns = self._qualified(node.returns) or _dotted(node.returns)
         return summary
@@ -475,6 +488,7 @@ class CalleeFacts:
     returns: Optional[str]
     mutated_parameters: tuple[str, ...]
     is_method: bool
+    positional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -521,7 +535,7 @@ class ProjectView:
             "module": self.module,
             "bases": {name: sorted(bases) for name, bases in sorted(self.external_bases.items())},
             "callees": {name: [facts.calls_backward, facts.steps_optimizer, facts.returns,
-                               list(facts.mutated_parameters), facts.is_method]
+                               list(facts.mutated_parameters), facts.is_method, list(facts.positional)]
                         for name, facts in sorted(self.callees.items())},
             "frequencies": {name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())},
         }
@@ -670,7 +684,10 @@ class ProjectIndex:
                 backward = backward or inner.calls_backward
                 step = step or inner.steps_optimizer
                 pending.append((callee, depth + 1))
-        facts = CalleeFacts(backward, step, summary.returns, summary.mutated_parameters, "." in name)
+        # A function taking ``*args`` binds no argument knowably: it counts as a method (its
+        # mutations unknown).
+        facts = CalleeFacts(backward, step, summary.returns, summary.mutated_parameters,
+                            "." in name or summary.positional is None, summary.positional or ())
         self._facts[function] = facts
         return facts
 

@@ -77,11 +77,12 @@ def test_a_function_summary_says_what_a_call_does():
             return model(batch)
     """), "engine")
     fit = summary.functions["fit_batch"]
-    assert (fit.calls_backward, fit.steps_optimizer, fit.mutated_parameters) == (True, True, ("stats",))
+    # ``batch`` is passed on to ``model(batch)``, which may change it.
+    assert (fit.calls_backward, fit.steps_optimizer, fit.mutated_parameters) == (True, True, ("batch", "stats"))
     assert summary.functions["make"].returns == "torch.Tensor"
     assert summary.functions["ones"].returns == "torch.ones"
     evaluate = summary.functions["evaluate"]
-    assert (evaluate.calls_backward, evaluate.steps_optimizer, evaluate.mutated_parameters) == (False, False, ())
+    assert (evaluate.calls_backward, evaluate.steps_optimizer, evaluate.mutated_parameters) == (False, False, ("batch",))
 
 
 def test_a_summary_survives_its_json_form_and_refuses_another_format():
@@ -386,3 +387,43 @@ def test_the_flake8_plugin_uses_the_cached_index_of_the_files_project(tmp_path, 
     main(["check", "--exit-zero", "."])
     capsys.readouterr()
     assert "PFL212" in plugin_codes()
+
+
+def test_a_parameter_passed_on_to_another_call_counts_as_mutated():
+    summary = summarise_source(textwrap.dedent("""
+        def normalise(x, stats, scale):
+            update(stats, x.mean())
+            return x / scale
+    """), "m")
+    assert summary.functions["normalise"].mutated_parameters == ("stats",)
+
+
+def test_another_files_function_gives_its_return_kind_and_mutations_to_the_caller():
+    index = index_of({
+        "pkg.ops": """
+            import torch
+            def make(n) -> torch.Tensor:
+                return torch.zeros(n)
+            def fill(buffer, value):
+                buffer[:] = value
+        """,
+        "pkg.use": "from .ops import make, fill\n",
+    })
+    view = index.view("pkg.use")
+    source = "from .ops import make, fill\nt = make(3)\nprint(t)\nprint(fill(a, b))\n"
+    answers = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Name and node.func.value == "print":
+                argument = node.args[0].value
+                if type(argument) is cst.Name:
+                    answers["kind"] = self.context.arrays.kind_of(argument)
+                else:
+                    answers["mutated"] = self.context.functions.mutations_of_call(argument)
+
+    lint_source(source, "pkg/use.py", [Probe], project=view)
+    assert answers == {"kind": "torch", "mutated": {"a"}}
