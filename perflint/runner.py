@@ -183,7 +183,8 @@ def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str
     from perflint.engine.fixes import fix_source
 
     source = decode_source(data)
-    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES)
+    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES,
+                         project=task.project)
     if not outcome.fixed:
         key = None
         if fingerprint is not None:

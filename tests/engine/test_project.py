@@ -427,3 +427,27 @@ def test_another_files_function_gives_its_return_kind_and_mutations_to_the_calle
 
     lint_source(source, "pkg/use.py", [Probe], project=view)
     assert answers == {"kind": "torch", "mutated": {"a"}}
+
+
+def test_fix_lints_with_the_index_so_code_only_set_up_calls_is_left_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    helper = "import torch\ndef make_mask(n, device):\n    return torch.ones(n).to(device)\n"
+    helpers = write(tmp_path / "pkg" / "helpers.py", helper)
+    model = write(tmp_path / "pkg" / "model.py", """\
+        import torch
+        from .helpers import make_mask
+        class Net(torch.nn.Module):
+            def __init__(self, n, device):
+                super().__init__()
+                self.register_buffer("mask", make_mask(n, device))
+    """)
+    main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
+    capsys.readouterr()
+    assert helpers.read_text() == helper  # called only from __init__: cold
+    model.write_text(model.read_text().replace("def __init__(self, n, device):", "def forward(self, n, device):")
+                     .replace("        super().__init__()\n", ""))
+    main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
+    capsys.readouterr()
+    assert "torch.ones(n, device=device)" in helpers.read_text()
