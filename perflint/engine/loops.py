@@ -14,6 +14,7 @@ import libcst as cst
 
 from perflint.engine import catalog, dataloaders
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
+from perflint.engine.roles import is_optimizer_name
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -34,17 +35,10 @@ def comprehension_targets(loop: Comprehension) -> Iterator[str]:
 
 
 def is_optimizer(receiver: cst.BaseExpression) -> bool:
-    """``optimizer``, ``self.opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
-
-    Names are the evidence a loop has: optimizers are built far from where they are stepped
-    (``configure_optimizers``, a factory, a config), and environments and schedulers also have
-    a ``step()``.
-    """
+    """``optimizer``, ``self.opt``, ``d_optim``: a name that says optimizer (see
+    ``roles.is_optimizer_name``)."""
     chain = dotted_name(receiver)
-    if chain is None:
-        return False
-    name = chain.rpartition(".")[2].lower()
-    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+    return chain is not None and is_optimizer_name(chain.rpartition(".")[2])
 
 
 @dataclass

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, role_of
+from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, is_optimizer_name, role_of
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
@@ -194,13 +194,6 @@ def _is_main_guard(node: ast.AST) -> bool:
     sides = [test.left, *test.comparators]
     return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
             and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
-
-
-def _is_optimizer_name(name: str) -> bool:
-    """A name that says optimizer (``optimizer``, ``opt``, ``d_optim``): the same evidence
-    ``perflint.engine.loops.is_optimizer`` reads in the libcst pass."""
-    name = name.lower()
-    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
 
 
 # Read in a statement's text: a call of a dotted name (not a method of a call's result), a
@@ -412,7 +405,7 @@ class _Summariser:
                 summary.calls_backward = True
             if "step" in text:
                 for match in _STEP.finditer(text):
-                    if _is_optimizer_name(match.group(1)) or _is_optimizer_name(match.group(2) or ""):
+                    if is_optimizer_name(match.group(1)) or is_optimizer_name(match.group(2) or ""):
                         summary.steps_optimizer = True
             for match in _CALL.finditer(text):
                 line = first + bisect.bisect_right(starts, match.start()) - 1

@@ -66,6 +66,17 @@ def role_of(name: str, decorators: Iterable[str] = ()) -> Optional[str]:
     return None
 
 
+def is_optimizer_name(name: str) -> bool:
+    """``optimizer``, ``opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
+
+    Names are the evidence a training loop has: optimizers are built far from where they are
+    stepped (``configure_optimizers``, a factory, a config), and environments and schedulers
+    also have a ``step()``.
+    """
+    name = name.lower()
+    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+
+
 def is_entry_point(name: str) -> bool:
     """A command-line entry point (``main``): it runs once, but its loops are hot."""
     return name in _ENTRY_POINT_NAMES
