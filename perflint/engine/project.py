@@ -202,6 +202,8 @@ _CALL = re.compile(r"(?<![.\w])([A-Za-z_][\w.]*)\(")
 _BACKWARD = re.compile(r"\.\s*(?:manual_)?backward\s*\(")
 _STEP = re.compile(r"(\w+)\s*\.\s*step\s*\(\s*(\w*)")
 _COMMENT = re.compile(r"#.*")
+# A name passed as an argument: ``f(x)``, ``f(a, x)``, ``f(k=x)``, ``f(*x)``.
+_PASSED = re.compile(r"[(,=*]\s*([A-Za-z_]\w*)\s*[,)]")
 _TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 _COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Match, *_TRY,
              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -332,8 +334,7 @@ class _Summariser:
         # A parameter passed on to another call may be mutated there: counted as mutated (the
         # index does not follow mutations through calls, so it errs towards "changed").
         text = "\n".join(self.lines[node.body[0].lineno - 1: node.end_lineno])
-        passed = {name for name in parameters if name in text and re.search(
-            rf"(?:[(,=*]|\bin)\s*{re.escape(name)}\s*[,)]", text)}
+        passed = set(_PASSED.findall(text))
         summary.mutated_parameters = tuple(sorted((set(summary.mutated_parameters) | passed) & parameters))
         positional = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
         if attributes is not None and positional:
