@@ -827,10 +827,10 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
             return
         if method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
             effects.steps_optimizer = True
-        receiver = dotted_name(func.value)
-        if receiver == "self" or receiver is not None and receiver.count(".") == 1 and receiver.startswith("self."):
-            # ``self.fit_batch(b)``, and ``self.optim.step(loss)`` of a project class that calls
-            # ``backward`` itself.
+        receiver = func.value
+        if type(receiver) is cst.Attribute:
+            receiver = receiver.value  # ``self.optim.step(loss)``: a project class may call ``backward`` itself
+        if type(receiver) is cst.Name and receiver.value == "self":
             effects.local_calls.append(call)
 
 
