@@ -162,7 +162,8 @@ def task_cache_key(task: "LintTask", data: bytes, fingerprint: Optional[str] = N
     """The cache key of ``task``'s file with these bytes: every input of its lint. The one place
     that lists them; an input added to the lint (a project index's digest) is added here."""
     path = task.source_file.path
-    path_facts = [["test code", is_test_path(path)], ["notebook", is_notebook(path)]]
+    path_facts = [["test code", is_test_path(path)], ["notebook", is_notebook(path)],
+                  ["project", task.project_digest]]
     return entry_key(fingerprint or build_fingerprint(), task.codes, data, path_facts)
 
 
@@ -200,12 +201,13 @@ def _check_edit(edit: Any) -> None:
 
 def _check_finding(item: Any) -> None:
     """One stored finding: exactly the fields ``Finding.to_dict`` writes, less the path."""
-    required = {"code", "name", "message", "line", "column", "end_line", "end_column", "cell", "fix"}
+    required = {"code", "name", "message", "line", "column", "end_line", "end_column", "cell", "fix", "evidence"}
     _expect(isinstance(item, dict) and set(item) == required)
     _expect(type(item["code"]) is str and _CODE.match(item["code"]) is not None)
     _expect(type(item["name"]) is str and type(item["message"]) is str)
     _expect(all(_is_int(item[name]) for name in ("line", "column", "end_line", "end_column")))
     _expect(item["cell"] is None or _is_int(item["cell"]))
+    _expect(item["evidence"] is None or type(item["evidence"]) is str)
     fix = item["fix"]
     if fix is not None:
         _expect(isinstance(fix, dict) and set(fix) == {"applicability", "message", "edits"})
@@ -283,6 +285,8 @@ class Cache:
         self._write_atomically(os.path.join(self.directory, _RULE_INDEX), seal_record({"rules": entries}))
 
     def key(self, codes: Sequence[str], data: bytes) -> str:
+        """The key of ``data`` under ``codes`` alone, with no facts of a path (tests and tools;
+        the lint's own key is ``task_cache_key``)."""
         return entry_key(self.fingerprint, codes, data)
 
     def _entry_path(self, key: str) -> str:

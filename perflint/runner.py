@@ -40,6 +40,7 @@ from perflint.files import (SourceFile, UnreadableSourceError, decode_source, en
 
 if TYPE_CHECKING:
     from perflint.cache import Cache
+    from perflint.engine.project import ProjectView
     from perflint.engine.rule import Rule
 
 # Below this many files to lint, starting more than one worker process costs more than it saves.
@@ -74,8 +75,9 @@ NO_FIXES, SAFE_FIXES, UNSAFE_FIXES = None, FixSafety.SAFE, FixSafety.UNSAFE
 class LintTask:
     """One file, the codes enabled for it (the selection minus its per-file ignores), the
     cache folder of its project (None: not cached), its time limit in seconds (None: none),
-    its bytes when they do not come from the file (standard input), and which fixes to apply
-    (``SAFE_FIXES``, ``UNSAFE_FIXES`` with the unsafe ones too, or ``NO_FIXES``)."""
+    its bytes when they do not come from the file (standard input), which fixes to apply
+    (``SAFE_FIXES``, ``UNSAFE_FIXES`` with the unsafe ones too, or ``NO_FIXES``), and what the
+    project index says about its names (None: linted alone)."""
 
     source_file: SourceFile
     codes: tuple[str, ...]
@@ -83,6 +85,12 @@ class LintTask:
     time_limit: Optional[float] = None
     data: Optional[bytes] = None
     fixes: Optional[FixSafety] = NO_FIXES
+    project: Optional["ProjectView"] = None
+
+    @property
+    def project_digest(self) -> str:
+        """The digest of the project facts the file's findings depend on: part of its cache key."""
+        return self.project.digest if self.project is not None else ""
 
 
 @dataclass(frozen=True)
@@ -103,11 +111,12 @@ class FileTimeLimitExceeded(BaseException):
     failing rule (which catches Exception) does not swallow it and walk on."""
 
 
-def lint_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], apply_noqa: bool = True) -> list[Finding]:
+def lint_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], apply_noqa: bool = True,
+                project: Optional["ProjectView"] = None) -> list[Finding]:
     """The engine's ``lint_source``, imported on first use."""
     from perflint.engine.linter import lint_source as engine_lint_source
 
-    return engine_lint_source(source, path, rule_classes, apply_noqa)
+    return engine_lint_source(source, path, rule_classes, apply_noqa, project=project)
 
 
 @lru_cache(maxsize=None)
@@ -162,7 +171,7 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
         with _time_limit(limit):
             if task.fixes is not NO_FIXES and not is_notebook(path):
                 return _fix_bytes(data, path, task, fingerprint)
-            return LintResult(_lint_bytes(data, path, task.codes), key)
+            return LintResult(_lint_bytes(data, path, task.codes, task.project), key)
     except FileTimeLimitExceeded:
         return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
     except MemoryError:
@@ -173,12 +182,12 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
         return LintResult([unlintable(path, f"internal error: {type(error).__name__}: {error}")], None)
 
 
-def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...]) -> list[Finding]:
+def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...], project: Optional["ProjectView"]) -> list[Finding]:
     if is_notebook(path):
         from perflint.notebook import lint_notebook
 
         return lint_notebook(data, path, lambda source: lint_source(source, path, _rule_classes(codes)))
-    return lint_source(decode_source(data), path, _rule_classes(codes))
+    return lint_source(decode_source(data), path, _rule_classes(codes), project=project)
 
 
 def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str]) -> LintResult:
@@ -187,7 +196,8 @@ def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str
     from perflint.engine.fixes import fix_source
 
     source = decode_source(data)
-    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES)
+    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES,
+                         project=task.project)
     from perflint.cache import task_cache_key
 
     if not outcome.fixed:

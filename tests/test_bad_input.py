@@ -118,11 +118,11 @@ def test_a_file_deleted_during_the_run_is_pfl000(tmp_path):
     assert findings[1].message.startswith("cannot read:")
 
 
-def _slow_lint(source, path, rule_classes, apply_noqa=True):
+def _slow_lint(source, path, rule_classes, apply_noqa=True, project=None):
     if "slow" in path:
         while True:  # Python code spending CPU time: the interval timer interrupts it
             pass
-    return lint_source(source, path, rule_classes, apply_noqa)
+    return lint_source(source, path, rule_classes, apply_noqa, project)
 
 
 @pytest.mark.slow
@@ -143,14 +143,14 @@ def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
 def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_path, monkeypatch):
-    def stuck(source, path, rule_classes, apply_noqa=True):
+    def stuck(source, path, rule_classes, apply_noqa=True, project=None):
         if "slow" in path:
             import signal
 
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPROF])  # as native code would ignore it
             while True:
                 time.sleep(0.01)
-        return lint_source(source, path, rule_classes, apply_noqa)
+        return lint_source(source, path, rule_classes, apply_noqa, project)
 
     monkeypatch.setattr(runner, "lint_source", stuck)
     monkeypatch.setattr(runner, "BACKSTOP_FACTOR", 1)

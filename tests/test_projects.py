@@ -13,6 +13,7 @@ import pytest
 
 from perflint.cli.main import main
 from perflint.config import ConfigResolver
+from perflint.engine.project_cache import INDEX_FOLDER
 
 # PFL401's documented example: one finding, on line 4.
 FLAGGED = """\
@@ -216,7 +217,8 @@ def test_a_corrupted_entry_is_ignored_and_rewritten(project, capsys):
     write(project / "a.py", FLAGGED)
     first = check(capsys)
     entries = [os.path.join(folder, name) for folder, _, names in os.walk(project / ".perflint_cache")
-               for name in names if name.endswith(".json") and name != "rules.json"]
+               for name in names if name.endswith(".json") and name != "rules.json"
+               and os.path.basename(folder) != INDEX_FOLDER]
     assert len(entries) == 1
     with open(entries[0], "w") as stream:
         stream.write('{"findings": [{"code": ')

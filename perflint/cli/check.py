@@ -168,12 +168,15 @@ def run_check(args: argparse.Namespace) -> int:
         plan.codes(resolver.fallback)
         if discovery is None:
             tasks, files_checked, unreadable = _stdin_tasks(args, resolver, plan)
+            configs = [resolver.for_file(task.source_file.absolute) if args.stdin_filename else resolver.fallback
+                       for task in tasks]
         else:
             tasks = [plan.task(source_file, config) for source_file, config in zip(discovery.files, configs)]
             # What could not be read was looked at too: the summary never counts more files with
             # findings than files checked.
             unreadable = discovery.unreadable
             files_checked = len(discovery.files) + len({finding.path for finding in unreadable})
+        tasks = _with_project_views(args, tasks, configs, paths, reads_stdin)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     unsafe_fixes = resolver.fallback.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
@@ -354,6 +357,35 @@ def _record_rule_index(cache_directories: Iterable[str], rules: Sequence[Any]) -
                 cache.store_rule_index(rules)
             except OSError:
                 pass  # the run already warned that this cache cannot be written
+
+
+def _with_project_views(args: argparse.Namespace, tasks: list[LintTask], configs: Sequence[Config],
+                        paths: Sequence[str], reads_stdin: bool) -> list[LintTask]:
+    """The tasks, each with what its project's index says about its names (see
+    ``perflint.engine.project``): one index per project root, built from every file of the run
+    in that project, and from the cached summaries of the project's other files when the run
+    does not cover the whole project."""
+    from dataclasses import replace
+
+    from perflint.engine.project_cache import IndexedFile, project_views
+
+    by_root: dict[str, list[int]] = {}
+    for index, config in enumerate(configs):
+        by_root.setdefault(config.root, []).append(index)
+    named = [os.path.abspath(path) for path in paths if path != STDIN_PATH]
+    tasks = list(tasks)
+    for root, indices in by_root.items():
+        whole = any(root == path or root.startswith(path.rstrip(os.sep) + os.sep) for path in named)
+        cache_directory = next(iter(_cache_directories(args, [configs[indices[0]]])), None)
+        files = [IndexedFile(tasks[index].source_file.absolute, tasks[index].data) for index in indices]
+        outcome = project_views(files, root, cache_directory, whole_project=whole and not reads_stdin)
+        if args.verbose:
+            print(f"perflint: {outcome.description}", file=sys.stderr)
+        for index in indices:
+            view = outcome.views.get(tasks[index].source_file.absolute)
+            if view is not None:
+                tasks[index] = replace(tasks[index], project=view)
+    return tasks
 
 
 def _stdin_tasks(args: argparse.Namespace, resolver: ConfigResolver,

@@ -78,6 +78,9 @@ def _add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force-exclude", action="store_true",
                         help="apply exclude and extend-exclude to paths named on the command line too "
                              "(for pre-commit, which names every file)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="say on standard error how each project's index was made (whole project, cached, "
+                             "or per-file knowledge only)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="worker processes (default: one per core for large runs)")
     parser.add_argument("--measure", action="store_true",

@@ -57,7 +57,9 @@ class SuggestedFix:
 @dataclass(frozen=True)
 class Finding:
     """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output.
-    In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own."""
+    In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own.
+    ``evidence`` says, for a rule whose cost is paid per execution, why the code runs often
+    ("runs per batch: in `training_step`"); None for other rules."""
 
     code: str
     name: str
@@ -70,6 +72,7 @@ class Finding:
     cell: Optional[int] = None
     profile: Optional[ProfileShare] = None
     fix: Optional[SuggestedFix] = None
+    evidence: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; ``fix`` is null when the rule offers none. ``profile`` and

@@ -31,6 +31,7 @@ from perflint.engine.rewrite import InsertBefore
 
 if TYPE_CHECKING:
     from perflint.engine.rule import Change, Fix, Rule
+    from perflint.engine.project import ProjectView
 
 # Fixes whose edits overlap are applied over successive passes; a pass that still finds
 # something to fix after this many stops there (a rule whose fix re-creates its finding).
@@ -342,16 +343,18 @@ def parses(source: str) -> bool:
     return True
 
 
-def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], unsafe: bool = False) -> FixOutcome:
+def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], unsafe: bool = False,
+               project: Optional["ProjectView"] = None) -> FixOutcome:
     """Lint ``source``, apply the fixes ``--fix`` allows, and lint again, until nothing more
     can be fixed or ``MAX_PASSES`` passes are done. Fixes that would leave the file unparsable
-    are refused; the remaining findings then include a PFL000 finding that names them."""
+    are refused; the remaining findings then include a PFL000 finding that names them.
+    ``project``: the project index's view of the file, if any."""
     from perflint.engine.linter import lint_source
 
     current = source
     fixed = 0
     refused: list[str] = []
-    findings = lint_source(current, path, rule_classes)
+    findings = lint_source(current, path, rule_classes, project=project)
     for _ in range(MAX_PASSES):
         candidates = [finding for finding in findings if fix_applies(finding, unsafe)]
         if not candidates:
@@ -369,7 +372,7 @@ def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], uns
                 break
         current = text
         fixed += len(applied)
-        findings = lint_source(current, path, rule_classes)
+        findings = lint_source(current, path, rule_classes, project=project)
         if refused:
             break
     if refused:

@@ -1,17 +1,11 @@
 """Function and class frames: which function and class a node is in, what role that function
 plays, and what same-file functions do when called.
 
-A statement's cost matters in proportion to how often it runs. A tensor built on the wrong
-device in ``__init__`` costs once; in ``forward`` it costs on every call. The role of a
-function is read from its name and decorators, the conventions ML code follows:
-
-- *run-once*: constructors and set-up (``__init__``, ``reset_parameters``, ``init_*``,
-  ``setup``, ``build_*``, ``configure_optimizers`` …), functions cached by ``functools``,
-  module level and class bodies, and functions defined inside any of these;
-- *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
-  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, and functions defined
-  inside them;
-- unknown otherwise.
+A statement's cost matters in proportion to how often it runs: roles and frequencies come from
+``perflint.engine.roles`` (function names, shared with the project index), from the loops
+around the statement, and, when the file is linted with its project's index
+(``perflint.engine.project``), from who calls the function in the rest of the project.
+``frequency()`` answers with the evidence in words ("runs per batch: in `training_step`").
 
 A function is *compiled* when a decorator or a call of the file that wraps it names a JIT
 compiler of the catalogue (numba, JAX, TorchScript, ``torch.compile``, Cython), when its class
@@ -36,31 +30,19 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.quoting import quote
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
+from perflint.engine.roles import (
+    PER_CALL, RUN_ONCE, ExecutionEstimate, Frequency, is_entry_point, per_call_evidence, role_of,
+)
 from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+    from perflint.engine.project import CalleeFacts
 
-RUN_ONCE = "run-once"
 _BEING_SUMMARISED = Effects()
-PER_CALL = "per-call"
-
-_RUN_ONCE_NAMES = frozenset(
-    {
-        "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
-        "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
-        "main",
-    }
-)
-_RUN_ONCE_PREFIXES = ("init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_")
-_PER_CALL_NAMES = frozenset(
-    {
-        "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "training_step",
-        "validation_step", "test_step", "predict_step", "generate", "sample",
-    }
-)
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 @dataclass
 class ClassFrame:
@@ -106,14 +88,7 @@ class FunctionFrame:
     def _own_role(self) -> Optional[str]:
         if type(self.node) is not cst.FunctionDef:
             return None
-        name = self.name
-        if name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
-            return RUN_ONCE
-        if any(decorator in catalog.CACHING_DECORATORS for decorator in self.decorators):
-            return RUN_ONCE
-        if name in _PER_CALL_NAMES or "collate" in name:
-            return PER_CALL
-        return None
+        return role_of(self.name, self.decorators)
 
     @property
     def summary(self) -> Effects:
@@ -187,8 +162,8 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(
-            base in catalog.TORCH_MODULE_CLASSES or self._module_classes.get(base, False) for base in bases
-        )
+            base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases
+        ) or (self.current is None and self._project_says_module(node.name.value))
         self._module_classes[node.name.value] = is_module
         self._classes.append(ClassFrame(node, bases, is_module))
         self._functions.append(None)  # a class body is not inside the enclosing function's body
@@ -256,8 +231,34 @@ class FunctionKnowledge:
         return self._classes[-1]
 
     def is_module_class(self, name: str) -> bool:
-        """``name`` is a class of this file, defined above this point, that is a torch module."""
-        return self._module_classes.get(name, False)
+        """``name`` is a torch module class: a class of this file, defined above this point,
+        or a class of the project (by the name this file binds it to, ``Base`` or
+        ``layers.Base``) that subclasses one through any number of project files."""
+        if name in self._module_classes:
+            return self._module_classes[name]
+        return self._project_says_module(name)
+
+    def _project_says_module(self, name: str) -> bool:
+        project = self._context.project
+        if project is None:
+            return False
+        bases = project.external_bases.get(name, ())
+        return any(base in catalog.TORCH_MODULE_CLASSES for base in bases)
+
+    def is_model(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` makes a model: it calls a torch module class of this file or of the project
+        (torch's own layers and losses are not models), or a function or method that loads one
+        (``torch.load``, ``from_pretrained``)."""
+        if type(expr) is not cst.Call:
+            return False
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
+            return True
+        record = catalog.lookup(self._context.imports.qualified_name(func))
+        if record is not None:
+            return record.has(catalog.Flag.LOADS_MODEL)
+        name = dotted_name(func)
+        return name is not None and self.is_module_class(name)
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
@@ -282,6 +283,51 @@ class FunctionKnowledge:
         """The role of the code the current node is in: module level and class bodies run once."""
         frame = self.current
         return RUN_ONCE if frame is None else frame.role
+
+    def frequency(self) -> ExecutionEstimate:
+        """How often the current node runs, with the evidence in words.
+
+        The function around it gives the base: run-once code (by its name or, with the project
+        index, because only run-once code calls it) is cold; a per-call function (``forward``,
+        ``*_step``, or one the project calls in a loop or from a per-call function) runs per
+        call. A loop of the function around the node (not over a small literal range) makes it
+        hot, unless the function is cold and the loop is no training loop: a loop in set-up runs
+        once per program.
+        """
+        frame = self.current
+        base = self._function_frequency(frame)
+        loop = self._context.loops.innermost
+        if loop is None or _small_literal_loop(loop.node):
+            return base
+        where = _loop_words(loop.node)
+        if base.frequency is Frequency.COLD and not loop.is_training_step:
+            # A loop in set-up (building layers in ``__init__``, preparing files in
+            # ``process``) runs once per program; a training loop does not.
+            return ExecutionEstimate(Frequency.COLD, f"{base.evidence}, {where}")
+        if base.frequency in (Frequency.PER_CALL, Frequency.HOT):
+            where = f"{where} ({base.evidence})"
+        return ExecutionEstimate(Frequency.HOT, where)
+
+    def _function_frequency(self, frame: Optional[FunctionFrame]) -> ExecutionEstimate:
+        if frame is None:
+            return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
+        project = self._context.project
+        while frame is not None:
+            own = role_of(frame.name, frame.decorators) if type(frame.node) is cst.FunctionDef else None
+            if own == RUN_ONCE:
+                once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
+                return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
+            if own == PER_CALL:
+                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
+            if project is not None and frame.parent is None and own is None:
+                key = f"{frame.class_frame.name}.{frame.name}" if frame.is_method else frame.name
+                known = project.frequencies.get(key)
+                if known is not None and known.frequency in (Frequency.COLD, Frequency.ONCE):
+                    return ExecutionEstimate(known.frequency, f"runs once: `{frame.name}` is {known.evidence}")
+                if known is not None:
+                    return ExecutionEstimate(known.frequency, f"runs per call of `{frame.name}`, {known.evidence}")
+            frame = frame.parent
+        return ExecutionEstimate(Frequency.UNKNOWN, "")
 
     def is_compiled(self, node: FunctionNode, class_frame: Optional[ClassFrame]) -> bool:
         """``node`` is decorated by a compiler, wrapped in one by a call of this file
@@ -461,11 +507,15 @@ class FunctionKnowledge:
         return summary
 
     def return_kind(self, call: cst.Call) -> Optional[str]:
-        """The array kind ``call`` of a function of this file returns: its return annotation's,
-        or the library whose constructor every ``return`` calls (``return np.zeros(n)``)."""
+        """The array kind ``call`` of a function of this file (or, with the project index, of
+        another file of the project) returns: its return annotation's, or the library whose
+        constructor every ``return`` calls (``return np.zeros(n)``)."""
         definition = self._definition(call)
         if definition is None:
-            return None
+            facts = self._project_callee(call)
+            if facts is None or facts.returns is None:
+                return None
+            return catalog.ARRAY_TYPES.get(facts.returns) or catalog.CONSTRUCTORS.get(facts.returns)
         if id(definition) not in self._return_kinds:
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
@@ -512,8 +562,10 @@ class FunctionKnowledge:
         to them), through ``self`` for a method, and globals. None when the callee is not one
         function of this file, or the arguments do not bind plainly to its parameters."""
         definition = self._definition(call)
-        if definition is None or any(arg.star for arg in call.args):
+        if any(arg.star for arg in call.args):
             return None
+        if definition is None:
+            return self._project_mutations(call)
         summary = self.summary_of(definition)
         if summary is _BEING_SUMMARISED:
             return None
@@ -549,6 +601,33 @@ class FunctionKnowledge:
                 mutated.add(chain)
         return mutated
 
+    def _project_callee(self, call: cst.Call) -> Optional["CalleeFacts"]:
+        """What the project index says a call of another file's function does, if anything."""
+        project = self._context.project
+        name = dotted_name(call.func)
+        if project is None or name is None or name in self._by_call_name:
+            return None
+        return project.callees.get(name)
+
+    def _project_mutations(self, call: cst.Call) -> Optional[set[str]]:
+        """The chains, in the caller's names, that a call of another file's function mutates
+        through its parameters, by what the index says (its own globals and ``self`` are
+        unknown: None unless the function is a plain one that mutates only parameters)."""
+        facts = self._project_callee(call)
+        if facts is None or facts.is_method:
+            return None
+        mutated: set[str] = set()
+        for index, arg in enumerate(call.args):
+            parameter = arg.keyword.value if arg.keyword is not None else (
+                facts.positional[index] if index < len(facts.positional) else None)
+            if parameter is None:
+                return None
+            if parameter in facts.mutated_parameters:
+                argument = dotted_name(arg.value)
+                if argument is not None:
+                    mutated.add(argument)
+        return mutated
+
     def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:
         """Summaries of the file's own functions that ``calls`` may call, and of the functions
         those call, ``depth`` levels down (recursion and long chains are cut off there)."""
@@ -557,6 +636,12 @@ class FunctionKnowledge:
         while pending:
             call, remaining = pending.pop()
             name = dotted_name(call.func)
+            project = self._context.project
+            if project is not None and name not in self._by_call_name:
+                facts = project.callees.get(name or "")
+                if facts is not None:
+                    yield Effects(calls_backward=facts.calls_backward, steps_optimizer=facts.steps_optimizer)
+                continue
             for definition in self._by_call_name.get(name or "", ()):
                 if id(definition) in seen:
                     continue
@@ -565,6 +650,36 @@ class FunctionKnowledge:
                 yield summary
                 if remaining > 0:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
+
+
+# A loop over a literal range or collection of at most this many items is no evidence of
+# repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
+_SMALL_LOOP = 8
+
+
+def _small_literal_loop(node: cst.CSTNode) -> bool:
+    if type(node) is not cst.For:
+        return False
+    iterable = node.iter
+    if type(iterable) in (cst.Tuple, cst.List, cst.Set):
+        return len(iterable.elements) <= _SMALL_LOOP
+    if type(iterable) is cst.Call and type(iterable.func) is cst.Name and iterable.func.value == "range":
+        bound = iterable.args[-1].value if iterable.args else None
+        value = literal_value(bound) if bound is not None else UNKNOWN
+        return type(value) is int and len(iterable.args) <= 2 and value <= _SMALL_LOOP
+    return False
+
+
+def _loop_words(node: cst.CSTNode) -> str:
+    """``runs in a loop over `loader```, ``runs in a `while` loop``, ``runs in a comprehension
+    over `xs```."""
+    if type(node) is cst.While:
+        return "runs in a `while` loop"
+    iterable = node.iter if type(node) is cst.For else node.for_in.iter
+    text = quote(iterable, limit=40)
+    return f"runs in a loop over `{text}`" if type(node) is cst.For else f"runs in a comprehension over `{text}`"
+
+
 
 
 def _parameter_names(params: cst.Parameters) -> set[str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from functools import cached_property
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import libcst as cst
 
@@ -30,6 +30,7 @@ from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
+from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
@@ -37,6 +38,9 @@ from perflint.engine.positions import node_positions
 from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
+
+if TYPE_CHECKING:
+    from perflint.engine.project import ProjectView
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
@@ -52,10 +56,11 @@ KNOWLEDGE = (
 
 
 class _Report:
-    __slots__ = ("rule", "node", "message", "fix")
+    __slots__ = ("rule", "node", "message", "fix", "evidence")
 
-    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix]) -> None:
-        self.rule, self.node, self.message, self.fix = rule, node, message, fix
+    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix],
+                 evidence: Optional[str]) -> None:
+        self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
 
 
 class _NodeHandlers:
@@ -110,11 +115,14 @@ class FileContext:
     Rules ask ``context.imports`` (what a name resolves to), ``context.arrays`` (array kinds
     and assigned values), ``context.loops`` and the shortcuts below (loops, invariance,
     training steps), and ``context.functions`` (function and class frames, roles, summaries).
+    ``project`` is what the rest of the project says about this file's names (see
+    ``perflint.engine.project``); None when the file is linted alone.
     """
 
-    def __init__(self, source: str, path: str) -> None:
+    def __init__(self, source: str, path: str, project: Optional["ProjectView"] = None) -> None:
         self.source = source
         self.path = path
+        self.project = project
         self._reports: list[_Report] = []
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
@@ -169,6 +177,11 @@ class FileContext:
         frame = self.functions.current
         return frame is not None and frame.is_compiled
 
+    def frequency(self) -> ExecutionEstimate:
+        """How often the current node runs, with the evidence in words (see
+        ``FunctionKnowledge.frequency``)."""
+        return self.functions.frequency()
+
     def runs_once(self) -> bool:
         """The current node runs once per program, object or key: in run-once code (module
         level, a class body, ``__init__``, set-up functions) and in no loop of its function, or
@@ -209,8 +222,13 @@ class FileContext:
 
     # Findings ----------------------------------------------------------------------------
 
-    def report(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
-        self._reports.append(_Report(rule, node, message, fix))
+    def report(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix] = None,
+               evidence: Optional[str] = None) -> None:
+        """``evidence``: why the node runs often enough to matter, in a few words; it ends the
+        message and is kept on the finding."""
+        if evidence:
+            message = f"{message}; {evidence}"
+        self._reports.append(_Report(rule, node, message, fix, evidence or None))
 
     # Traversal ---------------------------------------------------------------------------
 
@@ -309,13 +327,18 @@ class FileContext:
                     end_line=end_line,
                     end_column=end_column + 1,
                     fix=suggestion,
+                    evidence=report.evidence,
                 )
             )
         return findings, failures
 
 
-def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]]) -> list[type[Rule]]:
-    """Rules whose `required_text` the file contains (a cheap text check before any work)."""
+def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]],
+                       project: Optional["ProjectView"] = None) -> list[type[Rule]]:
+    """Rules whose `required_text` the file contains (a cheap text check before any work), or
+    the functions of the project it calls (``fit_batch`` calls ``backward`` elsewhere)."""
+    if project is not None and project.callee_text:
+        source = f"{source}\n{project.callee_text}"
     return [
         rule_class
         for rule_class in rule_classes
@@ -425,20 +448,22 @@ def lint_source(
     rule_classes: Sequence[type[Rule]],
     apply_noqa: bool = True,
     prefilter: bool = True,
+    project: Optional["ProjectView"] = None,
 ) -> list[Finding]:
     """Every finding of ``rule_classes`` in ``source``, sorted by position.
 
     A file that does not parse, or a rule that fails on it, yields a PFL000 finding instead
     of an exception. ``prefilter=False`` runs every rule's detector even on a source without
     its ``required_text`` (the documentation tests check the "use instead" code that way).
+    ``project``: the project index's view of this file, if any.
     """
     module, error = parse(source, path)
     if module is None:
         return [error]
-    active = enabled_for_source(source, rule_classes) if prefilter else list(rule_classes)
+    active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []
-    context = FileContext(source, path)
+    context = FileContext(source, path, project)
     try:
         failures = context.run(module, [rule_class(context) for rule_class in active])
         findings, fix_failures = context.findings(module)

@@ -16,6 +16,7 @@ from perflint.engine import catalog, dataloaders
 from perflint.engine.arrays import Evidence
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
 from perflint.engine.literals import integer_value, string_value
+from perflint.engine.roles import is_optimizer_name
 from perflint.engine.walker import mentions, syntax_children
 
 if TYPE_CHECKING:
@@ -39,17 +40,10 @@ def comprehension_targets(loop: Comprehension) -> Iterator[str]:
 
 
 def is_optimizer(receiver: cst.BaseExpression) -> bool:
-    """``optimizer``, ``self.opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
-
-    Names are the evidence a loop has: optimizers are built far from where they are stepped
-    (``configure_optimizers``, a factory, a config), and environments and schedulers also have
-    a ``step()``.
-    """
+    """``optimizer``, ``self.opt``, ``d_optim``: a name that says optimizer (see
+    ``roles.is_optimizer_name``)."""
     chain = dotted_name(receiver)
-    if chain is None:
-        return False
-    name = chain.rpartition(".")[2].lower()
-    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+    return chain is not None and is_optimizer_name(chain.rpartition(".")[2])
 
 
 @dataclass
@@ -1052,7 +1046,8 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
     if qualified == "torch.autograd.backward":
         effects.calls_backward = True
     elif qualified is not None:
-        return
+        # Possibly a function of another file of the project (``from pkg.engine import fit``).
+        effects.local_calls.append(call)
     elif type(func) is cst.Name:
         effects.local_calls.append(call)
     elif type(func) is cst.Attribute:
@@ -1062,9 +1057,13 @@ def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Eff
             differentiated = dotted_name(func.value) if method == "backward" else None
             if differentiated is not None:
                 effects.differentiated.add(differentiated)
-        elif method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
+            return
+        if method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
             effects.steps_optimizer = True
-        elif type(func.value) is cst.Name and func.value.value == "self":
+        receiver = func.value
+        if type(receiver) is cst.Attribute:
+            receiver = receiver.value  # ``self.optim.step(loss)``: a project class may call ``backward`` itself
+        if type(receiver) is cst.Name and receiver.value == "self":
             effects.local_calls.append(call)
 
 

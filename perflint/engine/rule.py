@@ -10,6 +10,7 @@ import libcst as cst
 
 # Rules import the safeties from here, with the rest of what a rule module needs.
 from perflint.engine.safety import FIX_SAFE, FIX_SAFETIES, FIX_UNSAFE, FixSafety  # noqa: F401
+from perflint.engine.roles import Frequency
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -152,6 +153,10 @@ class Rule:
     # The rule can fire only in a file whose text contains one of these strings (an import of
     # the library, even aliased, names it); files without any are never given to the rule.
     required_text: ClassVar[tuple[str, ...]] = ()
+    # The cost the rule reports is paid each time the code runs: the rule stays silent in cold
+    # code (set-up, data preparation, plotting, entry points; see ``FileContext.frequency``),
+    # and its findings carry the evidence that the code repeats.
+    paid_per_execution: ClassVar[bool] = False
     reported_at: ClassVar[str]
 
     what_it_does: ClassVar[str]
@@ -176,4 +181,10 @@ class Rule:
         return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
     def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
-        self.context.report(self, node, message or self.message, fix)
+        evidence = None
+        if self.paid_per_execution:
+            estimate = self.context.frequency()
+            if estimate.frequency is Frequency.COLD:
+                return
+            evidence = estimate.evidence if estimate.repeats else None
+        self.context.report(self, node, message or self.message, fix, evidence)

@@ -281,10 +281,10 @@ def test_unparsable_and_undecodable_files_are_pfl000_and_the_run_goes_on(project
 def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, monkeypatch):
     real = runner.lint_source
 
-    def fragile(source, path, rule_classes, apply_noqa=True):
+    def fragile(source, path, rule_classes, apply_noqa=True, project=None):
         if path.endswith("poison.py"):
             raise RecursionError("maximum recursion depth exceeded")
-        return real(source, path, rule_classes, apply_noqa)
+        return real(source, path, rule_classes, apply_noqa, project)
 
     monkeypatch.setattr(runner, "lint_source", fragile)
     write(project / "a.py", FLAGGED)
@@ -300,10 +300,10 @@ def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, mo
 def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
     real = runner.lint_source
 
-    def deadly(source, path, rule_classes, apply_noqa=True):
+    def deadly(source, path, rule_classes, apply_noqa=True, project=None):
         if path.endswith("poison.py"):
             os._exit(3)
-        return real(source, path, rule_classes, apply_noqa)
+        return real(source, path, rule_classes, apply_noqa, project)
 
     monkeypatch.setattr(runner, "lint_source", deadly)
     codes = (rule_by_code("PFL401").code,)
@@ -371,10 +371,10 @@ def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
     log = project.parent / "linted.txt"
     real = runner.lint_source
 
-    def logged(*args):  # runs in the worker process: it leaves its trace in a file
+    def logged(*args, **keywords):  # runs in the worker process: it leaves its trace in a file
         with open(log, "a") as stream:
             stream.write(args[1] + "\n")
-        return real(*args)
+        return real(*args, **keywords)
 
     monkeypatch.setattr(runner, "lint_source", logged)
     assert check(capsys, "--no-cache") == (1, [("PFL401", "a.py", 4)])

@@ -1,7 +1,8 @@
-"""Function frames: roles, run-once code, compiled code, module classes, summaries of same-file functions, autograd off, expressions the same on every call, shape-only dependence."""
+"""Function frames: roles, execution frequency with its evidence, models, run-once code, compiled code, module classes, summaries of same-file functions, autograd off, expressions the same on every call, shape-only dependence."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import libcst as cst
@@ -9,7 +10,9 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.engine.functions import PER_CALL, RUN_ONCE
+from perflint.engine.roles import Frequency
 from perflint.engine.rule import Rule
+from perflint.rules import rule_by_code
 from tests.engine.probes import probe_calls
 
 
@@ -354,3 +357,93 @@ def test_everything_in_a_test_file_or_directory_is_test_code(path):
 @pytest.mark.parametrize("path", ["train.py", "contest.py", "attest/model.py", "latest_tests.py", "testing_utils.py"])
 def test_files_merely_containing_the_word_are_not_test_code(path):
     assert in_test_code("print(here)\n", path) == {"here": False}
+
+
+def frequency_at_prints(source: str) -> dict[str, tuple[Frequency, str]]:
+    return probe_calls(textwrap.dedent(source), lambda context, expr: tuple(context.frequency()))
+
+
+# Roles, frequency and models ------------------------------------------------------------------
+
+
+def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
+    answers = roles(
+        "def process(self):\n    print(process)\n"
+        "def prepare_data(self):\n    print(prepare)\n"
+        "def plot_losses(history):\n    print(plot)\n"
+        "def main():\n    print(entry)\n"
+        "def train_step(model, batch):\n    print(train_step)\n"
+        "def stepper(model):\n    print(stepper)\n"
+    )
+    assert answers == {
+        "process": ("process", RUN_ONCE), "prepare": ("prepare_data", RUN_ONCE), "plot": ("plot_losses", RUN_ONCE),
+        "entry": ("main", RUN_ONCE), "train_step": ("train_step", PER_CALL), "stepper": ("stepper", None),
+    }
+
+
+def test_a_model_is_made_by_a_module_class_of_the_file_or_a_loader_not_by_torchs_own_layers():
+    answers = probe_calls(
+        "import torch\nfrom torch import nn\n"
+        "class Net(nn.Module):\n    pass\n"
+        "print(Net())\nprint(torch.load(path))\nprint(AutoModel.from_pretrained(name))\n"
+        "print(nn.Linear(3, 4))\nprint(make(3))\n",
+        lambda context, expr: context.functions.is_model(expr),
+    )
+    assert answers == {"Net()": True, "torch.load(path)": True, "AutoModel.from_pretrained(name)": True,
+                       "nn.Linear(3, 4)": False, "make(3)": False}
+
+
+def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
+    answers = frequency_at_prints("""
+        def training_step(self, batch):
+            print(step)
+            for name in ("q", "k", "v"):
+                print(small_loop)
+        def forward(self, x):
+            for layer in self.layers:
+                print(layer_loop)
+        def process(self):
+            for path in self.files:
+                print(setup_loop)
+        def main(loader, model, optimizer):
+            print(entry)
+            for batch in loader:
+                print(batch_loop)
+        def helper(xs):
+            print(unknown)
+            while xs:
+                print(while_loop)
+        print(module)
+    """)
+    assert answers == {
+        "step": (Frequency.PER_CALL, "runs per batch: in `training_step`"),
+        "small_loop": (Frequency.PER_CALL, "runs per batch: in `training_step`"),
+        "layer_loop": (Frequency.HOT, "runs in a loop over `self.layers` (runs per call: in `forward`)"),
+        "setup_loop": (Frequency.COLD, "runs once: in `process`, runs in a loop over `self.files`"),
+        "entry": (Frequency.ONCE, "runs once: in `main`"),
+        "batch_loop": (Frequency.HOT, "runs in a loop over `loader`"),
+        "unknown": (Frequency.UNKNOWN, ""),
+        "while_loop": (Frequency.HOT, "runs in a `while` loop"),
+        "module": (Frequency.ONCE, "runs once: at module level"),
+    }
+
+
+def test_a_training_loop_in_set_up_code_is_still_hot():
+    answers = frequency_at_prints("""
+        def setup(model, loader, optimizer):
+            for batch in loader:
+                loss = model(batch)
+                loss.backward()
+                optimizer.step()
+                print(loss)
+    """)
+    assert answers["loss"] == (Frequency.HOT, "runs in a loop over `loader`")
+
+
+def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
+    findings = lint_source("import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"
+                           "        if x.sum() > 0:\n            x = x * 2\n        return x\n",
+                           "net.py", [rule_by_code("PFL212")])
+    assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
+    assert findings[0].message.endswith("; runs per call: in `forward`")
+    assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"

@@ -133,7 +133,7 @@ def test_json_has_the_documented_keys_in_a_stable_order_and_round_trips(findings
     assert list(report) == ["version", "findings"]
     assert report["version"] == __version__
     assert [list(entry) for entry in report["findings"]] == [
-        ["code", "name", "message", "path", "line", "column", "end_line", "end_column", "cell", "fix"]
+        ["code", "name", "message", "path", "line", "column", "end_line", "end_column", "cell", "fix", "evidence"]
     ] * 3
     assert [Finding.from_dict(entry) for entry in report["findings"]] == sorted(
         findings, key=lambda finding: finding.sort_key

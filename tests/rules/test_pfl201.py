@@ -19,9 +19,9 @@ def test_message_names_the_factory_and_the_move():
     messages = [finding.message for finding in lint_source(source, "example.py", [CreateThenMove])]
     assert messages == [
         "`torch.ones` allocates the tensor on the CPU, then `.cuda()` copies it to the device; "
-        "pass `device=0` to `torch.ones`",
+        "pass `device=0` to `torch.ones`; runs per call: in `forward`",
         "`torch.arange` allocates the tensor on the CPU, then `.to()` copies it to the device; "
-        "pass `device=dev_device` to `torch.arange`",
+        "pass `device=dev_device` to `torch.arange`; runs per call: in `forward`",
     ]
 
 
@@ -34,7 +34,9 @@ def test_message_names_the_like_factory_when_shape_and_device_come_from_one_tens
         "    d = torch.ones(3).to(x)\n"
         "    e = torch.zeros(x.shape).cuda()\n"
     )
-    fixes = [finding.message.split("; ", 1)[1] for finding in lint_source(source, "example.py", [CreateThenMove])]
+    findings = lint_source(source, "example.py", [CreateThenMove])
+    assert {finding.evidence for finding in findings} == {"runs per call: in `forward`"}
+    fixes = [finding.message.split("; ")[1] for finding in findings]
     assert fixes == [
         "use `torch.zeros_like(x)` (it takes that tensor's dtype too)",
         "use `torch.full_like(x, 0.5)`",

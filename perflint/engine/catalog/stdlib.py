@@ -171,11 +171,9 @@ MATH_ARRAY_EQUIVALENTS = {
     "math.copysign": ("numpy.copysign", "torch.copysign"),
 }
 
-# Decorators whose function runs once per distinct argument: its body is set-up, not a hot
-# path. The bare names stand for ``from functools import cache`` left unresolved.
-CACHING_DECORATORS = frozenset(
-    {"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache", "cached_property"}
-)
+# Decorators whose function runs once per distinct argument: defined with the roles, which the
+# project index reads without importing the catalogue (and libcst).
+from perflint.engine.roles import CACHING_DECORATORS  # noqa: E402,F401
 
 # Python operators that act element by element on whole arrays exactly as on their
 # elements, as libcst node types. ``@``, ``not``, ``and``/``or``, ``in``/``is`` and chained

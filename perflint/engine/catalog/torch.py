@@ -67,10 +67,30 @@ DOCSTRING_TYPES = {
 
 # Classes whose subclasses are torch modules (``forward`` runs on every call of the model),
 # torch's own and those of frameworks built on it.
+# Beside ``nn.Module``, the layers and containers projects subclass (``class Block(nn.Sequential)``,
+# ``class ScaledLinear(nn.Linear)``) and torch's private bases of its losses, norms, convolutions,
+# dropouts and pools (``class FocalLoss(_Loss)``).
+_MODULE_SUBCLASSES = (
+    "Sequential", "ModuleList", "ModuleDict", "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d",
+    "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Embedding", "EmbeddingBag", "LayerNorm",
+    "GroupNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "Transformer", "TransformerEncoder",
+    "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer", "RNN", "LSTM", "GRU",
+    "RNNCell", "LSTMCell", "GRUCell", "Identity", "Dropout", "Upsample", "CrossEntropyLoss", "MSELoss",
+    "L1Loss", "SmoothL1Loss", "HuberLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+)
+_PRIVATE_MODULE_BASES = (
+    "loss._Loss", "loss._WeightedLoss", "batchnorm._NormBase", "batchnorm._BatchNorm", "batchnorm._LazyNormBase",
+    "instancenorm._InstanceNorm", "conv._ConvNd", "conv._ConvTransposeNd", "dropout._DropoutNd",
+    "pooling._MaxPoolNd", "pooling._AvgPoolNd", "pooling._AdaptiveAvgPoolNd", "pooling._AdaptiveMaxPoolNd",
+    "padding._ConstantPadNd", "padding._ReflectionPadNd", "padding._ReplicationPadNd", "rnn.RNNBase",
+)
 MODULE_CLASSES = frozenset(
     {
         "torch.nn.Module", "torch.nn.modules.module.Module", "lightning.LightningModule",
         "lightning.pytorch.LightningModule", "pytorch_lightning.LightningModule",
+        *(f"torch.nn.{name}" for name in _MODULE_SUBCLASSES),
+        *(f"torch.nn.modules.{name}" for name in _PRIVATE_MODULE_BASES),
     }
 )
 

@@ -317,23 +317,12 @@ with torch.no_grad():
                     receiver = dotted_name(node.func.value)
                     if receiver is not None:
                         models.add(receiver)
-            elif type(node) is cst.Assign and self._makes_model(node.value):
+            elif type(node) is cst.Assign and self.context.functions.is_model(node.value):
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None:
                         models.add(name)
         return models
-
-    def _makes_model(self, value: cst.BaseExpression) -> bool:
-        if type(value) is not cst.Call:
-            return False
-        func = value.func
-        if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
-            return True
-        record = catalog.lookup(self.context.imports.qualified_name(func))
-        if record is not None:
-            return record.has(catalog.Flag.LOADS_MODEL)
-        return type(func) is cst.Name and self.context.functions.is_module_class(func.value)
 
 
 def _is_whole(index: cst.BaseSlice) -> bool:

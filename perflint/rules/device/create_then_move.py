@@ -49,6 +49,7 @@ class CreateThenMove(Rule):
     fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
+    paid_per_execution = True
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
     what_it_does = (
@@ -116,6 +117,15 @@ def add_noise(batch, device):
     )
 
     VALID = (
+        # A loop in a constructor runs once per program: set-up, not a cost paid per batch.
+        """
+        import torch
+        class Net(torch.nn.Module):
+            def __init__(self, sizes, device):
+                super().__init__()
+                for size in sizes:
+                    self.register_buffer(f"mask{size}", torch.ones(size, size).to(device))
+        """,
         # Already created on the device.
         """
         import torch
@@ -277,7 +287,7 @@ def add_noise(batch, device):
         Invalid(
             """
             import torch
-            def init_noise():
+            def noise():
                 for step in range(10):
                     w = (
                         torch.randn(4, 4, requires_grad=True)
@@ -286,26 +296,6 @@ def add_noise(batch, device):
             """,
             line=5,
             fixed=NO_FIX,
-        ),
-        # A loop repeats even in a constructor.
-        Invalid(
-            """
-            import torch
-            class Net(torch.nn.Module):
-                def __init__(self, sizes, device):
-                    super().__init__()
-                    for size in sizes:
-                        self.register_buffer(f"mask{size}", torch.ones(size, size).to(device))
-            """,
-            line=6,
-            fixed="""
-            import torch
-            class Net(torch.nn.Module):
-                def __init__(self, sizes, device):
-                    super().__init__()
-                    for size in sizes:
-                        self.register_buffer(f"mask{size}", torch.ones(size, size, device=device))
-            """,
         ),
         # The move's dtype replaces the factory's: zeros and ones are the same in any dtype.
         Invalid(

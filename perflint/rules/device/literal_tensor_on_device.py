@@ -28,6 +28,7 @@ class LiteralTensorOnDevice(Rule):
     fix_title = "Pass the Python number to the operation, use `torch.full(..., device=)`, or register a buffer once"
     fix_safety = FIX_UNSAFE
     required_text = ("torch",)
+    paid_per_execution = True
     reported_at = "the call"
 
     what_it_does = (

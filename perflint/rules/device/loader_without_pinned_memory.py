@@ -37,6 +37,7 @@ class LoaderWithoutPinnedMemory(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("DataLoader",)
+    paid_per_execution = True
     reported_at = "the `DataLoader(...)` call (its first line)"
 
     what_it_does = (
@@ -102,6 +103,15 @@ def train(model, dataset, device):
             data = TensorDataset(features.to(device), labels.to(device))
             for x, y in DataLoader(data, batch_size=32):
                 model(x.to(device), y.to(device))
+        """,
+        # Statistics gathered once in set-up, not a training loop.
+        """
+        from torch.utils.data import DataLoader
+        class Normaliser:
+            def setup(self, ds, device):
+                self.mean = 0
+                for x in DataLoader(ds, batch_size=256):
+                    self.mean += x.to(device).mean()
         """,
         # Already pinned, or pinned by a setting decided elsewhere.
         """

@@ -43,6 +43,7 @@ class SyncInTrainingLoop(Rule):
     fix_title = "Accumulate on the device (`total += loss.detach()`) and read it every N steps"
     fix_safety = FIX_UNSAFE
     required_text = ("backward",)
+    paid_per_execution = True
     reported_at = "the `.item()`, `.cpu()`, `.tolist()`, `float(...)`, `print` argument or f-string field"
 
     what_it_does = (

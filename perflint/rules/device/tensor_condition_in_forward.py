@@ -55,6 +55,7 @@ class TensorConditionInForward(Rule):
     fix_title = "Write the branch without reading the tensor (`torch.where`, an unconditional op, `torch._assert_async`)"
     fix_safety = FIX_UNSAFE
     required_text = ("torch",)
+    paid_per_execution = True
     reported_at = "the condition"
 
     what_it_does = (

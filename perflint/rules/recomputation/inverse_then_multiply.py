@@ -31,6 +31,7 @@ class InverseThenMultiply(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("inv",)
+    paid_per_execution = True
     reported_at = "the product (the `@` expression or the `dot`/`matmul` call)"
 
     what_it_does = (
@@ -80,6 +81,13 @@ def whiten(cov, x):
     )
 
     VALID = (
+        # Plotting runs once: no evidence that the product repeats.
+        """
+        import numpy as np
+        def plot_ellipse(ax, cov, points):
+            whitened = np.linalg.inv(cov) @ points
+            ax.plot(whitened[0], whitened[1])
+        """,
         # The inverse is computed once and reused: nothing to solve per product.
         """
         import numpy as np

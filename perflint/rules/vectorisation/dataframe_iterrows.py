@@ -24,6 +24,7 @@ class DataframeIterrows(Rule):
     fix_title = "Compute on whole columns; if a loop is unavoidable, iterate `itertuples()`"
     fix_safety = FIX_UNSAFE
     required_text = ("iterrows",)
+    paid_per_execution = True
     reported_at = "the `iterrows()` call"
 
     what_it_does = (
@@ -63,6 +64,14 @@ def revenue(orders: pd.DataFrame) -> float:
     )
 
     VALID = (
+        # Data preparation runs once per dataset, not per batch.
+        """
+        import pandas as pd
+        class Annotations:
+            def process(self):
+                for _, row in pd.read_csv(self.raw_path).iterrows():
+                    self.items.append(row["label"])
+        """,
         # itertuples() is the recommended loop.
         """
         import pandas as pd  # itertuples, not iterrows

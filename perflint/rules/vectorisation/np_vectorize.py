@@ -11,6 +11,7 @@ from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import is_number_literal
 from perflint.engine.quoting import quote
+from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import names_in
 from perflint.measure.spec import Benchmark, Target
@@ -86,6 +87,13 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     )
 
     VALID = (
+        # Applied in a loop of set-up code: the loop runs once per program.
+        """
+        import numpy as np
+        class Codec:
+            def __init__(self, tables):
+                self.tables = [np.vectorize(lambda v: v * 2)(t) for t in tables]
+        """,
         # A ufunc, and a vectorize-like helper of another library.
         """
         import numpy as np
@@ -241,8 +249,9 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             return
         if type(node.func) is cst.Call and self._is_vectorize(node.func.func):
             self._reported.add(id(node.func))
-            # Applied on the spot in run-once code (module level, a test): its loop runs once.
-            if not self.context.runs_once():
+            # Applied on the spot in run-once code (module level, a test) or in set-up: its loop
+            # runs once. (Made in ``__init__`` and applied per call elsewhere, it is reported.)
+            if not self.context.runs_once() and self.context.frequency().frequency is not Frequency.COLD:
                 self._report_call(node.func, node)
         elif self._is_vectorize(node.func) and id(node) not in self._reported:
             self._report_call(node, None)

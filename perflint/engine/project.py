@@ -1,0 +1,812 @@
+"""The project index: what the other files of the project define, for the file being linted.
+
+The libcst pass sees one file. Much of what a rule needs to know lives in another file of the
+same project: ``class FocalLoss(BaseLoss)`` is an ``nn.Module`` because ``BaseLoss`` (in
+``losses/base.py``) subclasses ``torch.nn.modules.loss._Loss``; ``trainer.fit_batch(b)`` is a
+training step because ``fit_batch`` (in ``engine.py``) calls ``loss.backward()`` and steps an
+optimizer; ``build_anchors()`` runs once because only ``__init__`` calls it, while
+``iou(a, b)`` runs per batch because the training loop does.
+
+So before the libcst pass, every file being linted is read with the standard library's
+``ast`` (a small fraction of a libcst parse) into a ``FileSummary``: its classes with their
+bases and the classes its ``self.<attribute>`` hold, its functions with what a call of them
+does (calls ``backward``, steps an optimizer, what it returns, which parameters it mutates)
+and whom they call, in a loop or not. A summary depends only on the file's bytes and its
+module name, so it is cached by content hash (``perflint.engine.project_cache``). The
+summaries are joined into a ``ProjectIndex``, and each file is handed a ``ProjectView``: the
+facts of the project it depends on, keyed by the names the file itself writes. The view is
+small and picklable (it travels to the worker that lints the file) and its ``digest`` enters
+the file's cache key, so editing a base class's file changes the findings of its subclass's
+file on the next run.
+
+This module must not import libcst: the index is built in the main process, where a run whose
+every file is cached never imports it.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import hashlib
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, is_optimizer_name, role_of
+
+# Bumped when a summary's content or meaning changes: cached summaries of another format are
+# ignored.
+SUMMARY_FORMAT = 2
+# How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
+# and how many base classes up a method or base is looked for.
+_CALL_DEPTH = 3
+_BASE_DEPTH = 12
+# A loop's iterable is quoted in evidence up to this many characters.
+_QUOTE_LENGTH = 40
+_MODULE_SCOPE = "<module>"
+_MAIN_GUARD = "<main>"
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """One call a function makes. ``target`` is ``q:<qualified name>`` (a function or class of
+    any module, through the file's imports or its own module-level names), ``self:<method>``
+    or ``attr:<attribute>:<method>`` (a method of what ``self.<attribute>`` holds); ``loop``
+    quotes the iterable of the innermost loop around the call ("" when in none)."""
+
+    target: str
+    loop: str = ""
+
+
+@dataclass
+class FunctionSummary:
+    """What one call of a module-level function or a method does, as far as its own body shows."""
+
+    role: Optional[str]
+    calls_backward: bool = False
+    steps_optimizer: bool = False
+    # The qualified name of the return annotation, or of the one function every ``return``
+    # calls (``torch.zeros``): the libcst side turns it into an array kind with the catalogue.
+    returns: Optional[str] = None
+    mutated_parameters: tuple[str, ...] = ()
+    calls: list[CallSite] = field(default_factory=list)
+    # The parameters a call binds by position, ``self`` left out; ``None`` when it takes ``*args``.
+    positional: Optional[tuple[str, ...]] = None
+
+    def to_json(self) -> list[Any]:
+        return [self.role, self.calls_backward, self.steps_optimizer, self.returns, list(self.mutated_parameters),
+                [[call.target, call.loop] for call in self.calls],
+                None if self.positional is None else list(self.positional)]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "FunctionSummary":
+        role, backward, step, returns, mutated, calls, positional = data
+        return cls(role, bool(backward), bool(step), returns, tuple(mutated),
+                   [CallSite(str(target), str(loop)) for target, loop in calls],
+                   None if positional is None else tuple(positional))
+
+
+@dataclass
+class ClassSummary:
+    bases: tuple[str, ...]  # qualified through the file's imports, or ``<module>.<Name>``
+    attribute_classes: dict[str, str]  # ``self.<attribute> = <Class>(…)``: the class, qualified
+    methods: tuple[str, ...]
+
+    def to_json(self) -> list[Any]:
+        return [list(self.bases), self.attribute_classes, list(self.methods)]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "ClassSummary":
+        bases, attributes, methods = data
+        return cls(tuple(bases), dict(attributes), tuple(methods))
+
+
+@dataclass
+class FileSummary:
+    """One file's summary: ``functions`` by ``f`` or ``Class.f``, ``names`` maps each name the
+    module binds by import or definition to its qualified name."""
+
+    module: str
+    names: dict[str, str]
+    classes: dict[str, ClassSummary]
+    functions: dict[str, FunctionSummary]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": SUMMARY_FORMAT, "module": self.module, "names": self.names,
+                "classes": {name: summary.to_json() for name, summary in self.classes.items()},
+                "functions": {name: summary.to_json() for name, summary in self.functions.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Optional["FileSummary"]:
+        """The summary, or None when ``data`` is of another format or malformed."""
+        try:
+            if data["format"] != SUMMARY_FORMAT:
+                return None
+            return cls(str(data["module"]), dict(data["names"]),
+                       {name: ClassSummary.from_json(value) for name, value in data["classes"].items()},
+                       {name: FunctionSummary.from_json(value) for name, value in data["functions"].items()})
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+# Module names ------------------------------------------------------------------------------
+
+
+def module_name(absolute_path: str, root: Optional[str] = None) -> tuple[str, bool]:
+    """The dotted module name of a file and whether it is a package's ``__init__``: the folders
+    above it that hold an ``__init__.py`` are its packages (a ``src/`` layout's ``src`` holds
+    none, so it is not part of the name), never going above ``root``."""
+    folder, name = os.path.split(absolute_path)
+    stem = name.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    stop = os.path.dirname(root) if root else None
+    while folder and folder != stop and os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.append(os.path.basename(folder))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    parts.reverse()
+    return ".".join(parts) or stem, is_package
+
+
+# One file's summary ------------------------------------------------------------------------
+
+
+def summarise_source(source: str, module: str, is_package: bool = False) -> Optional[FileSummary]:
+    """The summary of one file's source, or None when Python cannot parse it (the libcst pass
+    reports why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    try:
+        return _Summariser(module, is_package).summarise(tree, source)
+    except RecursionError:
+        return None
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _quote(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= _QUOTE_LENGTH else text[: _QUOTE_LENGTH - 1] + "…"
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":``"""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    sides = [test.left, *test.comparators]
+    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
+
+
+# Read in a statement's text: a call of a dotted name (not a method of a call's result), a
+# backward pass, an optimizer's (or a gradient scaler's) step; comments are removed first.
+_CALL = re.compile(r"(?<![.\w])([A-Za-z_][\w.]*)\(")
+_BACKWARD = re.compile(r"\.\s*(?:manual_)?backward\s*\(")
+_STEP = re.compile(r"(\w+)\s*\.\s*step\s*\(\s*(\w*)")
+_COMMENT = re.compile(r"#.*")
+# A name passed as an argument: ``f(x)``, ``f(a, x)``, ``f(k=x)``, ``f(*x)``.
+_PASSED = re.compile(r"[(,=*]\s*([A-Za-z_]\w*)\s*[,)]")
+_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Match, *_TRY,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
+    """The lines of ``body``'s statements, functions and classes left out, as ranges."""
+    ranges: list[tuple[int, int]] = []
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if ranges and ranges[-1][1] >= statement.lineno - 1:
+            ranges[-1] = (ranges[-1][0], statement.end_lineno)
+        else:
+            ranges.append((statement.lineno, statement.end_lineno))
+    return ranges
+
+
+# Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
+_MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
+
+
+class _Summariser:
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.names: dict[str, str] = {}
+        self.lines: list[str] = []
+
+    def summarise(self, tree: ast.Module, source: str) -> FileSummary:
+        # Comments removed (a ``#`` inside a string cuts the line short: a call missed, never
+        # one invented).
+        self.lines = [_COMMENT.sub("", line) if "#" in line else line for line in source.splitlines()]
+        for statement in tree.body:
+            self._bind_module_name(statement)
+        classes: dict[str, ClassSummary] = {}
+        functions: dict[str, FunctionSummary] = {}
+        module_level: list[ast.stmt] = []
+        main_guard: list[ast.stmt] = []
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[statement.name] = self._function(statement, None)
+            elif isinstance(statement, ast.ClassDef):
+                classes[statement.name] = self._class(statement, functions)
+            elif _is_main_guard(statement):
+                main_guard.extend(statement.body)
+            else:
+                module_level.append(statement)
+        functions[_MODULE_SCOPE] = self._body_calls(module_level, RUN_ONCE)
+        functions[_MAIN_GUARD] = self._body_calls(main_guard, RUN_ONCE)
+        return FileSummary(self.module, self.names, classes, functions)
+
+    # Names -----------------------------------------------------------------------------
+
+    def _bind_module_name(self, statement: ast.stmt) -> None:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    self.names[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    self.names[top] = top
+        elif isinstance(statement, ast.ImportFrom):
+            base = self._absolute(statement.module, statement.level)
+            if base is None:
+                return
+            for alias in statement.names:
+                if alias.name != "*":
+                    self.names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.names[statement.name] = f"{self.module}.{statement.name}"
+        elif isinstance(statement, (ast.If, ast.Try)):
+            # ``try: from a import B / except ImportError: …`` and version checks: the first
+            # binding of a name counts.
+            for inner in (*statement.body, *getattr(statement, "handlers", ()), *statement.orelse):
+                if isinstance(inner, ast.ExceptHandler):
+                    continue
+                before = dict(self.names)
+                self._bind_module_name(inner)
+                for name, value in before.items():
+                    self.names[name] = value
+
+    def _absolute(self, module: Optional[str], level: int) -> Optional[str]:
+        """The module a ``from`` import reads, relative imports resolved against this file's
+        package; None when a relative import climbs above the top package."""
+        if level == 0:
+            return module or ""
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        if module:
+            base.append(module)
+        return ".".join(base)
+
+    def _qualified(self, node: ast.AST) -> Optional[str]:
+        chain = _dotted(node)
+        if chain is None:
+            return None
+        head, dot, rest = chain.partition(".")
+        target = self.names.get(head)
+        if target is None:
+            return None
+        return target + dot + rest
+
+    # Classes and functions ---------------------------------------------------------------
+
+    def _class(self, node: ast.ClassDef, functions: dict[str, FunctionSummary]) -> ClassSummary:
+        bases = tuple(
+            qualified for qualified in (self._qualified(base) or _dotted(base) for base in node.bases) if qualified
+        )
+        attributes: dict[str, str] = {}
+        methods = []
+        for member in node.body:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.append(member.name)
+                functions[f"{node.name}.{member.name}"] = self._function(member, attributes)
+        return ClassSummary(bases, attributes, tuple(methods))
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                  attributes: Optional[dict[str, str]]) -> FunctionSummary:
+        decorators = [self._qualified(d.func if isinstance(d, ast.Call) else d) or _dotted(
+            d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list]
+        summary = self._body_calls(node.body, role_of(node.name, decorators), attributes)
+        parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+        if attributes is not None and (node.args.posonlyargs or node.args.args):
+            parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
+        # A parameter passed on to another call may be mutated there: counted as mutated (the
+        # index does not follow mutations through calls, so it errs towards "changed").
+        text = "\n".join(self.lines[node.body[0].lineno - 1: node.end_lineno])
+        passed = set(_PASSED.findall(text))
+        summary.mutated_parameters = tuple(sorted((set(summary.mutated_parameters) | passed) & parameters))
+        positional = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
+        if attributes is not None and positional:
+            positional = positional[1:]
+        summary.positional = None if node.args.vararg is not None else tuple(positional)
+        if node.returns is not None:
+            summary.returns = self._qualified(node.returns) or _dotted(node.returns)
+        return summary
+
+    def _statements(self, body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+        """Every statement of ``body``, outer before inner (nested functions and classes not
+        entered)."""
+        stack: list[ast.stmt] = list(reversed(body))
+        while stack:
+            statement = stack.pop()
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            yield statement
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                nested = [statement.body, statement.orelse]
+            elif isinstance(statement, ast.If):
+                nested = [statement.body, statement.orelse]
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                nested = [statement.body]
+            elif isinstance(statement, _TRY):
+                nested = [statement.body, *(handler.body for handler in statement.handlers), statement.orelse,
+                          statement.finalbody]
+            elif isinstance(statement, ast.Match):
+                nested = [case.body for case in statement.cases]
+            else:
+                continue
+            for block in reversed(nested):
+                stack.extend(reversed(block))
+
+    def _body_calls(self, body: Sequence[ast.stmt], role: Optional[str],
+                    attributes: Optional[dict[str, str]] = None) -> FunctionSummary:
+        """The calls, training-step effects, mutated names and returned constructors of
+        ``body``. Statements are walked to learn which lines each loop repeats; the
+        expressions are read as text, a whole block at once (a walk of every expression node
+        costs several times the parse)."""
+        summary = FunctionSummary(role)
+        mutated: set[str] = set()
+        returns: set[Optional[str]] = set()
+        loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
+        skipped: set[int] = set()  # docstring lines
+        for statement in self._statements(body):
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                skipped.update(range(statement.lineno, statement.end_lineno + 1))
+                continue
+            self._record_statement(statement, attributes, mutated, returns)
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+                label = (_quote(statement.iter) if not isinstance(statement, ast.While)
+                         else f"while {_quote(statement.test)}")
+                for line in range(statement.body[0].lineno, statement.end_lineno + 1):
+                    loops[line] = label
+            elif not isinstance(statement, _COMPOUND) and " for " in self.lines[statement.lineno - 1]:
+                for node in ast.walk(statement):
+                    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                        label = _quote(node.generators[0].iter)
+                        for line in range(node.lineno, node.end_lineno + 1):
+                            loops[line] = label
+        for first, last in _line_ranges(body):
+            lines = self.lines[first - 1: last]
+            text = "\n".join(lines)
+            if "(" not in text:
+                continue
+            starts = [0, *itertools.accumulate(len(line) + 1 for line in lines)]
+            if "backward" in text and _BACKWARD.search(text):
+                summary.calls_backward = True
+            if "step" in text:
+                for match in _STEP.finditer(text):
+                    if is_optimizer_name(match.group(1)) or is_optimizer_name(match.group(2) or ""):
+                        summary.steps_optimizer = True
+            for match in _CALL.finditer(text):
+                line = first + bisect.bisect_right(starts, match.start()) - 1
+                if line in skipped:
+                    continue
+                chain = match.group(1)
+                root, _, method = chain.partition(".")
+                last_name = chain.rpartition(".")[2]
+                if method and ((last_name.endswith("_") and not last_name.startswith("_"))
+                               or last_name in _MUTATING_METHODS):
+                    mutated.add(root)
+                target = self._call_target(chain)
+                if target is not None:
+                    if target == "q:torch.autograd.backward":
+                        summary.calls_backward = True
+                    summary.calls.append(CallSite(target, loops.get(line, "")))
+        summary.mutated_parameters = tuple(sorted(mutated))
+        summary.returns = returns.pop() if len(returns) == 1 else None
+        return summary
+
+    def _record_statement(self, statement: ast.stmt, attributes: Optional[dict[str, str]], mutated: set[str],
+                          returns: set[Optional[str]]) -> None:
+        """What a statement shows without reading its expressions: the names whose objects an
+        assignment changes (``x[i] = …``, ``x.a = …``, ``x += …``), the class ``self.<a> = C(…)``
+        puts in an attribute, the function a ``return`` calls."""
+        targets: list[ast.AST] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+            if attributes is not None and isinstance(statement.value, ast.Call):
+                made = self._qualified(statement.value.func)
+                for target in targets:
+                    if (made and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"):
+                        attributes.setdefault(target.attr, made)
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        elif isinstance(statement, ast.Return):
+            value = statement.value
+            returns.add(self._qualified(value.func) if isinstance(value, ast.Call) else None)
+        for target in targets:
+            if isinstance(target, (ast.Subscript, ast.Attribute)):
+                chain = _dotted(target.value)
+                if chain:
+                    mutated.add(chain.partition(".")[0])
+            elif isinstance(statement, ast.AugAssign) and isinstance(target, ast.Name):
+                mutated.add(target.id)
+
+    def _call_target(self, chain: str) -> Optional[str]:
+        """``self.f`` → ``self:f``; ``self.a.f`` → ``attr:a:f``; a chain rooted in a module
+        name → ``q:<qualified>``; else None."""
+        parts = chain.split(".")
+        if parts[0] == "self":
+            if len(parts) == 2:
+                return f"self:{parts[1]}"
+            if len(parts) == 3:
+                return f"attr:{parts[1]}:{parts[2]}"
+            return None
+        target = self.names.get(parts[0])
+        if target is None:
+            return None
+        return "q:" + ".".join([target, *parts[1:]])
+
+
+# The project ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalleeFacts:
+    """What calling one function of the project does, through the functions it calls."""
+
+    calls_backward: bool
+    steps_optimizer: bool
+    returns: Optional[str]
+    mutated_parameters: tuple[str, ...]
+    is_method: bool
+    positional: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HotCaller:
+    """Why a function is hot: who calls it, and the loop or role that repeats the call."""
+
+    evidence: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """The project's facts one file depends on, keyed by the names the file writes.
+
+    ``external_bases``: for each class name the file binds at module level (its own classes and
+    the classes it imports from the project), the bases outside the project it inherits from
+    through any number of project classes (``torch.nn.Module``); ``callees``: for each call
+    spelling the file may use (``fit_batch``, ``utils.iou``, ``self.fit_batch`` of an
+    inherited method, ``self.optim.step`` where ``self.optim`` holds a project class), what the
+    call does; ``frequencies``: for the file's own functions (``f``, ``Class.f``), how often the
+    rest of the project calls them and why.
+    """
+
+    module: str
+    external_bases: dict[str, frozenset[str]]
+    callees: dict[str, CalleeFacts]
+    frequencies: dict[str, HotCaller]
+
+    @property
+    def callee_text(self) -> str:
+        """What the file's project callees do, as the words a rule's ``required_text`` looks
+        for in the file: a loop that calls ``fit_batch`` calls ``backward`` and ``optimizer.step``."""
+        words = []
+        if any(facts.calls_backward for facts in self.callees.values()):
+            words.append(".backward()")
+        if any(facts.steps_optimizer for facts in self.callees.values()):
+            words.append("optimizer.step()")
+        return " ".join(words)
+
+    @property
+    def digest(self) -> str:
+        """A hash of every fact of the view: part of the file's cache key."""
+        content = {
+            "module": self.module,
+            "bases": {name: sorted(bases) for name, bases in sorted(self.external_bases.items())},
+            "callees": {name: [facts.calls_backward, facts.steps_optimizer, facts.returns,
+                               list(facts.mutated_parameters), facts.is_method, list(facts.positional)]
+                        for name, facts in sorted(self.callees.items())},
+            "frequencies": {name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())},
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+class ProjectIndex:
+    """Every summarised file of the project, joined: classes and functions by qualified name."""
+
+    def __init__(self, summaries: Iterable[FileSummary]) -> None:
+        self.files: dict[str, FileSummary] = {}
+        self.classes: dict[str, ClassSummary] = {}
+        self.functions: dict[str, tuple[FileSummary, str, FunctionSummary]] = {}
+        self._by_module: dict[str, list[str]] = {}
+        for summary in summaries:
+            self.files[summary.module] = summary
+            for name, class_summary in summary.classes.items():
+                self.classes[f"{summary.module}.{name}"] = class_summary
+            for name, function in summary.functions.items():
+                self.functions[f"{summary.module}.{name}"] = (summary, name, function)
+                self._by_module.setdefault(summary.module, []).append(f"{summary.module}.{name}")
+        self._facts: dict[str, Optional[CalleeFacts]] = {}
+        self._frequencies: Optional[dict[str, HotCaller]] = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    # Classes ---------------------------------------------------------------------------
+
+    def _resolve(self, qualified: str) -> str:
+        """A name re-exported by a package (``pkg.Base`` bound in ``pkg/__init__.py`` by ``from
+        .base import Base``) followed to its definition."""
+        for _ in range(_BASE_DEPTH):
+            if qualified in self.classes or qualified in self.functions:
+                return qualified
+            module, _, name = qualified.rpartition(".")
+            summary = self.files.get(module)
+            if summary is None or name not in summary.names or summary.names[name] == qualified:
+                return qualified
+            qualified = summary.names[name]
+        return qualified
+
+    def external_bases(self, qualified: str) -> frozenset[str]:
+        """The bases outside the project that the class ``qualified`` inherits from."""
+        found: set[str] = set()
+        pending = [(self._resolve(qualified), 0)]
+        seen: set[str] = set()
+        while pending:
+            name, depth = pending.pop()
+            if name in seen or depth > _BASE_DEPTH:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                if depth > 0:
+                    found.add(name)
+                continue
+            pending.extend((self._resolve(base), depth + 1) for base in summary.bases)
+        return frozenset(found)
+
+    def _method(self, class_name: str, method: str) -> Optional[str]:
+        """The qualified name of ``method`` as ``class_name`` has it, looked up its project bases."""
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _BASE_DEPTH:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                continue
+            if method in summary.methods:
+                return f"{name}.{method}"
+            pending.extend(self._resolve(base) for base in summary.bases)
+        return None
+
+    def _attribute_class(self, class_name: str, attribute: str) -> Optional[str]:
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _BASE_DEPTH:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                continue
+            if attribute in summary.attribute_classes:
+                return summary.attribute_classes[attribute]
+            pending.extend(self._resolve(base) for base in summary.bases)
+        return None
+
+    # Functions -------------------------------------------------------------------------
+
+    def callee(self, site: CallSite, class_name: Optional[str]) -> Optional[str]:
+        """The qualified name of the project function a call site calls, if one is known;
+        ``class_name`` is the caller's class (qualified) for ``self`` calls. Calling a class
+        calls its ``__init__``."""
+        kind, _, rest = site.target.partition(":")
+        if kind == "self":
+            return self._method(class_name, rest) if class_name else None
+        if kind == "attr":
+            if class_name is None:
+                return None
+            attribute, _, method = rest.partition(":")
+            held = self._attribute_class(class_name, attribute)
+            return self._method(held, method) if held else None
+        qualified = self._resolve(rest)
+        if qualified in self.functions:
+            return qualified
+        if qualified in self.classes:
+            return self._method(qualified, "__init__")
+        return None
+
+    def _class_of(self, function: str) -> Optional[str]:
+        summary, name, _ = self.functions[function]
+        if "." not in name:
+            return None
+        return f"{summary.module}.{name.partition('.')[0]}"
+
+    def facts(self, function: str) -> Optional[CalleeFacts]:
+        """What calling the project function ``function`` (qualified) does, following its calls
+        ``_CALL_DEPTH`` deep."""
+        if function in self._facts:
+            return self._facts[function]
+        entry = self.functions.get(function)
+        if entry is None:
+            return None
+        _, name, summary = entry
+        backward, step = summary.calls_backward, summary.steps_optimizer
+        pending = [(function, 0)]
+        seen = {function}
+        while pending and not (backward and step):
+            current, depth = pending.pop()
+            if depth >= _CALL_DEPTH:
+                continue
+            for site in self.functions[current][2].calls:
+                if site.loop:
+                    continue  # a call in the function's own loop is not one step per call
+                callee = self.callee(site, self._class_of(current))
+                if callee is None or callee in seen:
+                    continue
+                seen.add(callee)
+                inner = self.functions[callee][2]
+                backward = backward or inner.calls_backward
+                step = step or inner.steps_optimizer
+                pending.append((callee, depth + 1))
+        # A function taking ``*args`` binds no argument knowably: it counts as a method (its
+        # mutations unknown).
+        facts = CalleeFacts(backward, step, summary.returns, summary.mutated_parameters,
+                            "." in name or summary.positional is None, summary.positional or ())
+        self._facts[function] = facts
+        return facts
+
+    def _callers(self) -> dict[str, list[tuple[str, CallSite]]]:
+        callers: dict[str, list[tuple[str, CallSite]]] = {}
+        for function, (_, name, own) in self.functions.items():
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                callee = self.callee(site, class_name)
+                if callee is not None and callee != function:
+                    callers.setdefault(callee, []).append((function, site))
+        return callers
+
+    def frequencies(self) -> dict[str, HotCaller]:
+        """How often the project calls each of its functions, and why, where the call graph
+        shows it. Cold: every caller is set-up code (``__init__``, data preparation, plotting)
+        or itself cold; once: every caller runs once and one of them is an entry point (module
+        level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
+        per-call function (``forward``, ``training_step``) or from another hot function, by a
+        caller that is not cold. Functions with no evidence either way are absent."""
+        if self._frequencies is not None:
+            return self._frequencies
+        callers = self._callers()
+        found: dict[str, HotCaller] = {}
+
+        def short(function: str) -> str:
+            return function.rpartition(".")[2].strip("<>")
+
+        def is_cold(function: str) -> bool:
+            own = self.functions[function][2]
+            return own.role == RUN_ONCE or function in found and not found[function].frequency.repeats
+
+        def is_entry(function: str) -> bool:
+            """Module level, the ``__main__`` block, ``main``, and what only they call."""
+            name = self.functions[function][1]
+            return (name in (_MODULE_SCOPE, _MAIN_GUARD) or is_entry_point(name.rpartition(".")[2])
+                    or function in found and found[function].frequency is Frequency.ONCE)
+
+        changed = True
+        while changed:
+            changed = False
+            for function, sites in callers.items():
+                if function in found or self.functions[function][2].role is not None:
+                    continue
+                # A call in a loop of ``main`` repeats: not a cold call.
+                if all(is_cold(caller) and not (site.loop and is_entry(caller)) for caller, site in sites):
+                    names = sorted({short(caller) for caller, _ in sites})
+                    frequency = Frequency.ONCE if any(is_entry(caller) for caller, _ in sites) else Frequency.COLD
+                    found[function] = HotCaller(f"called only from `{'`, `'.join(names[:3])}`", frequency)
+                    changed = True
+        pending: list[str] = []
+        for function, sites in callers.items():
+            if function in found:
+                continue
+            for caller, site in sites:
+                if is_cold(caller) and not is_entry(caller):
+                    continue
+                if site.loop:
+                    evidence = f"called in a loop over `{site.loop}` in `{short(caller)}`"
+                    found[function] = HotCaller(evidence, Frequency.HOT)
+                elif self.functions[caller][2].role == PER_CALL:
+                    found[function] = HotCaller(f"called from `{short(caller)}`", Frequency.PER_CALL)
+                else:
+                    continue
+                pending.append(function)
+                break
+        while pending:
+            caller = pending.pop()
+            class_name = self._class_of(caller)
+            for site in self.functions[caller][2].calls:
+                callee = self.callee(site, class_name)
+                if callee is None or callee in found or self.functions[callee][2].role == RUN_ONCE:
+                    continue
+                evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
+                found[callee] = HotCaller(evidence if len(evidence) <= 120 else evidence[:119] + "…",
+                                          found[caller].frequency)
+                pending.append(callee)
+        self._frequencies = found
+        return found
+
+    # Views -----------------------------------------------------------------------------
+
+    def view(self, module: str) -> Optional[ProjectView]:
+        """The facts the file of ``module`` depends on; None when it is not in the index."""
+        summary = self.files.get(module)
+        if summary is None:
+            return None
+        external: dict[str, frozenset[str]] = {}
+        callees: dict[str, CalleeFacts] = {}
+        for local, qualified in summary.names.items():
+            resolved = self._resolve(qualified)
+            if resolved in self.classes:
+                external[local] = self.external_bases(resolved)
+            elif resolved in self.files and resolved != module:
+                # ``layers.Base`` after ``from . import layers``.
+                for class_name in self.files[resolved].classes:
+                    external[f"{local}.{class_name}"] = self.external_bases(f"{resolved}.{class_name}")
+            elif resolved in self.functions and not resolved.startswith(module + "."):
+                facts = self.facts(resolved)
+                if facts is not None:
+                    callees[local] = facts
+        spelled = {bound: local for local, bound in summary.names.items()}
+        own_functions = self._by_module.get(module, ())
+        for function in own_functions:
+            class_name = self._class_of(function)
+            for site in self.functions[function][2].calls:
+                kind = site.target.partition(":")[0]
+                if kind == "q":
+                    qualified = site.target[2:]
+                    if qualified.startswith(module + "."):
+                        continue
+                    parts = qualified.split(".")
+                    spelling = next((spelled[".".join(parts[:end])] + "".join(f".{part}" for part in parts[end:])
+                                     for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in spelled), None)
+                    if spelling is None:
+                        continue
+                else:
+                    spelling = "self." + site.target.partition(":")[2].replace(":", ".")
+                callee = self.callee(site, class_name)
+                if callee is None or callee.startswith(module + ".") and kind == "self":
+                    continue
+                facts = self.facts(callee)
+                if facts is not None:
+                    callees.setdefault(spelling, facts)
+        prefix = module + "."
+        every = self.frequencies()
+        frequencies = {function[len(prefix):]: every[function] for function in own_functions if function in every}
+        return ProjectView(module, external, callees, frequencies)

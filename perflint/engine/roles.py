@@ -1,0 +1,124 @@
+"""What a function is for, read from its name, and how often a statement runs.
+
+The one owner of both: the libcst pass (``perflint.engine.functions``) and the project index
+(``perflint.engine.project``, which reads files with the standard library's ``ast`` in the
+main process and must not import libcst) both ask here.
+
+A statement's cost matters in proportion to how often it runs. A tensor built on the wrong
+device in ``__init__`` costs once; in ``forward`` it costs on every call. The role of a
+function is read from its name and decorators, the conventions ML code follows:
+
+- *run-once*: constructors and set-up (``__init__``, ``reset_parameters``, ``init_*``,
+  ``setup``, ``build_*``, ``configure_optimizers`` …), data preparation (``process``,
+  ``prepare_data``, ``download``), plotting and command-line entry points, functions cached by
+  ``functools``, module level and class bodies;
+- *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
+  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, losses;
+- unknown otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Iterable, NamedTuple, Optional
+
+RUN_ONCE = "run-once"
+PER_CALL = "per-call"
+
+_RUN_ONCE_NAMES = frozenset(
+    {
+        "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
+        "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
+        "process", "prepare_data", "download", "_verify", "parse_args",
+    }
+)
+# Entry points run once too, but their loops are the program's work (a training loop in
+# ``main``), where a set-up function's loops build layers or prepare files once.
+_ENTRY_POINT_NAMES = frozenset({"main", "cli", "_main"})
+_RUN_ONCE_PREFIXES = (
+    "init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_",
+    "plot", "_plot", "visuali", "_visuali", "download_", "_download",
+)
+_PER_CALL_NAMES = frozenset(
+    {
+        "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "generate", "sample",
+    }
+)
+# Lightning's hooks and the step functions of hand-written loops: ``training_step``,
+# ``train_step``, ``_shared_step``; and samplers' and losses' per-call entry points.
+_PER_CALL_SUFFIXES = ("_step",)
+# Decorators whose function runs once per distinct argument: its body is set-up, not a hot
+# path. The bare names stand for ``from functools import cache`` left unresolved.
+CACHING_DECORATORS = frozenset(
+    {"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache", "cached_property"}
+)
+
+
+def role_of(name: str, decorators: Iterable[str] = ()) -> Optional[str]:
+    """``RUN_ONCE``, ``PER_CALL`` or None (unknown) for a function called ``name`` with these
+    decorators (qualified where imported)."""
+    if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
+        return RUN_ONCE
+    if any(decorator in CACHING_DECORATORS for decorator in decorators):
+        return RUN_ONCE
+    if name in _PER_CALL_NAMES or "collate" in name or name.endswith(_PER_CALL_SUFFIXES):
+        return PER_CALL
+    return None
+
+
+def is_optimizer_name(name: str) -> bool:
+    """``optimizer``, ``opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
+
+    Names are the evidence a training loop has: optimizers are built far from where they are
+    stepped (``configure_optimizers``, a factory, a config), and environments and schedulers
+    also have a ``step()``.
+    """
+    name = name.lower()
+    return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
+
+
+def is_entry_point(name: str) -> bool:
+    """A command-line entry point (``main``): it runs once, but its loops are hot."""
+    return name in _ENTRY_POINT_NAMES
+
+
+class Frequency(enum.Enum):
+    """How often a statement runs, as far as the code shows.
+
+    ``COLD``: only in set-up (``__init__``, data preparation, plotting) or code only set-up
+    calls, loops included; ``ONCE``: once per program, but its loops are the program's work
+    (module level, ``main``, code only entry points call); ``PER_CALL``: on every
+    call of a function that runs per batch or per sample (``forward``, ``training_step``,
+    a function the training loop calls); ``HOT``: in a loop, or in a per-call function's
+    loop; ``UNKNOWN``: no evidence either way.
+    """
+
+    COLD = "cold"
+    ONCE = "once"
+    UNKNOWN = "unknown"
+    PER_CALL = "per-call"
+    HOT = "hot"
+
+    @property
+    def repeats(self) -> bool:
+        """There is evidence that the statement runs many times."""
+        return self in (Frequency.PER_CALL, Frequency.HOT)
+
+
+class ExecutionEstimate(NamedTuple):
+    """How often a statement runs, and the evidence in a few words ("runs per batch: in
+    `training_step`", "in a loop over `loader`"); the evidence is "" when there is none."""
+
+    frequency: Frequency
+    evidence: str
+
+    @property
+    def repeats(self) -> bool:
+        return self.frequency.repeats
+
+
+def per_call_evidence(function: str) -> str:
+    """Why a per-call function's statements repeat, in the words its name suggests."""
+    if function.endswith("_step"):
+        return f"runs per batch: in `{function}`"
+    return f"runs per call: in `{function}`"

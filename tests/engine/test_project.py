@@ -1,0 +1,453 @@
+"""The project index: module names, one file's summary, classes and functions across files,
+how often the project calls a function, the views files are linted with, the cache of
+summaries, and the CLI that builds the index and keys the findings cache on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import textwrap
+
+import libcst as cst
+
+from perflint.cli.main import main
+from perflint.engine import lint_source
+from perflint.engine.linter import FileContext
+from perflint.engine.project import ProjectIndex, ProjectView, module_name, summarise_source
+from perflint.engine.project_cache import IndexedFile, project_views
+from perflint.engine.roles import Frequency
+from perflint.engine.rule import Rule
+from perflint.rules import rule_by_code
+
+
+def write(path, text: str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def index_of(files: dict[str, str]) -> ProjectIndex:
+    """The index of sources keyed by module name."""
+    summaries = []
+    for module, source in files.items():
+        package = module.endswith(".__init__")
+        summaries.append(summarise_source(textwrap.dedent(source), module.removesuffix(".__init__"), package))
+    return ProjectIndex(summaries)
+
+
+# Module names -------------------------------------------------------------------------------
+
+
+def test_module_names_follow_the_packages_above_a_file_and_skip_a_src_folder(tmp_path):
+    write(tmp_path / "src" / "pkg" / "__init__.py", "")
+    write(tmp_path / "src" / "pkg" / "nn" / "__init__.py", "")
+    layer = write(tmp_path / "src" / "pkg" / "nn" / "layers.py", "")
+    script = write(tmp_path / "scripts" / "train.py", "")
+    assert module_name(str(layer), str(tmp_path)) == ("pkg.nn.layers", False)
+    assert module_name(str(tmp_path / "src" / "pkg" / "nn" / "__init__.py"), str(tmp_path)) == ("pkg.nn", True)
+    assert module_name(str(script), str(tmp_path)) == ("train", False)
+
+
+# One file's summary -------------------------------------------------------------------------
+
+
+def test_a_summary_resolves_relative_imports_against_the_files_package():
+    summary = summarise_source("from . import layers\nfrom ..utils import iou as overlap\nfrom .base import Base\n",
+                               "pkg.models.net")
+    assert summary.names == {"layers": "pkg.models.layers", "overlap": "pkg.utils.iou", "Base": "pkg.models.base.Base"}
+    package = summarise_source("from .base import Base\n", "pkg.models", is_package=True)
+    assert package.names == {"Base": "pkg.models.base.Base"}
+
+
+def test_a_function_summary_says_what_a_call_does():
+    summary = summarise_source(textwrap.dedent("""
+        import torch
+        def fit_batch(model, optimizer, batch, stats):
+            loss = model(batch).sum()
+            loss.backward()
+            optimizer.step()
+            stats["seen"] += 1
+            return loss
+        def make(n) -> torch.Tensor:
+            return torch.zeros(n)
+        def ones(n):
+            return torch.ones(n)
+        def evaluate(model, batch):
+            return model(batch)
+    """), "engine")
+    fit = summary.functions["fit_batch"]
+    # ``batch`` is passed on to ``model(batch)``, which may change it.
+    assert (fit.calls_backward, fit.steps_optimizer, fit.mutated_parameters) == (True, True, ("batch", "stats"))
+    assert summary.functions["make"].returns == "torch.Tensor"
+    assert summary.functions["ones"].returns == "torch.ones"
+    evaluate = summary.functions["evaluate"]
+    assert (evaluate.calls_backward, evaluate.steps_optimizer, evaluate.mutated_parameters) == (False, False, ("batch",))
+
+
+def test_a_summary_survives_its_json_form_and_refuses_another_format():
+    summary = summarise_source("import torch\nclass A(torch.nn.Module):\n    def f(self):\n        self.g()\n", "m")
+    data = json.loads(json.dumps(summary.to_json()))
+    assert type(summary).from_json(data) == summary
+    assert type(summary).from_json({**data, "format": -1}) is None
+
+
+def test_a_file_python_cannot_parse_has_no_summary():
+    assert summarise_source("def broken(:\n", "m") is None
+
+
+# Classes across files -----------------------------------------------------------------------
+
+
+def test_a_class_is_a_module_through_any_number_of_project_files():
+    index = index_of({
+        "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
+        "pkg.middle": "from .base import Base\nclass Middle(Base):\n    pass\n",
+        "pkg.layer": "from . import middle\nclass Layer(middle.Middle):\n    pass\n",
+        "pkg.loss": "from torch.nn.modules.loss import _Loss\nclass FocalLoss(_Loss):\n    pass\n",
+        "pkg.plain": "class Config:\n    pass\n",
+    })
+    assert index.external_bases("pkg.layer.Layer") == {"torch.nn.Module"}
+    assert index.external_bases("pkg.loss.FocalLoss") == {"torch.nn.modules.loss._Loss"}
+    assert index.external_bases("pkg.plain.Config") == frozenset()
+    assert index.view("pkg.layer").external_bases["middle.Middle"] == {"torch.nn.Module"}
+
+
+def test_a_re_exported_base_is_followed_to_its_definition():
+    index = index_of({
+        "pkg.__init__": "",
+        "pkg.nn.__init__": "from .base import Base\n",
+        "pkg.nn.base": "import torch\nclass Base(torch.nn.Module):\n    pass\n",
+        "pkg.model": "from .nn import Base\nclass Net(Base):\n    pass\n",
+    })
+    assert index.external_bases("pkg.model.Net") == {"torch.nn.Module"}
+
+
+def is_module_class_at_forward(source: str, view) -> bool:
+    answers = []
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+            frame = self.context.function
+            answers.append(frame.class_frame.is_module_subclass)
+
+    assert lint_source(textwrap.dedent(source), "probe.py", [Probe], project=view) == []
+    return answers[0]
+
+
+def test_the_libcst_pass_knows_a_subclass_of_a_project_module_class_only_with_the_index():
+    index = index_of({
+        "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
+        "pkg.model": "from .base import Base\nclass Net(Base):\n    def forward(self, x):\n        return x\n",
+    })
+    source = "from .base import Base\nclass Net(Base):\n    def forward(self, x):\n        return x\n"
+    assert is_module_class_at_forward(source, index.view("pkg.model")) is True
+    assert is_module_class_at_forward(source, None) is False
+
+
+def test_torchs_own_layers_and_private_bases_are_module_classes_without_the_index():
+    for base, import_line in (("_Loss", "from torch.nn.modules.loss import _Loss"),
+                              ("nn.Sequential", "from torch import nn"),
+                              ("_BatchNorm", "from torch.nn.modules.batchnorm import _BatchNorm")):
+        source = f"{import_line}\nclass Net({base}):\n    def forward(self, x):\n        return x\n"
+        assert is_module_class_at_forward(source, None) is True, base
+
+
+# Functions across files ---------------------------------------------------------------------
+
+
+TRAINING_PROJECT = {
+    "pkg.engine": """
+        def fit_batch(model, optimizer, batch):
+            loss = model(batch)
+            loss.backward()
+            optimizer.step()
+            return loss
+    """,
+    "pkg.wrapper": """
+        class OptimWrapper:
+            def step(self, loss):
+                loss.backward()
+                self.optimizer.step()
+    """,
+    "pkg.train": """
+        from .engine import fit_batch
+        from .wrapper import OptimWrapper
+        class Trainer:
+            def __init__(self, model):
+                self.optim = OptimWrapper(model)
+            def train(self, model, loader):
+                for batch in loader:
+                    loss = model(batch)
+                    self.optim.step(loss)
+                    print(loss.item())
+        def train(model, optimizer, loader):
+            for batch in loader:
+                loss = fit_batch(model, optimizer, batch)
+                print(loss.item())
+    """,
+}
+
+
+def test_a_call_of_another_files_function_has_that_functions_summary():
+    view = index_of(TRAINING_PROJECT).view("pkg.train")
+    assert view.callees["fit_batch"].calls_backward and view.callees["fit_batch"].steps_optimizer
+    assert view.callees["self.optim.step"].calls_backward
+
+
+def test_a_loop_calling_another_files_training_step_is_a_training_loop():
+    sync = rule_by_code("PFL203")
+    source = textwrap.dedent(TRAINING_PROJECT["pkg.train"])
+    with_index = lint_source(source, "pkg/train.py", [sync], project=index_of(TRAINING_PROJECT).view("pkg.train"))
+    assert [(finding.code, finding.line) for finding in with_index] == [("PFL203", 11), ("PFL203", 15)]
+    assert lint_source(source, "pkg/train.py", [sync]) == []
+
+
+# How often the project calls a function ----------------------------------------------------
+
+
+CALL_GRAPH_PROJECT = {
+    "pkg.geometry": """
+        def iou(a, b):
+            return a
+        def anchors(n):
+            return n
+        def grid(n):
+            return anchors(n)
+        def overlap(a, b):
+            return iou(a, b)
+    """,
+    "pkg.model": """
+        from torch import nn
+        from .geometry import grid, overlap
+        class Head(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cells = grid(8)
+            def forward(self, a, b):
+                return overlap(a, b)
+    """,
+    "pkg.data": """
+        from .geometry import iou
+        def score(loader, box):
+            return [iou(batch, box) for batch in loader]
+    """,
+    "pkg.cli": """
+        from .data import score
+        def report(path):
+            return path
+        if __name__ == "__main__":
+            report("x")
+    """,
+}
+
+
+def test_the_call_graph_makes_functions_hot_or_cold_with_the_evidence():
+    frequencies = index_of(CALL_GRAPH_PROJECT).frequencies()
+    assert frequencies["pkg.geometry.overlap"].frequency is Frequency.PER_CALL
+    assert frequencies["pkg.geometry.overlap"].evidence == "called from `forward`"
+    assert frequencies["pkg.geometry.iou"].frequency is Frequency.HOT
+    assert frequencies["pkg.geometry.grid"].frequency is Frequency.COLD
+    assert frequencies["pkg.geometry.grid"].evidence == "called only from `__init__`"
+    assert frequencies["pkg.geometry.anchors"].frequency is Frequency.COLD
+    assert frequencies["pkg.cli.report"].frequency is Frequency.ONCE
+    assert "pkg.data.score" not in frequencies  # nobody calls it: no evidence either way
+
+
+def frequency_at_prints(source: str, view) -> dict[str, tuple[Frequency, str]]:
+    answers: dict[str, tuple[Frequency, str]] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Name and node.func.value == "print":
+                answers[cst.Module([]).code_for_node(node.args[0].value)] = tuple(self.context.frequency())
+
+    assert lint_source(textwrap.dedent(source), "probe.py", [Probe], project=view) == []
+    return answers
+
+
+def test_a_statement_of_a_function_the_project_calls_cold_is_cold_only_with_the_index():
+    source = textwrap.dedent(CALL_GRAPH_PROJECT["pkg.geometry"]).replace(
+        "def anchors(n):\n", "def anchors(n):\n    print(n)\n")
+    index = index_of({**CALL_GRAPH_PROJECT, "pkg.geometry": source})
+    assert frequency_at_prints(source, index.view("pkg.geometry"))["n"] == (
+        Frequency.COLD, "runs once: `anchors` is called only from `grid`")
+    assert frequency_at_prints(source, None)["n"] == (Frequency.UNKNOWN, "")
+
+
+# Views and the cache of summaries ------------------------------------------------------------
+
+
+def test_a_view_travels_to_a_worker_and_its_digest_follows_its_facts():
+    index = index_of(TRAINING_PROJECT)
+    view = index.view("pkg.train")
+    assert pickle.loads(pickle.dumps(view)) == view
+    changed = dict(TRAINING_PROJECT, **{"pkg.engine": TRAINING_PROJECT["pkg.engine"].replace("loss.backward()", "")})
+    assert index_of(changed).view("pkg.train").digest != view.digest
+    assert index_of(TRAINING_PROJECT).view("pkg.train").digest == view.digest
+
+
+def test_a_file_linted_alone_joins_the_cached_summaries_of_the_rest_of_its_project(tmp_path):
+    base = write(tmp_path / "pkg" / "base.py", "from torch import nn\nclass Base(nn.Module):\n    pass\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    model = write(tmp_path / "pkg" / "model.py", "from .base import Base\nclass Net(Base):\n    pass\n")
+    cache = tmp_path / ".perflint_cache"
+    alone = project_views([IndexedFile(str(model))], str(tmp_path), str(cache), whole_project=False)
+    assert alone.views[str(model)].external_bases["Net"] == {"pkg.base.Base"}
+    assert "no cached index" in alone.description
+    everything = [IndexedFile(str(path)) for path in (base, model, tmp_path / "pkg" / "__init__.py")]
+    project_views(everything, str(tmp_path), str(cache), whole_project=True)
+    later = project_views([IndexedFile(str(model))], str(tmp_path), str(cache), whole_project=False)
+    assert later.views[str(model)].external_bases["Net"] == {"torch.nn.Module"}
+    assert "from the cached index" in later.description
+    write(base, "class Base:\n    pass\n")
+    os.utime(base, ns=(1, 1))  # another size and time: the stored summary is stale
+    refreshed = project_views([IndexedFile(str(model))], str(tmp_path), str(cache), whole_project=False)
+    assert refreshed.views[str(model)].external_bases["Net"] == frozenset()
+
+
+def test_editing_the_base_class_file_changes_the_finding_in_the_subclass_file_through_the_cache(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    base = write(tmp_path / "pkg" / "base.py", "import torch\nclass Base(torch.nn.Module):\n    pass\n")
+    write(tmp_path / "pkg" / "model.py", """\
+        import torch
+        from .base import Base
+        class Net(Base):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if x.sum() > 0:
+                    x = x * 2
+                return x
+    """)
+
+    def findings() -> list[tuple[str, str]]:
+        main(["check", "--select", "PFL212", "--output-format", "json", "--verbose", "."])
+        captured = capsys.readouterr()
+        assert "project index of" in captured.err
+        return [(entry["code"], entry["path"]) for entry in json.loads(captured.out)["findings"]]
+
+    assert findings() == [("PFL212", "pkg/model.py")]
+    assert findings() == [("PFL212", "pkg/model.py")]  # from the cache
+    write(base, "class Base:\n    pass\n")
+    assert findings() == []
+    write(base, "import torch\nclass Base(torch.nn.Module):\n    pass\n")
+    assert findings() == [("PFL212", "pkg/model.py")]
+
+
+def test_verbose_says_when_a_file_is_linted_without_its_projects_index(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "model.py", "x = 1\n")
+    main(["check", "--verbose", "pkg/model.py"])
+    assert "no cached index of the rest of the project" in capsys.readouterr().err
+    main(["check", "--verbose", "."])
+    main(["check", "--verbose", "pkg/model.py"])
+    assert "from the cached index" in capsys.readouterr().err
+
+
+def test_a_view_reaches_the_context_of_the_file_it_was_made_for():
+    view = ProjectView("m", {}, {}, {})
+    assert FileContext("x = 1\n", "m.py", view).project is view
+
+
+def test_the_flake8_plugin_uses_the_cached_index_of_the_files_project(tmp_path, monkeypatch, capsys):
+    import ast
+
+    from perflint.flake8_plugin import Flake8Checker
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "base.py", "import torch\nclass Base(torch.nn.Module):\n    pass\n")
+    source = textwrap.dedent("""\
+        import torch
+        from .base import Base
+        class Net(Base):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if x.sum() > 0:
+                    x = x * 2
+                return x
+    """)
+    model = write(tmp_path / "pkg" / "model.py", source)
+
+    def plugin_codes() -> list[str]:
+        checker = Flake8Checker(ast.parse(source), source.splitlines(keepends=True), str(model))
+        return [text.split()[0] for _, _, text, _ in checker.run()]
+
+    assert "PFL212" not in plugin_codes()  # no cached index yet: this file's own knowledge
+    main(["check", "--exit-zero", "."])
+    capsys.readouterr()
+    assert "PFL212" in plugin_codes()
+
+
+def test_a_parameter_passed_on_to_another_call_counts_as_mutated():
+    summary = summarise_source(textwrap.dedent("""
+        def normalise(x, stats, scale):
+            update(stats, x.mean())
+            return x / scale
+    """), "m")
+    assert summary.functions["normalise"].mutated_parameters == ("stats",)
+
+
+def test_another_files_function_gives_its_return_kind_and_mutations_to_the_caller():
+    index = index_of({
+        "pkg.ops": """
+            import torch
+            def make(n) -> torch.Tensor:
+                return torch.zeros(n)
+            def fill(buffer, value):
+                buffer[:] = value
+        """,
+        "pkg.use": "from .ops import make, fill\n",
+    })
+    view = index.view("pkg.use")
+    source = "from .ops import make, fill\nt = make(3)\nprint(t)\nprint(fill(a, b))\n"
+    answers = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Name and node.func.value == "print":
+                argument = node.args[0].value
+                if type(argument) is cst.Name:
+                    answers["kind"] = self.context.arrays.kind_of(argument)
+                else:
+                    answers["mutated"] = self.context.functions.mutations_of_call(argument)
+
+    lint_source(source, "pkg/use.py", [Probe], project=view)
+    assert answers == {"kind": "torch", "mutated": {"a"}}
+
+
+def test_fix_lints_with_the_index_so_code_only_set_up_calls_is_left_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    helper = "import torch\ndef make_mask(n, device):\n    return torch.ones(n).to(device)\n"
+    helpers = write(tmp_path / "pkg" / "helpers.py", helper)
+    model = write(tmp_path / "pkg" / "model.py", """\
+        import torch
+        from .helpers import make_mask
+        class Net(torch.nn.Module):
+            def __init__(self, n, device):
+                super().__init__()
+                self.register_buffer("mask", make_mask(n, device))
+    """)
+    main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
+    capsys.readouterr()
+    assert helpers.read_text() == helper  # called only from __init__: cold
+    model.write_text(model.read_text().replace("def __init__(self, n, device):", "def forward(self, n, device):")
+                     .replace("        super().__init__()\n", ""))
+    main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
+    capsys.readouterr()
+    assert "torch.ones(n, device=device)" in helpers.read_text()
