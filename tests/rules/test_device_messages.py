@@ -44,7 +44,7 @@ def test_sync_message_names_the_tensor_to_accumulate():
     )
     assert messages(source, SyncInTrainingLoop) == [
         "`loss.detach().cpu().item()` waits for the device on every training step; accumulate on the "
-        "device (`total += loss.detach()`) and read the total every N steps; runs in a loop over `loader`"
+        "device (`total += loss.detach()`) and read the total every N steps"
     ]
 
 
