@@ -162,8 +162,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         status = _run(arguments)
         # Flushed here, not at exit, so that output that cannot be written (a full disk) is an
-        # error this function reports rather than one the interpreter prints as it exits.
-        sys.stdout.flush()
+        # error this function reports rather than one the interpreter prints as it exits. (The
+        # language server closes standard output itself when its client says exit.)
+        if not sys.stdout.closed:
+            sys.stdout.flush()
         return status
     except UsageError as error:
         print(f"perflint: error: {error}", file=sys.stderr)
