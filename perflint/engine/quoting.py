@@ -26,7 +26,12 @@ def quote(code: Union[cst.CSTNode, str], limit: int = MAX_QUOTED_LENGTH) -> str:
     characters it is cut with "…"."""
     text = code if isinstance(code, str) else cst.Module([]).code_for_node(code)
     if any(mark in text for mark in ("\n", "\r", "#", "\\")):
-        text = _joined(text)
+        if isinstance(code, cst.BaseExpression):
+            # An expression's line breaks may stand outside its own brackets (the operands of
+            # a parenthesised ``a\n@ b``): inside added ones they are not ends of statements.
+            text = _joined(f"({text}\n)")[1:-1]
+        else:
+            text = _joined(text)
     text = text.strip()
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

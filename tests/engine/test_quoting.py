@@ -66,3 +66,9 @@ def test_a_quote_joins_lines_drops_comments_and_keeps_spacing_within_a_line():
 def test_a_long_quote_is_cut_with_an_ellipsis():
     quoted = quote(cst.parse_expression("f(" + ", ".join(["argument"] * 40) + ")"))
     assert len(quoted) == MAX_QUOTED_LENGTH and quoted.endswith("…")
+
+
+def test_an_operand_on_its_own_line_outside_the_expressions_brackets_is_not_a_new_statement():
+    module = cst.parse_module("bf = (\n    e_vectors\n    @ e_values\n    @ inv(m)\n)\n")
+    product = module.body[0].body[0].value
+    assert quote(product.left) == "e_vectors @ e_values"
