@@ -36,8 +36,12 @@ EXTRA: list[str] = []  # options given to every `perflint bench`
 
 def run_bench(*arguments: str) -> tuple[float, dict]:
     started = time.monotonic()
-    completed = subprocess.run([sys.executable, "-m", "perflint", "bench", "--output-format", "json", *EXTRA,
-                                *arguments], capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "bench", "--output-format", "json", *EXTRA, *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.monotonic() - started, json.loads(completed.stdout)
 
 
@@ -46,8 +50,9 @@ def speedups(data: dict) -> dict[tuple[str, str, int], float]:
     for measurement in data["measurements"]:
         for point in measurement.get("points", ()):
             if point["status"] == "measured":
-                found[(measurement["code"], f"{measurement['library']}/{measurement['device']}", point["size"])] = \
+                found[(measurement["code"], f"{measurement['library']}/{measurement['device']}", point["size"])] = (
                     point["speedup"]
+                )
     return found
 
 
@@ -88,15 +93,19 @@ def main() -> int:
     quick_seconds, _ = run_bench("--quick")
     first_seconds, first = run_bench()
     second_seconds, second = run_bench()
-    for label, seconds, limit in (("bench --quick", quick_seconds, QUICK_LIMIT_SECONDS),
-                                  ("bench (run 1)", first_seconds, FULL_LIMIT_SECONDS),
-                                  ("bench (run 2)", second_seconds, FULL_LIMIT_SECONDS)):
+    for label, seconds, limit in (
+        ("bench --quick", quick_seconds, QUICK_LIMIT_SECONDS),
+        ("bench (run 1)", first_seconds, FULL_LIMIT_SECONDS),
+        ("bench (run 2)", second_seconds, FULL_LIMIT_SECONDS),
+    ):
         within = seconds < limit
         ok &= within
         print(f"   {label:<14} {seconds:6.1f} s  (limit {limit:.0f} s)  {'ok' if within else 'OVER'}")
 
-    print(f"\n2. Repeatability (speedup ratios of the two full runs; must agree within ±{AGREEMENT:.0%} "
-          "where both are 2x or more)")
+    print(
+        f"\n2. Repeatability (speedup ratios of the two full runs; must agree within ±{AGREEMENT:.0%} "
+        "where both are 2x or more)"
+    )
     print(f"   {'rule':<7} {'target':<10} {'size':>8}  {'run 1':>8}  {'run 2':>8}  {'2 / 1':>6}  verdict")
     one, two = speedups(first), speedups(second)
     checked = agreeing = 0
@@ -126,8 +135,10 @@ def main() -> int:
             pattern, fix, ratio = timeit_speedup(code, size)
             harness = one.get((code, "numpy/cpu", size))
             shown = f"{harness:.1f}x" if harness else "not measured"
-            print(f"   {code} at {size:>7,}: timeit {pattern * 1e6:10.1f} µs / {fix * 1e6:8.2f} µs = {ratio:7.1f}x;"
-                  f"  perflint bench (run 1): {shown}")
+            print(
+                f"   {code} at {size:>7,}: timeit {pattern * 1e6:10.1f} µs / {fix * 1e6:8.2f} µs = {ratio:7.1f}x;"
+                f"  perflint bench (run 1): {shown}"
+            )
     if hasattr(os, "getloadavg"):
         print("\nLoad average at end (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
     print(f"All targets met: {'yes' if ok else 'NO'}")

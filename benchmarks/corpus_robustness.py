@@ -61,8 +61,10 @@ def main() -> int:
     if arguments.stdlib:
         roots.insert(0, sysconfig.get_paths()["stdlib"])
     codes = tuple(rule.code for rule in select_rules(select=["ALL"]))
-    print(f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, {datetime.date.today()}")
+    print(
+        f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, {datetime.date.today()}"
+    )
     print(f"rules (--select ALL): {', '.join(codes)}")
     internal_total = 0
     for root in roots:
@@ -75,8 +77,10 @@ def main() -> int:
         problems = [finding for finding in findings if finding.code == INTERNAL_ERROR_CODE]
         by_category = collections.Counter(category(finding.message) for finding in problems)
         internal_total += by_category["internal error"]
-        rule_counts = ", ".join(f"{code} {count}" for code, count in sorted(by_code.items())
-                                if code != INTERNAL_ERROR_CODE) or "none"
+        rule_counts = (
+            ", ".join(f"{code} {count}" for code, count in sorted(by_code.items()) if code != INTERNAL_ERROR_CODE)
+            or "none"
+        )
         print(f"\n{root}: {len(files)} files in {elapsed:.0f} s wall")
         print(f"  findings: {rule_counts}")
         for name in ("internal error", "time limit", "unreadable or unparsable input"):

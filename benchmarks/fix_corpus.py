@@ -47,8 +47,23 @@ def _python_files(folder: str) -> list[str]:
 
 
 def _perflint(arguments: list[str], cwd: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--exit-zero",
-                             "--output-format", "json", *arguments, "."], cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "perflint",
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            *arguments,
+            ".",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise SystemExit(f"perflint failed ({result.returncode}): {result.stderr.strip()}")
     return json.loads(result.stdout)
@@ -61,7 +76,9 @@ def check_folder(folder: str, selection: list[str], diffs: list[str]) -> bool:
         shutil.copytree(folder, copy)
         before = _perflint(selection, copy)
         offered = Counter(finding["code"] for finding in before["findings"] if finding["fix"] is not None)
-        unsafe = sum(1 for finding in before["findings"] if finding["fix"] and finding["fix"]["applicability"] == "unsafe")
+        unsafe = sum(
+            1 for finding in before["findings"] if finding["fix"] and finding["fix"]["applicability"] == "unsafe"
+        )
         started = time.perf_counter()
         after = _perflint([*selection, "--fix", "--unsafe-fixes"], copy)
         seconds = time.perf_counter() - started
@@ -83,24 +100,43 @@ def check_folder(folder: str, selection: list[str], diffs: list[str]) -> bool:
                 compile_errors += 1
                 problems.append(f"{name}/{relative}: does not compile after fixing: {error}")
                 continue
-            added_lines = [line[1:] for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="")
-                           if line.startswith("+") and not line.startswith("+++")]
+            added_lines = [
+                line[1:]
+                for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="")
+                if line.startswith("+") and not line.startswith("+++")
+            ]
             for statement in sorted(_imports(new) - _imports(old)):
                 new_imports[statement] += 1
-                used = any(name in line for name in _bound_names(statement) for line in added_lines
-                           if not line.lstrip().startswith(("import ", "from ")))
+                used = any(
+                    name in line
+                    for name in _bound_names(statement)
+                    for line in added_lines
+                    if not line.lstrip().startswith(("import ", "from "))
+                )
                 if not used:
                     problems.append(f"{name}/{relative}: gained `{statement}`, which no fixed line uses")
-            diffs.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                              f"{name}/{relative}", f"{name}/{relative}"))
+            diffs.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    f"{name}/{relative}",
+                    f"{name}/{relative}",
+                )
+            )
         print(f"== {name}: {len(_python_files(folder))} files")
-        print(f"fixes offered: {sum(offered.values())} ({unsafe} unsafe): "
-              + ", ".join(f"{code} {count}" for code, count in sorted(offered.items())))
-        print(f"fixes applied: {after['fixed']} in {changed} files, {seconds:.1f} s; findings before "
-              f"{len(before['findings'])}, after {len(after['findings'])}")
+        print(
+            f"fixes offered: {sum(offered.values())} ({unsafe} unsafe): "
+            + ", ".join(f"{code} {count}" for code, count in sorted(offered.items()))
+        )
+        print(
+            f"fixes applied: {after['fixed']} in {changed} files, {seconds:.1f} s; findings before "
+            f"{len(before['findings'])}, after {len(after['findings'])}"
+        )
         print(f"fixed files that do not compile: {compile_errors}")
-        print("imports added: " + (", ".join(f"`{statement}` x{count}" for statement, count in sorted(new_imports.items()))
-                                   or "none"))
+        print(
+            "imports added: "
+            + (", ".join(f"`{statement}` x{count}" for statement, count in sorted(new_imports.items())) or "none")
+        )
         for problem in problems:
             print(f"PROBLEM: {problem}")
         return not problems

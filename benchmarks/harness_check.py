@@ -53,18 +53,24 @@ def check_known_ratios(repeats: int) -> bool:
     all_ok = True
     for iterations in (1_000, 10_000, 100_000):
         for multiple in (2, 1):
-            runs = [time_pair(partial(busy_work, multiple * iterations), partial(busy_work, iterations), (),
-                              BENCH_POLICY) for _ in range(repeats)]
+            runs = [
+                time_pair(partial(busy_work, multiple * iterations), partial(busy_work, iterations), (), BENCH_POLICY)
+                for _ in range(repeats)
+            ]
             ratios = [pattern.median / fix.median for pattern, fix in runs]
             errors = [ratio / multiple - 1 for ratio in ratios]
             median_error = statistics.median(errors)
             ok = abs(median_error) <= RATIO_TOLERANCE
             all_ok &= ok
             within = sum(abs(error) <= RATIO_TOLERANCE for error in errors)
-            details = "; ".join(f"{format_seconds(pattern.median)} / {format_seconds(fix.median)} = {ratio:.3f}"
-                                for (pattern, fix), ratio in zip(runs, ratios))
-            print(f"   {iterations:>7,}  {multiple:>2}  {statistics.median(ratios):>6.3f}x  {median_error:>+6.1%}  "
-                  f"{within:>2} of {repeats}  {details}  {'ok' if ok else 'OFF'}")
+            details = "; ".join(
+                f"{format_seconds(pattern.median)} / {format_seconds(fix.median)} = {ratio:.3f}"
+                for (pattern, fix), ratio in zip(runs, ratios)
+            )
+            print(
+                f"   {iterations:>7,}  {multiple:>2}  {statistics.median(ratios):>6.3f}x  {median_error:>+6.1%}  "
+                f"{within:>2} of {repeats}  {details}  {'ok' if ok else 'OFF'}"
+            )
     return all_ok
 
 
@@ -93,12 +99,16 @@ def check_repeatability(repeats: int) -> None:
             median = statistics.median(speedups)
             print(f"   {code} ({rule.name}, size {size:,} {rule.benchmark.size_unit}):")
             print(f"     speedups: {', '.join(f'{value:.1f}x' for value in speedups)}")
-            print(f"     median {median:.1f}x, min {min(speedups):.1f}x, max {max(speedups):.1f}x, "
-                  f"max/min {max(speedups) / min(speedups):.2f}")
+            print(
+                f"     median {median:.1f}x, min {min(speedups):.1f}x, max {max(speedups):.1f}x, "
+                f"max/min {max(speedups) / min(speedups):.2f}"
+            )
             print(f"     pattern median per run: {', '.join(format_seconds(value) for value in patterns)}")
             print(f"     fix median per run:     {', '.join(format_seconds(value) for value in fixes)}")
-            print(f"     runs flagged too noisy to act on (95% interval crosses 1.0 or spans > ±25%): "
-                  f"{noisy} of {repeats}")
+            print(
+                f"     runs flagged too noisy to act on (95% interval crosses 1.0 or spans > ±25%): "
+                f"{noisy} of {repeats}"
+            )
             print(f"     runs with a pyperf-style sample warning (detail only): {warned} of {repeats}")
 
 

@@ -39,7 +39,6 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Optional
 
 import libcst
 
@@ -97,8 +96,12 @@ def parse_all(sources: list[Source]) -> None:
 def lint_all(sources: list[Source], rules) -> None:
     """The project index's pre-pass (``ast``, no cache), then every file with its view."""
     root = os.path.commonpath([path for path, _ in sources])
-    views = project_views([IndexedFile(os.path.abspath(path), source.encode()) for path, source in sources],
-                          root, None, whole_project=True).views
+    views = project_views(
+        [IndexedFile(os.path.abspath(path), source.encode()) for path, source in sources],
+        root,
+        None,
+        whole_project=True,
+    ).views
     for path, source in sources:
         lint_source(source, path, rules, project=views.get(os.path.abspath(path)))
 
@@ -140,13 +143,14 @@ def section_rule_share(sources: list[Source], rules) -> None:
     timed = [timed_rule(rule, spent) for rule in rules]
     total = cpu(lint_all, sources, timed)
     parse_seconds = cpu(parse_all, sources)
-    print("\n[2] per-rule share of the lint (sum of each rule's hooks; instrumented pass, "
-          f"total {total:.2f} s CPU)")
+    print(f"\n[2] per-rule share of the lint (sum of each rule's hooks; instrumented pass, total {total:.2f} s CPU)")
     for rule in rules:
         print(f"  {rule.code} {rule.name}: {spent[rule.code]:.3f} s ({100 * spent[rule.code] / total:.1f}%)")
     rest = total - parse_seconds - sum(spent.values())
-    print(f"  parse (timed apart): {parse_seconds:.2f} s ({100 * parse_seconds / total:.1f}%); the rest, the walk, "
-          f"the engine's shared knowledge and positions: {rest:.2f} s ({100 * rest / total:.1f}%)")
+    print(
+        f"  parse (timed apart): {parse_seconds:.2f} s ({100 * parse_seconds / total:.1f}%); the rest, the walk, "
+        f"the engine's shared knowledge and positions: {rest:.2f} s ({100 * rest / total:.1f}%)"
+    )
 
 
 def section_prefilter(sources: list[Source], rules) -> None:
@@ -154,21 +158,24 @@ def section_prefilter(sources: list[Source], rules) -> None:
     parse_total = cpu(parse_all, sources)
     parse_untouched = cpu(parse_all, untouched)
     print("\n[3] text pre-filter (required_text)")
-    print(f"  files no selected rule can match: {len(untouched)} of {len(sources)}; their traversal is "
-          "already skipped")
-    print(f"  their parse: {parse_untouched:.2f} s of {parse_total:.2f} s parse CPU "
-          f"({100 * parse_untouched / parse_total:.1f}%), what skipping the parse for them would save")
+    print(f"  files no selected rule can match: {len(untouched)} of {len(sources)}; their traversal is already skipped")
+    print(
+        f"  their parse: {parse_untouched:.2f} s of {parse_total:.2f} s parse CPU "
+        f"({100 * parse_untouched / parse_total:.1f}%), what skipping the parse for them would save"
+    )
     python_parse = cpu(lambda: [compile(source, path, "exec", ast.PyCF_ONLY_AST) for path, source in untouched])
-    print(f"  Python's own parser on them (enough to still report a syntax error as PFL000): {python_parse:.2f} s, "
-          f"so skipping libcst for them would save {parse_untouched - python_parse:.2f} s "
-          f"({100 * (parse_untouched - python_parse) / parse_total:.1f}% of the parse)")
+    print(
+        f"  Python's own parser on them (enough to still report a syntax error as PFL000): {python_parse:.2f} s, "
+        f"so skipping libcst for them would save {parse_untouched - python_parse:.2f} s "
+        f"({100 * (parse_untouched - python_parse) / parse_total:.1f}% of the parse)"
+    )
 
 
 def perflint_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "perflint", "check", "--exit-zero", "--select", "ALL", *arguments]
 
 
-def wall(command: list[str], cwd: Optional[str] = None, timeout: float = 900) -> float:
+def wall(command: list[str], cwd: str | None = None, timeout: float = 900) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
     return time.perf_counter() - start
@@ -180,8 +187,10 @@ def section_warm(folder: Path) -> None:
         cold = wall(perflint_command("--cache-dir", cache, str(folder)))
         warm = [wall(perflint_command("--cache-dir", cache, str(folder))) for _ in range(3)]
     print(f"\n[4] warm re-run, {folder} ({files} files), wall time, {load()}")
-    print(f"  cold (filling the cache): {cold:.2f} s; warm: median {statistics.median(warm):.3f} s "
-          f"= {100 * statistics.median(warm) / cold:.1f}% of cold (target <= 10%)")
+    print(
+        f"  cold (filling the cache): {cold:.2f} s; warm: median {statistics.median(warm):.3f} s "
+        f"= {100 * statistics.median(warm) / cold:.1f}% of cold (target <= 10%)"
+    )
 
 
 def load() -> str:
@@ -201,8 +210,10 @@ def section_startup(path: Path) -> None:
         times.append(wall(perflint_command("--no-cache", str(path))))
         cpu_times.append(children_cpu() - before)
     print(f"\n[5] start-up: perflint {path} ({lines} lines), including the interpreter and the worker process")
-    print(f"  wall: median {statistics.median(times):.3f} s, min {min(times):.3f} s (target < 0.5 s); "
-          f"CPU (user + system): median {statistics.median(cpu_times):.3f} s; {load()}")
+    print(
+        f"  wall: median {statistics.median(times):.3f} s, min {min(times):.3f} s (target < 0.5 s); "
+        f"CPU (user + system): median {statistics.median(cpu_times):.3f} s; {load()}"
+    )
 
 
 def section_cores(folder: Path) -> None:
@@ -211,8 +222,9 @@ def section_cores(folder: Path) -> None:
     one = wall(perflint_command("--no-cache", "--jobs", "1", str(folder)))
     many = wall(perflint_command("--no-cache", "--jobs", str(jobs), str(folder)))
     print(f"\n[6] all cores: {folder} ({files} files), wall time, {load()}")
-    print(f"  --jobs 1: {one:.2f} s; --jobs {jobs}: {many:.2f} s; speed-up {one / many:.2f}x "
-          f"(target >= 1.7x on 2 cores)")
+    print(
+        f"  --jobs 1: {one:.2f} s; --jobs {jobs}: {many:.2f} s; speed-up {one / many:.2f}x (target >= 1.7x on 2 cores)"
+    )
 
 
 def section_flake8(sources: list[Source]) -> None:
@@ -224,20 +236,28 @@ def section_flake8(sources: list[Source]) -> None:
 
     parse_seconds, plugin_seconds = cpu(parse_all, sources), cpu(plugin)
     print("\n[7] flake8 plugin, per file in process: the plugin's run() against a bare parse")
-    print(f"  parse {parse_seconds:.2f} s, plugin {plugin_seconds:.2f} s, ratio {plugin_seconds / parse_seconds:.3f} "
-          "(target <= 1.3)")
+    print(
+        f"  parse {parse_seconds:.2f} s, plugin {plugin_seconds:.2f} s, ratio {plugin_seconds / parse_seconds:.3f} "
+        "(target <= 1.3)"
+    )
 
 
-def section_peers(folder: Path, perflint_seconds: float, pylint: Optional[str]) -> None:
+def section_peers(folder: Path, perflint_seconds: float, pylint: str | None) -> None:
     print(f"\n[8] peers on {folder}, wall time, each with its own defaults for parallelism and no cache, {load()}")
     print(f"  perflint check --select ALL --no-cache: {perflint_seconds:.2f} s (1.00x)")
     peers = [
-        ("ruff check --select ALL", shutil.which("ruff"),
-         lambda exe: [exe, "check", "--no-cache", "--select", "ALL", "--exit-zero", "--quiet", str(folder)]),
+        (
+            "ruff check --select ALL",
+            shutil.which("ruff"),
+            lambda exe: [exe, "check", "--no-cache", "--select", "ALL", "--exit-zero", "--quiet", str(folder)],
+        ),
         ("fixit lint (default rules)", shutil.which("fixit"), lambda exe: [exe, "lint", str(folder)]),
         ("torchfix", shutil.which("torchfix"), lambda exe: [exe, str(folder)]),
-        ("pylint --load-plugins=perflint (PyPI's perflint plugin)", pylint,
-         lambda exe: [exe, "--load-plugins=perflint", "--exit-zero", "--jobs", "0", str(folder)]),
+        (
+            "pylint --load-plugins=perflint (PyPI's perflint plugin)",
+            pylint,
+            lambda exe: [exe, "--load-plugins=perflint", "--exit-zero", "--jobs", "0", str(folder)],
+        ),
     ]
     for name, executable, command in peers:
         if executable is None:
@@ -255,18 +275,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="/work/corpus", help="folder holding timm/ and transformers/")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", type=int, action="append", metavar="SECTION",
-                        help="run only this section (1-8; repeatable)")
-    parser.add_argument("--pylint", default=shutil.which("pylint"),
-                        help="a pylint whose environment has PyPI's perflint plugin (its module is also "
-                             "called perflint, so it needs an environment of its own)")
+    parser.add_argument(
+        "--only", type=int, action="append", metavar="SECTION", help="run only this section (1-8; repeatable)"
+    )
+    parser.add_argument(
+        "--pylint",
+        default=shutil.which("pylint"),
+        help="a pylint whose environment has PyPI's perflint plugin (its module is also "
+        "called perflint, so it needs an environment of its own)",
+    )
     arguments = parser.parse_args()
     corpus = Path(arguments.corpus)
     timm = corpus / "timm" / "timm"
     rules = select_rules(select=["ALL"])
-    print(f"perflint {perflint.__version__}, libcst {importlib.metadata.version('libcst')}, "
-          f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
-          f"{cpu_model()}, {datetime.date.today()}")
+    print(
+        f"perflint {perflint.__version__}, libcst {importlib.metadata.version('libcst')}, "
+        f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"{cpu_model()}, {datetime.date.today()}"
+    )
     print(f"--select ALL is {len(rules)} rules today: {', '.join(rule.code for rule in rules)}")
 
     timm_sources = read_sources([timm])
@@ -285,8 +311,10 @@ def main() -> int:
     if 4 in wanted:
         section_warm(timm)
     if 5 in wanted:
-        startup_file = min((Path(path) for path, source in timm_sources),
-                           key=lambda path: abs(path.read_text(encoding="utf-8").count("\n") - 300))
+        startup_file = min(
+            (Path(path) for path, source in timm_sources),
+            key=lambda path: abs(path.read_text(encoding="utf-8").count("\n") - 300),
+        )
         section_startup(startup_file)
     if 6 in wanted:
         # A folder of small files, where starting the workers weighs most, and one of model files.

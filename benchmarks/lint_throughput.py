@@ -49,8 +49,12 @@ def time_lint(sources: list[tuple[str, str]], rules) -> tuple[float, int]:
     every file with its view, as ``perflint check`` does."""
     start = time.process_time()
     root = os.path.commonpath([path for path, _ in sources])
-    views = project_views([IndexedFile(os.path.abspath(path), source.encode()) for path, source in sources],
-                          root, None, whole_project=True).views
+    views = project_views(
+        [IndexedFile(os.path.abspath(path), source.encode()) for path, source in sources],
+        root,
+        None,
+        whole_project=True,
+    ).views
     findings = 0
     for path, source in sources:
         findings += len(lint_source(source, path, rules, project=views.get(os.path.abspath(path))))
@@ -66,8 +70,10 @@ def main() -> int:
     sources = read_sources(arguments.paths)
     rules = select_rules()
     lines = sum(source.count("\n") for _, source in sources)
-    print(f"perflint {perflint.__version__}, libcst {importlib.metadata.version('libcst')}, "
-          f"Python {platform.python_version()}, {platform.machine()}, {datetime.date.today()}")
+    print(
+        f"perflint {perflint.__version__}, libcst {importlib.metadata.version('libcst')}, "
+        f"Python {platform.python_version()}, {platform.machine()}, {datetime.date.today()}"
+    )
     print(f"{len(sources)} files, {lines} lines, {len(rules)} rules: {', '.join(rule.code for rule in rules)}")
     ratios = []
     for round_number in range(1, arguments.rounds + 1):
@@ -78,8 +84,10 @@ def main() -> int:
             lint_seconds, findings = time_lint(sources, rules)
             parse_seconds = time_parse(sources)
         ratios.append(lint_seconds / parse_seconds)
-        print(f"round {round_number}: parse {parse_seconds:.2f} s, lint {lint_seconds:.2f} s "
-              f"({findings} findings), ratio {ratios[-1]:.3f}")
+        print(
+            f"round {round_number}: parse {parse_seconds:.2f} s, lint {lint_seconds:.2f} s "
+            f"({findings} findings), ratio {ratios[-1]:.3f}"
+        )
     median = statistics.median(ratios)
     print(f"median lint/parse ratio: {median:.3f} (target <= 1.3)")
     return 0 if median <= 1.3 else 1

@@ -52,7 +52,7 @@ def examples_repeated(lines: int) -> str:
 
 def head_of(path: Path, lines: int) -> str:
     """The first ``lines`` lines of ``path``, cut back to where a top-level statement starts."""
-    text_lines = path.read_text(encoding="utf-8").splitlines()[:lines + 1]
+    text_lines = path.read_text(encoding="utf-8").splitlines()[: lines + 1]
     end = len(text_lines) - 1
     while end > 0 and (text_lines[end].startswith((" ", "\t", ")", "]", "}")) or not text_lines[end].strip()):
         end -= 1
@@ -116,22 +116,31 @@ def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], li
 def summary(latencies: list[float]) -> str:
     milliseconds = sorted(1000 * latency for latency in latencies)
     quartiles = statistics.quantiles(milliseconds, n=4)
-    return (f"median {statistics.median(milliseconds):.0f} ms, quartiles {quartiles[0]:.0f}-{quartiles[2]:.0f} ms, "
-            f"min {milliseconds[0]:.0f} ms, max {milliseconds[-1]:.0f} ms, n={len(milliseconds)}")
+    return (
+        f"median {statistics.median(milliseconds):.0f} ms, quartiles {quartiles[0]:.0f}-{quartiles[2]:.0f} ms, "
+        f"min {milliseconds[0]:.0f} ms, max {milliseconds[-1]:.0f} ms, n={len(milliseconds)}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=15)
     parser.add_argument("--lines", type=int, default=2000)
-    parser.add_argument("--source", type=Path, default=None, metavar="PATH",
-                        help="lint the head of this file instead of the examples repeated")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="lint the head of this file instead of the examples repeated",
+    )
     args = parser.parse_args()
     source = examples_repeated(args.lines) if args.source is None else head_of(args.source, args.lines)
     described = "examples/*.py repeated" if args.source is None else f"the head of {args.source}"
-    print(f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
-          f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"perflint {perflint.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
     print(f"file: {described}, {source.count(chr(10))} lines; {args.changes} changes a second apart")
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
@@ -146,8 +155,10 @@ def main() -> int:
         lint_times, parse_times = in_process(project, source, args.changes)
         print(f"  the server's lint call (ProjectLinter.lint): {summary(lint_times)}")
         print(f"  bare libcst.parse_module: {summary(parse_times)}")
-    print(f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "
-          f"{1000 * TARGET_SECONDS:.0f} ms of a change")
+    print(
+        f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "
+        f"{1000 * TARGET_SECONDS:.0f} ms of a change"
+    )
     return 0
 
 

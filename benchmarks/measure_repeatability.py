@@ -55,8 +55,12 @@ def bench(label: str, out, busy: int = 0) -> dict:
     before = load()
     started = time.monotonic()
     try:
-        completed = subprocess.run([sys.executable, "-m", "perflint", "bench", *RULES, "--output-format", "json"],
-                                   capture_output=True, text=True, check=True)
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", "bench", *RULES, "--output-format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         for spinner in spinners:
             spinner.terminate()
@@ -64,19 +68,29 @@ def bench(label: str, out, busy: int = 0) -> dict:
     seconds = time.monotonic() - started
     path = RESULTS / f"measure_repeatability_{label}.json"
     path.write_text(completed.stdout, encoding="utf-8")
-    out(f"   {label:<7} {seconds:6.1f} s; load average (1, 5, 15 min) before {before}, after {load()}; "
-        f"{busy} busy processes; saved {path.name}")
+    out(
+        f"   {label:<7} {seconds:6.1f} s; load average (1, 5, 15 min) before {before}, after {load()}; "
+        f"{busy} busy processes; saved {path.name}"
+    )
     return json.loads(completed.stdout)
 
 
 def points(data: dict) -> dict:
-    return {(m["code"], f"{m['library']}/{m['device']}", p["size"]): p
-            for m in data["measurements"] for p in m.get("points", ()) if p["status"] == "measured"}
+    return {
+        (m["code"], f"{m['library']}/{m['device']}", p["size"]): p
+        for m in data["measurements"]
+        for p in m.get("points", ())
+        if p["status"] == "measured"
+    }
 
 
 def too_few(data: dict) -> list:
-    return [(m["code"], p["size"]) for m in data["measurements"] for p in m.get("points", ())
-            if p["status"] == "too few samples"]
+    return [
+        (m["code"], p["size"])
+        for m in data["measurements"]
+        for p in m.get("points", ())
+        if p["status"] == "too few samples"
+    ]
 
 
 def main() -> int:
@@ -90,7 +104,9 @@ def main() -> int:
     from perflint.measure.table import machine_summary
 
     cores = os.cpu_count() or 1
-    out(f"perflint bench repeatability in worker processes, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}")
+    out(
+        f"perflint bench repeatability in worker processes, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}"
+    )
     out(f"Machine: {machine_summary(describe_machine())}")
     out(f"Rules: {', '.join(RULES)} at their own sizes; `perflint bench` default policy; {cores} logical cores.")
     out("\nRuns")
@@ -120,8 +136,10 @@ def main() -> int:
     out(f"   {checked - failed} of {checked} judged points agree within ±{QUIET_AGREEMENT:.0%}.")
     ok &= failed == 0
 
-    out(f"\n2. Loaded run ({BUSY_PROCESSES} busy processes) against quiet run 1: each point agrees within "
-        f"±{LOADED_AGREEMENT:.0%} or is flagged")
+    out(
+        f"\n2. Loaded run ({BUSY_PROCESSES} busy processes) against quiet run 1: each point agrees within "
+        f"±{LOADED_AGREEMENT:.0%} or is flagged"
+    )
     out(f"   {'rule':<7} {'target':<10} {'size':>8}  {'quiet':>8}  {'loaded':>8}  {'ratio':>6}  verdict")
     third = points(loaded)
     agreed = flagged = wrong = 0
@@ -140,8 +158,10 @@ def main() -> int:
         if not within and not is_flagged:
             verdict += " and is NOT flagged"
         out(f"   {key[0]:<7} {key[1]:<10} {key[2]:>8,}  {a:8.2f}  {c:8.2f}  {ratio:6.2f}  {verdict}")
-    out(f"   {agreed} of {len(third)} loaded points agree within ±{LOADED_AGREEMENT:.0%}; {flagged} are flagged; "
-        f"{wrong} disagree without a flag.")
+    out(
+        f"   {agreed} of {len(third)} loaded points agree within ±{LOADED_AGREEMENT:.0%}; {flagged} are flagged; "
+        f"{wrong} disagree without a flag."
+    )
     for label, data in (("quiet1", quiet1), ("quiet2", quiet2), ("loaded", loaded)):
         if too_few(data):
             out(f"   {label}: too few samples at {too_few(data)} (no number shown)")
@@ -149,10 +169,20 @@ def main() -> int:
 
     for old, new in (("quiet1", "quiet2"), ("quiet1", "loaded")):
         out(f"\n3. perflint bench --compare {old}.json {new}.json")
-        completed = subprocess.run([sys.executable, "-m", "perflint", "bench", "--compare",
-                                    str(RESULTS / f"measure_repeatability_{old}.json"),
-                                    str(RESULTS / f"measure_repeatability_{new}.json")],
-                                   capture_output=True, text=True, check=True)
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perflint",
+                "bench",
+                "--compare",
+                str(RESULTS / f"measure_repeatability_{old}.json"),
+                str(RESULTS / f"measure_repeatability_{new}.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         out(completed.stdout.rstrip())
 
     out(f"\nLoad average at the end: {load()} on {cores} cores.")

@@ -47,9 +47,22 @@ def lint(folder: Path) -> list[dict]:
     empty_config = folder / ".perflint-review.toml"
     empty_config.write_text("[tool.perflint]\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "perflint", "check", "--no-cache", "--exit-zero", "--output-format", "json",
-         "--config", str(empty_config), str(folder)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "perflint",
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "json",
+            "--config",
+            str(empty_config),
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"perflint failed on {folder}: {result.stderr.strip()}")
@@ -63,7 +76,9 @@ def excerpt(path: Path, line: int) -> str:
         return f"(cannot read: {error})"
     start = max(1, line - CONTEXT_LINES)
     end = min(len(lines), line + CONTEXT_LINES)
-    return "\n".join(f"{number:5d}{'>' if number == line else ' '} {lines[number - 1]}" for number in range(start, end + 1))
+    return "\n".join(
+        f"{number:5d}{'>' if number == line else ' '} {lines[number - 1]}" for number in range(start, end + 1)
+    )
 
 
 def review_sheet(archives: list[Path]) -> str:

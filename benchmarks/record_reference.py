@@ -34,14 +34,28 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="reference_bench", help="file name stem under benchmarks/results/")
-    parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS, OpenMP and torch CPU threads while measuring (0: their defaults)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS, OpenMP and torch CPU threads while measuring (0: their defaults)",
+    )
     parser.add_argument("codes", nargs="*", help="only these rules (default: all)")
     arguments = parser.parse_args()
     json_path, html_path, text_path = (RESULTS / f"{arguments.name}{suffix}" for suffix in (".json", ".html", ".txt"))
     threads = ["--blas-threads", str(arguments.blas_threads)] if arguments.blas_threads else []
-    command = [sys.executable, "-m", "perflint", "bench", *arguments.codes, *threads, "--output-format", "json",
-               "--report", str(html_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "perflint",
+        "bench",
+        *arguments.codes,
+        *threads,
+        "--output-format",
+        "json",
+        "--report",
+        str(html_path),
+    ]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.monotonic() - started
@@ -59,9 +73,12 @@ def main() -> int:
     shown = " ".join(["perflint", *command[3:-1], html_path.name])
     text_path.write_text(
         f"Reference run, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: `{shown}`\n"
-        f"Wall time: {elapsed:.1f} s\n\n{table.getvalue()}", encoding="utf-8")
-    print(f"wrote {json_path}, {html_path} and {text_path} ({elapsed:.1f} s); "
-          "now run `python scripts/generate_docs.py`")
+        f"Wall time: {elapsed:.1f} s\n\n{table.getvalue()}",
+        encoding="utf-8",
+    )
+    print(
+        f"wrote {json_path}, {html_path} and {text_path} ({elapsed:.1f} s); now run `python scripts/generate_docs.py`"
+    )
     return 0
 
 

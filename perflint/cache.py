@@ -32,9 +32,10 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from perflint import __version__
 from perflint.conventions import is_test_path
@@ -54,7 +55,9 @@ _BUILD_FOLDER_LENGTH = 16
 CACHE_TAG = "CACHEDIR.TAG"
 _TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
 _TAG_OWNER = "# This file is a cache directory tag created by perflint."
-_TAG_TEXT = f"{_TAG_SIGNATURE}\n{_TAG_OWNER}\n# For information about cache directory tags, see https://bford.info/cachedir/\n"
+_TAG_TEXT = (
+    f"{_TAG_SIGNATURE}\n{_TAG_OWNER}\n# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
 _GITIGNORE = "# Created by perflint: the cache is never committed.\n*\n"
 
 
@@ -80,8 +83,10 @@ def _is_untagged_perflint_cache(folder: str, names: set[str]) -> bool:
                 return False
     except OSError:
         return False
-    return all(name == ".gitignore" or name == "measurements" or name.startswith(".entry-")
-               or _BUILD_FOLDER.match(name) for name in names)
+    return all(
+        name == ".gitignore" or name == "measurements" or name.startswith(".entry-") or _BUILD_FOLDER.match(name)
+        for name in names
+    )
 
 
 def claim_cache_folder(folder: str) -> None:
@@ -98,7 +103,8 @@ def claim_cache_folder(folder: str) -> None:
     if names and not is_perflint_cache_folder(folder) and not _is_untagged_perflint_cache(folder, names):
         raise ForeignCacheFolderError(
             f"the cache folder {folder} is not empty and not perflint's (it has no perflint {CACHE_TAG}); "
-            "name a new or empty folder in --cache-dir / cache-dir")
+            "name a new or empty folder in --cache-dir / cache-dir"
+        )
     _write_text_atomically(folder, ".gitignore", _GITIGNORE)
     _write_text_atomically(folder, CACHE_TAG, _TAG_TEXT)
 
@@ -129,13 +135,14 @@ def _libcst_version() -> str:
         return spec.submodule_search_locations[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_fingerprint() -> str:
     """perflint's version plus a hash of its own source files, so that a development install
     whose rules were edited does not serve findings of the old rules; and the versions of
     Python and libcst, whose parsers decide what parses and where."""
-    digest = hashlib.sha256(f"perflint {__version__} cache format {_FORMAT} python {sys.version} "
-                            f"libcst {_libcst_version()}".encode())
+    digest = hashlib.sha256(
+        f"perflint {__version__} cache format {_FORMAT} python {sys.version} libcst {_libcst_version()}".encode()
+    )
     package = os.path.dirname(os.path.abspath(__file__))
     for folder, subfolders, names in os.walk(package):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
@@ -158,12 +165,11 @@ def entry_key(fingerprint: str, codes: Sequence[str], data: bytes, path_facts: S
     return digest.hexdigest()
 
 
-def task_cache_key(task: "LintTask", data: bytes, fingerprint: Optional[str] = None) -> str:
+def task_cache_key(task: LintTask, data: bytes, fingerprint: str | None = None) -> str:
     """The cache key of ``task``'s file with these bytes: every input of its lint. The one place
     that lists them; an input added to the lint (a project index's digest) is added here."""
     path = task.source_file.path
-    path_facts = [["test code", is_test_path(path)], ["notebook", is_notebook(path)],
-                  ["project", task.project_digest]]
+    path_facts = [["test code", is_test_path(path)], ["notebook", is_notebook(path)], ["project", task.project_digest]]
     return entry_key(fingerprint or build_fingerprint(), task.codes, data, path_facts)
 
 
@@ -269,7 +275,7 @@ class Cache:
         self.directory = os.path.join(self.base, self.fingerprint[:_BUILD_FOLDER_LENGTH])
         self._prepared = False
 
-    def rule_index(self) -> Optional[tuple[RuleEntry, ...]]:
+    def rule_index(self) -> tuple[RuleEntry, ...] | None:
         """Every rule's code, name and default, as this build's index recorded them; ``None``
         when no index was written (see ``store_rule_index``), or it cannot be read or fails its
         checks (the registry is used then, and the index rewritten)."""
@@ -292,7 +298,7 @@ class Cache:
     def _entry_path(self, key: str) -> str:
         return os.path.join(self.directory, f"{key}.json")
 
-    def load(self, key: str, path: str) -> Optional[list[Finding]]:
+    def load(self, key: str, path: str) -> list[Finding] | None:
         """The cached findings, reported at ``path``; ``None`` on a miss or an entry that fails
         its checks (the file is linted again and the entry rewritten)."""
         try:
@@ -340,6 +346,5 @@ class Cache:
         ``claim_cache_folder`` accepted as perflint's."""
         current = os.path.basename(self.directory)
         for entry in os.scandir(self.base):
-            if (entry.name != current and _BUILD_FOLDER.match(entry.name)
-                    and entry.is_dir(follow_symlinks=False)):
+            if entry.name != current and _BUILD_FOLDER.match(entry.name) and entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)

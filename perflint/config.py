@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from perflint.conventions import TEST_PATTERNS
 from perflint.files import CACHE_DIRECTORY, DEFAULT_EXCLUDE, DEFAULT_INCLUDE, FileFilter, GlobSet
@@ -34,8 +35,15 @@ else:
 CONFIG_FILE_NAME = "pyproject.toml"
 _CODE_LIST_KEYS = ("select", "ignore", "extend-select")
 _GLOB_LIST_KEYS = ("include", "exclude", "extend-exclude")
-KNOWN_KEYS = (*_CODE_LIST_KEYS, "per-file-ignores", *_GLOB_LIST_KEYS, "exclude-tests", "cache-dir",
-              "per-file-timeout", "unsafe-fixes")
+KNOWN_KEYS = (
+    *_CODE_LIST_KEYS,
+    "per-file-ignores",
+    *_GLOB_LIST_KEYS,
+    "exclude-tests",
+    "cache-dir",
+    "per-file-timeout",
+    "unsafe-fixes",
+)
 # CPU seconds a file (per 400 kB of it, see ``runner.scaled_limit``) may take before it is
 # reported as PFL000 and the run moves on: a pathological file ends in seconds.
 DEFAULT_PER_FILE_TIMEOUT = 10.0
@@ -62,8 +70,8 @@ class Config:
     """The settings of one run's project, before the command line is applied."""
 
     root: str
-    path: Optional[str] = None
-    select: Optional[tuple[str, ...]] = None
+    path: str | None = None
+    select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     per_file_ignores: tuple[PerFileIgnore, ...] = ()
@@ -71,7 +79,7 @@ class Config:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     exclude_tests: bool = True
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
     per_file_timeout: float = DEFAULT_PER_FILE_TIMEOUT
     unsafe_fixes: bool = False
 
@@ -97,7 +105,7 @@ class Config:
         return tuple(ignored)
 
 
-def find_config_file(start: str) -> Optional[str]:
+def find_config_file(start: str) -> str | None:
     """The nearest ``pyproject.toml`` at or above ``start`` with a ``[tool.perflint]`` table."""
     folder = os.path.abspath(start)
     while True:
@@ -110,7 +118,7 @@ def find_config_file(start: str) -> Optional[str]:
         folder = parent
 
 
-def load_config(explicit_path: Optional[str], start: str, rules: Optional[Sequence[Any]] = None) -> Config:
+def load_config(explicit_path: str | None, start: str, rules: Sequence[Any] | None = None) -> Config:
     """The configuration from ``explicit_path`` (``--config``), else the nearest one, else
     the defaults with ``start`` as the project root. Rule codes are checked against ``rules``
     (objects with ``code`` and ``default_enabled``; default: the registry)."""
@@ -119,7 +127,7 @@ def load_config(explicit_path: Optional[str], start: str, rules: Optional[Sequen
     return config
 
 
-def _load_unchecked(explicit_path: Optional[str], start: str) -> Config:
+def _load_unchecked(explicit_path: str | None, start: str) -> Config:
     if explicit_path is not None:
         if not os.path.isfile(explicit_path):
             raise ConfigError(f"config file not found: {explicit_path}")
@@ -135,7 +143,7 @@ def _load_unchecked(explicit_path: Optional[str], start: str) -> Config:
     return _parse_table(table, path)
 
 
-def check_codes(config: Config, rules: Optional[Sequence[Any]] = None) -> None:
+def check_codes(config: Config, rules: Sequence[Any] | None = None) -> None:
     """Raise ``ConfigError`` naming the file and key of the first code or prefix that matches
     none of ``rules`` (default: the registry). Kept apart from parsing so that a run can read
     its configuration before it knows the rules (see ``ConfigResolver.use_rules``)."""
@@ -163,20 +171,23 @@ class ConfigResolver:
     """The configuration of each folder, found as described above and remembered per folder, so
     a walk over thousands of files reads each ``pyproject.toml`` once."""
 
-    def __init__(self, explicit_path: Optional[str], working_directory: str) -> None:
-        self._rules: Optional[Sequence[Any]] = None
+    def __init__(self, explicit_path: str | None, working_directory: str) -> None:
+        self._rules: Sequence[Any] | None = None
         self._working_directory = os.path.abspath(working_directory)
         self._fixed = _load_unchecked(explicit_path, working_directory) if explicit_path is not None else None
-        self._fallback: Optional[Config] = None
-        self._by_folder: dict[str, Optional[Config]] = {}
+        self._fallback: Config | None = None
+        self._by_folder: dict[str, Config | None] = {}
         self._by_file: dict[str, Config] = {}
 
     def use_rules(self, rules: Sequence[Any]) -> None:
         """Check the codes of every configuration read so far, and of each one read later,
         against ``rules``."""
         self._rules = rules
-        for config in {id(config): config for config in (self._fixed, self._fallback, *self._by_file.values())
-                       if config is not None}.values():
+        for config in {
+            id(config): config
+            for config in (self._fixed, self._fallback, *self._by_file.values())
+            if config is not None
+        }.values():
             check_codes(config, rules)
 
     @property
@@ -200,9 +211,9 @@ class ConfigResolver:
     def file_filter(self, folder: str) -> FileFilter:
         return self.for_folder(folder).file_filter()
 
-    def _nearest(self, folder: str) -> Optional[Config]:
+    def _nearest(self, folder: str) -> Config | None:
         walked = []
-        found: Optional[Config] = None
+        found: Config | None = None
         while True:
             if folder in self._by_folder:
                 found = self._by_folder[folder]
@@ -233,8 +244,10 @@ def _read_toml(path: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     except UnicodeDecodeError as error:  # TOML is UTF-8 by definition
-        raise ConfigError(f"{path}: invalid TOML: not UTF-8 (byte {error.start + 1} is "
-                          f"{error.object[error.start:error.start + 1]!r})") from None
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 (byte {error.start + 1} is "
+            f"{error.object[error.start : error.start + 1]!r})"
+        ) from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
 
@@ -290,7 +303,7 @@ def _parse_table(table: Any, path: str) -> Config:
     return Config(root=root, path=path, per_file_ignores=tuple(per_file), **settings)
 
 
-def per_file_timeout_problem(seconds: float) -> Optional[str]:
+def per_file_timeout_problem(seconds: float) -> str | None:
     """Why ``seconds`` cannot be a per-file time limit (the setting's or ``--per-file-timeout``'s),
     as the end of a sentence; None when it can."""
     if not 0 < seconds <= MAX_PER_FILE_TIMEOUT:  # false for nan as well
@@ -307,11 +320,12 @@ def _string_list(value: Any, label: str) -> tuple[str, ...]:
 def _toml_type(value: Any) -> str:
     if isinstance(value, list):
         return "a list with a non-string item"
-    return {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
-            dict: "a table"}.get(type(value), type(value).__name__)
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a float", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
 
 
-def _check_codes(codes: tuple[str, ...], label: str, rules: Optional[Sequence[Any]]) -> None:
+def _check_codes(codes: tuple[str, ...], label: str, rules: Sequence[Any] | None) -> None:
     from perflint.selection import UnknownCodeError, select
 
     if rules is None:

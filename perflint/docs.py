@@ -16,11 +16,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
-from perflint.rules import all_rules
 from perflint.engine.rule import Rule
 from perflint.measure.results import MEASURED, MeasurementReport
+from perflint.rules import all_rules
 
 PAGES_FOLDER = "docs/rules"
 README = "README.md"
@@ -79,10 +78,11 @@ def require_perflint_checkout(root: Path) -> None:
     if name != PROJECT_NAME:
         raise NotPerflintCheckout(
             f"{root} is not perflint's repository (its pyproject.toml must name the project {PROJECT_NAME}); "
-            "the rule pages are written only there")
+            "the rule pages are written only there"
+        )
 
 
-def load_reference(root: Path) -> Optional[MeasurementReport]:
+def load_reference(root: Path) -> MeasurementReport | None:
     """The recorded reference run under ``root``, or None when there is none (an installed copy)."""
     try:
         with open(root / REFERENCE_RESULTS, encoding="utf-8") as stream:
@@ -91,7 +91,7 @@ def load_reference(root: Path) -> Optional[MeasurementReport]:
         return None
 
 
-def installed_reference() -> Optional[MeasurementReport]:
+def installed_reference() -> MeasurementReport | None:
     """The reference run of the checkout this perflint is imported from, if it is one."""
     root = Path(__file__).resolve().parents[1]
     try:
@@ -114,18 +114,22 @@ def _benchmark_source(function: object) -> str:
 def _timed_description(rule: type[Rule]) -> str:
     """What exactly one call of each side does: the rule's own words, then the two functions."""
     benchmark = rule.benchmark
-    return (f"**Timed:** {benchmark.timed}\n\n"
-            f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
-            f"Fix, as timed:\n\n{_benchmark_source(benchmark.fix)}")
+    return (
+        f"**Timed:** {benchmark.timed}\n\n"
+        f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
+        f"Fix, as timed:\n\n{_benchmark_source(benchmark.fix)}"
+    )
 
 
-def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) -> str:
+def _measured_section(rule: type[Rule], reference: MeasurementReport | None) -> str:
     benchmark = rule.benchmark
     if benchmark is None:
         return "This rule has no micro-benchmark yet."
     if benchmark.not_timed:
-        return (f"{_timed_description(rule)}\n\nThis benchmark is never timed, on any machine: "
-                f"{benchmark.not_timed}. `perflint bench` lists it as skipped with this reason.")
+        return (
+            f"{_timed_description(rule)}\n\nThis benchmark is never timed, on any machine: "
+            f"{benchmark.not_timed}. `perflint bench` lists it as skipped with this reason."
+        )
     sizes = ", ".join(f"{size:,}" for size in benchmark.sizes)
     how = (
         f"Reproduce on your own hardware with `perflint bench {rule.code}` (add `--report {rule.code}.html` "
@@ -139,32 +143,37 @@ def _measured_section(rule: type[Rule], reference: Optional[MeasurementReport]) 
     return f"{_timed_description(rule)}\n\n{_reference_numbers(rule, reference, how)}"
 
 
-def _reference_numbers(rule: type[Rule], reference: Optional[MeasurementReport], how: str) -> str:
+def _reference_numbers(rule: type[Rule], reference: MeasurementReport | None, how: str) -> str:
     benchmark = rule.benchmark
     from perflint.measure.harness import benchmark_fingerprint
 
     if reference is None:
-        return ("Reference measurements are recorded in perflint's repository (`benchmarks/results/`); "
-                f"this installation does not include them.\n\n{how}")
+        return (
+            "Reference measurements are recorded in perflint's repository (`benchmarks/results/`); "
+            f"this installation does not include them.\n\n{how}"
+        )
     entries = [m for m in reference.measurements if m.code == rule.code]
     measured = [m for m in entries if m.status == MEASURED]
     if not measured:
         recorded = "; ".join(f"{m.target}: {m.reason}" for m in entries)
-        return (f"No reference measurement is recorded for this rule"
-                f"{f' (the reference run skipped it: {recorded})' if recorded else ' yet'}. "
-                f"`{RECORD_COMMAND}` records every rule's on the machine it runs on.\n\n{how}")
+        return (
+            f"No reference measurement is recorded for this rule"
+            f"{f' (the reference run skipped it: {recorded})' if recorded else ' yet'}. "
+            f"`{RECORD_COMMAND}` records every rule's on the machine it runs on.\n\n{how}"
+        )
     from perflint.measure.table import machine_summary
     from perflint.measure.units import format_saved, format_seconds, format_speedup
 
     date = (measured[0].measured_at or "")[:10]
     if any(m.benchmark_fingerprint != benchmark_fingerprint(benchmark) for m in measured):
         # Numbers of an earlier benchmark would describe code this page no longer shows.
-        return (f"The reference run (recorded {date}) timed an earlier version of this benchmark, so its "
-                f"numbers are not quoted; `{RECORD_COMMAND}` records the current one.\n\n{how}")
+        return (
+            f"The reference run (recorded {date}) timed an earlier version of this benchmark, so its "
+            f"numbers are not quoted; `{RECORD_COMMAND}` records the current one.\n\n{how}"
+        )
     lines = [f"Reference run on {machine_summary(reference.machine)}; recorded {date} by `{RECORD_COMMAND}`."]
     lines.append("")
-    lines.append(f"| Target | Size ({benchmark.size_unit}) | Pattern | Fix | Saved per call | Speedup "
-                 "| 95% interval |")
+    lines.append(f"| Target | Size ({benchmark.size_unit}) | Pattern | Fix | Saved per call | Speedup | 95% interval |")
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for measurement in measured:
         for point in measurement.points:
@@ -176,20 +185,22 @@ def _reference_numbers(rule: type[Rule], reference: Optional[MeasurementReport],
                 f"| {format_seconds(point.fix_seconds)} | {format_saved(point.time_saved)} "
                 f"| {format_speedup(point.speedup)} "
                 f"| {format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
-                f"{' (noisy)' if point.noisy else ''} |")
+                f"{' (noisy)' if point.noisy else ''} |"
+            )
     lines.append("")
     lines.extend(f"On {m.target} the fix {m.payoff()}." for m in measured)
     if any(point.noisy for m in measured for point in m.measured_points):
-        lines.append("A speedup marked noisy has a 95% interval that crosses 1.0 or spans more than ±25%: "
-                     "too uncertain to act on.")
+        lines.append(
+            "A speedup marked noisy has a 95% interval that crosses 1.0 or spans more than ±25%: "
+            "too uncertain to act on."
+        )
     others = [m for m in entries if m.status != MEASURED]
     if others:
-        lines.append("Not run on the reference machine: "
-                     + "; ".join(f"{m.target} ({m.reason})" for m in others) + ".")
+        lines.append("Not run on the reference machine: " + "; ".join(f"{m.target} ({m.reason})" for m in others) + ".")
     return "\n".join(lines) + f"\n\n{how}"
 
 
-def rule_page(rule: type[Rule], reference: Optional[MeasurementReport] = None) -> str:
+def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> str:
     """The Markdown page of ``rule``; its sections follow ``PAGE_SECTIONS``. ``reference`` is the
     recorded reference run the "Measured" section quotes (``load_reference``)."""
     metadata = (
@@ -268,7 +279,7 @@ def rules_index_page() -> str:
     return f"# Rules\n\n{readme_rule_facts()}\n{table}"
 
 
-def _first_paragraph(doc: Optional[str]) -> str:
+def _first_paragraph(doc: str | None) -> str:
     text = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
     return " ".join(text.split())
 
@@ -368,14 +379,14 @@ class DocsPlan:
 
     writes: dict[Path, str] = field(default_factory=dict)
     deletions: list[Path] = field(default_factory=list)
-    readme_problem: Optional[str] = None
+    readme_problem: str | None = None
 
     @property
     def stale(self) -> list[Path]:
         return sorted([*self.writes, *self.deletions])
 
 
-def _read(path: Path) -> Optional[str]:
+def _read(path: Path) -> str | None:
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             return handle.read()
@@ -404,9 +415,7 @@ def plan_docs(root: Path) -> DocsPlan:
     pages_folder = root / PAGES_FOLDER
     if pages_folder.is_dir():
         plan.deletions = sorted(
-            path
-            for path in pages_folder.iterdir()
-            if _PAGE_NAME.match(path.name) and path.name not in current_pages
+            path for path in pages_folder.iterdir() if _PAGE_NAME.match(path.name) and path.name not in current_pages
         )
     contributing_path = root / CONTRIBUTING
     contributing_text = _read(contributing_path)

@@ -15,8 +15,10 @@ import os
 import re
 import stat
 import tokenize
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Pattern, Sequence, Union
+from re import Pattern
+from typing import Callable
 
 from perflint.engine.findings import Finding, unlintable
 
@@ -34,8 +36,22 @@ MAX_SOURCE_BYTES = 10 * 1024 * 1024
 _INHERITED_DESCRIPTOR_FOLDERS = ("/dev/fd/", "/proc/self/fd/")
 # Folder names skipped while walking, unless the configuration's ``exclude`` replaces them.
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "build", "dist", ".tox", ".nox",
-    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages",
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "site-packages",
     "__pypackages__",
 )
 _VIRTUAL_ENVIRONMENT_MARKER = "pyvenv.cfg"
@@ -82,7 +98,7 @@ def _glob_to_regex(pattern: str) -> str:
             if end == -1:
                 out.append(re.escape(char))
             else:
-                body = pattern[index + 1:end]
+                body = pattern[index + 1 : end]
                 if body.startswith("!"):
                     body = "^" + body[1:]
                 out.append("[" + body.replace("\\", "\\\\") + "]")
@@ -114,7 +130,7 @@ class GlobSet:
     path_patterns: tuple[Pattern[str], ...] = ()
 
     @classmethod
-    def compile(cls, root: str, globs: Iterable[str]) -> "GlobSet":
+    def compile(cls, root: str, globs: Iterable[str]) -> GlobSet:
         names, paths = [], []
         for glob in globs:
             cleaned = glob.replace(os.sep, "/").strip()
@@ -179,8 +195,9 @@ class FileFilter:
     excluded: GlobSet
 
     @classmethod
-    def of(cls, root: str, exclude: Iterable[str] = DEFAULT_EXCLUDE,
-           include: Iterable[str] = DEFAULT_INCLUDE) -> "FileFilter":
+    def of(
+        cls, root: str, exclude: Iterable[str] = DEFAULT_EXCLUDE, include: Iterable[str] = DEFAULT_INCLUDE
+    ) -> FileFilter:
         return cls(GlobSet.compile(root, include), GlobSet.compile(root, exclude))
 
     def takes(self, absolute_file: str) -> bool:
@@ -197,7 +214,7 @@ def is_notebook(name: str) -> bool:
 
 def discover(
     paths: Sequence[str],
-    filter_for: Union[FileFilter, Callable[[str], FileFilter]],
+    filter_for: FileFilter | Callable[[str], FileFilter],
     force_exclude: bool = False,
 ) -> Discovery:
     """The files to lint under ``paths``, each once, in a stable order.
@@ -273,7 +290,7 @@ def discover(
     return discovery
 
 
-def _link_loop(path: str) -> Optional[str]:
+def _link_loop(path: str) -> str | None:
     """``a -> b -> a`` when following the symbolic links from ``path`` comes back to one of
     them; None when it does not (the path is simply missing)."""
     chain = [os.path.abspath(path)]
@@ -335,7 +352,7 @@ def is_inherited_pipe(absolute_path: str) -> bool:
     return absolute_path.startswith(_INHERITED_DESCRIPTOR_FOLDERS)
 
 
-def read_source(source_file: SourceFile) -> tuple[Optional[bytes], Optional[Finding]]:
+def read_source(source_file: SourceFile) -> tuple[bytes | None, Finding | None]:
     """The file's bytes, read once, or the PFL000 finding that says why they are not.
 
     Only a regular file is read, and a pipe named ``/dev/fd/N`` (process substitution); a
@@ -375,9 +392,17 @@ def read_source(source_file: SourceFile) -> tuple[Optional[bytes], Optional[Find
 def _not_regular(path: str, mode: int) -> Finding:
     if stat.S_ISDIR(mode):
         return unlintable(path, "cannot read: Is a directory")
-    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a character device"
+        if stat.S_ISCHR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a file"
+    )
     return unlintable(path, f"not a regular file: {kind}")
 
 

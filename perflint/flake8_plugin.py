@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-from functools import lru_cache
-from typing import Any, Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from functools import cache
+from typing import Any
 
 from perflint import __version__
-from perflint.engine import lint_source
 from perflint.config import ConfigError, load_config
+from perflint.engine import lint_source
 from perflint.engine.findings import Finding
 from perflint.engine.project import ProjectView
 from perflint.engine.project_cache import IndexedFile, project_views
@@ -26,7 +27,7 @@ from perflint.engine.safety import FixSafety
 from perflint.rules import all_rules
 
 
-@lru_cache(maxsize=None)
+@cache
 def every_rule() -> tuple[type[Rule], ...]:
     return all_rules()
 
@@ -59,13 +60,14 @@ class Flake8Checker:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         """Yield ``(line, column, "CODE message", type)`` with the 0-based column flake8 expects.
         flake8 has no way to apply fixes, so a finding with one says which command does."""
-        findings = lint_source(self.source, self.filename, every_rule(), apply_noqa=False,
-                               project=project_view(self.filename, self.source))
+        findings = lint_source(
+            self.source, self.filename, every_rule(), apply_noqa=False, project=project_view(self.filename, self.source)
+        )
         for finding in findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}{fix_hint(finding)}", type(self)
 
 
-def project_view(filename: str, source: str) -> Optional[ProjectView]:
+def project_view(filename: str, source: str) -> ProjectView | None:
     """What the project index says about ``filename``, when a ``perflint check`` of its project
     left the index in the project's cache (this file's summary is made afresh from ``source``);
     None otherwise, and the file is linted with its own knowledge only."""
@@ -76,8 +78,13 @@ def project_view(filename: str, source: str) -> Optional[ProjectView]:
         config = load_config(None, os.path.dirname(absolute), every_rule())
     except ConfigError:
         return None
-    outcome = project_views([IndexedFile(absolute, source.encode("utf-8", "surrogatepass"))], config.root,
-                            config.cache_directory, whole_project=False, write=False)
+    outcome = project_views(
+        [IndexedFile(absolute, source.encode("utf-8", "surrogatepass"))],
+        config.root,
+        config.cache_directory,
+        whole_project=False,
+        write=False,
+    )
     return outcome.views.get(absolute) if outcome.cached_files else None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from perflint.engine.findings import Finding
 from perflint.files import UnreadableSourceError
@@ -59,7 +59,7 @@ def neutralise(line: str) -> str:
     return line
 
 
-def cell_lines(path: str, cell: int, data: Optional[bytes] = None) -> list[str]:
+def cell_lines(path: str, cell: int, data: bytes | None = None) -> list[str]:
     """The lines of cell ``cell`` (1-based) as written, for showing a finding; none if
     unreadable. From ``data`` when given (standard input's bytes), else from the file."""
     try:
@@ -81,8 +81,9 @@ def read_notebook(data: bytes) -> NotebookSource:
     except ValueError as error:
         raise UnreadableSourceError(f"cannot read notebook: invalid JSON: {error}") from None
     except RecursionError:
-        raise UnreadableSourceError("cannot read notebook: its JSON is nested too deeply for Python's "
-                                    "JSON parser") from None
+        raise UnreadableSourceError(
+            "cannot read notebook: its JSON is nested too deeply for Python's JSON parser"
+        ) from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         version = document.get("nbformat") if isinstance(document, dict) else None
         detail = f"nbformat {version} is not supported (4 is)" if version not in (None, 4) else "no list of cells"
@@ -106,7 +107,9 @@ def is_python_notebook(data: bytes) -> bool:
     """Whether the notebook's kernel runs Python (a notebook that says nothing is taken as Python)."""
     try:
         metadata = json.loads(data.decode("utf-8-sig")).get("metadata", {})
-        language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get("language")
+        language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get(
+            "language"
+        )
     except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return True  # let read_notebook report what is wrong
     return not isinstance(language, str) or language.lower() == "python"

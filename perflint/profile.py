@@ -28,9 +28,10 @@ import json
 import marshal
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, ProfileShare
 
@@ -66,7 +67,7 @@ class Sample:
     path: str
     line: int
     seconds: float
-    stack_id: Optional[int] = None
+    stack_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def read_profile(path: str) -> Profile:
     except OSError as error:
         raise _refused(path, error.strerror or str(error)) from None
     try:
-        text: Optional[str] = data.decode("utf-8")
+        text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
         text = None  # binary: a pstats file (whose marshalled dict may begin with "{")
     if text is not None and text.lstrip()[:1] in ("{", "["):
@@ -136,10 +137,19 @@ def _read_pstats(data: bytes, path: str) -> Profile:
     samples = []
     total = 0.0
     for key, record in stats.items():
-        if not (isinstance(key, tuple) and len(key) == 3 and isinstance(record, tuple) and len(record) == 5
-                and isinstance(key[1], int) and not isinstance(key[1], bool)):
-            raise _refused(path, f"not a pstats file (a record is {type(record).__name__}, not the five fields "
-                                 f"of cProfile); expected {ACCEPTED_FORMATS}")
+        if not (
+            isinstance(key, tuple)
+            and len(key) == 3
+            and isinstance(record, tuple)
+            and len(record) == 5
+            and isinstance(key[1], int)
+            and not isinstance(key[1], bool)
+        ):
+            raise _refused(
+                path,
+                f"not a pstats file (a record is {type(record).__name__}, not the five fields "
+                f"of cProfile); expected {ACCEPTED_FORMATS}",
+            )
         filename, line, function = key
         own = _seconds(record[2], path, f"the own time of {function!r}")
         cumulative = _seconds(record[3], path, f"the cumulative time of {function!r}")
@@ -226,8 +236,10 @@ def _read_speedscope(document: dict, path: str) -> Profile:
             continue  # an evented profile (another tool's) has no samples to weigh
         unit = profile.get("unit", "none")
         if not isinstance(unit, str) or unit not in _SPEEDSCOPE_UNITS:
-            raise _refused(path, f"speedscope profile {number} has the unit {unit!r}; expected one of "
-                                 f"{', '.join(_SPEEDSCOPE_UNITS)}")
+            raise _refused(
+                path,
+                f"speedscope profile {number} has the unit {unit!r}; expected one of {', '.join(_SPEEDSCOPE_UNITS)}",
+            )
         stacks, weights = profile.get("samples"), profile.get("weights")
         if not isinstance(stacks, list) or not isinstance(weights, list) or len(stacks) != len(weights):
             raise _refused(path, f"speedscope profile {number} needs lists of samples and of weights of one length")
@@ -239,8 +251,11 @@ def _read_speedscope(document: dict, path: str) -> Profile:
             stack_id += 1
             for index in stack:
                 if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(frames):
-                    raise _refused(path, f"a sample of speedscope profile {number} names frame {index!r}, "
-                                         f"not one of the {len(frames)} frames")
+                    raise _refused(
+                        path,
+                        f"a sample of speedscope profile {number} names frame {index!r}, "
+                        f"not one of the {len(frames)} frames",
+                    )
                 frame = frames[index]
                 if frame.get("file") and isinstance(frame.get("line"), int):
                     samples.append(Sample(frame["file"], frame["line"], seconds, stack_id))
@@ -298,7 +313,7 @@ def function_spans(source: str) -> list[_Span]:
     return spans
 
 
-def _innermost(spans: Sequence[_Span], line: int) -> Optional[_Span]:
+def _innermost(spans: Sequence[_Span], line: int) -> _Span | None:
     found = None
     for span in spans:
         if span.first <= line <= span.last and (found is None or span.first >= found.first):
@@ -321,7 +336,7 @@ class ProfileIndex:
         for path, profile_path in matched.items():
             spans = function_spans(sources[path])
             self._spans[path] = spans
-            counted: set[tuple[_Span, Optional[int]]] = set()
+            counted: set[tuple[_Span, int | None]] = set()
             for sample in by_profile_path[profile_path]:
                 span = _innermost(spans, sample.line)
                 if span is None:
@@ -333,7 +348,7 @@ class ProfileIndex:
                 key = (path, span)
                 self._seconds[key] = self._seconds.get(key, 0.0) + sample.seconds
 
-    def share_at(self, path: str, line: int) -> Optional[ProfileShare]:
+    def share_at(self, path: str, line: int) -> ProfileShare | None:
         """The function around ``path:line`` and its share of the run; None when the file or
         the function does not appear in the profile."""
         span = _innermost(self._spans.get(path, ()), line)
@@ -351,7 +366,7 @@ class Attribution:
     unmatched: int  # findings in files or functions the profile does not show
 
 
-def _read_text(path: str) -> Optional[str]:
+def _read_text(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
@@ -360,7 +375,7 @@ def _read_text(path: str) -> Optional[str]:
 
 
 def attach_profile(
-    findings: Sequence[Finding], profile: Profile, measurement: Optional["MeasurementReport"] = None
+    findings: Sequence[Finding], profile: Profile, measurement: MeasurementReport | None = None
 ) -> Attribution:
     """Each finding with the share of the run spent in the function around it, and with
     ``measurement`` an estimated upper bound of the saving: share × (1 − 1/speedup), the
@@ -388,14 +403,16 @@ def attach_profile(
         if finding.code in speedups:
             speedup, size, unit = speedups[finding.code]
             saving = share.share * max(0.0, 1.0 - 1.0 / speedup)
-            estimate = (f"at most {share.share:.1%} of the run × (1 − 1/{speedup:.3g}), the speedup "
-                        f"measured at {size:,} {unit}".rstrip())
+            estimate = (
+                f"at most {share.share:.1%} of the run × (1 − 1/{speedup:.3g}), the speedup "
+                f"measured at {size:,} {unit}".rstrip()
+            )
             share = ProfileShare(share.function, share.inclusive_seconds, share.share, saving, estimate)
         attached.append(replace(finding, profile=share))
     return Attribution(attached, matched, unmatched)
 
 
-def _middle_speedups(measurement: "MeasurementReport") -> dict[str, tuple[float, int, str]]:
+def _middle_speedups(measurement: MeasurementReport) -> dict[str, tuple[float, int, str]]:
     speedups: dict[str, tuple[float, int, str]] = {}
     for result in measurement.measurements:
         points = sorted(result.measured_points, key=lambda point: point.size)

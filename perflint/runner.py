@@ -26,17 +26,25 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING
 
 from perflint.config import MAX_PER_FILE_TIMEOUT
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.safety import FixSafety
-from perflint.files import (SourceFile, UnreadableSourceError, decode_source, encode_source, is_inherited_pipe,
-                            is_notebook, read_source)
+from perflint.files import (
+    SourceFile,
+    UnreadableSourceError,
+    decode_source,
+    encode_source,
+    is_inherited_pipe,
+    is_notebook,
+    read_source,
+)
 
 if TYPE_CHECKING:
     from perflint.cache import Cache
@@ -81,11 +89,11 @@ class LintTask:
 
     source_file: SourceFile
     codes: tuple[str, ...]
-    cache_directory: Optional[str] = None
-    time_limit: Optional[float] = None
-    data: Optional[bytes] = None
-    fixes: Optional[FixSafety] = NO_FIXES
-    project: Optional["ProjectView"] = None
+    cache_directory: str | None = None
+    time_limit: float | None = None
+    data: bytes | None = None
+    fixes: FixSafety | None = NO_FIXES
+    project: ProjectView | None = None
 
     @property
     def project_digest(self) -> str:
@@ -100,9 +108,9 @@ class LintResult:
     in the file's own encoding; ``fixed`` counts the fixes."""
 
     findings: list[Finding]
-    cache_key: Optional[str]  # None: not to be cached (unreadable, timed out, or a failure)
-    original: Optional[bytes] = None
-    fixed_data: Optional[bytes] = None
+    cache_key: str | None  # None: not to be cached (unreadable, timed out, or a failure)
+    original: bytes | None = None
+    fixed_data: bytes | None = None
     fixed: int = 0
 
 
@@ -111,16 +119,21 @@ class FileTimeLimitExceeded(BaseException):
     failing rule (which catches Exception) does not swallow it and walk on."""
 
 
-def lint_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], apply_noqa: bool = True,
-                project: Optional["ProjectView"] = None) -> list[Finding]:
+def lint_source(
+    source: str,
+    path: str,
+    rule_classes: Sequence[type[Rule]],
+    apply_noqa: bool = True,
+    project: ProjectView | None = None,
+) -> list[Finding]:
     """The engine's ``lint_source``, imported on first use."""
     from perflint.engine.linter import lint_source as engine_lint_source
 
     return engine_lint_source(source, path, rule_classes, apply_noqa, project=project)
 
 
-@lru_cache(maxsize=None)
-def _rule_classes(codes: tuple[str, ...]) -> tuple[type["Rule"], ...]:
+@cache
+def _rule_classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
     from perflint.rules import rule_by_code
 
     return tuple(rule_by_code(code) for code in codes)
@@ -131,11 +144,12 @@ def time_limit_message(seconds: float) -> str:
 
 
 @contextmanager
-def _time_limit(seconds: Optional[float]) -> Iterator[None]:
+def _time_limit(seconds: float | None) -> Iterator[None]:
     """Raise ``FileTimeLimitExceeded`` in this thread after ``seconds``. Only the main thread
     of a process can take signals, and only where ``setitimer`` exists; elsewhere no limit."""
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
+    usable = (
+        seconds is not None and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    )
     if not usable:
         yield
         return
@@ -153,7 +167,7 @@ def _time_limit(seconds: Optional[float]) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
-def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
+def lint_file(task: LintTask, fingerprint: str | None) -> LintResult:
     """Read, decode and lint one file. Never raises for the file's sake."""
     path = task.source_file.path
     data = task.data
@@ -182,7 +196,7 @@ def lint_file(task: LintTask, fingerprint: Optional[str]) -> LintResult:
         return LintResult([unlintable(path, f"internal error: {type(error).__name__}: {error}")], None)
 
 
-def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...], project: Optional["ProjectView"]) -> list[Finding]:
+def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...], project: ProjectView | None) -> list[Finding]:
     if is_notebook(path):
         from perflint.notebook import lint_notebook
 
@@ -190,14 +204,15 @@ def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...], project: Optiona
     return lint_source(decode_source(data), path, _rule_classes(codes), project=project)
 
 
-def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: Optional[str]) -> LintResult:
+def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: str | None) -> LintResult:
     """Lint and fix one file's bytes in passes (``engine.fixes.fix_source``); the fixed text is
     encoded as the file was (its coding cookie or BOM), line endings untouched."""
     from perflint.engine.fixes import fix_source
 
     source = decode_source(data)
-    outcome = fix_source(source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES,
-                         project=task.project)
+    outcome = fix_source(
+        source, path, _rule_classes(task.codes), unsafe=task.fixes == UNSAFE_FIXES, project=task.project
+    )
     from perflint.cache import task_cache_key
 
     if not outcome.fixed:
@@ -225,14 +240,14 @@ def default_jobs(file_count: int) -> int:
     return available_cores()
 
 
-def worker_count(jobs: Optional[int], file_count: int) -> int:
+def worker_count(jobs: int | None, file_count: int) -> int:
     """How many workers lint ``file_count`` files under ``--jobs``: never more than the files,
     nor than the cores (linting is CPU-bound: more workers than cores only add memory and
     start-up time; ``--jobs 500`` once started 500 processes)."""
     return max(1, min(jobs or default_jobs(file_count), available_cores(), file_count))
 
 
-def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Finding]:
+def lint_files(tasks: Sequence[LintTask], jobs: int | None = None) -> list[Finding]:
     """Every finding of every task, sorted. ``jobs`` worker processes lint the files the cache
     does not already know (default: one for a small run, else one per core).
 
@@ -240,7 +255,7 @@ def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Fi
     that changes meanwhile, or a pipe that can be read only once, is linted as it was looked up."""
     results: dict[int, list[Finding]] = {}
     misses: list[int] = []
-    caches: dict[str, "Cache"] = {}
+    caches: dict[str, Cache] = {}
     sent: list[LintTask] = list(tasks)
     for index, task in enumerate(tasks):
         data, error = (task.data, None) if task.data is not None else read_source(task.source_file)
@@ -285,7 +300,7 @@ def lint_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Fi
     return sorted(findings, key=_order)
 
 
-def fix_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[LintResult]:
+def fix_files(tasks: Sequence[LintTask], jobs: int | None = None) -> list[LintResult]:
     """Lint and fix each task's file in worker processes, one result per task. The cache is
     not read (fixing needs the file's tree); what remains in a fixed file is cached under its
     new bytes."""
@@ -296,9 +311,11 @@ def fix_files(tasks: Sequence[LintTask], jobs: Optional[int] = None) -> list[Lin
     fingerprint = build_fingerprint() if any(task.cache_directory for task in tasks) else None
     # A pipe (process substitution) was read by the lint and is empty now: there is nothing to
     # fix again, nor anywhere to write; what the lint found stands, with a PFL000 that says so.
-    results = {index: LintResult([unlintable(task.source_file.path, "fixes not applied: a pipe can be read only once")],
-                                 None)
-               for index, task in enumerate(tasks) if task.data is None and is_inherited_pipe(task.source_file.absolute)}
+    results = {
+        index: LintResult([unlintable(task.source_file.path, "fixes not applied: a pipe can be read only once")], None)
+        for index, task in enumerate(tasks)
+        if task.data is None and is_inherited_pipe(task.source_file.absolute)
+    }
     rest = [index for index in range(len(tasks)) if index not in results]
     if rest:
         results.update(WorkerPool(worker_count(jobs, len(rest)), fingerprint).run(tasks, rest))
@@ -316,8 +333,13 @@ def _order(finding: Finding) -> tuple:
     return (*finding.sort_key, finding.end_line, finding.end_column, finding.message)
 
 
-def _serve(connection: Connection, fingerprint: Optional[str], parent: Optional[int], inherited: Sequence[int],
-           memory_limit: Optional[int]) -> None:
+def _serve(
+    connection: Connection,
+    fingerprint: str | None,
+    parent: int | None,
+    inherited: Sequence[int],
+    memory_limit: int | None,
+) -> None:
     """A worker process: lint each task it is sent until it is sent ``None`` or its parent is gone."""
     # Ctrl-C and SIGTERM are the parent's to handle; it ends the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -358,7 +380,7 @@ def _serve(connection: Connection, fingerprint: Optional[str], parent: Optional[
             connection.send(_failure(task, f"{type(error).__name__}: {error}"))
 
 
-def _die_with_parent(parent: Optional[int]) -> None:
+def _die_with_parent(parent: int | None) -> None:
     """Have the kernel kill this worker when its parent dies, however it dies (SIGKILL too), so
     that no worker is left linting for nobody. Linux only (``prctl(PR_SET_PDEATHSIG)``);
     elsewhere the closed pipe ends a worker at its next file. ``parent`` is perflint's process
@@ -383,10 +405,10 @@ def _die_with_parent(parent: Optional[int]) -> None:
 # is four times that. Address space, not resident memory: it is the limit the kernel enforces at
 # allocation, so Python sees a MemoryError. It is added to what the worker holds when it starts,
 # since a forked worker begins with its parent's address space.
-WORKER_MEMORY_ALLOWANCE = 4 * 1024 ** 3
+WORKER_MEMORY_ALLOWANCE = 4 * 1024**3
 
 
-def worker_memory_limit() -> Optional[int]:
+def worker_memory_limit() -> int | None:
     """How much address space each worker may take beyond what it starts with, in bytes; None
     where no bound can be set (no ``resource`` module)."""
     try:
@@ -406,10 +428,10 @@ def _address_space() -> int:
 
 
 # The allowance this worker process runs under (None: none, or not a worker).
-_memory_allowance: Optional[int] = None
+_memory_allowance: int | None = None
 
 
-def _limit_memory(allowance: Optional[int]) -> None:
+def _limit_memory(allowance: int | None) -> None:
     global _memory_allowance
     if allowance is None:
         return
@@ -427,8 +449,8 @@ def _limit_memory(allowance: Optional[int]) -> None:
         pass
 
 
-def out_of_memory_message(allowance: Optional[int]) -> str:
-    amount = f"more than {allowance / 1024 ** 3:.3g} GiB" if allowance else "more memory than there is"
+def out_of_memory_message(allowance: int | None) -> str:
+    amount = f"more than {allowance / 1024**3:.3g} GiB" if allowance else "more memory than there is"
     return f"out of memory: linting this file needed {amount}, the bound on each worker process"
 
 
@@ -436,8 +458,8 @@ def out_of_memory_message(allowance: Optional[int]) -> str:
 class _Worker:
     process: multiprocessing.process.BaseProcess
     connection: Connection
-    index: Optional[int] = None
-    deadline: Optional[float] = None
+    index: int | None = None
+    deadline: float | None = None
 
 
 class WorkerPool:
@@ -445,7 +467,7 @@ class WorkerPool:
     on and since when: a worker past its file's time limit is killed and replaced, and one that
     dies is pinned on its file alone."""
 
-    def __init__(self, size: int, fingerprint: Optional[str]) -> None:
+    def __init__(self, size: int, fingerprint: str | None) -> None:
         self.size = size
         self.fingerprint = fingerprint
         self.memory_limit = worker_memory_limit()
@@ -458,8 +480,10 @@ class WorkerPool:
         forked = multiprocessing.get_start_method() == "fork"
         inherited = [end.fileno() for end in self._parent_ends] if forked else []
         process = multiprocessing.Process(
-            target=_serve, args=(theirs, self.fingerprint, os.getpid() if forked else None, inherited,
-                                 self.memory_limit), daemon=True)
+            target=_serve,
+            args=(theirs, self.fingerprint, os.getpid() if forked else None, inherited, self.memory_limit),
+            daemon=True,
+        )
         process.start()
         theirs.close()
         return _Worker(process, ours)
@@ -493,7 +517,8 @@ class WorkerPool:
                     elif worker.deadline is not None and time.monotonic() >= worker.deadline:
                         limit = scaled_limit(task.time_limit or 0, _size(task))
                         results[worker.index] = LintResult(
-                            [unlintable(task.source_file.path, time_limit_message(limit))], None)
+                            [unlintable(task.source_file.path, time_limit_message(limit))], None
+                        )
                     else:
                         continue
                     self._stop(worker)
@@ -542,7 +567,7 @@ def _size(task: LintTask) -> int:
         return 0
 
 
-def _death(task: LintTask, process: multiprocessing.process.BaseProcess, memory_limit: Optional[int]) -> LintResult:
+def _death(task: LintTask, process: multiprocessing.process.BaseProcess, memory_limit: int | None) -> LintResult:
     """The result of a worker that died on ``task``: an allocation failure in native code (the
     parser's) aborts the process rather than raising MemoryError, so SIGABRT under a memory
     bound is reported as running out of memory."""

@@ -7,7 +7,8 @@ the cached rule index without importing the rules (and libcst).
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Protocol, Sequence, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 
 class UnknownCodeError(ValueError):
@@ -45,7 +46,7 @@ def _specificity(code: str, selectors: list[str]) -> int:
 
 def select(
     rules: Sequence[R],
-    select: Optional[Iterable[str]] = None,
+    select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     extend_select: Iterable[str] = (),
 ) -> list[R]:

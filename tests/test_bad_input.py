@@ -28,20 +28,29 @@ BAD_FILES = {
     "bom.py": (b"\xef\xbb\xbf" + FLAGGED.encode(), "PFL401"),
     "crlf.py": (FLAGGED.replace("\n", "\r\n").encode(), "PFL401"),
     "cr.py": (FLAGGED.replace("\n", "\r").encode(), "PFL401"),
-    "tabs_and_form_feeds.py": (b"import numpy as np\n\x0c\ndef f(A, rhs):\n\treturn [np.linalg.inv(A) @ b for b in rhs]\n",
-                               "PFL401"),
+    "tabs_and_form_feeds.py": (
+        b"import numpy as np\n\x0c\ndef f(A, rhs):\n\treturn [np.linalg.inv(A) @ b for b in rhs]\n",
+        "PFL401",
+    ),
     "deeply_nested.py": (b"x = " + b"(" * 190 + b"1" + b")" * 190 + b"\n", None),
     # Python refuses it (over 200 nested brackets); libcst's parser would overflow its stack.
     "deep_brackets.py": (b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n", "cannot parse: the code is nested too deeply"),
     "stub.pyi": (b"import numpy as np\ndef f(a: np.ndarray) -> np.ndarray: ...\n", None),
-    "exported_notebook.py": (b"# %%\nimport numpy as np\n\n# %% [markdown]\n# text\n\n# %%\n"
-                             + FLAGGED.split("\n", 1)[1].encode(), "PFL401"),
+    "exported_notebook.py": (
+        b"# %%\nimport numpy as np\n\n# %% [markdown]\n# text\n\n# %%\n" + FLAGGED.split("\n", 1)[1].encode(),
+        "PFL401",
+    ),
 }
 
 
 def run_cli(arguments, cwd):
-    completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", "json",
-                                *arguments], cwd=cwd, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", "json", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Traceback" not in completed.stderr, completed.stderr
     assert completed.returncode in (0, 1, 2)
     return completed
@@ -160,8 +169,12 @@ def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_
         (tmp_path / name).write_text(FLAGGED)
         tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL401",), time_limit=2.0))
     findings = runner.lint_files(tasks, jobs=2)
-    assert [(f.code, f.path) for f in findings] == [("PFL401", "a.py"), ("PFL401", "b.py"), ("PFL401", "c.py"),
-                                                    ("PFL000", "slow.py")]
+    assert [(f.code, f.path) for f in findings] == [
+        ("PFL401", "a.py"),
+        ("PFL401", "b.py"),
+        ("PFL401", "c.py"),
+        ("PFL000", "slow.py"),
+    ]
     assert findings[-1].message == runner.time_limit_message(2.0)
 
 
@@ -172,7 +185,9 @@ def test_a_fifo_named_on_the_command_line_is_pfl000_without_hanging(tmp_path):
     completed = run_cli(["pipe.py", "good.py"], tmp_path)
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["path"], f["message"]) for f in findings] == [
-        ("PFL401", "good.py", findings[0]["message"]), ("PFL000", "pipe.py", "not a regular file: a FIFO (named pipe)")]
+        ("PFL401", "good.py", findings[0]["message"]),
+        ("PFL000", "pipe.py", "not a regular file: a FIFO (named pipe)"),
+    ]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
@@ -182,7 +197,8 @@ def test_a_device_is_pfl000_and_never_read(tmp_path):
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["path"], f["message"]) for f in findings] == [
         ("PFL000", "/dev/zero", "not a regular file: a character device"),
-        ("PFL401", "good.py", findings[1]["message"])]
+        ("PFL401", "good.py", findings[1]["message"]),
+    ]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
@@ -207,7 +223,9 @@ def test_fixing_a_process_substitution_keeps_its_findings(tmp_path):
     assert "Traceback" not in completed.stderr, completed.stderr
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["message"]) for f in findings] == [
-        ("PFL000", "fixes not applied: a pipe can be read only once"), ("PFL401", findings[1]["message"])]
+        ("PFL000", "fixes not applied: a pipe can be read only once"),
+        ("PFL401", findings[1]["message"]),
+    ]
     assert (tmp_path / "f.py").read_text() == FLAGGED
 
 
@@ -240,8 +258,9 @@ def test_a_file_needing_more_memory_than_a_worker_may_take_is_pfl000_and_the_oth
     # long test session's heap would let the file fit without growing the address space.
     (tmp_path / "big.py").write_text(FLAGGED * 2500)  # about 1 GB to lint without a bound
     (tmp_path / "a.py").write_text(FLAGGED)
-    completed = subprocess.run([sys.executable, "-c", _BOUNDED_RUN], cwd=tmp_path, capture_output=True, text=True,
-                               timeout=300)
+    completed = subprocess.run(
+        [sys.executable, "-c", _BOUNDED_RUN], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     findings = json.loads(completed.stdout)
     assert [(code, path) for code, path, _ in findings] == [("PFL401", "a.py"), ("PFL000", "big.py")], findings
     assert findings[1][2].startswith("out of memory: linting this file needed more than 0.146 GiB")
@@ -264,8 +283,13 @@ def _start_a_long_run(tmp_path):
 
     for index in range(40):
         (tmp_path / f"m{index}.py").write_text(FLAGGED * 600)
-    process = subprocess.Popen([sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "2", "."],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "2", "."],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 60
     workers: list = []
@@ -279,8 +303,9 @@ def _start_a_long_run(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM to send")
 def test_sigterm_ends_the_run_cleanly_and_leaves_no_worker(tmp_path):
-    import psutil
     import signal
+
+    import psutil
 
     process, workers = _start_a_long_run(tmp_path)
     process.send_signal(signal.SIGTERM)
@@ -293,8 +318,9 @@ def test_sigterm_ends_the_run_cleanly_and_leaves_no_worker(tmp_path):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
 def test_workers_die_with_a_parent_killed_outright(tmp_path):
-    import psutil
     import signal
+
+    import psutil
 
     process, workers = _start_a_long_run(tmp_path)
     process.send_signal(signal.SIGKILL)

@@ -7,17 +7,34 @@ import os
 
 import pytest
 
-from perflint.cache import (CACHE_TAG, Cache, ForeignCacheFolderError, build_fingerprint, claim_cache_folder,
-                            entry_key, is_perflint_cache_folder, seal_record, task_cache_key)
+from perflint.cache import (
+    CACHE_TAG,
+    Cache,
+    ForeignCacheFolderError,
+    build_fingerprint,
+    claim_cache_folder,
+    entry_key,
+    is_perflint_cache_folder,
+    seal_record,
+    task_cache_key,
+)
 from perflint.engine.findings import Edit, Finding, SuggestedFix
 from perflint.files import SourceFile
 from perflint.runner import LintTask
 
 
 def _finding(path="a.py"):
-    return Finding(code="PFL401", name="loop-invariant-expensive-call", message="m", path=path,
-                   line=3, column=9, end_line=3, end_column=25,
-                   fix=SuggestedFix("unsafe", "hoist it", (Edit(3, 9, 3, 25, "inv_A"),)))
+    return Finding(
+        code="PFL401",
+        name="loop-invariant-expensive-call",
+        message="m",
+        path=path,
+        line=3,
+        column=9,
+        end_line=3,
+        end_column=25,
+        fix=SuggestedFix("unsafe", "hoist it", (Edit(3, 9, 3, 25, "inv_A"),)),
+    )
 
 
 def _task(path, codes=("PFL401",)):
@@ -130,16 +147,19 @@ def _rewrite(path, record):
         json.dump(record, stream)
 
 
-@pytest.mark.parametrize("change", [
-    lambda item: item.update(line="six"),
-    lambda item: item.update(code=5),
-    lambda item: item.update(line=True),
-    lambda item: item.update(column=0),
-    lambda item: item.update(extra="field"),
-    lambda item: item["fix"].update(applicability="maybe"),
-    lambda item: item["fix"]["edits"][0].update(content=None),
-    lambda item: item.pop("end_line"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda item: item.update(line="six"),
+        lambda item: item.update(code=5),
+        lambda item: item.update(line=True),
+        lambda item: item.update(column=0),
+        lambda item: item.update(extra="field"),
+        lambda item: item["fix"].update(applicability="maybe"),
+        lambda item: item["fix"]["edits"][0].update(content=None),
+        lambda item: item.pop("end_line"),
+    ],
+)
 def test_a_finding_with_a_wrong_field_is_a_miss_even_with_a_matching_checksum(tmp_path, change):
     cache = Cache(str(tmp_path / ".perflint_cache"))
     key = cache.key(["PFL401"], b"data")
@@ -161,7 +181,11 @@ def test_corrupt_or_edited_entries_are_misses_and_are_rewritten(tmp_path):
         good = json.load(stream)
     other_key = cache.key(["PFL401"], b"other data")
     garbage = [
-        '{"findings": [{"code": 1}]}', "{not json", '["a list"]', "", "[" * 100_000,
+        '{"findings": [{"code": 1}]}',
+        "{not json",
+        '["a list"]',
+        "",
+        "[" * 100_000,
         json.dumps({"findings": []}),  # the old format's shape: would drop the file's findings
         json.dumps({**good, "payload": {**good["payload"], "findings": []}}),  # edited: checksum fails
         json.dumps(seal_record({"key": other_key, "findings": []})),  # another file's entry
@@ -184,9 +208,14 @@ def test_a_corrupt_rule_index_is_not_trusted(tmp_path):
     cache.store_rule_index([_Rule("PFL401", "loop-invariant-expensive-call"), _Rule("PFL101", "x", False)])
     assert [entry.code for entry in cache.rule_index()] == ["PFL401", "PFL101"]
     index = os.path.join(cache.directory, "rules.json")
-    for record in ({"rules": []}, seal_record({"rules": []}), seal_record({"rules": [["PFL401", "n", "yes"]]}),
-                   seal_record({"rules": [["PFL401", "n", True], ["PFL401", "n", True]]}),
-                   seal_record({"rules": [[401, "n", True]]}), {"rules": [["PFL401", "n", True]]}):
+    for record in (
+        {"rules": []},
+        seal_record({"rules": []}),
+        seal_record({"rules": [["PFL401", "n", "yes"]]}),
+        seal_record({"rules": [["PFL401", "n", True], ["PFL401", "n", True]]}),
+        seal_record({"rules": [[401, "n", True]]}),
+        {"rules": [["PFL401", "n", True]]},
+    ):
         _rewrite(index, record)
         assert cache.rule_index() is None
 

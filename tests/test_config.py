@@ -37,7 +37,9 @@ def test_without_a_config_file_the_defaults_apply_at_the_start_folder(tmp_path):
 
 
 def test_every_key_is_read(tmp_path):
-    path = _pyproject(tmp_path, """\
+    path = _pyproject(
+        tmp_path,
+        """\
 [tool.perflint]
 select = ["PFL4"]
 ignore = ["PFL401"]
@@ -47,7 +49,8 @@ extend-exclude = ["generated"]
 
 [tool.perflint.per-file-ignores]
 "tests/**" = ["PFL4"]
-""")
+""",
+    )
     config = load_config(str(path), str(tmp_path / "elsewhere"))
     assert config.root == str(tmp_path)
     assert (config.select, config.ignore, config.extend_select) == (("PFL4",), ("PFL401",), ("PFL401",))
@@ -115,8 +118,10 @@ def test_explicit_config_must_exist_and_hold_the_table(tmp_path):
 
 
 def test_the_new_keys_are_read(tmp_path):
-    _pyproject(tmp_path, "[tool.perflint]\ninclude = ['*.py']\nexclude-tests = false\n"
-                         "cache-dir = 'var/cache'\nper-file-timeout = 2.5\n")
+    _pyproject(
+        tmp_path,
+        "[tool.perflint]\ninclude = ['*.py']\nexclude-tests = false\ncache-dir = 'var/cache'\nper-file-timeout = 2.5\n",
+    )
     config = load_config(None, str(tmp_path))
     assert (config.include, config.exclude_tests, config.per_file_timeout) == (("*.py",), False, 2.5)
     assert config.cache_directory == str(tmp_path / "var" / "cache")
@@ -152,8 +157,13 @@ def test_a_bad_setting_is_one_line_and_exit_2_from_the_command_line(tmp_path, ar
     (tmp_path / "train.py").write_text("import numpy as np\n")
     if body is not None:
         (tmp_path / ("other.toml" if "--config" in arguments else "pyproject.toml")).write_bytes(body)
-    completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", *arguments, "train.py"],
-                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", *arguments, "train.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1 and message in completed.stderr
     assert "Traceback" not in completed.stderr

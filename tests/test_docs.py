@@ -15,19 +15,19 @@ import pytest
 from perflint.cli.main import main
 from perflint.docs import (
     CONTRIBUTING,
-    QUERIES_END,
-    QUERIES_START,
-    engine_queries,
-    PAGE_SECTIONS,
     FACTS_END,
     FACTS_START,
+    PAGE_SECTIONS,
+    QUERIES_END,
+    QUERIES_START,
     README,
-    RULES_INDEX,
     RECORD_COMMAND,
     REFERENCE_RESULTS,
     REGENERATE_COMMAND,
+    RULES_INDEX,
     TABLE_END,
     TABLE_START,
+    engine_queries,
     installed_reference,
     load_reference,
     plan_docs,
@@ -66,22 +66,24 @@ def test_readme_rule_table_is_current():
     readme = REPOSITORY_ROOT / README
     text = readme.read_text(encoding="utf-8")
     assert TABLE_START in text and TABLE_END in text, f"{README} lacks the rule-table markers"
-    block = text[text.index(TABLE_START) + len(TABLE_START): text.index(TABLE_END)]
+    block = text[text.index(TABLE_START) + len(TABLE_START) : text.index(TABLE_END)]
     assert block == f"\n\n{readme_rule_table()}\n", f"{README}'s rule table is stale; run `{REGENERATE_COMMAND}`"
 
 
 def test_readme_facts_about_the_rules_are_generated_and_current():
     text = (REPOSITORY_ROOT / README).read_text(encoding="utf-8")
     assert FACTS_START in text and FACTS_END in text, f"{README} lacks the rule-facts markers"
-    block = text[text.index(FACTS_START) + len(FACTS_START): text.index(FACTS_END)]
+    block = text[text.index(FACTS_START) + len(FACTS_START) : text.index(FACTS_END)]
     assert block == f"\n\n{readme_rule_facts()}\n", f"{README}'s rule facts are stale; run `{REGENERATE_COMMAND}`"
     assert f"{len(all_rules())} rules" in block
 
 
 def test_the_contributor_guide_lists_the_engine_queries_from_their_docstrings():
     guide = (REPOSITORY_ROOT / CONTRIBUTING).read_text(encoding="utf-8")
-    block = guide[guide.index(QUERIES_START) + len(QUERIES_START): guide.index(QUERIES_END)]
-    assert block == f"\n\n{engine_queries()}\n", f"{CONTRIBUTING}'s engine queries are stale; run `{REGENERATE_COMMAND}`"
+    block = guide[guide.index(QUERIES_START) + len(QUERIES_START) : guide.index(QUERIES_END)]
+    assert block == f"\n\n{engine_queries()}\n", (
+        f"{CONTRIBUTING}'s engine queries are stale; run `{REGENERATE_COMMAND}`"
+    )
     assert "`self.context.arrays.kind_of(expr" in block and "The library whose array" in block
 
 
@@ -121,8 +123,9 @@ def test_measured_section_quotes_the_reference_speedup_at_every_size_and_names_t
 
 def test_a_rule_without_a_recorded_result_says_so_and_how_to_record_it():
     rule = RULES[0]
-    without_it = MeasurementReport(machine=REFERENCE.machine,
-                                   measurements=[m for m in REFERENCE.measurements if m.code != rule.code])
+    without_it = MeasurementReport(
+        machine=REFERENCE.machine, measurements=[m for m in REFERENCE.measurements if m.code != rule.code]
+    )
     page = rule_page(rule, without_it)
     assert "No reference measurement is recorded for this rule yet." in page
     assert f"`{RECORD_COMMAND}`" in page and f"perflint bench {rule.code}" in page
@@ -151,7 +154,7 @@ def test_page_sections_are_in_order(rule):
 @pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
 def test_measured_section_says_what_exactly_is_timed_and_shows_both_functions(rule):
     page = rule_page(rule)
-    measured_section = page[page.index("## Measured"):]
+    measured_section = page[page.index("## Measured") :]
     assert rule.benchmark.timed and f"**Timed:** {rule.benchmark.timed}" in measured_section
     assert f"def {rule.benchmark.pattern.__name__}(" in measured_section
     assert f"def {rule.benchmark.fix.__name__}(" in measured_section
@@ -212,7 +215,8 @@ def _repository_with_readme(root: Path, readme: str, project: str = "perflint-ml
 
 def test_generator_writes_pages_table_and_removes_stale_pages(tmp_path, capsys):
     _repository_with_readme(
-        tmp_path, f"# Project\n\n{FACTS_START}\nold facts\n{FACTS_END}\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n"
+        tmp_path,
+        f"# Project\n\n{FACTS_START}\nold facts\n{FACTS_END}\n{TABLE_START}\nold table\n{TABLE_END}\n\nMore text.\n",
     )
     (tmp_path / "docs" / "rules").mkdir(parents=True)
     (tmp_path / "docs" / "rules" / "PFL999.md").write_text("a removed rule\n")
@@ -262,8 +266,12 @@ def test_docs_is_not_a_user_command(tmp_path, monkeypatch, capsys):
 
 
 def test_the_generator_script_finds_this_repository_current():
-    result = subprocess.run([sys.executable, str(REPOSITORY_ROOT / "scripts" / "generate_docs.py"), "--check"],
-                            capture_output=True, text=True, cwd=REPOSITORY_ROOT)
+    result = subprocess.run(
+        [sys.executable, str(REPOSITORY_ROOT / "scripts" / "generate_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY_ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

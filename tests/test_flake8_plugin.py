@@ -80,7 +80,10 @@ def run_flake8(arguments: list[str], cwd: Path, stdin: str | None = None) -> sub
     only perflint's rows are kept in ``stdout``."""
     result = subprocess.run(
         [sys.executable, "-m", "flake8", "--isolated", "--format", FLAKE8_FORMAT, *arguments],
-        cwd=cwd, input=stdin, capture_output=True, text=True,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
     )
     rows = [row for row in result.stdout.splitlines() if row.rsplit(":", 1)[-1].startswith("PFL")]
     result.stdout = "".join(row + "\n" for row in rows)
@@ -150,7 +153,9 @@ def _flake8_and_perflint(tmp_path: Path, corpus: Path, arguments: list[str]) -> 
 
     perflint = subprocess.run(
         [sys.executable, "-m", "perflint", "check", "--output-format", "json", "--no-cache", *arguments, str(corpus)],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert perflint.returncode == 1, perflint.stderr
     perflint_findings = [
@@ -176,8 +181,9 @@ def test_flake8_and_perflint_report_the_same_findings(tmp_path, arguments):
     assert ("PFL301" in reported_codes) is bool(arguments)
     # Each file's noqa sits on its own rule's line; another rule may flag another line of it
     # (PFL301 a DataLoader in an example of a different rule), which no noqa covers.
-    folders_with_findings = {Path(path).parent.name for path, _, code, _ in perflint_findings
-                             if Path(path).name.startswith(code.lower())}
+    folders_with_findings = {
+        Path(path).parent.name for path, _, code, _ in perflint_findings if Path(path).name.startswith(code.lower())
+    }
     assert folders_with_findings == {"corpus", "noqa_other_code"}
 
 

@@ -36,17 +36,21 @@ def run_json(capsys, *arguments):
 
 
 def test_findings_are_reported_by_cell_and_line_within_it(project, capsys):
-    _notebook(project / "nb.ipynb", [
-        ("markdown", "# Solving"),
-        ("code", "%matplotlib inline\nimport numpy as np\n!pip install torch"),
-        ("code", "%%bash\necho this is not python ("),
-        ("code", "files = !ls\nnp.sum?\n" + LOOP),
-        ("code", LOOP + "  # noqa: PFL401"),
-    ])
+    _notebook(
+        project / "nb.ipynb",
+        [
+            ("markdown", "# Solving"),
+            ("code", "%matplotlib inline\nimport numpy as np\n!pip install torch"),
+            ("code", "%%bash\necho this is not python ("),
+            ("code", "files = !ls\nnp.sum?\n" + LOOP),
+            ("code", LOOP + "  # noqa: PFL401"),
+        ],
+    )
     status, findings = run_json(capsys)
     assert status == 1
     assert [(f["code"], f["path"], f["cell"], f["line"], f["column"]) for f in findings] == [
-        ("PFL401", "nb.ipynb", 4, 4, 9)]
+        ("PFL401", "nb.ipynb", 4, 4, 9)
+    ]
     main(["check", "--no-cache", "nb.ipynb"])
     assert capsys.readouterr().out.startswith("nb.ipynb:cell 4:4:9: PFL401 ")
 
@@ -105,18 +109,29 @@ def test_a_notebook_of_another_language_has_nothing_to_lint(project, capsys):
 
 @pytest.mark.parametrize(
     ("line", "expected"),
-    [("%timeit f(x)", "pass"), ("    !nvidia-smi", "    pass"), ("files = !ls -l", "files = None"),
-     ("t = %time f()", "t = None"), ("np.sum??", "pass"), ("?np.sum", "pass"), ("x = a % b", "x = a % b"),
-     ("print('!')", "print('!')")],
+    [
+        ("%timeit f(x)", "pass"),
+        ("    !nvidia-smi", "    pass"),
+        ("files = !ls -l", "files = None"),
+        ("t = %time f()", "t = None"),
+        ("np.sum??", "pass"),
+        ("?np.sum", "pass"),
+        ("x = a % b", "x = a % b"),
+        ("print('!')", "print('!')"),
+    ],
 )
 def test_ipython_syntax_is_neutralised_line_for_line(line, expected):
     assert neutralise(line) == expected
 
 
 def test_joined_lines_map_back_to_their_cells():
-    document = {"cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
-                          {"cell_type": "markdown", "source": "# t"},
-                          {"cell_type": "code", "source": "c = 3\r\nd = 4"}]}
+    document = {
+        "cells": [
+            {"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
+            {"cell_type": "markdown", "source": "# t"},
+            {"cell_type": "code", "source": "c = 3\r\nd = 4"},
+        ]
+    }
     notebook = read_notebook(json.dumps(document).encode())
     assert notebook.source == "a = 1\nb = 2\nc = 3\nd = 4\n"
     assert [notebook.locate(line) for line in (1, 2, 3, 4)] == [(1, 1), (1, 2), (3, 1), (3, 2)]

@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import pytest
 import yaml
@@ -33,8 +32,10 @@ def _environment(**extra: str) -> dict[str, str]:
     inside a git hook), plus an identity for the throw-away commits."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
     environment.update(
-        GIT_AUTHOR_NAME="perflint tests", GIT_AUTHOR_EMAIL="tests@perflint.invalid",
-        GIT_COMMITTER_NAME="perflint tests", GIT_COMMITTER_EMAIL="tests@perflint.invalid",
+        GIT_AUTHOR_NAME="perflint tests",
+        GIT_AUTHOR_EMAIL="tests@perflint.invalid",
+        GIT_COMMITTER_NAME="perflint tests",
+        GIT_COMMITTER_EMAIL="tests@perflint.invalid",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
     )
     environment.update(extra)
@@ -44,7 +45,11 @@ def _environment(**extra: str) -> dict[str, str]:
 def _git(*arguments: str, cwd: Path) -> str:
     result = subprocess.run(
         ["git", "-c", "commit.gpgsign=false", *arguments],
-        cwd=cwd, env=_environment(), capture_output=True, text=True, check=True,
+        cwd=cwd,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -78,8 +83,13 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def run_pre_commit(project: Path, files: dict[str, str], hook_repository: tuple[Path, str],
-                   pre_commit_home: Path, hook: Optional[dict] = None) -> subprocess.CompletedProcess:
+def run_pre_commit(
+    project: Path,
+    files: dict[str, str],
+    hook_repository: tuple[Path, str],
+    pre_commit_home: Path,
+    hook: dict | None = None,
+) -> subprocess.CompletedProcess:
     """``pre-commit run --all-files`` in a new git repository holding ``files`` and a config
     that uses a perflint hook (default: ``perflint``) at the snapshot commit, as a user's
     config would."""
@@ -91,8 +101,11 @@ def run_pre_commit(project: Path, files: dict[str, str], hook_repository: tuple[
     _commit_everything(project)
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
-        cwd=project, env=_environment(PRE_COMMIT_HOME=str(pre_commit_home)),
-        capture_output=True, text=True, timeout=1200,
+        cwd=project,
+        env=_environment(PRE_COMMIT_HOME=str(pre_commit_home)),
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
 
 
@@ -114,8 +127,9 @@ def test_manifest_declares_the_check_and_fix_hooks():
 
 @pytest.mark.slow
 def test_hook_fails_on_a_file_with_a_finding(tmp_path, hook_repository, pre_commit_home):
-    result = run_pre_commit(tmp_path, {"train.py": FLAGGED_SOURCE, "notes.txt": "np.linalg.inv\n"},
-                            hook_repository, pre_commit_home)
+    result = run_pre_commit(
+        tmp_path, {"train.py": FLAGGED_SOURCE, "notes.txt": "np.linalg.inv\n"}, hook_repository, pre_commit_home
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "train.py:3:9: PFL401" in output
@@ -142,16 +156,20 @@ def test_fix_hook_fixes_the_file_and_then_passes(tmp_path, hook_repository, pre_
     assert (tmp_path / "train.py").read_text() == FIXED_SOURCE
     again = subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
-        cwd=tmp_path, env=_environment(PRE_COMMIT_HOME=str(pre_commit_home)),
-        capture_output=True, text=True, timeout=1200,
+        cwd=tmp_path,
+        env=_environment(PRE_COMMIT_HOME=str(pre_commit_home)),
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert again.returncode == 0, again.stdout + again.stderr
 
 
 @pytest.mark.slow
 def test_fix_hook_without_unsafe_fixes_leaves_an_unsafe_fix_to_the_user(tmp_path, hook_repository, pre_commit_home):
-    result = run_pre_commit(tmp_path, {"train.py": FIXABLE_SOURCE}, hook_repository, pre_commit_home,
-                            {"id": FIX_HOOK_ID})
+    result = run_pre_commit(
+        tmp_path, {"train.py": FIXABLE_SOURCE}, hook_repository, pre_commit_home, {"id": FIX_HOOK_ID}
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "train.py:3:5: PFL501" in output
@@ -161,7 +179,8 @@ def test_fix_hook_without_unsafe_fixes_leaves_an_unsafe_fix_to_the_user(tmp_path
 
 @pytest.mark.slow
 def test_fix_hook_changes_only_what_it_fixes_beside_read_only_linked_and_latin_1_files(
-        tmp_path, hook_repository, pre_commit_home):
+    tmp_path, hook_repository, pre_commit_home
+):
     project, outside = tmp_path / "project", tmp_path / "outside"
     project.mkdir()
     outside.mkdir()
@@ -173,8 +192,11 @@ def test_fix_hook_changes_only_what_it_fixes_beside_read_only_linked_and_latin_1
     (project / "vendored").symlink_to(outside, target_is_directory=True)
     (project / "notes.txt").write_text("opt.zero_grad(set_to_none=False)\n")
     os.chmod(project / "locked.py", 0o444)
-    before = {path: path.read_bytes() for path in (*project.rglob("*.py"), outside / "shared.py", project / "notes.txt")
-              if path.is_file() and ".git" not in path.parts}
+    before = {
+        path: path.read_bytes()
+        for path in (*project.rglob("*.py"), outside / "shared.py", project / "notes.txt")
+        if path.is_file() and ".git" not in path.parts
+    }
     hook = {"id": FIX_HOOK_ID, "args": ["--unsafe-fixes"]}
     result = run_pre_commit(project, {}, hook_repository, pre_commit_home, hook)
     output = result.stdout + result.stderr

@@ -8,8 +8,8 @@ import cProfile
 import io
 import json
 import marshal
-import subprocess
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -103,11 +103,15 @@ def test_speedscope_samples_count_a_function_once_per_stack(program, tmp_path):
     document = {
         "$schema": "https://www.speedscope.app/file-format-schema.json",
         "shared": {"frames": frames},
-        "profiles": [{
-            "type": "sampled", "unit": "seconds",
-            # main→hot at two lines of hot in one stack (one sample of 3 s), main→cold (1 s).
-            "samples": [[0, 1, 2], [0, 3]], "weights": [3.0, 1.0],
-        }],
+        "profiles": [
+            {
+                "type": "sampled",
+                "unit": "seconds",
+                # main→hot at two lines of hot in one stack (one sample of 3 s), main→cold (1 s).
+                "samples": [[0, 1, 2], [0, 3]],
+                "weights": [3.0, 1.0],
+            }
+        ],
     }
     (tmp_path / "py-spy.json").write_text(json.dumps(document))
     index = _index(tmp_path / "py-spy.json", program)
@@ -120,8 +124,7 @@ def test_speedscope_samples_count_a_function_once_per_stack(program, tmp_path):
 def test_paths_match_on_the_longest_common_suffix_and_ties_stay_unmatched():
     matched = match_paths(
         ["src/pkg/model.py", "src/other/model.py", "src/pkg/train.py", "src/pkg/data.py"],
-        ["/home/me/repo/src/pkg/model.py", "/home/me/repo/src/other/model.py", "train.py",
-         "/a/data.py", "/b/data.py"],
+        ["/home/me/repo/src/pkg/model.py", "/home/me/repo/src/other/model.py", "train.py", "/a/data.py", "/b/data.py"],
     )
     assert matched == {
         "src/pkg/model.py": "/home/me/repo/src/pkg/model.py",
@@ -138,8 +141,11 @@ def test_function_spans_include_decorators_and_nest():
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"not a profile at all", "not a profile"), (b'{"some": "json"}', "neither a Chrome trace nor speedscope"),
-     (b"{broken", "not valid JSON")],
+    [
+        (b"not a profile at all", "not a profile"),
+        (b'{"some": "json"}', "neither a Chrome trace nor speedscope"),
+        (b"{broken", "not valid JSON"),
+    ],
 )
 def test_a_file_that_is_no_profile_is_a_clear_error(tmp_path, content, reason):
     (tmp_path / "bad").write_bytes(content)
@@ -194,8 +200,17 @@ def test_concise_output_shows_the_share_beside_each_finding(tmp_path, capsys):
 @pytest.mark.slow
 def test_with_measure_each_finding_gets_an_estimate_no_larger_than_its_share(tmp_path, capsys):
     profile = _profile_example(tmp_path)
-    _, report, _ = _check_json(capsys, "--profile", str(profile), "--measure", "--measure-budget", "20",
-                               "--cache-dir", str(tmp_path / "cache"), str(EXAMPLE))
+    _, report, _ = _check_json(
+        capsys,
+        "--profile",
+        str(profile),
+        "--measure",
+        "--measure-budget",
+        "20",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        str(EXAMPLE),
+    )
     hot = report["findings"][0]
     assert 0 < hot["estimated_saving_share"] <= hot["profile"]["share"]
     assert "the speedup measured at" in hot["estimate"]
@@ -229,9 +244,11 @@ SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
 def _speedscope(frames=None, profile=None, **document) -> dict:
     sampled = {"type": "sampled", "unit": "seconds", "samples": [[0]], "weights": [1.0]}
-    base = {"$schema": SCHEMA, "shared": {"frames": [{"name": "f", "file": "a.py", "line": 1}]
-                                          if frames is None else frames},
-            "profiles": [dict(sampled, **(profile or {}))]}
+    base = {
+        "$schema": SCHEMA,
+        "shared": {"frames": [{"name": "f", "file": "a.py", "line": 1}] if frames is None else frames},
+        "profiles": [dict(sampled, **(profile or {}))],
+    }
     base.update(document)
     return base
 
@@ -269,10 +286,8 @@ def test_a_nan_weight_in_speedscope_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ('{"traceEvents": [{"ph": "X", "ts": 1' + "0" * 5000 + ', "dur": 1, "name": "a.py(1): f"}]}',
-         "not valid JSON"),
-        ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": 1, "name": "a.py(' + "9" * 5000 + '): f"}]}',
-         "has 5000 digits"),
+        ('{"traceEvents": [{"ph": "X", "ts": 1' + "0" * 5000 + ', "dur": 1, "name": "a.py(1): f"}]}', "not valid JSON"),
+        ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": 1, "name": "a.py(' + "9" * 5000 + '): f"}]}', "has 5000 digits"),
         ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": 1e400, "name": "a.py(1): f"}]}', "is inf"),
         ('{"traceEvents": [{"ph": "X", "ts": 0, "dur": -2000, "name": "a.py(1): f"}]}', "is -2e+03"),
         ('{"traceEvents": [{"ph": "X", "ts": "soon", "dur": 1, "name": "a.py(1): f"}]}', "is not a number"),
@@ -295,10 +310,12 @@ def test_a_pstats_file_with_an_impossible_time_is_refused(tmp_path, value):
 
 
 def test_a_negative_duration_is_never_shown_as_a_share_of_the_run(tmp_path, capsys):
-    trace = {"traceEvents": [
-        {"ph": "X", "ts": 0, "dur": 100, "name": f"{EXAMPLE}(14): smooth"},
-        {"ph": "X", "ts": 0, "dur": -2000, "name": f"{EXAMPLE}(21): calibrate"},
-    ]}
+    trace = {
+        "traceEvents": [
+            {"ph": "X", "ts": 0, "dur": 100, "name": f"{EXAMPLE}(14): smooth"},
+            {"ph": "X", "ts": 0, "dur": -2000, "name": f"{EXAMPLE}(21): calibrate"},
+        ]
+    }
     (tmp_path / "trace.json").write_text(json.dumps(trace))
     assert main(["check", "--no-cache", "--profile", str(tmp_path / "trace.json"), str(EXAMPLE)]) == 2
     captured = capsys.readouterr()
@@ -311,9 +328,23 @@ def test_fix_with_a_garbage_profile_exits_2_before_changing_any_file(tmp_path):
     program.write_bytes(EXAMPLE.read_bytes())
     (tmp_path / "garbage.prof").write_bytes(b"\x00garbage")
     completed = subprocess.run(
-        [sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes",
-         "--profile", "garbage.prof", "train.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "perflint",
+            "check",
+            "--no-cache",
+            "--fix",
+            "--unsafe-fixes",
+            "--profile",
+            "garbage.prof",
+            "train.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 2
     assert "cannot read profile garbage.prof" in completed.stderr and "Traceback" not in completed.stderr
     assert program.read_bytes() == EXAMPLE.read_bytes()

@@ -57,8 +57,10 @@ def test_each_file_follows_the_closest_configuration(project, capsys):
 
 def test_a_project_named_on_the_command_line_uses_its_own_settings(tmp_path, monkeypatch, capsys):
     other = tmp_path / "other-project"
-    write(other / "pyproject.toml", "[tool.perflint]\nextend-exclude = ['generated']\n"
-                                    "[tool.perflint.per-file-ignores]\n'src/quiet.py' = ['ALL']\n")
+    write(
+        other / "pyproject.toml",
+        "[tool.perflint]\nextend-exclude = ['generated']\n[tool.perflint.per-file-ignores]\n'src/quiet.py' = ['ALL']\n",
+    )
     for name in ("src/loud.py", "src/quiet.py", "src/generated/g.py"):
         write(other / name, FLAGGED)
     here = tmp_path / "here"
@@ -95,8 +97,10 @@ TEST_FILES = ("tests/unit/helpers.py", "test/x.py", "pkg/test_model.py", "pkg/mo
 def test_test_code_is_skipped_by_default(project, capsys):
     for relative in ("pkg/model.py", "pkg/testing.py", "pkg/contest.py", *TEST_FILES):
         write(project / relative, FLAGGED)
-    assert check(capsys, "--no-cache") == (1, [("PFL401", "pkg/contest.py", 4), ("PFL401", "pkg/model.py", 4),
-                                               ("PFL401", "pkg/testing.py", 4)])
+    assert check(capsys, "--no-cache") == (
+        1,
+        [("PFL401", "pkg/contest.py", 4), ("PFL401", "pkg/model.py", 4), ("PFL401", "pkg/testing.py", 4)],
+    )
 
 
 def test_exclude_tests_false_lints_test_code(project, capsys):
@@ -154,8 +158,13 @@ def test_stdin_misuse_is_a_usage_error(project, capsys, arguments, message):
 
 
 def test_stdin_through_the_installed_command(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "perflint", "check", "-", "--stdin-filename", "m.py"],
-                            input=FLAGGED, capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "-", "--stdin-filename", "m.py"],
+        input=FLAGGED,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("m.py:4:13: PFL401 ")
 
@@ -185,8 +194,10 @@ def test_cache_dir_setting_and_option_move_the_cache(project, capsys):
 
 def test_a_warm_run_imports_neither_libcst_nor_the_rules(project):
     write(project / "a.py", FLAGGED)
-    probe = ("import sys; from perflint.cli.main import main; code = main(['check', '--exit-zero', 'a.py']); "
-             "print(sorted(m for m in ('libcst', 'perflint.rules', 'perflint.engine.linter') if m in sys.modules))")
+    probe = (
+        "import sys; from perflint.cli.main import main; code = main(['check', '--exit-zero', 'a.py']); "
+        "print(sorted(m for m in ('libcst', 'perflint.rules', 'perflint.engine.linter') if m in sys.modules))"
+    )
     cold = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=project, check=True)
     warm = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=project, check=True)
     # The cold run reads the registry here (the engine itself is imported by the worker).
@@ -200,14 +211,20 @@ def test_two_runs_at_once_leave_a_cache_both_can_read(project):
     for index in range(40):
         write(project / f"m{index}.py", FLAGGED.replace("solve_all", f"solve_{index}"))
     command = [sys.executable, "-m", "perflint", "check", "--jobs", "2", "--output-format", "json", "."]
-    runs = [subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outputs = [run.communicate() for run in runs]
     for (out, err), run in zip(outputs, runs):
         assert run.returncode == 1, err
         assert len(json.loads(out)["findings"]) == 40
-    leftovers = [name for folder, _, names in os.walk(project / ".perflint_cache") for name in names
-                 if not name.endswith(".json") and name not in (".gitignore", "CACHEDIR.TAG")]
+    leftovers = [
+        name
+        for folder, _, names in os.walk(project / ".perflint_cache")
+        for name in names
+        if not name.endswith(".json") and name not in (".gitignore", "CACHEDIR.TAG")
+    ]
     assert leftovers == []
     warm = subprocess.run(command, cwd=project, capture_output=True, text=True)
     assert json.loads(warm.stdout) == json.loads(outputs[0][0])
@@ -216,9 +233,12 @@ def test_two_runs_at_once_leave_a_cache_both_can_read(project):
 def test_a_corrupted_entry_is_ignored_and_rewritten(project, capsys):
     write(project / "a.py", FLAGGED)
     first = check(capsys)
-    entries = [os.path.join(folder, name) for folder, _, names in os.walk(project / ".perflint_cache")
-               for name in names if name.endswith(".json") and name != "rules.json"
-               and os.path.basename(folder) != INDEX_FOLDER]
+    entries = [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(project / ".perflint_cache")
+        for name in names
+        if name.endswith(".json") and name != "rules.json" and os.path.basename(folder) != INDEX_FOLDER
+    ]
     assert len(entries) == 1
     with open(entries[0], "w") as stream:
         stream.write('{"findings": [{"code": ')

@@ -14,7 +14,12 @@ from perflint.rules import select_rules
 def test_a_member_equals_hashes_prints_and_serialises_as_its_text():
     for member, text in ((FixSafety.SAFE, "safe"), (Backend.PANDAS, "pandas"), (catalog.TORCH, "torch")):
         assert member == text and {text: 1}[member] == 1
-        assert (str(member), f"{member}", repr(member), json.dumps(member)) == (text, text, repr(text), json.dumps(text))
+        assert (str(member), f"{member}", repr(member), json.dumps(member)) == (
+            text,
+            text,
+            repr(text),
+            json.dumps(text),
+        )
 
 
 def test_a_findings_fix_applicability_reads_back_from_json_as_the_member():

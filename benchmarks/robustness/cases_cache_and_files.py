@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 FLAGGED = "import numpy as np\n\ndef solve_all(A, rhs):\n    return [np.linalg.inv(A) @ b for b in rhs]\n"
 DETECT_ANOMALY = "import torch\ntorch.autograd.set_detect_anomaly(True)\n"  # PFL504, except in test code
@@ -20,7 +20,7 @@ EXIT_STATUSES = (0, 1, 2, 130, 143)
 class Run:
     """One perflint run: its exit status, output, and whether it had to be killed."""
 
-    def __init__(self, status: Optional[int], out: str, err: str, seconds: float) -> None:
+    def __init__(self, status: int | None, out: str, err: str, seconds: float) -> None:
         self.status, self.out, self.err, self.seconds = status, out, err, seconds
 
     @property
@@ -29,8 +29,12 @@ class Run:
 
     @property
     def internal_error(self) -> bool:
-        return (self.status not in EXIT_STATUSES or "Traceback" in self.err
-                or "internal error" in self.out or "internal error" in self.err)
+        return (
+            self.status not in EXIT_STATUSES
+            or "Traceback" in self.err
+            or "internal error" in self.out
+            or "internal error" in self.err
+        )
 
     def findings(self) -> list[dict[str, Any]]:
         return json.loads(self.out)["findings"]
@@ -46,21 +50,32 @@ def perflint(folder: Path, *arguments: str, timeout: float = 120, shell: bool = 
         command = ["bash", "-c", " ".join([sys.executable, "-m", "perflint", *arguments])]
     started = time.monotonic()
     try:
-        completed = subprocess.run(command, cwd=folder, capture_output=stdout is None, stdout=stdout,
-                                   stderr=subprocess.PIPE if stdout is not None else None, text=True, timeout=timeout)
+        completed = subprocess.run(
+            command,
+            cwd=folder,
+            capture_output=stdout is None,
+            stdout=stdout,
+            stderr=subprocess.PIPE if stdout is not None else None,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return Run(None, "", "", time.monotonic() - started)
     return Run(completed.returncode, completed.stdout or "", completed.stderr or "", time.monotonic() - started)
 
 
-def outcome(held: bool, run: Optional[Run] = None, data_lost: bool = False, detail: str = "") -> dict[str, Any]:
+def outcome(held: bool, run: Run | None = None, data_lost: bool = False, detail: str = "") -> dict[str, Any]:
     if run is not None and run.hung:
         return {"held": False, "detail": "hung: killed after its time limit"}
     internal = run is not None and run.internal_error
     if run is not None and not detail:
         detail = f"exit {run.status}; stderr {run.err.strip()[-200:]!r}"
-    return {"held": held and not internal and not data_lost, "internal_error": internal, "data_lost": data_lost,
-            "detail": detail}
+    return {
+        "held": held and not internal and not data_lost,
+        "internal_error": internal,
+        "data_lost": data_lost,
+        "detail": detail,
+    }
 
 
 def _write(path: Path, text: str) -> Path:
@@ -120,8 +135,9 @@ def cache_dir_is_a_file(folder: Path) -> dict[str, Any]:
 def measure_honours_cache_dir(folder: Path) -> dict[str, Any]:
     """--measure --cache-dir elsewhere: measurements go there, not to .perflint_cache"""
     _write(folder / "a.py", FLAGGED)
-    run = perflint(folder, "check", "--measure", "--measure-budget", "1", "--cache-dir", "elsewhere", "a.py",
-                   timeout=600)
+    run = perflint(
+        folder, "check", "--measure", "--measure-budget", "1", "--cache-dir", "elsewhere", "a.py", timeout=600
+    )
     placed = (folder / "elsewhere" / "measurements").is_dir() and not (folder / ".perflint_cache").exists()
     return outcome(run.status == 1 and placed, run, detail="" if placed else "measurements not in --cache-dir")
 
@@ -150,9 +166,22 @@ def same_bytes_in_test_code_and_in_other_code(folder: Path) -> dict[str, Any]:
 
 def notebook_and_python_file_with_the_same_bytes(folder: Path) -> dict[str, Any]:
     """nb.ipynb and nb.py with the same bytes"""
-    notebook = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                      "source": FLAGGED.splitlines(keepends=True)}],
-                           "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    notebook = json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                    "source": FLAGGED.splitlines(keepends=True),
+                }
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
     _write(folder / "nb.ipynb", notebook)
     _write(folder / "nb.py", notebook)
     return _cached_equals_uncached(folder, ["nb.ipynb", "nb.py"])
@@ -215,8 +244,9 @@ def corrupt_rule_index(folder: Path) -> dict[str, Any]:
 # 3. Files that are not regular files --------------------------------------------------------------
 
 
-def _bad_file_and_a_good_one(folder: Path, bad: str, expected: str, timeout: float = 60, shell: bool = False,
-                             *options: str) -> dict[str, Any]:
+def _bad_file_and_a_good_one(
+    folder: Path, bad: str, expected: str, timeout: float = 60, shell: bool = False, *options: str
+) -> dict[str, Any]:
     _write(folder / "good.py", FLAGGED)
     run = perflint(folder, "check", "--output-format", "json", *options, bad, "good.py", timeout=timeout, shell=shell)
     if run.hung or run.internal_error:
@@ -224,8 +254,12 @@ def _bad_file_and_a_good_one(folder: Path, bad: str, expected: str, timeout: flo
     found = {(finding["path"], finding["code"]): finding["message"] for finding in run.findings()}
     good_kept = ("good.py", "PFL401") in found
     message = found.get((bad, "PFL000"), "")
-    return outcome(good_kept and message.startswith(expected), run, data_lost=not good_kept,
-                   detail=f"{bad} reported as {message!r}")
+    return outcome(
+        good_kept and message.startswith(expected),
+        run,
+        data_lost=not good_kept,
+        detail=f"{bad} reported as {message!r}",
+    )
 
 
 def fifo_named_on_the_command_line(folder: Path) -> dict[str, Any]:
@@ -272,13 +306,18 @@ def symbolic_link_loop_named_on_the_command_line(folder: Path) -> dict[str, Any]
 # 4. Signals --------------------------------------------------------------------------------------
 
 
-def _signalled_run(folder: Path, signal_number: int, expected_status: Optional[int]) -> dict[str, Any]:
+def _signalled_run(folder: Path, signal_number: int, expected_status: int | None) -> dict[str, Any]:
     import psutil
 
     for index in range(40):
         _write(folder / f"m{index}.py", FLAGGED * 600)
-    process = subprocess.Popen([sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "2", "."],
-                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "2", "."],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     parent = psutil.Process(process.pid)
     workers: list = []
     deadline = time.monotonic() + 60
@@ -294,16 +333,22 @@ def _signalled_run(folder: Path, signal_number: int, expected_status: Optional[i
         _, alive = psutil.wait_procs(workers, timeout=0)
         for orphan in alive:
             orphan.kill()
-        return {"held": False, "detail": f"its output still open a minute after the signal; {len(alive)} workers "
-                                         "left running (killed now)"}
+        return {
+            "held": False,
+            "detail": f"its output still open a minute after the signal; {len(alive)} workers "
+            "left running (killed now)",
+        }
     _, alive = psutil.wait_procs(workers, timeout=10)
     for orphan in alive:
         orphan.kill()
     # Killed outright, perflint has no exit status of its own: only its workers are judged.
     run = Run(process.returncode if expected_status is not None else 0, "", err, 0)
     status_ok = expected_status is None or process.returncode == expected_status
-    return outcome(bool(workers) and status_ok and not alive, run,
-                   detail=f"exit {process.returncode}, {len(alive)} of {len(workers)} workers left running")
+    return outcome(
+        bool(workers) and status_ok and not alive,
+        run,
+        detail=f"exit {process.returncode}, {len(alive)} of {len(workers)} workers left running",
+    )
 
 
 def sigterm_during_a_run(folder: Path) -> dict[str, Any]:
@@ -333,7 +378,9 @@ def _usage_error(*arguments: str):
         run = perflint(folder, *arguments, "a.py")
         return outcome(run.one_line_error(), run)
 
-    case.__name__ = "usage_" + "_".join(argument.strip("-").replace("-", "_").replace(".", "_") for argument in arguments)
+    case.__name__ = "usage_" + "_".join(
+        argument.strip("-").replace("-", "_").replace(".", "_") for argument in arguments
+    )
     case.__doc__ = " ".join(arguments)
     return case
 
@@ -344,8 +391,13 @@ def jobs_far_above_the_cores(folder: Path) -> dict[str, Any]:
 
     for index in range(40):
         _write(folder / f"m{index}.py", FLAGGED * 50)
-    process = subprocess.Popen([sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "500", "."],
-                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--jobs", "500", "."],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     parent = psutil.Process(process.pid)
     most = 0
     while process.poll() is None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 # PFL501: its fix (drop ``set_to_none=False``) is unsafe, so --fix --unsafe-fixes applies it.
 FIXABLE = "import torch\nfor batch in loader:\n    opt.zero_grad(set_to_none=False)  # reset\n"
@@ -21,9 +21,14 @@ FIXED = "import torch\nfor batch in loader:\n    opt.zero_grad()  # reset\n"
 EXIT_STATUSES = (0, 1, 2, 130, 143)
 
 
-def _perflint(folder: Path, *arguments: str, data: Optional[bytes] = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", *arguments], cwd=folder,
-                          input=data, capture_output=True, timeout=120)
+def _perflint(folder: Path, *arguments: str, data: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", *arguments],
+        cwd=folder,
+        input=data,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def _internal_error(run: subprocess.CompletedProcess) -> bool:
@@ -33,8 +38,12 @@ def _internal_error(run: subprocess.CompletedProcess) -> bool:
 
 def _outcome(held: bool, run: subprocess.CompletedProcess, data_lost: bool, detail: str) -> dict[str, Any]:
     held = held and not data_lost and not _internal_error(run)
-    return {"held": held, "internal_error": _internal_error(run), "data_lost": data_lost,
-            "detail": "" if held else " ".join(detail.split())}
+    return {
+        "held": held,
+        "internal_error": _internal_error(run),
+        "data_lost": data_lost,
+        "detail": "" if held else " ".join(detail.split()),
+    }
 
 
 def _refused(folder: Path, path: Path, expected_note: str, *arguments: str) -> dict[str, Any]:
@@ -44,8 +53,12 @@ def _refused(folder: Path, path: Path, expected_note: str, *arguments: str) -> d
     out = run.stdout.decode("utf-8", "replace")
     data_lost = path.read_bytes() != before
     noted = f"PFL000 fixes not written: {expected_note}" in out
-    return _outcome(noted and run.returncode == 1, run, data_lost,
-                    "the file changed" if data_lost else f"exit {run.returncode}, no note: {out.strip()[-160:]}")
+    return _outcome(
+        noted and run.returncode == 1,
+        run,
+        data_lost,
+        "the file changed" if data_lost else f"exit {run.returncode}, no note: {out.strip()[-160:]}",
+    )
 
 
 def read_only_file_is_not_rewritten(folder: Path) -> dict[str, Any]:
@@ -101,14 +114,17 @@ def latin_1_file_fixed_on_disk_keeps_its_encoding(folder: Path) -> dict[str, Any
     run = _perflint(folder, "--fix", "--unsafe-fixes", "train.py")
     expected = data.replace(b"set_to_none=False", b"")
     written = path.read_bytes()
-    return _outcome(written == expected and run.returncode == 0, run, written not in (data, expected),
-                    f"wrote {written[:60]!r}")
+    return _outcome(
+        written == expected and run.returncode == 0, run, written not in (data, expected), f"wrote {written[:60]!r}"
+    )
 
 
 def standard_input_in_the_files_own_encoding(folder: Path) -> dict[str, Any]:
     """Fixing standard input with a latin-1 cookie or a BOM prints the bytes the disk path writes."""
-    for data in (("# -*- coding: latin-1 -*-\n# Données\n" + FIXABLE).encode("latin-1"),
-                 ("# Données\n" + FIXABLE).encode("utf-8-sig")):
+    for data in (
+        ("# -*- coding: latin-1 -*-\n# Données\n" + FIXABLE).encode("latin-1"),
+        ("# Données\n" + FIXABLE).encode("utf-8-sig"),
+    ):
         run = _perflint(folder, "--fix", "--unsafe-fixes", "-", data=data)
         expected = data.replace(b"set_to_none=False", b"")
         if run.stdout != expected:
@@ -123,8 +139,12 @@ def bad_profile_with_fix_writes_nothing(folder: Path) -> dict[str, Any]:
     (folder / "garbage.prof").write_bytes(b"\x00not a profile\xff")
     run = _perflint(folder, "--fix", "--unsafe-fixes", "--profile", "garbage.prof", "train.py")
     written = path.read_text() != FIXABLE
-    return _outcome(run.returncode == 2 and not written, run, written,
-                    "the file was rewritten before the error" if written else f"exit {run.returncode}")
+    return _outcome(
+        run.returncode == 2 and not written,
+        run,
+        written,
+        "the file was rewritten before the error" if written else f"exit {run.returncode}",
+    )
 
 
 def stale_temporary_files_are_swept_and_only_they(folder: Path) -> dict[str, Any]:
@@ -147,9 +167,11 @@ def stale_temporary_files_are_swept_and_only_they(folder: Path) -> dict[str, Any
 
 def pattern_fix_keeps_every_comment(folder: Path) -> dict[str, Any]:
     """PFL403's fix on a call laid out one argument per line, comments on the kept arguments' lines."""
-    source = ("import re\n\ndef clean(lines):\n    return [\n        re.sub(\n            r\",\\s*\",\n"
-              "            \";\",  # separator\n            line,  # each line\n            0,  # every match\n"
-              "            re.M,\n        )\n        for line in lines\n    ]\n")
+    source = (
+        'import re\n\ndef clean(lines):\n    return [\n        re.sub(\n            r",\\s*",\n'
+        '            ";",  # separator\n            line,  # each line\n            0,  # every match\n'
+        "            re.M,\n        )\n        for line in lines\n    ]\n"
+    )
     path = folder / "clean.py"
     path.write_text(source)
     run = _perflint(folder, "--fix", "--select", "PFL403", "clean.py")
@@ -160,14 +182,20 @@ def pattern_fix_keeps_every_comment(folder: Path) -> dict[str, Any]:
     except SyntaxError:
         return _outcome(False, run, True, "the fixed file does not parse")
     fixed = "_COMMA_WHITESPACE_PATTERN.sub(" in text
-    return _outcome(fixed and comments == ["separator", "each line", "every match"], run, False,
-                    f"fixed {fixed}, comments after the fix: {comments}")
+    return _outcome(
+        fixed and comments == ["separator", "each line", "every match"],
+        run,
+        False,
+        f"fixed {fixed}, comments after the fix: {comments}",
+    )
 
 
 def keyword_fix_leaves_no_trailing_whitespace(folder: Path) -> dict[str, Any]:
     """A keyword added to a call split over lines (PFL207's pin_memory=True)."""
-    source = ("from torch.utils.data import DataLoader\n\ndef train(model, ds, device):\n    loader = DataLoader(\n"
-              "        ds,\n        batch_size=32\n    )\n    for x in loader:\n        model(x.to(device))\n")
+    source = (
+        "from torch.utils.data import DataLoader\n\ndef train(model, ds, device):\n    loader = DataLoader(\n"
+        "        ds,\n        batch_size=32\n    )\n    for x in loader:\n        model(x.to(device))\n"
+    )
     path = folder / "train.py"
     path.write_text(source)
     run = _perflint(folder, "--fix", "--unsafe-fixes", "--select", "PFL207", "train.py")
@@ -175,8 +203,12 @@ def keyword_fix_leaves_no_trailing_whitespace(folder: Path) -> dict[str, Any]:
     trailing = [line for line in lines if line != line.rstrip()]
     longest = max(map(len, source.splitlines()))
     fixed = "        pin_memory=True" in lines
-    return _outcome(fixed and not trailing and max(map(len, lines)) <= longest, run, False,
-                    f"trailing whitespace {trailing}, fixed {fixed}")
+    return _outcome(
+        fixed and not trailing and max(map(len, lines)) <= longest,
+        run,
+        False,
+        f"trailing whitespace {trailing}, fixed {fixed}",
+    )
 
 
 def owner_and_group_kept(folder: Path) -> dict[str, Any]:

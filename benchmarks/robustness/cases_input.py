@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "examples" / "profile_guided.py").read_text()  # two PFL101 findings, lines 15 and 23
@@ -26,25 +26,45 @@ Case = Callable[[Path], dict[str, Any]]
 class Run:
     """One perflint run: exit status (None: killed at its time limit), standard output and error."""
 
-    def __init__(self, status: Optional[int], out: str, err: str) -> None:
+    def __init__(self, status: int | None, out: str, err: str) -> None:
         self.status, self.out, self.err = status, out, err
 
     @property
     def internal_error(self) -> bool:
-        return (self.status not in EXIT_STATUSES or "Traceback" in self.err
-                or "internal error" in self.out or "internal error" in self.err)
+        return (
+            self.status not in EXIT_STATUSES
+            or "Traceback" in self.err
+            or "internal error" in self.out
+            or "internal error" in self.err
+        )
 
     def one_line_error(self, *wanted: str) -> bool:
-        return (self.status == 2 and self.err.count("\n") == 1 and self.err.startswith("perflint: error: ")
-                and all(text in self.err for text in wanted))
+        return (
+            self.status == 2
+            and self.err.count("\n") == 1
+            and self.err.startswith("perflint: error: ")
+            and all(text in self.err for text in wanted)
+        )
 
 
-def perflint(folder: Path, *arguments: str, stdin: Optional[str] = None, timeout: float = 180,
-             env: Optional[dict[str, str]] = None) -> Run:
+def perflint(
+    folder: Path,
+    *arguments: str,
+    stdin: str | None = None,
+    timeout: float = 180,
+    env: dict[str, str] | None = None,
+) -> Run:
     try:
-        completed = subprocess.run([sys.executable, "-m", "perflint", *arguments], cwd=folder, input=stdin,
-                                   capture_output=True, text=True, timeout=timeout, errors="surrogateescape",
-                                   env=env)
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", *arguments],
+            cwd=folder,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            errors="surrogateescape",
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         return Run(None, "", "")
     return Run(completed.returncode, completed.stdout, completed.stderr)
@@ -54,8 +74,12 @@ def outcome(held: bool, run: Run, data_lost: bool = False, detail: str = "") -> 
     if run.status is None:
         return {"held": False, "detail": "hung: killed after its time limit"}
     detail = detail or f"exit {run.status}; stderr {run.err.strip()[-200:]!r}"
-    return {"held": held and not run.internal_error and not data_lost, "internal_error": run.internal_error,
-            "data_lost": data_lost, "detail": detail}
+    return {
+        "held": held and not run.internal_error and not data_lost,
+        "internal_error": run.internal_error,
+        "data_lost": data_lost,
+        "detail": detail,
+    }
 
 
 def _named(function: Case, name: str, doc: str) -> Case:
@@ -63,7 +87,7 @@ def _named(function: Case, name: str, doc: str) -> Case:
     return function
 
 
-def _project(folder: Path, pyproject: Optional[bytes] = None) -> None:
+def _project(folder: Path, pyproject: bytes | None = None) -> None:
     (folder / "good.py").write_text(EXAMPLE)
     if pyproject is not None:
         (folder / "pyproject.toml").write_bytes(pyproject)
@@ -78,8 +102,9 @@ def _timeout_case(value: str) -> Case:
         run = perflint(folder, "check", "--no-cache", "--per-file-timeout", value, "good.py")
         return outcome(run.one_line_error("--per-file-timeout"), run)
 
-    return _named(case, f"per_file_timeout_{value.replace('-', 'minus_').replace('.', '_')}",
-                  f"--per-file-timeout {value}")
+    return _named(
+        case, f"per_file_timeout_{value.replace('-', 'minus_').replace('.', '_')}", f"--per-file-timeout {value}"
+    )
 
 
 def _setting_case(name: str, body: bytes, wanted: str, explicit: bool = False) -> Case:
@@ -98,11 +123,13 @@ def _setting_case(name: str, body: bytes, wanted: str, explicit: bool = False) -
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
 
-def _speedscope(frames: Any = None, profile: Optional[dict] = None, **document: Any) -> bytes:
+def _speedscope(frames: Any = None, profile: dict | None = None, **document: Any) -> bytes:
     sampled = {"type": "sampled", "unit": "seconds", "samples": [[0]], "weights": [1.0]}
-    base = {"$schema": SCHEMA, "shared": {"frames": [{"name": "f", "file": "good.py", "line": 15}]
-                                          if frames is None else frames},
-            "profiles": [dict(sampled, **(profile or {}))]}
+    base = {
+        "$schema": SCHEMA,
+        "shared": {"frames": [{"name": "f", "file": "good.py", "line": 15}] if frames is None else frames},
+        "profiles": [dict(sampled, **(profile or {}))],
+    }
     base.update(document)
     return json.dumps(base).encode()
 
@@ -125,11 +152,14 @@ BAD_PROFILES: dict[str, bytes] = {
     "speedscope_frame_index_as_text": _speedscope(profile={"samples": [["0"]]}),
     "speedscope_unit_a_list": _speedscope(profile={"unit": ["seconds"]}),
     "chrome_trace_5000_digit_timestamp": _trace('{"ph": "X", "ts": 1' + "0" * 5000 + ', "dur": 1, "name": "f"}'),
-    "chrome_trace_5000_digit_line": _trace('{"ph": "X", "ts": 0, "dur": 1, "name": "good.py(' + "9" * 5000
-                                           + '): smooth"}'),
+    "chrome_trace_5000_digit_line": _trace(
+        '{"ph": "X", "ts": 0, "dur": 1, "name": "good.py(' + "9" * 5000 + '): smooth"}'
+    ),
     "chrome_trace_infinite_duration": _trace('{"ph": "X", "ts": 0, "dur": 1e400, "name": "good.py(15): smooth"}'),
-    "chrome_trace_negative_duration": _trace('{"ph": "X", "ts": 0, "dur": 100, "name": "good.py(15): smooth"}, '
-                                             '{"ph": "X", "ts": 0, "dur": -2000, "name": "good.py(22): calibrate"}'),
+    "chrome_trace_negative_duration": _trace(
+        '{"ph": "X", "ts": 0, "dur": 100, "name": "good.py(15): smooth"}, '
+        '{"ph": "X", "ts": 0, "dur": -2000, "name": "good.py(22): calibrate"}'
+    ),
     "json_nested_100k_deep": b"[" * 100_000 + b"]" * 100_000,
     "pstats_infinite_time": marshal.dumps({("good.py", 13, "smooth"): (1, 1, 0.5, float("inf"), {})}),
     "pstats_nan_time": marshal.dumps({("good.py", 13, "smooth"): (1, 1, float("nan"), 1.0, {})}),
@@ -159,8 +189,12 @@ def fix_with_a_garbage_profile_changes_nothing(folder: Path) -> dict[str, Any]:
     (folder / "garbage.prof").write_bytes(b"\x00garbage")
     run = perflint(folder, "check", "--no-cache", "--fix", "--unsafe-fixes", "--profile", "garbage.prof", "good.py")
     lost = (folder / "good.py").read_text() != EXAMPLE
-    return outcome(run.one_line_error("garbage.prof"), run, data_lost=lost,
-                   detail="good.py was rewritten before the error" if lost else "")
+    return outcome(
+        run.one_line_error("garbage.prof"),
+        run,
+        data_lost=lost,
+        detail="good.py was rewritten before the error" if lost else "",
+    )
 
 
 # 7. A file name that is not UTF-8 ------------------------------------------------------------
@@ -169,15 +203,20 @@ def fix_with_a_garbage_profile_changes_nothing(folder: Path) -> dict[str, Any]:
 def sarif_with_a_file_name_that_is_not_utf8(folder: Path) -> dict[str, Any]:
     """--output-format sarif on bad\\xff.py (a name that is not UTF-8), stdout strictly UTF-8"""
     (folder / os.fsdecode(b"bad\xff.py")).write_text(EXAMPLE)
-    run = perflint(folder, "check", "--no-cache", "--output-format", "sarif", ".",
-                   env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    run = perflint(
+        folder, "check", "--no-cache", "--output-format", "sarif", ".", env={**os.environ, "PYTHONIOENCODING": "utf-8"}
+    )
     try:
         results = json.loads(run.out)["runs"][0]["results"]
     except (ValueError, KeyError, IndexError):
         return outcome(False, run)
     uris = [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results]
-    return outcome(run.status == 1 and uris == ["bad%FF.py", "bad%FF.py"], run, data_lost=len(uris) != 2,
-                   detail=f"exit {run.status}; uris {uris}")
+    return outcome(
+        run.status == 1 and uris == ["bad%FF.py", "bad%FF.py"],
+        run,
+        data_lost=len(uris) != 2,
+        detail=f"exit {run.status}; uris {uris}",
+    )
 
 
 def report_to_a_full_disk_is_exit_2(folder: Path) -> dict[str, Any]:
@@ -186,8 +225,14 @@ def report_to_a_full_disk_is_exit_2(folder: Path) -> dict[str, Any]:
     if not os.path.exists("/dev/full"):
         return {"held": False, "detail": "no /dev/full on this system: not tried"}
     with open("/dev/full", "w") as full:
-        completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "good.py"], cwd=folder,
-                                   stdout=full, stderr=subprocess.PIPE, text=True, timeout=180)
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", "check", "--no-cache", "good.py"],
+            cwd=folder,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=180,
+        )
     run = Run(completed.returncode, "", completed.stderr)
     return outcome(run.one_line_error("No space left on device"), run)
 
@@ -204,8 +249,12 @@ def lone_carriage_returns_place_findings_on_their_lines(folder: Path) -> dict[st
     except ValueError:
         return outcome(False, run)
     placed = [(finding["line"], finding["fix"] is not None) for finding in findings]
-    return outcome(placed == [(15, True), (23, True)], run, data_lost=len(findings) != 2,
-                   detail=f"(line, fix offered) per finding: {placed}")
+    return outcome(
+        placed == [(15, True), (23, True)],
+        run,
+        data_lost=len(findings) != 2,
+        detail=f"(line, fix offered) per finding: {placed}",
+    )
 
 
 def lone_carriage_returns_noqa_suppresses_one_line(folder: Path) -> dict[str, Any]:
@@ -246,12 +295,21 @@ def multi_line_quoted_code_keeps_one_line_per_finding(folder: Path) -> dict[str,
         return outcome(False, as_json)
     reported = concise.out.split("\n\n")[0].splitlines()
     broken = [line for line in reported if not FINDING_LINE.match(line)]
-    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--select", "PFL", "."], cwd=folder,
-                            capture_output=True, text=True, timeout=300)
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "PFL", "."],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     flake8_broken = [line for line in flake8.stdout.splitlines() if not FINDING_LINE.match(line)]
     held = count > 0 and len(reported) == count and not broken and not flake8_broken and not flake8.stderr
-    return outcome(held, concise, detail=f"{count} findings, {len(reported)} concise lines, {len(broken)} broken; "
-                                         f"flake8: {len(flake8_broken)} broken lines")
+    return outcome(
+        held,
+        concise,
+        detail=f"{count} findings, {len(reported)} concise lines, {len(broken)} broken; "
+        f"flake8: {len(flake8_broken)} broken lines",
+    )
 
 
 # 10. Standard input with --output-format full ------------------------------------------------
@@ -260,8 +318,9 @@ def multi_line_quoted_code_keeps_one_line_per_finding(folder: Path) -> dict[str,
 def standard_input_full_shows_the_buffers_lines(folder: Path) -> dict[str, Any]:
     """check --output-format full --stdin-filename good.py - while another good.py is on disk"""
     (folder / "good.py").write_text("# an older version on disk\n" * 30)
-    run = perflint(folder, "check", "--no-cache", "--output-format", "full", "--stdin-filename", "good.py", "-",
-                   stdin=EXAMPLE)
+    run = perflint(
+        folder, "check", "--no-cache", "--output-format", "full", "--stdin-filename", "good.py", "-", stdin=EXAMPLE
+    )
     held = run.status == 1 and "15 |     for i in range(len(frame)):" in run.out and "older version" not in run.out
     return outcome(held, run, detail="" if held else f"exit {run.status}; output {run.out[:200]!r}")
 
@@ -296,21 +355,30 @@ def deeply_nested_code_is_pfl000_not_an_internal_error(folder: Path) -> dict[str
     expected = len(DEEP_FILES) + 2
     worded = all("nested too deeply" in message and "internal error" not in message for message in unlintable.values())
     held = len(unlintable) == expected and worded and good == [15, 23]
-    return outcome(held, run, data_lost=good != [15, 23],
-                   detail=f"{len(unlintable)}/{expected} PFL000, worded: {worded}, good.py lines {good}")
+    return outcome(
+        held,
+        run,
+        data_lost=good != [15, 23],
+        detail=f"{len(unlintable)}/{expected} PFL000, worded: {worded}, good.py lines {good}",
+    )
 
 
 CASES: list[Case] = [
     *(_timeout_case(value) for value in ("inf", "1e308", "nan", "-1")),
     _setting_case("pyproject_exclude_bad_glob", b"[tool.perflint]\nexclude = ['[z-a]']\n", "invalid glob '[z-a]'"),
-    _setting_case("pyproject_per_file_ignores_bad_glob", b"[tool.perflint.per-file-ignores]\n'[z-a]' = ['PFL1']\n",
-                  "invalid glob '[z-a]'"),
-    _setting_case("config_file_bad_glob", b"[tool.perflint]\nextend-exclude = ['[z-a]']\n", "invalid glob '[z-a]'",
-                  explicit=True),
+    _setting_case(
+        "pyproject_per_file_ignores_bad_glob",
+        b"[tool.perflint.per-file-ignores]\n'[z-a]' = ['PFL1']\n",
+        "invalid glob '[z-a]'",
+    ),
+    _setting_case(
+        "config_file_bad_glob", b"[tool.perflint]\nextend-exclude = ['[z-a]']\n", "invalid glob '[z-a]'", explicit=True
+    ),
     _setting_case("pyproject_per_file_timeout_inf", b"[tool.perflint]\nper-file-timeout = inf\n", "per-file-timeout"),
     _setting_case("pyproject_not_utf8", b"[tool.perflint]\nselect = ['PFL1'] # caf\xe9\n", "not UTF-8"),
-    _setting_case("config_file_not_utf8", b"[tool.perflint]\nselect = ['PFL1'] # caf\xe9\n", "not UTF-8",
-                  explicit=True),
+    _setting_case(
+        "config_file_not_utf8", b"[tool.perflint]\nselect = ['PFL1'] # caf\xe9\n", "not UTF-8", explicit=True
+    ),
     *(_profile_case(name, content) for name, content in BAD_PROFILES.items()),
     fix_with_a_garbage_profile_changes_nothing,
     sarif_with_a_file_name_that_is_not_utf8,
@@ -333,7 +401,10 @@ if __name__ == "__main__":
             result = case(Path(temporary))
         held += bool(result["held"])
         verdict = "held" if result["held"] else "NOT HELD"
-        print(f"{verdict:8} {case.__name__} ({time.monotonic() - started:.1f} s)"
-              + ("" if result["held"] else f" -- {result['detail']}"), flush=True)
+        print(
+            f"{verdict:8} {case.__name__} ({time.monotonic() - started:.1f} s)"
+            + ("" if result["held"] else f" -- {result['detail']}"),
+            flush=True,
+        )
     print(f"bad inputs tried: {len(CASES)}, held: {held}/{len(CASES)}")
     sys.exit(0 if held == len(CASES) else 1)

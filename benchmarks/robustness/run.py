@@ -56,8 +56,12 @@ def replay(case: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
         except Exception as error:  # a case's own failure: reported, never hidden
             detail = "".join(traceback.format_exception_only(type(error), error)).strip().splitlines()[-1]
             outcome = {"held": False, "detail": f"the case raised {detail}"}
-    return {"held": bool(outcome.get("held")), "internal_error": bool(outcome.get("internal_error")),
-            "data_lost": bool(outcome.get("data_lost")), "detail": str(outcome.get("detail", ""))}
+    return {
+        "held": bool(outcome.get("held")),
+        "internal_error": bool(outcome.get("internal_error")),
+        "data_lost": bool(outcome.get("data_lost")),
+        "detail": str(outcome.get("detail", "")),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -79,8 +83,10 @@ def main(argv: list[str]) -> int:
         if not outcome["held"] and outcome["detail"]:
             line += f" -- {outcome['detail']}"
         print(line, flush=True)
-    print(f"\nbad inputs tried: {len(cases)}, internal errors: {internal_errors}, data lost: {data_lost}, "
-          f"held: {held}/{len(cases)}  ({time.monotonic() - started:.0f} s, {os.cpu_count()} cores)")
+    print(
+        f"\nbad inputs tried: {len(cases)}, internal errors: {internal_errors}, data lost: {data_lost}, "
+        f"held: {held}/{len(cases)}  ({time.monotonic() - started:.0f} s, {os.cpu_count()} cores)"
+    )
     return 0 if held == len(cases) else 1
 
 

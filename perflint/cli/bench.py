@@ -7,12 +7,11 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-from typing import Optional
 
 from perflint.cli.main import UsageError
 
 
-def parse_sizes(text: Optional[str]) -> Optional[list[int]]:
+def parse_sizes(text: str | None) -> list[int] | None:
     """``--sizes 1000,10000`` as a sorted list of distinct positive integers."""
     if text is None:
         return None
@@ -49,8 +48,9 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, not {args.threads}")
     if args.workers is not None and args.workers < 2:
-        raise UsageError(f"--workers must be at least 2 (one process cannot show how processes differ), "
-                         f"not {args.workers}")
+        raise UsageError(
+            f"--workers must be at least 2 (one process cannot show how processes differ), not {args.workers}"
+        )
     changes = {"threads": args.threads or 1}
     if args.repeat is not None:
         changes["samples"] = args.repeat
@@ -59,12 +59,15 @@ def run_bench(args: argparse.Namespace) -> int:
     try:
         policy = replace(policy, **changes)
     except ValueError:
-        raise UsageError(f"--repeat x --workers must give {MINIMUM_SAMPLES} samples at least "
-                         f"(a 95% interval of a median needs them), not {args.repeat or policy.samples} x "
-                         f"{args.workers or policy.workers}") from None
+        raise UsageError(
+            f"--repeat x --workers must give {MINIMUM_SAMPLES} samples at least "
+            f"(a 95% interval of a median needs them), not {args.repeat or policy.samples} x "
+            f"{args.workers or policy.workers}"
+        ) from None
     with measuring_progress(args.output_format not in ("json", "openmetrics")) as progress:
-        report = harness.measure_rules(rules, sizes=sizes, policy=policy, quick=args.quick, progress=progress,
-                                       command_line=args.command_line)
+        report = harness.measure_rules(
+            rules, sizes=sizes, policy=policy, quick=args.quick, progress=progress, command_line=args.command_line
+        )
     if args.report:
         from perflint.measure.html_report import write_html_report
 

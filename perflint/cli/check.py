@@ -11,15 +11,16 @@ import argparse
 import math
 import os
 import sys
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from perflint import selection
 from perflint.cli.main import UsageError
 from perflint.config import Config, ConfigError, ConfigResolver, per_file_timeout_problem
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.engine.safety import FixSafety
 from perflint.files import MissingPathError, SourceFile, discover
 from perflint.runner import LintTask, lint_files
-from perflint import selection
 from perflint.selection import UnknownCodeError
 
 # Formats that cannot carry the table of measured costs.
@@ -29,7 +30,7 @@ STDIN_PATH = "-"
 STDIN_DISPLAY_NAME = "<stdin>"
 
 
-def _flatten(groups: Optional[Sequence[Sequence[str]]]) -> Optional[list[str]]:
+def _flatten(groups: Sequence[Sequence[str]] | None) -> list[str] | None:
     """``--select A,B --select C`` arrives as ``[["A", "B"], ["C"]]``."""
     if groups is None:
         return None
@@ -38,10 +39,10 @@ def _flatten(groups: Optional[Sequence[Sequence[str]]]) -> Optional[list[str]]:
 
 def resolve_selection(
     config: Config,
-    select: Optional[Sequence[str]] = None,
+    select: Sequence[str] | None = None,
     ignore: Sequence[str] = (),
     extend_select: Sequence[str] = (),
-    rules: Optional[Sequence[Any]] = None,
+    rules: Sequence[Any] | None = None,
 ) -> list[Any]:
     """The enabled rules among ``rules`` (default: the registry's rule classes): the
     configuration's selection, then the command line's on top.
@@ -112,14 +113,19 @@ class _Plan:
         if id(config) not in self._codes:
             args = self.args
             try:
-                enabled = resolve_selection(config, _flatten(args.select), _flatten(args.ignore) or (),
-                                            _flatten(args.extend_select) or (), self.rules)
+                enabled = resolve_selection(
+                    config,
+                    _flatten(args.select),
+                    _flatten(args.ignore) or (),
+                    _flatten(args.extend_select) or (),
+                    self.rules,
+                )
             except UnknownCodeError as error:  # the command line's: the files' codes are checked
                 raise UsageError(str(error)) from None
             self._codes[id(config)] = tuple(rule.code for rule in enabled)
         return self._codes[id(config)]
 
-    def task(self, source_file: SourceFile, config: Config, data: Optional[bytes] = None) -> LintTask:
+    def task(self, source_file: SourceFile, config: Config, data: bytes | None = None) -> LintTask:
         codes = _without(self.codes(config), config.ignored_for(source_file.absolute))
         cache_directory = None
         if data is None:
@@ -133,8 +139,10 @@ class _Plan:
 def run_check(args: argparse.Namespace) -> int:
     """Lint ``args.paths`` and write the report; 1 when there are findings, else 0."""
     if args.measure and args.output_format in _FORMATS_WITHOUT_MEASUREMENTS:
-        raise UsageError(f"--measure cannot be combined with --output-format {args.output_format}: "
-                         "that format has no place for the table of measured costs")
+        raise UsageError(
+            f"--measure cannot be combined with --output-format {args.output_format}: "
+            "that format has no place for the table of measured costs"
+        )
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if not (math.isfinite(args.measure_budget) and args.measure_budget > 0):
@@ -168,8 +176,10 @@ def run_check(args: argparse.Namespace) -> int:
         plan.codes(resolver.fallback)
         if discovery is None:
             tasks, files_checked, unreadable = _stdin_tasks(args, resolver, plan)
-            configs = [resolver.for_file(task.source_file.absolute) if args.stdin_filename else resolver.fallback
-                       for task in tasks]
+            configs = [
+                resolver.for_file(task.source_file.absolute) if args.stdin_filename else resolver.fallback
+                for task in tasks
+            ]
         else:
             tasks = [plan.task(source_file, config) for source_file, config in zip(discovery.files, configs)]
             # What could not be read was looked at too: the summary never counts more files with
@@ -193,8 +203,9 @@ def run_check(args: argparse.Namespace) -> int:
 
         mode = DIFF if args.diff else STANDARD_OUTPUT if reads_stdin else WRITE
         diffs = _DiffCollector() if args.diff and args.output_format == "json" else None
-        fix_run = apply_fixes(tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=diffs or sys.stdout,
-                              jobs=args.jobs, roots=paths)
+        fix_run = apply_fixes(
+            tasks, findings, unsafe=unsafe_fixes, mode=mode, stream=diffs or sys.stdout, jobs=args.jobs, roots=paths
+        )
         if diffs is not None:
             _write_diff_json(findings, diffs, fix_run.fixed)
         if args.diff:
@@ -215,11 +226,15 @@ def run_check(args: argparse.Namespace) -> int:
 
         # --remeasure still stores what it measures, so the next run reuses the fresh numbers.
         measurement_folder = next(iter(_cache_directories(args, [resolver.fallback])), None)
-        measurement_cache = (None if measurement_folder is None else
-                             MeasurementCache(resolver.fallback.root, read=not args.remeasure, folder=measurement_folder))
+        measurement_cache = (
+            None
+            if measurement_folder is None
+            else MeasurementCache(resolver.fallback.root, read=not args.remeasure, folder=measurement_folder)
+        )
         with measuring_progress(args.output_format != "json") as progress:
-            measurement = measure_rules(fired_rules(findings), budget_seconds=args.measure_budget,
-                                        cache=measurement_cache, progress=progress)
+            measurement = measure_rules(
+                fired_rules(findings), budget_seconds=args.measure_budget, cache=measurement_cache, progress=progress
+            )
 
     if profile is not None:
         findings = _with_profile(findings, args.profile, profile, measurement)
@@ -228,9 +243,17 @@ def run_check(args: argparse.Namespace) -> int:
 
     # Standard input's lines are shown from its bytes, never from a file of the same name.
     buffers = {task.source_file.path: None if fixed else task.data for task in tasks if task.data is not None}
-    write_report(findings, args.output_format, report_stream, files_checked=files_checked,
-                 statistics=args.statistics, measurement=measurement, fixed=fixed, unsafe_fixes=unsafe_fixes,
-                 buffers=buffers)
+    write_report(
+        findings,
+        args.output_format,
+        report_stream,
+        files_checked=files_checked,
+        statistics=args.statistics,
+        measurement=measurement,
+        fixed=fixed,
+        unsafe_fixes=unsafe_fixes,
+        buffers=buffers,
+    )
     return 0 if args.exit_zero or not findings else 1
 
 
@@ -254,7 +277,7 @@ class _DiffCollector:
 
     def write(self, text: str) -> int:
         header = text.split("\n", 1)[0]
-        path = header[len("--- "):] if header.startswith("--- ") else ""
+        path = header[len("--- ") :] if header.startswith("--- ") else ""
         self.diffs.append({"path": path, "diff": text})
         return len(text)
 
@@ -281,8 +304,11 @@ def _diff_summary(fixable: int, files: int, findings: Sequence[Finding], unsafe_
     ``--unsafe-fixes`` would. Exit 1 when there is anything to fix."""
     from perflint.output.common import plural
 
-    hidden = 0 if unsafe_fixes else sum(
-        1 for finding in findings if finding.fix is not None and finding.fix.applicability != FixSafety.SAFE)
+    hidden = (
+        0
+        if unsafe_fixes
+        else sum(1 for finding in findings if finding.fix is not None and finding.fix.applicability != FixSafety.SAFE)
+    )
     if fixable:
         message = f"Would fix {plural(fixable, 'finding')} in {plural(files, 'file')}."
     else:
@@ -310,11 +336,17 @@ def _with_profile(findings: list[Finding], path: str, profile: Any, measurement:
     attribution = attach_profile(findings, profile, measurement)
     total = attribution.matched + attribution.unmatched
     if total and not attribution.matched:
-        print(f"perflint: warning: no finding lies in a function the profile {path} shows; is it a profile "
-              f"of another program?", file=sys.stderr)
+        print(
+            f"perflint: warning: no finding lies in a function the profile {path} shows; is it a profile "
+            f"of another program?",
+            file=sys.stderr,
+        )
     elif attribution.unmatched:
-        print(f"perflint: {attribution.matched} of {total} findings matched a function in the profile "
-              f"{path} ({profile.format}); {attribution.unmatched} could not be matched", file=sys.stderr)
+        print(
+            f"perflint: {attribution.matched} of {total} findings matched a function in the profile "
+            f"{path} ({profile.format}); {attribution.unmatched} could not be matched",
+            file=sys.stderr,
+        )
     return attribution.findings
 
 
@@ -339,8 +371,7 @@ def _claimed(cache_directories: Sequence[str]) -> list[str]:
         except ForeignCacheFolderError as error:
             raise UsageError(str(error)) from None
         except OSError as error:
-            print(f"perflint: warning: cannot use the cache in {directory}: {error.strerror or error}",
-                  file=sys.stderr)
+            print(f"perflint: warning: cannot use the cache in {directory}: {error.strerror or error}", file=sys.stderr)
         else:
             usable.append(directory)
     return usable
@@ -359,8 +390,9 @@ def _record_rule_index(cache_directories: Iterable[str], rules: Sequence[Any]) -
                 pass  # the run already warned that this cache cannot be written
 
 
-def _with_project_views(args: argparse.Namespace, tasks: list[LintTask], configs: Sequence[Config],
-                        paths: Sequence[str], reads_stdin: bool) -> list[LintTask]:
+def _with_project_views(
+    args: argparse.Namespace, tasks: list[LintTask], configs: Sequence[Config], paths: Sequence[str], reads_stdin: bool
+) -> list[LintTask]:
     """The tasks, each with what its project's index says about its names (see
     ``perflint.engine.project``): one index per project root, built from every file of the run
     in that project, and from the cached summaries of the project's other files when the run
@@ -388,8 +420,9 @@ def _with_project_views(args: argparse.Namespace, tasks: list[LintTask], configs
     return tasks
 
 
-def _stdin_tasks(args: argparse.Namespace, resolver: ConfigResolver,
-                 plan: _Plan) -> tuple[list[LintTask], int, list[Finding]]:
+def _stdin_tasks(
+    args: argparse.Namespace, resolver: ConfigResolver, plan: _Plan
+) -> tuple[list[LintTask], int, list[Finding]]:
     """The one task of ``perflint check -``: the source is standard input's bytes, reported
     at ``--stdin-filename`` and configured as that file would be (its project's settings and
     per-file ignores; with ``--force-exclude``, an excluded name is not linted, as in Ruff)."""

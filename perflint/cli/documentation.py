@@ -12,8 +12,8 @@ from typing import Any
 from perflint import __version__
 from perflint.cli.main import UsageError
 from perflint.docs import default_state, installed_reference, rule_page
-from perflint.rules import all_rules, rule_by_code
 from perflint.engine.rule import Rule
+from perflint.rules import all_rules, rule_by_code
 
 _TEXT_COLUMNS = ("CODE", "NAME", "FAMILY", "DEFAULT", "FIX", "SUMMARY")
 

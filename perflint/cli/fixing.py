@@ -20,8 +20,9 @@ import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Optional, Sequence, TextIO
+from typing import TextIO
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, fix_applies, unlintable
 from perflint.files import decode_source
@@ -40,8 +41,16 @@ class FixRun:
     files: int
 
 
-def apply_fixes(tasks: Sequence[LintTask], findings: Sequence[Finding], *, unsafe: bool, mode: str,
-                stream: TextIO, jobs: Optional[int] = None, roots: Sequence[str] = ()) -> FixRun:
+def apply_fixes(
+    tasks: Sequence[LintTask],
+    findings: Sequence[Finding],
+    *,
+    unsafe: bool,
+    mode: str,
+    stream: TextIO,
+    jobs: int | None = None,
+    roots: Sequence[str] = (),
+) -> FixRun:
     """Fix the files among ``tasks`` whose ``findings`` have fixes to apply; ``mode`` says what
     becomes of a fixed file: ``WRITE`` it, print its ``DIFF`` to ``stream``, or print it whole
     to ``stream`` (``STANDARD_OUTPUT``, for source read from standard input). ``roots`` are the
@@ -50,8 +59,11 @@ def apply_fixes(tasks: Sequence[LintTask], findings: Sequence[Finding], *, unsaf
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
-    chosen = [task for task in tasks
-              if any(fix_applies(finding, unsafe) for finding in by_path.get(task.source_file.path, ()))]
+    chosen = [
+        task
+        for task in tasks
+        if any(fix_applies(finding, unsafe) for finding in by_path.get(task.source_file.path, ()))
+    ]
     level = UNSAFE_FIXES if unsafe else SAFE_FIXES
     folders = _folders(roots)
     if mode == WRITE:
@@ -94,7 +106,7 @@ _TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMPORARY_SUFFIX)
 STALE_TEMPORARY_SECONDS = 3600.0
 
 
-def write_fixed_file(path: str, original: bytes, data: bytes, folders: Optional[Sequence[str]] = None) -> Optional[str]:
+def write_fixed_file(path: str, original: bytes, data: bytes, folders: Sequence[str] | None = None) -> str | None:
     """Replace the file at ``path`` by ``data``, atomically: a temporary file in the same
     folder, given the file's permissions, owner and group, renamed over it. Nothing is written
     if the file no longer holds ``original``; nor (returning why) to a file that is read-only,
@@ -127,8 +139,10 @@ def write_fixed_file(path: str, original: bytes, data: bytes, folders: Optional[
             try:
                 os.chown(temporary, status.st_uid, status.st_gid)
             except OSError:
-                return ("fixes not written: the file's owner or group could not be given to the fixed file "
-                        "(run as its owner)")
+                return (
+                    "fixes not written: the file's owner or group could not be given to the fixed file "
+                    "(run as its owner)"
+                )
         os.chmod(temporary, stat.S_IMODE(status.st_mode))
         os.replace(temporary, target)
         temporary = None
@@ -144,7 +158,7 @@ def write_fixed_file(path: str, original: bytes, data: bytes, folders: Optional[
     return None
 
 
-def _refusal(path: str, target: str, status: os.stat_result, folders: Sequence[str]) -> Optional[str]:
+def _refusal(path: str, target: str, status: os.stat_result, folders: Sequence[str]) -> str | None:
     """Why the file at ``path`` (whose real path is ``target``) must not be replaced, if it
     must not; a symbolic link may lead only inside ``folders``."""
     if not stat.S_ISREG(status.st_mode):
@@ -152,10 +166,13 @@ def _refusal(path: str, target: str, status: os.stat_result, folders: Sequence[s
     if not status.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
         return "the file is read-only (make it writable to let perflint fix it)"
     if status.st_nlink > 1:
-        return (f"the file has {status.st_nlink} hard links, and replacing it would leave the others "
-                "unfixed (fix it through --diff by hand)")
+        return (
+            f"the file has {status.st_nlink} hard links, and replacing it would leave the others "
+            "unfixed (fix it through --diff by hand)"
+        )
     if target != os.path.normpath(os.path.abspath(path)) and not any(
-            target.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders):
+        target.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders
+    ):
         return f"a symbolic link leads to {target}, outside the folders being fixed"
     return None
 
@@ -177,8 +194,11 @@ def sweep_stale_temporaries(folders: Iterable[str], older_than: float = STALE_TE
                 continue
             try:
                 status = entry.stat(follow_symlinks=False)
-                if (not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid()
-                        or now - status.st_mtime < older_than):
+                if (
+                    not stat.S_ISREG(status.st_mode)
+                    or status.st_uid != os.geteuid()
+                    or now - status.st_mtime < older_than
+                ):
                     continue
                 os.unlink(entry.path)
             except OSError:
@@ -218,8 +238,11 @@ def unified_diff(path: str, original: bytes, fixed: bytes) -> str:
     """The change as a unified diff (``--- path`` / ``+++ path``), as ``diff -u`` and Ruff
     print it, a last line without a line break marked as such."""
     lines = difflib.unified_diff(
-        decode_source(original).splitlines(keepends=True), decode_source(fixed).splitlines(keepends=True),
-        fromfile=path, tofile=path)
+        decode_source(original).splitlines(keepends=True),
+        decode_source(fixed).splitlines(keepends=True),
+        fromfile=path,
+        tofile=path,
+    )
     return "".join(_marked_line_end(line) for line in lines)
 
 
@@ -227,4 +250,3 @@ def _marked_line_end(line: str) -> str:
     if line.endswith(("\n", "\r")):
         return line
     return line + "\n\\ No newline at end of file\n"
-

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from perflint import __version__
 from perflint.output import OUTPUT_FORMATS
@@ -44,56 +44,117 @@ def _codes(value: str) -> list[str]:
 
 
 def _add_check_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=[], metavar="PATH",
-                        help="files or folders (default: .); - reads the source from standard input")
-    parser.add_argument("--select", type=_codes, action="append", metavar="CODES",
-                        help="only these codes or prefixes (comma-separated; ALL for every rule)")
-    parser.add_argument("--ignore", type=_codes, action="append", metavar="CODES",
-                        help="skip these codes or prefixes")
-    parser.add_argument("--extend-select", type=_codes, action="append", metavar="CODES",
-                        help="add these codes or prefixes to the selection")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=[],
+        metavar="PATH",
+        help="files or folders (default: .); - reads the source from standard input",
+    )
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        action="append",
+        metavar="CODES",
+        help="only these codes or prefixes (comma-separated; ALL for every rule)",
+    )
+    parser.add_argument("--ignore", type=_codes, action="append", metavar="CODES", help="skip these codes or prefixes")
+    parser.add_argument(
+        "--extend-select",
+        type=_codes,
+        action="append",
+        metavar="CODES",
+        help="add these codes or prefixes to the selection",
+    )
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="concise")
-    parser.add_argument("--fix", action="store_true",
-                        help="apply the safe fixes in place (to standard output for '-'); the report shows "
-                             "what remains")
-    parser.add_argument("--unsafe-fixes", action="store_true", default=None,
-                        help="with --fix or --diff, apply the unsafe fixes too (they may change what the code "
-                             "computes: see each rule's fix safety); alone, mark them fixable in the report")
-    parser.add_argument("--no-unsafe-fixes", action="store_false", dest="unsafe_fixes",
-                        help="leave the unsafe fixes alone even if the configuration says unsafe-fixes = true")
-    parser.add_argument("--diff", action="store_true",
-                        help="print a unified diff of what --fix would change and write nothing (exit 1 if "
-                             "there is anything to fix)")
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes in place (to standard output for '-'); the report shows what remains",
+    )
+    parser.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        default=None,
+        help="with --fix or --diff, apply the unsafe fixes too (they may change what the code "
+        "computes: see each rule's fix safety); alone, mark them fixable in the report",
+    )
+    parser.add_argument(
+        "--no-unsafe-fixes",
+        action="store_false",
+        dest="unsafe_fixes",
+        help="leave the unsafe fixes alone even if the configuration says unsafe-fixes = true",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of what --fix would change and write nothing (exit 1 if there is anything to fix)",
+    )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
     parser.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--cache-dir", metavar="DIR",
-                        help="keep the cache here (default: .perflint_cache in the project root)")
-    parser.add_argument("--stdin-filename", metavar="PATH",
-                        help="the name of the source read from standard input, for messages, "
-                             "configuration and per-file ignores")
-    parser.add_argument("--per-file-timeout", type=float, default=None, metavar="SECONDS",
-                        help="report a file that takes more CPU time as PFL000 and go on (default: 10)")
-    parser.add_argument("--force-exclude", action="store_true",
-                        help="apply exclude and extend-exclude to paths named on the command line too "
-                             "(for pre-commit, which names every file)")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="say on standard error how each project's index was made (whole project, cached, "
-                             "or per-file knowledge only)")
-    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                        help="worker processes (default: one per core for large runs)")
-    parser.add_argument("--measure", action="store_true",
-                        help="time the micro-benchmark of every rule that fired (its pattern against its fix, "
-                             "not your code), on this machine")
-    parser.add_argument("--profile", metavar="FILE", default=None,
-                        help="rank findings by the share of your own run spent in the function around each: "
-                             "a cProfile/pstats file, a PyTorch profiler Chrome trace or a speedscope file")
-    parser.add_argument("--measure-budget", type=float, default=30.0, metavar="SECONDS",
-                        help="stop starting benchmarks after this many seconds; the rest are listed as not "
-                             "measured (default: 30)")
-    parser.add_argument("--remeasure", action="store_true",
-                        help="time the benchmarks afresh instead of reusing cached measurements of this machine")
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", help="keep the cache here (default: .perflint_cache in the project root)"
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="the name of the source read from standard input, for messages, configuration and per-file ignores",
+    )
+    parser.add_argument(
+        "--per-file-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="report a file that takes more CPU time as PFL000 and go on (default: 10)",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply exclude and extend-exclude to paths named on the command line too "
+        "(for pre-commit, which names every file)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="say on standard error how each project's index was made (whole project, cached, "
+        "or per-file knowledge only)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core for large runs)",
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="time the micro-benchmark of every rule that fired (its pattern against its fix, "
+        "not your code), on this machine",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="rank findings by the share of your own run spent in the function around each: "
+        "a cProfile/pstats file, a PyTorch profiler Chrome trace or a speedscope file",
+    )
+    parser.add_argument(
+        "--measure-budget",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop starting benchmarks after this many seconds; the rest are listed as not measured (default: 30)",
+    )
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="time the benchmarks afresh instead of reusing cached measurements of this machine",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,34 +176,72 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run rule micro-benchmarks without linting")
     bench.add_argument("codes", nargs="*", metavar="CODE", help="codes or prefixes (default: every rule)")
-    bench.add_argument("--output-format", choices=("table", "full", "json", "openmetrics"), default="table",
-                       help="full adds each size's times, confidence interval and sample warnings; "
-                            "openmetrics writes gauges for a Prometheus textfile collector")
-    bench.add_argument("--sizes", default=None, metavar="N,N,…",
-                       help="input sizes for every benchmark, in each rule's own unit (default: each rule's own)")
-    bench.add_argument("--repeat", type=int, default=None, metavar="N",
-                       help="interleaved samples per side in each worker process (default: 5; 3 with --quick)")
-    bench.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="worker processes per benchmark, run one after another (default: 3; 2 with --quick)")
-    bench.add_argument("--quick", action="store_true",
-                       help="each rule's middle size only, with shorter and fewer samples (for CI)")
-    bench.add_argument("--threads", type=int, default=1, metavar="N",
-                       help="threads for the BLAS, OpenMP and torch pools in the benchmarks (default: 1, the "
-                            "pattern's own cost, steady on a shared machine); more to measure multi-threaded")
+    bench.add_argument(
+        "--output-format",
+        choices=("table", "full", "json", "openmetrics"),
+        default="table",
+        help="full adds each size's times, confidence interval and sample warnings; "
+        "openmetrics writes gauges for a Prometheus textfile collector",
+    )
+    bench.add_argument(
+        "--sizes",
+        default=None,
+        metavar="N,N,…",
+        help="input sizes for every benchmark, in each rule's own unit (default: each rule's own)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="N",
+        help="interleaved samples per side in each worker process (default: 5; 3 with --quick)",
+    )
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes per benchmark, run one after another (default: 3; 2 with --quick)",
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="each rule's middle size only, with shorter and fewer samples (for CI)"
+    )
+    bench.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="threads for the BLAS, OpenMP and torch pools in the benchmarks (default: 1, the "
+        "pattern's own cost, steady on a shared machine); more to measure multi-threaded",
+    )
     # The option's earlier name, kept so that scripts written for it still run.
     bench.add_argument("--blas-threads", type=int, dest="threads", help=argparse.SUPPRESS)
-    bench.add_argument("--compare", nargs=2, default=None, metavar=("OLD.json", "NEW.json"),
-                       help="compare two saved `bench --output-format json` results instead of measuring: "
-                            "per rule and size, the change and whether it is significant")
-    bench.add_argument("--report", default=None, metavar="FILE.html",
-                       help="also write a self-contained HTML report with a chart per rule")
+    bench.add_argument(
+        "--compare",
+        nargs=2,
+        default=None,
+        metavar=("OLD.json", "NEW.json"),
+        help="compare two saved `bench --output-format json` results instead of measuring: "
+        "per rule and size, the change and whether it is significant",
+    )
+    bench.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE.html",
+        help="also write a self-contained HTML report with a chart per rule",
+    )
 
-    server = commands.add_parser("server", help="run the language server on standard input and output "
-                                                "(needs pip install 'perflint-ml[lsp]')")
-    server.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml for "
-                                                         "every file")
-    server.add_argument("--debounce", type=float, default=None, metavar="SECONDS",
-                        help="lint a changed document once it has been unchanged this long (default: 0.2)")
+    server = commands.add_parser(
+        "server", help="run the language server on standard input and output (needs pip install 'perflint-ml[lsp]')"
+    )
+    server.add_argument("--config", metavar="FILE", help="read [tool.perflint] from this pyproject.toml for every file")
+    server.add_argument(
+        "--debounce",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="lint a changed document once it has been unchanged this long (default: 0.2)",
+    )
     return parser
 
 
@@ -154,7 +253,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     arguments = parse_arguments(argv)
     arguments.command_line = ["perflint", *argv]  # recorded with measurements, to say how they were taken
@@ -238,7 +337,7 @@ def _discard_stdout() -> None:
         pass
 
 
-def _handle_sigterm() -> Optional[object]:
+def _handle_sigterm() -> object | None:
     """Turn SIGTERM into ``Terminated`` while a command runs (only from the main thread, the
     one place Python delivers signals); the handler it replaced, to restore after."""
     if threading.current_thread() is not threading.main_thread():

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from perflint.measure.harness import ProgressCallback
 
 
 @contextlib.contextmanager
-def measuring_progress(enabled: bool) -> Iterator[Optional[ProgressCallback]]:
+def measuring_progress(enabled: bool) -> Iterator[ProgressCallback | None]:
     """Yields the callback ``measure_rules`` takes, or None when no bar should be shown."""
     if not (enabled and sys.stdout.isatty() and sys.stderr.isatty()):
         yield None
@@ -23,8 +23,14 @@ def measuring_progress(enabled: bool) -> Iterator[Optional[ProgressCallback]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("measuring {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        TextColumn("measuring {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=None)
 
         def advance(done: int, total: int, label: str) -> None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, NamedTuple, Optional, Union
 
 import libcst as cst
 
@@ -49,8 +50,8 @@ class Evidence(enum.IntEnum):
 
 class Binding(NamedTuple):
     kind: ArrayKind
-    value: Optional[cst.BaseExpression]  # the expression last assigned; None when not one
-    default: Optional[cst.BaseExpression] = None  # a parameter's default value
+    value: cst.BaseExpression | None  # the expression last assigned; None when not one
+    default: cst.BaseExpression | None = None  # a parameter's default value
     parameter: bool = False  # still the function's parameter: never reassigned on any path
 
 
@@ -61,7 +62,7 @@ _UNKNOWN = Binding(None, None)
 class _Layer:
     role: str
     bindings: dict[str, Binding] = field(default_factory=dict)
-    function: Optional[cst.FunctionDef] = None  # the function whose scope this is
+    function: cst.FunctionDef | None = None  # the function whose scope this is
 
 
 @dataclass
@@ -101,7 +102,7 @@ class ArrayKnowledge:
     comprehension do not leak out of it.
     """
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         self._context = context
         self._imports: ImportTable = context.imports
         self._layers: list[_Layer] = [_Layer(_FUNCTION_SCOPE)]
@@ -144,7 +145,7 @@ class ArrayKnowledge:
     def _begin_branches(self, falls_through: bool) -> None:
         self._groups.append(_BranchGroup(falls_through))
 
-    def _begin_branch(self, bindings: Optional[dict[str, Binding]] = None) -> None:
+    def _begin_branch(self, bindings: dict[str, Binding] | None = None) -> None:
         self._layers.append(_Layer(_BRANCH, bindings or {}))
 
     def _end_branch(self, reaches_the_end: bool = True) -> None:
@@ -166,9 +167,7 @@ class ArrayKnowledge:
     def visit_If_body(self, node: cst.If) -> None:
         self._begin_branches(falls_through=node.orelse is None)
         narrowed = self.isinstance_narrowing(node.test)
-        self._begin_branch(
-            {name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()}
-        )
+        self._begin_branch({name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()})
 
     def leave_If_body(self, node: cst.If) -> None:
         self._end_branch(not ends_abruptly(node.body))
@@ -212,27 +211,27 @@ class ArrayKnowledge:
     def visit_CompFor_target(self, node: cst.CompFor) -> None:
         self._bind_target(node.target, None)
 
-    def _enter_try(self, node: Union[cst.Try, cst.TryStar]) -> None:
+    def _enter_try(self, node: cst.Try | cst.TryStar) -> None:
         # The body may stop at any statement, so the state before it is one of the paths.
         self._begin_branches(falls_through=True)
         self._begin_branch()
 
-    def _leave_try_else(self, node: Union[cst.Try, cst.TryStar]) -> None:
+    def _leave_try_else(self, node: cst.Try | cst.TryStar) -> None:
         self._end_branch()
 
-    def _enter_finally(self, node: Union[cst.Try, cst.TryStar]) -> None:
+    def _enter_finally(self, node: cst.Try | cst.TryStar) -> None:
         self._end_branches()
 
     visit_Try_body = visit_TryStar_body = _enter_try
     leave_Try_orelse = leave_TryStar_orelse = _leave_try_else
     visit_Try_finalbody = visit_TryStar_finalbody = _enter_finally
 
-    def _enter_handler(self, node: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> None:
+    def _enter_handler(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
         self._begin_branch()
         if node.name is not None:
             self._bind_target(node.name.name, None)
 
-    def _leave_handler(self, node: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> None:
+    def _leave_handler(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
         self._end_branch(not ends_abruptly(node.body))
 
     visit_ExceptHandler_body = visit_ExceptStarHandler_body = _enter_handler
@@ -261,7 +260,7 @@ class ArrayKnowledge:
             else:
                 self._bind_target(target, kind, node.value)
 
-    def _unpack(self, target: Union[cst.Tuple, cst.List], value: cst.BaseExpression) -> None:
+    def _unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
         """``v, i = torch.max(x, 1)``, ``(idx,) = torch.nonzero(m, as_tuple=True)``: each name
         takes an item of the tuple; a starred name takes a list of them."""
         items = self.items_kind(value)
@@ -290,7 +289,7 @@ class ArrayKnowledge:
             self._bind_target(node.asname.name, None)
 
     def _bind_target(
-        self, target: cst.BaseExpression, kind: ArrayKind, value: Optional[cst.BaseExpression] = None
+        self, target: cst.BaseExpression, kind: ArrayKind, value: cst.BaseExpression | None = None
     ) -> None:
         if type(target) is cst.Name:
             self.bind(target.value, kind, value)
@@ -298,7 +297,7 @@ class ArrayKnowledge:
             for name in target_names(target):
                 self.bind(name, None)
 
-    def bind(self, name: str, kind: ArrayKind, value: Optional[cst.BaseExpression] = None) -> None:
+    def bind(self, name: str, kind: ArrayKind, value: cst.BaseExpression | None = None) -> None:
         """``name`` was (re)assigned ``value`` (None: not a single expression) of ``kind``."""
         self._layers[-1].bindings[name] = Binding(kind, value)
 
@@ -316,7 +315,7 @@ class ArrayKnowledge:
 
     # Queries -------------------------------------------------------------------------------
 
-    def _binding(self, name: str) -> Optional[Binding]:
+    def _binding(self, name: str) -> Binding | None:
         in_enclosing_scope = False
         for layer in reversed(self._layers):
             if layer.role == _CLASS_SCOPE and in_enclosing_scope:
@@ -375,19 +374,19 @@ class ArrayKnowledge:
             stack.extend(syntax_children(node))
         return kinds
 
-    def bound_value(self, name: str) -> Optional[cst.BaseExpression]:
+    def bound_value(self, name: str) -> cst.BaseExpression | None:
         """The expression ``name`` was last assigned in a visible scope, when every path to here
         assigned that same one. A parameter, a loop target or a name unpacked from a tuple has
         none."""
         binding = self._binding(name)
         return binding.value if binding is not None else None
 
-    def parameter_default(self, name: str) -> Optional[cst.BaseExpression]:
+    def parameter_default(self, name: str) -> cst.BaseExpression | None:
         """The default value of the parameter ``name``, when that is what the name still is."""
         binding = self._binding(name)
         return binding.default if binding is not None else None
 
-    def constructor_of(self, expr: cst.BaseExpression) -> Optional[str]:
+    def constructor_of(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of the call that made ``expr`` (a call, or a name assigned one)."""
         if type(expr) is cst.Name:
             expr = self.bound_value(expr.value)
@@ -401,11 +400,7 @@ class ArrayKnowledge:
             return self._single_non_none(annotation.left, annotation.right)
         if isinstance(annotation, cst.Subscript):
             base = self._imports.qualified_name(annotation.value)
-            elements = [
-                element.slice.value
-                for element in annotation.slice
-                if isinstance(element.slice, cst.Index)
-            ]
+            elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
             if base == "typing.Optional" and len(elements) == 1:
                 return self.annotation_kind(elements[0])
             if base == "typing.Union":
@@ -434,11 +429,7 @@ class ArrayKnowledge:
         ):
             return {}
         type_expr = test.args[1].value
-        members = (
-            [element.value for element in type_expr.elements]
-            if isinstance(type_expr, cst.Tuple)
-            else [type_expr]
-        )
+        members = [element.value for element in type_expr.elements] if isinstance(type_expr, cst.Tuple) else [type_expr]
         kinds = {self.annotation_kind(member) for member in members}
         if len(kinds) != 1 or None in kinds:
             return {}
@@ -557,7 +548,8 @@ class ArrayKnowledge:
         if expr_type is cst.BinaryOperation:
             # ``a.mean() * 2`` is a scalar; ``a - a.mean()`` is an array.
             return type(expr.operator) is cst.MatrixMultiply or all(
-                self.may_be_numpy_scalar(side, depth) or self.kind_of(side) is None for side in (expr.left, expr.right))
+                self.may_be_numpy_scalar(side, depth) or self.kind_of(side) is None for side in (expr.left, expr.right)
+            )
         if expr_type is cst.UnaryOperation:
             return self.may_be_numpy_scalar(expr.expression, depth)
         if expr_type is not cst.Call:
@@ -567,7 +559,7 @@ class ArrayKnowledge:
             return record.has(catalog.Flag.REDUCTION) or record.has(catalog.Flag.MATRIX_PRODUCT)
         return type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.REDUCING_METHODS
 
-    def indexed_range_array(self, iterable: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def indexed_range_array(self, iterable: cst.BaseExpression) -> cst.BaseExpression | None:
         """The array ``a`` when ``iterable`` runs over the indices of its first axis.
 
         ``range(len(a))``, ``range(a.shape[0])``, ``range(a.size)`` (NumPy's element count: the
@@ -630,7 +622,12 @@ class ArrayKnowledge:
                 record = catalog.lookup(qualified)
                 return None if record is not None and _asks_for_tuple(record, call) else constructed
             if qualified.startswith("numpy.random.") and qualified.rpartition(".")[2] not in (
-                "seed", "default_rng", "RandomState", "Generator", "get_state", "set_state",
+                "seed",
+                "default_rng",
+                "RandomState",
+                "Generator",
+                "get_state",
+                "set_state",
             ):
                 return catalog.NUMPY
             function = qualified.rpartition(".")[2]
@@ -720,7 +717,7 @@ def _is_non_none_literal(expr: cst.BaseExpression) -> bool:
     return value is not UNKNOWN and value is not None
 
 
-def _range_bound(iterable: cst.Call) -> Optional[cst.BaseExpression]:
+def _range_bound(iterable: cst.Call) -> cst.BaseExpression | None:
     """``n`` of ``range(n)`` or ``range(0, n)``; None for a range with another start or step."""
     args = iterable.args
     if any(arg.keyword is not None or arg.star for arg in args):
@@ -734,7 +731,7 @@ def _range_bound(iterable: cst.Call) -> Optional[cst.BaseExpression]:
 
 def _first_axis_length_of(
     bound: cst.BaseExpression, imports: ImportTable
-) -> tuple[Optional[cst.BaseExpression], tuple[str, ...]]:
+) -> tuple[cst.BaseExpression | None, tuple[str, ...]]:
     """The array whose first-axis length ``bound`` spells, and the libraries where it does."""
     if type(bound) is cst.Call:
         args = bound.args

@@ -10,7 +10,7 @@ another function, is unknown.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 _ENUMERATE = catalog.lookup("builtins.enumerate")
-def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Optional[cst.Call]:
+
+
+def iterated_loader(iterable: cst.BaseExpression, context: FileContext) -> cst.Call | None:
     """The ``DataLoader(...)`` call whose batches a loop over ``iterable`` receives, or None:
     the call itself, a name bound to it, or a wrapper that yields its items
     (``enumerate(loader)``, ``tqdm(loader)``: ``Flag.WRAPS_ITERABLE``), in any nesting.
@@ -47,19 +49,19 @@ def iterated_loader(iterable: cst.BaseExpression, context: "FileContext") -> Opt
     return None
 
 
-def _record_of(call: cst.Call, context: "FileContext") -> Optional[catalog.Function]:
+def _record_of(call: cst.Call, context: FileContext) -> catalog.Function | None:
     qualified = context.imports.qualified_name(call.func)
     if qualified is None and type(call.func) is cst.Name and context.imports.is_builtin(call.func, call.func.value):
         qualified = f"builtins.{call.func.value}"
     return catalog.lookup(qualified)
 
 
-def is_dataloader(call: cst.Call, context: "FileContext") -> bool:
+def is_dataloader(call: cst.Call, context: FileContext) -> bool:
     """``call`` constructs torch's ``DataLoader`` (however imported)."""
     return catalog.lookup(context.imports.qualified_name(call.func)) is DATALOADER
 
 
-def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: "FileContext") -> bool:
+def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: FileContext) -> bool:
     """A loop in ``scope`` (the function or module around ``loader``) iterates ``loader`` and
     moves what it yields to an accelerator: ``.cuda()``, or ``.to(d)`` where ``d`` names one
     or is spelled like a device, on an expression of the loop's variables.
@@ -90,7 +92,7 @@ def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: "FileCon
     return False
 
 
-def _iterates(iterable: cst.BaseExpression, loader: cst.Call, names: set[str], context: "FileContext") -> bool:
+def _iterates(iterable: cst.BaseExpression, loader: cst.Call, names: set[str], context: FileContext) -> bool:
     if type(iterable) is cst.Call and context.imports.is_builtin(iterable.func, _ENUMERATE.function_name):
         if not iterable.args:
             return False

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -49,7 +49,6 @@ OTHER_DEVICE = DeviceKind.OTHER_DEVICE
 TOWARDS_AN_ACCELERATOR = frozenset({ACCELERATOR, NAMED_LIKE_A_DEVICE})
 
 
-
 def _of_string(device: str) -> DeviceKind:
     if device.split(":", 1)[0] == catalog.HOST_DEVICE_TYPE:
         return HOST
@@ -58,7 +57,7 @@ def _of_string(device: str) -> DeviceKind:
     return OTHER_DEVICE
 
 
-def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[DeviceKind]:
+def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> DeviceKind | None:
     """What device ``expr`` names: ``HOST``, ``ACCELERATOR``, ``OTHER_DEVICE``,
     ``NAMED_LIKE_A_DEVICE`` (unknown, but spelled as a device), or None (unknown). ``hops``:
     names followed so far (see ``values.value_of``)."""
@@ -91,7 +90,7 @@ def device_kind(expr: cst.BaseExpression, context: "FileContext", hops: int = 0)
     return None
 
 
-def allocated_on_host(tensor: cst.BaseExpression, context: "FileContext") -> bool:
+def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
     """``tensor`` is made by a torch factory on the host, directly or through the name it was
     assigned to: one that allocates there unless given ``device=`` (``torch.rand(1)``,
     ``torch.zeros(n, device="cpu")``), or ``torch.tensor(data)`` and the legacy constructors of
@@ -113,14 +112,12 @@ def allocated_on_host(tensor: cst.BaseExpression, context: "FileContext") -> boo
     return device is None or device_kind(device.value, context) == HOST
 
 
-def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: "FileContext") -> bool:
+def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
     """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
     array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""
     if not (record.has(catalog.Flag.COPIES_DATA) and record.has(catalog.Flag.CONVERTS_SEQUENCES)):
         return False
-    return not any(
-        arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args
-    )
+    return not any(arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args)
 
 
 def pinned_to_host(factory: cst.Call) -> bool:
@@ -146,11 +143,11 @@ class DeviceMove:
     call: cst.Call
     method: str  # "to", "cuda", "cpu", "type" or "type_as"
     receiver: cst.BaseExpression
-    device: Optional[cst.BaseExpression]  # as written (``device``, ``"cuda:1"``, the ``1`` of ``.cuda(1)``)
-    destination: Optional[DeviceKind]  # None: unknown, or a cast (see ``stays``)
-    dtype: Optional[cst.BaseExpression] = None
-    non_blocking: Optional[cst.BaseExpression] = None
-    like: Optional[cst.BaseExpression] = None  # ``other`` of ``.to(other)`` and ``.type_as(other)``
+    device: cst.BaseExpression | None  # as written (``device``, ``"cuda:1"``, the ``1`` of ``.cuda(1)``)
+    destination: DeviceKind | None  # None: unknown, or a cast (see ``stays``)
+    dtype: cst.BaseExpression | None = None
+    non_blocking: cst.BaseExpression | None = None
+    like: cst.BaseExpression | None = None  # ``other`` of ``.to(other)`` and ``.type_as(other)``
     extras: tuple[str, ...] = ()  # other arguments given: ``copy``, ``memory_format``
     stays: bool = False  # the result is on the receiver's device
 
@@ -165,14 +162,14 @@ _MOVE_METHODS = frozenset(form.split()[0] for form in catalog.MOVE_SIGNATURES)
 _EXTRAS = ("copy", "memory_format")
 
 
-def _bound(call: cst.Call, form: str) -> Optional[dict[str, cst.BaseExpression]]:
+def _bound(call: cst.Call, form: str) -> dict[str, cst.BaseExpression] | None:
     """The call's arguments by parameter name in the catalogue's signature of ``form``; None
     when they do not fit it."""
     bound = catalog.bind(call, catalog.MOVE_SIGNATURES[form])
     return bound.given if bound is not None else None
 
 
-def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
+def device_move(call: cst.Call, context: FileContext) -> DeviceMove | None:
     """The move ``call`` makes, or None when it is not a call of ``.to``, ``.cuda``, ``.cpu``,
     ``.type`` or ``.type_as``, unpacks ``*args``/``**kwargs`` (anything may hide there), or
     passes arguments those methods do not take."""
@@ -191,7 +188,9 @@ def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
     if method == "cpu":
         return DeviceMove(call, method, receiver, None, HOST, extras=extras)
     if method == "cuda":
-        return DeviceMove(call, method, receiver, bound.get("device"), ACCELERATOR, non_blocking=non_blocking, extras=extras)
+        return DeviceMove(
+            call, method, receiver, bound.get("device"), ACCELERATOR, non_blocking=non_blocking, extras=extras
+        )
     if "other" in bound:
         return _like(call, method, receiver, bound["other"], non_blocking, extras, context)
     device, dtype = bound.get("device"), bound.get("dtype")
@@ -200,7 +199,7 @@ def device_move(call: cst.Call, context: "FileContext") -> Optional[DeviceMove]:
     return DeviceMove(call, method, receiver, device, device_kind(device, context), dtype, non_blocking, extras=extras)
 
 
-def _to_form(call: cst.Call, context: "FileContext") -> str:
+def _to_form(call: cst.Call, context: FileContext) -> str:
     """Which of ``to(device, dtype, …)``, ``to(dtype, …)`` and ``to(other, …)`` a call uses,
     by its first positional argument (its form in ``catalog.MOVE_SIGNATURES``)."""
     first = next((arg.value for arg in call.args if arg.keyword is None), None)
@@ -211,13 +210,18 @@ def _to_form(call: cst.Call, context: "FileContext") -> str:
     return "to dtype" if _names_a_dtype(first, context) else "to"
 
 
-def _names_a_dtype(expr: cst.BaseExpression, context: "FileContext") -> bool:
+def _names_a_dtype(expr: cst.BaseExpression, context: FileContext) -> bool:
     """``torch.float16``, a Python type torch takes as one, or a name or attribute spelled as a
     dtype (``dtype``, ``self.dtype``, ``x.dtype``, ``weight_dtype``)."""
     if type(expr) is cst.Name and expr.value in catalog.PYTHON_TYPES_AS_DTYPES:
         return context.imports.is_builtin(expr, expr.value)
     qualified = context.imports.qualified_name(expr)
-    if qualified is not None and qualified.count(".") == 1 and qualified.startswith("torch.") and type(expr) is not cst.Call:
+    if (
+        qualified is not None
+        and qualified.count(".") == 1
+        and qualified.startswith("torch.")
+        and type(expr) is not cst.Call
+    ):
         return True
     name = dotted_name(expr)
     return name is not None and name.rsplit(".", 1)[-1].lower().endswith("dtype")
@@ -236,9 +240,9 @@ def _like(
     method: str,
     receiver: cst.BaseExpression,
     other: cst.BaseExpression,
-    non_blocking: Optional[cst.BaseExpression],
+    non_blocking: cst.BaseExpression | None,
     extras: tuple[str, ...],
-    context: "FileContext",
+    context: FileContext,
 ) -> DeviceMove:
     dtype = cst.Attribute(other, cst.Name("dtype"))
     name = dotted_name(other)
@@ -246,11 +250,19 @@ def _like(
         return DeviceMove(call, method, receiver, None, None, dtype, non_blocking, other, extras, stays=True)
     destination = HOST if allocated_on_host(other, context) else NAMED_LIKE_A_DEVICE
     return DeviceMove(
-        call, method, receiver, cst.Attribute(other, cst.Name("device")), destination, dtype, non_blocking, other, extras
+        call,
+        method,
+        receiver,
+        cst.Attribute(other, cst.Name("device")),
+        destination,
+        dtype,
+        non_blocking,
+        other,
+        extras,
     )
 
 
-def _type(call: cst.Call, receiver: cst.BaseExpression, context: "FileContext") -> Optional[DeviceMove]:
+def _type(call: cst.Call, receiver: cst.BaseExpression, context: FileContext) -> DeviceMove | None:
     """``.type(t)``: a cast, or with a legacy tensor type a move to that type's device
     (``"torch.cuda.FloatTensor"``, ``torch.FloatTensor``); without an argument it returns the
     type's name and moves nothing."""
@@ -269,14 +281,14 @@ def _type(call: cst.Call, receiver: cst.BaseExpression, context: "FileContext") 
     return DeviceMove(call, "type", receiver, None, None, given, non_blocking, stays=True)
 
 
-def move_destination(call: cst.Call, context: "FileContext") -> Optional[DeviceKind]:
+def move_destination(call: cst.Call, context: FileContext) -> DeviceKind | None:
     """Where ``call`` moves its receiver, as ``device_kind`` answers; None when the call is not
     a move, only casts, or its destination is not known."""
     move = device_move(call, context)
     return move.destination if move is not None else None
 
 
-def moves_to_a_device(call: cst.Call, context: "FileContext") -> bool:
+def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
     """A move whose destination is an accelerator, or named like a device when nothing better
     is known."""
     move = device_move(call, context)

@@ -14,7 +14,8 @@ column of a row) is each rule's own, and the rule says it through ``leaf``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Collection, Optional
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
@@ -34,7 +35,7 @@ ARRAY_LIBRARIES = frozenset({catalog.NUMPY, catalog.TORCH})
 def is_elementwise(
     expr: cst.BaseExpression,
     leaf: Leaf,
-    context: "FileContext",
+    context: FileContext,
     libraries: Collection[str] = ARRAY_LIBRARIES,
 ) -> bool:
     """``expr`` gives, at each index, the same expression of the elements at that index.
@@ -73,13 +74,15 @@ def is_elementwise(
     return False
 
 
-def elementwise_function(call: cst.Call, context: "FileContext", libraries: Collection[str] = ARRAY_LIBRARIES) -> bool:
+def elementwise_function(call: cst.Call, context: FileContext, libraries: Collection[str] = ARRAY_LIBRARIES) -> bool:
     """``call`` calls an element-wise function of ``libraries`` (or builtin ``abs`` on one
     argument) in a way that keeps it element-wise: nothing unpacked, no ``out=``/``where=``,
     ``where`` with all three arguments."""
     if not libraries or any(arg.star for arg in call.args):
         return False
-    if any(arg.keyword is not None and arg.keyword.value in catalog.ELEMENTWISE_REDIRECTING_KEYWORDS for arg in call.args):
+    if any(
+        arg.keyword is not None and arg.keyword.value in catalog.ELEMENTWISE_REDIRECTING_KEYWORDS for arg in call.args
+    ):
         return False
     if context.imports.is_builtin(call.func, "abs"):
         return len(call.args) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import Any
 
 INTERNAL_ERROR_CODE = "PFL000"
 INTERNAL_ERROR_NAME = "unlintable-file"
@@ -17,8 +17,8 @@ class ProfileShare:
     function: str
     inclusive_seconds: float
     share: float  # of the whole run, 0..1
-    estimated_saving_share: Optional[float] = None
-    estimate: Optional[str] = None  # how the estimate was made, in words
+    estimated_saving_share: float | None = None
+    estimate: str | None = None  # how the estimate was made, in words
 
     def to_dict(self) -> dict[str, Any]:
         return {"function": self.function, "inclusive_seconds": self.inclusive_seconds, "share": self.share}
@@ -46,11 +46,14 @@ class SuggestedFix:
     edits: tuple[Edit, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"applicability": self.applicability, "message": self.message,
-                "edits": [asdict(edit) for edit in self.edits]}
+        return {
+            "applicability": self.applicability,
+            "message": self.message,
+            "edits": [asdict(edit) for edit in self.edits],
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SuggestedFix":
+    def from_dict(cls, data: dict[str, Any]) -> SuggestedFix:
         return cls(data["applicability"], data["message"], tuple(Edit(**edit) for edit in data["edits"]))
 
 
@@ -69,10 +72,10 @@ class Finding:
     column: int
     end_line: int
     end_column: int
-    cell: Optional[int] = None
-    profile: Optional[ProfileShare] = None
-    fix: Optional[SuggestedFix] = None
-    evidence: Optional[str] = None
+    cell: int | None = None
+    profile: ProfileShare | None = None
+    fix: SuggestedFix | None = None
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; ``fix`` is null when the rule offers none. ``profile`` and
@@ -88,14 +91,20 @@ class Finding:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Finding":
-        fields = {key: value for key, value in data.items()
-                  if key not in ("fix", "profile", "estimated_saving_share", "estimate")}
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        fields = {
+            key: value
+            for key, value in data.items()
+            if key not in ("fix", "profile", "estimated_saving_share", "estimate")
+        }
         if data.get("fix") is not None:
             fields["fix"] = SuggestedFix.from_dict(data["fix"])
         if data.get("profile") is not None:
-            fields["profile"] = ProfileShare(**data["profile"], estimated_saving_share=data.get("estimated_saving_share"),
-                                             estimate=data.get("estimate"))
+            fields["profile"] = ProfileShare(
+                **data["profile"],
+                estimated_saving_share=data.get("estimated_saving_share"),
+                estimate=data.get("estimate"),
+            )
         return cls(**fields)
 
     @property

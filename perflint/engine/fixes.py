@@ -19,9 +19,10 @@ import ast
 import dataclasses
 import difflib
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -30,8 +31,8 @@ from perflint.engine.positions import line_starts
 from perflint.engine.rewrite import InsertBefore
 
 if TYPE_CHECKING:
-    from perflint.engine.rule import Change, Fix, Rule
     from perflint.engine.project import ProjectView
+    from perflint.engine.rule import Change, Fix, Rule
 
 # Fixes whose edits overlap are applied over successive passes; a pass that still finds
 # something to fix after this many stops there (a rule whose fix re-creates its finding).
@@ -90,7 +91,7 @@ class FileTree:
         self.exact = header + "".join(texts) + footer == source
         self._body_index = {id(statement): index for index, statement in enumerate(module.body)}
 
-    def resolve(self, change: Union["Change", InsertBefore]) -> "Change":
+    def resolve(self, change: Change | InsertBefore) -> Change:
         """An ``InsertBefore`` as the change of the statement it inserts before."""
         if not isinstance(change, InsertBefore):
             return change
@@ -131,8 +132,11 @@ class FileTree:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     insert_after = index
                     continue
-                if index == 0 and isinstance(small, cst.Expr) and isinstance(
-                        small.value, (cst.SimpleString, cst.ConcatenatedString)):
+                if (
+                    index == 0
+                    and isinstance(small, cst.Expr)
+                    and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+                ):
                     insert_after = index
                     continue
             break
@@ -151,7 +155,7 @@ class FileTree:
         )
 
 
-def _rebuilt(node: cst.CSTNode, marked: set[int], changes: dict[int, "Change"]) -> Any:
+def _rebuilt(node: cst.CSTNode, marked: set[int], changes: dict[int, Change]) -> Any:
     """``node`` with the changes below it applied, rebuilding only the nodes on a path to a
     changed one (``marked``)."""
     if id(node) not in marked:
@@ -165,7 +169,9 @@ def _rebuilt(node: cst.CSTNode, marked: set[int], changes: dict[int, "Change"]) 
                 if isinstance(new, (cst.FlattenSentinel, cst.RemovalSentinel)):
                     raise FixError(f"{type(new).__name__} in {type(node).__name__}.{field.name}, which holds one node")
                 updates[field.name] = new
-        elif isinstance(value, (tuple, list)) and any(id(item) in marked for item in value if isinstance(item, cst.CSTNode)):
+        elif isinstance(value, (tuple, list)) and any(
+            id(item) in marked for item in value if isinstance(item, cst.CSTNode)
+        ):
             items: list[Any] = []
             for item in value:
                 new = _rebuilt(item, marked, changes) if isinstance(item, cst.CSTNode) else item
@@ -205,18 +211,20 @@ def _differences(old: str, new: str, start: int, lines: _Lines) -> list[Edit]:
     for tag, old_first, old_last, new_first, new_last in matcher.get_opcodes():
         if tag == "equal":
             continue
-        removed = old[old_starts[old_first]:old_starts[old_last]]
-        added = new[new_starts[new_first]:new_starts[new_last]]
+        removed = old[old_starts[old_first] : old_starts[old_last]]
+        added = new[new_starts[new_first] : new_starts[new_last]]
         prefix = 0
         while prefix < min(len(removed), len(added)) and removed[prefix] == added[prefix]:
             prefix += 1
         suffix = 0
-        while (suffix < min(len(removed), len(added)) - prefix
-               and removed[len(removed) - 1 - suffix] == added[len(added) - 1 - suffix]):
+        while (
+            suffix < min(len(removed), len(added)) - prefix
+            and removed[len(removed) - 1 - suffix] == added[len(added) - 1 - suffix]
+        ):
             suffix += 1
         begin = start + old_starts[old_first] + prefix
         end = start + old_starts[old_last] - suffix
-        edits.append(Edit(*lines.position(begin), *lines.position(end), added[prefix:len(added) - suffix]))
+        edits.append(Edit(*lines.position(begin), *lines.position(end), added[prefix : len(added) - suffix]))
     return edits
 
 
@@ -232,11 +240,11 @@ def _without_new_trailing_whitespace(old: str, new: str) -> str:
         body = line.rstrip("\r\n")
         stripped = body.rstrip(" \t")
         if stripped != body and stripped:
-            lines[index] = stripped + line[len(body):]
+            lines[index] = stripped + line[len(body) :]
     return "".join(lines)
 
 
-def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
+def text_edits(tree: FileTree, fix: Fix) -> tuple[Edit, ...]:
     """The edits that make ``fix``'s changes (and add its imports) in the file's text."""
     if not tree.exact:
         raise FixError("the file's text could not be regenerated exactly from its tree")
@@ -248,7 +256,7 @@ def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
     statements: set[int] = set()
     for change in resolved:
         statements.add(tree.top_statement(change.target))
-        node: Optional[cst.CSTNode] = change.target
+        node: cst.CSTNode | None = change.target
         while node is not None and id(node) not in marked:
             marked.add(id(node))
             node = tree.parents.get(id(node))
@@ -272,7 +280,7 @@ def text_edits(tree: FileTree, fix: "Fix") -> tuple[Edit, ...]:
     return tuple(sorted(edits, key=lambda edit: (edit.line, edit.column, edit.end_line, edit.end_column)))
 
 
-def suggested_fix(tree: FileTree, fix: "Fix", rule: "Rule") -> SuggestedFix:
+def suggested_fix(tree: FileTree, fix: Fix, rule: Rule) -> SuggestedFix:
     edits = text_edits(tree, fix)
     if not edits:
         raise FixError("the fix changes nothing")
@@ -285,8 +293,10 @@ _Span = tuple[int, int, str]  # start and end offsets, and the new text
 
 
 def _spans(lines: _Lines, fix: SuggestedFix) -> list[_Span]:
-    return [(lines.offset(edit.line, edit.column), lines.offset(edit.end_line, edit.end_column), edit.content)
-            for edit in fix.edits]
+    return [
+        (lines.offset(edit.line, edit.column), lines.offset(edit.end_line, edit.end_column), edit.content)
+        for edit in fix.edits
+    ]
 
 
 def _conflict(span: _Span, taken: Sequence[_Span]) -> bool:
@@ -343,8 +353,13 @@ def parses(source: str) -> bool:
     return True
 
 
-def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], unsafe: bool = False,
-               project: Optional["ProjectView"] = None) -> FixOutcome:
+def fix_source(
+    source: str,
+    path: str,
+    rule_classes: Sequence[type[Rule]],
+    unsafe: bool = False,
+    project: ProjectView | None = None,
+) -> FixOutcome:
     """Lint ``source``, apply the fixes ``--fix`` allows, and lint again, until nothing more
     can be fixed or ``MAX_PASSES`` passes are done. Fixes that would leave the file unparsable
     are refused; the remaining findings then include a PFL000 finding that names them.
@@ -363,8 +378,9 @@ def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], uns
         text, applied = apply_fixes(current, fixes)
         if not parses(text):
             good = [(finding, fix) for finding, fix in zip(candidates, fixes) if parses(apply_fixes(current, [fix])[0])]
-            refused.extend(finding.code for finding, fix in zip(candidates, fixes)
-                           if all(fix is not kept for _, kept in good))
+            refused.extend(
+                finding.code for finding, fix in zip(candidates, fixes) if all(fix is not kept for _, kept in good)
+            )
             text, applied = apply_fixes(current, [fix for _, fix in good])
             if not parses(text):
                 text, applied = apply_fixes(current, [fix for _, fix in good[:1]])
@@ -377,9 +393,16 @@ def fix_source(source: str, path: str, rule_classes: Sequence[type["Rule"]], uns
             break
     if refused:
         codes = ", ".join(sorted(set(refused)))
-        findings = sorted([*findings, unlintable(path, f"fix refused: the fix of {codes} would leave the file "
-                                                       "unparsable; the file was not changed by it (a perflint bug: "
-                                                       "please report it)")],
-                          key=lambda finding: finding.sort_key)
+        findings = sorted(
+            [
+                *findings,
+                unlintable(
+                    path,
+                    f"fix refused: the fix of {codes} would leave the file "
+                    "unparsable; the file was not changed by it (a perflint bug: "
+                    "please report it)",
+                ),
+            ],
+            key=lambda finding: finding.sort_key,
+        )
     return FixOutcome(current, findings, fixed, tuple(sorted(set(refused))))
-

@@ -21,8 +21,9 @@ array) lazily, once, and consulted where they are called.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Union
 
 import libcst as cst
 
@@ -30,10 +31,16 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.quoting import quote
 from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
+from perflint.engine.quoting import quote
 from perflint.engine.roles import (
-    PER_CALL, RUN_ONCE, ExecutionEstimate, Frequency, is_entry_point, per_call_evidence, role_of,
+    PER_CALL,
+    RUN_ONCE,
+    ExecutionEstimate,
+    Frequency,
+    is_entry_point,
+    per_call_evidence,
+    role_of,
 )
 from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
@@ -44,6 +51,8 @@ if TYPE_CHECKING:
 
 _BEING_SUMMARISED = Effects()
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+
+
 @dataclass
 class ClassFrame:
     node: cst.ClassDef
@@ -62,9 +71,9 @@ class FunctionFrame:
         self,
         node: FunctionNode,
         decorators: tuple[str, ...],
-        class_frame: Optional[ClassFrame],
-        parent: Optional["FunctionFrame"],
-        knowledge: "FunctionKnowledge",
+        class_frame: ClassFrame | None,
+        parent: FunctionFrame | None,
+        knowledge: FunctionKnowledge,
     ) -> None:
         self.node = node
         self.decorators = decorators
@@ -72,10 +81,10 @@ class FunctionFrame:
         self.parent = parent
         self._knowledge = knowledge
         self.role = self._own_role() or (parent.role if parent is not None else None)
-        self._is_compiled: Optional[bool] = None
+        self._is_compiled: bool | None = None
         # ``with`` blocks around the current node, within this function, that turn autograd off.
         self.grad_off_blocks = 0
-        self._method_calls: Optional[frozenset[str]] = None
+        self._method_calls: frozenset[str] | None = None
 
     @property
     def name(self) -> str:
@@ -85,7 +94,7 @@ class FunctionFrame:
     def is_method(self) -> bool:
         return self.class_frame is not None and self.parent is None
 
-    def _own_role(self) -> Optional[str]:
+    def _own_role(self) -> str | None:
         if type(self.node) is not cst.FunctionDef:
             return None
         return role_of(self.name, self.decorators)
@@ -98,9 +107,8 @@ class FunctionFrame:
     def is_compiled(self) -> bool:
         """A JIT or ahead-of-time compiler compiles this function (see the module docstring)."""
         if self._is_compiled is None:
-            self._is_compiled = (
-                (self.parent is not None and self.parent.is_compiled)
-                or self._knowledge.is_compiled(self.node, self.class_frame if self.is_method else None)
+            self._is_compiled = (self.parent is not None and self.parent.is_compiled) or self._knowledge.is_compiled(
+                self.node, self.class_frame if self.is_method else None
             )
         return self._is_compiled
 
@@ -124,21 +132,21 @@ class FunctionFrame:
 class FunctionKnowledge:
     """The stack of function and class frames, and summaries of the file's own functions."""
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         self._context = context
         self._functions: list[FunctionFrame] = []
-        self._classes: list[Optional[ClassFrame]] = [None]
+        self._classes: list[ClassFrame | None] = [None]
         # The file's own functions by the name a call uses: ``f`` for a module-level function,
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
-        self._return_kinds: dict[int, Optional[str]] = {}
-        self._module: Optional[cst.Module] = None
+        self._return_kinds: dict[int, str | None] = {}
+        self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
-        self._wrapped_by_compiler: Optional[frozenset[str]] = None
+        self._wrapped_by_compiler: frozenset[str] | None = None
         # ``with torch.no_grad():`` blocks open around the current node outside any function.
         self._grad_off_blocks_outside_functions = 0
 
@@ -161,9 +169,9 @@ class FunctionKnowledge:
             for arg in node.bases
             if arg.keyword is None and not arg.star
         )
-        is_module = any(
-            base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases
-        ) or (self.current is None and self._project_says_module(node.name.value))
+        is_module = any(base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases) or (
+            self.current is None and self._project_says_module(node.name.value)
+        )
         self._module_classes[node.name.value] = is_module
         self._classes.append(ClassFrame(node, bases, is_module))
         self._functions.append(None)  # a class body is not inside the enclosing function's body
@@ -221,13 +229,13 @@ class FunctionKnowledge:
     # Queries -------------------------------------------------------------------------------
 
     @property
-    def current(self) -> Optional[FunctionFrame]:
+    def current(self) -> FunctionFrame | None:
         """The innermost function around the current node; None at module level or directly in
         a class body."""
         return self._functions[-1] if self._functions else None
 
     @property
-    def current_class(self) -> Optional[ClassFrame]:
+    def current_class(self) -> ClassFrame | None:
         return self._classes[-1]
 
     def is_module_class(self, name: str) -> bool:
@@ -279,7 +287,7 @@ class FunctionKnowledge:
             frame = frame.parent
         return any(found is not None and found.name.startswith("Test") for found in classes)
 
-    def role(self) -> Optional[str]:
+    def role(self) -> str | None:
         """The role of the code the current node is in: module level and class bodies run once."""
         frame = self.current
         return RUN_ONCE if frame is None else frame.role
@@ -308,7 +316,7 @@ class FunctionKnowledge:
             where = f"{where} ({base.evidence})"
         return ExecutionEstimate(Frequency.HOT, where)
 
-    def _function_frequency(self, frame: Optional[FunctionFrame]) -> ExecutionEstimate:
+    def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
         project = self._context.project
@@ -329,7 +337,7 @@ class FunctionKnowledge:
             frame = frame.parent
         return ExecutionEstimate(Frequency.UNKNOWN, "")
 
-    def is_compiled(self, node: FunctionNode, class_frame: Optional[ClassFrame]) -> bool:
+    def is_compiled(self, node: FunctionNode, class_frame: ClassFrame | None) -> bool:
         """``node`` is decorated by a compiler, wrapped in one by a call of this file
         (``fast = numba.njit(f)``, ``self.step = torch.compile(self.step)``), or a method of a
         class a compiler decorates. The enclosing function is the frame's business."""
@@ -388,7 +396,7 @@ class FunctionKnowledge:
         record = catalog.lookup(self._context.imports.qualified_name(call.func if call is not None else expr))
         if record is None:
             return False
-        mode: Optional[cst.BaseExpression] = None
+        mode: cst.BaseExpression | None = None
         if call is not None:
             bound = catalog.bind(call, record)
             if bound is None:
@@ -506,7 +514,7 @@ class FunctionKnowledge:
             self._summaries[id(node)] = summary
         return summary
 
-    def return_kind(self, call: cst.Call) -> Optional[str]:
+    def return_kind(self, call: cst.Call) -> str | None:
         """The array kind ``call`` of a function of this file (or, with the project index, of
         another file of the project) returns: its return annotation's, or the library whose
         constructor every ``return`` calls (``return np.zeros(n)``)."""
@@ -520,7 +528,7 @@ class FunctionKnowledge:
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
 
-    def _return_kind_of(self, definition: cst.FunctionDef) -> Optional[str]:
+    def _return_kind_of(self, definition: cst.FunctionDef) -> str | None:
         if definition.returns is not None:
             return self._context.arrays.annotation_kind(definition.returns.annotation)
         kinds = set()
@@ -530,16 +538,18 @@ class FunctionKnowledge:
             if type(node) is cst.Return:
                 value = node.value
                 function = value.func if type(value) is cst.Call else None
-                kinds.add(catalog.CONSTRUCTORS.get(self._context.imports.qualified_name(function)) if function else None)
+                kinds.add(
+                    catalog.CONSTRUCTORS.get(self._context.imports.qualified_name(function)) if function else None
+                )
             elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 pending.extend(syntax_children(node))
         return kinds.pop() if len(kinds) == 1 else None
 
-    def _definition(self, call: cst.Call) -> Optional[cst.FunctionDef]:
+    def _definition(self, call: cst.Call) -> cst.FunctionDef | None:
         definitions = self._by_call_name.get(dotted_name(call.func) or "", ())
         return definitions[0] if len(definitions) == 1 else None
 
-    def definition(self, call_name: str) -> Optional[cst.FunctionDef]:
+    def definition(self, call_name: str) -> cst.FunctionDef | None:
         """The one function of this file that ``call_name`` calls: a module-level function
         (``f``), or a method of a class of the file (``self.f``); functions nested in the
         current one first (``make_row`` defined in the caller's body)."""
@@ -556,7 +566,7 @@ class FunctionKnowledge:
         definitions = self._by_call_name.get(call_name, ())
         return definitions[0] if len(definitions) == 1 else None
 
-    def mutations_of_call(self, call: cst.Call) -> Optional[set[str]]:
+    def mutations_of_call(self, call: cst.Call) -> set[str] | None:
         """The chains, in the caller's names, that ``call`` of a function of this file may
         mutate: what the function mutates through its parameters (named by the arguments bound
         to them), through ``self`` for a method, and globals. None when the callee is not one
@@ -601,7 +611,7 @@ class FunctionKnowledge:
                 mutated.add(chain)
         return mutated
 
-    def _project_callee(self, call: cst.Call) -> Optional["CalleeFacts"]:
+    def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
         """What the project index says a call of another file's function does, if anything."""
         project = self._context.project
         name = dotted_name(call.func)
@@ -609,7 +619,7 @@ class FunctionKnowledge:
             return None
         return project.callees.get(name)
 
-    def _project_mutations(self, call: cst.Call) -> Optional[set[str]]:
+    def _project_mutations(self, call: cst.Call) -> set[str] | None:
         """The chains, in the caller's names, that a call of another file's function mutates
         through its parameters, by what the index says (its own globals and ``self`` are
         unknown: None unless the function is a plain one that mutates only parameters)."""
@@ -618,8 +628,11 @@ class FunctionKnowledge:
             return None
         mutated: set[str] = set()
         for index, arg in enumerate(call.args):
-            parameter = arg.keyword.value if arg.keyword is not None else (
-                facts.positional[index] if index < len(facts.positional) else None)
+            parameter = (
+                arg.keyword.value
+                if arg.keyword is not None
+                else (facts.positional[index] if index < len(facts.positional) else None)
+            )
             if parameter is None:
                 return None
             if parameter in facts.mutated_parameters:
@@ -680,8 +693,6 @@ def _loop_words(node: cst.CSTNode) -> str:
     return f"runs in a loop over `{text}`" if type(node) is cst.For else f"runs in a comprehension over `{text}`"
 
 
-
-
 def _parameter_names(params: cst.Parameters) -> set[str]:
     names = {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
     for variadic in (params.star_arg, params.star_kwarg):
@@ -690,7 +701,7 @@ def _parameter_names(params: cst.Parameters) -> set[str]:
     return names
 
 
-def _first_parameter(params: cst.Parameters) -> Optional[str]:
+def _first_parameter(params: cst.Parameters) -> str | None:
     positional = (*params.posonly_params, *params.params)
     return positional[0].name.value if positional else None
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Optional
+from functools import cache
 
 import libcst as cst
 
@@ -37,11 +36,11 @@ class HookError(TypeError):
 class Hook:
     event: str  # VISIT or LEAVE
     node_type: type
-    field: Optional[str]  # None: the node itself
+    field: str | None  # None: the node itself
     attribute: str  # the method's name
 
 
-@lru_cache(maxsize=None)
+@cache
 def hooks_of(owner: type) -> tuple[Hook, ...]:
     """Every hook method of the class ``owner``, checked."""
     hooks = []
@@ -53,8 +52,7 @@ def hooks_of(owner: type) -> tuple[Hook, ...]:
         node_type = getattr(cst, type_name, None)
         if node_type not in CONCRETE_NODE_TYPES:
             raise HookError(
-                f"{owner.__name__}.{attribute} can never fire: {type_name} is not a concrete "
-                f"libcst node type"
+                f"{owner.__name__}.{attribute} can never fire: {type_name} is not a concrete libcst node type"
             )
         if field is not None and field not in syntax_fields(node_type):
             raise HookError(

@@ -8,7 +8,8 @@ in that scope.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -27,7 +28,7 @@ _CANONICAL = {
 }
 
 
-def dotted_name(expr: cst.BaseExpression) -> Optional[str]:
+def dotted_name(expr: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
     # Exact types: isinstance against libcst's classes goes through ABCMeta, and this runs
     # for nearly every name and attribute the rules look at.
@@ -69,7 +70,7 @@ def chains_overlap(first: str, second: str) -> bool:
 class ImportTable:
     """Import aliases per scope: module, then one table for each enclosing function or class."""
 
-    def __init__(self, context: Optional["FileContext"] = None) -> None:
+    def __init__(self, context: FileContext | None = None) -> None:
         self._scopes: list[dict[str, str]] = [{}]
         # Top-level packages imported so far anywhere in the file, in any scope.
         self._imported_packages: set[str] = set()
@@ -149,7 +150,7 @@ class ImportTable:
     def pop_scope(self) -> None:
         self._scopes.pop()
 
-    def add_import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
+    def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
         scope = self._scopes[-1]
         if isinstance(node, cst.Import):
             for alias in node.names:
@@ -189,13 +190,13 @@ class ImportTable:
         scope: the evidence that a library-specific method name (``iterrows``) is that library's."""
         return package in self._imported_packages
 
-    def _lookup(self, name: str) -> Optional[str]:
+    def _lookup(self, name: str) -> str | None:
         for scope in reversed(self._scopes):
             if name in scope:
                 return scope[name]
         return None
 
-    def qualified_name(self, expr: cst.BaseExpression) -> Optional[str]:
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """The fully qualified name ``expr`` refers to, when it is rooted in an import."""
         dotted = dotted_name(expr)
         if dotted is None:
@@ -207,15 +208,19 @@ class ImportTable:
         full = f"{target}.{rest}" if rest else target
         return _CANONICAL.get(full, full)
 
-    def reference(self, qualified: str) -> Optional[str]:
+    def reference(self, qualified: str) -> str | None:
         """The shortest text naming ``qualified`` (``torch.from_numpy``) through the imports in
         force here: ``th.from_numpy`` after ``import torch as th``, ``from_numpy`` after
         ``from torch import from_numpy``; None when no import reaches it."""
-        best: Optional[str] = None
+        best: str | None = None
         for scope in self._scopes:
             for name, target in scope.items():
-                if target and (qualified == target or qualified.startswith(target + ".")) and self._lookup(name) == target:
-                    text = name + qualified[len(target):]
+                if (
+                    target
+                    and (qualified == target or qualified.startswith(target + "."))
+                    and self._lookup(name) == target
+                ):
+                    text = name + qualified[len(target) :]
                     if best is None or len(text) < len(best):
                         best = text
         return best
@@ -227,8 +232,9 @@ class ImportTable:
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:
         """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment, in a
         file without a star import (``from torch import *`` brings torch's ``max``)."""
-        return (isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None
-                and not self._star_imported)
+        return (
+            isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None and not self._star_imported
+        )
 
 
 def _has_star_import(body: Sequence[cst.CSTNode]) -> bool:
@@ -238,12 +244,12 @@ def _has_star_import(body: Sequence[cst.CSTNode]) -> bool:
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            if any(isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
-                   for small in node.body):
+            if any(
+                isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) for small in node.body
+            ):
                 return True
         elif isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
             stack.extend(syntax_children(node))
-        elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler,
-                               cst.Finally)):
+        elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)):
             stack.extend(syntax_children(node))
     return False

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
 
@@ -30,12 +31,12 @@ from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
-from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
-from perflint.engine.positions import node_positions
 from perflint.engine.noqa import noqa_lines, suppressed
+from perflint.engine.positions import node_positions
+from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
 
@@ -58,8 +59,7 @@ KNOWLEDGE = (
 class _Report:
     __slots__ = ("rule", "node", "message", "fix", "evidence")
 
-    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix],
-                 evidence: Optional[str]) -> None:
+    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None) -> None:
         self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
 
 
@@ -69,11 +69,11 @@ class _NodeHandlers:
     __slots__ = ("enter", "leave", "fields", "field_enter", "field_leave", "has_field_hooks")
 
     def __init__(self, node_type: type) -> None:
-        self.enter: list[tuple[Optional[Rule], Handler]] = []
-        self.leave: list[tuple[Optional[Rule], Handler]] = []
+        self.enter: list[tuple[Rule | None, Handler]] = []
+        self.leave: list[tuple[Rule | None, Handler]] = []
         self.fields = syntax_fields(node_type)
-        self.field_enter: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
-        self.field_leave: dict[str, list[tuple[Optional[Rule], Handler]]] = {}
+        self.field_enter: dict[str, list[tuple[Rule | None, Handler]]] = {}
+        self.field_leave: dict[str, list[tuple[Rule | None, Handler]]] = {}
         self.has_field_hooks = False
 
 
@@ -82,7 +82,7 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     reverse order) on leaving."""
     plans: dict[type, _NodeHandlers] = {}
 
-    def add(owner: object, rule: Optional[Rule], leave_order: bool) -> None:
+    def add(owner: object, rule: Rule | None, leave_order: bool) -> None:
         for hook in hooks_of(type(owner)):
             if (hook.event == VISIT) == leave_order:
                 continue
@@ -119,7 +119,7 @@ class FileContext:
     ``perflint.engine.project``); None when the file is linted alone.
     """
 
-    def __init__(self, source: str, path: str, project: Optional["ProjectView"] = None) -> None:
+    def __init__(self, source: str, path: str, project: ProjectView | None = None) -> None:
         self.source = source
         self.path = path
         self.project = project
@@ -134,15 +134,15 @@ class FileContext:
     # Shortcuts to the knowledge rules ask for most -------------------------------------------
 
     @property
-    def innermost_loop(self) -> Optional[LoopFrame]:
+    def innermost_loop(self) -> LoopFrame | None:
         """The innermost loop around the current node within its function."""
         return self.loops.innermost
 
-    def training_step_loop(self) -> Optional[LoopFrame]:
+    def training_step_loop(self) -> LoopFrame | None:
         """The innermost enclosing loop whose iteration is a training step, if any."""
         return self.loops.training_step_loop()
 
-    def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
+    def runs_every_iteration(self, frame: LoopFrame | None = None) -> bool:
         """The current node runs on every iteration of ``frame`` (default: innermost), as far as
         the conditions around it inside that loop show: none of them depends on the loop, and it
         is not in an exception handler or a ``case``. (``if t == 0:`` in a loop over ``t`` runs
@@ -152,7 +152,7 @@ class FileContext:
     def is_invariant(
         self,
         expr: cst.BaseExpression,
-        frame: Optional[LoopFrame] = None,
+        frame: LoopFrame | None = None,
         allow_conversions: bool = False,
         identity: bool = False,
     ) -> bool:
@@ -162,7 +162,7 @@ class FileContext:
         return self.loops.is_invariant(expr, frame, allow_conversions, identity)
 
     @property
-    def function(self) -> Optional[FunctionFrame]:
+    def function(self) -> FunctionFrame | None:
         """The innermost function around the current node (None at module level or in a class body)."""
         return self.functions.current
 
@@ -222,8 +222,9 @@ class FileContext:
 
     # Findings ----------------------------------------------------------------------------
 
-    def report(self, rule: Rule, node: cst.CSTNode, message: str, fix: Optional[Fix] = None,
-               evidence: Optional[str] = None) -> None:
+    def report(
+        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None = None, evidence: str | None = None
+    ) -> None:
         """``evidence``: why the node runs often enough to matter, in a few words; it ends the
         message and is kept on the finding."""
         if evidence:
@@ -240,7 +241,7 @@ class FileContext:
         failures: list[str] = []
         failed: set[int] = set()
 
-        def call(handlers: list[tuple[Optional[Rule], Handler]], node: cst.CSTNode) -> None:
+        def call(handlers: list[tuple[Rule | None, Handler]], node: cst.CSTNode) -> None:
             for rule, handler in handlers:
                 if rule is None:
                     handler(node)
@@ -251,8 +252,10 @@ class FileContext:
                     handler(node)
                 except RecursionError:  # deep code, not a bug of the rule
                     failed.add(id(rule))
-                    failures.append(f"rule {rule.code} ({rule.name}) skipped the file: " + TOO_DEEPLY_NESTED.format(
-                        parser="the rule", reason="Python's recursion limit"))
+                    failures.append(
+                        f"rule {rule.code} ({rule.name}) skipped the file: "
+                        + TOO_DEEPLY_NESTED.format(parser="the rule", reason="Python's recursion limit")
+                    )
                 except Exception as error:  # one rule's bug must not end the run
                     failed.add(id(rule))
                     failures.append(
@@ -314,8 +317,10 @@ class FileContext:
                     try:
                         suggestion = suggested_fix(tree, report.fix, report.rule)
                     except Exception as error:  # one rule's bug must not end the run
-                        failures.append(f"internal error in the fix of rule {report.rule.code} "
-                                        f"({report.rule.name}): {type(error).__name__}: {error}")
+                        failures.append(
+                            f"internal error in the fix of rule {report.rule.code} "
+                            f"({report.rule.name}): {type(error).__name__}: {error}"
+                        )
             findings.append(
                 Finding(
                     code=report.rule.code,
@@ -333,8 +338,9 @@ class FileContext:
         return findings, failures
 
 
-def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]],
-                       project: Optional["ProjectView"] = None) -> list[type[Rule]]:
+def enabled_for_source(
+    source: str, rule_classes: Iterable[type[Rule]], project: ProjectView | None = None
+) -> list[type[Rule]]:
     """Rules whose `required_text` the file contains (a cheap text check before any work), or
     the functions of the project it calls (``fit_batch`` calls ``backward`` elsewhere)."""
     if project is not None and project.callee_text:
@@ -342,8 +348,7 @@ def enabled_for_source(source: str, rule_classes: Iterable[type[Rule]],
     return [
         rule_class
         for rule_class in rule_classes
-        if not rule_class.required_text
-        or any(text in source for text in rule_class.required_text)
+        if not rule_class.required_text or any(text in source for text in rule_class.required_text)
     ]
 
 
@@ -359,9 +364,7 @@ def _syntax_error(source: str, path: str, error: cst.ParserSyntaxError) -> Findi
     try:
         compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as python_error:
-        return unlintable(
-            path, f"cannot parse: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1
-        )
+        return unlintable(path, f"cannot parse: {python_error.msg}", python_error.lineno or 1, python_error.offset or 1)
     except (ValueError, RecursionError, MemoryError):
         pass
     detail = error.message.splitlines()[0] if error.message else "syntax error"
@@ -407,7 +410,7 @@ def _may_be_too_deeply_nested(source: str) -> bool:
     return False
 
 
-def _python_nesting_limit(source: str, path: str) -> Optional[Finding]:
+def _python_nesting_limit(source: str, path: str) -> Finding | None:
     """PFL000 when Python's own parser refuses ``source`` for its nesting; None otherwise (any
     other syntax error is libcst's to report)."""
     if not _may_be_too_deeply_nested(source):
@@ -419,14 +422,15 @@ def _python_nesting_limit(source: str, path: str) -> Optional[Finding]:
             reason = TOO_DEEPLY_NESTED.format(parser="Python's parser", reason=error.msg)
             return unlintable(path, f"cannot parse: {reason}", error.lineno or 1, error.offset or 1)
     except (RecursionError, MemoryError):  # "too complex": Python's parser ran out of stack
-        return unlintable(path, "cannot parse: " + TOO_DEEPLY_NESTED.format(
-            parser="Python's parser", reason="it runs out of stack"))
+        return unlintable(
+            path, "cannot parse: " + TOO_DEEPLY_NESTED.format(parser="Python's parser", reason="it runs out of stack")
+        )
     except ValueError:
         pass
     return None
 
 
-def parse(source: str, path: str) -> tuple[Optional[cst.Module], Optional[Finding]]:
+def parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
     """The module, or the PFL000 finding that says why it could not be parsed."""
     refused = _python_nesting_limit(source, path)
     if refused is not None:
@@ -436,8 +440,10 @@ def parse(source: str, path: str) -> tuple[Optional[cst.Module], Optional[Findin
     except cst.ParserSyntaxError as error:
         return None, _syntax_error(source, path, error)
     except RecursionError:
-        return None, unlintable(path, "cannot parse: " + TOO_DEEPLY_NESTED.format(
-            parser="libcst's parser", reason="Python's recursion limit"))
+        return None, unlintable(
+            path,
+            "cannot parse: " + TOO_DEEPLY_NESTED.format(parser="libcst's parser", reason="Python's recursion limit"),
+        )
     except (MemoryError, ValueError) as error:
         return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
@@ -448,7 +454,7 @@ def lint_source(
     rule_classes: Sequence[type[Rule]],
     apply_noqa: bool = True,
     prefilter: bool = True,
-    project: Optional["ProjectView"] = None,
+    project: ProjectView | None = None,
 ) -> list[Finding]:
     """Every finding of ``rule_classes`` in ``source``, sorted by position.
 
@@ -468,8 +474,11 @@ def lint_source(
         failures = context.run(module, [rule_class(context) for rule_class in active])
         findings, fix_failures = context.findings(module)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
-        return [unlintable(path, "cannot lint: " + TOO_DEEPLY_NESTED.format(
-            parser="the linter", reason="Python's recursion limit"))]
+        return [
+            unlintable(
+                path, "cannot lint: " + TOO_DEEPLY_NESTED.format(parser="the linter", reason="Python's recursion limit")
+            )
+        ]
     findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)

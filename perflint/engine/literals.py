@@ -6,7 +6,7 @@ Every literal is read here, through Python's own reading of it (libcst's ``evalu
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 import libcst as cst
 
@@ -31,14 +31,14 @@ def literal_value(expr: cst.BaseExpression) -> Any:
     return UNKNOWN
 
 
-def integer_value(expr: cst.BaseExpression) -> Optional[int]:
+def integer_value(expr: cst.BaseExpression) -> int | None:
     """The value of an integer literal in any base, possibly negated (``-1``, ``0x4``); None for
     anything else, booleans included."""
     value = literal_value(expr)
     return value if type(value) is int else None
 
 
-def string_value(expr: cst.BaseExpression) -> Union[str, bytes, None]:
+def string_value(expr: cst.BaseExpression) -> str | bytes | None:
     """The value of a string or bytes literal, implicitly concatenated ones included
     (``"a" "b"``); None for an f-string or a mix of ``str`` and ``bytes``."""
     if isinstance(expr, cst.ConcatenatedString):
@@ -58,7 +58,7 @@ def has_unpacked_arguments(call: cst.Call) -> bool:
     return any(arg.star for arg in call.args)
 
 
-def keyword_argument(call: cst.Call, keyword: str) -> Optional[cst.Arg]:
+def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg

@@ -7,8 +7,9 @@ walk of the loop's own body; most loops are never asked about.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import libcst as cst
 
@@ -33,7 +34,7 @@ _CODE = cst.Module([])
 
 
 def comprehension_targets(loop: Comprehension) -> Iterator[str]:
-    comp_for: Optional[cst.CompFor] = loop.for_in
+    comp_for: cst.CompFor | None = loop.for_in
     while comp_for is not None:
         yield from target_names(comp_for.target)
         comp_for = comp_for.inner_for_in
@@ -78,26 +79,32 @@ class Effects:
 class LoopFrame:
     """One enclosing loop: a ``for``, a ``while`` or a comprehension."""
 
-    def __init__(self, node: LoopNode, imports: ImportTable, functions: "FunctionKnowledge",
-                 scope: Optional[cst.CSTNode] = None, context: Optional["FileContext"] = None) -> None:
+    def __init__(
+        self,
+        node: LoopNode,
+        imports: ImportTable,
+        functions: FunctionKnowledge,
+        scope: cst.CSTNode | None = None,
+        context: FileContext | None = None,
+    ) -> None:
         self.node = node
         self._imports = imports
         self._functions = functions
         # The function body (or module) the loop is in: where views of its names are made.
         self._scope = scope
         self._context = context
-        self._views: Optional[dict[str, set[str]]] = None
-        self._effects: Optional[Effects] = None
-        self._is_training_step: Optional[bool] = None
-        self._item_names: Optional[frozenset[str]] = None
+        self._views: dict[str, set[str]] | None = None
+        self._effects: Effects | None = None
+        self._is_training_step: bool | None = None
+        self._item_names: frozenset[str] | None = None
         # Targets that take one element of a known array or tensor per iteration, and that
         # array: ``x`` in ``for x in a`` and ``for i, x in enumerate(a)``; and the targets
         # over names of no known kind, which weak evidence may show to be arrays when a rule
         # asks (a docstring: see ``arrays.Evidence``).
         self.elements: dict[str, cst.BaseExpression] = {}
         self.unknown_elements: dict[str, cst.Name] = {}
-        self._exits_early: Optional[bool] = None
-        self._is_retry: Optional[bool] = None
+        self._exits_early: bool | None = None
+        self._is_retry: bool | None = None
         if isinstance(node, cst.For):
             self.targets = frozenset(target_names(node.target))
         elif isinstance(node, cst.While):
@@ -122,7 +129,7 @@ class LoopFrame:
         return parts
 
     @property
-    def iterable(self) -> Optional[cst.BaseExpression]:
+    def iterable(self) -> cst.BaseExpression | None:
         """What a ``for`` loop or a comprehension's first ``for`` iterates; None for ``while``."""
         node = self.node
         if isinstance(node, cst.For):
@@ -205,7 +212,8 @@ class LoopFrame:
         if kind is not None:
             return kind in _ARRAY_OR_TENSOR
         return type(iterable) in (cst.Name, cst.Attribute, cst.Subscript) and (
-            dataloaders.iterated_loader(iterable, self._context) is None)
+            dataloaders.iterated_loader(iterable, self._context) is None
+        )
 
     def _shares_memory_with_mutated(self, name: str) -> bool:
         """Some name the loop changes in place may be a view of ``name``'s memory, or it of
@@ -340,7 +348,7 @@ class LoopFrame:
 
 @dataclass
 class _Guard:
-    test: Optional[cst.BaseExpression]  # None: a handler or a case, which may run on any iteration
+    test: cst.BaseExpression | None  # None: a handler or a case, which may run on any iteration
     loop_depth: int  # how many loops enclosed it when it was entered
     owner: cst.CSTNode
 
@@ -349,7 +357,7 @@ class LoopKnowledge:
     """The loops around the current node within its function, the conditions around it inside
     them, and whether an expression or a statement repeats unchanged."""
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         self._context = context
         self._loop_stacks: list[list[LoopFrame]] = [[]]
         self._guard_stacks: list[list[_Guard]] = [[]]
@@ -427,7 +435,7 @@ class LoopKnowledge:
             self._enter_loop(self._comprehensions[-1])
         self._record_elements(self._loop_stacks[-1][-1], node.target, node.iter)
 
-    def _push_guard(self, test: Optional[cst.BaseExpression], owner: cst.CSTNode) -> None:
+    def _push_guard(self, test: cst.BaseExpression | None, owner: cst.CSTNode) -> None:
         self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
 
     def _pop_guard(self, owner: cst.CSTNode) -> None:
@@ -540,7 +548,7 @@ class LoopKnowledge:
         return bool(stack) and stack[-1][1] == len(self._loop_stacks[-1])
 
     @property
-    def innermost(self) -> Optional[LoopFrame]:
+    def innermost(self) -> LoopFrame | None:
         stack = self._loop_stacks[-1]
         return stack[-1] if stack else None
 
@@ -548,13 +556,13 @@ class LoopKnowledge:
         """The loops around the current node in its function, innermost first."""
         return list(reversed(self._loop_stacks[-1]))
 
-    def iterated_loader(self, frame: LoopFrame) -> Optional[cst.Call]:
+    def iterated_loader(self, frame: LoopFrame) -> cst.Call | None:
         """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates (see
         ``dataloaders.iterated_loader``); None for a ``while`` loop or anything else."""
         iterable = frame.iterable
         return dataloaders.iterated_loader(iterable, self._context) if iterable is not None else None
 
-    def loader_of_batch(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
+    def loader_of_batch(self, expr: cst.BaseExpression) -> cst.Call | None:
         """The data-loader construction whose batch ``expr`` is, or is part of
         (``batch["image"].float()``, ``x`` of ``for x, y in loader``, ``v`` of
         ``{k: v for k, v in batch.items()}``), in the loops around the current node."""
@@ -574,7 +582,7 @@ class LoopKnowledge:
 
     def element_of(
         self, expr: cst.BaseExpression, own_indices: bool = False, evidence: Evidence = Evidence.STRONG
-    ) -> Optional[cst.BaseExpression]:
+    ) -> cst.BaseExpression | None:
         """The known NumPy array or torch tensor of which ``expr`` is one element, a different
         one on each iteration of an enclosing loop of this function; None when unknown.
 
@@ -618,13 +626,13 @@ class LoopKnowledge:
                     return None
         return expr.value
 
-    def training_step_loop(self) -> Optional[LoopFrame]:
+    def training_step_loop(self) -> LoopFrame | None:
         for frame in reversed(self._loop_stacks[-1]):
             if frame.is_training_step:
                 return frame
         return None
 
-    def conditions_within(self, frame: LoopFrame) -> list[Optional[cst.BaseExpression]]:
+    def conditions_within(self, frame: LoopFrame) -> list[cst.BaseExpression | None]:
         """The tests of the ``if``s (and conditional expressions) around the current node
         inside ``frame``'s loop, outermost first; None for an exception handler or a match
         case, which may run on any iteration."""
@@ -636,7 +644,7 @@ class LoopKnowledge:
         (``if step % 100 == 0``): it runs every N iterations, as periodic logging does."""
         return any(test is not None and _uses_modulo(test) for test in self.conditions_within(frame))
 
-    def runs_every_iteration(self, frame: Optional[LoopFrame] = None) -> bool:
+    def runs_every_iteration(self, frame: LoopFrame | None = None) -> bool:
         stack = self._loop_stacks[-1]
         frame = frame or (stack[-1] if stack else None)
         if frame is None:
@@ -653,7 +661,7 @@ class LoopKnowledge:
         ``case`` of its function (or module): not every time its function runs."""
         return bool(self._guard_stacks[-1])
 
-    def in_try_body(self, frame: Optional[LoopFrame] = None) -> bool:
+    def in_try_body(self, frame: LoopFrame | None = None) -> bool:
         """The current node is in the body of a ``try`` inside ``frame``'s loop (the innermost
         by default): an iteration that fails there goes on to the next one, as a retry does."""
         stack = self._loop_stacks[-1]
@@ -666,7 +674,7 @@ class LoopKnowledge:
     def is_invariant(
         self,
         expr: cst.BaseExpression,
-        frame: Optional[LoopFrame] = None,
+        frame: LoopFrame | None = None,
         allow_conversions: bool = False,
         identity: bool = False,
     ) -> bool:
@@ -676,7 +684,7 @@ class LoopKnowledge:
         return is_invariant(expr, frame, self._context.imports, allow_conversions, identity)
 
 
-def _initialised_chain(test: cst.BaseExpression) -> Optional[str]:
+def _initialised_chain(test: cst.BaseExpression) -> str | None:
     """``x`` for a test that holds while ``x`` is not set yet: ``x is None``, ``not x``,
     ``len(x) == 0``, ``key not in x``, ``not hasattr(x, "y")`` (then ``x.y``)."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
@@ -718,9 +726,11 @@ def is_lazy_initialisation(node: cst.If) -> bool:
     if chain is None:
         return False
     body = node.body.body
-    lines = body if type(node.body) is cst.SimpleStatementSuite else [
-        statement for line in body if type(line) is cst.SimpleStatementLine for statement in line.body
-    ]
+    lines = (
+        body
+        if type(node.body) is cst.SimpleStatementSuite
+        else [statement for line in body if type(line) is cst.SimpleStatementLine for statement in line.body]
+    )
     for statement in lines:
         targets: list[cst.BaseExpression] = []
         if type(statement) is cst.Assign:
@@ -736,7 +746,7 @@ def is_lazy_initialisation(node: cst.If) -> bool:
     return False
 
 
-def _read_path(read: cst.Call, imports: ImportTable) -> Optional[cst.BaseExpression]:
+def _read_path(read: cst.Call, imports: ImportTable) -> cst.BaseExpression | None:
     positional = [arg.value for arg in read.args if arg.keyword is None and not arg.star]
     if not positional:
         return None
@@ -751,8 +761,11 @@ def _only_reads(call: cst.Call, imports: ImportTable) -> bool:
     function, a pure builtin, ``open`` in a reading mode."""
     func = call.func
     if imports.is_builtin(func, "open"):
-        mode = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else next(
-            (arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "mode"), None)
+        mode = (
+            call.args[1].value
+            if len(call.args) > 1 and call.args[1].keyword is None
+            else next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "mode"), None)
+        )
         if mode is None:
             return True
         return type(mode) is cst.SimpleString and not set("wax+") & set(str(mode.evaluated_value))
@@ -765,8 +778,9 @@ def _only_reads(call: cst.Call, imports: ImportTable) -> bool:
     return qualified is not None and catalog.is_side_effect_free(qualified)
 
 
-def _view_links(scope: cst.CSTNode, imports: ImportTable,
-                yields_views: Callable[[cst.BaseExpression], bool]) -> dict[str, set[str]]:
+def _view_links(
+    scope: cst.CSTNode, imports: ImportTable, yields_views: Callable[[cst.BaseExpression], bool]
+) -> dict[str, set[str]]:
     """Names that may share memory, both ways: ``v = a[0]``, ``v = a.T``, ``v = a.view(-1)``,
     ``t = torch.from_numpy(a)``, ``b = a``, and ``row`` of ``for row in a`` (where
     ``yields_views(a)``), anywhere in ``scope`` outside nested functions and classes."""
@@ -796,7 +810,7 @@ def _view_links(scope: cst.CSTNode, imports: ImportTable,
     return links
 
 
-def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> Optional[str]:
+def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> str | None:
     """The name whose memory ``expr`` may be a view of (through subscripts, attributes,
     view-making methods and conversions that share memory); None for anything else."""
     while True:
@@ -815,7 +829,7 @@ def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> Optional[str
             return None
 
 
-def root_name(expr: cst.BaseExpression) -> Optional[str]:
+def root_name(expr: cst.BaseExpression) -> str | None:
     """The name an expression takes its value from through subscripts, attributes and method
     calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
     while True:
@@ -838,14 +852,16 @@ def _uses_modulo(test: cst.BaseExpression) -> bool:
             return True
         stack.extend(syntax_children(node))
     return False
-def _iterable_binding(loop: LoopNode, name: str) -> Optional[cst.BaseExpression]:
+
+
+def _iterable_binding(loop: LoopNode, name: str) -> cst.BaseExpression | None:
     """The iterable whose items the loop binds to ``name`` (a ``for`` or one of a
     comprehension's ``for`` clauses)."""
     if isinstance(loop, cst.For):
         return loop.iter
     if isinstance(loop, cst.While):
         return None
-    comp_for: Optional[cst.CompFor] = loop.for_in
+    comp_for: cst.CompFor | None = loop.for_in
     while comp_for is not None:
         if name in target_names(comp_for.target):
             return comp_for.iter
@@ -853,7 +869,7 @@ def _iterable_binding(loop: LoopNode, name: str) -> Optional[cst.BaseExpression]
     return None
 
 
-def none_test(test: cst.BaseExpression, name: str) -> Optional[bool]:
+def none_test(test: cst.BaseExpression, name: str) -> bool | None:
     """True for ``name is None``, False for ``name is not None``, None for any other test."""
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
@@ -902,9 +918,7 @@ def _has_own_exit(body: cst.CSTNode) -> bool:
     return False
 
 
-def summarise(
-    parts: list[cst.CSTNode], imports: ImportTable, functions: Optional["FunctionKnowledge"] = None
-) -> Effects:
+def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: FunctionKnowledge | None = None) -> Effects:
     """The effects of running ``parts`` once (nested functions and classes are not run).
 
     A call of a function of the same file mutates what that function's summary says it does
@@ -947,7 +961,7 @@ def _record(
     in_nested_loop: bool,
     effects: Effects,
     imports: ImportTable,
-    functions: Optional["FunctionKnowledge"],
+    functions: FunctionKnowledge | None,
 ) -> None:
     if isinstance(node, cst.Assign):
         for assign_target in node.targets:
@@ -985,7 +999,7 @@ def _record_call(
     in_nested_loop: bool,
     effects: Effects,
     imports: ImportTable,
-    functions: Optional["FunctionKnowledge"],
+    functions: FunctionKnowledge | None,
 ) -> None:
     func = call.func
     qualified = imports.qualified_name(func)
@@ -1022,10 +1036,11 @@ def _may_call_own_function(call: cst.Call, imports: ImportTable) -> bool:
     if imports.qualified_name(func) is not None:
         return False
     return type(func) is cst.Name or (
-        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self")
+        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"
+    )
 
 
-def _record_outer_effects(call: cst.Call, effects: Effects, functions: "FunctionKnowledge") -> None:
+def _record_outer_effects(call: cst.Call, effects: Effects, functions: FunctionKnowledge) -> None:
     """What a function of this file that ``call`` calls does to the caller's names beyond its
     arguments: rebinds a ``global`` or ``nonlocal`` one, or (a function nested in the caller,
     a closure) changes in place a name it does not bind itself."""
@@ -1041,7 +1056,7 @@ def _record_outer_effects(call: cst.Call, effects: Effects, functions: "Function
         effects.mutated.update(chain for chain in summary.mutated if chain.partition(".")[0] not in own)
 
 
-def _record_training_step(call: cst.Call, qualified: Optional[str], effects: Effects) -> None:
+def _record_training_step(call: cst.Call, qualified: str | None, effects: Effects) -> None:
     func = call.func
     if qualified == "torch.autograd.backward":
         effects.calls_backward = True
@@ -1097,7 +1112,14 @@ def is_invariant(
 # Expressions that never give the same value twice as far as a static reading can tell: a new
 # function, a suspension point, a binding, a fresh container built by a comprehension.
 NEVER_THE_SAME_TWICE = (
-    cst.Lambda, cst.Await, cst.Yield, cst.NamedExpr, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp,
+    cst.Lambda,
+    cst.Await,
+    cst.Yield,
+    cst.NamedExpr,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
 )
 
 
@@ -1186,16 +1208,20 @@ def ends_early(node: cst.If) -> bool:
     sel.any(): continue``, ``if done: return x``): the test decides whether to skip the rest of
     the work, which is what reading it is for."""
     body = node.body
-    statements = body.body if type(body) is cst.SimpleStatementSuite else (
-        body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()
+    statements = (
+        body.body
+        if type(body) is cst.SimpleStatementSuite
+        else (body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ())
     )
     return bool(statements) and type(statements[-1]) in _EARLY_EXITS
 
 
-def _leaving_statement(suite: cst.BaseSuite) -> Optional[type]:
+def _leaving_statement(suite: cst.BaseSuite) -> type | None:
     """``cst.Raise``, ``cst.Return`` or ``cst.Break`` when ``suite`` ends with one, else None."""
-    statements = suite.body if type(suite) is cst.SimpleStatementSuite else (
-        suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ()
+    statements = (
+        suite.body
+        if type(suite) is cst.SimpleStatementSuite
+        else (suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ())
     )
     if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
         return type(statements[-1])
@@ -1248,8 +1274,14 @@ def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> 
             and type(operand.comparisons[0].operator) is cst.Is
         ):
             left, right = dotted_name(operand.left), dotted_name(operand.comparisons[0].comparator)
-            if left and right and left != "None" and right != "None" and _mentions_chain(part, left) \
-                    and _mentions_chain(part, right):
+            if (
+                left
+                and right
+                and left != "None"
+                and right != "None"
+                and _mentions_chain(part, left)
+                and _mentions_chain(part, right)
+            ):
                 return True
     return False
 
@@ -1391,7 +1423,7 @@ def _names_read(expr: cst.CSTNode) -> set[str]:
     return names
 
 
-def _retries(loop: Union[cst.For, cst.While]) -> bool:
+def _retries(loop: cst.For | cst.While) -> bool:
     """See ``LoopFrame.is_retry``."""
     body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
     flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
@@ -1406,7 +1438,7 @@ def _retries(loop: Union[cst.For, cst.While]) -> bool:
     return False
 
 
-def _loop_until_flag(test: cst.BaseExpression) -> Optional[str]:
+def _loop_until_flag(test: cst.BaseExpression) -> str | None:
     """``ok`` of ``while not ok:``."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return dotted_name(test.expression)
@@ -1417,8 +1449,11 @@ def _sets_true(block: cst.CSTNode, chain: str) -> bool:
     stack = [block]
     while stack:
         node = stack.pop()
-        if type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == "True" and any(
-            dotted_name(target.target) == chain for target in node.targets
+        if (
+            type(node) is cst.Assign
+            and type(node.value) is cst.Name
+            and node.value.value == "True"
+            and any(dotted_name(target.target) == chain for target in node.targets)
         ):
             return True
         stack.extend(syntax_children(node))

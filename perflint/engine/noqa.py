@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Sequence
+from collections.abc import Sequence
 
 from perflint.engine.findings import Finding
 
@@ -33,8 +33,8 @@ def noqa_lines(source: str) -> list[str]:
             first, last = min(first, token.start[0]), max(last, token.end[0])
             if token.type in (tokenize.NL, tokenize.NEWLINE):
                 if last > first:
-                    joined = "".join(lines[first - 1:last])
-                    searched[first - 1:last] = [joined] * (last - first + 1)
+                    joined = "".join(lines[first - 1 : last])
+                    searched[first - 1 : last] = [joined] * (last - first + 1)
                 first, last = len(lines) + 1, 0
     except (tokenize.TokenError, SyntaxError):
         return lines

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from contextlib import nullcontext
 from itertools import accumulate
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -38,7 +39,7 @@ def line_starts(text: str) -> list[int]:
 class _Recording:
     __slots__ = ("state", "node", "start_node", "end_node")
 
-    def __init__(self, state: "_RecordingState", node: cst.CSTNode, start_node: Any, end_node: Any) -> None:
+    def __init__(self, state: _RecordingState, node: cst.CSTNode, start_node: Any, end_node: Any) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:
@@ -58,8 +59,8 @@ class _RecordingState(CodegenState):
     def __init__(self, module: cst.Module, wanted: set[int]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.wanted = wanted
-        self.starts: dict[int, tuple[int, Optional[cst.CSTNode]]] = {}
-        self.ends: dict[int, tuple[int, Optional[cst.CSTNode]]] = {}
+        self.starts: dict[int, tuple[int, cst.CSTNode | None]] = {}
+        self.ends: dict[int, tuple[int, cst.CSTNode | None]] = {}
         self._whole_starts: dict[int, int] = {}
 
     # A node that marks no syntactic extent (the module itself) spans all it generates,
@@ -78,8 +79,8 @@ class _RecordingState(CodegenState):
         self,
         node: cst.CSTNode,
         *,
-        start_node: Optional[cst.CSTNode] = None,
-        end_node: Optional[cst.CSTNode] = None,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
     ) -> Any:
         if id(node) not in self.wanted:
             return _UNRECORDED

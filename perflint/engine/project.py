@@ -32,8 +32,9 @@ import itertools
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any
 
 from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, is_optimizer_name, role_of
 
@@ -65,28 +66,40 @@ class CallSite:
 class FunctionSummary:
     """What one call of a module-level function or a method does, as far as its own body shows."""
 
-    role: Optional[str]
+    role: str | None
     calls_backward: bool = False
     steps_optimizer: bool = False
     # The qualified name of the return annotation, or of the one function every ``return``
     # calls (``torch.zeros``): the libcst side turns it into an array kind with the catalogue.
-    returns: Optional[str] = None
+    returns: str | None = None
     mutated_parameters: tuple[str, ...] = ()
     calls: list[CallSite] = field(default_factory=list)
     # The parameters a call binds by position, ``self`` left out; ``None`` when it takes ``*args``.
-    positional: Optional[tuple[str, ...]] = None
+    positional: tuple[str, ...] | None = None
 
     def to_json(self) -> list[Any]:
-        return [self.role, self.calls_backward, self.steps_optimizer, self.returns, list(self.mutated_parameters),
-                [[call.target, call.loop] for call in self.calls],
-                None if self.positional is None else list(self.positional)]
+        return [
+            self.role,
+            self.calls_backward,
+            self.steps_optimizer,
+            self.returns,
+            list(self.mutated_parameters),
+            [[call.target, call.loop] for call in self.calls],
+            None if self.positional is None else list(self.positional),
+        ]
 
     @classmethod
-    def from_json(cls, data: list[Any]) -> "FunctionSummary":
+    def from_json(cls, data: list[Any]) -> FunctionSummary:
         role, backward, step, returns, mutated, calls, positional = data
-        return cls(role, bool(backward), bool(step), returns, tuple(mutated),
-                   [CallSite(str(target), str(loop)) for target, loop in calls],
-                   None if positional is None else tuple(positional))
+        return cls(
+            role,
+            bool(backward),
+            bool(step),
+            returns,
+            tuple(mutated),
+            [CallSite(str(target), str(loop)) for target, loop in calls],
+            None if positional is None else tuple(positional),
+        )
 
 
 @dataclass
@@ -99,7 +112,7 @@ class ClassSummary:
         return [list(self.bases), self.attribute_classes, list(self.methods)]
 
     @classmethod
-    def from_json(cls, data: list[Any]) -> "ClassSummary":
+    def from_json(cls, data: list[Any]) -> ClassSummary:
         bases, attributes, methods = data
         return cls(tuple(bases), dict(attributes), tuple(methods))
 
@@ -115,19 +128,26 @@ class FileSummary:
     functions: dict[str, FunctionSummary]
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": SUMMARY_FORMAT, "module": self.module, "names": self.names,
-                "classes": {name: summary.to_json() for name, summary in self.classes.items()},
-                "functions": {name: summary.to_json() for name, summary in self.functions.items()}}
+        return {
+            "format": SUMMARY_FORMAT,
+            "module": self.module,
+            "names": self.names,
+            "classes": {name: summary.to_json() for name, summary in self.classes.items()},
+            "functions": {name: summary.to_json() for name, summary in self.functions.items()},
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Optional["FileSummary"]:
+    def from_json(cls, data: dict[str, Any]) -> FileSummary | None:
         """The summary, or None when ``data`` is of another format or malformed."""
         try:
             if data["format"] != SUMMARY_FORMAT:
                 return None
-            return cls(str(data["module"]), dict(data["names"]),
-                       {name: ClassSummary.from_json(value) for name, value in data["classes"].items()},
-                       {name: FunctionSummary.from_json(value) for name, value in data["functions"].items()})
+            return cls(
+                str(data["module"]),
+                dict(data["names"]),
+                {name: ClassSummary.from_json(value) for name, value in data["classes"].items()},
+                {name: FunctionSummary.from_json(value) for name, value in data["functions"].items()},
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -135,7 +155,7 @@ class FileSummary:
 # Module names ------------------------------------------------------------------------------
 
 
-def module_name(absolute_path: str, root: Optional[str] = None) -> tuple[str, bool]:
+def module_name(absolute_path: str, root: str | None = None) -> tuple[str, bool]:
     """The dotted module name of a file and whether it is a package's ``__init__``: the folders
     above it that hold an ``__init__.py`` are its packages (a ``src/`` layout's ``src`` holds
     none, so it is not part of the name), never going above ``root``."""
@@ -157,7 +177,7 @@ def module_name(absolute_path: str, root: Optional[str] = None) -> tuple[str, bo
 # One file's summary ------------------------------------------------------------------------
 
 
-def summarise_source(source: str, module: str, is_package: bool = False) -> Optional[FileSummary]:
+def summarise_source(source: str, module: str, is_package: bool = False) -> FileSummary | None:
     """The summary of one file's source, or None when Python cannot parse it (the libcst pass
     reports why)."""
     try:
@@ -170,7 +190,7 @@ def summarise_source(source: str, module: str, is_package: bool = False) -> Opti
         return None
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
+def _dotted(node: ast.AST) -> str | None:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -192,8 +212,9 @@ def _is_main_guard(node: ast.AST) -> bool:
         return False
     test = node.test
     sides = [test.left, *test.comparators]
-    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
-            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
+    return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) and any(
+        isinstance(side, ast.Constant) and side.value == "__main__" for side in sides
+    )
 
 
 # Read in a statement's text: a call of a dotted name (not a method of a call's result), a
@@ -205,8 +226,19 @@ _COMMENT = re.compile(r"#.*")
 # A name passed as an argument: ``f(x)``, ``f(a, x)``, ``f(k=x)``, ``f(*x)``.
 _PASSED = re.compile(r"[(,=*]\s*([A-Za-z_]\w*)\s*[,)]")
 _TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Match, *_TRY,
-             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPOUND = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.If,
+    ast.With,
+    ast.AsyncWith,
+    ast.Match,
+    *_TRY,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
 
 
 def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
@@ -286,7 +318,7 @@ class _Summariser:
                 for name, value in before.items():
                     self.names[name] = value
 
-    def _absolute(self, module: Optional[str], level: int) -> Optional[str]:
+    def _absolute(self, module: str | None, level: int) -> str | None:
         """The module a ``from`` import reads, relative imports resolved against this file's
         package; None when a relative import climbs above the top package."""
         if level == 0:
@@ -299,7 +331,7 @@ class _Summariser:
             base.append(module)
         return ".".join(base)
 
-    def _qualified(self, node: ast.AST) -> Optional[str]:
+    def _qualified(self, node: ast.AST) -> str | None:
         chain = _dotted(node)
         if chain is None:
             return None
@@ -323,17 +355,22 @@ class _Summariser:
                 functions[f"{node.name}.{member.name}"] = self._function(member, attributes)
         return ClassSummary(bases, attributes, tuple(methods))
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
-                  attributes: Optional[dict[str, str]]) -> FunctionSummary:
-        decorators = [self._qualified(d.func if isinstance(d, ast.Call) else d) or _dotted(
-            d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list]
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, attributes: dict[str, str] | None
+    ) -> FunctionSummary:
+        decorators = [
+            self._qualified(d.func if isinstance(d, ast.Call) else d)
+            or _dotted(d.func if isinstance(d, ast.Call) else d)
+            or ""
+            for d in node.decorator_list
+        ]
         summary = self._body_calls(node.body, role_of(node.name, decorators), attributes)
         parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
             parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
         # A parameter passed on to another call may be mutated there: counted as mutated (the
         # index does not follow mutations through calls, so it errs towards "changed").
-        text = "\n".join(self.lines[node.body[0].lineno - 1: node.end_lineno])
+        text = "\n".join(self.lines[node.body[0].lineno - 1 : node.end_lineno])
         passed = set(_PASSED.findall(text))
         summary.mutated_parameters = tuple(sorted((set(summary.mutated_parameters) | passed) & parameters))
         positional = [arg.arg for arg in (*node.args.posonlyargs, *node.args.args)]
@@ -360,8 +397,12 @@ class _Summariser:
             elif isinstance(statement, (ast.With, ast.AsyncWith)):
                 nested = [statement.body]
             elif isinstance(statement, _TRY):
-                nested = [statement.body, *(handler.body for handler in statement.handlers), statement.orelse,
-                          statement.finalbody]
+                nested = [
+                    statement.body,
+                    *(handler.body for handler in statement.handlers),
+                    statement.orelse,
+                    statement.finalbody,
+                ]
             elif isinstance(statement, ast.Match):
                 nested = [case.body for case in statement.cases]
             else:
@@ -369,15 +410,16 @@ class _Summariser:
             for block in reversed(nested):
                 stack.extend(reversed(block))
 
-    def _body_calls(self, body: Sequence[ast.stmt], role: Optional[str],
-                    attributes: Optional[dict[str, str]] = None) -> FunctionSummary:
+    def _body_calls(
+        self, body: Sequence[ast.stmt], role: str | None, attributes: dict[str, str] | None = None
+    ) -> FunctionSummary:
         """The calls, training-step effects, mutated names and returned constructors of
         ``body``. Statements are walked to learn which lines each loop repeats; the
         expressions are read as text, a whole block at once (a walk of every expression node
         costs several times the parse)."""
         summary = FunctionSummary(role)
         mutated: set[str] = set()
-        returns: set[Optional[str]] = set()
+        returns: set[str | None] = set()
         loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
         skipped: set[int] = set()  # docstring lines
         for statement in self._statements(body):
@@ -386,8 +428,11 @@ class _Summariser:
                 continue
             self._record_statement(statement, attributes, mutated, returns)
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
-                label = (_quote(statement.iter) if not isinstance(statement, ast.While)
-                         else f"while {_quote(statement.test)}")
+                label = (
+                    _quote(statement.iter)
+                    if not isinstance(statement, ast.While)
+                    else f"while {_quote(statement.test)}"
+                )
                 for line in range(statement.body[0].lineno, statement.end_lineno + 1):
                     loops[line] = label
             elif not isinstance(statement, _COMPOUND) and " for " in self.lines[statement.lineno - 1]:
@@ -397,7 +442,7 @@ class _Summariser:
                         for line in range(node.lineno, node.end_lineno + 1):
                             loops[line] = label
         for first, last in _line_ranges(body):
-            lines = self.lines[first - 1: last]
+            lines = self.lines[first - 1 : last]
             text = "\n".join(lines)
             if "(" not in text:
                 continue
@@ -415,8 +460,9 @@ class _Summariser:
                 chain = match.group(1)
                 root, _, method = chain.partition(".")
                 last_name = chain.rpartition(".")[2]
-                if method and ((last_name.endswith("_") and not last_name.startswith("_"))
-                               or last_name in _MUTATING_METHODS):
+                if method and (
+                    (last_name.endswith("_") and not last_name.startswith("_")) or last_name in _MUTATING_METHODS
+                ):
                     mutated.add(root)
                 target = self._call_target(chain)
                 if target is not None:
@@ -427,8 +473,9 @@ class _Summariser:
         summary.returns = returns.pop() if len(returns) == 1 else None
         return summary
 
-    def _record_statement(self, statement: ast.stmt, attributes: Optional[dict[str, str]], mutated: set[str],
-                          returns: set[Optional[str]]) -> None:
+    def _record_statement(
+        self, statement: ast.stmt, attributes: dict[str, str] | None, mutated: set[str], returns: set[str | None]
+    ) -> None:
         """What a statement shows without reading its expressions: the names whose objects an
         assignment changes (``x[i] = …``, ``x.a = …``, ``x += …``), the class ``self.<a> = C(…)``
         puts in an attribute, the function a ``return`` calls."""
@@ -438,8 +485,12 @@ class _Summariser:
             if attributes is not None and isinstance(statement.value, ast.Call):
                 made = self._qualified(statement.value.func)
                 for target in targets:
-                    if (made and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                            and target.value.id == "self"):
+                    if (
+                        made
+                        and isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                    ):
                         attributes.setdefault(target.attr, made)
         elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
             targets = [statement.target]
@@ -454,7 +505,7 @@ class _Summariser:
             elif isinstance(statement, ast.AugAssign) and isinstance(target, ast.Name):
                 mutated.add(target.id)
 
-    def _call_target(self, chain: str) -> Optional[str]:
+    def _call_target(self, chain: str) -> str | None:
         """``self.f`` → ``self:f``; ``self.a.f`` → ``attr:a:f``; a chain rooted in a module
         name → ``q:<qualified>``; else None."""
         parts = chain.split(".")
@@ -479,7 +530,7 @@ class CalleeFacts:
 
     calls_backward: bool
     steps_optimizer: bool
-    returns: Optional[str]
+    returns: str | None
     mutated_parameters: tuple[str, ...]
     is_method: bool
     positional: tuple[str, ...] = ()
@@ -528,10 +579,20 @@ class ProjectView:
         content = {
             "module": self.module,
             "bases": {name: sorted(bases) for name, bases in sorted(self.external_bases.items())},
-            "callees": {name: [facts.calls_backward, facts.steps_optimizer, facts.returns,
-                               list(facts.mutated_parameters), facts.is_method, list(facts.positional)]
-                        for name, facts in sorted(self.callees.items())},
-            "frequencies": {name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())},
+            "callees": {
+                name: [
+                    facts.calls_backward,
+                    facts.steps_optimizer,
+                    facts.returns,
+                    list(facts.mutated_parameters),
+                    facts.is_method,
+                    list(facts.positional),
+                ]
+                for name, facts in sorted(self.callees.items())
+            },
+            "frequencies": {
+                name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())
+            },
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -551,8 +612,8 @@ class ProjectIndex:
             for name, function in summary.functions.items():
                 self.functions[f"{summary.module}.{name}"] = (summary, name, function)
                 self._by_module.setdefault(summary.module, []).append(f"{summary.module}.{name}")
-        self._facts: dict[str, Optional[CalleeFacts]] = {}
-        self._frequencies: Optional[dict[str, HotCaller]] = None
+        self._facts: dict[str, CalleeFacts | None] = {}
+        self._frequencies: dict[str, HotCaller] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -590,7 +651,7 @@ class ProjectIndex:
             pending.extend((self._resolve(base), depth + 1) for base in summary.bases)
         return frozenset(found)
 
-    def _method(self, class_name: str, method: str) -> Optional[str]:
+    def _method(self, class_name: str, method: str) -> str | None:
         """The qualified name of ``method`` as ``class_name`` has it, looked up its project bases."""
         pending = [self._resolve(class_name)]
         seen: set[str] = set()
@@ -607,7 +668,7 @@ class ProjectIndex:
             pending.extend(self._resolve(base) for base in summary.bases)
         return None
 
-    def _attribute_class(self, class_name: str, attribute: str) -> Optional[str]:
+    def _attribute_class(self, class_name: str, attribute: str) -> str | None:
         pending = [self._resolve(class_name)]
         seen: set[str] = set()
         while pending and len(seen) < _BASE_DEPTH:
@@ -625,7 +686,7 @@ class ProjectIndex:
 
     # Functions -------------------------------------------------------------------------
 
-    def callee(self, site: CallSite, class_name: Optional[str]) -> Optional[str]:
+    def callee(self, site: CallSite, class_name: str | None) -> str | None:
         """The qualified name of the project function a call site calls, if one is known;
         ``class_name`` is the caller's class (qualified) for ``self`` calls. Calling a class
         calls its ``__init__``."""
@@ -645,13 +706,13 @@ class ProjectIndex:
             return self._method(qualified, "__init__")
         return None
 
-    def _class_of(self, function: str) -> Optional[str]:
+    def _class_of(self, function: str) -> str | None:
         summary, name, _ = self.functions[function]
         if "." not in name:
             return None
         return f"{summary.module}.{name.partition('.')[0]}"
 
-    def facts(self, function: str) -> Optional[CalleeFacts]:
+    def facts(self, function: str) -> CalleeFacts | None:
         """What calling the project function ``function`` (qualified) does, following its calls
         ``_CALL_DEPTH`` deep."""
         if function in self._facts:
@@ -680,8 +741,14 @@ class ProjectIndex:
                 pending.append((callee, depth + 1))
         # A function taking ``*args`` binds no argument knowably: it counts as a method (its
         # mutations unknown).
-        facts = CalleeFacts(backward, step, summary.returns, summary.mutated_parameters,
-                            "." in name or summary.positional is None, summary.positional or ())
+        facts = CalleeFacts(
+            backward,
+            step,
+            summary.returns,
+            summary.mutated_parameters,
+            "." in name or summary.positional is None,
+            summary.positional or (),
+        )
         self._facts[function] = facts
         return facts
 
@@ -717,8 +784,12 @@ class ProjectIndex:
         def is_entry(function: str) -> bool:
             """Module level, the ``__main__`` block, ``main``, and what only they call."""
             name = self.functions[function][1]
-            return (name in (_MODULE_SCOPE, _MAIN_GUARD) or is_entry_point(name.rpartition(".")[2])
-                    or function in found and found[function].frequency is Frequency.ONCE)
+            return (
+                name in (_MODULE_SCOPE, _MAIN_GUARD)
+                or is_entry_point(name.rpartition(".")[2])
+                or function in found
+                and found[function].frequency is Frequency.ONCE
+            )
 
         changed = True
         while changed:
@@ -756,15 +827,16 @@ class ProjectIndex:
                 if callee is None or callee in found or self.functions[callee][2].role == RUN_ONCE:
                     continue
                 evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
-                found[callee] = HotCaller(evidence if len(evidence) <= 120 else evidence[:119] + "…",
-                                          found[caller].frequency)
+                found[callee] = HotCaller(
+                    evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
+                )
                 pending.append(callee)
         self._frequencies = found
         return found
 
     # Views -----------------------------------------------------------------------------
 
-    def view(self, module: str) -> Optional[ProjectView]:
+    def view(self, module: str) -> ProjectView | None:
         """The facts the file of ``module`` depends on; None when it is not in the index."""
         summary = self.files.get(module)
         if summary is None:
@@ -794,8 +866,14 @@ class ProjectIndex:
                     if qualified.startswith(module + "."):
                         continue
                     parts = qualified.split(".")
-                    spelling = next((spelled[".".join(parts[:end])] + "".join(f".{part}" for part in parts[end:])
-                                     for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in spelled), None)
+                    spelling = next(
+                        (
+                            spelled[".".join(parts[:end])] + "".join(f".{part}" for part in parts[end:])
+                            for end in range(len(parts), 0, -1)
+                            if ".".join(parts[:end]) in spelled
+                        ),
+                        None,
+                    )
                     if spelling is None:
                         continue
                 else:
@@ -808,5 +886,5 @@ class ProjectIndex:
                     callees.setdefault(spelling, facts)
         prefix = module + "."
         every = self.frequencies()
-        frequencies = {function[len(prefix):]: every[function] for function in own_functions if function in every}
+        frequencies = {function[len(prefix) :]: every[function] for function in own_functions if function in every}
         return ProjectView(module, external, callees, frequencies)

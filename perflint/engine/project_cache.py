@@ -20,12 +20,19 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence
 
+from perflint.engine.project import (
+    SUMMARY_FORMAT,
+    FileSummary,
+    ProjectIndex,
+    ProjectView,
+    module_name,
+    summarise_source,
+)
 from perflint.files import MAX_SOURCE_BYTES
-from perflint.engine.project import SUMMARY_FORMAT, FileSummary, ProjectIndex, ProjectView, module_name, summarise_source
 
 INDEX_FOLDER = "project-index"
 
@@ -35,7 +42,7 @@ class IndexedFile:
     """A file of the run: its absolute path, and its bytes when already read (else None)."""
 
     absolute: str
-    data: Optional[bytes] = None
+    data: bytes | None = None
 
 
 @dataclass
@@ -88,7 +95,7 @@ def _write(path: str, files: dict[str, dict]) -> None:
         raise
 
 
-def _stat(path: str) -> Optional[list[float]]:
+def _stat(path: str) -> list[float] | None:
     try:
         status = os.stat(path)
     except OSError:
@@ -96,7 +103,7 @@ def _stat(path: str) -> Optional[list[float]]:
     return [status.st_size, status.st_mtime_ns]
 
 
-def _read(path: str) -> Optional[bytes]:
+def _read(path: str) -> bytes | None:
     """The bytes of a regular file of at most ``MAX_SOURCE_BYTES``, else None: the index never
     opens a FIFO (which would block), a device or a file the lint itself refuses."""
     try:
@@ -111,7 +118,7 @@ def _read(path: str) -> Optional[bytes]:
     return data if len(data) <= MAX_SOURCE_BYTES else None
 
 
-def _summary(absolute: str, root: str, data: bytes, stored: Optional[dict]) -> tuple[Optional[FileSummary], dict]:
+def _summary(absolute: str, root: str, data: bytes, stored: dict | None) -> tuple[FileSummary | None, dict]:
     """The summary of a file's bytes: the stored one when its content key matches."""
     module, is_package = module_name(absolute, root)
     key = _content_key(module, is_package, data)
@@ -143,8 +150,13 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _summarise_files(files: Sequence[IndexedFile], root: str, stored: dict[str, dict], entries: dict[str, dict],
-                     summaries: list[FileSummary]) -> None:
+def _summarise_files(
+    files: Sequence[IndexedFile],
+    root: str,
+    stored: dict[str, dict],
+    entries: dict[str, dict],
+    summaries: list[FileSummary],
+) -> None:
     for indexed in files:
         if not indexed.absolute.endswith(".py"):
             continue
@@ -156,8 +168,7 @@ def _summarise_files(files: Sequence[IndexedFile], root: str, stored: dict[str, 
             summaries.append(summary)
 
 
-def _summarise_rest(stored: dict[str, dict], root: str, entries: dict[str, dict],
-                    summaries: list[FileSummary]) -> None:
+def _summarise_rest(stored: dict[str, dict], root: str, entries: dict[str, dict], summaries: list[FileSummary]) -> None:
     """The stored summaries of the project's files the run does not lint, refreshed where a
     file's size or time changed, dropped where it is gone."""
     for absolute, entry in stored.items():
@@ -178,8 +189,9 @@ def _summarise_rest(stored: dict[str, dict], root: str, entries: dict[str, dict]
             summaries.append(summary)
 
 
-def project_views(files: Sequence[IndexedFile], root: str, cache_directory: Optional[str],
-                  whole_project: bool, write: bool = True) -> IndexOutcome:
+def project_views(
+    files: Sequence[IndexedFile], root: str, cache_directory: str | None, whole_project: bool, write: bool = True
+) -> IndexOutcome:
     """The view of every one of ``files`` (Python files of the project at ``root``).
 
     ``whole_project``: the run lints every file of the project, so stored summaries of other
@@ -191,8 +203,9 @@ def project_views(files: Sequence[IndexedFile], root: str, cache_directory: Opti
         return _project_views(files, root, cache_directory, whole_project, write)
 
 
-def _project_views(files: Sequence[IndexedFile], root: str, cache_directory: Optional[str],
-                   whole_project: bool, write: bool) -> IndexOutcome:
+def _project_views(
+    files: Sequence[IndexedFile], root: str, cache_directory: str | None, whole_project: bool, write: bool
+) -> IndexOutcome:
     store = _store_path(cache_directory, root) if cache_directory else None
     stored = _load(store) if store else {}
     entries: dict[str, dict] = {}
@@ -217,8 +230,9 @@ def _project_views(files: Sequence[IndexedFile], root: str, cache_directory: Opt
         kind = "the files linted" if not whole_project and not stored else "the whole project"
         description = f"project index of {root}: {len(summaries)} files ({kind})"
     else:
-        description = (f"project index of {root}: {linted} files linted + {len(summaries) - linted} "
-                       f"from the cached index")
+        description = (
+            f"project index of {root}: {linted} files linted + {len(summaries) - linted} from the cached index"
+        )
     if not whole_project and not stored:
         description += "; no cached index of the rest of the project, so per-file knowledge beyond them"
     return IndexOutcome(views, description, len(summaries) - linted)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import tokenize
-from typing import Union
 
 import libcst as cst
 
@@ -20,7 +19,7 @@ _OPENING = ("(", "[", "{")
 _CLOSING = (")", "]", "}", ",", ":")
 
 
-def quote(code: Union[cst.CSTNode, str], limit: int = MAX_QUOTED_LENGTH) -> str:
+def quote(code: cst.CSTNode | str, limit: int = MAX_QUOTED_LENGTH) -> str:
     """``code`` (a node, or source text) on one line: line breaks and the indentation after
     them become one space (none inside brackets), comments are dropped, and past ``limit``
     characters it is cut with "…"."""
@@ -60,15 +59,19 @@ def _joined(text: str) -> str:
             elif string in (")", "]", "}") and len(commas) > 1:
                 # The trailing comma of arguments written one per line goes, as on one line;
                 # a one-element tuple's stays.
-                if (previous is not None and previous.string == "," and token.start[0] != previous.end[0]
-                        and (commas[-1] > 1 or string != ")")):
+                if (
+                    previous is not None
+                    and previous.string == ","
+                    and token.start[0] != previous.end[0]
+                    and (commas[-1] > 1 or string != ")")
+                ):
                     pieces.pop()
                 commas.pop()
             if previous is not None:
                 if statement_ended and previous.string != ":":
                     pieces.append("; ")
                 elif token.start[0] == previous.end[0]:
-                    pieces.append(lines[token.start[0] - 1][previous.end[1]:token.start[1]])
+                    pieces.append(lines[token.start[0] - 1][previous.end[1] : token.start[1]])
                 elif previous.string not in _OPENING and token.string not in _CLOSING:
                     pieces.append(" ")
                 elif statement_ended:

@@ -6,8 +6,9 @@ expression hoisted above its loop."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
@@ -29,7 +30,7 @@ def code_of(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def reference(context: "FileContext", qualified: str) -> Optional[tuple[cst.BaseExpression, tuple[str, ...]]]:
+def reference(context: FileContext, qualified: str) -> tuple[cst.BaseExpression, tuple[str, ...]] | None:
     """An expression naming ``qualified`` (``torch.from_numpy``) as this file can, and the
     import statement it needs, if any: ``th.from_numpy`` after ``import torch as th``;
     ``np.stack`` and ``import numpy as np`` in a file that imports no NumPy. None when the
@@ -46,7 +47,7 @@ def reference(context: "FileContext", qualified: str) -> Optional[tuple[cst.Base
     return None
 
 
-def keyword_value(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression]:
+def keyword_value(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
     for argument in call.args:
         if argument.keyword is not None and argument.keyword.value == keyword:
             return argument.value
@@ -65,8 +66,11 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
         if argument.keyword is not None and argument.keyword.value == keyword:
             arguments[index] = argument.with_changes(value=value)
             return call.with_changes(args=arguments)
-    new = cst.Arg(value=value, keyword=cst.Name(keyword),
-                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    new = cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
     if not arguments:
         return call.with_changes(args=[new])
     last = arguments[-1]
@@ -75,10 +79,14 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
         after_last = last.comma.whitespace_after
         if isinstance(after_last, cst.ParenthesizedWhitespace) and line_start is not None:
             # ``a,  # note`` then ``)`` on its own line: ``a,  # note``, ``k=v,``, ``)``.
-            separator = last.comma.with_changes(whitespace_after=line_start.with_changes(
-                first_line=after_last.first_line, empty_lines=()))
-            closing = last.comma.with_changes(whitespace_after=after_last.with_changes(
-                first_line=cst.TrailingWhitespace(newline=after_last.first_line.newline)))
+            separator = last.comma.with_changes(
+                whitespace_after=line_start.with_changes(first_line=after_last.first_line, empty_lines=())
+            )
+            closing = last.comma.with_changes(
+                whitespace_after=after_last.with_changes(
+                    first_line=cst.TrailingWhitespace(newline=after_last.first_line.newline)
+                )
+            )
         else:
             separator, closing = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")), last.comma
         arguments[-1] = last.with_changes(comma=separator)
@@ -86,29 +94,40 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
         return call.with_changes(args=arguments)
     before_closing = last.whitespace_after_arg
     if line_start is None:
-        arguments[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-                                          whitespace_after_arg=cst.SimpleWhitespace(""))
+        arguments[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")), whitespace_after_arg=cst.SimpleWhitespace("")
+        )
         arguments.append(new.with_changes(whitespace_after_arg=before_closing))
         return call.with_changes(args=arguments)
     if isinstance(before_closing, cst.ParenthesizedWhitespace):
         # ``)`` on its own line: the last argument's comment stays on its line.
-        comment_line, before_closing = before_closing.first_line, before_closing.with_changes(
-            first_line=cst.TrailingWhitespace(newline=before_closing.first_line.newline))
+        comment_line, before_closing = (
+            before_closing.first_line,
+            before_closing.with_changes(first_line=cst.TrailingWhitespace(newline=before_closing.first_line.newline)),
+        )
     else:
         comment_line = cst.TrailingWhitespace()
     arguments[-1] = last.with_changes(
         comma=cst.Comma(whitespace_after=line_start.with_changes(first_line=comment_line, empty_lines=())),
-        whitespace_after_arg=cst.SimpleWhitespace(""))
+        whitespace_after_arg=cst.SimpleWhitespace(""),
+    )
     arguments.append(new.with_changes(whitespace_after_arg=before_closing))
     return call.with_changes(args=arguments)
 
 
-def _line_start(call: cst.Call, arguments: Sequence[cst.Arg]) -> Optional[cst.ParenthesizedWhitespace]:
+def _line_start(call: cst.Call, arguments: Sequence[cst.Arg]) -> cst.ParenthesizedWhitespace | None:
     """The line break and indentation that start the line the last argument begins on; None
     when every argument is on the call's first line (the call is not split before them)."""
     for index in range(len(arguments) - 1, -1, -1):
-        before = call.whitespace_before_args if index == 0 else (
-            arguments[index - 1].comma.whitespace_after if isinstance(arguments[index - 1].comma, cst.Comma) else None)
+        before = (
+            call.whitespace_before_args
+            if index == 0
+            else (
+                arguments[index - 1].comma.whitespace_after
+                if isinstance(arguments[index - 1].comma, cst.Comma)
+                else None
+            )
+        )
         if isinstance(before, cst.ParenthesizedWhitespace):
             return before
     return None
@@ -122,15 +141,16 @@ def without_keyword(call: cst.Call, keyword: str) -> cst.Call:
     return call
 
 
-def without_argument(call: cst.Call, value: cst.BaseExpression) -> Optional[cst.Call]:
+def without_argument(call: cst.Call, value: cst.BaseExpression) -> cst.Call | None:
     """``call`` without the argument whose expression is ``value`` (the node itself, as a
     catalogue binding gives it), by keyword or by position, the separators kept tidy. None
     when the call has no such argument, or when dropping it would move another argument to
     a different parameter: a positional one, or an unpacked ``*args``, follows it."""
     for index, argument in enumerate(call.args):
         if argument.value is value:
-            if argument.keyword is None and any(later.keyword is None and later.star != "**"
-                                                for later in call.args[index + 1:]):
+            if argument.keyword is None and any(
+                later.keyword is None and later.star != "**" for later in call.args[index + 1 :]
+            ):
                 return None
             return _without(call, argument)
     return None
@@ -146,8 +166,9 @@ def _without(call: cst.Call, removed: cst.Arg) -> cst.Call:
     return call.with_changes(args=arguments)
 
 
-def _closing_separator(kept: Union[cst.Comma, cst.MaybeSentinel],
-                       removed: Union[cst.Comma, cst.MaybeSentinel]) -> Union[cst.Comma, cst.MaybeSentinel]:
+def _closing_separator(
+    kept: cst.Comma | cst.MaybeSentinel, removed: cst.Comma | cst.MaybeSentinel
+) -> cst.Comma | cst.MaybeSentinel:
     """What the new last argument ends with: the removed last one's separator (a trailing
     comma and the line break before the closing parenthesis, or nothing), keeping a comment
     that ended the new last argument's line."""
@@ -169,7 +190,7 @@ class NewNames:
     def __init__(self) -> None:
         self._held: dict[str, str] = {}
 
-    def name(self, context: "FileContext", base: str, value: str) -> str:
+    def name(self, context: FileContext, base: str, value: str) -> str:
         """``unused_name(context, base)``, avoiding the names given to other values."""
         name = unused_name(context, base, [taken for taken, held in self._held.items() if held != value])
         self._held[name] = value
@@ -191,7 +212,7 @@ def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], value)])
 
 
-def unused_name(context: "FileContext", base: str, taken: Sequence[str] = ()) -> str:
+def unused_name(context: FileContext, base: str, taken: Sequence[str] = ()) -> str:
     """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file. A
     leading underscore (a private name) is kept."""
     words = context.words
@@ -215,8 +236,9 @@ _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _NOT_MOVABLE = (cst.NamedExpr, cst.Yield, cst.Await)
 
 
-def paths_where(root: cst.CSTNode, accept: Callable[[list[cst.CSTNode]], bool],
-                first_only: bool = False) -> list[list[cst.CSTNode]]:
+def paths_where(
+    root: cst.CSTNode, accept: Callable[[list[cst.CSTNode]], bool], first_only: bool = False
+) -> list[list[cst.CSTNode]]:
     """The paths from ``root`` (included) down to each node ``accept`` takes, given the path to
     it (the node last); nothing under a taken node is searched. Source order."""
     found = []
@@ -248,9 +270,22 @@ def _evaluated_with(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
         return any(child is item for item in parent.items)
     if isinstance(parent, cst.Match):
         return child is parent.subject
-    return not isinstance(parent, (cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler,
-                                   cst.MatchCase, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.CompFor,
-                                   *_COMPREHENSIONS))
+    return not isinstance(
+        parent,
+        (
+            cst.While,
+            cst.Try,
+            cst.TryStar,
+            cst.ExceptHandler,
+            cst.ExceptStarHandler,
+            cst.MatchCase,
+            cst.FunctionDef,
+            cst.Lambda,
+            cst.ClassDef,
+            cst.CompFor,
+            *_COMPREHENSIONS,
+        ),
+    )
 
 
 def _runs_each_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
@@ -272,7 +307,7 @@ def _runs_each_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool
             return False
         while index < len(path) and isinstance(path[index], cst.CompFor):
             index += 1
-    return all(_evaluated_with(parent, child) for parent, child in zip(path[index:], path[index + 1:]))
+    return all(_evaluated_with(parent, child) for parent, child in zip(path[index:], path[index + 1 :]))
 
 
 def _in_iteration(loop: cst.CSTNode, path: Sequence[cst.CSTNode]) -> bool:
@@ -296,9 +331,13 @@ def _derived_top(path: Sequence[cst.CSTNode]) -> int:
         parent, child = path[index - 1], path[index]
         if isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is child:
             index -= 1
-        elif (isinstance(parent, cst.Call) and parent.func is child and isinstance(child, cst.Attribute)
-              and child.attr.value in catalog.NON_MUTATING_METHODS
-              and not any(arg.keyword is not None and arg.keyword.value in ("out", "inplace") for arg in parent.args)):
+        elif (
+            isinstance(parent, cst.Call)
+            and parent.func is child
+            and isinstance(child, cst.Attribute)
+            and child.attr.value in catalog.NON_MUTATING_METHODS
+            and not any(arg.keyword is not None and arg.keyword.value in ("out", "inplace") for arg in parent.args)
+        ):
             index -= 1
         else:
             return index
@@ -314,10 +353,11 @@ def _consumed(path: Sequence[cst.CSTNode], top: int, calls_read: bool) -> bool:
     if isinstance(parent, cst.UnaryOperation):
         return not isinstance(parent.operator, cst.Plus)
     return isinstance(parent, (cst.BinaryOperation, cst.ComparisonTarget)) or (
-        isinstance(parent, cst.Comparison) and parent.left is child)
+        isinstance(parent, cst.Comparison) and parent.left is child
+    )
 
 
-def _bound_names(assign: cst.Assign) -> Optional[list[str]]:
+def _bound_names(assign: cst.Assign) -> list[str] | None:
     """The names ``assign`` binds when its targets are plain names (``a = …``, ``u, s = …``)."""
     names: list[str] = []
     for target in assign.targets:
@@ -339,9 +379,14 @@ def _name_uses(loop: cst.CSTNode, name: str) -> list[list[cst.CSTNode]]:
         if not (isinstance(node, cst.Name) and node.value == name):
             return False
         parent = path[-2]
-        return not (isinstance(parent, cst.Attribute) and parent.attr is node
-                    or isinstance(parent, cst.Arg) and parent.keyword is node
-                    or isinstance(parent, (cst.AssignTarget, cst.Element)) and _in_assign_target(path))
+        return not (
+            isinstance(parent, cst.Attribute)
+            and parent.attr is node
+            or isinstance(parent, cst.Arg)
+            and parent.keyword is node
+            or isinstance(parent, (cst.AssignTarget, cst.Element))
+            and _in_assign_target(path)
+        )
 
     return paths_where(loop, is_use)
 
@@ -380,7 +425,7 @@ def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode], calls_read: bool)
     return True
 
 
-def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[cst.CSTNode]:
+def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> cst.CSTNode | None:
     """The statement above which a hoist out of the loop at ``path[loop_index]`` goes: the
     ``for`` or ``while`` statement itself, or the statement holding a comprehension when the
     comprehension is evaluated, once, whenever that statement runs (not in a ``while`` test,
@@ -391,22 +436,25 @@ def _statement_before(path: Sequence[cst.CSTNode], loop_index: int) -> Optional[
     if isinstance(loop, (cst.For, cst.While)):
         holder = loop_index
     else:
-        holder = max(index for index in range(1, loop_index)
-                     if isinstance(path[index - 1], (cst.IndentedBlock, cst.Module)))
-        if not all(_evaluated_with(parent, child)
-                   for parent, child in zip(path[holder:loop_index], path[holder + 1:loop_index + 1])):
+        holder = max(
+            index for index in range(1, loop_index) if isinstance(path[index - 1], (cst.IndentedBlock, cst.Module))
+        )
+        if not all(
+            _evaluated_with(parent, child)
+            for parent, child in zip(path[holder:loop_index], path[holder + 1 : loop_index + 1])
+        ):
             return None
     scope = next((node for node in reversed(path[:holder]) if isinstance(node, (cst.FunctionDef, cst.ClassDef))), None)
     return None if isinstance(scope, cst.ClassDef) else path[holder]
 
 
-def name_for(context: "FileContext", expression: cst.BaseExpression, most_words: int = 5) -> str:
+def name_for(context: FileContext, expression: cst.BaseExpression, most_words: int = 5) -> str:
     """A name for the value of ``expression`` made of its own words: ``inv_A`` for
     ``np.linalg.inv(A)``, ``weights_astype_float32`` for ``weights.astype(np.float32)``,
     ``read_csv_labels_csv`` for ``pd.read_csv("labels.csv")``. A library name counts by its
     last part only."""
     words: list[str] = []
-    stack: list[Union[cst.CSTNode, str]] = [expression]
+    stack: list[cst.CSTNode | str] = [expression]
     while stack and len(words) < most_words:
         node = stack.pop()
         if isinstance(node, str):
@@ -426,8 +474,14 @@ def name_for(context: "FileContext", expression: cst.BaseExpression, most_words:
     return "_".join(words) or "value"
 
 
-def hoist(context: "FileContext", expression: cst.BaseExpression, loop: cst.CSTNode,
-          names: NewNames, base_name: str, calls_read: bool = False) -> Optional["Fix"]:
+def hoist(
+    context: FileContext,
+    expression: cst.BaseExpression,
+    loop: cst.CSTNode,
+    names: NewNames,
+    base_name: str,
+    calls_read: bool = False,
+) -> Fix | None:
     """The fix that computes ``expression`` once, as ``NAME = expression`` above ``loop`` (a
     ``for``/``while`` statement, or a comprehension: above the statement holding it), and
     reads ``NAME`` where it was, and wherever the loop computes the same expression, written
@@ -454,17 +508,24 @@ def hoist(context: "FileContext", expression: cst.BaseExpression, loop: cst.CSTN
     loop_index = next((index for index, node in enumerate(path) if node is loop), None)
     if loop_index is None or not _runs_each_iteration(loop, path[loop_index:]):
         return None
-    occurrences = [(node, node_path) for node, node_path in _equal_nodes(loop, expression)
-                   if node is expression or _in_iteration(loop, node_path)]
+    occurrences = [
+        (node, node_path)
+        for node, node_path in _equal_nodes(loop, expression)
+        if node is expression or _in_iteration(loop, node_path)
+    ]
     if not all(_only_read(loop, node_path, calls_read) for _, node_path in occurrences):
         return None
     anchor = _statement_before(path, loop_index)
     if anchor is None:
         return None
     name = names.name(context, base_name, code_of(expression))
-    return Fix((InsertBefore(anchor, [assignment(name, expression)]),
-                *(Change(node, cst.Name(name)) for node, _ in occurrences)),
-               title=f"Compute `{quote(expression)}` once above the loop, as `{name}`")
+    return Fix(
+        (
+            InsertBefore(anchor, [assignment(name, expression)]),
+            *(Change(node, cst.Name(name)) for node, _ in occurrences),
+        ),
+        title=f"Compute `{quote(expression)}` once above the loop, as `{name}`",
+    )
 
 
 def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:

@@ -20,28 +20,60 @@ function is read from its name and decorators, the conventions ML code follows:
 from __future__ import annotations
 
 import enum
-from typing import Iterable, NamedTuple, Optional
+from collections.abc import Iterable
+from typing import NamedTuple
 
 RUN_ONCE = "run-once"
 PER_CALL = "per-call"
 
 _RUN_ONCE_NAMES = frozenset(
     {
-        "__init__", "__post_init__", "__new__", "__init_subclass__", "__set_name__",
-        "reset_parameters", "setup", "build", "configure_optimizers", "configure_model",
-        "process", "prepare_data", "download", "_verify", "parse_args",
+        "__init__",
+        "__post_init__",
+        "__new__",
+        "__init_subclass__",
+        "__set_name__",
+        "reset_parameters",
+        "setup",
+        "build",
+        "configure_optimizers",
+        "configure_model",
+        "process",
+        "prepare_data",
+        "download",
+        "_verify",
+        "parse_args",
     }
 )
 # Entry points run once too, but their loops are the program's work (a training loop in
 # ``main``), where a set-up function's loops build layers or prepare files once.
 _ENTRY_POINT_NAMES = frozenset({"main", "cli", "_main"})
 _RUN_ONCE_PREFIXES = (
-    "init_", "_init_", "initialize", "_initialize", "setup_", "_setup_", "build_", "_build_",
-    "plot", "_plot", "visuali", "_visuali", "download_", "_download",
+    "init_",
+    "_init_",
+    "initialize",
+    "_initialize",
+    "setup_",
+    "_setup_",
+    "build_",
+    "_build_",
+    "plot",
+    "_plot",
+    "visuali",
+    "_visuali",
+    "download_",
+    "_download",
 )
 _PER_CALL_NAMES = frozenset(
     {
-        "forward", "_forward", "__call__", "__getitem__", "__iter__", "__next__", "generate", "sample",
+        "forward",
+        "_forward",
+        "__call__",
+        "__getitem__",
+        "__iter__",
+        "__next__",
+        "generate",
+        "sample",
     }
 )
 # Lightning's hooks and the step functions of hand-written loops: ``training_step``,
@@ -54,7 +86,7 @@ CACHING_DECORATORS = frozenset(
 )
 
 
-def role_of(name: str, decorators: Iterable[str] = ()) -> Optional[str]:
+def role_of(name: str, decorators: Iterable[str] = ()) -> str | None:
     """``RUN_ONCE``, ``PER_CALL`` or None (unknown) for a function called ``name`` with these
     decorators (qualified where imported)."""
     if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Union
 
 import libcst as cst
 
+from perflint.engine.roles import Frequency
+
 # Rules import the safeties from here, with the rest of what a rule module needs.
 from perflint.engine.safety import FIX_SAFE, FIX_SAFETIES, FIX_UNSAFE, FixSafety  # noqa: F401
-from perflint.engine.roles import Frequency
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -82,10 +83,10 @@ class Fix:
     comments outside the changed nodes are kept as they are.
     """
 
-    changes: tuple[Union[Change, "InsertBefore"], ...]
+    changes: tuple[Change | InsertBefore, ...]
     imports: tuple[str, ...] = ()
-    safety: Optional[FixSafety] = None
-    title: Optional[str] = None
+    safety: FixSafety | None = None
+    title: str | None = None
 
     def __post_init__(self) -> None:
         if not self.changes:
@@ -94,8 +95,15 @@ class Fix:
             raise ValueError(f"fix safety must be one of {FIX_SAFETIES}, not {self.safety!r}")
 
     @classmethod
-    def replace(cls, target: cst.CSTNode, replacement: Replacement, *, imports: tuple[str, ...] = (),
-                safety: Optional[FixSafety] = None, title: Optional[str] = None) -> "Fix":
+    def replace(
+        cls,
+        target: cst.CSTNode,
+        replacement: Replacement,
+        *,
+        imports: tuple[str, ...] = (),
+        safety: FixSafety | None = None,
+        title: str | None = None,
+    ) -> Fix:
         """The fix that changes one node."""
         return cls((Change(target, replacement),), imports, safety, title)
 
@@ -117,15 +125,15 @@ class Invalid:
 
     source: str
     line: int
-    column: Optional[int] = None
-    fixed: Optional[str] = None
+    column: int | None = None
+    fixed: str | None = None
 
     @property
     def code(self) -> str:
         return example_code(self.source)
 
     @property
-    def fixed_code(self) -> Optional[str]:
+    def fixed_code(self) -> str | None:
         return None if self.fixed is None or self.fixed == NO_FIX else example_code(self.fixed)
 
 
@@ -170,9 +178,9 @@ class Rule:
     # itself, not the text pre-filter, decides.
     VALID: ClassVar[tuple[str, ...]]
     INVALID: ClassVar[tuple[Invalid, ...]]
-    benchmark: ClassVar[Optional["Benchmark"]] = None
+    benchmark: ClassVar[Benchmark | None] = None
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         self.context = context
 
     @classmethod
@@ -180,7 +188,7 @@ class Rule:
         """``safe``, ``unsafe``, or ``safe or unsafe`` for a rule whose fixes differ."""
         return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
-    def report(self, node: cst.CSTNode, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+    def report(self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None) -> None:
         evidence = None
         if self.paid_per_execution:
             estimate = self.context.frequency()

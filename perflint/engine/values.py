@@ -10,7 +10,7 @@ rules asked about the same name reach the same value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -23,7 +23,7 @@ before using it (``device = args.device``, ``dev = device``); four leaves room f
 keeping a question's work bounded."""
 
 
-def value_of(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) -> Optional[cst.BaseExpression]:
+def value_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> cst.BaseExpression | None:
     """The expression the name ``expr`` was last bound to, when ``expr`` is a name bound to
     one expression on every path to here and the question has followed fewer than
     ``MAX_NAME_HOPS`` names so far (``hops``); None otherwise. A question that recurses into
@@ -33,7 +33,7 @@ def value_of(expr: cst.BaseExpression, context: "FileContext", hops: int = 0) ->
     return context.arrays.bound_value(expr.value)
 
 
-def resolved(expr: cst.BaseExpression, context: "FileContext") -> Optional[cst.BaseExpression]:
+def resolved(expr: cst.BaseExpression, context: FileContext) -> cst.BaseExpression | None:
     """``expr`` with names followed to their values: ``expr`` itself when it is not a name,
     else the first value along its chain of names that is not one; None when a name on the way
     has no single known value or the chain is longer than ``MAX_NAME_HOPS``."""

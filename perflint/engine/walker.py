@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Collection, Iterator, Union
+from collections.abc import Collection, Iterator
 
 import libcst as cst
 
@@ -166,7 +166,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
     return {name.value for name in _variables(node)}
 
 
-def mentions(node: cst.CSTNode, names: Union[str, Collection[str]]) -> bool:
+def mentions(node: cst.CSTNode, names: str | Collection[str]) -> bool:
     """``node`` (itself included) reads or binds a variable called ``names`` (one name) or one
     of ``names``; attribute and keyword names spelled alike do not count."""
     if type(names) is str:

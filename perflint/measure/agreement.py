@@ -9,7 +9,7 @@ recursively, and a list of numbers may stand against an array (the usual vectori
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 # (rtol, atol) by the byte width of the least precise floating-point operand. float64 gets
 # NumPy's own defaults; narrower types legitimately lose more to a different summation order.
@@ -18,7 +18,7 @@ _TOLERANCES = {8: (1e-5, 1e-8), 4: (1e-4, 1e-6), 2: (1e-2, 1e-4)}
 _NUMERIC_KINDS = "iufc"
 
 
-def describe_difference(left: Any, right: Any, where: str = "result") -> Optional[str]:
+def describe_difference(left: Any, right: Any, where: str = "result") -> str | None:
     """None when ``left`` and ``right`` agree; otherwise where and how they first differ."""
     import numpy as np
 
@@ -79,7 +79,7 @@ def _is_array_like(value: Any) -> bool:
     return isinstance(value, (np.ndarray, np.generic, int, float, complex)) and not isinstance(value, bool)
 
 
-def _array_difference(np: Any, left: Any, right: Any, where: str) -> Optional[str]:
+def _array_difference(np: Any, left: Any, right: Any, where: str) -> str | None:
     try:
         left_array, right_array = np.asarray(left), np.asarray(right)
     except ValueError as error:

@@ -17,7 +17,8 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from perflint.cache import claim_cache_folder, seal_record, unseal_record
 from perflint.files import CACHE_DIRECTORY
@@ -32,18 +33,25 @@ class MeasurementCache:
     ``cache-dir`` / ``--cache-dir``; by default ``.perflint_cache`` there); with ``read=False`` it
     only stores (``--remeasure``)."""
 
-    def __init__(self, root: str, read: bool = True, folder: Optional[str] = None) -> None:
+    def __init__(self, root: str, read: bool = True, folder: str | None = None) -> None:
         self.read = read
         self.base = folder if folder is not None else os.path.join(root, CACHE_DIRECTORY)
         self.directory = os.path.join(self.base, MEASUREMENTS_FOLDER)
 
     @staticmethod
-    def key(code: str, benchmark_fingerprint: str, library: str, device: str, sizes: Sequence[int],
-            policy: Any, machine_fingerprint: str) -> str:
+    def key(
+        code: str,
+        benchmark_fingerprint: str,
+        library: str,
+        device: str,
+        sizes: Sequence[int],
+        policy: Any,
+        machine_fingerprint: str,
+    ) -> str:
         facts = [_FORMAT, code, benchmark_fingerprint, library, device, list(sizes), repr(policy), machine_fingerprint]
         return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
-    def load(self, key: str) -> Optional[Measurement]:
+    def load(self, key: str) -> Measurement | None:
         if not self.read:
             return None
         try:

@@ -74,14 +74,24 @@ class PointChange:
         return self.old.flagged or self.new.flagged
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "target": self.target, "size": self.size, "size_unit": self.size_unit,
-                "old_speedup": self.old.speedup, "new_speedup": self.new.speedup,
-                "speedup_change": self.speedup_change,
-                "speedup_change_interval": [self.speedup_change_low, self.speedup_change_high],
-                "pattern_change": self.pattern_change, "fix_change": self.fix_change,
-                "old_time_saved_seconds": self.old.time_saved, "new_time_saved_seconds": self.new.time_saved,
-                "verdict": self.verdict, "method": self.method, "flagged": self.flagged,
-                "benchmark_changed": self.benchmark_changed}
+        return {
+            "code": self.code,
+            "target": self.target,
+            "size": self.size,
+            "size_unit": self.size_unit,
+            "old_speedup": self.old.speedup,
+            "new_speedup": self.new.speedup,
+            "speedup_change": self.speedup_change,
+            "speedup_change_interval": [self.speedup_change_low, self.speedup_change_high],
+            "pattern_change": self.pattern_change,
+            "fix_change": self.fix_change,
+            "old_time_saved_seconds": self.old.time_saved,
+            "new_time_saved_seconds": self.new.time_saved,
+            "verdict": self.verdict,
+            "method": self.method,
+            "flagged": self.flagged,
+            "benchmark_changed": self.benchmark_changed,
+        }
 
 
 @dataclass
@@ -92,8 +102,12 @@ class Comparison:
     differences: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"differences": self.differences, "changes": [change.to_dict() for change in self.changes],
-                "only_in_old": self.only_old, "only_in_new": self.only_new}
+        return {
+            "differences": self.differences,
+            "changes": [change.to_dict() for change in self.changes],
+            "only_in_old": self.only_old,
+            "only_in_new": self.only_new,
+        }
 
 
 def compare_reports(old: MeasurementReport, new: MeasurementReport, resamples: int = 2000) -> Comparison:
@@ -106,11 +120,21 @@ def compare_reports(old: MeasurementReport, new: MeasurementReport, resamples: i
             continue
         new_measurement, new_point = new_points[key]
         low, high, method = _change_interval(old_point, new_point, resamples)
-        comparison.changes.append(PointChange(
-            code=key[0], target=key[1], size=key[2], size_unit=new_measurement.size_unit, old=old_point,
-            new=new_point, speedup_change_low=low, speedup_change_high=high,
-            verdict=SIGNIFICANT if low > 1 or high < 1 else NOT_SIGNIFICANT, method=method,
-            benchmark_changed=old_measurement.benchmark_fingerprint != new_measurement.benchmark_fingerprint))
+        comparison.changes.append(
+            PointChange(
+                code=key[0],
+                target=key[1],
+                size=key[2],
+                size_unit=new_measurement.size_unit,
+                old=old_point,
+                new=new_point,
+                speedup_change_low=low,
+                speedup_change_high=high,
+                verdict=SIGNIFICANT if low > 1 or high < 1 else NOT_SIGNIFICANT,
+                method=method,
+                benchmark_changed=old_measurement.benchmark_fingerprint != new_measurement.benchmark_fingerprint,
+            )
+        )
     comparison.only_new = [_label(key) for key in new_points if key not in old_points]
     return comparison
 
@@ -165,11 +189,21 @@ def describe_differences(old: MeasurementReport, new: MeasurementReport) -> list
     for fact in ("perflint_version", "threads_requested"):
         if old.run.get(fact) != new.run.get(fact):
             lines.append(f"{fact}: {old.run.get(fact)} → {new.run.get(fact)}")
-    loads = [max((load for load in (report.run.get("load_average_start"), report.run.get("load_average_end"))
-                  if load is not None), default=None) for report in (old, new)]
+    loads = [
+        max(
+            (
+                load
+                for load in (report.run.get("load_average_start"), report.run.get("load_average_end"))
+                if load is not None
+            ),
+            default=None,
+        )
+        for report in (old, new)
+    ]
     if any(load is not None for load in loads):
-        lines.append("highest load average seen: " + " → ".join("unknown" if load is None else f"{load:.1f}"
-                                                                 for load in loads))
+        lines.append(
+            "highest load average seen: " + " → ".join("unknown" if load is None else f"{load:.1f}" for load in loads)
+        )
     return lines
 
 
@@ -184,25 +218,55 @@ def render_comparison(comparison: Comparison, stream: TextIO, color: bool) -> No
 
     from perflint.measure.units import format_size, format_speedup
 
-    console = Console(file=stream, color_system="auto" if color else None, force_terminal=color,
-                      width=None if color else 100, highlight=False, markup=False)
+    console = Console(
+        file=stream,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        width=None if color else 100,
+        highlight=False,
+        markup=False,
+    )
     console.print("Differences between the runs: " + ("; ".join(comparison.differences) or "none recorded"))
-    table = Table(title="Change from OLD to NEW per rule, target and size", box=box.SIMPLE_HEAD,
-                  title_justify="left", show_edge=False, pad_edge=False)
-    for header, justify in (("Rule", "left"), ("Target", "left"), ("Size", "right"), ("Speedup", "right"),
-                            ("Change", "right"), ("Pattern", "right"), ("Fix", "right"), ("Verdict", "left")):
+    table = Table(
+        title="Change from OLD to NEW per rule, target and size",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    for header, justify in (
+        ("Rule", "left"),
+        ("Target", "left"),
+        ("Size", "right"),
+        ("Speedup", "right"),
+        ("Change", "right"),
+        ("Pattern", "right"),
+        ("Fix", "right"),
+        ("Verdict", "left"),
+    ):
         table.add_column(header, justify=justify, no_wrap=header != "Verdict")
     for change in comparison.changes:
-        verdict = change.verdict + (" (flagged)" if change.flagged else "") + (
-            "; benchmark changed" if change.benchmark_changed else "")
-        table.add_row(change.code, change.target, format_size(change.size),
-                      f"{format_speedup(change.old.speedup)} → {format_speedup(change.new.speedup)}",
-                      _percent(change.speedup_change), _percent(change.pattern_change), _percent(change.fix_change),
-                      verdict)
+        verdict = (
+            change.verdict
+            + (" (flagged)" if change.flagged else "")
+            + ("; benchmark changed" if change.benchmark_changed else "")
+        )
+        table.add_row(
+            change.code,
+            change.target,
+            format_size(change.size),
+            f"{format_speedup(change.old.speedup)} → {format_speedup(change.new.speedup)}",
+            _percent(change.speedup_change),
+            _percent(change.pattern_change),
+            _percent(change.fix_change),
+            verdict,
+        )
     console.print(table)
-    console.print("Change: of the speedup; Pattern and Fix: of each side's median time per call. Significant: "
-                  "the 95% interval of new ÷ old speedup (a bootstrap over each run's worker samples) excludes "
-                  "no change. Flagged: measured under a stall or a loaded machine in either run.")
+    console.print(
+        "Change: of the speedup; Pattern and Fix: of each side's median time per call. Significant: "
+        "the 95% interval of new ÷ old speedup (a bootstrap over each run's worker samples) excludes "
+        "no change. Flagged: measured under a stall or a loaded machine in either run."
+    )
     if comparison.only_old:
         console.print("Only in OLD: " + ", ".join(comparison.only_old) + ".")
     if comparison.only_new:

@@ -32,8 +32,9 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable
 
 from perflint.measure import intervals, system
 from perflint.measure.agreement import describe_difference
@@ -51,8 +52,14 @@ from perflint.measure.units import format_seconds
 
 GPU_EXTRA_HINT = "pip install 'perflint-ml[gpu]'"
 # The variables the BLAS and OpenMP runtimes read when they load, set in each worker's environment.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,9 @@ class TimingPolicy:
         if self.workers < intervals.MINIMUM_WORKERS:
             raise ValueError(f"workers must be at least {intervals.MINIMUM_WORKERS}, not {self.workers}")
         if self.samples * self.workers < intervals.MINIMUM_SAMPLES:
-            raise ValueError(f"samples x workers must reach {intervals.MINIMUM_SAMPLES}, not "
-                             f"{self.samples} x {self.workers}")
+            raise ValueError(
+                f"samples x workers must reach {intervals.MINIMUM_SAMPLES}, not {self.samples} x {self.workers}"
+            )
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
 
@@ -171,8 +179,11 @@ def targets_for(benchmark: Benchmark) -> list[tuple[str, str]]:
     pairs = []
     for device in benchmark.devices:
         if benchmark.backend == ARRAY_BACKEND:
-            pairs.extend({"cpu": [("numpy", "cpu")], "cuda": [("cupy", "cuda"), ("torch", "cuda")],
-                          "mps": [("torch", "mps")]}[device])
+            pairs.extend(
+                {"cpu": [("numpy", "cpu")], "cuda": [("cupy", "cuda"), ("torch", "cuda")], "mps": [("torch", "mps")]}[
+                    device
+                ]
+            )
         else:
             pairs.append((benchmark.backend, device))
     return pairs
@@ -189,8 +200,18 @@ def benchmark_fingerprint(benchmark: Benchmark) -> str:
             digest.update(inspect.getsource(function).encode())
         except (OSError, TypeError):  # built in or defined interactively: its name must do
             digest.update(getattr(function, "__qualname__", repr(function)).encode())
-    digest.update(repr((benchmark.sizes, benchmark.size_unit, benchmark.backend, benchmark.devices,
-                        benchmark.mutates_inputs, benchmark.version)).encode())
+    digest.update(
+        repr(
+            (
+                benchmark.sizes,
+                benchmark.size_unit,
+                benchmark.backend,
+                benchmark.devices,
+                benchmark.mutates_inputs,
+                benchmark.version,
+            )
+        ).encode()
+    )
     return digest.hexdigest()[:12]
 
 
@@ -199,13 +220,13 @@ ProgressCallback = Callable[[int, int, str], None]
 
 def measure_rules(
     rule_classes: Iterable[type],
-    sizes: Optional[Sequence[int]] = None,
-    policy: Optional[TimingPolicy] = None,
+    sizes: Sequence[int] | None = None,
+    policy: TimingPolicy | None = None,
     quick: bool = False,
-    budget_seconds: Optional[float] = None,
+    budget_seconds: float | None = None,
     cache: Any = None,
-    progress: Optional[ProgressCallback] = None,
-    command_line: Optional[Sequence[str]] = None,
+    progress: ProgressCallback | None = None,
+    command_line: Sequence[str] | None = None,
 ) -> MeasurementReport:
     """Every benchmark of the given rules, in the given order, on every target it declares.
 
@@ -232,25 +253,48 @@ def measure_rules(
         "frequency_scaling": system.frequency_scaling(),
     }
     report = MeasurementReport(machine=machine, run=run)
-    units = [(rule, library, device) for rule in rule_classes if getattr(rule, "benchmark", None) is not None
-             for library, device in targets_for(rule.benchmark)]
+    units = [
+        (rule, library, device)
+        for rule in rule_classes
+        if getattr(rule, "benchmark", None) is not None
+        for library, device in targets_for(rule.benchmark)
+    ]
     started = time.monotonic()
     for done, (rule, library, device) in enumerate(units):
         benchmark = rule.benchmark
         chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
         if progress is not None:
             progress(done, len(units), f"{rule.code} {library}/{device}")
-        key = cache.key(rule.code, benchmark_fingerprint(benchmark), library, device, chosen_sizes, policy,
-                        machine["fingerprint"]) if cache is not None else None
+        key = (
+            cache.key(
+                rule.code,
+                benchmark_fingerprint(benchmark),
+                library,
+                device,
+                chosen_sizes,
+                policy,
+                machine["fingerprint"],
+            )
+            if cache is not None
+            else None
+        )
         cached = cache.load(key) if cache is not None else None
         if cached is not None:
             report.measurements.append(cached)
             continue
         if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
-            report.measurements.append(Measurement(
-                code=rule.code, name=rule.name, backend=benchmark.backend, library=library, device=device,
-                status=NOT_MEASURED, size_unit=benchmark.size_unit,
-                reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)"))
+            report.measurements.append(
+                Measurement(
+                    code=rule.code,
+                    name=rule.name,
+                    backend=benchmark.backend,
+                    library=library,
+                    device=device,
+                    status=NOT_MEASURED,
+                    size_unit=benchmark.size_unit,
+                    reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)",
+                )
+            )
             continue
         measurement, threads_used = _measure_in_workers(rule, library, device, chosen_sizes, policy)
         if threads_used is not None:
@@ -271,7 +315,7 @@ def measure_rules(
     return report
 
 
-def _merged_threads(known: Optional[dict[str, Any]], reported: dict[str, Any]) -> dict[str, Any]:
+def _merged_threads(known: dict[str, Any] | None, reported: dict[str, Any]) -> dict[str, Any]:
     """The thread pools seen by every worker so far: a torch benchmark's worker loads pools (and
     torch) that a NumPy one never does."""
     if known is None:
@@ -294,8 +338,9 @@ def _record_threads_used(machine: dict[str, Any], used: dict[str, Any]) -> None:
         machine["torch_threads"] = used["torch"]
 
 
-def measure_benchmark(rule: Any, library: str, device: str, sizes: Sequence[int],
-                      policy: Optional[TimingPolicy] = None) -> Measurement:
+def measure_benchmark(
+    rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy | None = None
+) -> Measurement:
     """One rule's benchmark on one library and device at each size, in worker processes: timed,
     skipped with the reason, or with a size refused for too few samples.
 
@@ -305,11 +350,19 @@ def measure_benchmark(rule: Any, library: str, device: str, sizes: Sequence[int]
     return _measure_in_workers(rule, library, device, sizes, policy or DEFAULT_POLICY)[0]
 
 
-def _measure_in_workers(rule: Any, library: str, device: str, sizes: Sequence[int],
-                        policy: TimingPolicy) -> tuple[Measurement, Optional[dict[str, Any]]]:
+def _measure_in_workers(
+    rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy
+) -> tuple[Measurement, dict[str, Any] | None]:
     benchmark: Benchmark = rule.benchmark
-    skipped = Measurement(code=rule.code, name=rule.name, backend=benchmark.backend, library=library,
-                          device=device, status=SKIPPED, size_unit=benchmark.size_unit)
+    skipped = Measurement(
+        code=rule.code,
+        name=rule.name,
+        backend=benchmark.backend,
+        library=library,
+        device=device,
+        status=SKIPPED,
+        size_unit=benchmark.size_unit,
+    )
     if benchmark.not_timed:
         return replace(skipped, reason=f"never timed: {benchmark.not_timed}"), None
     reason = unavailability(library, device)
@@ -341,17 +394,26 @@ def _measure_in_workers(rule: Any, library: str, device: str, sizes: Sequence[in
             points.append(Point(size=entry["size"], status=SKIPPED, reason=entry["skipped"]))
             continue
         try:
-            points.append(_combined_point(entry["size"], per_size_rounds[entry["size"]], loops[entry["size"]],
-                                          policy, failures))
+            points.append(
+                _combined_point(entry["size"], per_size_rounds[entry["size"]], loops[entry["size"]], policy, failures)
+            )
         except BenchmarkError as error:
             return replace(skipped, reason=f"at {entry['size']:,} {benchmark.size_unit}: {error}"), first["threads"]
     points = _with_run_flags(points, loads)
     if not any(point.status != SKIPPED for point in points):
-        return replace(skipped, reason=points[0].reason if points else first.get("error"),
-                       points=tuple(points)), first["threads"]
+        return replace(skipped, reason=points[0].reason if points else first.get("error"), points=tuple(points)), first[
+            "threads"
+        ]
     return Measurement(
-        code=rule.code, name=rule.name, backend=benchmark.backend, library=library, device=device, status=MEASURED,
-        size_unit=benchmark.size_unit, points=tuple(points), benchmark_fingerprint=benchmark_fingerprint(benchmark),
+        code=rule.code,
+        name=rule.name,
+        backend=benchmark.backend,
+        library=library,
+        device=device,
+        status=MEASURED,
+        size_unit=benchmark.size_unit,
+        points=tuple(points),
+        benchmark_fingerprint=benchmark_fingerprint(benchmark),
         measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     ), first["threads"]
 
@@ -360,21 +422,40 @@ def _rounds(entry: dict[str, Any]) -> list[intervals.Round]:
     return [(pattern, fix) for pattern, fix in entry["rounds"]]
 
 
-def worker_request(rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy,
-                   loops: Optional[dict[int, list[int]]]) -> dict[str, Any]:
+def worker_request(
+    rule: Any,
+    library: str,
+    device: str,
+    sizes: Sequence[int],
+    policy: TimingPolicy,
+    loops: dict[int, list[int]] | None,
+) -> dict[str, Any]:
     """What one worker is asked: the rule by module and name, the target, the sizes, the policy,
     and (for every worker but the first) the loop counts the first one calibrated."""
     qualname = getattr(rule, "__qualname__", "")
     if "<locals>" in qualname or not qualname:
         raise BenchmarkError(f"{rule.code}'s rule must be defined at a module's top level to run in a worker")
-    return {"module": rule.__module__, "qualname": qualname, "library": library, "device": device,
-            "sizes": list(sizes), "policy": dataclasses.asdict(policy), "threads": policy.threads,
-            "loops": {str(size): count for size, count in loops.items()} if loops is not None else None,
-            "sys_path": [entry for entry in sys.path if entry]}
+    return {
+        "module": rule.__module__,
+        "qualname": qualname,
+        "library": library,
+        "device": device,
+        "sizes": list(sizes),
+        "policy": dataclasses.asdict(policy),
+        "threads": policy.threads,
+        "loops": {str(size): count for size, count in loops.items()} if loops is not None else None,
+        "sys_path": [entry for entry in sys.path if entry],
+    }
 
 
-def _run_worker(rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy,
-                loops: Optional[dict[int, list[int]]]) -> dict[str, Any]:
+def _run_worker(
+    rule: Any,
+    library: str,
+    device: str,
+    sizes: Sequence[int],
+    policy: TimingPolicy,
+    loops: dict[int, list[int]] | None,
+) -> dict[str, Any]:
     """Start one worker process, wait for it, and return its result (``{"error": ...}`` when it
     failed, timed out or could not be started)."""
     try:
@@ -385,8 +466,14 @@ def _run_worker(rule: Any, library: str, device: str, sizes: Sequence[int], poli
     # Generous: a size's budget per worker, calibration, the agreement check and a slow import.
     timeout = 60 + 20 * policy.worker_budget_seconds * len(sizes)
     try:
-        completed = subprocess.run([sys.executable, "-m", "perflint.measure.worker"], input=json.dumps(request),
-                                   capture_output=True, text=True, env=environment, timeout=timeout)
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint.measure.worker"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"a worker process ran longer than {timeout:.0f} s and was stopped"}
     except OSError as error:
@@ -403,8 +490,9 @@ def _run_worker(rule: Any, library: str, device: str, sizes: Sequence[int], poli
     return result
 
 
-def _combined_point(size: int, workers: list[list[intervals.Round]], loops: list[int], policy: TimingPolicy,
-                    failures: Sequence[str]) -> Point:
+def _combined_point(
+    size: int, workers: list[list[intervals.Round]], loops: list[int], policy: TimingPolicy, failures: Sequence[str]
+) -> Point:
     """Pool the workers' rounds at one size into a point, or refuse it for too few samples."""
     count = sum(len(rounds) for rounds in workers)
     shortage = intervals.too_few(workers)
@@ -418,25 +506,42 @@ def _combined_point(size: int, workers: list[list[intervals.Round]], loops: list
     (low, high), (saved_low, saved_high) = intervals.bootstrap_intervals(workers, policy.bootstrap_resamples)
     pattern = Samples(loops[0], tuple(p for rounds in workers for p, _ in rounds))
     fix = Samples(loops[1], tuple(f for rounds in workers for _, f in rounds))
-    flags = [flag for flag in (intervals.stalled_side("pattern", pattern.per_call_seconds),
-                               intervals.stalled_side("fix", fix.per_call_seconds)) if flag]
+    flags = [
+        flag
+        for flag in (
+            intervals.stalled_side("pattern", pattern.per_call_seconds),
+            intervals.stalled_side("fix", fix.per_call_seconds),
+        )
+        if flag
+    ]
     return Point(
-        size=size, pattern_seconds=pattern_seconds, fix_seconds=fix_seconds,
-        speedup=pattern_seconds / fix_seconds, speedup_low=low, speedup_high=high,
-        pattern_stdev=pattern.stdev, fix_stdev=fix.stdev, samples=count, workers=len(workers),
-        saved_low=saved_low, saved_high=saved_high, flags=tuple(flags),
+        size=size,
+        pattern_seconds=pattern_seconds,
+        fix_seconds=fix_seconds,
+        speedup=pattern_seconds / fix_seconds,
+        speedup_low=low,
+        speedup_high=high,
+        pattern_stdev=pattern.stdev,
+        fix_stdev=fix.stdev,
+        samples=count,
+        workers=len(workers),
+        saved_low=saved_low,
+        saved_high=saved_high,
+        flags=tuple(flags),
         rounds=tuple(tuple(rounds) for rounds in workers),
         warnings=tuple(pattern.warnings("pattern", policy) + fix.warnings("fix", policy)),
     )
 
 
-def _with_run_flags(points: list[Point], loads: Sequence[Optional[float]]) -> list[Point]:
+def _with_run_flags(points: list[Point], loads: Sequence[float | None]) -> list[Point]:
     """Flags that concern the whole run: a side whose time does not grow with size, a loaded machine."""
     measured = [point for point in points if point.status == MEASURED]
     run_flags = []
     sizes = [point.size for point in measured]
-    for label, seconds in (("pattern", [point.pattern_seconds for point in measured]),
-                           ("fix", [point.fix_seconds for point in measured])):
+    for label, seconds in (
+        ("pattern", [point.pattern_seconds for point in measured]),
+        ("fix", [point.fix_seconds for point in measured]),
+    ):
         flag = intervals.flat_side(label, sizes, seconds)
         if flag:
             run_flags.append(flag)
@@ -446,13 +551,19 @@ def _with_run_flags(points: list[Point], loads: Sequence[Optional[float]]) -> li
         run_flags.append(overload)
     if not run_flags:
         return points
-    return [replace(point, flags=point.flags + tuple(run_flags)) if point.status == MEASURED else point
-            for point in points]
+    return [
+        replace(point, flags=point.flags + tuple(run_flags)) if point.status == MEASURED else point for point in points
+    ]
 
 
-def measure_in_process(benchmark: Benchmark, target: Target, sizes: Sequence[int], policy: TimingPolicy,
-                       loops: Optional[dict[str, list[int]]] = None,
-                       after_first_call: Callable[[], None] = lambda: None) -> dict[str, Any]:
+def measure_in_process(
+    benchmark: Benchmark,
+    target: Target,
+    sizes: Sequence[int],
+    policy: TimingPolicy,
+    loops: dict[str, list[int]] | None = None,
+    after_first_call: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
     """A worker's share: at each size, check agreement, then time (calibrating unless ``loops``
     gives the counts) within the worker's share of the budget. The first worker (no ``loops``)
     proves the sides agree; the later ones build the same seeded inputs and skip the proof, which
@@ -473,13 +584,24 @@ def measure_in_process(benchmark: Benchmark, target: Target, sizes: Sequence[int
                 limited = True
             fresh = (lambda: _private_copy(inputs, benchmark, size, target)) if benchmark.mutates_inputs else None
             try:
-                pattern, fix = time_pair(benchmark.pattern, benchmark.fix, inputs, worker_policy,
-                                         synchronizer(target), fresh,
-                                         loops=loops.get(str(size)) if loops is not None else None)
+                pattern, fix = time_pair(
+                    benchmark.pattern,
+                    benchmark.fix,
+                    inputs,
+                    worker_policy,
+                    synchronizer(target),
+                    fresh,
+                    loops=loops.get(str(size)) if loops is not None else None,
+                )
             except Exception as error:  # a benchmark failing mid-timing must not end the whole run
                 raise _classified(error, "timing failed") from error
-            results.append({"size": size, "loops": [pattern.loops, fix.loops],
-                            "rounds": list(zip(pattern.per_call_seconds, fix.per_call_seconds))})
+            results.append(
+                {
+                    "size": size,
+                    "loops": [pattern.loops, fix.loops],
+                    "rounds": list(zip(pattern.per_call_seconds, fix.per_call_seconds)),
+                }
+            )
         except SizeDoesNotFit as error:
             results.append({"size": size, "skipped": str(error)})
         except BenchmarkError as error:
@@ -489,7 +611,7 @@ def measure_in_process(benchmark: Benchmark, target: Target, sizes: Sequence[int
     return {"sizes": results}
 
 
-def unavailability(library: str, device: str) -> Optional[str]:
+def unavailability(library: str, device: str) -> str | None:
     """Why ``library`` on ``device`` cannot run on this machine, or None when it can."""
     try:
         module = importlib.import_module(library)
@@ -558,8 +680,8 @@ def time_pair(
     inputs: tuple,
     policy: TimingPolicy,
     synchronize: Callable[[], None] = lambda: None,
-    fresh_inputs: Optional[Callable[[], tuple]] = None,
-    loops: Optional[Sequence[int]] = None,
+    fresh_inputs: Callable[[], tuple] | None = None,
+    loops: Sequence[int] | None = None,
 ) -> tuple[Samples, Samples]:
     """Calibrate each side (unless ``loops`` gives both counts, as the first worker measured
     them), warm both up, then take interleaved samples (order alternating).
@@ -574,8 +696,10 @@ def time_pair(
     if loops is None:
         calibrations = [_calibrate(function, inputs, policy, synchronize, fresh_inputs) for function in sides]
     else:
-        calibrations = [(count, _run_sample(function, inputs, count, synchronize, fresh_inputs))
-                        for function, count in zip(sides, loops)]
+        calibrations = [
+            (count, _run_sample(function, inputs, count, synchronize, fresh_inputs))
+            for function, count in zip(sides, loops)
+        ]
     loops = [count for count, _ in calibrations]
     round_seconds = sum(elapsed for _, elapsed in calibrations)
     affordable_rounds = int(policy.time_budget_seconds / max(round_seconds, 1e-9))
@@ -595,8 +719,13 @@ def time_pair(
     return Samples(loops[0], tuple(per_call[0])), Samples(loops[1], tuple(per_call[1]))
 
 
-def _calibrate(function: Callable[..., Any], inputs: tuple, policy: TimingPolicy,
-               synchronize: Callable[[], None], fresh_inputs: Optional[Callable[[], tuple]]) -> tuple[int, float]:
+def _calibrate(
+    function: Callable[..., Any],
+    inputs: tuple,
+    policy: TimingPolicy,
+    synchronize: Callable[[], None],
+    fresh_inputs: Callable[[], tuple] | None,
+) -> tuple[int, float]:
     """The smallest loop count (grown geometrically) whose sample reaches the minimum duration,
     and how long that sample took. Calibration runs also warm the code up."""
     loops = 1
@@ -608,8 +737,13 @@ def _calibrate(function: Callable[..., Any], inputs: tuple, policy: TimingPolicy
         loops = min(policy.max_loops, math.ceil(loops * growth))
 
 
-def _run_sample(function: Callable[..., Any], inputs: tuple, loops: int, synchronize: Callable[[], None],
-                fresh_inputs: Optional[Callable[[], tuple]] = None) -> float:
+def _run_sample(
+    function: Callable[..., Any],
+    inputs: tuple,
+    loops: int,
+    synchronize: Callable[[], None],
+    fresh_inputs: Callable[[], tuple] | None = None,
+) -> float:
     if fresh_inputs is None:
         synchronize()
         start = time.perf_counter()
@@ -643,7 +777,7 @@ def synchronizer(target: Target) -> Callable[[], None]:
     return lambda: torch.cuda.synchronize(target.device)
 
 
-def _free_device_memory(target: Optional[Target]) -> None:
+def _free_device_memory(target: Target | None) -> None:
     """Between sizes, give the device its memory back so the next size starts from empty."""
     if target is None or target.device == "cpu":
         return
@@ -688,8 +822,9 @@ def _classified(error: Exception, context: str) -> BenchmarkError:
         return SizeDoesNotFit("does not fit in memory")
     if "OutOfMemory" in type(error).__name__ or "out of memory" in str(error):
         return SizeDoesNotFit(f"does not fit in device memory ({describe_error(error)})")
-    return BenchmarkError(f"{context} {describe_error(error)}" if context.endswith("raised")
-                          else f"{context}: {describe_error(error)}")
+    return BenchmarkError(
+        f"{context} {describe_error(error)}" if context.endswith("raised") else f"{context}: {describe_error(error)}"
+    )
 
 
 def describe_error(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 # A distribution-free 95% interval of a median needs at least six samples: the widest one,
 # from the smallest to the largest of n samples, covers the median with probability
@@ -40,8 +40,9 @@ def pooled_medians(workers: Sequence[Sequence[Round]]) -> tuple[float, float]:
     return statistics.median(p for p, _ in rounds), statistics.median(f for _, f in rounds)
 
 
-def bootstrap_intervals(workers: Sequence[Sequence[Round]], resamples: int = 1000, confidence: float = 0.95,
-                        seed: int = 0) -> tuple[tuple[float, float], tuple[float, float]]:
+def bootstrap_intervals(
+    workers: Sequence[Sequence[Round]], resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """95% percentile intervals of median(pattern) / median(fix) and of median(pattern) −
     median(fix), by resampling workers and then each chosen worker's rounds (pairs stay whole:
     a round's two sides saw the same machine). The seed is fixed: the same samples always give
@@ -67,19 +68,18 @@ def _percentiles(values: list[float], confidence: float) -> tuple[float, float]:
     return values[int(tail * len(values))], values[min(len(values) - 1, int((1 - tail) * len(values)))]
 
 
-def too_few(workers: Sequence[Sequence[Round]]) -> Optional[str]:
+def too_few(workers: Sequence[Sequence[Round]]) -> str | None:
     """Why the rounds cannot support an interval, or None when they can."""
     count = sum(len(worker) for worker in workers)
     processes = sum(1 for worker in workers if worker)
     if count < MINIMUM_SAMPLES:
-        return (f"{count} sample{'s' if count != 1 else ''}; a 95% interval of a median needs "
-                f"{MINIMUM_SAMPLES} at least")
+        return f"{count} sample{'s' if count != 1 else ''}; a 95% interval of a median needs {MINIMUM_SAMPLES} at least"
     if processes < MINIMUM_WORKERS:
         return f"samples from {processes} worker process; the spread between processes needs {MINIMUM_WORKERS}"
     return None
 
 
-def stalled_side(label: str, per_call: Sequence[float]) -> Optional[str]:
+def stalled_side(label: str, per_call: Sequence[float]) -> str | None:
     """A flag when the side's median is far above its fastest sample."""
     fastest, median = min(per_call), statistics.median(per_call)
     if fastest > 0 and median >= STALL_MEDIAN_OVER_MINIMUM * fastest:
@@ -87,7 +87,7 @@ def stalled_side(label: str, per_call: Sequence[float]) -> Optional[str]:
     return None
 
 
-def flat_side(label: str, sizes: Sequence[int], seconds: Sequence[float]) -> Optional[str]:
+def flat_side(label: str, sizes: Sequence[int], seconds: Sequence[float]) -> str | None:
     """A flag when a side's time does not grow with size although it takes milliseconds: the
     signature of a scheduler floor (every call waiting out a descheduled thread), not of work."""
     pairs = sorted(zip(sizes, seconds))
@@ -97,6 +97,8 @@ def flat_side(label: str, sizes: Sequence[int], seconds: Sequence[float]) -> Opt
     if large_size < 10 * small_size or small_time < FLAT_SIDE_MINIMUM_SECONDS:
         return None
     if large_time < FLAT_SIDE_GROWTH * small_time:
-        return (f"{label} time does not grow with size ({small_time * 1e3:.1f} ms at {small_size:,}, "
-                f"{large_time * 1e3:.1f} ms at {large_size:,}): a stall floor?")
+        return (
+            f"{label} time does not grow with size ({small_time * 1e3:.1f} ms at {small_size:,}, "
+            f"{large_time * 1e3:.1f} ms at {large_size:,}): a stall floor?"
+        )
     return None

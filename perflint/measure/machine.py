@@ -11,7 +11,7 @@ import hashlib
 import json
 import platform
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 # Libraries whose versions change what a benchmark measures. CuPy ships as one distribution
 # per CUDA version (cupy-cuda12x, ...), so each of its names is tried.
@@ -51,14 +51,20 @@ def machine_fingerprint(machine: dict[str, Any]) -> str:
     library versions, BLAS and its threads, GPUs and their driver. Not clocks or load, which
     vary from one minute to the next."""
     facts = {
-        "cpu": [machine.get("cpu_model"), machine.get("logical_cores"), machine.get("physical_cores"),
-                machine.get("memory_bytes")],
+        "cpu": [
+            machine.get("cpu_model"),
+            machine.get("logical_cores"),
+            machine.get("physical_cores"),
+            machine.get("memory_bytes"),
+        ],
         "os": machine.get("os"),
         "python": machine.get("python_version"),
         "libraries": machine.get("libraries"),
         "blas": [[blas.get("library"), blas.get("version"), blas.get("threads")] for blas in machine.get("blas") or []],
         "torch_threads": machine.get("torch_threads"),
-        "gpus": [[gpu.get("name"), gpu.get("memory_bytes"), gpu.get("driver_version")] for gpu in machine.get("gpus") or []],
+        "gpus": [
+            [gpu.get("name"), gpu.get("memory_bytes"), gpu.get("driver_version")] for gpu in machine.get("gpus") or []
+        ],
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -78,9 +84,16 @@ def numpy_blas() -> list[dict[str, Any]]:
     except ImportError:
         return _blas_from_numpy_config()
     try:
-        return [{"library": pool.get("internal_api"), "version": pool.get("version"),
-                 "threads": pool.get("num_threads"), "architecture": pool.get("architecture")}
-                for pool in threadpool_info() if pool.get("user_api") == "blas"]
+        return [
+            {
+                "library": pool.get("internal_api"),
+                "version": pool.get("version"),
+                "threads": pool.get("num_threads"),
+                "architecture": pool.get("architecture"),
+            }
+            for pool in threadpool_info()
+            if pool.get("user_api") == "blas"
+        ]
     except Exception:
         return _blas_from_numpy_config()
 
@@ -115,21 +128,24 @@ def nvml_gpus() -> list[dict[str, Any]]:
         gpus = []
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            gpus.append({
-                "index": index,
-                "name": _text(pynvml.nvmlDeviceGetName(handle)),
-                "memory_bytes": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
-                "driver_version": driver,
-                "cuda_version": cuda,
-                "compute_capability": _optional(
-                    lambda: ".".join(map(str, pynvml.nvmlDeviceGetCudaComputeCapability(handle)))),
-                "pcie_generation": _optional(lambda: pynvml.nvmlDeviceGetCurrPcieLinkGeneration(handle)),
-                "pcie_width": _optional(lambda: pynvml.nvmlDeviceGetCurrPcieLinkWidth(handle)),
-                "pcie_max_generation": _optional(lambda: pynvml.nvmlDeviceGetMaxPcieLinkGeneration(handle)),
-                "pcie_max_width": _optional(lambda: pynvml.nvmlDeviceGetMaxPcieLinkWidth(handle)),
-                "sm_clock_mhz": _optional(lambda: pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_SM)),
-                "memory_clock_mhz": _optional(lambda: pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_MEM)),
-            })
+            gpus.append(
+                {
+                    "index": index,
+                    "name": _text(pynvml.nvmlDeviceGetName(handle)),
+                    "memory_bytes": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
+                    "driver_version": driver,
+                    "cuda_version": cuda,
+                    "compute_capability": _optional(
+                        lambda: ".".join(map(str, pynvml.nvmlDeviceGetCudaComputeCapability(handle)))
+                    ),
+                    "pcie_generation": _optional(lambda: pynvml.nvmlDeviceGetCurrPcieLinkGeneration(handle)),
+                    "pcie_width": _optional(lambda: pynvml.nvmlDeviceGetCurrPcieLinkWidth(handle)),
+                    "pcie_max_generation": _optional(lambda: pynvml.nvmlDeviceGetMaxPcieLinkGeneration(handle)),
+                    "pcie_max_width": _optional(lambda: pynvml.nvmlDeviceGetMaxPcieLinkWidth(handle)),
+                    "sm_clock_mhz": _optional(lambda: pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_SM)),
+                    "memory_clock_mhz": _optional(lambda: pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_MEM)),
+                }
+            )
         return gpus
     except Exception:
         return []
@@ -140,7 +156,7 @@ def nvml_gpus() -> list[dict[str, Any]]:
             pass  # the GPU list is already complete; a failed shutdown changes nothing
 
 
-def _torch_threads() -> Optional[int]:
+def _torch_threads() -> int | None:
     """torch's CPU threads when torch is already loaded (a torch benchmark ran or will run);
     null otherwise, since importing torch only to ask costs seconds."""
     torch = sys.modules.get("torch")
@@ -176,7 +192,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def _cpu_max_mhz(psutil: Any) -> Optional[float]:
+def _cpu_max_mhz(psutil: Any) -> float | None:
     """The CPU's maximum (else current) frequency where the OS exposes it; virtual machines often do not."""
     frequency = _optional(psutil.cpu_freq)
     if frequency is None:
@@ -185,7 +201,7 @@ def _cpu_max_mhz(psutil: Any) -> Optional[float]:
     return round(megahertz) if megahertz else None
 
 
-def _version_of(*distributions: str) -> Optional[str]:
+def _version_of(*distributions: str) -> str | None:
     """The installed version, read from package metadata: importing torch to ask costs seconds."""
     from importlib import metadata
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any
 
 MEASURED = "measured"
 SKIPPED = "skipped"
@@ -28,18 +28,18 @@ class Point:
 
     size: int
     status: str = MEASURED
-    pattern_seconds: Optional[float] = None
-    fix_seconds: Optional[float] = None
-    speedup: Optional[float] = None
-    speedup_low: Optional[float] = None
-    speedup_high: Optional[float] = None
-    pattern_stdev: Optional[float] = None
-    fix_stdev: Optional[float] = None
+    pattern_seconds: float | None = None
+    fix_seconds: float | None = None
+    speedup: float | None = None
+    speedup_low: float | None = None
+    speedup_high: float | None = None
+    pattern_stdev: float | None = None
+    fix_stdev: float | None = None
     samples: int = 0
     warnings: tuple[str, ...] = ()
-    reason: Optional[str] = None
-    saved_low: Optional[float] = None
-    saved_high: Optional[float] = None
+    reason: str | None = None
+    saved_low: float | None = None
+    saved_high: float | None = None
     workers: int = 0
     flags: tuple[str, ...] = ()
     # Every worker's (pattern, fix) seconds per call, round by round: what the intervals were
@@ -47,7 +47,7 @@ class Point:
     rounds: tuple[tuple[tuple[float, float], ...], ...] = field(default=(), compare=False, repr=False)
 
     @property
-    def time_saved(self) -> Optional[float]:
+    def time_saved(self) -> float | None:
         """Seconds one execution of the fix saves over the pattern (negative: the fix is slower)."""
         if self.pattern_seconds is None or self.fix_seconds is None:
             return None
@@ -64,8 +64,9 @@ class Point:
         if self.status != MEASURED or self.speedup_low is None or self.speedup_high is None:
             return False
         crosses_one = self.speedup_low < 1.0 < self.speedup_high
-        too_wide = (self.speedup_low < self.speedup * (1 - NOISY_RELATIVE_HALF_WIDTH)
-                    or self.speedup_high > self.speedup * (1 + NOISY_RELATIVE_HALF_WIDTH))
+        too_wide = self.speedup_low < self.speedup * (
+            1 - NOISY_RELATIVE_HALF_WIDTH
+        ) or self.speedup_high > self.speedup * (1 + NOISY_RELATIVE_HALF_WIDTH)
         return crosses_one or too_wide
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,30 +76,56 @@ class Point:
                 data.update(samples=self.samples, workers=self.workers)
             return data
         return {
-            "size": self.size, "status": self.status, "pattern_seconds": self.pattern_seconds,
-            "fix_seconds": self.fix_seconds, "speedup": self.speedup,
-            "speedup_interval": [self.speedup_low, self.speedup_high], "noisy": self.noisy,
-            "time_saved_seconds": self.time_saved, "time_saved_interval": [self.saved_low, self.saved_high],
-            "pattern_stdev": self.pattern_stdev, "fix_stdev": self.fix_stdev, "samples": self.samples,
-            "workers": self.workers, "flags": list(self.flags), "flagged": self.flagged,
+            "size": self.size,
+            "status": self.status,
+            "pattern_seconds": self.pattern_seconds,
+            "fix_seconds": self.fix_seconds,
+            "speedup": self.speedup,
+            "speedup_interval": [self.speedup_low, self.speedup_high],
+            "noisy": self.noisy,
+            "time_saved_seconds": self.time_saved,
+            "time_saved_interval": [self.saved_low, self.saved_high],
+            "pattern_stdev": self.pattern_stdev,
+            "fix_stdev": self.fix_stdev,
+            "samples": self.samples,
+            "workers": self.workers,
+            "flags": list(self.flags),
+            "flagged": self.flagged,
             "warnings": list(self.warnings),
             "samples_per_worker": [[list(pair) for pair in worker] for worker in self.rounds],
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Point":
+    def from_dict(cls, data: dict[str, Any]) -> Point:
         if data["status"] != MEASURED:
-            return cls(size=data["size"], status=data["status"], reason=data.get("reason"),
-                       samples=data.get("samples", 0), workers=data.get("workers", 0))
+            return cls(
+                size=data["size"],
+                status=data["status"],
+                reason=data.get("reason"),
+                samples=data.get("samples", 0),
+                workers=data.get("workers", 0),
+            )
         low, high = data["speedup_interval"]
         saved_low, saved_high = data.get("time_saved_interval") or (None, None)
-        return cls(size=data["size"], pattern_seconds=data["pattern_seconds"], fix_seconds=data["fix_seconds"],
-                   speedup=data["speedup"], speedup_low=low, speedup_high=high,
-                   pattern_stdev=data["pattern_stdev"], fix_stdev=data["fix_stdev"], samples=data["samples"],
-                   warnings=tuple(data["warnings"]), saved_low=saved_low, saved_high=saved_high,
-                   workers=data.get("workers", 0), flags=tuple(data.get("flags", ())),
-                   rounds=tuple(tuple((pattern, fix) for pattern, fix in worker)
-                                for worker in data.get("samples_per_worker", ())))
+        return cls(
+            size=data["size"],
+            pattern_seconds=data["pattern_seconds"],
+            fix_seconds=data["fix_seconds"],
+            speedup=data["speedup"],
+            speedup_low=low,
+            speedup_high=high,
+            pattern_stdev=data["pattern_stdev"],
+            fix_stdev=data["fix_stdev"],
+            samples=data["samples"],
+            warnings=tuple(data["warnings"]),
+            saved_low=saved_low,
+            saved_high=saved_high,
+            workers=data.get("workers", 0),
+            flags=tuple(data.get("flags", ())),
+            rounds=tuple(
+                tuple((pattern, fix) for pattern, fix in worker) for worker in data.get("samples_per_worker", ())
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -117,9 +144,9 @@ class Measurement:
     size_unit: str = ""
     name: str = ""
     points: tuple[Point, ...] = ()
-    reason: Optional[str] = None
+    reason: str | None = None
     benchmark_fingerprint: str = ""
-    measured_at: Optional[str] = None
+    measured_at: str | None = None
     cached: bool = False
 
     @property
@@ -131,7 +158,7 @@ class Measurement:
         return [point for point in self.points if point.status == MEASURED]
 
     @property
-    def best_speedup(self) -> Optional[float]:
+    def best_speedup(self) -> float | None:
         speedups = [point.speedup for point in self.measured_points]
         return max(speedups) if speedups else None
 
@@ -139,7 +166,7 @@ class Measurement:
         """Where the fix pays (speedup of at least 1.1) over the sizes measured, in words."""
         return describe_payoff(self.measured_points, self.size_unit)
 
-    def point_nearest(self, size: int) -> Optional[Point]:
+    def point_nearest(self, size: int) -> Point | None:
         """The measured point whose size is closest to ``size`` on a log scale (sizes span decades)."""
         points = self.measured_points
         if not points:
@@ -147,26 +174,45 @@ class Measurement:
         return min(points, key=lambda point: (abs(math.log(point.size) - math.log(max(size, 1))), point.size))
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"code": self.code, "name": self.name, "backend": self.backend,
-                                "library": self.library, "device": self.device, "status": self.status,
-                                "size_unit": self.size_unit}
+        data: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "backend": self.backend,
+            "library": self.library,
+            "device": self.device,
+            "status": self.status,
+            "size_unit": self.size_unit,
+        }
         if self.status == MEASURED:
-            data.update(points=[point.to_dict() for point in self.points], payoff=self.payoff(),
-                        benchmark_fingerprint=self.benchmark_fingerprint, measured_at=self.measured_at,
-                        cached=self.cached)
+            data.update(
+                points=[point.to_dict() for point in self.points],
+                payoff=self.payoff(),
+                benchmark_fingerprint=self.benchmark_fingerprint,
+                measured_at=self.measured_at,
+                cached=self.cached,
+            )
         else:
             data["reason"] = self.reason
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Measurement":
-        return cls(code=data["code"], name=data.get("name", ""), backend=data["backend"], library=data["library"],
-                   device=data["device"], status=data["status"], size_unit=data.get("size_unit", ""),
-                   points=tuple(Point.from_dict(point) for point in data.get("points", ())),
-                   reason=data.get("reason"), benchmark_fingerprint=data.get("benchmark_fingerprint", ""),
-                   measured_at=data.get("measured_at"), cached=data.get("cached", False))
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        return cls(
+            code=data["code"],
+            name=data.get("name", ""),
+            backend=data["backend"],
+            library=data["library"],
+            device=data["device"],
+            status=data["status"],
+            size_unit=data.get("size_unit", ""),
+            points=tuple(Point.from_dict(point) for point in data.get("points", ())),
+            reason=data.get("reason"),
+            benchmark_fingerprint=data.get("benchmark_fingerprint", ""),
+            measured_at=data.get("measured_at"),
+            cached=data.get("cached", False),
+        )
 
-    def from_cache(self) -> "Measurement":
+    def from_cache(self) -> Measurement:
         return replace(self, cached=True)
 
 
@@ -187,12 +233,15 @@ class MeasurementReport:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MeasurementReport":
-        return cls(machine=data["machine"], measurements=[Measurement.from_dict(m) for m in data["measurements"]],
-                   run=data.get("run", {}))
+    def from_dict(cls, data: dict[str, Any]) -> MeasurementReport:
+        return cls(
+            machine=data["machine"],
+            measurements=[Measurement.from_dict(m) for m in data["measurements"]],
+            run=data.get("run", {}),
+        )
 
 
-def crossover_size(points: list[Point]) -> Optional[float]:
+def crossover_size(points: list[Point]) -> float | None:
     """The size where the speedup first crosses ``PAYS_FROM`` between two measured sizes (either
     way), interpolated on log-log axes; None when it never crosses within the sizes measured."""
     points = sorted(points, key=lambda point: point.size)
@@ -203,7 +252,7 @@ def crossover_size(points: list[Point]) -> Optional[float]:
 
 
 def describe_payoff(points: list[Point], size_unit: str) -> str:
-    """"pays at every size measured", "pays from ~2,000 elements", "stops paying above ~…",
+    """ "pays at every size measured", "pays from ~2,000 elements", "stops paying above ~…",
     "does not pay at the sizes measured". A crossover between two measured sizes is placed by
     interpolating the speedup on log-log axes, hence the "~"."""
     points = sorted(points, key=lambda point: point.size)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 CPUFREQ = Path("/sys/devices/system/cpu/cpu0/cpufreq")
 
 
-def load_average() -> Optional[float]:
+def load_average() -> float | None:
     """The one-minute load average, or None where the OS has none (Windows)."""
     try:
         return round(os.getloadavg()[0], 2)
@@ -26,7 +26,7 @@ def logical_cores() -> int:
     return os.cpu_count() or 1
 
 
-def overload(load: Optional[float], cores: Optional[int] = None) -> Optional[str]:
+def overload(load: float | None, cores: int | None = None) -> str | None:
     """A flag when more processes wanted a CPU than there are cores, else None."""
     cores = cores or logical_cores()
     if load is not None and load > cores:
@@ -41,7 +41,8 @@ def frequency_scaling(base: Path = CPUFREQ) -> dict[str, Any]:
     False when it pins it, and None when nothing is readable (most virtual machines and
     containers): then whether the clock moved cannot be known, and the report says so.
     """
-    def read(name: str) -> Optional[str]:
+
+    def read(name: str) -> str | None:
         try:
             return (base / name).read_text(encoding="utf-8").strip()
         except OSError:

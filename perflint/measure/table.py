@@ -13,7 +13,8 @@ warnings to ``--output-format full``.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Mapping, Optional, TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from perflint.measure.results import MEASURED, NOT_MEASURED, TOO_FEW_SAMPLES, Measurement, MeasurementReport, Point
 from perflint.measure.units import (
@@ -30,10 +31,15 @@ NOISY_MARK = "?"
 FLAGGED_MARK = "!"
 
 
-def render_table(report: MeasurementReport, stream: TextIO, color: bool, detailed: bool = False,
-                 occurrences: Optional[Mapping[str, int]] = None,
-                 run_shares: Optional[Mapping[str, float]] = None,
-                 evidence_sizes: Optional[Mapping[str, int]] = None) -> None:
+def render_table(
+    report: MeasurementReport,
+    stream: TextIO,
+    color: bool,
+    detailed: bool = False,
+    occurrences: Mapping[str, int] | None = None,
+    run_shares: Mapping[str, float] | None = None,
+    evidence_sizes: Mapping[str, int] | None = None,
+) -> None:
     """The machine in one line, the summary table and its footnotes; with ``detailed``, every size's
     times, intervals and sample warnings too. ``occurrences`` (findings per code) adds a column, and
     ``run_shares`` (under ``--profile``: the hottest share of the run among a rule's findings) another.
@@ -46,10 +52,21 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream, color_system="auto" if color else None, force_terminal=color,
-                      width=None if color else PLAIN_WIDTH, highlight=False, markup=False)
-    table = Table(title="Speedup of each rule's fix over its pattern, timed in the rule's own benchmark",
-                  box=box.SIMPLE_HEAD, title_justify="left", show_edge=False, pad_edge=False)
+    console = Console(
+        file=stream,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        width=None if color else PLAIN_WIDTH,
+        highlight=False,
+        markup=False,
+    )
+    table = Table(
+        title="Speedup of each rule's fix over its pattern, timed in the rule's own benchmark",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
     table.add_column("Rule", style="bold", no_wrap=True)
     if occurrences is not None:
         table.add_column("Found", justify="right", no_wrap=True)
@@ -71,8 +88,9 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
         if run_shares is not None:
             share = run_shares.get(measurement.code)
             cells.append(f"{share:.1%}" if share is not None else "")
-        cells.extend([measurement.target, speedup_cell(measurement), saved_cell(measurement, evidence_sizes),
-                      _note(measurement)])
+        cells.extend(
+            [measurement.target, speedup_cell(measurement), saved_cell(measurement, evidence_sizes), _note(measurement)]
+        )
         table.add_row(*cells)
     console.print(table)
     for line in [ranking_note(rows, evidence_sizes), *footnotes(report, rows)]:
@@ -87,7 +105,7 @@ def render_table(report: MeasurementReport, stream: TextIO, color: bool, detaile
                         console.print(f"  at {point.size:,}: {'; '.join(point.flags + point.warnings)}")
 
 
-def ranking_point(measurement: Measurement, evidence_sizes: Optional[Mapping[str, int]] = None) -> Optional[Point]:
+def ranking_point(measurement: Measurement, evidence_sizes: Mapping[str, int] | None = None) -> Point | None:
     """The point a row is ranked by: the measured size closest to the finding's evidence when
     known, else the middle measured size."""
     if evidence_sizes and measurement.code in evidence_sizes:
@@ -96,9 +114,10 @@ def ranking_point(measurement: Measurement, evidence_sizes: Optional[Mapping[str
     return points[len(points) // 2] if points else None
 
 
-def summary_rows(report: MeasurementReport, evidence_sizes: Optional[Mapping[str, int]] = None) -> list[Measurement]:
+def summary_rows(report: MeasurementReport, evidence_sizes: Mapping[str, int] | None = None) -> list[Measurement]:
     """Every measured target, most time saved per call first; then, for a rule with nothing
     measured, its first entry (so every rule has a row and nothing is silently dropped)."""
+
     def saved(measurement: Measurement) -> float:
         point = ranking_point(measurement, evidence_sizes)
         return point.time_saved if point is not None and point.time_saved is not None else float("-inf")
@@ -134,7 +153,7 @@ def speedup_cell(measurement: Measurement) -> str:
     return " · ".join(parts)
 
 
-def saved_cell(measurement: Measurement, evidence_sizes: Optional[Mapping[str, int]] = None) -> str:
+def saved_cell(measurement: Measurement, evidence_sizes: Mapping[str, int] | None = None) -> str:
     """``14.2 ms at 10k``: the time one execution of the fix saves at the ranking size."""
     point = ranking_point(measurement, evidence_sizes) if measurement.status == MEASURED else None
     if point is None or point.time_saved is None:
@@ -142,14 +161,15 @@ def saved_cell(measurement: Measurement, evidence_sizes: Optional[Mapping[str, i
     return f"{format_saved(point.time_saved)}{_marks(point)} at {format_size(point.size)}"
 
 
-def ranking_note(rows: list[Measurement], evidence_sizes: Optional[Mapping[str, int]] = None) -> str:
+def ranking_note(rows: list[Measurement], evidence_sizes: Mapping[str, int] | None = None) -> str:
     """Which size each row's time saved (and so the order) was read at."""
-    by_evidence = sorted({m.code for m in rows if m.status == MEASURED and evidence_sizes
-                          and m.code in evidence_sizes})
+    by_evidence = sorted({m.code for m in rows if m.status == MEASURED and evidence_sizes and m.code in evidence_sizes})
     text = "Rows are sorted by the time one execution of the fix saves (pattern − fix), read at "
     if by_evidence:
-        return text + (f"the measured size closest to the findings' own for {', '.join(by_evidence)}, and at "
-                       "the benchmark's middle size for the rest.")
+        return text + (
+            f"the measured size closest to the findings' own for {', '.join(by_evidence)}, and at "
+            "the benchmark's middle size for the rest."
+        )
     return text + "each benchmark's middle size (the findings show no size of their own)."
 
 
@@ -161,8 +181,10 @@ def run_conditions(report: MeasurementReport) -> str:
     if not run:
         return ""
     policy = run.get("policy") or {}
-    parts = [f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side",
-             f"{run.get('threads_requested')} thread{'s' if run.get('threads_requested') != 1 else ''} requested"]
+    parts = [
+        f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side",
+        f"{run.get('threads_requested')} thread{'s' if run.get('threads_requested') != 1 else ''} requested",
+    ]
     used = run.get("threads_used") or {}
     if used:
         pools = ", ".join(f"{pool['library']} {pool['threads']}" for pool in used.get("pools") or [])
@@ -170,8 +192,11 @@ def run_conditions(report: MeasurementReport) -> str:
         parts.append(f"in use: {pools or 'no thread pool'}{torch}")
     loads = [run.get("load_average_start"), run.get("load_average_end")]
     if any(load is not None for load in loads):
-        parts.append("load average " + " → ".join(f"{load:.1f}" for load in loads if load is not None)
-                     + f" on {report.machine.get('logical_cores')} cores")
+        parts.append(
+            "load average "
+            + " → ".join(f"{load:.1f}" for load in loads if load is not None)
+            + f" on {report.machine.get('logical_cores')} cores"
+        )
     if run.get("frequency_scaling") is not None:
         parts.append(describe_frequency_scaling(run["frequency_scaling"]))
     return "; ".join(parts)
@@ -195,25 +220,38 @@ def footnotes(report: MeasurementReport, rows: list[Measurement]) -> list[str]:
     if units:
         lines.append("Sizes: " + "; ".join(f"{code} in {unit}" for code, unit in units.items()) + ".")
     if any(point.noisy for m in report.measurements for point in m.measured_points):
-        lines.append(f"{NOISY_MARK} too noisy to act on: the 95% interval of the speedup crosses 1.0 or spans "
-                     "more than ±25% (--output-format full shows it).")
+        lines.append(
+            f"{NOISY_MARK} too noisy to act on: the 95% interval of the speedup crosses 1.0 or spans "
+            "more than ±25% (--output-format full shows it)."
+        )
     flags = sorted({flag for m in report.measurements for point in m.measured_points for flag in point.flags})
     if flags:
-        lines.append(f"{FLAGGED_MARK} not to be trusted as it stands, whatever its interval: "
-                     + "; ".join(dict.fromkeys(map(_generic, flags))) + " (--output-format full names each).")
-    too_few = [f"{m.code} {m.target} at {format_size(point.size)}" for m in report.measurements
-               for point in m.points if point.status == TOO_FEW_SAMPLES]
+        lines.append(
+            f"{FLAGGED_MARK} not to be trusted as it stands, whatever its interval: "
+            + "; ".join(dict.fromkeys(map(_generic, flags)))
+            + " (--output-format full names each)."
+        )
+    too_few = [
+        f"{m.code} {m.target} at {format_size(point.size)}"
+        for m in report.measurements
+        for point in m.points
+        if point.status == TOO_FEW_SAMPLES
+    ]
     if too_few:
         lines.append(f"Too few samples (no number shown; {too_few_reason(report)}): {', '.join(too_few)}.")
     cached = [m for m in report.measurements if m.cached and m.status == MEASURED]
     if cached:
-        lines.append("From the cache (--remeasure times afresh): " + ", ".join(
-            f"{m.code} {m.target} measured {format_timestamp(m.measured_at)}" for m in cached) + ".")
+        lines.append(
+            "From the cache (--remeasure times afresh): "
+            + ", ".join(f"{m.code} {m.target} measured {format_timestamp(m.measured_at)}" for m in cached)
+            + "."
+        )
     for measurement in report.measurements:
         for point in measurement.points:
             if point.status not in (MEASURED, TOO_FEW_SAMPLES):
-                lines.append(f"At {format_size(point.size)}, {measurement.code} {measurement.target} skipped: "
-                             f"{point.reason}.")
+                lines.append(
+                    f"At {format_size(point.size)}, {measurement.code} {measurement.target} skipped: {point.reason}."
+                )
     skipped: dict[str, list[str]] = defaultdict(list)
     not_measured: dict[str, list[str]] = defaultdict(list)
     for measurement in report.measurements:
@@ -242,17 +280,22 @@ def _generic(flag: str) -> str:
 def too_few_reason(report: MeasurementReport) -> str:
     from perflint.measure.intervals import MINIMUM_SAMPLES, MINIMUM_WORKERS
 
-    return (f"a 95% interval of a median needs {MINIMUM_SAMPLES} samples from {MINIMUM_WORKERS} worker "
-            "processes at least")
+    return (
+        f"a 95% interval of a median needs {MINIMUM_SAMPLES} samples from {MINIMUM_WORKERS} worker processes at least"
+    )
 
 
 def _detail_table(measurement: Measurement) -> Any:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{measurement.code} {measurement.name} on {measurement.target} "
-                        f"(sizes in {measurement.size_unit})",
-                  box=box.SIMPLE_HEAD, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(
+        title=f"{measurement.code} {measurement.name} on {measurement.target} (sizes in {measurement.size_unit})",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
     for header in ("Size", "Pattern", "Fix", "Speedup [95%]", "Saved per call [95%]", "Samples"):
         table.add_column(header, justify="right")
     for point in measurement.points:
@@ -260,7 +303,9 @@ def _detail_table(measurement: Measurement) -> Any:
             table.add_row(f"{point.size:,}", point.status, "—", "—", "—", str(point.samples or "—"))
             continue
         table.add_row(
-            f"{point.size:,}", format_seconds(point.pattern_seconds), format_seconds(point.fix_seconds),
+            f"{point.size:,}",
+            format_seconds(point.pattern_seconds),
+            format_seconds(point.fix_seconds),
             f"{format_speedup(point.speedup)} [{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}]"
             f"{_marks(point)}",
             f"{format_saved(point.time_saved)} [{saved_interval(point)}]",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
@@ -48,6 +46,6 @@ def format_size(size: int) -> str:
     return f"{size:,}"
 
 
-def format_timestamp(timestamp: Optional[str]) -> str:
+def format_timestamp(timestamp: str | None) -> str:
     """``2026-11-29T17:40:00+00:00`` as ``2026-11-29 17:40:00 UTC``."""
     return timestamp.replace("T", " ").replace("+00:00", " UTC") if timestamp else "at an unknown time"

@@ -41,8 +41,15 @@ def limit_threads(threads: int) -> dict[str, Any]:
         torch.set_num_threads(threads)
     return {
         "requested": threads,
-        "pools": [{"library": pool.get("internal_api"), "api": pool.get("user_api"), "version": pool.get("version"),
-                   "threads": pool.get("num_threads")} for pool in threadpool_info()],
+        "pools": [
+            {
+                "library": pool.get("internal_api"),
+                "api": pool.get("user_api"),
+                "version": pool.get("version"),
+                "threads": pool.get("num_threads"),
+            }
+            for pool in threadpool_info()
+        ],
         "torch": torch.get_num_threads() if torch is not None else None,
     }
 
@@ -58,8 +65,14 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     rule = locate_rule(request["module"], request["qualname"])
     policy = harness.TimingPolicy(**request["policy"])
     target = harness.resolve_target(rule.benchmark.backend, request["library"], request["device"])
-    result = harness.measure_in_process(rule.benchmark, target, request["sizes"], policy, loops=request.get("loops"),
-                                        after_first_call=lambda: threads.update(limit_threads(request["threads"])))
+    result = harness.measure_in_process(
+        rule.benchmark,
+        target,
+        request["sizes"],
+        policy,
+        loops=request.get("loops"),
+        after_first_call=lambda: threads.update(limit_threads(request["threads"])),
+    )
     result["threads"] = threads
     return result
 

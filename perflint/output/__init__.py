@@ -7,7 +7,8 @@ path, line, column, code order whatever order they arrive in, so output is repro
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
 from perflint.engine.findings import Finding
 from perflint.measure.results import MeasurementReport
@@ -31,11 +32,11 @@ def write_report(
     *,
     files_checked: int,
     statistics: bool = False,
-    measurement: Optional[MeasurementReport] = None,
-    color: Optional[bool] = None,
-    fixed: Optional[int] = None,
+    measurement: MeasurementReport | None = None,
+    color: bool | None = None,
+    fixed: int | None = None,
     unsafe_fixes: bool = False,
-    buffers: Optional[Mapping[str, Optional[bytes]]] = None,
+    buffers: Mapping[str, bytes | None] | None = None,
 ) -> None:
     """Write ``findings`` to ``stream`` in ``output_format``.
 
@@ -56,16 +57,30 @@ def write_report(
         from perflint.output.text import write_text
 
         use_color = _is_terminal(stream) if color is None else color
-        write_text(ordered, stream, full=output_format == "full", files_checked=files_checked,
-                   statistics=counts, color=use_color, color_forced=color is True, fixed=fixed,
-                   unsafe_fixes=unsafe_fixes, buffers=buffers)
+        write_text(
+            ordered,
+            stream,
+            full=output_format == "full",
+            files_checked=files_checked,
+            statistics=counts,
+            color=use_color,
+            color_forced=color is True,
+            fixed=fixed,
+            unsafe_fixes=unsafe_fixes,
+            buffers=buffers,
+        )
         if measurement is not None:
             from perflint.measure.table import render_table
 
             stream.write("\n")
-            render_table(measurement, stream, use_color, detailed=output_format == "full",
-                         occurrences={count.code: count.count for count in count_by_code(ordered)},
-                         run_shares=_hottest_share_per_code(ordered))
+            render_table(
+                measurement,
+                stream,
+                use_color,
+                detailed=output_format == "full",
+                occurrences={count.code: count.count for count in count_by_code(ordered)},
+                run_shares=_hottest_share_per_code(ordered),
+            )
     elif output_format == "json":
         from perflint.output.json_report import write_json
 
@@ -96,7 +111,7 @@ def _write_undecodable_names_back_as_bytes(stream: TextIO) -> None:
         reconfigure(errors="surrogateescape")
 
 
-def _hottest_share_per_code(findings: Sequence[Finding]) -> Optional[dict[str, float]]:
+def _hottest_share_per_code(findings: Sequence[Finding]) -> dict[str, float] | None:
     """Under ``--profile``, the largest share of the run among each rule's findings."""
     shares: dict[str, float] = {}
     for finding in findings:

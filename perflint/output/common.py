@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Finding
+
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
@@ -37,10 +38,7 @@ UNLINTABLE_FILE = RuleText(
         "parse it as Python, in place of its findings, and when a rule fails internally on a "
         "file, alongside the findings of the other rules. The message gives the reason."
     ),
-    why_bad=(
-        "perflint could not check the whole file, so performance problems in it may have gone "
-        "unreported."
-    ),
+    why_bad=("perflint could not check the whole file, so performance problems in it may have gone unreported."),
     fix_title="Make the file valid, readable Python or exclude it; report a rule failure as a perflint bug",
 )
 
@@ -53,8 +51,9 @@ def rule_text(code: str, name: str = "") -> RuleText:
 
     rule = rule_by_code(code)
     if rule is None:
-        return RuleText(code=code, name=name or code, summary=name or code, what_it_does=name or code,
-                        why_bad="", fix_title="")
+        return RuleText(
+            code=code, name=name or code, summary=name or code, what_it_does=name or code, why_bad="", fix_title=""
+        )
     return RuleText(
         code=rule.code,
         name=rule.name,

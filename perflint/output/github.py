@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.output.common import profile_note, repository_relative_path

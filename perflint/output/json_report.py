@@ -4,7 +4,8 @@ and ``fixed`` (how many fixes were applied) after ``--fix``."""
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from perflint import __version__
 from perflint.engine.findings import Finding
@@ -16,9 +17,9 @@ def write_json(
     findings: Sequence[Finding],
     stream: TextIO,
     *,
-    statistics: Optional[Sequence[CodeCount]],
-    measurement: Optional[MeasurementReport],
-    fixed: Optional[int] = None,
+    statistics: Sequence[CodeCount] | None,
+    measurement: MeasurementReport | None,
+    fixed: int | None = None,
 ) -> None:
     report: dict[str, Any] = {
         "version": __version__,
@@ -27,9 +28,7 @@ def write_json(
     if fixed is not None:
         report["fixed"] = fixed
     if statistics is not None:
-        report["statistics"] = [
-            {"code": entry.code, "name": entry.name, "count": entry.count} for entry in statistics
-        ]
+        report["statistics"] = [{"code": entry.code, "name": entry.name, "count": entry.count} for entry in statistics]
     if measurement is not None:
         report.update(measurement.to_dict())
     json.dump(report, stream, indent=2)

@@ -9,8 +9,9 @@ commits stay apart.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Iterable, Sequence, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from perflint.engine.findings import Finding
 
@@ -50,14 +51,16 @@ def write_check_metrics(findings: Sequence[Finding], stream: TextIO, *, files_ch
         stream,
         "perflint_findings",
         "Findings of perflint check, per rule and path prefix.",
-        (({"code": code, "rule": name, "path_prefix": prefix}, float(count))
-         for (code, name, prefix), count in sorted(counts.items())),
+        (
+            ({"code": code, "rule": name, "path_prefix": prefix}, float(count))
+            for (code, name, prefix), count in sorted(counts.items())
+        ),
     )
     _family(stream, "perflint_files_checked", "Files perflint check linted.", [({}, float(files_checked))])
     stream.write("# EOF\n")
 
 
-def write_bench_metrics(report: "MeasurementReport", stream: TextIO) -> None:
+def write_bench_metrics(report: MeasurementReport, stream: TextIO) -> None:
     """Pattern seconds, fix seconds and speedup per rule, backend, device and size, labelled
     with the machine's fingerprint and its CPU and GPU names. Only measured points appear:
     nothing is reported for a benchmark that was skipped or not reached."""
@@ -66,19 +69,37 @@ def write_bench_metrics(report: "MeasurementReport", stream: TextIO) -> None:
     where = {"machine": str(machine.get("fingerprint", "")), "cpu": str(machine.get("cpu_model", "")), "gpu": gpus}
     rows = [
         (
-            {"code": measurement.code, "rule": measurement.name, "backend": measurement.backend,
-             "library": measurement.library, "device": measurement.device, "size": str(point.size),
-             "size_unit": measurement.size_unit, **where},
+            {
+                "code": measurement.code,
+                "rule": measurement.name,
+                "backend": measurement.backend,
+                "library": measurement.library,
+                "device": measurement.device,
+                "size": str(point.size),
+                "size_unit": measurement.size_unit,
+                **where,
+            },
             point,
         )
         for measurement in report.measurements
         for point in measurement.measured_points
     ]
-    _family(stream, "perflint_pattern_seconds", "Median seconds per call of the flagged pattern.",
-            ((labels, point.pattern_seconds) for labels, point in rows))
-    _family(stream, "perflint_fix_seconds", "Median seconds per call of the fix.",
-            ((labels, point.fix_seconds) for labels, point in rows))
-    _family(stream, "perflint_speedup", "Pattern time divided by fix time.",
-            ((labels, point.speedup) for labels, point in rows))
+    _family(
+        stream,
+        "perflint_pattern_seconds",
+        "Median seconds per call of the flagged pattern.",
+        ((labels, point.pattern_seconds) for labels, point in rows),
+    )
+    _family(
+        stream,
+        "perflint_fix_seconds",
+        "Median seconds per call of the fix.",
+        ((labels, point.fix_seconds) for labels, point in rows),
+    )
+    _family(
+        stream,
+        "perflint_speedup",
+        "Pattern time divided by fix time.",
+        ((labels, point.speedup) for labels, point in rows),
+    )
     stream.write("# EOF\n")
-

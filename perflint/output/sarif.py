@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from perflint import __version__
@@ -117,17 +118,23 @@ def sarif_fix(fix: SuggestedFix, location: dict[str, Any]) -> dict[str, Any]:
     1-based, end column exclusive, as the results' are), its applicability as a property."""
     return {
         "description": {"text": fix.message},
-        "artifactChanges": [{
-            "artifactLocation": location,
-            "replacements": [
-                {
-                    "deletedRegion": {"startLine": edit.line, "startColumn": edit.column,
-                                      "endLine": edit.end_line, "endColumn": edit.end_column},
-                    "insertedContent": {"text": edit.content},
-                }
-                for edit in fix.edits
-            ],
-        }],
+        "artifactChanges": [
+            {
+                "artifactLocation": location,
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": edit.line,
+                            "startColumn": edit.column,
+                            "endLine": edit.end_line,
+                            "endColumn": edit.end_column,
+                        },
+                        "insertedContent": {"text": edit.content},
+                    }
+                    for edit in fix.edits
+                ],
+            }
+        ],
         "properties": {"applicability": fix.applicability},
     }
 

@@ -8,12 +8,13 @@ free of escape codes, and rich is imported only when colour is wanted.
 from __future__ import annotations
 
 import tokenize
-from typing import Mapping, Optional, Sequence, TextIO, Tuple, Union
+from collections.abc import Mapping, Sequence
+from typing import TextIO, Union
 
 from perflint.engine.findings import Finding, fix_applies
 from perflint.output.common import CodeCount, RuleText, plural, profile_note, rule_text
 
-Segment = Union[str, Tuple[str, str]]
+Segment = Union[str, tuple[str, str]]
 
 PATH_STYLE = "bold"
 POSITION_STYLE = "dim"
@@ -48,9 +49,15 @@ class RichWriter:
         from rich.text import Text
 
         self._text = Text
-        self.console = Console(file=stream, force_terminal=True,
-                               color_system="standard" if forced else "auto",
-                               highlight=False, emoji=False, markup=False, soft_wrap=True)
+        self.console = Console(
+            file=stream,
+            force_terminal=True,
+            color_system="standard" if forced else "auto",
+            highlight=False,
+            emoji=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     def line(self, *segments: Segment) -> None:
         self.console.print(self._text.assemble(*segments))
@@ -59,7 +66,7 @@ class RichWriter:
 Writer = Union[PlainWriter, RichWriter]
 
 
-def summary_line(findings: Sequence[Finding], files_checked: int, fixed: Optional[int] = None) -> str:
+def summary_line(findings: Sequence[Finding], files_checked: int, fixed: int | None = None) -> str:
     """``Found 3 findings in 2 files (10 checked).``, after ``--fix`` led by ``Fixed 2 findings.``"""
     fixed_note = f"Fixed {plural(fixed, 'finding')}. " if fixed else ""
     if not findings:
@@ -68,12 +75,11 @@ def summary_line(findings: Sequence[Finding], files_checked: int, fixed: Optiona
         return fixed_note + f"No findings in {plural(files_checked, 'file')} checked."
     files_with_findings = len({finding.path for finding in findings})
     return fixed_note + (
-        f"Found {plural(len(findings), 'finding')} in {plural(files_with_findings, 'file')} "
-        f"({files_checked} checked)."
+        f"Found {plural(len(findings), 'finding')} in {plural(files_with_findings, 'file')} ({files_checked} checked)."
     )
 
 
-def fixable_line(findings: Sequence[Finding], unsafe_fixes: bool) -> Optional[str]:
+def fixable_line(findings: Sequence[Finding], unsafe_fixes: bool) -> str | None:
     """How many findings ``--fix`` would fix, and how many more ``--unsafe-fixes`` would, as
     Ruff says it; None when none has a fix."""
     safe = sum(1 for finding in findings if finding.fix is not None and finding.fix.applicability == "safe")
@@ -84,8 +90,10 @@ def fixable_line(findings: Sequence[Finding], unsafe_fixes: bool) -> Optional[st
         hidden = f" ({unsafe} more with `--unsafe-fixes`)" if unsafe else ""
         return f"[*] {safe} fixable with `perflint check --fix`{hidden}."
     if unsafe:
-        return (f"No safe fixes; {unsafe} fixable with `perflint check --fix --unsafe-fixes` "
-                "(read each rule's fix safety first).")
+        return (
+            f"No safe fixes; {unsafe} fixable with `perflint check --fix --unsafe-fixes` "
+            "(read each rule's fix safety first)."
+        )
     return None
 
 
@@ -121,7 +129,7 @@ def _underline(source_line: str, finding: Finding) -> str:
     return indent + "^" * max(end - start, 1)
 
 
-def source_lines(path: str, cell: Optional[int] = None, data: Optional[bytes] = None) -> list[str]:
+def source_lines(path: str, cell: int | None = None, data: bytes | None = None) -> list[str]:
     """The file's lines as Python reads it (its encoding cookie honoured), or a notebook
     cell's lines, or none if unreadable; from ``data`` when given (standard input's bytes).
 
@@ -172,12 +180,12 @@ def write_text(
     *,
     full: bool,
     files_checked: int,
-    statistics: Optional[Sequence[CodeCount]],
+    statistics: Sequence[CodeCount] | None,
     color: bool,
     color_forced: bool,
-    fixed: Optional[int] = None,
+    fixed: int | None = None,
     unsafe_fixes: bool = False,
-    buffers: Optional[Mapping[str, Optional[bytes]]] = None,
+    buffers: Mapping[str, bytes | None] | None = None,
 ) -> None:
     """Findings, then the statistics when asked, then the summary (what ``--fix`` fixed, what
     remains, and what is fixable), a blank line apart. Fixable findings are marked ``[*]``.
@@ -215,5 +223,4 @@ def write_statistics(writer: Writer, statistics: Sequence[CodeCount]) -> None:
     count_width = max(len(str(entry.count)) for entry in statistics)
     code_width = max(len(entry.code) for entry in statistics)
     for entry in statistics:
-        writer.line(f"{entry.count:>{count_width}}  ", (f"{entry.code:<{code_width}}", CODE_STYLE),
-                    f"  {entry.name}")
+        writer.line(f"{entry.count:>{count_width}}  ", (f"{entry.code:<{code_width}}", CODE_STYLE), f"  {entry.name}")

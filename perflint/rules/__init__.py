@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from functools import lru_cache
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from functools import cache
 
 from perflint import selection
 from perflint.engine.rule import FIX_SAFETIES, Family, Rule
@@ -20,12 +20,12 @@ __all__ = ["UnknownCodeError", "all_rules", "families", "rule_by_code", "select_
 _FAMILY_PACKAGES = ("vectorisation", "device", "data_loading", "recomputation", "settings")
 
 
-@lru_cache(maxsize=None)
+@cache
 def families() -> tuple[Family, ...]:
     return tuple(importlib.import_module(f"{__name__}.{package}").FAMILY for package in _FAMILY_PACKAGES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_rules() -> tuple[type[Rule], ...]:
     """Every rule, sorted by code."""
     rules: list[type[Rule]] = []
@@ -60,7 +60,7 @@ def _check_metadata(rule: type[Rule], family: Family) -> None:
         raise TypeError(f"{rule.__name__}: fix_safety must be one of {FIX_SAFETIES}")
 
 
-def rule_by_code(code: str) -> Optional[type[Rule]]:
+def rule_by_code(code: str) -> type[Rule] | None:
     for rule in all_rules():
         if rule.code == code.upper():
             return rule
@@ -68,7 +68,7 @@ def rule_by_code(code: str) -> Optional[type[Rule]]:
 
 
 def select_rules(
-    select: Optional[Iterable[str]] = None,
+    select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
     extend_select: Iterable[str] = (),
 ) -> list[type[Rule]]:

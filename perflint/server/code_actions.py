@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import tokenize
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
@@ -23,18 +23,19 @@ FIX_ALL_TITLE = "perflint: Fix all safe fixes in file"
 UNSAFE_LABEL = " (unsafe)"
 
 
-def requested(kind: str, only: Optional[Sequence[str]]) -> bool:
+def requested(kind: str, only: Sequence[str] | None) -> bool:
     """Whether the client asked for actions of ``kind``: kinds are hierarchical, so asking
     for ``source.fixAll`` includes ``source.fixAll.perflint``."""
     return only is None or any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
 
 
 def text_edit(edit: Edit, lines: Sequence[str], codec: PositionCodec) -> types.TextEdit:
-    return types.TextEdit(range=client_range(edit.line, edit.column, edit.end_line, edit.end_column, lines, codec),
-                          new_text=edit.content)
+    return types.TextEdit(
+        range=client_range(edit.line, edit.column, edit.end_line, edit.end_column, lines, codec), new_text=edit.content
+    )
 
 
-def quick_fix(finding: Finding, uri: str, lines: Sequence[str], codec: PositionCodec) -> Optional[types.CodeAction]:
+def quick_fix(finding: Finding, uri: str, lines: Sequence[str], codec: PositionCodec) -> types.CodeAction | None:
     """The finding's fix as a quick fix: preferred when safe, labelled when unsafe."""
     fix = finding.fix
     if fix is None:
@@ -49,8 +50,9 @@ def quick_fix(finding: Finding, uri: str, lines: Sequence[str], codec: PositionC
     )
 
 
-def noqa_action(finding: Finding, uri: str, source: str, lines: Sequence[str],
-                codec: PositionCodec) -> Optional[types.CodeAction]:
+def noqa_action(
+    finding: Finding, uri: str, source: str, lines: Sequence[str], codec: PositionCodec
+) -> types.CodeAction | None:
     """``# noqa: CODE`` for the finding's line; PFL000 (the file could not be linted) is no
     rule and cannot be suppressed."""
     if finding.code == INTERNAL_ERROR_CODE:

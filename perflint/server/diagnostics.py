@@ -8,9 +8,9 @@ pygls's position codec converts to.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
-from typing import Optional, Sequence
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
@@ -25,8 +25,8 @@ SOURCE = "perflint"
 CHECKOUT = Path(perflint.__file__).resolve().parent.parent
 
 
-@lru_cache(maxsize=None)
-def rule_page_uri(code: str) -> Optional[str]:
+@cache
+def rule_page_uri(code: str) -> str | None:
     """The ``file:`` URI of the rule's page where it exists, else None."""
     page = CHECKOUT / PAGES_FOLDER / f"{code}.md"
     return page.as_uri() if page.is_file() else None
@@ -38,12 +38,14 @@ def lines_of(text: str) -> list[str]:
     return io.StringIO(text).readlines()
 
 
-def client_range(line: int, column: int, end_line: int, end_column: int, lines: Sequence[str],
-                 codec: PositionCodec) -> types.Range:
+def client_range(
+    line: int, column: int, end_line: int, end_column: int, lines: Sequence[str], codec: PositionCodec
+) -> types.Range:
     """A finding-style range (1-based, code points, end exclusive) in the client's units."""
     start = codec.position_to_client_units(lines, types.Position(line=max(line - 1, 0), character=max(column - 1, 0)))
-    end = codec.position_to_client_units(lines, types.Position(line=max(end_line - 1, 0),
-                                                               character=max(end_column - 1, 0)))
+    end = codec.position_to_client_units(
+        lines, types.Position(line=max(end_line - 1, 0), character=max(end_column - 1, 0))
+    )
     return types.Range(start=start, end=end)
 
 
@@ -56,7 +58,8 @@ def to_diagnostic(finding: Finding, lines: Sequence[str], codec: PositionCodec) 
     return types.Diagnostic(
         range=finding_range(finding, lines, codec),
         message=finding.message,
-        severity=types.DiagnosticSeverity.Error if finding.code == INTERNAL_ERROR_CODE
+        severity=types.DiagnosticSeverity.Error
+        if finding.code == INTERNAL_ERROR_CODE
         else types.DiagnosticSeverity.Warning,
         code=finding.code,
         code_description=types.CodeDescription(href=href) if href is not None else None,

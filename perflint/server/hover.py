@@ -10,7 +10,7 @@ must answer at once.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from perflint.engine.findings import Finding
 from perflint.measure.cache import MeasurementCache
@@ -35,7 +35,7 @@ class MachineMeasurements:
     use (it reads the CPU, libraries, BLAS and GPUs) and kept for the server's life."""
 
     def __init__(self) -> None:
-        self._fingerprint: Optional[str] = None
+        self._fingerprint: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -45,7 +45,7 @@ class MachineMeasurements:
             self._fingerprint = describe_machine()["fingerprint"]
         return self._fingerprint
 
-    def cached(self, rule: type["Rule"], project_root: str) -> list[Measurement]:
+    def cached(self, rule: type[Rule], project_root: str) -> list[Measurement]:
         """The targets of ``rule``'s benchmark in the project's measurement cache: measured,
         or skipped with the reason (no such device here)."""
         benchmark = rule.benchmark
@@ -56,8 +56,15 @@ class MachineMeasurements:
         cache = MeasurementCache(project_root)
         found = []
         for library, device in targets_for(benchmark):
-            key = cache.key(rule.code, benchmark_fingerprint(benchmark), library, device, benchmark.sizes,
-                            DEFAULT_POLICY, self.fingerprint)
+            key = cache.key(
+                rule.code,
+                benchmark_fingerprint(benchmark),
+                library,
+                device,
+                benchmark.sizes,
+                DEFAULT_POLICY,
+                self.fingerprint,
+            )
             measurement = cache.load(key)
             if measurement is not None and measurement.status in (MEASURED, SKIPPED):
                 found.append(measurement)
@@ -72,8 +79,10 @@ def _measured_lines(measurement: Measurement) -> list[str]:
         effect = f"saves {format_seconds(saved)}" if saved >= 0 else f"costs {format_seconds(-saved)} more"
         noisy = " (noisy: the 95% interval is wide or crosses 1.0)" if point.noisy else ""
         size = f"{format_size(point.size)} {unit}".strip()
-        lines.append(f"- {size}: speedup {format_speedup(point.speedup)} ({format_seconds(point.pattern_seconds)} → "
-                     f"{format_seconds(point.fix_seconds)}, {effect} per call){noisy}")
+        lines.append(
+            f"- {size}: speedup {format_speedup(point.speedup)} ({format_seconds(point.pattern_seconds)} → "
+            f"{format_seconds(point.fix_seconds)}, {effect} per call){noisy}"
+        )
     payoff = measurement.payoff()
     if payoff:
         lines.append(f"\nThe fix {payoff}.")
@@ -98,14 +107,19 @@ def hover_markdown(finding: Finding, measurements: MachineMeasurements, project_
     if rule is not None and rule.benchmark is not None:
         cached = measurements.cached(rule, project_root)
         measured = [measurement for measurement in cached if measurement.measured_points]
-        skipped = [f"{measurement.target} ({measurement.reason or 'skipped'})" for measurement in cached
-                   if measurement.status == SKIPPED]
+        skipped = [
+            f"{measurement.target} ({measurement.reason or 'skipped'})"
+            for measurement in cached
+            if measurement.status == SKIPPED
+        ]
         if measured:
             parts.extend("\n".join(_measured_lines(measurement)) for measurement in measured)
         elif skipped:
             parts.append(f"Not measurable on this machine: {'; '.join(skipped)}.")
         else:
-            parts.append(f"Not measured on this machine yet: run `perflint check --measure` on this file to "
-                         f"measure it and keep the result for this hover, or `perflint bench {finding.code}` to "
-                         f"see it now.")
+            parts.append(
+                f"Not measured on this machine yet: run `perflint check --measure` on this file to "
+                f"measure it and keep the result for this hover, or `perflint bench {finding.code}` to "
+                f"see it now."
+            )
     return "\n\n".join(parts)

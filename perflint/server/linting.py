@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Optional, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
 from perflint.cli.check import _Plan
 from perflint.config import Config, ConfigError, ConfigResolver
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
     from perflint.engine.rule import Rule
 
 # The server has no command-line selection of its own: the project's configuration decides.
-_NO_COMMAND_LINE = argparse.Namespace(select=None, ignore=None, extend_select=None, per_file_timeout=None,
-                                      no_cache=True, cache_dir=None)
+_NO_COMMAND_LINE = argparse.Namespace(
+    select=None, ignore=None, extend_select=None, per_file_timeout=None, no_cache=True, cache_dir=None
+)
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,11 @@ class ProjectLinter:
     """Lints buffers under their projects' configurations, read once per project and read
     afresh after ``forget_configuration`` (a ``pyproject.toml`` was saved)."""
 
-    def __init__(self, working_directory: str, config_file: Optional[str] = None) -> None:
+    def __init__(self, working_directory: str, config_file: str | None = None) -> None:
         self.working_directory = working_directory
         self.config_file = config_file
-        self._resolver: Optional[ConfigResolver] = None
-        self._plan: Optional[_Plan] = None
+        self._resolver: ConfigResolver | None = None
+        self._plan: _Plan | None = None
 
     def forget_configuration(self) -> None:
         self._resolver = None
@@ -73,7 +75,7 @@ class ProjectLinter:
         resolver, _ = self._resolved()
         return resolver.for_file(os.path.abspath(path))
 
-    def task(self, path: str, data: bytes) -> Optional[LintTask]:
+    def task(self, path: str, data: bytes) -> LintTask | None:
         """The lint task of ``data`` as the file at ``path``; None when the configuration
         excludes it. Raises ``ConfigError``."""
         absolute = os.path.abspath(path)
@@ -96,9 +98,15 @@ class ProjectLinter:
     def lint_notebook(self, path: str, cells: Sequence[NotebookCell]) -> list[Finding]:
         """The findings of a notebook's cells, each placed in its cell (``Finding.cell``,
         1-based over every cell) by the notebook linter, as for an ``.ipynb`` file."""
-        document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                    "cells": [{"cell_type": "code" if cell.is_code else "markdown", "source": cell.text,
-                               "metadata": {}} for cell in cells]}
+        document = {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {"cell_type": "code" if cell.is_code else "markdown", "source": cell.text, "metadata": {}}
+                for cell in cells
+            ],
+        }
         notebook_path = path if path.endswith(".ipynb") else path + ".ipynb"
         try:
             task = self.task(notebook_path, json.dumps(document).encode("utf-8"))
@@ -108,7 +116,7 @@ class ProjectLinter:
             return []
         return lint_file(task, None).findings
 
-    def fix_all(self, path: str, text: str, unsafe: bool = False) -> Optional[str]:
+    def fix_all(self, path: str, text: str, unsafe: bool = False) -> str | None:
         """``text`` with every fix ``perflint check --fix`` would apply (passes, refusals and
         all); None when there is nothing to fix or the file is excluded."""
         from perflint.engine.fixes import fix_source
@@ -123,8 +131,8 @@ class ProjectLinter:
         return outcome.source if outcome.fixed else None
 
 
-@lru_cache(maxsize=None)
-def rule_classes(codes: tuple[str, ...]) -> tuple[type["Rule"], ...]:
+@cache
+def rule_classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
     from perflint.rules import rule_by_code
 
     return tuple(rule for rule in map(rule_by_code, codes) if rule is not None)

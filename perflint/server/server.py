@@ -21,7 +21,6 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -46,7 +45,7 @@ class Linted:
 
     text: str
     findings: list[Finding]
-    notebook_uri: Optional[str] = None
+    notebook_uri: str | None = None
 
 
 def document_path(uri: str) -> str:
@@ -62,18 +61,25 @@ class PerflintServer(LanguageServer):
     """The server's state: each document's last findings, the pending lints, the linter and
     this machine's measurements; the protocol's handlers are registered in ``create_server``."""
 
-    def __init__(self, debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str] = None) -> None:
-        notebooks = types.NotebookDocumentSyncOptions(notebook_selector=[
-            types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])])
-        super().__init__("perflint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-                         notebook_document_sync=notebooks)
+    def __init__(self, debounce: float = DEFAULT_DEBOUNCE, config_file: str | None = None) -> None:
+        notebooks = types.NotebookDocumentSyncOptions(
+            notebook_selector=[
+                types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])
+            ]
+        )
+        super().__init__(
+            "perflint",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            notebook_document_sync=notebooks,
+        )
         self.debounce = debounce
         self.config_file = config_file
         self.linted: dict[str, Linted] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.lint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perflint-lint")
         self.measurements = MachineMeasurements()
-        self._linter: Optional[ProjectLinter] = None
+        self._linter: ProjectLinter | None = None
 
     @property
     def linter(self) -> ProjectLinter:
@@ -89,8 +95,9 @@ class PerflintServer(LanguageServer):
     def lint_now(self, uri: str) -> None:
         """Lint a document, or the notebook that holds it, and store and publish the result.
         Runs on the lint thread."""
-        notebook = self.workspace.get_notebook_document(notebook_uri=uri) or \
-            self.workspace.get_notebook_document(cell_uri=uri)
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri) or self.workspace.get_notebook_document(
+            cell_uri=uri
+        )
         if notebook is not None:
             self._lint_notebook(notebook)
             return
@@ -109,9 +116,10 @@ class PerflintServer(LanguageServer):
         documents = [self.workspace.get_text_document(cell.document) for cell in notebook.cells]
         versions = [document.version for document in documents]
         texts = [document.source for document in documents]
-        cells = [NotebookCell(text, cell.kind == types.NotebookCellKind.Code
-                              and document.language_id in (None, "python"))
-                 for cell, document, text in zip(notebook.cells, documents, texts)]
+        cells = [
+            NotebookCell(text, cell.kind == types.NotebookCellKind.Code and document.language_id in (None, "python"))
+            for cell, document, text in zip(notebook.cells, documents, texts)
+        ]
         findings = self.linter.lint_notebook(document_path(notebook.uri), cells)
         current = self.workspace.get_notebook_document(notebook_uri=notebook.uri)
         if current is None or current.version != version:
@@ -122,12 +130,15 @@ class PerflintServer(LanguageServer):
             self.linted[document.uri] = Linted(text, own, notebook.uri)
             self._publish(document.uri, cell_version, text, own)
 
-    def _publish(self, uri: str, version: Optional[int], text: str, findings: list[Finding]) -> None:
+    def _publish(self, uri: str, version: int | None, text: str, findings: list[Finding]) -> None:
         """The findings of ``text`` as the diagnostics of that version of the document."""
         lines = lines_of(text)
         codec = self.workspace.position_codec
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=[to_diagnostic(finding, lines, codec) for finding in findings]))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, version=version, diagnostics=[to_diagnostic(finding, lines, codec) for finding in findings]
+            )
+        )
 
     def is_python(self, uri: str) -> bool:
         """Whether a text document is Python source to lint: a client may also open the
@@ -152,14 +163,17 @@ class PerflintServer(LanguageServer):
         try:
             await asyncio.get_running_loop().run_in_executor(self.lint_thread, self.lint_now, uri)
         except Exception as error:  # a server bug: said in the client's log, and the server goes on
-            self.window_log_message(types.LogMessageParams(
-                type=types.MessageType.Error,
-                message=f"perflint: linting {uri} failed: {type(error).__name__}: {error}"))
+            self.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"perflint: linting {uri} failed: {type(error).__name__}: {error}",
+                )
+            )
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
 
-    def current(self, uri: str) -> Optional[Linted]:
+    def current(self, uri: str) -> Linted | None:
         """The document's findings for its text as it is now, linting again if it changed.
         Runs on the lint thread."""
         document = self.workspace.get_text_document(uri)
@@ -205,14 +219,18 @@ class PerflintServer(LanguageServer):
         # Fixing the file lints it again, once per pass: worth it when asked for by kind or by
         # the user, not for the light bulb a client refreshes on every cursor move.
         asked = wanted is not None or params.context.trigger_kind != types.CodeActionTriggerKind.Automatic
-        if (asked and linted.notebook_uri is None and code_actions.requested(code_actions.FIX_ALL_KIND, wanted)
-                and any(fix_applies(finding, unsafe=False) for finding in linted.findings)):
+        if (
+            asked
+            and linted.notebook_uri is None
+            and code_actions.requested(code_actions.FIX_ALL_KIND, wanted)
+            and any(fix_applies(finding, unsafe=False) for finding in linted.findings)
+        ):
             fixed = self.linter.fix_all(document_path(uri), linted.text)
             if fixed is not None and fixed != linted.text:
                 actions.append(code_actions.fix_all_action(uri, fixed, lines, codec))
         return actions
 
-    def hover(self, params: types.HoverParams) -> Optional[types.Hover]:
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
         linted = self.linted.get(uri)
         document = self.workspace.get_text_document(uri)
@@ -238,7 +256,7 @@ def import_engine() -> None:
     all_rules()
 
 
-def create_server(debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str] = None) -> PerflintServer:
+def create_server(debounce: float = DEFAULT_DEBOUNCE, config_file: str | None = None) -> PerflintServer:
     server = PerflintServer(debounce, config_file)
 
     @server.feature(types.INITIALIZED)
@@ -286,19 +304,21 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str]
             ls.linted.pop(cell.uri, None)
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, code_actions.FIX_ALL_KIND]))
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, code_actions.FIX_ALL_KIND]),
+    )
     async def code_action(ls: PerflintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return await asyncio.get_running_loop().run_in_executor(ls.lint_thread, ls.code_actions, params)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: PerflintServer, params: types.HoverParams) -> Optional[types.Hover]:
+    async def hover(ls: PerflintServer, params: types.HoverParams) -> types.Hover | None:
         # Off the event loop: the first hover may wait for the machine's fingerprint.
         return await asyncio.get_running_loop().run_in_executor(None, ls.hover, params)
 
     return server
 
 
-def serve(debounce: float = DEFAULT_DEBOUNCE, config_file: Optional[str] = None) -> None:
+def serve(debounce: float = DEFAULT_DEBOUNCE, config_file: str | None = None) -> None:
     """Speak LSP on standard input and output until the client says exit."""
     create_server(debounce, config_file).start_io()

@@ -15,9 +15,9 @@ from perflint import runner
 from perflint.cli.check import resolve_selection
 from perflint.cli.main import main
 from perflint.config import Config
+from perflint.engine.rule import Rule
 from perflint.files import SourceFile
 from perflint.rules import rule_by_code
-from perflint.engine.rule import Rule
 
 # PFL401's documented example: one finding, on line 4.
 FLAGGED = """\
@@ -26,7 +26,9 @@ import numpy as np
 def solve_all(A, rhs):
     return [np.linalg.inv(A) @ b for b in rhs]
 """
-CLEAN = "import numpy as np\n\ndef solve_all(A, rhs):\n    A_inv = np.linalg.inv(A)\n    return [A_inv @ b for b in rhs]\n"
+CLEAN = (
+    "import numpy as np\n\ndef solve_all(A, rhs):\n    A_inv = np.linalg.inv(A)\n    return [A_inv @ b for b in rhs]\n"
+)
 
 
 @pytest.fixture
@@ -218,7 +220,9 @@ def test_explicit_config_file(project, capsys):
 
 
 def test_per_file_ignores(project, capsys):
-    write(project / "pyproject.toml", """\
+    write(
+        project / "pyproject.toml",
+        """\
 [tool.perflint]
 exclude-tests = false
 
@@ -226,16 +230,18 @@ exclude-tests = false
 "tests/*.py" = ["PFL4"]
 "scratch_*.py" = ["PFL401"]
 "legacy" = ["ALL"]
-""")
-    for relative in ("src/a.py", "tests/test_a.py", "tests/deep/test_b.py", "pkg/scratch_1.py",
-                     "legacy/sub/old.py"):
+""",
+    )
+    for relative in ("src/a.py", "tests/test_a.py", "tests/deep/test_b.py", "pkg/scratch_1.py", "legacy/sub/old.py"):
         write(project / relative, FLAGGED)
     assert check(capsys)[1] == [("PFL401", "src/a.py", 4), ("PFL401", "tests/deep/test_b.py", 4)]
 
 
 def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(project, capsys, monkeypatch):
-    write(project / "pyproject.toml",
-          "[tool.perflint]\nexclude-tests = false\n[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL4']\n")
+    write(
+        project / "pyproject.toml",
+        "[tool.perflint]\nexclude-tests = false\n[tool.perflint.per-file-ignores]\n'tests/*.py' = ['PFL4']\n",
+    )
     write(project / "tests" / "test_a.py", FLAGGED)
     write(project / "tests" / "tests" / "test_b.py", FLAGGED)
     monkeypatch.chdir(project / "tests")
@@ -244,8 +250,14 @@ def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(
 
 def test_exclude_and_extend_exclude(project, capsys):
     write(project / "pyproject.toml", "[tool.perflint]\nextend-exclude = ['generated', 'src/skip_*.py']\n")
-    for relative in ("src/a.py", "src/skip_me.py", "generated/g.py", "src/generated/h.py", "build/b.py",
-                     "venv2/lib/v.py"):
+    for relative in (
+        "src/a.py",
+        "src/skip_me.py",
+        "generated/g.py",
+        "src/generated/h.py",
+        "build/b.py",
+        "venv2/lib/v.py",
+    ):
         write(project / relative, FLAGGED)
     write(project / "venv2" / "pyvenv.cfg", "home = /usr\n")
     assert check(capsys)[1] == [("PFL401", "src/a.py", 4)]
@@ -256,8 +268,7 @@ def test_exclude_and_extend_exclude(project, capsys):
         ("PFL401", "src/a.py", 4)
     ]
     write(project / "pyproject.toml", "[tool.perflint]\nexclude = ['generated']\n")  # replaces the defaults
-    assert check(capsys)[1] == [("PFL401", "build/b.py", 4), ("PFL401", "src/a.py", 4),
-                                ("PFL401", "src/skip_me.py", 4)]
+    assert check(capsys)[1] == [("PFL401", "build/b.py", 4), ("PFL401", "src/a.py", 4), ("PFL401", "src/skip_me.py", 4)]
 
 
 # Bad input ------------------------------------------------------------------------------
@@ -272,7 +283,9 @@ def test_unparsable_and_undecodable_files_are_pfl000_and_the_run_goes_on(project
     assert status == 1
     assert [t for t in triples if t[0] == "PFL401"] == [("PFL401", "a.py", 4)]
     assert {(code, path) for code, path, _ in triples if code == "PFL000"} == {
-        ("PFL000", "broken.py"), ("PFL000", "latin.py")}
+        ("PFL000", "broken.py"),
+        ("PFL000", "latin.py"),
+    }
     main(["check", "latin.py"])
     out = capsys.readouterr().out
     assert "latin.py:2:1: PFL000 cannot decode as utf-8: byte 0xe9" in out
@@ -291,12 +304,15 @@ def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, mo
     write(project / "poison.py", CLEAN)
     assert check(capsys, "--jobs", "1") == (1, [("PFL401", "a.py", 4), ("PFL000", "poison.py", 1)])
     main(["check", "--jobs", "1", "poison.py"])
-    assert "poison.py:1:1: PFL000 internal error: RecursionError: maximum recursion depth exceeded" in \
-        capsys.readouterr().out
+    assert (
+        "poison.py:1:1: PFL000 internal error: RecursionError: maximum recursion depth exceeded"
+        in capsys.readouterr().out
+    )
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
-                    reason="the patched worker is inherited only by forked processes")
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork", reason="the patched worker is inherited only by forked processes"
+)
 def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
     real = runner.lint_source
 
@@ -321,8 +337,15 @@ def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("comment", "suppressed"),
-    [("  # noqa", True), ("  # noqa: PFL401", True), ("  # noqa: PFL4", True), ("  # NOQA:PFL101,PFL4", True),
-     ("  # noqa: PFL2", False), ("  # noqa: PFL4011", False), ("", False)],
+    [
+        ("  # noqa", True),
+        ("  # noqa: PFL401", True),
+        ("  # noqa: PFL4", True),
+        ("  # NOQA:PFL101,PFL4", True),
+        ("  # noqa: PFL2", False),
+        ("  # noqa: PFL4011", False),
+        ("", False),
+    ],
 )
 def test_noqa_end_to_end(project, capsys, comment, suppressed):
     write(project / "a.py", FLAGGED.replace("for b in rhs]", "for b in rhs]" + comment))
@@ -422,9 +445,22 @@ def test_test_code_and_other_code_with_the_same_bytes_do_not_share_cached_findin
 
 
 def test_a_notebook_and_a_python_file_with_the_same_bytes_do_not_share_cached_findings(project, capsys):
-    notebook = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                      "source": FLAGGED.splitlines(keepends=True)}],
-                           "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    notebook = json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                    "source": FLAGGED.splitlines(keepends=True),
+                }
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
     write(project / "nb.ipynb", notebook)
     write(project / "nb.py", notebook)  # a dict literal to Python: nothing to report
     for _ in range(2):
@@ -436,8 +472,11 @@ def test_a_corrupt_rule_index_does_not_silence_later_runs(project, capsys):
     write(project / "a.py", FLAGGED)
     first = check(capsys)
     assert first == (1, [("PFL401", "a.py", 4)])
-    [index] = [os.path.join(folder, "rules.json") for folder, _, names in os.walk(project / ".perflint_cache")
-               if "rules.json" in names]
+    [index] = [
+        os.path.join(folder, "rules.json")
+        for folder, _, names in os.walk(project / ".perflint_cache")
+        if "rules.json" in names
+    ]
     with open(index, "w") as stream:
         stream.write('{"rules": []}')
     assert check(capsys) == first
@@ -459,8 +498,14 @@ def test_output_that_cannot_be_written_exits_2_with_one_line(tmp_path):
         pytest.skip("no /dev/full here")
     write(tmp_path / "a.py", FLAGGED)
     with open("/dev/full", "w") as full:
-        completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "a.py"], cwd=tmp_path,
-                                   stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        completed = subprocess.run(
+            [sys.executable, "-m", "perflint", "check", "--no-cache", "a.py"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     assert completed.returncode == 2
     assert completed.stderr == "perflint: error: cannot write the output: No space left on device\n"
 
@@ -513,8 +558,7 @@ def test_measure_times_the_rules_that_fired_within_the_budget_through_the_cache(
     asked = []
 
     def measure_rules(rule_classes, budget_seconds, cache, progress):
-        asked.append(([rule.code for rule in rule_classes], budget_seconds, cache is not None and cache.read,
-                      progress))
+        asked.append(([rule.code for rule in rule_classes], budget_seconds, cache is not None and cache.read, progress))
         return MeasurementReport(machine={"cpu": "test"}, measurements=[])
 
     monkeypatch.setattr(harness, "measure_rules", measure_rules)
@@ -560,7 +604,8 @@ def test_installed_command_survives_a_symbolic_link_loop(tmp_path):
     write(tmp_path / "pkg" / "a.py", FLAGGED)
     os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "again")
     os.symlink(tmp_path, tmp_path / "pkg" / "root")
-    completed = subprocess.run([executable, "pkg", "--no-cache"], cwd=tmp_path, capture_output=True,
-                               text=True, timeout=120)
+    completed = subprocess.run(
+        [executable, "pkg", "--no-cache"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout.splitlines()[0].startswith(os.path.join("pkg", "a.py") + ":4:13: PFL401 ")

@@ -51,8 +51,10 @@ def test_unsafe_fixes_marks_and_applies(project, capsys):
 
 
 def test_fixing_keeps_permissions_line_endings_and_encoding(project, capsys):
-    source = ("# -*- coding: latin-1 -*-\r\nimport torch\r\nname = 'café'\r\n"
-              "for batch in loader:\r\n    opt.zero_grad(set_to_none=False)\r\n")
+    source = (
+        "# -*- coding: latin-1 -*-\r\nimport torch\r\nname = 'café'\r\n"
+        "for batch in loader:\r\n    opt.zero_grad(set_to_none=False)\r\n"
+    )
     path = project / "train.py"
     path.write_bytes(source.encode("latin-1"))
     os.chmod(path, 0o751)
@@ -74,8 +76,10 @@ def test_diff_prints_the_change_and_writes_nothing(project, capsys):
     (project / "train.py").write_text(UNSAFE_ONLY)
     status, out, err = run(capsys, "--diff", "--unsafe-fixes", "train.py")
     assert status == 1
-    assert out == ("--- train.py\n+++ train.py\n@@ -1,3 +1,3 @@\n import torch\n for batch in loader:\n"
-                   "-    opt.zero_grad(set_to_none=False)  # reset\n+    opt.zero_grad()  # reset\n")
+    assert out == (
+        "--- train.py\n+++ train.py\n@@ -1,3 +1,3 @@\n import torch\n for batch in loader:\n"
+        "-    opt.zero_grad(set_to_none=False)  # reset\n+    opt.zero_grad()  # reset\n"
+    )
     assert err.strip() == "Would fix 1 finding in 1 file."
     assert (project / "train.py").read_text() == UNSAFE_ONLY
 
@@ -133,9 +137,20 @@ def test_json_carries_each_fix_and_the_count_fixed(project, capsys):
 
 
 def test_notebooks_are_reported_without_fixes_and_left_alone(project, capsys):
-    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                           "source": UNSAFE_ONLY.splitlines(keepends=True)}],
-                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": UNSAFE_ONLY.splitlines(keepends=True),
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = project / "train.ipynb"
     path.write_text(json.dumps(notebook))
     before = path.read_bytes()
@@ -151,18 +166,23 @@ def test_diff_and_measure_do_not_combine(project, capsys):
     assert status == 2 and "--diff" in err
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
-                    reason="the broken fix is planted in this process; only forked workers inherit it")
-def test_a_fix_that_would_leave_the_file_unparsable_is_refused_and_the_file_is_not_written(project, capsys,
-                                                                                          monkeypatch):
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the broken fix is planted in this process; only forked workers inherit it",
+)
+def test_a_fix_that_would_leave_the_file_unparsable_is_refused_and_the_file_is_not_written(
+    project, capsys, monkeypatch
+):
     from perflint.engine import fixes
     from perflint.engine.findings import Edit
 
     real_text_edits = fixes.text_edits
 
     def broken(tree, fix):
-        return tuple(Edit(edit.line, edit.column, edit.end_line, edit.end_column, edit.content + "(((")
-                     for edit in real_text_edits(tree, fix))
+        return tuple(
+            Edit(edit.line, edit.column, edit.end_line, edit.end_column, edit.content + "(((")
+            for edit in real_text_edits(tree, fix)
+        )
 
     monkeypatch.setattr(fixes, "text_edits", broken)
     path = project / "train.py"
@@ -197,22 +217,32 @@ def test_a_file_whose_fixing_fails_keeps_its_findings_beside_the_failure(project
 
     path = project / "train.py"
     path.write_text(UNSAFE_ONLY)
-    monkeypatch.setattr(fixing, "fix_files", lambda tasks, jobs=None: [
-        LintResult([unlintable(task.source_file.path, "time limit: linting took longer than 10 s")], None)
-        for task in tasks])
+    monkeypatch.setattr(
+        fixing,
+        "fix_files",
+        lambda tasks, jobs=None: [
+            LintResult([unlintable(task.source_file.path, "time limit: linting took longer than 10 s")], None)
+            for task in tasks
+        ],
+    )
     status, out, _ = run(capsys, "--fix", "--unsafe-fixes", "train.py")
     assert status == 1 and path.read_text() == UNSAFE_ONLY
     assert "PFL000 time limit" in out and "PFL501" in out
 
 
-FIXABLE_WITH_ACCENTS = ("import torch\n# café, naïve\nfor batch in loader:\n"
-                        "    opt.zero_grad(set_to_none=False)  # reset\n")
+FIXABLE_WITH_ACCENTS = (
+    "import torch\n# café, naïve\nfor batch in loader:\n    opt.zero_grad(set_to_none=False)  # reset\n"
+)
 
 
-@pytest.mark.parametrize("encode", [
-    lambda text: ("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"),
-    lambda text: text.encode("utf-8-sig"),
-], ids=["latin-1 cookie", "BOM"])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: ("# -*- coding: latin-1 -*-\n" + text).encode("latin-1"),
+        lambda text: text.encode("utf-8-sig"),
+    ],
+    ids=["latin-1 cookie", "BOM"],
+)
 def test_fixing_standard_input_prints_the_bytes_the_file_would_hold_after_fixing_on_disk(project, capsys, encode):
     import subprocess
     import sys
@@ -222,8 +252,12 @@ def test_fixing_standard_input_prints_the_bytes_the_file_would_hold_after_fixing
     assert run(capsys, "--fix", "--unsafe-fixes", "train.py")[0] == 0
     on_disk = (project / "train.py").read_bytes()
     assert on_disk != data
-    printed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes", "-"],
-                             input=data, capture_output=True, check=False).stdout
+    printed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--fix", "--unsafe-fixes", "-"],
+        input=data,
+        capture_output=True,
+        check=False,
+    ).stdout
     assert printed == on_disk
 
 
@@ -242,8 +276,9 @@ def test_a_read_only_file_is_not_rewritten_and_the_report_says_why(project, caps
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
 
 
-def test_a_symbolic_link_to_a_file_outside_the_folders_being_fixed_is_not_written_through(tmp_path, monkeypatch,
-                                                                                           capsys):
+def test_a_symbolic_link_to_a_file_outside_the_folders_being_fixed_is_not_written_through(
+    tmp_path, monkeypatch, capsys
+):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     real = fixable(outside, "shared.py")

@@ -22,8 +22,14 @@ def test_annotations_give_array_kinds():
         "    print(a); print(b); print(c); print(d); print(e); print(g); print(h); print(i)\n"
     )
     assert answers == {
-        "a": "numpy", "b": "numpy", "c": "torch", "d": "torch",
-        "e": "pandas", "g": "pandas", "h": None, "i": None,
+        "a": "numpy",
+        "b": "numpy",
+        "c": "torch",
+        "d": "torch",
+        "e": "pandas",
+        "g": "pandas",
+        "h": None,
+        "i": None,
     }
 
 
@@ -49,17 +55,26 @@ def test_constructors_methods_and_arithmetic_propagate_kinds():
         "print(np.log(a)); print(np.log(2.0)); print(np.sum(a)); print(torch.sqrt(t))\n"
     )
     assert answers == {
-        "a * 2 + 1": "numpy", "a.astype(np.float32).T": "numpy", "t.cuda().float()": "torch",
-        "t.numpy()": "numpy", "r": "numpy", "df.values": "numpy", "df['col']": "pandas",
-        "a[1:]": "numpy", "a[0]": None, "a.shape": None, "np.log(a)": "numpy",
-        "np.log(2.0)": None, "np.sum(a)": "numpy", "torch.sqrt(t)": "torch",
+        "a * 2 + 1": "numpy",
+        "a.astype(np.float32).T": "numpy",
+        "t.cuda().float()": "torch",
+        "t.numpy()": "numpy",
+        "r": "numpy",
+        "df.values": "numpy",
+        "df['col']": "pandas",
+        "a[1:]": "numpy",
+        "a[0]": None,
+        "a.shape": None,
+        "np.log(a)": "numpy",
+        "np.log(2.0)": None,
+        "np.sum(a)": "numpy",
+        "torch.sqrt(t)": "torch",
     }
 
 
 def test_rebinding_to_an_unknown_value_forgets_the_kind():
     answers = kinds(
-        "import numpy as np\na = np.zeros(3)\nprint(a)\na = load()\nprint(a)\n"
-        "for b in [np.ones(2)]:\n    print(b)\n"
+        "import numpy as np\na = np.zeros(3)\nprint(a)\na = load()\nprint(a)\nfor b in [np.ones(2)]:\n    print(b)\n"
     )
     assert answers == {"a": None, "b": None}
 
@@ -70,8 +85,10 @@ def test_numpy_generator_samples_are_arrays():
         "print(rng.normal(size=3)); print(rng.integers(0, 5, 3)); print(rng.bit_generator); print(other.normal())\n"
     )
     assert answers == {
-        "rng.normal(size=3)": "numpy", "rng.integers(0, 5, 3)": "numpy",
-        "rng.bit_generator": None, "other.normal()": None,
+        "rng.normal(size=3)": "numpy",
+        "rng.integers(0, 5, 3)": "numpy",
+        "rng.bit_generator": None,
+        "other.normal()": None,
     }
 
 
@@ -93,7 +110,11 @@ def test_the_value_a_name_was_last_assigned_is_known_within_its_scope():
         ),
     )
     assert answers == {
-        "ds": "torch.utils.data.TensorDataset", "ds + 0": None, "item": None, "a": None, "ds - 0": None,
+        "ds": "torch.utils.data.TensorDataset",
+        "ds + 0": None,
+        "item": None,
+        "a": None,
+        "ds - 0": None,
     }
 
 
@@ -151,9 +172,19 @@ def test_names_unpacked_from_a_tuple_returning_call_take_the_catalogued_item_kin
         "    print(values); print(counts); print(top); print(where); print(first); print(rest)\n"
     )
     assert answers == {
-        "v": "torch", "i": "torch", "idx": "torch", "q": "torch", "r": "torch", "w": "numpy",
-        "vecs": "numpy", "values": "numpy", "counts": "numpy", "top": "torch", "where": "torch",
-        "first": "torch", "rest": None,
+        "v": "torch",
+        "i": "torch",
+        "idx": "torch",
+        "q": "torch",
+        "r": "torch",
+        "w": "numpy",
+        "vecs": "numpy",
+        "values": "numpy",
+        "counts": "numpy",
+        "top": "torch",
+        "where": "torch",
+        "first": "torch",
+        "rest": None,
     }
 
 
@@ -168,10 +199,17 @@ def test_named_tuple_fields_and_items_of_tuple_returning_calls_are_arrays():
         "    print(torch.nonzero(x)); print(torch.nonzero(x, as_tuple=True)[0])\n"
     )
     assert answers == {
-        "x.max(1).indices": "torch", "x.max(dim=1)[0]": "torch", "out.values": "torch", "out[1]": "torch",
-        "torch.linalg.eigh(x).eigenvectors": "torch", "x.argmax(1)": "torch", "torch.unique(x)": "torch",
-        "np.unique(y)": "numpy", "np.unique(y, return_counts=True)": None,
-        "torch.nonzero(x)": "torch", "torch.nonzero(x, as_tuple=True)[0]": "torch",
+        "x.max(1).indices": "torch",
+        "x.max(dim=1)[0]": "torch",
+        "out.values": "torch",
+        "out[1]": "torch",
+        "torch.linalg.eigh(x).eigenvectors": "torch",
+        "x.argmax(1)": "torch",
+        "torch.unique(x)": "torch",
+        "np.unique(y)": "numpy",
+        "np.unique(y, return_counts=True)": None,
+        "torch.nonzero(x)": "torch",
+        "torch.nonzero(x, as_tuple=True)[0]": "torch",
     }
 
 
@@ -187,8 +225,16 @@ def test_unpacking_something_not_known_to_be_a_tuple_of_arrays_types_nothing():
         "    print(x.max().indices); print(pair.indices)\n"
     )
     assert answers == {
-        "a": None, "b": None, "c": None, "d": None, "e": None, "g": None, "h": None, "k": None,
-        "x.max().indices": None, "pair.indices": None,
+        "a": None,
+        "b": None,
+        "c": None,
+        "d": None,
+        "e": None,
+        "g": None,
+        "h": None,
+        "k": None,
+        "x.max().indices": None,
+        "pair.indices": None,
     }
 
 
@@ -216,8 +262,13 @@ def test_numpy_and_google_style_docstrings_are_weak_evidence_only():
         "    print(X); print(x); print(y); print(z); print(w); print(v); print(u)\n"
     )
     assert answers == {
-        "X": (None, "numpy"), "x": (None, "torch"), "y": (None, None), "z": (None, None),
-        "w": (None, "numpy"), "v": (None, "torch"), "u": (None, None),
+        "X": (None, "numpy"),
+        "x": (None, "torch"),
+        "y": (None, None),
+        "z": (None, None),
+        "w": (None, "numpy"),
+        "v": (None, "torch"),
+        "u": (None, None),
     }
 
 
@@ -261,8 +312,8 @@ def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
 
         def visit_For(self, node: cst.For) -> None:
             for name in ("a", "b", "c", "d", "e"):
-                answers[f"{name} {cst.Module([]).code_for_node(node.iter)}"] = self.context.arrays.made_with_range_length(
-                    cst.Name(name), node.iter
+                answers[f"{name} {cst.Module([]).code_for_node(node.iter)}"] = (
+                    self.context.arrays.made_with_range_length(cst.Name(name), node.iter)
                 )
 
     lint_source(
@@ -277,5 +328,8 @@ def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
         [Probe],
     )
     assert {key for key, made in answers.items() if made} == {
-        "a range(n)", "b range(n)", "c range(n)", "e range(self.n)",
+        "a range(n)",
+        "b range(n)",
+        "c range(n)",
+        "e range(self.n)",
     }

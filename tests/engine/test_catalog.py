@@ -87,7 +87,13 @@ def documented_overloads(obj, name: str) -> list[list[str]]:
                 current += character
         # The documentation writes ``zeros(*size, *, out=None)``; Python has no bare ``*``
         # after ``*size``.
-        overloads.append([name for index, name in enumerate(names) if name and not (name == "*" and index and names[index - 1].startswith("*"))])
+        overloads.append(
+            [
+                name
+                for index, name in enumerate(names)
+                if name and not (name == "*" and index and names[index - 1].startswith("*"))
+            ]
+        )
     return overloads
 
 
@@ -162,7 +168,10 @@ def test_torch_signatures_are_documented_forms():
 # Aliases of documented ``torch.Tensor`` methods and ``torch.nn.functional`` functions that
 # torch exports without documentation of their own.
 UNDOCUMENTED_TORCH_FUNCTIONS = {
-    "torch.log_softmax", "torch.relu", "torch.masked_fill", "torch.device",
+    "torch.log_softmax",
+    "torch.relu",
+    "torch.masked_fill",
+    "torch.device",
     # The legacy tensor constructors, whose classes carry no docstring.
     *(f"torch.{name}" for name in catalog_torch.LEGACY_CONSTRUCTORS),
 }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 import pytest
 
@@ -12,19 +10,23 @@ from perflint.engine.catalog import BoundArguments, bind, lookup, method
 DATALOADER = lookup("torch.utils.data.DataLoader")
 
 
-def bound(call_text: str, qualified_name: str = "torch.utils.data.DataLoader") -> Optional[BoundArguments]:
+def bound(call_text: str, qualified_name: str = "torch.utils.data.DataLoader") -> BoundArguments | None:
     call = cst.parse_expression(call_text)
     assert isinstance(call, cst.Call)
     return bind(call, lookup(qualified_name))
 
 
-def text(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+def text(expr: cst.BaseExpression | None) -> str | None:
     return None if expr is None else cst.Module([]).code_for_node(expr)
 
 
 @pytest.mark.parametrize(
     "call",
-    ["DataLoader(ds, 8, True, None, None, 4)", "DataLoader(ds, 8, num_workers=4)", "DataLoader(num_workers=4, dataset=ds)"],
+    [
+        "DataLoader(ds, 8, True, None, None, 4)",
+        "DataLoader(ds, 8, num_workers=4)",
+        "DataLoader(num_workers=4, dataset=ds)",
+    ],
 )
 def test_an_argument_is_found_by_name_whatever_its_position(call):
     arguments = bound(call)

@@ -31,10 +31,16 @@ def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
         lambda context, expr: allocated_on_host(expr, context),
     )
     assert answers == {
-        "torch.rand(1)": True, "drawn": True, "torch.zeros(3, device='cpu')": True,
-        "torch.zeros(3, device=device)": False, "x": False, "torch.tensor([1.0])": True,
+        "torch.rand(1)": True,
+        "drawn": True,
+        "torch.zeros(3, device='cpu')": True,
+        "torch.zeros(3, device=device)": False,
+        "x": False,
+        "torch.tensor([1.0])": True,
         # A copy of a tensor stays on that tensor's device.
-        "torch.tensor(x)": False, "torch.tensor([1.0], device=device)": False, "torch.FloatTensor([1.0])": True,
+        "torch.tensor(x)": False,
+        "torch.tensor([1.0], device=device)": False,
+        "torch.FloatTensor([1.0])": True,
     }
 
 
@@ -57,7 +63,8 @@ def test_a_factory_given_a_generator_and_no_device_is_pinned_to_the_host():
         lambda context, expr: pinned_to_host(expr),
     )
     assert answers == {
-        "torch.randn(3, generator=g)": True, "torch.randn(3, generator=g, device='cuda')": False,
+        "torch.randn(3, generator=g)": True,
+        "torch.randn(3, generator=g, device='cuda')": False,
         "torch.randn(3)": False,
     }
 
@@ -75,10 +82,19 @@ def test_device_expressions_are_host_accelerator_or_unknown():
         lambda context, expr: device_kind(expr, context),
     )
     assert answers == {
-        "'cpu'": HOST, "'cuda:1'": ACCELERATOR, "'mps'": ACCELERATOR, "'meta'": OTHER_DEVICE,
-        "torch.device('cpu')": HOST, "torch.device(args.device)": NAMED_LIKE_A_DEVICE, "device": HOST,
-        "x.device": NAMED_LIKE_A_DEVICE, "dev": None, "device + ''": None,
-        "target_device": NAMED_LIKE_A_DEVICE, "choice": None, "gpu": None,
+        "'cpu'": HOST,
+        "'cuda:1'": ACCELERATOR,
+        "'mps'": ACCELERATOR,
+        "'meta'": OTHER_DEVICE,
+        "torch.device('cpu')": HOST,
+        "torch.device(args.device)": NAMED_LIKE_A_DEVICE,
+        "device": HOST,
+        "x.device": NAMED_LIKE_A_DEVICE,
+        "dev": None,
+        "device + ''": None,
+        "target_device": NAMED_LIKE_A_DEVICE,
+        "choice": None,
+        "gpu": None,
     }
 
 
@@ -133,14 +149,28 @@ def _described(move):
         ("x.cpu()", "x", None, HOST, None, None, False),
         ("x.to('cuda:1')", "x", "'cuda:1'", ACCELERATOR, None, None, False),
         ("x.to(device, torch.half, True)", "x", "device", NAMED_LIKE_A_DEVICE, "torch.half", "True", False),
-        ("x.to(device=device, dtype=dtype, non_blocking=True)", "x", "device", NAMED_LIKE_A_DEVICE, "dtype",
-         "True", False),
+        (
+            "x.to(device=device, dtype=dtype, non_blocking=True)",
+            "x",
+            "device",
+            NAMED_LIKE_A_DEVICE,
+            "dtype",
+            "True",
+            False,
+        ),
         ("x.to(dtype=torch.half, device='cpu')", "x", "'cpu'", HOST, "torch.half", None, False),
         # A tensor's device and dtype; host when that tensor is made on the host.
         ("x.to(other, non_blocking=True)", "x", "other.device", NAMED_LIKE_A_DEVICE, "other.dtype", "True", False),
         ("x.to(table)", "x", "table.device", HOST, "table.dtype", None, False),
-        ("torch.eye(3).type_as(other)", "torch.eye(3)", "other.device", NAMED_LIKE_A_DEVICE, "other.dtype", None,
-         False),
+        (
+            "torch.eye(3).type_as(other)",
+            "torch.eye(3)",
+            "other.device",
+            NAMED_LIKE_A_DEVICE,
+            "other.dtype",
+            None,
+            False,
+        ),
         ("x.type('torch.cuda.HalfTensor')", "x", None, ACCELERATOR, "'torch.cuda.HalfTensor'", None, False),
         ("x.type(torch.FloatTensor)", "x", None, HOST, "torch.FloatTensor", None, False),
         # Casts and no-ops: the result is on the receiver's device.
@@ -149,8 +179,15 @@ def _described(move):
         ("x.to(self.dtype, non_blocking=True)", "x", None, None, "self.dtype", "True", True),
         ("x.to(dtype=torch.half)", "x", None, None, "torch.half", None, True),
         ("x.to(x.device)", "x", "x.device", None, None, None, True),
-        ("self.w.to(device=self.w.device, dtype=other.dtype)", "self.w", "self.w.device", None, "other.dtype",
-         None, True),
+        (
+            "self.w.to(device=self.w.device, dtype=other.dtype)",
+            "self.w",
+            "self.w.device",
+            None,
+            "other.dtype",
+            None,
+            True,
+        ),
         ("x.to(x)", "x", None, None, "x.dtype", None, True),
         ("x.type(torch.float16)", "x", None, None, "torch.float16", None, True),
     ],
@@ -164,8 +201,12 @@ def test_a_device_move_is_read_once_in_every_spelling(call, receiver, device, de
     )
     [answer] = probe_calls(source, lambda context, expr: _described(device_move(expr, context))).values()
     assert answer == {
-        "receiver": receiver, "device": device, "destination": destination, "dtype": dtype,
-        "non_blocking": non_blocking, "stays": stays,
+        "receiver": receiver,
+        "device": device,
+        "destination": destination,
+        "dtype": dtype,
+        "non_blocking": non_blocking,
+        "stays": stays,
     }
 
 
@@ -219,14 +260,16 @@ def test_a_batch_is_traced_to_the_dataloader_its_loop_iterates():
         "    for shard in shards:\n"
         "        print(shard)\n",
         lambda context, expr: (
-            cst.Module([]).code_for_node(found)
-            if (found := context.loops.loader_of_batch(expr)) is not None
-            else None
+            cst.Module([]).code_for_node(found) if (found := context.loops.loader_of_batch(expr)) is not None else None
         ),
     )
     loader = "DataLoader(ds, pin_memory=True)"
     assert answers == {
-        "images": loader, "v": loader, "{k: print(v) for k, v in batch.items()}": None, "step": loader, "shard": None,
+        "images": loader,
+        "v": loader,
+        "{k: print(v) for k, v in batch.items()}": None,
+        "step": loader,
+        "shard": None,
     }
 
 

@@ -46,7 +46,9 @@ def test_the_structure_of_an_elementwise_expression(text, expected):
 
 def test_calls_are_taken_only_from_the_libraries_given():
     assert _answers(["np.sqrt(x)", "torch.exp(x)", "abs(x)"], libraries=catalog.NUMPY) == {
-        "np.sqrt(x)": True, "torch.exp(x)": False, "abs(x)": True,
+        "np.sqrt(x)": True,
+        "torch.exp(x)": False,
+        "abs(x)": True,
     }
     assert _answers(["np.sqrt(x)", "x + 1"], libraries="") == {"np.sqrt(x)": False, "x + 1": True}
 
@@ -58,8 +60,6 @@ def test_the_rule_is_asked_first_about_every_node():
         asked.append(type(node).__name__)
         return False if type(node) is cst.Comparison else (True if type(node) is cst.Name else None)
 
-    answers = probe_calls(
-        "print(x + (y > 1))\n", lambda context, expr: is_elementwise(expr, leaf, context)
-    )
+    answers = probe_calls("print(x + (y > 1))\n", lambda context, expr: is_elementwise(expr, leaf, context))
     assert answers == {"x + (y > 1)": False}
     assert asked == ["BinaryOperation", "Name", "Comparison"]

@@ -50,11 +50,20 @@ class HoistCompute(Rule):
         if self.loops and isinstance(node.func, cst.Name) and node.func.value == "compute":
             loop = self.loops[-1]
             assignment = cst.SimpleStatementLine(
-                [cst.Assign([cst.AssignTarget(cst.Name("hoisted"))], node)], leading_lines=loop.leading_lines)
-            self.report(node, fix=Fix((
-                Change(node, cst.Name("hoisted")),
-                Change(loop, lambda updated: cst.FlattenSentinel([assignment, updated.with_changes(leading_lines=())])),
-            )))
+                [cst.Assign([cst.AssignTarget(cst.Name("hoisted"))], node)], leading_lines=loop.leading_lines
+            )
+            self.report(
+                node,
+                fix=Fix(
+                    (
+                        Change(node, cst.Name("hoisted")),
+                        Change(
+                            loop,
+                            lambda updated: cst.FlattenSentinel([assignment, updated.with_changes(leading_lines=())]),
+                        ),
+                    )
+                ),
+            )
 
 
 class Unparsable(Rule):
@@ -76,10 +85,14 @@ class Unparsable(Rule):
 def test_a_fix_becomes_minimal_edits_with_its_import():
     source = "import os\nimport sys  # keep\n\nx = slow( 1,\n    2)  # note\n"
     [finding] = lint_source(source, "m.py", [RenameSlow])
-    assert finding.fix == SuggestedFix("safe", "Call fastlib.fast", (
-        Edit(3, 1, 3, 1, "import fastlib\n"),
-        Edit(4, 5, 4, 9, "fastlib.fast"),
-    ))
+    assert finding.fix == SuggestedFix(
+        "safe",
+        "Call fastlib.fast",
+        (
+            Edit(3, 1, 3, 1, "import fastlib\n"),
+            Edit(4, 5, 4, 9, "fastlib.fast"),
+        ),
+    )
     outcome = fix_source(source, "m.py", [RenameSlow])
     assert outcome.source == "import os\nimport sys  # keep\nimport fastlib\n\nx = fastlib.fast( 1,\n    2)  # note\n"
     assert outcome.fixed == 1 and outcome.findings == []
@@ -88,8 +101,9 @@ def test_a_fix_becomes_minimal_edits_with_its_import():
 def test_an_import_already_there_is_not_added_again_and_several_fixes_share_one():
     source = '"""Doc."""\nfrom __future__ import annotations\n\na = slow(1)\nb = slow(2)\n'
     outcome = fix_source(source, "m.py", [RenameSlow])
-    assert outcome.source == ('"""Doc."""\nfrom __future__ import annotations\nimport fastlib\n\n'
-                              'a = fastlib.fast(1)\nb = fastlib.fast(2)\n')
+    assert outcome.source == (
+        '"""Doc."""\nfrom __future__ import annotations\nimport fastlib\n\na = fastlib.fast(1)\nb = fastlib.fast(2)\n'
+    )
     assert outcome.fixed == 2
     again = "import fastlib\na = slow(1)\n"
     assert fix_source(again, "m.py", [RenameSlow]).source == "import fastlib\na = fastlib.fast(1)\n"
@@ -98,15 +112,20 @@ def test_an_import_already_there_is_not_added_again_and_several_fixes_share_one(
 def test_a_file_without_imports_gets_its_import_at_the_top_after_the_header_comments():
     source = "# licence\n\ndef f():\n    return slow(1)\n"
     assert fix_source(source, "m.py", [RenameSlow]).source == (
-        "# licence\n\nimport fastlib\ndef f():\n    return fastlib.fast(1)\n")
+        "# licence\n\nimport fastlib\ndef f():\n    return fastlib.fast(1)\n"
+    )
 
 
 def test_a_hoist_keeps_indentation_comments_and_line_endings():
-    source = ("def f(a, xs):\r\n    total = 0\r\n    # the loop\r\n    for x in xs:  # each\r\n"
-              "        total += compute(a) * x\r\n    return total")
+    source = (
+        "def f(a, xs):\r\n    total = 0\r\n    # the loop\r\n    for x in xs:  # each\r\n"
+        "        total += compute(a) * x\r\n    return total"
+    )
     outcome = fix_source(source, "m.py", [HoistCompute], unsafe=True)
-    assert outcome.source == ("def f(a, xs):\r\n    total = 0\r\n    # the loop\r\n    hoisted = compute(a)\r\n"
-                              "    for x in xs:  # each\r\n        total += hoisted * x\r\n    return total")
+    assert outcome.source == (
+        "def f(a, xs):\r\n    total = 0\r\n    # the loop\r\n    hoisted = compute(a)\r\n"
+        "    for x in xs:  # each\r\n        total += hoisted * x\r\n    return total"
+    )
     namespace: dict = {}
     exec(compile(outcome.source, "m.py", "exec"), {"compute": lambda a: a + 1}, namespace)
     assert namespace["f"](2, [1, 2]) == 9
@@ -142,7 +161,9 @@ def test_a_fix_that_keeps_recreating_its_finding_stops_after_the_pass_limit():
 
         def visit_Call(self, node: cst.Call) -> None:
             if isinstance(node.func, cst.Name) and node.func.value == "slow":
-                self.report(node, fix=Fix.replace(node, node.with_changes(args=(*node.args, cst.Arg(cst.Integer("0"))))))
+                self.report(
+                    node, fix=Fix.replace(node, node.with_changes(args=(*node.args, cst.Arg(cst.Integer("0")))))
+                )
 
     outcome = fix_source("x = slow()\n", "m.py", [Forever])
     assert outcome.fixed == MAX_PASSES
@@ -159,12 +180,15 @@ def test_apply_fixes_takes_identical_edits_once_and_skips_conflicts():
     assert len(applied) == 2 and overlaps not in applied
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("x = slow(1)", "import fastlib\nx = fastlib.fast(1)"),
-    ("x = slow(1)\n\n# end\n", "import fastlib\nx = fastlib.fast(1)\n\n# end\n"),
-    ("import os\nx = slow(1)", "import os\nimport fastlib\nx = fastlib.fast(1)"),
-    ("def f():\n    return slow(1)\nimport os", "import fastlib\ndef f():\n    return fastlib.fast(1)\nimport os"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("x = slow(1)", "import fastlib\nx = fastlib.fast(1)"),
+        ("x = slow(1)\n\n# end\n", "import fastlib\nx = fastlib.fast(1)\n\n# end\n"),
+        ("import os\nx = slow(1)", "import os\nimport fastlib\nx = fastlib.fast(1)"),
+        ("def f():\n    return slow(1)\nimport os", "import fastlib\ndef f():\n    return fastlib.fast(1)\nimport os"),
+    ],
+)
 def test_the_file_end_is_kept(source, expected):
     assert fix_source(source, "m.py", [RenameSlow]).source == expected
 
@@ -193,11 +217,15 @@ class HoistFromComprehension(Rule):
 
 
 def test_insert_before_finds_the_statement_in_its_block_and_keeps_comments_above():
-    source = ("def f(a, xs):\n    if xs:\n        # squares\n        ys = [x * compute(a)\n"
-              "              for x in xs]  # end\n        return ys\n")
+    source = (
+        "def f(a, xs):\n    if xs:\n        # squares\n        ys = [x * compute(a)\n"
+        "              for x in xs]  # end\n        return ys\n"
+    )
     outcome = fix_source(source, "m.py", [HoistFromComprehension], unsafe=True)
-    assert outcome.source == ("def f(a, xs):\n    if xs:\n        # squares\n        computed = compute(a)\n"
-                              "        ys = [x * computed\n              for x in xs]  # end\n        return ys\n")
+    assert outcome.source == (
+        "def f(a, xs):\n    if xs:\n        # squares\n        computed = compute(a)\n"
+        "        ys = [x * computed\n              for x in xs]  # end\n        return ys\n"
+    )
 
 
 def test_a_new_name_clashes_with_no_word_of_the_file():
@@ -211,7 +239,8 @@ def test_a_file_with_lone_carriage_returns_gets_its_fixes_and_keeps_its_line_end
     [finding] = lint_source(source, "m.py", [RenameSlow])
     assert finding.code == "PFL991" and finding.fix is not None and finding.line == 2
     assert fix_source(source, "m.py", [RenameSlow], unsafe=True).source == (
-        "import os\rimport fastlib\rx = fastlib.fast(1)\r")
+        "import os\rimport fastlib\rx = fastlib.fast(1)\r"
+    )
 
 
 class DropLastArgument(Rule):
@@ -226,8 +255,13 @@ class DropLastArgument(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == "drop" and len(node.args) == 2:
             line_end = cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "))
-            first = node.args[0].with_changes(comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
-                first_line=line_end, last_line=cst.SimpleWhitespace(""))))
+            first = node.args[0].with_changes(
+                comma=cst.Comma(
+                    whitespace_after=cst.ParenthesizedWhitespace(
+                        first_line=line_end, last_line=cst.SimpleWhitespace("")
+                    )
+                )
+            )
             self.report(node, fix=Fix.replace(node, node.with_changes(args=[first])))
 
 

@@ -17,7 +17,9 @@ from tests.engine.probes import probe_calls
 
 
 def roles(source: str) -> dict[str, Any]:
-    return probe_calls(source, lambda context, expr: (context.function and context.function.name, context.functions.role()))
+    return probe_calls(
+        source, lambda context, expr: (context.function and context.function.name, context.functions.role())
+    )
 
 
 def kinds(source: str) -> dict[str, Any]:
@@ -43,12 +45,19 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "def helper():\n    print(helper)\n"
     )
     assert answers == {
-        "module_level": (None, RUN_ONCE), "class_body": (None, RUN_ONCE), "init": ("__init__", RUN_ONCE),
-        "inner_of_init": ("inner", RUN_ONCE), "init_weights": ("_init_weights", RUN_ONCE),
-        "build_head": ("build_head", RUN_ONCE), "forward": ("forward", PER_CALL),
-        "lambda_in_forward": ("<lambda>", PER_CALL), "collate": ("my_collate_fn", PER_CALL),
-        "training_step": ("training_step", PER_CALL), "cached": ("table", RUN_ONCE),
-        "lru": ("grid", RUN_ONCE), "helper": ("helper", None),
+        "module_level": (None, RUN_ONCE),
+        "class_body": (None, RUN_ONCE),
+        "init": ("__init__", RUN_ONCE),
+        "inner_of_init": ("inner", RUN_ONCE),
+        "init_weights": ("_init_weights", RUN_ONCE),
+        "build_head": ("build_head", RUN_ONCE),
+        "forward": ("forward", PER_CALL),
+        "lambda_in_forward": ("<lambda>", PER_CALL),
+        "collate": ("my_collate_fn", PER_CALL),
+        "training_step": ("training_step", PER_CALL),
+        "cached": ("table", RUN_ONCE),
+        "lru": ("grid", RUN_ONCE),
+        "helper": ("helper", None),
     }
 
 
@@ -86,10 +95,19 @@ def test_functions_compiled_by_a_decorator_a_wrapping_call_or_their_class_are_co
         lambda context, expr: context.in_compiled_code(),
     )
     assert answers == {
-        "decorated_with_a_call": True, "nested_in_compiled": True, "decorated_by_imported_name": True,
-        "jit_through_partial": True, "torchscript": True, "cython_directive": True,
-        "wrapped_later": True, "wrapped_by_jax": True, "jitclass_method": True,
-        "compiled_method": True, "plain_method": False, "plain_function": False, "module_level": False,
+        "decorated_with_a_call": True,
+        "nested_in_compiled": True,
+        "decorated_by_imported_name": True,
+        "jit_through_partial": True,
+        "torchscript": True,
+        "cython_directive": True,
+        "wrapped_later": True,
+        "wrapped_by_jax": True,
+        "jitclass_method": True,
+        "compiled_method": True,
+        "plain_method": False,
+        "plain_function": False,
+        "module_level": False,
     }
 
 
@@ -131,8 +149,14 @@ def test_a_call_of_a_same_file_function_mutates_only_what_that_function_mutates(
         lambda context, expr: context.is_invariant(expr),
     )
     assert answers == {
-        "first": False, "second": True, "third": True, "fourth": False, "fifth": False,
-        "self.state": False, "self.weights": True, "sixth": False,
+        "first": False,
+        "second": True,
+        "third": True,
+        "fourth": False,
+        "fifth": False,
+        "self.state": False,
+        "self.weights": True,
+        "sixth": False,
     }
 
 
@@ -162,8 +186,13 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
         lambda context, expr: context.runs_once(),
     )
     assert answers == {
-        "cached_mask": True, "optimizer_state": True, "has_attr_cache": True, "keyed_cache": True,
-        "sets_something_else": False, "loop_inside": False, "per_call": False,
+        "cached_mask": True,
+        "optimizer_state": True,
+        "has_attr_cache": True,
+        "keyed_cache": True,
+        "sets_something_else": False,
+        "loop_inside": False,
+        "per_call": False,
     }
 
 
@@ -176,9 +205,7 @@ def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_modul
         "    def inner(v):\n        return v\n"
         "    print(inner); print(top); print(twice); print(missing)\n",
         lambda context, expr: (
-            definition.name.value
-            if (definition := context.functions.definition(expr.value)) is not None
-            else None
+            definition.name.value if (definition := context.functions.definition(expr.value)) is not None else None
         ),
     )
     assert answers == {"inner": "inner", "top": "top", "twice": None, "missing": None}
@@ -219,11 +246,21 @@ def test_an_expression_is_the_same_on_every_call_when_it_reads_no_parameter_or_l
     )
     answers = probe_calls(source, lambda context, expr: context.functions.same_on_every_call(expr))
     assert answers == {
-        "self.path": True, "PATH": True, "np.sqrt(self.size) + 1": True, "'model.pt'": True,
-        "index": False, "rest": False, "scale": False, "options": False, "local": False,
-        "self.count": False, "self.files[index]": False, "load_next()": False,
+        "self.path": True,
+        "PATH": True,
+        "np.sqrt(self.size) + 1": True,
+        "'model.pt'": True,
+        "index": False,
+        "rest": False,
+        "scale": False,
+        "options": False,
+        "local": False,
+        "self.count": False,
+        "self.files[index]": False,
+        "load_next()": False,
         # An equal value on every call (a new object each time), and a random draw.
-        "np.zeros(3)": True, "np.random.rand(3)": False,
+        "np.zeros(3)": True,
+        "np.random.rand(3)": False,
     }
 
 
@@ -247,8 +284,19 @@ def test_autograd_is_known_off_under_no_grad_blocks_and_decorators():
     )
     answers = probe_calls(source, lambda context, expr: context.functions.grad_disabled())
     assert answers == {
-        "a": False, "b": True, "c": True, "d": False, "e": True, "g": False, "h": True, "i": False,
-        "j": False, "k": True, "m": True, "n": True, "o": False,
+        "a": False,
+        "b": True,
+        "c": True,
+        "d": False,
+        "e": True,
+        "g": False,
+        "h": True,
+        "i": False,
+        "j": False,
+        "k": True,
+        "m": True,
+        "n": True,
+        "o": False,
     }
 
 
@@ -280,9 +328,14 @@ def test_an_expression_depends_only_on_shapes_when_it_reads_inputs_through_their
     )
     answers = probe_calls(source, lambda context, expr: context.functions.depends_only_on_shapes(expr))
     assert answers == {
-        "torch.ones(T, T, device=x.device)": True, "torch.arange(x.shape[1]) * math.pi / self.dim": True,
-        "len(x)": True, "MAX_LEN": True, "x": False, "lengths[:, None]": False,
-        "h.size(0) + x[0, 0]": False, "helper(T)": False,
+        "torch.ones(T, T, device=x.device)": True,
+        "torch.arange(x.shape[1]) * math.pi / self.dim": True,
+        "len(x)": True,
+        "MAX_LEN": True,
+        "x": False,
+        "lengths[:, None]": False,
+        "h.size(0) + x[0, 0]": False,
+        "helper(T)": False,
     }
 
 
@@ -295,7 +348,10 @@ def test_a_random_draw_does_not_depend_only_on_shapes():
         "        print(torch.multinomial(torch.tensor(self.p), 1))\n"
     )
     answers = probe_calls(source, lambda context, expr: context.functions.depends_only_on_shapes(expr))
-    assert answers == {"torch.randn(x.size(0), 4) * self.sigma": False, "torch.multinomial(torch.tensor(self.p), 1)": False}
+    assert answers == {
+        "torch.randn(x.size(0), 4) * self.sigma": False,
+        "torch.multinomial(torch.tensor(self.p), 1)": False,
+    }
 
 
 def in_test_code(source: str, path: str) -> dict[str, bool]:
@@ -347,8 +403,14 @@ def test_functions_and_classes_named_as_tests_are_test_code_in_an_ordinary_file(
 
 @pytest.mark.parametrize(
     "path",
-    ["tests/test_model.py", "pkg/tests/helpers.py", "model_test.py", "conftest.py", "pkg\\test\\util.py",
-     "src/pkg/testing/fixtures.py"],
+    [
+        "tests/test_model.py",
+        "pkg/tests/helpers.py",
+        "model_test.py",
+        "conftest.py",
+        "pkg\\test\\util.py",
+        "src/pkg/testing/fixtures.py",
+    ],
 )
 def test_everything_in_a_test_file_or_directory_is_test_code(path):
     assert set(in_test_code(SOURCE, path).values()) == {True}
@@ -376,8 +438,12 @@ def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
         "def stepper(model):\n    print(stepper)\n"
     )
     assert answers == {
-        "process": ("process", RUN_ONCE), "prepare": ("prepare_data", RUN_ONCE), "plot": ("plot_losses", RUN_ONCE),
-        "entry": ("main", RUN_ONCE), "train_step": ("train_step", PER_CALL), "stepper": ("stepper", None),
+        "process": ("process", RUN_ONCE),
+        "prepare": ("prepare_data", RUN_ONCE),
+        "plot": ("plot_losses", RUN_ONCE),
+        "entry": ("main", RUN_ONCE),
+        "train_step": ("train_step", PER_CALL),
+        "stepper": ("stepper", None),
     }
 
 
@@ -389,8 +455,13 @@ def test_a_model_is_made_by_a_module_class_of_the_file_or_a_loader_not_by_torchs
         "print(nn.Linear(3, 4))\nprint(make(3))\n",
         lambda context, expr: context.functions.is_model(expr),
     )
-    assert answers == {"Net()": True, "torch.load(path)": True, "AutoModel.from_pretrained(name)": True,
-                       "nn.Linear(3, 4)": False, "make(3)": False}
+    assert answers == {
+        "Net()": True,
+        "torch.load(path)": True,
+        "AutoModel.from_pretrained(name)": True,
+        "nn.Linear(3, 4)": False,
+        "make(3)": False,
+    }
 
 
 def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
@@ -441,9 +512,12 @@ def test_a_training_loop_in_set_up_code_is_still_hot():
 
 
 def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
-    findings = lint_source("import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"
-                           "        if x.sum() > 0:\n            x = x * 2\n        return x\n",
-                           "net.py", [rule_by_code("PFL212")])
+    findings = lint_source(
+        "import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"
+        "        if x.sum() > 0:\n            x = x * 2\n        return x\n",
+        "net.py",
+        [rule_by_code("PFL212")],
+    )
     assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
     assert findings[0].message.endswith("; runs per call: in `forward`")
     assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"

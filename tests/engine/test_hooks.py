@@ -69,8 +69,12 @@ def test_hook_timing_for_loops_and_assignments():
     source = "import numpy as np\nfor x in xs:\n    for y in ys:\n        a = np.zeros(3)\n        a\n"
     assert lint_source(source, "timing.py", [Timing]) == []
     assert seen == [
-        ("visit_For", None), ("visit_For_body", "x"),
-        ("visit_For", "x"), ("visit_For_body", "y"),
-        ("leave_Assign", None), ("after the assignment", "numpy"),
-        ("leave_For", "x"), ("leave_For", None),
+        ("visit_For", None),
+        ("visit_For_body", "x"),
+        ("visit_For", "x"),
+        ("visit_For_body", "y"),
+        ("leave_Assign", None),
+        ("after the assignment", "numpy"),
+        ("leave_For", "x"),
+        ("leave_For", None),
     ]

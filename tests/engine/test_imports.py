@@ -30,23 +30,13 @@ def test_every_import_form_resolves_to_the_same_name(source):
 
 def test_names_without_an_import_or_shadowed_by_assignment_do_not_resolve():
     answers = qualified(
-        "import numpy as np\n"
-        "print(inv)\n"
-        "def f(np):\n"
-        "    print(np.zeros)\n"
-        "from . import torch\n"
-        "print(torch.zeros)\n"
+        "import numpy as np\nprint(inv)\ndef f(np):\n    print(np.zeros)\nfrom . import torch\nprint(torch.zeros)\n"
     )
     assert answers == {"inv": None, "np.zeros": None, "torch.zeros": None}
 
 
 def test_imports_inside_a_function_stay_in_it():
-    answers = qualified(
-        "def f():\n"
-        "    import torch as T\n"
-        "    print(T.zeros)\n"
-        "print(T.ones)\n"
-    )
+    answers = qualified("def f():\n    import torch as T\n    print(T.zeros)\nprint(T.ones)\n")
     assert answers == {"T.zeros": "torch.zeros", "T.ones": None}
 
 

@@ -119,8 +119,13 @@ def test_deeply_nested_files_and_notebooks_never_kill_the_run_and_the_good_file_
     (tmp_path / "deep_cell.ipynb").write_text(json.dumps({"cells": [deep_cell], "metadata": {}, "nbformat": 4}))
     (tmp_path / "deep_json.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
     (tmp_path / "good.py").write_text(LOOP.format("sum(x)"))
-    completed = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "--select", "ALL", "."],
-                               cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "--select", "ALL", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 1 and "Traceback" not in completed.stderr
     assert "good.py:4:9: PFL102" in completed.stdout
     unlintable = [line for line in completed.stdout.splitlines() if "PFL000" in line]

@@ -10,8 +10,17 @@ from perflint.engine.literals import UNKNOWN, integer_value, literal_value, stri
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0", 0), ("-2", -2), ("1.5", 1.5), ("'cuda'", "cuda"), ("True", True), ("None", None),
-     ("n", UNKNOWN), ("f(0)", UNKNOWN), ("-n", UNKNOWN)],
+    [
+        ("0", 0),
+        ("-2", -2),
+        ("1.5", 1.5),
+        ("'cuda'", "cuda"),
+        ("True", True),
+        ("None", None),
+        ("n", UNKNOWN),
+        ("f(0)", UNKNOWN),
+        ("-n", UNKNOWN),
+    ],
 )
 def test_literal_values(text, value):
     assert literal_value(cst.parse_expression(text)) == value
@@ -19,8 +28,7 @@ def test_literal_values(text, value):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0x4", 4), ("0b1", 1), ("0o7", 7), ("1_000", 1000), ("-0x10", -16), ("True", None), ("1.0", None),
-     ("n", None)],
+    [("0x4", 4), ("0b1", 1), ("0o7", 7), ("1_000", 1000), ("-0x10", -16), ("True", None), ("1.0", None), ("n", None)],
 )
 def test_integers_are_read_in_every_base_and_nothing_else_is_an_integer(text, value):
     assert integer_value(cst.parse_expression(text)) == value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import libcst as cst
 import pytest
@@ -17,9 +17,9 @@ def invariance(source: str) -> dict[str, Any]:
     return probe_calls(source, lambda context, expr: context.is_invariant(expr))
 
 
-def extents(source: str) -> dict[str, Optional[str]]:
+def extents(source: str) -> dict[str, str | None]:
     """What the engine says each ``for`` loop's iterable ranges over, keyed by its text."""
-    answers: dict[str, Optional[str]] = {}
+    answers: dict[str, str | None] = {}
 
     class Probe(Rule):
         code = "PFL999"
@@ -58,8 +58,17 @@ def test_loop_invariance_of_names():
         "    print(i); print(untouched); print(untouched + 1)\n"
     )
     assert answers == {
-        "a": False, "c": False, "d": False, "e": False, "f": False, "g": True, "k": False,
-        "m": False, "i": False, "untouched": True, "untouched + 1": True,
+        "a": False,
+        "c": False,
+        "d": False,
+        "e": False,
+        "f": False,
+        "g": True,
+        "k": False,
+        "m": False,
+        "i": False,
+        "untouched": True,
+        "untouched + 1": True,
     }
 
 
@@ -86,16 +95,34 @@ def test_pure_factories_of_invariant_arguments_are_invariant_values_but_never_th
         "    print(torch.rand(3)); print(a.clone()); print(iter(a)); print(np.zeros(3, out=c))\n"
     )
     assert invariance(source) == {
-        "torch.zeros(3)": True, "np.eye(n)": True, "torch.from_numpy(a)": True,
-        "np.sqrt(a)": True, "list(a)": True, "len(a)": True, "model(b)": False, "b": False,
-        "np.eye(i)": False, "torch.rand(3)": False, "a.clone()": True, "iter(a)": False,
+        "torch.zeros(3)": True,
+        "np.eye(n)": True,
+        "torch.from_numpy(a)": True,
+        "np.sqrt(a)": True,
+        "list(a)": True,
+        "len(a)": True,
+        "model(b)": False,
+        "b": False,
+        "np.eye(i)": False,
+        "torch.rand(3)": False,
+        "a.clone()": True,
+        "iter(a)": False,
         "np.zeros(3, out=c)": False,
     }
     identities = probe_calls(source, lambda context, expr: context.is_invariant(expr, identity=True))
     assert identities == {
-        "torch.zeros(3)": False, "np.eye(n)": False, "torch.from_numpy(a)": False,
-        "np.sqrt(a)": True, "list(a)": False, "len(a)": True, "model(b)": False, "b": False,
-        "np.eye(i)": False, "torch.rand(3)": False, "a.clone()": False, "iter(a)": False,
+        "torch.zeros(3)": False,
+        "np.eye(n)": False,
+        "torch.from_numpy(a)": False,
+        "np.sqrt(a)": True,
+        "list(a)": False,
+        "len(a)": True,
+        "model(b)": False,
+        "b": False,
+        "np.eye(i)": False,
+        "torch.rand(3)": False,
+        "a.clone()": False,
+        "iter(a)": False,
         "np.zeros(3, out=c)": False,
     }
     conversions = probe_calls(
@@ -124,8 +151,11 @@ def test_training_step_loop_is_the_innermost_loop_calling_backward_or_step():
         "    def inner():\n"
         "        loss.backward()\n"
         "    print(x)\n",
-        lambda context, expr: None if context.training_step_loop() is None
-        else cst.Module([]).code_for_node(context.training_step_loop().node.target),
+        lambda context, expr: (
+            None
+            if context.training_step_loop() is None
+            else cst.Module([]).code_for_node(context.training_step_loop().node.target)
+        ),
     )
     assert answers == {"epoch": None, "batch": "batch", "later": None, "x": None}
 
@@ -152,8 +182,14 @@ def test_a_node_under_a_loop_dependent_condition_does_not_run_every_iteration():
         lambda context, expr: context.runs_every_iteration(),
     )
     assert answers == {
-        "always": True, "first_only": False, "else_branch": False, "invariant_condition": True,
-        "inner_loop_body": True, "conditional_value": False, "on_error": False, "outside_any_loop": True,
+        "always": True,
+        "first_only": False,
+        "else_branch": False,
+        "invariant_condition": True,
+        "inner_loop_body": True,
+        "conditional_value": False,
+        "on_error": False,
+        "outside_any_loop": True,
     }
 
 
@@ -220,7 +256,11 @@ def test_a_training_step_is_backward_and_an_optimizer_step_in_one_iteration():
         "for x in xs:\n    loss.backward()\n    print(backward_only)\n"
     )
     assert answers == {
-        "plain": True, "amp": True, "accumulated": True, "rollout": False, "scheduler_only": False,
+        "plain": True,
+        "amp": True,
+        "accumulated": True,
+        "rollout": False,
+        "scheduler_only": False,
         "backward_only": False,
     }
 
@@ -295,10 +335,16 @@ def test_a_loop_keeps_a_value_it_stores_returns_passes_on_or_changes():
     )
     answers = probe_calls(source, lambda context, expr: context.innermost_loop.keeps(expr.value))
     assert answers == {
-        "read": False, "appended": True, "yielded": True, "in_tuple": True, "aliased": True,
-        "stored": True, "changed": True, "passed": True, "closed_over": True,
+        "read": False,
+        "appended": True,
+        "yielded": True,
+        "in_tuple": True,
+        "aliased": True,
+        "stored": True,
+        "changed": True,
+        "passed": True,
+        "closed_over": True,
     }
-
 
 
 def element_sources(source: str) -> dict[str, Any]:
@@ -326,8 +372,16 @@ def test_loop_targets_over_known_arrays_and_indexed_elements_are_elements():
         "    print(a[0])\n"
     )
     assert answers == {
-        "x": "a", "v": "t", "i": None, "t[i]": "t", "a[k, j]": "a", "a[k, 0]": None,
-        "items[k]": None, "y": "t", "z": None, "a[0]": None,
+        "x": "a",
+        "v": "t",
+        "i": None,
+        "t[i]": "t",
+        "a[k, j]": "a",
+        "a[k, 0]": None,
+        "items[k]": None,
+        "y": "t",
+        "z": None,
+        "a[0]": None,
     }
 
 
@@ -372,6 +426,7 @@ def accumulators(source: str, name: str) -> list[bool]:
 
         def leave_While_body(self, node: cst.While) -> None:
             answers.append(self.context.innermost_loop.accumulates(name, grows))
+
     assert lint_source(source, "probe.py", [Probe]) == []
     return answers
 
@@ -505,8 +560,14 @@ def test_a_guard_that_only_raises_warns_or_logs_only_reports():
         [Probe],
     )
     assert answers == {
-        "a.any()": True, "b.any()": True, "c.any()": True, "d.any()": False, "not x.isfinite().all()": True,
-        "e.any()": True, "g.any()": False, "h.any()": False,
+        "a.any()": True,
+        "b.any()": True,
+        "c.any()": True,
+        "d.any()": False,
+        "not x.isfinite().all()": True,
+        "e.any()": True,
+        "g.any()": False,
+        "h.any()": False,
     }
 
 
@@ -559,7 +620,12 @@ def test_a_loop_that_ends_when_its_try_body_succeeds_is_a_retry():
         [Probe],
     )
     assert answers == {
-        "flag": True, "break": True, "else": True, "each": False, "no-try": False, "other-flag": False,
+        "flag": True,
+        "break": True,
+        "else": True,
+        "each": False,
+        "no-try": False,
+        "other-flag": False,
     }
 
 
@@ -577,7 +643,13 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         lambda context, expr: context.loops.under_debug_flag(),
     )
     assert answers == {
-        "x": True, "x + 1": True, "x + 2": True, "x + 3": False, "x + 4": False, "x + 5": False, "x + 6": False,
+        "x": True,
+        "x + 1": True,
+        "x + 2": True,
+        "x + 3": False,
+        "x + 4": False,
+        "x + 5": False,
+        "x + 6": False,
         "x + 7": False,
     }
 

@@ -74,11 +74,15 @@ def _lint(source: str) -> list:
 @pytest.mark.parametrize("newline", ["\r", "\r\n"])
 def test_findings_in_a_file_with_other_line_endings_are_on_their_real_lines(newline):
     unix = EXAMPLE.read_text()
-    expected = [(finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
-                for finding in _lint(unix)]
+    expected = [
+        (finding.code, finding.line, finding.column, finding.end_line, finding.end_column) for finding in _lint(unix)
+    ]
     found = _lint(unix.replace("\n", newline))
-    assert expected and [(finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
-                         for finding in found] == expected
+    assert (
+        expected
+        and [(finding.code, finding.line, finding.column, finding.end_line, finding.end_column) for finding in found]
+        == expected
+    )
 
 
 def test_a_file_with_lone_carriage_returns_is_offered_its_fixes_and_keeps_its_line_endings():
@@ -99,9 +103,19 @@ def test_line_starts_count_each_kind_of_line_end_once():
 
 def test_the_command_line_and_flake8_agree_on_a_file_with_lone_carriage_returns(tmp_path):
     (tmp_path / "mac.py").write_bytes(EXAMPLE.read_bytes().replace(b"\n", b"\r"))
-    ours = subprocess.run([sys.executable, "-m", "perflint", "check", "--no-cache", "mac.py"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
-    theirs = subprocess.run([sys.executable, "-m", "flake8", "--select", "PFL", "mac.py"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
+    ours = subprocess.run(
+        [sys.executable, "-m", "perflint", "check", "--no-cache", "mac.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    theirs = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "PFL", "mac.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     positions = sorted(re.findall(r"^mac\.py:(\d+):(\d+): (PFL\d+)", ours, re.MULTILINE))
     assert positions and positions == sorted(re.findall(r"^mac\.py:(\d+):(\d+): (PFL\d+)", theirs, re.MULTILINE))

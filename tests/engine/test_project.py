@@ -53,15 +53,17 @@ def test_module_names_follow_the_packages_above_a_file_and_skip_a_src_folder(tmp
 
 
 def test_a_summary_resolves_relative_imports_against_the_files_package():
-    summary = summarise_source("from . import layers\nfrom ..utils import iou as overlap\nfrom .base import Base\n",
-                               "pkg.models.net")
+    summary = summarise_source(
+        "from . import layers\nfrom ..utils import iou as overlap\nfrom .base import Base\n", "pkg.models.net"
+    )
     assert summary.names == {"layers": "pkg.models.layers", "overlap": "pkg.utils.iou", "Base": "pkg.models.base.Base"}
     package = summarise_source("from .base import Base\n", "pkg.models", is_package=True)
     assert package.names == {"Base": "pkg.models.base.Base"}
 
 
 def test_a_function_summary_says_what_a_call_does():
-    summary = summarise_source(textwrap.dedent("""
+    summary = summarise_source(
+        textwrap.dedent("""
         import torch
         def fit_batch(model, optimizer, batch, stats):
             loss = model(batch).sum()
@@ -75,14 +77,20 @@ def test_a_function_summary_says_what_a_call_does():
             return torch.ones(n)
         def evaluate(model, batch):
             return model(batch)
-    """), "engine")
+    """),
+        "engine",
+    )
     fit = summary.functions["fit_batch"]
     # ``batch`` is passed on to ``model(batch)``, which may change it.
     assert (fit.calls_backward, fit.steps_optimizer, fit.mutated_parameters) == (True, True, ("batch", "stats"))
     assert summary.functions["make"].returns == "torch.Tensor"
     assert summary.functions["ones"].returns == "torch.ones"
     evaluate = summary.functions["evaluate"]
-    assert (evaluate.calls_backward, evaluate.steps_optimizer, evaluate.mutated_parameters) == (False, False, ("batch",))
+    assert (evaluate.calls_backward, evaluate.steps_optimizer, evaluate.mutated_parameters) == (
+        False,
+        False,
+        ("batch",),
+    )
 
 
 def test_a_summary_survives_its_json_form_and_refuses_another_format():
@@ -100,13 +108,15 @@ def test_a_file_python_cannot_parse_has_no_summary():
 
 
 def test_a_class_is_a_module_through_any_number_of_project_files():
-    index = index_of({
-        "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
-        "pkg.middle": "from .base import Base\nclass Middle(Base):\n    pass\n",
-        "pkg.layer": "from . import middle\nclass Layer(middle.Middle):\n    pass\n",
-        "pkg.loss": "from torch.nn.modules.loss import _Loss\nclass FocalLoss(_Loss):\n    pass\n",
-        "pkg.plain": "class Config:\n    pass\n",
-    })
+    index = index_of(
+        {
+            "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
+            "pkg.middle": "from .base import Base\nclass Middle(Base):\n    pass\n",
+            "pkg.layer": "from . import middle\nclass Layer(middle.Middle):\n    pass\n",
+            "pkg.loss": "from torch.nn.modules.loss import _Loss\nclass FocalLoss(_Loss):\n    pass\n",
+            "pkg.plain": "class Config:\n    pass\n",
+        }
+    )
     assert index.external_bases("pkg.layer.Layer") == {"torch.nn.Module"}
     assert index.external_bases("pkg.loss.FocalLoss") == {"torch.nn.modules.loss._Loss"}
     assert index.external_bases("pkg.plain.Config") == frozenset()
@@ -114,12 +124,14 @@ def test_a_class_is_a_module_through_any_number_of_project_files():
 
 
 def test_a_re_exported_base_is_followed_to_its_definition():
-    index = index_of({
-        "pkg.__init__": "",
-        "pkg.nn.__init__": "from .base import Base\n",
-        "pkg.nn.base": "import torch\nclass Base(torch.nn.Module):\n    pass\n",
-        "pkg.model": "from .nn import Base\nclass Net(Base):\n    pass\n",
-    })
+    index = index_of(
+        {
+            "pkg.__init__": "",
+            "pkg.nn.__init__": "from .base import Base\n",
+            "pkg.nn.base": "import torch\nclass Base(torch.nn.Module):\n    pass\n",
+            "pkg.model": "from .nn import Base\nclass Net(Base):\n    pass\n",
+        }
+    )
     assert index.external_bases("pkg.model.Net") == {"torch.nn.Module"}
 
 
@@ -139,19 +151,23 @@ def is_module_class_at_forward(source: str, view) -> bool:
 
 
 def test_the_libcst_pass_knows_a_subclass_of_a_project_module_class_only_with_the_index():
-    index = index_of({
-        "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
-        "pkg.model": "from .base import Base\nclass Net(Base):\n    def forward(self, x):\n        return x\n",
-    })
+    index = index_of(
+        {
+            "pkg.base": "from torch import nn\nclass Base(nn.Module):\n    pass\n",
+            "pkg.model": "from .base import Base\nclass Net(Base):\n    def forward(self, x):\n        return x\n",
+        }
+    )
     source = "from .base import Base\nclass Net(Base):\n    def forward(self, x):\n        return x\n"
     assert is_module_class_at_forward(source, index.view("pkg.model")) is True
     assert is_module_class_at_forward(source, None) is False
 
 
 def test_torchs_own_layers_and_private_bases_are_module_classes_without_the_index():
-    for base, import_line in (("_Loss", "from torch.nn.modules.loss import _Loss"),
-                              ("nn.Sequential", "from torch import nn"),
-                              ("_BatchNorm", "from torch.nn.modules.batchnorm import _BatchNorm")):
+    for base, import_line in (
+        ("_Loss", "from torch.nn.modules.loss import _Loss"),
+        ("nn.Sequential", "from torch import nn"),
+        ("_BatchNorm", "from torch.nn.modules.batchnorm import _BatchNorm"),
+    ):
         source = f"{import_line}\nclass Net({base}):\n    def forward(self, x):\n        return x\n"
         assert is_module_class_at_forward(source, None) is True, base
 
@@ -274,10 +290,13 @@ def frequency_at_prints(source: str, view) -> dict[str, tuple[Frequency, str]]:
 
 def test_a_statement_of_a_function_the_project_calls_cold_is_cold_only_with_the_index():
     source = textwrap.dedent(CALL_GRAPH_PROJECT["pkg.geometry"]).replace(
-        "def anchors(n):\n", "def anchors(n):\n    print(n)\n")
+        "def anchors(n):\n", "def anchors(n):\n    print(n)\n"
+    )
     index = index_of({**CALL_GRAPH_PROJECT, "pkg.geometry": source})
     assert frequency_at_prints(source, index.view("pkg.geometry"))["n"] == (
-        Frequency.COLD, "runs once: `anchors` is called only from `grid`")
+        Frequency.COLD,
+        "runs once: `anchors` is called only from `grid`",
+    )
     assert frequency_at_prints(source, None)["n"] == (Frequency.UNKNOWN, "")
 
 
@@ -313,12 +332,15 @@ def test_a_file_linted_alone_joins_the_cached_summaries_of_the_rest_of_its_proje
 
 
 def test_editing_the_base_class_file_changes_the_finding_in_the_subclass_file_through_the_cache(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
     write(tmp_path / "pkg" / "__init__.py", "")
     base = write(tmp_path / "pkg" / "base.py", "import torch\nclass Base(torch.nn.Module):\n    pass\n")
-    write(tmp_path / "pkg" / "model.py", """\
+    write(
+        tmp_path / "pkg" / "model.py",
+        """\
         import torch
         from .base import Base
         class Net(Base):
@@ -326,7 +348,8 @@ def test_editing_the_base_class_file_changes_the_finding_in_the_subclass_file_th
                 if x.sum() > 0:
                     x = x * 2
                 return x
-    """)
+    """,
+    )
 
     def findings() -> list[tuple[str, str]]:
         main(["check", "--select", "PFL212", "--output-format", "json", "--verbose", "."])
@@ -390,25 +413,30 @@ def test_the_flake8_plugin_uses_the_cached_index_of_the_files_project(tmp_path, 
 
 
 def test_a_parameter_passed_on_to_another_call_counts_as_mutated():
-    summary = summarise_source(textwrap.dedent("""
+    summary = summarise_source(
+        textwrap.dedent("""
         def normalise(x, stats, scale):
             update(stats, x.mean())
             return x / scale
-    """), "m")
+    """),
+        "m",
+    )
     assert summary.functions["normalise"].mutated_parameters == ("stats",)
 
 
 def test_another_files_function_gives_its_return_kind_and_mutations_to_the_caller():
-    index = index_of({
-        "pkg.ops": """
+    index = index_of(
+        {
+            "pkg.ops": """
             import torch
             def make(n) -> torch.Tensor:
                 return torch.zeros(n)
             def fill(buffer, value):
                 buffer[:] = value
         """,
-        "pkg.use": "from .ops import make, fill\n",
-    })
+            "pkg.use": "from .ops import make, fill\n",
+        }
+    )
     view = index.view("pkg.use")
     source = "from .ops import make, fill\nt = make(3)\nprint(t)\nprint(fill(a, b))\n"
     answers = {}
@@ -435,19 +463,25 @@ def test_fix_lints_with_the_index_so_code_only_set_up_calls_is_left_alone(tmp_pa
     write(tmp_path / "pkg" / "__init__.py", "")
     helper = "import torch\ndef make_mask(n, device):\n    return torch.ones(n).to(device)\n"
     helpers = write(tmp_path / "pkg" / "helpers.py", helper)
-    model = write(tmp_path / "pkg" / "model.py", """\
+    model = write(
+        tmp_path / "pkg" / "model.py",
+        """\
         import torch
         from .helpers import make_mask
         class Net(torch.nn.Module):
             def __init__(self, n, device):
                 super().__init__()
                 self.register_buffer("mask", make_mask(n, device))
-    """)
+    """,
+    )
     main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
     capsys.readouterr()
     assert helpers.read_text() == helper  # called only from __init__: cold
-    model.write_text(model.read_text().replace("def __init__(self, n, device):", "def forward(self, n, device):")
-                     .replace("        super().__init__()\n", ""))
+    model.write_text(
+        model.read_text()
+        .replace("def __init__(self, n, device):", "def forward(self, n, device):")
+        .replace("        super().__init__()\n", "")
+    )
     main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
     capsys.readouterr()
     assert "torch.ones(n, device=device)" in helpers.read_text()

@@ -19,7 +19,8 @@ class _ArgumentsOnTheirOwnLines(cst.CSTTransformer):
             return updated
         args = [
             arg.with_changes(comma=arg.comma.with_changes(whitespace_after=_broken_line("# argument")))
-            if isinstance(arg.comma, cst.Comma) else arg
+            if isinstance(arg.comma, cst.Comma)
+            else arg
             for arg in updated.args
         ]
         return updated.with_changes(whitespace_before_args=_broken_line("# call"), args=args)
@@ -28,7 +29,9 @@ class _ArgumentsOnTheirOwnLines(cst.CSTTransformer):
 def _broken_line(comment: str) -> cst.ParenthesizedWhitespace:
     return cst.ParenthesizedWhitespace(
         first_line=cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(comment)),
-        indent=True, last_line=cst.SimpleWhitespace("    "))
+        indent=True,
+        last_line=cst.SimpleWhitespace("    "),
+    )
 
 
 def _spread(code: str) -> str:

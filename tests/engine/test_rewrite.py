@@ -26,56 +26,68 @@ def _call(text: str) -> cst.Call:
     return cst.parse_module(text).body[0].body[0].value
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    ("f()\n", "f(pin_memory=True)"),
-    ("f(a)\n", "f(a, pin_memory=True)"),
-    ("f(a, pin_memory=False)\n", "f(a, pin_memory=True)"),
-    ("f(\n    a,\n    b,\n)\n", "f(\n    a,\n    b,\n    pin_memory=True,\n)"),
-    ("f(\n    a,\n)\n", "f(\n    a,\n    pin_memory=True,\n)"),
-    ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
-    ("f(\n    a,  # first\n    b,  # second\n)\n",
-     "f(\n    a,  # first\n    b,  # second\n    pin_memory=True,\n)"),
-    ("f(a,\n  b)\n", "f(a,\n  b,\n  pin_memory=True)"),
-    # Split over lines without a trailing comma: the keyword on its own line, no line ending
-    # in a space, the last argument's comment kept on its line, the closing line as it was.
-    ("f(\n    a\n)\n", "f(\n    a,\n    pin_memory=True\n)"),
-    ("f(\n    a, b  # note\n)\n", "f(\n    a, b,  # note\n    pin_memory=True\n)"),
-    ("f(\n        a,\n        b)\n", "f(\n        a,\n        b,\n        pin_memory=True)"),
-    ("f(a, b\n)\n", "f(a, b, pin_memory=True\n)"),
-    ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
-    ("f(\n    a,  # first\n    b,\n\n)\n", "f(\n    a,  # first\n    b,\n    pin_memory=True,\n\n)"),
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("f()\n", "f(pin_memory=True)"),
+        ("f(a)\n", "f(a, pin_memory=True)"),
+        ("f(a, pin_memory=False)\n", "f(a, pin_memory=True)"),
+        ("f(\n    a,\n    b,\n)\n", "f(\n    a,\n    b,\n    pin_memory=True,\n)"),
+        ("f(\n    a,\n)\n", "f(\n    a,\n    pin_memory=True,\n)"),
+        ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
+        (
+            "f(\n    a,  # first\n    b,  # second\n)\n",
+            "f(\n    a,  # first\n    b,  # second\n    pin_memory=True,\n)",
+        ),
+        ("f(a,\n  b)\n", "f(a,\n  b,\n  pin_memory=True)"),
+        # Split over lines without a trailing comma: the keyword on its own line, no line ending
+        # in a space, the last argument's comment kept on its line, the closing line as it was.
+        ("f(\n    a\n)\n", "f(\n    a,\n    pin_memory=True\n)"),
+        ("f(\n    a, b  # note\n)\n", "f(\n    a, b,  # note\n    pin_memory=True\n)"),
+        ("f(\n        a,\n        b)\n", "f(\n        a,\n        b,\n        pin_memory=True)"),
+        ("f(a, b\n)\n", "f(a, b, pin_memory=True\n)"),
+        ("f(\n    a,\n    b,  # note\n)\n", "f(\n    a,\n    b,  # note\n    pin_memory=True,\n)"),
+        ("f(\n    a,  # first\n    b,\n\n)\n", "f(\n    a,  # first\n    b,\n    pin_memory=True,\n\n)"),
+    ],
+)
 def test_with_keyword_keeps_the_calls_layout(before, after):
     assert code_of(with_keyword(_call(before), "pin_memory", cst.Name("True"))) == after
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    ("f(a, foreach=False)\n", "f(a)"),
-    ("f(foreach=False, a=1)\n", "f(a=1)"),
-    ("f(\n    a,\n    foreach=False,\n)\n", "f(\n    a,\n)"),
-    ("f(a)\n", "f(a)"),
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("f(a, foreach=False)\n", "f(a)"),
+        ("f(foreach=False, a=1)\n", "f(a=1)"),
+        ("f(\n    a,\n    foreach=False,\n)\n", "f(\n    a,\n)"),
+        ("f(a)\n", "f(a)"),
+    ],
+)
 def test_without_keyword_leaves_tidy_separators(before, after):
     assert code_of(without_keyword(_call(before), "foreach")) == after
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    ("f(a, False)\n", "f(a)"),
-    ("f(False)\n", "f()"),
-    ("f(\n    flag=False,\n)\n", "f()"),
-    ("f(a, False, **options)\n", "f(a, **options)"),
-    ("f(a, False, key=1)\n", "f(a, key=1)"),
-    ("f(\n    a,\n    False,\n)\n", "f(\n    a,\n)"),
-    ("f(\n    a,  # note\n    False,\n)\n", "f(\n    a,  # note\n)"),
-    ("f(\n    a,  # note\n    False)\n", "f(\n    a,  # note\n    )"),
-    ("f(a, flag=False)\n", "f(a)"),
-    ("f(a, False, b)\n", None),
-    ("f(a, False, *rest)\n", None),
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("f(a, False)\n", "f(a)"),
+        ("f(False)\n", "f()"),
+        ("f(\n    flag=False,\n)\n", "f()"),
+        ("f(a, False, **options)\n", "f(a, **options)"),
+        ("f(a, False, key=1)\n", "f(a, key=1)"),
+        ("f(\n    a,\n    False,\n)\n", "f(\n    a,\n)"),
+        ("f(\n    a,  # note\n    False,\n)\n", "f(\n    a,  # note\n)"),
+        ("f(\n    a,  # note\n    False)\n", "f(\n    a,  # note\n    )"),
+        ("f(a, flag=False)\n", "f(a)"),
+        ("f(a, False, b)\n", None),
+        ("f(a, False, *rest)\n", None),
+    ],
+)
 def test_without_argument_drops_the_given_expression_unless_others_would_shift(before, after):
     call = _call(before)
-    flag = next(argument.value for argument in call.args if type(argument.value) is cst.Name
-                and argument.value.value == "False")
+    flag = next(
+        argument.value for argument in call.args if type(argument.value) is cst.Name and argument.value.value == "False"
+    )
     dropped = without_argument(call, flag)
     assert (None if dropped is None else code_of(dropped)) == after
 
@@ -100,13 +112,16 @@ def _references(source: str, qualified: str):
     return found
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("import torch as th\nhere()\n", ("th.from_numpy", ())),
-    ("from torch import from_numpy\nhere()\n", ("from_numpy", ())),
-    ("import torch\nhere()\n", ("torch.from_numpy", ())),
-    ("here()\n", ("torch.from_numpy", ("import torch",))),
-    ("torch = 3\nhere()\n", None),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import torch as th\nhere()\n", ("th.from_numpy", ())),
+        ("from torch import from_numpy\nhere()\n", ("from_numpy", ())),
+        ("import torch\nhere()\n", ("torch.from_numpy", ())),
+        ("here()\n", ("torch.from_numpy", ("import torch",))),
+        ("torch = 3\nhere()\n", None),
+    ],
+)
 def test_reference_names_a_function_through_the_files_imports(source, expected):
     assert _references(source, "torch.from_numpy") == [expected]
 
@@ -131,8 +146,7 @@ class HoistCompute(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         frame = self.context.innermost_loop
         if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
-            self.report(node, fix=hoist(self.context, node, frame.node, self.names,
-                                        name_for(self.context, node)))
+            self.report(node, fix=hoist(self.context, node, frame.node, self.names, name_for(self.context, node)))
 
 
 def _hoisted(source: str) -> str:
@@ -171,25 +185,28 @@ def test_hoist_out_of_a_comprehension_goes_above_its_statement_in_the_same_block
     """)
 
 
-@pytest.mark.parametrize("source", [
-    # Only on some iterations: under an `if`, behind `and`, in a conditional expression.
-    "for x in xs:\n    if x:\n        y = compute(a)\n",
-    "for x in xs:\n    y = x and compute(a)\n",
-    "while t:\n    y = compute(a) if t > 1 else 0\n",
-    # In a `try` or `with` block, an exception handler, a nested function.
-    "for x in xs:\n    try:\n        y = compute(a)\n    except E:\n        pass\n",
-    "for x in xs:\n    with ctx:\n        y = compute(a)\n",
-    # No statement runs the comprehension once: a `while` test, an `elif`, a short circuit,
-    # a lambda, a class body, the element of another comprehension.
-    "while any(compute(a) > x for x in xs):\n    a = a / 2\n",
-    "if p:\n    pass\nelif [compute(a) for x in xs]:\n    pass\n",
-    "y = p or [compute(a) for x in xs]\n",
-    "f = lambda: [compute(a) for x in xs]\n",
-    "class C:\n    ys = [compute(a) for x in xs]\n",
-    "class C:\n    for x in xs:\n        y = compute(a) * x\n",
-    "ys = [[compute(a) for x in xs] for a in bs]\n",
-    "if p: ys = [compute(a) for x in xs]\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Only on some iterations: under an `if`, behind `and`, in a conditional expression.
+        "for x in xs:\n    if x:\n        y = compute(a)\n",
+        "for x in xs:\n    y = x and compute(a)\n",
+        "while t:\n    y = compute(a) if t > 1 else 0\n",
+        # In a `try` or `with` block, an exception handler, a nested function.
+        "for x in xs:\n    try:\n        y = compute(a)\n    except E:\n        pass\n",
+        "for x in xs:\n    with ctx:\n        y = compute(a)\n",
+        # No statement runs the comprehension once: a `while` test, an `elif`, a short circuit,
+        # a lambda, a class body, the element of another comprehension.
+        "while any(compute(a) > x for x in xs):\n    a = a / 2\n",
+        "if p:\n    pass\nelif [compute(a) for x in xs]:\n    pass\n",
+        "y = p or [compute(a) for x in xs]\n",
+        "f = lambda: [compute(a) for x in xs]\n",
+        "class C:\n    ys = [compute(a) for x in xs]\n",
+        "class C:\n    for x in xs:\n        y = compute(a) * x\n",
+        "ys = [[compute(a) for x in xs] for a in bs]\n",
+        "if p: ys = [compute(a) for x in xs]\n",
+    ],
+)
 def test_hoist_offers_no_fix_where_the_value_would_be_computed_where_the_loop_would_not_compute_it(source):
     findings = lint_source(source, "m.py", [HoistCompute])
     assert findings and all(finding.fix is None for finding in findings)
@@ -210,18 +227,21 @@ def test_name_for_is_made_of_the_expressions_words_with_library_names_by_their_l
     assert names == ["inv_A", "w_astype_float32", "eye"]
 
 
-@pytest.mark.parametrize("source", [
-    "for x in xs:\n    B = compute(a)\n    B *= x\n",
-    "for x in xs:\n    B = compute(a)\n    row = B[0]\n    row += x\n",
-    "for x in xs:\n    B = compute(a)\n    C = B\n",
-    "for x in xs:\n    B = compute(a)\n    update(B.T)\n",
-    "for x in xs:\n    B = compute(a)\n    out.append(B)\n",
-    "for x in xs:\n    B = compute(a)\n    B.sort()\n",
-    "for x in xs:\n    B = compute(a)\n    B[0] = x\n",
-    "for x in xs:\n    u, s = compute(a)\n    s += 1\n",
-    "for x in xs:\n    y = store(compute(a))\n",
-    "ys = [compute(a) for x in xs]\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "for x in xs:\n    B = compute(a)\n    B *= x\n",
+        "for x in xs:\n    B = compute(a)\n    row = B[0]\n    row += x\n",
+        "for x in xs:\n    B = compute(a)\n    C = B\n",
+        "for x in xs:\n    B = compute(a)\n    update(B.T)\n",
+        "for x in xs:\n    B = compute(a)\n    out.append(B)\n",
+        "for x in xs:\n    B = compute(a)\n    B.sort()\n",
+        "for x in xs:\n    B = compute(a)\n    B[0] = x\n",
+        "for x in xs:\n    u, s = compute(a)\n    s += 1\n",
+        "for x in xs:\n    y = store(compute(a))\n",
+        "ys = [compute(a) for x in xs]\n",
+    ],
+)
 def test_hoist_offers_no_fix_where_the_loop_may_change_or_keep_the_value_each_iteration_had_anew(source):
     findings = lint_source(source, "m.py", [HoistCompute])
     assert findings and all(finding.fix is None for finding in findings)

@@ -13,9 +13,7 @@ _CODE = cst.Module([]).code_for_node
 
 def test_a_name_is_followed_to_the_value_it_was_bound_to_and_anything_else_has_none():
     answers = probe_calls(
-        "def f(p):\n"
-        "    a = p + 1\n"
-        "    print(a); print(p); print(a + 1)\n",
+        "def f(p):\n    a = p + 1\n    print(a); print(p); print(a + 1)\n",
         lambda context, expr: (lambda value: _CODE(value) if value is not None else None)(value_of(expr, context)),
     )
     assert answers == {"a": "p + 1", "p": None, "a + 1": None}
@@ -34,10 +32,7 @@ def test_a_chain_of_names_is_followed_as_far_as_the_limit_and_no_further():
 
 def test_a_name_bound_to_an_expression_of_itself_ends_the_question():
     answers = probe_calls(
-        "import torch\n"
-        "def f(device):\n"
-        "    device = torch.device(device)\n"
-        "    print(device)\n",
+        "import torch\ndef f(device):\n    device = torch.device(device)\n    print(device)\n",
         lambda context, expr: device_kind(expr, context),
     )
     assert answers == {"device": NAMED_LIKE_A_DEVICE}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from perflint.engine.fixes import fix_source
 
 
-def fixed(source: str, rule, changes: Optional[int] = 1) -> str:
+def fixed(source: str, rule, changes: int | None = 1) -> str:
     """``source`` as ``--fix --unsafe-fixes`` leaves it, which must differ: after exactly
     ``changes`` fixes (default one), or at least one when ``changes`` is None."""
     outcome = fix_source(source, "example.py", [rule], unsafe=True)
@@ -23,6 +21,6 @@ def run(source: str, **names) -> dict:
     return namespace
 
 
-def both(source: str, rule, changes: Optional[int] = 1) -> tuple[dict, dict]:
+def both(source: str, rule, changes: int | None = 1) -> tuple[dict, dict]:
     """The names the original and the fixed source define."""
     return run(source), run(fixed(source, rule, changes))

@@ -15,7 +15,6 @@ from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.device.loader_without_pinned_memory import LoaderWithoutPinnedMemory
 from perflint.rules.device.tensor_copies_ndarray import TensorCopiesNdarray
 from perflint.rules.vectorisation.tensor_from_list_of_arrays import TensorFromListOfArrays
-
 from tests.fixes.execution import both
 
 torch = pytest.importorskip("torch")
@@ -121,8 +120,12 @@ def noise(shape):
 def test_tensor_copies_ndarray_fix_makes_the_same_values_and_dtype(dtype):
     original, fix = both(TENSOR_OF_ARRAY, TensorCopiesNdarray, changes=5)
     samples = [(np.arange(6).reshape(2, 3) * 0.7 - 1).astype(dtype) for _ in range(3)]
-    for function, argument in (("collate", samples), ("as_tensor", samples[0]), ("as_float", samples[0]),
-                               ("as_long", samples[0])):
+    for function, argument in (
+        ("collate", samples),
+        ("as_tensor", samples[0]),
+        ("as_float", samples[0]),
+        ("as_long", samples[0]),
+    ):
         assert_same_tensor(original[function](argument), fix[function](argument))
     for namespace in (original, fix):
         np.random.seed(0)
@@ -205,9 +208,10 @@ def test_blocking_copy_fix_is_unsafe_when_the_iteration_writes_the_host_batch_af
     # is the device copy, and reading the batch (`labels.long()`) does not race.
     from perflint.engine import lint_source
 
-    safety = {finding.line: finding.fix.applicability
-              for finding in lint_source(HOST_BATCH_WRITTEN_AFTER_THE_MOVE, "example.py",
-                                         [BlockingCopyFromPinnedLoader])}
+    safety = {
+        finding.line: finding.fix.applicability
+        for finding in lint_source(HOST_BATCH_WRITTEN_AFTER_THE_MOVE, "example.py", [BlockingCopyFromPinnedLoader])
+    }
     assert safety == {6: "unsafe", 8: "unsafe", 12: "safe", 14: "safe"}
 
 
@@ -313,8 +317,9 @@ def test_tensor_from_list_fix_makes_the_same_values_and_dtype_for_arrays_of_one_
             assert_same_unless_the_original_raised(original[function], fix[function], rows)
 
 
-@pytest.mark.parametrize("dtypes", [(np.float32, np.int64), (np.float64, np.float16, np.int32), (np.uint8, np.int8),
-                                    (np.float64, np.int64)])
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.int64), (np.float64, np.float16, np.int32), (np.uint8, np.int8), (np.float64, np.int64)]
+)
 def test_tensor_from_list_fix_with_a_fixed_dtype_is_exact_for_mixed_and_empty_lists(dtypes):
     # With a floating `dtype=` or a floating typed constructor, the safe fixes convert to the same values.
     original, fix = both(TENSOR_FROM_ARRAYS, TensorFromListOfArrays, changes=5)
@@ -354,7 +359,9 @@ def test_tensor_from_list_fix_unsafe_numpy_infers_another_dtype_for_mixed_or_emp
 def test_tensor_from_list_fixes_are_labelled_by_whether_the_call_fixes_the_dtype():
     from perflint.engine import lint_source
 
-    safety = {finding.line: finding.fix.applicability
-              for finding in lint_source(TENSOR_FROM_ARRAYS, "example.py", [TensorFromListOfArrays])}
+    safety = {
+        finding.line: finding.fix.applicability
+        for finding in lint_source(TENSOR_FROM_ARRAYS, "example.py", [TensorFromListOfArrays])
+    }
     # Only a floating dtype is safe: NumPy's float64 promotion loses large integers.
     assert safety == {7: "unsafe", 11: "safe", 15: "unsafe", 19: "safe", 23: "unsafe"}

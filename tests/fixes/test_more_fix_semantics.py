@@ -9,7 +9,6 @@ import pytest
 
 from perflint.rules.device.invariant_device_move_in_loop import InvariantDeviceMoveInLoop
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
-
 from tests.fixes.execution import both
 
 torch = pytest.importorskip("torch")

@@ -10,7 +10,6 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.fixes.execution import fixed as fixed_source_of, run as names_defined
 from perflint.engine import lint_source
 from perflint.rules.recomputation.heavy_load_in_loop import HeavyLoadInLoop
 from perflint.rules.recomputation.inference_without_no_grad import InferenceWithoutNoGrad
@@ -19,6 +18,8 @@ from perflint.rules.recomputation.inverse_then_multiply import InverseThenMultip
 from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
 from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
 from perflint.rules.recomputation.regex_in_loop import RegexInLoop
+from tests.fixes.execution import fixed as fixed_source_of
+from tests.fixes.execution import run as names_defined
 
 
 def fixed(source: str, rule) -> tuple[str, str]:
@@ -76,8 +77,9 @@ def test_pfl401_hoisted_inverse_gives_the_same_results(matrix, scipy):
     original, fixed_source = fixed(PFL401_LOOP, LoopInvariantExpensiveCall)
     assert fixed_source.count("inv_A = np.linalg.inv(A)") == 1 and "expm_H_dt = linalg.expm(H * dt)" in fixed_source
     for function, args in [("solve_all", (A, xs, [])), ("comprehension", (A, xs)), ("evolve", (A / 10, xs[0], 0.25))]:
-        np.testing.assert_allclose(np.array(run(original, function, *args)),
-                                   np.array(run(fixed_source, function, *args)), rtol=1e-12)
+        np.testing.assert_allclose(
+            np.array(run(original, function, *args)), np.array(run(fixed_source, function, *args)), rtol=1e-12
+        )
 
 
 def test_pfl401_unsafe_the_hoisted_call_runs_before_the_loop_and_even_when_it_runs_no_iteration(scipy):
@@ -97,14 +99,17 @@ def test_pfl401_unsafe_the_hoisted_call_runs_before_the_loop_and_even_when_it_ru
 
 
 def test_pfl401_one_fix_reads_the_name_wherever_the_loop_makes_the_same_call(matrix):
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import numpy as np
         def f(A, xs):
             out = []
             for x in xs:
                 out.append(np.linalg.det(A) * x + np.linalg.det(A))
             return out
-    """, LoopInvariantExpensiveCall)
+    """,
+        LoopInvariantExpensiveCall,
+    )
     assert fixed_source.count("np.linalg.det(A)") == 1 and "det_A * x + det_A" in fixed_source
     A, xs = matrix
     np.testing.assert_allclose(run(original, "f", A, xs), run(fixed_source, "f", A, xs))
@@ -124,20 +129,24 @@ def test_pfl401_offers_no_fix_when_the_loop_changes_the_result_in_place(matrix):
     assert_no_fix(source, LoopInvariantExpensiveCall)
     # Why: with one shared inverse the in-place update would compound across iterations.
     A, xs = matrix
-    hoisted_by_hand = textwrap.dedent(source).replace("    for x in xs:\n        B = np.linalg.inv(A)",
-                                                      "    shared = np.linalg.inv(A)\n    for x in xs:\n"
-                                                      "        B = shared")
+    hoisted_by_hand = textwrap.dedent(source).replace(
+        "    for x in xs:\n        B = np.linalg.inv(A)",
+        "    shared = np.linalg.inv(A)\n    for x in xs:\n        B = shared",
+    )
     assert "shared" in hoisted_by_hand
     assert not np.allclose(run(textwrap.dedent(source), "f", A, xs), run(hoisted_by_hand, "f", A, xs))
 
 
 def test_pfl401_torch_inverse_hoisted_gives_the_same_results():
     torch = pytest.importorskip("torch")
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import torch as th
         def f(W, xs):
             return [th.linalg.inv(W) @ x for x in xs]
-    """, LoopInvariantExpensiveCall)
+    """,
+        LoopInvariantExpensiveCall,
+    )
     generator = torch.Generator().manual_seed(0)
     W = torch.randn(4, 4, generator=generator, dtype=torch.float64) + 4 * torch.eye(4, dtype=torch.float64)
     xs = list(torch.randn(3, 4, generator=generator, dtype=torch.float64))
@@ -165,8 +174,9 @@ def test_pfl406_hoisted_copy_gives_the_same_results(matrix):
     assert "weights_astype_float32 = weights.astype(np.float32)" in fixed_source
     assert "x0_copy = x0.copy()" in fixed_source
     batches = [x.astype(np.float32).reshape(1, -1) for x in xs]
-    np.testing.assert_array_equal(np.array(run(original, "scores", A, batches)),
-                                  np.array(run(fixed_source, "scores", A, batches)))
+    np.testing.assert_array_equal(
+        np.array(run(original, "scores", A, batches)), np.array(run(fixed_source, "scores", A, batches))
+    )
     assert run(original, "totals", A, list(xs)) == run(fixed_source, "totals", A, list(xs))
 
 
@@ -192,22 +202,27 @@ def test_pfl406_offers_no_fix_when_the_iteration_writes_its_copy_through_a_view(
     """
     assert_no_fix(source, LoopInvariantCopy)
     # Why: one copy shared by the iterations would accumulate every iteration's write.
-    hoisted_by_hand = textwrap.dedent(source).replace("    for eps in steps:\n        x = x0.copy()",
-                                                      "    shared = x0.copy()\n    for eps in steps:\n"
-                                                      "        x = shared")
+    hoisted_by_hand = textwrap.dedent(source).replace(
+        "    for eps in steps:\n        x = x0.copy()",
+        "    shared = x0.copy()\n    for eps in steps:\n        x = shared",
+    )
     assert "shared" in hoisted_by_hand
     A, _ = matrix
-    assert run(textwrap.dedent(source), "shifted_totals", A, [1.0, 1.0]) != run(hoisted_by_hand, "shifted_totals", A,
-                                                                                [1.0, 1.0])
+    assert run(textwrap.dedent(source), "shifted_totals", A, [1.0, 1.0]) != run(
+        hoisted_by_hand, "shifted_totals", A, [1.0, 1.0]
+    )
 
 
 def test_pfl406_torch_clone_hoisted_gives_the_same_results():
     torch = pytest.importorskip("torch")
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import torch
         def f(mask: torch.Tensor, xs):
             return [x.masked_fill(mask.clone() > 0.5, 0.0) for x in xs]
-    """, LoopInvariantCopy)
+    """,
+        LoopInvariantCopy,
+    )
     generator = torch.Generator().manual_seed(0)
     mask = torch.rand(8, generator=generator)
     xs = list(torch.randn(4, 8, generator=generator))
@@ -276,13 +291,16 @@ def test_pfl408_unsafe_the_file_is_read_even_when_the_loop_runs_no_iteration(tmp
 
 
 def test_pfl408_offers_no_fix_when_the_loop_changes_the_data_it_read():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import pandas as pd
         for threshold in thresholds:
             table = pd.read_csv("scores.csv")
             table["score"] -= threshold
             report((table["score"] > 0).mean())
-    """, InvariantFileReadInLoop)
+    """,
+        InvariantFileReadInLoop,
+    )
 
 
 # PFL404 heavy-load-in-loop -------------------------------------------------------------------
@@ -343,12 +361,15 @@ def test_pfl404_unsafe_the_model_is_loaded_even_when_the_loop_runs_no_iteration(
 
 
 def test_pfl404_offers_no_fix_when_the_model_goes_to_a_function_that_may_train_it():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import torch
         for fold in folds:
             model = torch.jit.load("model.pt")
             train(model, fold)
-    """, HeavyLoadInLoop)
+    """,
+        HeavyLoadInLoop,
+    )
 
 
 # PFL402 inverse-then-multiply ----------------------------------------------------------------
@@ -401,16 +422,21 @@ def test_pfl402_an_exactly_singular_matrix_raises_in_both(scipy):
 
 def test_pfl402_torch_solve_gives_the_products_results_and_reads_batched_operands_differently():
     torch = pytest.importorskip("torch")
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import torch as th
         def product(A, b):
             return th.linalg.inv(A) @ b
-    """, InverseThenMultiply)
+    """,
+        InverseThenMultiply,
+    )
     assert "th.linalg.solve(A, b)" in fixed_source
     generator = torch.Generator().manual_seed(0)
     A = torch.randn(3, 3, generator=generator, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
-    for b in (torch.randn(3, generator=generator, dtype=torch.float64),
-              torch.randn(3, 2, generator=generator, dtype=torch.float64)):
+    for b in (
+        torch.randn(3, generator=generator, dtype=torch.float64),
+        torch.randn(3, 2, generator=generator, dtype=torch.float64),
+    ):
         assert torch.allclose(run(original, "product", A, b), run(fixed_source, "product", A, b))
     # Unsafe: with a batch of matrices, a `b` with one dimension fewer is a batch of vectors to
     # `solve` and a matrix to `@`.
@@ -421,10 +447,13 @@ def test_pfl402_torch_solve_gives_the_products_results_and_reads_batched_operand
 
 
 def test_pfl402_offers_no_fix_for_the_inverse_on_the_right():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import numpy as np
         K = P @ np.linalg.inv(S)
-    """, InverseThenMultiply)
+    """,
+        InverseThenMultiply,
+    )
 
 
 # PFL403 regex-in-loop ------------------------------------------------------------------------
@@ -455,7 +484,7 @@ def test_pfl403_compiled_patterns_give_exactly_the_module_functions_results():
     original, fixed_source = fixed(PFL403_CALLS, RegexInLoop)
     assert "regex.findall(" not in fixed_source and "regex.sub(" not in fixed_source
     assert fixed_source.count("= regex.compile(") == 10
-    assert "regex.compile(r\"\\s+\", regex.IGNORECASE)" in fixed_source
+    assert 'regex.compile(r"\\s+", regex.IGNORECASE)' in fixed_source
     lines = ["Hello world, hello  again", "no match here", "a, b, c", "", "HELLO 42 oo"]
     assert run(original, "every_form", lines) == run(fixed_source, "every_form", lines)
 
@@ -508,17 +537,21 @@ def test_pfl405_unsafe_the_outputs_cannot_join_autograd_or_be_updated_in_place_l
 
 
 def test_pfl405_offers_no_fix_for_a_generator():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import torch
         def stream(model, batches):
             model.eval()
             for batch in batches:
                 yield model(batch)
-    """, InferenceWithoutNoGrad)
+    """,
+        InferenceWithoutNoGrad,
+    )
 
 
 def test_pfl403_one_constant_per_pattern_and_different_patterns_get_different_names():
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import re
         def digits(names):
             return [re.sub("[^0-9]", "", name) for name in names]
@@ -528,7 +561,9 @@ def test_pfl403_one_constant_per_pattern_and_different_patterns_get_different_na
             return [re.sub("[^0-9]", "", name) for name in names]
         def digit_runs(names):
             return [re.sub("[^0-9]+", "", name) for name in names]
-    """, RegexInLoop)
+    """,
+        RegexInLoop,
+    )
     # One private constant per pattern, after the imports, named from what it matches.
     constants = re.findall(r"^(\w+) = re\.compile", fixed_source, re.M)
     assert sorted(constants) == ["_NON_DIGITS_PATTERN", "_NON_DIGITS_PATTERN_2", "_NON_LOWERCASE_PATTERN"]
@@ -539,14 +574,18 @@ def test_pfl403_one_constant_per_pattern_and_different_patterns_get_different_na
 
 
 def test_pfl402_offers_no_fix_when_the_product_has_arguments_a_solve_would_drop():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import numpy as np
         y = np.dot(np.linalg.inv(A), b, out)
-    """, InverseThenMultiply)
+    """,
+        InverseThenMultiply,
+    )
 
 
 def test_pfl403_keeps_each_comment_on_its_own_arguments_line():
-    original, fixed_source = fixed("""
+    original, fixed_source = fixed(
+        """
         import re
         def clean(lines):
             return [
@@ -567,8 +606,10 @@ def test_pfl403_keeps_each_comment_on_its_own_arguments_line():
                 )
                 for line in lines
             ]
-    """, RegexInLoop)
-    assert "    \";\",  # the separator\n" in fixed_source
+    """,
+        RegexInLoop,
+    )
+    assert '    ";",  # the separator\n' in fixed_source
     assert "    line,  # each line\n" in fixed_source
     assert "    0,  # every match\n" in fixed_source
     assert "    line  # no limit\n" in fixed_source  # the call had no trailing comma
@@ -578,7 +619,8 @@ def test_pfl403_keeps_each_comment_on_its_own_arguments_line():
 
 
 def test_pfl403_offers_no_fix_when_a_removed_arguments_line_has_a_comment():
-    assert_no_fix("""
+    assert_no_fix(
+        """
         import re
         def clean(lines):
             return [re.sub(
@@ -586,4 +628,6 @@ def test_pfl403_offers_no_fix_when_a_removed_arguments_line_has_a_comment():
                 " ",
                 line,
             ) for line in lines]
-    """, RegexInLoop)
+    """,
+        RegexInLoop,
+    )

@@ -17,7 +17,6 @@ from perflint.rules.settings.optimizer_foreach_off import OptimizerForeachOff
 from perflint.rules.settings.zero_grad_keeps_tensors import ZeroGradKeepsTensors
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
 from perflint.rules.vectorisation.np_vectorize import NpVectorize
-
 from tests.fixes.execution import both, fixed, run
 
 torch = pytest.importorskip("torch")
@@ -134,12 +133,14 @@ def test_foreach_fix_on_the_cpu_keeps_the_per_tensor_step_bit_for_bit():
 
 def _multi_tensor(make_optimizer):
     """The optimizer the fixed code builds, with the step its default picks on CUDA."""
+
     def build(parameters):
         optimizer = make_optimizer(parameters)
         for group in optimizer.param_groups:
             assert group["foreach"] is None  # the default, which means multi-tensor on CUDA
             group["foreach"] = True
         return optimizer
+
     return build
 
 
@@ -168,7 +169,9 @@ class PeakAllocation(torch.utils._python_dispatch.TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
         leaves = torch.utils._pytree.tree_leaves
-        inputs = {leaf.untyped_storage().data_ptr() for leaf in leaves((args, kwargs)) if isinstance(leaf, torch.Tensor)}
+        inputs = {
+            leaf.untyped_storage().data_ptr() for leaf in leaves((args, kwargs)) if isinstance(leaf, torch.Tensor)
+        }
         for leaf in leaves(result):
             if isinstance(leaf, torch.Tensor) and leaf.untyped_storage().data_ptr() not in inputs:
                 size = leaf.untyped_storage().nbytes()
@@ -261,6 +264,7 @@ def test_conv_bias_fix_unsafe_evaluation_mode_differs_for_a_checkpoint_trained_w
 
 
 # PFL306: persistent_workers=True ----------------------------------------------------------
+
 
 class EpochStamped(torch.utils.data.Dataset):
     """Items that show which epoch the dataset object serving them was told about."""

@@ -17,7 +17,6 @@ from perflint.rules.recomputation.loop_invariant_copy import LoopInvariantCopy
 from perflint.rules.recomputation.loop_invariant_expensive_call import LoopInvariantExpensiveCall
 from perflint.rules.settings.conv_bias_before_batchnorm import ConvBiasBeforeBatchNorm
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
-
 from tests.fixes.execution import run
 
 torch = pytest.importorskip("torch")
@@ -132,11 +131,15 @@ def solve(A, xs):
 """
 
 
-@pytest.mark.parametrize("source, call", [
-    (THROUGH_A_VIEW, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
-    (THROUGH_A_GLOBAL, lambda namespace, xs: namespace["solve"](xs)),
-    (THROUGH_A_CLOSURE, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
-], ids=["view", "global", "nonlocal"])
+@pytest.mark.parametrize(
+    "source, call",
+    [
+        (THROUGH_A_VIEW, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
+        (THROUGH_A_GLOBAL, lambda namespace, xs: namespace["solve"](xs)),
+        (THROUGH_A_CLOSURE, lambda namespace, xs: namespace["solve"](np.eye(2) * 2.0, xs)),
+    ],
+    ids=["view", "global", "nonlocal"],
+)
 def test_a_loop_that_changes_the_matrix_out_of_sight_is_not_hoisted(source, call):
     xs = [np.ones(2), np.ones(2)]
     first, _, second, _ = call(run(source), xs)
@@ -175,9 +178,13 @@ def test_a_file_the_loop_rewrites_is_read_again_each_iteration_and_not_hoisted(t
         assert lint_source(REREAD_AFTER_WRITE, "example.py", [rule]) == []
         assert_left_alone(REREAD_AFTER_WRITE, rule)
     unwritten = REREAD_AFTER_WRITE.replace('"/state.json", "w"', '"/other.json", "w"').replace(
-        'torch.save(torch.tensor([step]), folder + "/last.pt")', "pass")
-    assert [f.code for rule in (InvariantFileReadInLoop, HeavyLoadInLoop)
-            for f in lint_source(unwritten, "example.py", [rule])] == ["PFL408", "PFL404"]
+        'torch.save(torch.tensor([step]), folder + "/last.pt")', "pass"
+    )
+    assert [
+        f.code
+        for rule in (InvariantFileReadInLoop, HeavyLoadInLoop)
+        for f in lint_source(unwritten, "example.py", [rule])
+    ] == ["PFL408", "PFL404"]
 
 
 # PFL503: a convolution also used alone keeps its bias -----------------------------------

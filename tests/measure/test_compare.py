@@ -15,25 +15,49 @@ from perflint.measure.results import MEASURED, Measurement, MeasurementReport, P
 
 def _rounds(pattern, fix, seed, spread=0.03):
     generator = random.Random(seed)
-    return tuple(tuple((pattern * (1 + generator.uniform(-spread, spread)), fix * (1 + generator.uniform(-spread, spread)))
-                       for _ in range(5)) for _ in range(3))
+    return tuple(
+        tuple(
+            (pattern * (1 + generator.uniform(-spread, spread)), fix * (1 + generator.uniform(-spread, spread)))
+            for _ in range(5)
+        )
+        for _ in range(3)
+    )
 
 
 def _point(size, pattern, fix, seed, **changes):
-    fields = dict(size=size, pattern_seconds=pattern, fix_seconds=fix, speedup=pattern / fix,
-                  speedup_low=0.97 * pattern / fix, speedup_high=1.03 * pattern / fix, samples=15, workers=3,
-                  rounds=_rounds(pattern, fix, seed))
+    fields = dict(
+        size=size,
+        pattern_seconds=pattern,
+        fix_seconds=fix,
+        speedup=pattern / fix,
+        speedup_low=0.97 * pattern / fix,
+        speedup_high=1.03 * pattern / fix,
+        samples=15,
+        workers=3,
+        rounds=_rounds(pattern, fix, seed),
+    )
     fields.update(changes)
     return Point(**fields)
 
 
 def _report(points, numpy="2.0.0", fingerprint="abc", load=0.5):
     machine = {"cpu_model": "Test CPU", "logical_cores": 8, "libraries": {"numpy": numpy}, "gpus": []}
-    measurement = Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="numpy",
-                              device="cpu", status=MEASURED, size_unit="elements", points=tuple(points),
-                              benchmark_fingerprint=fingerprint)
-    return MeasurementReport(machine=machine, measurements=[measurement],
-                             run={"perflint_version": "0.1.0", "load_average_start": load, "load_average_end": load})
+    measurement = Measurement(
+        code="PFL101",
+        name="elementwise-index-loop",
+        backend="array",
+        library="numpy",
+        device="cpu",
+        status=MEASURED,
+        size_unit="elements",
+        points=tuple(points),
+        benchmark_fingerprint=fingerprint,
+    )
+    return MeasurementReport(
+        machine=machine,
+        measurements=[measurement],
+        run={"perflint_version": "0.1.0", "load_average_start": load, "load_average_end": load},
+    )
 
 
 def test_a_real_change_is_significant_and_noise_is_not():
@@ -71,8 +95,9 @@ def test_points_in_one_run_only_and_changed_benchmarks_are_named():
 def test_bench_compare_prints_a_table_and_json(tmp_path, capsys):
     old_path, new_path = tmp_path / "old.json", tmp_path / "new.json"
     old_path.write_text(json.dumps(_report([_point(1000, 1e-3, 1e-5, 1)]).to_dict()))
-    new_path.write_text(json.dumps(_report([_point(1000, 1e-3, 0.5e-5, 2, flags=("machine loaded",))],
-                                           numpy="2.1.0").to_dict()))
+    new_path.write_text(
+        json.dumps(_report([_point(1000, 1e-3, 0.5e-5, 2, flags=("machine loaded",))], numpy="2.1.0").to_dict())
+    )
     assert main(["bench", "--compare", str(old_path), str(new_path)]) == 0
     text = capsys.readouterr().out
     for expected in ("numpy: 2.0.0 → 2.1.0", "PFL101", "100x → 200x", "+100%", "significant (flagged)"):

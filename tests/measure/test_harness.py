@@ -35,11 +35,14 @@ def test_workers_that_disagree_widen_the_interval_beyond_what_pooled_samples_wou
     assert high / low > pooled_high / pooled_low
 
 
-@pytest.mark.parametrize("workers, expected", [
-    ([[(1.0, 1.0)] * 5], "5 samples; a 95% interval of a median needs 6 at least"),
-    ([[(1.0, 1.0)] * 6], "samples from 1 worker process; the spread between processes needs 2"),
-    ([[(1.0, 1.0)] * 3, [(1.0, 1.0)] * 3], None),
-])
+@pytest.mark.parametrize(
+    "workers, expected",
+    [
+        ([[(1.0, 1.0)] * 5], "5 samples; a 95% interval of a median needs 6 at least"),
+        ([[(1.0, 1.0)] * 6], "samples from 1 worker process; the spread between processes needs 2"),
+        ([[(1.0, 1.0)] * 3, [(1.0, 1.0)] * 3], None),
+    ],
+)
 def test_a_point_needs_six_samples_from_two_processes(workers, expected):
     assert intervals.too_few(workers) == expected
 
@@ -48,8 +51,13 @@ def test_a_point_with_too_few_samples_carries_no_number():
     point = _combined_point(1000, [[(0.01, 0.001)] * 2, [(0.01, 0.001)] * 2], [1, 10], TimingPolicy(), ["timed out"])
     assert point.status == TOO_FEW_SAMPLES and point.speedup is None and point.time_saved is None
     assert point.samples == 4 and "needs 6" in point.reason and "timed out" in point.reason
-    assert point.to_dict() == {"size": 1000, "status": TOO_FEW_SAMPLES, "reason": point.reason, "samples": 4,
-                               "workers": 2}
+    assert point.to_dict() == {
+        "size": 1000,
+        "status": TOO_FEW_SAMPLES,
+        "reason": point.reason,
+        "samples": 4,
+        "workers": 2,
+    }
     assert Point.from_dict(point.to_dict()) == point
 
 
@@ -69,8 +77,9 @@ def test_a_point_reports_the_time_saved_with_its_interval():
 def test_a_side_whose_median_is_far_above_its_fastest_sample_is_flagged_as_a_stall():
     stalled = [(0.010, 0.001)] + [(0.030, 0.001)] * 5
     point = _combined_point(100, [stalled[:3], stalled[3:]], [1, 1], TimingPolicy(), [])
-    assert point.flagged and point.flags == ("pattern median is 3.0x its fastest sample (a stall or a neighbour's "
-                                             "burst)",)
+    assert point.flagged and point.flags == (
+        "pattern median is 3.0x its fastest sample (a stall or a neighbour's burst)",
+    )
     assert intervals.stalled_side("fix", [0.001, 0.0011, 0.0012]) is None
 
 
@@ -93,8 +102,12 @@ def test_a_load_average_above_the_core_count_flags_every_point_of_the_run():
 
 
 def test_frequency_scaling_is_read_from_sys_where_present(tmp_path):
-    assert system.frequency_scaling(tmp_path / "absent") == {"governor": None, "current_mhz": None,
-                                                             "max_mhz": None, "scaling": None}
+    assert system.frequency_scaling(tmp_path / "absent") == {
+        "governor": None,
+        "current_mhz": None,
+        "max_mhz": None,
+        "scaling": None,
+    }
     (tmp_path / "scaling_governor").write_text("powersave\n")
     (tmp_path / "scaling_cur_freq").write_text("1800000\n")
     (tmp_path / "cpuinfo_max_freq").write_text("3500000\n")
@@ -105,13 +118,29 @@ def test_frequency_scaling_is_read_from_sys_where_present(tmp_path):
 
 
 def _measurement(code, points):
-    return Measurement(code=code, name=code.lower(), backend="numpy", library="numpy", device="cpu",
-                       status=MEASURED, size_unit="elements", points=tuple(points))
+    return Measurement(
+        code=code,
+        name=code.lower(),
+        backend="numpy",
+        library="numpy",
+        device="cpu",
+        status=MEASURED,
+        size_unit="elements",
+        points=tuple(points),
+    )
 
 
 def _point(size, pattern, fix, **changes):
-    fields = dict(size=size, pattern_seconds=pattern, fix_seconds=fix, speedup=pattern / fix,
-                  speedup_low=0.95 * pattern / fix, speedup_high=1.05 * pattern / fix, samples=15, workers=3)
+    fields = dict(
+        size=size,
+        pattern_seconds=pattern,
+        fix_seconds=fix,
+        speedup=pattern / fix,
+        speedup_low=0.95 * pattern / fix,
+        speedup_high=1.05 * pattern / fix,
+        samples=15,
+        workers=3,
+    )
     fields.update(changes)
     return Point(**fields)
 
@@ -135,21 +164,39 @@ def test_rows_are_ranked_by_time_saved_at_the_middle_size_not_by_ratio():
 
 def test_the_table_marks_flagged_points_and_refuses_too_few_samples():
     loaded = _point(100, 1e-3, 1e-4, flags=("machine loaded (load average 9.0 on 2 cores)",))
-    refused = Point(size=1000, status=TOO_FEW_SAMPLES, reason="4 samples; a 95% interval of a median needs 6 at least",
-                    samples=4, workers=2)
-    report = MeasurementReport(machine={}, measurements=[_measurement("PFL101", [loaded, refused])],
-                               run={"policy": {"workers": 3, "samples": 5}, "threads_requested": 1,
-                                    "threads_used": {"requested": 1, "pools": [{"library": "openblas", "threads": 1}],
-                                                     "torch": None},
-                                    "load_average_start": 9.0, "load_average_end": 8.5,
-                                    "frequency_scaling": {"scaling": None}})
+    refused = Point(
+        size=1000,
+        status=TOO_FEW_SAMPLES,
+        reason="4 samples; a 95% interval of a median needs 6 at least",
+        samples=4,
+        workers=2,
+    )
+    report = MeasurementReport(
+        machine={},
+        measurements=[_measurement("PFL101", [loaded, refused])],
+        run={
+            "policy": {"workers": 3, "samples": 5},
+            "threads_requested": 1,
+            "threads_used": {"requested": 1, "pools": [{"library": "openblas", "threads": 1}], "torch": None},
+            "load_average_start": 9.0,
+            "load_average_end": 8.5,
+            "frequency_scaling": {"scaling": None},
+        },
+    )
     stream = io.StringIO()
     render_table(report, stream, color=False)
     text = stream.getvalue()
-    for expected in ("100 10x!", "1k too few samples", "! not to be trusted",
-                     "the machine was loaded", "Too few samples (no number shown",
-                     "3 worker processes x 5 samples per side", "in use: openblas 1", "load average 9.0 → 8.5",
-                     "CPU frequency scaling not readable"):
+    for expected in (
+        "100 10x!",
+        "1k too few samples",
+        "! not to be trusted",
+        "the machine was loaded",
+        "Too few samples (no number shown",
+        "3 worker processes x 5 samples per side",
+        "in use: openblas 1",
+        "load average 9.0 → 8.5",
+        "CPU frequency scaling not readable",
+    ):
         assert expected in " ".join(text.split()), expected
     assert max(map(len, text.splitlines())) <= 100
 

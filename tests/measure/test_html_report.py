@@ -17,8 +17,10 @@ from perflint.measure.results import MEASURED, SKIPPED, Measurement, Measurement
 
 # Added by the test only: the report itself carries no script. The first records errors from
 # the moment the page starts; the second, at load, writes what the browser laid out.
-_ERROR_RECORDER = ("<script>window.__errors = []; window.addEventListener('error', "
-                   "event => window.__errors.push(String(event.message)));</script>")
+_ERROR_RECORDER = (
+    "<script>window.__errors = []; window.addEventListener('error', "
+    "event => window.__errors.push(String(event.message)));</script>"
+)
 _LAYOUT_PROBE = """<script>window.addEventListener('load', () => {
   const charts = [...document.querySelectorAll('svg')].map(svg => {
     const box = svg.getBoundingClientRect();
@@ -50,36 +52,90 @@ def _chromium() -> str:
 
 def _report() -> MeasurementReport:
     def point(size, pattern, fix, **changes):
-        return Point(size=size, pattern_seconds=pattern, fix_seconds=fix, speedup=pattern / fix,
-                     speedup_low=0.9 * pattern / fix, speedup_high=1.1 * pattern / fix, samples=15, workers=3,
-                     saved_low=0.9 * (pattern - fix), saved_high=1.1 * (pattern - fix), **changes)
+        return Point(
+            size=size,
+            pattern_seconds=pattern,
+            fix_seconds=fix,
+            speedup=pattern / fix,
+            speedup_low=0.9 * pattern / fix,
+            speedup_high=1.1 * pattern / fix,
+            samples=15,
+            workers=3,
+            saved_low=0.9 * (pattern - fix),
+            saved_high=1.1 * (pattern - fix),
+            **changes,
+        )
 
     return MeasurementReport(
-        machine={"cpu_model": "Test CPU", "logical_cores": 2, "memory_bytes": 2**30,
-                 "gpus": [{"index": 0, "name": "NVIDIA H100", "memory_bytes": 80 * 2**30, "driver_version": "550.54",
-                           "pcie_generation": 5, "pcie_width": 16}],
-                 "blas": [{"library": "openblas", "version": "0.3.27", "threads": 1, "architecture": "Zen"}],
-                 "fingerprint": "0123456789ab"},
+        machine={
+            "cpu_model": "Test CPU",
+            "logical_cores": 2,
+            "memory_bytes": 2**30,
+            "gpus": [
+                {
+                    "index": 0,
+                    "name": "NVIDIA H100",
+                    "memory_bytes": 80 * 2**30,
+                    "driver_version": "550.54",
+                    "pcie_generation": 5,
+                    "pcie_width": 16,
+                }
+            ],
+            "blas": [{"library": "openblas", "version": "0.3.27", "threads": 1, "architecture": "Zen"}],
+            "fingerprint": "0123456789ab",
+        },
         measurements=[
             # The fix is twenty times slower at the smallest size: the axis must still read there.
-            Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="numpy",
-                        device="cpu", status=MEASURED, size_unit="elements",
-                        points=(point(1_000, 7e-6, 1.4e-4), point(10_000, 7e-3, 3e-5),
-                                point(100_000, 7e-2, 3e-4, flags=("machine loaded (load average 7.0 on 2 cores)",))),
-                        measured_at="2026-11-29T17:00:00+00:00"),
-            Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="array", library="numpy",
-                        device="cpu", status=MEASURED, size_unit="rows and columns (32 right-hand sides)",
-                        points=(point(8, 0.8e-4, 1e-4), point(32, 2e-4, 1e-4), point(128, 2e-3, 1e-4)),
-                        measured_at="2026-11-29T17:00:00+00:00"),
-            Measurement(code="PFL201", name="create-then-move", backend="torch", library="torch", device="cuda",
-                        status=SKIPPED, reason="no CUDA device <escaped & safe>"),
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="elements",
+                points=(
+                    point(1_000, 7e-6, 1.4e-4),
+                    point(10_000, 7e-3, 3e-5),
+                    point(100_000, 7e-2, 3e-4, flags=("machine loaded (load average 7.0 on 2 cores)",)),
+                ),
+                measured_at="2026-11-29T17:00:00+00:00",
+            ),
+            Measurement(
+                code="PFL401",
+                name="loop-invariant-expensive-call",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="rows and columns (32 right-hand sides)",
+                points=(point(8, 0.8e-4, 1e-4), point(32, 2e-4, 1e-4), point(128, 2e-3, 1e-4)),
+                measured_at="2026-11-29T17:00:00+00:00",
+            ),
+            Measurement(
+                code="PFL201",
+                name="create-then-move",
+                backend="torch",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device <escaped & safe>",
+            ),
         ],
-        run={"perflint_version": "0.1.0", "command_line": ["perflint", "bench", "PFL101", "PFL401", "PFL201"],
-             "policy": {"workers": 3, "samples": 5}, "threads_requested": 1,
-             "threads_used": {"requested": 1, "pools": [{"library": "openblas", "api": "blas", "version": "0.3.27",
-                                                          "threads": 1}], "torch": None},
-             "load_average_start": 1.2, "load_average_end": 1.4,
-             "frequency_scaling": {"governor": None, "current_mhz": None, "max_mhz": None, "scaling": None}},
+        run={
+            "perflint_version": "0.1.0",
+            "command_line": ["perflint", "bench", "PFL101", "PFL401", "PFL201"],
+            "policy": {"workers": 3, "samples": 5},
+            "threads_requested": 1,
+            "threads_used": {
+                "requested": 1,
+                "pools": [{"library": "openblas", "api": "blas", "version": "0.3.27", "threads": 1}],
+                "torch": None,
+            },
+            "load_average_start": 1.2,
+            "load_average_end": 1.4,
+            "frequency_scaling": {"governor": None, "current_mhz": None, "max_mhz": None, "scaling": None},
+        },
     )
 
 
@@ -101,10 +157,16 @@ def test_report_shows_units_crossover_time_saved_timed_source_and_the_run():
     assert "Saved per call" in page and "6.97 ms" in page
     assert "xp.linalg.inv(matrix) @ vectors[k]" in page  # PFL401's pattern as timed
     assert "<code>xp.sqrt(a[i]) * 2 + b[i]</code>" in page  # its words, Markdown rendered
-    rules_section = page[page.index('id="rules"'):]
+    rules_section = page[page.index('id="rules"') :]
     assert "`" not in re.sub(r"<pre>.*?</pre>", "", rules_section, flags=re.S)  # no literal Markdown backticks
-    for expected in ("perflint bench PFL101 PFL401 PFL201", "in use: openblas 1", "NVIDIA H100", "pcie_generation 5",
-                     "CPU frequency scaling not readable", "machine loaded (load average 7.0 on 2 cores)"):
+    for expected in (
+        "perflint bench PFL101 PFL401 PFL201",
+        "in use: openblas 1",
+        "NVIDIA H100",
+        "pcie_generation 5",
+        "CPU frequency scaling not readable",
+        "machine loaded (load average 7.0 on 2 cores)",
+    ):
         assert expected in page, expected
 
 
@@ -115,9 +177,21 @@ def test_report_loads_without_errors_and_its_charts_render_in_chromium(tmp_path)
     path = tmp_path / "report.html"
     path.write_text(probed, encoding="utf-8")
     completed = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--virtual-time-budget=5000", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     match = re.search(r'<pre id="layout-probe">(.*?)</pre>', completed.stdout, re.S)
     assert match, f"the page did not finish loading in Chromium:\n{completed.stderr[-2000:]}"
     layout = json.loads(html.unescape(match.group(1)))
@@ -127,8 +201,12 @@ def test_report_loads_without_errors_and_its_charts_render_in_chromium(tmp_path)
     for chart in layout["charts"]:
         assert chart["width"] > 100 and chart["height"] > 100, chart
         assert chart["marks"] >= 4 and chart["drawn"], chart
-    assert layout["xLabels"] == ["elements", "elements", "rows and columns (32 right-hand sides)",
-                                 "rows and columns (32 right-hand sides)"]
+    assert layout["xLabels"] == [
+        "elements",
+        "elements",
+        "rows and columns (32 right-hand sides)",
+        "rows and columns (32 right-hand sides)",
+    ]
     assert len(layout["crossovers"]) == 4 and all(label.startswith("crossover ~") for label in layout["crossovers"])
     assert "0.01x" in layout["yTicks"] or "0.05x" in layout["yTicks"] or "0.02x" in layout["yTicks"]
     assert layout["summaryRows"] == 4 and layout["runRows"] >= 4
@@ -140,9 +218,23 @@ def test_a_screenshot_of_the_report_shows_the_page(tmp_path):
     path = tmp_path / "report.html"
     path.write_text(render_html_report(_report()), encoding="utf-8")
     screenshot = tmp_path / "report.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--hide-scrollbars", "--window-size=1100,2400",
-                    f"--screenshot={screenshot}", path.as_uri()], capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1100,2400",
+            f"--screenshot={screenshot}",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     data = screenshot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])

@@ -61,8 +61,14 @@ def _sum_by_formula(count):
 
 
 def _sum_benchmark(**changes):
-    fields = dict(setup=_sum_setup, pattern=_sum_by_loop, fix=_sum_by_formula, sizes=(10, 100, 2000), check_size=10,
-                  size_unit="integers")
+    fields = dict(
+        setup=_sum_setup,
+        pattern=_sum_by_loop,
+        fix=_sum_by_formula,
+        sizes=(10, 100, 2000),
+        check_size=10,
+        size_unit="integers",
+    )
     fields.update(changes)
     return Benchmark(**fields)
 
@@ -121,8 +127,9 @@ def test_each_side_gets_its_own_copy_of_the_inputs():
         out[:] = 2.0
         return out
 
-    aliasing = Benchmark(setup=setup, pattern=fill_ones, fix=fill_twos, sizes=(4, 8, 40), check_size=4,
-                         size_unit="elements")
+    aliasing = Benchmark(
+        setup=setup, pattern=fill_ones, fix=fill_twos, sizes=(4, 8, 40), check_size=4, size_unit="elements"
+    )
     with pytest.raises(BenchmarkDisagreement):
         checked_inputs(aliasing, 4, NUMPY_CPU)
 
@@ -138,8 +145,15 @@ def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call(
         values.append(1)
         return len(values)
 
-    mutating = Benchmark(setup=setup, pattern=append_and_count, fix=append_and_count, sizes=(5, 10, 50),
-                         check_size=5, size_unit="items", mutates_inputs=True)
+    mutating = Benchmark(
+        setup=setup,
+        pattern=append_and_count,
+        fix=append_and_count,
+        sizes=(5, 10, 50),
+        check_size=5,
+        size_unit="items",
+        mutates_inputs=True,
+    )
     result = measure_in_process(mutating, NUMPY_CPU, [5], QUICK)
     assert "error" not in result and result["sizes"][0]["rounds"]
     assert len(seen_lengths) > 10 and set(seen_lengths) == {5}
@@ -150,13 +164,17 @@ def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call(
 
 
 def test_a_missing_backend_is_skipped_with_the_reason():
-    rule = types.SimpleNamespace(code="PFL999", name="sum", benchmark=_sum_benchmark(backend="perflint_no_such_backend"))
+    rule = types.SimpleNamespace(
+        code="PFL999", name="sum", benchmark=_sum_benchmark(backend="perflint_no_such_backend")
+    )
     measurement = measure_benchmark(rule, "perflint_no_such_backend", "cpu", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
 
 
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
-    rule = types.SimpleNamespace(code="PFL999", name="sum", benchmark=_sum_benchmark(backend="torch", devices=("cuda",)))
+    rule = types.SimpleNamespace(
+        code="PFL999", name="sum", benchmark=_sum_benchmark(backend="torch", devices=("cuda",))
+    )
     measurement = measure_benchmark(rule, "torch", "cuda", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "no CUDA device")
 
@@ -167,15 +185,21 @@ def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
     assert [point.status for point in measurement.points] == [MEASURED, MEASURED, SKIPPED]
     assert "does not fit in device memory" in measurement.points[2].reason
     assert measurement.points[2].speedup is None
-    assert measurement.to_dict()["points"][2] == {"size": 1000, "status": "skipped",
-                                                  "reason": measurement.points[2].reason}
+    assert measurement.to_dict()["points"][2] == {
+        "size": 1000,
+        "status": "skipped",
+        "reason": measurement.points[2].reason,
+    }
 
 
 def test_a_failing_setup_or_side_is_skipped_with_the_error():
-    _assert_skipped_without_numbers(measure_benchmark(workloads.FailingSetup, "numpy", "cpu", [10], policy=QUICK),
-                                    "setup raised RuntimeError: no such file")
-    _assert_skipped_without_numbers(measure_benchmark(workloads.FailingFix, "numpy", "cpu", [10], policy=QUICK),
-                                    "fix raised ValueError: bad shape")
+    _assert_skipped_without_numbers(
+        measure_benchmark(workloads.FailingSetup, "numpy", "cpu", [10], policy=QUICK),
+        "setup raised RuntimeError: no such file",
+    )
+    _assert_skipped_without_numbers(
+        measure_benchmark(workloads.FailingFix, "numpy", "cpu", [10], policy=QUICK), "fix raised ValueError: bad shape"
+    )
 
 
 def test_a_real_benchmark_gets_positive_times_their_ratio_and_an_interval_at_each_size():
@@ -200,8 +224,9 @@ def test_the_harness_recovers_a_known_ratio_of_work():
     # cores has been seen; benchmarks/harness_check.py checks it to 10%. A harness that lost
     # its loop count or timed the wrong side would still land far outside it.
     k = 4
-    measurement = measure_benchmark(workloads.FourTimesTheWork, "numpy", "cpu", [20_000],
-                                    policy=TimingPolicy(min_sample_seconds=0.005, samples=4))
+    measurement = measure_benchmark(
+        workloads.FourTimesTheWork, "numpy", "cpu", [20_000], policy=TimingPolicy(min_sample_seconds=0.005, samples=4)
+    )
     assert measurement.status == MEASURED, measurement.reason
     assert 0.6 * k <= measurement.points[0].speedup <= 1.5 * k, measurement.points[0]
 
@@ -277,12 +302,25 @@ def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
             for _ in range(times):
                 result = xp.matmul(matrix, matrix)
             return result
+
         return products
 
-    work = Benchmark(setup=setup, pattern=repeated(k), fix=repeated(1), sizes=(256, 1024, 4096), check_size=256,
-                     size_unit="rows", backend=ARRAY_BACKEND, devices=("cuda",))
-    result = measure_in_process(work, harness.resolve_target(ARRAY_BACKEND, library, "cuda"), [2048],
-                                TimingPolicy(min_sample_seconds=0.01, samples=7))
+    work = Benchmark(
+        setup=setup,
+        pattern=repeated(k),
+        fix=repeated(1),
+        sizes=(256, 1024, 4096),
+        check_size=256,
+        size_unit="rows",
+        backend=ARRAY_BACKEND,
+        devices=("cuda",),
+    )
+    result = measure_in_process(
+        work,
+        harness.resolve_target(ARRAY_BACKEND, library, "cuda"),
+        [2048],
+        TimingPolicy(min_sample_seconds=0.01, samples=7),
+    )
     assert "error" not in result, result
     rounds = result["sizes"][0]["rounds"]
     speedup = statistics.median(p for p, _ in rounds) / statistics.median(f for _, f in rounds)
@@ -291,8 +329,7 @@ def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
 
 def test_a_speedup_is_noisy_when_its_interval_crosses_one_or_is_wider_than_a_quarter():
     def point(speedup, low, high):
-        return Point(size=1, pattern_seconds=1.0, fix_seconds=1.0, speedup=speedup, speedup_low=low,
-                     speedup_high=high)
+        return Point(size=1, pattern_seconds=1.0, fix_seconds=1.0, speedup=speedup, speedup_low=low, speedup_high=high)
 
     assert not point(10.0, 9.0, 11.0).noisy
     assert point(10.0, 7.0, 11.0).noisy
@@ -308,10 +345,14 @@ def test_payoff_names_where_the_fix_starts_or_stops_paying():
     assert describe_payoff(points((10, 3.0), (100, 30.0)), "elements") == "pays at every size measured"
     assert describe_payoff(points((10, 0.5), (100, 1.0)), "elements") == "does not pay at the sizes measured"
     # 0.55x at 1,000 and 2.2x at 10,000: on log-log axes 1.1x is crossed halfway, at ~3,200
-    assert describe_payoff(points((1_000, 0.55), (10_000, 2.2), (100_000, 9.0)),
-                           "elements (float64)") == "pays from ~3,200 elements"
-    assert describe_payoff(points((16, 1.5), (64, 0.8), (256, 0.7)),
-                           "items per epoch") == "stops paying above ~32 items per epoch"
+    assert (
+        describe_payoff(points((1_000, 0.55), (10_000, 2.2), (100_000, 9.0)), "elements (float64)")
+        == "pays from ~3,200 elements"
+    )
+    assert (
+        describe_payoff(points((16, 1.5), (64, 0.8), (256, 0.7)), "items per epoch")
+        == "stops paying above ~32 items per epoch"
+    )
     assert describe_payoff(points((1, 2.0), (10, 0.5), (100, 2.0)), "rows") == "pays only at some sizes measured"
     assert describe_payoff([], "rows") == ""
 
@@ -337,7 +378,8 @@ def test_instability_warnings_follow_pyperf():
     short = Samples(loops=1, per_call_seconds=(1e-5,) * 8)
     assert short.warnings("fix", policy) == ["fix: shortest sample took only 10.0 µs"]
     assert Samples(loops=1, per_call_seconds=(0.01,) * 6).warnings("fix", policy) == [
-        "fix: only 6 samples fit the time budget"]
+        "fix: only 6 samples fit the time budget"
+    ]
 
 
 _Benchmarked = workloads.SumOnEveryDevice
@@ -351,8 +393,11 @@ def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(n
 
     report = measure_rules([_Benchmarked, Unbenchmarked], sizes=[30, 300], policy=QUICK)
     assert [(m.code, m.target, m.status) for m in report.measurements] == [
-        ("PFL998", "numpy/cpu", MEASURED), ("PFL998", "cupy/cuda", SKIPPED), ("PFL998", "torch/cuda", SKIPPED),
-        ("PFL998", "torch/mps", SKIPPED)]
+        ("PFL998", "numpy/cpu", MEASURED),
+        ("PFL998", "cupy/cuda", SKIPPED),
+        ("PFL998", "torch/cuda", SKIPPED),
+        ("PFL998", "torch/mps", SKIPPED),
+    ]
     assert [point.size for point in report.measurements[0].points] == [30, 300]
     assert report.measurements[0].name == "sum-by-loop"
     assert all(not m.points for m in report.measurements[1:])  # nothing reported for a device not used
@@ -381,8 +426,9 @@ def test_a_second_measurement_on_the_same_machine_comes_from_the_cache(tmp_path)
     assert (tmp_path / ".perflint_cache" / ".gitignore").is_file()
     # other sizes, or the same cache only written to (--remeasure), measure afresh
     assert not measure_rules([workloads.SumAgain], sizes=[200], policy=QUICK, cache=cache).measurements[0].cached
-    fresh = measure_rules([workloads.SumAgain], sizes=[100], policy=QUICK,
-                          cache=MeasurementCache(str(tmp_path), read=False))
+    fresh = measure_rules(
+        [workloads.SumAgain], sizes=[100], policy=QUICK, cache=MeasurementCache(str(tmp_path), read=False)
+    )
     assert not fresh.measurements[0].cached
 
 
@@ -443,9 +489,21 @@ def test_agreement_understands_pandas_objects():
 
 def test_machine_description_has_every_key_a_gpu_list_and_a_stable_fingerprint():
     machine = describe_machine()
-    assert set(machine) == {"cpu_model", "cpu_max_mhz", "logical_cores", "physical_cores", "memory_bytes", "os",
-                            "platform", "python_version", "libraries", "blas", "torch_threads", "gpus",
-                            "fingerprint"}
+    assert set(machine) == {
+        "cpu_model",
+        "cpu_max_mhz",
+        "logical_cores",
+        "physical_cores",
+        "memory_bytes",
+        "os",
+        "platform",
+        "python_version",
+        "libraries",
+        "blas",
+        "torch_threads",
+        "gpus",
+        "fingerprint",
+    }
     assert machine["cpu_model"] and machine["logical_cores"] >= 1 and machine["memory_bytes"] > 0
     assert machine["python_version"] == ".".join(map(str, sys.version_info[:3]))
     assert machine["libraries"]["numpy"] == np.__version__
@@ -453,8 +511,13 @@ def test_machine_description_has_every_key_a_gpu_list_and_a_stable_fingerprint()
     assert isinstance(machine["gpus"], list) and isinstance(machine["blas"], list)
     assert machine["fingerprint"] == describe_machine()["fingerprint"] == machine_fingerprint(machine)
     assert len(machine["fingerprint"]) == 12
-    assert machine_fingerprint({**machine, "libraries": {**machine["libraries"], "numpy": "0.1"}}) != machine["fingerprint"]
-    assert machine_fingerprint({**machine, "cpu_max_mhz": 1}) == machine["fingerprint"]  # clocks vary; not a new machine
+    assert (
+        machine_fingerprint({**machine, "libraries": {**machine["libraries"], "numpy": "0.1"}})
+        != machine["fingerprint"]
+    )
+    assert (
+        machine_fingerprint({**machine, "cpu_max_mhz": 1}) == machine["fingerprint"]
+    )  # clocks vary; not a new machine
     json.dumps(machine)
 
 
@@ -471,7 +534,8 @@ def _fake_nvml():
         total = 80 * 1024**3
 
     return types.SimpleNamespace(
-        NVML_CLOCK_SM=1, NVML_CLOCK_MEM=2,
+        NVML_CLOCK_SM=1,
+        NVML_CLOCK_MEM=2,
         nvmlInit=lambda: None,
         nvmlShutdown=lambda: None,
         nvmlSystemGetDriverVersion=lambda: b"550.54.15",
@@ -493,9 +557,20 @@ def test_gpu_detection_reads_nvml_and_never_raises(monkeypatch):
     fake = _fake_nvml()
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     h100, a100 = nvml_gpus()
-    assert h100 == {"index": 0, "name": "NVIDIA H100", "memory_bytes": 80 * 1024**3, "driver_version": "550.54.15",
-                    "cuda_version": "12.4", "compute_capability": "9.0", "pcie_generation": 5, "pcie_width": 16,
-                    "pcie_max_generation": 5, "pcie_max_width": 16, "sm_clock_mhz": 1980, "memory_clock_mhz": 2619}
+    assert h100 == {
+        "index": 0,
+        "name": "NVIDIA H100",
+        "memory_bytes": 80 * 1024**3,
+        "driver_version": "550.54.15",
+        "cuda_version": "12.4",
+        "compute_capability": "9.0",
+        "pcie_generation": 5,
+        "pcie_width": 16,
+        "pcie_max_generation": 5,
+        "pcie_max_width": 16,
+        "sm_clock_mhz": 1980,
+        "memory_clock_mhz": 2619,
+    }
     assert a100["name"] == "NVIDIA A100"
 
     def no_driver(*arguments):
@@ -516,34 +591,111 @@ def test_gpu_detection_reads_nvml_and_never_raises(monkeypatch):
 
 
 def _sample_report():
-    machine = {"cpu_model": "Test CPU 9000", "logical_cores": 8, "physical_cores": 4, "memory_bytes": 16 * 1024**3,
-               "python_version": "3.11.7", "libraries": {"numpy": "2.0.0", "torch": None},
-               "blas": [{"library": "openblas", "version": "0.3.27", "threads": 8}], "fingerprint": "0123456789ab",
-               "gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 141 * 1024**3}]}
-    return MeasurementReport(machine=machine, measurements=[
-        Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="array", library="numpy",
-                    device="cpu", status=MEASURED, size_unit="rows and columns", points=(
-                        Point(size=8, pattern_seconds=0.0002, fix_seconds=0.0001, speedup=2.0, speedup_low=1.9,
-                              speedup_high=2.1, pattern_stdev=0.00001, fix_stdev=0.00001, samples=15),
-                        Point(size=128, status=SKIPPED, reason="does not fit in device memory"),
-                    ), cached=True, measured_at="2026-11-29T17:40:00+00:00"),
-        Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="numpy", device="cpu",
-                    status=MEASURED, size_unit="elements", points=(
-                        Point(size=1_000, pattern_seconds=0.0007, fix_seconds=0.00007, speedup=0.9,
-                              speedup_low=0.8, speedup_high=1.02, pattern_stdev=0.0001, fix_stdev=0.00001,
-                              samples=15),
-                        Point(size=100_000, pattern_seconds=0.0215, fix_seconds=0.00015, speedup=143.3,
-                              speedup_low=140.0, speedup_high=150.0, pattern_stdev=0.001, fix_stdev=0.00004,
-                              samples=15, warnings=("fix unstable: std dev is 27% of the mean",)),
-                    )),
-        Measurement(code="PFL101", name="elementwise-index-loop", backend="array", library="torch", device="cuda",
-                    status=SKIPPED, reason="no CUDA device", size_unit="elements"),
-        Measurement(code="PFL201", name="create-then-move", backend="torch", library="torch", device="cuda",
-                    status=SKIPPED, reason="no CUDA device", size_unit="rows"),
-        Measurement(code="PFL301", name="dataloader-no-workers", backend="torch", library="torch", device="cpu",
-                    status=NOT_MEASURED, reason="not reached within the 30 s measuring budget (--measure-budget)",
-                    size_unit="items"),
-    ])
+    machine = {
+        "cpu_model": "Test CPU 9000",
+        "logical_cores": 8,
+        "physical_cores": 4,
+        "memory_bytes": 16 * 1024**3,
+        "python_version": "3.11.7",
+        "libraries": {"numpy": "2.0.0", "torch": None},
+        "blas": [{"library": "openblas", "version": "0.3.27", "threads": 8}],
+        "fingerprint": "0123456789ab",
+        "gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 141 * 1024**3}],
+    }
+    return MeasurementReport(
+        machine=machine,
+        measurements=[
+            Measurement(
+                code="PFL401",
+                name="loop-invariant-expensive-call",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="rows and columns",
+                points=(
+                    Point(
+                        size=8,
+                        pattern_seconds=0.0002,
+                        fix_seconds=0.0001,
+                        speedup=2.0,
+                        speedup_low=1.9,
+                        speedup_high=2.1,
+                        pattern_stdev=0.00001,
+                        fix_stdev=0.00001,
+                        samples=15,
+                    ),
+                    Point(size=128, status=SKIPPED, reason="does not fit in device memory"),
+                ),
+                cached=True,
+                measured_at="2026-11-29T17:40:00+00:00",
+            ),
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="elements",
+                points=(
+                    Point(
+                        size=1_000,
+                        pattern_seconds=0.0007,
+                        fix_seconds=0.00007,
+                        speedup=0.9,
+                        speedup_low=0.8,
+                        speedup_high=1.02,
+                        pattern_stdev=0.0001,
+                        fix_stdev=0.00001,
+                        samples=15,
+                    ),
+                    Point(
+                        size=100_000,
+                        pattern_seconds=0.0215,
+                        fix_seconds=0.00015,
+                        speedup=143.3,
+                        speedup_low=140.0,
+                        speedup_high=150.0,
+                        pattern_stdev=0.001,
+                        fix_stdev=0.00004,
+                        samples=15,
+                        warnings=("fix unstable: std dev is 27% of the mean",),
+                    ),
+                ),
+            ),
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device",
+                size_unit="elements",
+            ),
+            Measurement(
+                code="PFL201",
+                name="create-then-move",
+                backend="torch",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device",
+                size_unit="rows",
+            ),
+            Measurement(
+                code="PFL301",
+                name="dataloader-no-workers",
+                backend="torch",
+                library="torch",
+                device="cpu",
+                status=NOT_MEASURED,
+                reason="not reached within the 30 s measuring budget (--measure-budget)",
+                size_unit="items",
+            ),
+        ],
+    )
 
 
 def test_plain_table_fits_100_columns_costliest_first_with_footnotes_and_no_ansi():
@@ -555,15 +707,23 @@ def test_plain_table_fits_100_columns_costliest_first_with_footnotes_and_no_ansi
     rows = [line for line in text.splitlines() if line.startswith("PFL")]
     assert [row.split()[0] for row in rows] == ["PFL101", "PFL401", "PFL201", "PFL301"]  # costliest first
     assert rows[0].split()[1:3] == ["3", "numpy/cpu"]
-    for expected in ("1k 0.9x? · 100k 143x", "8 2.0x · 128 —", "pays from ~", "not measured (budget)",
-                     "Sizes: PFL101 in elements; PFL401 in rows and columns",
-                     "? too noisy to act on",
-                     "From the cache (--remeasure times afresh): PFL401 numpy/cpu measured 2026-11-29 17:40:00 UTC",
-                     "At 128, PFL401 numpy/cpu skipped: does not fit in device memory.",
-                     "Skipped (no CUDA device): PFL101 torch/cuda, PFL201 torch/cuda.",
-                     "Not measured, not reached within the 30 s measuring budget (--measure-budget): PFL301 torch/cpu.",
-                     "Test CPU 9000", "8 logical cores (4 physical)", "NVIDIA H200", "openblas 0.3.27, 8 threads",
-                     "fingerprint 0123456789ab"):
+    for expected in (
+        "1k 0.9x? · 100k 143x",
+        "8 2.0x · 128 —",
+        "pays from ~",
+        "not measured (budget)",
+        "Sizes: PFL101 in elements; PFL401 in rows and columns",
+        "? too noisy to act on",
+        "From the cache (--remeasure times afresh): PFL401 numpy/cpu measured 2026-11-29 17:40:00 UTC",
+        "At 128, PFL401 numpy/cpu skipped: does not fit in device memory.",
+        "Skipped (no CUDA device): PFL101 torch/cuda, PFL201 torch/cuda.",
+        "Not measured, not reached within the 30 s measuring budget (--measure-budget): PFL301 torch/cpu.",
+        "Test CPU 9000",
+        "8 logical cores (4 physical)",
+        "NVIDIA H200",
+        "openblas 0.3.27, 8 threads",
+        "fingerprint 0123456789ab",
+    ):
         assert expected in text, expected
     assert "21.5 ms" not in text and "fix unstable" not in text  # detail belongs to --output-format full
 
@@ -572,8 +732,13 @@ def test_full_table_adds_times_intervals_and_sample_warnings():
     stream = io.StringIO()
     render_table(_sample_report(), stream, color=False, detailed=True)
     text = stream.getvalue()
-    for expected in ("21.5 ms", "150 µs", "143x [140x–150x]", "0.9x [0.8x–1.0x]?",
-                     "at 100,000: fix unstable: std dev is 27% of the mean"):
+    for expected in (
+        "21.5 ms",
+        "150 µs",
+        "143x [140x–150x]",
+        "0.9x [0.8x–1.0x]?",
+        "at 100,000: fix unstable: std dev is 27% of the mean",
+    ):
         assert expected in text, expected
 
 
@@ -585,7 +750,12 @@ def test_coloured_table_uses_ansi():
 
 def test_units_are_human_friendly():
     assert [format_seconds(s) for s in (2.5, 0.0123, 1.234e-4, 5e-7, 0.0009996)] == [
-        "2.50 s", "12.3 ms", "123 µs", "500 ns", "1.00 ms"]
+        "2.50 s",
+        "12.3 ms",
+        "123 µs",
+        "500 ns",
+        "1.00 ms",
+    ]
     assert [format_speedup(s) for s in (143.2, 2.34, 0.8, 1234.6)] == ["143x", "2.3x", "0.8x", "1,235x"]
     assert [format_size(n) for n in (16, 1_000, 4_096, 100_000, 2_000_000)] == ["16", "1k", "4,096", "100k", "2M"]
 
@@ -615,8 +785,7 @@ def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, caps
         assert point["speedup"] == pytest.approx(point["pattern_seconds"] / point["fix_seconds"])
         low, high = point["speedup_interval"]
         assert low <= point["speedup"] <= high
-    assert all(other["status"] == "skipped" and "points" not in other for other in others
-               if other["device"] != "cpu")
+    assert all(other["status"] == "skipped" and "points" not in other for other in others if other["device"] != "cpu")
 
 
 def test_bench_quick_measures_only_the_middle_size(monkeypatch, capsys):
@@ -666,22 +835,28 @@ def test_bench_threads_limit_the_workers_pools_and_the_run_records_the_threads_i
 def test_a_worker_runs_with_every_thread_pool_limited_as_asked(threads):
     # The benchmark raises (and the measurement is skipped) unless the worker's environment and
     # every pool threadpoolctl sees agree on the requested count.
-    report = measure_rules([workloads.ThreadsAsRequested], sizes=[1],
-                           policy=TimingPolicy(min_sample_seconds=0.001, samples=3, workers=2, threads=threads))
+    report = measure_rules(
+        [workloads.ThreadsAsRequested],
+        sizes=[1],
+        policy=TimingPolicy(min_sample_seconds=0.001, samples=3, workers=2, threads=threads),
+    )
     [measurement] = report.measurements
     assert measurement.status == MEASURED, measurement.reason
     assert all(pool["threads"] == threads for pool in report.run["threads_used"]["pools"])
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["PFL9"], "PFL9"),
-    (["PFL401", "--sizes", "0,4"], "--sizes"),
-    (["PFL401", "--sizes", "four"], "--sizes"),
-    (["PFL401", "--repeat", "1"], "--repeat"),
-    (["PFL401", "--threads", "0"], "--threads"),
-    (["PFL401", "--workers", "1"], "--workers"),
-    (["PFL401", "--repeat", "2", "--workers", "2"], "--repeat x --workers"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["PFL9"], "PFL9"),
+        (["PFL401", "--sizes", "0,4"], "--sizes"),
+        (["PFL401", "--sizes", "four"], "--sizes"),
+        (["PFL401", "--repeat", "1"], "--repeat"),
+        (["PFL401", "--threads", "0"], "--threads"),
+        (["PFL401", "--workers", "1"], "--workers"),
+        (["PFL401", "--repeat", "2", "--workers", "2"], "--repeat x --workers"),
+    ],
+)
 def test_bench_rejects_an_unknown_code_or_bad_numbers(capsys, arguments, message):
     assert main(["bench", *arguments]) == 2
     assert message in capsys.readouterr().err

@@ -22,8 +22,15 @@ def sum_by_formula(count):
 
 
 def sum_benchmark(**changes):
-    fields = dict(setup=sum_setup, pattern=sum_by_loop, fix=sum_by_formula, sizes=(10, 100, 2000), check_size=10,
-                  size_unit="integers", timed="a Python loop summing range(n) against n(n-1)/2")
+    fields = dict(
+        setup=sum_setup,
+        pattern=sum_by_loop,
+        fix=sum_by_formula,
+        sizes=(10, 100, 2000),
+        check_size=10,
+        size_unit="integers",
+        timed="a Python loop summing range(n) against n(n-1)/2",
+    )
     fields.update(changes)
     return Benchmark(**fields)
 
@@ -90,8 +97,14 @@ def four_times_the_work(iterations):
 
 class FourTimesTheWork:
     code, name = "PFL991", "four-times-the-work"
-    benchmark = Benchmark(setup=lambda size, target: (size,), pattern=four_times_the_work, fix=busy_work,
-                          sizes=(2_000, 20_000, 200_000), check_size=2_000, size_unit="iterations")
+    benchmark = Benchmark(
+        setup=lambda size, target: (size,),
+        pattern=four_times_the_work,
+        fix=busy_work,
+        sizes=(2_000, 20_000, 200_000),
+        check_size=2_000,
+        size_unit="iterations",
+    )
 
 
 def _threads_in_use(size, target):
@@ -114,8 +127,14 @@ def threads_as_requested(size):
 
 class ThreadsAsRequested:
     code, name = "PFL990", "threads-as-requested"
-    benchmark = Benchmark(setup=_threads_in_use, pattern=threads_as_requested, fix=threads_as_requested,
-                          sizes=(1, 2, 10), check_size=1, size_unit="calls")
+    benchmark = Benchmark(
+        setup=_threads_in_use,
+        pattern=threads_as_requested,
+        fix=threads_as_requested,
+        sizes=(1, 2, 10),
+        check_size=1,
+        size_unit="calls",
+    )
 
 
 def _failing_setup(size, target):

@@ -26,8 +26,16 @@ INVARIANT_MESSAGE = "`numpy.linalg.inv` is recomputed on every iteration with th
 
 
 def invariant_call(path: str, line: int, column: int, end_column: int) -> Finding:
-    return Finding(code="PFL401", name="loop-invariant-expensive-call", message=INVARIANT_MESSAGE,
-                   path=path, line=line, column=column, end_line=line, end_column=end_column)
+    return Finding(
+        code="PFL401",
+        name="loop-invariant-expensive-call",
+        message=INVARIANT_MESSAGE,
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=end_column,
+    )
 
 
 @pytest.fixture
@@ -89,16 +97,25 @@ def test_full_shows_the_source_line_a_caret_under_the_span_and_the_fix_hint(tmp_
     # The tab is kept in the caret line so the carets sit under `np.linalg.inv(A)` on any tab width.
     assert lines[3] == "  | \t    " + "^" * len("np.linalg.inv(A)")
     assert lines[4] == "  = help: Compute `np.linalg.inv(A)` once above the loop, as `inv_A` (unsafe fix)"
-    assert lines[-2:] == ["Found 1 finding in 1 file (1 checked).",
-                          "No safe fixes; 1 fixable with `perflint check --fix --unsafe-fixes` "
-                          "(read each rule's fix safety first)."]
+    assert lines[-2:] == [
+        "Found 1 finding in 1 file (1 checked).",
+        "No safe fixes; 1 fixable with `perflint check --fix --unsafe-fixes` (read each rule's fix safety first).",
+    ]
 
 
 def test_full_underlines_a_multiline_span_to_the_end_of_its_first_line(tmp_path):
     path = tmp_path / "multi.py"
     path.write_text("total = compute(\n    a,\n)\n")
-    finding = Finding(code="PFL401", name="loop-invariant-expensive-call", message="m", path=str(path),
-                      line=1, column=9, end_line=3, end_column=2)
+    finding = Finding(
+        code="PFL401",
+        name="loop-invariant-expensive-call",
+        message="m",
+        path=str(path),
+        line=1,
+        column=9,
+        end_line=3,
+        end_column=2,
+    )
     lines = render([finding], "full").splitlines()
     assert lines[2:4] == ["1 | total = compute(", "  |         " + "^" * len("compute(")]
 
@@ -151,13 +168,37 @@ def measurement_report() -> MeasurementReport:
     return MeasurementReport(
         machine={"cpu": "Test CPU", "cores": 2, "gpus": []},
         measurements=[
-            Measurement(code="PFL401", name="loop-invariant-expensive-call", backend="array", library="numpy",
-                        device="cpu", status=MEASURED, size_unit="matrix order", points=(
-                            Point(size=256, pattern_seconds=0.02, pattern_stdev=0.001, fix_seconds=0.001,
-                                  fix_stdev=0.0001, speedup=20.0, speedup_low=19.0, speedup_high=21.0,
-                                  samples=15),)),
-            Measurement(code="PFL201", name="create-then-move", backend="torch", library="torch", device="cuda",
-                        status=SKIPPED, reason="no CUDA device"),
+            Measurement(
+                code="PFL401",
+                name="loop-invariant-expensive-call",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="matrix order",
+                points=(
+                    Point(
+                        size=256,
+                        pattern_seconds=0.02,
+                        pattern_stdev=0.001,
+                        fix_seconds=0.001,
+                        fix_stdev=0.0001,
+                        speedup=20.0,
+                        speedup_low=19.0,
+                        speedup_high=21.0,
+                        samples=15,
+                    ),
+                ),
+            ),
+            Measurement(
+                code="PFL201",
+                name="create-then-move",
+                backend="torch",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device",
+            ),
         ],
     )
 
@@ -261,31 +302,34 @@ def test_sarif_has_what_github_code_scanning_reads(findings):
             assert rule.why_bad in descriptor["help"]["text"] and rule.fix_title in descriptor["help"]["text"]
     results = run["results"]
     assert [(result["ruleId"], result["level"]) for result in results] == [
-        ("PFL000", "error"), ("PFL401", "warning"), ("PFL401", "warning")
+        ("PFL000", "error"),
+        ("PFL401", "warning"),
+        ("PFL401", "warning"),
     ]
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["message"]["text"]
-    assert results[2]["locations"] == [{
-        "physicalLocation": {
-            "artifactLocation": {"uri": "src/train.py", "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": 12, "startColumn": 9, "endLine": 12, "endColumn": 25},
+    assert results[2]["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "src/train.py", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 12, "startColumn": 9, "endLine": 12, "endColumn": 25},
+            }
         }
-    }]
+    ]
 
 
 def test_sarif_describes_a_code_the_registry_does_not_know():
-    finding = Finding(code="PFL999", name="future-rule", message="m", path="a.py", line=1, column=1,
-                      end_line=1, end_column=2)
+    finding = Finding(
+        code="PFL999", name="future-rule", message="m", path="a.py", line=1, column=1, end_line=1, end_column=2
+    )
     run = sarif([finding])["runs"][0]
     assert run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]["id"] == "PFL999"
 
 
 def test_sarif_points_outside_the_working_directory_with_a_file_uri():
     artifact = sarif([invariant_call("/elsewhere/dir x/m.py", 1, 1, 2)])["runs"][0]["results"][0]
-    assert artifact["locations"][0]["physicalLocation"]["artifactLocation"] == {
-        "uri": "file:///elsewhere/dir%20x/m.py"
-    }
+    assert artifact["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///elsewhere/dir%20x/m.py"}
 
 
 @pytest.mark.parametrize("output_format", ["concise", "full"])
@@ -318,8 +362,14 @@ def test_plain_output_does_not_import_rich(tmp_path):
         "    write_report([unlintable('x.py', 'r')], output_format, io.StringIO(), files_checked=1, statistics=True)\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] == 'rich'))\n"
     )
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                               cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert completed.stdout.strip() == "[]"
 
 
@@ -356,12 +406,18 @@ def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_for
     (tmp_path / os.fsdecode(b"bad\xff.py")).write_bytes(example.read_bytes())
     completed = subprocess.run(
         [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, "."],
-        cwd=tmp_path, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120)
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+    )
     assert completed.returncode == 1 and b"Traceback" not in completed.stderr
     if output_format == "sarif":
         results = json.loads(completed.stdout)["runs"][0]["results"]
         assert [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results] == [
-            "bad%FF.py", "bad%FF.py"]
+            "bad%FF.py",
+            "bad%FF.py",
+        ]
     elif output_format in ("concise", "full", "github"):
         assert b"bad\xff.py" in completed.stdout  # the name's own bytes
 
@@ -370,9 +426,24 @@ def test_full_shows_standard_inputs_line_not_the_line_of_the_file_on_disk_of_tha
     example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
     (tmp_path / "train.py").write_text("# an older version on disk\n" * 30)
     completed = subprocess.run(
-        [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", "full",
-         "--stdin-filename", "train.py", "-"],
-        cwd=tmp_path, input=example.read_text(), capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "perflint",
+            "check",
+            "--no-cache",
+            "--output-format",
+            "full",
+            "--stdin-filename",
+            "train.py",
+            "-",
+        ],
+        cwd=tmp_path,
+        input=example.read_text(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 1
     assert "15 |     for i in range(len(frame)):" in completed.stdout
     assert "an older version on disk" not in completed.stdout
@@ -394,6 +465,10 @@ def test_a_report_to_a_full_disk_is_a_one_line_error_and_exit_2_not_the_findings
     with open("/dev/full", "w") as full:
         completed = subprocess.run(
             [sys.executable, "-m", "perflint", "check", "--no-cache", "--output-format", output_format, str(example)],
-            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     assert completed.returncode == 2
     assert completed.stderr == "perflint: error: cannot write the output: No space left on device\n"

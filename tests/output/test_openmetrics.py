@@ -31,8 +31,9 @@ def test_check_metrics_count_findings_per_rule_and_path_prefix():
     stream = io.StringIO()
     write_check_metrics(findings, stream, files_checked=7)
     families = _parse(stream.getvalue())
-    counts = {(sample.labels["code"], sample.labels["path_prefix"]): sample.value
-              for sample in families["perflint_findings"]}
+    counts = {
+        (sample.labels["code"], sample.labels["path_prefix"]): sample.value for sample in families["perflint_findings"]
+    }
     assert counts == {("PFL101", "src/models"): 2, ("PFL101", "."): 1, ("PFL201", "src/data"): 1}
     assert [sample.value for sample in families["perflint_files_checked"]] == [7]
 

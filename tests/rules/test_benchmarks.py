@@ -17,11 +17,18 @@ from perflint.rules import all_rules
 pytestmark = pytest.mark.slow
 
 BENCHMARKED = [pytest.param(rule, id=rule.code) for rule in all_rules() if rule.benchmark is not None]
-ARRAY_BENCHMARKED = [pytest.param(rule, id=rule.code) for rule in all_rules()
-                     if rule.benchmark is not None and rule.benchmark.backend == ARRAY_BACKEND]
-ACCELERATOR_TARGETS = [pytest.param(rule, library, device, id=f"{rule.code}-{library}-{device}")
-                       for rule in all_rules() if rule.benchmark is not None
-                       for library, device in targets_for(rule.benchmark) if device != "cpu"]
+ARRAY_BENCHMARKED = [
+    pytest.param(rule, id=rule.code)
+    for rule in all_rules()
+    if rule.benchmark is not None and rule.benchmark.backend == ARRAY_BACKEND
+]
+ACCELERATOR_TARGETS = [
+    pytest.param(rule, library, device, id=f"{rule.code}-{library}-{device}")
+    for rule in all_rules()
+    if rule.benchmark is not None
+    for library, device in targets_for(rule.benchmark)
+    if device != "cpu"
+]
 
 
 def _target_or_skip(backend: str, library: str, device: str) -> Target:

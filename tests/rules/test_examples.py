@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.linter import enabled_for_source
 from perflint.engine.fixes import fix_source
+from perflint.engine.linter import enabled_for_source
 from perflint.engine.rule import NO_FIX, example_code
 from perflint.rules import all_rules
 
@@ -76,16 +76,29 @@ def test_a_rule_with_an_autofix_fixes_some_example_with_each_safety_it_declares(
         assert rule.fix_safeties == ()
         return
     assert any(example.fixed not in (None, NO_FIX) for example in rule.INVALID)
-    shown = {finding.fix.applicability for example in rule.INVALID
-             for finding in lint_source(example.code, "example.py", [rule]) if finding.fix is not None}
+    shown = {
+        finding.fix.applicability
+        for example in rule.INVALID
+        for finding in lint_source(example.code, "example.py", [rule])
+        if finding.fix is not None
+    }
     assert shown == set(rule.fix_safeties or (rule.fix_safety,))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
 def test_rule_has_enough_examples_and_documentation(rule):
     assert len(rule.VALID) >= 3 and len(rule.INVALID) >= 3
-    for attribute in ("summary", "message", "fix_title", "what_it_does", "why_bad", "example",
-                      "use_instead", "fix_safety_note", "reported_at"):
+    for attribute in (
+        "summary",
+        "message",
+        "fix_title",
+        "what_it_does",
+        "why_bad",
+        "example",
+        "use_instead",
+        "fix_safety_note",
+        "reported_at",
+    ):
         assert getattr(rule, attribute).strip(), f"{rule.code} lacks {attribute}"
     assert rule.benchmark is not None, f"{rule.code} has no micro-benchmark"
 

@@ -39,8 +39,12 @@ EQUIVALENT_LOOPS = [
     ),
     pytest.param(NUMPY_SETUP, "for i in range(len(m)):\n    rows[i] = np.maximum(m[i], 0) * scale\n", id="numpy-rows"),
     pytest.param(NUMPY_SETUP, "for i in range(len(a)): a[i] = abs(b[i]) - a[i]\n", id="numpy-one-line-in-place"),
-    pytest.param(TORCH_SETUP, "for i in range(a.size(0)):\n    out[i] = torch.sigmoid(a[i]) * F.relu(b[i])\n", id="torch"),
-    pytest.param(TORCH_SETUP, "for i in range(len(a)):\n    out[i] = (a[i] >= 0.5) | (b[i] < 0)\n", id="torch-comparisons"),
+    pytest.param(
+        TORCH_SETUP, "for i in range(a.size(0)):\n    out[i] = torch.sigmoid(a[i]) * F.relu(b[i])\n", id="torch"
+    ),
+    pytest.param(
+        TORCH_SETUP, "for i in range(len(a)):\n    out[i] = (a[i] >= 0.5) | (b[i] < 0)\n", id="torch-comparisons"
+    ),
 ]
 
 
@@ -54,9 +58,7 @@ def arrays_after(code: str) -> dict[str, np.ndarray]:
     namespace: dict = {}
     exec(compile(code, "example.py", "exec"), namespace)
     return {
-        name: np.asarray(value)
-        for name, value in namespace.items()
-        if type(value).__name__ in ("ndarray", "Tensor")
+        name: np.asarray(value) for name, value in namespace.items() if type(value).__name__ in ("ndarray", "Tensor")
     }
 
 
@@ -74,7 +76,6 @@ def test_suggested_rewrite_leaves_every_array_as_the_loop_did(setup, loop):
 def test_message_quotes_the_loop_and_its_whole_array_form():
     [finding] = lint_source(ElementwiseIndexLoop.example, "example.py", [ElementwiseIndexLoop])
     assert finding.message == (
-        "Loop applies `out[i] = np.sqrt(a[i]) * 2 + b[i]` element by element; "
-        "use `out[:] = np.sqrt(a) * 2 + b`"
+        "Loop applies `out[i] = np.sqrt(a[i]) * 2 + b[i]` element by element; use `out[:] = np.sqrt(a) * 2 + b`"
     )
     assert (finding.line, finding.column) == (5, 5)

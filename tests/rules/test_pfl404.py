@@ -22,8 +22,7 @@ def test_message_in_a_loop_and_in_getitem():
     )
     assert messages(source) == [
         "`spacy.load(…)` loads the same model on every iteration; load it once before the loop",
-        "`torch.load(…)` loads the same model on every call of `__getitem__` (every item); "
-        "load it once in `__init__`",
+        "`torch.load(…)` loads the same model on every call of `__getitem__` (every item); load it once in `__init__`",
     ]
 
 

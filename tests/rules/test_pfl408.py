@@ -15,8 +15,7 @@ def messages(source: str) -> list[str]:
 def test_message_names_the_read():
     source = "import numpy as np\nfor q in queries:\n    bank = np.loadtxt('bank.txt', delimiter=',')\n"
     assert messages(source) == [
-        "`np.loadtxt('bank.txt', delimiter=',')` reads the same file on every iteration; "
-        "read it once before the loop"
+        "`np.loadtxt('bank.txt', delimiter=',')` reads the same file on every iteration; read it once before the loop"
     ]
 
 

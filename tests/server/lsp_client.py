@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 # Every wait of a test is bounded; a server that does not answer fails the test instead of hanging it.
 TIMEOUT = 60.0
@@ -45,8 +45,10 @@ def apply_text_edits(text: str, edits: list[dict[str, Any]]) -> str:
         line = lines[position["line"]].rstrip("\r\n")
         return starts[position["line"]] + code_points(line, position["character"])
 
-    spans = sorted(((offset(edit["range"]["start"]), offset(edit["range"]["end"]), edit["newText"]) for edit in edits),
-                   reverse=True)
+    spans = sorted(
+        ((offset(edit["range"]["start"]), offset(edit["range"]["end"]), edit["newText"]) for edit in edits),
+        reverse=True,
+    )
     for start, end, new_text in spans:
         text = text[:start] + new_text + text[end:]
     return text
@@ -56,9 +58,14 @@ class LanguageClient:
     def __init__(self, cwd: Path, *arguments: str) -> None:
         # Standard error goes to a file: a pipe nobody reads could fill and stall the server.
         self.errors = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, "-m", "perflint", "server", *arguments], cwd=cwd,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
-        self.incoming: "queue.Queue[Optional[dict[str, Any]]]" = queue.Queue()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "perflint", "server", *arguments],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+        )
+        self.incoming: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.notifications: list[dict[str, Any]] = []
         self.next_id = 1
         threading.Thread(target=self._read, daemon=True).start()
@@ -126,27 +133,37 @@ class LanguageClient:
                 return message
             self.notifications.append(message)
 
-    def diagnostics(self, uri: str, version: Optional[int] = None, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+    def diagnostics(self, uri: str, version: int | None = None, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
         """The next diagnostics published for ``uri`` (for its ``version`` when given)."""
-        message = self.wait_for(lambda message: message.get("method") == "textDocument/publishDiagnostics"
-                                and message["params"]["uri"] == uri
-                                and (version is None or message["params"].get("version") == version), timeout)
+        message = self.wait_for(
+            lambda message: (
+                message.get("method") == "textDocument/publishDiagnostics"
+                and message["params"]["uri"] == uri
+                and (version is None or message["params"].get("version") == version)
+            ),
+            timeout,
+        )
         return message["params"]["diagnostics"]
 
-    def initialize(self, root: Path, capabilities: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        result = self.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(),
-                                             "capabilities": capabilities or {}})
+    def initialize(self, root: Path, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = self.request(
+            "initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": capabilities or {}}
+        )
         self.notify("initialized", {})
         return result
 
     def open(self, uri: str, text: str, version: int = 1) -> None:
-        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                              "version": version, "text": text}})
+        self.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": version, "text": text}},
+        )
 
     def replace(self, uri: str, text: str, version: int) -> None:
         """A didChange that replaces the whole text (a change with no range)."""
-        self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                               "contentChanges": [{"text": text}]})
+        self.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]},
+        )
 
     def close(self) -> int:
         """Shut down and exit as an editor does; the server's exit status."""

@@ -12,8 +12,10 @@ from perflint.cli.main import main
 
 
 def test_the_other_commands_do_not_import_pygls():
-    script = ("import sys, perflint.cli.main, perflint.cli.check; "
-              "print(sorted(m for m in sys.modules if 'pygls' in m or 'lsprotocol' in m))")
+    script = (
+        "import sys, perflint.cli.main, perflint.cli.check; "
+        "print(sorted(m for m in sys.modules if 'pygls' in m or 'lsprotocol' in m))"
+    )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert output.stdout.strip() == "[]"
 

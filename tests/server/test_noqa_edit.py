@@ -14,8 +14,8 @@ from perflint.server.code_actions import noqa_edit  # noqa: E402
 
 def applied(source: str, edit: Edit) -> str:
     lines = source.splitlines(keepends=True)
-    start = sum(len(line) for line in lines[:edit.line - 1]) + edit.column - 1
-    end = sum(len(line) for line in lines[:edit.end_line - 1]) + edit.end_column - 1
+    start = sum(len(line) for line in lines[: edit.line - 1]) + edit.column - 1
+    end = sum(len(line) for line in lines[: edit.end_line - 1]) + edit.end_column - 1
     return source[:start] + edit.content + source[end:]
 
 

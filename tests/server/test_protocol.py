@@ -8,8 +8,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -63,22 +64,32 @@ def actions_on_line(client: LanguageClient, uri: str, line: int, only: Any = Non
     context: dict[str, Any] = {"diagnostics": []}
     if only is not None:
         context["only"] = only
-    return client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "context": context,
-        "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}})
+    return client.request(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "context": context,
+            "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+        },
+    )
 
 
 def quick_fixes(client: LanguageClient, uri: str, line: int) -> list[dict[str, Any]]:
     """The quick fixes on ``line`` that are the findings' own fixes (not the noqa ones)."""
-    return [action for action in actions_on_line(client, uri, line)
-            if action["kind"] == "quickfix" and "noqa" not in action["title"]]
+    return [
+        action
+        for action in actions_on_line(client, uri, line)
+        if action["kind"] == "quickfix" and "noqa" not in action["title"]
+    ]
 
 
 def test_diagnostics_arrive_on_open_and_follow_each_change_of_the_buffer(client, workspace):
     project = make_project(workspace / "a folder with spaces")  # its URI is percent-encoded
     uri, diagnostics = opened(client, project / "model.py", SOURCE)
     assert [(d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"]) for d in diagnostics] == [
-        ("PFL201", SAFE_LINE, 8), ("PFL201", UNSAFE_LINE, 8)]
+        ("PFL201", SAFE_LINE, 8),
+        ("PFL201", UNSAFE_LINE, 8),
+    ]
     assert all(d["source"] == "perflint" and d["severity"] == 2 for d in diagnostics)
     assert diagnostics[0]["range"]["end"] == {"line": SAFE_LINE, "character": 36}
     client.replace(uri, SAFELY_FIXED, version=2)
@@ -88,13 +99,14 @@ def test_diagnostics_arrive_on_open_and_follow_each_change_of_the_buffer(client,
 
 
 def test_positions_are_in_utf16_code_units_past_a_character_outside_the_bmp(client, workspace):
-    source = 'import torch\n\n\ndef make(device):\n    label = "\U0001F600"; t = torch.zeros(3).to(device)\n'
+    source = 'import torch\n\n\ndef make(device):\n    label = "\U0001f600"; t = torch.zeros(3).to(device)\n'
     uri, [diagnostic] = opened(client, make_project(workspace / "utf16") / "model.py", source)
     # Code points 21 to 46 on that line; the emoji before them is two UTF-16 units.
     assert diagnostic["range"] == {"start": {"line": 4, "character": 22}, "end": {"line": 4, "character": 47}}
     [fix] = quick_fixes(client, uri, 4)
     assert apply_text_edits(source, fix["edit"]["changes"][uri]) == source.replace(
-        "torch.zeros(3).to(device)", "torch.zeros(3, device=device)")
+        "torch.zeros(3).to(device)", "torch.zeros(3, device=device)"
+    )
 
 
 def test_the_buffer_is_linted_not_the_file_on_disk(client, workspace):
@@ -108,8 +120,9 @@ def rule_page_beside_the_servers_perflint(workspace: Path) -> Path:
     """Where the page of PFL201 is in the checkout of the perflint the server imports (an
     editable install; a plain install, as in CI, has no checkout and so no page)."""
     script = "import pathlib, perflint; print(pathlib.Path(perflint.__file__).resolve().parent.parent)"
-    checkout = subprocess.run([sys.executable, "-c", script], cwd=workspace, capture_output=True, text=True,
-                              check=True, timeout=120).stdout.strip()
+    checkout = subprocess.run(
+        [sys.executable, "-c", script], cwd=workspace, capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
     from perflint.docs import PAGES_FOLDER
 
     return Path(checkout) / PAGES_FOLDER / "PFL201.md"
@@ -141,8 +154,10 @@ def test_saving_the_pyproject_toml_relints_the_open_documents_under_its_new_sett
     uri, diagnostics = opened(client, project / "model.py", SOURCE)
     assert len(diagnostics) == 2
     config = project / "pyproject.toml"
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": config.as_uri(), "languageId": "toml",
-                                                            "version": 1, "text": config.read_text()}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": config.as_uri(), "languageId": "toml", "version": 1, "text": config.read_text()}},
+    )
     config.write_text('[tool.perflint]\nignore = ["PFL201"]\n')
     client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
     assert client.diagnostics(uri, version=1) == []
@@ -152,13 +167,20 @@ def test_a_pyproject_toml_or_a_notebooks_raw_json_opened_as_text_is_not_linted(c
     project = make_project(workspace / "not_python")
     config_uri = (project / "pyproject.toml").as_uri()
     notebook_uri = (project / "raw.ipynb").as_uri()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": config_uri, "languageId": "toml", "version": 1,
-                                                            "text": "[tool.perflint]\n"}})
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": notebook_uri, "languageId": "json",
-                                                            "version": 1, "text": '{"cells": []}'}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": config_uri, "languageId": "toml", "version": 1, "text": "[tool.perflint]\n"}},
+    )
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": notebook_uri, "languageId": "json", "version": 1, "text": '{"cells": []}'}},
+    )
     opened(client, project / "model.py", SOURCE)  # linted after them, on the one lint thread
-    published = {message["params"]["uri"] for message in client.notifications
-                 if message.get("method") == "textDocument/publishDiagnostics"}
+    published = {
+        message["params"]["uri"]
+        for message in client.notifications
+        if message.get("method") == "textDocument/publishDiagnostics"
+    }
     assert config_uri not in published and notebook_uri not in published
 
 
@@ -200,9 +222,14 @@ def test_fix_all_applies_the_safe_fixes_only_and_is_offered_under_source_fix_all
     assert [action["kind"] for action in actions] == ["source.fixAll.perflint"]
     assert apply_text_edits(SOURCE, actions[0]["edit"]["changes"][uri]) == SAFELY_FIXED
     assert actions_on_line(client, uri, 0, only=["refactor"]) == []
-    automatic = client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "context": {"diagnostics": [], "triggerKind": 2},
-        "range": {"start": {"line": SAFE_LINE, "character": 0}, "end": {"line": SAFE_LINE, "character": 0}}})
+    automatic = client.request(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "context": {"diagnostics": [], "triggerKind": 2},
+            "range": {"start": {"line": SAFE_LINE, "character": 0}, "end": {"line": SAFE_LINE, "character": 0}},
+        },
+    )
     assert automatic and all(action["kind"] == "quickfix" for action in automatic)
 
 
@@ -227,8 +254,9 @@ def test_the_noqa_action_silences_the_finding_once_applied(client, workspace):
 
 
 def hover_text(client: LanguageClient, uri: str, line: int, character: int) -> str:
-    result = client.request("textDocument/hover", {"textDocument": {"uri": uri},
-                                                   "position": {"line": line, "character": character}})
+    result = client.request(
+        "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+    )
     return result["contents"]["value"] if result else ""
 
 
@@ -244,8 +272,9 @@ def test_hover_gives_the_why_and_the_fix_and_says_how_to_measure_when_nothing_is
 def this_machines_fingerprint() -> str:
     """As the server works it out: in a fresh interpreter, where torch is not loaded."""
     script = "from perflint.measure.machine import describe_machine; print(describe_machine()['fingerprint'])"
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                          timeout=120).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
 
 
 def measured_target() -> str:
@@ -267,20 +296,56 @@ def store_measurement(project: Path, machine_fingerprint: str, skipped_because: 
     rule = rule_by_code("PFL201")
     benchmark = rule.benchmark
     library, device = targets_for(benchmark)[0]
-    points = tuple(Point(size=size, pattern_seconds=2e-3, fix_seconds=5e-4, speedup=4.0, speedup_low=3.9,
-                         speedup_high=4.1, pattern_stdev=1e-5, fix_stdev=1e-5, samples=15)
-                   for size in benchmark.sizes)
+    points = tuple(
+        Point(
+            size=size,
+            pattern_seconds=2e-3,
+            fix_seconds=5e-4,
+            speedup=4.0,
+            speedup_low=3.9,
+            speedup_high=4.1,
+            pattern_stdev=1e-5,
+            fix_stdev=1e-5,
+            samples=15,
+        )
+        for size in benchmark.sizes
+    )
     if skipped_because:
-        measurement = Measurement(code="PFL201", name=rule.name, backend=benchmark.backend, library=library,
-                                  device=device, status=SKIPPED, size_unit=benchmark.size_unit,
-                                  reason=skipped_because)
+        measurement = Measurement(
+            code="PFL201",
+            name=rule.name,
+            backend=benchmark.backend,
+            library=library,
+            device=device,
+            status=SKIPPED,
+            size_unit=benchmark.size_unit,
+            reason=skipped_because,
+        )
     else:
-        measurement = Measurement(code="PFL201", name=rule.name, backend=benchmark.backend, library=library,
-                                  device=device, status=MEASURED, size_unit=benchmark.size_unit, points=points,
-                                  measured_at="2026-12-06T20:00:00+00:00")
+        measurement = Measurement(
+            code="PFL201",
+            name=rule.name,
+            backend=benchmark.backend,
+            library=library,
+            device=device,
+            status=MEASURED,
+            size_unit=benchmark.size_unit,
+            points=points,
+            measured_at="2026-12-06T20:00:00+00:00",
+        )
     cache = MeasurementCache(str(project))
-    cache.store(cache.key("PFL201", benchmark_fingerprint(benchmark), library, device, benchmark.sizes,
-                          DEFAULT_POLICY, machine_fingerprint), measurement)
+    cache.store(
+        cache.key(
+            "PFL201",
+            benchmark_fingerprint(benchmark),
+            library,
+            device,
+            benchmark.sizes,
+            DEFAULT_POLICY,
+            machine_fingerprint,
+        ),
+        measurement,
+    )
 
 
 def test_hover_shows_this_machines_cached_measurement_or_skip_and_no_other_machines(client, workspace):
@@ -318,23 +383,48 @@ def test_notebook_cells_get_their_own_diagnostics_and_follow_cell_edits(client, 
     project = make_project(workspace / "notebook")
     notebook_uri = (project / "analysis.ipynb").as_uri()
     cell_uris = [f"vscode-notebook-cell:{project / 'analysis.ipynb'}#cell{index}" for index in range(3)]
-    client.notify("notebookDocument/didOpen", {
-        "notebookDocument": {"uri": notebook_uri, "notebookType": "jupyter-notebook", "version": 1,
-                             "cells": [{"kind": kind, "document": uri}
-                                       for (kind, _), uri in zip(NOTEBOOK_CELLS, cell_uris)]},
-        "cellTextDocuments": [{"uri": uri, "languageId": "python" if kind == 2 else "markdown", "version": 1,
-                               "text": text} for (kind, text), uri in zip(NOTEBOOK_CELLS, cell_uris)]})
+    client.notify(
+        "notebookDocument/didOpen",
+        {
+            "notebookDocument": {
+                "uri": notebook_uri,
+                "notebookType": "jupyter-notebook",
+                "version": 1,
+                "cells": [{"kind": kind, "document": uri} for (kind, _), uri in zip(NOTEBOOK_CELLS, cell_uris)],
+            },
+            "cellTextDocuments": [
+                {"uri": uri, "languageId": "python" if kind == 2 else "markdown", "version": 1, "text": text}
+                for (kind, text), uri in zip(NOTEBOOK_CELLS, cell_uris)
+            ],
+        },
+    )
     by_cell = {uri: client.diagnostics(uri) for uri in cell_uris}
     assert by_cell[cell_uris[0]] == [] and by_cell[cell_uris[1]] == []
     [diagnostic] = by_cell[cell_uris[2]]
     assert diagnostic["code"] == "PFL201" and diagnostic["range"]["start"] == {"line": 1, "character": 11}
     assert hover_text(client, cell_uris[2], 1, 15).startswith("**PFL201**")
 
-    client.notify("notebookDocument/didChange", {
-        "notebookDocument": {"uri": notebook_uri, "version": 2},
-        "change": {"cells": {"textContent": [{"document": {"uri": cell_uris[2], "version": 2}, "changes": [
-            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-             "text": "\n"}]}]}}})
+    client.notify(
+        "notebookDocument/didChange",
+        {
+            "notebookDocument": {"uri": notebook_uri, "version": 2},
+            "change": {
+                "cells": {
+                    "textContent": [
+                        {
+                            "document": {"uri": cell_uris[2], "version": 2},
+                            "changes": [
+                                {
+                                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                                    "text": "\n",
+                                }
+                            ],
+                        }
+                    ]
+                }
+            },
+        },
+    )
     [diagnostic] = client.diagnostics(cell_uris[2], version=2)
     assert diagnostic["range"]["start"] == {"line": 2, "character": 11}
     noqa = [action for action in actions_on_line(client, cell_uris[2], 2) if "noqa" in action["title"]]
@@ -353,8 +443,11 @@ def test_changes_in_quick_succession_are_linted_once_after_the_last(workspace):
         last_change = time.monotonic()
         assert [d["range"]["start"]["line"] for d in client.diagnostics(uri, version=6)] == [UNSAFE_LINE]
         assert time.monotonic() - last_change >= 0.5  # the lint waited for the typing to pause
-        published = [message["params"].get("version") for message in client.notifications
-                     if message.get("method") == "textDocument/publishDiagnostics"]
+        published = [
+            message["params"].get("version")
+            for message in client.notifications
+            if message.get("method") == "textDocument/publishDiagnostics"
+        ]
         assert published == []
     finally:
         assert client.close() == 0

@@ -12,8 +12,6 @@ one source of truth.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from perflint.engine.catalog import compilers as _compilers
 from perflint.engine.catalog import methods as _methods
 from perflint.engine.catalog import models as _models
@@ -48,7 +46,11 @@ TORCH = _torch.TORCH
 PANDAS = _pandas.PANDAS
 
 _FUNCTIONS: tuple[Function, ...] = (
-    *_numpy.FUNCTIONS, *_torch.FUNCTIONS, *_pandas.FUNCTIONS, *_scipy.FUNCTIONS, *_stdlib.FUNCTIONS,
+    *_numpy.FUNCTIONS,
+    *_torch.FUNCTIONS,
+    *_pandas.FUNCTIONS,
+    *_scipy.FUNCTIONS,
+    *_stdlib.FUNCTIONS,
     *_tqdm.FUNCTIONS,
     *_models.FUNCTIONS,
 )
@@ -61,7 +63,7 @@ for _entry in _FUNCTIONS:
 _METHODS: dict[str, Method] = {entry.name: entry for entry in _methods.METHODS}
 
 
-def lookup(qualified_name: Optional[str]) -> Optional[Function]:
+def lookup(qualified_name: str | None) -> Function | None:
     """The record of ``numpy.zeros``, ``torch.utils.data.DataLoader``, ``builtins.len``…
 
     None for a name the catalogue does not list (or None itself, so that
@@ -70,12 +72,12 @@ def lookup(qualified_name: Optional[str]) -> Optional[Function]:
     return _BY_NAME.get(qualified_name) if qualified_name is not None else None
 
 
-def method(name: str) -> Optional[Method]:
+def method(name: str) -> Method | None:
     """The record of a method of arrays, tensors, frames or containers named ``name``."""
     return _METHODS.get(name)
 
 
-def solver_for(inverse: Function) -> Optional[Function]:
+def solver_for(inverse: Function) -> Function | None:
     """The function of ``inverse``'s library that solves ``a @ x = b`` without an inverse
     (``numpy.linalg.solve`` for ``numpy.linalg.inv``, ``torch.linalg.solve`` for
     ``torch.inverse``), or None where the catalogue lists none."""
@@ -99,7 +101,7 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 
 # Annotation types that say a value is an array, tensor or frame of a library.
-ARRAY_TYPES: dict[str, Optional[str]] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+ARRAY_TYPES: dict[str, str | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
 # Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
 DOCSTRING_ARRAY_TYPES: dict[str, str] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
 # Field names of the named tuples catalogued functions and methods return (``indices``).
@@ -148,8 +150,16 @@ NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not
 NUMERIC_LIBRARIES = frozenset({"numpy", "torch", "pandas", "scipy", "math", "cmath"})
 # Library namespaces whose functions draw random numbers or change state, catalogued or not.
 _STATEFUL_NAMESPACES = (
-    "numpy.random", "torch.random", "torch.nn.init", "torch.cuda", "torch.distributed",
-    "torch.manual_seed", "torch.backends", "torch.utils", "torch.optim", "torch.nn.Module",
+    "numpy.random",
+    "torch.random",
+    "torch.nn.init",
+    "torch.cuda",
+    "torch.distributed",
+    "torch.manual_seed",
+    "torch.backends",
+    "torch.utils",
+    "torch.optim",
+    "torch.nn.Module",
 )
 _MUTATING_FUNCTIONS = frozenset(entry.name for entry in _FUNCTIONS if entry.mutates)
 
@@ -241,12 +251,11 @@ def is_side_effect_free(qualified_name: str) -> bool:
     if qualified_name in _MUTATING_FUNCTIONS or qualified_name.endswith("_"):
         return False
     return not any(
-        qualified_name == namespace or qualified_name.startswith(namespace + ".")
-        for namespace in _STATEFUL_NAMESPACES
+        qualified_name == namespace or qualified_name.startswith(namespace + ".") for namespace in _STATEFUL_NAMESPACES
     )
 
 
-def takes_only_a_tensor_first(qualified_name: Optional[str]) -> bool:
+def takes_only_a_tensor_first(qualified_name: str | None) -> bool:
     """A torch function whose first parameter accepts only a tensor: torch's documentation
     names that parameter ``input`` (``torch.exp(2.0)`` is a TypeError), so an argument passed
     there is a tensor. (Asked per call, so that signatures stay unparsed at start-up.)"""

@@ -8,8 +8,6 @@ rather than absent: a rule that acts on an argument's absence must stay silent t
 
 from __future__ import annotations
 
-from typing import Optional, Union
-
 import libcst as cst
 
 from perflint.engine.catalog.records import Function, Method, Signature
@@ -31,7 +29,7 @@ class BoundArguments:
         self.extra_positional = extra_positional
         self.extra_keywords = extra_keywords
 
-    def argument(self, parameter: str) -> Optional[cst.BaseExpression]:
+    def argument(self, parameter: str) -> cst.BaseExpression | None:
         """The expression passed for ``parameter``; None when not passed or unknowable."""
         return self._arguments.get(parameter)
 
@@ -53,7 +51,7 @@ class BoundArguments:
         return dict(self._arguments)
 
 
-def bind(call: cst.Call, entry: Union[Function, Method, Signature]) -> Optional[BoundArguments]:
+def bind(call: cst.Call, entry: Function | Method | Signature) -> BoundArguments | None:
     """Bind ``call``'s arguments to ``entry``'s parameters as Python would.
 
     None when the call cannot match the signature (too many positional arguments, an

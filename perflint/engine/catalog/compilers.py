@@ -14,18 +14,35 @@ from __future__ import annotations
 JIT_COMPILERS = frozenset(
     {
         # numba
-        "numba.jit", "numba.njit", "numba.vectorize", "numba.guvectorize", "numba.stencil",
-        "numba.cfunc", "numba.generated_jit", "numba.cuda.jit", "numba.experimental.jitclass",
+        "numba.jit",
+        "numba.njit",
+        "numba.vectorize",
+        "numba.guvectorize",
+        "numba.stencil",
+        "numba.cfunc",
+        "numba.generated_jit",
+        "numba.cuda.jit",
+        "numba.experimental.jitclass",
         "numba.jitclass",
         # JAX
-        "jax.jit", "jax.pmap",
+        "jax.jit",
+        "jax.pmap",
         # PyTorch: TorchScript and the torch.compile stack
-        "torch.jit.script", "torch.jit.script_method", "torch.compile",
+        "torch.jit.script",
+        "torch.jit.script_method",
+        "torch.compile",
         # CUDA graphs: the callable is captured once and replayed without running its Python
-        "torch.cuda.make_graphed_callables", "torch.cuda.graphs.make_graphed_callables",
+        "torch.cuda.make_graphed_callables",
+        "torch.cuda.graphs.make_graphed_callables",
         # Cython's pure-Python mode: these decorators only mean something to a compiled module
-        "cython.cfunc", "cython.ccall", "cython.compile", "cython.boundscheck", "cython.wraparound",
-        "cython.cdivision", "cython.locals", "cython.nogil",
+        "cython.cfunc",
+        "cython.ccall",
+        "cython.compile",
+        "cython.boundscheck",
+        "cython.wraparound",
+        "cython.cdivision",
+        "cython.locals",
+        "cython.nogil",
     }
 )
 

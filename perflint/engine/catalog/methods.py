@@ -8,25 +8,105 @@ from __future__ import annotations
 
 from perflint.engine.catalog.numpy import NUMPY, TOFILE
 from perflint.engine.catalog.pandas import FRAME_WRITERS
-from perflint.engine.catalog.records import COPIES, LOADS_MODEL, MATRIX_PRODUCT, SAME_LIBRARY, SORTS, SYNCHRONISES, method
+from perflint.engine.catalog.records import (
+    COPIES,
+    LOADS_MODEL,
+    MATRIX_PRODUCT,
+    SAME_LIBRARY,
+    SORTS,
+    SYNCHRONISES,
+    method,
+)
 from perflint.engine.catalog.stdlib import DBAPI_COMMIT, DBAPI_EXECUTE, DBAPI_EXECUTEMANY
 from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, VALUES_AND_INDICES, ZERO_GRAD
 
 # Methods that return an array or tensor of the receiver's library and leave the receiver as
 # it was.
 _SAME_LIBRARY_METHODS = (
-    "reshape", "view", "view_as", "transpose", "permute", "flatten", "ravel", "squeeze",
-    "unsqueeze", "detach", "bfloat16", "int", "long", "bool", "expand", "expand_as", "repeat",
-    "abs", "sqrt", "exp", "log", "clip", "clamp", "round", "mean", "sum", "cumsum", "softmax",
-    "sigmoid", "relu", "tanh", "swapaxes", "flip", "type", "argmax", "argmin",
-    "pow", "masked_fill", "fillna", "dropna", "head", "tail", "reset_index", "pin_memory",
+    "reshape",
+    "view",
+    "view_as",
+    "transpose",
+    "permute",
+    "flatten",
+    "ravel",
+    "squeeze",
+    "unsqueeze",
+    "detach",
+    "bfloat16",
+    "int",
+    "long",
+    "bool",
+    "expand",
+    "expand_as",
+    "repeat",
+    "abs",
+    "sqrt",
+    "exp",
+    "log",
+    "clip",
+    "clamp",
+    "round",
+    "mean",
+    "sum",
+    "cumsum",
+    "softmax",
+    "sigmoid",
+    "relu",
+    "tanh",
+    "swapaxes",
+    "flip",
+    "type",
+    "argmax",
+    "argmin",
+    "pow",
+    "masked_fill",
+    "fillna",
+    "dropna",
+    "head",
+    "tail",
+    "reset_index",
+    "pin_memory",
 )
 # Methods that never change their receiver and return something other than an array.
 _READING_METHODS = (
-    "size", "dim", "ndim", "numel", "std", "var", "prod",
-    "any", "all", "norm", "get", "keys", "values", "items", "count", "index", "format",
-    "startswith", "endswith", "join", "split", "strip", "lower", "upper", "replace", "is_cuda",
-    "element_size", "nelement", "isnan", "isinf", "eq", "ne", "lt", "gt", "le", "ge", "equal",
+    "size",
+    "dim",
+    "ndim",
+    "numel",
+    "std",
+    "var",
+    "prod",
+    "any",
+    "all",
+    "norm",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "count",
+    "index",
+    "format",
+    "startswith",
+    "endswith",
+    "join",
+    "split",
+    "strip",
+    "lower",
+    "upper",
+    "replace",
+    "is_cuda",
+    "element_size",
+    "nelement",
+    "isnan",
+    "isinf",
+    "eq",
+    "ne",
+    "lt",
+    "gt",
+    "le",
+    "ge",
+    "equal",
     "allclose",
 )
 
@@ -77,17 +157,58 @@ METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", 
 # Methods whose result is a view of the receiver's memory: writing into the result writes
 # into the receiver. (Conversions that return the receiver itself only when nothing needs
 # converting, ``.to(device)``, ``.float()``, are not counted: that is the run's to decide.)
-VIEW_METHODS = frozenset({
-    "view", "view_as", "reshape", "transpose", "permute", "ravel", "squeeze", "unsqueeze", "expand",
-    "expand_as", "swapaxes", "swapdims", "moveaxis", "narrow", "select", "diagonal", "detach", "numpy",
-    "as_strided", "unfold", "split", "chunk", "unbind", "to_numpy",
-})
+VIEW_METHODS = frozenset(
+    {
+        "view",
+        "view_as",
+        "reshape",
+        "transpose",
+        "permute",
+        "ravel",
+        "squeeze",
+        "unsqueeze",
+        "expand",
+        "expand_as",
+        "swapaxes",
+        "swapdims",
+        "moveaxis",
+        "narrow",
+        "select",
+        "diagonal",
+        "detach",
+        "numpy",
+        "as_strided",
+        "unfold",
+        "split",
+        "chunk",
+        "unbind",
+        "to_numpy",
+    }
+)
 # Methods that reduce an array along an axis or all of them (or multiply it as a matrix): on
 # a 1-D array, or without ``axis=``, NumPy returns a scalar (``np.float64``), not a 0-d array.
-REDUCING_METHODS = frozenset({
-    "sum", "mean", "max", "min", "std", "var", "prod", "argmax", "argmin", "any", "all", "ptp",
-    "trace", "dot", "nansum", "nanmean", "median", "norm",
-})
+REDUCING_METHODS = frozenset(
+    {
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "std",
+        "var",
+        "prod",
+        "argmax",
+        "argmin",
+        "any",
+        "all",
+        "ptp",
+        "trace",
+        "dot",
+        "nansum",
+        "nanmean",
+        "median",
+        "norm",
+    }
+)
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).

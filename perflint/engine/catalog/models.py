@@ -13,12 +13,14 @@ from perflint.engine.catalog.records import LOADS_MODEL, function
 FUNCTIONS = (
     function("joblib.load", "filename, mmap_mode, ensure_native_byte_order", LOADS_MODEL),
     function(
-        "onnxruntime.InferenceSession", "path_or_bytes, sess_options, providers, provider_options, **kwargs",
+        "onnxruntime.InferenceSession",
+        "path_or_bytes, sess_options, providers, provider_options, **kwargs",
         LOADS_MODEL,
     ),
     function("spacy.load", "name, *, vocab, disable, enable, exclude, config", LOADS_MODEL),
     function(
-        "sentence_transformers.SentenceTransformer", "model_name_or_path, modules, device, **kwargs",
+        "sentence_transformers.SentenceTransformer",
+        "model_name_or_path, modules, device, **kwargs",
         LOADS_MODEL,
     ),
     function(
@@ -29,7 +31,9 @@ FUNCTIONS = (
         LOADS_MODEL,
     ),
     function(
-        "tensorflow.keras.models.load_model", "filepath, custom_objects, compile, safe_mode",
-        LOADS_MODEL, aliases=("keras.models.load_model", "keras.saving.load_model"),
+        "tensorflow.keras.models.load_model",
+        "filepath, custom_objects, compile, safe_mode",
+        LOADS_MODEL,
+        aliases=("keras.models.load_model", "keras.saving.load_model"),
     ),
 )

@@ -6,7 +6,15 @@ Signatures as ``inspect.signature`` gives them for pandas 2.x and 3.x.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
-    ArrayKind, CONCATENATES, FACTORY, FRESH_ARRAY, PURE, READS_FILE, WRITES_TABLE_FILE, function, method,
+    CONCATENATES,
+    FACTORY,
+    FRESH_ARRAY,
+    PURE,
+    READS_FILE,
+    WRITES_TABLE_FILE,
+    ArrayKind,
+    function,
+    method,
 )
 
 PANDAS = ArrayKind.PANDAS
@@ -15,22 +23,26 @@ PANDAS = ArrayKind.PANDAS
 # keyword-only, as pandas 2.x deprecated passing it positionally).
 FRAME_WRITERS = (
     method(
-        "to_csv", flags=WRITES_TABLE_FILE,
+        "to_csv",
+        flags=WRITES_TABLE_FILE,
         signature="path_or_buf, *, sep, na_rep, float_format, columns, header, index, index_label, mode, "
         "encoding, compression, quoting, quotechar, lineterminator, chunksize, date_format, doublequote, "
         "escapechar, decimal, errors, storage_options",
     ),
     method(
-        "to_json", flags=WRITES_TABLE_FILE,
+        "to_json",
+        flags=WRITES_TABLE_FILE,
         signature="path_or_buf, *, orient, date_format, double_precision, force_ascii, date_unit, "
         "default_handler, lines, compression, index, indent, storage_options, mode",
     ),
     method(
-        "to_parquet", flags=WRITES_TABLE_FILE,
+        "to_parquet",
+        flags=WRITES_TABLE_FILE,
         signature="path, *, engine, compression, index, partition_cols, storage_options, filesystem, **kwargs",
     ),
     method(
-        "to_hdf", flags=WRITES_TABLE_FILE,
+        "to_hdf",
+        flags=WRITES_TABLE_FILE,
         signature="path_or_buf, *, key, mode, complevel, complib, append, format, index, min_itemsize, "
         "nan_rep, dropna, data_columns, errors, encoding",
     ),
@@ -50,16 +62,42 @@ ARRAY_TYPES = {
 # the column labels, whatever the columns are called; any other attribute is a column.
 SERIES_ATTRIBUTES = frozenset(
     {
-        "T", "array", "at", "attrs", "axes", "cat", "dt", "dtype", "dtypes", "empty", "flags",
-        "hasnans", "iat", "iloc", "index", "is_monotonic_decreasing", "is_monotonic_increasing",
-        "is_unique", "loc", "name", "nbytes", "ndim", "shape", "size", "sparse", "str", "values",
+        "T",
+        "array",
+        "at",
+        "attrs",
+        "axes",
+        "cat",
+        "dt",
+        "dtype",
+        "dtypes",
+        "empty",
+        "flags",
+        "hasnans",
+        "iat",
+        "iloc",
+        "index",
+        "is_monotonic_decreasing",
+        "is_monotonic_increasing",
+        "is_unique",
+        "loc",
+        "name",
+        "nbytes",
+        "ndim",
+        "shape",
+        "size",
+        "sparse",
+        "str",
+        "values",
     }
 )
 
 FUNCTIONS = (
     function(
-        "pandas.DataFrame", "data, index, columns, dtype, copy",
-        FACTORY | FRESH_ARRAY | PURE, returns=PANDAS,
+        "pandas.DataFrame",
+        "data, index, columns, dtype, copy",
+        FACTORY | FRESH_ARRAY | PURE,
+        returns=PANDAS,
     ),
     function("pandas.Series", "data, index, dtype, name, copy", FACTORY | FRESH_ARRAY | PURE, returns=PANDAS),
     function(
@@ -71,20 +109,22 @@ FUNCTIONS = (
         "thousands, decimal, lineterminator, quotechar, quoting, doublequote, escapechar, "
         "comment, encoding, encoding_errors, dialect, on_bad_lines, low_memory, memory_map, "
         "float_precision, storage_options, dtype_backend",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
         "pandas.read_parquet",
-        "path, engine, columns, storage_options, dtype_backend, filesystem, filters, "
-        "to_pandas_kwargs, **kwargs",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        "path, engine, columns, storage_options, dtype_backend, filesystem, filters, to_pandas_kwargs, **kwargs",
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
         "pandas.read_json",
         "path_or_buf, *, orient, typ, dtype, convert_axes, convert_dates, keep_default_dates, "
         "precise_float, date_unit, encoding, encoding_errors, lines, chunksize, compression, "
         "nrows, storage_options, dtype_backend, engine",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
         "pandas.read_excel",
@@ -92,11 +132,14 @@ FUNCTIONS = (
         "true_values, false_values, skiprows, nrows, na_values, keep_default_na, na_filter, "
         "verbose, parse_dates, date_format, thousands, decimal, comment, skipfooter, "
         "storage_options, dtype_backend, engine_kwargs",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
-        "pandas.read_feather", "path, columns, use_threads, storage_options, dtype_backend",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        "pandas.read_feather",
+        "path, columns, use_threads, storage_options, dtype_backend",
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
         "pandas.read_table",
@@ -107,28 +150,31 @@ FUNCTIONS = (
         "thousands, decimal, lineterminator, quotechar, quoting, doublequote, escapechar, "
         "comment, encoding, encoding_errors, dialect, on_bad_lines, low_memory, memory_map, "
         "float_precision, storage_options, dtype_backend",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
-        "pandas.read_pickle", "filepath_or_buffer, compression, storage_options",
-        FRESH_ARRAY | READS_FILE, returns=PANDAS,
+        "pandas.read_pickle",
+        "filepath_or_buffer, compression, storage_options",
+        FRESH_ARRAY | READS_FILE,
+        returns=PANDAS,
     ),
     function(
         "pandas.read_sql",
-        "sql, con, index_col, coerce_float, params, parse_dates, columns, chunksize, "
-        "dtype_backend, dtype",
-        FRESH_ARRAY, returns=PANDAS,
+        "sql, con, index_col, coerce_float, params, parse_dates, columns, chunksize, dtype_backend, dtype",
+        FRESH_ARRAY,
+        returns=PANDAS,
     ),
     function(
         "pandas.concat",
-        "objs, *, axis, join, ignore_index, keys, levels, names, verify_integrity, sort, copy, "
-        "union_categories",
-        FRESH_ARRAY | PURE | CONCATENATES, returns=PANDAS,
+        "objs, *, axis, join, ignore_index, keys, levels, names, verify_integrity, sort, copy, union_categories",
+        FRESH_ARRAY | PURE | CONCATENATES,
+        returns=PANDAS,
     ),
     function(
         "pandas.merge",
-        "left, right, how, on, left_on, right_on, left_index, right_index, sort, suffixes, "
-        "copy, indicator, validate",
-        FRESH_ARRAY | PURE, returns=PANDAS,
+        "left, right, how, on, left_on, right_on, left_index, right_index, sort, suffixes, copy, indicator, validate",
+        FRESH_ARRAY | PURE,
+        returns=PANDAS,
     ),
 )

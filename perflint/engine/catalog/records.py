@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Optional
 
 from perflint.text_enum import TextEnum
 
@@ -177,11 +176,11 @@ class Signature:
     positional: tuple[str, ...]
     positional_only: int
     keyword_only: tuple[str, ...]
-    var_positional: Optional[str]  # the name of ``*args``, or None
-    var_keyword: Optional[str]  # the name of ``**kwargs``, or None
+    var_positional: str | None  # the name of ``*args``, or None
+    var_keyword: str | None  # the name of ``**kwargs``, or None
 
     @classmethod
-    def parse(cls, text: str) -> "Signature":
+    def parse(cls, text: str) -> Signature:
         """``"a, /, b, *args, c, **kwargs"`` (names only, as the module docstring says)."""
         positional: list[str] = []
         keyword_only: list[str] = []
@@ -214,7 +213,7 @@ class Signature:
     @property
     def keywords(self) -> tuple[str, ...]:
         """Parameters an argument can fill by keyword."""
-        return self.positional[self.positional_only:] + self.keyword_only
+        return self.positional[self.positional_only :] + self.keyword_only
 
     def text(self) -> str:
         """The signature as ``parse`` reads it (for messages and the consistency test)."""
@@ -240,13 +239,13 @@ class Function:
     flags: Flag = Flag.NONE
     # The library whose array, tensor or frame every call returns (``numpy``, ``torch``,
     # ``pandas``), or None when the result is something else or depends on the arguments.
-    returns: Optional[ArrayKind] = None
+    returns: ArrayKind | None = None
     # Parameters whose argument the call mutates in place (``numpy.copyto`` mutates ``dst``;
     # ``numpy.save`` writes to ``file``).
     mutates: tuple[str, ...] = ()
     # The parameter whose data the result shares rather than copies (``torch.from_numpy``
     # shares ``ndarray``'s memory, a ``Subset`` is made of ``dataset``'s items).
-    shares_data_with: Optional[str] = None
+    shares_data_with: str | None = None
     # Overloaded by the number of positional arguments (``torch.arange(end)`` and
     # ``torch.arange(start, end)``): the signature is the fullest form, and positional
     # arguments cannot be assigned to its names.
@@ -255,7 +254,7 @@ class Function:
     aliases: tuple[str, ...] = ()
     # The library of every item when the call returns a tuple (or a named tuple) of arrays:
     # ``torch.linalg.qr`` returns ``(Q, R)``, ``torch.max(x, 1)`` returns ``(values, indices)``.
-    items: Optional[str] = None
+    items: str | None = None
     # The fields of that named tuple, read as attributes (``torch.max(x, 1).indices``).
     item_names: tuple[str, ...] = ()
     # Keywords that, given a true value, make the call return a tuple of ``items`` instead of
@@ -298,18 +297,27 @@ def function(
     signature: str,
     flags: Flag = Flag.NONE,
     *,
-    returns: Optional[ArrayKind] = None,
+    returns: ArrayKind | None = None,
     mutates: tuple[str, ...] = (),
-    shares_data_with: Optional[str] = None,
+    shares_data_with: str | None = None,
     overloaded: bool = False,
     aliases: tuple[str, ...] = (),
-    items: Optional[str] = None,
+    items: str | None = None,
     item_names: tuple[str, ...] = (),
     tuple_keywords: tuple[str, ...] = (),
 ) -> Function:
     """A catalogue entry, its signature written as the module docstring says."""
     entry = Function(
-        name, signature, flags, returns, mutates, shares_data_with, overloaded, aliases, items, item_names,
+        name,
+        signature,
+        flags,
+        returns,
+        mutates,
+        shares_data_with,
+        overloaded,
+        aliases,
+        items,
+        item_names,
         tuple_keywords,
     )
     for parameter in (*mutates, *((shares_data_with,) if shares_data_with else ()), *tuple_keywords):
@@ -329,10 +337,10 @@ class Method:
     name: str
     # ``"same"``: returns an array of its receiver's library; a library name: returns an
     # array of that library (``.numpy()``); None: returns something else.
-    returns: Optional[str] = None
+    returns: str | None = None
     mutates_receiver: bool = False
     flags: Flag = Flag.NONE
-    signature: Optional[Signature] = field(default=None, compare=False)
+    signature: Signature | None = field(default=None, compare=False)
     # On a torch tensor, called with a dimension (``x.max(1)``) or always (``x.topk(k)``), the
     # method returns a named tuple of tensors with these fields (``values``, ``indices``).
     tensor_items: tuple[str, ...] = ()
@@ -343,14 +351,18 @@ SAME_LIBRARY = "same"
 
 def method(
     name: str,
-    returns: Optional[str] = None,
+    returns: str | None = None,
     *,
     mutates_receiver: bool = False,
     flags: Flag = Flag.NONE,
-    signature: Optional[str] = None,
+    signature: str | None = None,
     tensor_items: tuple[str, ...] = (),
 ) -> Method:
     return Method(
-        name, returns, mutates_receiver, flags, Signature.parse(signature) if signature is not None else None,
+        name,
+        returns,
+        mutates_receiver,
+        flags,
+        Signature.parse(signature) if signature is not None else None,
         tensor_items,
     )

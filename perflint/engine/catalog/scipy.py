@@ -18,11 +18,13 @@ FUNCTIONS = (
     ),
     function("scipy.linalg.pinv", "a, *, atol, rtol, return_rank, check_finite", EXPENSIVE | PURE),
     function(
-        "scipy.linalg.svd", "a, full_matrices, compute_uv, overwrite_a, check_finite, lapack_driver",
+        "scipy.linalg.svd",
+        "a, full_matrices, compute_uv, overwrite_a, check_finite, lapack_driver",
         EXPENSIVE | PURE,
     ),
     function(
-        "scipy.linalg.eig", "a, b, left, right, overwrite_a, overwrite_b, check_finite, homogeneous_eigvals",
+        "scipy.linalg.eig",
+        "a, b, left, right, overwrite_a, overwrite_b, check_finite, homogeneous_eigvals",
         EXPENSIVE | PURE,
     ),
     function(
@@ -32,20 +34,21 @@ FUNCTIONS = (
         EXPENSIVE | PURE,
     ),
     function(
-        "scipy.linalg.eigvals", "a, b, overwrite_a, check_finite, homogeneous_eigvals",
+        "scipy.linalg.eigvals",
+        "a, b, overwrite_a, check_finite, homogeneous_eigvals",
         EXPENSIVE | PURE,
     ),
     function(
         "scipy.linalg.eigvalsh",
-        "a, b, *, lower, overwrite_a, overwrite_b, type, check_finite, subset_by_index, "
-        "subset_by_value, driver",
+        "a, b, *, lower, overwrite_a, overwrite_b, type, check_finite, subset_by_index, subset_by_value, driver",
         EXPENSIVE | PURE,
     ),
     function("scipy.linalg.cholesky", "a, lower, overwrite_a, check_finite", EXPENSIVE | PURE),
     function("scipy.linalg.qr", "a, overwrite_a, lwork, mode, pivoting, check_finite", EXPENSIVE | PURE),
     function("scipy.linalg.det", "a, overwrite_a, check_finite", EXPENSIVE | PURE),
     function(
-        "scipy.linalg.lstsq", "a, b, cond, overwrite_a, overwrite_b, check_finite, lapack_driver",
+        "scipy.linalg.lstsq",
+        "a, b, cond, overwrite_a, overwrite_b, check_finite, lapack_driver",
         EXPENSIVE | PURE,
     ),
     function("scipy.linalg.lu_factor", "a, overwrite_a, check_finite", EXPENSIVE | PURE),
@@ -58,12 +61,24 @@ FUNCTIONS = (
 # curve): applied per slice, there is no whole-array form that fits every slice at once.
 ONE_SAMPLE_FITS = frozenset(
     {
-        "scipy.stats.boxcox", "scipy.stats.boxcox_normmax", "scipy.stats.boxcox_llf",
-        "scipy.stats.yeojohnson", "scipy.stats.yeojohnson_normmax", "scipy.stats.linregress",
-        "scipy.stats.theilslopes", "scipy.stats.siegelslopes", "scipy.stats.gaussian_kde",
-        "scipy.optimize.curve_fit", "scipy.optimize.minimize", "scipy.optimize.minimize_scalar",
-        "scipy.optimize.least_squares", "scipy.optimize.root", "scipy.optimize.root_scalar",
-        "scipy.optimize.brentq", "scipy.interpolate.UnivariateSpline", "scipy.interpolate.splrep",
+        "scipy.stats.boxcox",
+        "scipy.stats.boxcox_normmax",
+        "scipy.stats.boxcox_llf",
+        "scipy.stats.yeojohnson",
+        "scipy.stats.yeojohnson_normmax",
+        "scipy.stats.linregress",
+        "scipy.stats.theilslopes",
+        "scipy.stats.siegelslopes",
+        "scipy.stats.gaussian_kde",
+        "scipy.optimize.curve_fit",
+        "scipy.optimize.minimize",
+        "scipy.optimize.minimize_scalar",
+        "scipy.optimize.least_squares",
+        "scipy.optimize.root",
+        "scipy.optimize.root_scalar",
+        "scipy.optimize.brentq",
+        "scipy.interpolate.UnivariateSpline",
+        "scipy.interpolate.splrep",
     }
 )
 # ``scipy.stats.norm.fit``, ``scipy.stats.gamma.fit``: every distribution's ``fit`` fits one

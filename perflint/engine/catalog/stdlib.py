@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.catalog.records import COMPILES_PATTERN, FACTORY, PURE, READS_FILE, WRAPS_ITERABLE, function, method
+from perflint.engine.catalog.records import (
+    COMPILES_PATTERN,
+    FACTORY,
+    PURE,
+    READS_FILE,
+    WRAPS_ITERABLE,
+    function,
+    method,
+)
 
 BUILTINS = "builtins"
 
@@ -107,8 +115,7 @@ FUNCTIONS = (
     ),
     function(
         "json.dumps",
-        "obj, *, skipkeys, ensure_ascii, check_circular, allow_nan, cls, indent, separators, "
-        "default, sort_keys, **kw",
+        "obj, *, skipkeys, ensure_ascii, check_circular, allow_nan, cls, indent, separators, default, sort_keys, **kw",
         PURE,
     ),
     function(
@@ -180,15 +187,34 @@ from perflint.engine.roles import CACHING_DECORATORS  # noqa: E402,F401
 # comparisons do not.
 ELEMENTWISE_BINARY_OPERATORS = frozenset(
     {
-        cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-        cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift,
+        cst.Add,
+        cst.Subtract,
+        cst.Multiply,
+        cst.Divide,
+        cst.FloorDivide,
+        cst.Modulo,
+        cst.Power,
+        cst.BitAnd,
+        cst.BitOr,
+        cst.BitXor,
+        cst.LeftShift,
+        cst.RightShift,
     }
 )
 ELEMENTWISE_AUGMENTED_OPERATORS = frozenset(
     {
-        cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign,
-        cst.FloorDivideAssign, cst.ModuloAssign, cst.PowerAssign, cst.BitAndAssign,
-        cst.BitOrAssign, cst.BitXorAssign, cst.LeftShiftAssign, cst.RightShiftAssign,
+        cst.AddAssign,
+        cst.SubtractAssign,
+        cst.MultiplyAssign,
+        cst.DivideAssign,
+        cst.FloorDivideAssign,
+        cst.ModuloAssign,
+        cst.PowerAssign,
+        cst.BitAndAssign,
+        cst.BitOrAssign,
+        cst.BitXorAssign,
+        cst.LeftShiftAssign,
+        cst.RightShiftAssign,
     }
 )
 ELEMENTWISE_UNARY_OPERATORS = frozenset({cst.Minus, cst.Plus, cst.BitInvert})

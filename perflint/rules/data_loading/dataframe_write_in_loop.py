@@ -35,7 +35,7 @@ class DataFrameWriteInLoop(Rule):
     what_it_does = (
         "Flags, inside a loop or comprehension, on every iteration (not under a condition that "
         "depends on the loop), a call of `.to_csv`, `.to_json`, `.to_parquet`, `.to_hdf` or "
-        "`.to_feather` that appends rows (`to_csv`/`to_json` with `mode=\"a\"`, `to_hdf` with "
+        '`.to_feather` that appends rows (`to_csv`/`to_json` with `mode="a"`, `to_hdf` with '
         "`append=True`), or whose arguments are all the same on every iteration (the same "
         "path, and for `to_hdf` the same key). A different file per iteration is left alone, "
         "and so is a receiver known to be a NumPy array or a tensor."
@@ -66,7 +66,7 @@ pd.concat(frames).to_csv("all.csv", header=False)
         "Unsafe: the rows are kept in memory until the end of the loop, which may not fit for "
         "a very large output (write in chunks of many frames instead), and nothing reaches the "
         "file if the loop fails midway. Appending also kept what the file held before the "
-        "loop; write with `mode=\"a\"` once if that is wanted."
+        'loop; write with `mode="a"` once if that is wanted.'
     )
 
     VALID = (

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.dataloaders import batches_reach_device
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
-from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.engine.values import value_of
+from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
 DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
@@ -22,16 +20,13 @@ DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
 class DataLoaderNoWorkers(Rule):
     """``DataLoader`` without ``num_workers``, or with ``num_workers=0``."""
 
-    _module: Optional[cst.Module] = None
+    _module: cst.Module | None = None
 
     code = "PFL301"
     name = "dataloader-no-workers"
     family = FAMILY
     summary = "DataLoader loads every batch in the main process (num_workers missing or 0)"
-    message = (
-        "`{callee}(...)` without worker processes loads and collates every batch in the main "
-        "process: pass {fix}"
-    )
+    message = "`{callee}(...)` without worker processes loads and collates every batch in the main process: pass {fix}"
     fix_title = (
         "Pass `num_workers=N` (for example the number of CPU cores) with `persistent_workers=True`, "
         "and `pin_memory=True` when the batches go to a GPU"
@@ -222,7 +217,7 @@ loader = DataLoader(
         """The keywords to add: pinned memory too when a loop here moves the batches to a GPU."""
         keywords = "`num_workers=N, persistent_workers=True`"
         function = self.context.function
-        scope: Optional[cst.CSTNode] = function.node if function is not None else self._module
+        scope: cst.CSTNode | None = function.node if function is not None else self._module
         if scope is not None and batches_reach_device(call, scope, self.context):
             arguments = catalog.bind(call, DATALOADER)
             pinned = arguments.argument("pin_memory") if arguments is not None else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -30,9 +28,7 @@ class ExecutePerRow(Rule):
         "`{receiver}.execute(...)` runs one {statement} per iteration: collect the parameters "
         "and call `{receiver}.executemany(...)` once"
     )
-    message_commit = (
-        "`{receiver}.commit()` ends a transaction on every iteration: commit once, after the loop"
-    )
+    message_commit = "`{receiver}.commit()` ends a transaction on every iteration: commit once, after the loop"
     fix_title = "Batch the rows with `executemany` and commit once after the loop"
     fix_safety = FIX_UNSAFE
     required_text = ("execute",)
@@ -142,7 +138,7 @@ connection.commit()
             if self.context.runs_every_iteration() and _executes_sql(loop.node):
                 self.report(node, self.message_commit.format(receiver=_render(func.value)))
 
-    def _row_write(self, call: cst.Call) -> Optional[str]:
+    def _row_write(self, call: cst.Call) -> str | None:
         """``"INSERT"`` … for an ``execute`` of a literal row-writing statement with parameters."""
         arguments = catalog.bind(call, EXECUTE.signature)
         if arguments is None or arguments.argument("parameters") is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -266,9 +264,7 @@ for epoch in range(epochs):
                 iterated = iterated.args[0].value
             if _dataset_changes(loader, iterated, outer):
                 return  # restarting is what lets the workers see each epoch's dataset
-            message = self.message.format(
-                loader=quote(iterated), callee=callee, persistent=_persistent_advice(loader)
-            )
+            message = self.message.format(loader=quote(iterated), callee=callee, persistent=_persistent_advice(loader))
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
         self.report(loader, message, fix=fix)
@@ -283,10 +279,11 @@ def _dataset_changes(loader: cst.Call, iterated: cst.BaseExpression, outer: Loop
     chain = dotted_name(dataset) if dataset is not None else None
     loader_chain = dotted_name(iterated)
     return (chain is not None and outer.changes(chain)) or (
-        loader_chain is not None and outer.changes(f"{loader_chain}.dataset"))
+        loader_chain is not None and outer.changes(f"{loader_chain}.dataset")
+    )
 
 
-def _persistent_value(loader: cst.Call) -> Optional[cst.BaseExpression]:
+def _persistent_value(loader: cst.Call) -> cst.BaseExpression | None:
     """``True``, or ``n > 0`` when the worker count is a name or attribute ``n``, which reads
     the same when written twice and may be 0 (a loader without workers rejects ``True``); None
     for a count computed by an expression."""
@@ -295,8 +292,9 @@ def _persistent_value(loader: cst.Call) -> Optional[cst.BaseExpression]:
     if isinstance(literal_value(workers), int):
         return cst.Name("True")
     if dotted_name(workers) is not None:
-        return cst.Comparison(workers.with_changes(lpar=[], rpar=[]), [
-            cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))])
+        return cst.Comparison(
+            workers.with_changes(lpar=[], rpar=[]), [cst.ComparisonTarget(cst.GreaterThan(), cst.Integer("0"))]
+        )
     return None
 
 
@@ -309,7 +307,7 @@ def _persistent_advice(loader: cst.Call) -> str:
     return f"`persistent_workers={quote(persistent)}`"
 
 
-def _persistent_fix(loader: cst.Call) -> Optional[Fix]:
+def _persistent_fix(loader: cst.Call) -> Fix | None:
     """``persistent_workers=`` the value ``_persistent_value`` gives; None when it gives none."""
     arguments = catalog.bind(loader, DATALOADER)
     persistent = _persistent_value(loader)

@@ -33,7 +33,7 @@ class OpenInLoop(Rule):
 
     what_it_does = (
         "Flags a call of the builtin `open` inside a loop or comprehension with a literal mode "
-        "that appends (`\"a\"`, `\"ab\"`, `\"a+\"`…) or writes (`\"w\"`, `\"wb\"`…), when the "
+        'that appends (`"a"`, `"ab"`, `"a+"`…) or writes (`"w"`, `"wb"`…), when the '
         "path is the same on every iteration (nothing in it is a loop variable or changed by "
         "the loop) and the call runs on every iteration (not under a condition that depends "
         "on the loop, such as `if step % 100 == 0:`). A path that changes per iteration, a "
@@ -46,7 +46,7 @@ class OpenInLoop(Rule):
         "close flushes the buffer with a `write` system call, and appending seeks to the end "
         "first: a few microseconds to tens of microseconds per iteration on a local disk, "
         "much more on a network file system, against well under a microsecond for a buffered "
-        "`write` to a file that stays open. In write mode (`\"w\"`) it is usually a bug as "
+        '`write` to a file that stays open. In write mode (`"w"`) it is usually a bug as '
         "well: the file is truncated on every iteration and keeps only the last one's lines."
     )
     example = """\

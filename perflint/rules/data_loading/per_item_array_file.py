@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Union
 
 import libcst as cst
 
@@ -177,7 +178,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
         if record is not None and record.has(catalog.Flag.JOINS_ARRAYS):
             self._check_joined(node, record)
 
-    def _file_argument(self, call: cst.Call, flag: catalog.Flag) -> Optional[cst.BaseExpression]:
+    def _file_argument(self, call: cst.Call, flag: catalog.Flag) -> cst.BaseExpression | None:
         """The path (or file) argument of a call that reads or writes an array file (``flag``)."""
         func = call.func
         method = catalog.method(func.attr.value) if type(func) is cst.Attribute else None

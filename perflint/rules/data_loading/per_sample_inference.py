@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import Optional
 
 import libcst as cst
 
@@ -196,7 +195,7 @@ with torch.no_grad():
     def __init__(self, context) -> None:
         super().__init__(context)
         self._models_by_scope: dict[int, set[str]] = {}
-        self._module: Optional[cst.Module] = None
+        self._module: cst.Module | None = None
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
@@ -214,7 +213,7 @@ with torch.no_grad():
 
     # A batch of one ---------------------------------------------------------------------
 
-    def _batched_sample(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def _batched_sample(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """``x`` when ``expr`` makes a batch of one of it: ``x.unsqueeze(0)``, ``x[None]``…"""
         if type(expr) is cst.Subscript:
             elements = expr.slice
@@ -296,7 +295,7 @@ with torch.no_grad():
     def _models_in_scope(self) -> set[str]:
         """Names and attributes the current function, or its class, shows to be models."""
         function = self.context.function
-        scope: Optional[cst.CSTNode] = None
+        scope: cst.CSTNode | None = None
         if function is not None:
             scope = function.class_frame.node if function.class_frame is not None else function.node
         key = id(scope) if scope is not None else 0
@@ -337,9 +336,17 @@ def _setup(size: int, target: Target) -> tuple:
 
     device = target.device
     torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)
-    ).to(device).eval()
+    model = (
+        torch.nn.Sequential(
+            torch.nn.Linear(256, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 10),
+        )
+        .to(device)
+        .eval()
+    )
     samples = list(torch.randn(size, 256, device=device))
     return model, samples
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
 
 import libcst as cst
 
@@ -43,7 +42,7 @@ class BlockingCopyFromPinnedLoader(Rule):
     what_it_does = (
         "In a loop over a `DataLoader` created with `pin_memory=True` (directly, through a "
         "name, `enumerate` or `tqdm`), flags `.to(<device>)` and `.cuda()` of the batch or of "
-        "part of it (`x` of `for x, y in loader`, `batch[\"image\"]`, `v` of "
+        'part of it (`x` of `for x, y in loader`, `batch["image"]`, `v` of '
         "`for k, v in batch.items()`) without `non_blocking=True`, also when the batch is "
         "converted first (`x.float().to(device)`: the converted copy is not pinned, so the fix "
         "moves first and converts on the device). The destination must be an accelerator or "
@@ -276,7 +275,7 @@ def train(model, dataset, device):
             fix = replace(fix, safety=FIX_UNSAFE)
         self.report(node, self._message(node, func), fix=fix)
 
-    def _host_batch_written_after(self, move: cst.Call, name: Optional[str]) -> bool:
+    def _host_batch_written_after(self, move: cst.Call, name: str | None) -> bool:
         """A statement after the move's, in the same iteration of the loop around it, may write
         into the host batch ``name`` (``x.zero_()``, ``x[0] = 1``, passing it to a call that
         may change it), or keeps another name for it, unless the move's own statement rebinds
@@ -284,26 +283,34 @@ def train(model, dataset, device):
         if name is None:
             return True
         path = self.context.path_to(move)
-        loop = next((frame.node for frame in self.context.loops.enclosing()
-                     if isinstance(frame.node, (cst.For, cst.While))), None)
+        loop = next(
+            (frame.node for frame in self.context.loops.enclosing() if isinstance(frame.node, (cst.For, cst.While))),
+            None,
+        )
         if loop is None or loop not in path:
             return True
-        inside = path[path.index(loop) + 1:]
+        inside = path[path.index(loop) + 1 :]
         for parent, child in zip(inside, inside[1:]):
-            if type(parent) is cst.Assign and child is parent.value and any(
-                    name in target_names(target.target) for target in parent.targets):
+            if (
+                type(parent) is cst.Assign
+                and child is parent.value
+                and any(name in target_names(target.target) for target in parent.targets)
+            ):
                 return False
         later: list[cst.CSTNode] = []
         for parent, child in zip(inside, inside[1:]):
             if type(parent) in (cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite):
                 siblings = list(parent.body)
                 if child in siblings:
-                    later += siblings[siblings.index(child) + 1:]
+                    later += siblings[siblings.index(child) + 1 :]
         effects = summarise(later, self.context.imports, self.context.functions)
         if any(chains_overlap(name, changed) for changed in effects.mutated):
             return True
-        return any(type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == name
-                   for statement in later for node in _nodes_within(statement))
+        return any(
+            type(node) is cst.Assign and type(node.value) is cst.Name and node.value.value == name
+            for statement in later
+            for node in _nodes_within(statement)
+        )
 
     @staticmethod
     def _message(call: cst.Call, func: cst.Attribute) -> str:
@@ -312,21 +319,15 @@ def train(model, dataset, device):
         while type(base) is cst.Call and type(base.func) is cst.Attribute:
             base = base.func.value
         base_code, receiver_code = quote(base), quote(receiver)
-        conversions = receiver_code[len(base_code):] if receiver_code.startswith(base_code) else ""
+        conversions = receiver_code[len(base_code) :] if receiver_code.startswith(base_code) else ""
         arguments = [
-            quote(arg).rstrip(", ")
-            for arg in call.args
-            if arg.keyword is None or arg.keyword.value != "non_blocking"
+            quote(arg).rstrip(", ") for arg in call.args if arg.keyword is None or arg.keyword.value != "non_blocking"
         ]
         moved = f"{base_code}.{func.attr.value}({', '.join([*arguments, 'non_blocking=True'])})"
         if conversions:
             how = f"after converting it on the host (`{receiver_code}` is not pinned)"
-            return BlockingCopyFromPinnedLoader.message.format(
-                call=quote(call), how=how, fix=moved + conversions
-            )
-        return BlockingCopyFromPinnedLoader.message.format(
-            call=quote(call), how="and waits for the copy", fix=moved
-        )
+            return BlockingCopyFromPinnedLoader.message.format(call=quote(call), how=how, fix=moved + conversions)
+        return BlockingCopyFromPinnedLoader.message.format(call=quote(call), how="and waits for the copy", fix=moved)
 
 
 def _blocks(move: DeviceMove) -> bool:
@@ -350,7 +351,7 @@ def _nodes_within(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
-def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Optional[Fix]:
+def _non_blocking_fix(move: cst.Call, func: cst.Attribute) -> Fix | None:
     """The move with ``non_blocking=True``, made before the batch's dtype conversions; None
     when something else than a dtype conversion comes between the batch and the move."""
     conversions: list[cst.Call] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -19,7 +19,6 @@ from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
-
 
 # Keywords of ``.to`` and ``.cuda`` that the fix carries over to the factory (``non_blocking``
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
@@ -60,7 +59,7 @@ class CreateThenMove(Rule):
         "reaching the move binds to one, a known tensor (`.to(other)` takes `other`'s device and "
         "dtype), or, only when nothing better is known, a name or attribute spelled like a device "
         "(`device`, `self.device`, `x.device`), passed positionally or as `device=`. Left alone: "
-        "a device known to be the host (`\"cpu\"`, `torch.device(\"cpu\")`, a name bound only "
+        'a device known to be the host (`"cpu"`, `torch.device("cpu")`, a name bound only '
         "to those, a parameter whose default is the host), code that runs once (module level, a "
         "class body, `__init__`, `reset_parameters`, set-up and cached functions, outside any "
         "loop: the copy is paid once there, while a loop, even in `__init__`, still repeats it), "
@@ -97,7 +96,7 @@ def add_noise(batch, device):
     fix_safety_note = (
         "The fix drops the move and passes its destination to the factory: `torch.zeros(3)"
         ".to(device)` becomes `torch.zeros(3, device=device)`, `.cuda()` becomes "
-        "`device=\"cuda\"` (`.cuda(1)`: `device=\"cuda:1\"`), a `dtype` given to `.to` "
+        '`device="cuda"` (`.cuda(1)`: `device="cuda:1"`), a `dtype` given to `.to` '
         "replaces the factory's, `.to(other)` becomes `device=other.device, "
         "dtype=other.dtype` (so does `.type_as(other)`), and `non_blocking=` goes with the copy. Safe for the factories "
         "whose elements are all 0 or 1 (`zeros`, `ones`, `eye`) or uninitialised (`empty`): "
@@ -421,7 +420,9 @@ def add_noise(batch, device):
         move = device_move(node, self.context)
         if move is None or not move.towards_an_accelerator or self.context.runs_once():
             return
-        if move.extras or any(arg.keyword is not None and arg.keyword.value not in _KEYWORDS[move.method] for arg in node.args):
+        if move.extras or any(
+            arg.keyword is not None and arg.keyword.value not in _KEYWORDS[move.method] for arg in node.args
+        ):
             return
         fix = self._fix_text(record, factory, factory_call, move)
         self.report(
@@ -430,7 +431,9 @@ def add_noise(batch, device):
             fix=self._build_fix(record, factory, factory_call, move),
         )
 
-    def _build_fix(self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove) -> Optional[Fix]:
+    def _build_fix(
+        self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove
+    ) -> Fix | None:
         """The factory given the move's device (and dtype), in place of the move; None where
         that would not make the same tensor (see ``fix_safety_note``)."""
         move = moved.call
@@ -438,7 +441,9 @@ def add_noise(batch, device):
         random = not record.has(catalog.Flag.PURE)
         if not (zeros_or_ones or random) or _comments_outside(move, factory_call):
             return None
-        if any(arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS_WITHOUT_FIX for arg in factory_call.args):
+        if any(
+            arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS_WITHOUT_FIX for arg in factory_call.args
+        ):
             return None
         destination = _cuda_destination(moved) if moved.method == "cuda" else _to_destination(moved)
         if destination is None:
@@ -453,13 +458,13 @@ def add_noise(batch, device):
             keywords += f", dtype={quote(dtype)}"
         created = created.with_changes(lpar=[*move.lpar, *created.lpar], rpar=[*created.rpar, *move.rpar])
         return Fix.replace(
-            move, created, safety=FIX_SAFE if zeros_or_ones else FIX_UNSAFE,
+            move,
+            created,
+            safety=FIX_SAFE if zeros_or_ones else FIX_UNSAFE,
             title=f"Pass `{keywords}` to `{factory}` and drop the `.{move.func.attr.value}()`",
         )
 
-    def _fix_text(
-        self, record: catalog.Function, factory: str, factory_call: cst.Call, move: DeviceMove
-    ) -> str:
+    def _fix_text(self, record: catalog.Function, factory: str, factory_call: cst.Call, move: DeviceMove) -> str:
         """The fix in the user's own expressions: ``device=`` with the move's device, or the
         ``_like`` factory when the shape and the device both come from one tensor."""
         device, source = self._destination(move)
@@ -475,7 +480,7 @@ def add_noise(batch, device):
         return text
 
     @staticmethod
-    def _destination(move: DeviceMove) -> tuple[str, Optional[str]]:
+    def _destination(move: DeviceMove) -> tuple[str, str | None]:
         """The device expression the factory should get, and the tensor whose device (and
         dtype) ``.to(tensor)`` or ``.type_as(tensor)`` takes, if that is the move's form."""
         if move.like is not None:
@@ -486,9 +491,7 @@ def add_noise(batch, device):
         return quote(move.device), None
 
     @staticmethod
-    def _like_form(
-        record: catalog.Function, factory_call: cst.Call, device: str, source: Optional[str]
-    ) -> Optional[str]:
+    def _like_form(record: catalog.Function, factory_call: cst.Call, device: str, source: str | None) -> str | None:
         """``torch.zeros_like(x)`` for ``torch.zeros(x.shape)`` moved to ``x.device`` (or to
         ``x``), when torch has that ``_like`` factory."""
         like = catalog.lookup(f"{record.name}_like")
@@ -515,7 +518,7 @@ def add_noise(batch, device):
         return pin_memory is None or literal_value(pin_memory.value) is False
 
 
-def _cuda_destination(move: DeviceMove) -> Optional[tuple[cst.BaseExpression, None]]:
+def _cuda_destination(move: DeviceMove) -> tuple[cst.BaseExpression, None] | None:
     """``"cuda"`` for ``.cuda()``, ``"cuda:1"`` for ``.cuda(1)``, a string literal as it is."""
     if move.device is None:
         return cst.SimpleString('"cuda"'), None
@@ -527,7 +530,7 @@ def _cuda_destination(move: DeviceMove) -> Optional[tuple[cst.BaseExpression, No
     return None
 
 
-def _to_destination(move: DeviceMove) -> Optional[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]:
+def _to_destination(move: DeviceMove) -> tuple[cst.BaseExpression, cst.BaseExpression | None] | None:
     """The device and the dtype (None: unchanged) the factory gets for ``.to(device, dtype)``
     in any of its spellings, or for ``.to(other)`` (``.type_as(other)``): ``other.device``,
     ``other.dtype``, when ``other`` can be written twice."""
@@ -556,7 +559,7 @@ def _comments_outside(move: cst.Call, factory_call: cst.Call) -> bool:
     return sum(1 for node in _nodes(move) if type(node) is cst.Comment) > inside
 
 
-def _shape_source(expr: cst.BaseExpression) -> Optional[str]:
+def _shape_source(expr: cst.BaseExpression) -> str | None:
     """``x`` for ``x.shape`` or ``x.size()``."""
     if type(expr) is cst.Attribute and expr.attr.value == "shape":
         return quote(expr.value)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -37,12 +35,12 @@ class DeviceRoundTrip(Rule):
     # trips of a few values, paid once per generation or next to larger host work. See
     # benchmarks/results/precision/PFL204.md.
     default_enabled = False
-    required_text = ("cpu()", "tolist()", "\"cpu\"", "'cpu'")
+    required_text = ("cpu()", "tolist()", '"cpu"', "'cpu'")
     reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
 
     what_it_does = (
         "Within one function, follows a value that leaves the device through `.cpu()`, "
-        "`.to(\"cpu\")` or `.tolist()` through what derives from it: methods of the result (`.numpy()`, "
+        '`.to("cpu")` or `.tolist()` through what derives from it: methods of the result (`.numpy()`, '
         "`.astype()`), names it is assigned to, arithmetic, subscripts, lists and "
         "comprehensions over it, NumPy, SciPy and `math` calls, and `torch.from_numpy` / "
         "`torch.tensor` / `torch.as_tensor` of it. When something derived goes back, by "
@@ -215,7 +213,7 @@ def clip_boxes(boxes, width, height):
                 self.message.format(back=quote(node), leave=quote(origin)),
             )
 
-    def _origin(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
+    def _origin(self, expr: cst.BaseExpression | None) -> cst.Call | None:
         """The ``.cpu()`` or ``.tolist()`` call whose host data ``expr`` derives from."""
         if expr is None:
             return None
@@ -245,12 +243,12 @@ def clip_boxes(boxes, width, height):
             return self._comprehension_origin(expr)
         return None
 
-    def _comprehension_origin(self, comprehension: cst.BaseExpression) -> Optional[cst.Call]:
+    def _comprehension_origin(self, comprehension: cst.BaseExpression) -> cst.Call | None:
         """What the elements derive from: the element expression, with the targets of a
         ``for`` over host data holding that data (``[v for v in values]``; a call of another
         function on each element breaks the chain, as anywhere else)."""
         scope = dict(self._scopes[-1])
-        comp_for: Optional[cst.CompFor] = comprehension.for_in
+        comp_for: cst.CompFor | None = comprehension.for_in
         self._scopes.append(scope)
         try:
             while comp_for is not None:
@@ -265,7 +263,7 @@ def clip_boxes(boxes, width, height):
         finally:
             self._scopes.pop()
 
-    def _call_origin(self, call: cst.Call) -> Optional[cst.Call]:
+    def _call_origin(self, call: cst.Call) -> cst.Call | None:
         func = call.func
         qualified = self.context.imports.qualified_name(func)
         if qualified is None and type(func) is cst.Attribute:
@@ -283,15 +281,17 @@ def clip_boxes(boxes, width, height):
         if catalog.library_of(qualified) in _HOST_LIBRARIES:
             return self._first_origin(call)
         record = catalog.lookup(qualified)
-        if record is not None and record.library == catalog.TORCH and (
-            record.shares_data_with or record.has(catalog.Flag.COPIES_DATA)
+        if (
+            record is not None
+            and record.library == catalog.TORCH
+            and (record.shares_data_with or record.has(catalog.Flag.COPIES_DATA))
         ):
             if any(arg.keyword is not None and arg.keyword.value == "device" for arg in call.args):
                 return None
             return self._first_origin(call)
         return None
 
-    def _first_origin(self, call: cst.Call) -> Optional[cst.Call]:
+    def _first_origin(self, call: cst.Call) -> cst.Call | None:
         for arg in call.args:
             origin = self._origin(arg.value)
             if origin is not None:

@@ -14,7 +14,6 @@ from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 
-
 class Float64ToDevice(Rule):
     """``torch.from_numpy(np.random.rand(n)).cuda()``: float64 data sent to the device as is."""
 
@@ -38,7 +37,7 @@ class Float64ToDevice(Rule):
         "`random_sample`, `standard_normal`, `uniform`, `normal`; `np.zeros`, `ones`, `empty`, "
         "`linspace`, `logspace`, `geomspace`, `eye`, `identity` without `dtype`; `np.arange` "
         "or `np.full` with a float literal among their values and no `dtype`; or "
-        "`x.astype(np.float64)` (also `float`, `\"float64\"`). Left alone: a conversion on the "
+        '`x.astype(np.float64)` (also `float`, `"float64"`). Left alone: a conversion on the '
         "way (`.float()`, `.to(device, torch.float32)`, `dtype=` given to the tensor), arrays "
         "of unknown dtype, and moves to the CPU."
     )
@@ -198,7 +197,11 @@ def noise_batch(shape, device):
         if type(call) is not cst.Call:
             return False
         func = call.func
-        if type(func) is cst.Attribute and func.attr.value == "astype" and self.context.imports.qualified_name(func) is None:
+        if (
+            type(func) is cst.Attribute
+            and func.attr.value == "astype"
+            and self.context.imports.qualified_name(func) is None
+        ):
             return len(call.args) >= 1 and call.args[0].keyword is None and self._names_float64(call.args[0].value)
         record = catalog.lookup(self.context.imports.qualified_name(func))
         if record is None or record.library != catalog.NUMPY:

@@ -13,7 +13,6 @@ from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 
-
 class InvariantDeviceMoveInLoop(Rule):
     """``.to(device)`` or ``.cuda()`` of a loop-invariant value, arguments included."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -197,7 +195,7 @@ class Mask(nn.Module):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        self._statement_value: Optional[cst.BaseExpression] = None
+        self._statement_value: cst.BaseExpression | None = None
         # The calls around the current node, innermost last: the operation a tensor is passed to.
         self._calls: list[cst.Call] = []
 
@@ -255,13 +253,10 @@ class Mask(nn.Module):
             )
         self.report(
             node,
-            self.message.format(
-                call=quote(node), where="iteration" if in_loop else "call", fix=fix
-            ),
+            self.message.format(call=quote(node), where="iteration" if in_loop else "call", fix=fix),
         )
 
-
-    def _number_taking_form(self, operation: Optional[cst.Call], tensor: cst.Call, number: str) -> Optional[str]:
+    def _number_taking_form(self, operation: cst.Call | None, tensor: cst.Call, number: str) -> str | None:
         """``x.clamp_min(1e-5)`` for ``torch.maximum(x, torch.tensor(1e-5, device=d))``: the
         operation takes no Python number, but a method of the other tensor does."""
         if operation is None:
@@ -275,9 +270,7 @@ class Mask(nn.Module):
         if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
             return None
         name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
-        return (
-            f"`{name}` takes no Python number, but `{' '.join(quote(others[0]).split())}.{method}({number})` does"
-        )
+        return f"`{name}` takes no Python number, but `{' '.join(quote(others[0]).split())}.{method}({number})` does"
 
 
 def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:

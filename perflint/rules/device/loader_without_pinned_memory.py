@@ -10,9 +10,9 @@ from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
 from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
-from perflint.engine.walker import syntax_children
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -44,7 +44,7 @@ class LoaderWithoutPinnedMemory(Rule):
         "Flags a `DataLoader(...)` without `pin_memory=True` (not given, or literally False) "
         "when a loop in the same function iterates it (directly, through a name, `enumerate` "
         "or `tqdm`) and moves its batch, or part of it, to an accelerator or a device named "
-        "so (`x.to(device)`, `batch[\"image\"].cuda()`). Left alone: a loader whose batches "
+        'so (`x.to(device)`, `batch["image"].cuda()`). Left alone: a loader whose batches '
         "never reach a device in that function, a `pin_memory` argument decided elsewhere "
         "(`pin_memory=args.pin_memory`, `**loader_kwargs`), and moves to the CPU. Reported "
         "once per loader, at the `DataLoader` call."
@@ -295,7 +295,7 @@ def train(model, dataset, device):
         self.report(loader, self.message.format(move=quote(node)), fix=fix)
 
 
-def _may_hold_device_tensors(dataset: cst.BaseExpression, context: "FileContext", hops: int = 3) -> bool:
+def _may_hold_device_tensors(dataset: cst.BaseExpression, context: FileContext, hops: int = 3) -> bool:
     """Somewhere in the expression that builds ``dataset`` (following names to what they were
     assigned, ``hops`` deep) a tensor is moved to a device or created on one
     (``TensorDataset(x.cuda(), y)``, ``torch.tensor(data, device=device)``)."""
@@ -317,7 +317,7 @@ def _may_hold_device_tensors(dataset: cst.BaseExpression, context: "FileContext"
     return False
 
 
-def _passes_a_pin_memory_setting(scope: cst.CSTNode, context: "FileContext") -> bool:
+def _passes_a_pin_memory_setting(scope: cst.CSTNode, context: FileContext) -> bool:
     """A ``DataLoader`` call in ``scope`` is given ``pin_memory`` that is not a literal
     (``pin_memory=self.pin_memory``, ``pin_memory=args.pin_memory``): the user's to choose."""
     stack: list[cst.CSTNode] = [scope]
@@ -339,8 +339,9 @@ def _pinning_fix(loader: cst.Call) -> Fix:
     true = cst.Name("True")
     for index, argument in enumerate(loader.args):
         if given is not None and argument.value is given and argument.keyword is None:
-            pinned = loader.with_changes(args=[*loader.args[:index], argument.with_changes(value=true),
-                                               *loader.args[index + 1:]])
+            pinned = loader.with_changes(
+                args=[*loader.args[:index], argument.with_changes(value=true), *loader.args[index + 1 :]]
+            )
             break
     else:
         pinned = with_keyword(loader, "pin_memory", true)

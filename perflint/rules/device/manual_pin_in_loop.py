@@ -12,7 +12,6 @@ from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 
-
 class ManualPinInLoop(Rule):
     """``b.pin_memory().to(device)`` (or through a name) on every iteration."""
 
@@ -24,7 +23,9 @@ class ManualPinInLoop(Rule):
         "`{pin}` copies the tensor into new pinned memory on every iteration only for `{move}` "
         "to copy it again; let the DataLoader pin (`pin_memory=True`) or pin one reusable buffer"
     )
-    fix_title = "Let the DataLoader pin batches (`pin_memory=True`), or pin one buffer before the loop and `copy_` into it"
+    fix_title = (
+        "Let the DataLoader pin batches (`pin_memory=True`), or pin one buffer before the loop and `copy_` into it"
+    )
     fix_safety = FIX_SAFE
     required_text = ("pin_memory",)
     reported_at = "the `.pin_memory()` call (its first line)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -161,7 +159,7 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             ),
         )
 
-    def _row_source(self, receiver: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def _row_source(self, receiver: cst.BaseExpression) -> cst.BaseExpression | None:
         """The tensor a row of which ``receiver`` is: ``t`` of ``t[i]`` with ``i`` a target of
         the innermost loop, or of the loop target ``row`` of ``for row in t``."""
         while (
@@ -212,7 +210,6 @@ PerRowHostTransfer.benchmark = Benchmark(
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
     timed=(
-        "Reading an n x 32 int64 tensor of token ids row by row: `ids[i].tolist()` per row against "
-        "one `ids.tolist()`."
+        "Reading an n x 32 int64 tensor of token ids row by row: `ids[i].tolist()` per row against one `ids.tolist()`."
     ),
 )

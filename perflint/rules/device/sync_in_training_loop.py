@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -361,7 +359,7 @@ for step, (x, y) in enumerate(loader):
             return False
         return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
 
-    def _step(self) -> Optional[LoopFrame]:
+    def _step(self) -> LoopFrame | None:
         """The training-step loop around the current node, unless a periodic condition
         (``if step % 100 == 0``) guards the node inside it."""
         frame = self.context.training_step_loop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 import libcst as cst
 
@@ -52,7 +52,9 @@ class TensorConditionInForward(Rule):
         "`{keyword} {test}` reads `{sync}` on the host: a device synchronisation on every call "
         "and a graph break under `torch.compile`; {fix}"
     )
-    fix_title = "Write the branch without reading the tensor (`torch.where`, an unconditional op, `torch._assert_async`)"
+    fix_title = (
+        "Write the branch without reading the tensor (`torch.where`, an unconditional op, `torch._assert_async`)"
+    )
     fix_safety = FIX_UNSAFE
     required_text = ("torch",)
     paid_per_execution = True
@@ -88,7 +90,7 @@ class TensorConditionInForward(Rule):
         "kernels. In a layer's `forward` this happens per layer per call. Under "
         "`torch.compile` the data-dependent branch also splits the graph in two (a graph "
         "break). The survey behind this rule found 75 such conditions in 7 packages, 37 of "
-        "them \"clamp if not finite\" guards in transformer layers."
+        'them "clamp if not finite" guards in transformer layers.'
     )
     example = """\
 import torch
@@ -381,12 +383,10 @@ class Block(nn.Module):
             fix = _FIXES[type(node)].format(condition=test)
         self.report(
             node.test,
-            self.message.format(
-                keyword=_KEYWORDS[type(node)], test=test, sync=quote(sync), fix=fix
-            ),
+            self.message.format(keyword=_KEYWORDS[type(node)], test=test, sync=quote(sync), fix=fix),
         )
 
-    def _device_random_draw(self, sync: cst.BaseExpression) -> Optional[cst.Call]:
+    def _device_random_draw(self, sync: cst.BaseExpression) -> cst.Call | None:
         """The torch random draw (``torch.randint(…, device=d)``, or the name assigned one) whose
         value ``sync`` reads, when it is made on the device."""
         pending: list[cst.CSTNode] = [sync]
@@ -419,7 +419,7 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return False
 
-    def _host_read(self, test: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def _host_read(self, test: cst.BaseExpression) -> cst.BaseExpression | None:
         """The part of ``test`` whose value the host must fetch from the tensor, if any: an
         operand whose truth value is a tensor's, or a call returning a device-computed value."""
         for operand in _truth_operands(test):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -13,7 +11,6 @@ from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
-
 
 
 class TensorCopiesNdarray(Rule):
@@ -283,7 +280,7 @@ def collate(samples):
             fix=self._build_fix(node, conversion),
         )
 
-    def _build_fix(self, call: cst.Call, conversion: Optional[str]) -> Optional[Fix]:
+    def _build_fix(self, call: cst.Call, conversion: str | None) -> Fix | None:
         """``torch.from_numpy(a)``, converted to the legacy constructor's dtype, through the
         file's imports; None when no name reaches ``torch.from_numpy``."""
         from_numpy = reference(self.context, "torch.from_numpy")

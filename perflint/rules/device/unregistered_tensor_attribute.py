@@ -27,7 +27,7 @@ class UnregisteredTensorAttribute(Rule):
     message = (
         "`self.{attribute}` is a plain tensor attribute (`{factory}` in `__init__`), which "
         "`model.to(device)` does not move, so `{move}` copies it on every call; register it "
-        "once: `self.register_buffer(\"{attribute}\", {factory}, persistent=False)`"
+        'once: `self.register_buffer("{attribute}", {factory}, persistent=False)`'
     )
     fix_title = "Register the tensor as a buffer (`persistent=False`) and drop the move"
     fix_safety = FIX_UNSAFE

@@ -174,9 +174,7 @@ class CausalAttention(torch.nn.Module):
         if not self._computes_on_a_factory(value):
             return
         if self.context.functions.depends_only_on_shapes(value):
-            self.report(
-                value, self.message.format(name=node.targets[0].target.value, method=function.name)
-            )
+            self.report(value, self.message.format(name=node.targets[0].target.value, method=function.name))
 
     def _computes_on_a_factory(self, expr: cst.BaseExpression) -> bool:
         """Somewhere in ``expr`` a torch function other than a factory, or an arithmetic

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -39,7 +37,7 @@ class DatasetWideWorkInGetitem(Rule):
         "`torch.unique`, `torch.sort`, `torch.argsort`, and the methods `.unique()`, "
         "`.nunique()`, `.groupby()`, `.value_counts()`, `.sort_values()`, `.drop_duplicates()`, "
         "`.sort()`, `.argsort()` — applied to an attribute of `self` as a whole (`self.labels`, "
-        "`self.df`, `self.df[\"label\"]`), not to a part selected for this item "
+        '`self.df`, `self.df["label"]`), not to a part selected for this item '
         "(`self.labels[index]`), with arguments that do not depend on the item."
     )
     why_bad = (
@@ -166,7 +164,7 @@ class Labelled:
             return
         self.report(node, self.message.format(call=quote(node), data=quote(data)))
 
-    def _whole_attribute_sorted(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+    def _whole_attribute_sorted(self, call: cst.Call) -> cst.BaseExpression | None:
         """The ``self`` attribute ``call`` sorts, groups or de-duplicates as a whole, if any."""
         func = call.func
         record = catalog.lookup(self.context.imports.qualified_name(func))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -186,7 +184,7 @@ def train(model, loader, optimizer):
         self.report(node, self.message.format(call=quote(node), model=model))
 
 
-def _model_of(copied: cst.BaseExpression, loop: LoopFrame) -> Optional[str]:
+def _model_of(copied: cst.BaseExpression, loop: LoopFrame) -> str | None:
     """The model whose parameters ``copied`` holds: ``m`` of ``m.state_dict()``, or ``m``
     itself when the loop calls ``m(...)``."""
     if (

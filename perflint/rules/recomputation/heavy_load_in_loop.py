@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -12,7 +10,6 @@ from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
-
 
 # Methods of a dataset that run once per item (``__getitem__``) or per pass (``__iter__``).
 _PER_ITEM_METHODS = frozenset({"__getitem__", "__iter__"})
@@ -72,7 +69,7 @@ def predict_all(batches):
 """
     fix_safety_note = (
         "In a loop, the fix loads once, as a new name made of the call's words "
-        "(`load_model_pt = torch.jit.load(\"model.pt\")`) right above the loop, or above the "
+        '(`load_model_pt = torch.jit.load("model.pt")`) right above the loop, or above the '
         "statement holding the comprehension, and uses that name where the load was. It is "
         "unsafe: every iteration now calls one object where each had a freshly loaded one, so "
         "state the object keeps between calls carries from one iteration to the next (a model "
@@ -237,8 +234,9 @@ def predict_all(batches):
             if not self.context.runs_every_iteration() or frame.exits_early or self.context.loops.in_try_body(frame):
                 return
             if all(self.context.is_invariant(part) for part in parts) and not frame.may_write_file(node):
-                fix = hoist(self.context, node, frame.node, self._new_names,
-                            name_for(self.context, node), calls_read=True)
+                fix = hoist(
+                    self.context, node, frame.node, self._new_names, name_for(self.context, node), calls_read=True
+                )
                 self.report(node, self._message(node, what, "iteration", "before the loop"), fix=fix)
             return
         function = self.context.function
@@ -253,7 +251,7 @@ def predict_all(batches):
             unit = "item" if function.name == "__getitem__" else "pass over the dataset"
             self.report(node, self._message(node, what, f"call of `{function.name}` (every {unit})", "in `__init__`"))
 
-    def _loaded(self, call: cst.Call) -> Optional[str]:
+    def _loaded(self, call: cst.Call) -> str | None:
         """What ``call`` loads (``model``, ``model or tokenizer``), if it is a catalogued load."""
         record = catalog.lookup(self.context.imports.qualified_name(call.func))
         if record is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine.imports import dotted_name
@@ -282,7 +280,7 @@ def evaluate(model, loader):
             return
         self.report(node, self.message.format(model=model), fix=self._inference_mode(node))
 
-    def _inference_mode(self, call: cst.Call) -> Optional[Fix]:
+    def _inference_mode(self, call: cst.Call) -> Fix | None:
         """The outermost loop around ``call`` in its function (a ``for``/``while``, or the
         statement holding a comprehension) wrapped in ``with torch.inference_mode():``, when
         the file imports torch. None for a comprehension in a compound statement (an ``if``
@@ -294,22 +292,27 @@ def evaluate(model, loader):
             return None
         outermost = self.context.loops.enclosing()[-1].node
         path = self.context.path_to(outermost)
-        index = max(position for position in range(1, len(path))
-                    if isinstance(path[position - 1], (cst.IndentedBlock, cst.Module)))
+        index = max(
+            position
+            for position in range(1, len(path))
+            if isinstance(path[position - 1], (cst.IndentedBlock, cst.Module))
+        )
         statement = path[index]
         if not isinstance(statement, (cst.For, cst.While, cst.SimpleStatementLine)) or (
-                isinstance(statement, cst.SimpleStatementLine) and len(statement.body) != 1):
+            isinstance(statement, cst.SimpleStatementLine) and len(statement.body) != 1
+        ):
             return None
         if _suspends(statement):
             return None
 
         def wrapped(updated: cst.CSTNode) -> cst.With:
-            return cst.With(items=[cst.WithItem(cst.Call(mode[0]))],
-                            body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
-                            leading_lines=updated.leading_lines)
+            return cst.With(
+                items=[cst.WithItem(cst.Call(mode[0]))],
+                body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
+                leading_lines=updated.leading_lines,
+            )
 
-        return Fix((Change(statement, wrapped),),
-                   title=f"Run the loop under `with {quote(mode[0])}():`")
+        return Fix((Change(statement, wrapped),), title=f"Run the loop under `with {quote(mode[0])}():`")
 
 
 def _suspends(statement: cst.CSTNode) -> bool:
@@ -329,7 +332,7 @@ def _suspends(statement: cst.CSTNode) -> bool:
 def _switches_to_training(call: cst.Call) -> bool:
     """``m.train()`` or ``m.train(True)``; ``m.train(False)`` is ``m.eval()``, and an unknown
     mode may be either (so it counts as training: stay silent)."""
-    mode: Optional[cst.BaseExpression] = call.args[0].value if call.args else None
+    mode: cst.BaseExpression | None = call.args[0].value if call.args else None
     return mode is None or literal_value(mode) is not False
 
 
@@ -338,7 +341,10 @@ def _setup(size: int, target: Target) -> tuple:
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Linear(size, size), torch.nn.ReLU(), torch.nn.Linear(size, size), torch.nn.ReLU(),
+        torch.nn.Linear(size, size),
+        torch.nn.ReLU(),
+        torch.nn.Linear(size, size),
+        torch.nn.ReLU(),
         torch.nn.Linear(size, 10),
     ).to(target.device)
     model.eval()

@@ -12,7 +12,6 @@ from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-
 # Arguments that make a read lazy: a memory map reads pages on demand, not the file.
 _LAZY_READ_PARAMETERS = ("mmap_mode",)
 
@@ -67,7 +66,7 @@ def label_counts(ids):
 """
     fix_safety_note = (
         "The fix reads the file once, as a new name made of the call's words "
-        "(`read_csv_labels_csv = pd.read_csv(\"labels.csv\")`) right above the loop, or above "
+        '(`read_csv_labels_csv = pd.read_csv("labels.csv")`) right above the loop, or above '
         "the statement holding the comprehension, and reads that name where the call was. It "
         "is unsafe: it assumes the file does not change while the loop runs (a file another "
         "process rewrites, or the loop itself writes, was read afresh on each iteration); the "
@@ -273,8 +272,5 @@ InvariantFileReadInLoop.benchmark = Benchmark(
     check_size=40,
     size_unit="CSV rows (parsed from memory; 20 lookups)",
     backend=PANDAS_BACKEND,
-    timed=(
-        "20 lookups in an n-row CSV parsed from memory: `pd.read_csv` inside the loop against once "
-        "before it."
-    ),
+    timed=("20 lookups in an n-row CSV parsed from memory: `pd.read_csv` inside the loop against once before it."),
 )

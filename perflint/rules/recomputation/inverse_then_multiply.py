@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -13,7 +11,6 @@ from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
-
 
 # Expressions that need no parentheses before ``.T``.
 _ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
@@ -262,12 +259,16 @@ def whiten(cov, x):
             if solver is None:
                 return
             advice = _solve_text(call, record, solver, other, inverse_on_left)
-            self.report(node, self.message.format(pattern=quote(node), fix=advice),
-                        fix=self._solve(node, call, solver, other) if inverse_on_left else None)
+            self.report(
+                node,
+                self.message.format(pattern=quote(node), fix=advice),
+                fix=self._solve(node, call, solver, other) if inverse_on_left else None,
+            )
             return
 
-    def _solve(self, product: cst.CSTNode, inverse: cst.Call, solver: catalog.Function,
-               other: cst.BaseExpression) -> Optional[Fix]:
+    def _solve(
+        self, product: cst.CSTNode, inverse: cst.Call, solver: catalog.Function, other: cst.BaseExpression
+    ) -> Fix | None:
         """``solve(A, b)`` in place of the product ``inv(A) @ b``, the solver named through
         the file's imports (an import added where it has none)."""
         if isinstance(product, cst.Call) and len(product.args) != (1 if inverse is _receiver(product) else 2):
@@ -284,20 +285,28 @@ def whiten(cov, x):
         operand = cst.Arg(other)
         if isinstance(after, cst.ParenthesizedWhitespace):
             if isinstance(before, cst.ParenthesizedWhitespace):
-                separator = cst.Comma(whitespace_after=after.with_changes(indent=before.indent,
-                                                                          last_line=before.last_line))
-                operand = operand.with_changes(whitespace_after_arg=cst.ParenthesizedWhitespace(
-                    indent=after.indent, last_line=after.last_line))
+                separator = cst.Comma(
+                    whitespace_after=after.with_changes(indent=before.indent, last_line=before.last_line)
+                )
+                operand = operand.with_changes(
+                    whitespace_after_arg=cst.ParenthesizedWhitespace(indent=after.indent, last_line=after.last_line)
+                )
             else:
                 separator = cst.Comma(whitespace_after=after)
         else:
             separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        call = inverse.with_changes(func=function, args=[
-            matrix.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")), operand])
-        return Fix.replace(product, call.with_changes(lpar=product.lpar, rpar=product.rpar), imports=imports,
-                           title=f"Solve the system: `{quote(call)}`")
+        call = inverse.with_changes(
+            func=function,
+            args=[matrix.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")), operand],
+        )
+        return Fix.replace(
+            product,
+            call.with_changes(lpar=product.lpar, rpar=product.rpar),
+            imports=imports,
+            title=f"Solve the system: `{quote(call)}`",
+        )
 
-    def _inverse(self, expr: cst.BaseExpression) -> Optional[tuple[cst.Call, catalog.Function]]:
+    def _inverse(self, expr: cst.BaseExpression) -> tuple[cst.Call, catalog.Function] | None:
         """The call and record of an inverse with its matrix as the only positional argument."""
         if not isinstance(expr, cst.Call) or len(expr.args) != 1:
             return None
@@ -310,7 +319,7 @@ def whiten(cov, x):
         return expr, record
 
 
-def _receiver(call: cst.Call) -> Optional[cst.BaseExpression]:
+def _receiver(call: cst.Call) -> cst.BaseExpression | None:
     return call.func.value if isinstance(call.func, cst.Attribute) else None
 
 
@@ -327,7 +336,7 @@ def _solver_spelling(call: cst.Call, inverse: catalog.Function, solver: catalog.
     if solver_module == inverse_module:
         return f"{written_module}.{solver.function_name}"
     if solver_module.startswith(inverse_module + "."):
-        return written_module + solver.name[len(inverse_module):]
+        return written_module + solver.name[len(inverse_module) :]
     return solver.name
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -12,7 +10,6 @@ from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
-
 
 
 class LoopInvariantCopy(Rule):
@@ -267,7 +264,7 @@ def scores(weights: np.ndarray, batches):
             if copied is not None:
                 self._check(operand, copied)
 
-    def _copied_array(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def _copied_array(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """The array ``expr`` copies, when it is a catalogued copy of a known array."""
         if not isinstance(expr, cst.Call) or any(arg.star for arg in expr.args):
             return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
+from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -18,7 +18,6 @@ from perflint.rules.recomputation import FAMILY
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
-
 
 
 class RegexInLoop(Rule):
@@ -67,8 +66,8 @@ def normalise(lines):
 """
     fix_safety_note = (
         "The fix compiles the pattern once, as a private module-level constant named after the "
-        "pattern's words (`_LAYER_WEIGHT_PATTERN = re.compile(r\"layer\\.\\d+\\.weight\")`, "
-        "with the call's flags), or after what a pattern without words matches (`r\"\\s+\"`: "
+        'pattern\'s words (`_LAYER_WEIGHT_PATTERN = re.compile(r"layer\\.\\d+\\.weight")`, '
+        'with the call\'s flags), or after what a pattern without words matches (`r"\\s+"`: '
         "`_WHITESPACE_PATTERN`), placed after the file's leading imports (right above the "
         "top-level statement holding the loop when `re` is imported further down), and "
         "calls the compiled pattern's method with the call's other arguments "
@@ -250,8 +249,11 @@ def normalise(lines):
         bound = catalog.bind(node, record)
         pattern = bound.argument("pattern") if bound is not None else None
         if isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString)) and not _is_formatted(pattern):
-            self.report(node, self.message.format(function=record.function_name, pattern=quote(pattern)),
-                        fix=self._compiled_once(node, record.function_name, pattern, bound.argument("flags")))
+            self.report(
+                node,
+                self.message.format(function=record.function_name, pattern=quote(pattern)),
+                fix=self._compiled_once(node, record.function_name, pattern, bound.argument("flags")),
+            )
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
@@ -261,8 +263,9 @@ def normalise(lines):
         # text at the same place, which is made once.
         self._constant_places: dict[str, cst.BaseStatement] = {}
 
-    def _compiled_once(self, call: cst.Call, function: str, pattern: cst.BaseExpression,
-                       flags: Optional[cst.BaseExpression]) -> Optional[Fix]:
+    def _compiled_once(
+        self, call: cst.Call, function: str, pattern: cst.BaseExpression, flags: cst.BaseExpression | None
+    ) -> Fix | None:
         """``NAME = re.compile(pattern, flags)`` above the top-level statement holding the
         call (or the first one holding a call with the same pattern and flags), and the call
         made a method call of ``NAME`` without the pattern and the flags.
@@ -290,8 +293,10 @@ def normalise(lines):
         name = self._new_names.name(self.context, _pattern_name(value, function), held)
         compile_arguments = [cst.Arg(pattern)]
         if flags is not None:
-            compile_arguments = [cst.Arg(pattern, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-                                 cst.Arg(flags)]
+            compile_arguments = [
+                cst.Arg(pattern, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                cst.Arg(flags),
+            ]
         constant = assignment(name, cst.Call(compile_function, compile_arguments))
         kept = [arg for arg in call.args if arg.value is not pattern and arg.value is not flags]
         if kept and kept[-1] is not call.args[-1]:
@@ -314,11 +319,14 @@ def normalise(lines):
                 blank_lines.append(line)
             constant = constant.with_changes(leading_lines=blank_lines)
             insertion = Change(place, lambda updated: cst.FlattenSentinel([constant, updated]))
-        return Fix((Change(call, replacement), insertion),
-                   title=f"Compile the pattern once at module level as `{name}` and call `{name}.{function}`"
-                   if function != "compile" else f"Compile the pattern once at module level as `{name}`")
+        return Fix(
+            (Change(call, replacement), insertion),
+            title=f"Compile the pattern once at module level as `{name}` and call `{name}.{function}`"
+            if function != "compile"
+            else f"Compile the pattern once at module level as `{name}`",
+        )
 
-    def _constants_place(self) -> tuple[Optional[cst.SimpleStatementLine], bool]:
+    def _constants_place(self) -> tuple[cst.SimpleStatementLine | None, bool]:
         """The statement a new pattern constant goes after: the last of the file's leading run
         of imports (after its docstring), or of the patterns compiled right after them; and
         whether that is such a pattern (None when the file does not start with imports)."""
@@ -329,12 +337,15 @@ def normalise(lines):
                 last = statement
             elif last is not None and _compiles_a_pattern(small, self.context):
                 last, after_constant = statement, True
-            elif not (index == 0 and isinstance(small, cst.Expr)
-                      and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
+            elif not (
+                index == 0
+                and isinstance(small, cst.Expr)
+                and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+            ):
                 break
         return last, after_constant
 
-    def _module_level_reference(self, top: cst.BaseStatement, including: bool = False) -> Optional[cst.BaseExpression]:
+    def _module_level_reference(self, top: cst.BaseStatement, including: bool = False) -> cst.BaseExpression | None:
         """``re.compile`` as the module imports it (``regex.compile`` after ``import re as
         regex``) in a top-level statement above ``top`` (or ``top`` itself, ``including`` it);
         None when no such import binds it."""
@@ -356,11 +367,11 @@ def normalise(lines):
         return None
 
 
-def _constant_pattern(pattern: cst.BaseExpression) -> Union[str, bytes, None]:
+def _constant_pattern(pattern: cst.BaseExpression) -> str | bytes | None:
     return string_value(pattern)
 
 
-def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
+def _constant_flags(flags: cst.BaseExpression, imports) -> int | None:
     """The value of flags written as ``re`` constants joined by ``|`` (``re.I | re.M``), or 0."""
     if isinstance(flags, cst.BinaryOperation) and isinstance(flags.operator, cst.BitOr):
         left, right = _constant_flags(flags.left, imports), _constant_flags(flags.right, imports)
@@ -370,23 +381,45 @@ def _constant_flags(flags: cst.BaseExpression, imports) -> Optional[int]:
     qualified = imports.qualified_name(flags)
     if qualified is None or not qualified.startswith("re."):
         return None
-    value = getattr(re, qualified[len("re."):], None)
+    value = getattr(re, qualified[len("re.") :], None)
     return int(value) if isinstance(value, re.RegexFlag) else None
 
 
 # What a pattern with no words of its own matches, by its pieces: ``\\s+`` is whitespace.
 _PIECE_NAMES = {
-    r"\s": "WHITESPACE", r"\S": "NON_SPACE", r"\d": "DIGITS", r"\D": "NON_DIGITS", r"\w": "WORD",
-    r"\W": "NON_WORD", "[^a-z]": "NON_LOWERCASE", "[^A-Z]": "NON_UPPERCASE", "[^a-zA-Z]": "NON_LETTER",
-    "[^A-Za-z]": "NON_LETTER", "[a-z]": "LOWERCASE", "[A-Z]": "UPPERCASE", "[0-9]": "DIGITS", "[^0-9]": "NON_DIGITS",
-    r"[^\w\s]": "PUNCTUATION", "^#": "COMMENT", ",": "COMMA", ";": "SEMICOLON", ":": "COLON", r"\.": "DOT",
-    "-": "DASH", "_": "UNDERSCORE", "/": "SLASH", r"\|": "PIPE", r"\t": "TAB", r"\n": "NEWLINE", "<[^>]+>": "TAG",
+    r"\s": "WHITESPACE",
+    r"\S": "NON_SPACE",
+    r"\d": "DIGITS",
+    r"\D": "NON_DIGITS",
+    r"\w": "WORD",
+    r"\W": "NON_WORD",
+    "[^a-z]": "NON_LOWERCASE",
+    "[^A-Z]": "NON_UPPERCASE",
+    "[^a-zA-Z]": "NON_LETTER",
+    "[^A-Za-z]": "NON_LETTER",
+    "[a-z]": "LOWERCASE",
+    "[A-Z]": "UPPERCASE",
+    "[0-9]": "DIGITS",
+    "[^0-9]": "NON_DIGITS",
+    r"[^\w\s]": "PUNCTUATION",
+    "^#": "COMMENT",
+    ",": "COMMA",
+    ";": "SEMICOLON",
+    ":": "COLON",
+    r"\.": "DOT",
+    "-": "DASH",
+    "_": "UNDERSCORE",
+    "/": "SLASH",
+    r"\|": "PIPE",
+    r"\t": "TAB",
+    r"\n": "NEWLINE",
+    "<[^>]+>": "TAG",
 }
 _PIECE = re.compile("|".join(re.escape(piece) for piece in sorted(_PIECE_NAMES, key=len, reverse=True)))
 _QUANTIFIERS = re.compile(r"(?<!\\)[+*?]|\{\d*,?\d*\}|^\^|\$$")
 
 
-def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
+def _pattern_name(pattern: str | bytes, function: str) -> str:
     """``_LAYER_WEIGHT_PATTERN`` for ``r"layer\\.\\d+\\.weight"``: private, named from the
     pattern's words (escapes and character sets dropped); a pattern without words is named
     from what its pieces match (``r"\\s+"``: ``_WHITESPACE_PATTERN``, ``r",\\s*"``:
@@ -403,15 +436,19 @@ def _pattern_name(pattern: Union[str, bytes], function: str) -> str:
                 break
             if _PIECE_NAMES[piece.group()] not in pieces[-1:]:
                 pieces.append(_PIECE_NAMES[piece.group()])
-            rest = rest[piece.end():]
+            rest = rest[piece.end() :]
         words = pieces[:3]
     return "_" + "_".join(words or [function]).upper() + "_PATTERN"
 
 
-def _compiles_a_pattern(small: Optional[cst.BaseSmallStatement], context: "FileContext") -> bool:
+def _compiles_a_pattern(small: cst.BaseSmallStatement | None, context: FileContext) -> bool:
     """``NAME = re.compile(...)``."""
-    return (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.Call)
-            and context.imports.qualified_name(small.value.func) == "re.compile")
+    return (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.value, cst.Call)
+        and context.imports.qualified_name(small.value.func) == "re.compile"
+    )
 
 
 def _has_comment(argument: cst.Arg) -> bool:
@@ -421,7 +458,8 @@ def _has_comment(argument: cst.Arg) -> bool:
         spaces.append(argument.comma.whitespace_after)
     for space in spaces:
         if isinstance(space, cst.ParenthesizedWhitespace) and (
-                space.first_line.comment is not None or any(line.comment is not None for line in space.empty_lines)):
+            space.first_line.comment is not None or any(line.comment is not None for line in space.empty_lines)
+        ):
             return True
     return False
 
@@ -433,7 +471,9 @@ def _ending_as(kept: cst.Arg, removed_last: cst.Arg) -> cst.Arg:
     comma, after = removed_last.comma, removed_last.whitespace_after_arg
     if isinstance(own_line, cst.ParenthesizedWhitespace):
         if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
-            comma = comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(first_line=own_line.first_line))
+            comma = comma.with_changes(
+                whitespace_after=comma.whitespace_after.with_changes(first_line=own_line.first_line)
+            )
         elif isinstance(after, cst.ParenthesizedWhitespace):
             after = after.with_changes(first_line=own_line.first_line)
     return kept.with_changes(comma=comma, whitespace_after_arg=after)

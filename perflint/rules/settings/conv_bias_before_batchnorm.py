@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -24,10 +22,7 @@ class ConvBiasBeforeBatchNorm(Rule):
     name = "conv-bias-before-batchnorm"
     family = FAMILY
     summary = "Convolution with a bias directly followed by a batch norm, which cancels the bias"
-    message = (
-        "`{norm}` subtracts each channel's mean, so the bias of `{conv}` is cancelled: pass "
-        "`bias=False` to it"
-    )
+    message = "`{norm}` subtracts each channel's mean, so the bias of `{conv}` is cancelled: pass `bias=False` to it"
     fix_title = "Pass `bias=False` to the convolution"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -238,16 +233,20 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             bias = arguments.argument("bias")
             if bias is None or literal_value(bias) is True:
                 no_bias = cst.Name("False")
-                fix = Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias)) if bias is None else Fix.replace(
-                    bias, no_bias)
+                fix = (
+                    Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias))
+                    if bias is None
+                    else Fix.replace(bias, no_bias)
+                )
                 if used_alone is None:
                     used_alone = self._layers_used_alone(node)
                 if used_alone:
                     # A convolution also used without its norm (``self.head = self.body[0]``)
                     # needs its bias there: nothing to report.
                     continue
-                self.report(layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)),
-                            fix=fix)
+                self.report(
+                    layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)), fix=fix
+                )
 
     def _layers_used_alone(self, container: cst.Call) -> bool:
         """The container's layers are reached one by one elsewhere in its class (or, outside
@@ -271,7 +270,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             stack.extend(syntax_children(node))
         return False
 
-    def _layer_record(self, expr: cst.BaseExpression) -> Optional[catalog.Function]:
+    def _layer_record(self, expr: cst.BaseExpression) -> catalog.Function | None:
         if type(expr) is not cst.Call:
             return None
         return catalog.lookup(self.context.imports.qualified_name(expr.func))
@@ -283,9 +282,9 @@ def _setup(size: int, target: Target) -> tuple:
     device = target.device
     torch.manual_seed(0)
     with_bias = torch.nn.Sequential(torch.nn.Conv2d(32, 32, 3, padding=1), torch.nn.BatchNorm2d(32)).to(device)
-    without_bias = torch.nn.Sequential(
-        torch.nn.Conv2d(32, 32, 3, padding=1, bias=False), torch.nn.BatchNorm2d(32)
-    ).to(device)
+    without_bias = torch.nn.Sequential(torch.nn.Conv2d(32, 32, 3, padding=1, bias=False), torch.nn.BatchNorm2d(32)).to(
+        device
+    )
     with torch.no_grad():
         without_bias[0].weight.copy_(with_bias[0].weight)
     images = torch.randn(8, 32, size, size, device=device)

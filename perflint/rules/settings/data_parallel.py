@@ -45,7 +45,7 @@ class DataParallel(Rule):
         "`DistributedDataParallel` instead even on a single machine: one process per GPU, "
         "weights broadcast once, and gradients averaged by all-reduce overlapped with the "
         "backward pass. Where the rule belongs is a training script: libraries that offer "
-        "DataParallel as an option (Lightning's `strategy=\"dp\"`, the Hugging Face `Trainer` "
+        'DataParallel as an option (Lightning\'s `strategy="dp"`, the Hugging Face `Trainer` '
         "started as one process on several GPUs) rightly keep it, and on the real code this "
         "rule was tried on those were its only findings. So it is off by default: enable it "
         "for your own training code."

@@ -166,8 +166,11 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
         foreach = arguments.argument("foreach") if arguments is not None else None
         if foreach is not None and literal_value(foreach) is False:
             fixed = without_argument(node, foreach)
-            self.report(node, self.message.format(callee=quote(node.func)),
-                        fix=Fix.replace(node, fixed) if fixed is not None else None)
+            self.report(
+                node,
+                self.message.format(callee=quote(node.func)),
+                fix=Fix.replace(node, fixed) if fixed is not None else None,
+            )
 
 
 # A model of many parameter tensors, as deep networks have: the per-tensor launches are what

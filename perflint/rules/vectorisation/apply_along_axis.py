@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments
 from perflint.engine.quoting import quote
-from perflint.engine.walker import syntax_children
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -238,7 +236,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
             pending.extend(syntax_children(node))
         return True
 
-    def _reduction_call(self, node: cst.Call, bound: catalog.BoundArguments) -> Optional[str]:
+    def _reduction_call(self, node: cst.Call, bound: catalog.BoundArguments) -> str | None:
         """``np.std(X, axis=1)`` when the applied function is a NumPy reduction taking ``axis=``
         and nothing else is passed through to it."""
         if has_unpacked_arguments(node) or bound.extra_positional or bound.extra_keywords:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -190,7 +190,7 @@ def embed_all(batches, model):
         ),
     )
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._reported: set[tuple[int, str]] = set()
 
@@ -208,10 +208,12 @@ def embed_all(batches, model):
         function = quote(call.func)
         if self.context.imports.qualified_name(call.func) == "numpy.append":
             # Appending flattens; joining the collected pieces once is a concatenation.
-            function = function[: -len("append")] + "concatenate" if function.endswith(".append") else "numpy.concatenate"
+            function = (
+                function[: -len("append")] + "concatenate" if function.endswith(".append") else "numpy.concatenate"
+            )
         self.report(node, self.message.format(name=name, call=quote(call), function=function))
 
-    def _growth(self, statement: cst.Assign, name: str) -> Optional[cst.Call]:
+    def _growth(self, statement: cst.Assign, name: str) -> cst.Call | None:
         """The concatenation that grows ``name`` when ``statement`` is ``name = <it>``."""
         if len(statement.targets) != 1:
             return None
@@ -254,9 +256,8 @@ def embed_all(batches, model):
         return not any(mentions(other, name) for other in others)
 
 
-def _is_name(expr: Optional[cst.BaseExpression], name: str) -> bool:
+def _is_name(expr: cst.BaseExpression | None, name: str) -> bool:
     return type(expr) is cst.Name and expr.value == name
-
 
 
 def _setup(size: int, target: Target) -> tuple:

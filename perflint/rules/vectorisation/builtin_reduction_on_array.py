@@ -283,7 +283,9 @@ def total_energy(signal: np.ndarray) -> float:
         compact = cst.Call(method, [cst.Arg(cst.Integer("0"))])
         axis = argument.with_changes(value=cst.Integer("0"))
         # A comment in the call's own layout stays, with the layout.
-        fixed = node.with_changes(func=method, args=[axis]) if "#" in code_of(node.with_changes(args=[axis])) else compact
+        fixed = (
+            node.with_changes(func=method, args=[axis]) if "#" in code_of(node.with_changes(args=[axis])) else compact
+        )
         call = f"{func.value}({quote(argument.value)})"
         self.report(
             node,
@@ -313,8 +315,5 @@ BuiltinReductionOnArray.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
-    timed=(
-        "Python's built-in `sum(signal)` over an n-element float64 NumPy array against "
-        "`signal.sum()`."
-    ),
+    timed=("Python's built-in `sum(signal)` over an n-element float64 NumPy array against `signal.sum()`."),
 )

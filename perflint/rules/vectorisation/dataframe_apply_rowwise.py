@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -30,15 +30,15 @@ class DataframeApplyRowwise(Rule):
     family = FAMILY
     summary = "DataFrame.apply with axis=1 over a lambda that is column arithmetic"
     message = "`{call}` calls the lambda once per row; use `{vectorised}` on whole columns"
-    fix_title = "Write the expression on columns (`df[\"a\"] * df[\"b\"]`)"
+    fix_title = 'Write the expression on columns (`df["a"] * df["b"]`)'
     fix_safety = FIX_UNSAFE
     required_text = ("apply",)
     reported_at = "the `apply` call"
 
     what_it_does = (
-        "Flags `X.apply(<lambda>, axis=1)` (or `axis=\"columns\"`) in a module that imports "
+        'Flags `X.apply(<lambda>, axis=1)` (or `axis="columns"`) in a module that imports '
         "pandas, where the lambda has one parameter and its body is only arithmetic and single "
-        "comparisons over that parameter's columns (`r[\"a\"]`, `r.a`), numbers, strings and "
+        'comparisons over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and '
         "names from outside. A named function, a lambda that calls any function or uses "
         "`and`/`or`/`if`, a column read through a Series attribute (`r.name` is the row's "
         "label), or `apply` along the other axis is not flagged."
@@ -132,14 +132,16 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         if function is None:
             return
         parameter = function.params.params[0].name.value
-        if not _is_column_arithmetic(function.body, parameter, self.context) or not _reads_a_column(function.body, parameter):
+        if not _is_column_arithmetic(function.body, parameter, self.context) or not _reads_a_column(
+            function.body, parameter
+        ):
             return
         frame = func.value
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
 
 
-def _row_function(call: cst.Call) -> Optional[cst.Lambda]:
+def _row_function(call: cst.Call) -> cst.Lambda | None:
     """The one-parameter lambda ``call`` applies to each row (``axis=1``), or None."""
     if any(arg.star for arg in call.args):
         return None
@@ -176,12 +178,12 @@ def _column(expr: cst.BaseExpression, parameter: str) -> bool:
     return False
 
 
-def _is_column_arithmetic(expr: cst.BaseExpression, parameter: str, context: "FileContext") -> bool:
+def _is_column_arithmetic(expr: cst.BaseExpression, parameter: str, context: FileContext) -> bool:
     """``expr`` is element-wise over the row's columns, numbers, strings and outside names.
     No calls: NumPy's functions take a column but give back an array, where ``apply`` gives a
     Series."""
 
-    def leaf(node: cst.BaseExpression) -> Optional[bool]:
+    def leaf(node: cst.BaseExpression) -> bool | None:
         if _column(node, parameter) or type(node) is cst.SimpleString:
             return True
         if type(node) is cst.Name:
@@ -209,8 +211,8 @@ class _ColumnsOf(cst.CSTTransformer):
     def __init__(self, parameter: str, frame: cst.BaseExpression) -> None:
         super().__init__()
         self._parameter = parameter
-        self._frame = frame if type(frame) in _ATOMS else frame.with_changes(
-            lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+        self._frame = (
+            frame if type(frame) in _ATOMS else frame.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         )
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
@@ -225,7 +227,6 @@ class _ColumnsOf(cst.CSTTransformer):
         if type(original_node.value) is cst.Name and original_node.value.value == self._parameter:
             return updated_node.with_changes(value=self._frame, attr=original_node.attr)
         return updated_node
-
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -147,7 +147,7 @@ def results_table(runs):
         ),
     )
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._reported: set[tuple[int, str]] = set()
 
@@ -163,7 +163,7 @@ def results_table(runs):
         self._reported.add((id(frame.node), name))
         self.report(node, self.message.format(name=name, growth=quote(node)))
 
-    def _grown_name(self, statement: cst.Assign) -> Optional[str]:
+    def _grown_name(self, statement: cst.Assign) -> str | None:
         """``df`` when ``statement`` grows the frame ``df`` by one piece."""
         if len(statement.targets) != 1:
             return None
@@ -191,14 +191,16 @@ def results_table(runs):
         pieces = bound.argument(record.signature.positional[0]) if bound is not None else None
         if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
             return None
-        own = [element for element in pieces.elements if type(element.value) is cst.Name and element.value.value == name]
+        own = [
+            element for element in pieces.elements if type(element.value) is cst.Name and element.value.value == name
+        ]
         if len(own) != 1 or type(own[0]) is cst.StarredElement:
             return None
         others = [element.value for element in pieces.elements if element is not own[0]]
         others += [arg.value for arg in call.args if arg.keyword is not None]
         return None if any(mentions(other, name) for other in others) else name
 
-    def _row_appended(self, target: cst.Subscript) -> Optional[str]:
+    def _row_appended(self, target: cst.Subscript) -> str | None:
         """``df`` for ``df.loc[len(df)]``: a new last row."""
         accessor = target.value
         if type(accessor) is not cst.Attribute or accessor.attr.value != "loc" or type(accessor.value) is not cst.Name:
@@ -216,7 +218,6 @@ def results_table(runs):
         ):
             return name
         return None
-
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Union
 
 import libcst as cst
 
@@ -11,12 +11,11 @@ from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.quoting import quote
-from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.walker import mentions
+from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
-
 
 ElementStatement = Union[cst.Assign, cst.AugAssign]
 
@@ -460,7 +459,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             fix=self._build_fix(node, loop, vectorised),
         )
 
-    def _build_fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Optional[Fix]:
+    def _build_fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Fix | None:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
         statement and nothing else (no comment inside it to lose), and its range covers exactly
         the first axis of every array it indexes, which all have the extent's shape."""
@@ -508,11 +507,11 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         positions = {id(statement): index for index, statement in enumerate(block.body)}
         if positions[id(assigned)] > positions[id(loop)]:
             return False
-        between = block.body[positions[id(assigned)] + 1:positions[id(loop)]]
+        between = block.body[positions[id(assigned)] + 1 : positions[id(loop)]]
         names = {chain, extent.partition(".")[0]}
         return not any(mentions(statement, names) for statement in between)
 
-    def _element_loop(self, node: cst.For) -> Optional[_IndexLoop]:
+    def _element_loop(self, node: cst.For) -> _IndexLoop | None:
         """The loop's reads and writes when it is an element-wise index loop, else None."""
         if node.orelse is not None or node.asynchronous is not None or type(node.target) is not cst.Name:
             return None
@@ -530,8 +529,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     return None
                 target = statement.targets[0].target
             elif (
-                type(statement) is cst.AugAssign
-                and type(statement.operator) in catalog.ELEMENTWISE_AUGMENTED_OPERATORS
+                type(statement) is cst.AugAssign and type(statement.operator) in catalog.ELEMENTWISE_AUGMENTED_OPERATORS
             ):
                 target = statement.target
             else:
@@ -549,20 +547,25 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     def _array_of_range_length(
         self, node: cst.For, statements: list[cst.BaseSmallStatement]
-    ) -> Optional[cst.BaseExpression]:
+    ) -> cst.BaseExpression | None:
         """An array the body writes at the index that was made as long as the range runs
         (``out = np.zeros(n)`` then ``for i in range(n): out[i] = …``)."""
         for statement in statements:
             targets = (
-                [target.target for target in statement.targets] if type(statement) is cst.Assign
-                else [statement.target] if type(statement) is cst.AugAssign else []
+                [target.target for target in statement.targets]
+                if type(statement) is cst.Assign
+                else [statement.target]
+                if type(statement) is cst.AugAssign
+                else []
             )
             for target in targets:
-                if type(target) is cst.Subscript and self.context.arrays.made_with_range_length(target.value, node.iter):
+                if type(target) is cst.Subscript and self.context.arrays.made_with_range_length(
+                    target.value, node.iter
+                ):
                     return target.value
         return None
 
-    def _element_chain(self, node: cst.BaseExpression, loop: _IndexLoop) -> Optional[str]:
+    def _element_chain(self, node: cst.BaseExpression, loop: _IndexLoop) -> str | None:
         """``x`` when ``node`` is ``x[i]`` with ``x`` a known array of the loop's library."""
         if type(node) is not cst.Subscript or len(node.slice) != 1:
             return None
@@ -580,7 +583,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``expr`` gives, at index ``i``, element ``i`` of the same expression on whole arrays:
         its leaves are elements ``x[i]`` of the loop's arrays and scalars from outside it."""
 
-        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+        def leaf(node: cst.BaseExpression) -> bool | None:
             node_type = type(node)
             if node_type is cst.Subscript:
                 chain = self._element_chain(node, loop)
@@ -595,7 +598,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
         return is_elementwise(expr, leaf, self.context)
 
-    def _is_outside_scalar(self, expr: Union[cst.Name, cst.Attribute], loop: _IndexLoop) -> bool:
+    def _is_outside_scalar(self, expr: cst.Name | cst.Attribute, loop: _IndexLoop) -> bool:
         """A name or attribute chain from outside the loop, not an array, not written by it."""
         chain = dotted_name(expr)
         if chain is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -228,7 +226,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             self.message.format(expr=quote(reduction), labels=labels, group=group, fix=fix),
         )
 
-    def _group_mask(self, mask: cst.BaseExpression) -> Optional[tuple[str, str, LoopFrame, str]]:
+    def _group_mask(self, mask: cst.BaseExpression) -> tuple[str, str, LoopFrame, str] | None:
         """``(y, k, loop, library of y)`` when ``mask`` is ``y == k`` (or ``k == y``) with ``k`` the target of
         the innermost loop, a loop over groups, and ``y`` a known array it does not change."""
         if type(mask) is not cst.Comparison or len(mask.comparisons) != 1:
@@ -269,7 +267,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         return type(func) is cst.Attribute and func.attr.value == "unique"
 
 
-def _group_target(loop: Optional[LoopFrame]) -> Optional[str]:
+def _group_target(loop: LoopFrame | None) -> str | None:
     if loop is None:
         return None
     node = loop.node
@@ -277,7 +275,7 @@ def _group_target(loop: Optional[LoopFrame]) -> Optional[str]:
     return target.value if type(target) is cst.Name else None
 
 
-def _loop_iterable(loop: LoopFrame) -> Optional[cst.BaseExpression]:
+def _loop_iterable(loop: LoopFrame) -> cst.BaseExpression | None:
     node = loop.node
     if type(node) is cst.For:
         return node.iter

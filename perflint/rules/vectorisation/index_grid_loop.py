@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -14,7 +12,6 @@ from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
-
 
 
 class IndexGridLoop(Rule):
@@ -230,7 +227,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         gives NumPy arrays, ``torch.meshgrid`` tensors), and uses an index."""
         uses_index = False
 
-        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+        def leaf(node: cst.BaseExpression) -> bool | None:
             nonlocal uses_index
             if type(node) is not cst.Name and type(node) is not cst.Attribute:
                 return None
@@ -248,17 +245,19 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         self, loops: list[cst.For], used: list[str], array: cst.BaseExpression, value: cst.BaseExpression, kind: str
     ) -> str:
         bounds = {loop.target.value: [quote(arg.value) for arg in loop.iter.args] for loop in loops}
-        slices = ", ".join(":".join(bounds[index]) if len(bounds[index]) == 2 else ":" + bounds[index][0] for index in used)
+        slices = ", ".join(
+            ":".join(bounds[index]) if len(bounds[index]) == 2 else ":" + bounds[index][0] for index in used
+        )
         expression = quote(value)
         if kind == catalog.TORCH:
             aranges = ", ".join(f"torch.arange({', '.join(bounds[index])})" for index in used)
-            grids = f"{', '.join(used)} = torch.meshgrid({aranges}, indexing=\"ij\")"
+            grids = f'{", ".join(used)} = torch.meshgrid({aranges}, indexing="ij")'
         else:
             grids = f"{', '.join(used)} = np.ogrid[{slices}]"
         return f"{grids}; {quote(array)}[{slices}] = {expression}"
 
 
-def _indexed_array(target: cst.BaseExpression) -> Optional[tuple[cst.BaseExpression, list[str]]]:
+def _indexed_array(target: cst.BaseExpression) -> tuple[cst.BaseExpression, list[str]] | None:
     """``(M, [i, j])`` for ``M[i, j]`` or ``M[i][j]``, each index a bare name."""
     names: list[str] = []
     while type(target) is cst.Subscript:

@@ -197,8 +197,7 @@ class _WholeArrays(cst.CSTTransformer):
 
 def _short(qualified: str) -> str:
     """``np.sqrt`` for ``numpy.sqrt``: the spelling users write."""
-    return "np." + qualified[len("numpy."):] if qualified.startswith("numpy.") else qualified
-
+    return "np." + qualified[len("numpy.") :] if qualified.startswith("numpy.") else qualified
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -41,7 +41,7 @@ class NpVectorize(Rule):
         "Flags every use of `numpy.vectorize`, however imported: a call (`np.vectorize(f)`, "
         "`np.vectorize(f, otypes=[float])`) or a decorator (`@np.vectorize`, "
         "`@np.vectorize(otypes=[float])`), except with a core `signature=` "
-        "(`\"(f,t)->(t)\"`): the function then receives whole sub-arrays and the loop runs "
+        '(`"(f,t)->(t)"`): the function then receives whole sub-arrays and the loop runs '
         "over the leading dimensions only, typically a few channels. A vectorized function "
         "applied on the spot in run-once code outside loops (module level, `__init__`) is not "
         "flagged either: its loop runs once; nor is any use in test code. When the function is a lambda whose body is only "
@@ -234,7 +234,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         ),
     )
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         # ``np.vectorize(f)(a)``: the outer call is visited first and reports the inner one.
         self._reported: set[int] = set()
@@ -259,7 +259,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     def _is_vectorize(self, expr: cst.BaseExpression) -> bool:
         return self.context.imports.qualified_name(expr) == "numpy.vectorize"
 
-    def _report_call(self, call: cst.Call, applied: Optional[cst.Call]) -> None:
+    def _report_call(self, call: cst.Call, applied: cst.Call | None) -> None:
         """Report ``call`` (``np.vectorize(...)``); ``applied`` calls its result on the spot."""
         advice = _GENERIC_ADVICE
         bound = catalog.bind(call, catalog.lookup("numpy.vectorize"))
@@ -275,7 +275,9 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 advice = f"use `{quote(inlined)}`, which computes the same on whole arrays"
                 if set(bound.given) == {"pyfunc"} and self._inlines_exactly(pyfunc, applied):
                     whole_arrays = inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-                    fix = Fix.replace(applied, whole_arrays, title=f"Replace the vectorized lambda with `{quote(whole_arrays)}`")
+                    fix = Fix.replace(
+                        applied, whole_arrays, title=f"Replace the vectorized lambda with `{quote(whole_arrays)}`"
+                    )
             else:
                 advice = f"apply `{quote(pyfunc.body)}` to whole arrays, which computes the same"
         self.report(call, self.message.format(vectorize=quote(call.func), advice=advice), fix=fix)
@@ -291,7 +293,9 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         arrays = 0
         for argument in applied.args:
             value = argument.value
-            number = value.expression if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus else value
+            number = (
+                value.expression if type(value) is cst.UnaryOperation and type(value.operator) is cst.Minus else value
+            )
             if is_number_literal(number):
                 continue
             if dotted_name(value) is None or self.context.arrays.kind_of(value) != catalog.NUMPY:
@@ -303,7 +307,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
 _GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
 
 
-def _parameters(function: cst.Lambda) -> Optional[list[str]]:
+def _parameters(function: cst.Lambda) -> list[str] | None:
     """The lambda's plain positional parameters, or None when it has any other kind."""
     params = function.params
     if params.posonly_params or params.kwonly_params or isinstance(params.star_arg, cst.Param):
@@ -315,7 +319,7 @@ def _parameters(function: cst.Lambda) -> Optional[list[str]]:
     return [param.name.value for param in params.params]
 
 
-def _is_arithmetic(expr: cst.BaseExpression, parameters: Optional[list[str]], context: "FileContext") -> bool:
+def _is_arithmetic(expr: cst.BaseExpression, parameters: list[str] | None, context: FileContext) -> bool:
     """``expr`` is made only of element-wise operators, numbers and names. No calls: the
     fix puts the arguments in place of the parameters by name, which a keyword so named
     would break."""
@@ -338,7 +342,7 @@ class _Substitute(cst.CSTTransformer):
         return replacement.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
-def _inlined(function: cst.Lambda, applied: cst.Call) -> Optional[cst.BaseExpression]:
+def _inlined(function: cst.Lambda, applied: cst.Call) -> cst.BaseExpression | None:
     """The lambda's body with ``applied``'s positional arguments for its parameters; None
     unless the body uses every parameter (an unused one still shapes ``vectorize``'s
     broadcast, which the body alone would not)."""
@@ -349,7 +353,6 @@ def _inlined(function: cst.Lambda, applied: cst.Call) -> Optional[cst.BaseExpres
         return None
     replacements = {name: arg.value for name, arg in zip(parameters, applied.args)}
     return function.body.visit(_Substitute(replacements))
-
 
 
 def _setup(size: int, target: Target) -> tuple:
@@ -376,7 +379,6 @@ NpVectorize.benchmark = Benchmark(
     check_size=64,
     size_unit="elements",
     timed=(
-        "`np.vectorize(lambda v: 0.5 * v * v + 1.0)(x)` over an n-element float64 array against `0.5 "
-        "* x * x + 1.0`."
+        "`np.vectorize(lambda v: 0.5 * v * v + 1.0)(x)` over an n-element float64 array against `0.5 * x * x + 1.0`."
     ),
 )

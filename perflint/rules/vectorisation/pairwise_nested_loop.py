@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import libcst as cst
 
@@ -15,7 +14,6 @@ from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
-
 
 
 @dataclass
@@ -191,10 +189,12 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         cdist = f"torch.cdist({first}, {second})" if torch else f"scipy.spatial.distance.cdist({first}, {second})"
         self.report(
             node,
-            self.message.format(store=f"{quote(target)} = {quote(store.value)}", first=first, second=second, cdist=cdist),
+            self.message.format(
+                store=f"{quote(target)} = {quote(store.value)}", first=first, second=second, cdist=cdist
+            ),
         )
 
-    def _index(self, loop: cst.For) -> Optional[str]:
+    def _index(self, loop: cst.For) -> str | None:
         """``i`` for ``for i in range(...)`` without ``else``."""
         if loop.orelse is not None or loop.asynchronous is not None or type(loop.target) is not cst.Name:
             return None
@@ -208,7 +208,7 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         and scalars from outside the loops (``self.gamma``, ``np.pi``). Not a comparison: a
         distance compares nothing."""
 
-        def leaf(node: cst.BaseExpression) -> Optional[bool]:
+        def leaf(node: cst.BaseExpression) -> bool | None:
             node_type = type(node)
             if node_type is cst.Name or node_type is cst.Attribute:
                 chain = dotted_name(node)
@@ -233,7 +233,10 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         index = expr.slice[0].slice.value
         if type(index) is not cst.Name or index.value not in (pair.outer, pair.inner):
             return False
-        if type(expr.value) is not cst.Name or self.context.arrays.kind_of(expr.value) not in (catalog.NUMPY, catalog.TORCH):
+        if type(expr.value) is not cst.Name or self.context.arrays.kind_of(expr.value) not in (
+            catalog.NUMPY,
+            catalog.TORCH,
+        ):
             return False
         pair.rows.setdefault(index.value, set()).add(expr.value.value)
         return True
@@ -242,10 +245,7 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         if any(arg.star for arg in call.args):
             return False
         positional = [arg.value for arg in call.args if arg.keyword is None]
-        if any(
-            arg.keyword is not None and literal_value(arg.value) is UNKNOWN
-            for arg in call.args
-        ):
+        if any(arg.keyword is not None and literal_value(arg.value) is UNKNOWN for arg in call.args):
             return False
         func = call.func
         record = catalog.lookup(self.context.imports.qualified_name(func))
@@ -257,11 +257,13 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
             return all(self._is_pairwise(value, pair) or literal_value(value) is not UNKNOWN for value in positional)
         if type(func) is cst.Attribute and func.attr.value in catalog.REDUCTION_FUNCTIONS:
             # ``(X[i] - Y[j]).sum()``: an array's own reduction.
-            return self._is_pairwise(func.value, pair) and all(literal_value(value) is not UNKNOWN for value in positional)
+            return self._is_pairwise(func.value, pair) and all(
+                literal_value(value) is not UNKNOWN for value in positional
+            )
         return False
 
 
-def _only_statement(body: cst.BaseSuite) -> Optional[cst.CSTNode]:
+def _only_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
     """The one statement of a block (a compound one, or a simple one alone on its line)."""
     lines = body.body
     if len(lines) != 1:
@@ -294,7 +296,6 @@ def _stores_pair(target: cst.BaseExpression, outer: str, inner: str) -> bool:
 
 def _is_name(index: cst.BaseSlice, name: str) -> bool:
     return type(index) is cst.Index and type(index.value) is cst.Name and index.value.value == name
-
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -179,7 +177,7 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return bool(uses) and all(_is_element_wise_operand(use, parents.get(id(use))) for use in uses)
 
 
-def _literal_counts(call: cst.Call) -> Optional[list[int]]:
+def _literal_counts(call: cst.Call) -> list[int] | None:
     """The repeat counts, passed one per argument: a literal integer, or -1 for a count known
     only at run time (allowed only along a singleton dimension). None for the tuple form."""
     if not call.args or any(arg.keyword is not None or arg.star for arg in call.args):
@@ -197,7 +195,7 @@ def _literal_counts(call: cst.Call) -> Optional[list[int]]:
     return counts
 
 
-def _singleton_dimensions(receiver: cst.BaseExpression, rank: int) -> Optional[set[int]]:
+def _singleton_dimensions(receiver: cst.BaseExpression, rank: int) -> set[int] | None:
     """Positions, among ``rank`` repeat counts, of the dimensions ``receiver`` makes size 1:
     ``a.unsqueeze(k)`` and ``a[:, None]``."""
     if type(receiver) is cst.Call and type(receiver.func) is cst.Attribute and receiver.func.attr.value == "unsqueeze":
@@ -220,7 +218,7 @@ def _singleton_dimensions(receiver: cst.BaseExpression, rank: int) -> Optional[s
     return None
 
 
-def _is_element_wise_operand(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> bool:
+def _is_element_wise_operand(node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
     if type(parent) is cst.BinaryOperation:
         return isinstance(parent.operator, _OPERATOR_TYPES)
     if type(parent) is cst.ComparisonTarget:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from perflint.engine import catalog
@@ -161,7 +159,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         loop = f"{quote(statement.targets[0].target)} = {quote(statement.value)}"
         self.report(node, self.message.format(loop=" ".join(loop.split()), vectorised=vectorised))
 
-    def _row_reduction(self, node: cst.For) -> Optional[tuple[cst.Assign, str]]:
+    def _row_reduction(self, node: cst.For) -> tuple[cst.Assign, str] | None:
         if node.orelse is not None or type(node.target) is not cst.Name:
             return None
         if type(node.iter) is not cst.Call or not self.context.imports.is_builtin(node.iter.func, "range"):
@@ -187,7 +185,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             return None
         return statement, f"{quote(statement.targets[0].target.value)}[:] = {whole}"
 
-    def _row_of(self, expr: cst.BaseExpression, index: str) -> Optional[cst.BaseExpression]:
+    def _row_of(self, expr: cst.BaseExpression, index: str) -> cst.BaseExpression | None:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
         if type(expr) is not cst.Subscript or len(expr.slice) != 1:
             return None
@@ -200,7 +198,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
 
     def _vectorised(
         self, value: cst.BaseExpression, index: str, written: cst.BaseExpression, loop: LoopFrame
-    ) -> Optional[str]:
+    ) -> str | None:
         """The whole-array form of the reduction ``value`` of row ``index``, or None."""
         written_chain = dotted_name(written)
         if type(value) is cst.BinaryOperation and type(value.operator) is cst.MatrixMultiply:
@@ -238,7 +236,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             return f"{_parenthesised(rows)}.{_TORCH_AXIS_METHODS.get(method, method)}(dim=1)"
         return f"{_parenthesised(rows)}.{method}(axis=1)"
 
-    def _row_library(self, expr: cst.BaseExpression, index: str) -> Optional[str]:
+    def _row_library(self, expr: cst.BaseExpression, index: str) -> str | None:
         if type(expr) is cst.Subscript:
             array = self._row_of(expr, index)
             return self.context.arrays.kind_of(array) if array is not None else None
@@ -246,9 +244,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             return self._row_library(expr.left, index) or self._row_library(expr.right, index)
         return None
 
-    def _row_expression(
-        self, expr: cst.BaseExpression, index: str, written: Optional[str], loop: LoopFrame
-    ) -> Optional[str]:
+    def _row_expression(self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame) -> str | None:
         """``expr`` with each row ``X[i]`` replaced by ``X``, when it is built from such rows,
         outside values and element-wise operators, and contains at least one row."""
         if type(expr) is cst.Subscript:
@@ -270,9 +266,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             return f"{left or quote(expr.left)} {operator} {right or quote(expr.right)}"
         return None
 
-    def _outside_value(
-        self, expr: cst.BaseExpression, index: str, written: Optional[str], loop: LoopFrame
-    ) -> bool:
+    def _outside_value(self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame) -> bool:
         """A number, or a name from outside the loop that the loop does not change."""
         if type(expr) in (cst.Integer, cst.Float):
             return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -231,11 +231,11 @@ def collate(samples: list) -> torch.Tensor:
         ),
     )
 
-    def __init__(self, context: "FileContext") -> None:
+    def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         # For each ``L = []`` (by the id of its ``[]`` node): the array kinds of what
         # ``L.append(x)`` added (None for an item of unknown type or any other way of filling it).
-        self._filled: dict[int, set[Optional[str]]] = {}
+        self._filled: dict[int, set[str | None]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         self._record_filling(node)
@@ -259,10 +259,12 @@ def collate(samples: list) -> torch.Tensor:
         self.report(
             node,
             self.message.format(call=quote(node), items=_describe(kinds), fix=fix),
-            fix=self._build_fix(node, record, data) if record.library == catalog.TORCH and kinds == {catalog.NUMPY} else None,
+            fix=self._build_fix(node, record, data)
+            if record.library == catalog.TORCH and kinds == {catalog.NUMPY}
+            else None,
         )
 
-    def _build_fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Optional[Fix]:
+    def _build_fix(self, call: cst.Call, record: catalog.Function, data: cst.BaseExpression) -> Fix | None:
         """The list of NumPy arrays wrapped in ``np.array(...)``: safe when the call fixes a
         floating or boolean dtype (``dtype=``, a typed constructor), unsafe when it lets torch
         infer one or asks for integers."""
@@ -277,7 +279,8 @@ def collate(samples: list) -> torch.Tensor:
         # NumPy promotes a list mixing int64 with float64 (or uint64) arrays to float64; only a
         # dtype filled by reading values as floats then gets the values the constructor would.
         fixed_dtype = conversion in catalog.FLOAT_READ_LEGACY_CONVERSIONS or (
-            dtype is not None and self.context.imports.qualified_name(dtype) in catalog.FLOAT_READ_DTYPES)
+            dtype is not None and self.context.imports.qualified_name(dtype) in catalog.FLOAT_READ_DTYPES
+        )
         title = f"Use `{quote(call.deep_replace(data, stacked))}`"
         return Fix.replace(data, stacked, imports=imports, safety=FIX_SAFE if fixed_dtype else FIX_UNSAFE, title=title)
 
@@ -294,7 +297,7 @@ def collate(samples: list) -> torch.Tensor:
         else:
             kinds.add(None)
 
-    def _item_kinds(self, data: cst.BaseExpression) -> set[Optional[str]]:
+    def _item_kinds(self, data: cst.BaseExpression) -> set[str | None]:
         """The array kinds of the list's items (None among them: an item of unknown type)."""
         if type(data) is cst.Name:
             data = value_of(data, self.context)
@@ -309,7 +312,7 @@ def collate(samples: list) -> torch.Tensor:
         return set()
 
 
-def _data_argument(call: cst.Call, record: catalog.Function) -> Optional[cst.BaseExpression]:
+def _data_argument(call: cst.Call, record: catalog.Function) -> cst.BaseExpression | None:
     """The sequence the call converts: its first parameter, or the legacy constructors' only
     positional argument."""
     bound = catalog.bind(call, record)
@@ -323,7 +326,7 @@ def _data_argument(call: cst.Call, record: catalog.Function) -> Optional[cst.Bas
     return None
 
 
-def _describe(kinds: set[Optional[str]]) -> str:
+def _describe(kinds: set[str | None]) -> str:
     if kinds == {catalog.NUMPY}:
         return "NumPy arrays"
     if kinds == {catalog.TORCH}:
@@ -331,7 +334,7 @@ def _describe(kinds: set[Optional[str]]) -> str:
     return "NumPy arrays and tensors"
 
 
-def _fix(library: str, kinds: set[Optional[str]], items: str) -> str:
+def _fix(library: str, kinds: set[str | None], items: str) -> str:
     if library == catalog.NUMPY:
         return f"torch.stack({items}).numpy()"
     if kinds == {catalog.NUMPY}:
@@ -339,7 +342,6 @@ def _fix(library: str, kinds: set[Optional[str]], items: str) -> str:
     if kinds == {catalog.TORCH}:
         return f"torch.stack({items})"
     return f"torch.stack([torch.as_tensor(item) for item in {items}])"
-
 
 
 def _setup(size: int, target: Target) -> tuple:
