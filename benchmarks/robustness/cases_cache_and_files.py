@@ -193,7 +193,12 @@ def notebook_and_python_file_with_the_same_bytes(folder: Path) -> dict[str, Any]
 def _corrupt_entries(folder: Path, change) -> dict[str, Any]:
     _write(folder / "a.py", FLAGGED)
     first = perflint(folder, "check", "--output-format", "json", "a.py")
-    entries = [path for path in (folder / ".perflint_cache").rglob("*.json") if path.name != "rules.json"]
+    # The findings entries only: not the rule index, nor the project index's summaries.
+    entries = [
+        path
+        for path in (folder / ".perflint_cache").rglob("*.json")
+        if path.name != "rules.json" and "project-index" not in path.parts
+    ]
     for entry in entries:
         record = json.loads(entry.read_text())
         entry.write_text(json.dumps(change(record)))
