@@ -11,7 +11,11 @@ from perflint.rules.device.invariant_device_move_in_loop import InvariantDeviceM
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
 from tests.fixes.execution import both
 
-torch = pytest.importorskip("torch")
+
+@pytest.fixture
+def torch():
+    """torch, for the tests that need it: the NumPy ones run without it."""
+    return pytest.importorskip("torch")
 
 
 # PFL209: x.to(device) in a loop -> moved once above it --------------------------------------
@@ -28,7 +32,7 @@ def hinge(model, loader, margin, device):
 """
 
 
-def test_hoisted_move_computes_the_same_loss():
+def test_hoisted_move_computes_the_same_loss(torch):
     before, after = both(HINGE, InvariantDeviceMoveInLoop)
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 3)
@@ -54,7 +58,7 @@ def fit(w, loader, optimizer, device):
 """
 
 
-def test_unsafe_hoisted_copy_goes_stale_when_the_loop_updates_the_original():
+def test_unsafe_hoisted_copy_goes_stale_when_the_loop_updates_the_original(torch):
     before, after = both(STEPPED, InvariantDeviceMoveInLoop)
     loader = [torch.ones(3)] * 3
 
@@ -74,7 +78,7 @@ def test_unsafe_hoisted_copy_goes_stale_when_the_loop_updates_the_original():
     assert not torch.equal(w_before, w_after)
 
 
-def test_unsafe_hoisted_move_runs_when_the_loop_runs_no_iteration():
+def test_unsafe_hoisted_move_runs_when_the_loop_runs_no_iteration(torch):
     before, after = both(HINGE, InvariantDeviceMoveInLoop)
     model = torch.nn.Linear(4, 3)
     no_such_device = "cuda:999"
@@ -133,7 +137,7 @@ def swish(x: th.Tensor) -> th.Tensor:
 """
 
 
-def test_whole_tensor_statement_computes_the_same():
+def test_whole_tensor_statement_computes_the_same(torch):
     before, after = both(DECAY, ElementwiseIndexLoop, changes=2)
     torch.manual_seed(0)
     for frame in (torch.rand(9), torch.rand(4, 3), torch.rand(0)):
@@ -143,7 +147,7 @@ def test_whole_tensor_statement_computes_the_same():
         assert expected.dtype == got.dtype and torch.allclose(expected, got, rtol=1e-6, atol=0)
 
 
-def test_unsafe_torch_computes_an_element_with_other_code_than_a_whole_tensor():
+def test_unsafe_torch_computes_an_element_with_other_code_than_a_whole_tensor(torch):
     before, after = both(DECAY, ElementwiseIndexLoop, changes=2)
     torch.manual_seed(0)
     x = torch.rand(4096) * 8 - 4
