@@ -19,7 +19,11 @@ from perflint.rules.settings.conv_bias_before_batchnorm import ConvBiasBeforeBat
 from perflint.rules.vectorisation.builtin_reduction_on_array import BuiltinReductionOnArray
 from tests.fixes.execution import run
 
-torch = pytest.importorskip("torch")
+
+@pytest.fixture
+def torch():
+    """torch, for the tests that need it: the others run without it."""
+    return pytest.importorskip("torch")
 
 
 def assert_left_alone(source: str, rule) -> None:
@@ -38,7 +42,7 @@ def total(scores: torch.Tensor):
 """
 
 
-def test_a_star_import_makes_sum_the_librarys_so_the_builtin_rule_stays_silent():
+def test_a_star_import_makes_sum_the_librarys_so_the_builtin_rule_stays_silent(torch):
     total = run(STAR_IMPORTED_SUM)["total"](torch.tensor([[1.0, 5.0], [3.0, 2.0]]))
     assert torch.equal(total, torch.tensor(11.0))  # torch.sum of every element; the builtin gives [4., 7.]
     assert [f.code for f in lint_source(STAR_IMPORTED_SUM, "example.py", [BuiltinReductionOnArray])] == []
@@ -62,7 +66,7 @@ def summaries(rows):
 """
 
 
-def test_a_numpy_scalar_from_a_reduction_or_dot_product_is_not_advised_from_numpy():
+def test_a_numpy_scalar_from_a_reduction_or_dot_product_is_not_advised_from_numpy(torch):
     out = run(SCALARS)["summaries"]([[1.0, 2.0, 4.0]])
     assert [tensor.item() for tensor in out[0]] == [7 / 3, 21.0, 21.0]
     with pytest.raises(TypeError):
@@ -172,7 +176,9 @@ def rounds(folder, steps):
 """
 
 
-def test_a_file_the_loop_rewrites_is_read_again_each_iteration_and_not_hoisted(tmp_path):
+def test_a_file_the_loop_rewrites_is_read_again_each_iteration_and_not_hoisted(
+    tmp_path, torch
+):  # the program saves with torch
     assert run(REREAD_AFTER_WRITE)["rounds"](str(tmp_path), 3) == [0, 0, 1, 1, 2, 2]
     for rule in (InvariantFileReadInLoop, HeavyLoadInLoop):
         assert lint_source(REREAD_AFTER_WRITE, "example.py", [rule]) == []
@@ -203,7 +209,7 @@ class Net(nn.Module):
 """
 
 
-def test_a_convolution_also_used_without_its_norm_keeps_its_bias():
+def test_a_convolution_also_used_without_its_norm_keeps_its_bias(torch):  # the program builds torch layers
     net = run(SHARED_CONVOLUTION)["Net"]()
     assert net.head.bias is not None  # the head's output depends on the bias nothing cancels
     assert lint_source(SHARED_CONVOLUTION, "example.py", [ConvBiasBeforeBatchNorm]) == []
@@ -224,7 +230,7 @@ def batches(features, labels, device):
 """
 
 
-def test_a_dataset_of_device_tensors_is_not_advised_pinning_and_pinning_would_raise():
+def test_a_dataset_of_device_tensors_is_not_advised_pinning_and_pinning_would_raise(torch):
     assert lint_source(ON_DEVICE_DATASET, "example.py", [LoaderWithoutPinnedMemory]) == []
     # Nothing is copied: the batches are the device's already (the CPU stands in for it here).
     batches = run(ON_DEVICE_DATASET)["batches"](torch.ones(4, 2), torch.zeros(4), "cpu")
