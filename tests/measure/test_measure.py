@@ -45,35 +45,7 @@ QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time
 NUMPY_CPU = Target("numpy", "cpu", np)
 
 
-def _sum_setup(size, target):
-    return (size,)
-
-
-def _sum_by_loop(count):
-    total = 0
-    for value in range(count):
-        total += value
-    return total
-
-
-def _sum_by_formula(count):
-    return count * (count - 1) // 2
-
-
-def _sum_benchmark(**changes):
-    fields = dict(
-        setup=_sum_setup,
-        pattern=_sum_by_loop,
-        fix=_sum_by_formula,
-        sizes=(10, 100, 2000),
-        check_size=10,
-        size_unit="integers",
-    )
-    fields.update(changes)
-    return Benchmark(**fields)
-
-
-SUM_BENCHMARK = _sum_benchmark()
+SUM_BENCHMARK = workloads.sum_benchmark()
 
 
 def _assert_skipped_without_numbers(measurement, reason_part):
@@ -99,9 +71,9 @@ def test_a_disagreeing_benchmark_is_refused_not_timed():
 
     def wrong_fix(count):
         timed.append(count)
-        return _sum_by_formula(count) + 1
+        return workloads.sum_by_formula(count) + 1
 
-    broken = _sum_benchmark(fix=wrong_fix)
+    broken = workloads.sum_benchmark(fix=wrong_fix)
     result = measure_in_process(broken, NUMPY_CPU, [100, 1000], QUICK)
     assert "disagree" in result["error"] and "at 100 integers" in result["error"] and result["sizes"] == []
     assert timed == [100]  # run once for the agreement check, never timed, no further size tried
@@ -165,7 +137,7 @@ def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call(
 
 def test_a_missing_backend_is_skipped_with_the_reason():
     rule = types.SimpleNamespace(
-        code="PFL999", name="sum", benchmark=_sum_benchmark(backend="perflint_no_such_backend")
+        code="PFL999", name="sum", benchmark=workloads.sum_benchmark(backend="perflint_no_such_backend")
     )
     measurement = measure_benchmark(rule, "perflint_no_such_backend", "cpu", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
@@ -173,7 +145,7 @@ def test_a_missing_backend_is_skipped_with_the_reason():
 
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
     rule = types.SimpleNamespace(
-        code="PFL999", name="sum", benchmark=_sum_benchmark(backend="torch", devices=("cuda",))
+        code="PFL999", name="sum", benchmark=workloads.sum_benchmark(backend="torch", devices=("cuda",))
     )
     measurement = measure_benchmark(rule, "torch", "cuda", [10], policy=QUICK)
     _assert_skipped_without_numbers(measurement, "no CUDA device")
@@ -276,7 +248,7 @@ def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_eac
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synchronised.append(device))
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     policy = TimingPolicy(min_sample_seconds=0.0, warmup_samples=0, samples=3, workers=2)
-    benchmark = _sum_benchmark(backend="torch", devices=("cuda",))
+    benchmark = workloads.sum_benchmark(backend="torch", devices=("cuda",))
     # A worker's share of the work, in this process where torch.cuda is patched.
     result = measure_in_process(benchmark, Target("torch", "cuda", torch), [50, 60], policy)
     assert "error" not in result, result
@@ -359,11 +331,11 @@ def test_payoff_names_where_the_fix_starts_or_stops_paying():
 
 def test_benchmark_sizes_must_be_three_or_more_spanning_a_decade():
     with pytest.raises(ValueError, match="at least three"):
-        _sum_benchmark(sizes=(10, 100))
+        workloads.sum_benchmark(sizes=(10, 100))
     with pytest.raises(ValueError, match="factor of ten"):
-        _sum_benchmark(sizes=(10, 20, 40))
+        workloads.sum_benchmark(sizes=(10, 20, 40))
     with pytest.raises(ValueError, match="check_size"):
-        _sum_benchmark(check_size=20)
+        workloads.sum_benchmark(check_size=20)
     assert SUM_BENCHMARK.middle_size == 100
 
 
