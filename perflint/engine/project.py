@@ -651,38 +651,38 @@ class ProjectIndex:
             pending.extend((self._resolve(base), depth + 1) for base in summary.bases)
         return frozenset(found)
 
+    def _lineage(self, class_name: str) -> Iterator[tuple[str, ClassSummary]]:
+        """``class_name`` and its project bases, nearest first, each once, at most
+        ``_BASE_DEPTH`` of them."""
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _BASE_DEPTH:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            summary = self.classes.get(name)
+            if summary is None:
+                continue
+            yield name, summary
+            pending.extend(self._resolve(base) for base in summary.bases)
+
     def _method(self, class_name: str, method: str) -> str | None:
         """The qualified name of ``method`` as ``class_name`` has it, looked up its project bases."""
-        pending = [self._resolve(class_name)]
-        seen: set[str] = set()
-        while pending and len(seen) < _BASE_DEPTH:
-            name = pending.pop(0)
-            if name in seen:
-                continue
-            seen.add(name)
-            summary = self.classes.get(name)
-            if summary is None:
-                continue
-            if method in summary.methods:
-                return f"{name}.{method}"
-            pending.extend(self._resolve(base) for base in summary.bases)
-        return None
+        return next(
+            (f"{name}.{method}" for name, summary in self._lineage(class_name) if method in summary.methods), None
+        )
 
     def _attribute_class(self, class_name: str, attribute: str) -> str | None:
-        pending = [self._resolve(class_name)]
-        seen: set[str] = set()
-        while pending and len(seen) < _BASE_DEPTH:
-            name = pending.pop(0)
-            if name in seen:
-                continue
-            seen.add(name)
-            summary = self.classes.get(name)
-            if summary is None:
-                continue
-            if attribute in summary.attribute_classes:
-                return summary.attribute_classes[attribute]
-            pending.extend(self._resolve(base) for base in summary.bases)
-        return None
+        """The class ``self.<attribute>`` holds in ``class_name`` or the nearest project base that sets it."""
+        return next(
+            (
+                summary.attribute_classes[attribute]
+                for _, summary in self._lineage(class_name)
+                if attribute in summary.attribute_classes
+            ),
+            None,
+        )
 
     # Functions -------------------------------------------------------------------------
 
