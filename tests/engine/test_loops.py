@@ -669,7 +669,8 @@ def test_code_captured_as_a_cuda_graph_is_compiled_code():
     assert answers == {"x": True, "x + 1": True, "x + 2": False, "out": True, "out + 3": False}
 
 
-def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_exit():
+def exit_deciders(source: str) -> dict[str, bool]:
+    """``decides_an_exit`` at every ``read('label')`` call, keyed by its label."""
     from perflint.engine.loops import decides_an_exit
 
     answers: dict[str, bool] = {}
@@ -683,7 +684,12 @@ def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_ex
                 label = node.args[0].value.evaluated_value
                 answers[label] = decides_an_exit(self.context.path_to(node), self.context.innermost_loop.node)
 
-    lint_source(
+    lint_source(source, "probe.py", [Probe])
+    return answers
+
+
+def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_exit():
+    answers = exit_deciders(
         "for x in xs:\n"
         "    if abs(prev - read('if-break')) < tol:\n        break\n"
         "    current = read('bound')\n"
@@ -692,27 +698,12 @@ def test_a_value_read_in_an_exit_test_or_bound_to_a_name_one_reads_decides_an_ex
         "    log(logged)\n"
         "    if read('if-body') > 0:\n        x = x * 2\n"
         "while read('while-test') > tol:\n    x = step(x)\n",
-        "probe.py",
-        [Probe],
     )
     assert answers == {"if-break": True, "bound": True, "logged": False, "if-body": False, "while-test": True}
 
 
 def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
-    from perflint.engine.loops import decides_an_exit
-
-    answers: dict[str, bool] = {}
-
-    class Probe(Rule):
-        code = "PFL999"
-        name = "probe"
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == "read":
-                label = node.args[0].value.evaluated_value
-                answers[label] = decides_an_exit(self.context.path_to(node), self.context.innermost_loop.node)
-
-    lint_source(
+    answers = exit_deciders(
         "for x in xs:\n"
         "    val = read('validation')\n"
         "    if val < best:\n        best = val\n        since_best = 0\n"
@@ -720,8 +711,6 @@ def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
         "    shown = read('shown')\n"
         "    bar.set_postfix(loss=shown)\n"
         "    if since_best >= patience:\n        break\n",
-        "probe.py",
-        [Probe],
     )
     assert answers == {"validation": True, "shown": False}
 
