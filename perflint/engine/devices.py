@@ -112,6 +112,15 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
     return device is None or device_kind(device.value, context) == HOST
 
 
+def may_use_an_accelerator(context: FileContext) -> bool:
+    """The file shows that its tensors may live on an accelerator: it names a device or a
+    device type (``device``, ``.cuda()``, ``"mps"``) or uses a framework that places the model
+    on one (Lightning, Accelerate). Without any of these, CPU-only code: torch makes tensors on
+    the host, and reading one waits for no device."""
+    source = context.source
+    return any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT)
+
+
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
     """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
     array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""

@@ -156,6 +156,10 @@ MODULE_CLASSES = frozenset(
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"
+# Words a file holds when its tensors may live on an accelerator: it names a device or a device
+# type, or uses a framework that places the model on one (Lightning, Accelerate). Torch code
+# without any of them makes its tensors on the host, torch's default.
+ACCELERATOR_EVIDENCE_TEXT = ("device", *ACCELERATOR_DEVICE_TYPES, "lightning", "accelerat")
 
 # ``tensor.to(...)`` in its device form (``to(device, dtype, non_blocking, copy)``; the other
 # forms are ``to(dtype, …)`` and ``to(other, …)``, so bind its positional arguments with care)

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import allocated_on_host
+from perflint.engine.host_reads import READING_BUILTINS, accumulation_of, read_tensor
 from perflint.engine.loops import LoopFrame, decides_an_exit
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -13,11 +14,6 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-# Builtins that read a one-element tensor's value on the host.
-_READING_BUILTINS = ("float", "int", "bool")
-# Methods that give the same values in another place or graph: the fix accumulates the
-# tensor before them (``loss`` of ``loss.detach().cpu()``), and keeps any other (``x.std()``).
-_VALUE_PRESERVING_METHODS = frozenset({"detach", "cpu", "cuda", "clone", "contiguous"})
 # Checks for NaN or infinite values: a guard of these needs the value, but not on every step.
 _NON_FINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
 _NAN_GUARD_MESSAGE = (
@@ -53,7 +49,9 @@ class SyncInTrainingLoop(Rule):
         "the host wait for the device's result: `.item()`, `.cpu()` and `.tolist()` (once per "
         "chain: `x.cpu().tolist()` is one finding), and `float(t)`, `int(t)`, `bool(t)`, "
         "`print(t)` or an f-string field `{t}` of a tensor the loop binds (a known tensor, or "
-        "the loss `.backward()` is called on). Left alone: code under an `if` whose test uses "
+        "the loss `.backward()` is called on). A read added to a running total or appended to a "
+        "list (`total += loss.item()`, `losses.append(float(loss))`) is PFL215's, in any hot "
+        "loop, and left to it. Left alone: code under an `if` whose test uses "
         "`%` (periodic logging, `if step % 100 == 0`), code after the loop, the enclosing epoch "
         "loop (once per epoch), a bare `.numpy()` (it raises on a device tensor, so its tensor "
         "is on the host already), receivers known to be NumPy arrays or pandas objects, "
@@ -85,7 +83,7 @@ for step, (x, y) in enumerate(loader):
     loss.backward()
     optimizer.step()
     optimizer.zero_grad()
-    running_loss += loss.item()
+    writer.add_scalar("loss", loss.item(), step)
 """
     use_instead = """\
 running_loss = torch.zeros((), device=device)
@@ -95,8 +93,9 @@ for step, (x, y) in enumerate(loader):
     optimizer.step()
     optimizer.zero_grad()
     running_loss += loss.detach()
-    if step % 100 == 0:
-        print(running_loss.item() / (step + 1))
+    if step % 100 == 99:
+        writer.add_scalar("loss", running_loss.item() / 100, step)
+        running_loss.zero_()
 """
     fix_safety_note = (
         "Accumulating on the device gives the same total up to float rounding (a float32 "
@@ -203,6 +202,17 @@ for step, (x, y) in enumerate(loader):
                 loss.backward()
                 optimizer.step()
         """,
+        # A running total or list of read values is PFL215's.
+        """
+        def train(model, loader, optimizer, criterion):
+            running_loss = 0.0
+            for x, y in loader:
+                loss = criterion(model(x), y)
+                loss.backward()
+                optimizer.step()
+                running_loss += loss.item()
+                history.append(float(loss))
+        """,
         # A tensor made on the host (no `device=`) is read without waiting for a device.
         """
         import torch
@@ -226,10 +236,10 @@ for step, (x, y) in enumerate(loader):
                     loss = criterion(model(x), y)
                     loss.backward()
                     optimizer.step()
-                    running_loss += loss.item()
+                    writer.add_scalar("loss", loss.item(), step)
             """,
             line=8,
-            column=25,
+            column=35,
         ),
         Invalid(
             """
@@ -276,7 +286,7 @@ for step, (x, y) in enumerate(loader):
                     loss.backward()
                     optimizer.step()
                     if is_main:
-                        history.append(float(loss))
+                        logger.info("loss %f", float(loss))
             """,
             line=7,
         ),
@@ -305,7 +315,7 @@ for step, (x, y) in enumerate(loader):
                 return loss
             def fit(model, loader, optimizer):
                 for batch in loader:
-                    losses.append(step(model, batch, optimizer).item())
+                    print(step(model, batch, optimizer).item())
             """,
             line=9,
         ),
@@ -323,7 +333,7 @@ for step, (x, y) in enumerate(loader):
         if type(func) is cst.Attribute:
             self._check_method(node, func)
         elif type(func) is cst.Name and node.args:
-            if func.value in _READING_BUILTINS and self.context.imports.is_builtin(func, func.value):
+            if func.value in READING_BUILTINS and self.context.imports.is_builtin(func, func.value):
                 if len(node.args) == 1 and self._is_step_tensor(node.args[0].value):
                     self._report(node, node.args[0].value)
             elif func.value == "print" and self.context.imports.is_builtin(func, "print"):
@@ -340,7 +350,7 @@ for step, (x, y) in enumerate(loader):
             return
         if self.context.arrays.kind_of(func.value) not in (None, catalog.TORCH) or self._step() is None:
             return
-        tensor = _tensor_of(func.value)
+        tensor = read_tensor(func.value)
         if allocated_on_host(tensor, self.context):
             return
         self._cover_inner_synchronisations(func.value)
@@ -385,6 +395,9 @@ for step, (x, y) in enumerate(loader):
             # A convergence check (``if abs(prev - loss.item()) < tol: break``) needs the value
             # on every step.
             return
+        if accumulation_of(path, self.context) is not None:
+            # A per-iteration total or list of read values is PFL215's (one rule per statement).
+            return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
         message = _NAN_GUARD_MESSAGE if _in_a_non_finite_check(path) else self.message
         self.report(node, message.format(expr=quote(expr), tensor=quote(tensor)))
@@ -396,19 +409,6 @@ def _synchronises(call: cst.Call) -> bool:
         return False
     method = catalog.method(func.attr.value)
     return method is not None and catalog.Flag.SYNCHRONISES in method.flags
-
-
-def _tensor_of(receiver: cst.BaseExpression) -> cst.BaseExpression:
-    """The tensor a chain starts from, as the fix accumulates it: ``loss`` in
-    ``loss.detach().cpu()``; a reduction stays (``x.std()`` of ``x.std().item()``)."""
-    while (
-        type(receiver) is cst.Call
-        and type(receiver.func) is cst.Attribute
-        and not receiver.args
-        and receiver.func.attr.value in _VALUE_PRESERVING_METHODS
-    ):
-        receiver = receiver.func.value
-    return receiver
 
 
 def _in_a_non_finite_check(path: list[cst.CSTNode]) -> bool:

@@ -1,0 +1,177 @@
+"""Reading one tensor's value on the host, and collecting such values across a loop.
+
+``loss.item()`` and ``float(loss)`` copy one number from wherever the tensor lives and, on an
+accelerator, wait for every kernel queued before it. Two rules care: PFL203 (any read in a
+training step) and PFL215 (a read added to a running total or appended to a list on every
+iteration of a hot loop). The accumulation is PFL215's: ``accumulation_of`` says whether a
+read is one, and PFL203 leaves those to it, so one statement is never reported twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.loops import _uses_modulo
+from perflint.engine.walker import syntax_children
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
+# Builtins that read a one-element tensor's value on the host.
+READING_BUILTINS = ("float", "int", "bool")
+# Methods that give the same values in another place or graph: the value a read reads is the
+# tensor before them (``loss`` of ``loss.detach().cpu().item()``), and any other stays
+# (``x.std()`` of ``x.std().item()``).
+_VALUE_PRESERVING_METHODS = frozenset({"detach", "cpu", "cuda", "clone", "contiguous"})
+# Methods that may move a tensor to another device (``devices.device_move`` reads them).
+_MOVE_METHODS = frozenset({"to", "cuda", "type", "type_as"})
+# Operators that scale a value added to a total (``total += loss.item() * x.size(0)``).
+_SCALING_OPERATORS = (cst.Multiply, cst.Divide)
+
+
+def read_tensor(receiver: cst.BaseExpression) -> cst.BaseExpression:
+    """The tensor whose value a read of ``receiver`` gives, as a fix keeps it on the device:
+    ``loss`` for ``loss.detach().cpu()``; a reduction stays (``x.std()`` of ``x.std().item()``)."""
+    while (
+        type(receiver) is cst.Call
+        and type(receiver.func) is cst.Attribute
+        and not receiver.args
+        and receiver.func.attr.value in _VALUE_PRESERVING_METHODS
+    ):
+        receiver = receiver.func.value
+    return receiver
+
+
+def scalar_read(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
+    """What ``call`` reads one number of on the host: ``t`` of ``t.item()``, ``float(t)`` or
+    ``int(t)`` (builtins not shadowed), as written; None for any other call. Whether ``t`` is a
+    tensor, and where it lives, is the caller's question."""
+    func = call.func
+    if type(func) is cst.Attribute:
+        if func.attr.value == "item" and not call.args:
+            return func.value
+        return None
+    if (
+        type(func) is cst.Name
+        and func.value in ("float", "int")
+        and len(call.args) == 1
+        and call.args[0].keyword is None
+        and not call.args[0].star
+        and context.imports.is_builtin(func, func.value)
+    ):
+        return call.args[0].value
+    return None
+
+
+@dataclass(frozen=True)
+class Accumulation:
+    """A statement collecting one value read on the host per run: ``total += loss.item()``
+    (``appends`` False) or ``losses.append(loss.item())`` (``appends`` True)."""
+
+    statement: cst.AugAssign | cst.Expr
+    accumulator: cst.BaseExpression  # ``total``, ``self.losses``
+    read: cst.Call
+    appends: bool
+
+
+def accumulation_of(path: list[cst.CSTNode], context: FileContext) -> Accumulation | None:
+    """The accumulation whose value is the read at ``path[-1]`` (``path`` runs from the module
+    down to it; the read is a ``scalar_read``): the read is the value of ``acc += …``
+    (possibly scaled, ``loss.item() * n``) or the one argument of ``acc.append(…)`` standing
+    as a statement. None otherwise."""
+    read = path[-1]
+    if type(read) is not cst.Call or len(path) < 3 or scalar_read(read, context) is None:
+        return None
+    depth = len(path) - 2
+    value: cst.CSTNode = read
+    parent = path[depth]
+    if type(parent) is cst.BinaryOperation and isinstance(parent.operator, _SCALING_OPERATORS):
+        value, depth = parent, depth - 1
+        parent = path[depth]
+    if type(parent) is cst.AugAssign and parent.value is value and type(parent.operator) is cst.AddAssign:
+        return Accumulation(parent, parent.target, read, appends=False)
+    if value is not read or type(parent) is not cst.Arg or depth < 2:
+        return None
+    call, statement = path[depth - 1], path[depth - 2]
+    if (
+        type(call) is cst.Call
+        and type(call.func) is cst.Attribute
+        and call.func.attr.value == "append"
+        and len(call.args) == 1
+        and type(statement) is cst.Expr
+        and statement.value is call
+    ):
+        return Accumulation(statement, call.func.value, read, appends=True)
+    return None
+
+
+def reads_on_every_iteration(
+    loop: cst.For | cst.While, accumulation: Accumulation, context: FileContext, accumulator_too: bool = True
+) -> bool:
+    """Besides its accumulations, ``loop`` needs a value on the host on every iteration, so
+    keeping ``accumulation`` on the device would save no wait: its body reads a tensor's values
+    through a method that synchronises (``.cpu()``, ``.tolist()``, an ``.item()`` that is no
+    accumulation), or (with ``accumulator_too``) reads the accumulator itself (a progress bar
+    showing the running total). Code under an ``if`` whose test uses ``%`` (periodic logging)
+    and nested functions do not count."""
+    target = dotted_name(accumulation.accumulator) if accumulator_too else None
+    pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(loop.body, (loop,))]
+    while pending:
+        node, above = pending.pop()
+        node_type = type(node)
+        if node_type in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if node_type is cst.If and _uses_modulo(node.test):
+            if node.orelse is not None:
+                pending.append((node.orelse, (*above, node)))
+            continue
+        if node is accumulation.statement:
+            continue
+        if node_type in (cst.Name, cst.Attribute) and target is not None and dotted_name(node) == target:
+            if not _collects_into(above, node):
+                return True
+            continue
+        if node_type is cst.Call and _synchronises(node, context):
+            if accumulation_of([*above, node], context) is None:
+                return True
+        pending.extend((child, (*above, node)) for child in syntax_children(node))
+    return False
+
+
+def reads_a_host_batch(expr: cst.BaseExpression, context: FileContext) -> bool:
+    """``expr`` computes with a batch of a known ``DataLoader`` (``label`` of ``for img, label
+    in loader``) that its loop neither rebinds nor moves to a device where ``expr`` uses it: a
+    loader yields host tensors, and a device tensor would not mix with one, so the value read
+    is on the host and waits for no device."""
+    pending: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(expr, None)]
+    while pending:
+        node, parent = pending.pop()
+        if type(node) is cst.Name and context.loops.loader_of_batch(node) is not None:
+            moved = type(parent) is cst.Attribute and parent.attr.value in _MOVE_METHODS
+            frame = next((frame for frame in context.loops.enclosing() if node.value in frame.targets), None)
+            if not moved and frame is not None and node.value not in frame.effects.rebound:
+                return True
+        pending.extend((child, node) for child in syntax_children(node))
+    return False
+
+
+def _collects_into(above: tuple[cst.CSTNode, ...], accumulator: cst.CSTNode) -> bool:
+    """``accumulator`` is where another accumulation of the loop adds (``total += …``) or
+    appends (``total.append(…)``): writing, not reading, the running value."""
+    parent = above[-1]
+    if type(parent) is cst.AugAssign and parent.target is accumulator:
+        return True
+    return type(parent) is cst.Attribute and parent.value is accumulator and parent.attr.value == "append"
+
+
+def _synchronises(call: cst.Call, context: FileContext) -> bool:
+    func = call.func
+    if type(func) is not cst.Attribute or call.args or context.imports.qualified_name(func) is not None:
+        return False
+    method = catalog.method(func.attr.value)
+    return method is not None and catalog.Flag.SYNCHRONISES in method.flags
