@@ -109,6 +109,13 @@ def is_optimizer_name(name: str) -> bool:
     return "optim" in name or name == "opt" or name.startswith("opt_") or name.endswith("_opt")
 
 
+def is_loss_name(name: str) -> bool:
+    """``loss``, ``self.mel_loss``, ``criterion``, ``F.cross_entropy``: a callable whose name
+    says it computes a loss (the last part of a dotted name counts)."""
+    name = name.rsplit(".", 1)[-1].lower()
+    return "loss" in name or "criterion" in name or name in ("crit", "cross_entropy", "nll", "kl_div")
+
+
 def is_entry_point(name: str) -> bool:
     """A command-line entry point (``main``): it runs once, but its loops are hot."""
     return name in _ENTRY_POINT_NAMES

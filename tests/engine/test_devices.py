@@ -282,3 +282,15 @@ def test_tqdm_records_take_tqdm_init_parameters():
     parameters = list(inspect.signature(tqdm.tqdm.__init__).parameters)[1:]
     assert lookup("tqdm.tqdm").signature.positional == tuple(parameters[:-1])
     assert lookup("tqdm.tqdm").signature.var_keyword == parameters[-1]
+
+
+def test_a_file_that_names_no_device_runs_on_the_host():
+    from perflint.engine.devices import may_use_an_accelerator
+
+    def answer(source: str) -> bool:
+        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
+
+    assert answer("import torch\ndef f(x):\n    print(x)\n") is False
+    assert answer("import torch\ndef f(x, device):\n    print(x)\n") is True
+    assert answer("import torch\ndef f(x):\n    print(x)\n    x.cuda()\n") is True
+    assert answer("import lightning\ndef f(x):\n    print(x)\n") is True

@@ -1,0 +1,140 @@
+"""Reading one tensor's value on the host, and collecting such values across a loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from perflint.engine import lint_source
+from perflint.engine.host_reads import (
+    accumulation_of,
+    read_tensor,
+    reads_a_host_batch,
+    reads_on_every_iteration,
+    scalar_read,
+)
+from perflint.engine.rule import Rule
+from tests.engine.probes import probe_calls
+
+
+def _text(node: cst.CSTNode | None) -> str | None:
+    return None if node is None else cst.Module([]).code_for_node(node)
+
+
+def _ask_at_reads(source: str, question) -> dict[str, object]:
+    """Ask ``question(context, read)`` at every ``.item()``, ``float(...)`` and ``int(...)``
+    call, keyed by the call's text."""
+    answers: dict[str, object] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "reads"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if scalar_read(node, self.context) is not None:
+                answers[_text(node)] = question(self.context, node)
+
+    assert lint_source(source, "probe.py", [Probe]) == []
+    return answers
+
+
+def test_a_scalar_read_is_item_float_or_int_of_one_value():
+    answers = probe_calls(
+        "def f(t, float):\n    print(t.item()); print(int(t)); print(t.item(0)); print(t.tolist()); print(float(t))\n",
+        lambda context, expr: _text(scalar_read(expr, context)) if type(expr) is cst.Call else None,
+    )
+    # ``float`` is a parameter here, not the builtin.
+    assert answers == {"t.item()": "t", "int(t)": "t", "t.item(0)": None, "t.tolist()": None, "float(t)": None}
+
+
+def test_the_tensor_read_keeps_reductions_and_drops_value_preserving_methods():
+    assert _text(read_tensor(cst.parse_expression("loss.detach().cpu()"))) == "loss"
+    assert _text(read_tensor(cst.parse_expression("x.std().detach()"))) == "x.std()"
+
+
+def test_accumulations_add_or_append_the_read_as_a_statement():
+    answers = _ask_at_reads(
+        "def f(loader, total, losses, n):\n"
+        "    for x in loader:\n"
+        "        total += x.sum().item()\n"
+        "        total += x.max().item() * n\n"
+        "        losses.append(float(x))\n"
+        "        total -= x.min().item()\n"
+        "        print(x.mean().item())\n"
+        "        y = losses.append(x.std().item())\n",
+        lambda context, read: _describe(accumulation_of(context.path_to(read), context)),
+    )
+    assert answers == {
+        "x.sum().item()": ("total", False),
+        "x.max().item()": ("total", False),
+        "float(x)": ("losses", True),
+        "x.min().item()": None,
+        "x.mean().item()": None,
+        "x.std().item()": None,
+    }
+
+
+def _describe(accumulation):
+    return None if accumulation is None else (_text(accumulation.accumulator), accumulation.appends)
+
+
+def _loop_reads(source: str) -> dict[str, object]:
+    def question(context, read):
+        accumulation = accumulation_of(context.path_to(read), context)
+        loop = context.loops.innermost.node
+        return None if accumulation is None else reads_on_every_iteration(loop, accumulation, context)
+
+    return _ask_at_reads(source, question)
+
+
+def test_a_loop_that_reads_the_total_or_syncs_otherwise_needs_the_host_every_iteration():
+    assert _loop_reads(
+        "def f(loader, bar):\n"
+        "    total = 0.0\n"
+        "    for x in loader:\n"
+        "        total += x.sum().item()\n"
+        "        bar.set_postfix(loss=total)\n"
+    ) == {"x.sum().item()": True}
+    assert _loop_reads(
+        "def f(loader, preds):\n"
+        "    total = 0.0\n"
+        "    for x in loader:\n"
+        "        total += x.sum().item()\n"
+        "        preds.extend(x.argmax(-1).cpu().tolist())\n"
+    ) == {"x.sum().item()": True}
+
+
+def test_periodic_reads_and_other_accumulations_do_not_count():
+    assert _loop_reads(
+        "def f(loader):\n"
+        "    total, count = 0.0, 0\n"
+        "    for step, x in enumerate(loader):\n"
+        "        total += x.sum().item()\n"
+        "        count += x.numel().item()\n"
+        "        if step % 100 == 0:\n"
+        "            print(total / count)\n"
+    ) == {"x.sum().item()": False, "x.numel().item()": False}
+
+
+def test_a_batch_a_dataloader_yields_unmoved_is_on_the_host():
+    answers = probe_calls(
+        "import torch\n"
+        "from torch.utils.data import DataLoader\n"
+        "def f(net, dataset, device):\n"
+        "    for img, label in DataLoader(dataset):\n"
+        "        y = net(img.to(device))\n"
+        "        print((y == label).sum()); print(label.to(device) == y); print(y.sum())\n"
+        "    for img, label in DataLoader(dataset):\n"
+        "        label = label.to(device)\n"
+        "        print(label.sum())\n",
+        reads_a_host_batch_question,
+    )
+    assert answers == {
+        "(y == label).sum()": True,
+        "label.to(device) == y": False,
+        "y.sum()": False,
+        "label.sum()": False,
+    }
+
+
+def reads_a_host_batch_question(context, expr):
+    return reads_a_host_batch(expr, context)
