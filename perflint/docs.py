@@ -306,6 +306,7 @@ def _public_queries(owner: type) -> list[tuple[str, str]]:
 # Engine modules whose public functions are queries a rule may ask (besides the file context).
 ENGINE_QUERY_MODULES = (
     "perflint.engine.devices",
+    "perflint.engine.host_reads",
     "perflint.engine.elementwise",
     "perflint.engine.values",
     "perflint.engine.literals",

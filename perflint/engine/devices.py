@@ -26,6 +26,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.values import value_of
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -113,12 +114,43 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
 
 
 def may_use_an_accelerator(context: FileContext) -> bool:
-    """The file shows that its tensors may live on an accelerator: it names a device or a
-    device type (``device``, ``.cuda()``, ``"mps"``) or uses a framework that places the model
-    on one (Lightning, Accelerate). Without any of these, CPU-only code: torch makes tensors on
-    the host, and reading one waits for no device."""
+    """The code around the current node may keep its tensors on an accelerator: the file names
+    a device or a device type (``device``, ``.cuda()``, ``"mps"``) or uses a framework that
+    places the model on one (Lightning, Accelerate), and the class around the node does not pin
+    its device to the host (every ``self.*device*`` attribute it assigns is the host,
+    ``self._device = "cpu"``, and it calls no ``.cuda()``). Otherwise, CPU-only code: torch
+    makes tensors on the host, and reading one waits for no device."""
     source = context.source
-    return any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT)
+    if not any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT):
+        return False
+    class_frame = context.functions.current_class
+    return class_frame is None or not _class_pinned_to_host(class_frame.node, context)
+
+
+def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> bool:
+    """Every assignment of a device attribute of ``self`` in the class is the host
+    (``self._device = "cpu"``), there is at least one, and the class calls no ``.cuda()``: its
+    tensors are made and kept on the host."""
+    pinned = False
+    pending: list[cst.CSTNode] = [class_node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Assign:
+            for target in node.targets:
+                attribute = target.target
+                if (
+                    type(attribute) is cst.Attribute
+                    and type(attribute.value) is cst.Name
+                    and attribute.value.value == "self"
+                    and "device" in attribute.attr.value.lower()
+                ):
+                    if device_kind(node.value, context) != HOST:
+                        return False
+                    pinned = True
+        elif type(node) is cst.Attribute and node.attr.value == "cuda":
+            return False
+        pending.extend(syntax_children(node))
+    return pinned
 
 
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:

@@ -294,3 +294,17 @@ def test_a_file_that_names_no_device_runs_on_the_host():
     assert answer("import torch\ndef f(x, device):\n    print(x)\n") is True
     assert answer("import torch\ndef f(x):\n    print(x)\n    x.cuda()\n") is True
     assert answer("import lightning\ndef f(x):\n    print(x)\n") is True
+
+
+def test_a_class_that_pins_its_device_attribute_to_the_host_runs_on_the_host():
+    from perflint.engine.devices import may_use_an_accelerator
+
+    def answer(source: str) -> bool:
+        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
+
+    pinned = "class Trainer:\n    def __init__(self):\n        self._device = 'cpu'\n"
+    assert answer(f"import torch\n{pinned}    def fit(self, x):\n        print(x)\n") is False
+    moved = "class Trainer:\n    def __init__(self, device):\n        self._device = device\n"
+    assert answer(f"import torch\n{moved}    def fit(self, x):\n        print(x)\n") is True
+    # Outside that class the file's other code may still use a device.
+    assert answer(f"import torch\n{pinned}def fit(x, device):\n    print(x)\n") is True

@@ -57,9 +57,10 @@ class HostAccumulationOfDeviceScalar(Rule):
         "or under a debugging flag; a value that decides whether the loop ends (a convergence "
         "`break`); loops that need a value on the host every iteration anyway (they read the "
         "running total, for a progress bar, or call `.cpu()`, `.tolist()` or `.item()` outside "
-        "an accumulation); tensors made on the host (a torch factory without `device=`) and "
+        "an accumulation); tensors made on the host (a torch factory without `device=`), "
         "files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
-        "Accelerate named anywhere: CPU-only code); one element of a known tensor per iteration "
+        "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute to "
+        "the host (`self._device = \"cpu\"`); one element of a known tensor per iteration "
         "(PFL109's); a read once per run of an inner training loop (an optimisation per sample); "
         "a batch a known `DataLoader` yields that the loop never moves to a device, computed "
         "with directly (the value is on the host); test code. Known limitations: where the tensor lives is known only from the "
@@ -146,6 +147,17 @@ def evaluate(model, loader, device):
                 loss.backward()
                 optimizer.step()
                 total += loss.item()
+        """,
+        # A class whose device attribute is pinned to the host.
+        """
+        import torch
+        class Estimator:
+            def __init__(self):
+                self._device = "cpu"
+            def validate(self, loader):
+                total = 0.0
+                for x in loader:
+                    total += self.net(x.to(self._device)).sum().item()
         """,
         # The loop needs the running total on the host every iteration (a progress bar), or
         # copies predictions to the host anyway.
