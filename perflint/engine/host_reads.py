@@ -111,20 +111,23 @@ def accumulation_of(path: list[cst.CSTNode], context: FileContext) -> Accumulati
 
 
 def reads_on_every_iteration(
-    loop: cst.For | cst.While, accumulation: Accumulation, context: FileContext, accumulator_too: bool = True
+    loop: cst.For | cst.While, accumulation: Accumulation, context: FileContext, around: bool = False
 ) -> bool:
     """Besides its accumulations, ``loop`` needs a value on the host on every iteration, so
     keeping ``accumulation`` on the device would save no wait: its body reads a tensor's values
     through a method that synchronises (``.cpu()``, ``.tolist()``, an ``.item()`` that is no
-    accumulation), or (with ``accumulator_too``) reads the accumulator itself (a progress bar
-    showing the running total). Code under an ``if`` whose test uses ``%`` (periodic logging)
-    and nested functions do not count."""
-    target = dotted_name(accumulation.accumulator) if accumulator_too else None
+    accumulation), or reads the accumulator itself (a progress bar showing the running total).
+    With ``around`` (``loop`` is a loop around the accumulation's own), only its own syncs count:
+    not the accumulator, nor what its other nested loops do once per their iterations. Code
+    under an ``if`` whose test uses ``%`` (periodic logging) and nested functions do not count."""
+    target = None if around else dotted_name(accumulation.accumulator)
     pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(loop.body, (loop,))]
     while pending:
         node, above = pending.pop()
         node_type = type(node)
         if node_type in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if around and node_type in (cst.For, cst.While):
             continue
         if node_type is cst.If and _uses_modulo(node.test):
             if node.orelse is not None:

@@ -57,10 +57,10 @@ class HostAccumulationOfDeviceScalar(Rule):
         "or under a debugging flag; a value that decides whether the loop ends (a convergence "
         "`break`); loops that need a value on the host every iteration anyway (they read the "
         "running total, for a progress bar, or call `.cpu()`, `.tolist()` or `.item()` outside "
-        "an accumulation); tensors made on the host (a torch factory without `device=`), "
+        "an accumulation), or that sit in a training step that does so on every step; tensors made on the host (a torch factory without `device=`), "
         "files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
         "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute to "
-        "the host (`self._device = \"cpu\"`); one element of a known tensor per iteration "
+        'the host (`self._device = "cpu"`); one element of a known tensor per iteration '
         "(PFL109's); a read once per run of an inner training loop (an optimisation per sample); "
         "a batch a known `DataLoader` yields that the loop never moves to a device, computed "
         "with directly (the value is on the host); test code. Known limitations: where the tensor lives is known only from the "
@@ -193,7 +193,7 @@ def evaluate(model, loader, device):
         """,
         # One element per iteration of a tensor of unknown type; a batch a loader yields that
         # the loop never moves to a device (the comparison runs on the host); a loop around the
-        # accumulation that copies a tensor to the host on every iteration anyway.
+        # accumulation, a training step, that copies a tensor to the host on every step anyway.
         """
         import torch
         from torch.utils.data import DataLoader
@@ -217,9 +217,11 @@ def evaluate(model, loader, device):
                     loss.backward()
                     optimizer.step()
                 found.append(loss.item())
-        def fit(model, loader, metrics, results, device):
+        def fit(model, loader, optimizer, metrics, results, device):
             for x, y in loader:
                 loss = model(x.to(device), y.to(device))
+                loss.backward()
+                optimizer.step()
                 for metric in metrics:
                     results[metric.__name__].append(metric().item())
                 results["loss"].append(loss.cpu().numpy())
@@ -357,11 +359,18 @@ def evaluate(model, loader, device):
 
     def _syncs_anyway(self, accumulation: Accumulation) -> bool:
         """The innermost loop reads the running value or another tensor's value on every
-        iteration, or a loop around it reads a tensor's value on every one of its own."""
-        loops = [frame.node for frame in self.context.loops.enclosing() if isinstance(frame.node, (cst.For, cst.While))]
+        iteration, or a training-step loop around it reads a tensor's value on every step
+        outside its nested loops (a short loop over metrics inside a step that copies its loss
+        to the host anyway). A loop around that is no step (an epoch loop reading a validation
+        result once) runs many iterations of the inner loop per read: it does not count."""
+        frames = [frame for frame in self.context.loops.enclosing() if isinstance(frame.node, (cst.For, cst.While))]
+        if not frames:
+            return False
+        if reads_on_every_iteration(frames[0].node, accumulation, self.context):
+            return True
         return any(
-            reads_on_every_iteration(loop, accumulation, self.context, accumulator_too=depth == 0)
-            for depth, loop in enumerate(loops)
+            frame.is_training_step and reads_on_every_iteration(frame.node, accumulation, self.context, around=True)
+            for frame in frames[1:]
         )
 
     def _runs_a_training_loop(self, loop: cst.For | cst.While) -> bool:
