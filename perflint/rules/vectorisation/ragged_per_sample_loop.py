@@ -34,8 +34,8 @@ class RaggedPerSampleLoop(Rule):
     summary = "Per-sample loop slicing each sequence of a padded batch to its length, in per-call code"
     message = (
         "`{loop}` slices one sample at a time to its length (`{slice}`) and {use}; build one "
-        "length mask for the batch (`mask = torch.arange({tensor}.shape[1], device={tensor}.device) "
-        "< {bound}[:, None]`) and {masked} instead of looping over the batch"
+        "length mask for the batch (`mask = torch.arange({tensor}.shape[{axis}], device={tensor}.device) "
+        "< {bound}[:, None]`{along}) and {masked} instead of looping over the batch"
     )
     message_offsets = (
         "`{loop}` slices one segment at a time (`{slice}`, bounds from `{bound}`) and {use}; work on "
@@ -188,6 +188,17 @@ class MaskedMSE(torch.nn.Module):
             """,
             line=6,
         ),
+        # The length on a later axis (microphones padded on axis 3).
+        Invalid(
+            """
+            import torch
+            class ChannelPool(torch.nn.Module):
+                def forward(self, output, valid_mics):
+                    means = [output[b, :, :, : valid_mics[b]].mean(2) for b in range(output.shape[0])]
+                    return torch.stack(means)
+            """,
+            line=4,
+        ),
         # Writing a constant into the padding.
         Invalid(
             """
@@ -262,7 +273,7 @@ class MaskedMSE(torch.nn.Module):
         ragged = _ragged_slice(node, index, self.context)
         if ragged is None:
             return
-        tensor, bound, offsets = ragged
+        tensor, bound, axis = ragged
         use = self._use_of(node)
         if use is None or not self._tensor_evidence(tensor, bound):
             return
@@ -270,11 +281,18 @@ class MaskedMSE(torch.nn.Module):
             return
         self._reported_loops.add(id(frame.node))
         loop = f"for {quote(_target_of(frame.node))} in {quote(frame.iterable)}"
-        if offsets:
+        if axis is None:
             message = self.message_offsets.format(loop=loop, slice=quote(node), bound=quote(bound), use=use[0])
         else:
             message = self.message.format(
-                loop=loop, slice=quote(node), use=use[0], tensor=quote(tensor), bound=quote(bound), masked=use[1]
+                loop=loop,
+                slice=quote(node),
+                use=use[0],
+                tensor=quote(tensor),
+                axis=axis,
+                along="" if axis == 1 else f", reshaped to broadcast along axis {axis}",
+                bound=quote(bound),
+                masked=use[1],
             )
         self.report(node, message)
 
@@ -412,8 +430,8 @@ def _indexed_by(expr: cst.BaseExpression | None, index: str, context) -> cst.Bas
 
 def _ragged_slice(
     node: cst.Subscript, index: str, context
-) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
-    """(the tensor, the tensor of bounds, whether the bounds are offsets) when ``node`` cuts one
+) -> tuple[cst.BaseExpression, cst.BaseExpression, int | None] | None:
+    """(the tensor, the tensor of bounds, the axis cut, None for offsets) when ``node`` cuts one
     sample to its length (``t[i, :n[i]]``, ``t[i][:n[i]]``) or one segment
     (``t[off[i]:off[i + 1]]``); None otherwise."""
     elements = node.slice
@@ -424,6 +442,7 @@ def _ragged_slice(
     if len(cuts) != 1:
         return None
     cut = cuts[0]
+    axis = next(position for position, element in enumerate(elements) if element.slice is cut)
     lower, upper = _indexed_by(cut.lower, index, context), _indexed_by(cut.upper, index, context)
     bound = upper or lower
     if bound is None:
@@ -435,11 +454,11 @@ def _ragged_slice(
         if len(inner) == 1 and type(inner[0].slice) is cst.Index:
             position = inner[0].slice.value
             if type(position) is cst.Name and position.value == index:
-                return tensor.value, bound, False
+                return tensor.value, bound, axis + 1
     if by_sample:
-        return tensor, bound, False
+        return tensor, bound, axis
     if not indices and lower is not None and upper is not None and dotted_name(lower) == dotted_name(upper):
-        return tensor, bound, True
+        return tensor, bound, None
     return None
 
 
