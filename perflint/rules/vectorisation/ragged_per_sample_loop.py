@@ -66,9 +66,11 @@ class RaggedPerSampleLoop(Rule):
         "with no evidence of running per call. Known limitations: the advice assumes the length "
         "axis is the one after the batch; a per-sample mean over each sample's own length "
         "becomes a masked sum divided by the lengths, and a loss must be taken with "
-        '`reduction="none"` and masked. On the development set of this round it found 3 loops, '
-        "all worth fixing (per-sample losses in a text-to-speech loss, a masked mean over "
-        "microphones in `forward`): a small sample, so its precision rests on the held-out review."
+        '`reduction="none"` and masked. On the development set of this round it found 4 loops, '
+        "all worth fixing (per-sample losses in two text-to-speech losses, masked means over "
+        "microphones in two `forward`s): a small sample, so its precision rests on the held-out "
+        "review. The advice's mask is for the axis the loop cuts; on any axis but 1 it must be "
+        "reshaped to broadcast there."
     )
     why_bad = (
         "Each iteration launches its own small kernels (a slice, a reduction, a loss) on one "
