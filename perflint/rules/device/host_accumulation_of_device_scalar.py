@@ -463,8 +463,8 @@ HostAccumulationOfDeviceScalar.benchmark = Benchmark(
         "batch.std().item()` on every iteration against `total += batch.std().detach()` into a "
         "float64 zero tensor on the same device and one `.item()` after the loop. On the CPU "
         "there is no device to wait for, so the number shows only the per-call overhead, not the "
-        "synchronisation that is this rule's real cost on a GPU: there the fix is expected to be "
-        "slower (an in-place tensor addition costs more than `.item()` and a float addition), "
+        "synchronisation that is this rule's real cost on a GPU. On the CPU the fix is expected to "
+        "be slower (an in-place tensor addition costs more than `.item()` and a float addition), "
         "which is why the rule stays silent in code with no sign of an accelerator."
     ),
 )
