@@ -143,6 +143,7 @@ class FunctionKnowledge:
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, str | None] = {}
+        self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -267,6 +268,20 @@ class FunctionKnowledge:
             return record.has(catalog.Flag.LOADS_MODEL)
         name = dotted_name(func)
         return name is not None and self.is_module_class(name)
+
+    def attribute_value(self, attribute: str) -> cst.BaseExpression | None:
+        """The one expression the current class (the class of the current method) assigns to
+        ``self.<attribute>``, in any of its methods (``self.conv1 = nn.Conv2d(3, 8, 3)`` in
+        ``__init__``); None when the class assigns it more than once, augments it, or not at
+        all, or outside a class."""
+        frame = self.current_class
+        if frame is None:
+            return None
+        values = self._attribute_values.get(id(frame.node))
+        if values is None:
+            values = _self_attribute_values(frame.node)
+            self._attribute_values[id(frame.node)] = values
+        return values.get(attribute)
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
@@ -720,3 +735,32 @@ def _called_function_names(body: cst.CSTNode) -> set[str]:
                 names.add(func.attr.value)
         pending.extend(syntax_children(node))
     return names
+
+
+def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpression | None]:
+    """``self.<attribute>`` assignments in the methods of ``class_node`` (nested classes not):
+    the value of each attribute assigned once, None for one assigned more often or augmented."""
+    values: dict[str, cst.BaseExpression | None] = {}
+    pending: list[cst.CSTNode] = [class_node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.ClassDef:
+            continue
+        pending.extend(syntax_children(node))
+        if type(node) is cst.Assign:
+            assigned = [(target.target, node.value) for target in node.targets]
+            # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
+            assigned = [
+                (element.value, None) if type(target) in (cst.Tuple, cst.List) else (target, value)
+                for target, value in assigned
+                for element in (target.elements if type(target) in (cst.Tuple, cst.List) else (None,))
+            ]
+        elif type(node) in (cst.AnnAssign, cst.AugAssign):
+            assigned = [(node.target, node.value if type(node) is cst.AnnAssign else None)]
+        else:
+            continue
+        for target, value in assigned:
+            if type(target) is cst.Attribute and type(target.value) is cst.Name and target.value.value == "self":
+                name = target.attr.value
+                values[name] = None if name in values or value is None else value
+    return values

@@ -521,3 +521,32 @@ def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
     assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
     assert findings[0].message.endswith("; runs per call: in `forward`")
     assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"
+
+
+def test_an_attribute_assigned_once_in_its_class_has_that_value():
+    source = (
+        "class Net:\n"
+        "    def __init__(self, c):\n"
+        "        self.conv = Conv(c)\n        self.twice = A()\n        self.grown = []\n"
+        "        self.a, self.b = pair\n"
+        "    def reset(self):\n        self.twice = B()\n        self.grown += [1]\n"
+        "    def forward(self, x):\n"
+        "        print(conv); print(twice); print(grown); print(a); print(missing)\n"
+        "print(conv_outside_a_class)\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: (
+            None
+            if (value := context.functions.attribute_value(expr.value.removesuffix("_outside_a_class"))) is None
+            else cst.Module([]).code_for_node(value)
+        ),
+    )
+    assert answers == {
+        "conv": "Conv(c)",
+        "twice": None,
+        "grown": None,
+        "a": None,
+        "missing": None,
+        "conv_outside_a_class": None,
+    }
