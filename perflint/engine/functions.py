@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import libcst as cst
 
@@ -594,25 +594,11 @@ class FunctionKnowledge:
         summary = self.summary_of(definition)
         if summary is _BEING_SUMMARISED:
             return None
-        params = definition.params
-        if isinstance(params.star_arg, cst.Param):
+        bound = _bound_arguments(call, definition)
+        if bound is None:
             return None
-        positional = [param.name.value for param in (*params.posonly_params, *params.params)]
         is_method = type(call.func) is cst.Attribute
-        if is_method:
-            positional = positional[1:]
-        keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
-        bound: dict[str, cst.BaseExpression] = {}
-        for index, arg in enumerate(call.args):
-            if arg.keyword is None:
-                if index >= len(positional):
-                    return None
-                bound[positional[index]] = arg.value
-            elif arg.keyword.value in keywords:
-                bound[arg.keyword.value] = arg.value
-            else:
-                return None
-        every_parameter = set(positional) | keywords
+        every_parameter = _parameter_names(definition.params)
         mutated: set[str] = set()
         for chain in summary.mutated:
             root, dot, rest = chain.partition(".")
@@ -625,6 +611,51 @@ class FunctionKnowledge:
             elif root not in every_parameter and root not in summary.rebound:
                 mutated.add(chain)
         return mutated
+
+    def calls_fixed_by_inputs(self, call: cst.Call, changes: Callable[[str], bool]) -> list[cst.Call]:
+        """The calls that every run of ``call`` (of a function of this file, ``f(...)`` or
+        ``self.f(...)``) makes, in the simple statements of its body before anything that may
+        return or leave early, and that give an equal value each time ``call`` runs where
+        ``changes(chain)`` says which names and attribute chains of the caller may change in
+        between: their arguments read only the function's parameters (through the arguments
+        ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
+        none of which the function itself changes, and call only side-effect-free functions
+        (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        definition = self._definition(call)
+        if definition is None or any(arg.star for arg in call.args):
+            return []
+        summary = self.summary_of(definition)
+        bound = _bound_arguments(call, definition)
+        if summary is _BEING_SUMMARISED or bound is None or type(definition.body) is not cst.IndentedBlock:
+            return []
+        parameters = _parameter_names(definition.params)
+        receiver = _first_parameter(definition.params) if type(call.func) is cst.Attribute else None
+        if receiver is not None and dotted_name(call.func) != f"self.{call.func.attr.value}":
+            return []
+        imports = self._context.imports
+
+        def changes_between_runs(chain: str) -> bool:
+            root, dot, rest = chain.partition(".")
+            if summary.changes(chain):
+                return True
+            if root == receiver:
+                return changes("self" + dot + rest)
+            if root in bound:
+                return not unchanged_by(bound[root], changes, imports)
+            if root in parameters:
+                return True
+            return changes(chain)
+
+        found: list[cst.Call] = []
+        for statement in definition.body.body:
+            if type(statement) is not cst.SimpleStatementLine:
+                if _may_leave(statement):
+                    break
+                continue
+            for inner in _unconditional_calls(statement):
+                if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
+                    found.append(inner)
+        return found
 
     def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
         """What the project index says a call of another file's function does, if anything."""
@@ -764,3 +795,57 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
                 name = target.attr.value
                 values[name] = None if name in values or value is None else value
     return values
+
+
+def _bound_arguments(call: cst.Call, definition: cst.FunctionDef) -> dict[str, cst.BaseExpression] | None:
+    """The arguments of ``call`` by the parameter of ``definition`` they bind to (the receiver of
+    a method call, ``self.f(x)``, is not among them); None when they do not bind plainly."""
+    params = definition.params
+    if isinstance(params.star_arg, cst.Param) or any(arg.star for arg in call.args):
+        return None
+    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
+    if type(call.func) is cst.Attribute:
+        positional = positional[1:]
+    keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
+    bound: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None:
+            if index >= len(positional):
+                return None
+            bound[positional[index]] = arg.value
+        elif arg.keyword.value in keywords:
+            bound[arg.keyword.value] = arg.value
+        else:
+            return None
+    return bound
+
+
+# Statements after one of these may not run: it can end the function early.
+_LEAVING = (cst.Return, cst.Raise, cst.Yield, cst.Break, cst.Continue)
+# Parts of an expression that may run or not: branches, short circuits, nested scopes.
+_MAY_NOT_RUN = (cst.IfExp, cst.BooleanOperation, cst.Lambda, *NEVER_THE_SAME_TWICE)
+
+
+def _may_leave(statement: cst.CSTNode) -> bool:
+    """``statement`` may return, raise or yield (nested functions and classes aside)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _LEAVING):
+            return True
+        if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            pending.extend(syntax_children(node))
+    return False
+
+
+def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Call]:
+    """The calls ``statement`` makes whenever it runs (not in a branch, a short circuit or a
+    nested scope)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _MAY_NOT_RUN):
+            continue
+        if type(node) is cst.Call:
+            yield node
+        pending.extend(syntax_children(node))

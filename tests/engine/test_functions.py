@@ -550,3 +550,32 @@ def test_an_attribute_assigned_once_in_its_class_has_that_value():
         "missing": None,
         "conv_outside_a_class": None,
     }
+
+
+def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none_of_them():
+    source = (
+        "import numpy as np\n"
+        "def solve(A, b):\n    L = np.linalg.cholesky(A)\n    return np.linalg.solve(L, b)\n"
+        "def guarded(A):\n    if A is None:\n        return None\n    return np.linalg.inv(A)\n"
+        "class GP:\n"
+        "    def predict(self, x):\n        return x @ np.linalg.inv(self.K)\n"
+        "    def run(self, xs, A):\n"
+        "        for x in xs:\n"
+        "            print(solve(A, x)); print(guarded(A)); print(self.predict(x))\n"
+        "        for x in xs:\n"
+        "            self.K = x\n"
+        "            print(self.predict(A))\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: [
+            cst.Module([]).code_for_node(inner)
+            for inner in context.functions.calls_fixed_by_inputs(expr, context.innermost_loop.changes)
+        ],
+    )
+    assert answers == {
+        "solve(A, x)": ["np.linalg.cholesky(A)"],
+        "guarded(A)": [],
+        "self.predict(x)": ["np.linalg.inv(self.K)"],
+        "self.predict(A)": [],
+    }
