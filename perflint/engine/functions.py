@@ -144,6 +144,7 @@ class FunctionKnowledge:
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, str | None] = {}
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
+        self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -282,6 +283,43 @@ class FunctionKnowledge:
             values = _self_attribute_values(frame.node)
             self._attribute_values[id(frame.node)] = values
         return values.get(attribute)
+
+    def holds_a_model(self, callee: str) -> bool:
+        """``callee`` (a name or chain: ``model``, ``self.encoder``) holds a model, as the current
+        function (or, in a method, its class; at module level, the module) shows: it calls
+        ``.eval()``, ``.train()``, ``.to(...)``, ``.cuda()`` or ``.parameters()`` on it, or
+        assigns it something ``is_model`` says makes one."""
+        function = self.current
+        scope: cst.CSTNode | None = None
+        if function is not None:
+            scope = function.class_frame.node if function.class_frame is not None else function.node
+        if scope is None:
+            scope = self._module
+        if scope is None:
+            return False
+        models = self._models_by_scope.get(id(scope))
+        if models is None:
+            models = self._models_in(scope)
+            self._models_by_scope[id(scope)] = models
+        return callee in models
+
+    def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
+        models: set[str] = set()
+        stack = list(syntax_children(scope))
+        while stack:
+            node = stack.pop()
+            stack.extend(syntax_children(node))
+            if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
+                    receiver = dotted_name(node.func.value)
+                    if receiver is not None:
+                        models.add(receiver)
+            elif type(node) is cst.Assign and self.is_model(node.value):
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name is not None:
+                        models.add(name)
+        return frozenset(models)
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""

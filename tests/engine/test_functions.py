@@ -579,3 +579,18 @@ def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none
         "self.predict(x)": ["np.linalg.inv(self.K)"],
         "self.predict(A)": [],
     }
+
+
+def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():
+    source = (
+        "import torch\n"
+        "class Net(torch.nn.Module):\n    pass\n"
+        "class Runner:\n"
+        "    def __init__(self):\n        self.backbone = Net()\n        self.head.eval()\n"
+        "    def run(self, x):\n        print(self.backbone); print(self.head); print(self.tokenizer)\n"
+        "def plain(model, f):\n    model.to('cuda')\n    print(model); print(f)\n"
+    )
+    answers = probe_calls(
+        source, lambda context, expr: context.functions.holds_a_model(cst.Module([]).code_for_node(expr))
+    )
+    assert answers == {"self.backbone": True, "self.head": True, "self.tokenizer": False, "model": True, "f": False}

@@ -230,7 +230,9 @@ BIAS_CANCELLING_NORMS = {
 }
 # Methods that run a model on its input, by the names torch modules, scikit-learn estimators
 # and Hugging Face models give them (any receiver: the name is the evidence).
-INFERENCE_METHODS = frozenset({"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed"})
+INFERENCE_METHODS = frozenset(
+    {"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed", "infer", "inference"}
+)
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})

@@ -13,7 +13,7 @@ from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
-from perflint.engine.walker import names_in, syntax_children
+from perflint.engine.walker import names_in
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
@@ -44,9 +44,10 @@ class PerSampleInference(Rule):
         "is a batch of one built from the loop's sample (`x.unsqueeze(0)`, "
         "`torch.unsqueeze(x, 0)`, `x[None]`, `x[None, ...]`, `x[np.newaxis]`, "
         "`x.reshape(1, ...)`, `x.view(1, ...)`, `np.expand_dims(x, 0)`, where `x` is the "
-        "loop's variable or a name computed from it in the loop). A model call is an "
+        "loop's variable or a name computed from it in the loop; written in the call or "
+        "assigned to a name on a line of its own, `x = X[i].reshape(1, -1)`). A model call is an "
         "inference method on any receiver (`.forward`, `.predict`, `.predict_proba`, "
-        "`.encode`, `.decode`, `.generate`, `.embed`); or a call of a name or attribute that "
+        "`.encode`, `.decode`, `.generate`, `.embed`, `.infer`, `.inference`); or a call of a name or attribute that "
         "the same function or class shows to be a model (`.eval()`, `.train()`, `.to(...)`, "
         "`.cuda()` or `.parameters()` called on it, or bound from `*.from_pretrained`, "
         "`torch.load`, `torch.jit.load` or an `nn.Module` subclass of the same file); or a "
@@ -55,8 +56,10 @@ class PerSampleInference(Rule):
         "and utility functions (`box_iou(a[None], b)`), building a batch "
         "(`torch.cat([x.unsqueeze(0), ...])`), a batch of one that is not the first "
         "positional argument (a timestep next to batched latents), and a loop whose input "
-        "is the previous iteration's output (autoregressive decoding cannot be batched). The "
-        "rule is opt-in (`--extend-select PFL305`): see below."
+        "is the previous iteration's output (autoregressive decoding cannot be batched). "
+        "Known limitations: a model reached through a helper of another name "
+        "(`self.run_one(x[None])` whose body calls the model), and a batch of one built by "
+        "`np.array([x])` or `np.reshape(x, (1, -1))`, are not followed. The rule is opt-in (`--extend-select PFL305`): see below."
     )
     why_bad = (
         "A forward pass has a fixed cost per call, whatever the batch size: Python dispatch "
@@ -138,6 +141,20 @@ with torch.no_grad():
         for batch in loader:
             y = model(batch)
         """,
+        # A batch of one made once, before the loop; and one made from the previous step's output.
+        """
+        import torch
+        def rollout(model, x0, steps):
+            model.eval()
+            x = x0.unsqueeze(0)
+            for t in range(steps):
+                y = model(x)
+            h = x0
+            for t in range(steps):
+                inp = h.reshape(1, -1)
+                h = model.predict(inp)
+            return y, h
+        """,
     )
     INVALID = (
         Invalid(
@@ -190,21 +207,39 @@ with torch.no_grad():
             """,
             line=4,
         ),
+        # The batch of one made on a line of its own, and a model run through `infer`.
+        Invalid(
+            """
+            import numpy as np
+            def score(clf, X):
+                out = []
+                for i in range(len(X)):
+                    x = X[i].reshape(1, -1)
+                    out.append(clf.predict(x))
+                return np.concatenate(out)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            def detect_all(engine, frames):
+                return [engine.infer(frame[None]) for frame in frames]
+            """,
+            line=3,
+        ),
     )
-
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._models_by_scope: dict[int, set[str]] = {}
-        self._module: cst.Module | None = None
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
 
     def visit_Call(self, node: cst.Call) -> None:
         loop = self.context.innermost_loop
         if loop is None or not node.args or node.args[0].keyword is not None or node.args[0].star:
             return
-        sample = self._batched_sample(node.args[0].value)
+        batch = node.args[0].value
+        sample = self._batched_sample(batch)
+        if sample is None and type(batch) is cst.Name:
+            # Made on a line of its own: ``x = X[i].reshape(1, -1)``, then ``model.predict(x)``.
+            value = value_of(batch, self.context)
+            sample = self._batched_sample(value) if value is not None else None
         if sample is None or not self._is_loop_sample(sample, loop):
             return
         if not self._is_model_call(node.func):
@@ -284,44 +319,13 @@ with torch.no_grad():
         callee = dotted_name(func)
         if callee is None or self.context.functions.defines(callee):
             return False
-        if callee in self._models_in_scope():
+        if self.context.functions.holds_a_model(callee):
             return True
         # Without evidence, under no_grad only a call of the object itself counts (``model(x)``,
         # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
         if callee.count(".") > (1 if callee.startswith("self.") else 0):
             return False
         return self.context.functions.grad_disabled()
-
-    def _models_in_scope(self) -> set[str]:
-        """Names and attributes the current function, or its class, shows to be models."""
-        function = self.context.function
-        scope: cst.CSTNode | None = None
-        if function is not None:
-            scope = function.class_frame.node if function.class_frame is not None else function.node
-        key = id(scope) if scope is not None else 0
-        models = self._models_by_scope.get(key)
-        if models is None:
-            models = self._find_models(scope if scope is not None else self._module)
-            self._models_by_scope[key] = models
-        return models
-
-    def _find_models(self, scope: cst.CSTNode) -> set[str]:
-        models: set[str] = set()
-        stack = list(syntax_children(scope))
-        while stack:
-            node = stack.pop()
-            stack.extend(syntax_children(node))
-            if type(node) is cst.Call and type(node.func) is cst.Attribute:
-                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
-                    receiver = dotted_name(node.func.value)
-                    if receiver is not None:
-                        models.add(receiver)
-            elif type(node) is cst.Assign and self.context.functions.is_model(node.value):
-                for target in node.targets:
-                    name = dotted_name(target.target)
-                    if name is not None:
-                        models.add(name)
-        return models
 
 
 def _is_whole(index: cst.BaseSlice) -> bool:
