@@ -185,6 +185,7 @@ MOVE_SIGNATURES = _torch.MOVE_SIGNATURES
 PYTHON_TYPES_AS_DTYPES = _torch.PYTHON_TYPES_AS_DTYPES
 # Model calls: inference methods, methods only a model has, and class methods that load one.
 INFERENCE_METHODS = _torch.INFERENCE_METHODS
+TAKES_PYTHON_SIZE = _torch.TAKES_PYTHON_SIZE
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
 MODEL_LOADING_METHODS = frozenset(entry.name for entry in _methods.METHODS if LOADS_MODEL in entry.flags)
 # Convolutions and the batch norm that cancels their bias when it follows them directly.

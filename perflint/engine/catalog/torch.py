@@ -228,6 +228,9 @@ BIAS_CANCELLING_NORMS = {
     "torch.nn.Conv2d": "torch.nn.BatchNorm2d",
     "torch.nn.Conv3d": "torch.nn.BatchNorm3d",
 }
+# Functions whose first argument is a Python integer size (a tensor passed there is read on the
+# host, waiting for its device): ``torch.randperm(n)``.
+TAKES_PYTHON_SIZE = frozenset({"torch.randperm"})
 # Methods that run a model on its input, by the names torch modules, scikit-learn estimators
 # and Hugging Face models give them (any receiver: the name is the evidence).
 INFERENCE_METHODS = frozenset(
