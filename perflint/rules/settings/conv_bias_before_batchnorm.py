@@ -138,13 +138,19 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
                 self.bn5 = nn.BatchNorm2d(c) if use_norm else nn.Identity()
                 self.conv6 = nn.Conv2d(c, c, 1)
                 self.bn6 = nn.BatchNorm2d(c)
+                self.conv7 = nn.Conv2d(c, c, 1)
+                self.bn7 = nn.BatchNorm2d(c)
+                self.use_norm = use_norm
             def forward(self, x):
                 h = self.conv1(x)
                 y = self.bn1(h) + h
+                z = self.conv7(x)
+                if self.use_norm:
+                    z = self.bn7(z)
                 y = self.bn2(self.conv2(self.conv2(y)))
                 y = self.bn3(self.conv3(y)) + self.bn4(self.conv4(y))
                 y = self.bn5(self.conv5(y))
-                return self.bn6(self.conv6(y).relu())
+                return self.bn6(self.conv6(y).relu()) + z
         """,
     )
     INVALID = (
@@ -384,7 +390,8 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             and type(statement.body[0]) is cst.Assign
             and statement.body[0].value is conv_call
         ]
-        if len(holding) != 1 or len(binding) != 1:
+        if len(holding) != 1 or len(binding) != 1 or type(holding[0]) is not cst.SimpleStatementLine:
+            # A norm under a condition (``if self.use_bn: h = self.bn(h)``) may not run.
             return False
         start, end = binding[0], body.index(holding[0])
         if end <= start or any(mentions(statement, name) for statement in body[start + 1 : end]):
@@ -393,7 +400,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             return False
         rebinds = any(
             type(target.target) is cst.Name and target.target.value == name
-            for small in getattr(holding[0], "body", ())
+            for small in holding[0].body
             if type(small) is cst.Assign
             for target in small.targets
         )
