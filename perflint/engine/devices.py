@@ -112,6 +112,20 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
     return device is None or device_kind(device.value, context) == HOST
 
 
+def on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
+    """``tensor`` lives on the host: ``allocated_on_host``, or the result of a move there
+    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), directly or through the name it
+    was assigned to."""
+    if allocated_on_host(tensor, context):
+        return True
+    if type(tensor) is cst.Name:
+        assigned = value_of(tensor, context)
+        if assigned is None:
+            return False
+        tensor = assigned
+    return type(tensor) is cst.Call and move_destination(tensor, context) == HOST
+
+
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
     """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
     array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
+from perflint.engine.devices import on_host
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -46,7 +47,8 @@ class ItemPerElement(Rule):
         "enclosing loop. The loop must not rebind the target. Also flagged: such an element "
         "of a torch tensor converted without `.item()` where Python needs a number, which "
         "costs the same: a slice bound (`padded[i, :lengths[i]]`), an argument of `range`, "
-        "`int` or `float`, or the size `torch.randperm(n)` takes. `.item()` on a whole reduction "
+        "`int` or `float`, or the size `torch.randperm(n)` takes; not for a tensor known to be "
+        "on the host (`for n in lengths.cpu()`), where no device is waited for. `.item()` on a whole reduction "
         "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
         "(`__init__`, set-up: the whole loop runs once per object, as in the common "
         "`[x.item() for x in torch.linspace(0, rate, depth)]` of stochastic depth) or in test code "
@@ -156,8 +158,8 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
                 print(x.item())
         """,
         # Python numbers as bounds (the loop's own index, items of a list made once), a NumPy
-        # element (converted in the interpreter), a tensor bound on its own, and `int` of two
-        # arguments (a string and its base).
+        # element (converted in the interpreter), a tensor bound on its own, `int` of two
+        # arguments (a string and its base), and elements of a tensor moved to the host.
         """
         import numpy as np
         import torch
@@ -167,6 +169,7 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             out += [x[: starts[i]] for i in range(len(starts))]
             out += [x[:i] for i in range(3)]
             out.append(x[: lengths[0]])
+            out += [x[:n] for n in lengths.cpu()]
             return out, [int(t, 16) for t in texts]
         """,
     )
@@ -319,6 +322,9 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         array = self.context.loops.element_of(expr, evidence=Evidence.WEAK)
         if array is None or self.context.arrays.kind_of(array, Evidence.WEAK) != catalog.TORCH:
             # A NumPy integer converts in the interpreter, with no device to wait for.
+            return
+        if on_host(array, self.context):
+            # Nor does an element of a tensor on the host (``for x in t.cpu()``).
             return
         self.report(expr, self.message_implicit.format(element=quote(expr), array=quote(array), use=use))
 
