@@ -43,7 +43,7 @@ from perflint.engine.roles import (
     role_of,
 )
 from perflint.engine.values import value_of
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -657,8 +657,9 @@ class FunctionKnowledge:
         ``changes(chain)`` says which names and attribute chains of the caller may change in
         between: their arguments read only the function's parameters (through the arguments
         ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
-        none of which the function itself changes, and call only side-effect-free functions
-        (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        none of which the function itself changes, and local names assigned once before from
+        such inputs (``A = self.K + lam * I`` then ``inv(A)``), and call only side-effect-free
+        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
         definition = self._definition(call)
         if definition is None or any(arg.star for arg in call.args):
             return []
@@ -672,8 +673,14 @@ class FunctionKnowledge:
             return []
         imports = self._context.imports
 
+        # Local names assigned, so far, only from inputs fixed between runs; changed in place: no.
+        fixed_locals: set[str] = set()
+        mutated_only = Effects(mutated=summary.mutated)
+
         def changes_between_runs(chain: str) -> bool:
             root, dot, rest = chain.partition(".")
+            if root in fixed_locals:
+                return mutated_only.changes(chain)
             if summary.changes(chain):
                 return True
             if root == receiver:
@@ -689,10 +696,16 @@ class FunctionKnowledge:
             if type(statement) is not cst.SimpleStatementLine:
                 if _may_leave(statement):
                     break
+                fixed_locals -= names_in(statement)
                 continue
             for inner in _unconditional_calls(statement):
                 if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
                     found.append(inner)
+            for small in statement.body:
+                assigned = _assigned_name(small)
+                fixed_locals -= _bound_names(small)
+                if assigned is not None and unchanged_by(small.value, changes_between_runs, imports):
+                    fixed_locals.add(assigned)
         return found
 
     def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
@@ -887,3 +900,21 @@ def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Cal
         if type(node) is cst.Call:
             yield node
         pending.extend(syntax_children(node))
+
+
+def _assigned_name(statement: cst.BaseSmallStatement) -> str | None:
+    """``name`` of ``name = value``, one plain name assigned one value."""
+    if type(statement) is cst.Assign and len(statement.targets) == 1 and type(statement.targets[0].target) is cst.Name:
+        return statement.targets[0].target.value
+    return None
+
+
+def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
+    """The names a small statement (re)binds: its assignment targets, ``del``, ``global``…"""
+    if type(statement) is cst.Assign:
+        return set().union(*(names_in(target.target) for target in statement.targets))
+    if type(statement) in (cst.AugAssign, cst.AnnAssign):
+        return names_in(statement.target)
+    if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
+        return names_in(statement)
+    return set()

@@ -557,11 +557,15 @@ def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none
         "import numpy as np\n"
         "def solve(A, b):\n    L = np.linalg.cholesky(A)\n    return np.linalg.solve(L, b)\n"
         "def guarded(A):\n    if A is None:\n        return None\n    return np.linalg.inv(A)\n"
+        "def ridge(X, lam, y):\n    G = X.T @ X + lam\n    w = np.linalg.inv(G) @ y\n    G = y\n"
+        "    return np.linalg.inv(G)\n"
+        "def shifted(X, y):\n    G = X.T @ X\n    G += y\n    return np.linalg.inv(G)\n"
         "class GP:\n"
         "    def predict(self, x):\n        return x @ np.linalg.inv(self.K)\n"
         "    def run(self, xs, A):\n"
         "        for x in xs:\n"
         "            print(solve(A, x)); print(guarded(A)); print(self.predict(x))\n"
+        "            print(ridge(A, 0.1, x)); print(shifted(A, A))\n"
         "        for x in xs:\n"
         "            self.K = x\n"
         "            print(self.predict(A))\n"
@@ -577,6 +581,9 @@ def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none
         "solve(A, x)": ["np.linalg.cholesky(A)"],
         "guarded(A)": [],
         "self.predict(x)": ["np.linalg.inv(self.K)"],
+        # Through a local name assigned from the inputs; not once it is assigned from `y` or changed.
+        "ridge(A, 0.1, x)": ["np.linalg.inv(G)"],
+        "shifted(A, A)": [],
         "self.predict(A)": [],
     }
 
