@@ -7,6 +7,7 @@ import builtins
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.arrays import Evidence
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
@@ -31,7 +32,7 @@ class PerSampleInference(Rule):
     summary = "Model called on one sample at a time (a batch of one) inside a loop"
     message = (
         "`{call}` runs the model on a batch of one for every `{sample}`: stack the samples "
-        "(`torch.stack(...)`) and call `{callee}` once on the batch"
+        "({stack}) and call `{callee}` once on the batch"
     )
     fix_title = "Stack the samples into one batch and call the model once (in chunks if memory is short)"
     fix_safety = FIX_UNSAFE
@@ -239,12 +240,39 @@ with torch.no_grad():
         if sample is None and type(batch) is cst.Name:
             # Made on a line of its own: ``x = X[i].reshape(1, -1)``, then ``model.predict(x)``.
             value = value_of(batch, self.context)
+            batch = value if value is not None else batch
             sample = self._batched_sample(value) if value is not None else None
         if sample is None or not self._is_loop_sample(sample, loop):
             return
         if not self._is_model_call(node.func):
             return
-        self.report(node, self.message.format(call=quote(node), sample=quote(sample), callee=quote(node.func)))
+        message = self.message.format(
+            call=quote(node), sample=quote(sample), callee=quote(node.func), stack=self._stacking(batch, sample)
+        )
+        self.report(node, message)
+
+    def _stacking(self, batch: cst.BaseExpression, sample: cst.BaseExpression) -> str:
+        """The stacking function of the samples' library, as this file names it: NumPy's for a
+        batch made by ``np.expand_dims`` / ``np.newaxis`` or of a NumPy array, torch's for one
+        made by ``unsqueeze`` / ``view`` or of a tensor; both when unknown (those the file imports)."""
+        library = self.context.arrays.kind_of(sample, Evidence.WEAK)
+        if type(batch) is cst.Call:
+            record = catalog.lookup(self.context.imports.qualified_name(batch.func))
+            if record is not None:
+                library = catalog.NUMPY if record is _EXPAND_DIMS else catalog.TORCH
+            elif type(batch.func) is cst.Attribute and batch.func.attr.value in ("unsqueeze", "view"):
+                library = catalog.TORCH
+        elif (
+            type(batch) is cst.Subscript and self.context.imports.qualified_name(batch.slice[0].slice.value) is not None
+        ):
+            library = catalog.NUMPY
+        names = {catalog.NUMPY: ("numpy.stack",), catalog.TORCH: ("torch.stack",)}.get(
+            library, ("torch.stack", "numpy.stack")
+        )
+        # Through the file's imports (``np.stack``); a library the file does not import is left out.
+        spelled = [self.context.imports.reference(name) for name in names]
+        shown = [name for name in spelled if name is not None] or [_CONVENTIONAL[name] for name in names]
+        return " or ".join(f"`{name}(...)`" for name in shown)
 
     # A batch of one ---------------------------------------------------------------------
 
@@ -326,6 +354,10 @@ with torch.no_grad():
         if callee.count(".") > (1 if callee.startswith("self.") else 0):
             return False
         return self.context.functions.grad_disabled()
+
+
+# How the stacking functions are usually spelled, for a file that imports neither library.
+_CONVENTIONAL = {"numpy.stack": "np.stack", "torch.stack": "torch.stack"}
 
 
 def _is_whole(index: cst.BaseSlice) -> bool:
