@@ -83,7 +83,8 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     plans: dict[type, _NodeHandlers] = {}
 
     def add(owner: object, rule: Rule | None, leave_order: bool) -> None:
-        for hook in hooks_of(type(owner)):
+        owner_type: type = type(owner)
+        for hook in hooks_of(owner_type):
             if (hook.event == VISIT) == leave_order:
                 continue
             plan = plans.get(hook.node_type)
@@ -430,22 +431,22 @@ def _python_nesting_limit(source: str, path: str) -> Finding | None:
     return None
 
 
-def parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+def parse(source: str, path: str) -> cst.Module | Finding:
     """The module, or the PFL000 finding that says why it could not be parsed."""
     refused = _python_nesting_limit(source, path)
     if refused is not None:
-        return None, refused
+        return refused
     try:
-        return cst.parse_module(source), None
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return None, _syntax_error(source, path, error)
+        return _syntax_error(source, path, error)
     except RecursionError:
-        return None, unlintable(
+        return unlintable(
             path,
             "cannot parse: " + TOO_DEEPLY_NESTED.format(parser="libcst's parser", reason="Python's recursion limit"),
         )
     except (MemoryError, ValueError) as error:
-        return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
+        return unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
 
 def lint_source(
@@ -463,9 +464,9 @@ def lint_source(
     its ``required_text`` (the documentation tests check the "use instead" code that way).
     ``project``: the project index's view of this file, if any.
     """
-    module, error = parse(source, path)
-    if module is None:
-        return [error]
+    module = parse(source, path)
+    if isinstance(module, Finding):
+        return [module]
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []

@@ -13,7 +13,7 @@ from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+DATALOADER = catalog.listed("torch.utils.data.DataLoader")
 # How many assignments to follow back from a name (``ds = Subset(ds, …)`` refers to itself).
 
 

@@ -12,9 +12,9 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-EXECUTE = catalog.method("execute")
-EXECUTEMANY = catalog.method("executemany")
-COMMIT = catalog.method("commit")
+EXECUTE = catalog.listed_method("execute")
+EXECUTEMANY = catalog.listed_method("executemany")
+COMMIT = catalog.listed_method("commit")
 
 
 class ExecutePerRow(Rule):
