@@ -38,7 +38,15 @@ REGENERATE_COMMAND = "python scripts/generate_docs.py"
 REFERENCE_RESULTS = "benchmarks/results/reference_bench.json"
 RECORD_COMMAND = "python benchmarks/record_reference.py"
 PROJECT_NAME = "perflint-ml"
-PAGE_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Measured")
+PAGE_SECTIONS = (
+    "What it does",
+    "Why is this bad?",
+    "Known limitations",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "Measured",
+)
 
 _PAGE_NAME = re.compile(r"^PFL\d{3}\.md$")
 
@@ -217,6 +225,7 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     bodies = (
         f"{rule.what_it_does}\n\nReported at: {rule.reported_at}.",
         rule.why_bad,
+        getattr(rule, "known_limitations", ""),
         _code_block(rule.example),
         f"{rule.fix_title}:\n\n{_code_block(rule.use_instead)}",
         rule.fix_safety_note,
@@ -224,6 +233,8 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     )
     parts = [f"# {rule.code}: {rule.name}", metadata]
     for heading, body in zip(PAGE_SECTIONS, bodies):
+        if not body:
+            continue
         parts.append(f"## {heading}")
         parts.append(body.strip())
     return "\n\n".join(parts) + "\n"

@@ -35,12 +35,13 @@ class DataframeGrownInLoop(Rule):
     reported_at = "the growing statement"
 
     what_it_does = (
-        "Flags, inside a `for` or `while` loop, `df = pd.concat([df, …])`, `df = df.append(…)` "
-        "(with `df` a known pandas object) and `df.loc[len(df)] = …`, where `df` is a "
-        "loop-carried accumulator in the sense of PFL105: every assignment to it in the loop "
-        "is such a growth or a first value under `if df is None:`, and the loop reads `df` "
-        "nowhere else. A loop that also uses the frame whole on each step is not flagged, nor "
-        "a single concatenation outside a loop."
+        "Flags, inside a `for` or `while` loop, `df = pd.concat([df, …])`, `df = df.append(…)` (with "
+        "`df` a known pandas object) and `df.loc[len(df)] = …`, where `df` is a loop-carried "
+        "accumulator in the sense of PFL105: every assignment to it in the loop is such a growth or a"
+        " first value under `if df is None:`, and the loop reads `df` nowhere else."
+    )
+    known_limitations = (
+        "A loop that also uses the frame whole on each step is not flagged, nor a single concatenation outside a loop."
     )
     why_bad = (
         "A DataFrame is a set of column arrays: adding a row allocates every column anew and "

@@ -25,17 +25,19 @@ class MathFunctionPerElement(Rule):
     reported_at = "the `math` call"
 
     what_it_does = (
-        "Flags, inside a loop or comprehension, a call of a `math` function that has an "
-        "element-wise NumPy equivalent (`sqrt`, `exp`, `log`, `log2`, `log10`, `log1p`, `expm1`, "
-        "`sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh`, `tanh`, `floor`, "
-        "`ceil`, `fabs`, `trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, "
-        "`degrees`, `radians`, `copysign`) when an argument is one element of a known NumPy "
-        "array or torch tensor, alone or in arithmetic (`math.exp(-x / t)`): the loop's target "
-        "in `for x in a` or `for i, x in enumerate(a)`, or `a[i]` in a loop over `a`'s own "
-        "indices (`for i in range(len(a))`, `range(a.shape[0])`). `math` on scalars, on items of "
-        "a list or of values of unknown type, or on one element of an array read in a loop over "
-        "something else (a loop over images that reads each image's height from a tensor), is "
-        "not flagged."
+        "Flags, inside a loop or comprehension, a call of a `math` function that has an element-wise "
+        "NumPy equivalent (`sqrt`, `exp`, `log`, `log2`, `log10`, `log1p`, `expm1`, `sin`, `cos`, "
+        "`tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh`, `tanh`, `floor`, `ceil`, `fabs`, "
+        "`trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, `degrees`, `radians`, "
+        "`copysign`) when an argument is one element of a known NumPy array or torch tensor, alone or"
+        " in arithmetic (`math.exp(-x / t)`): the loop's target in `for x in a` or `for i, x in "
+        "enumerate(a)`, or `a[i]` in a loop over `a`'s own indices (`for i in range(len(a))`, "
+        "`range(a.shape[0])`)."
+    )
+    known_limitations = (
+        "`math` on scalars, on items of a list or of values of unknown type, or on one element of an "
+        "array read in a loop over something else (a loop over images that reads each image's height "
+        "from a tensor), is not flagged."
     )
     why_bad = (
         "`math` functions take one Python float: each iteration boxes an element into a Python "

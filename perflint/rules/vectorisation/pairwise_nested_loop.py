@@ -43,14 +43,13 @@ class PairwiseNestedLoop(Rule):
 
     what_it_does = (
         "Flags two directly nested `for` loops over `range(...)` whose inner body is the one "
-        "statement `D[i, j] = <expr>` (or `D[i][j] = <expr>`, or an augmented assignment), "
-        "where `<expr>` reads a row `X[i]` at the outer index and a row `Y[j]` at the inner "
-        "one, `X` and `Y` known NumPy arrays or torch tensors (the same array or two), and is "
-        "built only from such rows, numbers, names from outside the loops, arithmetic, and "
-        "NumPy/torch element-wise functions and reductions (`np.sqrt`, `np.sum`, "
-        "`np.linalg.norm`, `.sum()`). A body that does anything else, or reads the indices as "
-        "values, is not flagged."
+        "statement `D[i, j] = <expr>` (or `D[i][j] = <expr>`, or an augmented assignment), where "
+        "`<expr>` reads a row `X[i]` at the outer index and a row `Y[j]` at the inner one, `X` and "
+        "`Y` known NumPy arrays or torch tensors (the same array or two), and is built only from such"
+        " rows, numbers, names from outside the loops, arithmetic, and NumPy/torch element-wise "
+        "functions and reductions (`np.sqrt`, `np.sum`, `np.linalg.norm`, `.sum()`)."
     )
+    known_limitations = "A body that does anything else, or reads the indices as values, is not flagged."
     why_bad = (
         "An n×m pairwise matrix this way costs n·m interpreter iterations, each slicing two "
         "rows into new array objects and dispatching every operation for one short vector. "

@@ -33,12 +33,14 @@ class RepeatInsteadOfBroadcast(Rule):
     what_it_does = (
         "Flags `t.repeat(...)` on a known torch tensor `t` made with a singleton dimension "
         "(`a.unsqueeze(k)`, `a[:, None]`, or a name assigned one) whose repeat counts are 1 "
-        "everywhere but along the singleton dimensions, when the result is used only as an operand of "
-        "an element-wise arithmetic operator or comparison: directly (`x - y.repeat(...)`), or "
-        "through a name every later use of which is such an operand. Left alone: NumPy's "
-        "`repeat` (it repeats elements, not tiles), `repeat_interleave`, repeats along "
-        "dimensions not known to be singletons (tiling a batch), and results that are returned, "
-        "stored, concatenated, reshaped, mutated or passed to a function."
+        "everywhere but along the singleton dimensions, when the result is used only as an operand of"
+        " an element-wise arithmetic operator or comparison: directly (`x - y.repeat(...)`), or "
+        "through a name every later use of which is such an operand."
+    )
+    known_limitations = (
+        "Left alone: NumPy's `repeat` (it repeats elements, not tiles), `repeat_interleave`, repeats "
+        "along dimensions not known to be singletons (tiling a batch), and results that are returned,"
+        " stored, concatenated, reshaped, mutated or passed to a function."
     )
     why_bad = (
         "`repeat` allocates and fills a tensor of the full repeated size: for a pairwise "

@@ -30,15 +30,17 @@ class RowLoopReduction(Rule):
     reported_at = "the `for` statement"
 
     what_it_does = (
-        "Flags `for i in range(...)` whose body is one assignment `out[i] = <reduction of "
-        "row i>` into a known array `out`, where the reduction is a method `X[i].sum()`, "
-        "`.mean()`, `.std()`, `.var()`, `.max()`, `.min()`, `.prod()` without arguments, a "
-        "NumPy or torch reduction function of one argument (`np.linalg.norm(X[i] - c)`, "
-        "`np.sum(...)`, `torch.norm(...)`), or a product `X[i] @ w` / `np.dot(X[i], w)`; the "
-        "row expression uses rows `X[i]` of known arrays the loop does not write, names from "
-        "outside the loop that are not arrays, and element-wise operators. Left alone: "
-        "recurrences (the expression reads `out`), reductions that already take an axis or "
-        "other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
+        "Flags `for i in range(...)` whose body is one assignment `out[i] = <reduction of row i>` "
+        "into a known array `out`, where the reduction is a method `X[i].sum()`, `.mean()`, `.std()`,"
+        " `.var()`, `.max()`, `.min()`, `.prod()` without arguments, a NumPy or torch reduction "
+        "function of one argument (`np.linalg.norm(X[i] - c)`, `np.sum(...)`, `torch.norm(...)`), or "
+        "a product `X[i] @ w` / `np.dot(X[i], w)`; the row expression uses rows `X[i]` of known "
+        "arrays the loop does not write, names from outside the loop that are not arrays, and "
+        "element-wise operators."
+    )
+    known_limitations = (
+        "Left alone: recurrences (the expression reads `out`), reductions that already take an axis "
+        "or other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
         "`torch.compile` or Cython."
     )
     why_bad = (
