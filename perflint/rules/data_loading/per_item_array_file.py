@@ -215,7 +215,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
             bound = value_of(joined, self.context)
             if bound is not None:
                 joined = bound
-        if type(joined) in (cst.ListComp, cst.GeneratorExp):
+        if isinstance(joined, (cst.ListComp, cst.GeneratorExp)):
             reads += self._comprehension_reads(joined)
         message = self.message_read
         for read in reads:

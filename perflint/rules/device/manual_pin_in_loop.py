@@ -150,8 +150,8 @@ def upload(chunks, device):
             return
         if not moves_to_a_device(node, self.context):
             return
-        pin = func.value
-        if type(pin) is cst.Name:
+        pin: cst.BaseExpression | None = func.value
+        if isinstance(pin, cst.Name):
             if pin.value not in frame.effects.rebound:
                 return
             pin = value_of(pin, self.context)

@@ -248,7 +248,7 @@ def _assigns(function: cst.CSTNode, chain: str) -> bool:
         node = pending.pop()
         if type(node) is cst.Assign and any(dotted_name(target.target) == chain for target in node.targets):
             return True
-        if type(node) in (cst.AugAssign, cst.AnnAssign) and dotted_name(node.target) == chain:
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign)) and dotted_name(node.target) == chain:
             return True
         pending.extend(syntax_children(node))
     return False

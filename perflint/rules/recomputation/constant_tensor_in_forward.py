@@ -187,7 +187,7 @@ class CausalAttention(torch.nn.Module):
             node_type = type(node)
             if node_type in _OPERATIONS:
                 computed_on = True
-            elif node_type is cst.Call:
+            elif isinstance(node, cst.Call):
                 qualified = self.context.imports.qualified_name(node.func)
                 if qualified is not None and catalog.library_of(qualified) == catalog.TORCH:
                     if qualified in catalog.FACTORIES:

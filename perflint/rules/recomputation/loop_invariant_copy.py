@@ -289,8 +289,9 @@ def scores(weights: np.ndarray, batches):
         if not self.context.runs_every_iteration():
             return
         parts = [source, *(arg.value for arg in copy.args)]
-        if all(self.context.is_invariant(part) for part in parts):
-            loop = self.context.innermost_loop.node
+        frame = self.context.innermost_loop
+        if frame is not None and all(self.context.is_invariant(part) for part in parts):
+            loop = frame.node
             fix = hoist(self.context, copy, loop, self._new_names, name_for(self.context, copy))
             self.report(copy, self.message.format(copy=quote(copy)), fix=fix)
 

@@ -248,14 +248,14 @@ def embed_all(batches, model):
             others = [bound.argument(parameter) for parameter in rest]
             return _is_name(grown, name) and not any(mentions(other, name) for other in others if other is not None)
         pieces = bound.argument(first)
-        if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
+        if not isinstance(pieces, (cst.List, cst.Tuple)) or len(pieces.elements) < 2:
             return False
         own = [element for element in pieces.elements if _is_name(element.value, name)]
         if len(own) != 1 or type(own[0]) is cst.StarredElement:
             return False
         others = [element.value for element in pieces.elements if element is not own[0]]
         others += [value for parameter, value in bound.given.items() if parameter != first]
-        return not any(mentions(other, name) for other in others)
+        return not any(mentions(other, name) for other in others if other is not None)
 
 
 def _is_name(expr: cst.BaseExpression | None, name: str) -> bool:

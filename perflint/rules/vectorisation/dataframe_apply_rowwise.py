@@ -140,6 +140,7 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
             return
         frame = func.value
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
+        assert isinstance(vectorised, cst.BaseExpression)
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
 
 

@@ -190,7 +190,7 @@ def results_table(runs):
             return None
         bound = catalog.bind(call, record)
         pieces = bound.argument(record.signature.positional[0]) if bound is not None else None
-        if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
+        if not isinstance(pieces, (cst.List, cst.Tuple)) or len(pieces.elements) < 2:
             return None
         own = [
             element for element in pieces.elements if type(element.value) is cst.Name and element.value.value == name

@@ -164,7 +164,7 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
         array = next(iter(elements.values()))
         kind = self.context.arrays.kind_of(array)
         equivalent = cst.parse_expression(_short(equivalents[1] if kind == catalog.TORCH else equivalents[0]))
-        whole = node.with_changes(func=equivalent).visit(_WholeArrays(elements))
+        whole = cst.ensure_type(node.with_changes(func=equivalent).visit(_WholeArrays(elements)), cst.Call)
         self.report(node, self.message.format(call=quote(node), array=quote(array), equivalent=quote(whole)))
 
     def _collect_elements(self, expr: cst.BaseExpression, elements: dict[int, cst.BaseExpression]) -> None:
@@ -188,7 +188,9 @@ class _WholeArrays(cst.CSTTransformer):
         super().__init__()
         self._elements = elements
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+    # libcst types ``on_leave`` as returning the node's own type; an element becomes its whole
+    # array here, a node of another type.
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         array = self._elements.get(id(original_node))
         if array is None:
             return updated_node

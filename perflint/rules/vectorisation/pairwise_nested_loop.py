@@ -208,19 +208,18 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         distance compares nothing."""
 
         def leaf(node: cst.BaseExpression) -> bool | None:
-            node_type = type(node)
-            if node_type is cst.Name or node_type is cst.Attribute:
+            if isinstance(node, (cst.Name, cst.Attribute)):
                 chain = dotted_name(node)
                 return (
                     chain is not None
                     and chain.partition(".")[0] not in (pair.outer, pair.inner)
                     and self.context.arrays.kind_of(node) is None
                 )
-            if node_type is cst.Subscript:
+            if isinstance(node, cst.Subscript):
                 return self._row(node, pair)
-            if node_type is cst.Call:
+            if isinstance(node, cst.Call):
                 return self._is_pairwise_call(node, pair)
-            if node_type is cst.Comparison:
+            if isinstance(node, cst.Comparison):
                 return False
             return None
 

@@ -185,7 +185,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         whole = self._vectorised(statement.value, index, written, loop)
         if whole is None:
             return None
-        return statement, f"{quote(statement.targets[0].target.value)}[:] = {whole}"
+        return statement, f"{quote(written)}[:] = {whole}"
 
     def _row_of(self, expr: cst.BaseExpression, index: str) -> cst.BaseExpression | None:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
@@ -251,7 +251,9 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         outside values and element-wise operators, and contains at least one row."""
         if type(expr) is cst.Subscript:
             array = self._row_of(expr, index)
-            chain = dotted_name(array) if array is not None else None
+            if array is None:
+                return None
+            chain = dotted_name(array)
             if chain is None or loop.changes(chain) or (written and chains_overlap(chain, written)):
                 return None
             return quote(array)
