@@ -29,9 +29,10 @@ import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
+from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
+from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,

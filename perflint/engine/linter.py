@@ -158,7 +158,7 @@ class FileContext:
     ) -> bool:
         """``expr`` gives an equal value on every iteration of ``frame`` (default: innermost);
         with ``identity=True``, the same object (a pure factory such as ``np.eye(n)`` gives an
-        equal value but a new object each time; see ``loops.is_invariant``)."""
+        equal value but a new object each time; see ``invariance.is_invariant``)."""
         return self.loops.is_invariant(expr, frame, allow_conversions, identity)
 
     @property
