@@ -31,7 +31,7 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
-from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
+from perflint.engine.invariance import unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
@@ -452,58 +452,22 @@ class FunctionKnowledge:
         frame = self.current
         if frame is None:
             return True
-        imports = self._context.imports
         summary = frame.summary
         parameters = _parameter_names(frame.node.params)
-        stack: list[cst.CSTNode] = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Attribute) and node.attr.value in catalog.METADATA_ATTRIBUTES:
-                continue
-            if isinstance(node, cst.Call):
-                func = node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in catalog.METADATA_METHODS:
-                    stack.extend(arg.value for arg in node.args)
-                    continue
-                qualified = imports.qualified_name(func)
-                if qualified is not None:
-                    # A catalogued pure function only: random draws (``torch.randn``,
-                    # ``torch.multinomial``) differ on every call whatever the shapes.
-                    record = catalog.lookup(qualified)
-                    if record is None or not record.has(catalog.Flag.PURE):
-                        return False
-                elif isinstance(func, cst.Name):
-                    if not imports.is_builtin(func, func.value) or func.value not in catalog.PURE_BUILTINS:
-                        return False
-                    if func.value == "len":
-                        continue
-                elif not isinstance(func, cst.Attribute) or catalog.method(func.attr.value) is None:
-                    return False
-                else:
-                    stack.append(func.value)
-                stack.extend(arg.value for arg in node.args)
-                continue
-            if isinstance(node, (cst.Name, cst.Attribute)):
-                if imports.qualified_name(node) is not None:
-                    continue
-                chain = dotted_name(node)
-                if chain is None:
-                    stack.append(node.value)
-                    continue
-                root = chain.partition(".")[0]
-                if frame.is_method and root == _first_parameter(frame.node.params) and not summary.changes(chain):
-                    continue
-                if root in parameters:
-                    return False
-                if root in summary.rebound:
-                    value = value_of(cst.Name(root), self._context, hops)
-                    if value is None or not self.depends_only_on_shapes(value, hops + 1):
-                        return False
-                continue
-            if isinstance(node, NEVER_THE_SAME_TWICE):
+        receiver = _first_parameter(frame.node.params) if frame.is_method else None
+
+        def changes(chain: str) -> bool:
+            root = chain.partition(".")[0]
+            if root == receiver and not summary.changes(chain):
                 return False
-            stack.extend(syntax_children(node))
-        return True
+            if root in parameters:
+                return True
+            if root in summary.rebound:
+                value = value_of(cst.Name(root), self._context, hops)
+                return value is None or not self.depends_only_on_shapes(value, hops + 1)
+            return False
+
+        return unchanged_by(expr, changes, self._context.imports, through_metadata=True)
 
     def summary_of(self, node: FunctionNode) -> Effects:
         """What one call of ``node`` does. While a (mutually) recursive summary is being made,

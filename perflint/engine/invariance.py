@@ -59,31 +59,85 @@ def unchanged_by(
     imports: ImportTable,
     allow_conversions: bool = False,
     identity: bool = False,
+    through_metadata: bool = False,
 ) -> bool:
     """``expr`` gives the same value (with ``identity``, the same object) each time a block
     runs, when ``changes(chain)`` says whether the block may change a name or attribute chain:
     the walk behind ``is_invariant`` (a loop) and ``FunctionKnowledge.same_on_every_call`` (a
-    function)."""
+    function).
+
+    With ``through_metadata``, ``expr`` may read what changes through its shape, type and
+    device (``x.shape[1]``, ``x.size(0)``, ``x.device``, ``len(x)``), imported names are
+    unchanged, and calls must be catalogued pure functions (factories included, random draws
+    not), pure builtins or known array methods: the walk behind
+    ``FunctionKnowledge.depends_only_on_shapes``."""
     stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Name, cst.Attribute)):
+            if through_metadata and (
+                (isinstance(node, cst.Attribute) and node.attr.value in catalog.METADATA_ATTRIBUTES)
+                or imports.qualified_name(node) is not None
+            ):
+                continue
             chain = dotted_name(node)
             if chain is not None:
                 if changes(chain):
                     return False
                 continue
+            if through_metadata:
+                stack.append(node.value)
+                continue
         elif isinstance(node, cst.Call):
-            if not call_may_be_invariant(node, imports, allow_conversions, identity):
+            operands = (
+                _operands_of_shape_call(node, imports)
+                if through_metadata
+                else _operands_of_invariant_call(node, imports, allow_conversions, identity)
+            )
+            if operands is None:
                 return False
-            if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
-                stack.append(node.func.value)
-            stack.extend(arg.value for arg in node.args)
+            stack.extend(operands)
             continue
         elif isinstance(node, NEVER_THE_SAME_TWICE):
             return False
         stack.extend(syntax_children(node))
     return True
+
+
+def _operands_of_invariant_call(
+    call: cst.Call, imports: ImportTable, allow_conversions: bool, identity: bool
+) -> list[cst.BaseExpression] | None:
+    """What ``call``'s value depends on besides the function (its receiver, if a method, and
+    its arguments) when it may be invariant (see ``call_may_be_invariant``); else None."""
+    if not call_may_be_invariant(call, imports, allow_conversions, identity):
+        return None
+    operands = [arg.value for arg in call.args]
+    if isinstance(call.func, cst.Attribute) and imports.qualified_name(call.func) is None:
+        operands.insert(0, call.func.value)
+    return operands
+
+
+def _operands_of_shape_call(call: cst.Call, imports: ImportTable) -> list[cst.BaseExpression] | None:
+    """What ``call``'s value depends on when it reads its inputs at most through their
+    metadata (see ``unchanged_by``'s ``through_metadata``): nothing for ``len(x)``, only the
+    arguments of ``x.size(0)``; None when it may depend on more."""
+    func = call.func
+    arguments = [arg.value for arg in call.args]
+    if isinstance(func, cst.Attribute) and func.attr.value in catalog.METADATA_METHODS:
+        return arguments
+    qualified = imports.qualified_name(func)
+    if qualified is not None:
+        # A catalogued pure function only: random draws (``torch.randn``,
+        # ``torch.multinomial``) differ on every call whatever the shapes.
+        record = catalog.lookup(qualified)
+        return arguments if record is not None and record.has(catalog.Flag.PURE) else None
+    if isinstance(func, cst.Name):
+        if not imports.is_builtin(func, func.value) or func.value not in catalog.PURE_BUILTINS:
+            return None
+        return [] if func.value == "len" else arguments
+    if not isinstance(func, cst.Attribute) or catalog.method(func.attr.value) is None:
+        return None
+    return [func.value, *arguments]
 
 
 _FRESH_COPY_METHODS = frozenset({"copy", "clone"})
