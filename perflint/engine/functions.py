@@ -135,8 +135,9 @@ class FunctionKnowledge:
 
     def __init__(self, context: FileContext) -> None:
         self._context = context
-        self._functions: list[FunctionFrame] = []
-        self._classes: list[ClassFrame | None] = [None]
+        # The scopes around the current node: each knows its function frame and its class
+        # (``Scope.function``, ``Scope.class_frame``).
+        self._scopes = context.scopes
         # The file's own functions by the name a call uses: ``f`` for a module-level function,
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
@@ -171,15 +172,11 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases) or (
-            self.current is None and self._project_says_module(node.name.value)
+            self._scopes.enclosing.function is None and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
-        self._classes.append(ClassFrame(node, bases, is_module))
-        self._functions.append(None)  # a class body is not inside the enclosing function's body
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._functions.pop()
+        # A class body is not inside the enclosing function's body: its scope has no frame.
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -189,17 +186,13 @@ class FunctionKnowledge:
         self._push_function(node, ())
 
     def _push_function(self, node: FunctionNode, decorators: tuple[str, ...]) -> None:
-        parent = self._functions[-1] if self._functions else None
-        class_frame = self._classes[-1] if parent is None else parent.class_frame
-        frame = FunctionFrame(node, decorators, class_frame, parent, self)
-        self._functions.append(frame)
-        self._classes.append(class_frame)
-
-    def _pop_function(self, node: FunctionNode) -> None:
-        self._functions.pop()
-        self._classes.pop()
-
-    leave_FunctionDef_body = leave_Lambda_body = _pop_function
+        scope, enclosing = self._scopes.current, self._scopes.enclosing
+        parent = enclosing.function if enclosing is not None else None
+        class_frame = (
+            (enclosing.class_frame if enclosing is not None else None) if parent is None else parent.class_frame
+        )
+        scope.function = FunctionFrame(node, decorators, class_frame, parent, self)
+        scope.class_frame = class_frame
 
     def visit_With_body(self, node: cst.With) -> None:
         if any(self.disables_grad(item.item) for item in node.items):
@@ -233,11 +226,11 @@ class FunctionKnowledge:
     def current(self) -> FunctionFrame | None:
         """The innermost function around the current node; None at module level or directly in
         a class body."""
-        return self._functions[-1] if self._functions else None
+        return self._scopes.stack[-1].function
 
     @property
     def current_class(self) -> ClassFrame | None:
-        return self._classes[-1]
+        return self._scopes.stack[-1].class_frame
 
     def is_module_class(self, name: str) -> bool:
         """``name`` is a torch module class: a class of this file, defined above this point,

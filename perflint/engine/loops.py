@@ -329,24 +329,15 @@ class LoopKnowledge:
 
     def __init__(self, context: FileContext) -> None:
         self._context = context
-        self._loop_stacks: list[list[LoopFrame]] = [[]]
-        self._guard_stacks: list[list[_Guard]] = [[]]
-        # The ``try`` blocks around the current node in its function: how many loops enclosed
-        # each when it was entered.
-        self._try_stacks: list[list[tuple[int, cst.CSTNode]]] = [[]]
+        # The scopes around the current node: each keeps the loops, conditions, ``try`` bodies,
+        # lazy-initialisation branches and leaving branches around the node within it.
+        self._scopes = context.scopes.stack
         self._comprehensions: list[Comprehension] = []
-        # Per function scope: the lazy-initialisation branches around the current node, each
-        # with the loop depth at which it was entered.
-        self._initialisation_stacks: list[list[tuple[cst.If, int]]] = [[]]
         # The ``if`` bodies under a debugging or profiling flag around the current node, and
         # the ``with torch.cuda.graph(g):`` bodies (across function scopes: a function defined
         # there exists only under the flag, or is captured).
         self._debug_branches: list[cst.If] = []
         self._graph_captures: list[cst.With] = []
-        # Per function scope: the ``if`` bodies around the current node that end by leaving the
-        # loops (``raise``, ``return``) or one loop (``break``), each with the loop depth at
-        # which it was entered and whether it leaves only the innermost loop.
-        self._leaving_branch_stacks: list[list[tuple[cst.If, int, bool]]] = [[]]
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -354,7 +345,7 @@ class LoopKnowledge:
         function = self._context.functions.current
         scope = function.node if function is not None else self._context.module
         frame = LoopFrame(node, self._context.imports, self._context.functions, scope, self._context)
-        self._loop_stacks[-1].append(frame)
+        self._scopes[-1].loops.append(frame)
         if isinstance(node, cst.For):
             self._record_elements(frame, node.target, node.iter)
 
@@ -382,7 +373,7 @@ class LoopKnowledge:
             frame.unknown_elements[name] = source
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
-        self._loop_stacks[-1].pop()
+        self._scopes[-1].loops.pop()
 
     visit_For_target = _enter_loop
     leave_For_body = _leave_loop
@@ -394,7 +385,7 @@ class LoopKnowledge:
 
     def _leave_comprehension(self, node: Comprehension) -> None:
         self._comprehensions.pop()
-        self._loop_stacks[-1].pop()
+        self._scopes[-1].loops.pop()
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
     leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
@@ -403,33 +394,33 @@ class LoopKnowledge:
         # The first iterable is evaluated once, outside; everything after it runs per item.
         if self._comprehensions[-1].for_in is node:
             self._enter_loop(self._comprehensions[-1])
-        self._record_elements(self._loop_stacks[-1][-1], node.target, node.iter)
+        self._record_elements(self._scopes[-1].loops[-1], node.target, node.iter)
 
     def _push_guard(self, test: cst.BaseExpression | None, owner: cst.CSTNode) -> None:
-        self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
+        self._scopes[-1].guards.append(_Guard(test, len(self._scopes[-1].loops), owner))
 
     def _pop_guard(self, owner: cst.CSTNode) -> None:
-        guards = self._guard_stacks[-1]
+        guards = self._scopes[-1].guards
         if guards and guards[-1].owner is owner:
             guards.pop()
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push_guard(node.test, node)
         if is_lazy_initialisation(node):
-            self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
+            self._scopes[-1].initialisations.append((node, len(self._scopes[-1].loops)))
         if tests_a_debug_flag(node.test):
             self._debug_branches.append(node)
         leaves = leaving_statement(node.body)
         if leaves is not None:
-            self._leaving_branch_stacks[-1].append((node, len(self._loop_stacks[-1]), leaves is cst.Break))
+            self._scopes[-1].leaving_branches.append((node, len(self._scopes[-1].loops), leaves is cst.Break))
 
     def leave_If_body(self, node: cst.If) -> None:
-        stack = self._initialisation_stacks[-1]
+        stack = self._scopes[-1].initialisations
         if stack and stack[-1][0] is node:
             stack.pop()
         if self._debug_branches and self._debug_branches[-1] is node:
             self._debug_branches.pop()
-        leaving = self._leaving_branch_stacks[-1]
+        leaving = self._scopes[-1].leaving_branches
         if leaving and leaving[-1][0] is node:
             leaving.pop()
 
@@ -461,30 +452,13 @@ class LoopKnowledge:
     leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = _pop_guard
 
     def _enter_try(self, node: cst.CSTNode) -> None:
-        self._try_stacks[-1].append((len(self._loop_stacks[-1]), node))
+        self._scopes[-1].tries.append((len(self._scopes[-1].loops), node))
 
     def _leave_try(self, node: cst.CSTNode) -> None:
-        self._try_stacks[-1].pop()
+        self._scopes[-1].tries.pop()
 
     visit_Try_body = visit_TryStar_body = _enter_try
     leave_Try_body = leave_TryStar_body = _leave_try
-
-    def _enter_scope(self, node: cst.CSTNode) -> None:
-        self._loop_stacks.append([])
-        self._guard_stacks.append([])
-        self._initialisation_stacks.append([])
-        self._try_stacks.append([])
-        self._leaving_branch_stacks.append([])
-
-    def _leave_scope(self, node: cst.CSTNode) -> None:
-        self._loop_stacks.pop()
-        self._guard_stacks.pop()
-        self._initialisation_stacks.pop()
-        self._try_stacks.pop()
-        self._leaving_branch_stacks.pop()
-
-    visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
-    leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
 
@@ -493,11 +467,11 @@ class LoopKnowledge:
         leaving that loop (``raise``, ``return``, or a ``break`` of that loop): it runs at most
         once per run of the loop, when the loop ends (``if not torch.isfinite(loss): raise
         RuntimeError(f"{loss.item()}")``)."""
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         depth = stack.index(frame)
         return any(
             loop_depth > depth and (not breaks or loop_depth == depth + 1)
-            for _, loop_depth, breaks in self._leaving_branch_stacks[-1]
+            for _, loop_depth, breaks in self._scopes[-1].leaving_branches
         )
 
     def under_debug_flag(self) -> bool:
@@ -514,17 +488,17 @@ class LoopKnowledge:
         """The current node is in a lazy-initialisation branch (``if self.cache is None:
         self.cache = …``) and in no loop inside that branch: it runs once per object or key,
         however often the function around it runs."""
-        stack = self._initialisation_stacks[-1]
-        return bool(stack) and stack[-1][1] == len(self._loop_stacks[-1])
+        stack = self._scopes[-1].initialisations
+        return bool(stack) and stack[-1][1] == len(self._scopes[-1].loops)
 
     @property
     def innermost(self) -> LoopFrame | None:
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         return stack[-1] if stack else None
 
     def enclosing(self) -> list[LoopFrame]:
         """The loops around the current node in its function, innermost first."""
-        return list(reversed(self._loop_stacks[-1]))
+        return list(reversed(self._scopes[-1].loops))
 
     def iterated_loader(self, frame: LoopFrame) -> cst.Call | None:
         """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates (see
@@ -565,7 +539,7 @@ class LoopKnowledge:
         weak, ``a`` may be known from weak evidence (a parameter's docstring, see
         ``arrays.Evidence``).
         """
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         if type(expr) is cst.Name:
             for frame in reversed(stack):
                 if expr.value in frame.targets:
@@ -597,7 +571,7 @@ class LoopKnowledge:
         return expr.value
 
     def training_step_loop(self) -> LoopFrame | None:
-        for frame in reversed(self._loop_stacks[-1]):
+        for frame in reversed(self._scopes[-1].loops):
             if frame.is_training_step:
                 return frame
         return None
@@ -606,8 +580,8 @@ class LoopKnowledge:
         """The tests of the ``if``s (and conditional expressions) around the current node
         inside ``frame``'s loop, outermost first; None for an exception handler or a match
         case, which may run on any iteration."""
-        depth = self._loop_stacks[-1].index(frame)
-        return [guard.test for guard in self._guard_stacks[-1] if guard.loop_depth > depth]
+        depth = self._scopes[-1].loops.index(frame)
+        return [guard.test for guard in self._scopes[-1].guards if guard.loop_depth > depth]
 
     def runs_periodically(self, frame: LoopFrame) -> bool:
         """A condition around the current node inside ``frame``'s loop uses ``%``
@@ -615,31 +589,31 @@ class LoopKnowledge:
         return any(test is not None and _uses_modulo(test) for test in self.conditions_within(frame))
 
     def runs_every_iteration(self, frame: LoopFrame | None = None) -> bool:
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         frame = frame or (stack[-1] if stack else None)
         if frame is None:
             return True
         depth = stack.index(frame)
         return all(
             guard.test is not None and self.is_invariant(guard.test, frame)
-            for guard in self._guard_stacks[-1]
+            for guard in self._scopes[-1].guards
             if guard.loop_depth > depth
         )
 
     def is_conditional(self) -> bool:
         """The current node runs only under a condition, in an exception handler or in a
         ``case`` of its function (or module): not every time its function runs."""
-        return bool(self._guard_stacks[-1])
+        return bool(self._scopes[-1].guards)
 
     def in_try_body(self, frame: LoopFrame | None = None) -> bool:
         """The current node is in the body of a ``try`` inside ``frame``'s loop (the innermost
         by default): an iteration that fails there goes on to the next one, as a retry does."""
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         frame = frame or (stack[-1] if stack else None)
         if frame is None:
             return False
         depth = stack.index(frame)
-        return any(loop_depth > depth for loop_depth, _ in self._try_stacks[-1])
+        return any(loop_depth > depth for loop_depth, _ in self._scopes[-1].tries)
 
     def is_invariant(
         self,
