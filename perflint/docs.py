@@ -329,6 +329,9 @@ ENGINE_QUERY_MODULES = (
     "perflint.engine.literals",
     "perflint.engine.walker",
     "perflint.engine.loops",
+    "perflint.engine.effects",
+    "perflint.engine.invariance",
+    "perflint.engine.control_flow",
 )
 
 

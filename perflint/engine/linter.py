@@ -5,7 +5,7 @@ Knowledge modules and rules are both sets of hooks (see ``perflint.engine.hooks`
 during the one walk. The contract a rule can rely on:
 
 - On entering a node (``visit_*``), the knowledge modules run first, in the order of
-  ``KNOWLEDGE`` (imports, arrays and values, loops, functions); on leaving it (``leave_*``)
+  ``KNOWLEDGE`` (scopes, imports, arrays and values, loops, functions); on leaving it (``leave_*``)
   the rules run first and the knowledge modules after, in reverse order. So a rule's
   ``visit_For_body`` sees the loop as the innermost one, and a rule's ``leave_Assign`` still
   sees the names as they were before the assignment (the new binding is applied after it).
@@ -38,6 +38,7 @@ from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.engine.positions import node_positions
 from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
+from perflint.engine.scopes import ScopeStack
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ Handler = Callable[[cst.CSTNode], None]
 
 # The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
 KNOWLEDGE = (
+    ("scopes", ScopeStack),
     ("imports", ImportTable),
     ("arrays", ArrayKnowledge),
     ("loops", LoopKnowledge),
@@ -127,6 +129,7 @@ class FileContext:
         self._reports: list[_Report] = []
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
+        self.scopes: ScopeStack
         self.imports: ImportTable
         self.arrays: ArrayKnowledge
         self.loops: LoopKnowledge
@@ -159,7 +162,7 @@ class FileContext:
     ) -> bool:
         """``expr`` gives an equal value on every iteration of ``frame`` (default: innermost);
         with ``identity=True``, the same object (a pure factory such as ``np.eye(n)`` gives an
-        equal value but a new object each time; see ``loops.is_invariant``)."""
+        equal value but a new object each time; see ``invariance.is_invariant``)."""
         return self.loops.is_invariant(expr, frame, allow_conversions, identity)
 
     @property
