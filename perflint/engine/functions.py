@@ -29,9 +29,10 @@ import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
+from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
+from perflint.engine.invariance import unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,
@@ -134,8 +135,9 @@ class FunctionKnowledge:
 
     def __init__(self, context: FileContext) -> None:
         self._context = context
-        self._functions: list[FunctionFrame] = []
-        self._classes: list[ClassFrame | None] = [None]
+        # The scopes around the current node: each knows its function frame and its class
+        # (``Scope.function``, ``Scope.class_frame``).
+        self._scopes = context.scopes
         # The file's own functions by the name a call uses: ``f`` for a module-level function,
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
@@ -172,15 +174,11 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases) or (
-            self.current is None and self._project_says_module(node.name.value)
+            self._scopes.enclosing.function is None and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
-        self._classes.append(ClassFrame(node, bases, is_module))
-        self._functions.append(None)  # a class body is not inside the enclosing function's body
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._functions.pop()
+        # A class body is not inside the enclosing function's body: its scope has no frame.
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -190,17 +188,13 @@ class FunctionKnowledge:
         self._push_function(node, ())
 
     def _push_function(self, node: FunctionNode, decorators: tuple[str, ...]) -> None:
-        parent = self._functions[-1] if self._functions else None
-        class_frame = self._classes[-1] if parent is None else parent.class_frame
-        frame = FunctionFrame(node, decorators, class_frame, parent, self)
-        self._functions.append(frame)
-        self._classes.append(class_frame)
-
-    def _pop_function(self, node: FunctionNode) -> None:
-        self._functions.pop()
-        self._classes.pop()
-
-    leave_FunctionDef_body = leave_Lambda_body = _pop_function
+        scope, enclosing = self._scopes.current, self._scopes.enclosing
+        parent = enclosing.function if enclosing is not None else None
+        class_frame = (
+            (enclosing.class_frame if enclosing is not None else None) if parent is None else parent.class_frame
+        )
+        scope.function = FunctionFrame(node, decorators, class_frame, parent, self)
+        scope.class_frame = class_frame
 
     def visit_With_body(self, node: cst.With) -> None:
         if any(self.disables_grad(item.item) for item in node.items):
@@ -234,11 +228,11 @@ class FunctionKnowledge:
     def current(self) -> FunctionFrame | None:
         """The innermost function around the current node; None at module level or directly in
         a class body."""
-        return self._functions[-1] if self._functions else None
+        return self._scopes.stack[-1].function
 
     @property
     def current_class(self) -> ClassFrame | None:
-        return self._classes[-1]
+        return self._scopes.stack[-1].class_frame
 
     def is_module_class(self, name: str) -> bool:
         """``name`` is a torch module class: a class of this file, defined above this point,
@@ -504,58 +498,22 @@ class FunctionKnowledge:
         frame = self.current
         if frame is None:
             return True
-        imports = self._context.imports
         summary = frame.summary
         parameters = _parameter_names(frame.node.params)
-        stack: list[cst.CSTNode] = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Attribute) and node.attr.value in catalog.METADATA_ATTRIBUTES:
-                continue
-            if isinstance(node, cst.Call):
-                func = node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in catalog.METADATA_METHODS:
-                    stack.extend(arg.value for arg in node.args)
-                    continue
-                qualified = imports.qualified_name(func)
-                if qualified is not None:
-                    # A catalogued pure function only: random draws (``torch.randn``,
-                    # ``torch.multinomial``) differ on every call whatever the shapes.
-                    record = catalog.lookup(qualified)
-                    if record is None or not record.has(catalog.Flag.PURE):
-                        return False
-                elif isinstance(func, cst.Name):
-                    if not imports.is_builtin(func, func.value) or func.value not in catalog.PURE_BUILTINS:
-                        return False
-                    if func.value == "len":
-                        continue
-                elif not isinstance(func, cst.Attribute) or catalog.method(func.attr.value) is None:
-                    return False
-                else:
-                    stack.append(func.value)
-                stack.extend(arg.value for arg in node.args)
-                continue
-            if isinstance(node, (cst.Name, cst.Attribute)):
-                if imports.qualified_name(node) is not None:
-                    continue
-                chain = dotted_name(node)
-                if chain is None:
-                    stack.append(node.value)
-                    continue
-                root = chain.partition(".")[0]
-                if frame.is_method and root == _first_parameter(frame.node.params) and not summary.changes(chain):
-                    continue
-                if root in parameters:
-                    return False
-                if root in summary.rebound:
-                    value = value_of(cst.Name(root), self._context, hops)
-                    if value is None or not self.depends_only_on_shapes(value, hops + 1):
-                        return False
-                continue
-            if isinstance(node, NEVER_THE_SAME_TWICE):
+        receiver = _first_parameter(frame.node.params) if frame.is_method else None
+
+        def changes(chain: str) -> bool:
+            root = chain.partition(".")[0]
+            if root == receiver and not summary.changes(chain):
                 return False
-            stack.extend(syntax_children(node))
-        return True
+            if root in parameters:
+                return True
+            if root in summary.rebound:
+                value = value_of(cst.Name(root), self._context, hops)
+                return value is None or not self.depends_only_on_shapes(value, hops + 1)
+            return False
+
+        return unchanged_by(expr, changes, self._context.imports, through_metadata=True)
 
     def summary_of(self, node: FunctionNode) -> Effects:
         """What one call of ``node`` does. While a (mutually) recursive summary is being made,

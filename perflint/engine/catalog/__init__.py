@@ -77,6 +77,17 @@ def method(name: str) -> Method | None:
     return _METHODS.get(name)
 
 
+def listed(qualified_name: str) -> Function:
+    """The record of a function the catalogue must list: for the records a module reads once,
+    on import, by their names (a misspelt name fails the import, not a lint)."""
+    return _BY_NAME[qualified_name]
+
+
+def listed_method(name: str) -> Method:
+    """The record of a method the catalogue must list, as ``listed`` is of a function."""
+    return _METHODS[name]
+
+
 def solver_for(inverse: Function) -> Function | None:
     """The function of ``inverse``'s library that solves ``a @ x = b`` without an inverse
     (``numpy.linalg.solve`` for ``numpy.linalg.inv``, ``torch.linalg.solve`` for

@@ -18,8 +18,8 @@ from perflint.engine.walker import names_in
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-_UNSQUEEZE = catalog.lookup("torch.unsqueeze")
-_EXPAND_DIMS = catalog.lookup("numpy.expand_dims")
+_UNSQUEEZE = catalog.listed("torch.unsqueeze")
+_EXPAND_DIMS = catalog.listed("numpy.expand_dims")
 # How many assignments to follow from a name back to the loop's sample.
 
 
