@@ -31,7 +31,7 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
-from perflint.engine.invariance import unchanged_by
+from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
