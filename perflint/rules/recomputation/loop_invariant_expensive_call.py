@@ -481,9 +481,9 @@ def solve_all(A, rhs):
     def _check_helper(self, call: cst.Call) -> None:
         """A call of a function of this file that makes an expensive call from inputs the loop
         does not change."""
-        if not self.context.runs_every_iteration() or self.context.in_compiled_code():
-            return
         loop = self.context.innermost_loop
+        if loop is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+            return
         for inner in self.context.functions.calls_fixed_by_inputs(call, loop.changes):
             inner_callee = self.context.imports.qualified_name(inner.func)
             record = catalog.lookup(inner_callee)
