@@ -52,7 +52,8 @@ def test_a_tensor_moved_to_the_host_is_on_the_host():
         "def f(x: torch.Tensor, device):\n"
         "    moved = x.cpu()\n"
         "    print(moved); print(torch.unique(x).cpu()); print(x.to('cpu')); print(torch.rand(2))\n"
-        "    print(x); print(x.to(device)); print(x.cuda())\n",
+        "    print(x); print(x.to(device)); print(x.cuda())\n"
+        "    start = torch.randint(0, 9, (4,))\n    end = start + moved\n    print(end); print(start + x)\n",
         lambda context, expr: on_host(expr, context),
     )
     assert answers == {
@@ -63,6 +64,8 @@ def test_a_tensor_moved_to_the_host_is_on_the_host():
         "x": False,
         "x.to(device)": False,
         "x.cuda()": False,
+        "end": True,
+        "start + x": False,
     }
 
 
