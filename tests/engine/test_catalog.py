@@ -267,5 +267,7 @@ def test_every_multi_tensor_operation_exists_and_pairs_with_a_real_in_place_meth
         assert resolve(operation) is not None, operation
         if name.endswith("_"):
             assert hasattr(torch.Tensor, name), name
+    for operation in catalog.TORCH_FOREACH_OF_OPERATOR.values():
+        assert resolve(operation.removesuffix("_")) is not None, operation  # the out-of-place form
     for method in catalog.TORCH_MODULE_TENSOR_ITERATORS | catalog.TORCH_MODULE_NAMED_TENSOR_ITERATORS:
         assert hasattr(torch.nn.Module, method), method
