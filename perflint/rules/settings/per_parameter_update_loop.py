@@ -213,6 +213,20 @@ class EMA:
             """,
             line=4,
         ),
+        # Spinning Up's Polyak update: a number times a tensor is the addition's `alpha=`.
+        Invalid(
+            """
+            import torch
+            def soft_sync(targ_model, model, tau: float) -> None:
+                with torch.no_grad():
+                    params = model.parameters()
+                    targ_params = targ_model.parameters()
+                    for p, p_targ in zip(params, targ_params):
+                        p_targ.data.mul_(1 - tau)
+                        p_targ.data.add_(tau * p.data)
+            """,
+            line=6,
+        ),
         # A running (SWA) average in the training loop.
         Invalid(
             """
@@ -365,7 +379,13 @@ class EMA:
             return None
         operations: list[str] = []
         for call in reversed(chain):
-            arithmetic = [operation for arg in call.args for operation in _operator_operations(arg.value, tensors)]
+            arithmetic = [
+                operation
+                for arg in call.args
+                for operation in _operator_operations(
+                    arg.value, tensors, scaling_is_alpha=call.func.attr.value != "copy_"
+                )
+            ]
             if call.func.attr.value == "copy_" and arithmetic:
                 # ``q.copy_(m * q + (1 - m) * p)`` is its arithmetic done in place.
                 operations += arithmetic
@@ -436,14 +456,23 @@ def _is_tensor(expr: cst.BaseExpression, tensors: set[str]) -> bool:
     return _is_name_of(expr, tensors)
 
 
-def _operator_operations(expr: cst.BaseExpression, tensors: set[str]) -> list[str]:
+def _operator_operations(expr: cst.BaseExpression, tensors: set[str], scaling_is_alpha: bool = False) -> list[str]:
     """The multi-tensor operations of the arithmetic ``expr`` does on the loop's tensors
     (``m * q + (1 - m) * p``: multiply, add), in the order they appear; arithmetic on numbers
-    alone (``1 - m``) is not one."""
+    alone (``1 - m``) is not one, nor, with ``scaling_is_alpha`` (the argument of ``add_``),
+    a number times a tensor, which the ``alpha=`` of the multi-tensor addition does."""
     operations: list[str] = []
     stack = [expr]
     while stack:
         node = stack.pop(0)
+        if (
+            scaling_is_alpha
+            and type(node) is cst.BinaryOperation
+            and type(node.operator) is cst.Multiply
+            and not (_mentions_tensor(node.left, tensors) and _mentions_tensor(node.right, tensors))
+        ):
+            stack.extend(syntax_children(node))
+            continue
         if type(node) is cst.BinaryOperation and _mentions_tensor(node, tensors):
             operation = catalog.TORCH_FOREACH_OF_OPERATOR.get(type(node.operator).__name__)
             if operation is not None and operation not in operations:
