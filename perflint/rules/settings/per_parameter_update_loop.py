@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -362,37 +364,36 @@ class EMA:
             return _operator_operations(statement.value, tensors) or [_COPY]
         if type(statement) is not cst.Expr or type(statement.value) is not cst.Call:
             return None
-        call = statement.value
-        operations = self._out_function(call, tensors, bound)
-        if operations is not None:
-            return operations
-        chain = []  # the calls from the outermost in, ``add_`` then ``mul_`` in ``q.mul_(m).add_(p)``
-        while type(call) is cst.Call and not _is_tensor(call, tensors):
-            func = call.func
-            if type(func) is not cst.Attribute or func.attr.value not in catalog.TORCH_FOREACH_IN_PLACE:
+        found = self._out_function(statement.value, tensors, bound)
+        if found is not None:
+            return found
+        # The in-place calls from the outermost in: ``add_`` then ``mul_`` in ``q.mul_(m).add_(p)``.
+        chain: list[tuple[str, cst.Call]] = []
+        receiver: cst.BaseExpression = statement.value
+        while isinstance(receiver, cst.Call) and not _is_tensor(receiver, tensors):
+            func = receiver.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in catalog.TORCH_FOREACH_IN_PLACE:
                 return None
-            if not self._arguments(call.args, tensors, bound, ()):
+            if not self._arguments(receiver.args, tensors, bound, ()):
                 return None
-            chain.append(call)
-            call = func.value
-        if not _is_tensor(call, tensors):
+            chain.append((func.attr.value, receiver))
+            receiver = func.value
+        if not _is_tensor(receiver, tensors):
             return None
         operations: list[str] = []
-        for call in reversed(chain):
+        for method, call in reversed(chain):
             arithmetic = [
                 operation
                 for arg in call.args
-                for operation in _operator_operations(
-                    arg.value, tensors, scaling_is_alpha=call.func.attr.value != "copy_"
-                )
+                for operation in _operator_operations(arg.value, tensors, scaling_is_alpha=method != "copy_")
             ]
-            if call.func.attr.value == "copy_" and arithmetic:
+            if method == "copy_" and arithmetic:
                 # ``q.copy_(m * q + (1 - m) * p)`` is its arithmetic done in place.
                 operations += arithmetic
                 continue
             # ``q.add_(p - q, alpha=w)``: the argument is a new list (``_foreach_sub``).
             operations += [operation.removesuffix("_") for operation in arithmetic]
-            operations.append(catalog.TORCH_FOREACH_IN_PLACE[call.func.attr.value])
+            operations.append(catalog.TORCH_FOREACH_IN_PLACE[method])
         return list(dict.fromkeys(operations))
 
     def _out_function(self, call: cst.Call, tensors: set[str], bound: set[str]) -> list[str] | None:
@@ -409,7 +410,7 @@ class EMA:
             return None
         return [catalog.TORCH_FOREACH_IN_PLACE[method]]
 
-    def _arguments(self, args: tuple[cst.Arg, ...] | list[cst.Arg], tensors, bound, skipped) -> bool:
+    def _arguments(self, args: Sequence[cst.Arg], tensors: set[str], bound: set[str], skipped: tuple[str, ...]) -> bool:
         for arg in args:
             if arg.star:
                 return False
@@ -462,7 +463,7 @@ def _operator_operations(expr: cst.BaseExpression, tensors: set[str], scaling_is
     alone (``1 - m``) is not one, nor, with ``scaling_is_alpha`` (the argument of ``add_``),
     a number times a tensor, which the ``alpha=`` of the multi-tensor addition does."""
     operations: list[str] = []
-    stack = [expr]
+    stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop(0)
         if (
@@ -485,7 +486,7 @@ def _mentions_tensor(node: cst.CSTNode, tensors: set[str]) -> bool:
     stack = [node]
     while stack:
         current = stack.pop()
-        if _is_tensor(current, tensors):
+        if isinstance(current, cst.BaseExpression) and _is_tensor(current, tensors):
             return True
         stack.extend(syntax_children(current))
     return False

@@ -4,6 +4,7 @@ at a time: a scatter-add, a histogram, a confusion matrix."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
@@ -35,7 +36,7 @@ class _ScatterLoop:
     # Each element the body reads (``w[i]``, a target ``a``, a gather ``T[idx[i]]``) and its
     # whole-array form (``w``, ``x``, ``T[idx]``).
     whole: dict[int, cst.BaseExpression] = field(default_factory=dict)
-    kinds: set[str] = field(default_factory=set)
+    kinds: set[catalog.ArrayKind] = field(default_factory=set)
 
 
 class ScatterIndexLoop(Rule):
@@ -294,28 +295,28 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         loop = self._scatter_loop(node)
         if loop is None:
             return
-        scatters, gathers = [], []
+        scatters: list[tuple[cst.AugAssign, cst.Subscript]] = []
+        gathers: list[tuple[cst.Assign, cst.Subscript]] = []
         for statement in statements:
-            if type(statement) is cst.AugAssign and self._scatter_target(statement, loop) is not None:
-                scatters.append(statement)
-            elif type(statement) is cst.Assign and self._gather_target(statement, loop) is not None:
-                gathers.append(statement)
+            if isinstance(statement, cst.AugAssign) and (scatter := self._scatter_target(statement, loop)) is not None:
+                scatters.append((statement, scatter))
+            elif isinstance(statement, cst.Assign) and (gather := self._gather_target(statement, loop)) is not None:
+                gathers.append((statement, gather))
             else:
                 return
         if not scatters:
             # A loop that only gathers (``out[i] = T[idx[i]]``) is PFL101's.
             return
-        targets = [self._scatter_target(s, loop) for s in scatters] + [self._gather_target(g, loop) for g in gathers]
-        loop.written = {dotted_name(target.value) for target in targets}
-        loop.kinds.update(self.context.arrays.kind_of(target.value) for target in targets)
-        for statement in scatters:
-            target = self._scatter_target(statement, loop)
-            if not all(self._index_element(element.slice.value, loop) for element in target.slice):
+        targets = [target for _, target in scatters] + [target for _, target in gathers]
+        loop.written = {chain for target in targets if (chain := dotted_name(target.value)) is not None}
+        loop.kinds.update(kind for target in targets if (kind := self.context.arrays.kind_of(target.value)) is not None)
+        for augmented, target in scatters:
+            if not all(self._index_element(_index_value(element), loop) for element in target.slice):
                 return
-            if not self._is_elementwise(statement.value, loop):
+            if not self._is_elementwise(augmented.value, loop):
                 return
-        for statement in gathers:
-            if not self._is_elementwise(statement.value, loop):
+        for assignment, _ in gathers:
+            if not self._is_elementwise(assignment.value, loop):
                 return
         if any(chains_overlap(read, written) for read in loop.read for written in loop.written):
             # A recurrence: an item depends on what an earlier iteration wrote.
@@ -323,19 +324,16 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         if len(loop.kinds) != 1 or self.context.in_compiled_code():
             return
         (kind,) = loop.kinds
-        vectorised = [
-            self._scatter_call(statement, loop, kind)
-            if type(statement) is cst.AugAssign
-            else self._gather_assignment(statement, loop)
-            for statement in statements
-        ]
-        first = self._scatter_target(scatters[0], loop)
+        rendered = {id(augmented): self._scatter_call(augmented, target, loop, kind) for augmented, target in scatters}
+        rendered.update(
+            (id(assignment), self._gather_assignment(target, assignment, loop)) for assignment, target in gathers
+        )
         self.report(
             node,
             self.message.format(
-                array=quote(first.value),
+                array=quote(scatters[0][1].value),
                 loop="; ".join(_render(statement) for statement in statements),
-                vectorised="; ".join(vectorised),
+                vectorised="; ".join(rendered[id(statement)] for statement in statements),
             ),
         )
 
@@ -344,7 +342,7 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         imports, arrays = self.context.imports, self.context.arrays
         iterable, target = node.iter, node.target
         if type(iterable) is cst.Call and imports.is_builtin(iterable.func, "range"):
-            return _ScatterLoop(index=target.value, sources={}) if type(target) is cst.Name else None
+            return _ScatterLoop(index=target.value, sources={}) if isinstance(target, cst.Name) else None
         if type(iterable) is cst.Call and imports.is_builtin(iterable.func, "zip"):
             sources = [arg.value for arg in iterable.args if arg.keyword is None and not arg.star]
             if (
@@ -354,7 +352,7 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
                 or any(type(element.value) is not cst.Name for element in target.elements)
             ):
                 return None
-            names = [element.value.value for element in target.elements]
+            names = [cast(cst.Name, element.value).value for element in target.elements]
         elif type(target) is cst.Name:
             sources, names = [iterable], [target.value]
         else:
@@ -363,7 +361,7 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
             return None
         loop = _ScatterLoop(index=None, sources=dict(zip(names, sources)))
         for source in sources:
-            loop.kinds.add(arrays.kind_of(source))
+            loop.kinds.add(cast(catalog.ArrayKind, arrays.kind_of(source)))
             chain = dotted_name(source)
             if chain is not None:
                 loop.read.add(chain)
@@ -441,16 +439,15 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         scalars from outside the loop."""
 
         def leaf(node: cst.BaseExpression) -> bool | None:
-            node_type = type(node)
-            if node_type is cst.Subscript:
+            if isinstance(node, cst.Subscript):
                 chain = self._at_index(node, loop)
                 if chain is not None:
                     return chain.partition(".")[0] != loop.index and self._element(node, chain, loop)
                 return self._gather(node, loop)
-            if node_type is cst.Name and node.value in loop.sources:
+            if isinstance(node, cst.Name) and node.value in loop.sources:
                 loop.whole[id(node)] = loop.sources[node.value]
                 return True
-            if node_type is cst.Name or node_type is cst.Attribute:
+            if isinstance(node, (cst.Name, cst.Attribute)):
                 return self._outside_scalar(node, loop)
             return None
 
@@ -482,11 +479,12 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         loop.read.add(chain)
         return True
 
-    def _scatter_call(self, statement: cst.AugAssign, loop: _ScatterLoop, kind: str) -> str:
+    def _scatter_call(
+        self, statement: cst.AugAssign, target: cst.Subscript, loop: _ScatterLoop, kind: catalog.ArrayKind
+    ) -> str:
         """The one call that does the loop's scatter on whole arrays (runs on findings only)."""
-        target = self._scatter_target(statement, loop)
         array = quote(target.value)
-        indices = [quote(_whole(element.slice.value, loop)) for element in target.slice]
+        indices = [quote(_whole(_index_value(element), loop)) for element in target.slice]
         value = _whole(statement.value, loop)
         operation = _SCATTER_OPERATORS[type(statement.operator)]
         if kind == catalog.NUMPY:
@@ -506,8 +504,7 @@ def class_totals(labels: np.ndarray, weights: np.ndarray, n_classes: int) -> np.
         where = f"({indices[0]},)" if len(indices) == 1 else f"({', '.join(indices)})"
         return f"{array}.index_put_({where}, {values}, accumulate=True)"
 
-    def _gather_assignment(self, statement: cst.Assign, loop: _ScatterLoop) -> str:
-        target = statement.targets[0].target
+    def _gather_assignment(self, target: cst.Subscript, statement: cst.Assign, loop: _ScatterLoop) -> str:
         whole = target.with_changes(slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=None))])
         return f"{quote(whole)} = {quote(_whole(statement.value, loop))}"
 
@@ -517,8 +514,14 @@ def _strict_keywords(call: cst.Call) -> int:
     return sum(1 for arg in call.args if arg.keyword is not None and arg.keyword.value == "strict")
 
 
+def _index_value(element: cst.SubscriptElement) -> cst.BaseExpression:
+    """The expression of an index the rule checked is one (``cst.Index``, not a slice)."""
+    return cast(cst.Index, element.slice).value
+
+
 def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
-    nodes, stack = [], [node]
+    nodes: list[cst.CSTNode] = []
+    stack = [node]
     while stack:
         current = stack.pop()
         nodes.append(current)
@@ -548,13 +551,14 @@ class _WholeArrays(cst.CSTTransformer):
 
 def _whole(expr: cst.BaseExpression, loop: _ScatterLoop) -> cst.BaseExpression:
     """``expr`` on whole arrays (runs on findings only)."""
-    return expr.visit(_WholeArrays(loop.whole))
+    return cast(cst.BaseExpression, expr.visit(_WholeArrays(loop.whole)))
 
 
-def _render(statement: cst.AugAssign | cst.Assign) -> str:
-    if type(statement) is cst.Assign:
+def _render(statement: cst.BaseSmallStatement) -> str:
+    if isinstance(statement, cst.Assign):
         return f"{quote(statement.targets[0].target)} = {quote(statement.value)}"
-    return f"{quote(statement.target)} {quote(statement.operator)} {quote(statement.value)}"
+    augmented = cast(cst.AugAssign, statement)
+    return f"{quote(augmented.target)} {quote(augmented.operator)} {quote(augmented.value)}"
 
 
 def _setup(size: int, target: Target) -> tuple:
