@@ -210,6 +210,12 @@ TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
+# ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.
+TORCH_MODULE_TENSOR_ITERATORS = _torch.MODULE_TENSOR_ITERATORS
+TORCH_MODULE_NAMED_TENSOR_ITERATORS = _torch.MODULE_NAMED_TENSOR_ITERATORS
+# ``lerp_`` -> ``torch._foreach_lerp_``: an in-place method's multi-tensor form.
+TORCH_FOREACH_IN_PLACE = _torch.FOREACH_IN_PLACE
+TORCH_FOREACH_OF_OPERATOR = _torch.FOREACH_OF_OPERATOR
 # How a NumPy dtype argument names float64 (``np.float64``, ``float``, ``"float64"``).
 FLOAT64_TYPES = frozenset(_numpy.FLOAT64_TYPES)
 FLOAT64_STRINGS = frozenset(_numpy.FLOAT64_STRINGS)
