@@ -105,7 +105,10 @@ class ArrayKnowledge:
     def __init__(self, context: FileContext) -> None:
         self._context = context
         self._imports: ImportTable = context.imports
-        self._layers: list[_Layer] = [_Layer(_FUNCTION_SCOPE)]
+        # The scopes around the current node; each keeps its own bindings, then one layer per
+        # branch open in it (``Scope.layers``).
+        self._scopes = context.scopes.stack
+        self._scopes[0].layers.append(_Layer(_FUNCTION_SCOPE))
         self._groups: list[_BranchGroup] = []
         # While a query accepts weak evidence (``kind_of(expr, Evidence.WEAK)``).
         self._accepting_weak = False
@@ -121,24 +124,15 @@ class ArrayKnowledge:
         self.bind(node.name.value, None)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._layers.append(_Layer(_FUNCTION_SCOPE, function=node))
+        self._scopes[-1].layers.append(_Layer(_FUNCTION_SCOPE, function=node))
         self.bind_parameters(node.params)
 
     def visit_Lambda_body(self, node: cst.Lambda) -> None:
-        self._layers.append(_Layer(_FUNCTION_SCOPE))
+        self._scopes[-1].layers.append(_Layer(_FUNCTION_SCOPE))
         self.bind_parameters(node.params)
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._layers.append(_Layer(_CLASS_SCOPE))
-
-    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._layers.pop()
-
-    def leave_Lambda_body(self, node: cst.Lambda) -> None:
-        self._layers.pop()
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._layers.pop()
+        self._scopes[-1].layers.append(_Layer(_CLASS_SCOPE))
 
     # Branches ------------------------------------------------------------------------------
 
@@ -146,10 +140,10 @@ class ArrayKnowledge:
         self._groups.append(_BranchGroup(falls_through))
 
     def _begin_branch(self, bindings: dict[str, Binding] | None = None) -> None:
-        self._layers.append(_Layer(_BRANCH, bindings or {}))
+        self._scopes[-1].layers.append(_Layer(_BRANCH, bindings or {}))
 
     def _end_branch(self, reaches_the_end: bool = True) -> None:
-        layer = self._layers.pop()
+        layer = self._scopes[-1].layers.pop()
         if reaches_the_end:
             self._groups[-1].branches.append(layer.bindings)
 
@@ -162,7 +156,7 @@ class ArrayKnowledge:
             return
         for name in {name for path in paths for name in path}:
             before = self._binding(name) or _UNKNOWN
-            self._layers[-1].bindings[name] = _join([path.get(name, before) for path in paths])
+            self._scopes[-1].layers[-1].bindings[name] = _join([path.get(name, before) for path in paths])
 
     def visit_If_body(self, node: cst.If) -> None:
         self._begin_branches(falls_through=node.orelse is None)
@@ -203,7 +197,7 @@ class ArrayKnowledge:
         self._begin_branch()
 
     def _leave_comprehension(self, node: Comprehension) -> None:
-        self._layers.pop()
+        self._scopes[-1].layers.pop()
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
     leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
@@ -299,7 +293,7 @@ class ArrayKnowledge:
 
     def bind(self, name: str, kind: ArrayKind, value: cst.BaseExpression | None = None) -> None:
         """``name`` was (re)assigned ``value`` (None: not a single expression) of ``kind``."""
-        self._layers[-1].bindings[name] = Binding(kind, value)
+        self._scopes[-1].layers[-1].bindings[name] = Binding(kind, value)
 
     def bind_parameters(self, params: cst.Parameters) -> None:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
@@ -308,7 +302,7 @@ class ArrayKnowledge:
                 # ``output_attentions: torch.Tensor | None = False``: the default contradicts
                 # the annotation, and the code is written for what the default says.
                 kind = None
-            self._layers[-1].bindings[param.name.value] = Binding(kind, None, param.default, parameter=True)
+            self._scopes[-1].layers[-1].bindings[param.name.value] = Binding(kind, None, param.default, parameter=True)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.bind(star.name.value, None)
@@ -316,15 +310,16 @@ class ArrayKnowledge:
     # Queries -------------------------------------------------------------------------------
 
     def _binding(self, name: str) -> Binding | None:
+        # Names in a class body are not visible from the scopes nested in it.
         in_enclosing_scope = False
-        for layer in reversed(self._layers):
-            if layer.role == _CLASS_SCOPE and in_enclosing_scope:
-                continue
-            binding = layer.bindings.get(name)
-            if binding is not None:
-                return binding
-            if layer.role != _BRANCH:
-                in_enclosing_scope = True
+        for scope in reversed(self._scopes):
+            for layer in reversed(scope.layers):
+                if layer.role == _CLASS_SCOPE and in_enclosing_scope:
+                    continue
+                binding = layer.bindings.get(name)
+                if binding is not None:
+                    return binding
+            in_enclosing_scope = True
         return None
 
     def lookup(self, name: str) -> ArrayKind:
@@ -339,7 +334,8 @@ class ArrayKnowledge:
         function = next(
             (
                 layer.function
-                for layer in reversed(self._layers)
+                for scope in reversed(self._scopes)
+                for layer in reversed(scope.layers)
                 if layer.function is not None and _is_parameter_of(layer.function, name)
             ),
             None,

@@ -153,6 +153,24 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
     return pinned
 
 
+def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
+    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), or arithmetic of two such tensors
+    (``start + length``), directly or through the name it was assigned to. ``hops``: names
+    followed so far (see ``values.value_of``)."""
+    if allocated_on_host(tensor, context):
+        return True
+    if type(tensor) is cst.Name:
+        assigned = value_of(tensor, context, hops)
+        if assigned is None:
+            return False
+        tensor = assigned
+        hops += 1
+    if type(tensor) is cst.BinaryOperation:
+        return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+    return type(tensor) is cst.Call and move_destination(tensor, context) == HOST
+
+
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
     """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
     array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""

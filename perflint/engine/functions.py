@@ -23,15 +23,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
+from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
+from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
-from perflint.engine.loops import NEVER_THE_SAME_TWICE, Effects, summarise, unchanged_by
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,
@@ -43,7 +44,7 @@ from perflint.engine.roles import (
     role_of,
 )
 from perflint.engine.values import value_of
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -134,8 +135,9 @@ class FunctionKnowledge:
 
     def __init__(self, context: FileContext) -> None:
         self._context = context
-        self._functions: list[FunctionFrame] = []
-        self._classes: list[ClassFrame | None] = [None]
+        # The scopes around the current node: each knows its function frame and its class
+        # (``Scope.function``, ``Scope.class_frame``).
+        self._scopes = context.scopes
         # The file's own functions by the name a call uses: ``f`` for a module-level function,
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
@@ -143,6 +145,8 @@ class FunctionKnowledge:
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, str | None] = {}
+        self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
+        self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -170,15 +174,11 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases) or (
-            self.current is None and self._project_says_module(node.name.value)
+            self._scopes.enclosing.function is None and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
-        self._classes.append(ClassFrame(node, bases, is_module))
-        self._functions.append(None)  # a class body is not inside the enclosing function's body
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-        self._functions.pop()
+        # A class body is not inside the enclosing function's body: its scope has no frame.
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -188,17 +188,13 @@ class FunctionKnowledge:
         self._push_function(node, ())
 
     def _push_function(self, node: FunctionNode, decorators: tuple[str, ...]) -> None:
-        parent = self._functions[-1] if self._functions else None
-        class_frame = self._classes[-1] if parent is None else parent.class_frame
-        frame = FunctionFrame(node, decorators, class_frame, parent, self)
-        self._functions.append(frame)
-        self._classes.append(class_frame)
-
-    def _pop_function(self, node: FunctionNode) -> None:
-        self._functions.pop()
-        self._classes.pop()
-
-    leave_FunctionDef_body = leave_Lambda_body = _pop_function
+        scope, enclosing = self._scopes.current, self._scopes.enclosing
+        parent = enclosing.function if enclosing is not None else None
+        class_frame = (
+            (enclosing.class_frame if enclosing is not None else None) if parent is None else parent.class_frame
+        )
+        scope.function = FunctionFrame(node, decorators, class_frame, parent, self)
+        scope.class_frame = class_frame
 
     def visit_With_body(self, node: cst.With) -> None:
         if any(self.disables_grad(item.item) for item in node.items):
@@ -232,11 +228,11 @@ class FunctionKnowledge:
     def current(self) -> FunctionFrame | None:
         """The innermost function around the current node; None at module level or directly in
         a class body."""
-        return self._functions[-1] if self._functions else None
+        return self._scopes.stack[-1].function
 
     @property
     def current_class(self) -> ClassFrame | None:
-        return self._classes[-1]
+        return self._scopes.stack[-1].class_frame
 
     def is_module_class(self, name: str) -> bool:
         """``name`` is a torch module class: a class of this file, defined above this point,
@@ -267,6 +263,57 @@ class FunctionKnowledge:
             return record.has(catalog.Flag.LOADS_MODEL)
         name = dotted_name(func)
         return name is not None and self.is_module_class(name)
+
+    def attribute_value(self, attribute: str) -> cst.BaseExpression | None:
+        """The one expression the current class (the class of the current method) assigns to
+        ``self.<attribute>``, in any of its methods (``self.conv1 = nn.Conv2d(3, 8, 3)`` in
+        ``__init__``); None when the class assigns it more than once, augments it, or not at
+        all, or outside a class."""
+        frame = self.current_class
+        if frame is None:
+            return None
+        values = self._attribute_values.get(id(frame.node))
+        if values is None:
+            values = _self_attribute_values(frame.node)
+            self._attribute_values[id(frame.node)] = values
+        return values.get(attribute)
+
+    def holds_a_model(self, callee: str) -> bool:
+        """``callee`` (a name or chain: ``model``, ``self.encoder``) holds a model, as the current
+        function (or, in a method, its class; at module level, the module) shows: it calls
+        ``.eval()``, ``.train()``, ``.to(...)``, ``.cuda()`` or ``.parameters()`` on it, or
+        assigns it something ``is_model`` says makes one."""
+        function = self.current
+        scope: cst.CSTNode | None = None
+        if function is not None:
+            scope = function.class_frame.node if function.class_frame is not None else function.node
+        if scope is None:
+            scope = self._module
+        if scope is None:
+            return False
+        models = self._models_by_scope.get(id(scope))
+        if models is None:
+            models = self._models_in(scope)
+            self._models_by_scope[id(scope)] = models
+        return callee in models
+
+    def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
+        models: set[str] = set()
+        stack = list(syntax_children(scope))
+        while stack:
+            node = stack.pop()
+            stack.extend(syntax_children(node))
+            if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
+                    receiver = dotted_name(node.func.value)
+                    if receiver is not None:
+                        models.add(receiver)
+            elif type(node) is cst.Assign and self.is_model(node.value):
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name is not None:
+                        models.add(name)
+        return frozenset(models)
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
@@ -451,58 +498,22 @@ class FunctionKnowledge:
         frame = self.current
         if frame is None:
             return True
-        imports = self._context.imports
         summary = frame.summary
         parameters = _parameter_names(frame.node.params)
-        stack: list[cst.CSTNode] = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Attribute) and node.attr.value in catalog.METADATA_ATTRIBUTES:
-                continue
-            if isinstance(node, cst.Call):
-                func = node.func
-                if isinstance(func, cst.Attribute) and func.attr.value in catalog.METADATA_METHODS:
-                    stack.extend(arg.value for arg in node.args)
-                    continue
-                qualified = imports.qualified_name(func)
-                if qualified is not None:
-                    # A catalogued pure function only: random draws (``torch.randn``,
-                    # ``torch.multinomial``) differ on every call whatever the shapes.
-                    record = catalog.lookup(qualified)
-                    if record is None or not record.has(catalog.Flag.PURE):
-                        return False
-                elif isinstance(func, cst.Name):
-                    if not imports.is_builtin(func, func.value) or func.value not in catalog.PURE_BUILTINS:
-                        return False
-                    if func.value == "len":
-                        continue
-                elif not isinstance(func, cst.Attribute) or catalog.method(func.attr.value) is None:
-                    return False
-                else:
-                    stack.append(func.value)
-                stack.extend(arg.value for arg in node.args)
-                continue
-            if isinstance(node, (cst.Name, cst.Attribute)):
-                if imports.qualified_name(node) is not None:
-                    continue
-                chain = dotted_name(node)
-                if chain is None:
-                    stack.append(node.value)
-                    continue
-                root = chain.partition(".")[0]
-                if frame.is_method and root == _first_parameter(frame.node.params) and not summary.changes(chain):
-                    continue
-                if root in parameters:
-                    return False
-                if root in summary.rebound:
-                    value = value_of(cst.Name(root), self._context, hops)
-                    if value is None or not self.depends_only_on_shapes(value, hops + 1):
-                        return False
-                continue
-            if isinstance(node, NEVER_THE_SAME_TWICE):
+        receiver = _first_parameter(frame.node.params) if frame.is_method else None
+
+        def changes(chain: str) -> bool:
+            root = chain.partition(".")[0]
+            if root == receiver and not summary.changes(chain):
                 return False
-            stack.extend(syntax_children(node))
-        return True
+            if root in parameters:
+                return True
+            if root in summary.rebound:
+                value = value_of(cst.Name(root), self._context, hops)
+                return value is None or not self.depends_only_on_shapes(value, hops + 1)
+            return False
+
+        return unchanged_by(expr, changes, self._context.imports, through_metadata=True)
 
     def summary_of(self, node: FunctionNode) -> Effects:
         """What one call of ``node`` does. While a (mutually) recursive summary is being made,
@@ -579,25 +590,11 @@ class FunctionKnowledge:
         summary = self.summary_of(definition)
         if summary is _BEING_SUMMARISED:
             return None
-        params = definition.params
-        if isinstance(params.star_arg, cst.Param):
+        bound = _bound_arguments(call, definition)
+        if bound is None:
             return None
-        positional = [param.name.value for param in (*params.posonly_params, *params.params)]
         is_method = type(call.func) is cst.Attribute
-        if is_method:
-            positional = positional[1:]
-        keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
-        bound: dict[str, cst.BaseExpression] = {}
-        for index, arg in enumerate(call.args):
-            if arg.keyword is None:
-                if index >= len(positional):
-                    return None
-                bound[positional[index]] = arg.value
-            elif arg.keyword.value in keywords:
-                bound[arg.keyword.value] = arg.value
-            else:
-                return None
-        every_parameter = set(positional) | keywords
+        every_parameter = _parameter_names(definition.params)
         mutated: set[str] = set()
         for chain in summary.mutated:
             root, dot, rest = chain.partition(".")
@@ -610,6 +607,64 @@ class FunctionKnowledge:
             elif root not in every_parameter and root not in summary.rebound:
                 mutated.add(chain)
         return mutated
+
+    def calls_fixed_by_inputs(self, call: cst.Call, changes: Callable[[str], bool]) -> list[cst.Call]:
+        """The calls that every run of ``call`` (of a function of this file, ``f(...)`` or
+        ``self.f(...)``) makes, in the simple statements of its body before anything that may
+        return or leave early, and that give an equal value each time ``call`` runs where
+        ``changes(chain)`` says which names and attribute chains of the caller may change in
+        between: their arguments read only the function's parameters (through the arguments
+        ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
+        none of which the function itself changes, and local names assigned once before from
+        such inputs (``A = self.K + lam * I`` then ``inv(A)``), and call only side-effect-free
+        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        definition = self._definition(call)
+        if definition is None or any(arg.star for arg in call.args):
+            return []
+        summary = self.summary_of(definition)
+        bound = _bound_arguments(call, definition)
+        if summary is _BEING_SUMMARISED or bound is None or type(definition.body) is not cst.IndentedBlock:
+            return []
+        parameters = _parameter_names(definition.params)
+        receiver = _first_parameter(definition.params) if type(call.func) is cst.Attribute else None
+        if receiver is not None and dotted_name(call.func) != f"self.{call.func.attr.value}":
+            return []
+        imports = self._context.imports
+
+        # Local names assigned, so far, only from inputs fixed between runs; changed in place: no.
+        fixed_locals: set[str] = set()
+        mutated_only = Effects(mutated=summary.mutated)
+
+        def changes_between_runs(chain: str) -> bool:
+            root, dot, rest = chain.partition(".")
+            if root in fixed_locals:
+                return mutated_only.changes(chain)
+            if summary.changes(chain):
+                return True
+            if root == receiver:
+                return changes("self" + dot + rest)
+            if root in bound:
+                return not unchanged_by(bound[root], changes, imports)
+            if root in parameters:
+                return True
+            return changes(chain)
+
+        found: list[cst.Call] = []
+        for statement in definition.body.body:
+            if type(statement) is not cst.SimpleStatementLine:
+                if _may_leave(statement):
+                    break
+                fixed_locals -= names_in(statement)
+                continue
+            for inner in _unconditional_calls(statement):
+                if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
+                    found.append(inner)
+            for small in statement.body:
+                assigned = _assigned_name(small)
+                fixed_locals -= _bound_names(small)
+                if assigned is not None and unchanged_by(small.value, changes_between_runs, imports):
+                    fixed_locals.add(assigned)
+        return found
 
     def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
         """What the project index says a call of another file's function does, if anything."""
@@ -720,3 +775,104 @@ def _called_function_names(body: cst.CSTNode) -> set[str]:
                 names.add(func.attr.value)
         pending.extend(syntax_children(node))
     return names
+
+
+def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpression | None]:
+    """``self.<attribute>`` assignments in the methods of ``class_node`` (nested classes not):
+    the value of each attribute assigned once, None for one assigned more often or augmented."""
+    values: dict[str, cst.BaseExpression | None] = {}
+    pending: list[cst.CSTNode] = [class_node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.ClassDef:
+            continue
+        pending.extend(syntax_children(node))
+        if type(node) is cst.Assign:
+            assigned = [(target.target, node.value) for target in node.targets]
+            # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
+            assigned = [
+                (element.value, None) if type(target) in (cst.Tuple, cst.List) else (target, value)
+                for target, value in assigned
+                for element in (target.elements if type(target) in (cst.Tuple, cst.List) else (None,))
+            ]
+        elif type(node) in (cst.AnnAssign, cst.AugAssign):
+            assigned = [(node.target, node.value if type(node) is cst.AnnAssign else None)]
+        else:
+            continue
+        for target, value in assigned:
+            if type(target) is cst.Attribute and type(target.value) is cst.Name and target.value.value == "self":
+                name = target.attr.value
+                values[name] = None if name in values or value is None else value
+    return values
+
+
+def _bound_arguments(call: cst.Call, definition: cst.FunctionDef) -> dict[str, cst.BaseExpression] | None:
+    """The arguments of ``call`` by the parameter of ``definition`` they bind to (the receiver of
+    a method call, ``self.f(x)``, is not among them); None when they do not bind plainly."""
+    params = definition.params
+    if isinstance(params.star_arg, cst.Param) or any(arg.star for arg in call.args):
+        return None
+    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
+    if type(call.func) is cst.Attribute:
+        positional = positional[1:]
+    keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
+    bound: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None:
+            if index >= len(positional):
+                return None
+            bound[positional[index]] = arg.value
+        elif arg.keyword.value in keywords:
+            bound[arg.keyword.value] = arg.value
+        else:
+            return None
+    return bound
+
+
+# Statements after one of these may not run: it can end the function early.
+_LEAVING = (cst.Return, cst.Raise, cst.Yield, cst.Break, cst.Continue)
+# Parts of an expression that may run or not: branches, short circuits, nested scopes.
+_MAY_NOT_RUN = (cst.IfExp, cst.BooleanOperation, cst.Lambda, *NEVER_THE_SAME_TWICE)
+
+
+def _may_leave(statement: cst.CSTNode) -> bool:
+    """``statement`` may return, raise or yield (nested functions and classes aside)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _LEAVING):
+            return True
+        if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            pending.extend(syntax_children(node))
+    return False
+
+
+def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Call]:
+    """The calls ``statement`` makes whenever it runs (not in a branch, a short circuit or a
+    nested scope)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _MAY_NOT_RUN):
+            continue
+        if type(node) is cst.Call:
+            yield node
+        pending.extend(syntax_children(node))
+
+
+def _assigned_name(statement: cst.BaseSmallStatement) -> str | None:
+    """``name`` of ``name = value``, one plain name assigned one value."""
+    if type(statement) is cst.Assign and len(statement.targets) == 1 and type(statement.targets[0].target) is cst.Name:
+        return statement.targets[0].target.value
+    return None
+
+
+def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
+    """The names a small statement (re)binds: its assignment targets, ``del``, ``global``…"""
+    if type(statement) is cst.Assign:
+        return set().union(*(names_in(target.target) for target in statement.targets))
+    if type(statement) in (cst.AugAssign, cst.AnnAssign):
+        return names_in(statement.target)
+    if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
+        return names_in(statement)
+    return set()

@@ -16,7 +16,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
-from perflint.engine.loops import _uses_modulo
+from perflint.engine.loops import uses_modulo
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def reads_on_every_iteration(
             continue
         if around and node_type in (cst.For, cst.While):
             continue
-        if node_type is cst.If and _uses_modulo(node.test):
+        if node_type is cst.If and uses_modulo(node.test):
             if node.orelse is not None:
                 pending.append((node.orelse, (*above, node)))
             continue

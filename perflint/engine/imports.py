@@ -44,13 +44,12 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """Plain names bound by an assignment or loop target (``a``, ``a, (b, *c)``)."""
-    target_type = type(target)
-    if target_type is cst.Name:
+    if isinstance(target, cst.Name):
         yield target.value
-    elif target_type is cst.Tuple or target_type is cst.List:
+    elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             yield from target_names(element.value)
-    elif target_type is cst.StarredElement:
+    elif isinstance(target, cst.StarredElement):
         yield from target_names(target.value)
 
 
@@ -68,10 +67,11 @@ def chains_overlap(first: str, second: str) -> bool:
 
 
 class ImportTable:
-    """Import aliases per scope: module, then one table for each enclosing function or class."""
+    """Import aliases per scope (``Scope.aliases``): module, then one table for each enclosing
+    function or class."""
 
-    def __init__(self, context: FileContext | None = None) -> None:
-        self._scopes: list[dict[str, str]] = [{}]
+    def __init__(self, context: FileContext) -> None:
+        self._scopes = context.scopes.stack
         # Top-level packages imported so far anywhere in the file, in any scope.
         self._imported_packages: set[str] = set()
         # ``from numpy import *`` anywhere at module level: any global name, builtins
@@ -96,24 +96,10 @@ class ImportTable:
         self.shadow(node.name.value)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self.push_scope()
         self.shadow_all(parameter_names(node.params))
 
     def visit_Lambda_body(self, node: cst.Lambda) -> None:
-        self.push_scope()
         self.shadow_all(parameter_names(node.params))
-
-    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self.push_scope()
-
-    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self.pop_scope()
-
-    def leave_Lambda_body(self, node: cst.Lambda) -> None:
-        self.pop_scope()
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self.pop_scope()
 
     def leave_Assign(self, node: cst.Assign) -> None:
         for assign_target in node.targets:
@@ -144,14 +130,8 @@ class ImportTable:
 
     # Queries -------------------------------------------------------------------------------
 
-    def push_scope(self) -> None:
-        self._scopes.append({})
-
-    def pop_scope(self) -> None:
-        self._scopes.pop()
-
     def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
-        scope = self._scopes[-1]
+        scope = self._scopes[-1].aliases
         if isinstance(node, cst.Import):
             for alias in node.names:
                 module = dotted_name(alias.name)
@@ -179,7 +159,7 @@ class ImportTable:
 
     def shadow(self, name: str) -> None:
         """A local assignment rebinds ``name``: it no longer refers to an import."""
-        self._scopes[-1][name] = _SHADOWED
+        self._scopes[-1].aliases[name] = _SHADOWED
 
     def shadow_all(self, names: Iterable[str]) -> None:
         for name in names:
@@ -192,8 +172,9 @@ class ImportTable:
 
     def _lookup(self, name: str) -> str | None:
         for scope in reversed(self._scopes):
-            if name in scope:
-                return scope[name]
+            aliases = scope.aliases
+            if name in aliases:
+                return aliases[name]
         return None
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
@@ -214,7 +195,7 @@ class ImportTable:
         ``from torch import from_numpy``; None when no import reaches it."""
         best: str | None = None
         for scope in self._scopes:
-            for name, target in scope.items():
+            for name, target in scope.aliases.items():
                 if (
                     target
                     and (qualified == target or qualified.startswith(target + "."))

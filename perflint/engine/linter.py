@@ -5,7 +5,7 @@ Knowledge modules and rules are both sets of hooks (see ``perflint.engine.hooks`
 during the one walk. The contract a rule can rely on:
 
 - On entering a node (``visit_*``), the knowledge modules run first, in the order of
-  ``KNOWLEDGE`` (imports, arrays and values, loops, functions); on leaving it (``leave_*``)
+  ``KNOWLEDGE`` (scopes, imports, arrays and values, loops, functions); on leaving it (``leave_*``)
   the rules run first and the knowledge modules after, in reverse order. So a rule's
   ``visit_For_body`` sees the loop as the innermost one, and a rule's ``leave_Assign`` still
   sees the names as they were before the assignment (the new binding is applied after it).
@@ -38,6 +38,7 @@ from perflint.engine.noqa import noqa_lines, suppressed
 from perflint.engine.positions import node_positions
 from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
+from perflint.engine.scopes import ScopeStack
 from perflint.engine.walker import field_children, syntax_children, syntax_fields
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ Handler = Callable[[cst.CSTNode], None]
 
 # The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
 KNOWLEDGE = (
+    ("scopes", ScopeStack),
     ("imports", ImportTable),
     ("arrays", ArrayKnowledge),
     ("loops", LoopKnowledge),
@@ -83,7 +85,8 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     plans: dict[type, _NodeHandlers] = {}
 
     def add(owner: object, rule: Rule | None, leave_order: bool) -> None:
-        for hook in hooks_of(type(owner)):
+        owner_type: type = type(owner)
+        for hook in hooks_of(owner_type):
             if (hook.event == VISIT) == leave_order:
                 continue
             plan = plans.get(hook.node_type)
@@ -126,6 +129,7 @@ class FileContext:
         self._reports: list[_Report] = []
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
+        self.scopes: ScopeStack
         self.imports: ImportTable
         self.arrays: ArrayKnowledge
         self.loops: LoopKnowledge
@@ -158,7 +162,7 @@ class FileContext:
     ) -> bool:
         """``expr`` gives an equal value on every iteration of ``frame`` (default: innermost);
         with ``identity=True``, the same object (a pure factory such as ``np.eye(n)`` gives an
-        equal value but a new object each time; see ``loops.is_invariant``)."""
+        equal value but a new object each time; see ``invariance.is_invariant``)."""
         return self.loops.is_invariant(expr, frame, allow_conversions, identity)
 
     @property
@@ -430,22 +434,22 @@ def _python_nesting_limit(source: str, path: str) -> Finding | None:
     return None
 
 
-def parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+def parse(source: str, path: str) -> cst.Module | Finding:
     """The module, or the PFL000 finding that says why it could not be parsed."""
     refused = _python_nesting_limit(source, path)
     if refused is not None:
-        return None, refused
+        return refused
     try:
-        return cst.parse_module(source), None
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return None, _syntax_error(source, path, error)
+        return _syntax_error(source, path, error)
     except RecursionError:
-        return None, unlintable(
+        return unlintable(
             path,
             "cannot parse: " + TOO_DEEPLY_NESTED.format(parser="libcst's parser", reason="Python's recursion limit"),
         )
     except (MemoryError, ValueError) as error:
-        return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
+        return unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
 
 def lint_source(
@@ -463,9 +467,9 @@ def lint_source(
     its ``required_text`` (the documentation tests check the "use instead" code that way).
     ``project``: the project index's view of this file, if any.
     """
-    module, error = parse(source, path)
-    if module is None:
-        return [error]
+    module = parse(source, path)
+    if isinstance(module, Finding):
+        return [module]
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []

@@ -1,23 +1,30 @@
 """Loop context: which loop a node runs in, what that loop rebinds or mutates, and whether
 it is a training step.
 
-A loop's effects are summarised lazily, the first time a rule asks about that loop, by one
-walk of the loop's own body; most loops are never asked about.
+A loop's effects are summarised lazily (``effects.summarise``), the first time a rule asks
+about that loop, by one walk of the loop's own body; most loops are never asked about.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Union
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
 
 import libcst as cst
 
 from perflint.engine import catalog, dataloaders
 from perflint.engine.arrays import Evidence
-from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
-from perflint.engine.literals import integer_value, string_value
-from perflint.engine.roles import is_optimizer_name
+from perflint.engine.control_flow import (
+    has_own_exit,
+    is_lazy_initialisation,
+    leaving_statement,
+    retries,
+    tests_a_debug_flag,
+)
+from perflint.engine.effects import Effects, summarise
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
+from perflint.engine.invariance import is_invariant
 from perflint.engine.walker import mentions, syntax_children
 
 if TYPE_CHECKING:
@@ -26,7 +33,6 @@ if TYPE_CHECKING:
 
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 LoopNode = Union[cst.For, cst.While, Comprehension]
-_LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
 
 
@@ -38,42 +44,6 @@ def comprehension_targets(loop: Comprehension) -> Iterator[str]:
     while comp_for is not None:
         yield from target_names(comp_for.target)
         comp_for = comp_for.inner_for_in
-
-
-def is_optimizer(receiver: cst.BaseExpression) -> bool:
-    """``optimizer``, ``self.opt``, ``d_optim``: a name that says optimizer (see
-    ``roles.is_optimizer_name``)."""
-    chain = dotted_name(receiver)
-    return chain is not None and is_optimizer_name(chain.rpartition(".")[2])
-
-
-@dataclass
-class Effects:
-    """What running a block (one loop iteration, or one call of a function) may change and do.
-
-    Calls made in loops nested inside the block are not the block's own training-step calls:
-    they run once per inner iteration, not once per iteration of the block.
-    """
-
-    rebound: set[str] = field(default_factory=set)
-    mutated: set[str] = field(default_factory=set)
-    calls_backward: bool = False
-    steps_optimizer: bool = False
-    # What ``.backward()`` is called on (``loss``, ``outputs.loss``): tensors, the losses.
-    differentiated: set[str] = field(default_factory=set)
-    # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
-    local_calls: list[cst.Call] = field(default_factory=list)
-    # Names the block declares ``global`` or ``nonlocal``, and the names of an enclosing scope
-    # it (or a function of the file it calls) rebinds through such a declaration: a caller's
-    # loop sees those change though it assigns none of them.
-    declared_outer: set[str] = field(default_factory=set)
-    outer_rebound: set[str] = field(default_factory=set)
-
-    def changes(self, chain: str) -> bool:
-        """The block may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
-        if chain.partition(".")[0] in self.rebound:
-            return True
-        return any(chains_overlap(chain, changed) for changed in self.mutated)
 
 
 class LoopFrame:
@@ -297,7 +267,7 @@ class LoopFrame:
         holds a ``break`` of its own or a ``return``. Such a loop searches or retries (``while
         True: try: load(); break``) rather than repeating the same work every time."""
         if self._exits_early is None:
-            self._exits_early = isinstance(self.node, (cst.For, cst.While)) and _has_own_exit(self.node.body)
+            self._exits_early = isinstance(self.node, (cst.For, cst.While)) and has_own_exit(self.node.body)
         return self._exits_early
 
     @property
@@ -307,7 +277,7 @@ class LoopFrame:
         ``return`` there, or ``while not ok:`` with ``ok = True`` there). A retry repeats only
         after a failure, not once per item."""
         if self._is_retry is None:
-            self._is_retry = isinstance(self.node, (cst.For, cst.While)) and _retries(self.node)
+            self._is_retry = isinstance(self.node, (cst.For, cst.While)) and retries(self.node)
         return self._is_retry
 
     def keeps(self, name: str) -> bool:
@@ -359,24 +329,15 @@ class LoopKnowledge:
 
     def __init__(self, context: FileContext) -> None:
         self._context = context
-        self._loop_stacks: list[list[LoopFrame]] = [[]]
-        self._guard_stacks: list[list[_Guard]] = [[]]
-        # The ``try`` blocks around the current node in its function: how many loops enclosed
-        # each when it was entered.
-        self._try_stacks: list[list[tuple[int, cst.CSTNode]]] = [[]]
+        # The scopes around the current node: each keeps the loops, conditions, ``try`` bodies,
+        # lazy-initialisation branches and leaving branches around the node within it.
+        self._scopes = context.scopes.stack
         self._comprehensions: list[Comprehension] = []
-        # Per function scope: the lazy-initialisation branches around the current node, each
-        # with the loop depth at which it was entered.
-        self._initialisation_stacks: list[list[tuple[cst.If, int]]] = [[]]
         # The ``if`` bodies under a debugging or profiling flag around the current node, and
         # the ``with torch.cuda.graph(g):`` bodies (across function scopes: a function defined
         # there exists only under the flag, or is captured).
         self._debug_branches: list[cst.If] = []
         self._graph_captures: list[cst.With] = []
-        # Per function scope: the ``if`` bodies around the current node that end by leaving the
-        # loops (``raise``, ``return``) or one loop (``break``), each with the loop depth at
-        # which it was entered and whether it leaves only the innermost loop.
-        self._leaving_branch_stacks: list[list[tuple[cst.If, int, bool]]] = [[]]
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -384,7 +345,7 @@ class LoopKnowledge:
         function = self._context.functions.current
         scope = function.node if function is not None else self._context.module
         frame = LoopFrame(node, self._context.imports, self._context.functions, scope, self._context)
-        self._loop_stacks[-1].append(frame)
+        self._scopes[-1].loops.append(frame)
         if isinstance(node, cst.For):
             self._record_elements(frame, node.target, node.iter)
 
@@ -412,7 +373,7 @@ class LoopKnowledge:
             frame.unknown_elements[name] = source
 
     def _leave_loop(self, node: cst.CSTNode) -> None:
-        self._loop_stacks[-1].pop()
+        self._scopes[-1].loops.pop()
 
     visit_For_target = _enter_loop
     leave_For_body = _leave_loop
@@ -424,7 +385,7 @@ class LoopKnowledge:
 
     def _leave_comprehension(self, node: Comprehension) -> None:
         self._comprehensions.pop()
-        self._loop_stacks[-1].pop()
+        self._scopes[-1].loops.pop()
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _enter_comprehension
     leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
@@ -433,33 +394,33 @@ class LoopKnowledge:
         # The first iterable is evaluated once, outside; everything after it runs per item.
         if self._comprehensions[-1].for_in is node:
             self._enter_loop(self._comprehensions[-1])
-        self._record_elements(self._loop_stacks[-1][-1], node.target, node.iter)
+        self._record_elements(self._scopes[-1].loops[-1], node.target, node.iter)
 
     def _push_guard(self, test: cst.BaseExpression | None, owner: cst.CSTNode) -> None:
-        self._guard_stacks[-1].append(_Guard(test, len(self._loop_stacks[-1]), owner))
+        self._scopes[-1].guards.append(_Guard(test, len(self._scopes[-1].loops), owner))
 
     def _pop_guard(self, owner: cst.CSTNode) -> None:
-        guards = self._guard_stacks[-1]
+        guards = self._scopes[-1].guards
         if guards and guards[-1].owner is owner:
             guards.pop()
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push_guard(node.test, node)
         if is_lazy_initialisation(node):
-            self._initialisation_stacks[-1].append((node, len(self._loop_stacks[-1])))
+            self._scopes[-1].initialisations.append((node, len(self._scopes[-1].loops)))
         if tests_a_debug_flag(node.test):
             self._debug_branches.append(node)
-        leaves = _leaving_statement(node.body)
+        leaves = leaving_statement(node.body)
         if leaves is not None:
-            self._leaving_branch_stacks[-1].append((node, len(self._loop_stacks[-1]), leaves is cst.Break))
+            self._scopes[-1].leaving_branches.append((node, len(self._scopes[-1].loops), leaves is cst.Break))
 
     def leave_If_body(self, node: cst.If) -> None:
-        stack = self._initialisation_stacks[-1]
+        stack = self._scopes[-1].initialisations
         if stack and stack[-1][0] is node:
             stack.pop()
         if self._debug_branches and self._debug_branches[-1] is node:
             self._debug_branches.pop()
-        leaving = self._leaving_branch_stacks[-1]
+        leaving = self._scopes[-1].leaving_branches
         if leaving and leaving[-1][0] is node:
             leaving.pop()
 
@@ -491,30 +452,13 @@ class LoopKnowledge:
     leave_ExceptHandler = leave_ExceptStarHandler = leave_MatchCase = _pop_guard
 
     def _enter_try(self, node: cst.CSTNode) -> None:
-        self._try_stacks[-1].append((len(self._loop_stacks[-1]), node))
+        self._scopes[-1].tries.append((len(self._scopes[-1].loops), node))
 
     def _leave_try(self, node: cst.CSTNode) -> None:
-        self._try_stacks[-1].pop()
+        self._scopes[-1].tries.pop()
 
     visit_Try_body = visit_TryStar_body = _enter_try
     leave_Try_body = leave_TryStar_body = _leave_try
-
-    def _enter_scope(self, node: cst.CSTNode) -> None:
-        self._loop_stacks.append([])
-        self._guard_stacks.append([])
-        self._initialisation_stacks.append([])
-        self._try_stacks.append([])
-        self._leaving_branch_stacks.append([])
-
-    def _leave_scope(self, node: cst.CSTNode) -> None:
-        self._loop_stacks.pop()
-        self._guard_stacks.pop()
-        self._initialisation_stacks.pop()
-        self._try_stacks.pop()
-        self._leaving_branch_stacks.pop()
-
-    visit_FunctionDef_body = visit_Lambda_body = visit_ClassDef_body = _enter_scope
-    leave_FunctionDef_body = leave_Lambda_body = leave_ClassDef_body = _leave_scope
 
     # Queries -------------------------------------------------------------------------------
 
@@ -523,11 +467,11 @@ class LoopKnowledge:
         leaving that loop (``raise``, ``return``, or a ``break`` of that loop): it runs at most
         once per run of the loop, when the loop ends (``if not torch.isfinite(loss): raise
         RuntimeError(f"{loss.item()}")``)."""
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         depth = stack.index(frame)
         return any(
             loop_depth > depth and (not breaks or loop_depth == depth + 1)
-            for _, loop_depth, breaks in self._leaving_branch_stacks[-1]
+            for _, loop_depth, breaks in self._scopes[-1].leaving_branches
         )
 
     def under_debug_flag(self) -> bool:
@@ -544,17 +488,17 @@ class LoopKnowledge:
         """The current node is in a lazy-initialisation branch (``if self.cache is None:
         self.cache = …``) and in no loop inside that branch: it runs once per object or key,
         however often the function around it runs."""
-        stack = self._initialisation_stacks[-1]
-        return bool(stack) and stack[-1][1] == len(self._loop_stacks[-1])
+        stack = self._scopes[-1].initialisations
+        return bool(stack) and stack[-1][1] == len(self._scopes[-1].loops)
 
     @property
     def innermost(self) -> LoopFrame | None:
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         return stack[-1] if stack else None
 
     def enclosing(self) -> list[LoopFrame]:
         """The loops around the current node in its function, innermost first."""
-        return list(reversed(self._loop_stacks[-1]))
+        return list(reversed(self._scopes[-1].loops))
 
     def iterated_loader(self, frame: LoopFrame) -> cst.Call | None:
         """The data-loader construction (``DataLoader(...)``) ``frame``'s loop iterates (see
@@ -595,7 +539,7 @@ class LoopKnowledge:
         weak, ``a`` may be known from weak evidence (a parameter's docstring, see
         ``arrays.Evidence``).
         """
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         if type(expr) is cst.Name:
             for frame in reversed(stack):
                 if expr.value in frame.targets:
@@ -627,7 +571,7 @@ class LoopKnowledge:
         return expr.value
 
     def training_step_loop(self) -> LoopFrame | None:
-        for frame in reversed(self._loop_stacks[-1]):
+        for frame in reversed(self._scopes[-1].loops):
             if frame.is_training_step:
                 return frame
         return None
@@ -636,40 +580,40 @@ class LoopKnowledge:
         """The tests of the ``if``s (and conditional expressions) around the current node
         inside ``frame``'s loop, outermost first; None for an exception handler or a match
         case, which may run on any iteration."""
-        depth = self._loop_stacks[-1].index(frame)
-        return [guard.test for guard in self._guard_stacks[-1] if guard.loop_depth > depth]
+        depth = self._scopes[-1].loops.index(frame)
+        return [guard.test for guard in self._scopes[-1].guards if guard.loop_depth > depth]
 
     def runs_periodically(self, frame: LoopFrame) -> bool:
         """A condition around the current node inside ``frame``'s loop uses ``%``
         (``if step % 100 == 0``): it runs every N iterations, as periodic logging does."""
-        return any(test is not None and _uses_modulo(test) for test in self.conditions_within(frame))
+        return any(test is not None and uses_modulo(test) for test in self.conditions_within(frame))
 
     def runs_every_iteration(self, frame: LoopFrame | None = None) -> bool:
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         frame = frame or (stack[-1] if stack else None)
         if frame is None:
             return True
         depth = stack.index(frame)
         return all(
             guard.test is not None and self.is_invariant(guard.test, frame)
-            for guard in self._guard_stacks[-1]
+            for guard in self._scopes[-1].guards
             if guard.loop_depth > depth
         )
 
     def is_conditional(self) -> bool:
         """The current node runs only under a condition, in an exception handler or in a
         ``case`` of its function (or module): not every time its function runs."""
-        return bool(self._guard_stacks[-1])
+        return bool(self._scopes[-1].guards)
 
     def in_try_body(self, frame: LoopFrame | None = None) -> bool:
         """The current node is in the body of a ``try`` inside ``frame``'s loop (the innermost
         by default): an iteration that fails there goes on to the next one, as a retry does."""
-        stack = self._loop_stacks[-1]
+        stack = self._scopes[-1].loops
         frame = frame or (stack[-1] if stack else None)
         if frame is None:
             return False
         depth = stack.index(frame)
-        return any(loop_depth > depth for loop_depth, _ in self._try_stacks[-1])
+        return any(loop_depth > depth for loop_depth, _ in self._scopes[-1].tries)
 
     def is_invariant(
         self,
@@ -682,68 +626,6 @@ class LoopKnowledge:
         if frame is None:
             return True
         return is_invariant(expr, frame, self._context.imports, allow_conversions, identity)
-
-
-def _initialised_chain(test: cst.BaseExpression) -> str | None:
-    """``x`` for a test that holds while ``x`` is not set yet: ``x is None``, ``not x``,
-    ``len(x) == 0``, ``key not in x``, ``not hasattr(x, "y")`` (then ``x.y``)."""
-    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        inner = test.expression
-        if (
-            type(inner) is cst.Call
-            and type(inner.func) is cst.Name
-            and inner.func.value == "hasattr"
-            and len(inner.args) == 2
-        ):
-            owner = dotted_name(inner.args[0].value)
-            attribute = string_value(inner.args[1].value)
-            return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
-        return dotted_name(inner)
-    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
-        return None
-    operator, right = type(test.comparisons[0].operator), test.comparisons[0].comparator
-    left = test.left
-    if operator is cst.Is and type(right) is cst.Name and right.value == "None":
-        return dotted_name(left)
-    if operator is cst.NotIn:
-        return dotted_name(right)
-    if (
-        operator is cst.Equal
-        and integer_value(right) == 0
-        and type(left) is cst.Call
-        and type(left.func) is cst.Name
-        and left.func.value == "len"
-        and len(left.args) == 1
-    ):
-        return dotted_name(left.args[0].value)
-    return None
-
-
-def is_lazy_initialisation(node: cst.If) -> bool:
-    """``if <x is not set yet>:`` whose body sets ``x`` (assigns it, an item or an attribute of
-    it): the body runs the first time only."""
-    chain = _initialised_chain(node.test)
-    if chain is None:
-        return False
-    body = node.body.body
-    lines = (
-        body
-        if type(node.body) is cst.SimpleStatementSuite
-        else [statement for line in body if type(line) is cst.SimpleStatementLine for statement in line.body]
-    )
-    for statement in lines:
-        targets: list[cst.BaseExpression] = []
-        if type(statement) is cst.Assign:
-            targets = [target.target for target in statement.targets]
-        elif type(statement) is cst.AnnAssign:
-            targets = [statement.target]
-        for target in targets:
-            if type(target) is cst.Subscript:
-                target = target.value
-            assigned = dotted_name(target)
-            if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
-                return True
-    return False
 
 
 def _read_path(read: cst.Call, imports: ImportTable) -> cst.BaseExpression | None:
@@ -844,7 +726,9 @@ def root_name(expr: cst.BaseExpression) -> str | None:
             return None
 
 
-def _uses_modulo(test: cst.BaseExpression) -> bool:
+def uses_modulo(test: cst.BaseExpression) -> bool:
+    """``test`` takes a remainder (``step % 100 == 0``): a condition that holds every N
+    iterations, as periodic logging's does."""
     stack: list[cst.CSTNode] = [test]
     while stack:
         node = stack.pop()
@@ -902,559 +786,3 @@ def _kept_values(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             yield element.value
     elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)) and node.value is not None:
         yield node.value
-
-
-def _has_own_exit(body: cst.CSTNode) -> bool:
-    """``body`` (a loop's) holds a ``return``, or a ``break`` not inside a nested loop."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(body, False)]
-    while stack:
-        node, in_nested_loop = stack.pop()
-        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not in_nested_loop):
-            return True
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        nested = in_nested_loop or isinstance(node, (cst.For, cst.While))
-        stack.extend((child, nested) for child in syntax_children(node))
-    return False
-
-
-def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: FunctionKnowledge | None = None) -> Effects:
-    """The effects of running ``parts`` once (nested functions and classes are not run).
-
-    A call of a function of the same file mutates what that function's summary says it does
-    (``functions`` answers); any other call that is not a known pure one may mutate every
-    argument and its receiver.
-    """
-    effects = Effects()
-    stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
-    while stack:
-        node, in_nested_loop = stack.pop()
-        _record(node, in_nested_loop, effects, imports, functions)
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
-        stack.extend((child, nested) for child in syntax_children(node))
-    effects.outer_rebound |= effects.rebound & effects.declared_outer
-    return effects
-
-
-def _bind(target: cst.BaseExpression, effects: Effects) -> None:
-    if isinstance(target, cst.Name):
-        effects.rebound.add(target.value)
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            _bind(element.value, effects)
-    elif isinstance(target, cst.StarredElement):
-        _bind(target.value, effects)
-    elif isinstance(target, cst.Attribute):
-        chain = dotted_name(target)
-        if chain:
-            effects.mutated.add(chain)
-    elif isinstance(target, cst.Subscript):
-        chain = dotted_name(target.value)
-        if chain:
-            effects.mutated.add(chain)
-
-
-def _record(
-    node: cst.CSTNode,
-    in_nested_loop: bool,
-    effects: Effects,
-    imports: ImportTable,
-    functions: FunctionKnowledge | None,
-) -> None:
-    if isinstance(node, cst.Assign):
-        for assign_target in node.targets:
-            _bind(assign_target.target, effects)
-    elif isinstance(node, cst.AnnAssign):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.AugAssign):
-        # ``a *= 2`` rebinds ``a``, and on an array or a list it changes the object itself.
-        _bind(node.target, effects)
-        chain = dotted_name(node.target)
-        if chain:
-            effects.mutated.add(chain)
-    elif isinstance(node, (cst.For, cst.CompFor)):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.NamedExpr):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.AsName):
-        _bind(node.name, effects)
-    elif isinstance(node, cst.Del):
-        _bind(node.target, effects)
-    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        effects.rebound.add(node.name.value)
-    elif isinstance(node, cst.ImportAlias):
-        effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
-    elif isinstance(node, (cst.Global, cst.Nonlocal)):
-        effects.declared_outer.update(item.name.value for item in node.names)
-    elif isinstance(node, cst.Call):
-        _record_call(node, in_nested_loop, effects, imports, functions)
-        if functions is not None and _may_call_own_function(node, imports):
-            _record_outer_effects(node, effects, functions)
-
-
-def _record_call(
-    call: cst.Call,
-    in_nested_loop: bool,
-    effects: Effects,
-    imports: ImportTable,
-    functions: FunctionKnowledge | None,
-) -> None:
-    func = call.func
-    qualified = imports.qualified_name(func)
-    arguments_are_safe = False
-    if qualified is not None:
-        arguments_are_safe = catalog.is_side_effect_free(qualified)
-    elif isinstance(func, cst.Name):
-        arguments_are_safe = imports.is_builtin(func, func.value) and func.value in catalog.PURE_BUILTINS
-    if not in_nested_loop and not arguments_are_safe:
-        _record_training_step(call, qualified, effects)
-    if not arguments_are_safe and qualified is None and functions is not None:
-        known = functions.mutations_of_call(call)
-        if known is not None:
-            effects.mutated.update(known)
-            return
-    if isinstance(func, cst.Attribute) and qualified is None:
-        arguments_are_safe = func.attr.value in catalog.NON_MUTATING_METHODS
-        if not arguments_are_safe:
-            receiver = dotted_name(func.value)
-            if receiver:
-                effects.mutated.add(receiver)
-    for arg in call.args:
-        keyword = arg.keyword.value if arg.keyword is not None else None
-        if arguments_are_safe and keyword != "out":
-            continue
-        chain = dotted_name(arg.value)
-        if chain:
-            effects.mutated.add(chain)
-
-
-def _may_call_own_function(call: cst.Call, imports: ImportTable) -> bool:
-    """``call`` may call a function of this file: ``f(...)`` or ``self.f(...)``, not an import."""
-    func = call.func
-    if imports.qualified_name(func) is not None:
-        return False
-    return type(func) is cst.Name or (
-        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"
-    )
-
-
-def _record_outer_effects(call: cst.Call, effects: Effects, functions: FunctionKnowledge) -> None:
-    """What a function of this file that ``call`` calls does to the caller's names beyond its
-    arguments: rebinds a ``global`` or ``nonlocal`` one, or (a function nested in the caller,
-    a closure) changes in place a name it does not bind itself."""
-    name = dotted_name(call.func)
-    definition = functions.definition(name) if name else None
-    if definition is None:
-        return
-    summary = functions.summary_of(definition)
-    effects.rebound |= summary.outer_rebound
-    effects.outer_rebound |= summary.outer_rebound
-    if type(call.func) is cst.Name and functions.mutations_of_call(call) is None:
-        own = set(parameter_names(definition.params)) | (summary.rebound - summary.declared_outer)
-        effects.mutated.update(chain for chain in summary.mutated if chain.partition(".")[0] not in own)
-
-
-def _record_training_step(call: cst.Call, qualified: str | None, effects: Effects) -> None:
-    func = call.func
-    if qualified == "torch.autograd.backward":
-        effects.calls_backward = True
-    elif qualified is not None:
-        # Possibly a function of another file of the project (``from pkg.engine import fit``).
-        effects.local_calls.append(call)
-    elif type(func) is cst.Name:
-        effects.local_calls.append(call)
-    elif type(func) is cst.Attribute:
-        method = func.attr.value
-        if method in ("backward", "manual_backward"):
-            effects.calls_backward = True
-            differentiated = dotted_name(func.value) if method == "backward" else None
-            if differentiated is not None:
-                effects.differentiated.add(differentiated)
-            return
-        if method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
-            effects.steps_optimizer = True
-        receiver = func.value
-        if type(receiver) is cst.Attribute:
-            receiver = receiver.value  # ``self.optim.step(loss)``: a project class may call ``backward`` itself
-        if type(receiver) is cst.Name and receiver.value == "self":
-            effects.local_calls.append(call)
-
-
-def _is_scaler_step(call: cst.Call) -> bool:
-    """``scaler.step(optimizer)``: mixed precision steps the optimizer through its scaler."""
-    return any(is_optimizer(arg.value) for arg in call.args)
-
-
-def is_invariant(
-    expr: cst.BaseExpression,
-    frame: LoopFrame,
-    imports: ImportTable,
-    allow_conversions: bool = False,
-    identity: bool = False,
-) -> bool:
-    """``expr`` computes the same value on every iteration of ``frame``'s loop; with
-    ``identity``, the same object.
-
-    Names and attribute chains must not be changed by the loop, and every call inside must be
-    one that gives equal results for equal arguments: a side-effect-free library function, a
-    non-mutating method of an invariant receiver, a pure builtin. A pure factory of invariant
-    arguments (``np.eye(n)``, ``torch.zeros(3)``, ``x.clone()``) gives an equal value on every
-    iteration, but a new object each time: it is invariant as a value, never as an identity
-    (hoisting it would share one object between iterations). A conversion that shares its
-    argument's memory (``torch.from_numpy``) is a new object too: as an identity only with
-    ``allow_conversions``. Random draws are never invariant.
-    """
-    return unchanged_by(expr, frame.changes, imports, allow_conversions, identity)
-
-
-# Expressions that never give the same value twice as far as a static reading can tell: a new
-# function, a suspension point, a binding, a fresh container built by a comprehension.
-NEVER_THE_SAME_TWICE = (
-    cst.Lambda,
-    cst.Await,
-    cst.Yield,
-    cst.NamedExpr,
-    cst.ListComp,
-    cst.SetComp,
-    cst.DictComp,
-    cst.GeneratorExp,
-)
-
-
-def unchanged_by(
-    expr: cst.BaseExpression,
-    changes: Callable[[str], bool],
-    imports: ImportTable,
-    allow_conversions: bool = False,
-    identity: bool = False,
-) -> bool:
-    """``expr`` gives the same value (with ``identity``, the same object) each time a block
-    runs, when ``changes(chain)`` says whether the block may change a name or attribute chain:
-    the walk behind ``is_invariant`` (a loop) and ``FunctionKnowledge.same_on_every_call`` (a
-    function)."""
-    stack: list[cst.CSTNode] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            chain = dotted_name(node)
-            if chain is not None:
-                if changes(chain):
-                    return False
-                continue
-        elif isinstance(node, cst.Call):
-            if not call_may_be_invariant(node, imports, allow_conversions, identity):
-                return False
-            if isinstance(node.func, cst.Attribute) and imports.qualified_name(node.func) is None:
-                stack.append(node.func.value)
-            stack.extend(arg.value for arg in node.args)
-            continue
-        elif isinstance(node, NEVER_THE_SAME_TWICE):
-            return False
-        stack.extend(syntax_children(node))
-    return True
-
-
-_FRESH_COPY_METHODS = frozenset({"copy", "clone"})
-
-
-def call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversions: bool, identity: bool) -> bool:
-    """Called twice with equal arguments, ``call`` gives equal values (with ``identity``, the
-    same object): see ``is_invariant``."""
-    qualified = imports.qualified_name(call.func)
-    if qualified is not None:
-        if not catalog.is_side_effect_free(qualified):
-            return False
-        if qualified in catalog.FACTORIES:
-            record = catalog.lookup(qualified)
-            if identity or record is None or not record.has(catalog.Flag.PURE):
-                return False
-        elif qualified in catalog.PURE_CONVERSIONS and identity and not allow_conversions:
-            return False
-        return not any(arg.keyword is not None and arg.keyword.value == "out" for arg in call.args)
-    if isinstance(call.func, cst.Name):
-        name = call.func.value
-        if not imports.is_builtin(call.func, name) or name not in catalog.PURE_BUILTINS:
-            return False
-        if name not in catalog.FRESH_OBJECT_BUILTINS:
-            return True
-        record = catalog.lookup(f"builtins.{name}")
-        return not identity and record is not None and record.has(catalog.Flag.PURE)
-    if isinstance(call.func, cst.Attribute):
-        method = call.func.attr.value
-        if method not in catalog.NON_MUTATING_METHODS:
-            return False
-        return not (identity and method in _FRESH_COPY_METHODS)
-    return False
-
-
-# Control flow a rule must respect ------------------------------------------------------------
-# Tests and loops whose cost is not what a per-iteration reading suggests: a branch that skips
-# the rest of the work, a guard that only reports a failure, a check short-circuited by
-# identity, a retry, code under a debugging flag.
-
-_EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
-# Methods of a logger that report a problem (``logger.warning``, ``log.error``).
-_REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
-# Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
-# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
-# runs that matter.
-_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
-
-
-def ends_early(node: cst.If) -> bool:
-    """The ``if``'s body ends the loop or the call early (``if mask.all(): break``, ``if not
-    sel.any(): continue``, ``if done: return x``): the test decides whether to skip the rest of
-    the work, which is what reading it is for."""
-    body = node.body
-    statements = (
-        body.body
-        if type(body) is cst.SimpleStatementSuite
-        else (body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ())
-    )
-    return bool(statements) and type(statements[-1]) in _EARLY_EXITS
-
-
-def _leaving_statement(suite: cst.BaseSuite) -> type | None:
-    """``cst.Raise``, ``cst.Return`` or ``cst.Break`` when ``suite`` ends with one, else None."""
-    statements = (
-        suite.body
-        if type(suite) is cst.SimpleStatementSuite
-        else (suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ())
-    )
-    if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
-        return type(statements[-1])
-    return None
-
-
-def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
-    """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
-    (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
-    nothing when the check passes."""
-    lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
-    statements: list[cst.BaseSmallStatement] = []
-    for line in lines:
-        if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
-            return False
-        statements.extend(line.body)
-    return bool(statements) and all(_reports(statement, imports) for statement in statements)
-
-
-def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
-    if type(statement) is cst.Raise:
-        return True
-    if type(statement) is not cst.Expr or type(statement.value) is not cst.Call:
-        return False
-    func = statement.value.func
-    qualified = imports.qualified_name(func)
-    if qualified is not None:
-        return qualified == "warnings.warn" or (
-            qualified.startswith("logging.") and qualified.rpartition(".")[2] in _REPORTING_METHODS
-        )
-    if type(func) is not cst.Attribute or func.attr.value not in _REPORTING_METHODS:
-        return False
-    receiver = dotted_name(func.value)
-    return receiver is not None and "log" in receiver.rpartition(".")[2].lower()
-
-
-def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
-    """``part`` of ``test`` runs only when an identity check before it fails: ``a is b or
-    torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
-    if type(test) is not cst.BooleanOperation:
-        return False
-    if type(test.operator) is cst.And or not _contains(test.right, part):
-        # ``(a is b or torch.equal(a, b)) and (…)``: the ``or`` holding ``part`` decides.
-        inner = test.right if _contains(test.right, part) else test.left
-        return short_circuited_by_identity(inner, part)
-    for operand in _or_operands(test.left):
-        if (
-            type(operand) is cst.Comparison
-            and len(operand.comparisons) == 1
-            and type(operand.comparisons[0].operator) is cst.Is
-        ):
-            left, right = dotted_name(operand.left), dotted_name(operand.comparisons[0].comparator)
-            if (
-                left
-                and right
-                and left != "None"
-                and right != "None"
-                and _mentions_chain(part, left)
-                and _mentions_chain(part, right)
-            ):
-                return True
-    return False
-
-
-def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
-        return _or_operands(expr.left) + _or_operands(expr.right)
-    return [expr]
-
-
-def _contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if node is part:
-            return True
-        stack.extend(syntax_children(node))
-    return False
-
-
-def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == chain:
-            return True
-        stack.extend(syntax_children(node))
-    return False
-
-
-def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
-    """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
-    ``self.debug``, ``args.profile``, ``cfg.debug and step > 0`` (a flag among ``and``-ed
-    conditions). ``not self.debug`` is the flag off."""
-    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
-        return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)
-    chain = dotted_name(test)
-    if chain is None:
-        return False
-    if chain == "__debug__":
-        return True
-    name = chain.rpartition(".")[2].lower()
-    return any(word in name for word in _DEBUG_FLAG_WORDS)
-
-
-def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
-    """The value computed at ``path[-1]`` (``path`` runs from the module down to it, through
-    ``loop``) decides whether ``loop`` ends: it is read in the test of an ``if`` in the loop
-    that ends early (``if abs(prev - loss.item()) < tol: break``) or of the ``while`` loop
-    itself, or assigned to a name such a test reads (``cur = loss.item()`` then ``if cur <
-    best: break``). A convergence check needs the value on every iteration."""
-    if not any(node is loop for node in path):
-        return False
-    for depth in range(len(path) - 2, -1, -1):
-        node, child = path[depth], path[depth + 1]
-        if type(node) is cst.If and child is node.test and ends_early(node):
-            return True
-        if type(node) is cst.While and child is node.test and node is loop:
-            return True
-        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
-            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
-            names = {name for target in targets for name in target_names(target)}
-            return bool(names) and _an_exit_test_reads(loop, names)
-        if node is loop:
-            return False
-    return False
-
-
-def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
-    return bool(names & _names_deciding_exit(loop))
-
-
-def _names_deciding_exit(loop: LoopNode) -> set[str]:
-    """The names an exit test of ``loop`` reads (the ``while`` test, the test of an ``if`` in
-    it that ends early), and, to a fixed point, the names read to compute those: in the value
-    of an assignment to one, or in the test of an ``if`` that assigns one (``if val < best:
-    since_best = 0`` … ``if since_best > patience: break``)."""
-    if not isinstance(loop, (cst.For, cst.While)):
-        return set()
-    tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
-    assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
-    stack: list[cst.CSTNode] = [loop.body]
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
-        if type(node) is cst.If:
-            if ends_early(node):
-                tests.append(node.test)
-            assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
-            if assigned:
-                assignments.append((assigned, node.test))
-        elif type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign) and node.value is not None:
-            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
-            assignments.append(({name for target in targets for name in target_names(target)}, node.value))
-        stack.extend(syntax_children(node))
-    deciding = {name for test in tests for name in _names_read(test)}
-    grew = True
-    while grew:
-        grew = False
-        for bound, source in assignments:
-            if bound & deciding:
-                read = _names_read(source) - deciding
-                if read:
-                    deciding |= read
-                    grew = True
-    return deciding
-
-
-def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
-    names: set[str] = set()
-    stack = list(blocks)
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
-        if type(node) is cst.Assign:
-            for target in node.targets:
-                names.update(target_names(target.target))
-        elif type(node) in (cst.AugAssign, cst.AnnAssign):
-            names.update(target_names(node.target))
-        stack.extend(syntax_children(node))
-    return names
-
-
-def _names_read(expr: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if type(node) is cst.Name:
-            names.add(node.value)
-        elif type(node) is cst.Attribute:
-            stack.append(node.value)
-        elif type(node) is cst.Arg:
-            stack.append(node.value)
-        else:
-            stack.extend(syntax_children(node))
-    return names
-
-
-def _retries(loop: cst.For | cst.While) -> bool:
-    """See ``LoopFrame.is_retry``."""
-    body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
-    flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
-    for statement in body:
-        if type(statement) is not cst.Try or not statement.handlers:
-            continue
-        succeeded = [statement.body, *([statement.orelse] if statement.orelse is not None else [])]
-        if any(_has_own_exit(part) for part in succeeded):
-            return True
-        if flag is not None and any(_sets_true(part, flag) for part in succeeded):
-            return True
-    return False
-
-
-def _loop_until_flag(test: cst.BaseExpression) -> str | None:
-    """``ok`` of ``while not ok:``."""
-    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return dotted_name(test.expression)
-    return None
-
-
-def _sets_true(block: cst.CSTNode, chain: str) -> bool:
-    stack = [block]
-    while stack:
-        node = stack.pop()
-        if (
-            type(node) is cst.Assign
-            and type(node.value) is cst.Name
-            and node.value.value == "True"
-            and any(dotted_name(target.target) == chain for target in node.targets)
-        ):
-            return True
-        stack.extend(syntax_children(node))
-    return False

@@ -8,9 +8,10 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import DeviceMove, device_move
+from perflint.engine.effects import summarise
 from perflint.engine.imports import chains_overlap, target_names
 from perflint.engine.literals import keyword_argument, literal_value
-from perflint.engine.loops import root_name, summarise
+from perflint.engine.loops import root_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
@@ -18,7 +19,7 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+_DATALOADER = catalog.listed("torch.utils.data.DataLoader")
 # The tensor methods that convert to a dtype (``.float()``, ``.long()``…): the fix may run
 # them after the copy, on the device, for the same values.
 _DTYPE_CONVERSIONS = frozenset(catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.values())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import allocated_on_host, may_use_an_accelerator
+from perflint.engine.control_flow import decides_an_exit
+from perflint.engine.devices import may_use_an_accelerator, on_host
+from perflint.engine.effects import summarise
 from perflint.engine.host_reads import (
     Accumulation,
     accumulation_of,
@@ -14,7 +16,6 @@ from perflint.engine.host_reads import (
     reads_on_every_iteration,
     scalar_read,
 )
-from perflint.engine.loops import decides_an_exit, summarise
 from perflint.engine.quoting import quote
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -52,20 +53,28 @@ class HostAccumulationOfDeviceScalar(Rule):
         "evidence that it repeats (a training or evaluation loop, a loop in a per-call function; "
         "not one in set-up code or over a small literal range), when `t` is a tensor the loop "
         "computes anew (a known tensor, or of unknown type for `.item()`). This rule owns these "
-        "statements: PFL203 (a read in a training step) leaves them to it. Left alone: reads "
-        "under an `if` whose test uses `%` (periodic logging), in a branch that leaves the loop, "
-        "or under a debugging flag; a value that decides whether the loop ends (a convergence "
-        "`break`); loops that need a value on the host every iteration anyway (they read the "
-        "running total, for a progress bar, or call `.cpu()`, `.tolist()` or `.item()` outside "
-        "an accumulation), or that sit in a training step that does so on every step; tensors made on the host (a torch factory without `device=`), "
-        "files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
-        "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute to "
-        'the host (`self._device = "cpu"`); one element of a known tensor per iteration '
-        "(PFL109's); a read once per run of an inner training loop (an optimisation per sample); "
-        "a batch a known `DataLoader` yields that the loop never moves to a device, computed "
-        "with directly (the value is on the host); test code. Known limitations: where the tensor lives is known only from the "
-        "file, so a file that names a device but keeps this loop on the CPU is still reported; "
-        "a read in a helper the loop calls is not followed."
+        "statements: PFL203 (a read in a training step) leaves them to it, and PFL109 keeps one "
+        "element of a known tensor per iteration."
+    )
+    known_limitations = (
+        "Left alone: reads under an `if` whose test uses `%` (periodic logging), in a branch that "
+        "leaves the loop, or under a debugging flag; a value that decides whether the loop ends "
+        "(a convergence `break`); loops that need a value on the host every iteration anyway "
+        "(they read the running total, for a progress bar, or call `.cpu()`, `.tolist()` or "
+        "`.item()` outside an accumulation), or that sit in a training step that does so on "
+        "every step; tensors on the host (a torch factory without `device=`, a move to the "
+        "host), files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
+        "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute "
+        'to the host (`self._device = "cpu"`); one element per iteration (`scores[k].item()` with '
+        "`k` changing); a read once per run of an inner training loop (an optimisation per "
+        "sample); a batch a known `DataLoader` yields that the loop never moves to a device, "
+        "computed with directly (the value is on the host); test code. Where the tensor lives "
+        "is known only from the file, so a file that names a device but keeps this loop on the "
+        "CPU is still reported; a read in a helper the loop calls is not followed. A loop that "
+        "reads its total once per iteration of a short outer loop (gradient accumulation over "
+        "one or two micro-batches, then a progress bar) is reported though it saves little: 7 of "
+        "the 74 development-set findings were such, or one-off analysis loops over a few layers "
+        "(`benchmarks/results/precision/dev_PFL118_PFL215.md`)."
     )
     why_bad = (
         "On an accelerator `.item()` (and `float(t)`) copies one number to the host and first "
@@ -400,7 +409,7 @@ def evaluate(model, loader, device):
                 return False
         elif kind not in (None, catalog.TORCH):
             return False
-        if not may_use_an_accelerator(self.context) or allocated_on_host(read_tensor(tensor), self.context):
+        if not may_use_an_accelerator(self.context) or on_host(read_tensor(tensor), self.context):
             return False
         if self.context.loops.element_of(tensor) is not None or self._one_element_per_iteration(tensor, frame):
             return False

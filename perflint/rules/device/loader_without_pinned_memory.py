@@ -19,7 +19,7 @@ from perflint.rules.device import FAMILY
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-_DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+_DATALOADER = catalog.listed("torch.utils.data.DataLoader")
 
 
 class LoaderWithoutPinnedMemory(Rule):

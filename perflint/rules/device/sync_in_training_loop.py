@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.control_flow import decides_an_exit
 from perflint.engine.devices import allocated_on_host
 from perflint.engine.host_reads import READING_BUILTINS, accumulation_of, read_tensor
-from perflint.engine.loops import LoopFrame, decides_an_exit
+from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children

@@ -7,10 +7,10 @@ from typing import Union
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
 from perflint.engine.devices import allocated_on_host
 from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
-from perflint.engine.loops import ends_early, only_reports, short_circuited_by_identity
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children

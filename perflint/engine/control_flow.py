@@ -1,0 +1,362 @@
+"""Control flow a rule must respect.
+
+Tests and loops whose cost is not what a per-iteration reading suggests: a branch that skips
+the rest of the work, a guard that only reports a failure, a check short-circuited by
+identity, a retry, code under a debugging flag, a lazy initialisation that runs once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from perflint.engine.imports import ImportTable, dotted_name, target_names
+from perflint.engine.literals import integer_value, string_value
+from perflint.engine.walker import syntax_children
+
+if TYPE_CHECKING:
+    from perflint.engine.loops import LoopNode
+
+_EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
+# Methods of a logger that report a problem (``logger.warning``, ``log.error``).
+_REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
+# Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
+# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
+# runs that matter.
+_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
+
+
+def ends_early(node: cst.If) -> bool:
+    """The ``if``'s body ends the loop or the call early (``if mask.all(): break``, ``if not
+    sel.any(): continue``, ``if done: return x``): the test decides whether to skip the rest of
+    the work, which is what reading it is for."""
+    body = node.body
+    statements = (
+        body.body
+        if type(body) is cst.SimpleStatementSuite
+        else (body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ())
+    )
+    return bool(statements) and type(statements[-1]) in _EARLY_EXITS
+
+
+def leaving_statement(suite: cst.BaseSuite) -> type | None:
+    """``cst.Raise``, ``cst.Return`` or ``cst.Break`` when ``suite`` ends with one, else None."""
+    statements = (
+        suite.body
+        if type(suite) is cst.SimpleStatementSuite
+        else (suite.body[-1].body if suite.body and type(suite.body[-1]) is cst.SimpleStatementLine else ())
+    )
+    if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
+        return type(statements[-1])
+    return None
+
+
+def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
+    """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
+    (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
+    nothing when the check passes."""
+    lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
+    statements: list[cst.BaseSmallStatement] = []
+    for line in lines:
+        if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
+            return False
+        statements.extend(line.body)
+    return bool(statements) and all(_reports(statement, imports) for statement in statements)
+
+
+def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
+    if type(statement) is cst.Raise:
+        return True
+    if type(statement) is not cst.Expr or type(statement.value) is not cst.Call:
+        return False
+    func = statement.value.func
+    qualified = imports.qualified_name(func)
+    if qualified is not None:
+        return qualified == "warnings.warn" or (
+            qualified.startswith("logging.") and qualified.rpartition(".")[2] in _REPORTING_METHODS
+        )
+    if type(func) is not cst.Attribute or func.attr.value not in _REPORTING_METHODS:
+        return False
+    receiver = dotted_name(func.value)
+    return receiver is not None and "log" in receiver.rpartition(".")[2].lower()
+
+
+def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
+    """``part`` of ``test`` runs only when an identity check before it fails: ``a is b or
+    torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
+    if type(test) is not cst.BooleanOperation:
+        return False
+    if type(test.operator) is cst.And or not _contains(test.right, part):
+        # ``(a is b or torch.equal(a, b)) and (…)``: the ``or`` holding ``part`` decides.
+        inner = test.right if _contains(test.right, part) else test.left
+        return short_circuited_by_identity(inner, part)
+    for operand in _or_operands(test.left):
+        if (
+            type(operand) is cst.Comparison
+            and len(operand.comparisons) == 1
+            and type(operand.comparisons[0].operator) is cst.Is
+        ):
+            left, right = dotted_name(operand.left), dotted_name(operand.comparisons[0].comparator)
+            if (
+                left
+                and right
+                and left != "None"
+                and right != "None"
+                and _mentions_chain(part, left)
+                and _mentions_chain(part, right)
+            ):
+                return True
+    return False
+
+
+def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
+        return _or_operands(expr.left) + _or_operands(expr.right)
+    return [expr]
+
+
+def _contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node is part:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == chain:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
+    """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
+    ``self.debug``, ``args.profile``, ``cfg.debug and step > 0`` (a flag among ``and``-ed
+    conditions). ``not self.debug`` is the flag off."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)
+    chain = dotted_name(test)
+    if chain is None:
+        return False
+    if chain == "__debug__":
+        return True
+    name = chain.rpartition(".")[2].lower()
+    return any(word in name for word in _DEBUG_FLAG_WORDS)
+
+
+def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
+    """The value computed at ``path[-1]`` (``path`` runs from the module down to it, through
+    ``loop``) decides whether ``loop`` ends: it is read in the test of an ``if`` in the loop
+    that ends early (``if abs(prev - loss.item()) < tol: break``) or of the ``while`` loop
+    itself, or assigned to a name such a test reads (``cur = loss.item()`` then ``if cur <
+    best: break``). A convergence check needs the value on every iteration."""
+    if not any(node is loop for node in path):
+        return False
+    for depth in range(len(path) - 2, -1, -1):
+        node, child = path[depth], path[depth + 1]
+        if type(node) is cst.If and child is node.test and ends_early(node):
+            return True
+        if type(node) is cst.While and child is node.test and node is loop:
+            return True
+        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            names = {name for target in targets for name in target_names(target)}
+            return bool(names) and _an_exit_test_reads(loop, names)
+        if node is loop:
+            return False
+    return False
+
+
+def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
+    return bool(names & _names_deciding_exit(loop))
+
+
+def _names_deciding_exit(loop: LoopNode) -> set[str]:
+    """The names an exit test of ``loop`` reads (the ``while`` test, the test of an ``if`` in
+    it that ends early), and, to a fixed point, the names read to compute those: in the value
+    of an assignment to one, or in the test of an ``if`` that assigns one (``if val < best:
+    since_best = 0`` … ``if since_best > patience: break``)."""
+    if not isinstance(loop, (cst.For, cst.While)):
+        return set()
+    tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
+    assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.If:
+            if ends_early(node):
+                tests.append(node.test)
+            assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
+            if assigned:
+                assignments.append((assigned, node.test))
+        elif type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign) and node.value is not None:
+            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+            assignments.append(({name for target in targets for name in target_names(target)}, node.value))
+        stack.extend(syntax_children(node))
+    deciding = {name for test in tests for name in _names_read(test)}
+    grew = True
+    while grew:
+        grew = False
+        for bound, source in assignments:
+            if bound & deciding:
+                read = _names_read(source) - deciding
+                if read:
+                    deciding |= read
+                    grew = True
+    return deciding
+
+
+def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
+    names: set[str] = set()
+    stack = list(blocks)
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.Assign:
+            for target in node.targets:
+                names.update(target_names(target.target))
+        elif type(node) in (cst.AugAssign, cst.AnnAssign):
+            names.update(target_names(node.target))
+        stack.extend(syntax_children(node))
+    return names
+
+
+def _names_read(expr: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            names.add(node.value)
+        elif type(node) is cst.Attribute:
+            stack.append(node.value)
+        elif type(node) is cst.Arg:
+            stack.append(node.value)
+        else:
+            stack.extend(syntax_children(node))
+    return names
+
+
+def retries(loop: cst.For | cst.While) -> bool:
+    """``loop`` retries one piece of work until it succeeds: its body holds a ``try`` with a
+    handler, and the loop ends when the ``try`` body gets through (a ``break`` or a ``return``
+    there, or ``while not ok:`` with ``ok = True`` there). See ``LoopFrame.is_retry``."""
+    body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
+    flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
+    for statement in body:
+        if type(statement) is not cst.Try or not statement.handlers:
+            continue
+        succeeded = [statement.body, *([statement.orelse] if statement.orelse is not None else [])]
+        if any(has_own_exit(part) for part in succeeded):
+            return True
+        if flag is not None and any(_sets_true(part, flag) for part in succeeded):
+            return True
+    return False
+
+
+def _loop_until_flag(test: cst.BaseExpression) -> str | None:
+    """``ok`` of ``while not ok:``."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return dotted_name(test.expression)
+    return None
+
+
+def _sets_true(block: cst.CSTNode, chain: str) -> bool:
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if (
+            type(node) is cst.Assign
+            and type(node.value) is cst.Name
+            and node.value.value == "True"
+            and any(dotted_name(target.target) == chain for target in node.targets)
+        ):
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
+def has_own_exit(body: cst.CSTNode) -> bool:
+    """``body`` (a loop's) holds a ``return``, or a ``break`` not inside a nested loop."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(body, False)]
+    while stack:
+        node, in_nested_loop = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not in_nested_loop):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        nested = in_nested_loop or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, nested) for child in syntax_children(node))
+    return False
+
+
+def _initialised_chain(test: cst.BaseExpression) -> str | None:
+    """``x`` for a test that holds while ``x`` is not set yet: ``x is None``, ``not x``,
+    ``len(x) == 0``, ``key not in x``, ``not hasattr(x, "y")`` (then ``x.y``)."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        inner = test.expression
+        if (
+            type(inner) is cst.Call
+            and type(inner.func) is cst.Name
+            and inner.func.value == "hasattr"
+            and len(inner.args) == 2
+        ):
+            owner = dotted_name(inner.args[0].value)
+            attribute = string_value(inner.args[1].value)
+            return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
+        return dotted_name(inner)
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    operator, right = type(test.comparisons[0].operator), test.comparisons[0].comparator
+    left = test.left
+    if operator is cst.Is and type(right) is cst.Name and right.value == "None":
+        return dotted_name(left)
+    if operator is cst.NotIn:
+        return dotted_name(right)
+    if (
+        operator is cst.Equal
+        and integer_value(right) == 0
+        and type(left) is cst.Call
+        and type(left.func) is cst.Name
+        and left.func.value == "len"
+        and len(left.args) == 1
+    ):
+        return dotted_name(left.args[0].value)
+    return None
+
+
+def is_lazy_initialisation(node: cst.If) -> bool:
+    """``if <x is not set yet>:`` whose body sets ``x`` (assigns it, an item or an attribute of
+    it): the body runs the first time only."""
+    chain = _initialised_chain(node.test)
+    if chain is None:
+        return False
+    body = node.body.body
+    lines = (
+        body
+        if type(node.body) is cst.SimpleStatementSuite
+        else [statement for line in body if type(line) is cst.SimpleStatementLine for statement in line.body]
+    )
+    for statement in lines:
+        targets: list[cst.BaseExpression] = []
+        if type(statement) is cst.Assign:
+            targets = [target.target for target in statement.targets]
+        elif type(statement) is cst.AnnAssign:
+            targets = [statement.target]
+        for target in targets:
+            if type(target) is cst.Subscript:
+                target = target.value
+            assigned = dotted_name(target)
+            if assigned is not None and (assigned == chain or assigned.startswith(chain + ".")):
+                return True
+    return False

@@ -1,0 +1,226 @@
+"""What running a block (one loop iteration, one call of a function) may change and do:
+the names it rebinds, what it mutates, and whether it is a training step (calls
+``.backward()``, steps an optimizer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from perflint.engine import catalog
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names
+from perflint.engine.roles import is_optimizer_name
+from perflint.engine.walker import syntax_children
+
+if TYPE_CHECKING:
+    from perflint.engine.functions import FunctionKnowledge
+
+_LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def is_optimizer(receiver: cst.BaseExpression) -> bool:
+    """``optimizer``, ``self.opt``, ``d_optim``: a name that says optimizer (see
+    ``roles.is_optimizer_name``)."""
+    chain = dotted_name(receiver)
+    return chain is not None and is_optimizer_name(chain.rpartition(".")[2])
+
+
+@dataclass
+class Effects:
+    """What running a block (one loop iteration, or one call of a function) may change and do.
+
+    Calls made in loops nested inside the block are not the block's own training-step calls:
+    they run once per inner iteration, not once per iteration of the block.
+    """
+
+    rebound: set[str] = field(default_factory=set)
+    mutated: set[str] = field(default_factory=set)
+    calls_backward: bool = False
+    steps_optimizer: bool = False
+    # What ``.backward()`` is called on (``loss``, ``outputs.loss``): tensors, the losses.
+    differentiated: set[str] = field(default_factory=set)
+    # Calls of plain names and of ``self.<method>``: possibly functions of the same file.
+    local_calls: list[cst.Call] = field(default_factory=list)
+    # Names the block declares ``global`` or ``nonlocal``, and the names of an enclosing scope
+    # it (or a function of the file it calls) rebinds through such a declaration: a caller's
+    # loop sees those change though it assigns none of them.
+    declared_outer: set[str] = field(default_factory=set)
+    outer_rebound: set[str] = field(default_factory=set)
+
+    def changes(self, chain: str) -> bool:
+        """The block may change what ``chain`` (``a`` or ``self.w.data``) refers to or contains."""
+        if chain.partition(".")[0] in self.rebound:
+            return True
+        return any(chains_overlap(chain, changed) for changed in self.mutated)
+
+
+def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: FunctionKnowledge | None = None) -> Effects:
+    """The effects of running ``parts`` once (nested functions and classes are not run).
+
+    A call of a function of the same file mutates what that function's summary says it does
+    (``functions`` answers); any other call that is not a known pure one may mutate every
+    argument and its receiver.
+    """
+    effects = Effects()
+    stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
+    while stack:
+        node, in_nested_loop = stack.pop()
+        _record(node, in_nested_loop, effects, imports, functions)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
+        stack.extend((child, nested) for child in syntax_children(node))
+    effects.outer_rebound |= effects.rebound & effects.declared_outer
+    return effects
+
+
+def _bind(target: cst.BaseExpression, effects: Effects) -> None:
+    if isinstance(target, cst.Name):
+        effects.rebound.add(target.value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bind(element.value, effects)
+    elif isinstance(target, cst.StarredElement):
+        _bind(target.value, effects)
+    elif isinstance(target, cst.Attribute):
+        chain = dotted_name(target)
+        if chain:
+            effects.mutated.add(chain)
+    elif isinstance(target, cst.Subscript):
+        chain = dotted_name(target.value)
+        if chain:
+            effects.mutated.add(chain)
+
+
+def _record(
+    node: cst.CSTNode,
+    in_nested_loop: bool,
+    effects: Effects,
+    imports: ImportTable,
+    functions: FunctionKnowledge | None,
+) -> None:
+    if isinstance(node, cst.Assign):
+        for assign_target in node.targets:
+            _bind(assign_target.target, effects)
+    elif isinstance(node, cst.AnnAssign):
+        _bind(node.target, effects)
+    elif isinstance(node, cst.AugAssign):
+        # ``a *= 2`` rebinds ``a``, and on an array or a list it changes the object itself.
+        _bind(node.target, effects)
+        chain = dotted_name(node.target)
+        if chain:
+            effects.mutated.add(chain)
+    elif isinstance(node, (cst.For, cst.CompFor)):
+        _bind(node.target, effects)
+    elif isinstance(node, cst.NamedExpr):
+        _bind(node.target, effects)
+    elif isinstance(node, cst.AsName):
+        _bind(node.name, effects)
+    elif isinstance(node, cst.Del):
+        _bind(node.target, effects)
+    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        effects.rebound.add(node.name.value)
+    elif isinstance(node, cst.ImportAlias):
+        effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
+    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        effects.declared_outer.update(item.name.value for item in node.names)
+    elif isinstance(node, cst.Call):
+        _record_call(node, in_nested_loop, effects, imports, functions)
+        if functions is not None and _may_call_own_function(node, imports):
+            _record_outer_effects(node, effects, functions)
+
+
+def _record_call(
+    call: cst.Call,
+    in_nested_loop: bool,
+    effects: Effects,
+    imports: ImportTable,
+    functions: FunctionKnowledge | None,
+) -> None:
+    func = call.func
+    qualified = imports.qualified_name(func)
+    arguments_are_safe = False
+    if qualified is not None:
+        arguments_are_safe = catalog.is_side_effect_free(qualified)
+    elif isinstance(func, cst.Name):
+        arguments_are_safe = imports.is_builtin(func, func.value) and func.value in catalog.PURE_BUILTINS
+    if not in_nested_loop and not arguments_are_safe:
+        _record_training_step(call, qualified, effects)
+    if not arguments_are_safe and qualified is None and functions is not None:
+        known = functions.mutations_of_call(call)
+        if known is not None:
+            effects.mutated.update(known)
+            return
+    if isinstance(func, cst.Attribute) and qualified is None:
+        arguments_are_safe = func.attr.value in catalog.NON_MUTATING_METHODS
+        if not arguments_are_safe:
+            receiver = dotted_name(func.value)
+            if receiver:
+                effects.mutated.add(receiver)
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if arguments_are_safe and keyword != "out":
+            continue
+        chain = dotted_name(arg.value)
+        if chain:
+            effects.mutated.add(chain)
+
+
+def _may_call_own_function(call: cst.Call, imports: ImportTable) -> bool:
+    """``call`` may call a function of this file: ``f(...)`` or ``self.f(...)``, not an import."""
+    func = call.func
+    if imports.qualified_name(func) is not None:
+        return False
+    return type(func) is cst.Name or (
+        type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"
+    )
+
+
+def _record_outer_effects(call: cst.Call, effects: Effects, functions: FunctionKnowledge) -> None:
+    """What a function of this file that ``call`` calls does to the caller's names beyond its
+    arguments: rebinds a ``global`` or ``nonlocal`` one, or (a function nested in the caller,
+    a closure) changes in place a name it does not bind itself."""
+    name = dotted_name(call.func)
+    definition = functions.definition(name) if name else None
+    if definition is None:
+        return
+    summary = functions.summary_of(definition)
+    effects.rebound |= summary.outer_rebound
+    effects.outer_rebound |= summary.outer_rebound
+    if type(call.func) is cst.Name and functions.mutations_of_call(call) is None:
+        own = set(parameter_names(definition.params)) | (summary.rebound - summary.declared_outer)
+        effects.mutated.update(chain for chain in summary.mutated if chain.partition(".")[0] not in own)
+
+
+def _record_training_step(call: cst.Call, qualified: str | None, effects: Effects) -> None:
+    func = call.func
+    if qualified == "torch.autograd.backward":
+        effects.calls_backward = True
+    elif qualified is not None:
+        # Possibly a function of another file of the project (``from pkg.engine import fit``).
+        effects.local_calls.append(call)
+    elif type(func) is cst.Name:
+        effects.local_calls.append(call)
+    elif type(func) is cst.Attribute:
+        method = func.attr.value
+        if method in ("backward", "manual_backward"):
+            effects.calls_backward = True
+            differentiated = dotted_name(func.value) if method == "backward" else None
+            if differentiated is not None:
+                effects.differentiated.add(differentiated)
+            return
+        if method == "step" and (is_optimizer(func.value) or _is_scaler_step(call)):
+            effects.steps_optimizer = True
+        receiver = func.value
+        if type(receiver) is cst.Attribute:
+            receiver = receiver.value  # ``self.optim.step(loss)``: a project class may call ``backward`` itself
+        if type(receiver) is cst.Name and receiver.value == "self":
+            effects.local_calls.append(call)
+
+
+def _is_scaler_step(call: cst.Call) -> bool:
+    """``scaler.step(optimizer)``: mixed precision steps the optimizer through its scaler."""
+    return any(is_optimizer(arg.value) for arg in call.args)
