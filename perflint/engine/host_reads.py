@@ -129,17 +129,17 @@ def reads_on_every_iteration(
             continue
         if around and node_type in (cst.For, cst.While):
             continue
-        if node_type is cst.If and uses_modulo(node.test):
+        if isinstance(node, cst.If) and uses_modulo(node.test):
             if node.orelse is not None:
                 pending.append((node.orelse, (*above, node)))
             continue
         if node is accumulation.statement:
             continue
-        if node_type in (cst.Name, cst.Attribute) and target is not None and dotted_name(node) == target:
+        if isinstance(node, (cst.Name, cst.Attribute)) and target is not None and dotted_name(node) == target:
             if not _collects_into(above, node):
                 return True
             continue
-        if node_type is cst.Call and _synchronises(node, context):
+        if isinstance(node, cst.Call) and _synchronises(node, context):
             if accumulation_of([*above, node], context) is None:
                 return True
         pending.extend((child, (*above, node)) for child in syntax_children(node))

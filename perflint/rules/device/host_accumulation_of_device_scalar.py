@@ -372,14 +372,18 @@ def evaluate(model, loader, device):
         outside its nested loops (a short loop over metrics inside a step that copies its loss
         to the host anyway). A loop around that is no step (an epoch loop reading a validation
         result once) runs many iterations of the inner loop per read: it does not count."""
-        frames = [frame for frame in self.context.loops.enclosing() if isinstance(frame.node, (cst.For, cst.While))]
-        if not frames:
+        loops = [
+            (frame.node, frame.is_training_step)
+            for frame in self.context.loops.enclosing()
+            if isinstance(frame.node, (cst.For, cst.While))
+        ]
+        if not loops:
             return False
-        if reads_on_every_iteration(frames[0].node, accumulation, self.context):
+        if reads_on_every_iteration(loops[0][0], accumulation, self.context):
             return True
         return any(
-            frame.is_training_step and reads_on_every_iteration(frame.node, accumulation, self.context, around=True)
-            for frame in frames[1:]
+            is_step and reads_on_every_iteration(loop, accumulation, self.context, around=True)
+            for loop, is_step in loops[1:]
         )
 
     def _runs_a_training_loop(self, loop: cst.For | cst.While) -> bool:
@@ -390,7 +394,7 @@ def evaluate(model, loader, device):
             node = pending.pop()
             if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 continue
-            if type(node) in (cst.For, cst.While):
+            if isinstance(node, (cst.For, cst.While)):
                 effects = summarise([node.body], self.context.imports, self.context.functions)
                 if effects.calls_backward and effects.steps_optimizer:
                     return True

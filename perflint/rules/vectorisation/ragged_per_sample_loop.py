@@ -284,7 +284,10 @@ class MaskedMSE(torch.nn.Module):
         if self._is_autoregressive(frame.node) or self._calls_a_model(frame.node):
             return
         self._reported_loops.add(id(frame.node))
-        loop = f"for {quote(_target_of(frame.node))} in {quote(frame.iterable)}"
+        clause = _for_clause(frame.node)
+        if clause is None:
+            return
+        loop = f"for {quote(clause[0])} in {quote(clause[1])}"
         if axis is None:
             message = self.message_offsets.format(loop=loop, slice=quote(node), bound=quote(bound), use=use[0])
         else:
@@ -386,26 +389,34 @@ class MaskedMSE(torch.nn.Module):
 
 
 def _repeated_parts(loop: cst.CSTNode) -> list[cst.CSTNode]:
-    if type(loop) is cst.For:
+    if isinstance(loop, cst.For):
         return [loop.body]
+    if not isinstance(loop, (cst.ListComp, cst.GeneratorExp)):
+        return []
     parts: list[cst.CSTNode] = [loop.elt]
     parts.extend(condition.test for condition in loop.for_in.ifs)
     return parts
 
 
-def _target_of(loop: cst.CSTNode) -> cst.BaseExpression:
-    return loop.target if type(loop) is cst.For else loop.for_in.target
+def _for_clause(loop: cst.CSTNode) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """The target and iterable of a ``for`` loop or of a comprehension's only ``for``."""
+    if isinstance(loop, cst.For):
+        return loop.target, loop.iter
+    if isinstance(loop, (cst.ListComp, cst.GeneratorExp)) and loop.for_in.inner_for_in is None:
+        return loop.for_in.target, loop.for_in.iter
+    return None
 
 
 def _range_target(loop: cst.CSTNode, context) -> str | None:
     """``i`` of ``for i in range(...)`` (or a comprehension's only ``for`` over one)."""
-    if type(loop) is not cst.For and loop.for_in.inner_for_in is not None:
+    clause = _for_clause(loop)
+    if clause is None:
         return None
-    target, iterable = _target_of(loop), loop.iter if type(loop) is cst.For else loop.for_in.iter
-    if type(target) is not cst.Name or type(iterable) is not cst.Call:
+    target, iterable = clause
+    if not isinstance(target, cst.Name) or not isinstance(iterable, cst.Call):
         return None
     func = iterable.func
-    if type(func) is not cst.Name or func.value != "range" or not context.imports.is_builtin(func, "range"):
+    if not isinstance(func, cst.Name) or func.value != "range" or not context.imports.is_builtin(func, "range"):
         return None
     return target.value
 
@@ -496,13 +507,12 @@ def _carries_state(loop: cst.CSTNode) -> bool:
 
     def walk(node: cst.CSTNode, statement: cst.CSTNode | None) -> None:
         nonlocal carried
-        node_type = type(node)
-        if carried or node_type in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+        if carried or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return
         if isinstance(node, cst.BaseSmallStatement):
             statement = node
-        if node_type in (cst.Assign, cst.AugAssign):
-            targets = [target.target for target in node.targets] if node_type is cst.Assign else [node.target]
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             walk(node.value, statement)
             for target in targets:
                 if type(target) is cst.Subscript:
@@ -511,10 +521,10 @@ def _carries_state(loop: cst.CSTNode) -> bool:
                 elif type(target) is cst.Name:
                     bound_so_far.add(target.value)
             return
-        if node_type is cst.Attribute:
+        if isinstance(node, cst.Attribute):
             walk(node.value, statement)
             return
-        if node_type is cst.Name:
+        if isinstance(node, cst.Name):
             name = node.value
             if name in written or (
                 name in rebound and name not in bound_so_far and not _running_total(statement, name)
@@ -537,13 +547,15 @@ def _assigned(body: cst.CSTNode) -> tuple[set[str], set[str]]:
         node = pending.pop()
         if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
-        if type(node) in (cst.Assign, cst.AugAssign):
-            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
-                if type(target) is cst.Name:
+                if isinstance(target, cst.Name):
                     names.add(target.value)
-                elif type(target) is cst.Subscript and dotted_name(target.value) is not None:
-                    written.add(dotted_name(target.value))
+                elif isinstance(target, cst.Subscript):
+                    chain = dotted_name(target.value)
+                    if chain is not None:
+                        written.add(chain)
         pending.extend(syntax_children(node))
     return names, written
 
