@@ -231,10 +231,10 @@ class PerflintServer(LanguageServer):
             if not linted.with_fixes and any(
                 code_actions.may_have_fix(finding) for finding in in_range(linted.findings)
             ):
-                fixed = self.with_fixes(uri)
-                if fixed is None:
+                refreshed = self.with_fixes(uri)
+                if refreshed is None:
                     return []
-                linted = fixed
+                linted = refreshed
             for finding in in_range(linted.findings):
                 fix = code_actions.quick_fix(finding, uri, lines, codec)
                 if fix is not None:
@@ -266,10 +266,10 @@ class PerflintServer(LanguageServer):
         line, column = position.line + 1, position.character + 1
         hovered = [finding for finding in linted.findings if contains(finding, line, column)]
         if not linted.with_fixes and any(code_actions.may_have_fix(finding) for finding in hovered):
-            fixed = self.lint_thread.submit(self.with_fixes, uri).result()  # the fix's own words
-            if fixed is None:
+            refreshed = self.lint_thread.submit(self.with_fixes, uri).result()  # the fix's own words
+            if refreshed is None:
                 return None
-            linted = fixed
+            linted = refreshed
             hovered = [finding for finding in linted.findings if contains(finding, line, column)]
         if not hovered:
             return None
