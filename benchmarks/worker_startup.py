@@ -20,8 +20,9 @@ from perflint.measure import harness
 from perflint.rules import rule_by_code
 
 
-def top_level_imports(stderr: str) -> dict[str, float]:
-    """Seconds of each top-level (and first-level) import in ``-X importtime`` output."""
+def imports_by_depth(stderr: str, depth: int) -> dict[str, float]:
+    """Cumulative seconds of each import ``depth`` levels down (0: imported by the worker's own
+    code) in ``-X importtime`` output."""
     found = {}
     for line in stderr.splitlines():
         parts = line.split("|")
@@ -32,7 +33,7 @@ def top_level_imports(stderr: str) -> dict[str, float]:
             cumulative = int(parts[1])
         except ValueError:
             continue  # the header line
-        if len(name) - len(name.lstrip()) <= 1:
+        if (len(name) - len(name.lstrip()) - 1) // 2 == depth:
             found[name.strip()] = cumulative / 1e6
     return found
 
@@ -54,12 +55,12 @@ def main() -> int:
             env=environment,
         )
         worker = time.perf_counter() - started
-        imports = top_level_imports(done.stderr)
+        imports, parts = imports_by_depth(done.stderr, 0), imports_by_depth(done.stderr, 1)
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], env=environment, check=True)
         bare = time.perf_counter() - started
         largest = ", ".join(
-            f"{name} {seconds:.2f} s" for name, seconds in sorted(imports.items(), key=lambda kv: -kv[1])[:4]
+            f"{name} {seconds:.2f} s" for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1])[:4]
         )
         print(
             f"{code} {library}/{device}: worker {worker:.2f} s, of which imports {sum(imports.values()):.2f} s "
