@@ -158,6 +158,11 @@ def _forked(request: dict[str, Any]) -> dict[str, Any]:
                 with open(result_file.fileno(), "w", encoding="utf-8", closefd=False) as stream:
                     json.dump(measured(request), stream)
             finally:
+                for printed in (sys.stdout, sys.stderr):  # what the benchmark printed, for a failure's reason
+                    try:
+                        printed.flush()
+                    except Exception:
+                        pass
                 os._exit(0)
         _, status = os.waitpid(child, 0)
         result_file.seek(0)
