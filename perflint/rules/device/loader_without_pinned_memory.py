@@ -272,6 +272,9 @@ def train(model, dataset, device):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._reported: set[int] = set()
+        # Whether a loader of a scope (a class, or the module) takes pin_memory from a setting,
+        # by the scope's id: worked out once per scope, not once per finding in it.
+        self._setting_passed: dict[int, bool] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -291,7 +294,9 @@ def train(model, dataset, device):
         # choice is the user's, so the fix does not override it.
         owner = self.context.functions.current_class
         scope = owner.node if owner is not None else self.context.module
-        fix = None if _passes_a_pin_memory_setting(scope, self.context) else _pinning_fix(loader)
+        if id(scope) not in self._setting_passed:
+            self._setting_passed[id(scope)] = _passes_a_pin_memory_setting(scope, self.context)
+        fix = None if self._setting_passed[id(scope)] else _pinning_fix(loader)
         self.report(loader, self.message.format(move=quote(node)), fix=fix)
 
 
