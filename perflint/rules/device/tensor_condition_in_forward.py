@@ -26,12 +26,11 @@ _FIXES = {
     cst.If: "compute both results and select with `torch.where`, or apply the operation "
     "unconditionally (a `clamp` of finite values changes nothing)",
     cst.While: "bound the loop by a Python value, or make the decision outside `forward`",
-    cst.Assert: "use `torch._assert_async({condition})`, or validate the input outside `forward`",
+    cst.Assert: "use {check}, or validate the input outside `forward`",
 }
 # A branch that only raises, warns or logs: the check itself is the point, so no `torch.where`.
 _REPORTING_FIX = (
-    "the branch only reports a failure: check it with `torch._assert_async({condition})`, "
-    "which does not wait, or only under a debug flag"
+    "the branch only reports a failure: check it with {check}, which does not wait, or only under a debug flag"
 )
 # A random draw made on the device and read back: drawing it where it is read needs no copy.
 _RANDOM_FIX = (
@@ -295,6 +294,21 @@ class Block(nn.Module):
             """,
             line=5,
         ),
+        # A guard mixing a Python flag with a tensor test: the flag stays a plain `if`, the
+        # tensor part goes to `torch._assert_async` without Python's `and`/`not`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Embed(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    in_range = torch.all(torch.logical_or(x >= 0, x == 0))
+                    if self.assert_range and not in_range:
+                        raise ValueError("input out of range")
+                    return x * 2
+            """,
+            line=6,
+        ),
         # A random draw made on the device and read back: the advice is to draw on the host.
         Invalid(
             """
@@ -376,15 +390,32 @@ class Block(nn.Module):
             # Skipping the rest of the loop or the call is what the read buys.
             return
         elif type(node) is cst.If and only_reports(node.body, self.context.imports):
-            fix = _REPORTING_FIX.format(condition=_negation(node.test))
+            fix = _REPORTING_FIX.format(check=self._async_check(node.test, failure=True))
         elif type(node) is cst.Assert:
-            fix = _FIXES[cst.Assert].format(condition=_as_tensor_condition(node.test))
+            fix = _FIXES[cst.Assert].format(check=self._async_check(node.test, failure=False))
         else:
             fix = _FIXES[type(node)].format(condition=test)
         self.report(
             node.test,
             self.message.format(keyword=_KEYWORDS[type(node)], test=test, sync=quote(sync), fix=fix),
         )
+
+    def _async_check(self, test: cst.BaseExpression, failure: bool) -> str:
+        """``torch._assert_async`` of what must hold, for a ``test`` that reports a failure when
+        true (``failure``) or is asserted: the tensor operands of its ``and`` chain in tensor
+        code, its Python ones (``self.strict``) left to a plain ``if``/``assert``, which reads
+        no tensor."""
+        conjuncts = _conjuncts(test)
+        tensors = [operand for operand in conjuncts if self._host_read(operand) is not None]
+        python = [operand for operand in conjuncts if self._host_read(operand) is None]
+        condition = _fails(tensors) if failure else _holds(tensors)
+        check = f"`torch._assert_async({condition})`"
+        if not python:
+            return check
+        guard = " and ".join(" ".join(quote(operand).split()) for operand in python)
+        if failure:
+            return f"{check} under `if {guard}:`"
+        return f"{check} and a separate `assert {guard}`"
 
     def _device_random_draw(self, sync: cst.BaseExpression) -> cst.Call | None:
         """The torch random draw (``torch.randint(…, device=d)``, or the name assigned one) whose
@@ -468,20 +499,45 @@ class Block(nn.Module):
         return False
 
 
-def _negation(test: cst.BaseExpression) -> str:
-    """What holds when the branch is not taken, as tensor code: ``c`` for ``not c``, else
-    ``torch.logical_not(test)``."""
-    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return _as_tensor_condition(test.expression)
-    return f"torch.logical_not({' '.join(quote(test).split())})"
+def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of ``test``'s top-level ``and`` chain (``test`` itself when it is none)."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return _conjuncts(test.left) + _conjuncts(test.right)
+    return [test]
 
 
-def _as_tensor_condition(test: cst.BaseExpression) -> str:
-    """``test`` as a tensor `torch._assert_async` can take: Python's ``not`` would read the
-    tensor on the host, so ``not c`` becomes ``torch.logical_not(c)``."""
+def _tensor_expression(test: cst.BaseExpression) -> str:
+    """``test`` written with tensor operators, which do not read the tensor on the host as
+    Python's ``and``, ``or`` and ``not`` do: ``a and not b`` is ``a & torch.logical_not(b)``."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return _negation(test.expression)
-    return quote(test)
+        return f"torch.logical_not({_tensor_expression(test.expression)})"
+    if type(test) is cst.BooleanOperation:
+        operator = "&" if type(test.operator) is cst.And else "|"
+        return f"{_operand(test.left)} {operator} {_operand(test.right)}"
+    return " ".join(quote(test).split())
+
+
+def _operand(test: cst.BaseExpression) -> str:
+    """An operand of ``&``/``|``: bracketed unless it binds tighter than they do."""
+    text = _tensor_expression(test)
+    simple = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+    if type(test) in simple or (type(test) is cst.UnaryOperation and type(test.operator) is cst.Not):
+        return text
+    return f"({text})"
+
+
+def _holds(tests: list[cst.BaseExpression]) -> str:
+    """Tensor code that is true when every one of ``tests`` is."""
+    if len(tests) == 1:
+        return _tensor_expression(tests[0])
+    return " & ".join(_operand(test) for test in tests)
+
+
+def _fails(tests: list[cst.BaseExpression]) -> str:
+    """Tensor code that is true when not every one of ``tests`` is: ``c`` for ``not c``."""
+    if len(tests) == 1 and type(tests[0]) is cst.UnaryOperation and type(tests[0].operator) is cst.Not:
+        return _tensor_expression(tests[0].expression)
+    return f"torch.logical_not({_holds(tests)})"
 
 
 def _runs_a_submodule(body: cst.BaseSuite) -> bool:
