@@ -7,7 +7,7 @@ from typing import Union
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import allocated_on_host
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
 from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import ends_early, only_reports, short_circuited_by_identity
@@ -231,6 +231,19 @@ class Block(nn.Module):
                     x = x.nan_to_num()
                 return x
         """,
+        # A transform that ends in `feat.numpy()` (which fails on a device) works on host
+        # tensors: its test reads host memory.
+        """
+        import numpy as np
+        import torch
+        from torch import nn
+        class LogMel(nn.Module):
+            def forward(self, spec: torch.Tensor) -> np.ndarray:
+                peak = torch.max(torch.abs(spec))
+                if peak > 0:
+                    spec = torch.log1p(spec / peak)
+                return spec.numpy()
+        """,
     )
     INVALID = (
         Invalid(
@@ -379,7 +392,7 @@ class Block(nn.Module):
         if type(node) is cst.If and _runs_a_submodule(node.body):
             return
         sync = self._host_read(node.test)
-        if sync is None or short_circuited_by_identity(node.test, sync):
+        if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
         test = quote(node.test)
         # A random draw made on the device to be read is worth moving whatever the branch does.

@@ -35,6 +35,7 @@ class NpVectorize(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("vectorize",)
+    paid_per_execution = True
     reported_at = "the `numpy.vectorize` call, or the decorator"
 
     what_it_does = (
@@ -135,6 +136,17 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         """,
     )
     INVALID = (
+        # A dictionary lookup per element: the advice maps each distinct value once.
+        Invalid(
+            """
+            import numpy as np
+            class Labels:
+                def encode(self, labels: np.ndarray) -> np.ndarray:
+                    return np.vectorize(self.label_to_id.get)(labels)
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             import numpy as np
@@ -269,7 +281,9 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
         fix = None
-        if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
+        if type(pyfunc) is cst.Attribute and pyfunc.attr.value == "get":
+            advice = _lookup_advice(pyfunc.value, applied)
+        elif type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
             if inlined is not None:
                 advice = f"use `{quote(inlined)}`, which computes the same on whole arrays"
@@ -305,6 +319,18 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
 
 
 _GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+
+
+def _lookup_advice(table: cst.BaseExpression, applied: cst.Call | None) -> str:
+    """What to write for ``np.vectorize(d.get)(a)``: a dictionary lookup per element becomes
+    one lookup per distinct value, and an index into the looked-up values."""
+    values = quote(applied.args[0].value, 40) if applied is not None and applied.args else "a"
+    mapping = quote(table, 40)
+    return (
+        f"look up each distinct value once and index: `keys, inverse = np.unique({values}, "
+        f"return_inverse=True)`, then `np.array([{mapping}.get(k) for k in keys])[inverse]` "
+        "(or index a lookup array built once, for small integer keys)"
+    )
 
 
 def _parameters(function: cst.Lambda) -> list[str] | None:

@@ -34,6 +34,7 @@ class TensorFromListOfArrays(Rule):
     fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
+    paid_per_execution = True
     reported_at = "the conversion call"
 
     what_it_does = (
