@@ -196,6 +196,7 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # torch functions that take no Python number (``torch.maximum``), and the method that does.
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
+TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # How a NumPy dtype argument names float64 (``np.float64``, ``float``, ``"float64"``).
