@@ -42,6 +42,8 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "    def training_step(self, batch, i):\n        print(training_step)\n"
         "    @functools.cached_property\n    def table(self):\n        print(cached)\n"
         "@lru_cache(maxsize=None)\ndef grid(n):\n    print(lru)\n"
+        "from gpytorch.utils.memoize import cached\n"
+        "@cached(name='covar_cache')\ndef covar_cache(self):\n    print(memoised)\n"
         "def helper():\n    print(helper)\n"
     )
     assert answers == {
@@ -57,6 +59,7 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "training_step": ("training_step", PER_CALL),
         "cached": ("table", RUN_ONCE),
         "lru": ("grid", RUN_ONCE),
+        "memoised": ("covar_cache", RUN_ONCE),
         "helper": ("helper", None),
     }
 
