@@ -8,11 +8,11 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
-from perflint.engine.values import discarded
 from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.values import discarded
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
