@@ -39,6 +39,9 @@ _RANDOM_FIX = (
     "`device=`, or with Python's `random`)"
 )
 _KEYWORDS = {cst.If: "if", cst.While: "while", cst.Assert: "assert"}
+# Top-level packages whose functions are tensor operations (``from torch.nn.functional import
+# pad``), catalogued or not.
+_TENSOR_LIBRARIES = frozenset({catalog.TORCH.value, catalog.NUMPY.value})
 
 
 class TensorConditionInForward(Rule):
@@ -476,8 +479,8 @@ class Block(nn.Module):
         """A branch of ``node`` does more than tensor operations: it calls the model's own
         submodules or methods (``self.image_encoder(...)``), functions of this file or the
         project, or other libraries' (``to_dense(res)``, ``RootLinearOperator(x)``), or keeps
-        state on the module (``self.cached = x``). Builtins and the catalogue's torch and NumPy
-        functions, and methods of anything but ``self``, are tensor work."""
+        state on the module (``self.cached = x``). Builtins, torch's and NumPy's functions, and
+        methods of anything but ``self``, are tensor work."""
         imports = self.context.imports
         pending: list[cst.CSTNode] = [node.body] + ([node.orelse] if node.orelse is not None else [])
         while pending:
@@ -492,8 +495,8 @@ class Block(nn.Module):
                 if type(func) is cst.Name and not (
                     imports.is_builtin(func, func.value) and hasattr(builtins, func.value)
                 ):
-                    record = catalog.lookup(imports.qualified_name(func))
-                    if record is None or record.library not in (catalog.TORCH, catalog.NUMPY):
+                    qualified = imports.qualified_name(func) or ""
+                    if qualified.partition(".")[0] not in _TENSOR_LIBRARIES:
                         return True
             pending.extend(syntax_children(current))
         return False
