@@ -524,3 +524,15 @@ def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
     assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
     assert findings[0].message.endswith("; runs per call: in `forward`")
     assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"
+
+
+def test_a_functions_call_frequency_leaves_its_own_loops_out():
+    answers = probe_calls(
+        "def prepare_target(y):\n    for column in range(y.shape[1]):\n        print(per_column)\n"
+        "def forward(self, x):\n    for layer in self.layers:\n        print(per_layer)\n",
+        lambda context, expr: (context.frequency().frequency, context.functions.call_frequency().frequency),
+    )
+    assert answers == {
+        "per_column": (Frequency.HOT, Frequency.UNKNOWN),
+        "per_layer": (Frequency.HOT, Frequency.PER_CALL),
+    }
