@@ -350,6 +350,7 @@ ENGINE_QUERY_MODULES = (
     "perflint.engine.devices",
     "perflint.engine.elementwise",
     "perflint.engine.values",
+    "perflint.engine.sizes",
     "perflint.engine.literals",
     "perflint.engine.walker",
     "perflint.engine.loops",

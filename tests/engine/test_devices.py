@@ -307,3 +307,26 @@ def test_tqdm_records_take_tqdm_init_parameters():
     parameters = list(inspect.signature(tqdm.tqdm.__init__).parameters)[1:]
     assert lookup("tqdm.tqdm").signature.positional == tuple(parameters[:-1])
     assert lookup("tqdm.tqdm").signature.var_keyword == parameters[-1]
+
+
+def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    answers = probe_calls(
+        "import torch\n"
+        "def transform(spec: torch.Tensor):\n"
+        "    m = spec.abs().max()\n"
+        "    print(m)\n"
+        "    return spec.numpy()\n"
+        "def moved(spec: torch.Tensor):\n"
+        "    print(spec)\n"
+        "    return spec.cpu().numpy()\n"
+        "def detached(spec: torch.Tensor):\n"
+        "    print(spec.sum())\n"
+        "    return spec.detach().numpy()\n"
+        "def plain(spec: torch.Tensor):\n"
+        "    print(spec.mean())\n"
+        "    return spec\n",
+        lambda context, expr: function_reads_host_tensors(context),
+    )
+    assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}

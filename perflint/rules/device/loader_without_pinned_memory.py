@@ -12,6 +12,7 @@ from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.values import discarded
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -90,10 +91,23 @@ def train(model, dataset, device):
         "`pin_memory` from a setting (`pin_memory=self.pin_memory`): the code leaves that choice "
         "to its user. A loader whose dataset may hold tensors already on a device (built from "
         "`.cuda()`, `.to(device)` or `device=`) is not flagged: its batches are not copied, "
-        "and pinning would raise for them."
+        "and pinning would raise for them. Nor is a copy whose result nothing reads "
+        "(`data_cuda = data.to(device)`, then `model(data)`): deleting it is the fix."
     )
 
     VALID = (
+        # The moved batch is never used (the model gets the host batch): dead code, whose fix
+        # is deleting the copy, not pinning for it.
+        """
+        import torch
+        from torch.utils.data import DataLoader
+        def scores(model, dataset, device):
+            out = []
+            for data in DataLoader(dataset, batch_size=64):
+                data_cuda = data.to(device).float()
+                out.append(model(data))
+            return out
+        """,
         # The dataset's tensors are on the device already: the batches are not copied (and
         # pinning them would raise).
         """
@@ -280,7 +294,7 @@ def train(model, dataset, device):
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value not in ("to", "cuda"):
             return
-        if not moves_to_a_device(node, self.context):
+        if not moves_to_a_device(node, self.context) or discarded(node, self.context):
             return
         loader = self.context.loops.loader_of_batch(func.value)
         if loader is None or id(loader) in self._reported or not _unpinned(loader):
