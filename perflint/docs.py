@@ -202,6 +202,19 @@ def _reference_numbers(rule: type[Rule], benchmark: Benchmark, reference: Measur
             )
     lines.append("")
     lines.extend(f"On {m.target} the fix {m.payoff()}." for m in measured)
+    flagged = _flag_kinds([flag for m in measured for point in m.measured_points for flag in point.flags])
+    if flagged:
+        loads = [reference.run.get(key) for key in ("load_average_start", "load_average_end")]
+        seen = " → ".join(f"{load:.1f}" for load in loads if load is not None)
+        lines.append(
+            f"These points are flagged ({'; '.join(flagged)})"
+            + (
+                f"; the run's load average went {seen} on {reference.machine.get('logical_cores')} cores"
+                if seen
+                else ""
+            )
+            + ": they are this machine's numbers under that load, less sure than a quiet machine's."
+        )
     if any(point.noisy for m in measured for point in m.measured_points):
         lines.append(
             "A speedup marked noisy has a 95% interval that crosses 1.0 or spans more than ±25%: "
@@ -211,6 +224,17 @@ def _reference_numbers(rule: type[Rule], benchmark: Benchmark, reference: Measur
     if others:
         lines.append("Not run on the reference machine: " + "; ".join(f"{m.target} ({m.reason})" for m in others) + ".")
     return "\n".join(lines) + f"\n\n{how}"
+
+
+def _flag_kinds(flags: list[str]) -> list[str]:
+    """The kinds of the harness's flags (``perflint.measure.intervals``, ``system.overload``), in
+    words without each point's own figures."""
+    kinds = {
+        "taken on a loaded machine": lambda flag: flag.startswith("machine loaded"),
+        "a side stalled in some samples": lambda flag: "its fastest sample" in flag,
+        "a side's time did not grow with size": lambda flag: "does not grow with size" in flag,
+    }
+    return [kind for kind, matches in kinds.items() if any(matches(flag) for flag in flags)]
 
 
 def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> str:
@@ -327,6 +351,7 @@ ENGINE_QUERY_MODULES = (
     "perflint.engine.host_reads",
     "perflint.engine.elementwise",
     "perflint.engine.values",
+    "perflint.engine.sizes",
     "perflint.engine.literals",
     "perflint.engine.walker",
     "perflint.engine.loops",

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,28 @@ def test_measured_section_quotes_the_reference_speedup_at_every_size_and_names_t
             assert f"| {measurement.target} | {point.size:,} |" in page
             assert f"| {format_speedup(point.speedup)} |" in page
         assert f"On {measurement.target} the fix {measurement.payoff()}." in page
+
+
+def test_reference_points_taken_under_load_are_said_to_be_flagged():
+    rule = next(
+        rule
+        for rule in RULES
+        if any(
+            m.code == rule.code
+            and m.status == MEASURED
+            and m.benchmark_fingerprint == benchmark_fingerprint(rule.benchmark)
+            for m in REFERENCE.measurements
+        )
+    )
+    loaded = ("machine loaded (load average 9.0 on 2 cores)",)
+    measurements = [
+        replace(m, points=tuple(replace(point, flags=loaded) for point in m.points)) if m.code == rule.code else m
+        for m in REFERENCE.measurements
+    ]
+    page = rule_page(rule, MeasurementReport(REFERENCE.machine, measurements, {"load_average_start": 9.0}))
+    assert "These points are flagged (taken on a loaded machine); the run's load average went 9.0 on" in page
+    quiet = [replace(m, points=tuple(replace(point, flags=()) for point in m.points)) for m in measurements]
+    assert "These points are flagged" not in rule_page(rule, MeasurementReport(REFERENCE.machine, quiet))
 
 
 def test_a_rule_without_a_recorded_result_says_so_and_how_to_record_it():

@@ -352,3 +352,36 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
     is known."""
     move = device_move(call, context)
     return move is not None and move.towards_an_accelerator
+
+
+def function_reads_host_tensors(context: FileContext) -> bool:
+    """The function around the current node converts a tensor to NumPy with ``.numpy()``
+    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, and
+    moves nothing itself: its tensors are host tensors (an audio transform that ends in
+    ``feat.numpy()``)."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    if frame is None:
+        return False
+    reads_host_memory = False
+    pending: list[cst.CSTNode] = [frame.node]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call:
+            if device_move(node, context) is not None:
+                return False
+            func = node.func
+            if type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
+                reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
+        pending.extend(syntax_children(node))
+    return reads_host_memory
+
+
+def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bool:
+    """``tensor`` (the receiver of ``.numpy()``) is read in place: not the result of a call that
+    moves it (``.cpu()``), through ``.detach()``. NumPy arrays have no ``.numpy()``: a receiver
+    whose kind is unknown is a tensor."""
+    while type(tensor) is cst.Call and type(tensor.func) is cst.Attribute and tensor.func.attr.value == "detach":
+        tensor = tensor.func.value
+    return context.arrays.kind_of(tensor) in (catalog.TORCH, None)

@@ -363,6 +363,12 @@ class FunctionKnowledge:
             where = f"{where} ({base.evidence})"
         return ExecutionEstimate(Frequency.HOT, where)
 
+    def call_frequency(self) -> ExecutionEstimate:
+        """How often the function around the current node is called, with the evidence, its own
+        loops left out: a per-column loop of a function called once at fit time repeats, but
+        the function does not."""
+        return self._function_frequency(self.current)
+
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")

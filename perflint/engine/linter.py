@@ -303,8 +303,9 @@ class FileContext:
 
     # Results -----------------------------------------------------------------------------
 
-    def findings(self, module: cst.Module) -> tuple[list[Finding], list[str]]:
-        """The findings, and one line per rule whose fix could not be turned into edits."""
+    def findings(self, module: cst.Module, fix_edits: bool = True) -> tuple[list[Finding], list[str]]:
+        """The findings, and one line per rule whose fix could not be turned into edits; with
+        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None."""
         if not self._reports:
             return [], []
         positions = node_positions(module, [report.node for report in self._reports])
@@ -314,7 +315,7 @@ class FileContext:
         for report in self._reports:
             (line, column), (end_line, end_column) = positions[id(report.node)]
             suggestion = None
-            if report.fix is not None:
+            if report.fix is not None and fix_edits:
                 tree = tree or FileTree(module, self.source, self.parents)
                 # A file libcst cannot give back exactly is offered no fix.
                 if tree.exact:
@@ -459,13 +460,16 @@ def lint_source(
     apply_noqa: bool = True,
     prefilter: bool = True,
     project: ProjectView | None = None,
+    fix_edits: bool = True,
 ) -> list[Finding]:
     """Every finding of ``rule_classes`` in ``source``, sorted by position.
 
     A file that does not parse, or a rule that fails on it, yields a PFL000 finding instead
     of an exception. ``prefilter=False`` runs every rule's detector even on a source without
     its ``required_text`` (the documentation tests check the "use instead" code that way).
-    ``project``: the project index's view of this file, if any.
+    ``project``: the project index's view of this file, if any. ``fix_edits=False`` skips
+    turning fixes into text edits (findings carry no ``fix``): the language server's diagnostics
+    need none until a code action asks.
     """
     module = parse(source, path)
     if isinstance(module, Finding):
@@ -476,7 +480,7 @@ def lint_source(
     context = FileContext(source, path, project)
     try:
         failures = context.run(module, [rule_class(context) for rule_class in active])
-        findings, fix_failures = context.findings(module)
+        findings, fix_failures = context.findings(module, fix_edits)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(

@@ -333,3 +333,26 @@ def test_a_class_that_pins_its_device_attribute_to_the_host_runs_on_the_host():
     assert answer(f"import torch\n{moved}    def fit(self, x):\n        print(x)\n") is True
     # Outside that class the file's other code may still use a device.
     assert answer(f"import torch\n{pinned}def fit(x, device):\n    print(x)\n") is True
+
+
+def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    answers = probe_calls(
+        "import torch\n"
+        "def transform(spec: torch.Tensor):\n"
+        "    m = spec.abs().max()\n"
+        "    print(m)\n"
+        "    return spec.numpy()\n"
+        "def moved(spec: torch.Tensor):\n"
+        "    print(spec)\n"
+        "    return spec.cpu().numpy()\n"
+        "def detached(spec: torch.Tensor):\n"
+        "    print(spec.sum())\n"
+        "    return spec.detach().numpy()\n"
+        "def plain(spec: torch.Tensor):\n"
+        "    print(spec.mean())\n"
+        "    return spec\n",
+        lambda context, expr: function_reads_host_tensors(context),
+    )
+    assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}

@@ -42,6 +42,8 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "    def training_step(self, batch, i):\n        print(training_step)\n"
         "    @functools.cached_property\n    def table(self):\n        print(cached)\n"
         "@lru_cache(maxsize=None)\ndef grid(n):\n    print(lru)\n"
+        "from gpytorch.utils.memoize import cached\n"
+        "@cached(name='covar_cache')\ndef covar_cache(self):\n    print(memoised)\n"
         "def helper():\n    print(helper)\n"
     )
     assert answers == {
@@ -57,6 +59,7 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "training_step": ("training_step", PER_CALL),
         "cached": ("table", RUN_ONCE),
         "lru": ("grid", RUN_ONCE),
+        "memoised": ("covar_cache", RUN_ONCE),
         "helper": ("helper", None),
     }
 
@@ -601,3 +604,15 @@ def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():
         source, lambda context, expr: context.functions.holds_a_model(cst.Module([]).code_for_node(expr))
     )
     assert answers == {"self.backbone": True, "self.head": True, "self.tokenizer": False, "model": True, "f": False}
+
+
+def test_a_functions_call_frequency_leaves_its_own_loops_out():
+    answers = probe_calls(
+        "def prepare_target(y):\n    for column in range(y.shape[1]):\n        print(per_column)\n"
+        "def forward(self, x):\n    for layer in self.layers:\n        print(per_layer)\n",
+        lambda context, expr: (context.frequency().frequency, context.functions.call_frequency().frequency),
+    )
+    assert answers == {
+        "per_column": (Frequency.HOT, Frequency.UNKNOWN),
+        "per_layer": (Frequency.HOT, Frequency.PER_CALL),
+    }

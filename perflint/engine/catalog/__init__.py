@@ -210,6 +210,10 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # torch functions that take no Python number (``torch.maximum``), and the method that does.
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
+TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS
+# Factories of an n×m identity matrix, whose shape arguments are its two orders (``eye(n, m)``),
+# where every other factory's are the array's whole shape.
+IDENTITY_FACTORIES = frozenset({"torch.eye", "numpy.eye", "numpy.identity"})
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.

@@ -62,6 +62,13 @@ NUMBER_TAKING_METHODS = {
     "torch.max": "clamp_min",
     "torch.min": "clamp_max",
 }
+# Functions that return a Python bool computed on the device, and the tensor that holds the
+# same answer without reading it (for ``torch._assert_async``): the arguments' code fills
+# ``{arguments}``.
+TENSOR_FORMS_OF_HOST_ANSWERS = {
+    "torch.equal": "torch.eq({arguments}).all()",
+    "torch.allclose": "torch.isclose({arguments}).all()",
+}
 # How docstrings spell a tensor's type (``x : torch.Tensor``, ``x (Tensor): ...``).
 DOCSTRING_TYPES = {
     name: TORCH

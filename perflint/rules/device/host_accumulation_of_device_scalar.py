@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit
-from perflint.engine.devices import may_use_an_accelerator, on_host
+from perflint.engine.devices import function_reads_host_tensors, may_use_an_accelerator, on_host
 from perflint.engine.effects import summarise
 from perflint.engine.host_reads import (
     Accumulation,
@@ -63,7 +63,8 @@ class HostAccumulationOfDeviceScalar(Rule):
         "(they read the running total, for a progress bar, or call `.cpu()`, `.tolist()` or "
         "`.item()` outside an accumulation), or that sit in a training step that does so on "
         "every step; tensors on the host (a torch factory without `device=`, a move to the "
-        "host), files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
+        "host), functions that read their tensors as NumPy in place (`.numpy()` without "
+        "`.cpu()`), files with no sign of an accelerator (no device, `cuda`, `mps`, Lightning or "
         "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute "
         'to the host (`self._device = "cpu"`); one element per iteration (`scores[k].item()` with '
         "`k` changing); a read once per run of an inner training loop (an optimisation per "
@@ -416,6 +417,8 @@ def evaluate(model, loader, device):
         elif kind not in (None, catalog.TORCH):
             return False
         if not may_use_an_accelerator(self.context) or on_host(read_tensor(tensor), self.context):
+            return False
+        if function_reads_host_tensors(self.context):
             return False
         if self.context.loops.element_of(tensor) is not None or self._one_element_per_iteration(tensor, frame):
             return False
