@@ -38,14 +38,17 @@ class LoaderWorkersRestartEachEpoch(Rule):
     reported_at = "the `DataLoader(...)` call"
 
     what_it_does = (
-        "Flags a `torch.utils.data.DataLoader(...)` call with worker processes (`num_workers` "
-        "a literal above 0, or a non-literal value) and without `persistent_workers=True` "
-        "(absent or a literal `False`), when a loop over it (`for batch in loader`, "
-        "`enumerate(loader)`, or the call itself) sits inside another loop of the same "
-        "function, typically the loop over epochs. A loader built inside the outer loop is "
-        "flagged when its arguments do not change in that loop. Left alone: a loader without "
-        "workers (PFL301's business), a non-literal `persistent_workers`, arguments unpacked "
-        "from `**kwargs`, a loader received as a parameter, and a loader iterated once."
+        "Flags a `torch.utils.data.DataLoader(...)` call with worker processes (`num_workers` a "
+        "literal above 0, or a non-literal value) and without `persistent_workers=True` (absent or a "
+        "literal `False`), when a loop over it (`for batch in loader`, `enumerate(loader)`, or the "
+        "call itself) sits inside another loop of the same function, typically the loop over epochs. "
+        "A loader built inside the outer loop is flagged when its arguments do not change in that "
+        "loop."
+    )
+    known_limitations = (
+        "Left alone: a loader without workers (PFL301's business), a non-literal "
+        "`persistent_workers`, arguments unpacked from `**kwargs`, a loader received as a parameter, "
+        "and a loader iterated once."
     )
     why_bad = (
         "Without `persistent_workers=True`, every `iter(loader)` (the start of every `for` over "

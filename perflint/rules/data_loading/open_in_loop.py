@@ -32,14 +32,16 @@ class OpenInLoop(Rule):
     reported_at = "the `open(...)` call"
 
     what_it_does = (
-        "Flags a call of the builtin `open` inside a loop or comprehension with a literal mode "
-        'that appends (`"a"`, `"ab"`, `"a+"`…) or writes (`"w"`, `"wb"`…), when the '
-        "path is the same on every iteration (nothing in it is a loop variable or changed by "
-        "the loop) and the call runs on every iteration (not under a condition that depends "
-        "on the loop, such as `if step % 100 == 0:`). A path that changes per iteration, a "
-        "mode that only reads, a non-literal mode, and a retry loop (one that ends when a `try` "
-        "around the work gets through: `while not ok: try: …; ok = True; except IOError: …`) "
-        "are left alone."
+        "Flags a call of the builtin `open` inside a loop or comprehension with a literal mode that "
+        'appends (`"a"`, `"ab"`, `"a+"`…) or writes (`"w"`, `"wb"`…), when the path is the same on '
+        "every iteration (nothing in it is a loop variable or changed by the loop) and the call runs "
+        "on every iteration (not under a condition that depends on the loop, such as `if step % 100 "
+        "== 0:`)."
+    )
+    known_limitations = (
+        "A path that changes per iteration, a mode that only reads, a non-literal mode, and a retry "
+        "loop (one that ends when a `try` around the work gets through: `while not ok: try: …; ok = "
+        "True; except IOError: …`) are left alone."
     )
     why_bad = (
         "Each `open` is a system call to look the path up and create a file descriptor, each "

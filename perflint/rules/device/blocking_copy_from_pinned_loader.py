@@ -41,15 +41,17 @@ class BlockingCopyFromPinnedLoader(Rule):
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
     what_it_does = (
-        "In a loop over a `DataLoader` created with `pin_memory=True` (directly, through a "
-        "name, `enumerate` or `tqdm`), flags `.to(<device>)` and `.cuda()` of the batch or of "
-        'part of it (`x` of `for x, y in loader`, `batch["image"]`, `v` of '
-        "`for k, v in batch.items()`) without `non_blocking=True`, also when the batch is "
-        "converted first (`x.float().to(device)`: the converted copy is not pinned, so the fix "
-        "moves first and converts on the device). The destination must be an accelerator or "
-        "named like a device. Left alone: a loader whose `pin_memory` is not literally `True`, "
-        "`non_blocking=` given any value, moves to the CPU (`non_blocking` is never suggested "
-        "for a device-to-host copy), and values that are not the loader's batch."
+        "In a loop over a `DataLoader` created with `pin_memory=True` (directly, through a name, "
+        "`enumerate` or `tqdm`), flags `.to(<device>)` and `.cuda()` of the batch or of part of it "
+        '(`x` of `for x, y in loader`, `batch["image"]`, `v` of `for k, v in batch.items()`) without '
+        "`non_blocking=True`, also when the batch is converted first (`x.float().to(device)`: the "
+        "converted copy is not pinned, so the fix moves first and converts on the device). The "
+        "destination must be an accelerator or named like a device."
+    )
+    known_limitations = (
+        "Left alone: a loader whose `pin_memory` is not literally `True`, `non_blocking=` given any "
+        "value, moves to the CPU (`non_blocking` is never suggested for a device-to-host copy), and "
+        "values that are not the loader's batch."
     )
     why_bad = (
         "Pinning makes the copy to the GPU possible as a DMA transfer that the host does not "

@@ -28,19 +28,21 @@ class InvariantDeviceMoveInLoop(Rule):
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
     what_it_does = (
-        "Inside a loop (or comprehension), flags `.to(<device>)` and `.cuda()` where the whole "
-        "call is loop-invariant, arguments included, and runs on every iteration: a name or "
-        "attribute the loop never rebinds or mutates (`model.cuda()`, `weights.to(device)`), "
-        "or a tensor converted from such values by `torch.from_numpy`, `torch.as_tensor`, "
-        "`torch.tensor` or a legacy constructor (`torch.from_numpy(class_weights).to(device)`), "
-        "possibly through methods that change nothing (`.float()`). The destination must be "
-        "an accelerator or named like a device (`device`, `self.device`). Left alone: the "
-        "loop's batch or anything it rebinds, a device argument that changes per iteration, "
-        "an object constructed in the loop, the result of an unknown call, `.to(dtype)`, "
-        "a tensor moved to its own device (`x.to(device=x.device, dtype=…)`: a cast), "
-        "moves to the CPU, a move under a condition that changes per iteration (`if step == 0`), "
-        "and, in a training step, attribute chains such as `self.weights` (an optimizer may "
-        "update what they hold)."
+        "Inside a loop (or comprehension), flags `.to(<device>)` and `.cuda()` where the whole call "
+        "is loop-invariant, arguments included, and runs on every iteration: a name or attribute the "
+        "loop never rebinds or mutates (`model.cuda()`, `weights.to(device)`), or a tensor converted "
+        "from such values by `torch.from_numpy`, `torch.as_tensor`, `torch.tensor` or a legacy "
+        "constructor (`torch.from_numpy(class_weights).to(device)`), possibly through methods that "
+        "change nothing (`.float()`). The destination must be an accelerator or named like a device "
+        "(`device`, `self.device`)."
+    )
+    known_limitations = (
+        "Left alone: the loop's batch or anything it rebinds, a device argument that changes per "
+        "iteration, an object constructed in the loop, the result of an unknown call, `.to(dtype)`, a"
+        " tensor moved to its own device (`x.to(device=x.device, dtype=…)`: a cast), moves to the "
+        "CPU, a move under a condition that changes per iteration (`if step == 0`), and, in a "
+        "training step, attribute chains such as `self.weights` (an optimizer may update what they "
+        "hold)."
     )
     why_bad = (
         "A CPU tensor moved with `.to(device)` is copied across the bus every time: the "

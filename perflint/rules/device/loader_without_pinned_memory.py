@@ -45,13 +45,19 @@ class LoaderWithoutPinnedMemory(Rule):
     reported_at = "the `DataLoader(...)` call (its first line)"
 
     what_it_does = (
-        "Flags a `DataLoader(...)` without `pin_memory=True` (not given, or literally False) "
-        "when a loop in the same function iterates it (directly, through a name, `enumerate` "
-        "or `tqdm`) and moves its batch, or part of it, to an accelerator or a device named "
-        'so (`x.to(device)`, `batch["image"].cuda()`). Left alone: a loader whose batches '
-        "never reach a device in that function, a `pin_memory` argument decided elsewhere "
-        "(`pin_memory=args.pin_memory`, `**loader_kwargs`), and moves to the CPU. Reported "
-        "once per loader, at the `DataLoader` call."
+        "Flags a `DataLoader(...)` without `pin_memory=True` (not given, or literally False) when a "
+        "loop in the same function iterates it (directly, through a name, `enumerate` or `tqdm`) and "
+        "moves its batch, or part of it, to an accelerator or a device named so (`x.to(device)`, "
+        '`batch["image"].cuda()`).'
+    )
+    known_limitations = (
+        "Left alone: a loader whose batches never reach a device in that function, a `pin_memory` "
+        "argument decided elsewhere (`pin_memory=args.pin_memory`, `**loader_kwargs`), and moves to "
+        "the CPU. Reported once per loader, at the `DataLoader` call. Opt-in: on the development set "
+        "of the precision review's round 2 (35 research code bases) 3 of its 16 findings were worth "
+        "fixing. Most loaders there carry tabular or MNIST-sized batches (a few KB to a few hundred "
+        "KB), where pinned memory saves microseconds, and the linter cannot see how large a dataset's"
+        " items are."
     )
     why_bad = (
         "A copy from ordinary (pageable) host memory to the GPU goes through a pinned staging "

@@ -33,9 +33,9 @@ class DataParallel(Rule):
 
     what_it_does = (
         "Flags a call of `torch.nn.DataParallel` (however imported); a mention that does not "
-        "construct one (`isinstance(model, nn.DataParallel)`, to unwrap a model) is left "
-        "alone. The rule is opt-in (`--extend-select PFL505`): see below."
+        "construct one (`isinstance(model, nn.DataParallel)`, to unwrap a model) is left alone."
     )
+    known_limitations = "The rule is opt-in (`--extend-select PFL505`): see below."
     why_bad = (
         "`DataParallel` drives all GPUs from one Python process: on every forward pass it "
         "copies the model's parameters and buffers from the first GPU to each of the others, "

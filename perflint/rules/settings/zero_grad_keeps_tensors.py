@@ -34,9 +34,11 @@ class ZeroGradKeepsTensors(Rule):
 
     what_it_does = (
         "Flags a call of `.zero_grad(...)` (an optimizer's or a module's) that passes a literal "
-        "`False` as `set_to_none`, by keyword or position. A non-literal value is left alone, "
-        "and so is code compiled or captured as a CUDA graph (`torch.compile`, "
-        "`torch.cuda.make_graphed_callables`, a function called under `with "
+        "`False` as `set_to_none`, by keyword or position."
+    )
+    known_limitations = (
+        "A non-literal value is left alone, and so is code compiled or captured as a CUDA graph "
+        "(`torch.compile`, `torch.cuda.make_graphed_callables`, a function called under `with "
         "torch.cuda.graph(g):`), where the gradients must keep their memory on purpose."
     )
     why_bad = (

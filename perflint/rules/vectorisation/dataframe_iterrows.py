@@ -29,11 +29,13 @@ class DataframeIterrows(Rule):
     reported_at = "the `iterrows()` call"
 
     what_it_does = (
-        "Flags a `for` loop or comprehension whose iterable is `X.iterrows()` (with no "
-        "arguments), in a module that imports pandas. `itertuples()`, `items()` and loops over "
-        "columns are not flagged, nor `iterrows` in a file that never imports pandas, nor a loop "
-        "that hands its row, whole, to a call (`get_label(row)`: a per-row hook that takes a "
-        "Series, which `itertuples()` would break)."
+        "Flags a `for` loop or comprehension whose iterable is `X.iterrows()` (with no arguments), in"
+        " a module that imports pandas."
+    )
+    known_limitations = (
+        "`itertuples()`, `items()` and loops over columns are not flagged, nor `iterrows` in a file "
+        "that never imports pandas, nor a loop that hands its row, whole, to a call "
+        "(`get_label(row)`: a per-row hook that takes a Series, which `itertuples()` would break)."
     )
     why_bad = (
         "`iterrows()` makes a new Series for every row: it allocates an index, boxes every cell "

@@ -32,16 +32,18 @@ class GroupReductionByMaskLoop(Rule):
     reported_at = "the reduction"
 
     what_it_does = (
-        "Flags, in a loop or comprehension over the groups `k` — `np.unique(y)`, "
-        "`torch.unique(y)`, `y.unique()`, `set(y)` or `range(K)` with `K` not a literal — a "
-        "reduction of the rows of a group, `X[y == k].sum()`, `.mean()`, `np.sum(X[y == k])`, "
-        "`np.mean(...)`, `len(X[y == k])`, `X[y == k].shape[0]`, or a count of the whole mask `(y == k).sum()`, "
-        "`np.sum(y == k)`, `np.count_nonzero(y == k)` (a count along an axis, `(X == k).sum(0)`, "
-        "counts per column of a 2-D array and has no one `bincount`), where `y` is a known NumPy array or "
-        "torch tensor and neither `X` nor `y` is written in the loop. Left alone: a small "
-        "literal number of groups (`range(3)`), loops that write `X` or `y`, loops that do "
-        "other work with a group's rows (fitting a model per group has no one-pass form), and "
-        "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+        "Flags, in a loop or comprehension over the groups `k` — `np.unique(y)`, `torch.unique(y)`, "
+        "`y.unique()`, `set(y)` or `range(K)` with `K` not a literal — a reduction of the rows of a "
+        "group, `X[y == k].sum()`, `.mean()`, `np.sum(X[y == k])`, `np.mean(...)`, `len(X[y == k])`, "
+        "`X[y == k].shape[0]`, or a count of the whole mask `(y == k).sum()`, `np.sum(y == k)`, "
+        "`np.count_nonzero(y == k)` (a count along an axis, `(X == k).sum(0)`, counts per column of a"
+        " 2-D array and has no one `bincount`), where `y` is a known NumPy array or torch tensor and "
+        "neither `X` nor `y` is written in the loop."
+    )
+    known_limitations = (
+        "Left alone: a small literal number of groups (`range(3)`), loops that write `X` or `y`, "
+        "loops that do other work with a group's rows (fitting a model per group has no one-pass "
+        "form), and functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
     )
     why_bad = (
         "Each iteration compares all n labels with `k` and gathers the matching rows: K groups "

@@ -41,17 +41,20 @@ class NpVectorize(Rule):
     what_it_does = (
         "Flags every use of `numpy.vectorize`, however imported: a call (`np.vectorize(f)`, "
         "`np.vectorize(f, otypes=[float])`) or a decorator (`@np.vectorize`, "
-        "`@np.vectorize(otypes=[float])`), except with a core `signature=` "
-        '(`"(f,t)->(t)"`): the function then receives whole sub-arrays and the loop runs '
-        "over the leading dimensions only, typically a few channels. A vectorized function "
-        "applied on the spot in run-once code outside loops (module level, `__init__`) is not "
-        "flagged either: its loop runs once; nor is any use in test code. When the function is a lambda whose body is only "
-        "arithmetic (single comparisons included) on its parameters, numbers and outside names, the message shows that body "
-        "as the whole-array expression; when the vectorized lambda is called on the spot, it "
-        "shows the body with the call's arguments in place of the parameters. A vectorized "
-        "dictionary lookup (`np.vectorize(d.get)`, a label mapping) is flagged only with "
-        "evidence that its function is called repeatedly (per sample, per batch, from a loop): "
-        "at fit or report time it runs once; the message advises one lookup per distinct value."
+        '`@np.vectorize(otypes=[float])`), except with a core `signature=` (`"(f,t)->(t)"`): the '
+        "function then receives whole sub-arrays and the loop runs over the leading dimensions only, "
+        "typically a few channels. When the function is a lambda whose body is only arithmetic "
+        "(single comparisons included) on its parameters, numbers and outside names, the message "
+        "shows that body as the whole-array expression; when the vectorized lambda is called on the "
+        "spot, it shows the body with the call's arguments in place of the parameters. For a "
+        "vectorized dictionary lookup (`np.vectorize(d.get)`, a label mapping) the message advises "
+        "one lookup per distinct value."
+    )
+    known_limitations = (
+        "A vectorized function applied on the spot in run-once code outside loops (module level, "
+        "`__init__`) is not flagged: its loop runs once; nor is any use in test code. A vectorized "
+        "dictionary lookup is flagged only with evidence that its function is called repeatedly (per "
+        "sample, per batch, from a loop): at fit or report time it runs once."
     )
     why_bad = (
         "NumPy's documentation says it: `vectorize` is provided primarily for convenience, not "

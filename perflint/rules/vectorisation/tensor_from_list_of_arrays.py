@@ -42,12 +42,13 @@ class TensorFromListOfArrays(Rule):
     what_it_does = (
         "Flags `torch.tensor(L)`, `torch.as_tensor(L)`, `torch.Tensor(L)` and the typed legacy "
         "constructors (`torch.FloatTensor(L)`, `torch.LongTensor(L)`…) where `L` is a list whose "
-        "items are all known NumPy arrays or torch tensors: a list literal, a list "
-        "comprehension, or a name bound to either, or bound to `[]` and then filled only with "
-        "`.append(x)` of known arrays. Likewise `np.array(L)` and `np.asarray(L)` where the "
-        "items are torch tensors. A list of Python numbers, or of items of unknown type, is "
-        "not flagged, nor `np.array` of a list of NumPy arrays (NumPy copies its own arrays as "
-        "blocks)."
+        "items are all known NumPy arrays or torch tensors: a list literal, a list comprehension, or "
+        "a name bound to either, or bound to `[]` and then filled only with `.append(x)` of known "
+        "arrays. Likewise `np.array(L)` and `np.asarray(L)` where the items are torch tensors."
+    )
+    known_limitations = (
+        "A list of Python numbers, or of items of unknown type, is not flagged, nor `np.array` of a "
+        "list of NumPy arrays (NumPy copies its own arrays as blocks)."
     )
     why_bad = (
         "These constructors treat a list as a nested Python sequence: they ask every array in "
