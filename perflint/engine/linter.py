@@ -276,8 +276,9 @@ class FileContext:
             plan = plans.get(type(item))
             if plan is None:
                 children = syntax_children(item)
-                children.reverse()
-                stack.extend(children)
+                if children:
+                    children.reverse()
+                    stack.extend(children)
                 continue
             if plan.enter:
                 call(plan.enter, item)
@@ -299,6 +300,13 @@ class FileContext:
                 if before:
                     stack.append((before, item))
         return failures
+
+    def release(self) -> None:
+        """Drop everything the context holds, once the file's findings are made. The knowledge
+        modules, the frames and the rules refer back to the context, so without this the
+        file's syntax tree would stay in memory until Python's cycle collector finds it, and
+        every collection until then would walk it."""
+        vars(self).clear()
 
     # Results -----------------------------------------------------------------------------
 
@@ -482,6 +490,8 @@ def lint_source(
                 path, "cannot lint: " + TOO_DEEPLY_NESTED.format(parser="the linter", reason="Python's recursion limit")
             )
         ]
+    finally:
+        context.release()
     findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)
