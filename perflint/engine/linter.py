@@ -249,7 +249,7 @@ class FileContext:
                 if rule is None:
                     handler(node)
                     continue
-                if id(rule) in failed:
+                if failed and id(rule) in failed:
                     continue
                 try:
                     handler(node)
@@ -356,10 +356,19 @@ def enabled_for_source(
     the functions of the project it calls (``fit_batch`` calls ``backward`` elsewhere)."""
     if project is not None and project.callee_text:
         source = f"{source}\n{project.callee_text}"
+    # Whether the source holds each text, looked for once however many rules require it.
+    present: dict[str, bool] = {}
+
+    def holds(text: str) -> bool:
+        found = present.get(text)
+        if found is None:
+            found = present[text] = text in source
+        return found
+
     return [
         rule_class
         for rule_class in rule_classes
-        if not rule_class.required_text or any(text in source for text in rule_class.required_text)
+        if not rule_class.required_text or any(holds(text) for text in rule_class.required_text)
     ]
 
 
