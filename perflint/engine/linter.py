@@ -301,7 +301,7 @@ class FileContext:
                     stack.append((before, item))
         return failures
 
-    def release(self) -> None:
+    def _release(self) -> None:
         """Drop everything the context holds, once the file's findings are made. The knowledge
         modules, the frames and the rules refer back to the context, so without this the
         file's syntax tree would stay in memory until Python's cycle collector finds it, and
@@ -500,7 +500,7 @@ def lint_source(
             )
         ]
     finally:
-        context.release()
+        context._release()
     findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)
