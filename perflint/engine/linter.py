@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import libcst as cst
 
 from perflint.engine.arrays import ArrayKnowledge
+from perflint.engine.collector import collector_paused
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
@@ -491,7 +492,10 @@ def lint_source(
         return []
     context = FileContext(source, path, project)
     try:
-        failures = context.run(module, [rule_class(context) for rule_class in active])
+        # The walk allocates much and leaves little to collect: its context is released after
+        # it, and any cycle a rule leaves is collected once the collector is back on.
+        with collector_paused():
+            failures = context.run(module, [rule_class(context) for rule_class in active])
         findings, fix_failures = context.findings(module)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
