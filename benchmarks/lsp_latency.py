@@ -1,8 +1,8 @@
 """How long after a change ``perflint server`` publishes the diagnostics of a 2,000-line file.
 
 The file is perflint's own examples (``examples/*.py``) repeated to 2,000 lines: training and
-inference code dense with findings and fixes, so the lint does all its work (findings,
-positions, fix edits). With ``--source PATH``, the first 2,000 lines of that file instead (cut
+inference code dense with findings and fixes, so the lint does all its work (findings and
+positions; the fixes' edits only when a code action asks, timed separately in this process). With ``--source PATH``, the first 2,000 lines of that file instead (cut
 at a top-level statement), e.g. a real module of an ML library with few findings. The server
 runs as an editor runs it, a subprocess speaking JSON-RPC over its pipes. The clock starts
 just before a ``didChange`` is written and stops when the ``publishDiagnostics`` of that
@@ -92,25 +92,30 @@ def measure(project: Path, source: str, debounce: float, changes: int) -> list[f
         client.close()
 
 
-def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], list[float]]:
-    """Seconds of the server's lint call and of a bare parse, alternating, after one warm-up."""
+def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds of the server's lint call for diagnostics (no fix edits), of the same lint with
+    the fixes' edits (what a code action asking for fixes costs), and of a bare parse,
+    alternating, after one warm-up."""
     import libcst
 
     from perflint.server.linting import ProjectLinter
 
     linter = ProjectLinter(str(project))
     path = str(project / "big_module.py")
-    linter.lint(path, source)
-    lint_times, parse_times = [], []
+    linter.lint(path, source, fix_edits=True)
+    lint_times, fixes_times, parse_times = [], [], []
     for round_number in range(1, rounds + 1):
         text = changed(source, round_number)
         started = time.perf_counter()
         linter.lint(path, text)
         lint_times.append(time.perf_counter() - started)
         started = time.perf_counter()
+        linter.lint(path, text, fix_edits=True)
+        fixes_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
         libcst.parse_module(text)
         parse_times.append(time.perf_counter() - started)
-    return lint_times, parse_times
+    return lint_times, fixes_times, parse_times
 
 
 def summary(latencies: list[float]) -> str:
@@ -152,8 +157,9 @@ def main() -> int:
             if debounce:
                 print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
         print("\nin this process, the same text:")
-        lint_times, parse_times = in_process(project, source, args.changes)
-        print(f"  the server's lint call (ProjectLinter.lint): {summary(lint_times)}")
+        lint_times, fixes_times, parse_times = in_process(project, source, args.changes)
+        print(f"  the server's lint call for diagnostics (ProjectLinter.lint): {summary(lint_times)}")
+        print(f"  the same with the fixes' edits (a code action's first ask): {summary(fixes_times)}")
         print(f"  bare libcst.parse_module: {summary(parse_times)}")
     print(
         f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "

@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 CONTEXT_LINES = 3
@@ -42,8 +43,9 @@ def unpack(archive: Path, into: Path) -> Path:
     return folder
 
 
-def lint(folder: Path) -> list[dict]:
-    """perflint's default-on findings in ``folder``, ignoring any perflint configuration in it."""
+def lint(folder: Path, selection: Sequence[str] = ()) -> list[dict]:
+    """perflint's findings in ``folder`` (default-on ones, or those ``selection``'s options pick,
+    such as ``("--select", "ALL")``), ignoring any perflint configuration in it."""
     empty_config = folder / ".perflint-review.toml"
     empty_config.write_text("[tool.perflint]\n", encoding="utf-8")
     result = subprocess.run(
@@ -58,6 +60,7 @@ def lint(folder: Path) -> list[dict]:
             "json",
             "--config",
             str(empty_config),
+            *selection,
             str(folder),
         ],
         capture_output=True,

@@ -136,9 +136,10 @@ def _load_unchecked(explicit_path: str | None, start: str) -> Config:
         if table is None:
             raise ConfigError(f"{explicit_path}: no [tool.perflint] table")
     else:
-        path = find_config_file(start)
-        if path is None:
+        found = find_config_file(start)
+        if found is None:
             return Config(root=os.path.abspath(start))
+        path = found
         table = _read_toml(path)["tool"]["perflint"]
     return _parse_table(table, path)
 

@@ -14,11 +14,13 @@ import inspect
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from perflint.engine.rule import Rule
 from perflint.measure.results import MEASURED, MeasurementReport
+from perflint.measure.spec import Benchmark
 from perflint.rules import all_rules
 
 PAGES_FOLDER = "docs/rules"
@@ -36,7 +38,15 @@ REGENERATE_COMMAND = "python scripts/generate_docs.py"
 REFERENCE_RESULTS = "benchmarks/results/reference_bench.json"
 RECORD_COMMAND = "python benchmarks/record_reference.py"
 PROJECT_NAME = "perflint-ml"
-PAGE_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Measured")
+PAGE_SECTIONS = (
+    "What it does",
+    "Why is this bad?",
+    "Known limitations",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "Measured",
+)
 
 _PAGE_NAME = re.compile(r"^PFL\d{3}\.md$")
 
@@ -111,9 +121,8 @@ def _benchmark_source(function: object) -> str:
         return f"`{getattr(function, '__qualname__', function)}` (source not available)"
 
 
-def _timed_description(rule: type[Rule]) -> str:
+def _timed_description(benchmark: Benchmark) -> str:
     """What exactly one call of each side does: the rule's own words, then the two functions."""
-    benchmark = rule.benchmark
     return (
         f"**Timed:** {benchmark.timed}\n\n"
         f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
@@ -127,7 +136,7 @@ def _measured_section(rule: type[Rule], reference: MeasurementReport | None) -> 
         return "This rule has no micro-benchmark yet."
     if benchmark.not_timed:
         return (
-            f"{_timed_description(rule)}\n\nThis benchmark is never timed, on any machine: "
+            f"{_timed_description(benchmark)}\n\nThis benchmark is never timed, on any machine: "
             f"{benchmark.not_timed}. `perflint bench` lists it as skipped with this reason."
         )
     sizes = ", ".join(f"{size:,}" for size in benchmark.sizes)
@@ -140,11 +149,15 @@ def _measured_section(rule: type[Rule], reference: MeasurementReport | None) -> 
         f"- Sizes: {sizes} ({benchmark.size_unit})\n"
         f"- Devices: {', '.join(f'`{device}`' for device in benchmark.devices)}"
     )
-    return f"{_timed_description(rule)}\n\n{_reference_numbers(rule, reference, how)}"
+    return f"{_timed_description(benchmark)}\n\n{_reference_numbers(rule, benchmark, reference, how)}"
 
 
-def _reference_numbers(rule: type[Rule], reference: MeasurementReport | None, how: str) -> str:
-    benchmark = rule.benchmark
+def _cell(format_value: Callable[[float], str], value: float | None) -> str:
+    """A table cell of a measured point; a value the recorded point lacks shows as a dash."""
+    return "–" if value is None else format_value(value)
+
+
+def _reference_numbers(rule: type[Rule], benchmark: Benchmark, reference: MeasurementReport | None, how: str) -> str:
     from perflint.measure.harness import benchmark_fingerprint
 
     if reference is None:
@@ -181,14 +194,27 @@ def _reference_numbers(rule: type[Rule], reference: MeasurementReport | None, ho
                 lines.append(f"| {measurement.target} | {point.size:,} | {point.status}: {point.reason} | | | | |")
                 continue
             lines.append(
-                f"| {measurement.target} | {point.size:,} | {format_seconds(point.pattern_seconds)} "
-                f"| {format_seconds(point.fix_seconds)} | {format_saved(point.time_saved)} "
-                f"| {format_speedup(point.speedup)} "
-                f"| {format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}"
+                f"| {measurement.target} | {point.size:,} | {_cell(format_seconds, point.pattern_seconds)} "
+                f"| {_cell(format_seconds, point.fix_seconds)} | {_cell(format_saved, point.time_saved)} "
+                f"| {_cell(format_speedup, point.speedup)} "
+                f"| {_cell(format_speedup, point.speedup_low)}–{_cell(format_speedup, point.speedup_high)}"
                 f"{' (noisy)' if point.noisy else ''} |"
             )
     lines.append("")
     lines.extend(f"On {m.target} the fix {m.payoff()}." for m in measured)
+    flagged = _flag_kinds([flag for m in measured for point in m.measured_points for flag in point.flags])
+    if flagged:
+        loads = [reference.run.get(key) for key in ("load_average_start", "load_average_end")]
+        seen = " → ".join(f"{load:.1f}" for load in loads if load is not None)
+        lines.append(
+            f"These points are flagged ({'; '.join(flagged)})"
+            + (
+                f"; the run's load average went {seen} on {reference.machine.get('logical_cores')} cores"
+                if seen
+                else ""
+            )
+            + ": they are this machine's numbers under that load, less sure than a quiet machine's."
+        )
     if any(point.noisy for m in measured for point in m.measured_points):
         lines.append(
             "A speedup marked noisy has a 95% interval that crosses 1.0 or spans more than ±25%: "
@@ -198,6 +224,17 @@ def _reference_numbers(rule: type[Rule], reference: MeasurementReport | None, ho
     if others:
         lines.append("Not run on the reference machine: " + "; ".join(f"{m.target} ({m.reason})" for m in others) + ".")
     return "\n".join(lines) + f"\n\n{how}"
+
+
+def _flag_kinds(flags: list[str]) -> list[str]:
+    """The kinds of the harness's flags (``perflint.measure.intervals``, ``system.overload``), in
+    words without each point's own figures."""
+    kinds = {
+        "taken on a loaded machine": lambda flag: flag.startswith("machine loaded"),
+        "a side stalled in some samples": lambda flag: "its fastest sample" in flag,
+        "a side's time did not grow with size": lambda flag: "does not grow with size" in flag,
+    }
+    return [kind for kind, matches in kinds.items() if any(matches(flag) for flag in flags)]
 
 
 def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> str:
@@ -212,6 +249,7 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     bodies = (
         f"{rule.what_it_does}\n\nReported at: {rule.reported_at}.",
         rule.why_bad,
+        getattr(rule, "known_limitations", ""),
         _code_block(rule.example),
         f"{rule.fix_title}:\n\n{_code_block(rule.use_instead)}",
         rule.fix_safety_note,
@@ -219,6 +257,8 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     )
     parts = [f"# {rule.code}: {rule.name}", metadata]
     for heading, body in zip(PAGE_SECTIONS, bodies):
+        if not body:
+            continue
         parts.append(f"## {heading}")
         parts.append(body.strip())
     return "\n\n".join(parts) + "\n"
@@ -259,9 +299,11 @@ def readme_rule_facts() -> str:
     on = [rule for rule in rules if rule.default_enabled]
     fixes = [rule for rule in rules if rule.autofix]
     never_timed = [rule for rule in rules if rule.benchmark is not None and rule.benchmark.not_timed]
-    measured = [rule for rule in rules if rule.benchmark is not None and not rule.benchmark.not_timed]
-    cuda_only = [rule for rule in measured if tuple(rule.benchmark.devices) == ("cuda",)]
-    cpu_and_cuda = [rule for rule in measured if "cpu" in rule.benchmark.devices and "cuda" in rule.benchmark.devices]
+    timed = [
+        (rule, rule.benchmark.devices) for rule in rules if rule.benchmark is not None and not rule.benchmark.not_timed
+    ]
+    cuda_only = [rule for rule, devices in timed if tuple(devices) == ("cuda",)]
+    cpu_and_cuda = [rule for rule, devices in timed if "cpu" in devices and "cuda" in devices]
     return (
         f"{len(rules)} rules, {len(on)} on by default and {len(rules) - len(on)} opt-in; "
         f"{len(fixes)} carry a fix ({_codes(fixes)}). "
@@ -308,6 +350,7 @@ ENGINE_QUERY_MODULES = (
     "perflint.engine.devices",
     "perflint.engine.elementwise",
     "perflint.engine.values",
+    "perflint.engine.sizes",
     "perflint.engine.literals",
     "perflint.engine.walker",
     "perflint.engine.loops",
@@ -477,10 +520,10 @@ def write_docs(root: Path, check_only: bool) -> int:
             print(f"run `{REGENERATE_COMMAND}` to regenerate them", file=sys.stderr)
         return 1 if stale or plan.readme_problem else 0
     apply_docs(plan, root)
-    for path in plan.writes:
-        print(f"wrote {path}")
-    for path in plan.deletions:
-        print(f"deleted {path}")
+    for written in plan.writes:
+        print(f"wrote {written}")
+    for deleted in plan.deletions:
+        print(f"deleted {deleted}")
     if plan.readme_problem:
         print(f"generate_docs: {plan.readme_problem}", file=sys.stderr)
         return 1

@@ -131,7 +131,8 @@ class GlobSet:
 
     @classmethod
     def compile(cls, root: str, globs: Iterable[str]) -> GlobSet:
-        names, paths = [], []
+        names: list[Pattern[str]] = []
+        paths: list[Pattern[str]] = []
         for glob in globs:
             cleaned = glob.replace(os.sep, "/").strip()
             if cleaned.startswith("./"):

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, ProfileShare
 
@@ -159,7 +159,7 @@ def _read_pstats(data: bytes, path: str) -> Profile:
     return Profile("pstats", tuple(samples), _seconds(total, path, "the total time"))
 
 
-def _read_chrome_trace(document: object, path: str) -> Profile:
+def _read_chrome_trace(document: list[Any] | dict[str, Any], path: str) -> Profile:
     events = document if isinstance(document, list) else document.get("traceEvents")
     if not isinstance(events, list):
         raise _refused(path, f"its traceEvents is not a list; expected {ACCEPTED_FORMATS}")
@@ -419,5 +419,7 @@ def _middle_speedups(measurement: MeasurementReport) -> dict[str, tuple[float, i
         if result.code in speedups or not points:
             continue
         middle = points[len(points) // 2]
+        if middle.speedup is None:
+            continue
         speedups[result.code] = (middle.speedup, middle.size, result.size_unit.split(" (")[0])
     return speedups

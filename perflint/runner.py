@@ -125,11 +125,12 @@ def lint_source(
     rule_classes: Sequence[type[Rule]],
     apply_noqa: bool = True,
     project: ProjectView | None = None,
+    fix_edits: bool = True,
 ) -> list[Finding]:
     """The engine's ``lint_source``, imported on first use."""
     from perflint.engine.linter import lint_source as engine_lint_source
 
-    return engine_lint_source(source, path, rule_classes, apply_noqa, project=project)
+    return engine_lint_source(source, path, rule_classes, apply_noqa, project=project, fix_edits=fix_edits)
 
 
 @cache
@@ -145,15 +146,26 @@ def time_limit_message(seconds: float) -> str:
 
 @contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise ``FileTimeLimitExceeded`` in this thread after ``seconds``. Only the main thread
-    of a process can take signals, and only where ``setitimer`` exists; elsewhere no limit."""
-    usable = (
-        seconds is not None and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
-        yield
-        return
+    """Raise ``FileTimeLimitExceeded`` in this thread once it has used ``seconds`` of CPU time.
 
+    The main thread takes it as a signal (``setitimer``); another thread (the language server
+    lints on one) from a watchdog thread that reads this thread's own CPU clock, where the OS
+    has one. Either is seen between two Python instructions, so a long call into native code
+    ends first. Where neither exists, no limit."""
+    if seconds is None:
+        yield
+    elif threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _signal_time_limit(seconds):
+            yield
+    elif hasattr(time, "pthread_getcpuclockid"):
+        with _thread_time_limit(seconds):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def _signal_time_limit(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: object) -> None:
         raise FileTimeLimitExceeded
 
@@ -167,8 +179,49 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
-def lint_file(task: LintTask, fingerprint: str | None) -> LintResult:
-    """Read, decode and lint one file. Never raises for the file's sake."""
+@contextmanager
+def _thread_time_limit(seconds: float) -> Iterator[None]:
+    """The limit for a thread other than the main one: a watchdog sleeps until this thread could
+    have used ``seconds`` of CPU time (never sooner than it could), reads its CPU clock, and once
+    the time is used raises the exception in it (``PyThreadState_SetAsyncExc``). Leaving the
+    block stops the watchdog; an exception it raised that has not surfaced yet is raised here."""
+    import ctypes
+
+    thread = threading.get_ident()
+    clock = time.pthread_getcpuclockid(thread)
+    deadline = time.clock_gettime(clock) + seconds
+    finished = threading.Event()
+    lock = threading.Lock()
+    fired = []
+
+    def watch() -> None:
+        while not finished.wait(max(deadline - time.clock_gettime(clock), 0.001)):
+            if time.clock_gettime(clock) < deadline:
+                continue
+            with lock:
+                if not finished.is_set():
+                    fired.append(True)
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                        ctypes.c_ulong(thread), ctypes.py_object(FileTimeLimitExceeded)
+                    )
+            return
+
+    watchdog = threading.Thread(target=watch, name="perflint-time-limit", daemon=True)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        with lock:
+            finished.set()
+        watchdog.join()
+        if fired:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)  # if still pending
+            raise FileTimeLimitExceeded
+
+
+def lint_file(task: LintTask, fingerprint: str | None, fix_edits: bool = True) -> LintResult:
+    """Read, decode and lint one file. Never raises for the file's sake. ``fix_edits=False``
+    (the language server's diagnostics) leaves the findings' fixes out, and nothing is cached."""
     path = task.source_file.path
     data = task.data
     if data is None:
@@ -176,7 +229,7 @@ def lint_file(task: LintTask, fingerprint: str | None) -> LintResult:
         if data is None:
             return LintResult([error], None)
     key = None
-    if fingerprint is not None:
+    if fingerprint is not None and fix_edits:
         from perflint.cache import task_cache_key
 
         key = task_cache_key(task, data, fingerprint)
@@ -185,7 +238,7 @@ def lint_file(task: LintTask, fingerprint: str | None) -> LintResult:
         with _time_limit(limit):
             if task.fixes is not NO_FIXES and not is_notebook(path):
                 return _fix_bytes(data, path, task, fingerprint)
-            return LintResult(_lint_bytes(data, path, task.codes, task.project), key)
+            return LintResult(_lint_bytes(data, path, task.codes, task.project, fix_edits), key)
     except FileTimeLimitExceeded:
         return LintResult([unlintable(path, time_limit_message(limit or 0))], None)
     except MemoryError:
@@ -196,12 +249,16 @@ def lint_file(task: LintTask, fingerprint: str | None) -> LintResult:
         return LintResult([unlintable(path, f"internal error: {type(error).__name__}: {error}")], None)
 
 
-def _lint_bytes(data: bytes, path: str, codes: tuple[str, ...], project: ProjectView | None) -> list[Finding]:
+def _lint_bytes(
+    data: bytes, path: str, codes: tuple[str, ...], project: ProjectView | None, fix_edits: bool = True
+) -> list[Finding]:
     if is_notebook(path):
         from perflint.notebook import lint_notebook
 
-        return lint_notebook(data, path, lambda source: lint_source(source, path, _rule_classes(codes)))
-    return lint_source(decode_source(data), path, _rule_classes(codes), project=project)
+        return lint_notebook(
+            data, path, lambda source: lint_source(source, path, _rule_classes(codes), fix_edits=fix_edits)
+        )
+    return lint_source(decode_source(data), path, _rule_classes(codes), project=project, fix_edits=fix_edits)
 
 
 def _fix_bytes(data: bytes, path: str, task: LintTask, fingerprint: str | None) -> LintResult:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import hypothesmith
 import pytest
@@ -127,11 +128,11 @@ def test_a_file_deleted_during_the_run_is_pfl000(tmp_path):
     assert findings[1].message.startswith("cannot read:")
 
 
-def _slow_lint(source, path, rule_classes, apply_noqa=True, project=None):
+def _slow_lint(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
     if "slow" in path:
         while True:  # Python code spending CPU time: the interval timer interrupts it
             pass
-    return lint_source(source, path, rule_classes, apply_noqa, project)
+    return lint_source(source, path, rule_classes, apply_noqa, project=project, fix_edits=fix_edits)
 
 
 @pytest.mark.slow
@@ -149,17 +150,31 @@ def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path
     assert findings[1].message == runner.time_limit_message(2.0)
 
 
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="no per-thread CPU clock here")
+def test_the_time_limit_holds_on_a_thread_other_than_the_main_one(tmp_path, monkeypatch):
+    # The language server lints on a thread of its own, which no signal reaches.
+    monkeypatch.setattr(runner, "lint_source", _slow_lint)
+    tasks = []
+    for name in ("slow.py", "a.py"):
+        (tmp_path / name).write_text(FLAGGED)
+        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL401",), time_limit=0.5))
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        slow, after = (thread.submit(runner.lint_file, task, None).result(timeout=120) for task in tasks)
+    assert [(f.code, f.message) for f in slow.findings] == [("PFL000", runner.time_limit_message(0.5))]
+    assert [f.code for f in after.findings] == ["PFL401"]  # the same thread lints on, unlimited by the last
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
 def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_path, monkeypatch):
-    def stuck(source, path, rule_classes, apply_noqa=True, project=None):
+    def stuck(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
         if "slow" in path:
             import signal
 
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPROF])  # as native code would ignore it
             while True:
                 time.sleep(0.01)
-        return lint_source(source, path, rule_classes, apply_noqa, project)
+        return lint_source(source, path, rule_classes, apply_noqa, project=project, fix_edits=fix_edits)
 
     monkeypatch.setattr(runner, "lint_source", stuck)
     monkeypatch.setattr(runner, "BACKSTOP_FACTOR", 1)

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,28 @@ def test_measured_section_quotes_the_reference_speedup_at_every_size_and_names_t
         assert f"On {measurement.target} the fix {measurement.payoff()}." in page
 
 
+def test_reference_points_taken_under_load_are_said_to_be_flagged():
+    rule = next(
+        rule
+        for rule in RULES
+        if any(
+            m.code == rule.code
+            and m.status == MEASURED
+            and m.benchmark_fingerprint == benchmark_fingerprint(rule.benchmark)
+            for m in REFERENCE.measurements
+        )
+    )
+    loaded = ("machine loaded (load average 9.0 on 2 cores)",)
+    measurements = [
+        replace(m, points=tuple(replace(point, flags=loaded) for point in m.points)) if m.code == rule.code else m
+        for m in REFERENCE.measurements
+    ]
+    page = rule_page(rule, MeasurementReport(REFERENCE.machine, measurements, {"load_average_start": 9.0}))
+    assert "These points are flagged (taken on a loaded machine); the run's load average went 9.0 on" in page
+    quiet = [replace(m, points=tuple(replace(point, flags=()) for point in m.points)) for m in measurements]
+    assert "These points are flagged" not in rule_page(rule, MeasurementReport(REFERENCE.machine, quiet))
+
+
 def test_a_rule_without_a_recorded_result_says_so_and_how_to_record_it():
     rule = RULES[0]
     without_it = MeasurementReport(
@@ -144,7 +167,8 @@ def test_page_sections_are_in_order(rule):
     assert lines[0] == f"# {rule.code}: {rule.name}"
     assert re.search(r"\*\*Default:\*\* (on|opt-in)", lines[2])
     assert f"**Autofix available:** {'yes' if rule.autofix else 'no'}" in lines[2]
-    assert [line[3:] for line in lines if line.startswith("## ")] == list(PAGE_SECTIONS)
+    sections = [s for s in PAGE_SECTIONS if s != "Known limitations" or hasattr(rule, "known_limitations")]
+    assert [line[3:] for line in lines if line.startswith("## ")] == sections
     assert f"Reported at: {rule.reported_at}." in page
     assert rule.example.strip() in page and rule.use_instead.strip() in page
     # A benchmark that can never run must not send users to run it.

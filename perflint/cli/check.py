@@ -8,6 +8,7 @@ whose every file is cached never imports them (see ``perflint.runner``).
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import sys
@@ -268,11 +269,12 @@ def _echo(data: bytes) -> None:
         sys.stdout.write(data.decode("utf-8", "replace"))
 
 
-class _DiffCollector:
+class _DiffCollector(io.StringIO):
     """The stream ``apply_fixes`` prints diffs to under ``--diff --output-format json``: it is
     given each file's whole diff in one write, which starts ``--- PATH``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.diffs: list[dict[str, str]] = []
 
     def write(self, text: str) -> int:

@@ -12,7 +12,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
 
 from perflint import __version__
 from perflint.output import OUTPUT_FORMATS
@@ -337,7 +339,7 @@ def _discard_stdout() -> None:
         pass
 
 
-def _handle_sigterm() -> object | None:
+def _handle_sigterm() -> Callable[[int, FrameType | None], Any] | int | None:
     """Turn SIGTERM into ``Terminated`` while a command runs (only from the main thread, the
     one place Python delivers signals); the handler it replaced, to restore after."""
     if threading.current_thread() is not threading.main_thread():

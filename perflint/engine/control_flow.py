@@ -54,15 +54,27 @@ def leaving_statement(suite: cst.BaseSuite) -> type | None:
 
 def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
     """Every statement of ``suite`` raises, warns (``warnings.warn``) or logs a problem
-    (``logger.warning``, ``logging.error``): a guard that only reports a failure, and changes
-    nothing when the check passes."""
+    (``logger.warning``, ``logging.error``), or prints what went wrong before one of those: a
+    guard that only reports a failure, and changes nothing when the check passes. (A branch
+    that only prints is progress output, not a failure.)"""
     lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
     statements: list[cst.BaseSmallStatement] = []
     for line in lines:
         if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
             return False
         statements.extend(line.body)
-    return bool(statements) and all(_reports(statement, imports) for statement in statements)
+    reporting = [_reports(statement, imports) for statement in statements]
+    return any(reporting) and all(
+        reports or _prints(statement, imports) for statement, reports in zip(statements, reporting)
+    )
+
+
+def _prints(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:
+    return (
+        type(statement) is cst.Expr
+        and type(statement.value) is cst.Call
+        and imports.is_builtin(statement.value.func, "print")
+    )
 
 
 def _reports(statement: cst.BaseSmallStatement, imports: ImportTable) -> bool:

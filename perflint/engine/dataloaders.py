@@ -22,11 +22,11 @@ from perflint.engine.walker import names_in, syntax_children
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
-DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
-_ENUMERATE = catalog.lookup("builtins.enumerate")
+DATALOADER = catalog.listed("torch.utils.data.DataLoader")
+_ENUMERATE = catalog.listed("builtins.enumerate")
 
 
-def iterated_loader(iterable: cst.BaseExpression, context: FileContext) -> cst.Call | None:
+def iterated_loader(iterable: cst.BaseExpression | None, context: FileContext) -> cst.Call | None:
     """The ``DataLoader(...)`` call whose batches a loop over ``iterable`` receives, or None:
     the call itself, a name bound to it, or a wrapper that yields its items
     (``enumerate(loader)``, ``tqdm(loader)``: ``Flag.WRAPS_ITERABLE``), in any nesting.

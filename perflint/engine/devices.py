@@ -26,6 +26,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.values import value_of
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -110,6 +111,24 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
         return False
     device = keyword_argument(tensor, "device")
     return device is None or device_kind(device.value, context) == HOST
+
+
+def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
+    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), or arithmetic of two such tensors
+    (``start + length``), directly or through the name it was assigned to. ``hops``: names
+    followed so far (see ``values.value_of``)."""
+    if allocated_on_host(tensor, context):
+        return True
+    if type(tensor) is cst.Name:
+        assigned = value_of(tensor, context, hops)
+        if assigned is None:
+            return False
+        tensor = assigned
+        hops += 1
+    if type(tensor) is cst.BinaryOperation:
+        return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+    return type(tensor) is cst.Call and move_destination(tensor, context) == HOST
 
 
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
@@ -293,3 +312,36 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
     is known."""
     move = device_move(call, context)
     return move is not None and move.towards_an_accelerator
+
+
+def function_reads_host_tensors(context: FileContext) -> bool:
+    """The function around the current node converts a tensor to NumPy with ``.numpy()``
+    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, and
+    moves nothing itself: its tensors are host tensors (an audio transform that ends in
+    ``feat.numpy()``)."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    if frame is None:
+        return False
+    reads_host_memory = False
+    pending: list[cst.CSTNode] = [frame.node]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call:
+            if device_move(node, context) is not None:
+                return False
+            func = node.func
+            if type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
+                reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
+        pending.extend(syntax_children(node))
+    return reads_host_memory
+
+
+def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bool:
+    """``tensor`` (the receiver of ``.numpy()``) is read in place: not the result of a call that
+    moves it (``.cpu()``), through ``.detach()``. NumPy arrays have no ``.numpy()``: a receiver
+    whose kind is unknown is a tensor."""
+    while type(tensor) is cst.Call and type(tensor.func) is cst.Attribute and tensor.func.attr.value == "detach":
+        tensor = tensor.func.value
+    return context.arrays.kind_of(tensor) in (catalog.TORCH, None)

@@ -47,27 +47,26 @@ def is_elementwise(
     said = leaf(expr)
     if said is not None:
         return said
-    node_type = type(expr)
     if is_number_literal(expr):
         return True
-    if node_type is cst.BinaryOperation:
+    if isinstance(expr, cst.BinaryOperation):
         return (
             type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS
             and is_elementwise(expr.left, leaf, context, libraries)
             and is_elementwise(expr.right, leaf, context, libraries)
         )
-    if node_type is cst.UnaryOperation:
+    if isinstance(expr, cst.UnaryOperation):
         return type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS and is_elementwise(
             expr.expression, leaf, context, libraries
         )
-    if node_type is cst.Comparison:
+    if isinstance(expr, cst.Comparison):
         return (
             len(expr.comparisons) == 1
             and type(expr.comparisons[0].operator) in catalog.ELEMENTWISE_COMPARISON_OPERATORS
             and is_elementwise(expr.left, leaf, context, libraries)
             and is_elementwise(expr.comparisons[0].comparator, leaf, context, libraries)
         )
-    if node_type is cst.Call:
+    if isinstance(expr, cst.Call):
         return elementwise_function(expr, context, libraries) and all(
             is_elementwise(arg.value, leaf, context, libraries) for arg in expr.args
         )
@@ -88,7 +87,12 @@ def elementwise_function(call: cst.Call, context: FileContext, libraries: Collec
         return len(call.args) == 1
     qualified = context.imports.qualified_name(call.func)
     record = catalog.lookup(qualified)
-    if record is None or not record.has(catalog.Flag.ELEMENTWISE) or record.library not in libraries:
+    if (
+        qualified is None
+        or record is None
+        or not record.has(catalog.Flag.ELEMENTWISE)
+        or record.library not in libraries
+    ):
         return False
     # ``where(condition)`` alone returns indices, not an element-wise choice.
     return not qualified.endswith(".where") or len(call.args) == 3

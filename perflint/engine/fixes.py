@@ -99,9 +99,12 @@ class FileTree:
 
         statement = change.anchor
         while not isinstance(self.parents.get(id(statement)), (cst.IndentedBlock, cst.Module)):
-            statement = self.parents.get(id(statement))
-            if statement is None:
+            parent = self.parents.get(id(statement))
+            if parent is None:
                 raise FixError("the node to insert before is in no statement of this file")
+            statement = parent
+        # A block's items are statements, each simple or compound.
+        assert isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
         new = list(change.statements)
         new[0] = new[0].with_changes(leading_lines=(*statement.leading_lines, *new[0].leading_lines))
 
@@ -371,16 +374,15 @@ def fix_source(
     refused: list[str] = []
     findings = lint_source(current, path, rule_classes, project=project)
     for _ in range(MAX_PASSES):
-        candidates = [finding for finding in findings if fix_applies(finding, unsafe)]
+        candidates = [
+            (finding, finding.fix) for finding in findings if finding.fix is not None and fix_applies(finding, unsafe)
+        ]
         if not candidates:
             break
-        fixes = [finding.fix for finding in candidates]
-        text, applied = apply_fixes(current, fixes)
+        text, applied = apply_fixes(current, [fix for _, fix in candidates])
         if not parses(text):
-            good = [(finding, fix) for finding, fix in zip(candidates, fixes) if parses(apply_fixes(current, [fix])[0])]
-            refused.extend(
-                finding.code for finding, fix in zip(candidates, fixes) if all(fix is not kept for _, kept in good)
-            )
+            good = [(finding, fix) for finding, fix in candidates if parses(apply_fixes(current, [fix])[0])]
+            refused.extend(finding.code for finding, fix in candidates if all(fix is not kept for _, kept in good))
             text, applied = apply_fixes(current, [fix for _, fix in good])
             if not parses(text):
                 text, applied = apply_fixes(current, [fix for _, fix in good[:1]])

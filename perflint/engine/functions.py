@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Callable, Union
 
 import libcst as cst
 
@@ -31,7 +31,7 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
-from perflint.engine.invariance import unchanged_by
+from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
@@ -44,7 +44,7 @@ from perflint.engine.roles import (
     role_of,
 )
 from perflint.engine.values import value_of
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -145,6 +145,8 @@ class FunctionKnowledge:
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, str | None] = {}
+        self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
+        self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -262,6 +264,57 @@ class FunctionKnowledge:
         name = dotted_name(func)
         return name is not None and self.is_module_class(name)
 
+    def attribute_value(self, attribute: str) -> cst.BaseExpression | None:
+        """The one expression the current class (the class of the current method) assigns to
+        ``self.<attribute>``, in any of its methods (``self.conv1 = nn.Conv2d(3, 8, 3)`` in
+        ``__init__``); None when the class assigns it more than once, augments it, or not at
+        all, or outside a class."""
+        frame = self.current_class
+        if frame is None:
+            return None
+        values = self._attribute_values.get(id(frame.node))
+        if values is None:
+            values = _self_attribute_values(frame.node)
+            self._attribute_values[id(frame.node)] = values
+        return values.get(attribute)
+
+    def holds_a_model(self, callee: str) -> bool:
+        """``callee`` (a name or chain: ``model``, ``self.encoder``) holds a model, as the current
+        function (or, in a method, its class; at module level, the module) shows: it calls
+        ``.eval()``, ``.train()``, ``.to(...)``, ``.cuda()`` or ``.parameters()`` on it, or
+        assigns it something ``is_model`` says makes one."""
+        function = self.current
+        scope: cst.CSTNode | None = None
+        if function is not None:
+            scope = function.class_frame.node if function.class_frame is not None else function.node
+        if scope is None:
+            scope = self._module
+        if scope is None:
+            return False
+        models = self._models_by_scope.get(id(scope))
+        if models is None:
+            models = self._models_in(scope)
+            self._models_by_scope[id(scope)] = models
+        return callee in models
+
+    def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
+        models: set[str] = set()
+        stack = list(syntax_children(scope))
+        while stack:
+            node = stack.pop()
+            stack.extend(syntax_children(node))
+            if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
+                    receiver = dotted_name(node.func.value)
+                    if receiver is not None:
+                        models.add(receiver)
+            elif type(node) is cst.Assign and self.is_model(node.value):
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name is not None:
+                        models.add(name)
+        return frozenset(models)
+
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
         return call_name in self._by_call_name
@@ -309,6 +362,12 @@ class FunctionKnowledge:
         if base.frequency in (Frequency.PER_CALL, Frequency.HOT):
             where = f"{where} ({base.evidence})"
         return ExecutionEstimate(Frequency.HOT, where)
+
+    def call_frequency(self) -> ExecutionEstimate:
+        """How often the function around the current node is called, with the evidence, its own
+        loops left out: a per-column loop of a function called once at fit time repeats, but
+        the function does not."""
+        return self._function_frequency(self.current)
 
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
@@ -537,25 +596,11 @@ class FunctionKnowledge:
         summary = self.summary_of(definition)
         if summary is _BEING_SUMMARISED:
             return None
-        params = definition.params
-        if isinstance(params.star_arg, cst.Param):
+        bound = _bound_arguments(call, definition)
+        if bound is None:
             return None
-        positional = [param.name.value for param in (*params.posonly_params, *params.params)]
         is_method = type(call.func) is cst.Attribute
-        if is_method:
-            positional = positional[1:]
-        keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
-        bound: dict[str, cst.BaseExpression] = {}
-        for index, arg in enumerate(call.args):
-            if arg.keyword is None:
-                if index >= len(positional):
-                    return None
-                bound[positional[index]] = arg.value
-            elif arg.keyword.value in keywords:
-                bound[arg.keyword.value] = arg.value
-            else:
-                return None
-        every_parameter = set(positional) | keywords
+        every_parameter = _parameter_names(definition.params)
         mutated: set[str] = set()
         for chain in summary.mutated:
             root, dot, rest = chain.partition(".")
@@ -568,6 +613,64 @@ class FunctionKnowledge:
             elif root not in every_parameter and root not in summary.rebound:
                 mutated.add(chain)
         return mutated
+
+    def calls_fixed_by_inputs(self, call: cst.Call, changes: Callable[[str], bool]) -> list[cst.Call]:
+        """The calls that every run of ``call`` (of a function of this file, ``f(...)`` or
+        ``self.f(...)``) makes, in the simple statements of its body before anything that may
+        return or leave early, and that give an equal value each time ``call`` runs where
+        ``changes(chain)`` says which names and attribute chains of the caller may change in
+        between: their arguments read only the function's parameters (through the arguments
+        ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
+        none of which the function itself changes, and local names assigned once before from
+        such inputs (``A = self.K + lam * I`` then ``inv(A)``), and call only side-effect-free
+        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        definition = self._definition(call)
+        if definition is None or any(arg.star for arg in call.args):
+            return []
+        summary = self.summary_of(definition)
+        bound = _bound_arguments(call, definition)
+        if summary is _BEING_SUMMARISED or bound is None or type(definition.body) is not cst.IndentedBlock:
+            return []
+        parameters = _parameter_names(definition.params)
+        receiver = _first_parameter(definition.params) if type(call.func) is cst.Attribute else None
+        if receiver is not None and dotted_name(call.func) != f"self.{call.func.attr.value}":
+            return []
+        imports = self._context.imports
+
+        # Local names assigned, so far, only from inputs fixed between runs; changed in place: no.
+        fixed_locals: set[str] = set()
+        mutated_only = Effects(mutated=summary.mutated)
+
+        def changes_between_runs(chain: str) -> bool:
+            root, dot, rest = chain.partition(".")
+            if root in fixed_locals:
+                return mutated_only.changes(chain)
+            if summary.changes(chain):
+                return True
+            if root == receiver:
+                return changes("self" + dot + rest)
+            if root in bound:
+                return not unchanged_by(bound[root], changes, imports)
+            if root in parameters:
+                return True
+            return changes(chain)
+
+        found: list[cst.Call] = []
+        for statement in definition.body.body:
+            if type(statement) is not cst.SimpleStatementLine:
+                if _may_leave(statement):
+                    break
+                fixed_locals -= names_in(statement)
+                continue
+            for inner in _unconditional_calls(statement):
+                if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
+                    found.append(inner)
+            for small in statement.body:
+                assigned = _assigned_name(small)
+                fixed_locals -= _bound_names(small)
+                if assigned is not None and unchanged_by(small.value, changes_between_runs, imports):
+                    fixed_locals.add(assigned)
+        return found
 
     def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
         """What the project index says a call of another file's function does, if anything."""
@@ -678,3 +781,104 @@ def _called_function_names(body: cst.CSTNode) -> set[str]:
                 names.add(func.attr.value)
         pending.extend(syntax_children(node))
     return names
+
+
+def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpression | None]:
+    """``self.<attribute>`` assignments in the methods of ``class_node`` (nested classes not):
+    the value of each attribute assigned once, None for one assigned more often or augmented."""
+    values: dict[str, cst.BaseExpression | None] = {}
+    pending: list[cst.CSTNode] = [class_node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.ClassDef:
+            continue
+        pending.extend(syntax_children(node))
+        if type(node) is cst.Assign:
+            assigned = [(target.target, node.value) for target in node.targets]
+            # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
+            assigned = [
+                (element.value, None) if type(target) in (cst.Tuple, cst.List) else (target, value)
+                for target, value in assigned
+                for element in (target.elements if type(target) in (cst.Tuple, cst.List) else (None,))
+            ]
+        elif type(node) in (cst.AnnAssign, cst.AugAssign):
+            assigned = [(node.target, node.value if type(node) is cst.AnnAssign else None)]
+        else:
+            continue
+        for target, value in assigned:
+            if type(target) is cst.Attribute and type(target.value) is cst.Name and target.value.value == "self":
+                name = target.attr.value
+                values[name] = None if name in values or value is None else value
+    return values
+
+
+def _bound_arguments(call: cst.Call, definition: cst.FunctionDef) -> dict[str, cst.BaseExpression] | None:
+    """The arguments of ``call`` by the parameter of ``definition`` they bind to (the receiver of
+    a method call, ``self.f(x)``, is not among them); None when they do not bind plainly."""
+    params = definition.params
+    if isinstance(params.star_arg, cst.Param) or any(arg.star for arg in call.args):
+        return None
+    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
+    if type(call.func) is cst.Attribute:
+        positional = positional[1:]
+    keywords = {param.name.value for param in (*params.params, *params.kwonly_params)}
+    bound: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None:
+            if index >= len(positional):
+                return None
+            bound[positional[index]] = arg.value
+        elif arg.keyword.value in keywords:
+            bound[arg.keyword.value] = arg.value
+        else:
+            return None
+    return bound
+
+
+# Statements after one of these may not run: it can end the function early.
+_LEAVING = (cst.Return, cst.Raise, cst.Yield, cst.Break, cst.Continue)
+# Parts of an expression that may run or not: branches, short circuits, nested scopes.
+_MAY_NOT_RUN = (cst.IfExp, cst.BooleanOperation, cst.Lambda, *NEVER_THE_SAME_TWICE)
+
+
+def _may_leave(statement: cst.CSTNode) -> bool:
+    """``statement`` may return, raise or yield (nested functions and classes aside)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _LEAVING):
+            return True
+        if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            pending.extend(syntax_children(node))
+    return False
+
+
+def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Call]:
+    """The calls ``statement`` makes whenever it runs (not in a branch, a short circuit or a
+    nested scope)."""
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _MAY_NOT_RUN):
+            continue
+        if type(node) is cst.Call:
+            yield node
+        pending.extend(syntax_children(node))
+
+
+def _assigned_name(statement: cst.BaseSmallStatement) -> str | None:
+    """``name`` of ``name = value``, one plain name assigned one value."""
+    if type(statement) is cst.Assign and len(statement.targets) == 1 and type(statement.targets[0].target) is cst.Name:
+        return statement.targets[0].target.value
+    return None
+
+
+def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
+    """The names a small statement (re)binds: its assignment targets, ``del``, ``global``…"""
+    if type(statement) is cst.Assign:
+        return set().union(*(names_in(target.target) for target in statement.targets))
+    if type(statement) in (cst.AugAssign, cst.AnnAssign):
+        return names_in(statement.target)
+    if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
+        return names_in(statement)
+    return set()

@@ -46,13 +46,12 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """Plain names bound by an assignment or loop target (``a``, ``a, (b, *c)``)."""
-    target_type = type(target)
-    if target_type is cst.Name:
+    if isinstance(target, cst.Name):
         yield target.value
-    elif target_type is cst.Tuple or target_type is cst.List:
+    elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
             yield from target_names(element.value)
-    elif target_type is cst.StarredElement:
+    elif isinstance(target, cst.StarredElement):
         yield from target_names(target.value)
 
 

@@ -86,7 +86,8 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     plans: dict[type, _NodeHandlers] = {}
 
     def add(owner: object, rule: Rule | None, leave_order: bool) -> None:
-        for hook in hooks_of(type(owner)):
+        owner_type: type = type(owner)
+        for hook in hooks_of(owner_type):
             if (hook.event == VISIT) == leave_order:
                 continue
             plan = plans.get(hook.node_type)
@@ -311,8 +312,9 @@ class FileContext:
 
     # Results -----------------------------------------------------------------------------
 
-    def findings(self, module: cst.Module) -> tuple[list[Finding], list[str]]:
-        """The findings, and one line per rule whose fix could not be turned into edits."""
+    def findings(self, module: cst.Module, fix_edits: bool = True) -> tuple[list[Finding], list[str]]:
+        """The findings, and one line per rule whose fix could not be turned into edits; with
+        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None."""
         if not self._reports:
             return [], []
         positions = node_positions(module, [report.node for report in self._reports])
@@ -322,7 +324,7 @@ class FileContext:
         for report in self._reports:
             (line, column), (end_line, end_column) = positions[id(report.node)]
             suggestion = None
-            if report.fix is not None:
+            if report.fix is not None and fix_edits:
                 tree = tree or FileTree(module, self.source, self.parents)
                 # A file libcst cannot give back exactly is offered no fix.
                 if tree.exact:
@@ -451,22 +453,22 @@ def _python_nesting_limit(source: str, path: str) -> Finding | None:
     return None
 
 
-def parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+def parse(source: str, path: str) -> cst.Module | Finding:
     """The module, or the PFL000 finding that says why it could not be parsed."""
     refused = _python_nesting_limit(source, path)
     if refused is not None:
-        return None, refused
+        return refused
     try:
-        return cst.parse_module(source), None
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return None, _syntax_error(source, path, error)
+        return _syntax_error(source, path, error)
     except RecursionError:
-        return None, unlintable(
+        return unlintable(
             path,
             "cannot parse: " + TOO_DEEPLY_NESTED.format(parser="libcst's parser", reason="Python's recursion limit"),
         )
     except (MemoryError, ValueError) as error:
-        return None, unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
+        return unlintable(path, f"cannot parse: {type(error).__name__}: {error}")
 
 
 def lint_source(
@@ -476,17 +478,20 @@ def lint_source(
     apply_noqa: bool = True,
     prefilter: bool = True,
     project: ProjectView | None = None,
+    fix_edits: bool = True,
 ) -> list[Finding]:
     """Every finding of ``rule_classes`` in ``source``, sorted by position.
 
     A file that does not parse, or a rule that fails on it, yields a PFL000 finding instead
     of an exception. ``prefilter=False`` runs every rule's detector even on a source without
     its ``required_text`` (the documentation tests check the "use instead" code that way).
-    ``project``: the project index's view of this file, if any.
+    ``project``: the project index's view of this file, if any. ``fix_edits=False`` skips
+    turning fixes into text edits (findings carry no ``fix``): the language server's diagnostics
+    need none until a code action asks.
     """
-    module, error = parse(source, path)
-    if module is None:
-        return [error]
+    module = parse(source, path)
+    if isinstance(module, Finding):
+        return [module]
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []
@@ -496,7 +501,7 @@ def lint_source(
         # it, and any cycle a rule leaves is collected once the collector is back on.
         with collector_paused():
             failures = context.run(module, [rule_class(context) for rule_class in active])
-        findings, fix_failures = context.findings(module)
+        findings, fix_failures = context.findings(module, fix_edits)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(

@@ -43,7 +43,11 @@ def string_value(expr: cst.BaseExpression) -> str | bytes | None:
     (``"a" "b"``); None for an f-string or a mix of ``str`` and ``bytes``."""
     if isinstance(expr, cst.ConcatenatedString):
         left, right = string_value(expr.left), string_value(expr.right)
-        return left + right if left is not None and right is not None and type(left) is type(right) else None
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, bytes) and isinstance(right, bytes):
+            return left + right
+        return None
     value = literal_value(expr)
     return value if isinstance(value, (str, bytes)) else None
 

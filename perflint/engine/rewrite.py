@@ -115,19 +115,16 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
     return call.with_changes(args=arguments)
 
 
+def _space_after_comma(argument: cst.Arg) -> cst.BaseParenthesizableWhitespace | None:
+    comma = argument.comma
+    return comma.whitespace_after if isinstance(comma, cst.Comma) else None
+
+
 def _line_start(call: cst.Call, arguments: Sequence[cst.Arg]) -> cst.ParenthesizedWhitespace | None:
     """The line break and indentation that start the line the last argument begins on; None
     when every argument is on the call's first line (the call is not split before them)."""
     for index in range(len(arguments) - 1, -1, -1):
-        before = (
-            call.whitespace_before_args
-            if index == 0
-            else (
-                arguments[index - 1].comma.whitespace_after
-                if isinstance(arguments[index - 1].comma, cst.Comma)
-                else None
-            )
-        )
+        before = call.whitespace_before_args if index == 0 else _space_after_comma(arguments[index - 1])
         if isinstance(before, cst.ParenthesizedWhitespace):
             return before
     return None
@@ -175,9 +172,10 @@ def _closing_separator(
     kept_space = kept.whitespace_after if isinstance(kept, cst.Comma) else None
     if not (isinstance(kept_space, cst.ParenthesizedWhitespace) and kept_space.first_line.comment is not None):
         return removed
-    removed_space = removed.whitespace_after if isinstance(removed, cst.Comma) else None
-    if isinstance(removed_space, cst.ParenthesizedWhitespace):
-        return removed.with_changes(whitespace_after=removed_space.with_changes(first_line=kept_space.first_line))
+    if isinstance(removed, cst.Comma) and isinstance(removed.whitespace_after, cst.ParenthesizedWhitespace):
+        return removed.with_changes(
+            whitespace_after=removed.whitespace_after.with_changes(first_line=kept_space.first_line)
+        )
     return kept
 
 
@@ -204,7 +202,7 @@ class InsertBefore:
     above that statement end up above the new ones."""
 
     anchor: cst.CSTNode
-    statements: Sequence[cst.BaseStatement]
+    statements: Sequence[cst.SimpleStatementLine | cst.BaseCompoundStatement]
 
 
 def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -459,8 +457,8 @@ def name_for(context: FileContext, expression: cst.BaseExpression, most_words: i
         node = stack.pop()
         if isinstance(node, str):
             words.append(node)
-        elif isinstance(node, (cst.Name, cst.Attribute)) and context.imports.qualified_name(node) is not None:
-            words.append(context.imports.qualified_name(node).rpartition(".")[2])
+        elif isinstance(node, (cst.Name, cst.Attribute)) and (qualified := context.imports.qualified_name(node)):
+            words.append(qualified.rpartition(".")[2])
         elif isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
             words.append(node.value)
         elif isinstance(node, cst.Attribute):

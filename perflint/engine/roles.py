@@ -84,6 +84,9 @@ _PER_CALL_SUFFIXES = ("_step",)
 CACHING_DECORATORS = frozenset(
     {"functools.cache", "functools.lru_cache", "functools.cached_property", "cache", "lru_cache", "cached_property"}
 )
+# The last word of a library's or project's own memoising decorator (gpytorch's
+# ``@cached(name="covar_cache")``, ``@memoize``): its function also runs once per key.
+_MEMOISING_DECORATOR_WORDS = frozenset({"cached", "memoize", "memoized", "memoise", "memoised"})
 
 
 def role_of(name: str, decorators: Iterable[str] = ()) -> str | None:
@@ -91,7 +94,10 @@ def role_of(name: str, decorators: Iterable[str] = ()) -> str | None:
     decorators (qualified where imported)."""
     if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
         return RUN_ONCE
-    if any(decorator in CACHING_DECORATORS for decorator in decorators):
+    if any(
+        decorator in CACHING_DECORATORS or decorator.rpartition(".")[2] in _MEMOISING_DECORATOR_WORDS
+        for decorator in decorators
+    ):
         return RUN_ONCE
     if name in _PER_CALL_NAMES or "collate" in name or name.endswith(_PER_CALL_SUFFIXES):
         return PER_CALL

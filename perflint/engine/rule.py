@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import string
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Callable, ClassVar, Union
 
 import libcst as cst
@@ -26,6 +28,30 @@ class Family:
     prefix: str
     name: str
     description: str
+
+
+class MessageTemplateError(TypeError):
+    """A rule's message template is malformed, or a finding was reported with it unformatted."""
+
+
+@cache
+def message_fields(template: str) -> tuple[str, ...]:
+    """The named fields of a rule's message template (``"`{call}` converts `{array}`"`` has
+    ``call`` and ``array``), in order of first use. A positional or empty field (``{}``,
+    ``{0}``), or a template ``str.format`` cannot read, raises ``MessageTemplateError``."""
+    fields: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise MessageTemplateError(f"unreadable message template {template!r}: {error}") from None
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        if not field.isidentifier():
+            raise MessageTemplateError(f"message template {template!r}: field {{{field}}} must be a plain name")
+        if field not in fields:
+            fields.append(field)
+    return tuple(fields)
 
 
 def example_code(text: str) -> str:
@@ -168,6 +194,9 @@ class Rule:
     reported_at: ClassVar[str]
 
     what_it_does: ClassVar[str]
+    # Where the rule's judgement stops: what it leaves alone on purpose, what it cannot see, and
+    # for an opt-in rule why it is off by default (Ruff's "Known problems").
+    known_limitations: ClassVar[str]
     why_bad: ClassVar[str]
     example: ClassVar[str]
     use_instead: ClassVar[str]
@@ -189,6 +218,15 @@ class Rule:
         return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
     def report(self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None) -> None:
+        """Report ``node``. ``message`` is the rule's template with its fields filled in
+        (``self.message.format(...)``); only a rule whose template has no fields may leave it out.
+        Reporting the template itself unformatted raises ``MessageTemplateError``, which the
+        engine turns into an internal-error finding, so no user ever reads ``{braces}``."""
+        if (message is None or message == self.message) and message_fields(self.message):
+            raise MessageTemplateError(
+                f"{self.code} reported its message template unformatted; its fields are "
+                + ", ".join(message_fields(self.message))
+            )
         evidence = None
         if self.paid_per_execution:
             estimate = self.context.frequency()

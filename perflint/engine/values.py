@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from perflint.engine.walker import mentions
+
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
@@ -44,3 +46,25 @@ def resolved(expr: cst.BaseExpression, context: FileContext) -> cst.BaseExpressi
         if expr is None:
             return None
     return None
+
+
+def discarded(call: cst.Call, context: FileContext) -> bool:
+    """``call``'s result, or that of calls on it, is bound to a name (``moved =
+    x.to(device).float()``) that nothing else in the function around it reads: dead code, whose
+    cost is best saved by deleting it."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    path = context.path_to(call)
+    # Through calls on the result: ``moved = x.to(device).float()``.
+    while len(path) >= 3 and type(path[-2]) is cst.Attribute and type(path[-3]) is cst.Call:
+        if path[-3].func is not path[-2]:
+            break
+        path = path[:-2]
+    if frame is None or len(path) < 2:
+        return False
+    assign = path[-2]
+    if type(assign) is not cst.Assign or len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
+        return False
+    name = assign.targets[0].target.value
+    return not mentions(frame.node.deep_replace(assign, cst.Pass()), name)

@@ -179,3 +179,16 @@ def mentions(node: cst.CSTNode, names: str | Collection[str]) -> bool:
     if type(names) is str:
         return any(name.value == names for name in _variables(node))
     return any(name.value in names for name in _variables(node))
+
+
+def simple_body(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
+    """The simple statements of a block (a loop's or a ``with``'s body) in order, or an empty
+    list when it holds a compound statement (an ``if``, a nested loop)."""
+    if type(body) is cst.SimpleStatementSuite:
+        return list(body.body)
+    statements: list[cst.BaseSmallStatement] = []
+    for line in body.body:
+        if type(line) is not cst.SimpleStatementLine:
+            return []
+        statements.extend(line.body)
+    return statements

@@ -6,7 +6,9 @@ side until one sample is long enough to trust the clock. Every worker then disca
 sample and takes a few samples with pattern and fix interleaved (so a noisy neighbour hurts
 both alike). Workers run one after another, each a fresh interpreter with the BLAS, OpenMP and
 torch thread pools limited (one thread unless asked otherwise: a multi-threaded kernel on a
-shared machine stalls whenever one of its threads is descheduled). The parent pools their
+shared machine stalls whenever one of its threads is descheduled); on Linux each is forked from
+a worker server that imported the libraries once for the run (``perflint.measure.worker``),
+rather than paying an interpreter's start-up and torch's import per worker. The parent pools their
 samples into the median seconds per call of each side, the speedup, the time saved per call,
 and two-level bootstrap intervals of both (``perflint.measure.intervals``); a size with too few
 samples is shown as such, and stalls and a loaded machine are flagged.
@@ -27,6 +29,8 @@ import inspect
 import json
 import math
 import os
+import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -60,6 +64,11 @@ THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
 )
+# The libraries a worker server imports before it forks, when the run's benchmarks use them
+# (CuPy is left to the children: nothing that touches a GPU is loaded before a fork).
+PRELOADED_LIBRARIES = ("numpy", "pandas", "torch")
+# How long a worker server may take to import them and say it is ready (torch on a loaded machine).
+SERVER_START_SECONDS = 180.0
 
 
 @dataclass(frozen=True)
@@ -259,54 +268,60 @@ def measure_rules(
         if getattr(rule, "benchmark", None) is not None
         for library, device in targets_for(rule.benchmark)
     ]
-    started = time.monotonic()
-    for done, (rule, library, device) in enumerate(units):
-        benchmark = rule.benchmark
-        chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
-        if progress is not None:
-            progress(done, len(units), f"{rule.code} {library}/{device}")
-        key = (
-            cache.key(
-                rule.code,
-                benchmark_fingerprint(benchmark),
-                library,
-                device,
-                chosen_sizes,
-                policy,
-                machine["fingerprint"],
-            )
-            if cache is not None
-            else None
-        )
-        cached = cache.load(key) if cache is not None else None
-        if cached is not None:
-            report.measurements.append(cached)
-            continue
-        if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
-            report.measurements.append(
-                Measurement(
-                    code=rule.code,
-                    name=rule.name,
-                    backend=benchmark.backend,
-                    library=library,
-                    device=device,
-                    status=NOT_MEASURED,
-                    size_unit=benchmark.size_unit,
-                    reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)",
+    # The servers are started when the first worker needs one, or at once without a cache when a
+    # benchmark runs on the CPU (which is always there), and stopped when the run ends.
+    with WorkerServers(policy, {library for _, library, _ in units}) as servers:
+        if cache is None and any(device == "cpu" and not rule.benchmark.not_timed for rule, _, device in units):
+            servers.launch()
+        started = time.monotonic()
+        for done, (rule, library, device) in enumerate(units):
+            benchmark = rule.benchmark
+            chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
+            if progress is not None:
+                progress(done, len(units), f"{rule.code} {library}/{device}")
+            key = (
+                cache.key(
+                    rule.code,
+                    benchmark_fingerprint(benchmark),
+                    library,
+                    device,
+                    chosen_sizes,
+                    policy,
+                    machine["fingerprint"],
                 )
+                if cache is not None
+                else None
             )
-            continue
-        measurement, threads_used = _measure_in_workers(rule, library, device, chosen_sizes, policy)
-        if threads_used is not None:
-            run["threads_used"] = _merged_threads(run["threads_used"], threads_used)
-        if cache is not None:
-            # Skips are cached too: finding out that there is no CUDA device means importing
-            # torch, which would cost a cached run seconds. The key holds everything a skip
-            # depends on (the machine's libraries and GPUs, the benchmark's source). Flags are
-            # kept with the points, so a number taken under load is shown flagged from the cache
-            # too; --remeasure times it afresh.
-            cache.store(key, measurement)
-        report.measurements.append(measurement)
+            cached = cache.load(key) if cache is not None else None
+            if cached is not None:
+                report.measurements.append(cached)
+                continue
+            if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+                report.measurements.append(
+                    Measurement(
+                        code=rule.code,
+                        name=rule.name,
+                        backend=benchmark.backend,
+                        library=library,
+                        device=device,
+                        status=NOT_MEASURED,
+                        size_unit=benchmark.size_unit,
+                        reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)",
+                    )
+                )
+                continue
+            measurement, threads_used = _measure_in_workers(rule, library, device, chosen_sizes, policy, servers)
+            if threads_used is not None:
+                run["threads_used"] = _merged_threads(run["threads_used"], threads_used)
+            if cache is not None:
+                # Skips are cached too: finding out that there is no CUDA device means importing
+                # torch, which would cost a cached run seconds. The key holds everything a skip
+                # depends on (the machine's libraries and GPUs, the benchmark's source). Flags are
+                # kept with the points, so a number taken under load is shown flagged from the cache
+                # too; --remeasure times it afresh.
+                cache.store(key, measurement)
+            report.measurements.append(measurement)
+        run["worker_start"] = servers.start_method
     run["load_average_end"] = system.load_average()
     if run["threads_used"] is not None:
         _record_threads_used(machine, run["threads_used"])
@@ -351,7 +366,12 @@ def measure_benchmark(
 
 
 def _measure_in_workers(
-    rule: Any, library: str, device: str, sizes: Sequence[int], policy: TimingPolicy
+    rule: Any,
+    library: str,
+    device: str,
+    sizes: Sequence[int],
+    policy: TimingPolicy,
+    servers: WorkerServers | None = None,
 ) -> tuple[Measurement, dict[str, Any] | None]:
     benchmark: Benchmark = rule.benchmark
     skipped = Measurement(
@@ -369,7 +389,7 @@ def _measure_in_workers(
     if reason is not None:
         return replace(skipped, reason=reason), None
     loads = [system.load_average()]
-    first = _run_worker(rule, library, device, list(sizes), policy, loops=None)
+    first = _run_worker(rule, library, device, list(sizes), policy, loops=None, servers=servers, index=0)
     loads.append(system.load_average())
     if "error" in first:
         return replace(skipped, reason=first["error"]), None
@@ -377,10 +397,12 @@ def _measure_in_workers(
     per_size_rounds: dict[int, list[list[intervals.Round]]] = {entry["size"]: [_rounds(entry)] for entry in timed}
     loops = {entry["size"]: entry["loops"] for entry in timed}
     failures = []
-    for _ in range(policy.workers - 1):
+    for index in range(1, policy.workers):
         if not timed:
             break
-        later = _run_worker(rule, library, device, [entry["size"] for entry in timed], policy, loops=loops)
+        later = _run_worker(
+            rule, library, device, [entry["size"] for entry in timed], policy, loops=loops, servers=servers, index=index
+        )
         loads.append(system.load_average())
         if "error" in later:
             failures.append(later["error"])
@@ -448,6 +470,141 @@ def worker_request(
     }
 
 
+def worker_environment(policy: TimingPolicy) -> dict[str, str]:
+    """This process's environment with every thread pool's variable set to the policy's threads."""
+    return dict(os.environ, **{name: str(policy.threads) for name in THREAD_VARIABLES})
+
+
+class WorkerServers:
+    """The worker servers of one run, one per worker index, all started when the first worker
+    needs one (see ``perflint.measure.worker``); a context manager that stops them.
+
+    ``run`` returns None where no server can serve (not Linux, a server whose imports left
+    threads running, or one that did not start): the caller then starts a fresh interpreter for
+    that worker, as it always may. A server that overruns a request's time limit is killed with
+    its child, and the next request starts a new one.
+    """
+
+    def __init__(self, policy: TimingPolicy, libraries: Iterable[str]) -> None:
+        self.environment = worker_environment(policy)
+        self.libraries = [library for library in PRELOADED_LIBRARIES if library in set(libraries)]
+        self.usable = sys.platform == "linux" and hasattr(os, "fork")
+        self.count = policy.workers
+        self.servers: dict[int, subprocess.Popen[str] | None] = {}
+        self.ready: set[int] = set()
+        self.forked = self.spawned = 0
+
+    @property
+    def start_method(self) -> str | None:
+        """How this run's workers started, in words for the report; None when none ran."""
+        if self.forked and self.spawned:
+            return "forked from a worker server per worker index, or a fresh interpreter where none could serve"
+        if self.forked:
+            return "forked from a worker server per worker index (libraries imported once per run)"
+        if self.spawned:
+            return "a fresh interpreter each"
+        return None
+
+    def __enter__(self) -> WorkerServers:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        for index in list(self.servers):
+            self._stop(index)  # idle between requests: nothing of it is worth an orderly exit
+
+    def launch(self) -> None:
+        """Start every index's server now, unless started, so that their imports overlap with
+        each other and with this process's work rather than add up."""
+        if self.usable and not self.servers:
+            self.servers = {number: self._launch() for number in range(self.count)}
+
+    def run(self, index: int, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        self.launch()
+        server = self._ready(index) if self.usable else None
+        if server is None:
+            self.spawned += 1
+            return None
+        self.forked += 1
+        assert server.stdin is not None and server.stdout is not None
+        try:
+            server.stdin.write(json.dumps(request) + "\n")
+            server.stdin.flush()
+        except OSError:
+            self._stop(index)
+            return {"error": "a worker process could not start: its worker server has ended"}
+        line = _line_within(server.stdout, timeout)
+        if line is None:
+            self._stop(index)
+            return {"error": f"a worker process ran longer than {timeout:.0f} s and was stopped"}
+        try:
+            return json.loads(line)
+        except ValueError:
+            self._stop(index)
+            return {"error": "a worker process failed (its worker server ended)"}
+
+    def _launch(self) -> subprocess.Popen[str] | None:
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "perflint.measure.worker", "--serve", *self.libraries],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=self.environment,
+                start_new_session=True,  # its own process group: a timeout kills it with its child
+            )
+        except OSError:
+            return None
+
+    def _ready(self, index: int) -> subprocess.Popen[str] | None:
+        """The server of ``index``, (re)started if needed, once it has said it is ready to fork;
+        None, and no server for the rest of the run, when it cannot serve."""
+        server = self.servers.get(index) or self._launch()
+        self.servers[index] = server
+        if server is None or server.stdout is None:
+            self.usable = False
+            return None
+        if index in self.ready:
+            return server
+        line = _line_within(server.stdout, SERVER_START_SECONDS)
+        try:
+            threads = json.loads(line)["threads"] if line else None
+        except (ValueError, KeyError, TypeError):
+            threads = None
+        if threads != 1:  # forking with other threads running could copy a lock another thread holds
+            self.usable = False
+            for number in list(self.servers):
+                self._stop(number)
+            return None
+        self.ready.add(index)
+        return server
+
+    def _stop(self, index: int) -> None:
+        server = self.servers.pop(index)
+        self.ready.discard(index)
+        if server is None:
+            return
+        if server.poll() is None:
+            try:
+                os.killpg(server.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            server.wait()
+        for stream in (server.stdin, server.stdout):
+            if stream is not None and not stream.closed:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def _line_within(stream: Any, timeout: float) -> str | None:
+    """The next line of ``stream`` (a pipe the other side writes whole lines to), "" at its end,
+    None when nothing came within ``timeout`` seconds."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return stream.readline() if ready else None
+
+
 def _run_worker(
     rule: Any,
     library: str,
@@ -455,16 +612,22 @@ def _run_worker(
     sizes: Sequence[int],
     policy: TimingPolicy,
     loops: dict[int, list[int]] | None,
+    servers: WorkerServers | None = None,
+    index: int = 0,
 ) -> dict[str, Any]:
-    """Start one worker process, wait for it, and return its result (``{"error": ...}`` when it
+    """Run one worker (forked from the run's worker server of this index where there is one, a
+    fresh interpreter otherwise), wait for it, and return its result (``{"error": ...}`` when it
     failed, timed out or could not be started)."""
     try:
         request = worker_request(rule, library, device, sizes, policy, loops)
     except BenchmarkError as error:
         return {"error": str(error)}
-    environment = dict(os.environ, **{name: str(policy.threads) for name in THREAD_VARIABLES})
     # Generous: a size's budget per worker, calibration, the agreement check and a slow import.
     timeout = 60 + 20 * policy.worker_budget_seconds * len(sizes)
+    result = servers.run(index, request, timeout) if servers is not None else None
+    if result is not None:
+        return _with_loop_lists(result)
+    environment = worker_environment(policy)
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "perflint.measure.worker"],
@@ -483,10 +646,13 @@ def _run_worker(
     except ValueError:
         last = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
         return {"error": f"a worker process failed ({last})"}
-    if "sizes" in result:
-        for entry in result["sizes"]:
-            if "loops" in entry:
-                entry["loops"] = list(entry["loops"])
+    return _with_loop_lists(result)
+
+
+def _with_loop_lists(result: dict[str, Any]) -> dict[str, Any]:
+    for entry in result.get("sizes") or ():
+        if "loops" in entry:
+            entry["loops"] = list(entry["loops"])
     return result
 
 

@@ -185,6 +185,8 @@ def run_conditions(report: MeasurementReport) -> str:
         f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side",
         f"{run.get('threads_requested')} thread{'s' if run.get('threads_requested') != 1 else ''} requested",
     ]
+    if run.get("worker_start"):
+        parts.insert(1, f"workers {run['worker_start']}")
     used = run.get("threads_used") or {}
     if used:
         pools = ", ".join(f"{pool['library']} {pool['threads']}" for pool in used.get("pools") or [])

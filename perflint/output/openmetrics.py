@@ -32,9 +32,12 @@ def _labels(labels: dict[str, str]) -> str:
     return "{" + ",".join(f'{name}="{_escape(str(value))}"' for name, value in labels.items()) + "}"
 
 
-def _family(stream: TextIO, name: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]) -> None:
+def _family(stream: TextIO, name: str, help_text: str, samples: Iterable[tuple[dict[str, str], float | None]]) -> None:
+    """One gauge family; a sample without a value (a point that was not measured) is left out."""
     stream.write(f"# TYPE {name} gauge\n# HELP {name} {help_text}\n")
     for labels, value in samples:
+        if value is None:
+            continue
         stream.write(f"{name}{_labels(labels)} {value!r}\n")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from perflint import selection
-from perflint.engine.rule import FIX_SAFETIES, Family, Rule
+from perflint.engine.rule import FIX_SAFETIES, Family, Rule, message_fields
 from perflint.selection import UnknownCodeError
 
 __all__ = ["UnknownCodeError", "all_rules", "families", "rule_by_code", "select_rules"]
@@ -58,6 +58,7 @@ def _check_metadata(rule: type[Rule], family: Family) -> None:
         raise TypeError(f"{rule.__name__}: code {rule.code!r} must be {family.prefix}NN")
     if rule.fix_safety not in FIX_SAFETIES:
         raise TypeError(f"{rule.__name__}: fix_safety must be one of {FIX_SAFETIES}")
+    message_fields(rule.message)
 
 
 def rule_by_code(code: str) -> type[Rule] | None:

@@ -1,7 +1,8 @@
 """Code actions: each finding's fix, "fix all safe fixes in file", and ``# noqa`` insertion.
 
-A finding's fix already is text edits of the file (``SuggestedFix``), so a quick fix is those
-edits in the client's units. "Fix all" runs the engine's ``fix_source``, the same passes and
+A finding's fix is text edits of the file (``SuggestedFix``, computed for the findings of the
+range asked about, see ``perflint.server.server``), so a quick fix is those edits in the
+client's units. "Fix all" runs the engine's ``fix_source``, the same passes and
 refusals as ``perflint check --fix``, and replaces the buffer's text with the result.
 """
 
@@ -27,6 +28,14 @@ def requested(kind: str, only: Sequence[str] | None) -> bool:
     """Whether the client asked for actions of ``kind``: kinds are hierarchical, so asking
     for ``source.fixAll`` includes ``source.fixAll.perflint``."""
     return only is None or any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
+
+
+def may_have_fix(finding: Finding) -> bool:
+    """Whether the finding's rule offers fixes: then its edits are worth computing for an action."""
+    from perflint.rules import rule_by_code
+
+    rule = rule_by_code(finding.code)
+    return rule is not None and rule.autofix
 
 
 def text_edit(edit: Edit, lines: Sequence[str], codec: PositionCodec) -> types.TextEdit:

@@ -8,9 +8,17 @@ for the saved buffer, and a bad file or configuration is a PFL000 diagnostic, ne
 A file the configuration excludes is not linted, as with ``--force-exclude``.
 
 Linting happens in the server's process, not a worker process: a worker would cost its
-start-up and the engine's import on every keystroke. The one thing a worker guards against, a
+start-up and the engine's import on every keystroke. The per-file time limit applies as on the
+command line (``per-file-timeout``, scaled with the file's size, in CPU time): a file over it is
+one PFL000 diagnostic. The server's lint thread is not the main one, so the runner's limit
+reads that thread's CPU clock instead of taking a signal; like the command line's timer, it
+cannot stop a long call into native code. What a worker process guards against besides, a
 native stack overflow in libcst's parser on an expression nested thousands deep, would end
 the server; the editor then restarts it.
+
+Diagnostics are linted without turning the fixes into text edits (a quarter of the lint of a
+file dense with findings): the edits are computed, by linting the same text again with them,
+only when a code action or a hover needs a finding's fix.
 """
 
 from __future__ import annotations
@@ -19,18 +27,13 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 from perflint.cli.check import _Plan
 from perflint.config import Config, ConfigError, ConfigResolver
 from perflint.engine.findings import Finding, unlintable
-from perflint.files import SourceFile
-from perflint.runner import LintTask, lint_file
-
-if TYPE_CHECKING:
-    from perflint.engine.rule import Rule
+from perflint.files import SourceFile, decode_source
+from perflint.runner import SAFE_FIXES, LintTask, lint_file
 
 # The server has no command-line selection of its own: the project's configuration decides.
 _NO_COMMAND_LINE = argparse.Namespace(
@@ -85,15 +88,16 @@ class ProjectLinter:
             return None
         return plan.task(SourceFile(path, absolute), config, data)
 
-    def lint(self, path: str, text: str) -> list[Finding]:
-        """The findings of ``text`` as the contents of ``path``."""
+    def lint(self, path: str, text: str, fix_edits: bool = False) -> list[Finding]:
+        """The findings of ``text`` as the contents of ``path``; their fixes as text edits only
+        with ``fix_edits``."""
         try:
             task = self.task(path, text.encode("utf-8"))
         except ConfigError as error:
             return [unlintable(path, f"configuration: {error}")]
         if task is None:
             return []
-        return lint_file(task, None).findings
+        return lint_file(task, None, fix_edits=fix_edits).findings
 
     def lint_notebook(self, path: str, cells: Sequence[NotebookCell]) -> list[Finding]:
         """The findings of a notebook's cells, each placed in its cell (``Finding.cell``,
@@ -114,25 +118,16 @@ class ProjectLinter:
             return [unlintable(path, f"configuration: {error}")]
         if task is None:
             return []
-        return lint_file(task, None).findings
+        return lint_file(task, None, fix_edits=False).findings
 
-    def fix_all(self, path: str, text: str, unsafe: bool = False) -> str | None:
-        """``text`` with every fix ``perflint check --fix`` would apply (passes, refusals and
-        all); None when there is nothing to fix or the file is excluded."""
-        from perflint.engine.fixes import fix_source
-
+    def fix_all(self, path: str, text: str) -> str | None:
+        """``text`` with every safe fix ``perflint check --fix`` would apply (passes, refusals,
+        time limit and all); None when there is nothing to fix or the file is excluded."""
         try:
             task = self.task(path, text.encode("utf-8"))
         except ConfigError:
             return None
         if task is None:
             return None
-        outcome = fix_source(text, path, rule_classes(task.codes), unsafe=unsafe)
-        return outcome.source if outcome.fixed else None
-
-
-@cache
-def rule_classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
-    from perflint.rules import rule_by_code
-
-    return tuple(rule for rule in map(rule_by_code, codes) if rule is not None)
+        result = lint_file(replace(task, fixes=SAFE_FIXES), None)
+        return decode_source(result.fixed_data) if result.fixed and result.fixed_data is not None else None

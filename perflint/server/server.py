@@ -8,7 +8,10 @@ lint is then on its way).
 
 Each document's last findings are kept with the text they were found in; code actions and
 hover use them, after linting again when the buffer has changed since, so an edit is never
-computed against stale positions.
+computed against stale positions. Diagnostics are linted without the fixes' text edits; the
+first code action or hover that needs a fix of that text lints it again with them
+(``PerflintServer.with_fixes``): only when the range asked about holds a finding of a rule that
+offers fixes, so the light bulb a client refreshes on every cursor move costs nothing elsewhere.
 
 Notebooks: a client that syncs notebook documents gets each cell's diagnostics on that cell.
 The cells are put together as an ``.ipynb`` document and linted as perflint lints a notebook
@@ -28,7 +31,7 @@ from pygls.uris import to_fs_path
 
 from perflint import __version__
 from perflint.config import CONFIG_FILE_NAME, ConfigError
-from perflint.engine.findings import Finding, fix_applies
+from perflint.engine.findings import Finding
 from perflint.server import code_actions
 from perflint.server.diagnostics import contains, lines_of, to_diagnostic
 from perflint.server.hover import MachineMeasurements, hover_markdown
@@ -41,11 +44,13 @@ DEFAULT_DEBOUNCE = 0.2
 @dataclass(frozen=True)
 class Linted:
     """A document's findings and the text they were found in; for a notebook cell, the
-    notebook's URI (its cells are linted together)."""
+    notebook's URI (its cells are linted together); ``with_fixes``: the findings' fixes are
+    text edits (a notebook's findings never carry fixes, so there is nothing to add)."""
 
     text: str
     findings: list[Finding]
     notebook_uri: str | None = None
+    with_fixes: bool = False
 
 
 def document_path(uri: str) -> str:
@@ -127,7 +132,7 @@ class PerflintServer(LanguageServer):
         first_code_cell = next((number for number, cell in enumerate(cells, start=1) if cell.is_code), 1)
         for number, (document, cell_version, text) in enumerate(zip(documents, versions, texts), start=1):
             own = [finding for finding in findings if (finding.cell or first_code_cell) == number]
-            self.linted[document.uri] = Linted(text, own, notebook.uri)
+            self.linted[document.uri] = Linted(text, own, notebook.uri, with_fixes=True)
             self._publish(document.uri, cell_version, text, own)
 
     def _publish(self, uri: str, version: int | None, text: str, findings: list[Finding]) -> None:
@@ -183,6 +188,18 @@ class PerflintServer(LanguageServer):
             linted = self.linted.get(uri)
         return linted if linted is not None and linted.text == document.source else None
 
+    def with_fixes(self, uri: str) -> Linted | None:
+        """``current``, with the findings' fixes as text edits: on first need for this text, by
+        linting it again with them. Runs on the lint thread."""
+        linted = self.current(uri)
+        if linted is None or linted.with_fixes:
+            return linted
+        findings = self.linter.lint(document_path(uri), linted.text, fix_edits=True)
+        linted = Linted(linted.text, findings, with_fixes=True)
+        if uri in self.linted:  # not closed meanwhile
+            self.linted[uri] = linted
+        return linted
+
     def relint_all(self) -> None:
         """After a configuration change: every open document, under the new settings."""
         self.linter.forget_configuration()
@@ -207,9 +224,18 @@ class PerflintServer(LanguageServer):
         if code_actions.requested(types.CodeActionKind.QuickFix, wanted):
             first = params.range.start.line + 1
             last = params.range.end.line + 1
-            for finding in linted.findings:
-                if finding.end_line < first or finding.line > last:
-                    continue
+
+            def in_range(findings: list[Finding]) -> list[Finding]:
+                return [finding for finding in findings if finding.end_line >= first and finding.line <= last]
+
+            if not linted.with_fixes and any(
+                code_actions.may_have_fix(finding) for finding in in_range(linted.findings)
+            ):
+                refreshed = self.with_fixes(uri)
+                if refreshed is None:
+                    return []
+                linted = refreshed
+            for finding in in_range(linted.findings):
                 fix = code_actions.quick_fix(finding, uri, lines, codec)
                 if fix is not None:
                     actions.append(fix)
@@ -223,7 +249,7 @@ class PerflintServer(LanguageServer):
             asked
             and linted.notebook_uri is None
             and code_actions.requested(code_actions.FIX_ALL_KIND, wanted)
-            and any(fix_applies(finding, unsafe=False) for finding in linted.findings)
+            and any(code_actions.may_have_fix(finding) for finding in linted.findings)
         ):
             fixed = self.linter.fix_all(document_path(uri), linted.text)
             if fixed is not None and fixed != linted.text:
@@ -239,6 +265,12 @@ class PerflintServer(LanguageServer):
         position = self.workspace.position_codec.position_from_client_units(lines_of(linted.text), params.position)
         line, column = position.line + 1, position.character + 1
         hovered = [finding for finding in linted.findings if contains(finding, line, column)]
+        if not linted.with_fixes and any(code_actions.may_have_fix(finding) for finding in hovered):
+            refreshed = self.lint_thread.submit(self.with_fixes, uri).result()  # the fix's own words
+            if refreshed is None:
+                return None
+            linted = refreshed
+            hovered = [finding for finding in linted.findings if contains(finding, line, column)]
         if not hovered:
             return None
         try:

@@ -294,10 +294,10 @@ def test_unparsable_and_undecodable_files_are_pfl000_and_the_run_goes_on(project
 def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, monkeypatch):
     real = runner.lint_source
 
-    def fragile(source, path, rule_classes, apply_noqa=True, project=None):
+    def fragile(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
         if path.endswith("poison.py"):
             raise RecursionError("maximum recursion depth exceeded")
-        return real(source, path, rule_classes, apply_noqa, project)
+        return real(source, path, rule_classes, apply_noqa, project, fix_edits)
 
     monkeypatch.setattr(runner, "lint_source", fragile)
     write(project / "a.py", FLAGGED)
@@ -316,10 +316,10 @@ def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, mo
 def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
     real = runner.lint_source
 
-    def deadly(source, path, rule_classes, apply_noqa=True, project=None):
+    def deadly(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
         if path.endswith("poison.py"):
             os._exit(3)
-        return real(source, path, rule_classes, apply_noqa, project)
+        return real(source, path, rule_classes, apply_noqa, project, fix_edits)
 
     monkeypatch.setattr(runner, "lint_source", deadly)
     codes = (rule_by_code("PFL401").code,)

@@ -258,3 +258,16 @@ def test_model_loaders_write_none_of_their_arguments():
     assert catalog.is_side_effect_free("joblib.load")
     assert catalog.is_side_effect_free("transformers.AutoModel.from_pretrained")
     assert not catalog.is_side_effect_free("joblib.dump")
+
+
+def test_every_multi_tensor_operation_exists_and_pairs_with_a_real_in_place_method():
+    torch = pytest.importorskip("torch")
+    operations = {**catalog.TORCH_FOREACH_IN_PLACE, **catalog.TORCH_FOREACH_OF_OPERATOR}
+    for name, operation in operations.items():
+        assert resolve(operation) is not None, operation
+        if name.endswith("_"):
+            assert hasattr(torch.Tensor, name), name
+    for operation in catalog.TORCH_FOREACH_OF_OPERATOR.values():
+        assert resolve(operation.removesuffix("_")) is not None, operation  # the out-of-place form
+    for method in catalog.TORCH_MODULE_TENSOR_ITERATORS | catalog.TORCH_MODULE_NAMED_TENSOR_ITERATORS:
+        assert hasattr(torch.nn.Module, method), method

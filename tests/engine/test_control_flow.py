@@ -55,7 +55,8 @@ def test_a_guard_that_only_raises_warns_or_logs_only_reports():
         "if not x.isfinite().all():\n    raise ValueError('NaN')\n"
         "if e.any():\n    logger.warning('e')\n    raise RuntimeError\n"
         "if g.any():\n    x = x.clamp(0, 1)\n    raise RuntimeError\n"
-        "if h.any():\n    print('h')\n",
+        "if h.any():\n    print('h')\n"
+        "if k.any():\n    print('k', k.sum())\n    raise RuntimeError('k')\n",
         "probe.py",
         [Probe],
     )
@@ -68,6 +69,7 @@ def test_a_guard_that_only_raises_warns_or_logs_only_reports():
         "e.any()": True,
         "g.any()": False,
         "h.any()": False,
+        "k.any()": True,
     }
 
 

@@ -44,6 +44,31 @@ def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
     }
 
 
+def test_a_tensor_moved_to_the_host_is_on_the_host():
+    from perflint.engine.devices import on_host
+
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, device):\n"
+        "    moved = x.cpu()\n"
+        "    print(moved); print(torch.unique(x).cpu()); print(x.to('cpu')); print(torch.rand(2))\n"
+        "    print(x); print(x.to(device)); print(x.cuda())\n"
+        "    start = torch.randint(0, 9, (4,))\n    end = start + moved\n    print(end); print(start + x)\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "moved": True,
+        "torch.unique(x).cpu()": True,
+        "x.to('cpu')": True,
+        "torch.rand(2)": True,
+        "x": False,
+        "x.to(device)": False,
+        "x.cuda()": False,
+        "end": True,
+        "start + x": False,
+    }
+
+
 def test_the_device_of_a_tensor_made_on_the_host_is_the_host():
     answers = probe_calls(
         "import torch\n"
@@ -282,3 +307,26 @@ def test_tqdm_records_take_tqdm_init_parameters():
     parameters = list(inspect.signature(tqdm.tqdm.__init__).parameters)[1:]
     assert lookup("tqdm.tqdm").signature.positional == tuple(parameters[:-1])
     assert lookup("tqdm.tqdm").signature.var_keyword == parameters[-1]
+
+
+def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    answers = probe_calls(
+        "import torch\n"
+        "def transform(spec: torch.Tensor):\n"
+        "    m = spec.abs().max()\n"
+        "    print(m)\n"
+        "    return spec.numpy()\n"
+        "def moved(spec: torch.Tensor):\n"
+        "    print(spec)\n"
+        "    return spec.cpu().numpy()\n"
+        "def detached(spec: torch.Tensor):\n"
+        "    print(spec.sum())\n"
+        "    return spec.detach().numpy()\n"
+        "def plain(spec: torch.Tensor):\n"
+        "    print(spec.mean())\n"
+        "    return spec\n",
+        lambda context, expr: function_reads_host_tensors(context),
+    )
+    assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}

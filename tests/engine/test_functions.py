@@ -42,6 +42,8 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "    def training_step(self, batch, i):\n        print(training_step)\n"
         "    @functools.cached_property\n    def table(self):\n        print(cached)\n"
         "@lru_cache(maxsize=None)\ndef grid(n):\n    print(lru)\n"
+        "from gpytorch.utils.memoize import cached\n"
+        "@cached(name='covar_cache')\ndef covar_cache(self):\n    print(memoised)\n"
         "def helper():\n    print(helper)\n"
     )
     assert answers == {
@@ -57,6 +59,7 @@ def test_function_roles_follow_names_decorators_and_nesting():
         "training_step": ("training_step", PER_CALL),
         "cached": ("table", RUN_ONCE),
         "lru": ("grid", RUN_ONCE),
+        "memoised": ("covar_cache", RUN_ONCE),
         "helper": ("helper", None),
     }
 
@@ -521,3 +524,95 @@ def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
     assert [finding.evidence for finding in findings] == ["runs per call: in `forward`"]
     assert findings[0].message.endswith("; runs per call: in `forward`")
     assert findings[0].to_dict()["evidence"] == "runs per call: in `forward`"
+
+
+def test_an_attribute_assigned_once_in_its_class_has_that_value():
+    source = (
+        "class Net:\n"
+        "    def __init__(self, c):\n"
+        "        self.conv = Conv(c)\n        self.twice = A()\n        self.grown = []\n"
+        "        self.a, self.b = pair\n"
+        "    def reset(self):\n        self.twice = B()\n        self.grown += [1]\n"
+        "    def forward(self, x):\n"
+        "        print(conv); print(twice); print(grown); print(a); print(missing)\n"
+        "print(conv_outside_a_class)\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: (
+            None
+            if (value := context.functions.attribute_value(expr.value.removesuffix("_outside_a_class"))) is None
+            else cst.Module([]).code_for_node(value)
+        ),
+    )
+    assert answers == {
+        "conv": "Conv(c)",
+        "twice": None,
+        "grown": None,
+        "a": None,
+        "missing": None,
+        "conv_outside_a_class": None,
+    }
+
+
+def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none_of_them():
+    source = (
+        "import numpy as np\n"
+        "def solve(A, b):\n    L = np.linalg.cholesky(A)\n    return np.linalg.solve(L, b)\n"
+        "def guarded(A):\n    if A is None:\n        return None\n    return np.linalg.inv(A)\n"
+        "def ridge(X, lam, y):\n    G = X.T @ X + lam\n    w = np.linalg.inv(G) @ y\n    G = y\n"
+        "    return np.linalg.inv(G)\n"
+        "def shifted(X, y):\n    G = X.T @ X\n    G += y\n    return np.linalg.inv(G)\n"
+        "class GP:\n"
+        "    def predict(self, x):\n        return x @ np.linalg.inv(self.K)\n"
+        "    def run(self, xs, A):\n"
+        "        for x in xs:\n"
+        "            print(solve(A, x)); print(guarded(A)); print(self.predict(x))\n"
+        "            print(ridge(A, 0.1, x)); print(shifted(A, A))\n"
+        "        for x in xs:\n"
+        "            self.K = x\n"
+        "            print(self.predict(A))\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: [
+            cst.Module([]).code_for_node(inner)
+            for inner in context.functions.calls_fixed_by_inputs(expr, context.innermost_loop.changes)
+        ],
+    )
+    assert answers == {
+        "solve(A, x)": ["np.linalg.cholesky(A)"],
+        "guarded(A)": [],
+        "self.predict(x)": ["np.linalg.inv(self.K)"],
+        # Through a local name assigned from the inputs; not once it is assigned from `y` or changed.
+        "ridge(A, 0.1, x)": ["np.linalg.inv(G)"],
+        "shifted(A, A)": [],
+        "self.predict(A)": [],
+    }
+
+
+def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():
+    source = (
+        "import torch\n"
+        "class Net(torch.nn.Module):\n    pass\n"
+        "class Runner:\n"
+        "    def __init__(self):\n        self.backbone = Net()\n        self.head.eval()\n"
+        "    def run(self, x):\n        print(self.backbone); print(self.head); print(self.tokenizer)\n"
+        "def plain(model, f):\n    model.to('cuda')\n    print(model); print(f)\n"
+    )
+    answers = probe_calls(
+        source, lambda context, expr: context.functions.holds_a_model(cst.Module([]).code_for_node(expr))
+    )
+    assert answers == {"self.backbone": True, "self.head": True, "self.tokenizer": False, "model": True, "f": False}
+
+
+def test_a_functions_call_frequency_leaves_its_own_loops_out():
+    answers = probe_calls(
+        "def prepare_target(y):\n    for column in range(y.shape[1]):\n        print(per_column)\n"
+        "def forward(self, x):\n    for layer in self.layers:\n        print(per_layer)\n",
+        lambda context, expr: (context.frequency().frequency, context.functions.call_frequency().frequency),
+    )
+    assert answers == {
+        "per_column": (Frequency.HOT, Frequency.UNKNOWN),
+        "per_layer": (Frequency.HOT, Frequency.PER_CALL),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from perflint.engine import lint_source
@@ -132,3 +134,11 @@ def test_deeply_nested_files_and_notebooks_never_kill_the_run_and_the_good_file_
     assert len(unlintable) == len(DEEP) + 2
     assert not any("internal error" in line for line in unlintable)
     assert all("nested too deeply" in line for line in unlintable)
+
+
+def test_without_fix_edits_the_findings_are_the_same_but_carry_no_fix():
+    source = "import torch\n\n\ndef make(device):\n    return torch.zeros(3, 4).to(device)\n"
+    with_edits = lint_source(source, "model.py", [CreateThenMove])
+    without = lint_source(source, "model.py", [CreateThenMove], fix_edits=False)
+    assert [finding.code for finding in with_edits] == ["PFL201"] and with_edits[0].fix is not None
+    assert without == [replace(finding, fix=None) for finding in with_edits]

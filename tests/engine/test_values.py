@@ -36,3 +36,37 @@ def test_a_name_bound_to_an_expression_of_itself_ends_the_question():
         lambda context, expr: device_kind(expr, context),
     )
     assert answers == {"device": NAMED_LIKE_A_DEVICE}
+
+
+def test_a_result_bound_to_a_name_nothing_reads_is_discarded():
+    from perflint.engine import lint_source
+    from perflint.engine.rule import Rule
+    from perflint.engine.values import discarded
+
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Attribute and node.func.attr.value == "to":
+                answers[_CODE(node)] = discarded(node, self.context)
+
+    lint_source(
+        "def score(model, loader, device):\n"
+        "    for data, ids in loader:\n"
+        "        dead = data.to(device).float()\n"
+        "        used = ids.to(device)\n"
+        "        kept = model.to(device)\n"
+        "        print(model(data), used)\n"
+        "    return kept, labels.to(device)\n",
+        "probe.py",
+        [Probe],
+    )
+    assert answers == {
+        "data.to(device)": True,
+        "ids.to(device)": False,
+        "model.to(device)": False,
+        "labels.to(device)": False,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine.walker import mentions, names_in
+from perflint.engine.walker import mentions, names_in, simple_body
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,17 @@ def test_several_names_are_searched_at_once():
 
 def test_names_in_lists_the_variables_and_not_attribute_or_keyword_names():
     assert names_in(cst.parse_expression("a.b(c, k=d)")) == {"a", "c", "d"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("for i in x:\n    a = 1; b = 2\n    c = 3\n", ["a", "b", "c"]),
+        ("for i in x: a = 1; b = 2\n", ["a", "b"]),
+        ("for i in x:\n    a = 1\n    if i:\n        b = 2\n", []),  # a compound statement
+    ],
+)
+def test_simple_body_lists_a_blocks_simple_statements_or_none(source, expected):
+    loop = cst.parse_module(source).body[0]
+    statements = simple_body(loop.body)
+    assert [statement.targets[0].target.value for statement in statements] == expected

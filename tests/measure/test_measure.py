@@ -380,6 +380,15 @@ def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(n
     assert quick.run["threads_used"]["requested"] == 1
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="worker servers fork on Linux only")
+def test_workers_fork_from_a_server_per_worker_index_and_a_dead_one_spoils_only_its_benchmark():
+    report = measure_rules([workloads.DiesInTheWorker, _AlsoBenchmarked], sizes=[100], policy=QUICK)
+    dead, measured = report.measurements
+    _assert_skipped_without_numbers(dead, "a worker process failed (setting up)")
+    assert measured.status == MEASURED and measured.points[0].workers == QUICK.workers
+    assert report.run["worker_start"].startswith("forked from a worker server per worker index")
+
+
 def test_rules_beyond_the_budget_are_listed_as_not_measured():
     report = measure_rules([_AlsoBenchmarked, _Benchmarked], sizes=[2000], policy=QUICK, budget_seconds=0.001)
     first, *rest = report.measurements

@@ -144,3 +144,15 @@ def _failing_setup(size, target):
 class FailingSetup:
     code, name = "PFL989", "failing-setup"
     benchmark = sum_benchmark(setup=_failing_setup)
+
+
+def _dying_setup(size, target):
+    import os
+
+    print("setting up", flush=True)
+    os._exit(3)  # as a crash in native code ends a worker: no exception, no result
+
+
+class DiesInTheWorker:
+    code, name = "PFL987", "dies-in-the-worker"
+    benchmark = sum_benchmark(setup=_dying_setup)

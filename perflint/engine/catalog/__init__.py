@@ -77,6 +77,17 @@ def method(name: str) -> Method | None:
     return _METHODS.get(name)
 
 
+def listed(qualified_name: str) -> Function:
+    """The record of a function the catalogue must list: for the records a module reads once,
+    on import, by their names (a misspelt name fails the import, not a lint)."""
+    return _BY_NAME[qualified_name]
+
+
+def listed_method(name: str) -> Method:
+    """The record of a method the catalogue must list, as ``listed`` is of a function."""
+    return _METHODS[name]
+
+
 def solver_for(inverse: Function) -> Function | None:
     """The function of ``inverse``'s library that solves ``a @ x = b`` without an inverse
     (``numpy.linalg.solve`` for ``numpy.linalg.inv``, ``torch.linalg.solve`` for
@@ -185,6 +196,7 @@ MOVE_SIGNATURES = _torch.MOVE_SIGNATURES
 PYTHON_TYPES_AS_DTYPES = _torch.PYTHON_TYPES_AS_DTYPES
 # Model calls: inference methods, methods only a model has, and class methods that load one.
 INFERENCE_METHODS = _torch.INFERENCE_METHODS
+TAKES_PYTHON_SIZE = _torch.TAKES_PYTHON_SIZE
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
 MODEL_LOADING_METHODS = frozenset(entry.name for entry in _methods.METHODS if LOADS_MODEL in entry.flags)
 # Convolutions and the batch norm that cancels their bias when it follows them directly.
@@ -196,8 +208,18 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 # torch functions that take no Python number (``torch.maximum``), and the method that does.
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
+TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS
+# Factories of an n×m identity matrix, whose shape arguments are its two orders (``eye(n, m)``),
+# where every other factory's are the array's whole shape.
+IDENTITY_FACTORIES = frozenset({"torch.eye", "numpy.eye", "numpy.identity"})
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
+# ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.
+TORCH_MODULE_TENSOR_ITERATORS = _torch.MODULE_TENSOR_ITERATORS
+TORCH_MODULE_NAMED_TENSOR_ITERATORS = _torch.MODULE_NAMED_TENSOR_ITERATORS
+# ``lerp_`` -> ``torch._foreach_lerp_``: an in-place method's multi-tensor form.
+TORCH_FOREACH_IN_PLACE = _torch.FOREACH_IN_PLACE
+TORCH_FOREACH_OF_OPERATOR = _torch.FOREACH_OF_OPERATOR
 # How a NumPy dtype argument names float64 (``np.float64``, ``float``, ``"float64"``).
 FLOAT64_TYPES = frozenset(_numpy.FLOAT64_TYPES)
 FLOAT64_STRINGS = frozenset(_numpy.FLOAT64_STRINGS)

@@ -62,6 +62,13 @@ NUMBER_TAKING_METHODS = {
     "torch.max": "clamp_min",
     "torch.min": "clamp_max",
 }
+# Functions that return a Python bool computed on the device, and the tensor that holds the
+# same answer without reading it (for ``torch._assert_async``): the arguments' code fills
+# ``{arguments}``.
+TENSOR_FORMS_OF_HOST_ANSWERS = {
+    "torch.equal": "torch.eq({arguments}).all()",
+    "torch.allclose": "torch.isclose({arguments}).all()",
+}
 # How docstrings spell a tensor's type (``x : torch.Tensor``, ``x (Tensor): ...``).
 DOCSTRING_TYPES = {
     name: TORCH
@@ -228,9 +235,14 @@ BIAS_CANCELLING_NORMS = {
     "torch.nn.Conv2d": "torch.nn.BatchNorm2d",
     "torch.nn.Conv3d": "torch.nn.BatchNorm3d",
 }
+# Functions whose first argument is a Python integer size (a tensor passed there is read on the
+# host, waiting for its device): ``torch.randperm(n)``.
+TAKES_PYTHON_SIZE = frozenset({"torch.randperm"})
 # Methods that run a model on its input, by the names torch modules, scikit-learn estimators
 # and Hugging Face models give them (any receiver: the name is the evidence).
-INFERENCE_METHODS = frozenset({"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed"})
+INFERENCE_METHODS = frozenset(
+    {"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed", "infer", "inference"}
+)
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})
@@ -248,6 +260,32 @@ DEBUG_MODE_SWITCHES = {
 
 # The fields of the named tuple ``torch.max(x, 1)``, ``torch.sort``, ``torch.topk``… return.
 VALUES_AND_INDICES = ("values", "indices")
+
+# The methods of ``nn.Module`` that give its tensors one at a time, and those that pair each
+# with its name (``(name, tensor)``).
+MODULE_TENSOR_ITERATORS = frozenset({"parameters", "buffers"})
+MODULE_NAMED_TENSOR_ITERATORS = frozenset({"named_parameters", "named_buffers"})
+# In-place tensor methods and the multi-tensor (``torch._foreach_*``) operation that applies
+# each to a list of tensors in one call, with the same arguments (a list where the method
+# takes a tensor, a number where it takes a number).
+FOREACH_IN_PLACE = {
+    "add_": "torch._foreach_add_",
+    "sub_": "torch._foreach_sub_",
+    "mul_": "torch._foreach_mul_",
+    "div_": "torch._foreach_div_",
+    "lerp_": "torch._foreach_lerp_",
+    "copy_": "torch._foreach_copy_",
+    "addcmul_": "torch._foreach_addcmul_",
+    "addcdiv_": "torch._foreach_addcdiv_",
+    "zero_": "torch._foreach_zero_",
+}
+# The in-place multi-tensor operation of each arithmetic operator (``a * b``: ``_foreach_mul_``).
+FOREACH_OF_OPERATOR = {
+    "Add": "torch._foreach_add_",
+    "Subtract": "torch._foreach_sub_",
+    "Multiply": "torch._foreach_mul_",
+    "Divide": "torch._foreach_div_",
+}
 
 FUNCTIONS = (
     # Factories: a fresh tensor on every call.

@@ -36,9 +36,11 @@ class DataFrameWriteInLoop(Rule):
         "Flags, inside a loop or comprehension, on every iteration (not under a condition that "
         "depends on the loop), a call of `.to_csv`, `.to_json`, `.to_parquet`, `.to_hdf` or "
         '`.to_feather` that appends rows (`to_csv`/`to_json` with `mode="a"`, `to_hdf` with '
-        "`append=True`), or whose arguments are all the same on every iteration (the same "
-        "path, and for `to_hdf` the same key). A different file per iteration is left alone, "
-        "and so is a receiver known to be a NumPy array or a tensor."
+        "`append=True`), or whose arguments are all the same on every iteration (the same path, and "
+        "for `to_hdf` the same key)."
+    )
+    known_limitations = (
+        "A different file per iteration is left alone, and so is a receiver known to be a NumPy array or a tensor."
     )
     why_bad = (
         "Every call opens the file, formats or encodes the rows, and closes it: CSV and JSON "

@@ -13,7 +13,7 @@ from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+DATALOADER = catalog.listed("torch.utils.data.DataLoader")
 # How many assignments to follow back from a name (``ds = Subset(ds, …)`` refers to itself).
 
 
@@ -38,13 +38,15 @@ class DataLoaderNoWorkers(Rule):
 
     what_it_does = (
         "Flags a call to `torch.utils.data.DataLoader` (however imported) that does not pass "
-        "`num_workers`, or passes a literal `0`, by keyword or as the sixth positional argument. "
-        "Left alone: a non-literal value (`num_workers=args.workers`, a decision made elsewhere), "
-        "a call that unpacks `*args` or `**kwargs` that may hold it, a class that merely shares "
-        "the name, and a loader over data already in memory (a `TensorDataset`, a `Subset` of "
-        "one, a tensor or array, a list or a `range`, written in the call or assigned to a name "
-        "in the same scope), whose items are a few microseconds of indexing. The rule is opt-in "
-        "(`--extend-select PFL301`): see below."
+        "`num_workers`, or passes a literal `0`, by keyword or as the sixth positional argument."
+    )
+    known_limitations = (
+        "Left alone: a non-literal value (`num_workers=args.workers`, a decision made elsewhere), a "
+        "call that unpacks `*args` or `**kwargs` that may hold it, a class that merely shares the "
+        "name, and a loader over data already in memory (a `TensorDataset`, a `Subset` of one, a "
+        "tensor or array, a list or a `range`, written in the call or assigned to a name in the same "
+        "scope), whose items are a few microseconds of indexing. The rule is opt-in (`--extend-select"
+        " PFL301`): see below."
     )
     why_bad = (
         "With no workers the training loop stops at every batch while the main process reads, "

@@ -12,9 +12,9 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-EXECUTE = catalog.method("execute")
-EXECUTEMANY = catalog.method("executemany")
-COMMIT = catalog.method("commit")
+EXECUTE = catalog.listed_method("execute")
+EXECUTEMANY = catalog.listed_method("executemany")
+COMMIT = catalog.listed_method("commit")
 
 
 class ExecutePerRow(Rule):
@@ -35,12 +35,14 @@ class ExecutePerRow(Rule):
     reported_at = "the `execute(...)` or `commit()` call"
 
     what_it_does = (
-        "Inside a loop or comprehension, on every iteration (not under a condition that "
-        "depends on the loop): flags a DB-API `.execute(sql, parameters)` whose SQL is a "
-        "string literal starting with `INSERT`, `UPDATE`, `DELETE` or `REPLACE`, and a "
-        "`.commit()` without arguments in a loop that also executes SQL. SQL built per "
-        "iteration (an f-string, a variable), a statement without parameters, a `SELECT`, and "
-        "a commit every N iterations are left alone."
+        "Inside a loop or comprehension, on every iteration (not under a condition that depends on "
+        "the loop): flags a DB-API `.execute(sql, parameters)` whose SQL is a string literal starting"
+        " with `INSERT`, `UPDATE`, `DELETE` or `REPLACE`, and a `.commit()` without arguments in a "
+        "loop that also executes SQL."
+    )
+    known_limitations = (
+        "SQL built per iteration (an f-string, a variable), a statement without parameters, a "
+        "`SELECT`, and a commit every N iterations are left alone."
     )
     why_bad = (
         "Every `execute` goes through the driver's statement handling and, for a server "

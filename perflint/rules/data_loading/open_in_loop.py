@@ -11,7 +11,7 @@ from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-OPEN = catalog.lookup("builtins.open")
+OPEN = catalog.listed("builtins.open")
 
 
 class OpenInLoop(Rule):

@@ -41,17 +41,18 @@ class PerItemArrayFile(Rule):
     reported_at = "the call that writes or reads the file"
 
     what_it_does = (
-        "Flags, inside a loop or comprehension, on every iteration: a NumPy call that writes an "
-        "array file (`np.save`, `np.savez`, `np.savez_compressed`, `np.savetxt`, "
-        "`ndarray.tofile`) to a path that depends on the loop's variables; and a call that "
-        "reads one (`np.load`, `np.loadtxt`, `np.fromfile`, `np.genfromtxt`) with such a path "
-        "when the arrays read are joined afterwards: a comprehension passed to (or assigned "
-        "to a name passed to) `np.stack`, `np.concatenate`, `np.vstack`, `np.array`, "
-        "`torch.stack`, `torch.cat`…, or a list appended to in the loop and then joined in "
-        "the same function. Left alone: `torch.save` (a checkpoint per epoch), the same path "
-        "on every iteration, a write under a condition that depends on the loop (every N "
-        "steps), and files read but not joined. The rule is opt-in (`--extend-select "
-        "PFL302`): see below."
+        "Flags, inside a loop or comprehension, on every iteration: a NumPy call that writes an array"
+        " file (`np.save`, `np.savez`, `np.savez_compressed`, `np.savetxt`, `ndarray.tofile`) to a "
+        "path that depends on the loop's variables; and a call that reads one (`np.load`, "
+        "`np.loadtxt`, `np.fromfile`, `np.genfromtxt`) with such a path when the arrays read are "
+        "joined afterwards: a comprehension passed to (or assigned to a name passed to) `np.stack`, "
+        "`np.concatenate`, `np.vstack`, `np.array`, `torch.stack`, `torch.cat`…, or a list appended "
+        "to in the loop and then joined in the same function."
+    )
+    known_limitations = (
+        "Left alone: `torch.save` (a checkpoint per epoch), the same path on every iteration, a write"
+        " under a condition that depends on the loop (every N steps), and files read but not joined. "
+        "The rule is opt-in (`--extend-select PFL302`): see below."
     )
     why_bad = (
         "Each file costs a path lookup, an `open`, a header (`.npy` files carry a 128-byte "
@@ -214,7 +215,7 @@ np.save("out/embeddings.npy", np.stack(embeddings))
             bound = value_of(joined, self.context)
             if bound is not None:
                 joined = bound
-        if type(joined) in (cst.ListComp, cst.GeneratorExp):
+        if isinstance(joined, (cst.ListComp, cst.GeneratorExp)):
             reads += self._comprehension_reads(joined)
         message = self.message_read
         for read in reads:

@@ -7,18 +7,19 @@ import builtins
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.arrays import Evidence
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
-from perflint.engine.walker import names_in, syntax_children
+from perflint.engine.walker import names_in
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
-_UNSQUEEZE = catalog.lookup("torch.unsqueeze")
-_EXPAND_DIMS = catalog.lookup("numpy.expand_dims")
+_UNSQUEEZE = catalog.listed("torch.unsqueeze")
+_EXPAND_DIMS = catalog.listed("numpy.expand_dims")
 # How many assignments to follow from a name back to the loop's sample.
 
 
@@ -31,7 +32,7 @@ class PerSampleInference(Rule):
     summary = "Model called on one sample at a time (a batch of one) inside a loop"
     message = (
         "`{call}` runs the model on a batch of one for every `{sample}`: stack the samples "
-        "(`torch.stack(...)`) and call `{callee}` once on the batch"
+        "({stack}) and call `{callee}` once on the batch"
     )
     fix_title = "Stack the samples into one batch and call the model once (in chunks if memory is short)"
     fix_safety = FIX_UNSAFE
@@ -44,18 +45,23 @@ class PerSampleInference(Rule):
         "is a batch of one built from the loop's sample (`x.unsqueeze(0)`, "
         "`torch.unsqueeze(x, 0)`, `x[None]`, `x[None, ...]`, `x[np.newaxis]`, "
         "`x.reshape(1, ...)`, `x.view(1, ...)`, `np.expand_dims(x, 0)`, where `x` is the "
-        "loop's variable or a name computed from it in the loop). A model call is an "
+        "loop's variable or a name computed from it in the loop; written in the call or "
+        "assigned to a name on a line of its own, `x = X[i].reshape(1, -1)`). A model call is an "
         "inference method on any receiver (`.forward`, `.predict`, `.predict_proba`, "
-        "`.encode`, `.decode`, `.generate`, `.embed`); or a call of a name or attribute that "
-        "the same function or class shows to be a model (`.eval()`, `.train()`, `.to(...)`, "
-        "`.cuda()` or `.parameters()` called on it, or bound from `*.from_pretrained`, "
-        "`torch.load`, `torch.jit.load` or an `nn.Module` subclass of the same file); or a "
-        "call of a name or of `self.<name>` that is not a library or same-file function inside "
-        "a `torch.no_grad()` / `torch.inference_mode()` block or function. Left alone: library "
-        "and utility functions (`box_iou(a[None], b)`), building a batch "
-        "(`torch.cat([x.unsqueeze(0), ...])`), a batch of one that is not the first "
-        "positional argument (a timestep next to batched latents), and a loop whose input "
-        "is the previous iteration's output (autoregressive decoding cannot be batched). The "
+        "`.encode`, `.decode`, `.generate`, `.embed`, `.infer`, `.inference`); or a call of a "
+        "name or attribute that the same function or class shows to be a model (`.eval()`, "
+        "`.train()`, `.to(...)`, `.cuda()` or `.parameters()` called on it, or bound from "
+        "`*.from_pretrained`, `torch.load`, `torch.jit.load` or an `nn.Module` subclass of the "
+        "same file); or a call of a name or of `self.<name>` that is not a library or same-file "
+        "function inside a `torch.no_grad()` / `torch.inference_mode()` block or function."
+    )
+    known_limitations = (
+        "Left alone: library and utility functions (`box_iou(a[None], b)`), building a batch "
+        "(`torch.cat([x.unsqueeze(0), ...])`), a batch of one that is not the first positional "
+        "argument (a timestep next to batched latents), and a loop whose input is the previous "
+        "iteration's output (autoregressive decoding cannot be batched). Not followed: a model "
+        "reached through a helper of another name (`self.run_one(x[None])` whose body calls the "
+        "model), and a batch of one built by `np.array([x])` or `np.reshape(x, (1, -1))`. The "
         "rule is opt-in (`--extend-select PFL305`): see below."
     )
     why_bad = (
@@ -138,6 +144,20 @@ with torch.no_grad():
         for batch in loader:
             y = model(batch)
         """,
+        # A batch of one made once, before the loop; and one made from the previous step's output.
+        """
+        import torch
+        def rollout(model, x0, steps):
+            model.eval()
+            x = x0.unsqueeze(0)
+            for t in range(steps):
+                y = model(x)
+            h = x0
+            for t in range(steps):
+                inp = h.reshape(1, -1)
+                h = model.predict(inp)
+            return y, h
+        """,
     )
     INVALID = (
         Invalid(
@@ -190,26 +210,71 @@ with torch.no_grad():
             """,
             line=4,
         ),
+        # The batch of one made on a line of its own, and a model run through `infer`.
+        Invalid(
+            """
+            import numpy as np
+            def score(clf, X):
+                out = []
+                for i in range(len(X)):
+                    x = X[i].reshape(1, -1)
+                    out.append(clf.predict(x))
+                return np.concatenate(out)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            def detect_all(engine, frames):
+                return [engine.infer(frame[None]) for frame in frames]
+            """,
+            line=3,
+        ),
     )
-
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._models_by_scope: dict[int, set[str]] = {}
-        self._module: cst.Module | None = None
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._module = node
 
     def visit_Call(self, node: cst.Call) -> None:
         loop = self.context.innermost_loop
         if loop is None or not node.args or node.args[0].keyword is not None or node.args[0].star:
             return
-        sample = self._batched_sample(node.args[0].value)
+        batch = node.args[0].value
+        sample = self._batched_sample(batch)
+        if sample is None and type(batch) is cst.Name:
+            # Made on a line of its own: ``x = X[i].reshape(1, -1)``, then ``model.predict(x)``.
+            value = value_of(batch, self.context)
+            batch = value if value is not None else batch
+            sample = self._batched_sample(value) if value is not None else None
         if sample is None or not self._is_loop_sample(sample, loop):
             return
         if not self._is_model_call(node.func):
             return
-        self.report(node, self.message.format(call=quote(node), sample=quote(sample), callee=quote(node.func)))
+        message = self.message.format(
+            call=quote(node), sample=quote(sample), callee=quote(node.func), stack=self._stacking(batch, sample)
+        )
+        self.report(node, message)
+
+    def _stacking(self, batch: cst.BaseExpression, sample: cst.BaseExpression) -> str:
+        """The stacking function of the samples' library, as this file names it: NumPy's for a
+        batch made by ``np.expand_dims`` / ``np.newaxis`` or of a NumPy array, torch's for one
+        made by ``unsqueeze`` / ``view`` or of a tensor; both when unknown (those the file imports)."""
+        library = self.context.arrays.kind_of(sample, Evidence.WEAK)
+        if type(batch) is cst.Call:
+            record = catalog.lookup(self.context.imports.qualified_name(batch.func))
+            if record is not None:
+                library = catalog.NUMPY if record is _EXPAND_DIMS else catalog.TORCH
+            elif type(batch.func) is cst.Attribute and batch.func.attr.value in ("unsqueeze", "view"):
+                library = catalog.TORCH
+        elif (
+            type(batch) is cst.Subscript and self.context.imports.qualified_name(batch.slice[0].slice.value) is not None
+        ):
+            library = catalog.NUMPY
+        names = {catalog.NUMPY: ("numpy.stack",), catalog.TORCH: ("torch.stack",)}.get(
+            library, ("torch.stack", "numpy.stack")
+        )
+        # Through the file's imports (``np.stack``); a library the file does not import is left out.
+        spelled = [self.context.imports.reference(name) for name in names]
+        shown = [name for name in spelled if name is not None] or [_CONVENTIONAL[name] for name in names]
+        return " or ".join(f"`{name}(...)`" for name in shown)
 
     # A batch of one ---------------------------------------------------------------------
 
@@ -284,7 +349,7 @@ with torch.no_grad():
         callee = dotted_name(func)
         if callee is None or self.context.functions.defines(callee):
             return False
-        if callee in self._models_in_scope():
+        if self.context.functions.holds_a_model(callee):
             return True
         # Without evidence, under no_grad only a call of the object itself counts (``model(x)``,
         # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
@@ -292,36 +357,9 @@ with torch.no_grad():
             return False
         return self.context.functions.grad_disabled()
 
-    def _models_in_scope(self) -> set[str]:
-        """Names and attributes the current function, or its class, shows to be models."""
-        function = self.context.function
-        scope: cst.CSTNode | None = None
-        if function is not None:
-            scope = function.class_frame.node if function.class_frame is not None else function.node
-        key = id(scope) if scope is not None else 0
-        models = self._models_by_scope.get(key)
-        if models is None:
-            models = self._find_models(scope if scope is not None else self._module)
-            self._models_by_scope[key] = models
-        return models
 
-    def _find_models(self, scope: cst.CSTNode) -> set[str]:
-        models: set[str] = set()
-        stack = list(syntax_children(scope))
-        while stack:
-            node = stack.pop()
-            stack.extend(syntax_children(node))
-            if type(node) is cst.Call and type(node.func) is cst.Attribute:
-                if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
-                    receiver = dotted_name(node.func.value)
-                    if receiver is not None:
-                        models.add(receiver)
-            elif type(node) is cst.Assign and self.context.functions.is_model(node.value):
-                for target in node.targets:
-                    name = dotted_name(target.target)
-                    if name is not None:
-                        models.add(name)
-        return models
+# How the stacking functions are usually spelled, for a file that imports neither library.
+_CONVENTIONAL = {"numpy.stack": "np.stack", "torch.stack": "torch.stack"}
 
 
 def _is_whole(index: cst.BaseSlice) -> bool:

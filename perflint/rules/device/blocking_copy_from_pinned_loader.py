@@ -19,7 +19,7 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
-_DATALOADER = catalog.lookup("torch.utils.data.DataLoader")
+_DATALOADER = catalog.listed("torch.utils.data.DataLoader")
 # The tensor methods that convert to a dtype (``.float()``, ``.long()``…): the fix may run
 # them after the copy, on the device, for the same values.
 _DTYPE_CONVERSIONS = frozenset(catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.values())

@@ -39,16 +39,18 @@ class DeviceRoundTrip(Rule):
     reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
 
     what_it_does = (
-        "Within one function, follows a value that leaves the device through `.cpu()`, "
-        '`.to("cpu")` or `.tolist()` through what derives from it: methods of the result (`.numpy()`, '
-        "`.astype()`), names it is assigned to, arithmetic, subscripts, lists and "
-        "comprehensions over it, NumPy, SciPy and `math` calls, and `torch.from_numpy` / "
-        "`torch.tensor` / `torch.as_tensor` of it. When something derived goes back, by "
-        "`.cuda()`, `.to(<device>)` or `torch.tensor(..., device=<device>)` / "
-        "`torch.as_tensor(..., device=<device>)`, the rule reports that call. A call of any "
-        "other function breaks the chain (its result may be anything), as does rebinding the "
-        "name. A bare `.numpy()` does not start a chain: it raises on a device tensor, so its "
-        "tensor was on the host already."
+        'Within one function, follows a value that leaves the device through `.cpu()`, `.to("cpu")` '
+        "or `.tolist()` through what derives from it: methods of the result (`.numpy()`, "
+        "`.astype()`), names it is assigned to, arithmetic, subscripts, lists and comprehensions over"
+        " it, NumPy, SciPy and `math` calls, and `torch.from_numpy` / `torch.tensor` / "
+        "`torch.as_tensor` of it. When something derived goes back, by `.cuda()`, `.to(<device>)` or "
+        "`torch.tensor(..., device=<device>)` / `torch.as_tensor(..., device=<device>)`, the rule "
+        "reports that call."
+    )
+    known_limitations = (
+        "A call of any other function breaks the chain (its result may be anything), as does "
+        "rebinding the name. A bare `.numpy()` does not start a chain: it raises on a device tensor, "
+        "so its tensor was on the host already."
     )
     why_bad = (
         "Each direction is a blocking copy across the bus, and the copy to the host first waits "

@@ -32,14 +32,16 @@ class Float64ToDevice(Rule):
 
     what_it_does = (
         "Flags `.to(<device>)` and `.cuda()` of `torch.from_numpy(a)`, `torch.as_tensor(a)` or "
-        "`torch.tensor(a)` (directly or through a name), with no dtype given on the way, where "
-        "`a` is float64 by construction: `np.random.rand`, `randn`, `random`, "
-        "`random_sample`, `standard_normal`, `uniform`, `normal`; `np.zeros`, `ones`, `empty`, "
-        "`linspace`, `logspace`, `geomspace`, `eye`, `identity` without `dtype`; `np.arange` "
-        "or `np.full` with a float literal among their values and no `dtype`; or "
-        '`x.astype(np.float64)` (also `float`, `"float64"`). Left alone: a conversion on the '
-        "way (`.float()`, `.to(device, torch.float32)`, `dtype=` given to the tensor), arrays "
-        "of unknown dtype, and moves to the CPU."
+        "`torch.tensor(a)` (directly or through a name), with no dtype given on the way, where `a` is"
+        " float64 by construction: `np.random.rand`, `randn`, `random`, `random_sample`, "
+        "`standard_normal`, `uniform`, `normal`; `np.zeros`, `ones`, `empty`, `linspace`, `logspace`,"
+        " `geomspace`, `eye`, `identity` without `dtype`; `np.arange` or `np.full` with a float "
+        "literal among their values and no `dtype`; or `x.astype(np.float64)` (also `float`, "
+        '`"float64"`).'
+    )
+    known_limitations = (
+        "Left alone: a conversion on the way (`.float()`, `.to(device, torch.float32)`, `dtype=` "
+        "given to the tensor), arrays of unknown dtype, and moves to the CPU."
     )
     why_bad = (
         "NumPy computes in float64 by default, and `torch.from_numpy` keeps the dtype, so the "

@@ -31,12 +31,14 @@ class ManualPinInLoop(Rule):
     reported_at = "the `.pin_memory()` call (its first line)"
 
     what_it_does = (
-        "Inside a loop, flags `.pin_memory()` whose result the same iteration moves to an "
-        "accelerator or a device named so: directly (`b.pin_memory().to(device)`, "
-        "`b.pin_memory().cuda(non_blocking=True)`) or through a name the loop binds to it "
-        "(`p = b.pin_memory()` then `p.to(device)`). Left alone: pinning outside a loop, a "
-        "pinned buffer kept across iterations (bound before the loop, or not moved in the "
-        "iteration that pins it), and moves to the CPU."
+        "Inside a loop, flags `.pin_memory()` whose result the same iteration moves to an accelerator"
+        " or a device named so: directly (`b.pin_memory().to(device)`, "
+        "`b.pin_memory().cuda(non_blocking=True)`) or through a name the loop binds to it (`p = "
+        "b.pin_memory()` then `p.to(device)`)."
+    )
+    known_limitations = (
+        "Left alone: pinning outside a loop, a pinned buffer kept across iterations (bound before the"
+        " loop, or not moved in the iteration that pins it), and moves to the CPU."
     )
     why_bad = (
         "`.pin_memory()` allocates page-locked host memory (a slow, driver-level allocation) "
@@ -148,8 +150,8 @@ def upload(chunks, device):
             return
         if not moves_to_a_device(node, self.context):
             return
-        pin = func.value
-        if type(pin) is cst.Name:
+        pin: cst.BaseExpression | None = func.value
+        if isinstance(pin, cst.Name):
             if pin.value not in frame.effects.rebound:
                 return
             pin = value_of(pin, self.context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.devices import function_reads_host_tensors
 from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -148,7 +149,7 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         chain = dotted_name(tensor)
         if chain is None or loop.changes(chain) or not self.context.runs_every_iteration():
             return
-        if self.context.in_compiled_code():
+        if self.context.in_compiled_code() or function_reads_host_tensors(self.context):
             return
         self.report(
             node,

@@ -25,11 +25,14 @@ class SyncOrEmptyCacheInTrainingLoop(Rule):
 
     what_it_does = (
         "Flags `torch.cuda.synchronize()`, `torch.cuda.empty_cache()` and their `torch.xpu`, "
-        "`torch.mps` and `torch.accelerator` equivalents inside a training-step loop: the "
-        "innermost loop whose iteration calls `.backward()` and steps an optimizer (also "
-        "through functions of the same file). Left alone: the epoch loop around it (once per "
-        "epoch), code before or after the loop, and loops without backward and step, such as "
-        "a benchmark's timing loop, where synchronising is what makes the timing right."
+        "`torch.mps` and `torch.accelerator` equivalents inside a training-step loop: the innermost "
+        "loop whose iteration calls `.backward()` and steps an optimizer (also through functions of "
+        "the same file)."
+    )
+    known_limitations = (
+        "Left alone: the epoch loop around it (once per epoch), code before or after the loop, and "
+        "loops without backward and step, such as a benchmark's timing loop, where synchronising is "
+        "what makes the timing right."
     )
     why_bad = (
         "`synchronize()` blocks the host until every kernel queued on the device has finished, "

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Union
 
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
-from perflint.engine.devices import allocated_on_host
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
 from perflint.engine.functions import PER_CALL
-from perflint.engine.imports import dotted_name
+from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
@@ -26,12 +27,11 @@ _FIXES = {
     cst.If: "compute both results and select with `torch.where`, or apply the operation "
     "unconditionally (a `clamp` of finite values changes nothing)",
     cst.While: "bound the loop by a Python value, or make the decision outside `forward`",
-    cst.Assert: "use `torch._assert_async({condition})`, or validate the input outside `forward`",
+    cst.Assert: "use {check}, or validate the input outside `forward`",
 }
 # A branch that only raises, warns or logs: the check itself is the point, so no `torch.where`.
 _REPORTING_FIX = (
-    "the branch only reports a failure: check it with `torch._assert_async({condition})`, "
-    "which does not wait, or only under a debug flag"
+    "the branch only reports a failure: check it with {check}, which does not wait, or only under a debug flag"
 )
 # A random draw made on the device and read back: drawing it where it is read needs no copy.
 _RANDOM_FIX = (
@@ -39,6 +39,9 @@ _RANDOM_FIX = (
     "`device=`, or with Python's `random`)"
 )
 _KEYWORDS = {cst.If: "if", cst.While: "while", cst.Assert: "assert"}
+# Top-level packages whose functions are tensor operations (``from torch.nn.functional import
+# pad``), catalogued or not.
+_TENSOR_LIBRARIES = frozenset({catalog.TORCH.value, catalog.NUMPY.value})
 
 
 class TensorConditionInForward(Rule):
@@ -73,13 +76,16 @@ class TensorConditionInForward(Rule):
         "arrays, tensors made on the host by a factory (`torch.rand(1) < self.p` in a random "
         "transform reads host memory), and code under a `torch.jit.is_scripting()`, `torch.jit.is_tracing()` or "
         "`torch.compiler.is_compiling()` test, which keeps it out of compiled graphs, and an "
-        "`if` whose body runs the model's own submodules or methods (`self.image_encoder(...)`) "
-        "or ends the loop or the call early (`if mask.all(): break`, `if not sel.any(): "
+        "`if` whose branches run more than tensor operations (the model's own submodules or "
+        "methods, `self.image_encoder(...)`, functions of the project or of other libraries, "
+        "`RootLinearOperator(x)`) or keep state on the module (`self.cached = x`), "
+        "or end the loop or the call early (`if mask.all(): break`, `if not sel.any(): "
         "continue`): skipping that work when the input does not need it can be worth one "
         "synchronisation (unless the value is a random draw made on the device, which the message "
         "advises to draw on the host). Also left alone: a comparison an identity check short-circuits "
-        "(`a is b or torch.equal(a, b)`) and code under a debugging or profiling flag (`if "
-        "self.debug:`). A guard that only raises, warns or logs is advised "
+        "(`a is b or torch.equal(a, b)`), code under a debugging or profiling flag (`if "
+        "self.debug:`), and a function that reads its tensors with `.numpy()` in place, which "
+        "only host tensors allow. A guard that only raises, warns or logs is advised "
         "`torch._assert_async` rather than `torch.where`, and a random draw made on the device "
         "only to be read is advised to be drawn on the host."
     )
@@ -232,6 +238,41 @@ class Block(nn.Module):
                     x = x.nan_to_num()
                 return x
         """,
+        # The test picks which code runs (a structured operator for a symmetric kernel), or
+        # refreshes state the module caches: `torch.where` cannot select between those.
+        """
+        import torch
+        from torch import nn
+        from linear_operator import RootLinearOperator, to_dense
+        class LinearKernel(nn.Module):
+            def forward(self, x1: torch.Tensor, x2: torch.Tensor):
+                if torch.equal(x1, x2):
+                    return RootLinearOperator(x1)
+                return to_dense(x1 @ x2.mT)
+        """,
+        """
+        import torch
+        from torch import nn
+        class Scattered(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if not torch.equal(x, self.cached):
+                    self.parts = [x.to(d) for d in self.devices]
+                    self.cached = x
+                return self.parts[0]
+        """,
+        # A transform that ends in `feat.numpy()` (which fails on a device) works on host
+        # tensors: its test reads host memory.
+        """
+        import numpy as np
+        import torch
+        from torch import nn
+        class LogMel(nn.Module):
+            def forward(self, spec: torch.Tensor) -> np.ndarray:
+                peak = torch.max(torch.abs(spec))
+                if peak > 0:
+                    spec = torch.log1p(spec / peak)
+                return spec.numpy()
+        """,
     )
     INVALID = (
         Invalid(
@@ -292,6 +333,34 @@ class Block(nn.Module):
                     if not torch.isfinite(x).all():
                         raise ValueError("non-finite activations")
                     return x * 2
+            """,
+            line=5,
+        ),
+        # A guard mixing a Python flag with a tensor test: the flag stays a plain `if`, the
+        # tensor part goes to `torch._assert_async` without Python's `and`/`not`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Embed(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    in_range = torch.all(torch.logical_or(x >= 0, x == 0))
+                    if self.assert_range and not in_range:
+                        raise ValueError("input out of range")
+                    return x * 2
+            """,
+            line=6,
+        ),
+        # `torch.equal` answers with a Python bool: the tensor `_assert_async` takes is `torch.eq(...).all()`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Inducing(nn.Module):
+                def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+                    if not torch.equal(x1, x2):
+                        raise RuntimeError("x1 should equal x2 in training mode")
+                    return x1 @ x2.mT
             """,
             line=5,
         ),
@@ -362,10 +431,8 @@ class Block(nn.Module):
     def _check(self, node: Branch) -> None:
         if self._guards or not self._in_module_forward() or self.context.loops.under_debug_flag():
             return
-        if type(node) is cst.If and _runs_a_submodule(node.body):
-            return
         sync = self._host_read(node.test)
-        if sync is None or short_circuited_by_identity(node.test, sync):
+        if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
         test = quote(node.test)
         # A random draw made on the device to be read is worth moving whatever the branch does.
@@ -376,15 +443,63 @@ class Block(nn.Module):
             # Skipping the rest of the loop or the call is what the read buys.
             return
         elif type(node) is cst.If and only_reports(node.body, self.context.imports):
-            fix = _REPORTING_FIX.format(condition=_negation(node.test))
+            fix = _REPORTING_FIX.format(check=self._async_check(node.test, failure=True))
+        elif type(node) is cst.If and self._chooses_other_code(node):
+            # Which code runs, not which values: `torch.where` cannot select between them, and
+            # skipping the other code may well be worth one synchronisation.
+            return
         elif type(node) is cst.Assert:
-            fix = _FIXES[cst.Assert].format(condition=_as_tensor_condition(node.test))
+            fix = _FIXES[cst.Assert].format(check=self._async_check(node.test, failure=False))
         else:
             fix = _FIXES[type(node)].format(condition=test)
         self.report(
             node.test,
             self.message.format(keyword=_KEYWORDS[type(node)], test=test, sync=quote(sync), fix=fix),
         )
+
+    def _async_check(self, test: cst.BaseExpression, failure: bool) -> str:
+        """``torch._assert_async`` of what must hold, for a ``test`` that reports a failure when
+        true (``failure``) or is asserted: the tensor operands of its ``and`` chain in tensor
+        code, its Python ones (``self.strict``) left to a plain ``if``/``assert``, which reads
+        no tensor."""
+        conjuncts = _conjuncts(test)
+        tensors = [operand for operand in conjuncts if self._host_read(operand) is not None]
+        python = [operand for operand in conjuncts if self._host_read(operand) is None]
+        imports = self.context.imports
+        condition = _fails(tensors, imports) if failure else _holds(tensors, imports)
+        check = f"`torch._assert_async({condition})`"
+        if not python:
+            return check
+        guard = " and ".join(" ".join(quote(operand).split()) for operand in python)
+        if failure:
+            return f"{check} under `if {guard}:`"
+        return f"{check} and a separate `assert {guard}`"
+
+    def _chooses_other_code(self, node: cst.If) -> bool:
+        """A branch of ``node`` does more than tensor operations: it calls the model's own
+        submodules or methods (``self.image_encoder(...)``), functions of this file or the
+        project, or other libraries' (``to_dense(res)``, ``RootLinearOperator(x)``), or keeps
+        state on the module (``self.cached = x``). Builtins, torch's and NumPy's functions, and
+        methods of anything but ``self``, are tensor work."""
+        imports = self.context.imports
+        pending: list[cst.CSTNode] = [node.body] + ([node.orelse] if node.orelse is not None else [])
+        while pending:
+            current = pending.pop()
+            if type(current) is cst.AssignTarget and (dotted_name(current.target) or "").startswith("self."):
+                return True  # state kept on the module (a cache), not a value to select
+            if type(current) is cst.Call:
+                func = current.func
+                name = dotted_name(func) or ""
+                if name.startswith("self."):
+                    return True
+                if type(func) is cst.Name and not (
+                    imports.is_builtin(func, func.value) and hasattr(builtins, func.value)
+                ):
+                    qualified = imports.qualified_name(func) or ""
+                    if qualified.partition(".")[0] not in _TENSOR_LIBRARIES:
+                        return True
+            pending.extend(syntax_children(current))
+        return False
 
     def _device_random_draw(self, sync: cst.BaseExpression) -> cst.Call | None:
         """The torch random draw (``torch.randint(…, device=d)``, or the name assigned one) whose
@@ -468,32 +583,51 @@ class Block(nn.Module):
         return False
 
 
-def _negation(test: cst.BaseExpression) -> str:
-    """What holds when the branch is not taken, as tensor code: ``c`` for ``not c``, else
-    ``torch.logical_not(test)``."""
+def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of ``test``'s top-level ``and`` chain (``test`` itself when it is none)."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return _conjuncts(test.left) + _conjuncts(test.right)
+    return [test]
+
+
+def _tensor_expression(test: cst.BaseExpression, imports: ImportTable) -> str:
+    """``test`` written with tensor operators, which do not read the tensor on the host as
+    Python's ``and``, ``or`` and ``not`` do: ``a and not b`` is ``a & torch.logical_not(b)``,
+    and ``torch.equal(a, b)`` is ``torch.eq(a, b).all()``."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return _as_tensor_condition(test.expression)
-    return f"torch.logical_not({' '.join(quote(test).split())})"
+        return f"torch.logical_not({_tensor_expression(test.expression, imports)})"
+    if type(test) is cst.BooleanOperation:
+        operator = "&" if type(test.operator) is cst.And else "|"
+        return f"{_operand(test.left, imports)} {operator} {_operand(test.right, imports)}"
+    if type(test) is cst.Call:
+        form = catalog.TENSOR_FORMS_OF_HOST_ANSWERS.get(imports.qualified_name(test.func) or "")
+        if form is not None:
+            arguments = ", ".join(" ".join(quote(arg).rstrip(",").split()) for arg in test.args)
+            return form.format(arguments=arguments)
+    return " ".join(quote(test).split())
 
 
-def _as_tensor_condition(test: cst.BaseExpression) -> str:
-    """``test`` as a tensor `torch._assert_async` can take: Python's ``not`` would read the
-    tensor on the host, so ``not c`` becomes ``torch.logical_not(c)``."""
-    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return _negation(test.expression)
-    return quote(test)
+def _operand(test: cst.BaseExpression, imports: ImportTable) -> str:
+    """An operand of ``&``/``|``: bracketed unless it binds tighter than they do."""
+    text = _tensor_expression(test, imports)
+    simple = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+    if type(test) in simple or (type(test) is cst.UnaryOperation and type(test.operator) is cst.Not):
+        return text
+    return f"({text})"
 
 
-def _runs_a_submodule(body: cst.BaseSuite) -> bool:
-    """The branch calls the model's own submodules or methods (``self.image_encoder(...)``):
-    skipping that work may well be worth one synchronisation."""
-    pending: list[cst.CSTNode] = [body]
-    while pending:
-        node = pending.pop()
-        if type(node) is cst.Call and (dotted_name(node.func) or "").startswith("self."):
-            return True
-        pending.extend(syntax_children(node))
-    return False
+def _holds(tests: list[cst.BaseExpression], imports: ImportTable) -> str:
+    """Tensor code that is true when every one of ``tests`` is."""
+    if len(tests) == 1:
+        return _tensor_expression(tests[0], imports)
+    return " & ".join(_operand(test, imports) for test in tests)
+
+
+def _fails(tests: list[cst.BaseExpression], imports: ImportTable) -> str:
+    """Tensor code that is true when not every one of ``tests`` is: ``c`` for ``not c``."""
+    if len(tests) == 1 and type(tests[0]) is cst.UnaryOperation and type(tests[0].operator) is cst.Not:
+        return _tensor_expression(tests[0].expression, imports)
+    return f"torch.logical_not({_holds(tests, imports)})"
 
 
 def _truth_operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:

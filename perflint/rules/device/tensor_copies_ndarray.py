@@ -33,15 +33,16 @@ class TensorCopiesNdarray(Rule):
 
     what_it_does = (
         "Flags `torch.tensor(a)` and the legacy constructors (`torch.Tensor(a)`, "
-        "`torch.FloatTensor(a)`, `torch.LongTensor(a)`…) given, as their only argument, an "
-        "expression known to be a NumPy array (`np.stack(...)`, `a.astype(...)`, "
-        "`frame.values`, a name every path binds to one), where the copy repeats: in a loop, "
-        "or in a function that runs per sample or batch (`__getitem__`, a collate function, "
-        "`forward`, `__call__`). Left alone: `torch.tensor` with "
-        "`dtype=`, `device=`, `requires_grad=` or `pin_memory=` (a conversion or a copy to the "
-        "device happens either way), an argument not known to be a NumPy array (a list, a "
-        "parameter, an attribute), and code outside loops in other functions (module level, "
-        "`__init__`, a helper building a table at construction), where the copy is paid once "
+        "`torch.FloatTensor(a)`, `torch.LongTensor(a)`…) given, as their only argument, an expression"
+        " known to be a NumPy array (`np.stack(...)`, `a.astype(...)`, `frame.values`, a name every "
+        "path binds to one), where the copy repeats: in a loop, or in a function that runs per sample"
+        " or batch (`__getitem__`, a collate function, `forward`, `__call__`)."
+    )
+    known_limitations = (
+        "Left alone: `torch.tensor` with `dtype=`, `device=`, `requires_grad=` or `pin_memory=` (a "
+        "conversion or a copy to the device happens either way), an argument not known to be a NumPy "
+        "array (a list, a parameter, an attribute), and code outside loops in other functions (module"
+        " level, `__init__`, a helper building a table at construction), where the copy is paid once "
         "or rarely."
     )
     why_bad = (

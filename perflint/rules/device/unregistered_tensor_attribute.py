@@ -36,13 +36,16 @@ class UnregisteredTensorAttribute(Rule):
 
     what_it_does = (
         "Flags, in `forward` (or another per-call method) of a torch `nn.Module` subclass, "
-        "`self.a.to(...)` with a device (a device string, `torch.device`, a tensor, or a name "
-        "spelled like a device such as `x.device`) or `self.a.cuda()`, where the class's "
-        "`__init__` sets `self.a` to the result of a torch tensor factory (`torch.tensor`, "
-        "`torch.zeros`, `torch.arange`…), not a `Parameter` and not through `register_buffer`, "
-        "and the method never assigns `self.a`. Left alone: `.to(dtype)` alone, a method that "
-        "assigns the moved tensor back (`self.a = self.a.to(x.device)` moves it once), "
-        "attributes set outside `__init__`, and classes that are not modules."
+        "`self.a.to(...)` with a device (a device string, `torch.device`, a tensor, or a name spelled"
+        " like a device such as `x.device`) or `self.a.cuda()`, where the class's `__init__` sets "
+        "`self.a` to the result of a torch tensor factory (`torch.tensor`, `torch.zeros`, "
+        "`torch.arange`…), not a `Parameter` and not through `register_buffer`, and the method never "
+        "assigns `self.a`."
+    )
+    known_limitations = (
+        "Left alone: `.to(dtype)` alone, a method that assigns the moved tensor back (`self.a = "
+        "self.a.to(x.device)` moves it once), attributes set outside `__init__`, and classes that are"
+        " not modules."
     )
     why_bad = (
         "`model.to(device)` and `model.cuda()` move parameters and registered buffers only. A "
@@ -245,7 +248,7 @@ def _assigns(function: cst.CSTNode, chain: str) -> bool:
         node = pending.pop()
         if type(node) is cst.Assign and any(dotted_name(target.target) == chain for target in node.targets):
             return True
-        if type(node) in (cst.AugAssign, cst.AnnAssign) and dotted_name(node.target) == chain:
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign)) and dotted_name(node.target) == chain:
             return True
         pending.extend(syntax_children(node))
     return False

@@ -37,19 +37,21 @@ class ConstantTensorInForward(Rule):
     reported_at = "the assigned expression"
 
     what_it_does = (
-        "Flags, in a `forward` method (or the `__call__` of a class, as attention processors "
-        "use), an assignment `name = <expr>` that runs on every call and whose value is a "
-        "computation on a torch factory's result — `torch.tril(torch.ones(T, T))`, "
-        "`1.0 / 10000 ** (torch.arange(0, d, 2) / d)`, `torch.outer(torch.arange(T), freqs)`: "
-        "a torch function other than a factory, or arithmetic, applied to it — where `<expr>` "
-        "depends on the inputs at most through their shapes, types and devices (`x.size(1)`, "
-        "`x.device`), and otherwise only on constants, attributes of `self` and module-level "
-        "names. Left alone: a bare factory (`torch.zeros(B, H)` for a fresh state), a value that "
-        "reads an input's values, code under a condition (often the cache-by-shape fix itself), "
-        "an assignment to an attribute (a cache), and the same code in `__init__`. Off by "
-        "default (opt-in): on real models the tensors it finds are mostly 1-D frequency vectors "
-        "of a few hundred elements, whose rebuild costs microseconds per call; the linter cannot "
-        "tell them from a T×T mask without knowing the sizes."
+        "Flags, in a `forward` method (or the `__call__` of a class, as attention processors use), an"
+        " assignment `name = <expr>` that runs on every call and whose value is a computation on a "
+        "torch factory's result — `torch.tril(torch.ones(T, T))`, `1.0 / 10000 ** (torch.arange(0, d,"
+        " 2) / d)`, `torch.outer(torch.arange(T), freqs)`: a torch function other than a factory, or "
+        "arithmetic, applied to it — where `<expr>` depends on the inputs at most through their "
+        "shapes, types and devices (`x.size(1)`, `x.device`), and otherwise only on constants, "
+        "attributes of `self` and module-level names."
+    )
+    known_limitations = (
+        "Left alone: a bare factory (`torch.zeros(B, H)` for a fresh state), a value that reads an "
+        "input's values, code under a condition (often the cache-by-shape fix itself), an assignment "
+        "to an attribute (a cache), and the same code in `__init__`. Off by default (opt-in): on real"
+        " models the tensors it finds are mostly 1-D frequency vectors of a few hundred elements, "
+        "whose rebuild costs microseconds per call; the linter cannot tell them from a T×T mask "
+        "without knowing the sizes."
     )
     why_bad = (
         "The tensor is the same for every call with the same shapes, yet each forward pass "
@@ -185,7 +187,7 @@ class CausalAttention(torch.nn.Module):
             node_type = type(node)
             if node_type in _OPERATIONS:
                 computed_on = True
-            elif node_type is cst.Call:
+            elif isinstance(node, cst.Call):
                 qualified = self.context.imports.qualified_name(node.func)
                 if qualified is not None and catalog.library_of(qualified) == catalog.TORCH:
                     if qualified in catalog.FACTORIES:

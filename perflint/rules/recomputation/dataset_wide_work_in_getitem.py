@@ -32,13 +32,18 @@ class DatasetWideWorkInGetitem(Rule):
     reported_at = "the call"
 
     what_it_does = (
-        "Flags, inside `__getitem__` (and functions nested in it), a call that sorts, groups or "
-        "finds the distinct values of its whole input — `np.unique`, `np.sort`, `np.argsort`, "
-        "`torch.unique`, `torch.sort`, `torch.argsort`, and the methods `.unique()`, "
-        "`.nunique()`, `.groupby()`, `.value_counts()`, `.sort_values()`, `.drop_duplicates()`, "
-        "`.sort()`, `.argsort()` — applied to an attribute of `self` as a whole (`self.labels`, "
-        '`self.df`, `self.df["label"]`), not to a part selected for this item '
-        "(`self.labels[index]`), with arguments that do not depend on the item."
+        "Flags, inside `__getitem__` (and functions nested in it), a call that sorts, groups or finds"
+        " the distinct values of its whole input — `np.unique`, `np.sort`, `np.argsort`, "
+        "`torch.unique`, `torch.sort`, `torch.argsort`, and the methods `.unique()`, `.nunique()`, "
+        "`.groupby()`, `.value_counts()`, `.sort_values()`, `.drop_duplicates()`, `.sort()`, "
+        "`.argsort()` — applied to an attribute of `self` as a whole (`self.labels`, `self.df`, "
+        '`self.df["label"]`), not to a part selected for this item (`self.labels[index]`), with '
+        "arguments that do not depend on the item."
+    )
+    known_limitations = (
+        "Only whole attributes of `self` are recognised: the same work on a module-level table or on "
+        "data passed in as an argument is not flagged, nor work that depends on the item "
+        "(`np.unique(self.labels[i])`)."
     )
     why_bad = (
         "`__getitem__` runs once per sample: a data loader calls it N times per epoch. A sort "

@@ -34,13 +34,15 @@ class DeepcopyInStepLoop(Rule):
     reported_at = "the call"
 
     what_it_does = (
-        "Flags `copy.deepcopy(x)` on every iteration of a training-step loop (one whose "
-        "iteration calls `.backward()` and steps an optimizer, as the engine recognises it, "
-        "also through functions of the same file), where `x` is `m.state_dict()` or a model `m` "
-        "that the same loop calls (`m(batch)`). Left alone: a copy under a condition that "
-        "depends on the loop (`if step % 100 == 0:`, `if loss < best:`), a copy in the epoch "
-        "loop around the step loop (a best-model snapshot once per epoch), and copies outside "
-        "training loops."
+        "Flags `copy.deepcopy(x)` on every iteration of a training-step loop (one whose iteration "
+        "calls `.backward()` and steps an optimizer, as the engine recognises it, also through "
+        "functions of the same file), where `x` is `m.state_dict()` or a model `m` that the same loop"
+        " calls (`m(batch)`)."
+    )
+    known_limitations = (
+        "Left alone: a copy under a condition that depends on the loop (`if step % 100 == 0:`, `if "
+        "loss < best:`), a copy in the epoch loop around the step loop (a best-model snapshot once "
+        "per epoch), and copies outside training loops."
     )
     why_bad = (
         "`deepcopy` walks the whole object graph in Python: it allocates a new tensor for every "

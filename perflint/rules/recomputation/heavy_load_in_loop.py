@@ -32,17 +32,18 @@ class HeavyLoadInLoop(Rule):
     what_it_does = (
         "Flags a call that loads or builds a model, tokenizer or checkpoint — "
         "`*.from_pretrained(...)`, `torch.load`, `torch.jit.load`, `joblib.load`, "
-        "`onnxruntime.InferenceSession`, `spacy.load`, "
-        "`sentence_transformers.SentenceTransformer`, `transformers.pipeline`, "
-        "`tf.keras.models.load_model` — when it repeats with the same arguments: inside a loop, "
-        "on every iteration, with loop-invariant arguments (and receiver); or in a dataset's "
-        "`__getitem__` or `__iter__`, unconditionally, with arguments that do not depend on the "
-        "method's parameters or locals. Left alone: a load in `__init__`, a loop over different "
-        "paths (evaluating several checkpoints), a retry loop (one that breaks or returns, or a "
-        "load inside a `try` within the loop), a load under a condition (`if model is None:` "
-        "lazy loading, `if epoch == best:`), a load of a path the same loop writes (`torch.save(model, path)` "
-        "then `torch.load(path)`: hoisting it would keep the first file), and arguments the linter cannot "
-        "prove unchanged."
+        "`onnxruntime.InferenceSession`, `spacy.load`, `sentence_transformers.SentenceTransformer`, "
+        "`transformers.pipeline`, `tf.keras.models.load_model` — when it repeats with the same "
+        "arguments: inside a loop, on every iteration, with loop-invariant arguments (and receiver); "
+        "or in a dataset's `__getitem__` or `__iter__`, unconditionally, with arguments that do not "
+        "depend on the method's parameters or locals."
+    )
+    known_limitations = (
+        "Left alone: a load in `__init__`, a loop over different paths (evaluating several "
+        "checkpoints), a retry loop (one that breaks or returns, or a load inside a `try` within the "
+        "loop), a load under a condition (`if model is None:` lazy loading, `if epoch == best:`), a "
+        "load of a path the same loop writes (`torch.save(model, path)` then `torch.load(path)`: "
+        "hoisting it would keep the first file), and arguments the linter cannot prove unchanged."
     )
     why_bad = (
         "Loading a model reads and deserialises every weight — hundreds of megabytes to "

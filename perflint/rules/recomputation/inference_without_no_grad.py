@@ -35,11 +35,16 @@ class InferenceWithoutNoGrad(Rule):
     reported_at = "the model call"
 
     what_it_does = (
-        "Flags a call `m(...)` inside a loop or comprehension of a function that called "
-        "`m.eval()` before (and not `m.train()` since), when autograd may be recording there: "
-        "no `with torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` "
-        "block around it in the function, no such decorator on the function, and no gradient "
-        "computed in the function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
+        "Flags a call `m(...)` inside a loop or comprehension of a function that called `m.eval()` "
+        "before (and not `m.train()` since), when autograd may be recording there: no `with "
+        "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
+        "it in the function, no such decorator on the function, and no gradient computed in the "
+        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
+    )
+    known_limitations = (
+        "A model is recognised only by a `m.eval()` call earlier in the same function: a model put in"
+        " evaluation mode elsewhere (by its caller, in `__init__`) is not flagged, and neither is a "
+        "loop in a function that computes gradients, where autograd may be needed."
     )
     why_bad = (
         "`eval()` only switches dropout and batch-norm to inference behaviour; it does not stop "

@@ -33,14 +33,17 @@ class InvariantFileReadInLoop(Rule):
     what_it_does = (
         "Flags a call that reads a data file — `pandas.read_csv`, `read_parquet`, `read_json`, "
         "`read_excel`, `read_feather`, `read_pickle`, `read_table`, `numpy.load`, `loadtxt`, "
-        "`genfromtxt`, `fromfile`, and `json.load(open(path))` — inside a loop or comprehension, "
-        "on every iteration, with loop-invariant arguments (for `json.load`, the arguments of "
-        "the `open` call). Left alone: a different file each iteration, a read under a condition "
-        "that depends on the loop, a read in a loop that breaks or returns or inside a `try` "
-        "within the loop (polling and retrying loops, which expect the file to change or "
-        "appear), a read of a path the same loop writes (`open(path, 'w')`, `df.to_csv(path)`, any call "
-        "that is not known to only read given the path), a file object opened elsewhere, and `numpy.load(..., mmap_mode=...)`, which "
-        "maps the file instead of reading it."
+        "`genfromtxt`, `fromfile`, and `json.load(open(path))` — inside a loop or comprehension, on "
+        "every iteration, with loop-invariant arguments (for `json.load`, the arguments of the `open`"
+        " call)."
+    )
+    known_limitations = (
+        "Left alone: a different file each iteration, a read under a condition that depends on the "
+        "loop, a read in a loop that breaks or returns or inside a `try` within the loop (polling and"
+        " retrying loops, which expect the file to change or appear), a read of a path the same loop "
+        "writes (`open(path, 'w')`, `df.to_csv(path)`, any call that is not known to only read given "
+        "the path), a file object opened elsewhere, and `numpy.load(..., mmap_mode=...)`, which maps "
+        "the file instead of reading it."
     )
     why_bad = (
         "Each read goes to the file system and parses the whole file again — CSV and JSON "

@@ -9,6 +9,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.sizes import is_small_matrix
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -27,6 +28,9 @@ class InverseThenMultiply(Rule):
     fix_title = "Solve the system: `solve(A, b)` instead of `inv(A) @ b`"
     fix_safety = FIX_UNSAFE
     autofix = True
+    # Opt-in: on the development set of round 2 none of 7 findings was worth fixing (small or
+    # once-inverted matrices; its known limitations say why).
+    default_enabled = False
     required_text = ("inv",)
     paid_per_execution = True
     reported_at = "the product (the `@` expression or the `dot`/`matmul` call)"
@@ -39,7 +43,9 @@ class InverseThenMultiply(Rule):
         "`torch.linalg.inv` or `torch.inverse`. An inverse kept in a name and reused, a "
         "pseudo-inverse (`pinv`) and an element-wise product (`inv(A) * b`) are left alone, and so "
         "is an inverse of a loop-invariant matrix inside a loop: there the better fix is to "
-        "compute the inverse once above the loop (PFL401), not to solve on every iteration."
+        "compute the inverse once above the loop (PFL401), not to solve on every iteration. A "
+        "matrix the code states to be at most 4×4 (`torch.eye(3)`, `T[..., :3, :3]`) is left "
+        "alone too: there the call's overhead is the whole cost."
     )
     why_bad = (
         "Inverting A costs a factorisation plus n³ more operations to build the inverse, and "
@@ -90,6 +96,14 @@ def whiten(cov, x):
         import numpy as np
         A_inv = np.linalg.inv(A)
         ys = [A_inv @ b for b in rhs]
+        """,
+        # A 3×3 or 4×4 matrix the code states (a rotation, a homogeneous transform): the
+        # call's overhead is the whole cost, and a solve saves nothing measurable.
+        """
+        import torch
+        def unnormalise(model, t2):
+            t2 = t2[..., :3, :3]
+            return torch.linalg.inv(t2) @ model
         """,
         # A pseudo-inverse, and an element-wise product.
         """
@@ -251,6 +265,9 @@ def whiten(cov, x):
             if inverse is None:
                 continue
             call, record = inverse
+            if is_small_matrix(call.args[0].value, self.context):
+                # A 3×3 rotation or a 4×4 transform: the call's overhead is the whole cost.
+                return
             if self.context.innermost_loop is not None and self.context.is_invariant(call.args[0].value):
                 # The same inverse on every iteration: hoisting it (PFL401) beats a solve per
                 # iteration, which would refactorise the matrix each time.

@@ -27,20 +27,21 @@ class LoopInvariantCopy(Rule):
     reported_at = "the copying call"
 
     what_it_does = (
-        "Flags, inside a loop or comprehension, a copy or conversion that always copies — "
-        "`.copy()`, `.T.copy()`, `.astype(...)`, `.clone()`, `np.array(X)`, `np.copy(X)` — of a "
-        "known NumPy array or "
-        "torch tensor that the loop does not change, with loop-invariant arguments, run on every "
-        "iteration, whose result is only read in the iteration: an operand of arithmetic, the "
-        "receiver of a method that does not mutate it, the argument of a side-effect-free "
-        "library function, or a name bound to the copy that the loop neither changes nor keeps. "
-        "Left alone: a copy that is stored (appended, yielded, returned, put in a container, "
-        "assigned elsewhere) or changed in the iteration (`x = x0.copy(); x[i] += eps`), where "
-        "distinct copies are the point; a copy passed to an unknown function, which may keep "
-        "it; `astype(..., copy=False)`; conversions that return the array itself when it "
-        "already has the type or layout asked for (`.float()`, `.half()`, `.double()`, "
-        "`.contiguous()`, `np.ascontiguousarray`), since the linter cannot see whether they copy; "
-        "and device moves, which are PFL2xx's."
+        "Flags, inside a loop or comprehension, a copy or conversion that always copies — `.copy()`, "
+        "`.T.copy()`, `.astype(...)`, `.clone()`, `np.array(X)`, `np.copy(X)` — of a known NumPy "
+        "array or torch tensor that the loop does not change, with loop-invariant arguments, run on "
+        "every iteration, whose result is only read in the iteration: an operand of arithmetic, the "
+        "receiver of a method that does not mutate it, the argument of a side-effect-free library "
+        "function, or a name bound to the copy that the loop neither changes nor keeps."
+    )
+    known_limitations = (
+        "Left alone: a copy that is stored (appended, yielded, returned, put in a container, assigned"
+        " elsewhere) or changed in the iteration (`x = x0.copy(); x[i] += eps`), where distinct "
+        "copies are the point; a copy passed to an unknown function, which may keep it; `astype(..., "
+        "copy=False)`; conversions that return the array itself when it already has the type or "
+        "layout asked for (`.float()`, `.half()`, `.double()`, `.contiguous()`, "
+        "`np.ascontiguousarray`), since the linter cannot see whether they copy; and device moves, "
+        "which are PFL2xx's."
     )
     why_bad = (
         "Each copy allocates and writes the whole array: for a 10⁶-element array, a "
@@ -288,8 +289,9 @@ def scores(weights: np.ndarray, batches):
         if not self.context.runs_every_iteration():
             return
         parts = [source, *(arg.value for arg in copy.args)]
-        if all(self.context.is_invariant(part) for part in parts):
-            loop = self.context.innermost_loop.node
+        frame = self.context.innermost_loop
+        if frame is not None and all(self.context.is_invariant(part) for part in parts):
+            loop = frame.node
             fix = hoist(self.context, copy, loop, self._new_names, name_for(self.context, copy))
             self.report(copy, self.message.format(copy=quote(copy)), fix=fix)
 

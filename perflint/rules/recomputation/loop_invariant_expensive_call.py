@@ -5,6 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.imports import dotted_name
+from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
@@ -19,6 +21,13 @@ class LoopInvariantExpensiveCall(Rule):
     family = FAMILY
     summary = "Expensive linear-algebra call with loop-invariant arguments inside a loop"
     message = "`{callee}` is recomputed on every iteration with the same arguments"
+    message_gram = (
+        "`{product}` recomputes the same Gram matrix of `{matrix}` on every iteration: compute it once above the loop"
+    )
+    message_helper = (
+        "`{call}` computes `{inner}` on every iteration from inputs the loop does not change: compute it "
+        "once above the loop and pass it in"
+    )
     fix_title = "Compute it once above the loop and reuse the result"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -32,9 +41,24 @@ class LoopInvariantExpensiveCall(Rule):
         "comprehension when every argument is loop-invariant: no loop target, nothing the loop "
         "rebinds, assigns into, calls a mutating method on or passes to a function that might "
         "mutate it, and any call in it a pure one (a pure factory such as `np.eye(n)` of "
-        "invariant arguments gives the same matrix each time; a random draw does not). A call under a condition that depends on the loop (`if t == 0:`) or in an "
-        "exception handler is left alone: it may run on one iteration only; so is a loop in a "
-        "function compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+        "invariant arguments gives the same matrix each time; a random draw does not). Also "
+        "flagged: a Gram matrix `X.T @ X` (`X @ X.T`, `.mT`, `.t()`) of an `X` the loop does not "
+        "change, and a call of a function of the same file (`f(...)`, `self.f(...)`) whose body, "
+        "on every call, makes such an expensive call from inputs the loop does not change (its "
+        "parameters, through the loop-invariant arguments bound to them; attributes of `self` "
+        "and module names that neither the loop nor the function changes, and local names "
+        "assigned from those before the call), as in `[self.predict(x) for x in xs]` with "
+        "`predict` computing `np.linalg.inv(self.K)`: that finding has no fix (hoisting means "
+        "passing the result in)."
+    )
+    known_limitations = (
+        "A call under a condition that depends on the loop (`if t == 0:`) or in an exception "
+        "handler is left alone: it may run on one iteration only; so is a loop in a function "
+        "compiled by numba, JAX, TorchScript, `torch.compile` or Cython. Not followed: a helper "
+        "in another file, a helper's expensive call after an early `return`, in a loop or under "
+        "a condition in the helper, a local name the helper changes in place, and a Gram matrix "
+        "spelled through `np.dot`, `einsum` or `transpose(...)`. A Gram matrix of a small matrix "
+        "(a 3 x 3 rotation) costs little and is still flagged."
     )
     why_bad = (
         "These calls cost O(n³) on an n×n matrix. With the same inputs they return the same "
@@ -167,6 +191,37 @@ def solve_all(A, rhs):
             except ValueError:
                 L = linalg.cholesky(S0)
             w = linalg.inv(P) if t == 0 else w
+        """,
+        # A helper whose expensive call reads what the loop changes: its argument, an attribute
+        # the loop (or the helper itself) assigns; a helper that may return before the call.
+        """
+        import numpy as np
+        class GP:
+            def solve(self, b):
+                return np.linalg.solve(self.K, b)
+            def refit(self, x):
+                self.K = self.K + x
+                return np.linalg.inv(self.K)
+            def whiten(self, x):
+                if x is None:
+                    return None
+                return np.linalg.cholesky(self.K) @ x
+            def run(self, xs):
+                for x in xs:
+                    self.solve(x)
+                    self.refit(x)
+                for x in xs:
+                    self.K = x
+                    y = self.solve(np.ones(3))
+                return [self.whiten(x) for x in xs]
+        """,
+        # A Gram matrix of what the loop changes, and a product of two different matrices.
+        """
+        import numpy as np
+        for x in xs:
+            X = np.vstack([X, x])
+            G = X.T @ X
+            C = X.T @ Y
         """,
     )
     INVALID = (
@@ -331,16 +386,72 @@ def solve_all(A, rhs):
             line=4,
             fixed=NO_FIX,
         ),
+        # A helper of the file computes the inverse of the same matrix on every call.
+        Invalid(
+            """
+            import numpy as np
+            class GP:
+                def predict(self, x):
+                    return x @ np.linalg.inv(self.K)
+                def predict_all(self, xs):
+                    return [self.predict(x) for x in xs]
+            """,
+            line=6,
+            column=17,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            def precision(cov, jitter):
+                return torch.linalg.inv(cov + jitter * torch.eye(cov.shape[0]))
+            def mahalanobis(cov, points):
+                out = []
+                for p in points:
+                    out.append(p @ precision(cov, 1e-6) @ p)
+                return out
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
+        # A Gram matrix of a matrix the loop does not change.
+        Invalid(
+            """
+            import numpy as np
+            def ridge(X, y, alphas):
+                weights = []
+                for alpha in alphas:
+                    G = X.T @ X
+                    weights.append(np.linalg.solve(G + alpha * np.eye(X.shape[1]), X.T @ y))
+                return weights
+            """,
+            line=5,
+            column=13,
+            fixed="""
+            import numpy as np
+            def ridge(X, y, alphas):
+                weights = []
+                X_T_X = X.T @ X
+                for alpha in alphas:
+                    G = X_T_X
+                    weights.append(np.linalg.solve(G + alpha * np.eye(X.shape[1]), X.T @ y))
+                return weights
+            """,
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         self._new_names = NewNames()
+        self._reported_calls: set[int] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.innermost_loop is None:
             return
         callee = self.context.imports.qualified_name(node.func)
         record = catalog.lookup(callee)
+        if record is None and callee is None:
+            self._check_helper(node)
+            return
         if record is None or not record.has(catalog.Flag.EXPENSIVE) or not node.args:
             return
         if any(arg.star for arg in node.args):
@@ -350,7 +461,54 @@ def solve_all(A, rhs):
         if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
             loop = self.context.innermost_loop.node
             fix = hoist(self.context, node, loop, self._new_names, name_for(self.context, node))
+            self._reported_calls.add(id(node))
             self.report(node, self.message.format(callee=callee), fix=fix)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        loop = self.context.innermost_loop
+        if loop is None or type(node.operator) is not cst.MatrixMultiply:
+            return
+        matrix = _gram_matrix_of(node.left, node.right)
+        if matrix is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+            return
+        if self.context.is_invariant(node):
+            if any(id(outer) in self._reported_calls for outer in self.context.path_to(node)):
+                # Inside an expensive call already reported as recomputed: hoisting that hoists this.
+                return
+            fix = hoist(self.context, node, loop.node, self._new_names, name_for(self.context, node))
+            self.report(node, self.message_gram.format(product=quote(node), matrix=quote(matrix)), fix=fix)
+
+    def _check_helper(self, call: cst.Call) -> None:
+        """A call of a function of this file that makes an expensive call from inputs the loop
+        does not change."""
+        loop = self.context.innermost_loop
+        if loop is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+            return
+        for inner in self.context.functions.calls_fixed_by_inputs(call, loop.changes):
+            inner_callee = self.context.imports.qualified_name(inner.func)
+            record = catalog.lookup(inner_callee)
+            if record is not None and record.has(catalog.Flag.EXPENSIVE) and inner.args:
+                self.report(call, self.message_helper.format(call=quote(call), inner=quote(inner)), fix=None)
+                return
+
+
+def _gram_matrix_of(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``X`` when ``left @ right`` is ``X.T @ X`` or ``X @ X.T`` (also ``.mT``, ``.t()``): a
+    product that costs a pass over all of ``X`` for a result of one side's size squared."""
+    for transposed, plain in ((left, right), (right, left)):
+        inner = _transposed(transposed)
+        if inner is not None and dotted_name(inner) is not None and dotted_name(inner) == dotted_name(plain):
+            return plain
+    return None
+
+
+def _transposed(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``X`` of ``X.T``, ``X.mT`` or ``X.t()``."""
+    if type(expr) is cst.Attribute and expr.attr.value in ("T", "mT"):
+        return expr.value
+    if type(expr) is cst.Call and not expr.args and type(expr.func) is cst.Attribute and expr.func.attr.value == "t":
+        return expr.func.value
+    return None
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -38,10 +38,12 @@ class RegexInLoop(Rule):
     what_it_does = (
         "Flags, inside a loop or comprehension, a call of `re.compile`, `match`, `search`, "
         "`fullmatch`, `findall`, `finditer`, `sub`, `subn` or `split` whose pattern is a string "
-        "literal. Off by default (opt-in): the cost is real in a loop over millions of lines "
-        "and noise in a loop over a few hundred keys, and the linter cannot tell which. Left "
-        "alone: a pattern held in a name or built at run time, and methods of an already "
-        "compiled pattern."
+        "literal."
+    )
+    known_limitations = (
+        "Off by default (opt-in): the cost is real in a loop over millions of lines and noise in a "
+        "loop over a few hundred keys, and the linter cannot tell which. Left alone: a pattern held "
+        "in a name or built at run time, and methods of an already compiled pattern."
     )
     why_bad = (
         "The `re` module functions compile their pattern on every call; a small cache makes the "

@@ -10,7 +10,8 @@ from perflint.engine.literals import literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.values import value_of
+from perflint.engine.walker import mentions, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -34,9 +35,21 @@ class ConvBiasBeforeBatchNorm(Rule):
         "Flags, among the arguments of `torch.nn.Sequential(...)`, a `Conv1d`, `Conv2d` or "
         "`Conv3d` that does not pass `bias=False` (no `bias`, or a literal `True`) when the "
         "next argument is the batch norm of the same dimensionality (`BatchNorm1d`, `2d`, "
-        "`3d`). A non-literal `bias`, an activation or anything else between the two, and "
-        "layers wired together in `forward` are left alone. The rule is opt-in "
-        "(`--extend-select PFL503`): see below."
+        "`3d`); and, in a method of a class, a norm called on a convolution's output "
+        "(`self.bn1(self.conv1(x))`, or `h = self.conv1(x)` then `self.bn1(h)` with `h` read "
+        "nowhere else) when the class assigns `self.conv1` a convolution with its bias on and "
+        "`self.bn1` the matching batch norm, once each, and reads `self.conv1` only there."
+    )
+    known_limitations = (
+        "Left alone: a non-literal `bias`, an activation or anything else between the two, a "
+        "norm under a condition in `forward` (`if self.use_bn: h = self.bn(h)`), layers chosen "
+        "at run time (`norm_layer(c)`, `BatchNorm2d(c) if bn else Identity()`), layers built in "
+        "a helper or a base class, a convolution whose output or bias is also used elsewhere (a "
+        "residual, `nn.init.zeros_(self.conv1.bias)`), and a pair wired through a loop or a "
+        "`ModuleList`. The rule is opt-in (`--extend-select PFL503`): see below. On round 2's "
+        "development set, of the pairs wired in `forward`, one was in a model trained from scratch "
+        "(neuralforecast's Informer) and seven were in ports whose published checkpoints hold the "
+        "bias (kornia's SOLD2, speechbrain's PIQ)."
     )
     why_bad = (
         "Batch normalisation subtracts the per-channel mean of its input, and a convolution's "
@@ -104,10 +117,45 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         c = nn.Sequential(nn.Conv2d(3, 16, 3, bias=use_bias), nn.BatchNorm2d(16))
         d = nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 16, 3))
         """,
-        # Not in a Sequential: what forward does with them is not visible here.
+        # Not in a Sequential, and no forward to show how they are wired.
         """
         import torch.nn as nn
         layers = [nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16)]
+        """,
+        # Wired in forward, but the convolution's output is also used without the norm (a
+        # residual), the convolution is called twice or its bias is read, a norm of another
+        # dimensionality, a norm chosen at run time, and an activation in between.
+        """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, c, use_norm):
+                super().__init__()
+                self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+                self.bn1 = nn.BatchNorm2d(c)
+                self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+                self.bn2 = nn.BatchNorm2d(c)
+                self.conv3 = nn.Conv2d(c, c, 1)
+                self.bn3 = nn.BatchNorm2d(c)
+                nn.init.zeros_(self.conv3.bias)
+                self.conv4 = nn.Conv1d(c, c, 1)
+                self.bn4 = nn.BatchNorm2d(c)
+                self.conv5 = nn.Conv2d(c, c, 1)
+                self.bn5 = nn.BatchNorm2d(c) if use_norm else nn.Identity()
+                self.conv6 = nn.Conv2d(c, c, 1)
+                self.bn6 = nn.BatchNorm2d(c)
+                self.conv7 = nn.Conv2d(c, c, 1)
+                self.bn7 = nn.BatchNorm2d(c)
+                self.use_norm = use_norm
+            def forward(self, x):
+                h = self.conv1(x)
+                y = self.bn1(h) + h
+                z = self.conv7(x)
+                if self.use_norm:
+                    z = self.bn7(z)
+                y = self.bn2(self.conv2(self.conv2(y)))
+                y = self.bn3(self.conv3(y)) + self.bn4(self.conv4(y))
+                y = self.bn5(self.conv5(y))
+                return self.bn6(self.conv6(y).relu()) + z
         """,
     )
     INVALID = (
@@ -213,10 +261,67 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             )
             """,
         ),
+        # Wired in forward: the norm's input is the convolution's output, directly or through a name.
+        Invalid(
+            """
+            import torch.nn as nn
+            class Block(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+                    self.bn1 = nn.BatchNorm2d(c)
+                def forward(self, x):
+                    return self.bn1(self.conv1(x)).relu() + x
+            """,
+            line=5,
+            column=22,
+            fixed="""
+            import torch.nn as nn
+            class Block(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+                    self.bn1 = nn.BatchNorm2d(c)
+                def forward(self, x):
+                    return self.bn1(self.conv1(x)).relu() + x
+            """,
+        ),
+        Invalid(
+            """
+            from torch import nn
+            class Stem(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.conv = nn.Conv1d(1, 32, 7, bias=True)
+                    self.norm = nn.BatchNorm1d(32)
+                def forward(self, x):
+                    h = self.conv(x)
+                    h = self.norm(h)
+                    return h.relu()
+            """,
+            line=5,
+            fixed="""
+            from torch import nn
+            class Stem(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.conv = nn.Conv1d(1, 32, 7, bias=False)
+                    self.norm = nn.BatchNorm1d(32)
+                def forward(self, x):
+                    h = self.conv(x)
+                    h = self.norm(h)
+                    return h.relu()
+            """,
+        ),
     )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # Convolutions already reported through a ``forward`` that feeds them to their norm.
+        self._reported: set[int] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.imports.qualified_name(node.func) not in catalog.SEQUENTIAL_CONTAINERS:
+            self._check_wired_pair(node)
             return
         layers = node.args
         used_alone = None
@@ -227,26 +332,97 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             norm = self._layer_record(following.value)
             if conv is None or norm is None or catalog.BIAS_CANCELLING_NORMS.get(conv.name) != norm.name:
                 continue
-            arguments = catalog.bind(layer.value, conv)
-            if arguments is None or not arguments.is_known("bias"):
+            fix = self._bias_fix(layer.value, conv)
+            if fix is None:
                 continue
-            bias = arguments.argument("bias")
-            if bias is None or literal_value(bias) is True:
-                no_bias = cst.Name("False")
-                fix = (
-                    Fix.replace(layer.value, with_keyword(layer.value, "bias", no_bias))
-                    if bias is None
-                    else Fix.replace(bias, no_bias)
-                )
-                if used_alone is None:
-                    used_alone = self._layers_used_alone(node)
-                if used_alone:
-                    # A convolution also used without its norm (``self.head = self.body[0]``)
-                    # needs its bias there: nothing to report.
-                    continue
-                self.report(
-                    layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)), fix=fix
-                )
+            if used_alone is None:
+                used_alone = self._layers_used_alone(node)
+            if used_alone:
+                # A convolution also used without its norm (``self.head = self.body[0]``)
+                # needs its bias there: nothing to report.
+                continue
+            self.report(layer.value, self.message.format(conv=quote(layer.value), norm=quote(following.value)), fix=fix)
+
+    def _check_wired_pair(self, call: cst.Call) -> None:
+        """``self.bn1(self.conv1(x))`` (or ``h = self.conv1(x)`` then ``self.bn1(h)``) in a
+        method, with both layers built once in the class and the convolution used nowhere else."""
+        norm_attribute = _self_attribute(call.func)
+        if norm_attribute is None or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+            return
+        functions = self.context.functions
+        norm = functions.attribute_value(norm_attribute)
+        norm_record = self._layer_record(norm) if norm is not None else None
+        if norm_record is None or norm_record.name not in catalog.BIAS_CANCELLING_NORMS.values():
+            return
+        source = call.args[0].value
+        conv_call = source
+        if type(source) is cst.Name:
+            conv_call = value_of(source, self.context)
+            if conv_call is None or not self._only_feeds(source.value, conv_call, call):
+                return
+        if type(conv_call) is not cst.Call:
+            return
+        conv_attribute = _self_attribute(conv_call.func)
+        if conv_attribute is None:
+            return
+        conv = functions.attribute_value(conv_attribute)
+        conv_record = self._layer_record(conv) if conv is not None else None
+        if conv_record is None or catalog.BIAS_CANCELLING_NORMS.get(conv_record.name) != norm_record.name:
+            return
+        if id(conv) in self._reported or _attribute_reads(functions.current_class.node, conv_attribute) != 1:
+            # The convolution is also used without its norm (``self.conv1`` read twice).
+            return
+        fix = self._bias_fix(conv, conv_record)
+        if fix is None:
+            return
+        self._reported.add(id(conv))
+        self.report(conv, self.message.format(conv=quote(conv), norm=quote(call)), fix=fix)
+
+    def _only_feeds(self, name: str, conv_call: cst.Call, norm_call: cst.Call) -> bool:
+        """``name = conv_call`` is a statement of the current function's body, and the next
+        read of ``name`` is the argument of ``norm_call``, its only read of that binding."""
+        function = self.context.function
+        if function is None or type(function.node.body) is not cst.IndentedBlock:
+            return False
+        body = list(function.node.body.body)
+        path = self.context.path_to(norm_call)
+        holding = [statement for statement in body if any(statement is node for node in path)]
+        binding = [
+            index
+            for index, statement in enumerate(body)
+            if type(statement) is cst.SimpleStatementLine
+            and len(statement.body) == 1
+            and type(statement.body[0]) is cst.Assign
+            and statement.body[0].value is conv_call
+        ]
+        if len(holding) != 1 or len(binding) != 1 or type(holding[0]) is not cst.SimpleStatementLine:
+            # A norm under a condition (``if self.use_bn: h = self.bn(h)``) may not run.
+            return False
+        start, end = binding[0], body.index(holding[0])
+        if end <= start or any(mentions(statement, name) for statement in body[start + 1 : end]):
+            return False
+        if _name_reads(holding[0], name) != 1:
+            return False
+        rebinds = any(
+            type(target.target) is cst.Name and target.target.value == name
+            for small in holding[0].body
+            if type(small) is cst.Assign
+            for target in small.targets
+        )
+        return rebinds or not any(mentions(statement, name) for statement in body[end + 1 :])
+
+    def _bias_fix(self, conv: cst.Call, record: catalog.Function) -> Fix | None:
+        """``bias=False`` for a convolution whose bias is on (not passed, or a literal ``True``)."""
+        arguments = catalog.bind(conv, record)
+        if arguments is None or not arguments.is_known("bias"):
+            return None
+        bias = arguments.argument("bias")
+        no_bias = cst.Name("False")
+        if bias is None:
+            return Fix.replace(conv, with_keyword(conv, "bias", no_bias))
+        if literal_value(bias) is True:
+            return Fix.replace(bias, no_bias)
+        return None
 
     def _layers_used_alone(self, container: cst.Call) -> bool:
         """The container's layers are reached one by one elsewhere in its class (or, outside
@@ -274,6 +450,48 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         if type(expr) is not cst.Call:
             return None
         return catalog.lookup(self.context.imports.qualified_name(expr.func))
+
+
+def _self_attribute(expr: cst.BaseExpression) -> str | None:
+    """``conv1`` for ``self.conv1``."""
+    if type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value == "self":
+        return expr.attr.value
+    return None
+
+
+def _attribute_reads(class_node: cst.ClassDef, attribute: str) -> int:
+    """How many times the class's methods read ``self.<attribute>`` (assignments to it not counted)."""
+    reads = 0
+    pending: list[cst.CSTNode] = [class_node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Assign:
+            pending.append(node.value)
+            pending.extend(target.target for target in node.targets if _self_attribute(target.target) is None)
+            continue
+        if _self_attribute(node) == attribute:
+            reads += 1
+        pending.extend(syntax_children(node))
+    return reads
+
+
+def _name_reads(statement: cst.CSTNode, name: str) -> int:
+    """How many times ``statement`` reads the variable ``name`` (assigned targets not counted)."""
+    reads = 0
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Assign:
+            pending.append(node.value)
+            pending.extend(target.target for target in node.targets if type(target.target) is not cst.Name)
+            continue
+        if type(node) is cst.Name and node.value == name:
+            reads += 1
+        elif type(node) is cst.Attribute:
+            pending.append(node.value)
+            continue
+        pending.extend(syntax_children(node))
+    return reads
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -10,7 +10,7 @@ from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
-DATA_PARALLEL = catalog.lookup("torch.nn.DataParallel")
+DATA_PARALLEL = catalog.listed("torch.nn.DataParallel")
 
 
 class DataParallel(Rule):

@@ -28,12 +28,12 @@ class DebugModeLeftOn(Rule):
     what_it_does = (
         "Flags `torch.autograd.set_detect_anomaly(...)` unless it passes a literal `False`, "
         "`torch.autograd.detect_anomaly()` (as a context manager, decorator or call), and "
-        "`torch.autograd.profiler.emit_nvtx()` unless it passes `enabled=False`, however "
-        "imported, in code that is not a test: not in a file named `test_*.py`, `*_test.py` "
-        "or `conftest.py`, not under a `test`, `tests` or `testing` directory, and not in a "
-        "`test*` function or `Test*` class. A non-literal switch "
-        "(`set_detect_anomaly(args.debug)`) is left alone: it is a debug flag."
+        "`torch.autograd.profiler.emit_nvtx()` unless it passes `enabled=False`, however imported, in"
+        " code that is not a test: not in a file named `test_*.py`, `*_test.py` or `conftest.py`, not"
+        " under a `test`, `tests` or `testing` directory, and not in a `test*` function or `Test*` "
+        "class."
     )
+    known_limitations = "A non-literal switch (`set_detect_anomaly(args.debug)`) is left alone: it is a debug flag."
     why_bad = (
         "Anomaly detection records the Python stack trace of every operation in the forward "
         "pass and checks every gradient of the backward pass for NaN, which makes training "

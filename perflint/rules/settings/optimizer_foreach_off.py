@@ -31,12 +31,12 @@ class OptimizerForeachOff(Rule):
     reported_at = "the optimizer's constructor call"
 
     what_it_does = (
-        "Flags the construction of a `torch.optim` optimizer that takes `foreach` (SGD, Adam, "
-        "AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop), however "
-        "imported, that passes a literal `False` as `foreach` (by keyword, or by position where "
-        "the optimizer takes it positionally). `foreach=True`, `None` and a non-literal value "
-        "are left alone."
+        "Flags the construction of a `torch.optim` optimizer that takes `foreach` (SGD, Adam, AdamW, "
+        "RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop), however imported, that "
+        "passes a literal `False` as `foreach` (by keyword, or by position where the optimizer takes "
+        "it positionally)."
     )
+    known_limitations = "`foreach=True`, `None` and a non-literal value are left alone."
     why_bad = (
         "An optimizer step applies the same few operations to every parameter tensor. With "
         "`foreach=False` it loops over the parameters in Python and launches several small "

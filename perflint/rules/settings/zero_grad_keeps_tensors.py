@@ -12,7 +12,7 @@ from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
-ZERO_GRAD = catalog.method("zero_grad")
+ZERO_GRAD = catalog.listed_method("zero_grad")
 
 
 class ZeroGradKeepsTensors(Rule):

@@ -39,21 +39,23 @@ class ArrayGrownInLoop(Rule):
     reported_at = "the growing assignment"
 
     what_it_does = (
-        "Flags, inside a `for` or `while` loop, `X = <call>` where the call joins `X` with "
-        "something else: `numpy.append`, `concatenate`, `vstack`, `hstack`, `dstack`, "
-        "`column_stack`, `row_stack`, `stack`, `torch.cat`, `torch.concat`, `torch.stack`, "
-        "`torch.vstack` or `torch.hstack`, with `X` as the first argument of `np.append` or an "
-        "item of the sequence the others take; also inside a conditional expression "
-        "(`X = e if X is None else np.vstack((X, e))`). `X` must be a loop-carried "
-        "accumulator: every assignment to it in the loop is such a concatenation or a first "
-        "value under a test of `X` itself (`if X is None: X = e`), and the loop reads `X` "
-        "nowhere else. So a sequence the loop also uses whole on every step (autoregressive "
-        "decoding feeding `input_ids` to a model, a DenseNet block feeding `x` to each layer), "
-        "or a name rebound from a fresh value earlier in the iteration, is not flagged. "
-        "Opt-in: the copying is quadratic in the number of iterations, which the linter cannot "
-        "see. Over the libraries it was reviewed on, loops over data (MIDI events, detections, "
-        "token batches) were worth fixing, while loops over two or three conditioning types, "
-        "reference images or keyframes, each iteration running a model, were not."
+        "Flags, inside a `for` or `while` loop, `X = <call>` where the call joins `X` with something "
+        "else: `numpy.append`, `concatenate`, `vstack`, `hstack`, `dstack`, `column_stack`, "
+        "`row_stack`, `stack`, `torch.cat`, `torch.concat`, `torch.stack`, `torch.vstack` or "
+        "`torch.hstack`, with `X` as the first argument of `np.append` or an item of the sequence the"
+        " others take; also inside a conditional expression (`X = e if X is None else np.vstack((X, "
+        "e))`). `X` must be a loop-carried accumulator: every assignment to it in the loop is such a "
+        "concatenation or a first value under a test of `X` itself (`if X is None: X = e`), and the "
+        "loop reads `X` nowhere else."
+    )
+    known_limitations = (
+        "So a sequence the loop also uses whole on every step (autoregressive decoding feeding "
+        "`input_ids` to a model, a DenseNet block feeding `x` to each layer), or a name rebound from "
+        "a fresh value earlier in the iteration, is not flagged. Opt-in: the copying is quadratic in "
+        "the number of iterations, which the linter cannot see. Over the libraries it was reviewed "
+        "on, loops over data (MIDI events, detections, token batches) were worth fixing, while loops "
+        "over two or three conditioning types, reference images or keyframes, each iteration running "
+        "a model, were not."
     )
     why_bad = (
         "Every concatenation allocates a new array and copies all the data gathered so far "
@@ -246,14 +248,14 @@ def embed_all(batches, model):
             others = [bound.argument(parameter) for parameter in rest]
             return _is_name(grown, name) and not any(mentions(other, name) for other in others if other is not None)
         pieces = bound.argument(first)
-        if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
+        if not isinstance(pieces, (cst.List, cst.Tuple)) or len(pieces.elements) < 2:
             return False
         own = [element for element in pieces.elements if _is_name(element.value, name)]
         if len(own) != 1 or type(own[0]) is cst.StarredElement:
             return False
         others = [element.value for element in pieces.elements if element is not own[0]]
         others += [value for parameter, value in bound.given.items() if parameter != first]
-        return not any(mentions(other, name) for other in others)
+        return not any(mentions(other, name) for other in others if other is not None)
 
 
 def _is_name(expr: cst.BaseExpression | None, name: str) -> bool:

@@ -40,19 +40,19 @@ class BuiltinReductionOnArray(Rule):
     reported_at = "the builtin call"
 
     what_it_does = (
-        "Flags the builtins `sum`, `min`, `max`, `any` and `all` called with exactly one "
-        "argument, positional and not unpacked, that is a known NumPy array or torch tensor (an "
-        "annotated parameter, a name assigned a NumPy/torch constructor, an operation on known "
-        "arrays). The same builtins on lists, generators, pandas objects or values of unknown "
-        "type are not flagged, nor calls with a second argument (`sum(a, start)`, "
-        "`max(a, key=f)`, `min(a, b)`), nor calls in run-once code: module level outside loops, "
-        "anywhere in `__init__` and set-up functions, where the cost is paid once, and in test "
-        "code. "
-        "Opt-in: the cost grows with the array's length, which the linter cannot see. Over the "
-        "libraries it was reviewed on, about half the findings summed a data-sized array (a "
-        "particle filter's weights, a pdf) and were worth fixing; the rest reduced two to a few "
-        "dozen values once (a plot's range, four padding sizes), where the builtin costs "
-        "microseconds."
+        "Flags the builtins `sum`, `min`, `max`, `any` and `all` called with exactly one argument, "
+        "positional and not unpacked, that is a known NumPy array or torch tensor (an annotated "
+        "parameter, a name assigned a NumPy/torch constructor, an operation on known arrays)."
+    )
+    known_limitations = (
+        "The same builtins on lists, generators, pandas objects or values of unknown type are not "
+        "flagged, nor calls with a second argument (`sum(a, start)`, `max(a, key=f)`, `min(a, b)`), "
+        "nor calls in run-once code: module level outside loops, anywhere in `__init__` and set-up "
+        "functions, where the cost is paid once, and in test code. Opt-in: the cost grows with the "
+        "array's length, which the linter cannot see. Over the libraries it was reviewed on, about "
+        "half the findings summed a data-sized array (a particle filter's weights, a pdf) and were "
+        "worth fixing; the rest reduced two to a few dozen values once (a plot's range, four padding "
+        "sizes), where the builtin costs microseconds."
     )
     why_bad = (
         "A builtin reduction knows nothing of arrays: it asks the array for an iterator and "

@@ -36,12 +36,14 @@ class DataframeApplyRowwise(Rule):
     reported_at = "the `apply` call"
 
     what_it_does = (
-        'Flags `X.apply(<lambda>, axis=1)` (or `axis="columns"`) in a module that imports '
-        "pandas, where the lambda has one parameter and its body is only arithmetic and single "
-        'comparisons over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and '
-        "names from outside. A named function, a lambda that calls any function or uses "
-        "`and`/`or`/`if`, a column read through a Series attribute (`r.name` is the row's "
-        "label), or `apply` along the other axis is not flagged."
+        'Flags `X.apply(<lambda>, axis=1)` (or `axis="columns"`) in a module that imports pandas, '
+        "where the lambda has one parameter and its body is only arithmetic and single comparisons "
+        'over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and names from outside.'
+    )
+    known_limitations = (
+        "A named function, a lambda that calls any function or uses `and`/`or`/`if`, a column read "
+        "through a Series attribute (`r.name` is the row's label), or `apply` along the other axis is"
+        " not flagged."
     )
     why_bad = (
         "`apply` with `axis=1` builds a Series for every row (an index, boxed values, a common "
@@ -138,6 +140,7 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
             return
         frame = func.value
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
+        assert isinstance(vectorised, cst.BaseExpression)
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
 
 

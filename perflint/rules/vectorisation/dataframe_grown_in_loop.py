@@ -35,12 +35,13 @@ class DataframeGrownInLoop(Rule):
     reported_at = "the growing statement"
 
     what_it_does = (
-        "Flags, inside a `for` or `while` loop, `df = pd.concat([df, …])`, `df = df.append(…)` "
-        "(with `df` a known pandas object) and `df.loc[len(df)] = …`, where `df` is a "
-        "loop-carried accumulator in the sense of PFL105: every assignment to it in the loop "
-        "is such a growth or a first value under `if df is None:`, and the loop reads `df` "
-        "nowhere else. A loop that also uses the frame whole on each step is not flagged, nor "
-        "a single concatenation outside a loop."
+        "Flags, inside a `for` or `while` loop, `df = pd.concat([df, …])`, `df = df.append(…)` (with "
+        "`df` a known pandas object) and `df.loc[len(df)] = …`, where `df` is a loop-carried "
+        "accumulator in the sense of PFL105: every assignment to it in the loop is such a growth or a"
+        " first value under `if df is None:`, and the loop reads `df` nowhere else."
+    )
+    known_limitations = (
+        "A loop that also uses the frame whole on each step is not flagged, nor a single concatenation outside a loop."
     )
     why_bad = (
         "A DataFrame is a set of column arrays: adding a row allocates every column anew and "
@@ -189,7 +190,7 @@ def results_table(runs):
             return None
         bound = catalog.bind(call, record)
         pieces = bound.argument(record.signature.positional[0]) if bound is not None else None
-        if type(pieces) not in (cst.List, cst.Tuple) or len(pieces.elements) < 2:
+        if not isinstance(pieces, (cst.List, cst.Tuple)) or len(pieces.elements) < 2:
             return None
         own = [
             element for element in pieces.elements if type(element.value) is cst.Name and element.value.value == name

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -30,7 +31,9 @@ class DataframeIterrows(Rule):
     what_it_does = (
         "Flags a `for` loop or comprehension whose iterable is `X.iterrows()` (with no "
         "arguments), in a module that imports pandas. `itertuples()`, `items()` and loops over "
-        "columns are not flagged, nor `iterrows` in a file that never imports pandas."
+        "columns are not flagged, nor `iterrows` in a file that never imports pandas, nor a loop "
+        "that hands its row, whole, to a call (`get_label(row)`: a per-row hook that takes a "
+        "Series, which `itertuples()` would break)."
     )
     why_bad = (
         "`iterrows()` makes a new Series for every row: it allocates an index, boxes every cell "
@@ -71,6 +74,18 @@ def revenue(orders: pd.DataFrame) -> float:
             def process(self):
                 for _, row in pd.read_csv(self.raw_path).iterrows():
                     self.items.append(row["label"])
+        """,
+        # The row, a Series, is handed whole to a per-row hook: `itertuples()` would break it.
+        """
+        import pandas as pd
+        class Boxes:
+            def __getitem__(self, index):
+                labels = []
+                for _, row in self.frame[self.frame.image == index].iterrows():
+                    labels.append(self.get_label(row))
+                return labels
+            def shapes(self, src: pd.DataFrame):
+                return [self.get_label(row) for _, row in src.iterrows()]
         """,
         # itertuples() is the recommended loop.
         """
@@ -134,11 +149,34 @@ def revenue(orders: pd.DataFrame) -> float:
         ),
     )
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        # Comprehension loops whose element hands the row on (see ``visit_For``).
+        self._handing_on: set[int] = set()
+
     def visit_For(self, node: cst.For) -> None:
+        if _hands_the_row_on(node.target, node.body):
+            # ``get_label(row)``, ``self._instantiate_image(row)``: a per-row hook that takes a
+            # Series; `itertuples()` would break it, and its work dominates the row's.
+            return
         self._check(node.iter)
 
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node.elt, node.for_in)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node.elt, node.for_in)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._comprehension(node.elt, node.for_in)
+
+    def _comprehension(self, element: cst.BaseExpression, loop: cst.CompFor) -> None:
+        if _hands_the_row_on(loop.target, element):
+            self._handing_on.add(id(loop))
+
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._check(node.iter)
+        if id(node) not in self._handing_on:
+            self._check(node.iter)
 
     def _check(self, iterable: cst.BaseExpression) -> None:
         if not (
@@ -153,6 +191,23 @@ def revenue(orders: pd.DataFrame) -> float:
             iterable,
             self.message.format(call=quote(iterable), frame=quote(iterable.func.value)),
         )
+
+
+def _hands_the_row_on(target: cst.BaseExpression, body: cst.CSTNode) -> bool:
+    """``body`` passes the loop's row, whole, to a call (``for _, row in df.iterrows(): f(row)``)."""
+    if type(target) is cst.Tuple and len(target.elements) == 2:
+        target = target.elements[1].value
+    if type(target) is not cst.Name:
+        return False
+    pending: list[cst.CSTNode] = [body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call and any(
+            type(arg.value) is cst.Name and arg.value.value == target.value for arg in node.args
+        ):
+            return True
+        pending.extend(syntax_children(node))
+    return False
 
 
 def _setup(size: int, target: Target) -> tuple:

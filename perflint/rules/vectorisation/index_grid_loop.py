@@ -28,16 +28,17 @@ class IndexGridLoop(Rule):
     reported_at = "the outer `for` statement"
 
     what_it_does = (
-        "Flags two or more directly nested `for` loops over `range(...)` (bounds that do not "
-        "depend on the other loops' indices), whose innermost body is one assignment "
-        "`M[i, j] = <expr>` (or `M[i, j, k]`, `M[i][j]`) into a known NumPy array or torch "
-        "tensor `M`, indexed by every loop index once, where `<expr>` is built only from the "
-        "loop indices, numbers, names from outside the loops that are not arrays, arithmetic "
-        "operators, single comparisons and element-wise functions of `M`'s own library (NumPy's "
-        "for a NumPy array, torch's for a tensor). Left alone: bodies that read other "
-        "arrays (PFL101 owns element-wise loops over arrays), triangular loops "
-        "(`range(i)`), and functions compiled by numba, JAX, TorchScript, `torch.compile` or "
-        "Cython."
+        "Flags two or more directly nested `for` loops over `range(...)` (bounds that do not depend "
+        "on the other loops' indices), whose innermost body is one assignment `M[i, j] = <expr>` (or "
+        "`M[i, j, k]`, `M[i][j]`) into a known NumPy array or torch tensor `M`, indexed by every loop"
+        " index once, where `<expr>` is built only from the loop indices, numbers, names from outside"
+        " the loops that are not arrays, arithmetic operators, single comparisons and element-wise "
+        "functions of `M`'s own library (NumPy's for a NumPy array, torch's for a tensor)."
+    )
+    known_limitations = (
+        "Left alone: bodies that read other arrays (PFL101 owns element-wise loops over arrays), "
+        "triangular loops (`range(i)`), and functions compiled by numba, JAX, TorchScript, "
+        "`torch.compile` or Cython."
     )
     why_bad = (
         "Every element costs an interpreted iteration, index arithmetic on Python integers and "

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
+from perflint.engine.devices import on_host
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -23,11 +25,15 @@ class ItemPerElement(Rule):
         "`{call}` converts one element of `{array}` per iteration; convert it once with "
         "`{array}.tolist()` before the loop and use its items"
     )
+    message_implicit = (
+        "`{element}` converts one element of `{array}` to a Python number per iteration ({use}); convert it "
+        "once with `{array}.tolist()` before the loop and use its items"
+    )
     fix_title = "Call `.tolist()` once before the loop (one transfer, one conversion)"
     fix_safety = FIX_UNSAFE
     # Opt-in: the cost depends on the tensor's device and length, which the linter cannot see.
     default_enabled = False
-    required_text = (".item()",)
+    required_text = (".item()", "torch")
     reported_at = "the `.item()` call"
 
     what_it_does = (
@@ -38,16 +44,27 @@ class ItemPerElement(Rule):
         "(a NumPy- or Google-style docstring type, `x : torch.Tensor`; passing it where torch "
         "takes only a tensor, `torch.softmax(x, -1)`): the loop's target in `for x in t` or "
         "`for i, x in enumerate(t)`, or `t[i]` (`t[i, j]`) with every index a target of an "
-        "enclosing loop. The loop must not rebind the target. `.item()` on a whole reduction "
-        "(`loss.item()`), on values of unknown type, outside a loop, or in a run-once function "
-        "(`__init__`, set-up: the whole loop runs once per object, as in the common "
-        "`[x.item() for x in torch.linspace(0, rate, depth)]` of stochastic depth) or in test code "
-        "is not flagged. "
-        "Opt-in: what the loop costs depends on the tensor's device and length, which the "
-        "linter cannot see. Over the libraries it was reviewed on, loops over detections or a "
-        "batch of an accelerator tensor (a device sync per element) were worth fixing, while "
+        "enclosing loop. The loop must not rebind the target. Also flagged: such an element "
+        "of a torch tensor converted without `.item()` where Python needs a number, which "
+        "costs the same: a slice bound (`padded[i, :lengths[i]]`), an argument of `range`, "
+        "`int` or `float`, or the size `torch.randperm(n)` takes."
+    )
+    known_limitations = (
+        "Not flagged: `.item()` on a whole reduction (`loss.item()`), on values of unknown type, "
+        "outside a loop, or in a run-once function (`__init__`, set-up: the whole loop runs once "
+        "per object, as in the common `[x.item() for x in torch.linspace(0, rate, depth)]` of "
+        "stochastic depth) or in test code; an implicit conversion of an element of a tensor "
+        "known to be on the host (`for n in lengths.cpu()`), where no device is waited for; "
+        "other places a tensor element becomes a Python number (a shape in `view(n[i], -1)`, a "
+        "factory's size `torch.zeros(n[i])`, an index `t[idx[i]]`), a bound computed from an "
+        "element (`lengths[i] - 1`), and elements of a tensor known only inside a called "
+        "function. Opt-in: what the loop costs depends on the tensor's device and length, which "
+        "the linter cannot see. Over the libraries it was reviewed on, loops over detections or "
+        "a batch of an accelerator tensor (a device sync per element) were worth fixing, while "
         "the same stochastic-depth list built in a helper outside `__init__`, a dozen host "
-        "elements once per model, was not."
+        "elements once per model, was not; on the development set of round 2 the implicit "
+        "conversions were mostly per-sample length loops worth fixing, and a few loops over a "
+        "handful of parts or parameters were not."
     )
     why_bad = (
         "Each `.item()` is a full round trip: indexing builds a 0-d tensor, `.item()` boxes its "
@@ -144,6 +161,21 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
                 x = x * 2
                 print(x.item())
         """,
+        # Python numbers as bounds (the loop's own index, items of a list made once), a NumPy
+        # element (converted in the interpreter), a tensor bound on its own, `int` of two
+        # arguments (a string and its base), and elements of a tensor moved to the host.
+        """
+        import numpy as np
+        import torch
+        def split(x: torch.Tensor, lengths: torch.Tensor, starts: np.ndarray, texts):
+            sizes = lengths.tolist()
+            out = [x[i, : sizes[i]] for i in range(len(sizes))]
+            out += [x[: starts[i]] for i in range(len(starts))]
+            out += [x[:i] for i in range(3)]
+            out.append(x[: lengths[0]])
+            out += [x[:n] for n in lengths.cpu()]
+            return out, [int(t, 16) for t in texts]
+        """,
     )
     INVALID = (
         Invalid(
@@ -229,16 +261,35 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             """,
             line=6,
         ),
+        # A tensor element where Python needs a number: a slice bound, `range`, `torch.randperm`.
+        Invalid(
+            """
+            import torch
+            def unpad(padded: torch.Tensor, lengths: torch.Tensor):
+                return [padded[i, : lengths[i]] for i in range(padded.shape[0])]
+            """,
+            line=3,
+            column=25,
+        ),
+        Invalid(
+            """
+            import torch
+            def shuffle_groups(x: torch.Tensor, counts: torch.Tensor):
+                out = []
+                for n in counts:
+                    out.append(x[torch.randperm(n)])
+                return out
+            """,
+            line=5,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value != "item" or node.args:
+            self._check_python_number_arguments(node)
             return
-        function = self.context.function
-        if (function is not None and function.role == RUN_ONCE) or self.context.functions.in_test_code():
-            # Set-up code (``__init__``): the whole loop runs once per object; tests pay for
-            # their own loops.
+        if self._in_run_once_or_test_code():
             return
         # Weak evidence accepted: the rule is opt-in, and a parameter documented as a tensor
         # (``scores : torch.Tensor``) is what its loop reads element by element.
@@ -246,6 +297,50 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         if array is None:
             return
         self.report(node, self.message.format(call=quote(node), array=quote(array)))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        for element in node.slice:
+            if type(element.slice) is cst.Slice:
+                for bound in (element.slice.lower, element.slice.upper, element.slice.step):
+                    if bound is not None:
+                        self._check_implicit_conversion(bound, "a slice bound")
+
+    def _check_python_number_arguments(self, call: cst.Call) -> None:
+        """``range(lengths[i])``, ``int(t[i])``, ``torch.randperm(n[i])``: a tensor element
+        where a Python number is needed."""
+        imports = self.context.imports
+        func = call.func
+        if type(func) is cst.Name and func.value in _PYTHON_NUMBER_BUILTINS and imports.is_builtin(func, func.value):
+            if func.value == "range" or len(call.args) == 1:
+                for arg in call.args:
+                    if arg.keyword is None and not arg.star:
+                        self._check_implicit_conversion(arg.value, f"an argument of `{func.value}`")
+            return
+        qualified = imports.qualified_name(func)
+        if qualified in catalog.TAKES_PYTHON_SIZE and call.args and call.args[0].keyword is None:
+            self._check_implicit_conversion(call.args[0].value, f"the size `{quote(func)}` takes")
+
+    def _check_implicit_conversion(self, expr: cst.BaseExpression, use: str) -> None:
+        if self._in_run_once_or_test_code():
+            return
+        array = self.context.loops.element_of(expr, evidence=Evidence.WEAK)
+        if array is None or self.context.arrays.kind_of(array, Evidence.WEAK) != catalog.TORCH:
+            # A NumPy integer converts in the interpreter, with no device to wait for.
+            return
+        if on_host(array, self.context):
+            # Nor does an element of a tensor on the host (``for x in t.cpu()``).
+            return
+        self.report(expr, self.message_implicit.format(element=quote(expr), array=quote(array), use=use))
+
+    def _in_run_once_or_test_code(self) -> bool:
+        """Set-up code (``__init__``): the whole loop runs once per object; tests pay for their
+        own loops."""
+        function = self.context.function
+        return (function is not None and function.role == RUN_ONCE) or self.context.functions.in_test_code()
+
+
+# Builtins that turn their argument into a Python number (``range`` each of its arguments).
+_PYTHON_NUMBER_BUILTINS = frozenset({"range", "int", "float"})
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -25,17 +25,19 @@ class MathFunctionPerElement(Rule):
     reported_at = "the `math` call"
 
     what_it_does = (
-        "Flags, inside a loop or comprehension, a call of a `math` function that has an "
-        "element-wise NumPy equivalent (`sqrt`, `exp`, `log`, `log2`, `log10`, `log1p`, `expm1`, "
-        "`sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh`, `tanh`, `floor`, "
-        "`ceil`, `fabs`, `trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, "
-        "`degrees`, `radians`, `copysign`) when an argument is one element of a known NumPy "
-        "array or torch tensor, alone or in arithmetic (`math.exp(-x / t)`): the loop's target "
-        "in `for x in a` or `for i, x in enumerate(a)`, or `a[i]` in a loop over `a`'s own "
-        "indices (`for i in range(len(a))`, `range(a.shape[0])`). `math` on scalars, on items of "
-        "a list or of values of unknown type, or on one element of an array read in a loop over "
-        "something else (a loop over images that reads each image's height from a tensor), is "
-        "not flagged."
+        "Flags, inside a loop or comprehension, a call of a `math` function that has an element-wise "
+        "NumPy equivalent (`sqrt`, `exp`, `log`, `log2`, `log10`, `log1p`, `expm1`, `sin`, `cos`, "
+        "`tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh`, `tanh`, `floor`, `ceil`, `fabs`, "
+        "`trunc`, `pow`, `hypot`, `erf`, `isnan`, `isinf`, `isfinite`, `degrees`, `radians`, "
+        "`copysign`) when an argument is one element of a known NumPy array or torch tensor, alone or"
+        " in arithmetic (`math.exp(-x / t)`): the loop's target in `for x in a` or `for i, x in "
+        "enumerate(a)`, or `a[i]` in a loop over `a`'s own indices (`for i in range(len(a))`, "
+        "`range(a.shape[0])`)."
+    )
+    known_limitations = (
+        "`math` on scalars, on items of a list or of values of unknown type, or on one element of an "
+        "array read in a loop over something else (a loop over images that reads each image's height "
+        "from a tensor), is not flagged."
     )
     why_bad = (
         "`math` functions take one Python float: each iteration boxes an element into a Python "
@@ -162,7 +164,7 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
         array = next(iter(elements.values()))
         kind = self.context.arrays.kind_of(array)
         equivalent = cst.parse_expression(_short(equivalents[1] if kind == catalog.TORCH else equivalents[0]))
-        whole = node.with_changes(func=equivalent).visit(_WholeArrays(elements))
+        whole = cst.ensure_type(node.with_changes(func=equivalent).visit(_WholeArrays(elements)), cst.Call)
         self.report(node, self.message.format(call=quote(node), array=quote(array), equivalent=quote(whole)))
 
     def _collect_elements(self, expr: cst.BaseExpression, elements: dict[int, cst.BaseExpression]) -> None:
@@ -186,7 +188,9 @@ class _WholeArrays(cst.CSTTransformer):
         super().__init__()
         self._elements = elements
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+    # libcst types ``on_leave`` as returning the node's own type; an element becomes its whole
+    # array here, a node of another type.
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
         array = self._elements.get(id(original_node))
         if array is None:
             return updated_node

@@ -35,6 +35,7 @@ class NpVectorize(Rule):
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("vectorize",)
+    paid_per_execution = True
     reported_at = "the `numpy.vectorize` call, or the decorator"
 
     what_it_does = (
@@ -47,7 +48,10 @@ class NpVectorize(Rule):
         "flagged either: its loop runs once; nor is any use in test code. When the function is a lambda whose body is only "
         "arithmetic (single comparisons included) on its parameters, numbers and outside names, the message shows that body "
         "as the whole-array expression; when the vectorized lambda is called on the spot, it "
-        "shows the body with the call's arguments in place of the parameters."
+        "shows the body with the call's arguments in place of the parameters. A vectorized "
+        "dictionary lookup (`np.vectorize(d.get)`, a label mapping) is flagged only with "
+        "evidence that its function is called repeatedly (per sample, per batch, from a loop): "
+        "at fit or report time it runs once; the message advises one lookup per distinct value."
     )
     why_bad = (
         "NumPy's documentation says it: `vectorize` is provided primarily for convenience, not "
@@ -94,6 +98,13 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             def __init__(self, tables):
                 self.tables = [np.vectorize(lambda v: v * 2)(t) for t in tables]
         """,
+        # A dictionary lookup with no evidence that it repeats: a label mapping at fit time.
+        """
+        import numpy as np
+        class Classifier:
+            def prepare_target(self, y: np.ndarray) -> np.ndarray:
+                return np.vectorize(self.target_mapper.get)(y)
+        """,
         # A ufunc, and a vectorize-like helper of another library.
         """
         import numpy as np
@@ -135,6 +146,17 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         """,
     )
     INVALID = (
+        # A dictionary lookup per element: the advice maps each distinct value once.
+        Invalid(
+            """
+            import numpy as np
+            class Masks:
+                def __getitem__(self, index: int) -> np.ndarray:
+                    return np.vectorize(self.label_to_id.get)(self.masks[index])
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             import numpy as np
@@ -269,7 +291,14 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
         fix = None
-        if type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
+        if type(pyfunc) is cst.Attribute and pyfunc.attr.value == "get":
+            if not self.context.functions.call_frequency().repeats:
+                # A label mapping runs where labels are read: at set-up, at fit or report time,
+                # once (over a few columns at most); only evidence that its function runs per
+                # sample or per batch makes it worth it.
+                return
+            advice = _lookup_advice(pyfunc.value, applied)
+        elif type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
             if inlined is not None:
                 advice = f"use `{quote(inlined)}`, which computes the same on whole arrays"
@@ -305,6 +334,18 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
 
 
 _GENERIC_ADVICE = "write the function with whole-array operations (ufuncs, `np.where`, broadcasting)"
+
+
+def _lookup_advice(table: cst.BaseExpression, applied: cst.Call | None) -> str:
+    """What to write for ``np.vectorize(d.get)(a)``: a dictionary lookup per element becomes
+    one lookup per distinct value, and an index into the looked-up values."""
+    values = quote(applied.args[0].value, 40) if applied is not None and applied.args else "a"
+    mapping = quote(table, 40)
+    return (
+        f"look up each distinct value once and index: `keys, inverse = np.unique({values}, "
+        f"return_inverse=True)`, then `np.array([{mapping}.get(k) for k in keys])[inverse]` "
+        "(or index a lookup array built once, for small integer keys)"
+    )
 
 
 def _parameters(function: cst.Lambda) -> list[str] | None:

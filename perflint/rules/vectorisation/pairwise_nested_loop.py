@@ -43,14 +43,13 @@ class PairwiseNestedLoop(Rule):
 
     what_it_does = (
         "Flags two directly nested `for` loops over `range(...)` whose inner body is the one "
-        "statement `D[i, j] = <expr>` (or `D[i][j] = <expr>`, or an augmented assignment), "
-        "where `<expr>` reads a row `X[i]` at the outer index and a row `Y[j]` at the inner "
-        "one, `X` and `Y` known NumPy arrays or torch tensors (the same array or two), and is "
-        "built only from such rows, numbers, names from outside the loops, arithmetic, and "
-        "NumPy/torch element-wise functions and reductions (`np.sqrt`, `np.sum`, "
-        "`np.linalg.norm`, `.sum()`). A body that does anything else, or reads the indices as "
-        "values, is not flagged."
+        "statement `D[i, j] = <expr>` (or `D[i][j] = <expr>`, or an augmented assignment), where "
+        "`<expr>` reads a row `X[i]` at the outer index and a row `Y[j]` at the inner one, `X` and "
+        "`Y` known NumPy arrays or torch tensors (the same array or two), and is built only from such"
+        " rows, numbers, names from outside the loops, arithmetic, and NumPy/torch element-wise "
+        "functions and reductions (`np.sqrt`, `np.sum`, `np.linalg.norm`, `.sum()`)."
     )
+    known_limitations = "A body that does anything else, or reads the indices as values, is not flagged."
     why_bad = (
         "An n×m pairwise matrix this way costs n·m interpreter iterations, each slicing two "
         "rows into new array objects and dispatching every operation for one short vector. "
@@ -209,19 +208,18 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         distance compares nothing."""
 
         def leaf(node: cst.BaseExpression) -> bool | None:
-            node_type = type(node)
-            if node_type is cst.Name or node_type is cst.Attribute:
+            if isinstance(node, (cst.Name, cst.Attribute)):
                 chain = dotted_name(node)
                 return (
                     chain is not None
                     and chain.partition(".")[0] not in (pair.outer, pair.inner)
                     and self.context.arrays.kind_of(node) is None
                 )
-            if node_type is cst.Subscript:
+            if isinstance(node, cst.Subscript):
                 return self._row(node, pair)
-            if node_type is cst.Call:
+            if isinstance(node, cst.Call):
                 return self._is_pairwise_call(node, pair)
-            if node_type is cst.Comparison:
+            if isinstance(node, cst.Comparison):
                 return False
             return None
 

@@ -33,12 +33,14 @@ class RepeatInsteadOfBroadcast(Rule):
     what_it_does = (
         "Flags `t.repeat(...)` on a known torch tensor `t` made with a singleton dimension "
         "(`a.unsqueeze(k)`, `a[:, None]`, or a name assigned one) whose repeat counts are 1 "
-        "everywhere but along the singleton dimensions, when the result is used only as an operand of "
-        "an element-wise arithmetic operator or comparison: directly (`x - y.repeat(...)`), or "
-        "through a name every later use of which is such an operand. Left alone: NumPy's "
-        "`repeat` (it repeats elements, not tiles), `repeat_interleave`, repeats along "
-        "dimensions not known to be singletons (tiling a batch), and results that are returned, "
-        "stored, concatenated, reshaped, mutated or passed to a function."
+        "everywhere but along the singleton dimensions, when the result is used only as an operand of"
+        " an element-wise arithmetic operator or comparison: directly (`x - y.repeat(...)`), or "
+        "through a name every later use of which is such an operand."
+    )
+    known_limitations = (
+        "Left alone: NumPy's `repeat` (it repeats elements, not tiles), `repeat_interleave`, repeats "
+        "along dimensions not known to be singletons (tiling a batch), and results that are returned,"
+        " stored, concatenated, reshaped, mutated or passed to a function."
     )
     why_bad = (
         "`repeat` allocates and fills a tensor of the full repeated size: for a pairwise "
@@ -142,8 +144,10 @@ def pairwise_sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.context.arrays.kind_of(receiver) != catalog.TORCH:
             return
         counts = _literal_counts(node)
+        if not counts:
+            return
         made = value_of(receiver, self.context) or receiver
-        singletons = _singleton_dimensions(made, len(counts)) if counts else None
+        singletons = _singleton_dimensions(made, len(counts))
         if singletons is None:
             return
         if any(count != 1 and position not in singletons for position, count in enumerate(counts)):
@@ -242,10 +246,14 @@ def _uses_after(scope: cst.CSTNode, assignment: cst.Assign, name: str) -> list[c
         if type(node) in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
             continue
         if passed:
-            if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For):
-                targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
-                if any(mentions(target, name) for target in targets):
-                    return []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+                targets = [node.target]
+            else:
+                targets = []
+            if any(mentions(target, name) for target in targets):
+                return []
             if type(node) is cst.Name and node.value == name:
                 uses.append(node)
         pending.extend(reversed(syntax_children(node)))

@@ -30,15 +30,17 @@ class RowLoopReduction(Rule):
     reported_at = "the `for` statement"
 
     what_it_does = (
-        "Flags `for i in range(...)` whose body is one assignment `out[i] = <reduction of "
-        "row i>` into a known array `out`, where the reduction is a method `X[i].sum()`, "
-        "`.mean()`, `.std()`, `.var()`, `.max()`, `.min()`, `.prod()` without arguments, a "
-        "NumPy or torch reduction function of one argument (`np.linalg.norm(X[i] - c)`, "
-        "`np.sum(...)`, `torch.norm(...)`), or a product `X[i] @ w` / `np.dot(X[i], w)`; the "
-        "row expression uses rows `X[i]` of known arrays the loop does not write, names from "
-        "outside the loop that are not arrays, and element-wise operators. Left alone: "
-        "recurrences (the expression reads `out`), reductions that already take an axis or "
-        "other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
+        "Flags `for i in range(...)` whose body is one assignment `out[i] = <reduction of row i>` "
+        "into a known array `out`, where the reduction is a method `X[i].sum()`, `.mean()`, `.std()`,"
+        " `.var()`, `.max()`, `.min()`, `.prod()` without arguments, a NumPy or torch reduction "
+        "function of one argument (`np.linalg.norm(X[i] - c)`, `np.sum(...)`, `torch.norm(...)`), or "
+        "a product `X[i] @ w` / `np.dot(X[i], w)`; the row expression uses rows `X[i]` of known "
+        "arrays the loop does not write, names from outside the loop that are not arrays, and "
+        "element-wise operators."
+    )
+    known_limitations = (
+        "Left alone: recurrences (the expression reads `out`), reductions that already take an axis "
+        "or other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
         "`torch.compile` or Cython."
     )
     why_bad = (
@@ -183,7 +185,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         whole = self._vectorised(statement.value, index, written, loop)
         if whole is None:
             return None
-        return statement, f"{quote(statement.targets[0].target.value)}[:] = {whole}"
+        return statement, f"{quote(written)}[:] = {whole}"
 
     def _row_of(self, expr: cst.BaseExpression, index: str) -> cst.BaseExpression | None:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
@@ -249,7 +251,9 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         outside values and element-wise operators, and contains at least one row."""
         if type(expr) is cst.Subscript:
             array = self._row_of(expr, index)
-            chain = dotted_name(array) if array is not None else None
+            if array is None:
+                return None
+            chain = dotted_name(array)
             if chain is None or loop.changes(chain) or (written and chains_overlap(chain, written)):
                 return None
             return quote(array)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
 _ARRAY_KINDS = frozenset({catalog.NUMPY, catalog.TORCH})
+# The advice quotes the list whole up to this length.
+_ITEMS_QUOTE_LENGTH = 60
 
 
 class TensorFromListOfArrays(Rule):
@@ -34,6 +36,7 @@ class TensorFromListOfArrays(Rule):
     fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
+    paid_per_execution = True
     reported_at = "the conversion call"
 
     what_it_does = (
@@ -165,6 +168,16 @@ def collate(samples: list) -> torch.Tensor:
             batch = torch.FloatTensor(np.array(features))
             """,
         ),
+        # A long list: the advice does not quote it a second time, cut open.
+        Invalid(
+            """
+            import torch
+            def weights(b: int, j: torch.Tensor) -> torch.Tensor:
+                return torch.tensor([(2.0 / b) * torch.sin(torch.pi * (2.0 * j + 1.0) / (4.0 * b)) * torch.cos(j / b) for k in range(b)])
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
         # Tensors: `np.array` would fail on a device or with autograd; no fix.
         Invalid(
             """
@@ -251,7 +264,7 @@ def collate(samples: list) -> torch.Tensor:
         slow = _ARRAY_KINDS if record.library == catalog.TORCH else _ARRAY_KINDS - {catalog.NUMPY}
         if not kinds <= slow:
             return
-        fix = _fix(record.library, kinds, quote(data))
+        fix = _fix(record.library, kinds, _items(data))
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
         if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
@@ -332,6 +345,15 @@ def _describe(kinds: set[str | None]) -> str:
     if kinds == {catalog.TORCH}:
         return "tensors"
     return "NumPy arrays and tensors"
+
+
+def _items(data: cst.BaseExpression) -> str:
+    """The list as the advice quotes it: whole where it is short, else ``[…]`` (the message
+    already quotes the call, and a list cut in the middle would leave its brackets open)."""
+    quoted = quote(data, _ITEMS_QUOTE_LENGTH)
+    if not quoted.endswith("…"):
+        return quoted
+    return "[…]" if type(data) in (cst.List, cst.ListComp) else "…"
 
 
 def _fix(library: str, kinds: set[str | None], items: str) -> str:
