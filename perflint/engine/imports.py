@@ -32,6 +32,8 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
     # Exact types: isinstance against libcst's classes goes through ABCMeta, and this runs
     # for nearly every name and attribute the rules look at.
+    if type(expr) is cst.Name:
+        return expr.value
     parts = []
     while type(expr) is cst.Attribute:
         parts.append(expr.attr.value)
@@ -72,6 +74,9 @@ class ImportTable:
 
     def __init__(self, context: FileContext) -> None:
         self._scopes = context.scopes.stack
+        # Every name an import has bound, in any scope: a chain rooted in any other name
+        # resolves to no import, which most chains the rules ask about are (``self.x``, ``y``).
+        self._import_names: set[str] = set()
         # Top-level packages imported so far anywhere in the file, in any scope.
         self._imported_packages: set[str] = set()
         # ``from numpy import *`` anywhere at module level: any global name, builtins
@@ -139,10 +144,12 @@ class ImportTable:
                     continue
                 self._imported_packages.add(module.split(".", 1)[0])
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    scope[alias.asname.name.value] = module
+                    bound = alias.asname.name.value
+                    scope[bound] = module
                 else:
-                    top = module.split(".", 1)[0]
-                    scope[top] = top
+                    bound = module.split(".", 1)[0]
+                    scope[bound] = bound
+                self._import_names.add(bound)
             return
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             if not isinstance(node.names, cst.ImportStar):
@@ -156,6 +163,7 @@ class ImportTable:
         for alias in node.names:
             bound = alias.evaluated_alias or alias.evaluated_name
             scope[bound] = f"{module}.{alias.evaluated_name}"
+            self._import_names.add(bound)
 
     def shadow(self, name: str) -> None:
         """A local assignment rebinds ``name``: it no longer refers to an import."""
@@ -179,6 +187,11 @@ class ImportTable:
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """The fully qualified name ``expr`` refers to, when it is rooted in an import."""
+        root = expr
+        while type(root) is cst.Attribute:
+            root = root.value
+        if type(root) is not cst.Name or root.value not in self._import_names:
+            return None
         dotted = dotted_name(expr)
         if dotted is None:
             return None

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import libcst as cst
 
 from perflint.engine.arrays import ArrayKnowledge
+from perflint.engine.collector import collector_paused
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
@@ -250,7 +251,7 @@ class FileContext:
                 if rule is None:
                     handler(node)
                     continue
-                if id(rule) in failed:
+                if failed and id(rule) in failed:
                     continue
                 try:
                     handler(node)
@@ -277,8 +278,9 @@ class FileContext:
             plan = plans.get(type(item))
             if plan is None:
                 children = syntax_children(item)
-                children.reverse()
-                stack.extend(children)
+                if children:
+                    children.reverse()
+                    stack.extend(children)
                 continue
             if plan.enter:
                 call(plan.enter, item)
@@ -300,6 +302,13 @@ class FileContext:
                 if before:
                     stack.append((before, item))
         return failures
+
+    def _release(self) -> None:
+        """Drop everything the context holds, once the file's findings are made. The knowledge
+        modules, the frames and the rules refer back to the context, so without this the
+        file's syntax tree would stay in memory until Python's cycle collector finds it, and
+        every collection until then would walk it."""
+        vars(self).clear()
 
     # Results -----------------------------------------------------------------------------
 
@@ -350,10 +359,19 @@ def enabled_for_source(
     the functions of the project it calls (``fit_batch`` calls ``backward`` elsewhere)."""
     if project is not None and project.callee_text:
         source = f"{source}\n{project.callee_text}"
+    # Whether the source holds each text, looked for once however many rules require it.
+    present: dict[str, bool] = {}
+
+    def holds(text: str) -> bool:
+        found = present.get(text)
+        if found is None:
+            found = present[text] = text in source
+        return found
+
     return [
         rule_class
         for rule_class in rule_classes
-        if not rule_class.required_text or any(text in source for text in rule_class.required_text)
+        if not rule_class.required_text or any(holds(text) for text in rule_class.required_text)
     ]
 
 
@@ -479,7 +497,10 @@ def lint_source(
         return []
     context = FileContext(source, path, project)
     try:
-        failures = context.run(module, [rule_class(context) for rule_class in active])
+        # The walk allocates much and leaves little to collect: its context is released after
+        # it, and any cycle a rule leaves is collected once the collector is back on.
+        with collector_paused():
+            failures = context.run(module, [rule_class(context) for rule_class in active])
         findings, fix_failures = context.findings(module, fix_edits)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
@@ -487,6 +508,8 @@ def lint_source(
                 path, "cannot lint: " + TOO_DEEPLY_NESTED.format(parser="the linter", reason="Python's recursion limit")
             )
         ]
+    finally:
+        context._release()
     findings += [unlintable(path, failure) for failure in failures + fix_failures]
     if apply_noqa and findings:
         lines = noqa_lines(source)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Collection, Iterator
 
 import libcst as cst
@@ -105,14 +106,19 @@ CONCRETE_NODE_TYPES = frozenset(
 )
 
 
+# Fields typed as text hold no node: a name's or a number's spelling, a string's quotes.
+_TEXT_TYPES = (str, typing.Optional[str])
+
+
 def syntax_fields(node_type: type) -> tuple[str, ...]:
-    """The fields of ``node_type`` that hold syntax, in evaluation order."""
+    """The fields of ``node_type`` that hold syntax nodes, in evaluation order."""
     fields = _child_fields_by_type.get(node_type)
     if fields is None:
-        fields = EVALUATION_ORDER.get(node_type) or tuple(
-            field.name
-            for field in dataclasses.fields(node_type)
-            if field.name not in _TRIVIA_FIELDS and not field.name.startswith("whitespace")
+        types = typing.get_type_hints(node_type)
+        fields = tuple(
+            name
+            for name in EVALUATION_ORDER.get(node_type) or (field.name for field in dataclasses.fields(node_type))
+            if name not in _TRIVIA_FIELDS and not name.startswith("whitespace") and types.get(name) not in _TEXT_TYPES
         )
         _child_fields_by_type[node_type] = fields
     return fields
@@ -130,8 +136,9 @@ def field_children(value: object) -> list[cst.CSTNode]:
 
 def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry syntax, in evaluation order."""
-    node_type = type(node)
-    fields = _child_fields_by_type.get(node_type) or syntax_fields(node_type)
+    fields = _child_fields_by_type.get(type(node))
+    if fields is None:
+        fields = syntax_fields(type(node))
     children: list[cst.CSTNode] = []
     for name in fields:
         value = getattr(node, name)
