@@ -179,6 +179,11 @@ def _signal_time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
+# A pending asynchronous exception is raised at the next instruction boundary; these many
+# loop iterations are far more than it takes.
+_SURFACING_INSTRUCTIONS = 100_000
+
+
 @contextmanager
 def _thread_time_limit(seconds: float) -> Iterator[None]:
     """The limit for a thread other than the main one: a watchdog sleeps until this thread could
@@ -208,14 +213,26 @@ def _thread_time_limit(seconds: float) -> Iterator[None]:
 
     watchdog = threading.Thread(target=watch, name="perflint-time-limit", daemon=True)
     watchdog.start()
+    surfaced = False
     try:
         yield
+    except FileTimeLimitExceeded:
+        surfaced = True
+        raise
     finally:
         with lock:
             finished.set()
         watchdog.join()
-        if fired:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)  # if still pending
+        if fired and not surfaced:
+            # Raised as the block ended: let it surface here, not in whatever runs next. (Clearing
+            # it with ``PyThreadState_SetAsyncExc(thread, NULL)`` would leave the interpreter's
+            # "async exception pending" flag set for good, and every thread would then stop at
+            # each instruction to look for one.)
+            try:
+                for _ in range(_SURFACING_INSTRUCTIONS):
+                    pass
+            except FileTimeLimitExceeded:
+                pass
             raise FileTimeLimitExceeded
 
 
