@@ -115,6 +115,7 @@ def records_of(library: str) -> list:
     return [record for record in RECORDS if record.library == library]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_every_record_names_a_function_of_the_installed_library(library):
     missing = [record.name for record in records_of(library) if not callable(resolve(record.name))]
