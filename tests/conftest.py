@@ -16,3 +16,12 @@ def torch():
 def scipy():
     """SciPy, or the test is skipped (for programs that import it)."""
     return pytest.importorskip("scipy")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A test that takes the ``torch`` fixture runs torch, whose import alone takes seconds: it
+    belongs to the full run, not to the inner loop (``pytest -m "not slow"``)."""
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -145,6 +145,7 @@ def test_a_missing_backend_is_skipped_with_the_reason():
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
 
 
+@pytest.mark.slow  # imports torch
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
     rule = types.SimpleNamespace(
         code="PFL999", name="sum", benchmark=workloads.sum_benchmark(backend="torch", devices=("cuda",))
@@ -264,6 +265,7 @@ def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_eac
     assert emptied == [True, True]
 
 
+@pytest.mark.slow  # imports the GPU libraries to look for a device
 @pytest.mark.parametrize("library", ["cupy", "torch"])
 def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
     reason = unavailability(library, "cuda")
@@ -458,6 +460,7 @@ def test_agreement_recurses_into_containers_and_compares_the_rest_exactly():
     assert describe_difference(object(), object()) is not None
 
 
+@pytest.mark.slow  # imports torch
 def test_agreement_understands_torch_tensors():
     torch = pytest.importorskip("torch")
     assert describe_difference(torch.ones(3), np.ones(3, dtype=np.float32)) is None

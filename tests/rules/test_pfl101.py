@@ -41,10 +41,16 @@ EQUIVALENT_LOOPS = [
     pytest.param(NUMPY_SETUP, "for i in range(len(m)):\n    rows[i] = np.maximum(m[i], 0) * scale\n", id="numpy-rows"),
     pytest.param(NUMPY_SETUP, "for i in range(len(a)): a[i] = abs(b[i]) - a[i]\n", id="numpy-one-line-in-place"),
     pytest.param(
-        TORCH_SETUP, "for i in range(a.size(0)):\n    out[i] = torch.sigmoid(a[i]) * F.relu(b[i])\n", id="torch"
+        TORCH_SETUP,
+        "for i in range(a.size(0)):\n    out[i] = torch.sigmoid(a[i]) * F.relu(b[i])\n",
+        id="torch",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
-        TORCH_SETUP, "for i in range(len(a)):\n    out[i] = (a[i] >= 0.5) | (b[i] < 0)\n", id="torch-comparisons"
+        TORCH_SETUP,
+        "for i in range(len(a)):\n    out[i] = (a[i] >= 0.5) | (b[i] < 0)\n",
+        id="torch-comparisons",
+        marks=pytest.mark.slow,
     ),
 ]
 

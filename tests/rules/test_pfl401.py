@@ -142,8 +142,7 @@ def test_pfl401_offers_no_fix_when_the_loop_changes_the_result_in_place(matrix):
     assert not np.allclose(call(textwrap.dedent(source), "f", A, xs), call(hoisted_by_hand, "f", A, xs))
 
 
-def test_pfl401_torch_inverse_hoisted_gives_the_same_results():
-    torch = pytest.importorskip("torch")
+def test_pfl401_torch_inverse_hoisted_gives_the_same_results(torch):
     original, fixed_source = dedented_and_fixed(
         """
         import torch as th

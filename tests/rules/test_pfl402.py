@@ -92,8 +92,7 @@ def test_pfl402_an_exactly_singular_matrix_raises_in_both(scipy):
             call(source, "products", singular, np.ones(3), np.ones((3, 2)))
 
 
-def test_pfl402_torch_solve_gives_the_products_results_and_reads_batched_operands_differently():
-    torch = pytest.importorskip("torch")
+def test_pfl402_torch_solve_gives_the_products_results_and_reads_batched_operands_differently(torch):
     original, fixed_source = dedented_and_fixed(
         """
         import torch as th

@@ -73,6 +73,7 @@ def _saved_model(tmp_path, train: bool):
     return torch, str(path), batches
 
 
+@pytest.mark.usefixtures("torch")  # the program runs torch
 def test_pfl404_hoisted_load_gives_the_same_outputs(tmp_path):
     torch, path, batches = _saved_model(tmp_path, train=False)
     original, fixed_source = dedented_and_fixed(PFL404_LOOP, HeavyLoadInLoop)
@@ -83,6 +84,7 @@ def test_pfl404_hoisted_load_gives_the_same_outputs(tmp_path):
     assert all(torch.allclose(a, b) for a, b in zip(expected, got, strict=True))
 
 
+@pytest.mark.usefixtures("torch")  # the program runs torch
 def test_pfl404_unsafe_state_the_model_keeps_between_calls_now_carries_across_iterations(tmp_path):
     # A model in training mode updates its BatchNorm running statistics on every call: loaded
     # afresh, each iteration's model saw one batch; loaded once, the model saw them all.
@@ -97,8 +99,8 @@ def test_pfl404_unsafe_state_the_model_keeps_between_calls_now_carries_across_it
     assert not torch.allclose(original_state["1.running_mean"], fixed_state["1.running_mean"])
 
 
+@pytest.mark.usefixtures("torch")  # the program runs torch
 def test_pfl404_unsafe_the_model_is_loaded_even_when_the_loop_runs_no_iteration(tmp_path):
-    pytest.importorskip("torch")
     original, fixed_source = dedented_and_fixed(
         PFL404_LOOP.replace("return outputs, model", "return outputs"), HeavyLoadInLoop
     )

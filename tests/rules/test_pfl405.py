@@ -63,6 +63,7 @@ def _model_and_batches():
     return torch, model, batches
 
 
+@pytest.mark.usefixtures("torch")  # the program runs torch
 def test_pfl405_inference_mode_gives_the_same_outputs_without_recording_a_graph():
     torch, model, batches = _model_and_batches()
     original, fixed_source = dedented_and_fixed(PFL405_LOOP, InferenceWithoutNoGrad)
@@ -74,6 +75,7 @@ def test_pfl405_inference_mode_gives_the_same_outputs_without_recording_a_graph(
     assert all(not output.requires_grad and output.is_inference() for output in inferred)
 
 
+@pytest.mark.usefixtures("torch")  # the program runs torch
 def test_pfl405_unsafe_the_outputs_cannot_join_autograd_or_be_updated_in_place_later():
     torch, model, batches = _model_and_batches()
     original, fixed_source = dedented_and_fixed(PFL405_LOOP, InferenceWithoutNoGrad)

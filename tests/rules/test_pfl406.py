@@ -108,8 +108,7 @@ def test_pfl406_offers_no_fix_when_the_iteration_writes_its_copy_through_a_view(
     )
 
 
-def test_pfl406_torch_clone_hoisted_gives_the_same_results():
-    torch = pytest.importorskip("torch")
+def test_pfl406_torch_clone_hoisted_gives_the_same_results(torch):
     original, fixed_source = dedented_and_fixed(
         """
         import torch
