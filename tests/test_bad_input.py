@@ -11,9 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from perflint import runner
 from perflint.engine import lint_source
@@ -58,6 +56,7 @@ def run_cli(arguments, cwd):
     return completed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_every_kind_of_bad_file_is_reported_and_the_run_goes_on(tmp_path, jobs):
     for name, (content, _) in BAD_FILES.items():
@@ -88,6 +87,7 @@ def test_a_fifty_thousand_line_file_is_linted(tmp_path):
     assert [(f["code"], f["line"]) for f in findings] == [("PFL401", 50_000)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
 def test_a_symbolic_link_loop_a_folder_without_python_and_an_unreadable_file(tmp_path):
     (tmp_path / "pkg").mkdir()
@@ -219,6 +219,7 @@ def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_
     assert findings[-1].message == runner.time_limit_message(2.0)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_named_on_the_command_line_is_pfl000_without_hanging(tmp_path):
     os.mkfifo(tmp_path / "pipe.py")  # nobody ever writes to it: opening it to read would block
@@ -231,6 +232,7 @@ def test_a_fifo_named_on_the_command_line_is_pfl000_without_hanging(tmp_path):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
 def test_a_device_is_pfl000_and_never_read(tmp_path):
     (tmp_path / "good.py").write_text(FLAGGED)
@@ -242,6 +244,7 @@ def test_a_device_is_pfl000_and_never_read(tmp_path):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
 @pytest.mark.parametrize("cached", [False, True])
 def test_process_substitution_is_read_once_and_its_findings_kept(tmp_path, cached):
@@ -256,6 +259,7 @@ def test_process_substitution_is_read_once_and_its_findings_kept(tmp_path, cache
         assert completed.returncode == 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/fd"), reason="no /dev/fd here")
 def test_fixing_a_process_substitution_keeps_its_findings(tmp_path):
     (tmp_path / "f.py").write_text(FLAGGED)
@@ -293,6 +297,7 @@ print(json.dumps([(f.code, f.path, f.message) for f in findings if f.path == "a.
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="the address-space bound is measured on Linux")
 def test_a_file_needing_more_memory_than_a_worker_may_take_is_pfl000_and_the_others_are_linted(tmp_path):
     # A fresh interpreter: a forked worker inherits its parent's heap, and the free memory in a
@@ -342,6 +347,7 @@ def _start_a_long_run(tmp_path):
     return process, workers
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM to send")
 def test_sigterm_ends_the_run_cleanly_and_leaves_no_worker(tmp_path):
     import signal
@@ -357,6 +363,7 @@ def test_sigterm_ends_the_run_cleanly_and_leaves_no_worker(tmp_path):
     assert alive == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
 def test_workers_die_with_a_parent_killed_outright(tmp_path):
     import signal
@@ -380,19 +387,30 @@ def _no_internal_error(source: str) -> None:
         assert not finding.message.startswith("internal error"), finding.message
 
 
+def _check_generated_programs(strategy: str, max_examples: int) -> None:
+    """No rule fails on programs from hypothesmith's ``strategy``. Hypothesis and hypothesmith are
+    imported here, by the slow tests: hypothesmith builds its grammar on import, seconds that every
+    collection of the inner loop would pay."""
+    import hypothesmith
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(getattr(hypothesmith, strategy)())
+    def no_internal_error(source):
+        _no_internal_error(source)
+
+    no_internal_error()
+
+
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(hypothesmith.from_grammar())
-def test_no_rule_fails_on_programs_generated_from_the_grammar(source):
-    _no_internal_error(source)
+def test_no_rule_fails_on_programs_generated_from_the_grammar():
+    _check_generated_programs("from_grammar", max_examples=25)
 
 
 # from_node builds large programs: fewer examples keep the suite fast.
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
-@given(hypothesmith.from_node())
-def test_no_rule_fails_on_programs_generated_from_libcst_nodes(source):
-    _no_internal_error(source)
+def test_no_rule_fails_on_programs_generated_from_libcst_nodes():
+    _check_generated_programs("from_node", max_examples=8)
 
 
 @pytest.mark.parametrize("report", ["missing/report.html", "."])

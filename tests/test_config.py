@@ -139,6 +139,7 @@ def test_a_pyproject_that_is_not_utf8_is_an_error_naming_the_file(tmp_path):
         load_config(str(path), str(tmp_path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "body", "message"),
     [

@@ -289,6 +289,7 @@ def test_docs_is_not_a_user_command(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_generator_script_finds_this_repository_current():
     result = subprocess.run(
         [sys.executable, str(REPOSITORY_ROOT / "scripts" / "generate_docs.py"), "--check"],

@@ -65,6 +65,7 @@ def test_plugin_reports_every_rule_and_names_the_opt_in_ones_for_flake8s_default
     assert manager.ignored == opt_in
 
 
+@pytest.mark.slow
 def test_plugin_import_stays_light():
     probe = (
         "import sys, perflint.flake8_plugin as plugin\n"
@@ -90,12 +91,14 @@ def run_flake8(arguments: list[str], cwd: Path, stdin: str | None = None) -> sub
     return result
 
 
+@pytest.mark.slow
 def test_flake8_registers_the_plugin():
     result = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "perflint" in result.stdout
 
 
+@pytest.mark.slow
 def test_flake8_reads_source_from_stdin(tmp_path):
     result = run_flake8(["-"], tmp_path, stdin=PFL401_SOURCE)
     assert result.stdout.splitlines() == ["stdin:3:9:PFL401"]

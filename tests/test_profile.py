@@ -74,6 +74,7 @@ def test_a_cprofile_of_the_program_ranks_the_hot_function_above_the_cold_one(pro
     assert 0 < hot.share <= 1
 
 
+@pytest.mark.slow
 def test_a_torch_profiler_trace_ranks_the_hot_function_above_the_cold_one(program, tmp_path):
     pytest.importorskip("torch")
     from torch.profiler import ProfilerActivity, profile
@@ -323,6 +324,7 @@ def test_a_negative_duration_is_never_shown_as_a_share_of_the_run(tmp_path, caps
     assert captured.err.startswith("perflint: error: cannot read profile") and captured.err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_fix_with_a_garbage_profile_exits_2_before_changing_any_file(tmp_path):
     program = tmp_path / "train.py"
     program.write_bytes(EXAMPLE.read_bytes())

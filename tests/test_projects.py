@@ -157,6 +157,7 @@ def test_stdin_misuse_is_a_usage_error(project, capsys, arguments, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_stdin_through_the_installed_command(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "perflint", "check", "-", "--stdin-filename", "m.py"],
@@ -192,6 +193,7 @@ def test_cache_dir_setting_and_option_move_the_cache(project, capsys):
     assert (project / "elsewhere").is_dir()
 
 
+@pytest.mark.slow
 def test_a_warm_run_imports_neither_libcst_nor_the_rules(project):
     write(project / "a.py", FLAGGED)
     probe = (

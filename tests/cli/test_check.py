@@ -493,6 +493,7 @@ def test_the_summary_never_counts_more_files_with_findings_than_files_checked(pr
     assert "Found 2 findings in 2 files (2 checked)." in out
 
 
+@pytest.mark.slow
 def test_output_that_cannot_be_written_exits_2_with_one_line(tmp_path):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
@@ -596,6 +597,7 @@ def test_measurements_are_cached_in_the_cache_dir_given(project, capsys, monkeyp
 # The installed command ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
 def test_installed_command_survives_a_symbolic_link_loop(tmp_path):
     executable = os.path.join(os.path.dirname(sys.executable), "perflint")

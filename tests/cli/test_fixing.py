@@ -235,6 +235,7 @@ FIXABLE_WITH_ACCENTS = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "encode",
     [

@@ -115,13 +115,27 @@ def records_of(library: str) -> list:
     return [record for record in RECORDS if record.library == library]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_every_record_names_a_function_of_the_installed_library(library):
     missing = [record.name for record in records_of(library) if not callable(resolve(record.name))]
     assert missing == []
 
 
-@pytest.mark.parametrize("library", ["numpy", "scipy", "pandas", "math", "re", "json", "copy", "builtins"])
+# SciPy and pandas take seconds to import: their records are checked in the full run.
+@pytest.mark.parametrize(
+    "library",
+    [
+        "numpy",
+        pytest.param("scipy", marks=pytest.mark.slow),
+        pytest.param("pandas", marks=pytest.mark.slow),
+        "math",
+        "re",
+        "json",
+        "copy",
+        "builtins",
+    ],
+)
 def test_signatures_match_what_python_introspection_reports(library):
     """Where ``inspect`` answers; where it does not (``range``, ``min``, ``math.log``), the
     catalogue follows the documentation."""
@@ -133,6 +147,7 @@ def test_signatures_match_what_python_introspection_reports(library):
     assert mismatches == []
 
 
+@pytest.mark.slow  # imports torch
 def test_torch_signatures_are_documented_forms():
     """torch's builtins have no introspectable signature: compare with their documentation.
 
@@ -177,6 +192,7 @@ UNDOCUMENTED_TORCH_FUNCTIONS = {
 }
 
 
+@pytest.mark.slow  # imports torch
 def test_undocumented_torch_functions_take_their_recorded_keywords():
     torch = pytest.importorskip("torch")
     tensor = torch.ones(3)
@@ -236,6 +252,7 @@ def test_move_keywords_a_factory_can_take_instead():
     assert catalog.move_keywords_with_factory_equivalent(catalog.method("cuda")) == {"device", "non_blocking"}
 
 
+@pytest.mark.slow  # imports torch
 def test_every_math_function_with_an_array_equivalent_computes_the_same_on_an_element():
     numpy = pytest.importorskip("numpy")
     torch = pytest.importorskip("torch")

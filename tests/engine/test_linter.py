@@ -101,6 +101,7 @@ def test_code_nested_past_pythons_limits_is_pfl000_naming_the_parser(shape):
     assert "nested too deeply for Python's parser" in finding.message and "internal error" not in finding.message
 
 
+@pytest.mark.slow
 def test_code_python_accepts_but_nested_past_the_recursion_limit_is_pfl000_naming_the_linter():
     [finding] = lint_source(LOOP.format("sum(x) + " + "a + " * 1500 + "1"), "chain.py", all_rules())
     assert finding.code == "PFL000"
@@ -114,6 +115,7 @@ def test_ordinary_code_is_not_sent_to_pythons_parser_first():
     assert _may_be_too_deeply_nested(LOOP.format("(" * 200 + "sum(x)" + ")" * 200))
 
 
+@pytest.mark.slow
 def test_deeply_nested_files_and_notebooks_never_kill_the_run_and_the_good_file_is_reported(tmp_path):
     for name, source in DEEP.items():
         (tmp_path / (name.replace(" ", "_") + ".py")).write_text(source)

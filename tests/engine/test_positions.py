@@ -101,6 +101,7 @@ def test_line_starts_count_each_kind_of_line_end_once():
     assert line_starts("a\rb\r\nc\nd") == [0, 2, 5, 7]
 
 
+@pytest.mark.slow
 def test_the_command_line_and_flake8_agree_on_a_file_with_lone_carriage_returns(tmp_path):
     (tmp_path / "mac.py").write_bytes(EXAMPLE.read_bytes().replace(b"\n", b"\r"))
     ours = subprocess.run(

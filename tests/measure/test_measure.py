@@ -66,6 +66,7 @@ def no_cuda(monkeypatch):
 # The harness: refusing, skipping, timing
 
 
+@pytest.mark.slow
 def test_a_disagreeing_benchmark_is_refused_not_timed():
     timed = []
 
@@ -106,6 +107,7 @@ def test_each_side_gets_its_own_copy_of_the_inputs():
         checked_inputs(aliasing, 4, NUMPY_CPU)
 
 
+@pytest.mark.slow
 def test_a_side_that_writes_into_its_inputs_gets_fresh_ones_on_every_timed_call():
     seen_lengths = []
 
@@ -143,6 +145,7 @@ def test_a_missing_backend_is_skipped_with_the_reason():
     _assert_skipped_without_numbers(measurement, "perflint_no_such_backend is not installed")
 
 
+@pytest.mark.slow  # imports torch
 def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
     rule = types.SimpleNamespace(
         code="PFL999", name="sum", benchmark=workloads.sum_benchmark(backend="torch", devices=("cuda",))
@@ -151,6 +154,7 @@ def test_a_cuda_benchmark_without_a_cuda_device_is_skipped(no_cuda):
     _assert_skipped_without_numbers(measurement, "no CUDA device")
 
 
+@pytest.mark.slow
 def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
     measurement = measure_benchmark(workloads.OutOfMemoryAbove100, "numpy", "cpu", [10, 100, 1000], policy=QUICK)
     assert measurement.status == MEASURED
@@ -164,6 +168,7 @@ def test_a_size_that_does_not_fit_in_device_memory_is_skipped_alone():
     }
 
 
+@pytest.mark.slow
 def test_a_failing_setup_or_side_is_skipped_with_the_error():
     _assert_skipped_without_numbers(
         measure_benchmark(workloads.FailingSetup, "numpy", "cpu", [10], policy=QUICK),
@@ -174,6 +179,7 @@ def test_a_failing_setup_or_side_is_skipped_with_the_error():
     )
 
 
+@pytest.mark.slow
 def test_a_real_benchmark_gets_positive_times_their_ratio_and_an_interval_at_each_size():
     measurement = measure_benchmark(workloads.SumByLoop, "numpy", "cpu", [200, 2000], policy=QUICK)
     assert measurement.status == MEASURED, measurement.reason
@@ -190,6 +196,7 @@ def test_a_real_benchmark_gets_positive_times_their_ratio_and_an_interval_at_eac
     assert Measurement.from_dict(data) == measurement
 
 
+@pytest.mark.slow
 def test_the_harness_recovers_a_known_ratio_of_work():
     # k units of work against one: the measured speedup must come out near k. A loose band
     # (0.6k to 1.5k), since this runs on shared machines where a load average of 15 on two
@@ -241,6 +248,7 @@ def test_a_slow_benchmark_takes_fewer_samples_within_the_budget():
     assert "pattern: only 3 samples fit the time budget" in pattern_samples.warnings("pattern", policy)
 
 
+@pytest.mark.slow
 def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_each_size(monkeypatch):
     torch = pytest.importorskip("torch")
     synchronised, emptied = [], []
@@ -257,6 +265,7 @@ def test_cuda_timing_synchronises_around_every_sample_and_frees_memory_after_eac
     assert emptied == [True, True]
 
 
+@pytest.mark.slow  # imports the GPU libraries to look for a device
 @pytest.mark.parametrize("library", ["cupy", "torch"])
 def test_gpu_timing_recovers_a_known_ratio_of_device_work(library):
     reason = unavailability(library, "cuda")
@@ -358,6 +367,7 @@ _Benchmarked = workloads.SumOnEveryDevice
 _AlsoBenchmarked = workloads.SumAgain
 
 
+@pytest.mark.slow
 def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(no_cuda):
     class Unbenchmarked:
         code, name = "PFL997", "no-benchmark"
@@ -380,6 +390,7 @@ def test_measure_rules_covers_every_target_and_skips_rules_without_a_benchmark(n
     assert quick.run["threads_used"]["requested"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="worker servers fork on Linux only")
 def test_workers_fork_from_a_server_per_worker_index_and_a_dead_one_spoils_only_its_benchmark():
     report = measure_rules([workloads.DiesInTheWorker, _AlsoBenchmarked], sizes=[100], policy=QUICK)
@@ -389,6 +400,7 @@ def test_workers_fork_from_a_server_per_worker_index_and_a_dead_one_spoils_only_
     assert report.run["worker_start"].startswith("forked from a worker server per worker index")
 
 
+@pytest.mark.slow
 def test_rules_beyond_the_budget_are_listed_as_not_measured():
     report = measure_rules([_AlsoBenchmarked, _Benchmarked], sizes=[2000], policy=QUICK, budget_seconds=0.001)
     first, *rest = report.measurements
@@ -397,6 +409,7 @@ def test_rules_beyond_the_budget_are_listed_as_not_measured():
     assert all(not m.points for m in rest)
 
 
+@pytest.mark.slow
 def test_a_second_measurement_on_the_same_machine_comes_from_the_cache(tmp_path):
     cache = MeasurementCache(str(tmp_path))
     first = measure_rules([workloads.SumAgain], sizes=[100], policy=QUICK, cache=cache).measurements[0]
@@ -447,6 +460,7 @@ def test_agreement_recurses_into_containers_and_compares_the_rest_exactly():
     assert describe_difference(object(), object()) is not None
 
 
+@pytest.mark.slow  # imports torch
 def test_agreement_understands_torch_tensors():
     torch = pytest.importorskip("torch")
     assert describe_difference(torch.ones(3), np.ones(3, dtype=np.float32)) is None
@@ -750,6 +764,7 @@ def _fast_policy(monkeypatch):
     monkeypatch.setattr(harness, "QUICK_POLICY", fast)
 
 
+@pytest.mark.slow
 def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, capsys):
     _fast_policy(monkeypatch)
     assert main(["bench", "PFL401", "--sizes", "4,16", "--output-format", "json"]) == 0
@@ -769,6 +784,7 @@ def test_bench_json_measures_the_named_rule_at_the_given_sizes(monkeypatch, caps
     assert all(other["status"] == "skipped" and "points" not in other for other in others if other["device"] != "cpu")
 
 
+@pytest.mark.slow
 def test_bench_quick_measures_only_the_middle_size(monkeypatch, capsys):
     _fast_policy(monkeypatch)
     assert main(["bench", "PFL401", "--quick", "--output-format", "json"]) == 0
@@ -793,6 +809,7 @@ def test_bench_selects_by_prefix_passes_options_and_prints_a_table(monkeypatch, 
     assert "143x" in output and "Test CPU 9000" in output and "\x1b" not in output
 
 
+@pytest.mark.slow
 def test_bench_writes_a_self_contained_html_report(monkeypatch, capsys, tmp_path):
     _fast_policy(monkeypatch)
     path = tmp_path / "report.html"
@@ -803,6 +820,7 @@ def test_bench_writes_a_self_contained_html_report(monkeypatch, capsys, tmp_path
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
 
+@pytest.mark.slow
 def test_bench_threads_limit_the_workers_pools_and_the_run_records_the_threads_in_use(monkeypatch, capsys):
     _fast_policy(monkeypatch)
     assert main(["bench", "PFL401", "--sizes", "4", "--threads", "1", "--output-format", "json"]) == 0
@@ -812,6 +830,7 @@ def test_bench_threads_limit_the_workers_pools_and_the_run_records_the_threads_i
     assert all(blas["threads"] == 1 for blas in data["machine"]["blas"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_worker_runs_with_every_thread_pool_limited_as_asked(threads):
     # The benchmark raises (and the measurement is skipped) unless the worker's environment and

@@ -353,6 +353,7 @@ def test_a_terminal_is_coloured_by_default_with_the_same_text(findings, monkeypa
     assert Text.from_ansi(coloured).plain == render(findings, "concise")
 
 
+@pytest.mark.slow
 def test_plain_output_does_not_import_rich(tmp_path):
     script = (
         "import io, sys\n"
@@ -399,6 +400,7 @@ def test_sarif_encodes_a_file_name_that_is_not_utf8_as_percent_escapes():
     assert artifact["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/bad%FF%20name.py"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="file names are bytes on POSIX only")
 @pytest.mark.parametrize("output_format", OUTPUT_FORMATS)
 def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_format):
@@ -422,6 +424,7 @@ def test_every_format_reports_a_file_whose_name_is_not_utf8(tmp_path, output_for
         assert b"bad\xff.py" in completed.stdout  # the name's own bytes
 
 
+@pytest.mark.slow
 def test_full_shows_standard_inputs_line_not_the_line_of_the_file_on_disk_of_that_name(tmp_path):
     example = Path(__file__).parents[2] / "examples" / "profile_guided.py"
     (tmp_path / "train.py").write_text("# an older version on disk\n" * 30)
@@ -458,6 +461,7 @@ def test_full_shows_no_line_of_a_buffer_whose_text_is_not_at_hand(tmp_path, monk
     assert "2 | y = 2" in render([finding], "full", buffers={"train.py": b"y = 1\ry = 2\r"})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("output_format", ["concise", "json", "sarif"])
 def test_a_report_to_a_full_disk_is_a_one_line_error_and_exit_2_not_the_findings_status(tmp_path, output_format):

@@ -44,6 +44,7 @@ def test_path_prefix_keeps_the_first_folders():
     assert path_prefix("d.py") == "."
 
 
+@pytest.mark.slow
 def test_bench_metrics_carry_each_measured_size_and_the_machine(capsys):
     assert main(["bench", "PFL101", "PFL201", "--quick", "--output-format", "openmetrics"]) == 0
     families = _parse(capsys.readouterr().out)

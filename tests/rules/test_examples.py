@@ -40,20 +40,20 @@ def test_valid_example_reaches_the_detector_and_is_silent(rule, code):
 
 
 @pytest.mark.parametrize(("rule", "example"), INVALID_CASES)
-def test_invalid_example_is_flagged_once_at_its_position(rule, example):
+def test_invalid_example_is_flagged_once_at_its_position(rule, example, findings_of):
     assert_reaches_the_detector(rule, example.code)
-    findings = lint_source(example.code, "example.py", [rule])
+    findings = findings_of(rule, example.code)
     assert [(finding.code, finding.line) for finding in findings] == [(rule.code, example.line)]
     if example.column is not None:
         assert findings[0].column == example.column
 
 
 @pytest.mark.parametrize(("rule", "example"), INVALID_CASES)
-def test_invalid_example_is_fixed_into_its_fixed_source_which_stays_fixed(rule, example):
+def test_invalid_example_is_fixed_into_its_fixed_source_which_stays_fixed(rule, example, findings_of):
     """A rule with an autofix declares, for every INVALID example, the source ``--fix
     --unsafe-fixes`` makes of it (or ``NO_FIX``); that source compiles, and fixing it again
     changes nothing. A rule without one offers no fix and declares no fixed source."""
-    [finding] = lint_source(example.code, "example.py", [rule])
+    [finding] = findings_of(rule, example.code)
     if not rule.autofix:
         assert finding.fix is None and example.fixed is None
         return
@@ -71,7 +71,7 @@ def test_invalid_example_is_fixed_into_its_fixed_source_which_stays_fixed(rule, 
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_a_rule_with_an_autofix_fixes_some_example_with_each_safety_it_declares(rule):
+def test_a_rule_with_an_autofix_fixes_some_example_with_each_safety_it_declares(rule, findings_of):
     if not rule.autofix:
         assert rule.fix_safeties == ()
         return
@@ -79,7 +79,7 @@ def test_a_rule_with_an_autofix_fixes_some_example_with_each_safety_it_declares(
     shown = {
         finding.fix.applicability
         for example in rule.INVALID
-        for finding in lint_source(example.code, "example.py", [rule])
+        for finding in findings_of(rule, example.code)
         if finding.fix is not None
     }
     assert shown == set(rule.fix_safeties or (rule.fix_safety,))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from perflint.engine import lint_source
 from perflint.rules import all_rules
 
 RULES = all_rules()
@@ -23,10 +22,10 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("PERFLINT_UPDATE_SNAPSHOTS") == "1"
 
 
-def rendered_messages(rule) -> str:
+def rendered_messages(rule, findings_of) -> str:
     lines = []
     for index, example in enumerate(rule.INVALID):
-        for finding in lint_source(example.code, "example.py", [rule]):
+        for finding in findings_of(rule, example.code):
             lines.append(f"invalid {index}, {finding.line}:{finding.column} {finding.code} {finding.message}")
             if finding.fix is not None:
                 lines.append(f"    fix ({finding.fix.applicability}): {finding.fix.message}")
@@ -45,18 +44,18 @@ def template_fields(rule) -> set[str]:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_every_message_field_is_filled_in_and_the_message_is_one_line(rule):
+def test_every_message_field_is_filled_in_and_the_message_is_one_line(rule, findings_of):
     unfilled = [f"{{{field}}}" for field in template_fields(rule)]
     for example in rule.INVALID:
-        for finding in lint_source(example.code, "example.py", [rule]):
+        for finding in findings_of(rule, example.code):
             assert not any(field in finding.message for field in unfilled), finding.message
             assert "\n" not in finding.message, finding.message
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_messages_match_their_snapshot(rule):
+def test_messages_match_their_snapshot(rule, findings_of):
     snapshot = SNAPSHOTS / f"{rule.code}.txt"
-    current = rendered_messages(rule)
+    current = rendered_messages(rule, findings_of)
     if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
         snapshot.write_text(current, encoding="utf-8")

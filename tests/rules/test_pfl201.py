@@ -9,6 +9,7 @@ import pytest
 
 from perflint.engine import lint_source
 from perflint.rules.device.create_then_move import CreateThenMove
+from tests.rules.execution import assert_same_tensor, both
 
 
 def test_message_names_the_factory_and_the_move():
@@ -80,3 +81,65 @@ def test_moves_whose_fix_carries_over_are_flagged(move):
 def test_benchmark_is_declared_for_accelerators_only():
     assert CreateThenMove.benchmark.devices == ("cuda",)
     assert CreateThenMove.benchmark.backend == "torch"
+
+
+# PFL201: torch.zeros(...).to(device) -> torch.zeros(..., device=device) -------------------
+
+CREATED_THEN_MOVED = """
+import torch
+
+def step(x: torch.Tensor, device, dtype):
+    for _ in range(1):
+        zeros = torch.zeros(2, 3).to(device)
+        ones = torch.ones(4, dtype=torch.bool).to(device=device, dtype=dtype)
+        eye = torch.eye(3, dtype=torch.int64).to(x)
+        empty = torch.empty(2, 5).to(device, non_blocking=True)
+    return zeros, ones, eye, empty
+"""
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "int8", "bool", "complex64"])
+def test_create_then_move_fix_makes_the_same_tensors_in_any_dtype(dtype_name, torch):
+    dtype = getattr(torch, dtype_name)
+    original, fix = both(CREATED_THEN_MOVED, CreateThenMove, changes=4)
+    x = torch.arange(3.0, dtype=torch.float64)
+    before = original["step"](x, "cpu", dtype)
+    after = fix["step"](x, "cpu", dtype)
+    for made_before, made_after in zip(before[:3], after[:3]):
+        assert_same_tensor(made_before, made_after)
+    # `empty` is uninitialised either way: the same shape, dtype and device.
+    assert (before[3].shape, before[3].dtype, before[3].device) == (after[3].shape, after[3].dtype, after[3].device)
+
+
+RANDOM_THEN_MOVED = """
+import torch
+
+def noise(batch, device):
+    for _ in range(1):
+        return batch + torch.randn(batch.shape).to(device)
+"""
+
+
+def test_create_then_move_fix_of_a_random_factory_draws_the_same_on_the_cpu(torch):
+    original, fix = both(RANDOM_THEN_MOVED, CreateThenMove)
+    batch = torch.ones(3, 4)
+    torch.manual_seed(0)
+    before = original["noise"](batch, "cpu")
+    torch.manual_seed(0)
+    after = fix["noise"](batch, "cpu")
+    assert_same_tensor(before, after)
+
+
+def test_create_then_move_fix_unsafe_a_random_factory_on_a_device_leaves_the_cpu_generator_alone(torch):
+    # On another device the fixed factory draws from that device's generator: the CPU's does
+    # not advance, so every later CPU draw of a seeded run changes.
+    original, fix = both(RANDOM_THEN_MOVED, CreateThenMove)
+    batch = torch.ones(3, 4, device="meta")
+    later = []
+    for namespace in (original, fix):
+        torch.manual_seed(0)
+        namespace["noise"](batch, "meta")
+        later.append(torch.rand(3))
+    assert not torch.equal(later[0], later[1])
+    torch.manual_seed(0)
+    assert torch.equal(later[1], torch.rand(3))

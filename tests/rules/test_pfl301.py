@@ -53,6 +53,7 @@ def test_in_memory_name_does_not_leak_out_of_its_function():
     assert _codes(source) == [("PFL301", 6)]
 
 
+@pytest.mark.slow  # imports torch
 def test_benchmark_dataset_pickles_into_workers_that_persist():
     torch = pytest.importorskip("torch")
     benchmark = DataLoaderNoWorkers.benchmark
