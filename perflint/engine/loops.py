@@ -406,13 +406,31 @@ class LoopKnowledge:
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push_guard(node.test, node)
-        if is_lazy_initialisation(node):
+        if is_lazy_initialisation(node) and not self._initialises_a_parameter(node.test):
             self._scopes[-1].initialisations.append((node, len(self._scopes[-1].loops)))
         if tests_a_debug_flag(node.test):
             self._debug_branches.append(node)
         leaves = leaving_statement(node.body)
         if leaves is not None:
             self._scopes[-1].leaving_branches.append((node, len(self._scopes[-1].loops), leaves is cst.Break))
+
+    def _initialises_a_parameter(self, test: cst.BaseExpression) -> bool:
+        """``test`` asks whether a parameter of the current function is set (``if z is None:``
+        of ``def f(x, z=None)``): a default made on every call that passes none, not once."""
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            tested = test.expression
+        elif type(test) is cst.Comparison and type(test.comparisons[0].operator) is cst.Is:
+            tested = test.left
+        else:
+            return False
+        function = self._context.functions.current
+        if type(tested) is not cst.Name or function is None or type(function.node) is not cst.FunctionDef:
+            return False
+        params = function.node.params
+        return any(
+            param.name.value == tested.value
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        )
 
     def leave_If_body(self, node: cst.If) -> None:
         stack = self._scopes[-1].initialisations

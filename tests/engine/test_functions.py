@@ -199,6 +199,23 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
     }
 
 
+def test_a_default_made_for_a_parameter_is_made_on_every_call_that_passes_none():
+    answers = probe_calls(
+        "def sample(x, z=None, *, cache=None):\n"
+        "    if z is None:\n        z = print(default_per_call)\n"
+        "    if not cache:\n        cache = print(keyword_default_per_call)\n"
+        "    if key not in cache:\n        cache[key] = print(caller_owned_cache)\n"
+        "    if self.z is None:\n        self.z = print(attribute_once)\n",
+        lambda context, expr: context.runs_once(),
+    )
+    assert answers == {
+        "default_per_call": False,
+        "keyword_default_per_call": False,
+        "caller_owned_cache": True,
+        "attribute_once": True,
+    }
+
+
 def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_module_level():
     answers = probe_calls(
         "def top(x):\n    return x\n"
