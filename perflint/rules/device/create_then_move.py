@@ -15,8 +15,8 @@ from perflint.engine.literals import (
 )
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
-from perflint.engine.values import value_of
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
