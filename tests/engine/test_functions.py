@@ -456,6 +456,9 @@ def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
         "def main():\n    print(entry)\n"
         "def train_step(model, batch):\n    print(train_step)\n"
         "def stepper(model):\n    print(stepper)\n"
+        "def focal_loss(pred, y):\n    print(focal_loss)\n"
+        "def loss_fn(pred, y):\n    print(loss_fn)\n"
+        "def losses_table(history):\n    print(losses_table)\n"
     )
     assert answers == {
         "process": ("process", RUN_ONCE),
@@ -464,6 +467,9 @@ def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
         "entry": ("main", RUN_ONCE),
         "train_step": ("train_step", PER_CALL),
         "stepper": ("stepper", None),
+        "focal_loss": ("focal_loss", PER_CALL),
+        "loss_fn": ("loss_fn", PER_CALL),
+        "losses_table": ("losses_table", None),
     }
 
 

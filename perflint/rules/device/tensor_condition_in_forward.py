@@ -50,7 +50,7 @@ class TensorConditionInForward(Rule):
     code = "PFL212"
     name = "tensor-condition-in-forward"
     family = FAMILY
-    summary = "`if`/`while`/`assert` on a tensor's value inside `forward`"
+    summary = "`if`/`while`/`assert` on a tensor's value inside `forward` or other repeated code"
     message = (
         "`{keyword} {test}` reads `{sync}` on the host: a device synchronisation on every call "
         "and a graph break under `torch.compile`; {fix}"
@@ -66,7 +66,10 @@ class TensorConditionInForward(Rule):
     what_it_does = (
         "Flags an `if`, `while` or `assert` in `forward` (or another per-call method: "
         "`__call__`, `_forward`, `generate`, `sample`…, and functions nested in them) of a "
-        "torch `nn.Module` subclass whose condition needs a tensor's value: the truth value "
+        "torch `nn.Module` subclass, or in any other code with evidence that it repeats (a loop "
+        "that is not in set-up code, a per-call function such as a loss, a sampler or a "
+        "`*_step` function, or a function the project calls from one; the finding says which), "
+        "whose condition needs a tensor's value: the truth value "
         "of a known tensor, of `t.any()`/`t.all()`, `torch.any`/`torch.all`, "
         "`torch.isfinite(t).all()` or a comparison of a tensor, or a call that returns a "
         "Python value computed on the device (`t.item()`, `t.tolist()`, `torch.equal`, "
@@ -154,7 +157,7 @@ class Block(nn.Module):
                     x = x.clamp(-1e4, 1e4)
                 return x
         """,
-        # Not a module's forward: a function that runs once, and a plain class.
+        # A function that runs once; a plain class's `forward` whose check ends the call early.
         """
         import torch
         from torch import nn
@@ -273,8 +276,55 @@ class Block(nn.Module):
                     spec = torch.log1p(spec / peak)
                 return spec.numpy()
         """,
+        # No evidence of repetition: a helper nothing shows to be called often, and a loop in
+        # set-up code, which runs once per program.
+        """
+        import torch
+        def flip_sign(x: torch.Tensor) -> torch.Tensor:
+            if x.sum() > 0:
+                return -x
+            return x
+        def setup(weights: list) -> None:
+            for w in weights:
+                if torch.isnan(torch.as_tensor(w)).any():
+                    w.zero_()
+        """,
     )
     INVALID = (
+        # Outside modules: a loss, a sampler, a loop over a data loader.
+        Invalid(
+            """
+            import torch
+            def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                if torch.isnan(pred).any():
+                    pred = torch.nan_to_num(pred)
+                return (pred - target).pow(2).mean()
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def sample(logits: torch.Tensor) -> torch.Tensor:
+                probs = torch.softmax(logits, -1)
+                if (probs < 0).any():
+                    probs = probs.clamp_min(0)
+                return torch.multinomial(probs, 1)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            def train(dataset, model):
+                for x in DataLoader(dataset, batch_size=32):
+                    if torch.isinf(x).any():
+                        x = x.clamp(-1e4, 1e4)
+                    model(x)
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import torch
@@ -429,7 +479,7 @@ class Block(nn.Module):
         self._check(node)
 
     def _check(self, node: Branch) -> None:
-        if self._guards or not self._in_module_forward() or self.context.loops.under_debug_flag():
+        if self._guards or not self._runs_repeatedly() or self.context.loops.under_debug_flag():
             return
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
@@ -515,14 +565,16 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return None
 
-    def _in_module_forward(self) -> bool:
+    def _runs_repeatedly(self) -> bool:
+        """In a per-call method of a torch module (``forward``), or anywhere the engine has
+        evidence of repetition: a hot loop, a per-call function (a sampler, a loss, an update
+        step), or a function the project calls from one."""
         frame = self.context.function
-        return (
-            frame is not None
-            and frame.role == PER_CALL
-            and frame.class_frame is not None
-            and frame.class_frame.is_module_subclass
-        )
+        if frame is None:
+            return False
+        if frame.role == PER_CALL and frame.class_frame is not None and frame.class_frame.is_module_subclass:
+            return True
+        return self.context.frequency().repeats
 
     def _is_compilation_check(self, test: cst.BaseExpression) -> bool:
         imports = self.context.imports
