@@ -17,6 +17,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.values import value_of
+from perflint.engine.walker import mention_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -527,10 +528,9 @@ def add_noise(batch, device):
             return assigned
         function = self.context.function
         scope = function.node if function is not None else self.context.module
-        uses = sum(1 for node in _nodes(scope) if type(node) is cst.Name and node.value == name.value)
-        mentioned_here = sum(1 for node in _nodes(statement) if type(node) is cst.Name and node.value == name.value)
-        moved_here = sum(1 for node in _nodes(moving) if type(node) is cst.Name and node.value == name.value)
-        return assigned if uses == mentioned_here + moved_here and moved_here == 1 else None
+        moved_here = mention_count(moving, name.value)
+        uses = mention_count(scope, name.value)
+        return assigned if moved_here == 1 and uses == mention_count(statement, name.value) + moved_here else None
 
     def _build_fix(
         self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove
