@@ -365,6 +365,17 @@ class LoopKnowledge:
             and not iterable.args[0].star
         ):
             name, source = target.elements[1].value.value, iterable.args[0].value
+        elif (
+            type(target) is cst.Tuple
+            and type(iterable) is cst.Call
+            and self._context.imports.is_builtin(iterable.func, "zip")
+            and len(iterable.args) == len(target.elements)
+        ):
+            # ``for a, b in zip(x, y)``: each target takes one element of its own iterable.
+            for element, arg in zip(target.elements, iterable.args):
+                if type(element.value) is cst.Name and arg.keyword is None and not arg.star:
+                    self._record_elements(frame, element.value, arg.value)
+            return
         else:
             return
         if arrays.kind_of(source) in _ARRAY_OR_TENSOR:

@@ -215,6 +215,19 @@ def test_loop_targets_over_known_arrays_and_indexed_elements_are_elements():
     }
 
 
+def test_each_target_of_a_zip_is_an_element_of_its_own_iterable():
+    answers = element_sources(
+        "import torch\n"
+        "def f(boxes: torch.Tensor, scores: torch.Tensor, names):\n"
+        "    for b, s, n in zip(boxes, scores, names):\n"
+        "        print(b); print(s); print(n)\n"
+        "    pairs = [print(q) for q, m in zip(scores, names)]\n"
+        "    for u, w in zip(boxes):\n"
+        "        print(u)\n"
+    )
+    assert answers == {"b": "boxes", "s": "scores", "n": None, "q": "scores", "u": None}
+
+
 def test_a_target_rebound_in_the_loop_is_no_longer_an_element():
     answers = element_sources(
         "import numpy as np\n"
