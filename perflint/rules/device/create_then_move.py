@@ -237,50 +237,6 @@ def add_noise(batch, device):
         """,
     )
     INVALID = (
-        # Unpacked sizes cannot hold `device=`.
-        Invalid(
-            """
-            import torch
-            def step(shape, device):
-                return torch.zeros(*shape).to(device)
-            """,
-            line=3,
-            fixed="""
-            import torch
-            def step(shape, device):
-                return torch.zeros(*shape, device=device)
-            """,
-        ),
-        # The factory's result bound to a name and moved on the next line (no fix offered).
-        Invalid(
-            """
-            import torch
-            def step(n, device):
-                mask = torch.ones(n, n)
-                mask = mask.to(device)
-                return mask
-            """,
-            line=4,
-            fixed=NO_FIX,
-        ),
-        # A default made when the caller passes none runs on every such call, not once.
-        Invalid(
-            """
-            import torch
-            def add_noise(x, device, z=None):
-                if z is None:
-                    z = torch.randn(x.shape).to(device)
-                return x + z
-            """,
-            line=4,
-            fixed="""
-            import torch
-            def add_noise(x, device, z=None):
-                if z is None:
-                    z = torch.randn(x.shape, device=device)
-                return x + z
-            """,
-        ),
         Invalid(
             """
             import torch
@@ -466,6 +422,50 @@ def add_noise(batch, device):
             """,
             line=3,
             fixed=NO_FIX,
+        ),
+        # Unpacked sizes cannot hold `device=`.
+        Invalid(
+            """
+            import torch
+            def step(shape, device):
+                return torch.zeros(*shape).to(device)
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def step(shape, device):
+                return torch.zeros(*shape, device=device)
+            """,
+        ),
+        # The factory's result bound to a name and moved on the next line (no fix offered).
+        Invalid(
+            """
+            import torch
+            def step(n, device):
+                mask = torch.ones(n, n)
+                mask = mask.to(device)
+                return mask
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
+        # A default made when the caller passes none runs on every such call, not once.
+        Invalid(
+            """
+            import torch
+            def add_noise(x, device, z=None):
+                if z is None:
+                    z = torch.randn(x.shape).to(device)
+                return x + z
+            """,
+            line=4,
+            fixed="""
+            import torch
+            def add_noise(x, device, z=None):
+                if z is None:
+                    z = torch.randn(x.shape, device=device)
+                return x + z
+            """,
         ),
     )
 

@@ -192,6 +192,28 @@ class Mask(nn.Module):
             """,
             line=4,
         ),
+        # `torch.maximum` takes no Python number: the message offers `clamp_min`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class SafeLog(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return torch.log(torch.maximum(x, torch.tensor(1e-5, device=x.device)))
+            """,
+            line=5,
+            column=43,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Shift(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x >> torch.tensor(-4, dtype=torch.int32, device=x.device)
+            """,
+            line=5,
+        ),
         # A loss outside any module runs per batch; data from a name bound to a list.
         Invalid(
             """
@@ -222,28 +244,6 @@ class Mask(nn.Module):
                     model(x, positions)
             """,
             line=4,
-        ),
-        # `torch.maximum` takes no Python number: the message offers `clamp_min`.
-        Invalid(
-            """
-            import torch
-            from torch import nn
-            class SafeLog(nn.Module):
-                def forward(self, x: torch.Tensor) -> torch.Tensor:
-                    return torch.log(torch.maximum(x, torch.tensor(1e-5, device=x.device)))
-            """,
-            line=5,
-            column=43,
-        ),
-        Invalid(
-            """
-            import torch
-            from torch import nn
-            class Shift(nn.Module):
-                def forward(self, x: torch.Tensor) -> torch.Tensor:
-                    return x >> torch.tensor(-4, dtype=torch.int32, device=x.device)
-            """,
-            line=5,
         ),
     )
 

@@ -120,6 +120,37 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         """,
     )
     INVALID = (
+        Invalid(
+            """
+            import torch
+            def decode(ids: torch.Tensor, vocab: list) -> list:
+                words = []
+                for i in range(ids.shape[0]):
+                    words.append([vocab[t] for t in ids[i].tolist()])
+                return words
+            """,
+            line=5,
+            column=41,
+        ),
+        Invalid(
+            """
+            import torch
+            def to_arrays(boxes: torch.Tensor):
+                return [boxes[i].detach().cpu().numpy() for i in range(len(boxes))]
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def rows(scores: torch.Tensor):
+                out = []
+                for row in scores:
+                    out.append(row.tolist())
+                return out
+            """,
+            line=5,
+        ),
         # A comprehension over the tensor's rows.
         Invalid(
             """
@@ -164,37 +195,6 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
                 return out
             """,
             line=6,
-        ),
-        Invalid(
-            """
-            import torch
-            def decode(ids: torch.Tensor, vocab: list) -> list:
-                words = []
-                for i in range(ids.shape[0]):
-                    words.append([vocab[t] for t in ids[i].tolist()])
-                return words
-            """,
-            line=5,
-            column=41,
-        ),
-        Invalid(
-            """
-            import torch
-            def to_arrays(boxes: torch.Tensor):
-                return [boxes[i].detach().cpu().numpy() for i in range(len(boxes))]
-            """,
-            line=3,
-        ),
-        Invalid(
-            """
-            import torch
-            def rows(scores: torch.Tensor):
-                out = []
-                for row in scores:
-                    out.append(row.tolist())
-                return out
-            """,
-            line=5,
         ),
     )
 

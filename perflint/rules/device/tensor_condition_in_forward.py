@@ -291,40 +291,6 @@ class Block(nn.Module):
         """,
     )
     INVALID = (
-        # Outside modules: a loss, a sampler, a loop over a data loader.
-        Invalid(
-            """
-            import torch
-            def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-                if torch.isnan(pred).any():
-                    pred = torch.nan_to_num(pred)
-                return (pred - target).pow(2).mean()
-            """,
-            line=3,
-        ),
-        Invalid(
-            """
-            import torch
-            def sample(logits: torch.Tensor) -> torch.Tensor:
-                probs = torch.softmax(logits, -1)
-                if (probs < 0).any():
-                    probs = probs.clamp_min(0)
-                return torch.multinomial(probs, 1)
-            """,
-            line=4,
-        ),
-        Invalid(
-            """
-            import torch
-            from torch.utils.data import DataLoader
-            def train(dataset, model):
-                for x in DataLoader(dataset, batch_size=32):
-                    if torch.isinf(x).any():
-                        x = x.clamp(-1e4, 1e4)
-                    model(x)
-            """,
-            line=5,
-        ),
         Invalid(
             """
             import torch
@@ -455,6 +421,40 @@ class Block(nn.Module):
                     return x
             """,
             line=6,
+        ),
+        # Outside modules: a loss, a sampler, a loop over a data loader.
+        Invalid(
+            """
+            import torch
+            def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                if torch.isnan(pred).any():
+                    pred = torch.nan_to_num(pred)
+                return (pred - target).pow(2).mean()
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def sample(logits: torch.Tensor) -> torch.Tensor:
+                probs = torch.softmax(logits, -1)
+                if (probs < 0).any():
+                    probs = probs.clamp_min(0)
+                return torch.multinomial(probs, 1)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            def train(dataset, model):
+                for x in DataLoader(dataset, batch_size=32):
+                    if torch.isinf(x).any():
+                        x = x.clamp(-1e4, 1e4)
+                    model(x)
+            """,
+            line=5,
         ),
     )
 

@@ -301,38 +301,6 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """,
     )
     INVALID = (
-        # A body with temporaries: each holds one element, and on whole arrays the whole array.
-        Invalid(
-            """
-            import numpy as np
-            def shift(a: np.ndarray, b: np.ndarray) -> None:
-                n = a.shape[0]
-                for i in range(n):
-                    t = a[i] * 2
-                    b[i] = t + 1
-            """,
-            line=4,
-            fixed=NO_FIX,
-        ),
-        # A gather: `a[idx[i]]` is `a[idx]` on whole arrays (fancy indexing).
-        Invalid(
-            """
-            import numpy as np
-            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-                out = np.empty_like(idx)
-                for i in range(len(idx)):
-                    out[i] = a[idx[i]]
-                return out
-            """,
-            line=4,
-            fixed="""
-            import numpy as np
-            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-                out = np.empty_like(idx)
-                out[:] = a[idx]
-                return out
-            """,
-        ),
         # The range's bound is a name assigned the array's length, or the length the written
         # array was made with.
         Invalid(
@@ -517,6 +485,38 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             """,
             line=4,
             fixed=NO_FIX,
+        ),
+        # A body with temporaries: each holds one element, and on whole arrays the whole array.
+        Invalid(
+            """
+            import numpy as np
+            def shift(a: np.ndarray, b: np.ndarray) -> None:
+                n = a.shape[0]
+                for i in range(n):
+                    t = a[i] * 2
+                    b[i] = t + 1
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
+        # A gather: `a[idx[i]]` is `a[idx]` on whole arrays (fancy indexing).
+        Invalid(
+            """
+            import numpy as np
+            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                out = np.empty_like(idx)
+                for i in range(len(idx)):
+                    out[i] = a[idx[i]]
+                return out
+            """,
+            line=4,
+            fixed="""
+            import numpy as np
+            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                out = np.empty_like(idx)
+                out[:] = a[idx]
+                return out
+            """,
         ),
     )
 
