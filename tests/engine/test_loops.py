@@ -366,6 +366,19 @@ def test_code_captured_as_a_cuda_graph_is_compiled_code():
     assert answers == {"x": True, "x + 1": True, "x + 2": False, "out": True, "out + 3": False}
 
 
+def test_a_branch_only_torchscript_runs_is_compiled_code():
+    answers = probe_calls(
+        "import torch\n"
+        "def forward(x):\n"
+        "    if torch.jit.is_scripting():\n        print(scripted)\n    else:\n        print(eager)\n"
+        "    if not torch.jit.is_scripting():\n        print(not_scripted)\n"
+        "    if x.dim() == 2 and torch.compiler.is_compiling():\n        print(compiling)\n"
+        "    print(after)\n",
+        lambda context, expr: context.in_compiled_code(),
+    )
+    assert answers == {"scripted": True, "eager": False, "not_scripted": False, "compiling": True, "after": False}
+
+
 def test_code_in_a_branch_that_raises_returns_or_breaks_leaves_the_loop():
     answers = probe_calls(
         "def f(xs, ys):\n"

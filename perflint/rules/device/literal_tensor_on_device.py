@@ -150,6 +150,18 @@ class Mask(nn.Module):
         def helper(device):
             return torch.tensor(range(4), device=device)
         """,
+        # A branch that only TorchScript runs: eager code takes the other one.
+        """
+        import torch
+        from torch import nn
+        class Gray(nn.Module):
+            def forward(self, image: torch.Tensor) -> torch.Tensor:
+                if torch.jit.is_scripting():
+                    weights = torch.tensor([0.299, 0.587, 0.114], device=image.device)
+                else:
+                    weights = self.weights
+                return (image * weights[:, None, None]).sum(-3)
+        """,
         # A discarded value: made to probe each device, not to be used.
         """
         import torch

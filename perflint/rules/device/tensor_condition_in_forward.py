@@ -14,13 +14,14 @@ from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import mentions, names_in, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 Branch = Union[cst.If, cst.While, cst.Assert]
 # Methods whose result is a tensor reduced to one truth value, read by the branch.
 _TRUTH_REDUCTIONS = frozenset({"any", "all"})
+_TRUTH_REDUCTION_FUNCTIONS = frozenset({"torch.any", "torch.all"})
 # Comparisons that ask about Python objects, not tensor values.
 _IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _FIXES = {
@@ -66,14 +67,18 @@ class TensorConditionInForward(Rule):
     what_it_does = (
         "Flags an `if`, `while` or `assert` in `forward` (or another per-call method: "
         "`__call__`, `_forward`, `generate`, `sample`…, and functions nested in them) of a "
-        "torch `nn.Module` subclass, or in any other code with evidence that it repeats (a loop "
-        "that is not in set-up code, a per-call function such as a loss, a sampler or a "
-        "`*_step` function, or a function the project calls from one; the finding says which), "
-        "whose condition needs a tensor's value: the truth value "
+        "torch `nn.Module` subclass whose condition needs a tensor's value: the truth value "
         "of a known tensor, of `t.any()`/`t.all()`, `torch.any`/`torch.all`, "
         "`torch.isfinite(t).all()` or a comparison of a tensor, or a call that returns a "
         "Python value computed on the device (`t.item()`, `t.tolist()`, `torch.equal`, "
-        "`torch.allclose`). A tensor is known by annotation, by a torch call that always "
+        "`torch.allclose`). Elsewhere, in code with evidence that it repeats (a loop that is not in "
+        "set-up code, a per-call function such as a loss, a sampler or a `*_step` function, or a "
+        "function the project calls from one; the finding says which), only a branch that can go "
+        "as it is: `if m.any():` or `if not m.all():` (`torch.any(m)`, `torch.isnan(x).any()`) "
+        "with no `else`, whose body works on what the test reads (`vals[~mask] = 0`, `x = "
+        "torch.nan_to_num(x)`), and so changes nothing when the test is false; other "
+        "data-dependent decisions there (validation that raises, a skip of work the body would "
+        "change, a choice between two computations) are left alone. A tensor is known by annotation, by a torch call that always "
         "returns one (`torch.isinf(x)`), or by assignment. Left alone: conditions on Python "
         "values only (`self.training`, `x.dtype`, `x.shape`, `x is None`, `x.numel()`), NumPy "
         "arrays, tensors made on the host by a factory (`torch.rand(1) < self.p` in a random "
@@ -289,6 +294,29 @@ class Block(nn.Module):
                 if torch.isnan(torch.as_tensor(w)).any():
                     w.zero_()
         """,
+        # Outside a module's forward, only a branch that can go as it is: not validation that
+        # raises, a skip of work the body would change (`if torch.isfinite(g).all():`), a choice
+        # with an `else`, or a comparison deciding per element.
+        """
+        import torch
+        def interval_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            if not (a < b).all():
+                raise ValueError("every a must be below b")
+            return (b - a).mean()
+        def update(params, grads):
+            for p, g in zip(params, grads):
+                if torch.isfinite(g).all():
+                    p.sub_(g)
+        def sample(pred: torch.Tensor, feasible: torch.Tensor) -> torch.Tensor:
+            if feasible.any():
+                pred[~feasible] = float("-inf")
+            else:
+                pred = -pred
+            for i in range(pred.shape[0]):
+                if pred[i] > 0:
+                    pred[i] = 0
+            return pred
+        """,
     )
     INVALID = (
         Invalid(
@@ -479,7 +507,9 @@ class Block(nn.Module):
         self._check(node)
 
     def _check(self, node: Branch) -> None:
-        if self._guards or not self._runs_repeatedly() or self.context.loops.under_debug_flag():
+        if self._guards or self.context.loops.under_debug_flag():
+            return
+        if not self._in_module_call() and not (self.context.frequency().repeats and self._removable_guard(node)):
             return
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
@@ -565,16 +595,44 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return None
 
-    def _runs_repeatedly(self) -> bool:
-        """In a per-call method of a torch module (``forward``), or anywhere the engine has
-        evidence of repetition: a hot loop, a per-call function (a sampler, a loss, an update
-        step), or a function the project calls from one."""
+    def _in_module_call(self) -> bool:
+        """In a per-call method of a torch module (``forward``)."""
         frame = self.context.function
-        if frame is None:
+        return (
+            frame is not None
+            and frame.role == PER_CALL
+            and frame.class_frame is not None
+            and frame.class_frame.is_module_subclass
+        )
+
+    def _removable_guard(self, node: Branch) -> bool:
+        """``if m.any():`` (``if not m.all()``, ``torch.any(m)``, ``torch.isnan(x).any()``…)
+        with no ``else``, whose body works on what the test reads (``vals[~mask] = 0``,
+        ``x = torch.nan_to_num(x)``): a masked update that changes nothing when the test is
+        false, so the branch can go. Outside a module's ``forward`` only such a branch is
+        flagged: other data-dependent decisions in numerical code (validation that raises, a
+        choice between two computations) need the value."""
+        if type(node) is not cst.If or node.orelse is not None or only_reports(node.body, self.context.imports):
             return False
-        if frame.role == PER_CALL and frame.class_frame is not None and frame.class_frame.is_module_subclass:
-            return True
-        return self.context.frequency().repeats
+        test, negated = node.test, False
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test, negated = test.expression, True
+        if type(test) is not cst.Call or type(test.func) is not cst.Attribute or len(test.args) > 1:
+            return False
+        qualified = self.context.imports.qualified_name(test.func)
+        if qualified in _TRUTH_REDUCTION_FUNCTIONS and test.args:
+            tested, reduction = test.args[0].value, qualified.rpartition(".")[2]
+        elif test.func.attr.value in _TRUTH_REDUCTIONS and not test.args:
+            tested, reduction = test.func.value, test.func.attr.value
+        else:
+            return False
+        # The body runs when some element is selected (``any``, ``not all``); ``if m.all():``
+        # skips work when one is not, which the work would change.
+        if (reduction == "any") == negated:
+            return False
+        imports = self.context.imports
+        names = {name for name in names_in(tested) if imports.qualified_name(cst.Name(name)) is None}
+        return bool(names) and mentions(node.body, names)
 
     def _is_compilation_check(self, test: cst.BaseExpression) -> bool:
         imports = self.context.imports
