@@ -172,6 +172,19 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             """,
             line=5,
         ),
+        # The row rebound by the statement that converts it.
+        Invalid(
+            """
+            import torch
+            def results(detections: torch.Tensor):
+                out = []
+                for det in detections:
+                    det = det.squeeze().tolist()
+                    out.append(det[0])
+                return out
+            """,
+            line=5,
+        ),
         # A slice of a row, and a row through an alias made in the loop.
         Invalid(
             """
@@ -252,6 +265,11 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
                 return receiver.value
             return None
         if type(receiver) is cst.Name and receiver.value in loop.targets:
+            node = loop.node
+            if type(node) is cst.For and type(node.target) is cst.Name:
+                # ``for det in t: det = det.squeeze().tolist()``: the row is read before the
+                # name is rebound, which ``element_of`` does not follow.
+                return node.iter if self.context.arrays.kind_of(node.iter) == catalog.TORCH else None
             source = self.context.loops.element_of(receiver)
             if source is not None and self.context.arrays.kind_of(source) == catalog.TORCH:
                 return source
