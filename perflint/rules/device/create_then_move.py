@@ -78,6 +78,13 @@ class CreateThenMove(Rule):
         "builds its tensor on the CPU from the Python data and copies it to the device even "
         "when given `device=`, so moving it afterwards costs nothing more."
     )
+    known_limitations = (
+        "Not flagged: a factory bound to a name that the function reads anywhere else, or moved "
+        "later than in the next statement (the host tensor may be wanted on the host); a factory "
+        "given `**kwargs`, which may hold `device=`; a random factory given `generator=`, which "
+        "draws on the host where its generator is (advising `device=` there would be wrong). The "
+        "named form gets the advice but no automatic fix."
+    )
     why_bad = (
         "The factory first allocates and fills the tensor in host memory, then the move allocates "
         "it again on the device and copies it across the bus. The copy is from pageable memory "

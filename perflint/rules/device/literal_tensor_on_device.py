@@ -54,6 +54,15 @@ class LiteralTensorOnDevice(Rule):
         "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
         "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
     )
+    known_limitations = (
+        "Not flagged: data from a name the function also reads or changes elsewhere (`steps."
+        "append(v)`), from a comprehension that is not a plain copy of a range, or from "
+        "per-batch Python values (`torch.tensor(lengths, device=d)`, which must be copied); a "
+        "`generate` or a plain class's `__call__` (once per request); code in the body of `if "
+        "torch.jit.is_scripting():`. A set-up helper whose name the engine does not know as "
+        "run-once (kornia's `make_samplers`) is read as per call: on the development set that "
+        "gave one finding that was correct but not worth fixing."
+    )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
         "copies it to the device. The copy is from pageable memory, so it is synchronous: the "

@@ -45,6 +45,11 @@ class PerRowHostTransfer(Rule):
         "calls under a condition that depends on the loop, tensors the loop writes, and "
         "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
     )
+    known_limitations = (
+        "Not flagged: a column per iteration (`t[:, j].tolist()`); a row taken through an alias "
+        "bound outside the loop, or through more than one name; a comprehension or `zip` target "
+        "the loop rebinds; `.item()` per element (PFL109's)."
+    )
     why_bad = (
         "Every `.tolist()`, `.cpu()` or `.numpy()` of a device tensor waits for the device to "
         "finish its queued work and then copies across the bus: a fixed latency of tens of "

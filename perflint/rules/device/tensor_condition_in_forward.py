@@ -97,6 +97,14 @@ class TensorConditionInForward(Rule):
         "`torch._assert_async` rather than `torch.where`, and a random draw made on the device "
         "only to be read is advised to be drawn on the host."
     )
+    known_limitations = (
+        "Outside a module's `forward` only a branch that can be removed as it is is flagged: on "
+        "the development set, flagging every tensor condition in code that repeats found 24 "
+        "conditions of which 2 were worth changing (the rest validation that raises, choices "
+        "with an `else`, per-element comparisons in optimisation loops, `torch.equal` deciding "
+        "an alias), so `while` loops, `assert`s, comparisons and `.item()` reads outside "
+        "`forward` are left alone, however often they run."
+    )
     why_bad = (
         "A GPU runs the work queued by the host asynchronously. To decide the branch, the host "
         "must copy the tensor's value back, so it first waits for every kernel queued so far "
