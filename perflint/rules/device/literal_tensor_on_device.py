@@ -9,7 +9,7 @@ from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.literals import has_unpacked_arguments, is_number_literal
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.values import resolved
+from perflint.engine.values import resolved, value_of
 from perflint.engine.walker import mention_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -37,7 +37,8 @@ class LiteralTensorOnDevice(Rule):
     what_it_does = (
         "Flags `torch.tensor(L, device=D)` and `torch.as_tensor(L, device=D)` where `L` is a "
         "numeric literal (`0.5`, `-1`) or a non-empty list or tuple of them (nested or not), a "
-        "name bound to one that its function reads nowhere else, or a `range(...)` (also in "
+        "name bound to such a tuple, or to such a list that its function binds and reads nowhere "
+        "else, or a `range(...)` (also in "
         "`list(...)`, `tuple(...)` or `[i for i in range(...)]`, for which the message offers "
         "`torch.arange(..., device=D)`), and "
         "`D` is not known to be the host, in code that runs repeatedly: on every iteration of a "
@@ -159,6 +160,13 @@ class Mask(nn.Module):
         def helper(device):
             return torch.tensor(range(4), device=device)
         """,
+        # A module-level list: any code may change it.
+        """
+        import torch
+        STEPS = [0.1, 0.5, 0.9]
+        def sample_step(x, device):
+            return x * torch.tensor(STEPS, device=device)
+        """,
         # A branch that only TorchScript runs: eager code takes the other one.
         """
         import torch
@@ -266,6 +274,17 @@ class Mask(nn.Module):
             """,
             line=4,
         ),
+        # A module-level tuple, which nothing can change.
+        Invalid(
+            """
+            import torch
+            TRIPLETS = ((0, 1, 2), (3, 4, 5))
+            def train_step(points: torch.Tensor) -> torch.Tensor:
+                index = torch.tensor(TRIPLETS, device=points.device)
+                return points[:, index]
+            """,
+            line=4,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -299,13 +318,16 @@ class Mask(nn.Module):
         return self.context.frequency().repeats
 
     def _read_only_here(self, data: cst.BaseExpression) -> bool:
-        """``data`` is not a name, or a name its function (or module) binds once and reads only
-        here: a list that nothing appends to or changes."""
+        """``data`` is not a name, or a name bound to a tuple (which nothing can change), or one
+        its function (or module) binds and reads only here: a list nothing appends to."""
         if type(data) is not cst.Name:
+            return True
+        bound = value_of(data, self.context)
+        if type(bound) is cst.Tuple:
             return True
         function = self.context.function
         scope = function.node if function is not None else self.context.module
-        return mention_count(scope, data.value) == 2
+        return bound is not None and scope in self.context.path_to(bound) and mention_count(scope, data.value) == 2
 
     def _in_module(self) -> bool:
         frame = self.context.function
