@@ -285,6 +285,17 @@ class Mask(nn.Module):
             """,
             line=4,
         ),
+        # An operand that is not a name takes the method in parentheses.
+        Invalid(
+            """
+            import torch
+            def initial_step(h0: torch.Tensor, device) -> torch.Tensor:
+                for _ in range(3):
+                    h0 = torch.max(torch.tensor(1e-6, device=device), h0 * 1e-3)
+                return h0
+            """,
+            line=4,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -417,7 +428,11 @@ class Mask(nn.Module):
         if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
             return None
         name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
-        return f"`{name}` takes no Python number, but `{' '.join(quote(others[0]).split())}.{method}({number})` does"
+        receiver = " ".join(quote(others[0]).split())
+        if type(others[0]) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript) and not others[0].lpar:
+            # ``h0 * 1e-3`` takes the method as a whole: ``(h0 * 1e-3).clamp_min(…)``.
+            receiver = f"({receiver})"
+        return f"`{name}` takes no Python number, but `{receiver}.{method}({number})` does"
 
 
 def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:

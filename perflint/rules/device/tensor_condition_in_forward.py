@@ -76,7 +76,8 @@ class TensorConditionInForward(Rule):
         "function the project calls from one; the finding says which), only a branch that can go "
         "as it is: `if m.any():` or `if not m.all():` (`torch.any(m)`, `torch.isnan(x).any()`) "
         "with no `else`, whose body works on what the test reads (`vals[~mask] = 0`, `x = "
-        "torch.nan_to_num(x)`), and so changes nothing when the test is false; other "
+        "torch.nan_to_num(x)`) with no reduction undefined on an empty selection (a `mean`, a "
+        "`max`), and so changes nothing when the test is false; other "
         "data-dependent decisions there (validation that raises, a skip of work the body would "
         "change, a choice between two computations) are left alone. A tensor is known by annotation, by a torch call that always "
         "returns one (`torch.isinf(x)`), or by assignment. Left alone: conditions on Python "
@@ -315,6 +316,13 @@ class Block(nn.Module):
             for p, g in zip(params, grads):
                 if torch.isfinite(g).all():
                     p.sub_(g)
+        def predict_step(counts: torch.Tensor, assignment: torch.Tensor) -> torch.Tensor:
+            scores = counts.new_zeros((counts.shape[0], 10))
+            for label in range(10):
+                selected = assignment == label
+                if selected.any():
+                    scores[:, label] = counts[:, selected].mean(1)
+            return scores
         def sample(pred: torch.Tensor, feasible: torch.Tensor) -> torch.Tensor:
             if feasible.any():
                 pred[~feasible] = float("-inf")
@@ -640,7 +648,24 @@ class Block(nn.Module):
             return False
         imports = self.context.imports
         names = {name for name in names_in(tested) if imports.qualified_name(cst.Name(name)) is None}
-        return bool(names) and mentions(node.body, names)
+        return bool(names) and mentions(node.body, names) and not self._reduces(node.body)
+
+    def _reduces(self, body: cst.BaseSuite) -> bool:
+        """``body`` calls a reduction with no value on an empty selection (``counts[:, sel].mean(1)``,
+        ``torch.max(x[m])``): run when nothing is selected, it would give NaN or raise."""
+        pending: list[cst.CSTNode] = [body]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Call:
+                func = node.func
+                qualified = self.context.imports.qualified_name(func)
+                name = qualified.rpartition(".")[2] if qualified is not None else None
+                if name is None and type(func) is cst.Attribute:
+                    name = func.attr.value
+                if name in catalog.TORCH_EMPTY_UNDEFINED_REDUCTIONS:
+                    return True
+            pending.extend(syntax_children(node))
+        return False
 
     def _is_compilation_check(self, test: cst.BaseExpression) -> bool:
         imports = self.context.imports
