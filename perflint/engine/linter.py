@@ -176,8 +176,9 @@ class FileContext:
         TorchScript, ``torch.compile``, Cython) or that is captured as a CUDA graph
         (``torch.cuda.make_graphed_callables``, called under ``with torch.cuda.graph(g):``),
         inside one, or in such a ``with`` body itself: its loops do not run in the interpreter,
-        so rules that cost a loop's iterations stay silent."""
-        if self.loops.in_graph_capture():
+        so rules that cost a loop's iterations stay silent. So is the body of ``if
+        torch.jit.is_scripting():``, which only compiled code runs."""
+        if self.loops.in_graph_capture() or self.loops.in_compiled_branch():
             return True
         frame = self.functions.current
         return frame is not None and frame.is_compiled

@@ -337,6 +337,8 @@ class LoopKnowledge:
         # the ``with torch.cuda.graph(g):`` bodies (across function scopes: a function defined
         # there exists only under the flag, or is captured).
         self._debug_branches: list[cst.If] = []
+        # ``if torch.jit.is_scripting():`` branches around the current node: compiled code only.
+        self._compiled_branches: list[cst.If] = []
         self._graph_captures: list[cst.With] = []
 
     # Hooks ---------------------------------------------------------------------------------
@@ -365,6 +367,17 @@ class LoopKnowledge:
             and not iterable.args[0].star
         ):
             name, source = target.elements[1].value.value, iterable.args[0].value
+        elif (
+            type(target) is cst.Tuple
+            and type(iterable) is cst.Call
+            and self._context.imports.is_builtin(iterable.func, "zip")
+            and len(iterable.args) == len(target.elements)
+        ):
+            # ``for a, b in zip(x, y)``: each target takes one element of its own iterable.
+            for element, arg in zip(target.elements, iterable.args):
+                if type(element.value) is cst.Name and arg.keyword is None and not arg.star:
+                    self._record_elements(frame, element.value, arg.value)
+            return
         else:
             return
         if arrays.kind_of(source) in _ARRAY_OR_TENSOR:
@@ -406,13 +419,33 @@ class LoopKnowledge:
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push_guard(node.test, node)
-        if is_lazy_initialisation(node):
+        if is_lazy_initialisation(node) and not self._initialises_a_parameter(node.test):
             self._scopes[-1].initialisations.append((node, len(self._scopes[-1].loops)))
         if tests_a_debug_flag(node.test):
             self._debug_branches.append(node)
+        if self._tests_compilation(node.test):
+            self._compiled_branches.append(node)
         leaves = leaving_statement(node.body)
         if leaves is not None:
             self._scopes[-1].leaving_branches.append((node, len(self._scopes[-1].loops), leaves is cst.Break))
+
+    def _initialises_a_parameter(self, test: cst.BaseExpression) -> bool:
+        """``test`` asks whether a parameter of the current function is set (``if z is None:``
+        of ``def f(x, z=None)``): a default made on every call that passes none, not once."""
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            tested = test.expression
+        elif type(test) is cst.Comparison and type(test.comparisons[0].operator) is cst.Is:
+            tested = test.left
+        else:
+            return False
+        function = self._context.functions.current
+        if type(tested) is not cst.Name or function is None or type(function.node) is not cst.FunctionDef:
+            return False
+        params = function.node.params
+        return any(
+            param.name.value == tested.value
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        )
 
     def leave_If_body(self, node: cst.If) -> None:
         stack = self._scopes[-1].initialisations
@@ -420,6 +453,8 @@ class LoopKnowledge:
             stack.pop()
         if self._debug_branches and self._debug_branches[-1] is node:
             self._debug_branches.pop()
+        if self._compiled_branches and self._compiled_branches[-1] is node:
+            self._compiled_branches.pop()
         leaving = self._scopes[-1].leaving_branches
         if leaving and leaving[-1][0] is node:
             leaving.pop()
@@ -478,6 +513,21 @@ class LoopKnowledge:
         """The current node runs only when a debugging or profiling flag is on (``if
         self.debug:``, ``if args.profile:``, ``if __debug__:``): off in the runs that matter."""
         return bool(self._debug_branches)
+
+    def _tests_compilation(self, test: cst.BaseExpression) -> bool:
+        """``test`` holds only while torch compiles or traces the code (``torch.jit.is_scripting()``,
+        ``torch.compiler.is_compiling()``, also ``and``-ed with other conditions)."""
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+            return self._tests_compilation(test.left) or self._tests_compilation(test.right)
+        return (
+            type(test) is cst.Call
+            and self._context.imports.qualified_name(test.func) in catalog.TORCH_COMPILATION_CHECKS
+        )
+
+    def in_compiled_branch(self) -> bool:
+        """The current node is in the body of ``if torch.jit.is_scripting():`` (or another test
+        that holds only while torch compiles or traces): eager runs never execute it."""
+        return bool(self._compiled_branches)
 
     def in_graph_capture(self) -> bool:
         """The current node is in a ``with torch.cuda.graph(g):`` body: it runs once, to record

@@ -13,7 +13,8 @@ function is read from its name and decorators, the conventions ML code follows:
   ``prepare_data``, ``download``), plotting and command-line entry points, functions cached by
   ``functools``, module level and class bodies;
 - *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
-  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, losses;
+  functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, losses (``loss``,
+  ``*_loss``, ``loss_*``);
 - unknown otherwise.
 """
 
@@ -77,8 +78,11 @@ _PER_CALL_NAMES = frozenset(
     }
 )
 # Lightning's hooks and the step functions of hand-written loops: ``training_step``,
-# ``train_step``, ``_shared_step``; and samplers' and losses' per-call entry points.
-_PER_CALL_SUFFIXES = ("_step",)
+# ``train_step``, ``_shared_step``; and losses, computed once per batch: ``loss``,
+# ``focal_loss``, ``compute_loss``, ``loss_fn``.
+_PER_CALL_SUFFIXES = ("_step", "_loss")
+_PER_CALL_PREFIXES = ("loss_", "_loss_")
+_LOSS = "loss"
 # Decorators whose function runs once per distinct argument: its body is set-up, not a hot
 # path. The bare names stand for ``from functools import cache`` left unresolved.
 CACHING_DECORATORS = frozenset(
@@ -100,6 +104,8 @@ def role_of(name: str, decorators: Iterable[str] = ()) -> str | None:
     ):
         return RUN_ONCE
     if name in _PER_CALL_NAMES or "collate" in name or name.endswith(_PER_CALL_SUFFIXES):
+        return PER_CALL
+    if name == _LOSS or name.startswith(_PER_CALL_PREFIXES):
         return PER_CALL
     return None
 

@@ -192,3 +192,8 @@ def simple_body(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
             return []
         statements.extend(line.body)
     return statements
+
+
+def mention_count(node: cst.CSTNode, name: str) -> int:
+    """How many times ``node`` (itself included) reads or binds the variable ``name``."""
+    return sum(1 for variable in _variables(node) if variable.value == name)

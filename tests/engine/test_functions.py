@@ -199,6 +199,23 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
     }
 
 
+def test_a_default_made_for_a_parameter_is_made_on_every_call_that_passes_none():
+    answers = probe_calls(
+        "def sample(x, z=None, *, cache=None):\n"
+        "    if z is None:\n        z = print(default_per_call)\n"
+        "    if not cache:\n        cache = print(keyword_default_per_call)\n"
+        "    if key not in cache:\n        cache[key] = print(caller_owned_cache)\n"
+        "    if self.z is None:\n        self.z = print(attribute_once)\n",
+        lambda context, expr: context.runs_once(),
+    )
+    assert answers == {
+        "default_per_call": False,
+        "keyword_default_per_call": False,
+        "caller_owned_cache": True,
+        "attribute_once": True,
+    }
+
+
 def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_module_level():
     answers = probe_calls(
         "def top(x):\n    return x\n"
@@ -439,6 +456,9 @@ def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
         "def main():\n    print(entry)\n"
         "def train_step(model, batch):\n    print(train_step)\n"
         "def stepper(model):\n    print(stepper)\n"
+        "def focal_loss(pred, y):\n    print(focal_loss)\n"
+        "def loss_fn(pred, y):\n    print(loss_fn)\n"
+        "def losses_table(history):\n    print(losses_table)\n"
     )
     assert answers == {
         "process": ("process", RUN_ONCE),
@@ -447,6 +467,9 @@ def test_data_preparation_plotting_and_step_functions_have_roles_by_name():
         "entry": ("main", RUN_ONCE),
         "train_step": ("train_step", PER_CALL),
         "stepper": ("stepper", None),
+        "focal_loss": ("focal_loss", PER_CALL),
+        "loss_fn": ("loss_fn", PER_CALL),
+        "losses_table": ("losses_table", None),
     }
 
 

@@ -215,6 +215,19 @@ def test_loop_targets_over_known_arrays_and_indexed_elements_are_elements():
     }
 
 
+def test_each_target_of_a_zip_is_an_element_of_its_own_iterable():
+    answers = element_sources(
+        "import torch\n"
+        "def f(boxes: torch.Tensor, scores: torch.Tensor, names):\n"
+        "    for b, s, n in zip(boxes, scores, names):\n"
+        "        print(b); print(s); print(n)\n"
+        "    pairs = [print(q) for q, m in zip(scores, names)]\n"
+        "    for u, w in zip(boxes):\n"
+        "        print(u)\n"
+    )
+    assert answers == {"b": "boxes", "s": "scores", "n": None, "q": "scores", "u": None}
+
+
 def test_a_target_rebound_in_the_loop_is_no_longer_an_element():
     answers = element_sources(
         "import numpy as np\n"
@@ -351,6 +364,19 @@ def test_code_captured_as_a_cuda_graph_is_compiled_code():
         lambda context, expr: context.in_compiled_code(),
     )
     assert answers == {"x": True, "x + 1": True, "x + 2": False, "out": True, "out + 3": False}
+
+
+def test_a_branch_only_torchscript_runs_is_compiled_code():
+    answers = probe_calls(
+        "import torch\n"
+        "def forward(x):\n"
+        "    if torch.jit.is_scripting():\n        print(scripted)\n    else:\n        print(eager)\n"
+        "    if not torch.jit.is_scripting():\n        print(not_scripted)\n"
+        "    if x.dim() == 2 and torch.compiler.is_compiling():\n        print(compiling)\n"
+        "    print(after)\n",
+        lambda context, expr: context.in_compiled_code(),
+    )
+    assert answers == {"scripted": True, "eager": False, "not_scripted": False, "compiling": True, "after": False}
 
 
 def test_code_in_a_branch_that_raises_returns_or_breaks_leaves_the_loop():

@@ -208,6 +208,7 @@ SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Functions that tell eager torch code from code being scripted, traced or compiled.
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
+TORCH_EMPTY_UNDEFINED_REDUCTIONS = _torch.EMPTY_UNDEFINED_REDUCTIONS
 # torch functions that take no Python number (``torch.maximum``), and the method that does.
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
 TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS

@@ -896,6 +896,11 @@ FUNCTIONS = (
 
 # Functions that tell eager code from code being scripted, traced, exported or compiled: a
 # branch on one of them keeps its eager-only code out of the compiled graph.
+# Reductions with no value on an empty tensor (a mean is NaN, a max raises): work guarded by
+# ``if mask.any():`` that reduces over the selection cannot run unconditionally.
+EMPTY_UNDEFINED_REDUCTIONS = frozenset(
+    {"mean", "nanmean", "max", "min", "amax", "amin", "argmax", "argmin", "median", "nanmedian", "std", "var", "mode"}
+)
 COMPILATION_CHECKS = frozenset(
     {
         "torch.jit.is_scripting",

@@ -9,7 +9,6 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import DeviceMove, device_move, pinned_to_host
 from perflint.engine.literals import (
-    has_unpacked_arguments,
     keyword_argument,
     literal_value,
     positional_arguments,
@@ -17,6 +16,8 @@ from perflint.engine.literals import (
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.values import value_of
+from perflint.engine.walker import mention_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -53,8 +54,11 @@ class CreateThenMove(Rule):
 
     what_it_does = (
         "Flags a torch tensor factory (`torch.zeros`, `ones`, `empty`, `full`, `eye`, `arange`, "
-        "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`) whose result is "
-        "passed directly to `.cuda()`, to `.type_as(other)`, or to `.to(...)` with an accelerator: a string starting "
+        "`linspace`, `logspace`, `rand`, `randn`, `randint`, `randperm`; sizes may be unpacked, "
+        "`torch.zeros(*shape)`) whose result is "
+        "passed directly to `.cuda()`, to `.type_as(other)`, or to `.to(...)` (also through a name "
+        "assigned the factory in the statement just before the move, when the host tensor serves "
+        "nothing else: `m = torch.ones(n, n)` then `m = m.to(device)`; no fix is offered there) with an accelerator: a string starting "
         "with `cuda`, `mps` or `xpu`, a `torch.device(...)` of one, a name every assignment "
         "reaching the move binds to one, a known tensor (`.to(other)` takes `other`'s device and "
         "dtype), or, only when nothing better is known, a name or attribute spelled like a device "
@@ -62,7 +66,9 @@ class CreateThenMove(Rule):
         'a device known to be the host (`"cpu"`, `torch.device("cpu")`, a name bound only '
         "to those, a parameter whose default is the host), code that runs once (module level, a "
         "class body, `__init__`, `reset_parameters`, set-up and cached functions, outside any "
-        "loop: the copy is paid once there, while a loop, even in `__init__`, still repeats it), "
+        "loop: the copy is paid once there, while a loop, even in `__init__`, still repeats it; "
+        "a lazy initialisation such as `if self.z is None: self.z = …` runs once per object, but "
+        "`if z is None: z = …` of a parameter `z` runs on every call that passes none), "
         "a factory that already passes `device=` or `pin_memory=True`, a random factory given a "
         "`generator=` (it draws on the host, where its generator is, and torch refuses a "
         "generator of another device), a `.to(dtype)` "
@@ -71,6 +77,13 @@ class CreateThenMove(Rule):
         "when `x` is on the CPU, which the linter cannot see; and `torch.tensor(data)`, which "
         "builds its tensor on the CPU from the Python data and copies it to the device even "
         "when given `device=`, so moving it afterwards costs nothing more."
+    )
+    known_limitations = (
+        "Not flagged: a factory bound to a name that the function reads anywhere else, or moved "
+        "later than in the next statement (the host tensor may be wanted on the host); a factory "
+        "given `**kwargs`, which may hold `device=`; a random factory given `generator=`, which "
+        "draws on the host where its generator is (advising `device=` there would be wrong). The "
+        "named form gets the advice but no automatic fix."
     )
     why_bad = (
         "The factory first allocates and fills the tensor in host memory, then the move allocates "
@@ -210,6 +223,24 @@ def add_noise(batch, device):
         def f(cache: torch.Tensor):
             pad = torch.zeros_like(cache).to(cache.device)
             labels = torch.tensor([0, 1, 1]).to('cuda:0')
+        """,
+        # A tensor named and moved on the next line, but also used on the host; one moved later
+        # on; and one made lazily into an attribute, once per object.
+        """
+        import torch
+        def step(n, device):
+            mask = torch.ones(n, n)
+            moved = mask.to(device)
+            return moved, mask.sum()
+        def later(n, device):
+            mask = torch.ones(n, n)
+            print(n)
+            return mask.to(device)
+        class Noise(torch.nn.Module):
+            def forward(self, x):
+                if self.noise is None:
+                    self.noise = torch.randn(x.shape).to(x.device)
+                return x + self.noise
         """,
     )
     INVALID = (
@@ -399,6 +430,50 @@ def add_noise(batch, device):
             line=3,
             fixed=NO_FIX,
         ),
+        # Unpacked sizes cannot hold `device=`.
+        Invalid(
+            """
+            import torch
+            def step(shape, device):
+                return torch.zeros(*shape).to(device)
+            """,
+            line=3,
+            fixed="""
+            import torch
+            def step(shape, device):
+                return torch.zeros(*shape, device=device)
+            """,
+        ),
+        # The factory's result bound to a name and moved on the next line (no fix offered).
+        Invalid(
+            """
+            import torch
+            def step(n, device):
+                mask = torch.ones(n, n)
+                mask = mask.to(device)
+                return mask
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
+        # A default made when the caller passes none runs on every such call, not once.
+        Invalid(
+            """
+            import torch
+            def add_noise(x, device, z=None):
+                if z is None:
+                    z = torch.randn(x.shape).to(device)
+                return x + z
+            """,
+            line=4,
+            fixed="""
+            import torch
+            def add_noise(x, device, z=None):
+                if z is None:
+                    z = torch.randn(x.shape, device=device)
+                return x + z
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -406,6 +481,9 @@ def add_noise(batch, device):
         if type(func) is not cst.Attribute or func.attr.value not in _MOVES:
             return
         factory_call = func.value
+        bound_to = None
+        if type(factory_call) is cst.Name:
+            bound_to, factory_call = factory_call, self._factory_moved_next(factory_call, node)
         if type(factory_call) is not cst.Call:
             return
         factory = self.context.imports.qualified_name(factory_call.func)
@@ -428,8 +506,38 @@ def add_noise(batch, device):
         self.report(
             node,
             self.message.format(factory=factory, method=move.method, fix=fix),
-            fix=self._build_fix(record, factory, factory_call, move),
+            fix=self._build_fix(record, factory, factory_call, move) if bound_to is None else None,
         )
+
+    def _factory_moved_next(self, name: cst.Name, move: cst.Call) -> cst.Call | None:
+        """The factory call ``name`` was assigned in the statement just before the one that
+        moves it (``m = torch.ones(n, n)`` then ``m = m.to(device)``), when the host tensor is
+        used for nothing else: the move rebinds the name, or the function mentions it nowhere
+        but in those two statements."""
+        assigned = value_of(name, self.context)
+        if type(assigned) is not cst.Call:
+            return None
+        assign_path, move_path = self.context.path_to(assigned), self.context.path_to(move)
+        statement = next((node for node in reversed(assign_path) if type(node) is cst.SimpleStatementLine), None)
+        if statement is None or len(statement.body) != 1 or type(statement.body[0]) is not cst.Assign:
+            return None
+        targets = statement.body[0].targets
+        if len(targets) != 1 or type(targets[0].target) is not cst.Name or statement.body[0].value is not assigned:
+            return None
+        block = assign_path[assign_path.index(statement) - 1]
+        if block not in move_path:
+            return None
+        moving = move_path[move_path.index(block) + 1]
+        position = next((index for index, line in enumerate(block.body) if line is statement), None)
+        if position is None or position + 1 >= len(block.body) or block.body[position + 1] is not moving:
+            return None
+        if _rebinds_with(moving, name.value, move):
+            return assigned
+        function = self.context.function
+        scope = function.node if function is not None else self.context.module
+        moved_here = mention_count(moving, name.value)
+        uses = mention_count(scope, name.value)
+        return assigned if moved_here == 1 and uses == mention_count(statement, name.value) + moved_here else None
 
     def _build_fix(
         self, record: catalog.Function, factory: str, factory_call: cst.Call, moved: DeviceMove
@@ -510,7 +618,8 @@ def add_noise(batch, device):
     def _allocates_on_host(factory_call: cst.Call) -> bool:
         """On the host, and free to be made elsewhere: not pinned there by a generator or by
         ``pin_memory=True`` (pinned host memory is wanted on the host)."""
-        if has_unpacked_arguments(factory_call) or keyword_argument(factory_call, "device") is not None:
+        # ``torch.zeros(*shape)``: unpacked positions hold sizes; ``**kwargs`` may hold ``device=``.
+        if any(arg.star == "**" for arg in factory_call.args) or keyword_argument(factory_call, "device") is not None:
             return False
         if pinned_to_host(factory_call):
             return False
@@ -544,6 +653,20 @@ def _plain_reference(expr: cst.BaseExpression) -> bool:
     while type(expr) is cst.Attribute:
         expr = expr.value
     return type(expr) is cst.Name and not expr.lpar
+
+
+def _rebinds_with(statement: cst.CSTNode, name: str, move: cst.Call) -> bool:
+    """``statement`` is ``name = <move>``: the host tensor is not reachable after it."""
+    if type(statement) is not cst.SimpleStatementLine or len(statement.body) != 1:
+        return False
+    assign = statement.body[0]
+    return (
+        type(assign) is cst.Assign
+        and assign.value is move
+        and len(assign.targets) == 1
+        and type(assign.targets[0].target) is cst.Name
+        and assign.targets[0].target.value == name
+    )
 
 
 def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

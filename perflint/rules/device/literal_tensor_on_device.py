@@ -9,10 +9,15 @@ from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.literals import has_unpacked_arguments, is_number_literal
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import resolved, value_of
+from perflint.engine.walker import mention_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 _LITERAL_TENSOR_FUNCTIONS = frozenset({"torch.tensor", "torch.as_tensor"})
+# Per-call methods that run once per request rather than per batch: a model's ``generate``, a
+# pipeline's ``__call__`` (of a class that is not a torch module).
+_ONCE_PER_REQUEST = frozenset({"generate", "__call__"})
 
 
 class LiteralTensorOnDevice(Rule):
@@ -21,7 +26,7 @@ class LiteralTensorOnDevice(Rule):
     code = "PFL211"
     name = "literal-tensor-on-device"
     family = FAMILY
-    summary = "Tensor of literal numbers created on a device in per-call code"
+    summary = "Tensor of literal numbers or a range created on a device in per-call code"
     message = "`{call}` builds its data on the host and copies it to the device on every {where}; {fix}"
     fix_title = "Pass the Python number to the operation, use `torch.full(..., device=)`, or register a buffer once"
     fix_safety = FIX_UNSAFE
@@ -31,17 +36,33 @@ class LiteralTensorOnDevice(Rule):
 
     what_it_does = (
         "Flags `torch.tensor(L, device=D)` and `torch.as_tensor(L, device=D)` where `L` is a "
-        "numeric literal (`0.5`, `-1`) or a non-empty list or tuple of them (nested or not) and "
+        "numeric literal (`0.5`, `-1`) or a non-empty list or tuple of them (nested or not), a "
+        "name bound to such a tuple, or to such a list that its function binds and reads nowhere "
+        "else, or a `range(...)` (also in "
+        "`list(...)`, `tuple(...)` or `[i for i in range(...)]`, for which the message offers "
+        "`torch.arange(..., device=D)`), and "
         "`D` is not known to be the host, in code that runs repeatedly: on every iteration of a "
-        "loop (not under a condition that depends on it, such as `if i == last:`), or in "
+        "loop (not under a condition that depends on it, such as `if i == last:`), in "
         "`forward` (or `__call__`) of a torch `nn.Module` subclass, which runs per layer per "
-        "call. Left alone: other code outside loops (a pipeline's `__call__` or a model's "
-        "`generate` runs once per generation, `__init__` once), a call whose value is discarded "
+        "call, or in another function with evidence that it runs per batch or per sample (a loss, "
+        "a sampler, a `*_step` function, or one the project calls from such code). Left alone: "
+        "code outside loops with no such evidence (a pipeline's `__call__` or a model's "
+        "`generate` runs once per generation, `__init__` once), a list the function appends to, "
+        "a call whose value is discarded "
         "(`torch.tensor(0, device=d)` alone probes or initialises the device), an empty list, `torch.scalar_tensor`, a call without `device=` or with a host "
         "device, data that is not all literals, and functions compiled by `torch.compile`, "
         "TorchScript, JAX or numba, which bake constants in. Passed to an operation that takes no "
         "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
         "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
+    )
+    known_limitations = (
+        "Not flagged: data from a name the function also reads or changes elsewhere (`steps."
+        "append(v)`), from a comprehension that is not a plain copy of a range, or from "
+        "per-batch Python values (`torch.tensor(lengths, device=d)`, which must be copied); a "
+        "`generate` or a plain class's `__call__` (once per request); code in the body of `if "
+        "torch.jit.is_scripting():`. A set-up helper whose name the engine does not know as "
+        "run-once (kornia's `make_samplers`) is read as per call: on the development set that "
+        "gave one finding that was correct but not worth fixing."
     )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
@@ -127,6 +148,37 @@ class Mask(nn.Module):
             if i == len(timesteps) - 1:
                 timestep_r = torch.tensor([0.0], device=device)
         """,
+        # Data that changes: a list the function appends to, a range of a list's items; and a
+        # helper with no evidence of repetition.
+        """
+        import torch
+        def sample_loss(values, device):
+            steps = [0.0]
+            steps.append(values[0])
+            t = torch.tensor(steps, device=device)
+            return torch.tensor([v for v in values], device=device), t
+        def helper(device):
+            return torch.tensor(range(4), device=device)
+        """,
+        # A module-level list: any code may change it.
+        """
+        import torch
+        STEPS = [0.1, 0.5, 0.9]
+        def sample_step(x, device):
+            return x * torch.tensor(STEPS, device=device)
+        """,
+        # A branch that only TorchScript runs: eager code takes the other one.
+        """
+        import torch
+        from torch import nn
+        class Gray(nn.Module):
+            def forward(self, image: torch.Tensor) -> torch.Tensor:
+                if torch.jit.is_scripting():
+                    weights = torch.tensor([0.299, 0.587, 0.114], device=image.device)
+                else:
+                    weights = self.weights
+                return (image * weights[:, None, None]).sum(-3)
+        """,
         # A discarded value: made to probe each device, not to be used.
         """
         import torch
@@ -191,6 +243,59 @@ class Mask(nn.Module):
             """,
             line=5,
         ),
+        # A loss outside any module runs per batch; data from a name bound to a list.
+        Invalid(
+            """
+            import torch
+            def focal_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                alpha = [0.25, 0.75]
+                weights = torch.tensor(alpha, device=pred.device)
+                return (weights[target] * pred).mean()
+            """,
+            line=4,
+        ),
+        # Data from a range: `torch.arange` fills the tensor on the device.
+        Invalid(
+            """
+            import torch
+            def sample(logits: torch.Tensor, n: int) -> torch.Tensor:
+                rows = torch.tensor(list(range(n)), dtype=torch.long, device=logits.device)
+                return logits[rows]
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def run(model, loader, device):
+                for x in loader:
+                    positions = torch.tensor([i for i in range(x.shape[1])], device=device)
+                    model(x, positions)
+            """,
+            line=4,
+        ),
+        # A module-level tuple, which nothing can change.
+        Invalid(
+            """
+            import torch
+            TRIPLETS = ((0, 1, 2), (3, 4, 5))
+            def train_step(points: torch.Tensor) -> torch.Tensor:
+                index = torch.tensor(TRIPLETS, device=points.device)
+                return points[:, index]
+            """,
+            line=4,
+        ),
+        # An operand that is not a name takes the method in parentheses.
+        Invalid(
+            """
+            import torch
+            def initial_step(h0: torch.Tensor, device) -> torch.Tensor:
+                for _ in range(3):
+                    h0 = torch.max(torch.tensor(1e-6, device=device), h0 * 1e-3)
+                return h0
+            """,
+            line=4,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -206,17 +311,63 @@ class Mask(nn.Module):
         # ``torch.tensor(0, device=d)`` as a statement: made only to initialise or probe the device.
         self._statement_value = node.value
 
-    def _in_module_forward(self) -> bool:
-        """In ``forward`` of a torch module (or a function nested in it): runs per layer per call."""
+    def _runs_per_call(self) -> bool:
+        """In ``forward`` of a torch module (or a function nested in it), which runs per layer
+        per call, or in another function with evidence that it runs per batch or per sample (a
+        loss, a sampler, a ``*_step`` function, one the project calls from such code). A
+        ``generate`` or a plain class's ``__call__`` (a pipeline's) runs once per request."""
         frame = self.context.function
         while frame is not None and frame.parent is not None:
             frame = frame.parent
-        return (
-            frame is not None
-            and frame.name in catalog.TORCH_MODULE_CALL_METHODS
-            and frame.class_frame is not None
-            and frame.class_frame.is_module_subclass
-        )
+        if frame is None:
+            return False
+        if frame.class_frame is not None and frame.class_frame.is_module_subclass:
+            if frame.name in catalog.TORCH_MODULE_CALL_METHODS:
+                return True
+        if frame.name in _ONCE_PER_REQUEST:
+            return False
+        return self.context.frequency().repeats
+
+    def _read_only_here(self, data: cst.BaseExpression) -> bool:
+        """``data`` is not a name, or a name bound to a tuple (which nothing can change), or one
+        its function (or module) binds and reads only here: a list nothing appends to."""
+        if type(data) is not cst.Name:
+            return True
+        bound = value_of(data, self.context)
+        if type(bound) is cst.Tuple:
+            return True
+        function = self.context.function
+        scope = function.node if function is not None else self.context.module
+        return bound is not None and scope in self.context.path_to(bound) and mention_count(scope, data.value) == 2
+
+    def _in_module(self) -> bool:
+        frame = self.context.function
+        return frame is not None and frame.class_frame is not None and frame.class_frame.is_module_subclass
+
+    def _range_arguments(self, data: cst.BaseExpression) -> cst.Call | None:
+        """The ``range(...)`` call ``data`` is, directly or through ``list(...)``/``tuple(...)``
+        or a comprehension that copies its items (``[i for i in range(n)]``)."""
+        imports = self.context.imports
+        if type(data) is cst.Call and len(data.args) == 1 and not data.args[0].keyword and not data.args[0].star:
+            if imports.is_builtin(data.func, "list") or imports.is_builtin(data.func, "tuple"):
+                data = data.args[0].value
+        elif type(data) is cst.ListComp and data.for_in.inner_for_in is None and not data.for_in.ifs:
+            target = data.for_in.target
+            if type(target) is cst.Name and type(data.elt) is cst.Name and data.elt.value == target.value:
+                data = data.for_in.iter
+        if type(data) is not cst.Call or not imports.is_builtin(data.func, "range"):
+            return None
+        if not data.args or len(data.args) > 3 or any(arg.keyword or arg.star for arg in data.args):
+            return None
+        return data
+
+    def _arange(self, call: cst.Call, tensor: cst.Call) -> str:
+        """``torch.arange(<range's arguments>, <tensor's keywords>)`` for ``tensor``, the
+        ``torch.tensor(range(...), ...)`` being reported."""
+        arange = self.context.imports.reference("torch.arange") or "torch.arange"
+        arguments = [quote(arg.value) for arg in call.args]
+        arguments += [f"{arg.keyword.value}={quote(arg.value)}" for arg in tensor.args if arg.keyword is not None]
+        return f"{arange}({', '.join(arguments)})"
 
     def visit_Call(self, node: cst.Call) -> None:
         operation = self._calls[-1] if self._calls else None
@@ -229,23 +380,30 @@ class Mask(nn.Module):
         if bound is None:
             return
         data, device = bound.argument("data"), bound.argument("device")
-        if data is None or device is None or not _is_numeric_literal(data, top=True):
+        if data is None or device is None:
+            return
+        value = resolved(data, self.context) if self._read_only_here(data) else None
+        arange = self._range_arguments(value) if value is not None else None
+        if arange is None and (value is None or not _is_numeric_literal(value, top=True)):
             return
         if device_kind(device, self.context) in (HOST, OTHER_DEVICE):
             return
         in_loop = self.context.innermost_loop is not None
         if in_loop and not self.context.runs_every_iteration():
             return
-        if not in_loop and not self._in_module_forward():
+        if not in_loop and not self._runs_per_call():
             return
         if node is self._statement_value or self.context.in_compiled_code():
             return
-        if type(data) in (cst.List, cst.Tuple):
-            fix = (
-                "make it once, outside the loop"
-                if in_loop
-                else "register it once in `__init__` (`self.register_buffer(name, tensor, persistent=False)`)"
-            )
+        if arange is not None:
+            fix = f"use `{self._arange(arange, node)}`, which fills the tensor on the device"
+        elif type(value) in (cst.List, cst.Tuple):
+            if in_loop:
+                fix = "make it once, outside the loop"
+            elif self._in_module():
+                fix = "register it once in `__init__` (`self.register_buffer(name, tensor, persistent=False)`)"
+            else:
+                fix = f"make it once, outside `{self.context.function.name}`, and reuse it"
         else:
             fix = self._number_taking_form(operation, node, quote(data)) or (
                 f"pass `{quote(data)}` to the operation as a Python number, or use "
@@ -270,7 +428,11 @@ class Mask(nn.Module):
         if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
             return None
         name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
-        return f"`{name}` takes no Python number, but `{' '.join(quote(others[0]).split())}.{method}({number})` does"
+        receiver = " ".join(quote(others[0]).split())
+        if type(others[0]) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript) and not others[0].lpar:
+            # ``h0 * 1e-3`` takes the method as a whole: ``(h0 * 1e-3).clamp_min(…)``.
+            receiver = f"({receiver})"
+        return f"`{name}` takes no Python number, but `{receiver}.{method}({number})` does"
 
 
 def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:

@@ -9,6 +9,7 @@ from perflint.engine.devices import function_reads_host_tensors
 from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import value_of
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -36,10 +37,18 @@ class PerRowHostTransfer(Rule):
         "Flags `t[i].tolist()`, `t[i].cpu()` and `t[i].numpy()` (also after same-library "
         "methods such as `t[i].detach().cpu()`) on every iteration of a loop over `i`, where "
         "`t` is a known torch tensor the loop does not write, and the same calls on the loop "
-        "target of a loop over a known tensor (`for row in t: row.tolist()`). `.item()` is "
+        "target of a loop or a comprehension over a known tensor (`for row in t: row.tolist()`, "
+        "`[row.tolist() for row in t]`, `for box, label in zip(boxes, labels)`), on a slice of "
+        "such a row (`t[i, :n].cpu()`, `row[:n].cpu()`), and on a name assigned such a row in the "
+        "loop (`row = t[i]`). `.item()` is "
         "left to PFL109 (item-per-element), so one call is never reported twice. Left alone: "
         "calls under a condition that depends on the loop, tensors the loop writes, and "
         "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+    )
+    known_limitations = (
+        "Not flagged: a column per iteration (`t[:, j].tolist()`); a row taken through an alias "
+        "bound outside the loop, or through more than one name; a comprehension or `zip` target "
+        "the loop rebinds; `.item()` per element (PFL109's)."
     )
     why_bad = (
         "Every `.tolist()`, `.cpu()` or `.numpy()` of a device tensor waits for the device to "
@@ -101,6 +110,19 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         def f(batch):
             return [batch[i].tolist() for i in range(len(batch))]
         """,
+        # A row taken once before the loop (invariant, not one per iteration), and a `zip` of
+        # lists.
+        """
+        import torch
+        def f(t: torch.Tensor, names: list, ids: list):
+            first = t[0]
+            out = []
+            for i in range(3):
+                out.append(first.tolist())
+            for name, row in zip(names, ids):
+                out.append(row.tolist())
+            return out
+        """,
     )
     INVALID = (
         Invalid(
@@ -133,6 +155,64 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
                 return out
             """,
             line=5,
+        ),
+        # A comprehension over the tensor's rows.
+        Invalid(
+            """
+            import torch
+            def rows(scores: torch.Tensor):
+                return [row.tolist() for row in scores]
+            """,
+            line=3,
+        ),
+        # A `zip` of tensors: each target is one row of its tensor.
+        Invalid(
+            """
+            import torch
+            def pairs(boxes: torch.Tensor, labels: torch.Tensor):
+                out = []
+                for box, label in zip(boxes, labels):
+                    out.append((box.cpu().numpy(), int(label)))
+                return out
+            """,
+            line=5,
+        ),
+        # The row rebound by the statement that converts it.
+        Invalid(
+            """
+            import torch
+            def results(detections: torch.Tensor):
+                out = []
+                for det in detections:
+                    det = det.squeeze().tolist()
+                    out.append(det[0])
+                return out
+            """,
+            line=5,
+        ),
+        # A slice of a row, and a row through an alias made in the loop.
+        Invalid(
+            """
+            import torch
+            def trim(p: torch.Tensor, lengths: list):
+                out = []
+                for i in range(len(p)):
+                    out.append(p[i, : lengths[i]].cpu())
+                return out
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import torch
+            def decode(ids: torch.Tensor):
+                out = []
+                for i in range(ids.shape[0]):
+                    row = ids[i]
+                    out.append(row.tolist())
+                return out
+            """,
+            line=6,
         ),
     )
 
@@ -171,17 +251,41 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         ):
             receiver = receiver.func.value
         loop = self.context.innermost_loop
-        if type(receiver) is cst.Subscript and len(receiver.slice) == 1:
+        receiver = _without_trailing_slices(receiver)
+        if type(receiver) is cst.Name and receiver.value not in loop.targets:
+            # An alias made in the loop: ``row = t[i]`` then ``row.cpu()``.
+            bound = value_of(receiver, self.context)
+            if bound is None or type(bound) is cst.Name:
+                return None
+            receiver = _without_trailing_slices(bound)
+        if type(receiver) is cst.Subscript:
             index = receiver.slice[0].slice
-            if type(index) is cst.Index and type(index.value) is cst.Name and index.value.value in loop.targets:
-                if self.context.arrays.kind_of(receiver.value) == catalog.TORCH:
-                    return receiver.value
+            if (
+                type(index) is cst.Index
+                and type(index.value) is cst.Name
+                and index.value.value in loop.targets
+                and all(type(element.slice) is cst.Slice for element in receiver.slice[1:])
+                and self.context.arrays.kind_of(receiver.value) == catalog.TORCH
+            ):
+                return receiver.value
             return None
-        if type(receiver) is cst.Name and type(loop.node) is cst.For and receiver.value in loop.targets:
+        if type(receiver) is cst.Name and receiver.value in loop.targets:
             node = loop.node
-            if type(node.target) is cst.Name and self.context.arrays.kind_of(node.iter) == catalog.TORCH:
-                return node.iter
+            if type(node) is cst.For and type(node.target) is cst.Name:
+                # ``for det in t: det = det.squeeze().tolist()``: the row is read before the
+                # name is rebound, which ``element_of`` does not follow.
+                return node.iter if self.context.arrays.kind_of(node.iter) == catalog.TORCH else None
+            source = self.context.loops.element_of(receiver)
+            if source is not None and self.context.arrays.kind_of(source) == catalog.TORCH:
+                return source
         return None
+
+
+def _without_trailing_slices(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``row`` of ``row[:n]`` or ``row[1:, :k]``: a part of a row is still copied once per row."""
+    while type(expr) is cst.Subscript and all(type(element.slice) is cst.Slice for element in expr.slice):
+        expr = expr.value
+    return expr
 
 
 def _setup(size: int, target: Target) -> tuple:

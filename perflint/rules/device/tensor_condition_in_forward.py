@@ -14,13 +14,14 @@ from perflint.engine.functions import PER_CALL
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import mentions, names_in, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 Branch = Union[cst.If, cst.While, cst.Assert]
 # Methods whose result is a tensor reduced to one truth value, read by the branch.
 _TRUTH_REDUCTIONS = frozenset({"any", "all"})
+_TRUTH_REDUCTION_FUNCTIONS = frozenset({"torch.any", "torch.all"})
 # Comparisons that ask about Python objects, not tensor values.
 _IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _FIXES = {
@@ -50,7 +51,7 @@ class TensorConditionInForward(Rule):
     code = "PFL212"
     name = "tensor-condition-in-forward"
     family = FAMILY
-    summary = "`if`/`while`/`assert` on a tensor's value inside `forward`"
+    summary = "`if`/`while`/`assert` on a tensor's value inside `forward` or other repeated code"
     message = (
         "`{keyword} {test}` reads `{sync}` on the host: a device synchronisation on every call "
         "and a graph break under `torch.compile`; {fix}"
@@ -70,7 +71,15 @@ class TensorConditionInForward(Rule):
         "of a known tensor, of `t.any()`/`t.all()`, `torch.any`/`torch.all`, "
         "`torch.isfinite(t).all()` or a comparison of a tensor, or a call that returns a "
         "Python value computed on the device (`t.item()`, `t.tolist()`, `torch.equal`, "
-        "`torch.allclose`). A tensor is known by annotation, by a torch call that always "
+        "`torch.allclose`). Elsewhere, in code with evidence that it repeats (a loop that is not in "
+        "set-up code, a per-call function such as a loss, a sampler or a `*_step` function, or a "
+        "function the project calls from one; the finding says which), only a branch that can go "
+        "as it is: `if m.any():` or `if not m.all():` (`torch.any(m)`, `torch.isnan(x).any()`) "
+        "with no `else`, whose body works on what the test reads (`vals[~mask] = 0`, `x = "
+        "torch.nan_to_num(x)`) with no reduction undefined on an empty selection (a `mean`, a "
+        "`max`), and so changes nothing when the test is false; other "
+        "data-dependent decisions there (validation that raises, a skip of work the body would "
+        "change, a choice between two computations) are left alone. A tensor is known by annotation, by a torch call that always "
         "returns one (`torch.isinf(x)`), or by assignment. Left alone: conditions on Python "
         "values only (`self.training`, `x.dtype`, `x.shape`, `x is None`, `x.numel()`), NumPy "
         "arrays, tensors made on the host by a factory (`torch.rand(1) < self.p` in a random "
@@ -88,6 +97,14 @@ class TensorConditionInForward(Rule):
         "only host tensors allow. A guard that only raises, warns or logs is advised "
         "`torch._assert_async` rather than `torch.where`, and a random draw made on the device "
         "only to be read is advised to be drawn on the host."
+    )
+    known_limitations = (
+        "Outside a module's `forward` only a branch that can be removed as it is is flagged: on "
+        "the development set, flagging every tensor condition in code that repeats found 24 "
+        "conditions of which 2 were worth changing (the rest validation that raises, choices "
+        "with an `else`, per-element comparisons in optimisation loops, `torch.equal` deciding "
+        "an alias), so `while` loops, `assert`s, comparisons and `.item()` reads outside "
+        "`forward` are left alone, however often they run."
     )
     why_bad = (
         "A GPU runs the work queued by the host asynchronously. To decide the branch, the host "
@@ -154,7 +171,7 @@ class Block(nn.Module):
                     x = x.clamp(-1e4, 1e4)
                 return x
         """,
-        # Not a module's forward: a function that runs once, and a plain class.
+        # A function that runs once; a plain class's `forward` whose check ends the call early.
         """
         import torch
         from torch import nn
@@ -272,6 +289,49 @@ class Block(nn.Module):
                 if peak > 0:
                     spec = torch.log1p(spec / peak)
                 return spec.numpy()
+        """,
+        # No evidence of repetition: a helper nothing shows to be called often, and a loop in
+        # set-up code, which runs once per program.
+        """
+        import torch
+        def flip_sign(x: torch.Tensor) -> torch.Tensor:
+            if x.sum() > 0:
+                return -x
+            return x
+        def setup(weights: list) -> None:
+            for w in weights:
+                if torch.isnan(torch.as_tensor(w)).any():
+                    w.zero_()
+        """,
+        # Outside a module's forward, only a branch that can go as it is: not validation that
+        # raises, a skip of work the body would change (`if torch.isfinite(g).all():`), a choice
+        # with an `else`, or a comparison deciding per element.
+        """
+        import torch
+        def interval_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            if not (a < b).all():
+                raise ValueError("every a must be below b")
+            return (b - a).mean()
+        def update(params, grads):
+            for p, g in zip(params, grads):
+                if torch.isfinite(g).all():
+                    p.sub_(g)
+        def predict_step(counts: torch.Tensor, assignment: torch.Tensor) -> torch.Tensor:
+            scores = counts.new_zeros((counts.shape[0], 10))
+            for label in range(10):
+                selected = assignment == label
+                if selected.any():
+                    scores[:, label] = counts[:, selected].mean(1)
+            return scores
+        def sample(pred: torch.Tensor, feasible: torch.Tensor) -> torch.Tensor:
+            if feasible.any():
+                pred[~feasible] = float("-inf")
+            else:
+                pred = -pred
+            for i in range(pred.shape[0]):
+                if pred[i] > 0:
+                    pred[i] = 0
+            return pred
         """,
     )
     INVALID = (
@@ -406,6 +466,40 @@ class Block(nn.Module):
             """,
             line=6,
         ),
+        # Outside modules: a loss, a sampler, a loop over a data loader.
+        Invalid(
+            """
+            import torch
+            def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                if torch.isnan(pred).any():
+                    pred = torch.nan_to_num(pred)
+                return (pred - target).pow(2).mean()
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def sample(logits: torch.Tensor) -> torch.Tensor:
+                probs = torch.softmax(logits, -1)
+                if (probs < 0).any():
+                    probs = probs.clamp_min(0)
+                return torch.multinomial(probs, 1)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            def train(dataset, model):
+                for x in DataLoader(dataset, batch_size=32):
+                    if torch.isinf(x).any():
+                        x = x.clamp(-1e4, 1e4)
+                    model(x)
+            """,
+            line=5,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -429,7 +523,9 @@ class Block(nn.Module):
         self._check(node)
 
     def _check(self, node: Branch) -> None:
-        if self._guards or not self._in_module_forward() or self.context.loops.under_debug_flag():
+        if self._guards or self.context.loops.under_debug_flag():
+            return
+        if not self._in_module_call() and not (self.context.frequency().repeats and self._removable_guard(node)):
             return
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
@@ -515,7 +611,8 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return None
 
-    def _in_module_forward(self) -> bool:
+    def _in_module_call(self) -> bool:
+        """In a per-call method of a torch module (``forward``)."""
         frame = self.context.function
         return (
             frame is not None
@@ -523,6 +620,52 @@ class Block(nn.Module):
             and frame.class_frame is not None
             and frame.class_frame.is_module_subclass
         )
+
+    def _removable_guard(self, node: Branch) -> bool:
+        """``if m.any():`` (``if not m.all()``, ``torch.any(m)``, ``torch.isnan(x).any()``…)
+        with no ``else``, whose body works on what the test reads (``vals[~mask] = 0``,
+        ``x = torch.nan_to_num(x)``): a masked update that changes nothing when the test is
+        false, so the branch can go. Outside a module's ``forward`` only such a branch is
+        flagged: other data-dependent decisions in numerical code (validation that raises, a
+        choice between two computations) need the value."""
+        if type(node) is not cst.If or node.orelse is not None or only_reports(node.body, self.context.imports):
+            return False
+        test, negated = node.test, False
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test, negated = test.expression, True
+        if type(test) is not cst.Call or type(test.func) is not cst.Attribute or len(test.args) > 1:
+            return False
+        qualified = self.context.imports.qualified_name(test.func)
+        if qualified in _TRUTH_REDUCTION_FUNCTIONS and test.args:
+            tested, reduction = test.args[0].value, qualified.rpartition(".")[2]
+        elif test.func.attr.value in _TRUTH_REDUCTIONS and not test.args:
+            tested, reduction = test.func.value, test.func.attr.value
+        else:
+            return False
+        # The body runs when some element is selected (``any``, ``not all``); ``if m.all():``
+        # skips work when one is not, which the work would change.
+        if (reduction == "any") == negated:
+            return False
+        imports = self.context.imports
+        names = {name for name in names_in(tested) if imports.qualified_name(cst.Name(name)) is None}
+        return bool(names) and mentions(node.body, names) and not self._reduces(node.body)
+
+    def _reduces(self, body: cst.BaseSuite) -> bool:
+        """``body`` calls a reduction with no value on an empty selection (``counts[:, sel].mean(1)``,
+        ``torch.max(x[m])``): run when nothing is selected, it would give NaN or raise."""
+        pending: list[cst.CSTNode] = [body]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Call:
+                func = node.func
+                qualified = self.context.imports.qualified_name(func)
+                name = qualified.rpartition(".")[2] if qualified is not None else None
+                if name is None and type(func) is cst.Attribute:
+                    name = func.attr.value
+                if name in catalog.TORCH_EMPTY_UNDEFINED_REDUCTIONS:
+                    return True
+            pending.extend(syntax_children(node))
+        return False
 
     def _is_compilation_check(self, test: cst.BaseExpression) -> bool:
         imports = self.context.imports

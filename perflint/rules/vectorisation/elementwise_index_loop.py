@@ -29,6 +29,12 @@ class _IndexLoop:
     written: set[str] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     elements: list[cst.Subscript] = field(default_factory=list)
+    # Arrays read at an index taken from another array (``a`` of ``a[idx[i]]``): a gather.
+    gathered: set[str] = field(default_factory=set)
+    # Names the body assigns one element's value to (``t = a[i] * 2``), and of those, the ones
+    # assigned so far while checking the body in order.
+    temporaries: set[str] = field(default_factory=set)
+    assigned: set[str] = field(default_factory=set)
 
 
 class ElementwiseIndexLoop(Rule):
@@ -51,16 +57,31 @@ class ElementwiseIndexLoop(Rule):
         "those, `n = len(a)`, or with an array the body writes made that long, `out = "
         "np.zeros(n)`) over a known NumPy array or torch tensor "
         "`a` when every statement of the body assigns one element, `b[i] = <expr>` or "
-        "`b[i] += <expr>` with `b` a known array of the same library, and `<expr>` is built only "
-        "from elements `x[i]` of known arrays at the loop index, numeric constants, names from "
+        "`b[i] += <expr>` with `b` a known array of the same library, or a temporary that "
+        "holds one element's value (`t = a[i] * 2; b[i] = t + 1`), and `<expr>` is built only "
+        "from elements `x[i]` of known arrays at the loop index, gathers `x[idx[i]]` through an "
+        "index array read at the loop index (`x[idx]` on whole arrays; not from an array the "
+        "loop writes), temporaries assigned earlier in the same iteration, numeric constants, names from "
         "outside the loop that are not themselves arrays, arithmetic, bitwise and single "
         "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, `np.exp`, "
         "`np.maximum`, `torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body "
         "indexes. A body that calls any other function, uses the index as a value, reads an "
-        "element at another index (`b[i - 1]`), reads a written array whole, or a loop with "
+        "element at another index (`b[i - 1]`), reads a temporary before the iteration assigns "
+        "it (a value carried from the previous iteration) or accumulates into one, writes at an "
+        "index from another array (`T[idx[i]] += w[i]`, a scatter: PFL117's), reads a written "
+        "array whole, or a loop with "
         "`else` is not flagged, nor is a loop in a function compiled by numba, JAX, TorchScript, "
         "`torch.compile` or Cython (as a decorator or by a call that wraps it), where an index "
         "loop is compiled code."
+    )
+    known_limitations = (
+        "Not flagged: arrays held in attributes (`for i in range(self.n_points): self.y[i] = "
+        "self.x[i] * 2`), which the engine does not know to be arrays; a range whose bound is a "
+        "parameter with no array made that long (the loop may fill only part of the arrays); a "
+        "scatter (`T[idx[i]] += w[i]`, PFL117's); a body with a condition, a call of another "
+        "function or a temporary carried across iterations. On the 35 code bases of the "
+        "development set it reported nothing before or after the widening to temporaries and "
+        "gathers: their index loops are compiled by numba (UMAP) or are not element-wise."
     )
     why_bad = (
         "Each iteration runs in the interpreter: it boxes an element into a scalar object, "
@@ -255,6 +276,36 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             for i in range(k):
                 b[i] = a[i] * 2
         """,
+        # A temporary read before the iteration assigns it carries the previous element over
+        # (a recurrence), as does an accumulator; a gather from the array the loop writes reads
+        # elements earlier iterations wrote; a scatter (`b[idx[i]] = …`, `T[idx[i]] += w[i]`)
+        # writes at an index from another array (PFL117's).
+        """
+        import numpy as np
+        def f(a: np.ndarray, b: np.ndarray, idx: np.ndarray, t: float):
+            for i in range(len(a)):
+                b[i] = t + a[i]
+                t = a[i] * 2
+            acc = 0.0
+            for i in range(len(a)):
+                acc += a[i]
+                b[i] = acc
+            for i in range(len(b)):
+                b[i] = b[idx[i]] + 1
+            for i in range(len(a)):
+                b[idx[i]] = a[i]
+            for i in range(len(a)):
+                b[idx[i]] += a[i]
+        """,
+        # A gather through an index that is not an element at the loop index, or from a list.
+        """
+        import numpy as np
+        def f(a: np.ndarray, b: np.ndarray, idx: np.ndarray, table: list):
+            for i in range(len(b)):
+                b[i] = a[idx[i + 1]]
+            for i in range(len(b)):
+                b[i] = table[idx[i]]
+        """,
     )
     INVALID = (
         # The range's bound is a name assigned the array's length, or the length the written
@@ -442,6 +493,38 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             line=4,
             fixed=NO_FIX,
         ),
+        # A body with temporaries: each holds one element, and on whole arrays the whole array.
+        Invalid(
+            """
+            import numpy as np
+            def shift(a: np.ndarray, b: np.ndarray) -> None:
+                n = a.shape[0]
+                for i in range(n):
+                    t = a[i] * 2
+                    b[i] = t + 1
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
+        # A gather: `a[idx[i]]` is `a[idx]` on whole arrays (fancy indexing).
+        Invalid(
+            """
+            import numpy as np
+            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                out = np.empty_like(idx)
+                for i in range(len(idx)):
+                    out[i] = a[idx[i]]
+                return out
+            """,
+            line=4,
+            fixed="""
+            import numpy as np
+            def lookup(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                out = np.empty_like(idx)
+                out[:] = a[idx]
+                return out
+            """,
+        ),
     )
 
     def visit_For(self, node: cst.For) -> None:
@@ -534,14 +617,27 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 target = statement.target
             else:
                 return None
+            if type(target) is cst.Name and target.value != loop.index:
+                loop.temporaries.add(target.value)
+                continue
             written = self._element_chain(target, loop)
             if written is None:
                 return None
             loop.written.add(written)
+        if not loop.written:
+            return None
         for statement in statements:
+            # A temporary read before this iteration assigns it carries a value across iterations.
+            if type(statement) is cst.AugAssign and type(statement.target) is cst.Name:
+                if statement.target.value not in loop.assigned:
+                    return None
             if not self._is_elementwise(statement.value, loop):
                 return None
+            if type(statement) is cst.Assign and type(statement.targets[0].target) is cst.Name:
+                loop.assigned.add(statement.targets[0].target.value)
         if dotted_name(extent) not in loop.written | loop.read:
+            return None
+        if any(chains_overlap(gathered, written) for gathered in loop.gathered for written in loop.written):
             return None
         return loop
 
@@ -588,15 +684,34 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if node_type is cst.Subscript:
                 chain = self._element_chain(node, loop)
                 if chain is None:
-                    return False
+                    return self._is_gather(node, loop)
                 loop.read.add(chain)
                 loop.elements.append(node)
                 return True
+            if node_type is cst.Name and node.value in loop.temporaries:
+                return node.value in loop.assigned
             if node_type is cst.Name or node_type is cst.Attribute:
                 return self._is_outside_scalar(node, loop)
             return None
 
         return is_elementwise(expr, leaf, self.context)
+
+    def _is_gather(self, node: cst.Subscript, loop: _IndexLoop) -> bool:
+        """``a[idx[i]]``: an element of a known array of the loop's library at the index held
+        in element ``i`` of another (``idx[i]``), which is ``a[idx]`` on whole arrays."""
+        if len(node.slice) != 1:
+            return False
+        element = node.slice[0].slice
+        if type(element) is not cst.Index or element.star is not None or type(element.value) is not cst.Subscript:
+            return False
+        index_chain = self._element_chain(element.value, loop)
+        gathered = dotted_name(node.value)
+        if index_chain is None or gathered is None or self.context.arrays.kind_of(node.value) != loop.kind:
+            return False
+        loop.read.add(index_chain)
+        loop.gathered.add(gathered)
+        loop.elements.append(element.value)
+        return True
 
     def _is_outside_scalar(self, expr: cst.Name | cst.Attribute, loop: _IndexLoop) -> bool:
         """A name or attribute chain from outside the loop, not an array, not written by it."""
@@ -637,10 +752,15 @@ class _WholeArrays(cst.CSTTransformer):
 
 
 def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStatement:
-    """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>`` (runs on findings only)."""
+    """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>``, ``t = <expr on whole
+    arrays>`` for a temporary ``t`` (runs on findings only)."""
     value = statement.value.visit(_WholeArrays(loop.elements))
     target = statement.targets[0].target if type(statement) is cst.Assign else statement.target
-    whole = target.with_changes(slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=None))])
+    whole = (
+        target
+        if type(target) is cst.Name
+        else target.with_changes(slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=None))])
+    )
     if type(statement) is cst.Assign:
         return statement.with_changes(targets=[cst.AssignTarget(whole)], value=value)
     return statement.with_changes(target=whole, value=value)
