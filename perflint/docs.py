@@ -249,7 +249,7 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     bodies = (
         f"{rule.what_it_does}\n\nReported at: {rule.reported_at}.",
         rule.why_bad,
-        getattr(rule, "known_limitations", ""),
+        rule.known_limitations,
         _code_block(rule.example),
         f"{rule.fix_title}:\n\n{_code_block(rule.use_instead)}",
         rule.fix_safety_note,
@@ -257,8 +257,6 @@ def rule_page(rule: type[Rule], reference: MeasurementReport | None = None) -> s
     )
     parts = [f"# {rule.code}: {rule.name}", metadata]
     for heading, body in zip(PAGE_SECTIONS, bodies):
-        if not body:
-            continue
         parts.append(f"## {heading}")
         parts.append(body.strip())
     return "\n\n".join(parts) + "\n"

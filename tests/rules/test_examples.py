@@ -93,6 +93,7 @@ def test_rule_has_enough_examples_and_documentation(rule):
         "message",
         "fix_title",
         "what_it_does",
+        "known_limitations",
         "why_bad",
         "example",
         "use_instead",
