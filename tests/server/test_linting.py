@@ -16,7 +16,8 @@ SOURCE = "import torch\n\n\ndef make(device):\n    return torch.zeros(3, 4).to(d
 
 
 def project(folder, settings=""):
-    (folder / "pyproject.toml").write_text(f"[tool.perflint]\n{settings}")
+    # PFL201 (opt-in) has the safe fix these tests apply.
+    (folder / "pyproject.toml").write_text(f'[tool.perflint]\nextend-select = ["PFL201"]\n{settings}')
     return ProjectLinter(str(folder))
 
 

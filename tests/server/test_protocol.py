@@ -34,15 +34,19 @@ SAFE_LINE, UNSAFE_LINE = 4, 5  # 0-based, as LSP counts
 SAFELY_FIXED = SOURCE.replace("torch.zeros(3, 4).to(device)", "torch.zeros(3, 4, device=device)")
 
 
+# PFL201 (opt-in) has the safe fix these tests apply; every project of the workspace selects it.
+SELECT_PFL201 = 'extend-select = ["PFL201"]\n'
+
+
 def make_project(folder: Path, settings: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(f"[tool.perflint]\n{settings}")
+    (folder / "pyproject.toml").write_text(f"[tool.perflint]\n{SELECT_PFL201}{settings}")
     return folder
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("workspace")
+    return make_project(tmp_path_factory.mktemp("workspace"))
 
 
 @pytest.fixture(scope="module")

@@ -210,7 +210,21 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             else f"reduce every group in one pass: `np.bincount({labels}, weights={data})` for 1-D data, "
             f"a sparse one-hot matrix of `{labels}` times `{data}` for rows"
         )
+        if self._is_mean(reduction):
+            counter = "torch.bincount" if library == catalog.TORCH else "np.bincount"
+            fix += f", divided by the group sizes `{counter}({labels})`"
         self._report(reduction, labels, group, fix)
+
+    def _is_mean(self, reduction: cst.CSTNode) -> bool:
+        """``reduction`` averages (``X[y == k].mean(0)``, ``np.mean(X[y == k])``): the one-pass
+        sums need the counts beside them."""
+        if not isinstance(reduction, cst.Call):
+            return False
+        func = reduction.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "mean":
+            return True
+        qualified = self.context.imports.qualified_name(func)
+        return qualified is not None and qualified.rpartition(".")[2] == "mean"
 
     def _report_count(self, reduction: cst.CSTNode, mask: cst.BaseExpression) -> None:
         match = self._group_mask(mask)
