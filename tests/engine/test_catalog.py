@@ -277,8 +277,7 @@ def test_model_loaders_write_none_of_their_arguments():
     assert not catalog.is_side_effect_free("joblib.dump")
 
 
-def test_every_multi_tensor_operation_exists_and_pairs_with_a_real_in_place_method():
-    torch = pytest.importorskip("torch")
+def test_every_multi_tensor_operation_exists_and_pairs_with_a_real_in_place_method(torch):
     operations = {**catalog.TORCH_FOREACH_IN_PLACE, **catalog.TORCH_FOREACH_OF_OPERATOR}
     for name, operation in operations.items():
         assert resolve(operation) is not None, operation

@@ -170,6 +170,7 @@ def test_report_shows_units_crossover_time_saved_timed_source_and_the_run():
         assert expected in page, expected
 
 
+@pytest.mark.slow  # a browser run: CI's
 def test_report_loads_without_errors_and_its_charts_render_in_chromium(tmp_path):
     chromium = _chromium()
     page = render_html_report(_report())
@@ -213,6 +214,7 @@ def test_report_loads_without_errors_and_its_charts_render_in_chromium(tmp_path)
     assert layout["sources"] == 4 and layout["ruleCode"] > 0
 
 
+@pytest.mark.slow  # a browser run: CI's
 def test_a_screenshot_of_the_report_shows_the_page(tmp_path):
     chromium = _chromium()
     path = tmp_path / "report.html"
