@@ -13,7 +13,7 @@ import libcst as cst
 
 from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import integer_value, string_value
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import contains, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.loops import LoopNode
@@ -99,9 +99,9 @@ def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> 
     torch.equal(a, b)``, where callers that pass the same object never run the comparison."""
     if type(test) is not cst.BooleanOperation:
         return False
-    if type(test.operator) is cst.And or not _contains(test.right, part):
+    if type(test.operator) is cst.And or not contains(test.right, part):
         # ``(a is b or torch.equal(a, b)) and (…)``: the ``or`` holding ``part`` decides.
-        inner = test.right if _contains(test.right, part) else test.left
+        inner = test.right if contains(test.right, part) else test.left
         return short_circuited_by_identity(inner, part)
     for operand in _or_operands(test.left):
         if (
@@ -126,16 +126,6 @@ def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
         return _or_operands(expr.left) + _or_operands(expr.right)
     return [expr]
-
-
-def _contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if node is part:
-            return True
-        stack.extend(syntax_children(node))
-    return False
 
 
 def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:

@@ -194,6 +194,17 @@ def simple_body(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
     return statements
 
 
+def contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
+    """``part`` is ``tree`` itself or a node of its subtree (by identity)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node is part:
+            return True
+        stack.extend(syntax_children(node))
+    return False
+
+
 def mention_count(node: cst.CSTNode, name: str) -> int:
     """How many times ``node`` (itself included) reads or binds the variable ``name``."""
     return sum(1 for variable in _variables(node) if variable.value == name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine.walker import mentions, names_in, simple_body
+from perflint.engine.walker import contains, mentions, names_in, simple_body
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,11 @@ def test_simple_body_lists_a_blocks_simple_statements_or_none(source, expected):
     loop = cst.parse_module(source).body[0]
     statements = simple_body(loop.body)
     assert [statement.targets[0].target.value for statement in statements] == expected
+
+
+def test_contains_finds_a_node_by_identity_in_the_tree_itself_included():
+    tree = cst.parse_expression("f(a, g(b))")
+    inner = tree.args[1].value
+    assert contains(tree, inner) and contains(tree, tree) and contains(inner, inner)
+    assert not contains(inner, tree)
+    assert not contains(tree, cst.parse_expression("g(b)"))  # equal, but another node

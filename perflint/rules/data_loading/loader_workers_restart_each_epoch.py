@@ -12,6 +12,7 @@ from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.walker import contains
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.data_loading import FAMILY
 
@@ -256,7 +257,7 @@ for epoch in range(epochs):
         if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
             return
         callee = quote(loader.func)
-        if _within(loader, outer.node):
+        if contains(outer.node, loader):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
             message = self.message_rebuilt.format(callee=callee, persistent=_persistent_advice(loader))
@@ -336,19 +337,6 @@ def _restarts_workers(call: cst.Call) -> bool:
         return False
     persistent = arguments.argument("persistent_workers")
     return persistent is None or literal_value(persistent) is False
-
-
-def _within(inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    """``inner`` is a node of ``outer``'s subtree."""
-    from perflint.engine.walker import syntax_children
-
-    stack = list(syntax_children(outer))
-    while stack:
-        node = stack.pop()
-        if node is inner:
-            return True
-        stack.extend(syntax_children(node))
-    return False
 
 
 class IndexedItems:

@@ -13,7 +13,7 @@ from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.walker import mentions
+from perflint.engine.walker import mentions, simple_body
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -531,7 +531,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         loop = self._element_loop(node)
         if loop is None or self.context.in_compiled_code():
             return
-        statements = _body_statements(node.body)
+        statements = simple_body(node.body)
         vectorised = [_vectorised(statement, loop) for statement in statements]
         self.report(
             node,
@@ -599,7 +599,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if node.orelse is not None or node.asynchronous is not None or type(node.target) is not cst.Name:
             return None
         arrays = self.context.arrays
-        statements = _body_statements(node.body)
+        statements = simple_body(node.body)
         if not statements:
             return None
         extent = arrays.indexed_range_array(node.iter) or self._array_of_range_length(node, statements)
@@ -724,18 +724,6 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if any(chains_overlap(chain, written) for written in loop.written):
             return False
         return self.context.arrays.kind_of(expr) is None
-
-
-def _body_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
-    """The simple statements of a loop body, or an empty list if it has a compound one."""
-    if type(body) is cst.SimpleStatementSuite:
-        return list(body.body)
-    statements: list[cst.BaseSmallStatement] = []
-    for line in body.body:
-        if type(line) is not cst.SimpleStatementLine:
-            return []
-        statements.extend(line.body)
-    return statements
 
 
 class _WholeArrays(cst.CSTTransformer):
