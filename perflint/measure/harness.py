@@ -298,14 +298,8 @@ def measure_rules(
                 continue
             if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
                 report.measurements.append(
-                    Measurement(
-                        code=rule.code,
-                        name=rule.name,
-                        backend=benchmark.backend,
-                        library=library,
-                        device=device,
-                        status=NOT_MEASURED,
-                        size_unit=benchmark.size_unit,
+                    replace(
+                        _not_run(rule, library, device, NOT_MEASURED),
                         reason=f"not reached within the {budget_seconds:g} s measuring budget (--measure-budget)",
                     )
                 )
@@ -365,6 +359,21 @@ def measure_benchmark(
     return _measure_in_workers(rule, library, device, sizes, policy or DEFAULT_POLICY)[0]
 
 
+def _not_run(rule: Any, library: str, device: str, status: str) -> Measurement:
+    """The measurement of ``rule`` on ``library``/``device`` that did not run, with ``status``;
+    the caller adds the reason."""
+    benchmark: Benchmark = rule.benchmark
+    return Measurement(
+        code=rule.code,
+        name=rule.name,
+        backend=benchmark.backend,
+        library=library,
+        device=device,
+        status=status,
+        size_unit=benchmark.size_unit,
+    )
+
+
 def _measure_in_workers(
     rule: Any,
     library: str,
@@ -374,15 +383,7 @@ def _measure_in_workers(
     servers: WorkerServers | None = None,
 ) -> tuple[Measurement, dict[str, Any] | None]:
     benchmark: Benchmark = rule.benchmark
-    skipped = Measurement(
-        code=rule.code,
-        name=rule.name,
-        backend=benchmark.backend,
-        library=library,
-        device=device,
-        status=SKIPPED,
-        size_unit=benchmark.size_unit,
-    )
+    skipped = _not_run(rule, library, device, SKIPPED)
     if benchmark.not_timed:
         return replace(skipped, reason=f"never timed: {benchmark.not_timed}"), None
     reason = unavailability(library, device)
