@@ -122,7 +122,7 @@ TUPLE_ITEM_NAMES = frozenset(
 )
 
 # The library of every call that returns a new array, tensor or frame.
-CONSTRUCTORS: dict[str, str] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
+CONSTRUCTORS: dict[str, ArrayKind] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
 # Calls that make a fresh object on every call: hoisting one out of a loop would share it.
 FACTORIES = _names(FACTORY, (NUMPY, TORCH, PANDAS))
 # torch factories that allocate on the CPU unless given ``device=``, and on the device itself
