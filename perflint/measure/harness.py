@@ -38,7 +38,7 @@ import time
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from perflint.measure import intervals, system
 from perflint.measure.agreement import describe_difference
@@ -50,9 +50,13 @@ from perflint.measure.results import (
     Measurement,
     MeasurementReport,
     Point,
+    measured_value,
 )
 from perflint.measure.spec import ARRAY_BACKEND, TORCH_BACKEND, Benchmark, Target
 from perflint.measure.units import format_seconds
+
+if TYPE_CHECKING:
+    from perflint.engine.rule import Rule
 
 GPU_EXTRA_HINT = "pip install 'perflint-ml[gpu]'"
 # The variables the BLAS and OpenMP runtimes read when they load, set in each worker's environment.
@@ -228,7 +232,7 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 def measure_rules(
-    rule_classes: Iterable[type],
+    rule_classes: Iterable[type[Rule]],
     sizes: Sequence[int] | None = None,
     policy: TimingPolicy | None = None,
     quick: bool = False,
@@ -263,19 +267,18 @@ def measure_rules(
     }
     report = MeasurementReport(machine=machine, run=run)
     units = [
-        (rule, library, device)
+        (rule, benchmark, library, device)
         for rule in rule_classes
-        if getattr(rule, "benchmark", None) is not None
-        for library, device in targets_for(rule.benchmark)
+        if (benchmark := rule.benchmark) is not None
+        for library, device in targets_for(benchmark)
     ]
     # The servers are started when the first worker needs one, or at once without a cache when a
     # benchmark runs on the CPU (which is always there), and stopped when the run ends.
-    with WorkerServers(policy, {library for _, library, _ in units}) as servers:
-        if cache is None and any(device == "cpu" and not rule.benchmark.not_timed for rule, _, device in units):
+    with WorkerServers(policy, {library for _, _, library, _ in units}) as servers:
+        if cache is None and any(device == "cpu" and not benchmark.not_timed for _, benchmark, _, device in units):
             servers.launch()
         started = time.monotonic()
-        for done, (rule, library, device) in enumerate(units):
-            benchmark = rule.benchmark
+        for done, (rule, benchmark, library, device) in enumerate(units):
             chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
             if progress is not None:
                 progress(done, len(units), f"{rule.code} {library}/{device}")
@@ -706,8 +709,8 @@ def _with_run_flags(points: list[Point], loads: Sequence[float | None]) -> list[
     run_flags = []
     sizes = [point.size for point in measured]
     for label, seconds in (
-        ("pattern", [point.pattern_seconds for point in measured]),
-        ("fix", [point.fix_seconds for point in measured]),
+        ("pattern", [measured_value(point.pattern_seconds) for point in measured]),
+        ("fix", [measured_value(point.fix_seconds) for point in measured]),
     ):
         flag = intervals.flat_side(label, sizes, seconds)
         if flag:
