@@ -144,7 +144,7 @@ class FunctionKnowledge:
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
-        self._return_kinds: dict[int, str | None] = {}
+        self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
         self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
@@ -533,7 +533,7 @@ class FunctionKnowledge:
             self._summaries[id(node)] = summary
         return summary
 
-    def return_kind(self, call: cst.Call) -> str | None:
+    def return_kind(self, call: cst.Call) -> catalog.ArrayKind | None:
         """The array kind ``call`` of a function of this file (or, with the project index, of
         another file of the project) returns: its return annotation's, or the library whose
         constructor every ``return`` calls (``return np.zeros(n)``)."""
@@ -547,10 +547,10 @@ class FunctionKnowledge:
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
 
-    def _return_kind_of(self, definition: cst.FunctionDef) -> str | None:
+    def _return_kind_of(self, definition: cst.FunctionDef) -> catalog.ArrayKind | None:
         if definition.returns is not None:
             return self._context.arrays.annotation_kind(definition.returns.annotation)
-        kinds = set()
+        kinds: set[catalog.ArrayKind | None] = set()
         pending: list[cst.CSTNode] = [definition.body]
         while pending:
             node = pending.pop()
@@ -794,10 +794,9 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
         if type(node) is cst.ClassDef:
             continue
         pending.extend(syntax_children(node))
-        assigned: list[tuple[cst.BaseExpression, cst.BaseExpression | None]]
         if type(node) is cst.Assign:
             # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
-            assigned = []
+            assigned: list[tuple[cst.BaseExpression, cst.BaseExpression | None]] = []
             for assign_target in node.targets:
                 if isinstance(assign_target.target, (cst.Tuple, cst.List)):
                     assigned.extend((element.value, None) for element in assign_target.target.elements)
