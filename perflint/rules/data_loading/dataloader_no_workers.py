@@ -310,13 +310,7 @@ def _setup(size: int, target: Target) -> tuple:
     dataset = DecodingDataset(size)
     # The fix as recommended: workers that persist across epochs, started once (by the first
     # epoch, which the harness runs before it times anything), as in a training run.
-    # torch's stub asks for a Dataset; a class with ``__getitem__`` and ``__len__`` loads the same.
-    with_workers: DataLoader = DataLoader(
-        dataset,  # type: ignore[arg-type]
-        batch_size=_BATCH_SIZE,
-        num_workers=_WORKERS,
-        persistent_workers=True,
-    )
+    with_workers = DataLoader(dataset, batch_size=_BATCH_SIZE, num_workers=_WORKERS, persistent_workers=True)
     return dataset, with_workers
 
 
@@ -324,7 +318,7 @@ def _pattern(dataset: DecodingDataset, with_workers):
     import torch
     from torch.utils.data import DataLoader
 
-    return torch.cat(list(DataLoader(dataset, batch_size=_BATCH_SIZE)))  # type: ignore[arg-type]  # as in _setup
+    return torch.cat(list(DataLoader(dataset, batch_size=_BATCH_SIZE)))
 
 
 def _fix(dataset: DecodingDataset, with_workers):

@@ -372,13 +372,7 @@ def _epochs(dataset: IndexedItems, epochs: int, persistent: bool):
     import torch
     from torch.utils.data import DataLoader
 
-    # torch's stub asks for a Dataset; a class with ``__getitem__`` and ``__len__`` loads the same.
-    loader: DataLoader = DataLoader(
-        dataset,  # type: ignore[arg-type]
-        batch_size=_BATCH_SIZE,
-        num_workers=_WORKERS,
-        persistent_workers=persistent,
-    )
+    loader = DataLoader(dataset, batch_size=_BATCH_SIZE, num_workers=_WORKERS, persistent_workers=persistent)
     return torch.cat([batch for _ in range(epochs) for batch in loader])
 
 

@@ -506,11 +506,12 @@ def _setup(size: int, target: Target) -> tuple:
 
     device = target.device
     torch.manual_seed(0)
-    conv, conv_without_bias = torch.nn.Conv2d(32, 32, 3, padding=1), torch.nn.Conv2d(32, 32, 3, padding=1, bias=False)
-    with_bias = torch.nn.Sequential(conv, torch.nn.BatchNorm2d(32)).to(device)
-    without_bias = torch.nn.Sequential(conv_without_bias, torch.nn.BatchNorm2d(32)).to(device)
+    with_bias = torch.nn.Sequential(torch.nn.Conv2d(32, 32, 3, padding=1), torch.nn.BatchNorm2d(32)).to(device)
+    without_bias = torch.nn.Sequential(torch.nn.Conv2d(32, 32, 3, padding=1, bias=False), torch.nn.BatchNorm2d(32)).to(
+        device
+    )
     with torch.no_grad():
-        conv_without_bias.weight.copy_(conv.weight)
+        without_bias[0].weight.copy_(with_bias[0].weight)
     images = torch.randn(8, 32, size, size, device=device)
     return with_bias, without_bias, images
 
