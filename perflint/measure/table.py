@@ -190,7 +190,13 @@ def run_conditions(report: MeasurementReport) -> str:
         return ""
     policy = run.get("policy") or {}
     parts = [
-        f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side",
+        f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side"
+        + (
+            f" (up to {policy['extra_workers']} more where a speedup's interval is wider than "
+            f"±{policy['tight_relative_half_width']:.0%})"
+            if policy.get("extra_workers")
+            else ""
+        ),
         f"{run.get('threads_requested')} thread{'s' if run.get('threads_requested') != 1 else ''} requested",
     ]
     if run.get("worker_start"):
