@@ -9,7 +9,7 @@ they mean the same on a loaded machine; the CPU time per call (``time.thread_tim
 descheduled process does not accumulate) is shown beside them.
 
 Run: ``python benchmarks/malloc_state.py [CODE SIZE] [PROCESSES]`` (default PFL116 128, 6
-processes each way); it writes ``benchmarks/results/malloc_state.txt``.
+processes each way); it writes ``benchmarks/results/malloc_state_CODE_SIZE.txt``.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def main() -> int:
                 f"{pattern / fix:6.2f}"
             )
     out(f"\nLoad average after: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
-    (RESULTS / "malloc_state.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"malloc_state_{code}_{size}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -76,16 +76,18 @@ THREAD_VARIABLES = (
 PRELOADED_LIBRARIES = ("numpy", "pandas", "torch")
 # How long a worker server may take to import them and say it is ready (torch on a loaded machine).
 SERVER_START_SECONDS = 180.0
-# glibc's malloc, pinned in every worker to the state a long-running program reaches. By default
-# its mmap threshold starts at 128 KiB and rises, up to 32 MiB, each time a larger mapped block is
-# freed, and it gives the top of the heap back to the OS above twice that threshold; so whether a
-# benchmark's temporaries of a few MiB reuse heap memory or are mapped and page-faulted afresh on
-# every call depends on what the process allocated before, down to its hash seed. At PFL116's 128
-# points (4 MiB temporaries), of fresh interpreters with the same history some took 3,000 page
-# faults per call of the pattern, running several times slower, and others none
-# (``benchmarks/malloc_state.py``). Fixed at the top of the dynamic range, a block under 32 MiB
-# is reused as in a program that has run a while, and a larger one is mapped afresh on every
-# call, as glibc always does; other allocators ignore these variables.
+# glibc's malloc, pinned in every worker to one state. By default its mmap threshold starts at
+# 128 KiB and rises, up to 32 MiB, each time a larger mapped block is freed, and it gives the top
+# of the heap back to the OS above twice that threshold; so whether a benchmark's temporaries of
+# a few hundred KiB or MiB reuse heap memory or are mapped and page-faulted afresh on every call
+# depends on what the process allocated before, down to its hash seed, and on what the other
+# side freed in the same worker. At PFL116's 128 points (4 MiB temporaries), of fresh interpreters
+# with the same history some took 3,000 page faults per call of the pattern, others 992 or none,
+# the ratio ranging from 1.5x to 3.7x; PFL105's pattern at 50 batches faulted 344 times a call
+# and read 17-26x, 14-15x pinned (``benchmarks/malloc_state.py``). Pinned at the top of the
+# dynamic range, the state of a program that has freed a block of 32 MiB (as programs handling
+# tensors of that size soon have), a block under 32 MiB is reused and a larger one is mapped
+# afresh on every call, as glibc always does. Other allocators ignore these variables.
 MALLOC_VARIABLES = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024), "MALLOC_TRIM_THRESHOLD_": str(64 * 1024 * 1024)}
 
 
