@@ -234,7 +234,7 @@ def test_the_table_marks_flagged_points_and_refuses_too_few_samples():
         machine={},
         measurements=[_measurement("PFL101", [loaded, refused])],
         run={
-            "policy": {"workers": 3, "samples": 5},
+            "policy": {"workers": 3, "samples": 5, "extra_workers": 6, "tight_relative_half_width": 0.05},
             "threads_requested": 1,
             "threads_used": {"requested": 1, "pools": [{"library": "openblas", "threads": 1}], "torch": None},
             "load_average_start": 9.0,
@@ -251,7 +251,7 @@ def test_the_table_marks_flagged_points_and_refuses_too_few_samples():
         "! not to be trusted",
         "the machine was loaded",
         "Too few samples (no number shown",
-        "3 worker processes x 5 samples per side",
+        "3 worker processes x 5 samples per side (up to 6 more where a speedup's interval is wider than ±5%)",
         "in use: openblas 1",
         "load average 9.0 → 8.5",
         "CPU frequency scaling not readable",
