@@ -84,7 +84,7 @@ SERVER_START_SECONDS = 180.0
 # side freed in the same worker. At PFL116's 128 points (4 MiB temporaries), of fresh interpreters
 # with the same history some took 3,000 page faults per call of the pattern, others 992 or none,
 # the ratio ranging from 1.5x to 3.7x; PFL105's pattern at 50 batches faulted 344 times a call
-# and read 17-26x, 14-15x pinned (``benchmarks/malloc_state.py``). Pinned at the top of the
+# and read 17-26x, 13.8-15.1x pinned (``benchmarks/malloc_state.py``). Pinned at the top of the
 # dynamic range, the state of a program that has freed a block of 32 MiB (as programs handling
 # tensors of that size soon have), a block under 32 MiB is reused and a larger one is mapped
 # afresh on every call, as glibc always does. Other allocators ignore these variables.
