@@ -9,7 +9,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.sizes import is_small_matrix
+from perflint.engine.sizes import is_small_matrix, matrix_order
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -287,6 +287,7 @@ def whiten(cov, x):
                 node,
                 self.message.format(pattern=quote(node), fix=advice),
                 fix=self._solve(node, call, solver, other) if inverse_on_left else None,
+                size=matrix_order(call.args[0].value, self.context),
             )
             return
 
