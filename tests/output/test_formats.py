@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,14 @@ def test_json_has_the_documented_keys_in_a_stable_order_and_round_trips(findings
         findings, key=lambda finding: finding.sort_key
     )
     assert all(entry["fix"] is None for entry in report["findings"])
+
+
+def test_json_gives_a_findings_size_only_where_the_code_states_it(findings):
+    sized = replace(findings[0], size=4_096)
+    entries = json.loads(render([sized, findings[1]], "json"))["findings"]
+    assert [entry.get("size", "absent") for entry in entries] == ["absent", 4_096]
+    assert list(entries[1])[-1] == "size"
+    assert Finding.from_dict(entries[1]) == sized
 
 
 def test_json_is_indented_and_identical_from_run_to_run(findings):
