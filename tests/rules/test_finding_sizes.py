@@ -1,0 +1,63 @@
+"""A finding's size, in its benchmark's unit, where the code states it, and none where it does
+not: what ``--measure`` ranks a rule by (``engine.sizes``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from perflint.engine import lint_source
+from perflint.rules import rule_by_code
+
+SOURCE = """\
+import math
+
+import numpy as np
+import torch
+
+N = 4096
+
+
+def stated(b):
+    a = np.zeros(N)
+    out = np.zeros(N)
+    for i in range(N):
+        out[i] = a[i] * 2
+    total = sum(a)
+    x = np.random.rand(256)
+    for v in x:
+        print(math.exp(v))
+    t = torch.randn(1000)
+    for e in t:
+        print(e.item())
+    A = np.random.rand(64, 64)
+    return np.linalg.inv(A) @ b, total
+
+
+def unknown(a: np.ndarray, out: np.ndarray, t: torch.Tensor, A: np.ndarray, b):
+    for i in range(len(a)):
+        out[i] = a[i] * 2
+    for v in a:
+        print(math.exp(v))
+    for e in t:
+        print(e.item())
+    return np.linalg.inv(A) @ b, sum(a)
+"""
+UNKNOWN_FROM_LINE = SOURCE[: SOURCE.index("def unknown")].count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("code", "stated"),
+    [
+        ("PFL101", 4096),  # the loop's trip count: range(N), N = 4096
+        ("PFL102", 4096),  # the elements summed by the builtin
+        ("PFL103", 256),  # every element of np.random.rand(256)
+        ("PFL109", 1000),  # every element of torch.randn(1000)
+        ("PFL402", 64),  # the inverted matrix's order
+    ],
+)
+def test_a_finding_carries_the_size_the_code_states_and_none_where_it_does_not(code, stated):
+    findings = lint_source(SOURCE, "train.py", [rule_by_code(code)])
+    in_stated = [finding.size for finding in findings if finding.line < UNKNOWN_FROM_LINE]
+    in_unknown = [finding.size for finding in findings if finding.line >= UNKNOWN_FROM_LINE]
+    assert in_stated == [stated]
+    assert in_unknown == [None]
