@@ -201,6 +201,18 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
     return shape[0] if shape else None
 
 
+def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:
+    """How many times the ``for`` loop or single-clause comprehension ``loop`` iterates, when
+    the code states it (``items_in`` of what it iterates); None for a ``while`` loop and when
+    unknown."""
+    if type(loop) is cst.For:
+        return items_in(loop.iter, context)
+    clause = getattr(loop, "for_in", None)
+    if type(clause) is cst.CompFor and clause.inner_for_in is None:
+        return items_in(clause.iter, context)
+    return None
+
+
 def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:
     """The catalogue's name of the function ``call`` calls; ``builtins.enumerate`` for a builtin."""
     qualified = context.imports.qualified_name(call.func)

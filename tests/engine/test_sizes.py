@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.sizes import array_shape, count_of, is_small_matrix, items_in, matrix_order
+from perflint.engine.sizes import array_shape, count_of, is_small_matrix, items_in, matrix_order, trip_count
 from tests.engine.probes import probe_calls
 
 
@@ -144,3 +144,20 @@ def test_a_shadowed_range_or_len_is_not_read():
         ),
     )
     assert answers == {"range(10)": None, "len([1, 2, 3])": None}
+
+
+def test_a_trip_count_is_read_from_for_loops_and_single_clause_comprehensions_only():
+    module = cst.parse_module(
+        "for i in range(8):\n    pass\n"
+        "while True:\n    pass\n"
+        "squares = [i * i for i in range(5)]\n"
+        "pairs = [(i, j) for i in range(3) for j in range(4)]\n"
+    )
+    loops = [
+        statement.body[0] if type(statement) is cst.SimpleStatementLine else statement for statement in module.body
+    ]
+    comprehensions = [loop.value for loop in loops[2:]]
+    answers = probe_calls(
+        "print(0)\n", lambda context, expr: [trip_count(loop, context) for loop in loops[:2] + comprehensions]
+    )
+    assert answers == {"0": [8, None, 5, None]}

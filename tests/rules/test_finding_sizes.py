@@ -10,6 +10,7 @@ from perflint.rules import rule_by_code
 
 SOURCE = """\
 import math
+import re
 
 import numpy as np
 import torch
@@ -29,18 +30,27 @@ def stated(b):
     t = torch.randn(1000)
     for e in t:
         print(e.item())
+    batches = np.empty((0, 64))
+    for _ in range(50):
+        batches = np.concatenate([batches, np.random.rand(32, 64)])
+    lines = ["ok", "error: disk", "error: net"]
+    errors = [re.search(r"error: (\\w+)", line) for line in lines]
     A = np.random.rand(64, 64)
-    return np.linalg.inv(A) @ b, total
+    return np.linalg.inv(A) @ b, total, errors
 
 
-def unknown(a: np.ndarray, out: np.ndarray, t: torch.Tensor, A: np.ndarray, b):
+def unknown(a: np.ndarray, out: np.ndarray, t: torch.Tensor, A: np.ndarray, b, lines, more):
     for i in range(len(a)):
         out[i] = a[i] * 2
     for v in a:
         print(math.exp(v))
     for e in t:
         print(e.item())
-    return np.linalg.inv(A) @ b, sum(a)
+    batches = np.empty((0, 64))
+    while more():
+        batches = np.concatenate([batches, more()])
+    errors = [re.search(r"error: (\\w+)", line) for line in lines]
+    return np.linalg.inv(A) @ b, sum(a), errors
 """
 UNKNOWN_FROM_LINE = SOURCE[: SOURCE.index("def unknown")].count("\n") + 1
 
@@ -52,6 +62,8 @@ UNKNOWN_FROM_LINE = SOURCE[: SOURCE.index("def unknown")].count("\n") + 1
         ("PFL102", 4096),  # the elements summed by the builtin
         ("PFL103", 256),  # every element of np.random.rand(256)
         ("PFL109", 1000),  # every element of torch.randn(1000)
+        ("PFL105", 50),  # the growing loop's trip count: batches
+        ("PFL403", 3),  # the loop's trip count: lines searched
         ("PFL402", 64),  # the inverted matrix's order
     ],
 )
