@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from perflint.engine import lint_source
-from perflint.rules import rule_by_code
+from perflint.rules import all_rules, rule_by_code
 
 SOURCE = """\
 import math
@@ -55,21 +55,26 @@ def unknown(a: np.ndarray, out: np.ndarray, t: torch.Tensor, A: np.ndarray, b, l
 UNKNOWN_FROM_LINE = SOURCE[: SOURCE.index("def unknown")].count("\n") + 1
 
 
-@pytest.mark.parametrize(
-    ("code", "stated"),
-    [
-        ("PFL101", 4096),  # the loop's trip count: range(N), N = 4096
-        ("PFL102", 4096),  # the elements summed by the builtin
-        ("PFL103", 256),  # every element of np.random.rand(256)
-        ("PFL109", 1000),  # every element of torch.randn(1000)
-        ("PFL105", 50),  # the growing loop's trip count: batches
-        ("PFL403", 3),  # the loop's trip count: lines searched
-        ("PFL402", 64),  # the inverted matrix's order
-    ],
-)
+STATED_SIZES = [
+    ("PFL101", 4096),  # the loop's trip count: range(N), N = 4096
+    ("PFL102", 4096),  # the elements summed by the builtin
+    ("PFL103", 256),  # every element of np.random.rand(256)
+    ("PFL109", 1000),  # every element of torch.randn(1000)
+    ("PFL105", 50),  # the growing loop's trip count: batches
+    ("PFL403", 3),  # the loop's trip count: lines searched
+    ("PFL402", 64),  # the inverted matrix's order
+]
+
+
+@pytest.mark.parametrize(("code", "stated"), STATED_SIZES)
 def test_a_finding_carries_the_size_the_code_states_and_none_where_it_does_not(code, stated):
     findings = lint_source(SOURCE, "train.py", [rule_by_code(code)])
     in_stated = [finding.size for finding in findings if finding.line < UNKNOWN_FROM_LINE]
     in_unknown = [finding.size for finding in findings if finding.line >= UNKNOWN_FROM_LINE]
     assert in_stated == [stated]
     assert in_unknown == [None]
+
+
+def test_the_rules_whose_pages_name_a_findings_size_are_those_that_report_one():
+    documented = {rule.code for rule in all_rules() if rule.benchmark is not None and rule.benchmark.size_in_code}
+    assert documented == {code for code, _ in STATED_SIZES}

@@ -418,6 +418,7 @@ InverseThenMultiply.benchmark = Benchmark(
     sizes=(8, 64, 256),
     check_size=8,
     size_unit="rows and columns (8 right-hand sides)",
+    size_in_code="the order of the inverted matrix (`np.random.rand(n, n)`, `torch.eye(n)`)",
     timed=(
         "`np.linalg.inv(matrix) @ right_hand_side` against `np.linalg.solve(matrix, right_hand_side)` "
         "for an n x n float64 matrix and 8 right-hand sides."

@@ -300,6 +300,7 @@ ArrayGrownInLoop.benchmark = Benchmark(
     sizes=(10, 50, 200),
     check_size=4,
     size_unit="batches of 32x64 rows",
+    size_in_code="the growing loop's trip count (`for _ in range(N)`)",
     timed=(
         "Collecting n batches of 32x64 float64 rows: `np.vstack` onto the growing array in every "
         "iteration against appending to a list and one `np.vstack` after the loop."

@@ -791,6 +791,7 @@ ElementwiseIndexLoop.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the loop's trip count (`range(N)`, `range(len(a))` with `a = np.zeros(N)`)",
     backend=ARRAY_BACKEND,
     devices=ARRAY_DEVICES,
     timed=(

@@ -368,6 +368,7 @@ ItemPerElement.benchmark = Benchmark(
     sizes=(100, 1_000, 10_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the elements of the tensor the loop reads (`torch.randn(N)`)",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
     timed=(

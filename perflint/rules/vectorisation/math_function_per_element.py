@@ -234,6 +234,7 @@ MathFunctionPerElement.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the elements of the array the loop reads (`np.random.rand(N)`)",
     timed=(
         "A list comprehension of `math.exp(-x * x / 2.0)` over an n-element float64 array against "
         "`np.exp(-d * d / 2.0)`."
