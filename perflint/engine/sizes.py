@@ -136,7 +136,8 @@ def array_shape(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
     if record.has(catalog.Flag.CONVERTS_SEQUENCES):
         return _literal_shape(positional[0]) if positional and len(positional) == len(expr.args) else None
     if record.name in catalog.RANGE_FACTORIES:
-        return _range_shape(positional, context, hops) if len(positional) == len(expr.args) else None
+        length = _range_length(positional, context, hops) if len(positional) == len(expr.args) else None
+        return (length,) if length is not None else None
     signature = record.signature
     if signature.positional[:1] in (("shape",), ("size",)):
         arguments = catalog.bind(expr, record)
@@ -190,8 +191,7 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         return None
     positional = [arg.value for arg in expr.args if arg.keyword is None and not arg.star]
     if context.imports.is_builtin(expr.func, "range"):
-        shape = _range_shape(positional, context, hops) if len(positional) == len(expr.args) else None
-        return shape[0] if shape is not None else None
+        return _range_length(positional, context, hops) if len(positional) == len(expr.args) else None
     record = catalog.lookup(_qualified_call_name(expr, context))
     if record is not None and record.has(catalog.Flag.WRAPS_ITERABLE):
         arguments = catalog.bind(expr, record)
@@ -226,21 +226,23 @@ def _dimensions(values: list[cst.BaseExpression], context: FileContext, hops: in
     if len(values) == 1 and isinstance(values[0], (cst.Tuple, cst.List)):
         values = [element.value for element in values[0].elements]
     dims = [count_of(value, context, hops) for value in values]
-    if not dims or any(dim is None or dim < 0 for dim in dims):
-        return None
-    return tuple(dims)  # type: ignore[arg-type]
+    known = tuple(dim for dim in dims if dim is not None and dim >= 0)
+    return known if known and len(known) == len(dims) else None
 
 
-def _range_shape(bounds: list[cst.BaseExpression], context: FileContext, hops: int) -> tuple[int] | None:
-    """The length of ``range(*bounds)`` (and ``arange``), as a one-axis shape."""
+def _range_length(bounds: list[cst.BaseExpression], context: FileContext, hops: int) -> int | None:
+    """How many numbers ``range(*bounds)`` (and ``arange``) gives, when every bound is known."""
     if not 1 <= len(bounds) <= 3:
         return None
     values = [count_of(bound, context, hops) for bound in bounds]
-    if any(value is None for value in values):
+    known = [value for value in values if value is not None]
+    if len(known) != len(values):
         return None
-    if len(values) == 3 and values[2] == 0:
+    start, stop, step = (0, known[0], 1) if len(known) == 1 else (known[0], known[1], (known + [1])[2])
+    if step == 0:
         return None
-    return (len(range(*values)),)  # type: ignore[arg-type]
+    # Counted, not built: ``len(range(…))`` fails beyond the machine's integers.
+    return max(0, -((start - stop) // step))
 
 
 def _literal_shape(data: cst.BaseExpression) -> tuple[int, ...] | None:
@@ -249,7 +251,10 @@ def _literal_shape(data: cst.BaseExpression) -> tuple[int, ...] | None:
         return () if literal_value(data) is not UNKNOWN else None
     if any(type(element) is cst.StarredElement for element in data.elements):
         return None
-    inner = {_literal_shape(element.value) for element in data.elements}
-    if len(inner) > 1 or None in inner:
-        return None
-    return (len(data.elements), *(inner.pop() if inner else ()))
+    inner: tuple[int, ...] = ()
+    for index, element in enumerate(data.elements):
+        shape = _literal_shape(element.value)
+        if shape is None or (index > 0 and shape != inner):
+            return None
+        inner = shape
+    return (len(data.elements), *inner)

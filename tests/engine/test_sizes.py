@@ -113,7 +113,8 @@ def test_a_loops_trip_count_is_the_number_of_items_of_what_it_iterates():
         "def f(n, items):\n"
         "    print(range(N)); print(range(10, 100)); print(range(0, 100, 10)); print(range(len(x)))\n"
         "    print(range(x.shape[1])); print(names); print((1, 2, 3)); print(enumerate(range(N)))\n"
-        "    print(tqdm(names)); print(x); print(range(n)); print(items); print([*items, 1]); print(range(5, 0))\n",
+        "    print(tqdm(names)); print(x); print(range(n)); print(items); print([*items, 1]); print(range(5, 0))\n"
+        "    print(range(10, 0, -3)); print(range(1_000_000_000_000_000_000_000))\n",
         lambda context, expr: items_in(expr, context),
     )
     assert answers == {
@@ -131,6 +132,8 @@ def test_a_loops_trip_count_is_the_number_of_items_of_what_it_iterates():
         "items": None,
         "[*items, 1]": None,
         "range(5, 0)": 0,
+        "range(10, 0, -3)": 4,
+        "range(1_000_000_000_000_000_000_000)": 10**21,
     }
 
 
