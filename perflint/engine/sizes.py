@@ -179,10 +179,13 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
     """How many items iterating ``expr`` gives, when the code states it: a literal list, tuple
     or set, ``range(...)`` of known bounds, the first axis of an array of known shape, and
     ``enumerate``/``tqdm`` (``Flag.WRAPS_ITERABLE``) of any of them; None when it is unknown.
-    A loop's trip count is ``items_in`` of what it iterates."""
+    A loop's trip count is ``items_in`` of what it iterates. A name bound to a literal list or
+    set is unknown: it may have grown since (``__all__ = []`` then ``__all__.append(name)``)."""
     if type(expr) is cst.Name:
         assigned = value_of(expr, context, hops)
-        return items_in(assigned, context, hops + 1) if assigned is not None else None
+        if assigned is None or isinstance(assigned, (cst.List, cst.Set)):
+            return None
+        return items_in(assigned, context, hops + 1)
     if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
         if any(type(element) is cst.StarredElement for element in expr.elements):
             return None

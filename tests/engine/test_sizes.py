@@ -84,9 +84,10 @@ def test_a_count_is_a_literal_a_constant_or_a_known_length():
         "import numpy as np\n"
         "N = 1000\n"
         "a = np.zeros((N, 8))\n"
+        "seen = []\n"
         "def f(n, b):\n"
         "    print(N); print(len(a)); print(a.shape[1]); print(a.shape[-1]); print(len([1, 2, 3]))\n"
-        "    print(n); print(len(b)); print(a.shape[2]); print(N + 1)\n",
+        "    print(n); print(len(b)); print(a.shape[2]); print(N + 1); print(len(seen))\n",
         lambda context, expr: count_of(expr, context),
     )
     assert answers == {
@@ -99,6 +100,7 @@ def test_a_count_is_a_literal_a_constant_or_a_known_length():
         "len(b)": None,
         "a.shape[2]": None,
         "N + 1": None,
+        "len(seen)": None,
     }
 
 
@@ -109,12 +111,15 @@ def test_a_loops_trip_count_is_the_number_of_items_of_what_it_iterates():
         "from tqdm import tqdm\n"
         "N = 500\n"
         "x = torch.randn(64, 128)\n"
-        "names = ['a', 'b']\n"
+        "names = ('a', 'b')\n"
+        "grown = []\n"
+        "grown.append(1)\n"
         "def f(n, items):\n"
         "    print(range(N)); print(range(10, 100)); print(range(0, 100, 10)); print(range(len(x)))\n"
         "    print(range(x.shape[1])); print(names); print((1, 2, 3)); print(enumerate(range(N)))\n"
         "    print(tqdm(names)); print(x); print(range(n)); print(items); print([*items, 1]); print(range(5, 0))\n"
-        "    print(range(10, 0, -3)); print(range(1_000_000_000_000_000_000_000))\n",
+        "    print(range(10, 0, -3)); print(range(1_000_000_000_000_000_000_000))\n"
+        "    print(grown); print(['a', 'b'])\n",
         lambda context, expr: items_in(expr, context),
     )
     assert answers == {
@@ -134,6 +139,9 @@ def test_a_loops_trip_count_is_the_number_of_items_of_what_it_iterates():
         "range(5, 0)": 0,
         "range(10, 0, -3)": 4,
         "range(1_000_000_000_000_000_000_000)": 10**21,
+        # A list may grow after its assignment: only a literal written where it is iterated counts.
+        "grown": None,
+        "['a', 'b']": 2,
     }
 
 

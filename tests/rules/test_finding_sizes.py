@@ -33,7 +33,7 @@ def stated(b):
     batches = np.empty((0, 64))
     for _ in range(50):
         batches = np.concatenate([batches, np.random.rand(32, 64)])
-    lines = ["ok", "error: disk", "error: net"]
+    lines = ("ok", "error: disk", "error: net")
     errors = [re.search(r"error: (\\w+)", line) for line in lines]
     A = np.random.rand(64, 64)
     return np.linalg.inv(A) @ b, total, errors

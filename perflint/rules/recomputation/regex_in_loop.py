@@ -523,7 +523,7 @@ RegexInLoop.benchmark = Benchmark(
     sizes=(100, 1_000, 10_000),
     check_size=10,
     size_unit="short lines",
-    size_in_code="the loop's trip count (`for line in lines` over a literal list, `range(N)`)",
+    size_in_code="the loop's trip count (`range(N)`, a literal list written in the loop, a tuple constant)",
     timed=(
         "`re.sub` with a pattern string inside a loop over n short lines against a pattern compiled "
         "once before the loop."
