@@ -180,7 +180,7 @@ def ranking_note(rows: list[Measurement], evidence_sizes: Mapping[str, int] | No
         return (
             text
             + "the measured size closest to the largest size the rule's findings state in the code (its "
-            + f"costliest finding's, as a saving grows with size) for {stated}"
+            + f"costliest finding: these benchmarks save more the larger the size) for {stated}"
             + (", and at the benchmark's middle size for the rest." if len(by_evidence) < len(measured) else ".")
         )
     return text + "each benchmark's middle size (the findings show no size of their own)."
