@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.arrays import Evidence
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import unused_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -32,7 +33,8 @@ class MembershipTestOnArrayInLoop(Rule):
 
     what_it_does = (
         "Flags `x in a` and `x not in a`, inside a loop or comprehension, where `a` is a known NumPy "
-        "array or torch tensor that the loop does not change, and `x` is a Python number: the target "
+        "array or torch tensor (also a parameter documented as one: `:type a: torch.Tensor`, `a : "
+        "np.ndarray`; or passed where torch takes only a tensor) that the loop does not change, and `x` is a Python number: the target "
         "of an enclosing `for` loop (or comprehension) over `range(...)` that the loop does not "
         "rebind."
     )
@@ -159,11 +161,15 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
             line=3,
             column=36,
         ),
-        # A test per time step against a tensor of spike times.
+        # A test per time step against a tensor of spike times (documented as one).
         Invalid(
             """
             import torch
-            def targets(spike_time: torch.Tensor, num_steps: int, on: float, off: float) -> list:
+            def targets(spike_time, num_steps: int, on: float, off: float) -> list:
+                \"\"\"Targets.
+
+                :type spike_time: torch.Tensor
+                \"\"\"
                 out = []
                 for step in range(num_steps):
                     if step in spike_time:
@@ -172,7 +178,7 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
                         out.append(off)
                 return out
             """,
-            line=5,
+            line=9,
         ),
     )
 
@@ -183,7 +189,9 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
         if loop is None:
             return
         array = node.comparisons[0].comparator
-        kind = self.context.arrays.kind_of(array)
+        # A parameter documented as an array or tensor (weak evidence) is what `in` scans: no one
+        # documents a list as `np.ndarray`.
+        kind = self.context.arrays.kind_of(array, Evidence.WEAK)
         if kind not in _ARRAYS or not self._python_number(node.left):
             return
         if not self.context.is_invariant(array):
