@@ -6,6 +6,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
+from perflint.engine.devices import may_use_an_accelerator, on_host
+from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import unused_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -43,7 +45,9 @@ class MembershipTestOnArrayInLoop(Rule):
         "loop changes, a left operand that may itself be an array or tensor (`row in t` compares "
         "element-wise and broadcasts), a test that is the same on every iteration (`7 in t`: a "
         "loop-invariant expression to compute once), and code a JIT compiler compiles (numba, JAX, TorchScript, "
-        "`torch.compile`, Cython) or test code. When the loop visits every position and only sets a "
+        "`torch.compile`, Cython), test code, and run-once code (`__init__`, set-up functions, "
+        "module level). The message names the device wait only for a tensor that may be on an "
+        "accelerator (not one made on the host in the function). When the loop visits every position and only sets a "
         "flag per member (`if i in idx: m[i] = 1 else: m[i] = 0`), a mask written once "
         "(`m[:] = 0; m[idx] = 1`, `np.isin`, `torch.isin`) replaces the whole loop; the message "
         "gives the set, which fits any body."
@@ -106,6 +110,14 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
         import torch
         def rows(x: torch.Tensor, bank: torch.Tensor):
             return [r for r in x if r in bank]
+        """,
+        # Set-up code: `__init__` runs once per object (a handful of channels, here on the host).
+        """
+        import torch
+        class Flow:
+            def __init__(self, n: int, circular: list):
+                ind_circ = torch.tensor(circular)
+                self.tails = ["circular" if i in ind_circ else "linear" for i in range(n)]
         """,
         # Outside a loop: one test; and a test that is the same on every iteration (a constant
         # against an unchanged array), which is a loop-invariant expression, not a scan per item.
@@ -180,6 +192,16 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
             """,
             line=9,
         ),
+        # On an accelerator each test is also a kernel and a wait for its result.
+        Invalid(
+            """
+            import torch
+            def keep(scores: torch.Tensor, chosen: torch.Tensor, device: torch.device) -> list:
+                scores = scores.to(device)
+                return [i for i in range(scores.shape[0]) if i not in chosen]
+            """,
+            line=4,
+        ),
     )
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -196,10 +218,13 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
             return
         if not self.context.is_invariant(array):
             return
-        if self.context.in_compiled_code() or self.context.functions.in_test_code():
+        if self.context.in_compiled_code() or self.context.functions.in_test_code() or self._in_run_once_function():
             return
         members = unused_name(self.context, "members")
-        sync = ", launching a kernel and waiting for its result" if kind == catalog.TORCH else ""
+        on_a_device = (
+            kind == catalog.TORCH and not on_host(array, self.context) and may_use_an_accelerator(self.context)
+        )
+        sync = ", launching a kernel and waiting for its result" if on_a_device else ""
         self.report(
             node,
             self.message.format(
@@ -211,6 +236,12 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
                 operator="in" if type(node.comparisons[0].operator) is cst.In else "not in",
             ),
         )
+
+    def _in_run_once_function(self) -> bool:
+        """Set-up code (``__init__``, module level): the whole loop runs once per object or
+        program."""
+        function = self.context.function
+        return function is None or function.role == RUN_ONCE
 
     def _python_number(self, expr: cst.BaseExpression) -> bool:
         """``expr`` is the target of an enclosing loop over ``range(...)`` that the loop does not
