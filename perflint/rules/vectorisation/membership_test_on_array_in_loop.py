@@ -224,7 +224,7 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
         on_a_device = (
             kind == catalog.TORCH and not on_host(array, self.context) and may_use_an_accelerator(self.context)
         )
-        sync = ", launching a kernel and waiting for its result" if on_a_device else ""
+        sync = ", and on an accelerator waits for the device each time" if on_a_device else ""
         self.report(
             node,
             self.message.format(
