@@ -28,7 +28,10 @@ class MembershipTestOnArrayInLoop(Rule):
         "`{test}` scans all of `{array}` on every iteration{sync}; make a set once before the loop, "
         "`{members} = set({array}.flatten().tolist())`, and test `{item} {operator} {members}`"
     )
-    fix_title = "Convert the array to a Python set once, before the loop, and test membership in the set"
+    fix_title = (
+        "Test membership in a Python set made once before the loop; where the loop only flags the "
+        "members, write the flags once by indexing with the array"
+    )
     fix_safety = FIX_UNSAFE
     required_text = (" in ",)
     reported_at = "the `in` comparison"
