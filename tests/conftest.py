@@ -18,10 +18,20 @@ def scipy():
     return pytest.importorskip("scipy")
 
 
+@pytest.fixture
+def pandas():
+    """pandas, or the test is skipped."""
+    return pytest.importorskip("pandas")
+
+
+# torch's import alone takes seconds, SciPy's and pandas' a large part of one.
+_SLOW_TO_IMPORT = ("torch", "scipy", "pandas")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """A test that takes the ``torch`` fixture runs torch, whose import alone takes seconds: it
-    belongs to the full run, not to the inner loop (``pytest -m "not slow"``)."""
+    """A test that takes the ``torch``, ``scipy`` or ``pandas`` fixture belongs to the full run,
+    not to the inner loop (``pytest -m "not slow"``): its library's import dominates it."""
     for item in items:
-        if "torch" in getattr(item, "fixturenames", ()):
+        if any(name in getattr(item, "fixturenames", ()) for name in _SLOW_TO_IMPORT):
             item.add_marker(pytest.mark.slow)
