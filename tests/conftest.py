@@ -1,9 +1,12 @@
-"""Fixtures for tests that need an optional library: each such test is skipped alone where the
-library is missing, so the tests beside it (NumPy-only ones above all) still run."""
+"""Fixtures for tests that need an optional library (each such test is skipped alone where the
+library is missing, so the tests beside it, NumPy-only ones above all, still run), and the
+examples' findings, linted once a session."""
 
 from __future__ import annotations
 
 import pytest
+
+from perflint.engine import lint_source
 
 
 @pytest.fixture
@@ -22,6 +25,20 @@ def scipy():
 def pandas():
     """pandas, or the test is skipped."""
     return pytest.importorskip("pandas")
+
+
+@pytest.fixture(scope="session")
+def findings_of():
+    """``lint_source(code, "example.py", [rule])``, linted once a session: the tests of examples,
+    messages, snapshots and quoting read the findings of the same examples (findings are frozen)."""
+    linted: dict = {}
+
+    def findings(rule, code: str) -> list:
+        if (rule, code) not in linted:
+            linted[rule, code] = tuple(lint_source(code, "example.py", [rule]))
+        return list(linted[rule, code])
+
+    return findings
 
 
 # torch's import alone takes seconds, SciPy's and pandas' a large part of one.
