@@ -468,7 +468,9 @@ def prepare_worker() -> None:
     from perflint.engine.walker import syntax_fields
     from perflint.rules import all_rules
 
-    for owner in (*(knowledge for _, knowledge in KNOWLEDGE), *all_rules()):
+    owners: list[type] = [knowledge for _, knowledge in KNOWLEDGE]
+    owners += all_rules()
+    for owner in owners:
         for hook in hooks_of(owner):
             syntax_fields(hook.node_type)
 
