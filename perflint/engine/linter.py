@@ -36,7 +36,7 @@ from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.engine.positions import node_positions
+from perflint.engine.positions import Position, node_positions
 from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.scopes import ScopeStack
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 Handler = Callable[[cst.CSTNode], None]
+# Nodes' start and end positions by ``id``, as ``positions.node_positions`` gives them.
+Positions = dict[int, tuple[Position, Position]]
 
 # The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
 KNOWLEDGE = (
@@ -60,10 +62,13 @@ KNOWLEDGE = (
 
 
 class _Report:
-    __slots__ = ("rule", "node", "message", "fix", "evidence")
+    __slots__ = ("rule", "node", "message", "fix", "evidence", "statement")
 
-    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None) -> None:
+    def __init__(
+        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None, statement: int
+    ) -> None:
         self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
+        self.statement = statement
 
 
 class _NodeHandlers:
@@ -128,6 +133,8 @@ class FileContext:
         self.path = path
         self.project = project
         self._reports: list[_Report] = []
+        # The top-level statement the walk is in, where ``run`` is asked to note it; else -1.
+        self._statement = -1
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
         self.scopes: ScopeStack
@@ -235,15 +242,29 @@ class FileContext:
         message and is kept on the finding."""
         if evidence:
             message = f"{message}; {evidence}"
-        self._reports.append(_Report(rule, node, message, fix, evidence or None))
+        self._reports.append(_Report(rule, node, message, fix, evidence or None, self._statement))
 
     # Traversal ---------------------------------------------------------------------------
 
-    def run(self, module: cst.Module, rules: Sequence[Rule]) -> list[str]:
-        """Walk ``module`` once, calling every hook. Returns one line per rule that failed."""
+    def run(self, module: cst.Module, rules: Sequence[Rule], quiet: frozenset[int] | None = None) -> list[str]:
+        """Walk ``module`` once, calling every hook. Returns one line per rule that failed.
+
+        ``quiet`` (an incremental lint's unchanged function bodies, see
+        ``perflint.engine.incremental``): the ids of nodes under which only the knowledge
+        modules' hooks run, not the rules', so the knowledge is built as in a whole walk; each
+        report then notes the index of the top-level statement it was made in
+        (``reported_statements``)."""
         self.module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
-        plans = _handlers_by_node_type(knowledge, rules)
+        loud_plans = plans = _handlers_by_node_type(knowledge, rules)
+        quiet_ids = quiet if quiet is not None else frozenset()
+        quiet_plans = _handlers_by_node_type(knowledge, []) if quiet_ids else plans
+        statements = {id(statement): index for index, statement in enumerate(module.body)} if quiet is not None else {}
+
+        def loud_again(_node: cst.CSTNode) -> None:
+            nonlocal plans
+            plans = loud_plans
+
         failures: list[str] = []
         failed: set[int] = set()
 
@@ -276,6 +297,12 @@ class FileContext:
             if type(item) is tuple:
                 call(item[0], item[1])
                 continue
+            if statements:
+                if id(item) in statements:
+                    self._statement = statements[id(item)]
+                if plans is loud_plans and id(item) in quiet_ids:
+                    plans = quiet_plans
+                    stack.append(([(None, loud_again)], item))
             plan = plans.get(type(item))
             if plan is None:
                 children = syntax_children(item)
@@ -313,12 +340,25 @@ class FileContext:
 
     # Results -----------------------------------------------------------------------------
 
-    def findings(self, module: cst.Module, fix_edits: bool = True) -> tuple[list[Finding], list[str]]:
+    @property
+    def reported(self) -> list[tuple[int, cst.CSTNode]]:
+        """Each report's node, with the index of the top-level statement it was made in (see ``run``)."""
+        return [(report.statement, report.node) for report in self._reports]
+
+    def findings(
+        self,
+        module: cst.Module,
+        fix_edits: bool = True,
+        positions: Positions | None = None,
+    ) -> tuple[list[Finding], list[str]]:
         """The findings, and one line per rule whose fix could not be turned into edits; with
-        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None."""
+        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None.
+        ``positions``: the reported nodes' positions by ``id`` (1-based line, 0-based column,
+        start and end), when the caller worked them out; else from ``module``'s code."""
         if not self._reports:
             return [], []
-        positions = node_positions(module, [report.node for report in self._reports])
+        if positions is None:
+            positions = node_positions(module, [report.node for report in self._reports])
         findings = []
         failures = []
         tree = None
@@ -493,16 +533,51 @@ def lint_source(
     module = parse(source, path)
     if isinstance(module, Finding):
         return [module]
+    return lint_module(module, source, path, rule_classes, apply_noqa, prefilter, project, fix_edits)
+
+
+def lint_module(
+    module: cst.Module,
+    source: str,
+    path: str,
+    rule_classes: Sequence[type[Rule]],
+    apply_noqa: bool = True,
+    prefilter: bool = True,
+    project: ProjectView | None = None,
+    fix_edits: bool = True,
+) -> list[Finding]:
+    """``lint_source`` of the module parsed from ``source``."""
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []
+    findings = walk_module(module, source, path, active, project, fix_edits)
+    if apply_noqa and findings:
+        lines = noqa_lines(source)
+        findings = [finding for finding in findings if not suppressed(finding, lines)]
+    return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+def walk_module(
+    module: cst.Module,
+    source: str,
+    path: str,
+    active: Sequence[type[Rule]],
+    project: ProjectView | None = None,
+    fix_edits: bool = True,
+    quiet: frozenset[int] | None = None,
+    positions: Callable[[FileContext], Positions] | None = None,
+) -> list[Finding]:
+    """The findings of the ``active`` rules in ``module``, in report order, ``# noqa`` not
+    applied; ``quiet`` and ``positions`` as ``FileContext.run`` and ``FileContext.findings``
+    take them (``positions`` is asked once the walk is done)."""
     context = FileContext(source, path, project)
     try:
         # The walk allocates much and leaves little to collect: its context is released after
         # it, and any cycle a rule leaves is collected once the collector is back on.
         with collector_paused():
-            failures = context.run(module, [rule_class(context) for rule_class in active])
-        findings, fix_failures = context.findings(module, fix_edits)
+            failures = context.run(module, [rule_class(context) for rule_class in active], quiet)
+        known = positions(context) if positions is not None and context.reported else None
+        findings, fix_failures = context.findings(module, fix_edits, known)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(
@@ -511,8 +586,4 @@ def lint_source(
         ]
     finally:
         context._release()
-    findings += [unlintable(path, failure) for failure in failures + fix_failures]
-    if apply_noqa and findings:
-        lines = noqa_lines(source)
-        findings = [finding for finding in findings if not suppressed(finding, lines)]
-    return sorted(findings, key=lambda finding: finding.sort_key)
+    return findings + [unlintable(path, failure) for failure in failures + fix_failures]

@@ -24,6 +24,7 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -37,6 +38,9 @@ from perflint.server.diagnostics import contains, lines_of, to_diagnostic
 from perflint.server.hover import MachineMeasurements, hover_markdown
 from perflint.server.linting import NotebookCell, ProjectLinter
 
+if TYPE_CHECKING:
+    from perflint.engine.incremental import LintedModule
+
 # Seconds a document must stay unchanged before it is linted again.
 DEFAULT_DEBOUNCE = 0.2
 
@@ -45,12 +49,16 @@ DEFAULT_DEBOUNCE = 0.2
 class Linted:
     """A document's findings and the text they were found in; for a notebook cell, the
     notebook's URI (its cells are linted together); ``with_fixes``: the findings' fixes are
-    text edits (a notebook's findings never carry fixes, so there is nothing to add)."""
+    text edits (a notebook's findings never carry fixes, so there is nothing to add);
+    ``incremental``: what the next lint of the document starts from (see
+    ``perflint.engine.incremental``), None when that lint lints the whole text."""
 
     text: str
     findings: list[Finding]
     notebook_uri: str | None = None
     with_fixes: bool = False
+    # What the next lint of the document starts from, when it can be incremental.
+    incremental: LintedModule | None = None
 
 
 def document_path(uri: str) -> str:
@@ -110,10 +118,13 @@ class PerflintServer(LanguageServer):
         # The version first: an edit landing between the two reads then fails the check below.
         version = document.version
         text = document.source
-        findings = self.linter.lint(document_path(uri), text)
+        previous = self.linted.get(uri)
+        findings, incremental = self.linter.lint_incrementally(
+            document_path(uri), text, previous.incremental if previous is not None else None
+        )
         if self.workspace.get_text_document(uri).version != version:
             return  # changed or closed meanwhile: a newer lint publishes
-        self.linted[uri] = Linted(text, findings)
+        self.linted[uri] = Linted(text, findings, incremental=incremental)
         self._publish(document.uri, version, text, findings)
 
     def _lint_notebook(self, notebook: types.NotebookDocument) -> None:
@@ -195,7 +206,7 @@ class PerflintServer(LanguageServer):
         if linted is None or linted.with_fixes:
             return linted
         findings = self.linter.lint(document_path(uri), linted.text, fix_edits=True)
-        linted = Linted(linted.text, findings, with_fixes=True)
+        linted = Linted(linted.text, findings, with_fixes=True, incremental=linted.incremental)
         if uri in self.linted:  # not closed meanwhile
             self.linted[uri] = linted
         return linted

@@ -1,0 +1,82 @@
+"""The incremental lint (``perflint.engine.incremental``) gives the whole lint's findings.
+
+For each function or class of a real file, its body is emptied (its summary, what the rest of
+the file learns from it, changes) and a line is added inside it (every later finding moves);
+the incremental lint from the file to the edited text, and back, must equal a whole lint of the
+new text, or decline (``lint_change`` returns None and the server lints the whole file)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from perflint.engine.incremental import CLASS, DEF, Chunk, lint_change, lint_whole
+from perflint.engine.linter import lint_source
+from perflint.rules import all_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPORA = Path("/work/corpora")
+
+
+def _body_lines(chunk: Chunk) -> tuple[int, int]:
+    """The lines of the chunk's longest function body (a method, for a class)."""
+    (start, _), (end, _) = max(chunk.bodies, key=lambda body: body[1][0] - body[0][0])
+    return start, end
+
+
+def emptied(lines: list[str], chunk: Chunk) -> str | None:
+    """The text with the chunk's longest body replaced by ``pass``; None for a body on its
+    header's line."""
+    start, end = _body_lines(chunk)
+    body_line = lines[start - 1]
+    indent = body_line[: len(body_line) - len(body_line.lstrip())]
+    if not indent:
+        return None
+    return "\n".join([*lines[: start - 1], f"{indent}pass", *lines[end:]])
+
+
+def with_line_added(lines: list[str], chunk: Chunk) -> str | None:
+    start, _ = _body_lines(chunk)
+    body_line = lines[start - 1]
+    indent = body_line[: len(body_line) - len(body_line.lstrip())]
+    if not indent:
+        return None
+    return "\n".join([*lines[: start - 1], f"{indent}_edited = 0", *lines[start - 1 :]])
+
+
+def check_every_chunk(source: str, path: str) -> tuple[int, int]:
+    """Edits every function and class of ``source``, compares; returns how many edits were
+    linted incrementally and how many fell back to the whole lint."""
+    rules = all_rules()
+    whole, state = lint_whole(source, path, rules)
+    assert whole == lint_source(source, path, rules, fix_edits=False)
+    if state is None:
+        return 0, 1
+    lines = source.split("\n")
+    incremental = declined = 0
+    for chunk in state.chunks:
+        if chunk.kind not in (DEF, CLASS) or not chunk.bodies:
+            continue
+        for edit in (emptied, with_line_added):
+            edited = edit(lines, chunk)
+            if edited is None:
+                continue
+            expected = lint_source(edited, path, rules, fix_edits=False)
+            forward = lint_change(state, edited, path, rules)
+            if forward is None:
+                declined += 1
+                continue
+            incremental += 1
+            assert forward[0] == expected, f"{path}: lines {chunk.first}-{chunk.last}, {edit.__name__}"
+            back = lint_change(forward[1], source, path, rules)
+            if back is not None:
+                assert back[0] == whole, f"{path}: lines {chunk.first}-{chunk.last}, {edit.__name__}, back"
+    return incremental, declined
+
+
+@pytest.mark.parametrize("name", ["train_regression.py", "profile_guided.py"])
+def test_examples(name: str) -> None:
+    incremental, _ = check_every_chunk((ROOT / "examples" / name).read_text(), name)
+    assert incremental > 0
