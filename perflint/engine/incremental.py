@@ -26,7 +26,7 @@ statement that is not a function or class (imports, module-level assignments), a
 class's bases or a function's or class's name, the names of a class's methods, the start or
 end of a chunk (a statement added, removed or merged), a text that names a compiler (a function
 wrapped by ``numba.njit(f)`` elsewhere is compiled), a change of the rules the file's text
-enables or of the project index's view of the file, a file with ``\\r`` line ends, and any
+enables or of the project index's view of the file, a file with lone ``\\r`` line ends, and any
 internal error. ``tests/engine/test_incremental.py`` checks, over real files, that the result is
 the whole lint's.
 """
@@ -54,6 +54,9 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _SELF_ATTRIBUTE = re.compile(r"\bself\s*\.\s*([^\W\d]\w*)")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# The last word of each compiler's name (``njit``, ``compile``, ``graph`` of ``torch.cuda.graph``):
+# a call of one can wrap a function of another chunk (``fast = numba.njit(f)``).
+_COMPILER_WORDS = frozenset(name.rpartition(".")[2] for name in (*catalog.JIT_COMPILERS, *catalog.CUDA_GRAPH_CAPTURES))
 DEF, CLASS, OTHER = "def", "class", "other"
 
 
@@ -99,6 +102,11 @@ class LintedModule:
     module: cst.Module
     chunks: list[Chunk]
     findings: list[Finding]
+    # A call of a compiler, or a compiler read as an attribute, in this file's words
+    # (``_COMPILER_WORDS`` and the file's aliases of them).
+    compiler_use: re.Pattern[str]
+    # ``FileContext.parents`` of each top-level statement, kept from one lint to the next.
+    parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]]
 
 
 def lint_whole(
@@ -110,14 +118,27 @@ def lint_whole(
     if isinstance(module, Finding):
         return [module], None
     findings = lint_module(module, source, path, rule_classes, project=project, fix_edits=False)
-    if "\r" in source or any(finding.code == INTERNAL_ERROR_CODE for finding in findings):
+    if _lone_carriage_return(source) or any(finding.code == INTERNAL_ERROR_CODE for finding in findings):
         return findings, None
-    chunks = _chunks(source, 0)
-    if chunks is None or len(chunks) != len(module.body):
+    tree = _parsed(source)
+    chunks = _chunks(tree, source, 0) if tree is not None else None
+    if tree is None or chunks is None or len(chunks) != len(module.body):
         return findings, None
     active = tuple(enabled_for_source(source, rule_classes, project))
     digest = project.digest if project is not None else None
-    return findings, LintedModule(source, source.split("\n"), path, active, digest, module, chunks, findings)
+    aliases = {
+        alias.asname
+        for statement in tree.body
+        if isinstance(statement, ast.ImportFrom)
+        for alias in statement.names
+        if alias.asname and alias.name in _COMPILER_WORDS
+    }
+    words = "|".join(sorted(_COMPILER_WORDS | aliases))
+    compiler_use = re.compile(rf"\.\s*(?:{words})\b|\b(?:{words})\s*\(")
+    if compiler_use.search(source):
+        return findings, None
+    lines = source.split("\n")
+    return findings, LintedModule(source, lines, path, active, digest, module, chunks, findings, compiler_use, {})
 
 
 def lint_change(
@@ -131,7 +152,7 @@ def lint_change(
     since ``previous``; None when the whole file must be linted (see the module docstring)."""
     if source == previous.source and path == previous.path:
         return previous.findings, previous
-    if path != previous.path or "\r" in source:
+    if path != previous.path or _lone_carriage_return(source):
         return None
     if (project.digest if project is not None else None) != previous.project_digest:
         return None
@@ -173,13 +194,13 @@ def _edited_chunk(previous: LintedModule, lines: list[str]) -> tuple[int, cst.Ba
     if last < first:
         return None
     text = "\n".join(lines[first - 1 : last]) + "\n"
-    old_text = "\n".join(old[old_chunk.first - 1 : old_chunk.last])
-    if any(word in text or word in old_text for word in catalog.JIT_COMPILER_TEXT):
-        return None
-    new_chunks = _chunks(text, first - 1)
+    tree = _parsed(text)
+    new_chunks = _chunks(tree, text, first - 1) if tree is not None else None
     if new_chunks is None or len(new_chunks) != 1:
         return None
     (chunk,) = new_chunks
+    if previous.compiler_use.search(text):
+        return None
     if (chunk.first, chunk.kind, chunk.header, chunk.names) != (
         first,
         old_chunk.kind,
@@ -213,6 +234,7 @@ def _relint(
     body = list(previous.module.body)
     body[index] = statement
     module = previous.module.with_changes(body=body)
+    parents = {id(top): previous.parents[id(top)] for top in body if id(top) in previous.parents}
     selected = _callers(chunks, index)
     quiet = frozenset(
         id(function.body)
@@ -245,6 +267,7 @@ def _relint(
         fix_edits=False,
         quiet=quiet,
         positions=lambda context: positions(context.reported),
+        statement_parents=parents,
     )
     if any(finding.code == INTERNAL_ERROR_CODE for finding in fresh):
         return None
@@ -278,8 +301,8 @@ def _relint(
     findings = [finding for finding in fresh if not in_quiet_body(finding) and kept(finding)]
     findings += [finding for finding in moved if in_quiet_body(finding)]
     findings.sort(key=lambda finding: finding.sort_key)
-    state = LintedModule(
-        source, lines, previous.path, previous.active, previous.project_digest, module, chunks, findings
+    state = replace(
+        previous, source=source, lines=lines, module=module, chunks=chunks, findings=findings, parents=parents
     )
     return findings, state
 
@@ -309,13 +332,22 @@ def _outer_functions(statement: cst.CSTNode) -> list[cst.FunctionDef]:
     return []
 
 
-def _chunks(source: str, offset: int) -> list[Chunk] | None:
-    """The top-level statements of ``source``, their lines moved down by ``offset``; None when
-    Python does not parse it."""
+def _lone_carriage_return(source: str) -> bool:
+    """``source`` ends a line with ``\\r`` alone, which Python counts as a line end and
+    ``str.split("\\n")`` does not (``\\r\\n`` files are cut at their ``\\n``, and match)."""
+    return "\r" in source and source.count("\r") != source.count("\r\n")
+
+
+def _parsed(source: str) -> ast.Module | None:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _chunks(tree: ast.Module, source: str, offset: int) -> list[Chunk]:
+    """The top-level statements of ``tree``, parsed from ``source``, their lines moved down by
+    ``offset``."""
     lines = source.split("\n")
     groups: list[list[ast.stmt]] = []
     spans: list[tuple[int, int]] = []

@@ -118,6 +118,18 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     return plans
 
 
+def _parents_below(top: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """The parent of each syntax node under ``top``, by ``id``."""
+    found: dict[int, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = [top]
+    while stack:
+        node = stack.pop()
+        for child in syntax_children(node):
+            found[id(child)] = node
+            stack.append(child)
+    return found
+
+
 class FileContext:
     """What the rules of one file share: the source, the knowledge modules, and the findings.
 
@@ -125,13 +137,23 @@ class FileContext:
     and assigned values), ``context.loops`` and the shortcuts below (loops, invariance,
     training steps), and ``context.functions`` (function and class frames, roles, summaries).
     ``project`` is what the rest of the project says about this file's names (see
-    ``perflint.engine.project``); None when the file is linted alone.
+    ``perflint.engine.project``); None when the file is linted alone. ``statement_parents``:
+    the parents within each top-level statement found by an earlier lint of a tree that shares
+    statements with this one (an incremental lint's), by the statement's ``id``, with the
+    statement; ``parents`` reads it and adds what it lacks.
     """
 
-    def __init__(self, source: str, path: str, project: ProjectView | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        path: str,
+        project: ProjectView | None = None,
+        statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
+    ) -> None:
         self.source = source
         self.path = path
         self.project = project
+        self._statement_parents = statement_parents
         self._reports: list[_Report] = []
         # The top-level statement the walk is in, where ``run`` is asked to note it; else -1.
         self._statement = -1
@@ -208,13 +230,16 @@ class FileContext:
     def parents(self) -> dict[int, cst.CSTNode]:
         """Each syntax node's parent, by ``id``: worked out on first use, in one walk of the
         file (fixes need it; most files never ask)."""
+        known = self._statement_parents
+        if known is None:
+            return _parents_below(self.module)
         found: dict[int, cst.CSTNode] = {}
-        stack: list[cst.CSTNode] = [self.module]
-        while stack:
-            node = stack.pop()
-            for child in syntax_children(node):
-                found[id(child)] = node
-                stack.append(child)
+        for child in syntax_children(self.module):
+            found[id(child)] = self.module
+            entry = known.get(id(child))
+            if entry is None or entry[0] is not child:
+                entry = known[id(child)] = (child, _parents_below(child))
+            found.update(entry[1])
         return found
 
     def path_to(self, node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -566,11 +591,13 @@ def walk_module(
     fix_edits: bool = True,
     quiet: frozenset[int] | None = None,
     positions: Callable[[FileContext], Positions] | None = None,
+    statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
 ) -> list[Finding]:
     """The findings of the ``active`` rules in ``module``, in report order, ``# noqa`` not
-    applied; ``quiet`` and ``positions`` as ``FileContext.run`` and ``FileContext.findings``
-    take them (``positions`` is asked once the walk is done)."""
-    context = FileContext(source, path, project)
+    applied; ``quiet``, ``positions`` and ``statement_parents`` as ``FileContext.run``,
+    ``FileContext.findings`` and ``FileContext`` take them (``positions`` is asked once the
+    walk is done)."""
+    context = FileContext(source, path, project, statement_parents)
     try:
         # The walk allocates much and leaves little to collect: its context is released after
         # it, and any cycle a rule leaves is collected once the collector is back on.

@@ -119,12 +119,13 @@ class PerflintServer(LanguageServer):
         version = document.version
         text = document.source
         previous = self.linted.get(uri)
-        findings, incremental = self.linter.lint_incrementally(
-            document_path(uri), text, previous.incremental if previous is not None else None
-        )
+        earlier = previous.incremental if previous is not None else None
+        findings, incremental = self.linter.lint_incrementally(document_path(uri), text, earlier)
         if self.workspace.get_text_document(uri).version != version:
             return  # changed or closed meanwhile: a newer lint publishes
-        self.linted[uri] = Linted(text, findings, incremental=incremental)
+        # A text that cannot start the next lint (one that does not parse, as while typing) leaves
+        # the last one that can: the next change is then linted incrementally from it.
+        self.linted[uri] = Linted(text, findings, incremental=incremental or earlier)
         self._publish(document.uri, version, text, findings)
 
     def _lint_notebook(self, notebook: types.NotebookDocument) -> None:
