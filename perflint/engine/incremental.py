@@ -68,7 +68,7 @@ class Chunk:
     the engine finds it by: ``f``, or ``C`` and ``self.m`` for each method ``m``) and ``bodies``
     (where each body of a function that is not nested in another starts and ends, line and
     column as findings count them); ``words``: the names and ``self.`` attributes its text
-    mentions."""
+    mentions, its own name where it is defined left out."""
 
     first: int
     last: int
@@ -364,8 +364,12 @@ def _chunks(tree: ast.Module, source: str, offset: int) -> list[Chunk]:
     chunks = []
     for group, (first, last) in zip(groups, spans):
         text = "\n".join(lines[first - 1 : last])
-        words = frozenset(_WORD.findall(text)) | {f"self.{name}" for name in _SELF_ATTRIBUTE.findall(text)}
         statement = group[0]
+        if len(group) == 1 and isinstance(statement, _DEFINITIONS):
+            # Its own name where it is defined is no call (the same name defined again elsewhere
+            # in the file is reached through a call of it, which is one).
+            text = re.sub(rf"\b(def|class)\s+{statement.name}\b", "", text, count=1)
+        words = frozenset(_WORD.findall(text)) | {f"self.{name}" for name in _SELF_ATTRIBUTE.findall(text)}
         if len(group) > 1 or not isinstance(statement, _DEFINITIONS):
             chunks.append(Chunk(first + offset, last + offset, OTHER, "", frozenset(), (), words))
             continue

@@ -14,6 +14,7 @@ import pytest
 
 from perflint.engine.incremental import CLASS, DEF, Chunk, lint_change, lint_whole
 from perflint.engine.linter import lint_source
+from perflint.engine.rule import example_code
 from perflint.rules import all_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,4 +80,44 @@ def check_every_chunk(source: str, path: str) -> tuple[int, int]:
 @pytest.mark.parametrize("name", ["train_regression.py", "profile_guided.py"])
 def test_examples(name: str) -> None:
     incremental, _ = check_every_chunk((ROOT / "examples" / name).read_text(), name)
+    assert incremental > 0
+
+
+def test_the_examples_repeated_as_the_latency_benchmark_lints_them() -> None:
+    """Duplicate definitions (every call of ``main`` has two candidates) and imports between
+    functions."""
+    text = "\n".join((ROOT / "examples" / name).read_text() for name in ("train_regression.py", "profile_guided.py"))
+    incremental, _ = check_every_chunk(text * 3, "big_module.py")
+    assert incremental > 0
+
+
+@pytest.mark.slow
+def test_every_rules_invalid_examples() -> None:
+    incremental = 0
+    for rule in all_rules():
+        for example in rule.INVALID:
+            incremental += check_every_chunk(example_code(example.source), "example.py")[0]
+    assert incremental > 100
+
+
+# Files of the development corpora (HELPERS.md) dense with functions that call one another and
+# with findings, read from the archives where this machine has them.
+CORPUS_FILES = [
+    ("round1/dev/kornia-0.9.0-py3-none-any.whl", "kornia/feature/sold2/backbones.py"),
+    ("round2/dev/pytorch_tabnet-4.1.0-py3-none-any.whl", "pytorch_tabnet/abstract_model.py"),
+    ("round3/dev/bayesian_torch-0.5.0-py3-none-any.whl", "bayesian_torch/utils/avuc_loss.py"),
+    ("round3/dev/demucs-4.1.0-py3-none-any.whl", "demucs/wiener.py"),
+    ("round3/dev/deepinv-0.5.0-py3-none-any.whl", "deepinv/physics/noise.py"),
+    ("round3/dev/lightly-1.6.0-py3-none-any.whl", "lightly/models/modules/heads.py"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("archive", "member"), CORPUS_FILES, ids=[member for _, member in CORPUS_FILES])
+def test_development_corpus_files(archive: str, member: str) -> None:
+    if not (CORPORA / archive).is_file():
+        pytest.skip(f"{archive} is not on this machine")
+    with zipfile.ZipFile(CORPORA / archive) as wheel:
+        source = wheel.read(member).decode("utf-8")
+    incremental, _ = check_every_chunk(source, member)
     assert incremental > 0
