@@ -278,7 +278,7 @@ class FileContext:
         ``perflint.engine.incremental``): the ids of nodes under which only the knowledge
         modules' hooks run, not the rules', so the knowledge is built as in a whole walk; each
         report then notes the index of the top-level statement it was made in
-        (``reported_statements``)."""
+        (``reported``)."""
         self.module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
         loud_plans = plans = _handlers_by_node_type(knowledge, rules)
