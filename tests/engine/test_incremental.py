@@ -121,3 +121,21 @@ def test_development_corpus_files(archive: str, member: str) -> None:
         source = wheel.read(member).decode("utf-8")
     incremental, _ = check_every_chunk(source, member)
     assert incremental > 0
+
+
+def test_an_edit_the_rest_of_the_file_may_read_is_linted_whole() -> None:
+    rules = all_rules()
+    source = "import torch\n\n\ndef f(x):\n    return x.cuda()\n\n\ndef g(x):\n    return f(x)\n"
+    _, state = lint_whole(source, "m.py", rules)
+    assert state is not None
+    for edited in (
+        source.replace("import torch", "import torch as th"),
+        source.replace("def f(x):", "@staticmethod\ndef f(x):"),
+        source.replace("def g(x):", "def h(x):"),
+        source + "y = 1\n",
+        source.replace("return x.cuda()", "return x.cuda(\n"),
+    ):
+        assert lint_change(state, edited, "m.py", rules) is None, edited
+    assert lint_change(state, source.replace("return x.cuda()", "y = x\n    return y.cuda()"), "m.py", rules)
+    compiled = "import numba\n\n\ndef f(x):\n    return x\n\n\nfast = numba.njit(f)\n"
+    assert lint_whole(compiled, "m.py", rules)[1] is None
