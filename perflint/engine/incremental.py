@@ -24,11 +24,19 @@ The whole file is linted instead (``lint_change`` returns None) whenever the edi
 the rest of the file reads from the outside of a body or cannot be told apart that way: a
 statement that is not a function or class (imports, module-level assignments), a decorator, a
 class's bases or a function's or class's name, the names of a class's methods, the start or
-end of a chunk (a statement added, removed or merged), a text that names a compiler (a function
-wrapped by ``numba.njit(f)`` elsewhere is compiled), a change of the rules the file's text
-enables or of the project index's view of the file, a file with lone ``\\r`` line ends, and any
-internal error. ``tests/engine/test_incremental.py`` checks, over real files, that the result is
-the whole lint's.
+end of a chunk (a statement added, removed or merged), a file whose code calls a compiler or
+reads one as an attribute (a function wrapped by ``numba.njit(f)`` elsewhere is compiled), a
+change of the rules the file's text enables or of the project index's view of the file, a file
+with lone ``\\r`` line ends, text that does not parse, and any internal error.
+``tests/engine/test_incremental.py`` checks, over real files, that the result is the whole
+lint's.
+
+Known limit: some of the engine's knowledge is worked out when a rule first asks for it and kept
+for the rest of the walk (a same-file function's summary resolves its names through the imports
+in force where it is first asked). An incremental walk asks from fewer places, so a function
+summarised first from a skipped body in a whole lint is summarised from a later place here; the
+two agree unless the imports in force differ between them (an import in the middle of the file
+that rebinds a name the function uses, or one inside the asking function).
 """
 
 from __future__ import annotations
