@@ -66,6 +66,7 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # a call of one can wrap a function of another chunk (``fast = numba.njit(f)``).
 _COMPILER_WORDS = frozenset(name.rpartition(".")[2] for name in (*catalog.JIT_COMPILERS, *catalog.CUDA_GRAPH_CAPTURES))
 DEF, CLASS, OTHER = "def", "class", "other"
+TopLevel = cst.SimpleStatementLine | cst.BaseCompoundStatement  # what a module's body holds
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def lint_change(
         return None
 
 
-def _edited_chunk(previous: LintedModule, lines: list[str]) -> tuple[int, cst.BaseStatement, Chunk] | None:
+def _edited_chunk(previous: LintedModule, lines: list[str]) -> tuple[int, TopLevel, Chunk] | None:
     """The index of the one function or class the change lies in, its new statement and chunk;
     None when the change is anything else."""
     old = previous.lines
@@ -232,7 +233,7 @@ def _relint(
     source: str,
     lines: list[str],
     index: int,
-    statement: cst.BaseStatement,
+    statement: TopLevel,
     chunk: Chunk,
     project: ProjectView | None,
 ) -> tuple[list[Finding], LintedModule] | None:
