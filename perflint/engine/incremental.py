@@ -159,15 +159,15 @@ def lint_change(
 ) -> tuple[list[Finding], LintedModule] | None:
     """The findings of ``source``, the same as ``lint_whole``'s, linting only what changed
     since ``previous``; None when the whole file must be linted (see the module docstring)."""
-    if source == previous.source and path == previous.path:
-        return previous.findings, previous
     if path != previous.path or _lone_carriage_return(source):
         return None
     if (project.digest if project is not None else None) != previous.project_digest:
         return None
     active = tuple(enabled_for_source(source, rule_classes, project))
     if active != previous.active:
-        return None
+        return None  # the rules changed with the text or the configuration
+    if source == previous.source:
+        return previous.findings, previous
     lines = source.split("\n")
     edit = _edited_chunk(previous, lines)
     if edit is None:

@@ -139,3 +139,12 @@ def test_an_edit_the_rest_of_the_file_may_read_is_linted_whole() -> None:
     assert lint_change(state, source.replace("return x.cuda()", "y = x\n    return y.cuda()"), "m.py", rules)
     compiled = "import numba\n\n\ndef f(x):\n    return x\n\n\nfast = numba.njit(f)\n"
     assert lint_whole(compiled, "m.py", rules)[1] is None
+
+
+def test_the_same_text_under_other_rules_is_linted_whole() -> None:
+    rules = all_rules()
+    source = "import torch\n\n\ndef make(device):\n    return torch.zeros(3).to(device)\n"
+    findings, state = lint_whole(source, "m.py", rules)
+    assert state is not None and findings
+    fewer = [rule for rule in rules if rule.code not in {finding.code for finding in findings}]
+    assert lint_change(state, source, "m.py", fewer) is None
