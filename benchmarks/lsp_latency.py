@@ -17,10 +17,10 @@ and both pipes. Changes are a second apart, so each is linted on its own, and of
 
 Each kind runs with the server's default debounce (none: what an editor gets, the lint and the
 protocol alone) and with ``--debounce 0.2``, the default before the server linted
-incrementally. Then, in this process, the lint calls the server makes (the
-incremental one from the previous version, and the whole lint), the whole lint with the fixes'
-edits, and a bare ``libcst.parse_module`` of the same text, to show where the time goes. The
-target is 300 ms from change to diagnostics.
+incrementally. Then, in this process, the lint calls the server makes (the incremental one from
+the previous version, and the whole lint), the whole lint with the fixes' edits, and a bare
+``libcst.parse_module`` of the same text, to show where the time goes. The target is 300 ms
+from change to diagnostics.
 
     python benchmarks/lsp_latency.py [--changes 15] [--lines 2000] [--source PATH]
 """
