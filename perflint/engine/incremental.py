@@ -237,6 +237,9 @@ def _relint(
     chunk: Chunk,
     project: ProjectView | None,
 ) -> tuple[list[Finding], LintedModule] | None:
+    """The findings of ``source``: ``previous``'s tree with ``statement`` in place of the
+    top-level statement at ``index`` walked with quiet bodies (``FileContext.run``), its findings
+    kept outside them and ``previous``'s, moved, inside them; None on an internal error."""
     delta = len(lines) - len(previous.lines)
     old_chunk = previous.chunks[index]
     chunks = [*previous.chunks[:index], chunk, *(later.moved(delta) for later in previous.chunks[index + 1 :])]
@@ -252,9 +255,10 @@ def _relint(
         for function in _outer_functions(top)
     )
 
-    def positions(context_reported: list[tuple[int, cst.CSTNode]]) -> Positions:
+    def positions(reported: list[tuple[int, cst.CSTNode]]) -> Positions:
+        """Each reported node's position, from the code of its top-level statement alone."""
         by_statement: dict[int, list[cst.CSTNode]] = {}
-        for number, node in context_reported:
+        for number, node in reported:
             if number < 0:
                 raise KeyError(number)
             by_statement.setdefault(number, []).append(node)
