@@ -83,6 +83,40 @@ def test_examples(name: str) -> None:
     assert incremental > 0
 
 
+TRAINING = '''"""Training: fit_batch calls loss.backward(), optimizer.step() and zero_grad() once per batch."""
+import torch
+
+
+def fit_batch(model, optimizer, x, y):
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss
+
+
+def train(model, optimizer, loader, device):
+    for x, y in loader:
+        x = x.to(device)
+        loss = fit_batch(model, optimizer, x, y.to(device))
+        print(loss.item())
+'''
+
+
+def test_a_callers_findings_follow_the_edited_function() -> None:
+    """``train``'s ``.item()`` is flagged (PFL203) because its loop is a training step, which
+    only ``fit_batch``'s body shows: emptying that body must lint ``train`` again."""
+    rules = all_rules()
+    findings, state = lint_whole(TRAINING, "train.py", rules)
+    assert [finding.code for finding in findings] == ["PFL203"] and state is not None
+    fit_batch = state.chunks[2]
+    untrained = emptied(TRAINING.split("\n"), fit_batch)
+    assert untrained is not None
+    changed = lint_change(state, untrained, "train.py", rules)
+    assert changed is not None and changed[0] == lint_source(untrained, "train.py", rules, fix_edits=False) == []
+    assert check_every_chunk(TRAINING, "train.py")[0] >= 3
+
+
 def test_the_examples_repeated_as_the_latency_benchmark_lints_them() -> None:
     """Duplicate definitions (every call of ``main`` has two candidates) and imports between
     functions."""
