@@ -122,11 +122,13 @@ def _benchmark_source(function: object) -> str:
 
 
 def _timed_description(benchmark: Benchmark) -> str:
-    """What exactly one call of each side does: the rule's own words, then the two functions."""
+    """What exactly one call of each side does: the rule's own words, then the two functions
+    (checked to agree, not timed, for a benchmark that can never be timed)."""
+    shown = "as checked (never timed)" if benchmark.not_timed else "as timed"
     return (
         f"**Timed:** {benchmark.timed}\n\n"
-        f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
-        f"Fix, as timed:\n\n{_benchmark_source(benchmark.fix)}"
+        f"Pattern, {shown}:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
+        f"Fix, {shown}:\n\n{_benchmark_source(benchmark.fix)}"
     )
 
 
@@ -148,6 +150,13 @@ def _measured_section(rule: type[Rule], reference: MeasurementReport | None) -> 
         f"- Backend: {_BACKEND_DESCRIPTIONS.get(benchmark.backend, benchmark.backend)}\n"
         f"- Sizes: {sizes} ({benchmark.size_unit})\n"
         f"- Devices: {', '.join(f'`{device}`' for device in benchmark.devices)}"
+        + (
+            f"\n- A finding's own size: {benchmark.size_in_code}, where the code states it with literals "
+            f"or constants; `perflint check --measure` reads the time saved at the measured size closest "
+            f"to the largest one among the rule's findings"
+            if benchmark.size_in_code
+            else ""
+        )
     )
     return f"{_timed_description(benchmark)}\n\n{_reference_numbers(rule, benchmark, reference, how)}"
 

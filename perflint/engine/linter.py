@@ -62,13 +62,20 @@ KNOWLEDGE = (
 
 
 class _Report:
-    __slots__ = ("rule", "node", "message", "fix", "evidence", "statement")
+    __slots__ = ("rule", "node", "message", "fix", "evidence", "size", "statement")
 
     def __init__(
-        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None, statement: int
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        fix: Fix | None,
+        evidence: str | None,
+        size: int | None,
+        statement: int,
     ) -> None:
         self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
-        self.statement = statement
+        self.size, self.statement = size, statement
 
 
 class _NodeHandlers:
@@ -261,13 +268,20 @@ class FileContext:
     # Findings ----------------------------------------------------------------------------
 
     def report(
-        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None = None, evidence: str | None = None
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        fix: Fix | None = None,
+        evidence: str | None = None,
+        size: int | None = None,
     ) -> None:
         """``evidence``: why the node runs often enough to matter, in a few words; it ends the
-        message and is kept on the finding."""
+        message and is kept on the finding. ``size``: the finding's size in its benchmark's unit,
+        where the code states it (``engine.sizes``)."""
         if evidence:
             message = f"{message}; {evidence}"
-        self._reports.append(_Report(rule, node, message, fix, evidence or None, self._statement))
+        self._reports.append(_Report(rule, node, message, fix, evidence or None, size, self._statement))
 
     # Traversal ---------------------------------------------------------------------------
 
@@ -413,6 +427,7 @@ class FileContext:
                     end_column=end_column + 1,
                     fix=suggestion,
                     evidence=report.evidence,
+                    size=report.size,
                 )
             )
         return findings, failures

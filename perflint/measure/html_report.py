@@ -281,7 +281,8 @@ def _timed_source(measurement: Measurement, rule: type[Rule] | None) -> str:
             source = inspect.getsource(function)
         except (OSError, TypeError):
             source = f"{getattr(function, '__qualname__', function)} (source not available)"
-        parts.append(f'<p>{label}, as timed:</p><pre class="source">{_escape(source.rstrip())}</pre>')
+        shown = "as checked (never timed)" if benchmark.not_timed else "as timed"
+        parts.append(f'<p>{label}, {shown}:</p><pre class="source">{_escape(source.rstrip())}</pre>')
     return "".join(parts) + "</details>"
 
 
