@@ -7,13 +7,20 @@ at a top-level statement), e.g. a real module of an ML library with few findings
 runs as an editor runs it, a subprocess speaking JSON-RPC over its pipes. The clock starts
 just before a ``didChange`` is written and stops when the ``publishDiagnostics`` of that
 version has been read, so the latency counts the debounce, the lint, the conversion to LSP
-and both pipes. Each change adds a top-level assignment in the middle of the file (the
-findings stay the same); changes are a second apart, so each is linted on its own.
+and both pipes. Changes are a second apart, so each is linted on its own, and of two kinds:
 
-It runs twice: with the default debounce (what an editor gets) and with ``--debounce 0``
-(the lint and the protocol alone). Then, in this process, the same lint call the server makes
-and a bare ``libcst.parse_module`` of the same text, to show where the time goes. The target
-is 300 ms from change to diagnostics.
+- *inside a function*: one line in the body of the function in the middle of the file changes
+  (``edit_1 = 1``, then ``edit_2 = 2``...), what typing does most: the server lints it
+  incrementally (``perflint.engine.incremental``);
+- *top level*: a top-level assignment is added in the middle of the file, which the server
+  answers with a whole lint.
+
+Each kind runs with the server's default debounce (none: what an editor gets, the lint and the
+protocol alone) and with ``--debounce 0.2``, the default before the server linted
+incrementally. Then, in this process, the lint calls the server makes (the incremental one from
+the previous version, and the whole lint), the whole lint with the fixes' edits, and a bare
+``libcst.parse_module`` of the same text, to show where the time goes. The target is 300 ms
+from change to diagnostics.
 
     python benchmarks/lsp_latency.py [--changes 15] [--lines 2000] [--source PATH]
 """
@@ -21,6 +28,7 @@ is 300 ms from change to diagnostics.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import os
 import platform
@@ -28,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +48,8 @@ import perflint  # noqa: E402
 from perflint.server.server import DEFAULT_DEBOUNCE  # noqa: E402
 
 TARGET_SECONDS = 0.300
+# The server's default debounce before it linted incrementally, measured beside today's default.
+EARLIER_DEBOUNCE = 0.2
 
 
 def examples_repeated(lines: int) -> str:
@@ -60,8 +71,8 @@ def head_of(path: Path, lines: int) -> str:
 
 
 def changed(text: str, round_number: int) -> str:
-    """``text`` with one line in the middle changed: a constant assignment added there, so
-    the edit is real and the findings stay where they were."""
+    """``text`` with a constant assignment added at top level in the middle, so the edit is
+    real and the findings stay where they were."""
     lines = text.splitlines(keepends=True)
     middle = len(lines) // 2
     while lines[middle].startswith((" ", "\t")) or not lines[middle].strip():
@@ -70,7 +81,21 @@ def changed(text: str, round_number: int) -> str:
     return "".join(lines)
 
 
-def measure(project: Path, source: str, debounce: float, changes: int) -> list[float]:
+def changed_inside(text: str, round_number: int) -> str:
+    """``text`` with a line (``edit_N = N``) added at the start of the body of the function that
+    starts nearest the middle of the file."""
+    tree = ast.parse(text)
+    middle = text.count("\n") // 2
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    function = min(functions, key=lambda node: abs(node.lineno - middle))
+    first = function.body[0]
+    lines = text.splitlines(keepends=True)
+    indent = " " * first.col_offset
+    lines.insert(first.lineno - 1, f"{indent}edit_{round_number} = {round_number}\n")
+    return "".join(lines)
+
+
+def measure(project: Path, source: str, debounce: float, changes: int, edit: Callable[[str, int], str]) -> list[float]:
     client = LanguageClient(project, "--debounce", str(debounce))
     try:
         client.initialize(project)
@@ -80,7 +105,7 @@ def measure(project: Path, source: str, debounce: float, changes: int) -> list[f
         print(f"  {len(first)} diagnostics in the file")
         latencies = []
         for round_number in range(1, changes + 1):
-            text = changed(source, round_number)
+            text = edit(source, round_number)
             version = round_number + 1
             started = time.perf_counter()
             client.replace(uri, text, version)
@@ -92,10 +117,11 @@ def measure(project: Path, source: str, debounce: float, changes: int) -> list[f
         client.close()
 
 
-def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], list[float], list[float]]:
-    """Seconds of the server's lint call for diagnostics (no fix edits), of the same lint with
-    the fixes' edits (what a code action asking for fixes costs), and of a bare parse,
-    alternating, after one warm-up."""
+def in_process(project: Path, source: str, rounds: int) -> dict[str, list[float]]:
+    """Seconds of the server's incremental lint of a change inside a function (from the
+    previous version's lint), of its whole lint for diagnostics (no fix edits), of the same
+    lint with the fixes' edits (what a code action asking for fixes costs), and of a bare
+    parse, alternating, after one warm-up."""
     import libcst
 
     from perflint.server.linting import ProjectLinter
@@ -103,9 +129,14 @@ def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], li
     linter = ProjectLinter(str(project))
     path = str(project / "big_module.py")
     linter.lint(path, source, fix_edits=True)
-    lint_times, fixes_times, parse_times = [], [], []
+    _, state = linter.lint_incrementally(path, changed_inside(source, 0), None)
+    incremental_times, lint_times, fixes_times, parse_times = [], [], [], []
     for round_number in range(1, rounds + 1):
-        text = changed(source, round_number)
+        text = changed_inside(source, round_number)
+        started = time.perf_counter()
+        _, next_state = linter.lint_incrementally(path, text, state)
+        incremental_times.append(time.perf_counter() - started)
+        state = next_state or state
         started = time.perf_counter()
         linter.lint(path, text)
         lint_times.append(time.perf_counter() - started)
@@ -115,7 +146,14 @@ def in_process(project: Path, source: str, rounds: int) -> tuple[list[float], li
         started = time.perf_counter()
         libcst.parse_module(text)
         parse_times.append(time.perf_counter() - started)
-    return lint_times, fixes_times, parse_times
+    return {
+        "the server's incremental lint of the change inside a function (ProjectLinter.lint_incrementally)": (
+            incremental_times
+        ),
+        "the whole lint for diagnostics (ProjectLinter.lint)": lint_times,
+        "the same with the fixes' edits (a code action's first ask)": fixes_times,
+        "bare libcst.parse_module": parse_times,
+    }
 
 
 def summary(latencies: list[float]) -> str:
@@ -150,17 +188,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         (project / "pyproject.toml").write_text("[tool.perflint]\n")
-        for debounce in (DEFAULT_DEBOUNCE, 0.0):
-            print(f"\ndebounce {debounce:g} s:")
-            latencies = measure(project, source, debounce, args.changes)
-            print(f"  change -> diagnostics: {summary(latencies)}")
-            if debounce:
-                print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
-        print("\nin this process, the same text:")
-        lint_times, fixes_times, parse_times = in_process(project, source, args.changes)
-        print(f"  the server's lint call for diagnostics (ProjectLinter.lint): {summary(lint_times)}")
-        print(f"  the same with the fixes' edits (a code action's first ask): {summary(fixes_times)}")
-        print(f"  bare libcst.parse_module: {summary(parse_times)}")
+        for label, edit in (("inside a function", changed_inside), ("top level", changed)):
+            for debounce in sorted({EARLIER_DEBOUNCE, DEFAULT_DEBOUNCE, 0.0}, reverse=True):
+                print(f"\nchange {label}, debounce {debounce:g} s:")
+                latencies = measure(project, source, debounce, args.changes, edit)
+                print(f"  change -> diagnostics: {summary(latencies)}")
+                if debounce:
+                    print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
+        print("\nin this process, the texts changed inside a function:")
+        for label, times in in_process(project, source, args.changes).items():
+            print(f"  {label}: {summary(times)}")
     print(
         f"\nload average {os.getloadavg()[0]:.1f} at the end; target: diagnostics within "
         f"{1000 * TARGET_SECONDS:.0f} ms of a change"

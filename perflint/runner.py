@@ -48,6 +48,7 @@ from perflint.files import (
 
 if TYPE_CHECKING:
     from perflint.cache import Cache
+    from perflint.engine.incremental import LintedModule
     from perflint.engine.project import ProjectView
     from perflint.engine.rule import Rule
 
@@ -266,6 +267,34 @@ def lint_file(task: LintTask, fingerprint: str | None, fix_edits: bool = True) -
         return LintResult([unlintable(path, str(error), error.line)], key)
     except Exception as error:  # an engine bug on one file must not end the run
         return LintResult([unlintable(path, f"internal error: {type(error).__name__}: {error}")], None)
+
+
+def lint_buffer(task: LintTask, previous: LintedModule | None) -> tuple[list[Finding], LintedModule | None]:
+    """The language server's lint of an editor buffer (``task.data``): ``lint_file``'s findings
+    without fix edits, worked out from the document's previous lint (``previous``) when the
+    change allows it (``perflint.engine.incremental``), and what the next lint of the document
+    starts from (None: that lint lints the whole file). Never raises for the file's sake."""
+    path = task.source_file.path
+    data = task.data
+    if data is None or is_notebook(path):
+        return lint_file(task, None, fix_edits=False).findings, None
+    from perflint.engine.incremental import lint_change, lint_whole
+
+    limit = scaled_limit(task.time_limit, len(data)) if task.time_limit is not None else None
+    try:
+        with _time_limit(limit):
+            source = decode_source(data)
+            rules = _rule_classes(task.codes)
+            changed = lint_change(previous, source, path, rules, task.project) if previous is not None else None
+            return changed if changed is not None else lint_whole(source, path, rules, task.project)
+    except FileTimeLimitExceeded:
+        return [unlintable(path, time_limit_message(limit or 0))], None
+    except MemoryError:
+        return [unlintable(path, out_of_memory_message(_memory_allowance))], None
+    except UnreadableSourceError as error:
+        return [unlintable(path, str(error), error.line)], None
+    except Exception as error:  # an engine bug on one file must not end the server
+        return [unlintable(path, f"internal error: {type(error).__name__}: {error}")], None
 
 
 def _lint_bytes(

@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="lint a changed document once it has been unchanged this long (default: 0.2)",
+        help="lint a changed document once it has been unchanged this long (default: 0, at once)",
     )
     return parser
 

@@ -36,7 +36,7 @@ from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.engine.positions import node_positions
+from perflint.engine.positions import Position, node_positions
 from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.scopes import ScopeStack
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 Handler = Callable[[cst.CSTNode], None]
+# Nodes' start and end positions by ``id``, as ``positions.node_positions`` gives them.
+Positions = dict[int, tuple[Position, Position]]
 
 # The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
 KNOWLEDGE = (
@@ -60,13 +62,20 @@ KNOWLEDGE = (
 
 
 class _Report:
-    __slots__ = ("rule", "node", "message", "fix", "evidence", "size")
+    __slots__ = ("rule", "node", "message", "fix", "evidence", "size", "statement")
 
     def __init__(
-        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None, size: int | None
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        fix: Fix | None,
+        evidence: str | None,
+        size: int | None,
+        statement: int,
     ) -> None:
         self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
-        self.size = size
+        self.size, self.statement = size, statement
 
 
 class _NodeHandlers:
@@ -116,6 +125,18 @@ def _handlers_by_node_type(knowledge: Sequence[object], rules: Sequence[Rule]) -
     return plans
 
 
+def _parents_below(top: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """The parent of each syntax node under ``top``, by ``id``."""
+    found: dict[int, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = [top]
+    while stack:
+        node = stack.pop()
+        for child in syntax_children(node):
+            found[id(child)] = node
+            stack.append(child)
+    return found
+
+
 class FileContext:
     """What the rules of one file share: the source, the knowledge modules, and the findings.
 
@@ -123,14 +144,26 @@ class FileContext:
     and assigned values), ``context.loops`` and the shortcuts below (loops, invariance,
     training steps), and ``context.functions`` (function and class frames, roles, summaries).
     ``project`` is what the rest of the project says about this file's names (see
-    ``perflint.engine.project``); None when the file is linted alone.
+    ``perflint.engine.project``); None when the file is linted alone. ``statement_parents``:
+    the parents within each top-level statement found by an earlier lint of a tree that shares
+    statements with this one (an incremental lint's), by the statement's ``id``, with the
+    statement; ``parents`` reads it and adds what it lacks.
     """
 
-    def __init__(self, source: str, path: str, project: ProjectView | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        path: str,
+        project: ProjectView | None = None,
+        statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
+    ) -> None:
         self.source = source
         self.path = path
         self.project = project
+        self._statement_parents = statement_parents
         self._reports: list[_Report] = []
+        # The top-level statement the walk is in, where ``run`` is asked to note it; else -1.
+        self._statement = -1
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
         self.scopes: ScopeStack
@@ -204,13 +237,16 @@ class FileContext:
     def parents(self) -> dict[int, cst.CSTNode]:
         """Each syntax node's parent, by ``id``: worked out on first use, in one walk of the
         file (fixes need it; most files never ask)."""
+        known = self._statement_parents
+        if known is None:
+            return _parents_below(self.module)
         found: dict[int, cst.CSTNode] = {}
-        stack: list[cst.CSTNode] = [self.module]
-        while stack:
-            node = stack.pop()
-            for child in syntax_children(node):
-                found[id(child)] = node
-                stack.append(child)
+        for child in syntax_children(self.module):
+            found[id(child)] = self.module
+            entry = known.get(id(child))
+            if entry is None or entry[0] is not child:
+                entry = known[id(child)] = (child, _parents_below(child))
+            found.update(entry[1])
         return found
 
     def path_to(self, node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -245,15 +281,29 @@ class FileContext:
         where the code states it (``engine.sizes``)."""
         if evidence:
             message = f"{message}; {evidence}"
-        self._reports.append(_Report(rule, node, message, fix, evidence or None, size))
+        self._reports.append(_Report(rule, node, message, fix, evidence or None, size, self._statement))
 
     # Traversal ---------------------------------------------------------------------------
 
-    def run(self, module: cst.Module, rules: Sequence[Rule]) -> list[str]:
-        """Walk ``module`` once, calling every hook. Returns one line per rule that failed."""
+    def run(self, module: cst.Module, rules: Sequence[Rule], quiet: frozenset[int] | None = None) -> list[str]:
+        """Walk ``module`` once, calling every hook. Returns one line per rule that failed.
+
+        ``quiet`` (an incremental lint's unchanged function bodies, see
+        ``perflint.engine.incremental``): the ids of nodes under which only the knowledge
+        modules' hooks run, not the rules', so the knowledge is built as in a whole walk; each
+        report then notes the index of the top-level statement it was made in
+        (``reported``)."""
         self.module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
-        plans = _handlers_by_node_type(knowledge, rules)
+        loud_plans = plans = _handlers_by_node_type(knowledge, rules)
+        quiet_ids = quiet if quiet is not None else frozenset()
+        quiet_plans = _handlers_by_node_type(knowledge, []) if quiet_ids else plans
+        statements = {id(statement): index for index, statement in enumerate(module.body)} if quiet is not None else {}
+
+        def loud_again(_node: cst.CSTNode) -> None:
+            nonlocal plans
+            plans = loud_plans
+
         failures: list[str] = []
         failed: set[int] = set()
 
@@ -286,6 +336,12 @@ class FileContext:
             if type(item) is tuple:
                 call(item[0], item[1])
                 continue
+            if statements:
+                if id(item) in statements:
+                    self._statement = statements[id(item)]
+                if plans is loud_plans and id(item) in quiet_ids:
+                    plans = quiet_plans
+                    stack.append(([(None, loud_again)], item))
             plan = plans.get(type(item))
             if plan is None:
                 children = syntax_children(item)
@@ -323,12 +379,25 @@ class FileContext:
 
     # Results -----------------------------------------------------------------------------
 
-    def findings(self, module: cst.Module, fix_edits: bool = True) -> tuple[list[Finding], list[str]]:
+    @property
+    def reported(self) -> list[tuple[int, cst.CSTNode]]:
+        """Each report's node, with the index of the top-level statement it was made in (see ``run``)."""
+        return [(report.statement, report.node) for report in self._reports]
+
+    def findings(
+        self,
+        module: cst.Module,
+        fix_edits: bool = True,
+        positions: Positions | None = None,
+    ) -> tuple[list[Finding], list[str]]:
         """The findings, and one line per rule whose fix could not be turned into edits; with
-        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None."""
+        ``fix_edits=False`` no fix is turned into edits and every finding's ``fix`` is None.
+        ``positions``: the reported nodes' positions by ``id`` (1-based line, 0-based column,
+        start and end), when the caller worked them out; else from ``module``'s code."""
         if not self._reports:
             return [], []
-        positions = node_positions(module, [report.node for report in self._reports])
+        if positions is None:
+            positions = node_positions(module, [report.node for report in self._reports])
         findings = []
         failures = []
         tree = None
@@ -504,16 +573,53 @@ def lint_source(
     module = parse(source, path)
     if isinstance(module, Finding):
         return [module]
+    return lint_module(module, source, path, rule_classes, apply_noqa, prefilter, project, fix_edits)
+
+
+def lint_module(
+    module: cst.Module,
+    source: str,
+    path: str,
+    rule_classes: Sequence[type[Rule]],
+    apply_noqa: bool = True,
+    prefilter: bool = True,
+    project: ProjectView | None = None,
+    fix_edits: bool = True,
+) -> list[Finding]:
+    """``lint_source`` of the module parsed from ``source``."""
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []
-    context = FileContext(source, path, project)
+    findings = walk_module(module, source, path, active, project, fix_edits)
+    if apply_noqa and findings:
+        lines = noqa_lines(source)
+        findings = [finding for finding in findings if not suppressed(finding, lines)]
+    return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+def walk_module(
+    module: cst.Module,
+    source: str,
+    path: str,
+    active: Sequence[type[Rule]],
+    project: ProjectView | None = None,
+    fix_edits: bool = True,
+    quiet: frozenset[int] | None = None,
+    positions: Callable[[FileContext], Positions] | None = None,
+    statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
+) -> list[Finding]:
+    """The findings of the ``active`` rules in ``module``, in report order, ``# noqa`` not
+    applied; ``quiet``, ``positions`` and ``statement_parents`` as ``FileContext.run``,
+    ``FileContext.findings`` and ``FileContext`` take them (``positions`` is asked once the
+    walk is done)."""
+    context = FileContext(source, path, project, statement_parents)
     try:
         # The walk allocates much and leaves little to collect: its context is released after
         # it, and any cycle a rule leaves is collected once the collector is back on.
         with collector_paused():
-            failures = context.run(module, [rule_class(context) for rule_class in active])
-        findings, fix_failures = context.findings(module, fix_edits)
+            failures = context.run(module, [rule_class(context) for rule_class in active], quiet)
+        known = positions(context) if positions is not None and context.reported else None
+        findings, fix_failures = context.findings(module, fix_edits, known)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(
@@ -522,8 +628,4 @@ def lint_source(
         ]
     finally:
         context._release()
-    findings += [unlintable(path, failure) for failure in failures + fix_failures]
-    if apply_noqa and findings:
-        lines = noqa_lines(source)
-        findings = [finding for finding in findings if not suppressed(finding, lines)]
-    return sorted(findings, key=lambda finding: finding.sort_key)
+    return findings + [unlintable(path, failure) for failure in failures + fix_failures]

@@ -19,6 +19,11 @@ the server; the editor then restarts it.
 Diagnostics are linted without turning the fixes into text edits (a quarter of the lint of a
 file dense with findings): the edits are computed, by linting the same text again with them,
 only when a code action or a hover needs a finding's fix.
+
+After an edit inside one function or class, diagnostics are linted incrementally from the
+document's previous lint (``lint_buffer``, ``perflint.engine.incremental``): the edited chunk is
+parsed again and linted with the functions that call into it, the rest keeps its findings; the
+result is the whole lint's.
 """
 
 from __future__ import annotations
@@ -28,12 +33,16 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from perflint.cli.check import _Plan
 from perflint.config import Config, ConfigError, ConfigResolver
 from perflint.engine.findings import Finding, unlintable
 from perflint.files import SourceFile, decode_source
-from perflint.runner import SAFE_FIXES, LintTask, lint_file
+from perflint.runner import SAFE_FIXES, LintTask, lint_buffer, lint_file
+
+if TYPE_CHECKING:
+    from perflint.engine.incremental import LintedModule
 
 # The server has no command-line selection of its own: the project's configuration decides.
 _NO_COMMAND_LINE = argparse.Namespace(
@@ -98,6 +107,19 @@ class ProjectLinter:
         if task is None:
             return []
         return lint_file(task, None, fix_edits=fix_edits).findings
+
+    def lint_incrementally(
+        self, path: str, text: str, previous: LintedModule | None
+    ) -> tuple[list[Finding], LintedModule | None]:
+        """``lint``'s findings (no fix edits), from the document's previous lint where the
+        change allows it, and what its next lint starts from."""
+        try:
+            task = self.task(path, text.encode("utf-8"))
+        except ConfigError as error:
+            return [unlintable(path, f"configuration: {error}")], None
+        if task is None:
+            return [], None
+        return lint_buffer(task, previous)
 
     def lint_notebook(self, path: str, cells: Sequence[NotebookCell]) -> list[Finding]:
         """The findings of a notebook's cells, each placed in its cell (``Finding.cell``,

@@ -1,10 +1,13 @@
 """``perflint server``: the language server, on pygls.
 
-Diagnostics are published when a document opens and, debounced, after it changes: each change
-restarts a short wait, so typing a line lints once, when the typing pauses. Lints run one at a
-time on a thread of their own, so hover and code-action requests are answered meanwhile; a
-result is published only if the document has not changed since its text was taken (a newer
-lint is then on its way).
+Diagnostics are published when a document opens and after each change, at once by default,
+as Ruff's server does: a change inside a function is linted incrementally
+(``perflint.engine.incremental``), in a fraction of a whole lint, and lints never pile up, so
+waiting would only add to every change's latency. With a debounce (``--debounce``), each change
+restarts the wait, so typing lints once, when it pauses. Lints run one at a time on a thread of
+their own, so hover and code-action requests are answered meanwhile; a result is published only
+if the document has not changed since its text was taken (a newer lint is then on its way), and
+a lint waiting for the thread is dropped when a newer change arrives.
 
 Each document's last findings are kept with the text they were found in; code actions and
 hover use them, after linting again when the buffer has changed since, so an edit is never
@@ -24,6 +27,7 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -37,20 +41,27 @@ from perflint.server.diagnostics import contains, lines_of, to_diagnostic
 from perflint.server.hover import MachineMeasurements, hover_markdown
 from perflint.server.linting import NotebookCell, ProjectLinter
 
-# Seconds a document must stay unchanged before it is linted again.
-DEFAULT_DEBOUNCE = 0.2
+if TYPE_CHECKING:
+    from perflint.engine.incremental import LintedModule
+
+# Seconds a document must stay unchanged before it is linted again: none, see the docstring.
+DEFAULT_DEBOUNCE = 0.0
 
 
 @dataclass(frozen=True)
 class Linted:
     """A document's findings and the text they were found in; for a notebook cell, the
     notebook's URI (its cells are linted together); ``with_fixes``: the findings' fixes are
-    text edits (a notebook's findings never carry fixes, so there is nothing to add)."""
+    text edits (a notebook's findings never carry fixes, so there is nothing to add);
+    ``incremental``: what the next lint of the document starts from (see
+    ``perflint.engine.incremental``), None when that lint lints the whole text."""
 
     text: str
     findings: list[Finding]
     notebook_uri: str | None = None
     with_fixes: bool = False
+    # What the next lint of the document starts from, when it can be incremental.
+    incremental: LintedModule | None = None
 
 
 def document_path(uri: str) -> str:
@@ -110,10 +121,14 @@ class PerflintServer(LanguageServer):
         # The version first: an edit landing between the two reads then fails the check below.
         version = document.version
         text = document.source
-        findings = self.linter.lint(document_path(uri), text)
+        previous = self.linted.get(uri)
+        earlier = previous.incremental if previous is not None else None
+        findings, incremental = self.linter.lint_incrementally(document_path(uri), text, earlier)
         if self.workspace.get_text_document(uri).version != version:
             return  # changed or closed meanwhile: a newer lint publishes
-        self.linted[uri] = Linted(text, findings)
+        # A text that cannot start the next lint (one that does not parse, as while typing) leaves
+        # the last one that can: the next change is then linted incrementally from it.
+        self.linted[uri] = Linted(text, findings, incremental=incremental or earlier)
         self._publish(document.uri, version, text, findings)
 
     def _lint_notebook(self, notebook: types.NotebookDocument) -> None:
@@ -195,7 +210,7 @@ class PerflintServer(LanguageServer):
         if linted is None or linted.with_fixes:
             return linted
         findings = self.linter.lint(document_path(uri), linted.text, fix_edits=True)
-        linted = Linted(linted.text, findings, with_fixes=True)
+        linted = Linted(linted.text, findings, with_fixes=True, incremental=linted.incremental)
         if uri in self.linted:  # not closed meanwhile
             self.linted[uri] = linted
         return linted

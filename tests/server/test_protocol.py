@@ -237,6 +237,20 @@ def test_fix_all_applies_the_safe_fixes_only_and_is_offered_under_source_fix_all
     assert automatic and all(action["kind"] == "quickfix" for action in automatic)
 
 
+def test_an_edit_inside_one_function_moves_the_diagnostics_of_the_others_as_a_fresh_lint_places_them(client, workspace):
+    """The server lints such an edit incrementally (``perflint.engine.incremental``)."""
+    project = make_project(workspace / "incremental")
+    text = SOURCE + "\n\ndef other(device):\n    return torch.ones(2).to(device)\n"
+    uri, diagnostics = opened(client, project / "model.py", text)
+    assert [d["range"]["start"]["line"] for d in diagnostics] == [SAFE_LINE, UNSAFE_LINE, 10]
+    edited = text.replace("    r = torch.randn", "    scale = 2\n    r = torch.randn")
+    client.replace(uri, edited, version=2)
+    moved = client.diagnostics(uri, version=2)
+    assert [d["range"]["start"]["line"] for d in moved] == [SAFE_LINE, UNSAFE_LINE + 1, 11]
+    _, fresh = opened(client, project / "fresh.py", edited)
+    assert moved == fresh
+
+
 def test_code_actions_follow_an_edit_not_yet_linted(client, workspace):
     project = make_project(workspace / "stale")
     uri, _ = opened(client, project / "model.py", SOURCE)
