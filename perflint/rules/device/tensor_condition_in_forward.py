@@ -27,8 +27,8 @@ _IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _FIXES = {
     cst.If: "compute both results and select with `torch.where`, or apply the operation "
     "unconditionally (a `clamp` of finite values changes nothing)",
-    cst.While: "bound the loop by a Python value, or make the decision outside `forward`",
-    cst.Assert: "use {check}, or validate the input outside `forward`",
+    cst.While: "bound the loop by a Python value (a number of steps), and test the condition only every few iterations",
+    cst.Assert: "use {check}, or validate the input once, where it is made, not on every call of `{function}`",
 }
 # A branch that only raises, warns or logs: the check itself is the point, so no `torch.where`.
 _REPORTING_FIX = (
@@ -377,6 +377,18 @@ class Block(nn.Module):
             """,
             line=5,
         ),
+        # An `assert` in another per-call method: the advice names that method, not `forward`.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Prior(nn.Module):
+                def sample(self, scale: torch.Tensor) -> torch.Tensor:
+                    assert (scale > 0).all()
+                    return torch.randn_like(scale) * scale
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import torch
@@ -551,7 +563,9 @@ class Block(nn.Module):
             # skipping the other code may well be worth one synchronisation.
             return
         elif type(node) is cst.Assert:
-            fix = _FIXES[cst.Assert].format(check=self._async_check(node.test, failure=False))
+            fix = _FIXES[cst.Assert].format(
+                check=self._async_check(node.test, failure=False), function=self.context.function.name
+            )
         else:
             fix = _FIXES[type(node)].format(condition=test)
         self.report(
