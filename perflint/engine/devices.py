@@ -25,7 +25,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
-from perflint.engine.values import value_of
+from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -80,7 +80,9 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
             known = device_kind(assigned, context, hops + 1)
             if known is not None:
                 return known
-        default = context.arrays.parameter_default(expr.value)
+        # A default is followed as a name's value is, within the same limit: ``device=device``
+        # names the module's ``device``, which names itself again inside the function.
+        default = context.arrays.parameter_default(expr.value) if hops < MAX_NAME_HOPS else None
         if default is not None and device_kind(default, context, hops + 1) == HOST:
             return None
         return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None

@@ -123,6 +123,15 @@ def test_device_expressions_are_host_accelerator_or_unknown():
     }
 
 
+def test_a_parameter_defaulting_to_a_name_of_its_own_spelling_is_followed_within_the_hop_limit():
+    # deepinv's `def get_models(..., device=device)`: the default names the parameter itself.
+    answers = probe_calls(
+        "import torch\ndevice = get_device()\ndef f(device=device):\n    print(device)\n",
+        lambda context, expr: device_kind(expr, context),
+    )
+    assert answers == {"device": NAMED_LIKE_A_DEVICE}
+
+
 def test_a_moves_destination_is_its_device_argument_and_never_a_dtype_or_another_tensor():
     answers = probe_calls(
         "import torch\n"
