@@ -6,7 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit
-from perflint.engine.devices import function_reads_host_tensors, may_use_an_accelerator, on_host
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, may_use_an_accelerator, on_host
 from perflint.engine.effects import summarise
 from perflint.engine.host_reads import (
     Accumulation,
@@ -19,6 +19,7 @@ from perflint.engine.host_reads import (
 from perflint.engine.quoting import quote
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.values import resolved
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -35,6 +36,12 @@ class HostAccumulationOfDeviceScalar(Rule):
         "`{read}` waits for the device on every iteration to add one number to `{accumulator}`; "
         "add the tensor instead (`{accumulator} += {added}`, from a zero tensor) and read "
         "`{accumulator}.item()` only where the total is used (after the loop, or every N iterations)"
+    )
+    message_host_total = (
+        "`{read}` waits for the device on every iteration to add one number to `{accumulator}`, a "
+        "tensor made on the host (`{made}`); make it on the device of `{tensor}` (give it `device=`), add "
+        "the tensor instead (`{accumulator} += {added}`) and read `{accumulator}.item()` only where the "
+        "total is used (after the loop, or every N iterations)"
     )
     message_appended = (
         "`{read}` waits for the device on every iteration to append one number to `{accumulator}`; "
@@ -328,6 +335,22 @@ def evaluate(model, loader, device):
             """,
             line=8,
         ),
+        # The total is a tensor made on the host: adding a device tensor to it needs it made on
+        # the device first, which the message says.
+        Invalid(
+            """
+            import torch
+            def train_discriminator(engine, fake, real):
+                total = torch.zeros(1)
+                for _ in range(engine.d_train_steps):
+                    loss = engine.d_loss(fake.to(engine.device), real)
+                    loss.backward()
+                    engine.d_optimizer.step()
+                    total += loss.item()
+                return total
+            """,
+            line=8,
+        ),
         # A per-call function's loop.
         Invalid(
             """
@@ -370,8 +393,14 @@ def evaluate(model, loader, device):
             )
         else:
             added = accumulation.statement.value.deep_replace(node, detached)
-            message = self.message.format(
-                read=quote(node), accumulator=quote(accumulation.accumulator), added=quote(added)
+            accumulator = accumulation.accumulator
+            template = self.message_host_total if allocated_on_host(accumulator, self.context) else self.message
+            message = template.format(
+                read=quote(node),
+                accumulator=quote(accumulator),
+                added=quote(added),
+                made=quote(resolved(accumulator, self.context) or accumulator),
+                tensor=quote(read_tensor(tensor)),
             )
         self.report(node, message)
 
