@@ -157,9 +157,10 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
-    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), or arithmetic of two such tensors
-    (``start + length``), directly or through the name it was assigned to. ``hops``: names
-    followed so far (see ``values.value_of``)."""
+    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
+    (``start + length``), or a method of one that returns a tensor and moves nothing
+    (``torch.Tensor(losses).mean()``), directly or through the name it was assigned to.
+    ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
     if type(tensor) is cst.Name:
@@ -170,7 +171,23 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         hops += 1
     if type(tensor) is cst.BinaryOperation:
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
-    return type(tensor) is cst.Call and move_destination(tensor, context) == HOST
+    if type(tensor) is not cst.Call:
+        return False
+    if move_destination(tensor, context) == HOST:
+        return True
+    return _computed_where_its_receiver_is(tensor, context) and on_host(tensor.func.value, context, hops)
+
+
+def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> bool:
+    """``call`` is a tensor method that returns a tensor on its receiver's device: a reduction or
+    an element-wise method (``x.mean()``, ``x.abs()``), not a move (``x.to(d)``, ``x.cuda()``)."""
+    func = call.func
+    if type(func) is not cst.Attribute or context.imports.qualified_name(func) is not None:
+        return False
+    method = catalog.method(func.attr.value)
+    if method is None or method.returns != catalog.SAME_LIBRARY:
+        return False
+    return func.attr.value not in _MOVE_METHODS
 
 
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:

@@ -251,6 +251,21 @@ def evaluate(model, loader, device):
                     results[metric.__name__].append(metric().item())
                 results["loss"].append(loss.cpu().numpy())
         """,
+        # A reduction of a tensor built on the host from a list (learn2learn's meta-learning
+        # loop): `.item()` reads the host, and the waits are in building it.
+        """
+        import torch
+        def meta_train(model, tasks, opt, steps, device):
+            total = 0.0
+            for _ in range(steps):
+                losses = []
+                for task in tasks:
+                    loss = model(task.to(device))
+                    loss.backward()
+                    losses.append(loss.detach())
+                total += torch.Tensor(losses).mean().item()
+                opt.step()
+        """,
         # `float(x)` of something not known to be a tensor.
         """
         import torch
