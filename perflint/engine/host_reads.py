@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.control_flow import tests_a_debug_flag
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
 from perflint.engine.walker import syntax_children
@@ -144,6 +145,39 @@ def reads_on_every_iteration(
                 return True
         pending.extend((child, (*above, node)) for child in syntax_children(node))
     return False
+
+
+def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None = None) -> cst.Call | None:
+    """A call in the function around the current node (the outermost one, with what it nests)
+    that reads a tensor's values on the host, so that every call of the function waits for the
+    device there anyway: a method that synchronises (``.item()``, ``.tolist()``, ``.cpu()``) or a
+    torch function that does (``torch.nonzero``, ``torch.unique``, ``torch.allclose``). One more
+    wait in such a function costs little beside it. Reads inside ``besides`` (the test a rule
+    reports), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in
+    nested classes do not count. None outside functions, or when the function has no such read."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    if frame is None:
+        return None
+    pending: list[cst.CSTNode] = [frame.node.body]
+    while pending:
+        node = pending.pop()
+        if node is besides or type(node) is cst.ClassDef:
+            continue
+        if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
+            if node.orelse is not None:
+                pending.append(node.orelse)
+            continue
+        if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
+            return node
+        pending.extend(syntax_children(node))
+    return None
+
+
+def _synchronising_function(call: cst.Call, context: FileContext) -> bool:
+    record = catalog.lookup(context.imports.qualified_name(call.func))
+    return record is not None and record.has(catalog.Flag.SYNCHRONISES)
 
 
 def reads_a_host_batch(expr: cst.BaseExpression, context: FileContext) -> bool:

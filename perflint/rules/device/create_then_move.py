@@ -8,6 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import DeviceMove, device_move, pinned_to_host
+from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.literals import (
     keyword_argument,
     literal_value,
@@ -136,6 +137,16 @@ def add_noise(batch, device):
     )
 
     VALID = (
+        # A function that reads tensors on the host anyway (avalanche's nearest-prototype
+        # classifier, one `.item()` per sample): the copy's wait is not the one that matters.
+        """
+        import torch
+        from torch import nn
+        class NearestPrototype(nn.Module):
+            def forward(self, x: torch.Tensor) -> list:
+                means = torch.ones(4, x.shape[1]).to(x.device)
+                return [int((means @ row).argmin().item()) for row in x]
+        """,
         # A loop in a constructor runs once per program: set-up, not a cost paid per batch.
         """
         import torch
@@ -504,6 +515,9 @@ def add_noise(batch, device):
             return
         move = device_move(node, self.context)
         if move is None or not move.towards_an_accelerator or self.context.runs_once():
+            return
+        if function_waits_for_device(self.context) is not None:
+            # The function reads a tensor on the host anyway: the copy's wait is not the one that matters.
             return
         if move.extras or any(
             arg.keyword is not None and arg.keyword.value not in _KEYWORDS[move.method] for arg in node.args

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
+from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, is_number_literal
 from perflint.engine.quoting import quote
@@ -102,6 +103,16 @@ class Mask(nn.Module):
     )
 
     VALID = (
+        # The function reads a tensor on the host anyway: the same test calls `torch.allclose`.
+        """
+        import torch
+        from torch import nn
+        class Categorical(nn.Module):
+            def forward(self, p: torch.Tensor) -> torch.Tensor:
+                if not torch.allclose(p.sum(), torch.tensor(1.0, device=p.device)):
+                    raise ValueError("probabilities must sum to 1")
+                return torch.multinomial(p, 1)
+        """,
         # Run-once code: __init__ outside any loop, and module level.
         """
         import torch
@@ -437,6 +448,9 @@ class Mask(nn.Module):
         if not in_loop and not self._runs_per_call():
             return
         if node is self._statement_value or self.context.in_compiled_code():
+            return
+        if function_waits_for_device(self.context) is not None:
+            # The function reads a tensor on the host anyway: one more wait costs little beside it.
             return
         if arange is not None:
             fix = f"use `{self._arange(arange, node)}`, which fills the tensor on the device"

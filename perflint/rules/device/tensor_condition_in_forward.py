@@ -11,6 +11,7 @@ from perflint.engine import catalog
 from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
 from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
 from perflint.engine.functions import PER_CALL
+from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -151,6 +152,17 @@ class Block(nn.Module):
     )
 
     VALID = (
+        # The function reads its tensor on the host right after (torch_geometric's `WLConv`):
+        # removing this read would save no wait.
+        """
+        import torch
+        from torch import nn
+        class Relabel(nn.Module):
+            def forward(self, x: torch.Tensor) -> list:
+                if (x < 0).any():
+                    x = x.clamp_min(0)
+                return [self.colours[key] for key in x.tolist()]
+        """,
         # Python values only: the mode, dtype, shape, identity, element count.
         """
         import torch
@@ -547,6 +559,9 @@ class Block(nn.Module):
             return
         sync = self._host_read(node.test)
         if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
+            return
+        if function_waits_for_device(self.context, besides=node.test) is not None:
+            # The function reads a tensor on the host elsewhere: removing this read saves no wait.
             return
         test = quote(node.test)
         # A random draw made on the device to be read is worth moving whatever the branch does.
