@@ -744,6 +744,8 @@ def _few_items(iterable: cst.BaseExpression, context: FileContext, hops: int = 0
     (or ``range(1, len(xs) + 1)``) of one, or ``enumerate``/``zip`` of one."""
     if type(iterable) is cst.Name:
         value = value_of(iterable, context, hops)
+        if type(value) in (cst.List, cst.Set) and (not value.elements or _grown(iterable.value, context.module)):
+            return False  # built up after its binding: ``found = []`` then ``found.append(x)``
         return value is not None and _few_items(value, context, hops + 1)
     if type(iterable) in (cst.Tuple, cst.List, cst.Set):
         return len(iterable.elements) <= _SMALL_LOOP and all(
@@ -762,6 +764,22 @@ def _few_items(iterable: cst.BaseExpression, context: FileContext, hops: int = 0
         return _few_items(iterable.args[0].value, context, hops)
     if function == "zip":
         return any(_few_items(arg.value, context, hops) for arg in iterable.args)
+    return False
+
+
+def _grown(name: str, module: cst.Module) -> bool:
+    """The file calls a method of the variable ``name`` (``name.append(x)``, ``name.extend(xs)``)
+    or augments it (``name += [x]``): a list bound to it may hold more than it was bound to."""
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call and type(node.func) is cst.Attribute:
+            receiver = node.func.value
+            if type(receiver) is cst.Name and receiver.value == name:
+                return True
+        if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
+            return True
+        pending.extend(syntax_children(node))
     return False
 
 

@@ -541,6 +541,11 @@ def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_l
                 print(unknown_length)
             for d in DIAMETERS * steps:
                 print(repeated)
+            found = []
+            for image in images:
+                found.append(image)
+            for image in found:
+                print(grown)
     """)
     assert answers == {
         "by_index": (Frequency.UNKNOWN, ""),
@@ -548,6 +553,7 @@ def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_l
         "enumerated": (Frequency.UNKNOWN, ""),
         "unknown_length": (Frequency.HOT, "runs in a loop over `range(len(images))`"),
         "repeated": (Frequency.HOT, "runs in a loop over `DIAMETERS * steps`"),
+        "grown": (Frequency.HOT, "runs in a loop over `found`"),
     }
 
 
