@@ -102,6 +102,22 @@ def test_a_loop_that_reads_the_total_or_syncs_otherwise_needs_the_host_every_ite
         "        total += x.sum().item()\n"
         "        preds.extend(x.argmax(-1).cpu().tolist())\n"
     ) == {"x.sum().item()": True}
+    # torch_geometric's `DiffGroupNorm.group_distance_ratio`: a boolean-mask index per class.
+    assert _loop_reads(
+        "def f(x, y, n):\n"
+        "    total = 0.0\n"
+        "    for i in range(n):\n"
+        "        mask = y == i\n"
+        "        dist = torch.cdist(x[mask], x[~mask])\n"
+        "        total += float(dist.sum())\n"
+    ) == {"float(dist.sum())": True}
+    assert _loop_reads(
+        "def f(x, ids, n):\n"
+        "    total = 0.0\n"
+        "    for i in range(n):\n"
+        "        part = x[ids]\n"
+        "        total += part.sum().item()\n"
+    ) == {"part.sum().item()": False}
 
 
 def test_periodic_reads_and_other_accumulations_do_not_count():
