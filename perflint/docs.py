@@ -122,11 +122,13 @@ def _benchmark_source(function: object) -> str:
 
 
 def _timed_description(benchmark: Benchmark) -> str:
-    """What exactly one call of each side does: the rule's own words, then the two functions."""
+    """What exactly one call of each side does: the rule's own words, then the two functions
+    (checked to agree, not timed, for a benchmark that can never be timed)."""
+    shown = "as checked (never timed)" if benchmark.not_timed else "as timed"
     return (
         f"**Timed:** {benchmark.timed}\n\n"
-        f"Pattern, as timed:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
-        f"Fix, as timed:\n\n{_benchmark_source(benchmark.fix)}"
+        f"Pattern, {shown}:\n\n{_benchmark_source(benchmark.pattern)}\n\n"
+        f"Fix, {shown}:\n\n{_benchmark_source(benchmark.fix)}"
     )
 
 

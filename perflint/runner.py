@@ -135,9 +135,10 @@ def lint_source(
 
 @cache
 def _rule_classes(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
-    from perflint.rules import rule_by_code
+    from perflint.rules import all_rules
 
-    return tuple(rule_by_code(code) for code in codes)
+    by_code = {rule.code: rule for rule in all_rules()}
+    return tuple(by_code[code.upper()] for code in codes)
 
 
 def time_limit_message(seconds: float) -> str:
@@ -244,6 +245,7 @@ def lint_file(task: LintTask, fingerprint: str | None, fix_edits: bool = True) -
     if data is None:
         data, error = read_source(task.source_file)
         if data is None:
+            assert error is not None  # read_source gives the bytes or the finding that says why not
             return LintResult([error], None)
     key = None
     if fingerprint is not None and fix_edits:
@@ -334,6 +336,7 @@ def lint_files(tasks: Sequence[LintTask], jobs: int | None = None) -> list[Findi
     for index, task in enumerate(tasks):
         data, error = (task.data, None) if task.data is not None else read_source(task.source_file)
         if data is None:
+            assert error is not None  # read_source gives the bytes or the finding that says why not
             results[index] = [error]
             continue
         directory = task.cache_directory
@@ -368,8 +371,8 @@ def lint_files(tasks: Sequence[LintTask], jobs: int | None = None) -> list[Findi
             except OSError as error:
                 cache_errors.append((directory, error))
     if cache_errors:
-        directory, error = cache_errors[0]
-        print(f"perflint: warning: cannot write the cache in {directory}: {error}", file=sys.stderr)
+        directory, cache_error = cache_errors[0]
+        print(f"perflint: warning: cannot write the cache in {directory}: {cache_error}", file=sys.stderr)
     findings = [finding for index in sorted(results) for finding in results[index]]
     return sorted(findings, key=_order)
 
@@ -578,19 +581,20 @@ class WorkerPool:
                 timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
                 ready = wait([worker.connection for worker in busy], timeout)
                 for position, worker in enumerate(workers):
-                    if worker.index is None:
+                    index = worker.index
+                    if index is None:
                         continue
-                    task = tasks[worker.index]
+                    task = tasks[index]
                     if worker.connection in ready:
                         try:
-                            results[worker.index] = worker.connection.recv()
+                            results[index] = worker.connection.recv()
                             worker.index = worker.deadline = None
                             continue
                         except (EOFError, OSError):
-                            results[worker.index] = _death(task, worker.process, self.memory_limit)
+                            results[index] = _death(task, worker.process, self.memory_limit)
                     elif worker.deadline is not None and time.monotonic() >= worker.deadline:
                         limit = scaled_limit(task.time_limit or 0, _size(task))
-                        results[worker.index] = LintResult(
+                        results[index] = LintResult(
                             [unlintable(task.source_file.path, time_limit_message(limit))], None
                         )
                     else:

@@ -20,7 +20,7 @@ import enum
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, NamedTuple, Optional, Union, cast
 
 import libcst as cst
 
@@ -113,7 +113,7 @@ class ArrayKnowledge:
         # While a query accepts weak evidence (``kind_of(expr, Evidence.WEAK)``).
         self._accepting_weak = False
         # Per function (by id): its parameters' kinds from weak evidence, found on first ask.
-        self._weak_parameter_kinds: dict[int, dict[str, str]] = {}
+        self._weak_parameter_kinds: dict[int, dict[str, catalog.ArrayKind]] = {}
 
     # Scopes --------------------------------------------------------------------------------
 
@@ -249,7 +249,7 @@ class ArrayKnowledge:
         kind = self.kind_of(node.value)
         for assign_target in node.targets:
             target = assign_target.target
-            if type(target) in (cst.Tuple, cst.List):
+            if type(target) is cst.Tuple or type(target) is cst.List:
                 self._unpack(target, node.value)
             else:
                 self._bind_target(target, kind, node.value)
@@ -347,7 +347,7 @@ class ArrayKnowledge:
             kinds = self._weak_parameter_kinds[id(function)] = self._parameter_evidence(function)
         return kinds.get(name)
 
-    def _parameter_evidence(self, function: cst.FunctionDef) -> dict[str, str]:
+    def _parameter_evidence(self, function: cst.FunctionDef) -> dict[str, catalog.ArrayKind]:
         """Kinds of ``function``'s parameters from its docstring, then from passing them as
         the first argument of a torch function that takes only a tensor."""
         parameters = {param.name.value for param in _parameters(function.params)}
@@ -385,7 +385,10 @@ class ArrayKnowledge:
     def constructor_of(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of the call that made ``expr`` (a call, or a name assigned one)."""
         if type(expr) is cst.Name:
-            expr = self.bound_value(expr.value)
+            bound = self.bound_value(expr.value)
+            if bound is None:
+                return None
+            expr = bound
         if type(expr) is not cst.Call:
             return None
         return self._imports.qualified_name(expr.func)
@@ -413,7 +416,7 @@ class ArrayKnowledge:
         }
         return kinds.pop() if len(kinds) == 1 else None
 
-    def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, str]:
+    def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
         """Names that ``test`` proves to be arrays when it is true."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
@@ -427,9 +430,10 @@ class ArrayKnowledge:
         type_expr = test.args[1].value
         members = [element.value for element in type_expr.elements] if isinstance(type_expr, cst.Tuple) else [type_expr]
         kinds = {self.annotation_kind(member) for member in members}
-        if len(kinds) != 1 or None in kinds:
+        kind = kinds.pop() if len(kinds) == 1 else None
+        if kind is None:
             return {}
-        return {test.args[0].value.value: kinds.pop()}
+        return {test.args[0].value.value: kind}
 
     def kind_of(self, expr: cst.BaseExpression, evidence: Evidence = Evidence.STRONG) -> ArrayKind:
         """The library whose array ``expr`` evaluates to, or None when there is no evidence of
@@ -443,12 +447,11 @@ class ArrayKnowledge:
         return self._kind_of(expr)
 
     def _kind_of(self, expr: cst.BaseExpression) -> ArrayKind:
-        expr_type = type(expr)
-        if expr_type is cst.Name:
+        if type(expr) is cst.Name:
             return self.lookup(expr.value)
-        if expr_type is cst.Call:
+        if type(expr) is cst.Call:
             return self._call_kind(expr)
-        if expr_type is cst.Attribute:
+        if type(expr) is cst.Attribute:
             if expr.attr.value in catalog.TUPLE_ITEM_NAMES and expr.attr.value in self._item_names(expr.value):
                 return self.items_kind(expr.value)
             receiver = self.kind_of(expr.value)
@@ -459,11 +462,11 @@ class ArrayKnowledge:
             if receiver == catalog.PANDAS:
                 return catalog.ARRAY_CONVERSION_ATTRIBUTES.get(expr.attr.value)
             return None
-        if expr_type is cst.BinaryOperation:
+        if type(expr) is cst.BinaryOperation:
             return self.kind_of(expr.left) or self.kind_of(expr.right)
-        if expr_type is cst.UnaryOperation:
+        if type(expr) is cst.UnaryOperation:
             return self.kind_of(expr.expression)
-        if expr_type is cst.Comparison:
+        if type(expr) is cst.Comparison:
             # ``a > 0`` is an array of booleans; a chain ``0 < a < 1`` calls ``bool()`` on one.
             if len(expr.comparisons) != 1:
                 return None
@@ -471,7 +474,7 @@ class ArrayKnowledge:
             if type(comparison.operator) not in catalog.ELEMENTWISE_COMPARISON_OPERATORS:
                 return None
             return self.kind_of(expr.left) or self.kind_of(comparison.comparator)
-        if expr_type is cst.Subscript:
+        if type(expr) is cst.Subscript:
             if len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
                 items = self.items_kind(expr.value)
                 if items is not None:
@@ -482,7 +485,7 @@ class ArrayKnowledge:
             if receiver and any(isinstance(element.slice, cst.Slice) for element in expr.slice):
                 return receiver
             return None
-        if expr_type is cst.IfExp:
+        if type(expr) is cst.IfExp:
             body = self.kind_of(expr.body)
             return body if body == self.kind_of(expr.orelse) else None
         return None
@@ -493,7 +496,10 @@ class ArrayKnowledge:
         ``torch.linalg.qr(a)``, ``np.unique(y, return_counts=True)``, ``x.topk(k)`` of a known
         tensor. None when ``expr`` is not known to be such a tuple."""
         if type(expr) is cst.Name:
-            expr = self.bound_value(expr.value)
+            bound = self.bound_value(expr.value)
+            if bound is None:
+                return None
+            expr = bound
         if type(expr) is not cst.Call:
             return None
         record = catalog.lookup(self._imports.qualified_name(expr.func))
@@ -515,11 +521,12 @@ class ArrayKnowledge:
         """The fields of the named tuple ``expr`` evaluates to, when ``items_kind`` knows it."""
         if self.items_kind(expr) is None:
             return ()
-        call = self.bound_value(expr.value) if type(expr) is cst.Name else expr
+        # A call (or a name assigned one), as items_kind knew it; a method's receiver attribute.
+        call = cast(cst.Call, self.bound_value(expr.value) if type(expr) is cst.Name else expr)
         record = catalog.lookup(self._imports.qualified_name(call.func))
         if record is not None:
             return record.item_names
-        method = catalog.method(call.func.attr.value)
+        method = catalog.method(cast(cst.Attribute, call.func).attr.value)
         return method.tensor_items if method is not None else ()
 
     def _names_a_dimension(self, call: cst.Call) -> bool:
@@ -537,18 +544,17 @@ class ArrayKnowledge:
         kind is NumPy: a reduction (``a.mean()``, ``np.sum(a, axis=0)`` of a 1-D ``a``) or a
         matrix product (``np.dot(v, v)``, ``v @ v``) returns a scalar when its result is 0-d,
         and conversions that need an array (``torch.from_numpy``) raise for one."""
-        expr_type = type(expr)
-        if expr_type is cst.Name:
+        if type(expr) is cst.Name:
             bound = self.bound_value(expr.value)
             return depth > 0 and bound is not None and self.may_be_numpy_scalar(bound, depth - 1)
-        if expr_type is cst.BinaryOperation:
+        if type(expr) is cst.BinaryOperation:
             # ``a.mean() * 2`` is a scalar; ``a - a.mean()`` is an array.
             return type(expr.operator) is cst.MatrixMultiply or all(
                 self.may_be_numpy_scalar(side, depth) or self.kind_of(side) is None for side in (expr.left, expr.right)
             )
-        if expr_type is cst.UnaryOperation:
+        if type(expr) is cst.UnaryOperation:
             return self.may_be_numpy_scalar(expr.expression, depth)
-        if expr_type is not cst.Call:
+        if type(expr) is not cst.Call:
             return False
         record = catalog.lookup(self._imports.qualified_name(expr.func))
         if record is not None:
@@ -600,10 +606,12 @@ class ArrayKnowledge:
         signature = record.signature
         if signature.positional[:1] == ("shape",) or signature.positional[:1] == ("size",):
             shape = made.args[0].value
-            first = shape.elements[0].value if type(shape) in (cst.Tuple, cst.List) and shape.elements else shape
+            first: cst.BaseExpression | None = (
+                shape.elements[0].value if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements else shape
+            )
         elif signature.var_positional == "size" and not signature.positional:
             first = made.args[0].value
-            if type(first) in (cst.Tuple, cst.List):
+            if isinstance(first, (cst.Tuple, cst.List)):
                 first = first.elements[0].value if first.elements else None
         else:
             return False
@@ -686,14 +694,14 @@ _GOOGLE_STYLE_PARAMETER = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]*)\)\s*:")
 _TYPE_END = re.compile(r",| of | with | \(|\[")
 
 
-def docstring_kinds(function: cst.FunctionDef) -> dict[str, str]:
+def docstring_kinds(function: cst.FunctionDef) -> dict[str, catalog.ArrayKind]:
     """Parameters whose type ``function``'s docstring names as an array or tensor type of the
     catalogue: ``X : np.ndarray``, ``x : torch.Tensor, optional``, ``x (Tensor): ...``, ``m :
     ndarray or None``. ``array_like``, and a choice of types (``ndarray or float``), name none."""
     docstring = function.get_docstring(clean=False)
     if not docstring:
         return {}
-    kinds: dict[str, str] = {}
+    kinds: dict[str, catalog.ArrayKind] = {}
     for line in docstring.splitlines():
         match = _NUMPY_STYLE_PARAMETER.match(line) or _GOOGLE_STYLE_PARAMETER.match(line)
         if match is None:

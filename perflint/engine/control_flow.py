@@ -60,7 +60,7 @@ def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:
     lines = [suite] if type(suite) is cst.SimpleStatementSuite else list(suite.body)
     statements: list[cst.BaseSmallStatement] = []
     for line in lines:
-        if type(line) not in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
+        if type(line) is not cst.SimpleStatementLine and type(line) is not cst.SimpleStatementSuite:
             return False
         statements.extend(line.body)
     reporting = [_reports(statement, imports) for statement in statements]
@@ -132,7 +132,7 @@ def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
     stack = [tree]
     while stack:
         node = stack.pop()
-        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == chain:
+        if (type(node) is cst.Name or type(node) is cst.Attribute) and dotted_name(node) == chain:
             return True
         stack.extend(syntax_children(node))
     return False
@@ -167,8 +167,8 @@ def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
             return True
         if type(node) is cst.While and child is node.test and node is loop:
             return True
-        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
-            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+        if type(node) is cst.Assign or type(node) is cst.AugAssign or type(node) is cst.AnnAssign:
+            targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             names = {name for target in targets for name in target_names(target)}
             return bool(names) and _an_exit_test_reads(loop, names)
         if node is loop:
@@ -200,8 +200,10 @@ def _names_deciding_exit(loop: LoopNode) -> set[str]:
             assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
             if assigned:
                 assignments.append((assigned, node.test))
-        elif type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign) and node.value is not None:
-            targets = [target.target for target in node.targets] if type(node) is cst.Assign else [node.target]
+        elif (
+            type(node) is cst.Assign or type(node) is cst.AugAssign or type(node) is cst.AnnAssign
+        ) and node.value is not None:
+            targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             assignments.append(({name for target in targets for name in target_names(target)}, node.value))
         stack.extend(syntax_children(node))
     deciding = {name for test in tests for name in _names_read(test)}
@@ -227,7 +229,7 @@ def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
         if type(node) is cst.Assign:
             for target in node.targets:
                 names.update(target_names(target.target))
-        elif type(node) in (cst.AugAssign, cst.AnnAssign):
+        elif type(node) is cst.AugAssign or type(node) is cst.AnnAssign:
             names.update(target_names(node.target))
         stack.extend(syntax_children(node))
     return names

@@ -65,16 +65,15 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
     value = literal_value(expr)
     if isinstance(value, str):
         return _of_string(value)
-    expr_type = type(expr)
-    if expr_type is cst.Call:
+    if type(expr) is cst.Call:
         if context.imports.qualified_name(expr.func) != "torch.device" or not expr.args:
             return None
         named = device_kind(expr.args[0].value, context, hops)
         return named if named is not None else NAMED_LIKE_A_DEVICE
-    if expr_type is cst.IfExp:
+    if type(expr) is cst.IfExp:
         body, orelse = device_kind(expr.body, context, hops), device_kind(expr.orelse, context, hops)
         return body if body == orelse else None
-    if expr_type is cst.Name:
+    if type(expr) is cst.Name:
         assigned = value_of(expr, context, hops)
         if assigned is not None:
             known = device_kind(assigned, context, hops + 1)
@@ -86,7 +85,7 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
         if default is not None and device_kind(default, context, hops + 1) == HOST:
             return None
         return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None
-    if expr_type is cst.Attribute:
+    if type(expr) is cst.Attribute:
         if expr.attr.value == "device" and allocated_on_host(expr.value, context):
             return HOST
         return NAMED_LIKE_A_DEVICE if "device" in expr.attr.value.lower() else None
@@ -175,7 +174,12 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         return False
     if move_destination(tensor, context) == HOST:
         return True
-    return _computed_where_its_receiver_is(tensor, context) and on_host(tensor.func.value, context, hops)
+    func = tensor.func
+    return (
+        type(func) is cst.Attribute
+        and _computed_where_its_receiver_is(tensor, context)
+        and on_host(func.value, context, hops)
+    )
 
 
 def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> bool:
@@ -243,7 +247,8 @@ _EXTRAS = ("copy", "memory_format")
 def _bound(call: cst.Call, form: str) -> dict[str, cst.BaseExpression] | None:
     """The call's arguments by parameter name in the catalogue's signature of ``form``; None
     when they do not fit it."""
-    bound = catalog.bind(call, catalog.MOVE_SIGNATURES[form])
+    signature = catalog.MOVE_SIGNATURES[form]
+    bound = catalog.bind(call, signature) if signature is not None else None
     return bound.given if bound is not None else None
 
 

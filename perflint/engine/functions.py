@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Callable, Union, cast
 
 import libcst as cst
 
@@ -81,7 +81,7 @@ class FunctionFrame:
         self.class_frame = class_frame
         self.parent = parent
         self._knowledge = knowledge
-        self.role = self._own_role() or (parent.role if parent is not None else None)
+        self.role: str | None = self._own_role() or (parent.role if parent is not None else None)
         self._is_compiled: bool | None = None
         # ``with`` blocks around the current node, within this function, that turn autograd off.
         self.grad_off_blocks = 0
@@ -144,7 +144,7 @@ class FunctionKnowledge:
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
-        self._return_kinds: dict[int, str | None] = {}
+        self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
         self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
@@ -174,7 +174,8 @@ class FunctionKnowledge:
             if arg.keyword is None and not arg.star
         )
         is_module = any(base in catalog.TORCH_MODULE_CLASSES or self.is_module_class(base) for base in bases) or (
-            self._scopes.enclosing.function is None and self._project_says_module(node.name.value)
+            (self._scopes.enclosing is None or self._scopes.enclosing.function is None)
+            and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
         # A class body is not inside the enclosing function's body: its scope has no frame.
@@ -381,7 +382,8 @@ class FunctionKnowledge:
             if own == PER_CALL:
                 return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
             if project is not None and frame.parent is None and own is None:
-                key = f"{frame.class_frame.name}.{frame.name}" if frame.is_method else frame.name
+                class_frame = frame.class_frame if frame.is_method else None
+                key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
                 known = project.frequencies.get(key)
                 if known is not None and known.frequency in (Frequency.COLD, Frequency.ONCE):
                     return ExecutionEstimate(known.frequency, f"runs once: `{frame.name}` is {known.evidence}")
@@ -531,7 +533,7 @@ class FunctionKnowledge:
             self._summaries[id(node)] = summary
         return summary
 
-    def return_kind(self, call: cst.Call) -> str | None:
+    def return_kind(self, call: cst.Call) -> catalog.ArrayKind | None:
         """The array kind ``call`` of a function of this file (or, with the project index, of
         another file of the project) returns: its return annotation's, or the library whose
         constructor every ``return`` calls (``return np.zeros(n)``)."""
@@ -545,19 +547,18 @@ class FunctionKnowledge:
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
 
-    def _return_kind_of(self, definition: cst.FunctionDef) -> str | None:
+    def _return_kind_of(self, definition: cst.FunctionDef) -> catalog.ArrayKind | None:
         if definition.returns is not None:
             return self._context.arrays.annotation_kind(definition.returns.annotation)
-        kinds = set()
+        kinds: set[catalog.ArrayKind | None] = set()
         pending: list[cst.CSTNode] = [definition.body]
         while pending:
             node = pending.pop()
             if type(node) is cst.Return:
                 value = node.value
                 function = value.func if type(value) is cst.Call else None
-                kinds.add(
-                    catalog.CONSTRUCTORS.get(self._context.imports.qualified_name(function)) if function else None
-                )
+                constructor = self._context.imports.qualified_name(function) if function else None
+                kinds.add(catalog.CONSTRUCTORS.get(constructor) if constructor is not None else None)
             elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 pending.extend(syntax_children(node))
         return kinds.pop() if len(kinds) == 1 else None
@@ -633,7 +634,7 @@ class FunctionKnowledge:
             return []
         parameters = _parameter_names(definition.params)
         receiver = _first_parameter(definition.params) if type(call.func) is cst.Attribute else None
-        if receiver is not None and dotted_name(call.func) != f"self.{call.func.attr.value}":
+        if receiver is not None and dotted_name(call.func) != f"self.{cast(cst.Attribute, call.func).attr.value}":
             return []
         imports = self._context.imports
 
@@ -668,7 +669,7 @@ class FunctionKnowledge:
             for small in statement.body:
                 assigned = _assigned_name(small)
                 fixed_locals -= _bound_names(small)
-                if assigned is not None and unchanged_by(small.value, changes_between_runs, imports):
+                if assigned is not None and unchanged_by(cast(cst.Assign, small).value, changes_between_runs, imports):
                     fixed_locals.add(assigned)
         return found
 
@@ -744,10 +745,12 @@ def _few_items(iterable: cst.BaseExpression, context: FileContext, hops: int = 0
     (or ``range(1, len(xs) + 1)``) of one, or ``enumerate``/``zip`` of one."""
     if type(iterable) is cst.Name:
         value = value_of(iterable, context, hops)
-        if type(value) in (cst.List, cst.Set) and (not value.elements or _grown(iterable.value, context.module)):
+        if (type(value) is cst.List or type(value) is cst.Set) and (
+            not value.elements or _grown(iterable.value, context.module)
+        ):
             return False  # built up after its binding: ``found = []`` then ``found.append(x)``
         return value is not None and _few_items(value, context, hops + 1)
-    if type(iterable) in (cst.Tuple, cst.List, cst.Set):
+    if type(iterable) is cst.Tuple or type(iterable) is cst.List or type(iterable) is cst.Set:
         return len(iterable.elements) <= _SMALL_LOOP and all(
             type(element) is cst.Element for element in iterable.elements
         )
@@ -800,7 +803,7 @@ def _loop_words(node: cst.CSTNode) -> str:
     over `xs```."""
     if type(node) is cst.While:
         return "runs in a `while` loop"
-    iterable = node.iter if type(node) is cst.For else node.for_in.iter
+    iterable = node.iter if isinstance(node, cst.For) else cast(cst.BaseComp, node).for_in.iter
     text = quote(iterable, limit=40)
     return f"runs in a loop over `{text}`" if type(node) is cst.For else f"runs in a comprehension over `{text}`"
 
@@ -845,15 +848,15 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
             continue
         pending.extend(syntax_children(node))
         if type(node) is cst.Assign:
-            assigned = [(target.target, node.value) for target in node.targets]
             # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
-            assigned = [
-                (element.value, None) if type(target) in (cst.Tuple, cst.List) else (target, value)
-                for target, value in assigned
-                for element in (target.elements if type(target) in (cst.Tuple, cst.List) else (None,))
-            ]
-        elif type(node) in (cst.AnnAssign, cst.AugAssign):
-            assigned = [(node.target, node.value if type(node) is cst.AnnAssign else None)]
+            assigned: list[tuple[cst.BaseExpression, cst.BaseExpression | None]] = []
+            for assign_target in node.targets:
+                if isinstance(assign_target.target, (cst.Tuple, cst.List)):
+                    assigned.extend((element.value, None) for element in assign_target.target.elements)
+                else:
+                    assigned.append((assign_target.target, node.value))
+        elif type(node) is cst.AnnAssign or type(node) is cst.AugAssign:
+            assigned = [(node.target, node.value if isinstance(node, cst.AnnAssign) else None)]
         else:
             continue
         for target, value in assigned:
@@ -928,7 +931,7 @@ def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
     """The names a small statement (re)binds: its assignment targets, ``del``, ``global``…"""
     if type(statement) is cst.Assign:
         return set().union(*(names_in(target.target) for target in statement.targets))
-    if type(statement) in (cst.AugAssign, cst.AnnAssign):
+    if type(statement) is cst.AugAssign or type(statement) is cst.AnnAssign:
         return names_in(statement.target)
     if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
         return names_in(statement)

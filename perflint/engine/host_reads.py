@@ -163,10 +163,9 @@ def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
     index = subscript.slice[0].slice.value
     if type(index) is cst.UnaryOperation and type(index.operator) is cst.BitInvert:
         index = index.expression
-    if type(index) is cst.Name:
-        index = value_of(index, context)
-    return type(index) is cst.Comparison and all(
-        type(target.operator) in _VALUE_COMPARISONS for target in index.comparisons
+    mask = value_of(index, context) if type(index) is cst.Name else index
+    return type(mask) is cst.Comparison and all(
+        type(target.operator) in _VALUE_COMPARISONS for target in mask.comparisons
     )
 
 

@@ -5,7 +5,7 @@ on every iteration of a loop, on every call of a function.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -85,8 +85,8 @@ def unchanged_by(
                 if changes(chain):
                     return False
                 continue
-            if through_metadata:
-                stack.append(node.value)
+            if through_metadata:  # only an attribute gets here: a name is its own chain
+                stack.append(cast(cst.Attribute, node).value)
                 continue
         elif isinstance(node, cst.Call):
             operands = (

@@ -610,11 +610,11 @@ class LoopKnowledge:
             if type(index) is not cst.Index or index.star is not None or type(index.value) is not cst.Name:
                 return None
             name = index.value.value
-            frame = next((frame for frame in reversed(stack) if name in frame.targets), None)
-            if frame is None or name in frame.effects.rebound:
+            index_frame = next((frame for frame in reversed(stack) if name in frame.targets), None)
+            if index_frame is None or name in index_frame.effects.rebound:
                 return None
             if own_indices and position == 0:
-                iterable = _iterable_binding(frame.node, name)
+                iterable = _iterable_binding(index_frame.node, name)
                 extent = self._context.arrays.indexed_range_array(iterable) if iterable is not None else None
                 if extent is None or dotted_name(extent) != dotted_name(expr.value):
                     return None
@@ -746,12 +746,11 @@ def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> str | None:
     """The name whose memory ``expr`` may be a view of (through subscripts, attributes,
     view-making methods and conversions that share memory); None for anything else."""
     while True:
-        expr_type = type(expr)
-        if expr_type is cst.Name:
+        if type(expr) is cst.Name:
             return expr.value
-        if expr_type in (cst.Subscript, cst.Attribute):
+        if type(expr) is cst.Subscript or type(expr) is cst.Attribute:
             expr = expr.value
-        elif expr_type is not cst.Call:
+        elif type(expr) is not cst.Call:
             return None
         elif imports.qualified_name(expr.func) in catalog.PURE_CONVERSIONS and expr.args:
             expr = expr.args[0].value
@@ -765,12 +764,11 @@ def root_name(expr: cst.BaseExpression) -> str | None:
     """The name an expression takes its value from through subscripts, attributes and method
     calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
     while True:
-        expr_type = type(expr)
-        if expr_type is cst.Name:
+        if type(expr) is cst.Name:
             return expr.value
-        if expr_type in (cst.Subscript, cst.Attribute):
+        if type(expr) is cst.Subscript or type(expr) is cst.Attribute:
             expr = expr.value
-        elif expr_type is cst.Call and type(expr.func) is cst.Attribute:
+        elif type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             expr = expr.func.value
         else:
             return None
@@ -830,9 +828,9 @@ def _kept_values(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
         for element in node.elements:
             yield element.value
     elif isinstance(node, cst.Dict):
-        for element in node.elements:
-            if isinstance(element, cst.DictElement):
-                yield element.key
-            yield element.value
+        for dict_element in node.elements:
+            if isinstance(dict_element, cst.DictElement):
+                yield dict_element.key
+            yield dict_element.value
     elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)) and node.value is not None:
         yield node.value

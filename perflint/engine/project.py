@@ -34,7 +34,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, is_optimizer_name, role_of
 
@@ -248,9 +248,9 @@ def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         if ranges and ranges[-1][1] >= statement.lineno - 1:
-            ranges[-1] = (ranges[-1][0], statement.end_lineno)
+            ranges[-1] = (ranges[-1][0], statement.end_lineno or statement.lineno)
         else:
-            ranges.append((statement.lineno, statement.end_lineno))
+            ranges.append((statement.lineno, statement.end_lineno or statement.lineno))
     return ranges
 
 
@@ -281,7 +281,7 @@ class _Summariser:
             elif isinstance(statement, ast.ClassDef):
                 classes[statement.name] = self._class(statement, functions)
             elif _is_main_guard(statement):
-                main_guard.extend(statement.body)
+                main_guard.extend(cast(ast.If, statement).body)
             else:
                 module_level.append(statement)
         functions[_MODULE_SCOPE] = self._body_calls(module_level, RUN_ONCE)
@@ -424,7 +424,7 @@ class _Summariser:
         skipped: set[int] = set()  # docstring lines
         for statement in self._statements(body):
             if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-                skipped.update(range(statement.lineno, statement.end_lineno + 1))
+                skipped.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
                 continue
             self._record_statement(statement, attributes, mutated, returns)
             if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
@@ -433,13 +433,13 @@ class _Summariser:
                     if not isinstance(statement, ast.While)
                     else f"while {_quote(statement.test)}"
                 )
-                for line in range(statement.body[0].lineno, statement.end_lineno + 1):
+                for line in range(statement.body[0].lineno, (statement.end_lineno or statement.lineno) + 1):
                     loops[line] = label
             elif not isinstance(statement, _COMPOUND) and " for " in self.lines[statement.lineno - 1]:
                 for node in ast.walk(statement):
                     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                         label = _quote(node.generators[0].iter)
-                        for line in range(node.lineno, node.end_lineno + 1):
+                        for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
                             loops[line] = label
         for first, last in _line_ranges(body):
             lines = self.lines[first - 1 : last]
@@ -479,7 +479,7 @@ class _Summariser:
         """What a statement shows without reading its expressions: the names whose objects an
         assignment changes (``x[i] = …``, ``x.a = …``, ``x += …``), the class ``self.<a> = C(…)``
         puts in an attribute, the function a ``return`` calls."""
-        targets: list[ast.AST] = []
+        targets: list[ast.expr] = []
         if isinstance(statement, ast.Assign):
             targets = statement.targets
             if attributes is not None and isinstance(statement.value, ast.Call):
@@ -858,7 +858,7 @@ class ProjectIndex:
         spelled = {bound: local for local, bound in summary.names.items()}
         own_functions = self._by_module.get(module, ())
         for function in own_functions:
-            class_name = self._class_of(function)
+            function_class = self._class_of(function)
             for site in self.functions[function][2].calls:
                 kind = site.target.partition(":")[0]
                 if kind == "q":
@@ -878,7 +878,7 @@ class ProjectIndex:
                         continue
                 else:
                     spelling = "self." + site.target.partition(":")[2].replace(":", ".")
-                callee = self.callee(site, class_name)
+                callee = self.callee(site, function_class)
                 if callee is None or callee.startswith(module + ".") and kind == "self":
                     continue
                 facts = self.facts(callee)

@@ -42,9 +42,10 @@ def resolved(expr: cst.BaseExpression, context: FileContext) -> cst.BaseExpressi
     for hops in range(MAX_NAME_HOPS + 1):
         if type(expr) is not cst.Name:
             return expr
-        expr = value_of(expr, context, hops)
-        if expr is None:
+        value = value_of(expr, context, hops)
+        if value is None:
             return None
+        expr = value
     return None
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 
 import libcst as cst
 
@@ -128,9 +128,9 @@ def field_children(value: object) -> list[cst.CSTNode]:
     """The syntax nodes held by one field's value: a node, a sequence of nodes, or nothing."""
     value_type = type(value)
     if value_type in NODE_TYPES:
-        return [value]
+        return [typing.cast(cst.CSTNode, value)]
     if value_type is tuple or value_type is list:
-        return [item for item in value if type(item) in NODE_TYPES]
+        return [item for item in typing.cast("Sequence[cst.CSTNode]", value) if type(item) in NODE_TYPES]
     return []
 
 
@@ -160,9 +160,9 @@ def _variables(node: cst.CSTNode) -> Iterator[cst.Name]:
         current = stack.pop()
         current_type = type(current)
         if current_type is cst.Name:
-            yield current
+            yield typing.cast(cst.Name, current)
         elif current_type is cst.Attribute or current_type is cst.Arg:
-            stack.append(current.value)
+            stack.append(typing.cast("cst.Attribute | cst.Arg", current).value)
         else:
             stack.extend(syntax_children(current))
 

@@ -17,9 +17,12 @@ import json
 import random
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from perflint.measure.results import MeasurementReport, Point
+from perflint.measure.results import MeasurementReport, Point, measured_value
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 SIGNIFICANT = "significant"
 NOT_SIGNIFICANT = "not significant"
@@ -59,15 +62,15 @@ class PointChange:
 
     @property
     def speedup_change(self) -> float:
-        return self.new.speedup / self.old.speedup
+        return measured_value(self.new.speedup) / measured_value(self.old.speedup)
 
     @property
     def pattern_change(self) -> float:
-        return self.new.pattern_seconds / self.old.pattern_seconds
+        return measured_value(self.new.pattern_seconds) / measured_value(self.old.pattern_seconds)
 
     @property
     def fix_change(self) -> float:
-        return self.new.fix_seconds / self.old.fix_seconds
+        return measured_value(self.new.fix_seconds) / measured_value(self.old.fix_seconds)
 
     @property
     def flagged(self) -> bool:
@@ -157,14 +160,16 @@ def _change_interval(old: Point, new: Point, resamples: int) -> tuple[float, flo
         return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1], "bootstrap of the raw samples"
     # Without samples: the widest and narrowest ratios the two intervals allow; it excludes 1
     # only when the intervals do not overlap.
-    return new.speedup_low / old.speedup_high, new.speedup_high / old.speedup_low, "overlap of the two intervals"
+    new_low, new_high = measured_value(new.speedup_low), measured_value(new.speedup_high)
+    old_low, old_high = measured_value(old.speedup_low), measured_value(old.speedup_high)
+    return new_low / old_high, new_high / old_low, "overlap of the two intervals"
 
 
 def _bootstrap_speedups(workers: tuple, resamples: int, generator: random.Random) -> list[float]:
     groups = [list(worker) for worker in workers if worker]
     draws = []
     for _ in range(resamples):
-        drawn = []
+        drawn: list[tuple[float, float]] = []
         for _ in groups:
             group = groups[generator.randrange(len(groups))]
             drawn.extend(group[generator.randrange(len(group))] for _ in group)
@@ -234,7 +239,7 @@ def render_comparison(comparison: Comparison, stream: TextIO, color: bool) -> No
         show_edge=False,
         pad_edge=False,
     )
-    for header, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("Rule", "left"),
         ("Target", "left"),
         ("Size", "right"),
@@ -243,7 +248,8 @@ def render_comparison(comparison: Comparison, stream: TextIO, color: bool) -> No
         ("Pattern", "right"),
         ("Fix", "right"),
         ("Verdict", "left"),
-    ):
+    )
+    for header, justify in columns:
         table.add_column(header, justify=justify, no_wrap=header != "Verdict")
     for change in comparison.changes:
         verdict = (
@@ -255,7 +261,7 @@ def render_comparison(comparison: Comparison, stream: TextIO, color: bool) -> No
             change.code,
             change.target,
             format_size(change.size),
-            f"{format_speedup(change.old.speedup)} → {format_speedup(change.new.speedup)}",
+            f"{format_speedup(measured_value(change.old.speedup))} → {format_speedup(measured_value(change.new.speedup))}",
             _percent(change.speedup_change),
             _percent(change.pattern_change),
             _percent(change.fix_change),

@@ -8,7 +8,10 @@ both alike). Workers run one after another, each a fresh interpreter with the BL
 torch thread pools limited (one thread unless asked otherwise: a multi-threaded kernel on a
 shared machine stalls whenever one of its threads is descheduled); on Linux each is forked from
 a worker server that imported the libraries once for the run (``perflint.measure.worker``),
-rather than paying an interpreter's start-up and torch's import per worker. The parent pools their
+rather than paying an interpreter's start-up and torch's import per worker. glibc's malloc is
+pinned in every worker to one state (``MALLOC_VARIABLES``), so that whether a temporary is
+page-faulted afresh on every call no longer depends on the process's history, and a size whose
+interval is still wide after the policy's workers gets more workers, up to a limit. The parent pools their
 samples into the median seconds per call of each side, the speedup, the time saved per call,
 and two-level bootstrap intervals of both (``perflint.measure.intervals``); a size with too few
 samples is shown as such, and stalls and a loaded machine are flagged.
@@ -38,7 +41,7 @@ import time
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from perflint.measure import intervals, system
 from perflint.measure.agreement import describe_difference
@@ -50,9 +53,13 @@ from perflint.measure.results import (
     Measurement,
     MeasurementReport,
     Point,
+    measured_value,
 )
 from perflint.measure.spec import ARRAY_BACKEND, TORCH_BACKEND, Benchmark, Target
 from perflint.measure.units import format_seconds
+
+if TYPE_CHECKING:
+    from perflint.engine.rule import Rule
 
 GPU_EXTRA_HINT = "pip install 'perflint-ml[gpu]'"
 # The variables the BLAS and OpenMP runtimes read when they load, set in each worker's environment.
@@ -69,6 +76,19 @@ THREAD_VARIABLES = (
 PRELOADED_LIBRARIES = ("numpy", "pandas", "torch")
 # How long a worker server may take to import them and say it is ready (torch on a loaded machine).
 SERVER_START_SECONDS = 180.0
+# glibc's malloc, pinned in every worker to one state. By default its mmap threshold starts at
+# 128 KiB and rises, up to 32 MiB, each time a larger mapped block is freed, and it gives the top
+# of the heap back to the OS above twice that threshold; so whether a benchmark's temporaries of
+# a few hundred KiB or MiB reuse heap memory or are mapped and page-faulted afresh on every call
+# depends on what the process allocated before, down to its hash seed, and on what the other
+# side freed in the same worker. At PFL116's 128 points (4 MiB temporaries), of fresh interpreters
+# with the same history some took 3,000 page faults per call of the pattern, others 992 or none,
+# the ratio ranging from 1.5x to 3.7x; PFL105's pattern at 50 batches faulted 344 times a call
+# and read 17-26x, 13.8-15.1x pinned (``benchmarks/malloc_state.py``). Pinned at the top of the
+# dynamic range, the state of a program that has freed a block of 32 MiB (as programs handling
+# tensors of that size soon have), a block under 32 MiB is reused and a larger one is mapped
+# afresh on every call, as glibc always does. Other allocators ignore these variables.
+MALLOC_VARIABLES = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024), "MALLOC_TRIM_THRESHOLD_": str(64 * 1024 * 1024)}
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,14 @@ class TimingPolicy:
     large size, a loaded machine), fewer samples are taken to stay within the budget, never fewer
     than ``intervals.MINIMUM_SAMPLES`` in all, and the result says so. ``threads`` limits every
     thread pool the benchmark uses.
+
+    A size whose speedup interval still reaches further than ``tight_relative_half_width`` either
+    side of the speedup after those workers gets up to ``extra_workers`` more, one at a time, each
+    with its own share of the budget, until the interval is that tight (pyperf takes a fixed 20
+    processes; a noisy point here gets more only where it needs them). On a shared machine one
+    worker can spend all its samples beside a neighbour's burst: PFL101 at 10,000 elements read
+    224x [187–303] from three workers, one of them twice as slow throughout, where the run before
+    read 191x [178–196]. More workers outvote it; a point still wide after them stays flagged.
     """
 
     min_sample_seconds: float = 0.02
@@ -98,6 +126,8 @@ class TimingPolicy:
     outlier_relative_gap: float = 0.50
     short_sample_seconds: float = 1e-3
     bootstrap_resamples: int = 1000
+    extra_workers: int = 6
+    tight_relative_half_width: float = 0.05
 
     def __post_init__(self) -> None:
         if self.workers < intervals.MINIMUM_WORKERS:
@@ -108,6 +138,8 @@ class TimingPolicy:
             )
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
+        if self.extra_workers < 0:
+            raise ValueError(f"extra_workers must be 0 or more, not {self.extra_workers}")
 
     @property
     def min_samples(self) -> int:
@@ -122,10 +154,12 @@ class TimingPolicy:
 # ``perflint bench``: the full policy above.
 BENCH_POLICY = TimingPolicy()
 # ``perflint check --measure``: a person waits for it after the findings, so two workers of four
-# samples of 10 ms, within 0.6 s per size; still the minimum samples, from two processes.
-DEFAULT_POLICY = TimingPolicy(min_sample_seconds=0.01, samples=4, workers=2, time_budget_seconds=0.6)
-# ``perflint bench --quick``: each rule's middle size, two workers of three shorter samples (for CI).
-QUICK_POLICY = TimingPolicy(min_sample_seconds=0.005, samples=3, workers=2, time_budget_seconds=0.5)
+# samples of 10 ms, within 0.6 s per size, and no extra workers for a wide interval (it is shown
+# as noisy); still the minimum samples, from two processes.
+DEFAULT_POLICY = TimingPolicy(min_sample_seconds=0.01, samples=4, workers=2, time_budget_seconds=0.6, extra_workers=0)
+# ``perflint bench --quick``: each rule's middle size, two workers of three shorter samples (for
+# CI), and at most two extra workers for a wide interval.
+QUICK_POLICY = TimingPolicy(min_sample_seconds=0.005, samples=3, workers=2, time_budget_seconds=0.5, extra_workers=2)
 
 
 class BenchmarkError(Exception):
@@ -228,7 +262,7 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 def measure_rules(
-    rule_classes: Iterable[type],
+    rule_classes: Iterable[type[Rule]],
     sizes: Sequence[int] | None = None,
     policy: TimingPolicy | None = None,
     quick: bool = False,
@@ -263,19 +297,18 @@ def measure_rules(
     }
     report = MeasurementReport(machine=machine, run=run)
     units = [
-        (rule, library, device)
+        (rule, benchmark, library, device)
         for rule in rule_classes
-        if getattr(rule, "benchmark", None) is not None
-        for library, device in targets_for(rule.benchmark)
+        if (benchmark := rule.benchmark) is not None
+        for library, device in targets_for(benchmark)
     ]
     # The servers are started when the first worker needs one, or at once without a cache when a
     # benchmark runs on the CPU (which is always there), and stopped when the run ends.
-    with WorkerServers(policy, {library for _, library, _ in units}) as servers:
-        if cache is None and any(device == "cpu" and not rule.benchmark.not_timed for rule, _, device in units):
+    with WorkerServers(policy, {library for _, _, library, _ in units}) as servers:
+        if cache is None and any(device == "cpu" and not benchmark.not_timed for _, benchmark, _, device in units):
             servers.launch()
         started = time.monotonic()
-        for done, (rule, library, device) in enumerate(units):
-            benchmark = rule.benchmark
+        for done, (rule, benchmark, library, device) in enumerate(units):
             chosen_sizes = tuple(sizes) if sizes else ((benchmark.middle_size,) if quick else benchmark.sizes)
             if progress is not None:
                 progress(done, len(units), f"{rule.code} {library}/{device}")
@@ -411,6 +444,27 @@ def _measure_in_workers(
         for entry in later["sizes"]:
             if "rounds" in entry:
                 per_size_rounds[entry["size"]].append(_rounds(entry))
+    for extra in range(policy.extra_workers):
+        wide = [size for size, workers in per_size_rounds.items() if _too_wide(workers, policy)]
+        if not wide:
+            break
+        later = _run_worker(
+            rule,
+            library,
+            device,
+            wide,
+            policy,
+            loops={size: loops[size] for size in wide},
+            servers=servers,
+            index=extra % policy.workers,
+        )
+        loads.append(system.load_average())
+        if "error" in later:
+            failures.append(later["error"])
+            break
+        for entry in later["sizes"]:
+            if "rounds" in entry:
+                per_size_rounds[entry["size"]].append(_rounds(entry))
     points = []
     for entry in first["sizes"]:
         if "rounds" not in entry:
@@ -439,6 +493,22 @@ def _measure_in_workers(
         benchmark_fingerprint=benchmark_fingerprint(benchmark),
         measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     ), first["threads"]
+
+
+def _too_wide(workers: list[list[intervals.Round]], policy: TimingPolicy) -> bool:
+    """Whether these rounds' speedup interval reaches further than the policy's tight half-width
+    either side of the speedup (rounds too few for an interval are not judged: more workers for
+    them would not be asked for by the policy's own minimum)."""
+    if intervals.too_few(workers) is not None:
+        return False
+    pattern, fix = intervals.pooled_medians(workers)
+    if min(pattern, fix) <= 0:
+        return False
+    (low, high), _ = intervals.bootstrap_intervals(workers, policy.bootstrap_resamples)
+    speedup = pattern / fix
+    return low < speedup * (1 - policy.tight_relative_half_width) or high > speedup * (
+        1 + policy.tight_relative_half_width
+    )
 
 
 def _rounds(entry: dict[str, Any]) -> list[intervals.Round]:
@@ -472,8 +542,9 @@ def worker_request(
 
 
 def worker_environment(policy: TimingPolicy) -> dict[str, str]:
-    """This process's environment with every thread pool's variable set to the policy's threads."""
-    return dict(os.environ, **{name: str(policy.threads) for name in THREAD_VARIABLES})
+    """This process's environment with every thread pool's variable set to the policy's threads,
+    and glibc's malloc thresholds pinned (``MALLOC_VARIABLES``)."""
+    return dict(os.environ, **{name: str(policy.threads) for name in THREAD_VARIABLES}, **MALLOC_VARIABLES)
 
 
 class WorkerServers:
@@ -706,8 +777,8 @@ def _with_run_flags(points: list[Point], loads: Sequence[float | None]) -> list[
     run_flags = []
     sizes = [point.size for point in measured]
     for label, seconds in (
-        ("pattern", [point.pattern_seconds for point in measured]),
-        ("fix", [point.fix_seconds for point in measured]),
+        ("pattern", [measured_value(point.pattern_seconds) for point in measured]),
+        ("fix", [measured_value(point.fix_seconds) for point in measured]),
     ):
         flag = intervals.flat_side(label, sizes, seconds)
         if flag:

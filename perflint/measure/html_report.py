@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from perflint.measure.results import (
     MEASURED,
@@ -28,6 +28,7 @@ from perflint.measure.results import (
     Measurement,
     MeasurementReport,
     crossover_size,
+    measured_value,
 )
 from perflint.measure.table import machine_summary, ranking_note, run_conditions, saved_cell, summary_rows
 from perflint.measure.units import (
@@ -38,6 +39,9 @@ from perflint.measure.units import (
     format_speedup,
     format_timestamp,
 )
+
+if TYPE_CHECKING:
+    from perflint.engine.rule import Rule
 
 CHART_WIDTH = 440
 CHART_HEIGHT = 260
@@ -189,7 +193,7 @@ def _anchor(measurement: Measurement) -> str:
     return f"{measurement.code}-{measurement.library}-{measurement.device}"
 
 
-def _measurement_section(measurement: Measurement, rule: type | None) -> str:
+def _measurement_section(measurement: Measurement, rule: type[Rule] | None) -> str:
     summary = rule.summary if rule is not None else measurement.name
     points = measurement.measured_points
     sizes = [point.size for point in points]
@@ -227,12 +231,14 @@ def _measurement_section(measurement: Measurement, rule: type | None) -> str:
             continue
         flags = "".join(f'<div class="flag">{_escape(flag)}</div>' for flag in point.flags)
         rows.append(
-            f'<tr><td class="number">{point.size:,}</td><td class="number">{format_seconds(point.pattern_seconds)}</td>'
-            f'<td class="number">{format_seconds(point.fix_seconds)}</td>'
-            f'<td class="number">{format_speedup(point.speedup)}</td>'
-            f'<td class="number">{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}'
+            f'<tr><td class="number">{point.size:,}</td>'
+            f'<td class="number">{format_seconds(measured_value(point.pattern_seconds))}</td>'
+            f'<td class="number">{format_seconds(measured_value(point.fix_seconds))}</td>'
+            f'<td class="number">{format_speedup(measured_value(point.speedup))}</td>'
+            f'<td class="number">{format_speedup(measured_value(point.speedup_low))}–'
+            f"{format_speedup(measured_value(point.speedup_high))}"
             f"{' (noisy)' if point.noisy else ''}</td>"
-            f'<td class="number">{_escape(format_saved(point.time_saved))}</td>'
+            f'<td class="number">{_escape(format_saved(measured_value(point.time_saved)))}</td>'
             f'<td class="number">{_escape(_saved_interval(point))}</td>'
             f'<td class="number">{point.samples} from {point.workers} processes{flags}</td></tr>'
         )
@@ -262,7 +268,7 @@ def _saved_interval(point: Any) -> str:
     return f"{format_saved(point.saved_low)} to {format_saved(point.saved_high)}"
 
 
-def _timed_source(measurement: Measurement, rule: type | None) -> str:
+def _timed_source(measurement: Measurement, rule: type[Rule] | None) -> str:
     """What one call of each side does, in words and as the functions the harness timed."""
     benchmark = getattr(rule, "benchmark", None)
     if benchmark is None:
@@ -275,7 +281,8 @@ def _timed_source(measurement: Measurement, rule: type | None) -> str:
             source = inspect.getsource(function)
         except (OSError, TypeError):
             source = f"{getattr(function, '__qualname__', function)} (source not available)"
-        parts.append(f'<p>{label}, as timed:</p><pre class="source">{_escape(source.rstrip())}</pre>')
+        shown = "as checked (never timed)" if benchmark.not_timed else "as timed"
+        parts.append(f'<p>{label}, {shown}:</p><pre class="source">{_escape(source.rstrip())}</pre>')
     return "".join(parts) + "</details>"
 
 
@@ -286,7 +293,7 @@ def render_markdown_inline(text: str) -> str:
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
 
 
-def _rule_description(rule: type) -> str:
+def _rule_description(rule: type[Rule]) -> str:
     return (
         f'<details id="rule-{_escape(rule.code)}"><summary><strong>{_escape(rule.code)}</strong> '
         f"{_escape(rule.name)}: {render_markdown_inline(rule.summary)}</summary>"
@@ -296,7 +303,8 @@ def _rule_description(rule: type) -> str:
     )
 
 
-Series = tuple[str, Sequence[float], str, Optional[Sequence[tuple[Optional[float], Optional[float]]]]]
+# A series: its label, a value per size (None or 0: none drawn), its colour, and an optional interval per size.
+Series = tuple[str, Sequence[Optional[float]], str, Optional[Sequence[tuple[Optional[float], Optional[float]]]]]
 
 
 def log_log_chart(
@@ -376,8 +384,8 @@ def log_log_chart(
         for index, (size, value) in enumerate(zip(sizes, ys)):
             if not value or value <= 0:
                 continue
-            if intervals and intervals[index][0] and intervals[index][1]:
-                low, high = intervals[index]
+            low, high = intervals[index] if intervals else (None, None)
+            if low and high:
                 elements.append(
                     f'<line x1="{x_of(size):.1f}" y1="{y_of(low):.1f}" x2="{x_of(size):.1f}" '
                     f'y2="{y_of(high):.1f}" stroke="{colour}" stroke-width="1.5"/>'

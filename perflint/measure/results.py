@@ -18,6 +18,14 @@ PAYS_FROM = 1.1
 NOISY_RELATIVE_HALF_WIDTH = 0.25
 
 
+def measured_value(number: float | None) -> float:
+    """A number of a measured point (``status == MEASURED``), which the run always sets: ``None``
+    here is a point that was not measured read as if it were."""
+    if number is None:
+        raise ValueError("a number read from a point that was not measured")
+    return number
+
+
 @dataclass(frozen=True)
 class Point:
     """One size of one benchmark: timed, or skipped with the reason (e.g. it does not fit in
@@ -63,10 +71,11 @@ class Point:
         """Too noisy to act on: the interval crosses 1.0 or spans more than ±25%."""
         if self.status != MEASURED or self.speedup_low is None or self.speedup_high is None:
             return False
+        speedup = measured_value(self.speedup)
         crosses_one = self.speedup_low < 1.0 < self.speedup_high
-        too_wide = self.speedup_low < self.speedup * (
-            1 - NOISY_RELATIVE_HALF_WIDTH
-        ) or self.speedup_high > self.speedup * (1 + NOISY_RELATIVE_HALF_WIDTH)
+        too_wide = self.speedup_low < speedup * (1 - NOISY_RELATIVE_HALF_WIDTH) or self.speedup_high > speedup * (
+            1 + NOISY_RELATIVE_HALF_WIDTH
+        )
         return crosses_one or too_wide
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,7 +168,7 @@ class Measurement:
 
     @property
     def best_speedup(self) -> float | None:
-        speedups = [point.speedup for point in self.measured_points]
+        speedups = [measured_value(point.speedup) for point in self.measured_points]
         return max(speedups) if speedups else None
 
     def payoff(self) -> str:
@@ -246,7 +255,7 @@ def crossover_size(points: list[Point]) -> float | None:
     way), interpolated on log-log axes; None when it never crosses within the sizes measured."""
     points = sorted(points, key=lambda point: point.size)
     for left, right in zip(points, points[1:]):
-        if (left.speedup >= PAYS_FROM) != (right.speedup >= PAYS_FROM):
+        if (measured_value(left.speedup) >= PAYS_FROM) != (measured_value(right.speedup) >= PAYS_FROM):
             return _crossing(left, right)
     return None
 
@@ -259,7 +268,7 @@ def describe_payoff(points: list[Point], size_unit: str) -> str:
     if not points:
         return ""
     unit = size_unit.split(" (")[0]
-    pays = [point.speedup >= PAYS_FROM for point in points]
+    pays = [measured_value(point.speedup) >= PAYS_FROM for point in points]
     if all(pays):
         return "pays at every size measured"
     if not any(pays):
@@ -278,7 +287,7 @@ def describe_payoff(points: list[Point], size_unit: str) -> str:
 def _crossing(left: Point, right: Point) -> float:
     """The size where the log-log line through two points crosses a speedup of ``PAYS_FROM``."""
     x0, x1 = math.log(left.size), math.log(right.size)
-    y0, y1 = math.log(left.speedup), math.log(right.speedup)
+    y0, y1 = math.log(measured_value(left.speedup)), math.log(measured_value(right.speedup))
     if y1 == y0:
         return float(right.size)
     fraction = (math.log(PAYS_FROM) - y0) / (y1 - y0)

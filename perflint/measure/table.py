@@ -16,7 +16,15 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from perflint.measure.results import MEASURED, NOT_MEASURED, TOO_FEW_SAMPLES, Measurement, MeasurementReport, Point
+from perflint.measure.results import (
+    MEASURED,
+    NOT_MEASURED,
+    TOO_FEW_SAMPLES,
+    Measurement,
+    MeasurementReport,
+    Point,
+    measured_value,
+)
 from perflint.measure.units import (
     format_bytes,
     format_saved,
@@ -145,7 +153,7 @@ def speedup_cell(measurement: Measurement) -> str:
     parts = []
     for point in measurement.points:
         if point.status == MEASURED:
-            parts.append(f"{format_size(point.size)} {format_speedup(point.speedup)}{_marks(point)}")
+            parts.append(f"{format_size(point.size)} {format_speedup(measured_value(point.speedup))}{_marks(point)}")
         elif point.status == TOO_FEW_SAMPLES:
             parts.append(f"{format_size(point.size)} too few samples")
         else:
@@ -182,7 +190,13 @@ def run_conditions(report: MeasurementReport) -> str:
         return ""
     policy = run.get("policy") or {}
     parts = [
-        f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side",
+        f"{policy.get('workers')} worker processes x {policy.get('samples')} samples per side"
+        + (
+            f" (up to {policy['extra_workers']} more where a speedup's interval is wider than "
+            f"±{policy['tight_relative_half_width']:.0%})"
+            if policy.get("extra_workers")
+            else ""
+        ),
         f"{run.get('threads_requested')} thread{'s' if run.get('threads_requested') != 1 else ''} requested",
     ]
     if run.get("worker_start"):
@@ -306,11 +320,11 @@ def _detail_table(measurement: Measurement) -> Any:
             continue
         table.add_row(
             f"{point.size:,}",
-            format_seconds(point.pattern_seconds),
-            format_seconds(point.fix_seconds),
-            f"{format_speedup(point.speedup)} [{format_speedup(point.speedup_low)}–{format_speedup(point.speedup_high)}]"
-            f"{_marks(point)}",
-            f"{format_saved(point.time_saved)} [{saved_interval(point)}]",
+            format_seconds(measured_value(point.pattern_seconds)),
+            format_seconds(measured_value(point.fix_seconds)),
+            f"{format_speedup(measured_value(point.speedup))} [{format_speedup(measured_value(point.speedup_low))}–"
+            f"{format_speedup(measured_value(point.speedup_high))}]{_marks(point)}",
+            f"{format_saved(measured_value(point.time_saved))} [{saved_interval(point)}]",
             f"{point.samples} in {point.workers}" if point.workers else str(point.samples),
         )
     return table

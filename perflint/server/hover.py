@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from perflint.engine.findings import Finding
 from perflint.measure.cache import MeasurementCache
-from perflint.measure.results import MEASURED, SKIPPED, Measurement
+from perflint.measure.results import MEASURED, SKIPPED, Measurement, measured_value
 from perflint.measure.units import format_seconds, format_size, format_speedup, format_timestamp
 from perflint.output.common import rule_text
 
@@ -75,13 +75,14 @@ def _measured_lines(measurement: Measurement) -> list[str]:
     unit = measurement.size_unit.split(" (")[0]
     lines = [f"Measured on this machine ({measurement.target}, {format_timestamp(measurement.measured_at)}):"]
     for point in sorted(measurement.measured_points, key=lambda point: point.size):
-        saved = point.pattern_seconds - point.fix_seconds
+        pattern_seconds, fix_seconds = measured_value(point.pattern_seconds), measured_value(point.fix_seconds)
+        saved = pattern_seconds - fix_seconds
         effect = f"saves {format_seconds(saved)}" if saved >= 0 else f"costs {format_seconds(-saved)} more"
         noisy = " (noisy: the 95% interval is wide or crosses 1.0)" if point.noisy else ""
         size = f"{format_size(point.size)} {unit}".strip()
         lines.append(
-            f"- {size}: speedup {format_speedup(point.speedup)} ({format_seconds(point.pattern_seconds)} → "
-            f"{format_seconds(point.fix_seconds)}, {effect} per call){noisy}"
+            f"- {size}: speedup {format_speedup(measured_value(point.speedup))} ({format_seconds(pattern_seconds)} → "
+            f"{format_seconds(fix_seconds)}, {effect} per call){noisy}"
         )
     payoff = measurement.payoff()
     if payoff:

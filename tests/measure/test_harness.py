@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
-from perflint.measure import intervals, system
-from perflint.measure.harness import TimingPolicy, _combined_point, _with_run_flags
+from perflint.measure import harness, intervals, system
+from perflint.measure.harness import TimingPolicy, _combined_point, _too_wide, _with_run_flags
 from perflint.measure.results import MEASURED, TOO_FEW_SAMPLES, Measurement, MeasurementReport, Point
 from perflint.measure.table import render_table, summary_rows
 from perflint.measure.units import format_speedup
@@ -33,6 +34,64 @@ def test_workers_that_disagree_widen_the_interval_beyond_what_pooled_samples_wou
     (pooled_low, pooled_high), _ = intervals.bootstrap_intervals([STEADY + STEADY + slow, STEADY + STEADY + slow])
     assert high / low > 1.5
     assert high / low > pooled_high / pooled_low
+
+
+def test_a_wide_interval_is_one_reaching_beyond_the_policys_tight_half_width():
+    policy = TimingPolicy()
+    assert not _too_wide([STEADY, STEADY, STEADY], policy)
+    assert _too_wide([STEADY, STEADY, [(2 * p, f) for p, f in STEADY]], policy)
+    assert not _too_wide([STEADY[:2], STEADY[:2]], policy)  # too few samples: not judged
+
+
+def test_sizes_still_wide_after_the_policys_workers_get_extra_workers_up_to_the_limit(monkeypatch):
+    from tests.measure.workloads import SumByLoop
+
+    slow = [(2 * p, f) for p, f in STEADY]
+    asked = []
+
+    def worker(rule, library, device, sizes, policy, loops, servers=None, index=0):
+        asked.append((list(sizes), index, loops is None))
+        # Size 10 is steady in every worker; size 100 has one slow worker, then steady ones.
+        rounds = {10: STEADY, 100: slow if len(asked) == 2 else STEADY}
+        return {"sizes": [{"size": size, "loops": [1, 1], "rounds": rounds[size]} for size in sizes], "threads": None}
+
+    monkeypatch.setattr(harness, "_run_worker", worker)
+    monkeypatch.setattr(harness, "unavailability", lambda library, device: None)
+    policy = TimingPolicy(workers=3, extra_workers=6)
+    measurement, _ = harness._measure_in_workers(SumByLoop, "numpy", "cpu", [10, 100], policy)
+    assert asked[:3] == [([10, 100], 0, True), ([10, 100], 1, False), ([10, 100], 2, False)]
+    extra = asked[3:]
+    # Four steady workers more outvote the slow one: the interval is then within ±5%, and no more are asked.
+    assert extra == [([100], 0, False), ([100], 1, False), ([100], 2, False), ([100], 0, False)]
+    steady, noisy = measurement.points
+    assert steady.workers == 3 and noisy.workers == 7
+    assert not _too_wide([list(rounds) for rounds in noisy.rounds], policy)
+    asked.clear()
+    limited, _ = harness._measure_in_workers(SumByLoop, "numpy", "cpu", [100], replace(policy, extra_workers=2))
+    assert limited.points[0].workers == 5
+
+
+def test_no_extra_workers_when_the_policy_allows_none(monkeypatch):
+    from tests.measure.workloads import SumByLoop
+
+    asked = []
+
+    def worker(rule, library, device, sizes, policy, loops, servers=None, index=0):
+        asked.append(index)
+        rounds = [(2 * p, f) for p, f in STEADY] if index == 0 else STEADY
+        return {"sizes": [{"size": size, "loops": [1, 1], "rounds": rounds} for size in sizes], "threads": None}
+
+    monkeypatch.setattr(harness, "_run_worker", worker)
+    monkeypatch.setattr(harness, "unavailability", lambda library, device: None)
+    measurement, _ = harness._measure_in_workers(SumByLoop, "numpy", "cpu", [100], harness.DEFAULT_POLICY)
+    assert asked == [0, 1] and measurement.points[0].workers == 2
+
+
+def test_workers_run_with_threads_limited_and_mallocs_thresholds_pinned():
+    environment = harness.worker_environment(TimingPolicy(threads=2))
+    assert all(environment[name] == "2" for name in harness.THREAD_VARIABLES)
+    assert environment["MALLOC_MMAP_THRESHOLD_"] == str(32 * 1024 * 1024)
+    assert environment["MALLOC_TRIM_THRESHOLD_"] == str(64 * 1024 * 1024)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +234,7 @@ def test_the_table_marks_flagged_points_and_refuses_too_few_samples():
         machine={},
         measurements=[_measurement("PFL101", [loaded, refused])],
         run={
-            "policy": {"workers": 3, "samples": 5},
+            "policy": {"workers": 3, "samples": 5, "extra_workers": 6, "tight_relative_half_width": 0.05},
             "threads_requested": 1,
             "threads_used": {"requested": 1, "pools": [{"library": "openblas", "threads": 1}], "torch": None},
             "load_average_start": 9.0,
@@ -192,7 +251,7 @@ def test_the_table_marks_flagged_points_and_refuses_too_few_samples():
         "! not to be trusted",
         "the machine was loaded",
         "Too few samples (no number shown",
-        "3 worker processes x 5 samples per side",
+        "3 worker processes x 5 samples per side (up to 6 more where a speedup's interval is wider than ±5%)",
         "in use: openblas 1",
         "load average 9.0 → 8.5",
         "CPU frequency scaling not readable",

@@ -41,7 +41,9 @@ from perflint.measure.table import render_table
 from perflint.measure.units import format_seconds, format_size, format_speedup
 from tests.measure import workloads
 
-QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time_budget_seconds=1.0)
+# No extra workers for wide intervals: these tests count the workers and samples a point gets
+# (tests/measure/test_harness.py tests the extra workers).
+QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time_budget_seconds=1.0, extra_workers=0)
 NUMPY_CPU = Target("numpy", "cpu", np)
 
 
@@ -759,7 +761,9 @@ def test_units_are_human_friendly():
 
 
 def _fast_policy(monkeypatch):
-    fast = TimingPolicy(min_sample_seconds=0.001, warmup_samples=0, samples=3, workers=2, time_budget_seconds=0.5)
+    fast = TimingPolicy(
+        min_sample_seconds=0.001, warmup_samples=0, samples=3, workers=2, time_budget_seconds=0.5, extra_workers=0
+    )
     monkeypatch.setattr(harness, "BENCH_POLICY", fast)
     monkeypatch.setattr(harness, "QUICK_POLICY", fast)
 

@@ -112,9 +112,9 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 
 # Annotation types that say a value is an array, tensor or frame of a library.
-ARRAY_TYPES: dict[str, str | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+ARRAY_TYPES: dict[str, ArrayKind | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
 # Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
-DOCSTRING_ARRAY_TYPES: dict[str, str] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
+DOCSTRING_ARRAY_TYPES: dict[str, ArrayKind] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
 # Field names of the named tuples catalogued functions and methods return (``indices``).
 TUPLE_ITEM_NAMES = frozenset(
     {name for entry in _FUNCTIONS for name in entry.item_names}
@@ -122,7 +122,7 @@ TUPLE_ITEM_NAMES = frozenset(
 )
 
 # The library of every call that returns a new array, tensor or frame.
-CONSTRUCTORS: dict[str, str] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
+CONSTRUCTORS: dict[str, ArrayKind] = {entry.name: entry.returns for entry in _FUNCTIONS if entry.returns}
 # Calls that make a fresh object on every call: hoisting one out of a loop would share it.
 FACTORIES = _names(FACTORY, (NUMPY, TORCH, PANDAS))
 # torch factories that allocate on the CPU unless given ``device=``, and on the device itself
@@ -144,10 +144,8 @@ NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
 # Methods of an array or tensor that return an array or tensor of the same library.
 ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
 # Methods that return an array of another library.
-ARRAY_CONVERSION_METHODS = {
-    entry.name: entry.returns
-    for entry in _methods.METHODS
-    if entry.returns is not None and entry.returns != SAME_LIBRARY
+ARRAY_CONVERSION_METHODS: dict[str, ArrayKind] = {
+    entry.name: entry.returns for entry in _methods.METHODS if isinstance(entry.returns, ArrayKind)
 }
 ARRAY_ATTRIBUTES = _methods.ARRAY_ATTRIBUTES
 ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES

@@ -254,7 +254,7 @@ class Function:
     aliases: tuple[str, ...] = ()
     # The library of every item when the call returns a tuple (or a named tuple) of arrays:
     # ``torch.linalg.qr`` returns ``(Q, R)``, ``torch.max(x, 1)`` returns ``(values, indices)``.
-    items: str | None = None
+    items: ArrayKind | None = None
     # The fields of that named tuple, read as attributes (``torch.max(x, 1).indices``).
     item_names: tuple[str, ...] = ()
     # Keywords that, given a true value, make the call return a tuple of ``items`` instead of
@@ -302,7 +302,7 @@ def function(
     shares_data_with: str | None = None,
     overloaded: bool = False,
     aliases: tuple[str, ...] = (),
-    items: str | None = None,
+    items: ArrayKind | None = None,
     item_names: tuple[str, ...] = (),
     tuple_keywords: tuple[str, ...] = (),
 ) -> Function:

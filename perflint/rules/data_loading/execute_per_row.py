@@ -142,10 +142,11 @@ connection.commit()
 
     def _row_write(self, call: cst.Call) -> str | None:
         """``"INSERT"`` … for an ``execute`` of a literal row-writing statement with parameters."""
-        arguments = catalog.bind(call, EXECUTE.signature)
-        if arguments is None or arguments.argument("parameters") is None:
+        arguments = catalog.bind(call, EXECUTE)
+        operation = arguments.argument("operation") if arguments is not None else None
+        if operation is None or arguments is None or arguments.argument("parameters") is None:
             return None
-        sql = literal_value(arguments.argument("operation"))
+        sql = literal_value(operation)
         if not isinstance(sql, str) or not sql.split():
             return None
         first_word = sql.split()[0].upper()

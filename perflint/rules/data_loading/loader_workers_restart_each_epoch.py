@@ -292,7 +292,9 @@ def _persistent_value(loader: cst.Call) -> cst.BaseExpression | None:
     the same when written twice and may be 0 (a loader without workers rejects ``True``); None
     for a count computed by an expression."""
     arguments = catalog.bind(loader, DATALOADER)
-    workers = arguments.argument("num_workers")
+    workers = arguments.argument("num_workers") if arguments is not None else None
+    if workers is None:
+        return None
     if isinstance(literal_value(workers), int):
         return cst.Name("True")
     if dotted_name(workers) is not None:
@@ -318,7 +320,7 @@ def _persistent_fix(loader: cst.Call) -> Fix | None:
     if persistent is None:
         return None
     title = f"Pass `persistent_workers={quote(persistent)}`"
-    current = arguments.argument("persistent_workers")
+    current = arguments.argument("persistent_workers") if arguments is not None else None
     if current is not None:
         return Fix.replace(current, persistent, title=title)
     return Fix.replace(loader, with_keyword(loader, "persistent_workers", persistent), title=title)

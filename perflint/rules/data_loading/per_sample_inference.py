@@ -265,12 +265,16 @@ with torch.no_grad():
             elif type(batch.func) is cst.Attribute and batch.func.attr.value in ("unsqueeze", "view"):
                 library = catalog.TORCH
         elif (
-            type(batch) is cst.Subscript and self.context.imports.qualified_name(batch.slice[0].slice.value) is not None
+            type(batch) is cst.Subscript
+            and type(index := batch.slice[0].slice) is cst.Index
+            and self.context.imports.qualified_name(index.value) is not None
         ):
             library = catalog.NUMPY
-        names = {catalog.NUMPY: ("numpy.stack",), catalog.TORCH: ("torch.stack",)}.get(
-            library, ("torch.stack", "numpy.stack")
-        )
+        stacks: dict[catalog.ArrayKind | None, tuple[str, ...]] = {
+            catalog.NUMPY: ("numpy.stack",),
+            catalog.TORCH: ("torch.stack",),
+        }
+        names = stacks.get(library, ("torch.stack", "numpy.stack"))
         # Through the file's imports (``np.stack``); a library the file does not import is left out.
         spelled = [self.context.imports.reference(name) for name in names]
         shown = [name for name in spelled if name is not None] or [_CONVENTIONAL[name] for name in names]

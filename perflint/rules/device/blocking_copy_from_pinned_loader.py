@@ -302,8 +302,12 @@ def train(model, dataset, device):
                 return False
         later: list[cst.CSTNode] = []
         for parent, child in zip(inside, inside[1:]):
-            if type(parent) in (cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite):
-                siblings = list(parent.body)
+            if (
+                type(parent) is cst.IndentedBlock
+                or type(parent) is cst.SimpleStatementLine
+                or type(parent) is cst.SimpleStatementSuite
+            ):
+                siblings: list[cst.CSTNode] = list(parent.body)
                 if child in siblings:
                     later += siblings[siblings.index(child) + 1 :]
         effects = summarise(later, self.context.imports, self.context.functions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import libcst as cst
 
@@ -26,8 +27,8 @@ from perflint.rules.device import FAMILY
 # simply disappears with the copy). ``copy=`` and ``memory_format=`` have no factory
 # equivalent for every factory, so a move that passes them is left alone.
 _KEYWORDS = {
-    "to": catalog.move_keywords_with_factory_equivalent(catalog.method("to")),
-    "cuda": catalog.move_keywords_with_factory_equivalent(catalog.method("cuda")),
+    "to": catalog.move_keywords_with_factory_equivalent(catalog.listed_method("to")),
+    "cuda": catalog.move_keywords_with_factory_equivalent(catalog.listed_method("cuda")),
     "type_as": frozenset(),
 }
 _MOVES = frozenset(_KEYWORDS)
@@ -504,7 +505,7 @@ def add_noise(batch, device):
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value not in _MOVES:
             return
-        factory_call = func.value
+        factory_call: cst.BaseExpression | None = func.value
         bound_to = None
         if type(factory_call) is cst.Name:
             bound_to, factory_call = factory_call, self._factory_moved_next(factory_call, node)
@@ -513,7 +514,8 @@ def add_noise(batch, device):
         factory = self.context.imports.qualified_name(factory_call.func)
         record = catalog.lookup(factory)
         if (
-            record is None
+            factory is None
+            or record is None
             or record.library != catalog.TORCH
             or not record.has(catalog.Flag.HOST_ALLOCATION)
             or not self._allocates_on_host(factory_call)
@@ -551,7 +553,7 @@ def add_noise(batch, device):
         targets = statement.body[0].targets
         if len(targets) != 1 or type(targets[0].target) is not cst.Name or statement.body[0].value is not assigned:
             return None
-        block = assign_path[assign_path.index(statement) - 1]
+        block = cast("cst.IndentedBlock | cst.Module", assign_path[assign_path.index(statement) - 1])
         if block not in move_path:
             return None
         moving = move_path[move_path.index(block) + 1]
@@ -596,7 +598,7 @@ def add_noise(batch, device):
             move,
             created,
             safety=FIX_SAFE if zeros_or_ones else FIX_UNSAFE,
-            title=f"Pass `{keywords}` to `{factory}` and drop the `.{move.func.attr.value}()`",
+            title=f"Pass `{keywords}` to `{factory}` and drop the `.{cast(cst.Attribute, move.func).attr.value}()`",
         )
 
     def _fix_text(self, record: catalog.Function, factory: str, factory_call: cst.Call, move: DeviceMove) -> str:
@@ -670,7 +672,7 @@ def _to_destination(move: DeviceMove) -> tuple[cst.BaseExpression, cst.BaseExpre
     """The device and the dtype (None: unchanged) the factory gets for ``.to(device, dtype)``
     in any of its spellings, or for ``.to(other)`` (``.type_as(other)``): ``other.device``,
     ``other.dtype``, when ``other`` can be written twice."""
-    if move.like is not None and not _plain_reference(move.like):
+    if move.device is None or (move.like is not None and not _plain_reference(move.like)):
         return None
     return move.device, move.dtype
 

@@ -219,33 +219,32 @@ def clip_boxes(boxes, width, height):
         """The ``.cpu()`` or ``.tolist()`` call whose host data ``expr`` derives from."""
         if expr is None:
             return None
-        expr_type = type(expr)
-        if expr_type is cst.Name:
+        if type(expr) is cst.Name:
             return self._scopes[-1].get(expr.value)
-        if expr_type is cst.Call:
+        if type(expr) is cst.Call:
             return self._call_origin(expr)
-        if expr_type in (cst.BinaryOperation, cst.Comparison, cst.BooleanOperation):
+        if isinstance(expr, (cst.BinaryOperation, cst.Comparison, cst.BooleanOperation)):
             for child in expr.children:
                 if isinstance(child, cst.BaseExpression):
                     origin = self._origin(child)
                     if origin is not None:
                         return origin
             return None
-        if expr_type is cst.UnaryOperation:
+        if type(expr) is cst.UnaryOperation:
             return self._origin(expr.expression)
-        if expr_type in (cst.Subscript, cst.Attribute):
+        if isinstance(expr, (cst.Subscript, cst.Attribute)):
             return self._origin(expr.value)
-        if expr_type in (cst.List, cst.Tuple):
+        if isinstance(expr, (cst.List, cst.Tuple)):
             for element in expr.elements:
                 origin = self._origin(element.value)
                 if origin is not None:
                     return origin
             return None
-        if expr_type in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
+        if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             return self._comprehension_origin(expr)
         return None
 
-    def _comprehension_origin(self, comprehension: cst.BaseExpression) -> cst.Call | None:
+    def _comprehension_origin(self, comprehension: cst.BaseSimpleComp) -> cst.Call | None:
         """What the elements derive from: the element expression, with the targets of a
         ``for`` over host data holding that data (``[v for v in values]``; a call of another
         function on each element breaks the chain, as anywhere else)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -433,7 +435,7 @@ class Mask(nn.Module):
         callee = self.context.imports.qualified_name(node.func)
         if callee not in _LITERAL_TENSOR_FUNCTIONS or has_unpacked_arguments(node):
             return
-        record = catalog.lookup(callee)
+        record = catalog.listed(callee)
         bound = catalog.bind(node, record)
         if bound is None:
             return
@@ -464,7 +466,9 @@ class Mask(nn.Module):
             elif self._in_module():
                 fix = "register it once in `__init__` (`self.register_buffer(name, tensor, persistent=False)`)"
             else:
-                fix = f"make it once, outside `{self.context.function.name}`, and reuse it"
+                function = self.context.function
+                assert function is not None  # not in a loop, and runs per call: in a function
+                fix = f"make it once, outside `{function.name}`, and reuse it"
         else:
             # ``torch.full`` takes the call's dtype, device and requires_grad as they are.
             keywords = ", ".join(
@@ -473,10 +477,12 @@ class Mask(nn.Module):
                 if (given := bound.argument(name)) is not None
             )
             full = f"`torch.full((), {quote(data)}, {keywords})`"
-            fix = self._number_taking_form(operation, node, quote(data))
-            if fix is None and self._operand_of_an_operation(node):
+            number_taking = self._number_taking_form(operation, node, quote(data))
+            if number_taking is not None:
+                fix = number_taking
+            elif self._operand_of_an_operation(node):
                 fix = f"pass `{quote(data)}` to the operation as a Python number, or use {full}"
-            elif fix is None:
+            else:
                 # Returned, kept in a name or stacked with other tensors: it must stay a tensor.
                 fix = f"use {full}, which fills it on the device"
         self.report(
@@ -518,7 +524,7 @@ class Mask(nn.Module):
             others = [operation.func.value] if len(operation.args) == 1 else []
         if method is None or len(others) != 1 or not any(arg.value is tensor for arg in operation.args):
             return None
-        name = qualified.rpartition(".")[2] if qualified is not None else operation.func.attr.value
+        name = qualified.rpartition(".")[2] if qualified is not None else cast(cst.Attribute, operation.func).attr.value
         receiver = " ".join(quote(others[0]).split())
         if type(others[0]) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript) and not others[0].lpar:
             # ``h0 * 1e-3`` takes the method as a whole: ``(h0 * 1e-3).clamp_min(…)``.
@@ -532,7 +538,7 @@ def _is_numeric_literal(expr: cst.BaseExpression, top: bool = False) -> bool:
         return True
     if type(expr) is cst.UnaryOperation and type(expr.operator) in (cst.Minus, cst.Plus):
         return is_number_literal(expr.expression)
-    if type(expr) in (cst.List, cst.Tuple):
+    if type(expr) is cst.List or type(expr) is cst.Tuple:
         return bool(expr.elements) and all(
             type(element) is cst.Element and _is_numeric_literal(element.value) for element in expr.elements
         )

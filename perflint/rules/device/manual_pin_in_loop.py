@@ -155,7 +155,7 @@ def upload(chunks, device):
             if pin.value not in frame.effects.rebound:
                 return
             pin = value_of(pin, self.context)
-        if not _pins(pin) or id(pin) in self._reported:
+        if pin is None or not _pins(pin) or id(pin) in self._reported:
             return
         self._reported.add(id(pin))
         self.report(pin, self.message.format(pin=quote(pin), move=quote(node)))

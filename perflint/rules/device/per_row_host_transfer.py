@@ -251,6 +251,8 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         ):
             receiver = receiver.func.value
         loop = self.context.innermost_loop
+        if loop is None:
+            return None
         receiver = _without_trailing_slices(receiver)
         if type(receiver) is cst.Name and receiver.value not in loop.targets:
             # An alias made in the loop: ``row = t[i]`` then ``row.cpu()``.

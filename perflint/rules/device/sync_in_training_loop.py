@@ -364,7 +364,7 @@ for step, (x, y) in enumerate(loader):
                 if _synchronises(receiver):
                     self._covered.add(id(receiver))
                 receiver = receiver.func.value
-            elif type(receiver) in (cst.Attribute, cst.Subscript):
+            elif type(receiver) is cst.Attribute or type(receiver) is cst.Subscript:
                 receiver = receiver.value
             else:
                 return

@@ -583,9 +583,9 @@ class Block(nn.Module):
             # skipping the other code may well be worth one synchronisation.
             return
         elif type(node) is cst.Assert:
-            fix = _FIXES[cst.Assert].format(
-                check=self._async_check(node.test, failure=False), function=self.context.function.name
-            )
+            function = self.context.function
+            assert function is not None  # an assert is reported only in a module's per-call method
+            fix = _FIXES[cst.Assert].format(check=self._async_check(node.test, failure=False), function=function.name)
         else:
             fix = _FIXES[type(node)].format(condition=test)
         self.report(

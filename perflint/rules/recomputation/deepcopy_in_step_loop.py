@@ -173,7 +173,7 @@ def train(model, loader, optimizer):
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.imports.qualified_name(node.func) != _DEEPCOPY:
             return
-        bound = catalog.bind(node, catalog.lookup(_DEEPCOPY))
+        bound = catalog.bind(node, catalog.listed(_DEEPCOPY))
         copied = bound.argument("x") if bound is not None else None
         if copied is None:
             return
@@ -199,7 +199,7 @@ def _model_of(copied: cst.BaseExpression, loop: LoopFrame) -> str | None:
     chain = dotted_name(copied)
     if chain is None:
         return None
-    pending: list[cst.CSTNode] = [loop.node.body]
+    pending: list[cst.CSTNode] = [loop.node.body if isinstance(loop.node, (cst.For, cst.While)) else loop.node]
     while pending:
         node = pending.pop()
         if type(node) is cst.Call and dotted_name(node.func) == chain:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine.imports import dotted_name
@@ -311,10 +313,11 @@ def evaluate(model, loader):
             return None
 
         def wrapped(updated: cst.CSTNode) -> cst.With:
+            line = cast("cst.For | cst.While | cst.SimpleStatementLine", updated)  # ``statement``, rewritten
             return cst.With(
                 items=[cst.WithItem(cst.Call(mode[0]))],
-                body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
-                leading_lines=updated.leading_lines,
+                body=cst.IndentedBlock([line.with_changes(leading_lines=())]),
+                leading_lines=line.leading_lines,
             )
 
         return Fix((Change(statement, wrapped),), title=f"Run the loop under `with {quote(mode[0])}():`")

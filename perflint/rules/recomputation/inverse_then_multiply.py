@@ -258,13 +258,15 @@ def whiten(cov, x):
             parameters = record.signature.positional[:2]
             if bound is None or len(parameters) < 2 or not all(bound.passes(name) for name in parameters):
                 return
-            self._check_product(node, bound.argument(parameters[0]), bound.argument(parameters[1]))
+            left, right = bound.argument(parameters[0]), bound.argument(parameters[1])
+            if left is not None and right is not None:  # both passed
+                self._check_product(node, left, right)
         elif isinstance(func, cst.Attribute) and len(node.args) == 1 and node.args[0].keyword is None:
             method = catalog.method(func.attr.value)
             if method is not None and method.flags & catalog.Flag.MATRIX_PRODUCT:
                 self._check_product(node, func.value, node.args[0].value)
 
-    def _check_product(self, node: cst.CSTNode, left: cst.BaseExpression, right: cst.BaseExpression) -> None:
+    def _check_product(self, node: cst.BaseExpression, left: cst.BaseExpression, right: cst.BaseExpression) -> None:
         for operand, other, inverse_on_left in ((left, right, True), (right, left, False)):
             inverse = self._inverse(operand)
             if inverse is None:
@@ -289,7 +291,7 @@ def whiten(cov, x):
             return
 
     def _solve(
-        self, product: cst.CSTNode, inverse: cst.Call, solver: catalog.Function, other: cst.BaseExpression
+        self, product: cst.BaseExpression, inverse: cst.Call, solver: catalog.Function, other: cst.BaseExpression
     ) -> Fix | None:
         """``solve(A, b)`` in place of the product ``inv(A) @ b``, the solver named through
         the file's imports (an import added where it has none)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -235,7 +237,7 @@ def scores(weights: np.ndarray, batches):
             return
         copied = self._copied_array(node.value)
         if copied is not None and not frame.keeps(node.targets[0].target.value):
-            self._check(node.value, copied)
+            self._check(cast(cst.Call, node.value), copied)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         self._check_operands((node.left, node.right))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union, cast
 
 import libcst as cst
 
@@ -18,6 +18,9 @@ from perflint.rules.recomputation import FAMILY
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+
+# A statement of the module (one with leading lines, where a constant can go before it).
+_Statement = Union[cst.SimpleStatementLine, cst.BaseCompoundStatement]
 
 
 class RegexInLoop(Rule):
@@ -250,7 +253,11 @@ def normalise(lines):
             return
         bound = catalog.bind(node, record)
         pattern = bound.argument("pattern") if bound is not None else None
-        if isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString)) and not _is_formatted(pattern):
+        if (
+            bound is not None
+            and isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString))
+            and not _is_formatted(pattern)
+        ):
             self.report(
                 node,
                 self.message.format(function=record.function_name, pattern=quote(pattern)),
@@ -263,7 +270,7 @@ def normalise(lines):
         # Per pattern and flags: the top-level statement its constant goes above, the first
         # to need it. Fixes of one pass that compile the same pattern then insert the same
         # text at the same place, which is made once.
-        self._constant_places: dict[str, cst.BaseStatement] = {}
+        self._constant_places: dict[str, _Statement] = {}
 
     def _compiled_once(
         self, call: cst.Call, function: str, pattern: cst.BaseExpression, flags: cst.BaseExpression | None
@@ -286,7 +293,7 @@ def normalise(lines):
         removed = [arg for arg in call.args if arg.value is pattern or arg.value is flags]
         if function != "compile" and any(_has_comment(arg) for arg in removed):
             return None  # the comment on a removed argument's line would be lost
-        top = self.context.path_to(call)[1]
+        top = cast(_Statement, self.context.path_to(call)[1])  # a statement of the module
         held = f"{code_of(pattern)}, {code_of(flags) if flags is not None else 0}"
         place = self._constant_places.setdefault(held, top)
         compile_function = self._module_level_reference(place)
@@ -334,11 +341,12 @@ def normalise(lines):
         whether that is such a pattern (None when the file does not start with imports)."""
         last, after_constant = None, False
         for index, statement in enumerate(self._module.body):
-            small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+            line = statement if isinstance(statement, cst.SimpleStatementLine) else None
+            small = line.body[0] if line is not None and line.body else None
             if isinstance(small, (cst.Import, cst.ImportFrom)) and not after_constant:
-                last = statement
+                last = line
             elif last is not None and _compiles_a_pattern(small, self.context):
-                last, after_constant = statement, True
+                last, after_constant = line, True
             elif not (
                 index == 0
                 and isinstance(small, cst.Expr)
@@ -361,7 +369,7 @@ def normalise(lines):
                     continue
                 for alias in small.names:
                     if dotted_name(alias.name) == "re":
-                        bound = alias.asname.name.value if alias.asname is not None else "re"
+                        bound = cast(cst.Name, alias.asname.name).value if alias.asname is not None else "re"
                         if self.context.imports.qualified_name(cst.Name(bound)) == "re":
                             return cst.Attribute(cst.Name(bound), cst.Name("compile"))
             if statement is top:
@@ -430,7 +438,7 @@ def _pattern_name(pattern: str | bytes, function: str) -> str:
     words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\[[^]]*]", " ", re.sub(r"\\.", " ", text)))[:3]
     if not words:
         rest = text if text in _PIECE_NAMES else _QUANTIFIERS.sub("", text)
-        pieces = []
+        pieces: list[str] = []
         while rest:
             piece = _PIECE.match(rest)
             if piece is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -332,7 +334,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             norm = self._layer_record(following.value)
             if conv is None or norm is None or catalog.BIAS_CANCELLING_NORMS.get(conv.name) != norm.name:
                 continue
-            fix = self._bias_fix(layer.value, conv)
+            fix = self._bias_fix(cast(cst.Call, layer.value), conv)  # a layer with a record is a call
             if fix is None:
                 continue
             if used_alone is None:
@@ -355,7 +357,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         if norm_record is None or norm_record.name not in catalog.BIAS_CANCELLING_NORMS.values():
             return
         source = call.args[0].value
-        conv_call = source
+        conv_call: cst.BaseExpression | None = source
         if type(source) is cst.Name:
             conv_call = value_of(source, self.context)
             if conv_call is None or not self._only_feeds(source.value, conv_call, call):
@@ -367,18 +369,23 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             return
         conv = functions.attribute_value(conv_attribute)
         conv_record = self._layer_record(conv) if conv is not None else None
-        if conv_record is None or catalog.BIAS_CANCELLING_NORMS.get(conv_record.name) != norm_record.name:
+        if (
+            conv is None
+            or conv_record is None
+            or catalog.BIAS_CANCELLING_NORMS.get(conv_record.name) != norm_record.name
+        ):
             return
-        if id(conv) in self._reported or _attribute_reads(functions.current_class.node, conv_attribute) != 1:
+        owner = functions.current_class
+        if owner is None or id(conv) in self._reported or _attribute_reads(owner.node, conv_attribute) != 1:
             # The convolution is also used without its norm (``self.conv1`` read twice).
             return
-        fix = self._bias_fix(conv, conv_record)
+        fix = self._bias_fix(cast(cst.Call, conv), conv_record)  # a layer with a record is a call
         if fix is None:
             return
         self._reported.add(id(conv))
         self.report(conv, self.message.format(conv=quote(conv), norm=quote(call)), fix=fix)
 
-    def _only_feeds(self, name: str, conv_call: cst.Call, norm_call: cst.Call) -> bool:
+    def _only_feeds(self, name: str, conv_call: cst.BaseExpression, norm_call: cst.Call) -> bool:
         """``name = conv_call`` is a statement of the current function's body, and the next
         read of ``name`` is the argument of ``norm_call``, its only read of that binding."""
         function = self.context.function
@@ -441,7 +448,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
             node = stack.pop()
             if type(node) is cst.Subscript and dotted_name(node.value) == chain:
                 return True
-            if type(node) in (cst.For, cst.CompFor) and dotted_name(node.iter) == chain:
+            if (type(node) is cst.For or type(node) is cst.CompFor) and dotted_name(node.iter) == chain:
                 return True
             stack.extend(syntax_children(node))
         return False
@@ -452,7 +459,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         return catalog.lookup(self.context.imports.qualified_name(expr.func))
 
 
-def _self_attribute(expr: cst.BaseExpression) -> str | None:
+def _self_attribute(expr: cst.CSTNode) -> str | None:
     """``conv1`` for ``self.conv1``."""
     if type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value == "self":
         return expr.attr.value

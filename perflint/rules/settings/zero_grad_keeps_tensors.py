@@ -171,7 +171,7 @@ for x, y in loader:
         func = node.func
         if type(func) is not cst.Attribute or func.attr.value != ZERO_GRAD.name:
             return
-        arguments = catalog.bind(node, ZERO_GRAD.signature)
+        arguments = catalog.bind(node, ZERO_GRAD)
         if arguments is None:
             return
         set_to_none = arguments.argument("set_to_none")

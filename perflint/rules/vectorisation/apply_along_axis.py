@@ -194,9 +194,9 @@ def row_spread(X: np.ndarray) -> np.ndarray:
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.imports.qualified_name(node.func) != _APPLY_ALONG_AXIS:
             return
-        bound = catalog.bind(node, catalog.lookup(_APPLY_ALONG_AXIS))
+        bound = catalog.bind(node, catalog.listed(_APPLY_ALONG_AXIS))
         func = bound.argument("func1d") if bound is not None else None
-        if func is None or not self._is_numeric_function(func) or self.context.in_compiled_code():
+        if bound is None or func is None or not self._is_numeric_function(func) or self.context.in_compiled_code():
             return
         replacement = self._reduction_call(node, bound)
         fix = f"use `{replacement}`" if replacement else "write the operation on the whole array with broadcasting"
@@ -249,7 +249,7 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         if has_unpacked_arguments(node) or bound.extra_positional or bound.extra_keywords:
             return None
         func, axis, arr = bound.argument("func1d"), bound.argument("axis"), bound.argument("arr")
-        if axis is None or arr is None:
+        if func is None or axis is None or arr is None:
             return None
         reduction = catalog.lookup(self.context.imports.qualified_name(func))
         if reduction is None or not reduction.has(catalog.Flag.REDUCTION) or not reduction.accepts("axis"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Union, cast
 
 import libcst as cst
 
@@ -25,7 +25,7 @@ class _IndexLoop:
     """What one candidate loop reads and writes, gathered while checking its body."""
 
     index: str
-    kind: str
+    kind: catalog.ArrayKind | None
     written: set[str] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     elements: list[cst.Subscript] = field(default_factory=list)
@@ -531,7 +531,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         loop = self._element_loop(node)
         if loop is None or self.context.in_compiled_code():
             return
-        statements = simple_body(node.body)
+        statements = cast("list[ElementStatement]", simple_body(node.body))  # as _element_loop checked
         vectorised = [_vectorised(statement, loop) for statement in statements]
         self.report(
             node,
@@ -548,13 +548,14 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         the first axis of every array it indexes, which all have the extent's shape."""
         if len(vectorised) != 1 or "#" in code_of(node.with_changes(leading_lines=())):
             return None
-        bound = node.iter.args[-1].value
+        bound = cast(cst.Call, node.iter).args[-1].value  # ``range(...)``, as _element_loop checked
         if type(bound) is cst.Name:
             bound = self.context.arrays.bound_value(bound.value) or bound
         if type(bound) is cst.Attribute:
             # NumPy's ``range(a.size)`` counts every element: the first axis only when 1-D.
             return None
-        extent = dotted_name(self.context.arrays.indexed_range_array(node.iter))
+        extent_array = self.context.arrays.indexed_range_array(node.iter)
+        extent = dotted_name(extent_array) if extent_array is not None else None
         if extent is None or not all(
             chain == extent or self._made_like(chain, extent, node) for chain in loop.written | loop.read
         ):
@@ -581,7 +582,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ):
             return False
         loop_path = self.context.path_to(loop)
-        block, value_path = loop_path[-2], self.context.path_to(value)
+        block = cast("cst.IndentedBlock | cst.Module", loop_path[-2])  # a loop's parent
+        value_path = self.context.path_to(value)
         if block not in value_path:
             return False
         assigned = value_path[value_path.index(block) + 1]
@@ -626,7 +628,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             loop.written.add(written)
         if not loop.written:
             return None
-        for statement in statements:
+        for statement in cast("list[ElementStatement]", statements):  # each checked above
             # A temporary read before this iteration assigns it carries a value across iterations.
             if type(statement) is cst.AugAssign and type(statement.target) is cst.Name:
                 if statement.target.value not in loop.assigned:
@@ -680,17 +682,16 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         its leaves are elements ``x[i]`` of the loop's arrays and scalars from outside it."""
 
         def leaf(node: cst.BaseExpression) -> bool | None:
-            node_type = type(node)
-            if node_type is cst.Subscript:
+            if type(node) is cst.Subscript:
                 chain = self._element_chain(node, loop)
                 if chain is None:
                     return self._is_gather(node, loop)
                 loop.read.add(chain)
                 loop.elements.append(node)
                 return True
-            if node_type is cst.Name and node.value in loop.temporaries:
+            if type(node) is cst.Name and node.value in loop.temporaries:
                 return node.value in loop.assigned
-            if node_type is cst.Name or node_type is cst.Attribute:
+            if type(node) is cst.Name or type(node) is cst.Attribute:
                 return self._is_outside_scalar(node, loop)
             return None
 
@@ -743,7 +744,7 @@ def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStateme
     """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>``, ``t = <expr on whole
     arrays>`` for a temporary ``t`` (runs on findings only)."""
     value = statement.value.visit(_WholeArrays(loop.elements))
-    target = statement.targets[0].target if type(statement) is cst.Assign else statement.target
+    target = statement.targets[0].target if isinstance(statement, cst.Assign) else statement.target
     whole = (
         target
         if type(target) is cst.Name
@@ -755,7 +756,7 @@ def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStateme
 
 
 def _render(statement: ElementStatement) -> str:
-    if type(statement) is cst.Assign:
+    if isinstance(statement, cst.Assign):
         target, operator = statement.targets[0].target, "="
     else:
         target, operator = statement.target, quote(statement.operator)

@@ -251,7 +251,7 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             return None
         loop = self.context.innermost_loop
         group = _group_target(loop)
-        if group is None or not self._iterates_groups(loop):
+        if group is None or loop is None or not self._iterates_groups(loop):
             return None
         left, right = mask.left, mask.comparisons[0].comparator
         if type(right) is cst.Name and right.value == group:
@@ -268,6 +268,8 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     def _iterates_groups(self, loop: LoopFrame) -> bool:
         iterable = _loop_iterable(loop)
+        if iterable is None:
+            return False
         iterable = value_of(iterable, self.context) or iterable
         if type(iterable) is not cst.Call:
             return False

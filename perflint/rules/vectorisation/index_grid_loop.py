@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -192,7 +194,7 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         statement = current.body[0]
         if type(statement) is not cst.Assign or len(statement.targets) != 1:
             return
-        indices = [loop.target.value for loop in loops]
+        indices = [cast(cst.Name, loop.target).value for loop in loops]  # each checked above
         if any(mentions(loop.iter, indices) for loop in loops):
             return
         found = _indexed_array(statement.targets[0].target)
@@ -245,7 +247,10 @@ def distance_grid(n: int, m: int) -> np.ndarray:
     def _vectorised(
         self, loops: list[cst.For], used: list[str], array: cst.BaseExpression, value: cst.BaseExpression, kind: str
     ) -> str:
-        bounds = {loop.target.value: [quote(arg.value) for arg in loop.iter.args] for loop in loops}
+        bounds = {
+            cast(cst.Name, loop.target).value: [quote(arg.value) for arg in cast(cst.Call, loop.iter).args]
+            for loop in loops
+        }
         slices = ", ".join(
             ":".join(bounds[index]) if len(bounds[index]) == 2 else ":" + bounds[index][0] for index in used
         )

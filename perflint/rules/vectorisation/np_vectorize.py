@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -307,7 +307,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     def _report_call(self, call: cst.Call, applied: cst.Call | None) -> None:
         """Report ``call`` (``np.vectorize(...)``); ``applied`` calls its result on the spot."""
         advice = _GENERIC_ADVICE
-        bound = catalog.bind(call, catalog.lookup("numpy.vectorize"))
+        bound = catalog.bind(call, catalog.listed("numpy.vectorize"))
         if bound is None or not bound.is_known("signature") or bound.passes("signature"):
             # With a core signature the function gets whole sub-arrays: the loop runs over the
             # broadcast (batch, channel) dimensions only, not over elements.
@@ -323,7 +323,7 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             advice = _lookup_advice(pyfunc.value, applied)
         elif type(pyfunc) is cst.Lambda and _is_arithmetic(pyfunc.body, _parameters(pyfunc), self.context):
             inlined = _inlined(pyfunc, applied) if applied is not None else None
-            if inlined is not None:
+            if inlined is not None and applied is not None:
                 advice = f"use `{quote(inlined)}`, which computes the same on whole arrays"
                 if set(bound.given) == {"pyfunc"} and self._inlines_exactly(pyfunc, applied):
                     whole_arrays = inlined.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
@@ -416,7 +416,7 @@ def _inlined(function: cst.Lambda, applied: cst.Call) -> cst.BaseExpression | No
     if any(arg.keyword is not None or arg.star for arg in applied.args):
         return None
     replacements = {name: arg.value for name, arg in zip(parameters, applied.args)}
-    return function.body.visit(_Substitute(replacements))
+    return cast(cst.BaseExpression, function.body.visit(_Substitute(replacements)))
 
 
 def _setup(size: int, target: Target) -> tuple:

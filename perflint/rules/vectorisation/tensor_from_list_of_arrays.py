@@ -314,7 +314,10 @@ def collate(samples: list) -> torch.Tensor:
     def _item_kinds(self, data: cst.BaseExpression) -> set[str | None]:
         """The array kinds of the list's items (None among them: an item of unknown type)."""
         if type(data) is cst.Name:
-            data = value_of(data, self.context)
+            assigned = value_of(data, self.context)
+            if assigned is None:
+                return set()
+            data = assigned
             if type(data) is cst.List and not data.elements:
                 return set(self._filled.get(id(data), ()))
         if type(data) is cst.List:
