@@ -45,7 +45,7 @@ from perflint.files import is_notebook
 if TYPE_CHECKING:
     from perflint.runner import LintTask
 
-_FORMAT = 2
+_FORMAT = 3  # 3: findings may carry a size
 _BUILD_FOLDER = re.compile(r"[0-9a-f]{16}\Z")
 _BUILD_FOLDER_LENGTH = 16
 
@@ -208,12 +208,13 @@ def _check_edit(edit: Any) -> None:
 def _check_finding(item: Any) -> None:
     """One stored finding: exactly the fields ``Finding.to_dict`` writes, less the path."""
     required = {"code", "name", "message", "line", "column", "end_line", "end_column", "cell", "fix", "evidence"}
-    _expect(isinstance(item, dict) and set(item) == required)
+    _expect(isinstance(item, dict) and set(item) - {"size"} == required)
     _expect(type(item["code"]) is str and _CODE.match(item["code"]) is not None)
     _expect(type(item["name"]) is str and type(item["message"]) is str)
     _expect(all(_is_int(item[name]) for name in ("line", "column", "end_line", "end_column")))
     _expect(item["cell"] is None or _is_int(item["cell"]))
     _expect(item["evidence"] is None or type(item["evidence"]) is str)
+    _expect("size" not in item or _is_int(item["size"], minimum=0))
     fix = item["fix"]
     if fix is not None:
         _expect(isinstance(fix, dict) and set(fix) == {"applicability", "message", "edits"})

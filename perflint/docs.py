@@ -150,6 +150,13 @@ def _measured_section(rule: type[Rule], reference: MeasurementReport | None) -> 
         f"- Backend: {_BACKEND_DESCRIPTIONS.get(benchmark.backend, benchmark.backend)}\n"
         f"- Sizes: {sizes} ({benchmark.size_unit})\n"
         f"- Devices: {', '.join(f'`{device}`' for device in benchmark.devices)}"
+        + (
+            f"\n- A finding's own size: {benchmark.size_in_code}, where the code states it with literals "
+            f"or constants; `perflint check --measure` reads the time saved at the measured size closest "
+            f"to the largest one among the rule's findings"
+            if benchmark.size_in_code
+            else ""
+        )
     )
     return f"{_timed_description(benchmark)}\n\n{_reference_numbers(rule, benchmark, reference, how)}"
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding, ProfileShare
 
 if TYPE_CHECKING:
-    from perflint.measure.results import MeasurementReport
+    from perflint.measure.results import Measurement, MeasurementReport
 
 ACCEPTED_FORMATS = "a cProfile/pstats file, a PyTorch profiler Chrome trace (JSON), or a speedscope JSON file"
 
@@ -379,7 +379,8 @@ def attach_profile(
 ) -> Attribution:
     """Each finding with the share of the run spent in the function around it, and with
     ``measurement`` an estimated upper bound of the saving: share × (1 − 1/speedup), the
-    speedup measured at the middle size of the rule's benchmark on its first measured target.
+    speedup measured on the rule's first measured target at the size closest to the finding's
+    own where the code states it (``Finding.size``), else at the benchmark's middle size.
     Notebook findings are not matched (the profile's lines are the exported script's)."""
     sources = {}
     for finding in findings:
@@ -388,7 +389,7 @@ def attach_profile(
             if text is not None:
                 sources[finding.path] = text
     index = ProfileIndex(profile, sources)
-    speedups = _middle_speedups(measurement) if measurement is not None else {}
+    targets = _first_measured_targets(measurement) if measurement is not None else {}
     attached, matched, unmatched = [], 0, 0
     for finding in findings:
         if finding.code == INTERNAL_ERROR_CODE:
@@ -400,8 +401,9 @@ def attach_profile(
             attached.append(finding)
             continue
         matched += 1
-        if finding.code in speedups:
-            speedup, size, unit = speedups[finding.code]
+        speedup_at = _speedup_at(targets[finding.code], finding.size) if finding.code in targets else None
+        if speedup_at is not None:
+            speedup, size, unit = speedup_at
             saving = share.share * max(0.0, 1.0 - 1.0 / speedup)
             estimate = (
                 f"at most {share.share:.1%} of the run × (1 − 1/{speedup:.3g}), the speedup "
@@ -412,14 +414,20 @@ def attach_profile(
     return Attribution(attached, matched, unmatched)
 
 
-def _middle_speedups(measurement: MeasurementReport) -> dict[str, tuple[float, int, str]]:
-    speedups: dict[str, tuple[float, int, str]] = {}
+def _first_measured_targets(measurement: MeasurementReport) -> dict[str, Measurement]:
+    targets: dict[str, Measurement] = {}
     for result in measurement.measurements:
-        points = sorted(result.measured_points, key=lambda point: point.size)
-        if result.code in speedups or not points:
-            continue
-        middle = points[len(points) // 2]
-        if middle.speedup is None:
-            continue
-        speedups[result.code] = (middle.speedup, middle.size, result.size_unit.split(" (")[0])
-    return speedups
+        if result.code not in targets and result.measured_points:
+            targets[result.code] = result
+    return targets
+
+
+def _speedup_at(result: Measurement, size: int | None) -> tuple[float, int, str] | None:
+    """The speedup at the measured size closest to ``size`` (the middle one when unknown), that
+    size, and its unit."""
+    from perflint.measure.table import ranking_point
+
+    point = ranking_point(result, {result.code: size} if size is not None else None)
+    if point is None or point.speedup is None:
+        return None
+    return point.speedup, point.size, result.size_unit.split(" (")[0]

@@ -436,11 +436,9 @@ def _serve(
     import faulthandler
 
     faulthandler.disable()
-    # Imported before the first file, so that its time limit is not spent importing.
-    import perflint.engine.linter  # noqa: F401
-    from perflint.rules import all_rules
-
-    all_rules()
+    # Before the first file, so that its time limit is not spent importing; a forked worker
+    # inherits all this from its parent (``WorkerPool``), and this finds it done.
+    prepare_worker()
     while True:
         try:
             task = connection.recv()
@@ -455,6 +453,26 @@ def _serve(
             return  # the parent is gone
         except Exception as error:  # the result could not be sent back (e.g. not picklable)
             connection.send(_failure(task, f"{type(error).__name__}: {error}"))
+
+
+def prepare_worker() -> None:
+    """Import and build what every worker needs before its first file: the engine, the rules
+    and their checked hooks, the libcst fields those hooks walk, and the modules a worker's
+    set-up imports. Done in this process before it forks its workers, each starts with them
+    instead of spending its own time on them."""
+    import ctypes  # noqa: F401  (_die_with_parent)
+    import faulthandler  # noqa: F401
+
+    from perflint.engine.hooks import hooks_of
+    from perflint.engine.linter import KNOWLEDGE
+    from perflint.engine.walker import syntax_fields
+    from perflint.rules import all_rules
+
+    owners: list[type] = [knowledge for _, knowledge in KNOWLEDGE]
+    owners += all_rules()
+    for owner in owners:
+        for hook in hooks_of(owner):
+            syntax_fields(hook.node_type)
 
 
 def _die_with_parent(parent: int | None) -> None:
@@ -566,6 +584,8 @@ class WorkerPool:
         return _Worker(process, ours)
 
     def run(self, tasks: Sequence[LintTask], indices: Sequence[int]) -> dict[int, LintResult]:
+        if multiprocessing.get_start_method() == "fork":
+            prepare_worker()
         # Largest files first, so that one big file started last does not leave the others idle.
         pending = sorted(indices, key=lambda index: _size(tasks[index]))  # popped from the end
         results: dict[int, LintResult] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 
@@ -69,6 +70,9 @@ def test_stored_findings_come_back_at_the_path_asked_for(tmp_path):
     assert Cache(str(tmp_path / ".perflint_cache")).load(key, "a.py") == [_finding("a.py")]  # a later run reads it
     cache.store(cache.key([], b"clean"), [])
     assert cache.load(cache.key([], b"clean"), "c.py") == []
+    sized = replace(_finding("a.py"), size=1_000)
+    cache.store(cache.key(["PFL401"], b"sized"), [sized])
+    assert cache.load(cache.key(["PFL401"], b"sized"), "a.py") == [sized]
 
 
 def test_the_cache_folder_is_marked_as_perflints_and_git_ignored_inside_only(tmp_path):
@@ -158,6 +162,8 @@ def _rewrite(path, record):
         lambda item: item["fix"].update(applicability="maybe"),
         lambda item: item["fix"]["edits"][0].update(content=None),
         lambda item: item.pop("end_line"),
+        lambda item: item.update(size=-1),
+        lambda item: item.update(size="1k"),
     ],
 )
 def test_a_finding_with_a_wrong_field_is_a_miss_even_with_a_matching_checksum(tmp_path, change):

@@ -79,6 +79,20 @@ def test_readme_facts_about_the_rules_are_generated_and_current():
     assert f"{len(all_rules())} rules" in block
 
 
+def test_readme_example_output_is_what_perflint_prints_on_the_example(monkeypatch, capsys):
+    text = (REPOSITORY_ROOT / README).read_text(encoding="utf-8")
+    start, end = "<!-- example-output:start -->", "<!-- example-output:end -->"
+    block = text[text.index(start) + len(start) : text.index(end)]
+    command = "perflint examples/train_regression.py"
+    monkeypatch.chdir(REPOSITORY_ROOT)
+    assert main(command.split()[1:]) == 1
+    printed = capsys.readouterr().out
+    assert "PFL101" in printed and "PFL401" in printed
+    assert block == f"\n\n```console\n$ {command}\n{printed}```\n\n", (
+        f"{README}'s example output is not what `{command}` prints now; paste its output"
+    )
+
+
 def test_the_contributor_guide_lists_the_engine_queries_from_their_docstrings():
     guide = (REPOSITORY_ROOT / CONTRIBUTING).read_text(encoding="utf-8")
     block = guide[guide.index(QUERIES_START) + len(QUERIES_START) : guide.index(QUERIES_END)]

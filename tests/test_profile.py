@@ -358,3 +358,41 @@ def test_a_pstats_file_whose_bytes_begin_with_a_brace_is_read_as_pstats(tmp_path
     (tmp_path / "prof.out").write_bytes(data)
     with pytest.raises(ProfileError, match="the cumulative time of 'step' is -2; a time must be"):
         read_profile(str(tmp_path / "prof.out"))
+
+
+def test_the_estimate_uses_the_speedup_at_the_findings_own_size_where_the_code_states_it(tmp_path):
+    from dataclasses import replace
+
+    from perflint.engine.findings import Finding
+    from perflint.measure.results import MEASURED, Measurement, MeasurementReport, Point
+    from perflint.profile import Profile, Sample, attach_profile
+
+    source = tmp_path / "scale.py"
+    source.write_text("def scale(a, out):\n    for i in range(len(a)):\n        out[i] = a[i] * 2\n")
+    profile = Profile(format="pstats", samples=(Sample(str(source), 1, 1.0),), total_seconds=2.0)
+    loop = Finding("PFL101", "elementwise-index-loop", "m", str(source), 2, 5, 3, 26)
+    points = tuple(
+        Point(size=size, pattern_seconds=speedup, fix_seconds=1.0, speedup=speedup, samples=15, workers=3)
+        for size, speedup in ((1_000, 2.0), (10_000, 4.0), (100_000, 10.0))
+    )
+    measurement = MeasurementReport(
+        machine={},
+        measurements=[
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="elements",
+                points=points,
+            )
+        ],
+    )
+    unsized, sized = attach_profile([loop, replace(loop, size=80_000)], profile, measurement).findings
+    assert unsized.profile.share == sized.profile.share == 0.5
+    assert unsized.profile.estimated_saving_share == pytest.approx(0.5 * (1 - 1 / 4))
+    assert unsized.profile.estimate.endswith("the speedup measured at 10,000 elements")
+    assert sized.profile.estimated_saving_share == pytest.approx(0.5 * (1 - 1 / 10))
+    assert sized.profile.estimate.endswith("the speedup measured at 100,000 elements")

@@ -686,10 +686,11 @@ def _is_parameter_of(function: cst.FunctionDef, name: str) -> bool:
     return any(param.name.value == name for param in _parameters(function.params))
 
 
-# ``X : np.ndarray of shape (n, d)`` (NumPy style) and ``x (torch.Tensor, optional): ...``
-# (Google style), one parameter per line.
+# ``X : np.ndarray of shape (n, d)`` (NumPy style), ``x (torch.Tensor, optional): ...``
+# (Google style) and ``:type x: torch.Tensor`` (Sphinx style), one parameter per line.
 _NUMPY_STYLE_PARAMETER = re.compile(r"^\s*\*{0,2}(\w+)\s+:\s*(\S.*)$")
 _GOOGLE_STYLE_PARAMETER = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]*)\)\s*:")
+_SPHINX_STYLE_PARAMETER = re.compile(r"^\s*:type\s+\*{0,2}(\w+)\s*:\s*(\S.*)$")
 # What may follow the type itself: ``, optional``, ``of shape (n,)``, ``with dtype int``.
 _TYPE_END = re.compile(r",| of | with | \(|\[")
 
@@ -697,13 +698,18 @@ _TYPE_END = re.compile(r",| of | with | \(|\[")
 def docstring_kinds(function: cst.FunctionDef) -> dict[str, catalog.ArrayKind]:
     """Parameters whose type ``function``'s docstring names as an array or tensor type of the
     catalogue: ``X : np.ndarray``, ``x : torch.Tensor, optional``, ``x (Tensor): ...``, ``m :
-    ndarray or None``. ``array_like``, and a choice of types (``ndarray or float``), name none."""
+    ndarray or None``, ``:type x: torch.Tensor``. ``array_like``, and a choice of types
+    (``ndarray or float``), name none."""
     docstring = function.get_docstring(clean=False)
     if not docstring:
         return {}
     kinds: dict[str, catalog.ArrayKind] = {}
     for line in docstring.splitlines():
-        match = _NUMPY_STYLE_PARAMETER.match(line) or _GOOGLE_STYLE_PARAMETER.match(line)
+        match = (
+            _SPHINX_STYLE_PARAMETER.match(line)
+            or _NUMPY_STYLE_PARAMETER.match(line)
+            or _GOOGLE_STYLE_PARAMETER.match(line)
+        )
         if match is None:
             continue
         spelled = _TYPE_END.split(match.group(2), 1)[0]

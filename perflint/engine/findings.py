@@ -62,7 +62,9 @@ class Finding:
     """One finding. Lines and columns are 1-based; the end is exclusive, as in Ruff's output.
     In a notebook, ``cell`` is the 1-based cell number and the lines are the cell's own.
     ``evidence`` says, for a rule whose cost is paid per execution, why the code runs often
-    ("runs per batch: in `training_step`"); None for other rules."""
+    ("runs per batch: in `training_step`"); None for other rules. ``size`` is the size the code
+    states for what the finding is about (a loop's trip count, a matrix's order), in the unit of
+    the rule's benchmark, where the engine knows it; None otherwise."""
 
     code: str
     name: str
@@ -76,13 +78,16 @@ class Finding:
     profile: ProfileShare | None = None
     fix: SuggestedFix | None = None
     evidence: str | None = None
+    size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form; ``fix`` is null when the rule offers none. ``profile`` and
-        ``estimated_saving_share`` appear only under ``--profile``."""
+        """The JSON form; ``fix`` is null when the rule offers none. ``size`` appears only where
+        it is known, ``profile`` and ``estimated_saving_share`` only under ``--profile``."""
         data = asdict(self)
         data["fix"] = self.fix.to_dict() if self.fix is not None else None
         del data["profile"]
+        if self.size is None:
+            del data["size"]
         if self.profile is not None:
             data["profile"] = self.profile.to_dict()
             if self.profile.estimated_saving_share is not None:

@@ -60,10 +60,13 @@ KNOWLEDGE = (
 
 
 class _Report:
-    __slots__ = ("rule", "node", "message", "fix", "evidence")
+    __slots__ = ("rule", "node", "message", "fix", "evidence", "size")
 
-    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None) -> None:
+    def __init__(
+        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None, evidence: str | None, size: int | None
+    ) -> None:
         self.rule, self.node, self.message, self.fix, self.evidence = rule, node, message, fix, evidence
+        self.size = size
 
 
 class _NodeHandlers:
@@ -229,13 +232,20 @@ class FileContext:
     # Findings ----------------------------------------------------------------------------
 
     def report(
-        self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None = None, evidence: str | None = None
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        fix: Fix | None = None,
+        evidence: str | None = None,
+        size: int | None = None,
     ) -> None:
         """``evidence``: why the node runs often enough to matter, in a few words; it ends the
-        message and is kept on the finding."""
+        message and is kept on the finding. ``size``: the finding's size in its benchmark's unit,
+        where the code states it (``engine.sizes``)."""
         if evidence:
             message = f"{message}; {evidence}"
-        self._reports.append(_Report(rule, node, message, fix, evidence or None))
+        self._reports.append(_Report(rule, node, message, fix, evidence or None, size))
 
     # Traversal ---------------------------------------------------------------------------
 
@@ -348,6 +358,7 @@ class FileContext:
                     end_column=end_column + 1,
                     fix=suggestion,
                     evidence=report.evidence,
+                    size=report.size,
                 )
             )
         return findings, failures

@@ -217,9 +217,14 @@ class Rule:
         """``safe``, ``unsafe``, or ``safe or unsafe`` for a rule whose fixes differ."""
         return " or ".join(cls.fix_safeties or (cls.fix_safety,))
 
-    def report(self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None) -> None:
+    def report(
+        self, node: cst.CSTNode, message: str | None = None, fix: Fix | None = None, size: int | None = None
+    ) -> None:
         """Report ``node``. ``message`` is the rule's template with its fields filled in
         (``self.message.format(...)``); only a rule whose template has no fields may leave it out.
+        ``size`` is what the code states of the benchmark's size (in its ``size_unit``: a loop's
+        trip count, a matrix's order; read through ``engine.sizes``), so that ``--measure`` reads
+        the time saved nearest it; None where it is unknown.
         Reporting the template itself unformatted raises ``MessageTemplateError``, which the
         engine turns into an internal-error finding, so no user ever reads ``{braces}``."""
         if (message is None or message == self.message) and message_fields(self.message):
@@ -233,4 +238,4 @@ class Rule:
             if estimate.frequency is Frequency.COLD:
                 return
             evidence = estimate.evidence if estimate.repeats else None
-        self.context.report(self, node, message or self.message, fix, evidence)
+        self.context.report(self, node, message or self.message, fix, evidence, size)

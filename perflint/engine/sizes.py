@@ -1,4 +1,4 @@
-"""How large an array is, where the code states it: literal shapes and literal data.
+"""How large an array or a loop is, where the code states it: literal shapes, data and counts.
 
 A rule whose saving grows with an array's size (a solve instead of an inverse, pinned memory
 for a copy) is not worth its advice on a 3×3 rotation or a 4×4 homogeneous transform: there
@@ -6,16 +6,23 @@ the call's overhead is the whole cost. Sizes are read only where the code writes
 literals, through names (``values.value_of``): ``torch.eye(3)``, ``np.zeros((4, 4))``,
 ``np.array([[1, 0], [0, 1]])``, ``T[..., :3, :3]``, and element-wise arithmetic of such a
 matrix with anything (``mu * torch.eye(3) + cov``). Anything else is unknown.
+
+The same reading gives a finding its size (``Rule.report(size=...)``), in its benchmark's unit,
+so that ``--measure`` reads the time saved at the measured size nearest the user's own: an
+array's shape (``np.zeros(1000)``, ``torch.randn(64, 128)``, ``np.array([1, 2, 3])``), a
+count (``N = 1000``, ``len(a)``, ``a.shape[0]``) and a loop's trip count (``range(N)``,
+``range(len(a))``, a literal list, ``enumerate(...)`` and ``tqdm(...)`` of either).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.literals import literal_value
+from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS, value_of
 
 if TYPE_CHECKING:
@@ -110,3 +117,147 @@ def _sliced_order(subscript: cst.Subscript) -> int | None:
     if len(lengths) == 2 and lengths[0] == lengths[1]:
         return lengths[0]
     return None
+
+
+def array_shape(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> tuple[int, ...] | None:
+    """The shape of the array ``expr`` when the code states it with literals: a factory given
+    its shape (``np.zeros(1000)``, ``np.ones((4, 8))``, ``torch.randn(64, 128)``, ``arange(n)``)
+    or a constructor given literal, rectangular data (``np.array([[1, 2], [3, 4]])``); None
+    when it is unknown."""
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        return array_shape(assigned, context, hops + 1) if assigned is not None else None
+    if type(expr) is not cst.Call:
+        return None
+    record = catalog.lookup(context.imports.qualified_name(expr.func))
+    if record is None or record.returns not in (catalog.TORCH, catalog.NUMPY) or not record.has(catalog.Flag.FACTORY):
+        return None
+    positional = [arg.value for arg in expr.args if arg.keyword is None and not arg.star]
+    if record.has(catalog.Flag.CONVERTS_SEQUENCES):
+        return _literal_shape(positional[0]) if positional and len(positional) == len(expr.args) else None
+    if record.name in catalog.RANGE_FACTORIES:
+        length = _range_length(positional, context, hops) if len(positional) == len(expr.args) else None
+        return (length,) if length is not None else None
+    signature = record.signature
+    if signature.positional[:1] in (("shape",), ("size",)):
+        arguments = catalog.bind(expr, record)
+        shape = arguments.argument(signature.positional[0]) if arguments is not None else None
+        return _dimensions([shape], context, hops) if shape is not None else None
+    if signature.var_positional in ("size", "args") and not signature.positional and positional:
+        return _dimensions(positional, context, hops)
+    return None
+
+
+def element_count(expr: cst.BaseExpression, context: FileContext) -> int | None:
+    """How many elements the array ``expr`` holds, when its shape is stated (``array_shape``)."""
+    shape = array_shape(expr, context)
+    return math.prod(shape) if shape is not None else None
+
+
+def count_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> int | None:
+    """The integer ``expr`` stands for when the code states it: a literal, a name bound to one
+    (``N = 1000``), the length of an array or literal collection of known size (``len(a)``,
+    ``a.shape[0]``); None when it is unknown."""
+    literal = integer_value(expr)
+    if literal is not None:
+        return literal
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        return count_of(assigned, context, hops + 1) if assigned is not None else None
+    if type(expr) is cst.Call and context.imports.is_builtin(expr.func, "len") and len(expr.args) == 1:
+        return items_in(expr.args[0].value, context, hops)
+    if type(expr) is cst.Subscript and type(expr.value) is cst.Attribute and expr.value.attr.value == "shape":
+        if len(expr.slice) != 1 or type(expr.slice[0].slice) is not cst.Index:
+            return None
+        axis = integer_value(expr.slice[0].slice.value)
+        shape = array_shape(expr.value.value, context, hops)
+        return shape[axis] if shape is not None and axis is not None and -len(shape) <= axis < len(shape) else None
+    return None
+
+
+def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> int | None:
+    """How many items iterating ``expr`` gives, when the code states it: a literal list, tuple
+    or set, ``range(...)`` of known bounds, the first axis of an array of known shape, and
+    ``enumerate``/``tqdm`` (``Flag.WRAPS_ITERABLE``) of any of them; None when it is unknown.
+    A loop's trip count is ``items_in`` of what it iterates. A name bound to a literal list or
+    set is unknown: it may have grown since (``__all__ = []`` then ``__all__.append(name)``)."""
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        if assigned is None or isinstance(assigned, (cst.List, cst.Set)):
+            return None
+        return items_in(assigned, context, hops + 1)
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        if any(type(element) is cst.StarredElement for element in expr.elements):
+            return None
+        return len(expr.elements)
+    if type(expr) is not cst.Call:
+        return None
+    positional = [arg.value for arg in expr.args if arg.keyword is None and not arg.star]
+    if context.imports.is_builtin(expr.func, "range"):
+        return _range_length(positional, context, hops) if len(positional) == len(expr.args) else None
+    record = catalog.lookup(_qualified_call_name(expr, context))
+    if record is not None and record.has(catalog.Flag.WRAPS_ITERABLE):
+        arguments = catalog.bind(expr, record)
+        wrapped = arguments.argument(record.signature.positional[0]) if arguments is not None else None
+        return items_in(wrapped, context, hops) if wrapped is not None else None
+    shape = array_shape(expr, context, hops)
+    return shape[0] if shape else None
+
+
+def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:
+    """How many times the ``for`` loop or single-clause comprehension ``loop`` iterates, when
+    the code states it (``items_in`` of what it iterates); None for a ``while`` loop and when
+    unknown."""
+    if type(loop) is cst.For:
+        return items_in(loop.iter, context)
+    clause = getattr(loop, "for_in", None)
+    if type(clause) is cst.CompFor and clause.inner_for_in is None:
+        return items_in(clause.iter, context)
+    return None
+
+
+def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:
+    """The catalogue's name of the function ``call`` calls; ``builtins.enumerate`` for a builtin."""
+    qualified = context.imports.qualified_name(call.func)
+    if qualified is None and type(call.func) is cst.Name and context.imports.is_builtin(call.func, call.func.value):
+        return f"builtins.{call.func.value}"
+    return qualified
+
+
+def _dimensions(values: list[cst.BaseExpression], context: FileContext, hops: int) -> tuple[int, ...] | None:
+    """``(64, 128)`` from ``[64, 128]`` or ``[(64, 128)]``: every dimension a known count."""
+    if len(values) == 1 and isinstance(values[0], (cst.Tuple, cst.List)):
+        values = [element.value for element in values[0].elements]
+    dims = [count_of(value, context, hops) for value in values]
+    known = tuple(dim for dim in dims if dim is not None and dim >= 0)
+    return known if known and len(known) == len(dims) else None
+
+
+def _range_length(bounds: list[cst.BaseExpression], context: FileContext, hops: int) -> int | None:
+    """How many numbers ``range(*bounds)`` (and ``arange``) gives, when every bound is known."""
+    if not 1 <= len(bounds) <= 3:
+        return None
+    values = [count_of(bound, context, hops) for bound in bounds]
+    known = [value for value in values if value is not None]
+    if len(known) != len(values):
+        return None
+    start, stop, step = (0, known[0], 1) if len(known) == 1 else (known[0], known[1], (known + [1])[2])
+    if step == 0:
+        return None
+    # Counted, not built: ``len(range(…))`` fails beyond the machine's integers.
+    return max(0, -((start - stop) // step))
+
+
+def _literal_shape(data: cst.BaseExpression) -> tuple[int, ...] | None:
+    """``[[1, 2, 3], [4, 5, 6]]``: (2, 3); a ragged or starred literal: None; a scalar: ()."""
+    if not isinstance(data, (cst.List, cst.Tuple)):
+        return () if literal_value(data) is not UNKNOWN else None
+    if any(type(element) is cst.StarredElement for element in data.elements):
+        return None
+    inner: tuple[int, ...] = ()
+    for index, element in enumerate(data.elements):
+        shape = _literal_shape(element.value)
+        if shape is None or (index > 0 and shape != inner):
+            return None
+        inner = shape
+    return (len(data.elements), *inner)

@@ -77,6 +77,9 @@ class Benchmark:
     the rule flags, since no test can. ``not_timed`` holds the reason a benchmark can never be
     timed in one process (it needs several GPUs, say): the harness then skips it with that
     reason on every machine, while the test suite still checks that its sides agree on the CPU.
+    ``size_in_code`` says what size, in ``size_unit``, the rule's findings carry where the code
+    states it (``Finding.size``, read through ``engine.sizes``); empty for a rule whose size the
+    code does not show.
     """
 
     setup: Callable[[int, Target], tuple]
@@ -91,6 +94,7 @@ class Benchmark:
     version: int = 1
     timed: str = ""
     not_timed: str = ""
+    size_in_code: str = ""
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 3 or list(self.sizes) != sorted(set(self.sizes)) or self.sizes[0] < 1:

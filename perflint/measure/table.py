@@ -170,13 +170,18 @@ def saved_cell(measurement: Measurement, evidence_sizes: Mapping[str, int] | Non
 
 
 def ranking_note(rows: list[Measurement], evidence_sizes: Mapping[str, int] | None = None) -> str:
-    """Which size each row's time saved (and so the order) was read at."""
-    by_evidence = sorted({m.code for m in rows if m.status == MEASURED and evidence_sizes and m.code in evidence_sizes})
+    """Which size each row's time saved (and so the order) was read at, and why."""
+    sizes = evidence_sizes or {}
+    by_evidence = sorted({m.code for m in rows if m.status == MEASURED and m.code in sizes})
     text = "Rows are sorted by the time one execution of the fix saves (pattern − fix), read at "
     if by_evidence:
-        return text + (
-            f"the measured size closest to the findings' own for {', '.join(by_evidence)}, and at "
-            "the benchmark's middle size for the rest."
+        stated = ", ".join(f"{code} ({sizes[code]:,})" for code in by_evidence)
+        measured = {m.code for m in rows if m.status == MEASURED}
+        return (
+            text
+            + "the measured size closest to the largest size the rule's findings state in the code (its "
+            + f"costliest finding: these benchmarks save more the larger the size) for {stated}"
+            + (", and at the benchmark's middle size for the rest." if len(by_evidence) < len(measured) else ".")
         )
     return text + "each benchmark's middle size (the findings show no size of their own)."
 

@@ -80,6 +80,7 @@ def write_report(
                 detailed=output_format == "full",
                 occurrences={count.code: count.count for count in count_by_code(ordered)},
                 run_shares=_hottest_share_per_code(ordered),
+                evidence_sizes=largest_size_per_code(ordered),
             )
     elif output_format == "json":
         from perflint.output.json_report import write_json
@@ -109,6 +110,17 @@ def _write_undecodable_names_back_as_bytes(stream: TextIO) -> None:
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None and getattr(stream, "errors", None) == "strict":
         reconfigure(errors="surrogateescape")
+
+
+def largest_size_per_code(findings: Sequence[Finding]) -> dict[str, int]:
+    """The largest size the code states among each rule's findings (``Finding.size``): the
+    instance whose fix saves most, as a benchmark's saving grows with its size, and so the one
+    that ranks the rule for ``--measure``. Rules none of whose findings state a size are left out."""
+    sizes: dict[str, int] = {}
+    for finding in findings:
+        if finding.size is not None:
+            sizes[finding.code] = max(sizes.get(finding.code, 0), finding.size)
+    return sizes
 
 
 def _hottest_share_per_code(findings: Sequence[Finding]) -> dict[str, float] | None:

@@ -105,6 +105,9 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if finding.cell is not None:
         # A notebook: the region's lines are the cell's own, and the cell is named here.
         properties["cell"] = finding.cell
+    if finding.size is not None:
+        # In the unit of the rule's benchmark: what ``--measure`` ranks the rule by.
+        properties["size"] = finding.size
     if finding.profile is not None:
         profile = finding.to_dict()
         properties.update(profile=profile["profile"], estimated_saving_share=profile.get("estimated_saving_share"))

@@ -594,6 +594,85 @@ def test_measurements_are_cached_in_the_cache_dir_given(project, capsys, monkeyp
     assert folders == [str(project / "elsewhere"), str(project / "configured")]
 
 
+SIZED_LOOPS = """\
+import numpy as np
+
+N = 100_000
+
+
+def scale(factor):
+    small = np.zeros(1_000)
+    out = np.zeros(1_000)
+    for i in range(len(small)):
+        out[i] = small[i] * factor
+    large = np.zeros(N)
+    doubled = np.zeros(N)
+    for i in range(N):
+        doubled[i] = large[i] * 2
+    return out, doubled
+"""
+
+
+def test_measure_ranks_a_rule_at_the_largest_size_its_findings_state(project, capsys, monkeypatch):
+    from perflint.measure import harness
+    from perflint.measure.results import MEASURED, Measurement, MeasurementReport, Point
+
+    def measured(code, sizes_and_savings):
+        points = tuple(
+            Point(
+                size=size,
+                pattern_seconds=2 * saved,
+                fix_seconds=saved,
+                speedup=2.0,
+                speedup_low=1.9,
+                speedup_high=2.1,
+                samples=15,
+                workers=3,
+            )
+            for size, saved in sizes_and_savings
+        )
+        return Measurement(
+            code=code,
+            name=code.lower(),
+            backend="numpy",
+            library="numpy",
+            device="cpu",
+            status=MEASURED,
+            size_unit="elements",
+            points=points,
+        )
+
+    # At its middle size PFL101 saves less than PFL401 (1 ms against 2 ms); at 100k, more (10 ms).
+    report = MeasurementReport(
+        machine={"cpu": "test"},
+        measurements=[
+            measured("PFL101", [(1_000, 1e-4), (10_000, 1e-3), (100_000, 1e-2)]),
+            measured("PFL401", [(8, 5e-4), (32, 2e-3), (128, 2e-2)]),
+        ],
+    )
+    monkeypatch.setattr(harness, "measure_rules", lambda rule_classes, budget_seconds, cache, progress: report)
+    write(project / "loops.py", SIZED_LOOPS)
+    write(project / "solve.py", FLAGGED)
+    assert main(["check", "--no-cache", "--output-format", "json"]) == 1
+    sizes = [(finding["code"], finding.get("size")) for finding in json.loads(capsys.readouterr().out)["findings"]]
+    assert sizes == [("PFL101", 1_000), ("PFL101", 100_000), ("PFL401", None)]
+    assert main(["check", "--no-cache", "--measure"]) == 1
+    text = capsys.readouterr().out
+    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL401 "))]
+    assert rows == ["PFL101", "PFL401"]
+    assert "10.0 ms at 100k" in text and "2.00 ms at 32" in text
+    note = " ".join(text.split())
+    assert "the largest size the rule's findings state in the code" in note
+    assert "for PFL101 (100,000), and at the benchmark's middle size for the rest." in note
+    # With only the small loop's size stated, PFL101 is read at 1k, where it saves least.
+    write(project / "loops.py", SIZED_LOOPS.replace("N = 100_000", "N = int(input())"))
+    assert main(["check", "--no-cache", "--measure", "loops.py", "solve.py"]) == 1
+    text = capsys.readouterr().out
+    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL401 "))]
+    assert rows == ["PFL401", "PFL101"]
+    assert "100 µs at 1k" in text and "for PFL101 (1,000)" in " ".join(text.split())
+
+
 # The installed command ---------------------------------------------------------------------
 
 

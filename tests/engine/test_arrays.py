@@ -272,6 +272,21 @@ def test_numpy_and_google_style_docstrings_are_weak_evidence_only():
     }
 
 
+def test_sphinx_style_docstring_types_are_weak_evidence_only():
+    answers = weak_kinds(
+        "import torch\n"
+        "def f(spike_time, n, m, k):\n"
+        '    """Interpolate.\n\n'
+        "    :param spike_time: spike times\n"
+        "    :type spike_time: torch.Tensor\n"
+        "    :type n: int, optional\n"
+        "    :type m: torch.Tensor or list\n"
+        '    """\n'
+        "    print(spike_time); print(n); print(m); print(k)\n"
+    )
+    assert answers == {"spike_time": (None, "torch"), "n": (None, None), "m": (None, None), "k": (None, None)}
+
+
 def test_a_parameter_passed_where_torch_takes_only_a_tensor_is_weakly_a_tensor():
     answers = weak_kinds(
         "import torch\n"

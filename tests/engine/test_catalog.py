@@ -265,8 +265,7 @@ def test_every_math_function_with_an_array_equivalent_computes_the_same_on_an_el
         assert numpy.allclose(resolve(torch_name)(*(torch.tensor(v) for v in values)).item(), expected), torch_name
 
 
-def test_series_attributes_are_attributes_of_a_real_series():
-    pandas = pytest.importorskip("pandas")
+def test_series_attributes_are_attributes_of_a_real_series(pandas):
     row = pandas.Series([1.0])
     assert [name for name in sorted(catalog.SERIES_ATTRIBUTES) if not hasattr(type(row), name)] == []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine import lint_source
 from perflint.engine.quoting import MAX_QUOTED_LENGTH, quote
 from perflint.rules import all_rules
 
@@ -47,8 +46,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rule", "code"), CASES)
-def test_every_message_and_fix_title_is_one_line_without_comments(rule, code):
-    findings = lint_source(code, "example.py", [rule])
+def test_every_message_and_fix_title_is_one_line_without_comments(rule, code, findings_of):
+    findings = findings_of(rule, code)
     assert findings, "the example (or its spread-out variant) is no longer flagged"
     for finding in findings:
         assert "\n" not in finding.message and "\r" not in finding.message

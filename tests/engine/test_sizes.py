@@ -1,8 +1,11 @@
-"""Sizes the code states: the order of square matrices written with literals."""
+"""Sizes the code states: the order of square matrices, array shapes, counts and trip counts
+written with literals."""
 
 from __future__ import annotations
 
-from perflint.engine.sizes import is_small_matrix, matrix_order
+import libcst as cst
+
+from perflint.engine.sizes import array_shape, count_of, is_small_matrix, items_in, matrix_order, trip_count
 from tests.engine.probes import probe_calls
 
 
@@ -43,3 +46,129 @@ def test_small_matrices_are_those_up_to_a_homogeneous_transform():
         lambda context, expr: is_small_matrix(expr, context),
     )
     assert answers == {"torch.eye(4)": True, "torch.eye(5)": False, "x": False}
+
+
+def test_an_array_shape_is_read_from_factories_given_literal_shapes_and_from_literal_data():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "import torch\n"
+        "N = 1000\n"
+        "def f(n, data):\n"
+        "    print(np.zeros(1000)); print(torch.randn(64, 128)); print(np.ones((4, N))); print(np.arange(10))\n"
+        "    print(torch.arange(2, 10, 2)); print(np.array([[1, 2, 3], [4, 5, 6]])); print(np.random.rand(3, 4))\n"
+        "    print(torch.zeros(n)); print(np.array([[1, 2], [3]])); print(np.array(data)); print(np.zeros(-1))\n"
+        "    print(np.full(5, 7)); print(np.linspace(0, 1, 100)); print(np.zeros(1000, np.float32))\n",
+        lambda context, expr: array_shape(expr, context),
+    )
+    assert answers == {
+        "np.zeros(1000)": (1000,),
+        "torch.randn(64, 128)": (64, 128),
+        "np.ones((4, N))": (4, 1000),
+        "np.arange(10)": (10,),
+        "torch.arange(2, 10, 2)": (4,),
+        "np.array([[1, 2, 3], [4, 5, 6]])": (2, 3),
+        "np.random.rand(3, 4)": (3, 4),
+        "torch.zeros(n)": None,
+        "np.array([[1, 2], [3]])": None,
+        "np.array(data)": None,
+        "np.zeros(-1)": None,
+        "np.full(5, 7)": (5,),
+        # Not a factory whose arguments are its shape.
+        "np.linspace(0, 1, 100)": None,
+        "np.zeros(1000, np.float32)": (1000,),
+    }
+
+
+def test_a_count_is_a_literal_a_constant_or_a_known_length():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "N = 1000\n"
+        "a = np.zeros((N, 8))\n"
+        "seen = []\n"
+        "def f(n, b):\n"
+        "    print(N); print(len(a)); print(a.shape[1]); print(a.shape[-1]); print(len([1, 2, 3]))\n"
+        "    print(n); print(len(b)); print(a.shape[2]); print(N + 1); print(len(seen))\n",
+        lambda context, expr: count_of(expr, context),
+    )
+    assert answers == {
+        "N": 1000,
+        "len(a)": 1000,
+        "a.shape[1]": 8,
+        "a.shape[-1]": 8,
+        "len([1, 2, 3])": 3,
+        "n": None,
+        "len(b)": None,
+        "a.shape[2]": None,
+        "N + 1": None,
+        "len(seen)": None,
+    }
+
+
+def test_a_loops_trip_count_is_the_number_of_items_of_what_it_iterates():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "import torch\n"
+        "from tqdm import tqdm\n"
+        "N = 500\n"
+        "x = torch.randn(64, 128)\n"
+        "names = ('a', 'b')\n"
+        "grown = []\n"
+        "grown.append(1)\n"
+        "def f(n, items):\n"
+        "    print(range(N)); print(range(10, 100)); print(range(0, 100, 10)); print(range(len(x)))\n"
+        "    print(range(x.shape[1])); print(names); print((1, 2, 3)); print(enumerate(range(N)))\n"
+        "    print(tqdm(names)); print(x); print(range(n)); print(items); print([*items, 1]); print(range(5, 0))\n"
+        "    print(range(10, 0, -3)); print(range(1_000_000_000_000_000_000_000))\n"
+        "    print(grown); print(['a', 'b'])\n",
+        lambda context, expr: items_in(expr, context),
+    )
+    assert answers == {
+        "range(N)": 500,
+        "range(10, 100)": 90,
+        "range(0, 100, 10)": 10,
+        "range(len(x))": 64,
+        "range(x.shape[1])": 128,
+        "names": 2,
+        "(1, 2, 3)": 3,
+        "enumerate(range(N))": 500,
+        "tqdm(names)": 2,
+        "x": 64,
+        "range(n)": None,
+        "items": None,
+        "[*items, 1]": None,
+        "range(5, 0)": 0,
+        "range(10, 0, -3)": 4,
+        "range(1_000_000_000_000_000_000_000)": 10**21,
+        # A list may grow after its assignment: only a literal written where it is iterated counts.
+        "grown": None,
+        "['a', 'b']": 2,
+    }
+
+
+def test_a_shadowed_range_or_len_is_not_read():
+    answers = probe_calls(
+        "def range(n):\n    return [n]\nlen = max\nprint(range(10)); print(len([1, 2, 3]))\n",
+        lambda context, expr: (
+            items_in(expr, context)
+            if type(expr.func) is cst.Name and expr.func.value == "range"
+            else count_of(expr, context)
+        ),
+    )
+    assert answers == {"range(10)": None, "len([1, 2, 3])": None}
+
+
+def test_a_trip_count_is_read_from_for_loops_and_single_clause_comprehensions_only():
+    module = cst.parse_module(
+        "for i in range(8):\n    pass\n"
+        "while True:\n    pass\n"
+        "squares = [i * i for i in range(5)]\n"
+        "pairs = [(i, j) for i in range(3) for j in range(4)]\n"
+    )
+    loops = [
+        statement.body[0] if type(statement) is cst.SimpleStatementLine else statement for statement in module.body
+    ]
+    comprehensions = [loop.value for loop in loops[2:]]
+    answers = probe_calls(
+        "print(0)\n", lambda context, expr: [trip_count(loop, context) for loop in loops[:2] + comprehensions]
+    )
+    assert answers == {"0": [8, None, 5, None]}

@@ -471,9 +471,8 @@ def test_agreement_understands_torch_tensors():
     assert describe_difference(torch.ones(3), torch.zeros(3)) is not None
 
 
-def test_agreement_understands_pandas_objects():
-    pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+def test_agreement_understands_pandas_objects(pandas):
+    frame = pandas.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
     assert describe_difference(frame, frame.copy()) is None
     assert describe_difference(frame, frame.rename(columns={"b": "c"})) is not None
     assert describe_difference(frame, frame.assign(b=["x", "z"])) is not None

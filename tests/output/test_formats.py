@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,19 @@ def test_json_has_the_documented_keys_in_a_stable_order_and_round_trips(findings
     assert all(entry["fix"] is None for entry in report["findings"])
 
 
+def test_json_gives_a_findings_size_only_where_the_code_states_it(findings):
+    sized = replace(findings[0], size=4_096)
+    entries = json.loads(render([sized, findings[1]], "json"))["findings"]
+    assert [entry.get("size", "absent") for entry in entries] == ["absent", 4_096]
+    assert list(entries[1])[-1] == "size"
+    assert Finding.from_dict(entries[1]) == sized
+
+
+def test_sarif_gives_a_findings_size_as_a_property_only_where_the_code_states_it(findings):
+    results = sarif([replace(findings[0], size=4_096), findings[2]])["runs"][0]["results"]
+    assert [result.get("properties", {}).get("size") for result in results] == [None, 4_096]
+
+
 def test_json_is_indented_and_identical_from_run_to_run(findings):
     output = render(findings, "json")
     assert output == render(list(reversed(findings)), "json")
@@ -269,7 +283,8 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(findings):
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
     odd_paths = [invariant_call("dir with space/a,b.py", 1, 1, 3), invariant_call("/elsewhere/x.py", 1, 1, 2)]
-    for log in (sarif(findings + odd_paths), sarif([])):
+    sized = [replace(invariant_call("sized.py", 1, 1, 2), size=64)]
+    for log in (sarif(findings + odd_paths + sized), sarif([])):
         errors = [error.message for error in validator_class(schema).iter_errors(log)]
         assert errors == []
 

@@ -53,6 +53,8 @@ LOOPS = [
     (TORCH_SETUP, "for a, b in zip(idx, other):\n    conf[a, b] += 1\n", "conf"),
     (TORCH_SETUP, "for i in range(len(idx)):\n    conf[idx[i], other[i]] -= 2\n", "conf"),
 ]
+# Running the torch loops belongs to the full run: importing torch alone takes seconds.
+RUNS = [pytest.param(*loop, marks=pytest.mark.slow) if loop[0] is TORCH_SETUP else loop for loop in LOOPS]
 
 
 def _run(source: str, result: str):
@@ -62,7 +64,7 @@ def _run(source: str, result: str):
     return value.numpy() if hasattr(value, "numpy") else value
 
 
-@pytest.mark.parametrize(("setup", "loop", "result"), LOOPS)
+@pytest.mark.parametrize(("setup", "loop", "result"), RUNS)
 def test_the_suggested_calls_compute_what_the_loop_computed(setup, loop, result):
     if "torch" in setup:
         pytest.importorskip("torch")

@@ -71,10 +71,11 @@ def test_pfl402_solve_gives_the_products_results_up_to_rounding(matrix, scipy):
         np.testing.assert_allclose(product, solved, rtol=1e-10, atol=1e-12)
 
 
-def test_pfl402_unsafe_not_bit_for_bit_and_far_apart_for_an_ill_conditioned_matrix():
-    scipy_linalg = pytest.importorskip("scipy.linalg")
+def test_pfl402_unsafe_not_bit_for_bit_and_far_apart_for_an_ill_conditioned_matrix(scipy):
+    from scipy.linalg import hilbert as hilbert_matrix
+
     original, fixed_source = dedented_and_fixed(PFL402_PRODUCTS, InverseThenMultiply)
-    hilbert = scipy_linalg.hilbert(13)
+    hilbert = hilbert_matrix(13)
     b = np.ones(13)
     product = call(original, "products", hilbert, b, b[:, None])[0]
     solved = call(fixed_source, "products", hilbert, b, b[:, None])[0]

@@ -55,10 +55,9 @@ PFL408_LOOP = """
 
 
 @pytest.fixture
-def data_files(tmp_path):
-    pd = pytest.importorskip("pandas")
+def data_files(tmp_path, pandas):
     csv = tmp_path / "labels.csv"
-    pd.DataFrame({"id": [1, 2, 2, 3, 3, 3]}).to_csv(csv, index=False)
+    pandas.DataFrame({"id": [1, 2, 2, 3, 3, 3]}).to_csv(csv, index=False)
     bank = tmp_path / "bank.npy"
     np.save(bank, np.arange(12.0).reshape(3, 4))
     return csv, bank
@@ -89,8 +88,7 @@ def test_pfl408_unsafe_a_file_that_changes_during_the_loop_is_read_once(data_fil
     assert call(fixed_source, "label_counts", [3, 3], csv, append_a_row) == [3, 3]
 
 
-def test_pfl408_unsafe_the_file_is_read_even_when_the_loop_runs_no_iteration(tmp_path):
-    pytest.importorskip("pandas")
+def test_pfl408_unsafe_the_file_is_read_even_when_the_loop_runs_no_iteration(tmp_path, pandas):
     original, fixed_source = dedented_and_fixed(PFL408_LOOP, InvariantFileReadInLoop)
     missing = tmp_path / "missing.csv"
     assert call(original, "label_counts", [], missing, None) == []

@@ -41,7 +41,7 @@ def test_the_per_file_timeout_applies_on_the_servers_lint_thread(tmp_path, monke
             pass
 
     monkeypatch.setattr(runner, "lint_source", endless)
-    linter = project(tmp_path, "per-file-timeout = 0.5\n")
+    linter = project(tmp_path, "per-file-timeout = 0.2\n")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="perflint-lint") as thread:
         findings = thread.submit(linter.lint, str(tmp_path / "model.py"), SOURCE).result(timeout=120)
-    assert [(finding.code, finding.message) for finding in findings] == [("PFL000", runner.time_limit_message(0.5))]
+    assert [(finding.code, finding.message) for finding in findings] == [("PFL000", runner.time_limit_message(0.2))]

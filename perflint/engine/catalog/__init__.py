@@ -213,6 +213,8 @@ TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS
 # Factories of an n×m identity matrix, whose shape arguments are its two orders (``eye(n, m)``),
 # where every other factory's are the array's whole shape.
 IDENTITY_FACTORIES = frozenset({"torch.eye", "numpy.eye", "numpy.identity"})
+# Factories whose positional arguments are ``range``'s (start, stop, step): ``arange(n)`` has n elements.
+RANGE_FACTORIES = frozenset({"numpy.arange", "torch.arange"})
 # Methods of a torch module that run on every call of the model.
 TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.

@@ -9,7 +9,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.sizes import is_small_matrix
+from perflint.engine.sizes import is_small_matrix, matrix_order
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -287,6 +287,7 @@ def whiten(cov, x):
                 node,
                 self.message.format(pattern=quote(node), fix=advice),
                 fix=self._solve(node, call, solver, other) if inverse_on_left else None,
+                size=matrix_order(call.args[0].value, self.context),
             )
             return
 
@@ -417,6 +418,7 @@ InverseThenMultiply.benchmark = Benchmark(
     sizes=(8, 64, 256),
     check_size=8,
     size_unit="rows and columns (8 right-hand sides)",
+    size_in_code="the order of the inverted matrix (`np.random.rand(n, n)`, `torch.eye(n)`)",
     timed=(
         "`np.linalg.inv(matrix) @ right_hand_side` against `np.linalg.solve(matrix, right_hand_side)` "
         "for an n x n float64 matrix and 8 right-hand sides."

@@ -13,6 +13,7 @@ from perflint.engine.literals import integer_value, string_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, assignment, code_of
 from perflint.engine.rule import FIX_SAFE, NO_FIX, Change, Fix, Invalid, Rule
+from perflint.engine.sizes import trip_count
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -246,7 +247,8 @@ def normalise(lines):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.context.innermost_loop is None:
+        loop = self.context.innermost_loop
+        if loop is None:
             return
         record = catalog.lookup(self.context.imports.qualified_name(node.func))
         if record is None or not record.has(catalog.Flag.COMPILES_PATTERN):
@@ -262,6 +264,7 @@ def normalise(lines):
                 node,
                 self.message.format(function=record.function_name, pattern=quote(pattern)),
                 fix=self._compiled_once(node, record.function_name, pattern, bound.argument("flags")),
+                size=trip_count(loop.node, self.context),
             )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -520,6 +523,7 @@ RegexInLoop.benchmark = Benchmark(
     sizes=(100, 1_000, 10_000),
     check_size=10,
     size_unit="short lines",
+    size_in_code="the loop's trip count (`range(N)`, a literal list written in the loop, a tuple constant)",
     timed=(
         "`re.sub` with a pattern string inside a loop over n short lines against a pattern compiled "
         "once before the loop."

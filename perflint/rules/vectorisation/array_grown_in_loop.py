@@ -11,6 +11,7 @@ from perflint.engine.catalog import CONCATENATES
 from perflint.engine.loops import none_test
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import trip_count
 from perflint.engine.walker import mentions
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -213,7 +214,11 @@ def embed_all(batches, model):
             function = (
                 function[: -len("append")] + "concatenate" if function.endswith(".append") else "numpy.concatenate"
             )
-        self.report(node, self.message.format(name=name, call=quote(call), function=function))
+        self.report(
+            node,
+            self.message.format(name=name, call=quote(call), function=function),
+            size=trip_count(frame.node, self.context),
+        )
 
     def _growth(self, statement: cst.Assign, name: str) -> cst.Call | None:
         """The concatenation that grows ``name`` when ``statement`` is ``name = <it>``."""
@@ -295,6 +300,7 @@ ArrayGrownInLoop.benchmark = Benchmark(
     sizes=(10, 50, 200),
     check_size=4,
     size_unit="batches of 32x64 rows",
+    size_in_code="the growing loop's trip count (`for _ in range(N)`)",
     timed=(
         "Collecting n batches of 32x64 float64 rows: `np.vstack` onto the growing array in every "
         "iteration against appending to a list and one `np.vstack` after the loop."

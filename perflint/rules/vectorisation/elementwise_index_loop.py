@@ -13,6 +13,7 @@ from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
+from perflint.engine.sizes import items_in
 from perflint.engine.walker import mentions, simple_body
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -540,6 +541,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 vectorised="; ".join(_render(statement) for statement in vectorised),
             ),
             fix=self._build_fix(node, loop, vectorised),
+            size=items_in(node.iter, self.context),
         )
 
     def _build_fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Fix | None:
@@ -789,6 +791,7 @@ ElementwiseIndexLoop.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the loop's trip count (`range(N)`, `range(len(a))` with `a = np.zeros(N)`)",
     backend=ARRAY_BACKEND,
     devices=ARRAY_DEVICES,
     timed=(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -13,6 +15,9 @@ from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
 
 _SUMS = frozenset({"sum", "mean"})
 _COUNTS = frozenset({"sum", "count_nonzero"})
@@ -36,14 +41,19 @@ class GroupReductionByMaskLoop(Rule):
         "`y.unique()`, `set(y)` or `range(K)` with `K` not a literal — a reduction of the rows of a "
         "group, `X[y == k].sum()`, `.mean()`, `np.sum(X[y == k])`, `np.mean(...)`, `len(X[y == k])`, "
         "`X[y == k].shape[0]`, or a count of the whole mask `(y == k).sum()`, `np.sum(y == k)`, "
-        "`np.count_nonzero(y == k)` (a count along an axis, `(X == k).sum(0)`, counts per column of a"
-        " 2-D array and has no one `bincount`), where `y` is a known NumPy array or torch tensor and "
-        "neither `X` nor `y` is written in the loop."
+        "`np.count_nonzero(y == k)`, builtin `sum(y == k)` (a count along an axis, `(X == k).sum(0)`, "
+        "counts per column of a 2-D array and has no one `bincount`), where `y` is a known NumPy array"
+        " or torch tensor, or the array whose distinct values the loop runs over (`for k in "
+        "np.unique(y)`, also through `enumerate`), and neither `X` nor `y` is written in the loop. The"
+        " mask may be bound to a name first (`sel = y == k` then `X[sel].sum(0)` or `sum(sel)`)."
     )
     known_limitations = (
         "Left alone: a small literal number of groups (`range(3)`), loops that write `X` or `y`, "
         "loops that do other work with a group's rows (fitting a model per group has no one-pass "
-        "form), and functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+        "form), and functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython. A loop "
+        "that both counts a group and does other work with its rows is flagged at the count, whose "
+        "one-pass form (`np.unique(y, return_counts=True)`) still applies; selecting every group's "
+        "rows without a full scan each (sorting `y` once and slicing) is not advised."
     )
     why_bad = (
         "Each iteration compares all n labels with `k` and gathers the matching rows: K groups "
@@ -115,6 +125,28 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         def f(X: np.ndarray, labels, K):
             return [X[labels == k].sum() for k in range(K)]
         """,
+        # The loop runs over the distinct values of another array than the one compared: its type
+        # is not known from that; and a mask name rebound per branch has no one value.
+        """
+        import numpy as np
+        def f(ids, other, flag):
+            counts = []
+            for k in np.unique(other):
+                counts.append(sum(ids == k))
+            for k in np.unique(other):
+                if flag:
+                    sel = other == k
+                else:
+                    sel = other != k
+                counts.append(sum(sel))
+            return counts
+        """,
+        # `enumerate` over the groups: the count's index is the position, not the group.
+        """
+        import numpy as np
+        def f(y: np.ndarray, groups):
+            return [sum(y == i) for i, k in enumerate(np.unique(y))]
+        """,
     )
     INVALID = (
         Invalid(
@@ -157,6 +189,34 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             """,
             line=3,
         ),
+        # The labels' type known from the loop over their distinct values; the mask kept in a
+        # name; the builtin `sum` counting it.
+        Invalid(
+            """
+            import numpy as np
+            def strands(res):
+                ids = res.samples_id
+                out = []
+                for i, k in enumerate(np.unique(ids)):
+                    strand = ids == k
+                    out.append((i, sum(strand), res.logl[strand]))
+                return out
+            """,
+            line=7,
+            column=24,
+        ),
+        Invalid(
+            """
+            import torch
+            def centroids(emb: torch.Tensor, labels: torch.Tensor, n: int):
+                out = []
+                for c in range(n):
+                    sel = labels == c
+                    out.append(emb[sel].sum(0))
+                return out
+            """,
+            line=6,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -174,6 +234,10 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         func = call.func
         if self.context.imports.is_builtin(func, "len") and len(call.args) == 1:
             self._report_group_rows(call, call.args[0].value)
+            return
+        if self.context.imports.is_builtin(func, "sum") and len(call.args) == 1 and not call.args[0].star:
+            # ``sum(y == k)``: the builtin walks the mask element by element, and still once per group.
+            self._report_count(call, call.args[0].value)
             return
         qualified = self.context.imports.qualified_name(func)
         if qualified is not None:
@@ -230,9 +294,14 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         match = self._group_mask(mask)
         if match is None:
             return
-        labels, group, _, library = match
-        counter = "torch.bincount" if library == catalog.TORCH else "np.bincount"
-        self._report(reduction, labels, group, f"count every group at once: `{counter}({labels})`")
+        labels, group, loop, library = match
+        if self._iterated_unique(loop) is not None and library == catalog.NUMPY:
+            counts = f"np.unique({labels}, return_counts=True)"
+        elif self._iterated_unique(loop) is not None:
+            counts = f"torch.unique({labels}, return_counts=True)"
+        else:
+            counts = f"{'torch.bincount' if library == catalog.TORCH else 'np.bincount'}({labels})"
+        self._report(reduction, labels, group, f"count every group at once: `{counts}`")
 
     def _report(self, reduction: cst.CSTNode, labels: str, group: str, fix: str) -> None:
         if self.context.in_compiled_code():
@@ -244,13 +313,18 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     def _group_mask(self, mask: cst.BaseExpression) -> tuple[str, str, LoopFrame, str] | None:
         """``(y, k, loop, library of y)`` when ``mask`` is ``y == k`` (or ``k == y``) with ``k`` the target of
-        the innermost loop, a loop over groups, and ``y`` a known array it does not change."""
+        the innermost loop, a loop over groups, and ``y`` a known array it does not change (or the
+        array whose distinct values the loop runs over, ``for k in np.unique(y)``: a comparison of
+        anything else with each of them would not be element-wise). ``mask`` may be a name bound to
+        the comparison (``sel = y == k`` then ``X[sel]``)."""
+        if type(mask) is cst.Name:
+            mask = value_of(mask, self.context) or mask
         if type(mask) is not cst.Comparison or len(mask.comparisons) != 1:
             return None
         if type(mask.comparisons[0].operator) is not cst.Equal:
             return None
         loop = self.context.innermost_loop
-        group = _group_target(loop)
+        group = _group_target(loop, self.context)
         if group is None or loop is None or not self._iterates_groups(loop):
             return None
         left, right = mask.left, mask.comparisons[0].comparator
@@ -262,12 +336,38 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
             return None
         labels = dotted_name(labels_expr)
         library = self.context.arrays.kind_of(labels_expr)
+        unique = self._iterated_unique(loop)
+        if library is None and unique is not None and dotted_name(unique[0]) == labels:
+            library = unique[1]
         if labels is None or library not in (catalog.NUMPY, catalog.TORCH) or loop.changes(labels):
             return None
         return labels, group, loop, library
 
+    def _iterated_unique(self, loop: LoopFrame) -> tuple[cst.BaseExpression, catalog.ArrayKind] | None:
+        """``(y, library)`` when the loop runs over the distinct values of ``y``: ``np.unique(y)``,
+        ``torch.unique(y)`` or ``y.unique()`` of a known tensor, directly or through a name."""
+        iterable = _loop_iterable(loop, self.context)
+        if iterable is None:
+            return None
+        iterable = value_of(iterable, self.context) or iterable
+        if type(iterable) is not cst.Call:
+            return None
+        func = iterable.func
+        record = catalog.lookup(self.context.imports.qualified_name(func))
+        if record is not None:
+            if record.function_name != "unique" or not record.has(catalog.Flag.SORTS) or not iterable.args:
+                return None
+            if iterable.args[0].keyword is not None or iterable.args[0].star:
+                return None
+            library = catalog.ArrayKind(record.library) if record.library in (catalog.NUMPY, catalog.TORCH) else None
+            return None if library is None else (iterable.args[0].value, library)
+        if type(func) is cst.Attribute and func.attr.value == "unique":
+            if self.context.arrays.kind_of(func.value) == catalog.TORCH:
+                return func.value, catalog.TORCH
+        return None
+
     def _iterates_groups(self, loop: LoopFrame) -> bool:
-        iterable = _loop_iterable(loop)
+        iterable = _loop_iterable(loop, self.context)
         if iterable is None:
             return False
         iterable = value_of(iterable, self.context) or iterable
@@ -285,20 +385,41 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         return type(func) is cst.Attribute and func.attr.value == "unique"
 
 
-def _group_target(loop: LoopFrame | None) -> str | None:
+def _group_target(loop: LoopFrame | None, context: FileContext) -> str | None:
+    """The name each group is bound to: the loop's target, or the value's target of
+    ``for i, k in enumerate(groups)``."""
     if loop is None:
         return None
     node = loop.node
     target = node.target if type(node) is cst.For else getattr(getattr(node, "for_in", None), "target", None)
+    if _enumerated(_raw_iterable(loop), context) is not None:
+        if type(target) is not cst.Tuple or len(target.elements) != 2:
+            return None
+        target = target.elements[1].value
     return target.value if type(target) is cst.Name else None
 
 
-def _loop_iterable(loop: LoopFrame) -> cst.BaseExpression | None:
+def _raw_iterable(loop: LoopFrame) -> cst.BaseExpression | None:
     node = loop.node
     if type(node) is cst.For:
         return node.iter
     for_in = getattr(node, "for_in", None)
     return for_in.iter if for_in is not None else None
+
+
+def _enumerated(iterable: cst.BaseExpression | None, context: FileContext) -> cst.BaseExpression | None:
+    """``groups`` of ``enumerate(groups)`` (builtin, one positional argument)."""
+    if type(iterable) is not cst.Call or not context.imports.is_builtin(iterable.func, "enumerate"):
+        return None
+    if len(iterable.args) != 1 or iterable.args[0].keyword is not None or iterable.args[0].star:
+        return None
+    return iterable.args[0].value
+
+
+def _loop_iterable(loop: LoopFrame, context: FileContext) -> cst.BaseExpression | None:
+    """What the loop runs over, seen through ``enumerate``."""
+    iterable = _raw_iterable(loop)
+    return _enumerated(iterable, context) or iterable
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -1,4 +1,5 @@
-"""PFL115: nested index loops filling an array from the indices alone."""
+"""PFL115: index loops filling an array from the indices alone (nested loops element by element,
+or one loop row by row)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import integer_value, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import mentions
+from perflint.engine.values import value_of
+from perflint.engine.walker import mentions, simple_body
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -22,8 +25,11 @@ class IndexGridLoop(Rule):
     code = "PFL115"
     name = "index-grid-loop"
     family = FAMILY
-    summary = "Nested index loops filling an array from the loop indices and constants only"
+    summary = (
+        "Index loops filling an array (element by element, or row by row) from the loop indices and constants only"
+    )
     message = "Nested loops fill `{target}` element by element from the indices; use `{vectorised}`"
+    message_rows = "Loop writes `{target}` one row at a time from the index alone; use `{vectorised}`"
     fix_title = "Build the index grids with `np.ogrid`/`np.indices` (or `torch.meshgrid`) and assign once"
     fix_safety = FIX_UNSAFE
     required_text = ("numpy", "torch")
@@ -35,12 +41,20 @@ class IndexGridLoop(Rule):
         "`M[i, j, k]`, `M[i][j]`) into a known NumPy array or torch tensor `M`, indexed by every loop"
         " index once, where `<expr>` is built only from the loop indices, numbers, names from outside"
         " the loops that are not arrays, arithmetic operators, single comparisons and element-wise "
-        "functions of `M`'s own library (NumPy's for a NumPy array, torch's for a tensor)."
+        "functions of `M`'s own library (NumPy's for a NumPy array, torch's for a tensor). Also a "
+        "single loop `for i in range(...)` whose body is one store of a whole row, `M[i, :] = "
+        "<expr>` or `M[i, :] += <expr>` (also `-=`, `*=`, `/=`; `M[i] = <expr>` when `M` was made 1-D"
+        " in the function, `np.zeros(n)`), with `<expr>` built from `i` in the same way: one indexed "
+        "store per row, and on a tensor one kernel launch per row."
     )
     known_limitations = (
         "Left alone: bodies that read other arrays (PFL101 owns element-wise loops over arrays), "
         "triangular loops (`range(i)`), and functions compiled by numba, JAX, TorchScript, "
-        "`torch.compile` or Cython."
+        "`torch.compile` or Cython. A single loop is left alone over a literal range of fewer than 8 "
+        "rows, when it writes a constant (no index in the value), and for `M[i] = <expr>` unless `M` "
+        "was made 1-D in the function (a row of a 2-D array needs the broadcast the message cannot "
+        "size). Its advice adds one `None` per `:` written after the index: for an array with more "
+        "dimensions than the subscript shows, add the missing ones."
     )
     why_bad = (
         "Every element costs an interpreted iteration, index arithmetic on Python integers and "
@@ -123,6 +137,26 @@ def distance_grid(n: int, m: int) -> np.ndarray:
                     grid[i, j] = i + j
                     print(i)
         """,
+        # Single loops: a row of a 2-D array from `M[i]` alone (its rank is not shown), a constant
+        # fill, a literal handful of rows, a value read from another array, a second statement.
+        """
+        import numpy as np
+        def f(table: np.ndarray, other: np.ndarray, n: int):
+            for i in range(n):
+                table[i] = i * 2
+            for i in range(n):
+                table[i, :] = 0
+            for i in range(4):
+                table[i, :] = i
+            for i in range(n):
+                table[i, :] = other[i] * i
+            for i in range(n):
+                table[i, :] = i
+                print(i)
+            eye = np.eye(n)
+            for i in range(n):
+                eye[i] = i
+        """,
     )
     INVALID = (
         Invalid(
@@ -176,9 +210,34 @@ def distance_grid(n: int, m: int) -> np.ndarray:
             """,
             line=4,
         ),
+        # A single loop writing whole rows from the index: one kernel per row on a tensor.
+        Invalid(
+            """
+            import torch
+            def offset(candidate_idx: torch.Tensor, num_gt: int, num_anchors: int) -> torch.Tensor:
+                for ng in range(num_gt):
+                    candidate_idx[ng, :] += ng * num_anchors
+                return candidate_idx
+            """,
+            line=3,
+            column=5,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def ramp(n: int) -> np.ndarray:
+                ramp = np.zeros(n)
+                for i in range(1, n):
+                    ramp[i] = i / n
+                return ramp
+            """,
+            line=4,
+        ),
     )
 
     def visit_For(self, node: cst.For) -> None:
+        if self._check_row_fill(node):
+            return
         loops: list[cst.For] = []
         current: cst.BaseStatement = node
         while type(current) is cst.For:
@@ -214,6 +273,69 @@ def distance_grid(n: int, m: int) -> np.ndarray:
                 target=quote(statement.targets[0].target),
                 vectorised=self._vectorised(loops, used, array, statement.value, kind),
             ),
+        )
+
+    def _check_row_fill(self, node: cst.For) -> bool:
+        """``for i in range(n): M[i, :] += i * c``: one loop writing a whole row (or the element
+        of a 1-D array) from the index alone, one indexed store (a kernel, on a tensor) per row.
+        True when ``node`` is such a single loop, reported or not, so that the nested-loop check
+        is skipped."""
+        if node.orelse is not None or type(node.target) is not cst.Name or not self._is_range(node.iter):
+            return False
+        bounds_call = node.iter
+        if type(bounds_call) is not cst.Call:
+            return False
+        statements = simple_body(node.body)
+        if len(statements) != 1:
+            return False
+        statement = statements[0]
+        if type(statement) is cst.Assign and len(statement.targets) == 1:
+            target, operator = statement.targets[0].target, "="
+        elif type(statement) is cst.AugAssign and type(statement.operator) in _AUGMENTED:
+            target, operator = statement.target, _AUGMENTED[type(statement.operator)]
+        else:
+            return False
+        index = node.target.value
+        row = _row_of(target, index)
+        if row is None or mentions(bounds_call, index) or _tiny_range(bounds_call):
+            return True
+        array, trailing = row
+        kind = self.context.arrays.kind_of(array)
+        if kind not in (catalog.NUMPY, catalog.TORCH) or not self._from_indices(statement.value, {index}, kind):
+            return True
+        if not trailing and not self._made_one_dimensional(array):
+            # ``M[i] = f(i)`` fills a whole row of a 2-D ``M``: the broadcast needs its number of
+            # dimensions, which only a 1-D constructor shows.
+            return True
+        if self.context.in_compiled_code():
+            return True
+        bounds = ", ".join(quote(arg.value) for arg in bounds_call.args)
+        span = ":".join(quote(arg.value) for arg in bounds_call.args)
+        span = span if len(bounds_call.args) == 2 else ":" + span
+        if kind == catalog.TORCH:
+            indices = f"torch.arange({bounds}, device={quote(array)}.device)"
+        else:
+            indices = f"np.arange({bounds})"
+        indices += "[:" + ", None" * trailing + "]" if trailing else ""
+        vectorised = f"{index} = {indices}; {quote(array)}[{span}] {operator} {quote(statement.value)}"
+        self.report(node, self.message_rows.format(target=quote(target), vectorised=vectorised))
+        return True
+
+    def _made_one_dimensional(self, array: cst.BaseExpression) -> bool:
+        """``array`` is a name bound to a factory of one size that is not a shape tuple:
+        ``np.zeros(n)``, ``torch.empty(n, device=d)``."""
+        made = value_of(array, self.context)
+        constructor = self.context.arrays.constructor_of(made) if made is not None else None
+        if type(made) is not cst.Call or constructor not in catalog.FACTORIES:
+            return False
+        if constructor.rpartition(".")[2] not in _SHAPE_FACTORIES:
+            return False
+        sizes = [arg for arg in made.args if arg.keyword is None]
+        return (
+            len(sizes) == 1
+            and not sizes[0].star
+            and type(sizes[0].value) not in (cst.Tuple, cst.List)
+            and not isinstance(literal_value(sizes[0].value), str)
         )
 
     def _is_range(self, iterable: cst.BaseExpression) -> bool:
@@ -261,6 +383,40 @@ def distance_grid(n: int, m: int) -> np.ndarray:
         else:
             grids = f"{', '.join(used)} = np.ogrid[{slices}]"
         return f"{grids}; {quote(array)}[{slices}] = {expression}"
+
+
+_AUGMENTED = {
+    cst.AddAssign: "+=",
+    cst.SubtractAssign: "-=",
+    cst.MultiplyAssign: "*=",
+    cst.DivideAssign: "/=",
+}
+# Factories whose positional arguments are the shape (``np.eye(n)`` is 2-D from one size).
+_SHAPE_FACTORIES = frozenset({"zeros", "ones", "empty", "arange"})
+# A single loop over fewer rows than this (``range(3)``, written as a literal) costs too little.
+_FEW_ROWS = 8
+
+
+def _row_of(target: cst.BaseExpression, index: str) -> tuple[cst.BaseExpression, int] | None:
+    """``(M, k)`` for ``M[i]`` (k = 0) or ``M[i, :, …]`` with k whole slices after the index."""
+    if type(target) is not cst.Subscript or type(target.value) is cst.Subscript:
+        return None
+    first, *rest = target.slice
+    if type(first.slice) is not cst.Index or type(first.slice.value) is not cst.Name:
+        return None
+    if first.slice.value.value != index:
+        return None
+    for element in rest:
+        whole = element.slice
+        if type(whole) is not cst.Slice or whole.lower is not None or whole.upper is not None or whole.step is not None:
+            return None
+    return target.value, len(rest)
+
+
+def _tiny_range(iterable: cst.Call) -> bool:
+    """``range(3)``: a literal bound below ``_FEW_ROWS``."""
+    stop = integer_value(iterable.args[-1].value)
+    return stop is not None and stop < _FEW_ROWS
 
 
 def _indexed_array(target: cst.BaseExpression) -> tuple[cst.BaseExpression, list[str]] | None:

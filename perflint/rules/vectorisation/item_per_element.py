@@ -10,6 +10,7 @@ from perflint.engine.devices import on_host
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import element_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -296,7 +297,9 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         array = self.context.loops.element_of(func.value, evidence=Evidence.WEAK)
         if array is None:
             return
-        self.report(node, self.message.format(call=quote(node), array=quote(array)))
+        self.report(
+            node, self.message.format(call=quote(node), array=quote(array)), size=element_count(array, self.context)
+        )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         for element in node.slice:
@@ -365,6 +368,7 @@ ItemPerElement.benchmark = Benchmark(
     sizes=(100, 1_000, 10_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the elements of the tensor the loop reads (`torch.randn(N)`)",
     backend=TORCH_BACKEND,
     devices=("cpu", "cuda"),
     timed=(

@@ -7,6 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import element_count
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -165,7 +166,11 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
         kind = self.context.arrays.kind_of(array)
         equivalent = cst.parse_expression(_short(equivalents[1] if kind == catalog.TORCH else equivalents[0]))
         whole = cst.ensure_type(node.with_changes(func=equivalent).visit(_WholeArrays(elements)), cst.Call)
-        self.report(node, self.message.format(call=quote(node), array=quote(array), equivalent=quote(whole)))
+        self.report(
+            node,
+            self.message.format(call=quote(node), array=quote(array), equivalent=quote(whole)),
+            size=element_count(array, self.context),
+        )
 
     def _collect_elements(self, expr: cst.BaseExpression, elements: dict[int, cst.BaseExpression]) -> None:
         """The array elements ``expr`` is, or feeds through arithmetic, by node id."""
@@ -229,6 +234,7 @@ MathFunctionPerElement.benchmark = Benchmark(
     sizes=(1_000, 10_000, 100_000),
     check_size=64,
     size_unit="elements",
+    size_in_code="the elements of the array the loop reads (`np.random.rand(N)`)",
     timed=(
         "A list comprehension of `math.exp(-x * x / 2.0)` over an n-element float64 array against "
         "`np.exp(-d * d / 2.0)`."

@@ -265,14 +265,14 @@ def collate(samples: list) -> torch.Tensor:
         slow = _ARRAY_KINDS if record.library == catalog.TORCH else _ARRAY_KINDS - {catalog.NUMPY}
         if not kinds <= slow:
             return
-        fix = _fix(record.library, kinds, _items(data))
+        advised = _advised(record.library, kinds, _items(data))
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
         if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
-            fix += f".{conversion}()"
+            advised += f".{conversion}()"
         self.report(
             node,
-            self.message.format(call=quote(node), items=_describe(kinds), fix=fix),
+            self.message.format(call=quote(node), items=_describe(kinds), fix=advised),
             fix=self._build_fix(node, record, data)
             if record.library == catalog.TORCH and kinds == {catalog.NUMPY}
             else None,
@@ -360,7 +360,8 @@ def _items(data: cst.BaseExpression) -> str:
     return "[…]" if type(data) in (cst.List, cst.ListComp) else "…"
 
 
-def _fix(library: str, kinds: set[str | None], items: str) -> str:
+def _advised(library: str, kinds: set[str | None], items: str) -> str:
+    """The call the message advises instead, on the list's items."""
     if library == catalog.NUMPY:
         return f"torch.stack({items}).numpy()"
     if kinds == {catalog.NUMPY}:
