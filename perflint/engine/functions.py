@@ -43,6 +43,7 @@ from perflint.engine.roles import (
     per_call_evidence,
     role_of,
 )
+from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
 
@@ -730,72 +731,13 @@ class FunctionKnowledge:
 # A loop over a literal range or collection of at most this many items is no evidence of
 # repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
 _SMALL_LOOP = 8
-# Builtins whose items are as many as their first argument's (``enumerate(sizes)``), and
-# ``zip``, which stops at its shortest argument.
-_ITEMS_OF_FIRST_ARGUMENT = frozenset({"enumerate", "reversed", "sorted", "list", "tuple"})
 
 
 def _small_literal_loop(node: cst.CSTNode, context: FileContext) -> bool:
-    return type(node) is cst.For and _few_items(node.iter, context)
-
-
-def _few_items(iterable: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
-    """``iterable`` gives at most ``_SMALL_LOOP`` items, as the source writes them: a literal
-    collection or range, a name bound to one (``diameters = [5, 8, 11]``), ``range(len(xs))``
-    (or ``range(1, len(xs) + 1)``) of one, or ``enumerate``/``zip`` of one."""
-    if type(iterable) is cst.Name:
-        value = value_of(iterable, context, hops)
-        if (type(value) is cst.List or type(value) is cst.Set) and (
-            not value.elements or _grown(iterable.value, context.module)
-        ):
-            return False  # built up after its binding: ``found = []`` then ``found.append(x)``
-        return value is not None and _few_items(value, context, hops + 1)
-    if type(iterable) is cst.Tuple or type(iterable) is cst.List or type(iterable) is cst.Set:
-        return len(iterable.elements) <= _SMALL_LOOP and all(
-            type(element) is cst.Element for element in iterable.elements
-        )
-    if type(iterable) is not cst.Call or type(iterable.func) is not cst.Name or not iterable.args:
-        return False
-    if any(arg.keyword is not None or arg.star for arg in iterable.args):
-        return False
-    function = iterable.func.value
-    if not context.imports.is_builtin(iterable.func, function):
-        return False
-    if function == "range":
-        return len(iterable.args) <= 2 and _small_bound(iterable.args[-1].value, context, hops)
-    if function in _ITEMS_OF_FIRST_ARGUMENT:
-        return _few_items(iterable.args[0].value, context, hops)
-    if function == "zip":
-        return any(_few_items(arg.value, context, hops) for arg in iterable.args)
-    return False
-
-
-def _grown(name: str, module: cst.Module) -> bool:
-    """The file calls a method of the variable ``name`` (``name.append(x)``, ``name.extend(xs)``)
-    or augments it (``name += [x]``): a list bound to it may hold more than it was bound to."""
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        if type(node) is cst.Call and type(node.func) is cst.Attribute:
-            receiver = node.func.value
-            if type(receiver) is cst.Name and receiver.value == name:
-                return True
-        if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
-            return True
-        pending.extend(syntax_children(node))
-    return False
-
-
-def _small_bound(bound: cst.BaseExpression, context: FileContext, hops: int) -> bool:
-    """A literal ``<= _SMALL_LOOP``, or ``len(xs)`` (plus one) of a collection of few items."""
-    value = literal_value(bound)
-    if type(value) is int:
-        return value <= _SMALL_LOOP
-    if type(bound) is cst.BinaryOperation and type(bound.operator) is cst.Add and literal_value(bound.right) == 1:
-        bound = bound.left
-    if type(bound) is not cst.Call or len(bound.args) != 1 or bound.args[0].keyword or bound.args[0].star:
-        return False
-    return context.imports.is_builtin(bound.func, "len") and _few_items(bound.args[0].value, context, hops)
+    """``node`` iterates at most ``_SMALL_LOOP`` times, as the source states (``sizes.trip_count``:
+    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    count = trip_count(node, context)
+    return count is not None and count <= _SMALL_LOOP
 
 
 def _loop_words(node: cst.CSTNode) -> str:

@@ -525,7 +525,7 @@ def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
     }
 
 
-def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_len_and_zip():
+def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_and_len():
     # deepinv's demos: `for i in range(1, len(lesion_diameters) + 1)` over a literal list of five.
     answers = frequency_at_prints("""
         DIAMETERS = [5, 8, 11, 14, 17]
@@ -549,7 +549,7 @@ def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_l
     """)
     assert answers == {
         "by_index": (Frequency.UNKNOWN, ""),
-        "zipped": (Frequency.UNKNOWN, ""),
+        "zipped": (Frequency.HOT, "runs in a loop over `zip(images, SETTINGS)`"),
         "enumerated": (Frequency.UNKNOWN, ""),
         "unknown_length": (Frequency.HOT, "runs in a loop over `range(len(images))`"),
         "repeated": (Frequency.HOT, "runs in a loop over `DIAMETERS * steps`"),
