@@ -43,6 +43,7 @@ from perflint.engine.roles import (
     per_call_evidence,
     role_of,
 )
+from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, syntax_children
 
@@ -353,7 +354,7 @@ class FunctionKnowledge:
         frame = self.current
         base = self._function_frequency(frame)
         loop = self._context.loops.innermost
-        if loop is None or _small_literal_loop(loop.node):
+        if loop is None or _small_literal_loop(loop.node, self._context):
             return base
         where = _loop_words(loop.node)
         if base.frequency is Frequency.COLD and not loop.is_training_step:
@@ -732,17 +733,11 @@ class FunctionKnowledge:
 _SMALL_LOOP = 8
 
 
-def _small_literal_loop(node: cst.CSTNode) -> bool:
-    if type(node) is not cst.For:
-        return False
-    iterable = node.iter
-    if type(iterable) is cst.Tuple or type(iterable) is cst.List or type(iterable) is cst.Set:
-        return len(iterable.elements) <= _SMALL_LOOP
-    if type(iterable) is cst.Call and type(iterable.func) is cst.Name and iterable.func.value == "range":
-        bound = iterable.args[-1].value if iterable.args else None
-        value = literal_value(bound) if bound is not None else UNKNOWN
-        return type(value) is int and len(iterable.args) <= 2 and value <= _SMALL_LOOP
-    return False
+def _small_literal_loop(node: cst.CSTNode, context: FileContext) -> bool:
+    """``node`` iterates at most ``_SMALL_LOOP`` times, as the source states (``sizes.trip_count``:
+    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    count = trip_count(node, context)
+    return count is not None and count <= _SMALL_LOOP
 
 
 def _loop_words(node: cst.CSTNode) -> str:

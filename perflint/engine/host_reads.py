@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.control_flow import tests_a_debug_flag
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
+from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -116,7 +118,8 @@ def reads_on_every_iteration(
     """Besides its accumulations, ``loop`` needs a value on the host on every iteration, so
     keeping ``accumulation`` on the device would save no wait: its body reads a tensor's values
     through a method that synchronises (``.cpu()``, ``.tolist()``, an ``.item()`` that is no
-    accumulation), or reads the accumulator itself (a progress bar showing the running total).
+    accumulation) or indexes with a boolean mask (``x[y == i]``, whose size the host waits
+    for), or reads the accumulator itself (a progress bar showing the running total).
     With ``around`` (``loop`` is a loop around the accumulation's own), only its own syncs count:
     not the accumulator, nor what its other nested loops do once per their iterations. Code
     under an ``if`` whose test uses ``%`` (periodic logging) and nested functions do not count."""
@@ -142,8 +145,61 @@ def reads_on_every_iteration(
         if isinstance(node, cst.Call) and _synchronises(node, context):
             if accumulation_of([*above, node], context) is None:
                 return True
+        if isinstance(node, cst.Subscript) and _indexes_by_a_mask(node, context):
+            return True
         pending.extend((child, (*above, node)) for child in syntax_children(node))
     return False
+
+
+# Comparisons of values, whose result on tensors is a boolean mask (not ``is`` or ``in``).
+_VALUE_COMPARISONS = (cst.Equal, cst.NotEqual, cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+
+
+def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
+    """``x[mask]`` or ``x[~mask]`` with ``mask`` a comparison (``mask = y == i``): the result's
+    size is the number of selected elements, which the host must wait for the device to count."""
+    if len(subscript.slice) != 1 or type(subscript.slice[0].slice) is not cst.Index:
+        return False
+    index = subscript.slice[0].slice.value
+    if type(index) is cst.UnaryOperation and type(index.operator) is cst.BitInvert:
+        index = index.expression
+    mask = value_of(index, context) if type(index) is cst.Name else index
+    return type(mask) is cst.Comparison and all(
+        type(target.operator) in _VALUE_COMPARISONS for target in mask.comparisons
+    )
+
+
+def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None = None) -> cst.Call | None:
+    """A call in the function around the current node (the outermost one, with what it nests)
+    that reads a tensor's values on the host, so that every call of the function waits for the
+    device there anyway: a method that synchronises (``.item()``, ``.tolist()``, ``.cpu()``) or a
+    torch function that does (``torch.nonzero``, ``torch.unique``, ``torch.allclose``). One more
+    wait in such a function costs little beside it. Reads inside ``besides`` (the test a rule
+    reports), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in
+    nested classes do not count. None outside functions, or when the function has no such read."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    if frame is None:
+        return None
+    pending: list[cst.CSTNode] = [frame.node.body]
+    while pending:
+        node = pending.pop()
+        if node is besides or type(node) is cst.ClassDef:
+            continue
+        if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
+            if node.orelse is not None:
+                pending.append(node.orelse)
+            continue
+        if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
+            return node
+        pending.extend(syntax_children(node))
+    return None
+
+
+def _synchronising_function(call: cst.Call, context: FileContext) -> bool:
+    record = catalog.lookup(context.imports.qualified_name(call.func))
+    return record is not None and record.has(catalog.Flag.SYNCHRONISES)
 
 
 def reads_a_host_batch(expr: cst.BaseExpression, context: FileContext) -> bool:

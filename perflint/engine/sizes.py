@@ -24,6 +24,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS, value_of
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -166,6 +167,12 @@ def count_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         return count_of(assigned, context, hops + 1) if assigned is not None else None
     if type(expr) is cst.Call and context.imports.is_builtin(expr.func, "len") and len(expr.args) == 1:
         return items_in(expr.args[0].value, context, hops)
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Add, cst.Subtract):
+        # ``range(1, len(xs) + 1)``: arithmetic of two known counts.
+        left, right = count_of(expr.left, context, hops), count_of(expr.right, context, hops)
+        if left is None or right is None:
+            return None
+        return left + right if type(expr.operator) is cst.Add else left - right
     if type(expr) is cst.Subscript and type(expr.value) is cst.Attribute and expr.value.attr.value == "shape":
         if len(expr.slice) != 1 or type(expr.slice[0].slice) is not cst.Index:
             return None
@@ -180,11 +187,17 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
     or set, ``range(...)`` of known bounds, the first axis of an array of known shape, and
     ``enumerate``/``tqdm`` (``Flag.WRAPS_ITERABLE``) of any of them; None when it is unknown.
     A loop's trip count is ``items_in`` of what it iterates. A name bound to a literal list or
-    set is unknown: it may have grown since (``__all__ = []`` then ``__all__.append(name)``)."""
+    set is unknown when the file may grow it (``__all__ = []`` then ``__all__.append(name)``:
+    any method called on the name, or ``+=``), and known when it never does
+    (``lesion_diameters = [5, 8, 11]`` only read)."""
     if type(expr) is cst.Name:
         assigned = value_of(expr, context, hops)
-        if assigned is None or isinstance(assigned, (cst.List, cst.Set)):
+        if assigned is None:
             return None
+        if isinstance(assigned, (cst.List, cst.Set)) and (
+            not assigned.elements or _may_grow(expr.value, context.module)
+        ):
+            return None  # ``seen = []`` is filled later
         return items_in(assigned, context, hops + 1)
     if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
         if any(type(element) is cst.StarredElement for element in expr.elements):
@@ -202,6 +215,23 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         return items_in(wrapped, context, hops) if wrapped is not None else None
     shape = array_shape(expr, context, hops)
     return shape[0] if shape else None
+
+
+def _may_grow(name: str, module: cst.Module) -> bool:
+    """The file calls a method of the variable ``name`` (``name.append(x)``, ``name.extend(xs)``)
+    or augments it (``name += [x]``): a list bound to it may hold more than it was bound to. (A
+    list of literals passed to a function is taken as read, as plotting and configuration do.)"""
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call and type(node.func) is cst.Attribute:
+            receiver = node.func.value
+            if type(receiver) is cst.Name and receiver.value == name:
+                return True
+        if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
+            return True
+        pending.extend(syntax_children(node))
+    return False
 
 
 def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:

@@ -525,6 +525,38 @@ def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
     }
 
 
+def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_and_len():
+    # deepinv's demos: `for i in range(1, len(lesion_diameters) + 1)` over a literal list of five.
+    answers = frequency_at_prints("""
+        DIAMETERS = [5, 8, 11, 14, 17]
+        SETTINGS = [(0.1, 2), (0.5, 4)]
+        def report(results, images, steps):
+            for i in range(1, len(DIAMETERS) + 1):
+                print(by_index)
+            for y, setting in zip(images, SETTINGS):
+                print(zipped)
+            for k, d in enumerate(DIAMETERS):
+                print(enumerated)
+            for i in range(len(images)):
+                print(unknown_length)
+            for d in DIAMETERS * steps:
+                print(repeated)
+            found = []
+            for image in images:
+                found.append(image)
+            for image in found:
+                print(grown)
+    """)
+    assert answers == {
+        "by_index": (Frequency.UNKNOWN, ""),
+        "zipped": (Frequency.HOT, "runs in a loop over `zip(images, SETTINGS)`"),
+        "enumerated": (Frequency.UNKNOWN, ""),
+        "unknown_length": (Frequency.HOT, "runs in a loop over `range(len(images))`"),
+        "repeated": (Frequency.HOT, "runs in a loop over `DIAMETERS * steps`"),
+        "grown": (Frequency.HOT, "runs in a loop over `found`"),
+    }
+
+
 def test_a_training_loop_in_set_up_code_is_still_hot():
     answers = frequency_at_prints("""
         def setup(model, loader, optimizer):

@@ -99,7 +99,7 @@ def test_a_count_is_a_literal_a_constant_or_a_known_length():
         "n": None,
         "len(b)": None,
         "a.shape[2]": None,
-        "N + 1": None,
+        "N + 1": 1001,
         "len(seen)": None,
     }
 
@@ -172,3 +172,18 @@ def test_a_trip_count_is_read_from_for_loops_and_single_clause_comprehensions_on
         "print(0)\n", lambda context, expr: [trip_count(loop, context) for loop in loops[:2] + comprehensions]
     )
     assert answers == {"0": [8, None, 5, None]}
+
+
+def test_a_list_the_file_never_grows_has_its_literal_length():
+    # deepinv's PET demo: `for i in range(1, len(lesion_diameters) + 1)` over five sizes.
+    answers = probe_calls(
+        "DIAMETERS = [5, 8, 11, 14, 17]\n"
+        "grown = [1, 2]\n"
+        "grown.append(3)\n"
+        "shown = [1, 2]\n"
+        "plot(shown)\n"
+        "def f():\n"
+        "    print(range(1, len(DIAMETERS) + 1)); print(DIAMETERS); print(grown); print(shown)\n",
+        lambda context, expr: items_in(expr, context),
+    )
+    assert answers == {"range(1, len(DIAMETERS) + 1)": 5, "DIAMETERS": 5, "grown": None, "shown": 2}

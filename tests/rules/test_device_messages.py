@@ -201,5 +201,6 @@ def test_an_assertion_of_not_a_tensor_is_advised_a_tensor_negation():
     assert messages(source, TensorConditionInForward) == [
         "`assert not torch.isnan(x).any()` reads `torch.isnan(x).any()` on the host: a device synchronisation "
         "on every call and a graph break under `torch.compile`; use "
-        "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input outside `forward`"
+        "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input once, where it is "
+        "made, not on every call of `forward`"
     ]
