@@ -44,7 +44,7 @@ from perflint.engine.roles import (
     role_of,
 )
 from perflint.engine.values import value_of
-from perflint.engine.walker import names_in, syntax_children
+from perflint.engine.walker import names_in, small_statements, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -787,12 +787,7 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
     """``self.<attribute>`` assignments in the methods of ``class_node`` (nested classes not):
     the value of each attribute assigned once, None for one assigned more often or augmented."""
     values: dict[str, cst.BaseExpression | None] = {}
-    pending: list[cst.CSTNode] = [class_node.body]
-    while pending:
-        node = pending.pop()
-        if type(node) is cst.ClassDef:
-            continue
-        pending.extend(syntax_children(node))
+    for node in small_statements(class_node.body, skip=cst.ClassDef):
         if type(node) is cst.Assign:
             assigned = [(target.target, node.value) for target in node.targets]
             # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.

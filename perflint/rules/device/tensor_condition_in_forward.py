@@ -531,10 +531,13 @@ class Block(nn.Module):
     def _check(self, node: Branch) -> None:
         if self._guards or self.context.loops.under_debug_flag():
             return
+        # Most tests read no tensor: that cheap question before how often the test runs.
+        sync = self._host_read(node.test)
+        if sync is None:
+            return
         if not self._in_module_call() and not (self.context.frequency().repeats and self._removable_guard(node)):
             return
-        sync = self._host_read(node.test)
-        if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
+        if short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
         test = quote(node.test)
         # A random draw made on the device to be read is worth moving whatever the branch does.
