@@ -490,7 +490,10 @@ def lint_source(
     turning fixes into text edits (findings carry no ``fix``): the language server's diagnostics
     need none until a code action asks.
     """
-    module = parse(source, path)
+    # The parse allocates a node for every token and makes no cycle: the collections its
+    # allocations would set off walk every object the process holds and free nothing.
+    with collector_paused():
+        module = parse(source, path)
     if isinstance(module, Finding):
         return [module]
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
@@ -498,11 +501,12 @@ def lint_source(
         return []
     context = FileContext(source, path, project)
     try:
-        # The walk allocates much and leaves little to collect: its context is released after
-        # it, and any cycle a rule leaves is collected once the collector is back on.
+        # The walk and the positions' code generation allocate much and leave little to
+        # collect: the context is released after them, and any cycle a rule leaves is
+        # collected once the collector is back on.
         with collector_paused():
             failures = context.run(module, [rule_class(context) for rule_class in active])
-        findings, fix_failures = context.findings(module, fix_edits)
+            findings, fix_failures = context.findings(module, fix_edits)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(
