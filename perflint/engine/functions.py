@@ -614,7 +614,9 @@ class FunctionKnowledge:
                 mutated.add(chain)
         return mutated
 
-    def calls_fixed_by_inputs(self, call: cst.Call, changes: Callable[[str], bool]) -> list[cst.Call]:
+    def calls_fixed_by_inputs(
+        self, call: cst.Call, changes: Callable[[str], bool], wanted: Callable[[cst.Call], bool] | None = None
+    ) -> list[cst.Call]:
         """The calls that every run of ``call`` (of a function of this file, ``f(...)`` or
         ``self.f(...)``) makes, in the simple statements of its body before anything that may
         return or leave early, and that give an equal value each time ``call`` runs where
@@ -623,9 +625,13 @@ class FunctionKnowledge:
         ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
         none of which the function itself changes, and local names assigned once before from
         such inputs (``A = self.K + lam * I`` then ``inv(A)``), and call only side-effect-free
-        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``).
+        With ``wanted``, only the calls it accepts: a cheap test of the call itself, asked before
+        anything is worked out about the function's inputs."""
         definition = self._definition(call)
         if definition is None or any(arg.star for arg in call.args):
+            return []
+        if wanted is not None and not any(wanted(inner) for inner in _calls_before_leaving(definition)):
             return []
         summary = self.summary_of(definition)
         bound = _bound_arguments(call, definition)
@@ -663,7 +669,9 @@ class FunctionKnowledge:
                 fixed_locals -= names_in(statement)
                 continue
             for inner in _unconditional_calls(statement):
-                if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
+                if (wanted is None or wanted(inner)) and all(
+                    unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args
+                ):
                     found.append(inner)
             for small in statement.body:
                 assigned = _assigned_name(small)
@@ -846,6 +854,19 @@ def _may_leave(statement: cst.CSTNode) -> bool:
         if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             pending.extend(syntax_children(node))
     return False
+
+
+def _calls_before_leaving(definition: FunctionNode) -> Iterator[cst.Call]:
+    """The calls the simple statements of ``definition``'s body make whenever they run, up to
+    the first statement that may return or leave early."""
+    if type(definition.body) is not cst.IndentedBlock:
+        return
+    for statement in definition.body.body:
+        if type(statement) is not cst.SimpleStatementLine:
+            if _may_leave(statement):
+                return
+            continue
+        yield from _unconditional_calls(statement)
 
 
 def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Call]:
