@@ -646,6 +646,30 @@ def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none
     }
 
 
+def test_a_helper_call_makes_only_the_wanted_calls_its_inputs_fix():
+    source = (
+        "import numpy as np\n"
+        "def both(A):\n    L = np.linalg.cholesky(A)\n    return np.linalg.inv(A)\n"
+        "def plain(A):\n    return A + 1\n"
+        "def guarded(A):\n    if A is None:\n        return None\n    return np.linalg.inv(A)\n"
+        "for x in xs:\n"
+        "    print(both(A)); print(plain(A)); print(guarded(A))\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: [
+            cst.Module([]).code_for_node(inner)
+            for inner in context.functions.calls_fixed_by_inputs(
+                expr,
+                context.innermost_loop.changes,
+                lambda call: context.imports.qualified_name(call.func) == "numpy.linalg.inv",
+            )
+        ],
+    )
+    # `both`'s cholesky is fixed too but not wanted; `guarded` may return before its call.
+    assert answers == {"both(A)": ["np.linalg.inv(A)"], "plain(A)": [], "guarded(A)": []}
+
+
 def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():
     source = (
         "import torch\n"

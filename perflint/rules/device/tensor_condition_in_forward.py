@@ -560,10 +560,13 @@ class Block(nn.Module):
     def _check(self, node: Branch) -> None:
         if self._guards or self.context.loops.under_debug_flag():
             return
+        # Most tests read no tensor: that cheap question before how often the test runs.
+        sync = self._host_read(node.test)
+        if sync is None:
+            return
         if not self._in_module_call() and not (self.context.frequency().repeats and self._removable_guard(node)):
             return
-        sync = self._host_read(node.test)
-        if sync is None or short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
+        if short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
         if function_waits_for_device(self.context, besides=node.test) is not None:
             # The function reads a tensor on the host elsewhere: removing this read saves no wait.
