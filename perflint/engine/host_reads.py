@@ -17,9 +17,9 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit, tests_a_debug_flag
 from perflint.engine.devices import allocated_on_host
+from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
-from perflint.engine.values import value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -195,22 +195,13 @@ def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
     return context.arrays.kind_of(test) == catalog.TORCH and not allocated_on_host(test, context)
 
 
-# Comparisons of values, whose result on tensors is a boolean mask (not ``is`` or ``in``).
-_VALUE_COMPARISONS = (cst.Equal, cst.NotEqual, cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
-
-
 def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
-    """``x[mask]`` or ``x[~mask]`` with ``mask`` a comparison (``mask = y == i``): the result's
-    size is the number of selected elements, which the host must wait for the device to count."""
+    """``x[mask]`` with ``mask`` a boolean mask (``mask = y == i``, ``~mask``; see
+    ``elementwise.is_boolean_mask``): the result's size is the number of selected elements, which
+    the host must wait for the device to count."""
     if len(subscript.slice) != 1 or type(subscript.slice[0].slice) is not cst.Index:
         return False
-    index = subscript.slice[0].slice.value
-    if type(index) is cst.UnaryOperation and type(index.operator) is cst.BitInvert:
-        index = index.expression
-    mask = value_of(index, context) if type(index) is cst.Name else index
-    return type(mask) is cst.Comparison and all(
-        type(target.operator) in _VALUE_COMPARISONS for target in mask.comparisons
-    )
+    return is_boolean_mask(subscript.slice[0].slice.value, context)
 
 
 def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None = None) -> cst.Call | None:
