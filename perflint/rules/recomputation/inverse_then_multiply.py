@@ -225,6 +225,19 @@ def whiten(cov, x):
                 )
             """,
         ),
+        # No name bound to NumPy, and `np` a word of the file (filterpy's discretisation): the
+        # advice says which import to add.
+        Invalid(
+            """
+            from numpy.linalg import inv
+            def discretise(C, D):
+                # C and D are np arrays
+                return C.dot(inv(D))
+            """,
+            line=4,
+            column=12,
+            fixed=NO_FIX,
+        ),
         # The inverse imported bare in a file that imports NumPy as `np`: the advice says
         # `np.linalg.solve` (filterpy's `mahalanobis`).
         Invalid(
@@ -295,8 +308,7 @@ def whiten(cov, x):
             solver = catalog.solver_for(record)
             if solver is None:
                 return
-            solve = reference(self.context, solver.name)
-            spelling, imports = (quote(solve[0]), solve[1]) if solve is not None else (solver.name, ())
+            spelling, imports = self._solver_spelling(solver)
             advice = _solve_text(call, spelling, solver, other, inverse_on_left)
             message = self.message_with_import if imports else self.message
             self.report(
@@ -306,6 +318,17 @@ def whiten(cov, x):
                 size=matrix_order(call.args[0].value, self.context),
             )
             return
+
+    def _solver_spelling(self, solver: catalog.Function) -> tuple[str, tuple[str, ...]]:
+        """The solver in the file's own names, and the import it needs, if any: ``np.linalg.solve``
+        where NumPy is imported as ``np``; ``np.linalg.solve`` and ``import numpy as np`` where
+        no import reaches it; its full name and ``import numpy`` where ``np`` may name something
+        else (a word of the file's text)."""
+        solve = reference(self.context, solver.name)
+        if solve is not None:
+            return quote(solve[0]), solve[1]
+        library = solver.library
+        return solver.name, ((f"import {library}",) if self.context.imports.is_free(library) else ())
 
     def _solve(
         self, product: cst.BaseExpression, inverse: cst.Call, solver: catalog.Function, other: cst.BaseExpression
