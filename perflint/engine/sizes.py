@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.imports import parameter_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import syntax_children
@@ -179,6 +180,51 @@ def count_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         axis = integer_value(expr.slice[0].slice.value)
         shape = array_shape(expr.value.value, context, hops)
         return shape[axis] if shape is not None and axis is not None and -len(shape) <= axis < len(shape) else None
+    return None
+
+
+def reads_a_batch_size(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``expr`` depends on the leading dimension of an argument of the current function
+    (``x.shape[0]``, ``x.size(0)``, ``len(x)``), directly or through names (``n =
+    x.shape[0]`` then ``torch.eye(n)``): a batch size, which changes from call to call and is not
+    known where the function's object is built (``__init__``)."""
+    frame = context.function
+    if frame is None:
+        return False
+    parameters = set(parameter_names(frame.node.params))
+    pending: list[cst.CSTNode] = [expr]
+    while pending:
+        node = pending.pop()
+        if _leading_dimension_of(node, context) in parameters:
+            return True
+        if type(node) is cst.Name and node.value not in parameters:
+            assigned = value_of(node, context, hops)
+            if assigned is not None and reads_a_batch_size(assigned, context, hops + 1):
+                return True
+            continue
+        if type(node) is cst.Attribute:
+            # ``self.n``: the attribute's name is no variable.
+            pending.append(node.value)
+            continue
+        pending.extend(syntax_children(node))
+    return False
+
+
+def _leading_dimension_of(node: cst.CSTNode, context: FileContext) -> str | None:
+    """The name whose leading dimension ``node`` reads: ``x`` of ``x.shape[0]``, ``x.size(0)``
+    or ``len(x)``; None for anything else."""
+    if type(node) is cst.Subscript and type(node.value) is cst.Attribute and node.value.attr.value == "shape":
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
+            if integer_value(node.slice[0].slice.value) == 0 and type(node.value.value) is cst.Name:
+                return node.value.value.value
+        return None
+    if type(node) is not cst.Call or len(node.args) != 1 or node.args[0].keyword is not None:
+        return None
+    func, argument = node.func, node.args[0].value
+    if type(func) is cst.Attribute and func.attr.value == "size" and type(func.value) is cst.Name:
+        return func.value.value if integer_value(argument) == 0 else None
+    if context.imports.is_builtin(func, "len") and type(argument) is cst.Name:
+        return argument.value
     return None
 
 

@@ -7,10 +7,11 @@ from typing import cast
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.catalog.binding import BoundArguments
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
 from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.imports import dotted_name
-from perflint.engine.literals import has_unpacked_arguments, is_number_literal
+from perflint.engine.literals import has_unpacked_arguments, is_number_literal, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved, value_of
@@ -59,7 +60,11 @@ class LiteralTensorOnDevice(Rule):
         "device, data that is not all literals, and functions compiled by `torch.compile`, "
         "TorchScript, JAX or numba, which bake constants in. Passed to an operation that takes no "
         "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
-        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
+        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`). A list "
+        "given `requires_grad=` (`torch.tensor([0.0], device=d, requires_grad=self.training)`) is no "
+        "constant a buffer could hold: the message offers the factory that fills it on the device "
+        "(`torch.zeros(1, device=d, requires_grad=self.training)`), and a list of different numbers "
+        "with `requires_grad=` is left alone."
     )
     known_limitations = (
         "Not flagged: data from a name the function also reads or changes elsewhere (`steps."
@@ -345,6 +350,22 @@ class Mask(nn.Module):
             """,
             line=3,
         ),
+        # A list that may take gradients (encodec's vector quantiser): a buffer cannot stand for
+        # it in both modes, a factory builds it on the device.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class VectorQuantization(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    device = x.device
+                    loss = torch.tensor([0.0], device=device, requires_grad=self.training)
+                    if self.training:
+                        loss = loss + self.commitment(x)
+                    return loss
+            """,
+            line=6,
+        ),
         # An operand that is not a name takes the method in parentheses.
         Invalid(
             """
@@ -460,6 +481,13 @@ class Mask(nn.Module):
             return
         if arange is not None:
             fix = f"use `{self._arange(arange, node)}`, which fills the tensor on the device"
+        elif type(value) in (cst.List, cst.Tuple) and bound.argument("requires_grad") is not None:
+            # A tensor that may take gradients (``requires_grad=self.training``) is no constant:
+            # one buffer cannot stand for it, but a factory fills it on the device.
+            factory = self._filling_factory(value, bound)
+            if factory is None:
+                return
+            fix = f"use `{factory}`, which fills it on the device"
         elif type(value) in (cst.List, cst.Tuple):
             if in_loop:
                 fix = "make it once, outside the loop"
@@ -489,6 +517,31 @@ class Mask(nn.Module):
             node,
             self.message.format(call=quote(node), where="iteration" if in_loop else "call", fix=fix),
         )
+
+    def _filling_factory(self, value: cst.List | cst.Tuple, bound: BoundArguments) -> str | None:
+        """``torch.zeros(1, device=d, requires_grad=g)`` for ``torch.tensor([0.0], device=d,
+        requires_grad=g)``: the factory that builds a flat list of one repeated number on the
+        device, with the call's dtype, device and requires_grad; None for other lists."""
+        numbers = [literal_value(element.value) for element in value.elements if type(element) is cst.Element]
+        if len(numbers) != len(value.elements) or not all(type(number) in (int, float) for number in numbers):
+            return None
+        if len(set(numbers)) != 1:
+            return None
+        keywords = [
+            f"{name}={quote(given)}"
+            for name in ("dtype", "device", "requires_grad")
+            if (given := bound.argument(name)) is not None
+        ]
+        if bound.argument("dtype") is None and type(numbers[0]) is int:
+            keywords.insert(0, f"dtype={self.context.imports.reference('torch.int64') or 'torch.int64'}")
+        number, size = numbers[0], len(numbers)
+        if number in (0, 1):
+            function = "torch.zeros" if number == 0 else "torch.ones"
+            arguments = [str(size), *keywords]
+        else:
+            function = "torch.full"
+            arguments = [f"({size},)", quote(value.elements[0].value), *keywords]
+        return f"{self.context.imports.reference(function) or function}({', '.join(arguments)})"
 
     def _operand_of_an_operation(self, tensor: cst.Call) -> bool:
         """``tensor`` is an operand of an operator (``x >> t``, ``x * t``) or an argument of a
