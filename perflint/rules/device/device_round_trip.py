@@ -221,7 +221,7 @@ def clip_boxes(boxes, width, height):
             part = pending.pop()
             if type(part) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 continue
-            if type(part) in (cst.If, cst.While):
+            if isinstance(part, (cst.If, cst.While)):
                 tests.append(part.test)
             pending.extend(syntax_children(part))
         for test in tests:

@@ -481,7 +481,7 @@ class Mask(nn.Module):
             return
         if arange is not None:
             fix = f"use `{self._arange(arange, node)}`, which fills the tensor on the device"
-        elif type(value) in (cst.List, cst.Tuple) and bound.argument("requires_grad") is not None:
+        elif isinstance(value, (cst.List, cst.Tuple)) and bound.argument("requires_grad") is not None:
             # A tensor that may take gradients (``requires_grad=self.training``) is no constant:
             # one buffer cannot stand for it, but a factory fills it on the device.
             factory = self._filling_factory(value, bound)

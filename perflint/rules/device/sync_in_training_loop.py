@@ -455,7 +455,9 @@ for step, (x, y) in enumerate(loader):
         if accumulation_of(path, self.context) is not None:
             # A per-iteration total or list of read values is PFL215's (one rule per statement).
             return
-        if keeps_waiting_on_every_iteration(frame.node, node, self.context):
+        if isinstance(frame.node, (cst.For, cst.While)) and keeps_waiting_on_every_iteration(
+            frame.node, node, self.context
+        ):
             # The step waits elsewhere on every iteration anyway (a convergence test on a tensor).
             return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node

@@ -289,7 +289,7 @@ def total_energy(signal: np.ndarray) -> float:
         path = self.context.path_to(call)
         for depth in range(len(path) - 2, -1, -1):
             parent, child = path[depth], path[depth + 1]
-            if type(parent) in (cst.Assert, cst.If, cst.While):
+            if isinstance(parent, (cst.Assert, cst.If, cst.While)):
                 return child is parent.test
             if type(parent) is cst.BooleanOperation:
                 continue
