@@ -608,9 +608,12 @@ def _found_positions(context: FileContext, source: str) -> Positions | None:
     alone (``positions.statement_positions``): each such statement's code is found in
     ``source``, which is the whole module's code (libcst gives back the text it parsed). None,
     for the whole module's code generation instead, when a statement's code is not found in
-    ``source`` exactly once or a reported node is not below a top-level statement."""
+    ``source`` exactly once or a reported node is not below a top-level statement (the module
+    itself)."""
     module = context.module
     wanted = {id(node) for _, node in context.reported}
+    if id(module) in wanted:
+        return None
     statement_of: dict[int, int] = {}
     for number, statement in enumerate(module.body):
         if id(statement) in wanted:
