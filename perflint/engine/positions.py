@@ -8,6 +8,8 @@ plain code-generation state, and only the reported nodes (and the child nodes th
 taken from) note how many tokens had been written when they began and ended; token counts
 become character offsets, and offsets become lines and columns, once, at the end. The
 positions are the ones ``PositionProvider`` gives: the same hooks mark the same extents.
+``statement_positions`` regenerates only the top-level statements that hold a reported node,
+each alone, when the caller can say on which line of the file each one begins.
 """
 
 from __future__ import annotations
