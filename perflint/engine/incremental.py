@@ -53,7 +53,7 @@ from perflint.engine import catalog
 from perflint.engine.findings import INTERNAL_ERROR_CODE, Finding
 from perflint.engine.linter import Positions, enabled_for_source, lint_module, parse, walk_module
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.engine.positions import node_positions
+from perflint.engine.positions import statement_positions
 from perflint.engine.project import ProjectView
 from perflint.engine.rule import Rule
 
@@ -255,21 +255,13 @@ def _relint(
         for function in _outer_functions(top)
     )
 
-    def positions(reported: list[tuple[int, cst.CSTNode]]) -> Positions:
+    def positions(reported: list[tuple[int, cst.CSTNode]]) -> Positions | None:
         """Each reported node's position, from the code of its top-level statement alone."""
-        by_statement: dict[int, list[cst.CSTNode]] = {}
-        for number, node in reported:
-            if number < 0:
-                raise KeyError(number)
-            by_statement.setdefault(number, []).append(node)
-        found: Positions = {}
-        for number, nodes in by_statement.items():
-            top = body[number]
-            alone = cst.Module(body=[top], default_indent=module.default_indent, default_newline=module.default_newline)
-            offset = chunks[number].first - 1 - len(top.leading_lines)
-            for key, ((line, column), (end_line, end_column)) in node_positions(alone, nodes).items():
-                found[key] = ((line + offset, column), (end_line + offset, end_column))
-        return found
+        if any(number < 0 for number, _ in reported):
+            raise KeyError("a report outside the top-level statements")
+        return statement_positions(
+            module, reported, lambda number, _code: chunks[number].first - len(body[number].leading_lines)
+        )
 
     fresh = walk_module(
         module,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable
@@ -36,7 +37,7 @@ from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
 from perflint.engine.noqa import noqa_lines, suppressed
-from perflint.engine.positions import Position, node_positions
+from perflint.engine.positions import Position, line_starts, node_positions, statement_positions
 from perflint.engine.roles import ExecutionEstimate
 from perflint.engine.rule import Fix, Rule
 from perflint.engine.scopes import ScopeStack
@@ -593,11 +594,51 @@ def lint_module(
     active = enabled_for_source(source, rule_classes, project) if prefilter else list(rule_classes)
     if not active:
         return []
-    findings = walk_module(module, source, path, active, project, fix_edits)
+    findings = walk_module(
+        module, source, path, active, project, fix_edits, positions=lambda context: _found_positions(context, source)
+    )
     if apply_noqa and findings:
         lines = noqa_lines(source)
         findings = [finding for finding in findings if not suppressed(finding, lines)]
     return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+def _found_positions(context: FileContext, source: str) -> Positions | None:
+    """The reported nodes' positions, from the code of the top-level statements that hold them
+    alone (``positions.statement_positions``): each such statement's code is found in
+    ``source``, which is the whole module's code (libcst gives back the text it parsed). None,
+    for the whole module's code generation instead, when a statement's code is not found in
+    ``source`` exactly once or a reported node is not below a top-level statement (the module
+    itself)."""
+    module = context.module
+    wanted = {id(node) for _, node in context.reported}
+    if id(module) in wanted:
+        return None
+    statement_of: dict[int, int] = {}
+    for number, statement in enumerate(module.body):
+        if id(statement) in wanted:
+            statement_of[id(statement)] = number
+        stack = [statement]
+        while stack:
+            for child in syntax_children(stack.pop()):
+                if id(child) in wanted:
+                    statement_of[id(child)] = number
+                stack.append(child)
+        if len(statement_of) == len(wanted):
+            break
+    else:
+        return None
+    starts: list[int] = []
+
+    def first_line(_number: int, code: str) -> int | None:
+        offset = source.find(code)
+        if offset < 0 or source.find(code, offset + 1) >= 0:
+            return None
+        if not starts:
+            starts.extend(line_starts(source))
+        return bisect_right(starts, offset)
+
+    return statement_positions(module, [(statement_of[id(node)], node) for _, node in context.reported], first_line)
 
 
 def walk_module(
@@ -608,13 +649,13 @@ def walk_module(
     project: ProjectView | None = None,
     fix_edits: bool = True,
     quiet: frozenset[int] | None = None,
-    positions: Callable[[FileContext], Positions] | None = None,
+    positions: Callable[[FileContext], Positions | None] | None = None,
     statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
 ) -> list[Finding]:
     """The findings of the ``active`` rules in ``module``, in report order, ``# noqa`` not
     applied; ``quiet``, ``positions`` and ``statement_parents`` as ``FileContext.run``,
     ``FileContext.findings`` and ``FileContext`` take them (``positions`` is asked once the
-    walk is done)."""
+    walk is done; where it gives None, the positions come from the whole module's code)."""
     context = FileContext(source, path, project, statement_parents)
     try:
         # The walk and the positions' code generation allocate much and leave little to

@@ -8,13 +8,15 @@ plain code-generation state, and only the reported nodes (and the child nodes th
 taken from) note how many tokens had been written when they began and ended; token counts
 become character offsets, and offsets become lines and columns, once, at the end. The
 positions are the ones ``PositionProvider`` gives: the same hooks mark the same extents.
+``statement_positions`` regenerates only the top-level statements that hold a reported node,
+each alone, when the caller can say on which line of the file each one begins.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from itertools import accumulate
 from typing import Any
@@ -89,10 +91,43 @@ class _RecordingState(CodegenState):
 
 def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, tuple[Position, Position]]:
     """Start and end (exclusive) of each node in ``nodes``, by ``id``, as PositionProvider gives them."""
+    return _generated(module, nodes)[1]
+
+
+def statement_positions(
+    module: cst.Module,
+    reported: Iterable[tuple[int, cst.CSTNode]],
+    first_line: Callable[[int, str], int | None],
+) -> dict[int, tuple[Position, Position]] | None:
+    """``node_positions`` of nodes each given with the index of the top-level statement of
+    ``module`` it lies in, from the code of those statements alone (not the whole module's).
+    ``first_line(index, code)``: the line of the file the statement's ``code`` (its leading
+    lines included) begins on, or None when it cannot tell, and then this returns None."""
+    by_statement: dict[int, list[cst.CSTNode]] = {}
+    for number, node in reported:
+        by_statement.setdefault(number, []).append(node)
+    found: dict[int, tuple[Position, Position]] = {}
+    for number, nodes in by_statement.items():
+        alone = cst.Module(
+            body=[module.body[number]], default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        code, positions = _generated(alone, nodes)
+        first = first_line(number, code)
+        if first is None:
+            return None
+        for key, ((line, column), (end_line, end_column)) in positions.items():
+            found[key] = ((line + first - 1, column), (end_line + first - 1, end_column))
+    return found
+
+
+def _generated(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> tuple[str, dict[int, tuple[Position, Position]]]:
+    """``module``'s code, and ``node_positions`` in it."""
+    nodes = list(nodes)
     state = _RecordingState(module, {id(node) for node in nodes})
     module._codegen(state)
+    code = "".join(state.tokens)
     offsets = [0, *accumulate(len(token) for token in state.tokens)]
-    starts = line_starts("".join(state.tokens))
+    starts = line_starts(code)
 
     def at(offset: int) -> Position:
         line = bisect_right(starts, offset)
@@ -106,4 +141,4 @@ def node_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int
         token, borrowed = state.ends[key]
         return end(id(borrowed)) if borrowed is not None else offsets[token]
 
-    return {id(node): (at(start(id(node))), at(end(id(node)))) for node in nodes}
+    return code, {id(node): (at(start(id(node))), at(end(id(node)))) for node in nodes}

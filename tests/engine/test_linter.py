@@ -6,6 +6,7 @@ import gc
 from dataclasses import replace
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perflint.engine import lint_source
 from perflint.engine.linter import enabled_for_source
@@ -159,3 +160,40 @@ def test_the_parse_and_the_walk_run_with_the_cycle_collector_paused_and_restore_
     assert gc.isenabled()
     lint_source("import torch\nx = torch.zeros(3).cuda()\n", "example.py", [CreateThenMove])
     assert seen == [False] and gc.isenabled()
+
+
+class FlagsCallsOfG(Rule):
+    code = "PFL997"
+    name = "flags-calls-of-g"
+    message = "g"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "g":
+            self.report(node)
+
+
+@pytest.mark.parametrize(
+    ("source", "count"),
+    [
+        (
+            '"""A docstring\nof two lines."""\n\n# a comment\n@d(g(0))\ndef f():\n    return (\n        g(1))\n'
+            "if True: y = g(2); z = g(3)\nx = 1; \\\n  w = g(4)\r\nv = g(5)\rlast = g(6)\n",
+            7,
+        ),
+        # Statements whose code the file holds twice: placed from the whole module's code.
+        ("x = g(1)\nx = g(1)\n\ndef f():\n    g(2)\n\ndef f():\n    g(2)\n", 4),
+        # The last statement's code lacks the line end it has alone: placed from the whole module's code.
+        ("x = g(1)\nlast = g(2)", 2),
+    ],
+)
+def test_findings_are_where_position_provider_puts_their_nodes(source, count):
+    module = cst.parse_module(source)
+    spans = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    expected = sorted(
+        (span.start.line, span.start.column + 1, span.end.line, span.end.column + 1)
+        for node, span in spans.items()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "g"
+    )
+    findings = lint_source(source, "example.py", [FlagsCallsOfG])
+    assert len(expected) == count
+    assert [(finding.line, finding.column, finding.end_line, finding.end_column) for finding in findings] == expected

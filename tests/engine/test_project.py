@@ -93,6 +93,35 @@ def test_a_function_summary_says_what_a_call_does():
     )
 
 
+def test_a_summary_reads_the_calls_of_dotted_names_in_order_and_on_their_lines():
+    summary = summarise_source(
+        textwrap.dedent("""
+        import torch
+        from helpers import step
+        def train(model, xs, buffer, ys):
+            for x in xs:
+                torch.cuda.synchronize()  # torch.no_grad() in a comment is no call
+                y = model(x).cpu()  # a method of a call's result is no call of a dotted name
+            step(x); buffer.add_(1); ys.append(torch.zeros(2)[0].clone())
+            "a statement that is a string: torch.ones("
+            text = "1torch.ones(x) starts with a digit, torch.full(1) is read"
+            return torch.empty(1), step(torch.eye(2))
+    """),
+        "engine",
+    )
+    train = summary.functions["train"]
+    assert [(call.target, call.loop) for call in train.calls] == [
+        ("q:torch.cuda.synchronize", "xs"),
+        ("q:helpers.step", ""),
+        ("q:torch.zeros", ""),
+        ("q:torch.full", ""),
+        ("q:torch.empty", ""),
+        ("q:helpers.step", ""),
+        ("q:torch.eye", ""),
+    ]
+    assert train.mutated_parameters == ("buffer", "ys")
+
+
 def test_a_summary_survives_its_json_form_and_refuses_another_format():
     summary = summarise_source("import torch\nclass A(torch.nn.Module):\n    def f(self):\n        self.g()\n", "m")
     data = json.loads(json.dumps(summary.to_json()))
