@@ -618,7 +618,7 @@ def _found_positions(context: FileContext, source: str) -> Positions | None:
     for number, statement in enumerate(module.body):
         if id(statement) in wanted:
             statement_of[id(statement)] = number
-        stack = [statement]
+        stack: list[cst.CSTNode] = [statement]
         while stack:
             for child in syntax_children(stack.pop()):
                 if id(child) in wanted:
