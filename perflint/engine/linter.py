@@ -280,6 +280,12 @@ class FileContext:
         self.note_module_read(MODULE_READ)
         return self._module
 
+    @property
+    def module_for_fix(self) -> cst.Module:
+        """``module``, read only to build a fix: not noted, since an incremental lint (the
+        language server's diagnostics) turns no fix into edits and keeps none."""
+        return self._module
+
     def note_module_read(self, what: str) -> None:
         """Notes that the current top-level statement's rules read something of the whole file,
         not only the names it mentions: ``MODULE_READ`` (its syntax tree), ``IMPORTS_READ``
