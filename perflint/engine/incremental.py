@@ -1,35 +1,46 @@
-"""Incremental linting, for the language server: after an edit inside one function or class,
-lint what the edit can change and keep the rest of the previous findings.
+"""Incremental linting, for the language server: after an edit, lint what the edit can change
+and keep the rest of the previous findings.
 
 A file is cut into its top-level statements (*chunks*, found with the standard library's
 ``ast``): a function, a class, or any other statement (several on one line make one chunk).
-After a change, the lines before and after it that did not change are matched; when what
-changed lies inside one function or class, only that chunk's text is parsed again, and its new
-statement replaces the old one in the previous syntax tree, so the tree is the one a parse of
-the whole new text gives. Then one walk of that tree runs every knowledge module everywhere (so
-what the engine knows about imports, names, classes and the file's other functions is what a
-whole lint knows) and the rules everywhere but in the bodies of functions that cannot have
-changed findings. Those keep their previous findings, moved by the number of lines the edit
-added or removed.
+After a change, the lines before and after it that did not change are matched; the chunks the
+changed lines touch (none for blank lines or comments between statements; the chunk before,
+then the one after, are taken in when the changed lines do not parse alone, as a line added at
+the end of a function) are replaced by the chunks of the new text of the same lines, parsed
+alone and spliced into the previous syntax tree, so the tree is the one a parse of the whole
+new text gives. Then one walk of that tree runs every knowledge module everywhere (so what the
+engine knows about imports, names, classes and the file's other functions is what a whole lint
+knows) and the rules everywhere but in the bodies of functions that cannot have changed
+findings. Those keep their previous findings, moved by the number of lines the edit added or
+removed. An edit of only blank lines and comments between statements moves the findings and
+walks nothing (unless a rule read one of the words it adds or removes, below).
 
-Which function bodies can have changed findings: the edited chunk's, and every chunk that calls
-into it, the way the engine looks a call up in the file (``f`` for a module-level function,
-``self.f`` for a method of any class of the file): a chunk that writes one of the names the
-edited chunk defines, then one that writes a name that chunk defines, and so on (a function's
-summary follows the functions it calls). Code outside any function body (module level, class
+Which function bodies can have changed findings (``_relint``): those of the new chunks; those of
+every function or class chunk that mentions a name the old or new chunks bind (a function's or
+class's name and, for a class, ``self.m`` for each method ``m``, the way the engine looks a call
+up in the file; for another statement, the names it binds, the variables whose attributes or
+items it assigns and the receivers of the methods it calls as a statement, ``model.cuda()``);
+and every chunk that calls into one of those, however many calls away (a function's summary
+follows the functions it calls). A chunk *mentions* a name when the name is a word of its text
+(strings and comments included: more than ``walker.mentions`` counts, never less). Then every
+chunk whose rules read something of the whole file the edit may change, as
+``FileContext.note_module_read`` noted when that chunk was last linted: the module's syntax
+tree (any edit), the imports and bindings of the file (an edit that changes what the replaced
+chunks bind, or an import), or a word (``FileContext.has_word``, for a new name that clashes
+with nothing) that the edit adds or removes. Code outside any function body (module level, class
 bodies, decorators and default values) is walked by the rules in every chunk: some rules look at
 the whole module from there (does a loop anywhere move the batches of this loader to a GPU).
 
-The whole file is linted instead (``lint_change`` returns None) whenever the edit touches what
-the rest of the file reads from the outside of a body or cannot be told apart that way: a
-statement that is not a function or class (imports, module-level assignments), a decorator, a
-class's bases or a function's or class's name, the names of a class's methods, the start or
-end of a chunk (a statement added, removed or merged), a file whose code calls a compiler or
-reads one as an attribute (a function wrapped by ``numba.njit(f)`` elsewhere is compiled), a
-change of the rules the file's text enables or of the project index's view of the file, a file
-with lone ``\\r`` line ends, text that does not parse, and any internal error.
-``tests/engine/test_incremental.py`` checks, over real files, that the result is the whole
-lint's.
+The whole file is linted instead (``lint_change`` returns None) when what an edit changes cannot
+be told by name: a star import, a ``global`` or ``nonlocal`` statement or ``__all__`` in the
+replaced or new chunks; a file whose code calls a compiler or reads one as an attribute (a
+function wrapped by ``numba.njit(f)`` elsewhere is compiled); a change of the coding line, of
+the rules the file's text enables, of the project index's view of the file, or of the
+indentation or line ends the tree was parsed with; a file with lone ``\\r`` line ends; text
+that does not parse; and any internal error. ``tests/engine/test_incremental.py`` checks, over
+real files, that the result is the whole lint's, for edits inside every function and class and
+around every top-level statement (a comment added above it, the statement removed, one added
+after it, its name or, for another statement, its text changed).
 
 Known limit: some of the engine's knowledge is worked out when a rule first asks for it and kept
 for the rest of the walk (a same-file function's summary resolves its names through the imports
@@ -81,8 +92,7 @@ TopLevel = cst.SimpleStatementLine | cst.BaseCompoundStatement  # what a module'
 @dataclass(frozen=True)
 class Chunk:
     """One top-level statement: its first line (its first decorator's) and last line;
-    ``kind``: ``DEF``, ``CLASS`` or ``OTHER``; for a function or class, ``header`` (its
-    decorators, name and, for a class, bases, as ``ast.dump`` writes them), ``names`` (the names
+    ``kind``: ``DEF``, ``CLASS`` or ``OTHER``; for a function or class, ``names`` (the names
     the engine finds it by: ``f``, or ``C`` and ``self.m`` for each method ``m``) and ``bodies``
     (where each body of a function that is not nested in another starts and ends, line and
     column as findings count them); ``words``: the names and ``self.`` attributes its text
@@ -91,7 +101,6 @@ class Chunk:
     first: int
     last: int
     kind: str
-    header: str
     names: frozenset[str]
     bodies: tuple[tuple[tuple[int, int], tuple[int, int]], ...]
     words: frozenset[str]
@@ -99,7 +108,7 @@ class Chunk:
     # class; for another statement, the names it binds, and the variables its assignments to
     # attributes or items and its method calls as statements change (``model.cuda()``);
     # ``DOUBT`` where that is not known (a star import, ``global``, ``__all__``).
-    binds: frozenset[str] = frozenset()
+    binds: frozenset[str]
 
     def moved(self, delta: int) -> Chunk:
         if not delta:
@@ -430,7 +439,7 @@ def _readers(
     tree (any edit), its imports and bindings (an edit that changes which names are bound, or
     an import), or a word the edit adds or removes."""
     bindings_changed = [chunk.binds for chunk in old_chunks] != [chunk.binds for chunk in edit.chunks] or (
-        "import" in edit.old_text + edit.new_text and (_imports(edit.old_text) or None) != _imports(edit.new_text)
+        "import" in edit.old_text + edit.new_text and _imports(edit.old_text) != _imports(edit.new_text)
     )
     words = set(_WORD.findall(edit.old_text)) ^ set(_WORD.findall(edit.new_text))
     found = set()
@@ -503,20 +512,18 @@ def _chunks(tree: ast.Module, source: str, offset: int) -> list[Chunk]:
         doubt = {DOUBT} if _doubtful(group, words) else set()
         if len(group) > 1 or not isinstance(statement, _DEFINITIONS):
             binds = frozenset({*doubt, *(name for part in group for name in _bound_names(part))})
-            chunks.append(Chunk(first + offset, last + offset, OTHER, "", frozenset(), (), words, binds))
+            chunks.append(Chunk(first + offset, last + offset, OTHER, frozenset(), (), words, binds))
             continue
         if isinstance(statement, ast.ClassDef):
             functions = [member for member in statement.body if isinstance(member, _FUNCTIONS)]
             names = frozenset({statement.name, *(f"self.{function.name}" for function in functions)})
-            header = _dumped("class", statement.name, *statement.bases, *statement.keywords, *statement.decorator_list)
             kind = CLASS
         else:
             functions = [statement]
             names = frozenset({statement.name})
-            header = _dumped(type(statement).__name__, statement.name, *statement.decorator_list)
             kind = DEF
         bodies = tuple(_body_span(function, lines, offset) for function in functions)
-        chunks.append(Chunk(first + offset, last + offset, kind, header, names, bodies, words, names | doubt))
+        chunks.append(Chunk(first + offset, last + offset, kind, names, bodies, words, names | doubt))
     return chunks
 
 
@@ -556,10 +563,6 @@ def _root(node: ast.expr) -> Iterator[str]:
         node = node.func if isinstance(node, ast.Call) else node.value
     if isinstance(node, ast.Name):
         yield node.id
-
-
-def _dumped(kind: str, name: str, *nodes: ast.AST) -> str:
-    return "\n".join([kind, name, *(ast.dump(node) for node in nodes)])
 
 
 def _body_span(
