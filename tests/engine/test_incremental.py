@@ -260,3 +260,28 @@ def test_the_same_text_under_other_rules_is_linted_whole() -> None:
     assert state is not None and findings
     fewer = [rule for rule in rules if rule.code not in {finding.code for finding in findings}]
     assert lint_change(state, source, "m.py", fewer) is None
+
+
+WORDS = """import numpy as np
+
+
+def missing(n: int, labels: np.ndarray):
+    return [k for k in range(n) if k not in labels]
+
+
+def other():
+    return 1
+"""
+
+
+def test_a_word_a_message_avoids_lints_its_function_again() -> None:
+    """PFL119's message names a new set ``members``, or ``members_2`` in a file where the word
+    ``members`` is taken: a comment between the other functions that adds the word must lint
+    ``missing`` again, though the edit is nowhere near it."""
+    rules = all_rules()
+    findings, state = lint_whole(WORDS, "m.py", rules)
+    assert [finding.code for finding in findings] == ["PFL119"] and state is not None
+    edited = WORDS.replace("def other():", "# the members of the set\ndef other():")
+    changed = lint_change(state, edited, "m.py", rules)
+    assert changed is not None and changed[0] == lint_source(edited, "m.py", rules, fix_edits=False)
+    assert "members_2" in changed[0][0].message and "members_2" not in findings[0].message

@@ -7,7 +7,7 @@ from dataclasses import replace
 import libcst as cst
 
 from perflint.engine import lint_source
-from perflint.engine.linter import enabled_for_source
+from perflint.engine.linter import WORD_READ, enabled_for_source, parse, walk_module
 from perflint.engine.rule import Rule
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
@@ -144,3 +144,15 @@ def test_without_fix_edits_the_findings_are_the_same_but_carry_no_fix():
     without = lint_source(source, "model.py", [CreateThenMove], fix_edits=False)
     assert [finding.code for finding in with_edits] == ["PFL201"] and with_edits[0].fix is not None
     assert without == [replace(finding, fix=None) for finding in with_edits]
+
+
+def test_reads_of_the_whole_file_are_noted_by_top_level_statement() -> None:
+    """``FileContext.note_module_read``, for the incremental lint: a word asked of the file's
+    text (PFL119's new set ``members`` must clash with nothing) under the statement it was asked
+    in."""
+    source = "import numpy as np\n\n\ndef missing(n: int, labels: np.ndarray):\n    return [k for k in range(n) if k not in labels]\n"
+    module = parse(source, "m.py")
+    assert isinstance(module, cst.Module)
+    reads: dict[int, set[str]] = {}
+    walk_module(module, source, "m.py", all_rules(), fix_edits=False, quiet=frozenset(), module_reads=reads)
+    assert f"{WORD_READ}members" in reads[1] and 0 not in reads
