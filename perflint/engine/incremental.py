@@ -276,7 +276,9 @@ def _replacement(
     if tree is None:
         return None
     new_chunks = _chunks(tree, new_text, first - 1)
-    if previous.compiler_use.search(new_text) or (first <= 2 and "coding" in old_text + new_text):
+    if previous.compiler_use.search(new_text) or _imports_a_compiler(old_text + new_text):
+        return None  # a compiler called, or imported under a name a call elsewhere may use
+    if first <= 2 and "coding" in old_text + new_text:
         return None
     if not new_chunks:
         return _Edit(start, stop, [], [], first, last, delta, old_text, new_text)
@@ -469,6 +471,20 @@ def _outer_functions(statement: cst.CSTNode) -> list[cst.FunctionDef]:
     if type(statement) is cst.ClassDef and type(statement.body) is cst.IndentedBlock:
         return [member for member in statement.body.body if type(member) is cst.FunctionDef]
     return []
+
+
+def _imports_a_compiler(text: str) -> bool:
+    """``from numba import njit`` (as any name) somewhere in ``text``, or text with an import
+    that does not parse alone."""
+    if "import" not in text:
+        return False
+    tree = _parsed(text)
+    if tree is None:
+        return True
+    return any(
+        isinstance(node, ast.ImportFrom) and any(alias.name in _COMPILER_WORDS for alias in node.names)
+        for node in ast.walk(tree)
+    )
 
 
 def _lone_carriage_return(source: str) -> bool:

@@ -217,6 +217,11 @@ def test_an_edit_the_rest_of_the_file_may_read_is_linted_whole() -> None:
     assert lint_change(state, source.replace("return x.cuda()", "y = x\n    return y.cuda()"), "m.py", rules)
     compiled = "import numba\n\n\ndef f(x):\n    return x\n\n\nfast = numba.njit(f)\n"
     assert lint_whole(compiled, "m.py", rules)[1] is None
+    # ``nj(f)`` compiles ``f`` once ``nj`` is numba's: the import's edit changes ``f``'s body.
+    aliased = "import torch\n\n\ndef f(x):\n    return x.cuda()\n\n\nfast = nj(f)\n"
+    _, state = lint_whole(aliased, "m.py", rules)
+    assert state is not None
+    assert lint_change(state, "from numba import njit as nj\n" + aliased, "m.py", rules) is None
 
 
 MODULE_LEVEL = """import torch
