@@ -2,8 +2,11 @@
 
 For each function or class of a real file, its body is emptied (its summary, what the rest of
 the file learns from it, changes) and a line is added inside it (every later finding moves);
-the incremental lint from the file to the edited text, and back, must equal a whole lint of the
-new text, or decline (``lint_change`` returns None and the server lints the whole file)."""
+around each top-level statement, a comment is added above it, it is removed, a module-level
+statement is added after it, and a function's or class's name or another statement's text is
+changed. The incremental lint from the file to the edited text, and back, must equal a whole
+lint of the new text, or decline (``lint_change`` returns None and the server lints the whole
+file)."""
 
 from __future__ import annotations
 
