@@ -5,7 +5,9 @@ wheels and sdists. Each archive is unpacked into a temporary folder, linted with
 rules (no cache, no project configuration of perflint's own), and every finding is written to a
 Markdown sheet with the source lines around it and an empty verdict to fill in: `worth`,
 `not worth` (correct, but not worth fixing: say why) or `wrong` (say why). The sheet names each
-archive and its version, so the review can be redone on the same code.
+archive and its version, so the review can be redone on the same code. ``--select`` lays out the
+findings of the rules it names instead (opt-in ones included), to review a rule before turning
+it on.
 
     python benchmarks/precision_review.py /work/corpora/heldout \
         benchmarks/results/precision/heldout_findings.md
@@ -84,13 +86,13 @@ def excerpt(path: Path, line: int) -> str:
     )
 
 
-def review_sheet(archives: list[Path]) -> str:
+def review_sheet(archives: list[Path], selection: Sequence[str] = ()) -> str:
     counts: Counter[str] = Counter()
     sections = []
     with tempfile.TemporaryDirectory() as temporary:
         for archive in archives:
             folder = unpack(archive, Path(temporary))
-            everything = lint(folder)
+            everything = lint(folder, selection)
             findings = [finding for finding in everything if finding["code"] != "PFL000"]
             errors = [finding for finding in everything if finding["code"] == "PFL000"]
             sections.append(f"## {archive.name}\n\n{len(findings)} findings.\n")
@@ -114,9 +116,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("archives", type=Path, help="folder of downloaded wheels and sdists")
     parser.add_argument("sheet", type=Path, help="the Markdown review sheet to write")
+    parser.add_argument(
+        "--select",
+        help="rules to lay out instead of the default-on ones, as perflint's --select takes them (PFL201,PFL211)",
+    )
     args = parser.parse_args()
     archives = sorted(path for path in args.archives.iterdir() if path.suffix in (".whl", ".gz", ".zip"))
-    args.sheet.write_text(review_sheet(archives), encoding="utf-8")
+    selection = ("--select", args.select) if args.select else ()
+    args.sheet.write_text(review_sheet(archives, selection), encoding="utf-8")
     print(f"wrote {args.sheet}")
 
 

@@ -25,6 +25,9 @@ _REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "excepti
 # ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
 # runs that matter.
 _DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
+# Names of verbosity levels: a level above the first (``verbose > 1``) asks for debugging output,
+# whereas ``if verbose:`` may be on in the runs that matter (a progress report).
+_VERBOSITY_WORD = "verbos"
 
 
 def ends_early(node: cst.If) -> bool:
@@ -141,9 +144,12 @@ def _mentions_chain(tree: cst.CSTNode, chain: str) -> bool:
 def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
     """``test`` holds only when a debugging or profiling flag is on: ``__debug__``,
     ``self.debug``, ``args.profile``, ``cfg.debug and step > 0`` (a flag among ``and``-ed
-    conditions). ``not self.debug`` is the flag off."""
+    conditions), or a verbosity level above the first (``verbose > 1``, ``self.verbosity >= 2``;
+    not ``if verbose:``). ``not self.debug`` is the flag off."""
     if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
         return tests_a_debug_flag(test.left) or tests_a_debug_flag(test.right)
+    if type(test) is cst.Comparison:
+        return _tests_a_high_verbosity(test)
     chain = dotted_name(test)
     if chain is None:
         return False
@@ -151,6 +157,22 @@ def tests_a_debug_flag(test: cst.BaseExpression) -> bool:
         return True
     name = chain.rpartition(".")[2].lower()
     return any(word in name for word in _DEBUG_FLAG_WORDS)
+
+
+def _tests_a_high_verbosity(test: cst.Comparison) -> bool:
+    """``verbose > 1`` or ``args.verbosity >= 2``: a verbosity level compared with a number that
+    leaves out the first level."""
+    if len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    chain = dotted_name(test.left)
+    if chain is None or _VERBOSITY_WORD not in chain.rpartition(".")[2].lower():
+        return False
+    if type(comparison.comparator) is not cst.Integer:
+        return False
+    level = comparison.comparator.evaluated_value
+    operator = type(comparison.operator)
+    return (operator is cst.GreaterThan and level >= 1) or (operator is cst.GreaterThanEqual and level >= 2)
 
 
 def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:

@@ -25,7 +25,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
-from perflint.engine.values import value_of
+from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -79,7 +79,9 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
             known = device_kind(assigned, context, hops + 1)
             if known is not None:
                 return known
-        default = context.arrays.parameter_default(expr.value)
+        # A default is followed as a name's value is, within the same limit: ``device=device``
+        # names the module's ``device``, which names itself again inside the function.
+        default = context.arrays.parameter_default(expr.value) if hops < MAX_NAME_HOPS else None
         if default is not None and device_kind(default, context, hops + 1) == HOST:
             return None
         return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None
@@ -154,9 +156,10 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
-    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), or arithmetic of two such tensors
-    (``start + length``), directly or through the name it was assigned to. ``hops``: names
-    followed so far (see ``values.value_of``)."""
+    (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
+    (``start + length``), or a method of one that returns a tensor and moves nothing
+    (``torch.Tensor(losses).mean()``), directly or through the name it was assigned to.
+    ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
     if type(tensor) is cst.Name:
@@ -167,7 +170,28 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         hops += 1
     if type(tensor) is cst.BinaryOperation:
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
-    return type(tensor) is cst.Call and move_destination(tensor, context) == HOST
+    if type(tensor) is not cst.Call:
+        return False
+    if move_destination(tensor, context) == HOST:
+        return True
+    func = tensor.func
+    return (
+        type(func) is cst.Attribute
+        and _computed_where_its_receiver_is(tensor, context)
+        and on_host(func.value, context, hops)
+    )
+
+
+def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> bool:
+    """``call`` is a tensor method that returns a tensor on its receiver's device: a reduction or
+    an element-wise method (``x.mean()``, ``x.abs()``), not a move (``x.to(d)``, ``x.cuda()``)."""
+    func = call.func
+    if type(func) is not cst.Attribute or context.imports.qualified_name(func) is not None:
+        return False
+    method = catalog.method(func.attr.value)
+    if method is None or method.returns != catalog.SAME_LIBRARY:
+        return False
+    return func.attr.value not in _MOVE_METHODS
 
 
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:

@@ -21,6 +21,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.literals import is_number_literal
+from perflint.engine.values import value_of
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -96,3 +97,36 @@ def elementwise_function(call: cst.Call, context: FileContext, libraries: Collec
         return False
     # ``where(condition)`` alone returns indices, not an element-wise choice.
     return not qualified.endswith(".where") or len(call.args) == 3
+
+
+# Operators that compare values element by element (not ``is`` or ``in``).
+_VALUE_COMPARISONS = (cst.Equal, cst.NotEqual, cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+# Operators that combine two boolean masks into one.
+_MASK_OPERATORS = (cst.BitAnd, cst.BitOr, cst.BitXor)
+# Prefixes of the element-wise functions that test each element (``isnan``, ``isclose``,
+# ``logical_and``): their result is a boolean mask.
+_TEST_PREFIXES = ("is", "logical_")
+
+
+def is_boolean_mask(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``expr`` gives a boolean at each index: a comparison of values (``y == i``), an
+    element-wise test (``np.isnan(x)``, ``torch.isfinite(t)``, ``np.logical_and(a, b)``), ``~``, ``&``,
+    ``|`` or ``^`` of such masks, or a name bound to one (``values.value_of``)."""
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        return assigned is not None and is_boolean_mask(assigned, context, hops + 1)
+    if type(expr) is cst.Comparison:
+        return all(type(target.operator) in _VALUE_COMPARISONS for target in expr.comparisons)
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.BitInvert:
+        return is_boolean_mask(expr.expression, context, hops)
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in _MASK_OPERATORS:
+        return is_boolean_mask(expr.left, context, hops) and is_boolean_mask(expr.right, context, hops)
+    if type(expr) is cst.Call:
+        record = catalog.lookup(context.imports.qualified_name(expr.func))
+        return (
+            record is not None
+            and record.library in ARRAY_LIBRARIES
+            and record.function_name.startswith(_TEST_PREFIXES)
+            and record.has(catalog.Flag.ELEMENTWISE)
+        )
+    return False

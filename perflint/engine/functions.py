@@ -43,8 +43,9 @@ from perflint.engine.roles import (
     per_call_evidence,
     role_of,
 )
+from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
-from perflint.engine.walker import names_in, syntax_children
+from perflint.engine.walker import names_in, small_statements, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -353,7 +354,7 @@ class FunctionKnowledge:
         frame = self.current
         base = self._function_frequency(frame)
         loop = self._context.loops.innermost
-        if loop is None or _small_literal_loop(loop.node):
+        if loop is None or _small_literal_loop(loop.node, self._context):
             return base
         where = _loop_words(loop.node)
         if base.frequency is Frequency.COLD and not loop.is_training_step:
@@ -615,7 +616,9 @@ class FunctionKnowledge:
                 mutated.add(chain)
         return mutated
 
-    def calls_fixed_by_inputs(self, call: cst.Call, changes: Callable[[str], bool]) -> list[cst.Call]:
+    def calls_fixed_by_inputs(
+        self, call: cst.Call, changes: Callable[[str], bool], wanted: Callable[[cst.Call], bool] | None = None
+    ) -> list[cst.Call]:
         """The calls that every run of ``call`` (of a function of this file, ``f(...)`` or
         ``self.f(...)``) makes, in the simple statements of its body before anything that may
         return or leave early, and that give an equal value each time ``call`` runs where
@@ -624,9 +627,13 @@ class FunctionKnowledge:
         ``call`` binds to them), attributes of ``self`` (for ``self.f(...)``) and module names,
         none of which the function itself changes, and local names assigned once before from
         such inputs (``A = self.K + lam * I`` then ``inv(A)``), and call only side-effect-free
-        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``)."""
+        functions (``inv(self.K)`` in ``def predict(self, x): return x @ np.linalg.inv(self.K)``).
+        With ``wanted``, only the calls it accepts: a cheap test of the call itself, asked before
+        anything is worked out about the function's inputs."""
         definition = self._definition(call)
         if definition is None or any(arg.star for arg in call.args):
+            return []
+        if wanted is not None and not any(wanted(inner) for inner in _calls_before_leaving(definition)):
             return []
         summary = self.summary_of(definition)
         bound = _bound_arguments(call, definition)
@@ -664,7 +671,9 @@ class FunctionKnowledge:
                 fixed_locals -= names_in(statement)
                 continue
             for inner in _unconditional_calls(statement):
-                if all(unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args):
+                if (wanted is None or wanted(inner)) and all(
+                    unchanged_by(arg.value, changes_between_runs, imports) for arg in inner.args
+                ):
                     found.append(inner)
             for small in statement.body:
                 assigned = _assigned_name(small)
@@ -732,17 +741,11 @@ class FunctionKnowledge:
 _SMALL_LOOP = 8
 
 
-def _small_literal_loop(node: cst.CSTNode) -> bool:
-    if type(node) is not cst.For:
-        return False
-    iterable = node.iter
-    if type(iterable) is cst.Tuple or type(iterable) is cst.List or type(iterable) is cst.Set:
-        return len(iterable.elements) <= _SMALL_LOOP
-    if type(iterable) is cst.Call and type(iterable.func) is cst.Name and iterable.func.value == "range":
-        bound = iterable.args[-1].value if iterable.args else None
-        value = literal_value(bound) if bound is not None else UNKNOWN
-        return type(value) is int and len(iterable.args) <= 2 and value <= _SMALL_LOOP
-    return False
+def _small_literal_loop(node: cst.CSTNode, context: FileContext) -> bool:
+    """``node`` iterates at most ``_SMALL_LOOP`` times, as the source states (``sizes.trip_count``:
+    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    count = trip_count(node, context)
+    return count is not None and count <= _SMALL_LOOP
 
 
 def _loop_words(node: cst.CSTNode) -> str:
@@ -788,12 +791,7 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
     """``self.<attribute>`` assignments in the methods of ``class_node`` (nested classes not):
     the value of each attribute assigned once, None for one assigned more often or augmented."""
     values: dict[str, cst.BaseExpression | None] = {}
-    pending: list[cst.CSTNode] = [class_node.body]
-    while pending:
-        node = pending.pop()
-        if type(node) is cst.ClassDef:
-            continue
-        pending.extend(syntax_children(node))
+    for node in small_statements(class_node.body, skip=cst.ClassDef):
         if type(node) is cst.Assign:
             # Unpacked (``self.a, self.b = …``): each attribute gets a part of the value.
             assigned: list[tuple[cst.BaseExpression, cst.BaseExpression | None]] = []
@@ -852,6 +850,19 @@ def _may_leave(statement: cst.CSTNode) -> bool:
         if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             pending.extend(syntax_children(node))
     return False
+
+
+def _calls_before_leaving(definition: FunctionNode) -> Iterator[cst.Call]:
+    """The calls the simple statements of ``definition``'s body make whenever they run, up to
+    the first statement that may return or leave early."""
+    if type(definition.body) is not cst.IndentedBlock:
+        return
+    for statement in definition.body.body:
+        if type(statement) is not cst.SimpleStatementLine:
+            if _may_leave(statement):
+                return
+            continue
+        yield from _unconditional_calls(statement)
 
 
 def _unconditional_calls(statement: cst.SimpleStatementLine) -> Iterator[cst.Call]:

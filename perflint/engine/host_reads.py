@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.control_flow import decides_an_exit, tests_a_debug_flag
+from perflint.engine.devices import allocated_on_host
+from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
 from perflint.engine.walker import syntax_children
@@ -116,34 +119,122 @@ def reads_on_every_iteration(
     """Besides its accumulations, ``loop`` needs a value on the host on every iteration, so
     keeping ``accumulation`` on the device would save no wait: its body reads a tensor's values
     through a method that synchronises (``.cpu()``, ``.tolist()``, an ``.item()`` that is no
-    accumulation), or reads the accumulator itself (a progress bar showing the running total).
+    accumulation), tests a tensor's truth (``if torch.isclose(u, last): break``) or indexes with a
+    boolean mask (``x[y == i]``, whose size the host waits for), or reads the accumulator itself
+    (a progress bar showing the running total).
     With ``around`` (``loop`` is a loop around the accumulation's own), only its own syncs count:
     not the accumulator, nor what its other nested loops do once per their iterations. Code
-    under an ``if`` whose test uses ``%`` (periodic logging) and nested functions do not count."""
+    under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and nested
+    functions, do not count."""
     target = None if around else dotted_name(accumulation.accumulator)
+    return _waits_on_every_iteration(
+        loop, accumulation.statement, context, accumulator=target, around=around, needed_only=False
+    )
+
+
+def keeps_waiting_on_every_iteration(loop: cst.For | cst.While, besides: cst.CSTNode, context: FileContext) -> bool:
+    """``loop`` waits for the device on every iteration at a read it needs there, besides the
+    read at ``besides`` (the one a rule reports), so moving that one off the iteration saves no
+    wait: a tensor's truth tested by an ``if``, ``while`` or ``assert`` (a convergence check,
+    ``if torch.isclose(u, last_u): break``; ``if loss < best:``), a read deciding whether the loop
+    ends (``if loss.item() < tol: break``), or a boolean-mask index. Other reads (``print(loss.item())``)
+    do not count: a rule moves them off the iteration too. Code under an ``if`` whose test uses
+    ``%`` or a debugging flag, and nested functions, do not count."""
+    return _waits_on_every_iteration(loop, besides, context, accumulator=None, around=False, needed_only=True)
+
+
+def _waits_on_every_iteration(
+    loop: cst.For | cst.While,
+    besides: cst.CSTNode,
+    context: FileContext,
+    accumulator: str | None,
+    around: bool,
+    needed_only: bool,
+) -> bool:
+    """The walk behind ``reads_on_every_iteration`` (every read but ``besides`` and the
+    accumulations into ``accumulator`` counts) and ``keeps_waiting_on_every_iteration``
+    (``needed_only``: only the reads the loop cannot drop count)."""
+    if type(loop) is cst.While and _tests_a_tensor(loop.test, context):
+        return True
     pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(loop.body, (loop,))]
     while pending:
         node, above = pending.pop()
         node_type = type(node)
-        if node_type in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+        if node_type in (cst.FunctionDef, cst.ClassDef, cst.Lambda) or node is besides:
             continue
         if around and node_type in (cst.For, cst.While):
             continue
-        if isinstance(node, cst.If) and uses_modulo(node.test):
+        if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
             if node.orelse is not None:
                 pending.append((node.orelse, (*above, node)))
             continue
-        if node is accumulation.statement:
-            continue
-        if isinstance(node, (cst.Name, cst.Attribute)) and target is not None and dotted_name(node) == target:
+        if isinstance(node, (cst.If, cst.While, cst.Assert)) and _tests_a_tensor(node.test, context):
+            return True
+        if isinstance(node, (cst.Name, cst.Attribute)) and accumulator is not None and dotted_name(node) == accumulator:
             if not _collects_into(above, node):
                 return True
             continue
         if isinstance(node, cst.Call) and _synchronises(node, context):
-            if accumulation_of([*above, node], context) is None:
+            path = [*above, node]
+            needed = decides_an_exit(path, loop) if needed_only else accumulation_of(path, context) is None
+            if needed:
                 return True
+        if isinstance(node, cst.Subscript) and _indexes_by_a_mask(node, context):
+            return True
         pending.extend((child, (*above, node)) for child in syntax_children(node))
     return False
+
+
+def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
+    """The truth of ``test`` is a torch tensor's (an operand of its ``and``/``or``/``not``), which
+    the host reads by waiting for the device: ``torch.isclose(u, last_u)``, ``loss < best``."""
+    if type(test) is cst.BooleanOperation:
+        return _tests_a_tensor(test.left, context) or _tests_a_tensor(test.right, context)
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        return _tests_a_tensor(test.expression, context)
+    return context.arrays.kind_of(test) == catalog.TORCH and not allocated_on_host(test, context)
+
+
+def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
+    """``x[mask]`` with ``mask`` a boolean mask (``mask = y == i``, ``~mask``; see
+    ``elementwise.is_boolean_mask``): the result's size is the number of selected elements, which
+    the host must wait for the device to count."""
+    if len(subscript.slice) != 1 or type(subscript.slice[0].slice) is not cst.Index:
+        return False
+    return is_boolean_mask(subscript.slice[0].slice.value, context)
+
+
+def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None = None) -> cst.Call | None:
+    """A call in the function around the current node (the outermost one, with what it nests)
+    that reads a tensor's values on the host, so that every call of the function waits for the
+    device there anyway: a method that synchronises (``.item()``, ``.tolist()``, ``.cpu()``) or a
+    torch function that does (``torch.nonzero``, ``torch.unique``, ``torch.allclose``). One more
+    wait in such a function costs little beside it. Reads inside ``besides`` (the test a rule
+    reports), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in
+    nested classes do not count. None outside functions, or when the function has no such read."""
+    frame = context.function
+    while frame is not None and frame.parent is not None:
+        frame = frame.parent
+    if frame is None:
+        return None
+    pending: list[cst.CSTNode] = [frame.node.body]
+    while pending:
+        node = pending.pop()
+        if node is besides or type(node) is cst.ClassDef:
+            continue
+        if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
+            if node.orelse is not None:
+                pending.append(node.orelse)
+            continue
+        if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
+            return node
+        pending.extend(syntax_children(node))
+    return None
+
+
+def _synchronising_function(call: cst.Call, context: FileContext) -> bool:
+    record = catalog.lookup(context.imports.qualified_name(call.func))
+    return record is not None and record.has(catalog.Flag.SYNCHRONISES)
 
 
 def reads_a_host_batch(expr: cst.BaseExpression, context: FileContext) -> bool:

@@ -602,7 +602,10 @@ def lint_source(
     turning fixes into text edits (findings carry no ``fix``): the language server's diagnostics
     need none until a code action asks.
     """
-    module = parse(source, path)
+    # The parse allocates a node for every token and makes no cycle: the collections its
+    # allocations would set off walk every object the process holds and free nothing.
+    with collector_paused():
+        module = parse(source, path)
     if isinstance(module, Finding):
         return [module]
     return lint_module(module, source, path, rule_classes, apply_noqa, prefilter, project, fix_edits)
@@ -647,12 +650,13 @@ def walk_module(
     walk is done); ``module_reads``, when given, receives ``FileContext.module_reads``."""
     context = FileContext(source, path, project, statement_parents)
     try:
-        # The walk allocates much and leaves little to collect: its context is released after
-        # it, and any cycle a rule leaves is collected once the collector is back on.
+        # The walk and the positions' code generation allocate much and leave little to
+        # collect: the context is released after them, and any cycle a rule leaves is
+        # collected once the collector is back on.
         with collector_paused():
             failures = context.run(module, [rule_class(context) for rule_class in active], quiet)
-        known = positions(context) if positions is not None and context.reported else None
-        findings, fix_failures = context.findings(module, fix_edits, known)
+            known = positions(context) if positions is not None and context.reported else None
+            findings, fix_failures = context.findings(module, fix_edits, known)
         if module_reads is not None:
             module_reads.update(context.module_reads)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.imports import parameter_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS, value_of
+from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -166,6 +168,12 @@ def count_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         return count_of(assigned, context, hops + 1) if assigned is not None else None
     if type(expr) is cst.Call and context.imports.is_builtin(expr.func, "len") and len(expr.args) == 1:
         return items_in(expr.args[0].value, context, hops)
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Add, cst.Subtract):
+        # ``range(1, len(xs) + 1)``: arithmetic of two known counts.
+        left, right = count_of(expr.left, context, hops), count_of(expr.right, context, hops)
+        if left is None or right is None:
+            return None
+        return left + right if type(expr.operator) is cst.Add else left - right
     if type(expr) is cst.Subscript and type(expr.value) is cst.Attribute and expr.value.attr.value == "shape":
         if len(expr.slice) != 1 or type(expr.slice[0].slice) is not cst.Index:
             return None
@@ -175,16 +183,67 @@ def count_of(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
     return None
 
 
+def reads_a_batch_size(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``expr`` depends on the leading dimension of an argument of the current function
+    (``x.shape[0]``, ``x.size(0)``, ``len(x)``), directly or through names (``n =
+    x.shape[0]`` then ``torch.eye(n)``): a batch size, which changes from call to call and is not
+    known where the function's object is built (``__init__``)."""
+    frame = context.function
+    if frame is None:
+        return False
+    parameters = set(parameter_names(frame.node.params))
+    pending: list[cst.CSTNode] = [expr]
+    while pending:
+        node = pending.pop()
+        if _leading_dimension_of(node, context) in parameters:
+            return True
+        if type(node) is cst.Name and node.value not in parameters:
+            assigned = value_of(node, context, hops)
+            if assigned is not None and reads_a_batch_size(assigned, context, hops + 1):
+                return True
+            continue
+        if type(node) is cst.Attribute:
+            # ``self.n``: the attribute's name is no variable.
+            pending.append(node.value)
+            continue
+        pending.extend(syntax_children(node))
+    return False
+
+
+def _leading_dimension_of(node: cst.CSTNode, context: FileContext) -> str | None:
+    """The name whose leading dimension ``node`` reads: ``x`` of ``x.shape[0]``, ``x.size(0)``
+    or ``len(x)``; None for anything else."""
+    if type(node) is cst.Subscript and type(node.value) is cst.Attribute and node.value.attr.value == "shape":
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
+            if integer_value(node.slice[0].slice.value) == 0 and type(node.value.value) is cst.Name:
+                return node.value.value.value
+        return None
+    if type(node) is not cst.Call or len(node.args) != 1 or node.args[0].keyword is not None:
+        return None
+    func, argument = node.func, node.args[0].value
+    if type(func) is cst.Attribute and func.attr.value == "size" and type(func.value) is cst.Name:
+        return func.value.value if integer_value(argument) == 0 else None
+    if context.imports.is_builtin(func, "len") and type(argument) is cst.Name:
+        return argument.value
+    return None
+
+
 def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> int | None:
     """How many items iterating ``expr`` gives, when the code states it: a literal list, tuple
     or set, ``range(...)`` of known bounds, the first axis of an array of known shape, and
     ``enumerate``/``tqdm`` (``Flag.WRAPS_ITERABLE``) of any of them; None when it is unknown.
     A loop's trip count is ``items_in`` of what it iterates. A name bound to a literal list or
-    set is unknown: it may have grown since (``__all__ = []`` then ``__all__.append(name)``)."""
+    set is unknown when the file may grow it (``__all__ = []`` then ``__all__.append(name)``:
+    any method called on the name, or ``+=``), and known when it never does
+    (``lesion_diameters = [5, 8, 11]`` only read)."""
     if type(expr) is cst.Name:
         assigned = value_of(expr, context, hops)
-        if assigned is None or isinstance(assigned, (cst.List, cst.Set)):
+        if assigned is None:
             return None
+        if isinstance(assigned, (cst.List, cst.Set)) and (
+            not assigned.elements or _may_grow(expr.value, context.module)
+        ):
+            return None  # ``seen = []`` is filled later
         return items_in(assigned, context, hops + 1)
     if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
         if any(type(element) is cst.StarredElement for element in expr.elements):
@@ -202,6 +261,23 @@ def items_in(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> i
         return items_in(wrapped, context, hops) if wrapped is not None else None
     shape = array_shape(expr, context, hops)
     return shape[0] if shape else None
+
+
+def _may_grow(name: str, module: cst.Module) -> bool:
+    """The file calls a method of the variable ``name`` (``name.append(x)``, ``name.extend(xs)``)
+    or augments it (``name += [x]``): a list bound to it may hold more than it was bound to. (A
+    list of literals passed to a function is taken as read, as plotting and configuration do.)"""
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Call and type(node.func) is cst.Attribute:
+            receiver = node.func.value
+            if type(receiver) is cst.Name and receiver.value == name:
+                return True
+        if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
+            return True
+        pending.extend(syntax_children(node))
+    return False
 
 
 def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:

@@ -181,6 +181,26 @@ def mentions(node: cst.CSTNode, names: str | Collection[str]) -> bool:
     return any(name.value in names for name in _variables(node))
 
 
+_EXPRESSION_TYPES = frozenset(node_type for node_type in NODE_TYPES if issubclass(node_type, cst.BaseExpression))
+_SMALL_STATEMENT_TYPES = frozenset(
+    node_type for node_type in NODE_TYPES if issubclass(node_type, cst.BaseSmallStatement)
+)
+
+
+def small_statements(tree: cst.CSTNode, skip: type | None = None) -> Iterator[cst.BaseSmallStatement]:
+    """The simple statements (``x = 1``, ``return x``) anywhere in ``tree``, nested functions'
+    included, without walking into any expression (none holds a statement, a lambda's body
+    neither); the subtrees of ``skip`` nodes (nested classes) are left out."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        node_type = type(node)
+        if node_type in _SMALL_STATEMENT_TYPES:
+            yield typing.cast(cst.BaseSmallStatement, node)  # its type is one of _SMALL_STATEMENT_TYPES
+        elif node_type is not skip and node_type not in _EXPRESSION_TYPES:
+            stack.extend(syntax_children(node))
+
+
 def simple_body(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
     """The simple statements of a block (a loop's or a ``with``'s body) in order, or an empty
     list when it holds a compound statement (an ``if``, a nested loop)."""

@@ -141,6 +141,9 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         "    if self.debug:\n        pass\n    else:\n        print(x + 4)\n"
         "    if self.training:\n        print(x + 5)\n"
         "    if self.verbose:\n        print(x + 7)\n"
+        "    if verbose > 1:\n        print(x + 8)\n"
+        "    if args.verbosity >= 2:\n        print(x + 9)\n"
+        "    if verbose > 0:\n        print(x + 10)\n"
         "    print(x + 6)\n",
         lambda context, expr: context.loops.under_debug_flag(),
     )
@@ -153,6 +156,9 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         "x + 5": False,
         "x + 6": False,
         "x + 7": False,
+        "x + 8": True,
+        "x + 9": True,
+        "x + 10": False,
     }
 
 

@@ -69,6 +69,26 @@ def test_a_tensor_moved_to_the_host_is_on_the_host():
     }
 
 
+def test_a_method_of_a_host_tensor_that_moves_nothing_is_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # learn2learn's `torch.Tensor(meta_train_losses).mean().item()` reads a host tensor.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(losses, x: torch.Tensor, device):\n"
+        "    print(torch.Tensor(losses).mean()); print(torch.rand(3).abs().sum())\n"
+        "    print(torch.rand(3).cuda().mean()); print(torch.rand(3).to(device).sum()); print(x.mean())\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "torch.Tensor(losses).mean()": True,
+        "torch.rand(3).abs().sum()": True,
+        "torch.rand(3).cuda().mean()": False,
+        "torch.rand(3).to(device).sum()": False,
+        "x.mean()": False,
+    }
+
+
 def test_the_device_of_a_tensor_made_on_the_host_is_the_host():
     answers = probe_calls(
         "import torch\n"
@@ -121,6 +141,15 @@ def test_device_expressions_are_host_accelerator_or_unknown():
         "choice": None,
         "gpu": None,
     }
+
+
+def test_a_parameter_defaulting_to_a_name_of_its_own_spelling_is_followed_within_the_hop_limit():
+    # deepinv's `def get_models(..., device=device)`: the default names the parameter itself.
+    answers = probe_calls(
+        "import torch\ndevice = get_device()\ndef f(device=device):\n    print(device)\n",
+        lambda context, expr: device_kind(expr, context),
+    )
+    assert answers == {"device": NAMED_LIKE_A_DEVICE}
 
 
 def test_a_moves_destination_is_its_device_argument_and_never_a_dtype_or_another_tensor():

@@ -6,7 +6,7 @@ import libcst as cst
 import pytest
 
 from perflint.engine import catalog
-from perflint.engine.elementwise import is_elementwise
+from perflint.engine.elementwise import is_boolean_mask, is_elementwise
 from tests.engine.probes import probe_calls
 
 
@@ -63,3 +63,25 @@ def test_the_rule_is_asked_first_about_every_node():
     answers = probe_calls("print(x + (y > 1))\n", lambda context, expr: is_elementwise(expr, leaf, context))
     assert answers == {"x + (y > 1)": False}
     assert asked == ["BinaryOperation", "Name", "Comparison"]
+
+
+def test_a_boolean_mask_is_a_comparison_an_elementwise_test_or_a_combination_of_them():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "import torch\n"
+        "def f(x, y):\n"
+        "    valid = ~np.isnan(x)\n"
+        "    print(valid); print(y == 1); print(torch.isfinite(y) & (y > 0)); print(np.logical_and(x, y))\n"
+        "    print(~x); print(x + 1); print(y is None); print(np.sum(x))\n",
+        lambda context, expr: is_boolean_mask(expr, context),
+    )
+    assert answers == {
+        "valid": True,
+        "y == 1": True,
+        "torch.isfinite(y) & (y > 0)": True,
+        "np.logical_and(x, y)": True,
+        "~x": False,
+        "x + 1": False,
+        "y is None": False,
+        "np.sum(x)": False,
+    }

@@ -525,6 +525,38 @@ def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
     }
 
 
+def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_and_len():
+    # deepinv's demos: `for i in range(1, len(lesion_diameters) + 1)` over a literal list of five.
+    answers = frequency_at_prints("""
+        DIAMETERS = [5, 8, 11, 14, 17]
+        SETTINGS = [(0.1, 2), (0.5, 4)]
+        def report(results, images, steps):
+            for i in range(1, len(DIAMETERS) + 1):
+                print(by_index)
+            for y, setting in zip(images, SETTINGS):
+                print(zipped)
+            for k, d in enumerate(DIAMETERS):
+                print(enumerated)
+            for i in range(len(images)):
+                print(unknown_length)
+            for d in DIAMETERS * steps:
+                print(repeated)
+            found = []
+            for image in images:
+                found.append(image)
+            for image in found:
+                print(grown)
+    """)
+    assert answers == {
+        "by_index": (Frequency.UNKNOWN, ""),
+        "zipped": (Frequency.HOT, "runs in a loop over `zip(images, SETTINGS)`"),
+        "enumerated": (Frequency.UNKNOWN, ""),
+        "unknown_length": (Frequency.HOT, "runs in a loop over `range(len(images))`"),
+        "repeated": (Frequency.HOT, "runs in a loop over `DIAMETERS * steps`"),
+        "grown": (Frequency.HOT, "runs in a loop over `found`"),
+    }
+
+
 def test_a_training_loop_in_set_up_code_is_still_hot():
     answers = frequency_at_prints("""
         def setup(model, loader, optimizer):
@@ -612,6 +644,30 @@ def test_a_helper_call_makes_the_calls_its_inputs_fix_when_the_loop_changes_none
         "shifted(A, A)": [],
         "self.predict(A)": [],
     }
+
+
+def test_a_helper_call_makes_only_the_wanted_calls_its_inputs_fix():
+    source = (
+        "import numpy as np\n"
+        "def both(A):\n    L = np.linalg.cholesky(A)\n    return np.linalg.inv(A)\n"
+        "def plain(A):\n    return A + 1\n"
+        "def guarded(A):\n    if A is None:\n        return None\n    return np.linalg.inv(A)\n"
+        "for x in xs:\n"
+        "    print(both(A)); print(plain(A)); print(guarded(A))\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: [
+            cst.Module([]).code_for_node(inner)
+            for inner in context.functions.calls_fixed_by_inputs(
+                expr,
+                context.innermost_loop.changes,
+                lambda call: context.imports.qualified_name(call.func) == "numpy.linalg.inv",
+            )
+        ],
+    )
+    # `both`'s cholesky is fixed too but not wanted; `guarded` may return before its call.
+    assert answers == {"both(A)": ["np.linalg.inv(A)"], "plain(A)": [], "guarded(A)": []}
 
 
 def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():

@@ -7,6 +7,7 @@ import libcst as cst
 from perflint.engine import lint_source
 from perflint.engine.host_reads import (
     accumulation_of,
+    function_waits_for_device,
     read_tensor,
     reads_a_host_batch,
     reads_on_every_iteration,
@@ -101,6 +102,22 @@ def test_a_loop_that_reads_the_total_or_syncs_otherwise_needs_the_host_every_ite
         "        total += x.sum().item()\n"
         "        preds.extend(x.argmax(-1).cpu().tolist())\n"
     ) == {"x.sum().item()": True}
+    # torch_geometric's `DiffGroupNorm.group_distance_ratio`: a boolean-mask index per class.
+    assert _loop_reads(
+        "def f(x, y, n):\n"
+        "    total = 0.0\n"
+        "    for i in range(n):\n"
+        "        mask = y == i\n"
+        "        dist = torch.cdist(x[mask], x[~mask])\n"
+        "        total += float(dist.sum())\n"
+    ) == {"float(dist.sum())": True}
+    assert _loop_reads(
+        "def f(x, ids, n):\n"
+        "    total = 0.0\n"
+        "    for i in range(n):\n"
+        "        part = x[ids]\n"
+        "        total += part.sum().item()\n"
+    ) == {"part.sum().item()": False}
 
 
 def test_periodic_reads_and_other_accumulations_do_not_count():
@@ -138,3 +155,36 @@ def test_a_batch_a_dataloader_yields_unmoved_is_on_the_host():
 
 def reads_a_host_batch_question(context, expr):
     return reads_a_host_batch(expr, context)
+
+
+def test_a_function_that_reads_a_tensor_on_the_host_waits_for_the_device_anyway():
+    def waits(context, expr):
+        read = function_waits_for_device(context)
+        return None if read is None else cst.Module([]).code_for_node(read)
+
+    answers = probe_calls(
+        "import torch\n"
+        "def nearest(x, means):\n"
+        "    print(1)\n"
+        "    return [int((means @ row).argmin().item()) for row in x]\n"
+        "def check(p):\n"
+        "    print(2)\n"
+        "    return torch.allclose(p.sum(), torch.ones(()))\n"
+        "def logged(x, step, debug):\n"
+        "    print(3)\n"
+        "    if step % 100 == 0:\n"
+        "        print(x.sum().item())\n"
+        "    if debug:\n"
+        "        print(x.tolist())\n"
+        "    return x * 2\n"
+        "print(4)\n",
+        waits,
+    )
+    assert answers == {
+        "1": "(means @ row).argmin().item()",
+        "2": "torch.allclose(p.sum(), torch.ones(()))",
+        "3": None,
+        "x.sum().item()": None,
+        "x.tolist()": None,
+        "4": None,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 
 import libcst as cst
@@ -144,6 +145,20 @@ def test_without_fix_edits_the_findings_are_the_same_but_carry_no_fix():
     without = lint_source(source, "model.py", [CreateThenMove], fix_edits=False)
     assert [finding.code for finding in with_edits] == ["PFL201"] and with_edits[0].fix is not None
     assert without == [replace(finding, fix=None) for finding in with_edits]
+
+
+def test_the_parse_and_the_walk_run_with_the_cycle_collector_paused_and_restore_it(monkeypatch):
+    seen = []
+    parse_module = cst.parse_module
+
+    def parse_and_note(source):
+        seen.append(gc.isenabled())
+        return parse_module(source)
+
+    monkeypatch.setattr(cst, "parse_module", parse_and_note)
+    assert gc.isenabled()
+    lint_source("import torch\nx = torch.zeros(3).cuda()\n", "example.py", [CreateThenMove])
+    assert seen == [False] and gc.isenabled()
 
 
 def test_reads_of_the_whole_file_are_noted_by_top_level_statement() -> None:

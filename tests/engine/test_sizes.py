@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perflint.engine.sizes import array_shape, count_of, is_small_matrix, items_in, matrix_order, trip_count
+from perflint.engine.sizes import (
+    array_shape,
+    count_of,
+    is_small_matrix,
+    items_in,
+    matrix_order,
+    reads_a_batch_size,
+    trip_count,
+)
 from tests.engine.probes import probe_calls
 
 
@@ -99,7 +107,7 @@ def test_a_count_is_a_literal_a_constant_or_a_known_length():
         "n": None,
         "len(b)": None,
         "a.shape[2]": None,
-        "N + 1": None,
+        "N + 1": 1001,
         "len(seen)": None,
     }
 
@@ -172,3 +180,37 @@ def test_a_trip_count_is_read_from_for_loops_and_single_clause_comprehensions_on
         "print(0)\n", lambda context, expr: [trip_count(loop, context) for loop in loops[:2] + comprehensions]
     )
     assert answers == {"0": [8, None, 5, None]}
+
+
+def test_a_list_the_file_never_grows_has_its_literal_length():
+    # deepinv's PET demo: `for i in range(1, len(lesion_diameters) + 1)` over five sizes.
+    answers = probe_calls(
+        "DIAMETERS = [5, 8, 11, 14, 17]\n"
+        "grown = [1, 2]\n"
+        "grown.append(3)\n"
+        "shown = [1, 2]\n"
+        "plot(shown)\n"
+        "def f():\n"
+        "    print(range(1, len(DIAMETERS) + 1)); print(DIAMETERS); print(grown); print(shown)\n",
+        lambda context, expr: items_in(expr, context),
+    )
+    assert answers == {"range(1, len(DIAMETERS) + 1)": 5, "DIAMETERS": 5, "grown": None, "shown": 2}
+
+
+def test_a_batch_size_is_the_leading_dimension_of_an_argument():
+    answers = probe_calls(
+        "import torch\n"
+        "def forward(self, x, y):\n"
+        "    n = x.shape[0]\n"
+        "    print(torch.eye(n)); print(torch.ones(y.size(0))); print(torch.zeros(len(x)))\n"
+        "    print(torch.ones(x.size(1))); print(torch.eye(self.n)); print(torch.eye(4))\n",
+        lambda context, expr: reads_a_batch_size(expr, context),
+    )
+    assert answers == {
+        "torch.eye(n)": True,
+        "torch.ones(y.size(0))": True,
+        "torch.zeros(len(x))": True,
+        "torch.ones(x.size(1))": False,
+        "torch.eye(self.n)": False,
+        "torch.eye(4)": False,
+    }

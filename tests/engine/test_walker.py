@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine.walker import contains, mentions, names_in, simple_body
+from perflint.engine.walker import contains, mentions, names_in, simple_body, small_statements
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,15 @@ def test_contains_finds_a_node_by_identity_in_the_tree_itself_included():
     assert contains(tree, inner) and contains(tree, tree) and contains(inner, inner)
     assert not contains(inner, tree)
     assert not contains(tree, cst.parse_expression("g(b)"))  # equal, but another node
+
+
+def test_small_statements_lists_every_simple_statement_nested_ones_included_but_skipped_subtrees():
+    module = cst.parse_module(
+        "a = 1\n"
+        "if c:\n    b = 2\nelse:\n    pass\n"
+        "def f():\n    for x in xs:\n        return x\n"
+        "class Inner:\n    d = 3\n"
+        "g = lambda: 4\n"
+    )
+    found = {cst.Module([]).code_for_node(node) for node in small_statements(module, skip=cst.ClassDef)}
+    assert found == {"a = 1", "b = 2", "pass", "return x", "g = lambda: 4"}

@@ -43,7 +43,7 @@ def test_sync_message_names_the_tensor_to_accumulate():
         "        log(loss.detach().cpu().item())\n"
     )
     assert messages(source, SyncInTrainingLoop) == [
-        "`loss.detach().cpu().item()` waits for the device on every training step; accumulate on the "
+        "`loss.detach().cpu().item()` waits for the device on every optimisation step; accumulate on the "
         "device (`total += loss.detach()`) and read the total every N steps"
     ]
 
@@ -132,9 +132,9 @@ def test_sync_message_keeps_the_reduction_and_a_nan_guard_is_advised_to_check_ev
         "            raise RuntimeError('NaN loss')\n"
     )
     assert messages(source, SyncInTrainingLoop) == [
-        "`x.std().item()` waits for the device on every training step; accumulate on the device "
+        "`x.std().item()` waits for the device on every optimisation step; accumulate on the device "
         "(`total += x.std().detach()`) and read the total every N steps",
-        "`loss.item()` waits for the device on every training step to check for non-finite values; check "
+        "`loss.item()` waits for the device on every optimisation step to check for non-finite values; check "
         "every N steps (`if step % N == 0`), or keep a flag on the device (`bad |= ~torch.isfinite(loss)`) "
         "and read it every N steps",
     ]
@@ -201,5 +201,6 @@ def test_an_assertion_of_not_a_tensor_is_advised_a_tensor_negation():
     assert messages(source, TensorConditionInForward) == [
         "`assert not torch.isnan(x).any()` reads `torch.isnan(x).any()` on the host: a device synchronisation "
         "on every call and a graph break under `torch.compile`; use "
-        "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input outside `forward`"
+        "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input once, where it is "
+        "made, not on every call of `forward`"
     ]

@@ -16,21 +16,21 @@ from tests.rules.execution import assert_no_fix, call, dedented_and_fixed
 @pytest.mark.parametrize(
     ("imports", "product", "fix"),
     [
-        ("import numpy as np", "np.linalg.inv(A) @ b", "np.linalg.solve(A, b)"),
-        ("import numpy as np", "np.dot(np.linalg.inv(A), b)", "np.linalg.solve(A, b)"),
-        ("import numpy as np", "np.linalg.inv(A).dot(b)", "np.linalg.solve(A, b)"),
-        ("import numpy as np", "b @ np.linalg.inv(A + B)", "np.linalg.solve((A + B).T, b.T).T"),
-        ("from numpy.linalg import inv", "inv(S) @ H.T", "numpy.linalg.solve(S, H.T)"),
-        ("import numpy as np\nfrom numpy.linalg import inv", "np.dot(y.T, inv(S))", "numpy.linalg.solve(S.T, y).T"),
-        ("import scipy.linalg as sla", "sla.inv(A) @ b", "sla.solve(A, b)"),
-        ("import torch", "torch.inverse(A) @ b", "torch.linalg.solve(A, b)"),
-        ("import torch", "torch.matmul(b, torch.linalg.inv(A))", "torch.linalg.solve(A, b, left=False)"),
+        ("import numpy as np", "np.linalg.inv(A) @ b", "`np.linalg.solve(A, b)`"),
+        ("import numpy as np", "np.dot(np.linalg.inv(A), b)", "`np.linalg.solve(A, b)`"),
+        ("import numpy as np", "np.linalg.inv(A).dot(b)", "`np.linalg.solve(A, b)`"),
+        ("import numpy as np", "b @ np.linalg.inv(A + B)", "`np.linalg.solve((A + B).T, b.T).T`"),
+        ("from numpy.linalg import inv", "inv(S) @ H.T", "`np.linalg.solve(S, H.T)` (after `import numpy as np`)"),
+        ("import numpy as np\nfrom numpy.linalg import inv", "np.dot(y.T, inv(S))", "`np.linalg.solve(S.T, y).T`"),
+        ("import scipy.linalg as sla", "sla.inv(A) @ b", "`sla.solve(A, b)`"),
+        ("import torch", "torch.inverse(A) @ b", "`torch.linalg.solve(A, b)`"),
+        ("import torch", "torch.matmul(b, torch.linalg.inv(A))", "`torch.linalg.solve(A, b, left=False)`"),
     ],
 )
 def test_message_names_the_solve_in_the_users_spelling(imports, product, fix):
     findings = lint_source(f"{imports}\ny = {product}\n", "example.py", [InverseThenMultiply])
     assert [finding.message for finding in findings] == [
-        f"`{product}` inverts the matrix only to multiply by it; use `{fix}`"
+        f"`{product}` inverts the matrix only to multiply by it; use {fix}"
     ]
 
 

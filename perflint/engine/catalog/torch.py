@@ -558,6 +558,7 @@ FUNCTIONS = (
     function("torch.isnan", "input", ELEMENTWISE | PURE, returns=TORCH),
     function("torch.isinf", "input", ELEMENTWISE | PURE, returns=TORCH),
     function("torch.isfinite", "input", ELEMENTWISE | PURE, returns=TORCH),
+    function("torch.isclose", "input, other, rtol, atol, equal_nan", ELEMENTWISE | PURE, returns=TORCH),
     function("torch.logical_and", "input, other, *, out", ELEMENTWISE | PURE),
     function("torch.logical_or", "input, other, *, out", ELEMENTWISE | PURE),
     function("torch.logical_not", "input, *, out", ELEMENTWISE | PURE),

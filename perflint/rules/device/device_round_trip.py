@@ -9,6 +9,7 @@ from perflint.engine.devices import HOST, TOWARDS_AN_ACCELERATOR, device_kind, d
 from perflint.engine.imports import target_names
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -50,7 +51,11 @@ class DeviceRoundTrip(Rule):
     known_limitations = (
         "A call of any other function breaks the chain (its result may be anything), as does "
         "rebinding the name. A bare `.numpy()` does not start a chain: it raises on a device tensor, "
-        "so its tensor was on the host already."
+        "so its tensor was on the host already. Left alone: values that a `while` loop scans step by "
+        "step, deciding its steps on them (its test or an `if` inside reads them: torchcrepe's "
+        "hysteresis thresholding grows regions element by element), which torch operations cannot "
+        "do on the device. A `for` loop over the values is still reported: a mask or a reduction "
+        "usually replaces it."
     )
     why_bad = (
         "Each direction is a blocking copy across the bus, and the copy to the host first waits "
@@ -113,6 +118,29 @@ def clip_boxes(boxes, width, height):
             np.save("scores.npy", host)
             return torch.from_numpy(host * 2).to("cpu")
         """,
+        # A step-by-step scan of host values (torchcrepe's hysteresis): no torch operation does
+        # it on the device.
+        """
+        import numpy as np
+        import torch
+        def hysteresis(pitch, periodicity, lower, upper):
+            device = pitch.device
+            pitch = pitch.flatten().cpu().numpy()
+            periodicity = periodicity.flatten().cpu().numpy()
+            threshold = lower + np.clip(pitch ** 2, 0, 1 - lower)
+            i = 0
+            while i < len(periodicity) - 1:
+                if periodicity[i] < threshold[i] and periodicity[i + 1] > threshold[i + 1]:
+                    end = i + 1
+                    while end < len(periodicity) and periodicity[end] > threshold[end]:
+                        end += 1
+                    threshold[i + 1 : end] = upper
+                    i = end
+                else:
+                    i += 1
+            pitch[periodicity < threshold] = -1
+            return torch.tensor(2**pitch, device=device), torch.tensor(threshold, device=device)
+        """,
     )
     INVALID = (
         Invalid(
@@ -174,9 +202,35 @@ def clip_boxes(boxes, width, height):
         # Per function: the names that hold host data derived from a value that left the
         # device, each with the call where it left.
         self._scopes: list[dict[str, cst.Call]] = [{}]
+        # The calls whose host data a ``while`` loop scans step by step (``visit_While``).
+        self._scanned: set[int] = set()
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self._scopes.append({})
+
+    def visit_While(self, node: cst.While) -> None:
+        """A ``while`` loop that decides its steps on host data (its own test, or an ``if`` or
+        ``while`` test inside, reads a name holding such data) scans it step by step, each step
+        depending on the last (hysteresis, region growing): torch operations cannot do that on
+        the device, and element tests there would each wait for it. The values that left the
+        device for it are not reported."""
+        scope = self._scopes[-1]
+        tests: list[cst.CSTNode] = [node.test]
+        pending: list[cst.CSTNode] = [node.body]
+        while pending:
+            part = pending.pop()
+            if type(part) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                continue
+            if isinstance(part, (cst.If, cst.While)):
+                tests.append(part.test)
+            pending.extend(syntax_children(part))
+        for test in tests:
+            pending = [test]
+            while pending:
+                part = pending.pop()
+                if type(part) is cst.Name and part.value in scope:
+                    self._scanned.add(id(scope[part.value]))
+                pending.extend(syntax_children(part))
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         self._scopes.pop()
@@ -209,7 +263,7 @@ def clip_boxes(boxes, width, height):
             if device is None or device_kind(device, self.context) not in TOWARDS_AN_ACCELERATOR:
                 return
             origin = self._origin(arguments.argument(record.signature.positional[0]))
-        if origin is not None:
+        if origin is not None and id(origin) not in self._scanned:
             self.report(
                 node,
                 self.message.format(back=quote(node), leave=quote(origin)),

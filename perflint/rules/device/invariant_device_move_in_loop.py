@@ -91,6 +91,13 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
     )
 
     VALID = (
+        # A fresh copy per iteration, kept by each module: hoisting would share one tensor.
+        """
+        import torch
+        def split(physics, subsets, device):
+            for subset in subsets:
+                subset.register_buffer("norm", physics.norm.detach().clone().to(device))
+        """,
         # The loop's batch, and what the loop builds.
         """
         import torch
@@ -291,6 +298,10 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                     return False
                 return all(self.context.is_invariant(arg.value, allow_conversions=True) for arg in expr.args)
             func = expr.func
+            if type(func) is cst.Attribute and _copies(func.attr.value):
+                # ``x.clone().to(d)``: a fresh copy per iteration is asked for; hoisted, every
+                # iteration would share one tensor (deepinv's buffer per subset).
+                return False
             if type(func) is cst.Attribute and func.attr.value in catalog.NON_MUTATING_METHODS:
                 return self._invariant_value(func.value) and all(
                     self.context.is_invariant(arg.value) for arg in expr.args
@@ -299,6 +310,11 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         if type(expr) not in (cst.Name, cst.Attribute, cst.Subscript):
             return False
         return self.context.is_invariant(expr, allow_conversions=True)
+
+
+def _copies(method_name: str) -> bool:
+    method = catalog.method(method_name)
+    return method is not None and catalog.Flag.COPIES in method.flags
 
 
 def _setup(size: int, target: Target) -> tuple:

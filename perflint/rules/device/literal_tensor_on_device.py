@@ -7,8 +7,11 @@ from typing import cast
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.catalog.binding import BoundArguments
 from perflint.engine.devices import HOST, OTHER_DEVICE, device_kind
-from perflint.engine.literals import has_unpacked_arguments, is_number_literal
+from perflint.engine.host_reads import function_waits_for_device
+from perflint.engine.imports import dotted_name
+from perflint.engine.literals import has_unpacked_arguments, is_number_literal, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved, value_of
@@ -57,7 +60,11 @@ class LiteralTensorOnDevice(Rule):
         "device, data that is not all literals, and functions compiled by `torch.compile`, "
         "TorchScript, JAX or numba, which bake constants in. Passed to an operation that takes no "
         "Python number (`torch.maximum`, `torch.minimum`, the two-tensor `torch.max`/`torch.min`), "
-        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`)."
+        "the message offers the method that does (`x.clamp_min(1e-5)`, `x.clamp_max(…)`). A list "
+        "given `requires_grad=` (`torch.tensor([0.0], device=d, requires_grad=self.training)`) is no "
+        "constant a buffer could hold: the message offers the factory that fills it on the device "
+        "(`torch.zeros(1, device=d, requires_grad=self.training)`), and a list of different numbers "
+        "with `requires_grad=` is left alone."
     )
     known_limitations = (
         "Not flagged: data from a name the function also reads or changes elsewhere (`steps."
@@ -71,7 +78,11 @@ class LiteralTensorOnDevice(Rule):
         "nobody tuned on) 6 of its 25 findings were worth fixing and none was wrong. Most sat in code"
         " that already waits on the device nearby (metrics, point samplers), in host-side data "
         "transforms whose tensors never reach a device, or in one-off helpers, which the linter "
-        "cannot tell from a loss's `forward`."
+        "cannot tell from a loss's `forward`. Left alone since: a function that reads a tensor on "
+        "the host anyway (`host_reads.function_waits_for_device`). On round 3's development set "
+        "(`benchmarks/results/precision/dev_set_round3.md`) 13 of its 21 findings were worth fixing "
+        "(losses and iterative solvers) and none was wrong; evaluation metrics and code that copies "
+        "host data nearby make up the rest, so it stays opt-in."
     )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
@@ -103,6 +114,16 @@ class Mask(nn.Module):
     )
 
     VALID = (
+        # The function reads a tensor on the host anyway: the same test calls `torch.allclose`.
+        """
+        import torch
+        from torch import nn
+        class Categorical(nn.Module):
+            def forward(self, p: torch.Tensor) -> torch.Tensor:
+                if not torch.allclose(p.sum(), torch.tensor(1.0, device=p.device)):
+                    raise ValueError("probabilities must sum to 1")
+                return torch.multinomial(p, 1)
+        """,
         # Run-once code: __init__ outside any loop, and module level.
         """
         import torch
@@ -294,6 +315,57 @@ class Mask(nn.Module):
             """,
             line=4,
         ),
+        # Returned, stacked with other tensors, or kept as an accumulator: it must stay a tensor,
+        # so the message offers `torch.full`, not a Python number.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Dice(nn.Module):
+                def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+                    if self.empty:
+                        return torch.tensor(1.0, device=pred.device)
+                    return self.score(pred, target)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Quantizer(nn.Module):
+                def forward(self, x: torch.Tensor, losses: list) -> torch.Tensor:
+                    return torch.stack([*losses, torch.tensor(0.0, device=x.device)])
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import torch
+            def deep_supervision_loss(inputs, target: torch.Tensor) -> torch.Tensor:
+                loss = torch.tensor(0, dtype=torch.float, device=target.device)
+                for x in inputs:
+                    loss += torch.nn.functional.mse_loss(x, target)
+                return loss
+            """,
+            line=3,
+        ),
+        # A list that may take gradients (encodec's vector quantiser): a buffer cannot stand for
+        # it in both modes, a factory builds it on the device.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class VectorQuantization(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    device = x.device
+                    loss = torch.tensor([0.0], device=device, requires_grad=self.training)
+                    if self.training:
+                        loss = loss + self.commitment(x)
+                    return loss
+            """,
+            line=6,
+        ),
         # An operand that is not a name takes the method in parentheses.
         Invalid(
             """
@@ -404,8 +476,18 @@ class Mask(nn.Module):
             return
         if node is self._statement_value or self.context.in_compiled_code():
             return
+        if function_waits_for_device(self.context) is not None:
+            # The function reads a tensor on the host anyway: one more wait costs little beside it.
+            return
         if arange is not None:
             fix = f"use `{self._arange(arange, node)}`, which fills the tensor on the device"
+        elif isinstance(value, (cst.List, cst.Tuple)) and bound.argument("requires_grad") is not None:
+            # A tensor that may take gradients (``requires_grad=self.training``) is no constant:
+            # one buffer cannot stand for it, but a factory fills it on the device.
+            factory = self._filling_factory(value, bound)
+            if factory is None:
+                return
+            fix = f"use `{factory}`, which fills it on the device"
         elif type(value) in (cst.List, cst.Tuple):
             if in_loop:
                 fix = "make it once, outside the loop"
@@ -422,14 +504,65 @@ class Mask(nn.Module):
                 for name in ("dtype", "device", "requires_grad")
                 if (given := bound.argument(name)) is not None
             )
-            fix = self._number_taking_form(operation, node, quote(data)) or (
-                f"pass `{quote(data)}` to the operation as a Python number, or use "
-                f"`torch.full((), {quote(data)}, {keywords})`"
-            )
+            full = f"`torch.full((), {quote(data)}, {keywords})`"
+            number_taking = self._number_taking_form(operation, node, quote(data))
+            if number_taking is not None:
+                fix = number_taking
+            elif self._operand_of_an_operation(node):
+                fix = f"pass `{quote(data)}` to the operation as a Python number, or use {full}"
+            else:
+                # Returned, kept in a name or stacked with other tensors: it must stay a tensor.
+                fix = f"use {full}, which fills it on the device"
         self.report(
             node,
             self.message.format(call=quote(node), where="iteration" if in_loop else "call", fix=fix),
         )
+
+    def _filling_factory(self, value: cst.List | cst.Tuple, bound: BoundArguments) -> str | None:
+        """``torch.zeros(1, device=d, requires_grad=g)`` for ``torch.tensor([0.0], device=d,
+        requires_grad=g)``: the factory that builds a flat list of one repeated number on the
+        device, with the call's dtype, device and requires_grad; None for other lists."""
+        numbers = [literal_value(element.value) for element in value.elements if type(element) is cst.Element]
+        if len(numbers) != len(value.elements) or not all(type(number) in (int, float) for number in numbers):
+            return None
+        if len(set(numbers)) != 1:
+            return None
+        keywords = [
+            f"{name}={quote(given)}"
+            for name in ("dtype", "device", "requires_grad")
+            if (given := bound.argument(name)) is not None
+        ]
+        if bound.argument("dtype") is None and type(numbers[0]) is int:
+            keywords.insert(0, f"dtype={self.context.imports.reference('torch.int64') or 'torch.int64'}")
+        number, size = numbers[0], len(numbers)
+        if number in (0, 1):
+            function = "torch.zeros" if number == 0 else "torch.ones"
+            arguments = [str(size), *keywords]
+        else:
+            function = "torch.full"
+            arguments = [f"({size},)", quote(value.elements[0].value), *keywords]
+        return f"{self.context.imports.reference(function) or function}({', '.join(arguments)})"
+
+    def _operand_of_an_operation(self, tensor: cst.Call) -> bool:
+        """``tensor`` is an operand of an operator (``x >> t``, ``x * t``) or an argument of a
+        torch operation or a tensor method (``torch.where(m, x, t)``, ``x.masked_fill(m, t)``),
+        which take a Python number in its place; not a tensor that is returned, kept in a name,
+        or joined with others (``torch.stack([a, t])``), which must stay a tensor."""
+        path = self.context.path_to(tensor)
+        parent = path[-2]
+        if type(parent) in (cst.BinaryOperation, cst.ComparisonTarget):
+            return True
+        if type(parent) is not cst.Arg or type(path[-3]) is not cst.Call:
+            return False
+        operation = path[-3]
+        qualified = self.context.imports.qualified_name(operation.func)
+        if qualified is None:
+            # A method of a tensor (``x.masked_fill``), not a function of this file.
+            return type(operation.func) is cst.Attribute and not self.context.functions.defines(
+                dotted_name(operation.func) or ""
+            )
+        record = catalog.lookup(qualified)
+        return record is not None and record.library == catalog.TORCH and not record.has(catalog.Flag.JOINS_ARRAYS)
 
     def _number_taking_form(self, operation: cst.Call | None, tensor: cst.Call, number: str) -> str | None:
         """``x.clamp_min(1e-5)`` for ``torch.maximum(x, torch.tensor(1e-5, device=d))``: the

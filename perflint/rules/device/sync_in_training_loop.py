@@ -7,7 +7,12 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit
 from perflint.engine.devices import allocated_on_host
-from perflint.engine.host_reads import READING_BUILTINS, accumulation_of, read_tensor
+from perflint.engine.host_reads import (
+    READING_BUILTINS,
+    accumulation_of,
+    keeps_waiting_on_every_iteration,
+    read_tensor,
+)
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -18,9 +23,19 @@ from perflint.rules.device import FAMILY
 # Checks for NaN or infinite values: a guard of these needs the value, but not on every step.
 _NON_FINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
 _NAN_GUARD_MESSAGE = (
-    "`{expr}` waits for the device on every training step to check for non-finite values; "
+    "`{expr}` waits for the device on every optimisation step to check for non-finite values; "
     "check every N steps (`if step % N == 0`), or keep a flag on the device "
     "(`bad |= ~torch.isfinite({tensor})`) and read it every N steps"
+)
+# A value shown (printed, or formatted into text): a sum of it is not what the user shows.
+_SHOWN_MESSAGE = (
+    "`{expr}` waits for the device on every optimisation step to show one value; show it every N "
+    "steps (`if step % N == 0:`) or once after the loop"
+)
+# A copy kept under a condition (the best iterate so far): a sum of it means nothing.
+_SNAPSHOT_MESSAGE = (
+    "`{expr}` waits for the device on every optimisation step that keeps a copy; keep it on the "
+    "device (`{target} = {tensor}.detach().clone()`) and copy it to the host once, after the loop"
 )
 
 
@@ -32,7 +47,7 @@ class SyncInTrainingLoop(Rule):
     family = FAMILY
     summary = "Host reads a tensor's value on every training step, waiting for the device"
     message = (
-        "`{expr}` waits for the device on every training step; accumulate on the device "
+        "`{expr}` waits for the device on every optimisation step; accumulate on the device "
         "(`total += {tensor}.detach()`) and read the total every N steps"
     )
     fix_title = "Accumulate on the device (`total += loss.detach()`) and read it every N steps"
@@ -62,8 +77,13 @@ class SyncInTrainingLoop(Rule):
         "breaks, continues or returns, or of the `while` loop, or assigned to a name such a test "
         "reads, directly or through a counter: a convergence or early-stopping check), a read in a "
         "branch that leaves the loop (`raise`, `return`, `break`: it runs once) or under a debugging "
-        "or profiling flag (`if args.debug:`), and tensors made on the host (a torch factory or "
-        "`torch.tensor(data)` without `device=`). A NaN guard is advised to check every N steps. "
+        "or profiling flag (`if args.debug:`, `if verbose > 1:`), a loop that waits on every "
+        "iteration anyway at a read it needs (a tensor's truth tested, `if torch.isclose(u, "
+        "last_u): break`; `host_reads.keeps_waiting_on_every_iteration`), and tensors made on the "
+        "host (a torch factory or `torch.tensor(data)` without `device=`). A NaN guard is advised to "
+        "check every N steps, a printed value to be printed every N steps, and a copy kept under a "
+        "condition (the best iterate) to stay on the device until the loop ends. The loop is called "
+        "an optimisation step: calling `.backward()` and stepping an optimizer shows no model. "
         "Opt-in: on code nobody tuned it on (the held-out review set of this round, "
         "`benchmarks/results/precision/heldout.md`) none of its 20 findings was worth fixing and 11 "
         "were wrong: models that never leave the CPU (nothing to wait for), values the host needs "
@@ -204,6 +224,28 @@ for step, (x, y) in enumerate(loader):
                 loss.backward()
                 optimizer.step()
         """,
+        # A numerical optimisation that waits on every iteration anyway, at a convergence test on
+        # a tensor (escnn's Thomson problem): the snapshot of the best iterate saves no wait, and
+        # a print under a verbosity level above the first is debugging output.
+        """
+        import torch
+        def thomson(X, optim, verbose, device):
+            last_U = torch.tensor(1.0, device=device)
+            best_U = last_U
+            for i in range(5000):
+                optim.zero_grad()
+                U = potential(X)
+                if verbose > 1:
+                    print(f"{i}: {U.item()}")
+                if torch.isclose(U, last_U, atol=1e-16, rtol=0.0):
+                    break
+                last_U = U.detach()
+                if last_U < best_U:
+                    best_U = last_U
+                    best_X = X.detach().cpu()
+                U.backward()
+                optim.step()
+        """,
         # A running total or list of read values is PFL215's.
         """
         def train(model, loader, optimizer, criterion):
@@ -289,6 +331,19 @@ for step, (x, y) in enumerate(loader):
                     optimizer.step()
                     if is_main:
                         logger.info("loss %f", float(loss))
+            """,
+            line=7,
+        ),
+        # A copy kept under a condition is no sum: the advice keeps it on the device.
+        Invalid(
+            """
+            def fit(model, loader, optimizer, keep):
+                for batch in loader:
+                    loss = model(batch)
+                    loss.backward()
+                    optimizer.step()
+                    if keep(loss):
+                        best_weight = model.weight.detach().cpu()
             """,
             line=7,
         ),
@@ -400,9 +455,22 @@ for step, (x, y) in enumerate(loader):
         if accumulation_of(path, self.context) is not None:
             # A per-iteration total or list of read values is PFL215's (one rule per statement).
             return
+        if isinstance(frame.node, (cst.For, cst.While)) and keeps_waiting_on_every_iteration(
+            frame.node, node, self.context
+        ):
+            # The step waits elsewhere on every iteration anyway (a convergence test on a tensor).
+            return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
-        message = _NAN_GUARD_MESSAGE if _in_a_non_finite_check(path) else self.message
-        self.report(node, message.format(expr=quote(expr), tensor=quote(tensor)))
+        snapshot = _conditional_snapshot(path, frame.node)
+        if _in_a_non_finite_check(path):
+            message = _NAN_GUARD_MESSAGE.format(expr=quote(expr), tensor=quote(tensor))
+        elif _shown(path, self.context):
+            message = _SHOWN_MESSAGE.format(expr=quote(expr))
+        elif snapshot is not None:
+            message = _SNAPSHOT_MESSAGE.format(expr=quote(expr), target=quote(snapshot), tensor=quote(tensor))
+        else:
+            message = self.message.format(expr=quote(expr), tensor=quote(tensor))
+        self.report(node, message)
 
 
 def _synchronises(call: cst.Call) -> bool:
@@ -411,6 +479,38 @@ def _synchronises(call: cst.Call) -> bool:
         return False
     method = catalog.method(func.attr.value)
     return method is not None and catalog.Flag.SYNCHRONISES in method.flags
+
+
+def _shown(path: list[cst.CSTNode], context) -> bool:
+    """The read at the end of ``path`` is printed or formatted into text (an argument of the
+    builtin ``print``, or a field of an f-string), within its statement."""
+    for depth in range(len(path) - 2, -1, -1):
+        node = path[depth]
+        if type(node) is cst.FormattedString:
+            return True
+        if type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "print":
+            return context.imports.is_builtin(node.func, "print")
+        if isinstance(node, cst.BaseStatement):
+            return False
+    return False
+
+
+def _conditional_snapshot(path: list[cst.CSTNode], loop: cst.CSTNode) -> cst.BaseExpression | None:
+    """The name the read at the end of ``path`` is assigned to whole (``best_x =
+    x.detach().cpu()``) under an ``if`` inside ``loop``: a copy kept when a condition holds (the
+    best iterate so far), not a value to sum. None otherwise."""
+    read = path[-1]
+    for depth in range(len(path) - 2, -1, -1):
+        node = path[depth]
+        if type(node) is cst.Assign and node.value is read and len(node.targets) == 1:
+            target = node.targets[0].target
+            inside = path[path.index(loop) + 1 : depth]
+            if type(target) in (cst.Name, cst.Attribute) and any(type(part) is cst.If for part in inside):
+                return target
+            return None
+        if isinstance(node, cst.BaseStatement) or node is loop:
+            return None
+    return None
 
 
 def _in_a_non_finite_check(path: list[cst.CSTNode]) -> bool:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import reads_a_batch_size
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
@@ -29,6 +30,10 @@ class ConstantTensorInForward(Rule):
     message = (
         "`{name}` is computed from constants and shapes only, on every call of `{method}`; "
         "register it as a buffer in `__init__` (at the largest size, sliced here) or cache it by shape"
+    )
+    message_by_shape = (
+        "`{name}` is computed from constants and shapes only, on every call of `{method}`; its size "
+        "is the batch size, unknown in `__init__`: cache it by shape (and device)"
     )
     fix_title = "Build it once: `self.register_buffer(...)` at construction, sliced in `forward`"
     fix_safety = FIX_UNSAFE
@@ -135,6 +140,19 @@ class CausalAttention(torch.nn.Module):
             line=5,
             column=16,
         ),
+        # Sized by the batch (pytorch_adapt's IST loss): no buffer can be made at the largest
+        # size in `__init__`, so the advice is a cache by shape.
+        Invalid(
+            """
+            import torch
+            class ISTLoss(torch.nn.Module):
+                def forward(self, x, y):
+                    n = x.shape[0]
+                    mask = ~torch.eye(n, dtype=torch.bool)
+                    return self.distance(x)[mask].view(n, n - 1)
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import torch
@@ -176,7 +194,9 @@ class CausalAttention(torch.nn.Module):
         if not self._computes_on_a_factory(value):
             return
         if self.context.functions.depends_only_on_shapes(value):
-            self.report(value, self.message.format(name=node.targets[0].target.value, method=function.name))
+            # A batch size is unknown in `__init__`: no buffer can be made there at the largest size.
+            message = self.message_by_shape if reads_a_batch_size(value, self.context) else self.message
+            self.report(value, message.format(name=node.targets[0].target.value, method=function.name))
 
     def _computes_on_a_factory(self, expr: cst.BaseExpression) -> bool:
         """Somewhere in ``expr`` a torch function other than a factory, or an arithmetic

@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
@@ -25,6 +24,7 @@ class InverseThenMultiply(Rule):
     family = FAMILY
     summary = "Matrix inverted only to multiply by it; solve the linear system instead"
     message = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}`"
+    message_with_import = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}` (after `{import_}`)"
     fix_title = "Solve the system: `solve(A, b)` instead of `inv(A) @ b`"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -225,6 +225,32 @@ def whiten(cov, x):
                 )
             """,
         ),
+        # No name bound to NumPy, and `np` a word of the file (filterpy's discretisation): the
+        # advice says which import to add.
+        Invalid(
+            """
+            from numpy.linalg import inv
+            def discretise(C, D):
+                # C and D are np arrays
+                return C.dot(inv(D))
+            """,
+            line=4,
+            column=12,
+            fixed=NO_FIX,
+        ),
+        # The inverse imported bare in a file that imports NumPy as `np`: the advice says
+        # `np.linalg.solve` (filterpy's `mahalanobis`).
+        Invalid(
+            """
+            import numpy as np
+            from numpy.linalg import inv
+            def mahalanobis(y, S):
+                return np.dot(np.dot(y.T, inv(S)), y)
+            """,
+            line=4,
+            column=19,
+            fixed=NO_FIX,
+        ),
         # An alias of torch, and the product inside a larger expression.
         Invalid(
             """
@@ -282,14 +308,27 @@ def whiten(cov, x):
             solver = catalog.solver_for(record)
             if solver is None:
                 return
-            advice = _solve_text(call, record, solver, other, inverse_on_left)
+            spelling, imports = self._solver_spelling(solver)
+            advice = _solve_text(call, spelling, solver, other, inverse_on_left)
+            message = self.message_with_import if imports else self.message
             self.report(
                 node,
-                self.message.format(pattern=quote(node), fix=advice),
+                message.format(pattern=quote(node), fix=advice, import_="; ".join(imports)),
                 fix=self._solve(node, call, solver, other) if inverse_on_left else None,
                 size=matrix_order(call.args[0].value, self.context),
             )
             return
+
+    def _solver_spelling(self, solver: catalog.Function) -> tuple[str, tuple[str, ...]]:
+        """The solver in the file's own names, and the import it needs, if any: ``np.linalg.solve``
+        where NumPy is imported as ``np``; ``np.linalg.solve`` and ``import numpy as np`` where
+        no import reaches it; its full name and ``import numpy`` where ``np`` may name something
+        else (a word of the file's text)."""
+        solve = reference(self.context, solver.name)
+        if solve is not None:
+            return quote(solve[0]), solve[1]
+        library = solver.library
+        return solver.name, ((f"import {library}",) if self.context.imports.is_free(library) else ())
 
     def _solve(
         self, product: cst.BaseExpression, inverse: cst.Call, solver: catalog.Function, other: cst.BaseExpression
@@ -348,23 +387,6 @@ def _receiver(call: cst.Call) -> cst.BaseExpression | None:
     return call.func.value if isinstance(call.func, cst.Attribute) else None
 
 
-def _solver_spelling(call: cst.Call, inverse: catalog.Function, solver: catalog.Function) -> str:
-    """The solver as the user would write it: ``np.linalg.solve`` where they wrote
-    ``np.linalg.inv``, ``sla.solve`` for ``sla.inv``, ``torch.linalg.solve`` for
-    ``torch.inverse``; its full name where the inverse was imported bare."""
-    written = dotted_name(call.func)
-    if written is None or "." not in written:
-        return solver.name
-    written_module = written.rpartition(".")[0]
-    inverse_module = inverse.name.rpartition(".")[0]
-    solver_module = solver.name.rpartition(".")[0]
-    if solver_module == inverse_module:
-        return f"{written_module}.{solver.function_name}"
-    if solver_module.startswith(inverse_module + "."):
-        return written_module + solver.name[len(inverse_module) :]
-    return solver.name
-
-
 def _transposed(expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Attribute) and expr.attr.value == "T":
         return quote(expr.value)
@@ -373,15 +395,11 @@ def _transposed(expr: cst.BaseExpression) -> str:
 
 
 def _solve_text(
-    call: cst.Call,
-    inverse: catalog.Function,
-    solver: catalog.Function,
-    other: cst.BaseExpression,
-    inverse_on_left: bool,
+    call: cst.Call, spelling: str, solver: catalog.Function, other: cst.BaseExpression, inverse_on_left: bool
 ) -> str:
-    """``solve(A, b)``; for ``b @ inv(A)``, ``solve(A, b, left=False)`` where the solver takes
-    ``left=``, else ``solve(A.T, b.T).T``."""
-    spelling = _solver_spelling(call, inverse, solver)
+    """``solve(A, b)``, the solver spelt ``spelling`` (in the file's own names); for ``b @
+    inv(A)``, ``solve(A, b, left=False)`` where the solver takes ``left=``, else ``solve(A.T,
+    b.T).T``."""
     matrix = call.args[0].value
     if inverse_on_left:
         return f"{spelling}({quote(matrix)}, {quote(other)})"

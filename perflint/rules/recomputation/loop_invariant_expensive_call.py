@@ -482,14 +482,18 @@ def solve_all(A, rhs):
         """A call of a function of this file that makes an expensive call from inputs the loop
         does not change."""
         loop = self.context.innermost_loop
-        if loop is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+        if loop is None:
             return
-        for inner in self.context.functions.calls_fixed_by_inputs(call, loop.changes):
-            inner_callee = self.context.imports.qualified_name(inner.func)
-            record = catalog.lookup(inner_callee)
-            if record is not None and record.has(catalog.Flag.EXPENSIVE) and inner.args:
+        # Most calls in a loop are of no function of this file, or of one making no expensive
+        # call: the cheap questions first.
+        for inner in self.context.functions.calls_fixed_by_inputs(call, loop.changes, self._is_expensive):
+            if self.context.runs_every_iteration() and not self.context.in_compiled_code():
                 self.report(call, self.message_helper.format(call=quote(call), inner=quote(inner)), fix=None)
-                return
+            return
+
+    def _is_expensive(self, call: cst.Call) -> bool:
+        record = catalog.lookup(self.context.imports.qualified_name(call.func))
+        return record is not None and record.has(catalog.Flag.EXPENSIVE) and bool(call.args)
 
 
 def _gram_matrix_of(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression | None:

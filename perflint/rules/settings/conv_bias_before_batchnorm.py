@@ -13,7 +13,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
 from perflint.engine.values import value_of
-from perflint.engine.walker import mentions, syntax_children
+from perflint.engine.walker import contains, mentions, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
 
@@ -392,8 +392,7 @@ block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm
         if function is None or type(function.node.body) is not cst.IndentedBlock:
             return False
         body = list(function.node.body.body)
-        path = self.context.path_to(norm_call)
-        holding = [statement for statement in body if any(statement is node for node in path)]
+        holding = [statement for statement in body if contains(statement, norm_call)]
         binding = [
             index
             for index, statement in enumerate(body)

@@ -11,7 +11,7 @@ from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name, target_names
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.values import resolved
+from perflint.engine.values import value_of
 from perflint.engine.walker import simple_body, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.settings import FAMILY
@@ -170,6 +170,15 @@ class EMA:
         for p, q in zip(model.parameters(), ema.parameters()):
             q.mul_(0.5).add_(p, alpha=0.5)
         """,
+        # A name rebound to a copy of itself (torch_geometric's `rev_gnn.py`): followed as far as
+        # `values.value_of` follows names, not until the recursion limit; `saved` is no model's.
+        """
+        import torch
+        def restore(params, saved):
+            params = tuple(params)
+            for p, q in zip(params, saved):
+                p.copy_(q)
+        """,
     )
     INVALID = (
         Invalid(
@@ -310,17 +319,18 @@ class EMA:
             tensors.add(item.value)
         return tensors
 
-    def _tensor_iterable(self, expr: cst.BaseExpression) -> str | None:
+    def _tensor_iterable(self, expr: cst.BaseExpression, hops: int = 0) -> str | None:
         """``_PLAIN`` when ``expr`` gives a model's tensors, ``_NAMED`` when it gives
-        ``(name, tensor)`` pairs, else None."""
+        ``(name, tensor)`` pairs, else None. ``hops``: names followed so far, as
+        ``values.value_of`` counts them (``inputs = tuple(inputs)`` names itself)."""
         imports = self.context.imports
         if type(expr) is cst.Call and len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
             if imports.is_builtin(expr.func, "list") or imports.is_builtin(expr.func, "tuple"):
                 expr = expr.args[0].value
         if type(expr) in (cst.Name, cst.Attribute):
-            value = resolved(expr, self.context) if type(expr) is cst.Name else None
-            if value is not None and value is not expr:
-                return self._tensor_iterable(value)
+            value = value_of(expr, self.context, hops)
+            if value is not None:
+                return self._tensor_iterable(value, hops + 1)
             chain = dotted_name(expr)
             return _PLAIN if chain is not None and "param" in chain.rpartition(".")[2].lower() else None
         if type(expr) is not cst.Call or type(expr.func) is not cst.Attribute:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
@@ -208,6 +209,23 @@ def total_energy(signal: np.ndarray) -> float:
                     assert mask.flatten().all(0)
             """,
         ),
+        # The sum of a boolean mask tested for its truth asks whether any element is set
+        # (gluonts' rotbaum predictor).
+        Invalid(
+            """
+            import numpy as np
+            def fit_step(target_data: np.ndarray, n_step):
+                indices = ~np.isnan(target_data[:, n_step])
+                assert sum(indices), "all values were nan"
+            """,
+            line=4,
+            fixed="""
+            import numpy as np
+            def fit_step(target_data: np.ndarray, n_step):
+                indices = ~np.isnan(target_data[:, n_step])
+                assert indices.any(), "all values were nan"
+            """,
+        ),
         # torch's ``max(0)`` returns values and indices: ``amax(0)`` returns the values.
         Invalid(
             """
@@ -265,6 +283,21 @@ def total_energy(signal: np.ndarray) -> float:
             or self.context.functions.in_test_code()
         )
 
+    def _only_truth_tested(self, call: cst.Call) -> bool:
+        """``call``'s value is used only for its truth: it is the whole test of an ``assert``,
+        ``if`` or ``while`` (or an operand of ``not``, ``and``, ``or`` there)."""
+        path = self.context.path_to(call)
+        for depth in range(len(path) - 2, -1, -1):
+            parent, child = path[depth], path[depth + 1]
+            if isinstance(parent, (cst.Assert, cst.If, cst.While)):
+                return child is parent.test
+            if type(parent) is cst.BooleanOperation:
+                continue
+            if type(parent) is cst.UnaryOperation and type(parent.operator) is cst.Not:
+                continue
+            return False
+        return False
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if type(func) is not cst.Name or func.value not in _REDUCTIONS or len(node.args) != 1:
@@ -280,12 +313,21 @@ def total_energy(signal: np.ndarray) -> float:
         receiver = argument.value
         if type(receiver) not in _ATOMS and not receiver.lpar:
             receiver = receiver.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        method = cst.Attribute(receiver, cst.Name(_METHODS[kind][func.value]))
-        compact = cst.Call(method, [cst.Arg(cst.Integer("0"))])
-        axis = argument.with_changes(value=cst.Integer("0"))
+        if func.value == "sum" and self._only_truth_tested(node) and is_boolean_mask(argument.value, self.context):
+            # ``assert sum(mask)``: whether any element is set, which ``mask.any()`` says.
+            method = cst.Attribute(receiver, cst.Name("any"))
+            compact = cst.Call(method)
+            axis = None
+        else:
+            method = cst.Attribute(receiver, cst.Name(_METHODS[kind][func.value]))
+            compact = cst.Call(method, [cst.Arg(cst.Integer("0"))])
+            axis = argument.with_changes(value=cst.Integer("0"))
         # A comment in the call's own layout stays, with the layout.
+        arguments = [axis] if axis is not None else []
         fixed = (
-            node.with_changes(func=method, args=[axis]) if "#" in code_of(node.with_changes(args=[axis])) else compact
+            node.with_changes(func=method, args=arguments)
+            if "#" in code_of(node.with_changes(args=arguments))
+            else compact
         )
         call = f"{func.value}({quote(argument.value)})"
         self.report(

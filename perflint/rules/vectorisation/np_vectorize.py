@@ -94,6 +94,16 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
     )
 
     VALID = (
+        # Applied for its side effects, its results discarded (avalanche's plotting example):
+        # a loop over objects, with no whole-array form.
+        """
+        import numpy as np
+        def show(samples, axes, experiences):
+            for k in experiences:
+                for j in range(10):
+                    axes[k, j].imshow(samples[j])
+                np.vectorize(lambda ax: ax.axis("off"))(axes)
+        """,
         # Applied in a loop of set-up code: the loop runs once per program.
         """
         import numpy as np
@@ -276,10 +286,20 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             self._reported.add(id(node.func))
             # Applied on the spot in run-once code (module level, a test) or in set-up: its loop
             # runs once. (Made in ``__init__`` and applied per call elsewhere, it is reported.)
+            if self._for_its_side_effects(node):
+                # ``np.vectorize(lambda ax: ax.axis("off"))(axes)``: a loop over objects whose
+                # results are thrown away, with no whole-array form to offer.
+                return
             if not self.context.runs_once() and self.context.frequency().frequency is not Frequency.COLD:
                 self._report_call(node.func, node)
         elif self._is_vectorize(node.func) and id(node) not in self._reported:
             self._report_call(node, None)
+
+    def _for_its_side_effects(self, applied: cst.Call) -> bool:
+        """``applied`` (the vectorized function called on the spot) stands as a statement: the
+        array of its results is discarded, so the function runs for what it does to each item."""
+        parent = self.context.path_to(applied)[-2]
+        return type(parent) is cst.Expr and parent.value is applied
 
     def _is_vectorize(self, expr: cst.BaseExpression) -> bool:
         return self.context.imports.qualified_name(expr) == "numpy.vectorize"

@@ -33,6 +33,7 @@ class TensorFromListOfArrays(Rule):
     message = "`{call}` converts a list of {items} element by element; use `{fix}`"
     fix_title = "Convert the list to one NumPy array first: `torch.tensor(np.array(L))`"
     fix_safety = FIX_UNSAFE
+    default_enabled = False
     fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
     required_text = ("torch",)
@@ -49,6 +50,9 @@ class TensorFromListOfArrays(Rule):
     known_limitations = (
         "A list of Python numbers, or of items of unknown type, is not flagged, nor `np.array` of a "
         "list of NumPy arrays (NumPy copies its own arrays as blocks)."
+        " Opt-in: on code nobody tuned on (round 1's held-out set and round 3's development set of "
+        "the precision review, `benchmarks/results/precision/`) neither of its 2 findings was worth"
+        " fixing: a list of a few scores made into a tensor once per evaluation."
     )
     why_bad = (
         "These constructors treat a list as a nested Python sequence: they ask every array in "
