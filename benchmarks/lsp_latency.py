@@ -12,14 +12,26 @@ and both pipes. Changes are a second apart, so each is linted on its own, and of
 - *inside a function*: one line in the body of the function in the middle of the file changes
   (``edit_1 = 1``, then ``edit_2 = 2``...), what typing does most: the server lints it
   incrementally (``perflint.engine.incremental``);
-- *top level*: a top-level assignment is added in the middle of the file, which the server
-  answers with a whole lint.
+- *assignment added*: a top-level assignment (``EDIT_N = N``) is added in the middle of the
+  file (from one change to the next, the name it binds changes);
+- *assignment changed*: the value of such an assignment changes (``EDIT = N``);
+- *import added*: an import (``import math as edit_N``) is added after the import nearest the
+  middle;
+- *import renamed*: the name the one-line ``import`` nearest the middle binds changes (in the
+  examples ``import numpy as np``, to ``np_edit`` and back from one change to the next), so
+  every function that mentions it is linted again;
+- *comment between functions*: a comment (``# edit N``) changes above the function nearest the
+  middle.
+
+The server lints each of them incrementally, or, where ``perflint.engine.incremental``
+declines, whole.
 
 Each kind runs with the server's default debounce (none: what an editor gets, the lint and the
-protocol alone) and with ``--debounce 0.2``, the default before the server linted
-incrementally. Then, in this process, the lint calls the server makes (the incremental one from
-the previous version, and the whole lint), the whole lint with the fixes' edits, and a bare
-``libcst.parse_module`` of the same text, to show where the time goes. The target is 300 ms
+protocol alone); the change inside a function also with ``--debounce 0.2``, the default before
+the server linted incrementally. Then, in this process, the lint calls the server makes (the
+incremental one of each kind from the previous version, and the whole lint), the whole lint
+with the fixes' edits, and a bare ``libcst.parse_module`` of the same text, to show where the
+time goes. The target is 300 ms
 from change to diagnostics.
 
     python benchmarks/lsp_latency.py [--changes 15] [--lines 2000] [--source PATH]
@@ -70,14 +82,71 @@ def head_of(path: Path, lines: int) -> str:
     return "\n".join(text_lines[:end]) + "\n"
 
 
+def _middle_top_level(lines: list[str]) -> int:
+    """The index of the first top-level line from the middle of ``lines`` on."""
+    middle = len(lines) // 2
+    while lines[middle].startswith((" ", "\t", ")", "]", "}")) or not lines[middle].strip():
+        middle += 1  # a top-level line, so the new one breaks no block
+    return middle
+
+
 def changed(text: str, round_number: int) -> str:
     """``text`` with a constant assignment added at top level in the middle, so the edit is
     real and the findings stay where they were."""
     lines = text.splitlines(keepends=True)
-    middle = len(lines) // 2
-    while lines[middle].startswith((" ", "\t")) or not lines[middle].strip():
-        middle += 1  # a top-level line, so the new one breaks no block
-    lines.insert(middle, f"EDIT_{round_number} = {round_number}\n")
+    lines.insert(_middle_top_level(lines), f"EDIT_{round_number} = {round_number}\n")
+    return "".join(lines)
+
+
+def changed_assignment(text: str, round_number: int) -> str:
+    """``text`` with ``EDIT = N`` at top level in the middle: from one round to the next, the
+    value of a module-level assignment changes."""
+    lines = text.splitlines(keepends=True)
+    lines.insert(_middle_top_level(lines), f"EDIT = {round_number}\n")
+    return "".join(lines)
+
+
+def _middle_import(tree: ast.Module, middle: int) -> ast.stmt:
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return min(imports, key=lambda node: abs(node.lineno - middle))
+
+
+def import_added(text: str, round_number: int) -> str:
+    """``text`` with ``import math as edit_N`` after the top-level import nearest the middle."""
+    statement = _middle_import(ast.parse(text), text.count("\n") // 2)
+    lines = text.splitlines(keepends=True)
+    lines.insert(statement.end_lineno or statement.lineno, f"import math as edit_{round_number}\n")
+    return "".join(lines)
+
+
+def import_renamed(text: str, round_number: int) -> str:
+    """``text`` with the one-line ``import X`` or ``import X as Y`` nearest the middle binding
+    ``Y_edit`` (or ``X_edit``) instead in odd rounds."""
+    tree = ast.parse(text)
+    imports = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Import) and len(node.names) == 1 and node.lineno == node.end_lineno
+    ]
+    middle = text.count("\n") // 2
+    statement = min(imports, key=lambda node: abs(node.lineno - middle))
+    alias = statement.names[0]
+    lines = text.splitlines(keepends=True)
+    if round_number % 2:
+        bound = alias.asname or alias.name.partition(".")[0]
+        lines[statement.lineno - 1] = f"import {alias.name} as {bound}_edit\n"
+    return "".join(lines)
+
+
+def comment_changed(text: str, round_number: int) -> str:
+    """``text`` with ``# edit N`` on a line of its own above the function nearest the middle."""
+    tree = ast.parse(text)
+    middle = text.count("\n") // 2
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    function = min(functions, key=lambda node: abs(node.lineno - middle))
+    first = min([function.lineno, *(decorator.lineno for decorator in function.decorator_list)])
+    lines = text.splitlines(keepends=True)
+    lines.insert(first - 1, f"# edit {round_number}\n")
     return "".join(lines)
 
 
@@ -100,7 +169,7 @@ def measure(project: Path, source: str, debounce: float, changes: int, edit: Cal
     try:
         client.initialize(project)
         uri = (project / "big_module.py").as_uri()
-        client.open(uri, source)
+        client.open(uri, edit(source, 0))
         first = client.diagnostics(uri, version=1, timeout=120)
         print(f"  {len(first)} diagnostics in the file")
         latencies = []
@@ -117,11 +186,21 @@ def measure(project: Path, source: str, debounce: float, changes: int, edit: Cal
         client.close()
 
 
+EDITS: dict[str, Callable[[str, int], str]] = {
+    "inside a function": changed_inside,
+    "assignment added": changed,
+    "assignment changed": changed_assignment,
+    "import added": import_added,
+    "import renamed": import_renamed,
+    "comment between functions": comment_changed,
+}
+
+
 def in_process(project: Path, source: str, rounds: int) -> dict[str, list[float]]:
-    """Seconds of the server's incremental lint of a change inside a function (from the
-    previous version's lint), of its whole lint for diagnostics (no fix edits), of the same
-    lint with the fixes' edits (what a code action asking for fixes costs), and of a bare
-    parse, alternating, after one warm-up."""
+    """Seconds of the server's incremental lint of each kind of change (from the previous
+    version's lint; a kind it declines is linted whole), of its whole lint for diagnostics (no
+    fix edits), of the same lint with the fixes' edits (what a code action asking for fixes
+    costs), and of a bare parse, alternating, after one warm-up."""
     import libcst
 
     from perflint.server.linting import ProjectLinter
@@ -129,14 +208,19 @@ def in_process(project: Path, source: str, rounds: int) -> dict[str, list[float]
     linter = ProjectLinter(str(project))
     path = str(project / "big_module.py")
     linter.lint(path, source, fix_edits=True)
-    _, state = linter.lint_incrementally(path, changed_inside(source, 0), None)
-    incremental_times, lint_times, fixes_times, parse_times = [], [], [], []
+    states = {label: linter.lint_incrementally(path, edit(source, 0), None)[1] for label, edit in EDITS.items()}
+    times: dict[str, list[float]] = {label: [] for label in EDITS}
+    declined = dict.fromkeys(EDITS, 0)
+    lint_times, fixes_times, parse_times = [], [], []
     for round_number in range(1, rounds + 1):
+        for label, edit in EDITS.items():
+            text = edit(source, round_number)
+            started = time.perf_counter()
+            _, next_state = linter.lint_incrementally(path, text, states[label])
+            times[label].append(time.perf_counter() - started)
+            states[label] = next_state or states[label]
+            declined[label] += next_state is None
         text = changed_inside(source, round_number)
-        started = time.perf_counter()
-        _, next_state = linter.lint_incrementally(path, text, state)
-        incremental_times.append(time.perf_counter() - started)
-        state = next_state or state
         started = time.perf_counter()
         linter.lint(path, text)
         lint_times.append(time.perf_counter() - started)
@@ -146,10 +230,13 @@ def in_process(project: Path, source: str, rounds: int) -> dict[str, list[float]
         started = time.perf_counter()
         libcst.parse_module(text)
         parse_times.append(time.perf_counter() - started)
+    measured = {
+        f"the server's lint of a change: {label} (ProjectLinter.lint_incrementally"
+        + (f", {declined[label]} of {rounds} linted whole)" if declined[label] else ")"): times[label]
+        for label in EDITS
+    }
     return {
-        "the server's incremental lint of the change inside a function (ProjectLinter.lint_incrementally)": (
-            incremental_times
-        ),
+        **measured,
         "the whole lint for diagnostics (ProjectLinter.lint)": lint_times,
         "the same with the fixes' edits (a code action's first ask)": fixes_times,
         "bare libcst.parse_module": parse_times,
@@ -188,14 +275,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         (project / "pyproject.toml").write_text("[tool.perflint]\n")
-        for label, edit in (("inside a function", changed_inside), ("top level", changed)):
-            for debounce in sorted({EARLIER_DEBOUNCE, DEFAULT_DEBOUNCE, 0.0}, reverse=True):
+        for label, edit in EDITS.items():
+            debounces = {EARLIER_DEBOUNCE, DEFAULT_DEBOUNCE, 0.0} if edit is changed_inside else {DEFAULT_DEBOUNCE}
+            for debounce in sorted(debounces, reverse=True):
                 print(f"\nchange {label}, debounce {debounce:g} s:")
                 latencies = measure(project, source, debounce, args.changes, edit)
                 print(f"  change -> diagnostics: {summary(latencies)}")
                 if debounce:
                     print(f"  less the debounce: {summary([latency - debounce for latency in latencies])}")
-        print("\nin this process, the texts changed inside a function:")
+        print("\nin this process (the whole lints of the texts changed inside a function):")
         for label, times in in_process(project, source, args.changes).items():
             print(f"  {label}: {summary(times)}")
     print(

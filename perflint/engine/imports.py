@@ -73,6 +73,7 @@ class ImportTable:
     function or class."""
 
     def __init__(self, context: FileContext) -> None:
+        self._context = context
         self._scopes = context.scopes.stack
         # Every name an import has bound, in any scope: a chain rooted in any other name
         # resolves to no import, which most chains the rules ask about are (``self.x``, ``y``).
@@ -176,6 +177,7 @@ class ImportTable:
     def has_imported(self, package: str) -> bool:
         """The file has imported ``package`` (or one of its modules) before this point, in any
         scope: the evidence that a library-specific method name (``iterrows``) is that library's."""
+        self._context.note_imports_read()
         return package in self._imported_packages
 
     def _lookup(self, name: str) -> str | None:
@@ -206,6 +208,7 @@ class ImportTable:
         """The shortest text naming ``qualified`` (``torch.from_numpy``) through the imports in
         force here: ``th.from_numpy`` after ``import torch as th``, ``from_numpy`` after
         ``from torch import from_numpy``; None when no import reaches it."""
+        self._context.note_imports_read()
         best: str | None = None
         for scope in self._scopes:
             for name, target in scope.aliases.items():
@@ -221,6 +224,7 @@ class ImportTable:
 
     def is_free(self, name: str) -> bool:
         """No import or assignment seen so far binds ``name``, and no star import may."""
+        self._context.note_imports_read()
         return self._lookup(name) is None and not self._star_imported
 
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:

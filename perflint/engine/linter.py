@@ -52,6 +52,9 @@ Handler = Callable[[cst.CSTNode], None]
 # Nodes' start and end positions by ``id``, as ``positions.node_positions`` gives them.
 Positions = dict[int, tuple[Position, Position]]
 
+# What ``FileContext.note_module_read`` notes.
+MODULE_READ, IMPORTS_READ, WORD_READ = "module", "imports", "word:"
+
 # The knowledge modules, in the order their ``visit_*`` hooks run (``leave_*`` in reverse).
 KNOWLEDGE = (
     ("scopes", ScopeStack),
@@ -165,6 +168,8 @@ class FileContext:
         self._reports: list[_Report] = []
         # The top-level statement the walk is in, where ``run`` is asked to note it; else -1.
         self._statement = -1
+        # What the rules read of the whole file, by that statement (``note_module_read``).
+        self.module_reads: dict[int, set[str]] = {}
         for attribute, knowledge_class in KNOWLEDGE:
             setattr(self, attribute, knowledge_class(self))
         self.scopes: ScopeStack
@@ -240,10 +245,10 @@ class FileContext:
         file (fixes need it; most files never ask)."""
         known = self._statement_parents
         if known is None:
-            return _parents_below(self.module)
+            return _parents_below(self._module)
         found: dict[int, cst.CSTNode] = {}
-        for child in syntax_children(self.module):
-            found[id(child)] = self.module
+        for child in syntax_children(self._module):
+            found[id(child)] = self._module
             entry = known.get(id(child))
             if entry is None or entry[0] is not child:
                 entry = known[id(child)] = (child, _parents_below(child))
@@ -261,10 +266,37 @@ class FileContext:
         return path
 
     @cached_property
-    def words(self) -> frozenset[str]:
-        """Every identifier-like word of the file's text (names, attributes, words in strings
-        and comments): a new name outside this set clashes with nothing in the file."""
+    def _words(self) -> frozenset[str]:
         return frozenset(_IDENTIFIER.findall(self.source))
+
+    def has_word(self, word: str) -> bool:
+        """``word`` is an identifier-like word of the file's text (a name, an attribute, a word
+        in a string or comment): a new name that is not clashes with nothing in the file."""
+        self.note_module_read(f"{WORD_READ}{word}")
+        return word in self._words
+
+    @property
+    def module(self) -> cst.Module:
+        """The file's syntax tree, for a rule that looks beyond the function it is in."""
+        self.note_module_read(MODULE_READ)
+        return self._module
+
+    @property
+    def module_for_fix(self) -> cst.Module:
+        """``module``, read only to build a fix: not noted, since an incremental lint (the
+        language server's diagnostics) turns no fix into edits and keeps none."""
+        return self._module
+
+    def note_module_read(self, what: str) -> None:
+        """Notes that the current top-level statement's rules read something of the whole file,
+        not only the names it mentions: ``MODULE_READ`` (its syntax tree), ``IMPORTS_READ``
+        (whether the file imports a package, or binds a name anywhere) or ``WORD_READ`` and the
+        word. An incremental lint (``perflint.engine.incremental``) lints that statement again
+        after an edit that may change what it read."""
+        self.module_reads.setdefault(self._statement, set()).add(what)
+
+    def note_imports_read(self) -> None:
+        self.note_module_read(IMPORTS_READ)
 
     # Findings ----------------------------------------------------------------------------
 
@@ -294,7 +326,7 @@ class FileContext:
         modules' hooks run, not the rules', so the knowledge is built as in a whole walk; each
         report then notes the index of the top-level statement it was made in
         (``reported``)."""
-        self.module = module
+        self._module = module
         knowledge = [getattr(self, attribute) for attribute, _ in KNOWLEDGE]
         loud_plans = plans = _handlers_by_node_type(knowledge, rules)
         quiet_ids = quiet if quiet is not None else frozenset()
@@ -595,7 +627,13 @@ def lint_module(
     if not active:
         return []
     findings = walk_module(
-        module, source, path, active, project, fix_edits, positions=lambda context: _found_positions(context, source)
+        module,
+        source,
+        path,
+        active,
+        project,
+        fix_edits,
+        positions=lambda context: _found_positions(context, module, source),
     )
     if apply_noqa and findings:
         lines = noqa_lines(source)
@@ -603,14 +641,13 @@ def lint_module(
     return sorted(findings, key=lambda finding: finding.sort_key)
 
 
-def _found_positions(context: FileContext, source: str) -> Positions | None:
+def _found_positions(context: FileContext, module: cst.Module, source: str) -> Positions | None:
     """The reported nodes' positions, from the code of the top-level statements that hold them
     alone (``positions.statement_positions``): each such statement's code is found in
     ``source``, which is the whole module's code (libcst gives back the text it parsed). None,
     for the whole module's code generation instead, when a statement's code is not found in
     ``source`` exactly once or a reported node is not below a top-level statement (the module
     itself)."""
-    module = context.module
     wanted = {id(node) for _, node in context.reported}
     if id(module) in wanted:
         return None
@@ -651,11 +688,13 @@ def walk_module(
     quiet: frozenset[int] | None = None,
     positions: Callable[[FileContext], Positions | None] | None = None,
     statement_parents: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] | None = None,
+    module_reads: dict[int, set[str]] | None = None,
 ) -> list[Finding]:
     """The findings of the ``active`` rules in ``module``, in report order, ``# noqa`` not
     applied; ``quiet``, ``positions`` and ``statement_parents`` as ``FileContext.run``,
     ``FileContext.findings`` and ``FileContext`` take them (``positions`` is asked once the
-    walk is done; where it gives None, the positions come from the whole module's code)."""
+    walk is done; where it gives None, the positions come from the whole module's code);
+    ``module_reads``, when given, receives ``FileContext.module_reads``."""
     context = FileContext(source, path, project, statement_parents)
     try:
         # The walk and the positions' code generation allocate much and leave little to
@@ -665,6 +704,8 @@ def walk_module(
             failures = context.run(module, [rule_class(context) for rule_class in active], quiet)
             known = positions(context) if positions is not None and context.reported else None
             findings, fix_failures = context.findings(module, fix_edits, known)
+        if module_reads is not None:
+            module_reads.update(context.module_reads)
     except RecursionError:  # code Python accepts, nested deeper than libcst's code generation follows
         return [
             unlintable(

@@ -40,9 +40,9 @@ def reference(context: FileContext, qualified: str) -> tuple[cst.BaseExpression,
         return cst.parse_expression(text), ()
     module, _, rest = qualified.partition(".")
     alias = CONVENTIONAL_ALIASES.get(module)
-    if alias is not None and context.imports.is_free(alias) and alias not in context.words:
+    if alias is not None and context.imports.is_free(alias) and not context.has_word(alias):
         return cst.parse_expression(f"{alias}.{rest}" if rest else alias), (f"import {module} as {alias}",)
-    if context.imports.is_free(module) and module not in context.words:
+    if context.imports.is_free(module) and not context.has_word(module):
         return cst.parse_expression(qualified), (f"import {module}",)
     return None
 
@@ -213,14 +213,13 @@ def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
 def unused_name(context: FileContext, base: str, taken: Sequence[str] = ()) -> str:
     """``base``, or ``base_2``, ``base_3``… : the first that appears nowhere in the file. A
     leading underscore (a private name) is kept."""
-    words = context.words
     private = "_" if base.startswith("_") else ""
     base = re.sub(r"\W+", "_", base).strip("_") or "value"
     if base[0].isdigit():
         base = f"value_{base}"
     base = private + base
     candidate, number = base, 1
-    while candidate in words or candidate in taken:
+    while context.has_word(candidate) or candidate in taken:
         number += 1
         candidate = f"{base}_{number}"
     return candidate

@@ -20,10 +20,10 @@ Diagnostics are linted without turning the fixes into text edits (a quarter of t
 file dense with findings): the edits are computed, by linting the same text again with them,
 only when a code action or a hover needs a finding's fix.
 
-After an edit inside one function or class, diagnostics are linted incrementally from the
-document's previous lint (``lint_buffer``, ``perflint.engine.incremental``): the edited chunk is
-parsed again and linted with the functions that call into it, the rest keeps its findings; the
-result is the whole lint's.
+After an edit, diagnostics are linted incrementally from the document's previous lint
+(``lint_buffer``, ``perflint.engine.incremental``): the top-level statements the edit touches
+are parsed again and linted with the functions that mention what they define or bind and the
+functions that call into those, the rest keeps its findings; the result is the whole lint's.
 """
 
 from __future__ import annotations

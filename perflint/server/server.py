@@ -1,13 +1,13 @@
 """``perflint server``: the language server, on pygls.
 
 Diagnostics are published when a document opens and after each change, at once by default,
-as Ruff's server does: a change inside a function is linted incrementally
-(``perflint.engine.incremental``), in a fraction of a whole lint, and lints never pile up, so
-waiting would only add to every change's latency. With a debounce (``--debounce``), each change
-restarts the wait, so typing lints once, when it pauses. Lints run one at a time on a thread of
-their own, so hover and code-action requests are answered meanwhile; a result is published only
-if the document has not changed since its text was taken (a newer lint is then on its way), and
-a lint waiting for the thread is dropped when a newer change arrives.
+as Ruff's server does: a change is linted incrementally (``perflint.engine.incremental``), in a
+fraction of a whole lint, and lints never pile up, so waiting would only add to every change's
+latency. With a debounce (``--debounce``), each change restarts the wait, so typing lints once,
+when it pauses. Lints run one at a time on a thread of their own, so hover and code-action
+requests are answered meanwhile; a result is published only if the document has not changed
+since its text was taken (a newer lint is then on its way), and a lint waiting for the thread
+is dropped when a newer change arrives.
 
 Each document's last findings are kept with the text they were found in; code actions and
 hover use them, after linting again when the buffer has changed since, so an edit is never

@@ -2,8 +2,11 @@
 
 For each function or class of a real file, its body is emptied (its summary, what the rest of
 the file learns from it, changes) and a line is added inside it (every later finding moves);
-the incremental lint from the file to the edited text, and back, must equal a whole lint of the
-new text, or decline (``lint_change`` returns None and the server lints the whole file)."""
+around each top-level statement, a comment is added above it, it is removed, a module-level
+statement is added after it, and a function's or class's name or another statement's text is
+changed. The incremental lint from the file to the edited text, and back, must equal a whole
+lint of the new text, or decline (``lint_change`` returns None and the server lints the whole
+file)."""
 
 from __future__ import annotations
 
@@ -47,9 +50,53 @@ def with_line_added(lines: list[str], chunk: Chunk) -> str | None:
     return "\n".join([*lines[: start - 1], f"{indent}_edited = 0", *lines[start - 1 :]])
 
 
+def top_level_edits(lines: list[str], chunk: Chunk) -> list[tuple[str, str]]:
+    """Edits at top level around ``chunk``: a comment and a blank line added above it, the
+    chunk removed, a module-level statement added after it, and for a function or class its
+    name changed; for another statement, the statement changed (its last line repeated)."""
+    above, below = lines[: chunk.first - 1], lines[chunk.last :]
+    own = lines[chunk.first - 1 : chunk.last]
+    edits = [
+        ("comment above", "\n".join([*above, "# a comment", "", *own, *below])),
+        ("removed", "\n".join([*above, *below])),
+        ("statement added", "\n".join([*above, *own, "_edited = 0", *below])),
+    ]
+    if chunk.kind in (DEF, CLASS):
+        renamed = [own[0].replace(" ", " renamed_", 1) if own[0].startswith(("def ", "class ")) else own[0], *own[1:]]
+        edits.append(("renamed", "\n".join([*above, *renamed, *below])))
+    elif chunk.first == chunk.last:
+        edits.append(("changed", "\n".join([*above, *own, *own, *below])))
+    return edits
+
+
+def check_top_level(source: str, path: str) -> tuple[int, int]:
+    """Makes ``top_level_edits`` around every chunk of ``source``, compares as
+    ``check_every_chunk``."""
+    rules = all_rules()
+    whole, state = lint_whole(source, path, rules)
+    if state is None:
+        return 0, 1
+    lines = source.split("\n")
+    incremental = declined = 0
+    for chunk in state.chunks:
+        for name, edited in top_level_edits(lines, chunk):
+            forward = lint_change(state, edited, path, rules)
+            if forward is None:
+                declined += 1
+                continue
+            incremental += 1
+            expected = lint_source(edited, path, rules, fix_edits=False)
+            assert forward[0] == expected, f"{path}: lines {chunk.first}-{chunk.last} ({chunk.kind}), {name}"
+            back = lint_change(forward[1], source, path, rules)
+            if back is not None:
+                assert back[0] == whole, f"{path}: lines {chunk.first}-{chunk.last} ({chunk.kind}), {name}, back"
+    return incremental, declined
+
+
 def check_every_chunk(source: str, path: str) -> tuple[int, int]:
     """Edits every function and class of ``source``, compares; returns how many edits were
-    linted incrementally and how many fell back to the whole lint."""
+    linted incrementally and how many fell back to the whole lint; then the same for the
+    top-level edits (``check_top_level``)."""
     rules = all_rules()
     whole, state = lint_whole(source, path, rules)
     assert whole == lint_source(source, path, rules, fix_edits=False)
@@ -74,7 +121,8 @@ def check_every_chunk(source: str, path: str) -> tuple[int, int]:
             back = lint_change(forward[1], source, path, rules)
             if back is not None:
                 assert back[0] == whole, f"{path}: lines {chunk.first}-{chunk.last}, {edit.__name__}, back"
-    return incremental, declined
+    top_incremental, top_declined = check_top_level(source, path)
+    return incremental + top_incremental, declined + top_declined
 
 
 @pytest.mark.parametrize("name", ["train_regression.py", "profile_guided.py"])
@@ -163,16 +211,54 @@ def test_an_edit_the_rest_of_the_file_may_read_is_linted_whole() -> None:
     _, state = lint_whole(source, "m.py", rules)
     assert state is not None
     for edited in (
-        source.replace("import torch", "import torch as th"),
-        source.replace("def f(x):", "@staticmethod\ndef f(x):"),
-        source.replace("def g(x):", "def h(x):"),
-        source + "y = 1\n",
         source.replace("return x.cuda()", "return x.cuda(\n"),
+        source.replace("import torch", "from torch import *"),
+        source + "\n\n__all__ = ['f']\n",
+        source.replace("return f(x)", "global y\n    return f(x)"),
     ):
         assert lint_change(state, edited, "m.py", rules) is None, edited
     assert lint_change(state, source.replace("return x.cuda()", "y = x\n    return y.cuda()"), "m.py", rules)
     compiled = "import numba\n\n\ndef f(x):\n    return x\n\n\nfast = numba.njit(f)\n"
     assert lint_whole(compiled, "m.py", rules)[1] is None
+    # ``nj(f)`` compiles ``f`` once ``nj`` is numba's: the import's edit changes ``f``'s body.
+    aliased = "import torch\n\n\ndef f(x):\n    return x.cuda()\n\n\nfast = nj(f)\n"
+    _, state = lint_whole(aliased, "m.py", rules)
+    assert state is not None
+    assert lint_change(state, "from numba import njit as nj\n" + aliased, "m.py", rules) is None
+
+
+MODULE_LEVEL = """import torch
+
+SIZE = 3
+
+
+def make(device):
+    return torch.zeros(SIZE).to(device)
+
+
+def run(device):
+    return make(device) + 1
+"""
+
+
+def test_a_module_level_edit_lints_the_functions_that_read_its_names() -> None:
+    """``make``'s finding (PFL1xx, create then move) holds only while ``torch`` is torch: the
+    import line's edit must lint ``make`` again, though its text did not change."""
+    rules = all_rules()
+    findings, state = lint_whole(MODULE_LEVEL, "m.py", rules)
+    assert findings and state is not None
+    for edited in (
+        MODULE_LEVEL.replace("import torch", "import numpy as torch"),
+        MODULE_LEVEL.replace("import torch", "import torch\n\n# a comment"),
+        MODULE_LEVEL.replace("SIZE = 3", "SIZE = 3\nOTHER = 4"),
+        MODULE_LEVEL.replace("def make(device):", "def build(device):"),
+        MODULE_LEVEL.replace("\n\ndef run", "\n\ndef added(device):\n    return torch.ones(2).to(device)\n\n\ndef run"),
+    ):
+        changed = lint_change(state, edited, "m.py", rules)
+        assert changed is not None, edited
+        assert changed[0] == lint_source(edited, "m.py", rules, fix_edits=False), edited
+    unimported = lint_change(state, MODULE_LEVEL.replace("import torch", "import numpy as torch"), "m.py", rules)
+    assert unimported is not None and unimported[0] != findings
 
 
 def test_the_same_text_under_other_rules_is_linted_whole() -> None:
@@ -182,3 +268,28 @@ def test_the_same_text_under_other_rules_is_linted_whole() -> None:
     assert state is not None and findings
     fewer = [rule for rule in rules if rule.code not in {finding.code for finding in findings}]
     assert lint_change(state, source, "m.py", fewer) is None
+
+
+WORDS = """import numpy as np
+
+
+def missing(n: int, labels: np.ndarray):
+    return [k for k in range(n) if k not in labels]
+
+
+def other():
+    return 1
+"""
+
+
+def test_a_word_a_message_avoids_lints_its_function_again() -> None:
+    """PFL119's message names a new set ``members``, or ``members_2`` in a file where the word
+    ``members`` is taken: a comment between the other functions that adds the word must lint
+    ``missing`` again, though the edit is nowhere near it."""
+    rules = all_rules()
+    findings, state = lint_whole(WORDS, "m.py", rules)
+    assert [finding.code for finding in findings] == ["PFL119"] and state is not None
+    edited = WORDS.replace("def other():", "# the members of the set\ndef other():")
+    changed = lint_change(state, edited, "m.py", rules)
+    assert changed is not None and changed[0] == lint_source(edited, "m.py", rules, fix_edits=False)
+    assert "members_2" in changed[0][0].message and "members_2" not in findings[0].message

@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perflint.engine import lint_source
-from perflint.engine.linter import enabled_for_source
+from perflint.engine.linter import WORD_READ, enabled_for_source, parse, walk_module
 from perflint.engine.rule import Rule
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
@@ -197,3 +197,15 @@ def test_findings_are_where_position_provider_puts_their_nodes(source, count):
     findings = lint_source(source, "example.py", [FlagsCallsOfG])
     assert len(expected) == count
     assert [(finding.line, finding.column, finding.end_line, finding.end_column) for finding in findings] == expected
+
+
+def test_reads_of_the_whole_file_are_noted_by_top_level_statement() -> None:
+    """``FileContext.note_module_read``, for the incremental lint: a word asked of the file's
+    text (PFL119's new set ``members`` must clash with nothing) under the statement it was asked
+    in."""
+    source = "import numpy as np\n\n\ndef missing(n: int, labels: np.ndarray):\n    return [k for k in range(n) if k not in labels]\n"
+    module = parse(source, "m.py")
+    assert isinstance(module, cst.Module)
+    reads: dict[int, set[str]] = {}
+    walk_module(module, source, "m.py", all_rules(), fix_edits=False, quiet=frozenset(), module_reads=reads)
+    assert f"{WORD_READ}members" in reads[1] and 0 not in reads

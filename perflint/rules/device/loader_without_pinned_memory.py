@@ -316,7 +316,7 @@ def train(model, dataset, device):
         # Another loader of the class (or file) takes ``pin_memory`` from a setting: the
         # choice is the user's, so the fix does not override it.
         owner = self.context.functions.current_class
-        scope = owner.node if owner is not None else self.context.module
+        scope = owner.node if owner is not None else self.context.module_for_fix
         if id(scope) not in self._setting_passed:
             self._setting_passed[id(scope)] = _passes_a_pin_memory_setting(scope, self.context)
         fix = None if self._setting_passed[id(scope)] else _pinning_fix(loader)
