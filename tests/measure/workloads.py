@@ -1,8 +1,11 @@
 """Rules with small benchmarks for the harness tests, defined at module level so that the
-harness's worker processes can import them by name."""
+harness's worker processes can import them by name; the timing policy and the measured run the
+measurement tests share."""
 
 from __future__ import annotations
 
+from perflint.measure.harness import TimingPolicy
+from perflint.measure.results import MEASURED, NOT_MEASURED, SKIPPED, Measurement, MeasurementReport, Point
 from perflint.measure.spec import ARRAY_BACKEND, Benchmark
 
 
@@ -156,3 +159,120 @@ def _dying_setup(size, target):
 class DiesInTheWorker:
     code, name = "PFL987", "dies-in-the-worker"
     benchmark = sum_benchmark(setup=_dying_setup)
+
+
+# No extra workers for wide intervals: these tests count the workers and samples a point gets
+# (tests/measure/test_harness.py tests the extra workers).
+QUICK = TimingPolicy(min_sample_seconds=0.002, warmup_samples=1, samples=3, time_budget_seconds=1.0, extra_workers=0)
+
+
+SUM_BENCHMARK = sum_benchmark()
+
+
+def sample_report():
+    """A measured run of two rules on a described machine, for the table and ``perflint bench``."""
+    machine = {
+        "cpu_model": "Test CPU 9000",
+        "logical_cores": 8,
+        "physical_cores": 4,
+        "memory_bytes": 16 * 1024**3,
+        "python_version": "3.11.7",
+        "libraries": {"numpy": "2.0.0", "torch": None},
+        "blas": [{"library": "openblas", "version": "0.3.27", "threads": 8}],
+        "fingerprint": "0123456789ab",
+        "gpus": [{"index": 0, "name": "NVIDIA H200", "memory_bytes": 141 * 1024**3}],
+    }
+    return MeasurementReport(
+        machine=machine,
+        measurements=[
+            Measurement(
+                code="PFL401",
+                name="loop-invariant-expensive-call",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="rows and columns",
+                points=(
+                    Point(
+                        size=8,
+                        pattern_seconds=0.0002,
+                        fix_seconds=0.0001,
+                        speedup=2.0,
+                        speedup_low=1.9,
+                        speedup_high=2.1,
+                        pattern_stdev=0.00001,
+                        fix_stdev=0.00001,
+                        samples=15,
+                    ),
+                    Point(size=128, status=SKIPPED, reason="does not fit in device memory"),
+                ),
+                cached=True,
+                measured_at="2026-11-29T17:40:00+00:00",
+            ),
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="numpy",
+                device="cpu",
+                status=MEASURED,
+                size_unit="elements",
+                points=(
+                    Point(
+                        size=1_000,
+                        pattern_seconds=0.0007,
+                        fix_seconds=0.00007,
+                        speedup=0.9,
+                        speedup_low=0.8,
+                        speedup_high=1.02,
+                        pattern_stdev=0.0001,
+                        fix_stdev=0.00001,
+                        samples=15,
+                    ),
+                    Point(
+                        size=100_000,
+                        pattern_seconds=0.0215,
+                        fix_seconds=0.00015,
+                        speedup=143.3,
+                        speedup_low=140.0,
+                        speedup_high=150.0,
+                        pattern_stdev=0.001,
+                        fix_stdev=0.00004,
+                        samples=15,
+                        warnings=("fix unstable: std dev is 27% of the mean",),
+                    ),
+                ),
+            ),
+            Measurement(
+                code="PFL101",
+                name="elementwise-index-loop",
+                backend="array",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device",
+                size_unit="elements",
+            ),
+            Measurement(
+                code="PFL201",
+                name="create-then-move",
+                backend="torch",
+                library="torch",
+                device="cuda",
+                status=SKIPPED,
+                reason="no CUDA device",
+                size_unit="rows",
+            ),
+            Measurement(
+                code="PFL301",
+                name="dataloader-no-workers",
+                backend="torch",
+                library="torch",
+                device="cpu",
+                status=NOT_MEASURED,
+                reason="not reached within the 30 s measuring budget (--measure-budget)",
+                size_unit="items",
+            ),
+        ],
+    )

@@ -1,5 +1,6 @@
 """PFL202 beyond its own examples: what its fix does to a program, run beside the original on
-the same inputs (each test named after an unsafe label shows the difference that label warns of)."""
+the same inputs (each test named after an unsafe label shows the difference that label warns of),
+and its messages, which name the fix in the user's own expressions."""
 
 from __future__ import annotations
 
@@ -108,3 +109,16 @@ def test_an_array_minus_its_mean_is_still_an_array_and_keeps_its_fix():
     source = SCALARS.replace("torch.tensor(a.mean())", "torch.tensor(a - a.mean())")
     fixed = [finding for finding in lint_source(source, "example.py", [TensorCopiesNdarray]) if finding.fix]
     assert len(fixed) == 1
+
+
+def test_tensor_copy_message_offers_from_numpy_and_the_legacy_constructors_dtype(advice):
+    source = (
+        "import numpy as np\nimport torch\n"
+        "def collate(samples):\n"
+        "    x = np.stack(samples)\n"
+        "    return torch.tensor(x), torch.LongTensor(x)\n"
+    )
+    assert advice(source, TensorCopiesNdarray) == [
+        "`torch.tensor(x)` copies the NumPy array `x`; `torch.from_numpy(x)` shares its memory",
+        "`torch.LongTensor(x)` copies the NumPy array `x`; `torch.from_numpy(x).long()` shares its memory",
+    ]

@@ -1,5 +1,6 @@
 """PFL206 beyond its own examples: what its fix does to a program, run beside the original on
-the same inputs (each test named after an unsafe label shows the difference that label warns of)."""
+the same inputs (each test named after an unsafe label shows the difference that label warns of),
+and its messages, which name the fix in the user's own expressions."""
 
 from __future__ import annotations
 
@@ -68,3 +69,17 @@ def test_blocking_copy_fix_is_unsafe_when_the_iteration_writes_the_host_batch_af
         for finding in lint_source(HOST_BATCH_WRITTEN_AFTER_THE_MOVE, "example.py", [BlockingCopyFromPinnedLoader])
     }
     assert safety == {6: "unsafe", 8: "unsafe", 12: "safe", 14: "safe"}
+
+
+def test_pinned_copy_message_moves_first_and_converts_on_the_device(advice):
+    source = (
+        "from torch.utils.data import DataLoader\n"
+        "def train(model, ds, device):\n"
+        "    for x, y in DataLoader(ds, pin_memory=True):\n"
+        "        model(x.float().to(device), y.cuda())\n"
+    )
+    assert advice(source, BlockingCopyFromPinnedLoader) == [
+        "`x.float().to(device)` copies the pinned batch after converting it on the host (`x.float()` is "
+        "not pinned); use `x.to(device, non_blocking=True).float()`",
+        "`y.cuda()` copies the pinned batch and waits for the copy; use `y.cuda(non_blocking=True)`",
+    ]

@@ -1,5 +1,6 @@
 """PFL306 beyond its own examples: what its fix does to a program, run beside the original on
-the same inputs (each test named after an unsafe label shows the difference that label warns of)."""
+the same inputs (each test named after an unsafe label shows the difference that label warns of),
+and its messages, which name the fix in the user's own expressions."""
 
 from __future__ import annotations
 
@@ -97,3 +98,25 @@ def test_persistent_workers_fix_unsafe_workers_keep_the_dataset_of_the_first_epo
     # Column 1 is the epoch the serving copy of the dataset knew.
     assert [int(batch[0, 1]) for batch in restarted] == [0, 0, 1, 1, 2, 2]
     assert [int(batch[0, 1]) for batch in persistent] == [0, 0, 0, 0, 0, 0]
+
+
+def test_persistent_workers_message_says_what_a_loader_without_workers_accepts(advice):
+    source = (
+        "from torch.utils.data import DataLoader\n"
+        "def fit(ds, args):\n"
+        "    named = DataLoader(ds, num_workers=args.workers)\n"
+        "    computed = DataLoader(ds, num_workers=os.cpu_count() // 2)\n"
+        "    literal = DataLoader(ds, num_workers=4)\n"
+        "    for epoch in range(10):\n"
+        "        for batch in named: pass\n"
+        "        for batch in computed: pass\n"
+        "        for batch in literal: pass\n"
+    )
+    assert advice(source, LoaderWorkersRestartEachEpoch) == [
+        "`named` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=args.workers > 0` to `DataLoader(...)`",
+        "`computed` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=True` (a loader accepts it only with `num_workers > 0`) to `DataLoader(...)`",
+        "`literal` starts its worker processes anew every time the outer loop iterates it: pass "
+        "`persistent_workers=True` to `DataLoader(...)`",
+    ]

@@ -34,21 +34,20 @@ class PerRowHostTransfer(Rule):
     reported_at = "the `.tolist()`, `.cpu()` or `.numpy()` call"
 
     what_it_does = (
-        "Flags `t[i].tolist()`, `t[i].cpu()` and `t[i].numpy()` (also after same-library "
-        "methods such as `t[i].detach().cpu()`) on every iteration of a loop over `i`, where "
-        "`t` is a known torch tensor the loop does not write, and the same calls on the loop "
-        "target of a loop or a comprehension over a known tensor (`for row in t: row.tolist()`, "
-        "`[row.tolist() for row in t]`, `for box, label in zip(boxes, labels)`), on a slice of "
-        "such a row (`t[i, :n].cpu()`, `row[:n].cpu()`), and on a name assigned such a row in the "
-        "loop (`row = t[i]`). `.item()` is "
-        "left to PFL109 (item-per-element), so one call is never reported twice. Left alone: "
-        "calls under a condition that depends on the loop, tensors the loop writes, and "
-        "functions compiled by numba, JAX, TorchScript, `torch.compile` or Cython."
+        "Flags `t[i].tolist()`, `t[i].cpu()` and `t[i].numpy()` (also after same-library methods such as "
+        "`t[i].detach().cpu()`) on every iteration of a loop over `i`, where `t` is a known torch tensor "
+        "the loop does not write, and the same calls on the loop target of a loop or a comprehension "
+        "over a known tensor (`for row in t: row.tolist()`, `[row.tolist() for row in t]`, `for box, "
+        "label in zip(boxes, labels)`), on a slice of such a row (`t[i, :n].cpu()`, `row[:n].cpu()`), "
+        "and on a name assigned such a row in the loop (`row = t[i]`)."
     )
     known_limitations = (
-        "Not flagged: a column per iteration (`t[:, j].tolist()`); a row taken through an alias "
-        "bound outside the loop, or through more than one name; a comprehension or `zip` target "
-        "the loop rebinds; `.item()` per element (PFL109's)."
+        "`.item()` is left to PFL109 (item-per-element), so one call is never reported twice. Left "
+        "alone: calls under a condition that depends on the loop, tensors the loop writes, and functions "
+        "compiled by numba, JAX, TorchScript, `torch.compile` or Cython.\n\n"
+        "Not flagged: a column per iteration (`t[:, j].tolist()`); a row taken through an alias bound "
+        "outside the loop, or through more than one name; a comprehension or `zip` target the loop "
+        "rebinds."
     )
     why_bad = (
         "Every `.tolist()`, `.cpu()` or `.numpy()` of a device tensor waits for the device to "
