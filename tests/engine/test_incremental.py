@@ -165,6 +165,7 @@ def test_a_callers_findings_follow_the_edited_function() -> None:
     assert check_every_chunk(TRAINING, "train.py")[0] >= 3
 
 
+@pytest.mark.slow
 def test_the_examples_repeated_as_the_latency_benchmark_lints_them() -> None:
     """Duplicate definitions (every call of ``main`` has two candidates) and imports between
     functions."""
