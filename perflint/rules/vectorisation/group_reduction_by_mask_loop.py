@@ -347,11 +347,8 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     def _iterated_unique(self, loop: LoopFrame) -> tuple[cst.BaseExpression, catalog.ArrayKind] | None:
         """``(y, library)`` when the loop runs over the distinct values of ``y``: ``np.unique(y)``,
         ``torch.unique(y)`` or ``y.unique()`` of a known tensor, directly or through a name."""
-        iterable = _loop_iterable(loop, self.context)
+        iterable = self._iterated_call(loop)
         if iterable is None:
-            return None
-        iterable = value_of(iterable, self.context) or iterable
-        if type(iterable) is not cst.Call:
             return None
         func = iterable.func
         record = catalog.lookup(self.context.imports.qualified_name(func))
@@ -367,12 +364,18 @@ def class_means(X: np.ndarray, y: np.ndarray) -> np.ndarray:
                 return func.value, catalog.TORCH
         return None
 
-    def _iterates_groups(self, loop: LoopFrame) -> bool:
+    def _iterated_call(self, loop: LoopFrame) -> cst.Call | None:
+        """The call the loop runs over (seen through ``enumerate`` and a name's value), if it
+        runs over a call's result."""
         iterable = _loop_iterable(loop, self.context)
         if iterable is None:
-            return False
+            return None
         iterable = value_of(iterable, self.context) or iterable
-        if type(iterable) is not cst.Call:
+        return iterable if type(iterable) is cst.Call else None
+
+    def _iterates_groups(self, loop: LoopFrame) -> bool:
+        iterable = self._iterated_call(loop)
+        if iterable is None:
             return False
         imports = self.context.imports
         func = iterable.func
