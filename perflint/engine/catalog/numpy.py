@@ -7,6 +7,7 @@ where, …``); tests/engine/test_catalog.py checks them against the installed Nu
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    BUILDS_TABLE,
     CONCATENATES,
     CONVERTS_SEQUENCES,
     COPIES,
@@ -33,6 +34,9 @@ from perflint.engine.catalog.records import (
 )
 
 NUMPY = ArrayKind.NUMPY
+
+# Window functions of one parameter, the window's length.
+WINDOWS = ("hanning", "hamming", "blackman", "bartlett")
 
 # ``a.tofile(fid)`` writes the array's bytes to a file.
 TOFILE = method("tofile", flags=WRITES_ARRAY_FILE, signature="fid, sep, format")
@@ -257,7 +261,10 @@ FUNCTIONS = (
         "numpy.fromfile", "file, dtype, count, sep, offset, *, like", FRESH_ARRAY | READS_ARRAY_FILE, returns=NUMPY
     ),
     function("numpy.outer", "a, b, out", FRESH_ARRAY | PURE, returns=NUMPY),
-    function("numpy.kron", "a, b", FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.kron", "a, b", BUILDS_TABLE | FRESH_ARRAY | PURE, returns=NUMPY),
+    function("numpy.meshgrid", "*xi, copy, sparse, indexing", BUILDS_TABLE | FRESH_ARRAY | PURE),
+    *(function(f"numpy.{window}", "M", BUILDS_TABLE | FRESH_ARRAY | PURE, returns=NUMPY) for window in WINDOWS),
+    function("numpy.kaiser", "M, beta", BUILDS_TABLE | FRESH_ARRAY | PURE, returns=NUMPY),
     function(
         "numpy.matmul",
         "x1, x2, /, out, *, axes, axis, keepdims, casting, order, dtype, subok, signature",

@@ -42,6 +42,10 @@ class Flag(enum.Flag):
     SYNCHRONISES = enum.auto()
     # O(n³) in the side of its matrix argument: a decomposition, an inverse, a determinant.
     EXPENSIVE = enum.auto()
+    # Builds a whole table from a few parameters: a window of cosines or Bessel functions, a
+    # grid of coordinates, a Kronecker product. The same parameters give the same table, to
+    # compute once and reuse.
+    BUILDS_TABLE = enum.auto()
     # Returns a newly allocated array, never a view of an argument.
     FRESH_ARRAY = enum.auto()
     # Applied element by element: on whole arrays it gives, at each index, what it gives on
@@ -134,6 +138,7 @@ FACTORY = Flag.FACTORY
 HOST_ALLOCATION = Flag.HOST_ALLOCATION
 SYNCHRONISES = Flag.SYNCHRONISES
 EXPENSIVE = Flag.EXPENSIVE
+BUILDS_TABLE = Flag.BUILDS_TABLE
 FRESH_ARRAY = Flag.FRESH_ARRAY
 ELEMENTWISE = Flag.ELEMENTWISE
 REDUCTION = Flag.REDUCTION

@@ -6,9 +6,24 @@ forms write into their argument; no entry says so, since that depends on a liter
 
 from __future__ import annotations
 
-from perflint.engine.catalog.records import EXPENSIVE, INVERSE, PURE, REDUCTION, SOLVES, function
+from perflint.engine.catalog.records import BUILDS_TABLE, EXPENSIVE, INVERSE, PURE, REDUCTION, SOLVES, function
+
+# ``scipy.signal.windows`` functions: the window's parameters between its length and ``sym``.
+WINDOWS = (
+    ("hann", ""),
+    ("hamming", ""),
+    ("blackman", ""),
+    ("kaiser", "beta, "),
+    ("tukey", "alpha, "),
+    ("gaussian", "std, "),
+)
 
 FUNCTIONS = (
+    function("scipy.signal.get_window", "window, Nx, fftbins, *, xp, device", BUILDS_TABLE | PURE),
+    *(
+        function(f"scipy.signal.windows.{window}", f"M, {parameters}sym, *, xp, device", BUILDS_TABLE | PURE)
+        for window, parameters in WINDOWS
+    ),
     function("scipy.linalg.norm", "a, ord, axis, keepdims, check_finite", REDUCTION | PURE),
     function("scipy.linalg.inv", "a, overwrite_a, check_finite, *, assume_a, lower", EXPENSIVE | INVERSE | PURE),
     function(

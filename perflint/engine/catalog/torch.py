@@ -11,6 +11,7 @@ names against the installed torch's docstrings.
 from __future__ import annotations
 
 from perflint.engine.catalog.records import (
+    BUILDS_TABLE,
     CONCATENATES,
     CONVERTS_SEQUENCES,
     COPIES_DATA,
@@ -360,11 +361,19 @@ FUNCTIONS = (
         FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE,
         returns=TORCH,
     ),
-    function(
-        "torch.hann_window",
-        "window_length, periodic, *, dtype, layout, device, requires_grad",
-        FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE,
-        returns=TORCH,
+    *(
+        function(
+            f"torch.{window}",
+            f"window_length, {parameters}*, dtype, layout, device, requires_grad",
+            BUILDS_TABLE | FACTORY | FRESH_ARRAY | HOST_ALLOCATION | PURE,
+            returns=TORCH,
+        )
+        for window, parameters in (
+            ("hann_window", "periodic, "),
+            ("blackman_window", "periodic, "),
+            ("bartlett_window", "periodic, "),
+            ("kaiser_window", "periodic, beta, "),
+        )
     ),
     function(
         "torch.rand",
@@ -466,6 +475,9 @@ FUNCTIONS = (
     function("torch.bmm", "input, mat2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.einsum", "equation, *operands", FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.outer", "input, vec2, *, out", FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.kron", "input, other, *, out", BUILDS_TABLE | FRESH_ARRAY | PURE, returns=TORCH),
+    function("torch.meshgrid", "*tensors, indexing", BUILDS_TABLE | PURE),
+    function("torch.cartesian_prod", "*tensors", BUILDS_TABLE | FRESH_ARRAY | PURE, returns=TORCH),
     function("torch.transpose", "input, dim0, dim1", PURE, returns=TORCH),
     function("torch.reshape", "input, shape", PURE, returns=TORCH),
     function("torch.flatten", "input, start_dim, end_dim", PURE, returns=TORCH),

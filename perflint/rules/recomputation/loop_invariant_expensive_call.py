@@ -20,7 +20,10 @@ class LoopInvariantExpensiveCall(Rule):
     name = "loop-invariant-expensive-call"
     family = FAMILY
     summary = "Expensive linear-algebra call with loop-invariant arguments inside a loop"
-    message = "`{callee}` is recomputed on every iteration with the same arguments"
+    message = (
+        "`{callee}` is recomputed on every iteration with the same arguments: compute it once above the loop "
+        "and reuse the result"
+    )
     message_gram = (
         "`{product}` recomputes the same Gram matrix of `{matrix}` on every iteration: compute it once above the loop"
     )
@@ -451,17 +454,19 @@ def solve_all(A, rhs):
         if record is None and callee is None:
             self._check_helper(node)
             return
-        if record is None or not record.has(catalog.Flag.EXPENSIVE) or not node.args:
+        if record is None or not (record.has(catalog.Flag.EXPENSIVE) or record.has(catalog.Flag.BUILDS_TABLE)):
             return
-        if any(arg.star for arg in node.args):
+        if not node.args or any(arg.star for arg in node.args):
             return
         if not self.context.runs_every_iteration():
+            return
+        if record.has(catalog.Flag.BUILDS_TABLE) and self._is_scratch(node):
             return
         if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
             loop = self.context.innermost_loop.node
             fix = hoist(self.context, node, loop, self._new_names, name_for(self.context, node))
             self._reported_calls.add(id(node))
-            self.report(node, self.message.format(callee=callee), fix=fix)
+            self.report(node, self.message.format(callee=quote(node.func)), fix=fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         loop = self.context.innermost_loop
@@ -476,6 +481,16 @@ def solve_all(A, rhs):
                 return
             fix = hoist(self.context, node, loop.node, self._new_names, name_for(self.context, node))
             self.report(node, self.message_gram.format(product=quote(node), matrix=quote(matrix)), fix=fix)
+
+    def _is_scratch(self, call: cst.Call) -> bool:
+        """``w = np.hanning(n)`` where the loop then writes into ``w``: a fresh table per
+        iteration, which one table made before the loop would not be."""
+        loop = self.context.innermost_loop
+        statement = self.context.parents.get(id(call))
+        if loop is None or type(statement) is not cst.Assign:
+            return False
+        names = [dotted_name(target.target) for target in statement.targets]
+        return any(name is not None and name in loop.effects.mutated for name in names)
 
     def _check_helper(self, call: cst.Call) -> None:
         """A call of a function of this file that makes an expensive call from inputs the loop
