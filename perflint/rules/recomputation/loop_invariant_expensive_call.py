@@ -40,7 +40,10 @@ class LoopInvariantExpensiveCall(Rule):
     what_it_does = (
         "Flags a call to an expensive pure linear-algebra function (`numpy.linalg.inv`, `svd`, `eigh`, "
         "`cholesky`, `det`, `lstsq`…, the same in `scipy.linalg` plus `lu_factor`, `expm`, `sqrtm` and "
-        "`logm`, the `torch.linalg` equivalents and `torch.inverse`) inside a loop or comprehension when "
+        "`logm`, the `torch.linalg` equivalents and `torch.inverse`), or to a function building a whole "
+        "table from a few parameters (a window: `np.hanning`, `torch.hann_window`, "
+        "`scipy.signal.get_window`; a grid: `meshgrid`, `torch.cartesian_prod`; `kron`), inside a loop "
+        "or comprehension when "
         "every argument is loop-invariant: no loop target, nothing the loop rebinds, assigns into, calls "
         "a mutating method on or passes to a function that might mutate it, and any call in it a pure "
         "one (a pure factory such as `np.eye(n)` of invariant arguments gives the same matrix each time; "
@@ -56,7 +59,9 @@ class LoopInvariantExpensiveCall(Rule):
         "function changes, and local names assigned from those before the call.\n\n"
         "A call under a condition that depends on the loop (`if t == 0:`) or in an exception handler is "
         "left alone: it may run on one iteration only; so is a loop in a function compiled by numba, "
-        "JAX, TorchScript, `torch.compile` or Cython. Not followed: a helper in another file, a helper's "
+        "JAX, TorchScript, `torch.compile` or Cython; so is a table assigned to a name the loop then "
+        "writes into (`w = np.hanning(n)` then `w *= x`: a scratch buffer, fresh on each iteration). A "
+        "small table (a grid of two channels) costs little and is still flagged. Not followed: a helper in another file, a helper's "
         "expensive call after an early `return`, in a loop or under a condition in the helper, a local "
         "name the helper changes in place, and a Gram matrix spelled through `np.dot`, `einsum` or "
         "`transpose(...)`. A Gram matrix of a small matrix (a 3 x 3 rotation) costs little and is still "
@@ -216,6 +221,19 @@ def solve_all(A, rhs):
                     self.K = x
                     y = self.solve(np.ones(3))
                 return [self.whiten(x) for x in xs]
+        """,
+        # A table from what the loop changes; a window the loop then writes into.
+        """
+        import numpy as np
+        import torch
+        def spectra(frames, n):
+            out = []
+            for size, frame in zip(sizes, frames):
+                gy, gx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+                w = np.hanning(n)
+                w *= frame
+                out.append(np.fft.rfft(w))
+            return out
         """,
         # A Gram matrix of what the loop changes, and a product of two different matrices.
         """
@@ -414,6 +432,39 @@ def solve_all(A, rhs):
                 return out
             """,
             line=7,
+            fixed=NO_FIX,
+        ),
+        # A window and a grid of coordinates rebuilt from what the loop does not change.
+        Invalid(
+            """
+            import numpy as np
+            def spectra(frames, n):
+                return [np.fft.rfft(frame * np.hanning(n)) for frame in frames]
+            """,
+            line=3,
+            column=33,
+            fixed="""
+            import numpy as np
+            def spectra(frames, n):
+                hanning_n = np.hanning(n)
+                return [np.fft.rfft(frame * hanning_n) for frame in frames]
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class Sampler:
+                def forward(self, batches):
+                    out = []
+                    for x in batches:
+                        rows, cols = torch.meshgrid(self.out_indices, self.in_indices, indexing="ij")
+                        out.append(x[:, rows.reshape(-1), cols.reshape(-1)])
+                    return out
+            """,
+            line=6,
+            column=26,
+            # The grid is read through `reshape` into an index: the engine does not vouch for a
+            # shared one.
             fixed=NO_FIX,
         ),
         # A Gram matrix of a matrix the loop does not change.
