@@ -33,6 +33,11 @@ class OuterProductAccumulation(Rule):
         "product; compute it once as `{left}.T @ {right}` over the rows the loop visits (with weights `w`, "
         "one per row: `(w[:, None] * {left}).T @ {right}`)"
     )
+    message_weighted = (
+        "`{target}` adds `{outer}` times `{factor}` on every iteration: a sum of weighted outer products of "
+        "rows is one matrix product; compute it once as `({weights}[:, None] * {left}).T @ {right}` over the "
+        "rows the loop visits"
+    )
     fix_title = "Stack the rows and compute one matrix product"
     fix_safety = FIX_UNSAFE
     # Opt-in: on the development sets one loop of the kind builds each row with a costly call
@@ -198,21 +203,42 @@ def cross_covariance(W, dX, dZ):
         outer = varying[0]
         left, right = (arg.value for arg in outer.args)
         rows_of_left, rows_of_right = self._rows_of(left, loop), self._rows_of(right, loop)
-        if rows_of_left is not None and rows_of_right is not None:
-            message, left, right = self.message_rows, rows_of_left, rows_of_right
+        target = quote(original_node.target)
+        if rows_of_left is None or rows_of_right is None:
+            message = self.message.format(target=target, outer=quote(outer), left=quote(left), right=quote(right))
         else:
-            message = self.message
-        self.report(
-            original_node,
-            message.format(
-                target=quote(original_node.target), outer=quote(outer), left=quote(left), right=quote(right)
-            ),
-        )
+            factor = _factor_of(original_node.value, outer)
+            weights = self._rows_of(factor, loop) if factor is not None else None
+            message = (
+                self.message_rows.format(
+                    target=target, outer=quote(outer), left=quote(rows_of_left), right=quote(rows_of_right)
+                )
+                if factor is None or weights is None
+                else self.message_weighted.format(
+                    target=target,
+                    outer=quote(outer),
+                    factor=quote(factor),
+                    weights=quote(weights),
+                    left=quote(rows_of_left),
+                    right=quote(rows_of_right),
+                )
+            )
+        self.report(original_node, message)
 
     @staticmethod
     def _rows_of(expr: cst.BaseExpression, loop: LoopFrame) -> cst.BaseExpression | None:
-        """``A`` of ``A[i]``, ``i`` the loop's target (which the loop does not rebind): the rows
-        the loop adds up are already an array's."""
+        """``A`` of ``A[i]``, ``i`` the loop's target (which the loop does not rebind), or of ``a``
+        in ``for a in A``: the rows the loop adds up are already an array's."""
+        node = loop.node
+        if (
+            type(expr) is cst.Name
+            and type(node) is cst.For
+            and type(node.target) is cst.Name
+            and node.target.value == expr.value
+            and expr.value not in loop.effects.rebound
+            and dotted_name(node.iter) is not None
+        ):
+            return node.iter
         if type(expr) is not cst.Subscript or len(expr.slice) != 1 or dotted_name(expr.value) is None:
             return None
         index = expr.slice[0].slice
@@ -255,6 +281,16 @@ def cross_covariance(W, dX, dZ):
                 return True
             stack.extend(syntax_children(node))
         return False
+
+
+def _factor_of(value: cst.BaseExpression, outer: cst.Call) -> cst.BaseExpression | None:
+    """``w`` when ``value`` is ``w * outer`` or ``outer * w``."""
+    if type(value) is cst.BinaryOperation and type(value.operator) is cst.Multiply:
+        if value.right is outer:
+            return value.left
+        if value.left is outer:
+            return value.right
+    return None
 
 
 def _setup(size: int, target: Target) -> tuple:
