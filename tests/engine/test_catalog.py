@@ -238,6 +238,13 @@ def test_flags_say_what_the_rules_rely_on():
     assert lookup("numpy.sqrt").has(Flag.ELEMENTWISE) and not lookup("torch.equal").has(Flag.ELEMENTWISE)
 
 
+def test_tables_built_from_a_few_parameters_are_known_and_pure():
+    for name in ("numpy.hanning", "numpy.kaiser", "numpy.meshgrid", "torch.hann_window", "scipy.signal.get_window"):
+        assert lookup(name).has(Flag.BUILDS_TABLE) and lookup(name).has(Flag.PURE), name
+    assert not lookup("numpy.outer").has(Flag.BUILDS_TABLE)
+    assert not lookup("torch.zeros").has(Flag.BUILDS_TABLE)
+
+
 def test_derived_tables_come_from_the_records():
     assert catalog.CONSTRUCTORS["torch.zeros"] == "torch" and catalog.CONSTRUCTORS["pandas.read_csv"] == "pandas"
     assert "torch.empty_like" in catalog.FACTORIES and "numpy.asarray" not in catalog.FACTORIES
