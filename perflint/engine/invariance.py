@@ -11,7 +11,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, dotted_name
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.loops import LoopFrame
@@ -23,9 +23,11 @@ def is_invariant(
     imports: ImportTable,
     allow_conversions: bool = False,
     identity: bool = False,
+    through_comprehensions: bool = False,
 ) -> bool:
     """``expr`` computes the same value on every iteration of ``frame``'s loop; with
-    ``identity``, the same object.
+    ``identity``, the same object; with ``through_comprehensions``, a list, set or dict
+    comprehension over what the loop does not change is the same value too.
 
     Names and attribute chains must not be changed by the loop, and every call inside must be
     one that gives equal results for equal arguments: a side-effect-free library function, a
@@ -36,7 +38,9 @@ def is_invariant(
     argument's memory (``torch.from_numpy``) is a new object too: as an identity only with
     ``allow_conversions``. Random draws are never invariant.
     """
-    return unchanged_by(expr, frame.changes, imports, allow_conversions, identity)
+    return unchanged_by(
+        expr, frame.changes, imports, allow_conversions, identity, through_comprehensions=through_comprehensions
+    )
 
 
 # Expressions that never give the same value twice as far as a static reading can tell: a new
@@ -60,6 +64,7 @@ def unchanged_by(
     allow_conversions: bool = False,
     identity: bool = False,
     through_metadata: bool = False,
+    through_comprehensions: bool = False,
 ) -> bool:
     """``expr`` gives the same value (with ``identity``, the same object) each time a block
     runs, when ``changes(chain)`` says whether the block may change a name or attribute chain:
@@ -70,7 +75,11 @@ def unchanged_by(
     device (``x.shape[1]``, ``x.size(0)``, ``x.device``, ``len(x)``), imported names are
     unchanged, and calls must be catalogued pure functions (factories included, random draws
     not), pure builtins or known array methods: the walk behind
-    ``FunctionKnowledge.depends_only_on_shapes``."""
+    ``FunctionKnowledge.depends_only_on_shapes``.
+
+    With ``through_comprehensions`` (not with ``identity``), a list, set or dict comprehension
+    is unchanged when everything in it is, its own targets aside: ``[range(c) for c in
+    cards.values()]`` gives an equal list each time ``cards`` is unchanged."""
     stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop()
@@ -98,10 +107,46 @@ def unchanged_by(
                 return False
             stack.extend(operands)
             continue
+        elif through_comprehensions and not identity and isinstance(node, _CONTAINER_COMPREHENSIONS):
+            own = _comprehension_targets(node)
+
+            def changes_outside(chain: str, own: frozenset[str] = own) -> bool:
+                return chain.partition(".")[0] not in own and changes(chain)
+
+            if not all(
+                unchanged_by(part, changes_outside, imports, allow_conversions, through_comprehensions=True)
+                for part in _comprehension_parts(node)
+            ):
+                return False
+            continue
         elif isinstance(node, NEVER_THE_SAME_TWICE):
             return False
         stack.extend(syntax_children(node))
     return True
+
+
+_CONTAINER_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
+
+
+def _comprehension_targets(node: cst.ListComp | cst.SetComp | cst.DictComp) -> frozenset[str]:
+    """The names ``node``'s ``for`` clauses bind."""
+    names: set[str] = set()
+    for_in: cst.CompFor | None = node.for_in
+    while for_in is not None:
+        names |= names_in(for_in.target)
+        for_in = for_in.inner_for_in
+    return frozenset(names)
+
+
+def _comprehension_parts(node: cst.ListComp | cst.SetComp | cst.DictComp) -> list[cst.BaseExpression]:
+    """What ``node`` evaluates: its element (key and value), iterables and conditions."""
+    parts: list[cst.BaseExpression] = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+    for_in: cst.CompFor | None = node.for_in
+    while for_in is not None:
+        parts.append(for_in.iter)
+        parts.extend(condition.test for condition in for_in.ifs)
+        for_in = for_in.inner_for_in
+    return parts
 
 
 def _operands_of_invariant_call(

@@ -202,11 +202,13 @@ class FileContext:
         frame: LoopFrame | None = None,
         allow_conversions: bool = False,
         identity: bool = False,
+        through_comprehensions: bool = False,
     ) -> bool:
         """``expr`` gives an equal value on every iteration of ``frame`` (default: innermost);
         with ``identity=True``, the same object (a pure factory such as ``np.eye(n)`` gives an
-        equal value but a new object each time; see ``invariance.is_invariant``)."""
-        return self.loops.is_invariant(expr, frame, allow_conversions, identity)
+        equal value but a new object each time; see ``invariance.is_invariant``); with
+        ``through_comprehensions``, a list, set or dict comprehension may be invariant too."""
+        return self.loops.is_invariant(expr, frame, allow_conversions, identity, through_comprehensions)
 
     @property
     def function(self) -> FunctionFrame | None:

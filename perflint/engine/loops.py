@@ -671,11 +671,12 @@ class LoopKnowledge:
         frame: LoopFrame | None = None,
         allow_conversions: bool = False,
         identity: bool = False,
+        through_comprehensions: bool = False,
     ) -> bool:
         frame = frame or self.innermost
         if frame is None:
             return True
-        return is_invariant(expr, frame, self._context.imports, allow_conversions, identity)
+        return is_invariant(expr, frame, self._context.imports, allow_conversions, identity, through_comprehensions)
 
 
 def _read_path(read: cst.Call, imports: ImportTable) -> cst.BaseExpression | None:

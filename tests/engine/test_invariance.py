@@ -116,3 +116,26 @@ def test_in_a_training_step_no_attribute_chain_is_invariant():
         lambda context, expr: context.is_invariant(expr),
     )
     assert answers == {"model.cov": False, "cov": True, "model.weight": True}
+
+
+def test_a_comprehension_over_what_the_loop_does_not_change_is_invariant_only_when_asked():
+    source = (
+        "for x in xs:\n"
+        "    cards.append(x)\n"
+        "    print([range(c) for c in sizes.values()])\n"
+        "    print({k: v * 2 for k, v in table.items() if k})\n"
+        "    print([range(n) for n in cards])\n"
+        "    print([c + x for c in sizes])\n"
+    )
+    asked = probe_calls(source, lambda context, expr: context.is_invariant(expr, through_comprehensions=True))
+    assert asked == {
+        "[range(c) for c in sizes.values()]": True,
+        "{k: v * 2 for k, v in table.items() if k}": True,
+        "[range(n) for n in cards]": False,
+        "[c + x for c in sizes]": False,
+    }
+    assert not any(invariance(source).values())
+    as_objects = probe_calls(
+        source, lambda context, expr: context.is_invariant(expr, identity=True, through_comprehensions=True)
+    )
+    assert not any(as_objects.values())

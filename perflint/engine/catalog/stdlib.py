@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine.catalog.records import (
+    BUILDS_TABLE,
     COMPILES_PATTERN,
     FACTORY,
     PURE,
@@ -64,6 +65,12 @@ FUNCTIONS = (
     function("builtins.dict", "mapping, /, **kwargs", FACTORY | PURE),
     # A new file object on every call; opening for writing truncates (``"w"``) or appends (``"a"``).
     function("builtins.open", "file, mode, buffering, encoding, errors, newline, closefd, opener", FACTORY),
+    # itertools: iterators over every combination of their inputs, the whole table once a list
+    # or tuple holds them.
+    function("itertools.product", "*iterables, repeat", BUILDS_TABLE | FACTORY),
+    function("itertools.combinations", "iterable, r", BUILDS_TABLE | FACTORY),
+    function("itertools.permutations", "iterable, r", BUILDS_TABLE | FACTORY),
+    function("itertools.combinations_with_replacement", "iterable, r", BUILDS_TABLE | FACTORY),
     # math: scalar functions, pure.
     function("math.sqrt", "x, /", PURE),
     function("math.exp", "x, /", PURE),

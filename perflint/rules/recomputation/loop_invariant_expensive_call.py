@@ -24,6 +24,10 @@ class LoopInvariantExpensiveCall(Rule):
         "`{callee}` is recomputed on every iteration with the same arguments: compute it once above the loop "
         "and reuse the result"
     )
+    message_table = (
+        "`{call}` builds the same table of combinations on every iteration from arguments the loop does not "
+        "change: build it once above the loop and reuse it"
+    )
     message_gram = (
         "`{product}` recomputes the same Gram matrix of `{matrix}` on every iteration: compute it once above the loop"
     )
@@ -34,7 +38,7 @@ class LoopInvariantExpensiveCall(Rule):
     fix_title = "Compute it once above the loop and reuse the result"
     fix_safety = FIX_UNSAFE
     autofix = True
-    required_text = ("numpy", "scipy", "torch")
+    required_text = ("numpy", "scipy", "torch", "itertools")
     reported_at = "the call"
 
     what_it_does = (
@@ -42,11 +46,13 @@ class LoopInvariantExpensiveCall(Rule):
         "`cholesky`, `det`, `lstsq`…, the same in `scipy.linalg` plus `lu_factor`, `expm`, `sqrtm` and "
         "`logm`, the `torch.linalg` equivalents and `torch.inverse`), or to a function building a whole "
         "table from a few parameters (a window: `np.hanning`, `torch.hann_window`, "
-        "`scipy.signal.get_window`; a grid: `meshgrid`, `torch.cartesian_prod`; `kron`), inside a loop "
+        "`scipy.signal.get_window`; a grid: `meshgrid`, `torch.cartesian_prod`; `kron`; every "
+        "combination of some inputs, `list(itertools.product(...))`), inside a loop "
         "or comprehension when "
         "every argument is loop-invariant: no loop target, nothing the loop rebinds, assigns into, calls "
         "a mutating method on or passes to a function that might mutate it, and any call in it a pure "
-        "one (a pure factory such as `np.eye(n)` of invariant arguments gives the same matrix each time; "
+        "one (a list, set or dict comprehension over such values is the same too; a pure factory such as "
+        "`np.eye(n)` of invariant arguments gives the same matrix each time; "
         "a random draw does not). Also flagged: a Gram matrix `X.T @ X` (`X @ X.T`, `.mT`, `.t()`) of an "
         "`X` the loop does not change, and a call of a function of the same file (`f(...)`, "
         "`self.f(...)`) whose body, on every call, makes such an expensive call from inputs the loop "
@@ -234,6 +240,17 @@ def solve_all(A, rhs):
                 w *= frame
                 out.append(np.fft.rfft(w))
             return out
+        """,
+        # Combinations iterated lazily (no table is built), or of what the loop changes.
+        """
+        import itertools
+        from itertools import product
+        def pairs(xs, n, cards):
+            for x in xs:
+                for combo in itertools.combinations(range(n), 2):
+                    print(combo, x)
+                cards.append(x)
+                table = list(product(*[range(c) for c in cards]))
         """,
         # A Gram matrix of what the loop changes, and a product of two different matrices.
         """
@@ -467,6 +484,23 @@ def solve_all(A, rhs):
             # shared one.
             fixed=NO_FIX,
         ),
+        # A table of every combination of fixed cardinalities, materialised for every data row.
+        Invalid(
+            """
+            import numpy as np
+            from itertools import product
+            def weights(rows, latent_card):
+                out = []
+                for row in rows:
+                    combos = np.array(list(product(*[range(card) for card in latent_card.values()])))
+                    out.append(score(row, combos))
+                return out
+            """,
+            line=6,
+            column=27,
+            # The table is passed to `np.array`, which the engine does not vouch keeps it unchanged.
+            fixed=NO_FIX,
+        ),
         # A Gram matrix of a matrix the loop does not change.
         Invalid(
             """
@@ -507,17 +541,43 @@ def solve_all(A, rhs):
             return
         if record is None or not (record.has(catalog.Flag.EXPENSIVE) or record.has(catalog.Flag.BUILDS_TABLE)):
             return
-        if not node.args or any(arg.star for arg in node.args):
+        reported: cst.Call | None = node
+        if not record.has(catalog.Flag.PURE):
+            # An iterator over a table (``itertools.product``): the table is built only when a
+            # list or tuple holds all of it.
+            reported = self._materialising_call(node)
+        if reported is None or not node.args:
+            return
+        if reported is node and any(arg.star for arg in node.args):
             return
         if not self.context.runs_every_iteration():
             return
-        if record.has(catalog.Flag.BUILDS_TABLE) and self._is_scratch(node):
+        if record.has(catalog.Flag.BUILDS_TABLE) and self._is_scratch(reported):
             return
-        if all(self.context.is_invariant(arg.value) for arg in node.args) and not self.context.in_compiled_code():
+        if (
+            all(self.context.is_invariant(arg.value, through_comprehensions=True) for arg in node.args)
+            and not self.context.in_compiled_code()
+        ):
             loop = self.context.innermost_loop.node
-            fix = hoist(self.context, node, loop, self._new_names, name_for(self.context, node))
-            self._reported_calls.add(id(node))
-            self.report(node, self.message.format(callee=quote(node.func)), fix=fix)
+            fix = hoist(self.context, reported, loop, self._new_names, name_for(self.context, reported))
+            self._reported_calls.add(id(reported))
+            message = (
+                self.message.format(callee=quote(node.func))
+                if reported is node
+                else self.message_table.format(call=quote(reported))
+            )
+            self.report(reported, message, fix=fix)
+
+    def _materialising_call(self, iterator: cst.Call) -> cst.Call | None:
+        """``list(iterator)`` or ``tuple(iterator)``, when ``iterator`` is that call's argument."""
+        argument = self.context.parents.get(id(iterator))
+        call = self.context.parents.get(id(argument)) if type(argument) is cst.Arg else None
+        if type(call) is not cst.Call or len(call.args) != 1 or type(call.func) is not cst.Name:
+            return None
+        name = call.func.value
+        if name not in ("list", "tuple") or not self.context.imports.is_builtin(call.func, name):
+            return None
+        return call
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         loop = self.context.innermost_loop
