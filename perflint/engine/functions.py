@@ -43,7 +43,7 @@ from perflint.engine.roles import (
     per_call_evidence,
     role_of,
 )
-from perflint.engine.sizes import trip_count
+from perflint.engine.sizes import runs_few_times
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, small_statements, syntax_children
 
@@ -354,7 +354,7 @@ class FunctionKnowledge:
         frame = self.current
         base = self._function_frequency(frame)
         loop = self._context.loops.innermost
-        if loop is None or _small_literal_loop(loop.node, self._context):
+        if loop is None or runs_few_times(loop.node, self._context):
             return base
         where = _loop_words(loop.node)
         if base.frequency is Frequency.COLD and not loop.is_training_step:
@@ -734,18 +734,6 @@ class FunctionKnowledge:
                 yield summary
                 if remaining > 0:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
-
-
-# A loop over a literal range or collection of at most this many items is no evidence of
-# repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
-_SMALL_LOOP = 8
-
-
-def _small_literal_loop(node: cst.CSTNode, context: FileContext) -> bool:
-    """``node`` iterates at most ``_SMALL_LOOP`` times, as the source states (``sizes.trip_count``:
-    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
-    count = trip_count(node, context)
-    return count is not None and count <= _SMALL_LOOP
 
 
 def _loop_words(node: cst.CSTNode) -> str:

@@ -292,6 +292,18 @@ def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:
     return None
 
 
+# At most this many iterations, as the source states, is a few: repetition that does not matter
+# (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
+FEW_ITERATIONS = 8
+
+
+def runs_few_times(loop: cst.CSTNode, context: FileContext) -> bool:
+    """``loop`` iterates at most ``FEW_ITERATIONS`` times, as the source states (``trip_count``:
+    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    count = trip_count(loop, context)
+    return count is not None and count <= FEW_ITERATIONS
+
+
 def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:
     """The catalogue's name of the function ``call`` calls; ``builtins.enumerate`` for a builtin."""
     qualified = context.imports.qualified_name(call.func)

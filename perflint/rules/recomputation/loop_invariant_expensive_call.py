@@ -9,6 +9,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
+from perflint.engine.sizes import runs_few_times
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -66,8 +67,9 @@ class LoopInvariantExpensiveCall(Rule):
         "A call under a condition that depends on the loop (`if t == 0:`) or in an exception handler is "
         "left alone: it may run on one iteration only; so is a loop in a function compiled by numba, "
         "JAX, TorchScript, `torch.compile` or Cython; so is a table assigned to a name the loop then "
-        "writes into (`w = np.hanning(n)` then `w *= x`: a scratch buffer, fresh on each iteration). A "
-        "small table (a grid of two channels) costs little and is still flagged. Not followed: a helper in another file, a helper's "
+        "writes into (`w = np.hanning(n)` then `w *= x`: a scratch buffer, fresh on each iteration), or in "
+        "a loop the source says runs at most 8 times (`for v in [xmin, xmax]`). A small table (a grid of "
+        "two channels) costs little and is still flagged. Not followed: a helper in another file, a helper's "
         "expensive call after an early `return`, in a loop or under a condition in the helper, a local "
         "name the helper changes in place, and a Gram matrix spelled through `np.dot`, `einsum` or "
         "`transpose(...)`. A Gram matrix of a small matrix (a 3 x 3 rotation) costs little and is still "
@@ -240,6 +242,17 @@ def solve_all(A, rhs):
                 w *= frame
                 out.append(np.fft.rfft(w))
             return out
+        """,
+        # A table rebuilt on two iterations only.
+        """
+        import itertools
+        import numpy as np
+        def faces(y, z, xmin, xmax):
+            pts = []
+            for v in [xmin, xmax]:
+                u = list(itertools.product(y[1:-1], z[1:-1]))
+                pts.append(np.hstack((np.full((len(u), 1), v), u)))
+            return pts
         """,
         # Combinations iterated lazily (no table is built), or of what the loop changes.
         """
@@ -552,7 +565,11 @@ def solve_all(A, rhs):
             return
         if not self.context.runs_every_iteration():
             return
-        if record.has(catalog.Flag.BUILDS_TABLE) and self._is_scratch(reported):
+        if record.has(catalog.Flag.BUILDS_TABLE) and (
+            self._is_scratch(reported) or runs_few_times(self.context.innermost_loop.node, self.context)
+        ):
+            # A table costs far less than a decomposition: rebuilt a few times, or as a scratch
+            # buffer, it is no waste worth a finding.
             return
         if (
             all(self.context.is_invariant(arg.value, through_comprehensions=True) for arg in node.args)
