@@ -52,7 +52,7 @@ class LoopInvariantExpensiveCall(Rule):
         "or comprehension when "
         "every argument is loop-invariant: no loop target, nothing the loop rebinds, assigns into, calls "
         "a mutating method on or passes to a function that might mutate it, and any call in it a pure "
-        "one (so is a comprehension over such values, and a pure factory such as "
+        "one (a comprehension over such values counts, and so does a pure factory such as "
         "`np.eye(n)` of invariant arguments; "
         "a random draw does not). Also flagged: a Gram matrix `X.T @ X` (`X @ X.T`, `.mT`, `.t()`) of an "
         "`X` the loop does not change, and a call of a function of the same file (`f(...)`, "
