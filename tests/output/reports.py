@@ -11,7 +11,10 @@ from perflint.output import write_report
 ANSI_ESCAPE = "\x1b["
 
 
-INVARIANT_MESSAGE = "`numpy.linalg.inv` is recomputed on every iteration with the same arguments"
+INVARIANT_MESSAGE = (
+    "`np.linalg.inv` is recomputed on every iteration with the same arguments: compute it once above the loop "
+    "and reuse the result"
+)
 
 
 def invariant_call(path: str, line: int, column: int, end_column: int) -> Finding:
