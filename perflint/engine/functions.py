@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from perflint.engine.project import CalleeFacts
 
 _BEING_SUMMARISED = Effects()
+# Libraries whose functions work on whole arrays: what a function applied per element or per
+# slice may call and still have a whole-array form.
+_WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 
 
@@ -477,6 +480,49 @@ class FunctionKnowledge:
         if type(frame.node) is not cst.FunctionDef:
             return False
         return any(self.disables_grad(decorator.decorator) for decorator in frame.node.decorators)
+
+    def has_whole_array_form(self, func: cst.BaseExpression) -> bool:
+        """``func``, applied per element or per slice (``np.vectorize``,
+        ``np.apply_along_axis``), does something whole-array code can do: a NumPy, SciPy or
+        ``math`` function, or a lambda or function of this file that calls only those, builtins
+        and methods of its own values. A function of another library that takes only 1-D input
+        (a resampler), a routine that fits or solves for one sample
+        (``scipy.optimize.root_scalar``), a callable object, or one that calls methods of
+        ``self`` (fits a model per row) has no whole-array form."""
+        qualified = self._context.imports.qualified_name(func)
+        if qualified is not None:
+            return catalog.library_of(qualified) in _WHOLE_ARRAY_LIBRARIES and not catalog.fits_one_sample(qualified)
+        if type(func) is cst.Lambda:
+            return self._calls_only_whole_array_code(func.body)
+        if type(func) is cst.Name:
+            definition = self.definition(func.value)
+            return definition is not None and self._calls_only_whole_array_code(definition.body)
+        return False
+
+    def _calls_only_whole_array_code(self, body: cst.CSTNode) -> bool:
+        imports = self._context.imports
+        pending: list[cst.CSTNode] = [body]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Call:
+                func = node.func
+                qualified = imports.qualified_name(func)
+                if qualified is not None:
+                    if catalog.library_of(qualified) not in _WHOLE_ARRAY_LIBRARIES or catalog.fits_one_sample(
+                        qualified
+                    ):
+                        return False
+                elif type(func) is cst.Name:
+                    if not imports.is_builtin(func, func.value):
+                        return False
+                elif type(func) is cst.Attribute:
+                    root = dotted_name(func.value)
+                    if root is None or root.partition(".")[0] in ("self", "cls"):
+                        return False
+                else:
+                    return False
+            pending.extend(syntax_children(node))
+        return True
 
     def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
         """``expr``, in the current function, gives the same value on every call of it: it
