@@ -202,6 +202,39 @@ def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: Fi
     return not any(arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args)
 
 
+def host_factory(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> cst.Call | None:
+    """The torch factory that makes ``tensor`` on the host though it could make it on a device
+    (``torch.arange(n)``, ``torch.ones(n, m, dtype=torch.bool)``: no ``device=``, no
+    ``generator=`` that pins it to the host, no ``pin_memory=``, no ``**kwargs``), directly,
+    through the name it was assigned to, or through a method computed where its receiver is or
+    arithmetic with it (``torch.arange(n).unsqueeze(-1)``, ``rows + start``). Not
+    ``torch.tensor(data)``, which copies host data whatever its device. None otherwise."""
+    if type(tensor) is cst.Name:
+        if hops >= MAX_NAME_HOPS:
+            return None
+        assigned = value_of(tensor, context, hops)
+        return host_factory(assigned, context, hops + 1) if assigned is not None else None
+    if type(tensor) is cst.BinaryOperation:
+        return host_factory(tensor.left, context, hops) or host_factory(tensor.right, context, hops)
+    if type(tensor) is not cst.Call:
+        return None
+    func = tensor.func
+    if type(func) is cst.Attribute and _computed_where_its_receiver_is(tensor, context):
+        return host_factory(func.value, context, hops)
+    record = catalog.lookup(context.imports.qualified_name(func))
+    if (
+        record is None
+        or record.library != catalog.TORCH
+        or not record.has(catalog.Flag.HOST_ALLOCATION)
+        or any(arg.star == "**" for arg in tensor.args)
+        or keyword_argument(tensor, "device") is not None
+        or keyword_argument(tensor, "pin_memory") is not None
+        or pinned_to_host(tensor)
+    ):
+        return None
+    return tensor
+
+
 def pinned_to_host(factory: cst.Call) -> bool:
     """A random factory given ``generator=`` and no ``device=`` draws on the host, where its
     generator is: torch refuses a generator of another device than the tensor's, so it cannot

@@ -160,6 +160,35 @@ MODULE_CLASSES = frozenset(
     }
 )
 
+# torch.distributions classes (by their module under ``torch.distributions``): a subclass's
+# objects are built from a network's outputs on every forward, so its constructor is per-call code.
+_DISTRIBUTIONS = (
+    ("distribution", "Distribution"),
+    ("exp_family", "ExponentialFamily"),
+    ("transformed_distribution", "TransformedDistribution"),
+    ("independent", "Independent"),
+    ("mixture_same_family", "MixtureSameFamily"),
+    ("normal", "Normal"),
+    ("categorical", "Categorical"),
+    ("studentT", "StudentT"),
+    ("negative_binomial", "NegativeBinomial"),
+    ("beta", "Beta"),
+    ("gamma", "Gamma"),
+    ("poisson", "Poisson"),
+    ("bernoulli", "Bernoulli"),
+    ("binomial", "Binomial"),
+    ("uniform", "Uniform"),
+    ("laplace", "Laplace"),
+    ("log_normal", "LogNormal"),
+    ("multivariate_normal", "MultivariateNormal"),
+    ("dirichlet", "Dirichlet"),
+)
+DISTRIBUTION_CLASSES = frozenset(
+    name
+    for module, cls in _DISTRIBUTIONS
+    for name in (f"torch.distributions.{cls}", f"torch.distributions.{module}.{cls}")
+)
+
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"

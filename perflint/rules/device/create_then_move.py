@@ -8,7 +8,14 @@ from typing import cast
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import DeviceMove, device_move, pinned_to_host
+from perflint.engine.devices import (
+    DeviceMove,
+    device_move,
+    host_factory,
+    may_use_an_accelerator,
+    on_host,
+    pinned_to_host,
+)
 from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.literals import (
     keyword_argument,
@@ -46,6 +53,10 @@ class CreateThenMove(Rule):
     family = FAMILY
     summary = "Tensor created on the CPU and immediately copied to an accelerator"
     message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device; {fix}"
+    index_message = (
+        "`{factory}` is made on the CPU{made}, so indexing `{tensor}` with it copies it to that tensor's device "
+        "each time; pass {device} to `{name}`"
+    )
     fix_title = "Pass `device=` (and the move's `dtype=`) to the factory, and drop the move"
     fix_safety = FIX_UNSAFE
     # Opt-in: 29 held-out findings, 8 worth fixing in round 2 of the precision review (its known limitations say why).
@@ -534,6 +545,44 @@ def add_noise(batch, device):
             node,
             self.message.format(factory=factory, method=move.method, fix=fix),
             fix=self._build_fix(record, factory, factory_call, move) if bound_to is None else None,
+        )
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        """``x[torch.arange(n), labels]``: a host-made index (or mask) copied to ``x``'s device
+        by the indexing itself, in code that runs repeatedly."""
+        indexed = node.value
+        if on_host(indexed, self.context) or self.context.arrays.kind_of(indexed) == catalog.NUMPY:
+            return
+        for element in node.slice:
+            index = element.slice
+            if type(index) is not cst.Index:
+                continue
+            factory = host_factory(index.value, self.context)
+            if factory is None:
+                continue
+            if not self._repeats_on_an_accelerator():
+                return
+            name = self.context.imports.qualified_name(factory.func) or quote(factory.func)
+            device = (
+                f"`device={quote(indexed)}.device`" if _plain_reference(indexed) else "the indexed tensor's `device=`"
+            )
+            made = "" if index.value is factory else f" (`{quote(index.value)}` comes from it)"
+            self.report(
+                index.value,
+                self.index_message.format(
+                    factory=quote(factory), made=made, tensor=quote(indexed), device=device, name=name
+                ),
+            )
+            return
+
+    def _repeats_on_an_accelerator(self) -> bool:
+        """The current node runs on every call or iteration of code whose tensors may live on an
+        accelerator, in a function that does not read tensors on the host anyway."""
+        return (
+            self.context.frequency().repeats
+            and may_use_an_accelerator(self.context)
+            and not self.context.in_compiled_code()
+            and function_waits_for_device(self.context) is None
         )
 
     def _factory_moved_next(self, name: cst.Name, move: cst.Call) -> cst.Call | None:
