@@ -119,8 +119,12 @@ def may_use_an_accelerator(context: FileContext) -> bool:
     a device or a device type (``device``, ``.cuda()``, ``"mps"``) or uses a framework that
     places the model on one (Lightning, Accelerate), and the class around the node does not pin
     its device to the host (every ``self.*device*`` attribute it assigns is the host,
-    ``self._device = "cpu"``, and it calls no ``.cuda()``). Otherwise, CPU-only code: torch
-    makes tensors on the host, and reading one waits for no device."""
+    ``self._device = "cpu"``, and it calls no ``.cuda()``); or the class around the node is a
+    torch distribution, built from a network's outputs wherever the network runs. Otherwise,
+    CPU-only code: torch makes tensors on the host, and reading one waits for no device."""
+    current = context.functions.current_class
+    if current is not None and current.built_per_call:
+        return True
     source = context.source
     if not any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT):
         return False

@@ -77,7 +77,13 @@ class CreateThenMove(Rule):
         "`torch.device(...)` of one, a name every assignment reaching the move binds to one, a known "
         "tensor (`.to(other)` takes `other`'s device and dtype), or, only when nothing better is known, "
         "a name or attribute spelled like a device (`device`, `self.device`, `x.device`), passed "
-        "positionally or as `device=`."
+        "positionally or as `device=`. Also flags such a factory's result used as an index or mask of "
+        "a tensor not known to be on the host (`traceback[i, torch.arange(n), last]`, "
+        "`probs[torch.arange(b).unsqueeze(-1), order]`, `sim[mask]` with `mask = torch.ones(n, m, "
+        "dtype=torch.bool)`), which copies it to that tensor's device, when the code repeats: in a "
+        "loop, in a per-call function (`forward`, a loss, a helper the project calls from one) or in "
+        "the constructor of a torch distribution, which code builds from a network's outputs on every "
+        "forward (`engine.roles`)."
     )
     known_limitations = (
         'Left alone: a device known to be the host (`"cpu"`, `torch.device("cpu")`, a name bound only to '
@@ -96,7 +102,10 @@ class CreateThenMove(Rule):
         "Not flagged: a factory bound to a name that the function reads anywhere else, or moved later "
         "than in the next statement (the host tensor may be wanted on the host); a factory given "
         "`**kwargs`, which may hold `device=`; a random factory given `generator=`, which draws on the "
-        "host where its generator is (advising `device=` there would be wrong). The named form gets the "
+        "host where its generator is (advising `device=` there would be wrong). An index is left alone "
+        "where the indexed tensor is on the host too, in a file with no sign of a device (no `device`, "
+        "`cuda`, `mps`, Lightning or Accelerate, outside a distribution), in code of unknown or run-once "
+        "frequency, and where the function reads tensors on the host anyway. The named form gets the "
         "advice but no automatic fix. Opt-in: on the held-out set of the precision review's round 2 (13 "
         "research code bases nobody tuned on) 8 of its 29 findings were worth fixing and none was wrong. "
         "Most were correct but not worth it: a small tensor made once per call beside much heavier work "
@@ -275,6 +284,30 @@ def add_noise(batch, device):
                 if self.noise is None:
                     self.noise = torch.randn(x.shape).to(x.device)
                 return x + self.noise
+        """,
+        # Host-made indices that cost no copy: the indexed tensor is on the host too, the index is
+        # drawn from a CPU generator (advising `device=` would be wrong), or already made on the
+        # device; set-up code (a module's constructor) runs once; a file with no sign of a device
+        # keeps its tensors on the host.
+        """
+        import torch
+        class Decoder(torch.nn.Module):
+            def __init__(self, n, device):
+                super().__init__()
+                self.order = torch.randn(n, device=device)[torch.arange(n)]
+            def forward(self, scores, g, n):
+                table = torch.zeros(n, n)
+                for step in range(n):
+                    table[step, torch.arange(n)] = 1.0
+                    picked = scores[torch.randperm(n, generator=g)]
+                    kept = scores[torch.arange(n, device=scores.device)]
+                return table
+        """,
+        """
+        import torch
+        def viterbi(traceback, paths, n):
+            for i in range(1, len(paths)):
+                paths.append(traceback[i, torch.arange(n), paths[-1]])
         """,
     )
     INVALID = (
@@ -490,6 +523,47 @@ def add_noise(batch, device):
             line=4,
             fixed=NO_FIX,
         ),
+        # A host-made index copied to the device of the tensor it indexes, on every step of a
+        # loop (pomegranate's Viterbi traceback).
+        Invalid(
+            """
+            import torch
+            def viterbi(traceback, paths, n, device):
+                for i in range(1, len(paths)):
+                    paths.append(traceback[i, torch.arange(n), paths[-1]])
+                return paths
+            """,
+            line=4,
+            column=35,
+            fixed=NO_FIX,
+        ),
+        # A torch distribution is built from a network's outputs on every forward, so its
+        # constructor runs per call (gluonts' `DiscreteDistribution`, `BinnedUniforms`).
+        Invalid(
+            """
+            import torch
+            class Discrete(torch.distributions.Distribution):
+                def __init__(self, values, probs):
+                    ordered, order = torch.sort(values, dim=1)
+                    self.probs = probs[torch.arange(values.shape[0]).unsqueeze(-1), order]
+                    super().__init__(values.shape[:1])
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.distributions import Distribution
+            class Binned(Distribution):
+                def __init__(self, logits, low, high, bins):
+                    edges = torch.linspace(low, high, bins + 1)
+                    edges = edges.to(logits.device)
+                    self.edges = edges
+            """,
+            line=6,
+            fixed=NO_FIX,
+        ),
         # A default made when the caller passes none runs on every such call, not once.
         Invalid(
             """
@@ -566,7 +640,7 @@ def add_noise(batch, device):
             device = (
                 f"`device={quote(indexed)}.device`" if _plain_reference(indexed) else "the indexed tensor's `device=`"
             )
-            made = "" if index.value is factory else f" (`{quote(index.value)}` comes from it)"
+            made = f" (as `{index.value.value}`)" if type(index.value) is cst.Name else ""
             self.report(
                 index.value,
                 self.index_message.format(
