@@ -220,6 +220,8 @@ def host_factory(tensor: cst.BaseExpression, context: FileContext, hops: int = 0
         return host_factory(assigned, context, hops + 1) if assigned is not None else None
     if type(tensor) is cst.BinaryOperation:
         return host_factory(tensor.left, context, hops) or host_factory(tensor.right, context, hops)
+    if type(tensor) is cst.Comparison:
+        return host_factory(tensor.left, context, hops)
     if type(tensor) is not cst.Call:
         return None
     func = tensor.func
@@ -237,6 +239,26 @@ def host_factory(tensor: cst.BaseExpression, context: FileContext, hops: int = 0
     ):
         return None
     return tensor
+
+
+def host_factory_returned(call: cst.Call, context: FileContext) -> cst.Call | None:
+    """The torch factory (see ``host_factory``) whose host tensor every ``return`` of the one
+    function of this file that ``call`` calls gives back, written in the return itself
+    (``return (torch.rand(*shape) > 0.5).float() * 2 - 1``); None otherwise."""
+    name = dotted_name(call.func)
+    definition = context.functions.definition(name) if name is not None else None
+    if definition is None:
+        return None
+    found: list[cst.Call | None] = []
+    pending: list[cst.CSTNode] = [definition.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Return:
+            # Names are not followed: they are the callee's, not the caller's.
+            found.append(host_factory(node.value, context, MAX_NAME_HOPS) if node.value is not None else None)
+        elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            pending.extend(syntax_children(node))
+    return found[0] if len(found) == 1 else None
 
 
 def pinned_to_host(factory: cst.Call) -> bool:

@@ -12,6 +12,7 @@ from perflint.engine.devices import (
     DeviceMove,
     device_move,
     host_factory,
+    host_factory_returned,
     may_use_an_accelerator,
     on_host,
     pinned_to_host,
@@ -53,6 +54,10 @@ class CreateThenMove(Rule):
     family = FAMILY
     summary = "Tensor created on the CPU and immediately copied to an accelerator"
     message = "`{factory}` allocates the tensor on the CPU, then `.{method}()` copies it to the device; {fix}"
+    helper_message = (
+        "`{call}` returns `{factory}`, made on the CPU, then `.{method}()` copies it to the device; give "
+        "`{function}` a `device` parameter and pass `device=` to `{name}`"
+    )
     index_message = (
         "`{factory}` is made on the CPU{made}, so indexing `{tensor}` with it copies it to that tensor's device "
         "each time; pass {device} to `{name}`"
@@ -83,7 +88,8 @@ class CreateThenMove(Rule):
         "dtype=torch.bool)`), which copies it to that tensor's device, when the code repeats: in a "
         "loop, in a per-call function (`forward`, a loss, a helper the project calls from one) or in "
         "the constructor of a torch distribution, which code builds from a network's outputs on every "
-        "forward (`engine.roles`)."
+        "forward (`engine.roles`); and a call of a function of this file whose one `return` is such a "
+        "factory's host tensor (`return (torch.rand(*shape) > 0.5).float() * 2 - 1`), moved at once."
     )
     known_limitations = (
         'Left alone: a device known to be the host (`"cpu"`, `torch.device("cpu")`, a name bound only to '
@@ -302,6 +308,23 @@ def add_noise(batch, device):
                     picked = scores[torch.randperm(n, generator=g)]
                     kept = scores[torch.arange(n, device=scores.device)]
                 return table
+        """,
+        # Helpers of this file moved at once: one draws from a CPU generator (pinned to the host),
+        # one returns several tensors, and a `.to(dtype)` is no move.
+        """
+        import torch
+        from torch import nn
+        def seeded(shape, g):
+            return torch.rand(*shape, generator=g)
+        def either(shape, flag):
+            if flag:
+                return torch.rand(*shape)
+            return torch.ones(shape)
+        class Flow(nn.Module):
+            def forward(self, x, g):
+                v = seeded(x.shape, g).to(x.device)
+                w = either(x.shape, True).to(x.device)
+                return v, w, seeded(x.shape, g).to(torch.float16)
         """,
         """
         import torch
@@ -537,6 +560,20 @@ def add_noise(batch, device):
             column=35,
             fixed=NO_FIX,
         ),
+        # A helper of this file that draws on the host, moved at once (gluonts' Rademacher probes).
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            def sample_rademacher(*shape):
+                return (torch.rand(*shape) > 0.5).float() * 2 - 1
+            class Flow(nn.Module):
+                def forward(self, x):
+                    return x * sample_rademacher(x.shape[0], 4).to(x.device)
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
         # A torch distribution is built from a network's outputs on every forward, so its
         # constructor runs per call (gluonts' `DiscreteDistribution`, `BinnedUniforms`).
         Invalid(
@@ -596,6 +633,9 @@ def add_noise(batch, device):
             return
         factory = self.context.imports.qualified_name(factory_call.func)
         record = catalog.lookup(factory)
+        if record is None and bound_to is None:
+            self._helper_then_move(node, factory_call)
+            return
         if (
             factory is None
             or record is None
@@ -619,6 +659,29 @@ def add_noise(batch, device):
             node,
             self.message.format(factory=factory, method=move.method, fix=fix),
             fix=self._build_fix(record, factory, factory_call, move) if bound_to is None else None,
+        )
+
+    def _helper_then_move(self, node: cst.Call, helper: cst.Call) -> None:
+        """``sample_rademacher(b, d).to(x)``: a function of this file that returns a tensor a
+        factory makes on the host, moved at once, in code that runs more than once."""
+        factory = host_factory_returned(helper, self.context)
+        if factory is None:
+            return
+        move = device_move(node, self.context)
+        if move is None or not move.towards_an_accelerator or move.extras or self.context.runs_once():
+            return
+        if function_waits_for_device(self.context) is not None:
+            return
+        name = self.context.imports.qualified_name(factory.func) or quote(factory.func)
+        self.report(
+            node,
+            self.helper_message.format(
+                call=quote(helper),
+                factory=quote(factory),
+                method=move.method,
+                function=quote(helper.func),
+                name=name,
+            ),
         )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
