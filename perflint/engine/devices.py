@@ -439,9 +439,10 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
 
 def function_reads_host_tensors(context: FileContext) -> bool:
     """The function around the current node converts a tensor to NumPy with ``.numpy()``
-    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, and
-    moves nothing itself: its tensors are host tensors (an audio transform that ends in
-    ``feat.numpy()``)."""
+    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, or
+    converts between PIL images and tensors (torchvision's ``pil_to_tensor``), and moves nothing
+    itself: its tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an
+    image transform of a data pipeline)."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
@@ -455,7 +456,9 @@ def function_reads_host_tensors(context: FileContext) -> bool:
             if device_move(node, context) is not None:
                 return False
             func = node.func
-            if type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
+            if context.imports.qualified_name(func) in catalog.PIL_IMAGE_CONVERSIONS:
+                reads_host_memory = True
+            elif type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
     return reads_host_memory

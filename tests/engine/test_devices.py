@@ -413,3 +413,21 @@ def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_h
         lambda context, expr: function_reads_host_tensors(context),
     )
     assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}
+
+
+def test_a_function_that_converts_pil_images_keeps_its_tensors_on_the_host():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    answers = probe_calls(
+        "import torch\n"
+        "import torchvision.transforms.functional as F\n"
+        "def distort(image):\n"
+        "    print(image)\n"
+        "    if F._is_pil_image(image):\n"
+        "        image = F.pil_to_tensor(image)\n"
+        "    return image\n"
+        "def flip(image):\n"
+        "    print(image.flip(-1))\n",
+        lambda context, expr: function_reads_host_tensors(context),
+    )
+    assert answers == {"image": True, "image.flip(-1)": False}

@@ -189,6 +189,13 @@ DISTRIBUTION_CLASSES = frozenset(
     for name in (f"torch.distributions.{cls}", f"torch.distributions.{module}.{cls}")
 )
 
+# torchvision's conversions between PIL images and tensors: code that calls them handles images
+# on the host, in a data pipeline (a transform applied to a dataset's samples).
+PIL_IMAGE_CONVERSIONS = frozenset(
+    f"torchvision.transforms.functional.{name}"
+    for name in ("to_pil_image", "pil_to_tensor", "to_tensor", "_is_pil_image")
+)
+
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"

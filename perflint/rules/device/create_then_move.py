@@ -11,6 +11,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import (
     DeviceMove,
     device_move,
+    function_reads_host_tensors,
     host_factory,
     host_factory_returned,
     may_use_an_accelerator,
@@ -111,7 +112,9 @@ class CreateThenMove(Rule):
         "host where its generator is (advising `device=` there would be wrong). An index is left alone "
         "where the indexed tensor is on the host too, in a file with no sign of a device (no `device`, "
         "`cuda`, `mps`, Lightning or Accelerate, outside a distribution), in code of unknown or run-once "
-        "frequency, and where the function reads tensors on the host anyway. The named form gets the "
+        "frequency, where the function reads tensors on the host anyway, and where its tensors are host "
+        "tensors (it calls `.numpy()` on one in place, or converts PIL images: a data-pipeline transform). "
+        "The named form gets the "
         "advice but no automatic fix. Opt-in: on the held-out set of the precision review's round 2 (13 "
         "research code bases nobody tuned on) 8 of its 29 findings were worth fixing and none was wrong. "
         "Most were correct but not worth it: a small tensor made once per call beside much heavier work "
@@ -331,6 +334,18 @@ def add_noise(batch, device):
         def viterbi(traceback, paths, n):
             for i in range(1, len(paths)):
                 paths.append(traceback[i, torch.arange(n), paths[-1]])
+        """,
+        # An image transform of a data pipeline (torchvision's photometric distortion): it
+        # converts PIL images, so its tensors are on the host.
+        """
+        import torch
+        import torchvision.transforms.functional as F
+        class Distort(torch.nn.Module):
+            def forward(self, image, device):
+                permutation = torch.randperm(F.get_image_num_channels(image))
+                if F._is_pil_image(image):
+                    image = F.pil_to_tensor(image)
+                return image[..., permutation, :, :]
         """,
     )
     INVALID = (
@@ -720,6 +735,7 @@ def add_noise(batch, device):
             and may_use_an_accelerator(self.context)
             and not self.context.in_compiled_code()
             and function_waits_for_device(self.context) is None
+            and not function_reads_host_tensors(self.context)
         )
 
     def _factory_moved_next(self, name: cst.Name, move: cst.Call) -> cst.Call | None:
