@@ -46,6 +46,9 @@ _MOVES = frozenset(_KEYWORDS)
 # memory only). (A factory given ``generator=`` is not flagged at all: it draws on the host.)
 _FACTORY_KEYWORDS_WITHOUT_FIX = frozenset({"requires_grad", "out", "pin_memory"})
 
+# What advising ``device=`` to a random factory changes.
+_DRAWS_OTHER_NUMBERS = " (unsafe: the device's generator draws other numbers than the CPU's, so a seeded run changes)"
+
 
 class CreateThenMove(Rule):
     """A torch factory whose result goes straight to ``.cuda()`` or ``.to(device)``."""
@@ -575,6 +578,31 @@ def add_noise(batch, device):
             column=35,
             fixed=NO_FIX,
         ),
+        # One finding per index, however often it indexes (pycox's competing-risks loss).
+        Invalid(
+            """
+            import torch
+            def nll_pmf_loss(sm, events, durations, device):
+                index = torch.arange(sm.shape[0])
+                part1 = sm[index, events, durations].log()
+                part2 = (1 - sm.cumsum(2)[index, :, durations].sum(1)).log()
+                return -(part1 + part2).mean()
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
+        # A random index: drawn on the device, a seeded run draws other numbers.
+        Invalid(
+            """
+            import torch
+            def adapt(data, labels, learner, steps, batch_size, device):
+                for step in range(steps):
+                    idx = torch.randint(data.size(0), size=(batch_size,))
+                    learner.adapt(data[idx], labels[idx])
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
         # A helper of this file that draws on the host, moved at once (gluonts' Rademacher probes).
         Invalid(
             """
@@ -635,6 +663,11 @@ def add_noise(batch, device):
             """,
         ),
     )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        # The factories whose host-made index a finding already names.
+        self._indices_reported: set[int] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -710,7 +743,8 @@ def add_noise(batch, device):
             if type(index) is not cst.Index:
                 continue
             factory = host_factory(index.value, self.context)
-            if factory is None:
+            if factory is None or id(factory) in self._indices_reported:
+                # One finding per index made: its other uses go with the same fix.
                 continue
             if not self._repeats_on_an_accelerator():
                 return
@@ -719,11 +753,15 @@ def add_noise(batch, device):
                 f"`device={quote(indexed)}.device`" if _plain_reference(indexed) else "the indexed tensor's `device=`"
             )
             made = f" (as `{index.value.value}`)" if type(index.value) is cst.Name else ""
+            self._indices_reported.add(id(factory))
+            record = catalog.lookup(name)
+            unsafe = record is not None and not record.has(catalog.Flag.PURE)
             self.report(
                 index.value,
                 self.index_message.format(
                     factory=quote(factory), made=made, tensor=quote(indexed), device=device, name=name
-                ),
+                )
+                + (_DRAWS_OTHER_NUMBERS if unsafe else ""),
             )
             return
 
@@ -813,7 +851,7 @@ def add_noise(batch, device):
             if source is not None:
                 text = f"pass `device={device}, dtype={source}.dtype` to `{factory}`"
         if not record.has(catalog.Flag.PURE):
-            text += " (unsafe: the device's generator draws other numbers than the CPU's, so a seeded run changes)"
+            text += _DRAWS_OTHER_NUMBERS
         return text
 
     @staticmethod
