@@ -22,9 +22,9 @@ _EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
 # Methods of a logger that report a problem (``logger.warning``, ``log.error``).
 _REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
 # Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
-# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
-# runs that matter.
-_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
+# ``args.profile``, ``cfg.sanity_checks``, torch distributions' ``validate_args``, which guards
+# argument checks). Not ``verbose``: progress output is often on in the runs that matter.
+_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly", "validate_arg")
 # Names of verbosity levels: a level above the first (``verbose > 1``) asks for debugging output,
 # whereas ``if verbose:`` may be on in the runs that matter (a progress report).
 _VERBOSITY_WORD = "verbos"

@@ -63,6 +63,9 @@ class ClassFrame:
     node: cst.ClassDef
     bases: tuple[str, ...]  # qualified through imports where the base was imported, else as written
     is_module_subclass: bool  # a torch ``nn.Module``, directly or through classes of this file
+    # A torch distribution, directly or through classes of this file or the project: its objects
+    # are built on every call (``roles.role_of``'s ``built_per_call``).
+    built_per_call: bool = False
 
     @property
     def name(self) -> str:
@@ -102,7 +105,12 @@ class FunctionFrame:
     def _own_role(self) -> str | None:
         if type(self.node) is not cst.FunctionDef:
             return None
-        return role_of(self.name, self.decorators)
+        return role_of(self.name, self.decorators, self.is_method and self.built_per_call)
+
+    @property
+    def built_per_call(self) -> bool:
+        """A method of a class whose objects are built on every call (see ``ClassFrame``)."""
+        return self.class_frame is not None and self.class_frame.built_per_call
 
     @property
     def summary(self) -> Effects:
@@ -146,6 +154,7 @@ class FunctionKnowledge:
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
+        self._per_call_classes: set[str] = set()
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
@@ -182,8 +191,17 @@ class FunctionKnowledge:
             and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
+        built_per_call = any(
+            base in catalog.TORCH_DISTRIBUTION_CLASSES or base in self._per_call_classes for base in bases
+        )
+        project = self._context.project
+        if not built_per_call and project is not None:
+            external = project.external_bases.get(node.name.value, ())
+            built_per_call = any(base in catalog.TORCH_DISTRIBUTION_CLASSES for base in external)
+        if built_per_call:
+            self._per_call_classes.add(node.name.value)
         # A class body is not inside the enclosing function's body: its scope has no frame.
-        self._scopes.current.class_frame = ClassFrame(node, bases, is_module)
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module, built_per_call)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -379,12 +397,13 @@ class FunctionKnowledge:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
         project = self._context.project
         while frame is not None:
-            own = role_of(frame.name, frame.decorators) if type(frame.node) is cst.FunctionDef else None
+            built_per_call = frame.is_method and frame.built_per_call
+            own = role_of(frame.name, frame.decorators, built_per_call) if type(frame.node) is cst.FunctionDef else None
             if own == RUN_ONCE:
                 once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
                 return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
-                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
+                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name, built_per_call))
             if project is not None and frame.parent is None and own is None:
                 class_frame = frame.class_frame if frame.is_method else None
                 key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
