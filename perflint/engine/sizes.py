@@ -34,6 +34,10 @@ SMALL_MATRIX_ORDER = 4
 """Square matrices up to this order (a 3×3 rotation, a 4×4 homogeneous transform) are small:
 a factorisation of one costs less than the call that launches it."""
 
+FEW_ITEMS = 8
+"""Loops stated to run at most this many times (3 coordinates, a handful of dimensions or
+classes) are few: turning them into whole-array calls saves microseconds."""
+
 # Operators that keep the operands' matrix shape (or broadcast a scalar over it).
 _SHAPE_KEEPING_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply)
 # Methods and attributes that give a matrix of the receiver's order.
@@ -290,6 +294,12 @@ def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:
     if type(clause) is cst.CompFor and clause.inner_for_in is None:
         return items_in(clause.iter, context)
     return None
+
+
+def runs_few_times(loop: cst.CSTNode, context: FileContext) -> bool:
+    """The code states that ``loop`` runs at most ``FEW_ITEMS`` times (``trip_count``)."""
+    count = trip_count(loop, context)
+    return count is not None and count <= FEW_ITEMS
 
 
 def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:
