@@ -6,15 +6,17 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit
-from perflint.engine.devices import allocated_on_host
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, may_use_an_accelerator, on_host
 from perflint.engine.host_reads import (
     READING_BUILTINS,
     accumulation_of,
     keeps_waiting_on_every_iteration,
     read_tensor,
+    reads_a_host_batch,
 )
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
+from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -23,18 +25,24 @@ from perflint.rules.device import FAMILY
 # Checks for NaN or infinite values: a guard of these needs the value, but not on every step.
 _NON_FINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
 _NAN_GUARD_MESSAGE = (
-    "`{expr}` waits for the device on every optimisation step to check for non-finite values; "
+    "`{expr}` waits for the device on every {when} to check for non-finite values; "
     "check every N steps (`if step % N == 0`), or keep a flag on the device "
     "(`bad |= ~torch.isfinite({tensor})`) and read it every N steps"
 )
 # A value shown (printed, or formatted into text): a sum of it is not what the user shows.
 _SHOWN_MESSAGE = (
-    "`{expr}` waits for the device on every optimisation step to show one value; show it every N "
-    "steps (`if step % N == 0:`) or once after the loop"
+    "`{expr}` waits for the device on every {when} to show one value; show it every N "
+    "{whens} (`if {counter} % N == 0:`) or once after the loop"
+)
+# A value read in a repeating loop that is no training step (a solver's iteration, a decoding
+# step): nothing to accumulate, the value is wanted less often than the loop runs.
+_HOT_LOOP_MESSAGE = (
+    "`{expr}` waits for the device on every iteration; keep `{tensor}` on the device and read it "
+    "once after the loop, or every N iterations"
 )
 # A copy kept under a condition (the best iterate so far): a sum of it means nothing.
 _SNAPSHOT_MESSAGE = (
-    "`{expr}` waits for the device on every optimisation step that keeps a copy; keep it on the "
+    "`{expr}` waits for the device on every {when} that keeps a copy; keep it on the "
     "device (`{target} = {tensor}.detach().clone()`) and copy it to the host once, after the loop"
 )
 
@@ -52,7 +60,7 @@ class SyncInTrainingLoop(Rule):
     )
     fix_title = "Accumulate on the device (`total += loss.detach()`) and read it every N steps"
     fix_safety = FIX_UNSAFE
-    required_text = ("backward",)
+    required_text = ("backward", "torch")
     paid_per_execution = True
     # Opt-in: on the held-out review set none of its 20 findings was worth fixing and 11 were
     # wrong (see what_it_does and benchmarks/results/precision/heldout.md).
@@ -269,6 +277,32 @@ for step, (x, y) in enumerate(loader):
                 optimizer.step()
                 trace.append(w.tolist())
         """,
+        # A solver loop (no training step) on code with no sign of an accelerator, reading a host
+        # tensor, or breaking on the value it reads.
+        """
+        import torch
+        def power_method(A, x, steps):
+            for _ in range(steps):
+                y = A @ x
+                norm = torch.linalg.norm(y)
+                x = y / norm.item()
+            return x
+        """,
+        """
+        import torch
+        def solve(A, b, steps, tol, device):
+            x = torch.zeros_like(b, device=device)
+            r = b - A @ x
+            for _ in range(steps):
+                rr = torch.dot(r, r)
+                if rr.item() < tol:
+                    break
+                x = x + r
+                r = b - A @ x
+                host = r.cpu()
+                print(host.tolist())
+            return x
+        """,
     )
     INVALID = (
         Invalid(
@@ -376,6 +410,21 @@ for step, (x, y) in enumerate(loader):
             """,
             line=9,
         ),
+        # A repeating loop that is no training step (a conjugate-gradient solve, a decoding loop):
+        # a value read only to be shown.
+        Invalid(
+            """
+            import torch
+            def conjugate_gradient(A, b, steps, device):
+                x = torch.zeros_like(b, device=device)
+                r = b - A @ x
+                for it in range(steps):
+                    x = x + r
+                    r = b - A @ x
+                    print(f"{it}: residual {r.norm().item():.3e}")
+            """,
+            line=8,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -405,10 +454,16 @@ for step, (x, y) in enumerate(loader):
     def _check_method(self, node: cst.Call, func: cst.Attribute) -> None:
         if not _synchronises(node) or self.context.imports.qualified_name(func) is not None:
             return
-        if self.context.arrays.kind_of(func.value) not in (None, catalog.TORCH) or self._step() is None:
+        kind = self.context.arrays.kind_of(func.value)
+        frame = self._step()
+        if kind not in (None, catalog.TORCH) or frame is None:
             return
         tensor = read_tensor(func.value)
         if allocated_on_host(tensor, self.context):
+            return
+        if not frame.is_training_step and not (
+            _of_a_torch_tensor(func.value, self.context) and self._computed_on_the_device(tensor, frame)
+        ):
             return
         self._cover_inner_synchronisations(func.value)
         self._report(node, tensor)
@@ -432,14 +487,42 @@ for step, (x, y) in enumerate(loader):
         frame = self._step()
         if frame is None or expr.value not in frame.effects.rebound or allocated_on_host(expr, self.context):
             return False
+        if not frame.is_training_step:
+            return self.context.arrays.kind_of(expr) == catalog.TORCH and self._computed_on_the_device(expr, frame)
         return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
 
+    def _computed_on_the_device(self, tensor: cst.BaseExpression, frame: LoopFrame) -> bool:
+        """In a loop that is no training step: ``tensor`` is computed anew on each iteration and
+        not known to be on the host (not moved there, not a batch a ``DataLoader`` yields, not
+        one element of a tensor per iteration, which PFL109 and PFL213 report)."""
+        context = self.context
+        if on_host(tensor, context) or reads_a_host_batch(tensor, context):
+            return False
+        return context.loops.element_of(tensor) is None and not context.is_invariant(tensor, frame)
+
     def _step(self) -> LoopFrame | None:
-        """The training-step loop around the current node, unless a periodic condition
-        (``if step % 100 == 0``) guards the node inside it."""
-        frame = self.context.training_step_loop()
+        """The training-step loop around the current node, or else the innermost loop when the
+        engine sees it repeat (``Frequency.HOT``) in code that may use an accelerator; unless a
+        periodic condition (``if step % 100 == 0``) guards the node inside it."""
+        frame = self.context.training_step_loop() or self._hot_loop()
         loops = self.context.loops
         if frame is None or loops.runs_periodically(frame) or loops.leaves_the_loop(frame) or loops.under_debug_flag():
+            return None
+        return frame
+
+    def _hot_loop(self) -> LoopFrame | None:
+        """The innermost ``for`` or ``while`` loop around the current node, when it repeats
+        (``Frequency.HOT``: not set-up code, not a small literal range), the node runs on every
+        one of its iterations, and the function may keep its tensors on an accelerator."""
+        frame = self.context.loops.innermost
+        if frame is None or not isinstance(frame.node, (cst.For, cst.While)):
+            return None
+        context = self.context
+        if context.frequency().frequency is not Frequency.HOT or not context.runs_every_iteration(frame):
+            return None
+        if context.functions.in_test_code() or context.in_compiled_code():
+            return None
+        if not may_use_an_accelerator(context) or function_reads_host_tensors(context):
             return None
         return frame
 
@@ -462,15 +545,30 @@ for step, (x, y) in enumerate(loader):
             return
         expr = node.expression if type(node) is cst.FormattedStringExpression else node
         snapshot = _conditional_snapshot(path, frame.node)
+        when = "optimisation step" if frame.is_training_step else "iteration"
         if _in_a_non_finite_check(path):
-            message = _NAN_GUARD_MESSAGE.format(expr=quote(expr), tensor=quote(tensor))
+            message = _NAN_GUARD_MESSAGE.format(expr=quote(expr), tensor=quote(tensor), when=when)
         elif _shown(path, self.context):
-            message = _SHOWN_MESSAGE.format(expr=quote(expr))
+            counter = "step" if frame.is_training_step else "i"
+            message = _SHOWN_MESSAGE.format(expr=quote(expr), when=when, whens=f"{when.split()[-1]}s", counter=counter)
         elif snapshot is not None:
-            message = _SNAPSHOT_MESSAGE.format(expr=quote(expr), target=quote(snapshot), tensor=quote(tensor))
-        else:
+            message = _SNAPSHOT_MESSAGE.format(
+                expr=quote(expr), target=quote(snapshot), tensor=quote(tensor), when=when
+            )
+        elif frame.is_training_step:
             message = self.message.format(expr=quote(expr), tensor=quote(tensor))
+        else:
+            message = _HOT_LOOP_MESSAGE.format(expr=quote(expr), tensor=quote(tensor))
         self.report(node, message)
+
+
+def _of_a_torch_tensor(receiver: cst.BaseExpression, context) -> bool:
+    """``receiver`` is a known torch tensor, or a chain of methods called on one (``r.norm()``)."""
+    while (
+        context.arrays.kind_of(receiver) is None and type(receiver) is cst.Call and type(receiver.func) is cst.Attribute
+    ):
+        receiver = receiver.func.value
+    return context.arrays.kind_of(receiver) == catalog.TORCH
 
 
 def _synchronises(call: cst.Call) -> bool:
