@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.control_flow import decides_an_exit
+from perflint.engine.control_flow import decides_an_exit, in_an_assertion_message
 from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, may_use_an_accelerator, on_host
 from perflint.engine.host_reads import (
     READING_BUILTINS,
@@ -39,6 +39,11 @@ _SHOWN_MESSAGE = (
 _HOT_LOOP_MESSAGE = (
     "`{expr}` waits for the device on every iteration; keep `{tensor}` on the device and read it "
     "once after the loop, or every N iterations"
+)
+# A part of a tensor the loop does not change, copied per iteration (one molecule's atoms).
+_PART_MESSAGE = (
+    "`{expr}` copies one part of `{whole}` to the host on every iteration (a transfer and a "
+    "synchronisation each); copy `{whole}` once before the loop (`{whole}.cpu()`) and index the copy"
 )
 # A copy kept under a condition (the best iterate so far): a sum of it means nothing.
 _SNAPSHOT_MESSAGE = (
@@ -74,7 +79,10 @@ class SyncInTrainingLoop(Rule):
         "`x.cpu().tolist()` is one finding), and `float(t)`, `int(t)`, `bool(t)`, `print(t)` or an "
         "f-string field `{t}` of a tensor the loop binds (a known tensor, or the loss `.backward()` "
         "is called on). A read added to a running total or appended to a list (`total += "
-        "loss.item()`, `losses.append(float(loss))`) is PFL215's, in any hot loop, and left to it."
+        "loss.item()`, `losses.append(float(loss))`) is PFL215's, in any hot loop, and left to it. "
+        "Outside training steps, the same reads of a known torch tensor the loop computes anew "
+        "(`r.norm().item()`, `print(residual)`) on every iteration of any loop the engine sees repeat "
+        "(`Frequency.HOT`: a solver's iterations, a decoding loop), in a file that names a device."
     )
     known_limitations = (
         "Left alone: code under an `if` whose test uses `%` (periodic logging, `if step % 100 == 0`),"
@@ -287,6 +295,13 @@ for step, (x, y) in enumerate(loader):
                 norm = torch.linalg.norm(y)
                 x = y / norm.item()
             return x
+        """,
+        """
+        import torch
+        def check(layer, points, device):
+            for _ in range(10):
+                rotated = layer(points)
+                assert torch.allclose(rotated, points), (rotated - points).abs().max().item()
         """,
         """
         import torch
@@ -531,6 +546,9 @@ for step, (x, y) in enumerate(loader):
         if frame is None:
             return
         path = self.context.path_to(node)
+        if in_an_assertion_message(path):
+            # Evaluated once, when the assertion fails.
+            return
         if decides_an_exit(path, frame.node):
             # A convergence check (``if abs(prev - loss.item()) < tol: break``) needs the value
             # on every step.
@@ -557,6 +575,8 @@ for step, (x, y) in enumerate(loader):
             )
         elif frame.is_training_step:
             message = self.message.format(expr=quote(expr), tensor=quote(tensor))
+        elif type(tensor) is cst.Subscript and self.context.is_invariant(tensor.value, frame):
+            message = _PART_MESSAGE.format(expr=quote(expr), whole=quote(tensor.value))
         else:
             message = _HOT_LOOP_MESSAGE.format(expr=quote(expr), tensor=quote(tensor))
         self.report(node, message)
