@@ -258,33 +258,41 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             return
         if self.context.in_compiled_code() or function_reads_host_tensors(self.context):
             return
-        axis = _loop_axis(source, loop.targets) if type(source) is cst.Subscript else None
-        if axis is None or axis == (0, 0):
+        axis = _loop_axis(source, loop.targets) if isinstance(source, cst.Subscript) else None
+        if isinstance(source, cst.Subscript) and axis is not None and axis != (0, 0):
+            message = self._slice_message(node, func.attr.value, source, axis, chain)
+        else:
             message = self.message.format(
                 call=quote(node), tensor=chain, whole=_TRANSFERS[func.attr.value].format(t=chain)
             )
-        else:
-            position, moved = axis
-            fixed = _fixed_part(source, position)
-            whole = (
-                cst.Call(
-                    cst.Attribute(fixed, cst.Name("movedim")),
-                    [cst.Arg(cst.Integer(str(moved))), cst.Arg(cst.Integer("0"))],
-                )
-                if moved
-                else fixed
-            )
-            message = self.message_slice.format(
-                call=quote(node),
-                tensor=chain,
-                whole=_TRANSFERS[func.attr.value].format(t=quote(whole)),
-                index=quote(source.slice[position].slice.value),
-            )
         self.report(node, message)
 
+    def _slice_message(
+        self, node: cst.Call, method: str, source: cst.Subscript, axis: tuple[int, int], chain: str
+    ) -> str:
+        """The advice for one slice along another axis than the first (``frame[0, :, t]``): convert
+        them all once, with that axis moved first (``frame[0].movedim(1, 0).tolist()``)."""
+        position, moved = axis
+        fixed = _fixed_part(source, position)
+        whole = (
+            cst.Call(
+                cst.Attribute(fixed, cst.Name("movedim")),
+                [cst.Arg(cst.Integer(str(moved))), cst.Arg(cst.Integer("0"))],
+            )
+            if moved
+            else fixed
+        )
+        return self.message_slice.format(
+            call=quote(node),
+            tensor=chain,
+            whole=_TRANSFERS[method].format(t=quote(whole)),
+            index=quote(cst.ensure_type(source.slice[position].slice, cst.Index).value),
+        )
+
     def _row_source(self, receiver: cst.BaseExpression) -> cst.BaseExpression | None:
-        """The tensor a row of which ``receiver`` is: ``t`` of ``t[i]`` with ``i`` a target of
-        the innermost loop, or of the loop target ``row`` of ``for row in t``."""
+        """Where ``receiver``'s row comes from: the subscript ``t[i]`` (or ``frame[0, :, t]``) with
+        ``i`` a target of the innermost loop, or the tensor ``t`` of the loop target ``row`` of
+        ``for row in t``."""
         while (
             type(receiver) is cst.Call
             and type(receiver.func) is cst.Attribute

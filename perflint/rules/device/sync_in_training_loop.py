@@ -484,8 +484,12 @@ for step, (x, y) in enumerate(loader):
         if allocated_on_host(tensor, self.context):
             return
         if not frame.is_training_step and not (
-            _of_a_torch_tensor(func.value, self.context) and self._computed_on_the_device(tensor, frame)
+            func.attr.value == "item"
+            and _of_a_device_tensor(func.value, self.context)
+            and self._computed_on_the_device(tensor, frame)
         ):
+            # Outside a training step only one number counts: a copy of whole tensors is the
+            # loop's product (predictions collected batch by batch) or a row, PFL213's.
             return
         self._cover_inner_synchronisations(func.value)
         self._report(node, tensor)
@@ -546,6 +550,10 @@ for step, (x, y) in enumerate(loader):
             return None
         if not may_use_an_accelerator(context) or function_reads_host_tensors(context):
             return None
+        if _holds_a_loop(frame.node.body):
+            # An outer loop (over epochs, over samples each optimised in an inner loop): a read
+            # once per pass of the inner loop costs little beside it.
+            return None
         return frame
 
     def _report(self, node: cst.CSTNode, tensor: cst.BaseExpression) -> None:
@@ -589,6 +597,18 @@ for step, (x, y) in enumerate(loader):
         self.report(node, message)
 
 
+def _holds_a_loop(body: cst.CSTNode) -> bool:
+    """``body`` holds a ``for`` or ``while`` loop (outside nested functions and classes)."""
+    pending: list[cst.CSTNode] = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (cst.For, cst.While)):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            pending.extend(syntax_children(node))
+    return False
+
+
 def _range_counter(loop: cst.CSTNode) -> str | None:
     """``it`` of ``for it in range(steps):``: the loop's counter, to test with ``%``."""
     if type(loop) is not cst.For or type(loop.target) is not cst.Name or type(loop.iter) is not cst.Call:
@@ -597,13 +617,14 @@ def _range_counter(loop: cst.CSTNode) -> str | None:
     return loop.target.value if type(func) is cst.Name and func.value == "range" else None
 
 
-def _of_a_torch_tensor(receiver: cst.BaseExpression, context) -> bool:
-    """``receiver`` is a known torch tensor, or a chain of methods called on one (``r.norm()``)."""
+def _of_a_device_tensor(receiver: cst.BaseExpression, context) -> bool:
+    """``receiver`` is a known torch tensor, or a chain of methods called on one (``r.norm()``),
+    and that tensor is not known to be on the host (``torch.empty(1).uniform_()`` is)."""
     while (
         context.arrays.kind_of(receiver) is None and type(receiver) is cst.Call and type(receiver.func) is cst.Attribute
     ):
         receiver = receiver.func.value
-    return context.arrays.kind_of(receiver) == catalog.TORCH
+    return context.arrays.kind_of(receiver) == catalog.TORCH and not on_host(receiver, context)
 
 
 def _synchronises(call: cst.Call) -> bool:
