@@ -303,6 +303,32 @@ for step, (x, y) in enumerate(loader):
                 x = y / norm.item()
             return x
         """,
+        # Outside training steps: whole predictions collected batch by batch (the loop's
+        # product), a host random draw, an outer loop over epochs around an inner one, and a
+        # loop that waits at `torch.cuda.synchronize()` on every iteration anyway.
+        """
+        import torch
+        def predict(model, loader, device):
+            out = []
+            for x in loader:
+                out.append(model(x.to(device)).cpu())
+            ratios = [torch.empty(1).uniform_(0.5, 2.0).item() for _ in range(8)]
+            for _ in range(len(loader)):
+                ratio = torch.empty(1).uniform_(0.5, 2.0).item()
+            return out
+        def fit(model, loader, epochs, device):
+            for epoch in range(epochs):
+                for x in loader:
+                    model.update(x.to(device))
+                accuracy = model.score(device)
+                print(f"{epoch}: {accuracy.item():.3f}")
+        def timed(model, x, steps, device):
+            for _ in range(steps):
+                y = model(x)
+                norm = torch.linalg.norm(y)
+                print(norm.item())
+                torch.cuda.synchronize(device)
+        """,
         """
         import torch
         def check(layer, points, device):
@@ -447,6 +473,20 @@ for step, (x, y) in enumerate(loader):
             """,
             line=8,
         ),
+        # One part of a tensor the loop does not change, picked by bounds that change.
+        Invalid(
+            """
+            import torch
+            def split(positions: torch.Tensor, counts: list, device):
+                parts = []
+                start = 0
+                for count in counts:
+                    parts.append(positions[start : start + count].cpu())
+                    start += count
+                return parts
+            """,
+            line=6,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -484,12 +524,13 @@ for step, (x, y) in enumerate(loader):
         if allocated_on_host(tensor, self.context):
             return
         if not frame.is_training_step and not (
-            func.attr.value == "item"
+            (func.attr.value == "item" or self._part_of_an_invariant_tensor(tensor, frame))
             and _of_a_device_tensor(func.value, self.context)
             and self._computed_on_the_device(tensor, frame)
         ):
-            # Outside a training step only one number counts: a copy of whole tensors is the
-            # loop's product (predictions collected batch by batch) or a row, PFL213's.
+            # Outside a training step only one number, or one part of a tensor the loop does not
+            # change, counts: a copy of whole tensors is the loop's product (predictions
+            # collected batch by batch), and a row the loop target picks is PFL213's.
             return
         self._cover_inner_synchronisations(func.value)
         self._report(node, tensor)
@@ -516,6 +557,18 @@ for step, (x, y) in enumerate(loader):
         if not frame.is_training_step:
             return self.context.arrays.kind_of(expr) == catalog.TORCH and self._computed_on_the_device(expr, frame)
         return expr.value in frame.effects.differentiated or self.context.arrays.kind_of(expr) == catalog.TORCH
+
+    def _part_of_an_invariant_tensor(self, tensor: cst.BaseExpression, frame: LoopFrame) -> bool:
+        """``atom_types[start : start + n]``: a part of a tensor the loop does not change, picked
+        by bounds that change, not by a loop target itself (``t[i]``, ``t[:, i]``: PFL213's)."""
+        if type(tensor) is not cst.Subscript or not self.context.is_invariant(tensor.value, frame):
+            return False
+        return not any(
+            type(element.slice) is cst.Index
+            and type(element.slice.value) is cst.Name
+            and element.slice.value.value in frame.targets
+            for element in tensor.slice
+        )
 
     def _computed_on_the_device(self, tensor: cst.BaseExpression, frame: LoopFrame) -> bool:
         """In a loop that is no training step: ``tensor`` is computed anew on each iteration and
