@@ -10,6 +10,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -45,15 +46,18 @@ class PerRowHostTransfer(Rule):
         "over a known tensor (`for row in t: row.tolist()`, `[row.tolist() for row in t]`, `for box, "
         "label in zip(boxes, labels)`), on a slice of such a row (`t[i, :n].cpu()`, `row[:n].cpu()`), "
         "and on a name assigned such a row in the loop (`row = t[i]`). A slice along another axis "
-        "selected by the loop target (one time step, `frame[0, :, t].tolist()` in a loop over `t`, "
-        "other indices being slices or integer literals) is reported too, advising one conversion "
+        "selected by the loop target is reported too (one time step, `frame[0, :, t].tolist()`, other "
+        "indices being slices or integer literals) when the loop runs over that axis (`for t in "
+        "range(T)` with `T` read from `frame.shape` or `frame.size(2)`), advising one conversion "
         "with that axis moved first (`frame[0].movedim(1, 0).tolist()`)."
     )
     known_limitations = (
         "`.item()` is left to PFL109 (item-per-element), so one call is never reported twice. Left "
         "alone: calls under a condition that depends on the loop, tensors the loop writes, and functions "
         "compiled by numba, JAX, TorchScript, `torch.compile` or Cython.\n\n"
-        "Not flagged: one element per iteration (`t[0, i]`, PFL109's); a row taken through an alias bound "
+        "Not flagged: one element per iteration (`t[0, i]`, PFL109's); a slice along another axis in a "
+        "loop not over that axis' length (a few dimensions named in a dict: botorch's bounds check); a "
+        "row taken through an alias bound "
         "outside the loop, or through more than one name; a comprehension or `zip` target the loop "
         "rebinds."
     )
@@ -129,6 +133,16 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             for name, row in zip(names, ids):
                 out.append(row.tolist())
             return out
+        """,
+        # A column per entry of a dict of dimensions (a few, in a bounds check), not a loop over
+        # the axis's length.
+        """
+        import torch
+        def check(bounds: torch.Tensor, discrete_dims: dict):
+            for dim, values in discrete_dims.items():
+                lower, upper = bounds[:, dim].tolist()
+                if lower != values[0]:
+                    raise ValueError(dim)
         """,
         # One element per iteration (`.item()`'s business, PFL109), and an index that is no
         # loop target.
@@ -260,12 +274,32 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             return
         axis = _loop_axis(source, loop.targets) if isinstance(source, cst.Subscript) else None
         if isinstance(source, cst.Subscript) and axis is not None and axis != (0, 0):
+            if not self._loops_over_axis(loop.node, chain, axis[0]):
+                return
             message = self._slice_message(node, func.attr.value, source, axis, chain)
         else:
             message = self.message.format(
                 call=quote(node), tensor=chain, whole=_TRANSFERS[func.attr.value].format(t=chain)
             )
         self.report(node, message)
+
+    def _loops_over_axis(self, loop: cst.CSTNode, chain: str, position: int) -> bool:
+        """``loop`` is ``for t in range(n)`` with ``n`` the length of axis ``position`` of the
+        tensor ``chain``: ``chain.shape[position]``, ``chain.size(position)``, or a name bound to
+        one of them or unpacked from ``chain.shape`` at that place (``_, K, T = frame.shape``)."""
+        if not isinstance(loop, (cst.For, cst.CompFor)) or type(loop.iter) is not cst.Call or len(loop.iter.args) != 1:
+            return False
+        if not self.context.imports.is_builtin(loop.iter.func, "range"):
+            return False
+        bound = loop.iter.args[0].value
+        if _axis_length(bound, chain) == position:
+            return True
+        if type(bound) is not cst.Name:
+            return False
+        assigned = value_of(bound, self.context)
+        if assigned is not None:
+            return _axis_length(assigned, chain) == position
+        return _unpacked_from_shape(self.context.function, bound.value, chain) == position
 
     def _slice_message(
         self, node: cst.Call, method: str, source: cst.Subscript, axis: tuple[int, int], chain: str
@@ -353,6 +387,52 @@ def _loop_axis(subscript: cst.Subscript, targets) -> tuple[int, int] | None:
         # ``t[0, i]``: one element, not a slice (``.item()``'s, PFL109).
         return None
     return found
+
+
+def _axis_length(expr: cst.BaseExpression, chain: str) -> int | None:
+    """``k`` when ``expr`` is ``chain.shape[k]`` or ``chain.size(k)`` with a literal ``k`` >= 0."""
+    if (
+        type(expr) is cst.Subscript
+        and type(expr.value) is cst.Attribute
+        and expr.value.attr.value == "shape"
+        and dotted_name(expr.value.value) == chain
+        and len(expr.slice) == 1
+        and type(expr.slice[0].slice) is cst.Index
+    ):
+        index = expr.slice[0].slice.value
+    elif (
+        type(expr) is cst.Call
+        and type(expr.func) is cst.Attribute
+        and expr.func.attr.value == "size"
+        and dotted_name(expr.func.value) == chain
+        and len(expr.args) == 1
+    ):
+        index = expr.args[0].value
+    else:
+        return None
+    return int(index.value) if type(index) is cst.Integer else None
+
+
+def _unpacked_from_shape(function, name: str, chain: str) -> int | None:
+    """Where ``name`` stands in ``a, b, name = chain.shape`` in ``function`` (a ``FunctionFrame``
+    or None), when such an assignment binds it; None otherwise."""
+    if function is None:
+        return None
+    pending: list[cst.CSTNode] = [function.node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Tuple:
+            value = node.value
+            if type(value) is cst.Attribute and value.attr.value == "shape" and dotted_name(value.value) == chain:
+                elements = node.targets[0].target.elements
+                for place, element in enumerate(elements):
+                    if type(element) is cst.StarredElement:
+                        return None
+                    if type(element.value) is cst.Name and element.value.value == name:
+                        return place
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            pending.extend(syntax_children(node))
+    return None
 
 
 def _fixed_part(subscript: cst.Subscript, position: int) -> cst.BaseExpression:
