@@ -385,3 +385,22 @@ def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_h
         lambda context, expr: function_reads_host_tensors(context),
     )
     assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}
+
+
+def test_a_torch_function_of_a_host_tensor_and_a_part_of_its_result_are_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # captum's `torch.kthvalue(rand_vals, k).values.item()` with `rand_vals = torch.randn(1, n)`.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, k, device):\n"
+        "    rand_vals = torch.randn(1, 8)\n"
+        "    print(torch.kthvalue(rand_vals, k).values); print(torch.kthvalue(x, k).values)\n"
+        "    print(torch.zeros_like(rand_vals, device=device))\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "torch.kthvalue(rand_vals, k).values": True,
+        "torch.kthvalue(x, k).values": False,
+        "torch.zeros_like(rand_vals, device=device)": False,
+    }
