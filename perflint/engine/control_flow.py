@@ -198,6 +198,19 @@ def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
     return False
 
 
+def in_an_assertion_message(path: list[cst.CSTNode]) -> bool:
+    """The node at ``path[-1]`` (``path`` runs from the module down to it) is in the message of
+    an ``assert`` (``assert ok, err.max().item()``): Python evaluates it only when the assertion
+    fails, once, as it raises."""
+    for depth in range(len(path) - 2, -1, -1):
+        node = path[depth]
+        if type(node) is cst.Assert:
+            return path[depth + 1] is node.msg
+        if isinstance(node, cst.BaseStatement):
+            return False
+    return False
+
+
 def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
     return bool(names & _names_deciding_exit(loop))
 

@@ -161,8 +161,10 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``), or a method of one that returns a tensor and moves nothing
-    (``torch.Tensor(losses).mean()``), directly or through the name it was assigned to.
+    (``start + length``), a method of one that returns a tensor and moves nothing
+    (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
+    (``torch.kthvalue(x, k)``) or a part of such a result (``.values``), directly or through the
+    name it was assigned to.
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
@@ -174,9 +176,14 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         hops += 1
     if type(tensor) is cst.BinaryOperation:
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+    if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
+        # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
+        return on_host(tensor.value, context, hops)
     if type(tensor) is not cst.Call:
         return False
     if move_destination(tensor, context) == HOST:
+        return True
+    if _torch_function_of_a_host_tensor(tensor, context, hops):
         return True
     func = tensor.func
     return (
@@ -184,6 +191,22 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         and _computed_where_its_receiver_is(tensor, context)
         and on_host(func.value, context, hops)
     )
+
+
+def _torch_function_of_a_host_tensor(call: cst.Call, context: FileContext, hops: int) -> bool:
+    """``torch.kthvalue(x, k)`` with ``x`` on the host: a torch function computes where its first
+    tensor argument lives unless told a device (``device=``)."""
+    name = context.imports.qualified_name(call.func)
+    if name is None or not name.startswith("torch.") or not call.args:
+        return False
+    first = call.args[0]
+    if (
+        first.keyword is not None
+        or first.star
+        or any(arg.keyword is not None and arg.keyword.value == "device" for arg in call.args)
+    ):
+        return False
+    return on_host(first.value, context, hops)
 
 
 def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> bool:

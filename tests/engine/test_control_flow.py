@@ -211,3 +211,15 @@ def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
         "    if since_best >= patience:\n        break\n",
     )
     assert answers == {"validation": True, "shown": False}
+
+
+def test_in_an_assertion_message_only_for_the_message_of_an_assert():
+    import libcst as cst
+
+    from perflint.engine.control_flow import in_an_assertion_message
+
+    module = cst.parse_module("assert ok(x), err(x)\n")
+    statement = module.body[0]
+    assertion = statement.body[0]
+    assert in_an_assertion_message([module, statement, assertion, assertion.msg])
+    assert not in_an_assertion_message([module, statement, assertion, assertion.test])

@@ -431,3 +431,22 @@ def test_a_function_that_converts_pil_images_keeps_its_tensors_on_the_host():
         lambda context, expr: function_reads_host_tensors(context),
     )
     assert answers == {"image": True, "image.flip(-1)": False}
+
+
+def test_a_torch_function_of_a_host_tensor_and_a_part_of_its_result_are_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # captum's `torch.kthvalue(rand_vals, k).values.item()` with `rand_vals = torch.randn(1, n)`.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, k, device):\n"
+        "    rand_vals = torch.randn(1, 8)\n"
+        "    print(torch.kthvalue(rand_vals, k).values); print(torch.kthvalue(x, k).values)\n"
+        "    print(torch.zeros_like(rand_vals, device=device))\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "torch.kthvalue(rand_vals, k).values": True,
+        "torch.kthvalue(x, k).values": False,
+        "torch.zeros_like(rand_vals, device=device)": False,
+    }
