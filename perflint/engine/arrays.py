@@ -9,9 +9,11 @@ needs array evidence stays silent without it.
 Weaker evidence (``Evidence.WEAK``) types a function's parameters from what the function
 itself says of them, without an annotation: a NumPy- or Google-style docstring
 (``X : np.ndarray``, ``x (torch.Tensor): ...``; ``array_like`` is not an array), or passing
-the parameter where torch takes only a tensor (``torch.exp(x)``). A docstring can be stale and
-a call can sit in a branch for one type of several, so a rule asks for weak evidence
-explicitly (``kind_of(expr, Evidence.WEAK)``) and gets only strong evidence by default.
+the parameter where torch takes only a tensor (``torch.exp(x)``); it types an attribute
+``self.x`` from the one value its class assigns it (``self.x = torch.zeros(n)``). A docstring
+can be stale, a call can sit in a branch for one type of several, and code outside the class
+can assign the attribute anything, so a rule asks for weak evidence explicitly
+(``kind_of(expr, Evidence.WEAK)``) and gets only strong evidence by default.
 """
 
 from __future__ import annotations
@@ -456,7 +458,7 @@ class ArrayKnowledge:
                 return self.items_kind(expr.value)
             receiver = self.kind_of(expr.value)
             if receiver is None:
-                return None
+                return self._assigned_attribute_kind(expr) if self._accepting_weak else None
             if expr.attr.value in catalog.ARRAY_ATTRIBUTES:
                 return receiver
             if receiver == catalog.PANDAS:
@@ -489,6 +491,29 @@ class ArrayKnowledge:
             body = self.kind_of(expr.body)
             return body if body == self.kind_of(expr.orelse) else None
         return None
+
+    def _assigned_attribute_kind(self, attribute: cst.Attribute) -> ArrayKind:
+        """Weak evidence for ``self.<name>`` in a method: the library of the one value its class
+        assigns it, when that is a call the catalogue says makes an array (``torch.zeros(…)``,
+        ``np.empty(…)``) or a torch element-wise function, which returns a tensor
+        (``torch.log(self.probs)``). Code outside the class may still assign it anything."""
+        if type(attribute.value) is not cst.Name or attribute.value.value != "self":
+            return None
+        value = self._context.functions.attribute_value(attribute.attr.value)
+        if type(value) is not cst.Call:
+            return None
+        qualified = self._imports.qualified_name(value.func)
+        if qualified is None:
+            return None
+        if (
+            catalog.library_of(qualified) == catalog.TORCH
+            and qualified.rpartition(".")[2] in catalog.ELEMENTWISE_FUNCTIONS
+        ):
+            return catalog.TORCH
+        record = catalog.lookup(qualified)
+        if record is not None and _asks_for_tuple(record, value):
+            return None
+        return catalog.CONSTRUCTORS.get(qualified)
 
     def items_kind(self, expr: cst.BaseExpression) -> ArrayKind:
         """The library of every item of the tuple ``expr`` evaluates to (a call, or a name
@@ -588,17 +613,23 @@ class ArrayKnowledge:
     def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
         """``array`` is a name last assigned a fresh array whose first axis is as long as
         ``iterable``, ``range(n)`` (or ``range(0, n)``), runs: ``a = np.zeros(n)``,
-        ``np.empty((n, d))``, ``torch.zeros(n, d)``, with ``n`` the same name or chain, not
-        changed in between (the name's binding is what reaches the loop, and ``n`` must be
-        what ``array`` was made with: compared as written)."""
+        ``np.empty((n, d))``, ``torch.zeros(n, d)``, with ``n`` the same name or chain, or the
+        same length of one (``torch.zeros(len(X))`` then ``range(len(X))``; also ``X.shape[0]``,
+        ``X.size(0)``), not changed in between (the name's binding is what reaches the loop,
+        and ``n`` must be what ``array`` was made with: compared as written)."""
         if type(array) is not cst.Name or type(iterable) is not cst.Call:
             return False
         if not self._imports.is_builtin(iterable.func, "range"):
             return False
         bound = _range_bound(iterable)
-        length = dotted_name(bound) if bound is not None else None
         made = self.bound_value(array.value)
-        if length is None or type(made) is not cst.Call or not made.args or made.args[0].keyword is not None:
+        if (
+            bound is None
+            or not _names_a_length(bound, self._imports)
+            or type(made) is not cst.Call
+            or not made.args
+            or made.args[0].keyword is not None
+        ):
             return False
         record = catalog.lookup(self._imports.qualified_name(made.func))
         if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
@@ -615,7 +646,7 @@ class ArrayKnowledge:
                 first = first.elements[0].value if first.elements else None
         else:
             return False
-        return first is not None and dotted_name(first) == length
+        return first is not None and first.deep_equals(bound)
 
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func
@@ -764,6 +795,15 @@ def _first_axis_length_of(
     ):
         return bound.value.value, _ARRAY_OR_TENSOR
     return None, ()
+
+
+def _names_a_length(expr: cst.BaseExpression, imports: ImportTable) -> bool:
+    """``expr`` reads a length without computing anything: a name or attribute chain (``n``,
+    ``self.n``), or the first-axis length of one (``len(X)``, ``X.shape[0]``, ``X.size(0)``)."""
+    if dotted_name(expr) is not None:
+        return True
+    array, _ = _first_axis_length_of(expr, imports)
+    return array is not None and dotted_name(array) is not None
 
 
 def _is_zero(expr: cst.BaseExpression) -> bool:

@@ -22,9 +22,9 @@ _EARLY_EXITS = (cst.Break, cst.Continue, cst.Return)
 # Methods of a logger that report a problem (``logger.warning``, ``log.error``).
 _REPORTING_METHODS = frozenset({"warn", "warning", "error", "critical", "exception", "fatal"})
 # Words that, in a flag's name, say it turns on debugging or profiling (``self.debug``,
-# ``args.profile``, ``cfg.sanity_checks``). Not ``verbose``: progress output is often on in the
-# runs that matter.
-_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly")
+# ``args.profile``, ``cfg.sanity_checks``, torch distributions' ``validate_args``, which guards
+# argument checks). Not ``verbose``: progress output is often on in the runs that matter.
+_DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly", "validate_arg")
 # Names of verbosity levels: a level above the first (``verbose > 1``) asks for debugging output,
 # whereas ``if verbose:`` may be on in the runs that matter (a progress report).
 _VERBOSITY_WORD = "verbos"
@@ -194,6 +194,19 @@ def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
             names = {name for target in targets for name in target_names(target)}
             return bool(names) and _an_exit_test_reads(loop, names)
         if node is loop:
+            return False
+    return False
+
+
+def in_an_assertion_message(path: list[cst.CSTNode]) -> bool:
+    """The node at ``path[-1]`` (``path`` runs from the module down to it) is in the message of
+    an ``assert`` (``assert ok, err.max().item()``): Python evaluates it only when the assertion
+    fails, once, as it raises."""
+    for depth in range(len(path) - 2, -1, -1):
+        node = path[depth]
+        if type(node) is cst.Assert:
+            return path[depth + 1] is node.msg
+        if isinstance(node, cst.BaseStatement):
             return False
     return False
 

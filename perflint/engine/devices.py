@@ -119,8 +119,12 @@ def may_use_an_accelerator(context: FileContext) -> bool:
     a device or a device type (``device``, ``.cuda()``, ``"mps"``) or uses a framework that
     places the model on one (Lightning, Accelerate), and the class around the node does not pin
     its device to the host (every ``self.*device*`` attribute it assigns is the host,
-    ``self._device = "cpu"``, and it calls no ``.cuda()``). Otherwise, CPU-only code: torch
-    makes tensors on the host, and reading one waits for no device."""
+    ``self._device = "cpu"``, and it calls no ``.cuda()``); or the class around the node is a
+    torch distribution, built from a network's outputs wherever the network runs. Otherwise,
+    CPU-only code: torch makes tensors on the host, and reading one waits for no device."""
+    current = context.functions.current_class
+    if current is not None and current.built_per_call:
+        return True
     source = context.source
     if not any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT):
         return False
@@ -157,8 +161,10 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``), or a method of one that returns a tensor and moves nothing
-    (``torch.Tensor(losses).mean()``), directly or through the name it was assigned to.
+    (``start + length``), a method of one that returns a tensor and moves nothing
+    (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
+    (``torch.kthvalue(x, k)``) or a part of such a result (``.values``), directly or through the
+    name it was assigned to.
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
@@ -170,9 +176,14 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         hops += 1
     if type(tensor) is cst.BinaryOperation:
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+    if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
+        # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
+        return on_host(tensor.value, context, hops)
     if type(tensor) is not cst.Call:
         return False
     if move_destination(tensor, context) == HOST:
+        return True
+    if _torch_function_of_a_host_tensor(tensor, context, hops):
         return True
     func = tensor.func
     return (
@@ -180,6 +191,22 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         and _computed_where_its_receiver_is(tensor, context)
         and on_host(func.value, context, hops)
     )
+
+
+def _torch_function_of_a_host_tensor(call: cst.Call, context: FileContext, hops: int) -> bool:
+    """``torch.kthvalue(x, k)`` with ``x`` on the host: a torch function computes where its first
+    tensor argument lives unless told a device (``device=``)."""
+    name = context.imports.qualified_name(call.func)
+    if name is None or not name.startswith("torch.") or not call.args:
+        return False
+    first = call.args[0]
+    if (
+        first.keyword is not None
+        or first.star
+        or any(arg.keyword is not None and arg.keyword.value == "device" for arg in call.args)
+    ):
+        return False
+    return on_host(first.value, context, hops)
 
 
 def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> bool:
@@ -200,6 +227,61 @@ def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: Fi
     if not (record.has(catalog.Flag.COPIES_DATA) and record.has(catalog.Flag.CONVERTS_SEQUENCES)):
         return False
     return not any(arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args)
+
+
+def host_factory(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> cst.Call | None:
+    """The torch factory that makes ``tensor`` on the host though it could make it on a device
+    (``torch.arange(n)``, ``torch.ones(n, m, dtype=torch.bool)``: no ``device=``, no
+    ``generator=`` that pins it to the host, no ``pin_memory=``, no ``**kwargs``), directly,
+    through the name it was assigned to, or through a method computed where its receiver is or
+    arithmetic with it (``torch.arange(n).unsqueeze(-1)``, ``rows + start``). Not
+    ``torch.tensor(data)``, which copies host data whatever its device. None otherwise."""
+    if type(tensor) is cst.Name:
+        if hops >= MAX_NAME_HOPS:
+            return None
+        assigned = value_of(tensor, context, hops)
+        return host_factory(assigned, context, hops + 1) if assigned is not None else None
+    if type(tensor) is cst.BinaryOperation:
+        return host_factory(tensor.left, context, hops) or host_factory(tensor.right, context, hops)
+    if type(tensor) is cst.Comparison:
+        return host_factory(tensor.left, context, hops)
+    if type(tensor) is not cst.Call:
+        return None
+    func = tensor.func
+    if type(func) is cst.Attribute and _computed_where_its_receiver_is(tensor, context):
+        return host_factory(func.value, context, hops)
+    record = catalog.lookup(context.imports.qualified_name(func))
+    if (
+        record is None
+        or record.library != catalog.TORCH
+        or not record.has(catalog.Flag.HOST_ALLOCATION)
+        or any(arg.star == "**" for arg in tensor.args)
+        or keyword_argument(tensor, "device") is not None
+        or keyword_argument(tensor, "pin_memory") is not None
+        or pinned_to_host(tensor)
+    ):
+        return None
+    return tensor
+
+
+def host_factory_returned(call: cst.Call, context: FileContext) -> cst.Call | None:
+    """The torch factory (see ``host_factory``) whose host tensor every ``return`` of the one
+    function of this file that ``call`` calls gives back, written in the return itself
+    (``return (torch.rand(*shape) > 0.5).float() * 2 - 1``); None otherwise."""
+    name = dotted_name(call.func)
+    definition = context.functions.definition(name) if name is not None else None
+    if definition is None:
+        return None
+    found: list[cst.Call | None] = []
+    pending: list[cst.CSTNode] = [definition.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Return:
+            # Names are not followed: they are the callee's, not the caller's.
+            found.append(host_factory(node.value, context, MAX_NAME_HOPS) if node.value is not None else None)
+        elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            pending.extend(syntax_children(node))
+    return found[0] if len(found) == 1 else None
 
 
 def pinned_to_host(factory: cst.Call) -> bool:
@@ -380,9 +462,10 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
 
 def function_reads_host_tensors(context: FileContext) -> bool:
     """The function around the current node converts a tensor to NumPy with ``.numpy()``
-    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, and
-    moves nothing itself: its tensors are host tensors (an audio transform that ends in
-    ``feat.numpy()``)."""
+    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, or
+    converts between PIL images and tensors (torchvision's ``pil_to_tensor``), and moves nothing
+    itself: its tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an
+    image transform of a data pipeline)."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
@@ -396,7 +479,9 @@ def function_reads_host_tensors(context: FileContext) -> bool:
             if device_move(node, context) is not None:
                 return False
             func = node.func
-            if type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
+            if context.imports.qualified_name(func) in catalog.PIL_IMAGE_CONVERSIONS:
+                reads_host_memory = True
+            elif type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
     return reads_host_memory

@@ -31,6 +31,7 @@ from perflint.engine.positions import line_starts
 from perflint.engine.rewrite import InsertBefore
 
 if TYPE_CHECKING:
+    from perflint.engine.linter import ParentMap
     from perflint.engine.project import ProjectView
     from perflint.engine.rule import Change, Fix, Rule
 
@@ -69,7 +70,7 @@ class FileTree:
     """What turning a file's fixes into edits needs, worked out once per file: each node's
     parent (``FileContext.parents``), and the text and offset of every top-level statement."""
 
-    def __init__(self, module: cst.Module, source: str, parents: dict[int, cst.CSTNode]) -> None:
+    def __init__(self, module: cst.Module, source: str, parents: ParentMap) -> None:
         self.module = module
         self.source = source
         self.lines = _Lines(source)

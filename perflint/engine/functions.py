@@ -43,7 +43,7 @@ from perflint.engine.roles import (
     per_call_evidence,
     role_of,
 )
-from perflint.engine.sizes import runs_few_times
+from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
 from perflint.engine.walker import names_in, small_statements, syntax_children
 
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from perflint.engine.project import CalleeFacts
 
 _BEING_SUMMARISED = Effects()
+# Libraries whose functions work on whole arrays: what a function applied per element or per
+# slice may call and still have a whole-array form.
+_WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 
 
@@ -60,6 +63,9 @@ class ClassFrame:
     node: cst.ClassDef
     bases: tuple[str, ...]  # qualified through imports where the base was imported, else as written
     is_module_subclass: bool  # a torch ``nn.Module``, directly or through classes of this file
+    # A torch distribution, directly or through classes of this file or the project: its objects
+    # are built on every call (``roles.role_of``'s ``built_per_call``).
+    built_per_call: bool = False
 
     @property
     def name(self) -> str:
@@ -99,7 +105,12 @@ class FunctionFrame:
     def _own_role(self) -> str | None:
         if type(self.node) is not cst.FunctionDef:
             return None
-        return role_of(self.name, self.decorators)
+        return role_of(self.name, self.decorators, self.is_method and self.built_per_call)
+
+    @property
+    def built_per_call(self) -> bool:
+        """A method of a class whose objects are built on every call (see ``ClassFrame``)."""
+        return self.class_frame is not None and self.class_frame.built_per_call
 
     @property
     def summary(self) -> Effects:
@@ -143,6 +154,7 @@ class FunctionKnowledge:
         # ``self.f`` for a method (of any class of the file: the call site's class is not
         # always the defining one, but a method name rarely means two things in one file).
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
+        self._per_call_classes: set[str] = set()
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
@@ -179,8 +191,17 @@ class FunctionKnowledge:
             and self._project_says_module(node.name.value)
         )
         self._module_classes[node.name.value] = is_module
+        built_per_call = any(
+            base in catalog.TORCH_DISTRIBUTION_CLASSES or base in self._per_call_classes for base in bases
+        )
+        project = self._context.project
+        if not built_per_call and project is not None:
+            external = project.external_bases.get(node.name.value, ())
+            built_per_call = any(base in catalog.TORCH_DISTRIBUTION_CLASSES for base in external)
+        if built_per_call:
+            self._per_call_classes.add(node.name.value)
         # A class body is not inside the enclosing function's body: its scope has no frame.
-        self._scopes.current.class_frame = ClassFrame(node, bases, is_module)
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module, built_per_call)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -354,7 +375,7 @@ class FunctionKnowledge:
         frame = self.current
         base = self._function_frequency(frame)
         loop = self._context.loops.innermost
-        if loop is None or runs_few_times(loop.node, self._context):
+        if loop is None or _small_literal_loop(loop.node, self._context):
             return base
         where = _loop_words(loop.node)
         if base.frequency is Frequency.COLD and not loop.is_training_step:
@@ -376,12 +397,13 @@ class FunctionKnowledge:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
         project = self._context.project
         while frame is not None:
-            own = role_of(frame.name, frame.decorators) if type(frame.node) is cst.FunctionDef else None
+            built_per_call = frame.is_method and frame.built_per_call
+            own = role_of(frame.name, frame.decorators, built_per_call) if type(frame.node) is cst.FunctionDef else None
             if own == RUN_ONCE:
                 once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
                 return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
-                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name))
+                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name, built_per_call))
             if project is not None and frame.parent is None and own is None:
                 class_frame = frame.class_frame if frame.is_method else None
                 key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
@@ -477,6 +499,49 @@ class FunctionKnowledge:
         if type(frame.node) is not cst.FunctionDef:
             return False
         return any(self.disables_grad(decorator.decorator) for decorator in frame.node.decorators)
+
+    def has_whole_array_form(self, func: cst.BaseExpression) -> bool:
+        """``func``, applied per element or per slice (``np.vectorize``,
+        ``np.apply_along_axis``), does something whole-array code can do: a NumPy, SciPy or
+        ``math`` function, or a lambda or function of this file that calls only those, builtins
+        and methods of its own values. A function of another library that takes only 1-D input
+        (a resampler), a routine that fits or solves for one sample
+        (``scipy.optimize.root_scalar``), a callable object, or one that calls methods of
+        ``self`` (fits a model per row) has no whole-array form."""
+        qualified = self._context.imports.qualified_name(func)
+        if qualified is not None:
+            return catalog.library_of(qualified) in _WHOLE_ARRAY_LIBRARIES and not catalog.fits_one_sample(qualified)
+        if type(func) is cst.Lambda:
+            return self._calls_only_whole_array_code(func.body)
+        if type(func) is cst.Name:
+            definition = self.definition(func.value)
+            return definition is not None and self._calls_only_whole_array_code(definition.body)
+        return False
+
+    def _calls_only_whole_array_code(self, body: cst.CSTNode) -> bool:
+        imports = self._context.imports
+        pending: list[cst.CSTNode] = [body]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Call:
+                func = node.func
+                qualified = imports.qualified_name(func)
+                if qualified is not None:
+                    if catalog.library_of(qualified) not in _WHOLE_ARRAY_LIBRARIES or catalog.fits_one_sample(
+                        qualified
+                    ):
+                        return False
+                elif type(func) is cst.Name:
+                    if not imports.is_builtin(func, func.value):
+                        return False
+                elif type(func) is cst.Attribute:
+                    root = dotted_name(func.value)
+                    if root is None or root.partition(".")[0] in ("self", "cls"):
+                        return False
+                else:
+                    return False
+            pending.extend(syntax_children(node))
+        return True
 
     def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
         """``expr``, in the current function, gives the same value on every call of it: it
@@ -734,6 +799,18 @@ class FunctionKnowledge:
                 yield summary
                 if remaining > 0:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
+
+
+# A loop over a literal range or collection of at most this many items is no evidence of
+# repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
+_SMALL_LOOP = 8
+
+
+def _small_literal_loop(node: cst.CSTNode, context: FileContext) -> bool:
+    """``node`` iterates at most ``_SMALL_LOOP`` times, as the source states (``sizes.trip_count``:
+    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    count = trip_count(node, context)
+    return count is not None and count <= _SMALL_LOOP
 
 
 def _loop_words(node: cst.CSTNode) -> str:

@@ -137,7 +137,8 @@ def keeps_waiting_on_every_iteration(loop: cst.For | cst.While, besides: cst.CST
     read at ``besides`` (the one a rule reports), so moving that one off the iteration saves no
     wait: a tensor's truth tested by an ``if``, ``while`` or ``assert`` (a convergence check,
     ``if torch.isclose(u, last_u): break``; ``if loss < best:``), a read deciding whether the loop
-    ends (``if loss.item() < tol: break``), or a boolean-mask index. Other reads (``print(loss.item())``)
+    ends (``if loss.item() < tol: break``), a torch function that waits (``torch.cuda.synchronize()``,
+    ``torch.allclose``) or a boolean-mask index. Other reads (``print(loss.item())``)
     do not count: a rule moves them off the iteration too. Code under an ``if`` whose test uses
     ``%`` or a debugging flag, and nested functions, do not count."""
     return _waits_on_every_iteration(loop, besides, context, accumulator=None, around=False, needed_only=True)
@@ -174,6 +175,10 @@ def _waits_on_every_iteration(
             if not _collects_into(above, node):
                 return True
             continue
+        if needed_only and isinstance(node, cst.Call) and _synchronising_function(node, context):
+            # A torch function that waits (``torch.cuda.synchronize()``, ``torch.allclose``):
+            # no rule moves it off the iteration.
+            return True
         if isinstance(node, cst.Call) and _synchronises(node, context):
             path = [*above, node]
             needed = decides_an_exit(path, loop) if needed_only else accumulation_of(path, context) is None

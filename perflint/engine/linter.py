@@ -141,6 +141,54 @@ def _parents_below(top: cst.CSTNode) -> dict[int, cst.CSTNode]:
     return found
 
 
+class ParentMap:
+    """Each syntax node's parent, by ``id``, as ``dict.get`` gives it (None for the module and
+    for a node not in it), worked out one top-level statement at a time, on first need: the
+    statement named as ``near`` first, then the others in order until the node is found. Most
+    files ask about the parents of nodes in few statements, or none.
+
+    ``known``: the parents within each top-level statement, by the statement's ``id``, with
+    the statement (``FileContext``'s ``statement_parents``); what is worked out is added to it."""
+
+    def __init__(self, module: cst.Module, known: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]]) -> None:
+        self._module = module
+        self._known = known
+        self._statements = list(syntax_children(module))
+        self._index = {id(statement): number for number, statement in enumerate(self._statements)}
+        self._built: dict[int, dict[int, cst.CSTNode]] = {}
+        self._last: dict[int, cst.CSTNode] = {}
+
+    def _statement_parents(self, number: int) -> dict[int, cst.CSTNode]:
+        found = self._built.get(number)
+        if found is None:
+            statement = self._statements[number]
+            entry = self._known.get(id(statement))
+            if entry is None or entry[0] is not statement:
+                entry = self._known[id(statement)] = (statement, _parents_below(statement))
+            found = self._built[number] = entry[1]
+        return found
+
+    def get(self, node_id: int, default: None = None, near: cst.CSTNode | None = None) -> cst.CSTNode | None:
+        if node_id in self._index:
+            return self._module
+        if node_id == id(self._module):
+            return default
+        parent = self._last.get(node_id)
+        if parent is not None:
+            return parent
+        numbers = list(self._built)
+        if near is not None and id(near) in self._index:
+            numbers.append(self._index[id(near)])
+        numbers.extend(range(len(self._statements)))
+        for number in numbers:
+            found = self._statement_parents(number)
+            parent = found.get(node_id)
+            if parent is not None:
+                self._last = found
+                return parent
+        return default
+
+
 class FileContext:
     """What the rules of one file share: the source, the knowledge modules, and the findings.
 
@@ -242,28 +290,23 @@ class FileContext:
         return self.loops.innermost is None and self.functions.role() == RUN_ONCE
 
     @cached_property
-    def parents(self) -> dict[int, cst.CSTNode]:
-        """Each syntax node's parent, by ``id``: worked out on first use, in one walk of the
-        file (fixes need it; most files never ask)."""
-        known = self._statement_parents
-        if known is None:
-            return _parents_below(self._module)
-        found: dict[int, cst.CSTNode] = {}
-        for child in syntax_children(self._module):
-            found[id(child)] = self._module
-            entry = known.get(id(child))
-            if entry is None or entry[0] is not child:
-                entry = known[id(child)] = (child, _parents_below(child))
-            found.update(entry[1])
-        return found
+    def parents(self) -> ParentMap:
+        """Each syntax node's parent, by ``id``: worked out on first use, a top-level statement
+        at a time (fixes need it; most files never ask)."""
+        return ParentMap(self._module, {} if self._statement_parents is None else self._statement_parents)
 
     def path_to(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         """The nodes from the module down to ``node``, both included."""
+        # The outermost function or class around the walk's node: most often the top-level
+        # statement that holds ``node``, whose parents are then the only ones worked out.
+        scopes = self.scopes.stack
+        near = scopes[1].node if len(scopes) > 1 else None
+        parents = self.parents
         path = [node]
-        parent = self.parents.get(id(node))
+        parent = parents.get(id(node), near=near)
         while parent is not None:
             path.append(parent)
-            parent = self.parents.get(id(parent))
+            parent = parents.get(id(parent))
         path.reverse()
         return path
 
@@ -606,12 +649,16 @@ def lint_source(
     need none until a code action asks.
     """
     # The parse allocates a node for every token and makes no cycle: the collections its
-    # allocations would set off walk every object the process holds and free nothing.
+    # allocations would set off walk every object the process holds and free nothing. The
+    # collector stays paused until the syntax tree is dropped, so that reference counting frees
+    # it before any collection walks it (once back on, the collector counts only what is left).
     with collector_paused():
         module = parse(source, path)
-    if isinstance(module, Finding):
-        return [module]
-    return lint_module(module, source, path, rule_classes, apply_noqa, prefilter, project, fix_edits)
+        if isinstance(module, Finding):
+            return [module]
+        findings = lint_module(module, source, path, rule_classes, apply_noqa, prefilter, project, fix_edits)
+        del module
+    return findings
 
 
 def lint_module(

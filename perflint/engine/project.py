@@ -30,6 +30,7 @@ import bisect
 import hashlib
 import itertools
 import json
+import operator
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -230,19 +231,24 @@ _COMMENT = re.compile(r"#.*")
 # A name passed as an argument: ``f(x)``, ``f(a, x)``, ``f(k=x)``, ``f(*x)``.
 _PASSED = re.compile(r"[(,=*]\s*([A-Za-z_]\w*)\s*[,)]")
 _TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-_COMPOUND = (
-    ast.For,
-    ast.AsyncFor,
-    ast.While,
-    ast.If,
-    ast.With,
-    ast.AsyncWith,
-    ast.Match,
-    *_TRY,
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
+_COMPOUND = frozenset(
+    (
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.If,
+        ast.With,
+        ast.AsyncWith,
+        ast.Match,
+        *_TRY,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+    )
 )
+# The statements ``_Summariser._record_statement`` reads (by exact type: the statement walk
+# asks of every statement).
+_RECORDED = frozenset((ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return))
 
 
 def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
@@ -283,7 +289,8 @@ class _Summariser:
         self.lines = [_COMMENT.sub("", line) if "#" in line else line for line in source.splitlines()]
         self.text = "\n".join(self.lines)
         self.reversed = self.text[::-1]
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines)]
+        # Line i starts after the i lines before it and their line ends.
+        self.starts = [0, *map(operator.add, itertools.accumulate(map(len, self.lines)), itertools.count(1))]
         for statement in tree.body:
             self._bind_module_name(statement)
         classes: dict[str, ClassSummary] = {}
@@ -401,6 +408,9 @@ class _Summariser:
         stack: list[ast.stmt] = list(reversed(body))
         while stack:
             statement = stack.pop()
+            if type(statement) not in _COMPOUND:
+                yield statement
+                continue
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             yield statement
@@ -437,11 +447,14 @@ class _Summariser:
         loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
         skipped: set[int] = set()  # docstring lines
         for statement in self._statements(body):
-            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-                skipped.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
-                continue
-            self._record_statement(statement, attributes, mutated, returns)
-            if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+            kind = type(statement)
+            if kind in _RECORDED:
+                self._record_statement(statement, attributes, mutated, returns)
+            elif kind not in _COMPOUND:
+                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                    skipped.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+                    continue
+            elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
                 label = (
                     _quote(statement.iter)
                     if not isinstance(statement, ast.While)
@@ -449,7 +462,8 @@ class _Summariser:
                 )
                 for line in range(statement.body[0].lineno, (statement.end_lineno or statement.lineno) + 1):
                     loops[line] = label
-            elif not isinstance(statement, _COMPOUND) and " for " in self.lines[statement.lineno - 1]:
+                continue
+            if kind not in _COMPOUND and " for " in self.lines[statement.lineno - 1]:
                 for node in ast.walk(statement):
                     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                         label = _quote(node.generators[0].iter)

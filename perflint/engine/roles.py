@@ -46,6 +46,9 @@ _RUN_ONCE_NAMES = frozenset(
         "parse_args",
     }
 )
+# The methods that build an object: run once per object, which is once per program for most
+# classes but once per call for objects built on every call.
+_CONSTRUCTOR_NAMES = frozenset({"__init__", "__post_init__"})
 # Entry points run once too, but their loops are the program's work (a training loop in
 # ``main``), where a set-up function's loops build layers or prepare files once.
 _ENTRY_POINT_NAMES = frozenset({"main", "cli", "_main"})
@@ -93,9 +96,14 @@ CACHING_DECORATORS = frozenset(
 _MEMOISING_DECORATOR_WORDS = frozenset({"cached", "memoize", "memoized", "memoise", "memoised"})
 
 
-def role_of(name: str, decorators: Iterable[str] = ()) -> str | None:
+def role_of(name: str, decorators: Iterable[str] = (), built_per_call: bool = False) -> str | None:
     """``RUN_ONCE``, ``PER_CALL`` or None (unknown) for a function called ``name`` with these
-    decorators (qualified where imported)."""
+    decorators (qualified where imported). ``built_per_call``: the function is a method of a
+    class whose objects are built anew on every call of the code that uses them (a torch
+    distribution, made from a network's outputs in each forward), so its constructor runs per
+    call, not once."""
+    if built_per_call and name in _CONSTRUCTOR_NAMES:
+        return PER_CALL
     if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
         return RUN_ONCE
     if any(
@@ -168,8 +176,11 @@ class ExecutionEstimate(NamedTuple):
         return self.frequency.repeats
 
 
-def per_call_evidence(function: str) -> str:
-    """Why a per-call function's statements repeat, in the words its name suggests."""
+def per_call_evidence(function: str, built_per_call: bool = False) -> str:
+    """Why a per-call function's statements repeat, in the words its name suggests
+    (``built_per_call``: see ``role_of``)."""
+    if built_per_call and function in _CONSTRUCTOR_NAMES:
+        return f"runs per call: in `{function}` of a distribution, which code builds anew on each call"
     if function.endswith("_step"):
         return f"runs per batch: in `{function}`"
     return f"runs per call: in `{function}`"

@@ -34,6 +34,10 @@ SMALL_MATRIX_ORDER = 4
 """Square matrices up to this order (a 3×3 rotation, a 4×4 homogeneous transform) are small:
 a factorisation of one costs less than the call that launches it."""
 
+FEW_ITEMS = 8
+"""Loops stated to run at most this many times (3 coordinates, a handful of dimensions or
+classes) are few: turning them into whole-array calls saves microseconds."""
+
 # Operators that keep the operands' matrix shape (or broadcast a scalar over it).
 _SHAPE_KEEPING_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply)
 # Methods and attributes that give a matrix of the receiver's order.
@@ -292,16 +296,10 @@ def trip_count(loop: cst.CSTNode, context: FileContext) -> int | None:
     return None
 
 
-# At most this many iterations, as the source states, is a few: repetition that does not matter
-# (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
-FEW_ITERATIONS = 8
-
-
 def runs_few_times(loop: cst.CSTNode, context: FileContext) -> bool:
-    """``loop`` iterates at most ``FEW_ITERATIONS`` times, as the source states (``trip_count``:
-    a literal collection or range, a name bound to one, ``range(len(xs))`` of one)."""
+    """The code states that ``loop`` runs at most ``FEW_ITEMS`` times (``trip_count``)."""
     count = trip_count(loop, context)
-    return count is not None and count <= FEW_ITERATIONS
+    return count is not None and count <= FEW_ITEMS
 
 
 def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:

@@ -301,6 +301,33 @@ def test_a_parameter_passed_where_torch_takes_only_a_tensor_is_weakly_a_tensor()
     assert answers == {"x": (None, "torch"), "n": (None, None), "y": (None, "torch"), "y[:]": (None, None)}
 
 
+def test_an_attribute_its_class_assigns_one_array_is_weakly_that_array():
+    answers = weak_kinds(
+        "import numpy as np\nimport torch\n"
+        "class Table:\n"
+        "    def fit(self, probs, n):\n"
+        "        self.log_probs = torch.log(probs)\n"
+        "        self.counts = np.zeros(n)\n"
+        "        self.lookup = {}\n"
+        "        self.twice = torch.zeros(n)\n"
+        "        self.unique = np.unique(probs, return_counts=True)\n"
+        "    def reset(self, n):\n"
+        "        self.twice = torch.ones(n)\n"
+        "    def use(self, other):\n"
+        "        print(self.log_probs); print(self.counts); print(self.lookup); print(self.twice)\n"
+        "        print(self.unique); print(other.counts)\n"
+    )
+    # Assigned twice, a dict, a tuple of arrays, another object's attribute: not known.
+    assert answers == {
+        "self.log_probs": (None, "torch"),
+        "self.counts": (None, "numpy"),
+        "self.lookup": (None, None),
+        "self.twice": (None, None),
+        "self.unique": (None, None),
+        "other.counts": (None, None),
+    }
+
+
 def test_a_range_over_a_name_bound_to_an_arrays_length_runs_over_its_first_axis():
     answers = probe_calls(
         "import numpy as np\nimport torch\n"
@@ -338,13 +365,23 @@ def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
         "    e = np.full(self.n, 0.5)\n"
         "    for i in range(n): pass\n"
         "    for i in range(m): pass\n"
-        "    for i in range(self.n): pass\n",
+        "    for i in range(self.n): pass\n"
+        "def g(X, Y, rng):\n"
+        "    a = np.zeros(len(X))\n    b = torch.zeros(X.shape[0], 2)\n    c = np.zeros(rng.integers(9))\n"
+        "    for i in range(len(X)): pass\n"
+        "    for i in range(X.shape[0]): pass\n"
+        "    for i in range(len(Y)): pass\n"
+        "    for i in range(rng.integers(9)): pass\n",
         "probe.py",
         [Probe],
     )
+    # A length of a name compares as written; a call that computes one (``rng.integers(9)``)
+    # may give another length each time.
     assert {key for key, made in answers.items() if made} == {
         "a range(n)",
         "b range(n)",
         "c range(n)",
         "e range(self.n)",
+        "a range(len(X))",
+        "b range(X.shape[0])",
     }

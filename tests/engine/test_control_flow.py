@@ -144,6 +144,8 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         "    if verbose > 1:\n        print(x + 8)\n"
         "    if args.verbosity >= 2:\n        print(x + 9)\n"
         "    if verbose > 0:\n        print(x + 10)\n"
+        "    if validate_args:\n        print(x + 11)\n"
+        "    if self.validation:\n        print(x + 12)\n"
         "    print(x + 6)\n",
         lambda context, expr: context.loops.under_debug_flag(),
     )
@@ -158,6 +160,9 @@ def test_code_under_a_debug_or_profiling_flag_is_known():
         "x + 7": False,
         "x + 8": True,
         "x + 9": True,
+        # torch distributions' argument checks; a validation pass is real work.
+        "x + 11": True,
+        "x + 12": False,
         "x + 10": False,
     }
 
@@ -206,3 +211,15 @@ def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
         "    if since_best >= patience:\n        break\n",
     )
     assert answers == {"validation": True, "shown": False}
+
+
+def test_in_an_assertion_message_only_for_the_message_of_an_assert():
+    import libcst as cst
+
+    from perflint.engine.control_flow import in_an_assertion_message
+
+    module = cst.parse_module("assert ok(x), err(x)\n")
+    statement = module.body[0]
+    assertion = statement.body[0]
+    assert in_an_assertion_message([module, statement, assertion, assertion.msg])
+    assert not in_an_assertion_message([module, statement, assertion, assertion.test])

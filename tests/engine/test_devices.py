@@ -12,6 +12,7 @@ from perflint.engine.devices import (
     OTHER_DEVICE,
     device_kind,
     device_move,
+    host_factory,
     move_destination,
     pinned_to_host,
 )
@@ -111,6 +112,33 @@ def test_a_factory_given_a_generator_and_no_device_is_pinned_to_the_host():
         "torch.randn(3, generator=g)": True,
         "torch.randn(3, generator=g, device='cuda')": False,
         "torch.randn(3)": False,
+    }
+
+
+def test_the_host_factory_behind_an_index_through_names_methods_and_arithmetic():
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x, n, g, device, kwargs):\n"
+        "    rows = torch.arange(n)\n"
+        "    print(rows + 1); print(torch.arange(n).unsqueeze(-1)); print(torch.eye(n, dtype=torch.bool))\n"
+        "    print(torch.arange(n, device=device)); print(torch.randperm(n, generator=g)); print(torch.tensor([0, 1]))\n"
+        "    print(torch.ones(n, **kwargs)); print(x); print(torch.empty(n, pin_memory=True))\n",
+        lambda context, expr: (
+            (found := host_factory(expr, context)) is not None and cst.Module([]).code_for_node(found)
+        ),
+    )
+    assert answers == {
+        "rows + 1": "torch.arange(n)",
+        "torch.arange(n).unsqueeze(-1)": "torch.arange(n)",
+        "torch.eye(n, dtype=torch.bool)": "torch.eye(n, dtype=torch.bool)",
+        "torch.arange(n, device=device)": False,
+        # A generator pins its draw to the host: no `device=` to advise.
+        "torch.randperm(n, generator=g)": False,
+        # Host data is copied whatever the device.
+        "torch.tensor([0, 1])": False,
+        "torch.ones(n, **kwargs)": False,
+        "x": False,
+        "torch.empty(n, pin_memory=True)": False,
     }
 
 
@@ -385,3 +413,40 @@ def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_h
         lambda context, expr: function_reads_host_tensors(context),
     )
     assert answers == {"m": True, "spec": False, "spec.sum()": True, "spec.mean()": False}
+
+
+def test_a_function_that_converts_pil_images_keeps_its_tensors_on_the_host():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    answers = probe_calls(
+        "import torch\n"
+        "import torchvision.transforms.functional as F\n"
+        "def distort(image):\n"
+        "    print(image)\n"
+        "    if F._is_pil_image(image):\n"
+        "        image = F.pil_to_tensor(image)\n"
+        "    return image\n"
+        "def flip(image):\n"
+        "    print(image.flip(-1))\n",
+        lambda context, expr: function_reads_host_tensors(context),
+    )
+    assert answers == {"image": True, "image.flip(-1)": False}
+
+
+def test_a_torch_function_of_a_host_tensor_and_a_part_of_its_result_are_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # captum's `torch.kthvalue(rand_vals, k).values.item()` with `rand_vals = torch.randn(1, n)`.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, k, device):\n"
+        "    rand_vals = torch.randn(1, 8)\n"
+        "    print(torch.kthvalue(rand_vals, k).values); print(torch.kthvalue(x, k).values)\n"
+        "    print(torch.zeros_like(rand_vals, device=device))\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "torch.kthvalue(rand_vals, k).values": True,
+        "torch.kthvalue(x, k).values": False,
+        "torch.zeros_like(rand_vals, device=device)": False,
+    }

@@ -525,6 +525,32 @@ def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
     }
 
 
+def test_a_distributions_constructor_runs_per_call_other_classes_constructors_once():
+    # gluonts builds a `Distribution` subclass from a network's outputs in every forward.
+    answers = frequency_at_prints("""
+        import torch
+        from torch.distributions import Distribution
+        class Binned(Distribution):
+            def __init__(self, logits):
+                print(binned)
+        class Child(Binned):
+            def __init__(self, logits):
+                print(child)
+            def helper(self):
+                print(method)
+        class Layer(torch.nn.Module):
+            def __init__(self):
+                print(layer)
+    """)
+    evidence = "runs per call: in `__init__` of a distribution, which code builds anew on each call"
+    assert answers == {
+        "binned": (Frequency.PER_CALL, evidence),
+        "child": (Frequency.PER_CALL, evidence),
+        "method": (Frequency.UNKNOWN, ""),
+        "layer": (Frequency.COLD, "runs once: in `__init__`"),
+    }
+
+
 def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_and_len():
     # deepinv's demos: `for i in range(1, len(lesion_diameters) + 1)` over a literal list of five.
     answers = frequency_at_prints("""

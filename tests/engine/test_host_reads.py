@@ -188,3 +188,24 @@ def test_a_function_that_reads_a_tensor_on_the_host_waits_for_the_device_anyway(
         "x.tolist()": None,
         "4": None,
     }
+
+
+def test_a_torch_function_that_waits_keeps_the_loop_waiting_on_every_iteration():
+    from perflint.engine.host_reads import keeps_waiting_on_every_iteration
+
+    def ask(source: str) -> dict[str, object]:
+        return _ask_at_reads(
+            source,
+            lambda context, read: keeps_waiting_on_every_iteration(context.innermost_loop.node, read, context),
+        )
+
+    waiting = (
+        "import torch\n"
+        "def f(model, steps, device):\n"
+        "    for _ in range(steps):\n"
+        "        ok = model(device)\n"
+        "        print(ok.item())\n"
+        "        torch.cuda.synchronize(device)\n"
+    )
+    assert ask(waiting) == {"ok.item()": True}
+    assert ask(waiting.replace("        torch.cuda.synchronize(device)\n", "")) == {"ok.item()": False}

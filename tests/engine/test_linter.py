@@ -9,8 +9,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perflint.engine import lint_source
-from perflint.engine.linter import WORD_READ, enabled_for_source, parse, walk_module
+from perflint.engine.linter import WORD_READ, ParentMap, enabled_for_source, parse, walk_module
 from perflint.engine.rule import Rule
+from perflint.engine.walker import syntax_children
 from perflint.rules.device.create_then_move import CreateThenMove
 from perflint.rules.vectorisation.elementwise_index_loop import ElementwiseIndexLoop
 
@@ -209,3 +210,32 @@ def test_reads_of_the_whole_file_are_noted_by_top_level_statement() -> None:
     reads: dict[int, set[str]] = {}
     walk_module(module, source, "m.py", all_rules(), fix_edits=False, quiet=frozenset(), module_reads=reads)
     assert f"{WORD_READ}members" in reads[1] and 0 not in reads
+
+
+def test_parent_map_gives_each_node_its_parent_a_statement_at_a_time():
+    """``ParentMap.get`` answers as a dict of every node's parent would, whichever statement it
+    is told to look in first, and works out only the statements it has to."""
+    module = cst.parse_module(
+        "import torch\n\n\nclass A:\n    def f(self, x):\n        return g(x)\n\n\ny = [h(i) for i in z]\n"
+    )
+    expected: dict[int, cst.CSTNode] = {}
+    nodes: list[cst.CSTNode] = [module]
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        for child in syntax_children(node):
+            expected[id(child)] = node
+            nodes.append(child)
+            pending.append(child)
+    class_statement = module.body[1]
+    for near in (None, class_statement, module.body[2]):
+        known: dict[int, tuple[cst.CSTNode, dict[int, cst.CSTNode]]] = {}
+        parents = ParentMap(module, known)
+        call = next(
+            node for node in nodes if isinstance(node, cst.Call) and cst.ensure_type(node.func, cst.Name).value == "g"
+        )
+        assert parents.get(id(call), near=near) is expected[id(call)]
+        if near is class_statement:
+            assert list(known) == [id(class_statement)]
+        assert all(parents.get(id(node), near=near) is expected.get(id(node)) for node in nodes)
+        assert parents.get(id(module)) is None and parents.get(id(cst.Name("y"))) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perflint.engine.roles import is_loss_name
+from perflint.engine.roles import PER_CALL, RUN_ONCE, is_loss_name, role_of
 
 
 @pytest.mark.parametrize("name", ["loss", "self.mel_loss", "criterion", "F.cross_entropy", "loss_fn", "crit"])
@@ -15,3 +15,9 @@ def test_names_that_say_loss(name):
 @pytest.mark.parametrize("name", ["self.encoder", "model", "F.relu", "self.rnn"])
 def test_names_that_do_not(name):
     assert not is_loss_name(name)
+
+
+def test_a_constructor_runs_once_unless_its_objects_are_built_per_call():
+    assert role_of("__init__") == RUN_ONCE
+    assert role_of("__init__", built_per_call=True) == PER_CALL
+    assert role_of("log_prob", built_per_call=True) is None

@@ -12,6 +12,7 @@ from perflint.engine.sizes import (
     items_in,
     matrix_order,
     reads_a_batch_size,
+    runs_few_times,
     trip_count,
 )
 from tests.engine.probes import probe_calls
@@ -180,6 +181,17 @@ def test_a_trip_count_is_read_from_for_loops_and_single_clause_comprehensions_on
         "print(0)\n", lambda context, expr: [trip_count(loop, context) for loop in loops[:2] + comprehensions]
     )
     assert answers == {"0": [8, None, 5, None]}
+
+
+def test_a_loop_runs_few_times_when_its_stated_trip_count_is_a_handful():
+    module = cst.parse_module(
+        "for i in range(3):\n    pass\n"
+        "for i in range(8):\n    pass\n"
+        "for i in range(9):\n    pass\n"
+        "for i in range(n):\n    pass\n"
+    )
+    answers = probe_calls("print(0)\n", lambda context, expr: [runs_few_times(loop, context) for loop in module.body])
+    assert answers == {"0": [True, True, False, False]}
 
 
 def test_a_list_the_file_never_grows_has_its_literal_length():

@@ -233,6 +233,11 @@ FLOAT_READ_DTYPES = _torch.FLOAT_READ_DTYPES
 FLOAT_READ_LEGACY_CONVERSIONS = _torch.FLOAT_READ_LEGACY_CONVERSIONS
 # Classes whose subclasses are torch modules.
 TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
+# Classes whose subclasses' objects are built on every call of the code using them (torch
+# distributions, made from a network's outputs in each forward): their constructors run per call.
+TORCH_DISTRIBUTION_CLASSES = _torch.DISTRIBUTION_CLASSES
+# torchvision's conversions between PIL images and tensors: their callers' tensors are on the host.
+PIL_IMAGE_CONVERSIONS = _torch.PIL_IMAGE_CONVERSIONS
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.
 ROW_APPENDING_ARGUMENTS = _pandas.ROW_APPENDING_ARGUMENTS
 # The first words of SQL statements that write rows.

@@ -161,6 +161,42 @@ MODULE_CLASSES = frozenset(
     }
 )
 
+# torch.distributions classes (by their module under ``torch.distributions``): a subclass's
+# objects are built from a network's outputs on every forward, so its constructor is per-call code.
+_DISTRIBUTIONS = (
+    ("distribution", "Distribution"),
+    ("exp_family", "ExponentialFamily"),
+    ("transformed_distribution", "TransformedDistribution"),
+    ("independent", "Independent"),
+    ("mixture_same_family", "MixtureSameFamily"),
+    ("normal", "Normal"),
+    ("categorical", "Categorical"),
+    ("studentT", "StudentT"),
+    ("negative_binomial", "NegativeBinomial"),
+    ("beta", "Beta"),
+    ("gamma", "Gamma"),
+    ("poisson", "Poisson"),
+    ("bernoulli", "Bernoulli"),
+    ("binomial", "Binomial"),
+    ("uniform", "Uniform"),
+    ("laplace", "Laplace"),
+    ("log_normal", "LogNormal"),
+    ("multivariate_normal", "MultivariateNormal"),
+    ("dirichlet", "Dirichlet"),
+)
+DISTRIBUTION_CLASSES = frozenset(
+    name
+    for module, cls in _DISTRIBUTIONS
+    for name in (f"torch.distributions.{cls}", f"torch.distributions.{module}.{cls}")
+)
+
+# torchvision's conversions between PIL images and tensors: code that calls them handles images
+# on the host, in a data pipeline (a transform applied to a dataset's samples).
+PIL_IMAGE_CONVERSIONS = frozenset(
+    f"torchvision.transforms.functional.{name}"
+    for name in ("to_pil_image", "pil_to_tensor", "to_tensor", "_is_pil_image")
+)
+
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"

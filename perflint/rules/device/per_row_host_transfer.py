@@ -10,6 +10,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
+from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -28,6 +29,11 @@ class PerRowHostTransfer(Rule):
         "`{call}` copies one row of `{tensor}` to the host per iteration (a transfer and a "
         "synchronisation each); convert it once before the loop (`rows = {whole}`) and index `rows`"
     )
+    message_slice = (
+        "`{call}` copies one slice of `{tensor}` to the host per iteration (a transfer and a "
+        "synchronisation each); convert them all once before the loop (`steps = {whole}`) and index "
+        "`steps[{index}]`"
+    )
     fix_title = "Convert the whole tensor once before the loop and index the result"
     fix_safety = FIX_UNSAFE
     required_text = ("torch",)
@@ -39,13 +45,19 @@ class PerRowHostTransfer(Rule):
         "the loop does not write, and the same calls on the loop target of a loop or a comprehension "
         "over a known tensor (`for row in t: row.tolist()`, `[row.tolist() for row in t]`, `for box, "
         "label in zip(boxes, labels)`), on a slice of such a row (`t[i, :n].cpu()`, `row[:n].cpu()`), "
-        "and on a name assigned such a row in the loop (`row = t[i]`)."
+        "and on a name assigned such a row in the loop (`row = t[i]`). A slice along another axis "
+        "selected by the loop target is reported too (one time step, `frame[0, :, t].tolist()`, other "
+        "indices being slices or integer literals) when the loop runs over that axis (`for t in "
+        "range(T)` with `T` read from `frame.shape` or `frame.size(2)`), advising one conversion "
+        "with that axis moved first (`frame[0].movedim(1, 0).tolist()`)."
     )
     known_limitations = (
         "`.item()` is left to PFL109 (item-per-element), so one call is never reported twice. Left "
         "alone: calls under a condition that depends on the loop, tensors the loop writes, and functions "
         "compiled by numba, JAX, TorchScript, `torch.compile` or Cython.\n\n"
-        "Not flagged: a column per iteration (`t[:, j].tolist()`); a row taken through an alias bound "
+        "Not flagged: one element per iteration (`t[0, i]`, PFL109's); a slice along another axis in a "
+        "loop not over that axis' length (a few dimensions named in a dict: botorch's bounds check); a "
+        "row taken through an alias bound "
         "outside the loop, or through more than one name; a comprehension or `zip` target the loop "
         "rebinds."
     )
@@ -121,6 +133,23 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             for name, row in zip(names, ids):
                 out.append(row.tolist())
             return out
+        """,
+        # A column per entry of a dict of dimensions (a few, in a bounds check), not a loop over
+        # the axis's length.
+        """
+        import torch
+        def check(bounds: torch.Tensor, discrete_dims: dict):
+            for dim, values in discrete_dims.items():
+                lower, upper = bounds[:, dim].tolist()
+                if lower != values[0]:
+                    raise ValueError(dim)
+        """,
+        # One element per iteration (`.item()`'s business, PFL109), and an index that is no
+        # loop target.
+        """
+        import torch
+        def f(t: torch.Tensor, k: int):
+            return [t[0, i].tolist() for i in range(3)] + [t[k, :].tolist() for _ in range(3)]
         """,
     )
     INVALID = (
@@ -213,6 +242,18 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             """,
             line=6,
         ),
+        # One time step of a device tensor per iteration of the loop over that axis.
+        Invalid(
+            """
+            import torch
+            def compress(frame: torch.Tensor, coder):
+                _, channels, steps = frame.shape
+                for t in range(steps):
+                    for value in frame[0, :, t].tolist():
+                        coder.push(value)
+            """,
+            line=5,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -222,26 +263,70 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
         loop = self.context.innermost_loop
         if loop is None:
             return
-        tensor = self._row_source(func.value)
-        if tensor is None:
+        source = self._row_source(func.value)
+        if source is None:
             return
+        tensor = source.value if type(source) is cst.Subscript else source
         chain = dotted_name(tensor)
         if chain is None or loop.changes(chain) or not self.context.runs_every_iteration():
             return
         if self.context.in_compiled_code() or function_reads_host_tensors(self.context):
             return
-        self.report(
-            node,
-            self.message.format(
-                call=quote(node),
-                tensor=chain,
-                whole=_TRANSFERS[func.attr.value].format(t=chain),
-            ),
+        axis = _loop_axis(source, loop.targets) if isinstance(source, cst.Subscript) else None
+        if isinstance(source, cst.Subscript) and axis is not None and axis != (0, 0):
+            if not self._loops_over_axis(loop.node, chain, axis[0]):
+                return
+            message = self._slice_message(node, func.attr.value, source, axis, chain)
+        else:
+            message = self.message.format(
+                call=quote(node), tensor=chain, whole=_TRANSFERS[func.attr.value].format(t=chain)
+            )
+        self.report(node, message)
+
+    def _loops_over_axis(self, loop: cst.CSTNode, chain: str, position: int) -> bool:
+        """``loop`` is ``for t in range(n)`` with ``n`` the length of axis ``position`` of the
+        tensor ``chain``: ``chain.shape[position]``, ``chain.size(position)``, or a name bound to
+        one of them or unpacked from ``chain.shape`` at that place (``_, K, T = frame.shape``)."""
+        if not isinstance(loop, (cst.For, cst.CompFor)) or type(loop.iter) is not cst.Call or len(loop.iter.args) != 1:
+            return False
+        if not self.context.imports.is_builtin(loop.iter.func, "range"):
+            return False
+        bound = loop.iter.args[0].value
+        if _axis_length(bound, chain) == position:
+            return True
+        if type(bound) is not cst.Name:
+            return False
+        assigned = value_of(bound, self.context)
+        if assigned is not None:
+            return _axis_length(assigned, chain) == position
+        return _unpacked_from_shape(self.context.function, bound.value, chain) == position
+
+    def _slice_message(
+        self, node: cst.Call, method: str, source: cst.Subscript, axis: tuple[int, int], chain: str
+    ) -> str:
+        """The advice for one slice along another axis than the first (``frame[0, :, t]``): convert
+        them all once, with that axis moved first (``frame[0].movedim(1, 0).tolist()``)."""
+        position, moved = axis
+        fixed = _fixed_part(source, position)
+        whole = (
+            cst.Call(
+                cst.Attribute(fixed, cst.Name("movedim")),
+                [cst.Arg(cst.Integer(str(moved))), cst.Arg(cst.Integer("0"))],
+            )
+            if moved
+            else fixed
+        )
+        return self.message_slice.format(
+            call=quote(node),
+            tensor=chain,
+            whole=_TRANSFERS[method].format(t=quote(whole)),
+            index=quote(cst.ensure_type(source.slice[position].slice, cst.Index).value),
         )
 
     def _row_source(self, receiver: cst.BaseExpression) -> cst.BaseExpression | None:
-        """The tensor a row of which ``receiver`` is: ``t`` of ``t[i]`` with ``i`` a target of
-        the innermost loop, or of the loop target ``row`` of ``for row in t``."""
+        """Where ``receiver``'s row comes from: the subscript ``t[i]`` (or ``frame[0, :, t]``) with
+        ``i`` a target of the innermost loop, or the tensor ``t`` of the loop target ``row`` of
+        ``for row in t``."""
         while (
             type(receiver) is cst.Call
             and type(receiver.func) is cst.Attribute
@@ -260,15 +345,11 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
                 return None
             receiver = _without_trailing_slices(bound)
         if type(receiver) is cst.Subscript:
-            index = receiver.slice[0].slice
             if (
-                type(index) is cst.Index
-                and type(index.value) is cst.Name
-                and index.value.value in loop.targets
-                and all(type(element.slice) is cst.Slice for element in receiver.slice[1:])
+                _loop_axis(receiver, loop.targets) is not None
                 and self.context.arrays.kind_of(receiver.value) == catalog.TORCH
             ):
-                return receiver.value
+                return receiver
             return None
         if type(receiver) is cst.Name and receiver.value in loop.targets:
             node = loop.node
@@ -280,6 +361,96 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             if source is not None and self.context.arrays.kind_of(source) == catalog.TORCH:
                 return source
         return None
+
+
+def _loop_axis(subscript: cst.Subscript, targets) -> tuple[int, int] | None:
+    """Where a loop target indexes ``subscript`` (``t`` of ``frame[0, :, t]``): its position
+    among the subscript's elements and the axis it selects of what the other elements leave
+    (2 and 1 here), when the target is the only element that changes (the others are slices or
+    integer literals, slices only after it) and the result is more than one element. None
+    otherwise."""
+    found = None
+    for position, element in enumerate(subscript.slice):
+        part = element.slice
+        if type(part) is cst.Index and type(part.value) is cst.Name and part.value.value in targets:
+            if found is not None:
+                return None
+            axis = sum(type(before.slice) is cst.Slice for before in subscript.slice[:position])
+            found = (position, axis)
+        elif type(part) is cst.Index and type(part.value) is not cst.Integer:
+            return None
+        elif type(part) is not cst.Index and type(part) is not cst.Slice:
+            return None
+    if found is None or any(type(after.slice) is not cst.Slice for after in subscript.slice[found[0] + 1 :]):
+        return None
+    if found != (0, 0) and not any(type(element.slice) is cst.Slice for element in subscript.slice):
+        # ``t[0, i]``: one element, not a slice (``.item()``'s, PFL109).
+        return None
+    return found
+
+
+def _axis_length(expr: cst.BaseExpression, chain: str) -> int | None:
+    """``k`` when ``expr`` is ``chain.shape[k]`` or ``chain.size(k)`` with a literal ``k`` >= 0."""
+    if (
+        type(expr) is cst.Subscript
+        and type(expr.value) is cst.Attribute
+        and expr.value.attr.value == "shape"
+        and dotted_name(expr.value.value) == chain
+        and len(expr.slice) == 1
+        and type(expr.slice[0].slice) is cst.Index
+    ):
+        index = expr.slice[0].slice.value
+    elif (
+        type(expr) is cst.Call
+        and type(expr.func) is cst.Attribute
+        and expr.func.attr.value == "size"
+        and dotted_name(expr.func.value) == chain
+        and len(expr.args) == 1
+    ):
+        index = expr.args[0].value
+    else:
+        return None
+    return int(index.value) if type(index) is cst.Integer else None
+
+
+def _unpacked_from_shape(function, name: str, chain: str) -> int | None:
+    """Where ``name`` stands in ``a, b, name = chain.shape`` in ``function`` (a ``FunctionFrame``
+    or None), when such an assignment binds it; None otherwise."""
+    if function is None:
+        return None
+    pending: list[cst.CSTNode] = [function.node.body]
+    while pending:
+        node = pending.pop()
+        if type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Tuple:
+            value = node.value
+            if type(value) is cst.Attribute and value.attr.value == "shape" and dotted_name(value.value) == chain:
+                elements = node.targets[0].target.elements
+                for place, element in enumerate(elements):
+                    if type(element) is cst.StarredElement:
+                        return None
+                    if type(element.value) is cst.Name and element.value.value == name:
+                        return place
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            pending.extend(syntax_children(node))
+    return None
+
+
+def _fixed_part(subscript: cst.Subscript, position: int) -> cst.BaseExpression:
+    """``frame[0]`` of ``frame[0, :, t]``: the subscript with the loop's index made a full slice
+    and the full slices at its end dropped (the tensor itself when nothing is left)."""
+    elements = list(subscript.slice)
+    elements[position] = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+    while elements and type(elements[-1].slice) is cst.Slice and _is_full(elements[-1].slice):
+        elements.pop()
+    if not elements:
+        return subscript.value
+    return cst.Subscript(
+        subscript.value, [element.with_changes(comma=cst.MaybeSentinel.DEFAULT) for element in elements]
+    )
+
+
+def _is_full(part: cst.Slice) -> bool:
+    return part.lower is None and part.upper is None and part.step is None
 
 
 def _without_trailing_slices(expr: cst.BaseExpression) -> cst.BaseExpression:

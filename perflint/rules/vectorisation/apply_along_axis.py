@@ -5,16 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 _APPLY_ALONG_AXIS = "numpy.apply_along_axis"
-_NUMERIC_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 
 
 class ApplyAlongAxis(Rule):
@@ -196,7 +193,12 @@ def row_spread(X: np.ndarray) -> np.ndarray:
             return
         bound = catalog.bind(node, catalog.listed(_APPLY_ALONG_AXIS))
         func = bound.argument("func1d") if bound is not None else None
-        if bound is None or func is None or not self._is_numeric_function(func) or self.context.in_compiled_code():
+        if (
+            bound is None
+            or func is None
+            or not self.context.functions.has_whole_array_form(func)
+            or self.context.in_compiled_code()
+        ):
             return
         replacement = self._reduction_call(node, bound)
         fix = f"use `{replacement}`" if replacement else "write the operation on the whole array with broadcasting"
@@ -204,44 +206,6 @@ def row_spread(X: np.ndarray) -> np.ndarray:
             node,
             self.message.format(call=quote(node), func=quote(func), fix=fix),
         )
-
-    def _is_numeric_function(self, func: cst.BaseExpression) -> bool:
-        """A NumPy or SciPy function, or a lambda or function of this file that calls only
-        those, builtins and methods of its own values: something whole-array code can do. A
-        function of another library that takes only 1-D input (a resampler), a callable object
-        or one that calls methods of ``self`` (fits a model per row) has no vectorised form."""
-        qualified = self.context.imports.qualified_name(func)
-        if qualified is not None:
-            return catalog.library_of(qualified) in _NUMERIC_LIBRARIES and not catalog.fits_one_sample(qualified)
-        if type(func) is cst.Lambda:
-            return self._calls_only_numeric_code(func.body)
-        if type(func) is cst.Name:
-            definition = self.context.functions.definition(func.value)
-            return definition is not None and self._calls_only_numeric_code(definition.body)
-        return False
-
-    def _calls_only_numeric_code(self, body: cst.CSTNode) -> bool:
-        imports = self.context.imports
-        pending: list[cst.CSTNode] = [body]
-        while pending:
-            node = pending.pop()
-            if type(node) is cst.Call:
-                func = node.func
-                qualified = imports.qualified_name(func)
-                if qualified is not None:
-                    if catalog.library_of(qualified) not in _NUMERIC_LIBRARIES or catalog.fits_one_sample(qualified):
-                        return False
-                elif type(func) is cst.Name:
-                    if not imports.is_builtin(func, func.value):
-                        return False
-                elif type(func) is cst.Attribute:
-                    root = dotted_name(func.value)
-                    if root is None or root.partition(".")[0] in ("self", "cls"):
-                        return False
-                else:
-                    return False
-            pending.extend(syntax_children(node))
-        return True
 
     def _reduction_call(self, node: cst.Call, bound: catalog.BoundArguments) -> str | None:
         """``np.std(X, axis=1)`` when the applied function is a NumPy reduction taking ``axis=``

@@ -8,12 +8,13 @@ from typing import Union, cast
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.arrays import Evidence
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.sizes import items_in
+from perflint.engine.sizes import items_in, runs_few_times
 from perflint.engine.walker import mentions, simple_body
 from perflint.measure.spec import ARRAY_BACKEND, ARRAY_DEVICES, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -30,6 +31,8 @@ class _IndexLoop:
     written: set[str] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     elements: list[cst.Subscript] = field(default_factory=list)
+    # Rows of an index matrix spelling one index (``tuple(X[i])`` of ``a[tuple(X[i])]``).
+    rows: list[cst.Call] = field(default_factory=list)
     # Arrays read at an index taken from another array (``a`` of ``a[idx[i]]``): a gather.
     gathered: set[str] = field(default_factory=set)
     # Names the body assigns one element's value to (``t = a[i] * 2``), and of those, the ones
@@ -53,33 +56,37 @@ class ElementwiseIndexLoop(Rule):
     reported_at = "the `for` statement"
 
     what_it_does = (
-        "Flags `for i in range(len(a))` (also `range(0, len(a))`, `range(a.shape[0])`, NumPy's "
-        "`range(a.size)` and torch's `range(a.size(0))`, and `range(n)` with `n` assigned one of those, "
-        "`n = len(a)`, or with an array the body writes made that long, `out = np.zeros(n)`) over a "
-        "known NumPy array or torch tensor `a` when every statement of the body assigns one element, "
-        "`b[i] = <expr>` or `b[i] += <expr>` with `b` a known array of the same library, or a temporary "
-        "that holds one element's value (`t = a[i] * 2; b[i] = t + 1`), and `<expr>` is built only from "
-        "elements `x[i]` of known arrays at the loop index, gathers `x[idx[i]]` through an index array "
-        "read at the loop index (`x[idx]` on whole arrays; not from an array the loop writes), "
-        "temporaries assigned earlier in the same iteration, numeric constants, names from outside the "
-        "loop that are not themselves arrays, arithmetic, bitwise and single comparison operators, and "
-        "NumPy/torch element-wise functions (`np.sqrt`, `np.exp`, `np.maximum`, `torch.sigmoid`, "
-        "`F.relu`…). `a` must be one of the arrays the body indexes."
+        "Flags `for i in range(len(a))` (also `range(a.shape[0])`, NumPy's `range(a.size)`, torch's "
+        "`range(a.size(0))`, a `range(0, …)` start, and `range(n)` with `n = len(a)`, or with an array "
+        "the body writes made that long: `out = np.zeros(n)`, `logps = torch.zeros(len(X))` then "
+        "`range(len(X))`) over a known NumPy array or torch tensor `a` when every statement of the body "
+        "assigns one element, `b[i] = <expr>` or `b[i] += <expr>` with `b` a known array of the same "
+        "library, or a temporary holding one element's value (`t = a[i] * 2; b[i] = t + 1`), and "
+        "`<expr>` is built only from elements `x[i]` of known arrays, gathers through an index read at "
+        "the loop index (`x[idx[i]]`, or a row of an index matrix `x[tuple(X[i])]`: `x[idx]`, "
+        "`x[tuple(X.T)]` on whole arrays; `idx` may be a list, `x` an attribute its class assigns an "
+        "array once, `self.table = np.zeros(n)`), temporaries assigned earlier in the iteration, "
+        "numbers, names from outside the loop that are not arrays, arithmetic, bitwise and single "
+        "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, `np.maximum`, "
+        "`torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body indexes. A loop the code "
+        "states runs at most 8 times (`np.zeros(3)`) is left alone."
     )
     known_limitations = (
         "Not flagged: a body that calls any other function, uses the index as a value, reads an element "
-        "at another index (`b[i - 1]`), reads a temporary before the iteration assigns it (a value "
+        "at another index (`b[i - 1]`) or gathers from an array the loop writes (`b[i] = b[idx[i]]`), reads a temporary before the iteration assigns it (a value "
         "carried from the previous iteration) or accumulates into one, writes at an index from another "
         "array (`T[idx[i]] += w[i]`, a scatter: PFL117's), reads a written array whole, or a loop with "
         "`else`, nor a loop in a function compiled by numba, JAX, TorchScript, `torch.compile` or Cython "
         "(as a decorator or by a call that wraps it), where an index loop is compiled code.\n\n"
         "Not flagged: arrays held in attributes (`for i in range(self.n_points): self.y[i] = self.x[i] * "
-        "2`), which the engine does not know to be arrays; a range whose bound is a parameter with no "
+        "2`) other than a table gathered from, which the engine does not know to be arrays; a range "
+        "whose bound is a parameter with no "
         "array made that long (the loop may fill only part of the arrays); a scatter (`T[idx[i]] += "
         "w[i]`, PFL117's); a body with a condition, a call of another function or a temporary carried "
         "across iterations. On the 35 code bases of the development set it reported nothing before or "
         "after the widening to temporaries and gathers: their index loops are compiled by numba (UMAP) "
-        "or are not element-wise."
+        "or are not element-wise. A gather's index array of unknown type is taken to hold indices: "
+        "one that is a dict keyed by position would make the advised `x[idx]` wrong."
     )
     why_bad = (
         "Each iteration runs in the interpreter: it boxes an element into a scalar object, "
@@ -295,6 +302,16 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             for i in range(len(a)):
                 b[idx[i]] += a[i]
         """,
+        # A loop the code states runs a handful of times (3 coordinates): not worth a rewrite.
+        """
+        import numpy as np
+        def f(point: np.ndarray):
+            origin = np.zeros(3)
+            out = np.zeros(3)
+            for i in range(len(origin)):
+                out[i] = np.sqrt(origin[i] + point[i])
+            return out
+        """,
         # A gather through an index that is not an element at the loop index, or from a list.
         """
         import numpy as np
@@ -303,6 +320,34 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 b[i] = a[idx[i + 1]]
             for i in range(len(b)):
                 b[i] = table[idx[i]]
+        """,
+        # A table held in an attribute that is not known to be an array (a dict keyed by rows,
+        # an attribute assigned in two places), and a row index as a tuple of another kind.
+        """
+        import torch
+        class Table:
+            def __init__(self, n):
+                self.counts = {}
+                self.probs = torch.zeros(n)
+            def reset(self, n):
+                self.probs = torch.ones(n)
+            def log_probability(self, X):
+                logps = torch.zeros(len(X))
+                for i in range(len(X)):
+                    logps[i] = self.counts[tuple(X[i])]
+                for i in range(len(X)):
+                    logps[i] = self.probs[tuple(X[i])]
+                for i in range(len(X)):
+                    logps[i] = self.probs[tuple(X[i], i)]
+                return logps
+        """,
+        # The written array was made another length than the range runs (`len(Y)`, not `len(X)`).
+        """
+        import torch
+        def f(T: torch.Tensor, X, Y):
+            out = torch.zeros(len(Y))
+            for i in range(len(X)):
+                out[i] = T[X[i]]
         """,
     )
     INVALID = (
@@ -523,11 +568,44 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 return out
             """,
         ),
+        # A gather through the rows of an index matrix from a table the class assigns a tensor
+        # (pomegranate's `JointCategorical.log_probability`): `T[tuple(X.T)]` on whole arrays.
+        # `X` and `idx` need not be known arrays: a list of indices gathers the same.
+        Invalid(
+            """
+            import torch
+            class JointCategorical:
+                def fit(self, probs):
+                    self._log_probs = torch.log(probs)
+                def log_probability(self, X):
+                    logps = torch.zeros(len(X))
+                    for i in range(len(X)):
+                        logps[i] = self._log_probs[tuple(X[i])]
+                    return logps
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            class Scorer:
+                def __init__(self, n: int):
+                    self.table = np.zeros(n)
+                def rescored(self, idx, scale: float):
+                    out = np.zeros(len(idx))
+                    for i in range(len(idx)):
+                        out[i] = self.table[idx[i]] * scale
+                    return out
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
     )
 
     def visit_For(self, node: cst.For) -> None:
         loop = self._element_loop(node)
-        if loop is None or self.context.in_compiled_code():
+        if loop is None or self.context.in_compiled_code() or runs_few_times(node, self.context):
             return
         statements = cast("list[ElementStatement]", simple_body(node.body))  # as _element_loop checked
         vectorised = [_vectorised(statement, loop) for statement in statements]
@@ -545,7 +623,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
         statement and nothing else (no comment inside it to lose), and its range covers exactly
         the first axis of every array it indexes, which all have the extent's shape."""
-        if len(vectorised) != 1 or "#" in code_of(node.with_changes(leading_lines=())):
+        if len(vectorised) != 1 or loop.rows or "#" in code_of(node.with_changes(leading_lines=())):
+            # A gather through rows (``a[tuple(X[i])]``) has one axis fewer than the index matrix.
             return None
         bound = cast(cst.Call, node.iter).args[-1].value  # ``range(...)``, as _element_loop checked
         if type(bound) is cst.Name:
@@ -697,21 +776,53 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return is_elementwise(expr, leaf, self.context)
 
     def _is_gather(self, node: cst.Subscript, loop: _IndexLoop) -> bool:
-        """``a[idx[i]]``: an element of a known array of the loop's library at the index held
-        in element ``i`` of another (``idx[i]``), which is ``a[idx]`` on whole arrays."""
+        """``a[idx[i]]``: an element of an array of the loop's library (known, or weakly known:
+        ``self.table`` its class assigns ``torch.zeros(…)``) at the index held in element ``i``
+        of another (``idx[i]``), which is ``a[idx]`` on whole arrays; or at the index a row of
+        an index matrix spells (``a[tuple(X[i])]``, ``a[tuple(X.T)]`` on whole arrays). The
+        index array need not be a known array: a list of indices gathers the same."""
         if len(node.slice) != 1:
             return False
         element = node.slice[0].slice
-        if type(element) is not cst.Index or element.star is not None or type(element.value) is not cst.Subscript:
+        if type(element) is not cst.Index or element.star is not None:
             return False
-        index_chain = self._element_chain(element.value, loop)
+        index = element.value
+        row = None
+        if type(index) is cst.Call and self.context.imports.is_builtin(index.func, "tuple") and len(index.args) == 1:
+            row, index = index, index.args[0].value
+        if type(index) is not cst.Subscript or (row is not None and (row.args[0].keyword or row.args[0].star)):
+            return False
+        index_chain = self._index_chain(index, loop)
         gathered = dotted_name(node.value)
-        if index_chain is None or gathered is None or self.context.arrays.kind_of(node.value) != loop.kind:
+        if (
+            index_chain is None
+            or gathered is None
+            or self.context.arrays.kind_of(node.value, Evidence.WEAK) != loop.kind
+        ):
             return False
         loop.read.add(index_chain)
         loop.gathered.add(gathered)
-        loop.elements.append(element.value)
+        if row is None:
+            loop.elements.append(index)
+        else:
+            loop.rows.append(row)
         return True
+
+    def _index_chain(self, node: cst.Subscript, loop: _IndexLoop) -> str | None:
+        """``idx`` when ``node`` is ``idx[i]`` with ``idx`` an array of the loop's library or of
+        no known library (a list of indices), not a temporary of the loop."""
+        chain = self._element_chain(node, loop)
+        if chain is not None:
+            return chain
+        if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
+            return None
+        element = node.slice[0].slice
+        if type(element.value) is not cst.Name or element.value.value != loop.index or element.star is not None:
+            return None
+        chain = dotted_name(node.value)
+        if chain is None or chain.partition(".")[0] in loop.temporaries | {loop.index}:
+            return None
+        return chain if self.context.arrays.kind_of(node.value, Evidence.WEAK) is None else None
 
     def _is_outside_scalar(self, expr: cst.Name | cst.Attribute, loop: _IndexLoop) -> bool:
         """A name or attribute chain from outside the loop, not an array, not written by it."""
@@ -727,11 +838,20 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class _WholeArrays(cst.CSTTransformer):
-    """Replaces each element ``x[i]`` the rule matched with the whole array ``x``."""
+    """Replaces each element ``x[i]`` the rule matched with the whole array ``x``, and each row
+    spelling an index, ``tuple(X[i])``, with the index arrays of every row, ``tuple(X.T)``."""
 
-    def __init__(self, elements: list[cst.Subscript]) -> None:
+    def __init__(self, elements: list[cst.Subscript], rows: list[cst.Call]) -> None:
         super().__init__()
         self._elements = {id(element) for element in elements}
+        self._rows = {id(row) for row in rows}
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if id(original_node) not in self._rows:
+            return updated_node
+        row = cast(cst.Subscript, updated_node.args[0].value)  # ``X[i]``, as _is_gather checked
+        columns = cst.Attribute(value=row.value, attr=cst.Name("T"))
+        return updated_node.with_changes(args=[updated_node.args[0].with_changes(value=columns)])
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
         if id(original_node) not in self._elements:
@@ -742,7 +862,7 @@ class _WholeArrays(cst.CSTTransformer):
 def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStatement:
     """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>``, ``t = <expr on whole
     arrays>`` for a temporary ``t`` (runs on findings only)."""
-    value = statement.value.visit(_WholeArrays(loop.elements))
+    value = statement.value.visit(_WholeArrays(loop.elements, loop.rows))
     target = statement.targets[0].target if isinstance(statement, cst.Assign) else statement.target
     whole = (
         target

@@ -54,7 +54,10 @@ class NpVectorize(Rule):
         "A vectorized function applied on the spot in run-once code outside loops (module level, "
         "`__init__`) is not flagged: its loop runs once; nor is any use in test code. A vectorized "
         "dictionary lookup is flagged only with evidence that its function is called repeatedly (per "
-        "sample, per batch, from a loop): at fit or report time it runs once."
+        "sample, per batch, from a loop): at fit or report time it runs once. A lambda or function of "
+        "the same file that has no whole-array form is not flagged: one that solves or fits for one "
+        "value at a time (`scipy.optimize.root_scalar`, a distribution's `fit`), calls another "
+        "library, or calls methods of `self`."
     )
     why_bad = (
         "NumPy's documentation says it: `vectorize` is provided primarily for convenience, not "
@@ -146,6 +149,18 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
         def test_mapping(labels):
             square = np.vectorize(lambda x: x * x)
             assert (square(labels) == labels ** 2).all()
+        """,
+        # A root found per element (lifelines' ``percentile``): the function solves for one
+        # value at a time and calls the model's own methods, with no whole-array form.
+        """
+        import numpy as np
+        from scipy.optimize import root_scalar
+        class Fitter:
+            def percentile(self, p):
+                def _find_root(_p):
+                    f = lambda t: _p - float(self.survival_function_at_times(t).values[0])
+                    return root_scalar(f, bracket=(1e-10, 10.0)).root
+                return np.vectorize(_find_root, otypes=[float])(p)
         """,
         # A name shadowing the import.
         """
@@ -313,6 +328,10 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             # broadcast (batch, channel) dimensions only, not over elements.
             return
         pyfunc = bound.argument("pyfunc") if bound is not None else None
+        if isinstance(pyfunc, (cst.Lambda, cst.Name)) and not self.context.functions.has_whole_array_form(pyfunc):
+            # A function of this file that solves or fits per element (``root_scalar``), calls
+            # another library or methods of ``self``: no whole-array form to advise.
+            return
         fix = None
         if type(pyfunc) is cst.Attribute and pyfunc.attr.value == "get":
             if not self.context.functions.call_frequency().repeats:
