@@ -215,8 +215,8 @@ def function_waits_for_device(
     boolean-mask index (``x[x > 0]``, whose size the host waits for) and a tensor's truth tested
     by an ``if`` or ``while`` that decides what runs (``if torch.all(alpha > 0): v = v / alpha``;
     not a guard that only raises or warns, which a rule may report beside this one). Reads
-    inside ``besides`` (what a rule reports, its body included), under an ``if`` whose test uses
-    ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. None
+    inside ``besides`` (what a rule reports: a whole branch, or only its test, when the reads of
+    its body count but the branch itself does not), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. None
     outside functions, or when the function has no such read."""
     frame = context.function
     while frame is not None and frame.parent is not None:
@@ -234,7 +234,8 @@ def function_waits_for_device(
             continue
         if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
             return node
-        if counting_decisions and _decides_on_device(node, context):
+        reported = isinstance(node, (cst.If, cst.While)) and node.test is besides
+        if counting_decisions and not reported and _decides_on_device(node, context):
             return node
         pending.extend(syntax_children(node))
     return None

@@ -641,7 +641,10 @@ class Block(nn.Module):
             return
         if short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
-        if function_waits_for_device(self.context, besides=node, counting_decisions=True) is not None:
+        # Reads in the branch's body count when it runs in the common case (an `if` doing work);
+        # not when it runs on a failure (an `assert`'s message, a guard that raises) or on a retry.
+        common = type(node) is cst.If and not only_reports(node.body, self.context.imports)
+        if function_waits_for_device(self.context, node.test if common else node, counting_decisions=True) is not None:
             # The function reads a tensor on the host elsewhere: removing this read saves no wait.
             return
         test = quote(node.test)
