@@ -157,7 +157,7 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``), or a method of one that returns a tensor and moves nothing
+    (``start + length``) or of one (``~mask``), or a method of one that returns a tensor and moves nothing
     (``torch.Tensor(losses).mean()``), directly or through the name it was assigned to.
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
@@ -170,6 +170,8 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         hops += 1
     if type(tensor) is cst.BinaryOperation:
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+    if type(tensor) is cst.UnaryOperation:
+        return on_host(tensor.expression, context, hops)
     if type(tensor) is not cst.Call:
         return False
     if move_destination(tensor, context) == HOST:

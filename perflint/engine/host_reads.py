@@ -16,7 +16,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit, only_reports, tests_a_debug_flag
-from perflint.engine.devices import allocated_on_host
+from perflint.engine.devices import allocated_on_host, on_host
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
@@ -245,7 +245,8 @@ def _decides_on_device(node: cst.CSTNode, context: FileContext) -> bool:
     """``node`` waits for the device to decide what runs: a boolean-mask index, or an ``if``
     (doing more than report a failure) or ``while`` testing a tensor's truth."""
     if type(node) is cst.Subscript:
-        return _indexes_by_a_mask(node, context)
+        # A mask made on the host (``~torch.eye(n, dtype=torch.bool)``) is counted there.
+        return _indexes_by_a_mask(node, context) and not on_host(node.slice[0].slice.value, context)
     if type(node) is cst.While or (type(node) is cst.If and not only_reports(node.body, context.imports)):
         return _tests_a_tensor(node.test, context)
     return False
