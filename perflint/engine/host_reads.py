@@ -207,7 +207,7 @@ def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
 def function_waits_for_device(
     context: FileContext, besides: cst.CSTNode | None = None, counting_decisions: bool = False
 ) -> cst.CSTNode | None:
-    """A call in the function around the current node (the outermost one, with what it nests)
+    """A node in the function around the current node (the outermost one, with what it nests)
     that reads a tensor's values on the host, so that every call of the function waits for the
     device there anyway: a method that synchronises (``.item()``, ``.tolist()``, ``.cpu()``) or a
     torch function that does (``torch.nonzero``, ``torch.unique``, ``torch.allclose``). One more
