@@ -246,7 +246,8 @@ def _decides_on_device(node: cst.CSTNode, context: FileContext) -> bool:
     (doing more than report a failure) or ``while`` testing a tensor's truth."""
     if type(node) is cst.Subscript:
         # A mask made on the host (``~torch.eye(n, dtype=torch.bool)``) is counted there.
-        return _indexes_by_a_mask(node, context) and not on_host(node.slice[0].slice.value, context)
+        index = node.slice[0].slice if _indexes_by_a_mask(node, context) else None
+        return type(index) is cst.Index and not on_host(index.value, context)
     if type(node) is cst.While or (type(node) is cst.If and not only_reports(node.body, context.imports)):
         return _tests_a_tensor(node.test, context)
     return False

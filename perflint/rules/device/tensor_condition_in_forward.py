@@ -10,7 +10,6 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
 from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, on_host
-from perflint.engine.functions import PER_CALL
 from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
@@ -729,24 +728,14 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return None
 
-    def _in_module_call(self) -> bool:
-        """In a per-call method of a torch module (``forward``)."""
-        frame = self.context.function
-        return (
-            frame is not None
-            and frame.role == PER_CALL
-            and frame.class_frame is not None
-            and frame.class_frame.is_module_subclass
-        )
-
     def _repeats(self) -> bool:
-        """The code around the current node runs many times, as the engine knows it: a module's
-        per-call method, a function that runs per call or per step or is called from a loop
-        (``call_frequency``: losses, samplers, ``*_step``, the project's callers), or a training
+        """The code around the current node runs many times, as the engine knows it: a function
+        that runs per call or per step or is called from a loop (``call_frequency``: ``forward``,
+        losses, samplers, ``*_step``, the project's callers), or a training
         loop or a loop over a data loader. Set-up code (``__init__``, ``setup``, plotting) is cold,
         and a loop in a function nothing shows to repeat (a self-check, a file parser) is not
         evidence enough."""
-        if self._in_module_call() or self.context.functions.call_frequency().repeats:
+        if self.context.functions.call_frequency().repeats:
             return True
         loops = self.context.loops
         return any(loop.is_training_step or loops.iterated_loader(loop) is not None for loop in loops.enclosing())
