@@ -161,8 +161,8 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``), a method of one that returns a tensor and moves nothing
-    (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
+    (``start + length``) or of one (``~mask``), a method of one that returns a tensor and moves
+    nothing (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
     (``torch.kthvalue(x, k)``) or a part of such a result (``.values``), directly or through the
     name it was assigned to.
     ``hops``: names followed so far (see ``values.value_of``)."""
@@ -179,6 +179,8 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
         # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
         return on_host(tensor.value, context, hops)
+    if type(tensor) is cst.UnaryOperation:
+        return on_host(tensor.expression, context, hops)
     if type(tensor) is not cst.Call:
         return False
     if move_destination(tensor, context) == HOST:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.control_flow import decides_an_exit, tests_a_debug_flag
-from perflint.engine.devices import allocated_on_host
+from perflint.engine.control_flow import decides_an_exit, only_reports, tests_a_debug_flag
+from perflint.engine.devices import allocated_on_host, on_host
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
@@ -209,14 +209,20 @@ def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
     return is_boolean_mask(subscript.slice[0].slice.value, context)
 
 
-def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None = None) -> cst.Call | None:
-    """A call in the function around the current node (the outermost one, with what it nests)
+def function_waits_for_device(
+    context: FileContext, besides: cst.CSTNode | None = None, counting_decisions: bool = False
+) -> cst.CSTNode | None:
+    """A node in the function around the current node (the outermost one, with what it nests)
     that reads a tensor's values on the host, so that every call of the function waits for the
     device there anyway: a method that synchronises (``.item()``, ``.tolist()``, ``.cpu()``) or a
     torch function that does (``torch.nonzero``, ``torch.unique``, ``torch.allclose``). One more
-    wait in such a function costs little beside it. Reads inside ``besides`` (the test a rule
-    reports), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in
-    nested classes do not count. None outside functions, or when the function has no such read."""
+    wait in such a function costs little beside it. With ``counting_decisions``, also a
+    boolean-mask index (``x[x > 0]``, whose size the host waits for) and a tensor's truth tested
+    by an ``if`` or ``while`` that decides what runs (``if torch.all(alpha > 0): v = v / alpha``;
+    not a guard that only raises or warns, which a rule may report beside this one). Reads
+    inside ``besides`` (what a rule reports: a whole branch, or only its test, when the reads of
+    its body count but the branch itself does not), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. None
+    outside functions, or when the function has no such read."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
@@ -233,8 +239,23 @@ def function_waits_for_device(context: FileContext, besides: cst.CSTNode | None 
             continue
         if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
             return node
+        reported = isinstance(node, (cst.If, cst.While)) and node.test is besides
+        if counting_decisions and not reported and _decides_on_device(node, context):
+            return node
         pending.extend(syntax_children(node))
     return None
+
+
+def _decides_on_device(node: cst.CSTNode, context: FileContext) -> bool:
+    """``node`` waits for the device to decide what runs: a boolean-mask index, or an ``if``
+    (doing more than report a failure) or ``while`` testing a tensor's truth."""
+    if type(node) is cst.Subscript:
+        # A mask made on the host (``~torch.eye(n, dtype=torch.bool)``) is counted there.
+        index = node.slice[0].slice if _indexes_by_a_mask(node, context) else None
+        return type(index) is cst.Index and not on_host(index.value, context)
+    if type(node) is cst.While or (type(node) is cst.If and not only_reports(node.body, context.imports)):
+        return _tests_a_tensor(node.test, context)
+    return False
 
 
 def _synchronising_function(call: cst.Call, context: FileContext) -> bool:

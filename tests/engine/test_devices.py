@@ -90,6 +90,20 @@ def test_a_method_of_a_host_tensor_that_moves_nothing_is_on_the_host():
     }
 
 
+def test_the_negation_of_a_host_mask_is_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # pytorch_adapt's `mat[~torch.eye(n, dtype=torch.bool)]` indexes with a host mask.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, n: int):\n"
+        "    mask = ~torch.eye(n, dtype=torch.bool)\n"
+        "    print(mask); print(~(x > 0))\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {"mask": True, "~(x > 0)": False}
+
+
 def test_the_device_of_a_tensor_made_on_the_host_is_the_host():
     answers = probe_calls(
         "import torch\n"

@@ -153,6 +153,40 @@ def test_a_batch_a_dataloader_yields_unmoved_is_on_the_host():
     }
 
 
+def test_counting_decisions_a_branch_on_a_tensor_or_a_mask_index_waits_but_a_guard_that_raises_does_not():
+    def waits(context, expr):
+        read = function_waits_for_device(context, counting_decisions=True)
+        plain = function_waits_for_device(context)
+        return (
+            None if read is None else cst.Module([]).code_for_node(read).strip().splitlines()[0],
+            plain is None,
+        )
+
+    answers = probe_calls(
+        "import torch\n"
+        "def solve(b: torch.Tensor, alpha: torch.Tensor):\n"
+        "    print(1)\n"
+        "    if torch.all(alpha > 0):\n"
+        "        b = b / alpha\n"
+        "    return b\n"
+        "def clip(x: torch.Tensor):\n"
+        "    print(2)\n"
+        "    x[x < 0] = 0\n"
+        "    return x\n"
+        "def check(x: torch.Tensor):\n"
+        "    print(3)\n"
+        "    if torch.any(x < 0):\n"
+        "        raise ValueError('negative')\n"
+        "    return x\n",
+        waits,
+    )
+    assert answers == {
+        "1": ("if torch.all(alpha > 0):", True),
+        "2": ("x[x < 0]", True),
+        "3": (None, True),
+    }
+
+
 def reads_a_host_batch_question(context, expr):
     return reads_a_host_batch(expr, context)
 

@@ -59,3 +59,20 @@ def test_an_assertion_of_not_a_tensor_is_advised_a_tensor_negation(advice):
         "`torch._assert_async(torch.logical_not(torch.isnan(x).any()))`, or validate the input once, where it is "
         "made, not on every call of `forward`"
     ]
+
+
+def test_a_guard_on_a_value_read_with_item_is_advised_an_async_assertion_of_the_tensor(advice):
+    source = (
+        "import torch\n"
+        "def count_loss(counts: torch.Tensor, expected: int) -> torch.Tensor:\n"
+        "    total = counts.sum()\n"
+        "    if total.item() != expected:\n"
+        "        raise RuntimeError('counts do not add up')\n"
+        "    return counts.float().mean()\n"
+    )
+    assert advice(source, TensorConditionInForward) == [
+        "`if total.item() != expected` reads `total.item()` on the host: a device synchronisation on every call "
+        "and a graph break under `torch.compile`; the branch only reports a failure: check it with "
+        "`torch._assert_async(torch.logical_not(total != expected))`, which does not wait, or only under a "
+        "debug flag"
+    ]

@@ -9,20 +9,18 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
-from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
-from perflint.engine.functions import PER_CALL
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, on_host
 from perflint.engine.host_reads import function_waits_for_device
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import mentions, names_in, syntax_children
+from perflint.engine.walker import mentions, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 Branch = Union[cst.If, cst.While, cst.Assert]
 # Methods whose result is a tensor reduced to one truth value, read by the branch.
 _TRUTH_REDUCTIONS = frozenset({"any", "all"})
-_TRUTH_REDUCTION_FUNCTIONS = frozenset({"torch.any", "torch.all"})
 # Comparisons that ask about Python objects, not tensor values.
 _IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _FIXES = {
@@ -61,60 +59,56 @@ class TensorConditionInForward(Rule):
         "Write the branch without reading the tensor (`torch.where`, an unconditional op, `torch._assert_async`)"
     )
     fix_safety = FIX_UNSAFE
-    # Opt-in: 6 held-out findings, 2 worth fixing, 1 wrong in round 2 of the precision review (its known limitations say why).
+    # Opt-in: 7 of 14 findings worth fixing, 2 wrong, on round 4's development set and round 3's
+    # held-out set (its known limitations say why).
     default_enabled = False
     required_text = ("torch",)
     paid_per_execution = True
     reported_at = "the condition"
 
     what_it_does = (
-        "Flags an `if`, `while` or `assert` in `forward` (or another per-call method: `__call__`, "
-        "`_forward`, `generate`, `sample`…, and functions nested in them) of a torch `nn.Module` "
-        "subclass whose condition needs a tensor's value: the truth value of a known tensor, of "
-        "`t.any()`/`t.all()`, `torch.any`/`torch.all`, `torch.isfinite(t).all()` or a comparison of a "
-        "tensor, or a call that returns a Python value computed on the device (`t.item()`, `t.tolist()`, "
-        "`torch.equal`, `torch.allclose`). Elsewhere, in code with evidence that it repeats (a loop that "
-        "is not in set-up code, a per-call function such as a loss, a sampler or a `*_step` function, or "
-        "a function the project calls from one; the finding says which), only a branch that can go as it "
-        "is, which changes nothing when the test is false (`if m.any(): vals[~m] = 0`). A tensor is "
-        "known by annotation, by a torch call that always returns one (`torch.isinf(x)`), or by "
-        "assignment. A guard that only raises, warns or logs is advised `torch._assert_async` rather "
-        "than `torch.where`, and a random draw made on the device only to be read is advised to be drawn "
-        "on the host."
+        "Flags an `if`, `while` or `assert` whose condition needs a tensor's value, in code the engine "
+        "knows repeats: a torch `nn.Module`'s `forward` (or another per-call method: `__call__`, "
+        "`_forward`, `generate`, `sample`…, and functions nested in them), a function that runs per "
+        "call or per step or that the project calls from a loop or from such code (a loss, a sampler, a "
+        "quantiser, an update, a `*_step` hook: the finding says which), or a training loop or a loop "
+        "over a data loader. The condition needs a tensor's value when it takes the truth value of a "
+        "known tensor, of `t.any()`/`t.all()`, `torch.any`/`torch.all`, `torch.isfinite(t).all()` or a "
+        "comparison of a tensor, or calls something that returns a Python value computed on the device "
+        "(`t.item()`, `t.tolist()`, `torch.equal`, `torch.allclose`). A tensor is known by annotation, by "
+        "a torch call that always returns one (`torch.isinf(x)`), or by assignment. A guard that only "
+        "raises, warns or logs is advised `torch._assert_async` (of the tensor itself for `t.item() != "
+        "n`) or a debug flag rather than `torch.where`, and a random draw made on the device only to be "
+        "read is advised to be drawn on the host."
     )
     known_limitations = (
-        "A branch that can go as it is: `if m.any():` or `if not m.all():` (`torch.any(m)`, "
-        "`torch.isnan(x).any()`) with no `else`, whose body works on what the test reads (`vals[~mask] = "
-        "0`, `x = torch.nan_to_num(x)`) with no reduction undefined on an empty selection (a `mean`, a "
-        "`max`). Left alone: in repeated code outside `forward`, other data-dependent decisions "
-        "(validation that raises, a skip of work the body would change, a choice between two "
-        "computations); conditions on Python values only (`self.training`, `x.dtype`, `x.shape`, `x is "
-        "None`, `x.numel()`), NumPy arrays, tensors made on the host by a factory (`torch.rand(1) < "
-        "self.p` in a random transform reads host memory), and code under a `torch.jit.is_scripting()`, "
-        "`torch.jit.is_tracing()` or `torch.compiler.is_compiling()` test, which keeps it out of "
-        "compiled graphs, and an `if` whose branches run more than tensor operations (the model's own "
-        "submodules or methods, `self.image_encoder(...)`, functions of the project or of other "
-        "libraries, `RootLinearOperator(x)`) or keep state on the module (`self.cached = x`), or end the "
-        "loop or the call early (`if mask.all(): break`, `if not sel.any(): continue`): skipping that "
-        "work when the input does not need it can be worth one synchronisation (unless the value is a "
-        "random draw made on the device, which the message advises to draw on the host). Also left "
-        "alone: a comparison an identity check short-circuits (`a is b or torch.equal(a, b)`), code "
-        "under a debugging or profiling flag (`if self.debug:`), and a function that reads its tensors "
-        "with `.numpy()` in place, which only host tensors allow.\n\n"
-        "Outside a module's `forward` only a branch that can be removed as it is is flagged: on the "
-        "development set, flagging every tensor condition in code that repeats found 24 conditions of "
-        "which 2 were worth changing (the rest validation that raises, choices with an `else`, "
-        "per-element comparisons in optimisation loops, `torch.equal` deciding an alias), so `while` "
-        "loops, `assert`s, comparisons and `.item()` reads outside `forward` are left alone, however "
-        "often they run. Opt-in: on the held-out set of the precision review's round 2 (13 research code "
-        "bases nobody tuned on) 2 of its 6 findings were worth fixing and 1 was wrong (a `forward` that "
-        "reads the tensor to the host right after the test anyway); input validation that raises a "
-        "helpful error was judged better kept than turned into a device-side assertion. Left alone "
-        "since: a function that reads a tensor on the host elsewhere "
-        "(`host_reads.function_waits_for_device`), where removing this read saves no wait. On round 3's "
-        "development set (`benchmarks/results/precision/dev_set_round3.md`) none of its 8 findings was "
-        "worth fixing: six were input validation that raises, two evaluation statistics whose bodies "
-        "index with the same boolean mask; so it stays opt-in."
+        "Left alone: set-up code (`__init__`, `setup`, `build_*`, plotting, entry points) and a loop in a "
+        "function nothing shows to repeat (a self-check such as `check_equivariance`, a file parser); "
+        "conditions on Python values only (`self.training`, `x.dtype`, `x.shape`, `x is None`, "
+        "`x.numel()`), NumPy arrays, tensors on the host (made by a host factory, `torch.rand(1) < "
+        "self.p`, or moved there, `x.cpu()`); code under a `torch.jit.is_scripting()`, "
+        "`torch.jit.is_tracing()` or `torch.compiler.is_compiling()` test or a debugging flag (`if "
+        "self.debug:`); a comparison an identity check short-circuits (`a is b or torch.equal(a, b)`); a "
+        "comparison of an element the loop around it indexes (`if pred[i] > 0:`), whose fix is "
+        "vectorising the loop; an `if` that ends the loop or the call early (`if mask.all(): break`, `if "
+        "not sel.any(): continue`), whose branches run more than tensor operations (the model's "
+        "submodules or methods, functions of the project or other libraries) or keep state on the "
+        "module (`self.cached = x`), or whose body keeps a reduction undefined on an empty selection (a "
+        "`mean`, a `max`) off one: skipping that work can be worth one synchronisation. Also left alone: "
+        "a function that waits for the device anyway (`host_reads.function_waits_for_device`): it reads "
+        "a tensor on the host elsewhere (`.item()`, `.tolist()`, `torch.unique`), indexes with a boolean "
+        "mask on the device, or decides what runs at another tensor test, or reads its tensors with "
+        "`.numpy()` in place, which only host tensors allow. Not seen: a wait in a function it calls (a "
+        "neighbour list whose cell-list helpers wait anyway), tensors made on the host in another "
+        "function, a `float(t)` read elsewhere in the function, and autoray's `anp.*` on torch input.\n\n"
+        "Opt-in. In round 2 of the precision review, 2 of its 6 held-out findings were worth fixing and "
+        "1 was wrong; in round 3 none of the 8 development findings was (input validation that raises, "
+        "judged better kept). Since round 4 it reaches beyond a module's methods to any function the "
+        "engine knows repeats (`benchmarks/results/precision/round4/dev_pfl212.md`): on round 4's "
+        "development set and round 3's held-out set (now development) 7 of its 14 findings are worth "
+        "fixing and 2 are wrong (an optimisation on host tensors in set-up code that the engine sees "
+        "called from a loop), far from the 90% with none wrong that turning it on needs; the rest wait "
+        "for the device anyway in a function they call, or check a collective's result."
     )
     why_bad = (
         "A GPU runs the work queued by the host asynchronously. To decide the branch, the host "
@@ -324,15 +318,11 @@ class Block(nn.Module):
                 if torch.isnan(torch.as_tensor(w)).any():
                     w.zero_()
         """,
-        # Outside a module's forward, only a branch that can go as it is: not validation that
-        # raises, a skip of work the body would change (`if torch.isfinite(g).all():`), a choice
-        # with an `else`, or a comparison deciding per element.
+        # A loop in a function nothing shows to repeat is no evidence; a step that skips work
+        # the body would change; a reduction kept off an empty selection; a comparison per
+        # element of the loop (vectorising the loop is the fix, not `torch.where`).
         """
         import torch
-        def interval_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            if not (a < b).all():
-                raise ValueError("every a must be below b")
-            return (b - a).mean()
         def update(params, grads):
             for p, g in zip(params, grads):
                 if torch.isfinite(g).all():
@@ -344,15 +334,45 @@ class Block(nn.Module):
                 if selected.any():
                     scores[:, label] = counts[:, selected].mean(1)
             return scores
-        def sample(pred: torch.Tensor, feasible: torch.Tensor) -> torch.Tensor:
-            if feasible.any():
-                pred[~feasible] = float("-inf")
-            else:
-                pred = -pred
+        def sample(pred: torch.Tensor) -> torch.Tensor:
             for i in range(pred.shape[0]):
                 if pred[i] > 0:
                     pred[i] = 0
             return pred
+        """,
+        # The function waits for the device anyway: at another branch that decides what runs
+        # (each of an iterative solver's choices), or a boolean-mask index.
+        """
+        import torch
+        def lsqr_step(b: torch.Tensor, alpha: torch.Tensor, eta: torch.Tensor) -> torch.Tensor:
+            if torch.any(eta < 0):
+                raise ValueError("eta must be non-negative")
+            if torch.all(alpha > 0):
+                b = b / alpha
+            if torch.any(eta > 0):
+                b = b + eta
+            return b
+        def masked_loss(x: torch.Tensor, found: torch.Tensor) -> torch.Tensor:
+            x[x < 0] = 0
+            if not torch.all(found):
+                raise RuntimeError("estimation failed")
+            return x.sum()
+        """,
+        # Set-up code, a self-check's loop, and a tensor moved to the host before the test.
+        """
+        import torch
+        class Basis:
+            def __init__(self, radii: torch.Tensor):
+                if torch.isnan(radii).any():
+                    raise ValueError("NaN radii")
+            def check_equivariance(self, points: torch.Tensor):
+                for _ in range(10):
+                    assert torch.allclose(self.sample(points), self.sample(-points))
+        def histogram_loss(x: torch.Tensor) -> torch.Tensor:
+            counts = x.cpu()
+            if (counts < 0).any():
+                raise ValueError("negative counts")
+            return x.sum()
         """,
     )
     INVALID = (
@@ -521,6 +541,56 @@ class Block(nn.Module):
             """,
             line=4,
         ),
+        # Outside modules, any test in a function that repeats: a loss's guard that only
+        # raises, a sampler's choice with an `else`.
+        Invalid(
+            """
+            import torch
+            def interval_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                if not (a < b).all():
+                    raise ValueError("every a must be below b")
+                return (b - a).mean()
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import torch
+            def sample(pred: torch.Tensor, feasible: torch.Tensor) -> torch.Tensor:
+                if feasible.any():
+                    pred[~feasible] = float("-inf")
+                else:
+                    pred = -pred
+                return pred
+            """,
+            line=3,
+        ),
+        # A retry loop whose body reads only when it runs: the test itself waits every call.
+        Invalid(
+            """
+            import torch
+            def orthogonalise_step(w: torch.Tensor) -> torch.Tensor:
+                norm = torch.norm(w, dim=-1)
+                while (norm < 1e-6).any():
+                    print(f"rerolling {(norm < 1e-6).sum().item()} vectors")
+                    w = w + torch.randn_like(w) * (norm < 1e-6).unsqueeze(-1)
+                    norm = torch.norm(w, dim=-1)
+                return w
+            """,
+            line=4,
+        ),
+        # A value read with `.item()` to be checked: `_assert_async` takes the tensor itself.
+        Invalid(
+            """
+            import torch
+            def count_loss(counts: torch.Tensor, expected: int) -> torch.Tensor:
+                total = counts.sum()
+                if total.item() != expected:
+                    raise RuntimeError("counts do not add up")
+                return counts.float().mean()
+            """,
+            line=4,
+        ),
         Invalid(
             """
             import torch
@@ -562,11 +632,14 @@ class Block(nn.Module):
         sync = self._host_read(node.test)
         if sync is None:
             return
-        if not self._in_module_call() and not (self.context.frequency().repeats and self._removable_guard(node)):
+        if not self._repeats() or self._per_element(node.test):
             return
         if short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
             return
-        if function_waits_for_device(self.context, besides=node.test) is not None:
+        # Reads in the branch's body count when it runs in the common case (an `if` doing work);
+        # not when it runs on a failure (an `assert`'s message, a guard that raises) or on a retry.
+        common = type(node) is cst.If and not only_reports(node.body, self.context.imports)
+        if function_waits_for_device(self.context, node.test if common else node, counting_decisions=True) is not None:
             # The function reads a tensor on the host elsewhere: removing this read saves no wait.
             return
         test = quote(node.test)
@@ -577,6 +650,9 @@ class Block(nn.Module):
         elif type(node) is cst.If and ends_early(node):
             # Skipping the rest of the loop or the call is what the read buys.
             return
+        elif type(node) is cst.If and self._reduces(node.body):
+            # The branch keeps a reduction off an empty selection, which would give NaN or raise.
+            return
         elif type(node) is cst.If and only_reports(node.body, self.context.imports):
             fix = _REPORTING_FIX.format(check=self._async_check(node.test, failure=True))
         elif type(node) is cst.If and self._chooses_other_code(node):
@@ -585,7 +661,7 @@ class Block(nn.Module):
             return
         elif type(node) is cst.Assert:
             function = self.context.function
-            assert function is not None  # an assert is reported only in a module's per-call method
+            assert function is not None  # an assert is reported only in a function that repeats
             fix = _FIXES[cst.Assert].format(check=self._async_check(node.test, failure=False), function=function.name)
         else:
             fix = _FIXES[type(node)].format(condition=test)
@@ -652,44 +728,31 @@ class Block(nn.Module):
             pending.extend(syntax_children(node))
         return None
 
-    def _in_module_call(self) -> bool:
-        """In a per-call method of a torch module (``forward``)."""
-        frame = self.context.function
-        return (
-            frame is not None
-            and frame.role == PER_CALL
-            and frame.class_frame is not None
-            and frame.class_frame.is_module_subclass
-        )
+    def _repeats(self) -> bool:
+        """The code around the current node runs many times, as the engine knows it: a function
+        that runs per call or per step or is called from a loop (``call_frequency``: ``forward``,
+        losses, samplers, ``*_step``, the project's callers), or a training
+        loop or a loop over a data loader. Set-up code (``__init__``, ``setup``, plotting) is cold,
+        and a loop in a function nothing shows to repeat (a self-check, a file parser) is not
+        evidence enough."""
+        if self.context.functions.call_frequency().repeats:
+            return True
+        loops = self.context.loops
+        return any(loop.is_training_step or loops.iterated_loader(loop) is not None for loop in loops.enclosing())
 
-    def _removable_guard(self, node: Branch) -> bool:
-        """``if m.any():`` (``if not m.all()``, ``torch.any(m)``, ``torch.isnan(x).any()``…)
-        with no ``else``, whose body works on what the test reads (``vals[~mask] = 0``,
-        ``x = torch.nan_to_num(x)``): a masked update that changes nothing when the test is
-        false, so the branch can go. Outside a module's ``forward`` only such a branch is
-        flagged: other data-dependent decisions in numerical code (validation that raises, a
-        choice between two computations) need the value."""
-        if type(node) is not cst.If or node.orelse is not None or only_reports(node.body, self.context.imports):
+    def _per_element(self, test: cst.BaseExpression) -> bool:
+        """``test`` reads an element the loop around it indexes (``if pred[i] > 0:`` in ``for i in
+        …``): a decision per element, which vectorising the loop removes, not ``torch.where``."""
+        targets = {name for loop in self.context.loops.enclosing() for name in loop.targets}
+        if not targets:
             return False
-        test, negated = node.test, False
-        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-            test, negated = test.expression, True
-        if type(test) is not cst.Call or type(test.func) is not cst.Attribute or len(test.args) > 1:
-            return False
-        qualified = self.context.imports.qualified_name(test.func)
-        if qualified in _TRUTH_REDUCTION_FUNCTIONS and test.args:
-            tested, reduction = test.args[0].value, qualified.rpartition(".")[2]
-        elif test.func.attr.value in _TRUTH_REDUCTIONS and not test.args:
-            tested, reduction = test.func.value, test.func.attr.value
-        else:
-            return False
-        # The body runs when some element is selected (``any``, ``not all``); ``if m.all():``
-        # skips work when one is not, which the work would change.
-        if (reduction == "any") == negated:
-            return False
-        imports = self.context.imports
-        names = {name for name in names_in(tested) if imports.qualified_name(cst.Name(name)) is None}
-        return bool(names) and mentions(node.body, names) and not self._reduces(node.body)
+        pending: list[cst.CSTNode] = [test]
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Subscript and any(mentions(element, targets) for element in node.slice):
+                return True
+            pending.extend(syntax_children(node))
+        return False
 
     def _reduces(self, body: cst.BaseSuite) -> bool:
         """``body`` calls a reduction with no value on an empty selection (``counts[:, sel].mean(1)``,
@@ -761,7 +824,7 @@ class Block(nn.Module):
                 return False
             return self._is_tensor(expr.left) or any(self._is_tensor(target.comparator) for target in expr.comparisons)
         if self.context.arrays.kind_of(expr) == catalog.TORCH:
-            return not allocated_on_host(expr, self.context)
+            return not on_host(expr, self.context)
         if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             return expr.func.attr.value in _TRUTH_REDUCTIONS and self._is_tensor(expr.func.value)
         return False
@@ -788,7 +851,24 @@ def _tensor_expression(test: cst.BaseExpression, imports: ImportTable) -> str:
         if form is not None:
             arguments = ", ".join(" ".join(quote(arg).rstrip(",").split()) for arg in test.args)
             return form.format(arguments=arguments)
+    if type(test) is cst.Comparison and len(test.comparisons) == 1:
+        # ``t.item() != n`` compares on the device as ``t != n``.
+        comparison = test.comparisons[0]
+        operator = cst.Module([]).code_for_node(comparison.operator).strip()
+        return f"{_read_tensor_text(test.left)} {operator} {_read_tensor_text(comparison.comparator)}"
     return " ".join(quote(test).split())
+
+
+def _read_tensor_text(value: cst.BaseExpression) -> str:
+    """``value`` as tensor code: ``t`` for ``t.item()``, which reads ``t`` on the host."""
+    if (
+        type(value) is cst.Call
+        and not value.args
+        and type(value.func) is cst.Attribute
+        and value.func.attr.value == "item"
+    ):
+        value = value.func.value
+    return " ".join(quote(value).split())
 
 
 def _operand(test: cst.BaseExpression, imports: ImportTable) -> str:
