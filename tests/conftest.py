@@ -1,11 +1,15 @@
 """Fixtures for tests that need an optional library (each such test is skipped alone where the
 library is missing, so the tests beside it, NumPy-only ones above all, still run), and the
-examples' findings, linted once a session."""
+examples' findings, linted once a session, and files linted in this process rather than in worker
+processes, except for the tests that take the ``worker_processes`` fixture."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
+from perflint import runner
 from perflint.engine import lint_source
 
 
@@ -39,6 +43,41 @@ def findings_of():
         return list(linted[rule, code])
 
     return findings
+
+
+class InProcessWorkers:
+    """``runner.WorkerPool`` for the tests: each file is linted in this process by the function a
+    worker runs (``runner.lint_file``), its task and its result pickled as a worker's pipe pickles
+    them. Forking a worker for every command a test runs took most of the commands' tests' time;
+    the worker processes themselves (parallel workers, a worker that dies, the time-limit
+    backstop) are tested by the tests that take ``worker_processes``, and by every test that runs
+    the command in a subprocess."""
+
+    def __init__(self, size: int, fingerprint: str | None) -> None:
+        self.fingerprint = fingerprint
+
+    def run(self, tasks, indices) -> dict:
+        return {index: _piped(runner.lint_file(_piped(tasks[index]), self.fingerprint)) for index in indices}
+
+
+def _piped(value):
+    return pickle.loads(pickle.dumps(value))
+
+
+_WORKER_POOL = runner.WorkerPool
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lint_in_process():
+    runner.WorkerPool = InProcessWorkers
+    yield
+    runner.WorkerPool = _WORKER_POOL
+
+
+@pytest.fixture
+def worker_processes(monkeypatch):
+    """Files are linted in worker processes, as the command lints them (``runner.WorkerPool``)."""
+    monkeypatch.setattr(runner, "WorkerPool", _WORKER_POOL)
 
 
 # torch's import alone takes seconds, SciPy's and pandas' a large part of one.

@@ -138,7 +138,7 @@ def _slow_lint(source, path, rule_classes, apply_noqa=True, project=None, fix_ed
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
-def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path, monkeypatch):
+def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path, monkeypatch, worker_processes):
     monkeypatch.setattr(runner, "lint_source", _slow_lint)
     tasks = []
     for name in ("a.py", "slow.py"):
@@ -192,7 +192,7 @@ def test_a_time_limit_that_fired_on_a_thread_leaves_no_exception_pending_for_lat
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="worker processes inherit the patch only when forked")
-def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_path, monkeypatch):
+def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_path, monkeypatch, worker_processes):
     def stuck(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
         if "slow" in path:
             import signal

@@ -68,4 +68,4 @@ def discarded(call: cst.Call, context: FileContext) -> bool:
     if type(assign) is not cst.Assign or len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
         return False
     name = assign.targets[0].target.value
-    return not mentions(frame.node.deep_replace(assign, cst.Pass()), name)
+    return not mentions(frame.node, name, outside=assign)

@@ -152,13 +152,16 @@ def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return children
 
 
-def _variables(node: cst.CSTNode) -> Iterator[cst.Name]:
+def _variables(node: cst.CSTNode, outside: cst.CSTNode | None = None) -> Iterator[cst.Name]:
     """The names in ``node`` (itself included) that are variables: not the attribute of an
-    attribute (``x.i``) or the keyword of an argument (``f(i=0)``), which are only spelled so."""
+    attribute (``x.i``) or the keyword of an argument (``f(i=0)``), which are only spelled so;
+    none within ``outside``, a node of ``node``'s tree."""
     stack = [node]
     while stack:
         current = stack.pop()
         current_type = type(current)
+        if current is outside:
+            continue
         if current_type is cst.Name:
             yield typing.cast(cst.Name, current)
         elif current_type is cst.Attribute or current_type is cst.Arg:
@@ -173,12 +176,13 @@ def names_in(node: cst.CSTNode) -> set[str]:
     return {name.value for name in _variables(node)}
 
 
-def mentions(node: cst.CSTNode, names: str | Collection[str]) -> bool:
+def mentions(node: cst.CSTNode, names: str | Collection[str], outside: cst.CSTNode | None = None) -> bool:
     """``node`` (itself included) reads or binds a variable called ``names`` (one name) or one
-    of ``names``; attribute and keyword names spelled alike do not count."""
+    of ``names`` other than within ``outside`` (a node of its tree); attribute and keyword names
+    spelled alike do not count."""
     if type(names) is str:
-        return any(name.value == names for name in _variables(node))
-    return any(name.value in names for name in _variables(node))
+        return any(name.value == names for name in _variables(node, outside))
+    return any(name.value in names for name in _variables(node, outside))
 
 
 _EXPRESSION_TYPES = frozenset(node_type for node_type in NODE_TYPES if issubclass(node_type, cst.BaseExpression))

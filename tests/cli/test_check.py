@@ -313,7 +313,7 @@ def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, mo
 @pytest.mark.skipif(
     multiprocessing.get_start_method() != "fork", reason="the patched worker is inherited only by forked processes"
 )
-def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch):
+def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch, worker_processes):
     real = runner.lint_source
 
     def deadly(source, path, rule_classes, apply_noqa=True, project=None, fix_edits=True):
@@ -542,7 +542,7 @@ def test_cache_lives_at_the_config_root(project, capsys, monkeypatch):
 # Worker processes and measurement --------------------------------------------------------
 
 
-def test_jobs_2_gives_the_same_findings_as_jobs_1(project, capsys):
+def test_jobs_2_gives_the_same_findings_as_jobs_1(project, capsys, worker_processes):
     for index in range(6):
         write(project / f"m{index}.py", FLAGGED if index % 2 else CLEAN)
     write(project / "broken.py", "def f(:\n")

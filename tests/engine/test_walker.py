@@ -28,6 +28,13 @@ def test_several_names_are_searched_at_once():
     assert mentions(expr, {"c", "z"}) and not mentions(expr, ["b", "k"])
 
 
+def test_the_names_within_a_node_left_outside_are_not_searched():
+    module = cst.parse_module("moved = x.cuda()\nprint(x)\n")
+    assign = module.body[0].body[0]
+    assert not mentions(module, "moved", outside=assign) and mentions(module, "moved")
+    assert mentions(module, "x", outside=assign) and not mentions(module, ["x", "moved"], outside=module)
+
+
 def test_names_in_lists_the_variables_and_not_attribute_or_keyword_names():
     assert names_in(cst.parse_expression("a.b(c, k=d)")) == {"a", "c", "d"}
 
