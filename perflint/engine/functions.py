@@ -604,7 +604,9 @@ class FunctionKnowledge:
     def return_kind(self, call: cst.Call) -> catalog.ArrayKind | None:
         """The array kind ``call`` of a function of this file (or, with the project index, of
         another file of the project) returns: its return annotation's, or the one kind every
-        ``return`` gives (see ``_returned_kind``)."""
+        ``return`` gives: a call that returns an array whatever its arguments (``np.zeros(n)``,
+        ``torch.tanh(x)``, ``self._step(x)`` of such a function), a parameter annotated as an
+        array, or a name assigned once from such a call."""
         definition = self._definition(call)
         if definition is None:
             facts = self._project_callee(call)
