@@ -181,7 +181,7 @@ class ArrayKnowledge:
     def visit_For_target(self, node: cst.For) -> None:
         self._begin_branches(falls_through=True)
         self._begin_branch()
-        self._bind_target(node.target, None)
+        self._bind_iterated(node.target, node.iter)
 
     def leave_For_body(self, node: cst.For) -> None:
         self._end_branch()
@@ -205,7 +205,7 @@ class ArrayKnowledge:
     leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
 
     def visit_CompFor_target(self, node: cst.CompFor) -> None:
-        self._bind_target(node.target, None)
+        self._bind_iterated(node.target, node.iter)
 
     def _enter_try(self, node: cst.Try | cst.TryStar) -> None:
         # The body may stop at any statement, so the state before it is one of the paths.
@@ -292,6 +292,43 @@ class ArrayKnowledge:
         else:
             for name in target_names(target):
                 self.bind(name, None)
+
+    def _bind_iterated(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        """A loop's ``target`` takes the items of ``iterable``: a tensor's items are tensors
+        (``for row in X``), and so are those of each tensor ``zip`` pairs (``for a, b in zip(X,
+        Y)``) or ``enumerate`` numbers (``for i, row in enumerate(X)``). A NumPy array's items
+        may be NumPy scalars, and a DataFrame's are its column labels: neither is bound."""
+        if type(target) is cst.Name:
+            self.bind(target.value, catalog.TORCH if self.kind_of(iterable) == catalog.TORCH else None)
+            return
+        paired = self._paired_iterables(target, iterable)
+        if paired is None:
+            self._bind_target(target, None)
+            return
+        for element, items in paired:
+            if items is None:
+                self._bind_target(element, None)
+            else:
+                self._bind_iterated(element, items)
+
+    def _paired_iterables(
+        self, target: cst.BaseExpression, iterable: cst.BaseExpression
+    ) -> list[tuple[cst.BaseExpression, cst.BaseExpression | None]] | None:
+        """For a tuple ``target`` iterating ``zip(…)`` or ``enumerate(…)``: each of its names with
+        the iterable whose items it takes (None for ``enumerate``'s counter)."""
+        if type(target) not in (cst.Tuple, cst.List) or type(iterable) is not cst.Call:
+            return None
+        elements = cast(cst.Tuple | cst.List, target).elements
+        if any(type(element) is not cst.Element for element in elements):
+            return None
+        if any(arg.star for arg in iterable.args):
+            return None
+        positional = [arg.value for arg in iterable.args if arg.keyword is None]
+        if self._imports.is_builtin(iterable.func, "zip") and len(elements) == len(positional):
+            return [(element.value, items) for element, items in zip(elements, positional)]
+        if self._imports.is_builtin(iterable.func, "enumerate") and len(elements) == 2 and len(positional) == 1:
+            return [(elements[0].value, None), (elements[1].value, positional[0])]
+        return None
 
     def bind(self, name: str, kind: ArrayKind, value: cst.BaseExpression | None = None) -> None:
         """``name`` was (re)assigned ``value`` (None: not a single expression) of ``kind``."""
@@ -503,17 +540,10 @@ class ArrayKnowledge:
         if type(value) is not cst.Call:
             return None
         qualified = self._imports.qualified_name(value.func)
-        if qualified is None:
-            return None
-        if (
-            catalog.library_of(qualified) == catalog.TORCH
-            and qualified.rpartition(".")[2] in catalog.ELEMENTWISE_FUNCTIONS
-        ):
-            return catalog.TORCH
         record = catalog.lookup(qualified)
         if record is not None and _asks_for_tuple(record, value):
             return None
-        return catalog.CONSTRUCTORS.get(qualified)
+        return catalog.returned_kind(qualified)
 
     def items_kind(self, expr: cst.BaseExpression) -> ArrayKind:
         """The library of every item of the tuple ``expr`` evaluates to (a call, or a name
@@ -652,7 +682,7 @@ class ArrayKnowledge:
         func = call.func
         qualified = self._imports.qualified_name(func)
         if qualified is not None:
-            constructed = catalog.CONSTRUCTORS.get(qualified)
+            constructed = catalog.returned_kind(qualified)
             if constructed:
                 record = catalog.lookup(qualified)
                 return None if record is not None and _asks_for_tuple(record, call) else constructed

@@ -56,6 +56,8 @@ _BEING_SUMMARISED = Effects()
 # slice may call and still have a whole-array form.
 _WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+# Nodes that bind the names of their ``target``.
+_Binding = Union[cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor]
 
 
 @dataclass
@@ -601,33 +603,75 @@ class FunctionKnowledge:
 
     def return_kind(self, call: cst.Call) -> catalog.ArrayKind | None:
         """The array kind ``call`` of a function of this file (or, with the project index, of
-        another file of the project) returns: its return annotation's, or the library whose
-        constructor every ``return`` calls (``return np.zeros(n)``)."""
+        another file of the project) returns: its return annotation's, or the one kind every
+        ``return`` gives: a call that returns an array whatever its arguments (``np.zeros(n)``,
+        ``torch.tanh(x)``, ``self._step(x)`` of such a function), a parameter annotated as an
+        array, or a name assigned once from such a call."""
         definition = self._definition(call)
         if definition is None:
             facts = self._project_callee(call)
             if facts is None or facts.returns is None:
                 return None
-            return catalog.ARRAY_TYPES.get(facts.returns) or catalog.CONSTRUCTORS.get(facts.returns)
+            return catalog.ARRAY_TYPES.get(facts.returns) or catalog.returned_kind(facts.returns)
         if id(definition) not in self._return_kinds:
+            self._return_kinds[id(definition)] = None  # a recursive call learns nothing
             self._return_kinds[id(definition)] = self._return_kind_of(definition)
         return self._return_kinds[id(definition)]
 
     def _return_kind_of(self, definition: cst.FunctionDef) -> catalog.ArrayKind | None:
         if definition.returns is not None:
             return self._context.arrays.annotation_kind(definition.returns.annotation)
-        kinds: set[catalog.ArrayKind | None] = set()
+        returned: list[cst.BaseExpression | None] = []
+        bound: dict[str, list[cst.BaseExpression | None]] = {}
         pending: list[cst.CSTNode] = [definition.body]
         while pending:
             node = pending.pop()
             if type(node) is cst.Return:
-                value = node.value
-                function = value.func if type(value) is cst.Call else None
-                constructor = self._context.imports.qualified_name(function) if function else None
-                kinds.add(catalog.CONSTRUCTORS.get(constructor) if constructor is not None else None)
-            elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                returned.append(node.value)
+            elif type(node) is cst.Yield:
+                return None
+            elif type(node) is cst.Assign:
+                for target in node.targets:
+                    plain = type(target.target) is cst.Name
+                    for name in names_in(target.target):
+                        bound.setdefault(name, []).append(node.value if plain else None)
+            elif type(node) in (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor):
+                for name in names_in(cast(_Binding, node).target):
+                    bound.setdefault(name, []).append(None)
+            elif type(node) in (cst.AsName, cst.Global, cst.Nonlocal, cst.Del):
+                for name in names_in(node):
+                    bound.setdefault(name, []).append(None)
+            if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 pending.extend(syntax_children(node))
+        kinds = {self._returned_kind(value, definition, bound) for value in returned}
         return kinds.pop() if len(kinds) == 1 else None
+
+    def _returned_kind(
+        self,
+        value: cst.BaseExpression | None,
+        definition: cst.FunctionDef,
+        bound: dict[str, list[cst.BaseExpression | None]],
+    ) -> catalog.ArrayKind | None:
+        """The kind of what ``return value`` gives, whatever the arguments: a call the catalogue
+        says returns an array (``np.zeros(n)``, ``torch.tanh(x)``) or a function of this file
+        that does (``self._step(x)``); a parameter annotated as one and never reassigned; a
+        name assigned once, one of those calls (``y = torch.relu(x); return y``)."""
+        if type(value) is cst.Name:
+            assigned = bound.get(value.value)
+            parameter = next((p for p in _all_parameters(definition.params) if p.name.value == value.value), None)
+            if parameter is not None:
+                if assigned or parameter.annotation is None:
+                    return None
+                return self._context.arrays.annotation_kind(parameter.annotation.annotation)
+            if assigned is None or len(assigned) != 1:
+                return None
+            value = assigned[0]
+        if type(value) is not cst.Call:
+            return None
+        qualified = self._context.imports.qualified_name(value.func)
+        if qualified is not None:
+            return catalog.returned_kind(qualified)
+        return self.return_kind(value)
 
     def _definition(self, call: cst.Call) -> cst.FunctionDef | None:
         definitions = self._by_call_name.get(dotted_name(call.func) or "", ())
@@ -823,12 +867,15 @@ def _loop_words(node: cst.CSTNode) -> str:
     return f"runs in a loop over `{text}`" if type(node) is cst.For else f"runs in a comprehension over `{text}`"
 
 
+def _all_parameters(params: cst.Parameters) -> Iterator[cst.Param]:
+    yield from (*params.posonly_params, *params.params, *params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            yield star
+
+
 def _parameter_names(params: cst.Parameters) -> set[str]:
-    names = {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    for variadic in (params.star_arg, params.star_kwarg):
-        if isinstance(variadic, cst.Param):
-            names.add(variadic.name.value)
-    return names
+    return {param.name.value for param in _all_parameters(params)}
 
 
 def _first_parameter(params: cst.Parameters) -> str | None:

@@ -385,3 +385,31 @@ def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
         "a range(len(X))",
         "b range(X.shape[0])",
     }
+
+
+def test_loop_targets_over_tensors_zip_and_enumerate_of_tensors_are_tensors():
+    answers = kinds(
+        "import numpy as np\nimport torch\nimport pandas as pd\n"
+        "X = torch.zeros(3, 4)\nY = torch.ones(3, 4)\nA = np.zeros((3, 4))\ndf = pd.DataFrame()\n"
+        "for row in X:\n    print(row)\n"
+        "for x, y in zip(X, Y, strict=True):\n    print(x); print(y)\n"
+        "for i, (p, q) in enumerate(zip(X, A), start=1):\n    print(i); print(p); print(q)\n"
+        "for r in A:\n    print(r)\n"
+        "for c in df:\n    print(c)\n"
+        "for u, v in zip(X):\n    print(u)\n"
+        "for w in zip(X, Y):\n    print(w)\n"
+        "[print(t) for t in X]\n"
+    )
+    assert answers == {
+        "row": "torch",
+        "x": "torch",
+        "y": "torch",
+        "i": None,
+        "p": "torch",
+        "q": None,
+        "r": None,
+        "c": None,
+        "u": None,
+        "w": None,
+        "t": "torch",
+    }

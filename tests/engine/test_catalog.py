@@ -293,3 +293,14 @@ def test_every_multi_tensor_operation_exists_and_pairs_with_a_real_in_place_meth
         assert resolve(operation.removesuffix("_")) is not None, operation  # the out-of-place form
     for method in catalog.TORCH_MODULE_TENSOR_ITERATORS | catalog.TORCH_MODULE_NAMED_TENSOR_ITERATORS:
         assert hasattr(torch.nn.Module, method), method
+
+
+def test_returned_kind_is_what_a_call_returns_whatever_its_arguments():
+    assert catalog.returned_kind("numpy.zeros") == "numpy"
+    assert catalog.returned_kind("torch.tanh") == "torch"
+    assert catalog.returned_kind("torch.sum") == "torch"
+    assert catalog.returned_kind("torch.nn.functional.relu") == "torch"
+    assert catalog.returned_kind("torch.max") is None  # a tuple when given a dimension
+    assert catalog.returned_kind("torch.equal") is None  # a bool
+    assert catalog.returned_kind("numpy.log") is None  # a scalar for a scalar
+    assert catalog.returned_kind(None) is None

@@ -176,6 +176,41 @@ def test_a_same_file_function_returns_an_array_by_annotation_or_by_its_returns()
     assert answers == {"self.embed(1)": "numpy", "annotated(3)": "torch", "made(3)": "numpy", "mixed(3)": None}
 
 
+def test_a_method_returns_a_tensor_through_torch_calls_names_assigned_once_and_tensor_parameters():
+    answers = kinds(
+        "import torch\nimport torch.nn.functional as F\n"
+        "class Codec:\n"
+        "    def _step(self, x):\n        y = F.relu(x)\n        return torch.tanh(y)\n"
+        "    def _named(self, x):\n        y = torch.sum(x, 1)\n        return y\n"
+        "    def _chained(self, x):\n        frame = self._step(x)\n        return frame\n"
+        "    def _same(self, x: torch.Tensor):\n        return x\n"
+        "    def _reassigned(self, x: torch.Tensor):\n        x = x.tolist()\n        return x\n"
+        "    def _twice(self, x):\n        y = torch.exp(x)\n        y = y.tolist()\n        return y\n"
+        "    def _pair(self, x):\n        return torch.max(x, 1)\n"
+        "    def _compare(self, x, y):\n        return torch.equal(x, y)\n"
+        "    def _module(self, x):\n        return self.lin(x)\n"
+        "    def _generator(self, x):\n        yield x\n        return torch.exp(x)\n"
+        "    def _recursive(self, x):\n        return self._recursive(x)\n"
+        "    def encode(self, x):\n"
+        "        print(self._step(x)); print(self._named(x)); print(self._chained(x)); print(self._same(x))\n"
+        "        print(self._reassigned(x)); print(self._twice(x)); print(self._pair(x)); print(self._compare(x, x))\n"
+        "        print(self._module(x)); print(self._generator(x)); print(self._recursive(x))\n"
+    )
+    assert answers == {
+        "self._step(x)": "torch",
+        "self._named(x)": "torch",
+        "self._chained(x)": "torch",
+        "self._same(x)": "torch",
+        "self._reassigned(x)": None,
+        "self._twice(x)": None,
+        "self._pair(x)": None,
+        "self._compare(x, x)": None,
+        "self._module(x)": None,
+        "self._generator(x)": None,
+        "self._recursive(x)": None,
+    }
+
+
 def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
     answers = probe_calls(
         "def forward(self, x):\n"

@@ -488,6 +488,36 @@ def test_another_files_function_gives_its_return_kind_and_mutations_to_the_calle
     assert answers == {"kind": "torch", "mutated": {"a"}}
 
 
+def test_another_files_function_returning_a_torch_element_wise_call_returns_a_tensor():
+    index = index_of(
+        {
+            "pkg.ops": """
+            import torch
+            def squash(x):
+                return torch.tanh(x)
+            def same(a, b):
+                return torch.equal(a, b)
+        """,
+            "pkg.use": "from .ops import squash, same\n",
+        }
+    )
+    view = index.view("pkg.use")
+    source = "from .ops import squash, same\nt = squash(x)\nprint(t)\ne = same(x, y)\nprint(e)\n"
+    answers = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Name and node.func.value == "print":
+                argument = node.args[0].value
+                answers[cst.Module([]).code_for_node(argument)] = self.context.arrays.kind_of(argument)
+
+    lint_source(source, "pkg/use.py", [Probe], project=view)
+    assert answers == {"t": "torch", "e": None}
+
+
 def test_fix_lints_with_the_index_so_code_only_set_up_calls_is_left_alone(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", "[tool.perflint]\n")

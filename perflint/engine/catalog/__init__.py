@@ -137,6 +137,27 @@ EXPENSIVE_CALLS = _names(EXPENSIVE, (NUMPY, TORCH, "scipy"))
 ELEMENTWISE_FUNCTIONS = frozenset(entry.function_name for entry in _FUNCTIONS if ELEMENTWISE in entry.flags)
 REDUCTION_FUNCTIONS = frozenset(entry.function_name for entry in _FUNCTIONS if REDUCTION in entry.flags)
 
+
+def returned_kind(qualified_name: str | None) -> ArrayKind | None:
+    """The library whose array, tensor or frame every call of ``qualified_name`` returns,
+    whatever its arguments: a catalogued function's return type (``np.zeros``), or torch for
+    torch's element-wise functions and reductions, which take a tensor and return one
+    (``torch.tanh``, ``F.relu``, ``torch.sum``). Not those that return a tuple
+    (``torch.max(x, 1)``), nor ``torch.equal`` (a bool); NumPy's return a scalar for a scalar
+    (``np.log(2.0)``)."""
+    if qualified_name is None:
+        return None
+    constructed = CONSTRUCTORS.get(qualified_name)
+    if constructed is not None or library_of(qualified_name) != TORCH:
+        return constructed
+    record = lookup(qualified_name)
+    if record is not None:
+        returns_one_tensor = record.items is None and (ELEMENTWISE in record.flags or REDUCTION in record.flags)
+        return TORCH if returns_one_tensor else None
+    name = qualified_name.rpartition(".")[2]
+    return TORCH if name in ELEMENTWISE_FUNCTIONS or name in REDUCTION_FUNCTIONS else None
+
+
 NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
