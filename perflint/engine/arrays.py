@@ -55,6 +55,7 @@ class Binding(NamedTuple):
     value: cst.BaseExpression | None  # the expression last assigned; None when not one
     default: cst.BaseExpression | None = None  # a parameter's default value
     parameter: bool = False  # still the function's parameter: never reassigned on any path
+    items_of: cst.BaseExpression | None = None  # a loop target: what it takes the items of
 
 
 _UNKNOWN = Binding(None, None)
@@ -82,7 +83,8 @@ def _join(bindings: Sequence[Binding]) -> Binding:
     kind = first.kind if all(binding.kind == first.kind for binding in bindings) else None
     value = first.value if all(binding.value is first.value for binding in bindings) else None
     default = first.default if all(binding.default is first.default for binding in bindings) else None
-    return Binding(kind, value, default, all(binding.parameter for binding in bindings))
+    items_of = first.items_of if all(binding.items_of is first.items_of for binding in bindings) else None
+    return Binding(kind, value, default, all(binding.parameter for binding in bindings), items_of)
 
 
 def ends_abruptly(suite: cst.BaseSuite) -> bool:
@@ -299,7 +301,8 @@ class ArrayKnowledge:
         Y)``) or ``enumerate`` numbers (``for i, row in enumerate(X)``). A NumPy array's items
         may be NumPy scalars, and a DataFrame's are its column labels: neither is bound."""
         if type(target) is cst.Name:
-            self.bind(target.value, catalog.TORCH if self.kind_of(iterable) == catalog.TORCH else None)
+            kind = catalog.TORCH if self.kind_of(iterable) == catalog.TORCH else None
+            self._scopes[-1].layers[-1].bindings[target.value] = Binding(kind, None, items_of=iterable)
             return
         paired = self._paired_iterables(target, iterable)
         if paired is None:
@@ -415,6 +418,13 @@ class ArrayKnowledge:
         none."""
         binding = self._binding(name)
         return binding.value if binding is not None else None
+
+    def items_source(self, name: str) -> cst.BaseExpression | None:
+        """What the loop target ``name`` takes the items of (``X`` for ``for row in X``, and for
+        ``for i, row in enumerate(X)`` or ``for row, y in zip(X, Y)``), when every path to here
+        bound it so."""
+        binding = self._binding(name)
+        return binding.items_of if binding is not None else None
 
     def parameter_default(self, name: str) -> cst.BaseExpression | None:
         """The default value of the parameter ``name``, when that is what the name still is."""

@@ -164,14 +164,17 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     (``start + length``) or of one (``~mask``), a method of one that returns a tensor and moves
     nothing (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
     (``torch.kthvalue(x, k)``) or a part of such a result (``.values``), directly or through the
-    name it was assigned to.
+    name it was assigned to; a part of one (``perm[:h]``), or an item of one through a loop over it
+    (``for idx in perm``).
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
     if type(tensor) is cst.Name:
         assigned = value_of(tensor, context, hops)
         if assigned is None:
-            return False
+            # ``for idx in torch.randperm(n)``: an item of a tensor is where the tensor is.
+            iterated = context.arrays.items_source(tensor.value) if hops < MAX_NAME_HOPS else None
+            return iterated is not None and on_host(iterated, context, hops + 1)
         tensor = assigned
         hops += 1
     if type(tensor) is cst.BinaryOperation:
@@ -181,6 +184,9 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         return on_host(tensor.value, context, hops)
     if type(tensor) is cst.UnaryOperation:
         return on_host(tensor.expression, context, hops)
+    if type(tensor) is cst.Subscript:
+        # ``perm[:h]``: a part of a tensor is where the tensor is.
+        return on_host(tensor.value, context, hops)
     if type(tensor) is not cst.Call:
         return False
     if move_destination(tensor, context) == HOST:

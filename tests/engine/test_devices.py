@@ -464,3 +464,22 @@ def test_a_torch_function_of_a_host_tensor_and_a_part_of_its_result_are_on_the_h
         "torch.kthvalue(x, k).values": False,
         "torch.zeros_like(rand_vals, device=device)": False,
     }
+
+
+def test_an_item_of_a_host_tensor_taken_by_a_loop_is_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # avalanche's `for j, idx in enumerate(torch.randperm(n)[:h]): idx = int(idx)`.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, n):\n"
+        "    perm = torch.randperm(n)\n"
+        "    for j, idx in enumerate(perm[:8]):\n"
+        "        print(idx)\n"
+        "    for row in x:\n"
+        "        print(row)\n"
+        "    for a, b in zip(perm, x):\n"
+        "        print(a); print(b)\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {"idx": True, "row": False, "a": True, "b": False}

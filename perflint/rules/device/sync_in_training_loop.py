@@ -158,6 +158,18 @@ for step, (x, y) in enumerate(loader):
     )
 
     VALID = (
+        # An item of a host tensor, taken by the loop (avalanche's replay memory): `torch.randperm`
+        # without `device=` draws on the host, so `int(idx)` waits for nothing.
+        """
+        import torch
+        class Replay:
+            def _after_training_exp(self, new_x, h):
+                new_x = new_x.to(self.device)
+                replaced = torch.randperm(self.memory.size(0))[:h]
+                for j, idx in enumerate(replaced):
+                    idx = int(idx)
+                    self.memory[idx] = new_x[j]
+        """,
         # Periodic logging, after the loop, and in the epoch loop around it.
         """
         def train(model, loader, optimizer, epochs):
