@@ -46,6 +46,8 @@ SUMMARY_FORMAT = 3
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
 _BASE_DEPTH = 12
+# At most this many subclasses of a class are searched for overrides of a method it calls.
+_SUBCLASS_LIMIT = 200
 # A loop's iterable is quoted in evidence up to this many characters.
 _QUOTE_LENGTH = 40
 _MODULE_SCOPE = "<module>"
@@ -659,6 +661,7 @@ class ProjectIndex:
                 self._by_module.setdefault(summary.module, []).append(f"{summary.module}.{name}")
         self._facts: dict[str, CalleeFacts | None] = {}
         self._frequencies: dict[str, HotCaller] | None = None
+        self._subclasses: dict[str, list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -718,6 +721,26 @@ class ProjectIndex:
             (f"{name}.{method}" for name, summary in self._lineage(class_name) if method in summary.methods), None
         )
 
+    def _overrides(self, class_name: str, method: str) -> Iterator[str]:
+        """The qualified names of the methods ``method`` of the project subclasses of
+        ``class_name`` (at any depth) that define their own: a call ``self.<method>()`` of
+        ``class_name`` runs them on a subclass's objects."""
+        if self._subclasses is None:
+            self._subclasses = {}
+            for name, summary in self.classes.items():
+                for base in summary.bases:
+                    self._subclasses.setdefault(self._resolve(base), []).append(name)
+        pending = list(self._subclasses.get(self._resolve(class_name), ()))
+        seen: set[str] = set()
+        while pending and len(seen) < _SUBCLASS_LIMIT:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if method in self.classes[name].methods:
+                yield f"{name}.{method}"
+            pending.extend(self._subclasses.get(name, ()))
+
     def _attribute_class(self, class_name: str, attribute: str) -> str | None:
         """The class ``self.<attribute>`` holds in ``class_name`` or the nearest project base that sets it."""
         return next(
@@ -750,6 +773,17 @@ class ProjectIndex:
         if qualified in self.classes:
             return self._method(qualified, "__init__")
         return None
+
+    def callees(self, site: CallSite, class_name: str | None) -> list[str]:
+        """The project functions a call site may run: its ``callee``, and for a ``self`` call,
+        the subclasses' overrides of the method (``App.run``'s ``self._update()`` runs
+        ``LinearLeastSquares._update``)."""
+        callee = self.callee(site, class_name)
+        found = [] if callee is None else [callee]
+        kind, _, method = site.target.partition(":")
+        if kind == "self" and class_name is not None:
+            found.extend(override for override in self._overrides(class_name, method) if override in self.functions)
+        return found
 
     def _class_of(self, function: str) -> str | None:
         summary, name, _ = self.functions[function]
@@ -802,9 +836,9 @@ class ProjectIndex:
         for function, (_, name, own) in self.functions.items():
             class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
             for site in own.calls:
-                callee = self.callee(site, class_name)
-                if callee is not None and callee != function:
-                    callers.setdefault(callee, []).append((function, site))
+                for callee in self.callees(site, class_name):
+                    if callee != function:
+                        callers.setdefault(callee, []).append((function, site))
         return callers
 
     def frequencies(self) -> dict[str, HotCaller]:
@@ -868,14 +902,14 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
-                callee = self.callee(site, class_name)
-                if callee is None or callee in found or self.functions[callee][2].role == RUN_ONCE:
-                    continue
-                evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
-                found[callee] = HotCaller(
-                    evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
-                )
-                pending.append(callee)
+                for callee in self.callees(site, class_name):
+                    if callee in found or self.functions[callee][2].role == RUN_ONCE:
+                        continue
+                    evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
+                    found[callee] = HotCaller(
+                        evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
+                    )
+                    pending.append(callee)
         self._frequencies = found
         return found
 
