@@ -662,6 +662,7 @@ class ProjectIndex:
         self._facts: dict[str, CalleeFacts | None] = {}
         self._frequencies: dict[str, HotCaller] | None = None
         self._subclasses: dict[str, list[str]] | None = None
+        self._classes_by_lowered_name: dict[str, str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -775,15 +776,37 @@ class ProjectIndex:
         return None
 
     def callees(self, site: CallSite, class_name: str | None) -> list[str]:
-        """The project functions a call site may run: its ``callee``, and for a ``self`` call,
-        the subclasses' overrides of the method (``App.run``'s ``self._update()`` runs
-        ``LinearLeastSquares._update``)."""
+        """The project functions a call site may run: its ``callee``, and the subclasses'
+        overrides of the method (``App.run``'s ``self._update()`` runs
+        ``LinearLeastSquares._update``); ``self.alg.update()``, where the code does not show what
+        ``self.alg`` holds, calls the project class named like it (``Alg``)."""
         callee = self.callee(site, class_name)
         found = [] if callee is None else [callee]
-        kind, _, method = site.target.partition(":")
-        if kind == "self" and class_name is not None:
-            found.extend(override for override in self._overrides(class_name, method) if override in self.functions)
+        kind, _, rest = site.target.partition(":")
+        if class_name is None:
+            return found
+        if kind == "self":
+            found.extend(override for override in self._overrides(class_name, rest) if override in self.functions)
+        elif kind == "attr":
+            attribute, _, method = rest.partition(":")
+            held = self._attribute_class(class_name, attribute) or self._class_named_like(attribute)
+            if held is not None:
+                if callee is None:
+                    callee = self._method(held, method)
+                    found = [] if callee is None else [callee]
+                found.extend(override for override in self._overrides(held, method) if override in self.functions)
         return found
+
+    def _class_named_like(self, attribute: str) -> str | None:
+        """The one project class named like ``attribute`` (``self.alg`` and ``Alg``), when the
+        code does not show what the attribute holds (a constructor's argument)."""
+        if self._classes_by_lowered_name is None:
+            self._classes_by_lowered_name = {}
+            for qualified in self.classes:
+                lowered = qualified.rpartition(".")[2].lower()
+                seen = lowered in self._classes_by_lowered_name
+                self._classes_by_lowered_name[lowered] = None if seen else qualified
+        return self._classes_by_lowered_name.get(attribute.strip("_").lower())
 
     def _class_of(self, function: str) -> str | None:
         summary, name, _ = self.functions[function]

@@ -368,6 +368,44 @@ def test_a_subclass_override_of_a_method_the_base_calls_in_a_loop_runs_per_itera
     assert "pkg.solvers.Other._update" not in frequencies  # not a subclass
 
 
+def test_a_method_of_an_attribute_named_like_a_project_class_runs_in_the_callers_loop():
+    # sigpy's `App.run` loops `self.alg.update()`, `self.alg` being the constructor's argument.
+    frequencies = index_of(
+        {
+            "pkg.alg": """
+                class Alg:
+                    def update(self):
+                        self._update()
+                class PowerMethod(Alg):
+                    def _update(self):
+                        pass
+                class Model:
+                    def fit(self):
+                        pass
+                class Other:
+                    def update(self):
+                        pass
+            """,
+            "pkg.app": """
+                class App:
+                    def __init__(self, alg, model):
+                        self.alg = alg
+                        self.model = model
+                    def run(self):
+                        while not self.alg.done():
+                            self.alg.update()
+                            self.model.fit()
+            """,
+            "pkg.models": "class Model:\n    def fit(self):\n        pass\n",
+        }
+    ).frequencies()
+    loop = "called in a loop over `while not self.alg.done()` in `run`"
+    assert frequencies["pkg.alg.Alg.update"] == HotCaller(loop, Frequency.HOT)
+    assert frequencies["pkg.alg.PowerMethod._update"] == HotCaller(f"called from `update`, {loop}", Frequency.HOT)
+    assert "pkg.alg.Other.update" not in frequencies
+    assert "pkg.alg.Model.fit" not in frequencies  # two project classes are named `Model`
+
+
 # Views and the cache of summaries ------------------------------------------------------------
 
 
