@@ -775,26 +775,31 @@ class ProjectIndex:
             return self._method(qualified, "__init__")
         return None
 
-    def callees(self, site: CallSite, class_name: str | None) -> list[str]:
-        """The project functions a call site may run: its ``callee``, and the subclasses'
+    def dispatched(self, site: CallSite, class_name: str | None) -> list[str]:
+        """The project functions a call site may run besides its ``callee``: the subclasses'
         overrides of the method (``App.run``'s ``self._update()`` runs
-        ``LinearLeastSquares._update``); ``self.alg.update()``, where the code does not show what
-        ``self.alg`` holds, calls the project class named like it (``Alg``)."""
-        callee = self.callee(site, class_name)
-        found = [] if callee is None else [callee]
-        kind, _, rest = site.target.partition(":")
+        ``LinearLeastSquares._update``), and for ``self.alg.update()``, where the code does not
+        show what ``self.alg`` holds, the method of the one project class named like it
+        (``Alg.update``). Evidence that they repeat when the call does, not that they run only
+        when it does: a public ``fit`` a base class also calls in set-up is not set-up code."""
         if class_name is None:
-            return found
-        if kind == "self":
-            found.extend(override for override in self._overrides(class_name, rest) if override in self.functions)
-        elif kind == "attr":
+            return []
+        kind, _, rest = site.target.partition(":")
+        found: list[str] = []
+        held: str | None = class_name
+        method = rest
+        if kind == "attr":
             attribute, _, method = rest.partition(":")
-            held = self._attribute_class(class_name, attribute) or self._class_named_like(attribute)
-            if held is not None:
-                if callee is None:
-                    callee = self._method(held, method)
-                    found = [] if callee is None else [callee]
-                found.extend(override for override in self._overrides(held, method) if override in self.functions)
+            held = self._attribute_class(class_name, attribute)
+            if held is None:
+                held = self._class_named_like(attribute)
+                callee = None if held is None else self._method(held, method)
+                found = [] if callee is None else [callee]
+        elif kind != "self":
+            return []
+        if held is None:
+            return []
+        found.extend(override for override in self._overrides(held, method) if override in self.functions)
         return found
 
     def _class_named_like(self, attribute: str) -> str | None:
@@ -859,7 +864,18 @@ class ProjectIndex:
         for function, (_, name, own) in self.functions.items():
             class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
             for site in own.calls:
-                for callee in self.callees(site, class_name):
+                callee = self.callee(site, class_name)
+                if callee is not None and callee != function:
+                    callers.setdefault(callee, []).append((function, site))
+        return callers
+
+    def _dispatched_callers(self) -> dict[str, list[tuple[str, CallSite]]]:
+        """Like ``_callers``, for the functions a call site may run through ``dispatched``."""
+        callers: dict[str, list[tuple[str, CallSite]]] = {}
+        for function, (_, name, own) in self.functions.items():
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                for callee in self.dispatched(site, class_name):
                     if callee != function:
                         callers.setdefault(callee, []).append((function, site))
         return callers
@@ -870,10 +886,12 @@ class ProjectIndex:
         or itself cold; once: every caller runs once and one of them is an entry point (module
         level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
         per-call function (``forward``, ``training_step``) or from another hot function, by a
-        caller that is not cold. Functions with no evidence either way are absent."""
+        caller that is not cold, the callers ``dispatched`` finds included (they make a function
+        hot, never cold). Functions with no evidence either way are absent."""
         if self._frequencies is not None:
             return self._frequencies
         callers = self._callers()
+        dispatched = self._dispatched_callers()
         found: dict[str, HotCaller] = {}
 
         def short(function: str) -> str:
@@ -907,6 +925,9 @@ class ProjectIndex:
                     changed = True
         pending: list[str] = []
         for function, sites in callers.items():
+            callers[function] = sites + dispatched.pop(function, [])
+        callers.update(dispatched)
+        for function, sites in callers.items():
             if function in found:
                 continue
             for caller, site in sites:
@@ -925,7 +946,8 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
-                for callee in self.callees(site, class_name):
+                direct = self.callee(site, class_name)
+                for callee in ([direct] if direct is not None else []) + self.dispatched(site, class_name):
                     if callee in found or self.functions[callee][2].role == RUN_ONCE:
                         continue
                     evidence = f"called from `{short(caller)}`, {found[caller].evidence}"

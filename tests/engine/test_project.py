@@ -364,7 +364,8 @@ def test_a_subclass_override_of_a_method_the_base_calls_in_a_loop_runs_per_itera
     assert frequencies["pkg.app.App._update"] == HotCaller(evidence, Frequency.HOT)
     assert frequencies["pkg.solvers.Solver._update"] == HotCaller(evidence, Frequency.HOT)
     assert frequencies["pkg.solvers.Solver._gradient"] == HotCaller(f"called from `_update`, {evidence}", Frequency.HOT)
-    assert frequencies["pkg.solvers.Solver._setup"].frequency is Frequency.COLD
+    # The base's set-up calling an override is no evidence that the override only runs in set-up.
+    assert "pkg.solvers.Solver._setup" not in frequencies
     assert "pkg.solvers.Other._update" not in frequencies  # not a subclass
 
 
