@@ -40,6 +40,7 @@ from perflint.engine.roles import (
     ExecutionEstimate,
     Frequency,
     is_entry_point,
+    is_optimizer_name,
     per_call_evidence,
     role_of,
 )
@@ -166,6 +167,8 @@ class FunctionKnowledge:
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
         self._wrapped_by_compiler: frozenset[str] | None = None
+        self._passed_to_optimizer_steps: dict[str, str] | None = None
+        self._nested_calls_in_loops: dict[tuple[cst.CSTNode, str], cst.CSTNode] | None = None
         # ``with torch.no_grad():`` blocks open around the current node outside any function.
         self._grad_off_blocks_outside_functions = 0
 
@@ -406,6 +409,22 @@ class FunctionKnowledge:
                 return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
                 return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name, built_per_call))
+            if own is None and type(frame.node) is cst.FunctionDef:
+                stepper = self._functions_passed_to_optimizer_steps().get(frame.name)
+                if stepper is not None:
+                    return ExecutionEstimate(
+                        Frequency.PER_CALL, f"runs per step: `{frame.name}` is passed to {stepper}"
+                    )
+            if own is None and frame.parent is not None:
+                loop = self._nested_functions_called_in_loops().get((frame.parent.node, frame.name))
+                if loop is not None and not _small_literal_loop(loop, self._context):
+                    caller = self._function_frequency(frame.parent)
+                    if caller.frequency is Frequency.COLD:
+                        return caller
+                    where = _loop_words(loop).removeprefix("runs ")
+                    return ExecutionEstimate(
+                        Frequency.HOT, f"runs per iteration: `{frame.name}` is called {where} in `{frame.parent.name}`"
+                    )
             if project is not None and frame.parent is None and own is None:
                 class_frame = frame.class_frame if frame.is_method else None
                 key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
@@ -467,6 +486,60 @@ class FunctionKnowledge:
                     pending.extend(syntax_children(node))
             self._wrapped_by_compiler = frozenset(names)
         return self._wrapped_by_compiler
+
+    def _functions_passed_to_optimizer_steps(self) -> dict[str, str]:
+        """Names ``closure`` of the functions the file passes to an optimizer's ``step``
+        (``optimizer.step(closure)``, LBFGS style), each with the quoted call's function: the
+        optimizer calls them at least once per step. Walked once, and only in a file that
+        mentions ``.step(``."""
+        if self._passed_to_optimizer_steps is None:
+            passed: dict[str, str] = {}
+            if self._module is not None and ".step(" in self._context.source:
+                pending: list[cst.CSTNode] = [self._module]
+                while pending:
+                    node = pending.pop()
+                    if (
+                        type(node) is cst.Call
+                        and type(node.func) is cst.Attribute
+                        and node.func.attr.value == "step"
+                        and is_optimizer_name((dotted_name(node.func.value) or "").rpartition(".")[2])
+                    ):
+                        for arg in node.args:
+                            if type(arg.value) is cst.Name and (arg.keyword is None or arg.keyword.value == "closure"):
+                                passed[arg.value.value] = f"`{quote(node.func)}`"
+                    pending.extend(syntax_children(node))
+            self._passed_to_optimizer_steps = passed
+        return self._passed_to_optimizer_steps
+
+    def _nested_functions_called_in_loops(self) -> dict[tuple[cst.CSTNode, str], cst.CSTNode]:
+        """For each function and name ``f`` it calls by name in one of its own loops (``for``
+        and ``while``, nested functions' loops not), the innermost loop around one such call: a
+        function ``f`` defined inside it runs per iteration. Walked once."""
+        if self._nested_calls_in_loops is None:
+            found: dict[tuple[cst.CSTNode, str], cst.CSTNode] = {}
+            pending: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None]] = []
+            if self._module is not None:
+                pending.append((self._module, None, None))
+            while pending:
+                node, function, loop = pending.pop()
+                kind = type(node)
+                if kind is cst.FunctionDef or kind is cst.Lambda or kind is cst.ClassDef:
+                    function, loop = (node if kind is cst.FunctionDef else None), None
+                elif kind is cst.Call and function is not None and loop is not None:
+                    func = cast(cst.Call, node).func
+                    if type(func) is cst.Name:
+                        found.setdefault((function, func.value), loop)
+                if kind is cst.For:
+                    loop_node = cast(cst.For, node)
+                    pending.extend((child, function, loop) for child in (loop_node.iter, loop_node.orelse) if child)
+                    pending.append((loop_node.body, function, node))
+                    continue
+                if kind is cst.While:
+                    pending.append((cast(cst.While, node).body, function, node))
+                    continue
+                pending.extend((child, function, loop) for child in syntax_children(node))
+            self._nested_calls_in_loops = found
+        return self._nested_calls_in_loops
 
     def disables_grad(self, expr: cst.BaseExpression) -> bool:
         """``expr``, as a context manager or decorator, may turn autograd off:

@@ -46,6 +46,8 @@ SUMMARY_FORMAT = 3
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
 _BASE_DEPTH = 12
+# At most this many subclasses of a class are searched for overrides of a method it calls.
+_SUBCLASS_LIMIT = 200
 # A loop's iterable is quoted in evidence up to this many characters.
 _QUOTE_LENGTH = 40
 _MODULE_SCOPE = "<module>"
@@ -659,6 +661,8 @@ class ProjectIndex:
                 self._by_module.setdefault(summary.module, []).append(f"{summary.module}.{name}")
         self._facts: dict[str, CalleeFacts | None] = {}
         self._frequencies: dict[str, HotCaller] | None = None
+        self._subclasses: dict[str, list[str]] | None = None
+        self._classes_by_lowered_name: dict[str, str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -718,6 +722,26 @@ class ProjectIndex:
             (f"{name}.{method}" for name, summary in self._lineage(class_name) if method in summary.methods), None
         )
 
+    def _overrides(self, class_name: str, method: str) -> Iterator[str]:
+        """The qualified names of the methods ``method`` of the project subclasses of
+        ``class_name`` (at any depth) that define their own: a call ``self.<method>()`` of
+        ``class_name`` runs them on a subclass's objects."""
+        if self._subclasses is None:
+            self._subclasses = {}
+            for name, summary in self.classes.items():
+                for base in summary.bases:
+                    self._subclasses.setdefault(self._resolve(base), []).append(name)
+        pending = list(self._subclasses.get(self._resolve(class_name), ()))
+        seen: set[str] = set()
+        while pending and len(seen) < _SUBCLASS_LIMIT:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if method in self.classes[name].methods:
+                yield f"{name}.{method}"
+            pending.extend(self._subclasses.get(name, ()))
+
     def _attribute_class(self, class_name: str, attribute: str) -> str | None:
         """The class ``self.<attribute>`` holds in ``class_name`` or the nearest project base that sets it."""
         return next(
@@ -750,6 +774,44 @@ class ProjectIndex:
         if qualified in self.classes:
             return self._method(qualified, "__init__")
         return None
+
+    def dispatched(self, site: CallSite, class_name: str | None) -> list[str]:
+        """The project functions a call site may run besides its ``callee``: the subclasses'
+        overrides of the method (``App.run``'s ``self._update()`` runs
+        ``LinearLeastSquares._update``), and for ``self.alg.update()``, where the code does not
+        show what ``self.alg`` holds, the method of the one project class named like it
+        (``Alg.update``). Evidence that they repeat when the call does, not that they run only
+        when it does: a public ``fit`` a base class also calls in set-up is not set-up code."""
+        if class_name is None:
+            return []
+        kind, _, rest = site.target.partition(":")
+        found: list[str] = []
+        held: str | None = class_name
+        method = rest
+        if kind == "attr":
+            attribute, _, method = rest.partition(":")
+            held = self._attribute_class(class_name, attribute)
+            if held is None:
+                held = self._class_named_like(attribute)
+                callee = None if held is None else self._method(held, method)
+                found = [] if callee is None else [callee]
+        elif kind != "self":
+            return []
+        if held is None:
+            return []
+        found.extend(override for override in self._overrides(held, method) if override in self.functions)
+        return found
+
+    def _class_named_like(self, attribute: str) -> str | None:
+        """The one project class named like ``attribute`` (``self.alg`` and ``Alg``), when the
+        code does not show what the attribute holds (a constructor's argument)."""
+        if self._classes_by_lowered_name is None:
+            self._classes_by_lowered_name = {}
+            for qualified in self.classes:
+                lowered = qualified.rpartition(".")[2].lower()
+                seen = lowered in self._classes_by_lowered_name
+                self._classes_by_lowered_name[lowered] = None if seen else qualified
+        return self._classes_by_lowered_name.get(attribute.strip("_").lower())
 
     def _class_of(self, function: str) -> str | None:
         summary, name, _ = self.functions[function]
@@ -807,16 +869,29 @@ class ProjectIndex:
                     callers.setdefault(callee, []).append((function, site))
         return callers
 
+    def _dispatched_callers(self) -> dict[str, list[tuple[str, CallSite]]]:
+        """Like ``_callers``, for the functions a call site may run through ``dispatched``."""
+        callers: dict[str, list[tuple[str, CallSite]]] = {}
+        for function, (_, name, own) in self.functions.items():
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                for callee in self.dispatched(site, class_name):
+                    if callee != function:
+                        callers.setdefault(callee, []).append((function, site))
+        return callers
+
     def frequencies(self) -> dict[str, HotCaller]:
         """How often the project calls each of its functions, and why, where the call graph
         shows it. Cold: every caller is set-up code (``__init__``, data preparation, plotting)
         or itself cold; once: every caller runs once and one of them is an entry point (module
         level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
         per-call function (``forward``, ``training_step``) or from another hot function, by a
-        caller that is not cold. Functions with no evidence either way are absent."""
+        caller that is not cold, the callers ``dispatched`` finds included (they make a function
+        hot, never cold). Functions with no evidence either way are absent."""
         if self._frequencies is not None:
             return self._frequencies
         callers = self._callers()
+        dispatched = self._dispatched_callers()
         found: dict[str, HotCaller] = {}
 
         def short(function: str) -> str:
@@ -850,6 +925,9 @@ class ProjectIndex:
                     changed = True
         pending: list[str] = []
         for function, sites in callers.items():
+            callers[function] = sites + dispatched.pop(function, [])
+        callers.update(dispatched)
+        for function, sites in callers.items():
             if function in found:
                 continue
             for caller, site in sites:
@@ -868,14 +946,15 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
-                callee = self.callee(site, class_name)
-                if callee is None or callee in found or self.functions[callee][2].role == RUN_ONCE:
-                    continue
-                evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
-                found[callee] = HotCaller(
-                    evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
-                )
-                pending.append(callee)
+                direct = self.callee(site, class_name)
+                for callee in ([direct] if direct is not None else []) + self.dispatched(site, class_name):
+                    if callee in found or self.functions[callee][2].role == RUN_ONCE:
+                        continue
+                    evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
+                    found[callee] = HotCaller(
+                        evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
+                    )
+                    pending.append(callee)
         self._frequencies = found
         return found
 

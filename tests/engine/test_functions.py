@@ -560,6 +560,56 @@ def test_frequency_follows_roles_and_loops_with_the_evidence_in_words():
     }
 
 
+def test_a_function_passed_to_an_optimizers_step_runs_per_step():
+    # LBFGS evaluates the closure one or more times in every `step`.
+    answers = frequency_at_prints("""
+        def fit(model, optimizer, x, y):
+            def closure():
+                print(closure_body)
+            optimizer.step(closure)
+            def callback():
+                print(callback_body)
+            env.step(callback)
+            lbfgs_opt.step(closure=evaluate)
+        def evaluate():
+            print(evaluate_body)
+    """)
+    assert answers == {
+        "closure_body": (Frequency.PER_CALL, "runs per step: `closure` is passed to `optimizer.step`"),
+        "callback_body": (Frequency.UNKNOWN, ""),
+        "evaluate_body": (Frequency.PER_CALL, "runs per step: `evaluate` is passed to `lbfgs_opt.step`"),
+    }
+
+
+def test_a_nested_function_its_function_calls_in_a_loop_runs_per_iteration():
+    answers = frequency_at_prints("""
+        def train(loader, model):
+            def update(batch):
+                print(update_body)
+            def report(history):
+                print(report_body)
+            def per_head(h):
+                print(small_loop_body)
+            for batch in loader:
+                update(batch)
+            else:
+                report(loader)
+            for h in (0, 1):
+                per_head(h)
+        def __init__(self, layers):
+            def add(layer):
+                print(setup_body)
+            for layer in layers:
+                add(layer)
+    """)
+    assert answers == {
+        "update_body": (Frequency.HOT, "runs per iteration: `update` is called in a loop over `loader` in `train`"),
+        "report_body": (Frequency.UNKNOWN, ""),
+        "small_loop_body": (Frequency.UNKNOWN, ""),
+        "setup_body": (Frequency.COLD, "runs once: in `__init__`"),
+    }
+
+
 def test_a_distributions_constructor_runs_per_call_other_classes_constructors_once():
     # gluonts builds a `Distribution` subclass from a network's outputs in every forward.
     answers = frequency_at_prints("""

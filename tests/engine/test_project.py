@@ -14,7 +14,7 @@ import libcst as cst
 from perflint.cli.main import main
 from perflint.engine import lint_source
 from perflint.engine.linter import FileContext
-from perflint.engine.project import ProjectIndex, ProjectView, module_name, summarise_source
+from perflint.engine.project import HotCaller, ProjectIndex, ProjectView, module_name, summarise_source
 from perflint.engine.project_cache import IndexedFile, project_views
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import Rule
@@ -327,6 +327,84 @@ def test_a_statement_of_a_function_the_project_calls_cold_is_cold_only_with_the_
         "runs once: `anchors` is called only from `grid`",
     )
     assert frequency_at_prints(source, None)["n"] == (Frequency.UNKNOWN, "")
+
+
+def test_a_subclass_override_of_a_method_the_base_calls_in_a_loop_runs_per_iteration():
+    # sigpy's `App.run` calls `self._update()` in its loop; the subclasses define `_update`.
+    frequencies = index_of(
+        {
+            "pkg.app": """
+                class App:
+                    def _update(self):
+                        pass
+                    def run(self, max_iter):
+                        for it in range(max_iter):
+                            self._update()
+                    def __init__(self):
+                        self._setup()
+                    def _setup(self):
+                        pass
+            """,
+            "pkg.solvers": """
+                from .app import App
+                class Solver(App):
+                    def _update(self):
+                        self._gradient()
+                    def _gradient(self):
+                        pass
+                    def _setup(self):
+                        pass
+                class Other:
+                    def _update(self):
+                        pass
+            """,
+        }
+    ).frequencies()
+    evidence = "called in a loop over `range(max_iter)` in `run`"
+    assert frequencies["pkg.app.App._update"] == HotCaller(evidence, Frequency.HOT)
+    assert frequencies["pkg.solvers.Solver._update"] == HotCaller(evidence, Frequency.HOT)
+    assert frequencies["pkg.solvers.Solver._gradient"] == HotCaller(f"called from `_update`, {evidence}", Frequency.HOT)
+    # The base's set-up calling an override is no evidence that the override only runs in set-up.
+    assert "pkg.solvers.Solver._setup" not in frequencies
+    assert "pkg.solvers.Other._update" not in frequencies  # not a subclass
+
+
+def test_a_method_of_an_attribute_named_like_a_project_class_runs_in_the_callers_loop():
+    # sigpy's `App.run` loops `self.alg.update()`, `self.alg` being the constructor's argument.
+    frequencies = index_of(
+        {
+            "pkg.alg": """
+                class Alg:
+                    def update(self):
+                        self._update()
+                class PowerMethod(Alg):
+                    def _update(self):
+                        pass
+                class Model:
+                    def fit(self):
+                        pass
+                class Other:
+                    def update(self):
+                        pass
+            """,
+            "pkg.app": """
+                class App:
+                    def __init__(self, alg, model):
+                        self.alg = alg
+                        self.model = model
+                    def run(self):
+                        while not self.alg.done():
+                            self.alg.update()
+                            self.model.fit()
+            """,
+            "pkg.models": "class Model:\n    def fit(self):\n        pass\n",
+        }
+    ).frequencies()
+    loop = "called in a loop over `while not self.alg.done()` in `run`"
+    assert frequencies["pkg.alg.Alg.update"] == HotCaller(loop, Frequency.HOT)
+    assert frequencies["pkg.alg.PowerMethod._update"] == HotCaller(f"called from `update`, {loop}", Frequency.HOT)
+    assert "pkg.alg.Other.update" not in frequencies
+    assert "pkg.alg.Model.fit" not in frequencies  # two project classes are named `Model`
 
 
 # Views and the cache of summaries ------------------------------------------------------------
