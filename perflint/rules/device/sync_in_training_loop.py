@@ -569,7 +569,11 @@ for step, (x, y) in enumerate(loader):
     def _is_step_tensor(self, expr: cst.BaseExpression) -> bool:
         """A name the training step binds to a tensor: a known one, or the loss it
         differentiates."""
-        if type(expr) is not cst.Name:
+        if type(expr) is not cst.Name or self.context.loops.innermost is None:
+            return False
+        if self.context.arrays.kind_of(expr) != catalog.TORCH and not self.context.has_word("backward"):
+            # Neither a known tensor nor, in a file that differentiates nothing, a loss: the
+            # cheap answer before the loop's questions.
             return False
         frame = self._step()
         if frame is None or expr.value not in frame.effects.rebound or allocated_on_host(expr, self.context):
