@@ -253,7 +253,11 @@ class MaskedMSE(torch.nn.Module):
         self._autoregressive: dict[int, bool] = {}
 
     def _enter_loop(self, node: cst.CSTNode) -> None:
-        if self.context.frequency().frequency in (Frequency.PER_CALL, Frequency.HOT):
+        # Only a loop over ``range`` can be reported: the cheap question first.
+        if _range_target(node, self.context) is not None and self.context.frequency().frequency in (
+            Frequency.PER_CALL,
+            Frequency.HOT,
+        ):
             self._repeated_loops.add(id(node))
 
     def visit_For(self, node: cst.For) -> None:
