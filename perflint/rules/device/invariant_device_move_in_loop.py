@@ -24,6 +24,7 @@ class InvariantDeviceMoveInLoop(Rule):
     fix_title = "Move it to the device once, before the loop, and reuse the result"
     fix_safety = FIX_UNSAFE
     autofix = True
+    paid_per_execution = True
     required_text = ("cuda", ".to(")
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
@@ -40,9 +41,11 @@ class InvariantDeviceMoveInLoop(Rule):
         "Left alone: the loop's batch or anything it rebinds, a device argument that changes per "
         "iteration, an object constructed in the loop, the result of an unknown call, `.to(dtype)`, a"
         " tensor moved to its own device (`x.to(device=x.device, dtype=…)`: a cast), moves to the "
-        "CPU, a move under a condition that changes per iteration (`if step == 0`), and, in a "
-        "training step, attribute chains such as `self.weights` (an optimizer may update what they "
-        "hold)."
+        "CPU, a move under a condition that changes per iteration (`if step == 0`), a move whose result "
+        "becomes a module's own parameter or buffer (`nn.Parameter(w.to(device))`, `register_buffer`: "
+        "each iteration must make its own tensor, or every parameter would share one storage), loops "
+        "in set-up code that runs once (`__init__`, data preparation), and, in a training step, "
+        "attribute chains such as `self.weights` (an optimizer may update what they hold)."
     )
     why_bad = (
         "A CPU tensor moved with `.to(device)` is copied across the bus every time: the "
@@ -97,6 +100,26 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         def split(physics, subsets, device):
             for subset in subsets:
                 subset.register_buffer("norm", physics.norm.detach().clone().to(device))
+        """,
+        # Each iteration wraps its tensor in its own parameter or buffer (recbole's GCMC): hoisted,
+        # every entry of the list would share one storage, tying the weights.
+        """
+        import torch
+        from torch import nn
+        def add_supports(self, num_support, prior, device):
+            self.weights = nn.ParameterList(
+                [nn.Parameter(torch.FloatTensor(4, 8).to(device), requires_grad=True) for _ in range(num_support)]
+            )
+            for i in range(num_support):
+                self.register_buffer(f"prior_{i}", prior.to(device))
+        """,
+        # Set-up code runs once: its loop runs once per program, not per batch.
+        """
+        import torch
+        class Scaler(torch.nn.Module):
+            def __init__(self, scale, sizes, device):
+                super().__init__()
+                self.blocks = [torch.randn(size, device=device) * scale.to(device) for size in sizes]
         """,
         # The loop's batch, and what the loop builds.
         """
@@ -281,9 +304,22 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             return
         if not all(self.context.is_invariant(arg.value, frame) for arg in node.args):
             return
-        if self._invariant_value(func.value):
+        if self._invariant_value(func.value) and not self._becomes_module_state(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
             self.report(node, self.message.format(call=quote(node)), fix=fix)
+
+    def _becomes_module_state(self, move: cst.Call) -> bool:
+        """The moved tensor is handed to ``nn.Parameter`` or a module's ``register_buffer``:
+        each iteration's result becomes its own parameter or buffer, so it must be a tensor of
+        its own, not work to do once."""
+        parents = self.context.parents
+        argument = parents.get(id(move))
+        call = parents.get(id(argument)) if type(argument) is cst.Arg else None
+        if type(call) is not cst.Call:
+            return False
+        if self.context.imports.qualified_name(call.func) in catalog.MODULE_STATE_WRAPPERS:
+            return True
+        return type(call.func) is cst.Attribute and call.func.attr.value in catalog.MODULE_STATE_METHODS
 
     def _invariant_value(self, expr: cst.BaseExpression) -> bool:
         """``expr`` gives equal values on every iteration: an unchanged name or chain, a
