@@ -6,6 +6,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
+from perflint.engine.literals import is_number_literal
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import NewNames, hoist, name_for
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
@@ -20,7 +21,7 @@ class InvariantDeviceMoveInLoop(Rule):
     name = "invariant-device-move-in-loop"
     family = FAMILY
     summary = "The same tensor or module is moved to the device on every iteration"
-    message = "`{call}` is the same on every iteration, and copies to the device each time; do it once before the loop"
+    message = "`{call}` is the same on every iteration, and copies to the device each time; {advice}"
     fix_title = "Move it to the device once, before the loop, and reuse the result"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -264,6 +265,30 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                 return [(logits * from_numpy_class_weights_cuda).sum() for logits in batches]
             """,
         ),
+        # A tensor of one number, only read in arithmetic: the message offers the number itself.
+        Invalid(
+            """
+            import torch
+            def pool(self, fields):
+                results = []
+                for field in fields:
+                    eps = torch.FloatTensor([1e-8]).to(self.device)
+                    results.append(field.sum(1) / (field.count_nonzero(1) + eps))
+                return results
+            """,
+            line=5,
+            column=15,
+            fixed="""
+            import torch
+            def pool(self, fields):
+                results = []
+                FloatTensor_to_self_device = torch.FloatTensor([1e-8]).to(self.device)
+                for field in fields:
+                    eps = FloatTensor_to_self_device
+                    results.append(field.sum(1) / (field.count_nonzero(1) + eps))
+                return results
+            """,
+        ),
         # Under a comment, in an accumulation: the comment stays above the hoisted move.
         Invalid(
             """
@@ -306,7 +331,19 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             return
         if self._invariant_value(func.value) and not self._becomes_module_state(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
-            self.report(node, self.message.format(call=quote(node)), fix=fix)
+            converted = fix is not None and self._converts_to_tensor(func.value)
+            number = _one_number(func.value) if converted else None
+            advice = (
+                "do it once before the loop"
+                if number is None
+                else f"use the number `{quote(number)}` itself, which needs no tensor and no copy, or move it once "
+                "before the loop"
+            )
+            self.report(node, self.message.format(call=quote(node), advice=advice), fix=fix)
+
+    def _converts_to_tensor(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` is a call of a library function that makes a tensor from its data."""
+        return type(expr) is cst.Call and catalog.lookup(self.context.imports.qualified_name(expr.func)) is not None
 
     def _becomes_module_state(self, move: cst.Call) -> bool:
         """The moved tensor is handed to ``nn.Parameter`` or a module's ``register_buffer``:
@@ -346,6 +383,19 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         if type(expr) not in (cst.Name, cst.Attribute, cst.Subscript):
             return False
         return self.context.is_invariant(expr, allow_conversions=True)
+
+
+def _one_number(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The number a tensor built from a one-number list holds (``torch.FloatTensor([1e-8])``,
+    ``torch.tensor([0.5])``; ``value`` is known to be a conversion to a tensor): where the moved
+    tensor is only read in arithmetic, the number itself gives the same result."""
+    if type(value) is not cst.Call or len(value.args) != 1 or value.args[0].keyword is not None:
+        return None
+    data = value.args[0].value
+    if not isinstance(data, (cst.List, cst.Tuple)) or len(data.elements) != 1:
+        return None
+    element = data.elements[0]
+    return element.value if type(element) is cst.Element and is_number_literal(element.value) else None
 
 
 def _copies(method_name: str) -> bool:
