@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
 from perflint.engine.literals import is_number_literal
 from perflint.engine.quoting import quote
-from perflint.engine.rewrite import NewNames, hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for, only_read
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -331,8 +331,9 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             return
         if self._invariant_value(func.value) and not self._becomes_module_state(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
-            converted = fix is not None and self._converts_to_tensor(func.value)
-            number = _one_number(func.value) if converted else None
+            number = _one_number(func.value) if self._converts_to_tensor(func.value) else None
+            if number is not None and not only_read(self.context, node, frame.node):
+                number = None
             advice = (
                 "do it once before the loop"
                 if number is None
