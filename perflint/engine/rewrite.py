@@ -395,6 +395,15 @@ def _in_assign_target(path: Sequence[cst.CSTNode]) -> bool:
     return isinstance(path[index], cst.AssignTarget)
 
 
+def only_read(context: FileContext, expression: cst.BaseExpression, loop: cst.CSTNode) -> bool:
+    """The value of ``expression``, inside ``loop``, is only read there (arithmetic on it,
+    comparisons, names bound to it only read so; see ``_only_read``), wherever in the loop it
+    runs: one value, or a Python number equal to it, could serve every iteration."""
+    path = context.path_to(expression)
+    loop_index = next((index for index, node in enumerate(path) if node is loop), None)
+    return loop_index is not None and _only_read(loop, path[loop_index:], calls_read=False)
+
+
 def _only_read(loop: cst.CSTNode, path: Sequence[cst.CSTNode], calls_read: bool) -> bool:
     """The value of the last node of ``path`` (from ``loop`` down) is only read in the loop, so
     one value can serve every iteration: it is consumed by arithmetic or a comparison, perhaps

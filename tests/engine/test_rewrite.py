@@ -14,6 +14,7 @@ from perflint.engine.rewrite import (
     code_of,
     hoist,
     name_for,
+    only_read,
     reference,
     with_keyword,
     without_argument,
@@ -147,6 +148,35 @@ class HoistCompute(Rule):
         frame = self.context.innermost_loop
         if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
             self.report(node, fix=hoist(self.context, node, frame.node, self.names, name_for(self.context, node)))
+
+
+class OnlyReadCompute(Rule):
+    """``compute(…)`` in a loop, reported where ``rewrite.only_read`` says its value is only read."""
+
+    code = "PFL997"
+    name = "only-read-compute"
+    message = "only read"
+    fix_title = "None"
+    fix_safety = "unsafe"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        frame = self.context.innermost_loop
+        if frame is not None and isinstance(node.func, cst.Name) and node.func.value == "compute":
+            if only_read(self.context, node, frame.node):
+                self.report(node)
+
+
+def test_only_read_follows_names_and_holds_in_branches_where_a_hoist_would_not():
+    source = textwrap.dedent("""
+        for x in xs:
+            if x:
+                eps = compute(1)
+                y = x + eps
+            kept.append(compute(2))
+            z = model(compute(3))
+    """)
+    findings = lint_source(source, "m.py", [OnlyReadCompute])
+    assert [finding.line for finding in findings] == [4]
 
 
 def _hoisted(source: str) -> str:

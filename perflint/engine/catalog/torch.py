@@ -287,6 +287,14 @@ INFERENCE_METHODS = frozenset(
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})
+# What makes a tensor a module's own state: a parameter or buffer wraps the tensor it is given
+# without copying it (``nn.Parameter(t)`` shares ``t``'s storage), and a module's
+# ``register_buffer``/``register_parameter`` keep it. Each call must be given its own tensor:
+# given one tensor, every parameter made from it is the same storage (tied weights).
+MODULE_STATE_WRAPPERS = frozenset(
+    {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer", "torch.nn.parameter.Buffer"}
+)
+MODULE_STATE_METHODS = frozenset({"register_buffer", "register_parameter"})
 
 # ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
 SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})

@@ -6,8 +6,9 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import moves_to_a_device
+from perflint.engine.literals import is_number_literal
 from perflint.engine.quoting import quote
-from perflint.engine.rewrite import NewNames, hoist, name_for
+from perflint.engine.rewrite import NewNames, hoist, name_for, only_read
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -20,10 +21,11 @@ class InvariantDeviceMoveInLoop(Rule):
     name = "invariant-device-move-in-loop"
     family = FAMILY
     summary = "The same tensor or module is moved to the device on every iteration"
-    message = "`{call}` is the same on every iteration, and copies to the device each time; do it once before the loop"
+    message = "`{call}` is the same on every iteration, and copies to the device each time; {advice}"
     fix_title = "Move it to the device once, before the loop, and reuse the result"
     fix_safety = FIX_UNSAFE
     autofix = True
+    paid_per_execution = True
     required_text = ("cuda", ".to(")
     reported_at = "the `.to(...)` or `.cuda(...)` call (its first line)"
 
@@ -40,9 +42,11 @@ class InvariantDeviceMoveInLoop(Rule):
         "Left alone: the loop's batch or anything it rebinds, a device argument that changes per "
         "iteration, an object constructed in the loop, the result of an unknown call, `.to(dtype)`, a"
         " tensor moved to its own device (`x.to(device=x.device, dtype=…)`: a cast), moves to the "
-        "CPU, a move under a condition that changes per iteration (`if step == 0`), and, in a "
-        "training step, attribute chains such as `self.weights` (an optimizer may update what they "
-        "hold)."
+        "CPU, a move under a condition that changes per iteration (`if step == 0`), a move whose result "
+        "becomes a module's own parameter or buffer (`nn.Parameter(w.to(device))`, `register_buffer`: "
+        "each iteration must make its own tensor, or every parameter would share one storage), loops "
+        "in set-up code that runs once (`__init__`, data preparation), and, in a training step, "
+        "attribute chains such as `self.weights` (an optimizer may update what they hold)."
     )
     why_bad = (
         "A CPU tensor moved with `.to(device)` is copied across the bus every time: the "
@@ -97,6 +101,26 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         def split(physics, subsets, device):
             for subset in subsets:
                 subset.register_buffer("norm", physics.norm.detach().clone().to(device))
+        """,
+        # Each iteration wraps its tensor in its own parameter or buffer (recbole's GCMC): hoisted,
+        # every entry of the list would share one storage, tying the weights.
+        """
+        import torch
+        from torch import nn
+        def add_supports(self, num_support, prior, device):
+            self.weights = nn.ParameterList(
+                [nn.Parameter(torch.FloatTensor(4, 8).to(device), requires_grad=True) for _ in range(num_support)]
+            )
+            for i in range(num_support):
+                self.register_buffer(f"prior_{i}", prior.to(device))
+        """,
+        # Set-up code runs once: its loop runs once per program, not per batch.
+        """
+        import torch
+        class Scaler(torch.nn.Module):
+            def __init__(self, scale, sizes, device):
+                super().__init__()
+                self.blocks = [torch.randn(size, device=device) * scale.to(device) for size in sizes]
         """,
         # The loop's batch, and what the loop builds.
         """
@@ -241,6 +265,30 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
                 return [(logits * from_numpy_class_weights_cuda).sum() for logits in batches]
             """,
         ),
+        # A tensor of one number, only read in arithmetic: the message offers the number itself.
+        Invalid(
+            """
+            import torch
+            def pool(self, fields):
+                results = []
+                for field in fields:
+                    eps = torch.FloatTensor([1e-8]).to(self.device)
+                    results.append(field.sum(1) / (field.count_nonzero(1) + eps))
+                return results
+            """,
+            line=5,
+            column=15,
+            fixed="""
+            import torch
+            def pool(self, fields):
+                results = []
+                FloatTensor_to_self_device = torch.FloatTensor([1e-8]).to(self.device)
+                for field in fields:
+                    eps = FloatTensor_to_self_device
+                    results.append(field.sum(1) / (field.count_nonzero(1) + eps))
+                return results
+            """,
+        ),
         # Under a comment, in an accumulation: the comment stays above the hoisted move.
         Invalid(
             """
@@ -281,9 +329,35 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
             return
         if not all(self.context.is_invariant(arg.value, frame) for arg in node.args):
             return
-        if self._invariant_value(func.value):
+        if self._invariant_value(func.value) and not self._becomes_module_state(node):
             fix = hoist(self.context, node, frame.node, self._new_names, name_for(self.context, node))
-            self.report(node, self.message.format(call=quote(node)), fix=fix)
+            number = _one_number(func.value) if self._converts_to_tensor(func.value) else None
+            if number is not None and not only_read(self.context, node, frame.node):
+                number = None
+            advice = (
+                "do it once before the loop"
+                if number is None
+                else f"use the number `{quote(number)}` itself, which needs no tensor and no copy, or move it once "
+                "before the loop"
+            )
+            self.report(node, self.message.format(call=quote(node), advice=advice), fix=fix)
+
+    def _converts_to_tensor(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` is a call of a library function that makes a tensor from its data."""
+        return type(expr) is cst.Call and catalog.lookup(self.context.imports.qualified_name(expr.func)) is not None
+
+    def _becomes_module_state(self, move: cst.Call) -> bool:
+        """The moved tensor is handed to ``nn.Parameter`` or a module's ``register_buffer``:
+        each iteration's result becomes its own parameter or buffer, so it must be a tensor of
+        its own, not work to do once."""
+        parents = self.context.parents
+        argument = parents.get(id(move))
+        call = parents.get(id(argument)) if type(argument) is cst.Arg else None
+        if type(call) is not cst.Call:
+            return False
+        if self.context.imports.qualified_name(call.func) in catalog.MODULE_STATE_WRAPPERS:
+            return True
+        return type(call.func) is cst.Attribute and call.func.attr.value in catalog.MODULE_STATE_METHODS
 
     def _invariant_value(self, expr: cst.BaseExpression) -> bool:
         """``expr`` gives equal values on every iteration: an unchanged name or chain, a
@@ -310,6 +384,19 @@ def train(model, loader, optimizer, class_counts: np.ndarray, device):
         if type(expr) not in (cst.Name, cst.Attribute, cst.Subscript):
             return False
         return self.context.is_invariant(expr, allow_conversions=True)
+
+
+def _one_number(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The number a tensor built from a one-number list holds (``torch.FloatTensor([1e-8])``,
+    ``torch.tensor([0.5])``; ``value`` is known to be a conversion to a tensor): where the moved
+    tensor is only read in arithmetic, the number itself gives the same result."""
+    if type(value) is not cst.Call or len(value.args) != 1 or value.args[0].keyword is not None:
+        return None
+    data = value.args[0].value
+    if not isinstance(data, (cst.List, cst.Tuple)) or len(data.elements) != 1:
+        return None
+    element = data.elements[0]
+    return element.value if type(element) is cst.Element and is_number_literal(element.value) else None
 
 
 def _copies(method_name: str) -> bool:

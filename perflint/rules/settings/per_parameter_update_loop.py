@@ -31,7 +31,7 @@ class PerParameterUpdateLoop(Rule):
     summary = "EMA or target-network update looping over the parameters one tensor at a time"
     message = (
         "Loop over `{pairs}` updates one tensor at a time (`{update}`); keep the tensors in lists "
-        "built once and update them all with {foreach}"
+        "built once and update them all with {foreach}{grad_off}"
     )
     fix_title = "Update every tensor at once with the `torch._foreach_*` operations on lists built once"
     fix_safety = FIX_UNSAFE
@@ -284,8 +284,17 @@ class EMA:
                 pairs=quote(node.iter),
                 update="; ".join(quote(statement) for statement in statements),
                 foreach=_listed([f"`{self._reference(operation)}`" for operation in operations]),
+                grad_off=self._grad_off_clause(),
             ),
         )
+
+    def _grad_off_clause(self) -> str:
+        """Where autograd may be on at the loop, the `_foreach_*` operations need it off: an
+        in-place operation on a leaf tensor that requires grad (a parameter) raises, and the loop
+        only avoided that through `.detach()`, `.data` or a `no_grad` block inside it."""
+        if self.context.functions.grad_disabled():
+            return ""
+        return f", under `with {self._reference('torch.no_grad')}():`"
 
     def _reference(self, qualified: str) -> str:
         return self.context.imports.reference(qualified) or qualified
