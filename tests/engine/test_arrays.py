@@ -413,3 +413,21 @@ def test_loop_targets_over_tensors_zip_and_enumerate_of_tensors_are_tensors():
         "w": None,
         "t": "torch",
     }
+
+
+def test_reversed_slices_and_flips_may_have_negative_strides():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "def f(a, step):\n"
+        "    r = np.array(a)[::-1]\n"
+        "    print(r); print(a[:, ::step]); print(np.flip(a).reshape(-1)); print(a[::2]); print(a[1:]); print(a)\n",
+        lambda context, expr: context.arrays.may_have_negative_strides(expr),
+    )
+    assert answers == {
+        "r": True,
+        "a[:, ::step]": True,
+        "np.flip(a).reshape(-1)": True,
+        "a[::2]": False,
+        "a[1:]": False,
+        "a": False,
+    }

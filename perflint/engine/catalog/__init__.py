@@ -161,6 +161,7 @@ def returned_kind(qualified_name: str | None) -> ArrayKind | None:
 NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
+NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
 
 # Methods of an array or tensor that return an array or tensor of the same library.
 ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
