@@ -201,6 +201,33 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     )
 
 
+def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``value`` is made by a library that computes only in host memory, so it was never on a
+    device: a known NumPy array or pandas object, the result of a NumPy, SciPy or pandas call, of
+    a method torch tensors lack (``m.astype(np.float32)``, ``m.tocoo()``), a part of one
+    (``m.row``, ``a[0]``), directly, through the name it was assigned to, or through the one value
+    its class assigns ``self.<attribute>`` (a SciPy matrix built in ``__init__``)."""
+    if context.arrays.kind_of(value) in (catalog.NUMPY, catalog.PANDAS):
+        return True
+    if type(value) is cst.Name:
+        assigned = value_of(value, context, hops)
+        return assigned is not None and built_by_a_host_library(assigned, context, hops + 1)
+    if type(value) is cst.Attribute:
+        if type(value.value) is cst.Name and value.value.value == "self":
+            assigned = context.functions.attribute_value(value.attr.value) if hops < MAX_NAME_HOPS else None
+            return assigned is not None and built_by_a_host_library(assigned, context, hops + 1)
+        return built_by_a_host_library(value.value, context, hops)
+    if type(value) is cst.Subscript:
+        return built_by_a_host_library(value.value, context, hops)
+    if type(value) is not cst.Call:
+        return False
+    qualified = context.imports.qualified_name(value.func)
+    if qualified is not None:
+        return catalog.library_of(qualified) in catalog.HOST_LIBRARIES
+    func = value.func
+    return type(func) is cst.Attribute and func.attr.value in catalog.HOST_ONLY_METHODS
+
+
 def _torch_function_of_a_host_tensor(call: cst.Call, context: FileContext, hops: int) -> bool:
     """``torch.kthvalue(x, k)`` with ``x`` on the host: a torch function computes where its first
     tensor argument lives unless told a device (``device=``)."""

@@ -174,6 +174,9 @@ ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES
 METADATA_ATTRIBUTES = _methods.METADATA_ATTRIBUTES
 METADATA_METHODS = _methods.METADATA_METHODS
 REDUCING_METHODS = _methods.REDUCING_METHODS
+HOST_ONLY_METHODS = _methods.HOST_ONLY_METHODS
+# Libraries that compute only in host memory: their values were never on a device.
+HOST_LIBRARIES = frozenset({"numpy", "scipy", "pandas", "math"})
 VIEW_METHODS = _methods.VIEW_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
