@@ -25,6 +25,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
+from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import syntax_children
 
@@ -520,6 +521,19 @@ def function_reads_host_tensors(context: FileContext) -> bool:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
     return reads_host_memory
+
+
+def in_a_collate_function(context: FileContext) -> bool:
+    """The current node is in a collate function (``roles.is_collate_name``), or a function
+    nested in one. A collate function merges the samples a dataset returns, which live in host
+    memory, and runs in the loader's worker processes, where CUDA is not used: its tensors were
+    never on a device, and the batch is moved to one after it returns."""
+    frame = context.function
+    while frame is not None:
+        if is_collate_name(frame.name):
+            return True
+        frame = frame.parent
+    return False
 
 
 def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bool:

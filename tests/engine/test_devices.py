@@ -512,3 +512,18 @@ def test_values_a_host_library_made_never_were_on_a_device():
         "x.cpu()": False,
         "torch.arange(3)": False,
     }
+
+
+def test_collate_functions_and_what_they_nest_run_on_host_samples():
+    from perflint.engine.devices import in_a_collate_function
+
+    answers = probe_calls(
+        "def collate_fn(batch):\n"
+        "    def pad(x):\n"
+        "        print(x)\n"
+        "    print(batch)\n"
+        "def step(batch):\n"
+        "    print(batch + 1)\n",
+        lambda context, expr: in_a_collate_function(context),
+    )
+    assert answers == {"x": True, "batch": True, "batch + 1": False}

@@ -11,6 +11,7 @@ from perflint.engine.devices import (
     built_by_a_host_library,
     device_kind,
     device_move,
+    in_a_collate_function,
     moves_to_a_device,
 )
 from perflint.engine.imports import target_names
@@ -66,7 +67,9 @@ class DeviceRoundTrip(Rule):
         "do on the device. A `for` loop over the values is still reported: a mask or a reduction "
         "usually replaces it. Also left alone: `.tolist()` of data a host library made (a NumPy "
         "array, a SciPy matrix's `.row`, `m.astype(...)`, also through `self.<attribute>`), which "
-        "never was on a device, and round trips in set-up code (`__init__`), paid once."
+        "never was on a device, round trips in set-up code (`__init__`), paid once, and in collate "
+        "functions, which merge host samples. A data transform that a collate function calls through"
+        " an attribute it cannot resolve (recbole's `self.transform`) is still reported."
     )
     why_bad = (
         "Each direction is a blocking copy across the bus, and the copy to the host first waits "
@@ -126,6 +129,13 @@ def clip_boxes(boxes, width, height):
                 row = self.interaction_matrix.row.tolist()
                 col = [item + 1 for item in self.interaction_matrix.col.tolist()]
                 return torch.LongTensor(row + col).to(device)
+        """,
+        # A collate function merges host samples: `.cpu()` there copies nothing off a device.
+        """
+        import torch
+        def collate_fn(batch, device):
+            seqs = [sample["seq"].cpu().numpy()[::-1].copy() for sample in batch]
+            return torch.tensor(seqs[0], device=device)
         """,
         # A bare `.numpy()` shows its tensor is on the host already; a host copy kept there.
         """
@@ -272,6 +282,8 @@ def clip_boxes(boxes, width, height):
                     self._scopes[-1].pop(name, None)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if in_a_collate_function(self.context):
+            return
         func = node.func
         if type(func) is cst.Attribute and func.attr.value in ("to", "cuda"):
             if not moves_to_a_device(node, self.context):
