@@ -626,6 +626,56 @@ class ArrayKnowledge:
             return record.has(catalog.Flag.REDUCTION) or record.has(catalog.Flag.MATRIX_PRODUCT)
         return type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.REDUCING_METHODS
 
+    def is_zero_dimensional(self, expr: cst.BaseExpression, depth: int = 3) -> bool:
+        """``expr`` is known to be 0-d: a reduction over every element (``x.sum()``,
+        ``(t[:n]).mean()``, ``torch.max(x)``: no axis given, at most ``dtype=``), arithmetic of
+        such values with each other or with Python numbers (``2 * x.sum()``), directly or through
+        the name every path binds to one."""
+        if type(expr) is cst.Name:
+            bound = self.bound_value(expr.value)
+            return depth > 0 and bound is not None and self.is_zero_dimensional(bound, depth - 1)
+        if type(expr) is cst.UnaryOperation:
+            return self.is_zero_dimensional(expr.expression, depth)
+        if type(expr) is cst.BinaryOperation:
+            sides = (expr.left, expr.right)
+            return all(
+                self.is_zero_dimensional(side, depth) or isinstance(literal_value(side), (int, float)) for side in sides
+            ) and any(self.is_zero_dimensional(side, depth) for side in sides)
+        if type(expr) is not cst.Call or any(
+            arg.star or (arg.keyword is not None and arg.keyword.value != "dtype") for arg in expr.args
+        ):
+            return False
+        positional = [arg for arg in expr.args if arg.keyword is None]
+        record = catalog.lookup(self._imports.qualified_name(expr.func))
+        if record is not None:
+            return record.has(catalog.Flag.REDUCTION) and len(positional) == 1
+        func = expr.func
+        return type(func) is cst.Attribute and func.attr.value in catalog.REDUCING_METHODS and not positional
+
+    def may_have_negative_strides(self, expr: cst.BaseExpression, depth: int = 3) -> bool:
+        """``expr`` may be a NumPy view with a negative stride: a slice with a step that is not
+        known to be positive (``a[::-1]``, ``a[:, ::step]``), or ``np.flip`` and its kin, directly
+        or through the name every path binds to one. ``torch.from_numpy`` raises for such a
+        view, so a copy of it is needed."""
+        if type(expr) is cst.Name:
+            bound = self.bound_value(expr.value)
+            return depth > 0 and bound is not None and self.may_have_negative_strides(bound, depth - 1)
+        if type(expr) is cst.Subscript:
+            for element in expr.slice:
+                index = element.slice
+                if type(index) is cst.Slice and index.step is not None:
+                    step = literal_value(index.step)
+                    if not (isinstance(step, int) and step > 0):
+                        return True
+            return self.may_have_negative_strides(expr.value, depth)
+        if type(expr) is cst.Call:
+            if self._imports.qualified_name(expr.func) in catalog.NUMPY_NEGATIVE_STRIDE_VIEWS:
+                return True
+            func = expr.func
+            if type(func) is cst.Attribute and func.attr.value in catalog.VIEW_METHODS:
+                return self.may_have_negative_strides(func.value, depth)
+        return False
+
     def indexed_range_array(self, iterable: cst.BaseExpression) -> cst.BaseExpression | None:
         """The array ``a`` when ``iterable`` runs over the indices of its first axis.
 

@@ -25,6 +25,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
+from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import syntax_children
 
@@ -199,6 +200,33 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         and _computed_where_its_receiver_is(tensor, context)
         and on_host(func.value, context, hops)
     )
+
+
+def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``value`` is made by a library that computes only in host memory, so it was never on a
+    device: a known NumPy array or pandas object, the result of a NumPy, SciPy or pandas call, of
+    a method torch tensors lack (``m.astype(np.float32)``, ``m.tocoo()``), a part of one
+    (``m.row``, ``a[0]``), directly, through the name it was assigned to, or through the one value
+    its class assigns ``self.<attribute>`` (a SciPy matrix built in ``__init__``)."""
+    if context.arrays.kind_of(value) in (catalog.NUMPY, catalog.PANDAS):
+        return True
+    if type(value) is cst.Name:
+        assigned = value_of(value, context, hops)
+        return assigned is not None and built_by_a_host_library(assigned, context, hops + 1)
+    if type(value) is cst.Attribute:
+        if type(value.value) is cst.Name and value.value.value == "self":
+            assigned = context.functions.attribute_value(value.attr.value) if hops < MAX_NAME_HOPS else None
+            return assigned is not None and built_by_a_host_library(assigned, context, hops + 1)
+        return built_by_a_host_library(value.value, context, hops)
+    if type(value) is cst.Subscript:
+        return built_by_a_host_library(value.value, context, hops)
+    if type(value) is not cst.Call:
+        return False
+    qualified = context.imports.qualified_name(value.func)
+    if qualified is not None:
+        return catalog.library_of(qualified) in catalog.HOST_LIBRARIES
+    func = value.func
+    return type(func) is cst.Attribute and func.attr.value in catalog.HOST_ONLY_METHODS
 
 
 def _torch_function_of_a_host_tensor(call: cst.Call, context: FileContext, hops: int) -> bool:
@@ -493,6 +521,19 @@ def function_reads_host_tensors(context: FileContext) -> bool:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
     return reads_host_memory
+
+
+def in_a_collate_function(context: FileContext) -> bool:
+    """The current node is in a collate function (``roles.is_collate_name``), or a function
+    nested in one. A collate function merges the samples a dataset returns, which live in host
+    memory, and runs in the loader's worker processes, where CUDA is not used: its tensors were
+    never on a device, and the batch is moved to one after it returns."""
+    frame = context.function
+    while frame is not None:
+        if is_collate_name(frame.name):
+            return True
+        frame = frame.parent
+    return False
 
 
 def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bool:

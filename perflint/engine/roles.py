@@ -111,11 +111,17 @@ def role_of(name: str, decorators: Iterable[str] = (), built_per_call: bool = Fa
         for decorator in decorators
     ):
         return RUN_ONCE
-    if name in _PER_CALL_NAMES or "collate" in name or name.endswith(_PER_CALL_SUFFIXES):
+    if name in _PER_CALL_NAMES or is_collate_name(name) or name.endswith(_PER_CALL_SUFFIXES):
         return PER_CALL
     if name == _LOSS or name.startswith(_PER_CALL_PREFIXES):
         return PER_CALL
     return None
+
+
+def is_collate_name(name: str) -> bool:
+    """``collate``, ``collate_fn``, ``_collate_batch``: a function named as a DataLoader's collate
+    function, which merges the samples a dataset returns into a batch."""
+    return "collate" in name
 
 
 def is_optimizer_name(name: str) -> bool:

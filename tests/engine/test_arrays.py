@@ -413,3 +413,43 @@ def test_loop_targets_over_tensors_zip_and_enumerate_of_tensors_are_tensors():
         "w": None,
         "t": "torch",
     }
+
+
+def test_reversed_slices_and_flips_may_have_negative_strides():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "def f(a, step):\n"
+        "    r = np.array(a)[::-1]\n"
+        "    print(r); print(a[:, ::step]); print(np.flip(a).reshape(-1)); print(a[::2]); print(a[1:]); print(a)\n",
+        lambda context, expr: context.arrays.may_have_negative_strides(expr),
+    )
+    assert answers == {
+        "r": True,
+        "a[:, ::step]": True,
+        "np.flip(a).reshape(-1)": True,
+        "a[::2]": False,
+        "a[1:]": False,
+        "a": False,
+    }
+
+
+def test_full_reductions_are_zero_dimensional():
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x, tp, n):\n"
+        "    total = x.sum()\n"
+        "    print(total); print((tp[:n]).sum()); print(2 * torch.max(x)); print(x.mean(dtype=torch.float64))\n"
+        "    print(x.sum(1)); print(x.mean(dim=0)); print(torch.sum(x, 0)); print(x); print(x.dot(tp))\n",
+        lambda context, expr: context.arrays.is_zero_dimensional(expr),
+    )
+    assert answers == {
+        "total": True,
+        "(tp[:n]).sum()": True,
+        "2 * torch.max(x)": True,
+        "x.mean(dtype=torch.float64)": True,
+        "x.sum(1)": False,
+        "x.mean(dim=0)": False,
+        "torch.sum(x, 0)": False,
+        "x": False,
+        "x.dot(tp)": False,
+    }

@@ -483,3 +483,47 @@ def test_an_item_of_a_host_tensor_taken_by_a_loop_is_on_the_host():
         lambda context, expr: on_host(expr, context),
     )
     assert answers == {"idx": True, "row": False, "a": True, "b": False}
+
+
+def test_values_a_host_library_made_never_were_on_a_device():
+    from perflint.engine.devices import built_by_a_host_library
+
+    answers = probe_calls(
+        "import numpy as np\n"
+        "import scipy.sparse as sp\n"
+        "import torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self, dataset, x):\n"
+        "        self.matrix = dataset.inter_matrix(form='coo').astype(np.float32)\n"
+        "        self.weight = x.cuda()\n"
+        "    def f(self, x):\n"
+        "        a = sp.coo_matrix(x)\n"
+        "        print(self.matrix.row); print(a.col); print(np.arange(3)[1:]); print(x.tocsr())\n"
+        "        print(self.weight); print(x); print(x.cpu()); print(torch.arange(3))\n",
+        lambda context, expr: built_by_a_host_library(expr, context),
+    )
+    assert answers == {
+        "self.matrix.row": True,
+        "a.col": True,
+        "np.arange(3)[1:]": True,
+        "x.tocsr()": True,
+        "self.weight": False,
+        "x": False,
+        "x.cpu()": False,
+        "torch.arange(3)": False,
+    }
+
+
+def test_collate_functions_and_what_they_nest_run_on_host_samples():
+    from perflint.engine.devices import in_a_collate_function
+
+    answers = probe_calls(
+        "def collate_fn(batch):\n"
+        "    def pad(x):\n"
+        "        print(x)\n"
+        "    print(batch)\n"
+        "def step(batch):\n"
+        "    print(batch + 1)\n",
+        lambda context, expr: in_a_collate_function(context),
+    )
+    assert answers == {"x": True, "batch": True, "batch + 1": False}

@@ -161,6 +161,7 @@ def returned_kind(qualified_name: str | None) -> ArrayKind | None:
 NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
+NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
 
 # Methods of an array or tensor that return an array or tensor of the same library.
 ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
@@ -173,6 +174,9 @@ ARRAY_CONVERSION_ATTRIBUTES = _methods.ARRAY_CONVERSION_ATTRIBUTES
 METADATA_ATTRIBUTES = _methods.METADATA_ATTRIBUTES
 METADATA_METHODS = _methods.METADATA_METHODS
 REDUCING_METHODS = _methods.REDUCING_METHODS
+HOST_ONLY_METHODS = _methods.HOST_ONLY_METHODS
+# Libraries that compute only in host memory: their values were never on a device.
+HOST_LIBRARIES = frozenset({"numpy", "scipy", "pandas", "math"})
 VIEW_METHODS = _methods.VIEW_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)

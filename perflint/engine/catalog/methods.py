@@ -209,6 +209,10 @@ REDUCING_METHODS = frozenset(
         "norm",
     }
 )
+# Methods of NumPy arrays, SciPy sparse matrices and pandas objects that torch tensors lack: a
+# value they are called on, or that they return, lives in host memory (``m.astype(np.float32)``,
+# ``m.tocoo()``).
+HOST_ONLY_METHODS = frozenset({"astype", "toarray", "todense", "tocoo", "tocsr", "tocsc", "tolil", "to_numpy"})
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``).

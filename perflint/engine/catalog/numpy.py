@@ -76,6 +76,9 @@ GENERATOR_SAMPLERS = (
     "dirichlet",
 )
 # Functions of ``numpy.random`` that do not draw an array: seeding, state, generator makers.
+# Functions that return a view with a negative stride (``np.flip(a)`` walks ``a`` backwards):
+# ``torch.from_numpy`` raises for such a view, so a copy of it is needed.
+NEGATIVE_STRIDE_VIEWS = ("numpy.flip", "numpy.flipud", "numpy.fliplr", "numpy.rot90")
 RANDOM_NON_SAMPLERS = ("seed", "default_rng", "RandomState", "Generator", "get_state", "set_state")
 
 FUNCTIONS = (

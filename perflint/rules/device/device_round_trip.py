@@ -5,7 +5,15 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import HOST, TOWARDS_AN_ACCELERATOR, device_kind, device_move, moves_to_a_device
+from perflint.engine.devices import (
+    HOST,
+    TOWARDS_AN_ACCELERATOR,
+    built_by_a_host_library,
+    device_kind,
+    device_move,
+    in_a_collate_function,
+    moves_to_a_device,
+)
 from perflint.engine.imports import target_names
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -36,6 +44,8 @@ class DeviceRoundTrip(Rule):
     # trips of a few values, paid once per generation or next to larger host work. See
     # benchmarks/results/precision/PFL204.md.
     default_enabled = False
+    # A round trip in set-up (``__init__``) is paid once.
+    paid_per_execution = True
     required_text = ("cpu()", "tolist()", '"cpu"', "'cpu'")
     reported_at = "the call that copies back (`.cuda()`, `.to(...)`, `torch.tensor(..., device=...)`)"
 
@@ -55,7 +65,11 @@ class DeviceRoundTrip(Rule):
         "step, deciding its steps on them (its test or an `if` inside reads them: torchcrepe's "
         "hysteresis thresholding grows regions element by element), which torch operations cannot "
         "do on the device. A `for` loop over the values is still reported: a mask or a reduction "
-        "usually replaces it."
+        "usually replaces it. Also left alone: `.tolist()` of data a host library made (a NumPy "
+        "array, a SciPy matrix's `.row`, `m.astype(...)`, also through `self.<attribute>`), which "
+        "never was on a device, round trips in set-up code (`__init__`), paid once, and in collate "
+        "functions, which merge host samples. A data transform that a collate function calls through"
+        " an attribute it cannot resolve (recbole's `self.transform`) is still reported."
     )
     why_bad = (
         "Each direction is a blocking copy across the bus, and the copy to the host first waits "
@@ -99,6 +113,29 @@ def clip_boxes(boxes, width, height):
             times = [self.to_time(i) for i in ids]
             ids = [0, 1]
             return torch.tensor(tokens).cuda(), torch.tensor(ids).cuda(), torch.tensor(times).cuda()
+        """,
+        # Data built on the host by SciPy or NumPy never left a device (recbole's DGCF: a SciPy
+        # matrix's `.row.tolist()`), and a round trip in set-up is paid once.
+        """
+        import numpy as np
+        import torch
+        class DGCF(torch.nn.Module):
+            def __init__(self, dataset, device):
+                self.interaction_matrix = dataset.inter_matrix(form="coo").astype(np.float32)
+                self.embedding = torch.nn.Embedding(10, 4).to(device)
+                ids = self.embedding.weight.argmax(-1).cpu().tolist()
+                self.ids = torch.tensor(ids).to(device)
+            def edges(self, device):
+                row = self.interaction_matrix.row.tolist()
+                col = [item + 1 for item in self.interaction_matrix.col.tolist()]
+                return torch.LongTensor(row + col).to(device)
+        """,
+        # A collate function merges host samples: `.cpu()` there copies nothing off a device.
+        """
+        import torch
+        def collate_fn(batch, device):
+            seqs = [sample["seq"].cpu().numpy()[::-1].copy() for sample in batch]
+            return torch.tensor(seqs[0], device=device)
         """,
         # A bare `.numpy()` shows its tensor is on the host already; a host copy kept there.
         """
@@ -245,6 +282,8 @@ def clip_boxes(boxes, width, height):
                     self._scopes[-1].pop(name, None)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if in_a_collate_function(self.context):
+            return
         func = node.func
         if type(func) is cst.Attribute and func.attr.value in ("to", "cuda"):
             if not moves_to_a_device(node, self.context):
@@ -325,7 +364,9 @@ def clip_boxes(boxes, width, height):
             method = func.attr.value
             move = device_move(call, self.context)
             if (move is not None and move.destination == HOST) or (method == "tolist" and not call.args):
-                if self.context.arrays.kind_of(func.value) in (None, catalog.TORCH):
+                if self.context.arrays.kind_of(func.value) in (None, catalog.TORCH) and not built_by_a_host_library(
+                    func.value, self.context
+                ):
                     return call
                 return None
             if catalog.method(method) is not None:

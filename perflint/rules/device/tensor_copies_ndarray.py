@@ -41,7 +41,8 @@ class TensorCopiesNdarray(Rule):
     known_limitations = (
         "Left alone: `torch.tensor` with `dtype=`, `device=`, `requires_grad=` or `pin_memory=` (a "
         "conversion or a copy to the device happens either way), an argument not known to be a NumPy "
-        "array (a list, a parameter, an attribute), and code outside loops in other functions (module"
+        "array (a list, a parameter, an attribute), a view that may have a negative stride (`a[::-1]`, "
+        "`np.flip(a)`), which `torch.from_numpy` rejects, and code outside loops in other functions (module"
         " level, `__init__`, a helper building a table at construction), where the copy is paid once "
         "or rarely."
     )
@@ -95,6 +96,18 @@ def collate(samples):
             for sample in samples:
                 v = np.asarray(sample)
                 yield torch.tensor(np.dot(v, v)), torch.tensor(v.mean() * 2)
+        """,
+        # A view with a negative stride (recbole's descending sort, `np.array(index)[::-1]`):
+        # `torch.from_numpy` raises for it, so the copy is needed.
+        """
+        import numpy as np
+        import torch
+        def reversed_orders(keys):
+            for key in keys:
+                index = np.argsort(key, kind="stable")
+                yield torch.tensor(np.array(index)[::-1])
+                flipped = np.flip(index)
+                yield torch.LongTensor(flipped[:, ::-1])
         """,
         # Not a NumPy array as far as the linter knows: a list, a parameter, an attribute.
         """
@@ -269,6 +282,9 @@ def collate(samples):
             return
         if self.context.arrays.may_be_numpy_scalar(array):
             # A NumPy scalar (``a.mean()``) has no block to share; ``torch.from_numpy`` raises for it.
+            return
+        if self.context.arrays.may_have_negative_strides(array):
+            # ``torch.from_numpy`` raises for a reversed view (``a[::-1]``): the copy is needed.
             return
         array_code = quote(array)
         fix = f"torch.from_numpy({array_code})"

@@ -45,7 +45,10 @@ class TensorFromListOfArrays(Rule):
         "constructors (`torch.FloatTensor(L)`, `torch.LongTensor(L)`…) where `L` is a list whose "
         "items are all known NumPy arrays or torch tensors: a list literal, a list comprehension, or "
         "a name bound to either, or bound to `[]` and then filled only with `.append(x)` of known "
-        "arrays. Likewise `np.array(L)` and `np.asarray(L)` where the items are torch tensors."
+        "arrays. Likewise `np.array(L)` and `np.asarray(L)` where the items are torch tensors. For a "
+        "torch constructor of tensors it advises `torch.stack(L)` where every item is known to be 0-d (a"
+        " reduction such as `x.sum()`), else `torch.stack(L).flatten()`: the constructor reads each "
+        "tensor as one number, and stacking tensors of shape `(1,)` would add an axis."
     )
     known_limitations = (
         "A list of Python numbers, or of items of unknown type, is not flagged, nor `np.array` of a "
@@ -193,6 +196,22 @@ def collate(samples: list) -> torch.Tensor:
             line=3,
             fixed=NO_FIX,
         ),
+        # Tensors of one element whose shape is not known to be 0-d (torchdyn's `torch.zeros(1)`
+        # angle): `torch.stack` alone would add an axis, `flatten` gives the constructor's shape.
+        Invalid(
+            """
+            import math
+            import torch
+            def gaussians(n, radius):
+                angle = torch.zeros(1)
+                for i in range(n):
+                    angle += 2 * math.pi / n
+                    loc = torch.Tensor([radius * torch.cos(angle), radius * torch.sin(angle)])
+                    yield loc
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             import numpy as np
@@ -269,7 +288,7 @@ def collate(samples: list) -> torch.Tensor:
         slow = _ARRAY_KINDS if record.library == catalog.TORCH else _ARRAY_KINDS - {catalog.NUMPY}
         if not kinds <= slow:
             return
-        advised = _advised(record.library, kinds, _items(data))
+        advised = _advised(record.library, kinds, _items(data), self._items_zero_dimensional(data))
         conversion = catalog.LEGACY_CONSTRUCTOR_CONVERSIONS.get(record.name)
         if conversion is not None:
             # A legacy constructor also converts to its own dtype (float32 for torch.Tensor).
@@ -314,6 +333,20 @@ def collate(samples: list) -> torch.Tensor:
             kinds.add(self.context.arrays.kind_of(call.args[0].value))
         else:
             kinds.add(None)
+
+    def _items_zero_dimensional(self, data: cst.BaseExpression) -> bool:
+        """Every item of the list is known to be 0-d (``[a.mean(), b.mean()]``)."""
+        if type(data) is cst.Name:
+            assigned = value_of(data, self.context)
+            if assigned is None:
+                return False
+            data = assigned
+        arrays = self.context.arrays
+        if type(data) is cst.List:
+            return bool(data.elements) and all(
+                type(element) is cst.Element and arrays.is_zero_dimensional(element.value) for element in data.elements
+            )
+        return type(data) is cst.ListComp and arrays.is_zero_dimensional(data.elt)
 
     def _item_kinds(self, data: cst.BaseExpression) -> set[str | None]:
         """The array kinds of the list's items (None among them: an item of unknown type)."""
@@ -364,14 +397,17 @@ def _items(data: cst.BaseExpression) -> str:
     return "[…]" if type(data) in (cst.List, cst.ListComp) else "…"
 
 
-def _advised(library: str, kinds: set[str | None], items: str) -> str:
-    """The call the message advises instead, on the list's items."""
+def _advised(library: str, kinds: set[str | None], items: str, zero_dimensional: bool) -> str:
+    """The call the message advises instead, on the list's items. A torch constructor reads
+    each tensor of the list as one number (it raises for a tensor of more than one element), so
+    its result has one axis: ``torch.stack`` gives that for 0-d tensors, and ``flatten`` for
+    tensors of one element and any shape (``torch.zeros(1)``: stacking adds an axis)."""
     if library == catalog.NUMPY:
         return f"torch.stack({items}).numpy()"
     if kinds == {catalog.NUMPY}:
         return f"torch.from_numpy(np.stack({items}))"
     if kinds == {catalog.TORCH}:
-        return f"torch.stack({items})"
+        return f"torch.stack({items})" if zero_dimensional else f"torch.stack({items}).flatten()"
     return f"torch.stack([torch.as_tensor(item) for item in {items}])"
 
 
