@@ -40,3 +40,21 @@ def test_integers_are_read_in_every_base_and_nothing_else_is_an_integer(text, va
 )
 def test_strings_are_read_with_their_implicit_concatenations(text, value):
     assert string_value(cst.parse_expression(text)) == value
+
+
+def test_no_module_reads_a_number_literal_with_int_of_its_spelling():
+    """``int(node.value)`` fails on ``0x4``, ``0b1`` and ``1_000``: every integer literal goes
+    through ``integer_value`` (a rule's internal error on ``frame.shape[0x2]`` came from one)."""
+    import pathlib
+    import re
+
+    import perflint
+
+    spelled = re.compile(r"\bint\(\s*[\w.\[\]]*\.value\s*\)")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in pathlib.Path(perflint.__file__).parent.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if spelled.search(line) and not line.lstrip().startswith(("#", "``"))
+    ]
+    assert offenders == []

@@ -7,6 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.devices import function_reads_host_tensors
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import integer_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
@@ -254,6 +255,18 @@ def decode(ids: torch.Tensor, vocab: list) -> list:
             """,
             line=5,
         ),
+        # The axis's length read with an index written in another base.
+        Invalid(
+            """
+            import torch
+            def encode(frame: torch.Tensor):
+                out = []
+                for t in range(frame.shape[0x2]):
+                    out.append(frame[0, :, t].tolist())
+                return out
+            """,
+            line=5,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -410,7 +423,8 @@ def _axis_length(expr: cst.BaseExpression, chain: str) -> int | None:
         index = expr.args[0].value
     else:
         return None
-    return int(index.value) if type(index) is cst.Integer else None
+    axis = integer_value(index)
+    return axis if axis is not None and axis >= 0 else None
 
 
 def _unpacked_from_shape(function, name: str, chain: str) -> int | None:
