@@ -234,6 +234,8 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Functions that tell eager torch code from code being scripted, traced or compiled.
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 TORCH_EMPTY_UNDEFINED_REDUCTIONS = _torch.EMPTY_UNDEFINED_REDUCTIONS
+# The outer product of two vectors, in NumPy and torch (``torch.ger`` is its old name).
+OUTER_PRODUCTS = frozenset({"numpy.outer", "torch.outer", "torch.ger"})
 # torch functions that take no Python number (``torch.maximum``), and the method that does.
 TORCH_NUMBER_TAKING_METHODS = _torch.NUMBER_TAKING_METHODS
 TENSOR_FORMS_OF_HOST_ANSWERS = _torch.TENSOR_FORMS_OF_HOST_ANSWERS

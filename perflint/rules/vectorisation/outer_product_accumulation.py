@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
@@ -13,7 +14,6 @@ from perflint.measure.spec import NUMPY_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 # The library functions computing the outer product of two vectors.
-_OUTER_PRODUCTS = frozenset({"numpy.outer", "torch.outer", "torch.ger"})
 
 
 class OuterProductAccumulation(Rule):
@@ -251,7 +251,7 @@ def cross_covariance(W, dX, dZ):
         """The outer products ``expr`` adds up, each possibly scaled by a factor holding none;
         None when it holds any other term."""
         if type(expr) is cst.Call:
-            if self.context.imports.qualified_name(expr.func) not in _OUTER_PRODUCTS:
+            if self.context.imports.qualified_name(expr.func) not in catalog.OUTER_PRODUCTS:
                 return None
             if len(expr.args) != 2 or any(arg.star or arg.keyword is not None for arg in expr.args):
                 return None
@@ -277,7 +277,7 @@ def cross_covariance(W, dX, dZ):
         stack: list[cst.CSTNode] = [expr]
         while stack:
             node = stack.pop()
-            if type(node) is cst.Call and self.context.imports.qualified_name(node.func) in _OUTER_PRODUCTS:
+            if type(node) is cst.Call and self.context.imports.qualified_name(node.func) in catalog.OUTER_PRODUCTS:
                 return True
             stack.extend(syntax_children(node))
         return False
