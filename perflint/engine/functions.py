@@ -69,6 +69,9 @@ class ClassFrame:
     # A torch distribution, directly or through classes of this file or the project: its objects
     # are built on every call (``roles.role_of``'s ``built_per_call``).
     built_per_call: bool = False
+    # A torch optimizer, directly or through classes of this file or the project: its ``step``
+    # runs once per training step (``roles.role_of``'s ``optimizer_method``).
+    is_optimizer: bool = False
 
     @property
     def name(self) -> str:
@@ -108,12 +111,17 @@ class FunctionFrame:
     def _own_role(self) -> str | None:
         if type(self.node) is not cst.FunctionDef:
             return None
-        return role_of(self.name, self.decorators, self.is_method and self.built_per_call)
+        return role_of(self.name, self.decorators, self.is_method and self.built_per_call, self.is_optimizer_method)
 
     @property
     def built_per_call(self) -> bool:
         """A method of a class whose objects are built on every call (see ``ClassFrame``)."""
         return self.class_frame is not None and self.class_frame.built_per_call
+
+    @property
+    def is_optimizer_method(self) -> bool:
+        """A method of a torch optimizer class (see ``ClassFrame``)."""
+        return self.is_method and self.class_frame is not None and self.class_frame.is_optimizer
 
     @property
     def summary(self) -> Effects:
@@ -158,6 +166,8 @@ class FunctionKnowledge:
         # always the defining one, but a method name rarely means two things in one file).
         self._by_call_name: dict[str, list[cst.FunctionDef]] = {}
         self._per_call_classes: set[str] = set()
+        # Classes of this file that are torch optimizers (see ``ClassFrame.is_optimizer``).
+        self._optimizer_classes: set[str] = set()
         self._module_classes: dict[str, bool] = {}
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
@@ -205,8 +215,14 @@ class FunctionKnowledge:
             built_per_call = any(base in catalog.TORCH_DISTRIBUTION_CLASSES for base in external)
         if built_per_call:
             self._per_call_classes.add(node.name.value)
+        is_optimizer = any(base in catalog.TORCH_OPTIMIZER_CLASSES or base in self._optimizer_classes for base in bases)
+        if not is_optimizer and project is not None:
+            external = project.external_bases.get(node.name.value, ())
+            is_optimizer = any(base in catalog.TORCH_OPTIMIZER_CLASSES for base in external)
+        if is_optimizer:
+            self._optimizer_classes.add(node.name.value)
         # A class body is not inside the enclosing function's body: its scope has no frame.
-        self._scopes.current.class_frame = ClassFrame(node, bases, is_module, built_per_call)
+        self._scopes.current.class_frame = ClassFrame(node, bases, is_module, built_per_call, is_optimizer)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         decorators = tuple(self._decorator_names(node.decorators))
@@ -403,12 +419,19 @@ class FunctionKnowledge:
         project = self._context.project
         while frame is not None:
             built_per_call = frame.is_method and frame.built_per_call
-            own = role_of(frame.name, frame.decorators, built_per_call) if type(frame.node) is cst.FunctionDef else None
+            optimizer_method = frame.is_optimizer_method
+            own = (
+                role_of(frame.name, frame.decorators, built_per_call, optimizer_method)
+                if type(frame.node) is cst.FunctionDef
+                else None
+            )
             if own == RUN_ONCE:
                 once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
                 return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
-                return ExecutionEstimate(Frequency.PER_CALL, per_call_evidence(frame.name, built_per_call))
+                return ExecutionEstimate(
+                    Frequency.PER_CALL, per_call_evidence(frame.name, built_per_call, optimizer_method)
+                )
             if own is None and type(frame.node) is cst.FunctionDef:
                 stepper = self._functions_passed_to_optimizer_steps().get(frame.name)
                 if stepper is not None:

@@ -14,7 +14,8 @@ function is read from its name and decorators, the conventions ML code follows:
   ``functools``, module level and class bodies;
 - *per-call*: ``forward``, ``__call__``, ``__getitem__``, ``__iter__``, ``__next__``, collate
   functions, Lightning's ``*_step`` hooks, ``generate``, ``sample``, losses (``loss``,
-  ``*_loss``, ``loss_*``);
+  ``*_loss``, ``loss_*``), and the ``step`` of a torch optimizer class (once per training
+  step);
 - unknown otherwise.
 """
 
@@ -86,6 +87,9 @@ _PER_CALL_NAMES = frozenset(
 _PER_CALL_SUFFIXES = ("_step", "_loss")
 _PER_CALL_PREFIXES = ("loss_", "_loss_")
 _LOSS = "loss"
+# The method a training loop calls on its optimizer after every backward. Named alone it says
+# nothing (environments and schedulers also ``step``); on a torch optimizer class it runs per step.
+_OPTIMIZER_STEP = "step"
 # Decorators whose function runs once per distinct argument: its body is set-up, not a hot
 # path. The bare names stand for ``from functools import cache`` left unresolved.
 CACHING_DECORATORS = frozenset(
@@ -96,13 +100,18 @@ CACHING_DECORATORS = frozenset(
 _MEMOISING_DECORATOR_WORDS = frozenset({"cached", "memoize", "memoized", "memoise", "memoised"})
 
 
-def role_of(name: str, decorators: Iterable[str] = (), built_per_call: bool = False) -> str | None:
+def role_of(
+    name: str, decorators: Iterable[str] = (), built_per_call: bool = False, optimizer_method: bool = False
+) -> str | None:
     """``RUN_ONCE``, ``PER_CALL`` or None (unknown) for a function called ``name`` with these
     decorators (qualified where imported). ``built_per_call``: the function is a method of a
     class whose objects are built anew on every call of the code that uses them (a torch
     distribution, made from a network's outputs in each forward), so its constructor runs per
-    call, not once."""
+    call, not once. ``optimizer_method``: the function is a method of a torch optimizer class,
+    whose ``step`` runs once per training step."""
     if built_per_call and name in _CONSTRUCTOR_NAMES:
+        return PER_CALL
+    if optimizer_method and name == _OPTIMIZER_STEP:
         return PER_CALL
     if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
         return RUN_ONCE
@@ -182,11 +191,13 @@ class ExecutionEstimate(NamedTuple):
         return self.frequency.repeats
 
 
-def per_call_evidence(function: str, built_per_call: bool = False) -> str:
+def per_call_evidence(function: str, built_per_call: bool = False, optimizer_method: bool = False) -> str:
     """Why a per-call function's statements repeat, in the words its name suggests
-    (``built_per_call``: see ``role_of``)."""
+    (``built_per_call``, ``optimizer_method``: see ``role_of``)."""
     if built_per_call and function in _CONSTRUCTOR_NAMES:
         return f"runs per call: in `{function}` of a distribution, which code builds anew on each call"
+    if optimizer_method and function == _OPTIMIZER_STEP:
+        return f"runs per training step: in `{function}` of an optimizer"
     if function.endswith("_step"):
         return f"runs per batch: in `{function}`"
     return f"runs per call: in `{function}`"

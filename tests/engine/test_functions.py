@@ -636,6 +636,39 @@ def test_a_distributions_constructor_runs_per_call_other_classes_constructors_on
     }
 
 
+def test_an_optimizers_step_runs_per_training_step_other_steps_are_unknown():
+    # torch_optimizer's `Lamb(Optimizer)`: `step` runs after every backward, for every parameter.
+    answers = frequency_at_prints("""
+        import torch
+        from torch.optim.optimizer import Optimizer
+        class Base(Optimizer):
+            def step(self, closure=None):
+                print(base_step)
+        class Child(Base):
+            def step(self, closure=None):
+                def update(p):
+                    print(nested)
+                print(child_step)
+            def zero_grad(self):
+                print(other_method)
+        class Wrapped(torch.optim.Adam):
+            def step(self, closure=None):
+                print(adam_step)
+        class Environment:
+            def step(self, action):
+                print(env_step)
+    """)
+    evidence = "runs per training step: in `step` of an optimizer"
+    assert answers == {
+        "base_step": (Frequency.PER_CALL, evidence),
+        "nested": (Frequency.PER_CALL, evidence),
+        "child_step": (Frequency.PER_CALL, evidence),
+        "other_method": (Frequency.UNKNOWN, ""),
+        "adam_step": (Frequency.PER_CALL, evidence),
+        "env_step": (Frequency.UNKNOWN, ""),
+    }
+
+
 def test_a_loop_over_a_collection_the_source_writes_out_is_small_through_names_and_len():
     # deepinv's demos: `for i in range(1, len(lesion_diameters) + 1)` over a literal list of five.
     answers = frequency_at_prints("""

@@ -21,3 +21,9 @@ def test_a_constructor_runs_once_unless_its_objects_are_built_per_call():
     assert role_of("__init__") == RUN_ONCE
     assert role_of("__init__", built_per_call=True) == PER_CALL
     assert role_of("log_prob", built_per_call=True) is None
+
+
+def test_step_runs_per_call_only_on_an_optimizer():
+    assert role_of("step", optimizer_method=True) == PER_CALL
+    assert role_of("step") is None
+    assert role_of("zero_grad", optimizer_method=True) is None

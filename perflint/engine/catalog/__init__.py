@@ -265,6 +265,8 @@ TORCH_MODULE_CLASSES = _torch.MODULE_CLASSES
 # Classes whose subclasses' objects are built on every call of the code using them (torch
 # distributions, made from a network's outputs in each forward): their constructors run per call.
 TORCH_DISTRIBUTION_CLASSES = _torch.DISTRIBUTION_CLASSES
+# torch's optimizer classes: their subclasses' ``step`` runs once per training step.
+TORCH_OPTIMIZER_CLASSES = _torch.OPTIMIZER_CLASSES
 # torchvision's conversions between PIL images and tensors: their callers' tensors are on the host.
 PIL_IMAGE_CONVERSIONS = _torch.PIL_IMAGE_CONVERSIONS
 # pandas writers' arguments that append rows (``to_csv(mode="a")``), and the appending value.
