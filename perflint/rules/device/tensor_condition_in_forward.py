@@ -69,7 +69,8 @@ class TensorConditionInForward(Rule):
     what_it_does = (
         "Flags an `if`, `while` or `assert` whose condition needs a tensor's value, in code the engine "
         "knows repeats: a torch `nn.Module`'s `forward` (or another per-call method: `__call__`, "
-        "`_forward`, `generate`, `sample`…, and functions nested in them), a function that runs per "
+        "`_forward`, `generate`, `sample`…, and functions nested in them), the `step` of a "
+        "`torch.optim.Optimizer` subclass (once per training step, per parameter), a function that runs per "
         "call or per step or that the project calls from a loop or from such code (a loss, a sampler, a "
         "quantiser, an update, a `*_step` hook: the finding says which), or a training loop or a loop "
         "over a data loader. The condition needs a tensor's value when it takes the truth value of a "
@@ -149,6 +150,24 @@ class Block(nn.Module):
     )
 
     VALID = (
+        # An optimizer's step decides on host values: a missing gradient, a sparse layout, a
+        # group's hyper-parameter, the count of a state dict.
+        """
+        import torch
+        from torch.optim.optimizer import Optimizer
+        class Clipped(Optimizer):
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None or group["lr"] == 0:
+                            continue
+                        if p.grad.is_sparse:
+                            raise RuntimeError("sparse gradients are not supported")
+                        state = self.state[p]
+                        if len(state) == 0:
+                            state["step"] = 0
+                        p.add_(p.grad, alpha=-group["lr"])
+        """,
         # The function reads its tensor on the host right after (torch_geometric's `WLConv`):
         # removing this read would save no wait.
         """
@@ -376,6 +395,23 @@ class Block(nn.Module):
         """,
     )
     INVALID = (
+        # torch_optimizer's `Lars`: a norm compared on the host for every parameter, every step.
+        Invalid(
+            """
+            import torch
+            from torch.optim.optimizer import Optimizer
+            class Lars(Optimizer):
+                def step(self, closure=None):
+                    for group in self.param_groups:
+                        for p in group["params"]:
+                            p_norm = torch.norm(p)
+                            g_norm = torch.norm(p.grad)
+                            if p_norm != 0 and g_norm != 0:
+                                p.grad.mul_(p_norm / g_norm)
+            """,
+            line=9,
+            column=20,
+        ),
         Invalid(
             """
             import torch
