@@ -37,11 +37,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from perflint.engine.roles import PER_CALL, RUN_ONCE, Frequency, is_entry_point, is_optimizer_name, role_of
+from perflint.engine.roles import (
+    OPTIMIZER_CLASSES,
+    PER_CALL,
+    RUN_ONCE,
+    Frequency,
+    is_entry_point,
+    is_optimizer_name,
+    role_of,
+)
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 3
+SUMMARY_FORMAT = 4
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -284,6 +292,9 @@ class _Summariser:
         # What a call's dotted name means (``_chain_effects``), worked out once per name (keyed
         # by the name backwards, as ``_CALL_REVERSED`` reads it).
         self.chains: dict[str, tuple[str | None, str | None]] = {}
+        # The file's classes that are torch optimizers, directly or through classes above them
+        # in the file, by qualified name: their ``step`` runs per training step (``roles.role_of``).
+        self.optimizer_classes: set[str] = set()
 
     def summarise(self, tree: ast.Module, source: str) -> FileSummary:
         # Comments removed (a ``#`` inside a string cuts the line short: a call missed, never
@@ -371,16 +382,22 @@ class _Summariser:
         bases = tuple(
             qualified for qualified in (self._qualified(base) or _dotted(base) for base in node.bases) if qualified
         )
+        is_optimizer = any(base in OPTIMIZER_CLASSES or base in self.optimizer_classes for base in bases)
+        if is_optimizer:
+            self.optimizer_classes.add(f"{self.module}.{node.name}")
         attributes: dict[str, str] = {}
         methods = []
         for member in node.body:
             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods.append(member.name)
-                functions[f"{node.name}.{member.name}"] = self._function(member, attributes)
+                functions[f"{node.name}.{member.name}"] = self._function(member, attributes, is_optimizer)
         return ClassSummary(bases, attributes, tuple(methods))
 
     def _function(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, attributes: dict[str, str] | None
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        attributes: dict[str, str] | None,
+        optimizer_method: bool = False,
     ) -> FunctionSummary:
         decorators = [
             self._qualified(d.func if isinstance(d, ast.Call) else d)
@@ -388,7 +405,9 @@ class _Summariser:
             or ""
             for d in node.decorator_list
         ]
-        summary = self._body_calls(node.body, role_of(node.name, decorators), attributes)
+        summary = self._body_calls(
+            node.body, role_of(node.name, decorators, optimizer_method=optimizer_method), attributes
+        )
         parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
             parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)

@@ -99,6 +99,28 @@ CACHING_DECORATORS = frozenset(
 # ``@cached(name="covar_cache")``, ``@memoize``): its function also runs once per key.
 _MEMOISING_DECORATOR_WORDS = frozenset({"cached", "memoize", "memoized", "memoise", "memoised"})
 
+# torch's optimizer classes: a subclass's ``step`` runs once per training step (a training loop
+# calls ``optimizer.step()`` after every backward), for every parameter of every group.
+_OPTIMIZERS = (
+    ("optimizer", "Optimizer"),
+    ("sgd", "SGD"),
+    ("adam", "Adam"),
+    ("adamw", "AdamW"),
+    ("rmsprop", "RMSprop"),
+    ("adagrad", "Adagrad"),
+    ("adadelta", "Adadelta"),
+    ("adamax", "Adamax"),
+    ("nadam", "NAdam"),
+    ("radam", "RAdam"),
+    ("asgd", "ASGD"),
+    ("rprop", "Rprop"),
+    ("lbfgs", "LBFGS"),
+    ("sparse_adam", "SparseAdam"),
+)
+OPTIMIZER_CLASSES = frozenset(
+    name for module, cls in _OPTIMIZERS for name in (f"torch.optim.{cls}", f"torch.optim.{module}.{cls}")
+)
+
 
 def role_of(
     name: str, decorators: Iterable[str] = (), built_per_call: bool = False, optimizer_method: bool = False

@@ -624,3 +624,28 @@ def test_fix_lints_with_the_index_so_code_only_set_up_calls_is_left_alone(tmp_pa
     main(["check", "--fix", "--select", "PFL201", "--exit-zero", "."])
     capsys.readouterr()
     assert "torch.ones(n, device=device)" in helpers.read_text()
+
+
+def test_an_optimizers_step_makes_its_helpers_per_call_an_environments_step_does_not():
+    # torch_optimizer's `AdamP.step` calls `self._projection` for every parameter.
+    frequencies = index_of(
+        {
+            "pkg.optim": """
+                from torch.optim.optimizer import Optimizer
+                class Base(Optimizer):
+                    pass
+                class AdamP(Base):
+                    def _projection(self, p):
+                        return p
+                    def step(self, closure=None):
+                        return self._projection(closure)
+                class Environment:
+                    def _observe(self, action):
+                        return action
+                    def step(self, action):
+                        return self._observe(action)
+            """,
+        }
+    ).frequencies()
+    assert frequencies["pkg.optim.AdamP._projection"] == HotCaller("called from `step`", Frequency.PER_CALL)
+    assert "pkg.optim.Environment._observe" not in frequencies

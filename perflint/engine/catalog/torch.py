@@ -190,27 +190,9 @@ DISTRIBUTION_CLASSES = frozenset(
     for name in (f"torch.distributions.{cls}", f"torch.distributions.{module}.{cls}")
 )
 
-# torch's optimizer classes: a subclass's ``step`` runs once per training step (a training loop
-# calls ``optimizer.step()`` after every backward), for every parameter of every group.
-_OPTIMIZERS = (
-    ("optimizer", "Optimizer"),
-    ("sgd", "SGD"),
-    ("adam", "Adam"),
-    ("adamw", "AdamW"),
-    ("rmsprop", "RMSprop"),
-    ("adagrad", "Adagrad"),
-    ("adadelta", "Adadelta"),
-    ("adamax", "Adamax"),
-    ("nadam", "NAdam"),
-    ("radam", "RAdam"),
-    ("asgd", "ASGD"),
-    ("rprop", "Rprop"),
-    ("lbfgs", "LBFGS"),
-    ("sparse_adam", "SparseAdam"),
-)
-OPTIMIZER_CLASSES = frozenset(
-    name for module, cls in _OPTIMIZERS for name in (f"torch.optim.{cls}", f"torch.optim.{module}.{cls}")
-)
+# torch's optimizer classes: a subclass's ``step`` runs once per training step. Defined with the
+# roles, which the project index reads without importing the catalogue (and libcst).
+from perflint.engine.roles import OPTIMIZER_CLASSES  # noqa: E402,F401
 
 # torchvision's conversions between PIL images and tensors: code that calls them handles images
 # on the host, in a data pipeline (a transform applied to a dataset's samples).
