@@ -41,8 +41,8 @@ class InferenceWithoutNoGrad(Rule):
     what_it_does = (
         "Flags a call `m(...)` or `m.predict(...)` inside a loop or comprehension of a function that "
         "called `m.eval()` before (and not `m.train()` since), or anywhere in such a function when "
-        "the function itself repeats (a per-batch function such as a collate function, or one the "
-        "project calls in a loop), when autograd may be recording there: no `with "
+        "the project calls the function itself repeatedly (in a loop, or from a collate function "
+        "or another per-batch function), when autograd may be recording there: no `with "
         "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
         "it in the function, no such decorator on the function, and no gradient computed in the "
         "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
@@ -50,10 +50,12 @@ class InferenceWithoutNoGrad(Rule):
     known_limitations = (
         "A model is recognised only by a `m.eval()` call earlier in the same function: a model put in"
         " evaluation mode elsewhere (by its caller, in `__init__`) is not flagged, and neither is a "
-        "loop in a function that computes gradients, where autograd may be needed. A call outside a "
-        "loop, in a function that repeats, is flagged even when the caller turns autograd off "
-        "around it: the project index does not record autograd at call sites. No fix is offered "
-        "for a call outside a loop."
+        "loop in a function that computes gradients, where autograd may be needed. Outside a loop, "
+        "only a function the project calls repeatedly is flagged, not a hook that repeats by its "
+        "name (`forward`, `validation_step`), which its framework or caller may run with autograd "
+        "off; such a call is flagged even when the caller turns autograd off around it (the "
+        "project index does not record autograd at call sites). No fix is offered for a call "
+        "outside a loop."
     )
     why_bad = (
         "`eval()` only switches dropout and batch-norm to inference behaviour; it does not stop "
@@ -145,7 +147,8 @@ def evaluate(model, loader):
             return [model(x) for x in loader]
         """,
         # A prediction called once, in code that does not repeat; a per-batch function that
-        # turns autograd off, and one that computes gradients.
+        # turns autograd off; a hook that repeats by its name, which its framework may run with
+        # autograd off (Lightning's `validation_step`); one that computes gradients.
         """
         import torch
         def report(model, x):
@@ -153,9 +156,15 @@ def evaluate(model, loader):
             return model.predict(x)
         class Sampler:
             @torch.no_grad()
-            def collate_fn(self, batch):
+            def _hardest(self, batch):
                 self.model.eval()
                 return self.model.predict(batch).argmax(1)
+            def collate_fn(self, batch):
+                return self._hardest(batch)
+        class Plan:
+            def validation_step(self, batch):
+                self.model.eval()
+                return self.model(batch)
         class Module:
             def training_step(self, batch):
                 self.teacher.eval()
@@ -181,19 +190,6 @@ def evaluate(model, loader):
                 with torch.inference_mode():
                     return [model.predict(x) for x in loader]
             """,
-        ),
-        # No loop, but a function called once per batch (a collate function): the fix wraps
-        # loops only.
-        Invalid(
-            """
-            import torch
-            class Sampler:
-                def collate_fn(self, batch):
-                    self.model.eval()
-                    return self.model.predict(batch).argmax(1)
-            """,
-            line=5,
-            fixed=NO_FIX,
         ),
         Invalid(
             """
@@ -339,7 +335,10 @@ def evaluate(model, loader):
             return
         in_loop = self.context.innermost_loop is not None
         calls = self.context.functions.call_frequency()
-        if not in_loop and not calls.repeats:
+        # Outside a loop, only a function the project's callers make repeat: a hook that repeats
+        # by its name (``forward``, ``validation_step``) may be run by its framework or caller
+        # with autograd off.
+        if not in_loop and (self.context.functions.role() is not None or not calls.repeats):
             return
         if self.context.functions.grad_disabled():
             return
