@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.project import ProjectIndex, summarise_source
 from perflint.rules.recomputation.inference_without_no_grad import InferenceWithoutNoGrad
 from tests.rules.execution import assert_no_fix, call, dedented_and_fixed
 
@@ -107,73 +104,9 @@ def test_pfl405_offers_no_fix_for_a_generator():
     )
 
 
-# A call outside a loop, in a function the project calls repeatedly ----------------------------
-
-
-def project_findings(source: str, with_index: bool = True) -> list[tuple[int, str]]:
-    """PFL405's findings in ``source`` (module ``pkg.sampler``), linted with the project index
-    of that one file unless ``with_index`` is false."""
-    source = textwrap.dedent(source)
-    project = ProjectIndex([summarise_source(source, "pkg.sampler", False)]).view("pkg.sampler") if with_index else None
-    found = lint_source(source, "pkg/sampler.py", [InferenceWithoutNoGrad], project=project)
-    return [(finding.line, finding.message) for finding in found]
-
-
-HELPER_OF_A_COLLATE_FUNCTION = """
-    import torch
-    class Sampler:
-        def _hardest(self, batch):
-            self.model.eval()
-            return self.model.predict(batch).argmax(1)
-        def collate_fn(self, batch):
-            return self._hardest(batch)
-"""
-
-
-def test_a_prediction_in_a_function_called_per_batch_is_flagged_without_a_fix():
-    found = lint_source(
-        textwrap.dedent(HELPER_OF_A_COLLATE_FUNCTION),
-        "pkg/sampler.py",
-        [InferenceWithoutNoGrad],
-        project=ProjectIndex(
-            [summarise_source(textwrap.dedent(HELPER_OF_A_COLLATE_FUNCTION), "pkg.sampler", False)]
-        ).view("pkg.sampler"),
-    )
-    assert [(finding.line, finding.message) for finding in found] == [
-        (
-            6,
-            "`self.model.predict(...)` runs after `self.model.eval()` with autograd recording every activation; "
-            "run the call (it runs per call of `_hardest`, called from `collate_fn`) under "
-            "`with torch.inference_mode():`",
-        )
+def test_a_prediction_method_counts_as_running_the_model():
+    assert messages("model.eval()\nfor x in loader:\n    y = model.predict(x)") == [
+        "`model.predict(...)` runs after `model.eval()` with autograd recording every activation; "
+        "run the loop under `with torch.inference_mode():`"
     ]
-    assert found[0].fix is None
-
-
-def test_without_the_project_index_the_call_is_not_known_to_repeat():
-    assert project_findings(HELPER_OF_A_COLLATE_FUNCTION, with_index=False) == []
-
-
-def test_a_helper_decorated_with_no_grad_is_silent():
-    source = HELPER_OF_A_COLLATE_FUNCTION.replace("def _hardest", "@torch.no_grad()\n        def _hardest")
-    assert project_findings(source) == []
-
-
-def test_a_helper_that_computes_gradients_is_silent():
-    source = HELPER_OF_A_COLLATE_FUNCTION.replace(
-        "return self.model.predict(batch).argmax(1)",
-        "scores = self.model.predict(batch)\n            scores.sum().backward()\n            return scores",
-    )
-    assert project_findings(source) == []
-
-
-def test_a_hook_that_repeats_by_its_name_is_silent():
-    """``forward`` or ``validation_step`` may be run with autograd off by its framework or caller."""
-    for hook in ("forward", "validation_step"):
-        source = HELPER_OF_A_COLLATE_FUNCTION.replace("_hardest", hook)
-        assert project_findings(source) == [], hook
-
-
-def test_a_function_called_once_is_silent():
-    source = HELPER_OF_A_COLLATE_FUNCTION.replace("def collate_fn", "def __init__")
-    assert project_findings(source) == []
+    assert messages("model.eval()\nfor x in loader:\n    y = other.predict(x)") == []

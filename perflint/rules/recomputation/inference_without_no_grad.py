@@ -30,7 +30,7 @@ class InferenceWithoutNoGrad(Rule):
     summary = "Model run in a loop after .eval() with autograd still recording"
     message = (
         "`{call}(...)` runs after `{model}.eval()` with autograd recording every activation; "
-        "run {scope} under `with torch.inference_mode():`"
+        "run the loop under `with torch.inference_mode():`"
     )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
@@ -40,9 +40,7 @@ class InferenceWithoutNoGrad(Rule):
 
     what_it_does = (
         "Flags a call `m(...)` or `m.predict(...)` inside a loop or comprehension of a function that "
-        "called `m.eval()` before (and not `m.train()` since), or anywhere in such a function when "
-        "the project calls the function itself repeatedly (in a loop, or from a collate function "
-        "or another per-batch function), when autograd may be recording there: no `with "
+        "called `m.eval()` before (and not `m.train()` since), when autograd may be recording there: no `with "
         "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
         "it in the function, no such decorator on the function, and no gradient computed in the "
         "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
@@ -50,12 +48,9 @@ class InferenceWithoutNoGrad(Rule):
     known_limitations = (
         "A model is recognised only by a `m.eval()` call earlier in the same function: a model put in"
         " evaluation mode elsewhere (by its caller, in `__init__`) is not flagged, and neither is a "
-        "loop in a function that computes gradients, where autograd may be needed. Outside a loop, "
-        "only a function the project calls repeatedly is flagged, not a hook that repeats by its "
-        "name (`forward`, `validation_step`), which its framework or caller may run with autograd "
-        "off; such a call is flagged even when the caller turns autograd off around it (the "
-        "project index does not record autograd at call sites). No fix is offered for a call "
-        "outside a loop."
+        "loop in a function that computes gradients, where autograd may be needed. A call outside "
+        "a loop is not flagged, even in a function called per batch: callers may need its output "
+        "with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers)."
     )
     why_bad = (
         "`eval()` only switches dropout and batch-norm to inference behaviour; it does not stop "
@@ -146,25 +141,17 @@ def evaluate(model, loader):
         def run(model, loader):
             return [model(x) for x in loader]
         """,
-        # A prediction called once, in code that does not repeat; a per-batch function that
-        # turns autograd off; a hook that repeats by its name, which its framework may run with
-        # autograd off (Lightning's `validation_step`); one that computes gradients.
+        # A prediction outside a loop; predictions in a loop under a decorator that turns
+        # autograd off; a training step that computes gradients.
         """
         import torch
         def report(model, x):
             model.eval()
             return model.predict(x)
-        class Sampler:
-            @torch.no_grad()
-            def _hardest(self, batch):
-                self.model.eval()
-                return self.model.predict(batch).argmax(1)
-            def collate_fn(self, batch):
-                return self._hardest(batch)
-        class Plan:
-            def validation_step(self, batch):
-                self.model.eval()
-                return self.model(batch)
+        @torch.no_grad()
+        def predict_all(model, loader):
+            model.eval()
+            return [model.predict(x) for x in loader]
         class Module:
             def training_step(self, batch):
                 self.teacher.eval()
@@ -331,22 +318,13 @@ def evaluate(model, loader):
             elif receiver is not None and func.attr.value == "train" and _switches_to_training(node):
                 evaluated.discard(receiver)
         model = _model_called(func)
-        if model is None or model not in evaluated:
-            return
-        in_loop = self.context.innermost_loop is not None
-        calls = self.context.functions.call_frequency()
-        # Outside a loop, only a function the project's callers make repeat: a hook that repeats
-        # by its name (``forward``, ``validation_step``) may be run by its framework or caller
-        # with autograd off.
-        if not in_loop and (self.context.functions.role() is not None or not calls.repeats):
+        if model is None or model not in evaluated or self.context.innermost_loop is None:
             return
         if self.context.functions.grad_disabled():
             return
         if any(function.calls_method(name) for name in _GRADIENT_METHODS):
             return
-        fix = self._inference_mode(node) if in_loop else None
-        scope = "the loop" if in_loop else f"the call (it {calls.evidence})"
-        self.report(node, self.message.format(call=quote(func), model=model, scope=scope), fix=fix)
+        self.report(node, self.message.format(call=quote(func), model=model), fix=self._inference_mode(node))
 
     def _inference_mode(self, call: cst.Call) -> Fix | None:
         """The outermost loop around ``call`` in its function (a ``for``/``while``, or the
