@@ -142,7 +142,7 @@ def evaluate(model, loader):
             return [model(x) for x in loader]
         """,
         # A prediction outside a loop; predictions in a loop under a decorator that turns
-        # autograd off; a training step that computes gradients.
+        # autograd off; a training loop that computes gradients.
         """
         import torch
         def report(model, x):
@@ -152,11 +152,11 @@ def evaluate(model, loader):
         def predict_all(model, loader):
             model.eval()
             return [model.predict(x) for x in loader]
-        class Module:
-            def training_step(self, batch):
-                self.teacher.eval()
-                target = self.teacher.predict(batch)
-                loss = (self.student(batch) - target).pow(2).mean()
+        def distill(teacher, student, loader):
+            teacher.eval()
+            for batch in loader:
+                target = teacher.predict(batch)
+                loss = (student(batch) - target).pow(2).mean()
                 loss.backward()
         """,
     )
