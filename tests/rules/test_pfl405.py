@@ -102,3 +102,11 @@ def test_pfl405_offers_no_fix_for_a_generator():
     """,
         InferenceWithoutNoGrad,
     )
+
+
+def test_a_prediction_method_counts_as_running_the_model():
+    assert messages("model.eval()\nfor x in loader:\n    y = model.predict(x)") == [
+        "`model.predict(...)` runs after `model.eval()` with autograd recording every activation; "
+        "run the loop under `with torch.inference_mode():`"
+    ]
+    assert messages("model.eval()\nfor x in loader:\n    y = other.predict(x)") == []

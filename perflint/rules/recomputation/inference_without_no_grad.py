@@ -17,6 +17,8 @@ from perflint.rules.recomputation import FAMILY
 
 # Methods whose call in a function means it computes gradients.
 _GRADIENT_METHODS = ("backward", "manual_backward", "grad")
+# Methods of a model that run its forward pass to predict.
+_PREDICTION_METHODS = ("predict",)
 
 
 class InferenceWithoutNoGrad(Rule):
@@ -27,7 +29,7 @@ class InferenceWithoutNoGrad(Rule):
     family = FAMILY
     summary = "Model run in a loop after .eval() with autograd still recording"
     message = (
-        "`{model}(...)` runs after `{model}.eval()` with autograd recording every activation; "
+        "`{call}(...)` runs after `{model}.eval()` with autograd recording every activation; "
         "run the loop under `with torch.inference_mode():`"
     )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
@@ -37,8 +39,8 @@ class InferenceWithoutNoGrad(Rule):
     reported_at = "the model call"
 
     what_it_does = (
-        "Flags a call `m(...)` inside a loop or comprehension of a function that called `m.eval()` "
-        "before (and not `m.train()` since), when autograd may be recording there: no `with "
+        "Flags a call `m(...)` or `m.predict(...)` inside a loop or comprehension of a function that "
+        "called `m.eval()` before (and not `m.train()` since), when autograd may be recording there: no `with "
         "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
         "it in the function, no such decorator on the function, and no gradient computed in the "
         "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
@@ -46,7 +48,9 @@ class InferenceWithoutNoGrad(Rule):
     known_limitations = (
         "A model is recognised only by a `m.eval()` call earlier in the same function: a model put in"
         " evaluation mode elsewhere (by its caller, in `__init__`) is not flagged, and neither is a "
-        "loop in a function that computes gradients, where autograd may be needed."
+        "loop in a function that computes gradients, where autograd may be needed. A call outside "
+        "a loop is not flagged, even in a function called per batch: callers may need its output "
+        "with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers)."
     )
     why_bad = (
         "`eval()` only switches dropout and batch-norm to inference behaviour; it does not stop "
@@ -137,8 +141,43 @@ def evaluate(model, loader):
         def run(model, loader):
             return [model(x) for x in loader]
         """,
+        # A prediction outside a loop; predictions in a loop under a decorator that turns
+        # autograd off; a training loop that computes gradients.
+        """
+        import torch
+        def report(model, x):
+            model.eval()
+            return model.predict(x)
+        @torch.no_grad()
+        def predict_all(model, loader):
+            model.eval()
+            return [model.predict(x) for x in loader]
+        def distill(teacher, student, loader):
+            teacher.eval()
+            for batch in loader:
+                target = teacher.predict(batch)
+                loss = (student(batch) - target).pow(2).mean()
+                loss.backward()
+        """,
     )
     INVALID = (
+        # `.predict(...)` runs the model's forward pass too.
+        Invalid(
+            """
+            import torch
+            def predict_all(model, loader):
+                model.eval()
+                return [model.predict(x) for x in loader]
+            """,
+            line=4,
+            fixed="""
+            import torch
+            def predict_all(model, loader):
+                model.eval()
+                with torch.inference_mode():
+                    return [model.predict(x) for x in loader]
+            """,
+        ),
         Invalid(
             """
             import torch
@@ -278,14 +317,14 @@ def evaluate(model, loader):
                 evaluated.add(receiver)
             elif receiver is not None and func.attr.value == "train" and _switches_to_training(node):
                 evaluated.discard(receiver)
-        model = dotted_name(func)
+        model = _model_called(func)
         if model is None or model not in evaluated or self.context.innermost_loop is None:
             return
         if self.context.functions.grad_disabled():
             return
         if any(function.calls_method(name) for name in _GRADIENT_METHODS):
             return
-        self.report(node, self.message.format(model=model), fix=self._inference_mode(node))
+        self.report(node, self.message.format(call=quote(func), model=model), fix=self._inference_mode(node))
 
     def _inference_mode(self, call: cst.Call) -> Fix | None:
         """The outermost loop around ``call`` in its function (a ``for``/``while``, or the
@@ -321,6 +360,14 @@ def evaluate(model, loader):
             )
 
         return Fix((Change(statement, wrapped),), title=f"Run the loop under `with {quote(mode[0])}():`")
+
+
+def _model_called(func: cst.BaseExpression) -> str | None:
+    """The model that calling ``func`` runs forward: ``m`` for ``m(...)`` and for
+    ``m.predict(...)``, the prediction method of Lightning and Keras-style models."""
+    if isinstance(func, cst.Attribute) and func.attr.value in _PREDICTION_METHODS:
+        return dotted_name(func.value)
+    return dotted_name(func)
 
 
 def _suspends(statement: cst.CSTNode) -> bool:
