@@ -125,7 +125,9 @@ def check_every_chunk(source: str, path: str) -> tuple[int, int]:
     return incremental + top_incremental, declined + top_declined
 
 
-@pytest.mark.parametrize("name", ["train_regression.py", "profile_guided.py"])
+# train_regression.py is the inner loop's slowest test (about 1.3 s): it runs in the full suite,
+# where test_the_examples_repeated_as_the_latency_benchmark_lints_them covers its text as well.
+@pytest.mark.parametrize("name", [pytest.param("train_regression.py", marks=pytest.mark.slow), "profile_guided.py"])
 def test_examples(name: str) -> None:
     incremental, _ = check_every_chunk((ROOT / "examples" / name).read_text(), name)
     assert incremental > 0
