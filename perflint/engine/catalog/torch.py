@@ -288,6 +288,9 @@ TAKES_PYTHON_SIZE = frozenset({"torch.randperm"})
 INFERENCE_METHODS = frozenset(
     {"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed", "infer", "inference"}
 )
+# Of those, the method that runs a whole model's forward pass the way calling it does (pytorch
+# tabular's and RecBole's ``predict``): PFL405's evidence of inference after ``eval()``.
+PREDICTION_METHODS = frozenset({"predict"})
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})

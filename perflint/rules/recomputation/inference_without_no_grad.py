@@ -6,6 +6,7 @@ from typing import cast
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import literal_value
 from perflint.engine.quoting import quote
@@ -17,8 +18,6 @@ from perflint.rules.recomputation import FAMILY
 
 # Methods whose call in a function means it computes gradients.
 _GRADIENT_METHODS = ("backward", "manual_backward", "grad")
-# Methods of a model that run its forward pass to predict.
-_PREDICTION_METHODS = ("predict",)
 
 
 class InferenceWithoutNoGrad(Rule):
@@ -365,7 +364,7 @@ def evaluate(model, loader):
 def _model_called(func: cst.BaseExpression) -> str | None:
     """The model that calling ``func`` runs forward: ``m`` for ``m(...)`` and for
     ``m.predict(...)``, the prediction method of Lightning and Keras-style models."""
-    if isinstance(func, cst.Attribute) and func.attr.value in _PREDICTION_METHODS:
+    if isinstance(func, cst.Attribute) and func.attr.value in catalog.PREDICTION_METHODS:
         return dotted_name(func.value)
     return dotted_name(func)
 
