@@ -289,7 +289,8 @@ def _names_read(expr: cst.CSTNode) -> set[str]:
 def retries(loop: cst.For | cst.While) -> bool:
     """``loop`` retries one piece of work until it succeeds: its body holds a ``try`` with a
     handler, and the loop ends when the ``try`` body gets through (a ``break`` or a ``return``
-    there, or ``while not ok:`` with ``ok = True`` there). See ``LoopFrame.is_retry``."""
+    there, or ``while not ok:``, or ``while not ok and attempts < limit:``, with ``ok = True``
+    there). See ``LoopFrame.is_retry``."""
     body = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
     flag = _loop_until_flag(loop.test) if isinstance(loop, cst.While) else None
     for statement in body:
@@ -304,9 +305,12 @@ def retries(loop: cst.For | cst.While) -> bool:
 
 
 def _loop_until_flag(test: cst.BaseExpression) -> str | None:
-    """``ok`` of ``while not ok:``."""
+    """``ok`` of ``while not ok:``, also of ``while not ok and attempts < limit:`` (a loop that
+    stops as soon as one of its ``and``-ed conditions fails stops when ``ok`` is set)."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return dotted_name(test.expression)
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
+        return _loop_until_flag(test.left) or _loop_until_flag(test.right)
     return None
 
 

@@ -391,11 +391,12 @@ class FunctionKnowledge:
         ``*_step``, or one the project calls in a loop or from a per-call function) runs per
         call. A loop of the function around the node (not over a small literal range) makes it
         hot, unless the function is cold and the loop is no training loop: a loop in set-up runs
-        once per program.
+        once per program. A retry loop (``while not ok: try: …; ok = True``) runs once unless the
+        work fails, so the loop around it decides.
         """
         frame = self.current
         base = self._function_frequency(frame)
-        loop = self._context.loops.innermost
+        loop = next((found for found in self._context.loops.enclosing() if not found.is_retry), None)
         if loop is None or _small_literal_loop(loop.node, self._context):
             return base
         where = _loop_words(loop.node)

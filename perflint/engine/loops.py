@@ -339,6 +339,9 @@ class LoopKnowledge:
         self._debug_branches: list[cst.If] = []
         # ``if torch.jit.is_scripting():`` branches around the current node: compiled code only.
         self._compiled_branches: list[cst.If] = []
+        # The branches that run only for tensors a test found not floating point: the ``else``
+        # of ``if torch.is_floating_point(t):``, the body of ``if not t.is_floating_point():``.
+        self._non_floating_branches: list[cst.If] = []
         self._graph_captures: list[cst.With] = []
 
     # Hooks ---------------------------------------------------------------------------------
@@ -425,6 +428,9 @@ class LoopKnowledge:
             self._debug_branches.append(node)
         if self._tests_compilation(node.test):
             self._compiled_branches.append(node)
+        if type(node.test) is cst.UnaryOperation and type(node.test.operator) is cst.Not:
+            if self._tests_floating_point(node.test.expression):
+                self._non_floating_branches.append(node)
         leaves = leaving_statement(node.body)
         if leaves is not None:
             self._scopes[-1].leaving_branches.append((node, len(self._scopes[-1].loops), leaves is cst.Break))
@@ -455,6 +461,8 @@ class LoopKnowledge:
             self._debug_branches.pop()
         if self._compiled_branches and self._compiled_branches[-1] is node:
             self._compiled_branches.pop()
+        if self._non_floating_branches and self._non_floating_branches[-1] is node:
+            self._non_floating_branches.pop()
         leaving = self._scopes[-1].leaving_branches
         if leaving and leaving[-1][0] is node:
             leaving.pop()
@@ -471,8 +479,14 @@ class LoopKnowledge:
         if self._graph_captures and self._graph_captures[-1] is node:
             self._graph_captures.pop()
 
+    def visit_If_orelse(self, node: cst.If) -> None:
+        if self._tests_floating_point(node.test):
+            self._non_floating_branches.append(node)
+
     def leave_If_orelse(self, node: cst.If) -> None:
         self._pop_guard(node)
+        if self._non_floating_branches and self._non_floating_branches[-1] is node:
+            self._non_floating_branches.pop()
 
     def visit_IfExp_body(self, node: cst.IfExp) -> None:
         self._push_guard(node.test, node)
@@ -523,6 +537,32 @@ class LoopKnowledge:
             type(test) is cst.Call
             and self._context.imports.qualified_name(test.func) in catalog.TORCH_COMPILATION_CHECKS
         )
+
+    def _tests_floating_point(self, test: cst.BaseExpression) -> bool:
+        """``test`` holds only for floating-point or complex tensors: ``torch.is_floating_point(t)``,
+        ``t.is_complex()``, ``t.dtype.is_floating_point``, or ``or``-ed tests each of them."""
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
+            return self._tests_floating_point(test.left) and self._tests_floating_point(test.right)
+        if type(test) is cst.Call:
+            if self._context.imports.qualified_name(test.func) in catalog.TORCH_FLOATING_POINT_TESTS:
+                return True
+            return (
+                type(test.func) is cst.Attribute
+                and not test.args
+                and test.func.attr.value in catalog.TORCH_FLOATING_POINT_TEST_ATTRIBUTES
+            )
+        return (
+            type(test) is cst.Attribute
+            and test.attr.value in catalog.TORCH_FLOATING_POINT_TEST_ATTRIBUTES
+            and type(test.value) is cst.Attribute
+            and test.value.attr.value == "dtype"
+        )
+
+    def in_non_floating_branch(self) -> bool:
+        """The current node runs only for tensors a test found not floating point: in the
+        ``else`` of ``if torch.is_floating_point(t) or torch.is_complex(t):`` or the body of
+        ``if not t.dtype.is_floating_point:``, the fallback for integer and boolean tensors."""
+        return bool(self._non_floating_branches)
 
     def in_compiled_branch(self) -> bool:
         """The current node is in the body of ``if torch.jit.is_scripting():`` (or another test

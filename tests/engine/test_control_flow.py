@@ -117,7 +117,11 @@ def test_a_loop_that_ends_when_its_try_body_succeeds_is_a_retry():
         "while True:\n    try:\n        f = load('else')\n    except OSError:\n        continue\n    else:\n        break\n"
         "for path in paths:\n    try:\n        f = load('each')\n    except OSError:\n        continue\n"
         "while not ok:\n    f = load('no-try')\n    ok = True\n"
-        "while not done:\n    try:\n        f = load('other-flag')\n        ok = True\n    except OSError:\n        pass\n",
+        "while not done:\n    try:\n        f = load('other-flag')\n        ok = True\n    except OSError:\n        pass\n"
+        "while not ok and tries < 5:\n    try:\n        f = load('bounded-flag')\n        ok = True\n    except OSError:\n"
+        "        tries += 1\n"
+        "while not ok or tries < 5:\n    try:\n        f = load('or-flag')\n        ok = True\n    except OSError:\n"
+        "        tries += 1\n",
         "probe.py",
         [Probe],
     )
@@ -128,6 +132,8 @@ def test_a_loop_that_ends_when_its_try_body_succeeds_is_a_retry():
         "each": False,
         "no-try": False,
         "other-flag": False,
+        "bounded-flag": True,
+        "or-flag": False,
     }
 
 

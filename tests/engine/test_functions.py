@@ -713,6 +713,32 @@ def test_a_training_loop_in_set_up_code_is_still_hot():
     assert answers["loss"] == (Frequency.HOT, "runs in a loop over `loader`")
 
 
+def test_a_retry_loop_is_no_evidence_of_repetition_but_the_loop_around_it_is():
+    answers = frequency_at_prints("""
+        def log(self, *args):
+            successful = False
+            while not successful and attempts < 5:
+                try:
+                    print(retried)
+                    successful = True
+                except IOError:
+                    attempts += 1
+        def save_all(items):
+            for item in items:
+                done = False
+                while not done:
+                    try:
+                        print(retried_per_item)
+                        done = True
+                    except OSError:
+                        pass
+    """)
+    assert answers == {
+        "retried": (Frequency.UNKNOWN, ""),
+        "retried_per_item": (Frequency.HOT, "runs in a loop over `items`"),
+    }
+
+
 def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
     findings = lint_source(
         "import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"

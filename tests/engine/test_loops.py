@@ -391,3 +391,36 @@ def test_code_in_a_branch_that_raises_returns_or_breaks_leaves_the_loop():
         lambda context, expr: context.loops.leaves_the_loop(context.loops.enclosing()[-1]),
     )
     assert answers == {"x": True, "x + 1": True, "x + 2": False, "x + 3": False}
+
+
+def test_the_other_branch_of_a_floating_point_test_sees_integer_tensors():
+    answers = probe_calls(
+        "import torch\n"
+        "def update(ema, model, decay):\n"
+        "    if torch.is_floating_point(ema[0]) or torch.is_complex(ema[0]):\n"
+        "        print(ema)\n"
+        "    else:\n"
+        "        print(model)\n"
+        "    if not ema[0].is_floating_point():\n"
+        "        print(ema + 1)\n"
+        "    if ema[0].dtype.is_floating_point:\n"
+        "        print(ema + 2)\n"
+        "    else:\n"
+        "        print(ema + 3)\n"
+        "    if torch.is_floating_point(ema[0]) or decay > 0:\n"
+        "        print(ema + 4)\n"
+        "    else:\n"
+        "        print(ema + 5)\n"
+        "    print(decay)\n",
+        lambda context, expr: context.loops.in_non_floating_branch(),
+    )
+    assert answers == {
+        "ema": False,
+        "model": True,
+        "ema + 1": True,
+        "ema + 2": False,
+        "ema + 3": True,
+        "ema + 4": False,
+        "ema + 5": False,
+        "decay": False,
+    }

@@ -235,6 +235,9 @@ DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES
 # Functions that tell eager torch code from code being scripted, traced or compiled.
 TORCH_COMPILATION_CHECKS = _torch.COMPILATION_CHECKS
 TORCH_EMPTY_UNDEFINED_REDUCTIONS = _torch.EMPTY_UNDEFINED_REDUCTIONS
+# Tests that tell floating-point (and complex) tensors from integer and boolean ones.
+TORCH_FLOATING_POINT_TESTS = _torch.FLOATING_POINT_TESTS
+TORCH_FLOATING_POINT_TEST_ATTRIBUTES = _torch.FLOATING_POINT_TEST_ATTRIBUTES
 # The outer product of two vectors, in NumPy and torch (``torch.ger`` is its old name).
 OUTER_PRODUCTS = frozenset({"numpy.outer", "torch.outer", "torch.ger"})
 # torch functions that take no Python number (``torch.maximum``), and the method that does.

@@ -965,6 +965,11 @@ FUNCTIONS = (
 EMPTY_UNDEFINED_REDUCTIONS = frozenset(
     {"mean", "nanmean", "max", "min", "amax", "amin", "argmax", "argmin", "median", "nanmedian", "std", "var", "mode"}
 )
+# Tests that hold for floating-point (or complex) tensors only: ``torch.is_floating_point(t)``,
+# ``t.is_complex()``, ``t.dtype.is_floating_point``. The other branch of one sees integer or
+# boolean tensors, which in-place arithmetic with a fractional weight cannot update.
+FLOATING_POINT_TESTS = frozenset({"torch.is_floating_point", "torch.is_complex"})
+FLOATING_POINT_TEST_ATTRIBUTES = frozenset({"is_floating_point", "is_complex"})
 COMPILATION_CHECKS = frozenset(
     {
         "torch.jit.is_scripting",

@@ -122,6 +122,22 @@ with open(log_path, "a") as log:
                 except OSError:
                     time.sleep(1)
         """,
+        # A retry bounded by a count: `and`-ed with the flag, it still ends when the write succeeds.
+        """
+        import time
+        def print_to_log_file(self, *args):
+            successful = False
+            attempts = 0
+            while not successful and attempts < 5:
+                try:
+                    with open(self.log_file, "a+") as f:
+                        for a in args:
+                            f.write(str(a))
+                    successful = True
+                except IOError:
+                    time.sleep(0.5)
+                    attempts += 1
+        """,
     )
     INVALID = (
         Invalid(

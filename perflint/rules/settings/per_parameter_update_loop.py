@@ -54,7 +54,9 @@ class PerParameterUpdateLoop(Rule):
     )
     known_limitations = (
         "Not flagged: a body that does anything else per tensor (a condition, a device move, a call, "
-        "a clone); run-once code (`__init__`, set-up functions, module level, code only set-up "
+        "a clone); a loop in the branch for integer tensors (the `else` of `if "
+        "torch.is_floating_point(t):`), which foreach arithmetic with a fractional weight cannot "
+        "update in place; run-once code (`__init__`, set-up functions, module level, code only set-up "
         "calls); a loop that only copies the tensors (`q.copy_(p)`, `q.data = p.data`: a hard target "
         "update done once or every few thousand steps, a line search restoring the parameters between"
         " evaluations of the whole model); test code; compiled code (`torch.compile`, TorchScript). "
@@ -146,6 +148,18 @@ class EMA:
                 q.lerp_(p, 1 - decay)
             for p, q in zip(model.parameters(), ema.parameters()):
                 q.data = p.data.clone()
+        """,
+        # The fallback for integer tensors, beside a foreach update of the floating-point ones:
+        # `torch._foreach_mul_` cannot scale an integer tensor by a fraction in place.
+        """
+        import torch
+        def update_parameters(ema_params, model_params, decay: float):
+            with torch.no_grad():
+                if torch.is_floating_point(ema_params[0]) or torch.is_complex(ema_params[0]):
+                    torch._foreach_lerp_(ema_params, model_params, 1 - decay)
+                else:
+                    for p_ema, p_model in zip(ema_params, model_params):
+                        p_ema.copy_(p_ema * decay + p_model * (1 - decay))
         """,
         # Not a model's tensors: gradients paired with parameters, and lists of numbers.
         """
@@ -273,6 +287,11 @@ class EMA:
             operations += [operation for operation in found if operation not in operations]
         context = self.context
         if context.functions.in_test_code() or context.in_compiled_code() or context.runs_once():
+            return
+        if context.loops.in_non_floating_branch():
+            # The fallback for integer and boolean tensors (``else`` of ``if
+            # torch.is_floating_point(t):``): in-place foreach arithmetic with a fractional weight
+            # cannot update them, and the floating-point branch does the batched update.
             return
         if operations == [_COPY]:
             # A hard target update, a restore or an initial copy: once, or every few thousand
