@@ -250,6 +250,9 @@ TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.
 TORCH_MODULE_TENSOR_ITERATORS = _torch.MODULE_TENSOR_ITERATORS
 TORCH_MODULE_NAMED_TENSOR_ITERATORS = _torch.MODULE_NAMED_TENSOR_ITERATORS
+# ``for group in optimizer.param_groups: for p in group["params"]:``: each ``p`` is a tensor.
+TORCH_OPTIMIZER_GROUPS_ATTRIBUTE = _torch.OPTIMIZER_GROUPS_ATTRIBUTE
+TORCH_OPTIMIZER_GROUP_TENSORS_KEY = _torch.OPTIMIZER_GROUP_TENSORS_KEY
 # ``lerp_`` -> ``torch._foreach_lerp_``: an in-place method's multi-tensor form.
 TORCH_FOREACH_IN_PLACE = _torch.FOREACH_IN_PLACE
 TORCH_FOREACH_OF_OPERATOR = _torch.FOREACH_OF_OPERATOR
