@@ -721,6 +721,17 @@ class ArrayKnowledge:
             return None
         return array
 
+    def length_array(self, length: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The known array or tensor whose first-axis length ``length`` spells, as
+        ``indexed_range_array`` reads a range's bound: ``len(a)``, ``a.shape[0]``, NumPy's
+        ``a.size``, torch's ``a.size(0)``, or a name every path assigned one of those."""
+        if type(length) is cst.Name:
+            length = self.bound_value(length.value) or length
+        array, kinds = _first_axis_length_of(length, self._imports)
+        if array is None or self.kind_of(array) not in kinds:
+            return None
+        return array
+
     def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
         """``array`` is a name last assigned a fresh array whose first axis is as long as
         ``iterable``, ``range(n)`` (or ``range(0, n)``), runs: ``a = np.zeros(n)``,

@@ -162,6 +162,8 @@ NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
 NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
+# ``np.maximum`` (or ``max``, ``+``) of an element and its neighbour -> ``np.maximum.accumulate``.
+NUMPY_RUNNING_FORMS = _numpy.RUNNING_FORMS
 
 # Methods of an array or tensor that return an array or tensor of the same library.
 ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
