@@ -1077,13 +1077,14 @@ class ProjectIndex:
         return found
 
     def eval_mode_parameters(self) -> dict[str, dict[str, str]]:
-        """For each project function (qualified), the parameters its callers bind to a model
-        they put in eval mode with autograd possibly recording (``FunctionSummary.eval_arguments``),
-        each with one such caller's short name; functions some caller of which computes
-        gradients are left out (it may train through the result)."""
+        """For each project function (qualified), the parameters that every caller of it in the
+        project binds to a model it put in eval mode with autograd possibly recording
+        (``FunctionSummary.eval_arguments``), each with one such caller's short name. A caller
+        that passes anything else there, runs the call under ``no_grad`` or computes gradients
+        (it may train through the result) leaves the parameter out."""
         if self._eval_mode_parameters is not None:
             return self._eval_mode_parameters
-        found: dict[str, dict[str, str]] = {}
+        passed: dict[str, dict[str, set[str]]] = {}  # callee → caller → parameters
         for function, (_, name, own) in self.functions.items():
             if not own.eval_arguments:
                 continue
@@ -1095,11 +1096,19 @@ class ProjectIndex:
                 positional = self.functions[callee][2].positional or ()
                 parameter = positional[int(slot)] if slot.isdigit() and int(slot) < len(positional) else slot
                 if parameter in positional:
-                    found.setdefault(callee, {}).setdefault(parameter, name.rpartition(".")[2].strip("<>"))
-        if found:
+                    passed.setdefault(callee, {}).setdefault(function, set()).add(parameter)
+        found: dict[str, dict[str, str]] = {}
+        if passed:
             for callee, sites in self._callers().items():
-                if callee in found and any(self.functions[caller][2].calls_backward for caller, _ in sites):
-                    del found[callee]
+                by_caller = passed.get(callee)
+                if by_caller is None:
+                    continue
+                callers = {caller for caller, _ in sites}
+                common = set.intersection(*(by_caller.get(caller, set()) for caller in callers))
+                first = min(callers)
+                short = self.functions[first][1].rpartition(".")[2].strip("<>")
+                if common:
+                    found[callee] = {parameter: short for parameter in sorted(common)}
         self._eval_mode_parameters = found
         return found
 

@@ -676,10 +676,12 @@ EVAL_MODE_PROJECT = {
             return [net(batch) for batch in loader]
         def encode(net, loader):
             return [net(batch) for batch in loader]
+        def compare(net, loader):
+            return [net(batch) for batch in loader]
     """,
     "pkg.use": """
         import torch
-        from .predict import embed, tune, encode
+        from .predict import embed, tune, encode, compare
         def run(net, loader):
             net.eval()
             vectors = embed(loader=loader, net=net)
@@ -692,6 +694,11 @@ EVAL_MODE_PROJECT = {
         def features(net, loader):
             net.eval()
             return encode(net, loader)
+        def check(net, loader):
+            net.eval()
+            return compare(net, loader)
+        def plain(net, loader):
+            return compare(net, loader)
     """,
 }
 
@@ -701,7 +708,8 @@ def test_the_index_knows_the_parameters_a_caller_binds_to_a_model_in_eval_mode()
     summary = index.functions["pkg.use.run"][2]
     assert summary.eval_arguments == (("q:pkg.predict.embed", "net"),)
     # By position through a method (``self`` left out), by keyword; not under ``no_grad``, not
-    # after ``train()``, not where a caller of the function computes gradients (``distil``).
+    # after ``train()``, not where a caller of the function computes gradients (``distil``),
+    # not where another caller passes a model in any mode (``plain``).
     assert index.eval_mode_parameters() == {
         "pkg.predict.Runner._generate": {"model": "predict"},
         "pkg.predict.embed": {"net": "run"},
