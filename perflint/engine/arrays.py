@@ -301,7 +301,11 @@ class ArrayKnowledge:
         Y)``) or ``enumerate`` numbers (``for i, row in enumerate(X)``). A NumPy array's items
         may be NumPy scalars, and a DataFrame's are its column labels: neither is bound."""
         if type(target) is cst.Name:
-            kind = catalog.TORCH if self.kind_of(iterable) == catalog.TORCH else None
+            kind = (
+                catalog.TORCH
+                if self.kind_of(iterable) == catalog.TORCH or self._lists_group_tensors(iterable)
+                else None
+            )
             self._scopes[-1].layers[-1].bindings[target.value] = Binding(kind, None, items_of=iterable)
             return
         paired = self._paired_iterables(target, iterable)
@@ -313,6 +317,23 @@ class ArrayKnowledge:
                 self._bind_target(element, None)
             else:
                 self._bind_iterated(element, items)
+
+    def _lists_group_tensors(self, iterable: cst.BaseExpression) -> bool:
+        """``iterable`` is the ``"params"`` list of an optimizer's parameter group, whose items
+        are tensors: ``group["params"]`` of a loop target ``group`` over ``<x>.param_groups``,
+        or ``<x>.param_groups[0]["params"]``."""
+        if (
+            type(iterable) is not cst.Subscript
+            or len(iterable.slice) != 1
+            or type(iterable.slice[0].slice) is not cst.Index
+            or literal_value(iterable.slice[0].slice.value) != catalog.TORCH_OPTIMIZER_GROUP_TENSORS_KEY
+        ):
+            return False
+        group = iterable.value
+        groups = self.items_source(group.value) if type(group) is cst.Name else None
+        if type(group) is cst.Subscript and len(group.slice) == 1 and type(group.slice[0].slice) is cst.Index:
+            groups = group.value
+        return type(groups) is cst.Attribute and groups.attr.value == catalog.TORCH_OPTIMIZER_GROUPS_ATTRIBUTE
 
     def _paired_iterables(
         self, target: cst.BaseExpression, iterable: cst.BaseExpression
@@ -696,6 +717,17 @@ class ArrayKnowledge:
             # the loop assigned ``n`` that.
             bound = self.bound_value(bound.value) or bound
         array, kinds = _first_axis_length_of(bound, self._imports)
+        if array is None or self.kind_of(array) not in kinds:
+            return None
+        return array
+
+    def length_array(self, length: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The known array or tensor whose first-axis length ``length`` spells, as
+        ``indexed_range_array`` reads a range's bound: ``len(a)``, ``a.shape[0]``, NumPy's
+        ``a.size``, torch's ``a.size(0)``, or a name every path assigned one of those."""
+        if type(length) is cst.Name:
+            length = self.bound_value(length.value) or length
+        array, kinds = _first_axis_length_of(length, self._imports)
         if array is None or self.kind_of(array) not in kinds:
             return None
         return array

@@ -49,7 +49,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 5
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -87,6 +87,10 @@ class FunctionSummary:
     calls: list[CallSite] = field(default_factory=list)
     # The parameters a call binds by position, ``self`` left out; ``None`` when it takes ``*args``.
     positional: tuple[str, ...] | None = None
+    # The calls that pass a model put in eval mode earlier in this function, where autograd
+    # may be recording: the call's target (as ``CallSite.target``) and the argument's slot,
+    # its position (``"0"``) or keyword.
+    eval_arguments: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
         return [
@@ -97,11 +101,12 @@ class FunctionSummary:
             list(self.mutated_parameters),
             [[call.target, call.loop] for call in self.calls],
             None if self.positional is None else list(self.positional),
+            [list(argument) for argument in self.eval_arguments],
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> FunctionSummary:
-        role, backward, step, returns, mutated, calls, positional = data
+        role, backward, step, returns, mutated, calls, positional, eval_arguments = data
         return cls(
             role,
             bool(backward),
@@ -110,6 +115,7 @@ class FunctionSummary:
             tuple(mutated),
             [CallSite(str(target), str(loop)) for target, loop in calls],
             None if positional is None else tuple(positional),
+            tuple((str(target), str(slot)) for target, slot in eval_arguments),
         )
 
 
@@ -274,6 +280,33 @@ def _line_ranges(body: Sequence[ast.stmt]) -> list[tuple[int, int]]:
     return ranges
 
 
+# The torch context managers and decorators that may turn autograd off, by their last name
+# (the libcst side reads them through the catalogue, which this module may not import; here a
+# ``set_grad_enabled(True)`` counts as off too, which errs towards silence).
+_GRAD_MODE_SWITCHES = frozenset({"no_grad", "inference_mode", "set_grad_enabled"})
+
+
+def _may_disable_grad(expr: ast.expr) -> bool:
+    """``expr``, as a context manager or decorator, may turn autograd off: ``torch.no_grad()``,
+    ``torch.inference_mode()``, ``torch.set_grad_enabled(…)``."""
+    chain = _dotted(expr.func if isinstance(expr, ast.Call) else expr)
+    return chain is not None and chain.rpartition(".")[2] in _GRAD_MODE_SWITCHES
+
+
+def _mode_switch(call: ast.Call) -> bool | None:
+    """True for ``m.eval()`` and ``m.train(False)``, False for ``m.train()`` and ``m.train(x)``
+    of any other mode (an unknown one may be training), None for any other call."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr == "eval" and not call.args and not call.keywords:
+        return True
+    if func.attr == "train":
+        mode = call.args[0] if call.args else None
+        return isinstance(mode, ast.Constant) and mode.value is False
+    return None
+
+
 # Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
 
@@ -419,9 +452,67 @@ class _Summariser:
         if attributes is not None and positional:
             positional = positional[1:]
         summary.positional = None if node.args.vararg is not None else tuple(positional)
+        if (
+            not summary.calls_backward
+            and self.text.find(".eval()", *self._span(node.lineno, node.end_lineno or node.lineno)) >= 0
+            and not any(_may_disable_grad(decorator) for decorator in node.decorator_list)
+        ):
+            summary.eval_arguments = self._eval_arguments(node.body)
         if node.returns is not None:
             summary.returns = self._qualified(node.returns) or _dotted(node.returns)
         return summary
+
+    def _eval_arguments(self, body: Sequence[ast.stmt]) -> tuple[tuple[str, str], ...]:
+        """The calls of ``body`` that pass a receiver of an earlier ``m.eval()`` (with no
+        ``m.train()`` since), outside ``with`` blocks that may turn autograd off: their targets
+        and the argument's slot. Read only in the rare functions whose text holds ``.eval()``."""
+        switches: list[tuple[tuple[int, int], str, bool]] = []  # where, the receiver, in eval mode after
+        calls: list[ast.Call] = []
+        pending: list[ast.AST] = list(body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                _may_disable_grad(item.context_expr) for item in node.items
+            ):
+                continue
+            if isinstance(node, ast.Call):
+                mode = _mode_switch(node)
+                receiver = (
+                    _dotted(node.func.value) if mode is not None and isinstance(node.func, ast.Attribute) else None
+                )
+                if receiver is not None:
+                    switches.append(((node.lineno, node.col_offset), receiver, bool(mode)))
+                else:
+                    calls.append(node)
+            pending.extend(ast.iter_child_nodes(node))
+        if not any(evaluated for _, _, evaluated in switches):
+            return ()
+        switches.sort()
+        found: list[tuple[str, str]] = []
+        for call in calls:
+            chain = _dotted(call.func)
+            target = None if chain is None else self._call_target(chain)
+            if target is None:
+                continue
+            position = (call.lineno, call.col_offset)
+            modes: dict[str, bool] = {}
+            for where, receiver, evaluated in switches:
+                if where < position:
+                    modes[receiver] = evaluated
+            in_eval_mode = {receiver for receiver, evaluated in modes.items() if evaluated}
+            for index, argument in enumerate(call.args):
+                if isinstance(argument, ast.Starred):
+                    break
+                if _dotted(argument) in in_eval_mode:
+                    found.append((target, str(index)))
+            found.extend(
+                (target, keyword.arg)
+                for keyword in call.keywords
+                if keyword.arg is not None and _dotted(keyword.value) in in_eval_mode
+            )
+        return tuple(found)
 
     def _statements(self, body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
         """Every statement of ``body``, outer before inner (nested functions and classes not
@@ -620,13 +711,17 @@ class ProjectView:
     spelling the file may use (``fit_batch``, ``utils.iou``, ``self.fit_batch`` of an
     inherited method, ``self.optim.step`` where ``self.optim`` holds a project class), what the
     call does; ``frequencies``: for the file's own functions (``f``, ``Class.f``), how often the
-    rest of the project calls them and why.
+    rest of the project calls them and why; ``eval_mode_parameters``: for the file's own
+    functions, the parameters a caller binds to a model it put in eval mode, where autograd may
+    be recording, and that caller (``{"Runner._predict": {"model": "predict"}}``), when no
+    caller of the function computes gradients.
     """
 
     module: str
     external_bases: dict[str, frozenset[str]]
     callees: dict[str, CalleeFacts]
     frequencies: dict[str, HotCaller]
+    eval_mode_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def callee_text(self) -> str:
@@ -637,6 +732,8 @@ class ProjectView:
             words.append(".backward()")
         if any(facts.steps_optimizer for facts in self.callees.values()):
             words.append("optimizer.step()")
+        if self.eval_mode_parameters:
+            words.append("model.eval()")
         return " ".join(words)
 
     @property
@@ -659,6 +756,7 @@ class ProjectView:
             "frequencies": {
                 name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())
             },
+            "eval_mode_parameters": self.eval_mode_parameters,
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -682,6 +780,7 @@ class ProjectIndex:
         self._frequencies: dict[str, HotCaller] | None = None
         self._subclasses: dict[str, list[str]] | None = None
         self._classes_by_lowered_name: dict[str, str | None] | None = None
+        self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -977,6 +1076,42 @@ class ProjectIndex:
         self._frequencies = found
         return found
 
+    def eval_mode_parameters(self) -> dict[str, dict[str, str]]:
+        """For each project function (qualified), the parameters that every caller of it in the
+        project binds to a model it put in eval mode with autograd possibly recording
+        (``FunctionSummary.eval_arguments``), each with one such caller's short name. A caller
+        that passes anything else there, runs the call under ``no_grad`` or computes gradients
+        (it may train through the result) leaves the parameter out."""
+        if self._eval_mode_parameters is not None:
+            return self._eval_mode_parameters
+        passed: dict[str, dict[str, set[str]]] = {}  # callee → caller → parameters
+        for function, (_, name, own) in self.functions.items():
+            if not own.eval_arguments:
+                continue
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for target, slot in own.eval_arguments:
+                callee = self.callee(CallSite(target), class_name)
+                if callee is None or callee == function or callee.endswith(".__init__"):
+                    continue
+                positional = self.functions[callee][2].positional or ()
+                parameter = positional[int(slot)] if slot.isdigit() and int(slot) < len(positional) else slot
+                if parameter in positional:
+                    passed.setdefault(callee, {}).setdefault(function, set()).add(parameter)
+        found: dict[str, dict[str, str]] = {}
+        if passed:
+            for callee, sites in self._callers().items():
+                by_caller = passed.get(callee)
+                if by_caller is None:
+                    continue
+                callers = {caller for caller, _ in sites}
+                common = set.intersection(*(by_caller.get(caller, set()) for caller in callers))
+                first = min(callers)
+                short = self.functions[first][1].rpartition(".")[2].strip("<>")
+                if common:
+                    found[callee] = {parameter: short for parameter in sorted(common)}
+        self._eval_mode_parameters = found
+        return found
+
     # Views -----------------------------------------------------------------------------
 
     def view(self, module: str) -> ProjectView | None:
@@ -1030,4 +1165,8 @@ class ProjectIndex:
         prefix = module + "."
         every = self.frequencies()
         frequencies = {function[len(prefix) :]: every[function] for function in own_functions if function in every}
-        return ProjectView(module, external, callees, frequencies)
+        evaluated = self.eval_mode_parameters()
+        eval_mode_parameters = {
+            function[len(prefix) :]: evaluated[function] for function in own_functions if function in evaluated
+        }
+        return ProjectView(module, external, callees, frequencies, eval_mode_parameters)

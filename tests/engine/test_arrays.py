@@ -415,6 +415,24 @@ def test_loop_targets_over_tensors_zip_and_enumerate_of_tensors_are_tensors():
     }
 
 
+def test_the_params_of_an_optimizers_parameter_groups_and_their_gradients_are_tensors():
+    answers = kinds(
+        "import torch\n"
+        "def step(self, optimizer, groups):\n"
+        "    for group in self.param_groups:\n"
+        "        for p in group['params']:\n"
+        "            print(p); print(p.grad)\n"
+        "        for b in group['betas']:\n"
+        "            print(b)\n"
+        "    for q in optimizer.param_groups[0]['params']:\n"
+        "        print(q)\n"
+        "    for group in groups:\n"
+        "        for r in group['params']:\n"
+        "            print(r); print(r.grad)\n"
+    )
+    assert answers == {"p": "torch", "p.grad": "torch", "b": None, "q": "torch", "r": None, "r.grad": None}
+
+
 def test_reversed_slices_and_flips_may_have_negative_strides():
     answers = probe_calls(
         "import numpy as np\n"

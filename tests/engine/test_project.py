@@ -649,3 +649,91 @@ def test_an_optimizers_step_makes_its_helpers_per_call_an_environments_step_does
     ).frequencies()
     assert frequencies["pkg.optim.AdamP._projection"] == HotCaller("called from `step`", Frequency.PER_CALL)
     assert "pkg.optim.Environment._observe" not in frequencies
+
+
+# A model put in eval mode by the caller ------------------------------------------------------
+
+
+EVAL_MODE_PROJECT = {
+    "pkg.predict": """
+        import torch
+        class Runner:
+            def predict(self, loader):
+                model = self.model
+                model.eval()
+                return self._generate(model, loader)
+            def _generate(self, model, loader):
+                return [model.predict(batch) for batch in loader]
+            def report(self, loader):
+                self.model.eval()
+                with torch.no_grad():
+                    return self._score(self.model, loader)
+            def _score(self, model, loader):
+                return [model(batch) for batch in loader]
+        def embed(net, loader):
+            return [net(batch) for batch in loader]
+        def tune(net, loader):
+            return [net(batch) for batch in loader]
+        def encode(net, loader):
+            return [net(batch) for batch in loader]
+        def compare(net, loader):
+            return [net(batch) for batch in loader]
+    """,
+    "pkg.use": """
+        import torch
+        from .predict import embed, tune, encode, compare
+        def run(net, loader):
+            net.eval()
+            vectors = embed(loader=loader, net=net)
+            net.train()
+            return tune(net, loader), vectors
+        def distil(net, loader):
+            net.eval()
+            targets = encode(net, loader)
+            torch.stack(targets).sum().backward()
+        def features(net, loader):
+            net.eval()
+            return encode(net, loader)
+        def check(net, loader):
+            net.eval()
+            return compare(net, loader)
+        def plain(net, loader):
+            return compare(net, loader)
+    """,
+}
+
+
+def test_the_index_knows_the_parameters_a_caller_binds_to_a_model_in_eval_mode():
+    index = index_of(EVAL_MODE_PROJECT)
+    summary = index.functions["pkg.use.run"][2]
+    assert summary.eval_arguments == (("q:pkg.predict.embed", "net"),)
+    # By position through a method (``self`` left out), by keyword; not under ``no_grad``, not
+    # after ``train()``, not where a caller of the function computes gradients (``distil``),
+    # not where another caller passes a model in any mode (``plain``).
+    assert index.eval_mode_parameters() == {
+        "pkg.predict.Runner._generate": {"model": "predict"},
+        "pkg.predict.embed": {"net": "run"},
+    }
+    view = index.view("pkg.predict")
+    assert view.eval_mode_parameters == {"Runner._generate": {"model": "predict"}, "embed": {"net": "run"}}
+    assert "model.eval()" in view.callee_text
+    assert index.view("pkg.use").eval_mode_parameters == {}
+
+
+def test_the_eval_mode_arguments_survive_the_summarys_json_form():
+    summary = summarise_source(textwrap.dedent(EVAL_MODE_PROJECT["pkg.use"]), "pkg.use")
+    again = type(summary).from_json(json.loads(json.dumps(summary.to_json())))
+    assert again.functions["run"].eval_arguments == (("q:pkg.predict.embed", "net"),)
+
+
+def test_a_loop_running_a_model_its_caller_put_in_eval_mode_is_inference_only_with_the_index():
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(EVAL_MODE_PROJECT["pkg.predict"])
+    view = index_of(EVAL_MODE_PROJECT).view("pkg.predict")
+    findings = lint_source(source, "pkg/predict.py", [inference], project=view)
+    assert [(finding.line, finding.message.split(" runs")[0]) for finding in findings] == [
+        (9, "`model.predict(...)`"),
+        (17, "`net(...)`"),
+    ]
+    assert "`predict` passes `model` in eval mode" in findings[0].message
+    assert lint_source(source, "pkg/predict.py", [inference]) == []

@@ -162,6 +162,8 @@ NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
 NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
+# ``np.maximum`` (or ``max``, ``+``) of an element and its neighbour -> ``np.maximum.accumulate``.
+NUMPY_RUNNING_FORMS = _numpy.RUNNING_FORMS
 
 # Methods of an array or tensor that return an array or tensor of the same library.
 ARRAY_METHODS = frozenset(entry.name for entry in _methods.METHODS if entry.returns == SAME_LIBRARY)
@@ -253,6 +255,9 @@ TORCH_MODULE_CALL_METHODS = _torch.MODULE_CALL_METHODS
 # ``model.parameters()``, ``model.named_buffers()``: a module's tensors one at a time.
 TORCH_MODULE_TENSOR_ITERATORS = _torch.MODULE_TENSOR_ITERATORS
 TORCH_MODULE_NAMED_TENSOR_ITERATORS = _torch.MODULE_NAMED_TENSOR_ITERATORS
+# ``for group in optimizer.param_groups: for p in group["params"]:``: each ``p`` is a tensor.
+TORCH_OPTIMIZER_GROUPS_ATTRIBUTE = _torch.OPTIMIZER_GROUPS_ATTRIBUTE
+TORCH_OPTIMIZER_GROUP_TENSORS_KEY = _torch.OPTIMIZER_GROUP_TENSORS_KEY
 # ``lerp_`` -> ``torch._foreach_lerp_``: an in-place method's multi-tensor form.
 TORCH_FOREACH_IN_PLACE = _torch.FOREACH_IN_PLACE
 TORCH_FOREACH_OF_OPERATOR = _torch.FOREACH_OF_OPERATOR

@@ -215,7 +215,8 @@ REDUCING_METHODS = frozenset(
 HOST_ONLY_METHODS = frozenset({"astype", "toarray", "todense", "tocoo", "tocsr", "tocsc", "tolil", "to_numpy"})
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
-# Attributes of an array or tensor that are arrays of the same library (``a.T``).
-ARRAY_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "data"})
+# Attributes of an array or tensor that are arrays of the same library (``a.T``; a tensor's
+# ``grad``, where it is not None).
+ARRAY_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "data", "grad"})
 # Attributes of a pandas object that are another library's array (``frame.values``).
 ARRAY_CONVERSION_ATTRIBUTES = {"values": NUMPY}

@@ -79,6 +79,20 @@ GENERATOR_SAMPLERS = (
 # Functions that return a view with a negative stride (``np.flip(a)`` walks ``a`` backwards):
 # ``torch.from_numpy`` raises for such a view, so a copy of it is needed.
 NEGATIVE_STRIDE_VIEWS = ("numpy.flip", "numpy.flipud", "numpy.fliplr", "numpy.rot90")
+# A pairwise operation of an array element with its neighbour, and the NumPy call that runs it
+# along the array at once: ``a[i] = max(a[i], a[i - 1])`` over the array is
+# ``np.maximum.accumulate(a)``, ``a[i] += a[i - 1]`` is ``np.cumsum(a)``. Keyed by the function's
+# qualified name, or by the operator's symbol.
+RUNNING_FORMS = {
+    "numpy.maximum": "numpy.maximum.accumulate",
+    "builtins.max": "numpy.maximum.accumulate",
+    "numpy.fmax": "numpy.fmax.accumulate",
+    "numpy.minimum": "numpy.minimum.accumulate",
+    "builtins.min": "numpy.minimum.accumulate",
+    "numpy.fmin": "numpy.fmin.accumulate",
+    "+": "numpy.cumsum",
+    "*": "numpy.cumprod",
+}
 RANDOM_NON_SAMPLERS = ("seed", "default_rng", "RandomState", "Generator", "get_state", "set_state")
 
 FUNCTIONS = (

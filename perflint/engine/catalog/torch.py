@@ -321,6 +321,10 @@ VALUES_AND_INDICES = ("values", "indices")
 # with its name (``(name, tensor)``).
 MODULE_TENSOR_ITERATORS = frozenset({"parameters", "buffers"})
 MODULE_NAMED_TENSOR_ITERATORS = frozenset({"named_parameters", "named_buffers"})
+# An optimizer's parameter groups (``optimizer.param_groups``, ``self.param_groups`` in an
+# ``Optimizer`` subclass): dicts whose ``"params"`` entry lists the tensors the group updates.
+OPTIMIZER_GROUPS_ATTRIBUTE = "param_groups"
+OPTIMIZER_GROUP_TENSORS_KEY = "params"
 # In-place tensor methods and the multi-tensor (``torch._foreach_*``) operation that applies
 # each to a list of tensors in one call, with the same arguments (a list where the method
 # takes a tensor, a number where it takes a number).

@@ -31,6 +31,10 @@ class InferenceWithoutNoGrad(Rule):
         "`{call}(...)` runs after `{model}.eval()` with autograd recording every activation; "
         "run the loop under `with torch.inference_mode():`"
     )
+    caller_message = (
+        "`{call}(...)` runs with autograd recording every activation, though `{caller}` passes "
+        "`{model}` in eval mode and records no gradients; run the loop under `with torch.inference_mode():`"
+    )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -42,11 +46,16 @@ class InferenceWithoutNoGrad(Rule):
         "called `m.eval()` before (and not `m.train()` since), when autograd may be recording there: no `with "
         "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
         "it in the function, no such decorator on the function, and no gradient computed in the "
-        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`)."
+        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`). Linted with its "
+        "project, it also flags such a call of a parameter `m` that a caller binds to a model it put "
+        "in eval mode (`model.eval()` then `self._generate_predictions(model, loader)`), where that "
+        "call is not under `no_grad`/`inference_mode` and no caller of the function computes gradients."
     )
     known_limitations = (
-        "A model is recognised only by a `m.eval()` call earlier in the same function: a model put in"
-        " evaluation mode elsewhere (by its caller, in `__init__`) is not flagged, and neither is a "
+        "A model is recognised only by a `m.eval()` call earlier in the same function or, through the "
+        "project index, in a caller that passes it as an argument: a model put in evaluation mode "
+        "elsewhere (in `__init__`, by a caller outside the project, or stored in an attribute by the "
+        "caller) is not flagged, and neither is a "
         "loop in a function that computes gradients, where autograd may be needed. A call outside "
         "a loop is not flagged, even in a function called per batch: callers may need its output "
         "with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers)."
@@ -317,13 +326,30 @@ def evaluate(model, loader):
             elif receiver is not None and func.attr.value == "train" and _switches_to_training(node):
                 evaluated.discard(receiver)
         model = _model_called(func)
-        if model is None or model not in evaluated or self.context.innermost_loop is None:
+        if model is None or self.context.innermost_loop is None:
+            return
+        caller = None if model in evaluated else self._caller_evaluating(model)
+        if model not in evaluated and caller is None:
             return
         if self.context.functions.grad_disabled():
             return
         if any(function.calls_method(name) for name in _GRADIENT_METHODS):
             return
-        self.report(node, self.message.format(call=quote(func), model=model), fix=self._inference_mode(node))
+        message = self.message.format(call=quote(func), model=model)
+        if caller is not None:
+            message = self.caller_message.format(call=quote(func), model=model, caller=caller)
+        self.report(node, message, fix=self._inference_mode(node))
+
+    def _caller_evaluating(self, model: str) -> str | None:
+        """The caller that passes the parameter ``model`` of the current function (a method or
+        module-level function) a model it put in eval mode, autograd possibly recording there
+        and no caller computing gradients (the project index's ``eval_mode_parameters``)."""
+        project = self.context.project
+        frame = self.context.function
+        if project is None or frame is None or frame.parent is not None or "." in model:
+            return None
+        key = f"{frame.class_frame.name}.{frame.name}" if frame.class_frame is not None else frame.name
+        return project.eval_mode_parameters.get(key, {}).get(model)
 
     def _inference_mode(self, call: cst.Call) -> Fix | None:
         """The outermost loop around ``call`` in its function (a ``for``/``while``, or the

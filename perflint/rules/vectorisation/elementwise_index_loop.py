@@ -11,8 +11,9 @@ from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
+from perflint.engine.literals import integer_value
 from perflint.engine.quoting import quote
-from perflint.engine.rewrite import code_of
+from perflint.engine.rewrite import code_of, reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
 from perflint.engine.sizes import items_in, runs_few_times
 from perflint.engine.walker import mentions, simple_body
@@ -49,6 +50,7 @@ class ElementwiseIndexLoop(Rule):
     family = FAMILY
     summary = "Python loop over array indices applying an element-wise expression"
     message = "Loop applies `{loop}` element by element; use `{vectorised}`"
+    running_message = "Loop carries a running result from element to element, `{loop}`; use `{vectorised}`"
     fix_title = "Replace the loop with its assignment on whole arrays (`out[:] = ...`)"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -68,11 +70,11 @@ class ElementwiseIndexLoop(Rule):
         "array once, `self.table = np.zeros(n)`), temporaries assigned earlier in the iteration, "
         "numbers, names from outside the loop that are not arrays, arithmetic, bitwise and single "
         "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, `np.maximum`, "
-        "`torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body indexes. A loop the code "
-        "states runs at most 8 times (`np.zeros(3)`) is left alone."
+        "`torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body indexes. "
+        "Also a running reduction along a whole NumPy array (`a[i] += a[i - 1]`): `np.cumsum(a)`."
     )
     known_limitations = (
-        "Not flagged: a body that calls any other function, uses the index as a value, reads an element "
+        "A loop the code states runs at most 8 times (`np.zeros(3)`) is left alone. Not flagged: a body that calls any other function, uses the index as a value, reads an element "
         "at another index (`b[i - 1]`) or gathers from an array the loop writes (`b[i] = b[idx[i]]`), reads a temporary before the iteration assigns it (a value "
         "carried from the previous iteration) or accumulates into one, writes at an index from another "
         "array (`T[idx[i]] += w[i]`, a scatter: PFL117's), reads a written array whole, or a loop with "
@@ -86,7 +88,15 @@ class ElementwiseIndexLoop(Rule):
         "across iterations. On the 35 code bases of the development set it reported nothing before or "
         "after the widening to temporaries and gathers: their index loops are compiled by numba (UMAP) "
         "or are not element-wise. A gather's index array of unknown type is taken to hold indices: "
-        "one that is a dict keyed by position would make the advised `x[idx]` wrong."
+        "one that is a dict keyed by position would make the advised `x[idx]` wrong.\n\n"
+        "A running reduction: one statement combining each element with its neighbour through "
+        "`np.maximum`, `np.minimum`, `np.fmax`, `np.fmin`, the builtins `max`/`min`, `+` or `*` "
+        "(`np.cumprod`), over `range(1, len(a))` or back over `range(a.size - 1, 0, -1)` writing "
+        "`a[i - 1]` (the precision envelope of average-precision code; the same on `a[::-1]`), with "
+        "no fix offered. It is flagged only over the whole array (a range from the second element "
+        "to the end, or back from the last but one), on one array, with no other statement in the "
+        "body; a running `max`/`min` with the builtins differs from `np.maximum.accumulate` "
+        "only where the array holds NaN (the builtins keep or drop it by the order of the operands)."
     )
     why_bad = (
         "Each iteration runs in the interpreter: it boxes an element into a scalar object, "
@@ -349,10 +359,24 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             for i in range(len(X)):
                 out[i] = T[X[i]]
         """,
+        # Near misses of a running reduction: part of the array (`range(1, n)`), a difference
+        # (not associative), two arrays, a neighbour two elements back, an unknown `values`.
+        """
+        import numpy as np
+        def runs(a: np.ndarray, b: np.ndarray, n: int, values):
+            for i in range(1, n):
+                a[i] += a[i - 1]
+            for i in range(1, len(a)):
+                a[i] = a[i - 1] - a[i]
+            for i in range(1, len(a)):
+                b[i] = max(b[i - 1], a[i])
+            for i in range(2, len(a)):
+                a[i] += a[i - 2]
+            for i in range(1, len(values)):
+                values[i] = max(values[i], values[i - 1])
+        """,
     )
     INVALID = (
-        # The range's bound is a name assigned the array's length, or the length the written
-        # array was made with.
         Invalid(
             """
             import numpy as np
@@ -601,11 +625,48 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             line=7,
             fixed=NO_FIX,
         ),
+        # The precision envelope of average-precision code, a running maximum from the end.
+        Invalid(
+            """
+            import numpy as np
+            def voc_ap(rec: np.ndarray, prec: np.ndarray) -> float:
+                mrec = np.concatenate(([0.0], rec, [1.0]))
+                mpre = np.concatenate(([0.0], prec, [0.0]))
+                for i in range(mpre.size - 1, 0, -1):
+                    mpre[i - 1] = np.maximum(mpre[i - 1], mpre[i])
+                return float(np.sum(np.diff(mrec) * mpre[1:]))
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def totals(counts: np.ndarray) -> np.ndarray:
+                for i in range(1, len(counts)):
+                    counts[i] += counts[i - 1]
+                return counts
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
+        # The range's bound is a name assigned the array's length, or the length the written
+        # array was made with.
     )
 
     def visit_For(self, node: cst.For) -> None:
         loop = self._element_loop(node)
-        if loop is None or self.context.in_compiled_code() or runs_few_times(node, self.context):
+        if loop is None:
+            running = self._running_form(node)
+            if running is not None and not self.context.in_compiled_code() and not runs_few_times(node, self.context):
+                self.report(
+                    node,
+                    self.running_message.format(loop=running[0], vectorised=running[1]),
+                    fix=None,
+                    size=items_in(node.iter, self.context),
+                )
+            return
+        if self.context.in_compiled_code() or runs_few_times(node, self.context):
             return
         statements = cast("list[ElementStatement]", simple_body(node.body))  # as _element_loop checked
         vectorised = [_vectorised(statement, loop) for statement in statements]
@@ -720,6 +781,102 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if any(chains_overlap(gathered, written) for gathered in loop.gathered for written in loop.written):
             return None
         return loop
+
+    def _running_form(self, node: cst.For) -> tuple[str, str] | None:
+        """The loop's statement and its whole-array form when the loop is a running reduction
+        along a whole NumPy array: one statement combining each element with its neighbour
+        (``a[i] = np.maximum(a[i], a[i - 1])``, ``a[i] += a[i - 1]``, a pairwise operation
+        ``catalog.NUMPY_RUNNING_FORMS`` knows) over every index, forwards from the second
+        element (``range(1, len(a))``: ``np.maximum.accumulate(a)``) or backwards from the
+        last but one (``range(a.size - 1, 0, -1)`` writing ``a[i - 1]``: the same on ``a[::-1]``)."""
+        if node.orelse is not None or node.asynchronous is not None or type(node.target) is not cst.Name:
+            return None
+        statements = simple_body(node.body)
+        if len(statements) != 1:
+            return None
+        statement = statements[0]
+        combined = self._pairwise(statement)
+        if combined is None:
+            return None
+        target, symbol, operands = combined
+        form = catalog.NUMPY_RUNNING_FORMS.get(symbol)
+        index = node.target.value
+        written = _offset_element(target, index)
+        if form is None or written is None:
+            return None
+        chain, offset = written
+        read = [_offset_element(operand, index) for operand in operands]
+        if any(element is None or element[0] != chain for element in read):
+            return None
+        offsets = sorted(cast(tuple[str, int], element)[1] for element in read)
+        array = cast(cst.Subscript, target).value
+        if self.context.arrays.kind_of(array) != catalog.NUMPY:
+            return None
+        reference_to = reference(self.context, form)
+        spelled = quote(reference_to[0]) if reference_to is not None else form
+        if offsets == [offset - 1, offset] and self._covers(node.iter, chain, offset, forwards=True):
+            whole = f"{chain}[:] = {spelled}({chain})"
+        elif offsets == [offset, offset + 1] and self._covers(node.iter, chain, offset, forwards=False):
+            whole = f"{chain}[:] = {spelled}({chain}[::-1])[::-1]"
+        else:
+            return None
+        return _render(cast(ElementStatement, statement)), whole
+
+    def _pairwise(
+        self, statement: cst.BaseSmallStatement
+    ) -> tuple[cst.BaseExpression, str, list[cst.BaseExpression]] | None:
+        """The written target, the pairwise operation (a qualified name, or ``+``/``*``) and
+        its two operands of ``t = f(x, y)``, ``t = x + y`` or ``t += y`` (operands ``t``, ``y``)."""
+        if type(statement) is cst.AugAssign:
+            symbol = _RUNNING_OPERATORS.get(type(statement.operator).__name__.removesuffix("Assign"))
+            return None if symbol is None else (statement.target, symbol, [statement.target, statement.value])
+        if type(statement) is not cst.Assign or len(statement.targets) != 1:
+            return None
+        target, value = statement.targets[0].target, statement.value
+        if type(value) is cst.BinaryOperation:
+            symbol = _RUNNING_OPERATORS.get(type(value.operator).__name__)
+            return None if symbol is None else (target, symbol, [value.left, value.right])
+        if type(value) is not cst.Call or len(value.args) != 2 or any(arg.keyword or arg.star for arg in value.args):
+            return None
+        func = value.func
+        qualified = self.context.imports.qualified_name(func)
+        if qualified is None and type(func) is cst.Name and self.context.imports.is_builtin(func, func.value):
+            qualified = f"builtins.{func.value}"
+        return None if qualified is None else (target, qualified, [arg.value for arg in value.args])
+
+    def _covers(self, iterable: cst.BaseExpression, chain: str, offset: int, forwards: bool) -> bool:
+        """``iterable`` is the range that, with the written element at ``i + offset``, writes
+        every element of the array ``chain`` but the first (``forwards``: ``range(1, len(a))``,
+        step 1) or but the last (``range(len(a) - 2, -1, -1)`` and its shifts)."""
+        if type(iterable) is not cst.Call or not self.context.imports.is_builtin(iterable.func, "range"):
+            return False
+        if any(arg.keyword or arg.star for arg in iterable.args):
+            return False
+        args = [arg.value for arg in iterable.args]
+        if forwards:
+            if len(args) == 1:
+                args = [cst.Integer("0"), *args]
+            if len(args) == 3 and integer_value(args[2]) != 1 or len(args) not in (2, 3):
+                return False
+            start, stop = integer_value(args[0]), self._length_offset(args[1], chain)
+            return start is not None and stop is not None and start + offset == 1 and stop + offset == 0
+        if len(args) != 3 or integer_value(args[2]) != -1:
+            return False
+        start, stop = self._length_offset(args[0], chain), integer_value(args[1])
+        return start is not None and stop is not None and start + offset == -2 and stop + offset == -1
+
+    def _length_offset(self, expr: cst.BaseExpression, chain: str) -> int | None:
+        """``c`` when ``expr`` is the first-axis length of the array ``chain`` plus the integer
+        ``c`` (``len(a) - 1``: -1; ``a.size``: 0)."""
+        shift = 0
+        if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Add, cst.Subtract):
+            amount = integer_value(expr.right)
+            if amount is None:
+                return None
+            shift = amount if type(expr.operator) is cst.Add else -amount
+            expr = expr.left
+        array = self.context.arrays.length_array(expr)
+        return shift if array is not None and dotted_name(array) == chain else None
 
     def _array_of_range_length(
         self, node: cst.For, statements: list[cst.BaseSmallStatement]
@@ -872,6 +1029,34 @@ def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStateme
     if type(statement) is cst.Assign:
         return statement.with_changes(targets=[cst.AssignTarget(whole)], value=value)
     return statement.with_changes(target=whole, value=value)
+
+
+# The operators whose running form ``catalog.NUMPY_RUNNING_FORMS`` knows, by libcst's name of
+# the operator (``AddAssign`` without ``Assign``).
+_RUNNING_OPERATORS = {"Add": "+", "Multiply": "*"}
+
+
+def _offset_element(node: cst.BaseExpression, index: str) -> tuple[str, int] | None:
+    """``("a", k)`` when ``node`` is ``a[i + k]`` (``a[i]``, ``a[i - 1]``) of the loop index ``i``."""
+    if type(node) is not cst.Subscript or len(node.slice) != 1:
+        return None
+    element = node.slice[0].slice
+    chain = dotted_name(node.value)
+    if type(element) is not cst.Index or element.star is not None or chain is None:
+        return None
+    value = element.value
+    if type(value) is cst.Name and value.value == index:
+        return chain, 0
+    if (
+        type(value) is cst.BinaryOperation
+        and type(value.operator) in (cst.Add, cst.Subtract)
+        and type(value.left) is cst.Name
+        and value.left.value == index
+    ):
+        amount = integer_value(value.right)
+        if amount is not None:
+            return chain, amount if type(value.operator) is cst.Add else -amount
+    return None
 
 
 def _render(statement: ElementStatement) -> str:
