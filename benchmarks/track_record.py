@@ -77,8 +77,9 @@ def table_verdicts(text: str, review_set: str, source: str) -> list[dict[str, st
         codebase = ""
         for cell in located:
             if LOCATION.search(cell):
-                if "`" in cell:
-                    codebase = codebase or cell.split("`")[0].strip()
+                before_quote = cell.split("`")[0].strip() if "`" in cell else ""
+                if not LOCATION.search(before_quote):
+                    codebase = codebase or before_quote
                 for path, spec in LOCATION.findall(cell):
                     rows += [
                         dict(
@@ -195,6 +196,13 @@ def report(matched: list[tuple[Finding, dict[str, str] | None]], default_on: set
                 for finding, verdict in sorted(read, key=lambda pair: (pair[1]["verdict"], pair[0].set, pair[0].path))
             ]
             details.append("")
+    unread = sorted(
+        (finding.rule, finding.set, finding.archive, finding.path, finding.line)
+        for finding, verdict in matched
+        if verdict is None and finding.rule in default_on
+    )
+    details += ["## Default-on findings no review read", ""]
+    details += [f"- {rule} {review_set} {archive} `{path}:{line}`" for rule, review_set, archive, path, line in unread]
     return "\n".join(table + details)
 
 
