@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from track_record import Finding, lines_of, match, read_sheet, recommendation, table_verdicts, tally
+from track_record import Finding, lines_of, match, read_sheet, recommendation, report, table_verdicts, tally
 
 REVIEW = """\
 | # | Rule | Code base | File:line | Verdict | Reason |
@@ -79,3 +79,15 @@ def test_recommendation_follows_the_issue():
     assert recommendation(Counter({"worth": 9, "wrong": 1})).startswith("opt-in")
     assert recommendation(Counter({"worth": 8, "not worth": 2})).startswith("opt-in")
     assert "too little evidence" in recommendation(Counter({"not worth": 2, "unread": 7}))
+
+
+def test_report_puts_default_on_rules_first_and_lists_their_unread_findings():
+    verdicts = table_verdicts(REVIEW, "round4/heldout", "review.md")
+    findings = read_sheet(SHEET, "round4/heldout") + [
+        Finding("round4/heldout", "pyod-3.6.7.whl", "pyod/models/mo_gaal.py", 243, "PFL203")
+    ]
+    text = report(match(verdicts, findings), default_on={"PFL209"})
+    rows = [line for line in text.splitlines() if line.startswith("| PFL")]
+    assert rows[0].startswith("| PFL209 | on | 2 | 0 | 1 | 0 | 1 |")
+    assert rows[1].startswith("| PFL203 | opt-in | 1 | 0 | 0 | 1 | 0 |")
+    assert "- PFL209 round4/heldout recbole-1.2.1-py3-none-any.whl `recbole/model/layers.py:999`" in text
