@@ -127,6 +127,29 @@ class Mask(nn.Module):
                     raise ValueError("probabilities must sum to 1")
                 return torch.multinomial(p, 1)
         """,
+        # The function waits anyway: at an assert on a tensor, in the base class's step it calls
+        # (which copies the batch to the host), or per solve before a solver's loop.
+        """
+        import torch
+        import lightning as pl
+        class TSoftmax(torch.nn.Module):
+            def forward(self, x: torch.Tensor, t: torch.Tensor = None) -> torch.Tensor:
+                if t is None:
+                    t = torch.tensor(0.5, device=x.device)
+                assert (t >= 0.0).all()
+                return torch.softmax(x - t, dim=-1)
+        class Experiment(pl.LightningModule):
+            def validation_step(self, batch, batch_idx, bandwidth_id=None):
+                return self.score(batch.cpu().numpy(), bandwidth_id)
+        class ConditionalExperiment(Experiment):
+            def validation_step(self, batch, batch_idx):
+                bandwidth_id = torch.tensor([0], device=self.device)
+                return super().validation_step(batch, batch_idx, bandwidth_id=bandwidth_id)
+        class Controller:
+            def _select_initial_step(self, d0: torch.Tensor, d1: torch.Tensor) -> torch.Tensor:
+                small = torch.tensor(1e-6, dtype=d0.dtype, device=d0.device)
+                return torch.where((d0 < 1e-5) | (d1 < 1e-5), small, 0.01 * d0 / d1)
+        """,
         # Run-once code: __init__ outside any loop, and module level.
         """
         import torch
@@ -286,6 +309,18 @@ class Mask(nn.Module):
                 return (weights[target] * pred).mean()
             """,
             line=4,
+        ),
+        # A helper of the file that waits for nothing does not make its caller wait.
+        Invalid(
+            """
+            import torch
+            def c2q(real: torch.Tensor, imag: torch.Tensor) -> torch.Tensor:
+                return torch.stack((real, imag), dim=-1)
+            def orientations_to_highs_loss(reals: torch.Tensor, imags: torch.Tensor) -> torch.Tensor:
+                horiz = torch.index_select(reals, 1, torch.tensor([0, 5], device=reals.device))
+                return c2q(horiz, imags).mean()
+            """,
+            line=5,
         ),
         # Data from a range: `torch.arange` fills the tensor on the device.
         Invalid(
@@ -479,7 +514,7 @@ class Mask(nn.Module):
             return
         if node is self._statement_value or self.context.in_compiled_code():
             return
-        if function_waits_for_device(self.context) is not None:
+        if function_waits_for_device(self.context, counting_decisions=True, counting_guards=True) is not None:
             # The function reads a tensor on the host anyway: one more wait costs little beside it.
             return
         if arange is not None:
