@@ -197,11 +197,13 @@ def _waits_on_every_iteration(
 
 
 def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
-    """The truth of ``test`` is a torch tensor's (an operand of its ``and``/``or``/``not``), which
-    the host reads by waiting for the device: ``torch.isclose(u, last_u)``, ``loss < best``,
-    ``(t >= 0).all()``."""
+    """The truth of ``test`` is a torch tensor's, which the host reads by waiting for the device
+    on every run of the test: ``torch.isclose(u, last_u)``, ``loss < best``, ``(t >= 0).all()``,
+    through ``not`` and the first operand of ``and``/``or``. A later operand runs only when the
+    ones before it let it: ``if self.ignore_index is None and torch.max(y) > k:`` waits only in
+    the calls that pass no ``ignore_index``."""
     if type(test) is cst.BooleanOperation:
-        return _tests_a_tensor(test.left, context) or _tests_a_tensor(test.right, context)
+        return _tests_a_tensor(test.left, context)
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _tests_a_tensor(test.expression, context)
     return is_device_tensor(test, context)

@@ -308,3 +308,24 @@ def test_a_wait_in_a_function_of_the_file_it_calls_counts_at_the_call():
         "2": "super().validation_step(batch)",
         "3": None,
     }
+
+
+def test_a_tensor_test_after_a_python_condition_does_not_wait_on_every_call():
+    def waits(context, expr):
+        return function_waits_for_device(context, counting_decisions=True, counting_guards=True) is not None
+
+    answers = probe_calls(
+        "import torch\n"
+        "def forward(y: torch.Tensor, ignore_index, k):\n"
+        "    print(1)\n"
+        "    if ignore_index is None and torch.max(y) > k:\n"
+        "        raise ValueError('class index')\n"
+        "    return y\n"
+        "def guard(y: torch.Tensor, k):\n"
+        "    print(2)\n"
+        "    if torch.max(y) > k and k > 0:\n"
+        "        raise ValueError('class index')\n"
+        "    return y\n",
+        waits,
+    )
+    assert answers == {"1": False, "2": True}
