@@ -10,7 +10,7 @@ read is one, and PFL203 leaves those to it, so one statement is never reported t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -258,52 +258,76 @@ def function_waits_for_device(
     its body count but the branch itself does not), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. The
     functions of this file that it calls count too (``self.f(x)``, ``super().validation_step(b)``
     of a base class the file defines, see ``_own_callee``), with the functions they call, up to
-    ``_CALLEES_FOLLOWED`` of them: a read there is reported at the call. None outside functions,
-    or when the function has no such read."""
+    ``_CALLEES_FOLLOWED`` of them: a read there is reported at the call. In a callee only the
+    reads it makes on every call count (not in the body of an ``if``, a loop or a handler),
+    except in a parent's method that an override extends, whose body counts as the override's
+    own. None outside functions, or when the function has no such read."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
     if frame is None:
         return None
     class_node = frame.class_frame.node if frame.class_frame is not None else None
-    # Bodies to read, each with the call of the file's own function that leads to it (None for the
-    # function itself): a wait in a callee is reported at the call.
-    pending: list[tuple[cst.CSTNode, cst.Call | None]] = [(frame.node.body, None)]
+    # Nodes to read, each with the call of the file's own function that leads to it (None for the
+    # function itself: a wait in a callee is reported at the call), and whether only what runs on
+    # every call counts there (in a callee other than the parent's own method).
+    pending: list[tuple[cst.CSTNode, cst.Call | None, bool]] = [(frame.node.body, None, False)]
     followed: set[int] = {id(frame.node)}
     while pending:
-        node, via = pending.pop()
+        node, via, always = pending.pop()
         if node is besides or type(node) is cst.ClassDef:
             continue
         if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
             if node.orelse is not None:
-                pending.append((node.orelse, via))
+                pending.append((node.orelse, via, always))
             continue
         if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
             return via or node
         if type(node) is cst.Call and len(followed) <= _CALLEES_FOLLOWED:
-            callee = _own_callee(node, class_node, context)
+            callee, extends = _own_callee(node, class_node, context)
             if callee is not None and id(callee) not in followed:
                 followed.add(id(callee))
-                pending.append((callee.body, via or node))
+                pending.append((callee.body, via or node, always or not extends))
         reported = isinstance(node, (cst.If, cst.While)) and node.test is besides
         if counting_decisions and not reported and _decides_on_device(node, context, counting_guards):
             return via or node
-        pending.extend((child, via) for child in syntax_children(node))
+        children = _run_on_every_call(node) if always else syntax_children(node)
+        pending.extend((child, via, always) for child in children)
     return None
 
 
-def _own_callee(call: cst.Call, class_node: cst.ClassDef | None, context: FileContext) -> cst.FunctionDef | None:
+def _run_on_every_call(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of ``node`` that run whenever it does: the test of an ``if`` or ``while`` and
+    the iterable of a ``for`` (not their bodies), the first operand of ``and``/``or``, the test of
+    a conditional expression; no nested function."""
+    if type(node) in (cst.If, cst.While, cst.IfExp):
+        return [cast(cst.If, node).test]
+    if type(node) is cst.For:
+        return [node.iter]
+    if type(node) is cst.BooleanOperation:
+        return [node.left]
+    if type(node) in (cst.Try, cst.TryStar):
+        return [cast(cst.Try, node).body]
+    if type(node) in (cst.FunctionDef, cst.Lambda, cst.Match):
+        return []
+    return syntax_children(node)
+
+
+def _own_callee(
+    call: cst.Call, class_node: cst.ClassDef | None, context: FileContext
+) -> tuple[cst.FunctionDef | None, bool]:
     """The function of this file that ``call`` runs: a module-level function or a method the
     file defines once (``f(x)``, ``self.f(x)``, see ``FunctionKnowledge.definition``), or the
-    method of the same name in a base class of ``class_node`` that the file defines
-    (``super().validation_step(batch)``); None for anything else."""
+    method in a base class of ``class_node`` that the file defines (``super().validation_step(
+    batch)``), which the caller extends: its body counts as the caller's own. None for anything
+    else."""
     func = call.func
     if type(func) is cst.Attribute and type(func.value) is cst.Call and not func.value.args:
         if class_node is None or not context.imports.is_builtin(func.value.func, "super"):
-            return None
-        return _inherited_method(class_node, func.attr.value, context)
+            return None, False
+        return _inherited_method(class_node, func.attr.value, context), True
     name = dotted_name(func)
-    return context.functions.definition(name) if name is not None else None
+    return (context.functions.definition(name) if name is not None else None), False
 
 
 def _inherited_method(class_node: cst.ClassDef, method: str, context: FileContext) -> cst.FunctionDef | None:
@@ -374,8 +398,11 @@ def _collects_into(above: tuple[cst.CSTNode, ...], accumulator: cst.CSTNode) -> 
 
 
 def _synchronises(call: cst.Call, context: FileContext) -> bool:
+    """``call`` is a method that reads a tensor's values on the host (``.item()``, ``.cpu()``),
+    of a tensor not known to live there: ``torch.prod(torch.tensor(shape)).item()`` waits for no
+    device."""
     func = call.func
     if type(func) is not cst.Attribute or call.args or context.imports.qualified_name(func) is not None:
         return False
     method = catalog.method(func.attr.value)
-    return method is not None and catalog.Flag.SYNCHRONISES in method.flags
+    return method is not None and catalog.Flag.SYNCHRONISES in method.flags and not on_host(func.value, context)

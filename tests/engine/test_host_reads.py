@@ -277,7 +277,7 @@ def test_counting_guards_an_assert_or_a_raise_on_a_tensor_truth_waits_too():
     }
 
 
-def test_a_wait_in_a_function_of_the_file_it_calls_counts_at_the_call():
+def test_a_wait_a_called_function_of_the_file_makes_on_every_call_or_in_the_extended_parent_counts_at_the_call():
     def waits(context, expr):
         read = function_waits_for_device(context)
         return None if read is None else cst.Module([]).code_for_node(read)
@@ -289,9 +289,18 @@ def test_a_wait_in_a_function_of_the_file_it_calls_counts_at_the_call():
         "def score(x):\n"
         "    print(1)\n"
         "    return to_host(x * 2)\n"
+        "def focal(x, alpha):\n"
+        "    if alpha is not None:\n"
+        "        alpha = alpha.item()\n"
+        "    return x\n"
+        "def loss(x, alpha):\n"
+        "    print(4)\n"
+        "    return focal(x, alpha)\n"
         "class Base:\n"
         "    def validation_step(self, batch):\n"
-        "        return batch.cpu()\n"
+        "        if self.evaluate_pesq:\n"
+        "            return batch.cpu()\n"
+        "        return batch\n"
         "    def helper(self, x):\n"
         "        return x + 1\n"
         "class Child(Base):\n"
@@ -307,6 +316,7 @@ def test_a_wait_in_a_function_of_the_file_it_calls_counts_at_the_call():
         "1": "to_host(x * 2)",
         "2": "super().validation_step(batch)",
         "3": None,
+        "4": None,
     }
 
 
@@ -326,6 +336,23 @@ def test_a_tensor_test_after_a_python_condition_does_not_wait_on_every_call():
         "    if torch.max(y) > k and k > 0:\n"
         "        raise ValueError('class index')\n"
         "    return y\n",
+        waits,
+    )
+    assert answers == {"1": False, "2": True}
+
+
+def test_a_read_of_a_tensor_made_on_the_host_waits_for_no_device():
+    def waits(context, expr):
+        return function_waits_for_device(context) is not None
+
+    answers = probe_calls(
+        "import torch\n"
+        "def numel(shape, x):\n"
+        "    print(1)\n"
+        "    return torch.prod(torch.tensor(shape)).item()\n"
+        "def total(x: torch.Tensor):\n"
+        "    print(2)\n"
+        "    return x.sum().item()\n",
         waits,
     )
     assert answers == {"1": False, "2": True}
