@@ -199,14 +199,23 @@ def _waits_on_every_iteration(
 def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
     """The truth of ``test`` is a torch tensor's, which the host reads by waiting for the device
     on every run of the test: ``torch.isclose(u, last_u)``, ``loss < best``, ``(t >= 0).all()``,
-    through ``not`` and the first operand of ``and``/``or``. A later operand runs only when the
-    ones before it let it: ``if self.ignore_index is None and torch.max(y) > k:`` waits only in
-    the calls that pass no ``ignore_index``."""
+    through ``not``, ``and`` and ``or``; not an operand after an identity test, which runs only
+    for some callers' options: ``if self.ignore_index is None and torch.max(y) > k:`` waits only
+    in the calls that pass no ``ignore_index``."""
     if type(test) is cst.BooleanOperation:
-        return _tests_a_tensor(test.left, context)
+        if _tests_identity(test.left):
+            return _tests_a_tensor(test.left, context)
+        return _tests_a_tensor(test.left, context) or _tests_a_tensor(test.right, context)
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _tests_a_tensor(test.expression, context)
     return is_device_tensor(test, context)
+
+
+def _tests_identity(test: cst.BaseExpression) -> bool:
+    """``test`` compares objects by identity only (``option is None``, ``a is not b``)."""
+    return type(test) is cst.Comparison and all(
+        type(target.operator) in (cst.Is, cst.IsNot) for target in test.comparisons
+    )
 
 
 def is_device_tensor(expr: cst.BaseExpression, context: FileContext) -> bool:

@@ -320,7 +320,7 @@ def test_a_wait_a_called_function_of_the_file_makes_on_every_call_or_in_the_exte
     }
 
 
-def test_a_tensor_test_after_a_python_condition_does_not_wait_on_every_call():
+def test_a_tensor_test_after_an_identity_test_does_not_wait_on_every_call():
     def waits(context, expr):
         return function_waits_for_device(context, counting_decisions=True, counting_guards=True) is not None
 
@@ -335,10 +335,15 @@ def test_a_tensor_test_after_a_python_condition_does_not_wait_on_every_call():
         "    print(2)\n"
         "    if torch.max(y) > k and k > 0:\n"
         "        raise ValueError('class index')\n"
-        "    return y\n",
+        "    return y\n"
+        "def search(kl, objective: torch.Tensor, best, target):\n"
+        "    print(3)\n"
+        "    if (kl < target) and (objective > best):\n"
+        "        return objective\n"
+        "    return best\n",
         waits,
     )
-    assert answers == {"1": False, "2": True}
+    assert answers == {"1": False, "2": True, "3": True}
 
 
 def test_a_read_of_a_tensor_made_on_the_host_waits_for_no_device():
