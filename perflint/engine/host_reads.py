@@ -10,13 +10,13 @@ read is one, and PFL203 leaves those to it, so one statement is never reported t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit, only_reports, tests_a_debug_flag
-from perflint.engine.devices import allocated_on_host, on_host
+from perflint.engine.devices import on_host
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
@@ -33,6 +33,12 @@ READING_BUILTINS = ("float", "int", "bool")
 _VALUE_PRESERVING_METHODS = frozenset({"detach", "cpu", "cuda", "clone", "contiguous"})
 # Methods that may move a tensor to another device (``devices.device_move`` reads them).
 _MOVE_METHODS = frozenset({"to", "cuda", "type", "type_as"})
+# Tensor methods whose result's truth is the whole tensor's: ``(t >= 0).all()``.
+_TRUTH_REDUCTIONS = frozenset({"any", "all"})
+# Comparisons whose result is a Python bool whatever the operands: ``t is None``, ``k in d``.
+_IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
+# How many of the file's own functions ``function_waits_for_device`` reads through calls, at most.
+_CALLEES_FOLLOWED = 8
 # Operators that scale a value added to a total (``total += loss.item() * x.size(0)``).
 _SCALING_OPERATORS = (cst.Multiply, cst.Divide)
 
@@ -191,13 +197,45 @@ def _waits_on_every_iteration(
 
 
 def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
-    """The truth of ``test`` is a torch tensor's (an operand of its ``and``/``or``/``not``), which
-    the host reads by waiting for the device: ``torch.isclose(u, last_u)``, ``loss < best``."""
+    """The truth of ``test`` is a torch tensor's, which the host reads by waiting for the device
+    on every run of the test: ``torch.isclose(u, last_u)``, ``loss < best``, ``(t >= 0).all()``,
+    through ``not``, ``and`` and ``or``; not an operand after an identity test, which runs only
+    for some callers' options: ``if self.ignore_index is None and torch.max(y) > k:`` waits only
+    in the calls that pass no ``ignore_index``."""
     if type(test) is cst.BooleanOperation:
+        if _tests_identity(test.left):
+            return _tests_a_tensor(test.left, context)
         return _tests_a_tensor(test.left, context) or _tests_a_tensor(test.right, context)
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _tests_a_tensor(test.expression, context)
-    return context.arrays.kind_of(test) == catalog.TORCH and not allocated_on_host(test, context)
+    return is_device_tensor(test, context)
+
+
+def _tests_identity(test: cst.BaseExpression) -> bool:
+    """``test`` compares objects by identity only (``option is None``, ``a is not b``)."""
+    return type(test) is cst.Comparison and all(
+        type(target.operator) in (cst.Is, cst.IsNot) for target in test.comparisons
+    )
+
+
+def is_device_tensor(expr: cst.BaseExpression, context: FileContext) -> bool:
+    """``expr`` evaluates to a torch tensor that may live on a device, so that reading its truth
+    waits for the device: known to the engine and not on the host (``torch.rand(1)`` is read
+    without a copy, see ``devices.on_host``), a truth reduction of one (``t.any()``), or an
+    element-wise comparison with one (``t >= 0``; not ``t is None``)."""
+    if type(expr) is cst.Comparison:
+        # Before asking the engine, which knows a comparison of tensors is a tensor: where it
+        # lives is where its operands do.
+        if any(isinstance(target.operator, _IDENTITY_OPERATORS) for target in expr.comparisons):
+            return False
+        return is_device_tensor(expr.left, context) or any(
+            is_device_tensor(target.comparator, context) for target in expr.comparisons
+        )
+    if context.arrays.kind_of(expr) == catalog.TORCH:
+        return not on_host(expr, context)
+    if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
+        return expr.func.attr.value in _TRUTH_REDUCTIONS and is_device_tensor(expr.func.value, context)
+    return False
 
 
 def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
@@ -210,7 +248,10 @@ def _indexes_by_a_mask(subscript: cst.Subscript, context: FileContext) -> bool:
 
 
 def function_waits_for_device(
-    context: FileContext, besides: cst.CSTNode | None = None, counting_decisions: bool = False
+    context: FileContext,
+    besides: cst.CSTNode | None = None,
+    counting_decisions: bool = False,
+    counting_guards: bool = False,
 ) -> cst.CSTNode | None:
     """A node in the function around the current node (the outermost one, with what it nests)
     that reads a tensor's values on the host, so that every call of the function waits for the
@@ -219,41 +260,117 @@ def function_waits_for_device(
     wait in such a function costs little beside it. With ``counting_decisions``, also a
     boolean-mask index (``x[x > 0]``, whose size the host waits for) and a tensor's truth tested
     by an ``if`` or ``while`` that decides what runs (``if torch.all(alpha > 0): v = v / alpha``;
-    not a guard that only raises or warns, which a rule may report beside this one). Reads
+    not a guard that only raises or warns, which a rule may report beside this one). With
+    ``counting_guards`` as well, such a guard and an ``assert`` testing a tensor's truth count
+    too, for a rule that reports no guard (``assert (t >= 0).all()`` waits all the same). Reads
     inside ``besides`` (what a rule reports: a whole branch, or only its test, when the reads of
-    its body count but the branch itself does not), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. None
-    outside functions, or when the function has no such read."""
+    its body count but the branch itself does not), under an ``if`` whose test uses ``%`` (periodic logging) or a debugging flag, and in nested classes do not count. The
+    functions of this file that it calls count too (``self.f(x)``, ``super().validation_step(b)``
+    of a base class the file defines, see ``_own_callee``), with the functions they call, up to
+    ``_CALLEES_FOLLOWED`` of them: a read there is reported at the call. In a callee only the
+    reads it makes on every call count (not in the body of an ``if``, a loop or a handler),
+    except in a parent's method that an override extends, whose body counts as the override's
+    own. None outside functions, or when the function has no such read."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
     if frame is None:
         return None
-    pending: list[cst.CSTNode] = [frame.node.body]
+    class_node = frame.class_frame.node if frame.class_frame is not None else None
+    # Nodes to read, each with the call of the file's own function that leads to it (None for the
+    # function itself: a wait in a callee is reported at the call), and whether only what runs on
+    # every call counts there (in a callee other than the parent's own method).
+    pending: list[tuple[cst.CSTNode, cst.Call | None, bool]] = [(frame.node.body, None, False)]
+    followed: set[int] = {id(frame.node)}
     while pending:
-        node = pending.pop()
+        node, via, always = pending.pop()
         if node is besides or type(node) is cst.ClassDef:
             continue
         if isinstance(node, cst.If) and (uses_modulo(node.test) or tests_a_debug_flag(node.test)):
             if node.orelse is not None:
-                pending.append(node.orelse)
+                pending.append((node.orelse, via, always))
             continue
         if type(node) is cst.Call and (_synchronises(node, context) or _synchronising_function(node, context)):
-            return node
+            return via or node
+        if type(node) is cst.Call and len(followed) <= _CALLEES_FOLLOWED:
+            callee, extends = _own_callee(node, class_node, context)
+            if callee is not None and id(callee) not in followed:
+                followed.add(id(callee))
+                pending.append((callee.body, via or node, always or not extends))
         reported = isinstance(node, (cst.If, cst.While)) and node.test is besides
-        if counting_decisions and not reported and _decides_on_device(node, context):
-            return node
-        pending.extend(syntax_children(node))
+        if counting_decisions and not reported and _decides_on_device(node, context, counting_guards):
+            return via or node
+        children = _run_on_every_call(node) if always else syntax_children(node)
+        pending.extend((child, via, always) for child in children)
     return None
 
 
-def _decides_on_device(node: cst.CSTNode, context: FileContext) -> bool:
+def _run_on_every_call(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of ``node`` that run whenever it does: the test of an ``if`` or ``while`` and
+    the iterable of a ``for`` (not their bodies), the first operand of ``and``/``or``, the test of
+    a conditional expression; no nested function."""
+    if type(node) in (cst.If, cst.While, cst.IfExp):
+        return [cast(cst.If, node).test]
+    if type(node) is cst.For:
+        return [node.iter]
+    if type(node) is cst.BooleanOperation:
+        return [node.left]
+    if type(node) in (cst.Try, cst.TryStar):
+        return [cast(cst.Try, node).body]
+    if type(node) in (cst.FunctionDef, cst.Lambda, cst.Match):
+        return []
+    return syntax_children(node)
+
+
+def _own_callee(
+    call: cst.Call, class_node: cst.ClassDef | None, context: FileContext
+) -> tuple[cst.FunctionDef | None, bool]:
+    """The function of this file that ``call`` runs: a module-level function or a method the
+    file defines once (``f(x)``, ``self.f(x)``, see ``FunctionKnowledge.definition``), or the
+    method in a base class of ``class_node`` that the file defines (``super().validation_step(
+    batch)``), which the caller extends: its body counts as the caller's own. None for anything
+    else."""
+    func = call.func
+    if type(func) is cst.Attribute and type(func.value) is cst.Call and not func.value.args:
+        if class_node is None or not context.imports.is_builtin(func.value.func, "super"):
+            return None, False
+        return _inherited_method(class_node, func.attr.value, context), True
+    name = dotted_name(func)
+    return (context.functions.definition(name) if name is not None else None), False
+
+
+def _inherited_method(class_node: cst.ClassDef, method: str, context: FileContext) -> cst.FunctionDef | None:
+    """``method`` as the first base of ``class_node`` defined at this file's module level that
+    defines it (directly, or through its own bases in the file) has it."""
+    classes = {statement.name.value: statement for statement in context.module.body if type(statement) is cst.ClassDef}
+    pending = [dotted_name(base.value) for base in reversed(class_node.bases)]
+    seen: set[str] = set()
+    while pending:
+        base = classes.get(pending.pop() or "")
+        if base is None or base.name.value in seen:
+            continue
+        seen.add(base.name.value)
+        body = base.body.body if type(base.body) is cst.IndentedBlock else ()
+        for statement in body:
+            if type(statement) is cst.FunctionDef and statement.name.value == method:
+                return statement
+        pending.extend(dotted_name(inner.value) for inner in reversed(base.bases))
+    return None
+
+
+def _decides_on_device(node: cst.CSTNode, context: FileContext, counting_guards: bool = False) -> bool:
     """``node`` waits for the device to decide what runs: a boolean-mask index, or an ``if``
-    (doing more than report a failure) or ``while`` testing a tensor's truth."""
+    (doing more than report a failure, unless ``counting_guards``) or ``while`` testing a
+    tensor's truth; with ``counting_guards``, also an ``assert`` testing one."""
     if type(node) is cst.Subscript:
         # A mask made on the host (``~torch.eye(n, dtype=torch.bool)``) is counted there.
         index = node.slice[0].slice if _indexes_by_a_mask(node, context) else None
         return type(index) is cst.Index and not on_host(index.value, context)
-    if type(node) is cst.While or (type(node) is cst.If and not only_reports(node.body, context.imports)):
+    if type(node) is cst.While or (
+        type(node) is cst.If and (counting_guards or not only_reports(node.body, context.imports))
+    ):
+        return _tests_a_tensor(node.test, context)
+    if type(node) is cst.Assert and counting_guards:
         return _tests_a_tensor(node.test, context)
     return False
 
@@ -290,8 +407,11 @@ def _collects_into(above: tuple[cst.CSTNode, ...], accumulator: cst.CSTNode) -> 
 
 
 def _synchronises(call: cst.Call, context: FileContext) -> bool:
+    """``call`` is a method that reads a tensor's values on the host (``.item()``, ``.cpu()``),
+    of a tensor not known to live there: ``torch.prod(torch.tensor(shape)).item()`` waits for no
+    device."""
     func = call.func
     if type(func) is not cst.Attribute or call.args or context.imports.qualified_name(func) is not None:
         return False
     method = catalog.method(func.attr.value)
-    return method is not None and catalog.Flag.SYNCHRONISES in method.flags
+    return method is not None and catalog.Flag.SYNCHRONISES in method.flags and not on_host(func.value, context)

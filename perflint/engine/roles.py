@@ -85,6 +85,9 @@ _PER_CALL_NAMES = frozenset(
 # ``train_step``, ``_shared_step``; and losses, computed once per batch: ``loss``,
 # ``focal_loss``, ``compute_loss``, ``loss_fn``.
 _PER_CALL_SUFFIXES = ("_step", "_loss")
+# An ODE solver's ``_select_initial_step`` (torchdiffeq, torchode) picks the first step size, once
+# per solve, before the solver's loop: no evidence that it runs per batch.
+_INITIAL_STEP = "initial_step"
 _PER_CALL_PREFIXES = ("loss_", "_loss_")
 _LOSS = "loss"
 # The method a training loop calls on its optimizer after every backward. Named alone it says
@@ -142,6 +145,8 @@ def role_of(
         for decorator in decorators
     ):
         return RUN_ONCE
+    if name.endswith(_INITIAL_STEP):
+        return None
     if name in _PER_CALL_NAMES or is_collate_name(name) or name.endswith(_PER_CALL_SUFFIXES):
         return PER_CALL
     if name == _LOSS or name.startswith(_PER_CALL_PREFIXES):

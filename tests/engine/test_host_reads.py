@@ -243,3 +243,121 @@ def test_a_torch_function_that_waits_keeps_the_loop_waiting_on_every_iteration()
     )
     assert ask(waiting) == {"ok.item()": True}
     assert ask(waiting.replace("        torch.cuda.synchronize(device)\n", "")) == {"ok.item()": False}
+
+
+def test_counting_guards_an_assert_or_a_raise_on_a_tensor_truth_waits_too():
+    def waits(context, expr):
+        guarded = function_waits_for_device(context, counting_decisions=True, counting_guards=True)
+        decisions = function_waits_for_device(context, counting_decisions=True)
+        text = None if guarded is None else cst.Module([]).code_for_node(guarded).strip().splitlines()[0]
+        return (text, decisions is None)
+
+    answers = probe_calls(
+        "import torch\n"
+        "def t_softmax(x: torch.Tensor, t: torch.Tensor = None):\n"
+        "    print(1)\n"
+        "    assert (t >= 0.0).all()\n"
+        "    return torch.softmax(x - t, -1)\n"
+        "def check(x: torch.Tensor):\n"
+        "    print(2)\n"
+        "    if torch.isnan(x).any():\n"
+        "        raise ValueError('nan')\n"
+        "    return x\n"
+        "def same(x: torch.Tensor, t):\n"
+        "    print(3)\n"
+        "    assert t is not None\n"
+        "    assert (torch.rand(3) >= 0).all()\n"
+        "    return x\n",
+        waits,
+    )
+    assert answers == {
+        "1": ("assert (t >= 0.0).all()", True),
+        "2": ("if torch.isnan(x).any():", True),
+        "3": (None, True),
+    }
+
+
+def test_a_wait_a_called_function_of_the_file_makes_on_every_call_or_in_the_extended_parent_counts_at_the_call():
+    def waits(context, expr):
+        read = function_waits_for_device(context)
+        return None if read is None else cst.Module([]).code_for_node(read)
+
+    answers = probe_calls(
+        "import torch\n"
+        "def to_host(x):\n"
+        "    return x.cpu().numpy()\n"
+        "def score(x):\n"
+        "    print(1)\n"
+        "    return to_host(x * 2)\n"
+        "def focal(x, alpha):\n"
+        "    if alpha is not None:\n"
+        "        alpha = alpha.item()\n"
+        "    return x\n"
+        "def loss(x, alpha):\n"
+        "    print(4)\n"
+        "    return focal(x, alpha)\n"
+        "class Base:\n"
+        "    def validation_step(self, batch):\n"
+        "        if self.evaluate_pesq:\n"
+        "            return batch.cpu()\n"
+        "        return batch\n"
+        "    def helper(self, x):\n"
+        "        return x + 1\n"
+        "class Child(Base):\n"
+        "    def validation_step(self, batch):\n"
+        "        print(2)\n"
+        "        return super().validation_step(batch)\n"
+        "    def training_step(self, batch):\n"
+        "        print(3)\n"
+        "        return self.helper(batch) + super().training_step(batch)\n",
+        waits,
+    )
+    assert answers == {
+        "1": "to_host(x * 2)",
+        "2": "super().validation_step(batch)",
+        "3": None,
+        "4": None,
+    }
+
+
+def test_a_tensor_test_after_an_identity_test_does_not_wait_on_every_call():
+    def waits(context, expr):
+        return function_waits_for_device(context, counting_decisions=True, counting_guards=True) is not None
+
+    answers = probe_calls(
+        "import torch\n"
+        "def forward(y: torch.Tensor, ignore_index, k):\n"
+        "    print(1)\n"
+        "    if ignore_index is None and torch.max(y) > k:\n"
+        "        raise ValueError('class index')\n"
+        "    return y\n"
+        "def guard(y: torch.Tensor, k):\n"
+        "    print(2)\n"
+        "    if torch.max(y) > k and k > 0:\n"
+        "        raise ValueError('class index')\n"
+        "    return y\n"
+        "def search(kl, objective: torch.Tensor, best, target):\n"
+        "    print(3)\n"
+        "    if (kl < target) and (objective > best):\n"
+        "        return objective\n"
+        "    return best\n",
+        waits,
+    )
+    assert answers == {"1": False, "2": True, "3": True}
+
+
+def test_a_read_of_a_tensor_made_on_the_host_waits_for_no_device():
+    def waits(context, expr):
+        return function_waits_for_device(context) is not None
+
+    answers = probe_calls(
+        "import torch\n"
+        "def numel(shape, x):\n"
+        "    print(1)\n"
+        "    return torch.prod(torch.tensor(shape)).item()\n"
+        "def total(x: torch.Tensor):\n"
+        "    print(2)\n"
+        "    return x.sum().item()\n",
+        waits,
+    )
+    assert answers == {"1": False, "2": True}

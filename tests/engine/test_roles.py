@@ -27,3 +27,9 @@ def test_step_runs_per_call_only_on_an_optimizer():
     assert role_of("step", optimizer_method=True) == PER_CALL
     assert role_of("step") is None
     assert role_of("zero_grad", optimizer_method=True) is None
+
+
+def test_a_solver_choosing_its_initial_step_size_is_no_per_batch_step():
+    assert role_of("training_step") == PER_CALL
+    assert role_of("_select_initial_step") is None
+    assert role_of("initial_step") is None

@@ -9,8 +9,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
-from perflint.engine.devices import allocated_on_host, function_reads_host_tensors, on_host
-from perflint.engine.host_reads import function_waits_for_device
+from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
+from perflint.engine.host_reads import function_waits_for_device, is_device_tensor
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -19,10 +19,6 @@ from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
 Branch = Union[cst.If, cst.While, cst.Assert]
-# Methods whose result is a tensor reduced to one truth value, read by the branch.
-_TRUTH_REDUCTIONS = frozenset({"any", "all"})
-# Comparisons that ask about Python objects, not tensor values.
-_IDENTITY_OPERATORS = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _FIXES = {
     cst.If: "compute both results and select with `torch.where`, or apply the operation "
     "unconditionally (a `clamp` of finite values changes nothing)",
@@ -850,20 +846,7 @@ class Block(nn.Module):
         )
 
     def _is_tensor(self, expr: cst.BaseExpression) -> bool:
-        """``expr`` evaluates to a torch tensor that may live on a device: known to the engine
-        and not made by a host factory (``torch.rand(1)`` is read without a copy), a truth
-        reduction of one (``t.any()``), or an element-wise comparison with one."""
-        if type(expr) is cst.Comparison:
-            # Before asking the engine, which knows a comparison of tensors is a tensor: where
-            # it lives is where its operands do.
-            if any(isinstance(target.operator, _IDENTITY_OPERATORS) for target in expr.comparisons):
-                return False
-            return self._is_tensor(expr.left) or any(self._is_tensor(target.comparator) for target in expr.comparisons)
-        if self.context.arrays.kind_of(expr) == catalog.TORCH:
-            return not on_host(expr, self.context)
-        if type(expr) is cst.Call and type(expr.func) is cst.Attribute:
-            return expr.func.attr.value in _TRUTH_REDUCTIONS and self._is_tensor(expr.func.value)
-        return False
+        return is_device_tensor(expr, self.context)
 
 
 def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
