@@ -35,9 +35,9 @@ class LiteralTensorOnDevice(Rule):
     message = "`{call}` builds its data on the host and copies it to the device on every {where}; {fix}"
     fix_title = "Pass the Python number to the operation, use `torch.full(..., device=)`, or register a buffer once"
     fix_safety = FIX_UNSAFE
-    # On by default since round 5: after the fixes of round 5, all of its findings on round 5's development set and
-    # round 4's held-out set were worth fixing (7 of 7), none wrong (its known limitations say more).
-    default_enabled = True
+    # Opt-in: its findings on code it was not tuned on are below the bar taken together
+    # (benchmarks/results/precision/round5/track_record.md; its known limitations say why).
+    default_enabled = False
     required_text = ("torch",)
     paid_per_execution = True
     reported_at = "the call"
@@ -93,9 +93,11 @@ class LiteralTensorOnDevice(Rule):
         "wrong: the other two sat beside a far costlier list of device scalars made into a tensor "
         "(ptwt's wavelet losses). On round 4's held-out set 7 of its 9 findings were worth fixing and none "
         "was wrong; on round 5's development set its 2 findings were not worth fixing (once per ODE solve). "
-        "The waits above now leave those 4 alone and keep the 7, so it is on by default "
-        "(`benchmarks/results/precision/round5/dev_optin_round5.md`). Few code bases back this (the 7 sit "
-        "in pytorch_wavelets and tsai): `--ignore PFL211` turns it off."
+        "The waits above now leave those 4 alone and keep the 7 "
+        "(`benchmarks/results/precision/round5/dev_optin_round5.md`), but the 7 sit in two code bases "
+        "(pytorch_wavelets and tsai), and over every review of code it had not been tuned on "
+        "(`benchmarks/results/precision/round5/track_record.md`) 36 of the 48 findings it still reports "
+        "that a review read were worth fixing (75%): it stays opt-in, by the same bar as the default rules."
     )
     why_bad = (
         "`torch.tensor` always builds its tensor in host memory from the Python data, then "
