@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perflint.engine.roles import PER_CALL, RUN_ONCE, is_loss_name, role_of
+from perflint.engine.roles import PER_CALL, RUN_ONCE, is_loss_name, role_of, yields_to_callers
 
 
 @pytest.mark.parametrize("name", ["loss", "self.mel_loss", "criterion", "F.cross_entropy", "loss_fn", "crit"])
@@ -27,3 +27,21 @@ def test_step_runs_per_call_only_on_an_optimizer():
     assert role_of("step", optimizer_method=True) == PER_CALL
     assert role_of("step") is None
     assert role_of("zero_grad", optimizer_method=True) is None
+
+
+@pytest.mark.parametrize(
+    "name", ["build_multimodal_embds", "_build_mask", "setup", "init_hidden", "plot_losses", "process"]
+)
+def test_a_set_up_name_yields_to_callers(name):
+    assert role_of(name) == RUN_ONCE
+    assert yields_to_callers(name)
+
+
+@pytest.mark.parametrize("name", ["__init__", "__post_init__", "__new__", "main", "forward", "compute"])
+def test_constructors_entry_points_and_other_roles_do_not_yield(name):
+    assert not yields_to_callers(name)
+
+
+def test_a_cached_set_up_function_does_not_yield():
+    assert not yields_to_callers("build_table", ["functools.lru_cache"])
+    assert not yields_to_callers("build_table", ["gpytorch.utils.memoize.cached"])
