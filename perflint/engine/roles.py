@@ -19,10 +19,10 @@ function is read from its name and decorators, the conventions ML code follows:
 - unknown otherwise.
 
 A name is a prior, weaker than what the project's callers show. A set-up name (``build_*``,
-``setup``, ``init_*``, ``plot*`` …) yields to callers that repeat (``yields_to_callers``):
+``setup``, ``prepare_data``, ``plot*`` …) yields to callers that repeat (``yields_to_callers``):
 speechbrain's ``build_multimodal_embds`` is called from ``transcribe_batch``, which ``forward``
-calls on every inference, so its body runs per call. A constructor, an entry point and a cached
-function do not yield: their role does not depend on who calls them. A per-call name never
+calls on every inference, so its body runs per call. A constructor, an entry point, a cached
+function and an initialiser (called lazily, once per object) do not yield. A per-call name never
 yields to set-up callers: the project index sees only the project's own calls, and the
 framework (``nn.Module.__call__``, Lightning's loop, a DataLoader) calls ``forward``,
 ``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold.
@@ -157,15 +157,22 @@ def role_of(
 
 def yields_to_callers(name: str, decorators: Iterable[str] = ()) -> bool:
     """The run-once role of a function called ``name`` with these decorators is read from a
-    set-up name alone (``build_*``, ``setup``, ``init_*``, ``plot*``), so callers that repeat
+    set-up name alone (``build_*``, ``setup``, ``prepare_data``, ``plot*``), so callers that repeat
     (a per-call or hot function, a loop of an entry point) overrule it. Constructors run once
     per object whoever builds it, an entry point is the program, and a cached function runs
-    once per key however often it is called: those do not yield."""
+    once per key however often it is called: those do not yield. Nor do initialisers
+    (``init_*``, ``_initialize``): per-call code calls them behind a lazy-initialisation guard
+    (``if not self._initialized: self._initialize(d)``, pomegranate, normflows) that the
+    project index does not record, so they run once per object."""
     if name in _CONSTRUCTOR_NAMES or name in _ENTRY_POINT_NAMES or name.startswith("__"):
         return False
-    if _is_cached(decorators):
+    if _is_cached(decorators) or name.lstrip("_").startswith(_INITIALISER_WORDS):
         return False
     return name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES)
+
+
+# The words that start an initialiser's name, underscores left out.
+_INITIALISER_WORDS = ("init_", "initiali")
 
 
 def _is_cached(decorators: Iterable[str]) -> bool:

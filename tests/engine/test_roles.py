@@ -30,14 +30,27 @@ def test_step_runs_per_call_only_on_an_optimizer():
 
 
 @pytest.mark.parametrize(
-    "name", ["build_multimodal_embds", "_build_mask", "setup", "init_hidden", "plot_losses", "process"]
+    "name", ["build_multimodal_embds", "_build_mask", "setup", "setup_batch", "plot_losses", "process"]
 )
 def test_a_set_up_name_yields_to_callers(name):
     assert role_of(name) == RUN_ONCE
     assert yields_to_callers(name)
 
 
-@pytest.mark.parametrize("name", ["__init__", "__post_init__", "__new__", "main", "forward", "compute"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "__init__",
+        "__post_init__",
+        "__new__",
+        "main",
+        "init_prompt",
+        "_initialize",
+        "_initialize_u_v",
+        "forward",
+        "compute",
+    ],
+)
 def test_constructors_entry_points_and_other_roles_do_not_yield(name):
     assert not yields_to_callers(name)
 
