@@ -43,6 +43,7 @@ from perflint.engine.roles import (
     is_optimizer_name,
     per_call_evidence,
     role_of,
+    yields_to_callers,
 )
 from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
@@ -50,7 +51,7 @@ from perflint.engine.walker import names_in, small_statements, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
-    from perflint.engine.project import CalleeFacts
+    from perflint.engine.project import CalleeFacts, HotCaller
 
 _BEING_SUMMARISED = Effects()
 # Libraries whose functions work on whole arrays: what a function applied per element or per
@@ -417,7 +418,6 @@ class FunctionKnowledge:
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
-        project = self._context.project
         while frame is not None:
             built_per_call = frame.is_method and frame.built_per_call
             optimizer_method = frame.is_optimizer_method
@@ -427,6 +427,10 @@ class FunctionKnowledge:
                 else None
             )
             if own == RUN_ONCE:
+                # A set-up name yields to callers that repeat (``roles.yields_to_callers``).
+                known = self._project_frequency(frame) if yields_to_callers(frame.name, frame.decorators) else None
+                if known is not None and known.frequency.repeats:
+                    return ExecutionEstimate(known.frequency, f"runs per call of `{frame.name}`, {known.evidence}")
                 once = Frequency.ONCE if is_entry_point(frame.name) else Frequency.COLD
                 return ExecutionEstimate(once, f"runs once: in `{frame.name}`")
             if own == PER_CALL:
@@ -449,16 +453,24 @@ class FunctionKnowledge:
                     return ExecutionEstimate(
                         Frequency.HOT, f"runs per iteration: `{frame.name}` is called {where} in `{frame.parent.name}`"
                     )
-            if project is not None and frame.parent is None and own is None:
-                class_frame = frame.class_frame if frame.is_method else None
-                key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
-                known = project.frequencies.get(key)
+            if own is None:
+                known = self._project_frequency(frame)
                 if known is not None and known.frequency in (Frequency.COLD, Frequency.ONCE):
                     return ExecutionEstimate(known.frequency, f"runs once: `{frame.name}` is {known.evidence}")
                 if known is not None:
                     return ExecutionEstimate(known.frequency, f"runs per call of `{frame.name}`, {known.evidence}")
             frame = frame.parent
         return ExecutionEstimate(Frequency.UNKNOWN, "")
+
+    def _project_frequency(self, frame: FunctionFrame) -> HotCaller | None:
+        """How often the project index says its callers call ``frame``'s function (a module-level
+        function or a method, not a nested one); None without the index or its evidence."""
+        project = self._context.project
+        if project is None or frame.parent is not None:
+            return None
+        class_frame = frame.class_frame if frame.is_method else None
+        key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
+        return project.frequencies.get(key)
 
     def is_compiled(self, node: FunctionNode, class_frame: ClassFrame | None) -> bool:
         """``node`` is decorated by a compiler, wrapped in one by a call of this file

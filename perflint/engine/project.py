@@ -45,6 +45,7 @@ from perflint.engine.roles import (
     is_entry_point,
     is_optimizer_name,
     role_of,
+    yields_to_callers,
 )
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
@@ -1005,19 +1006,56 @@ class ProjectIndex:
         level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
         per-call function (``forward``, ``training_step``) or from another hot function, by a
         caller that is not cold, the callers ``dispatched`` finds included (they make a function
-        hot, never cold). Functions with no evidence either way are absent."""
+        hot, never cold). Functions with no evidence either way are absent.
+
+        A set-up name (``build_*``: ``roles.yields_to_callers``) yields to callers that repeat:
+        a per-call or hot caller, or a loop of an entry point, makes it hot, and what it calls
+        is then judged as if it had no role. A loop of a caller of unknown frequency does not:
+        it is as likely a set-up loop (building one block per layer) as a hot one."""
         if self._frequencies is not None:
             return self._frequencies
         callers = self._callers()
         dispatched = self._dispatched_callers()
+        overruled: frozenset[str] = frozenset()
+        while True:
+            found = self._frequencies_overruling(overruled, dict(callers), dict(dispatched))
+            hot_set_up = frozenset(
+                function
+                for function, hot in found.items()
+                if hot.frequency.repeats
+                and self.functions[function][2].role == RUN_ONCE
+                and yields_to_callers(function.rpartition(".")[2])
+            )
+            if hot_set_up <= overruled:
+                break
+            overruled |= hot_set_up
+        self._frequencies = found
+        return found
+
+    def _frequencies_overruling(
+        self,
+        overruled: frozenset[str],
+        callers: dict[str, list[tuple[str, CallSite]]],
+        dispatched: dict[str, list[tuple[str, CallSite]]],
+    ) -> dict[str, HotCaller]:
+        """``frequencies``, with the functions of ``overruled`` judged as if they had no role;
+        ``callers`` and ``dispatched`` (``_callers``, ``_dispatched_callers``) are consumed."""
         found: dict[str, HotCaller] = {}
 
         def short(function: str) -> str:
             return function.rpartition(".")[2].strip("<>")
 
+        def role(function: str) -> str | None:
+            return None if function in overruled else self.functions[function][2].role
+
+        def yields(function: str) -> bool:
+            return role(function) == RUN_ONCE and yields_to_callers(short(function))
+
         def is_cold(function: str) -> bool:
-            own = self.functions[function][2]
-            return own.role == RUN_ONCE or function in found and not found[function].frequency.repeats
+            return role(function) == RUN_ONCE or function in found and not found[function].frequency.repeats
+
+        def repeats(function: str) -> bool:
+            return role(function) == PER_CALL or function in found and found[function].frequency.repeats
 
         def is_entry(function: str) -> bool:
             """Module level, the ``__main__`` block, ``main``, and what only they call."""
@@ -1033,7 +1071,7 @@ class ProjectIndex:
         while changed:
             changed = False
             for function, sites in callers.items():
-                if function in found or self.functions[function][2].role is not None:
+                if function in found or role(function) is not None:
                     continue
                 # A call in a loop of ``main`` repeats: not a cold call.
                 if all(is_cold(caller) and not (site.loop and is_entry(caller)) for caller, site in sites):
@@ -1051,10 +1089,10 @@ class ProjectIndex:
             for caller, site in sites:
                 if is_cold(caller) and not is_entry(caller):
                     continue
-                if site.loop:
+                if site.loop and (not yields(function) or repeats(caller) or is_entry(caller)):
                     evidence = f"called in a loop over `{site.loop}` in `{short(caller)}`"
                     found[function] = HotCaller(evidence, Frequency.HOT)
-                elif self.functions[caller][2].role == PER_CALL:
+                elif role(caller) == PER_CALL:
                     found[function] = HotCaller(f"called from `{short(caller)}`", Frequency.PER_CALL)
                 else:
                     continue
@@ -1066,14 +1104,13 @@ class ProjectIndex:
             for site in self.functions[caller][2].calls:
                 direct = self.callee(site, class_name)
                 for callee in ([direct] if direct is not None else []) + self.dispatched(site, class_name):
-                    if callee in found or self.functions[callee][2].role == RUN_ONCE:
+                    if callee in found or role(callee) == RUN_ONCE and not yields(callee):
                         continue
                     evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
                     found[callee] = HotCaller(
                         evidence if len(evidence) <= 120 else evidence[:119] + "…", found[caller].frequency
                     )
                     pending.append(callee)
-        self._frequencies = found
         return found
 
     def eval_mode_parameters(self) -> dict[str, dict[str, str]]:

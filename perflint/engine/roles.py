@@ -17,6 +17,15 @@ function is read from its name and decorators, the conventions ML code follows:
   ``*_loss``, ``loss_*``), and the ``step`` of a torch optimizer class (once per training
   step);
 - unknown otherwise.
+
+A name is a prior, weaker than what the project's callers show. A set-up name (``build_*``,
+``setup``, ``prepare_data``, ``plot*`` …) yields to callers that repeat (``yields_to_callers``):
+speechbrain's ``build_multimodal_embds`` is called from ``transcribe_batch``, which ``forward``
+calls on every inference, so its body runs per call. A constructor, an entry point, a cached
+function and an initialiser (called lazily, once per object) do not yield. A per-call name never
+yields to set-up callers: the project index sees only the project's own calls, and the
+framework (``nn.Module.__call__``, Lightning's loop, a DataLoader) calls ``forward``,
+``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold.
 """
 
 from __future__ import annotations
@@ -140,10 +149,7 @@ def role_of(
         return PER_CALL
     if name in _RUN_ONCE_NAMES or name in _ENTRY_POINT_NAMES or name.startswith(_RUN_ONCE_PREFIXES):
         return RUN_ONCE
-    if any(
-        decorator in CACHING_DECORATORS or decorator.rpartition(".")[2] in _MEMOISING_DECORATOR_WORDS
-        for decorator in decorators
-    ):
+    if _is_cached(decorators):
         return RUN_ONCE
     if name.endswith(_INITIAL_STEP):
         return None
@@ -152,6 +158,33 @@ def role_of(
     if name == _LOSS or name.startswith(_PER_CALL_PREFIXES):
         return PER_CALL
     return None
+
+
+def yields_to_callers(name: str, decorators: Iterable[str] = ()) -> bool:
+    """The run-once role of a function called ``name`` with these decorators is read from a
+    set-up name alone (``build_*``, ``setup``, ``prepare_data``, ``plot*``), so callers that repeat
+    (a per-call or hot function, a loop of an entry point) overrule it. Constructors run once
+    per object whoever builds it, an entry point is the program, and a cached function runs
+    once per key however often it is called: those do not yield. Nor do initialisers
+    (``init_*``, ``_initialize``): per-call code calls them behind a lazy-initialisation guard
+    (``if not self._initialized: self._initialize(d)``, pomegranate, normflows) that the
+    project index does not record, so they run once per object."""
+    if name in _CONSTRUCTOR_NAMES or name in _ENTRY_POINT_NAMES or name.startswith("__"):
+        return False
+    if _is_cached(decorators) or name.lstrip("_").startswith(_INITIALISER_WORDS):
+        return False
+    return name in _RUN_ONCE_NAMES or name.startswith(_RUN_ONCE_PREFIXES)
+
+
+# The words that start an initialiser's name, underscores left out.
+_INITIALISER_WORDS = ("init_", "initiali")
+
+
+def _is_cached(decorators: Iterable[str]) -> bool:
+    return any(
+        decorator in CACHING_DECORATORS or decorator.rpartition(".")[2] in _MEMOISING_DECORATOR_WORDS
+        for decorator in decorators
+    )
 
 
 def is_collate_name(name: str) -> bool:

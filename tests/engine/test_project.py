@@ -651,6 +651,126 @@ def test_an_optimizers_step_makes_its_helpers_per_call_an_environments_step_does
     assert "pkg.optim.Environment._observe" not in frequencies
 
 
+# A set-up name against the project's callers -------------------------------------------------
+
+# speechbrain's `SpeechLLMASR.build_multimodal_embds` (inference/ASR.py) is named as set-up but
+# built on every inference: `forward` calls `transcribe_batch`, which calls it.
+SET_UP_NAMES_PROJECT = {
+    "pkg.asr": """
+        import functools
+        import torch
+        from .tokens import tokenize
+        class SpeechLLM(torch.nn.Module):
+            def __init__(self, layers):
+                super().__init__()
+                self.grid = self.build_grid(8)
+                self.blocks = self._make_layers(layers)
+            def build_grid(self, n):
+                print("grid")
+                return n
+            def _make_layers(self, layers):
+                return [self.build_block(layer) for layer in layers]
+            def build_block(self, layer):
+                print("block")
+                return layer
+            def build_multimodal_embds(self, audio_feats):
+                print("embds")
+                return tokenize(audio_feats)
+            @functools.lru_cache
+            def build_table(self, n):
+                print("table")
+                return n
+            def transcribe_batch(self, wavs):
+                self.build_table(4)
+                return self.build_multimodal_embds(wavs)
+            def forward(self, wavs):
+                return self.transcribe_batch(wavs)
+    """,
+    "pkg.tokens": """
+        def tokenize(x):
+            print("tokens")
+            return x
+    """,
+}
+
+
+def test_a_set_up_name_yields_to_callers_that_repeat():
+    frequencies = index_of(SET_UP_NAMES_PROJECT).frequencies()
+    evidence = "called from `transcribe_batch`, called from `forward`"
+    assert frequencies["pkg.asr.SpeechLLM.build_multimodal_embds"] == HotCaller(evidence, Frequency.PER_CALL)
+    # What it calls was judged cold while its name said set-up; its callers decide now.
+    assert frequencies["pkg.tokens.tokenize"] == HotCaller(
+        f"called from `build_multimodal_embds`, {evidence}", Frequency.PER_CALL
+    )
+    # Called only from `__init__`, or in a loop of a function nothing shows to repeat: the name stands.
+    assert "pkg.asr.SpeechLLM.build_grid" not in frequencies
+    assert "pkg.asr.SpeechLLM.build_block" not in frequencies
+
+
+def test_a_statement_of_a_set_up_function_the_project_calls_per_call_runs_per_call():
+    source = SET_UP_NAMES_PROJECT["pkg.asr"]
+    frequencies = frequency_at_prints(source, index_of(SET_UP_NAMES_PROJECT).view("pkg.asr"))
+    assert frequencies['"embds"'] == (
+        Frequency.PER_CALL,
+        "runs per call of `build_multimodal_embds`, called from `transcribe_batch`, called from `forward`",
+    )
+    assert frequencies['"grid"'] == (Frequency.COLD, "runs once: in `build_grid`")
+    assert frequencies['"block"'] == (Frequency.COLD, "runs once: in `build_block`")
+    # A cached function runs once per key however often it is called.
+    assert frequencies['"table"'] == (Frequency.COLD, "runs once: in `build_table`")
+    # Without the index, the name decides.
+    assert frequency_at_prints(source, None)['"embds"'] == (Frequency.COLD, "runs once: in `build_multimodal_embds`")
+
+
+def test_a_set_up_name_called_in_a_loop_of_a_per_call_function_or_of_main_is_hot():
+    source = """
+        import torch
+        class Decoder(torch.nn.Module):
+            def build_mask(self, step):
+                print("mask")
+                return step
+            def forward(self, steps):
+                return [self.build_mask(step) for step in range(steps)]
+        def setup_batch(batch):
+            print("batch")
+            return batch
+        def main(loader):
+            for batch in loader:
+                setup_batch(batch)
+    """
+    index = index_of({"pkg.loop": source})
+    frequencies = frequency_at_prints(source, index.view("pkg.loop"))
+    assert frequencies['"mask"'] == (
+        Frequency.HOT,
+        "runs per call of `build_mask`, called in a loop over `range(steps)` in `forward`",
+    )
+    assert frequencies['"batch"'] == (
+        Frequency.HOT,
+        "runs per call of `setup_batch`, called in a loop over `loader` in `main`",
+    )
+
+
+def test_a_per_call_name_called_only_from_set_up_stays_per_call():
+    # `forward` run once in `__init__` to size a layer is also called by `nn.Module.__call__`
+    # from outside the project, which the index cannot see: evidence makes code hot, never cold.
+    source = """
+        import torch
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.size = self.forward(torch.zeros(1)).shape
+            def forward(self, x):
+                print(x)
+                return x
+    """
+    index = index_of({"pkg.net": source})
+    assert "pkg.net.Net.forward" not in index.frequencies()
+    assert frequency_at_prints(source, index.view("pkg.net"))["x"] == (
+        Frequency.PER_CALL,
+        "runs per call: in `forward`",
+    )
+
+
 # A model put in eval mode by the caller ------------------------------------------------------
 
 
