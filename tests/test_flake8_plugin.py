@@ -15,7 +15,7 @@ from perflint.engine import lint_source
 from perflint.flake8_plugin import Flake8Checker, fix_hint, opt_in_codes
 from perflint.rules import all_rules, select_rules
 
-PFL401_SOURCE = "import numpy as np\nfor x in xs:\n    y = np.linalg.inv(A) @ x\n"
+PFL408_SOURCE = 'import numpy as np\nfor x in xs:\n    y = np.load("A.npy") @ x\n'
 FLAKE8_FORMAT = "%(path)s:%(row)d:%(col)d:%(code)s"
 
 
@@ -30,10 +30,10 @@ def default_rules():
 
 
 def test_plugin_yields_zero_based_columns_and_code_first_text():
-    [finding] = lint_source(PFL401_SOURCE, "example.py", default_rules())
-    [(line, column, text)] = run_plugin(PFL401_SOURCE)
+    [finding] = lint_source(PFL408_SOURCE, "example.py", default_rules())
+    [(line, column, text)] = run_plugin(PFL408_SOURCE)
     assert (line, column) == (finding.line, finding.column - 1)
-    assert text == f"PFL401 {finding.message}{fix_hint(finding)}"
+    assert text == f"PFL408 {finding.message}{fix_hint(finding)}"
 
 
 def test_plugin_says_which_command_applies_a_fix():
@@ -44,13 +44,13 @@ def test_plugin_says_which_command_applies_a_fix():
 
 
 def test_plugin_leaves_noqa_to_flake8():
-    source = PFL401_SOURCE.replace("@ x\n", "@ x  # noqa: PFL401\n")
-    assert [text.split()[0] for _, _, text in run_plugin(source)] == ["PFL401"]
+    source = PFL408_SOURCE.replace("@ x\n", "@ x  # noqa: PFL408\n")
+    assert [text.split()[0] for _, _, text in run_plugin(source)] == ["PFL408"]
 
 
 def test_plugin_reports_every_rule_and_names_the_opt_in_ones_for_flake8s_default_ignore():
-    source = "from torch.utils.data import DataLoader\nloader = DataLoader(dataset)\n" + PFL401_SOURCE
-    assert {text.split()[0] for _, _, text in run_plugin(source)} == {"PFL301", "PFL401"}
+    source = "from torch.utils.data import DataLoader\nloader = DataLoader(dataset)\n" + PFL408_SOURCE
+    assert {text.split()[0] for _, _, text in run_plugin(source)} == {"PFL301", "PFL408"}
     opt_in = [rule.code for rule in all_rules() if not rule.default_enabled]
     assert opt_in and opt_in_codes() == opt_in
 
@@ -100,8 +100,8 @@ def test_flake8_registers_the_plugin():
 
 @pytest.mark.slow
 def test_flake8_reads_source_from_stdin(tmp_path):
-    result = run_flake8(["-"], tmp_path, stdin=PFL401_SOURCE)
-    assert result.stdout.splitlines() == ["stdin:3:9:PFL401"]
+    result = run_flake8(["-"], tmp_path, stdin=PFL408_SOURCE)
+    assert result.stdout.splitlines() == ["stdin:3:9:PFL408"]
 
 
 NOQA_VARIANTS = {
@@ -116,19 +116,19 @@ NOQA_VARIANTS = {
 CONTINUED_LINES_SOURCE = '''\
 import numpy as np
 for x in xs:
-    y = np.linalg.inv(A) \\
+    y = np.load("A.npy") \\
         @ x  # noqa
 for x in xs:
-    y = np.linalg.inv(A) @ f("""
-    """)  # noqa: PFL401
+    y = np.load("A.npy") @ f("""
+    """)  # noqa: PFL408
 for x in xs:
-    y = np.linalg.inv(A) @ x
+    y = np.load("A.npy") @ x
 '''
 
 
 def test_noqa_on_a_continuation_line_suppresses_as_in_flake8():
     findings = lint_source(CONTINUED_LINES_SOURCE, "example.py", default_rules())
-    assert [(finding.code, finding.line) for finding in findings] == [("PFL401", 9)]
+    assert [(finding.code, finding.line) for finding in findings] == [("PFL408", 9)]
 
 
 def _write_corpus(folder: Path) -> None:

@@ -35,6 +35,9 @@ class PerParameterUpdateLoop(Rule):
     )
     fix_title = "Update every tensor at once with the `torch._foreach_*` operations on lists built once"
     fix_safety = FIX_UNSAFE
+    # Opt-in: 2 of its 8 findings worth fixing, none wrong, on code it was not tuned on
+    # (benchmarks/results/precision/round5/track_record.md; its known limitations say why).
+    default_enabled = False
     paid_per_execution = True
     required_text = ("param", "buffers", "state_dict")
     reported_at = "the `for` statement"
@@ -67,6 +70,11 @@ class PerParameterUpdateLoop(Rule):
         "model.parameters(): p.mul_(0.5)`) and a body that mixes the update with other work are not "
         "flagged; the gain is largest on a GPU, where each tensor's call is a kernel launch, and "
         "smaller on the CPU (see Measured)."
+        " Opt-in since round 5 of the precision review: over every review of code it had not been tuned on "
+        "(`benchmarks/results/precision/round5/track_record.md`), 2 of its 8 findings were worth fixing "
+        "and none was wrong. Most per-tensor update loops it found were target-network Polyak updates "
+        "over a dozen or two small tensors once per gradient step, a few dozen launches beside hundreds; "
+        "it pays for an EMA over a large backbone."
     )
     why_bad = (
         "Each in-place call on one tensor dispatches through the interpreter and the dispatcher and, "

@@ -33,6 +33,9 @@ class GroupReductionByMaskLoop(Rule):
     message = "`{expr}` scans all of `{labels}` once per group `{group}` (O(n·K)); {fix}"
     fix_title = "Reduce every group in one pass: `np.bincount`, a sparse one-hot product, or `index_add_`"
     fix_safety = FIX_UNSAFE
+    # Opt-in: 2 of its 7 findings worth fixing, none wrong, on code it was not tuned on
+    # (benchmarks/results/precision/round5/track_record.md; its known limitations say why).
+    default_enabled = False
     required_text = ("numpy", "torch")
     reported_at = "the reduction"
 
@@ -55,6 +58,11 @@ class GroupReductionByMaskLoop(Rule):
         "counts a group and does other work with its rows is flagged at the count, whose one-pass form "
         "(`np.unique(y, return_counts=True)`) still applies; selecting every group's rows without a full "
         "scan each (sorting `y` once and slicing) is not advised."
+        " Opt-in since round 5 of the precision review: over every review of code it had not been tuned on "
+        "(`benchmarks/results/precision/round5/track_record.md`), 2 of its 7 findings were worth fixing "
+        "and none was wrong. Most looped over a few classes or groups (about ten) in evaluation code, "
+        "where one mask per class costs little next to the work that made the labels; it pays per "
+        "training step over many groups, and the number of groups is rarely in the code."
     )
     why_bad = (
         "Each iteration compares all n labels with `k` and gathers the matching rows: K groups "
