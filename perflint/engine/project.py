@@ -334,14 +334,19 @@ def _mode_switch(call: ast.Call) -> bool | None:
 _DYNAMIC_NAMES = re.compile(
     r"\b(?:globals|vars|exec)\s*\(|sys\.modules\s*\[\s*__name__\s*\]|^def\s+__getattr__\b", re.M
 )
+# Words one of those spellings holds: most files hold none, and looking for a word is much
+# cheaper than the search.
+_DYNAMIC_WORDS = ("globals", "vars", "exec", "sys.modules", "__getattr__")
 # ``global a, b`` in a function: the module binds ``a`` and ``b`` when it runs.
 _GLOBAL_STATEMENT = re.compile(r"^[ \t]*global[ \t]+(\w+(?:[ \t]*,[ \t]*\w+)*)", re.M)
 # Every assignment to ``__all__`` (``=``, ``: list = ``, ``+=``, ``|=``) and every change of it
 # in place (``__all__.append(…)``, ``__all__[0] = …``).
-_ALL_ASSIGNED = re.compile(r"\b__all__\s*(?::[^=\n]*)?[+|]?=(?!=)")
-_ALL_CHANGED = re.compile(r"\b__all__\s*(?:\.\s*(?:append|extend|insert|remove|pop|clear)\b|\[)")
+_ALL_ASSIGNED = re.compile(r"__all__\s*(?::[^=\n]*)?[+|]?=(?!=)")
+_ALL_CHANGED = re.compile(r"__all__\s*(?:\.\s*(?:append|extend|insert|remove|pop|clear)\b|\[)")
+# ``name :=`` anywhere in the file: a walrus at module level binds a module name.
+_WALRUS = re.compile(r"(\w+)\s*:=")
 _PATTERN_NAMES = (ast.MatchAs, ast.MatchStar)
-# Expressions that bind nothing unless a ``:=`` inside them does.
+# The expressions an assignment or loop target binds names through.
 _TARGETS = (ast.Tuple, ast.List, ast.Starred)
 
 
@@ -352,22 +357,26 @@ def _top_level_names(
     absolute: Callable[[str | None, int], str | None],
 ) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     """Every name the module's top level binds, in any statement outside its functions and
-    classes (whose own names count), and through ``global`` in them; None when it may bind
+    classes (whose own names count), and through ``global`` and ``:=`` anywhere; None when it may bind
     names no statement shows. Then the names bound once, by an import or a definition
     standing in the module's body (not under an ``if`` or ``try``): what they mean is sure.
     The star imports go into ``star_imports``, spelled as written, with the module
     ``absolute(module, level)`` resolves them to."""
-    if _DYNAMIC_NAMES.search(source):
+    if any(word in source for word in _DYNAMIC_WORDS) and _DYNAMIC_NAMES.search(source):
         return None, ()
-    walrus = ":=" in source
     counts: dict[str, int] = {}
 
     def bind(name: str) -> None:
         counts[name] = counts.get(name, 0) + 1
 
-    for match in _GLOBAL_STATEMENT.finditer(source):
-        for name in match.group(1).split(","):
-            bind(name.strip())
+    if "global" in source:
+        for match in _GLOBAL_STATEMENT.finditer(source):
+            for name in match.group(1).split(","):
+                bind(name.strip())
+    if ":=" in source:
+        # Any walrus of the file, in a function too: a name too many only adds caution.
+        for match in _WALRUS.finditer(source):
+            bind(match.group(1))
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
@@ -398,7 +407,7 @@ def _top_level_names(
             if node.name:
                 bind(node.name)
             stack.extend(node.body)
-        elif not isinstance(node, ast.expr) or walrus or isinstance(node, _TARGETS):
+        elif not isinstance(node, ast.expr) or isinstance(node, _TARGETS):
             stack.extend(ast.iter_child_nodes(node))
     direct: list[str] = []
     for statement in body:
