@@ -82,12 +82,23 @@ class ImportTable:
         self._imported_packages: set[str] = set()
         # ``from numpy import *`` anywhere at module level: any global name, builtins
         # included (numpy's ``sum``, ``max``, ``abs``), may be the module's, wherever it is read.
+        # A star import of a project module binds only the names the project index says it
+        # may (``ProjectView.star_names``): those are shadowed in the whole module until the
+        # import, which binds them to what they surely mean; the rest keep their meaning.
         self._star_imported = False
+        self._star_names: dict[str, dict[str, str]] = {}
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._star_imported = _has_star_import(node.body)
+        project = self._context.project
+        self._star_names = project.star_names if project is not None else {}
+        for star in _star_imports(node.body):
+            names = self._star_names.get(_spelled(star))
+            if names is None:
+                self._star_imported = True
+            else:
+                self.shadow_all(names)
 
     def visit_Import(self, node: cst.Import) -> None:
         self.add_import(node)
@@ -152,10 +163,17 @@ class ImportTable:
                     scope[bound] = bound
                 self._import_names.add(bound)
             return
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    self.shadow(alias.evaluated_alias or alias.evaluated_name)
+        if isinstance(node.names, cst.ImportStar):
+            # Where it stands, it rebinds its names over the file's earlier imports.
+            for name, meaning in self._star_names.get(_spelled(node), {}).items():
+                scope[name] = meaning
+                if meaning:
+                    self._import_names.add(name)
+                    self._imported_packages.add(meaning.split(".", 1)[0])
+            return
+        if node.relative or node.module is None:
+            for alias in node.names:
+                self.shadow(alias.evaluated_alias or alias.evaluated_name)
             return
         module = dotted_name(node.module)
         if module is None:
@@ -235,19 +253,23 @@ class ImportTable:
         )
 
 
-def _has_star_import(body: Sequence[cst.CSTNode]) -> bool:
-    """A ``from … import *`` among module-level statements, inside ``if``/``try``/``with``
+def _spelled(node: cst.ImportFrom) -> str:
+    """The module a ``from`` import reads, as written: ``.trainer``, ``lpips.trainer``, ``.``."""
+    module = dotted_name(node.module) if node.module is not None else ""
+    return "." * len(node.relative) + (module or "")
+
+
+def _star_imports(body: Sequence[cst.CSTNode]) -> Iterator[cst.ImportFrom]:
+    """The ``from … import *`` among module-level statements, inside ``if``/``try``/``with``
     blocks too (where a star import may stand), not in functions or classes."""
     stack: list[cst.CSTNode] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            if any(
-                isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) for small in node.body
-            ):
-                return True
+            for small in node.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    yield small
         elif isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
             stack.extend(syntax_children(node))
         elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)):
             stack.extend(syntax_children(node))
-    return False

@@ -33,7 +33,7 @@ import json
 import operator
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -50,7 +50,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 5
+SUMMARY_FORMAT = 6
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -138,12 +138,25 @@ class ClassSummary:
 @dataclass
 class FileSummary:
     """One file's summary: ``functions`` by ``f`` or ``Class.f``, ``names`` maps each name the
-    module binds by import or definition to its qualified name."""
+    module binds by import or definition to its qualified name.
+
+    What ``from <this module> import *`` binds: ``bound``, every name the module's top level
+    binds (assignments and loop targets too), None when it may bind names no statement shows
+    (``globals()``, ``exec``, a module ``__getattr__``); ``bound_once``, those bound once, by
+    an import or definition in the module's body, whose ``names`` entry is what they mean
+    wherever the module is read; ``exports``, its ``__all__`` when that
+    is one literal list or tuple of strings; ``star_imports``, the module's own star imports,
+    each as spelled (``.trainer``) with the module it reads ("" when it climbs above the top
+    package)."""
 
     module: str
     names: dict[str, str]
     classes: dict[str, ClassSummary]
     functions: dict[str, FunctionSummary]
+    bound: tuple[str, ...] | None = ()
+    bound_once: tuple[str, ...] = ()
+    exports: tuple[str, ...] | None = None
+    star_imports: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +165,10 @@ class FileSummary:
             "names": self.names,
             "classes": {name: summary.to_json() for name, summary in self.classes.items()},
             "functions": {name: summary.to_json() for name, summary in self.functions.items()},
+            "bound": None if self.bound is None else list(self.bound),
+            "bound_once": list(self.bound_once),
+            "exports": None if self.exports is None else list(self.exports),
+            "star_imports": self.star_imports,
         }
 
     @classmethod
@@ -165,6 +182,10 @@ class FileSummary:
                 dict(data["names"]),
                 {name: ClassSummary.from_json(value) for name, value in data["classes"].items()},
                 {name: FunctionSummary.from_json(value) for name, value in data["functions"].items()},
+                None if data["bound"] is None else tuple(data["bound"]),
+                tuple(data["bound_once"]),
+                None if data["exports"] is None else tuple(data["exports"]),
+                dict(data["star_imports"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -308,6 +329,118 @@ def _mode_switch(call: ast.Call) -> bool | None:
     return None
 
 
+# A module that binds names no statement of its top level shows: it writes its globals
+# (``globals()[name] = …``, ``vars()``, ``exec``, ``sys.modules[__name__]``) or answers for
+# missing ones (a module-level ``__getattr__``).
+_DYNAMIC_NAMES = re.compile(
+    r"\b(?:globals|vars|exec)\s*\(|sys\.modules\s*\[\s*__name__\s*\]|^def\s+__getattr__\b", re.M
+)
+# Words one of those spellings holds: most files hold none, and looking for a word is much
+# cheaper than the search.
+_DYNAMIC_WORDS = ("globals", "vars", "exec", "sys.modules", "__getattr__")
+# ``global a, b`` in a function: the module binds ``a`` and ``b`` when it runs.
+_GLOBAL_STATEMENT = re.compile(r"^[ \t]*global[ \t]+(\w+(?:[ \t]*,[ \t]*\w+)*)", re.M)
+# Every assignment to ``__all__`` (``=``, ``: list = ``, ``+=``, ``|=``) and every change of it
+# in place (``__all__.append(…)``, ``__all__[0] = …``).
+_ALL_ASSIGNED = re.compile(r"__all__\s*(?::[^=\n]*)?[+|]?=(?!=)")
+_ALL_CHANGED = re.compile(r"__all__\s*(?:\.\s*(?:append|extend|insert|remove|pop|clear)\b|\[)")
+# ``name :=`` anywhere in the file: a walrus at module level binds a module name.
+_WALRUS = re.compile(r"(\w+)\s*:=")
+_PATTERN_NAMES = (ast.MatchAs, ast.MatchStar)
+# The expressions an assignment or loop target binds names through.
+_TARGETS = (ast.Tuple, ast.List, ast.Starred)
+
+
+def _top_level_names(
+    body: Sequence[ast.stmt],
+    source: str,
+    star_imports: dict[str, str],
+    absolute: Callable[[str | None, int], str | None],
+) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """Every name the module's top level binds, in any statement outside its functions and
+    classes (whose own names count), and through ``global`` and ``:=`` anywhere; None when it may bind
+    names no statement shows. Then the names bound once, by an import or a definition
+    standing in the module's body (not under an ``if`` or ``try``): what they mean is sure.
+    The star imports go into ``star_imports``, spelled as written, with the module
+    ``absolute(module, level)`` resolves them to."""
+    if any(word in source for word in _DYNAMIC_WORDS) and _DYNAMIC_NAMES.search(source):
+        return None, ()
+    counts: dict[str, int] = {}
+
+    def bind(name: str) -> None:
+        counts[name] = counts.get(name, 0) + 1
+
+    if "global" in source:
+        for match in _GLOBAL_STATEMENT.finditer(source):
+            for name in match.group(1).split(","):
+                bind(name.strip())
+    if ":=" in source:
+        # Any walrus of the file, in a function too: a name too many only adds caution.
+        for match in _WALRUS.finditer(source):
+            bind(match.group(1))
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bind(node.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bind(alias.asname or alias.name.partition(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    spelled = "." * node.level + (node.module or "")
+                    star_imports[spelled] = absolute(node.module, node.level) or ""
+                else:
+                    bind(alias.asname or alias.name)
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bind(node.id)
+        elif isinstance(node, _PATTERN_NAMES):
+            if node.name:
+                bind(node.name)
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, ast.MatchMapping):
+            if node.rest:
+                bind(node.rest)
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name:
+                bind(node.name)
+            stack.extend(node.body)
+        elif not isinstance(node, ast.expr) or isinstance(node, _TARGETS):
+            stack.extend(ast.iter_child_nodes(node))
+    direct: list[str] = []
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            direct.append(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            direct.extend(
+                alias.asname or alias.name.partition(".")[0] for alias in statement.names if alias.name != "*"
+            )
+    return tuple(sorted(counts)), tuple(sorted(name for name in direct if counts[name] == 1))
+
+
+def _literal_all(body: Sequence[ast.stmt], source: str) -> tuple[str, ...] | None:
+    """The module's ``__all__`` when one top-level statement assigns it a literal list or tuple
+    of strings and nothing else assigns or changes it; else None."""
+    if "__all__" not in source or len(_ALL_ASSIGNED.findall(source)) != 1 or _ALL_CHANGED.search(source):
+        return None
+    for statement in body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == "__all__"
+            and isinstance(statement.value, (ast.List, ast.Tuple))
+            and all(
+                isinstance(element, ast.Constant) and isinstance(element.value, str) for element in statement.value.elts
+            )
+        ):
+            return tuple(element.value for element in cast("list[ast.Constant]", statement.value.elts))
+    return None
+
+
 # Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
 
@@ -355,7 +488,10 @@ class _Summariser:
                 module_level.append(statement)
         functions[_MODULE_SCOPE] = self._body_calls(module_level, RUN_ONCE)
         functions[_MAIN_GUARD] = self._body_calls(main_guard, RUN_ONCE)
-        return FileSummary(self.module, self.names, classes, functions)
+        star_imports: dict[str, str] = {}
+        bound, bound_once = _top_level_names(tree.body, source, star_imports, self._absolute)
+        exports = _literal_all(tree.body, source)
+        return FileSummary(self.module, self.names, classes, functions, bound, bound_once, exports, star_imports)
 
     # Names -----------------------------------------------------------------------------
 
@@ -715,7 +851,10 @@ class ProjectView:
     rest of the project calls them and why; ``eval_mode_parameters``: for the file's own
     functions, the parameters a caller binds to a model it put in eval mode, where autograd may
     be recording, and that caller (``{"Runner._predict": {"model": "predict"}}``), when no
-    caller of the function computes gradients.
+    caller of the function computes gradients; ``star_names``: for each star import of a
+    project module the file makes, spelled as written (``.trainer``), every name it may bind
+    and what that name surely means ("" when unsure; a star import missing here may bind any
+    name).
     """
 
     module: str
@@ -723,6 +862,7 @@ class ProjectView:
     callees: dict[str, CalleeFacts]
     frequencies: dict[str, HotCaller]
     eval_mode_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
+    star_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def callee_text(self) -> str:
@@ -758,6 +898,7 @@ class ProjectView:
                 name: [hot.evidence, hot.frequency.value] for name, hot in sorted(self.frequencies.items())
             },
             "eval_mode_parameters": self.eval_mode_parameters,
+            "star_names": self.star_names,
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -782,6 +923,8 @@ class ProjectIndex:
         self._subclasses: dict[str, list[str]] | None = None
         self._classes_by_lowered_name: dict[str, str | None] | None = None
         self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
+        self._star_names: dict[str, dict[str, str] | None] = {}
+        self._submodules: dict[str, list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -1149,6 +1292,69 @@ class ProjectIndex:
         self._eval_mode_parameters = found
         return found
 
+    # Star imports ----------------------------------------------------------------------
+
+    def star_names(self, module: str) -> dict[str, str] | None:
+        """Every name ``from <module> import *`` may bind, with what it surely means (the
+        qualified name of an import or definition, "" when unsure): the module's literal
+        ``__all__``, else the public names its top level binds, its own star imports bind and
+        its submodules; None when the module is outside the project or may bind names no
+        statement shows."""
+        return self._exported(module, [])[0]
+
+    def _exported(self, module: str, importing: list[str]) -> tuple[dict[str, str] | None, bool]:
+        """``star_names`` of ``module`` while the star imports of ``importing`` are followed,
+        and whether the answer is final (no module of ``importing`` was met again: in a cycle
+        of star imports, the module met again gives only its own names, the rest being
+        gathered by the module the cycle began with)."""
+        if module in self._star_names:
+            return self._star_names[module], True
+        summary = self.files.get(module)
+        if summary is None or summary.bound is None:
+            return None, True
+        namespace = dict.fromkeys(summary.bound, "")
+        for name in summary.bound_once:
+            namespace[name] = summary.names.get(name, "")
+        final = module not in importing
+        known = True
+        if final:
+            importing.append(module)
+            for child in self._children().get(module, ()):
+                namespace[child] = ""
+            for target in summary.star_imports.values():
+                names, complete = self._exported(target, importing)
+                if names is None:
+                    known = False
+                    break
+                for name, meaning in names.items():
+                    # Bound twice, in an order not followed here: sure only when both agree.
+                    namespace[name] = meaning if namespace.get(name, meaning) == meaning else ""
+                final = final and complete
+            importing.pop()
+        exported: dict[str, str] | None
+        if summary.exports is not None:
+            exported = {name: namespace.get(name, "") if known else "" for name in summary.exports}
+        elif not known:
+            exported = None
+        elif "__all__" in summary.bound:
+            exported = namespace
+        else:
+            exported = {name: meaning for name, meaning in namespace.items() if not name.startswith("_")}
+        if final or not known:
+            self._star_names[module] = exported
+        return exported, final
+
+    def _children(self) -> dict[str, list[str]]:
+        """The last names of each package's submodules: a star import of the package binds those
+        imported by then."""
+        if self._submodules is None:
+            self._submodules = {}
+            for module in self.files:
+                package, _, last = module.rpartition(".")
+                if package:
+                    self._submodules.setdefault(package, []).append(last)
+        return self._submodules
+
     # Views -----------------------------------------------------------------------------
 
     def view(self, module: str) -> ProjectView | None:
@@ -1206,4 +1412,11 @@ class ProjectIndex:
         eval_mode_parameters = {
             function[len(prefix) :]: evaluated[function] for function in own_functions if function in evaluated
         }
-        return ProjectView(module, external, callees, frequencies, eval_mode_parameters)
+        star_names = {
+            spelled: names
+            for spelled, names in (
+                (spelled, self.star_names(target)) for spelled, target in summary.star_imports.items()
+            )
+            if names is not None
+        }
+        return ProjectView(module, external, callees, frequencies, eval_mode_parameters, star_names)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
 import pytest
 
+from perflint.engine import lint_source
+from perflint.engine.project import ProjectView
+from perflint.engine.rule import Rule
 from tests.engine.probes import probe_calls
 
 
@@ -43,3 +47,43 @@ def test_imports_inside_a_function_stay_in_it():
 def test_private_module_paths_are_canonicalised():
     answers = qualified("from torch.utils.data.dataloader import DataLoader\nprint(DataLoader)\n")
     assert answers == {"DataLoader": "torch.utils.data.DataLoader"}
+
+
+def star_probe(source: str, star_names: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """At each ``print(x)``: whether ``x`` is the bare builtin of its name, and what it resolves to."""
+    view = ProjectView("pkg", {}, {}, {}, star_names=star_names)
+    answers: dict[str, Any] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "print"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "print":
+                expr = node.args[0].value
+                label = cst.Module([]).code_for_node(expr)
+                name = expr.value if isinstance(expr, cst.Name) else ""
+                answers[label] = (
+                    self.context.imports.is_builtin(expr, name),
+                    self.context.imports.qualified_name(expr),
+                )
+
+    assert lint_source(source, "pkg/__init__.py", [Probe], project=view) == []
+    return answers
+
+
+def test_a_star_import_of_a_project_module_binds_only_its_names_and_the_rest_keep_their_meaning():
+    source = "import jax.numpy as np\nprint(np.sum)\nfrom .ops import *\nprint(range)\nprint(scale)\nprint(np.sum)\n"
+    ops = {"np": "numpy", "scale": "", "max": ""}
+    answers = star_probe(source + "print(max)\n", {".ops": ops})
+    assert answers == {
+        "np.sum": (False, "numpy.sum"),
+        "range": (True, None),
+        "scale": (False, None),
+        "max": (False, None),
+    }
+    assert star_probe(source, {}) == {
+        "np.sum": (False, "jax.numpy.sum"),
+        "range": (False, None),
+        "scale": (False, None),
+    }

@@ -857,3 +857,139 @@ def test_a_loop_running_a_model_its_caller_put_in_eval_mode_is_inference_only_wi
     ]
     assert "`predict` passes `model` in eval mode" in findings[0].message
     assert lint_source(source, "pkg/predict.py", [inference]) == []
+
+
+# Star imports of project modules --------------------------------------------------------------
+
+
+def test_a_star_import_of_a_module_with_a_literal_all_binds_exactly_its_names():
+    index = index_of(
+        {
+            "pkg.__init__": "",
+            "pkg.ops": """\
+                import numpy as np
+                __all__ = ["scale", "np"]
+                def scale(x):
+                    return x
+                def _helper():
+                    pass
+                range = None
+            """,
+        }
+    )
+    assert index.star_names("pkg.ops") == {"scale": "pkg.ops.scale", "np": "numpy"}
+
+
+def test_a_star_import_of_a_module_without_all_binds_its_public_top_level_names_and_submodules():
+    index = index_of(
+        {
+            "pkg.__init__": "import torch\nif torch.cuda.is_available():\n    device = 'cuda'\nfor i in range(3):\n    pass\n",
+            "pkg.ops": "def _private():\n    pass\ndef run():\n    global counter\n",
+        }
+    )
+    assert index.star_names("pkg") == {"torch": "torch", "device": "", "i": "", "ops": ""}
+    assert index.star_names("pkg.ops") == {"run": "pkg.ops.run", "counter": ""}
+
+
+def test_a_name_bound_twice_or_under_a_condition_is_bound_without_a_meaning():
+    index = index_of(
+        {
+            "m": """\
+                import numpy as np
+                try:
+                    import cupy as xp
+                except ImportError:
+                    import numpy as xp
+                np = np.ma
+            """
+        }
+    )
+    assert index.star_names("m") == {"np": "", "xp": ""}
+
+
+def test_nested_star_imports_inside_the_project_are_followed():
+    index = index_of(
+        {
+            "pkg.__init__": "from .layers import *\n",
+            "pkg.layers": "import torch\nfrom pkg.base import *\nclass Conv:\n    pass\n",
+            "pkg.base": "import numpy as np\nclass Base:\n    pass\n",
+        }
+    )
+    assert index.star_names("pkg") == {
+        "torch": "torch",
+        "Conv": "pkg.layers.Conv",
+        "np": "numpy",
+        "Base": "pkg.base.Base",
+        "layers": "",
+        "base": "",
+    }
+    assert index.view("pkg").star_names == {".layers": index.star_names("pkg.layers")}
+
+
+def test_star_imports_in_a_cycle_bind_the_names_of_every_module_of_the_cycle():
+    index = index_of({"a": "from b import *\ndef f():\n    pass\n", "b": "from a import *\ndef g():\n    pass\n"})
+    assert index.star_names("a") == {"f": "a.f", "g": "b.g"}
+    assert index.star_names("b") == {"g": "b.g", "f": "a.f"}
+
+
+def test_a_star_import_from_outside_the_project_or_of_a_module_binding_unseen_names_may_bind_anything():
+    index = index_of(
+        {
+            "outside": "from numpy import *\n",
+            "dynamic": "for name in ['a', 'b']:\n    globals()[name] = name\n",
+            "lazy": "def __getattr__(name):\n    return name\n",
+            "exported": "from numpy import *\n__all__ = ['pi']\n",
+            "user": "from outside import *\nfrom numpy import *\nfrom exported import *\n",
+        }
+    )
+    assert index.star_names("outside") is None
+    assert index.star_names("dynamic") is None
+    assert index.star_names("lazy") is None
+    assert index.star_names("numpy") is None
+    assert index.star_names("exported") == {"pi": ""}
+    assert index.view("user").star_names == {"exported": {"pi": ""}}
+
+
+def test_what_a_star_import_binds_survives_the_summarys_json_form_and_enters_the_digest():
+    files = {"m": "from .ops import *\n", "ops": "import numpy as np\n__all__ = ['np']\n"}
+    summary = summarise_source("import numpy as np\nfrom . import *\n__all__ = ('np',)\nx = 1\n", "pkg", True)
+    assert summary.star_imports == {".": "pkg"}
+    assert summary.exports == ("np",) and summary.bound == ("__all__", "np", "x")
+    assert type(summary).from_json(json.loads(json.dumps(summary.to_json()))) == summary
+    before = index_of(files).view("m")
+    after = index_of(dict(files, ops="import numpy as np\n__all__ = ['np', 'range']\n")).view("m")
+    assert before.digest != after.digest
+
+
+LPIPS_PROJECT = {
+    "lpips.__init__": """\
+        import numpy as np
+        from lpips.trainer import *
+
+        def voc_ap(rec, prec):
+            mpre = np.concatenate(([0.0], prec, [0.0]))
+            for i in range(mpre.size - 1, 0, -1):
+                mpre[i - 1] = np.maximum(mpre[i - 1], mpre[i])
+            return mpre
+    """,
+    "lpips.trainer": """\
+        import numpy as np
+        import torch
+
+        class Trainer:
+            def name(self):
+                return self.model_name
+    """,
+}
+
+
+def test_a_running_maximum_in_a_file_star_importing_a_project_module_is_reported_with_the_index():
+    running = rule_by_code("PFL101")
+    source = textwrap.dedent(LPIPS_PROJECT["lpips.__init__"])
+    view = index_of(LPIPS_PROJECT).view("lpips")
+    findings = lint_source(source, "lpips/__init__.py", [running], project=view)
+    assert [finding.line for finding in findings] == [6]
+    assert "np.maximum.accumulate" in findings[0].message
+    assert lint_source(source, "lpips/__init__.py", [running]) == []
+    rebinding = dict(LPIPS_PROJECT, **{"lpips.trainer": "def range(*bounds):\n    return []\n"})
+    assert lint_source(source, "lpips/__init__.py", [running], project=index_of(rebinding).view("lpips")) == []
