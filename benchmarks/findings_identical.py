@@ -16,11 +16,24 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def findings_of(tree: str, paths: list[str]) -> list[str]:
-    """Each finding of ``tree``'s lint of ``paths``, as canonical JSON, sorted."""
-    completed = subprocess.run(
+    """Each finding of ``tree``'s lint of ``paths``, as canonical JSON, sorted.
+
+    The lint runs in an empty folder: ``python -m`` puts the working folder first on the import
+    path, so run from inside a checkout it would import that checkout's perflint, not ``tree``'s.
+    """
+    with tempfile.TemporaryDirectory() as neutral:
+        completed = _lint(tree, [os.path.abspath(path) for path in paths], neutral)
+    if completed.returncode != 0:
+        sys.exit(f"perflint of {tree} failed:\n{completed.stderr}")
+    return sorted(json.dumps(finding, sort_keys=True) for finding in json.loads(completed.stdout)["findings"])
+
+
+def _lint(tree: str, paths: list[str], folder: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -37,12 +50,10 @@ def findings_of(tree: str, paths: list[str]) -> list[str]:
             *paths,
         ],
         env={**os.environ, "PYTHONPATH": os.path.abspath(tree)},
+        cwd=folder,
         capture_output=True,
         text=True,
     )
-    if completed.returncode != 0:
-        sys.exit(f"perflint of {tree} failed:\n{completed.stderr}")
-    return sorted(json.dumps(finding, sort_keys=True) for finding in json.loads(completed.stdout)["findings"])
 
 
 def main() -> int:
