@@ -87,7 +87,7 @@ def test_readme_example_output_is_what_perflint_prints_on_the_example(monkeypatc
     monkeypatch.chdir(REPOSITORY_ROOT)
     assert main(command.split()[1:]) == 1
     printed = capsys.readouterr().out
-    assert "PFL101" in printed and "PFL301" in printed
+    assert "PFL101" in printed and "PFL301" in printed and "PFL401" in printed
     assert block == f"\n\n```console\n$ {command}\n{printed}```\n\n", (
         f"{README}'s example output is not what `{command}` prints now; paste its output"
     )
