@@ -433,11 +433,13 @@ def _literal_all(body: Sequence[ast.stmt], source: str) -> tuple[str, ...] | Non
             and isinstance(statement.targets[0], ast.Name)
             and statement.targets[0].id == "__all__"
             and isinstance(statement.value, (ast.List, ast.Tuple))
-            and all(
-                isinstance(element, ast.Constant) and isinstance(element.value, str) for element in statement.value.elts
-            )
         ):
-            return tuple(element.value for element in cast("list[ast.Constant]", statement.value.elts))
+            names = [
+                element.value
+                for element in statement.value.elts
+                if isinstance(element, ast.Constant) and isinstance(element.value, str)
+            ]
+            return tuple(names) if len(names) == len(statement.value.elts) else None
     return None
 
 
