@@ -74,16 +74,26 @@ def lint(folder: Path, selection: Sequence[str] = ()) -> list[dict]:
     return json.loads(result.stdout)["findings"]
 
 
-def excerpt(path: Path, line: int) -> str:
+def excerpt(path: Path, line: int, cell: int | None = None) -> str:
+    """The lines around ``line`` of ``path``, or of its notebook cell ``cell`` (numbered from 1 over
+    every cell, as perflint reports a notebook's findings)."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
+        lines = source_lines(path, cell)
+    except (OSError, ValueError, LookupError, TypeError) as error:
         return f"(cannot read: {error})"
     start = max(1, line - CONTEXT_LINES)
     end = min(len(lines), line + CONTEXT_LINES)
     return "\n".join(
         f"{number:5d}{'>' if number == line else ' '} {lines[number - 1]}" for number in range(start, end + 1)
     )
+
+
+def source_lines(path: Path, cell: int | None) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if cell is None:
+        return text.splitlines()
+    source = json.loads(text)["cells"][cell - 1]["source"]
+    return ("".join(source) if isinstance(source, list) else source).splitlines()
 
 
 def review_sheet(archives: list[Path], selection: Sequence[str] = ()) -> str:
@@ -99,9 +109,12 @@ def review_sheet(archives: list[Path], selection: Sequence[str] = ()) -> str:
             for finding in findings:
                 counts[finding["code"]] += 1
                 relative = Path(finding["path"]).relative_to(folder)
+                cell = finding.get("cell")
+                where = f"Line {finding['line']} of the notebook's cell {cell}.\n\n" if cell else ""
+                context = excerpt(Path(finding["path"]), finding["line"], cell)
                 sections.append(
                     f"### {finding['code']} {relative}:{finding['line']}\n\n"
-                    f"{finding['message']}\n\n```python\n{excerpt(Path(finding['path']), finding['line'])}\n```\n\n"
+                    f"{finding['message']}\n\n{where}```python\n{context}\n```\n\n"
                     "Verdict: \n"
                 )
             for error in errors:
