@@ -99,7 +99,7 @@ class FunctionFrame:
         self._is_compiled: bool | None = None
         # ``with`` blocks around the current node, within this function, that turn autograd off.
         self.grad_off_blocks = 0
-        self._method_calls: frozenset[str] | None = None
+        self._computes_gradients: bool | None = None
 
     @property
     def name(self) -> str:
@@ -137,21 +137,27 @@ class FunctionFrame:
             )
         return self._is_compiled
 
-    def calls_method(self, name: str) -> bool:
-        """Somewhere in its body (loops included, nested functions not), the function calls a
-        method called ``name`` (``loss.backward()``)."""
-        if self._method_calls is None:
-            names: set[str] = set()
+    @property
+    def computes_gradients(self) -> bool:
+        """Somewhere in its body (loops included, nested functions not), the function computes
+        gradients: it calls a gradient method (``loss.backward()``, ``torch.autograd.grad(...)``,
+        the catalogue's ``GRADIENT_METHODS``) or asks a call for derivatives of its output by a
+        keyword not literally false (``model(batch, compute_force=True)``: the model
+        differentiates its output with autograd inside its forward pass)."""
+        if self._computes_gradients is None:
+            found = False
             stack: list[cst.CSTNode] = [self.node.body]
-            while stack:
+            while stack and not found:
                 node = stack.pop()
                 if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                     continue
-                if type(node) is cst.Call and type(node.func) is cst.Attribute:
-                    names.add(node.func.attr.value)
+                if type(node) is cst.Call:
+                    found = (
+                        type(node.func) is cst.Attribute and node.func.attr.value in catalog.GRADIENT_METHODS
+                    ) or any(_requests_derivatives(argument) for argument in node.args)
                 stack.extend(syntax_children(node))
-            self._method_calls = frozenset(names)
-        return name in self._method_calls
+            self._computes_gradients = found
+        return self._computes_gradients
 
 
 class FunctionKnowledge:
@@ -1115,3 +1121,13 @@ def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
     if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
         return names_in(statement)
     return set()
+
+
+def _requests_derivatives(argument: cst.Arg) -> bool:
+    """``argument`` asks for derivatives: a keyword the catalogue names (``compute_force``)
+    whose value is not literally false."""
+    keyword = argument.keyword
+    if keyword is None or keyword.value not in catalog.DERIVATIVE_KEYWORDS:
+        return False
+    value = literal_value(argument.value)
+    return value is UNKNOWN or bool(value)

@@ -355,13 +355,17 @@ def test_autograd_is_known_off_under_no_grad_blocks_and_decorators():
     }
 
 
-def test_a_function_calls_a_method_anywhere_in_its_own_body():
+def test_a_function_computes_gradients_by_a_gradient_method_or_a_derivative_keyword_in_its_own_body():
     source = (
         "def f():\n    for x in xs:\n        if x:\n            loss.backward()\n    print(1)\n"
         "def g():\n    def inner():\n        loss.backward()\n    print(2)\n"
+        "def h():\n    out = model(batch, compute_force=True)\n    print(3)\n"
+        "def k():\n    out = model(batch, compute_force=False, compute_stress=None)\n    print(4)\n"
+        "def m():\n    out = model(batch, compute_stress=flag)\n    print(5)\n"
+        "def n():\n    out = model(batch, force=True)\n    print(6)\n"
     )
-    answers = probe_calls(source, lambda context, expr: context.function.calls_method("backward"))
-    assert answers == {"1": True, "2": False}
+    answers = probe_calls(source, lambda context, expr: context.function.computes_gradients)
+    assert answers == {"1": True, "2": False, "3": True, "4": False, "5": True, "6": False}
 
 
 def test_an_expression_depends_only_on_shapes_when_it_reads_inputs_through_their_metadata():

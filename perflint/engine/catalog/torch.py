@@ -291,6 +291,32 @@ INFERENCE_METHODS = frozenset(
 # Of those, the method that runs a whole model's forward pass the way calling it does (pytorch
 # tabular's and RecBole's ``predict``): PFL405's evidence of inference after ``eval()``.
 PREDICTION_METHODS = frozenset({"predict"})
+# Methods whose call in a function shows it computes gradients: a backward pass (Lightning's
+# ``manual_backward``) or ``torch.autograd.grad``.
+GRADIENT_METHODS = frozenset({"backward", "manual_backward", "grad"})
+# Keyword arguments by which a call asks a model for derivatives of its output, computed with
+# autograd inside its forward pass: interatomic potentials' forces, stresses and virials (MACE's
+# ``model(batch, compute_force=True, compute_stress=True)``), Hessians, input gradients.
+DERIVATIVE_KEYWORDS = frozenset(
+    f"{verb}_{quantity}"
+    for verb in ("compute", "calc", "calculate", "return")
+    for quantity in (
+        "force",
+        "forces",
+        "stress",
+        "stresses",
+        "virial",
+        "virials",
+        "hessian",
+        "hessians",
+        "grad",
+        "grads",
+        "gradient",
+        "gradients",
+        "jacobian",
+        "derivatives",
+    )
+)
 # Methods whose call on an object shows it is a module: only models have a training mode and
 # parameters, and ``.to(device)`` / ``.cuda()`` of something later called is a module's move.
 MODEL_EVIDENCE_METHODS = frozenset({"eval", "train", "parameters", "to", "cuda"})

@@ -16,9 +16,6 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
-# Methods whose call in a function means it computes gradients.
-_GRADIENT_METHODS = ("backward", "manual_backward", "grad")
-
 
 class InferenceWithoutNoGrad(Rule):
     """``m.eval()`` followed by ``m(...)`` in a loop, outside ``no_grad``/``inference_mode``."""
@@ -46,7 +43,8 @@ class InferenceWithoutNoGrad(Rule):
         "called `m.eval()` before (and not `m.train()` since), when autograd may be recording there: no `with "
         "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
         "it in the function, no such decorator on the function, and no gradient computed in the "
-        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`). Linted with its "
+        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`, or a call asking a model for "
+        "derivatives of its output, such as an interatomic potential's `compute_force=True`). Linted with its "
         "project, it also flags such a call of a parameter `m` that a caller binds to a model it put "
         "in eval mode (`model.eval()` then `self._generate_predictions(model, loader)`), where that "
         "call is not under `no_grad`/`inference_mode` and no caller of the function computes gradients."
@@ -127,6 +125,18 @@ def evaluate(model, loader):
                 loss = model(x).sum()
                 grad, = torch.autograd.grad(loss, x)
                 x = (x + grad.sign()).detach()
+        """,
+        # Gradients are wanted inside the model: an interatomic potential asked for forces
+        # differentiates its energy with autograd in its forward pass, whatever the mode.
+        """
+        import torch
+        def pseudolabel(model, batches):
+            model.eval()
+            for param in model.parameters():
+                param.requires_grad = False
+            for batch in batches:
+                out = model(batch, training=False, compute_force=True, compute_stress=True)
+                yield out["forces"].detach()
         """,
         # Back in training mode before the loop, and a training loop that calls backward.
         """
@@ -284,6 +294,23 @@ def evaluate(model, loader):
                 return outputs
             """,
         ),
+        # Derivatives asked for with a literal false: nothing needs autograd.
+        Invalid(
+            """
+            import torch
+            def energies(model, batches):
+                model.eval()
+                return [model(b, compute_force=False)["energy"] for b in batches]
+            """,
+            line=4,
+            fixed="""
+            import torch
+            def energies(model, batches):
+                model.eval()
+                with torch.inference_mode():
+                    return [model(b, compute_force=False)["energy"] for b in batches]
+            """,
+        ),
         # A generator: the caller would run in inference mode between items.
         Invalid(
             """
@@ -333,7 +360,7 @@ def evaluate(model, loader):
             return
         if self.context.functions.grad_disabled():
             return
-        if any(function.calls_method(name) for name in _GRADIENT_METHODS):
+        if function.computes_gradients:
             return
         message = self.message.format(call=quote(func), model=model)
         if caller is not None:
