@@ -26,7 +26,7 @@ from pathlib import Path
 VERDICTS = ("worth", "not worth", "wrong")
 COLUMNS = ("set", "codebase", "path", "line", "rule", "verdict", "reason", "source")
 RULE = re.compile(r"\bPFL\d{3}\b")
-LOCATION = re.compile(r"([\w./+-]+\.py):(\d+(?:\s*(?:,|/|-|–|and)\s*\d+)*)")
+LOCATION = re.compile(r"([\w./+-]+\.(?:py|ipynb)):(\d+(?:\s*(?:,|/|-|–|and)\s*\d+)*)")
 SAME_AS = re.compile(r"^Same as #(\d+)")
 SHEET_ARCHIVE = re.compile(r"^## (\S+)$")
 SHEET_FINDING = re.compile(r"^### (PFL\d{3}) (\S+):(\d+)$")

@@ -10,6 +10,7 @@ REVIEW = """\
 | 1 | PFL209 (default-on) | recbole 1.2.1 | recbole/model/layers.py:155 | not worth | Once per forward. |
 | 2 | PFL209 | recbole 1.2.1 | recbole/model/layers.py:183 | worth | Same as #1. |
 | 3 | PFL203 | pyod | pyod/models/mo_gaal.py:243/246 | wrong | A loop with no step. |
+| 4 | PFL504 | norse 1.1.0 | docs/pages/parameters.ipynb:7 (cell 23) | worth | Per step. |
 | PFL113 | 1 | 1 | 0 | 0 |
 """
 
@@ -50,6 +51,7 @@ def test_table_rows_give_one_verdict_per_line_and_skip_summaries():
         ("recbole/model/layers.py", "183", "PFL209", "worth"),
         ("pyod/models/mo_gaal.py", "243", "PFL203", "wrong"),
         ("pyod/models/mo_gaal.py", "246", "PFL203", "wrong"),
+        ("docs/pages/parameters.ipynb", "7", "PFL504", "worth"),
     ]
     assert rows[0]["codebase"] == "recbole 1.2.1"
     assert rows[1]["reason"] == "Same as #1. Once per forward."
