@@ -1,8 +1,8 @@
 """lint_throughput.py's measurement for two trees of perflint in ONE process, so that a before
-and an after are timed under the same load: each round times a bare ``libcst.parse_module``
-of the sources, then each tree's lint (the project index's pre-pass and the lint of every
-file, as lint_throughput's ``time_lint``), with the default rules and with ``--select ALL``;
-CPU time of this process; the order of the trees alternates between rounds.
+and an after are timed under the same load: each round runs lint_throughput's ``time_round``
+of each tree (the project index's pre-pass, then each file's bare ``libcst.parse_module`` and
+lint back to back), with the default rules and with ``--select ALL``; CPU time of this process;
+the order of the trees alternates between rounds.
 
     python benchmarks/lint_throughput_compare.py BEFORE_TREE AFTER_TREE PATH [--rounds N]
 
@@ -43,7 +43,7 @@ def load(tree: str) -> tuple[ModuleType, list, list, dict[str, ModuleType]]:
         from perflint.rules import select_rules
 
         default, every = select_rules(), select_rules(select=["ALL"])
-        lint_throughput.time_lint(lint_throughput.read_sources([os.path.join(tree, "perflint", "engine")]), every)
+        lint_throughput.time_round(lint_throughput.read_sources([os.path.join(tree, "perflint", "engine")]), every, 1)
     finally:
         del sys.path[:2]
     return lint_throughput, default, every, _own_modules()
@@ -68,17 +68,17 @@ def main() -> int:
     ratios: dict[tuple[str, str], list[float]] = {}
     for round_number in range(1, arguments.rounds + 1):
         load_average = os.getloadavg()[0]
-        parse_seconds = reader.time_parse(sources)
-        parts = [
-            f"round {round_number} (load average {load_average:.1f} on {os.cpu_count()} cores): parse {parse_seconds:.2f} s"
-        ]
+        parts = [f"round {round_number} (load average {load_average:.1f} on {os.cpu_count()} cores)"]
         order = runs if round_number % 2 else [runs[1], runs[0], runs[3], runs[2]]
         for name, selection, label in order:
             module, rules = trees[name][0], trees[name][selection]
             use(trees[name][3])
-            seconds, findings = module.time_lint(sources, rules)
-            ratios.setdefault((name, label), []).append(seconds / parse_seconds)
-            parts.append(f"{name}/{label} {seconds:.2f} s ({findings} findings) {seconds / parse_seconds:.3f}x")
+            parse_seconds, lint_seconds, findings = module.time_round(sources, rules, round_number)
+            ratios.setdefault((name, label), []).append(lint_seconds / parse_seconds)
+            parts.append(
+                f"{name}/{label} parse {parse_seconds:.2f} s, lint {lint_seconds:.2f} s ({findings} findings) "
+                f"{lint_seconds / parse_seconds:.3f}x"
+            )
         print("; ".join(parts), flush=True)
     for name, _, label in runs:
         print(
