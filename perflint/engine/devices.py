@@ -97,8 +97,9 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
     """``tensor`` is made by a torch factory on the host, directly or through the name it was
     assigned to: one that allocates there unless given ``device=`` (``torch.rand(1)``,
     ``torch.zeros(n, device="cpu")``), or ``torch.tensor(data)`` and the legacy constructors of
-    data that is not a tensor, without a device. Reading its value copies nothing from a
-    device and waits for none."""
+    data that is not a tensor, without a device; or a call asking for host tensors as its output
+    (``tokenizer(text, return_tensors="pt")``). Reading its value copies nothing from a device
+    and waits for none."""
     if type(tensor) is cst.Name:
         assigned = value_of(tensor, context)
         if assigned is None:
@@ -106,6 +107,8 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
         tensor = assigned
     if type(tensor) is not cst.Call or has_unpacked_arguments(tensor):
         return False
+    if _builds_host_tensors(tensor):
+        return True
     record = catalog.lookup(context.imports.qualified_name(tensor.func))
     if record is None or record.library != catalog.TORCH or record.returns != catalog.TORCH:
         return False
@@ -113,6 +116,12 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
         return False
     device = keyword_argument(tensor, "device")
     return device is None or device_kind(device.value, context) == HOST
+
+
+def _builds_host_tensors(call: cst.Call) -> bool:
+    """``call`` asks for its output as tensors it builds on the host, by a keyword the catalogue
+    names (``tokenizer(text, return_tensors="pt")``)."""
+    return any(arg.keyword is not None and arg.keyword.value in catalog.HOST_TENSOR_KEYWORDS for arg in call.args)
 
 
 def may_use_an_accelerator(context: FileContext) -> bool:
@@ -183,6 +192,12 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
         # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
         return on_host(tensor.value, context, hops)
+    if type(tensor) is cst.Attribute:
+        # ``tokenizer(text, return_tensors="pt").input_ids``: a field of tensors made on the host.
+        owner = tensor.value
+        if type(owner) is cst.Name and hops < MAX_NAME_HOPS:
+            owner = value_of(owner, context, hops) or owner
+        return type(owner) is cst.Call and _builds_host_tensors(owner)
     if type(tensor) is cst.UnaryOperation:
         return on_host(tensor.expression, context, hops)
     if type(tensor) is cst.Subscript:

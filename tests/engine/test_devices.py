@@ -90,6 +90,27 @@ def test_a_method_of_a_host_tensor_that_moves_nothing_is_on_the_host():
     }
 
 
+def test_tensors_a_tokenizer_returns_are_on_the_host_until_moved():
+    from perflint.engine.devices import on_host
+
+    # speechbrain's `self.tokenizer(prompt, return_tensors="pt").input_ids.view(-1).tolist()`.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(self, text, device):\n"
+        "    encoded = self.tokenizer(text, return_tensors='pt')\n"
+        "    print(encoded); print(encoded.input_ids); print(self.tokenizer(text, return_tensors='pt').input_ids.view(-1))\n"
+        "    print(self.tokenizer(text, return_tensors='pt').to(device).input_ids); print(self.tokenizer(text).input_ids)\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "encoded": True,
+        "encoded.input_ids": True,
+        "self.tokenizer(text, return_tensors='pt').input_ids.view(-1)": True,
+        "self.tokenizer(text, return_tensors='pt').to(device).input_ids": False,
+        "self.tokenizer(text).input_ids": False,
+    }
+
+
 def test_the_negation_of_a_host_mask_is_on_the_host():
     from perflint.engine.devices import on_host
 

@@ -291,6 +291,10 @@ INFERENCE_METHODS = frozenset(
 # Of those, the method that runs a whole model's forward pass the way calling it does (pytorch
 # tabular's and RecBole's ``predict``): PFL405's evidence of inference after ``eval()``.
 PREDICTION_METHODS = frozenset({"predict"})
+# Keywords by which a call asks for its output as tensors it builds on the host: Hugging Face
+# tokenizers, processors and feature extractors (``tokenizer(text, return_tensors="pt")``), whose
+# fields (``.input_ids``) stay in host memory until moved.
+HOST_TENSOR_KEYWORDS = frozenset({"return_tensors"})
 # Methods whose call in a function shows it computes gradients: a backward pass (Lightning's
 # ``manual_backward``) or ``torch.autograd.grad``.
 GRADIENT_METHODS = frozenset({"backward", "manual_backward", "grad"})

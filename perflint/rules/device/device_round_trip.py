@@ -13,6 +13,7 @@ from perflint.engine.devices import (
     device_move,
     in_a_collate_function,
     moves_to_a_device,
+    on_host,
 )
 from perflint.engine.imports import target_names
 from perflint.engine.quoting import quote
@@ -66,8 +67,9 @@ class DeviceRoundTrip(Rule):
         "hysteresis thresholding grows regions element by element), which torch operations cannot "
         "do on the device. A `for` loop over the values is still reported: a mask or a reduction "
         "usually replaces it. Also left alone: `.tolist()` of data a host library made (a NumPy "
-        "array, a SciPy matrix's `.row`, `m.astype(...)`, also through `self.<attribute>`), which "
-        "never was on a device, round trips in set-up code (`__init__`), paid once, and in collate "
+        "array, a SciPy matrix's `.row`, `m.astype(...)`, also through `self.<attribute>`) and of a "
+        "tensor known to be on the host (a host factory's, a tokenizer's `return_tensors=\"pt\"` output), "
+        "which never was on a device, round trips in set-up code (`__init__`), paid once, and in collate "
         "functions, which merge host samples. A data transform that a collate function calls through"
         " an attribute it cannot resolve (recbole's `self.transform`) is still reported."
     )
@@ -129,6 +131,14 @@ def clip_boxes(boxes, width, height):
                 row = self.interaction_matrix.row.tolist()
                 col = [item + 1 for item in self.interaction_matrix.col.tolist()]
                 return torch.LongTensor(row + col).to(device)
+        """,
+        # A tokenizer makes its tensors on the host (speechbrain's speech-LLM prompt): their
+        # `.tolist()` copies nothing off a device.
+        """
+        import torch
+        def build_prompt(self, audio_feats):
+            prompt_ids = self.tokenizer(self.prompt, return_tensors="pt").input_ids.view(-1).tolist()
+            return torch.LongTensor([self.bos_index] + prompt_ids).to(audio_feats.device)
         """,
         # A collate function merges host samples: `.cpu()` there copies nothing off a device.
         """
@@ -364,8 +374,10 @@ def clip_boxes(boxes, width, height):
             method = func.attr.value
             move = device_move(call, self.context)
             if (move is not None and move.destination == HOST) or (method == "tolist" and not call.args):
-                if self.context.arrays.kind_of(func.value) in (None, catalog.TORCH) and not built_by_a_host_library(
-                    func.value, self.context
+                if (
+                    self.context.arrays.kind_of(func.value) in (None, catalog.TORCH)
+                    and not built_by_a_host_library(func.value, self.context)
+                    and not on_host(func.value, self.context)
                 ):
                     return call
                 return None
