@@ -421,6 +421,18 @@ class FunctionKnowledge:
         the function does not."""
         return self._function_frequency(self.current)
 
+    def in_set_up(self) -> bool:
+        """The function around the current node runs once per program or object, its loops
+        with it: a set-up or entry-point name (``__init__``, ``build_*``, ``main``) that no
+        repeating caller in the project overrules (``roles.yields_to_callers``), or a function
+        the project index finds called only from set-up. False at module level, whose loops are
+        the program's work."""
+        frame = self.current
+        if frame is None:
+            return False
+        frequency = self.call_frequency().frequency
+        return frequency is Frequency.COLD or (frequency is Frequency.ONCE and frame.role == RUN_ONCE)
+
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")

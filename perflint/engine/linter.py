@@ -32,7 +32,7 @@ from perflint.engine.arrays import ArrayKnowledge
 from perflint.engine.collector import collector_paused
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
-from perflint.engine.functions import RUN_ONCE, FunctionFrame, FunctionKnowledge
+from perflint.engine.functions import FunctionFrame, FunctionKnowledge
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
@@ -282,12 +282,13 @@ class FileContext:
 
     def runs_once(self) -> bool:
         """The current node runs once per program, object or key: in run-once code (module
-        level, a class body, ``__init__``, set-up functions) and in no loop of its function, or
+        level, a class body, or a function ``FunctionKnowledge.in_set_up`` finds run once) and in
+        no loop of its function, or
         in a lazy-initialisation branch (``if self.mask is None: self.mask = …``) and in no loop
         inside it."""
         if self.loops.in_lazy_initialisation():
             return True
-        return self.loops.innermost is None and self.functions.role() == RUN_ONCE
+        return self.loops.innermost is None and (self.functions.current is None or self.functions.in_set_up())
 
     @cached_property
     def parents(self) -> ParentMap:

@@ -722,6 +722,48 @@ def test_a_statement_of_a_set_up_function_the_project_calls_per_call_runs_per_ca
     assert frequency_at_prints(source, None)['"embds"'] == (Frequency.COLD, "runs once: in `build_multimodal_embds`")
 
 
+def set_up_at_prints(source: str, view) -> dict[str, bool]:
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if type(node.func) is cst.Name and node.func.value == "print":
+                answers[cst.Module([]).code_for_node(node.args[0].value)] = self.context.functions.in_set_up()
+
+    assert lint_source(textwrap.dedent(source), "probe.py", [Probe], project=view) == []
+    return answers
+
+
+def test_set_up_is_what_the_frequency_finds_run_once_not_a_name_a_repeating_caller_overrules():
+    source = SET_UP_NAMES_PROJECT["pkg.asr"]
+    assert set_up_at_prints(source, index_of(SET_UP_NAMES_PROJECT).view("pkg.asr")) == {
+        '"grid"': True,
+        '"block"': True,
+        '"embds"': False,
+        '"table"': True,
+    }
+    assert set_up_at_prints(source, None)['"embds"'] is True
+    entry = """
+        def main(paths):
+            print("main")
+            for path in paths:
+                helper(path)
+        def helper(path):
+            print("helper")
+        print("module")
+    """
+    # An entry point runs once; a function it calls in a loop does not; module level is the
+    # program's own work.
+    assert set_up_at_prints(entry, index_of({"pkg.entry": entry}).view("pkg.entry")) == {
+        '"main"': True,
+        '"helper"': False,
+        '"module"': False,
+    }
+
+
 def test_a_set_up_name_called_in_a_loop_of_a_per_call_function_or_of_main_is_hot():
     source = """
         import torch

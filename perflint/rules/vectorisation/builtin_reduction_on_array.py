@@ -6,7 +6,6 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_boolean_mask
-from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, Fix, Invalid, Rule
@@ -276,12 +275,7 @@ def total_energy(signal: np.ndarray) -> float:
     def _runs_once(self) -> bool:
         """Module-level code outside loops, anywhere in a run-once function (``__init__``,
         set-up), or test code: the cost is paid once per program or object, or by the tests."""
-        function = self.context.function
-        return (
-            self.context.runs_once()
-            or (function is not None and function.role == RUN_ONCE)
-            or self.context.functions.in_test_code()
-        )
+        return self.context.runs_once() or self.context.functions.in_set_up() or self.context.functions.in_test_code()
 
     def _only_truth_tested(self, call: cst.Call) -> bool:
         """``call``'s value is used only for its truth: it is the whole test of an ``assert``,

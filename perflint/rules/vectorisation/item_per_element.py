@@ -7,7 +7,6 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
 from perflint.engine.devices import on_host
-from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import element_count
@@ -338,8 +337,7 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
     def _in_run_once_or_test_code(self) -> bool:
         """Set-up code (``__init__``): the whole loop runs once per object; tests pay for their
         own loops."""
-        function = self.context.function
-        return (function is not None and function.role == RUN_ONCE) or self.context.functions.in_test_code()
+        return self.context.functions.in_set_up() or self.context.functions.in_test_code()
 
 
 # Builtins that turn their argument into a Python number (``range`` each of its arguments).

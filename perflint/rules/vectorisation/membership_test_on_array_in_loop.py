@@ -7,7 +7,6 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
 from perflint.engine.devices import may_use_an_accelerator, on_host
-from perflint.engine.functions import RUN_ONCE
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import unused_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
@@ -251,8 +250,7 @@ def flag_top(samples: torch.Tensor, column: int, top: int) -> torch.Tensor:
     def _in_run_once_function(self) -> bool:
         """Set-up code (``__init__``, module level): the whole loop runs once per object or
         program."""
-        function = self.context.function
-        return function is None or function.role == RUN_ONCE
+        return self.context.function is None or self.context.functions.in_set_up()
 
     def _python_number(self, expr: cst.BaseExpression) -> bool:
         """``expr`` is the target of an enclosing loop over ``range(...)`` that the loop does not
