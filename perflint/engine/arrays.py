@@ -29,6 +29,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value
+from perflint.engine.values import MAX_NAME_HOPS
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -393,8 +394,9 @@ class ArrayKnowledge:
             return self._weak_parameter_kind(name)
         return binding.kind
 
-    def _weak_parameter_kind(self, name: str) -> ArrayKind:
-        function = next(
+    def _function_with_parameter(self, name: str) -> cst.FunctionDef | None:
+        """The innermost function around the current node that has a parameter ``name``."""
+        return next(
             (
                 layer.function
                 for scope in reversed(self._scopes)
@@ -403,6 +405,9 @@ class ArrayKnowledge:
             ),
             None,
         )
+
+    def _weak_parameter_kind(self, name: str) -> ArrayKind:
+        function = self._function_with_parameter(name)
         if function is None:
             return None
         kinds = self._weak_parameter_kinds.get(id(function))
@@ -559,6 +564,56 @@ class ArrayKnowledge:
             body = self.kind_of(expr.body)
             return body if body == self.kind_of(expr.orelse) else None
         return None
+
+    def is_series(self, expr: cst.BaseExpression, hops: int = 0) -> bool:
+        """``expr`` is a pandas Series: a column of a known pandas object read by its label
+        (``df["ds"]``, ``df[df.y > 0]["ds"]``; a label of a Series is one element, which has no
+        Series methods), a ``pd.Series(...)`` call, a parameter annotated ``pd.Series`` (or
+        ``Optional``), or a name every path binds to one of these. ``hops``: names followed so
+        far (see ``values.value_of``)."""
+        if type(expr) is cst.Name:
+            binding = self._binding(expr.value)
+            if binding is None:
+                return False
+            if binding.parameter:
+                function = self._function_with_parameter(expr.value)
+                param = (
+                    next(param for param in _parameters(function.params) if param.name.value == expr.value)
+                    if function is not None
+                    else None
+                )
+                return (
+                    param is not None
+                    and param.annotation is not None
+                    and self._annotated_type(param.annotation.annotation) == catalog.SERIES_TYPE
+                )
+            if binding.value is None or hops >= MAX_NAME_HOPS:
+                return False
+            return self.is_series(binding.value, hops + 1)
+        if type(expr) is cst.Call:
+            return self._imports.qualified_name(expr.func) == catalog.SERIES_TYPE
+        if type(expr) is cst.Subscript:
+            return (
+                len(expr.slice) == 1
+                and type(expr.slice[0].slice) is cst.Index
+                and type(expr.slice[0].slice.value) in _STRING_LITERALS
+                and self.kind_of(expr.value) == catalog.PANDAS
+            )
+        return False
+
+    def _annotated_type(self, annotation: cst.BaseExpression) -> str | None:
+        """The qualified name of the one type ``annotation`` allows besides None (``pd.Series``,
+        ``Optional[pd.Series]``, ``pd.Series | None``)."""
+        members = [annotation]
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            members = [annotation.left, annotation.right]
+        elif isinstance(annotation, cst.Subscript) and self._imports.qualified_name(annotation.value) in (
+            "typing.Optional",
+            "typing.Union",
+        ):
+            members = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        named = [member for member in members if not (isinstance(member, cst.Name) and member.value == "None")]
+        return self._imports.qualified_name(named[0]) if len(named) == 1 else None
 
     def _assigned_attribute_kind(self, attribute: cst.Attribute) -> ArrayKind:
         """Weak evidence for ``self.<name>`` in a method: the library of the one value its class
@@ -817,6 +872,8 @@ class ArrayKnowledge:
 
 
 _ARRAY_OR_TENSOR = (catalog.NUMPY, catalog.TORCH)
+# Literals that are always a ``str``: a column's label.
+_STRING_LITERALS = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
 # Methods that return a named tuple of tensors only when given a dimension (``x.max(1)``).
 _TUPLE_WITH_A_DIMENSION = frozenset({"max", "min", "median", "mode"})
 

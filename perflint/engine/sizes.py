@@ -302,6 +302,31 @@ def runs_few_times(loop: cst.CSTNode, context: FileContext) -> bool:
     return count is not None and count <= FEW_ITEMS
 
 
+def is_written_out_table(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
+    """``expr`` is a pandas object built from data the code writes out as literals, or a part
+    of one (``pd.Series([1, 2, 3])``, ``pd.DataFrame({"a": [1, 2]})["a"]``), directly or
+    through names: a handful of rows, on which a whole-column call costs what a per-row one
+    does."""
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        return assigned is not None and is_written_out_table(assigned, context, hops + 1)
+    if type(expr) is cst.Subscript:
+        return is_written_out_table(expr.value, context, hops)
+    if type(expr) is not cst.Call:
+        return False
+    record = catalog.lookup(context.imports.qualified_name(expr.func))
+    if record is None or record.returns != catalog.PANDAS or not record.has(catalog.Flag.FACTORY):
+        return False
+    arguments = catalog.bind(expr, record)
+    data = arguments.argument("data") if arguments is not None else None
+    if type(data) is cst.Dict:
+        return all(
+            type(element) is cst.DictElement and _literal_shape(element.value) is not None
+            for element in data.elements
+        )
+    return data is not None and _literal_shape(data) is not None
+
+
 def _qualified_call_name(call: cst.Call, context: FileContext) -> str | None:
     """The catalogue's name of the function ``call`` calls; ``builtins.enumerate`` for a builtin."""
     qualified = context.imports.qualified_name(call.func)

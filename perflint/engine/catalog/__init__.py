@@ -295,6 +295,12 @@ JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
 CUDA_GRAPH_CAPTURES = _compilers.CUDA_GRAPH_CAPTURES
 # Attributes of a pandas Series (``row.name``), as opposed to columns read as attributes.
 SERIES_ATTRIBUTES = _pandas.SERIES_ATTRIBUTES
+SERIES_TYPE = _pandas.SERIES_TYPE
+SERIES_ELEMENT_METHODS = _pandas.SERIES_ELEMENT_METHODS
+# A datetime column's element attributes and methods, and their ``.dt`` spellings.
+DATETIME_FIELDS = _pandas.DATETIME_FIELDS
+DATETIME_METHOD_FIELDS = _pandas.DATETIME_METHOD_FIELDS
+DATETIME_METHODS = _pandas.DATETIME_METHODS
 # ``math.sqrt`` -> (``numpy.sqrt``, ``torch.sqrt``): the whole-array function of a scalar one.
 MATH_ARRAY_EQUIVALENTS = _stdlib.MATH_ARRAY_EQUIVALENTS
 

@@ -92,6 +92,52 @@ SERIES_ATTRIBUTES = frozenset(
     }
 )
 
+# The type of one column: its ``apply`` and ``map`` call a function once per element.
+SERIES_TYPE = "pandas.Series"
+# Methods of a Series that call a function once per element, and the name of the function's
+# parameter (``s.apply(func=f)``, ``s.map(arg=f)``).
+SERIES_ELEMENT_METHODS = {"apply": "func", "map": "arg"}
+
+# Attributes of a pandas ``Timestamp`` (one element of a datetime column) that the column's
+# ``.dt`` accessor gives for every element at once, by their ``.dt`` name. pandas 3 deprecates
+# ``dayofweek``, ``dayofyear`` and ``daysinmonth`` for the spellings given here, which pandas
+# has had since 1.1.
+DATETIME_FIELDS = {
+    **{
+        name: name
+        for name in (
+            "year",
+            "month",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "microsecond",
+            "nanosecond",
+            "quarter",
+            "day_of_week",
+            "day_of_year",
+            "days_in_month",
+            "is_month_start",
+            "is_month_end",
+            "is_quarter_start",
+            "is_quarter_end",
+            "is_year_start",
+            "is_year_end",
+            "is_leap_year",
+        )
+    },
+    "dayofweek": "day_of_week",
+    "dayofyear": "day_of_year",
+    "daysinmonth": "days_in_month",
+}
+# Methods of a ``Timestamp``, called without arguments, whose ``.dt`` counterpart is an
+# attribute (``ts.weekday()`` is ``s.dt.day_of_week``).
+DATETIME_METHOD_FIELDS = {"weekday": "day_of_week"}
+# Methods of a ``Timestamp``, called without arguments, that the ``.dt`` accessor has under the
+# same name (``s.dt.normalize()``).
+DATETIME_METHODS = frozenset({"normalize", "day_name", "month_name"})
+
 FUNCTIONS = (
     function(
         "pandas.DataFrame",

@@ -8,9 +8,11 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
-from perflint.engine.literals import literal_value
+from perflint.engine.literals import is_number_literal, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import is_written_out_table
+from perflint.engine.walker import mentions
 from perflint.measure.spec import PANDAS_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -126,12 +128,16 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if type(func) is not cst.Attribute or func.attr.value != "apply":
+        if type(func) is not cst.Attribute:
+            return
+        method = func.attr.value
+        if method != "apply" and method not in catalog.SERIES_ELEMENT_METHODS:
             return
         if not self.context.imports.has_imported("pandas"):
             return
-        function = _row_function(node)
+        function = _row_function(node) if method == "apply" else None
         if function is None:
+            self._check_elements(node, func)
             return
         parameter = function.params.params[0].name.value
         if not _is_column_arithmetic(function.body, parameter, self.context) or not _reads_a_column(
@@ -144,6 +150,48 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
 
 
+    def _check_elements(self, call: cst.Call, func: cst.Attribute) -> None:
+        """``s.apply(lambda x: …)`` or ``s.map(lambda x: …)`` of a known Series, over operations
+        the Series does on the whole column (``s.dt.month``, ``s.isin([...])``, arithmetic)."""
+        function = _element_function(call, catalog.SERIES_ELEMENT_METHODS[func.attr.value])
+        if function is None:
+            return
+        parameter = function.params.params[0].name.value
+        body = function.body
+        if type(body) is cst.Name or not mentions(body, parameter):
+            return
+        if not _is_element_arithmetic(body, parameter, self.context):
+            return
+        if not self.context.arrays.is_series(func.value) or is_written_out_table(func.value, self.context):
+            return
+        vectorised = body.visit(_ElementsOf(parameter, func.value))
+        assert isinstance(vectorised, cst.BaseExpression)
+        self.report(call, self.message.format(call=quote(call), vectorised=quote(vectorised)))
+
+
+def _one_parameter_lambda(function: cst.BaseExpression | None) -> cst.Lambda | None:
+    """``function`` when it is a lambda of one plain parameter."""
+    if type(function) is not cst.Lambda:
+        return None
+    params = function.params
+    if len(params.params) != 1 or params.posonly_params or params.kwonly_params:
+        return None
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return None
+    return function
+
+
+def _element_function(call: cst.Call, keyword: str) -> cst.Lambda | None:
+    """The one-parameter lambda that ``call`` (``s.apply`` or ``s.map``, whose function
+    parameter is ``keyword``) applies to each element, given alone; None otherwise."""
+    if len(call.args) != 1 or call.args[0].star:
+        return None
+    argument = call.args[0]
+    if argument.keyword is not None and argument.keyword.value != keyword:
+        return None
+    return _one_parameter_lambda(argument.value)
+
+
 def _row_function(call: cst.Call) -> cst.Lambda | None:
     """The one-parameter lambda ``call`` applies to each row (``axis=1``), or None."""
     if any(arg.star for arg in call.args):
@@ -152,14 +200,9 @@ def _row_function(call: cst.Call) -> cst.Lambda | None:
     keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
     function = keywords.get("func", positional[0] if positional else None)
     axis = keywords.get("axis", positional[1] if len(positional) > 1 else None)
-    if type(function) is not cst.Lambda or axis is None or literal_value(axis) not in _ROW_AXES:
+    if function is None or axis is None or literal_value(axis) not in _ROW_AXES:
         return None
-    params = function.params
-    if len(params.params) != 1 or params.posonly_params or params.kwonly_params:
-        return None
-    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
-        return None
-    return function
+    return _one_parameter_lambda(function)
 
 
 def _column(expr: cst.BaseExpression, parameter: str) -> bool:
@@ -208,15 +251,136 @@ def _reads_a_column(expr: cst.BaseExpression, parameter: str) -> bool:
     return False
 
 
+def _datetime_field(expr: cst.BaseExpression, parameter: str) -> str | None:
+    """The ``.dt`` spelling of ``expr`` when it reads a datetime field of the element
+    ``parameter``: ``x.month`` (``month``), ``x.weekday()`` (``day_of_week``),
+    ``x.normalize()`` (``normalize()``); None otherwise."""
+    if type(expr) is cst.Attribute:
+        if type(expr.value) is cst.Name and expr.value.value == parameter:
+            return catalog.DATETIME_FIELDS.get(expr.attr.value)
+        return None
+    if type(expr) is not cst.Call or expr.args or type(expr.func) is not cst.Attribute:
+        return None
+    method = expr.func
+    if type(method.value) is not cst.Name or method.value.value != parameter:
+        return None
+    if method.attr.value in catalog.DATETIME_METHODS:
+        return f"{method.attr.value}()"
+    return catalog.DATETIME_METHOD_FIELDS.get(method.attr.value)
+
+
+def _literal_collection(expr: cst.BaseExpression) -> bool:
+    """A list, tuple or set written out of numbers and strings: what ``isin`` takes."""
+    return (
+        type(expr) in (cst.List, cst.Tuple, cst.Set)
+        and bool(expr.elements)
+        and all(
+            type(element) is cst.Element
+            and (is_number_literal(element.value) or type(element.value) is cst.SimpleString)
+            for element in expr.elements
+        )
+    )
+
+
+def _is_membership(expr: cst.BaseExpression) -> bool:
+    """``e in [1, 2]`` or ``e not in (1, 2)``, against a written-out collection."""
+    return (
+        type(expr) is cst.Comparison
+        and len(expr.comparisons) == 1
+        and type(expr.comparisons[0].operator) in (cst.In, cst.NotIn)
+        and _literal_collection(expr.comparisons[0].comparator)
+    )
+
+
+def _is_element_arithmetic(expr: cst.BaseExpression, parameter: str, context: FileContext) -> bool:
+    """``expr`` is, for one element ``parameter`` of a Series, what the Series does on every
+    element at once: arithmetic and single comparisons of the element, its datetime fields,
+    numbers, strings and values from outside, and membership in a written-out collection. No
+    other call and no other attribute or item of the element: a string method, a dict lookup
+    or a function may do anything with it."""
+
+    def leaf(node: cst.BaseExpression) -> bool | None:
+        if type(node) in (cst.Name, cst.SimpleString):
+            return True
+        if _datetime_field(node, parameter) is not None:
+            return True
+        if type(node) is cst.Attribute:
+            # A value from outside (``self.scale``, ``np.pi``), not an attribute of the element.
+            return not mentions(node, parameter) and _is_chain(node)
+        if _is_membership(node):
+            return is_elementwise(node.left, leaf, context, libraries=())
+        return None
+
+    return is_elementwise(expr, leaf, context, libraries=())
+
+
+def _is_chain(expr: cst.BaseExpression) -> bool:
+    """A dotted name: ``self.scale``, ``np.pi``."""
+    while type(expr) is cst.Attribute:
+        expr = expr.value
+    return type(expr) is cst.Name
+
+
+class _ElementsOf(cst.CSTTransformer):
+    """Puts the Series where the lambda reads its element: ``x.month`` becomes
+    ``s.dt.month``, ``e in [...]`` becomes ``e.isin([...])``."""
+
+    def __init__(self, parameter: str, series: cst.BaseExpression) -> None:
+        super().__init__()
+        self._parameter = parameter
+        self._series = _atom(series)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self._series if original_node.value == self._parameter else updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        # The attribute's name is no variable, even when spelled like the parameter.
+        field = _datetime_field(original_node, self._parameter)
+        if field is not None:
+            return _accessor(self._series, field).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        field = _datetime_field(original_node, self._parameter)
+        if field is None:
+            return updated_node
+        return _accessor(self._series, field).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+
+    def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        if not _is_membership(original_node):
+            return updated_node
+        target = updated_node.comparisons[0]
+        isin = cst.Call(
+            func=cst.Attribute(value=_atom(updated_node.left), attr=cst.Name("isin")),
+            args=[cst.Arg(target.comparator)],
+        )
+        result: cst.BaseExpression = (
+            cst.UnaryOperation(operator=cst.BitInvert(), expression=isin) if type(target.operator) is cst.NotIn else isin
+        )
+        return result.with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+
+
+def _accessor(series: cst.BaseExpression, field: str) -> cst.BaseExpression:
+    """``series.dt.<field>``; a field ending in ``()`` is a method called without arguments."""
+    name = field.removesuffix("()")
+    attribute = cst.Attribute(value=cst.Attribute(value=series, attr=cst.Name("dt")), attr=cst.Name(name))
+    return cst.Call(func=attribute) if field.endswith("()") else attribute
+
+
+def _atom(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``expr``, parenthesised unless an attribute or a call can follow it as it is."""
+    if type(expr) in _ATOMS or expr.lpar:
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
 class _ColumnsOf(cst.CSTTransformer):
     """Puts the frame where the lambda reads its row parameter."""
 
     def __init__(self, parameter: str, frame: cst.BaseExpression) -> None:
         super().__init__()
         self._parameter = parameter
-        self._frame = (
-            frame if type(frame) in _ATOMS else frame.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        )
+        self._frame = _atom(frame)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self._frame if original_node.value == self._parameter else updated_node
