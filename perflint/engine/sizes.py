@@ -321,8 +321,7 @@ def is_written_out_table(expr: cst.BaseExpression, context: FileContext, hops: i
     data = arguments.argument("data") if arguments is not None else None
     if type(data) is cst.Dict:
         return all(
-            type(element) is cst.DictElement and _literal_shape(element.value) is not None
-            for element in data.elements
+            type(element) is cst.DictElement and _literal_shape(element.value) is not None for element in data.elements
         )
     return data is not None and _literal_shape(data) is not None
 

@@ -1,4 +1,5 @@
-"""PFL107: ``DataFrame.apply(lambda row: …, axis=1)`` over arithmetic on the row's columns."""
+"""PFL107: ``DataFrame.apply(lambda row: …, axis=1)`` over arithmetic on the row's columns, and
+``Series.apply``/``Series.map`` over a lambda the whole column computes at once."""
 
 from __future__ import annotations
 
@@ -25,33 +26,48 @@ _ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 
 
 class DataframeApplyRowwise(Rule):
-    """A row-wise lambda whose body is column arithmetic runs in Python once per row."""
+    """A row-wise (or element-wise) lambda whose body is column arithmetic runs in Python once
+    per row."""
 
     code = "PFL107"
     name = "dataframe-apply-rowwise"
     family = FAMILY
-    summary = "DataFrame.apply with axis=1 over a lambda that is column arithmetic"
+    summary = "DataFrame.apply with axis=1, or Series.apply/map, over a lambda that whole columns compute"
     message = "`{call}` calls the lambda once per row; use `{vectorised}` on whole columns"
-    fix_title = 'Write the expression on columns (`df["a"] * df["b"]`)'
+    fix_title = 'Write the expression on columns (`df["a"] * df["b"]`, `s.dt.month.isin([6, 7, 8])`)'
     fix_safety = FIX_UNSAFE
-    required_text = ("apply",)
-    reported_at = "the `apply` call"
+    required_text = ("apply", "map")
+    reported_at = "the `apply` (or `map`) call"
 
     what_it_does = (
         'Flags `X.apply(<lambda>, axis=1)` (or `axis="columns"`) in a module that imports pandas, '
         "where the lambda has one parameter and its body is only arithmetic and single comparisons "
-        'over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and names from outside.'
+        'over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and names from outside. '
+        "Also flags `s.apply(<lambda>)` and `s.map(<lambda>)` of a known Series (a frame's column "
+        '`df["ds"]`, a parameter annotated `pd.Series`, a `pd.Series(...)`, or a name bound to one) '
+        "whose lambda is what the Series does on all its elements at once: arithmetic and single "
+        "comparisons of the element, numbers, strings and names from outside, the element's datetime "
+        "fields (`x.month`, `x.weekday()`: `s.dt.month`, `s.dt.day_of_week`), and membership in a "
+        "written-out list, tuple or set (`x in [5, 6]`: `s.isin([5, 6])`)."
     )
     known_limitations = (
         "A named function, a lambda that calls any function or uses `and`/`or`/`if`, a column read "
         "through a Series attribute (`r.name` is the row's label), or `apply` along the other axis is"
-        " not flagged."
+        " not flagged. On a Series, a lambda that calls a string method (`x.lower()`), looks the element"
+        " up in a dict or list (`names[x]`), tests membership in a name rather than a written-out "
+        "collection, or is given more arguments than the function is not flagged; nor is `apply` or "
+        "`map` of anything not known to be a Series (a list, an `Index`, a group of a `groupby`, an "
+        "unannotated parameter), or of a Series built from data the code writes out "
+        "(`pd.Series([1, 2, 3])`), whose few rows cost what one whole-column call does. The rule "
+        "cannot see a column's dtype: `.dt` needs a datetime column, so the advice assumes that "
+        "`x.month` reads a `Timestamp`."
     )
     why_bad = (
         "`apply` with `axis=1` builds a Series for every row (an index, boxed values, a common "
-        "dtype) and calls the lambda on it in the interpreter. The same arithmetic on whole "
-        "columns runs once, in NumPy's compiled loops: typically hundreds of times faster on "
-        "frames of thousands of rows."
+        "dtype) and calls the lambda on it in the interpreter; `Series.apply` and `Series.map` box "
+        "every element (a datetime becomes a `Timestamp`) and call the lambda on it. The same "
+        "arithmetic on whole columns, the `.dt` accessor's fields and `isin` run once, in compiled "
+        "loops: typically tens to hundreds of times faster on frames of thousands of rows."
     )
     example = """\
 import pandas as pd
@@ -72,7 +88,10 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         "`apply` first upcast each row to a common dtype (on a frame mixing ints and floats, "
         "`apply` computes in floats). Division by zero and missing values follow the same "
         "NumPy rules either way. On an empty frame `apply` returns an empty frame rather than "
-        "an empty Series."
+        "an empty Series. The `.dt` accessor needs a datetime64 (or period) column: a column "
+        "of Python `datetime` objects must first go through `pd.to_datetime`. `isin` matches by "
+        "equality and hash as `in` does, but takes a missing value (`NaN`) to be in a collection "
+        "that holds one."
     )
 
     VALID = (
@@ -96,6 +115,33 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         scaled = frame.apply(lambda column: column * 2)
         means = frame.apply(lambda column: column - 1, axis=0)
         keys = frame.apply(lambda r: r.name * 2, axis=1)
+        """,
+        # On a column: a function, a string method, a lookup, a membership test of a name, extra
+        # arguments: nothing the column does at once that the rule knows.
+        """
+        import pandas as pd
+        def describe(frame: pd.DataFrame, names: dict, weekend: set) -> pd.DataFrame:
+            frame["label"] = frame["code"].apply(lambda x: str(x))
+            frame["lower"] = frame["name"].map(lambda x: x.lower())
+            frame["class"] = frame["code"].map(lambda x: names[x])
+            frame["weekend"] = frame["date"].apply(lambda d: d.weekday() in weekend)
+            frame["year"] = frame["date"].apply(lambda d: d.year, convert_dtype=False)
+            frame["sqrt"] = frame["size"].apply(np.sqrt)
+            frame["same"] = frame["size"].apply(lambda x: x)
+            return frame
+        """,
+        # Not known to be a Series: a list, an unannotated parameter, a frame (column-wise), a
+        # group of a groupby, an Index; and a Series of three written-out rows.
+        """
+        import pandas as pd
+        def scale(values, frame: pd.DataFrame):
+            doubled = values.map(lambda v: v * 2)
+            shifted = [1, 2, 3].apply(lambda v: v + 1)
+            per_column = frame.apply(lambda column: column.month)
+            per_group = frame.groupby("key")["value"].apply(lambda group: group - 1)
+            days = frame.index.map(lambda t: t.day)
+            small = pd.Series([1, 2, 3]).apply(lambda v: v - 1)
+            return doubled, shifted, per_column, per_group, days, small
         """,
     )
     INVALID = (
@@ -124,6 +170,42 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
             """,
             line=3,
         ),
+        Invalid(
+            """
+            import pandas as pd
+            def add_quarter_condition(df: pd.DataFrame) -> pd.DataFrame:
+                df["ds"] = pd.to_datetime(df["ds"])
+                df["summer"] = df["ds"].apply(lambda x: x.month in [6, 7, 8]).astype(int)
+                return df
+            """,
+            line=4,
+            column=20,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            def workdays(stamps: pd.Series) -> pd.Series:
+                return stamps.map(lambda t: t.weekday() not in (5, 6))
+            """,
+            line=3,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            def minutes(frame: pd.DataFrame, offset: int) -> pd.Series:
+                start = frame["start"]
+                return start.apply(lambda t: t.hour * 60 + t.minute - offset)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            prices = pd.Series(load_prices(), name="price")
+            with_tax = prices.apply(lambda p: p * 1.2 + 0.5)
+            """,
+            line=3,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -148,7 +230,6 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         vectorised = function.body.visit(_ColumnsOf(parameter, frame))
         assert isinstance(vectorised, cst.BaseExpression)
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
-
 
     def _check_elements(self, call: cst.Call, func: cst.Attribute) -> None:
         """``s.apply(lambda x: …)`` or ``s.map(lambda x: …)`` of a known Series, over operations
@@ -271,21 +352,18 @@ def _datetime_field(expr: cst.BaseExpression, parameter: str) -> str | None:
 
 def _literal_collection(expr: cst.BaseExpression) -> bool:
     """A list, tuple or set written out of numbers and strings: what ``isin`` takes."""
-    return (
-        type(expr) in (cst.List, cst.Tuple, cst.Set)
-        and bool(expr.elements)
-        and all(
-            type(element) is cst.Element
-            and (is_number_literal(element.value) or type(element.value) is cst.SimpleString)
-            for element in expr.elements
-        )
+    if not isinstance(expr, (cst.List, cst.Tuple, cst.Set)) or not expr.elements:
+        return False
+    return all(
+        type(element) is cst.Element and (is_number_literal(element.value) or type(element.value) is cst.SimpleString)
+        for element in expr.elements
     )
 
 
 def _is_membership(expr: cst.BaseExpression) -> bool:
     """``e in [1, 2]`` or ``e not in (1, 2)``, against a written-out collection."""
     return (
-        type(expr) is cst.Comparison
+        isinstance(expr, cst.Comparison)
         and len(expr.comparisons) == 1
         and type(expr.comparisons[0].operator) in (cst.In, cst.NotIn)
         and _literal_collection(expr.comparisons[0].comparator)
@@ -307,7 +385,7 @@ def _is_element_arithmetic(expr: cst.BaseExpression, parameter: str, context: Fi
         if type(node) is cst.Attribute:
             # A value from outside (``self.scale``, ``np.pi``), not an attribute of the element.
             return not mentions(node, parameter) and _is_chain(node)
-        if _is_membership(node):
+        if isinstance(node, cst.Comparison) and _is_membership(node):
             return is_elementwise(node.left, leaf, context, libraries=())
         return None
 
@@ -355,7 +433,9 @@ class _ElementsOf(cst.CSTTransformer):
             args=[cst.Arg(target.comparator)],
         )
         result: cst.BaseExpression = (
-            cst.UnaryOperation(operator=cst.BitInvert(), expression=isin) if type(target.operator) is cst.NotIn else isin
+            cst.UnaryOperation(operator=cst.BitInvert(), expression=isin)
+            if type(target.operator) is cst.NotIn
+            else isin
         )
         return result.with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
 
@@ -401,15 +481,26 @@ def _setup(size: int, target: Target) -> tuple:
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    return (pd.DataFrame({"price": rng.random(size), "quantity": rng.integers(1, 10, size).astype(float)}),)
+    return (
+        pd.DataFrame(
+            {
+                "price": rng.random(size),
+                "quantity": rng.integers(1, 10, size).astype(float),
+                "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, size), unit="h"),
+            }
+        ),
+    )
 
 
 def _pattern(orders):
-    return orders.apply(lambda row: row["price"] * row["quantity"], axis=1)
+    return (
+        orders.apply(lambda row: row["price"] * row["quantity"], axis=1),
+        orders["date"].apply(lambda d: d.weekday() in [5, 6]),
+    )
 
 
 def _fix(orders):
-    return orders["price"] * orders["quantity"]
+    return orders["price"] * orders["quantity"], orders["date"].dt.day_of_week.isin([5, 6])
 
 
 DataframeApplyRowwise.benchmark = Benchmark(
@@ -420,8 +511,11 @@ DataframeApplyRowwise.benchmark = Benchmark(
     check_size=64,
     size_unit="rows",
     backend=PANDAS_BACKEND,
+    version=2,
     timed=(
-        "`orders.apply(lambda row: row['price'] * row['quantity'], axis=1)` over n rows against the "
-        "column product `orders['price'] * orders['quantity']`."
+        "Over n rows (float `price` and `quantity`, a datetime64 `date`): `orders.apply(lambda row: "
+        "row['price'] * row['quantity'], axis=1)` and `orders['date'].apply(lambda d: d.weekday() in "
+        "[5, 6])`, against the column product `orders['price'] * orders['quantity']` and "
+        "`orders['date'].dt.day_of_week.isin([5, 6])`."
     ),
 )
