@@ -471,3 +471,33 @@ def test_full_reductions_are_zero_dimensional():
         "x": False,
         "x.dot(tp)": False,
     }
+
+
+def test_a_series_is_a_frames_column_by_label_a_series_call_or_a_parameter_annotated_series():
+    answers = probe_calls(
+        "import pandas as pd\n"
+        "from typing import Optional\n"
+        "def f(df: pd.DataFrame, s: pd.Series, m: Optional[pd.Series], u, frame: pd.DataFrame = None):\n"
+        "    col = df['ds']\n"
+        "    made = pd.Series(values)\n"
+        "    print(df['ds']); print(df[df.y > 0][f'{name}_x']); print(col); print(made); print(s); print(m)\n"
+        "    print(df); print(df[['a', 'b']]); print(df[key]); print(u['ds']); print(u)\n"
+        "    print(df.groupby('k')['v']); print(df.index); print(frame)\n",
+        lambda context, expr: context.arrays.is_series(expr),
+    )
+    assert answers == {
+        "df['ds']": True,
+        "df[df.y > 0][f'{name}_x']": True,
+        "col": True,
+        "made": True,
+        "s": True,
+        "m": True,
+        "df": False,
+        "df[['a', 'b']]": False,
+        "df[key]": False,
+        "u['ds']": False,
+        "u": False,
+        "df.groupby('k')['v']": False,
+        "df.index": False,
+        "frame": False,
+    }

@@ -9,6 +9,7 @@ from perflint.engine.sizes import (
     array_shape,
     count_of,
     is_small_matrix,
+    is_written_out_table,
     items_in,
     matrix_order,
     reads_a_batch_size,
@@ -225,4 +226,23 @@ def test_a_batch_size_is_the_leading_dimension_of_an_argument():
         "torch.ones(x.size(1))": False,
         "torch.eye(self.n)": False,
         "torch.eye(4)": False,
+    }
+
+
+def test_a_table_built_from_written_out_data_is_a_handful_of_rows():
+    answers = probe_calls(
+        "import pandas as pd\n"
+        "small = pd.DataFrame({'a': [1, 2], 'b': [3, 4]})\n"
+        "print(pd.Series([1, 2, 3])); print(small); print(small['a']); print(pd.Series(data=(1.0, 2.0)))\n"
+        "print(pd.Series(values)); print(pd.DataFrame({'a': values})); print(pd.read_csv('x.csv')['a'])\n",
+        lambda context, expr: is_written_out_table(expr, context),
+    )
+    assert answers == {
+        "pd.Series([1, 2, 3])": True,
+        "small": True,
+        "small['a']": True,
+        "pd.Series(data=(1.0, 2.0))": True,
+        "pd.Series(values)": False,
+        "pd.DataFrame({'a': values})": False,
+        "pd.read_csv('x.csv')['a']": False,
     }
