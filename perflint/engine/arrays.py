@@ -62,6 +62,15 @@ class Binding(NamedTuple):
 _UNKNOWN = Binding(None, None)
 
 
+class AxisLength(NamedTuple):
+    """The length of one axis of an array, as a range's bound spells it (``axis_of_range``)."""
+
+    array: cst.BaseExpression
+    axis: int
+    libraries: tuple[str, ...]  # where the spelling means that length (torch's ``a.size(k)``)
+    reads_shape: bool  # spelled ``a.shape[k]``: ``a`` has a shape, whatever its library
+
+
 @dataclass
 class _Layer:
     role: str
@@ -776,6 +785,22 @@ class ArrayKnowledge:
             return None
         return array
 
+    def axis_of_range(self, iterable: cst.BaseExpression) -> AxisLength | None:
+        """The array and axis whose indices ``iterable`` runs over: ``range(len(a))`` (axis 0),
+        ``range(a.shape[k])``, torch's ``range(a.size(k))``, NumPy's ``range(a.size)`` (axis 0),
+        each also with an explicit ``range(0, …)`` start, or ``range(n)`` with ``n`` assigned
+        one of those on every path to the loop. ``a`` may be of any kind, or of none known:
+        the caller checks ``kind_of(a)`` against the answer's ``libraries``, or may take a
+        bound that reads ``a.shape`` (``reads_shape``) as evidence that ``a`` is an array."""
+        if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
+            return None
+        bound = _range_bound(iterable)
+        if bound is None:
+            return None
+        if type(bound) is cst.Name:
+            bound = self.bound_value(bound.value) or bound
+        return _axis_length_of(bound, self._imports)
+
     def length_array(self, length: cst.BaseExpression) -> cst.BaseExpression | None:
         """The known array or tensor whose first-axis length ``length`` spells, as
         ``indexed_range_array`` reads a range's bound: ``len(a)``, ``a.shape[0]``, NumPy's
@@ -824,6 +849,39 @@ class ArrayKnowledge:
         else:
             return False
         return first is not None and first.deep_equals(bound)
+
+    def made_with_range_lengths(self, array: cst.BaseExpression, iterables: Sequence[cst.BaseExpression]) -> bool:
+        """``array`` is a name last assigned a fresh array with one axis per range of
+        ``iterables``, each as long as its range, ``range(n)`` (or ``range(0, n)``), runs, and no
+        other axis: ``np.zeros((n, m))`` or ``torch.empty(n, m)`` for ``range(n)`` and
+        ``range(m)``, the lengths compared as written (``len(X)``, ``X.shape[1]``)."""
+        made = self.bound_value(array.value) if type(array) is cst.Name else None
+        bounds = [
+            _range_bound(iterable)
+            if type(iterable) is cst.Call and self._imports.is_builtin(iterable.func, "range")
+            else None
+            for iterable in iterables
+        ]
+        if type(made) is not cst.Call or not made.args or any(bound is None for bound in bounds):
+            return False
+        record = catalog.lookup(self._imports.qualified_name(made.func))
+        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
+            return False
+        signature = record.signature
+        positional = [arg for arg in made.args if arg.keyword is None]
+        if any(arg.star for arg in made.args) or not positional:
+            return False
+        if signature.positional[:1] in (("shape",), ("size",)):
+            shape: list[cst.BaseExpression] = [positional[0].value]
+        elif signature.var_positional == "size" and not signature.positional:
+            shape = [arg.value for arg in positional]
+        else:
+            return False
+        if len(shape) == 1 and isinstance(shape[0], (cst.Tuple, cst.List)):
+            shape = [element.value for element in shape[0].elements]
+        return len(shape) == len(bounds) and all(
+            length.deep_equals(bound) for length, bound in zip(shape, bounds) if bound is not None
+        )
 
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func
@@ -953,27 +1011,37 @@ def _first_axis_length_of(
     bound: cst.BaseExpression, imports: ImportTable
 ) -> tuple[cst.BaseExpression | None, tuple[str, ...]]:
     """The array whose first-axis length ``bound`` spells, and the libraries where it does."""
+    length = _axis_length_of(bound, imports)
+    if length is None or length.axis != 0:
+        return None, ()
+    return length.array, length.libraries
+
+
+def _axis_length_of(bound: cst.BaseExpression, imports: ImportTable) -> AxisLength | None:
+    """The array and axis whose length ``bound`` spells, and the libraries where it does."""
     if type(bound) is cst.Call:
         args = bound.args
         if len(args) != 1 or args[0].keyword is not None or args[0].star:
-            return None, ()
+            return None
         if imports.is_builtin(bound.func, "len"):
-            return args[0].value, _ARRAY_OR_TENSOR
-        if type(bound.func) is cst.Attribute and bound.func.attr.value == "size" and _is_zero(args[0].value):
-            return bound.func.value, (catalog.TORCH,)
-        return None, ()
+            return AxisLength(args[0].value, 0, _ARRAY_OR_TENSOR, reads_shape=False)
+        axis = integer_value(args[0].value)
+        if type(bound.func) is cst.Attribute and bound.func.attr.value == "size" and axis is not None and axis >= 0:
+            return AxisLength(bound.func.value, axis, (catalog.TORCH,), reads_shape=False)
+        return None
     if type(bound) is cst.Attribute and bound.attr.value == "size":
-        return bound.value, (catalog.NUMPY,)
+        return AxisLength(bound.value, 0, (catalog.NUMPY,), reads_shape=False)
     if (
         type(bound) is cst.Subscript
         and type(bound.value) is cst.Attribute
         and bound.value.attr.value == "shape"
         and len(bound.slice) == 1
         and type(bound.slice[0].slice) is cst.Index
-        and _is_zero(bound.slice[0].slice.value)
     ):
-        return bound.value.value, _ARRAY_OR_TENSOR
-    return None, ()
+        axis = integer_value(bound.slice[0].slice.value)
+        if axis is not None and axis >= 0:
+            return AxisLength(bound.value.value, axis, _ARRAY_OR_TENSOR, reads_shape=True)
+    return None
 
 
 def _names_a_length(expr: cst.BaseExpression, imports: ImportTable) -> bool:

@@ -31,6 +31,7 @@ from perflint.engine.catalog.records import (
     HOST_ALLOCATION,
     LOADS_MODEL,
     PURE,
+    REDUCES_AXES,
     REDUCTION,
     SAME_LIBRARY,
     SOLVES,
@@ -96,6 +97,16 @@ def solver_for(inverse: Function) -> Function | None:
         (entry for entry in _FUNCTIONS if SOLVES in entry.flags and entry.library == inverse.library),
         None,
     )
+
+
+def axes_reduction(library: str, method_name: str) -> str | None:
+    """The method of ``library``'s arrays that reduces over a tuple of axes what the method
+    ``method_name`` reduces over a whole array (``mean`` for ``mean``; torch's ``amax`` for its
+    ``max``), when the catalogue lists one (``Flag.REDUCES_AXES``); None otherwise."""
+    if library == TORCH:
+        method_name = _torch.AXES_REDUCTION_METHODS.get(method_name, method_name)
+    record = lookup(f"{library}.{method_name}")
+    return method_name if record is not None and REDUCES_AXES in record.flags else None
 
 
 def functions() -> tuple[Function, ...]:

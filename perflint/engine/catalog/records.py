@@ -131,6 +131,16 @@ class Flag(enum.Flag):
     SHAPE_OF_FIRST_ARGUMENT = enum.auto()
     # Draws random numbers from a generator (the default one unless given ``generator=``).
     DRAWS_RANDOM = enum.auto()
+    # A reduction that takes a tuple of axes (``axis=(2, 3)``, torch's ``dim=(2, 3)``) and
+    # reduces over all of them at once, as over those axes flattened: ``x[b, c].mean()`` for
+    # every ``(b, c)`` is ``x.mean(axis=(2, 3))``. Not ``argmax`` (an index into one axis),
+    # ``np.linalg.norm`` (two axes at most, a matrix norm), torch's ``prod``/``median`` (one).
+    REDUCES_AXES = enum.auto()
+    # A reduction that reads its input more than once: the mean, then the deviations from it
+    # (``std``, ``var``), a partition (``median``), or a converted copy first (NumPy's ``nan*``
+    # functions with NaNs replaced, ``count_nonzero`` over axes as booleans). Over an array too
+    # large for the cache it is faster slice by slice, each slice read again while cached.
+    READS_TWICE = enum.auto()
 
 
 PURE = Flag.PURE
@@ -170,6 +180,8 @@ COMPILES_PATTERN = Flag.COMPILES_PATTERN
 SHAPE_OF_FIRST_ARGUMENT = Flag.SHAPE_OF_FIRST_ARGUMENT
 FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
 DRAWS_RANDOM = Flag.DRAWS_RANDOM
+REDUCES_AXES = Flag.REDUCES_AXES
+READS_TWICE = Flag.READS_TWICE
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from perflint.engine.catalog.records import (
     MATRIX_PRODUCT,
     OPTIMIZER,
     PURE,
+    READS_TWICE,
+    REDUCES_AXES,
     REDUCTION,
     SETS_GRAD_MODE,
     SHAPE_OF_FIRST_ARGUMENT,
@@ -346,6 +348,9 @@ DEBUG_MODE_SWITCHES = {
 
 # The fields of the named tuple ``torch.max(x, 1)``, ``torch.sort``, ``torch.topk``… return.
 VALUES_AND_INDICES = ("values", "indices")
+# A tensor's ``max``/``min`` over dims return (values, indices), and over one dim only; its
+# ``amax``/``amin`` reduce over several, to the values.
+AXES_REDUCTION_METHODS = {"max": "amax", "min": "amin"}
 
 # The methods of ``nn.Module`` that give its tensors one at a time, and those that pair each
 # with its name (``(name, tensor)``).
@@ -685,8 +690,8 @@ FUNCTIONS = (
     function("torch.special.round", "input, *, out", ELEMENTWISE | PURE),
     function("torch.special.erf", "input, *, out", ELEMENTWISE | PURE),
     # Reductions.
-    function("torch.sum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
-    function("torch.mean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
+    function("torch.sum", "input, dim, keepdim, *, dtype", REDUCTION | REDUCES_AXES | PURE),
+    function("torch.mean", "input, dim, keepdim, *, dtype, out", REDUCTION | REDUCES_AXES | PURE),
     # ``torch.max(x)`` is a tensor, ``torch.max(x, 1)`` a named tuple of two.
     function(
         "torch.max",
@@ -704,10 +709,20 @@ FUNCTIONS = (
         items=TORCH,
         item_names=VALUES_AND_INDICES,
     ),
-    function("torch.amax", "input, dim, keepdim, *, out", REDUCTION | PURE),
-    function("torch.amin", "input, dim, keepdim, *, out", REDUCTION | PURE),
-    function("torch.std", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
-    function("torch.var", "input, dim, *, correction, keepdim, out", REDUCTION | PURE, overloaded=True),
+    function("torch.amax", "input, dim, keepdim, *, out", REDUCTION | REDUCES_AXES | PURE),
+    function("torch.amin", "input, dim, keepdim, *, out", REDUCTION | REDUCES_AXES | PURE),
+    function(
+        "torch.std",
+        "input, dim, *, correction, keepdim, out",
+        REDUCTION | REDUCES_AXES | READS_TWICE | PURE,
+        overloaded=True,
+    ),
+    function(
+        "torch.var",
+        "input, dim, *, correction, keepdim, out",
+        REDUCTION | REDUCES_AXES | READS_TWICE | PURE,
+        overloaded=True,
+    ),
     function("torch.prod", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
     function(
         "torch.median", "input, dim, keepdim, *, out", REDUCTION | PURE, items=TORCH, item_names=VALUES_AND_INDICES
@@ -726,7 +741,7 @@ FUNCTIONS = (
     function("torch.argmin", "input, dim, keepdim", REDUCTION | PURE, returns=TORCH),
     function("torch.any", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
     function("torch.all", "input, dim, keepdim, *, out", REDUCTION | PURE, returns=TORCH),
-    function("torch.nansum", "input, dim, keepdim, *, dtype", REDUCTION | PURE),
+    function("torch.nansum", "input, dim, keepdim, *, dtype", REDUCTION | REDUCES_AXES | PURE),
     function("torch.nanmean", "input, dim, keepdim, *, dtype, out", REDUCTION | PURE),
     function("torch.norm", "input, p, dim, keepdim, out, dtype", REDUCTION | PURE),
     function("torch.count_nonzero", "input, dim", REDUCTION | PURE),
