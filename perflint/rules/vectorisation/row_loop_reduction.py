@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.arrays import AxisLength, Evidence
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import simple_body
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
 # torch's ``max``/``min`` with ``dim=`` return (values, indices); ``amax``/``amin`` the values.
 _TORCH_AXIS_METHODS = {"max": "amax", "min": "amin"}
+# Names for the tuple of trailing axes the advice reduces over, the first the file does not use.
+_AXES_NAMES = ("axes", "slice_axes", "trailing_axes")
+_AXES_PLACEHOLDER = "__perflint_axes__"
+
+
+class _Translated(NamedTuple):
+    """An expression of reductions of a slice ``x[b, c]``, rewritten as one over ``x``."""
+
+    node: cst.BaseExpression
+    has_reduction: bool
 
 
 class RowLoopReduction(Rule):
@@ -23,7 +37,7 @@ class RowLoopReduction(Rule):
     name = "row-loop-reduction"
     family = FAMILY
     summary = "Python loop reducing one row of an array per iteration (norm, sum, mean, dot…)"
-    message = "Loop computes `{loop}` row by row; use `{vectorised}`"
+    message = "Loop computes `{loop}` {pace}; use `{vectorised}`"
     fix_title = "Reduce all rows in one call with `axis=`/`dim=`, or a batched `@`"
     fix_safety = FIX_UNSAFE
     required_text = ("numpy", "torch")
@@ -36,12 +50,27 @@ class RowLoopReduction(Rule):
         "function of one argument (`np.linalg.norm(X[i] - c)`, `np.sum(...)`, `torch.norm(...)`), or "
         "a product `X[i] @ w` / `np.dot(X[i], w)`; the row expression uses rows `X[i]` of known "
         "arrays the loop does not write, names from outside the loop that are not arrays, and "
-        "element-wise operators."
+        "element-wise operators. Also two nested loops over the first two axes of one array "
+        "(`range(x.shape[0])`, `range(x.shape[1])`, `len(x)`, `x.size(1)`) whose body is "
+        "`out[b, c] = <reductions of x[b, c]>`, with `out` made with one axis per loop; the "
+        "advice reduces over `tuple(range(2, x.ndim))` at once."
     )
     known_limitations = (
         "Left alone: recurrences (the expression reads `out`), reductions that already take an axis "
         "or other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
-        "`torch.compile` or Cython."
+        "`torch.compile` or Cython. The nested form is flagged only where the whole-array form "
+        "reads the data no more often than the loop: each reduction is of the bare slice and "
+        "reads it once (not `std`, `var`, `median` or NumPy's `nan*` functions, which read it "
+        "again, nor `(x[b, c] - m).sum()`, which makes a temporary), and the body does nothing "
+        "else. A loop that normalises each slice (`mean = x[b, c].mean(); std = x[b, c].std(); "
+        "out[b, c] = (x[b, c] - mean) / std`, batchgenerators' "
+        "`zero_mean_unit_variance_normalization`) is left alone: measured with NumPy on float32 "
+        "batches, the whole-array form with `keepdims=True` took 1.9 times as long as the loop "
+        "on 3-D volumes (2×4×128³), which the loop reads slice by slice while each is in the "
+        "cache, and as long on 12×4×256² images; it wins on small images (9 times on 64×3×32², "
+        "twice on 12×4×128²), and the code does not say which sizes it gets. The slice's array "
+        "may be of no known kind when both bounds read its `.shape`; it is then taken to be of "
+        "the output's library."
     )
     why_bad = (
         "Each iteration dispatches a NumPy or torch call on one row from the interpreter: for "
@@ -68,7 +97,9 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         "Unsafe: the vectorised reduction computes the same values up to floating-point "
         "summation order, for rows of the same length (what the loop assumes). A name from "
         "outside the loop that holds an array of a different shape broadcasts differently on "
-        "the whole array, and the rule cannot always tell; check it before replacing."
+        "the whole array, and the rule cannot always tell; check it before replacing. The nested "
+        "form's advice assumes `x` has more than two axes (each `x[b, c]` an array to reduce): "
+        "torch reads `dim=()` as every axis."
     )
 
     VALID = (
@@ -104,6 +135,56 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             for i in range(len(X)):
                 X[i] -= X[i].mean()
                 out[i] = X[i].std()
+        """,
+        # Nested: the inner loop runs over a Python list, not an axis; a per-slice call of an
+        # unknown function; a recurrence (each slice adds the previous result).
+        """
+        import numpy as np
+        def f(x: np.ndarray, channels: list):
+            out = np.zeros((x.shape[0], x.shape[1]))
+            for b in range(x.shape[0]):
+                for c in range(len(channels)):
+                    out[b, c] = x[b, c].sum()
+            for b in range(x.shape[0]):
+                for c in range(x.shape[1]):
+                    out[b, c] = score(x[b, c])
+            for b in range(x.shape[0]):
+                for c in range(x.shape[1]):
+                    out[b, c] = out[b, c - 1] + x[b, c].sum()
+            return out
+        """,
+        # Nested normalisation of each slice, with or without a `per_channel` branch: the loop
+        # reads each slice again while it is cached, and on large slices it is the faster form.
+        """
+        import numpy as np
+        def normalise(data, per_channel=True, epsilon=1e-8):
+            data_normalized = np.zeros(data.shape, dtype=data.dtype)
+            for b in range(data.shape[0]):
+                if per_channel:
+                    for c in range(data.shape[1]):
+                        mean = data[b, c].mean()
+                        std = data[b, c].std() + epsilon
+                        data_normalized[b, c] = (data[b, c] - mean) / std
+                else:
+                    data_normalized[b] = (data[b] - data[b].mean()) / data[b].std()
+            return data_normalized
+        """,
+        # Nested: a reduction that reads each slice twice (`std`); slices of another array, of
+        # a shape the code does not tie to the loops'; an output not made with one axis per loop.
+        """
+        import torch
+        def f(x: torch.Tensor, y: torch.Tensor, out: torch.Tensor):
+            spread = torch.zeros(len(x), x.size(1))
+            for b in range(len(x)):
+                for c in range(x.size(1)):
+                    spread[b, c] = x[b, c].std()
+            for b in range(len(x)):
+                for c in range(x.size(1)):
+                    spread[b, c] = y[b, c].sum()
+            for b in range(len(x)):
+                for c in range(x.size(1)):
+                    out[b, c] = x[b, c].sum()
+            return spread
         """,
     )
     INVALID = (
@@ -150,16 +231,121 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             """,
             line=4,
         ),
+        Invalid(
+            """
+            import numpy as np
+            def channel_ranges(data):
+                ranges = np.zeros((data.shape[0], data.shape[1]), dtype=data.dtype)
+                for b in range(data.shape[0]):
+                    for c in range(data.shape[1]):
+                        ranges[b, c] = data[b, c].max() - data[b, c].min()
+                return ranges
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            def channel_means(x: torch.Tensor) -> torch.Tensor:
+                out = torch.empty(len(x), x.size(1))
+                for i in range(len(x)):
+                    for j in range(x.size(1)):
+                        out[i, j] = torch.mean(x[i][j]) * 2
+                return out
+            """,
+            line=4,
+        ),
     )
 
     def visit_For_body(self, node: cst.For) -> None:
         # From the body on, the innermost loop is this one (its effects say what it writes).
-        found = self._row_reduction(node)
-        if found is None or self.context.in_compiled_code():
+        if self.context.in_compiled_code():
             return
+        found = self._row_reduction(node)
+        pace = "row by row"
+        if found is None:
+            nested = self._slice_reduction(node)
+            if nested is None:
+                return
+            found, indices = nested
+            pace = f"one `[{indices}]` slice at a time"
         statement, vectorised = found
         loop = f"{quote(statement.targets[0].target)} = {quote(statement.value)}"
-        self.report(node, self.message.format(loop=" ".join(loop.split()), vectorised=vectorised))
+        self.report(node, self.message.format(loop=" ".join(loop.split()), pace=pace, vectorised=vectorised))
+
+    def _slice_reduction(self, node: cst.For) -> tuple[tuple[cst.Assign, str], str] | None:
+        """``for b in range(x.shape[0]): for c in range(x.shape[1]): out[b, c] = <reductions of
+        x[b, c]>``: the statement with the whole-array form, and the indices as written."""
+        loop = self.context.loops.innermost
+        outer = self._index_loop(node, 0)
+        body = node.body
+        if loop is None or loop.node is not node or outer is None:
+            return None
+        if type(body) is not cst.IndentedBlock or len(body.body) != 1 or type(body.body[0]) is not cst.For:
+            return None
+        inner_node = body.body[0]
+        inner = self._index_loop(inner_node, 1)
+        array = outer[1].array
+        chain = dotted_name(array)
+        if inner is None or chain is None or dotted_name(inner[1].array) != chain or inner[0] == outer[0]:
+            return None
+        statements = simple_body(inner_node.body)
+        if len(statements) != 1 or type(statements[0]) is not cst.Assign or len(statements[0].targets) != 1:
+            return None
+        statement = statements[0]
+        indices = (outer[0], inner[0])
+        out = self._slice_of(statement.targets[0].target, indices)
+        out_chain = dotted_name(out) if out is not None else None
+        if out is None or out_chain is None or chains_overlap(out_chain, chain) or loop.changes(chain):
+            return None
+        library = self.context.arrays.kind_of(out)
+        if library not in (catalog.NUMPY, catalog.TORCH) or not self._slices_array_of(
+            array, library, outer[1], inner[1]
+        ):
+            return None
+        if not self.context.arrays.made_with_range_lengths(out, (node.iter, inner_node.iter)):
+            return None
+        axes = next((name for name in _AXES_NAMES if not self.context.has_word(name)), None)
+        whole = _SliceTranslator(self, indices, chain, out_chain, library, loop).translate(statement.value)
+        if axes is None or whole is None or not whole.has_reduction:
+            return None
+        advice = f"{axes} = tuple(range(2, {quote(array)}.ndim)); {quote(out)}[:] = {quote(whole.node)}"
+        return (statement, advice.replace(_AXES_PLACEHOLDER, axes)), ", ".join(indices)
+
+    def _index_loop(self, node: cst.For, axis: int) -> tuple[str, AxisLength] | None:
+        """The index and the array axis of ``for i in range(<length of that axis>)``."""
+        if node.orelse is not None or node.asynchronous is not None or type(node.target) is not cst.Name:
+            return None
+        length = self.context.arrays.axis_of_range(node.iter)
+        if length is None or length.axis != axis:
+            return None
+        return node.target.value, length
+
+    def _slices_array_of(self, array: cst.BaseExpression, library: str, *lengths: AxisLength) -> bool:
+        """The loops slice an array of ``library`` (the output's): one known to be, or one of no
+        known kind whose ``.shape`` the loops' bounds read."""
+        kind = self.context.arrays.kind_of(array, Evidence.WEAK)
+        if kind is None:
+            return all(length.reads_shape for length in lengths)
+        return kind == library and all(kind in length.libraries for length in lengths)
+
+    def _slice_of(self, expr: cst.BaseExpression, indices: tuple[str, ...]) -> cst.BaseExpression | None:
+        """``x`` when ``expr`` is ``x[b, c]`` or ``x[b][c]`` with ``indices`` ``(b, c)``."""
+        if type(expr) is not cst.Subscript:
+            return None
+        elements = [element.slice for element in expr.slice]
+        names = [
+            element.value.value
+            for element in elements
+            if type(element) is cst.Index and type(element.value) is cst.Name
+        ]
+        if len(names) != len(elements):
+            return None
+        if tuple(names) == indices:
+            return expr.value
+        if len(names) == 1 and len(indices) > 1 and names[0] == indices[-1]:
+            return self._slice_of(expr.value, indices[:-1])
+        return None
 
     def _row_reduction(self, node: cst.For) -> tuple[cst.Assign, str] | None:
         if node.orelse is not None or type(node.target) is not cst.Name:
@@ -278,6 +464,89 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         if chain is None or chain.partition(".")[0] == index or loop.changes(chain):
             return False
         return not (written and chains_overlap(chain, written))
+
+
+class _SliceTranslator:
+    """Rewrites an expression of reductions of the slice ``x[indices]`` in whole-array form."""
+
+    def __init__(
+        self,
+        rule: RowLoopReduction,
+        indices: tuple[str, ...],
+        chain: str,
+        out_chain: str,
+        library: str,
+        loop: LoopFrame,
+    ) -> None:
+        self._rule = rule
+        self._indices = indices
+        self._chain = chain
+        self._out_chain = out_chain
+        self._library = library
+        self._loop = loop
+
+    def translate(self, expr: cst.BaseExpression) -> _Translated | None:
+        """Numbers, names from outside the loop, element-wise operators and reductions of the
+        slice; None for anything else, the bare slice included (it is no number)."""
+        if type(expr) in (cst.Integer, cst.Float):
+            return _Translated(expr, False)
+        if type(expr) is cst.BinaryOperation and type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS:
+            left, right = self.translate(expr.left), self.translate(expr.right)
+            if left is None or right is None:
+                return None
+            return _Translated(
+                expr.with_changes(left=left.node, right=right.node), left.has_reduction or right.has_reduction
+            )
+        if type(expr) is cst.UnaryOperation and type(expr.operator) in catalog.ELEMENTWISE_UNARY_OPERATORS:
+            operand = self.translate(expr.expression)
+            return operand._replace(node=expr.with_changes(expression=operand.node)) if operand else None
+        if type(expr) is cst.Call:
+            return self._reduction(expr)
+        chain = dotted_name(expr)
+        if (
+            chain is None
+            or chain.partition(".")[0] in self._indices
+            or self._loop.changes(chain)
+            or chains_overlap(chain, self._out_chain)
+        ):
+            return None
+        return _Translated(expr, False)
+
+    def _reduction(self, call: cst.Call) -> _Translated | None:
+        """``x[b, c].mean()`` or ``np.mean(x[b, c])``, a reduction of the whole slice that the
+        catalogue says takes a tuple of axes (``Flag.REDUCES_AXES``) and reads its input once
+        (not ``Flag.READS_TWICE``), as one over the slice's axes of the whole array."""
+        if any(arg.keyword is not None or arg.star for arg in call.args):
+            return None
+        keyword = "dim" if self._library == catalog.TORCH else "axis"
+        func = call.func
+        record = catalog.lookup(self._rule.context.imports.qualified_name(func))
+        if record is not None:
+            if record.library != self._library or len(call.args) != 1 or not _one_pass(record):
+                return None
+            array = self._sliced(call.args[0].value)
+            text = f"{quote(func)}({array}, {keyword}={_AXES_PLACEHOLDER})" if array else None
+        else:
+            if type(func) is not cst.Attribute or call.args:
+                return None
+            method = catalog.axes_reduction(self._library, func.attr.value)
+            array = self._sliced(func.value)
+            record = catalog.lookup(f"{self._library}.{method}") if method is not None else None
+            if record is None or not _one_pass(record) or array is None:
+                return None
+            text = f"{array}.{method}({keyword}={_AXES_PLACEHOLDER})"
+        if text is None:
+            return None
+        return _Translated(cst.parse_expression(text).with_changes(lpar=call.lpar, rpar=call.rpar), True)
+
+    def _sliced(self, expr: cst.BaseExpression) -> str | None:
+        """``x`` as written when ``expr`` is the bare slice ``x[b, c]`` of the loops' array."""
+        array = self._rule._slice_of(expr, self._indices)
+        return quote(array) if array is not None and dotted_name(array) == self._chain else None
+
+
+def _one_pass(record: catalog.Function) -> bool:
+    return record.has(catalog.Flag.REDUCES_AXES) and not record.has(catalog.Flag.READS_TWICE)
 
 
 def _parenthesised(text: str) -> str:
