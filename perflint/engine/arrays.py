@@ -8,7 +8,8 @@ needs array evidence stays silent without it.
 
 Weaker evidence (``Evidence.WEAK``) types a function's parameters from what the function
 itself says of them, without an annotation: a NumPy- or Google-style docstring
-(``X : np.ndarray``, ``x (torch.Tensor): ...``; ``array_like`` is not an array), or passing
+(``X : np.ndarray``, ``x (torch.Tensor): ...``, ``df : pd.DataFrame``; ``array_like`` is not
+an array), or passing
 the parameter where torch takes only a tensor (``torch.exp(x)``); it types an attribute
 ``self.x`` from the one value its class assigns it (``self.x = torch.zeros(n)``). A docstring
 can be stale, a call can sit in a branch for one type of several, and code outside the class
@@ -563,6 +564,14 @@ class ArrayKnowledge:
                 items = self.items_kind(expr.value)
                 if items is not None:
                     return items
+            indexer = expr.value
+            if (
+                type(indexer) is cst.Attribute
+                and indexer.attr.value in catalog.PANDAS_INDEXERS
+                and self.kind_of(indexer.value) == catalog.PANDAS
+            ):
+                # ``df.loc[:, "y"]``, ``s.iloc[10:20]``: a pandas object again (or one value).
+                return catalog.PANDAS
             receiver = self.kind_of(expr.value)
             if receiver == catalog.PANDAS:
                 return receiver
@@ -966,7 +975,7 @@ _TYPE_END = re.compile(r",| of | with | \(|\[")
 def docstring_kinds(function: cst.FunctionDef) -> dict[str, catalog.ArrayKind]:
     """Parameters whose type ``function``'s docstring names as an array or tensor type of the
     catalogue: ``X : np.ndarray``, ``x : torch.Tensor, optional``, ``x (Tensor): ...``, ``m :
-    ndarray or None``, ``:type x: torch.Tensor``. ``array_like``, and a choice of types
+    ndarray or None``, ``:type x: torch.Tensor``, ``df : pd.DataFrame``. ``array_like``, and a choice of types
     (``ndarray or float``), name none."""
     docstring = function.get_docstring(clean=False)
     if not docstring:

@@ -272,6 +272,42 @@ def test_numpy_and_google_style_docstrings_are_weak_evidence_only():
     }
 
 
+def test_a_docstring_naming_a_pandas_type_is_weak_evidence_of_a_pandas_object():
+    answers = weak_kinds(
+        "import numpy as np\n"
+        "def f(df, s, t):\n"
+        '    """Tabulate.\n\n'
+        "    Parameters\n    ----------\n"
+        "    df : pd.DataFrame\n"
+        "    s : pandas.Series\n"
+        "    t : DataFrame or dict\n"
+        '    """\n'
+        "    print(df); print(s); print(t); print(df.values)\n"
+    )
+    assert answers == {
+        "df": (None, "pandas"),
+        "s": (None, "pandas"),
+        "t": (None, None),
+        "df.values": (None, "numpy"),
+    }
+
+
+def test_pandas_indexers_give_pandas_objects_whose_values_are_arrays():
+    answers = kinds(
+        "import pandas as pd\n"
+        "def f(df: pd.DataFrame, d: dict):\n"
+        '    print(df.loc[:, "y"]); print(df.iloc[3:10]); print(df.loc[:, "y"].values)\n'
+        '    print(df.loc); print(d.loc[:, "y"])\n'
+    )
+    assert answers == {
+        'df.loc[:, "y"]': "pandas",
+        "df.iloc[3:10]": "pandas",
+        'df.loc[:, "y"].values': "numpy",
+        "df.loc": None,
+        'd.loc[:, "y"]': None,
+    }
+
+
 def test_sphinx_style_docstring_types_are_weak_evidence_only():
     answers = weak_kinds(
         "import torch\n"

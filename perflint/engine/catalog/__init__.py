@@ -125,7 +125,11 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 # Annotation types that say a value is an array, tensor or frame of a library.
 ARRAY_TYPES: dict[str, ArrayKind | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
 # Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
-DOCSTRING_ARRAY_TYPES: dict[str, ArrayKind] = {**_numpy.DOCSTRING_TYPES, **_torch.DOCSTRING_TYPES}
+DOCSTRING_ARRAY_TYPES: dict[str, ArrayKind] = {
+    **_numpy.DOCSTRING_TYPES,
+    **_torch.DOCSTRING_TYPES,
+    **_pandas.DOCSTRING_TYPES,
+}
 # Field names of the named tuples catalogued functions and methods return (``indices``).
 TUPLE_ITEM_NAMES = frozenset(
     {name for entry in _FUNCTIONS for name in entry.item_names}
@@ -312,6 +316,7 @@ SERIES_ELEMENT_METHODS = _pandas.SERIES_ELEMENT_METHODS
 DATETIME_FIELDS = _pandas.DATETIME_FIELDS
 DATETIME_METHOD_FIELDS = _pandas.DATETIME_METHOD_FIELDS
 DATETIME_METHODS = _pandas.DATETIME_METHODS
+PANDAS_INDEXERS = _pandas.INDEXERS
 # ``math.sqrt`` -> (``numpy.sqrt``, ``torch.sqrt``): the whole-array function of a scalar one.
 MATH_ARRAY_EQUIVALENTS = _stdlib.MATH_ARRAY_EQUIVALENTS
 

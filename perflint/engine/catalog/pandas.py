@@ -57,6 +57,13 @@ ARRAY_TYPES = {
     "pandas.DataFrame": PANDAS,
     "pandas.Series": PANDAS,
 }
+# ``df : pd.DataFrame`` in a NumPy-style docstring (weak evidence, see ``engine.arrays``).
+DOCSTRING_TYPES = {
+    name: PANDAS for name in ("pd.DataFrame", "pandas.DataFrame", "DataFrame", "pd.Series", "pandas.Series", "Series")
+}
+# Attributes of a pandas object that index it by label or by position: ``df.loc[:, "y"]`` and
+# ``s.iloc[10:20]`` are pandas objects again (or, for a single label, one value).
+INDEXERS = frozenset({"loc", "iloc"})
 
 # Attributes of a pandas Series. On a row, ``row.name`` is the row's label and ``row.index``
 # the column labels, whatever the columns are called; any other attribute is a column.
