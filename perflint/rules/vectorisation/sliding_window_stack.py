@@ -11,7 +11,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import runs_few_times, trip_count
 from perflint.engine.values import value_of
-from perflint.engine.walker import mention_count, mentions, simple_body
+from perflint.engine.walker import mention_count, mentions, names_in, simple_body
 from perflint.measure.spec import NUMPY_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -185,6 +185,17 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
             more.append(x[:d])
             return np.array(rows), np.array(more)
         """,
+        # The array rebound between the loop and the call: the windows are of the old one.
+        """
+        import numpy as np
+        def f(x: np.ndarray, n: int, d: int):
+            rows = []
+            for i in range(n):
+                rows.append(x[i : i + d])
+            windows = [x[i : i + d] for i in range(n)]
+            x = np.zeros(n)
+            return np.array(rows), np.stack(windows), x
+        """,
         # A few windows, stated by the code.
         """
         import numpy as np
@@ -250,7 +261,7 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
 
     def visit_Call(self, node: cst.Call) -> None:
         stacker = _STACKERS.get(self.context.imports.qualified_name(node.func) or "")
-        if stacker is None or has_unpacked_arguments(node):
+        if stacker is None or has_unpacked_arguments(node) or self.context.in_compiled_code():
             return
         library, list_parameter, allowed = stacker
         record = catalog.lookup(self.context.imports.qualified_name(node.func))
@@ -313,16 +324,23 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
         if type(value) is cst.ListComp:
             if mention_count(function.node, data.value) != 2:
                 return None
-            return self._comprehension_source(value)
+            for statement, after in self._statements_before(call):
+                if any(node is value for node in _assigned_values(statement)):
+                    source = self._comprehension_source(value)
+                    return source if source is not None and _unchanged(source, after) else None
+            return None
         if type(value) is not cst.List or value.elements or mention_count(function.node, data.value) != 3:
             return None
-        for loop in self._loops_before(call):
+        for loop, after in self._statements_before(call):
+            if type(loop) is not cst.For:
+                continue
             statements = simple_body(loop.body)
             if len(statements) != 1 or loop.orelse is not None or loop.asynchronous is not None:
                 continue
             appended = _appended(statements[0], data.value)
             if appended is not None:
-                return loop, loop.target, loop.iter, appended
+                source = (loop, loop.target, loop.iter, appended)
+                return source if _unchanged(source, after) else None
         return None
 
     def _comprehension_source(
@@ -333,23 +351,24 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
             return None
         return comprehension, clause.target, clause.iter, comprehension.elt
 
-    def _loops_before(self, call: cst.Call) -> list[cst.For]:
-        """The ``for`` statements that come before the statement holding ``call`` in the blocks
-        around it, up to the function's own body."""
+    def _statements_before(self, call: cst.Call) -> list[tuple[cst.BaseStatement, list[cst.BaseStatement]]]:
+        """The statements that come before the statement holding ``call`` in the blocks around
+        it, up to the function's own body, each with the statements between it and the call's
+        statement in its block."""
         path = self.context.path_to(call)
-        loops: list[cst.For] = []
+        before: list[tuple[cst.BaseStatement, list[cst.BaseStatement]]] = []
         for depth in range(len(path) - 2, -1, -1):
             block = path[depth]
             if isinstance(block, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                 break
             if type(block) is cst.IndentedBlock:
                 statement = path[depth + 1]
-                for sibling in block.body:
-                    if sibling is statement:
-                        break
-                    if type(sibling) is cst.For:
-                        loops.append(sibling)
-        return loops
+                siblings = list(block.body)
+                end = next((position for position, sibling in enumerate(siblings) if sibling is statement), 0)
+                before.extend(
+                    (sibling, siblings[position + 1 : end]) for position, sibling in enumerate(siblings[:end])
+                )
+        return before
 
     def _windows(
         self,
@@ -428,6 +447,29 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
         if text is not None:
             return text
         return f"{self.context.imports.reference('numpy') or 'np'}.{name}"
+
+
+def _assigned_values(statement: cst.BaseStatement) -> list[cst.BaseExpression]:
+    """The values the simple statement line ``statement`` assigns (``windows = [...]``)."""
+    if type(statement) is not cst.SimpleStatementLine:
+        return []
+    values: list[cst.BaseExpression] = []
+    for small in statement.body:
+        if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+            values.append(small.value)
+    return values
+
+
+def _unchanged(
+    source: tuple[cst.CSTNode, cst.BaseAssignTargetExpression, cst.BaseExpression, cst.BaseExpression],
+    after: list[cst.BaseStatement],
+) -> bool:
+    """No statement between the list's making and the stacking call mentions what its
+    elements read (the array, the bounds): the windows are still those of the array the
+    advice names."""
+    _, target, _, element = source
+    read = names_in(element) - names_in(target)
+    return not any(mentions(statement, read) for statement in after)
 
 
 def _appended(statement: cst.BaseSmallStatement, name: str) -> cst.BaseExpression | None:
