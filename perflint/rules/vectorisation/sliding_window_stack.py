@@ -51,9 +51,10 @@ class SlidingWindowStack(Rule):
         "nowhere else, or a name bound to `[]` that a loop before the call fills with one "
         "statement, `L.append(x[i + a : i + b])`: one slice per index of one array `x` known to be "
         "of the stacking call's "
-        "library (weak evidence accepted: a docstring type, and a pandas object's `.values`), whose "
+        'library (weak evidence accepted: a parameter\'s docstring type, so that `df.loc[:, "y"].values` '
+        "of a `df : pd.DataFrame` is an array), whose "
         "start and stop are the loop index plus offsets that do not depend on it, so that every "
-        "window has the same width `b - a` (an integer or a name the comprehension cannot rebind). "
+        "window has the same width `b - a` (integers, or names the loop cannot rebind). "
         "The range may have a start and a positive integer step. The message gives the windows as "
         "one view in the code's own names: "
         "`np.lib.stride_tricks.sliding_window_view(x, b - a)[start:stop:step]` for NumPy, "
