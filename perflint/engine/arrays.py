@@ -15,6 +15,9 @@ the parameter where torch takes only a tensor (``torch.exp(x)``); it types an at
 can be stale, a call can sit in a branch for one type of several, and code outside the class
 can assign the attribute anything, so a rule asks for weak evidence explicitly
 (``kind_of(expr, Evidence.WEAK)``) and gets only strong evidence by default.
+
+SciPy sparse matrices are no array kind (no rule's NumPy advice applies to them):
+``sparse_format(expr)`` answers separately which sparse format a name holds.
 """
 
 from __future__ import annotations
@@ -618,6 +621,37 @@ class ArrayKnowledge:
                 and self.kind_of(expr.value) == catalog.PANDAS
             )
         return False
+
+    def sparse_format(self, expr: cst.BaseExpression, hops: int = 0) -> str | None:
+        """The format (``catalog.SPARSE_CSR``, ``"csc"``) of the SciPy sparse matrix ``expr``
+        holds: a constructor call (``sp.csr_matrix(...)``, ``csr_array``, ``csc_*``), a
+        conversion ``m.tocsr()`` / ``m.tocsc()`` (methods of sparse matrices only), a parameter
+        annotated with one of those types (or ``Optional``), or a name every path binds to one
+        of these. None otherwise: an ``issparse`` guard names no format. ``hops``: names
+        followed so far (see ``values.value_of``)."""
+        if type(expr) is cst.Name:
+            binding = self._binding(expr.value)
+            if binding is None:
+                return None
+            if binding.parameter:
+                function = self._function_with_parameter(expr.value)
+                param = (
+                    next(param for param in _parameters(function.params) if param.name.value == expr.value)
+                    if function is not None
+                    else None
+                )
+                if param is None or param.annotation is None:
+                    return None
+                return catalog.SPARSE_TYPES.get(self._annotated_type(param.annotation.annotation) or "")
+            if binding.value is None or hops >= MAX_NAME_HOPS:
+                return None
+            return self.sparse_format(binding.value, hops + 1)
+        if type(expr) is not cst.Call:
+            return None
+        func = expr.func
+        if type(func) is cst.Attribute and not expr.args and func.attr.value in catalog.SPARSE_CONVERSION_METHODS:
+            return catalog.SPARSE_CONVERSION_METHODS[func.attr.value]
+        return catalog.SPARSE_TYPES.get(self._imports.qualified_name(func) or "")
 
     def _annotated_type(self, annotation: cst.BaseExpression) -> str | None:
         """The qualified name of the one type ``annotation`` allows besides None (``pd.Series``,

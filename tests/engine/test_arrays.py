@@ -537,3 +537,32 @@ def test_a_series_is_a_frames_column_by_label_a_series_call_or_a_parameter_annot
         "df.index": False,
         "frame": False,
     }
+
+
+def test_sparse_format_follows_constructors_conversions_and_annotations():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "import scipy.sparse as sp\n"
+        "from scipy.sparse import csr_array\n"
+        "from typing import Optional\n"
+        "def f(a: sp.csr_matrix, b: Optional[sp.csc_array], c: np.ndarray, d, g):\n"
+        "    m = sp.csr_matrix(d)\n"
+        "    n = csr_array(d)\n"
+        "    r = g.tocsr()\n"
+        "    k = r.tocsc()\n"
+        "    if sp.issparse(d):\n"
+        "        print(d)\n"
+        "    print(a); print(b); print(c); print(m); print(n); print(r); print(k); print(g.tocsr(1)); print(d)\n",
+        lambda context, expr: context.arrays.sparse_format(expr),
+    )
+    assert answers == {
+        "a": "csr",
+        "b": "csc",
+        "c": None,
+        "m": "csr",
+        "n": "csr",
+        "r": "csr",
+        "k": "csc",
+        "g.tocsr(1)": None,
+        "d": None,
+    }

@@ -108,6 +108,9 @@ _READING_METHODS = (
     "ge",
     "equal",
     "allclose",
+    # SciPy sparse matrices: one row as a new matrix, the count of stored entries.
+    "getrow",
+    "getnnz",
 )
 
 METHODS = (

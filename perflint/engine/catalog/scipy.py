@@ -1,4 +1,4 @@
-"""SciPy: the linear-algebra functions the rules reason about.
+"""SciPy: the linear-algebra functions the rules reason about, and the sparse formats.
 
 Signatures as ``inspect.signature`` gives them for SciPy 1.x. The ``overwrite_a=True``
 forms write into their argument; no entry says so, since that depends on a literal.
@@ -99,3 +99,38 @@ ONE_SAMPLE_FITS = frozenset(
 # ``scipy.stats.norm.fit``, ``scipy.stats.gamma.fit``: every distribution's ``fit`` fits one
 # sample, so the method name says it for distributions the catalogue does not list.
 ONE_SAMPLE_FIT_METHODS = frozenset({"fit", "fit_loc_scale"})
+
+# SciPy sparse matrices and arrays, by the format they store: the constructors (also the
+# annotation types) and the methods of any sparse matrix that convert it to one format.
+SPARSE_FORMAT_CSR = "csr"
+SPARSE_FORMAT_CSC = "csc"
+SPARSE_TYPES = {
+    "scipy.sparse.csr_matrix": SPARSE_FORMAT_CSR,
+    "scipy.sparse.csr_array": SPARSE_FORMAT_CSR,
+    "scipy.sparse.csc_matrix": SPARSE_FORMAT_CSC,
+    "scipy.sparse.csc_array": SPARSE_FORMAT_CSC,
+}
+SPARSE_CONVERSION_METHODS = {"tocsr": SPARSE_FORMAT_CSR, "tocsc": SPARSE_FORMAT_CSC}
+# Row slicing (``X[i]``, ``X[i, :]``, ``X.getrow(i)``) of a CSR matrix builds a new sparse
+# object (a 1×n ``csr_matrix``, a 1-D ``coo_array`` for ``csr_array``): tens of µs per row,
+# while row ``i``'s column indices and values already lie in ``X.indices[s:e]`` and
+# ``X.data[s:e]`` with ``s, e = X.indptr[i], X.indptr[i + 1]``. (A CSC matrix's row slice
+# is far slower still, and has no ``indptr`` form per row.)
+SPARSE_ROW_METHOD = "getrow"
+# What is read off one row of a CSR matrix ``X`` (``row.indices``, ``row.nonzero()``), and
+# its form from the CSR arrays, with ``{matrix}`` the matrix and ``s``, ``e`` the row's
+# bounds in ``X.indptr``. ``nonzero()`` also drops explicitly stored zeros.
+SPARSE_ROW_ATTRIBUTES = {
+    "indices": "{matrix}.indices[start:end]",
+    "data": "{matrix}.data[start:end]",
+    "nnz": "end - start",
+}
+# The attribute that only compressed sparse matrices have (NumPy arrays have none, torch's
+# sparse tensors a method ``indices()``): code that reads it off a row as the row's column
+# positions relies on the matrix being CSR, whatever the code says of its type.
+SPARSE_CSR_ROW_ATTRIBUTE = "indices"
+SPARSE_ROW_METHODS = {
+    "nonzero": "{matrix}.indices[start:end]",
+    "getnnz": "end - start",
+    "sum": "{matrix}.data[start:end].sum()",
+}
