@@ -100,6 +100,8 @@ class FunctionFrame:
         # ``with`` blocks around the current node, within this function, that turn autograd off.
         self.grad_off_blocks = 0
         self._computes_gradients: bool | None = None
+        # Whether it runs as set-up, once ``FunctionKnowledge.in_set_up`` has asked.
+        self.set_up: bool | None = None
 
     @property
     def name(self) -> str:
@@ -430,8 +432,10 @@ class FunctionKnowledge:
         frame = self.current
         if frame is None:
             return False
-        frequency = self.call_frequency().frequency
-        return frequency is Frequency.COLD or (frequency is Frequency.ONCE and frame.role == RUN_ONCE)
+        if frame.set_up is None:
+            frequency = self.call_frequency().frequency
+            frame.set_up = frequency is Frequency.COLD or (frequency is Frequency.ONCE and frame.role == RUN_ONCE)
+        return frame.set_up
 
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:

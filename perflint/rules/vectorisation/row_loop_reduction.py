@@ -259,8 +259,6 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
 
     def visit_For_body(self, node: cst.For) -> None:
         # From the body on, the innermost loop is this one (its effects say what it writes).
-        if self.context.in_compiled_code():
-            return
         found = self._row_reduction(node)
         pace = "row by row"
         if found is None:
@@ -269,6 +267,8 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                 return
             found, indices = nested
             pace = f"one `[{indices}]` slice at a time"
+        if self.context.in_compiled_code():
+            return
         statement, vectorised = found
         loop = f"{quote(statement.targets[0].target)} = {quote(statement.value)}"
         self.report(node, self.message.format(loop=" ".join(loop.split()), pace=pace, vectorised=vectorised))
