@@ -419,6 +419,15 @@ class ArrayKnowledge:
             None,
         )
 
+    def _parameter_annotation(self, name: str) -> str | None:
+        """The type the parameter ``name`` of the innermost function that has one is annotated
+        with, qualified (``pandas.Series``; ``Optional[...]`` and ``... | None`` unwrapped)."""
+        function = self._function_with_parameter(name)
+        if function is None:
+            return None
+        param = next(param for param in _parameters(function.params) if param.name.value == name)
+        return self._annotated_type(param.annotation.annotation) if param.annotation is not None else None
+
     def _weak_parameter_kind(self, name: str) -> ArrayKind:
         function = self._function_with_parameter(name)
         if function is None:
@@ -597,17 +606,7 @@ class ArrayKnowledge:
             if binding is None:
                 return False
             if binding.parameter:
-                function = self._function_with_parameter(expr.value)
-                param = (
-                    next(param for param in _parameters(function.params) if param.name.value == expr.value)
-                    if function is not None
-                    else None
-                )
-                return (
-                    param is not None
-                    and param.annotation is not None
-                    and self._annotated_type(param.annotation.annotation) == catalog.SERIES_TYPE
-                )
+                return self._parameter_annotation(expr.value) == catalog.SERIES_TYPE
             if binding.value is None or hops >= MAX_NAME_HOPS:
                 return False
             return self.is_series(binding.value, hops + 1)
@@ -634,15 +633,7 @@ class ArrayKnowledge:
             if binding is None:
                 return None
             if binding.parameter:
-                function = self._function_with_parameter(expr.value)
-                param = (
-                    next(param for param in _parameters(function.params) if param.name.value == expr.value)
-                    if function is not None
-                    else None
-                )
-                if param is None or param.annotation is None:
-                    return None
-                return catalog.SPARSE_TYPES.get(self._annotated_type(param.annotation.annotation) or "")
+                return catalog.SPARSE_TYPES.get(self._parameter_annotation(expr.value) or "")
             if binding.value is None or hops >= MAX_NAME_HOPS:
                 return None
             return self.sparse_format(binding.value, hops + 1)
