@@ -92,6 +92,34 @@ def batches_reach_device(loader: cst.Call, scope: cst.CSTNode, context: FileCont
     return False
 
 
+def dataset_holds_device_tensors(dataset: cst.BaseExpression, scope: cst.CSTNode, context: FileContext) -> bool:
+    """The dataset ``dataset`` is built, in ``scope`` (the function or module around the
+    loader), from a value that scope moves to an accelerator on some path: a name among the
+    dataset's arguments (or among the values assigned to the name the dataset is) that is
+    assigned a move towards an accelerator (``data = torch.tensor(x).to(f"cuda:{gpu}")``).
+    Worker processes cannot use such tensors: forked workers cannot initialise CUDA.
+
+    Read from the syntax alone, every assignment in ``scope`` counted: a move on any path is
+    enough, since the loader serves that path too."""
+    nodes = _descendants(scope)
+    assignments: dict[str, list[cst.BaseExpression]] = {}
+    for node in nodes:
+        if type(node) is cst.Assign:
+            for target in node.targets:
+                if type(target.target) is cst.Name:
+                    assignments.setdefault(target.target.value, []).append(node.value)
+    sources = set(names_in(dataset))
+    if type(dataset) is cst.Name:
+        for value in assignments.get(dataset.value, ()):
+            sources |= names_in(value)
+    return any(
+        type(inner) is cst.Call and (move := device_move(inner, context)) is not None and move.towards_an_accelerator
+        for name in sources
+        for value in assignments.get(name, ())
+        for inner in (value, *_descendants(value))
+    )
+
+
 def _iterates(iterable: cst.BaseExpression, loader: cst.Call, names: set[str], context: FileContext) -> bool:
     if type(iterable) is cst.Call and context.imports.is_builtin(iterable.func, _ENUMERATE.function_name):
         if not iterable.args:

@@ -66,6 +66,12 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
     value = literal_value(expr)
     if isinstance(value, str):
         return _of_string(value)
+    if type(expr) is cst.FormattedString:
+        # ``f"cuda:{rank}"``: the device type is written out before the index.
+        first = expr.parts[0] if expr.parts else None
+        if type(first) is cst.FormattedStringText and ":" in first.value:
+            return _of_string(first.value)
+        return None
     if type(expr) is cst.Call:
         if context.imports.qualified_name(expr.func) != "torch.device" or not expr.args:
             return None

@@ -186,7 +186,8 @@ def test_device_expressions_are_host_accelerator_or_unknown():
         "def f(x, device='cpu', dev=None):\n    print(x.device); print(dev); print(device + '')\n"
         "def g(target_device):\n    print(target_device)\n"
         "choice = 'cuda' if ok else 'cpu'\nprint(choice)\n"
-        "if ok:\n    gpu = 'cuda'\nelse:\n    gpu = 'cuda:1'\nprint(gpu)\n",
+        "if ok:\n    gpu = 'cuda'\nelse:\n    gpu = 'cuda:1'\nprint(gpu)\n"
+        "print(f'cuda:{rank}'); print(f'cpu:{rank}'); print(f'{kind}:0')\n",
         lambda context, expr: device_kind(expr, context),
     )
     assert answers == {
@@ -203,6 +204,9 @@ def test_device_expressions_are_host_accelerator_or_unknown():
         "target_device": NAMED_LIKE_A_DEVICE,
         "choice": None,
         "gpu": None,
+        "f'cuda:{rank}'": ACCELERATOR,
+        "f'cpu:{rank}'": HOST,
+        "f'{kind}:0'": None,
     }
 
 

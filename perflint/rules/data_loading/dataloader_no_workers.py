@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.dataloaders import batches_reach_device
+from perflint.engine.dataloaders import batches_reach_device, dataset_holds_device_tensors
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
@@ -45,8 +45,11 @@ class DataLoaderNoWorkers(Rule):
         "call that unpacks `*args` or `**kwargs` that may hold it, a class that merely shares the "
         "name, and a loader over data already in memory (a `TensorDataset`, a `Subset` of one, a "
         "tensor or array, a list or a `range`, written in the call or assigned to a name in the same "
-        "scope), whose items are a few microseconds of indexing. The rule is opt-in (`--extend-select"
-        " PFL301`): see below."
+        "scope), whose items are a few microseconds of indexing. Also left alone: a loader whose "
+        "dataset is built from a value the same function moves to an accelerator on some path "
+        '(torch_geometric_temporal\'s `data = torch.tensor(data).to(f"cuda:{allGPU}")` before '
+        "`IndexDataset(x_train, data, ...)`): forked workers cannot use CUDA tensors, so the advice "
+        "would make that path raise. The rule is opt-in (`--extend-select PFL301`): see below."
     )
     why_bad = (
         "With no workers the training loop stops at every batch while the main process reads, "
@@ -91,6 +94,19 @@ loader = DataLoader(
     )
 
     VALID = (
+        # The dataset is built from data the function moves to a GPU on one path: forked
+        # workers cannot use CUDA tensors (torch_geometric_temporal's `allGPU` mode).
+        """
+        import numpy as np
+        import torch
+        from torch.utils.data import DataLoader
+        def loaders(self, all_gpu, lags):
+            data = np.array(self.raw)
+            if all_gpu != -1:
+                data = torch.tensor(data, dtype=torch.float).to(f"cuda:{all_gpu}")
+            train = self.IndexDataset(self.train_index, data, lags)
+            return DataLoader(train, batch_size=32)
+        """,
         # Workers requested, by keyword or positionally.
         """
         from torch.utils.data import DataLoader
@@ -139,6 +155,18 @@ loader = DataLoader(
         """,
     )
     INVALID = (
+        # The same dataset over host data only: workers can prepare its items.
+        Invalid(
+            """
+            import numpy as np
+            from torch.utils.data import DataLoader
+            def loaders(self, lags):
+                data = np.array(self.raw)
+                train = self.IndexDataset(self.train_index, data, lags)
+                return DataLoader(train, batch_size=32)
+            """,
+            line=6,
+        ),
         Invalid(
             """
             from torch.utils.data import DataLoader
@@ -209,8 +237,14 @@ loader = DataLoader(
         if arguments is None or not arguments.is_known("dataset") or _num_workers(arguments) != 0:
             return
         dataset = arguments.argument("dataset")
-        if dataset is None or not self._is_in_memory(dataset):
-            self.report(node, self.message.format(callee=quote(node.func), fix=self._advice(node)))
+        if dataset is not None and (self._is_in_memory(dataset) or self._holds_device_tensors(dataset)):
+            return
+        self.report(node, self.message.format(callee=quote(node.func), fix=self._advice(node)))
+
+    def _holds_device_tensors(self, dataset: cst.BaseExpression) -> bool:
+        function = self.context.function
+        scope: cst.CSTNode | None = function.node if function is not None else self._module
+        return scope is not None and dataset_holds_device_tensors(dataset, scope, self.context)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
