@@ -25,12 +25,13 @@ def run_plugin(source: str, filename: str = "example.py") -> list[tuple[int, int
     return [(line, column, text) for line, column, text, checker_type in checker.run()]
 
 
-def default_rules():
-    return select_rules()
+def default_rules_and_pfl408():
+    """The default rules, and PFL408 (opt-in since round 6), whose finding these sources hold."""
+    return select_rules(extend_select=["PFL408"])
 
 
 def test_plugin_yields_zero_based_columns_and_code_first_text():
-    [finding] = lint_source(PFL408_SOURCE, "example.py", default_rules())
+    [finding] = lint_source(PFL408_SOURCE, "example.py", default_rules_and_pfl408())
     [(line, column, text)] = run_plugin(PFL408_SOURCE)
     assert (line, column) == (finding.line, finding.column - 1)
     assert text == f"PFL408 {finding.message}{fix_hint(finding)}"
@@ -100,7 +101,7 @@ def test_flake8_registers_the_plugin():
 
 @pytest.mark.slow
 def test_flake8_reads_source_from_stdin(tmp_path):
-    result = run_flake8(["-"], tmp_path, stdin=PFL408_SOURCE)
+    result = run_flake8(["--extend-select", "PFL408", "-"], tmp_path, stdin=PFL408_SOURCE)
     assert result.stdout.splitlines() == ["stdin:3:9:PFL408"]
 
 
@@ -127,7 +128,7 @@ for x in xs:
 
 
 def test_noqa_on_a_continuation_line_suppresses_as_in_flake8():
-    findings = lint_source(CONTINUED_LINES_SOURCE, "example.py", default_rules())
+    findings = lint_source(CONTINUED_LINES_SOURCE, "example.py", default_rules_and_pfl408())
     assert [(finding.code, finding.line) for finding in findings] == [("PFL408", 9)]
 
 

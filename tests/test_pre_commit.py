@@ -23,9 +23,9 @@ FIX_HOOK_ID = "perflint-fix"
 # PFL501, whose fix (drop the argument) is unsafe: the fix hook applies it with --unsafe-fixes.
 FIXABLE_SOURCE = "import torch\nfor batch in loader:\n    opt.zero_grad(set_to_none=False)\n"
 FIXED_SOURCE = "import torch\nfor batch in loader:\n    opt.zero_grad()\n"
-# PFL408, on by default.
-FLAGGED_SOURCE = 'import numpy as np\nfor x in xs:\n    y = np.load("A.npy") @ x\n'
-CLEAN_SOURCE = 'import numpy as np\nA = np.load("A.npy")\nfor x in xs:\n    y = A @ x\n'
+# PFL501, on by default; the clean source is its fix.
+FLAGGED_SOURCE = FIXABLE_SOURCE
+CLEAN_SOURCE = FIXED_SOURCE
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -129,11 +129,14 @@ def test_manifest_declares_the_check_and_fix_hooks():
 @pytest.mark.slow
 def test_hook_fails_on_a_file_with_a_finding(tmp_path, hook_repository, pre_commit_home):
     result = run_pre_commit(
-        tmp_path, {"train.py": FLAGGED_SOURCE, "notes.txt": "np.load\n"}, hook_repository, pre_commit_home
+        tmp_path,
+        {"train.py": FLAGGED_SOURCE, "notes.txt": "opt.zero_grad(set_to_none=False)\n"},
+        hook_repository,
+        pre_commit_home,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "train.py:3:9: PFL408" in output
+    assert "train.py:3:5: PFL501" in output
     assert "notes.txt" not in output
 
 
