@@ -21,8 +21,9 @@ array) lazily, once, and consulted where they are called.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Union, cast
 
 import libcst as cst
@@ -73,10 +74,25 @@ class ClassFrame:
     # A torch optimizer, directly or through classes of this file or the project: its ``step``
     # runs once per training step (``roles.role_of``'s ``optimizer_method``).
     is_optimizer: bool = False
+    # What ``eval_mode_since`` reads off the class body, worked out on first use.
+    _modes: tuple[dict[str, str], frozenset[str], bool] | None = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.node.name.value
+
+    def eval_mode_since(self, attribute: str) -> str | None:
+        """The method that puts ``self.<attribute>`` in eval mode (``self.model.eval()`` or
+        ``self.model.train(False)``), when nothing in the class can put it back in training mode
+        (``self.model.train()``, ``self.train()``, or ``train`` with a mode not literally false)
+        and nothing in the class computes gradients (``FunctionFrame.computes_gradients``'s
+        evidence, in any of its methods): a model the class keeps for inference only."""
+        if self._modes is None:
+            self._modes = _model_modes(self.node)
+        evaluated, trained, computes_gradients = self._modes
+        if computes_gradients or attribute in trained or "" in trained:
+            return None
+        return evaluated.get(attribute)
 
 
 class FunctionFrame:
@@ -99,6 +115,9 @@ class FunctionFrame:
         self._is_compiled: bool | None = None
         # ``with`` blocks around the current node, within this function, that turn autograd off.
         self.grad_off_blocks = 0
+        # ``with`` blocks around the current node, within this function, whose context manager
+        # the imports cannot name (``torch.no_grad()`` after ``torch = None``, ``self.lock``).
+        self.unread_blocks = 0
         self._computes_gradients: bool | None = None
         # Whether it runs as set-up, once ``FunctionKnowledge.in_set_up`` has asked.
         self.set_up: bool | None = None
@@ -154,9 +173,7 @@ class FunctionFrame:
                 if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                     continue
                 if type(node) is cst.Call:
-                    found = (
-                        type(node.func) is cst.Attribute and node.func.attr.value in catalog.GRADIENT_METHODS
-                    ) or any(_requests_derivatives(argument) for argument in node.args)
+                    found = computes_gradients(node)
                 stack.extend(syntax_children(node))
             self._computes_gradients = found
         return self._computes_gradients
@@ -250,20 +267,32 @@ class FunctionKnowledge:
         scope.class_frame = class_frame
 
     def visit_With_body(self, node: cst.With) -> None:
-        if any(self.disables_grad(item.item) for item in node.items):
-            frame = self.current
-            if frame is not None:
-                frame.grad_off_blocks += 1
-            else:
-                self._grad_off_blocks_outside_functions += 1
+        self._count_with(node, 1)
 
     def leave_With_body(self, node: cst.With) -> None:
+        self._count_with(node, -1)
+
+    def _count_with(self, node: cst.With, step: int) -> None:
+        frame = self.current
         if any(self.disables_grad(item.item) for item in node.items):
-            frame = self.current
             if frame is not None:
-                frame.grad_off_blocks -= 1
+                frame.grad_off_blocks += step
             else:
-                self._grad_off_blocks_outside_functions -= 1
+                self._grad_off_blocks_outside_functions += step
+        if frame is not None and any(self._unread(item.item) for item in node.items):
+            frame.unread_blocks += step
+
+    def _unread(self, expr: cst.BaseExpression) -> bool:
+        """The imports cannot name ``expr`` (or the callee of ``expr``), a builtin aside: as a
+        context manager or decorator it may turn autograd off, or not."""
+        target = expr.func if type(expr) is cst.Call else expr
+        if (
+            type(target) is cst.Name
+            and hasattr(builtins, target.value)
+            and self._context.imports.is_builtin(target, target.value)
+        ):
+            return False
+        return self._context.imports.qualified_name(target) is None
 
     def _decorator_names(self, decorators: Iterable[cst.Decorator]) -> Iterator[str]:
         imports = self._context.imports
@@ -632,6 +661,21 @@ class FunctionKnowledge:
         if type(frame.node) is not cst.FunctionDef:
             return False
         return any(self.disables_grad(decorator.decorator) for decorator in frame.node.decorators)
+
+    def grad_possibly_disabled(self) -> bool:
+        """``grad_disabled``, or a context manager around the current node in its function, or
+        a decorator of that function, that the imports cannot name: it may turn autograd off
+        (``with torch.no_grad():`` where ``torch`` is bound by ``optional_package("torch")``)."""
+        if self.grad_disabled():
+            return True
+        frame = self.current
+        if frame is None:
+            return False
+        if frame.unread_blocks:
+            return True
+        return type(frame.node) is cst.FunctionDef and any(
+            self._unread(decorator.decorator) for decorator in frame.node.decorators
+        )
 
     def has_whole_array_form(self, func: cst.BaseExpression) -> bool:
         """``func``, applied per element or per slice (``np.vectorize``,
@@ -1137,6 +1181,59 @@ def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
     if type(statement) in (cst.Del, cst.Global, cst.Nonlocal):
         return names_in(statement)
     return set()
+
+
+def computes_gradients(call: cst.Call) -> bool:
+    """``call`` computes gradients: a gradient method (``loss.backward()``,
+    ``torch.autograd.grad(...)``, the catalogue's ``GRADIENT_METHODS``), or a call asking for
+    derivatives of its output by a keyword not literally false (``compute_force=True``)."""
+    return (type(call.func) is cst.Attribute and call.func.attr.value in catalog.GRADIENT_METHODS) or any(
+        _requests_derivatives(argument) for argument in call.args
+    )
+
+
+def switches_to_training(call: cst.Call) -> bool:
+    """``m.train()`` or ``m.train(True)``; ``m.train(False)`` is ``m.eval()``, and an unknown
+    mode may be either (so it counts as training)."""
+    mode: cst.BaseExpression | None = call.args[0].value if call.args else None
+    return mode is None or literal_value(mode) is not False
+
+
+def _model_modes(node: cst.ClassDef) -> tuple[dict[str, str], frozenset[str], bool]:
+    """For ``ClassFrame.eval_mode_since``: the attributes ``a`` whose ``self.a`` some method of
+    the class puts in eval mode (with the first such method's name), those it may put in
+    training mode (``""`` for ``self.train()``: every submodule), and whether any code of the
+    class computes gradients. Classes nested in it are theirs, not its."""
+    evaluated: dict[str, str] = {}
+    trained: set[str] = set()
+    found = False
+    for member in node.body.body if type(node.body) is cst.IndentedBlock else ():
+        if type(member) is not cst.FunctionDef:
+            continue
+        stack: list[cst.CSTNode] = [member.body]
+        while stack:
+            current = stack.pop()
+            if type(current) is cst.ClassDef:
+                continue
+            stack.extend(syntax_children(current))
+            if type(current) is not cst.Call:
+                continue
+            found = found or computes_gradients(current)
+            func = current.func
+            if type(func) is not cst.Attribute or func.attr.value not in ("eval", "train"):
+                continue
+            receiver = dotted_name(func.value)
+            if receiver == "self":
+                attribute = ""
+            elif receiver is not None and receiver.startswith("self.") and receiver.count(".") == 1:
+                attribute = receiver[len("self.") :]
+            else:
+                continue
+            if func.attr.value == "train" and switches_to_training(current):
+                trained.add(attribute)
+            elif attribute and (func.attr.value == "train" or not current.args):
+                evaluated.setdefault(attribute, member.name.value)
+    return evaluated, frozenset(trained), found
 
 
 def _requests_derivatives(argument: cst.Arg) -> bool:

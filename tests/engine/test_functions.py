@@ -869,3 +869,42 @@ def test_a_functions_call_frequency_leaves_its_own_loops_out():
         "per_column": (Frequency.HOT, Frequency.UNKNOWN),
         "per_layer": (Frequency.HOT, Frequency.PER_CALL),
     }
+
+
+def test_a_class_keeps_an_attribute_in_eval_mode_when_no_code_of_it_trains_it_or_computes_gradients():
+    source = (
+        "class Predictor:\n"
+        "    def load(self):\n        self.model.eval()\n        self.head.train(False)\n"
+        "    def fit(self):\n        self.encoder.eval()\n        self.encoder.train(mode)\n"
+        "    def predict(self):\n        print(1)\n"
+        "class Trainer:\n"
+        "    def load(self):\n        self.model.eval()\n"
+        "    def step(self):\n        self.train()\n        print(2)\n"
+        "class Saliency:\n"
+        "    def load(self):\n        self.model.eval()\n"
+        "    def explain(self, x):\n        self.model(x).sum().backward()\n        print(3)\n"
+    )
+
+    def modes(context, expr):
+        frame = context.function.class_frame
+        return tuple(frame.eval_mode_since(name) for name in ("model", "head", "encoder", "other"))
+
+    answers = probe_calls(source, modes)
+    assert answers == {
+        "1": ("load", "load", None, None),
+        "2": (None, None, None, None),
+        "3": (None, None, None, None),
+    }
+
+
+def test_autograd_may_be_off_under_a_context_manager_or_decorator_the_imports_cannot_name():
+    source = (
+        "import torch\n"
+        "def f():\n    with open(path):\n        print(1)\n"
+        "def g():\n    with torch.no_grad():\n        print(2)\n"
+        "def h():\n    with self.lock:\n        print(3)\n"
+        "@cached\ndef k():\n    print(4)\n"
+        "def m():\n    print(5)\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.grad_possibly_disabled())
+    assert answers == {"1": False, "2": True, "3": True, "4": True, "5": False}

@@ -7,8 +7,8 @@ from typing import cast
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.functions import FunctionNode, switches_to_training
 from perflint.engine.imports import dotted_name
-from perflint.engine.literals import literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Change, Fix, Invalid, Rule
@@ -32,10 +32,15 @@ class InferenceWithoutNoGrad(Rule):
         "`{call}(...)` runs with autograd recording every activation, though `{caller}` passes "
         "`{model}` in eval mode and records no gradients; run the loop under `with torch.inference_mode():`"
     )
+    class_message = (
+        "`{call}(...)` runs with autograd recording every activation, though `{model}` is in eval "
+        "mode since `{method}` and its output is detached; run it under `with {mode}():` "
+        "(or decorate `{function}` with `@{mode}()`)"
+    )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
     autofix = True
-    required_text = (".eval()",)
+    required_text = (".eval()", ".train(")
     reported_at = "the model call"
 
     what_it_does = (
@@ -46,17 +51,29 @@ class InferenceWithoutNoGrad(Rule):
         "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`, or a call asking a model for "
         "derivatives of its output, such as an interatomic potential's `compute_force=True`). Linted with its "
         "project, it also flags such a call of a parameter `m` that a caller binds to a model it put "
-        "in eval mode (`model.eval()` then `self._generate_predictions(model, loader)`), where that "
-        "call is not under `no_grad`/`inference_mode` and no caller of the function computes gradients."
+        "in eval mode (`model.eval()` then `self._generate_predictions(model, loader)`). "
+        "It also flags a call `self.m(...)`, in a loop or not, where another method of the class put "
+        "`self.m` in eval mode, nothing in the class puts it back in training mode "
+        "(`self.m.train()`, `self.train()`) or computes gradients, and the output is only detached "
+        "or moved to NumPy in the function (`self.m(x)[:, 0].detach().numpy()`, `.cpu().numpy()`, "
+        "`.item()`, `.tolist()`): no caller can want its graph."
     )
     known_limitations = (
-        "A model is recognised only by a `m.eval()` call earlier in the same function or, through the "
-        "project index, in a caller that passes it as an argument: a model put in evaluation mode "
-        "elsewhere (in `__init__`, by a caller outside the project, or stored in an attribute by the "
-        "caller) is not flagged, and neither is a "
+        "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
+        "project index in a caller that passes it as an argument, or in another method of the class "
+        "for `self.m`: a model put in evaluation mode by a caller outside the project, or stored in "
+        "an attribute by the caller, is not flagged, and neither is a "
         "loop in a function that computes gradients, where autograd may be needed. A call outside "
-        "a loop is not flagged, even in a function called per batch: callers may need its output "
-        "with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers)."
+        "a loop of a model evaluated in the same function is not flagged, even in a function called "
+        "per batch: callers may need its output with autograd (BoTorch's `posterior`, differentiated "
+        "by acquisition optimisers). A model a class keeps in eval mode is flagged only where its "
+        "output is visibly detached in the function (directly, or through one name read only that "
+        "way): an output returned as a tensor, unpacked, or reduced first (`out.max().item()`) is "
+        "not, nor a call under a `with` block or decorator the imports cannot name (it may be "
+        "`torch.no_grad()` after `torch = None`), and an `nn.Module` trained from outside the class (`net.train()` by its trainer) is "
+        "not seen being trained. No fix is offered for that case: wrapping the call makes "
+        "inference tensors, and a detached output fed to code that records gradients then raises "
+        "(use `torch.no_grad()` there)."
     )
     why_bad = (
         "`eval()` only switches dropout and batch-norm to inference behaviour; it does not stop "
@@ -99,7 +116,8 @@ def evaluate(model, loader):
         "(saliency maps, adversarial examples). No fix is offered for a loop that yields or "
         "awaits (grad mode is per thread: the caller would run in inference mode while the "
         "loop is suspended), or for a comprehension inside an `if` test or on a line with other "
-        "statements."
+        "statements. No fix is offered for a call of a model its class keeps in eval mode: its "
+        "detached output may reach callers that record gradients, where an inference tensor raises."
     )
 
     VALID = (
@@ -176,6 +194,65 @@ def evaluate(model, loader):
                 target = teacher.predict(batch)
                 loss = (student(batch) - target).pow(2).mean()
                 loss.backward()
+        """,
+        # A model the class puts in eval mode, called outside a loop, where the class may
+        # want gradients: it trains the model, computes a saliency map, returns the output as a
+        # tensor, calls it under no_grad or a decorator, or evaluates another attribute; and
+        # eval() in a different class.
+        """
+        import torch
+        class Trainer:
+            def load(self, path):
+                self.model.eval()
+            def fit(self, x, y):
+                self.model.train()
+                return self.model(x).cpu().numpy()
+        class Saliency:
+            def __init__(self, model):
+                self.model = model
+                self.model.eval()
+            def explain(self, x):
+                x.requires_grad_(True)
+                self.model(x).sum().backward()
+                return x.grad
+            def predict(self, x):
+                return self.model(x).detach().numpy()
+        class Posterior:
+            def __init__(self, model):
+                self.model = model.eval()
+                self.model.eval()
+            def posterior(self, x):
+                return self.model(x)
+            def mean(self, x):
+                out = self.model(x)
+                return out.mean(0), out.detach()
+            @torch.inference_mode()
+            def predict(self, x):
+                return self.model(x).numpy()
+            def score(self, x):
+                with torch.no_grad():
+                    return self.model(x).item()
+            def embed(self, x):
+                return self.encoder(x).detach()
+        class Other:
+            def predict(self, x):
+                return self.model(x).cpu().numpy()
+        """,
+        # torch bound by an optional import: a `with` block the imports cannot name may be
+        # `no_grad`.
+        """
+        try:
+            import torch
+        except ImportError:
+            torch = None
+        class Encoder:
+            def __init__(self, model):
+                self.model = model
+                self.model.eval()
+            def encode(self, x):
+                with torch.no_grad():
+                    out = self.model(x)
+                return out.cpu().numpy()
         """,
     )
     INVALID = (
@@ -311,6 +388,35 @@ def evaluate(model, loader):
                     return [model(b, compute_force=False)["energy"] for b in batches]
             """,
         ),
+        # A model in eval mode since another method of the class, called outside a loop; its
+        # output is only moved to NumPy: no caller can want its graph. No fix is offered.
+        Invalid(
+            """
+            import torch
+            class Predictor:
+                def load_weights(self, path):
+                    self.model.load_state_dict(torch.load(path))
+                    self.model.eval()
+                def _predict(self, x):
+                    return self.model(torch.from_numpy(x))[:, 0].detach().numpy()
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch as th
+            class Segmenter:
+                def __init__(self, model):
+                    self.net = model
+                    self.net.train(False)
+                def predict(self, x):
+                    probs = self.net(x)
+                    return probs.cpu().numpy(), probs[0, 0].item()
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
         # A generator: the caller would run in inference mode between items.
         Invalid(
             """
@@ -350,22 +456,44 @@ def evaluate(model, loader):
             receiver = dotted_name(func.value)
             if receiver is not None and func.attr.value == "eval" and not node.args:
                 evaluated.add(receiver)
-            elif receiver is not None and func.attr.value == "train" and _switches_to_training(node):
+            elif receiver is not None and func.attr.value == "train" and switches_to_training(node):
                 evaluated.discard(receiver)
         model = _model_called(func)
-        if model is None or self.context.innermost_loop is None:
+        if model is None:
             return
-        caller = None if model in evaluated else self._caller_evaluating(model)
-        if model not in evaluated and caller is None:
+        if self.context.innermost_loop is not None:
+            caller = None if model in evaluated else self._caller_evaluating(model)
+            if model in evaluated or caller is not None:
+                if self.context.functions.grad_disabled() or function.computes_gradients:
+                    return
+                message = self.message.format(call=quote(func), model=model)
+                if caller is not None:
+                    message = self.caller_message.format(call=quote(func), model=model, caller=caller)
+                self.report(node, message, fix=self._inference_mode(node))
+                return
+        since = self._evaluated_by_class(model)
+        if since is None or self.context.functions.grad_possibly_disabled() or function.computes_gradients:
             return
-        if self.context.functions.grad_disabled():
+        if not _graph_dropped(node, function.node):
             return
-        if function.computes_gradients:
-            return
-        message = self.message.format(call=quote(func), model=model)
-        if caller is not None:
-            message = self.caller_message.format(call=quote(func), model=model, caller=caller)
-        self.report(node, message, fix=self._inference_mode(node))
+        mode = reference(self.context, "torch.inference_mode")
+        name = quote(mode[0]) if mode is not None and not mode[1] else "torch.inference_mode"
+        message = self.class_message.format(
+            call=quote(func), model=model, method=since, mode=name, function=function.name
+        )
+        self.report(node, message)
+
+    def _evaluated_by_class(self, model: str) -> str | None:
+        """The method of the current function's class that puts ``model`` (``self.<attribute>``)
+        in eval mode, the class never putting it back in training mode nor computing gradients
+        (``ClassFrame.eval_mode_since``)."""
+        frame = self.context.function
+        if frame is None or frame.class_frame is None:
+            return None
+        owner, _, attribute = model.partition(".")
+        if owner != "self" or not attribute or "." in attribute:
+            return None
+        return frame.class_frame.eval_mode_since(attribute)
 
     def _caller_evaluating(self, model: str) -> str | None:
         """The caller that passes the parameter ``model`` of the current function (a method or
@@ -436,11 +564,48 @@ def _suspends(statement: cst.CSTNode) -> bool:
     return False
 
 
-def _switches_to_training(call: cst.Call) -> bool:
-    """``m.train()`` or ``m.train(True)``; ``m.train(False)`` is ``m.eval()``, and an unknown
-    mode may be either (so it counts as training: stay silent)."""
-    mode: cst.BaseExpression | None = call.args[0].value if call.args else None
-    return mode is None or literal_value(mode) is not False
+def _graph_dropped(call: cst.Call, function: FunctionNode) -> bool:
+    """The output of ``call`` is, in ``function``, only turned into something without an
+    autograd graph (``call(...).detach()``, ``call(...)[:, 0].cpu().numpy()``, ``.item()``,
+    ``.tolist()``), directly or through a name bound to it once and read only that way."""
+    dropped: set[int] = set()  # the expressions whose graph is dropped, by id
+    holder: str | None = None
+    names: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        stack.extend(syntax_children(node))
+        if type(node) is cst.Call and type(node.func) is cst.Attribute:
+            if node.func.attr.value in catalog.GRAPH_DROPPING_METHODS:
+                dropped.add(id(_graph_source(node.func.value)))
+        elif type(node) is cst.Assign and node.value is call and len(node.targets) == 1:
+            target = node.targets[0].target
+            if type(target) is cst.Name:
+                holder = target.value
+        elif type(node) is cst.Name:
+            names.append(node)
+    if id(call) in dropped:
+        return True
+    if holder is None:
+        return False
+    reads = [name for name in names if name.value == holder]
+    # The binding itself is one occurrence; every other must drop the graph.
+    return len(reads) > 1 and sum(id(name) not in dropped for name in reads) == 1
+
+
+def _graph_source(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The tensor whose graph ``expr`` still carries: ``out`` for ``out[:, 0].cpu()``."""
+    while True:
+        if type(expr) is cst.Subscript:
+            expr = expr.value
+        elif (
+            type(expr) is cst.Call
+            and type(expr.func) is cst.Attribute
+            and expr.func.attr.value in catalog.GRAPH_KEEPING_MOVES
+        ):
+            expr = expr.func.value
+        else:
+            return expr
 
 
 def _setup(size: int, target: Target) -> tuple:
