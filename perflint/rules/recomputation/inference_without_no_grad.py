@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 import libcst as cst
@@ -445,6 +446,9 @@ def evaluate(model, loader):
         super().__init__(context)
         # Per function (by node id): the receivers put in eval mode so far.
         self._in_eval_mode: dict[int, set[str]] = {}
+        # Whether the file's text can put a model in eval mode (``.eval()``, ``.train(False)``):
+        # without it no class keeps one there, and no class body need be read.
+        self._evaluates: bool | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.context.function
@@ -493,7 +497,10 @@ def evaluate(model, loader):
         owner, _, attribute = model.partition(".")
         if owner != "self" or not attribute or "." in attribute:
             return None
-        return frame.class_frame.eval_mode_since(attribute)
+        if self._evaluates is None:
+            source = self.context.source
+            self._evaluates = _EVAL_MODE_TEXT.search(source) is not None
+        return frame.class_frame.eval_mode_since(attribute) if self._evaluates else None
 
     def _caller_evaluating(self, model: str) -> str | None:
         """The caller that passes the parameter ``model`` of the current function (a method or
@@ -562,6 +569,10 @@ def _suspends(statement: cst.CSTNode) -> bool:
         if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             stack.extend(syntax_children(node))
     return False
+
+
+# ``.eval()`` or ``.train(False)``, however spread over lines and commented.
+_EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*)*False)")
 
 
 def _graph_dropped(call: cst.Call, function: FunctionNode) -> bool:

@@ -262,7 +262,7 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
 
     def visit_Call(self, node: cst.Call) -> None:
         stacker = _STACKERS.get(self.context.imports.qualified_name(node.func) or "")
-        if stacker is None or has_unpacked_arguments(node) or self.context.in_compiled_code():
+        if stacker is None or has_unpacked_arguments(node):
             return
         library, list_parameter, allowed = stacker
         record = catalog.lookup(self.context.imports.qualified_name(node.func))
@@ -276,7 +276,7 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
             if axis in given and integer_value(given[axis]) != 0:
                 return
         source = self._source(node, given.get(list_parameter))
-        if source is None:
+        if source is None or self.context.in_compiled_code():
             return
         loop, target, iterable, element = source
         if runs_few_times(loop, self.context):
