@@ -289,12 +289,10 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         if type(func) is not cst.Attribute or func.attr.value != "item" or node.args:
             self._check_python_number_arguments(node)
             return
-        if self._in_run_once_or_test_code():
-            return
         # Weak evidence accepted: the rule is opt-in, and a parameter documented as a tensor
         # (``scores : torch.Tensor``) is what its loop reads element by element.
         array = self.context.loops.element_of(func.value, evidence=Evidence.WEAK)
-        if array is None:
+        if array is None or self._in_run_once_or_test_code():
             return
         self.report(
             node, self.message.format(call=quote(node), array=quote(array)), size=element_count(array, self.context)
@@ -323,14 +321,14 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             self._check_implicit_conversion(call.args[0].value, f"the size `{quote(func)}` takes")
 
     def _check_implicit_conversion(self, expr: cst.BaseExpression, use: str) -> None:
-        if self._in_run_once_or_test_code():
-            return
         array = self.context.loops.element_of(expr, evidence=Evidence.WEAK)
         if array is None or self.context.arrays.kind_of(array, Evidence.WEAK) != catalog.TORCH:
             # A NumPy integer converts in the interpreter, with no device to wait for.
             return
         if on_host(array, self.context):
             # Nor does an element of a tensor on the host (``for x in t.cpu()``).
+            return
+        if self._in_run_once_or_test_code():
             return
         self.report(expr, self.message_implicit.format(element=quote(expr), array=quote(array), use=use))
 
