@@ -805,19 +805,10 @@ class ArrayKnowledge:
         NumPy array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label,
         not a position.
         """
-        if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
+        found = self.axis_of_range(iterable)
+        if found is None or found.axis != 0 or self.kind_of(found.array) not in found.libraries:
             return None
-        bound = _range_bound(iterable)
-        if bound is None:
-            return None
-        if type(bound) is cst.Name:
-            # ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``: one hop, when every path to
-            # the loop assigned ``n`` that.
-            bound = self.bound_value(bound.value) or bound
-        array, kinds = _first_axis_length_of(bound, self._imports)
-        if array is None or self.kind_of(array) not in kinds:
-            return None
-        return array
+        return found.array
 
     def axis_of_range(self, iterable: cst.BaseExpression) -> AxisLength | None:
         """The array and axis whose indices ``iterable`` runs over: ``range(len(a))`` (axis 0),
@@ -832,6 +823,8 @@ class ArrayKnowledge:
         if bound is None:
             return None
         if type(bound) is cst.Name:
+            # ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``: one hop, when every path to
+            # the loop assigned ``n`` that.
             bound = self.bound_value(bound.value) or bound
         return _axis_length_of(bound, self._imports)
 
