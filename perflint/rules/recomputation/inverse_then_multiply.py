@@ -51,6 +51,13 @@ class InverseThenMultiply(Rule):
         "7 findings was worth fixing: the matrices were small (microphones by microphones, a flow's "
         "dimension, 3×3 point normalisations) or inverted once, and none stated its size in the code;"
         " at such sizes `solve(..., left=False)` measured no faster than the inverse."
+        " Round 6's held-out review (`benchmarks/results/precision/heldout_round6.md`) found its "
+        "advice slower where the other operand has many more columns than the matrix has rows "
+        "(`inv(A) @ M.T` with A 44×44 and M.T 44×193: 0.43x; a 3×3 inverse applied to every voxel "
+        "of an image: 17-22x slower), since the inverse is then a small part of the work and `solve` "
+        "back-substitutes more slowly than a matrix product; and `scipy.linalg.solve` slower than "
+        "`inv` and `@` on 2-10-row matrices (its input checks and condition estimate). The rule "
+        "cannot see either operand's width: read the shapes before taking its advice."
     )
     why_bad = (
         "Inverting A costs a factorisation plus n³ more operations to build the inverse, and "
