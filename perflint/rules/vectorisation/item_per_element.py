@@ -23,11 +23,11 @@ class ItemPerElement(Rule):
     summary = "`.item()` on one element of a tensor or array per loop iteration"
     message = (
         "`{call}` converts one element of `{array}` per iteration; convert it once with "
-        "`{array}.tolist()` before the loop and use its items"
+        "`{converted}` before the loop and use its items"
     )
     message_implicit = (
         "`{element}` converts one element of `{array}` to a Python number per iteration ({use}); convert it "
-        "once with `{array}.tolist()` before the loop and use its items"
+        "once with `{converted}` before the loop and use its items"
     )
     fix_title = "Call `.tolist()` once before the loop (one transfer, one conversion)"
     fix_safety = FIX_UNSAFE
@@ -295,7 +295,9 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
         if array is None or self._in_run_once_or_test_code():
             return
         self.report(
-            node, self.message.format(call=quote(node), array=quote(array)), size=element_count(array, self.context)
+            node,
+            self.message.format(call=quote(node), array=quote(array), converted=_converted(func.value, array)),
+            size=element_count(array, self.context),
         )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -330,7 +332,12 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             return
         if self._in_run_once_or_test_code():
             return
-        self.report(expr, self.message_implicit.format(element=quote(expr), array=quote(array), use=use))
+        self.report(
+            expr,
+            self.message_implicit.format(
+                element=quote(expr), array=quote(array), use=use, converted=_converted(expr, array)
+            ),
+        )
 
     def _in_run_once_or_test_code(self) -> bool:
         """Set-up code (``__init__``): the whole loop runs once per object; tests pay for their
@@ -372,3 +379,13 @@ ItemPerElement.benchmark = Benchmark(
         "against one `scores.tolist()`."
     ),
 )
+
+
+def _converted(element: cst.BaseExpression, array: cst.BaseExpression) -> str:
+    """The one conversion to advise before the loop: ``t.tolist()``, or ``t.reshape(-1).tolist()``
+    where the loop takes one element per index of the first axis (``t[i]``, ``for x in t``), which
+    holds one number only if every other axis has length one: a ``(B, 1)`` tensor's ``tolist()``
+    is a list of one-item lists, its ``reshape(-1).tolist()`` the numbers."""
+    if type(element) is cst.Subscript and len(element.slice) > 1:
+        return f"{quote(array)}.tolist()"
+    return f"{quote(array)}.reshape(-1).tolist()"

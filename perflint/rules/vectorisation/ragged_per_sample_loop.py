@@ -34,8 +34,8 @@ class RaggedPerSampleLoop(Rule):
     summary = "Per-sample loop slicing each sequence of a padded batch to its length, in per-call code"
     message = (
         "`{loop}` slices one sample at a time to its length (`{slice}`) and {use}; build one "
-        "length mask for the batch (`mask = torch.arange({tensor}.shape[{axis}], device={tensor}.device) "
-        "< {bound}[:, None]`{along}) and {masked} instead of looping over the batch"
+        "length mask for the batch (`length_mask = torch.arange({tensor}.shape[{axis}], device={tensor}.device) "
+        "< {bound}.reshape(-1, 1)`{along}) and {masked} instead of looping over the batch"
     )
     message_offsets = (
         "`{loop}` slices one segment at a time (`{slice}`, bounds from `{bound}`) and {use}; work on "
@@ -223,6 +223,20 @@ class MaskedMSE(torch.nn.Module):
             """,
             line=5,
         ),
+        # Writing a constant into each sample's first positions: the mask itself, not its
+        # complement, selects them (a masked-patch pre-training mask, lengths on the device).
+        Invalid(
+            """
+            import torch
+            class Masking(torch.nn.Module):
+                def forward(self, x: torch.Tensor, len_keep: torch.Tensor):
+                    mask = torch.zeros(x.shape[0], x.shape[1], device=x.device)
+                    for i in range(x.shape[0]):
+                        mask[i, : len_keep[i]] = 1
+                    return mask
+            """,
+            line=6,
+        ),
         # Segments of a flat tensor, bounded by offsets.
         Invalid(
             """
@@ -325,7 +339,8 @@ class MaskedMSE(torch.nn.Module):
             if type(parent) is cst.AssignTarget and parent.target is node:
                 assignment = path[depth - 2]
                 if type(assignment) is cst.Assign and _is_constant(assignment.value, self.context):
-                    filled = f"{quote(_sliced(node))}.masked_fill_(~mask, {quote(assignment.value)})"
+                    where = "length_mask" if _cuts_to_length(node) else "~length_mask"
+                    filled = f"{quote(_sliced(node))}.masked_fill_({where}, {quote(assignment.value)})"
                     return "writes a constant into it", f"fill with it (`{filled}`)"
                 return None
         value: cst.CSTNode = node
@@ -493,6 +508,13 @@ def _sliced(node: cst.Subscript) -> cst.BaseExpression:
     """The whole tensor ``node`` slices: ``t`` of ``t[i, n[i]:]`` and of ``t[i][n[i]:]``."""
     tensor = node.value
     return tensor.value if type(tensor) is cst.Subscript and len(node.slice) == 1 else tensor
+
+
+def _cuts_to_length(node: cst.Subscript) -> bool:
+    """``node`` keeps each sample's first ``n[i]`` positions (``t[i, :n[i]]``), which a length
+    mask selects; otherwise it keeps the padding after them (``t[i, n[i]:]``), its complement."""
+    cut = next(element.slice for element in node.slice if type(element.slice) is cst.Slice)
+    return cut.lower is None
 
 
 def _is_constant(value: cst.BaseExpression, context) -> bool:
