@@ -41,6 +41,7 @@ from perflint.engine.roles import (
     ExecutionEstimate,
     Frequency,
     is_entry_point,
+    is_gradient_free_hook,
     is_optimizer_name,
     per_call_evidence,
     role_of,
@@ -364,7 +365,8 @@ class FunctionKnowledge:
         """``callee`` (a name or chain: ``model``, ``self.encoder``) holds a model, as the current
         function (or, in a method, its class; at module level, the module) shows: it calls
         ``.eval()``, ``.train()``, ``.to(...)``, ``.cuda()`` or ``.parameters()`` on it, or
-        assigns it something ``is_model`` says makes one."""
+        assigns it something ``is_model`` says makes one or the result of such a call of a mode
+        or a move (``self.net = net.to(device)``: a module's ``to`` returns the module)."""
         function = self.current
         scope: cst.CSTNode | None = None
         if function is not None:
@@ -390,7 +392,7 @@ class FunctionKnowledge:
                     receiver = dotted_name(node.func.value)
                     if receiver is not None:
                         models.add(receiver)
-            elif type(node) is cst.Assign and self.is_model(node.value):
+            elif type(node) is cst.Assign and (self.is_model(node.value) or _moves_or_sets_mode(node.value)):
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None:
@@ -676,6 +678,25 @@ class FunctionKnowledge:
         return type(frame.node) is cst.FunctionDef and any(
             self._unread(decorator.decorator) for decorator in frame.node.decorators
         )
+
+    def called_with_grad_off(self) -> bool:
+        """The function around the current node (the outermost one) may be called with
+        autograd off: a hook its framework runs so (``roles.is_gradient_free_hook``: Lightning's
+        ``validation_step``), or, with the project index, a function a project caller runs under
+        ``torch.no_grad()`` or ``torch.inference_mode()``, directly or through the functions it
+        calls (``ProjectView.grad_off_functions``). Callers outside the project are not seen."""
+        frame = self.current
+        if frame is None:
+            return False
+        while frame.parent is not None:
+            frame = frame.parent
+        if is_gradient_free_hook(frame.name):
+            return True
+        project = self._context.project
+        if project is None:
+            return False
+        key = f"{frame.class_frame.name}.{frame.name}" if frame.class_frame is not None else frame.name
+        return key in project.grad_off_functions
 
     def has_whole_array_form(self, func: cst.BaseExpression) -> bool:
         """``func``, applied per element or per slice (``np.vectorize``,
@@ -1189,6 +1210,17 @@ def computes_gradients(call: cst.Call) -> bool:
     derivatives of its output by a keyword not literally false (``compute_force=True``)."""
     return (type(call.func) is cst.Attribute and call.func.attr.value in catalog.GRADIENT_METHODS) or any(
         _requests_derivatives(argument) for argument in call.args
+    )
+
+
+def _moves_or_sets_mode(expr: cst.BaseExpression) -> bool:
+    """``net.to(device)``, ``net.cuda()``, ``net.eval()``: a call of a method that a module has
+    and returns the module from (``catalog.MODEL_EVIDENCE_METHODS`` but ``parameters``)."""
+    return (
+        type(expr) is cst.Call
+        and type(expr.func) is cst.Attribute
+        and expr.func.attr.value in catalog.MODEL_EVIDENCE_METHODS
+        and expr.func.attr.value != "parameters"
     )
 
 

@@ -50,7 +50,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 6
+SUMMARY_FORMAT = 7
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -68,10 +68,13 @@ class CallSite:
     """One call a function makes. ``target`` is ``q:<qualified name>`` (a function or class of
     any module, through the file's imports or its own module-level names), ``self:<method>``
     or ``attr:<attribute>:<method>`` (a method of what ``self.<attribute>`` holds); ``loop``
-    quotes the iterable of the innermost loop around the call ("" when in none)."""
+    quotes the iterable of the innermost loop around the call ("" when in none); ``grad_off``:
+    the call is in a ``with`` block that may turn autograd off (``with torch.no_grad():``), or
+    in a function decorated so."""
 
     target: str
     loop: str = ""
+    grad_off: bool = False
 
 
 @dataclass
@@ -100,7 +103,7 @@ class FunctionSummary:
             self.steps_optimizer,
             self.returns,
             list(self.mutated_parameters),
-            [[call.target, call.loop] for call in self.calls],
+            [[call.target, call.loop, call.grad_off] for call in self.calls],
             None if self.positional is None else list(self.positional),
             [list(argument) for argument in self.eval_arguments],
         ]
@@ -114,7 +117,7 @@ class FunctionSummary:
             bool(step),
             returns,
             tuple(mutated),
-            [CallSite(str(target), str(loop)) for target, loop in calls],
+            [CallSite(str(target), str(loop), bool(grad_off)) for target, loop, grad_off in calls],
             None if positional is None else tuple(positional),
             tuple((str(target), str(slot)) for target, slot in eval_arguments),
         )
@@ -578,7 +581,10 @@ class _Summariser:
             for d in node.decorator_list
         ]
         summary = self._body_calls(
-            node.body, role_of(node.name, decorators, optimizer_method=optimizer_method), attributes
+            node.body,
+            role_of(node.name, decorators, optimizer_method=optimizer_method),
+            attributes,
+            any(_may_disable_grad(decorator) for decorator in node.decorator_list),
         )
         parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
@@ -686,16 +692,22 @@ class _Summariser:
                 stack.extend(reversed(block))
 
     def _body_calls(
-        self, body: Sequence[ast.stmt], role: str | None, attributes: dict[str, str] | None = None
+        self,
+        body: Sequence[ast.stmt],
+        role: str | None,
+        attributes: dict[str, str] | None = None,
+        grad_off: bool = False,
     ) -> FunctionSummary:
         """The calls, training-step effects, mutated names and returned constructors of
-        ``body``. Statements are walked to learn which lines each loop repeats; the
-        expressions are read as text, a whole block at once (a walk of every expression node
-        costs several times the parse)."""
+        ``body``. Statements are walked to learn which lines each loop repeats and which a
+        ``with`` block that may turn autograd off holds (every line, with ``grad_off``: a
+        function decorated so); the expressions are read as text, a whole block at once (a
+        walk of every expression node costs several times the parse)."""
         summary = FunctionSummary(role)
         mutated: set[str] = set()
         returns: set[str | None] = set()
         loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
+        grad_off_lines: set[int] = set()  # lines in a ``with`` block that may turn autograd off
         skipped: set[int] = set()  # docstring lines
         for statement in self._statements(body):
             kind = type(statement)
@@ -714,6 +726,10 @@ class _Summariser:
                 for line in range(statement.body[0].lineno, (statement.end_lineno or statement.lineno) + 1):
                     loops[line] = label
                 continue
+            elif isinstance(statement, (ast.With, ast.AsyncWith)) and any(
+                _may_disable_grad(item.context_expr) for item in statement.items
+            ):
+                grad_off_lines.update(range(statement.body[0].lineno, (statement.end_lineno or statement.lineno) + 1))
             if kind not in _COMPOUND and " for " in self.lines[statement.lineno - 1]:
                 for node in ast.walk(statement):
                     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
@@ -748,7 +764,7 @@ class _Summariser:
                 if target is not None:
                     if target == "q:torch.autograd.backward":
                         summary.calls_backward = True
-                    summary.calls.append(CallSite(target, loops.get(line, "")))
+                    summary.calls.append(CallSite(target, loops.get(line, ""), grad_off or line in grad_off_lines))
         summary.mutated_parameters = tuple(sorted(mutated))
         summary.returns = returns.pop() if len(returns) == 1 else None
         return summary
@@ -853,7 +869,10 @@ class ProjectView:
     rest of the project calls them and why; ``eval_mode_parameters``: for the file's own
     functions, the parameters a caller binds to a model it put in eval mode, where autograd may
     be recording, and that caller (``{"Runner._predict": {"model": "predict"}}``), when no
-    caller of the function computes gradients; ``star_names``: for each star import of a
+    caller of the function computes gradients; ``grad_off_functions``: the file's own functions
+    (``f``, ``Class.f``) that may run with autograd off, called by a project caller under
+    ``torch.no_grad()`` or ``torch.inference_mode()`` (``ProjectIndex.grad_off_functions``);
+    ``star_names``: for each star import of a
     project module the file makes, spelled as written (``.trainer``), every name it may bind
     and what that name surely means ("" when unsure; a star import missing here may bind any
     name).
@@ -865,6 +884,7 @@ class ProjectView:
     frequencies: dict[str, HotCaller]
     eval_mode_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     star_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    grad_off_functions: frozenset[str] = frozenset()
 
     @property
     def callee_text(self) -> str:
@@ -901,6 +921,7 @@ class ProjectView:
             },
             "eval_mode_parameters": self.eval_mode_parameters,
             "star_names": self.star_names,
+            "grad_off_functions": sorted(self.grad_off_functions),
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -925,6 +946,7 @@ class ProjectIndex:
         self._subclasses: dict[str, list[str]] | None = None
         self._classes_by_lowered_name: dict[str, str | None] | None = None
         self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
+        self._grad_off_functions: frozenset[str] | None = None
         self._star_names: dict[str, dict[str, str] | None] = {}
         self._submodules: dict[str, list[str]] | None = None
 
@@ -1294,6 +1316,38 @@ class ProjectIndex:
         self._eval_mode_parameters = found
         return found
 
+    def grad_off_functions(self) -> frozenset[str]:
+        """The project functions (qualified) that may run with autograd off: called inside a
+        ``with`` block that may turn it off (``with torch.no_grad():``) or from a function
+        decorated so (``CallSite.grad_off``), the overrides such a call may run
+        (``dispatched``) included, and every function those call, at any depth. A function
+        that also runs with autograd on elsewhere is among them: it may not."""
+        if self._grad_off_functions is not None:
+            return self._grad_off_functions
+        found: set[str] = set()
+        pending: list[str] = []
+        for function, (_, name, own) in self.functions.items():
+            class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
+            for site in own.calls:
+                if not site.grad_off:
+                    continue
+                callee = self.callee(site, class_name)
+                for reached in ([callee] if callee is not None else []) + self.dispatched(site, class_name):
+                    if reached not in found:
+                        found.add(reached)
+                        pending.append(reached)
+        while pending:
+            caller = pending.pop()
+            class_name = self._class_of(caller)
+            for site in self.functions[caller][2].calls:
+                callee = self.callee(site, class_name)
+                for reached in ([callee] if callee is not None else []) + self.dispatched(site, class_name):
+                    if reached not in found:
+                        found.add(reached)
+                        pending.append(reached)
+        self._grad_off_functions = frozenset(found)
+        return self._grad_off_functions
+
     # Star imports ----------------------------------------------------------------------
 
     def star_names(self, module: str) -> dict[str, str] | None:
@@ -1421,4 +1475,6 @@ class ProjectIndex:
             )
             if names is not None
         }
-        return ProjectView(module, external, callees, frequencies, eval_mode_parameters, star_names)
+        grad_off = self.grad_off_functions()
+        grad_off_functions = frozenset(function[len(prefix) :] for function in own_functions if function in grad_off)
+        return ProjectView(module, external, callees, frequencies, eval_mode_parameters, star_names, grad_off_functions)

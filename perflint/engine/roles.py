@@ -193,6 +193,20 @@ def is_collate_name(name: str) -> bool:
     return "collate" in name
 
 
+# Lightning runs its evaluation and prediction loops, their hooks included, under
+# ``torch.no_grad()`` (or ``inference_mode``): ``validation_step``, ``test_step``,
+# ``predict_step``, ``on_validation_batch_end``.
+_GRADIENT_FREE_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
+_GRADIENT_FREE_HOOK_PREFIXES = ("on_validation_", "on_test_", "on_predict_", "validation_epoch_", "test_epoch_")
+
+
+def is_gradient_free_hook(name: str) -> bool:
+    """A method named as a hook its framework runs with autograd off: Lightning's
+    ``validation_step``, ``test_step``, ``predict_step`` and the hooks of those loops
+    (``on_validation_epoch_end``)."""
+    return name in _GRADIENT_FREE_HOOKS or name.startswith(_GRADIENT_FREE_HOOK_PREFIXES)
+
+
 def is_optimizer_name(name: str) -> bool:
     """``optimizer``, ``opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
 

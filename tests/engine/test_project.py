@@ -901,6 +901,59 @@ def test_a_loop_running_a_model_its_caller_put_in_eval_mode_is_inference_only_wi
     assert lint_source(source, "pkg/predict.py", [inference]) == []
 
 
+GRAD_OFF_PROJECT = {
+    "pkg.__init__": "",
+    "pkg.score": """\
+        import torch
+        def score(model, batches):
+            model.to("cuda")
+            return [model(b).item() for b in batches]
+        def _one(model, b):
+            return model(b).item()
+        def score_each(model, batches):
+            model.to("cuda")
+            return [_one(model, b) for b in batches]
+        def train_scores(model, batches):
+            model.to("cuda")
+            return [model(b).item() for b in batches]
+    """,
+    "pkg.use": """\
+        import torch
+        from pkg.score import score, score_each, train_scores
+        def report(model, batches):
+            with torch.no_grad():
+                return score(model, batches)
+        @torch.inference_mode()
+        def report_each(model, batches):
+            return score_each(model, batches)
+        def fit(model, batches):
+            return train_scores(model, batches)
+    """,
+}
+
+
+def test_the_index_knows_the_functions_a_caller_may_run_with_autograd_off():
+    index = index_of(GRAD_OFF_PROJECT)
+    calls = index.functions["pkg.use.report"][2].calls
+    assert [(site.target, site.grad_off) for site in calls] == [("q:torch.no_grad", False), ("q:pkg.score.score", True)]
+    # Under a ``with`` block, from a decorated function, and what those call in turn.
+    assert index.grad_off_functions() == {"pkg.score.score", "pkg.score.score_each", "pkg.score._one"}
+    assert index.view("pkg.score").grad_off_functions == {"score", "score_each", "_one"}
+    summary = summarise_source(textwrap.dedent(GRAD_OFF_PROJECT["pkg.use"]), "pkg.use")
+    again = type(summary).from_json(json.loads(json.dumps(summary.to_json())))
+    assert [site.grad_off for site in again.functions["report_each"].calls] == [True]
+
+
+def test_a_model_whose_every_project_caller_may_turn_autograd_off_is_not_reported_with_the_index():
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(GRAD_OFF_PROJECT["pkg.score"])
+    view = index_of(GRAD_OFF_PROJECT).view("pkg.score")
+    alone = lint_source(source, "pkg/score.py", [inference])
+    assert [finding.line for finding in alone] == [4, 12]
+    findings = lint_source(source, "pkg/score.py", [inference], project=view)
+    assert [finding.line for finding in findings] == [12]
+
+
 # Star imports of project modules --------------------------------------------------------------
 
 

@@ -290,14 +290,13 @@ TAKES_PYTHON_SIZE = frozenset({"torch.randperm"})
 INFERENCE_METHODS = frozenset(
     {"forward", "predict", "predict_proba", "encode", "decode", "generate", "embed", "infer", "inference"}
 )
-# Of those, the method that runs a whole model's forward pass the way calling it does (pytorch
-# tabular's and RecBole's ``predict``): PFL405's evidence of inference after ``eval()``.
-PREDICTION_METHODS = frozenset({"predict"})
+# Of those, the methods that run a whole model's forward pass the way calling it does (a
+# module's own ``forward``, pytorch tabular's and RecBole's ``predict``): PFL405's evidence of
+# inference.
+PREDICTION_METHODS = frozenset({"forward", "predict"})
 # Tensor methods whose result carries no autograd graph: a detached tensor, a NumPy array or
-# Python values (PFL405's evidence that a model's caller wants no gradient of its output), and
-# the methods that keep a tensor's graph on the way there (``out.cpu().numpy()``).
+# Python values (PFL405's evidence that a model's caller wants no gradient of its output).
 GRAPH_DROPPING_METHODS = frozenset({"detach", "numpy", "item", "tolist"})
-GRAPH_KEEPING_MOVES = frozenset({"cpu"})
 # Keywords by which a call asks for its output as tensors it builds on the host: Hugging Face
 # tokenizers, processors and feature extractors (``tokenizer(text, return_tensors="pt")``), whose
 # fields (``.input_ids``) stay in host memory until moved.

@@ -1,14 +1,15 @@
-"""PFL405: a model put in eval mode, then run in a loop with autograd still recording."""
+"""PFL405: a model run for inference (after ``eval()``, or with its output only detached) with
+autograd still recording."""
 
 from __future__ import annotations
 
 import re
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.functions import FunctionNode, switches_to_training
+from perflint.engine.functions import FunctionFrame, FunctionNode, switches_to_training
 from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
@@ -17,6 +18,9 @@ from perflint.engine.walker import syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
+
 
 class InferenceWithoutNoGrad(Rule):
     """``m.eval()`` followed by ``m(...)`` in a loop, outside ``no_grad``/``inference_mode``."""
@@ -24,7 +28,7 @@ class InferenceWithoutNoGrad(Rule):
     code = "PFL405"
     name = "inference-without-no-grad"
     family = FAMILY
-    summary = "Model run in a loop after .eval() with autograd still recording"
+    summary = "Model run for inference with autograd still recording"
     message = (
         "`{call}(...)` runs after `{model}.eval()` with autograd recording every activation; "
         "run the loop under `with torch.inference_mode():`"
@@ -38,41 +42,55 @@ class InferenceWithoutNoGrad(Rule):
         "mode since `{method}` and its output is detached; run it under `with {mode}():` "
         "(or decorate `{function}` with `@{mode}()`)"
     )
+    detached_message = (
+        "`{call}(...)` runs with autograd recording every activation, though `{function}` computes "
+        "no gradients and only detaches its output or reads it on the host; run it under "
+        "`with {mode}():`; {evidence}"
+    )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
     autofix = True
-    required_text = (".eval()", ".train(")
+    required_text = (".eval()", ".train(", ".detach()", ".numpy()", ".item()", ".tolist()")
     reported_at = "the model call"
 
     what_it_does = (
-        "Flags a call `m(...)` or `m.predict(...)` inside a loop or comprehension of a function that "
-        "called `m.eval()` before (and not `m.train()` since), when autograd may be recording there: no `with "
-        "torch.no_grad():`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` block around "
-        "it in the function, no such decorator on the function, and no gradient computed in the "
-        "function (`.backward(`, `manual_backward(`, `torch.autograd.grad(`, or a call asking a model for "
-        "derivatives of its output, such as an interatomic potential's `compute_force=True`). Linted with its "
-        "project, it also flags such a call of a parameter `m` that a caller binds to a model it put "
-        "in eval mode (`model.eval()` then `self._generate_predictions(model, loader)`). "
-        "It also flags a call `self.m(...)`, in a loop or not, where another method of the class put "
-        "`self.m` in eval mode, nothing in the class puts it back in training mode "
-        "(`self.m.train()`, `self.train()`) or computes gradients, and the output is only detached "
-        "or moved to NumPy in the function (`self.m(x)[:, 0].detach().numpy()`, `.cpu().numpy()`, "
-        "`.item()`, `.tolist()`): no caller can want its graph."
+        "Flags a model call `m(...)` (or `m.forward(...)`, `m.predict(...)`) where autograd records "
+        "though nothing needs it: no `torch.no_grad()`, `torch.inference_mode()` or "
+        "`torch.set_grad_enabled(False)` block or decorator around it in the function, and no "
+        "gradient computed in the function (`.backward(`, `manual_backward(`, "
+        "`torch.autograd.grad(`, `compute_force=True`). "
+        "Three cases: a call in a loop or comprehension of a function that called `m.eval()` "
+        "before (and not `m.train()` since), or, with the project index, whose caller passes `m` "
+        "in eval mode; a call of `self.m`, in a loop or not, where another method put it in eval "
+        "mode and nothing in the class trains it or computes gradients; and a call of an object "
+        "the function or class shows to be a model (`.to(device)`, `.cuda()`, `.parameters()`, "
+        "an `nn.Module` subclass), never put in eval mode, in a loop or in a function run per "
+        "call, in a file that sets no `requires_grad`, in a top-level function no project caller "
+        "runs under `no_grad` and that is no Lightning evaluation hook. In the last two cases the "
+        "output must only be detached or read on the host in the function (`.detach()`, "
+        "`.numpy()`, `.item()`, `.tolist()`), directly or through its parts, tensor methods, "
+        "torch functions and names bound once."
     )
     known_limitations = (
         "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
-        "project index in a caller that passes it as an argument, or in another method of the class "
-        "for `self.m`: a model put in evaluation mode by a caller outside the project, or stored in "
-        "an attribute by the caller, is not flagged, and neither is a "
-        "loop in a function that computes gradients, where autograd may be needed. A call outside "
-        "a loop of a model evaluated in the same function is not flagged, even in a function called "
-        "per batch: callers may need its output with autograd (BoTorch's `posterior`, differentiated "
-        "by acquisition optimisers). A model a class keeps in eval mode is flagged only where its "
-        "output is visibly detached in the function (directly, or through one name read only that "
-        "way): an output returned as a tensor, unpacked, or reduced first (`out.max().item()`) is "
-        "not, nor a call under a `with` block or decorator the imports cannot name (it may be "
-        "`torch.no_grad()` after `torch = None`), and an `nn.Module` trained from outside the class (`net.train()` by its trainer) is "
-        "not seen being trained. No fix is offered for that case: wrapping the call makes "
+        "project index in a caller that passes it as an argument, in another method of the class "
+        "for `self.m`, or, when its output is visibly detached, by the evidence the function or "
+        "class shows (`m.to(device)`, `self.m = net.to(device)`, a module class of the project): a "
+        "parameter only called (`model(x)`, `model.forward(x)`, as in fair-esm's "
+        "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients is not "
+        "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
+        "same function is not flagged, even in a function called per batch: callers may need its "
+        "output with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers). "
+        "A model whose output is not visibly detached is flagged only after `eval()` in a loop: "
+        "an output returned as a tensor, passed to a function that is not torch's, or collected "
+        "in a list is not, nor a call under a `with` block or decorator the imports cannot name "
+        "(it may be `torch.no_grad()` after `torch = None`). The project index sees the callers "
+        "in the project only: a library function that users call under `no_grad` is flagged, and "
+        "a function called under `no_grad` from anywhere in the project is not flagged even where "
+        "it runs with autograd elsewhere. A file that mentions `requires_grad` is left alone "
+        "(frozen parameters record nothing), but parameters frozen in another file are not seen, "
+        "and an `nn.Module` trained from outside the class (`net.train()` by its trainer) is not "
+        "seen being trained. No fix is offered for the last two cases: wrapping the call makes "
         "inference tensors, and a detached output fed to code that records gradients then raises "
         "(use `torch.no_grad()` there)."
     )
@@ -117,8 +135,10 @@ def evaluate(model, loader):
         "(saliency maps, adversarial examples). No fix is offered for a loop that yields or "
         "awaits (grad mode is per thread: the caller would run in inference mode while the "
         "loop is suspended), or for a comprehension inside an `if` test or on a line with other "
-        "statements. No fix is offered for a call of a model its class keeps in eval mode: its "
-        "detached output may reach callers that record gradients, where an inference tensor raises."
+        "statements. No fix is offered for a call of a model its class keeps in eval mode, or of a "
+        "model never put in eval mode: its detached output may reach callers that record "
+        "gradients, where an inference tensor raises, and the message advises `torch.no_grad()` "
+        "for the second."
     )
 
     VALID = (
@@ -254,6 +274,41 @@ def evaluate(model, loader):
                 with torch.no_grad():
                     out = self.model(x)
                 return out.cpu().numpy()
+        """,
+        # A model never put in eval mode, run often: its output returned as a tensor (a caller
+        # may want its graph), gradients computed in the function, autograd turned off, an
+        # object not known to be a model, run-once code, or a file that asks for gradients.
+        """
+        import torch
+        class Scorer:
+            def __init__(self, net, calibration):
+                self.net = net.to("cuda")
+                self.scale = [self.net(b).abs().max().item() for b in calibration]
+            def embed(self, batches):
+                return [self.net(b) for b in batches]
+            def fit(self, batches, opt):
+                for b in batches:
+                    print(self.net(b).mean().item())
+                    self.net(b).sum().backward()
+                    opt.step()
+            def score(self, batches):
+                with torch.no_grad():
+                    return [self.net(b).item() for b in batches]
+            def rank(self, batches):
+                return [self.ranker(b).item() for b in batches]
+            def validation_step(self, batch, index):
+                return self.net(batch).detach()
+        def report(model, x):
+            model.to("cuda")
+            return model(x).tolist()
+        """,
+        """
+        import torch
+        def saliency(model, batches):
+            model.to("cuda")
+            for b in batches:
+                b.requires_grad_(True)
+                print(model(b).sum().item())
         """,
     )
     INVALID = (
@@ -418,6 +473,36 @@ def evaluate(model, loader):
             line=7,
             fixed=NO_FIX,
         ),
+        # A model never put in eval mode, run in a loop or in a function run per call, whose
+        # output is only detached or read on the host: no caller can want its graph. No fix is
+        # offered (`torch.no_grad()` is advised: a detached inference tensor may reach code that
+        # records gradients).
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class Classifier:
+                def __init__(self, net, device):
+                    self.net = net.to(device)
+                def predict_proba(self, batches):
+                    return [F.softmax(self.net(b), dim=-1).cpu().numpy() for b in batches]
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            def sequence_loss(model, coords, tokens):
+                model.to(coords.device)
+                logits, _ = model.forward(coords, tokens[:, :-1])
+                loss = F.cross_entropy(logits, tokens[:, 1:], reduction="none")
+                return loss[0].detach().numpy()
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
         # A generator: the caller would run in inference mode between items.
         Invalid(
             """
@@ -476,16 +561,50 @@ def evaluate(model, loader):
                 self.report(node, message, fix=self._inference_mode(node))
                 return
         since = self._evaluated_by_class(model)
-        if since is None or self.context.functions.grad_possibly_disabled() or function.computes_gradients:
+        if since is None:
+            self._check_detached_output(node, model, function)
             return
-        if not _graph_dropped(node, function.node):
+        if self.context.functions.grad_possibly_disabled() or function.computes_gradients:
             return
-        mode = reference(self.context, "torch.inference_mode")
-        name = quote(mode[0]) if mode is not None and not mode[1] else "torch.inference_mode"
+        if not _graph_dropped(node, function.node, self.context):
+            return
         message = self.class_message.format(
-            call=quote(func), model=model, method=since, mode=name, function=function.name
+            call=quote(func),
+            model=model,
+            method=since,
+            mode=self._advised("torch.inference_mode"),
+            function=function.name,
         )
         self.report(node, message)
+
+    def _check_detached_output(self, call: cst.Call, model: str, function: FunctionFrame) -> None:
+        """Reports ``call`` of a model that the function, run often, only detaches or reads on
+        the host, with autograd recording and no gradient wanted in the function or its file,
+        and no project caller running it with autograd off."""
+        if function.parent is not None or type(function.node) is not cst.FunctionDef:
+            return  # a nested function: the function around it may call it under no_grad
+        functions = self.context.functions
+        if not functions.holds_a_model(model) or not self.context.imports.has_imported("torch"):
+            return
+        if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
+            return  # frozen parameters record nothing; inputs that want gradients need the graph
+        if functions.grad_possibly_disabled() or function.computes_gradients or functions.called_with_grad_off():
+            return
+        estimate = self.context.frequency()
+        if not estimate.repeats or not _graph_dropped(call, function.node, self.context):
+            return
+        message = self.detached_message.format(
+            call=quote(call.func),
+            function=function.name,
+            mode=self._advised("torch.no_grad"),
+            evidence=estimate.evidence,
+        )
+        self.report(call, message)
+
+    def _advised(self, qualified: str) -> str:
+        """``qualified`` (``torch.no_grad``) named through the file's imports, where they reach it."""
+        mode = reference(self.context, qualified)
+        return quote(mode[0]) if mode is not None and not mode[1] else qualified
 
     def _evaluated_by_class(self, model: str) -> str | None:
         """The method of the current function's class that puts ``model`` (``self.<attribute>``)
@@ -575,48 +694,90 @@ def _suspends(statement: cst.CSTNode) -> bool:
 _EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*)*False)")
 
 
-def _graph_dropped(call: cst.Call, function: FunctionNode) -> bool:
+def _graph_dropped(call: cst.Call, function: FunctionNode, context: FileContext) -> bool:
     """The output of ``call`` is, in ``function``, only turned into something without an
     autograd graph (``call(...).detach()``, ``call(...)[:, 0].cpu().numpy()``, ``.item()``,
-    ``.tolist()``), directly or through a name bound to it once and read only that way."""
-    dropped: set[int] = set()  # the expressions whose graph is dropped, by id
-    holder: str | None = None
-    names: list[cst.Name] = []
+    ``.tolist()``): directly, through a part of it (``out.logits``, ``out[0]``), a tensor method
+    or torch function of it or arithmetic with it (``F.cross_entropy(out, y)``,
+    ``out.argmax(1) == y``), or through names bound once to such values (``logits, _ = ...``)
+    and read only that way."""
+    parents: dict[int, cst.CSTNode] = {}
+    occurrences: dict[str, list[cst.Name]] = {}
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        stack.extend(syntax_children(node))
-        if type(node) is cst.Call and type(node.func) is cst.Attribute:
-            if node.func.attr.value in catalog.GRAPH_DROPPING_METHODS:
-                dropped.add(id(_graph_source(node.func.value)))
-        elif type(node) is cst.Assign and node.value is call and len(node.targets) == 1:
-            target = node.targets[0].target
-            if type(target) is cst.Name:
-                holder = target.value
-        elif type(node) is cst.Name:
-            names.append(node)
-    if id(call) in dropped:
-        return True
-    if holder is None:
-        return False
-    reads = [name for name in names if name.value == holder]
-    # The binding itself is one occurrence; every other must drop the graph.
-    return len(reads) > 1 and sum(id(name) not in dropped for name in reads) == 1
+        for child in syntax_children(node):
+            parents[id(child)] = node
+            stack.append(child)
+        if type(node) is cst.Name:
+            occurrences.setdefault(node.value, []).append(node)
+    return _dropped(call, parents, occurrences, context, set())
 
 
-def _graph_source(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """The tensor whose graph ``expr`` still carries: ``out`` for ``out[:, 0].cpu()``."""
+def _dropped(
+    expr: cst.CSTNode,
+    parents: dict[int, cst.CSTNode],
+    occurrences: dict[str, list[cst.Name]],
+    context: FileContext,
+    followed: set[str],
+) -> bool:
+    """``expr``'s value reaches nothing but graph-dropping methods (see ``_graph_dropped``);
+    ``followed``: the names whose reads are being followed, each followed once."""
+    node = expr
     while True:
-        if type(expr) is cst.Subscript:
-            expr = expr.value
-        elif (
-            type(expr) is cst.Call
-            and type(expr.func) is cst.Attribute
-            and expr.func.attr.value in catalog.GRAPH_KEEPING_MOVES
-        ):
-            expr = expr.func.value
+        parent = parents.get(id(node))
+        if type(parent) is cst.Attribute and parent.value is node:
+            grand = parents.get(id(parent))
+            if type(grand) is cst.Call and grand.func is parent:
+                if parent.attr.value in catalog.GRAPH_DROPPING_METHODS:
+                    return True
+                node = grand  # a tensor method: ``out.softmax(-1)``, ``out.cpu()``
+            else:
+                node = parent  # a field of the output: ``out.logits``
+        elif type(parent) is cst.Subscript and parent.value is node:
+            node = parent
+        elif type(parent) in (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison):
+            node = cast(cst.BaseExpression, parent)
+        elif type(parent) is cst.ComparisonTarget:
+            node = parents[id(parent)]
+        elif type(parent) is cst.Arg:
+            grand = parents.get(id(parent))
+            qualified = context.imports.qualified_name(grand.func) if type(grand) is cst.Call else None
+            if qualified is None or not qualified.startswith("torch."):
+                return False
+            node = cast(cst.Call, grand)  # a torch function of it: ``F.cross_entropy(logits, y)``
+        elif type(parent) is cst.Assign and parent.value is node:
+            names = _bound_names(parent.targets[0].target) if len(parent.targets) == 1 else None
+            if not names or followed & {name.value for name in names}:
+                return False
+            followed.update(name.value for name in names)
+            reads = [
+                read
+                for name in names
+                for read in occurrences.get(name.value, ())
+                if not any(read is bound for bound in names)
+            ]
+            return bool(reads) and all(_dropped(read, parents, occurrences, context, followed) for read in reads)
         else:
-            return expr
+            return False
+
+
+def _bound_names(target: cst.BaseExpression) -> list[cst.Name] | None:
+    """The names an assignment's target binds: ``out``, or each of ``logits, _``; None for any
+    other target (an attribute, an item, a starred name)."""
+    if type(target) is cst.Name:
+        return [target]
+    if type(target) in (cst.Tuple, cst.List):
+        names: list[cst.Name] = []
+        for element in cast("cst.Tuple | cst.List", target).elements:
+            if type(element) is not cst.Element:
+                return None
+            inner = _bound_names(element.value)
+            if inner is None:
+                return None
+            names.extend(inner)
+        return names
+    return None
 
 
 def _setup(size: int, target: Target) -> tuple:
