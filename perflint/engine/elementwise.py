@@ -15,13 +15,15 @@ column of a row) is each rule's own, and the rule says it through ``leaf``.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.literals import is_number_literal
+from perflint.engine.literals import has_unpacked_arguments, integer_value, is_number_literal
 from perflint.engine.values import value_of
+from perflint.engine.walker import mentions
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -130,3 +132,86 @@ def is_boolean_mask(expr: cst.BaseExpression, context: FileContext, hops: int = 
             and record.has(catalog.Flag.ELEMENTWISE)
         )
     return False
+
+
+@dataclass(frozen=True)
+class ArrayComprehension:
+    """A list comprehension with one item per element (or row) of a known array, which an
+    array constructor turns into one array (see ``array_from_comprehension``)."""
+
+    comprehension: cst.ListComp
+    # The array iterated, and its library (the constructor's too).
+    array: cst.BaseExpression
+    kind: str
+    # The comprehension's target: an element (row) of ``array`` (``for x in a``), or, with
+    # ``by_index``, an index of its first axis (``for i in range(len(a))``).
+    target: str
+    by_index: bool
+
+
+def array_from_comprehension(call: cst.Call, context: FileContext) -> ArrayComprehension | None:
+    """``call`` makes one array of a list comprehension that yields an item per element (row)
+    of one known NumPy array or torch tensor: ``np.array([x * 2 for x in a])``,
+    ``np.asarray([...])``, ``torch.tensor([...])``, ``torch.stack([a[i].sum() for i in
+    range(len(a))])`` (``stack`` along the first axis). The constructor is of the array's own
+    library and takes nothing but the list (a ``dtype=`` would cast what the items give); the
+    comprehension has one ``for`` clause, no ``if`` and no ``:=``, and its target is one name,
+    an item of the array or an index over its first axis (``arrays.indexed_range_array``).
+    What the item is made of is the caller's business."""
+    if has_unpacked_arguments(call) or not call.args:
+        return None
+    record = catalog.lookup(context.imports.qualified_name(call.func))
+    if record is None or record.library not in ARRAY_LIBRARIES:
+        return None
+    if record.has(catalog.Flag.CONVERTS_SEQUENCES):
+        if len(call.args) != 1:
+            return None
+    elif not (record.has(catalog.Flag.JOINS_ARRAYS) and record.function_name == "stack") or not (
+        len(call.args) == 1 or _stacks_on_first_axis(call)
+    ):
+        return None
+    data = call.args[0]
+    comprehension = data.value
+    if data.keyword is not None or type(comprehension) is not cst.ListComp:
+        return None
+    clause = comprehension.for_in
+    if (
+        clause.inner_for_in is not None
+        or clause.ifs
+        or clause.asynchronous is not None
+        or type(clause.target) is not cst.Name
+        or _has_walrus(comprehension.elt)
+    ):
+        return None
+    target = clause.target.value
+    arrays = context.arrays
+    by_index = False
+    array: cst.BaseExpression | None = clause.iter
+    if arrays.kind_of(clause.iter) != record.library:
+        array, by_index = arrays.indexed_range_array(clause.iter), True
+    if array is None or arrays.kind_of(array) != record.library or mentions(array, target):
+        return None
+    return ArrayComprehension(comprehension, array, record.library, target, by_index)
+
+
+def _stacks_on_first_axis(call: cst.Call) -> bool:
+    """``torch.stack(items, 0)``, ``np.stack(items, axis=0)``: the second argument is axis 0."""
+    second = call.args[1]
+    return (
+        len(call.args) == 2
+        and integer_value(second.value) == 0
+        and (second.keyword is None or second.keyword.value in ("axis", "dim"))
+    )
+
+
+def _has_walrus(node: cst.CSTNode) -> bool:
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+    node.visit(_Finder())
+    return found

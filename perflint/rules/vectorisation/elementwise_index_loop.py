@@ -9,7 +9,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
-from perflint.engine.elementwise import is_elementwise
+from perflint.engine.elementwise import ArrayComprehension, array_from_comprehension, is_elementwise
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.literals import integer_value
 from perflint.engine.quoting import quote
@@ -51,27 +51,28 @@ class ElementwiseIndexLoop(Rule):
     summary = "Python loop over array indices applying an element-wise expression"
     message = "Loop applies `{loop}` element by element; use `{vectorised}`"
     running_message = "Loop carries a running result from element to element, `{loop}`; use `{vectorised}`"
+    comprehension_message = "`{call}` computes `{item}` one element of `{array}` at a time; use `{vectorised}`"
     fix_title = "Replace the loop with its assignment on whole arrays (`out[:] = ...`)"
     fix_safety = FIX_UNSAFE
     autofix = True
     required_text = ("numpy", "torch")
-    reported_at = "the `for` statement"
+    reported_at = "the `for` statement; for a comprehension, the call that makes the array"
 
     what_it_does = (
         "Flags `for i in range(len(a))` (also `range(a.shape[0])`, NumPy's `range(a.size)`, torch's "
-        "`range(a.size(0))`, a `range(0, …)` start, and `range(n)` with `n = len(a)`, or with an array "
-        "the body writes made that long: `out = np.zeros(n)`, `logps = torch.zeros(len(X))` then "
-        "`range(len(X))`) over a known NumPy array or torch tensor `a` when every statement of the body "
+        "`range(a.size(0))`, and `range(n)` with `n = len(a)`, or with an array "
+        "the body writes made that long: `out = np.zeros(n)`) over a known NumPy array or torch tensor `a` when every statement of the body "
         "assigns one element, `b[i] = <expr>` or `b[i] += <expr>` with `b` a known array of the same "
         "library, or a temporary holding one element's value (`t = a[i] * 2; b[i] = t + 1`), and "
         "`<expr>` is built only from elements `x[i]` of known arrays, gathers through an index read at "
         "the loop index (`x[idx[i]]`, or a row of an index matrix `x[tuple(X[i])]`: `x[idx]`, "
-        "`x[tuple(X.T)]` on whole arrays; `idx` may be a list, `x` an attribute its class assigns an "
-        "array once, `self.table = np.zeros(n)`), temporaries assigned earlier in the iteration, "
+        "`x[tuple(X.T)]` on whole arrays), temporaries assigned earlier in the iteration, "
         "numbers, names from outside the loop that are not arrays, arithmetic, bitwise and single "
-        "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, `np.maximum`, "
-        "`torch.sigmoid`, `F.relu`…). `a` must be one of the arrays the body indexes. "
-        "Also a running reduction along a whole NumPy array (`a[i] += a[i - 1]`): `np.cumsum(a)`."
+        "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, "
+        "`torch.sigmoid`…). `a` must be among the arrays indexed. "
+        "Also a running reduction along a whole NumPy array (`a[i] += a[i - 1]`): `np.cumsum(a)`; "
+        "and such items in a comprehension over an array, made an array (`np.array([x * 2 if x > 0 "
+        "else 0 for x in a])`: `np.where(a > 0, a * 2, 0)`)."
     )
     known_limitations = (
         "A loop the code states runs at most 8 times (`np.zeros(3)`) is left alone. Not flagged: a body that calls any other function, uses the index as a value, reads an element "
@@ -96,7 +97,15 @@ class ElementwiseIndexLoop(Rule):
         "no fix offered. It is flagged only over the whole array (a range from the second element "
         "to the end, or back from the last but one), on one array, with no other statement in the "
         "body; a running `max`/`min` with the builtins differs from `np.maximum.accumulate` "
-        "only where the array holds NaN (the builtins keep or drop it by the order of the operands)."
+        "only where the array holds NaN (the builtins keep or drop it by the order of the operands).\n\n"
+        "A `range(0, …)` start counts as `range(…)`. A gather's index may be a list, and its table an attribute its class assigns an array "
+        "once (`self.table = np.zeros(n)`). A comprehension is flagged only as the whole argument of `np.array`, `np.asarray`, "
+        "`torch.tensor` (and the other constructors from a sequence) or `np.stack`/`torch.stack` "
+        "along the first axis, of the iterated array's own library, with no `dtype=`, one `for` "
+        "clause and no `if` clause; a list kept as a list, or a comprehension over a list or a "
+        "value of unknown type, is not. `np.where` computes both branches of a conditional "
+        "expression on every element, so a branch that only its condition keeps valid "
+        "(`np.log(x) if x > 0 else 0`) warns where the comprehension did not."
     )
     why_bad = (
         "Each iteration runs in the interpreter: it boxes an element into a scalar object, "
@@ -375,6 +384,25 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             for i in range(1, len(values)):
                 values[i] = max(values[i], values[i - 1])
         """,
+        # Comprehensions that are not an element-wise computation over a known array into one
+        # array: a list kept as a list, a list or a parameter of unknown type iterated, a call of
+        # another function, the bare element (a copy), the index as a value, an `if` clause, a
+        # `dtype=`, a constructor of the other library, and an array of another length read.
+        """
+        import numpy as np
+        import torch
+        def f(a: np.ndarray, t: torch.Tensor, b: np.ndarray, values, c):
+            doubled = [x * 2 for x in a]
+            u = np.array([x * 2 for x in values])
+            v = np.array([x * 2 for x in c])
+            w = np.array([score(x) for x in a])
+            y = np.array([x for x in a])
+            z = np.array([i * 2 for i in range(len(a))])
+            p = np.array([x * 2 for x in a if x > 0])
+            q = np.array([x * 2 for x in a], dtype=np.float32)
+            r = torch.tensor([x * 2 for x in a])
+            s = np.array([b[i] * 2 for i in range(len(a))])
+        """,
     )
     INVALID = (
         Invalid(
@@ -652,7 +680,93 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ),
         # The range's bound is a name assigned the array's length, or the length the written
         # array was made with.
+        # A comprehension of element-wise items made into an array (tigramite's kNN counts): a
+        # conditional expression is `np.where` on whole arrays.
+        Invalid(
+            """
+            import numpy as np
+            def corrected(counts: np.ndarray) -> np.ndarray:
+                return np.asarray([k - 1 if k > 1 else k for k in counts])
+            """,
+            line=3,
+            column=12,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            def gated(x: torch.Tensor, g: torch.Tensor, scale: float) -> torch.Tensor:
+                return torch.stack([torch.sigmoid(g[i]) * x[i] * scale for i in range(len(x))])
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
     )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = array_from_comprehension(node, self.context)
+        if found is None:
+            return
+        vectorised = self._whole_array_item(found)
+        if vectorised is None or self.context.in_compiled_code() or runs_few_times(found.comprehension, self.context):
+            return
+        self.report(
+            node,
+            self.comprehension_message.format(
+                call=quote(node), item=quote(found.comprehension.elt), array=quote(found.array), vectorised=vectorised
+            ),
+            size=items_in(found.comprehension.for_in.iter, self.context),
+        )
+
+    def _whole_array_item(self, found: ArrayComprehension) -> str | None:
+        """The comprehension's item on whole arrays, when it is an element-wise expression (a
+        conditional expression ``a if c else b`` becoming ``np.where(c, a, b)``) of the
+        elements the comprehension takes, ``x`` of ``for x in a`` or ``b[i]`` of ``for i in
+        range(len(a))`` (``a`` among the ``b``), numbers and names from outside it that are not
+        arrays, with at least one operation."""
+        target, elements, choices, indexed = found.target, {}, [], set()
+
+        def leaf(node: cst.BaseExpression) -> bool | None:
+            if type(node) is cst.Name and node.value == target:
+                if found.by_index:
+                    return False  # the index as a value
+                elements[id(node)] = found.array
+                return True
+            if type(node) is cst.Subscript:
+                if not found.by_index or len(node.slice) != 1:
+                    return False
+                element = node.slice[0].slice
+                if (
+                    type(element) is not cst.Index
+                    or element.star is not None
+                    or type(element.value) is not cst.Name
+                    or element.value.value != target
+                    or self.context.arrays.kind_of(node.value) != found.kind
+                    or mentions(node.value, target)
+                ):
+                    return False
+                elements[id(node)] = node.value
+                indexed.add(dotted_name(node.value))
+                return True
+            if type(node) is cst.IfExp:
+                if not all(is_elementwise(part, leaf, self.context) for part in (node.test, node.body, node.orelse)):
+                    return False
+                choices.append(node)
+                return True
+            if type(node) is cst.Name or type(node) is cst.Attribute:
+                return not mentions(node, target) and self.context.arrays.kind_of(node) is None
+            return None
+
+        item = found.comprehension.elt
+        if not is_elementwise(item, leaf, self.context) or not elements or id(item) in elements:
+            return None  # no element, or the bare element (a copy, no computation)
+        if found.by_index and dotted_name(found.array) not in indexed:
+            return None
+        where = reference(self.context, f"{found.kind}.where")
+        if choices and where is None:
+            return None
+        whole = item.visit(_WholeItems(elements, {id(choice) for choice in choices}, where[0] if where else None))
+        return quote(cast(cst.BaseExpression, whole))
 
     def visit_For(self, node: cst.For) -> None:
         loop = self._element_loop(node)
@@ -1014,6 +1128,37 @@ class _WholeArrays(cst.CSTTransformer):
         if id(original_node) not in self._elements:
             return updated_node
         return updated_node.value.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+
+
+class _WholeItems(cst.CSTTransformer):
+    """Replaces each element of a comprehension's item with its whole array, and each
+    conditional expression ``a if c else b`` with ``where(c, a, b)``."""
+
+    def __init__(
+        self, elements: dict[int, cst.BaseExpression], choices: set[int], where: cst.BaseExpression | None
+    ) -> None:
+        super().__init__()
+        self._elements = elements
+        self._choices = choices
+        self._where = where
+
+    # libcst types ``on_leave`` as returning the node's own type; an element becomes its whole
+    # array, a conditional expression a call.
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        array = self._elements.get(id(original_node))
+        if array is not None:
+            if type(array) in (cst.Name, cst.Attribute, cst.Subscript, cst.Call):
+                return array.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)  # type: ignore[attr-defined]
+            return array.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        if id(original_node) in self._choices and self._where is not None:
+            choice = cast(cst.IfExp, updated_node)
+            return cst.Call(
+                func=self._where,
+                args=[cst.Arg(choice.test), cst.Arg(choice.body), cst.Arg(choice.orelse)],
+                lpar=choice.lpar,
+                rpar=choice.rpar,
+            )
+        return updated_node
 
 
 def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStatement:

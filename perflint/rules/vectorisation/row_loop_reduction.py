@@ -8,10 +8,12 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.arrays import AxisLength, Evidence
+from perflint.engine.elementwise import array_from_comprehension
 from perflint.engine.imports import chains_overlap, dotted_name
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import runs_few_times
 from perflint.engine.walker import simple_body
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
@@ -38,10 +40,11 @@ class RowLoopReduction(Rule):
     family = FAMILY
     summary = "Python loop reducing one row of an array per iteration (norm, sum, mean, dot…)"
     message = "Loop computes `{loop}` {pace}; use `{vectorised}`"
+    comprehension_message = "`{call}` computes `{item}` one row of `{array}` at a time; use `{vectorised}`"
     fix_title = "Reduce all rows in one call with `axis=`/`dim=`, or a batched `@`"
     fix_safety = FIX_UNSAFE
     required_text = ("numpy", "torch")
-    reported_at = "the `for` statement"
+    reported_at = "the `for` statement; for a comprehension, the call that makes the array"
 
     what_it_does = (
         "Flags `for i in range(...)` whose body is one assignment `out[i] = <reduction of row i>` "
@@ -53,7 +56,10 @@ class RowLoopReduction(Rule):
         "element-wise operators. Also two nested loops over the first two axes of one array "
         "(`range(x.shape[0])`, `range(x.shape[1])`, `len(x)`, `x.size(1)`) whose body is "
         "`out[b, c] = <reductions of x[b, c]>`, with `out` made with one axis per loop; the "
-        "advice reduces over `tuple(range(2, x.ndim))` at once."
+        "advice reduces over `tuple(range(2, x.ndim))` at once. Also the same reduction of each "
+        "row as the item of a list comprehension that an array constructor of the array's library "
+        "turns into an array (`np.array([np.linalg.norm(x - c) for x in X])`, `torch.stack([X[i]."
+        "sum() for i in range(len(X))])`)."
     )
     known_limitations = (
         "Left alone: recurrences (the expression reads `out`), reductions that already take an axis "
@@ -70,7 +76,10 @@ class RowLoopReduction(Rule):
         "cache, and as long on 12×4×256² images; it wins on small images (9 times on 64×3×32², "
         "twice on 12×4×128²), and the code does not say which sizes it gets. The slice's array "
         "may be of no known kind when both bounds read its `.shape`; it is then taken to be of "
-        "the output's library."
+        "the output's library. A comprehension is flagged only as the whole argument of "
+        "`np.array`, `np.asarray`, `torch.tensor` (and the other constructors from a sequence) or "
+        "`np.stack`/`torch.stack` along the first axis, with no `dtype=`, one `for` clause and no "
+        "`if`, over a known array (a list of arrays of different lengths is not one)."
     )
     why_bad = (
         "Each iteration dispatches a NumPy or torch call on one row from the interpreter: for "
@@ -186,6 +195,18 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                     out[b, c] = x[b, c].sum()
             return spread
         """,
+        # Comprehensions: a list kept as a list, a list of arrays (rows of different lengths),
+        # a reduction along an axis, rows of another array than the one the range runs over,
+        # and an `if` clause.
+        """
+        import numpy as np
+        def f(X: np.ndarray, Y: np.ndarray, chunks: list):
+            sums = [x.sum() for x in X]
+            a = np.array([c.sum() for c in chunks])
+            b = np.array([x.sum(axis=0) for x in X])
+            c = np.array([Y[i].sum() for i in range(len(X))])
+            d = np.array([x.sum() for x in X if x[0] > 0])
+        """,
     )
     INVALID = (
         Invalid(
@@ -255,7 +276,53 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             """,
             line=4,
         ),
+        Invalid(
+            """
+            import numpy as np
+            def norms(vectors: np.ndarray, centre: np.ndarray) -> np.ndarray:
+                return np.array([np.linalg.norm(v - centre) for v in vectors])
+            """,
+            line=3,
+            column=12,
+        ),
+        Invalid(
+            """
+            import torch
+            def row_sums(x: torch.Tensor) -> torch.Tensor:
+                return torch.stack([x[i].sum() for i in range(x.shape[0])])
+            """,
+            line=3,
+        ),
     )
+
+    # The comprehension target that takes a row (``x`` of ``for x in X``) and its array, while
+    # the rule reads a comprehension's item.
+    _row_item: tuple[str, cst.BaseExpression] | None = None
+    # The arrays whose rows the item reads, while the rule reads a comprehension's item.
+    _rows_read: list[str | None] | None = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = array_from_comprehension(node, self.context)
+        if found is None:
+            return
+        self._row_item = None if found.by_index else (found.target, found.array)
+        self._rows_read = []
+        rows_read = self._rows_read
+        try:
+            whole = self._vectorised(found.comprehension.elt, found.target, None, None)
+        finally:
+            self._row_item = self._rows_read = None
+        # By index, every row read is of the array the range runs over (another may be longer).
+        if whole is None or any(chain != dotted_name(found.array) for chain in rows_read):
+            return
+        if self.context.in_compiled_code() or runs_few_times(found.comprehension, self.context):
+            return
+        self.report(
+            node,
+            self.comprehension_message.format(
+                call=quote(node), item=quote(found.comprehension.elt), array=quote(found.array), vectorised=whole
+            ),
+        )
 
     def visit_For_body(self, node: cst.For) -> None:
         # From the body on, the innermost loop is this one (its effects say what it writes).
@@ -375,20 +442,22 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
 
     def _row_of(self, expr: cst.BaseExpression, index: str) -> cst.BaseExpression | None:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
+        if type(expr) is cst.Name and self._row_item is not None and expr.value == self._row_item[0]:
+            return self._row_item[1]
         if type(expr) is not cst.Subscript or len(expr.slice) != 1:
             return None
         element = expr.slice[0].slice
         if type(element) is not cst.Index or type(element.value) is not cst.Name or element.value.value != index:
             return None
-        if self.context.arrays.kind_of(expr.value) not in (catalog.NUMPY, catalog.TORCH):
+        if self._row_item is not None or self.context.arrays.kind_of(expr.value) not in (catalog.NUMPY, catalog.TORCH):
             return None
         return expr.value
 
     def _vectorised(
-        self, value: cst.BaseExpression, index: str, written: cst.BaseExpression, loop: LoopFrame
+        self, value: cst.BaseExpression, index: str, written: cst.BaseExpression | None, loop: LoopFrame | None
     ) -> str | None:
         """The whole-array form of the reduction ``value`` of row ``index``, or None."""
-        written_chain = dotted_name(written)
+        written_chain = dotted_name(written) if written is not None else None
         if type(value) is cst.BinaryOperation and type(value.operator) is cst.MatrixMultiply:
             rows = self._row_expression(value.left, index, written_chain, loop)
             if rows is None or not self._outside_value(value.right, index, written_chain, loop):
@@ -425,22 +494,28 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         return f"{_parenthesised(rows)}.{method}(axis=1)"
 
     def _row_library(self, expr: cst.BaseExpression, index: str) -> str | None:
-        if type(expr) is cst.Subscript:
+        if type(expr) is cst.Subscript or type(expr) is cst.Name:
             array = self._row_of(expr, index)
             return self.context.arrays.kind_of(array) if array is not None else None
         if type(expr) is cst.BinaryOperation:
             return self._row_library(expr.left, index) or self._row_library(expr.right, index)
         return None
 
-    def _row_expression(self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame) -> str | None:
-        """``expr`` with each row ``X[i]`` replaced by ``X``, when it is built from such rows,
-        outside values and element-wise operators, and contains at least one row."""
-        if type(expr) is cst.Subscript:
+    def _row_expression(
+        self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame | None
+    ) -> str | None:
+        """``expr`` with each row ``X[i]`` (or comprehension item ``x`` of ``for x in X``)
+        replaced by ``X``, when it is built from such rows, outside values and element-wise
+        operators, and contains at least one row. ``loop``: None for a comprehension, which
+        changes nothing."""
+        if type(expr) is cst.Subscript or type(expr) is cst.Name:
             array = self._row_of(expr, index)
             if array is None:
                 return None
             chain = dotted_name(array)
-            if chain is None or loop.changes(chain) or (written and chains_overlap(chain, written)):
+            if self._rows_read is not None:
+                self._rows_read.append(chain)
+            if chain is None or (loop and loop.changes(chain)) or (written and chains_overlap(chain, written)):
                 return None
             return quote(array)
         if type(expr) is cst.BinaryOperation and type(expr.operator) in catalog.ELEMENTWISE_BINARY_OPERATORS:
@@ -456,12 +531,12 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
             return f"{left or quote(expr.left)} {operator} {right or quote(expr.right)}"
         return None
 
-    def _outside_value(self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame) -> bool:
+    def _outside_value(self, expr: cst.BaseExpression, index: str, written: str | None, loop: LoopFrame | None) -> bool:
         """A number, or a name from outside the loop that the loop does not change."""
         if type(expr) in (cst.Integer, cst.Float):
             return True
         chain = dotted_name(expr)
-        if chain is None or chain.partition(".")[0] == index or loop.changes(chain):
+        if chain is None or chain.partition(".")[0] == index or (loop and loop.changes(chain)):
             return False
         return not (written and chains_overlap(chain, written))
 
