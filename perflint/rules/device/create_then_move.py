@@ -69,7 +69,8 @@ class CreateThenMove(Rule):
     fix_title = "Pass `device=` (and the move's `dtype=`) to the factory, and drop the move"
     fix_safety = FIX_UNSAFE
     # Opt-in: 6 of 7 findings worth fixing on round 4's development set plus round 3's held-out set, below the
-    # 90% a default-on rule needs (its known limitations say why).
+    # 90% a default-on rule needs (its known limitations say why); no size criterion reaches it either
+    # (round 7: benchmarks/results/precision/round7/pfl201_size.md).
     default_enabled = False
     fix_safeties = (FIX_SAFE, FIX_UNSAFE)
     autofix = True
@@ -131,7 +132,12 @@ class CreateThenMove(Rule):
         "and none was wrong, 86% where a default-on rule needs 90%: the other was pomegranate's "
         "`GMM.sample`, a user-level draw whose one copy of `n` indices sits beside every component's "
         "sampling. On round 3's development set the widening added 5 findings, all worth fixing, and "
-        "removed none."
+        "removed none. Round 7 tried keeping only tensors whose size grows with two or more sizes read "
+        "from the data (`torch.eye(x.shape[0])`, `torch.zeros(x.shape)`) over every verdict recorded "
+        "since round 1 (`benchmarks/results/precision/round7/pfl201_size.md`): 41 of its 60 read "
+        "findings were worth fixing (68%; 6 of 20 on the held-out reads), against 86 of 218 today. The "
+        "not-worth ones are as large as the worth ones: what decides them is heavier work in the same "
+        "step, a path that rarely runs, or a wait elsewhere in the step, none of which the call shows."
     )
     why_bad = (
         "The factory first allocates and fills the tensor in host memory, then the move allocates "
