@@ -339,6 +339,11 @@ MODULE_STATE_WRAPPERS = frozenset(
     {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer", "torch.nn.parameter.Buffer"}
 )
 MODULE_STATE_METHODS = frozenset({"register_buffer", "register_parameter"})
+# ``self.register_buffer(name, tensor)`` keeps ``tensor`` as ``self.<name>``, and from then on a
+# module lets that attribute be set only to a tensor or None (``nn.Module.__setattr__`` raises
+# otherwise): the method, and its two parameters in order.
+BUFFER_REGISTRATION_METHOD = "register_buffer"
+BUFFER_REGISTRATION_PARAMETERS = ("name", "tensor")
 
 # ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
 SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})
