@@ -555,11 +555,23 @@ class ArrayKnowledge:
         return kinds.pop() if len(kinds) == 1 else None
 
     def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
-        """Names that ``test`` proves to be arrays when it is true."""
+        """Names that ``test`` proves to be arrays when it is true: ``isinstance(x, np.ndarray)``
+        (a tuple of types of one library too), ``torch.is_tensor(x)``, ``not`` of a test that
+        proves them when false, and each side of an ``and``."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             return self.negated_narrowing(test.expression)
+        if (
+            isinstance(test, cst.Call)
+            and len(test.args) == 1
+            and isinstance(test.args[0].value, cst.Name)
+            and test.args[0].keyword is None
+            and not test.args[0].star
+        ):
+            # ``torch.is_tensor(x)``.
+            tested = catalog.TYPE_TESTS.get(self._imports.qualified_name(test.func) or "")
+            return {test.args[0].value.value: tested} if tested is not None else {}
         if not (
             isinstance(test, cst.Call)
             and self._imports.is_builtin(test.func, "isinstance")

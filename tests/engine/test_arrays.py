@@ -367,7 +367,7 @@ def test_an_attribute_its_class_assigns_one_array_is_weakly_that_array():
 def test_a_conversion_guarded_by_a_type_test_leaves_an_array_on_every_path():
     answers = kinds(
         "import numpy as np\nimport torch\nimport pandas as pd\n"
-        "def f(x, y, z, w, v, u, s, r):\n"
+        "def f(x, y, z, w, v, u, s, r, q):\n"
         "    if not isinstance(x, np.ndarray):\n"
         "        x = np.asarray(x)\n"
         "    if isinstance(y, list):\n"
@@ -385,7 +385,9 @@ def test_a_conversion_guarded_by_a_type_test_leaves_an_array_on_every_path():
         "        s = torch.tensor(s)\n"
         "    if not isinstance(r, np.ndarray):\n"
         "        r = torch.as_tensor(r)\n"
-        "    print(x); print(y); print(z); print(w); print(v); print(u); print(s); print(r)\n"
+        "    if not torch.is_tensor(q):\n"
+        "        q = torch.tensor(q)\n"
+        "    print(x); print(y); print(z); print(w); print(v); print(u); print(s); print(r); print(q)\n"
     )
     # ``y`` may be anything but a list, ``w`` a Series, ``r`` an array or a tensor: not known.
     assert answers == {
@@ -397,6 +399,7 @@ def test_a_conversion_guarded_by_a_type_test_leaves_an_array_on_every_path():
         "u": "numpy",
         "s": "torch",
         "r": None,
+        "q": "torch",
     }
 
 

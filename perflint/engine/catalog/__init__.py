@@ -124,6 +124,8 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 # Annotation types that say a value is an array, tensor or frame of a library.
 ARRAY_TYPES: dict[str, ArrayKind | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+# ``torch.is_tensor(x)``: a test of one argument's type, as ``isinstance`` with one of them.
+TYPE_TESTS: dict[str, ArrayKind] = {**_torch.TYPE_TESTS}
 # Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
 DOCSTRING_ARRAY_TYPES: dict[str, ArrayKind] = {
     **_numpy.DOCSTRING_TYPES,

@@ -56,6 +56,8 @@ ARRAY_TYPES = {
     "torch.FloatTensor": TORCH,
     "torch.LongTensor": TORCH,
 }
+# Functions of one argument that test what ``isinstance(x, <type>)`` tests.
+TYPE_TESTS = {"torch.is_tensor": TORCH}
 # Element-wise functions whose arguments must all be tensors (``torch.maximum(x, 0.5)`` is a
 # TypeError; so is ``torch.max(x, 0.5)``, whose two-tensor form is ``maximum``), and the tensor
 # method that takes a Python number instead.
