@@ -1,17 +1,22 @@
 """Which names hold a NumPy array, a torch tensor or a pandas object, and what each name was
 last assigned.
 
-Evidence comes from annotations, ``isinstance`` narrowing, and assignments from known
-constructors, from operations on known arrays, or from the items of a call the catalogue says
-returns a tuple of arrays (``v, i = torch.max(x, 1)``). Unknown stays unknown: a rule that
-needs array evidence stays silent without it.
+Evidence comes from annotations, ``isinstance`` narrowing (in the body of ``if
+isinstance(x, np.ndarray):``, and past ``if not isinstance(x, np.ndarray): x = np.asarray(x)``,
+where every path leaves an array), assignments from known constructors, from operations on
+known arrays, or from the items of a call the catalogue says returns a tuple of arrays (``v, i =
+torch.max(x, 1)``), and a module's registered buffers (``self.register_buffer("steps", …)`` in
+``__init__``: a tensor in every method). Unknown stays unknown: a rule that needs array evidence
+stays silent without it.
 
 Weaker evidence (``Evidence.WEAK``) types a function's parameters from what the function
 itself says of them, without an annotation: a NumPy- or Google-style docstring
 (``X : np.ndarray``, ``x (torch.Tensor): ...``, ``df : pd.DataFrame``; ``array_like`` is not
 an array), or passing
 the parameter where torch takes only a tensor (``torch.exp(x)``); it types an attribute
-``self.x`` from the one value its class assigns it (``self.x = torch.zeros(n)``). A docstring
+``self.x`` from the one value its class assigns it (``self.x = torch.zeros(n)``). A parameter
+converted on some paths only keeps its weak kind when every conversion gives that kind (``if
+isinstance(x, list): x = np.array(x)`` after ``x : np.ndarray``). A docstring
 can be stale, a call can sit in a branch for one type of several, and code outside the class
 can assign the attribute anything, so a rule asks for weak evidence explicitly
 (``kind_of(expr, Evidence.WEAK)``) and gets only strong evidence by default.
@@ -61,6 +66,9 @@ class Binding(NamedTuple):
     default: cst.BaseExpression | None = None  # a parameter's default value
     parameter: bool = False  # still the function's parameter: never reassigned on any path
     items_of: cst.BaseExpression | None = None  # a loop target: what it takes the items of
+    # The kind the name has when the function's parameter it may still be (unchanged on some
+    # paths) has that kind by weak evidence, every other path giving it strongly.
+    kind_if_parameter: ArrayKind = None
 
 
 _UNKNOWN = Binding(None, None)
@@ -88,6 +96,7 @@ class _BranchGroup:
 
     falls_through: bool  # control may also skip every branch (an ``if`` without ``else``)
     branches: list[dict[str, Binding]] = field(default_factory=list)
+    skipped: dict[str, Binding] = field(default_factory=dict)  # what skipping them proves
 
 
 def _join(bindings: Sequence[Binding]) -> Binding:
@@ -98,7 +107,25 @@ def _join(bindings: Sequence[Binding]) -> Binding:
     value = first.value if all(binding.value is first.value for binding in bindings) else None
     default = first.default if all(binding.default is first.default for binding in bindings) else None
     items_of = first.items_of if all(binding.items_of is first.items_of for binding in bindings) else None
-    return Binding(kind, value, default, all(binding.parameter for binding in bindings), items_of)
+    parameter = all(binding.parameter for binding in bindings)
+    return Binding(kind, value, default, parameter, items_of, _kind_if_parameter(bindings, kind, parameter))
+
+
+def _kind_if_parameter(bindings: Sequence[Binding], kind: ArrayKind, parameter: bool) -> ArrayKind:
+    """The one kind every path gives the name, strongly or as the parameter it still is on
+    some of them (``if not isinstance(x, (np.ndarray, pd.Series)): x = np.asarray(x)``: the
+    parameter, or a NumPy array); None when the paths agree strongly, or not at all."""
+    if kind is not None or parameter:
+        return None
+    kinds: set[ArrayKind] = set()
+    for binding in bindings:
+        if binding.kind is not None:
+            kinds.add(binding.kind)
+        elif binding.kind_if_parameter is not None:
+            kinds.add(binding.kind_if_parameter)
+        elif not binding.parameter:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def ends_abruptly(suite: cst.BaseSuite) -> bool:
@@ -154,8 +181,8 @@ class ArrayKnowledge:
 
     # Branches ------------------------------------------------------------------------------
 
-    def _begin_branches(self, falls_through: bool) -> None:
-        self._groups.append(_BranchGroup(falls_through))
+    def _begin_branches(self, falls_through: bool, skipped: dict[str, Binding] | None = None) -> None:
+        self._groups.append(_BranchGroup(falls_through, skipped=skipped or {}))
 
     def _begin_branch(self, bindings: dict[str, Binding] | None = None) -> None:
         self._scopes[-1].layers.append(_Layer(_BRANCH, bindings or {}))
@@ -169,24 +196,35 @@ class ArrayKnowledge:
         group = self._groups.pop()
         paths = list(group.branches)
         if group.falls_through:
-            paths.append({})
+            paths.append(group.skipped)
         if not paths:
             return
         for name in {name for path in paths for name in path}:
             before = self._binding(name) or _UNKNOWN
             self._scopes[-1].layers[-1].bindings[name] = _join([path.get(name, before) for path in paths])
 
+    def _narrowed(self, narrowing: dict[str, catalog.ArrayKind]) -> dict[str, Binding]:
+        """The bindings of names a test proved arrays: each keeps what it was bound to."""
+        return {
+            name: (self._binding(name) or _UNKNOWN)._replace(kind=kind, kind_if_parameter=None)
+            for name, kind in narrowing.items()
+        }
+
     def visit_If_body(self, node: cst.If) -> None:
-        self._begin_branches(falls_through=node.orelse is None)
-        narrowed = self.isinstance_narrowing(node.test)
-        self._begin_branch({name: Binding(kind, self.bound_value(name)) for name, kind in narrowed.items()})
+        # Skipping the body (no ``else``) or taking the ``else`` means the test was false:
+        # ``if not isinstance(x, np.ndarray): x = np.asarray(x)`` leaves an array either way.
+        self._begin_branches(
+            falls_through=node.orelse is None,
+            skipped=self._narrowed(self.negated_narrowing(node.test)) if node.orelse is None else None,
+        )
+        self._begin_branch(self._narrowed(self.isinstance_narrowing(node.test)))
 
     def leave_If_body(self, node: cst.If) -> None:
         self._end_branch(not ends_abruptly(node.body))
 
     def visit_If_orelse(self, node: cst.If) -> None:
         if node.orelse is not None:
-            self._begin_branch()
+            self._begin_branch(self._narrowed(self.negated_narrowing(node.test)))
 
     def leave_If_orelse(self, node: cst.If) -> None:
         if node.orelse is not None:
@@ -403,8 +441,11 @@ class ArrayKnowledge:
         binding = self._binding(name)
         if binding is None:
             return None
-        if binding.kind is None and binding.parameter and self._accepting_weak:
-            return self._weak_parameter_kind(name)
+        if binding.kind is None and self._accepting_weak:
+            if binding.parameter:
+                return self._weak_parameter_kind(name)
+            if binding.kind_if_parameter is not None and self._weak_parameter_kind(name) == binding.kind_if_parameter:
+                return binding.kind_if_parameter
         return binding.kind
 
     def _function_with_parameter(self, name: str) -> cst.FunctionDef | None:
@@ -514,9 +555,23 @@ class ArrayKnowledge:
         return kinds.pop() if len(kinds) == 1 else None
 
     def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
-        """Names that ``test`` proves to be arrays when it is true."""
+        """Names that ``test`` proves to be arrays when it is true: ``isinstance(x, np.ndarray)``
+        (a tuple of types of one library too), ``torch.is_tensor(x)``, ``not`` of a test that
+        proves them when false, and each side of an ``and``."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.negated_narrowing(test.expression)
+        if (
+            isinstance(test, cst.Call)
+            and len(test.args) == 1
+            and isinstance(test.args[0].value, cst.Name)
+            and test.args[0].keyword is None
+            and not test.args[0].star
+        ):
+            # ``torch.is_tensor(x)``.
+            tested = catalog.TYPE_TESTS.get(self._imports.qualified_name(test.func) or "")
+            return {test.args[0].value.value: tested} if tested is not None else {}
         if not (
             isinstance(test, cst.Call)
             and self._imports.is_builtin(test.func, "isinstance")
@@ -531,6 +586,17 @@ class ArrayKnowledge:
         if kind is None:
             return {}
         return {test.args[0].value.value: kind}
+
+    def negated_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
+        """Names that ``test`` proves to be arrays when it is false: ``not isinstance(x,
+        np.ndarray)``, each side of an ``or`` of such tests (``not isinstance(x, np.ndarray) or
+        x.ndim != 1``). The code after ``if not isinstance(x, np.ndarray): x = np.asarray(x)``
+        sees an array on both paths."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+            return {**self.negated_narrowing(test.left), **self.negated_narrowing(test.right)}
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.isinstance_narrowing(test.expression)
+        return {}
 
     def kind_of(self, expr: cst.BaseExpression, evidence: Evidence = Evidence.STRONG) -> ArrayKind:
         """The library whose array ``expr`` evaluates to, or None when there is no evidence of
@@ -553,6 +619,12 @@ class ArrayKnowledge:
                 return self.items_kind(expr.value)
             receiver = self.kind_of(expr.value)
             if receiver is None:
+                if (
+                    type(expr.value) is cst.Name
+                    and expr.value.value == "self"
+                    and self._context.functions.is_registered_buffer(expr.attr.value)
+                ):
+                    return catalog.TORCH
                 return self._assigned_attribute_kind(expr) if self._accepting_weak else None
             if expr.attr.value in catalog.ARRAY_ATTRIBUTES:
                 return receiver
@@ -591,9 +663,17 @@ class ArrayKnowledge:
                 return receiver
             return None
         if type(expr) is cst.IfExp:
-            body = self.kind_of(expr.body)
-            return body if body == self.kind_of(expr.orelse) else None
+            # ``x if isinstance(x, np.ndarray) else np.asarray(x)``: each side as its test says.
+            body = self._narrowed_kind(expr.body, self.isinstance_narrowing(expr.test))
+            if body is None:
+                return None
+            return body if body == self._narrowed_kind(expr.orelse, self.negated_narrowing(expr.test)) else None
         return None
+
+    def _narrowed_kind(self, expr: cst.BaseExpression, narrowing: dict[str, catalog.ArrayKind]) -> ArrayKind:
+        if type(expr) is cst.Name and expr.value in narrowing:
+            return narrowing[expr.value]
+        return self.kind_of(expr)
 
     def is_series(self, expr: cst.BaseExpression, hops: int = 0) -> bool:
         """``expr`` is a pandas Series: a column of a known pandas object read by its label

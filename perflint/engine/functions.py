@@ -199,6 +199,7 @@ class FunctionKnowledge:
         self._summaries: dict[int, Effects] = {}
         self._return_kinds: dict[int, catalog.ArrayKind | None] = {}
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
+        self._registered_buffers: dict[int, frozenset[str]] = {}
         self._models_by_scope: dict[int, frozenset[str]] = {}
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
@@ -360,6 +361,20 @@ class FunctionKnowledge:
             values = _self_attribute_values(frame.node)
             self._attribute_values[id(frame.node)] = values
         return values.get(attribute)
+
+    def is_registered_buffer(self, attribute: str) -> bool:
+        """``self.<attribute>`` is a buffer the current class registers in ``__init__``
+        (``self.register_buffer("steps", torch.tensor(0))``) with a value that is not ``None``,
+        and ``__init__`` assigns it no other way: in every method it holds a tensor (or None,
+        as an ``Optional[torch.Tensor]`` parameter may), since a module lets a buffer be set to
+        nothing else. A class that defines its own ``register_buffer`` has none."""
+        frame = self.current_class
+        if frame is None:
+            return False
+        buffers = self._registered_buffers.get(id(frame.node))
+        if buffers is None:
+            buffers = self._registered_buffers[id(frame.node)] = _registered_buffers(frame.node)
+        return attribute in buffers
 
     def holds_a_model(self, callee: str) -> bool:
         """``callee`` (a name or chain: ``model``, ``self.encoder``) holds a model, as the current
@@ -1117,6 +1132,81 @@ def _self_attribute_values(class_node: cst.ClassDef) -> dict[str, cst.BaseExpres
                 name = target.attr.value
                 values[name] = None if name in values or value is None else value
     return values
+
+
+def _registered_buffers(class_node: cst.ClassDef) -> frozenset[str]:
+    """The buffers ``class_node``'s ``__init__`` registers (see
+    ``FunctionKnowledge.is_registered_buffer``), nested functions and classes left out."""
+    methods = {
+        statement.name.value: statement for statement in class_node.body.body if type(statement) is cst.FunctionDef
+    }
+    init = methods.get("__init__")
+    if init is None or catalog.BUFFER_REGISTRATION_METHOD in methods:
+        return frozenset()
+    registered: set[str] = set()
+    excluded: set[str] = set()
+    stack: list[cst.CSTNode] = [init.body]
+    while stack:
+        node = stack.pop()
+        node_type = type(node)
+        if node_type is cst.FunctionDef or node_type is cst.ClassDef or node_type is cst.Lambda:
+            continue
+        stack.extend(syntax_children(node))
+        if node_type is cst.Call:
+            call = cast(cst.Call, node)
+            func = call.func
+            if (
+                type(func) is not cst.Attribute
+                or func.attr.value != catalog.BUFFER_REGISTRATION_METHOD
+                or type(func.value) is not cst.Name
+                or func.value.value != "self"
+            ):
+                continue
+            arguments = _registration_arguments(call)
+            if arguments is None:
+                continue
+            name, tensor = arguments
+            if literal_value(tensor) is None:
+                excluded.add(name)
+            else:
+                registered.add(name)
+        elif node_type is cst.Assign or node_type is cst.AnnAssign:
+            targets = (
+                [target.target for target in cast(cst.Assign, node).targets]
+                if node_type is cst.Assign
+                else [cast(cst.AnnAssign, node).target]
+            )
+            for target in targets:
+                for element in target.elements if isinstance(target, (cst.Tuple, cst.List)) else [target]:
+                    assigned = element.value if isinstance(element, cst.BaseElement) else element
+                    if (
+                        type(assigned) is cst.Attribute
+                        and type(assigned.value) is cst.Name
+                        and assigned.value.value == "self"
+                    ):
+                        excluded.add(assigned.attr.value)
+    return frozenset(registered - excluded)
+
+
+def _registration_arguments(call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+    """The literal name and the tensor a ``register_buffer`` call is given, when it gives both
+    plainly."""
+    if any(arg.star for arg in call.args):
+        return None
+    parameters = catalog.BUFFER_REGISTRATION_PARAMETERS
+    given: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(call.args):
+        if arg.keyword is None:
+            if index >= len(parameters):
+                continue
+            given[parameters[index]] = arg.value
+        else:
+            given[arg.keyword.value] = arg.value
+    name_parameter, tensor_parameter = parameters
+    name = literal_value(given[name_parameter]) if name_parameter in given else None
+    if not isinstance(name, str) or tensor_parameter not in given:
+        return None
+    return name, given[tensor_parameter]
 
 
 def _bound_arguments(call: cst.Call, definition: cst.FunctionDef) -> dict[str, cst.BaseExpression] | None:

@@ -247,10 +247,13 @@ class ImportTable:
 
     def is_builtin(self, expr: cst.BaseExpression, name: str) -> bool:
         """``expr`` is the bare builtin ``name``, not shadowed by an import or assignment, in a
-        file without a star import (``from torch import *`` brings torch's ``max``)."""
-        return (
-            isinstance(expr, cst.Name) and expr.value == name and self._lookup(name) is None and not self._star_imported
-        )
+        file without a star import (``from torch import *`` brings torch's ``max``). Imported
+        from ``builtins`` (``from builtins import range``, as Python 2 compatible code does), it
+        is the builtin still."""
+        if not isinstance(expr, cst.Name) or expr.value != name or self._star_imported:
+            return False
+        bound = self._lookup(name)
+        return bound is None or bound == f"builtins.{name}"
 
 
 def _spelled(node: cst.ImportFrom) -> str:

@@ -364,6 +364,133 @@ def test_an_attribute_its_class_assigns_one_array_is_weakly_that_array():
     }
 
 
+def test_a_conversion_guarded_by_a_type_test_leaves_an_array_on_every_path():
+    answers = kinds(
+        "import numpy as np\nimport torch\nimport pandas as pd\n"
+        "def f(x, y, z, w, v, u, s, r, q):\n"
+        "    if not isinstance(x, np.ndarray):\n"
+        "        x = np.asarray(x)\n"
+        "    if isinstance(y, list):\n"
+        "        y = np.array(y)\n"
+        "    if not isinstance(z, torch.Tensor):\n"
+        "        raise TypeError(z)\n"
+        "    if not isinstance(w, (np.ndarray, pd.Series)):\n"
+        "        w = np.asarray(w)\n"
+        "    v = v if isinstance(v, torch.Tensor) else torch.as_tensor(v)\n"
+        "    if not isinstance(u, np.ndarray) or u.ndim != 1:\n"
+        "        u = np.asarray(u).ravel()\n"
+        "    if isinstance(s, torch.Tensor):\n"
+        "        pass\n"
+        "    else:\n"
+        "        s = torch.tensor(s)\n"
+        "    if not isinstance(r, np.ndarray):\n"
+        "        r = torch.as_tensor(r)\n"
+        "    if not torch.is_tensor(q):\n"
+        "        q = torch.tensor(q)\n"
+        "    print(x); print(y); print(z); print(w); print(v); print(u); print(s); print(r); print(q)\n"
+    )
+    # ``y`` may be anything but a list, ``w`` a Series, ``r`` an array or a tensor: not known.
+    assert answers == {
+        "x": "numpy",
+        "y": None,
+        "z": "torch",
+        "w": None,
+        "v": "torch",
+        "u": "numpy",
+        "s": "torch",
+        "r": None,
+        "q": "torch",
+    }
+
+
+def test_a_negated_type_test_narrows_the_else_branch_only():
+    answers = kinds(
+        "import numpy as np\n"
+        "def f(x, y):\n"
+        "    if not isinstance(x, np.ndarray):\n"
+        "        print(x + 0)\n"
+        "    elif y:\n"
+        "        print(x)\n"
+        "    if not (isinstance(y, np.ndarray) and x):\n"
+        "        pass\n"
+        "    else:\n"
+        "        print(y)\n"
+        "    print(-x)\n"
+    )
+    assert answers == {"x + 0": None, "x": "numpy", "y": "numpy", "-x": None}
+
+
+def test_a_parameter_converted_on_some_paths_keeps_its_weak_kind_when_they_agree():
+    answers = weak_kinds(
+        "import numpy as np\nimport torch\nimport pandas as pd\n"
+        "def f(x, y, z, w):\n"
+        '    """\n'
+        "    :type x: numpy.ndarray\n"
+        "    :type y: numpy.ndarray\n"
+        "    :type z: numpy.ndarray\n"
+        '    """\n'
+        "    if not isinstance(x, (np.ndarray, pd.Series)):\n"
+        "        x = np.asarray(x)\n"
+        "    if isinstance(y, list):\n"
+        "        y = torch.tensor(y)\n"
+        "    if isinstance(z, list):\n"
+        "        z = np.array(z)\n"
+        "    elif z is None:\n"
+        "        z = load()\n"
+        "    if isinstance(w, list):\n"
+        "        w = np.array(w)\n"
+        "    def windows(m):\n"
+        "        print(x); print(y); print(z); print(w)\n"
+    )
+    # ``y`` is converted to another library, ``z`` to something unknown on one path, and
+    # nothing says what ``w`` is when it is no list.
+    assert answers == {"x": (None, "numpy"), "y": (None, None), "z": (None, None), "w": (None, None)}
+
+
+def test_a_buffer_registered_in_init_is_a_tensor_in_every_method():
+    answers = kinds(
+        "import torch\nfrom torch import nn\n"
+        "class Trainer(nn.Module):\n"
+        "    def __init__(self, n):\n"
+        "        super().__init__()\n"
+        "        self.register_buffer('steps', torch.tensor([0]))\n"
+        "        self.register_buffer(name='mask', tensor=make(n), persistent=False)\n"
+        "        self.register_buffer('bias', None)\n"
+        "        self.register_buffer('twice', torch.zeros(1))\n"
+        "        self.twice = 3\n"
+        "        def later():\n"
+        "            self.register_buffer('nested', torch.zeros(1))\n"
+        "    def reset(self):\n"
+        "        self.register_buffer('late', torch.zeros(1))\n"
+        "    def train(self):\n"
+        "        print(self.steps); print(self.mask); print(self.bias); print(self.twice)\n"
+        "        print(self.nested); print(self.late); print(self.other)\n"
+        "class Other(nn.Module):\n"
+        "    def forward(self):\n"
+        "        print(self.steps + 0)\n"
+        "class Own(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        self.register_buffer('steps', torch.zeros(1))\n"
+        "    def register_buffer(self, name, value):\n"
+        "        setattr(self, name, value.tolist())\n"
+        "    def forward(self):\n"
+        "        print(self.steps * 1)\n"
+    )
+    # None registered, a name ``__init__`` also assigns, a buffer registered in a nested
+    # function or another method, another class's buffer, a class's own ``register_buffer``.
+    assert answers == {
+        "self.steps": "torch",
+        "self.mask": "torch",
+        "self.bias": None,
+        "self.twice": None,
+        "self.nested": None,
+        "self.late": None,
+        "self.other": None,
+        "self.steps + 0": None,
+        "self.steps * 1": None,
+    }
+
+
 def test_a_range_over_a_name_bound_to_an_arrays_length_runs_over_its_first_axis():
     answers = probe_calls(
         "import numpy as np\nimport torch\n"

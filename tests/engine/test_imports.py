@@ -39,6 +39,15 @@ def test_names_without_an_import_or_shadowed_by_assignment_do_not_resolve():
     assert answers == {"inv": None, "np.zeros": None, "torch.zeros": None}
 
 
+def test_a_builtin_imported_from_builtins_is_the_builtin_still():
+    answers = probe_calls(
+        "from builtins import range, len as size\nfrom numba import prange as max\nprint(range); print(size); print(max)\n",
+        lambda context, expr: context.imports.is_builtin(expr, expr.value),
+    )
+    # ``size`` is ``len`` under another name, not the builtin ``size`` (there is none).
+    assert answers == {"range": True, "size": False, "max": False}
+
+
 def test_imports_inside_a_function_stay_in_it():
     answers = qualified("def f():\n    import torch as T\n    print(T.zeros)\nprint(T.ones)\n")
     assert answers == {"T.zeros": "torch.zeros", "T.ones": None}

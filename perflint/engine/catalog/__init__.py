@@ -124,6 +124,8 @@ def _names(flag: Flag, libraries: tuple[str, ...]) -> frozenset[str]:
 
 # Annotation types that say a value is an array, tensor or frame of a library.
 ARRAY_TYPES: dict[str, ArrayKind | None] = {**_numpy.ARRAY_TYPES, **_torch.ARRAY_TYPES, **_pandas.ARRAY_TYPES}
+# ``torch.is_tensor(x)``: a test of one argument's type, as ``isinstance`` with one of them.
+TYPE_TESTS: dict[str, ArrayKind] = {**_torch.TYPE_TESTS}
 # Type names in NumPy- and Google-style docstrings that say a parameter is an array or tensor.
 DOCSTRING_ARRAY_TYPES: dict[str, ArrayKind] = {
     **_numpy.DOCSTRING_TYPES,
@@ -247,6 +249,8 @@ TAKES_PYTHON_SIZE = _torch.TAKES_PYTHON_SIZE
 MODEL_EVIDENCE_METHODS = _torch.MODEL_EVIDENCE_METHODS
 MODULE_STATE_WRAPPERS = _torch.MODULE_STATE_WRAPPERS
 MODULE_STATE_METHODS = _torch.MODULE_STATE_METHODS
+BUFFER_REGISTRATION_METHOD = _torch.BUFFER_REGISTRATION_METHOD
+BUFFER_REGISTRATION_PARAMETERS = _torch.BUFFER_REGISTRATION_PARAMETERS
 MODEL_LOADING_METHODS = frozenset(entry.name for entry in _methods.METHODS if LOADS_MODEL in entry.flags)
 # Convolutions and the batch norm that cancels their bias when it follows them directly.
 BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS

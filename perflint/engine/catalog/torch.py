@@ -56,6 +56,8 @@ ARRAY_TYPES = {
     "torch.FloatTensor": TORCH,
     "torch.LongTensor": TORCH,
 }
+# Functions of one argument that test what ``isinstance(x, <type>)`` tests.
+TYPE_TESTS = {"torch.is_tensor": TORCH}
 # Element-wise functions whose arguments must all be tensors (``torch.maximum(x, 0.5)`` is a
 # TypeError; so is ``torch.max(x, 0.5)``, whose two-tensor form is ``maximum``), and the tensor
 # method that takes a Python number instead.
@@ -338,6 +340,11 @@ MODULE_STATE_WRAPPERS = frozenset(
     {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer", "torch.nn.parameter.Buffer"}
 )
 MODULE_STATE_METHODS = frozenset({"register_buffer", "register_parameter"})
+# ``self.register_buffer(name, tensor)`` keeps ``tensor`` as ``self.<name>``, and from then on a
+# module lets that attribute be set only to a tensor or None (``nn.Module.__setattr__`` raises
+# otherwise): the method, and its two parameters in order.
+BUFFER_REGISTRATION_METHOD = "register_buffer"
+BUFFER_REGISTRATION_PARAMETERS = ("name", "tensor")
 
 # ``nn.Sequential``: calls its arguments' modules in order, each on the previous one's output.
 SEQUENTIAL_CONTAINERS = frozenset({"torch.nn.Sequential", "torch.nn.modules.container.Sequential"})
