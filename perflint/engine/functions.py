@@ -339,14 +339,23 @@ class FunctionKnowledge:
         (``torch.load``, ``from_pretrained``)."""
         if type(expr) is not cst.Call:
             return False
+        if self.loads_model(expr):
+            return True
+        if catalog.lookup(self._context.imports.qualified_name(expr.func)) is not None:
+            return False
+        name = dotted_name(expr.func)
+        return name is not None and self.is_module_class(name)
+
+    def loads_model(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` loads a model with its weights: a call of a function or method that loads
+        one (``torch.load``, ``torch.hub.load``, ``from_pretrained``)."""
+        if type(expr) is not cst.Call:
+            return False
         func = expr.func
         if type(func) is cst.Attribute and func.attr.value in catalog.MODEL_LOADING_METHODS:
             return True
         record = catalog.lookup(self._context.imports.qualified_name(func))
-        if record is not None:
-            return record.has(catalog.Flag.LOADS_MODEL)
-        name = dotted_name(func)
-        return name is not None and self.is_module_class(name)
+        return record is not None and record.has(catalog.Flag.LOADS_MODEL)
 
     def attribute_value(self, attribute: str) -> cst.BaseExpression | None:
         """The one expression the current class (the class of the current method) assigns to

@@ -988,6 +988,11 @@ FUNCTIONS = (
         aliases=("torch.serialization.load",),
     ),
     function(
+        "torch.hub.load",
+        "repo_or_dir, model, *args, source, trust_repo, force_reload, verbose, skip_validation, **kwargs",
+        LOADS_MODEL,
+    ),
+    function(
         "torch.jit.load",
         "f, map_location, _extra_files, _restore_shapes",
         LOADS_MODEL,

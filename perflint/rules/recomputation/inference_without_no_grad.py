@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.functions import FunctionFrame, FunctionNode, switches_to_training
+from perflint.engine.functions import FunctionFrame, FunctionKnowledge, FunctionNode, switches_to_training
 from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
@@ -75,7 +75,10 @@ class InferenceWithoutNoGrad(Rule):
         "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
         "project index in a caller that passes it as an argument, in another method of the class "
         "for `self.m`, or, when its output is visibly detached, by the evidence the function or "
-        "class shows (`m.to(device)`, `self.m = net.to(device)`, a module class of the project): a "
+        "class shows (`m.to(device)`, `self.m = net.to(device)`, a module class of the project), "
+        "other than the module itself in its own methods (`self(x)` in an equivariance check) and a "
+        "module the function builds (`blur = GaussianFilter(...)`, a filter used as a function, "
+        "which may have no parameter that records anything): a "
         "parameter only called (`model(x)`, `model.forward(x)`, as in fair-esm's "
         "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients is not "
         "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
@@ -310,6 +313,23 @@ def evaluate(model, loader):
                 b.requires_grad_(True)
                 print(model(b).sum().item())
         """,
+        # A module run by its own method (a diagnostic such as an equivariance check), and a
+        # module built by the call itself (a filter used as a function: it may hold no
+        # parameter that asks for gradients).
+        """
+        import torch
+        class Blur(torch.nn.Module):
+            def forward(self, x):
+                return x
+        class Layer(torch.nn.Module):
+            def check(self, inputs):
+                self.to("cpu")
+                return [self(x).detach().numpy() for x in inputs]
+        def points_image(points):
+            blur = Blur()
+            blur.to("cpu")
+            return [blur(p).detach() for p in points]
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -490,6 +510,21 @@ def evaluate(model, loader):
             line=7,
             fixed=NO_FIX,
         ),
+        # A model loaded with its weights (`torch.hub.load`) and scored file by file.
+        Invalid(
+            """
+            import torch
+            def mean_score(paths, device):
+                predictor = torch.hub.load("org/repo", "scorer", trust_repo=True)
+                predictor = predictor.to(device)
+                total = 0.0
+                for path in paths:
+                    total += predictor(torch.load(path).to(device)).item()
+                return total / len(paths)
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             import torch
@@ -585,6 +620,11 @@ def evaluate(model, loader):
             return  # a nested function: the function around it may call it under no_grad
         functions = self.context.functions
         if not functions.holds_a_model(model) or not self.context.imports.has_imported("torch"):
+            return
+        if model == "self" or _built_in(function.node, model, functions):
+            # The module itself, run by one of its own methods (an equivariance check, a
+            # diagnostic), or a module built by this call (a filter or pooling layer used as a
+            # function): neither is a trained model whose use the function exists for.
             return
         if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
             return  # frozen parameters record nothing; inputs that want gradients need the graph
@@ -692,6 +732,26 @@ def _suspends(statement: cst.CSTNode) -> bool:
 
 # ``.eval()`` or ``.train(False)``, however spread over lines and commented.
 _EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*)*False)")
+
+
+def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) -> bool:
+    """The function itself builds ``model``: binds it to a call that neither loads a model
+    with its weights (``torch.hub.load``, ``from_pretrained``) nor moves or switches the mode of
+    one (``net.to(device)``): ``blur = GaussianFilter(2, sigma)`` (nested functions and classes
+    aside)."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.Assign and type(node.value) is cst.Call:
+            func = node.value.func
+            moved = type(func) is cst.Attribute and func.attr.value in catalog.MODEL_EVIDENCE_METHODS
+            if not moved and not functions.loads_model(node.value):
+                if any(dotted_name(target.target) == model for target in node.targets):
+                    return True
+        stack.extend(syntax_children(node))
+    return False
 
 
 def _graph_dropped(call: cst.Call, function: FunctionNode, context: FileContext) -> bool:
