@@ -68,7 +68,7 @@ class InferenceWithoutNoGrad(Rule):
         "call, in a file that sets no `requires_grad`, in a top-level function no project caller "
         "runs under `no_grad` and that is no Lightning evaluation hook. In the last two cases the "
         "output must only be detached or read on the host in the function (`.detach()`, "
-        "`.numpy()`, `.item()`, `.tolist()`), directly or through its parts, tensor methods, "
+        "`.numpy()`, `.item()`, `.tolist()`, `.data`), directly or through its parts, tensor methods, "
         "torch functions and names bound once."
     )
     known_limitations = (
@@ -510,6 +510,19 @@ def evaluate(model, loader):
             line=7,
             fixed=NO_FIX,
         ),
+        # The output read through `.data`, which drops the graph as `.detach()` does.
+        Invalid(
+            """
+            import torch
+            class Encoder:
+                def __init__(self, net, device):
+                    self.net = net.to(device)
+                def transform(self, batches):
+                    return [self.net(b).data.cpu().numpy() for b in batches]
+            """,
+            line=6,
+            fixed=NO_FIX,
+        ),
         # A model loaded with its weights (`torch.hub.load`) and scored file by file.
         Invalid(
             """
@@ -757,7 +770,7 @@ def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) 
 def _graph_dropped(call: cst.Call, function: FunctionNode, context: FileContext) -> bool:
     """The output of ``call`` is, in ``function``, only turned into something without an
     autograd graph (``call(...).detach()``, ``call(...)[:, 0].cpu().numpy()``, ``.item()``,
-    ``.tolist()``): directly, through a part of it (``out.logits``, ``out[0]``), a tensor method
+    ``.tolist()``, ``.data``): directly, through a part of it (``out.logits``, ``out[0]``), a tensor method
     or torch function of it or arithmetic with it (``F.cross_entropy(out, y)``,
     ``out.argmax(1) == y``), or through names bound once to such values (``logits, _ = ...``)
     and read only that way."""
@@ -792,6 +805,8 @@ def _dropped(
                 if parent.attr.value in catalog.GRAPH_DROPPING_METHODS:
                     return True
                 node = grand  # a tensor method: ``out.softmax(-1)``, ``out.cpu()``
+            elif parent.attr.value in catalog.GRAPH_DROPPING_ATTRIBUTES:
+                return True  # ``out.data``: the values without the graph
             else:
                 node = parent  # a field of the output: ``out.logits``
         elif type(parent) is cst.Subscript and parent.value is node:
