@@ -50,7 +50,10 @@ def test_plugin_leaves_noqa_to_flake8():
 
 
 def test_plugin_reports_every_rule_and_names_the_opt_in_ones_for_flake8s_default_ignore():
-    source = "from torch.utils.data import DataLoader\nloader = DataLoader(dataset)\n" + PFL408_SOURCE
+    source = (
+        "from torch.utils.data import DataLoader\nfrom torchvision.datasets import MNIST\n"
+        'loader = DataLoader(MNIST("data"))\n' + PFL408_SOURCE
+    )
     assert {text.split()[0] for _, _, text in run_plugin(source)} == {"PFL301", "PFL408"}
     opt_in = [rule.code for rule in all_rules() if not rule.default_enabled]
     assert opt_in and opt_in_codes() == opt_in

@@ -16,7 +16,8 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.devices import device_move
-from perflint.engine.values import value_of
+from perflint.engine.imports import dotted_name
+from perflint.engine.values import MAX_NAME_HOPS, value_of
 from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
@@ -118,6 +119,103 @@ def dataset_holds_device_tensors(dataset: cst.BaseExpression, scope: cst.CSTNode
         for value in assignments.get(name, ())
         for inner in (value, *_descendants(value))
     )
+
+
+def per_item_work(dataset: cst.BaseExpression, context: FileContext) -> str | None:
+    """What the dataset ``dataset`` does for every item it returns, in words, when the code
+    shows it doing real work there: a dataset class of a library that reads its items from files
+    (``torchvision.datasets.MNIST(...)``: ``catalog.FILE_DATASET_NAMESPACES``), a dataset given a
+    per-item transform (``transform=``), or a class of this file whose ``__getitem__`` calls
+    something other than a conversion or view of what it holds (``Image.open(path)``,
+    ``self.augment(x)``; ``catalog.ITEM_CONVERSIONS``). None otherwise: a parameter, an array,
+    a thin wrapper that indexes arrays it holds, a class of another file. Names are followed to
+    their one value (``values.MAX_NAME_HOPS``)."""
+    for hops in range(MAX_NAME_HOPS + 1):
+        if type(dataset) is not cst.Name:
+            break
+        value = value_of(dataset, context, hops)
+        if value is None:
+            return None
+        dataset = value
+    if type(dataset) is not cst.Call:
+        return None
+    for arg in dataset.args:
+        if arg.keyword is not None and arg.keyword.value in catalog.PER_ITEM_TRANSFORM_KEYWORDS:
+            if type(arg.value) is not cst.Name or arg.value.value != "None":
+                return f"applies `{arg.keyword.value}=` to every item"
+    qualified = context.imports.qualified_name(dataset.func)
+    if qualified is not None and qualified.startswith(catalog.FILE_DATASET_NAMESPACES):
+        return "reads every item from files"
+    record = catalog.lookup(qualified)
+    if record is not None and record.shares_data_with is not None:
+        # ``Subset(images, indices)``: the items, and their work, are the source's.
+        arguments = catalog.bind(dataset, record)
+        source = arguments.argument(record.shares_data_with) if arguments is not None else None
+        return per_item_work(source, context) if source is not None else None
+    if type(dataset.func) is not cst.Name:
+        return None
+    methods = _own_methods(dataset.func.value, context)
+    getitem = methods.pop("__getitem__", None) if methods is not None else None
+    if getitem is None:
+        return None
+    work = _work_call(getitem, context, methods)
+    return None if work is None else f"calls `{work}` for every item in `{dataset.func.value}.__getitem__`"
+
+
+def _own_methods(class_name: str, context: FileContext) -> dict[str, cst.FunctionDef] | None:
+    """The methods of the class ``class_name`` defined at this file's top level, by name."""
+    for statement in context.module.body:
+        if type(statement) is cst.ClassDef and statement.name.value == class_name:
+            return {item.name.value: item for item in statement.body.body if type(item) is cst.FunctionDef}
+    return None
+
+
+def _work_call(
+    function: cst.FunctionDef, context: FileContext, methods: dict[str, cst.FunctionDef] | None = None
+) -> str | None:
+    """The first call in ``function``, in source order (nested functions aside), that is no
+    conversion or view of an item (``catalog.ITEM_CONVERSIONS``, ``ITEM_CONVERSION_METHODS``), no
+    builtin but ``open``, no constant fill (``torch.ones(n)``) and no context manager, named by its callee (``Image.open`` of
+    ``Image.open(path).convert("RGB")``); a call of one of the class's own ``methods``
+    (``self._load(i)``) is read in its place, once."""
+    methods = dict(methods or {})
+    method_of_a_result: str | None = None
+    pending: list[cst.CSTNode] = [function.body]
+    while pending:
+        node = pending.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if type(node) is cst.WithItem:
+            item = node.item
+            pending.extend(reversed(list(syntax_children(item.func if type(item) is cst.Call else item))))
+            continue
+        if type(node) is cst.Call and not _converts_an_item(node, context):
+            name = dotted_name(node.func)
+            own = name.removeprefix("self.") if name is not None and name.startswith("self.") else None
+            if own is not None and own in methods:
+                method = methods.pop(own)
+                found = _work_call(method, context, methods)
+                if found is not None:
+                    return found
+            elif name is not None:
+                return name
+            elif method_of_a_result is None and type(node.func) is cst.Attribute:
+                method_of_a_result = f".{node.func.attr.value}"
+        pending.extend(reversed(list(syntax_children(node))))
+    return method_of_a_result
+
+
+def _converts_an_item(call: cst.Call, context: FileContext) -> bool:
+    func = call.func
+    if type(func) is cst.Name and context.imports.is_builtin(func, func.value):
+        return func.value != "open"
+    qualified = context.imports.qualified_name(func)
+    if qualified in catalog.ITEM_CONVERSIONS:
+        return True
+    record = catalog.lookup(qualified)
+    if record is not None and record.has(catalog.Flag.FILLS_ZEROS_OR_ONES):
+        return True  # ``torch.ones(n)``: a constant, no work on the item
+    return qualified is None and type(func) is cst.Attribute and func.attr.value in catalog.ITEM_CONVERSION_METHODS
 
 
 def _iterates(iterable: cst.BaseExpression, loader: cst.Call, names: set[str], context: FileContext) -> bool:

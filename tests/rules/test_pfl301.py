@@ -40,17 +40,23 @@ def test_rule_is_opt_in():
     ],
 )
 def test_num_workers_by_keyword_or_position(arguments, flagged):
-    source = f"from torch.utils.data import DataLoader, TensorDataset\nloader = DataLoader({arguments})\n"
-    assert _codes(source) == ([("PFL301", 2)] if flagged else [])
-
-
-def test_in_memory_name_does_not_leak_out_of_its_function():
     source = (
         "from torch.utils.data import DataLoader, TensorDataset\n"
-        "def small():\n    ds = TensorDataset(x)\n    return DataLoader(ds)\n"
-        "def large():\n    return DataLoader(ds)\n"
+        "from torchvision.datasets import MNIST\n"
+        'ds = MNIST("data")\n'
+        f"loader = DataLoader({arguments})\n"
     )
-    assert _codes(source) == [("PFL301", 6)]
+    assert _codes(source) == ([("PFL301", 4)] if flagged else [])
+
+
+def test_a_name_is_read_in_its_own_function():
+    source = (
+        "from torch.utils.data import DataLoader, TensorDataset\n"
+        "from torchvision.datasets import MNIST\n"
+        'def large():\n    ds = MNIST("data")\n    return DataLoader(ds)\n'
+        "def small():\n    return DataLoader(ds)\n"
+    )
+    assert _codes(source) == [("PFL301", 5)]
 
 
 @pytest.mark.slow  # imports torch
@@ -69,7 +75,9 @@ def _messages(source: str) -> list[str]:
 def test_message_names_workers_that_persist_and_pinned_memory_only_for_batches_sent_to_a_gpu():
     source = """\
 from torch.utils.data import DataLoader
+from torchvision.datasets import ImageFolder
 def train(model, device):
+    images = ImageFolder("data")
     to_gpu = DataLoader(images)
     pinned = DataLoader(images, pin_memory=True)
     on_host = DataLoader(images)
@@ -81,11 +89,12 @@ def train(model, device):
         for x, y in on_host:
             model(x)
 """
+    prefix = (
+        "`DataLoader(...)` without worker processes loads and collates every batch in the main process, "
+        "and its dataset reads every item from files: pass "
+    )
     assert _messages(source) == [
-        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
-        "`num_workers=N, persistent_workers=True, pin_memory=True` (its batches go to a GPU)",
-        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
-        "`num_workers=N, persistent_workers=True`",
-        "`DataLoader(...)` without worker processes loads and collates every batch in the main process: pass "
-        "`num_workers=N, persistent_workers=True`",
+        prefix + "`num_workers=N, persistent_workers=True, pin_memory=True` (its batches go to a GPU)",
+        prefix + "`num_workers=N, persistent_workers=True`",
+        prefix + "`num_workers=N, persistent_workers=True`",
     ]

@@ -298,6 +298,59 @@ INFERENCE_METHODS = frozenset(
 PREDICTION_METHODS = frozenset({"forward", "predict"})
 # Tensor methods whose result carries no autograd graph: a detached tensor, a NumPy array or
 # Python values (PFL405's evidence that a model's caller wants no gradient of its output).
+# Namespaces of dataset classes that read every item from files (images, audio, text on disk):
+# a DataLoader over one does per-item work that worker processes can share.
+FILE_DATASET_NAMESPACES = ("torchvision.datasets.", "torchaudio.datasets.", "torchtext.datasets.")
+# Keywords by which a dataset is given a function to apply to every item it returns.
+PER_ITEM_TRANSFORM_KEYWORDS = frozenset({"transform", "transforms", "target_transform", "pre_transform"})
+# Calls a dataset's ``__getitem__`` makes only to hand back what it already holds: conversions,
+# views and copies of one item (``torch.from_numpy(self.x[i]).float()``), no per-item work
+# (builtins, ``open`` aside, are none either: ``engine.dataloaders.per_item_work``).
+ITEM_CONVERSIONS = frozenset(
+    {
+        "torch.tensor",
+        "torch.as_tensor",
+        "torch.from_numpy",
+        "torch.Tensor",
+        "torch.FloatTensor",
+        "torch.LongTensor",
+        "numpy.array",
+        "numpy.asarray",
+        "numpy.float32",
+        "numpy.int64",
+    }
+)
+ITEM_CONVERSION_METHODS = frozenset(
+    {
+        "float",
+        "long",
+        "int",
+        "double",
+        "half",
+        "bool",
+        "to",
+        "type",
+        "clone",
+        "copy",
+        "view",
+        "reshape",
+        "unsqueeze",
+        "squeeze",
+        "astype",
+        "numpy",
+        "tolist",
+        "item",
+        "contiguous",
+        "__getitem__",
+        "get",
+        "keys",
+        "values",
+        "items",
+        "size",
+        "dim",
+        "numel",
+    }
+)
 GRAPH_DROPPING_METHODS = frozenset({"detach", "numpy", "item", "tolist"})
 # Tensor attributes that give the same values without an autograd graph: ``out.data``.
 GRAPH_DROPPING_ATTRIBUTES = frozenset({"data"})
