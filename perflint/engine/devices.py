@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import dotted_name
+from perflint.engine.imports import dotted_name, parameter_names
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import names_in, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -185,6 +185,8 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
+    if type(tensor) is cst.Name and hops == 0 and moved_to_an_accelerator_later(tensor, context):
+        return True
     if type(tensor) is cst.Name:
         assigned = value_of(tensor, context, hops)
         if assigned is None:
@@ -221,6 +223,71 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         and _computed_where_its_receiver_is(tensor, context)
         and on_host(func.value, context, hops)
     )
+
+
+def moved_to_an_accelerator_later(name: cst.Name, context: FileContext) -> bool:
+    """``name`` is a parameter the function around it moves to an accelerator only after this
+    read: a later statement of the same block, outside any loop of the function, rebinds it to a
+    move of itself (``batch_x[perm]`` above ``batch_x = batch_x.float().to(self.device)``), and
+    no statement between binds it. The caller hands the function host data, which the function
+    itself then moves: until that move the name is on the host."""
+    frame = context.function
+    if frame is None or type(frame.node) is not cst.FunctionDef:
+        return False
+    if name.value not in set(parameter_names(frame.node.params)):
+        return False
+    path = context.path_to(name)
+    if frame.node not in path:
+        return False
+    inside = path[path.index(frame.node) + 1 :]
+    if any(type(node) in (cst.For, cst.While) for node in inside):
+        return False
+    block = next((node for node in reversed(inside) if type(node) is cst.IndentedBlock), None)
+    if block is None:
+        return False
+    statement = next((node for node in inside[inside.index(block) + 1 :] if node in block.body), None)
+    if statement is None:
+        return False
+    for later in block.body[block.body.index(statement) + 1 :]:
+        if name.value not in _names_bound_by(later):
+            continue
+        if type(later) is not cst.SimpleStatementLine or type(later.body[0]) is not cst.Assign:
+            return False
+        value = later.body[0].value
+        while type(value) is cst.Call and type(value.func) is cst.Attribute:
+            move = device_move(value, context)
+            if move is not None:
+                return move.towards_an_accelerator and _root_name(move.receiver) == name.value
+            value = value.func.value
+        return False
+    return False
+
+
+def _names_bound_by(statement: cst.CSTNode) -> set[str]:
+    """The plain names a statement (and any block inside it) assigns."""
+    bound: set[str] = set()
+    pending: list[cst.CSTNode] = [statement]
+    while pending:
+        node = pending.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+            bound |= names_in(node.target)
+        pending.extend(syntax_children(node))
+    return bound
+
+
+def _root_name(expr: cst.BaseExpression) -> str | None:
+    """The name a chain of calls, attributes and items starts from: ``x`` of ``x.float()[0]``."""
+    while True:
+        if type(expr) is cst.Name:
+            return expr.value
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        elif isinstance(expr, (cst.Attribute, cst.Subscript)):
+            expr = expr.value
+        else:
+            return None
 
 
 def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:

@@ -552,3 +552,24 @@ def test_collate_functions_and_what_they_nest_run_on_host_samples():
         lambda context, expr: in_a_collate_function(context),
     )
     assert answers == {"x": True, "batch": True, "batch + 1": False}
+
+
+def test_a_parameter_the_function_moves_to_a_device_later_is_on_the_host_until_then():
+    from perflint.engine.devices import on_host
+
+    answers = {}
+    for label, source in {
+        "moved later": "def f(self, x):\n    print(x)\n    x = x.float().to(self.device)\n",
+        "moved on the host": "def f(self, x):\n    print(x)\n    x = x.cpu()\n",
+        "rebound first": "def f(self, x, net):\n    print(x)\n    x = net(x)\n    x = x.to(self.device)\n",
+        "in a loop": "def f(self, x, loader):\n    for _ in loader:\n        print(x)\n        x = x.to(self.device)\n",
+        "not a parameter": "def f(self, loader):\n    x = next(loader)\n    print(x)\n    x = x.to(self.device)\n",
+    }.items():
+        answers[label] = probe_calls("import torch\n" + source, lambda context, expr: on_host(expr, context))["x"]
+    assert answers == {
+        "moved later": True,
+        "moved on the host": False,
+        "rebound first": False,
+        "in a loop": False,
+        "not a parameter": False,
+    }

@@ -183,6 +183,20 @@ def add_noise(batch, device):
     )
 
     VALID = (
+        # Indexing a batch the function itself moves to the device only afterwards: it is still
+        # on the host, and so is the index (deepod's RDP).
+        """
+        import torch
+        class RDP:
+            def training_forward(self, batch_x, net, criterion):
+                batch_x1 = batch_x[torch.randperm(batch_x.shape[0])]
+                batch_x = batch_x.float().to(self.device)
+                batch_x1 = batch_x1.float().to(self.device)
+                return criterion(net(batch_x), net(batch_x1))
+            def fit(self, loader, net, criterion):
+                for batch in loader:
+                    self.training_forward(batch, net, criterion)
+        """,
         # A function that reads tensors on the host anyway (avalanche's nearest-prototype
         # classifier, one `.item()` per sample): the copy's wait is not the one that matters.
         """
