@@ -185,14 +185,14 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     ``hops``: names followed so far (see ``values.value_of``)."""
     if allocated_on_host(tensor, context):
         return True
-    if type(tensor) is cst.Name and hops == 0 and moved_to_an_accelerator_later(tensor, context):
-        return True
     if type(tensor) is cst.Name:
         assigned = value_of(tensor, context, hops)
         if assigned is None:
             # ``for idx in torch.randperm(n)``: an item of a tensor is where the tensor is.
             iterated = context.arrays.items_source(tensor.value) if hops < MAX_NAME_HOPS else None
-            return iterated is not None and on_host(iterated, context, hops + 1)
+            if iterated is not None:
+                return on_host(iterated, context, hops + 1)
+            return hops == 0 and moved_to_an_accelerator_later(tensor, context)
         tensor = assigned
         hops += 1
     if type(tensor) is cst.BinaryOperation:
