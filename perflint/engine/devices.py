@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.effects import summarise
 from perflint.engine.imports import dotted_name, parameter_names
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
-from perflint.engine.walker import names_in, syntax_children
+from perflint.engine.walker import root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -249,7 +250,7 @@ def moved_to_an_accelerator_later(name: cst.Name, context: FileContext) -> bool:
     if statement is None:
         return False
     for later in block.body[block.body.index(statement) + 1 :]:
-        if name.value not in _names_bound_by(later):
+        if name.value not in summarise([later], context.imports).rebound:
             continue
         if type(later) is not cst.SimpleStatementLine or type(later.body[0]) is not cst.Assign:
             return False
@@ -257,37 +258,10 @@ def moved_to_an_accelerator_later(name: cst.Name, context: FileContext) -> bool:
         while type(value) is cst.Call and type(value.func) is cst.Attribute:
             move = device_move(value, context)
             if move is not None:
-                return move.towards_an_accelerator and _root_name(move.receiver) == name.value
+                return move.towards_an_accelerator and root_name(move.receiver) == name.value
             value = value.func.value
         return False
     return False
-
-
-def _names_bound_by(statement: cst.CSTNode) -> set[str]:
-    """The plain names a statement (and any block inside it) assigns."""
-    bound: set[str] = set()
-    pending: list[cst.CSTNode] = [statement]
-    while pending:
-        node = pending.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
-            bound |= names_in(node.target)
-        pending.extend(syntax_children(node))
-    return bound
-
-
-def _root_name(expr: cst.BaseExpression) -> str | None:
-    """The name a chain of calls, attributes and items starts from: ``x`` of ``x.float()[0]``."""
-    while True:
-        if type(expr) is cst.Name:
-            return expr.value
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        elif isinstance(expr, (cst.Attribute, cst.Subscript)):
-            expr = expr.value
-        else:
-            return None
 
 
 def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:

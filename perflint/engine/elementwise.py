@@ -23,7 +23,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.literals import has_unpacked_arguments, integer_value, is_number_literal
 from perflint.engine.values import value_of
-from perflint.engine.walker import mentions
+from perflint.engine.walker import contains_walrus, mentions
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -180,7 +180,7 @@ def array_from_comprehension(call: cst.Call, context: FileContext) -> ArrayCompr
         or clause.ifs
         or clause.asynchronous is not None
         or type(clause.target) is not cst.Name
-        or _has_walrus(comprehension.elt)
+        or contains_walrus(comprehension.elt)
     ):
         return None
     target = clause.target.value
@@ -202,16 +202,3 @@ def _stacks_on_first_axis(call: cst.Call) -> bool:
         and integer_value(second.value) == 0
         and (second.keyword is None or second.keyword.value in ("axis", "dim"))
     )
-
-
-def _has_walrus(node: cst.CSTNode) -> bool:
-    found = False
-
-    class _Finder(cst.CSTVisitor):
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
-            nonlocal found
-            found = True
-            return False
-
-    node.visit(_Finder())
-    return found

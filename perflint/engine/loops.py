@@ -25,7 +25,7 @@ from perflint.engine.control_flow import (
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.invariance import is_invariant
-from perflint.engine.walker import mentions, syntax_children
+from perflint.engine.walker import mentions, root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.functions import FunctionKnowledge
@@ -796,20 +796,6 @@ def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> str | None:
         elif imports.qualified_name(expr.func) in catalog.PURE_CONVERSIONS and expr.args:
             expr = expr.args[0].value
         elif type(expr.func) is cst.Attribute and expr.func.attr.value in catalog.VIEW_METHODS:
-            expr = expr.func.value
-        else:
-            return None
-
-
-def root_name(expr: cst.BaseExpression) -> str | None:
-    """The name an expression takes its value from through subscripts, attributes and method
-    calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
-    while True:
-        if type(expr) is cst.Name:
-            return expr.value
-        if type(expr) is cst.Subscript or type(expr) is cst.Attribute:
-            expr = expr.value
-        elif type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             expr = expr.func.value
         else:
             return None

@@ -232,3 +232,28 @@ def contains(tree: cst.CSTNode, part: cst.CSTNode) -> bool:
 def mention_count(node: cst.CSTNode, name: str) -> int:
     """How many times ``node`` (itself included) reads or binds the variable ``name``."""
     return sum(1 for variable in _variables(node) if variable.value == name)
+
+
+def root_name(expr: cst.BaseExpression) -> str | None:
+    """The name an expression takes its value from through subscripts, attributes and method
+    calls: ``batch`` for ``batch["image"].float()``; None for anything else."""
+    while True:
+        if type(expr) is cst.Name:
+            return expr.value
+        if type(expr) is cst.Subscript or type(expr) is cst.Attribute:
+            expr = expr.value
+        elif type(expr) is cst.Call and type(expr.func) is cst.Attribute:
+            expr = expr.func.value
+        else:
+            return None
+
+
+def contains_walrus(node: cst.CSTNode) -> bool:
+    """``node`` holds an assignment expression (``(n := len(x))``) anywhere inside it."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if type(current) is cst.NamedExpr:
+            return True
+        pending.extend(syntax_children(current))
+    return False

@@ -11,11 +11,10 @@ from perflint.engine.devices import DeviceMove, device_move
 from perflint.engine.effects import summarise
 from perflint.engine.imports import chains_overlap, target_names
 from perflint.engine.literals import keyword_argument, literal_value
-from perflint.engine.loops import root_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
 from perflint.engine.rule import FIX_SAFE, FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import root_name, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 

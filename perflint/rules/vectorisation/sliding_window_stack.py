@@ -11,7 +11,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import runs_few_times, trip_count
 from perflint.engine.values import value_of
-from perflint.engine.walker import mention_count, mentions, names_in, simple_body
+from perflint.engine.walker import contains_walrus, mention_count, mentions, names_in, simple_body
 from perflint.measure.spec import NUMPY_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -381,7 +381,7 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
     ) -> tuple[cst.BaseExpression, str, str, str, int, bool] | None:
         """The array, the width, the view's start, stop and step, and whether the slice shows
         more axes, when ``loop`` slices one window of constant width per index of a range."""
-        if type(target) is not cst.Name or _has_walrus(loop):
+        if type(target) is not cst.Name or contains_walrus(loop):
             return None
         index = target.value
         bounds = self._range(iterable)
@@ -490,19 +490,6 @@ def _appended(statement: cst.BaseSmallStatement, name: str) -> cst.BaseExpressio
     ):
         return None
     return call.args[0].value
-
-
-def _has_walrus(node: cst.CSTNode) -> bool:
-    found = False
-
-    class _Finder(cst.CSTVisitor):
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
-            nonlocal found
-            found = True
-            return False
-
-    node.visit(_Finder())
-    return found
 
 
 def _bounds_of(part: cst.Slice) -> bool:
