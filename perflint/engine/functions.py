@@ -574,21 +574,30 @@ class FunctionKnowledge:
 
     def _functions_wrapped_by_compilers(self) -> frozenset[str]:
         """Names ``f`` (or ``self.f``'s ``f``) of every call ``compiler(f, …)`` or
-        ``compiler(…)(f)`` in the file. Walked once, and only in a file that mentions a compiler."""
+        ``compiler(…)(f)`` in the file, through a name bound to the function first (``step =
+        self._train_step; step = torch.compile(step)``: any binding of that name in the file
+        counts). Walked once, and only in a file that mentions a compiler."""
         if self._wrapped_by_compiler is None:
             names: set[str] = set()
             source = self._context.source
             if self._module is not None and any(text in source for text in catalog.JIT_COMPILER_TEXT):
                 imports = self._context.imports
+                aliases: dict[str, set[str]] = {}
+                wrapped_names: set[str] = set()
                 pending: list[cst.CSTNode] = [self._module]
                 while pending:
                     node = pending.pop()
                     if type(node) is cst.Call and node.args and self._names_a_compiler(node.func):
                         wrapped = node.args[0].value
                         if type(wrapped) is cst.Name:
-                            names.add(wrapped.value)
+                            wrapped_names.add(wrapped.value)
                         elif type(wrapped) is cst.Attribute:
                             names.add(wrapped.attr.value)
+                    elif type(node) is cst.Assign and len(node.targets) == 1:
+                        alias, value = node.targets[0].target, node.value
+                        bound = value.attr if type(value) is cst.Attribute else value
+                        if type(alias) is cst.Name and type(bound) is cst.Name:
+                            aliases.setdefault(alias.value, set()).add(bound.value)
                     elif type(node) is cst.With and any(
                         type(item.item) is cst.Call
                         and imports.qualified_name(item.item.func) in catalog.CUDA_GRAPH_CAPTURES
@@ -597,8 +606,20 @@ class FunctionKnowledge:
                         # What the captured body calls is captured with it.
                         names.update(_called_function_names(node.body))
                     pending.extend(syntax_children(node))
+                names.update(wrapped_names)
+                for name in wrapped_names:
+                    names.update(aliases.get(name, ()))
             self._wrapped_by_compiler = frozenset(names)
         return self._wrapped_by_compiler
+
+    def compiles_a_method(self, class_frame: ClassFrame) -> bool:
+        """One of the class's methods is compiled or captured as a CUDA graph (``is_compiled``):
+        the state its other methods prepare for it (an optimizer's gradients, static input
+        buffers) must keep its memory where the captured code expects it."""
+        return any(
+            type(statement) is cst.FunctionDef and self.is_compiled(statement, class_frame)
+            for statement in class_frame.node.body.body
+        )
 
     def _functions_passed_to_optimizer_steps(self) -> dict[str, str]:
         """Names ``closure`` of the functions the file passes to an optimizer's ``step``

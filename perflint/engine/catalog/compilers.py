@@ -34,6 +34,9 @@ JIT_COMPILERS = frozenset(
         # CUDA graphs: the callable is captured once and replayed without running its Python
         "torch.cuda.make_graphed_callables",
         "torch.cuda.graphs.make_graphed_callables",
+        # tensordict's (and so TorchRL's) module wrapper that captures its callable as a CUDA graph
+        "tensordict.nn.CudaGraphModule",
+        "tensordict.nn.cudagraphs.CudaGraphModule",
         # Cython's pure-Python mode: these decorators only mean something to a compiled module
         "cython.cfunc",
         "cython.ccall",
@@ -51,4 +54,4 @@ JIT_COMPILERS = frozenset(
 CUDA_GRAPH_CAPTURES = frozenset({"torch.cuda.graph", "torch.cuda.graphs.graph"})
 
 # Words one of which a file's text must contain for any name above to appear in it.
-COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython", "graph")
+COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython", "graph", "Graph")

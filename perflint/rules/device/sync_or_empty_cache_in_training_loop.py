@@ -30,9 +30,10 @@ class SyncOrEmptyCacheInTrainingLoop(Rule):
         "the same file)."
     )
     known_limitations = (
-        "Left alone: the epoch loop around it (once per epoch), code before or after the loop, and "
-        "loops without backward and step, such as a benchmark's timing loop, where synchronising is "
-        "what makes the timing right."
+        "Left alone: the epoch loop around it (once per epoch), code before or after the loop, "
+        "code under a debugging or profiling flag (`if profiling_enabled:`), and loops without "
+        "backward and step, such as a benchmark's timing loop, where synchronising is what makes "
+        "the timing right."
     )
     why_bad = (
         "`synchronize()` blocks the host until every kernel queued on the device has finished, "
@@ -91,6 +92,16 @@ for x, y in loader:
                 model(x)
                 torch.cuda.synchronize()
                 times.append(time.perf_counter() - start)
+        """,
+        # Under a profiling flag: the synchronisation is what makes the profile's timings right.
+        """
+        import torch
+        def train(model, loader, optimizer, profiling_enabled):
+            for batch in loader:
+                model(batch).backward()
+                optimizer.step()
+                if profiling_enabled:
+                    torch.cuda.synchronize()
         """,
         # Not torch's functions.
         """
@@ -166,7 +177,8 @@ for x, y in loader:
         if record is None or not record.has(catalog.Flag.DRAINS_DEVICE):
             return
         frame = self.context.training_step_loop()
-        if frame is None or self.context.loops.runs_periodically(frame):
+        loops = self.context.loops
+        if frame is None or loops.runs_periodically(frame) or loops.under_debug_flag():
             return
         fix = (
             "time with `torch.cuda.Event(enable_timing=True)` pairs or every N steps instead"

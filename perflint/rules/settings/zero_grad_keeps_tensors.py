@@ -38,8 +38,10 @@ class ZeroGradKeepsTensors(Rule):
     )
     known_limitations = (
         "A non-literal value is left alone, and so is code compiled or captured as a CUDA graph "
-        "(`torch.compile`, `torch.cuda.make_graphed_callables`, a function called under `with "
-        "torch.cuda.graph(g):`), where the gradients must keep their memory on purpose."
+        "(`torch.compile`, `torch.cuda.make_graphed_callables`, tensordict's `CudaGraphModule`, "
+        "a function called under `with torch.cuda.graph(g):`, also through a name bound to the "
+        "function first), and any method of a class that compiles or captures one of its "
+        "methods, where the gradients must keep their memory on purpose."
     )
     why_bad = (
         "With `set_to_none=False`, every gradient stays allocated: `zero_grad` launches a fill "
@@ -102,6 +104,23 @@ for x, y in loader:
             captured_step(static_input)
         graphed = torch.cuda.make_graphed_callables(model, (static_input,))
         """,
+        # A learner that captures its step through a name bound to the method, and warms it up
+        # in another method (TorchRL's Dreamer-V3): both keep the captured step's gradients.
+        """
+        import torch
+        from tensordict.nn import CudaGraphModule
+        class Learner:
+            def _forward_backward(self, sample):
+                self.optimizer.zero_grad(set_to_none=False)
+                self.loss(sample).backward()
+            def warmup(self, sample):
+                train_step = self._forward_backward
+                train_step = torch.compile(train_step)
+                train_step = CudaGraphModule(train_step, warmup=3)
+                for _ in range(3):
+                    train_step(sample)
+                self.optimizer.zero_grad(set_to_none=False)
+        """,
         # A different method that happens to take the keyword.
         """
         def reset(tracker):
@@ -110,6 +129,30 @@ for x, y in loader:
         """,
     )
     INVALID = (
+        # Another class of the file compiles one of its methods; this one captures nothing.
+        Invalid(
+            """
+            import torch
+            class Predictor:
+                def __init__(self, model):
+                    self.predict = torch.compile(model.forward)
+            class Trainer:
+                def step(self, batch):
+                    self.optimizer.zero_grad(set_to_none=False)
+                    self.loss(batch).backward()
+            """,
+            line=7,
+            fixed="""
+            import torch
+            class Predictor:
+                def __init__(self, model):
+                    self.predict = torch.compile(model.forward)
+            class Trainer:
+                def step(self, batch):
+                    self.optimizer.zero_grad()
+                    self.loss(batch).backward()
+            """,
+        ),
         Invalid(
             """
             for x, y in loader:
@@ -177,7 +220,7 @@ for x, y in loader:
         set_to_none = arguments.argument("set_to_none")
         if set_to_none is None or literal_value(set_to_none) is not False:
             return
-        if self.context.in_compiled_code():
+        if self.context.in_compiled_code() or self._in_class_compiling_a_method():
             # A CUDA graph replays kernels on fixed addresses: the gradients must stay
             # allocated, and zeroing them in place is how captured code resets them.
             return
@@ -187,6 +230,14 @@ for x, y in loader:
             self.message.format(call=quote(node), fixed=f"{quote(func.value)}.zero_grad()"),
             fix=Fix.replace(node, fixed) if fixed is not None else None,
         )
+
+    def _in_class_compiling_a_method(self) -> bool:
+        """In a method of a class that compiles or captures another of its methods, which
+        uses the gradients this call keeps (TorchRL's learners warm a captured step up)."""
+        frame = self.context.function
+        if frame is None or not frame.is_method or frame.class_frame is None:
+            return False
+        return self.context.functions.compiles_a_method(frame.class_frame)
 
 
 # A model of many parameter tensors, as deep networks have (a transformer has hundreds): the
