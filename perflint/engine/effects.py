@@ -160,9 +160,9 @@ def _record_call(
             receiver = dotted_name(func.value)
             if receiver:
                 effects.mutated.add(receiver)
+    buffer = catalog.output_buffer(call, qualified) if arguments_are_safe else None
     for arg in call.args:
-        keyword = arg.keyword.value if arg.keyword is not None else None
-        if arguments_are_safe and keyword != "out":
+        if arguments_are_safe and arg.value is not buffer:
             continue
         chain = dotted_name(arg.value)
         if chain:

@@ -201,7 +201,7 @@ def call_may_be_invariant(call: cst.Call, imports: ImportTable, allow_conversion
                 return False
         elif qualified in catalog.PURE_CONVERSIONS and identity and not allow_conversions:
             return False
-        return not any(arg.keyword is not None and arg.keyword.value == "out" for arg in call.args)
+        return catalog.output_buffer(call, qualified) is None
     if isinstance(call.func, cst.Name):
         name = call.func.value
         if not imports.is_builtin(call.func, name) or name not in catalog.PURE_BUILTINS:

@@ -12,6 +12,8 @@ one source of truth.
 
 from __future__ import annotations
 
+import libcst as cst
+
 from perflint.engine.catalog import compilers as _compilers
 from perflint.engine.catalog import methods as _methods
 from perflint.engine.catalog import models as _models
@@ -45,6 +47,8 @@ from perflint.engine.catalog.records import (
 NUMPY = _numpy.NUMPY
 TORCH = _torch.TORCH
 PANDAS = _pandas.PANDAS
+# The parameter through which NumPy and torch functions write their result into an array given.
+OUTPUT_PARAMETER = "out"
 
 _FUNCTIONS: tuple[Function, ...] = (
     *_numpy.FUNCTIONS,
@@ -71,6 +75,20 @@ def lookup(qualified_name: str | None) -> Function | None:
     ``lookup(imports.qualified_name(call.func))`` needs no check in between).
     """
     return _BY_NAME.get(qualified_name) if qualified_name is not None else None
+
+
+def output_buffer(call: cst.Call, qualified_name: str | None) -> cst.BaseExpression | None:
+    """The argument ``call`` writes its result into: the one bound to ``out``, by keyword or,
+    for a catalogued function, by position (``np.dot(a, b, buffer)``); None when none is passed."""
+    record = lookup(qualified_name)
+    if record is not None:
+        arguments = bind(call, record)
+        if arguments is not None:
+            return arguments.argument(OUTPUT_PARAMETER)
+    return next(
+        (arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == OUTPUT_PARAMETER),
+        None,
+    )
 
 
 def method(name: str) -> Method | None:

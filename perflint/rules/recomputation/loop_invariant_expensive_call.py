@@ -70,7 +70,8 @@ class LoopInvariantExpensiveCall(Rule):
         "A call under a condition that depends on the loop (`if t == 0:`) or in an exception handler is "
         "left alone: it may run on one iteration only; so is a loop in a function compiled by numba, "
         "JAX, TorchScript, `torch.compile` or Cython; so is a table assigned to a name the loop then "
-        "writes into (`w = np.hanning(n)` then `w *= x`: a scratch buffer, fresh on each iteration), or in "
+        "writes into (`w = np.hanning(n)` then `w *= x`: a scratch buffer, fresh on each iteration) or "
+        "passed as the array a call writes its result into (`out=`, or `np.dot`'s third argument), or in "
         "a loop the source says runs at most 8 times (`for v in [xmin, xmax]`). A small table (a grid of "
         "two channels) costs little and is still flagged: on the development sets of issue 17 (round 4), "
         "the tables it finds were 3 worth fixing (a phantom's coordinate grid per ellipse, pgmpy's "
@@ -252,6 +253,17 @@ def solve_all(A, rhs):
                 w *= frame
                 out.append(np.fft.rfft(w))
             return out
+        """,
+        # An inverse passed as the array `np.dot` writes into (its third argument, `out`): a
+        # fresh buffer per iteration (causal-learn's VARMA-LiNGAM).
+        """
+        import numpy as np
+        def omegas(psis, order):
+            result = []
+            for i in range(order):
+                result.append(np.dot(psis[i], np.eye(3), np.linalg.inv(np.eye(3) - psis[0])))
+                result.append(np.matmul(psis[i], psis[i], out=np.linalg.pinv(psis[0])))
+            return result
         """,
         # A table rebuilt on two iterations only.
         """
@@ -573,6 +585,10 @@ def solve_all(A, rhs):
             return
         if reported is node and any(arg.star for arg in node.args):
             return
+        if self._is_output_buffer(reported):
+            # ``np.dot(a, b, out=inv(m))``: a fresh buffer per iteration, written into; one
+            # made before the loop would make every iteration's result the same array.
+            return
         if not self.context.runs_every_iteration():
             return
         if record.has(catalog.Flag.BUILDS_TABLE) and (
@@ -629,6 +645,14 @@ def solve_all(A, rhs):
             return False
         names = [dotted_name(target.target) for target in statement.targets]
         return any(name is not None and name in loop.effects.mutated for name in names)
+
+    def _is_output_buffer(self, call: cst.Call) -> bool:
+        """``call`` is the array another call writes its result into (``catalog.output_buffer``)."""
+        argument = self.context.parents.get(id(call))
+        outer = self.context.parents.get(id(argument)) if type(argument) is cst.Arg else None
+        if type(outer) is not cst.Call:
+            return False
+        return catalog.output_buffer(outer, self.context.imports.qualified_name(outer.func)) is call
 
     def _check_helper(self, call: cst.Call) -> None:
         """A call of a function of this file that makes an expensive call from inputs the loop
