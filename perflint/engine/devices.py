@@ -17,6 +17,7 @@ rule.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class DeviceKind(enum.Enum):
     NAMED_LIKE_A_DEVICE = "named like a device"  # unknown, but spelled as a device
     OTHER_DEVICE = "other device"  # a literal that names neither (``"meta"``): no copy between the two
 
+
+# A device type named as a word of its own (``.cuda()``, ``"mps"``, ``torch.xpu``): evidence of
+# an accelerator, where the same letters inside a word (``timestamps``) are not.
+_NAMES_A_DEVICE_TYPE = re.compile(r"\b(?:" + "|".join(catalog.ACCELERATOR_DEVICE_TYPES) + r")\b")
 
 HOST = DeviceKind.HOST
 ACCELERATOR = DeviceKind.ACCELERATOR
@@ -143,7 +148,9 @@ def may_use_an_accelerator(context: FileContext) -> bool:
     if current is not None and current.built_per_call:
         return True
     source = context.source
-    if not any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT):
+    if not any(word in source for word in catalog.ACCELERATOR_EVIDENCE_TEXT) and not _NAMES_A_DEVICE_TYPE.search(
+        source
+    ):
         return False
     class_frame = context.functions.current_class
     return class_frame is None or not _class_pinned_to_host(class_frame.node, context)

@@ -208,10 +208,11 @@ PIL_IMAGE_CONVERSIONS = frozenset(
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"
-# Words a file holds when its tensors may live on an accelerator: it names a device or a device
-# type, or uses a framework that places the model on one (Lightning, Accelerate). Torch code
-# without any of them makes its tensors on the host, torch's default.
-ACCELERATOR_EVIDENCE_TEXT = ("device", *ACCELERATOR_DEVICE_TYPES, "lightning", "accelerat")
+# Text a file holds when its tensors may live on an accelerator: it names a device, or uses a
+# framework that places the model on one (Lightning, Accelerate), or names a device type as a
+# word of its own (``.cuda()``, ``"mps"``; not the ``mps`` of ``timestamps``). Torch code without
+# any of them makes its tensors on the host, torch's default.
+ACCELERATOR_EVIDENCE_TEXT = ("device", "lightning", "accelerat")
 
 # ``tensor.to(...)`` in its device form (``to(device, dtype, non_blocking, copy)``; the other
 # forms are ``to(dtype, …)`` and ``to(other, …)``, so bind its positional arguments with care)

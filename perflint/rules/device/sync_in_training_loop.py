@@ -312,6 +312,18 @@ for step, (x, y) in enumerate(loader):
                 optimizer.step()
                 trace.append(w.tolist())
         """,
+        # A solver's loop in a file with no sign of an accelerator (`timestamps` names no device
+        # type): torch keeps its tensors on the host.
+        """
+        import torch
+        def solve(A, b, timestamps):
+            x = torch.zeros_like(b)
+            for _ in range(1000):
+                r = b - A @ x
+                x = x + 0.1 * r
+                print(r.norm().item(), timestamps)
+            return x
+        """,
         # A solver loop (no training step) on code with no sign of an accelerator, reading a host
         # tensor, or breaking on the value it reads.
         """
