@@ -390,7 +390,9 @@ class FunctionKnowledge:
         function (or, in a method, its class; at module level, the module) shows: it calls
         ``.eval()``, ``.train()``, ``.to(...)``, ``.cuda()`` or ``.parameters()`` on it, or
         assigns it something ``is_model`` says makes one or the result of such a call of a mode
-        or a move (``self.net = net.to(device)``: a module's ``to`` returns the module)."""
+        or a move (``self.net = net.to(device)``: a module's ``to`` returns the module).
+        ``<chain>[]`` (``self.nets[]``) asks about the items of a list: models when all that is
+        appended to it is (``self.nets.append(net)``, ``self.nets.append(net.to(device))``)."""
         function = self.current
         scope: cst.CSTNode | None = None
         if function is not None:
@@ -407,20 +409,29 @@ class FunctionKnowledge:
 
     def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
         models: set[str] = set()
+        appended: dict[str, list[cst.BaseExpression]] = {}  # list → what is appended to it
         stack = list(syntax_children(scope))
         while stack:
             node = stack.pop()
             stack.extend(syntax_children(node))
             if type(node) is cst.Call and type(node.func) is cst.Attribute:
+                receiver = dotted_name(node.func.value)
+                if receiver is None:
+                    continue
                 if node.func.attr.value in catalog.MODEL_EVIDENCE_METHODS:
-                    receiver = dotted_name(node.func.value)
-                    if receiver is not None:
-                        models.add(receiver)
+                    models.add(receiver)
+                elif node.func.attr.value == "append" and len(node.args) == 1:
+                    appended.setdefault(receiver, []).append(node.args[0].value)
             elif type(node) is cst.Assign and (self.is_model(node.value) or _moves_or_sets_mode(node.value)):
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None:
                         models.add(name)
+        models.update(
+            f"{chain}[]"
+            for chain, items in appended.items()
+            if all(dotted_name(item) in models or self.is_model(item) or _moves_or_sets_mode(item) for item in items)
+        )
         return frozenset(models)
 
     def defines(self, call_name: str) -> bool:

@@ -50,7 +50,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 7
+SUMMARY_FORMAT = 8
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -93,7 +93,8 @@ class FunctionSummary:
     positional: tuple[str, ...] | None = None
     # The calls that pass a model put in eval mode earlier in this function, where autograd
     # may be recording: the call's target (as ``CallSite.target``) and the argument's slot,
-    # its position (``"0"``) or keyword.
+    # its position (``"0"``) or keyword; for a call of a method of ``self``, also each
+    # ``self.<attribute>`` in eval mode then (``"self.model"``), which that method sees alike.
     eval_arguments: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> list[Any]:
@@ -610,7 +611,8 @@ class _Summariser:
     def _eval_arguments(self, body: Sequence[ast.stmt]) -> tuple[tuple[str, str], ...]:
         """The calls of ``body`` that pass a receiver of an earlier ``m.eval()`` (with no
         ``m.train()`` since), outside ``with`` blocks that may turn autograd off: their targets
-        and the argument's slot. Read only in the rare functions whose text holds ``.eval()``."""
+        and the argument's slot; and the calls of ``self``'s methods made there while
+        ``self.<attribute>`` is in eval mode, with that attribute (``"self.model"``). Read only in the rare functions whose text holds ``.eval()``."""
         switches: list[tuple[tuple[int, int], str, bool]] = []  # where, the receiver, in eval mode after
         calls: list[ast.Call] = []
         pending: list[ast.AST] = list(body)
@@ -657,6 +659,13 @@ class _Summariser:
                 for keyword in call.keywords
                 if keyword.arg is not None and _dotted(keyword.value) in in_eval_mode
             )
+            if target.startswith("self:"):
+                # A method of the same object sees the model as the same ``self.<attribute>``.
+                found.extend(
+                    (target, receiver)
+                    for receiver in sorted(in_eval_mode)
+                    if receiver.startswith("self.") and receiver.count(".") == 1
+                )
         return tuple(found)
 
     def _statements(self, body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
@@ -869,7 +878,9 @@ class ProjectView:
     rest of the project calls them and why; ``eval_mode_parameters``: for the file's own
     functions, the parameters a caller binds to a model it put in eval mode, where autograd may
     be recording, and that caller (``{"Runner._predict": {"model": "predict"}}``), when no
-    caller of the function computes gradients; ``grad_off_functions``: the file's own functions
+    caller of the function computes gradients, and the attributes of ``self`` a method's
+    callers put in eval mode before calling it (``{"Detector.inference": {"self.net":
+    "decision_function"}}``); ``grad_off_functions``: the file's own functions
     (``f``, ``Class.f``) that may run with autograd off, called by a project caller under
     ``torch.no_grad()`` or ``torch.inference_mode()`` (``ProjectIndex.grad_off_functions``);
     ``star_names``: for each star import of a
@@ -1281,14 +1292,16 @@ class ProjectIndex:
         return found
 
     def eval_mode_parameters(self) -> dict[str, dict[str, str]]:
-        """For each project function (qualified), the parameters that every caller of it in the
-        project binds to a model it put in eval mode with autograd possibly recording
-        (``FunctionSummary.eval_arguments``), each with one such caller's short name. A caller
-        that passes anything else there, runs the call under ``no_grad`` or computes gradients
-        (it may train through the result) leaves the parameter out."""
+        """For each project function (qualified), the parameters that every call of it in the
+        project binds to a model its caller put in eval mode with autograd possibly recording
+        (``FunctionSummary.eval_arguments``), and for a method the ``self.<attribute>`` every
+        call of it from the object's own methods finds in eval mode (``"self.model"``), each with
+        one such caller's short name. A call that passes anything else there or runs under
+        ``no_grad``, a caller that computes gradients (it may train through the result), and a
+        call that may run an override (``dispatched``) leave the parameter out."""
         if self._eval_mode_parameters is not None:
             return self._eval_mode_parameters
-        passed: dict[str, dict[str, set[str]]] = {}  # callee → caller → parameters
+        passed: dict[str, dict[str, dict[str, int]]] = {}  # callee → caller → parameter → calls
         for function, (_, name, own) in self.functions.items():
             if not own.eval_arguments:
                 continue
@@ -1299,16 +1312,29 @@ class ProjectIndex:
                     continue
                 positional = self.functions[callee][2].positional or ()
                 parameter = positional[int(slot)] if slot.isdigit() and int(slot) < len(positional) else slot
-                if parameter in positional:
-                    passed.setdefault(callee, {}).setdefault(function, set()).add(parameter)
+                if parameter in positional or parameter.startswith("self."):
+                    calls = passed.setdefault(callee, {}).setdefault(function, {})
+                    calls[parameter] = calls.get(parameter, 0) + 1
         found: dict[str, dict[str, str]] = {}
         if passed:
+            dispatched = self._dispatched_callers()
             for callee, sites in self._callers().items():
                 by_caller = passed.get(callee)
                 if by_caller is None:
                     continue
-                callers = {caller for caller, _ in sites}
-                common = set.intersection(*(by_caller.get(caller, set()) for caller in callers))
+                every_site = sites + dispatched.get(callee, [])
+                callers = {caller for caller, _ in every_site}
+                site_counts = {caller: sum(1 for other, _ in every_site if other == caller) for caller in callers}
+                common = set.intersection(
+                    *(
+                        {
+                            parameter
+                            for parameter, count in by_caller.get(caller, {}).items()
+                            if count >= site_counts[caller]
+                        }
+                        for caller in callers
+                    )
+                )
                 first = min(callers)
                 short = self.functions[first][1].rpartition(".")[2].strip("<>")
                 if common:

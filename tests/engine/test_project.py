@@ -901,6 +901,93 @@ def test_a_loop_running_a_model_its_caller_put_in_eval_mode_is_inference_only_wi
     assert lint_source(source, "pkg/predict.py", [inference]) == []
 
 
+EVAL_MODE_ATTRIBUTE_PROJECT = {
+    "pkg.__init__": "",
+    "pkg.detector": """\
+        import torch
+        class Detector:
+            def fit(self, loader, opt):
+                self.net.train()
+                for x in loader:
+                    self.net(x).sum().backward()
+                    opt.step()
+                return self.decision_function(loader)
+            def decision_function(self, loader):
+                self.net.eval()
+                return self.inference(loader)
+            def inference(self, loader):
+                return [self.net(x).softmax(-1) for x in loader]
+            def fit_epoch(self, loader):
+                self.net.eval()
+                with torch.no_grad():
+                    return self.validate(loader)
+            def validate(self, loader):
+                return [self.net(x) for x in loader]
+            def distil(self, loader):
+                self.net.eval()
+                torch.stack(self.targets(loader)).sum().backward()
+            def targets(self, loader):
+                return [self.net(x) for x in loader]
+            def transform(self, loader):
+                self.net.eval()
+                return self.embed(loader)
+            def train_embed(self, loader):
+                self.net.train()
+                return self.embed(loader)
+            def embed(self, loader):
+                return [self.net(x) for x in loader]
+            def refresh(self, loader):
+                self.net.eval()
+                first = self.rescore(loader)
+                self.net.train()
+                return first, self.rescore(loader)
+            def rescore(self, loader):
+                return [self.net(x) for x in loader]
+            def adapt(self, loader):
+                self.net.eval()
+                return self.meta_gradients(loader)
+            def meta_gradients(self, loader):
+                grads = []
+                for x in loader:
+                    loss = self.net(x).sum()
+                    grads.append(torch.autograd.grad(loss, self.net.parameters(), create_graph=True))
+                return grads
+            def relearn(self, loader):
+                self.net.eval()
+                return self.retrain(loader)
+            def retrain(self, loader):
+                self.net.train()
+                return [self.net(x) for x in loader]
+    """,
+}
+
+
+def test_the_index_knows_the_attributes_of_self_a_caller_puts_in_eval_mode_before_calling_a_method():
+    index = index_of(EVAL_MODE_ATTRIBUTE_PROJECT)
+    summary = index.functions["pkg.detector.Detector.decision_function"][2]
+    assert summary.eval_arguments == (("self:inference", "self.net"),)
+    # Not under ``no_grad`` (``validate``), not where the caller computes gradients
+    # (``targets``), where another caller calls it in training mode (``embed``), or where the
+    # same caller calls it again after ``train()`` (``rescore``).
+    assert index.eval_mode_parameters() == {
+        "pkg.detector.Detector.inference": {"self.net": "decision_function"},
+        "pkg.detector.Detector.meta_gradients": {"self.net": "adapt"},
+        "pkg.detector.Detector.retrain": {"self.net": "relearn"},
+    }
+
+
+def test_a_loop_running_a_model_a_calling_method_put_in_eval_mode_is_inference_only_with_the_index():
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(EVAL_MODE_ATTRIBUTE_PROJECT["pkg.detector"])
+    view = index_of(EVAL_MODE_ATTRIBUTE_PROJECT).view("pkg.detector")
+    findings = lint_source(source, "pkg/detector.py", [inference], project=view)
+    # Gradients computed in the method (``meta_gradients``), or training mode set again there
+    # (``retrain``), keep the rule silent too.
+    assert [finding.line for finding in findings] == [13]
+    assert "`decision_function` puts `self.net` in eval mode before calling `inference`" in findings[0].message
+    assert lint_source(source, "pkg/detector.py", [inference]) == []
+
+
 GRAD_OFF_PROJECT = {
     "pkg.__init__": "",
     "pkg.score": """\

@@ -37,6 +37,11 @@ class InferenceWithoutNoGrad(Rule):
         "`{call}(...)` runs with autograd recording every activation, though `{caller}` passes "
         "`{model}` in eval mode and records no gradients; run the loop under `with torch.inference_mode():`"
     )
+    caller_attribute_message = (
+        "`{call}(...)` runs with autograd recording every activation, though `{caller}` puts "
+        "`{model}` in eval mode before calling `{function}` and records no gradients; run the loop "
+        "under `with torch.inference_mode():`"
+    )
     class_message = (
         "`{call}(...)` runs with autograd recording every activation, though `{model}` is in eval "
         "mode since `{method}` and its output is detached; run it under `with {mode}():` "
@@ -60,25 +65,27 @@ class InferenceWithoutNoGrad(Rule):
         "gradient computed in the function (`.backward(`, `manual_backward(`, "
         "`torch.autograd.grad(`, `compute_force=True`). "
         "Three cases: a call in a loop or comprehension of a function that called `m.eval()` "
-        "before (and not `m.train()` since), or, with the project index, whose caller passes `m` "
-        "in eval mode; a call of `self.m`, in a loop or not, where another method put it in eval "
-        "mode and nothing in the class trains it or computes gradients; and a call of an object "
-        "the function or class shows to be a model (`.to(device)`, `.cuda()`, `.parameters()`, "
-        "an `nn.Module` subclass), never put in eval mode, in a loop or in a function run per "
-        "call, in a file that sets no `requires_grad`, in a top-level function no project caller "
-        "runs under `no_grad` and that is no Lightning evaluation hook. In the last two cases the "
-        "output must only be detached or read on the host in the function (`.detach()`, "
-        "`.numpy()`, `.item()`, `.tolist()`, `.data`), directly or through its parts, tensor methods, "
-        "torch functions and names bound once."
+        "before (and not `m.train()` since), or, with the project index, whose callers pass `m` "
+        "(or, for `self.m`, put it) in eval mode; a call of `self.m`, in a loop or not, where "
+        "another method put it in eval mode and nothing in the class trains it or computes "
+        "gradients; and a call of an object (or list item) the function or class shows to be a "
+        "model (`.to(device)`, an `nn.Module` subclass), never put in eval mode, "
+        "in a loop or in a function run per call, in a file that sets no `requires_grad`, in a "
+        "top-level function no project caller runs under `no_grad` and that is no Lightning "
+        "evaluation hook. In the last two the output must only be detached or read on the "
+        "host in the function (`.detach()`, `.numpy()`, `.item()`, `.tolist()`, `.data`), "
+        "directly or through its parts, tensor methods, torch functions and names bound once."
     )
     known_limitations = (
         "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
-        "project index in a caller that passes it as an argument, in another method of the class "
-        "for `self.m`, or, when its output is visibly detached, by the evidence the function or "
-        "class shows (`m.to(device)`, `self.m = net.to(device)`, a module class of the project), "
-        "other than the module itself in its own methods (`self(x)` in an equivariance check) and a "
-        "module the function builds (`blur = GaussianFilter(...)`, a filter used as a function, "
-        "which may have no parameter that records anything): a "
+        "project index in a caller that passes it as an argument (or, for `self.m`, puts it in eval "
+        "mode before every call of the method: callers outside the project, `obj.inference(...)`, "
+        "are not seen), in another method of the class for `self.m`, or, when its output is visibly detached, by the evidence the function or "
+        "class shows (`m.to(device)`, `self.m = net.to(device)`, a module class of the project, "
+        "`self.nets.append(net)` for the items `self.nets[i]`), other than the module itself in its "
+        "own methods (`self(x)` in an equivariance check) and a module the function builds and "
+        "keeps in no attribute of `self` (`blur = GaussianFilter(...)`, a filter used as a "
+        "function, which may have no parameter that records anything): a "
         "parameter only called (`model(x)`, `model.forward(x)`, as in fair-esm's "
         "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients is not "
         "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
@@ -330,6 +337,24 @@ def evaluate(model, loader):
             blur.to("cpu")
             return [blur(p).detach() for p in points]
         """,
+        # A list that holds something other than models too; a model the function builds and
+        # keeps, run once in the constructor.
+        """
+        import torch
+        class Net(torch.nn.Module):
+            def forward(self, x):
+                return x
+        class Mixed:
+            def __init__(self, nets, device, x):
+                for net in nets:
+                    self.members.append(net.to(device))
+                self.members.append(torch.sigmoid)
+                probe = Net()
+                self.probe = probe
+                self.scale = probe(x).abs().max().item()
+            def score(self, x):
+                return [self.members[k](x).mean().item() for k in range(3)]
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -523,6 +548,38 @@ def evaluate(model, loader):
             line=6,
             fixed=NO_FIX,
         ),
+        # An item of a list of models, and a model the function builds and keeps (a random
+        # projection of an ensemble), each run over the data with only the values read.
+        Invalid(
+            """
+            import torch
+            class Ensemble:
+                def __init__(self, nets, device):
+                    for net in nets:
+                        self.members.append(net.to(device))
+                def score(self, x):
+                    return [self.members[k](x).mean().item() for k in range(len(self.members))]
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            class Net(torch.nn.Module):
+                def forward(self, x):
+                    return x
+            class RandomProjections:
+                def fit(self, x, seeds):
+                    for seed in seeds:
+                        torch.manual_seed(seed)
+                        net = Net()
+                        self.nets.append(net)
+                        self.codes.append(net(x).data.numpy())
+            """,
+            line=11,
+            fixed=NO_FIX,
+        ),
         # A model loaded with its weights (`torch.hub.load`) and scored file by file.
         Invalid(
             """
@@ -577,8 +634,10 @@ def evaluate(model, loader):
 
     def __init__(self, context) -> None:
         super().__init__(context)
-        # Per function (by node id): the receivers put in eval mode so far.
+        # Per function (by node id): the receivers put in eval mode so far, and those put in
+        # training mode so far (a caller's eval mode no longer holds for them).
         self._in_eval_mode: dict[int, set[str]] = {}
+        self._trained: dict[int, set[str]] = {}
         # Whether the file's text can put a model in eval mode (``.eval()``, ``.train(False)``):
         # without it no class keeps one there, and no class body need be read.
         self._evaluates: bool | None = None
@@ -588,6 +647,7 @@ def evaluate(model, loader):
         if function is None:
             return
         evaluated = self._in_eval_mode.setdefault(id(function.node), set())
+        trained = self._trained.setdefault(id(function.node), set())
         func = node.func
         if isinstance(func, cst.Attribute):
             receiver = dotted_name(func.value)
@@ -595,16 +655,21 @@ def evaluate(model, loader):
                 evaluated.add(receiver)
             elif receiver is not None and func.attr.value == "train" and switches_to_training(node):
                 evaluated.discard(receiver)
+                trained.add(receiver)
         model = _model_called(func)
         if model is None:
             return
         if self.context.innermost_loop is not None:
-            caller = None if model in evaluated else self._caller_evaluating(model)
+            caller = None if model in evaluated or model in trained else self._caller_evaluating(model)
             if model in evaluated or caller is not None:
                 if self.context.functions.grad_disabled() or function.computes_gradients:
                     return
                 message = self.message.format(call=quote(func), model=model)
-                if caller is not None:
+                if caller is not None and model.startswith("self."):
+                    message = self.caller_attribute_message.format(
+                        call=quote(func), model=model, caller=caller, function=function.name
+                    )
+                elif caller is not None:
                     message = self.caller_message.format(call=quote(func), model=model, caller=caller)
                 self.report(node, message, fix=self._inference_mode(node))
                 return
@@ -676,11 +741,15 @@ def evaluate(model, loader):
 
     def _caller_evaluating(self, model: str) -> str | None:
         """The caller that passes the parameter ``model`` of the current function (a method or
-        module-level function) a model it put in eval mode, autograd possibly recording there
-        and no caller computing gradients (the project index's ``eval_mode_parameters``)."""
+        module-level function) a model it put in eval mode, or that puts ``model`` (``self.net``,
+        in a method) in eval mode before calling it, autograd possibly recording there and no
+        caller computing gradients (the project index's ``eval_mode_parameters``)."""
         project = self.context.project
         frame = self.context.function
-        if project is None or frame is None or frame.parent is not None or "." in model:
+        if project is None or frame is None or frame.parent is not None:
+            return None
+        owner, _, attribute = model.partition(".")
+        if attribute and (owner != "self" or frame.class_frame is None or "." in attribute):
             return None
         key = f"{frame.class_frame.name}.{frame.name}" if frame.class_frame is not None else frame.name
         return project.eval_mode_parameters.get(key, {}).get(model)
@@ -723,9 +792,14 @@ def evaluate(model, loader):
 
 def _model_called(func: cst.BaseExpression) -> str | None:
     """The model that calling ``func`` runs forward: ``m`` for ``m(...)`` and for
-    ``m.predict(...)``, the prediction method of Lightning and Keras-style models."""
+    ``m.predict(...)``, the prediction method of Lightning and Keras-style models, and
+    ``self.nets[]`` for an item of a list, ``self.nets[i](...)`` (see
+    ``FunctionKnowledge.holds_a_model``)."""
     if isinstance(func, cst.Attribute) and func.attr.value in catalog.PREDICTION_METHODS:
-        return dotted_name(func.value)
+        func = func.value
+    if type(func) is cst.Subscript:
+        items = dotted_name(func.value)
+        return None if items is None else f"{items}[]"
     return dotted_name(func)
 
 
@@ -748,10 +822,12 @@ _EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*
 
 
 def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) -> bool:
-    """The function itself builds ``model``: binds it to a call that neither loads a model
-    with its weights (``torch.hub.load``, ``from_pretrained``) nor moves or switches the mode of
-    one (``net.to(device)``): ``blur = GaussianFilter(2, sigma)`` (nested functions and classes
-    aside)."""
+    """The function itself builds ``model``, to use and drop: binds it to a call that neither
+    loads a model with its weights (``torch.hub.load``, ``from_pretrained``) nor moves or
+    switches the mode of one (``net.to(device)``), and keeps it in no attribute of ``self``
+    (``self.nets.append(net)``, ``self.net = net``: a model of the object, not a filter used as
+    a function): ``blur = GaussianFilter(2, sigma)`` (nested functions and classes aside)."""
+    built = False
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
@@ -761,9 +837,21 @@ def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) 
             func = node.value.func
             moved = type(func) is cst.Attribute and func.attr.value in catalog.MODEL_EVIDENCE_METHODS
             if not moved and not functions.loads_model(node.value):
-                if any(dotted_name(target.target) == model for target in node.targets):
-                    return True
+                built = built or any(dotted_name(target.target) == model for target in node.targets)
+        if _keeps(node, model):
+            return False
         stack.extend(syntax_children(node))
+    return built
+
+
+def _keeps(node: cst.CSTNode, model: str) -> bool:
+    """``node`` stores the name ``model`` in an attribute of ``self``: ``self.net = model`` or
+    ``self.nets.append(model)``."""
+    if type(node) is cst.Assign and dotted_name(node.value) == model:
+        return any((dotted_name(target.target) or "").startswith("self.") for target in node.targets)
+    if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == "append":
+        receiver = dotted_name(node.func.value) or ""
+        return receiver.startswith("self.") and len(node.args) == 1 and dotted_name(node.args[0].value) == model
     return False
 
 
