@@ -60,6 +60,15 @@ class Evidence(enum.IntEnum):
     STRONG = 2
 
 
+class AxisLength(NamedTuple):
+    """The length of one axis of an array, as a range's bound spells it (``axis_of_range``)."""
+
+    array: cst.BaseExpression
+    axis: int
+    libraries: tuple[str, ...]  # where the spelling means that length (torch's ``a.size(k)``)
+    reads_shape: bool  # spelled ``a.shape[k]``: ``a`` has a shape, whatever its library
+
+
 class Binding(NamedTuple):
     kind: ArrayKind
     value: cst.BaseExpression | None  # the expression last assigned; None when not one
@@ -69,18 +78,13 @@ class Binding(NamedTuple):
     # The kind the name has when the function's parameter it may still be (unchanged on some
     # paths) has that kind by weak evidence, every other path giving it strongly.
     kind_if_parameter: ArrayKind = None
+    # Unpacked from an array's shape (``n, d = X.shape``): the length of that axis.
+    axis_length: AxisLength | None = None
+    # The array's number of dimensions, where an unpacking of its whole shape states it.
+    ndim: int | None = None
 
 
 _UNKNOWN = Binding(None, None)
-
-
-class AxisLength(NamedTuple):
-    """The length of one axis of an array, as a range's bound spells it (``axis_of_range``)."""
-
-    array: cst.BaseExpression
-    axis: int
-    libraries: tuple[str, ...]  # where the spelling means that length (torch's ``a.size(k)``)
-    reads_shape: bool  # spelled ``a.shape[k]``: ``a`` has a shape, whatever its library
 
 
 @dataclass
@@ -108,7 +112,18 @@ def _join(bindings: Sequence[Binding]) -> Binding:
     default = first.default if all(binding.default is first.default for binding in bindings) else None
     items_of = first.items_of if all(binding.items_of is first.items_of for binding in bindings) else None
     parameter = all(binding.parameter for binding in bindings)
-    return Binding(kind, value, default, parameter, items_of, _kind_if_parameter(bindings, kind, parameter))
+    axis_length = first.axis_length if all(binding.axis_length is first.axis_length for binding in bindings) else None
+    ndim = first.ndim if all(binding.ndim == first.ndim for binding in bindings) else None
+    return Binding(
+        kind,
+        value,
+        default,
+        parameter,
+        items_of,
+        _kind_if_parameter(bindings, kind, parameter),
+        axis_length,
+        ndim,
+    )
 
 
 def _kind_if_parameter(bindings: Sequence[Binding], kind: ArrayKind, parameter: bool) -> ArrayKind:
@@ -312,13 +327,37 @@ class ArrayKnowledge:
 
     def _unpack(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
         """``v, i = torch.max(x, 1)``, ``(idx,) = torch.nonzero(m, as_tuple=True)``: each name
-        takes an item of the tuple; a starred name takes a list of them."""
+        takes an item of the tuple; a starred name takes a list of them. ``b, c, t = X.shape``:
+        each name is the length of its axis of ``X``, which has as many dimensions as names."""
+        if self._unpack_shape(target, value):
+            return
         items = self.items_kind(value)
         for element in target.elements:
             if type(element) is cst.Element:
                 self._bind_target(element.value, items)
             else:
                 self._bind_target(element.value, None)
+
+    def _unpack_shape(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> bool:
+        """Binds the names of ``b, c, t = X.shape`` (no starred name) to the lengths of ``X``'s
+        axes, and records that ``X`` (a name) has that many dimensions."""
+        if (
+            type(value) is not cst.Attribute
+            or value.attr.value != "shape"
+            or any(type(element) is not cst.Element for element in target.elements)
+        ):
+            return False
+        array = value.value
+        if type(array) is cst.Name:
+            known = self._binding(array.value) or _UNKNOWN
+            self._scopes[-1].layers[-1].bindings[array.value] = known._replace(ndim=len(target.elements))
+        for axis, element in enumerate(target.elements):
+            length = AxisLength(array, axis, _ARRAY_OR_TENSOR, reads_shape=True)
+            if type(element.value) is cst.Name:
+                self._scopes[-1].layers[-1].bindings[element.value.value] = Binding(None, None, axis_length=length)
+            else:
+                self._bind_target(element.value, None)
+        return True
 
     def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
         kind = self.annotation_kind(node.annotation.annotation)
@@ -881,7 +920,8 @@ class ArrayKnowledge:
         ``range(len(a))``, ``range(a.shape[0])``, ``range(a.size)`` (NumPy's element count: the
         first axis only of a 1-D array, and ``a[i]`` fails past it otherwise), ``range(a.size(0))``
         (torch), each also with an explicit ``range(0, …)`` start, or ``range(n)`` with ``n``
-        assigned one of those (``n = len(a)``) on every path to the loop, where ``a`` is a known
+        assigned one of those (``n = len(a)``) on every path to the loop or unpacked from the
+        first slot of the shape (``n, d = a.shape``), where ``a`` is a known
         NumPy array or torch tensor. pandas is left out: ``s[i]`` on a Series looks up a label,
         not a position.
         """
@@ -894,7 +934,8 @@ class ArrayKnowledge:
         """The array and axis whose indices ``iterable`` runs over: ``range(len(a))`` (axis 0),
         ``range(a.shape[k])``, torch's ``range(a.size(k))``, NumPy's ``range(a.size)`` (axis 0),
         each also with an explicit ``range(0, …)`` start, or ``range(n)`` with ``n`` assigned
-        one of those on every path to the loop. ``a`` may be of any kind, or of none known:
+        one of those on every path to the loop, or unpacked from the shape (``n, d = a.shape``:
+        ``range(d)`` runs over axis 1). ``a`` may be of any kind, or of none known:
         the caller checks ``kind_of(a)`` against the answer's ``libraries``, or may take a
         bound that reads ``a.shape`` (``reads_shape``) as evidence that ``a`` is an array."""
         if type(iterable) is not cst.Call or not self._imports.is_builtin(iterable.func, "range"):
@@ -902,22 +943,28 @@ class ArrayKnowledge:
         bound = _range_bound(iterable)
         if bound is None:
             return None
-        if type(bound) is cst.Name:
-            # ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``: one hop, when every path to
-            # the loop assigned ``n`` that.
-            bound = self.bound_value(bound.value) or bound
-        return _axis_length_of(bound, self._imports)
+        return self._length_spelled(bound)
+
+    def _length_spelled(self, length: cst.BaseExpression) -> AxisLength | None:
+        """The array and axis whose length ``length`` spells (see ``_axis_length_of``), also
+        through a name: ``n = len(a)`` (``a.shape[0]``…) then ``range(n)``, one hop, when every
+        path assigned ``n`` that, or ``n`` unpacked from the shape (``n, d = a.shape``)."""
+        if type(length) is cst.Name:
+            binding = self._binding(length.value)
+            if binding is not None and binding.axis_length is not None:
+                return binding.axis_length
+            length = self.bound_value(length.value) or length
+        return _axis_length_of(length, self._imports)
 
     def length_array(self, length: cst.BaseExpression) -> cst.BaseExpression | None:
         """The known array or tensor whose first-axis length ``length`` spells, as
         ``indexed_range_array`` reads a range's bound: ``len(a)``, ``a.shape[0]``, NumPy's
-        ``a.size``, torch's ``a.size(0)``, or a name every path assigned one of those."""
-        if type(length) is cst.Name:
-            length = self.bound_value(length.value) or length
-        array, kinds = _first_axis_length_of(length, self._imports)
-        if array is None or self.kind_of(array) not in kinds:
+        ``a.size``, torch's ``a.size(0)``, or a name every path assigned one of those or unpacked
+        from the first slot of the shape (``n, d = a.shape``)."""
+        found = self._length_spelled(length)
+        if found is None or found.axis != 0 or self.kind_of(found.array) not in found.libraries:
             return None
-        return array
+        return found.array
 
     def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
         """``array`` is a name last assigned a fresh array whose first axis is as long as
@@ -932,30 +979,10 @@ class ArrayKnowledge:
             return False
         bound = _range_bound(iterable)
         made = self.bound_value(array.value)
-        if (
-            bound is None
-            or not _names_a_length(bound, self._imports)
-            or type(made) is not cst.Call
-            or not made.args
-            or made.args[0].keyword is not None
-        ):
+        if bound is None or not _names_a_length(bound, self._imports) or type(made) is not cst.Call:
             return False
-        record = catalog.lookup(self._imports.qualified_name(made.func))
-        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
-            return False
-        signature = record.signature
-        if signature.positional[:1] == ("shape",) or signature.positional[:1] == ("size",):
-            shape = made.args[0].value
-            first: cst.BaseExpression | None = (
-                shape.elements[0].value if isinstance(shape, (cst.Tuple, cst.List)) and shape.elements else shape
-            )
-        elif signature.var_positional == "size" and not signature.positional:
-            first = made.args[0].value
-            if isinstance(first, (cst.Tuple, cst.List)):
-                first = first.elements[0].value if first.elements else None
-        else:
-            return False
-        return first is not None and first.deep_equals(bound)
+        shape = self._factory_shape(made)
+        return shape is not None and shape[0].deep_equals(bound)
 
     def made_with_range_lengths(self, array: cst.BaseExpression, iterables: Sequence[cst.BaseExpression]) -> bool:
         """``array`` is a name last assigned a fresh array with one axis per range of
@@ -969,26 +996,60 @@ class ArrayKnowledge:
             else None
             for iterable in iterables
         ]
-        if type(made) is not cst.Call or not made.args or any(bound is None for bound in bounds):
+        shape = self._factory_shape(made) if type(made) is cst.Call else None
+        if shape is None or any(bound is None for bound in bounds):
             return False
-        record = catalog.lookup(self._imports.qualified_name(made.func))
-        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
-            return False
-        signature = record.signature
-        positional = [arg for arg in made.args if arg.keyword is None]
-        if any(arg.star for arg in made.args) or not positional:
-            return False
-        if signature.positional[:1] in (("shape",), ("size",)):
-            shape: list[cst.BaseExpression] = [positional[0].value]
-        elif signature.var_positional == "size" and not signature.positional:
-            shape = [arg.value for arg in positional]
-        else:
-            return False
-        if len(shape) == 1 and isinstance(shape[0], (cst.Tuple, cst.List)):
-            shape = [element.value for element in shape[0].elements]
         return len(shape) == len(bounds) and all(
             length.deep_equals(bound) for length, bound in zip(shape, bounds) if bound is not None
         )
+
+    def _factory_shape(self, made: cst.Call) -> list[cst.BaseExpression] | None:
+        """The lengths of the axes of the fresh array ``made`` makes, as written: ``[n, m]`` of
+        ``np.zeros((n, m))`` or ``torch.empty(n, m)``; ``[s]`` of ``np.zeros(s)``, where ``s``
+        may be a length or a whole shape."""
+        record = catalog.lookup(self._imports.qualified_name(made.func))
+        if record is None or not record.has(catalog.Flag.FACTORY) or not record.has(catalog.Flag.FRESH_ARRAY):
+            return None
+        signature = record.signature
+        positional = [arg for arg in made.args if arg.keyword is None]
+        if any(arg.star for arg in made.args) or not positional:
+            return None
+        if signature.positional[:1] in (("shape",), ("size",)):
+            shape: list[cst.BaseExpression] = [positional[0].value]
+        elif signature.var_positional in ("size", "args") and not signature.positional:
+            shape = [arg.value for arg in positional]  # ``torch.zeros(n, d)``, ``np.random.rand(n, d)``
+        else:
+            return None
+        if len(shape) == 1 and isinstance(shape[0], (cst.Tuple, cst.List)):
+            if any(type(element) is not cst.Element for element in shape[0].elements):
+                return None
+            shape = [element.value for element in shape[0].elements]
+        return shape
+
+    def ndim_of(self, expr: cst.BaseExpression) -> int | None:
+        """The number of dimensions of the array the name ``expr`` holds, where the code states
+        it: its whole shape unpacked (``b, c, t = X.shape``: 3), or a fresh array made with each
+        axis's length written (``torch.zeros((b, c, t))``, ``torch.empty(n, d)``, ``np.zeros(n)``
+        with ``n`` a length: ``len(a)``, a literal, a name unpacked from a shape), then moved,
+        cast or copied (``.to(device)``, ``.float()``); None when it is unknown."""
+        binding = self._binding(expr.value) if type(expr) is cst.Name else None
+        if binding is None:
+            return None
+        if binding.ndim is not None:
+            return binding.ndim
+        made = binding.value
+        while (
+            type(made) is cst.Call
+            and type(made.func) is cst.Attribute
+            and made.func.attr.value in catalog.SHAPE_KEEPING_METHODS
+        ):
+            made = made.func.value
+        shape = self._factory_shape(made) if type(made) is cst.Call else None
+        if shape is None:
+            return None
+        if len(shape) == 1 and integer_value(shape[0]) is None and self._length_spelled(shape[0]) is None:
+            return None  # ``np.zeros(s)``: ``s`` may be a whole shape
+        return len(shape)
 
     def _call_kind(self, call: cst.Call) -> ArrayKind:
         func = call.func

@@ -147,9 +147,14 @@ class ArrayComprehension:
     # ``by_index``, an index of its first axis (``for i in range(len(a))``).
     target: str
     by_index: bool
+    # The iterated array's library is known; else (``shape_evidence``) only the range's bound
+    # reading its shape (``range(X.shape[0])``) shows that it is an array.
+    known: bool = True
 
 
-def array_from_comprehension(call: cst.Call, context: FileContext) -> ArrayComprehension | None:
+def array_from_comprehension(
+    call: cst.Call, context: FileContext, shape_evidence: bool = False
+) -> ArrayComprehension | None:
     """``call`` makes one array of a list comprehension that yields an item per element (row)
     of one known NumPy array or torch tensor: ``np.array([x * 2 for x in a])``,
     ``np.asarray([...])``, ``torch.tensor([...])``, ``torch.stack([a[i].sum() for i in
@@ -157,6 +162,8 @@ def array_from_comprehension(call: cst.Call, context: FileContext) -> ArrayCompr
     library and takes nothing but the list (a ``dtype=`` would cast what the items give); the
     comprehension has one ``for`` clause, no ``if`` and no ``:=``, and its target is one name,
     an item of the array or an index over its first axis (``arrays.indexed_range_array``).
+    With ``shape_evidence``, an index over the first axis of an array of no known library
+    whose ``.shape`` the range's bound reads is taken too (``known`` is False).
     What the item is made of is the caller's business."""
     if has_unpacked_arguments(call) or not call.args:
         return None
@@ -187,11 +194,22 @@ def array_from_comprehension(call: cst.Call, context: FileContext) -> ArrayCompr
     arrays = context.arrays
     by_index = False
     array: cst.BaseExpression | None = clause.iter
+    known = True
     if arrays.kind_of(clause.iter) != record.library:
         array, by_index = arrays.indexed_range_array(clause.iter), True
-    if array is None or arrays.kind_of(array) != record.library or mentions(array, target):
+        axis = arrays.axis_of_range(clause.iter)
+        if (
+            array is None
+            and shape_evidence
+            and axis is not None
+            and axis.axis == 0
+            and axis.reads_shape
+            and arrays.kind_of(axis.array) is None
+        ):
+            array, known = axis.array, False
+    if array is None or (known and arrays.kind_of(array) != record.library) or mentions(array, target):
         return None
-    return ArrayComprehension(comprehension, array, record.library, target, by_index)
+    return ArrayComprehension(comprehension, array, record.library, target, by_index, known)
 
 
 def _stacks_on_first_axis(call: cst.Call) -> bool:

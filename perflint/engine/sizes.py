@@ -40,8 +40,9 @@ classes) are few: turning them into whole-array calls saves microseconds."""
 
 # Operators that keep the operands' matrix shape (or broadcast a scalar over it).
 _SHAPE_KEEPING_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply)
-# Methods and attributes that give a matrix of the receiver's order.
-_SHAPE_KEEPING_METHODS = frozenset({"to", "float", "double", "type", "clone", "detach", "contiguous", "t", "cpu"})
+# Methods and attributes that give a matrix of the receiver's order: those that keep its shape,
+# and transposes.
+_ORDER_KEEPING_METHODS = catalog.SHAPE_KEEPING_METHODS | {"t"}
 _TRANSPOSES = frozenset({"T", "mT", "H", "mH"})
 
 
@@ -76,7 +77,7 @@ def is_small_matrix(expr: cst.BaseExpression, context: FileContext) -> bool:
 
 def _call_order(call: cst.Call, context: FileContext, hops: int) -> int | None:
     func = call.func
-    if type(func) is cst.Attribute and func.attr.value in _SHAPE_KEEPING_METHODS:
+    if type(func) is cst.Attribute and func.attr.value in _ORDER_KEEPING_METHODS:
         return matrix_order(func.value, context, hops)
     record = catalog.lookup(context.imports.qualified_name(func))
     if record is None or record.returns not in (catalog.TORCH, catalog.NUMPY):

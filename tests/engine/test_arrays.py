@@ -505,6 +505,41 @@ def test_a_range_over_a_name_bound_to_an_arrays_length_runs_over_its_first_axis(
     assert answers == {"range(n)": "a", "range(0, k)": "t", "range(h)": None, "range(j)": None, "range(m)": None}
 
 
+def test_names_unpacked_from_a_shape_are_its_axes_lengths_and_state_its_dimensions():
+    code = (
+        "import numpy as np\nimport torch\n"
+        "def f(X: torch.Tensor, a: np.ndarray, s, n: int):\n"
+        "    b, c, t = X.shape\n    first, *rest = a.shape\n"
+        "    out = torch.zeros((b, c, t)).to(X.device)\n    row = np.zeros(len(a))\n    shaped = np.zeros(s)\n"
+        "    print(range(b)); print(range(c)); print(range(first))\n"
+        "    print(X); print(a); print(out); print(row); print(shaped)\n"
+    )
+    ranges = probe_calls(
+        code,
+        lambda context, expr: (lambda array: None if array is None else cst.Module([]).code_for_node(array))(
+            context.arrays.indexed_range_array(expr)
+        ),
+    )
+    # `c` runs over the second axis; a starred unpacking says nothing.
+    assert {key: value for key, value in ranges.items() if key.startswith("range")} == {
+        "range(b)": "X",
+        "range(c)": None,
+        "range(first)": None,
+    }
+    ndims = probe_calls(
+        code,
+        lambda context, expr: context.arrays.ndim_of(expr) if type(expr) is cst.Name else None,
+    )
+    # `np.zeros(s)`: `s` may be a whole shape; `a`'s starred unpacking states no dimensions.
+    assert {key: ndims[key] for key in ("X", "a", "out", "row", "shaped")} == {
+        "X": 3,
+        "a": None,
+        "out": 3,
+        "row": 1,
+        "shaped": None,
+    }
+
+
 def test_an_array_made_with_the_ranges_length_is_known_to_be_that_long():
     answers: dict[str, bool] = {}
 

@@ -215,6 +215,7 @@ HOST_ONLY_METHODS = _methods.HOST_ONLY_METHODS
 # Libraries that compute only in host memory: their values were never on a device.
 HOST_LIBRARIES = frozenset({"numpy", "scipy", "pandas", "math"})
 VIEW_METHODS = _methods.VIEW_METHODS
+SHAPE_KEEPING_METHODS = _methods.SHAPE_KEEPING_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
 

@@ -157,6 +157,11 @@ METHODS = (
 # What an array's or tensor's shape, type and place are, not its values: attributes and
 # methods whose result depends only on those (``x.shape``, ``x.size(1)``, ``x.device``).
 METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "layout"})
+# Methods that return an array of the receiver's shape: a move, a cast, a copy or a detached
+# view (``x.to(device)``, ``x.float()``, ``x.astype(int)``).
+SHAPE_KEEPING_METHODS = frozenset(
+    {"to", "cuda", "cpu", "float", "double", "half", "type", "astype", "clone", "copy", "detach", "contiguous"}
+)
 # Methods whose result is a view of the receiver's memory: writing into the result writes
 # into the receiver. (Conversions that return the receiver itself only when nothing needs
 # converting, ``.to(device)``, ``.float()``, are not counted: that is the run's to decide.)

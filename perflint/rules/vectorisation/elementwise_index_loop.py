@@ -36,6 +36,10 @@ class _IndexLoop:
     rows: list[cst.Call] = field(default_factory=list)
     # Arrays read at an index taken from another array (``a`` of ``a[idx[i]]``): a gather.
     gathered: set[str] = field(default_factory=set)
+    # The arrays whose elements (or gathered rows) the body computes with, as written, by chain.
+    operands: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # The arrays the body writes, as written, by chain.
+    targets: dict[str, cst.BaseExpression] = field(default_factory=dict)
     # Names the body assigns one element's value to (``t = a[i] * 2``), and of those, the ones
     # assigned so far while checking the body in order.
     temporaries: set[str] = field(default_factory=set)
@@ -51,6 +55,11 @@ class ElementwiseIndexLoop(Rule):
     summary = "Python loop over array indices applying an element-wise expression"
     message = "Loop applies `{loop}` element by element; use `{vectorised}`"
     running_message = "Loop carries a running result from element to element, `{loop}`; use `{vectorised}`"
+    broadcast_message = (
+        "Loop applies `{loop}` element by element; use `{vectorised}` once {narrower} {verb} as "
+        "many dimensions as `{array}` ({ndim}), with axes of length 1 after the first "
+        "(`{example}` for a 1-D `{first}`), for each element to broadcast over a row as in the loop"
+    )
     comprehension_message = "`{call}` computes `{item}` one element of `{array}` at a time; use `{vectorised}`"
     fix_title = "Replace the loop with its assignment on whole arrays (`out[:] = ...`)"
     fix_safety = FIX_UNSAFE
@@ -60,19 +69,19 @@ class ElementwiseIndexLoop(Rule):
 
     what_it_does = (
         "Flags `for i in range(len(a))` (also `range(a.shape[0])`, NumPy's `range(a.size)`, torch's "
-        "`range(a.size(0))`, and `range(n)` with `n = len(a)`, or with an array "
+        "`range(a.size(0))`, and `range(n)` with `n = len(a)` or `n, d = a.shape`, or with an array "
         "the body writes made that long: `out = np.zeros(n)`) over a known NumPy array or torch tensor `a` when every statement of the body "
         "assigns one element, `b[i] = <expr>` or `b[i] += <expr>` with `b` a known array of the same "
         "library, or a temporary holding one element's value (`t = a[i] * 2; b[i] = t + 1`), and "
         "`<expr>` is built only from elements `x[i]` of known arrays, gathers through an index read at "
-        "the loop index (`x[idx[i]]`, or a row of an index matrix `x[tuple(X[i])]`: `x[idx]`, "
+        "the loop index (`x[idx[i]]`, or an index matrix's row `x[tuple(X[i])]`: `x[idx]`, "
         "`x[tuple(X.T)]` on whole arrays), temporaries assigned earlier in the iteration, "
         "numbers, names from outside the loop that are not arrays, arithmetic, bitwise and single "
-        "comparison operators, and NumPy/torch element-wise functions (`np.sqrt`, "
-        "`torch.sigmoid`…). `a` must be among the arrays indexed. "
+        "comparison operators, and element-wise functions (`np.sqrt`…). "
         "Also a running reduction along a whole NumPy array (`a[i] += a[i - 1]`): `np.cumsum(a)`; "
         "and such items in a comprehension over an array, made an array (`np.array([x * 2 if x > 0 "
-        "else 0 for x in a])`: `np.where(a > 0, a * 2, 0)`)."
+        "else 0 for x in a])`: `np.where(a > 0, a * 2, 0)`), or taking "
+        "`X[i][cols]` of every row (`np.array(X[:, cols])`)."
     )
     known_limitations = (
         "A loop the code states runs at most 8 times (`np.zeros(3)`) is left alone. Not flagged: a body that calls any other function, uses the index as a value, reads an element "
@@ -98,12 +107,23 @@ class ElementwiseIndexLoop(Rule):
         "to the end, or back from the last but one), on one array, with no other statement in the "
         "body; a running `max`/`min` with the builtins differs from `np.maximum.accumulate` "
         "only where the array holds NaN (the builtins keep or drop it by the order of the operands).\n\n"
-        "A `range(0, …)` start counts as `range(…)`. A gather's index may be a list, and its table an attribute its class assigns an array "
+        "Where the code states that an array the loop indexes has two or more dimensions (`b, c, t = "
+        "X.shape`, `torch.zeros((b, c, t))`) and another it computes with may have fewer (`lam[i] * "
+        "X[i]`), an element of the narrower one broadcast over a row in the loop, while the whole "
+        "arrays would broadcast over the last axes: the message says to give it axes of length 1 "
+        "(`lam[:, None, None]` for a 1-D `lam`), and no fix is offered. Where no dimension is "
+        "stated, the arrays are taken to have the same shape.\n\n"
+        "`a` must be among the arrays indexed. A `range(0, …)` start counts as `range(…)`. A gather's index may be a list, and its table an attribute its class assigns an array "
         "once (`self.table = np.zeros(n)`). A comprehension is flagged only as the whole argument of `np.array`, `np.asarray`, "
         "`torch.tensor` (and the other constructors from a sequence) or `np.stack`/`torch.stack` "
         "along the first axis, of the iterated array's own library, with no `dtype=`, one `for` "
         "clause and no `if` clause; a list kept as a list, or a comprehension over a list or a "
-        "value of unknown type, is not. `np.where` computes both branches of a conditional "
+        "value of unknown type, is not. A comprehension over `range(X.shape[0])` of an `X` of no "
+        "known library is flagged only when each item is a part of a row (`X[i][cols]`), at an index "
+        "that is not a tuple; the advice keeps `np.array(...)`, which copies where `X[:, cols]` is "
+        "a view and converts an `X` of another library. Rows gathered in a comprehension over a "
+        "list or `zip` of index arrays (`[[x[a], x[p]] for a, p in zip(A, P)]`), and items "
+        "gathered at an index read from another array (`preds[i, t[i]]`) are not flagged. `np.where` computes both branches of a conditional "
         "expression on every element, so a branch that only its condition keeps valid "
         "(`np.log(x) if x > 0 else 0`) warns where the comprehension did not."
     )
@@ -403,6 +423,29 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             r = torch.tensor([x * 2 for x in a])
             s = np.array([b[i] * 2 for i in range(len(a))])
         """,
+        # A range over the second axis (`d` of `n, d = X.shape`) while the body indexes the
+        # first: the arrays' lengths along it are unknown.
+        """
+        import numpy as np
+        def f(X: np.ndarray, out: np.ndarray):
+            n, d = X.shape
+            for j in range(d):
+                out[j] = X[j] * 2
+        """,
+        # Rows gathered into a list kept as a list; a part of each row at a tuple (several of
+        # the row's axes) or at the row's own index; an array of unknown library whose rows are
+        # computed with (its shape read is no evidence of what arithmetic on it gives); a
+        # length that reads no shape.
+        """
+        import numpy as np
+        def f(xx, cols):
+            rows = [xx[i][cols] for i in range(xx.shape[0])]
+            t = (0, 1)
+            a = np.array([xx[i][t] for i in range(xx.shape[0])])
+            b = np.array([xx[i][i] for i in range(xx.shape[0])])
+            c = np.array([xx[i][cols] * 2 for i in range(xx.shape[0])])
+            d = np.array([xx[i][cols] for i in range(len(xx))])
+        """,
     )
     INVALID = (
         Invalid(
@@ -701,10 +744,40 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             line=3,
             fixed=NO_FIX,
         ),
+        # A range over a length unpacked from the shape (braindecode's `mixup`): each element
+        # of the 1-D `lam` scales a whole row of `X`, so on whole arrays `lam` needs axes of
+        # length 1 to broadcast over the rows (`lam[:, None, None]`); the rank of `lam` is
+        # not stated, so the message says so in words, and no fix is offered.
+        Invalid(
+            """
+            import torch
+            def mixup(X: torch.Tensor, lam: torch.Tensor, idx_perm: torch.Tensor) -> torch.Tensor:
+                batch_size, n_channels, n_times = X.shape
+                X_mix = torch.zeros((batch_size, n_channels, n_times)).to(X.device)
+                for idx in range(batch_size):
+                    X_mix[idx] = lam[idx] * X[idx] + (1 - lam[idx]) * X[idx_perm[idx]]
+                return X_mix
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # The same part of every row (deepod's `cal_score`): `xx` is an array, as the range
+        # reads its shape, and NumPy gathers the columns of every row at once.
+        Invalid(
+            """
+            import numpy as np
+            def cal_score(xx, tree):
+                feature_lst = tree.feature.copy()
+                return np.array([xx[i][feature_lst] for i in range(xx.shape[0])])
+            """,
+            line=4,
+            column=12,
+            fixed=NO_FIX,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = array_from_comprehension(node, self.context)
+        found = array_from_comprehension(node, self.context, shape_evidence=True)
         if found is None:
             return
         vectorised = self._whole_array_item(found)
@@ -723,17 +796,27 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         conditional expression ``a if c else b`` becoming ``np.where(c, a, b)``) of the
         elements the comprehension takes, ``x`` of ``for x in a`` or ``b[i]`` of ``for i in
         range(len(a))`` (``a`` among the ``b``), numbers and names from outside it that are not
-        arrays, with at least one operation."""
-        target, elements, choices, indexed = found.target, {}, [], set()
+        arrays, with at least one operation; or a gather from each row of a NumPy array, made a
+        fresh array (``np.array([X[i][cols] for i in range(len(X))])``: ``np.array(X[:, cols])``),
+        where the array may be of no known library when the range reads its shape."""
+        target, elements, choices, indexed, rows = found.target, {}, [], set(), set()
 
         def leaf(node: cst.BaseExpression) -> bool | None:
+            if not found.known and type(node) is not cst.Subscript:
+                return False
             if type(node) is cst.Name and node.value == target:
                 if found.by_index:
                     return False  # the index as a value
                 elements[id(node)] = found.array
                 return True
             if type(node) is cst.Subscript:
-                if not found.by_index or len(node.slice) != 1:
+                gathered = self._gathered_from_rows(node, found)
+                if gathered is not None:
+                    elements[id(node)] = gathered
+                    rows.add(id(node))
+                    indexed.add(dotted_name(found.array))
+                    return True
+                if not found.by_index or not found.known or len(node.slice) != 1:
                     return False
                 element = node.slice[0].slice
                 if (
@@ -758,15 +841,65 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return None
 
         item = found.comprehension.elt
-        if not is_elementwise(item, leaf, self.context) or not elements or id(item) in elements:
-            return None  # no element, or the bare element (a copy, no computation)
+        if not is_elementwise(item, leaf, self.context) or not elements:
+            return None
+        if id(item) in elements and id(item) not in rows:
+            return None  # the bare element (a copy, no computation)
         if found.by_index and dotted_name(found.array) not in indexed:
             return None
+        if not found.known and id(item) not in rows:
+            return None  # an array of unknown library: only its gathered rows are known to be one
         where = reference(self.context, f"{found.kind}.where")
         if choices and where is None:
             return None
-        whole = item.visit(_WholeItems(elements, {id(choice) for choice in choices}, where[0] if where else None))
-        return quote(cast(cst.BaseExpression, whole))
+        whole = cast(
+            cst.BaseExpression,
+            item.visit(_WholeItems(elements, {id(choice) for choice in choices}, where[0] if where else None)),
+        )
+        if id(item) in rows:
+            # ``X[:, cols]`` is a view where ``cols`` is a slice or a number: copy, as the
+            # comprehension made a fresh array (and one of NumPy's, whatever ``X`` is).
+            constructor = reference(self.context, "numpy.array")
+            if constructor is None:
+                return None
+            whole = cst.Call(func=constructor[0], args=[cst.Arg(whole)])
+        return quote(whole)
+
+    def _gathered_from_rows(self, node: cst.Subscript, found: ArrayComprehension) -> cst.Subscript | None:
+        """``X[:, cols]`` when ``node`` is ``X[i][cols]``: a part of the row ``i`` of the NumPy
+        array ``X`` a comprehension runs over by index, at an index the same for every row (not
+        a tuple, which would index several axes of the row rather than one of ``X``)."""
+        row = node.value
+        if (
+            not found.by_index
+            or found.kind != catalog.NUMPY
+            or type(row) is not cst.Subscript
+            or len(row.slice) != 1
+            or dotted_name(row.value) is None
+            or dotted_name(row.value) != dotted_name(found.array)
+        ):
+            return None
+        index = row.slice[0].slice
+        if (
+            type(index) is not cst.Index
+            or index.star is not None
+            or type(index.value) is not cst.Name
+            or index.value.value != found.target
+        ):
+            return None
+        for part in node.slice:
+            if mentions(part, found.target) or (
+                type(part.slice) is cst.Index and (part.slice.star is not None or self._may_be_tuple(part.slice.value))
+            ):
+                return None
+        every_row = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+        return cst.Subscript(value=row.value, slice=[every_row, *node.slice])
+
+    def _may_be_tuple(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` is a tuple, or a name assigned one."""
+        if type(expr) is cst.Name:
+            expr = self.context.arrays.bound_value(expr.value) or expr
+        return type(expr) is cst.Tuple
 
     def visit_For(self, node: cst.For) -> None:
         loop = self._element_loop(node)
@@ -784,15 +917,56 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return
         statements = cast("list[ElementStatement]", simple_body(node.body))  # as _element_loop checked
         vectorised = [_vectorised(statement, loop) for statement in statements]
+        loop_text = "; ".join(_render(statement) for statement in statements)
+        vectorised_text = "; ".join(_render(statement) for statement in vectorised)
+        broadcast = self._narrower_operands(node, loop)
+        if broadcast is None:
+            message = self.message.format(loop=loop_text, vectorised=vectorised_text)
+        else:
+            narrower, (widest, ndim) = broadcast
+            first = quote(narrower[0])
+            message = self.broadcast_message.format(
+                loop=loop_text,
+                vectorised=vectorised_text,
+                narrower=" and ".join(f"`{quote(array)}`" for array in narrower),
+                verb="has" if len(narrower) == 1 else "have",
+                array=quote(widest),
+                ndim=ndim,
+                example=f"{first}[:{', None' * (ndim - 1)}]",
+                first=first,
+            )
         self.report(
             node,
-            self.message.format(
-                loop="; ".join(_render(statement) for statement in statements),
-                vectorised="; ".join(_render(statement) for statement in vectorised),
-            ),
-            fix=self._build_fix(node, loop, vectorised),
+            message,
+            fix=None if broadcast is not None else self._build_fix(node, loop, vectorised),
             size=items_in(node.iter, self.context),
         )
+
+    def _narrower_operands(
+        self, node: cst.For, loop: _IndexLoop
+    ) -> tuple[list[cst.BaseExpression], tuple[cst.BaseExpression, int]] | None:
+        """The arrays the loop computes with that may have fewer dimensions than the widest
+        array it indexes, whose number of dimensions (two or more) the code states, with that
+        array and number: an element of each broadcast against a row of the widest in the loop
+        (``lam[i] * X[i]``, ``lam`` 1-D and ``X`` 3-D), where the whole arrays would broadcast
+        against its last axes instead. An array made like one of the widest (``np.empty_like``)
+        has its shape."""
+        arrays = self.context.arrays
+        indexed = {**loop.operands, **loop.targets}
+        ndims = {chain: arrays.ndim_of(expr) for chain, expr in indexed.items()}
+        known = {chain: ndim for chain, ndim in ndims.items() if ndim is not None}
+        if not known or max(known.values()) < 2:
+            return None
+        ndim = max(known.values())
+        widest = [chain for chain, rank in known.items() if rank == ndim]
+        narrower = [
+            expr
+            for chain, expr in loop.operands.items()
+            if ndims[chain] != ndim and not any(self._made_like(chain, wide, node) for wide in widest)
+        ]
+        if not narrower:
+            return None
+        return narrower, (indexed[widest[0]], ndim)
 
     def _build_fix(self, node: cst.For, loop: _IndexLoop, vectorised: list[ElementStatement]) -> Fix | None:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
@@ -879,6 +1053,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if written is None:
                 return None
             loop.written.add(written)
+            loop.targets[written] = cast(cst.Subscript, target).value
         if not loop.written:
             return None
         for statement in cast("list[ElementStatement]", statements):  # each checked above
@@ -1037,6 +1212,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     return self._is_gather(node, loop)
                 loop.read.add(chain)
                 loop.elements.append(node)
+                loop.operands[chain] = node.value
                 return True
             if type(node) is cst.Name and node.value in loop.temporaries:
                 return node.value in loop.assigned
@@ -1073,6 +1249,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return False
         loop.read.add(index_chain)
         loop.gathered.add(gathered)
+        loop.operands[gathered] = node.value
         if row is None:
             loop.elements.append(index)
         else:
