@@ -36,6 +36,8 @@ from typing import NamedTuple
 
 RUN_ONCE = "run-once"
 PER_CALL = "per-call"
+# Why code the project index finds nothing runs (``ProjectIndex.uncalled``) is cold.
+UNCALLED_EVIDENCE = "named by no other code of the project"
 
 _RUN_ONCE_NAMES = frozenset(
     {
