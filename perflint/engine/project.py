@@ -39,6 +39,7 @@ from typing import Any, cast
 
 from perflint.engine.roles import (
     CACHING_DECORATORS,
+    LIBRARY_CALLED_PRIVATE_NAMES,
     OPTIMIZER_CLASSES,
     PER_CALL,
     RUN_ONCE,
@@ -500,8 +501,13 @@ _INERT_CLASS_DECORATOR = "dataclass"
 
 def is_private_name(name: str) -> bool:
     """``_f``: one leading underscore, and not a ``_sunder_`` name Python's own machinery
-    calls (``Enum._missing_``)."""
-    return name.startswith("_") and not name.startswith("__") and not name.endswith("_")
+    calls (``Enum._missing_``) nor one a library calls (``roles.LIBRARY_CALLED_PRIVATE_NAMES``)."""
+    return (
+        name.startswith("_")
+        and not name.startswith("__")
+        and not name.endswith("_")
+        and name not in LIBRARY_CALLED_PRIVATE_NAMES
+    )
 
 
 def _statement_blocks(statement: ast.AST) -> Iterator[list[ast.stmt]]:
@@ -1407,8 +1413,9 @@ class ProjectIndex:
         only where they are defined (``FileSummary.mentions``), and for a method, of a class
         whose every relative is known (``_closed_family``), so that no library base calls it by
         protocol (``nn.Module`` calls an override's ``_conv_forward``) and no ``self._f`` of a
-        related class (a base, a subclass, a mixin beside it) names it. Empty unless the index
-        is ``complete``: a file outside the run may call the function."""
+        related class (a base, a subclass, a mixin beside it) names it, nor of any class when
+        it may be a mixin (``_may_be_mixed_in``). Empty unless the index is ``complete``: a file
+        outside the run may call the function."""
         if self._uncalled is not None:
             return self._uncalled
         found: set[str] = set()
@@ -1435,14 +1442,27 @@ class ProjectIndex:
                             continue
                     else:
                         family = self._closed_family(owner)
-                        if family is None or any(
-                            caller in family or caller not in self.classes or self.classes[caller].hidden_callers
-                            for caller in naming
+                        if (
+                            family is None
+                            or naming
+                            and self._may_be_mixed_in(owner)
+                            or any(
+                                caller in family or caller not in self.classes or self.classes[caller].hidden_callers
+                                for caller in naming
+                            )
                         ):
                             continue
                     found.add(function)
         self._uncalled = frozenset(found)
         return self._uncalled
+
+    def _may_be_mixed_in(self, class_name: str) -> bool:
+        """``class_name`` may be a mixin, which code outside the project combines with another
+        class (skorch's ``AccelerateMixin`` overrides ``NeuralNet._step_optimizer`` in the
+        user's ``class Net(AccelerateMixin, NeuralNet)``): it has no base but inert ones, or
+        it is named ``*Mixin``."""
+        summary = self.classes[class_name]
+        return class_name.endswith("Mixin") or not set(summary.bases) - _INERT_BASES
 
     def _closed_family(self, class_name: str) -> frozenset[str] | None:
         """Every project class an object of ``class_name``, or of a project subclass of it, is an

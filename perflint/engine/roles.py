@@ -209,6 +209,33 @@ def is_gradient_free_hook(name: str) -> bool:
     return name in _GRADIENT_FREE_HOOKS or name.startswith(_GRADIENT_FREE_HOOK_PREFIXES)
 
 
+# Private methods a library calls on the objects it is given, by name: scikit-learn's
+# ``BaseEstimator.get_params(self)``, which a class may call without inheriting from it
+# (skorch's callbacks), asks ``self._get_param_names()``; torch's layers call an override's
+# ``_conv_forward`` or ``_check_input_dim``, its ``Module`` a ``_load_from_state_dict``.
+LIBRARY_CALLED_PRIVATE_NAMES = frozenset(
+    {
+        "_get_param_names",
+        "_more_tags",
+        "_get_tags",
+        "_check_n_features",
+        "_check_feature_names",
+        "_validate_data",
+        "_get_default_requests",
+        "_get_metadata_request",
+        "_conv_forward",
+        "_check_input_dim",
+        "_output_padding",
+        "_load_from_state_dict",
+        "_save_to_state_dict",
+        "_apply",
+        "_get_name",
+        "_named_members",
+        "_replicate_for_data_parallel",
+    }
+)
+
+
 def is_optimizer_name(name: str) -> bool:
     """``optimizer``, ``opt``, ``d_optim``, ``optimizer_g``: a name that says optimizer.
 

@@ -1195,6 +1195,18 @@ def test_a_self_call_in_a_related_class_may_run_a_private_method():
     assert transfer not in uncalled_with("pkg.mixed", mixin)
     unrelated = mixin.replace("class Mixed(Transferring, DeepIsolationForest):", "class Mixed(Transferring):")
     assert transfer in uncalled_with("pkg.mixed", unrelated)
+    # skorch: users write `class Net(AccelerateMixin, NeuralNet)`, outside the project.
+    user_mixed = """
+        class NeuralNet:
+            def train_step(self, step):
+                self._step_optimizer(step)
+            def _step_optimizer(self, step):
+                return step()
+        class AccelerateMixin:
+            def _step_optimizer(self, step):
+                return step()
+    """
+    assert "pkg.net.AccelerateMixin._step_optimizer" not in uncalled_with("pkg.net", user_mixed)
 
 
 def test_a_private_method_a_library_base_or_a_registry_may_call_is_not_uncalled():
@@ -1226,6 +1238,11 @@ def test_a_private_method_a_library_base_or_a_registry_may_call_is_not_uncalled(
             @staticmethod
             def _cached():
                 return 3
+        class Callback:
+            def _get_param_names(self):
+                return []
+            def get_params(self, deep=True):
+                return BaseEstimator.get_params(self, deep=deep)
     """
     assert uncalled_with("pkg.hooks", registered) == UNCALLED_DEEPOD | {"pkg.hooks.Hooks._cached"}
 
