@@ -163,13 +163,13 @@ class FileSummary:
 
     What may run a private function (``_f``, one leading underscore) of the project, for
     ``ProjectIndex.uncalled``: ``named_only``, the file's functions (``_f``, ``Class._f``) that
-    only code naming them can run (a decorator that may register one, or a class whose hidden
-    callers may call it, leaves it out); ``mentions``, the private words the file's text holds
+    only code naming them can run (a decorator that may register one leaves it out); ``mentions``, the private words the file's text holds
     (code, strings, comments) other than as ``self._f`` or ``cls._f`` in one of its classes,
     whose words are in ``self_mentions`` by class; ``name_prefixes``, the starts of names the
-    file builds (``getattr(self, f"_forward_{mode}")``: ``_forward_``). A word inside a
-    definition of a function of that name (``def _f``, its decorators, a recursive call in
-    its body) is no mention: that code runs only once something else has run a ``_f``."""
+    file builds (``getattr(self, f"_forward_{mode}")``: ``_forward_``). The name of a ``def``
+    is no mention; everything else is, a recursive call in the function's own body included
+    (that call runs only once something else has run the function, but it may also be
+    another function's of the same name: two classes' ``_get_vector``, one calling the other's)."""
 
     module: str
     names: dict[str, str]
@@ -490,6 +490,8 @@ _NEWLINE = re.compile("\n")
 # A class nested in a block: its ``self`` is not its top-level class's.
 _INDENTED_CLASS = re.compile(r"^[ \t]+class\b", re.M)
 _SELF_PREFIXES = ("self.", "cls.")
+# Just before a name: its definition, no mention.
+_DEFINED = "def "
 # The decorators that register a function nowhere: the function still runs only where code names it.
 _UNREGISTERING_DECORATORS = frozenset(
     {"staticmethod", "classmethod", "property", "abstractmethod", "abc.abstractmethod", *CACHING_DECORATORS}
@@ -614,7 +616,6 @@ class _Summariser:
             line = node.end_lineno or node.lineno
             return starts[line] if line < len(starts) else len(source)
 
-        definitions: dict[str, list[tuple[int, int]]] = {}  # a private name → its definitions' spans
         named_only: list[str] = []
         class_spans: list[tuple[int, int, str]] = []
         nested_spans: list[tuple[int, int]] = []
@@ -632,7 +633,6 @@ class _Summariser:
             for prefix, member in members:
                 if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) or not is_private_name(member.name):
                     continue
-                definitions.setdefault(member.name, []).append((offset(_first_line(member)), end_offset(member)))
                 if all(self._registers_nowhere(decorator, member.name) for decorator in member.decorator_list):
                     named_only.append(prefix + member.name)
         mentions: set[str] = set()
@@ -640,7 +640,7 @@ class _Summariser:
         class_starts = [start for start, _, _ in class_spans]
         for match in _PRIVATE_WORD.finditer(source):
             word, where = match.group(), match.start()
-            if any(start <= where < end for start, end in definitions.get(word, ())):
+            if source.endswith(_DEFINED, 0, where):
                 continue
             if _after_self(source, where):
                 position = bisect.bisect_right(class_starts, where) - 1
@@ -1426,6 +1426,9 @@ class ProjectIndex:
             for summary in self.files.values():
                 mentioned.update(summary.mentions)
                 prefixes.update(summary.name_prefixes)
+                # A word that ends with an underscore starts names (stumpy's
+                # ``prefix = "_dask_"``, then ``getattr(module, prefix + name)``).
+                prefixes.update(word for word in summary.mentions if word.endswith("_"))
                 for class_name, words in summary.self_mentions.items():
                     for word in words:
                         self_mentioning.setdefault(word, []).append(f"{summary.module}.{class_name}")

@@ -1112,7 +1112,7 @@ UNCALLED_PROJECT = {
                 out = []
                 for batch in DataLoader(X, batch_size=batch_size):
                     out.append(net(batch))
-                return DeepIsolationForest._deep_transfer(out, net, batch_size)
+                return out
             def _helper(self):
                 return 1
     """,
@@ -1169,10 +1169,28 @@ def test_a_private_function_named_anywhere_else_may_run():
         "from pkg.tabular import DeepIsolationForest\nrun = DeepIsolationForest._deep_transfer\n",
         "def run(model, kind):\n    return getattr(model, f'_deep_{kind}')\n",  # a name built from its start
         "def run(model, kind):\n    return getattr(model, '_deep_' + kind)\n",
+        "PREFIX = '_deep_'\ndef run(model, kind):\n    return getattr(model, PREFIX + kind)\n",
     ]
     for caller in callers:
         assert transfer not in uncalled_with("pkg.user", caller), caller
     assert transfer in uncalled_with("pkg.user", "def run(model, kind):\n    return kind + '_' + model.name\n")
+
+
+def test_a_recursive_call_or_one_from_another_function_of_the_same_name_is_a_mention():
+    # flair: `WordEmbeddingsStore._get_vector` calls `self.backend._get_vector(word)`.
+    store = """
+        class Store:
+            def embed(self, word):
+                return self._get_vector(word)
+            def _get_vector(self, word):
+                return self.backend._get_vector(word)
+        class Backend:
+            def _get_vector(self, word):
+                return word
+        def _walk(node):
+            return [_walk(child) for child in node]
+    """
+    assert uncalled_with("pkg.store", store) == UNCALLED_DEEPOD
 
 
 def test_a_self_call_in_a_related_class_may_run_a_private_method():
