@@ -1318,3 +1318,27 @@ def test_a_cached_index_says_whether_it_holds_the_whole_project(tmp_path):
     assert project_views(everything, str(tmp_path), cache, whole_project=True).views[str(model)].uncalled == {"_unused"}
     later = project_views([IndexedFile(str(model))], str(tmp_path), cache, whole_project=False)
     assert later.views[str(model)].uncalled == {"_unused"}
+
+
+def test_a_whole_project_run_leaves_an_uncalled_private_method_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    solver = """\
+        import numpy as np
+        class Filter:
+            @staticmethod
+            def {name}(covariances, residuals):
+                for S, r in zip(covariances, residuals):
+                    z = np.linalg.inv(S) @ r
+    """
+    write(tmp_path / "pkg" / "dead.py", solver.format(name="_solve_all"))
+    write(tmp_path / "pkg" / "api.py", solver.format(name="solve_all"))
+
+    def flagged() -> list[str]:
+        main(["check", "--select", "PFL402", "--output-format", "json", "."])
+        return sorted(entry["path"] for entry in json.loads(capsys.readouterr().out)["findings"])
+
+    assert flagged() == ["pkg/api.py"]  # a public method nothing calls is a library's API
+    write(tmp_path / "pkg" / "user.py", "def run(kalman, pairs):\n    return [kalman._solve_all(*p) for p in pairs]\n")
+    assert flagged() == ["pkg/api.py", "pkg/dead.py"]
