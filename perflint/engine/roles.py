@@ -25,7 +25,9 @@ calls on every inference, so its body runs per call. A constructor, an entry poi
 function and an initialiser (called lazily, once per object) do not yield. A per-call name never
 yields to set-up callers: the project index sees only the project's own calls, and the
 framework (``nn.Module.__call__``, Lightning's loop, a DataLoader) calls ``forward``,
-``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold.
+``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold,
+save one: a private function that no code of the whole project names (``UNCALLED_EVIDENCE``,
+``perflint.engine.project.ProjectIndex.uncalled``) never runs, whatever its name says.
 """
 
 from __future__ import annotations
