@@ -38,6 +38,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,
     RUN_ONCE,
+    UNCALLED_EVIDENCE,
     ExecutionEstimate,
     Frequency,
     is_entry_point,
@@ -506,6 +507,12 @@ class FunctionKnowledge:
     def _function_frequency(self, frame: FunctionFrame | None) -> ExecutionEstimate:
         if frame is None:
             return ExecutionEstimate(Frequency.ONCE, "runs once: at module level")
+        outermost = frame
+        while outermost.parent is not None:
+            outermost = outermost.parent
+        if self._project_key(outermost) in self._uncalled():
+            # Whatever its name says (``_shared_step``), code nothing runs costs nothing.
+            return ExecutionEstimate(Frequency.COLD, f"never runs: `{outermost.name}` is {UNCALLED_EVIDENCE}")
         while frame is not None:
             built_per_call = frame.is_method and frame.built_per_call
             optimizer_method = frame.is_optimizer_method
@@ -556,9 +563,18 @@ class FunctionKnowledge:
         project = self._context.project
         if project is None or frame.parent is not None:
             return None
+        return project.frequencies.get(self._project_key(frame))
+
+    def _uncalled(self) -> frozenset[str]:
+        """The file's functions nothing in the project runs (``ProjectView.uncalled``)."""
+        project = self._context.project
+        return frozenset() if project is None else project.uncalled
+
+    @staticmethod
+    def _project_key(frame: FunctionFrame) -> str:
+        """How the project index names ``frame``'s function: ``f``, ``Class.f``."""
         class_frame = frame.class_frame if frame.is_method else None
-        key = f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
-        return project.frequencies.get(key)
+        return f"{class_frame.name}.{frame.name}" if class_frame is not None else frame.name
 
     def is_compiled(self, node: FunctionNode, class_frame: ClassFrame | None) -> bool:
         """``node`` is decorated by a compiler, wrapped in one by a call of this file

@@ -38,9 +38,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from perflint.engine.roles import (
+    CACHING_DECORATORS,
+    LIBRARY_CALLED_PRIVATE_NAMES,
     OPTIMIZER_CLASSES,
     PER_CALL,
     RUN_ONCE,
+    UNCALLED_EVIDENCE,
     Frequency,
     is_entry_point,
     is_optimizer_name,
@@ -59,6 +62,8 @@ _BASE_DEPTH = 12
 _SUBCLASS_LIMIT = 200
 # A loop's iterable is quoted in evidence up to this many characters.
 _QUOTE_LENGTH = 40
+# Bases outside the project that call no method of a subclass by name.
+_INERT_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 _MODULE_SCOPE = "<module>"
 _MAIN_GUARD = "<main>"
 
@@ -129,14 +134,18 @@ class ClassSummary:
     bases: tuple[str, ...]  # qualified through the file's imports, or ``<module>.<Name>``
     attribute_classes: dict[str, str]  # ``self.<attribute> = <Class>(…)``: the class, qualified
     methods: tuple[str, ...]
+    # Code the summary cannot follow may call the class's methods: a base that is no dotted
+    # name (``Base[T]``, ``make_base()``), a metaclass other than ``ABCMeta``, a class
+    # decorator other than ``dataclass`` (a registry's).
+    hidden_callers: bool = False
 
     def to_json(self) -> list[Any]:
-        return [list(self.bases), self.attribute_classes, list(self.methods)]
+        return [list(self.bases), self.attribute_classes, list(self.methods), self.hidden_callers]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> ClassSummary:
-        bases, attributes, methods = data
-        return cls(tuple(bases), dict(attributes), tuple(methods))
+        bases, attributes, methods, hidden_callers = data
+        return cls(tuple(bases), dict(attributes), tuple(methods), bool(hidden_callers))
 
 
 @dataclass
@@ -151,7 +160,17 @@ class FileSummary:
     wherever the module is read; ``exports``, its ``__all__`` when that
     is one literal list or tuple of strings; ``star_imports``, the module's own star imports,
     each as spelled (``.trainer``) with the module it reads ("" when it climbs above the top
-    package)."""
+    package).
+
+    What may run a private function (``_f``, one leading underscore) of the project, for
+    ``ProjectIndex.uncalled``: ``named_only``, the file's functions (``_f``, ``Class._f``) that
+    only code naming them can run (a decorator that may register one leaves it out); ``mentions``, the private words the file's text holds
+    (code, strings, comments) other than as ``self._f`` or ``cls._f`` in one of its classes,
+    whose words are in ``self_mentions`` by class; ``name_prefixes``, the starts of names the
+    file builds (``getattr(self, f"_forward_{mode}")``: ``_forward_``). The name of a ``def``
+    is no mention; everything else is, a recursive call in the function's own body included
+    (that call runs only once something else has run the function, but it may also be
+    another function's of the same name: two classes' ``_get_vector``, one calling the other's)."""
 
     module: str
     names: dict[str, str]
@@ -161,6 +180,10 @@ class FileSummary:
     bound_once: tuple[str, ...] = ()
     exports: tuple[str, ...] | None = None
     star_imports: dict[str, str] = field(default_factory=dict)
+    named_only: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    self_mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    name_prefixes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +196,10 @@ class FileSummary:
             "bound_once": list(self.bound_once),
             "exports": None if self.exports is None else list(self.exports),
             "star_imports": self.star_imports,
+            "named_only": list(self.named_only),
+            "mentions": list(self.mentions),
+            "self_mentions": {name: list(words) for name, words in self.self_mentions.items()},
+            "name_prefixes": list(self.name_prefixes),
         }
 
     @classmethod
@@ -190,6 +217,10 @@ class FileSummary:
                 tuple(data["bound_once"]),
                 None if data["exports"] is None else tuple(data["exports"]),
                 dict(data["star_imports"]),
+                tuple(data["named_only"]),
+                tuple(data["mentions"]),
+                {name: tuple(words) for name, words in data["self_mentions"].items()},
+                tuple(data["name_prefixes"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -447,6 +478,77 @@ def _literal_all(body: Sequence[ast.stmt], source: str) -> tuple[str, ...] | Non
     return None
 
 
+# Private words (``_f``, ``_deep_transfer``: one leading underscore and a letter or digit),
+# found from the underscore (a literal start the search skips ahead to) and kept only where no
+# word character comes before it.
+_PRIVATE_WORD = re.compile(r"_(?<!\w_)[^\W_]\w*")
+# The start of a name the code builds: a string that begins with a private word and goes on
+# with a replacement field (``f"_forward_{mode}"``, ``"_{}".format(k)``, ``"_%s" % k``) or is
+# added to (``"_fit_" + kind``); after a dot too (``f"self._{name}"``).
+_BUILT_NAME_START = re.compile(r"""(?<=["'.])(_\w*)(?:\{|%[sdr(]|["']\s*\+)""")
+_STRING_PREFIX_LETTERS = "bBrRuUfF"
+_NEWLINE = re.compile("\n")
+# A class nested in a block: its ``self`` is not its top-level class's.
+_INDENTED_CLASS = re.compile(r"^[ \t]+class\b", re.M)
+_SELF_PREFIXES = ("self.", "cls.")
+# Just before a name: its definition, no mention.
+_DEFINED = "def "
+# The decorators that register a function nowhere: the function still runs only where code names it.
+_UNREGISTERING_DECORATORS = frozenset(
+    {"staticmethod", "classmethod", "property", "abstractmethod", "abc.abstractmethod", *CACHING_DECORATORS}
+)
+_PROPERTY_PARTS = ("setter", "getter", "deleter")
+_INERT_METACLASSES = frozenset({"abc.ABCMeta"})
+_INERT_CLASS_DECORATOR = "dataclass"
+
+
+def is_private_name(name: str) -> bool:
+    """``_f``: one leading underscore, and not a ``_sunder_`` name Python's own machinery
+    calls (``Enum._missing_``) nor one a library calls (``roles.LIBRARY_CALLED_PRIVATE_NAMES``)."""
+    return (
+        name.startswith("_")
+        and not name.startswith("__")
+        and not name.endswith("_")
+        and name not in LIBRARY_CALLED_PRIVATE_NAMES
+    )
+
+
+def _statement_blocks(statement: ast.AST) -> Iterator[list[ast.stmt]]:
+    """The blocks of statements a compound statement holds (an ``except`` clause's and a
+    ``case``'s included)."""
+    for block in ("body", "orelse", "finalbody"):
+        inner = getattr(statement, block, None)
+        if isinstance(inner, list):
+            yield inner
+    for clause in (*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())):
+        yield clause.body
+
+
+def _nested_classes(node: ast.ClassDef) -> Iterator[ast.ClassDef]:
+    """The classes defined anywhere inside ``node``'s body, statements only walked."""
+    pending: list[ast.stmt] = list(node.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.ClassDef):
+            yield statement
+            continue
+        for block in _statement_blocks(statement):
+            pending.extend(block)
+
+
+def _after_self(source: str, where: int) -> bool:
+    """``source`` reads ``self.`` or ``cls.`` (not ``myself.``, not ``x.self.``) just before ``where``."""
+    for prefix in _SELF_PREFIXES:
+        start = where - len(prefix)
+        if start >= 0 and source.startswith(prefix, start):
+            return start == 0 or not (source[start - 1].isalnum() or source[start - 1] in "_.")
+    return False
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    return min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+
+
 # Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
 _MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
 
@@ -497,7 +599,88 @@ class _Summariser:
         star_imports: dict[str, str] = {}
         bound, bound_once = _top_level_names(tree.body, source, star_imports, self._absolute)
         exports = _literal_all(tree.body, source)
-        return FileSummary(self.module, self.names, classes, functions, bound, bound_once, exports, star_imports)
+        summary = FileSummary(self.module, self.names, classes, functions, bound, bound_once, exports, star_imports)
+        self._read_mentions(tree, source, summary)
+        return summary
+
+    # Mentions of private names ------------------------------------------------------------
+
+    def _read_mentions(self, tree: ast.Module, source: str, summary: FileSummary) -> None:
+        """``named_only``, ``mentions``, ``self_mentions`` and ``name_prefixes`` of ``summary``,
+        read from the text (comments and strings count: a name in them errs towards "may run")."""
+        starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]
+
+        def offset(line: int) -> int:
+            return starts[min(line, len(starts)) - 1]
+
+        def end_offset(node: ast.stmt) -> int:
+            line = node.end_lineno or node.lineno
+            return starts[line] if line < len(starts) else len(source)
+
+        named_only: list[str] = []
+        class_spans: list[tuple[int, int, str]] = []
+        nested_spans: list[tuple[int, int]] = []
+        for statement in tree.body:
+            if isinstance(statement, ast.ClassDef):
+                start, end = offset(_first_line(statement)), end_offset(statement)
+                class_spans.append((start, end, statement.name))
+                if _INDENTED_CLASS.search(source, start, end):
+                    nested_spans.extend(
+                        (offset(_first_line(nested)), end_offset(nested)) for nested in _nested_classes(statement)
+                    )
+                members = [(f"{statement.name}.", member) for member in statement.body]
+            else:
+                members = [("", statement)]
+            for prefix, member in members:
+                if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) or not is_private_name(member.name):
+                    continue
+                if all(self._registers_nowhere(decorator, member.name) for decorator in member.decorator_list):
+                    named_only.append(prefix + member.name)
+        mentions: set[str] = set()
+        self_mentions: dict[str, set[str]] = {}
+        class_starts = [start for start, _, _ in class_spans]
+        for match in _PRIVATE_WORD.finditer(source):
+            word, where = match.group(), match.start()
+            if source.endswith(_DEFINED, 0, where):
+                continue
+            if _after_self(source, where):
+                position = bisect.bisect_right(class_starts, where) - 1
+                if (
+                    position >= 0
+                    and where < class_spans[position][1]
+                    and not any(start <= where < end for start, end in nested_spans)
+                ):
+                    self_mentions.setdefault(class_spans[position][2], set()).add(word)
+                    continue
+            mentions.add(word)
+        summary.named_only = tuple(named_only)
+        summary.mentions = tuple(sorted(mentions))
+        summary.self_mentions = {name: tuple(sorted(words)) for name, words in self_mentions.items()}
+        summary.name_prefixes = tuple(sorted(set(self._built_name_starts(source))))
+
+    def _registers_nowhere(self, decorator: ast.expr, name: str) -> bool:
+        """``decorator`` leaves the function it decorates where only code naming it can run it:
+        ``staticmethod``, ``property`` and its ``@_f.setter``, a cache (not a registry's
+        ``@register("name")``)."""
+        chain = self._qualified(decorator) or _dotted(decorator)
+        if chain is None:
+            return False
+        owner, _, part = chain.rpartition(".")
+        return chain in _UNREGISTERING_DECORATORS or (owner == name and part in _PROPERTY_PARTS)
+
+    @staticmethod
+    def _built_name_starts(source: str) -> Iterator[str]:
+        """The private starts of the names ``source`` builds (``_BUILT_NAME_START``), where the
+        string is not itself added to something before it (``prefix + "_" + suffix``)."""
+        for match in _BUILT_NAME_START.finditer(source):
+            before = match.start() - 1
+            if source[before] != ".":
+                before -= 1
+                while before >= 0 and (source[before] in _STRING_PREFIX_LETTERS or source[before].isspace()):
+                    before -= 1
+                if before >= 0 and source[before] == "+":
+                    continue
+            yield match.group(1)
 
     # Names -----------------------------------------------------------------------------
 
@@ -567,7 +750,22 @@ class _Summariser:
             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods.append(member.name)
                 functions[f"{node.name}.{member.name}"] = self._function(member, attributes, is_optimizer)
-        return ClassSummary(bases, attributes, tuple(methods))
+        return ClassSummary(bases, attributes, tuple(methods), self._has_hidden_callers(node))
+
+    def _has_hidden_callers(self, node: ast.ClassDef) -> bool:
+        """See ``ClassSummary.hidden_callers``."""
+        if any(_dotted(base) is None for base in node.bases):
+            return True
+        if any(
+            keyword.arg != "metaclass" or self._qualified(keyword.value) not in _INERT_METACLASSES
+            for keyword in node.keywords
+        ):
+            return True
+        return any(
+            (_dotted(decorator.func if isinstance(decorator, ast.Call) else decorator) or "").rpartition(".")[2]
+            != _INERT_CLASS_DECORATOR
+            for decorator in node.decorator_list
+        )
 
     def _function(
         self,
@@ -886,7 +1084,8 @@ class ProjectView:
     ``star_names``: for each star import of a
     project module the file makes, spelled as written (``.trainer``), every name it may bind
     and what that name surely means ("" when unsure; a star import missing here may bind any
-    name).
+    name); ``uncalled``: the file's own functions nothing in the project runs
+    (``ProjectIndex.uncalled``), cold in ``frequencies`` too.
     """
 
     module: str
@@ -896,6 +1095,7 @@ class ProjectView:
     eval_mode_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
     star_names: dict[str, dict[str, str]] = field(default_factory=dict)
     grad_off_functions: frozenset[str] = frozenset()
+    uncalled: frozenset[str] = frozenset()
 
     @property
     def callee_text(self) -> str:
@@ -933,14 +1133,18 @@ class ProjectView:
             "eval_mode_parameters": self.eval_mode_parameters,
             "star_names": self.star_names,
             "grad_off_functions": sorted(self.grad_off_functions),
+            "uncalled": sorted(self.uncalled),
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 class ProjectIndex:
-    """Every summarised file of the project, joined: classes and functions by qualified name."""
+    """Every summarised file of the project, joined: classes and functions by qualified name.
+    ``complete``: the summaries are those of every file of the project (a run over the whole
+    project, or a cached index one made): what no file mentions, nothing of the project runs."""
 
-    def __init__(self, summaries: Iterable[FileSummary]) -> None:
+    def __init__(self, summaries: Iterable[FileSummary], complete: bool = False) -> None:
+        self.complete = complete
         self.files: dict[str, FileSummary] = {}
         self.classes: dict[str, ClassSummary] = {}
         self.functions: dict[str, tuple[FileSummary, str, FunctionSummary]] = {}
@@ -958,6 +1162,7 @@ class ProjectIndex:
         self._classes_by_lowered_name: dict[str, str | None] | None = None
         self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
         self._grad_off_functions: frozenset[str] | None = None
+        self._uncalled: frozenset[str] | None = None
         self._star_names: dict[str, dict[str, str] | None] = {}
         self._submodules: dict[str, list[str]] | None = None
 
@@ -1023,12 +1228,7 @@ class ProjectIndex:
         """The qualified names of the methods ``method`` of the project subclasses of
         ``class_name`` (at any depth) that define their own: a call ``self.<method>()`` of
         ``class_name`` runs them on a subclass's objects."""
-        if self._subclasses is None:
-            self._subclasses = {}
-            for name, summary in self.classes.items():
-                for base in summary.bases:
-                    self._subclasses.setdefault(self._resolve(base), []).append(name)
-        pending = list(self._subclasses.get(self._resolve(class_name), ()))
+        pending = list(self._subclasses_of(self._resolve(class_name)))
         seen: set[str] = set()
         while pending and len(seen) < _SUBCLASS_LIMIT:
             name = pending.pop()
@@ -1037,7 +1237,16 @@ class ProjectIndex:
             seen.add(name)
             if method in self.classes[name].methods:
                 yield f"{name}.{method}"
-            pending.extend(self._subclasses.get(name, ()))
+            pending.extend(self._subclasses_of(name))
+
+    def _subclasses_of(self, class_name: str) -> list[str]:
+        """The project classes that name ``class_name`` (qualified, resolved) among their bases."""
+        if self._subclasses is None:
+            self._subclasses = {}
+            for name, summary in self.classes.items():
+                for base in summary.bases:
+                    self._subclasses.setdefault(self._resolve(base), []).append(name)
+        return self._subclasses.get(class_name, [])
 
     def _attribute_class(self, class_name: str, attribute: str) -> str | None:
         """The class ``self.<attribute>`` holds in ``class_name`` or the nearest project base that sets it."""
@@ -1210,6 +1419,88 @@ class ProjectIndex:
         self._frequencies = found
         return found
 
+    def uncalled(self) -> frozenset[str]:
+        """The project functions (qualified) nothing runs: private (``is_private_name``), named
+        only where they are defined (``FileSummary.mentions``), and for a method, of a class
+        whose every relative is known (``_closed_family``), so that no library base calls it by
+        protocol (``nn.Module`` calls an override's ``_conv_forward``) and no ``self._f`` of a
+        related class (a base, a subclass, a mixin beside it) names it, nor of any class when
+        it may be a mixin (``_may_be_mixed_in``). Empty unless the index is ``complete``: a file
+        outside the run may call the function."""
+        if self._uncalled is not None:
+            return self._uncalled
+        found: set[str] = set()
+        if self.complete:
+            mentioned: set[str] = set()
+            prefixes: set[str] = set()
+            self_mentioning: dict[str, list[str]] = {}  # a word → the classes whose ``self.<word>`` names it
+            for summary in self.files.values():
+                mentioned.update(summary.mentions)
+                prefixes.update(summary.name_prefixes)
+                # A word that ends with an underscore starts names (stumpy's
+                # ``prefix = "_dask_"``, then ``getattr(module, prefix + name)``).
+                prefixes.update(word for word in summary.mentions if word.endswith("_"))
+                for class_name, words in summary.self_mentions.items():
+                    for word in words:
+                        self_mentioning.setdefault(word, []).append(f"{summary.module}.{class_name}")
+            for summary in self.files.values():
+                for key in summary.named_only:
+                    name = key.rpartition(".")[2]
+                    if name in mentioned or name.startswith(tuple(prefixes)):
+                        continue
+                    function = f"{summary.module}.{key}"
+                    naming = self_mentioning.get(name, [])
+                    owner = self._class_of(function) if "." in key else None
+                    if owner is None:
+                        if naming:
+                            continue
+                    else:
+                        family = self._closed_family(owner)
+                        if (
+                            family is None
+                            or naming
+                            and self._may_be_mixed_in(owner)
+                            or any(
+                                caller in family or caller not in self.classes or self.classes[caller].hidden_callers
+                                for caller in naming
+                            )
+                        ):
+                            continue
+                    found.add(function)
+        self._uncalled = frozenset(found)
+        return self._uncalled
+
+    def _may_be_mixed_in(self, class_name: str) -> bool:
+        """``class_name`` may be a mixin, which code outside the project combines with another
+        class (skorch's ``AccelerateMixin`` overrides ``NeuralNet._step_optimizer`` in the
+        user's ``class Net(AccelerateMixin, NeuralNet)``): it has no base but inert ones, or
+        it is named ``*Mixin``."""
+        summary = self.classes[class_name]
+        return class_name.endswith("Mixin") or not set(summary.bases) - _INERT_BASES
+
+    def _closed_family(self, class_name: str) -> frozenset[str] | None:
+        """Every project class an object of ``class_name``, or of a project subclass of it, is an
+        instance of: a ``self.<method>`` call in any of them may run a method of
+        ``class_name``. None when one of them has a base outside the project other than an
+        inert one (``object``, ``abc.ABC``), or callers the summary cannot follow
+        (``ClassSummary.hidden_callers``), or too many subclasses to search."""
+        members: set[str] = set()
+        pending = [self._resolve(class_name)]
+        seen: set[str] = set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if len(seen) > _SUBCLASS_LIMIT or self.external_bases(current) - _INERT_BASES:
+                return None
+            for name, summary in self._lineage(current):
+                if summary.hidden_callers:
+                    return None
+                members.add(name)
+            pending.extend(self._subclasses_of(current))
+        return frozenset(members)
+
     def _frequencies_overruling(
         self,
         overruled: frozenset[str],
@@ -1218,7 +1509,7 @@ class ProjectIndex:
     ) -> dict[str, HotCaller]:
         """``frequencies``, with the functions of ``overruled`` judged as if they had no role;
         ``callers`` and ``dispatched`` (``_callers``, ``_dispatched_callers``) are consumed."""
-        found: dict[str, HotCaller] = {}
+        found = {function: HotCaller(UNCALLED_EVIDENCE, Frequency.COLD) for function in self.uncalled()}
 
         def short(function: str) -> str:
             return function.rpartition(".")[2].strip("<>")
@@ -1503,4 +1794,14 @@ class ProjectIndex:
         }
         grad_off = self.grad_off_functions()
         grad_off_functions = frozenset(function[len(prefix) :] for function in own_functions if function in grad_off)
-        return ProjectView(module, external, callees, frequencies, eval_mode_parameters, star_names, grad_off_functions)
+        uncalled = self.uncalled()
+        return ProjectView(
+            module,
+            external,
+            callees,
+            frequencies,
+            eval_mode_parameters,
+            star_names,
+            grad_off_functions,
+            frozenset(function[len(prefix) :] for function in own_functions if function in uncalled),
+        )

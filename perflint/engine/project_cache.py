@@ -10,6 +10,10 @@ A run that lints the whole project builds the index from all its files. A run th
 few of them (pre-commit, an editor) joins their fresh summaries with the stored summaries of
 the rest, re-reading any whose size or time changed; with nothing stored it has only the
 files it was given, and ``--verbose`` says so.
+
+The store says whether it holds the whole project: a run over the whole project writes it
+complete, and a run over a few files keeps what the store it joined said. Only a complete
+index may conclude that nothing names a function (``ProjectIndex.uncalled``).
 """
 
 from __future__ import annotations
@@ -65,18 +69,19 @@ def _store_path(cache_directory: str, root: str) -> str:
     return os.path.join(cache_directory, INDEX_FOLDER, f"{name}.json")
 
 
-def _load(path: str) -> dict[str, dict]:
+def _load(path: str) -> tuple[dict[str, dict], bool]:
+    """The stored entries, and whether they are the whole project's."""
     try:
         with open(path, encoding="utf-8") as stream:
             content = json.load(stream)
         if content.get("format") != SUMMARY_FORMAT or not isinstance(content.get("files"), dict):
-            return {}
-        return content["files"]
+            return {}, False
+        return content["files"], content.get("complete") is True
     except (OSError, ValueError, AttributeError):
-        return {}
+        return {}, False
 
 
-def _write(path: str, files: dict[str, dict]) -> None:
+def _write(path: str, files: dict[str, dict], complete: bool) -> None:
     """Atomically (temporary file, then ``os.replace``): concurrent runs never read half a store."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
@@ -87,7 +92,7 @@ def _write(path: str, files: dict[str, dict]) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump({"format": SUMMARY_FORMAT, "files": files}, stream, separators=(",", ":"))
+            json.dump({"format": SUMMARY_FORMAT, "complete": complete, "files": files}, stream, separators=(",", ":"))
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -193,19 +198,20 @@ def _project_views(
     files: Sequence[IndexedFile], root: str, cache_directory: str | None, whole_project: bool, write: bool
 ) -> IndexOutcome:
     store = _store_path(cache_directory, root) if cache_directory else None
-    stored = _load(store) if store else {}
+    stored, stored_complete = _load(store) if store else ({}, False)
     entries: dict[str, dict] = {}
     summaries: list[FileSummary] = []
     _summarise_files(files, root, stored, entries, summaries)
     linted = len(summaries)
     if not whole_project:
         _summarise_rest(stored, root, entries, summaries)
-    if store is not None and write and entries != stored:
+    complete = whole_project or stored_complete
+    if store is not None and write and (entries != stored or complete != stored_complete):
         try:
-            _write(store, entries)
+            _write(store, entries, complete)
         except OSError:
             pass  # the findings cache warns about an unwritable cache folder
-    index = ProjectIndex(summaries)
+    index = ProjectIndex(summaries, complete)
     views = {}
     for indexed in files:
         module, _ = module_name(indexed.absolute, root)

@@ -25,7 +25,9 @@ calls on every inference, so its body runs per call. A constructor, an entry poi
 function and an initialiser (called lazily, once per object) do not yield. A per-call name never
 yields to set-up callers: the project index sees only the project's own calls, and the
 framework (``nn.Module.__call__``, Lightning's loop, a DataLoader) calls ``forward``,
-``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold.
+``training_step`` or ``__getitem__`` from outside it. Evidence can make code hot, never cold,
+save one: a private function that no code of the whole project names (``UNCALLED_EVIDENCE``,
+``perflint.engine.project.ProjectIndex.uncalled``) never runs, whatever its name says.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from typing import NamedTuple
 
 RUN_ONCE = "run-once"
 PER_CALL = "per-call"
+# Why code the project index finds nothing runs (``ProjectIndex.uncalled``) is cold.
+UNCALLED_EVIDENCE = "named by no other code of the project"
 
 _RUN_ONCE_NAMES = frozenset(
     {
@@ -205,6 +209,33 @@ def is_gradient_free_hook(name: str) -> bool:
     ``validation_step``, ``test_step``, ``predict_step`` and the hooks of those loops
     (``on_validation_epoch_end``)."""
     return name in _GRADIENT_FREE_HOOKS or name.startswith(_GRADIENT_FREE_HOOK_PREFIXES)
+
+
+# Private methods a library calls on the objects it is given, by name: scikit-learn's
+# ``BaseEstimator.get_params(self)``, which a class may call without inheriting from it
+# (skorch's callbacks), asks ``self._get_param_names()``; torch's layers call an override's
+# ``_conv_forward`` or ``_check_input_dim``, its ``Module`` a ``_load_from_state_dict``.
+LIBRARY_CALLED_PRIVATE_NAMES = frozenset(
+    {
+        "_get_param_names",
+        "_more_tags",
+        "_get_tags",
+        "_check_n_features",
+        "_check_feature_names",
+        "_validate_data",
+        "_get_default_requests",
+        "_get_metadata_request",
+        "_conv_forward",
+        "_check_input_dim",
+        "_output_padding",
+        "_load_from_state_dict",
+        "_save_to_state_dict",
+        "_apply",
+        "_get_name",
+        "_named_members",
+        "_replicate_for_data_parallel",
+    }
+)
 
 
 def is_optimizer_name(name: str) -> bool:

@@ -1175,3 +1175,257 @@ def test_a_running_maximum_in_a_file_star_importing_a_project_module_is_reported
     assert lint_source(source, "lpips/__init__.py", [running]) == []
     rebinding = dict(LPIPS_PROJECT, **{"lpips.trainer": "def range(*bounds):\n    return []\n"})
     assert lint_source(source, "lpips/__init__.py", [running], project=index_of(rebinding).view("lpips")) == []
+
+
+# Functions nothing runs ------------------------------------------------------------------------
+
+# deepod's tabular `DeepIsolationForest._deep_transfer`: a static method nothing of the project
+# calls, while two unrelated classes of other files call their own `self._deep_transfer`.
+UNCALLED_PROJECT = {
+    "pkg.base": """
+        from abc import ABCMeta
+        class BaseDeepAD(metaclass=ABCMeta):
+            def fit(self, X):
+                return self.training_prepare(X)
+    """,
+    "pkg.tabular": """
+        from torch.utils.data import DataLoader
+        from pkg.base import BaseDeepAD
+        class DeepIsolationForest(BaseDeepAD):
+            def decision_function(self, X):
+                return X
+            @staticmethod
+            def _deep_transfer(X, net, batch_size):
+                out = []
+                for batch in DataLoader(X, batch_size=batch_size):
+                    out.append(net(batch))
+                return out
+            def _helper(self):
+                return 1
+    """,
+    "pkg.time_series": """
+        from pkg.base import BaseDeepAD
+        class TimeSeriesDIF(BaseDeepAD):
+            def fit(self, X):
+                for net in self.nets:
+                    self._deep_transfer(X, net, 64)
+            @staticmethod
+            def _deep_transfer(X, net, batch_size):
+                return net(X)
+    """,
+}
+
+
+def test_a_private_function_nothing_names_is_uncalled_and_cold_with_what_only_it_calls():
+    index = ProjectIndex(
+        [
+            summarise_source(textwrap.dedent(source), module)
+            for module, source in {
+                **UNCALLED_PROJECT,
+                "pkg.tabular": UNCALLED_PROJECT["pkg.tabular"].replace(
+                    "return 1", "return self._more()\n            def _more(self):\n                return 2"
+                ),
+            }.items()
+        ],
+        complete=True,
+    )
+    assert index.uncalled() == {
+        "pkg.tabular.DeepIsolationForest._deep_transfer",
+        "pkg.tabular.DeepIsolationForest._helper",
+    }
+    frequencies = index.frequencies()
+    assert frequencies["pkg.tabular.DeepIsolationForest._deep_transfer"].frequency is Frequency.COLD
+    assert frequencies["pkg.tabular.DeepIsolationForest._more"].evidence == "called only from `_helper`"
+    assert index.view("pkg.tabular").uncalled == {"DeepIsolationForest._deep_transfer", "DeepIsolationForest._helper"}
+    assert index_of(UNCALLED_PROJECT).uncalled() == frozenset()  # an index of part of the project
+
+
+def uncalled_with(module: str, source: str) -> frozenset[str]:
+    files = {**UNCALLED_PROJECT, module: source}
+    summaries = [summarise_source(textwrap.dedent(text), name) for name, text in files.items()]
+    return ProjectIndex(summaries, complete=True).uncalled()
+
+
+def test_a_private_function_named_anywhere_else_may_run():
+    transfer = "pkg.tabular.DeepIsolationForest._deep_transfer"
+    callers = [
+        "def run(model, xs):\n    return list(map(model._deep_transfer, xs))\n",  # a callback
+        "def run(pool, model):\n    return pool.submit(model._deep_transfer)\n",
+        "def run(model):\n    return getattr(model, '_deep_transfer')\n",  # looked up by name
+        "REGISTRY = {'transfer': '_deep_transfer'}\n",
+        "from pkg.tabular import DeepIsolationForest\nrun = DeepIsolationForest._deep_transfer\n",
+        "def run(model, kind):\n    return getattr(model, f'_deep_{kind}')\n",  # a name built from its start
+        "def run(model, kind):\n    return getattr(model, '_deep_' + kind)\n",
+        "PREFIX = '_deep_'\ndef run(model, kind):\n    return getattr(model, PREFIX + kind)\n",
+    ]
+    for caller in callers:
+        assert transfer not in uncalled_with("pkg.user", caller), caller
+    assert transfer in uncalled_with("pkg.user", "def run(model, kind):\n    return kind + '_' + model.name\n")
+
+
+def test_a_recursive_call_or_one_from_another_function_of_the_same_name_is_a_mention():
+    # flair: `WordEmbeddingsStore._get_vector` calls `self.backend._get_vector(word)`.
+    store = """
+        class Store:
+            def embed(self, word):
+                return self._get_vector(word)
+            def _get_vector(self, word):
+                return self.backend._get_vector(word)
+        class Backend:
+            def _get_vector(self, word):
+                return word
+        def _walk(node):
+            return [_walk(child) for child in node]
+    """
+    assert uncalled_with("pkg.store", store) == UNCALLED_DEEPOD
+
+
+def test_a_self_call_in_a_related_class_may_run_a_private_method():
+    transfer = "pkg.tabular.DeepIsolationForest._deep_transfer"
+    subclass = """
+        from pkg.tabular import DeepIsolationForest
+        class Faster(DeepIsolationForest):
+            def fit(self, X):
+                return self._deep_transfer(X, self.net, 64)
+    """
+    assert transfer not in uncalled_with("pkg.faster", subclass)
+    mixin = """
+        from pkg.tabular import DeepIsolationForest
+        class Transferring:
+            def fit(self, X):
+                return self._deep_transfer(X, self.net, 64)
+        class Mixed(Transferring, DeepIsolationForest):
+            pass
+    """
+    assert transfer not in uncalled_with("pkg.mixed", mixin)
+    unrelated = mixin.replace("class Mixed(Transferring, DeepIsolationForest):", "class Mixed(Transferring):")
+    assert transfer in uncalled_with("pkg.mixed", unrelated)
+    # skorch: users write `class Net(AccelerateMixin, NeuralNet)`, outside the project.
+    user_mixed = """
+        class NeuralNet:
+            def train_step(self, step):
+                self._step_optimizer(step)
+            def _step_optimizer(self, step):
+                return step()
+        class AccelerateMixin:
+            def _step_optimizer(self, step):
+                return step()
+    """
+    assert "pkg.net.AccelerateMixin._step_optimizer" not in uncalled_with("pkg.net", user_mixed)
+
+
+def test_a_private_method_a_library_base_or_a_registry_may_call_is_not_uncalled():
+    layer = """
+        import torch
+        class Conv(torch.nn.Conv2d):
+            def _conv_forward(self, x, weight, bias):
+                return x
+    """
+    assert uncalled_with("pkg.layer", layer) == UNCALLED_DEEPOD
+    plain_with_a_module_subclass = """
+        import torch
+        class Plain:
+            def _load_from_state_dict(self, *args):
+                return args
+        class Child(Plain, torch.nn.Module):
+            pass
+    """
+    assert uncalled_with("pkg.layer", plain_with_a_module_subclass) == UNCALLED_DEEPOD
+    registered = """
+        @register("model")
+        class Model:
+            def _fit(self):
+                return 1
+        class Hooks:
+            @hook("before")
+            def _before(self):
+                return 2
+            @staticmethod
+            def _cached():
+                return 3
+        class Callback:
+            def _get_param_names(self):
+                return []
+            def get_params(self, deep=True):
+                return BaseEstimator.get_params(self, deep=deep)
+    """
+    assert uncalled_with("pkg.hooks", registered) == UNCALLED_DEEPOD | {"pkg.hooks.Hooks._cached"}
+
+
+UNCALLED_DEEPOD = frozenset(
+    {"pkg.tabular.DeepIsolationForest._deep_transfer", "pkg.tabular.DeepIsolationForest._helper"}
+)
+
+
+def test_a_public_or_special_function_nothing_names_is_not_uncalled():
+    api = """
+        def transfer(x):
+            return x
+        def __getattr__(name):
+            return name
+        class Colour:
+            def _missing_(self, value):
+                return value
+    """
+    assert uncalled_with("pkg.api", api) == UNCALLED_DEEPOD
+
+
+def test_code_in_an_uncalled_function_is_cold_whatever_its_name_says():
+    source = """
+        class Model:
+            def _shared_step(self, batch):
+                print(batch)
+                def inner(x):
+                    print(x)
+                return inner
+            def training_step(self, batch):
+                print(self)
+    """
+    view = ProjectIndex([summarise_source(textwrap.dedent(source), "probe")], complete=True).view("probe")
+    assert view.uncalled == {"Model._shared_step"}
+    frequencies = frequency_at_prints(source, view)
+    never = (Frequency.COLD, "never runs: `_shared_step` is named by no other code of the project")
+    assert frequencies["batch"] == never
+    assert frequencies["x"] == never
+    assert frequencies["self"][0] is Frequency.PER_CALL
+
+
+def test_a_cached_index_says_whether_it_holds_the_whole_project(tmp_path):
+    write(tmp_path / "pkg" / "__init__.py", "")
+    model = write(tmp_path / "pkg" / "model.py", "def _unused(x):\n    return x\n")
+    user = write(tmp_path / "pkg" / "user.py", "def run():\n    return 1\n")
+    cache = str(tmp_path / ".perflint_cache")
+    alone = project_views([IndexedFile(str(model))], str(tmp_path), cache, whole_project=False)
+    assert alone.views[str(model)].uncalled == frozenset()
+    assert (
+        project_views([IndexedFile(str(model))], str(tmp_path), cache, whole_project=False).views[str(model)].uncalled
+        == frozenset()
+    )  # a store made of a part of the project is no whole project
+    everything = [IndexedFile(str(path)) for path in (model, user, tmp_path / "pkg" / "__init__.py")]
+    assert project_views(everything, str(tmp_path), cache, whole_project=True).views[str(model)].uncalled == {"_unused"}
+    later = project_views([IndexedFile(str(model))], str(tmp_path), cache, whole_project=False)
+    assert later.views[str(model)].uncalled == {"_unused"}
+
+
+def test_a_whole_project_run_leaves_an_uncalled_private_method_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", "[tool.perflint]\n")
+    write(tmp_path / "pkg" / "__init__.py", "")
+    solver = """\
+        import numpy as np
+        class Filter:
+            @staticmethod
+            def {name}(covariances, residuals):
+                for S, r in zip(covariances, residuals):
+                    z = np.linalg.inv(S) @ r
+    """
+    write(tmp_path / "pkg" / "dead.py", solver.format(name="_solve_all"))
+    write(tmp_path / "pkg" / "api.py", solver.format(name="solve_all"))
+
+    def flagged() -> list[str]:
+        main(["check", "--select", "PFL402", "--output-format", "json", "."])
+        return sorted(entry["path"] for entry in json.loads(capsys.readouterr().out)["findings"])
+
+    assert flagged() == ["pkg/api.py"]  # a public method nothing calls is a library's API
+    write(tmp_path / "pkg" / "user.py", "def run(kalman, pairs):\n    return [kalman._solve_all(*p) for p in pairs]\n")
+    assert flagged() == ["pkg/api.py", "pkg/dead.py"]
