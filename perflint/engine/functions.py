@@ -138,6 +138,18 @@ class FunctionFrame:
         return role_of(self.name, self.decorators, self.is_method and self.built_per_call, self.is_optimizer_method)
 
     @property
+    def runs_the_module(self) -> bool:
+        """A method of a torch module that calling the module runs (``forward``, ``__call__``):
+        what it returns is the module's output, which its callers may train on, whatever mode
+        it puts its layers in."""
+        return (
+            self.is_method
+            and self.class_frame is not None
+            and self.class_frame.is_module_subclass
+            and self.name in catalog.TORCH_MODULE_CALL_METHODS
+        )
+
+    @property
     def built_per_call(self) -> bool:
         """A method of a class whose objects are built on every call (see ``ClassFrame``)."""
         return self.class_frame is not None and self.class_frame.built_per_call

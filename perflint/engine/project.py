@@ -53,7 +53,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 9
+SUMMARY_FORMAT = 10
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -101,6 +101,10 @@ class FunctionSummary:
     # its position (``"0"``) or keyword; for a call of a method of ``self``, also each
     # ``self.<attribute>`` in eval mode then (``"self.model"``), which that method sees alike.
     eval_arguments: tuple[tuple[str, str], ...] = ()
+    # The methods the function calls by name, whatever the receiver (``self.m(…)``,
+    # ``self._model.m(…)``, ``x.m(…)``, ``f().m(…)``), each with whether every such call may run
+    # with autograd off (``CallSite.grad_off``).
+    method_calls: dict[str, bool] = field(default_factory=dict)
 
     def to_json(self) -> list[Any]:
         return [
@@ -112,11 +116,12 @@ class FunctionSummary:
             [[call.target, call.loop, call.grad_off] for call in self.calls],
             None if self.positional is None else list(self.positional),
             [list(argument) for argument in self.eval_arguments],
+            self.method_calls,
         ]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> FunctionSummary:
-        role, backward, step, returns, mutated, calls, positional, eval_arguments = data
+        role, backward, step, returns, mutated, calls, positional, eval_arguments, method_calls = data
         return cls(
             role,
             bool(backward),
@@ -126,6 +131,7 @@ class FunctionSummary:
             [CallSite(str(target), str(loop), bool(grad_off)) for target, loop, grad_off in calls],
             None if positional is None else tuple(positional),
             tuple((str(target), str(slot)) for target, slot in eval_arguments),
+            {str(method): bool(grad_off) for method, grad_off in method_calls.items()},
         )
 
 
@@ -291,13 +297,14 @@ def _is_main_guard(node: ast.AST) -> bool:
     )
 
 
-# Read in a statement's text: a call of a dotted name (not a method of a call's result), a
-# backward pass, an optimizer's (or a gradient scaler's) step; comments are removed first.
-# A call is looked for in the text reversed: ``(`` then the dotted name backwards, up to a
-# letter not preceded by ``.`` or a word character. Forwards, the same calls
-# (``(?<![.\w])([A-Za-z_][\w.]*)\(``) would be tried at every character; backwards the search
-# starts at each ``(`` only, about ten times faster.
-_CALL_REVERSED = re.compile(r"\(([\w.]*[A-Za-z_])(?![.\w])")
+# Read in a statement's text: a call of a dotted name, a backward pass, an optimizer's (or a
+# gradient scaler's) step; comments are removed first. A call is looked for in the text
+# reversed: ``(`` then the dotted name backwards, up to a letter not preceded by a word
+# character; the second group is ``.`` when a ``.`` precedes it, for a method of an expression
+# the name does not show (``f().m(``, ``x[0].m(``), whose target is unknown. Forwards, the same
+# calls (``(?<!\w)([A-Za-z_][\w.]*)\(``) would be tried at every character; backwards the
+# search starts at each ``(`` only, about ten times faster.
+_CALL_REVERSED = re.compile(r"\(([\w.]*[A-Za-z_])(?!\w)(?=(\.?))")
 _BACKWARD = re.compile(r"\.\s*(?:manual_)?backward\s*\(")
 _STEP = re.compile(r"(\w+)\s*\.\s*step\s*\(\s*(\w*)")
 _COMMENT = re.compile(r"#.*")
@@ -956,22 +963,29 @@ class _Summariser:
                         summary.steps_optimizer = True
             length = len(text)
             for match in reversed(list(_CALL_REVERSED.finditer(self.reversed, length - end, length - start))):
-                spelled = match.group(1)  # the dotted name, backwards
-                effects = self.chains.get(spelled)
-                if effects is None:
-                    effects = self.chains[spelled] = self._chain_effects(spelled[::-1])
-                target, mutated_root = effects
-                if target is None and mutated_root is None:
+                spelled, of_an_expression = match.groups()  # the dotted name, backwards; "." after it
+                target: str | None = None
+                mutated_root: str | None = None
+                if not of_an_expression:
+                    effects = self.chains.get(spelled)
+                    if effects is None:
+                        effects = self.chains[spelled] = self._chain_effects(spelled[::-1])
+                    target, mutated_root = effects
+                method = spelled.partition(".")[0][::-1] if of_an_expression or "." in spelled else None
+                if target is None and mutated_root is None and method is None:
                     continue
                 line = bisect.bisect_right(self.starts, length - match.end())
                 if line in skipped:
                     continue
+                off = grad_off or line in grad_off_lines
+                if method is not None:
+                    summary.method_calls[method] = summary.method_calls.get(method, True) and off
                 if mutated_root is not None:
                     mutated.add(mutated_root)
                 if target is not None:
                     if target == "q:torch.autograd.backward":
                         summary.calls_backward = True
-                    summary.calls.append(CallSite(target, loops.get(line, ""), grad_off or line in grad_off_lines))
+                    summary.calls.append(CallSite(target, loops.get(line, ""), off))
         summary.mutated_parameters = tuple(sorted(mutated))
         summary.returns = returns.pop() if len(returns) == 1 else None
         return summary
@@ -1637,12 +1651,18 @@ class ProjectIndex:
         """The project functions (qualified) that may run with autograd off: called inside a
         ``with`` block that may turn it off (``with torch.no_grad():``) or from a function
         decorated so (``CallSite.grad_off``), the overrides such a call may run
-        (``dispatched``) included, and every function those call, at any depth. A function
-        that also runs with autograd on elsewhere is among them: it may not."""
+        (``dispatched``) included, the methods every project call of their name runs so
+        (``_methods_called_only_with_grad_off``), and every function those call, at any depth.
+        A function that also runs with autograd on elsewhere is among them: it may not."""
         if self._grad_off_functions is not None:
             return self._grad_off_functions
         found: set[str] = set()
         pending: list[str] = []
+        only_off = self._methods_called_only_with_grad_off()
+        for function, (_, name, _) in self.functions.items():
+            if "." in name and name.rpartition(".")[2] in only_off:
+                found.add(function)
+                pending.append(function)
         for function, (_, name, own) in self.functions.items():
             class_name = self._class_of(function) if name not in (_MODULE_SCOPE, _MAIN_GUARD) else None
             for site in own.calls:
@@ -1664,6 +1684,23 @@ class ProjectIndex:
                         pending.append(reached)
         self._grad_off_functions = frozenset(found)
         return self._grad_off_functions
+
+    def _methods_called_only_with_grad_off(self) -> frozenset[str]:
+        """The method names that every call of that name in the project, whatever its receiver,
+        may run with autograd off (``FunctionSummary.method_calls``), at least one call being
+        seen: ``label_sentences`` when its one call is ``self._model.label_sentences(…)`` under
+        ``with torch.no_grad():``, though the index does not know what ``self._model`` holds.
+        Names a library calls by protocol are left out: a dunder (``__call__``) and a per-call
+        name (``forward``, which calling the module runs, ``training_step``)."""
+        every: dict[str, bool] = {}
+        for _, _, own in self.functions.values():
+            for method, grad_off in own.method_calls.items():
+                every[method] = every.get(method, True) and grad_off
+        return frozenset(
+            method
+            for method, grad_off in every.items()
+            if grad_off and not method.startswith("__") and role_of(method) != PER_CALL
+        )
 
     # Star imports ----------------------------------------------------------------------
 

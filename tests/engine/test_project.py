@@ -1041,6 +1041,56 @@ def test_a_model_whose_every_project_caller_may_turn_autograd_off_is_not_reporte
     assert [finding.line for finding in findings] == [12]
 
 
+METHOD_GRAD_OFF_PROJECT = {
+    "pkg.__init__": "",
+    "pkg.classifier": """\
+        import torch
+        class Classifier(torch.nn.Module):
+            def label(self, batches):
+                self.eval()
+                return [self(b).argmax(1).tolist() for b in batches]
+            def score(self, batches):
+                self.eval()
+                return [self(b).max().item() for b in batches]
+            def forward(self, x):
+                return x
+    """,
+    "pkg.processor": """\
+        import torch
+        class Processor:
+            def __init__(self, trainer):
+                self._model = trainer.model
+            def process(self, batches):
+                with torch.no_grad():
+                    labels = self._model.label(batches)
+                    self._model.forward(batches[0])
+                return labels, self._model.score(batches)
+            @torch.no_grad()
+            def best(self, models, batches):
+                return max(m.score(batches) for m in models)
+    """,
+}
+
+
+def test_a_method_whose_every_call_by_its_name_may_run_with_autograd_off_is_among_the_grad_off_functions():
+    index = index_of(METHOD_GRAD_OFF_PROJECT)
+    # ``self._model`` holds what the code does not show: no call site resolves to ``label``.
+    process = index.functions["pkg.processor.Processor.process"][2]
+    assert process.method_calls == {"no_grad": False, "label": True, "forward": True, "score": False}
+    assert index.functions["pkg.processor.Processor.best"][2].method_calls == {"score": True}
+    # ``score`` is also called with autograd on; ``forward`` runs whenever the module is called.
+    assert index.grad_off_functions() == {"pkg.classifier.Classifier.label"}
+    summary = summarise_source(textwrap.dedent(METHOD_GRAD_OFF_PROJECT["pkg.processor"]), "pkg.processor")
+    again = type(summary).from_json(json.loads(json.dumps(summary.to_json())))
+    assert again.functions["Processor.process"].method_calls == process.method_calls
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(METHOD_GRAD_OFF_PROJECT["pkg.classifier"])
+    assert [finding.line for finding in lint_source(source, "pkg/classifier.py", [inference])] == [5, 8]
+    view = index.view("pkg.classifier")
+    findings = lint_source(source, "pkg/classifier.py", [inference], project=view)
+    assert [finding.line for finding in findings] == [8]
+
+
 # Star imports of project modules --------------------------------------------------------------
 
 

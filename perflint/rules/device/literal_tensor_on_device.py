@@ -452,9 +452,8 @@ class Mask(nn.Module):
             frame = frame.parent
         if frame is None:
             return False
-        if frame.class_frame is not None and frame.class_frame.is_module_subclass:
-            if frame.name in catalog.TORCH_MODULE_CALL_METHODS:
-                return True
+        if frame.runs_the_module:
+            return True
         if frame.name in _ONCE_PER_REQUEST:
             return False
         return self.context.frequency().repeats

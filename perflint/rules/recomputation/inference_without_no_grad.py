@@ -91,6 +91,10 @@ class InferenceWithoutNoGrad(Rule):
         "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
         "same function is not flagged, even in a function called per batch: callers may need its "
         "output with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers). "
+        "A module's `forward` that puts its own layers in eval mode (`self.drop.eval()`) and "
+        "returns their output is not flagged: its callers may train on it. Nor is a function that "
+        "a project caller may run under `no_grad` (every project call of a method's name counts, "
+        "whatever the receiver), or a Lightning evaluation hook. "
         "A model whose output is not visibly detached is flagged only after `eval()` in a loop: "
         "an output returned as a tensor, passed to a function that is not torch's, or collected "
         "in a list is not, nor a call under a `with` block or decorator the imports cannot name "
@@ -269,6 +273,22 @@ def evaluate(model, loader):
             def predict(self, x):
                 return self.model(x).cpu().numpy()
         """,
+        # A module's forward pass that puts some of its layers in eval mode and returns their
+        # output: its callers may train on it (the loss, back-propagated through the layers);
+        # and a Lightning evaluation hook, which Lightning runs with autograd off.
+        """
+        import torch
+        class Head(torch.nn.Module):
+            def forward(self, x):
+                for layer in self.layers:
+                    layer.dropout.eval()
+                    x = layer.dropout(layer(x))
+                return x
+        class Module:
+            def validation_step(self, batch, index):
+                self.net.eval()
+                return [self.net(b).item() for b in batch]
+        """,
         # torch bound by an optional import: a `with` block the imports cannot name may be
         # `no_grad`.
         """
@@ -413,6 +433,28 @@ def evaluate(model, loader):
                     self.net.eval()
                     with torch.inference_mode():
                         return [self.net(b) for b in batches]
+            """,
+        ),
+        # In a module's forward pass, a layer in eval mode whose output is only read on the
+        # host: no caller can train through it.
+        Invalid(
+            """
+            import torch
+            class Net(torch.nn.Module):
+                def forward(self, x, probes):
+                    self.probe.eval()
+                    scores = [self.probe(p).item() for p in probes]
+                    return self.body(x), scores
+            """,
+            line=5,
+            fixed="""
+            import torch
+            class Net(torch.nn.Module):
+                def forward(self, x, probes):
+                    self.probe.eval()
+                    with torch.inference_mode():
+                        scores = [self.probe(p).item() for p in probes]
+                    return self.body(x), scores
             """,
         ),
         Invalid(
@@ -662,8 +704,11 @@ def evaluate(model, loader):
         if self.context.innermost_loop is not None:
             caller = None if model in evaluated or model in trained else self._caller_evaluating(model)
             if model in evaluated or caller is not None:
-                if self.context.functions.grad_disabled() or function.computes_gradients:
+                functions = self.context.functions
+                if functions.grad_disabled() or function.computes_gradients or functions.called_with_grad_off():
                     return
+                if function.runs_the_module and not _graph_dropped(node, function.node, self.context):
+                    return  # the module's output, which its callers may train on: a layer's mode is no evidence
                 message = self.message.format(call=quote(func), model=model)
                 if caller is not None and model.startswith("self."):
                     message = self.caller_attribute_message.format(
