@@ -818,12 +818,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     return True
                 if not found.by_index or not found.known or len(node.slice) != 1:
                     return False
-                element = node.slice[0].slice
                 if (
-                    type(element) is not cst.Index
-                    or element.star is not None
-                    or type(element.value) is not cst.Name
-                    or element.value.value != target
+                    not _indexed_by_name(node.slice[0], target)
                     or self.context.arrays.kind_of(node.value) != found.kind
                     or mentions(node.value, target)
                 ):
@@ -879,13 +875,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             or dotted_name(row.value) != dotted_name(found.array)
         ):
             return None
-        index = row.slice[0].slice
-        if (
-            type(index) is not cst.Index
-            or index.star is not None
-            or type(index.value) is not cst.Name
-            or index.value.value != found.target
-        ):
+        if not _indexed_by_name(row.slice[0], found.target):
             return None
         for part in node.slice:
             if mentions(part, found.target) or (
@@ -1379,6 +1369,14 @@ def _offset_element(node: cst.BaseExpression, index: str) -> tuple[str, int] | N
         if amount is not None:
             return chain, amount if type(value.operator) is cst.Add else -amount
     return None
+
+
+def _indexed_by_name(element: cst.SubscriptElement, name: str) -> bool:
+    """The subscript element is the bare name ``name`` (``a[i]``'s ``i``), not a slice or star."""
+    index = element.slice
+    return (
+        type(index) is cst.Index and index.star is None and type(index.value) is cst.Name and index.value.value == name
+    )
 
 
 def _render(statement: ElementStatement) -> str:
