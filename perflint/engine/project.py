@@ -1295,6 +1295,12 @@ class ProjectIndex:
             return self._method(qualified, "__init__")
         return None
 
+    def reached(self, site: CallSite, class_name: str | None) -> list[str]:
+        """Every project function the call may run: the one ``callee`` resolves, and those
+        ``dispatched`` finds."""
+        direct = self.callee(site, class_name)
+        return ([direct] if direct is not None else []) + self.dispatched(site, class_name)
+
     def dispatched(self, site: CallSite, class_name: str | None) -> list[str]:
         """The project functions a call site may run besides its ``callee``: the subclasses'
         overrides of the method (``App.run``'s ``self._update()`` runs
@@ -1585,8 +1591,7 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
-                direct = self.callee(site, class_name)
-                for callee in ([direct] if direct is not None else []) + self.dispatched(site, class_name):
+                for callee in self.reached(site, class_name):
                     if callee in found or role(callee) == RUN_ONCE and not yields(callee):
                         continue
                     evidence = f"called from `{short(caller)}`, {found[caller].evidence}"
@@ -1668,8 +1673,7 @@ class ProjectIndex:
             for site in own.calls:
                 if not site.grad_off:
                     continue
-                callee = self.callee(site, class_name)
-                for reached in ([callee] if callee is not None else []) + self.dispatched(site, class_name):
+                for reached in self.reached(site, class_name):
                     if reached not in found:
                         found.add(reached)
                         pending.append(reached)
@@ -1677,8 +1681,7 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
-                callee = self.callee(site, class_name)
-                for reached in ([callee] if callee is not None else []) + self.dispatched(site, class_name):
+                for reached in self.reached(site, class_name):
                     if reached not in found:
                         found.add(reached)
                         pending.append(reached)
