@@ -78,6 +78,8 @@ class ClassFrame:
     is_optimizer: bool = False
     # What ``eval_mode_since`` reads off the class body, worked out on first use.
     _modes: tuple[dict[str, str], frozenset[str], bool] | None = field(default=None, init=False, repr=False)
+    # What ``methods_computing_gradients`` reads off the class body, worked out on first use.
+    _gradient_methods: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -95,6 +97,16 @@ class ClassFrame:
         if computes_gradients or attribute in trained or "" in trained:
             return None
         return evaluated.get(attribute)
+
+    @property
+    def methods_computing_gradients(self) -> frozenset[str]:
+        """The class's methods that compute gradients (``wants_gradients``'s evidence) in their
+        own body or through methods of the class they call on ``self`` (``self._compute(...)``;
+        ``self(...)`` runs ``forward``): a model whose ``forward`` differentiates its output
+        (forces from an energy) needs autograd even in eval mode."""
+        if self._gradient_methods is None:
+            self._gradient_methods = _methods_computing_gradients(self.node)
+        return self._gradient_methods
 
 
 class FunctionFrame:
@@ -175,19 +187,18 @@ class FunctionFrame:
     @property
     def computes_gradients(self) -> bool:
         """Somewhere in its body (loops included, nested functions not), the function computes
-        gradients: it calls a gradient method (``loss.backward()``, ``torch.autograd.grad(...)``,
-        the catalogue's ``GRADIENT_METHODS``) or asks a call for derivatives of its output by a
-        keyword not literally false (``model(batch, compute_force=True)``: the model
-        differentiates its output with autograd inside its forward pass)."""
+        gradients (``wants_gradients``: ``loss.backward()``, ``torch.autograd.grad(...)``,
+        ``model(batch, compute_force=True)``, ``x.requires_grad = True``), or, in a method, calls
+        a method of its class that does (``ClassFrame.methods_computing_gradients``)."""
         if self._computes_gradients is None:
+            own = self.class_frame.methods_computing_gradients if self.is_method and self.class_frame else frozenset()
             found = False
             stack: list[cst.CSTNode] = [self.node.body]
             while stack and not found:
                 node = stack.pop()
                 if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                     continue
-                if type(node) is cst.Call:
-                    found = computes_gradients(node)
+                found = wants_gradients(node) or (type(node) is cst.Call and _method_of_self(node) in own)
                 stack.extend(syntax_children(node))
             self._computes_gradients = found
         return self._computes_gradients
@@ -1363,6 +1374,60 @@ def _bound_names(statement: cst.BaseSmallStatement) -> set[str]:
     return set()
 
 
+def wants_gradients(node: cst.CSTNode) -> bool:
+    """``node`` computes gradients (``computes_gradients``) or asks autograd to record for them:
+    ``x.requires_grad_()`` or ``x.requires_grad = v``, with a flag not literally false."""
+    if type(node) is cst.Call:
+        func = node.func
+        if type(func) is cst.Attribute and func.attr.value == "requires_grad_":
+            return not node.args or literal_value(node.args[0].value) is not False
+        return computes_gradients(node)
+    if type(node) is cst.Assign:
+        return literal_value(node.value) is not False and any(
+            type(target.target) is cst.Attribute and target.target.attr.value == "requires_grad"
+            for target in node.targets
+        )
+    return False
+
+
+def _method_of_self(call: cst.Call) -> str | None:
+    """The method of the enclosing class that ``call`` runs: ``m`` for ``self.m(...)``,
+    ``forward`` for ``self(...)``."""
+    func = call.func
+    if type(func) is cst.Name and func.value == "self":
+        return "forward"
+    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
+        return func.attr.value
+    return None
+
+
+def _methods_computing_gradients(node: cst.ClassDef) -> frozenset[str]:
+    """For ``ClassFrame.methods_computing_gradients``: each method's own evidence, then the
+    methods reaching one of them through calls on ``self``, until nothing changes."""
+    calls: dict[str, set[str]] = {}
+    found: set[str] = set()
+    for member in node.body.body if type(node.body) is cst.IndentedBlock else ():
+        if type(member) is not cst.FunctionDef:
+            continue
+        called = calls.setdefault(member.name.value, set())
+        stack: list[cst.CSTNode] = [member.body]
+        while stack:
+            current = stack.pop()
+            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                continue
+            stack.extend(syntax_children(current))
+            if wants_gradients(current):
+                found.add(member.name.value)
+            elif type(current) is cst.Call and (method := _method_of_self(current)) is not None:
+                called.add(method)
+    changed = True
+    while changed:
+        reaching = {name for name, callees in calls.items() if name not in found and callees & found}
+        found |= reaching
+        changed = bool(reaching)
+    return frozenset(found)
+
+
 def computes_gradients(call: cst.Call) -> bool:
     """``call`` computes gradients: a gradient method (``loss.backward()``,
     ``torch.autograd.grad(...)``, the catalogue's ``GRADIENT_METHODS``), or a call asking for
@@ -1407,9 +1472,9 @@ def _model_modes(node: cst.ClassDef) -> tuple[dict[str, str], frozenset[str], bo
             if type(current) is cst.ClassDef:
                 continue
             stack.extend(syntax_children(current))
+            found = found or wants_gradients(current)
             if type(current) is not cst.Call:
                 continue
-            found = found or computes_gradients(current)
             func = current.func
             if type(func) is not cst.Attribute or func.attr.value not in ("eval", "train"):
                 continue

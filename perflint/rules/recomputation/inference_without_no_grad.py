@@ -62,8 +62,8 @@ class InferenceWithoutNoGrad(Rule):
         "Flags a model call `m(...)` (or `m.forward(...)`, `m.predict(...)`) where autograd records "
         "though nothing needs it: no `torch.no_grad()`, `torch.inference_mode()` or "
         "`torch.set_grad_enabled(False)` block or decorator around it in the function, and no "
-        "gradient computed in the function (`.backward(`, `manual_backward(`, "
-        "`torch.autograd.grad(`, `compute_force=True`). "
+        "gradient wanted by the function or the methods of its class it calls (`.backward(`, "
+        "`autograd.grad(`, `compute_force=True`, `requires_grad = True`). "
         "Three cases: a call in a loop or comprehension of a function that called `m.eval()` "
         "before (and not `m.train()` since), or, with the project index, whose callers pass `m` "
         "(or, for `self.m`, put it) in eval mode; a call of `self.m`, in a loop or not, where "
@@ -73,10 +73,11 @@ class InferenceWithoutNoGrad(Rule):
         "in a loop or in a function run per call, in a file that sets no `requires_grad`, in a "
         "top-level function no project caller runs under `no_grad` and that is no Lightning "
         "evaluation hook. In the last two the output must only be detached or read on the "
-        "host in the function (`.detach()`, `.numpy()`, `.item()`, `.tolist()`, `.data`), "
-        "directly or through its parts, tensor methods, torch functions and names bound once."
+        "host in the function (`.detach()`, `.numpy()`, `.item()`, `.tolist()`, `.data`)."
     )
     known_limitations = (
+        "Detached output is followed through its parts, tensor methods, torch functions and names "
+        "bound once. "
         "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
         "project index in a caller that passes it as an argument (or, for `self.m`, puts it in eval "
         "mode before every call of the method: callers outside the project, `obj.inference(...)`, "
@@ -190,6 +191,30 @@ def evaluate(model, loader):
             for batch in batches:
                 out = model(batch, training=False, compute_force=True, compute_stress=True)
                 yield out["forces"].detach()
+        """,
+        # The class's own forward differentiates its energy (through a method it calls): running
+        # it in eval mode still needs autograd.
+        """
+        import torch
+        class Potential(torch.nn.Module):
+            def forward(self, graphs):
+                return self._compute(graphs)
+            def _compute(self, graphs):
+                energy = self.head(graphs.positions).sum()
+                return torch.autograd.grad(energy, graphs.positions, create_graph=True)
+            def predict(self, batches):
+                self.eval()
+                return [self.forward(b)[0].detach() for b in batches]
+        """,
+        # The evaluation loop asks for gradients of its inputs: the graph is wanted.
+        """
+        import torch
+        def validate(model, loader):
+            model.eval()
+            for graphs, targets in loader:
+                graphs.positions.requires_grad = True
+                out = model(graphs)
+                print(out["energy"].detach().cpu())
         """,
         # Back in training mode before the loop, and a training loop that calls backward.
         """
