@@ -966,6 +966,18 @@ class ArrayKnowledge:
             return None
         return found.array
 
+    def spells_length_of(self, length: cst.BaseExpression, array: cst.BaseExpression) -> bool:
+        """``length`` is the first-axis length of the known array ``array``: spelled from it
+        (``len(a)``, ``a.shape[0]``, or a name bound to one, as ``length_array`` reads it), or
+        the very length ``array`` was made with (``a = np.zeros(n)`` then ``n``), compared as
+        written."""
+        spelled = self.length_array(length)
+        if spelled is not None and spelled.deep_equals(array):
+            return True
+        made = self.bound_value(array.value) if type(array) is cst.Name else None
+        shape = self._factory_shape(made) if type(made) is cst.Call else None
+        return shape is not None and len(shape) >= 1 and shape[0].deep_equals(length)
+
     def made_with_range_length(self, array: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
         """``array`` is a name last assigned a fresh array whose first axis is as long as
         ``iterable``, ``range(n)`` (or ``range(0, n)``), runs: ``a = np.zeros(n)``,

@@ -67,7 +67,9 @@ class SlidingWindowStack(Rule):
         "element that does anything besides slicing (a model called per window, a reduction: "
         "PFL114's), windows of different arrays, windows along another axis than the first, a "
         "list kept as a list or read anywhere else, a loop whose body does anything besides the "
-        "one `append`, and a loop the code states runs at most 8 times.\n\n"
+        "one `append`, a loop the code states runs at most 8 times, and windows as wide as the "
+        "array less a few (`len(x) - d + 1`, or `N - d + 1` of `x = np.zeros(N)`), which fit in it "
+        "only a few times.\n\n"
         "The view's window axis comes last (`sliding_window_view(x, d, axis=0)` and "
         "`x.unfold(0, d, 1)` have shape `(n, ..., d)`, the stacked slices `(n, d, ...)`): where the "
         "slice shows the other axes (`x[i : i + d, :]`) the advice moves it back "
@@ -117,6 +119,20 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
     )
 
     VALID = (
+        # Windows nearly as long as the array (its length less the embedding dimension): they fit
+        # in it only a few times, so the loop is short (neurokit2's slope entropy).
+        """
+        import numpy as np
+        def f(signal: np.ndarray, dimension: int):
+            N = len(signal) - 1
+            symbols = np.zeros(N)
+            return np.array([symbols[k : N - dimension + k + 1] for k in range(dimension - 1)])
+        """,
+        """
+        import numpy as np
+        def f(x: np.ndarray, d: int):
+            return np.array([x[k : len(x) - d + k] for k in range(d)])
+        """,
         # The width depends on the index: ragged windows.
         """
         import numpy as np
@@ -403,6 +419,8 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
         width_text = _text(width)
         if width_text is None or (set(width) <= {""} and width.get("", 0) <= 0):
             return None
+        if self._spans_the_array(width, array):
+            return None
         range_start, range_stop, step = bounds
         stop_offset = _combined(range_stop, lower, 1)
         start, stop = _text(_combined(range_start, lower, 1)), _text(stop_offset)
@@ -411,6 +429,22 @@ def lagged(series: np.ndarray, n_lags: int) -> np.ndarray:
         if start == "0" and _is_every_window(stop_offset, array, width):
             stop = ""
         return array, width_text, start, stop, step, bool(rest)
+
+    def _spans_the_array(self, width: Offset, array: cst.BaseExpression) -> bool:
+        """The width is the array's length less a few (``N - d + 1`` with ``x = np.zeros(N)``):
+        such windows fit in the array only a few times, so the loop is short and the view saves
+        nothing."""
+        arrays = self.context.arrays
+        for term, coefficient in width.items():
+            if not term or coefficient != 1:
+                continue
+            try:
+                length = cst.parse_expression(term)
+            except cst.ParserSyntaxError:
+                continue
+            if arrays.spells_length_of(length, array):
+                return True
+        return False
 
     def _kind(self, array: cst.BaseExpression) -> catalog.ArrayKind | None:
         """The library of ``array``, weak evidence accepted, through the value a name holds
