@@ -99,21 +99,24 @@ def device_kind(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
             return None
         return NAMED_LIKE_A_DEVICE if "device" in expr.value.lower() else None
     if type(expr) is cst.Attribute:
-        if expr.attr.value == "device" and allocated_on_host(expr.value, context):
+        if expr.attr.value == "device" and allocated_on_host(expr.value, context, hops + 1):
             return HOST
         return NAMED_LIKE_A_DEVICE if "device" in expr.attr.value.lower() else None
     return None
 
 
-def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
+def allocated_on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` is made by a torch factory on the host, directly or through the name it was
     assigned to: one that allocates there unless given ``device=`` (``torch.rand(1)``,
     ``torch.zeros(n, device="cpu")``), or ``torch.tensor(data)`` and the legacy constructors of
     data that is not a tensor, without a device; or a call asking for host tensors as its output
     (``tokenizer(text, return_tensors="pt")``). Reading its value copies nothing from a device
-    and waits for none."""
+    and waits for none. ``hops``: names and devices followed so far, so that a tensor made on its
+    own old device (``x = torch.zeros(n, device=x.device)``) ends the search."""
+    if hops > MAX_NAME_HOPS:
+        return False
     if type(tensor) is cst.Name:
-        assigned = value_of(tensor, context)
+        assigned = value_of(tensor, context, hops)
         if assigned is None:
             return False
         tensor = assigned
@@ -127,7 +130,7 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext) -> bool:
     if not record.has(catalog.Flag.HOST_ALLOCATION) and not _builds_from_host_data(tensor, record, context):
         return False
     device = keyword_argument(tensor, "device")
-    return device is None or device_kind(device.value, context) == HOST
+    return device is None or device_kind(device.value, context, hops + 1) == HOST
 
 
 def _builds_host_tensors(call: cst.Call) -> bool:

@@ -45,6 +45,18 @@ def test_tensors_made_by_a_host_factory_are_known_to_be_on_the_host():
     }
 
 
+def test_a_tensor_made_on_its_own_old_device_ends_the_search():
+    from perflint.engine.devices import allocated_on_host
+
+    # pypots' FEDformer rebinds ``x`` to a tensor made on ``x.device``: following ``x`` leads
+    # back to ``x.device`` again, and the search must stop rather than recurse without end.
+    answers = probe_calls(
+        "import torch\ndef f(x: torch.Tensor, n: int):\n    x = torch.zeros(n, 4, device=x.device)\n    print(x)\n",
+        lambda context, expr: allocated_on_host(expr, context),
+    )
+    assert answers == {"x": False}
+
+
 def test_a_tensor_moved_to_the_host_is_on_the_host():
     from perflint.engine.devices import on_host
 
