@@ -214,6 +214,7 @@ class FunctionKnowledge:
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
         self._registered_buffers: dict[int, frozenset[str]] = {}
         self._models_by_scope: dict[int, frozenset[str]] = {}
+        self._classes_being_read: set[int] = set()
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -405,7 +406,10 @@ class FunctionKnowledge:
         assigns it something ``is_model`` says makes one or the result of such a call of a mode
         or a move (``self.net = net.to(device)``: a module's ``to`` returns the module).
         ``<chain>[]`` (``self.nets[]``) asks about the items of a list: models when all that is
-        appended to it is (``self.nets.append(net)``, ``self.nets.append(net.to(device))``)."""
+        appended to it is (``self.nets.append(net)``, ``self.nets.append(net.to(device))``).
+        A model made from a class of this file holds that class's own models as its attributes
+        (``self.model.decoder`` after ``self.model = Autoencoder(...)``, whose methods set
+        ``self.decoder = Decoder(...)``)."""
         function = self.current
         scope: cst.CSTNode | None = None
         if function is not None:
@@ -419,6 +423,17 @@ class FunctionKnowledge:
             models = self._models_in(scope)
             self._models_by_scope[id(scope)] = models
         return callee in models
+
+    def _models_of_class(self, node: cst.ClassDef) -> frozenset[str]:
+        """``_models_in`` the class ``node``, as the current point sees it: nothing while the
+        class is being read already (a class that holds an instance of itself)."""
+        if id(node) in self._classes_being_read:
+            return frozenset()
+        self._classes_being_read.add(id(node))
+        try:
+            return self._models_in(node)
+        finally:
+            self._classes_being_read.discard(id(node))
 
     def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
         models: set[str] = set()
@@ -436,16 +451,38 @@ class FunctionKnowledge:
                 elif node.func.attr.value == "append" and len(node.args) == 1:
                     appended.setdefault(receiver, []).append(node.args[0].value)
             elif type(node) is cst.Assign and (self.is_model(node.value) or _moves_or_sets_mode(node.value)):
+                made = self._file_class_made(node.value)
+                parts = self._models_of_class(made) if made is not None else frozenset()
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None:
                         models.add(name)
+                        models.update(f"{name}{part[len('self') :]}" for part in parts if part.startswith("self."))
         models.update(
             f"{chain}[]"
             for chain, items in appended.items()
             if all(dotted_name(item) in models or self.is_model(item) or _moves_or_sets_mode(item) for item in items)
         )
         return frozenset(models)
+
+    def _file_class_made(self, value: cst.BaseExpression) -> cst.ClassDef | None:
+        """The module class of this file's top level whose object ``value`` makes, moved or
+        put in a mode or not: ``AutoEncoder(n)``, ``AutoEncoder(n).to(device)``."""
+        while _moves_or_sets_mode(value):
+            value = cast(cst.Attribute, cast(cst.Call, value).func).value
+        if type(value) is not cst.Call or type(value.func) is not cst.Name or self._module is None:
+            return None
+        if not self.is_model(value):
+            return None
+        name = value.func.value
+        return next(
+            (
+                statement
+                for statement in self._module.body
+                if type(statement) is cst.ClassDef and statement.name.value == name
+            ),
+            None,
+        )
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""

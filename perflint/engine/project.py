@@ -1099,7 +1099,9 @@ class ProjectView:
     project module the file makes, spelled as written (``.trainer``), every name it may bind
     and what that name surely means ("" when unsure; a star import missing here may bind any
     name); ``uncalled``: the file's own functions nothing in the project runs
-    (``ProjectIndex.uncalled``), cold in ``frequencies`` too.
+    (``ProjectIndex.uncalled``), cold in ``frequencies`` too; ``called_only_by_own_class``: the
+    file's own methods (``Class.f``) that only other methods of their class call
+    (``ProjectIndex.methods_called_only_by_own_class``).
     """
 
     module: str
@@ -1110,6 +1112,7 @@ class ProjectView:
     star_names: dict[str, dict[str, str]] = field(default_factory=dict)
     grad_off_functions: frozenset[str] = frozenset()
     uncalled: frozenset[str] = frozenset()
+    called_only_by_own_class: frozenset[str] = frozenset()
 
     @property
     def callee_text(self) -> str:
@@ -1148,6 +1151,7 @@ class ProjectView:
             "star_names": self.star_names,
             "grad_off_functions": sorted(self.grad_off_functions),
             "uncalled": sorted(self.uncalled),
+            "called_only_by_own_class": sorted(self.called_only_by_own_class),
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -1177,6 +1181,7 @@ class ProjectIndex:
         self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
         self._grad_off_functions: frozenset[str] | None = None
         self._uncalled: frozenset[str] | None = None
+        self._called_only_by_own_class: frozenset[str] | None = None
         self._star_names: dict[str, dict[str, str] | None] = {}
         self._submodules: dict[str, list[str]] | None = None
 
@@ -1489,6 +1494,31 @@ class ProjectIndex:
                     found.add(function)
         self._uncalled = frozenset(found)
         return self._uncalled
+
+    def methods_called_only_by_own_class(self) -> frozenset[str]:
+        """The project methods (qualified) whose name only other methods of their own class
+        call anywhere in the project, whatever the receiver (``FunctionSummary.method_calls``),
+        at least one call being seen, in a class whose every relative is known
+        (``_closed_family``): no library base calls them by protocol, and no other class (a
+        base or subclass included) by name. Empty unless the index is ``complete``: a file
+        outside the run may call the method."""
+        if self._called_only_by_own_class is not None:
+            return self._called_only_by_own_class
+        found: set[str] = set()
+        if self.complete:
+            callers: dict[str, set[str]] = {}  # a method name → the functions calling it by that name
+            for function, (_, _, own) in self.functions.items():
+                for method in own.method_calls:
+                    callers.setdefault(method, set()).add(function)
+            for function, (_, name, _) in self.functions.items():
+                owner = self._class_of(function)
+                calling = callers.get(name.rpartition(".")[2])
+                if owner is None or not calling or any(self._class_of(caller) != owner for caller in calling):
+                    continue
+                if self._closed_family(owner) is not None:
+                    found.add(function)
+        self._called_only_by_own_class = frozenset(found)
+        return self._called_only_by_own_class
 
     def _may_be_mixed_in(self, class_name: str) -> bool:
         """``class_name`` may be a mixin, which code outside the project combines with another
@@ -1835,6 +1865,7 @@ class ProjectIndex:
         grad_off = self.grad_off_functions()
         grad_off_functions = frozenset(function[len(prefix) :] for function in own_functions if function in grad_off)
         uncalled = self.uncalled()
+        own_class_only = self.methods_called_only_by_own_class()
         return ProjectView(
             module,
             external,
@@ -1844,4 +1875,5 @@ class ProjectIndex:
             star_names,
             grad_off_functions,
             frozenset(function[len(prefix) :] for function in own_functions if function in uncalled),
+            frozenset(function[len(prefix) :] for function in own_functions if function in own_class_only),
         )
