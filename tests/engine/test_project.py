@@ -1546,3 +1546,48 @@ def test_outputs_a_method_returns_to_callers_that_detach_them_are_inference_only
     summaries = [summarise_source(keeping, "pkg.scorer")]
     view = ProjectIndex(summaries, complete=True).view("pkg.scorer")
     assert lint_source(keeping, "pkg/scorer.py", [inference], project=view) == []
+
+
+def test_a_method_of_a_local_name_holding_a_project_classs_object_is_that_methods_call():
+    index = index_of(
+        {
+            "pkg.__init__": "",
+            "pkg.trainer": """\
+                class Trainer:
+                    def predict(self, batch):
+                        return batch
+            """,
+            "pkg.train": """\
+                import numpy as np
+                from pkg.trainer import Trainer
+                def train(args, batches):
+                    trainer = Trainer(args)
+                    for b in batches:
+                        if args:
+                            trainer = Trainer(args)
+                        trainer.predict(b)
+                def looped(args, batches):
+                    trainer = Trainer(args)
+                    for trainer in batches:
+                        trainer.predict(1)
+                def given(trainer, batches):
+                    if trainer is None:
+                        trainer = Trainer(None)
+                    for b in batches:
+                        trainer.predict(b)
+                def arrays(n):
+                    table = np.Table(n)
+                    return table.predict(n)
+            """,
+        }
+    )
+    assert [site.target for site in index.functions["pkg.train.train"][2].calls] == [
+        "q:pkg.trainer.Trainer",
+        "q:pkg.trainer.Trainer",
+        "q:pkg.trainer.Trainer.predict",
+    ]
+    assert index.frequencies()["pkg.trainer.Trainer.predict"].evidence == "called in a loop over `batches` in `train`"
+    # Bound another way too, a parameter, or an object of another package's class: not known.
+    for function in ("looped", "given", "arrays"):
+        targets = [site.target for site in index.functions[f"pkg.train.{function}"][2].calls]
+        assert not any(target.endswith(".predict") for target in targets), function

@@ -78,7 +78,7 @@ class InferenceWithoutNoGrad(Rule):
         "in a loop or a function run per call, in a file that sets no `requires_grad`, in a "
         "top-level function no project caller runs under `no_grad`, no Lightning "
         "evaluation hook. In the last two the output must only be detached or read on the "
-        "host (`.detach()`, `.numpy()`, `.item()`, `.tolist()`, `.data`), in the function or "
+        "host (`.detach()`, `.numpy()`, `.item()`, `.tolist()`), in the function or "
         "by callers in its class, through parts, items, tensor methods, torch functions, "
         "models, lists, names."
     )
@@ -414,6 +414,20 @@ def evaluate(model, loader):
                     scores.append(self.model(b).mean(1))
                 return scores
         """,
+        # `.data` of a packed sequence (a recurrent layer's output) is a tensor that keeps its
+        # graph: what the forward pass does with it next decides.
+        """
+        import torch
+        class Tagger(torch.nn.Module):
+            def __init__(self, lstm):
+                super().__init__()
+                self.lstm = lstm.to("cuda")
+            def forward(self, packed):
+                outputs, _ = self.lstm(packed)
+                lengths = outputs.batch_sizes.tolist()
+                outputs = outputs.data
+                return self.head(outputs), lengths
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -616,7 +630,7 @@ def evaluate(model, loader):
             line=7,
             fixed=NO_FIX,
         ),
-        # The output read through `.data`, which drops the graph as `.detach()` does.
+        # The output read through `.data`, then moved to NumPy.
         Invalid(
             """
             import torch
@@ -706,6 +720,24 @@ def evaluate(model, loader):
                         logits = [x.data.cpu().numpy() for x in logits]
                         tags.append([scores.argmax(-1) for scores in logits])
                     return tags
+            """,
+            line=8,
+            fixed=NO_FIX,
+        ),
+        # A comprehension's own `_` is another variable than the one bound to the output.
+        Invalid(
+            """
+            import torch
+            class Labeller:
+                def __init__(self, model, device):
+                    self.model = model.to(device)
+                def label(self, batches, width):
+                    found = []
+                    for batch in batches:
+                        _, scores = self.model(batch)
+                        blank = [[] for _ in range(width)]
+                        found.append((scores.argmax(-1).tolist(), blank))
+                    return found
             """,
             line=8,
             fixed=NO_FIX,
@@ -1028,7 +1060,7 @@ def _graph_dropped(
 ) -> bool:
     """The output of ``call`` is, in ``function``, only turned into something without an
     autograd graph (``call(...).detach()``, ``call(...)[:, 0].cpu().numpy()``, ``.item()``,
-    ``.tolist()``, ``.data``): directly, through a part of it (``out.logits``, ``out[0]``), a tensor method
+    ``.tolist()``): directly, through a part of it (``out.logits``, ``out[0]``, ``out.data``), a tensor method
     or torch function of it or arithmetic with it (``F.cross_entropy(out, y)``,
     ``out.argmax(1) == y``), through names bound to such values (``logits, _ = ...``) and read
     only that way until a later statement of the same block binds them again
@@ -1084,10 +1116,10 @@ class _OutputFlow:
                     if parent.attr.value == "append":
                         return True  # a list the value is in, given one more item: nothing leaves it
                     node = grand  # a tensor method: ``out.softmax(-1)``, ``out.cpu()``
-                elif parent.attr.value in catalog.GRAPH_DROPPING_ATTRIBUTES:
-                    return True  # ``out.data``: the values without the graph
                 else:
-                    node = parent  # a field of the output: ``out.logits``
+                    # A field of the output: ``out.logits``, and ``out.data``, a tensor's values
+                    # without the graph but a packed sequence's tensor with it.
+                    node = parent
             elif type(parent) is cst.Subscript and parent.value is node:
                 node = parent
             elif type(parent) in (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison):
@@ -1226,9 +1258,26 @@ class _OutputFlow:
                 if read is not name
                 and read is not rebinding
                 and not (rebinding is not None and self._after_in_block(read, rebinding))
+                and not self._in_a_comprehension_binding(read)
             )
         self.followed[key] = bool(reads) and all(self.dropped(read) for read in reads)
         return self.followed[key] is True
+
+    def _in_a_comprehension_binding(self, name: cst.Name) -> bool:
+        """``name`` is a variable of a comprehension around it, whose ``for`` binds the same
+        name (``[[] for _ in range(n)]``): another variable than the function's."""
+        node: cst.CSTNode = name
+        while (parent := self.parents.get(id(node))) is not None:
+            if type(parent) in (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp):
+                clause: cst.CompFor | None = cast("cst.ListComp", parent).for_in
+                outer = cast(cst.CompFor, clause).iter
+                if name is not outer and not self._within(name, outer):  # else read where the comprehension is
+                    while clause is not None:
+                        if any(bound.value == name.value for bound in _bound_names(clause.target) or ()):
+                            return True
+                        clause = clause.inner_for_in
+            node = parent
+        return False
 
     def _rebinding(self, name: cst.Name, binding: cst.Assign | cst.For) -> cst.Name | None:
         """The first later occurrence of ``name`` that binds it alone in a statement of the
