@@ -178,18 +178,11 @@ class FunctionFrame:
         gradients: it calls a gradient method (``loss.backward()``, ``torch.autograd.grad(...)``,
         the catalogue's ``GRADIENT_METHODS``) or asks a call for derivatives of its output by a
         keyword not literally false (``model(batch, compute_force=True)``: the model
-        differentiates its output with autograd inside its forward pass)."""
+        differentiates its output with autograd inside its forward pass); or a function of this
+        file or of the project it calls does so (``self._train(loader)``, ``self._train_model``
+        of a base class in another file), ``_CALLEES_SEARCHED`` levels down."""
         if self._computes_gradients is None:
-            found = False
-            stack: list[cst.CSTNode] = [self.node.body]
-            while stack and not found:
-                node = stack.pop()
-                if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                    continue
-                if type(node) is cst.Call:
-                    found = computes_gradients(node)
-                stack.extend(syntax_children(node))
-            self._computes_gradients = found
+            self._computes_gradients = self._knowledge.body_computes_gradients(self.node, _CALLEES_SEARCHED)
         return self._computes_gradients
 
 
@@ -1138,6 +1131,38 @@ class FunctionKnowledge:
                     mutated.add(argument)
         return mutated
 
+    def body_computes_gradients(self, node: FunctionNode, depth: int) -> bool:
+        """``FunctionFrame.computes_gradients`` of ``node``, its callees searched ``depth`` levels
+        down: a function of this file by its body, one of another file by the project index's
+        ``calls_backward``."""
+        calls: list[cst.Call] = []
+        stack: list[cst.CSTNode] = [node.body]
+        while stack:
+            current = stack.pop()
+            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                continue
+            if type(current) is cst.Call:
+                if computes_gradients(current):
+                    return True
+                calls.append(current)
+            stack.extend(syntax_children(current))
+        if depth == 0:
+            return False
+        project = self._context.project
+        for call in calls:
+            name = dotted_name(call.func) or ""
+            if name not in self._by_call_name:
+                facts = project.callees.get(name) if project is not None else None
+                if facts is not None and facts.calls_backward:
+                    return True
+                continue
+            if any(
+                definition is not node and self.body_computes_gradients(definition, depth - 1)
+                for definition in self._by_call_name[name]
+            ):
+                return True
+        return False
+
     def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:
         """Summaries of the file's own functions that ``calls`` may call, and of the functions
         those call, ``depth`` levels down (recursion and long chains are cut off there)."""
@@ -1162,6 +1187,8 @@ class FunctionKnowledge:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
 
 
+# How many levels of calls ``FunctionFrame.computes_gradients`` searches below the function.
+_CALLEES_SEARCHED = 2
 # A loop over a literal range or collection of at most this many items is no evidence of
 # repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
 _SMALL_LOOP = 8

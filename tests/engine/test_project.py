@@ -1591,3 +1591,33 @@ def test_a_method_of_a_local_name_holding_a_project_classs_object_is_that_method
     for function in ("looped", "given", "arrays"):
         targets = [site.target for site in index.functions[f"pkg.train.{function}"][2].calls]
         assert not any(target.endswith(".predict") for target in targets), function
+
+
+def test_a_function_training_through_a_base_class_method_of_another_file_computes_gradients():
+    files = {
+        "pkg.__init__": "",
+        "pkg.base": """\
+            class Base:
+                def _train_model(self, loader):
+                    for batch in loader:
+                        self.model(batch).sum().backward()
+        """,
+        "pkg.encoder": """\
+            import torch
+            from pkg.base import Base
+            class Encoder(Base):
+                def __init__(self, net):
+                    self.model = net.to("cuda")
+                def predict(self, x):
+                    self.model.eval()
+                    return self.model(x).detach()
+                def fit(self, loader):
+                    self._train_model(loader)
+                    self.codes = [self.model(b).detach() for b in loader]
+        """,
+    }
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(files["pkg.encoder"])
+    assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference])] == [8, 11]
+    view = index_of(files).view("pkg.encoder")
+    assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference], project=view)] == [8]

@@ -93,7 +93,8 @@ class InferenceWithoutNoGrad(Rule):
         "keeps in no attribute of `self` (`blur = GaussianFilter(...)`, a filter used as a "
         "function, which may have no parameter that records anything): a "
         "parameter only called (`model(x)`, `model.forward(x)`, as in fair-esm's "
-        "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients is not "
+        "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients, itself "
+        "or through a function it calls (`self._train_model(loader)` of a base class), is not "
         "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
         "same function is not flagged, even in a function called per batch, unless the function "
         "only detaches its output or reads it on the host: callers may need the output with "
@@ -432,6 +433,21 @@ def evaluate(model, loader):
                 lengths = outputs.batch_sizes.tolist()
                 outputs = outputs.data
                 return self.head(outputs), lengths
+        """,
+        # A function that trains the model through a helper (a base class's, with the project
+        # index) computes gradients: autograd may be needed there.
+        """
+        import torch
+        class Encoder:
+            def __init__(self, net, device):
+                self.net = net.to(device)
+            def _train(self, batches, opt):
+                for b in batches:
+                    self.net(b).sum().backward()
+                    opt.step()
+            def fit(self, batches, opt):
+                self._train(batches, opt)
+                self.codes = [self.net(b).detach() for b in batches]
         """,
     )
     INVALID = (
