@@ -1541,11 +1541,17 @@ def test_outputs_a_method_returns_to_callers_that_detach_them_are_inference_only
     findings = lint_source(source, "pkg/scorer.py", [inference], project=view)
     assert [(finding.line, finding.column) for finding in findings] == [(20, 23)]
     assert "its only callers, `decision_function`, detach what it returns" in findings[0].message
-    # A caller that keeps one of the returned outputs with its graph.
+    # A caller that keeps one of the returned outputs with its graph, or a method that hands
+    # the method to other code without calling it.
     keeping = source.replace("errors[-1].detach()", "errors[-1]")
-    summaries = [summarise_source(keeping, "pkg.scorer")]
-    view = ProjectIndex(summaries, complete=True).view("pkg.scorer")
-    assert lint_source(keeping, "pkg/scorer.py", [inference], project=view) == []
+    handing = source.replace(
+        "    def testing(self, loader):",
+        "    def score(self, run):\n        return run(self.testing)\n    def testing(self, loader):",
+    )
+    for changed in (keeping, handing):
+        summaries = [summarise_source(changed, "pkg.scorer")]
+        view = ProjectIndex(summaries, complete=True).view("pkg.scorer")
+        assert lint_source(changed, "pkg/scorer.py", [inference], project=view) == []
 
 
 def test_a_method_of_a_local_name_holding_a_project_classs_object_is_that_methods_call():

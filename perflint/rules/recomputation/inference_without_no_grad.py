@@ -114,7 +114,8 @@ class InferenceWithoutNoGrad(Rule):
         "imports cannot name (it may be `torch.no_grad()` after `torch = None`). A returned "
         "output counts as detached only with the project index, when every call of the "
         "method's name in the project is `self.<method>(...)` in another method of its class that "
-        "detaches it, in a class no library base may call. The project index sees the callers "
+        "detaches it, none of which hands the method on uncalled (`run(self.score)`), in a class "
+        "no library base may call. The project index sees the callers "
         "in the project only: a library function that users call under `no_grad` is flagged, and "
         "a function called under `no_grad` from anywhere in the project is not flagged even where "
         "it runs with autograd elsewhere. A file that mentions `requires_grad` is left alone "
@@ -1224,7 +1225,10 @@ class _OutputFlow:
             if type(method) is not cst.FunctionDef or method is function:
                 continue
             flow = _OutputFlow(method, self.context, None)
-            for call in _calls_of(method, function.name.value):
+            calls = _calls_of(method, function.name.value)
+            if calls is None:
+                return False
+            for call in calls:
                 if type(call.func) is not cst.Attribute or dotted_name(call.func.value) != "self":
                     return False
                 if not flow.dropped(call):
@@ -1341,15 +1345,21 @@ class _OutputFlow:
         return self.order[id(node)]
 
 
-def _calls_of(function: cst.FunctionDef, method: str) -> list[cst.Call]:
-    """The calls in ``function`` of a method named ``method``, whatever the receiver."""
+def _calls_of(function: cst.FunctionDef, method: str) -> list[cst.Call] | None:
+    """The calls in ``function`` of a method named ``method``, whatever the receiver; None when
+    ``function`` names the method without calling it (``loader.map(self.score)``: what the
+    callee does with its output is not seen)."""
     found: list[cst.Call] = []
+    called: set[int] = set()
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
         stack.extend(syntax_children(node))
         if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == method:
             found.append(node)
+            called.add(id(node.func))
+        elif type(node) is cst.Attribute and node.attr.value == method and id(node) not in called:
+            return None
     return found
 
 
