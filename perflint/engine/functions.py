@@ -78,8 +78,6 @@ class ClassFrame:
     is_optimizer: bool = False
     # What ``eval_mode_since`` reads off the class body, worked out on first use.
     _modes: tuple[dict[str, str], frozenset[str], bool] | None = field(default=None, init=False, repr=False)
-    # What ``methods_computing_gradients`` reads off the class body, worked out on first use.
-    _gradient_methods: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -97,16 +95,6 @@ class ClassFrame:
         if computes_gradients or attribute in trained or "" in trained:
             return None
         return evaluated.get(attribute)
-
-    @property
-    def methods_computing_gradients(self) -> frozenset[str]:
-        """The class's methods that compute gradients (``wants_gradients``'s evidence) in their
-        own body or through methods of the class they call on ``self`` (``self._compute(...)``;
-        ``self(...)`` runs ``forward``): a model whose ``forward`` differentiates its output
-        (forces from an energy) needs autograd even in eval mode."""
-        if self._gradient_methods is None:
-            self._gradient_methods = _methods_computing_gradients(self.node)
-        return self._gradient_methods
 
 
 class FunctionFrame:
@@ -188,19 +176,12 @@ class FunctionFrame:
     def computes_gradients(self) -> bool:
         """Somewhere in its body (loops included, nested functions not), the function computes
         gradients (``wants_gradients``: ``loss.backward()``, ``torch.autograd.grad(...)``,
-        ``model(batch, compute_force=True)``, ``x.requires_grad = True``), or, in a method, calls
-        a method of its class that does (``ClassFrame.methods_computing_gradients``)."""
+        ``model(batch, compute_force=True)``, whose model differentiates its output with autograd
+        inside its forward pass, ``x.requires_grad = True``); or a function of this
+        file or of the project it calls does so (``self._train(loader)``, ``self(x)`` running ``forward``, ``self._train_model``
+        of a base class in another file), ``_CALLEES_SEARCHED`` levels down."""
         if self._computes_gradients is None:
-            own = self.class_frame.methods_computing_gradients if self.is_method and self.class_frame else frozenset()
-            found = False
-            stack: list[cst.CSTNode] = [self.node.body]
-            while stack and not found:
-                node = stack.pop()
-                if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                    continue
-                found = wants_gradients(node) or (type(node) is cst.Call and _method_of_self(node) in own)
-                stack.extend(syntax_children(node))
-            self._computes_gradients = found
+            self._computes_gradients = self._knowledge.body_computes_gradients(self.node, _CALLEES_SEARCHED)
         return self._computes_gradients
 
 
@@ -225,6 +206,7 @@ class FunctionKnowledge:
         self._attribute_values: dict[int, dict[str, cst.BaseExpression | None]] = {}
         self._registered_buffers: dict[int, frozenset[str]] = {}
         self._models_by_scope: dict[int, frozenset[str]] = {}
+        self._classes_being_read: set[int] = set()
         self._module: cst.Module | None = None
         # Names of the functions that a call in this file wraps in a compiler (found once, when
         # first asked).
@@ -416,7 +398,10 @@ class FunctionKnowledge:
         assigns it something ``is_model`` says makes one or the result of such a call of a mode
         or a move (``self.net = net.to(device)``: a module's ``to`` returns the module).
         ``<chain>[]`` (``self.nets[]``) asks about the items of a list: models when all that is
-        appended to it is (``self.nets.append(net)``, ``self.nets.append(net.to(device))``)."""
+        appended to it is (``self.nets.append(net)``, ``self.nets.append(net.to(device))``).
+        A model made from a class of this file holds that class's own models as its attributes
+        (``self.model.decoder`` after ``self.model = Autoencoder(...)``, whose methods set
+        ``self.decoder = Decoder(...)``)."""
         function = self.current
         scope: cst.CSTNode | None = None
         if function is not None:
@@ -430,6 +415,17 @@ class FunctionKnowledge:
             models = self._models_in(scope)
             self._models_by_scope[id(scope)] = models
         return callee in models
+
+    def _models_of_class(self, node: cst.ClassDef) -> frozenset[str]:
+        """``_models_in`` the class ``node``, as the current point sees it: nothing while the
+        class is being read already (a class that holds an instance of itself)."""
+        if id(node) in self._classes_being_read:
+            return frozenset()
+        self._classes_being_read.add(id(node))
+        try:
+            return self._models_in(node)
+        finally:
+            self._classes_being_read.discard(id(node))
 
     def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
         models: set[str] = set()
@@ -447,16 +443,38 @@ class FunctionKnowledge:
                 elif node.func.attr.value == "append" and len(node.args) == 1:
                     appended.setdefault(receiver, []).append(node.args[0].value)
             elif type(node) is cst.Assign and (self.is_model(node.value) or _moves_or_sets_mode(node.value)):
+                made = self._file_class_made(node.value)
+                parts = self._models_of_class(made) if made is not None else frozenset()
                 for target in node.targets:
                     name = dotted_name(target.target)
                     if name is not None:
                         models.add(name)
+                        models.update(f"{name}{part[len('self') :]}" for part in parts if part.startswith("self."))
         models.update(
             f"{chain}[]"
             for chain, items in appended.items()
             if all(dotted_name(item) in models or self.is_model(item) or _moves_or_sets_mode(item) for item in items)
         )
         return frozenset(models)
+
+    def _file_class_made(self, value: cst.BaseExpression) -> cst.ClassDef | None:
+        """The module class of this file's top level whose object ``value`` makes, moved or
+        put in a mode or not: ``AutoEncoder(n)``, ``AutoEncoder(n).to(device)``."""
+        while _moves_or_sets_mode(value):
+            value = cast(cst.Attribute, cast(cst.Call, value).func).value
+        if type(value) is not cst.Call or type(value.func) is not cst.Name or self._module is None:
+            return None
+        if not self.is_model(value):
+            return None
+        name = value.func.value
+        return next(
+            (
+                statement
+                for statement in self._module.body
+                if type(statement) is cst.ClassDef and statement.name.value == name
+            ),
+            None,
+        )
 
     def defines(self, call_name: str) -> bool:
         """``call_name`` (``f`` or ``self.f``) calls a function or method defined in this file."""
@@ -1112,6 +1130,40 @@ class FunctionKnowledge:
                     mutated.add(argument)
         return mutated
 
+    def body_computes_gradients(self, node: FunctionNode, depth: int) -> bool:
+        """``FunctionFrame.computes_gradients`` of ``node``, its callees searched ``depth`` levels
+        down: a function of this file by its body, one of another file by the project index's
+        ``calls_backward``."""
+        calls: list[cst.Call] = []
+        stack: list[cst.CSTNode] = [node.body]
+        while stack:
+            current = stack.pop()
+            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+                continue
+            if wants_gradients(current):
+                return True
+            if type(current) is cst.Call:
+                calls.append(current)
+            stack.extend(syntax_children(current))
+        if depth == 0:
+            return False
+        project = self._context.project
+        for call in calls:
+            name = dotted_name(call.func) or ""
+            if name == "self":
+                name = "self.forward"  # a module calling itself runs its forward
+            if name not in self._by_call_name:
+                facts = project.callees.get(name) if project is not None else None
+                if facts is not None and facts.calls_backward:
+                    return True
+                continue
+            if any(
+                definition is not node and self.body_computes_gradients(definition, depth - 1)
+                for definition in self._by_call_name[name]
+            ):
+                return True
+        return False
+
     def summaries_of_calls(self, calls: Iterable[cst.Call], depth: int = 2) -> Iterator[Effects]:
         """Summaries of the file's own functions that ``calls`` may call, and of the functions
         those call, ``depth`` levels down (recursion and long chains are cut off there)."""
@@ -1136,6 +1188,8 @@ class FunctionKnowledge:
                     pending.extend((inner, remaining - 1) for inner in summary.local_calls)
 
 
+# How many levels of calls ``FunctionFrame.computes_gradients`` searches below the function.
+_CALLEES_SEARCHED = 2
 # A loop over a literal range or collection of at most this many items is no evidence of
 # repetition that matters (``for axis in range(3)``, ``for name in ("q", "k", "v")``).
 _SMALL_LOOP = 8
@@ -1388,44 +1442,6 @@ def wants_gradients(node: cst.CSTNode) -> bool:
             for target in node.targets
         )
     return False
-
-
-def _method_of_self(call: cst.Call) -> str | None:
-    """The method of the enclosing class that ``call`` runs: ``m`` for ``self.m(...)``,
-    ``forward`` for ``self(...)``."""
-    func = call.func
-    if type(func) is cst.Name and func.value == "self":
-        return "forward"
-    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
-        return func.attr.value
-    return None
-
-
-def _methods_computing_gradients(node: cst.ClassDef) -> frozenset[str]:
-    """For ``ClassFrame.methods_computing_gradients``: each method's own evidence, then the
-    methods reaching one of them through calls on ``self``, until nothing changes."""
-    calls: dict[str, set[str]] = {}
-    found: set[str] = set()
-    for member in node.body.body if type(node.body) is cst.IndentedBlock else ():
-        if type(member) is not cst.FunctionDef:
-            continue
-        called = calls.setdefault(member.name.value, set())
-        stack: list[cst.CSTNode] = [member.body]
-        while stack:
-            current = stack.pop()
-            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
-            stack.extend(syntax_children(current))
-            if wants_gradients(current):
-                found.add(member.name.value)
-            elif type(current) is cst.Call and (method := _method_of_self(current)) is not None:
-                called.add(method)
-    changed = True
-    while changed:
-        reaching = {name for name, callees in calls.items() if name not in found and callees & found}
-        found |= reaching
-        changed = bool(reaching)
-    return frozenset(found)
 
 
 def computes_gradients(call: cst.Call) -> bool:

@@ -53,7 +53,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 10
+SUMMARY_FORMAT = 11
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -786,13 +786,14 @@ class _Summariser:
             or ""
             for d in node.decorator_list
         ]
+        parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         summary = self._body_calls(
             node.body,
             role_of(node.name, decorators, optimizer_method=optimizer_method),
             attributes,
             any(_may_disable_grad(decorator) for decorator in node.decorator_list),
+            self._instances(node, parameters),
         )
-        parameters = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
         if attributes is not None and (node.args.posonlyargs or node.args.args):
             parameters.discard((node.args.posonlyargs or node.args.args)[0].arg)
         # A parameter passed on to another call may be mutated there: counted as mutated (the
@@ -812,6 +813,55 @@ class _Summariser:
         if node.returns is not None:
             summary.returns = self._qualified(node.returns) or _dotted(node.returns)
         return summary
+
+    def _instances(self, node: ast.FunctionDef | ast.AsyncFunctionDef, parameters: set[str]) -> dict[str, str]:
+        """The local names of the function ``node`` that hold an object of one class wherever
+        they are read: every binding of the name in the function assigns it alone a call of
+        that class (``trainer = Trainer(args)``, once or more), which a module-level name
+        spells, capitalised as classes are, in the file's own top-level package; no parameter,
+        and no other binding of any kind (a loop's target, ``global``, an import, a nested ``def``). Each with the class as a
+        call's target (``q:pkg.trainer.Trainer``), so that a call of one of its methods
+        (``trainer.predict(batch)``) targets that method."""
+        made: dict[str, set[str | None]] = {}
+        assignments: dict[str, int] = {}
+        for statement in self._statements(node.body):
+            if not (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                continue
+            name = statement.targets[0].id
+            assignments[name] = assignments.get(name, 0) + 1
+            value = statement.value
+            spelled = _dotted(value.func) if isinstance(value, ast.Call) else None
+            target = (
+                self._call_target(spelled) if spelled is not None and spelled.rpartition(".")[2][:1].isupper() else None
+            )
+            own = target is not None and target.startswith(f"q:{self.module.partition('.')[0]}.")
+            made.setdefault(name, set()).add(target if own else None)
+        candidates = {
+            name: next(iter(targets))
+            for name, targets in made.items()
+            if len(targets) == 1 and None not in targets and name not in parameters
+        }
+        if not candidates:
+            return {}
+        bindings: dict[str, int] = {}
+        for found in ast.walk(node):
+            if isinstance(found, ast.Name) and isinstance(found.ctx, (ast.Store, ast.Del)):
+                bindings[found.id] = bindings.get(found.id, 0) + 1
+            elif isinstance(found, (ast.Global, ast.Nonlocal)):
+                bindings.update((name, -1) for name in found.names)
+            elif isinstance(found, (ast.Import, ast.ImportFrom)):
+                bindings.update((alias.asname or alias.name.partition(".")[0], -1) for alias in found.names)
+            elif isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and found is not node:
+                bindings[found.name] = -1
+            elif isinstance(found, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and found.name:
+                bindings[found.name] = -1
+        return {
+            name: cast(str, target) for name, target in candidates.items() if bindings.get(name) == assignments[name]
+        }
 
     def _eval_arguments(self, body: Sequence[ast.stmt]) -> tuple[tuple[str, str], ...]:
         """The calls of ``body`` that pass a receiver of an earlier ``m.eval()`` (with no
@@ -911,12 +961,14 @@ class _Summariser:
         role: str | None,
         attributes: dict[str, str] | None = None,
         grad_off: bool = False,
+        instances: dict[str, str] | None = None,
     ) -> FunctionSummary:
         """The calls, training-step effects, mutated names and returned constructors of
         ``body``. Statements are walked to learn which lines each loop repeats and which a
         ``with`` block that may turn autograd off holds (every line, with ``grad_off``: a
         function decorated so); the expressions are read as text, a whole block at once (a
-        walk of every expression node costs several times the parse)."""
+        walk of every expression node costs several times the parse). ``instances``: the
+        local names that hold an object of a known class (``_instances``)."""
         summary = FunctionSummary(role)
         mutated: set[str] = set()
         returns: set[str | None] = set()
@@ -971,6 +1023,10 @@ class _Summariser:
                     if effects is None:
                         effects = self.chains[spelled] = self._chain_effects(spelled[::-1])
                     target, mutated_root = effects
+                    if target is None and instances and spelled.count(".") == 1:
+                        called, _, receiver = spelled.partition(".")
+                        held = instances.get(receiver[::-1])
+                        target = None if held is None else f"{held}.{called[::-1]}"
                 method = spelled.partition(".")[0][::-1] if of_an_expression or "." in spelled else None
                 if target is None and mutated_root is None and method is None:
                     continue
@@ -1099,7 +1155,9 @@ class ProjectView:
     project module the file makes, spelled as written (``.trainer``), every name it may bind
     and what that name surely means ("" when unsure; a star import missing here may bind any
     name); ``uncalled``: the file's own functions nothing in the project runs
-    (``ProjectIndex.uncalled``), cold in ``frequencies`` too.
+    (``ProjectIndex.uncalled``), cold in ``frequencies`` too; ``called_only_by_own_class``: the
+    file's own methods (``Class.f``) that only other methods of their class call
+    (``ProjectIndex.methods_called_only_by_own_class``).
     """
 
     module: str
@@ -1110,6 +1168,7 @@ class ProjectView:
     star_names: dict[str, dict[str, str]] = field(default_factory=dict)
     grad_off_functions: frozenset[str] = frozenset()
     uncalled: frozenset[str] = frozenset()
+    called_only_by_own_class: frozenset[str] = frozenset()
 
     @property
     def callee_text(self) -> str:
@@ -1148,6 +1207,7 @@ class ProjectView:
             "star_names": self.star_names,
             "grad_off_functions": sorted(self.grad_off_functions),
             "uncalled": sorted(self.uncalled),
+            "called_only_by_own_class": sorted(self.called_only_by_own_class),
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -1177,6 +1237,7 @@ class ProjectIndex:
         self._eval_mode_parameters: dict[str, dict[str, str]] | None = None
         self._grad_off_functions: frozenset[str] | None = None
         self._uncalled: frozenset[str] | None = None
+        self._called_only_by_own_class: frozenset[str] | None = None
         self._star_names: dict[str, dict[str, str] | None] = {}
         self._submodules: dict[str, list[str]] | None = None
 
@@ -1489,6 +1550,31 @@ class ProjectIndex:
                     found.add(function)
         self._uncalled = frozenset(found)
         return self._uncalled
+
+    def methods_called_only_by_own_class(self) -> frozenset[str]:
+        """The project methods (qualified) whose name only other methods of their own class
+        call anywhere in the project, whatever the receiver (``FunctionSummary.method_calls``),
+        at least one call being seen, in a class whose every relative is known
+        (``_closed_family``): no library base calls them by protocol, and no other class (a
+        base or subclass included) by name. Empty unless the index is ``complete``: a file
+        outside the run may call the method."""
+        if self._called_only_by_own_class is not None:
+            return self._called_only_by_own_class
+        found: set[str] = set()
+        if self.complete:
+            callers: dict[str, set[str]] = {}  # a method name → the functions calling it by that name
+            for function, (_, _, own) in self.functions.items():
+                for method in own.method_calls:
+                    callers.setdefault(method, set()).add(function)
+            for function, (_, name, _) in self.functions.items():
+                owner = self._class_of(function)
+                calling = callers.get(name.rpartition(".")[2])
+                if owner is None or not calling or any(self._class_of(caller) != owner for caller in calling):
+                    continue
+                if self._closed_family(owner) is not None:
+                    found.add(function)
+        self._called_only_by_own_class = frozenset(found)
+        return self._called_only_by_own_class
 
     def _may_be_mixed_in(self, class_name: str) -> bool:
         """``class_name`` may be a mixin, which code outside the project combines with another
@@ -1835,6 +1921,7 @@ class ProjectIndex:
         grad_off = self.grad_off_functions()
         grad_off_functions = frozenset(function[len(prefix) :] for function in own_functions if function in grad_off)
         uncalled = self.uncalled()
+        own_class_only = self.methods_called_only_by_own_class()
         return ProjectView(
             module,
             external,
@@ -1844,4 +1931,5 @@ class ProjectIndex:
             star_names,
             grad_off_functions,
             frozenset(function[len(prefix) :] for function in own_functions if function in uncalled),
+            frozenset(function[len(prefix) :] for function in own_functions if function in own_class_only),
         )

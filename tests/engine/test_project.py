@@ -1479,3 +1479,151 @@ def test_a_whole_project_run_leaves_an_uncalled_private_method_alone(tmp_path, m
     assert flagged() == ["pkg/api.py"]  # a public method nothing calls is a library's API
     write(tmp_path / "pkg" / "user.py", "def run(kalman, pairs):\n    return [kalman._solve_all(*p) for p in pairs]\n")
     assert flagged() == ["pkg/api.py", "pkg/dead.py"]
+
+
+# Outputs detached by the callers of the method returning them ----------------------------------
+
+RETURNED_OUTPUTS_PROJECT = {
+    "pkg.__init__": "",
+    "pkg.scorer": """\
+        import torch
+        class Part(torch.nn.Module):
+            def forward(self, x):
+                return x
+        class AutoEncoder(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = Part()
+                self.decoder = Part()
+        class Scorer:
+            def fit(self, x, loader):
+                self.model = AutoEncoder().to("cuda")
+                self.scores_ = self.decision_function(loader)
+            def decision_function(self, loader):
+                errors = self.testing(loader)
+                return torch.stack(errors[:-1]).flatten().detach().cpu().numpy(), errors[-1].detach()
+            def testing(self, loader):
+                errors = []
+                for batch in loader:
+                    rebuilt = self.model.decoder(self.model.encoder(batch))
+                    errors.append(torch.mean((batch - rebuilt) ** 2, dim=1))
+                return errors
+    """,
+}
+
+
+def test_the_index_knows_the_methods_only_their_own_class_calls():
+    summaries = [summarise_source(textwrap.dedent(text), name) for name, text in RETURNED_OUTPUTS_PROJECT.items()]
+    index = ProjectIndex(summaries, complete=True)
+    assert index.methods_called_only_by_own_class() == {
+        "pkg.scorer.Scorer.decision_function",
+        "pkg.scorer.Scorer.testing",
+    }
+    assert index.view("pkg.scorer").called_only_by_own_class == {"Scorer.decision_function", "Scorer.testing"}
+    # Called by name from another class, or of a class a library base may call: not only its own.
+    calling = {**RETURNED_OUTPUTS_PROJECT, "pkg.use": "def run(s, loader):\n    return s.testing(loader)\n"}
+    summaries = [summarise_source(textwrap.dedent(text), name) for name, text in calling.items()]
+    assert ProjectIndex(summaries, complete=True).methods_called_only_by_own_class() == {
+        "pkg.scorer.Scorer.decision_function"
+    }
+    module_class = RETURNED_OUTPUTS_PROJECT["pkg.scorer"].replace("class Scorer:", "class Scorer(torch.nn.Module):")
+    summaries = [summarise_source(textwrap.dedent(module_class), "pkg.scorer")]
+    assert ProjectIndex(summaries, complete=True).methods_called_only_by_own_class() == frozenset()
+    assert index_of(RETURNED_OUTPUTS_PROJECT).methods_called_only_by_own_class() == frozenset()  # part of a project
+
+
+def test_outputs_a_method_returns_to_callers_that_detach_them_are_inference_only_with_the_index():
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(RETURNED_OUTPUTS_PROJECT["pkg.scorer"])
+    summaries = [summarise_source(textwrap.dedent(text), name) for name, text in RETURNED_OUTPUTS_PROJECT.items()]
+    view = ProjectIndex(summaries, complete=True).view("pkg.scorer")
+    assert lint_source(source, "pkg/scorer.py", [inference]) == []
+    findings = lint_source(source, "pkg/scorer.py", [inference], project=view)
+    assert [(finding.line, finding.column) for finding in findings] == [(20, 23)]
+    assert "its only callers, `decision_function`, detach what it returns" in findings[0].message
+    # A caller that keeps one of the returned outputs with its graph, or a method that hands
+    # the method to other code without calling it.
+    keeping = source.replace("errors[-1].detach()", "errors[-1]")
+    handing = source.replace(
+        "    def testing(self, loader):",
+        "    def score(self, run):\n        return run(self.testing)\n    def testing(self, loader):",
+    )
+    for changed in (keeping, handing):
+        summaries = [summarise_source(changed, "pkg.scorer")]
+        view = ProjectIndex(summaries, complete=True).view("pkg.scorer")
+        assert lint_source(changed, "pkg/scorer.py", [inference], project=view) == []
+
+
+def test_a_method_of_a_local_name_holding_a_project_classs_object_is_that_methods_call():
+    index = index_of(
+        {
+            "pkg.__init__": "",
+            "pkg.trainer": """\
+                class Trainer:
+                    def predict(self, batch):
+                        return batch
+            """,
+            "pkg.train": """\
+                import numpy as np
+                from pkg.trainer import Trainer
+                def train(args, batches):
+                    trainer = Trainer(args)
+                    for b in batches:
+                        if args:
+                            trainer = Trainer(args)
+                        trainer.predict(b)
+                def looped(args, batches):
+                    trainer = Trainer(args)
+                    for trainer in batches:
+                        trainer.predict(1)
+                def given(trainer, batches):
+                    if trainer is None:
+                        trainer = Trainer(None)
+                    for b in batches:
+                        trainer.predict(b)
+                def arrays(n):
+                    table = np.Table(n)
+                    return table.predict(n)
+            """,
+        }
+    )
+    assert [site.target for site in index.functions["pkg.train.train"][2].calls] == [
+        "q:pkg.trainer.Trainer",
+        "q:pkg.trainer.Trainer",
+        "q:pkg.trainer.Trainer.predict",
+    ]
+    assert index.frequencies()["pkg.trainer.Trainer.predict"].evidence == "called in a loop over `batches` in `train`"
+    # Bound another way too, a parameter, or an object of another package's class: not known.
+    for function in ("looped", "given", "arrays"):
+        targets = [site.target for site in index.functions[f"pkg.train.{function}"][2].calls]
+        assert not any(target.endswith(".predict") for target in targets), function
+
+
+def test_a_function_training_through_a_base_class_method_of_another_file_computes_gradients():
+    files = {
+        "pkg.__init__": "",
+        "pkg.base": """\
+            class Base:
+                def _train_model(self, loader):
+                    for batch in loader:
+                        self.model(batch).sum().backward()
+        """,
+        "pkg.encoder": """\
+            import torch
+            from pkg.base import Base
+            class Encoder(Base):
+                def __init__(self, net):
+                    self.model = net.to("cuda")
+                def predict(self, x):
+                    self.model.eval()
+                    return self.model(x).detach()
+                def fit(self, loader):
+                    self._train_model(loader)
+                    self.codes = [self.model(b).detach() for b in loader]
+        """,
+    }
+    inference = rule_by_code("PFL405")
+    source = textwrap.dedent(files["pkg.encoder"])
+    assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference])] == [8, 11]
+    view = index_of(files).view("pkg.encoder")
+    assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference], project=view)] == [8]

@@ -353,8 +353,6 @@ ITEM_CONVERSION_METHODS = frozenset(
     }
 )
 GRAPH_DROPPING_METHODS = frozenset({"detach", "numpy", "item", "tolist"})
-# Tensor attributes that give the same values without an autograd graph: ``out.data``.
-GRAPH_DROPPING_ATTRIBUTES = frozenset({"data"})
 # Keywords by which a call asks for its output as tensors it builds on the host: Hugging Face
 # tokenizers, processors and feature extractors (``tokenizer(text, return_tensors="pt")``), whose
 # fields (``.input_ids``) stay in host memory until moved.

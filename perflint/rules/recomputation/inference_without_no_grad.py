@@ -52,6 +52,11 @@ class InferenceWithoutNoGrad(Rule):
         "no gradients and only detaches its output or reads it on the host; run it under "
         "`with {mode}():`; {evidence}"
     )
+    returned_message = (
+        "`{call}(...)` runs with autograd recording every activation, though `{function}` computes "
+        "no gradients and its only callers, {callers}, detach what it returns or read it on the "
+        "host; run it under `with {mode}():`; {evidence}"
+    )
     fix_title = "Wrap the inference loop in `torch.inference_mode()` (or `torch.no_grad()`)"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -69,15 +74,16 @@ class InferenceWithoutNoGrad(Rule):
         "(or, for `self.m`, put it) in eval mode; a call of `self.m`, in a loop or not, where "
         "another method put it in eval mode and nothing in the class trains it or computes "
         "gradients; and a call of an object (or list item) the function or class shows to be a "
-        "model (`.to(device)`, an `nn.Module` subclass), never put in eval mode, "
-        "in a loop or in a function run per call, in a file that sets no `requires_grad`, in a "
-        "top-level function no project caller runs under `no_grad` and that is no Lightning "
+        "model (`.to(device)`, an `nn.Module` subclass), never in eval mode, "
+        "in a loop or a function run per call, in a file that sets no `requires_grad`, in a "
+        "top-level function no project caller runs under `no_grad`, no Lightning "
         "evaluation hook. In the last two the output must only be detached or read on the "
-        "host in the function (`.detach()`, `.numpy()`, `.item()`, `.tolist()`, `.data`)."
+        "host (`.detach()`, `.numpy()`, `.item()`, `.tolist()`), in the function or by callers "
+        "in its class."
     )
     known_limitations = (
-        "Detached output is followed through its parts, tensor methods, torch functions and names "
-        "bound once. "
+        "Detached output is followed through its parts, the items a loop takes, tensor methods, torch "
+        "functions, other models run on it, lists it is appended to and names. "
         "A model is recognised only by a `m.eval()` call earlier in the same function, through the "
         "project index in a caller that passes it as an argument (or, for `self.m`, puts it in eval "
         "mode before every call of the method: callers outside the project, `obj.inference(...)`, "
@@ -88,18 +94,29 @@ class InferenceWithoutNoGrad(Rule):
         "keeps in no attribute of `self` (`blur = GaussianFilter(...)`, a filter used as a "
         "function, which may have no parameter that records anything): a "
         "parameter only called (`model(x)`, `model.forward(x)`, as in fair-esm's "
-        "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients is not "
+        "`get_sequence_loss`) is not flagged. A loop in a function that computes gradients, itself "
+        "or through a function it calls (`self._train_model(loader)` of a base class), is not "
         "flagged, where autograd may be needed. A call outside a loop of a model evaluated in the "
-        "same function is not flagged, even in a function called per batch: callers may need its "
-        "output with autograd (BoTorch's `posterior`, differentiated by acquisition optimisers). "
+        "same function is not flagged, even in a function called per batch, unless the function "
+        "only detaches its output or reads it on the host: callers may need the output with "
+        "autograd (BoTorch's `posterior`, differentiated by acquisition optimisers). A function "
+        "runs per batch for the project index when a caller's loop calls it, through `self`, a "
+        "module's name or a local name bound only to objects of its class "
+        "(`trainer = Trainer(args)`, then `trainer.predict(batch)`); through a parameter "
+        "(`eval_model(trainer)`) it is not seen. "
         "A module's `forward` that puts its own layers in eval mode (`self.drop.eval()`) and "
         "returns their output is not flagged: its callers may train on it. Nor is a function that "
         "a project caller may run under `no_grad` (every project call of a method's name counts, "
         "whatever the receiver), or a Lightning evaluation hook. "
         "A model whose output is not visibly detached is flagged only after `eval()` in a loop: "
         "an output returned as a tensor, passed to a function that is not torch's, or collected "
-        "in a list is not, nor a call under a `with` block or decorator the imports cannot name "
-        "(it may be `torch.no_grad()` after `torch = None`). The project index sees the callers "
+        "in a list that is returned or passed on is not, nor a name bound to it again in another "
+        "block (`if c: out = out.detach()`), nor a call under a `with` block or decorator the "
+        "imports cannot name (it may be `torch.no_grad()` after `torch = None`). A returned "
+        "output counts as detached only with the project index, when every call of the "
+        "method's name in the project is `self.<method>(...)` in another method of its class that "
+        "detaches it, none of which hands the method on uncalled (`run(self.score)`), in a class "
+        "no library base may call. The project index sees the callers "
         "in the project only: a library function that users call under `no_grad` is flagged, and "
         "a function called under `no_grad` from anywhere in the project is not flagged even where "
         "it runs with autograd elsewhere. A file that mentions `requires_grad` is left alone "
@@ -400,6 +417,64 @@ def evaluate(model, loader):
             def score(self, x):
                 return [self.members[k](x).mean().item() for k in range(3)]
         """,
+        # An output rebound under a condition, or read after its loop, may still hold its graph;
+        # items collected as they are, an output fed to a model whose output is returned, and a
+        # list of outputs returned without the project index's word on its callers.
+        """
+        import torch
+        class Tagger:
+            def __init__(self, model, device):
+                self.model = model.to(device)
+            def tag(self, batches, flag):
+                for b in batches:
+                    logits = self.model(b)
+                    if flag:
+                        logits = logits.detach()
+                    print(logits)
+            def last(self, batches):
+                for b in batches:
+                    logits = self.model(b)
+                    logits = logits.detach()
+                return logits
+            def pairs(self, batches, gold):
+                return [[x for _, x in zip(gold, self.model(b))] for b in batches]
+            def chained(self, batches):
+                return [self.head(self.model(b)) for b in batches]
+            def scores(self, batches):
+                scores = []
+                for b in batches:
+                    scores.append(self.model(b).mean(1))
+                return scores
+        """,
+        # `.data` of a packed sequence (a recurrent layer's output) is a tensor that keeps its
+        # graph: what the forward pass does with it next decides.
+        """
+        import torch
+        class Tagger(torch.nn.Module):
+            def __init__(self, lstm):
+                super().__init__()
+                self.lstm = lstm.to("cuda")
+            def forward(self, packed):
+                outputs, _ = self.lstm(packed)
+                lengths = outputs.batch_sizes.tolist()
+                outputs = outputs.data
+                return self.head(outputs), lengths
+        """,
+        # A function that trains the model through a helper (a base class's, with the project
+        # index) computes gradients: autograd may be needed there.
+        """
+        import torch
+        class Encoder:
+            def __init__(self, net, device):
+                self.net = net.to(device)
+            def _train(self, batches, opt):
+                for b in batches:
+                    self.net(b).sum().backward()
+                    opt.step()
+            def fit(self, batches, opt):
+                self._train(batches, opt)
+                self.codes = [self.net(b).detach() for b in batches]
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -602,7 +677,7 @@ def evaluate(model, loader):
             line=7,
             fixed=NO_FIX,
         ),
-        # The output read through `.data`, which drops the graph as `.detach()` does.
+        # The output read through `.data`, then moved to NumPy.
         Invalid(
             """
             import torch
@@ -673,6 +748,85 @@ def evaluate(model, loader):
                 return loss[0].detach().numpy()
             """,
             line=5,
+            fixed=NO_FIX,
+        ),
+        # The output's items read through `.data` in a comprehension whose list takes the
+        # output's name (as taggers decode), an item of an enumeration read on the host, and a
+        # model's parts (its class, of this file, sets them) run one into the other, with the
+        # results appended to a list only moved to the host: each flagged once.
+        Invalid(
+            """
+            import torch
+            class Tagger:
+                def __init__(self, model, device):
+                    self.model = model.to(device)
+                def predict(self, batches):
+                    tags = []
+                    for batch in batches:
+                        _, logits = self.model(batch)
+                        logits = [x.data.cpu().numpy() for x in logits]
+                        tags.append([scores.argmax(-1) for scores in logits])
+                    return tags
+            """,
+            line=8,
+            fixed=NO_FIX,
+        ),
+        # A comprehension's own `_` is another variable than the one bound to the output.
+        Invalid(
+            """
+            import torch
+            class Labeller:
+                def __init__(self, model, device):
+                    self.model = model.to(device)
+                def label(self, batches, width):
+                    found = []
+                    for batch in batches:
+                        _, scores = self.model(batch)
+                        blank = [[] for _ in range(width)]
+                        found.append((scores.argmax(-1).tolist(), blank))
+                    return found
+            """,
+            line=8,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            class Heads:
+                def __init__(self, model, device):
+                    self.model = model.to(device)
+                def best(self, batches):
+                    found = []
+                    for batch in batches:
+                        for k, head in enumerate(self.model(batch)):
+                            found.append((k, head.max().item()))
+                    return found
+            """,
+            line=8,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import torch
+            class Part(torch.nn.Module):
+                def forward(self, x):
+                    return x
+            class AutoEncoder(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.encoder = Part()
+                    self.decoder = Part()
+            class Detector:
+                def fit(self, x):
+                    self.model = AutoEncoder()
+                def score(self, batches):
+                    errors = []
+                    for batch in batches:
+                        rebuilt = self.model.decoder(self.model.encoder(batch))
+                        errors.append(torch.mean((batch - rebuilt) ** 2, dim=1))
+                    return torch.cat(errors).cpu().numpy()
+            """,
+            line=16,
             fixed=NO_FIX,
         ),
         # A generator: the caller would run in inference mode between items.
@@ -779,15 +933,38 @@ def evaluate(model, loader):
         if functions.grad_possibly_disabled() or function.computes_gradients or functions.called_with_grad_off():
             return
         estimate = self.context.frequency()
-        if not estimate.repeats or not _graph_dropped(call, function.node, self.context):
+        if not estimate.repeats:
             return
-        message = self.detached_message.format(
-            call=quote(call.func),
-            function=function.name,
-            mode=self._advised("torch.no_grad"),
-            evidence=estimate.evidence,
-        )
+        owner = function.class_frame.node if function.class_frame is not None else None
+        flow = _OutputFlow(function.node, self.context, owner)
+        if not flow.dropped(call) or self._runs_into_a_model(call):
+            return
+        if flow.returned_to:
+            message = self.returned_message.format(
+                call=quote(call.func),
+                function=function.name,
+                callers=", ".join(f"`{caller}`" for caller in flow.returned_to),
+                mode=self._advised("torch.no_grad"),
+                evidence=estimate.evidence,
+            )
+        else:
+            message = self.detached_message.format(
+                call=quote(call.func),
+                function=function.name,
+                mode=self._advised("torch.no_grad"),
+                evidence=estimate.evidence,
+            )
         self.report(call, message)
+
+    def _runs_into_a_model(self, call: cst.Call) -> bool:
+        """``call``'s output is an argument of another model's call (``decoder(encoder(x))``),
+        which is reported for both."""
+        argument = self.context.path_to(call)[-2]
+        if type(argument) is not cst.Arg:
+            return False
+        outer = self.context.path_to(argument)[-2]
+        model = _model_called(outer.func) if type(outer) is cst.Call else None
+        return model is not None and self.context.functions.holds_a_model(model)
 
     def _advised(self, qualified: str) -> str:
         """``qualified`` (``torch.no_grad``) named through the file's imports, where they reach it."""
@@ -925,74 +1102,290 @@ def _keeps(node: cst.CSTNode, model: str) -> bool:
     return False
 
 
-def _graph_dropped(call: cst.Call, function: FunctionNode, context: FileContext) -> bool:
+def _graph_dropped(
+    call: cst.Call, function: FunctionNode, context: FileContext, owner: cst.ClassDef | None = None
+) -> bool:
     """The output of ``call`` is, in ``function``, only turned into something without an
     autograd graph (``call(...).detach()``, ``call(...)[:, 0].cpu().numpy()``, ``.item()``,
-    ``.tolist()``, ``.data``): directly, through a part of it (``out.logits``, ``out[0]``), a tensor method
+    ``.tolist()``): directly, through a part of it (``out.logits``, ``out[0]``, ``out.data``), a tensor method
     or torch function of it or arithmetic with it (``F.cross_entropy(out, y)``,
-    ``out.argmax(1) == y``), or through names bound once to such values (``logits, _ = ...``)
-    and read only that way."""
-    parents: dict[int, cst.CSTNode] = {}
-    occurrences: dict[str, list[cst.Name]] = {}
+    ``out.argmax(1) == y``), through names bound to such values (``logits, _ = ...``) and read
+    only that way until a later statement of the same block binds them again
+    (``logits = [x.data.numpy() for x in logits]``), or through the items a loop or
+    comprehension takes from it, alone or beside others (``for x in logits``,
+    ``for k, x in enumerate(logits)``, ``for y, x in zip(gold, logits)``), a model run on it
+    (``decoder(encoder(x))``), or a list it is appended to (``scores.append(out.mean(1))``).
+    With ``owner``, the class of the method ``function``, a value the method returns counts
+    as dropped when every call of the method in the project is ``self.<method>(...)`` in
+    another method of ``owner`` that drops it (``torch.stack(scores).detach()``)."""
+    return _OutputFlow(function, context, owner).dropped(call)
+
+
+class _OutputFlow:
+    """Where a value goes in one function: each node's parent and place in source order, and
+    each name's occurrences, from one walk of the function's syntax."""
+
+    def __init__(self, function: FunctionNode, context: FileContext, owner: cst.ClassDef | None) -> None:
+        self.function = function
+        self.context = context
+        self.owner = owner
+        # The methods of ``owner`` whose calls of ``function`` drop what it returns, once a
+        # value is followed out of it.
+        self.returned_to: list[str] = []
+        self.parents: dict[int, cst.CSTNode] = {}
+        self.order: dict[int, int] = {}
+        self.occurrences: dict[str, list[cst.Name]] = {}
+        # The bindings (their target names, by id) whose reads are followed: True or False once
+        # known, None while being followed.
+        self.followed: dict[tuple[int, ...], bool | None] = {}
+        stack: list[cst.CSTNode] = [function.body]
+        while stack:
+            node = stack.pop()
+            self.order[id(node)] = len(self.order)
+            children = syntax_children(node)
+            for child in children:
+                self.parents[id(child)] = node
+            stack.extend(reversed(children))
+            if type(node) is cst.Name:
+                self.occurrences.setdefault(node.value, []).append(node)
+
+    def dropped(self, expr: cst.CSTNode) -> bool:
+        """``expr``'s value reaches nothing but graph-dropping methods (see ``_graph_dropped``);
+        each binding's reads are followed once."""
+        node = expr
+        while True:
+            parent = self.parents.get(id(node))
+            if type(parent) is cst.Attribute and parent.value is node:
+                grand = self.parents.get(id(parent))
+                if type(grand) is cst.Call and grand.func is parent:
+                    if parent.attr.value in catalog.GRAPH_DROPPING_METHODS:
+                        return True
+                    if parent.attr.value == "append":
+                        return True  # a list the value is in, given one more item: nothing leaves it
+                    node = grand  # a tensor method: ``out.softmax(-1)``, ``out.cpu()``
+                else:
+                    # A field of the output: ``out.logits``, and ``out.data``, a tensor's values
+                    # without the graph but a packed sequence's tensor with it.
+                    node = parent
+            elif type(parent) is cst.Subscript and parent.value is node:
+                node = parent
+            elif type(parent) in (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison):
+                node = cast(cst.BaseExpression, parent)
+            elif type(parent) is cst.ComparisonTarget:
+                node = self.parents[id(parent)]
+            elif type(parent) is cst.Arg:
+                return self._passed(cast(cst.Arg, parent))
+            elif type(parent) is cst.Assign and parent.value is node:
+                names = _bound_names(parent.targets[0].target) if len(parent.targets) == 1 else None
+                return names is not None and self._reads_dropped(names, parent)
+            elif type(parent) in (cst.CompFor, cst.For) and cast("cst.CompFor | cst.For", parent).iter is node:
+                return self._items_dropped(cast("cst.CompFor | cst.For", parent), None)
+            elif type(parent) is cst.Return:
+                return self._returned_dropped(cast(cst.Return, parent))
+            else:
+                return False
+
+    def _passed(self, argument: cst.Arg) -> bool:
+        """The value passed as ``argument`` only drops its graph: a torch function of it
+        (``F.cross_entropy(logits, y)``), or the items a loop takes from it through
+        ``enumerate`` or ``zip``."""
+        call = self.parents.get(id(argument))
+        if type(call) is not cst.Call:
+            return False
+        qualified = self.context.imports.qualified_name(call.func)
+        if qualified is not None and qualified.startswith("torch."):
+            return self.dropped(call)
+        model = _model_called(call.func)
+        if model is not None and self.context.functions.holds_a_model(model):
+            return self.dropped(call)  # a model run on it: ``decoder(encoder(x))``
+        if type(call.func) is cst.Attribute and call.func.attr.value == "append" and len(call.args) == 1:
+            return type(self.parents.get(id(call))) is cst.Expr and self._list_dropped(call.func.value)
+        loop = self.parents.get(id(call))
+        if type(loop) not in (cst.CompFor, cst.For) or cast("cst.CompFor | cst.For", loop).iter is not call:
+            return False
+        if argument.keyword is not None or argument.star or any(arg.keyword or arg.star for arg in call.args):
+            return False
+        position = next(index for index, arg in enumerate(call.args) if arg is argument)
+        imports = self.context.imports
+        if imports.is_builtin(call.func, "enumerate") and position == 0:
+            return self._items_dropped(cast("cst.CompFor | cst.For", loop), (1, 2))
+        if imports.is_builtin(call.func, "zip"):
+            return self._items_dropped(cast("cst.CompFor | cst.For", loop), (position, len(call.args)))
+        return False
+
+    def _list_dropped(self, receiver: cst.BaseExpression) -> bool:
+        """``receiver`` is a name the function binds once, by assigning it a list literal, and
+        reads only in graph-dropping ways."""
+        if type(receiver) is not cst.Name:
+            return False
+        bindings = [
+            occurrence
+            for occurrence in self.occurrences[receiver.value]
+            if type(self.parents.get(id(occurrence))) is cst.AssignTarget
+        ]
+        if len(bindings) != 1:
+            return False
+        assign = self.parents.get(id(self.parents[id(bindings[0])]))
+        if type(assign) is not cst.Assign or len(assign.targets) != 1 or type(assign.value) is not cst.List:
+            return False
+        return self._reads_dropped(bindings, assign)
+
+    def _returned_dropped(self, statement: cst.Return) -> bool:
+        """``statement`` returns from the method ``self.function`` of ``self.owner``, every
+        project call of which is ``self.<method>(...)`` in another method of ``self.owner`` that
+        drops what it returns (``ProjectView.called_only_by_own_class``)."""
+        project = self.context.project
+        function = self.function
+        if self.owner is None or project is None or type(function) is not cst.FunctionDef:
+            return False
+        if f"{self.owner.name.value}.{function.name.value}" not in project.called_only_by_own_class:
+            return False
+        node = self.parents.get(id(statement))
+        while node is not None:
+            if type(node) in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
+                return False  # the return of a function nested in the method
+            node = self.parents.get(id(node))
+        callers: list[str] = []
+        for method in cast(cst.IndentedBlock, self.owner.body).body:
+            if type(method) is not cst.FunctionDef or method is function:
+                continue
+            flow = _OutputFlow(method, self.context, None)
+            calls = _calls_of(method, function.name.value)
+            if calls is None:
+                return False
+            for call in calls:
+                if type(call.func) is not cst.Attribute or dotted_name(call.func.value) != "self":
+                    return False
+                if not flow.dropped(call):
+                    return False
+                if method.name.value not in callers:
+                    callers.append(method.name.value)
+        self.returned_to = callers
+        return bool(callers)
+
+    def _items_dropped(self, loop: cst.CompFor | cst.For, part: tuple[int, int] | None) -> bool:
+        """The items ``loop`` takes (with ``part``, the item at that position of tuples of that
+        size: ``x`` of ``for k, x in enumerate(out)``) are read only in graph-dropping ways."""
+        target: cst.BaseExpression = loop.target
+        if part is not None:
+            position, size = part
+            elements = cast("cst.Tuple | cst.List", target).elements if type(target) in (cst.Tuple, cst.List) else ()
+            element = elements[position] if len(elements) == size else None
+            if type(element) is not cst.Element:
+                return False
+            target = element.value
+        names = _bound_names(target)
+        if not names:
+            return False
+        if type(loop) is cst.For:
+            return self._reads_dropped(names, loop)
+        scope = self.parents[id(loop)]
+        while type(scope) is cst.CompFor:
+            scope = self.parents[id(scope)]
+        reads = [
+            read
+            for name in names
+            for read in self.occurrences[name.value]
+            if self._within(read, scope) and not any(read is bound for bound in names)
+        ]
+        return bool(reads) and all(self.dropped(read) for read in reads)
+
+    def _reads_dropped(self, names: list[cst.Name], binding: cst.Assign | cst.For) -> bool:
+        """The names ``binding`` binds are read, and each read only drops its graph: every
+        occurrence of them in the function, up to a later statement of the binding's block that
+        binds one again alone (``out = out.detach()``), after which, in that block, it holds
+        another value."""
+        key = tuple(id(name) for name in names)
+        if key in self.followed:
+            return self.followed[key] is True  # a cycle (still None) is no evidence
+        self.followed[key] = None
+        reads: list[cst.Name] = []
+        for name in names:
+            rebinding = self._rebinding(name, binding)
+            reads.extend(
+                read
+                for read in self.occurrences[name.value]
+                if read is not name
+                and read is not rebinding
+                and not (rebinding is not None and self._after_in_block(read, rebinding))
+                and not self._in_a_comprehension_binding(read)
+            )
+        self.followed[key] = bool(reads) and all(self.dropped(read) for read in reads)
+        return self.followed[key] is True
+
+    def _in_a_comprehension_binding(self, name: cst.Name) -> bool:
+        """``name`` is a variable of a comprehension around it, whose ``for`` binds the same
+        name (``[[] for _ in range(n)]``): another variable than the function's."""
+        node: cst.CSTNode = name
+        while (parent := self.parents.get(id(node))) is not None:
+            if type(parent) in (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp):
+                clause: cst.CompFor | None = cast("cst.ListComp", parent).for_in
+                outer = cast(cst.CompFor, clause).iter
+                if name is not outer and not self._within(name, outer):  # else read where the comprehension is
+                    while clause is not None:
+                        if any(bound.value == name.value for bound in _bound_names(clause.target) or ()):
+                            return True
+                        clause = clause.inner_for_in
+            node = parent
+        return False
+
+    def _rebinding(self, name: cst.Name, binding: cst.Assign | cst.For) -> cst.Name | None:
+        """The first later occurrence of ``name`` that binds it alone in a statement of the
+        block ``binding`` is a statement of (``name = ...``)."""
+        block = self._block_of(binding)
+        for occurrence in self.occurrences[name.value]:
+            if self.order[id(occurrence)] <= self.order[id(name)]:
+                continue
+            target = self.parents.get(id(occurrence))
+            assign = self.parents.get(id(target))
+            if type(target) is cst.AssignTarget and type(assign) is cst.Assign and len(assign.targets) == 1:
+                if block is not None and self._block_of(assign) is block:
+                    return occurrence
+        return None
+
+    def _block_of(self, statement: cst.CSTNode) -> cst.CSTNode | None:
+        """The block holding the statement ``statement`` is (or, for a small statement, the
+        line it is on)."""
+        if isinstance(statement, cst.BaseSmallStatement):
+            line = self.parents.get(id(statement))
+            return self.parents.get(id(line)) if type(line) is cst.SimpleStatementLine else None
+        return self.parents.get(id(statement))
+
+    def _after_in_block(self, read: cst.Name, rebinding: cst.Name) -> bool:
+        """``read`` comes after the statement holding ``rebinding`` (a name it binds), inside
+        the block of that statement: it reads the value bound there."""
+        line = self.parents[id(self.parents[id(self.parents[id(rebinding)])])]
+        block = self.parents[id(line)]
+        return self._within(read, block) and self.order[id(read)] > self._last(line)
+
+    def _within(self, node: cst.CSTNode, tree: cst.CSTNode) -> bool:
+        """``node`` is in ``tree``'s subtree."""
+        return self.order[id(tree)] < self.order[id(node)] <= self._last(tree)
+
+    def _last(self, tree: cst.CSTNode) -> int:
+        """The place in source order of the last node of ``tree``'s subtree."""
+        node = tree
+        while children := syntax_children(node):
+            node = children[-1]
+        return self.order[id(node)]
+
+
+def _calls_of(function: cst.FunctionDef, method: str) -> list[cst.Call] | None:
+    """The calls in ``function`` of a method named ``method``, whatever the receiver; None when
+    ``function`` names the method without calling it (``loader.map(self.score)``: what the
+    callee does with its output is not seen)."""
+    found: list[cst.Call] = []
+    called: set[int] = set()
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        for child in syntax_children(node):
-            parents[id(child)] = node
-            stack.append(child)
-        if type(node) is cst.Name:
-            occurrences.setdefault(node.value, []).append(node)
-    return _dropped(call, parents, occurrences, context, set())
-
-
-def _dropped(
-    expr: cst.CSTNode,
-    parents: dict[int, cst.CSTNode],
-    occurrences: dict[str, list[cst.Name]],
-    context: FileContext,
-    followed: set[str],
-) -> bool:
-    """``expr``'s value reaches nothing but graph-dropping methods (see ``_graph_dropped``);
-    ``followed``: the names whose reads are being followed, each followed once."""
-    node = expr
-    while True:
-        parent = parents.get(id(node))
-        if type(parent) is cst.Attribute and parent.value is node:
-            grand = parents.get(id(parent))
-            if type(grand) is cst.Call and grand.func is parent:
-                if parent.attr.value in catalog.GRAPH_DROPPING_METHODS:
-                    return True
-                node = grand  # a tensor method: ``out.softmax(-1)``, ``out.cpu()``
-            elif parent.attr.value in catalog.GRAPH_DROPPING_ATTRIBUTES:
-                return True  # ``out.data``: the values without the graph
-            else:
-                node = parent  # a field of the output: ``out.logits``
-        elif type(parent) is cst.Subscript and parent.value is node:
-            node = parent
-        elif type(parent) in (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison):
-            node = cast(cst.BaseExpression, parent)
-        elif type(parent) is cst.ComparisonTarget:
-            node = parents[id(parent)]
-        elif type(parent) is cst.Arg:
-            grand = parents.get(id(parent))
-            qualified = context.imports.qualified_name(grand.func) if type(grand) is cst.Call else None
-            if qualified is None or not qualified.startswith("torch."):
-                return False
-            node = cast(cst.Call, grand)  # a torch function of it: ``F.cross_entropy(logits, y)``
-        elif type(parent) is cst.Assign and parent.value is node:
-            names = _bound_names(parent.targets[0].target) if len(parent.targets) == 1 else None
-            if not names or followed & {name.value for name in names}:
-                return False
-            followed.update(name.value for name in names)
-            reads = [
-                read
-                for name in names
-                for read in occurrences.get(name.value, ())
-                if not any(read is bound for bound in names)
-            ]
-            return bool(reads) and all(_dropped(read, parents, occurrences, context, followed) for read in reads)
-        else:
-            return False
+        stack.extend(syntax_children(node))
+        if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == method:
+            found.append(node)
+            called.add(id(node.func))
+        elif type(node) is cst.Attribute and node.attr.value == method and id(node) not in called:
+            return None
+    return found
 
 
 def _bound_names(target: cst.BaseExpression) -> list[cst.Name] | None:
