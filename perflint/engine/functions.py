@@ -30,6 +30,7 @@ import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
+from perflint.engine.control_flow import fixed_truth
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
 from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
@@ -63,6 +64,13 @@ _WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 # Nodes that bind the names of their ``target``.
 _Binding = Union[cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor]
+# The statements after which the rest of their block never runs.
+_LEAVING_KEYWORDS: dict[type, str] = {
+    cst.Return: "return",
+    cst.Raise: "raise",
+    cst.Break: "break",
+    cst.Continue: "continue",
+}
 
 
 @dataclass
@@ -222,11 +230,17 @@ class FunctionKnowledge:
         self._nested_calls_in_loops: dict[tuple[cst.CSTNode, str], cst.CSTNode] | None = None
         # ``with torch.no_grad():`` blocks open around the current node outside any function.
         self._grad_off_blocks_outside_functions = 0
+        # The blocks (the module, indented blocks, one-line suites) open around the current
+        # node, innermost last, and the parts of them around it that never run, each with why
+        # (across function scopes: a function defined there is never defined).
+        self._open_blocks: list[cst.CSTNode] = []
+        self._never_run: list[tuple[cst.CSTNode, str]] = []
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._open_blocks.append(node)
         for statement in node.body:
             if type(statement) is cst.FunctionDef:
                 self._by_call_name.setdefault(statement.name.value, []).append(statement)
@@ -234,6 +248,45 @@ class FunctionKnowledge:
                 for member in statement.body.body:
                     if type(member) is cst.FunctionDef:
                         self._by_call_name.setdefault(f"self.{member.name.value}", []).append(member)
+
+    def _enter_block(self, node: cst.CSTNode) -> None:
+        self._open_blocks.append(node)
+
+    def _leave_block(self, node: cst.CSTNode) -> None:
+        self._open_blocks.pop()
+        self._leave_never_run(node)
+
+    visit_IndentedBlock = visit_SimpleStatementSuite = _enter_block
+    leave_IndentedBlock = leave_SimpleStatementSuite = _leave_block
+
+    def _leave_the_block(self, node: cst.Return | cst.Raise | cst.Break | cst.Continue) -> None:
+        # What follows in the same block never runs.
+        block = self._open_blocks[-1]
+        if not self._never_run or self._never_run[-1][0] is not block:
+            keyword = _LEAVING_KEYWORDS[type(node)]
+            self._never_run.append((block, f"after `{keyword}`"))
+
+    leave_Return = leave_Raise = leave_Break = leave_Continue = _leave_the_block
+
+    def _enter_never_taken(self, node: cst.If | cst.While, taken_when: bool) -> None:
+        if fixed_truth(node.test) is (not taken_when):
+            keyword = "if" if type(node) is cst.If else "while"
+            self._never_run.append((node, f"under `{keyword} {quote(node.test)}:`"))
+
+    def _leave_never_run(self, node: cst.CSTNode) -> None:
+        if self._never_run and self._never_run[-1][0] is node:
+            self._never_run.pop()
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._enter_never_taken(node, taken_when=False)
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    leave_If_body = leave_If_orelse = leave_While_body = _leave_never_run
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
         imports = self._context.imports
@@ -474,6 +527,10 @@ class FunctionKnowledge:
     def frequency(self) -> ExecutionEstimate:
         """How often the current node runs, with the evidence in words.
 
+        Code that never runs comes first: a branch under a test that literals decide against
+        it (``if 11 < 3:``, ``if False:``, the ``else`` of ``if 1:``, the body of ``while 0:``)
+        and the statements after a ``return``, ``raise``, ``break`` or ``continue`` in their
+        block, with everything they nest (``Frequency.NEVER``).
         The function around it gives the base: run-once code (by its name or, with the project
         index, because only run-once code calls it) is cold; a per-call function (``forward``,
         ``*_step``, or one the project calls in a loop or from a per-call function) runs per
@@ -482,6 +539,8 @@ class FunctionKnowledge:
         once per program. A retry loop (``while not ok: try: …; ok = True``) runs once unless the
         work fails, so the loop around it decides.
         """
+        if self._never_run:
+            return ExecutionEstimate(Frequency.NEVER, f"never runs: {self._never_run[0][1]}")
         frame = self.current
         base = self._function_frequency(frame)
         loop = next((found for found in self._context.loops.enclosing() if not found.is_retry), None)

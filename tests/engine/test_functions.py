@@ -743,6 +743,60 @@ def test_a_retry_loop_is_no_evidence_of_repetition_but_the_loop_around_it_is():
     }
 
 
+def test_code_that_never_runs_is_known_with_the_reason():
+    answers = frequency_at_prints("""
+        def step(self, x, verbose):
+            for batch in x:
+                print(live)
+                if 11 < 3 and verbose:
+                    print(switched_off)
+                if 1 < 3:
+                    print(always)
+                elif verbose:
+                    print(other_branch)
+                while 0:
+                    print(loop_never_entered)
+                if verbose:
+                    raise ValueError(x)
+                    print(after_raise)
+                    def helper():
+                        print(in_a_function_never_defined)
+                print(after_the_branch)
+                continue
+                print(after_continue)
+            return x
+            print(after_return)
+    """)
+    assert answers == {
+        "live": (Frequency.HOT, "runs in a loop over `x`"),
+        "switched_off": (Frequency.NEVER, "never runs: under `if 11 < 3 and verbose:`"),
+        "always": (Frequency.HOT, "runs in a loop over `x`"),
+        "other_branch": (Frequency.NEVER, "never runs: under `if 1 < 3:`"),
+        "loop_never_entered": (Frequency.NEVER, "never runs: under `while 0:`"),
+        "after_raise": (Frequency.NEVER, "never runs: after `raise`"),
+        "in_a_function_never_defined": (Frequency.NEVER, "never runs: after `raise`"),
+        "after_the_branch": (Frequency.HOT, "runs in a loop over `x`"),
+        "after_continue": (Frequency.NEVER, "never runs: after `continue`"),
+        "after_return": (Frequency.NEVER, "never runs: after `return`"),
+    }
+
+
+def test_no_rule_reports_code_that_never_runs():
+    source = (
+        "import numpy as np\n"
+        "def f(x):\n"
+        "    a = np.arange(10)\n"
+        "    if 11 < 3:\n"
+        "        print(sum(a))\n"
+        "    if x:\n"
+        "        raise ValueError(x)\n"
+        "        print(sum(a))\n"
+        "    return sum(a)\n"
+    )
+    findings = lint_source(source, "f.py", [rule_by_code("PFL102")])
+    assert [finding.line for finding in findings] == [9]
+
+
 def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():
     findings = lint_source(
         "import torch\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n"
