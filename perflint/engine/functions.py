@@ -34,7 +34,7 @@ from perflint.engine.control_flow import fixed_truth
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
 from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
-from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,
@@ -436,6 +436,24 @@ class FunctionKnowledge:
             values = _self_attribute_values(frame.node)
             self._attribute_values[id(frame.node)] = values
         return values.get(attribute)
+
+    def holds_a_trained_parameter(self, attribute: str) -> bool:
+        """``self.<attribute>`` is a trainable parameter of the current class: the one value the
+        class assigns it is ``nn.Parameter(...)``, not given ``requires_grad=False``. The
+        optimizer changes it between calls, and what is computed from it carries its gradient
+        (deepchem's `Affine` flow: `torch.exp(self.scale.sum())`)."""
+        value = self.attribute_value(attribute)
+        if type(value) is not cst.Call:
+            return False
+        if self._context.imports.qualified_name(value.func) not in catalog.PARAMETER_CONSTRUCTORS:
+            return False
+        requires_grad = keyword_argument(value, "requires_grad")
+        return requires_grad is None or literal_value(requires_grad.value) is not False
+
+    def _trained_between_calls(self, chain: str, receiver: str | None) -> bool:
+        """``chain`` (``self.scale``) reads a trainable parameter of the method's receiver."""
+        root, _, rest = chain.partition(".")
+        return root == receiver and bool(rest) and self.holds_a_trained_parameter(rest.partition(".")[0])
 
     def is_registered_buffer(self, attribute: str) -> bool:
         """``self.<attribute>`` is a buffer the current class registers in ``__init__``
@@ -887,19 +905,25 @@ class FunctionKnowledge:
     def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
         """``expr``, in the current function, gives the same value on every call of it: it
         reads no parameter (but a method's ``self``), no name the function binds, no
-        attribute of ``self`` the function changes, and calls only side-effect-free library
+        attribute of ``self`` the function changes nor a trainable parameter
+        (``holds_a_trained_parameter``), and calls only side-effect-free library
         functions that make no fresh object and non-mutating methods. At module level every
         expression qualifies (it runs once)."""
         frame = self.current
         if frame is None:
             return True
         parameters = _parameter_names(frame.node.params)
-        if frame.is_method:
-            parameters.discard(_first_parameter(frame.node.params))
+        receiver = _first_parameter(frame.node.params) if frame.is_method else None
+        if receiver is not None:
+            parameters.discard(receiver)
         summary = frame.summary
 
         def changes(chain: str) -> bool:
-            return chain.partition(".")[0] in parameters or summary.changes(chain)
+            return (
+                chain.partition(".")[0] in parameters
+                or summary.changes(chain)
+                or self._trained_between_calls(chain, receiver)
+            )
 
         return unchanged_by(expr, changes, self._context.imports, allow_conversions=True)
 
@@ -907,7 +931,8 @@ class FunctionKnowledge:
         """``expr``, in the current function, depends on the call's inputs at most through
         their shapes, types and devices (``x.shape[1]``, ``x.size(0)``, ``x.device``,
         ``len(x)``): it reads no other parameter value, only attributes of ``self`` the
-        function does not change, names bound to such expressions (followed as
+        function does not change and that hold no trainable parameter
+        (``holds_a_trained_parameter``), names bound to such expressions (followed as
         ``values.value_of`` allows; ``hops``: names followed so far) and module-level names, and calls only catalogued pure library functions
         (factories included, random draws not) and known array methods."""
         frame = self.current
@@ -920,7 +945,7 @@ class FunctionKnowledge:
         def changes(chain: str) -> bool:
             root = chain.partition(".")[0]
             if root == receiver and not summary.changes(chain):
-                return False
+                return self._trained_between_calls(chain, receiver)
             if root in parameters:
                 return True
             if root in summary.rebound:

@@ -398,6 +398,31 @@ def test_an_expression_depends_only_on_shapes_when_it_reads_inputs_through_their
     }
 
 
+def test_a_value_computed_from_a_trainable_parameter_changes_between_calls():
+    source = (
+        "import torch\n"
+        "from torch import nn\n"
+        "class Affine(nn.Module):\n"
+        "    def __init__(self, dim):\n"
+        "        self.scale = nn.Parameter(torch.zeros(dim))\n"
+        "        self.frozen = nn.Parameter(torch.zeros(dim), requires_grad=False)\n"
+        "    def forward(self, x):\n"
+        "        print(torch.ones(x.shape[0]) * torch.log(torch.exp(self.scale.sum())))\n"
+        "        print(torch.ones(x.shape[0]) * self.frozen.sum())\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: (
+            context.functions.depends_only_on_shapes(expr),
+            context.functions.same_on_every_call(expr),
+        ),
+    )
+    assert answers == {
+        "torch.ones(x.shape[0]) * torch.log(torch.exp(self.scale.sum()))": (False, False),
+        "torch.ones(x.shape[0]) * self.frozen.sum()": (True, False),
+    }
+
+
 def test_a_random_draw_does_not_depend_only_on_shapes():
     source = (
         "import torch\n"

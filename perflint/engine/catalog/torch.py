@@ -396,6 +396,9 @@ MODULE_STATE_WRAPPERS = frozenset(
     {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer", "torch.nn.parameter.Buffer"}
 )
 MODULE_STATE_METHODS = frozenset({"register_buffer", "register_parameter"})
+# A trainable parameter (unless given ``requires_grad=False``): the optimizer changes it between
+# calls, and what is computed from it carries its gradient.
+PARAMETER_CONSTRUCTORS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 # ``self.register_buffer(name, tensor)`` keeps ``tensor`` as ``self.<name>``, and from then on a
 # module lets that attribute be set only to a tensor or None (``nn.Module.__setattr__`` raises
 # otherwise): the method, and its two parameters in order.
