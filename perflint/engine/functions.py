@@ -268,10 +268,14 @@ class FunctionKnowledge:
 
     leave_Return = leave_Raise = leave_Break = leave_Continue = _leave_the_block
 
-    def _enter_never_taken(self, node: cst.If | cst.While, taken_when: bool) -> None:
+    def _enter_never_taken(self, node: cst.If | cst.While | cst.IfExp, taken_when: bool) -> None:
         if fixed_truth(node.test) is (not taken_when):
-            keyword = "if" if type(node) is cst.If else "while"
-            self._never_run.append((node, f"under `{keyword} {quote(node.test)}:`"))
+            test = quote(node.test)
+            if type(node) is cst.IfExp:
+                where = f"… if {test} else …"
+            else:
+                where = f"{'if' if type(node) is cst.If else 'while'} {test}:"
+            self._never_run.append((node, f"under `{where}`"))
 
     def _leave_never_run(self, node: cst.CSTNode) -> None:
         if self._never_run and self._never_run[-1][0] is node:
@@ -286,7 +290,21 @@ class FunctionKnowledge:
     def visit_While_body(self, node: cst.While) -> None:
         self._enter_never_taken(node, taken_when=True)
 
+    def visit_IfExp_body(self, node: cst.IfExp) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    def visit_IfExp_orelse(self, node: cst.IfExp) -> None:
+        self._enter_never_taken(node, taken_when=False)
+
+    def visit_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        # ``11 < 3 and any(x)``: a left operand that always decides leaves the right one unread.
+        deciding = type(node.operator) is cst.Or
+        if fixed_truth(node.left) is deciding:
+            keyword = "or" if deciding else "and"
+            self._never_run.append((node, f"after `{quote(node.left)} {keyword}`"))
+
     leave_If_body = leave_If_orelse = leave_While_body = _leave_never_run
+    leave_IfExp_body = leave_IfExp_orelse = leave_BooleanOperation_right = _leave_never_run
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
         imports = self._context.imports
@@ -546,9 +564,11 @@ class FunctionKnowledge:
         """How often the current node runs, with the evidence in words.
 
         Code that never runs comes first: a branch under a test that literals decide against
-        it (``if 11 < 3:``, ``if False:``, the ``else`` of ``if 1:``, the body of ``while 0:``)
-        and the statements after a ``return``, ``raise``, ``break`` or ``continue`` in their
-        block, with everything they nest (``Frequency.NEVER``).
+        it (``if 11 < 3:``, ``if False:``, the ``else`` of ``if 1:``, the body of ``while 0:``, a
+        branch of a conditional expression), the operand after one that decides an ``and`` or
+        an ``or`` (``11 < 3 and any(x)``), and the statements after a ``return``, ``raise``,
+        ``break`` or ``continue`` in their block, with everything they nest
+        (``Frequency.NEVER``).
         The function around it gives the base: run-once code (by its name or, with the project
         index, because only run-once code calls it) is cold; a per-call function (``forward``,
         ``*_step``, or one the project calls in a loop or from a per-call function) runs per

@@ -775,6 +775,9 @@ def test_code_that_never_runs_is_known_with_the_reason():
                 print(live)
                 if 11 < 3 and verbose:
                     print(switched_off)
+                if 11 < 3 and print(short_circuited) or x:
+                    pass
+                y = print(never_chosen) if 0 else print(chosen)
                 if 1 < 3:
                     print(always)
                 elif verbose:
@@ -795,6 +798,9 @@ def test_code_that_never_runs_is_known_with_the_reason():
     assert answers == {
         "live": (Frequency.HOT, "runs in a loop over `x`"),
         "switched_off": (Frequency.NEVER, "never runs: under `if 11 < 3 and verbose:`"),
+        "short_circuited": (Frequency.NEVER, "never runs: after `11 < 3 and`"),
+        "never_chosen": (Frequency.NEVER, "never runs: under `… if 0 else …`"),
+        "chosen": (Frequency.HOT, "runs in a loop over `x`"),
         "always": (Frequency.HOT, "runs in a loop over `x`"),
         "other_branch": (Frequency.NEVER, "never runs: under `if 1 < 3:`"),
         "loop_never_entered": (Frequency.NEVER, "never runs: under `while 0:`"),
