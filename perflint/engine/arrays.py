@@ -1038,6 +1038,38 @@ class ArrayKnowledge:
             shape = [element.value for element in shape[0].elements]
         return shape
 
+    def names_object_dtype(self, dtype: cst.BaseExpression) -> bool:
+        """``dtype`` names NumPy's object dtype: ``object``, ``"O"``, ``"object"``,
+        ``np.object_``, ``np.dtype(object)``. An array of it holds Python objects, and every
+        operation on it, ufuncs included, handles them one at a time in the interpreter."""
+        if type(dtype) is cst.Call and self._imports.qualified_name(dtype.func) == "numpy.dtype":
+            return bool(dtype.args) and dtype.args[0].keyword is None and self.names_object_dtype(dtype.args[0].value)
+        if self._imports.is_builtin(dtype, "object") or self._imports.qualified_name(dtype) == "numpy.object_":
+            return True
+        return literal_value(dtype) in ("O", "object")
+
+    def holds_objects(self, expr: cst.BaseExpression, depth: int = 3) -> bool:
+        """``expr`` is a NumPy array of Python objects: made with an object dtype
+        (``np.array(blocks, dtype=object)``, ``np.empty((n, m), dtype="O")``), directly, through
+        the name every path binds to one, or a slice or a view of one (``blocks[1:]``)."""
+        if type(expr) is cst.Name:
+            bound = self.bound_value(expr.value)
+            return depth > 0 and bound is not None and self.holds_objects(bound, depth - 1)
+        if type(expr) is cst.Subscript:
+            sliced = all(type(element.slice) is cst.Slice for element in expr.slice)
+            return sliced and self.holds_objects(expr.value, depth)
+        if type(expr) is not cst.Call:
+            return False
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value in catalog.VIEW_METHODS:
+            return self.holds_objects(func.value, depth)
+        record = catalog.lookup(self._imports.qualified_name(func))
+        if record is None or record.library != catalog.NUMPY or not record.has(catalog.Flag.FRESH_ARRAY):
+            return False
+        arguments = catalog.bind(expr, record)
+        dtype = arguments.argument("dtype") if arguments is not None and record.accepts("dtype") else None
+        return dtype is not None and self.names_object_dtype(dtype)
+
     def ndim_of(self, expr: cst.BaseExpression) -> int | None:
         """The number of dimensions of the array the name ``expr`` holds, where the code states
         it: its whole shape unpacked (``b, c, t = X.shape``: 3), or a fresh array made with each

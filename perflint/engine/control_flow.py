@@ -7,12 +7,13 @@ identity, a retry, code under a debugging flag, a lazy initialisation that runs 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import operator
+from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
 
 from perflint.engine.imports import ImportTable, dotted_name, target_names
-from perflint.engine.literals import integer_value, string_value
+from perflint.engine.literals import UNKNOWN, integer_value, literal_value, string_value
 from perflint.engine.walker import contains, syntax_children
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ _DEBUG_FLAG_WORDS = ("debug", "profil", "sanity", "anomaly", "validate_arg")
 # Names of verbosity levels: a level above the first (``verbose > 1``) asks for debugging output,
 # whereas ``if verbose:`` may be on in the runs that matter (a progress report).
 _VERBOSITY_WORD = "verbos"
+# The comparisons ``fixed_truth`` evaluates between two literals.
+_LITERAL_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
+    cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le,
+    cst.GreaterThan: operator.gt,
+    cst.GreaterThanEqual: operator.ge,
+    cst.Equal: operator.eq,
+    cst.NotEqual: operator.ne,
+}
 
 
 def ends_early(node: cst.If) -> bool:
@@ -53,6 +63,44 @@ def leaving_statement(suite: cst.BaseSuite) -> type | None:
     if statements and type(statements[-1]) in (cst.Raise, cst.Return, cst.Break):
         return type(statements[-1])
     return None
+
+
+def fixed_truth(test: cst.BaseExpression) -> bool | None:
+    """The truth ``test`` has whenever it runs, when literals alone decide it: a literal
+    (``if False:``, ``if 0:``, ``if 1:``), a comparison of literals (``if 11 < 3:``, code
+    switched off by hand), ``not`` of such a test, an ``and`` with an operand always false or an
+    ``or`` with one always true (``if 11 < 3 and verbose:``). None when anything else decides it."""
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        inner = fixed_truth(test.expression)
+        return None if inner is None else not inner
+    if type(test) is cst.BooleanOperation:
+        left, right = fixed_truth(test.left), fixed_truth(test.right)
+        deciding = type(test.operator) is cst.Or
+        if deciding in (left, right):
+            return deciding
+        return None if left is None or right is None else not deciding
+    if type(test) is cst.Comparison:
+        return _compared_literals(test)
+    value = literal_value(test)
+    return None if value is UNKNOWN else bool(value)
+
+
+def _compared_literals(test: cst.Comparison) -> bool | None:
+    """``11 < 3``, ``0 <= 1 < 2``: a chain of comparisons of literals, evaluated."""
+    left = literal_value(test.left)
+    for target in test.comparisons:
+        compare = _LITERAL_COMPARISONS.get(type(target.operator))
+        right = literal_value(target.comparator)
+        if compare is None or left is UNKNOWN or right is UNKNOWN:
+            return None
+        try:
+            holds = bool(compare(left, right))
+        except TypeError:  # ``1 < "a"``: the program raises there, and nothing follows
+            return None
+        if not holds:
+            return False
+        left = right
+    return True
 
 
 def only_reports(suite: cst.BaseSuite, imports: ImportTable) -> bool:

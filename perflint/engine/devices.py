@@ -109,7 +109,8 @@ def allocated_on_host(tensor: cst.BaseExpression, context: FileContext, hops: in
     """``tensor`` is made by a torch factory on the host, directly or through the name it was
     assigned to: one that allocates there unless given ``device=`` (``torch.rand(1)``,
     ``torch.zeros(n, device="cpu")``), or ``torch.tensor(data)`` and the legacy constructors of
-    data that is not a tensor, without a device; or a call asking for host tensors as its output
+    data that is not a tensor, or ``torch.as_tensor(data)`` of Python numbers or a NumPy array
+    (``torch.as_tensor(0.5)``), without a device; or a call asking for host tensors as its output
     (``tokenizer(text, return_tensors="pt")``). Reading its value copies nothing from a device
     and waits for none. ``hops``: names and devices followed so far, so that a tensor made on its
     own old device (``x = torch.zeros(n, device=x.device)``) ends the search."""
@@ -188,7 +189,9 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``) or of one (``~mask``), a method of one that returns a tensor and moves
+    (``start + length``) or of one (``~mask``), an element-wise operation with one that has a
+    dimension or more (``upos.eq(torch.tensor([[i]]))``, ``x + torch.ones(3)``: torch mixes a
+    device tensor only with a 0-d host tensor, and raises for any other), a method of one that returns a tensor and moves
     nothing (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
     (``torch.kthvalue(x, k)``) or a part of such a result (``.values``), directly or through the
     name it was assigned to; a part of one (``perm[:h]``), or an item of one through a loop over it
@@ -207,6 +210,8 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
         tensor = assigned
         hops += 1
     if type(tensor) is cst.BinaryOperation:
+        if _host_tensor_with_dimensions(tensor.left, context) or _host_tensor_with_dimensions(tensor.right, context):
+            return True
         return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
     if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
         # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
@@ -229,6 +234,12 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     if _torch_function_of_a_host_tensor(tensor, context, hops):
         return True
     func = tensor.func
+    if (
+        type(func) is cst.Attribute
+        and func.attr.value in catalog.ELEMENTWISE_BINARY_METHODS
+        and any(arg.keyword is None and _host_tensor_with_dimensions(arg.value, context) for arg in tensor.args)
+    ):
+        return True
     return (
         type(func) is cst.Attribute
         and _computed_where_its_receiver_is(tensor, context)
@@ -331,10 +342,37 @@ def _computed_where_its_receiver_is(call: cst.Call, context: FileContext) -> boo
 
 def _builds_from_host_data(call: cst.Call, record: catalog.Function, context: FileContext) -> bool:
     """``torch.tensor(data)``, ``torch.FloatTensor(data)``: a copy of Python data or a NumPy
-    array, made on the host. (Of a tensor, the copy stays on that tensor's device.)"""
-    if not (record.has(catalog.Flag.COPIES_DATA) and record.has(catalog.Flag.CONVERTS_SEQUENCES)):
+    array, made on the host. (Of a tensor, the copy stays on that tensor's device.)
+    ``torch.as_tensor(data)`` returns a tensor as it is, wherever it lives: only Python numbers
+    or a NumPy array, as the code shows them, make it a host tensor."""
+    if not record.has(catalog.Flag.CONVERTS_SEQUENCES):
         return False
-    return not any(arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args)
+    if record.has(catalog.Flag.COPIES_DATA):
+        return not any(arg.keyword is None and context.arrays.kind_of(arg.value) == catalog.TORCH for arg in call.args)
+    data = call.args[0] if call.args and record.shares_data_with is not None else None
+    return data is not None and data.keyword is None and _host_data(data.value, context)
+
+
+def _host_data(data: cst.BaseExpression, context: FileContext) -> bool:
+    """``data`` is Python numbers written out (``0.5``, ``[[1, 2], [3, 4]]``) or made by a host
+    library (``np.stack(rows)``), directly or through the name it was assigned to."""
+    if type(data) is cst.Name:
+        data = value_of(data, context) or data
+    if isinstance(data, (cst.List, cst.Tuple)):
+        return all(type(element) is cst.Element and _host_data(element.value, context) for element in data.elements)
+    return isinstance(literal_value(data), (int, float, complex)) or built_by_a_host_library(data, context)
+
+
+def _host_tensor_with_dimensions(tensor: cst.BaseExpression, context: FileContext) -> bool:
+    """``tensor`` is made on the host from a list, tuple or shape written out with at least one
+    item (``torch.tensor([[i]])``, ``torch.ones((3,))``): it has a dimension or more, so no device
+    tensor can meet it in an element-wise operation."""
+    if type(tensor) is cst.Name:
+        tensor = value_of(tensor, context) or tensor
+    if type(tensor) is not cst.Call or not tensor.args or tensor.args[0].keyword is not None:
+        return False
+    first = tensor.args[0].value
+    return isinstance(first, (cst.List, cst.Tuple)) and bool(first.elements) and allocated_on_host(tensor, context)
 
 
 def host_factory(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> cst.Call | None:

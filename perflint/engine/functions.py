@@ -30,10 +30,11 @@ import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
+from perflint.engine.control_flow import fixed_truth
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import dotted_name
 from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
-from perflint.engine.literals import UNKNOWN, literal_value
+from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
     PER_CALL,
@@ -63,6 +64,13 @@ _WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 # Nodes that bind the names of their ``target``.
 _Binding = Union[cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor]
+# The statements after which the rest of their block never runs.
+_LEAVING_KEYWORDS: dict[type, str] = {
+    cst.Return: "return",
+    cst.Raise: "raise",
+    cst.Break: "break",
+    cst.Continue: "continue",
+}
 
 
 @dataclass
@@ -215,11 +223,17 @@ class FunctionKnowledge:
         self._nested_calls_in_loops: dict[tuple[cst.CSTNode, str], cst.CSTNode] | None = None
         # ``with torch.no_grad():`` blocks open around the current node outside any function.
         self._grad_off_blocks_outside_functions = 0
+        # The blocks (the module, indented blocks, one-line suites) open around the current
+        # node, innermost last, and the parts of them around it that never run, each with why
+        # (across function scopes: a function defined there is never defined).
+        self._open_blocks: list[cst.CSTNode] = []
+        self._never_run: list[tuple[cst.CSTNode, str]] = []
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        self._open_blocks.append(node)
         for statement in node.body:
             if type(statement) is cst.FunctionDef:
                 self._by_call_name.setdefault(statement.name.value, []).append(statement)
@@ -227,6 +241,63 @@ class FunctionKnowledge:
                 for member in statement.body.body:
                     if type(member) is cst.FunctionDef:
                         self._by_call_name.setdefault(f"self.{member.name.value}", []).append(member)
+
+    def _enter_block(self, node: cst.CSTNode) -> None:
+        self._open_blocks.append(node)
+
+    def _leave_block(self, node: cst.CSTNode) -> None:
+        self._open_blocks.pop()
+        self._leave_never_run(node)
+
+    visit_IndentedBlock = visit_SimpleStatementSuite = _enter_block
+    leave_IndentedBlock = leave_SimpleStatementSuite = _leave_block
+
+    def _leave_the_block(self, node: cst.Return | cst.Raise | cst.Break | cst.Continue) -> None:
+        # What follows in the same block never runs.
+        block = self._open_blocks[-1]
+        if not self._never_run or self._never_run[-1][0] is not block:
+            keyword = _LEAVING_KEYWORDS[type(node)]
+            self._never_run.append((block, f"after `{keyword}`"))
+
+    leave_Return = leave_Raise = leave_Break = leave_Continue = _leave_the_block
+
+    def _enter_never_taken(self, node: cst.If | cst.While | cst.IfExp, taken_when: bool) -> None:
+        if fixed_truth(node.test) is (not taken_when):
+            test = quote(node.test)
+            if type(node) is cst.IfExp:
+                where = f"… if {test} else …"
+            else:
+                where = f"{'if' if type(node) is cst.If else 'while'} {test}:"
+            self._never_run.append((node, f"under `{where}`"))
+
+    def _leave_never_run(self, node: cst.CSTNode) -> None:
+        if self._never_run and self._never_run[-1][0] is node:
+            self._never_run.pop()
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._enter_never_taken(node, taken_when=False)
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    def visit_IfExp_body(self, node: cst.IfExp) -> None:
+        self._enter_never_taken(node, taken_when=True)
+
+    def visit_IfExp_orelse(self, node: cst.IfExp) -> None:
+        self._enter_never_taken(node, taken_when=False)
+
+    def visit_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        # ``11 < 3 and any(x)``: a left operand that always decides leaves the right one unread.
+        deciding = type(node.operator) is cst.Or
+        if fixed_truth(node.left) is deciding:
+            keyword = "or" if deciding else "and"
+            self._never_run.append((node, f"after `{quote(node.left)} {keyword}`"))
+
+    leave_If_body = leave_If_orelse = leave_While_body = _leave_never_run
+    leave_IfExp_body = leave_IfExp_orelse = leave_BooleanOperation_right = _leave_never_run
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
         imports = self._context.imports
@@ -377,6 +448,24 @@ class FunctionKnowledge:
             self._attribute_values[id(frame.node)] = values
         return values.get(attribute)
 
+    def holds_a_trained_parameter(self, attribute: str) -> bool:
+        """``self.<attribute>`` is a trainable parameter of the current class: the one value the
+        class assigns it is ``nn.Parameter(...)``, not given ``requires_grad=False``. The
+        optimizer changes it between calls, and what is computed from it carries its gradient
+        (deepchem's `Affine` flow: `torch.exp(self.scale.sum())`)."""
+        value = self.attribute_value(attribute)
+        if type(value) is not cst.Call:
+            return False
+        if self._context.imports.qualified_name(value.func) not in catalog.PARAMETER_CONSTRUCTORS:
+            return False
+        requires_grad = keyword_argument(value, "requires_grad")
+        return requires_grad is None or literal_value(requires_grad.value) is not False
+
+    def _trained_between_calls(self, chain: str, receiver: str | None) -> bool:
+        """``chain`` (``self.scale``) reads a trainable parameter of the method's receiver."""
+        root, _, rest = chain.partition(".")
+        return root == receiver and bool(rest) and self.holds_a_trained_parameter(rest.partition(".")[0])
+
     def is_registered_buffer(self, attribute: str) -> bool:
         """``self.<attribute>`` is a buffer the current class registers in ``__init__``
         (``self.register_buffer("steps", torch.tensor(0))``) with a value that is not ``None``,
@@ -503,6 +592,12 @@ class FunctionKnowledge:
     def frequency(self) -> ExecutionEstimate:
         """How often the current node runs, with the evidence in words.
 
+        Code that never runs comes first: a branch under a test that literals decide against
+        it (``if 11 < 3:``, ``if False:``, the ``else`` of ``if 1:``, the body of ``while 0:``, a
+        branch of a conditional expression), the operand after one that decides an ``and`` or
+        an ``or`` (``11 < 3 and any(x)``), and the statements after a ``return``, ``raise``,
+        ``break`` or ``continue`` in their block, with everything they nest
+        (``Frequency.NEVER``).
         The function around it gives the base: run-once code (by its name or, with the project
         index, because only run-once code calls it) is cold; a per-call function (``forward``,
         ``*_step``, or one the project calls in a loop or from a per-call function) runs per
@@ -511,6 +606,8 @@ class FunctionKnowledge:
         once per program. A retry loop (``while not ok: try: …; ok = True``) runs once unless the
         work fails, so the loop around it decides.
         """
+        if self._never_run:
+            return ExecutionEstimate(Frequency.NEVER, f"never runs: {self._never_run[0][1]}")
         frame = self.current
         base = self._function_frequency(frame)
         loop = next((found for found in self._context.loops.enclosing() if not found.is_retry), None)
@@ -857,19 +954,25 @@ class FunctionKnowledge:
     def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
         """``expr``, in the current function, gives the same value on every call of it: it
         reads no parameter (but a method's ``self``), no name the function binds, no
-        attribute of ``self`` the function changes, and calls only side-effect-free library
+        attribute of ``self`` the function changes nor a trainable parameter
+        (``holds_a_trained_parameter``), and calls only side-effect-free library
         functions that make no fresh object and non-mutating methods. At module level every
         expression qualifies (it runs once)."""
         frame = self.current
         if frame is None:
             return True
         parameters = _parameter_names(frame.node.params)
-        if frame.is_method:
-            parameters.discard(_first_parameter(frame.node.params))
+        receiver = _first_parameter(frame.node.params) if frame.is_method else None
+        if receiver is not None:
+            parameters.discard(receiver)
         summary = frame.summary
 
         def changes(chain: str) -> bool:
-            return chain.partition(".")[0] in parameters or summary.changes(chain)
+            return (
+                chain.partition(".")[0] in parameters
+                or summary.changes(chain)
+                or self._trained_between_calls(chain, receiver)
+            )
 
         return unchanged_by(expr, changes, self._context.imports, allow_conversions=True)
 
@@ -877,7 +980,8 @@ class FunctionKnowledge:
         """``expr``, in the current function, depends on the call's inputs at most through
         their shapes, types and devices (``x.shape[1]``, ``x.size(0)``, ``x.device``,
         ``len(x)``): it reads no other parameter value, only attributes of ``self`` the
-        function does not change, names bound to such expressions (followed as
+        function does not change and that hold no trainable parameter
+        (``holds_a_trained_parameter``), names bound to such expressions (followed as
         ``values.value_of`` allows; ``hops``: names followed so far) and module-level names, and calls only catalogued pure library functions
         (factories included, random draws not) and known array methods."""
         frame = self.current
@@ -890,7 +994,7 @@ class FunctionKnowledge:
         def changes(chain: str) -> bool:
             root = chain.partition(".")[0]
             if root == receiver and not summary.changes(chain):
-                return False
+                return self._trained_between_calls(chain, receiver)
             if root in parameters:
                 return True
             if root in summary.rebound:

@@ -269,9 +269,12 @@ class Frequency(enum.Enum):
     (module level, ``main``, code only entry points call); ``PER_CALL``: on every
     call of a function that runs per batch or per sample (``forward``, ``training_step``,
     a function the training loop calls); ``HOT``: in a loop, or in a per-call function's
-    loop; ``UNKNOWN``: no evidence either way.
+    loop; ``UNKNOWN``: no evidence either way; ``NEVER``: the code itself shows that it never
+    runs (a branch under a test literals decide, ``if 11 < 3:``; a statement after a ``return``
+    or ``raise`` of its block).
     """
 
+    NEVER = "never"
     COLD = "cold"
     ONCE = "once"
     UNKNOWN = "unknown"

@@ -225,6 +225,8 @@ class Rule:
         ``size`` is what the code states of the benchmark's size (in its ``size_unit``: a loop's
         trip count, a matrix's order; read through ``engine.sizes``), so that ``--measure`` reads
         the time saved nearest it; None where it is unknown.
+        Nothing is reported in code that never runs (``Frequency.NEVER``: ``if 11 < 3:``, after a
+        ``raise``), whatever the rule: it costs nothing.
         Reporting the template itself unformatted raises ``MessageTemplateError``, which the
         engine turns into an internal-error finding, so no user ever reads ``{braces}``."""
         if (message is None or message == self.message) and message_fields(self.message):
@@ -232,9 +234,11 @@ class Rule:
                 f"{self.code} reported its message template unformatted; its fields are "
                 + ", ".join(message_fields(self.message))
             )
+        estimate = self.context.frequency()
+        if estimate.frequency is Frequency.NEVER:
+            return
         evidence = None
         if self.paid_per_execution:
-            estimate = self.context.frequency()
             if estimate.frequency is Frequency.COLD:
                 return
             evidence = estimate.evidence if estimate.repeats else None

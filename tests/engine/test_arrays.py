@@ -728,3 +728,27 @@ def test_sparse_format_follows_constructors_conversions_and_annotations():
         "g.tocsr(1)": None,
         "d": None,
     }
+
+
+def test_an_array_made_with_an_object_dtype_holds_python_objects():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "def f(n, blocks, x):\n"
+        "    labels = np.empty(n, dtype=object)\n"
+        "    print(labels); print(labels[1:]); print(labels.reshape(-1)); print(labels[0])\n"
+        "    print(np.array(blocks, dtype='O')); print(np.array(blocks, np.dtype(object)))\n"
+        "    print(np.array(blocks, dtype=float)); print(np.empty(n)); print(x)\n",
+        lambda context, expr: context.arrays.holds_objects(expr),
+    )
+    assert answers == {
+        "labels": True,
+        "labels[1:]": True,
+        "labels.reshape(-1)": True,
+        # One element of an array of objects is whatever object it holds.
+        "labels[0]": False,
+        "np.array(blocks, dtype='O')": True,
+        "np.array(blocks, np.dtype(object))": True,
+        "np.array(blocks, dtype=float)": False,
+        "np.empty(n)": False,
+        "x": False,
+    }

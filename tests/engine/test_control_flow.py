@@ -34,6 +34,31 @@ def test_an_if_whose_body_breaks_continues_or_returns_ends_early():
     assert not ends_early(_first("for m in ms:\n    if m.all():\n        raise ValueError\n", cst.If))
 
 
+def test_a_test_literals_decide_has_a_fixed_truth():
+    from perflint.engine.control_flow import fixed_truth
+
+    def truth(test: str) -> bool | None:
+        return fixed_truth(cst.parse_expression(test))
+
+    assert truth("11 < 3") is False
+    assert truth("False") is False
+    assert truth("0") is False
+    assert truth("None") is False
+    assert truth("11 < 3 and self.opts['vv']") is False
+    assert truth("verbose and 0") is False
+    assert truth("not 1 < 3") is False
+    assert truth("1 < 3") is True
+    assert truth("1") is True
+    assert truth("0 <= 1 < 2") is True
+    assert truth("x or 1 < 3") is True
+    assert truth("1 < 3 and 2 > 1") is True
+    assert truth("verbose") is None
+    assert truth("x < 3") is None
+    assert truth("1 < 3 and verbose") is None
+    assert truth("1 < 'a'") is None
+    assert truth("1 in (1, 2)") is None
+
+
 def test_a_guard_that_only_raises_warns_or_logs_only_reports():
     answers: dict[str, bool] = {}
 

@@ -123,6 +123,52 @@ def test_tensors_a_tokenizer_returns_are_on_the_host_until_moved():
     }
 
 
+def test_as_tensor_of_python_numbers_or_a_numpy_array_is_made_on_the_host():
+    from perflint.engine.devices import allocated_on_host
+
+    answers = probe_calls(
+        "import numpy as np\nimport torch\n"
+        "def f(x, i, device):\n"
+        "    scale = 0.5\n"
+        "    print(torch.as_tensor(scale)); print(torch.as_tensor([[1, 2], [3, 4.0]]))\n"
+        "    print(torch.as_tensor(np.zeros(3))); print(torch.as_tensor(x)); print(torch.as_tensor([i]))\n"
+        "    print(torch.as_tensor(0.5, device=device))\n",
+        lambda context, expr: allocated_on_host(expr, context),
+    )
+    assert answers == {
+        "torch.as_tensor(scale)": True,
+        "torch.as_tensor([[1, 2], [3, 4.0]])": True,
+        "torch.as_tensor(np.zeros(3))": True,
+        # A tensor is returned as it is, wherever it lives.
+        "torch.as_tensor(x)": False,
+        "torch.as_tensor([i])": False,
+        "torch.as_tensor(0.5, device=device)": False,
+    }
+
+
+def test_what_meets_a_host_tensor_of_a_dimension_or_more_element_by_element_is_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # stanza's `upos.eq(torch.tensor([[i]]))`: a device `upos` would make torch raise.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(upos, x, i):\n"
+        "    print(upos.eq(torch.tensor([[i]]))); print(torch.all(upos.eq(torch.tensor([[i]]))))\n"
+        "    print(x + torch.ones((3,))); print(upos.eq(torch.tensor(i))); print(x + torch.zeros(()))\n"
+        "    print(upos.eq(torch.tensor([[i]], device=x.device)))\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "upos.eq(torch.tensor([[i]]))": True,
+        "torch.all(upos.eq(torch.tensor([[i]])))": True,
+        "x + torch.ones((3,))": True,
+        # A 0-d host tensor mixes with a device tensor, as a Python number does.
+        "upos.eq(torch.tensor(i))": False,
+        "x + torch.zeros(())": False,
+        "upos.eq(torch.tensor([[i]], device=x.device))": False,
+    }
+
+
 def test_the_negation_of_a_host_mask_is_on_the_host():
     from perflint.engine.devices import on_host
 

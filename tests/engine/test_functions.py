@@ -398,6 +398,31 @@ def test_an_expression_depends_only_on_shapes_when_it_reads_inputs_through_their
     }
 
 
+def test_a_value_computed_from_a_trainable_parameter_changes_between_calls():
+    source = (
+        "import torch\n"
+        "from torch import nn\n"
+        "class Affine(nn.Module):\n"
+        "    def __init__(self, dim):\n"
+        "        self.scale = nn.Parameter(torch.zeros(dim))\n"
+        "        self.frozen = nn.Parameter(torch.zeros(dim), requires_grad=False)\n"
+        "    def forward(self, x):\n"
+        "        print(torch.ones(x.shape[0]) * torch.log(torch.exp(self.scale.sum())))\n"
+        "        print(torch.ones(x.shape[0]) * self.frozen.sum())\n"
+    )
+    answers = probe_calls(
+        source,
+        lambda context, expr: (
+            context.functions.depends_only_on_shapes(expr),
+            context.functions.same_on_every_call(expr),
+        ),
+    )
+    assert answers == {
+        "torch.ones(x.shape[0]) * torch.log(torch.exp(self.scale.sum()))": (False, False),
+        "torch.ones(x.shape[0]) * self.frozen.sum()": (True, False),
+    }
+
+
 def test_a_random_draw_does_not_depend_only_on_shapes():
     source = (
         "import torch\n"
@@ -741,6 +766,66 @@ def test_a_retry_loop_is_no_evidence_of_repetition_but_the_loop_around_it_is():
         "retried": (Frequency.UNKNOWN, ""),
         "retried_per_item": (Frequency.HOT, "runs in a loop over `items`"),
     }
+
+
+def test_code_that_never_runs_is_known_with_the_reason():
+    answers = frequency_at_prints("""
+        def step(self, x, verbose):
+            for batch in x:
+                print(live)
+                if 11 < 3 and verbose:
+                    print(switched_off)
+                if 11 < 3 and print(short_circuited) or x:
+                    pass
+                y = print(never_chosen) if 0 else print(chosen)
+                if 1 < 3:
+                    print(always)
+                elif verbose:
+                    print(other_branch)
+                while 0:
+                    print(loop_never_entered)
+                if verbose:
+                    raise ValueError(x)
+                    print(after_raise)
+                    def helper():
+                        print(in_a_function_never_defined)
+                print(after_the_branch)
+                continue
+                print(after_continue)
+            return x
+            print(after_return)
+    """)
+    assert answers == {
+        "live": (Frequency.HOT, "runs in a loop over `x`"),
+        "switched_off": (Frequency.NEVER, "never runs: under `if 11 < 3 and verbose:`"),
+        "short_circuited": (Frequency.NEVER, "never runs: after `11 < 3 and`"),
+        "never_chosen": (Frequency.NEVER, "never runs: under `… if 0 else …`"),
+        "chosen": (Frequency.HOT, "runs in a loop over `x`"),
+        "always": (Frequency.HOT, "runs in a loop over `x`"),
+        "other_branch": (Frequency.NEVER, "never runs: under `if 1 < 3:`"),
+        "loop_never_entered": (Frequency.NEVER, "never runs: under `while 0:`"),
+        "after_raise": (Frequency.NEVER, "never runs: after `raise`"),
+        "in_a_function_never_defined": (Frequency.NEVER, "never runs: after `raise`"),
+        "after_the_branch": (Frequency.HOT, "runs in a loop over `x`"),
+        "after_continue": (Frequency.NEVER, "never runs: after `continue`"),
+        "after_return": (Frequency.NEVER, "never runs: after `return`"),
+    }
+
+
+def test_no_rule_reports_code_that_never_runs():
+    source = (
+        "import numpy as np\n"
+        "def f(x):\n"
+        "    a = np.arange(10)\n"
+        "    if 11 < 3:\n"
+        "        print(sum(a))\n"
+        "    if x:\n"
+        "        raise ValueError(x)\n"
+        "        print(sum(a))\n"
+        "    return sum(a)\n"
+    )
+    findings = lint_source(source, "f.py", [rule_by_code("PFL102")])
+    assert [finding.line for finding in findings] == [9]
 
 
 def test_a_finding_of_a_rule_paid_per_execution_carries_its_evidence():

@@ -221,6 +221,27 @@ REDUCING_METHODS = frozenset(
 # value they are called on, or that they return, lives in host memory (``m.astype(np.float32)``,
 # ``m.tocoo()``).
 HOST_ONLY_METHODS = frozenset({"astype", "toarray", "todense", "tocoo", "tocsr", "tocsc", "tolil", "to_numpy"})
+# Tensor methods that combine the receiver with another tensor element by element
+# (``x.eq(y)``, ``x.add(y)``): like the operators, they compute where both tensors live.
+ELEMENTWISE_BINARY_METHODS = frozenset(
+    {
+        "eq",
+        "ne",
+        "lt",
+        "gt",
+        "le",
+        "ge",
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "maximum",
+        "minimum",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+    }
+)
 METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size", "get_device"})
 
 # Attributes of an array or tensor that are arrays of the same library (``a.T``; a tensor's

@@ -77,8 +77,8 @@ class Flag(enum.Flag):
     # it, whatever part of the result the caller then uses.
     SORTS = enum.auto()
     # Makes its tensor by reading its data argument: always a copy (``torch.tensor``), or, for
-    # the legacy constructors (``torch.FloatTensor(a)``), a copy made element by element when
-    # a NumPy array's dtype is not theirs.
+    # the legacy constructors (``torch.FloatTensor(a)``), a copy converted to their dtype when a
+    # NumPy array's dtype is not theirs (an array of their own dtype they share).
     COPIES_DATA = enum.auto()
     # Waits for all the work queued on the device, on every stream: an explicit device
     # synchronisation, or handing cached memory back to the driver, whose free waits too.

@@ -83,7 +83,9 @@ class TensorConditionInForward(Rule):
         "function nothing shows to repeat (a self-check such as `check_equivariance`, a file parser); "
         "conditions on Python values only (`self.training`, `x.dtype`, `x.shape`, `x is None`, "
         "`x.numel()`), NumPy arrays, tensors on the host (made by a host factory, `torch.rand(1) < "
-        "self.p`, or moved there, `x.cpu()`); code under a `torch.jit.is_scripting()`, "
+        "self.p`, `torch.as_tensor(0.5)`, moved there, `x.cpu()`, or compared element by element "
+        "with a host tensor of a dimension or more, `upos.eq(torch.tensor([[i]]))`, which torch "
+        "refuses for a device tensor); code under a `torch.jit.is_scripting()`, "
         "`torch.jit.is_tracing()` or `torch.compiler.is_compiling()` test or a debugging flag (`if "
         "self.debug:`); a comparison an identity check short-circuits (`a is b or torch.equal(a, b)`); a "
         "comparison of an element the loop around it indexes (`if pred[i] > 0:`), whose fix is "
@@ -174,6 +176,23 @@ class Block(nn.Module):
                 if (x < 0).any():
                     x = x.clamp_min(0)
                 return [self.colours[key] for key in x.tolist()]
+        """,
+        # Host tensors: compared element by element with a host tensor of a dimension or more
+        # (stanza's `upos.eq(torch.tensor([[i]]))`, which torch refuses for a device `upos`), or
+        # made by `torch.as_tensor` of a Python number.
+        """
+        import torch
+        from torch import nn
+        class Tagger(nn.Module):
+            def forward(self, upos: torch.Tensor, i):
+                if not torch.all(upos.eq(torch.tensor([[i]]))):
+                    upos = upos * 2
+                return upos.to(self.device)
+        class Scaler(nn.Module):
+            def forward(self, x: torch.Tensor):
+                if torch.as_tensor(0.5) < 1:
+                    x = x * 3
+                return x
         """,
         # Python values only: the mode, dtype, shape, identity, element count.
         """

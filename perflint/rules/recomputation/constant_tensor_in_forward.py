@@ -52,7 +52,9 @@ class ConstantTensorInForward(Rule):
     )
     known_limitations = (
         "Left alone: a bare factory (`torch.zeros(B, H)` for a fresh state), a value that reads an "
-        "input's values, code under a condition (often the cache-by-shape fix itself), an assignment "
+        "input's values or a trainable parameter's (`self.scale = nn.Parameter(...)`, which the "
+        "optimizer changes between calls and whose gradient the value carries), code under a "
+        "condition (often the cache-by-shape fix itself), an assignment "
         "to an attribute (a cache), and the same code in `__init__`. Off by default (opt-in): on real"
         " models the tensors it finds are mostly 1-D frequency vectors of a few hundred elements, "
         "whose rebuild costs microseconds per call; the linter cannot tell them from a T×T mask "
@@ -91,6 +93,20 @@ class CausalAttention(torch.nn.Module):
     )
 
     VALID = (
+        # Computed from a trainable parameter (deepchem's `Affine` flow): the optimizer changes
+        # `self.scale` between calls, and the gradient flows through the value to it.
+        """
+        import torch
+        from torch import nn
+        class Affine(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.scale = nn.Parameter(torch.zeros(dim))
+            def forward(self, x):
+                y = torch.exp(self.scale) * x
+                log_det_jacobian = torch.ones(y.shape[0]) * torch.log(torch.exp(self.scale.sum()))
+                return y, log_det_jacobian
+        """,
         # A bare factory for a fresh state, and the same mask built in __init__.
         """
         import torch
