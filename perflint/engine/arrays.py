@@ -39,7 +39,7 @@ from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -522,11 +522,7 @@ class ArrayKnowledge:
         the first argument of a torch function that takes only a tensor."""
         parameters = {param.name.value for param in _parameters(function.params)}
         kinds = {name: kind for name, kind in docstring_kinds(function).items() if name in parameters}
-        stack: list[cst.CSTNode] = [function.body]
-        while stack:
-            node = stack.pop()
-            if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
+        for node in nodes_in_scope(function.body):
             if type(node) is cst.Call and node.args:
                 first = node.args[0]
                 if (
@@ -537,7 +533,6 @@ class ArrayKnowledge:
                     and catalog.takes_only_a_tensor_first(self._imports.qualified_name(node.func))
                 ):
                     kinds.setdefault(first.value.value, catalog.TORCH)
-            stack.extend(syntax_children(node))
         return kinds
 
     def bound_value(self, name: str) -> cst.BaseExpression | None:

@@ -14,7 +14,7 @@ import libcst as cst
 
 from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value, string_value
-from perflint.engine.walker import contains, syntax_children
+from perflint.engine.walker import contains, nodes_in_scope, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.loops import LoopNode
@@ -272,11 +272,7 @@ def _names_deciding_exit(loop: LoopNode) -> set[str]:
         return set()
     tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
     assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
-    stack: list[cst.CSTNode] = [loop.body]
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
+    for node in nodes_in_scope(loop.body):
         if type(node) is cst.If:
             if ends_early(node):
                 tests.append(node.test)
@@ -288,7 +284,6 @@ def _names_deciding_exit(loop: LoopNode) -> set[str]:
         ) and node.value is not None:
             targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             assignments.append(({name for target in targets for name in target_names(target)}, node.value))
-        stack.extend(syntax_children(node))
     deciding = {name for test in tests for name in _names_read(test)}
     grew = True
     while grew:
@@ -304,17 +299,12 @@ def _names_deciding_exit(loop: LoopNode) -> set[str]:
 
 def _assigned_names(blocks: list[cst.CSTNode]) -> set[str]:
     names: set[str] = set()
-    stack = list(blocks)
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
+    for node in nodes_in_scope(*blocks):
         if type(node) is cst.Assign:
             for target in node.targets:
                 names.update(target_names(target.target))
         elif type(node) is cst.AugAssign or type(node) is cst.AnnAssign:
             names.update(target_names(node.target))
-        stack.extend(syntax_children(node))
     return names
 
 

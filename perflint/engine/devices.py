@@ -29,7 +29,7 @@ from perflint.engine.imports import dotted_name, parameter_names
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
-from perflint.engine.walker import root_name, syntax_children
+from perflint.engine.walker import nodes_in_scope, root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -419,14 +419,10 @@ def host_factory_returned(call: cst.Call, context: FileContext) -> cst.Call | No
     if definition is None:
         return None
     found: list[cst.Call | None] = []
-    pending: list[cst.CSTNode] = [definition.body]
-    while pending:
-        node = pending.pop()
+    for node in nodes_in_scope(definition.body):
         if type(node) is cst.Return:
             # Names are not followed: they are the callee's, not the caller's.
             found.append(host_factory(node.value, context, MAX_NAME_HOPS) if node.value is not None else None)
-        elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            pending.extend(syntax_children(node))
     return found[0] if len(found) == 1 else None
 
 

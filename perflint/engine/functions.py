@@ -51,7 +51,7 @@ from perflint.engine.roles import (
 )
 from perflint.engine.sizes import trip_count
 from perflint.engine.values import value_of
-from perflint.engine.walker import names_in, small_statements, syntax_children
+from perflint.engine.walker import names_in, nodes_in_scope, small_statements, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -1036,9 +1036,7 @@ class FunctionKnowledge:
             return self._context.arrays.annotation_kind(definition.returns.annotation)
         returned: list[cst.BaseExpression | None] = []
         bound: dict[str, list[cst.BaseExpression | None]] = {}
-        pending: list[cst.CSTNode] = [definition.body]
-        while pending:
-            node = pending.pop()
+        for node in nodes_in_scope(definition.body):
             if type(node) is cst.Return:
                 returned.append(node.value)
             elif type(node) is cst.Yield:
@@ -1054,8 +1052,6 @@ class FunctionKnowledge:
             elif type(node) in (cst.AsName, cst.Global, cst.Nonlocal, cst.Del):
                 for name in names_in(node):
                     bound.setdefault(name, []).append(None)
-            if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                pending.extend(syntax_children(node))
         kinds = {self._returned_kind(value, definition, bound) for value in returned}
         return kinds.pop() if len(kinds) == 1 else None
 
@@ -1239,16 +1235,11 @@ class FunctionKnowledge:
         down: a function of this file by its body, one of another file by the project index's
         ``calls_backward``."""
         calls: list[cst.Call] = []
-        stack: list[cst.CSTNode] = [node.body]
-        while stack:
-            current = stack.pop()
-            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
+        for current in nodes_in_scope(node.body):
             if wants_gradients(current):
                 return True
             if type(current) is cst.Call:
                 calls.append(current)
-            stack.extend(syntax_children(current))
         if depth == 0:
             return False
         project = self._context.project
@@ -1478,14 +1469,7 @@ _MAY_NOT_RUN = (cst.IfExp, cst.BooleanOperation, cst.Lambda, *NEVER_THE_SAME_TWI
 
 def _may_leave(statement: cst.CSTNode) -> bool:
     """``statement`` may return, raise or yield (nested functions and classes aside)."""
-    pending: list[cst.CSTNode] = [statement]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, _LEAVING):
-            return True
-        if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            pending.extend(syntax_children(node))
-    return False
+    return any(isinstance(node, _LEAVING) for node in nodes_in_scope(statement))
 
 
 def _calls_before_leaving(definition: FunctionNode) -> Iterator[cst.Call]:

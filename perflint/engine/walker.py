@@ -152,6 +152,24 @@ def syntax_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return children
 
 
+# Nodes that open a scope of their own: code in them runs when they are called, not where they
+# are written.
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def nodes_in_scope(*roots: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node of ``roots`` (themselves included), depth first, neither entering nor
+    yielding the functions, classes and lambdas nested in them: the code that runs where it is
+    written. The caller may stop early; the order among siblings is unspecified."""
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if type(node) in _NESTED_SCOPES:
+            continue
+        yield node
+        pending.extend(syntax_children(node))
+
+
 def _variables(node: cst.CSTNode, outside: cst.CSTNode | None = None) -> Iterator[cst.Name]:
     """The names in ``node`` (itself included) that are variables: not the attribute of an
     attribute (``x.i``) or the keyword of an argument (``f(i=0)``), which are only spelled so;

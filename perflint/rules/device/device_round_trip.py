@@ -18,7 +18,7 @@ from perflint.engine.devices import (
 from perflint.engine.imports import target_names
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -263,14 +263,9 @@ def clip_boxes(boxes, width, height):
         device for it are not reported."""
         scope = self._scopes[-1]
         tests: list[cst.CSTNode] = [node.test]
-        pending: list[cst.CSTNode] = [node.body]
-        while pending:
-            part = pending.pop()
-            if type(part) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
+        for part in nodes_in_scope(node.body):
             if isinstance(part, (cst.If, cst.While)):
                 tests.append(part.test)
-            pending.extend(syntax_children(part))
         for test in tests:
             pending = [test]
             while pending:

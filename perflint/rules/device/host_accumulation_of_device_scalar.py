@@ -20,7 +20,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -459,16 +459,11 @@ def evaluate(model, loader, device):
     def _runs_a_training_loop(self, loop: cst.For | cst.While) -> bool:
         """Each iteration of ``loop`` runs a whole training loop of its own (an optimisation
         per sample): the read comes once per many steps, and costs little beside them."""
-        pending: list[cst.CSTNode] = [loop.body]
-        while pending:
-            node = pending.pop()
-            if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
+        for node in nodes_in_scope(loop.body):
             if isinstance(node, (cst.For, cst.While)):
                 effects = summarise([node.body], self.context.imports, self.context.functions)
                 if effects.calls_backward and effects.steps_optimizer:
                     return True
-            pending.extend(syntax_children(node))
         return False
 
     def _reads_a_device_tensor(self, read: cst.Call, tensor: cst.BaseExpression, frame) -> bool:

@@ -10,7 +10,7 @@ from perflint.engine.functions import ClassFrame
 from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
 
@@ -220,9 +220,7 @@ class Positional(nn.Module):
     def _factory_assignments(self, init: cst.FunctionDef) -> dict[str, str]:
         imports = self.context.imports
         assignments: dict[str, str] = {}
-        pending: list[cst.CSTNode] = [init.body]
-        while pending:
-            node = pending.pop()
+        for node in nodes_in_scope(init.body):
             if type(node) is cst.Assign and len(node.targets) == 1 and type(node.value) is cst.Call:
                 target = dotted_name(node.targets[0].target)
                 record = catalog.lookup(imports.qualified_name(node.value.func))
@@ -236,8 +234,6 @@ class Positional(nn.Module):
                     and record.returns == catalog.TORCH
                 ):
                     assignments[target.partition(".")[2]] = quote(node.value)
-            elif type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                pending.extend(syntax_children(node))
         return assignments
 
 

@@ -14,7 +14,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Change, Fix, Invalid, Rule
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.recomputation import FAMILY
 
@@ -1075,11 +1075,7 @@ def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) 
     (``self.nets.append(net)``, ``self.net = net``: a model of the object, not a filter used as
     a function): ``blur = GaussianFilter(2, sigma)`` (nested functions and classes aside)."""
     built = False
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
+    for node in nodes_in_scope(function.body):
         if type(node) is cst.Assign and type(node.value) is cst.Call:
             func = node.value.func
             moved = type(func) is cst.Attribute and func.attr.value in catalog.MODEL_EVIDENCE_METHODS
@@ -1087,7 +1083,6 @@ def _built_in(function: FunctionNode, model: str, functions: FunctionKnowledge) 
                 built = built or any(dotted_name(target.target) == model for target in node.targets)
         if _keeps(node, model):
             return False
-        stack.extend(syntax_children(node))
     return built
 
 

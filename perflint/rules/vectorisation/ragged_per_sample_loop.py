@@ -12,7 +12,7 @@ from perflint.engine.quoting import quote
 from perflint.engine.roles import Frequency, is_loss_name
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
-from perflint.engine.walker import mentions, syntax_children
+from perflint.engine.walker import mentions, nodes_in_scope, syntax_children
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -394,11 +394,7 @@ class MaskedMSE(torch.nn.Module):
         """The loop calls something of unknown kind per sample (a model, a module attribute of
         ``self`` not named as a loss, a local callable): a per-sample model on different shapes."""
         imports = self.context.imports
-        pending: list[cst.CSTNode] = list(_repeated_parts(loop))
-        while pending:
-            node = pending.pop()
-            if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-                continue
+        for node in nodes_in_scope(*_repeated_parts(loop)):
             if type(node) is cst.Call:
                 func = node.func
                 name = dotted_name(func)
@@ -411,7 +407,6 @@ class MaskedMSE(torch.nn.Module):
                         pass
                     elif type(func) is cst.Name or name.startswith("self."):
                         return True
-            pending.extend(syntax_children(node))
         return False
 
 
@@ -576,11 +571,7 @@ def _assigned(body: cst.CSTNode) -> tuple[set[str], set[str]]:
     """The names ``body`` binds, and the tensors it writes items of (``out`` of ``out[i] = …``)."""
     names: set[str] = set()
     written: set[str] = set()
-    pending: list[cst.CSTNode] = [body]
-    while pending:
-        node = pending.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
+    for node in nodes_in_scope(body):
         if isinstance(node, (cst.Assign, cst.AugAssign)):
             targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
@@ -590,7 +581,6 @@ def _assigned(body: cst.CSTNode) -> tuple[set[str], set[str]]:
                     chain = dotted_name(target.value)
                     if chain is not None:
                         written.add(chain)
-        pending.extend(syntax_children(node))
     return names, written
 
 
