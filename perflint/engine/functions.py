@@ -508,13 +508,20 @@ class FunctionKnowledge:
     def _models_of_class(self, node: cst.ClassDef) -> frozenset[str]:
         """``_models_in`` the class ``node``, as the current point sees it: nothing while the
         class is being read already (a class that holds an instance of itself)."""
+        known = self._models_by_scope.get(id(node))
+        if known is not None:
+            return known
         if id(node) in self._classes_being_read:
             return frozenset()
         self._classes_being_read.add(id(node))
         try:
-            return self._models_in(node)
+            models = self._models_in(node)
         finally:
             self._classes_being_read.discard(id(node))
+        if not self._classes_being_read:
+            # Read from the outside, not while a class holding it is read: the whole answer.
+            self._models_by_scope[id(node)] = models
+        return models
 
     def _models_in(self, scope: cst.CSTNode) -> frozenset[str]:
         models: set[str] = set()
