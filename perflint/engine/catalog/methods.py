@@ -22,6 +22,8 @@ from perflint.engine.catalog.torch import TENSOR_CUDA, TENSOR_TO, VALUES_AND_IND
 
 # Methods that return an array or tensor of the receiver's library and leave the receiver as
 # it was.
+# Tensor and array methods that compare element by element (``x.eq(y)``, ``a.lt(0)``).
+_COMPARISON_METHODS = ("eq", "ne", "lt", "gt", "le", "ge")
 _SAME_LIBRARY_METHODS = (
     "reshape",
     "view",
@@ -100,12 +102,7 @@ _READING_METHODS = (
     "nelement",
     "isnan",
     "isinf",
-    "eq",
-    "ne",
-    "lt",
-    "gt",
-    "le",
-    "ge",
+    *_COMPARISON_METHODS,
     "equal",
     "allclose",
     # SciPy sparse matrices: one row as a new matrix, the count of stored entries.
@@ -225,12 +222,7 @@ HOST_ONLY_METHODS = frozenset({"astype", "toarray", "todense", "tocoo", "tocsr",
 # (``x.eq(y)``, ``x.add(y)``): like the operators, they compute where both tensors live.
 ELEMENTWISE_BINARY_METHODS = frozenset(
     {
-        "eq",
-        "ne",
-        "lt",
-        "gt",
-        "le",
-        "ge",
+        *_COMPARISON_METHODS,
         "add",
         "sub",
         "mul",
