@@ -3,7 +3,9 @@
 libcst's QualifiedNameProvider answers the same question, but on timm it made the lint about
 seven times slower than the parse; imports are the only bindings the rules need resolved.
 A name assigned, defined or used as a parameter or loop target no longer refers to its import
-in that scope.
+in that scope, except in the fallback of an optional import (``try: from numba import njit`` /
+``except ImportError: def njit(f): return f``): the fallback runs only where the library is
+missing, and the code is judged as it runs with the library installed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
 _SHADOWED = ""
+
+# The exceptions a failed import raises: a handler of one of them is an optional import's fallback.
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 
 # Public names that a library re-exports from a private module.
 _CANONICAL = {
@@ -87,6 +92,8 @@ class ImportTable:
         # import, which binds them to what they surely mean; the rest keep their meaning.
         self._star_imported = False
         self._star_names: dict[str, dict[str, str]] = {}
+        # How many ``except ImportError:`` handlers enclose the current node.
+        self._import_fallbacks = 0
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -144,6 +151,12 @@ class ImportTable:
     def visit_ExceptHandler_body(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
             self.shadow_all(target_names(node.name.name))
+        if _handles_import_errors(node):
+            self._import_fallbacks += 1
+
+    def leave_ExceptHandler_body(self, node: cst.ExceptHandler) -> None:
+        if _handles_import_errors(node):
+            self._import_fallbacks -= 1
 
     # Queries -------------------------------------------------------------------------------
 
@@ -185,8 +198,12 @@ class ImportTable:
             self._import_names.add(bound)
 
     def shadow(self, name: str) -> None:
-        """A local assignment rebinds ``name``: it no longer refers to an import."""
-        self._scopes[-1].aliases[name] = _SHADOWED
+        """A local assignment rebinds ``name``: it no longer refers to an import, unless it is
+        an optional import's fallback for that name."""
+        aliases = self._scopes[-1].aliases
+        if self._import_fallbacks and aliases.get(name):
+            return
+        aliases[name] = _SHADOWED
 
     def shadow_all(self, names: Iterable[str]) -> None:
         for name in names:
@@ -276,3 +293,12 @@ def _star_imports(body: Sequence[cst.CSTNode]) -> Iterator[cst.ImportFrom]:
             stack.extend(syntax_children(node))
         elif isinstance(node, (cst.IndentedBlock, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)):
             stack.extend(syntax_children(node))
+
+
+def _handles_import_errors(handler: cst.ExceptHandler) -> bool:
+    """``except ImportError:``, ``except (ModuleNotFoundError, OSError):``: an optional import's
+    fallback. A bare ``except:`` or ``except Exception:`` is not: it also catches the errors of
+    the code beside the import."""
+    caught = handler.type
+    names = [element.value for element in caught.elements] if type(caught) is cst.Tuple else [caught]
+    return any(type(name) is cst.Name and name.value in _IMPORT_ERRORS for name in names)

@@ -96,3 +96,19 @@ def test_a_star_import_of_a_project_module_binds_only_its_names_and_the_rest_kee
         "range": (False, None),
         "scale": (False, None),
     }
+
+
+def test_an_optional_imports_fallback_does_not_rebind_the_imported_name():
+    answers = qualified(
+        "try:\n    from numba import njit\n    import torch\nexcept ImportError:\n"
+        "    def njit(f):\n        return f\n    torch = None\n"
+        "print(njit); print(torch.zeros)\n"
+    )
+    assert answers == {"njit": "numba.njit", "torch.zeros": "torch.zeros"}
+
+
+def test_a_handler_of_other_errors_rebinds_the_imported_name():
+    answers = qualified(
+        "try:\n    from numba import njit\nexcept Exception:\n    def njit(f):\n        return f\nprint(njit)\n"
+    )
+    assert answers == {"njit": None}
