@@ -191,6 +191,10 @@ class Rule:
     # code (set-up, data preparation, plotting, entry points; see ``FileContext.frequency``),
     # and its findings carry the evidence that the code repeats.
     paid_per_execution: ClassVar[bool] = False
+    # The cost the rule reports is the interpreter's (a Python loop's iterations, a Python call
+    # per element): code a JIT compiler compiles, or a CUDA graph captures, does not pay it, and
+    # the rule stays silent there (see ``FileContext.in_compiled_code``).
+    paid_in_the_interpreter: ClassVar[bool] = False
     reported_at: ClassVar[str]
 
     what_it_does: ClassVar[str]
@@ -225,6 +229,7 @@ class Rule:
         ``size`` is what the code states of the benchmark's size (in its ``size_unit``: a loop's
         trip count, a matrix's order; read through ``engine.sizes``), so that ``--measure`` reads
         the time saved nearest it; None where it is unknown.
+        A rule ``paid_in_the_interpreter`` reports nothing in compiled code.
         Nothing is reported in code that never runs (``Frequency.NEVER``: ``if 11 < 3:``, after a
         ``raise``), whatever the rule: it costs nothing.
         Reporting the template itself unformatted raises ``MessageTemplateError``, which the
@@ -234,6 +239,8 @@ class Rule:
                 f"{self.code} reported its message template unformatted; its fields are "
                 + ", ".join(message_fields(self.message))
             )
+        if self.paid_in_the_interpreter and self.context.in_compiled_code():
+            return
         estimate = self.context.frequency()
         if estimate.frequency is Frequency.NEVER:
             return

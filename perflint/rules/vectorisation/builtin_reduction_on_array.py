@@ -38,6 +38,7 @@ class BuiltinReductionOnArray(Rule):
     # Opt-in: the cost is proportional to the array's length, which the linter cannot see.
     default_enabled = False
     required_text = ("numpy", "torch")
+    paid_in_the_interpreter = True
     reported_at = "the builtin call"
 
     what_it_does = (
@@ -53,7 +54,8 @@ class BuiltinReductionOnArray(Rule):
         "array's length, which the linter cannot see. Over the libraries it was reviewed on, about "
         "half the findings summed a data-sized array (a particle filter's weights, a pdf) and were "
         "worth fixing; the rest reduced two to a few dozen values once (a plot's range, four padding "
-        "sizes), where the builtin costs microseconds."
+        "sizes), where the builtin costs microseconds. "
+        "Code that numba, JAX, TorchScript, `torch.compile` or Cython compiles is left alone: its loops do not run in the interpreter."
     )
     why_bad = (
         "A builtin reduction knows nothing of arrays: it asks the array for an iterator and "

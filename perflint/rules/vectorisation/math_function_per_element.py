@@ -23,6 +23,7 @@ class MathFunctionPerElement(Rule):
     fix_title = "Call the NumPy (or torch) element-wise function once on the whole array"
     fix_safety = FIX_UNSAFE
     required_text = ("math",)
+    paid_in_the_interpreter = True
     reported_at = "the `math` call"
 
     what_it_does = (
@@ -38,7 +39,8 @@ class MathFunctionPerElement(Rule):
     known_limitations = (
         "`math` on scalars, on items of a list or of values of unknown type, or on one element of an "
         "array read in a loop over something else (a loop over images that reads each image's height "
-        "from a tensor), is not flagged."
+        "from a tensor), is not flagged. "
+        "Code that numba, JAX, TorchScript, `torch.compile` or Cython compiles is left alone: its loops do not run in the interpreter."
     )
     why_bad = (
         "`math` functions take one Python float: each iteration boxes an element into a Python "
@@ -105,6 +107,16 @@ def gaussian(d: np.ndarray, sigma: float) -> np.ndarray:
             for x in a:
                 x = float(x) + 1
                 print(math.log(x))
+        """,
+        # A function numba compiles: per-element math is how numba code is written.
+        """
+        import math
+        import numba
+        import numpy as np
+        @numba.njit(cache=True)
+        def log_all(a: np.ndarray) -> None:
+            for i in range(len(a)):
+                a[i] = math.log(a[i])
         """,
     )
     INVALID = (

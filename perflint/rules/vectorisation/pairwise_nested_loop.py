@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
@@ -11,7 +12,9 @@ from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import UNKNOWN, literal_value
 from perflint.engine.quoting import quote
+from perflint.engine.rewrite import code_of
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.walker import nodes_in_scope
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -23,6 +26,10 @@ class _Pair:
     outer: str
     inner: str
     rows: dict[str, set[str]] = field(default_factory=dict)
+    # Each row read (``X[i]``, by ``id``) with the index it reads at.
+    row_reads: dict[int, str] = field(default_factory=dict)
+    # The expression reduces its rows (``np.sum``, ``.norm()``): each pair gives one number.
+    reduces: bool = False
 
 
 class PairwiseNestedLoop(Rule):
@@ -32,13 +39,11 @@ class PairwiseNestedLoop(Rule):
     name = "pairwise-nested-loop"
     family = FAMILY
     summary = "Nested index loops filling a pairwise matrix from rows of two arrays"
-    message = (
-        "Nested loops compute `{store}` one pair at a time; compute all pairs at once by "
-        "broadcasting (`{first}[:, None, :] - {second}[None, :, :]`) or with `{cdist}`"
-    )
+    message = "Nested loops compute `{store}` one pair at a time; {advice}"
     fix_title = "Broadcast rows against rows, or call `scipy.spatial.distance.cdist` (`torch.cdist`)"
     fix_safety = FIX_UNSAFE
     required_text = ("numpy", "torch")
+    paid_in_the_interpreter = True
     reported_at = "the outer `for` statement"
 
     what_it_does = (
@@ -49,7 +54,10 @@ class PairwiseNestedLoop(Rule):
         " rows, numbers, names from outside the loops, arithmetic, and NumPy/torch element-wise "
         "functions and reductions (`np.sqrt`, `np.sum`, `np.linalg.norm`, `.sum()`)."
     )
-    known_limitations = "A body that does anything else, or reads the indices as values, is not flagged."
+    known_limitations = (
+        "A body that does anything else, or reads the indices as values, is not flagged. "
+        "Code that numba, JAX, TorchScript, `torch.compile` or Cython compiles is left alone: its loops do not run in the interpreter."
+    )
     why_bad = (
         "An n×m pairwise matrix this way costs n·m interpreter iterations, each slicing two "
         "rows into new array objects and dispatching every operation for one short vector. "
@@ -112,6 +120,22 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
                     D[i, j] = np.sum(Y[i] * Y[j])
                     print(i, j)
         """,
+        # Compiled by numba, here through an optional import whose fallback leaves the function
+        # as it is: the loops run as machine code.
+        """
+        import numpy as np
+        try:
+            from numba import njit
+        except ImportError:
+            def njit(f):
+                return f
+
+        @njit
+        def rank_one_update(H: np.ndarray, y: np.ndarray, rho: float) -> None:
+            for v in range(y.shape[0]):
+                for w in range(y.shape[0]):
+                    H[v, w] += y[v] * y[w] * rho
+        """,
         # The indices used as values.
         """
         import numpy as np
@@ -159,6 +183,17 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
             """,
             line=5,
         ),
+        # Element-wise on single numbers: the advice is the user's expression, broadcast.
+        Invalid(
+            """
+            import numpy as np
+            def rank_one_update(H: np.ndarray, y: np.ndarray, rho: float) -> None:
+                for v in range(y.shape[0]):
+                    for w in range(y.shape[0]):
+                        H[v, w] += y[v] * y[w] * rho
+            """,
+            line=3,
+        ),
     )
 
     def visit_For(self, node: cst.For) -> None:
@@ -183,15 +218,31 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         firsts, seconds = pair.rows.get(outer_index, set()), pair.rows.get(inner_index, set())
         if not firsts or not seconds:
             return
-        first, second = sorted(firsts)[0], sorted(seconds)[0]
-        torch = self.context.arrays.lookup(first) == catalog.TORCH
-        cdist = f"torch.cdist({first}, {second})" if torch else f"scipy.spatial.distance.cdist({first}, {second})"
+        operator = f"{code_of(store.operator).strip()}" if type(store) is cst.AugAssign else "="
         self.report(
             node,
             self.message.format(
-                store=f"{quote(target)} = {quote(store.value)}", first=first, second=second, cdist=cdist
+                store=f"{quote(target)} {operator} {quote(store.value)}",
+                advice=self._advice(store.value, pair, sorted(firsts)[0], sorted(seconds)[0]),
             ),
         )
+
+    def _advice(self, expr: cst.BaseExpression, pair: _Pair, first: str, second: str) -> str:
+        """Element-wise work on the rows: the user's expression with the outer rows as a column
+        and the inner rows as a row, which broadcasts to every pair. A reduction of each pair:
+        rows against rows on a new axis, reduced over the last one, or ``cdist`` for a distance."""
+        if not pair.reduces:
+            broadcast = cast(cst.BaseExpression, expr.visit(_BroadcastRows(pair)))
+            return f"compute every pair at once by broadcasting: `{quote(broadcast)}`"
+        torch = self.context.arrays.lookup(first) == catalog.TORCH
+        advice = (
+            f"compute every pair at once by broadcasting rows against rows (`{first}[:, None, :]` with "
+            f"`{second}[None, :, :]`) and reducing over the last axis (`{'dim' if torch else 'axis'}=-1`)"
+        )
+        if not _subtracts_rows(expr, pair):
+            return advice
+        cdist = f"torch.cdist({first}, {second})" if torch else f"scipy.spatial.distance.cdist({first}, {second})"
+        return f"{advice}, or with `{cdist}`"
 
     def _index(self, loop: cst.For) -> str | None:
         """``i`` for ``for i in range(...)`` without ``else``."""
@@ -237,6 +288,7 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         ):
             return False
         pair.rows.setdefault(index.value, set()).add(expr.value.value)
+        pair.row_reads[id(expr)] = index.value
         return True
 
     def _is_pairwise_call(self, call: cst.Call, pair: _Pair) -> bool:
@@ -252,13 +304,42 @@ def distances(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
                 return False
             if not (record.has(catalog.ELEMENTWISE) or record.has(catalog.REDUCTION)):
                 return False
+            pair.reduces = pair.reduces or record.has(catalog.REDUCTION)
             return all(self._is_pairwise(value, pair) or literal_value(value) is not UNKNOWN for value in positional)
         if type(func) is cst.Attribute and func.attr.value in catalog.REDUCTION_FUNCTIONS:
             # ``(X[i] - Y[j]).sum()``: an array's own reduction.
+            pair.reduces = True
             return self._is_pairwise(func.value, pair) and all(
                 literal_value(value) is not UNKNOWN for value in positional
             )
         return False
+
+
+class _BroadcastRows(cst.CSTTransformer):
+    """``X[i]`` at the outer index becomes the column ``X[:, None]``, ``Y[j]`` at the inner one
+    the row ``Y[None, :]`` (for rows of features, ``(n, 1, d)`` against ``(1, m, d)`` alike)."""
+
+    def __init__(self, pair: _Pair) -> None:
+        super().__init__()
+        self._pair = pair
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        index = self._pair.row_reads.get(id(original_node))
+        if index is None:
+            return updated_node
+        whole, new_axis = cst.Slice(lower=None, upper=None), cst.Index(cst.Name("None"))
+        axes = (whole, new_axis) if index == self._pair.outer else (new_axis, whole)
+        return updated_node.with_changes(slice=[cst.SubscriptElement(axis) for axis in axes])
+
+
+def _subtracts_rows(expr: cst.BaseExpression, pair: _Pair) -> bool:
+    """Somewhere in ``expr``, a row at one index minus a row at the other: a distance."""
+    for node in nodes_in_scope(expr):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Subtract:
+            indices = {pair.row_reads.get(id(node.left)), pair.row_reads.get(id(node.right))}
+            if indices == {pair.outer, pair.inner}:
+                return True
+    return False
 
 
 def _only_statement(body: cst.BaseSuite) -> cst.CSTNode | None:

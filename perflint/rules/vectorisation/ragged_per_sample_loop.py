@@ -49,6 +49,7 @@ class RaggedPerSampleLoop(Rule):
     default_enabled = False
     required_text = ("range(",)
     paid_per_execution = True
+    paid_in_the_interpreter = True
     reported_at = "the first per-sample slice of the loop"
 
     what_it_does = (
@@ -80,7 +81,8 @@ class RaggedPerSampleLoop(Rule):
         "(`benchmarks/results/precision/round5/track_record.md`), 2 of its 4 findings were worth fixing "
         "and none was wrong. Over a few examples per batch with lengths on the host, the per-sample "
         "slices read the same bytes one masked reduction would; it pays in a per-step loss whose slice "
-        "bounds are device tensors."
+        "bounds are device tensors. "
+        "Code that numba, JAX, TorchScript, `torch.compile` or Cython compiles is left alone: its loops do not run in the interpreter."
     )
     why_bad = (
         "Each iteration launches its own small kernels (a slice, a reduction, a loss) on one "

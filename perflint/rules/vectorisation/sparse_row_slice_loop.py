@@ -32,6 +32,7 @@ class SparseRowSliceLoop(Rule):
     fix_title = "Read each row's entries from `X.indptr`, `X.indices` and `X.data`"
     fix_safety = FIX_UNSAFE
     required_text = ("scipy", "tocsr")
+    paid_in_the_interpreter = True
     reported_at = "the first row slice"
 
     what_it_does = (
@@ -63,7 +64,8 @@ class SparseRowSliceLoop(Rule):
         "that change the matrix or write into a row; rows sliced with another index than the "
         "loop's target, `while` loops (umap's breadth-first search); other uses of a row "
         "(`.toarray()`, arithmetic, `.max()`, whose implicit zeros the stored values do not "
-        "show)."
+        "show). "
+        "Code that numba, JAX, TorchScript, `torch.compile` or Cython compiles is left alone: its loops do not run in the interpreter."
     )
     why_bad = (
         "Slicing one row of a CSR matrix is a general indexing operation: it validates the "
