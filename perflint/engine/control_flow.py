@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, dotted_name, target_names
 from perflint.engine.literals import UNKNOWN, integer_value, literal_value, string_value
 from perflint.engine.walker import contains, nodes_in_scope, syntax_children
@@ -171,6 +172,46 @@ def short_circuited_by_identity(test: cst.BaseExpression, part: cst.CSTNode) -> 
             ):
                 return True
     return False
+
+
+def checked_on_the_host_first(test: cst.BaseExpression, part: cst.CSTNode) -> bool:
+    """``part`` of ``test`` runs only after an ``and`` operand before it found a tensor it reads
+    on the host: ``x.device.type == "cpu" and x.any()``, ``x.is_cpu and …``. There it reads host
+    memory and waits for no device."""
+    if type(test) is not cst.BooleanOperation:
+        return False
+    if type(test.operator) is cst.Or or not contains(test.right, part):
+        inner = test.right if contains(test.right, part) else test.left
+        return checked_on_the_host_first(inner, part)
+    return any(
+        tensor is not None and _mentions_chain(part, tensor) for tensor in map(_host_checked, _and_operands(test.left))
+    )
+
+
+def _and_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.And:
+        return _and_operands(expr.left) + _and_operands(expr.right)
+    return [expr]
+
+
+def _host_checked(check: cst.BaseExpression) -> str | None:
+    """``x`` of a check that holds only for a tensor on the host: ``x.device.type == "cpu"``,
+    ``str(x.device) == "cpu"``, ``x.is_cpu``."""
+    if type(check) is cst.Attribute and check.attr.value == catalog.HOST_FLAG:
+        return dotted_name(check.value)
+    if type(check) is not cst.Comparison or len(check.comparisons) != 1:
+        return None
+    comparison = check.comparisons[0]
+    if type(comparison.operator) is not cst.Equal or string_value(comparison.comparator) != catalog.HOST_DEVICE_TYPE:
+        return None
+    device = check.left
+    if type(device) is cst.Call and len(device.args) == 1 and dotted_name(device.func) == "str":
+        device = device.args[0].value
+    elif type(device) is cst.Attribute and device.attr.value == "type":
+        device = device.value
+    if type(device) is cst.Attribute and device.attr.value == "device":
+        return dotted_name(device.value)
+    return None
 
 
 def _or_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:

@@ -125,6 +125,33 @@ def test_a_comparison_after_an_identity_check_of_the_same_operands_is_short_circ
     assert not check("a is b and torch.equal(a, b)")
 
 
+def test_a_read_after_a_check_that_the_tensor_is_on_the_host_reads_host_memory():
+    from perflint.engine.control_flow import checked_on_the_host_first
+
+    def check(test_source: str) -> bool:
+        test = cst.parse_expression(test_source)
+        read = [
+            node for node in _calls_in(test) if isinstance(node.func, cst.Attribute) and node.func.attr.value == "any"
+        ]
+        return checked_on_the_host_first(test, read[0])
+
+    assert check('x.device.type == "cpu" and x.any()')
+    assert check('str(x.device) == "cpu" and x.any()')
+    assert check("flag and x.is_cpu and x.any()")
+    assert check("(x.is_cpu and x.any()) or y")
+    assert not check('x.any() and x.device.type == "cpu"')
+    assert not check('y.device.type == "cpu" and x.any()')
+    assert not check('x.device.type == "cuda" and x.any()')
+    assert not check('x.device.type == "cpu" or x.any()')
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    calls = [node] if isinstance(node, cst.Call) else []
+    for child in node.children:
+        calls.extend(_calls_in(child))
+    return calls
+
+
 def test_a_loop_that_ends_when_its_try_body_succeeds_is_a_retry():
     answers: dict[str, bool] = {}
 

@@ -254,6 +254,7 @@ ELEMENTWISE_REDIRECTING_KEYWORDS = frozenset({"out", "where"})
 # torch device strings that name an accelerator (by prefix: ``"cuda:0"``), and the host's.
 ACCELERATOR_DEVICE_TYPES = _torch.ACCELERATOR_DEVICE_TYPES
 HOST_DEVICE_TYPE = _torch.HOST_DEVICE_TYPE
+HOST_FLAG = _torch.HOST_FLAG
 # Words a file holds when its tensors may live on an accelerator (a device, Lightning…).
 ACCELERATOR_EVIDENCE_TEXT = _torch.ACCELERATOR_EVIDENCE_TEXT
 MOVE_SIGNATURES = _torch.MOVE_SIGNATURES

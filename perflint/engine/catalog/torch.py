@@ -208,6 +208,8 @@ PIL_IMAGE_CONVERSIONS = frozenset(
 # Device types whose memory is not the host's, and the host's own. ``"meta"`` is neither.
 ACCELERATOR_DEVICE_TYPES = ("cuda", "mps", "xpu")
 HOST_DEVICE_TYPE = "cpu"
+# A tensor's flag that is true when it lives on the host (``not x.is_cuda`` may still be ``mps``).
+HOST_FLAG = "is_cpu"
 # Text a file holds when its tensors may live on an accelerator: it names a device, or uses a
 # framework that places the model on one (Lightning, Accelerate), or names a device type as a
 # word of its own (``.cuda()``, ``"mps"``; not the ``mps`` of ``timestamps``). Torch code without

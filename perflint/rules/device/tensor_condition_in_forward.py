@@ -8,7 +8,12 @@ from typing import Union
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.control_flow import ends_early, only_reports, short_circuited_by_identity
+from perflint.engine.control_flow import (
+    checked_on_the_host_first,
+    ends_early,
+    only_reports,
+    short_circuited_by_identity,
+)
 from perflint.engine.devices import allocated_on_host, function_reads_host_tensors
 from perflint.engine.host_reads import function_waits_for_device, is_device_tensor
 from perflint.engine.imports import ImportTable, dotted_name
@@ -87,7 +92,9 @@ class TensorConditionInForward(Rule):
         "with a host tensor of a dimension or more, `upos.eq(torch.tensor([[i]]))`, which torch "
         "refuses for a device tensor); code under a `torch.jit.is_scripting()`, "
         "`torch.jit.is_tracing()` or `torch.compiler.is_compiling()` test or a debugging flag (`if "
-        "self.debug:`); a comparison an identity check short-circuits (`a is b or torch.equal(a, b)`); a "
+        "self.debug:`); a comparison an identity check short-circuits (`a is b or torch.equal(a, b)`), or "
+        'that runs only once a check before it found the tensor on the host (`x.device.type == "cpu" and '
+        "x.any()`); a "
         "comparison of an element the loop around it indexes (`if pred[i] > 0:`), whose fix is "
         "vectorising the loop; an `if` that ends the loop or the call early (`if mask.all(): break`, `if "
         "not sel.any(): continue`), whose branches run more than tensor operations (the model's "
@@ -148,6 +155,18 @@ class Block(nn.Module):
     )
 
     VALID = (
+        # Read only once the tensor is known to be on the host, where reading it waits for nothing.
+        """
+        import torch
+        from torch import nn
+        class Scorer(nn.Module):
+            def forward(self, scores: torch.Tensor, empty: torch.Tensor) -> torch.Tensor:
+                if empty.device.type == "cpu" and empty.any():
+                    print("documents without tokens")
+                if scores.is_cpu and torch.isnan(scores).any():
+                    print("NaN scores")
+                return scores.masked_fill(empty, 0.0)
+        """,
         # An optimizer's step decides on host values: a missing gradient, a sparse layout, a
         # group's hyper-parameter, the count of a state dict.
         """
@@ -685,7 +704,11 @@ class Block(nn.Module):
             return
         if not self._repeats() or self._per_element(node.test):
             return
-        if short_circuited_by_identity(node.test, sync) or function_reads_host_tensors(self.context):
+        if (
+            short_circuited_by_identity(node.test, sync)
+            or checked_on_the_host_first(node.test, sync)
+            or function_reads_host_tensors(self.context)
+        ):
             return
         # Reads in the branch's body count when it runs in the common case (an `if` doing work);
         # not when it runs on a failure (an `assert`'s message, a guard that raises) or on a retry.
