@@ -424,7 +424,7 @@ def has_own_exit(body: cst.CSTNode) -> bool:
 
 def _initialised_chain(test: cst.BaseExpression) -> str | None:
     """``x`` for a test that holds while ``x`` is not set yet: ``x is None``, ``not x``,
-    ``len(x) == 0``, ``key not in x``, ``not hasattr(x, "y")`` (then ``x.y``)."""
+    ``len(x) == 0``, ``key not in x`` (or ``not key in x``), ``not hasattr(x, "y")`` (then ``x.y``)."""
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         inner = test.expression
         if (
@@ -436,6 +436,13 @@ def _initialised_chain(test: cst.BaseExpression) -> str | None:
             owner = dotted_name(inner.args[0].value)
             attribute = string_value(inner.args[1].value)
             return f"{owner}.{attribute}" if owner and isinstance(attribute, str) else None
+        if (
+            type(inner) is cst.Comparison
+            and len(inner.comparisons) == 1
+            and type(inner.comparisons[0].operator) is cst.In
+        ):
+            # ``not key in x``, as ``key not in x``.
+            return dotted_name(inner.comparisons[0].comparator)
         return dotted_name(inner)
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None

@@ -218,6 +218,7 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
         "    if len(state) == 0:\n        state['step'] = print(optimizer_state)\n"
         "    if not hasattr(self, 'table'):\n        self.table = print(has_attr_cache)\n"
         "    if key not in self.cache:\n        self.cache[key] = print(keyed_cache)\n"
+        "    if not 'checked' in log:\n        print(checked_once)\n        log['checked'] = True\n"
         "    if self.mask is None:\n        other = print(sets_something_else)\n"
         "    if x is None:\n        for i in range(3):\n            self.x = print(loop_inside)\n"
         "    print(per_call)\n",
@@ -228,6 +229,7 @@ def test_a_lazy_initialisation_branch_runs_once_even_in_per_call_code():
         "optimizer_state": True,
         "has_attr_cache": True,
         "keyed_cache": True,
+        "checked_once": True,
         "sets_something_else": False,
         "loop_inside": False,
         "per_call": False,
