@@ -16,7 +16,7 @@ from perflint.engine.host_reads import (
     reads_on_every_iteration,
     scalar_read,
 )
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import as_receiver, quote
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved
@@ -499,9 +499,7 @@ def evaluate(model, loader, device):
 
 def _detached(tensor: cst.BaseExpression) -> cst.Call:
     """``tensor.detach()``, parenthesised where the receiver needs it (``(a + b).detach()``)."""
-    if type(tensor) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript) and not tensor.lpar:
-        tensor = tensor.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return cst.Call(cst.Attribute(tensor, cst.Name("detach")))
+    return cst.Call(cst.Attribute(as_receiver(tensor), cst.Name("detach")))
 
 
 def _setup(size: int, target: Target) -> tuple:
