@@ -330,6 +330,8 @@ PIL_IMAGE_CONVERSIONS = _torch.PIL_IMAGE_CONVERSIONS
 ROW_APPENDING_ARGUMENTS = _pandas.ROW_APPENDING_ARGUMENTS
 # The first words of SQL statements that write rows.
 SQL_ROW_WRITES = _stdlib.SQL_ROW_WRITES
+# Builtin types no array is an instance of (``isinstance(x, int)``).
+NON_ARRAY_TYPES = _stdlib.NON_ARRAY_TYPES
 # Decorators whose function runs once per distinct argument.
 CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # Decorators and wrapping calls that compile a Python function (numba, JAX, TorchScript,
