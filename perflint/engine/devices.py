@@ -161,29 +161,47 @@ def may_use_an_accelerator(context: FileContext) -> bool:
 
 
 def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> bool:
-    """Every assignment of a device attribute of ``self`` in the class is the host
-    (``self._device = "cpu"``), there is at least one, and the class calls no ``.cuda()``: its
+    """The class assigns a device attribute of ``self`` and calls no ``.cuda()``, and either
+    every such assignment is the host (``self._device = "cpu"``) or the class never uses what it
+    assigned: it reads no device attribute of ``self`` and moves nothing towards an accelerator
+    (pygod's ``ONE`` keeps ``self.device = validate_device(gpu)`` and trains host tensors). Its
     tensors are made and kept on the host."""
-    pinned = False
+    assigned: set[str] = set()
+    all_host = True
+    used = False
     pending: list[cst.CSTNode] = [class_node.body]
     while pending:
         node = pending.pop()
         if type(node) is cst.Assign:
             for target in node.targets:
-                attribute = target.target
-                if (
-                    type(attribute) is cst.Attribute
-                    and type(attribute.value) is cst.Name
-                    and attribute.value.value == "self"
-                    and "device" in attribute.attr.value.lower()
-                ):
-                    if device_kind(node.value, context) != HOST:
-                        return False
-                    pinned = True
-        elif type(node) is cst.Attribute and node.attr.value == "cuda":
+                attribute = _own_device_attribute(target.target)
+                if attribute is not None:
+                    assigned.add(attribute)
+                    all_host = all_host and device_kind(node.value, context) == HOST
+                else:
+                    pending.append(target.target)
+            pending.append(node.value)
+            continue
+        if type(node) is cst.Attribute and node.attr.value == "cuda":
             return False
+        if _own_device_attribute(node) is not None:
+            used = True
+        elif type(node) is cst.Call and not used:
+            used = moves_to_a_device(node, context)
         pending.extend(syntax_children(node))
-    return pinned
+    return bool(assigned) and (all_host or not used)
+
+
+def _own_device_attribute(node: cst.CSTNode) -> str | None:
+    """``device`` of ``self.device`` (any attribute of ``self`` named like a device)."""
+    if (
+        type(node) is cst.Attribute
+        and type(node.value) is cst.Name
+        and node.value.value == "self"
+        and "device" in node.attr.value.lower()
+    ):
+        return node.attr.value
+    return None
 
 
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:

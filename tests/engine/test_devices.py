@@ -484,9 +484,23 @@ def test_a_class_that_pins_its_device_attribute_to_the_host_runs_on_the_host():
     pinned = "class Trainer:\n    def __init__(self):\n        self._device = 'cpu'\n"
     assert answer(f"import torch\n{pinned}    def fit(self, x):\n        print(x)\n") is False
     moved = "class Trainer:\n    def __init__(self, device):\n        self._device = device\n"
-    assert answer(f"import torch\n{moved}    def fit(self, x):\n        print(x)\n") is True
+    assert answer(f"import torch\n{moved}    def fit(self, x):\n        print(x)\n        x.to(self._device)\n") is True
     # Outside that class the file's other code may still use a device.
     assert answer(f"import torch\n{pinned}def fit(x, device):\n    print(x)\n") is True
+
+
+def test_a_class_that_keeps_a_device_it_never_uses_runs_on_the_host():
+    from perflint.engine.devices import may_use_an_accelerator
+
+    def answer(source: str) -> bool:
+        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
+
+    kept = "class Detector:\n    def __init__(self, gpu):\n        self.device = validate_device(gpu)\n"
+    assert answer(f"import torch\n{kept}    def fit(self, x):\n        print(x)\n") is False
+    read = f"    def fit(self, x):\n        print(x)\n        return x.to(self.device)\n"
+    assert answer(f"import torch\n{kept}{read}") is True
+    moved = f"    def fit(self, x, device):\n        print(x)\n        return x.to(device)\n"
+    assert answer(f"import torch\n{kept}{moved}") is True
 
 
 def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
