@@ -221,10 +221,7 @@ class ArrayKnowledge:
     def _narrowed(self, narrowing: dict[str, ArrayKind]) -> dict[str, Binding]:
         """The bindings of names a test proved arrays, or no arrays (the kind None): each keeps
         what it was bound to. A parameter proved no array is typed by no weak evidence either."""
-        return {
-            name: self._narrowed_binding(name, kind)
-            for name, kind in narrowing.items()
-        }
+        return {name: self._narrowed_binding(name, kind) for name, kind in narrowing.items()}
 
     def _narrowed_binding(self, name: str, kind: ArrayKind) -> Binding:
         binding = (self._binding(name) or _UNKNOWN)._replace(kind=kind, kind_if_parameter=None)
