@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.effects import summarise
-from perflint.engine.imports import dotted_name, parameter_names
+from perflint.engine.imports import dotted_name, parameter_names, target_names
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
@@ -621,11 +622,12 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
 
 
 def function_reads_host_tensors(context: FileContext) -> bool:
-    """The function around the current node converts a tensor to NumPy with ``.numpy()``
-    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, or
-    converts between PIL images and tensors (torchvision's ``pil_to_tensor``), and moves nothing
-    itself: its tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an
-    image transform of a data pipeline)."""
+    """The function around the current node moves nothing itself, and converts a tensor to
+    NumPy with ``.numpy()`` without first moving it to the host (``.cpu()``), which fails for a
+    tensor on a device, or converts between PIL images and tensors (torchvision's
+    ``pil_to_tensor``), or its callers move what it returns (``results_moved_by_callers``): its
+    tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an image
+    transform of a data pipeline, an augmentation of the loader's host batch)."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
@@ -644,7 +646,35 @@ def function_reads_host_tensors(context: FileContext) -> bool:
             elif type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
-    return reads_host_memory
+    return reads_host_memory or (type(frame.node) is cst.FunctionDef and results_moved_by_callers(frame.node, context))
+
+
+def results_moved_by_callers(function: cst.FunctionDef, context: FileContext) -> bool:
+    """The file calls ``function`` (by its name, or as ``self.<name>`` for a method), and every
+    call is assigned to names one of which a later statement of the same block moves to an
+    accelerator (pygod's ``x_aug, edge_index_aug, label_aug = self._data_augmentation(data)``
+    then ``x_aug = x_aug.to(self.device)``): the callers move what it makes, so it makes it on
+    the host."""
+    name = function.name.value
+    calls = 0
+    pending: list[cst.CSTNode] = [context.module]
+    while pending:
+        block = pending.pop()
+        if isinstance(block, (cst.BaseExpression, cst.SimpleStatementLine)):
+            continue
+        pending.extend(syntax_children(block))
+        if type(block) is not cst.IndentedBlock and type(block) is not cst.Module:
+            continue
+        statements = list(block.body)
+        for index, statement in enumerate(statements):
+            call = _call_assigned(statement, name)
+            if call is None:
+                continue
+            calls += 1
+            targets = {target for assigned in call[1] for target in target_names(assigned.target)}
+            if not any(_moves_one_of(later, targets, context) for later in statements[index + 1 :]):
+                return False
+    return calls > 0
 
 
 def in_a_collate_function(context: FileContext) -> bool:
@@ -667,3 +697,36 @@ def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bo
     while type(tensor) is cst.Call and type(tensor.func) is cst.Attribute and tensor.func.attr.value == "detach":
         tensor = tensor.func.value
     return context.arrays.kind_of(tensor) in (catalog.TORCH, None)
+
+
+def _call_assigned(statement: cst.CSTNode, name: str) -> tuple[cst.Call, Sequence[cst.AssignTarget]] | None:
+    """``a, b = f(x)`` or ``a = self.f(x)`` calling the function ``name``: the call and targets."""
+    if type(statement) is not cst.SimpleStatementLine or type(statement.body[0]) is not cst.Assign:
+        return None
+    assign = statement.body[0]
+    value = assign.value
+    if type(value) is not cst.Call:
+        return None
+    func = value.func
+    if (type(func) is cst.Name and func.value == name) or (
+        type(func) is cst.Attribute
+        and func.attr.value == name
+        and type(func.value) is cst.Name
+        and func.value.value == "self"
+    ):
+        return value, assign.targets
+    return None
+
+
+def _moves_one_of(statement: cst.CSTNode, names: set[str], context: FileContext) -> bool:
+    """``statement`` is ``x = x.to(device)`` (any move towards an accelerator) for ``x`` in
+    ``names``."""
+    if type(statement) is not cst.SimpleStatementLine or type(statement.body[0]) is not cst.Assign:
+        return False
+    value = statement.body[0].value
+    while type(value) is cst.Call and type(value.func) is cst.Attribute:
+        move = device_move(value, context)
+        if move is not None:
+            return move.towards_an_accelerator and root_name(move.receiver) in names
+        value = value.func.value
+    return False

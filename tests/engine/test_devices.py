@@ -497,9 +497,9 @@ def test_a_class_that_keeps_a_device_it_never_uses_runs_on_the_host():
 
     kept = "class Detector:\n    def __init__(self, gpu):\n        self.device = validate_device(gpu)\n"
     assert answer(f"import torch\n{kept}    def fit(self, x):\n        print(x)\n") is False
-    read = f"    def fit(self, x):\n        print(x)\n        return x.to(self.device)\n"
+    read = "    def fit(self, x):\n        print(x)\n        return x.to(self.device)\n"
     assert answer(f"import torch\n{kept}{read}") is True
-    moved = f"    def fit(self, x, device):\n        print(x)\n        return x.to(device)\n"
+    moved = "    def fit(self, x, device):\n        print(x)\n        return x.to(device)\n"
     assert answer(f"import torch\n{kept}{moved}") is True
 
 
@@ -645,3 +645,23 @@ def test_a_parameter_the_function_moves_to_a_device_later_is_on_the_host_until_t
         "in a loop": False,
         "not a parameter": False,
     }
+
+
+def test_a_function_whose_callers_move_its_results_makes_host_tensors():
+    from perflint.engine.devices import function_reads_host_tensors
+
+    def answer(caller: str) -> bool:
+        source = (
+            "import torch\n"
+            "class Model:\n"
+            f"    def step(self, data):\n{caller}"
+            "    def _augment(self, data):\n"
+            "        print(x)\n"
+            "        return data.x, data.y\n"
+        )
+        return probe_calls(source, lambda context, expr: function_reads_host_tensors(context))["x"]
+
+    moved = "        x_aug, y_aug = self._augment(data)\n        x_aug = x_aug.to(self.device)\n        return x_aug\n"
+    assert answer(moved) is True
+    kept = "        x_aug, y_aug = self._augment(data)\n        return x_aug\n"
+    assert answer(kept) is False
