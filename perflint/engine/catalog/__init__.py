@@ -351,6 +351,8 @@ DATETIME_METHODS = _pandas.DATETIME_METHODS
 PANDAS_INDEXERS = _pandas.INDEXERS
 # SciPy sparse formats (see ``scipy.SPARSE_TYPES``) and what a CSR row's reads are in
 # ``indptr`` form.
+# Solvers slower than an inverse and a product on matrices up to an order (SciPy's checks).
+SOLVE_OVERHEAD_ORDERS = _scipy.SOLVE_OVERHEAD_ORDERS
 SPARSE_CSR = _scipy.SPARSE_FORMAT_CSR
 SPARSE_TYPES = _scipy.SPARSE_TYPES
 SPARSE_CONVERSION_METHODS = _scipy.SPARSE_CONVERSION_METHODS
