@@ -163,10 +163,11 @@ def may_use_an_accelerator(context: FileContext) -> bool:
 
 def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> bool:
     """The class assigns a device attribute of ``self`` and calls no ``.cuda()``, and either
-    every such assignment is the host (``self._device = "cpu"``) or the class never uses what it
-    assigned: it reads no device attribute of ``self`` and moves nothing towards an accelerator
-    (pygod's ``ONE`` keeps ``self.device = validate_device(gpu)`` and trains host tensors). Its
-    tensors are made and kept on the host."""
+    every such assignment is the host (``self._device = "cpu"``) or the class uses no device
+    beyond those assignments: it reads no device attribute of ``self``, no name spelled like a
+    device (``model.to(device)``, ``build(cfg, device)``; parameters declared do not count) and
+    moves nothing towards an accelerator (pygod's ``ONE`` keeps ``self.device =
+    validate_device(gpu)`` and trains host tensors). Its tensors are made and kept on the host."""
     assigned: set[str] = set()
     all_host = True
     used = False
@@ -174,18 +175,23 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
     while pending:
         node = pending.pop()
         if type(node) is cst.Assign:
+            assigns_a_device = False
             for target in node.targets:
                 attribute = _own_device_attribute(target.target)
                 if attribute is not None:
                     assigned.add(attribute)
                     all_host = all_host and device_kind(node.value, context) == HOST
+                    assigns_a_device = True
                 else:
                     pending.append(target.target)
-            pending.append(node.value)
+            if not assigns_a_device:
+                pending.append(node.value)
+            continue
+        if type(node) is cst.Param:
             continue
         if type(node) is cst.Attribute and node.attr.value == "cuda":
             return False
-        if _own_device_attribute(node) is not None:
+        if _own_device_attribute(node) is not None or (type(node) is cst.Name and "device" in node.value.lower()):
             used = True
         elif type(node) is cst.Call and not used:
             used = moves_to_a_device(node, context)

@@ -501,6 +501,11 @@ def test_a_class_that_keeps_a_device_it_never_uses_runs_on_the_host():
     assert answer(f"import torch\n{kept}{read}") is True
     moved = "    def fit(self, x, device):\n        print(x)\n        return x.to(device)\n"
     assert answer(f"import torch\n{kept}{moved}") is True
+    # The device it was given builds the model (mbrl's PlanetVisualizer): used, though never read
+    # back from `self`.
+    built = "class Visualizer:\n    def __init__(self, cfg, device):\n        self.device = device\n"
+    built += "        self.model = create_model(cfg, device)\n    def run(self, x):\n        print(x)\n"
+    assert answer(f"import torch\n{built}") is True
 
 
 def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
