@@ -53,6 +53,8 @@ HOST = DeviceKind.HOST
 ACCELERATOR = DeviceKind.ACCELERATOR
 NAMED_LIKE_A_DEVICE = DeviceKind.NAMED_LIKE_A_DEVICE
 OTHER_DEVICE = DeviceKind.OTHER_DEVICE
+# Bases (and metaclasses, as ``metaclass=`` names them) that make a class an abstract base.
+_ABSTRACT_BASES = frozenset({"ABC", "abc.ABC", "ABCMeta", "abc.ABCMeta"})
 # Destinations a rule about host-to-device copies acts on: known accelerators, and names
 # spelled as a device when nothing better is known.
 TOWARDS_AN_ACCELERATOR = frozenset({ACCELERATOR, NAMED_LIKE_A_DEVICE})
@@ -196,7 +198,23 @@ def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> boo
         elif type(node) is cst.Call and not used:
             used = moves_to_a_device(node, context)
         pending.extend(syntax_children(node))
-    return bool(assigned) and (all_host or not used)
+    return bool(assigned) and (all_host or (not used and not _is_abstract(class_node)))
+
+
+def _is_abstract(class_node: cst.ClassDef) -> bool:
+    """The class is an abstract base (``ABC`` among its bases, ``metaclass=ABCMeta``, or an
+    ``@abstractmethod``): its subclasses supply methods that may use the device it keeps
+    (pygod's ``DeepDetector``, whose detectors move their models with ``.to(self.device)``)."""
+    for base in (*class_node.bases, *class_node.keywords):
+        if dotted_name(base.value) in _ABSTRACT_BASES:
+            return True
+    for statement in class_node.body.body:
+        if type(statement) is cst.FunctionDef and any(
+            (dotted_name(decorator.decorator) or "").rpartition(".")[2] == "abstractmethod"
+            for decorator in statement.decorators
+        ):
+            return True
+    return False
 
 
 def _own_device_attribute(node: cst.CSTNode) -> str | None:

@@ -506,6 +506,11 @@ def test_a_class_that_keeps_a_device_it_never_uses_runs_on_the_host():
     built = "class Visualizer:\n    def __init__(self, cfg, device):\n        self.device = device\n"
     built += "        self.model = create_model(cfg, device)\n    def run(self, x):\n        print(x)\n"
     assert answer(f"import torch\n{built}") is True
+    # An abstract base whose subclasses supply the methods that move the model (pygod's
+    # DeepDetector).
+    abstract = "from abc import ABC\nclass Detector(ABC):\n    def __init__(self, gpu):\n"
+    abstract += "        self.device = validate_device(gpu)\n    def fit(self, x):\n        print(x)\n"
+    assert answer(f"import torch\n{abstract}") is True
 
 
 def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
