@@ -218,12 +218,14 @@ class ArrayKnowledge:
             before = self._binding(name) or _UNKNOWN
             self._scopes[-1].layers[-1].bindings[name] = _join([path.get(name, before) for path in paths])
 
-    def _narrowed(self, narrowing: dict[str, catalog.ArrayKind]) -> dict[str, Binding]:
-        """The bindings of names a test proved arrays: each keeps what it was bound to."""
-        return {
-            name: (self._binding(name) or _UNKNOWN)._replace(kind=kind, kind_if_parameter=None)
-            for name, kind in narrowing.items()
-        }
+    def _narrowed(self, narrowing: dict[str, ArrayKind]) -> dict[str, Binding]:
+        """The bindings of names a test proved arrays, or no arrays (the kind None): each keeps
+        what it was bound to. A parameter proved no array is typed by no weak evidence either."""
+        return {name: self._narrowed_binding(name, kind) for name, kind in narrowing.items()}
+
+    def _narrowed_binding(self, name: str, kind: ArrayKind) -> Binding:
+        binding = (self._binding(name) or _UNKNOWN)._replace(kind=kind, kind_if_parameter=None)
+        return binding if kind is not None else binding._replace(parameter=False)
 
     def visit_If_body(self, node: cst.If) -> None:
         # Skipping the body (no ``else``) or taking the ``else`` means the test was false:
@@ -588,10 +590,12 @@ class ArrayKnowledge:
         }
         return kinds.pop() if len(kinds) == 1 else None
 
-    def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
+    def isinstance_narrowing(self, test: cst.BaseExpression) -> dict[str, ArrayKind]:
         """Names that ``test`` proves to be arrays when it is true: ``isinstance(x, np.ndarray)``
         (a tuple of types of one library too), ``torch.is_tensor(x)``, ``not`` of a test that
-        proves them when false, and each side of an ``and``."""
+        proves them when false, and each side of an ``and``; and, with the kind None, names it
+        proves to be no array: ``isinstance(x, int)``, ``isinstance(x, (int, float))`` (builtin
+        types no array is an instance of, ``catalog.NON_ARRAY_TYPES``)."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -615,17 +619,29 @@ class ArrayKnowledge:
             return {}
         type_expr = test.args[1].value
         members = [element.value for element in type_expr.elements] if isinstance(type_expr, cst.Tuple) else [type_expr]
+        name = test.args[0].value.value
+        if all(self._is_non_array_type(member) for member in members):
+            # ``isinstance(new_time, int)``: whatever the annotation said, not an array here.
+            return {name: None}
         kinds = {self.annotation_kind(member) for member in members}
         kind = kinds.pop() if len(kinds) == 1 else None
         if kind is None:
             return {}
-        return {test.args[0].value.value: kind}
+        return {name: kind}
 
-    def negated_narrowing(self, test: cst.BaseExpression) -> dict[str, catalog.ArrayKind]:
-        """Names that ``test`` proves to be arrays when it is false: ``not isinstance(x,
-        np.ndarray)``, each side of an ``or`` of such tests (``not isinstance(x, np.ndarray) or
-        x.ndim != 1``). The code after ``if not isinstance(x, np.ndarray): x = np.asarray(x)``
-        sees an array on both paths."""
+    def _is_non_array_type(self, member: cst.BaseExpression) -> bool:
+        """``int``, ``float``, ``list``…: a builtin type no array is an instance of."""
+        return (
+            type(member) is cst.Name
+            and member.value in catalog.NON_ARRAY_TYPES
+            and self._imports.is_builtin(member, member.value)
+        )
+
+    def negated_narrowing(self, test: cst.BaseExpression) -> dict[str, ArrayKind]:
+        """Names that ``test`` proves to be arrays (or, with the kind None, no arrays) when it is
+        false: ``not isinstance(x, np.ndarray)``, each side of an ``or`` of such tests (``not
+        isinstance(x, np.ndarray) or x.ndim != 1``). The code after ``if not isinstance(x,
+        np.ndarray): x = np.asarray(x)`` sees an array on both paths."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
             return {**self.negated_narrowing(test.left), **self.negated_narrowing(test.right)}
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -704,7 +720,7 @@ class ArrayKnowledge:
             return body if body == self._narrowed_kind(expr.orelse, self.negated_narrowing(expr.test)) else None
         return None
 
-    def _narrowed_kind(self, expr: cst.BaseExpression, narrowing: dict[str, catalog.ArrayKind]) -> ArrayKind:
+    def _narrowed_kind(self, expr: cst.BaseExpression, narrowing: dict[str, ArrayKind]) -> ArrayKind:
         if type(expr) is cst.Name and expr.value in narrowing:
             return narrowing[expr.value]
         return self.kind_of(expr)

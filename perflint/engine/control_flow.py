@@ -270,18 +270,31 @@ def decides_an_exit(path: list[cst.CSTNode], loop: LoopNode) -> bool:
     that ends early (``if abs(prev - loss.item()) < tol: break``) or of the ``while`` loop
     itself, or assigned to a name such a test reads (``cur = loss.item()`` then ``if cur <
     best: break``). A convergence check needs the value on every iteration."""
+    return _decides(path, loop, exits_only=True)
+
+
+def decides_a_branch(path: list[cst.CSTNode], loop: LoopNode) -> bool:
+    """The value computed at ``path[-1]`` (as for ``decides_an_exit``) decides which way any
+    ``if`` in ``loop`` goes, or whether the loop ends: it is read in the test (``if
+    loss.item() < best:``) or assigned to a name such a test reads, directly or through names
+    computed from it (``epoch_loss = loss.item() * n`` … ``if epoch_loss / n < min_loss:
+    min_loss = …``, keeping the best epoch). The host needs the value on every iteration."""
+    return _decides(path, loop, exits_only=False)
+
+
+def _decides(path: list[cst.CSTNode], loop: LoopNode, exits_only: bool) -> bool:
     if not any(node is loop for node in path):
         return False
     for depth in range(len(path) - 2, -1, -1):
         node, child = path[depth], path[depth + 1]
-        if type(node) is cst.If and child is node.test and ends_early(node):
+        if type(node) is cst.If and child is node.test and (ends_early(node) or not exits_only):
             return True
         if type(node) is cst.While and child is node.test and node is loop:
             return True
         if type(node) is cst.Assign or type(node) is cst.AugAssign or type(node) is cst.AnnAssign:
             targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             names = {name for target in targets for name in target_names(target)}
-            return bool(names) and _an_exit_test_reads(loop, names)
+            return bool(names) and bool(names & _names_deciding(loop, exits_only))
         if node is loop:
             return False
     return False
@@ -300,22 +313,19 @@ def in_an_assertion_message(path: list[cst.CSTNode]) -> bool:
     return False
 
 
-def _an_exit_test_reads(loop: LoopNode, names: set[str]) -> bool:
-    return bool(names & _names_deciding_exit(loop))
-
-
-def _names_deciding_exit(loop: LoopNode) -> set[str]:
+def _names_deciding(loop: LoopNode, exits_only: bool) -> set[str]:
     """The names an exit test of ``loop`` reads (the ``while`` test, the test of an ``if`` in
-    it that ends early), and, to a fixed point, the names read to compute those: in the value
-    of an assignment to one, or in the test of an ``if`` that assigns one (``if val < best:
-    since_best = 0`` … ``if since_best > patience: break``)."""
+    it that ends early; without ``exits_only``, the test of any ``if`` in it), and, to a fixed
+    point, the names read to compute those: in the value of an assignment to one, or in the
+    test of an ``if`` that assigns one (``if val < best: since_best = 0`` … ``if since_best >
+    patience: break``)."""
     if not isinstance(loop, (cst.For, cst.While)):
         return set()
     tests: list[cst.BaseExpression] = [loop.test] if isinstance(loop, cst.While) else []
     assignments: list[tuple[set[str], cst.CSTNode]] = []  # names bound, what they are computed from
     for node in nodes_in_scope(loop.body):
         if type(node) is cst.If:
-            if ends_early(node):
+            if ends_early(node) or not exits_only:
                 tests.append(node.test)
             assigned = _assigned_names([node.body, *([node.orelse] if node.orelse is not None else [])])
             if assigned:

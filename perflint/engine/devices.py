@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.effects import summarise
-from perflint.engine.imports import dotted_name, parameter_names
+from perflint.engine.imports import dotted_name, parameter_names, target_names
 from perflint.engine.literals import has_unpacked_arguments, keyword_argument, literal_value, string_value
 from perflint.engine.roles import is_collate_name
 from perflint.engine.values import MAX_NAME_HOPS, value_of
@@ -52,6 +53,8 @@ HOST = DeviceKind.HOST
 ACCELERATOR = DeviceKind.ACCELERATOR
 NAMED_LIKE_A_DEVICE = DeviceKind.NAMED_LIKE_A_DEVICE
 OTHER_DEVICE = DeviceKind.OTHER_DEVICE
+# Bases (and metaclasses, as ``metaclass=`` names them) that make a class an abstract base.
+_ABSTRACT_BASES = frozenset({"ABC", "abc.ABC", "ABCMeta", "abc.ABCMeta"})
 # Destinations a rule about host-to-device copies acts on: known accelerators, and names
 # spelled as a device when nothing better is known.
 TOWARDS_AN_ACCELERATOR = frozenset({ACCELERATOR, NAMED_LIKE_A_DEVICE})
@@ -161,29 +164,69 @@ def may_use_an_accelerator(context: FileContext) -> bool:
 
 
 def _class_pinned_to_host(class_node: cst.ClassDef, context: FileContext) -> bool:
-    """Every assignment of a device attribute of ``self`` in the class is the host
-    (``self._device = "cpu"``), there is at least one, and the class calls no ``.cuda()``: its
-    tensors are made and kept on the host."""
-    pinned = False
+    """The class assigns a device attribute of ``self`` and calls no ``.cuda()``, and either
+    every such assignment is the host (``self._device = "cpu"``) or the class uses no device
+    beyond those assignments: it reads no device attribute of ``self``, no name spelled like a
+    device (``model.to(device)``, ``build(cfg, device)``; parameters declared do not count) and
+    moves nothing towards an accelerator (pygod's ``ONE`` keeps ``self.device =
+    validate_device(gpu)`` and trains host tensors). Its tensors are made and kept on the host."""
+    assigned: set[str] = set()
+    all_host = True
+    used = False
     pending: list[cst.CSTNode] = [class_node.body]
     while pending:
         node = pending.pop()
         if type(node) is cst.Assign:
+            assigns_a_device = False
             for target in node.targets:
-                attribute = target.target
-                if (
-                    type(attribute) is cst.Attribute
-                    and type(attribute.value) is cst.Name
-                    and attribute.value.value == "self"
-                    and "device" in attribute.attr.value.lower()
-                ):
-                    if device_kind(node.value, context) != HOST:
-                        return False
-                    pinned = True
-        elif type(node) is cst.Attribute and node.attr.value == "cuda":
+                attribute = _own_device_attribute(target.target)
+                if attribute is not None:
+                    assigned.add(attribute)
+                    all_host = all_host and device_kind(node.value, context) == HOST
+                    assigns_a_device = True
+                else:
+                    pending.append(target.target)
+            if not assigns_a_device:
+                pending.append(node.value)
+            continue
+        if type(node) is cst.Param:
+            continue
+        if type(node) is cst.Attribute and node.attr.value == "cuda":
             return False
+        if _own_device_attribute(node) is not None or (type(node) is cst.Name and "device" in node.value.lower()):
+            used = True
+        elif type(node) is cst.Call and not used:
+            used = moves_to_a_device(node, context)
         pending.extend(syntax_children(node))
-    return pinned
+    return bool(assigned) and (all_host or (not used and not _is_abstract(class_node)))
+
+
+def _is_abstract(class_node: cst.ClassDef) -> bool:
+    """The class is an abstract base (``ABC`` among its bases, ``metaclass=ABCMeta``, or an
+    ``@abstractmethod``): its subclasses supply methods that may use the device it keeps
+    (pygod's ``DeepDetector``, whose detectors move their models with ``.to(self.device)``)."""
+    for base in (*class_node.bases, *class_node.keywords):
+        if dotted_name(base.value) in _ABSTRACT_BASES:
+            return True
+    for statement in class_node.body.body:
+        if type(statement) is cst.FunctionDef and any(
+            (dotted_name(decorator.decorator) or "").rpartition(".")[2] == "abstractmethod"
+            for decorator in statement.decorators
+        ):
+            return True
+    return False
+
+
+def _own_device_attribute(node: cst.CSTNode) -> str | None:
+    """``device`` of ``self.device`` (any attribute of ``self`` named like a device)."""
+    if (
+        type(node) is cst.Attribute
+        and type(node.value) is cst.Name
+        and node.value.value == "self"
+        and "device" in node.attr.value.lower()
+    ):
+        return node.attr.value
+    return None
 
 
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
@@ -603,11 +646,12 @@ def moves_to_a_device(call: cst.Call, context: FileContext) -> bool:
 
 
 def function_reads_host_tensors(context: FileContext) -> bool:
-    """The function around the current node converts a tensor to NumPy with ``.numpy()``
-    without first moving it to the host (``.cpu()``), which fails for a tensor on a device, or
-    converts between PIL images and tensors (torchvision's ``pil_to_tensor``), and moves nothing
-    itself: its tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an
-    image transform of a data pipeline)."""
+    """The function around the current node moves nothing itself, and converts a tensor to
+    NumPy with ``.numpy()`` without first moving it to the host (``.cpu()``), which fails for a
+    tensor on a device, or converts between PIL images and tensors (torchvision's
+    ``pil_to_tensor``), or its callers move what it returns (``results_moved_by_callers``): its
+    tensors are host tensors (an audio transform that ends in ``feat.numpy()``, an image
+    transform of a data pipeline, an augmentation of the loader's host batch)."""
     frame = context.function
     while frame is not None and frame.parent is not None:
         frame = frame.parent
@@ -626,7 +670,35 @@ def function_reads_host_tensors(context: FileContext) -> bool:
             elif type(func) is cst.Attribute and func.attr.value == "numpy" and not node.args:
                 reads_host_memory = reads_host_memory or _read_where_it_lives(func.value, context)
         pending.extend(syntax_children(node))
-    return reads_host_memory
+    return reads_host_memory or (type(frame.node) is cst.FunctionDef and results_moved_by_callers(frame.node, context))
+
+
+def results_moved_by_callers(function: cst.FunctionDef, context: FileContext) -> bool:
+    """The file calls ``function`` (by its name, or as ``self.<name>`` for a method), and every
+    call is assigned to names one of which a later statement of the same block moves to an
+    accelerator (pygod's ``x_aug, edge_index_aug, label_aug = self._data_augmentation(data)``
+    then ``x_aug = x_aug.to(self.device)``): the callers move what it makes, so it makes it on
+    the host."""
+    name = function.name.value
+    calls = 0
+    pending: list[cst.CSTNode] = [context.module]
+    while pending:
+        block = pending.pop()
+        if isinstance(block, (cst.BaseExpression, cst.SimpleStatementLine)):
+            continue
+        pending.extend(syntax_children(block))
+        if type(block) is not cst.IndentedBlock and type(block) is not cst.Module:
+            continue
+        statements = list(block.body)
+        for index, statement in enumerate(statements):
+            call = _call_assigned(statement, name)
+            if call is None:
+                continue
+            calls += 1
+            targets = {target for assigned in call[1] for target in target_names(assigned.target)}
+            if not any(_moves_one_of(later, targets, context) for later in statements[index + 1 :]):
+                return False
+    return calls > 0
 
 
 def in_a_collate_function(context: FileContext) -> bool:
@@ -649,3 +721,36 @@ def _read_where_it_lives(tensor: cst.BaseExpression, context: FileContext) -> bo
     while type(tensor) is cst.Call and type(tensor.func) is cst.Attribute and tensor.func.attr.value == "detach":
         tensor = tensor.func.value
     return context.arrays.kind_of(tensor) in (catalog.TORCH, None)
+
+
+def _call_assigned(statement: cst.CSTNode, name: str) -> tuple[cst.Call, Sequence[cst.AssignTarget]] | None:
+    """``a, b = f(x)`` or ``a = self.f(x)`` calling the function ``name``: the call and targets."""
+    if type(statement) is not cst.SimpleStatementLine or type(statement.body[0]) is not cst.Assign:
+        return None
+    assign = statement.body[0]
+    value = assign.value
+    if type(value) is not cst.Call:
+        return None
+    func = value.func
+    if (type(func) is cst.Name and func.value == name) or (
+        type(func) is cst.Attribute
+        and func.attr.value == name
+        and type(func.value) is cst.Name
+        and func.value.value == "self"
+    ):
+        return value, assign.targets
+    return None
+
+
+def _moves_one_of(statement: cst.CSTNode, names: set[str], context: FileContext) -> bool:
+    """``statement`` is ``x = x.to(device)`` (any move towards an accelerator) for ``x`` in
+    ``names``."""
+    if type(statement) is not cst.SimpleStatementLine or type(statement.body[0]) is not cst.Assign:
+        return False
+    value = statement.body[0].value
+    while type(value) is cst.Call and type(value.func) is cst.Attribute:
+        move = device_move(value, context)
+        if move is not None:
+            return move.towards_an_accelerator and root_name(move.receiver) in names
+        value = value.func.value
+    return False

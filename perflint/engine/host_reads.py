@@ -20,7 +20,7 @@ from perflint.engine.devices import on_host
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope, root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
@@ -163,6 +163,7 @@ def _waits_on_every_iteration(
     (``needed_only``: only the reads the loop cannot drop count)."""
     if type(loop) is cst.While and _tests_a_tensor(loop.test, context):
         return True
+    read_roots: set[str] | None = None  # names the loop reads tensors of, found on first need
     pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(loop.body, (loop,))]
     while pending:
         node, above = pending.pop()
@@ -192,8 +193,48 @@ def _waits_on_every_iteration(
                 return True
         if isinstance(node, cst.Subscript) and _indexes_by_a_mask(node, context):
             return True
+        if isinstance(node, cst.Comparison) and len(node.comparisons) > 1:
+            if read_roots is None:
+                read_roots = _roots_read_on_the_host(loop.body, context)
+            if _chain_tests_a_tensor(node, read_roots, context):
+                return True
         pending.extend((child, (*above, node)) for child in syntax_children(node))
     return False
+
+
+def _roots_read_on_the_host(body: cst.CSTNode, context: FileContext) -> set[str]:
+    """The names whose tensors ``body`` reads through a method that synchronises
+    (``prediction_intervals`` of ``(prediction_intervals[1] - prediction_intervals[0]).item()``):
+    the code treats them as tensors."""
+    roots: set[str] = set()
+    for node in nodes_in_scope(body):
+        if type(node) is cst.Call and type(node.func) is cst.Attribute and _synchronises(node, context):
+            roots.update(_roots(node.func.value))
+    return roots
+
+
+def _roots(expr: cst.BaseExpression) -> set[str]:
+    """The names ``expr`` takes its values from (``root_name``), through arithmetic: ``{"p"}``
+    for ``p[1] - p[0]``."""
+    if type(expr) is cst.BinaryOperation:
+        return _roots(expr.left) | _roots(expr.right)
+    if type(expr) is cst.UnaryOperation:
+        return _roots(expr.expression)
+    root = root_name(expr)
+    return {root} if root is not None else set()
+
+
+def _chain_tests_a_tensor(chain: cst.Comparison, read_roots: set[str], context: FileContext) -> bool:
+    """A chained comparison ``a <= y <= b`` takes the truth of its first comparison to decide
+    whether to go on: a tensor's truth, which the host waits for, when an operand of that first
+    comparison is a device tensor or rooted in a name the loop reads as a tensor."""
+    first = chain.comparisons[0]
+    if isinstance(first.operator, _IDENTITY_OPERATORS):
+        return False
+    return any(
+        is_device_tensor(operand, context) or bool(_roots(operand) & read_roots)
+        for operand in (chain.left, first.comparator)
+    )
 
 
 def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:

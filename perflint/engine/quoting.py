@@ -17,6 +17,22 @@ MAX_QUOTED_LENGTH = 100
 _SKIPPED = (tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
 _OPENING = ("(", "[", "{")
 _CLOSING = (")", "]", "}", ",", ":")
+# Expressions an attribute, a subscript or a call can follow as written (``x[i].f()``,
+# ``[a, b].f()``): any other (``a + 1``, ``-x``, ``1``) needs parentheses first.
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Subscript,
+    cst.Call,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.SimpleString,
+    cst.FormattedString,
+)
 
 
 def quote(code: cst.CSTNode | str, limit: int = MAX_QUOTED_LENGTH) -> str:
@@ -35,6 +51,21 @@ def quote(code: cst.CSTNode | str, limit: int = MAX_QUOTED_LENGTH) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``expr``, parenthesised unless an attribute or a call can follow it as it is: advice
+    that calls a method of the user's expression (``(x.max(0) + 1).tolist()``, not ``x.max(0) +
+    1.tolist()``) builds it on this."""
+    if type(expr) in _ATOMS or expr.lpar:
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def quote_receiver(expr: cst.BaseExpression, limit: int = MAX_QUOTED_LENGTH) -> str:
+    """``expr`` quoted (``quote``) so that ``.method()`` can follow the quote: parenthesised
+    where it is not atomic (``as_receiver``)."""
+    return quote(as_receiver(expr), limit)
 
 
 def _joined(text: str) -> str:

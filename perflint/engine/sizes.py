@@ -34,6 +34,14 @@ SMALL_MATRIX_ORDER = 4
 """Square matrices up to this order (a 3×3 rotation, a 4×4 homogeneous transform) are small:
 a factorisation of one costs less than the call that launches it."""
 
+WIDE_RIGHT_HAND_SIDES = 2
+"""A product ``inv(A) @ B`` whose ``B`` has at least this many times as many columns as ``A``
+has rows is cheaper than ``solve(A, B)``: the inverse is then a small part of the work, and a
+matrix product runs faster than the substitutions ``solve`` does per column (one thread,
+``benchmarks/results/precision/round10/pfl402_solve_crossover.md``: NumPy's ``solve`` 0.65-0.84x
+of the product's time at as many columns as rows, 1.3-1.7x at twice as many, 1.6-2.1x at four
+times; torch's 0.73-0.85x, 0.78-1.03x and 1.08-1.2x)."""
+
 FEW_ITEMS = 8
 """Loops stated to run at most this many times (3 coordinates, a handful of dimensions or
 classes) are few: turning them into whole-array calls saves microseconds."""
@@ -73,6 +81,20 @@ def is_small_matrix(expr: cst.BaseExpression, context: FileContext) -> bool:
     """``expr`` is a square matrix of a stated order up to ``SMALL_MATRIX_ORDER``."""
     order = matrix_order(expr, context)
     return order is not None and order <= SMALL_MATRIX_ORDER
+
+
+def right_hand_side_count(other: cst.BaseExpression, context: FileContext, inverse_on_left: bool) -> int | None:
+    """How many right-hand sides ``other`` gives a product with an inverse, when the code states
+    its shape (``array_shape``, through a transpose ``.T``): the columns of ``B`` in ``inv(A) @
+    B`` (one for a vector), the rows of ``B`` in ``B @ inv(A)``; None when it is unknown."""
+    transposed = type(other) is cst.Attribute and other.attr.value == "T"
+    shape = array_shape(other.value if type(other) is cst.Attribute and transposed else other, context)
+    if shape is None or not shape:
+        return None
+    if len(shape) == 1:
+        return 1
+    rows, columns = (shape[-1], shape[-2]) if transposed else (shape[-2], shape[-1])
+    return columns if inverse_on_left else rows
 
 
 def _call_order(call: cst.Call, context: FileContext, hops: int) -> int | None:

@@ -46,6 +46,26 @@ def test_isinstance_narrows_only_inside_the_if_body():
     assert answers == {"x": "numpy", "x + 0": None, "-x": None}
 
 
+def test_isinstance_of_a_builtin_type_proves_no_array_whatever_the_annotation_says():
+    answers = kinds(
+        "import torch\n"
+        "def f(t: torch.Tensor, u: torch.Tensor, v: torch.Tensor, w: torch.Tensor):\n"
+        "    if isinstance(t, int):\n"
+        "        print(t)\n"
+        "    if isinstance(u, (int, float)):\n"
+        "        print(u + 0)\n"
+        "        return\n"
+        "    if not isinstance(v, list):\n"
+        "        print(v + 0)\n"
+        "    else:\n"
+        "        print(v + 1)\n"
+        "    if isinstance(w, (int, torch.Tensor)):\n"
+        "        print(w + 0)\n"
+        "    print(u)\n"
+    )
+    assert answers == {"t": None, "u + 0": None, "v + 0": "torch", "v + 1": None, "w + 0": "torch", "u": "torch"}
+
+
 def test_constructors_methods_and_arithmetic_propagate_kinds():
     answers = kinds(
         "import numpy as np\nimport torch\nimport pandas as pd\n"

@@ -271,6 +271,34 @@ def test_a_value_that_feeds_an_early_stopping_counter_decides_an_exit():
     assert answers == {"validation": True, "shown": False}
 
 
+def test_a_value_that_any_if_of_the_loop_tests_decides_a_branch():
+    from perflint.engine.control_flow import decides_a_branch
+
+    answers: dict[str, bool] = {}
+
+    class Probe(Rule):
+        code = "PFL999"
+        name = "probe"
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == "read":
+                label = node.args[0].value.evaluated_value
+                answers[label] = decides_a_branch(self.context.path_to(node), self.context.innermost_loop.node)
+
+    lint_source(
+        "for x in xs:\n"
+        "    epoch_loss = read('through-names') * n\n"
+        "    loss_value = epoch_loss / n\n"
+        "    if loss_value < min_loss:\n        min_loss = loss_value\n"
+        "    if read('test') > 0:\n        x = x * 2\n"
+        "    score = read('kept')\n"
+        "    log(read('logged'))\n",
+        "probe.py",
+        [Probe],
+    )
+    assert answers == {"through-names": True, "test": True, "kept": False, "logged": False}
+
+
 def test_in_an_assertion_message_only_for_the_message_of_an_assert():
     import libcst as cst
 

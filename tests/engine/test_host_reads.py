@@ -120,6 +120,26 @@ def test_a_loop_that_reads_the_total_or_syncs_otherwise_needs_the_host_every_ite
     ) == {"part.sum().item()": False}
 
 
+def test_a_chained_comparison_of_a_tensor_the_loop_reads_waits_every_iteration():
+    # torchcp's online evaluation: `lo <= y <= hi` takes the truth of `lo <= y`.
+    assert _loop_reads(
+        "def f(predictor, xs, ys):\n"
+        "    total, covered = 0.0, 0\n"
+        "    for x, y in zip(xs, ys):\n"
+        "        interval = predictor(x)\n"
+        "        covered += int(interval[0] <= y <= interval[1])\n"
+        "        total += (interval[1] - interval[0]).item()\n"
+    ) == {"int(interval[0] <= y <= interval[1])": False, "(interval[1] - interval[0]).item()": True}
+    assert _loop_reads(
+        "def f(predictor, xs, lo, hi):\n"
+        "    total, inside = 0.0, 0\n"
+        "    for x in xs:\n"
+        "        width = predictor(x)\n"
+        "        inside += int(lo <= len(x) <= hi)\n"
+        "        total += width.sum().item()\n"
+    ) == {"int(lo <= len(x) <= hi)": False, "width.sum().item()": False}
+
+
 def test_periodic_reads_and_other_accumulations_do_not_count():
     assert _loop_reads(
         "def f(loader):\n"

@@ -224,14 +224,14 @@ TRAINING_PROJECT = {
         class Trainer:
             def __init__(self, model):
                 self.optim = OptimWrapper(model)
-            def train(self, model, loader):
+            def train(self, model, loader, device):
                 for batch in loader:
-                    loss = model(batch)
+                    loss = model(batch.to(device))
                     self.optim.step(loss)
                     print(loss.item())
-        def train(model, optimizer, loader):
+        def train(model, optimizer, loader, device):
             for batch in loader:
-                loss = fit_batch(model, optimizer, batch)
+                loss = fit_batch(model, optimizer, batch.to(device))
                 print(loss.item())
     """,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from perflint.engine.quoting import MAX_QUOTED_LENGTH, quote
+from perflint.engine.quoting import MAX_QUOTED_LENGTH, quote, quote_receiver
 from perflint.rules import all_rules
 
 
@@ -74,3 +74,21 @@ def test_an_operand_on_its_own_line_outside_the_expressions_brackets_is_not_a_ne
     module = cst.parse_module("bf = (\n    e_vectors\n    @ e_values\n    @ inv(m)\n)\n")
     product = module.body[0].body[0].value
     assert quote(product.left) == "e_vectors @ e_values"
+
+
+@pytest.mark.parametrize(
+    ("code", "quoted"),
+    [
+        ("torch.max(X, dim=0)[0] + 1", "(torch.max(X, dim=0)[0] + 1)"),
+        ("-x", "(-x)"),
+        ("1", "(1)"),
+        ("a if c else b", "(a if c else b)"),
+        ("x", "x"),
+        ("self.scores[i]", "self.scores[i]"),
+        ("f(x)", "f(x)"),
+        ("(a + b)", "(a + b)"),
+        ("[a, b]", "[a, b]"),
+    ],
+)
+def test_a_receiver_is_parenthesised_only_where_a_method_could_not_follow_it(code, quoted):
+    assert quote_receiver(cst.parse_expression(code)) == quoted

@@ -13,6 +13,7 @@ from perflint.engine.sizes import (
     items_in,
     matrix_order,
     reads_a_batch_size,
+    right_hand_side_count,
     runs_few_times,
     trip_count,
 )
@@ -56,6 +57,14 @@ def test_small_matrices_are_those_up_to_a_homogeneous_transform():
         lambda context, expr: is_small_matrix(expr, context),
     )
     assert answers == {"torch.eye(4)": True, "torch.eye(5)": False, "x": False}
+
+
+def test_right_hand_sides_are_the_columns_after_an_inverse_and_the_rows_before_one():
+    source = "import numpy as np\nB = np.zeros((50, 1000))\nprint(B); print(B.T); print(np.zeros(7)); print(x)\n"
+    after = probe_calls(source, lambda context, expr: right_hand_side_count(expr, context, inverse_on_left=True))
+    before = probe_calls(source, lambda context, expr: right_hand_side_count(expr, context, inverse_on_left=False))
+    assert after == {"B": 1000, "B.T": 50, "np.zeros(7)": 1, "x": None}
+    assert before == {"B": 50, "B.T": 1000, "np.zeros(7)": 1, "x": None}
 
 
 def test_an_array_shape_is_read_from_factories_given_literal_shapes_and_from_literal_data():

@@ -331,6 +331,8 @@ PIL_IMAGE_CONVERSIONS = _torch.PIL_IMAGE_CONVERSIONS
 ROW_APPENDING_ARGUMENTS = _pandas.ROW_APPENDING_ARGUMENTS
 # The first words of SQL statements that write rows.
 SQL_ROW_WRITES = _stdlib.SQL_ROW_WRITES
+# Builtin types no array is an instance of (``isinstance(x, int)``).
+NON_ARRAY_TYPES = _stdlib.NON_ARRAY_TYPES
 # Decorators whose function runs once per distinct argument.
 CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # Decorators and wrapping calls that compile a Python function (numba, JAX, TorchScript,
@@ -350,6 +352,8 @@ DATETIME_METHODS = _pandas.DATETIME_METHODS
 PANDAS_INDEXERS = _pandas.INDEXERS
 # SciPy sparse formats (see ``scipy.SPARSE_TYPES``) and what a CSR row's reads are in
 # ``indptr`` form.
+# Solvers slower than an inverse and a product on matrices up to an order (SciPy's checks).
+SOLVE_OVERHEAD_ORDERS = _scipy.SOLVE_OVERHEAD_ORDERS
 SPARSE_CSR = _scipy.SPARSE_FORMAT_CSR
 SPARSE_TYPES = _scipy.SPARSE_TYPES
 SPARSE_CONVERSION_METHODS = _scipy.SPARSE_CONVERSION_METHODS

@@ -102,6 +102,12 @@ ONE_SAMPLE_FIT_METHODS = frozenset({"fit", "fit_loc_scale"})
 
 # SciPy sparse matrices and arrays, by the format they store: the constructors (also the
 # annotation types) and the methods of any sparse matrix that convert it to one format.
+# Solvers slower than their library's inverse and a matrix product up to this order of the
+# matrix, whatever the right-hand side: ``scipy.linalg.solve`` checks its inputs and estimates
+# the condition number (one thread: 3.3x slower at 1×1, 2.1x at 16×16, 1.5x at 32×32 with one
+# right-hand side, 0.77x at 64×64; benchmarks/results/precision/round10/pfl402_solve_crossover.md).
+SOLVE_OVERHEAD_ORDERS = {"scipy.linalg.solve": 32}
+
 SPARSE_FORMAT_CSR = "csr"
 SPARSE_FORMAT_CSC = "csc"
 SPARSE_TYPES = {

@@ -185,6 +185,12 @@ MATH_ARRAY_EQUIVALENTS = {
     "math.copysign": ("numpy.copysign", "torch.copysign"),
 }
 
+# Builtin types no NumPy array, tensor or pandas object is an instance of: ``isinstance(x, int)``
+# proves ``x`` is no array where it holds (a NumPy scalar may be a ``float``, but is no array).
+NON_ARRAY_TYPES = frozenset(
+    {"bool", "bytes", "complex", "dict", "float", "frozenset", "int", "list", "set", "str", "tuple"}
+)
+
 # Decorators whose function runs once per distinct argument: defined with the roles, which the
 # project index reads without importing the catalogue (and libcst).
 from perflint.engine.roles import CACHING_DECORATORS  # noqa: E402,F401

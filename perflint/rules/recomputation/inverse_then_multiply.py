@@ -5,15 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import quote, quote_receiver
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.sizes import is_small_matrix, matrix_order
+from perflint.engine.sizes import WIDE_RIGHT_HAND_SIDES, is_small_matrix, matrix_order, right_hand_side_count
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
-
-# Expressions that need no parentheses before ``.T``.
-_ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 
 
 class InverseThenMultiply(Rule):
@@ -56,8 +53,17 @@ class InverseThenMultiply(Rule):
         "(`inv(A) @ M.T` with A 44×44 and M.T 44×193: 0.43x; a 3×3 inverse applied to every voxel "
         "of an image: 17-22x slower), since the inverse is then a small part of the work and `solve` "
         "back-substitutes more slowly than a matrix product; and `scipy.linalg.solve` slower than "
-        "`inv` and `@` on 2-10-row matrices (its input checks and condition estimate). The rule "
-        "cannot see either operand's width: read the shapes before taking its advice."
+        "`inv` and `@` on 2-10-row matrices (its input checks and condition estimate); round 9's "
+        "held-out review found the same again (6 wide right-hand sides, 1 SciPy solve on 1-5-row "
+        "matrices). Where the code states the sizes (`engine.sizes`) it stays silent: when the other"
+        " operand holds at least twice as many right-hand sides as the matrix has rows (measured on "
+        "one thread: NumPy's `solve` 1.3-1.7x slower than the product at twice as many, torch's "
+        "0.78-1.03x, and slower from four times; "
+        "`benchmarks/results/precision/round10/pfl402_solve_crossover.md`), and for SciPy's solver on "
+        "matrices up to 32×32 (1.5-3.6x slower with one right-hand side; faster from 64×64). Where "
+        "the sizes are not written in the code (a truncated SVD basis, a data matrix of samples by "
+        "features, as in every one of those 7 findings) it cannot see either operand's width: read "
+        "the shapes before taking its advice."
     )
     why_bad = (
         "Inverting A costs a factorisation plus n³ more operations to build the inverse, and "
@@ -136,6 +142,18 @@ def whiten(cov, x):
         import numpy as np
         for x in xs:
             y = np.linalg.inv(A) @ x
+        """,
+        # Sizes that make `solve` slower than the product: twice as many right-hand sides as the
+        # matrix has rows or more (round 9's held-out pykoopman and lingam), and SciPy's solver
+        # on a matrix up to 32×32, where its input checks outweigh the work (emukit).
+        """
+        import numpy as np
+        import scipy.linalg as sla
+        def project(samples):
+            A = np.random.rand(50, 50)
+            B = np.random.rand(50, 1000)
+            C = np.random.rand(8, 8)
+            return np.linalg.inv(A) @ B, B.T @ np.linalg.inv(A), sla.inv(C) @ samples
         """,
         # The inverse itself is the result (no product).
         """
@@ -308,12 +326,12 @@ def whiten(cov, x):
             if is_small_matrix(call.args[0].value, self.context):
                 # A 3×3 rotation or a 4×4 transform: the call's overhead is the whole cost.
                 return
+            solver = catalog.solver_for(record)
+            if solver is None or self._solve_is_slower(call.args[0].value, other, inverse_on_left, solver):
+                return
             if self.context.innermost_loop is not None and self.context.is_invariant(call.args[0].value):
                 # The same inverse on every iteration: hoisting it (PFL401) beats a solve per
                 # iteration, which would refactorise the matrix each time.
-                return
-            solver = catalog.solver_for(record)
-            if solver is None:
                 return
             spelling, imports = self._solver_spelling(solver)
             advice = _solve_text(call, spelling, solver, other, inverse_on_left)
@@ -325,6 +343,20 @@ def whiten(cov, x):
                 size=matrix_order(call.args[0].value, self.context),
             )
             return
+
+    def _solve_is_slower(
+        self, matrix: cst.BaseExpression, other: cst.BaseExpression, inverse_on_left: bool, solver: catalog.Function
+    ) -> bool:
+        """The sizes the code states make ``solve`` slower than the product: the other operand
+        holds many right-hand sides for the matrix's order (``sizes.WIDE_RIGHT_HAND_SIDES``), or
+        the solver's own overhead outweighs a matrix of that order (SciPy's checks)."""
+        order = matrix_order(matrix, self.context)
+        if order is None:
+            return False
+        if order <= catalog.SOLVE_OVERHEAD_ORDERS.get(solver.name, 0):
+            return True
+        count = right_hand_side_count(other, self.context, inverse_on_left)
+        return count is not None and count >= WIDE_RIGHT_HAND_SIDES * order
 
     def _solver_spelling(self, solver: catalog.Function) -> tuple[str, tuple[str, ...]]:
         """The solver in the file's own names, and the import it needs, if any: ``np.linalg.solve``
@@ -397,8 +429,7 @@ def _receiver(call: cst.Call) -> cst.BaseExpression | None:
 def _transposed(expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Attribute) and expr.attr.value == "T":
         return quote(expr.value)
-    text = quote(expr)
-    return f"{text}.T" if isinstance(expr, _ATOMS) else f"({text}).T"
+    return f"{quote_receiver(expr)}.T"
 
 
 def _solve_text(

@@ -10,7 +10,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.literals import is_number_literal, literal_value
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import as_receiver, quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import is_written_out_table
 from perflint.engine.walker import mentions
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
 _ROW_AXES = (1, "columns")
-# Expressions a subscript or attribute can follow without parentheses.
-_ATOMS = (cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 
 
 class DataframeApplyRowwise(Rule):
@@ -406,7 +404,7 @@ class _ElementsOf(cst.CSTTransformer):
     def __init__(self, parameter: str, series: cst.BaseExpression) -> None:
         super().__init__()
         self._parameter = parameter
-        self._series = _atom(series)
+        self._series = as_receiver(series)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self._series if original_node.value == self._parameter else updated_node
@@ -429,7 +427,7 @@ class _ElementsOf(cst.CSTTransformer):
             return updated_node
         target = updated_node.comparisons[0]
         isin = cst.Call(
-            func=cst.Attribute(value=_atom(updated_node.left), attr=cst.Name("isin")),
+            func=cst.Attribute(value=as_receiver(updated_node.left), attr=cst.Name("isin")),
             args=[cst.Arg(target.comparator)],
         )
         result: cst.BaseExpression = (
@@ -447,20 +445,13 @@ def _accessor(series: cst.BaseExpression, field: str) -> cst.BaseExpression:
     return cst.Call(func=attribute) if field.endswith("()") else attribute
 
 
-def _atom(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """``expr``, parenthesised unless an attribute or a call can follow it as it is."""
-    if type(expr) in _ATOMS or expr.lpar:
-        return expr
-    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-
-
 class _ColumnsOf(cst.CSTTransformer):
     """Puts the frame where the lambda reads its row parameter."""
 
     def __init__(self, parameter: str, frame: cst.BaseExpression) -> None:
         super().__init__()
         self._parameter = parameter
-        self._frame = _atom(frame)
+        self._frame = as_receiver(frame)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self._frame if original_node.value == self._parameter else updated_node

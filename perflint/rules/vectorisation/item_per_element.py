@@ -7,7 +7,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
 from perflint.engine.devices import on_host
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import quote, quote_receiver
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import element_count
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -282,6 +282,15 @@ def scores_by_label(scores: torch.Tensor, labels: list) -> dict:
             """,
             line=5,
         ),
+        # A compound receiver: the advice parenthesises it (`(… + 1).reshape(-1).tolist()`).
+        Invalid(
+            """
+            import torch
+            def grid_shape(X: torch.Tensor):
+                return [val.item() for val in torch.max(X, dim=0)[0] + 1]
+            """,
+            line=3,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -387,5 +396,5 @@ def _converted(element: cst.BaseExpression, array: cst.BaseExpression) -> str:
     holds one number only if every other axis has length one: a ``(B, 1)`` tensor's ``tolist()``
     is a list of one-item lists, its ``reshape(-1).tolist()`` the numbers."""
     if type(element) is cst.Subscript and len(element.slice) > 1:
-        return f"{quote(array)}.tolist()"
-    return f"{quote(array)}.reshape(-1).tolist()"
+        return f"{quote_receiver(array)}.tolist()"
+    return f"{quote_receiver(array)}.reshape(-1).tolist()"
