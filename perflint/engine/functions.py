@@ -1220,8 +1220,9 @@ class FunctionKnowledge:
         the fresh objects it makes itself (``DeterministicWork``), reading attributes of
         ``self`` and module names that do not change. Costly work is a call the catalogue says
         is costly to recompute (``catalog.costly_to_recompute``: ``inv``, ``np.unique``,
-        ``euclidean_distances``), the fit of a model of a class that fits deterministically
-        (``LinearGAM().fit(X, y)``), or a loop. None otherwise."""
+        ``euclidean_distances``) or the fit of a model of a class that fits deterministically
+        (``LinearGAM().fit(X, y)``). A loop is not evidence enough: most loops in such functions
+        run over a few columns or parameters. None otherwise."""
         name = dotted_name(call.func)
         definition = self.definition(name) if name is not None else None
         if definition is None or _bound_arguments(call, definition) is None:
@@ -1263,8 +1264,6 @@ class FunctionKnowledge:
             node = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Yield, cst.Await, cst.Global, cst.Nonlocal)):
                 return None
-            if isinstance(node, (cst.For, cst.While, cst.CompFor)) and costly is None and _loops_over_data(node):
-                costly = node
             if isinstance(node, cst.Call):
                 work = self._call_work(node, receiver, fresh, depth)
                 if work is None:
@@ -1805,18 +1804,3 @@ def _is_model(value: cst.BaseExpression, fresh: dict[str, bool], imports: Import
         return False
     record = catalog.lookup(imports.qualified_name(value.func))
     return record is not None and record.has(catalog.Flag.FITS_DETERMINISTICALLY)
-
-
-def _loops_over_data(loop: cst.For | cst.While | cst.CompFor) -> bool:
-    """``loop`` may run many times: not over a literal collection, or a literal ``range``, of a
-    few items."""
-    if type(loop) is cst.While:
-        return True
-    iterable = cast(Union[cst.For, cst.CompFor], loop).iter
-    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
-        return len(iterable.elements) > _SMALL_LOOP
-    if type(iterable) is cst.Call and type(iterable.func) is cst.Name and iterable.func.value == "range":
-        bounds = [literal_value(arg.value) for arg in iterable.args]
-        stop = bounds[1] if len(bounds) > 1 else (bounds[0] if bounds else None)
-        return not (type(stop) is int and stop <= _SMALL_LOOP)
-    return True
