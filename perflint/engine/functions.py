@@ -32,8 +32,8 @@ from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.control_flow import fixed_truth
 from perflint.engine.effects import Effects, summarise
-from perflint.engine.imports import dotted_name
-from perflint.engine.invariance import NEVER_THE_SAME_TWICE, unchanged_by
+from perflint.engine.imports import ImportTable, dotted_name
+from perflint.engine.invariance import NEVER_THE_SAME_TWICE, call_may_be_invariant, unchanged_by
 from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.roles import (
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from perflint.engine.project import CalleeFacts, HotCaller
 
 _BEING_SUMMARISED = Effects()
+# How many calls deep ``deterministic_costly_work`` follows the file's own functions.
+_DETERMINISTIC_CALL_DEPTH = 2
 # Libraries whose functions work on whole arrays: what a function applied per element or per
 # slice may call and still have a whole-array form.
 _WHOLE_ARRAY_LIBRARIES = frozenset({"numpy", "scipy", "math"})
@@ -221,6 +223,8 @@ class FunctionKnowledge:
         self._wrapped_by_compiler: frozenset[str] | None = None
         self._passed_to_optimizer_steps: dict[str, str] | None = None
         self._nested_calls_in_loops: dict[tuple[cst.CSTNode, str], cst.CSTNode] | None = None
+        # ``DeterministicWork`` of the file's functions, by id (None: not deterministic).
+        self._deterministic_work: dict[int, DeterministicWork | None] = {}
         # ``with torch.no_grad():`` blocks open around the current node outside any function.
         self._grad_off_blocks_outside_functions = 0
         # The blocks (the module, indented blocks, one-line suites) open around the current
@@ -1207,6 +1211,112 @@ class FunctionKnowledge:
                     fixed_locals.add(assigned)
         return found
 
+    def deterministic_costly_work(self, call: cst.Call, changes: Callable[[str], bool]) -> cst.CSTNode | None:
+        """The costly work that ``call`` of a function of this file (``f(...)``, or
+        ``self.f(...)``) does, when every run of ``call`` gives an equal value where
+        ``changes(chain)`` says which names and attribute chains of the caller may change in
+        between: its arguments do not change, and the function (with the functions of this file
+        it calls, ``_DETERMINISTIC_CALL_DEPTH`` deep) is deterministic and changes nothing but
+        the fresh objects it makes itself (``DeterministicWork``), reading attributes of
+        ``self`` and module names that do not change. Costly work is a call the catalogue says
+        is costly to recompute (``catalog.costly_to_recompute``: ``inv``, ``np.unique``,
+        ``euclidean_distances``) or the fit of a model of a class that fits deterministically
+        (``LinearGAM().fit(X, y)``). A loop is not evidence enough: most loops in such functions
+        run over a few columns or parameters. None otherwise."""
+        name = dotted_name(call.func)
+        definition = self.definition(name) if name is not None else None
+        if definition is None or _bound_arguments(call, definition) is None:
+            return None
+        receiver = None
+        if type(call.func) is cst.Attribute:
+            receiver = _first_parameter(definition.params)
+            if receiver is None or name != f"self.{call.func.attr.value}":
+                return None
+        imports = self._context.imports
+        if not all(unchanged_by(arg.value, changes, imports, through_comprehensions=True) for arg in call.args):
+            return None
+        work = self._work_of(definition, receiver, _DETERMINISTIC_CALL_DEPTH)
+        if work is None or work.costly is None or any(changes(chain) for chain in work.reads):
+            return None
+        return work.costly
+
+    def _work_of(self, definition: cst.FunctionDef, receiver: str | None, depth: int) -> DeterministicWork | None:
+        if id(definition) not in self._deterministic_work:
+            self._deterministic_work[id(definition)] = None  # a recursive call is not followed
+            self._deterministic_work[id(definition)] = self._read_work(definition, receiver, depth)
+        return self._deterministic_work[id(definition)]
+
+    def _read_work(self, definition: cst.FunctionDef, receiver: str | None, depth: int) -> DeterministicWork | None:
+        """``definition``'s ``DeterministicWork``, or None when it may not be deterministic or
+        may change something besides its own fresh objects."""
+        summary = self.summary_of(definition)
+        if summary is _BEING_SUMMARISED or summary.declared_outer:
+            return None
+        parameters = _parameter_names(definition.params)
+        imports = self._context.imports
+        fresh = _fresh_locals(definition, parameters, imports)
+        if any(chain.partition(".")[0] not in fresh for chain in summary.mutated):
+            return None
+        costly: cst.CSTNode | None = None
+        reads: set[str] = set()
+        stack: list[cst.CSTNode] = [definition.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Yield, cst.Await, cst.Global, cst.Nonlocal)):
+                return None
+            if isinstance(node, cst.Call):
+                work = self._call_work(node, receiver, fresh, depth)
+                if work is None:
+                    return None
+                reads |= work.reads
+                costly = costly or work.costly
+            if type(node) is cst.Attribute and receiver is not None:
+                chain = dotted_name(node)
+                if chain is not None and chain.partition(".")[0] == receiver:
+                    reads.add("self" + chain[len(receiver) :])
+                    continue
+            stack.extend(syntax_children(node))
+        reads |= {
+            name
+            for name in names_in(definition.body) - parameters - summary.rebound
+            if not hasattr(builtins, name) and imports.qualified_name(cst.Name(name)) is None
+        }
+        return DeterministicWork(costly, frozenset(reads))
+
+    def _call_work(
+        self, call: cst.Call, receiver: str | None, fresh: dict[str, bool], depth: int
+    ) -> DeterministicWork | None:
+        """What ``call``, made in a function whose fresh locals are ``fresh`` (each with whether
+        it holds a model), costs and reads, when it is deterministic and changes nothing but
+        those (a method of one of them, ``out.append(x)``, may change only it); None otherwise."""
+        imports = self._context.imports
+        record = catalog.lookup(imports.qualified_name(call.func))
+        if record is not None and record.has(catalog.Flag.FITS_DETERMINISTICALLY):
+            return DeterministicWork(None, frozenset())
+        if call_may_be_invariant(call, imports, allow_conversions=True, identity=False):
+            costly = call if record is not None and catalog.costly_to_recompute(record) else None
+            return DeterministicWork(costly, frozenset())
+        if type(call.func) is cst.Attribute and _is_model(call.func.value, fresh, imports):
+            return DeterministicWork(call if call.func.attr.value == "fit" else None, frozenset())
+        if type(call.func) is cst.Attribute and type(call.func.value) is cst.Name and call.func.value.value in fresh:
+            return DeterministicWork(None, frozenset())  # ``out.append(x)``: a change to its own object
+        name = dotted_name(call.func)
+        if depth == 0 or name is None:
+            return None
+        own_receiver = None
+        if type(call.func) is cst.Attribute:
+            if receiver is None or name != f"{receiver}.{call.func.attr.value}":
+                return None
+            name = f"self.{call.func.attr.value}"
+        definition = self.definition(name)
+        if definition is None or _bound_arguments(call, definition) is None:
+            return None
+        if type(call.func) is cst.Attribute:
+            own_receiver = _first_parameter(definition.params)
+            if own_receiver is None:
+                return None
+        return self._work_of(definition, own_receiver, depth - 1)
+
     def _project_callee(self, call: cst.Call) -> CalleeFacts | None:
         """What the project index says a call of another file's function does, if anything."""
         project = self._context.project
@@ -1611,3 +1721,86 @@ def _requests_derivatives(argument: cst.Arg) -> bool:
         return False
     value = literal_value(argument.value)
     return value is UNKNOWN or bool(value)
+
+
+@dataclass(frozen=True)
+class DeterministicWork:
+    """What a call of a deterministic function of this file does, one that changes nothing but
+    the fresh objects it makes (``FunctionKnowledge.deterministic_costly_work``): its first
+    costly work, if any, and the attribute chains of ``self`` (spelled ``self.…``) and module
+    names it reads, which its callers must not change between calls."""
+
+    costly: cst.CSTNode | None
+    reads: frozenset[str]
+
+
+def _fresh_locals(definition: cst.FunctionDef, parameters: set[str], imports: ImportTable) -> dict[str, bool]:
+    """The local names of ``definition`` that every binding gives a new object of the
+    function's own (a literal container, a comprehension, arithmetic, a fresh array, a copy, a
+    model), each with whether every binding gives a model of a class that fits
+    deterministically: what the function may change without changing anything its callers see.
+    ``x += y`` keeps ``x`` its own (a new object, or the same one changed)."""
+    bindings: dict[str, list[bool | None]] = {}  # per name: a model, another fresh object, or None
+    for node in nodes_in_scope(definition.body):
+        if type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
+            name = cast(cst.Name, node.targets[0].target).value
+            kind: bool | None = None
+            if _is_model(node.value, _models_so_far(bindings), imports):
+                kind = True
+            elif _is_fresh(node.value, imports):
+                kind = False
+            bindings.setdefault(name, []).append(kind)
+        elif type(node) is cst.AugAssign and type(node.target) is cst.Name:
+            continue
+        elif isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor)):
+            targets = (
+                [target.target for target in node.targets]
+                if type(node) is cst.Assign
+                else [cast(_Binding, node).target]
+            )
+            for target in targets:
+                for name in names_in(target):
+                    bindings.setdefault(name, []).append(None)
+        elif isinstance(node, (cst.AsName, cst.Del)):
+            for name in names_in(node):
+                bindings.setdefault(name, []).append(None)
+    return {
+        name: all(kinds)
+        for name, kinds in bindings.items()
+        if name not in parameters and all(kind is not None for kind in kinds)
+    }
+
+
+def _models_so_far(bindings: dict[str, list[bool | None]]) -> dict[str, bool]:
+    return {name: True for name, kinds in bindings.items() if kinds and all(kinds)}
+
+
+def _is_fresh(value: cst.BaseExpression, imports: ImportTable) -> bool:
+    """``value`` is a new object each time it is computed, or an immutable one."""
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp)):
+        return True
+    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.BaseNumber, cst.BaseString)):
+        return True
+    if type(value) is not cst.Call:
+        return False
+    func = value.func
+    if type(func) is cst.Attribute and func.attr.value in ("copy", "clone") and not value.args:
+        return True
+    if type(func) is cst.Name and imports.is_builtin(func, func.value):
+        return func.value in catalog.FRESH_OBJECT_BUILTINS
+    record = catalog.lookup(imports.qualified_name(func))
+    return record is not None and bool(record.flags & (catalog.Flag.FACTORY | catalog.Flag.FRESH_ARRAY))
+
+
+def _is_model(value: cst.BaseExpression, fresh: dict[str, bool], imports: ImportTable) -> bool:
+    """``value`` is a model of a class that fits deterministically, made in the function: a
+    construction (``LinearGAM()``), a fresh local holding one, or a call of ``fit`` on one
+    (which returns the model)."""
+    while type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "fit":
+        value = value.func.value
+    if type(value) is cst.Name:
+        return fresh.get(value.value, False)
+    if type(value) is not cst.Call:
+        return False
+    record = catalog.lookup(imports.qualified_name(value.func))
+    return record is not None and record.has(catalog.Flag.FITS_DETERMINISTICALLY)

@@ -1,4 +1,5 @@
-"""What the engine knows about NumPy, PyTorch, pandas, SciPy and the standard library.
+"""What the engine knows about NumPy, PyTorch, pandas, SciPy, the standard library and a few
+other libraries (model loaders, scikit-learn's pairwise tables and deterministic fits).
 
 One record per library function the rules reason about (``records.Function``: its
 signature and flags), one module per library; ``lookup`` finds a record by the qualified
@@ -15,6 +16,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine.catalog import compilers as _compilers
+from perflint.engine.catalog import learning as _learning
 from perflint.engine.catalog import methods as _methods
 from perflint.engine.catalog import models as _models
 from perflint.engine.catalog import numpy as _numpy
@@ -37,6 +39,7 @@ from perflint.engine.catalog.records import (
     REDUCTION,
     SAME_LIBRARY,
     SOLVES,
+    SORTS,
     ArrayKind,
     Flag,
     Function,
@@ -58,6 +61,7 @@ _FUNCTIONS: tuple[Function, ...] = (
     *_stdlib.FUNCTIONS,
     *_tqdm.FUNCTIONS,
     *_models.FUNCTIONS,
+    *_learning.FUNCTIONS,
 )
 _BY_NAME: dict[str, Function] = {}
 for _entry in _FUNCTIONS:
@@ -365,11 +369,20 @@ SPARSE_ROW_METHODS = _scipy.SPARSE_ROW_METHODS
 MATH_ARRAY_EQUIVALENTS = _stdlib.MATH_ARRAY_EQUIVALENTS
 
 
+def costly_to_recompute(record: Function) -> bool:
+    """A call of ``record`` costs far more than reading its arguments, and gives an equal value
+    for equal arguments: O(n³) linear algebra or a pairwise table (``EXPENSIVE``), or a sort of
+    its whole input (``SORTS``: ``np.unique``, ``torch.argsort``). Recomputed with the same
+    arguments, each call after the first wastes all of that."""
+    return PURE in record.flags and bool(record.flags & (EXPENSIVE | SORTS))
+
+
 def is_side_effect_free(qualified_name: str) -> bool:
     """A numeric-library function that neither mutates its arguments nor has hidden state.
 
     A catalogued function answers from its record (``mutates``; ``PURE`` vouches for it even
-    in a namespace of state, as ``torch.utils.data.DataLoader`` is); any other function of a
+    in a namespace of state, as ``torch.utils.data.DataLoader`` is, or in another library, as
+    ``sklearn.metrics.euclidean_distances`` is); any other function of a
     numeric library is presumed free of side effects unless it is in-place by name (``add_``)
     or lives in a namespace of random draws and state (``numpy.random``, ``torch.cuda``…).
     A model loader of any library (``joblib.load``, ``spacy.load``) reads its arguments, a
@@ -379,14 +392,13 @@ def is_side_effect_free(qualified_name: str) -> bool:
     entry = _BY_NAME.get(qualified_name)
     if entry is not None and LOADS_MODEL in entry.flags:
         return not entry.mutates
+    if entry is not None and PURE in entry.flags:
+        return True
     loader = _METHODS.get(qualified_name.rpartition(".")[2])
     if loader is not None and LOADS_MODEL in loader.flags:
         return True
     if library_of(qualified_name) not in NUMERIC_LIBRARIES:
         return False
-    entry = _BY_NAME.get(qualified_name)
-    if entry is not None and PURE in entry.flags:
-        return True
     if qualified_name in _MUTATING_FUNCTIONS or qualified_name.endswith("_"):
         return False
     return not any(

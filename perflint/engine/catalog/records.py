@@ -40,7 +40,9 @@ class Flag(enum.Flag):
     HOST_ALLOCATION = enum.auto()
     # Blocks the host until the accelerator has finished the work queued before it.
     SYNCHRONISES = enum.auto()
-    # O(n³) in the side of its matrix argument: a decomposition, an inverse, a determinant.
+    # Costs far more than reading its arguments: O(n³) in the side of its matrix argument (a
+    # decomposition, an inverse, a determinant), or O(n²) in its rows (a table of every pairwise
+    # distance or kernel value).
     EXPENSIVE = enum.auto()
     # Builds a whole table from a few parameters: a window of cosines or Bessel functions, a
     # grid of coordinates, a Kronecker product. The same parameters give the same table, to
@@ -141,6 +143,9 @@ class Flag(enum.Flag):
     # functions with NaNs replaced, ``count_nonzero`` over axes as booleans). Over an array too
     # large for the cache it is faster slice by slice, each slice read again while cached.
     READS_TWICE = enum.auto()
+    # A model class whose ``fit`` draws no random numbers: the same data give the same fitted
+    # model, and its methods change nothing but the model itself.
+    FITS_DETERMINISTICALLY = enum.auto()
 
 
 PURE = Flag.PURE
@@ -182,6 +187,7 @@ FILLS_ZEROS_OR_ONES = Flag.FILLS_ZEROS_OR_ONES
 DRAWS_RANDOM = Flag.DRAWS_RANDOM
 REDUCES_AXES = Flag.REDUCES_AXES
 READS_TWICE = Flag.READS_TWICE
+FITS_DETERMINISTICALLY = Flag.FITS_DETERMINISTICALLY
 
 
 @dataclass(frozen=True)

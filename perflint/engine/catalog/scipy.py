@@ -1,4 +1,5 @@
-"""SciPy: the linear-algebra functions the rules reason about, and the sparse formats.
+"""SciPy: the linear-algebra and pairwise-distance functions the rules reason about, and the
+sparse formats.
 
 Signatures as ``inspect.signature`` gives them for SciPy 1.x. The ``overwrite_a=True``
 forms write into their argument; no entry says so, since that depends on a literal.
@@ -70,6 +71,8 @@ FUNCTIONS = (
     function("scipy.linalg.expm", "A", EXPENSIVE | PURE),
     function("scipy.linalg.sqrtm", "A, disp, blocksize", EXPENSIVE | PURE),
     function("scipy.linalg.logm", "A, disp", EXPENSIVE | PURE),
+    function("scipy.spatial.distance.cdist", "XA, XB, metric, *, out, **kwargs", EXPENSIVE | PURE),
+    function("scipy.spatial.distance.pdist", "X, metric, *, out, **kwargs", EXPENSIVE | PURE),
 )
 
 # Routines that fit parameters to one 1-D sample (a Box-Cox lambda, a regression line, a

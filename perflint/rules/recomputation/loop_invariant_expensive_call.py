@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from perflint.engine import catalog
@@ -36,34 +38,46 @@ class LoopInvariantExpensiveCall(Rule):
         "`{call}` computes `{inner}` on every iteration from inputs the loop does not change: compute it "
         "once above the loop and pass it in"
     )
+    message_deterministic = (
+        "`{call}` is recomputed on every iteration with the same inputs, and each call runs {work} "
+        "(`{function}` has no side effects and draws no random numbers): compute it once above {loop} "
+        "and reuse the result"
+    )
     fix_title = "Compute it once above the loop and reuse the result"
     fix_safety = FIX_UNSAFE
     # Opt-in: 4 of its 7 findings worth fixing, none wrong, on code it was not tuned on
     # (benchmarks/results/precision/round5/track_record.md; its known limitations say why).
     default_enabled = False
     autofix = True
-    required_text = ("numpy", "scipy", "torch", "itertools")
+    required_text = ("numpy", "scipy", "torch", "itertools", "sklearn", "pygam")
     reported_at = "the call"
 
     what_it_does = (
-        "Flags a call to an expensive pure linear-algebra function (`numpy.linalg.inv`, `svd`, `eigh`, "
-        "`cholesky`, `det`, `lstsq`…, the same in `scipy.linalg` plus `lu_factor`, `expm`, `sqrtm` and "
-        "`logm`, the `torch.linalg` equivalents and `torch.inverse`), or to a function building a whole "
-        "table from a few parameters (a window: `np.hanning`, `torch.hann_window`, "
-        "`scipy.signal.get_window`; a grid: `meshgrid`, `torch.cartesian_prod`; `kron`; every "
-        "combination of some inputs, `list(itertools.product(...))`), inside a loop "
-        "or comprehension when "
-        "every argument is loop-invariant: no loop target, nothing the loop rebinds, assigns into, calls "
-        "a mutating method on or passes to a function that might mutate it, and any call in it a pure "
-        "one (a comprehension over such values counts, and so does a pure factory such as "
-        "`np.eye(n)` of invariant arguments; "
-        "a random draw does not). Also flagged: a Gram matrix `X.T @ X` (`X @ X.T`, `.mT`, `.t()`) of an "
-        "`X` the loop does not change, and a call of a function of the same file (`f(...)`, "
-        "`self.f(...)`) whose body, on every call, makes such an expensive call from inputs the loop "
-        "does not change, as in `[self.predict(x) for x in xs]` with `predict` computing "
-        "`np.linalg.inv(self.K)`: that finding has no fix (hoisting means passing the result in)."
+        "Flags a call recomputed inside a loop or comprehension with arguments the loop does not change "
+        "(no loop target, nothing the loop rebinds, assigns into, calls a mutating method on or passes to "
+        "a function that might mutate it; any call in them a pure one, a random draw never) when it is "
+        "costly: linear algebra (`np.linalg.inv`, `svd`, `eigh`, `cholesky`, `det`, `lstsq`…, their "
+        "`scipy.linalg` and `torch.linalg` forms, `expm`, `sqrtm`), a table of every pairwise distance "
+        "(`euclidean_distances`, `cdist`), a sort of its whole input (`np.unique`, `argsort`), a table "
+        "built from a few parameters (`np.hanning`, `meshgrid`, `kron`, `list(itertools.product(...))`), "
+        "or a Gram matrix `X.T @ X`. Also a call of a function of the same file (`f(...)`, "
+        "`self.f(...)`) that is deterministic and changes nothing but the objects it makes, whose "
+        "attributes of `self` the loop does not change either, and that does such costly work or fits a "
+        "model of a class that fits deterministically (`LinearGAM().fit(X, y)`), as "
+        "LiNGAM's CAM-UV refitting the residual of `i` for every `j`; and one whose body, on every call, "
+        "makes a costly call from inputs the loop does not change (`[self.predict(x) for x in xs]` with "
+        "`predict` computing `np.linalg.inv(self.K)`)."
     )
     known_limitations = (
+        "A function of the file counts as deterministic when everything it calls is a side-effect-free "
+        "library function that draws no random numbers, a pure builtin, a method that changes nothing, "
+        "a method of a model it makes of a class the catalogue says fits deterministically (scikit-learn's "
+        "`LinearRegression`, pygam's GAMs: not a random forest, whose fit draws at random), a method of an "
+        "object it made itself (`out.append(x)`), or such a function of the file (two calls deep); it "
+        "assigns no attribute of `self`, changes no parameter, declares no `global` and defines no "
+        "function. A loop in such a function is not costly work enough: most loops there run over a few "
+        "columns or parameters (on the development sets, the loops it found were a table's few columns "
+        "and an optimizer's parameters). A function of another file is not followed, nor a property.\n\n"
         "A helper's inputs the loop does not change are its parameters, through the loop-invariant "
         "arguments bound to them; attributes of `self` and module names that neither the loop nor the "
         "function changes, and local names assigned from those before the call.\n\n"
@@ -295,6 +309,48 @@ def solve_all(A, rhs):
             G = X.T @ X
             C = X.T @ Y
         """,
+        # Functions of the file called with what the loop does not change, that may give another
+        # value each time: a random draw, a model whose class may fit at random; or that change
+        # something: an attribute of `self`, their argument; or that do no costly work.
+        """
+        import numpy as np
+        from sklearn.ensemble import RandomForestRegressor
+        class Search:
+            def noisy(self, X):
+                return np.linalg.inv(X + np.random.rand(*X.shape))
+            def forest(self, X, y):
+                return RandomForestRegressor().fit(X, y).predict(X)
+            def cached(self, X):
+                self.last = np.linalg.inv(X)
+                return self.last
+            def centred(self, X):
+                X -= X.mean(axis=0)
+                return np.linalg.svd(X)
+            def scale(self, X):
+                return X / X.std()
+            def run(self, X, y, pairs):
+                for i, j in pairs:
+                    a = self.noisy(X)
+                    b = self.forest(X, y)
+                    c = self.cached(X)
+                    d = self.centred(X)
+                    e = self.scale(X)
+        """,
+        # The function reads what the loop changes: its argument, or an attribute of `self`.
+        """
+        import numpy as np
+        class Walk:
+            def residual(self, X, i):
+                return X[:, i] - X @ np.linalg.lstsq(X, X[:, i], rcond=None)[0]
+            def spread(self):
+                return np.unique(self.samples)
+            def run(self, X, d):
+                for i in range(d):
+                    for j in range(d):
+                        r = self.residual(X, j)
+                        self.samples = X[:, j]
+                        s = self.spread()
+        """,
     )
     INVALID = (
         Invalid(
@@ -484,7 +540,17 @@ def solve_all(A, rhs):
                 return out
             """,
             line=7,
-            fixed=NO_FIX,
+            fixed="""
+            import torch
+            def precision(cov, jitter):
+                return torch.linalg.inv(cov + jitter * torch.eye(cov.shape[0]))
+            def mahalanobis(cov, points):
+                out = []
+                precision_cov = precision(cov, 1e-6)
+                for p in points:
+                    out.append(p @ precision_cov @ p)
+                return out
+            """,
         ),
         # A window and a grid of coordinates rebuilt from what the loop does not change.
         Invalid(
@@ -536,6 +602,89 @@ def solve_all(A, rhs):
             # The table is passed to `np.array`, which the engine does not vouch keeps it unchanged.
             fixed=NO_FIX,
         ),
+        # A deterministic function of the file that fits a model on what the loop does not
+        # change (LiNGAM's CAM-UV refits the residual of `i` for every `j`).
+        Invalid(
+            """
+            import numpy as np
+            from pygam import LinearGAM
+            class CAMUV:
+                def residual(self, X, i, parents):
+                    parents = list(parents)
+                    if not parents:
+                        return X[:, i]
+                    gam = LinearGAM().fit(X[:, parents], X[:, i])
+                    return X[:, i] - gam.predict(X[:, parents])
+                def pairs(self, X, P, d):
+                    found = []
+                    for i in range(d):
+                        for j in range(i + 1, d):
+                            r_i = self.residual(X, i, P[i])
+                            r_j = self.residual(X, j, P[j])
+                            found.append(np.corrcoef(r_i, r_j)[0, 1])
+                    return found
+            """,
+            line=14,
+            column=23,
+            # The residual is passed on to `np.corrcoef`: the engine does not vouch that a shared
+            # one stays unchanged.
+            fixed=NO_FIX,
+        ),
+        # A function of the file that sorts its whole input, called with the same data each time.
+        Invalid(
+            """
+            import numpy as np
+            def class_centres(X, y):
+                classes = np.unique(y)
+                return np.array([X[y == c].mean(axis=0) for c in classes])
+            def nearest(X, y, queries):
+                return [np.argmin(((class_centres(X, y) - q) ** 2).sum(axis=1)) for q in queries]
+            """,
+            line=6,
+            column=25,
+            fixed="""
+            import numpy as np
+            def class_centres(X, y):
+                classes = np.unique(y)
+                return np.array([X[y == c].mean(axis=0) for c in classes])
+            def nearest(X, y, queries):
+                class_centres_X_y = class_centres(X, y)
+                return [np.argmin(((class_centres_X_y - q) ** 2).sum(axis=1)) for q in queries]
+            """,
+        ),
+        # A table of every pairwise distance, and a sort of the whole input, of what the loop
+        # does not change.
+        Invalid(
+            """
+            import numpy as np
+            from sklearn.metrics import euclidean_distances
+            def rbf(X):
+                result = np.ones((X.shape[0], X.shape[0]))
+                for i in range(X.shape[1]):
+                    D = euclidean_distances(X, squared=True)
+                    result *= np.exp(-D / np.median(D))
+                return result
+            """,
+            line=6,
+            column=13,
+            # `D` is passed on to `np.median`: the engine does not vouch that a shared one stays
+            # unchanged.
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def superpixels(image, segments):
+                for c in range(image.shape[-1]):
+                    labels = np.unique(segments)
+                    for label in labels:
+                        image[..., c][segments == label] = image[..., c][segments == label].mean()
+            """,
+            line=4,
+            column=18,
+            # The labels are iterated by a nested loop, which the fix does not follow.
+            fixed=NO_FIX,
+        ),
         # A Gram matrix of a matrix the loop does not change.
         Invalid(
             """
@@ -572,9 +721,10 @@ def solve_all(A, rhs):
         callee = self.context.imports.qualified_name(node.func)
         record = catalog.lookup(callee)
         if record is None and callee is None:
-            self._check_helper(node)
+            if not self._check_deterministic_helper(node):
+                self._check_helper(node)
             return
-        if record is None or not (record.has(catalog.Flag.EXPENSIVE) or record.has(catalog.Flag.BUILDS_TABLE)):
+        if record is None or not (catalog.costly_to_recompute(record) or record.has(catalog.Flag.BUILDS_TABLE)):
             return
         reported: cst.Call | None = node
         if not record.has(catalog.Flag.PURE):
@@ -654,6 +804,22 @@ def solve_all(A, rhs):
             return False
         return catalog.output_buffer(outer, self.context.imports.qualified_name(outer.func)) is call
 
+    def _check_deterministic_helper(self, call: cst.Call) -> bool:
+        """A call of a deterministic function of this file that does costly work, from inputs
+        the loop does not change: reported, with the fix that hoists it, and True."""
+        loop = self.context.innermost_loop
+        if loop is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+            return False
+        work = self.context.functions.deterministic_costly_work(call, loop.changes)
+        if work is None:
+            return False
+        message = self.message_deterministic.format(
+            call=quote(call), work=_work_words(work), function=quote(call.func), loop=_loop_header(loop.node)
+        )
+        fix = hoist(self.context, call, loop.node, self._new_names, name_for(self.context, call))
+        self.report(call, message, fix=fix)
+        return True
+
     def _check_helper(self, call: cst.Call) -> None:
         """A call of a function of this file that makes an expensive call from inputs the loop
         does not change."""
@@ -669,7 +835,22 @@ def solve_all(A, rhs):
 
     def _is_expensive(self, call: cst.Call) -> bool:
         record = catalog.lookup(self.context.imports.qualified_name(call.func))
-        return record is not None and record.has(catalog.Flag.EXPENSIVE) and bool(call.args)
+        return record is not None and catalog.costly_to_recompute(record) and bool(call.args)
+
+
+def _work_words(work: cst.CSTNode) -> str:
+    """```np.linalg.inv(A)```: the costly call quoted."""
+    return f"`{quote(work, limit=60)}`"
+
+
+def _loop_header(loop: cst.CSTNode) -> str:
+    """How a message names the loop to hoist above: ``for j in range(d)``, ``while not done``,
+    ``the comprehension over `xs```."""
+    if type(loop) is cst.For:
+        return f"`for {quote(loop.target, limit=30)} in {quote(loop.iter, limit=50)}`"
+    if type(loop) is cst.While:
+        return f"`while {quote(loop.test, limit=50)}`"
+    return f"the comprehension over `{quote(cast(cst.BaseComp, loop).for_in.iter, limit=50)}`"
 
 
 def _gram_matrix_of(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BaseExpression | None:
