@@ -73,7 +73,11 @@ def is_number_literal(expr: cst.BaseExpression) -> bool:
 
 def has_unpacked_arguments(call: cst.Call) -> bool:
     """``f(*args)`` or ``f(**kwargs)``: any argument may be hiding in there."""
-    return any(arg.star for arg in call.args)
+    # A loop, not ``any`` of a generator: most rules ask this of every call.
+    for arg in call.args:
+        if arg.star:
+            return True
+    return False
 
 
 def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:
