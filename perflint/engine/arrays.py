@@ -592,14 +592,14 @@ class ArrayKnowledge:
         """Names that ``test`` proves to be arrays when it is true: ``isinstance(x, np.ndarray)``
         (a tuple of types of one library too), ``torch.is_tensor(x)``, ``not`` of a test that
         proves them when false, and each side of an ``and``."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             return self.negated_narrowing(test.expression)
         if (
-            isinstance(test, cst.Call)
+            type(test) is cst.Call
             and len(test.args) == 1
-            and isinstance(test.args[0].value, cst.Name)
+            and type(test.args[0].value) is cst.Name
             and test.args[0].keyword is None
             and not test.args[0].star
         ):
@@ -607,14 +607,14 @@ class ArrayKnowledge:
             tested = catalog.TYPE_TESTS.get(self._imports.qualified_name(test.func) or "")
             return {test.args[0].value.value: tested} if tested is not None else {}
         if not (
-            isinstance(test, cst.Call)
+            type(test) is cst.Call
             and self._imports.is_builtin(test.func, "isinstance")
             and len(test.args) == 2
-            and isinstance(test.args[0].value, cst.Name)
+            and type(test.args[0].value) is cst.Name
         ):
             return {}
         type_expr = test.args[1].value
-        members = [element.value for element in type_expr.elements] if isinstance(type_expr, cst.Tuple) else [type_expr]
+        members = [element.value for element in type_expr.elements] if type(type_expr) is cst.Tuple else [type_expr]
         kinds = {self.annotation_kind(member) for member in members}
         kind = kinds.pop() if len(kinds) == 1 else None
         if kind is None:
@@ -626,9 +626,9 @@ class ArrayKnowledge:
         np.ndarray)``, each side of an ``or`` of such tests (``not isinstance(x, np.ndarray) or
         x.ndim != 1``). The code after ``if not isinstance(x, np.ndarray): x = np.asarray(x)``
         sees an array on both paths."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
             return {**self.negated_narrowing(test.left), **self.negated_narrowing(test.right)}
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             return self.isinstance_narrowing(test.expression)
         return {}
 
