@@ -596,14 +596,14 @@ class ArrayKnowledge:
         proves them when false, and each side of an ``and``; and, with the kind None, names it
         proves to be no array: ``isinstance(x, int)``, ``isinstance(x, (int, float))`` (builtin
         types no array is an instance of, ``catalog.NON_ARRAY_TYPES``)."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
             return {**self.isinstance_narrowing(test.left), **self.isinstance_narrowing(test.right)}
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             return self.negated_narrowing(test.expression)
         if (
-            isinstance(test, cst.Call)
+            type(test) is cst.Call
             and len(test.args) == 1
-            and isinstance(test.args[0].value, cst.Name)
+            and type(test.args[0].value) is cst.Name
             and test.args[0].keyword is None
             and not test.args[0].star
         ):
@@ -611,14 +611,14 @@ class ArrayKnowledge:
             tested = catalog.TYPE_TESTS.get(self._imports.qualified_name(test.func) or "")
             return {test.args[0].value.value: tested} if tested is not None else {}
         if not (
-            isinstance(test, cst.Call)
+            type(test) is cst.Call
             and self._imports.is_builtin(test.func, "isinstance")
             and len(test.args) == 2
-            and isinstance(test.args[0].value, cst.Name)
+            and type(test.args[0].value) is cst.Name
         ):
             return {}
         type_expr = test.args[1].value
-        members = [element.value for element in type_expr.elements] if isinstance(type_expr, cst.Tuple) else [type_expr]
+        members = [element.value for element in type_expr.elements] if type(type_expr) is cst.Tuple else [type_expr]
         name = test.args[0].value.value
         if all(self._is_non_array_type(member) for member in members):
             # ``isinstance(new_time, int)``: whatever the annotation said, not an array here.
@@ -642,9 +642,9 @@ class ArrayKnowledge:
         false: ``not isinstance(x, np.ndarray)``, each side of an ``or`` of such tests (``not
         isinstance(x, np.ndarray) or x.ndim != 1``). The code after ``if not isinstance(x,
         np.ndarray): x = np.asarray(x)`` sees an array on both paths."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
             return {**self.negated_narrowing(test.left), **self.negated_narrowing(test.right)}
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             return self.isinstance_narrowing(test.expression)
         return {}
 

@@ -89,10 +89,14 @@ def fixed_truth(test: cst.BaseExpression) -> bool | None:
 def _compared_literals(test: cst.Comparison) -> bool | None:
     """``11 < 3``, ``0 <= 1 < 2``: a chain of comparisons of literals, evaluated."""
     left = literal_value(test.left)
+    if left is UNKNOWN:
+        return None
     for target in test.comparisons:
         compare = _LITERAL_COMPARISONS.get(type(target.operator))
+        if compare is None:
+            return None
         right = literal_value(target.comparator)
-        if compare is None or left is UNKNOWN or right is UNKNOWN:
+        if right is UNKNOWN:
             return None
         try:
             holds = bool(compare(left, right))

@@ -6,7 +6,7 @@ the names it rebinds, what it mutates, and whether it is a training step (calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -18,7 +18,12 @@ from perflint.engine.walker import syntax_children
 if TYPE_CHECKING:
     from perflint.engine.functions import FunctionKnowledge
 
-_LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# Exact types, compared with ``type(node)``: ``isinstance`` against libcst's classes goes
+# through ABCMeta, and a summary tests every node of the block it reads.
+_LOOP_TYPES = frozenset({cst.For, cst.While, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp})
+_NESTED_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+# Nodes whose ``target`` the node binds.
+_BINDING_TARGETS = frozenset({cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del})
 
 
 def is_optimizer(receiver: cst.BaseExpression) -> bool:
@@ -69,28 +74,30 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
     while stack:
         node, in_nested_loop = stack.pop()
         _record(node, in_nested_loop, effects, imports, functions)
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        node_type = type(node)
+        if node_type in _NESTED_SCOPES:
             continue
-        nested = in_nested_loop or isinstance(node, _LOOP_TYPES)
+        nested = in_nested_loop or node_type in _LOOP_TYPES
         stack.extend((child, nested) for child in syntax_children(node))
     effects.outer_rebound |= effects.rebound & effects.declared_outer
     return effects
 
 
 def _bind(target: cst.BaseExpression, effects: Effects) -> None:
-    if isinstance(target, cst.Name):
-        effects.rebound.add(target.value)
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
+    target_type = type(target)
+    if target_type is cst.Name:
+        effects.rebound.add(cast(cst.Name, target).value)
+    elif target_type is cst.Tuple or target_type is cst.List:
+        for element in cast("cst.Tuple | cst.List", target).elements:
             _bind(element.value, effects)
-    elif isinstance(target, cst.StarredElement):
-        _bind(target.value, effects)
-    elif isinstance(target, cst.Attribute):
+    elif target_type is cst.StarredElement:
+        _bind(cast(cst.StarredElement, target).value, effects)
+    elif target_type is cst.Attribute:
         chain = dotted_name(target)
         if chain:
             effects.mutated.add(chain)
-    elif isinstance(target, cst.Subscript):
-        chain = dotted_name(target.value)
+    elif target_type is cst.Subscript:
+        chain = dotted_name(cast(cst.Subscript, target).value)
         if chain:
             effects.mutated.add(chain)
 
@@ -102,35 +109,33 @@ def _record(
     imports: ImportTable,
     functions: FunctionKnowledge | None,
 ) -> None:
-    if isinstance(node, cst.Assign):
-        for assign_target in node.targets:
+    node_type = type(node)
+    if node_type is cst.Call:
+        call = cast(cst.Call, node)
+        _record_call(call, in_nested_loop, effects, imports, functions)
+        if functions is not None and _may_call_own_function(call, imports):
+            _record_outer_effects(call, effects, functions)
+    elif node_type is cst.Assign:
+        for assign_target in cast(cst.Assign, node).targets:
             _bind(assign_target.target, effects)
-    elif isinstance(node, cst.AnnAssign):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.AugAssign):
+    elif node_type is cst.AugAssign:
         # ``a *= 2`` rebinds ``a``, and on an array or a list it changes the object itself.
-        _bind(node.target, effects)
-        chain = dotted_name(node.target)
+        target = cast(cst.AugAssign, node).target
+        _bind(target, effects)
+        chain = dotted_name(target)
         if chain:
             effects.mutated.add(chain)
-    elif isinstance(node, (cst.For, cst.CompFor)):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.NamedExpr):
-        _bind(node.target, effects)
-    elif isinstance(node, cst.AsName):
-        _bind(node.name, effects)
-    elif isinstance(node, cst.Del):
-        _bind(node.target, effects)
-    elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        effects.rebound.add(node.name.value)
-    elif isinstance(node, cst.ImportAlias):
-        effects.rebound.add((node.evaluated_alias or node.evaluated_name).partition(".")[0])
-    elif isinstance(node, (cst.Global, cst.Nonlocal)):
-        effects.declared_outer.update(item.name.value for item in node.names)
-    elif isinstance(node, cst.Call):
-        _record_call(node, in_nested_loop, effects, imports, functions)
-        if functions is not None and _may_call_own_function(node, imports):
-            _record_outer_effects(node, effects, functions)
+    elif node_type in _BINDING_TARGETS:
+        _bind(cast("cst.AnnAssign | cst.For | cst.CompFor | cst.NamedExpr | cst.Del", node).target, effects)
+    elif node_type is cst.AsName:
+        _bind(cast(cst.AsName, node).name, effects)
+    elif node_type is cst.FunctionDef or node_type is cst.ClassDef:
+        effects.rebound.add(cast("cst.FunctionDef | cst.ClassDef", node).name.value)
+    elif node_type is cst.ImportAlias:
+        alias = cast(cst.ImportAlias, node)
+        effects.rebound.add((alias.evaluated_alias or alias.evaluated_name).partition(".")[0])
+    elif node_type is cst.Global or node_type is cst.Nonlocal:
+        effects.declared_outer.update(item.name.value for item in cast("cst.Global | cst.Nonlocal", node).names)
 
 
 def _record_call(
@@ -145,7 +150,7 @@ def _record_call(
     arguments_are_safe = False
     if qualified is not None:
         arguments_are_safe = catalog.is_side_effect_free(qualified)
-    elif isinstance(func, cst.Name):
+    elif type(func) is cst.Name:
         arguments_are_safe = imports.is_builtin(func, func.value) and func.value in catalog.PURE_BUILTINS
     if not in_nested_loop and not arguments_are_safe:
         _record_training_step(call, qualified, effects)
@@ -154,7 +159,7 @@ def _record_call(
         if known is not None:
             effects.mutated.update(known)
             return
-    if isinstance(func, cst.Attribute) and qualified is None:
+    if type(func) is cst.Attribute and qualified is None:
         arguments_are_safe = func.attr.value in catalog.NON_MUTATING_METHODS
         if not arguments_are_safe:
             receiver = dotted_name(func.value)

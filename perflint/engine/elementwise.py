@@ -165,7 +165,8 @@ def array_from_comprehension(
     With ``shape_evidence``, an index over the first axis of an array of no known library
     whose ``.shape`` the range's bound reads is taken too (``known`` is False).
     What the item is made of is the caller's business."""
-    if has_unpacked_arguments(call) or not call.args:
+    # The list comprehension first: most calls take none, and what it is passed to costs more to learn.
+    if not call.args or type(call.args[0].value) is not cst.ListComp or has_unpacked_arguments(call):
         return None
     record = catalog.lookup(context.imports.qualified_name(call.func))
     if record is None or record.library not in ARRAY_LIBRARIES:

@@ -481,7 +481,11 @@ class FunctionKnowledge:
             return False
         buffers = self._registered_buffers.get(id(frame.node))
         if buffers is None:
-            buffers = self._registered_buffers[id(frame.node)] = _registered_buffers(frame.node)
+            # A class that registers a buffer spells the method's name, which most files never
+            # do: their classes need no walk of ``__init__``.
+            registers = catalog.BUFFER_REGISTRATION_METHOD in self._context.source
+            buffers = _registered_buffers(frame.node) if registers else frozenset()
+            self._registered_buffers[id(frame.node)] = buffers
         return attribute in buffers
 
     def holds_a_model(self, callee: str) -> bool:

@@ -51,12 +51,12 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """Plain names bound by an assignment or loop target (``a``, ``a, (b, *c)``)."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) is cst.Tuple or type(target) is cst.List:
         for element in target.elements:
             yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from target_names(target.value)
 
 
@@ -64,7 +64,7 @@ def parameter_names(params: cst.Parameters) -> Iterator[str]:
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         yield param.name.value
     for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             yield star.name.value
 
 

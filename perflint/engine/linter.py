@@ -312,14 +312,25 @@ class FileContext:
         return path
 
     @cached_property
-    def _words(self) -> frozenset[str]:
-        return frozenset(_IDENTIFIER.findall(self.source))
+    def _words_found(self) -> dict[str, bool]:
+        return {}
 
     def has_word(self, word: str) -> bool:
         """``word`` is an identifier-like word of the file's text (a name, an attribute, a word
         in a string or comment): a new name that is not clashes with nothing in the file."""
         self.note_module_read(f"{WORD_READ}{word}")
-        return word in self._words
+        found = self._words_found.get(word)
+        if found is None:
+            # One search per word asked, not a split of the whole file into words: ``word`` is a
+            # word of the text where no word character comes after it and, before it, only
+            # digits do (``_IDENTIFIER`` starts a word after them: ``1e`` holds ``e``).
+            found = bool(
+                _IDENTIFIER.fullmatch(word)
+                and word in self.source
+                and re.search(rf"(?<!\w)\d*{re.escape(word)}(?!\w)", self.source)
+            )
+            self._words_found[word] = found
+        return found
 
     @property
     def module(self) -> cst.Module:

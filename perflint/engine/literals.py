@@ -6,7 +6,9 @@ Every literal is read here, through Python's own reading of it (libcst's ``evalu
 
 from __future__ import annotations
 
-from typing import Any
+import ast
+import functools
+from typing import Any, cast
 
 import libcst as cst
 
@@ -16,16 +18,28 @@ UNKNOWN = object()
 _NAMED_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
+# Literals whose value is read from their text (libcst's ``evaluated_value`` is
+# ``ast.literal_eval`` of it, which compiles the text each time).
+_EVALUATED_LITERALS = frozenset({cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString})
+
+
+@functools.lru_cache(maxsize=4096)
+def _evaluated(text: str) -> Any:
+    """The value of a literal's text: the same text, the same value, so a literal that rules
+    ask about many times (a test's ``0``, a mode's ``"train"``) is evaluated once."""
+    return ast.literal_eval(text)
+
+
 def literal_value(expr: cst.BaseExpression) -> Any:
     """The value of a numeric, string, boolean or None literal, else ``UNKNOWN``."""
-    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary)):
-        return expr.evaluated_value
-    if isinstance(expr, cst.SimpleString):
-        return expr.evaluated_value
-    if isinstance(expr, cst.Name) and expr.value in _NAMED_CONSTANTS:
-        return _NAMED_CONSTANTS[expr.value]
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        inner = literal_value(expr.expression)
+    # Exact types: ``isinstance`` against libcst's classes goes through ABCMeta.
+    expr_type = type(expr)
+    if expr_type in _EVALUATED_LITERALS:
+        return _evaluated(cast("cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString", expr).value)
+    if expr_type is cst.Name:
+        return _NAMED_CONSTANTS.get(cast(cst.Name, expr).value, UNKNOWN)
+    if expr_type is cst.UnaryOperation and type(cast(cst.UnaryOperation, expr).operator) is cst.Minus:
+        inner = literal_value(cast(cst.UnaryOperation, expr).expression)
         if isinstance(inner, (int, float, complex)) and not isinstance(inner, bool):
             return -inner
     return UNKNOWN
@@ -59,7 +73,11 @@ def is_number_literal(expr: cst.BaseExpression) -> bool:
 
 def has_unpacked_arguments(call: cst.Call) -> bool:
     """``f(*args)`` or ``f(**kwargs)``: any argument may be hiding in there."""
-    return any(arg.star for arg in call.args)
+    # A loop, not ``any`` of a generator: most rules ask this of every call.
+    for arg in call.args:
+        if arg.star:
+            return True
+    return False
 
 
 def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:

@@ -780,8 +780,6 @@ def add_noise(batch, device):
         """``x[torch.arange(n), labels]``: a host-made index (or mask) copied to ``x``'s device
         by the indexing itself, in code that runs repeatedly."""
         indexed = node.value
-        if on_host(indexed, self.context) or self.context.arrays.kind_of(indexed) == catalog.NUMPY:
-            return
         for element in node.slice:
             index = element.slice
             if type(index) is not cst.Index:
@@ -790,6 +788,10 @@ def add_noise(batch, device):
             if factory is None or id(factory) in self._indices_reported:
                 # One finding per index made: its other uses go with the same fix.
                 continue
+            # Asked only of a tensor indexed by a host-made index: where a tensor lives costs
+            # more to work out than what indexes it.
+            if on_host(indexed, self.context) or self.context.arrays.kind_of(indexed) == catalog.NUMPY:
+                return
             if not self._repeats_on_an_accelerator():
                 return
             name = self.context.imports.qualified_name(factory.func) or quote(factory.func)
