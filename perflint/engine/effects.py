@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names
+from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
 from perflint.engine.roles import is_optimizer_name
 from perflint.engine.walker import syntax_children
 
@@ -70,6 +70,10 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
     argument and its receiver.
     """
     effects = Effects()
+    # Each loop's target names with the collections its items come from, and the names the
+    # block changes in place by writing into them or calling an in-place method.
+    items_of: list[tuple[set[str], list[str]]] = []
+    changed_in_place: set[str] = set()
     stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
     while stack:
         node, in_nested_loop = stack.pop()
@@ -77,10 +81,62 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
         node_type = type(node)
         if node_type in _NESTED_SCOPES:
             continue
+        if node_type is cst.For or node_type is cst.CompFor:
+            loop = cast("cst.For | cst.CompFor", node)
+            items_of.append((set(target_names(loop.target)), _collections_iterated(loop.iter)))
+        root = _root_changed_in_place(node)
+        if root is not None:
+            changed_in_place.add(root)
         nested = in_nested_loop or node_type in _LOOP_TYPES
         stack.extend((child, nested) for child in syntax_children(node))
+    # ``for p in self._params: p.add_(d)`` changes ``self._params``' items: what the loop
+    # changes in place through its target, it changes in the collection.
+    for targets, collections in items_of:
+        if targets & changed_in_place:
+            effects.mutated.update(collections)
     effects.outer_rebound |= effects.rebound & effects.declared_outer
     return effects
+
+
+def _root_changed_in_place(node: cst.CSTNode) -> str | None:
+    """``p`` of ``p.add_(d)``, ``p.grad = None``, ``p[i] += 1``, ``buf.append(x)``: the name
+    whose object the statement changes in place. Passing ``p`` to a function is not counted:
+    most functions read their arguments."""
+    node_type = type(node)
+    if node_type is cst.Call:
+        func = cast(cst.Call, node).func
+        if type(func) is cst.Attribute and catalog.changes_its_receiver(func.attr.value):
+            return _root_name(func.value)
+        return None
+    targets: list[cst.BaseExpression] = []
+    if node_type is cst.Assign:
+        targets = [target.target for target in cast(cst.Assign, node).targets]
+    elif node_type is cst.AugAssign or node_type is cst.AnnAssign:
+        targets = [cast("cst.AugAssign | cst.AnnAssign", node).target]
+    for target in targets:
+        if type(target) is cst.Attribute or type(target) is cst.Subscript:
+            return _root_name(target)
+    return None
+
+
+def _root_name(expr: cst.BaseExpression) -> str | None:
+    while type(expr) is cst.Attribute or type(expr) is cst.Subscript:
+        expr = cast("cst.Attribute | cst.Subscript", expr).value
+    return cast(cst.Name, expr).value if type(expr) is cst.Name else None
+
+
+def _collections_iterated(iterable: cst.BaseExpression) -> list[str]:
+    """The chains whose items a loop over ``iterable`` gets: ``xs``, ``self._params``, the
+    receiver of ``model.parameters()`` or ``d.values()``, each argument of ``zip(a, b)`` or
+    ``enumerate(xs)``."""
+    if type(iterable) is cst.Call:
+        func = iterable.func
+        if type(func) is cst.Attribute:
+            chain = dotted_name(func.value)
+            return [chain] if chain else []
+        return [chain for chain in (dotted_name(arg.value) for arg in iterable.args) if chain]
+    chain = dotted_name(iterable)
+    return [chain] if chain else []
 
 
 def _bind(target: cst.BaseExpression, effects: Effects) -> None:

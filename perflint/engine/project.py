@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from perflint.engine import catalog
 from perflint.engine.roles import (
     CACHING_DECORATORS,
     LIBRARY_CALLED_PRIVATE_NAMES,
@@ -557,9 +558,6 @@ def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
 
 
 # Methods that change their receiver in place, beyond the ``*_`` in-place methods of torch.
-_MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"})
-
-
 class _Summariser:
     def __init__(self, module: str, is_package: bool) -> None:
         self.module = module
@@ -1089,9 +1087,7 @@ class _Summariser:
         the name whose object it changes in place (``x.add_(…)``, ``x.append(…)``), or None."""
         root, _, method = chain.partition(".")
         last_name = chain.rpartition(".")[2]
-        changes_root = bool(method) and (
-            (last_name.endswith("_") and not last_name.startswith("_")) or last_name in _MUTATING_METHODS
-        )
+        changes_root = bool(method) and catalog.changes_its_receiver(last_name)
         return self._call_target(chain), root if changes_root else None
 
     def _call_target(self, chain: str) -> str | None:

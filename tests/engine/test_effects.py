@@ -67,3 +67,18 @@ def test_a_training_step_through_a_function_of_the_same_file_is_recognised():
         "for batch in loader:\n    evaluate(model, batch)\n    print(unknown_function)\n"
     )
     assert answers == {"method": True, "function": True, "unknown_function": False}
+
+
+def test_a_change_made_through_a_loop_target_changes_the_collection_it_iterates():
+    answers = probe_calls(
+        "for step in range(3):\n"
+        "    for p in self._params:\n        p.add_(d)\n"
+        "    for p in model.parameters():\n        p.grad = None\n"
+        "    for p, q in zip(a, b):\n        q.copy_(p)\n"
+        "    for x in xs:\n        y = x + 1\n"
+        "    print(step)\n",
+        lambda context, expr: {
+            chain for chain in ("self._params", "model", "a", "b", "xs") if context.loops.innermost.changes(chain)
+        },
+    )
+    assert answers == {"step": {"self._params", "model", "a", "b"}}
