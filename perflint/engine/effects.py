@@ -13,7 +13,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, parameter_names, target_names
 from perflint.engine.roles import is_optimizer_name
-from perflint.engine.walker import syntax_children
+from perflint.engine.walker import nodes_in_scope, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.functions import FunctionKnowledge
@@ -70,9 +70,9 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
     argument and its receiver.
     """
     effects = Effects()
-    # Each loop's target names with the collections its items come from, and the names the
-    # block changes in place by writing into them or calling an in-place method.
-    items_of: list[tuple[set[str], list[str]]] = []
+    # Each ``for`` loop's target names, the collections its items come from and its body, and
+    # the names the block changes in place by writing into them or calling an in-place method.
+    items_of: list[tuple[set[str], list[str], cst.BaseSuite]] = []
     changed_in_place: set[str] = set()
     stack: list[tuple[cst.CSTNode, bool]] = [(part, False) for part in reversed(parts)]
     while stack:
@@ -81,9 +81,9 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
         node_type = type(node)
         if node_type in _NESTED_SCOPES:
             continue
-        if node_type is cst.For or node_type is cst.CompFor:
-            loop = cast("cst.For | cst.CompFor", node)
-            items_of.append((set(target_names(loop.target)), _collections_iterated(loop.iter)))
+        if node_type is cst.For:
+            loop = cast(cst.For, node)
+            items_of.append((set(target_names(loop.target)), _collections_iterated(loop.iter), loop.body))
         root = _root_changed_in_place(node)
         if root is not None:
             changed_in_place.add(root)
@@ -91,11 +91,25 @@ def summarise(parts: list[cst.CSTNode], imports: ImportTable, functions: Functio
         stack.extend((child, nested) for child in syntax_children(node))
     # ``for p in self._params: p.add_(d)`` changes ``self._params``' items: what the loop
     # changes in place through its target, it changes in the collection.
-    for targets, collections in items_of:
-        if targets & changed_in_place:
+    # An item rebound first (``img = img.to(device); img.squeeze_(1)``) is a new object.
+    for targets, collections, body in items_of:
+        changed = targets & changed_in_place
+        if changed and not changed <= _names_bound_in(body):
             effects.mutated.update(collections)
     effects.outer_rebound |= effects.rebound & effects.declared_outer
     return effects
+
+
+def _names_bound_in(body: cst.CSTNode) -> set[str]:
+    """The plain names an assignment in ``body`` binds (nested scopes left out)."""
+    bound: set[str] = set()
+    for node in nodes_in_scope(body):
+        if type(node) is cst.Assign:
+            for target in cast(cst.Assign, node).targets:
+                bound.update(target_names(target.target))
+        elif type(node) in _BINDING_TARGETS and type(node) is not cst.Del:
+            bound.update(target_names(cast("cst.AnnAssign | cst.For | cst.CompFor | cst.NamedExpr", node).target))
+    return bound
 
 
 def _root_changed_in_place(node: cst.CSTNode) -> str | None:

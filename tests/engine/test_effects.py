@@ -76,9 +76,12 @@ def test_a_change_made_through_a_loop_target_changes_the_collection_it_iterates(
         "    for p in model.parameters():\n        p.grad = None\n"
         "    for p, q in zip(a, b):\n        q.copy_(p)\n"
         "    for x in xs:\n        y = x + 1\n"
+        "    for img in loader:\n        img = img.to(device)\n        img.squeeze_(1)\n"
         "    print(step)\n",
         lambda context, expr: {
-            chain for chain in ("self._params", "model", "a", "b", "xs") if context.loops.innermost.changes(chain)
+            chain
+            for chain in ("self._params", "model", "a", "b", "xs", "loader")
+            if chain in context.loops.innermost.effects.mutated
         },
     )
     assert answers == {"step": {"self._params", "model", "a", "b"}}
