@@ -155,6 +155,19 @@ class Block(nn.Module):
     )
 
     VALID = (
+        # A check of the first input only: the lazy-initialisation branch runs once per module.
+        """
+        import torch
+        from torch import nn
+        class Net(nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if not "checked" in self.log:
+                    x_min = x.min()
+                    if torch.logical_or(x_min < -1025, x_min > 1025):
+                        print("not normalised")
+                    self.log["checked"] = True
+                return x
+        """,
         # Read only once the tensor is known to be on the host, where reading it waits for nothing.
         """
         import torch
@@ -808,7 +821,10 @@ class Block(nn.Module):
         losses, samplers, ``*_step``, the project's callers), or a training
         loop or a loop over a data loader. Set-up code (``__init__``, ``setup``, plotting) is cold,
         and a loop in a function nothing shows to repeat (a self-check, a file parser) is not
-        evidence enough."""
+        evidence enough. Nor does code that runs once wherever it is (``runs_once``: a lazy
+        initialisation, ``if "checked" not in log: …``)."""
+        if self.context.runs_once():
+            return False
         if self.context.functions.call_frequency().repeats:
             return True
         loops = self.context.loops
