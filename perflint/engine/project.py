@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from perflint.engine import catalog
 from perflint.engine.roles import (
     CACHING_DECORATORS,
     LIBRARY_CALLED_PRIVATE_NAMES,
@@ -48,6 +47,7 @@ from perflint.engine.roles import (
     Frequency,
     is_entry_point,
     is_optimizer_name,
+    names_an_in_place_method,
     role_of,
     yields_to_callers,
 )
@@ -1087,7 +1087,7 @@ class _Summariser:
         the name whose object it changes in place (``x.add_(…)``, ``x.append(…)``), or None."""
         root, _, method = chain.partition(".")
         last_name = chain.rpartition(".")[2]
-        changes_root = bool(method) and catalog.changes_its_receiver(last_name)
+        changes_root = bool(method) and names_an_in_place_method(last_name)
         return self._call_target(chain), root if changes_root else None
 
     def _call_target(self, chain: str) -> str | None:

@@ -309,3 +309,16 @@ def per_call_evidence(function: str, built_per_call: bool = False, optimizer_met
     if function.endswith("_step"):
         return f"runs per batch: in `{function}`"
     return f"runs per call: in `{function}`"
+
+
+# A container's methods that change it in place (``buf.append(x)``, ``d.update(other)``).
+_CONTAINER_MUTATORS = frozenset(
+    {"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "sort", "resize"}
+)
+
+
+def names_an_in_place_method(method: str) -> bool:
+    """``x.<method>(…)`` changes ``x`` in place, as its name says: a container's mutator
+    (``append``, ``update``), or torch's in-place convention, one trailing underscore (``add_``,
+    ``zero_``, ``copy_``; not ``__call__`` or ``_private``)."""
+    return method in _CONTAINER_MUTATORS or (method.endswith("_") and not method.startswith("_"))

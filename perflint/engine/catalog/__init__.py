@@ -46,6 +46,7 @@ from perflint.engine.catalog.records import (
     Method,
     Signature,
 )
+from perflint.engine.roles import names_an_in_place_method
 
 NUMPY = _numpy.NUMPY
 TORCH = _torch.TORCH
@@ -223,16 +224,14 @@ VIEW_METHODS = _methods.VIEW_METHODS
 SHAPE_KEEPING_METHODS = _methods.SHAPE_KEEPING_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
 NON_MUTATING_METHODS = frozenset(entry.name for entry in _methods.METHODS if not entry.mutates_receiver)
-# Methods that change their receiver in place: a container's mutators (``append``, ``update``),
-# the catalogued ones (``sort``), and torch's in-place methods, named with one trailing
-# underscore (``add_``, ``zero_``, ``copy_``; see ``changes_its_receiver``).
-_CONTAINER_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "pop", "clear", "fill", "resize"})
-MUTATING_METHODS = _CONTAINER_MUTATORS | frozenset(entry.name for entry in _methods.METHODS if entry.mutates_receiver)
+# Catalogued methods that change their receiver in place (``sort``).
+_CATALOGUED_MUTATORS = frozenset(entry.name for entry in _methods.METHODS if entry.mutates_receiver)
 
 
 def changes_its_receiver(method: str) -> bool:
-    """``x.<method>(…)`` changes ``x`` in place (see ``MUTATING_METHODS``)."""
-    return method in MUTATING_METHODS or (method.endswith("_") and not method.startswith("_"))
+    """``x.<method>(…)`` changes ``x`` in place: a catalogued method that does, or a name that
+    says so (``roles.names_an_in_place_method``: ``append``, ``add_``)."""
+    return method in _CATALOGUED_MUTATORS or names_an_in_place_method(method)
 
 
 NUMERIC_LIBRARIES = frozenset({"numpy", "torch", "pandas", "scipy", "math", "cmath"})
