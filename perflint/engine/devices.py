@@ -314,17 +314,8 @@ def moved_to_an_accelerator_later(name: cst.Name, context: FileContext) -> bool:
     if statement is None:
         return False
     for later in block.body[block.body.index(statement) + 1 :]:
-        if name.value not in summarise([later], context.imports).rebound:
-            continue
-        if type(later) is not cst.SimpleStatementLine or type(later.body[0]) is not cst.Assign:
-            return False
-        value = later.body[0].value
-        while type(value) is cst.Call and type(value.func) is cst.Attribute:
-            move = device_move(value, context)
-            if move is not None:
-                return move.towards_an_accelerator and root_name(move.receiver) == name.value
-            value = value.func.value
-        return False
+        if name.value in summarise([later], context.imports).rebound:
+            return _moves_one_of(later, {name.value}, context)
     return False
 
 
