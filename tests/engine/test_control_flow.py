@@ -103,16 +103,7 @@ def test_a_comparison_after_an_identity_check_of_the_same_operands_is_short_circ
 
     def check(test_source: str, part_index: int = -1) -> bool:
         test = cst.parse_expression(test_source)
-        calls = []
-
-        def visit(node: cst.CSTNode) -> None:
-            if isinstance(node, cst.Call):
-                calls.append(node)
-            for child in node.children:
-                visit(child)
-
-        visit(test)
-        return short_circuited_by_identity(test, calls[part_index])
+        return short_circuited_by_identity(test, _calls_in(test)[part_index])
 
     assert check("a is b or torch.equal(a, b)")
     assert check("self.w is w or torch.equal(self.w, w)")
