@@ -13,6 +13,7 @@ from perflint.engine.devices import (
     device_kind,
     device_move,
     host_factory,
+    may_use_an_accelerator,
     move_destination,
     pinned_to_host,
 )
@@ -463,54 +464,49 @@ def test_tqdm_records_take_tqdm_init_parameters():
     assert lookup("tqdm.tqdm").signature.var_keyword == parameters[-1]
 
 
+def accelerator_possible_at_print(source: str) -> bool:
+    """Whether the code at ``print(x)`` may use an accelerator."""
+    return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
+
+
 def test_a_file_that_names_no_device_runs_on_the_host():
-    from perflint.engine.devices import may_use_an_accelerator
-
-    def answer(source: str) -> bool:
-        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
-
-    assert answer("import torch\ndef f(x):\n    print(x)\n") is False
-    assert answer("import torch\ndef f(x, device):\n    print(x)\n") is True
-    assert answer("import torch\ndef f(x):\n    print(x)\n    x.cuda()\n") is True
-    assert answer("import lightning\ndef f(x):\n    print(x)\n") is True
+    assert accelerator_possible_at_print("import torch\ndef f(x):\n    print(x)\n") is False
+    assert accelerator_possible_at_print("import torch\ndef f(x, device):\n    print(x)\n") is True
+    assert accelerator_possible_at_print("import torch\ndef f(x):\n    print(x)\n    x.cuda()\n") is True
+    assert accelerator_possible_at_print("import lightning\ndef f(x):\n    print(x)\n") is True
 
 
 def test_a_class_that_pins_its_device_attribute_to_the_host_runs_on_the_host():
-    from perflint.engine.devices import may_use_an_accelerator
-
-    def answer(source: str) -> bool:
-        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
-
     pinned = "class Trainer:\n    def __init__(self):\n        self._device = 'cpu'\n"
-    assert answer(f"import torch\n{pinned}    def fit(self, x):\n        print(x)\n") is False
+    assert accelerator_possible_at_print(f"import torch\n{pinned}    def fit(self, x):\n        print(x)\n") is False
     moved = "class Trainer:\n    def __init__(self, device):\n        self._device = device\n"
-    assert answer(f"import torch\n{moved}    def fit(self, x):\n        print(x)\n        x.to(self._device)\n") is True
+    assert (
+        accelerator_possible_at_print(
+            f"import torch\n{moved}    def fit(self, x):\n        print(x)\n        x.to(self._device)\n"
+        )
+        is True
+    )
     # Outside that class the file's other code may still use a device.
-    assert answer(f"import torch\n{pinned}def fit(x, device):\n    print(x)\n") is True
+    assert accelerator_possible_at_print(f"import torch\n{pinned}def fit(x, device):\n    print(x)\n") is True
 
 
 def test_a_class_that_keeps_a_device_it_never_uses_runs_on_the_host():
-    from perflint.engine.devices import may_use_an_accelerator
-
-    def answer(source: str) -> bool:
-        return probe_calls(source, lambda context, expr: may_use_an_accelerator(context))["x"]
-
     kept = "class Detector:\n    def __init__(self, gpu):\n        self.device = validate_device(gpu)\n"
-    assert answer(f"import torch\n{kept}    def fit(self, x):\n        print(x)\n") is False
+    assert accelerator_possible_at_print(f"import torch\n{kept}    def fit(self, x):\n        print(x)\n") is False
     read = "    def fit(self, x):\n        print(x)\n        return x.to(self.device)\n"
-    assert answer(f"import torch\n{kept}{read}") is True
+    assert accelerator_possible_at_print(f"import torch\n{kept}{read}") is True
     moved = "    def fit(self, x, device):\n        print(x)\n        return x.to(device)\n"
-    assert answer(f"import torch\n{kept}{moved}") is True
+    assert accelerator_possible_at_print(f"import torch\n{kept}{moved}") is True
     # The device it was given builds the model (mbrl's PlanetVisualizer): used, though never read
     # back from `self`.
     built = "class Visualizer:\n    def __init__(self, cfg, device):\n        self.device = device\n"
     built += "        self.model = create_model(cfg, device)\n    def run(self, x):\n        print(x)\n"
-    assert answer(f"import torch\n{built}") is True
+    assert accelerator_possible_at_print(f"import torch\n{built}") is True
     # An abstract base whose subclasses supply the methods that move the model (pygod's
     # DeepDetector).
     abstract = "from abc import ABC\nclass Detector(ABC):\n    def __init__(self, gpu):\n"
     abstract += "        self.device = validate_device(gpu)\n    def fit(self, x):\n        print(x)\n"
-    assert answer(f"import torch\n{abstract}") is True
+    assert accelerator_possible_at_print(f"import torch\n{abstract}") is True
 
 
 def test_a_function_that_reads_its_tensors_as_numpy_in_place_keeps_them_on_the_host():
@@ -660,7 +656,7 @@ def test_a_parameter_the_function_moves_to_a_device_later_is_on_the_host_until_t
 def test_a_function_whose_callers_move_its_results_makes_host_tensors():
     from perflint.engine.devices import function_reads_host_tensors
 
-    def answer(caller: str) -> bool:
+    def accelerator_possible_at_print(caller: str) -> bool:
         source = (
             "import torch\n"
             "class Model:\n"
@@ -672,6 +668,6 @@ def test_a_function_whose_callers_move_its_results_makes_host_tensors():
         return probe_calls(source, lambda context, expr: function_reads_host_tensors(context))["x"]
 
     moved = "        x_aug, y_aug = self._augment(data)\n        x_aug = x_aug.to(self.device)\n        return x_aug\n"
-    assert answer(moved) is True
+    assert accelerator_possible_at_print(moved) is True
     kept = "        x_aug, y_aug = self._augment(data)\n        return x_aug\n"
-    assert answer(kept) is False
+    assert accelerator_possible_at_print(kept) is False
