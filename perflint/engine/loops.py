@@ -82,21 +82,9 @@ class LoopFrame:
         else:
             self.targets = frozenset(comprehension_targets(node))
 
-    def _repeated_parts(self) -> list[cst.CSTNode]:
+    def repeated_parts(self) -> list[cst.CSTNode]:
         """The parts of the loop that run on every iteration."""
-        node = self.node
-        if isinstance(node, cst.For):
-            return [node.target, node.body]
-        if isinstance(node, cst.While):
-            return [node.test, node.body]
-        parts: list[cst.CSTNode] = [node.for_in.target, *node.for_in.ifs]
-        if node.for_in.inner_for_in is not None:
-            parts.append(node.for_in.inner_for_in)
-        if isinstance(node, cst.DictComp):
-            parts += [node.key, node.value]
-        else:
-            parts.append(node.elt)
-        return parts
+        return repeated_parts(self.node)
 
     @property
     def iterable(self) -> cst.BaseExpression | None:
@@ -133,7 +121,7 @@ class LoopFrame:
     @property
     def effects(self) -> Effects:
         if self._effects is None:
-            self._effects = summarise(self._repeated_parts(), self._imports, self._functions)
+            self._effects = summarise(self.repeated_parts(), self._imports, self._functions)
         return self._effects
 
     def changes(self, chain: str) -> bool:
@@ -158,7 +146,7 @@ class LoopFrame:
         if path is None:
             return False
         text = _CODE.code_for_node(path)
-        stack: list[cst.CSTNode] = list(self._repeated_parts())
+        stack: list[cst.CSTNode] = list(self.repeated_parts())
         while stack:
             node = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -288,7 +276,7 @@ class LoopFrame:
         there could be built once; a kept one could not."""
         if any(chains_overlap(name, changed) for changed in self.effects.mutated):
             return True
-        stack: list[cst.CSTNode] = list(self._repeated_parts())
+        stack: list[cst.CSTNode] = list(self.repeated_parts())
         while stack:
             node = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -799,6 +787,24 @@ def _viewed_name(expr: cst.BaseExpression, imports: ImportTable) -> str | None:
             expr = expr.func.value
         else:
             return None
+
+
+def repeated_parts(loop: LoopNode) -> list[cst.CSTNode]:
+    """The parts of ``loop`` (a ``for`` or ``while`` loop, or a comprehension) that run on every
+    iteration: a ``for``'s target and body, a ``while``'s test and body, a comprehension's
+    targets, conditions, inner ``for``s and element."""
+    if isinstance(loop, cst.For):
+        return [loop.target, loop.body]
+    if isinstance(loop, cst.While):
+        return [loop.test, loop.body]
+    parts: list[cst.CSTNode] = [loop.for_in.target, *loop.for_in.ifs]
+    if loop.for_in.inner_for_in is not None:
+        parts.append(loop.for_in.inner_for_in)
+    if isinstance(loop, cst.DictComp):
+        parts += [loop.key, loop.value]
+    else:
+        parts.append(loop.elt)
+    return parts
 
 
 def uses_modulo(test: cst.BaseExpression) -> bool:
