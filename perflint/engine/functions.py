@@ -756,11 +756,11 @@ class FunctionKnowledge:
         """Names ``f`` (or ``self.f``'s ``f``) of every call ``compiler(f, …)`` or
         ``compiler(…)(f)`` in the file, through a name bound to the function first (``step =
         self._train_step; step = torch.compile(step)``: any binding of that name in the file
-        counts). Walked once, and only in a file that mentions a compiler."""
+        counts). Walked once, and only in a file whose text can call a compiler."""
         if self._wrapped_by_compiler is None:
             names: set[str] = set()
             source = self._context.source
-            if self._module is not None and any(text in source for text in catalog.JIT_COMPILER_TEXT):
+            if self._module is not None and catalog.JIT_COMPILER_CALL_TEXT.search(source):
                 imports = self._context.imports
                 aliases: dict[str, set[str]] = {}
                 wrapped_names: set[str] = set()

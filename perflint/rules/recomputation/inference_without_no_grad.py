@@ -930,16 +930,16 @@ def evaluate(model, loader):
         and no project caller running it with autograd off."""
         if function.parent is not None or type(function.node) is not cst.FunctionDef:
             return  # a nested function: the function around it may call it under no_grad
-        functions = self.context.functions
-        if not functions.holds_a_model(model) or not self.context.imports.has_imported("torch"):
+        if not self.context.imports.has_imported("torch"):
             return
-        if model == "self" or _built_in(function.node, model, functions):
+        if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
+            return  # frozen parameters record nothing; inputs that want gradients need the graph
+        functions = self.context.functions
+        if model == "self" or not functions.holds_a_model(model) or _built_in(function.node, model, functions):
             # The module itself, run by one of its own methods (an equivariance check, a
             # diagnostic), or a module built by this call (a filter or pooling layer used as a
             # function): neither is a trained model whose use the function exists for.
             return
-        if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
-            return  # frozen parameters record nothing; inputs that want gradients need the graph
         if functions.grad_possibly_disabled() or function.computes_gradients or functions.called_with_grad_off():
             return
         estimate = self.context.frequency()
