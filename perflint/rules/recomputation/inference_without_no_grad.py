@@ -852,6 +852,28 @@ def evaluate(model, loader):
             line=16,
             fixed=NO_FIX,
         ),
+        # A generator: the caller would run in inference mode between items.
+        Invalid(
+            """
+            import torch
+            def stream(model, batches):
+                model.eval()
+                for batch in batches:
+                    yield model(batch)
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # The file does not import torch: the model may be of another library.
+        Invalid(
+            """
+            def evaluate(model, loader):
+                model.eval()
+                return [model(x) for x in loader]
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
         # torch handed on as a parameter under its own name: the fix names it through that.
         Invalid(
             """
@@ -874,28 +896,6 @@ def evaluate(model, loader):
                             found.append(self.model(batch).cpu())
                     return found
             """,
-        ),
-        # A generator: the caller would run in inference mode between items.
-        Invalid(
-            """
-            import torch
-            def stream(model, batches):
-                model.eval()
-                for batch in batches:
-                    yield model(batch)
-            """,
-            line=5,
-            fixed=NO_FIX,
-        ),
-        # The file does not import torch: the model may be of another library.
-        Invalid(
-            """
-            def evaluate(model, loader):
-                model.eval()
-                return [model(x) for x in loader]
-            """,
-            line=3,
-            fixed=NO_FIX,
         ),
     )
 
