@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from perflint.conventions import is_test_path
 from perflint.engine.roles import (
     CACHING_DECORATORS,
     LIBRARY_CALLED_PRIVATE_NAMES,
@@ -1858,12 +1859,15 @@ class ProjectIndex:
     # Views -----------------------------------------------------------------------------
 
     def imported_modules(self) -> frozenset[str]:
-        """The modules of the project that another of its modules imports, or imports a name
-        from (``from .model import MedLink`` in a package's ``__init__``): library modules,
-        whose ``if __name__ == "__main__":`` block is a smoke test run by hand, not the program."""
+        """The modules of the project that another of its modules, not a test, imports or
+        imports a name from (``from .model import MedLink`` in a package's ``__init__``):
+        library modules, whose ``if __name__ == "__main__":`` block is a smoke test run by hand,
+        not the program. A test importing a script's ``main`` makes no library of it."""
         if self._imported_modules is None:
             found: set[str] = set()
             for summary in self.files.values():
+                if is_test_path(summary.module.replace(".", "/") + ".py"):
+                    continue
                 for qualified in summary.names.values():
                     module = qualified if qualified in self.files else qualified.rpartition(".")[0]
                     if module in self.files and module != summary.module:

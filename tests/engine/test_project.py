@@ -1640,7 +1640,14 @@ def test_the_main_block_of_a_module_the_project_imports_is_test_code_and_a_scrip
             with torch.autograd.detect_anomaly():
                 MedLink()
     """
-    index = index_of({"pkg.__init__": "from .model import MedLink\n", "pkg.model": body, "pkg.train": body})
+    index = index_of(
+        {
+            "pkg.__init__": "from .model import MedLink\n",
+            "pkg.model": body,
+            "pkg.train": body,
+            "tests.test_train": "from pkg.train import MedLink\n",
+        }
+    )
     assert index.imported_modules() == frozenset({"pkg.model"})
     rule = rule_by_code("PFL504")
     library = lint_source(textwrap.dedent(body), "pkg/model.py", [rule], project=index.view("pkg.model"))
