@@ -235,6 +235,9 @@ def changes_its_receiver(method: str) -> bool:
 
 
 NUMERIC_LIBRARIES = frozenset({"numpy", "torch", "pandas", "scipy", "math", "cmath"})
+# The third-party packages whose functions the catalogue describes, by their import names: a
+# parameter named after one (``def run(self, torch, batches)``) holds the module (``imports``).
+LIBRARY_PACKAGES = frozenset({NUMPY, TORCH, PANDAS, "scipy"})
 # Library namespaces whose functions draw random numbers or change state, catalogued or not.
 _STATEFUL_NAMESPACES = (
     "numpy.random",
