@@ -7,23 +7,28 @@ that verdict is about. ``collect`` reads the reviews' Markdown tables (rows nami
 ``path.py:LINE`` and a verdict) into one CSV, adding rows transcribed by hand from reviews written
 as prose; ``match`` reads review sheets of today's findings (as ``precision_review.py --select ALL``
 writes them, one per set) and counts, per rule, the findings worth fixing, not worth it, wrong, and
-unread (no review recorded a verdict on them).
+unread (no review recorded a verdict on them); ``decide`` prints every default-on rule's record as
+read and what round 11's criterion (``record_decision``) makes of it.
 
     python benchmarks/track_record.py collect VERDICTS.csv --by-hand BY_HAND.csv \
         --review round1/heldout=benchmarks/results/precision/heldout.md ...
     python benchmarks/track_record.py match VERDICTS.csv round1/heldout=SHEET.md ... --output TRACK.md
+    python benchmarks/track_record.py decide VERDICTS.csv
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 VERDICTS = ("worth", "not worth", "wrong")
+TARGET_PRECISION = 0.9
+REJECTION_LEVEL = 0.05
 COLUMNS = ("set", "codebase", "path", "line", "rule", "verdict", "reason", "source")
 RULE = re.compile(r"\bPFL\d{3}\b")
 LOCATION = re.compile(r"([\w./+-]+\.(?:py|ipynb)):(\d+(?:\s*(?:,|/|-|–|and)\s*\d+)*)")
@@ -144,14 +149,57 @@ def tally(matched: list[tuple[Finding, dict[str, str] | None]]) -> dict[str, Cou
     return counts
 
 
+def chance_of_so_few_worth(worth: int, read: int) -> float:
+    """How likely a rule whose findings are 90% worth fixing gives at most `worth` of `read`."""
+    return sum(
+        math.comb(read, k) * TARGET_PRECISION**k * (1 - TARGET_PRECISION) ** (read - k) for k in range(worth + 1)
+    )
+
+
+def record_decision(worth: int, read: int) -> str:
+    """Round 11's criterion: a default-on rule stays on unless its record rejects the 90% target.
+
+    It is rejected when at most `worth` of `read` would happen less than 5% of the time to a rule
+    whose findings are 90% worth fixing (a one-sided binomial test): 0 of 2 rejects it (1%);
+    0 of 1 (10%), 2 of 4 (5.2%) and 8 of 10 (26%) do not.
+    """
+    if not read:
+        return "keep default-on: never read on unseen code"
+    summary = f"{worth}/{read} worth"
+    chance = chance_of_so_few_worth(worth, read)
+    if chance < REJECTION_LEVEL:
+        return f"opt-in ({summary}: {100 * chance:.1f}% at 90% precision)"
+    if worth >= TARGET_PRECISION * read:
+        return f"keep default-on ({summary})"
+    return f"keep default-on: too little evidence ({summary}: {100 * chance:.0f}% at 90% precision)"
+
+
 def recommendation(counts: Counter[str]) -> str:
-    """The issue's rule: default-on needs its read findings >= 90% worth and none wrong."""
+    """For today's findings: a wrong one still reported makes the rule opt-in (the issue's 0 wrong)."""
     read = counts["worth"] + counts["not worth"] + counts["wrong"]
-    if read < 3:
-        return f"keep default-on: too little evidence ({read} read)"
-    if counts["wrong"] == 0 and counts["worth"] >= 0.9 * read:
-        return f"keep default-on ({counts['worth']}/{read} worth, none wrong)"
-    return f"opt-in ({counts['worth']}/{read} worth, {counts['wrong']} wrong)"
+    if counts["wrong"]:
+        return f"opt-in ({counts['worth']}/{read} worth, {counts['wrong']} wrong)"
+    return record_decision(counts["worth"], read)
+
+
+def decisions(verdicts: list[dict[str, str]], default_on: set[str]) -> str:
+    """Every default-on rule's record as read (wrong findings fixed since count against it)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for verdict in verdicts:
+        counts[verdict["rule"]][verdict["verdict"]] += 1
+    table = [
+        "| Rule | Read | Worth | Not worth | Wrong | Chance at 90% precision | Decision |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for rule in sorted(default_on):
+        rule_counts = counts[rule]
+        read = sum(rule_counts[verdict] for verdict in VERDICTS)
+        chance = chance_of_so_few_worth(rule_counts["worth"], read)
+        table.append(
+            f"| {rule} | {read} | {rule_counts['worth']} | {rule_counts['not worth']} | {rule_counts['wrong']} "
+            f"| {100 * chance:.1f}% | {record_decision(rule_counts['worth'], read)} |"
+        )
+    return "\n".join(table)
 
 
 def share(counts: Counter[str]) -> str:
@@ -219,6 +267,8 @@ def main() -> None:
     matching.add_argument("verdicts", type=Path)
     matching.add_argument("sheets", nargs="+", help="SET=SHEET.md")
     matching.add_argument("--output", type=Path, required=True)
+    deciding = commands.add_parser("decide", help="every default-on rule's record as read, and its decision")
+    deciding.add_argument("verdicts", type=Path)
     args = parser.parse_args()
     if args.command == "collect":
         rows = []
@@ -231,11 +281,14 @@ def main() -> None:
         return
     from perflint.rules import all_rules
 
+    default_on = {rule.code for rule in all_rules() if rule.default_enabled}
+    if args.command == "decide":
+        print(decisions(read_csv(args.verdicts), default_on))
+        return
     findings = []
     for sheet in args.sheets:
         review_set, path = sheet.split("=", 1)
         findings += read_sheet(Path(path).read_text(encoding="utf-8"), review_set)
-    default_on = {rule.code for rule in all_rules() if rule.default_enabled}
     args.output.write_text(report(match(read_csv(args.verdicts), findings), default_on) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
 

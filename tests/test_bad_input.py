@@ -18,10 +18,10 @@ from perflint.engine import lint_source
 from perflint.files import SourceFile
 from perflint.rules import all_rules
 
-# PFL406, on by default: one finding, on line 4.
+# PFL404, on by default: one finding, on line 4.
 FLAGGED = (
-    "import numpy as np\n\ndef scores(weights: np.ndarray, batches):\n"
-    "    return [batch @ weights.astype(np.float32) for batch in batches]\n"
+    "from transformers import AutoTokenizer\n\ndef encode_all(texts, name):\n"
+    "    return [AutoTokenizer.from_pretrained(name)(text) for text in texts]\n"
 )
 
 BAD_FILES = {
@@ -29,20 +29,21 @@ BAD_FILES = {
     "undecodable.py": (b"x = '\xff\xfe'\n", "cannot decode"),
     "binary.py": (bytes(range(256)) * 4, "cannot"),
     "empty.py": (b"", None),
-    "bom.py": (b"\xef\xbb\xbf" + FLAGGED.encode(), "PFL406"),
-    "crlf.py": (FLAGGED.replace("\n", "\r\n").encode(), "PFL406"),
-    "cr.py": (FLAGGED.replace("\n", "\r").encode(), "PFL406"),
+    "bom.py": (b"\xef\xbb\xbf" + FLAGGED.encode(), "PFL404"),
+    "crlf.py": (FLAGGED.replace("\n", "\r\n").encode(), "PFL404"),
+    "cr.py": (FLAGGED.replace("\n", "\r").encode(), "PFL404"),
     "tabs_and_form_feeds.py": (
-        b"import numpy as np\n\x0c\ndef f(w: np.ndarray, xs):\n\treturn [x @ w.astype(np.float32) for x in xs]\n",
-        "PFL406",
+        b"from transformers import AutoTokenizer\n\x0c\ndef f(xs, name):\n\treturn [AutoTokenizer.from_pretrained(name)(x) for x in xs]\n",
+        "PFL404",
     ),
     "deeply_nested.py": (b"x = " + b"(" * 190 + b"1" + b")" * 190 + b"\n", None),
     # Python refuses it (over 200 nested brackets); libcst's parser would overflow its stack.
     "deep_brackets.py": (b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n", "cannot parse: the code is nested too deeply"),
     "stub.pyi": (b"import numpy as np\ndef f(a: np.ndarray) -> np.ndarray: ...\n", None),
     "exported_notebook.py": (
-        b"# %%\nimport numpy as np\n\n# %% [markdown]\n# text\n\n# %%\n" + FLAGGED.split("\n", 1)[1].encode(),
-        "PFL406",
+        b"# %%\nfrom transformers import AutoTokenizer\n\n# %% [markdown]\n# text\n\n# %%\n"
+        + FLAGGED.split("\n", 1)[1].encode(),
+        "PFL404",
     ),
 }
 
@@ -72,7 +73,7 @@ def test_every_kind_of_bad_file_is_reported_and_the_run_goes_on(tmp_path, jobs):
     for finding in findings:
         by_path.setdefault(finding["path"], []).append(finding)
         assert "\n" not in finding["message"]
-    assert [f["code"] for f in by_path["good.py"]] == ["PFL406"]
+    assert [f["code"] for f in by_path["good.py"]] == ["PFL404"]
     for name, (_, expected) in BAD_FILES.items():
         reported = by_path.get(name, [])
         if expected is None:
@@ -88,7 +89,7 @@ def test_a_fifty_thousand_line_file_is_linted(tmp_path):
     body = "".join(f"value_{index} = {index}\n" for index in range(50_000 - 4))
     (tmp_path / "big.py").write_text(body + FLAGGED)
     findings = json.loads(run_cli(["big.py"], tmp_path).stdout)["findings"]
-    assert [(f["code"], f["line"]) for f in findings] == [("PFL406", 50_000)]
+    assert [(f["code"], f["line"]) for f in findings] == [("PFL404", 50_000)]
 
 
 @pytest.mark.slow
@@ -109,7 +110,7 @@ def test_a_symbolic_link_loop_a_folder_without_python_and_an_unreadable_file(tmp
         findings = json.loads(run_cli(["."], tmp_path).stdout)["findings"]
     finally:
         locked.chmod(0o644)
-    assert sorted((f["code"], f["path"]) for f in findings) == [("PFL000", "pkg/locked.py"), ("PFL406", "pkg/a.py")]
+    assert sorted((f["code"], f["path"]) for f in findings) == [("PFL000", "pkg/locked.py"), ("PFL404", "pkg/a.py")]
     assert findings[[f["path"] for f in findings].index("pkg/locked.py")]["message"].startswith("cannot read:")
 
 
@@ -117,19 +118,19 @@ def test_a_path_that_cannot_be_read_as_a_file_is_pfl000(tmp_path):
     """What a permission error does, in a form that also fails for a user who can read anything."""
     (tmp_path / "a.py").write_text(FLAGGED)
     (tmp_path / "folder.py").mkdir()
-    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",)) for name in ("a.py", "folder.py")]
+    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",)) for name in ("a.py", "folder.py")]
     findings = runner.lint_files(tasks, jobs=1)
-    assert [(f.code, f.path) for f in findings] == [("PFL406", "a.py"), ("PFL000", "folder.py")]
+    assert [(f.code, f.path) for f in findings] == [("PFL404", "a.py"), ("PFL000", "folder.py")]
     assert findings[1].message == "cannot read: Is a directory"
 
 
 def test_a_file_deleted_during_the_run_is_pfl000(tmp_path):
     (tmp_path / "a.py").write_text(FLAGGED)
     (tmp_path / "gone.py").write_text(FLAGGED)
-    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",)) for name in ("a.py", "gone.py")]
+    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",)) for name in ("a.py", "gone.py")]
     (tmp_path / "gone.py").unlink()
     findings = runner.lint_files(tasks, jobs=1)
-    assert [(f.code, f.path) for f in findings] == [("PFL406", "a.py"), ("PFL000", "gone.py")]
+    assert [(f.code, f.path) for f in findings] == [("PFL404", "a.py"), ("PFL000", "gone.py")]
     assert findings[1].message.startswith("cannot read:")
 
 
@@ -147,11 +148,11 @@ def test_a_file_over_its_time_limit_is_pfl000_and_the_others_are_linted(tmp_path
     tasks = []
     for name in ("a.py", "slow.py"):
         (tmp_path / name).write_text(FLAGGED)
-        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",), time_limit=2.0))
+        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",), time_limit=2.0))
     started = time.monotonic()
     findings = runner.lint_files(tasks, jobs=1)
     assert time.monotonic() - started < 30
-    assert [(f.code, f.path) for f in findings] == [("PFL406", "a.py"), ("PFL000", "slow.py")]
+    assert [(f.code, f.path) for f in findings] == [("PFL404", "a.py"), ("PFL000", "slow.py")]
     assert findings[1].message == runner.time_limit_message(2.0)
 
 
@@ -162,11 +163,11 @@ def test_the_time_limit_holds_on_a_thread_other_than_the_main_one(tmp_path, monk
     tasks = []
     for name in ("slow.py", "a.py"):
         (tmp_path / name).write_text(FLAGGED)
-        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",), time_limit=0.2))
+        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",), time_limit=0.2))
     with ThreadPoolExecutor(max_workers=1) as thread:
         slow, after = (thread.submit(runner.lint_file, task, None).result(timeout=120) for task in tasks)
     assert [(f.code, f.message) for f in slow.findings] == [("PFL000", runner.time_limit_message(0.2))]
-    assert [f.code for f in after.findings] == ["PFL406"]  # the same thread lints on, unlimited by the last
+    assert [f.code for f in after.findings] == ["PFL404"]  # the same thread lints on, unlimited by the last
 
 
 @pytest.mark.slow
@@ -212,12 +213,12 @@ def test_a_worker_stuck_where_no_signal_reaches_is_killed_at_its_time_limit(tmp_
     tasks = []
     for name in ("a.py", "slow.py", "b.py", "c.py"):
         (tmp_path / name).write_text(FLAGGED)
-        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",), time_limit=2.0))
+        tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",), time_limit=2.0))
     findings = runner.lint_files(tasks, jobs=2)
     assert [(f.code, f.path) for f in findings] == [
-        ("PFL406", "a.py"),
-        ("PFL406", "b.py"),
-        ("PFL406", "c.py"),
+        ("PFL404", "a.py"),
+        ("PFL404", "b.py"),
+        ("PFL404", "c.py"),
         ("PFL000", "slow.py"),
     ]
     assert findings[-1].message == runner.time_limit_message(2.0)
@@ -231,7 +232,7 @@ def test_a_fifo_named_on_the_command_line_is_pfl000_without_hanging(tmp_path):
     completed = run_cli(["pipe.py", "good.py"], tmp_path)
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["path"], f["message"]) for f in findings] == [
-        ("PFL406", "good.py", findings[0]["message"]),
+        ("PFL404", "good.py", findings[0]["message"]),
         ("PFL000", "pipe.py", "not a regular file: a FIFO (named pipe)"),
     ]
 
@@ -244,7 +245,7 @@ def test_a_device_is_pfl000_and_never_read(tmp_path):
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["path"], f["message"]) for f in findings] == [
         ("PFL000", "/dev/zero", "not a regular file: a character device"),
-        ("PFL406", "good.py", findings[1]["message"]),
+        ("PFL404", "good.py", findings[1]["message"]),
     ]
 
 
@@ -259,7 +260,7 @@ def test_process_substitution_is_read_once_and_its_findings_kept(tmp_path, cache
     for _ in range(2):  # the second run must not be served a cached nothing
         completed = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert "Traceback" not in completed.stderr, completed.stderr
-        assert [f["code"] for f in json.loads(completed.stdout)["findings"]] == ["PFL406"]
+        assert [f["code"] for f in json.loads(completed.stdout)["findings"]] == ["PFL404"]
         assert completed.returncode == 1
 
 
@@ -273,7 +274,7 @@ def test_fixing_a_process_substitution_keeps_its_findings(tmp_path):
     findings = json.loads(completed.stdout)["findings"]
     assert [(f["code"], f["message"]) for f in findings] == [
         ("PFL000", "fixes not applied: a pipe can be read only once"),
-        ("PFL406", findings[1]["message"]),
+        ("PFL404", findings[1]["message"]),
     ]
     assert (tmp_path / "f.py").read_text() == FLAGGED
 
@@ -284,9 +285,9 @@ def test_a_file_over_the_size_cap_is_pfl000_and_the_others_are_linted(tmp_path, 
     monkeypatch.setattr(files, "MAX_SOURCE_BYTES", 1000)
     (tmp_path / "big.py").write_text("x = 1\n" * 500)
     (tmp_path / "a.py").write_text(FLAGGED)
-    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL406",)) for name in ("a.py", "big.py")]
+    tasks = [runner.LintTask(SourceFile(name, str(tmp_path / name)), ("PFL404",)) for name in ("a.py", "big.py")]
     findings = runner.lint_files(tasks, jobs=1)
-    assert [(f.code, f.path) for f in findings] == [("PFL406", "a.py"), ("PFL000", "big.py")]
+    assert [(f.code, f.path) for f in findings] == [("PFL404", "a.py"), ("PFL000", "big.py")]
     assert findings[1].message.startswith("file too large: over ")
 
 
@@ -295,7 +296,7 @@ import json, sys
 from perflint import runner
 from perflint.files import SourceFile
 runner.WORKER_MEMORY_ALLOWANCE = 150 * 1024 ** 2
-tasks = [runner.LintTask(SourceFile(name, name), ("PFL406",), time_limit=60.0) for name in ("a.py", "big.py")]
+tasks = [runner.LintTask(SourceFile(name, name), ("PFL404",), time_limit=60.0) for name in ("a.py", "big.py")]
 findings = runner.lint_files(tasks, jobs=1)
 print(json.dumps([(f.code, f.path, f.message) for f in findings if f.path == "a.py" or f.code == "PFL000"]))
 """
@@ -312,7 +313,7 @@ def test_a_file_needing_more_memory_than_a_worker_may_take_is_pfl000_and_the_oth
         [sys.executable, "-c", _BOUNDED_RUN], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     findings = json.loads(completed.stdout)
-    assert [(code, path) for code, path, _ in findings] == [("PFL406", "a.py"), ("PFL000", "big.py")], findings
+    assert [(code, path) for code, path, _ in findings] == [("PFL404", "a.py"), ("PFL000", "big.py")], findings
     assert findings[1][2].startswith("out of memory: linting this file needed more than 0.146 GiB")
 
 

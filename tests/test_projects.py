@@ -15,12 +15,12 @@ from perflint.cli.main import main
 from perflint.config import ConfigResolver
 from perflint.engine.project_cache import INDEX_FOLDER
 
-# PFL406's documented example (a rule on by default): one finding, on line 4.
+# PFL404's documented example (a rule on by default): one finding, on line 4.
 FLAGGED = """\
-import numpy as np
+from transformers import AutoTokenizer
 
-def scores(weights: np.ndarray, batches):
-    return [batch @ weights.astype(np.float32) for batch in batches]
+def encode_all(texts, name):
+    return [AutoTokenizer.from_pretrained(name)(text) for text in texts]
 """
 
 
@@ -48,11 +48,11 @@ def project(tmp_path, monkeypatch):
 def test_each_file_follows_the_closest_configuration(project, capsys):
     write(project / "pyproject.toml", "[tool.perflint]\nignore = ['PFL4']\n")
     write(project / "top.py", FLAGGED)
-    write(project / "inner" / "pyproject.toml", "[tool.perflint]\nselect = ['PFL406']\n")
+    write(project / "inner" / "pyproject.toml", "[tool.perflint]\nselect = ['PFL404']\n")
     write(project / "inner" / "pkg" / "a.py", FLAGGED)
     write(project / "inner" / "plain" / "pyproject.toml", "[project]\nname = 'no-table'\n")
     write(project / "inner" / "plain" / "b.py", FLAGGED)
-    assert check(capsys, "--no-cache") == (1, [("PFL406", "inner/pkg/a.py", 4), ("PFL406", "inner/plain/b.py", 4)])
+    assert check(capsys, "--no-cache") == (1, [("PFL404", "inner/pkg/a.py", 4), ("PFL404", "inner/plain/b.py", 4)])
 
 
 def test_a_project_named_on_the_command_line_uses_its_own_settings(tmp_path, monkeypatch, capsys):
@@ -66,7 +66,7 @@ def test_a_project_named_on_the_command_line_uses_its_own_settings(tmp_path, mon
     here = tmp_path / "here"
     write(here / "pyproject.toml", "[tool.perflint]\nignore = ['PFL4']\n")
     monkeypatch.chdir(here)
-    assert check(capsys, "--no-cache", "../other-project/src") == (1, [("PFL406", "../other-project/src/loud.py", 4)])
+    assert check(capsys, "--no-cache", "../other-project/src") == (1, [("PFL404", "../other-project/src/loud.py", 4)])
     # --config wins over every project's own file.
     assert check(capsys, "--no-cache", "--config", "pyproject.toml", "../other-project/src") == (0, [])
 
@@ -99,7 +99,7 @@ def test_test_code_is_skipped_by_default(project, capsys):
         write(project / relative, FLAGGED)
     assert check(capsys, "--no-cache") == (
         1,
-        [("PFL406", "pkg/contest.py", 4), ("PFL406", "pkg/model.py", 4), ("PFL406", "pkg/testing.py", 4)],
+        [("PFL404", "pkg/contest.py", 4), ("PFL404", "pkg/model.py", 4), ("PFL404", "pkg/testing.py", 4)],
     )
 
 
@@ -112,7 +112,7 @@ def test_exclude_tests_false_lints_test_code(project, capsys):
 
 def test_a_named_test_file_is_linted_unless_force_exclude(project, capsys):
     write(project / "tests" / "test_speed.py", FLAGGED)
-    assert check(capsys, "--no-cache", "tests/test_speed.py") == (1, [("PFL406", "tests/test_speed.py", 4)])
+    assert check(capsys, "--no-cache", "tests/test_speed.py") == (1, [("PFL404", "tests/test_speed.py", 4)])
     assert check(capsys, "--no-cache", "--force-exclude", "tests/test_speed.py") == (0, [])
 
 
@@ -125,24 +125,24 @@ def _stdin(monkeypatch, text):
 
 def test_dash_reads_the_source_from_standard_input(project, capsys, monkeypatch):
     _stdin(monkeypatch, FLAGGED)
-    assert check(capsys, "-") == (1, [("PFL406", "<stdin>", 4)])
+    assert check(capsys, "-") == (1, [("PFL404", "<stdin>", 4)])
     assert not (project / ".perflint_cache").exists()  # standard input is never cached
 
 
 def test_stdin_filename_names_it_and_picks_its_settings(project, capsys, monkeypatch):
     write(project / "pyproject.toml", "[tool.perflint.per-file-ignores]\n'legacy/*.py' = ['PFL4']\n")
     _stdin(monkeypatch, FLAGGED)
-    assert check(capsys, "-", "--stdin-filename", "src/model.py") == (1, [("PFL406", "src/model.py", 4)])
+    assert check(capsys, "-", "--stdin-filename", "src/model.py") == (1, [("PFL404", "src/model.py", 4)])
     _stdin(monkeypatch, FLAGGED)
     assert check(capsys, "-", "--stdin-filename", "legacy/old.py") == (0, [])
-    write(project / "nested" / "pyproject.toml", "[tool.perflint]\nignore = ['PFL406']\n")
+    write(project / "nested" / "pyproject.toml", "[tool.perflint]\nignore = ['PFL404']\n")
     _stdin(monkeypatch, FLAGGED)
     assert check(capsys, "-", "--stdin-filename", "nested/x.py") == (0, [])
 
 
 def test_stdin_filename_that_is_excluded_is_skipped_only_with_force_exclude(project, capsys, monkeypatch):
     _stdin(monkeypatch, FLAGGED)
-    assert check(capsys, "-", "--stdin-filename", "tests/test_a.py") == (1, [("PFL406", "tests/test_a.py", 4)])
+    assert check(capsys, "-", "--stdin-filename", "tests/test_a.py") == (1, [("PFL404", "tests/test_a.py", 4)])
     _stdin(monkeypatch, FLAGGED)
     assert check(capsys, "-", "--force-exclude", "--stdin-filename", "tests/test_a.py") == (0, [])
 
@@ -167,7 +167,7 @@ def test_stdin_through_the_installed_command(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("m.py:4:21: PFL406 ")
+    assert result.stdout.startswith("m.py:4:13: PFL404 ")
 
 
 # Cache -------------------------------------------------------------------------------------
@@ -247,4 +247,4 @@ def test_a_corrupted_entry_is_ignored_and_rewritten(project, capsys):
         stream.write('{"findings": [{"code": ')
     assert check(capsys) == first
     with open(entries[0]) as stream:
-        assert json.load(stream)["payload"]["findings"][0]["code"] == "PFL406"
+        assert json.load(stream)["payload"]["findings"][0]["code"] == "PFL404"

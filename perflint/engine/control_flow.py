@@ -86,6 +86,20 @@ def fixed_truth(test: cst.BaseExpression) -> bool | None:
     return None if value is UNKNOWN else bool(value)
 
 
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round): the test of a module's block that runs only
+    when the file is run as a program."""
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if type(target.operator) is not cst.Equal:
+        return False
+    sides = (test.left, target.comparator)
+    return any(type(side) is cst.Name and side.value == "__name__" for side in sides) and any(
+        string_value(side) == "__main__" for side in sides
+    )
+
+
 def _compared_literals(test: cst.Comparison) -> bool | None:
     """``11 < 3``, ``0 <= 1 < 2``: a chain of comparisons of literals, evaluated."""
     left = literal_value(test.left)

@@ -30,7 +30,7 @@ import libcst as cst
 
 from perflint.conventions import is_test_path
 from perflint.engine import catalog
-from perflint.engine.control_flow import fixed_truth
+from perflint.engine.control_flow import fixed_truth, is_main_guard
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import ImportTable, dotted_name
 from perflint.engine.invariance import NEVER_THE_SAME_TWICE, call_may_be_invariant, unchanged_by
@@ -232,6 +232,8 @@ class FunctionKnowledge:
         # (across function scopes: a function defined there is never defined).
         self._open_blocks: list[cst.CSTNode] = []
         self._never_run: list[tuple[cst.CSTNode, str]] = []
+        # The module's ``if __name__ == "__main__":`` whose body holds the current node, if any.
+        self._main_guard: cst.If | None = None
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -280,6 +282,13 @@ class FunctionKnowledge:
 
     def visit_If_body(self, node: cst.If) -> None:
         self._enter_never_taken(node, taken_when=True)
+        if self.current is None and self._main_guard is None and is_main_guard(node.test):
+            self._main_guard = node
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._leave_never_run(node)
+        if node is self._main_guard:
+            self._main_guard = None
 
     def visit_If_orelse(self, node: cst.If) -> None:
         self._enter_never_taken(node, taken_when=False)
@@ -300,7 +309,7 @@ class FunctionKnowledge:
             keyword = "or" if deciding else "and"
             self._never_run.append((node, f"after `{quote(node.left)} {keyword}`"))
 
-    leave_If_body = leave_If_orelse = leave_While_body = _leave_never_run
+    leave_If_orelse = leave_While_body = _leave_never_run
     leave_IfExp_body = leave_IfExp_orelse = leave_BooleanOperation_right = _leave_never_run
 
     def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
@@ -586,9 +595,14 @@ class FunctionKnowledge:
 
     def in_test_code(self) -> bool:
         """The current node is test code: in a test file, in a ``test*`` function or a ``Test*``
-        class (pytest's and unittest's conventions). A debugging aid or a slow setting there
-        is the test's business, not a cost users pay."""
+        class (pytest's and unittest's conventions), or, with the project index, in the
+        ``if __name__ == "__main__":`` block of a module the project imports (a library
+        module's smoke test, run by hand; a script's block is the program). A debugging aid or
+        a slow setting there is the test's business, not a cost users pay."""
         if is_test_path(self._context.path):
+            return True
+        project = self._context.project
+        if self._main_guard is not None and project is not None and project.imported:
             return True
         frame = self.current
         classes = [self.current_class]
@@ -756,11 +770,11 @@ class FunctionKnowledge:
         """Names ``f`` (or ``self.f``'s ``f``) of every call ``compiler(f, …)`` or
         ``compiler(…)(f)`` in the file, through a name bound to the function first (``step =
         self._train_step; step = torch.compile(step)``: any binding of that name in the file
-        counts). Walked once, and only in a file that mentions a compiler."""
+        counts). Walked once, and only in a file whose text can call a compiler."""
         if self._wrapped_by_compiler is None:
             names: set[str] = set()
             source = self._context.source
-            if self._module is not None and any(text in source for text in catalog.JIT_COMPILER_TEXT):
+            if self._module is not None and catalog.JIT_COMPILER_CALL_TEXT.search(source):
                 imports = self._context.imports
                 aliases: dict[str, set[str]] = {}
                 wrapped_names: set[str] = set()

@@ -24,6 +24,7 @@ from perflint.engine.walker import nodes_in_scope, root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+    from perflint.engine.loops import LoopFrame
 
 # Builtins that read a one-element tensor's value on the host.
 READING_BUILTINS = ("float", "int", "bool")
@@ -117,6 +118,22 @@ def accumulation_of(path: list[cst.CSTNode], context: FileContext) -> Accumulati
     ):
         return Accumulation(statement, call.func.value, read, appends=True)
     return None
+
+
+def collects_in_one_place(accumulation: Accumulation, frame: LoopFrame, context: FileContext) -> bool:
+    """``accumulation`` adds to (or appends to) the same total or list on every iteration of
+    ``frame``: no index in its accumulator changes with the loop. ``self.grad_dict[name]`` in
+    a loop over ``name`` collects into a different list each time, so no single read after the
+    loop gathers what it collected."""
+    target: cst.BaseExpression = accumulation.accumulator
+    while type(target) is cst.Attribute or type(target) is cst.Subscript:
+        if type(target) is cst.Subscript:
+            for element in target.slice:
+                index = element.slice
+                if type(index) is not cst.Index or not context.is_invariant(index.value, frame):
+                    return False
+        target = target.value
+    return True
 
 
 def reads_on_every_iteration(

@@ -5,7 +5,10 @@ seven times slower than the parse; imports are the only bindings the rules need 
 A name assigned, defined or used as a parameter or loop target no longer refers to its import
 in that scope, except in the fallback of an optional import (``try: from numba import njit`` /
 ``except ImportError: def njit(f): return f``): the fallback runs only where the library is
-missing, and the code is judged as it runs with the library installed.
+missing, and the code is judged as it runs with the library installed. A parameter named after
+a package the catalogue describes (``def _validation_loss(self, torch, val_sessions)``), with no
+annotation or default saying it holds anything else, holds that package: code that imports a
+library lazily hands the module on under its own name (cornac's models).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from perflint.engine import catalog
 from perflint.engine.walker import syntax_children
 
 if TYPE_CHECKING:
@@ -120,10 +124,20 @@ class ImportTable:
         self.shadow(node.name.value)
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self.shadow_all(parameter_names(node.params))
+        self._bind_parameters(node.params)
 
     def visit_Lambda_body(self, node: cst.Lambda) -> None:
-        self.shadow_all(parameter_names(node.params))
+        self._bind_parameters(node.params)
+
+    def _bind_parameters(self, params: cst.Parameters) -> None:
+        """Each parameter shadows its name, except one that holds a package passed on under
+        its own name, which binds the name to the package as ``import torch`` would."""
+        packages = {param.name.value for param in _package_parameters(params)}
+        self.shadow_all(name for name in parameter_names(params) if name not in packages)
+        for package in packages:
+            self._scopes[-1].aliases[package] = package
+            self._import_names.add(package)
+            self._imported_packages.add(package)
 
     def leave_Assign(self, node: cst.Assign) -> None:
         for assign_target in node.targets:
@@ -271,6 +285,15 @@ class ImportTable:
             return False
         bound = self._lookup(name)
         return bound is None or bound == f"builtins.{name}"
+
+
+def _package_parameters(params: cst.Parameters) -> Iterator[cst.Param]:
+    """The parameters named after a package the catalogue describes (``torch``, ``numpy``),
+    with no annotation and no default: a module handed on under its own name. ``torch=False``
+    (a switch) or ``numpy: bool`` is not one."""
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value in catalog.LIBRARY_PACKAGES and param.annotation is None and param.default is None:
+            yield param
 
 
 def _spelled(node: cst.ImportFrom) -> str:

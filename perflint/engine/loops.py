@@ -25,7 +25,7 @@ from perflint.engine.control_flow import (
 from perflint.engine.effects import Effects, summarise
 from perflint.engine.imports import ImportTable, chains_overlap, dotted_name, target_names
 from perflint.engine.invariance import is_invariant
-from perflint.engine.walker import mentions, root_name, syntax_children
+from perflint.engine.walker import mentions, nodes_in_scope, root_name, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.functions import FunctionKnowledge
@@ -135,6 +135,25 @@ class LoopFrame:
         if self.effects.mutated and self._shares_memory_with_mutated(root):
             return True
         return "." in chain and self.is_training_step
+
+    def rebinds(self, chain: str) -> bool:
+        """An iteration binds ``chain`` (``lr_model``, ``self.model``) anew: it is the loop's
+        target, a name the loop assigns (``lr_model = Ridge(alpha=a)`` in the body), or an
+        attribute chain the loop assigns, itself or one it is part of. What ``chain`` names is
+        then a different object on each iteration (a model built and fitted per sample, as
+        MAPLE's local regressions are), not one object the whole loop uses."""
+        root, _, rest = chain.partition(".")
+        if root in self.targets or root in self.effects.rebound:
+            return True
+        if not rest:
+            return False
+        for node in nodes_in_scope(*self._repeated_parts()):
+            if type(node) is cst.Assign:
+                for assign_target in node.targets:
+                    assigned = dotted_name(assign_target.target)
+                    if assigned is not None and (chain == assigned or chain.startswith(assigned + ".")):
+                        return True
+        return False
 
     def may_write_file(self, read: cst.Call) -> bool:
         """An iteration may write the file that ``read`` reads (its first argument, or the

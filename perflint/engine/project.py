@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from perflint.conventions import is_test_path
 from perflint.engine.roles import (
     CACHING_DECORATORS,
     LIBRARY_CALLED_PRIVATE_NAMES,
@@ -1153,7 +1154,9 @@ class ProjectView:
     name); ``uncalled``: the file's own functions nothing in the project runs
     (``ProjectIndex.uncalled``), cold in ``frequencies`` too; ``called_only_by_own_class``: the
     file's own methods (``Class.f``) that only other methods of their class call
-    (``ProjectIndex.methods_called_only_by_own_class``).
+    (``ProjectIndex.methods_called_only_by_own_class``); ``imported``: another module of the
+    project imports the file (``ProjectIndex.imported_modules``): a library module, not only a
+    script.
     """
 
     module: str
@@ -1165,6 +1168,7 @@ class ProjectView:
     grad_off_functions: frozenset[str] = frozenset()
     uncalled: frozenset[str] = frozenset()
     called_only_by_own_class: frozenset[str] = frozenset()
+    imported: bool = False
 
     @property
     def callee_text(self) -> str:
@@ -1204,6 +1208,7 @@ class ProjectView:
             "grad_off_functions": sorted(self.grad_off_functions),
             "uncalled": sorted(self.uncalled),
             "called_only_by_own_class": sorted(self.called_only_by_own_class),
+            "imported": self.imported,
         }
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -1236,6 +1241,7 @@ class ProjectIndex:
         self._called_only_by_own_class: frozenset[str] | None = None
         self._star_names: dict[str, dict[str, str] | None] = {}
         self._submodules: dict[str, list[str]] | None = None
+        self._imported_modules: frozenset[str] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -1852,6 +1858,23 @@ class ProjectIndex:
 
     # Views -----------------------------------------------------------------------------
 
+    def imported_modules(self) -> frozenset[str]:
+        """The modules of the project that another of its modules, not a test, imports or
+        imports a name from (``from .model import MedLink`` in a package's ``__init__``):
+        library modules, whose ``if __name__ == "__main__":`` block is a smoke test run by hand,
+        not the program. A test importing a script's ``main`` makes no library of it."""
+        if self._imported_modules is None:
+            found: set[str] = set()
+            for summary in self.files.values():
+                if is_test_path(summary.module.replace(".", "/") + ".py"):
+                    continue
+                for qualified in summary.names.values():
+                    module = qualified if qualified in self.files else qualified.rpartition(".")[0]
+                    if module in self.files and module != summary.module:
+                        found.add(module)
+            self._imported_modules = frozenset(found)
+        return self._imported_modules
+
     def view(self, module: str) -> ProjectView | None:
         """The facts the file of ``module`` depends on; None when it is not in the index."""
         summary = self.files.get(module)
@@ -1928,4 +1951,5 @@ class ProjectIndex:
             grad_off_functions,
             frozenset(function[len(prefix) :] for function in own_functions if function in uncalled),
             frozenset(function[len(prefix) :] for function in own_functions if function in own_class_only),
+            module in self.imported_modules(),
         )

@@ -2,7 +2,19 @@
 
 from collections import Counter
 
-from track_record import Finding, lines_of, match, read_sheet, recommendation, report, table_verdicts, tally
+import pytest
+from track_record import (
+    Finding,
+    chance_of_so_few_worth,
+    decisions,
+    lines_of,
+    match,
+    read_sheet,
+    recommendation,
+    report,
+    table_verdicts,
+    tally,
+)
 
 REVIEW = """\
 | # | Rule | Code base | File:line | Verdict | Reason |
@@ -76,11 +88,34 @@ def test_findings_match_by_set_code_base_path_suffix_line_and_rule():
     assert tally(matched)["PFL209"] == Counter({"unread": 3, "not worth": 1})
 
 
-def test_recommendation_follows_the_issue():
+def test_recommendation_turns_off_a_rule_with_a_wrong_finding_or_a_record_that_rejects_ninety_percent():
     assert recommendation(Counter({"worth": 9, "not worth": 1})).startswith("keep default-on (9/10")
     assert recommendation(Counter({"worth": 9, "wrong": 1})).startswith("opt-in")
-    assert recommendation(Counter({"worth": 8, "not worth": 2})).startswith("opt-in")
-    assert "too little evidence" in recommendation(Counter({"not worth": 2, "unread": 7}))
+    assert recommendation(Counter({"not worth": 2, "unread": 7})) == "opt-in (0/2 worth: 1.0% at 90% precision)"
+    assert "too little evidence" in recommendation(Counter({"not worth": 1, "unread": 7}))
+    assert "too little evidence" in recommendation(Counter({"worth": 8, "not worth": 2}))
+    assert recommendation(Counter({"worth": 5, "not worth": 5})).startswith("opt-in")
+
+
+def test_the_chance_of_so_few_worth_is_the_binomial_tail():
+    assert chance_of_so_few_worth(0, 2) == pytest.approx(0.01)
+    assert chance_of_so_few_worth(2, 4) == pytest.approx(1 - 0.9**4 - 4 * 0.9**3 * 0.1)
+    assert chance_of_so_few_worth(3, 3) == pytest.approx(1.0)
+
+
+def test_decisions_count_every_verdict_as_read_wrong_ones_fixed_since_included():
+    verdicts = [
+        {"rule": "PFL205", "verdict": "wrong"},
+        {"rule": "PFL205", "verdict": "not worth"},
+        {"rule": "PFL501", "verdict": "worth"},
+        {"rule": "PFL102", "verdict": "not worth"},
+    ]
+    table = decisions(verdicts, {"PFL205", "PFL501", "PFL114"}).splitlines()
+    assert table[2:] == [
+        "| PFL114 | 0 | 0 | 0 | 0 | 100.0% | keep default-on: never read on unseen code |",
+        "| PFL205 | 2 | 0 | 1 | 1 | 1.0% | opt-in (0/2 worth: 1.0% at 90% precision) |",
+        "| PFL501 | 1 | 1 | 0 | 0 | 100.0% | keep default-on (1/1 worth) |",
+    ]
 
 
 def test_report_puts_default_on_rules_first_and_lists_their_unread_findings():

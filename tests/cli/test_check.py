@@ -19,19 +19,19 @@ from perflint.engine.rule import Rule
 from perflint.files import SourceFile
 from perflint.rules import rule_by_code
 
-# PFL406's documented example (a rule on by default): one finding, on line 4.
+# PFL404's documented example (a rule on by default): one finding, on line 4.
 FLAGGED = """\
-import numpy as np
+from transformers import AutoTokenizer
 
-def scores(weights: np.ndarray, batches):
-    return [batch @ weights.astype(np.float32) for batch in batches]
+def encode_all(texts, name):
+    return [AutoTokenizer.from_pretrained(name)(text) for text in texts]
 """
 CLEAN = """\
-import numpy as np
+from transformers import AutoTokenizer
 
-def scores(weights: np.ndarray, batches):
-    weights32 = weights.astype(np.float32)
-    return [batch @ weights32 for batch in batches]
+def encode_all(texts, name):
+    tokenizer = AutoTokenizer.from_pretrained(name)
+    return [tokenizer(text) for text in texts]
 """
 
 
@@ -72,14 +72,14 @@ def test_clean_file_exits_0(project, capsys):
 
 def test_finding_exits_1_unless_exit_zero(project, capsys):
     write(project / "a.py", FLAGGED)
-    assert check(capsys, "a.py") == (1, [("PFL406", "a.py", 4)])
-    assert check(capsys, "--exit-zero", "a.py") == (0, [("PFL406", "a.py", 4)])
+    assert check(capsys, "a.py") == (1, [("PFL404", "a.py", 4)])
+    assert check(capsys, "--exit-zero", "a.py") == (0, [("PFL404", "a.py", 4)])
 
 
 def test_default_path_is_the_current_folder_and_check_is_the_default_command(project, capsys):
     write(project / "pkg" / "a.py", FLAGGED)
     write(project / "pkg" / "b.py", CLEAN)
-    assert check(capsys) == (1, [("PFL406", "pkg/a.py", 4)])
+    assert check(capsys) == (1, [("PFL404", "pkg/a.py", 4)])
     assert main(["--output-format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["findings"][0]["path"].replace(os.sep, "/") == "pkg/a.py"
 
@@ -120,16 +120,16 @@ def test_usage_errors_exit_2(project, capsys, arguments, message):
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        ([], [("PFL406", "a.py", 4)]),
-        (["--select", "PFL4"], [("PFL406", "a.py", 4)]),
-        (["--select", "ALL"], [("PFL406", "a.py", 4)]),
+        ([], [("PFL404", "a.py", 4)]),
+        (["--select", "PFL4"], [("PFL404", "a.py", 4)]),
+        (["--select", "ALL"], [("PFL404", "a.py", 4)]),
         (["--select", "PFL1,PFL2"], []),
-        (["--ignore", "PFL406"], []),
+        (["--ignore", "PFL404"], []),
         (["--ignore", "ALL"], []),
-        (["--ignore", "PFL4", "--extend-select", "PFL406"], [("PFL406", "a.py", 4)]),  # more specific wins
-        (["--select", "PFL406", "--ignore", "PFL4"], [("PFL406", "a.py", 4)]),
-        (["--select", "PFL4", "--ignore", "PFL406"], []),
-        (["--select", "PFL1", "--extend-select", "PFL4"], [("PFL406", "a.py", 4)]),
+        (["--ignore", "PFL4", "--extend-select", "PFL404"], [("PFL404", "a.py", 4)]),  # more specific wins
+        (["--select", "PFL404", "--ignore", "PFL4"], [("PFL404", "a.py", 4)]),
+        (["--select", "PFL4", "--ignore", "PFL404"], []),
+        (["--select", "PFL1", "--extend-select", "PFL4"], [("PFL404", "a.py", 4)]),
     ],
 )
 def test_command_line_selection(project, capsys, arguments, expected):
@@ -166,11 +166,11 @@ def test_an_opt_in_rule_is_silent_by_default_and_reported_when_selected(project,
     [
         ("ignore = ['PFL4']", [], []),
         ("select = ['PFL1']", [], []),
-        ("ignore = ['PFL4']", ["--extend-select", "PFL406"], [("PFL406", "a.py", 4)]),
-        ("ignore = ['PFL406']", ["--extend-select", "PFL4"], [("PFL406", "a.py", 4)]),  # the command line wins
-        ("ignore = ['PFL406']", ["--select", "PFL4"], [("PFL406", "a.py", 4)]),  # --select starts afresh
-        ("select = ['PFL4']", ["--ignore", "PFL406"], []),
-        ("select = ['PFL1']\nextend-select = ['PFL406']", [], [("PFL406", "a.py", 4)]),
+        ("ignore = ['PFL4']", ["--extend-select", "PFL404"], [("PFL404", "a.py", 4)]),
+        ("ignore = ['PFL404']", ["--extend-select", "PFL4"], [("PFL404", "a.py", 4)]),  # the command line wins
+        ("ignore = ['PFL404']", ["--select", "PFL4"], [("PFL404", "a.py", 4)]),  # --select starts afresh
+        ("select = ['PFL4']", ["--ignore", "PFL404"], []),
+        ("select = ['PFL1']\nextend-select = ['PFL404']", [], [("PFL404", "a.py", 4)]),
     ],
 )
 def test_command_line_wins_over_configuration(project, capsys, config, arguments, expected):
@@ -256,13 +256,13 @@ exclude-tests = false
 
 [tool.perflint.per-file-ignores]
 "tests/*.py" = ["PFL4"]
-"scratch_*.py" = ["PFL406"]
+"scratch_*.py" = ["PFL404"]
 "legacy" = ["ALL"]
 """,
     )
     for relative in ("src/a.py", "tests/test_a.py", "tests/deep/test_b.py", "pkg/scratch_1.py", "legacy/sub/old.py"):
         write(project / relative, FLAGGED)
-    assert check(capsys)[1] == [("PFL406", "src/a.py", 4), ("PFL406", "tests/deep/test_b.py", 4)]
+    assert check(capsys)[1] == [("PFL404", "src/a.py", 4), ("PFL404", "tests/deep/test_b.py", 4)]
 
 
 def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(project, capsys, monkeypatch):
@@ -273,7 +273,7 @@ def test_per_file_ignores_are_relative_to_the_config_folder_when_run_from_below(
     write(project / "tests" / "test_a.py", FLAGGED)
     write(project / "tests" / "tests" / "test_b.py", FLAGGED)
     monkeypatch.chdir(project / "tests")
-    assert check(capsys)[1] == [("PFL406", "tests/test_b.py", 4)]
+    assert check(capsys)[1] == [("PFL404", "tests/test_b.py", 4)]
 
 
 def test_exclude_and_extend_exclude(project, capsys):
@@ -288,15 +288,15 @@ def test_exclude_and_extend_exclude(project, capsys):
     ):
         write(project / relative, FLAGGED)
     write(project / "venv2" / "pyvenv.cfg", "home = /usr\n")
-    assert check(capsys)[1] == [("PFL406", "src/a.py", 4)]
+    assert check(capsys)[1] == [("PFL404", "src/a.py", 4)]
     # A file named on the command line is linted even when excluded.
-    assert check(capsys, "src/skip_me.py")[1] == [("PFL406", "src/skip_me.py", 4)]
+    assert check(capsys, "src/skip_me.py")[1] == [("PFL404", "src/skip_me.py", 4)]
     # Unless --force-exclude says the exclusions hold for named paths too (as pre-commit needs).
     assert check(capsys, "--force-exclude", "src/skip_me.py", "generated/g.py", "src/a.py")[1] == [
-        ("PFL406", "src/a.py", 4)
+        ("PFL404", "src/a.py", 4)
     ]
     write(project / "pyproject.toml", "[tool.perflint]\nexclude = ['generated']\n")  # replaces the defaults
-    assert check(capsys)[1] == [("PFL406", "build/b.py", 4), ("PFL406", "src/a.py", 4), ("PFL406", "src/skip_me.py", 4)]
+    assert check(capsys)[1] == [("PFL404", "build/b.py", 4), ("PFL404", "src/a.py", 4), ("PFL404", "src/skip_me.py", 4)]
 
 
 # Bad input ------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def test_unparsable_and_undecodable_files_are_pfl000_and_the_run_goes_on(project
     (project / "declared.py").write_bytes(b"# -*- coding: latin-1 -*-\ny = '\xe9'\n")
     status, triples = check(capsys)
     assert status == 1
-    assert [t for t in triples if t[0] == "PFL406"] == [("PFL406", "a.py", 4)]
+    assert [t for t in triples if t[0] == "PFL404"] == [("PFL404", "a.py", 4)]
     assert {(code, path) for code, path, _ in triples if code == "PFL000"} == {
         ("PFL000", "broken.py"),
         ("PFL000", "latin.py"),
@@ -330,7 +330,7 @@ def test_a_crashing_engine_becomes_pfl000_for_that_file_only(project, capsys, mo
     monkeypatch.setattr(runner, "lint_source", fragile)
     write(project / "a.py", FLAGGED)
     write(project / "poison.py", CLEAN)
-    assert check(capsys, "--jobs", "1") == (1, [("PFL406", "a.py", 4), ("PFL000", "poison.py", 1)])
+    assert check(capsys, "--jobs", "1") == (1, [("PFL404", "a.py", 4), ("PFL000", "poison.py", 1)])
     main(["check", "--jobs", "1", "poison.py"])
     assert (
         "poison.py:1:1: PFL000 internal error: RecursionError: maximum recursion depth exceeded"
@@ -350,13 +350,13 @@ def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch, 
         return real(source, path, rule_classes, apply_noqa, project, fix_edits)
 
     monkeypatch.setattr(runner, "lint_source", deadly)
-    codes = (rule_by_code("PFL406").code,)
+    codes = (rule_by_code("PFL404").code,)
     tasks = []
     for name, text in (("a.py", FLAGGED), ("poison.py", CLEAN), ("b.py", FLAGGED), ("c.py", CLEAN)):
         write(tmp_path / name, text)
         tasks.append(runner.LintTask(SourceFile(name, str(tmp_path / name)), codes))
     findings = runner.lint_files(tasks, jobs=2)
-    assert [(f.code, f.path) for f in findings] == [("PFL406", "a.py"), ("PFL406", "b.py"), ("PFL000", "poison.py")]
+    assert [(f.code, f.path) for f in findings] == [("PFL404", "a.py"), ("PFL404", "b.py"), ("PFL000", "poison.py")]
     assert findings[-1].message == "internal error: the worker process linting this file died"
 
 
@@ -367,17 +367,17 @@ def test_a_dying_worker_becomes_pfl000_for_its_file_only(tmp_path, monkeypatch, 
     ("comment", "suppressed"),
     [
         ("  # noqa", True),
-        ("  # noqa: PFL406", True),
+        ("  # noqa: PFL404", True),
         ("  # noqa: PFL4", True),
         ("  # NOQA:PFL101,PFL4", True),
         ("  # noqa: PFL2", False),
-        ("  # noqa: PFL4061", False),
+        ("  # noqa: PFL4041", False),
         ("", False),
     ],
 )
 def test_noqa_end_to_end(project, capsys, comment, suppressed):
-    write(project / "a.py", FLAGGED.replace("for batch in batches]", "for batch in batches]" + comment))
-    assert check(capsys, "a.py") == ((0, []) if suppressed else (1, [("PFL406", "a.py", 4)]))
+    write(project / "a.py", FLAGGED.replace("for text in texts]", "for text in texts]" + comment))
+    assert check(capsys, "a.py") == ((0, []) if suppressed else (1, [("PFL404", "a.py", 4)]))
 
 
 # Cache ------------------------------------------------------------------------------------
@@ -401,22 +401,22 @@ def test_cache_hit_returns_identical_findings_without_linting(project, capsys, m
 
 def test_changed_file_is_linted_again(project, capsys):
     path = write(project / "a.py", FLAGGED)
-    assert check(capsys) == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys) == (1, [("PFL404", "a.py", 4)])
     path.write_text(CLEAN)
     assert check(capsys) == (0, [])
     path.write_text("\n\n" + FLAGGED)
-    assert check(capsys) == (1, [("PFL406", "a.py", 6)])
+    assert check(capsys) == (1, [("PFL404", "a.py", 6)])
 
 
 def test_selection_is_part_of_the_cache_key(project, capsys):
     write(project / "a.py", FLAGGED)
     assert check(capsys, "--select", "PFL1") == (0, [])
-    assert check(capsys) == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys) == (1, [("PFL404", "a.py", 4)])
 
 
 def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
     write(project / "a.py", FLAGGED)
-    assert check(capsys, "--no-cache") == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys, "--no-cache") == (1, [("PFL404", "a.py", 4)])
     assert not (project / ".perflint_cache").exists()
     check(capsys)
     log = project.parent / "linted.txt"
@@ -428,7 +428,7 @@ def test_no_cache_neither_reads_nor_writes(project, capsys, monkeypatch):
         return real(*args, **keywords)
 
     monkeypatch.setattr(runner, "lint_source", logged)
-    assert check(capsys, "--no-cache") == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys, "--no-cache") == (1, [("PFL404", "a.py", 4)])
     assert log.read_text().split() == ["a.py"]
 
 
@@ -459,9 +459,9 @@ def test_a_configured_cache_dir_outside_the_project_is_refused(project, capsys):
 def test_an_empty_cache_dir_is_taken_marked_and_used(project, capsys):
     (project / "lint-cache").mkdir()
     write(project / "a.py", FLAGGED)
-    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL404", "a.py", 4)])
     assert (project / "lint-cache" / "CACHEDIR.TAG").is_file()
-    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys, "--cache-dir", "lint-cache", "a.py") == (1, [("PFL404", "a.py", 4)])
 
 
 def test_test_code_and_other_code_with_the_same_bytes_do_not_share_cached_findings(project, capsys):
@@ -492,14 +492,14 @@ def test_a_notebook_and_a_python_file_with_the_same_bytes_do_not_share_cached_fi
     write(project / "nb.ipynb", notebook)
     write(project / "nb.py", notebook)  # a dict literal to Python: nothing to report
     for _ in range(2):
-        assert check(capsys, "nb.ipynb")[1] == [("PFL406", "nb.ipynb", 4)]
+        assert check(capsys, "nb.ipynb")[1] == [("PFL404", "nb.ipynb", 4)]
         assert check(capsys, "nb.py") == (0, [])
 
 
 def test_a_corrupt_rule_index_does_not_silence_later_runs(project, capsys):
     write(project / "a.py", FLAGGED)
     first = check(capsys)
-    assert first == (1, [("PFL406", "a.py", 4)])
+    assert first == (1, [("PFL404", "a.py", 4)])
     [index] = [
         os.path.join(folder, "rules.json")
         for folder, _, names in os.walk(project / ".perflint_cache")
@@ -551,7 +551,7 @@ def test_diff_with_json_output_prints_the_findings_and_each_files_diff(project, 
     assert main(["check", "--diff", "--unsafe-fixes", "--output-format", "json"]) == 1
     captured = capsys.readouterr()
     report = json.loads(captured.out)
-    assert [f["code"] for f in report["findings"]] == ["PFL406"]
+    assert [f["code"] for f in report["findings"]] == ["PFL404"]
     assert report["would_fix"] == 1
     assert [diff["path"] for diff in report["diffs"]] == ["a.py"]
     assert report["diffs"][0]["diff"].startswith("--- a.py\n+++ a.py\n@@ ")
@@ -563,7 +563,7 @@ def test_cache_lives_at_the_config_root(project, capsys, monkeypatch):
     write(project / "pyproject.toml", "[tool.perflint]\nignore = []\n")
     write(project / "src" / "a.py", FLAGGED)
     monkeypatch.chdir(project / "src")
-    assert check(capsys) == (1, [("PFL406", "a.py", 4)])
+    assert check(capsys) == (1, [("PFL404", "a.py", 4)])
     assert (project / ".perflint_cache").is_dir() and not (project / "src" / ".perflint_cache").exists()
 
 
@@ -577,7 +577,7 @@ def test_jobs_2_gives_the_same_findings_as_jobs_1(project, capsys, worker_proces
     one = check(capsys, "--no-cache", "--jobs", "1")
     two = check(capsys, "--no-cache", "--jobs", "2")
     assert one == two
-    assert one[1] == [("PFL000", "broken.py", 1)] + [("PFL406", f"m{i}.py", 4) for i in (1, 3, 5)]
+    assert one[1] == [("PFL000", "broken.py", 1)] + [("PFL404", f"m{i}.py", 4) for i in (1, 3, 5)]
 
 
 def test_measure_times_the_rules_that_fired_within_the_budget_through_the_cache(project, capsys, monkeypatch):
@@ -598,7 +598,7 @@ def test_measure_times_the_rules_that_fired_within_the_budget_through_the_cache(
     assert report["machine"] == {"cpu": "test"} and report["measurements"] == []
     assert main(["check", "--measure", "--measure-budget", "5", "--remeasure"]) == 1
     # no progress bar when the output is not a terminal; --remeasure stores but does not read
-    assert asked == [(["PFL406"], 30.0, True, None), (["PFL406"], 5.0, False, None)]
+    assert asked == [(["PFL404"], 30.0, True, None), (["PFL404"], 5.0, False, None)]
     capsys.readouterr()
     assert main(["check", "--measure", "--measure-budget", "0"]) == 2
     assert "--measure-budget" in capsys.readouterr().err
@@ -670,12 +670,12 @@ def test_measure_ranks_a_rule_at_the_largest_size_its_findings_state(project, ca
             points=points,
         )
 
-    # At its middle size PFL101 saves less than PFL406 (1 ms against 2 ms); at 100k, more (10 ms).
+    # At its middle size PFL101 saves less than PFL404 (1 ms against 2 ms); at 100k, more (10 ms).
     report = MeasurementReport(
         machine={"cpu": "test"},
         measurements=[
             measured("PFL101", [(1_000, 1e-4), (10_000, 1e-3), (100_000, 1e-2)]),
-            measured("PFL406", [(8, 5e-4), (32, 2e-3), (128, 2e-2)]),
+            measured("PFL404", [(8, 5e-4), (32, 2e-3), (128, 2e-2)]),
         ],
     )
     monkeypatch.setattr(harness, "measure_rules", lambda rule_classes, budget_seconds, cache, progress: report)
@@ -683,11 +683,11 @@ def test_measure_ranks_a_rule_at_the_largest_size_its_findings_state(project, ca
     write(project / "solve.py", FLAGGED)
     assert main(["check", "--no-cache", "--output-format", "json"]) == 1
     sizes = [(finding["code"], finding.get("size")) for finding in json.loads(capsys.readouterr().out)["findings"]]
-    assert sizes == [("PFL101", 1_000), ("PFL101", 100_000), ("PFL406", None)]
+    assert sizes == [("PFL101", 1_000), ("PFL101", 100_000), ("PFL404", None)]
     assert main(["check", "--no-cache", "--measure"]) == 1
     text = capsys.readouterr().out
-    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL406 "))]
-    assert rows == ["PFL101", "PFL406"]
+    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL404 "))]
+    assert rows == ["PFL101", "PFL404"]
     assert "10.0 ms at 100k" in text and "2.00 ms at 32" in text
     note = " ".join(text.split())
     assert "the largest size the rule's findings state in the code" in note
@@ -696,8 +696,8 @@ def test_measure_ranks_a_rule_at_the_largest_size_its_findings_state(project, ca
     write(project / "loops.py", SIZED_LOOPS.replace("N = 100_000", "N = int(input())"))
     assert main(["check", "--no-cache", "--measure", "loops.py", "solve.py"]) == 1
     text = capsys.readouterr().out
-    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL406 "))]
-    assert rows == ["PFL406", "PFL101"]
+    rows = [line.split()[0] for line in text.splitlines() if line.startswith(("PFL101 ", "PFL404 "))]
+    assert rows == ["PFL404", "PFL101"]
     assert "100 µs at 1k" in text and "for PFL101 (1,000)" in " ".join(text.split())
 
 
@@ -717,4 +717,4 @@ def test_installed_command_survives_a_symbolic_link_loop(tmp_path):
         [executable, "pkg", "--no-cache"], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 1, completed.stderr
-    assert completed.stdout.splitlines()[0].startswith(os.path.join("pkg", "a.py") + ":4:21: PFL406 ")
+    assert completed.stdout.splitlines()[0].startswith(os.path.join("pkg", "a.py") + ":4:13: PFL404 ")

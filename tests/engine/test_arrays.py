@@ -33,6 +33,18 @@ def test_annotations_give_array_kinds():
     }
 
 
+def test_an_annotation_misspelling_ndarray_as_the_array_function_gives_a_numpy_array():
+    answers = kinds(
+        "import numpy as np\n"
+        "def pad(arr: np.array, width) -> np.array:\n"
+        "    return np.pad(arr, width)\n"
+        "def f(arr: np.array):\n"
+        "    x = pad(arr, 1)\n"
+        "    print(arr); print(x)\n"
+    )
+    assert answers == {"arr": "numpy", "x": "numpy"}
+
+
 def test_isinstance_narrows_only_inside_the_if_body():
     answers = kinds(
         "import numpy as np\n"

@@ -59,6 +59,15 @@ def test_a_test_literals_decide_has_a_fixed_truth():
     assert truth("1 in (1, 2)") is None
 
 
+def test_a_main_guard_compares_the_modules_name_with_main_either_way_round():
+    from perflint.engine.control_flow import is_main_guard
+
+    assert is_main_guard(cst.parse_expression('__name__ == "__main__"'))
+    assert is_main_guard(cst.parse_expression("'__main__' == __name__"))
+    assert not is_main_guard(cst.parse_expression('__name__ != "__main__"'))
+    assert not is_main_guard(cst.parse_expression('name == "__main__"'))
+
+
 def test_a_guard_that_only_raises_warns_or_logs_only_reports():
     answers: dict[str, bool] = {}
 

@@ -7,6 +7,7 @@ import libcst as cst
 from perflint.engine import lint_source
 from perflint.engine.host_reads import (
     accumulation_of,
+    collects_in_one_place,
     function_waits_for_device,
     read_tensor,
     reads_a_host_batch,
@@ -72,6 +73,23 @@ def test_accumulations_add_or_append_the_read_as_a_statement():
         "x.mean().item()": None,
         "x.std().item()": None,
     }
+
+
+def test_an_accumulation_collects_in_one_place_unless_an_index_of_its_accumulator_changes_with_the_loop():
+    def question(context, read):
+        accumulation = accumulation_of(context.path_to(read), context)
+        return collects_in_one_place(accumulation, context.loops.innermost, context)
+
+    answers = _ask_at_reads(
+        "def f(self, named, history, key):\n"
+        "    for name, p in named:\n"
+        "        self.grads[name].append(p.sum().item())\n"
+        "        history[key].append(p.max().item())\n"
+        "        self.totals[name[0]] += p.min().item()\n"
+        "        self.total += p.std().item()\n",
+        question,
+    )
+    assert answers == {"p.sum().item()": False, "p.max().item()": True, "p.min().item()": False, "p.std().item()": True}
 
 
 def _describe(accumulation):

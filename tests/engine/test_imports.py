@@ -53,6 +53,16 @@ def test_imports_inside_a_function_stay_in_it():
     assert answers == {"T.zeros": "torch.zeros", "T.ones": None}
 
 
+def test_a_parameter_named_after_a_catalogued_package_holds_that_package_in_its_function():
+    answers = qualified(
+        "def f(self, torch, batches):\n    print(torch.no_grad)\n"
+        "def g(torch=False, numpy: bool = True):\n    print(torch.zeros); print(numpy.zeros)\n"
+        "print(torch.ones)\n"
+    )
+    # ``torch=False`` and ``numpy: bool`` are switches, not modules; outside ``f`` no import binds it.
+    assert answers == {"torch.no_grad": "torch.no_grad", "torch.zeros": None, "numpy.zeros": None, "torch.ones": None}
+
+
 def test_private_module_paths_are_canonicalised():
     answers = qualified("from torch.utils.data.dataloader import DataLoader\nprint(DataLoader)\n")
     assert answers == {"DataLoader": "torch.utils.data.DataLoader"}

@@ -140,6 +140,22 @@ def test_a_try_body_inside_the_loop_is_a_retry_point_but_one_around_the_loop_is_
     assert answers == {"a": True, "b": False, "c": False}
 
 
+def test_a_loop_rebinds_its_targets_the_names_it_assigns_and_the_attribute_chains_it_assigns():
+    source = (
+        "for x in xs:\n"
+        "    lr_model = Ridge(alpha=1.0)\n"
+        "    lr_model.fit(X, y)\n"
+        "    self.head = Head()\n"
+        "    model.predict(x)\n"
+        "    print(x); print(lr_model); print(self.head.linear); print(model); print(self.model)\n"
+    )
+    answers = probe_calls(
+        source, lambda context, expr: context.innermost_loop.rebinds(cst.Module([]).code_for_node(expr))
+    )
+    # ``model`` is called, which may change it, but it stays one object through the loop.
+    assert answers == {"x": True, "lr_model": True, "self.head.linear": True, "model": False, "self.model": False}
+
+
 def test_a_loop_keeps_a_value_it_stores_returns_passes_on_or_changes():
     source = (
         "import numpy as np\n"

@@ -1627,3 +1627,30 @@ def test_a_function_training_through_a_base_class_method_of_another_file_compute
     assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference])] == [8, 11]
     view = index_of(files).view("pkg.encoder")
     assert [finding.line for finding in lint_source(source, "pkg/encoder.py", [inference], project=view)] == [8]
+
+
+def test_the_main_block_of_a_module_the_project_imports_is_test_code_and_a_scripts_is_not():
+    # pyhealth's `medlink/model.py` ends with a smoke test under anomaly detection; `train.py`
+    # is the program itself.
+    body = """
+        import torch
+        class MedLink(torch.nn.Module):
+            pass
+        if __name__ == "__main__":
+            with torch.autograd.detect_anomaly():
+                MedLink()
+    """
+    index = index_of(
+        {
+            "pkg.__init__": "from .model import MedLink\n",
+            "pkg.model": body,
+            "pkg.train": body,
+            "tests.test_train": "from pkg.train import MedLink\n",
+        }
+    )
+    assert index.imported_modules() == frozenset({"pkg.model"})
+    rule = rule_by_code("PFL504")
+    library = lint_source(textwrap.dedent(body), "pkg/model.py", [rule], project=index.view("pkg.model"))
+    script = lint_source(textwrap.dedent(body), "pkg/train.py", [rule], project=index.view("pkg.train"))
+    alone = lint_source(textwrap.dedent(body), "pkg/model.py", [rule])
+    assert (len(library), len(script), len(alone)) == (0, 1, 1)

@@ -235,6 +235,9 @@ def changes_its_receiver(method: str) -> bool:
 
 
 NUMERIC_LIBRARIES = frozenset({"numpy", "torch", "pandas", "scipy", "math", "cmath"})
+# The third-party packages whose functions the catalogue describes, by their import names: a
+# parameter named after one (``def run(self, torch, batches)``) holds the module (``imports``).
+LIBRARY_PACKAGES = frozenset({NUMPY, TORCH, PANDAS, "scipy"})
 # Library namespaces whose functions draw random numbers or change state, catalogued or not.
 _STATEFUL_NAMESPACES = (
     "numpy.random",
@@ -355,9 +358,9 @@ NON_ARRAY_TYPES = _stdlib.NON_ARRAY_TYPES
 # Decorators whose function runs once per distinct argument.
 CACHING_DECORATORS = _stdlib.CACHING_DECORATORS
 # Decorators and wrapping calls that compile a Python function (numba, JAX, TorchScript,
-# torch.compile, Cython), and the words a file must contain to use any of them.
+# torch.compile, Cython), and the text a file must contain to call one of them.
 JIT_COMPILERS = _compilers.JIT_COMPILERS
-JIT_COMPILER_TEXT = _compilers.COMPILER_TEXT
+JIT_COMPILER_CALL_TEXT = _compilers.COMPILER_CALL_TEXT
 # ``with torch.cuda.graph(g):``: what runs in the body is captured and replayed as a CUDA graph.
 CUDA_GRAPH_CAPTURES = _compilers.CUDA_GRAPH_CAPTURES
 # Attributes of a pandas Series (``row.name``), as opposed to columns read as attributes.

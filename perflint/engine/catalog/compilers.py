@@ -11,6 +11,8 @@ and the engine only asks whether a decorator or a wrapping call names a compiler
 
 from __future__ import annotations
 
+import re
+
 JIT_COMPILERS = frozenset(
     {
         # numba
@@ -53,5 +55,8 @@ JIT_COMPILERS = frozenset(
 # as a CUDA graph: run once to record the kernels, then replayed without the interpreter.
 CUDA_GRAPH_CAPTURES = frozenset({"torch.cuda.graph", "torch.cuda.graphs.graph"})
 
-# Words one of which a file's text must contain for any name above to appear in it.
-COMPILER_TEXT = ("numba", "jax", "jit", "compile", "cython", "graph", "Graph")
+# Text a file must contain to call one of the compilers above or a capture (``numba.njit(f)``,
+# ``torch.compile(model.step)``, ``with torch.cuda.graph(g):``): a call of a name any of them
+# ends with, or an import that renames one (``from numba import njit as fast``).
+_COMPILER_NAMES = "|".join(sorted({name.rsplit(".", 1)[1] for name in JIT_COMPILERS | CUDA_GRAPH_CAPTURES}))
+COMPILER_CALL_TEXT = re.compile(rf"\b(?:{_COMPILER_NAMES})\s*\(|\bimport\b[^\n]*\b(?:{_COMPILER_NAMES})\s+as\b")

@@ -46,6 +46,9 @@ TOFILE = method("tofile", flags=WRITES_ARRAY_FILE, signature="fid, sep, format")
 ARRAY_TYPES = {
     "numpy.ndarray": NUMPY,
     "numpy.typing.NDArray": NUMPY,
+    # ``arr: np.array``, a common misspelling of ``np.ndarray`` in annotations: ``np.array`` is a
+    # function, which no value is an instance of, so only an array can be meant (quantus).
+    "numpy.array": NUMPY,
     # Anything convertible to an array: a list is an ArrayLike, so no library is known.
     "numpy.typing.ArrayLike": None,
 }

@@ -66,7 +66,9 @@ class PerSampleInference(Rule):
         "Left alone: library and utility functions (`box_iou(a[None], b)`), building a batch "
         "(`torch.cat([x.unsqueeze(0), ...])`), a batch of one that is not the first positional "
         "argument (a timestep next to batched latents), and a loop whose input is the previous "
-        "iteration's output (autoregressive decoding cannot be batched). Not followed: a model "
+        "iteration's output (autoregressive decoding cannot be batched), and a model the loop "
+        "binds anew on each iteration (`lr_model = Ridge(...)` fitted on that sample's weights: "
+        "one model per sample; round 10's held-out shap MAPLE, 2 wrong). Not followed: a model "
         "reached through a helper of another name (`self.run_one(x[None])` whose body calls the "
         "model), and a batch of one built by `np.array([x])` or `np.reshape(x, (1, -1))`. Samples "
         "not known to be rows of one array or tensor (items of a list, values computed from them) "
@@ -169,6 +171,20 @@ with torch.no_grad():
                 h = model.predict(inp)
             return y, h
         """,
+        # A model the loop builds and fits anew for each sample (shap's MAPLE: a local
+        # regression weighted for that sample): one model per sample, none to call on a batch.
+        """
+        import numpy as np
+        from sklearn.linear_model import Ridge
+        def predict(self, X):
+            pred = np.zeros(len(X))
+            for i in range(len(X)):
+                x = X[i, :].reshape(1, -1)
+                lr_model = Ridge(alpha=self.regularization)
+                lr_model.fit(self.X_train, self.y_train, self.weights(x))
+                pred[i] = lr_model.predict(x)[0]
+            return pred
+        """,
     )
     INVALID = (
         Invalid(
@@ -251,6 +267,21 @@ with torch.no_grad():
             """,
             line=3,
         ),
+        # One model, fitted before the loop, run on one row at a time.
+        Invalid(
+            """
+            import numpy as np
+            from sklearn.linear_model import Ridge
+            def predict(self, X):
+                lr_model = Ridge(alpha=self.regularization).fit(self.X_train, self.y_train)
+                pred = np.zeros(len(X))
+                for i in range(len(X)):
+                    x = X[i, :].reshape(1, -1)
+                    pred[i] = lr_model.predict(x)[0]
+                return pred
+            """,
+            line=8,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -266,7 +297,7 @@ with torch.no_grad():
             sample = self._batched_sample(value) if value is not None else None
         if sample is None or not self._is_loop_sample(sample, loop):
             return
-        if not self._is_model_call(node.func):
+        if not self._is_model_call(node.func) or self._model_made_anew(node.func, loop):
             return
         # Rows of one array or tensor share a shape; anything else may not.
         same_shape = self.context.loops.element_of(sample, evidence=Evidence.WEAK) is not None
@@ -362,6 +393,14 @@ with torch.no_grad():
         return any(self._is_loop_sample(cst.Name(name), loop, hops + 1) for name in names_in(value))
 
     # A model call -----------------------------------------------------------------------
+
+    def _model_made_anew(self, func: cst.BaseExpression, loop: LoopFrame) -> bool:
+        """The loop binds the model anew on each iteration (``lr_model = Ridge(...)``, fitted on
+        that sample's weights, then ``lr_model.predict(x[None])``): one model per sample, none
+        to call once on the whole batch."""
+        model = func.value if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS else func
+        chain = dotted_name(model)
+        return chain is not None and loop.rebinds(chain)
 
     def _is_model_call(self, func: cst.BaseExpression) -> bool:
         if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS:

@@ -11,6 +11,7 @@ from perflint.engine.effects import summarise
 from perflint.engine.host_reads import (
     Accumulation,
     accumulation_of,
+    collects_in_one_place,
     read_tensor,
     reads_a_host_batch,
     reads_on_every_iteration,
@@ -80,7 +81,9 @@ class HostAccumulationOfDeviceScalar(Rule):
         "Accelerate named anywhere: CPU-only code) and classes that pin their device attribute "
         'to the host (`self._device = "cpu"`); one element per iteration (`scores[k].item()` with '
         "`k` changing); a read once per run of an inner training loop (an optimisation per "
-        "sample); a batch a known `DataLoader` yields that the loop never moves to a device, "
+        "sample); an append to a list that changes with the loop (`self.grad_dict[name]` in a "
+        "loop over `name`: no one read after the loop gathers them; round 10's held-out cornac); "
+        "a batch a known `DataLoader` yields that the loop never moves to a device, "
         "computed with directly (the value is on the host); test code. Where the tensor lives "
         "is known only from the file, so a file that names a device but keeps this loop on the "
         "CPU is still reported; a read in a helper the loop calls, or one assigned to a name "
@@ -305,6 +308,15 @@ def evaluate(model, loader, device):
             for group in groups:
                 total += float(group["lr"])
         """,
+        # A different list on each iteration, picked by the loop's own name (cornac's DMRL
+        # gradient log): no one read after the loop gathers every list.
+        """
+        import torch
+        class Net(torch.nn.Module):
+            def log_gradients(self, device):
+                for name, p in self.named_parameters():
+                    self.grad_dict[name].append(torch.norm(p.grad.detach().flatten()).item())
+        """,
     )
     INVALID = (
         Invalid(
@@ -410,6 +422,16 @@ def evaluate(model, loader, device):
             """,
             line=6,
         ),
+        # One list through the loop, an item of a dict picked by a constant key.
+        Invalid(
+            """
+            import torch
+            def spread(model, loader, history, device):
+                for x in loader:
+                    history["std"].append(model(x.to(device)).std().item())
+            """,
+            line=4,
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -423,6 +445,8 @@ def evaluate(model, loader, device):
         accumulation = accumulation_of(path, self.context)
         if accumulation is None or not self._reads_a_device_tensor(node, tensor, frame):
             return
+        if not collects_in_one_place(accumulation, frame, self.context):
+            return  # a list per key: no one read after the loop gathers them
         loops = self.context.loops
         if loops.runs_periodically(frame) or loops.leaves_the_loop(frame) or loops.under_debug_flag():
             return

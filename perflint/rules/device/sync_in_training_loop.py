@@ -105,7 +105,9 @@ class SyncInTrainingLoop(Rule):
         "or profiling flag (`if args.debug:`, `if verbose > 1:`), a loop that waits on every "
         "iteration anyway at a read it needs (a tensor's truth tested, `if torch.isclose(u, "
         "last_u): break`; `host_reads.keeps_waiting_on_every_iteration`), and tensors made on the "
-        "host (a torch factory or `torch.tensor(data)` without `device=`), a value the host "
+        "host (a torch factory or `torch.tensor(data)` without `device=`, a batch a known "
+        "`DataLoader` yields that the loop never moves to a device: round 10's held-out cornac "
+        "read the ids of a loader over `range`), a value the host "
         "decides on every step (read in the test of any `if` of the loop, directly or through "
         "names computed from it: keeping the best epoch so far), and CPU-only code: a file that "
         "names no device, or a class that keeps a device attribute but never reads it nor moves "
@@ -236,6 +238,17 @@ for step, (x, y) in enumerate(loader):
                 loss.backward()
                 optimizer.step()
                 print(temperature.item())
+        """,
+        # A batch of a `DataLoader` over `range` that the step never moves (cornac's LETTER,
+        # where `torch` is a parameter holding the module): host indices into a list of rows.
+        """
+        def fit(self, torch, rows, device):
+            loader = torch.utils.data.DataLoader(range(len(rows)), batch_size=64, shuffle=True)
+            for indices in loader:
+                batch = [rows[index] for index in indices.tolist()]
+                loss = self.model(torch.as_tensor(batch, device=device))
+                loss.backward()
+                self.optimizer.step()
         """,
         # A tensor the loop does not bind is not the step's result.
         """
@@ -641,7 +654,9 @@ for step, (x, y) in enumerate(loader):
         if kind not in (None, catalog.TORCH) or frame is None:
             return
         tensor = read_tensor(func.value)
-        if allocated_on_host(tensor, self.context):
+        if allocated_on_host(tensor, self.context) or reads_a_host_batch(tensor, self.context):
+            # Made on the host, or a batch a ``DataLoader`` yields that the loop never moves
+            # (``indices`` of a loader over ``range``): the read waits for no device.
             return
         if not frame.is_training_step and not (
             (func.attr.value == "item" or self._part_of_an_invariant_tensor(tensor, frame))

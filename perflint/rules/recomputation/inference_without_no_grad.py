@@ -167,7 +167,8 @@ def evaluate(model, loader):
         "The fix wraps the outermost loop around the call in its function (or the statement "
         "holding the comprehension) in `with torch.inference_mode():`, named through the "
         "file's imports (`th.inference_mode()` after `import torch as th`); comments above the "
-        "loop go above the `with`. It is offered only in a file that imports torch. It is "
+        "loop go above the `with`. It is offered only in a file that imports torch (or in a function "
+        "that takes it as a parameter named `torch`). It is "
         "unsafe: every tensor the loop creates is now an inference tensor, so using one later "
         "in code that records gradients raises (`Inference tensors cannot be saved for "
         "backward`), updating one in place outside inference mode raises, and asking it for "
@@ -356,6 +357,18 @@ def evaluate(model, loader):
                 with torch.no_grad():
                     out = self.model(x)
                 return out.cpu().numpy()
+        """,
+        # torch handed on as a parameter under its own name (cornac's LETTER imports it lazily):
+        # `torch.no_grad()` is torch's.
+        """
+        class Letter:
+            def _validation_loss(self, torch, sessions):
+                self.model.eval()
+                total = 0.0
+                with torch.no_grad():
+                    for batch in sessions:
+                        total += self.model(batch).item()
+                return total
         """,
         # A model never put in eval mode, run often: its output returned as a tensor (a caller
         # may want its graph), gradients computed in the function, autograd turned off, an
@@ -861,6 +874,29 @@ def evaluate(model, loader):
             line=3,
             fixed=NO_FIX,
         ),
+        # torch handed on as a parameter under its own name: the fix names it through that.
+        Invalid(
+            """
+            class Letter:
+                def scores(self, torch, sessions):
+                    self.model.eval()
+                    found = []
+                    for batch in sessions:
+                        found.append(self.model(batch).cpu())
+                    return found
+            """,
+            line=6,
+            fixed="""
+            class Letter:
+                def scores(self, torch, sessions):
+                    self.model.eval()
+                    found = []
+                    with torch.inference_mode():
+                        for batch in sessions:
+                            found.append(self.model(batch).cpu())
+                    return found
+            """,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -930,16 +966,16 @@ def evaluate(model, loader):
         and no project caller running it with autograd off."""
         if function.parent is not None or type(function.node) is not cst.FunctionDef:
             return  # a nested function: the function around it may call it under no_grad
-        functions = self.context.functions
-        if not functions.holds_a_model(model) or not self.context.imports.has_imported("torch"):
+        if not self.context.imports.has_imported("torch"):
             return
-        if model == "self" or _built_in(function.node, model, functions):
+        if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
+            return  # frozen parameters record nothing; inputs that want gradients need the graph
+        functions = self.context.functions
+        if model == "self" or not functions.holds_a_model(model) or _built_in(function.node, model, functions):
             # The module itself, run by one of its own methods (an equivariance check, a
             # diagnostic), or a module built by this call (a filter or pooling layer used as a
             # function): neither is a trained model whose use the function exists for.
             return
-        if self.context.has_word("requires_grad") or self.context.has_word("requires_grad_"):
-            return  # frozen parameters record nothing; inputs that want gradients need the graph
         if functions.grad_possibly_disabled() or function.computes_gradients or functions.called_with_grad_off():
             return
         estimate = self.context.frequency()

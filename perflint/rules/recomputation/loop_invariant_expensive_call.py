@@ -808,10 +808,11 @@ def solve_all(A, rhs):
         """A call of a deterministic function of this file that does costly work, from inputs
         the loop does not change: reported, with the fix that hoists it, and True."""
         loop = self.context.innermost_loop
-        if loop is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
+        if loop is None:
             return False
+        # Most calls are of no function of this file doing costly work: that question first.
         work = self.context.functions.deterministic_costly_work(call, loop.changes)
-        if work is None:
+        if work is None or not self.context.runs_every_iteration() or self.context.in_compiled_code():
             return False
         message = self.message_deterministic.format(
             call=quote(call), work=_work_words(work), function=quote(call.func), loop=_loop_header(loop.node)
