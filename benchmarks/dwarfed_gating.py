@@ -31,6 +31,7 @@ from functools import cache
 from pathlib import Path
 
 import libcst as cst
+from heavy_work import heavy_work_beside
 
 from perflint.engine.linter import FileContext, lint_source
 from perflint.engine.rule import Rule
@@ -113,7 +114,7 @@ class _LineProbe(Rule):
     message = "{answer}"
 
     def _ask(self, node: cst.CSTNode, kind: str) -> None:
-        heavy = self.context.heavy_work_beside(node)
+        heavy = heavy_work_beside(node, self.context)
         self.context.report(self, node, f"{kind}:{heavy.what if heavy is not None else ''}")
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -130,7 +131,7 @@ def _answers_marked() -> Iterator[None]:
     original = FileContext.report
 
     def report(self: FileContext, rule: Rule, node: cst.CSTNode, message: str, *args: object, **kwargs: object):
-        heavy = None if rule.code == _LineProbe.code else self.heavy_work_beside(node)
+        heavy = None if rule.code == _LineProbe.code else heavy_work_beside(node, self)
         marked = message if heavy is None else f"{message}{_MARK}{heavy.what}>>"
         return original(self, rule, node, marked, *args, **kwargs)  # type: ignore[arg-type]
 

@@ -365,7 +365,6 @@ ENGINE_QUERY_MODULES = (
     "perflint.engine.effects",
     "perflint.engine.invariance",
     "perflint.engine.control_flow",
-    "perflint.engine.heavy_work",
 )
 
 

@@ -33,7 +33,6 @@ from perflint.engine.collector import collector_paused
 from perflint.engine.findings import Finding, unlintable
 from perflint.engine.fixes import FileTree, suggested_fix
 from perflint.engine.functions import FunctionFrame, FunctionKnowledge
-from perflint.engine.heavy_work import HeavyWork, heavy_work_beside
 from perflint.engine.hooks import VISIT, hooks_of
 from perflint.engine.imports import ImportTable
 from perflint.engine.loops import LoopFrame, LoopKnowledge
@@ -237,13 +236,6 @@ class FileContext:
     def training_step_loop(self) -> LoopFrame | None:
         """The innermost enclosing loop whose iteration is a training step, if any."""
         return self.loops.training_step_loop()
-
-    def heavy_work_beside(self, node: cst.CSTNode) -> HeavyWork | None:
-        """Heavy work (a model's forward pass, a backward pass, an optimizer step, a fit, a solve,
-        file I/O) that ``node``'s loop iteration, or outside loops its function's call, does
-        besides ``node``: a small saving at ``node`` is dwarfed by it (see
-        ``heavy_work.heavy_work_beside``)."""
-        return heavy_work_beside(node, self)
 
     def runs_every_iteration(self, frame: LoopFrame | None = None) -> bool:
         """The current node runs on every iteration of ``frame`` (default: innermost), as far as

@@ -147,7 +147,7 @@ class LoopFrame:
             return True
         if not rest:
             return False
-        for node in nodes_in_scope(*self._repeated_parts()):
+        for node in nodes_in_scope(*self.repeated_parts()):
             if type(node) is cst.Assign:
                 for assign_target in node.targets:
                     assigned = dotted_name(assign_target.target)

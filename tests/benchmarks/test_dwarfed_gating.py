@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.dwarfed_gating import join, split, verdicts_of
+from dwarfed_gating import join, split, verdicts_of
 
 _TRAIN = """\
 import torch

@@ -297,11 +297,6 @@ BUFFER_REGISTRATION_PARAMETERS = _torch.BUFFER_REGISTRATION_PARAMETERS
 MODEL_LOADING_METHODS = frozenset(entry.name for entry in _methods.METHODS if LOADS_MODEL in entry.flags)
 # Convolutions and the batch norm that cancels their bias when it follows them directly.
 BIAS_CANCELLING_NORMS = _torch.BIAS_CANCELLING_NORMS
-# Layers and functions whose work is compute-bound on every call, and the methods that fit an
-# estimator: heavy work that a small saving beside it is dwarfed by.
-COMPUTE_BOUND_LAYERS = _torch.COMPUTE_BOUND_LAYERS
-COMPUTE_BOUND_FUNCTIONS = _torch.COMPUTE_BOUND_FUNCTIONS
-FITTING_METHODS = _learning.FITTING_METHODS
 SEQUENTIAL_CONTAINERS = _torch.SEQUENTIAL_CONTAINERS
 # Debugging switches (``Flag.DEBUG_MODE``) and the parameter that turns each off when False.
 DEBUG_MODE_SWITCHES = _torch.DEBUG_MODE_SWITCHES

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from perflint.engine.catalog.records import EXPENSIVE, FITS_DETERMINISTICALLY, PURE, function
 
-# Methods that fit an estimator to data (scikit-learn's and its imitators'): an optimisation or
-# a factorisation over the whole data set on every call.
-FITTING_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit"})
-
 _PAIRWISE = "sklearn.metrics.pairwise"
 # Pairwise tables ``sklearn.metrics`` exports under its own name too.
 _EXPORTED = ("euclidean_distances", "pairwise_distances", "pairwise_kernels")

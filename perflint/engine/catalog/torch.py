@@ -287,32 +287,6 @@ BIAS_CANCELLING_NORMS = {
     "torch.nn.Conv2d": "torch.nn.BatchNorm2d",
     "torch.nn.Conv3d": "torch.nn.BatchNorm3d",
 }
-# Layers whose forward pass is compute-bound work on every call (convolutions, recurrent and
-# attention layers, transformers): a sync, a small copy or a few scalar operations beside one
-# cost little in comparison. A ``Linear`` or a norm is left out: its cost depends on sizes the
-# code rarely states.
-COMPUTE_BOUND_LAYERS = frozenset(
-    {
-        *(f"torch.nn.{kind}{dims}d" for kind in ("Conv", "ConvTranspose") for dims in (1, 2, 3)),
-        "torch.nn.LSTM",
-        "torch.nn.GRU",
-        "torch.nn.RNN",
-        "torch.nn.MultiheadAttention",
-        "torch.nn.Transformer",
-        "torch.nn.TransformerEncoder",
-        "torch.nn.TransformerDecoder",
-        "torch.nn.TransformerEncoderLayer",
-        "torch.nn.TransformerDecoderLayer",
-    }
-)
-# The functional forms of those layers' work.
-COMPUTE_BOUND_FUNCTIONS = frozenset(
-    {
-        *(f"torch.nn.functional.{kind}{dims}d" for kind in ("conv", "conv_transpose") for dims in (1, 2, 3)),
-        "torch.nn.functional.scaled_dot_product_attention",
-        "torch.nn.functional.multi_head_attention_forward",
-    }
-)
 # Functions whose first argument is a Python integer size (a tensor passed there is read on the
 # host, waiting for its device): ``torch.randperm(n)``.
 TAKES_PYTHON_SIZE = frozenset({"torch.randperm"})

@@ -3,12 +3,14 @@ solve or file I/O in the same loop iteration or function call."""
 
 from __future__ import annotations
 
+from heavy_work import heavy_work_beside
+
 from tests.engine.probes import probe_calls
 
 
 def _heavy(source: str) -> dict[str, str | None]:
     def question(context, expr):
-        heavy = context.heavy_work_beside(expr)
+        heavy = heavy_work_beside(expr, context)
         return heavy.what if heavy is not None else None
 
     return probe_calls(source, question)
@@ -127,7 +129,7 @@ def test_a_rule_may_ask_after_the_walk_has_left_the_loop_and_a_first_iterable_ru
 
         def leave_Module(self, original_node: cst.Module) -> None:
             for expr in self.asked:
-                heavy = self.context.heavy_work_beside(expr)
+                heavy = heavy_work_beside(expr, self.context)
                 answers[cst.Module([]).code_for_node(expr)] = heavy.what if heavy is not None else None
 
     source = (

@@ -13,6 +13,11 @@ says is a model, or of a compute-bound torch layer the class holds), a backward 
 optimizer step, a fit, a linear solve or a decomposition (``Flag.EXPENSIVE``), file I/O, and
 the compute-bound torch functions (convolutions, attention). A matrix product is not: its cost
 depends on sizes the code rarely states.
+
+It is the instrument of ``dwarfed_gating.py``, round 11's measurement of whether the answer
+separates findings worth fixing from those not worth it; it did not (``round11/dwarfed_gating.md``),
+so no rule asks it and it lives here, beside its one user, with the library facts it reads. A rule
+that comes to use it moves it into the engine and those facts into the catalogue.
 """
 
 from __future__ import annotations
@@ -33,6 +38,36 @@ from perflint.engine.walker import contains, syntax_children
 
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
+
+# Layers whose forward pass is compute-bound work on every call (convolutions, recurrent and
+# attention layers, transformers): a sync, a small copy or a few scalar operations beside one
+# cost little in comparison. A ``Linear`` or a norm is left out: its cost depends on sizes the
+# code rarely states.
+COMPUTE_BOUND_LAYERS = frozenset(
+    {
+        *(f"torch.nn.{kind}{dims}d" for kind in ("Conv", "ConvTranspose") for dims in (1, 2, 3)),
+        "torch.nn.LSTM",
+        "torch.nn.GRU",
+        "torch.nn.RNN",
+        "torch.nn.MultiheadAttention",
+        "torch.nn.Transformer",
+        "torch.nn.TransformerEncoder",
+        "torch.nn.TransformerDecoder",
+        "torch.nn.TransformerEncoderLayer",
+        "torch.nn.TransformerDecoderLayer",
+    }
+)
+# The functional forms of those layers' work.
+COMPUTE_BOUND_FUNCTIONS = frozenset(
+    {
+        *(f"torch.nn.functional.{kind}{dims}d" for kind in ("conv", "conv_transpose") for dims in (1, 2, 3)),
+        "torch.nn.functional.scaled_dot_product_attention",
+        "torch.nn.functional.multi_head_attention_forward",
+    }
+)
+# Methods that fit an estimator to data (scikit-learn's and its imitators'): an optimisation or
+# a factorisation over the whole data set on every call.
+FITTING_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit"})
 
 # Catalogue flags of calls that are heavy work, with what each does in words.
 _HEAVY_FLAGS = (
@@ -139,7 +174,7 @@ def runs_a_model(call: cst.Call, context: FileContext) -> bool:
     if owner != "self":
         return False
     value = context.functions.attribute_value(attribute)
-    return value is not None and context.arrays.constructor_of(value) in catalog.COMPUTE_BOUND_LAYERS
+    return value is not None and context.arrays.constructor_of(value) in COMPUTE_BOUND_LAYERS
 
 
 def _heavy_call(call: cst.Call, context: FileContext) -> str | None:
@@ -151,11 +186,11 @@ def _heavy_call(call: cst.Call, context: FileContext) -> str | None:
             return "a backward pass"
         if method == "step" and is_optimizer(func.value):
             return "an optimizer step"
-        if method in catalog.FITTING_METHODS:
+        if method in FITTING_METHODS:
             return "a fit"
     qualified = context.imports.qualified_name(func)
     if qualified is not None:
-        if qualified in catalog.COMPUTE_BOUND_FUNCTIONS:
+        if qualified in COMPUTE_BOUND_FUNCTIONS:
             return "a convolution or attention"
         if qualified in _FILE_IO_FUNCTIONS:
             return "file I/O"
