@@ -114,6 +114,17 @@ def test_functions_compiled_by_a_decorator_a_wrapping_call_or_their_class_are_co
     }
 
 
+def test_a_function_wrapped_by_a_renamed_compiler_is_compiled_and_a_mere_mention_of_jit_wraps_nothing():
+    answers = probe_calls(
+        "import torch\nfrom numba import njit as fast\n"
+        "def f(x):\n    print(wrapped_by_a_renamed_compiler)\n"
+        "kernel = fast(f)\n"
+        "def g(x):\n    if not torch.jit.is_scripting():\n        print(beside_a_scripting_check)\n",
+        lambda context, expr: context.in_compiled_code(),
+    )
+    assert answers == {"wrapped_by_a_renamed_compiler": True, "beside_a_scripting_check": False}
+
+
 def test_a_compiler_name_that_is_not_imported_compiles_nothing():
     answers = probe_calls(
         "def jit(f):\n    return f\n@jit\ndef a():\n    print(local_decorator)\n",
