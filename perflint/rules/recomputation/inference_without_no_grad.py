@@ -67,8 +67,8 @@ class InferenceWithoutNoGrad(Rule):
     reported_at = "the model call"
 
     what_it_does = (
-        "Flags a model call `m(...)` (or `m.forward(...)`, `m.predict(...)`) where autograd records "
-        "though nothing needs it: no `torch.no_grad()`, `torch.inference_mode()` or "
+        "Flags a model call `m(...)` (or `m.forward(...)`, `m.predict(...)`, `m.encode(...)`, "
+        "`m.decode(...)`) where autograd records though nothing needs it: no `torch.no_grad()`, `torch.inference_mode()` or "
         "`torch.set_grad_enabled(False)` block or decorator around it in the function, and no "
         "gradient wanted by the function or the methods of its class it calls (`.backward(`, "
         "`autograd.grad(`, `compute_force=True`, `requires_grad = True`). "
@@ -132,7 +132,8 @@ class InferenceWithoutNoGrad(Rule):
         "it runs with autograd elsewhere. A file that mentions `requires_grad` is left alone "
         "(frozen parameters record nothing), but parameters frozen in another file are not seen, "
         "and an `nn.Module` trained from outside the class (`net.train()` by its trainer) is not "
-        "seen being trained. No fix is offered for the last two cases: wrapping the call makes "
+        "seen being trained. Hugging Face's `generate` turns autograd off itself, and is not taken "
+        "for a forward pass. No fix is offered for the last two cases: wrapping the call makes "
         "inference tensors, and a detached output fed to code that records gradients then raises "
         "(use `torch.no_grad()` there)."
     )
@@ -485,6 +486,23 @@ def evaluate(model, loader):
                 self._train(batches, opt)
                 self.codes = [self.net(b).detach() for b in batches]
         """,
+        # Hugging Face's `generate` turns autograd off itself; a VAE's `encode` whose output is
+        # returned as a tensor, which callers may train on.
+        """
+        import torch
+        class Captioner:
+            def __init__(self, model, device):
+                self.model = model.to(device)
+            def caption(self, batches):
+                return [self.model.generate(b).cpu().tolist() for b in batches]
+        class Embedder:
+            def __init__(self, vae, device):
+                self.vae = vae.to(device)
+            def embed(self, batches):
+                codes = [self.vae.encode(b) for b in batches]
+                print(codes[0].detach().numpy())
+                return codes
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -698,6 +716,21 @@ def evaluate(model, loader):
                     return [self.net(b).data.cpu().numpy() for b in batches]
             """,
             line=6,
+            fixed=NO_FIX,
+        ),
+        # A model's own method that runs part of its forward pass (a VAE's `decode`), the
+        # output read through `.data` and moved to NumPy.
+        Invalid(
+            """
+            import torch
+            class Recommender:
+                def fit(self, ratings, device):
+                    self.vae = VAE(ratings.shape[1]).to(device)
+                    learn(self.vae, ratings)
+                def scores(self, codes):
+                    return [self.vae.decode(z).data.cpu().numpy() for z in codes]
+            """,
+            line=7,
             fixed=NO_FIX,
         ),
         # An item of a list of models, and a model the function builds and keeps (a random
