@@ -927,7 +927,7 @@ class FunctionKnowledge:
         """``func``, applied per element or per slice (``np.vectorize``,
         ``np.apply_along_axis``), does something whole-array code can do: a NumPy, SciPy or
         ``math`` function, or a lambda or function of this file that calls only those, builtins
-        and methods of its own values. A function of another library that takes only 1-D input
+        and methods of its own values or of what those calls give (``np.exp(arr).sum(-1)``). A function of another library that takes only 1-D input
         (a resampler), a routine that fits or solves for one sample
         (``scipy.optimize.root_scalar``), a callable object, or one that calls methods of
         ``self`` (fits a model per row) has no whole-array form."""
@@ -957,12 +957,13 @@ class FunctionKnowledge:
                 elif type(func) is cst.Name:
                     if not imports.is_builtin(func, func.value):
                         return False
-                elif type(func) is cst.Attribute:
+                elif type(func) is cst.Attribute and type(func.value) is not cst.Call:
                     root = dotted_name(func.value)
                     if root is None or root.partition(".")[0] in ("self", "cls"):
                         return False
-                else:
+                elif type(func) is not cst.Attribute:
                     return False
+                # A method of what a call gives (``np.exp(arr).sum(-1)``): the call is checked itself.
             pending.extend(syntax_children(node))
         return True
 
