@@ -127,6 +127,16 @@ def row_spread(X: np.ndarray) -> np.ndarray:
                     return self.model(row).sum()
                 return np.apply_along_axis(score, 1, X)
         """,
+        # A conversion of what a NumPy call gives, the arrays' shapes set by each element: a
+        # fit per element, of another length each time.
+        """
+        import numpy as np
+        def slopes(kmax_range, signal):
+            def slope(kmax):
+                k_values = np.unique(np.linspace(1, kmax + 1, 10).astype(int))
+                return np.polyfit(np.log(k_values), np.log(signal[k_values]), 1)[0]
+            return np.apply_along_axis(slope, 0, kmax_range)
+        """,
         # A callable object.
         """
         import numpy as np
