@@ -941,7 +941,7 @@ class FunctionKnowledge:
         """``func``, applied per element or per slice (``np.vectorize``,
         ``np.apply_along_axis``), does something whole-array code can do: a NumPy, SciPy or
         ``math`` function, or a lambda or function of this file that calls only those, builtins
-        and methods of its own values. A function of another library that takes only 1-D input
+        and methods of its own values, and reductions of what those calls give (``np.exp(arr).sum(-1)``). A function of another library that takes only 1-D input
         (a resampler), a routine that fits or solves for one sample
         (``scipy.optimize.root_scalar``), a callable object, or one that calls methods of
         ``self`` (fits a model per row) has no whole-array form."""
@@ -970,6 +970,11 @@ class FunctionKnowledge:
                         return False
                 elif type(func) is cst.Name:
                     if not imports.is_builtin(func, func.value):
+                        return False
+                elif type(func) is cst.Attribute and type(func.value) is cst.Call:
+                    # A reduction of what a call gives (``np.exp(arr).sum(-1)``), which has an
+                    # axis form; the call is checked itself.
+                    if func.attr.value not in catalog.REDUCTION_FUNCTIONS:
                         return False
                 elif type(func) is cst.Attribute:
                     root = dotted_name(func.value)

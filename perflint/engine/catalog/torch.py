@@ -299,6 +299,11 @@ INFERENCE_METHODS = frozenset(
 # module's own ``forward``, pytorch tabular's and RecBole's ``predict``): PFL405's evidence of
 # inference.
 PREDICTION_METHODS = frozenset({"forward", "predict"})
+# The others but ``generate`` run a part of a model's forward pass (a VAE's ``encode`` and
+# ``decode``), with autograd as the caller left it when the model's own class is the project's;
+# a library's method of these names may turn autograd off itself (Hugging Face's ``generate``
+# always does, so it is left out; sentence-transformers' ``encode`` too).
+MODEL_PART_METHODS = INFERENCE_METHODS - PREDICTION_METHODS - {"generate"}
 # Tensor methods whose result carries no autograd graph: a detached tensor, a NumPy array or
 # Python values (PFL405's evidence that a model's caller wants no gradient of its output).
 # Namespaces of dataset classes that read every item from files (images, audio, text on disk):

@@ -71,7 +71,7 @@ class InferenceWithoutNoGrad(Rule):
         "though nothing needs it: no `torch.no_grad()`, `torch.inference_mode()` or "
         "`torch.set_grad_enabled(False)` block or decorator around it in the function, and no "
         "gradient wanted by the function or the methods of its class it calls (`.backward(`, "
-        "`autograd.grad(`, `compute_force=True`, `requires_grad = True`). "
+        "`autograd.grad(`, `compute_force=True`, `requires_grad=True`). "
         "Three cases: a call in a loop or comprehension of a function that called `m.eval()` "
         "before (and not `m.train()` since), or, with the project index, whose callers pass `m` "
         "(or, for `self.m`, put it) in eval mode; a call of `self.m`, in a loop or not, where "
@@ -82,7 +82,7 @@ class InferenceWithoutNoGrad(Rule):
         "top-level function no project caller runs under `no_grad`, no Lightning "
         "evaluation hook. In the last two the output must only be detached or read on the "
         "host (`.detach()`, `.numpy()`, `.item()`, `.tolist()`), in the function or by callers "
-        "in its class."
+        "in its class; there `m.decode(...)` counts too."
     )
     known_limitations = (
         "Opt-in since round 9. On code no one had tuned it on, it was 17 of 25 findings worth "
@@ -132,7 +132,11 @@ class InferenceWithoutNoGrad(Rule):
         "it runs with autograd elsewhere. A file that mentions `requires_grad` is left alone "
         "(frozen parameters record nothing), but parameters frozen in another file are not seen, "
         "and an `nn.Module` trained from outside the class (`net.train()` by its trainer) is not "
-        "seen being trained. No fix is offered for the last two cases: wrapping the call makes "
+        "seen being trained. A model's `encode`, `decode`, `embed`, `infer`, `inference` or "
+        "`predict_proba` (part of its forward pass) counts only in the last case, where its output "
+        "is visibly only detached or read on the host: a library's method of such a name may turn "
+        "autograd off itself (sentence-transformers' `encode`), which the rule does not see. "
+        "Hugging Face's `generate` always does, and is not taken for a forward pass. No fix is offered for the last two cases: wrapping the call makes "
         "inference tensors, and a detached output fed to code that records gradients then raises "
         "(use `torch.no_grad()` there)."
     )
@@ -498,6 +502,23 @@ def evaluate(model, loader):
                 self._train(batches, opt)
                 self.codes = [self.net(b).detach() for b in batches]
         """,
+        # Hugging Face's `generate` turns autograd off itself; a VAE's `encode` whose output is
+        # returned as a tensor, which callers may train on.
+        """
+        import torch
+        class Captioner:
+            def __init__(self, model, device):
+                self.model = model.to(device)
+            def caption(self, batches):
+                return [self.model.generate(b).cpu().tolist() for b in batches]
+        class Embedder:
+            def __init__(self, vae, device):
+                self.vae = vae.to(device)
+            def embed(self, batches):
+                codes = [self.vae.encode(b) for b in batches]
+                print(codes[0].detach().numpy())
+                return codes
+        """,
     )
     INVALID = (
         # `.predict(...)` runs the model's forward pass too.
@@ -713,6 +734,21 @@ def evaluate(model, loader):
             line=6,
             fixed=NO_FIX,
         ),
+        # A model's own method that runs part of its forward pass (a VAE's `decode`), the
+        # output read through `.data` and moved to NumPy.
+        Invalid(
+            """
+            import torch
+            class Recommender:
+                def fit(self, ratings, device):
+                    self.vae = VAE(ratings.shape[1]).to(device)
+                    learn(self.vae, ratings)
+                def scores(self, codes):
+                    return [self.vae.decode(z).data.cpu().numpy() for z in codes]
+            """,
+            line=7,
+            fixed=NO_FIX,
+        ),
         # An item of a list of models, and a model the function builds and keeps (a random
         # projection of an ensemble), each run over the data with only the values read.
         Invalid(
@@ -923,6 +959,14 @@ def evaluate(model, loader):
             elif receiver is not None and func.attr.value == "train" and switches_to_training(node):
                 evaluated.discard(receiver)
                 trained.add(receiver)
+        if isinstance(func, cst.Attribute) and func.attr.value in catalog.MODEL_PART_METHODS:
+            part_of = dotted_name(func.value)
+            if part_of not in (None, "self") and self.context.functions.holds_a_model(part_of):
+                # A part of a model's forward pass (``vae.decode(z)``), which a library's method
+                # of that name may run with autograd off itself: taken for inference only where
+                # the output is visibly only detached or read on the host.
+                self._check_detached_output(node, part_of, function)
+                return
         model = _model_called(func)
         if model is None:
             return

@@ -118,6 +118,25 @@ def row_spread(X: np.ndarray) -> np.ndarray:
         params = np.apply_along_axis(stats.norm.fit, 1, X)
         slopes = np.apply_along_axis(lambda col: stats.linregress(t, col).slope, 0, Y)
         """,
+        # A method of what a model of the object gives: one fit or forward pass per row.
+        """
+        import numpy as np
+        class Scorer:
+            def scores(self, X):
+                def score(row):
+                    return self.model(row).sum()
+                return np.apply_along_axis(score, 1, X)
+        """,
+        # A conversion of what a NumPy call gives, the arrays' shapes set by each element: a
+        # fit per element, of another length each time.
+        """
+        import numpy as np
+        def slopes(kmax_range, signal):
+            def slope(kmax):
+                k_values = np.unique(np.linspace(1, kmax + 1, 10).astype(int))
+                return np.polyfit(np.log(k_values), np.log(signal[k_values]), 1)[0]
+            return np.apply_along_axis(slope, 0, kmax_range)
+        """,
         # A callable object.
         """
         import numpy as np
@@ -177,6 +196,19 @@ def row_spread(X: np.ndarray) -> np.ndarray:
                 return np.apply_along_axis(_count_unique, axis, data)
             """,
             line=5,
+        ),
+        # A function nested in the caller, calling a method of what a NumPy call gives.
+        Invalid(
+            """
+            import numpy as np
+            import scipy.special
+            def get_logodds(logits):
+                def calc_logodds(arr):
+                    probs = np.exp(arr) / np.exp(arr).sum(-1)
+                    return scipy.special.logit(probs)
+                return np.apply_along_axis(calc_logodds, -1, logits)
+            """,
+            line=7,
         ),
         # Extra arguments passed through: the fix is by hand.
         Invalid(

@@ -51,9 +51,10 @@ class RowLoopReduction(Rule):
         "into a known array `out`, where the reduction is a method `X[i].sum()`, `.mean()`, `.std()`,"
         " `.var()`, `.max()`, `.min()`, `.prod()` without arguments, a NumPy or torch reduction "
         "function of one argument (`np.linalg.norm(X[i] - c)`, `np.sum(...)`, `torch.norm(...)`), or "
-        "a product `X[i] @ w` / `np.dot(X[i], w)`; the row expression uses rows `X[i]` of known "
-        "arrays the loop does not write, names from outside the loop that are not arrays, and "
-        "element-wise operators. Also two nested loops over the first two axes of one array "
+        "a product `X[i] @ w` / `np.dot(X[i], w)` / `X[i].dot(w)`; the row expression uses rows "
+        "`X[i]` of known arrays the loop does not write, names from outside the loop that are not "
+        "arrays, and element-wise operators. Also `for i, row in enumerate(X)` with `row` for "
+        "`X[i]` (`X` may be typed by its docstring alone). Also two nested loops over the first two axes of one array "
         "(`range(x.shape[0])`, `range(x.shape[1])`, `len(x)`, `x.size(1)`) whose body is "
         "`out[b, c] = <reductions of x[b, c]>`, with `out` made with one axis per loop; the "
         "advice reduces over `tuple(range(2, x.ndim))` at once. Also the same reduction of each "
@@ -63,7 +64,7 @@ class RowLoopReduction(Rule):
     )
     known_limitations = (
         "Left alone: recurrences (the expression reads `out`), reductions that already take an axis "
-        "or other arguments, and loops in functions compiled by numba, JAX, TorchScript, "
+        "or other arguments, `enumerate` counting from another start than 0, and loops in functions compiled by numba, JAX, TorchScript, "
         "`torch.compile` or Cython. The nested form is flagged only where the whole-array form "
         "reads the data no more often than the loop: each reduction is of the bare slice and "
         "reads it once (not `std`, `var`, `median` or NumPy's `nan*` functions, which read it "
@@ -195,6 +196,18 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                     out[b, c] = x[b, c].sum()
             return spread
         """,
+        # An enumerate loop counting from 1 (each row lands one place further on), over a list
+        # of rows of different lengths, and a product of the row with itself (no `X @ w`).
+        """
+        import numpy as np
+        def f(X: np.ndarray, w: np.ndarray, chunks: list, out: np.ndarray):
+            for i, x in enumerate(X, 1):
+                out[i] = x.dot(w)
+            for i, chunk in enumerate(chunks):
+                out[i] = chunk.sum()
+            for i, x in enumerate(X):
+                out[i] = x.dot(x)
+        """,
         # Comprehensions: a list kept as a list, a list of arrays (rows of different lengths),
         # a reduction along an axis, rows of another array than the one the range runs over,
         # and an `if` clause.
@@ -240,6 +253,25 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
                 return scores
             """,
             line=4,
+        ),
+        # The rows an enumerate loop takes, of an array its docstring types (weak evidence),
+        # and the `.dot` method.
+        Invalid(
+            """
+            import numpy as np
+            class LinearApproximator:
+                def predict(self, x):
+                    '''
+                    Args:
+                        x (np.ndarray): input.
+                    '''
+                    prediction = np.ones((x.shape[0], self._w.shape[0]))
+                    for i, x_i in enumerate(x):
+                        prediction[i] = x_i.dot(self._w.T)
+                    return prediction
+            """,
+            line=9,
+            column=9,
         ),
         Invalid(
             """
@@ -415,10 +447,10 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         return None
 
     def _row_reduction(self, node: cst.For) -> tuple[cst.Assign, str] | None:
-        if node.orelse is not None or type(node.target) is not cst.Name:
+        loop_index = self._loop_index(node)
+        if loop_index is None:
             return None
-        if type(node.iter) is not cst.Call or not self.context.imports.is_builtin(node.iter.func, "range"):
-            return None
+        index, item = loop_index
         body = node.body
         if type(body) is not cst.IndentedBlock or len(body.body) != 1:
             return None
@@ -428,17 +460,46 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         statement = line.body[0]
         if len(statement.targets) != 1:
             return None
-        index = node.target.value
         written = self._row_of(statement.targets[0].target, index)
         if written is None:
             return None
         loop = self.context.loops.innermost
         if loop is None or loop.node is not node:
             return None
-        whole = self._vectorised(statement.value, index, written, loop)
+        if item is not None:
+            rows = self.context.loops.element_of(item, evidence=Evidence.WEAK)
+            if rows is None:
+                return None
+            self._row_item = (item.value, rows)
+        try:
+            whole = self._vectorised(statement.value, index, written, loop)
+        finally:
+            self._row_item = None
         if whole is None:
             return None
         return statement, f"{quote(written)}[:] = {whole}"
+
+    def _loop_index(self, node: cst.For) -> tuple[str, cst.Name | None] | None:
+        """The index of ``for i in range(...)``, or the index and the row of ``for i, row in
+        enumerate(X)`` (counting from 0, as the rows of ``X`` do)."""
+        if node.orelse is not None or node.asynchronous is not None or type(node.iter) is not cst.Call:
+            return None
+        func, target = node.iter.func, node.target
+        if type(target) is cst.Name:
+            return (target.value, None) if self.context.imports.is_builtin(func, "range") else None
+        if (
+            type(target) is not cst.Tuple
+            or len(target.elements) != 2
+            or not self.context.imports.is_builtin(func, "enumerate")
+            or len(node.iter.args) != 1
+            or node.iter.args[0].keyword is not None
+            or node.iter.args[0].star
+        ):
+            return None
+        index, item = (element.value for element in target.elements)
+        if type(index) is not cst.Name or type(item) is not cst.Name or index.value == item.value:
+            return None
+        return index.value, item
 
     def _row_of(self, expr: cst.BaseExpression, index: str) -> cst.BaseExpression | None:
         """``X`` when ``expr`` is ``X[i]`` with ``X`` a known NumPy array or torch tensor."""
@@ -466,6 +527,13 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         if type(value) is not cst.Call or any(arg.star or arg.keyword for arg in value.args):
             return None
         func = value.func
+        if type(func) is cst.Attribute and len(value.args) == 1:
+            product = catalog.method(func.attr.value)
+            if product is not None and product.flags & catalog.Flag.MATRIX_PRODUCT:
+                rows = self._row_expression(func.value, index, written_chain, loop)
+                if rows is None or not self._outside_value(value.args[0].value, index, written_chain, loop):
+                    return None
+                return f"{_parenthesised(rows)} @ {quote(value.args[0].value)}"
         record = catalog.lookup(self.context.imports.qualified_name(func))
         if record is not None:
             if record.library not in (catalog.NUMPY, catalog.TORCH):
@@ -496,7 +564,7 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
     def _row_library(self, expr: cst.BaseExpression, index: str) -> str | None:
         if type(expr) is cst.Subscript or type(expr) is cst.Name:
             array = self._row_of(expr, index)
-            return self.context.arrays.kind_of(array) if array is not None else None
+            return self.context.arrays.kind_of(array, Evidence.WEAK) if array is not None else None
         if type(expr) is cst.BinaryOperation:
             return self._row_library(expr.left, index) or self._row_library(expr.right, index)
         return None
@@ -536,7 +604,10 @@ def distances(X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         if type(expr) in (cst.Integer, cst.Float):
             return True
         chain = dotted_name(expr)
-        if chain is None or chain.partition(".")[0] == index or (loop and loop.changes(chain)):
+        if chain is None or (loop and loop.changes(chain)):
+            return False
+        root = chain.partition(".")[0]
+        if root == index or (self._row_item is not None and root == self._row_item[0]):
             return False
         return not (written and chains_overlap(chain, written))
 
