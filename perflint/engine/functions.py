@@ -985,6 +985,44 @@ class FunctionKnowledge:
             pending.extend(syntax_children(node))
         return True
 
+    def reads_objects_of_parameters(self, func: cst.BaseExpression) -> bool:
+        """``func`` (a lambda, or a function of this file named), applied per element
+        (``np.vectorize``), is given Python objects: it reads an item of a parameter
+        (``lines[0]``) or an attribute that no number has (``lines[0].axes``; not ``z.real``,
+        ``catalog.NUMPY_SCALAR_ATTRIBUTES``). An element of a numeric array has neither, so the
+        array it maps over holds objects (lists of Matplotlib lines, records), on which no
+        ufunc, ``np.where`` or broadcasting reads an attribute."""
+        body: cst.CSTNode
+        if type(func) is cst.Lambda:
+            params, body = func.params, func.body
+        elif type(func) is cst.Name:
+            definition = self.definition(func.value)
+            if definition is None:
+                return False
+            params, body = definition.params, definition.body
+        else:
+            return False
+        parameters = _parameter_names(params)
+        pending: list[cst.CSTNode] = [body]
+        called: set[int] = set()
+        while pending:
+            node = pending.pop()
+            if type(node) is cst.Call:
+                called.add(id(node.func))
+            elif type(node) is cst.Subscript:
+                if type(node.value) is cst.Name and node.value.value in parameters:
+                    return True
+            elif type(node) is cst.Attribute and id(node) not in called:
+                read = node.value
+                if (
+                    type(read) is cst.Name
+                    and read.value in parameters
+                    and node.attr.value not in catalog.NUMPY_SCALAR_ATTRIBUTES
+                ):
+                    return True
+            pending.extend(syntax_children(node))
+        return False
+
     def same_on_every_call(self, expr: cst.BaseExpression) -> bool:
         """``expr``, in the current function, gives the same value on every call of it: it
         reads no parameter (but a method's ``self``), no name the function binds, no

@@ -177,6 +177,19 @@ def array_shape(expr: cst.BaseExpression, context: FileContext, hops: int = 0) -
     return None
 
 
+def dimension_count(expr: cst.BaseExpression, context: FileContext) -> int | None:
+    """The number of dimensions of the array ``expr``, where the code states it: a shape written
+    with literals (``array_shape``), a name whose whole shape is unpacked or that a factory made
+    with each axis's length written (``ArrayKnowledge.ndim_of``), or a transpose of either; None
+    when it is unknown (a parameter may be a stack of matrices)."""
+    if type(expr) is cst.Attribute and expr.attr.value in _TRANSPOSES:
+        return dimension_count(expr.value, context)
+    shape = array_shape(expr, context)
+    if shape is not None:
+        return len(shape)
+    return context.arrays.ndim_of(expr)
+
+
 def element_count(expr: cst.BaseExpression, context: FileContext) -> int | None:
     """How many elements the array ``expr`` holds, when its shape is stated (``array_shape``)."""
     shape = array_shape(expr, context)

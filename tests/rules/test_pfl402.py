@@ -19,9 +19,19 @@ from tests.rules.execution import assert_no_fix, call, dedented_and_fixed
         ("import numpy as np", "np.linalg.inv(A) @ b", "`np.linalg.solve(A, b)`"),
         ("import numpy as np", "np.dot(np.linalg.inv(A), b)", "`np.linalg.solve(A, b)`"),
         ("import numpy as np", "np.linalg.inv(A).dot(b)", "`np.linalg.solve(A, b)`"),
-        ("import numpy as np", "b @ np.linalg.inv(A + B)", "`np.linalg.solve((A + B).T, b.T).T`"),
+        (
+            "import numpy as np",
+            "b @ np.linalg.inv(A + B)",
+            "`np.linalg.solve((A + B).T, b.T).T` for matrices, "
+            "`np.linalg.solve((A + B).swapaxes(-1, -2), b.swapaxes(-1, -2)).swapaxes(-1, -2)` for stacks of them",
+        ),
         ("from numpy.linalg import inv", "inv(S) @ H.T", "`np.linalg.solve(S, H.T)` (after `import numpy as np`)"),
-        ("import numpy as np\nfrom numpy.linalg import inv", "np.dot(y.T, inv(S))", "`np.linalg.solve(S.T, y).T`"),
+        (
+            "import numpy as np\nfrom numpy.linalg import inv",
+            "np.dot(y.T, inv(S))",
+            "`np.linalg.solve(S.T, y).T` for matrices, "
+            "`np.linalg.solve(S.swapaxes(-1, -2), y.T.swapaxes(-1, -2)).swapaxes(-1, -2)` for stacks of them",
+        ),
         ("import scipy.linalg as sla", "sla.inv(A) @ b", "`sla.solve(A, b)`"),
         ("import torch", "torch.inverse(A) @ b", "`torch.linalg.solve(A, b)`"),
         ("import torch", "torch.matmul(b, torch.linalg.inv(A))", "`torch.linalg.solve(A, b, left=False)`"),

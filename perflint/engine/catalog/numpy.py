@@ -98,6 +98,28 @@ RUNNING_FORMS = {
     "+": "numpy.cumsum",
     "*": "numpy.cumprod",
 }
+# Attributes that an element of a numeric array has, read without a call: a Python number's
+# (``z.real``, ``q.denominator``) and a NumPy scalar's (``x.dtype``, ``x.shape``). A function
+# applied per element that reads any other attribute of its argument (``line.axes``) is given
+# Python objects.
+SCALAR_ATTRIBUTES = (
+    "real",
+    "imag",
+    "numerator",
+    "denominator",
+    "dtype",
+    "shape",
+    "ndim",
+    "size",
+    "itemsize",
+    "nbytes",
+    "T",
+    "flat",
+    "base",
+    "data",
+    "strides",
+    "flags",
+)
 RANDOM_NON_SAMPLERS = ("seed", "default_rng", "RandomState", "Generator", "get_state", "set_state")
 
 FUNCTIONS = (

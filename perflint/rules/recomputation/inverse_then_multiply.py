@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.quoting import quote, quote_receiver
 from perflint.engine.rewrite import reference
 from perflint.engine.rule import FIX_UNSAFE, NO_FIX, Fix, Invalid, Rule
-from perflint.engine.sizes import WIDE_RIGHT_HAND_SIDES, is_small_matrix, matrix_order, right_hand_side_count
+from perflint.engine.sizes import (
+    WIDE_RIGHT_HAND_SIDES,
+    dimension_count,
+    is_small_matrix,
+    matrix_order,
+    right_hand_side_count,
+)
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.recomputation import FAMILY
+
+if TYPE_CHECKING:
+    from perflint.engine.linter import FileContext
 
 
 class InverseThenMultiply(Rule):
@@ -20,8 +31,8 @@ class InverseThenMultiply(Rule):
     name = "inverse-then-multiply"
     family = FAMILY
     summary = "Matrix inverted only to multiply by it; solve the linear system instead"
-    message = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}`"
-    message_with_import = "`{pattern}` inverts the matrix only to multiply by it; use `{fix}` (after `{import_}`)"
+    message = "`{pattern}` inverts the matrix only to multiply by it; use {fix}"
+    message_with_import = "`{pattern}` inverts the matrix only to multiply by it; use {fix} (after `{import_}`)"
     fix_title = "Solve the system: `solve(A, b)` instead of `inv(A) @ b`"
     fix_safety = FIX_UNSAFE
     autofix = True
@@ -63,7 +74,12 @@ class InverseThenMultiply(Rule):
         "matrices up to 32×32 (1.5-3.6x slower with one right-hand side; faster from 64×64). Where "
         "the sizes are not written in the code (a truncated SVD basis, a data matrix of samples by "
         "features, as in every one of those 7 findings) it cannot see either operand's width: read "
-        "the shapes before taking its advice."
+        "the shapes before taking its advice. For the inverse on the right (`b @ inv(A)`) NumPy's and SciPy's solvers take no `left=`: the "
+        "advice solves the transposed system, `solve(A.T, b.T).T` where the code states that both "
+        "operands have at most two dimensions, `.swapaxes(-1, -2)` in place of each `.T` where either "
+        "is stated to be a stack of matrices, and both forms where their dimensions are unknown "
+        "(round 11's held-out review found `.T` advised for python-control's frequencies × n × n "
+        "stack, where it reverses the stack's axis too and raises or gives a wrong result)."
     )
     why_bad = (
         "Inverting A costs a factorisation plus n³ more operations to build the inverse, and "
@@ -229,6 +245,31 @@ def whiten(cov, x):
             line=2,
             fixed=NO_FIX,
         ),
+        # The inverse on the right, and both operands stated to be matrices: the transposed
+        # system's solution, transposed.
+        Invalid(
+            """
+            import numpy as np
+            def project():
+                A = np.random.rand(50, 50)
+                x = np.random.rand(20, 50)
+                return x @ np.linalg.inv(A)
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # A stack of matrices (python-control's frequencies × n × n `I_AB`): `.T` would reverse
+        # the stack's axis too, so the advice swaps the last two axes.
+        Invalid(
+            """
+            import numpy as np
+            def feedback(frdata):
+                I_AB = np.random.rand(100, 16, 16)
+                return frdata @ np.linalg.inv(I_AB)
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
         # Imported bare: NumPy is imported for the solver; the operands' layout is kept.
         Invalid(
             """
@@ -334,7 +375,7 @@ def whiten(cov, x):
                 # iteration, which would refactorise the matrix each time.
                 return
             spelling, imports = self._solver_spelling(solver)
-            advice = _solve_text(call, spelling, solver, other, inverse_on_left)
+            advice = _solve_text(call, spelling, solver, other, inverse_on_left, self.context)
             message = self.message_with_import if imports else self.message
             self.report(
                 node,
@@ -432,18 +473,38 @@ def _transposed(expr: cst.BaseExpression) -> str:
     return f"{quote_receiver(expr)}.T"
 
 
+def _swapped(expr: cst.BaseExpression) -> str:
+    return f"{quote_receiver(expr)}.swapaxes(-1, -2)"
+
+
 def _solve_text(
-    call: cst.Call, spelling: str, solver: catalog.Function, other: cst.BaseExpression, inverse_on_left: bool
+    call: cst.Call,
+    spelling: str,
+    solver: catalog.Function,
+    other: cst.BaseExpression,
+    inverse_on_left: bool,
+    context: FileContext,
 ) -> str:
-    """``solve(A, b)``, the solver spelt ``spelling`` (in the file's own names); for ``b @
-    inv(A)``, ``solve(A, b, left=False)`` where the solver takes ``left=``, else ``solve(A.T,
-    b.T).T``."""
+    """The advice, quoted: ``solve(A, b)``, the solver spelt ``spelling`` (in the file's own
+    names); for ``b @ inv(A)``, ``solve(A, b, left=False)`` where the solver takes ``left=``.
+    Else the product is the transposed system's solution transposed: ``solve(A.T, b.T).T`` where the code
+    states that both operands have at most two dimensions, the last two axes swapped where
+    either is a stack of matrices (``.T`` would reverse the stack's axis too: round 11's
+    held-out review, python-control's frequencies × n × n ``I_AB``), and both forms where
+    their dimensions are unknown."""
     matrix = call.args[0].value
     if inverse_on_left:
-        return f"{spelling}({quote(matrix)}, {quote(other)})"
+        return f"`{spelling}({quote(matrix)}, {quote(other)})`"
     if solver.accepts("left"):
-        return f"{spelling}({quote(matrix)}, {quote(other)}, left=False)"
-    return f"{spelling}({_transposed(matrix)}, {_transposed(other)}).T"
+        return f"`{spelling}({quote(matrix)}, {quote(other)}, left=False)`"
+    for_matrices = f"`{spelling}({_transposed(matrix)}, {_transposed(other)}).T`"
+    for_stacks = f"`{spelling}({_swapped(matrix)}, {_swapped(other)}).swapaxes(-1, -2)`"
+    matrix_dimensions, other_dimensions = dimension_count(matrix, context), dimension_count(other, context)
+    if matrix_dimensions == 2 and other_dimensions in (1, 2):
+        return for_matrices
+    if (matrix_dimensions or 0) > 2 or (other_dimensions or 0) > 2:
+        return for_stacks
+    return f"{for_matrices} for matrices, {for_stacks} for stacks of them"
 
 
 def _setup(size: int, target: Target) -> tuple:

@@ -64,7 +64,11 @@ class NpVectorize(Rule):
         "(`otypes=[object]`, an argument made with `dtype=object`): on an array of objects every "
         "whole-array operation runs per element in the interpreter too (round 8's held-out review "
         "found GPy's block matrix product, `np.vectorize(f, otypes=[object])` of per-block `np.dot`, "
-        "flagged wrongly)."
+        "flagged wrongly). Nor is a function that reads an item or an attribute of its argument other "
+        "than a number's own (`lines[0].axes`, not `z.real`): no element of a numeric array has one, so "
+        "the array holds Python objects (round 11's held-out review found python-control's "
+        "`np.vectorize(lambda lines: lines[0].axes)` over an array of lists of Matplotlib lines "
+        "flagged wrongly); a structured array's records, read by field, are missed with them."
         " Opt-in since round 5 of the precision review: over every review of code it had not been tuned on "
         "(`benchmarks/results/precision/round5/track_record.md`, `benchmarks/results/precision/heldout_round5.md`), "
         "6 of its 7 "
@@ -192,6 +196,20 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 yield np.vectorize(lambda v: v + "!")(labels[1:])
                 yield np.vectorize(lambda v: v * 2, otypes="O")(labels)
         """,
+        # The function reads items and attributes of what it is given (python-control's
+        # `get_plot_axes`: the axes of the first line of each list of Matplotlib lines): the
+        # array holds Python objects, and no whole-array operation reads an attribute.
+        """
+        import numpy as np
+        def get_plot_axes(line_array):
+            _get_axes = np.vectorize(lambda lines: lines[0].axes)
+            return _get_axes(line_array)
+        def labels(records):
+            def name_of(record):
+                return record.name.upper()
+            for _ in range(3):
+                yield np.vectorize(name_of)(records)
+        """,
         # A name shadowing the import.
         """
         import numpy as np
@@ -302,6 +320,26 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
                 return shifted
             """,
         ),
+        # Near-misses of a function given Python objects: a number's own attribute (`.real`),
+        # and an item of an outside table indexed by the element (a lookup, `weights[idx]`).
+        Invalid(
+            """
+            import numpy as np
+            def gains(z: np.ndarray):
+                return np.vectorize(lambda v: v.real * 2)(z)
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            def gains(z: np.ndarray, weights, idx):
+                return np.vectorize(lambda i: weights[i] * 2)(idx)
+            """,
+            line=3,
+            fixed=NO_FIX,
+        ),
         # A parameter unused (its argument still shapes the broadcast): no fix.
         Invalid(
             """
@@ -357,11 +395,16 @@ def soft_threshold(x: np.ndarray, t: float) -> np.ndarray:
             # With a core signature the function gets whole sub-arrays: the loop runs over the
             # broadcast (batch, channel) dimensions only, not over elements.
             return
-        if self._maps_objects(bound.argument("otypes"), applied):
-            # Python objects in or out (the blocks of a block matrix): every whole-array
-            # operation on an array of objects runs per element in the interpreter too.
+        pyfunc = bound.argument("pyfunc")
+        if self._maps_objects(bound.argument("otypes"), applied) or (
+            not bound.passes("excluded")
+            and pyfunc is not None
+            and self.context.functions.reads_objects_of_parameters(pyfunc)
+        ):
+            # Python objects in or out (the blocks of a block matrix, lists of plotted lines
+            # whose `.axes` the function reads): every whole-array operation on an array of
+            # objects runs per element in the interpreter too, and none reads an attribute.
             return
-        pyfunc = bound.argument("pyfunc") if bound is not None else None
         if isinstance(pyfunc, (cst.Lambda, cst.Name)) and not self.context.functions.has_whole_array_form(pyfunc):
             # A function of this file that solves or fits per element (``root_scalar``), calls
             # another library or methods of ``self``: no whole-array form to advise.
