@@ -259,7 +259,9 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         frame = func.value
         vectorised: cst.BaseExpression | None
         if _is_column_arithmetic(function.body, parameter, self.context) and _reads_a_column(function.body, parameter):
-            vectorised = cst.ensure_type(function.body.visit(_ColumnsOf(parameter, frame)), cst.BaseExpression)
+            columns = function.body.visit(_ColumnsOf(parameter, frame))
+            assert isinstance(columns, cst.BaseExpression)
+            vectorised = columns
         else:
             vectorised = self._one_column_form(function.body, parameter, frame)
         if vectorised is None:
