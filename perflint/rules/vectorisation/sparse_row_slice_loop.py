@@ -55,7 +55,7 @@ class SparseRowSliceLoop(Rule):
         "`X.data[start:end].sum()`, `end - start`). "
         "Also flags a scalar read `X[i, j]` of a matrix known to be CSR or CSC (as above, not by "
         "the weaker evidence), where `i` or `j` is the target of a loop or comprehension around it "
-        "and each index is such a target, another name or an integer: one entry per iteration."
+        "and each index is such a target or an integer: one entry per iteration."
     )
     known_limitations = (
         "Weak evidence: most real code never says its matrix is CSR (an unannotated parameter, "
@@ -167,7 +167,8 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
                 X[i].data[:] = 0
         """,
         # Entries: written, read at indices no loop changes, by a loop of a few literal
-        # iterations, of a matrix of no known format, or at an array of indices.
+        # iterations, of a matrix of no known format, or at an array of indices (librosa's
+        # `rec[i, links]`, a name no loop binds).
         """
         import numpy as np
         import scipy.sparse as sp
@@ -178,6 +179,9 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
             corner = [X[0, j] for j in range(2)]
             unknown = [Y[i, 0] for i in range(n)]
             gathered = [X[rows, j] for j in range(n)]
+            for i in range(n):
+                links = neighbours(i)
+                print(X[i, links])
             return corner, unknown, gathered
         """,
         # Another index than the loop's, and a use of the row with no indptr form.
@@ -344,8 +348,10 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
             return
         loops, targets = _loops_around(path)
         varying = [value for value in values if type(value) is cst.Name and value.value in targets]
-        names = [value for value in values if type(value) is cst.Name]
-        if not varying or any(self.context.arrays.kind_of(value, Evidence.WEAK) for value in names):
+        # Another name may hold an array of indices (``X[i, links]``): not one entry.
+        if not varying or len(varying) != sum(type(value) is cst.Name for value in values):
+            return
+        if any(self.context.arrays.kind_of(value, Evidence.WEAK) for value in varying):
             return
         if all(runs_few_times(loop, self.context) for loop in loops):
             return
