@@ -40,7 +40,10 @@ class DataframeApplyRowwise(Rule):
     what_it_does = (
         'Flags `X.apply(<lambda>, axis=1)` (or `axis="columns"`) in a module that imports pandas, '
         "where the lambda has one parameter and its body is only arithmetic and single comparisons "
-        'over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and names from outside. '
+        'over that parameter\'s columns (`r["a"]`, `r.a`), numbers, strings and names from outside, '
+        "or that reads one column only, through what the column does at once (`r.ds.month`: "
+        '`df["ds"].dt.month`) or attributes of its cell (`r.Bins.left`: `df["Bins"].map(lambda value: '
+        "value.left)`). "
         "Also flags `s.apply(<lambda>)` and `s.map(<lambda>)` of a known Series (a frame's column "
         '`df["ds"]`, a parameter annotated `pd.Series`, a `pd.Series(...)`, or a name bound to one) '
         "whose lambda is what the Series does on all its elements at once: arithmetic and single "
@@ -50,8 +53,9 @@ class DataframeApplyRowwise(Rule):
     )
     known_limitations = (
         "A named function, a lambda that calls any function or uses `and`/`or`/`if`, a column read "
-        "through a Series attribute (`r.name` is the row's label), or `apply` along the other axis is"
-        " not flagged. On a Series, a lambda that calls a string method (`x.lower()`), looks the element"
+        "through a Series attribute (`r.name` is the row's label), a lambda reading two columns of "
+        "which one through a cell's attribute or method (`r.Bins.left + r.offset`, `r.text.lower()`),"
+        " or `apply` along the other axis is not flagged. On a Series, a lambda that calls a string method (`x.lower()`), looks the element"
         " up in a dict or list (`names[x]`), tests membership in a name rather than a written-out "
         "collection, or is given more arguments than the function is not flagged; nor is `apply` or "
         "`map` of anything not known to be a Series (a list, an `Index`, a group of a `groupby`, an "
@@ -106,6 +110,17 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         labels = frame.apply(lambda r: lookup(r["code"]) + 1, axis=1)
         shifted = frame.apply(lambda r: r["a"] if r["b"] else 0, axis=1)
         """,
+        # A cell's attribute with another column, a cell's method, a function of a cell, an
+        # attribute of the row's label: not one column's element-wise work.
+        """
+        import pandas as pd
+        def spans(documents: pd.DataFrame) -> tuple:
+            shifted = documents.apply(lambda row: row.Bins.left + row.offset, axis=1)
+            lower = documents.apply(lambda row: row.text.lower(), axis=1)
+            lengths = documents.apply(lambda row: len(row.text), axis=1)
+            starts = documents.apply(lambda row: row.name.left, axis=1)
+            return shifted, lower, lengths, starts
+        """,
         # Column-wise apply, and a row's label rather than a column.
         """
         import pandas as pd
@@ -143,6 +158,27 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
         """,
     )
     INVALID = (
+        # One column's cells read through an attribute (BERTopic's time bins), the axis given by
+        # position; and a datetime field of one column.
+        Invalid(
+            """
+            import pandas as pd
+            def bin_starts(documents: pd.DataFrame, nr_bins: int) -> pd.DataFrame:
+                documents["Bins"] = pd.cut(documents.Timestamps, bins=nr_bins)
+                documents["Timestamps"] = documents.apply(lambda row: row.Bins.left, 1)
+                return documents
+            """,
+            line=4,
+            column=31,
+        ),
+        Invalid(
+            """
+            import pandas as pd
+            def months(frame: pd.DataFrame) -> pd.Series:
+                return frame.apply(lambda r: r["ds"].month, axis=1)
+            """,
+            line=3,
+        ),
         Invalid(
             """
             import pandas as pd
@@ -220,14 +256,42 @@ def add_total(orders: pd.DataFrame) -> pd.DataFrame:
             self._check_elements(node, func)
             return
         parameter = function.params.params[0].name.value
-        if not _is_column_arithmetic(function.body, parameter, self.context) or not _reads_a_column(
-            function.body, parameter
-        ):
-            return
         frame = func.value
-        vectorised = function.body.visit(_ColumnsOf(parameter, frame))
-        assert isinstance(vectorised, cst.BaseExpression)
+        vectorised: cst.BaseExpression | None
+        if _is_column_arithmetic(function.body, parameter, self.context) and _reads_a_column(function.body, parameter):
+            columns = function.body.visit(_ColumnsOf(parameter, frame))
+            assert isinstance(columns, cst.BaseExpression)
+            vectorised = columns
+        else:
+            vectorised = self._one_column_form(function.body, parameter, frame)
+        if vectorised is None:
+            return
         self.report(node, self.message.format(call=quote(node), vectorised=quote(vectorised)))
+
+    def _one_column_form(
+        self, body: cst.BaseExpression, parameter: str, frame: cst.BaseExpression
+    ) -> cst.BaseExpression | None:
+        """What the column does at once for a row lambda that reads one column only
+        (``row.Bins.left``, ``row.ds.month``): the column's element operations
+        (``frame["ds"].dt.month``), or a map of the column over the attributes the lambda reads
+        (``frame["Bins"].map(lambda value: value.left)``); None for anything else."""
+        label = _only_column_label(body, parameter)
+        if label is None:
+            return None
+        element = "value" if not mentions(body, "value") else parameter
+        on_element = body.visit(_ColumnAs(parameter, cst.Name(element)))
+        assert isinstance(on_element, cst.BaseExpression)
+        series = cst.Subscript(
+            value=as_receiver(frame), slice=[cst.SubscriptElement(cst.Index(cst.SimpleString(_string_literal(label))))]
+        )
+        if _is_element_arithmetic(on_element, element, self.context):
+            vectorised = on_element.visit(_ElementsOf(element, series))
+            assert isinstance(vectorised, cst.BaseExpression)
+            return vectorised
+        if not _is_attribute_of(on_element, element):
+            return None
+        mapped = cst.Lambda(params=cst.Parameters(params=[cst.Param(cst.Name(element))]), body=on_element)
+        return cst.Call(func=cst.Attribute(value=series, attr=cst.Name("map")), args=[cst.Arg(mapped)])
 
     def _check_elements(self, call: cst.Call, func: cst.Attribute) -> None:
         """``s.apply(lambda x: …)`` or ``s.map(lambda x: …)`` of a known Series, over operations
@@ -301,6 +365,59 @@ def _column(expr: cst.BaseExpression, parameter: str) -> bool:
             and expr.attr.value not in catalog.SERIES_ATTRIBUTES
         )
     return False
+
+
+def _column_label(expr: cst.BaseExpression, parameter: str) -> str | None:
+    """The label of the column ``expr`` reads of the row ``parameter`` (``r["a"]``, ``r.a``)."""
+    if not _column(expr, parameter):
+        return None
+    if type(expr) is cst.Attribute:
+        return expr.attr.value
+    assert type(expr) is cst.Subscript
+    label = literal_value(cst.ensure_type(expr.slice[0].slice, cst.Index).value)
+    return label if isinstance(label, str) else None
+
+
+def _only_column_label(body: cst.BaseExpression, parameter: str) -> str | None:
+    """The one column label ``body`` reads of the row ``parameter``, when it reads the row only
+    through that column; None otherwise."""
+    labels: set[str | None] = set()
+
+    class _Reads(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            if _column(node, parameter):
+                labels.add(_column_label(node, parameter))
+                return False
+            return True
+
+        def visit_Subscript(self, node: cst.Subscript) -> bool:
+            if _column(node, parameter):
+                labels.add(_column_label(node, parameter))
+                return False
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == parameter:
+                labels.add(None)
+
+    body.visit(_Reads())
+    if len(labels) != 1:
+        return None
+    return labels.pop()
+
+
+def _string_literal(text: str) -> str:
+    """``text`` written as a string literal, in double quotes where it allows."""
+    return f'"{text}"' if '"' not in text and "\\" not in text else repr(text)
+
+
+def _is_attribute_of(expr: cst.BaseExpression, element: str) -> bool:
+    """``expr`` reads attributes of the name ``element`` and nothing else: ``value.left``."""
+    if type(expr) is not cst.Attribute:
+        return False
+    while type(expr) is cst.Attribute:
+        expr = expr.value
+    return type(expr) is cst.Name and expr.value == element
 
 
 def _is_column_arithmetic(expr: cst.BaseExpression, parameter: str, context: FileContext) -> bool:
@@ -443,6 +560,25 @@ def _accessor(series: cst.BaseExpression, field: str) -> cst.BaseExpression:
     name = field.removesuffix("()")
     attribute = cst.Attribute(value=cst.Attribute(value=series, attr=cst.Name("dt")), attr=cst.Name(name))
     return cst.Call(func=attribute) if field.endswith("()") else attribute
+
+
+class _ColumnAs(cst.CSTTransformer):
+    """Puts ``element`` where the lambda reads a column of its row parameter."""
+
+    def __init__(self, parameter: str, element: cst.Name) -> None:
+        super().__init__()
+        self._parameter = parameter
+        self._element = element
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        if _column(original_node, self._parameter):
+            return self._element.with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+        return updated_node
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        if _column(original_node, self._parameter):
+            return self._element.with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+        return updated_node
 
 
 class _ColumnsOf(cst.CSTTransformer):

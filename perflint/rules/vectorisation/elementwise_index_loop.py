@@ -44,6 +44,10 @@ class _IndexLoop:
     # assigned so far while checking the body in order.
     temporaries: set[str] = field(default_factory=set)
     assigned: set[str] = field(default_factory=set)
+    # Whether each array is indexed at a fixed column (``out[i, 0]``: ``out[:, 0]`` whole), by chain.
+    at_column: dict[str, bool] = field(default_factory=dict)
+    # Operands of no known kind (a parameter ``x`` of a NumPy loop), made arrays in the advice.
+    untyped: set[str] = field(default_factory=set)
 
 
 class ElementwiseIndexLoop(Rule):
@@ -113,6 +117,10 @@ class ElementwiseIndexLoop(Rule):
         "arrays would broadcast over the last axes: the message says to give it axes of length 1 "
         "(`lam[:, None, None]` for a 1-D `lam`), and no fix is offered. Where no dimension is "
         "stated, the arrays are taken to have the same shape.\n\n"
+        "In a NumPy loop, an element `x[i]` of a parameter of no known kind (CDT's mechanisms take "
+        "`x` untyped) counts as an array's: the advice makes it one, `np.asarray(x)`, and no fix "
+        "is offered. An element at a written-out column, `b[i, 0]` or `x[i, 0]`, is the column "
+        "`b[:, 0]` on whole arrays.\n\n"
         "`a` must be among the arrays indexed. A `range(0, …)` start counts as `range(…)`. A gather's index may be a list, and its table an attribute its class assigns an array "
         "once (`self.table = np.zeros(n)`). A comprehension is flagged only as the whole argument of `np.array`, `np.asarray`, "
         "`torch.tensor` (and the other constructors from a sequence) or `np.stack`/`torch.stack` "
@@ -272,14 +280,15 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for i in range(len(a)):
             out[i] = b[i] * 2
         """,
-        # Two-dimensional indexing, and ``math`` functions that only take scalars.
+        # Two-dimensional indexing off a fixed column (the diagonal), and ``math`` functions
+        # that only take scalars.
         """
         import math
         import numpy as np
         a = np.random.rand(10, 2)
         out = np.zeros((10, 2))
         for i in range(len(a)):
-            out[i, 0] = a[i, 0]
+            out[i, i] = a[i, 0]
         for i in range(len(a)):
             out[i] = math.exp(a[i])
         """,
@@ -446,8 +455,54 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             c = np.array([xx[i][cols] * 2 for i in range(xx.shape[0])])
             d = np.array([xx[i][cols] for i in range(len(xx))])
         """,
+        # Operands of no known kind that are not a parameter of a NumPy loop: an attribute, a
+        # name bound to a call, and any in a torch loop.
+        """
+        import numpy as np
+        import torch
+        class Mechanism:
+            def mechanism(self, x, n: int):
+                result = np.zeros((n, 1))
+                for i in range(n):
+                    result[i, 0] = self.x[i] * 2
+                loaded = load(n)
+                for i in range(n):
+                    result[i, 0] = loaded[i] * 2
+                gates = torch.zeros(n)
+                for i in range(n):
+                    gates[i] = x[i] * 2
+                return result, gates
+        """,
     )
     INVALID = (
+        # A column written from a parameter of no known kind, the bound an attribute (CDT's
+        # sigmoid mechanism): the parameter made an array, no fix offered.
+        Invalid(
+            """
+            import numpy as np
+            class SigmoidMechanism:
+                def mechanism(self, x):
+                    result = np.zeros((self.points, 1))
+                    for i in range(self.points):
+                        result[i, 0] = self.a * (x[i] + self.c) / (1 + abs(self.b * (x[i] + self.c)))
+                    return result
+            """,
+            line=5,
+            fixed=NO_FIX,
+        ),
+        # A column of a known array copied into a column: the whole columns at once.
+        Invalid(
+            """
+            import numpy as np
+            def first_column(a: np.ndarray) -> np.ndarray:
+                out = np.zeros((len(a), 2))
+                for i in range(len(a)):
+                    out[i, 0] = a[i, 0] * 2
+                return out
+            """,
+            line=4,
+            fixed=NO_FIX,
+        ),
         Invalid(
             """
             import numpy as np
@@ -906,7 +961,10 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self.context.in_compiled_code() or runs_few_times(node, self.context):
             return
         statements = cast("list[ElementStatement]", simple_body(node.body))  # as _element_loop checked
-        vectorised = [_vectorised(statement, loop) for statement in statements]
+        asarray = self.context.imports.reference("numpy.asarray") if loop.untyped else None
+        if loop.untyped and asarray is None:
+            return
+        vectorised = [_vectorised(statement, loop, asarray) for statement in statements]
         loop_text = "; ".join(_render(statement) for statement in statements)
         vectorised_text = "; ".join(_render(statement) for statement in vectorised)
         broadcast = self._narrower_operands(node, loop)
@@ -944,7 +1002,8 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         arrays = self.context.arrays
         indexed = {**loop.operands, **loop.targets}
         ndims = {chain: arrays.ndim_of(expr) for chain, expr in indexed.items()}
-        known = {chain: ndim for chain, ndim in ndims.items() if ndim is not None}
+        # An array indexed at a fixed column (``out[i, 0]``) is one axis fewer in the loop.
+        known = {chain: ndim - loop.at_column.get(chain, False) for chain, ndim in ndims.items() if ndim is not None}
         if not known or max(known.values()) < 2:
             return None
         ndim = max(known.values())
@@ -952,7 +1011,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         narrower = [
             expr
             for chain, expr in loop.operands.items()
-            if ndims[chain] != ndim and not any(self._made_like(chain, wide, node) for wide in widest)
+            if known.get(chain) != ndim and not any(self._made_like(chain, wide, node) for wide in widest)
         ]
         if not narrower:
             return None
@@ -962,7 +1021,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The loop replaced by its one statement on whole arrays, where the loop is that one
         statement and nothing else (no comment inside it to lose), and its range covers exactly
         the first axis of every array it indexes, which all have the extent's shape."""
-        if len(vectorised) != 1 or loop.rows or "#" in code_of(node.with_changes(leading_lines=())):
+        if len(vectorised) != 1 or loop.rows or loop.untyped or "#" in code_of(node.with_changes(leading_lines=())):
             # A gather through rows (``a[tuple(X[i])]``) has one axis fewer than the index matrix.
             return None
         bound = cast(cst.Call, node.iter).args[-1].value  # ``range(...)``, as _element_loop checked
@@ -1177,19 +1236,41 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     return target.value
         return None
 
-    def _element_chain(self, node: cst.BaseExpression, loop: _IndexLoop) -> str | None:
-        """``x`` when ``node`` is ``x[i]`` with ``x`` a known array of the loop's library."""
-        if type(node) is not cst.Subscript or len(node.slice) != 1:
+    def _element_chain(self, node: cst.BaseExpression, loop: _IndexLoop, operand: bool = False) -> str | None:
+        """``x`` when ``node`` is ``x[i]``, or ``x[i, k]`` at a column written as an integer,
+        with ``x`` a known array of the loop's library; with ``operand``, in a NumPy loop, also
+        a name of no known kind (a parameter), which the loop's arithmetic takes to hold numbers
+        as the array it writes does."""
+        if type(node) is not cst.Subscript or len(node.slice) not in (1, 2):
             return None
         element = node.slice[0].slice
         if type(element) is not cst.Index or element.star is not None:
             return None
         if type(element.value) is not cst.Name or element.value.value != loop.index:
             return None
-        chain = dotted_name(node.value)
-        if chain is None or self.context.arrays.kind_of(node.value) != loop.kind:
+        at_column = len(node.slice) == 2
+        if at_column and not _is_integer_index(node.slice[1]):
             return None
-        return chain
+        chain = dotted_name(node.value)
+        if chain is None or loop.at_column.setdefault(chain, at_column) != at_column:
+            return None
+        kind = self.context.arrays.kind_of(node.value)
+        if kind == loop.kind:
+            return chain
+        if operand and self._untyped_operand(node.value, loop):
+            loop.untyped.add(chain)
+            return chain
+        return None
+
+    def _untyped_operand(self, array: cst.BaseExpression, loop: _IndexLoop) -> bool:
+        """``array`` is a name of no known kind, not the loop's, read at the index of a NumPy loop."""
+        return (
+            loop.kind == catalog.NUMPY
+            and type(array) is cst.Name
+            and array.value not in loop.temporaries | {loop.index}
+            and self.context.arrays.kind_of(array, Evidence.WEAK) is None
+            and self.context.arrays.bound_value(array.value) is None
+        )
 
     def _is_elementwise(self, expr: cst.BaseExpression, loop: _IndexLoop) -> bool:
         """``expr`` gives, at index ``i``, element ``i`` of the same expression on whole arrays:
@@ -1197,7 +1278,7 @@ def normalise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
         def leaf(node: cst.BaseExpression) -> bool | None:
             if type(node) is cst.Subscript:
-                chain = self._element_chain(node, loop)
+                chain = self._element_chain(node, loop, operand=True)
                 if chain is None:
                     return self._is_gather(node, loop)
                 loop.read.add(chain)
@@ -1279,10 +1360,14 @@ class _WholeArrays(cst.CSTTransformer):
     """Replaces each element ``x[i]`` the rule matched with the whole array ``x``, and each row
     spelling an index, ``tuple(X[i])``, with the index arrays of every row, ``tuple(X.T)``."""
 
-    def __init__(self, elements: list[cst.Subscript], rows: list[cst.Call]) -> None:
+    def __init__(
+        self, elements: list[cst.Subscript], rows: list[cst.Call], untyped: set[str], asarray: str | None
+    ) -> None:
         super().__init__()
         self._elements = {id(element) for element in elements}
         self._rows = {id(row) for row in rows}
+        self._untyped = untyped
+        self._asarray = asarray
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if id(original_node) not in self._rows:
@@ -1294,7 +1379,12 @@ class _WholeArrays(cst.CSTTransformer):
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
         if id(original_node) not in self._elements:
             return updated_node
-        return updated_node.value.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        array = updated_node.value
+        if dotted_name(array) in self._untyped and self._asarray is not None:
+            array = cst.Call(func=cst.parse_expression(self._asarray), args=[cst.Arg(array)])
+        if len(updated_node.slice) == 2:
+            return _whole_column(updated_node.with_changes(value=array))
+        return array.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
 
 class _WholeItems(cst.CSTTransformer):
@@ -1328,16 +1418,13 @@ class _WholeItems(cst.CSTTransformer):
         return updated_node
 
 
-def _vectorised(statement: ElementStatement, loop: _IndexLoop) -> ElementStatement:
-    """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>``, ``t = <expr on whole
-    arrays>`` for a temporary ``t`` (runs on findings only)."""
-    value = statement.value.visit(_WholeArrays(loop.elements, loop.rows))
+def _vectorised(statement: ElementStatement, loop: _IndexLoop, asarray: str | None) -> ElementStatement:
+    """``b[:] = <expr on whole arrays>`` for ``b[i] = <expr on elements>`` (``b[:, k]`` for
+    ``b[i, k]``), ``t = <expr on whole arrays>`` for a temporary ``t`` (runs on findings only);
+    an operand of no known kind ``x`` is ``asarray(x)``."""
+    value = statement.value.visit(_WholeArrays(loop.elements, loop.rows, loop.untyped, asarray))
     target = statement.targets[0].target if isinstance(statement, cst.Assign) else statement.target
-    whole = (
-        target
-        if type(target) is cst.Name
-        else target.with_changes(slice=[cst.SubscriptElement(cst.Slice(lower=None, upper=None))])
-    )
+    whole = target if type(target) is cst.Name else _whole_column(cast(cst.Subscript, target))
     if type(statement) is cst.Assign:
         return statement.with_changes(targets=[cst.AssignTarget(whole)], value=value)
     return statement.with_changes(target=whole, value=value)
@@ -1369,6 +1456,18 @@ def _offset_element(node: cst.BaseExpression, index: str) -> tuple[str, int] | N
         if amount is not None:
             return chain, amount if type(value.operator) is cst.Add else -amount
     return None
+
+
+def _whole_column(element: cst.Subscript) -> cst.Subscript:
+    """``x[:]`` for an element ``x[i]``, ``x[:, k]`` for ``x[i, k]``."""
+    every = cst.SubscriptElement(cst.Slice(lower=None, upper=None))
+    return element.with_changes(slice=[every, *element.slice[1:]])
+
+
+def _is_integer_index(element: cst.SubscriptElement) -> bool:
+    """The subscript element is an integer written out (``0``, ``-1``)."""
+    index = element.slice
+    return type(index) is cst.Index and index.star is None and integer_value(index.value) is not None
 
 
 def _indexed_by_name(element: cst.SubscriptElement, name: str) -> bool:

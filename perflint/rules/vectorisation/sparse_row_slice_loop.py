@@ -10,6 +10,7 @@ from perflint.engine.imports import dotted_name
 from perflint.engine.literals import integer_value
 from perflint.engine.quoting import quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
+from perflint.engine.sizes import runs_few_times
 from perflint.measure.spec import Benchmark, Target
 from perflint.rules.vectorisation import FAMILY
 
@@ -23,17 +24,23 @@ class SparseRowSliceLoop(Rule):
     code = "PFL122"
     name = "sparse-row-slice-loop"
     family = FAMILY
-    summary = "Loop slicing one row of a SciPy CSR matrix per iteration to read its entries"
+    summary = "Loop slicing one row of a SciPy CSR matrix per iteration to read its entries, or reading them one by one"
     message = (
         "`{row}` builds a new sparse matrix for one row of the CSR matrix `{matrix}` on every "
         "iteration, to read {reads}; read the row from the CSR arrays instead: "
         "`start, end = {matrix}.indptr[{index}], {matrix}.indptr[{index} + 1]`, then {advice}"
     )
+    entry_message = (
+        "`{read}` reads one entry of the {format} matrix `{matrix}` through SciPy's indexing on "
+        "every iteration (an index check and a search of the {line}, microseconds per entry); "
+        "gather them in one call, `{matrix}[rows, columns]` with index arrays holding every "
+        "{indices}, or read them from `{matrix}.indptr`, `{matrix}.indices` and `{matrix}.data`"
+    )
     fix_title = "Read each row's entries from `X.indptr`, `X.indices` and `X.data`"
     fix_safety = FIX_UNSAFE
     required_text = ("scipy", "tocsr")
     paid_in_the_interpreter = True
-    reported_at = "the first row slice"
+    reported_at = "the first row slice; the entry read"
 
     what_it_does = (
         "Flags `for i in range(...)` (bounds not all literals) whose body slices row `i` of a "
@@ -45,7 +52,10 @@ class SparseRowSliceLoop(Rule):
         "reads a row's `.indices`, which only compressed sparse rows have, the file imports "
         "SciPy, and nothing says the matrix is an array, a tensor or CSC. The message gives the "
         "row's bounds from `X.indptr` and each read in those bounds (`X.indices[start:end]`, "
-        "`X.data[start:end].sum()`, `end - start`)."
+        "`X.data[start:end].sum()`, `end - start`). "
+        "Also flags a scalar read `X[i, j]` of a matrix known to be CSR or CSC (as above, not by "
+        "the weaker evidence), where `i` or `j` is the target of a loop or comprehension around it "
+        "and each index is such a target or an integer: one entry per iteration."
     )
     known_limitations = (
         "Weak evidence: most real code never says its matrix is CSR (an unannotated parameter, "
@@ -156,6 +166,24 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
             for i in range(n):
                 X[i].data[:] = 0
         """,
+        # Entries: written, read at indices no loop changes, by a loop of a few literal
+        # iterations, of a matrix of no known format, or at an array of indices (librosa's
+        # `rec[i, links]`, a name no loop binds).
+        """
+        import numpy as np
+        import scipy.sparse as sp
+        def entries(X: sp.csr_matrix, Y, n: int, rows: np.ndarray):
+            for i in range(n):
+                X[i, 0] = 1.0
+                print(X[0, 1])
+            corner = [X[0, j] for j in range(2)]
+            unknown = [Y[i, 0] for i in range(n)]
+            gathered = [X[rows, j] for j in range(n)]
+            for i in range(n):
+                links = neighbours(i)
+                print(X[i, links])
+            return corner, unknown, gathered
+        """,
         # Another index than the loop's, and a use of the row with no indptr form.
         """
         import scipy.sparse as sp
@@ -168,6 +196,21 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
         """,
     )
     INVALID = (
+        # One entry per read, in a comprehension in a loop over rows (BERTopic's top-n scores).
+        Invalid(
+            """
+            import numpy as np
+            from scipy.sparse import csr_matrix
+            def top_n_values(matrix: csr_matrix, indices: np.ndarray) -> np.ndarray:
+                top_values = []
+                for row, values in enumerate(indices):
+                    scores = np.array([matrix[row, value] if value is not None else 0 for value in values])
+                    top_values.append(scores)
+                return np.array(top_values)
+            """,
+            line=6,
+            column=28,
+        ),
         Invalid(
             """
             import numpy as np
@@ -291,6 +334,41 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
             ),
         )
 
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if len(node.slice) != 2 or dotted_name(node.value) is None:
+            return
+        indices = [element.slice for element in node.slice]
+        if not all(type(index) is cst.Index and index.star is None for index in indices):
+            return
+        values = [cst.ensure_type(index, cst.Index).value for index in indices]
+        if not all(type(value) is cst.Name or integer_value(value) is not None for value in values):
+            return
+        path = self.context.path_to(node)
+        if _is_target(node, path[-2]):
+            return
+        loops, targets = _loops_around(path)
+        varying = [value for value in values if type(value) is cst.Name and value.value in targets]
+        # Another name may hold an array of indices (``X[i, links]``): not one entry.
+        if not varying or len(varying) != sum(type(value) is cst.Name for value in values):
+            return
+        if any(self.context.arrays.kind_of(value, Evidence.WEAK) for value in varying):
+            return
+        if all(runs_few_times(loop, self.context) for loop in loops):
+            return
+        format_ = self.context.arrays.sparse_format(node.value)
+        if format_ not in (catalog.SPARSE_CSR, catalog.SPARSE_CSC):
+            return
+        self.report(
+            node,
+            self.entry_message.format(
+                read=quote(node),
+                format=format_.upper(),
+                matrix=quote(node.value),
+                line="row" if format_ == catalog.SPARSE_CSR else "column",
+                indices=_listed([f"`{quote(value)}`" for value in varying]),
+            ),
+        )
+
     def _runs_over_rows(self, iterable: cst.BaseExpression) -> bool:
         """``range(...)`` with a bound that is not a literal (a literal one: a few rows)."""
         if type(iterable) is not cst.Call or not self.context.imports.is_builtin(iterable.func, "range"):
@@ -327,6 +405,41 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
         if known == catalog.SPARSE_CSR or (known is None and arrays.kind_of(matrix, Evidence.WEAK) is None):
             return matrix
         return None
+
+
+def _is_target(node: cst.Subscript, parent: cst.CSTNode) -> bool:
+    """``node`` is written or deleted, not read (``X[i, j] = 0``)."""
+    if type(parent) is cst.AssignTarget:
+        return True
+    return type(parent) in (cst.AugAssign, cst.AnnAssign, cst.Del) and getattr(parent, "target", None) is node
+
+
+def _loops_around(path: list[cst.CSTNode]) -> tuple[list[cst.CSTNode], set[str]]:
+    """The loops and comprehensions around the last node of ``path``, within its function, and
+    the names they bind."""
+    loops: list[cst.CSTNode] = []
+    names: set[str] = set()
+    for node in reversed(path[:-1]):
+        if isinstance(node, _OTHER_SCOPES):
+            break
+        if type(node) is cst.For:
+            loops.append(node)
+            names.update(_bound_names(node.target))
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            loops.append(node)
+            clause: cst.CompFor | None = node.for_in
+            while clause is not None:
+                names.update(_bound_names(clause.target))
+                clause = clause.inner_for_in
+    return loops, names
+
+
+def _bound_names(target: cst.BaseExpression) -> set[str]:
+    if type(target) is cst.Name:
+        return {target.value}
+    if type(target) in (cst.Tuple, cst.List):
+        return {name for element in target.elements for name in _bound_names(element.value)}  # type: ignore[attr-defined]
+    return set()
 
 
 def _listed(items: list[str]) -> str:
