@@ -68,6 +68,11 @@ def quote_receiver(expr: cst.BaseExpression, limit: int = MAX_QUOTED_LENGTH) -> 
     return quote(as_receiver(expr), limit)
 
 
+def listed(items: list[str]) -> str:
+    """Items joined for a message: ``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _joined(text: str) -> str:
     """The tokens of ``text`` rejoined on one line: spacing within a line kept as written."""
     lines = text.splitlines(keepends=True) or [""]

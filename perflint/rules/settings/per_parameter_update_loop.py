@@ -9,7 +9,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.elementwise import is_elementwise
 from perflint.engine.imports import dotted_name, target_names
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import listed, quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import value_of
 from perflint.engine.walker import simple_body, syntax_children
@@ -310,7 +310,7 @@ class EMA:
             self.message.format(
                 pairs=quote(node.iter),
                 update="; ".join(quote(statement) for statement in statements),
-                foreach=_listed([f"`{self._reference(operation)}`" for operation in operations]),
+                foreach=listed([f"`{self._reference(operation)}`" for operation in operations]),
                 grad_off=self._grad_off_clause(),
             ),
         )
@@ -485,11 +485,6 @@ class EMA:
             return None
 
         return is_elementwise(expr, leaf, self.context)
-
-
-def _listed(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _is_name_of(expr: cst.BaseExpression, tensors: set[str]) -> bool:

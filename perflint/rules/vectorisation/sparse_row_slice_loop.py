@@ -8,7 +8,7 @@ from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import integer_value
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import listed, quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.sizes import runs_few_times
 from perflint.measure.spec import Benchmark, Target
@@ -328,9 +328,9 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
             self.message.format(
                 row=quote(row),
                 matrix=quote(matrix),
-                reads=_listed(shown),
+                reads=listed(shown),
                 index=index,
-                advice=_listed([f"`{form}`" for form in forms]),
+                advice=listed([f"`{form}`" for form in forms]),
             ),
         )
 
@@ -346,14 +346,15 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
         path = self.context.path_to(node)
         if _is_target(node, path[-2]):
             return
-        loops, targets = _loops_around(path)
+        loops = self.context.loops.enclosing()
+        targets = {name for loop in loops for name in loop.targets}
         varying = [value for value in values if type(value) is cst.Name and value.value in targets]
         # Another name may hold an array of indices (``X[i, links]``): not one entry.
         if not varying or len(varying) != sum(type(value) is cst.Name for value in values):
             return
         if any(self.context.arrays.kind_of(value, Evidence.WEAK) for value in varying):
             return
-        if all(runs_few_times(loop, self.context) for loop in loops):
+        if all(runs_few_times(loop.node, self.context) for loop in loops):
             return
         format_ = self.context.arrays.sparse_format(node.value)
         if format_ not in (catalog.SPARSE_CSR, catalog.SPARSE_CSC):
@@ -365,7 +366,7 @@ def neighbour_table(conn: sp.csr_matrix, k: int) -> np.ndarray:
                 format=format_.upper(),
                 matrix=quote(node.value),
                 line="row" if format_ == catalog.SPARSE_CSR else "column",
-                indices=_listed([f"`{quote(value)}`" for value in varying]),
+                indices=listed([f"`{quote(value)}`" for value in varying]),
             ),
         )
 
@@ -412,39 +413,6 @@ def _is_target(node: cst.Subscript, parent: cst.CSTNode) -> bool:
     if type(parent) is cst.AssignTarget:
         return True
     return type(parent) in (cst.AugAssign, cst.AnnAssign, cst.Del) and getattr(parent, "target", None) is node
-
-
-def _loops_around(path: list[cst.CSTNode]) -> tuple[list[cst.CSTNode], set[str]]:
-    """The loops and comprehensions around the last node of ``path``, within its function, and
-    the names they bind."""
-    loops: list[cst.CSTNode] = []
-    names: set[str] = set()
-    for node in reversed(path[:-1]):
-        if isinstance(node, _OTHER_SCOPES):
-            break
-        if type(node) is cst.For:
-            loops.append(node)
-            names.update(_bound_names(node.target))
-        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            loops.append(node)
-            clause: cst.CompFor | None = node.for_in
-            while clause is not None:
-                names.update(_bound_names(clause.target))
-                clause = clause.inner_for_in
-    return loops, names
-
-
-def _bound_names(target: cst.BaseExpression) -> set[str]:
-    if type(target) is cst.Name:
-        return {target.value}
-    if type(target) in (cst.Tuple, cst.List):
-        return {name for element in target.elements for name in _bound_names(element.value)}  # type: ignore[attr-defined]
-    return set()
-
-
-def _listed(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _is_name(element: cst.BaseSlice, name: str) -> bool:
