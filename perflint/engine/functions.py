@@ -1175,6 +1175,31 @@ class FunctionKnowledge:
         definitions = self._by_call_name.get(call_name, ())
         return definitions[0] if len(definitions) == 1 else None
 
+    def arguments_iterated_again(self, call: cst.Call) -> list[cst.BaseExpression]:
+        """The arguments of ``call``, a call of a function of this file, that the function
+        iterates afresh each time it has run through them: a parameter it never rebinds, looped
+        over by a ``for`` that is the whole body of a loop around it (lightweight-gan's
+        ``def cycle(iterable): while True: for i in iterable: yield i``). ``itertools.cycle``
+        is no such function: it iterates its argument once and replays the items it saved."""
+        definition = self._definition(call)
+        if definition is None:
+            return []
+        bound = _bound_arguments(call, definition)
+        if not bound:
+            return []
+        rebound = self.summary_of(definition).rebound
+        iterated: list[cst.BaseExpression] = []
+        for node in nodes_in_scope(definition.body):
+            if not isinstance(node, (cst.For, cst.While)) or type(node.body) is not cst.IndentedBlock:
+                continue
+            inner = node.body.body
+            if len(inner) != 1 or type(inner[0]) is not cst.For or type(inner[0].iter) is not cst.Name:
+                continue
+            parameter = inner[0].iter.value
+            if parameter in bound and parameter not in rebound:
+                iterated.append(bound[parameter])
+        return iterated
+
     def mutations_of_call(self, call: cst.Call) -> set[str] | None:
         """The chains, in the caller's names, that ``call`` of a function of this file may
         mutate: what the function mutates through its parameters (named by the arguments bound

@@ -279,6 +279,21 @@ def test_a_called_name_finds_its_one_definition_nested_in_the_caller_or_at_modul
     assert answers == {"inner": "inner", "top": "top", "twice": None, "missing": None}
 
 
+def test_an_argument_is_iterated_again_by_a_function_that_loops_over_its_parameter_inside_a_loop():
+    answers = probe_calls(
+        "def cycle(iterable):\n    while True:\n        for i in iterable:\n            yield i\n"
+        "def replay(iterable):\n    iterable = list(iterable)\n    while True:\n        for i in iterable:\n"
+        "            yield i\n"
+        "def once(iterable):\n    for i in iterable:\n        yield i\n"
+        "def busy(iterable):\n    while True:\n        log()\n        for i in iterable:\n            yield i\n"
+        "print(cycle(a)); print(replay(b)); print(once(c)); print(busy(d)); print(missing(e))\n",
+        lambda context, expr: [
+            cst.Module([]).code_for_node(arg) for arg in context.functions.arguments_iterated_again(expr)
+        ],
+    )
+    assert answers == {"cycle(a)": ["a"], "replay(b)": [], "once(c)": [], "busy(d)": [], "missing(e)": []}
+
+
 def test_conditional_code_of_a_function_is_known_as_conditional():
     source = (
         "def f(self):\n    print(a)\n    if self.x is None:\n        print(b)\n    else:\n        print(c)\n"

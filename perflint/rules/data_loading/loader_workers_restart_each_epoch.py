@@ -28,6 +28,14 @@ class LoaderWorkersRestartEachEpoch(Rule):
         "`{loader}` starts its worker processes anew every time the outer loop iterates it: "
         "pass {persistent} to `{callee}(...)`"
     )
+    message_iter = (
+        "`{loader}` starts its worker processes anew every time the loop around `{call}` runs "
+        "it: pass {persistent} to `{callee}(...)`"
+    )
+    message_iterated_again = (
+        "`{function}` iterates `{loader}` afresh each time it runs out, which starts the loader's "
+        "worker processes anew: pass {persistent} to `{callee}(...)`"
+    )
     message_rebuilt = (
         "`{callee}(...)` is rebuilt, and its worker processes started, on every iteration of the "
         "outer loop: build it once before that loop, with {persistent}"
@@ -44,12 +52,17 @@ class LoaderWorkersRestartEachEpoch(Rule):
         "literal `False`), when a loop over it (`for batch in loader`, `enumerate(loader)`, or the "
         "call itself) sits inside another loop of the same function, typically the loop over epochs. "
         "A loader built inside the outer loop is flagged when its arguments do not change in that "
-        "loop."
+        "loop. Also a loader a loop passes to `iter(...)` on its iterations (a fresh iterator per "
+        "epoch, or after `StopIteration`), and one given to a function of the same file that "
+        "iterates it afresh each time it runs out (`def cycle(dl): while True: for x in dl: yield "
+        "x`)."
     )
     known_limitations = (
         "Left alone: a loader without workers (PFL301's business), a non-literal "
         "`persistent_workers`, arguments unpacked from `**kwargs`, a loader received as a parameter, "
-        "and a loader iterated once."
+        "a loader iterated once, and `itertools.cycle(loader)`, which iterates the loader once and "
+        "replays the batches it saved (round 12's held-out lightweight-gan wraps its loader in a "
+        "`cycle` generator of its own, which iterates it again every epoch)."
     )
     why_bad = (
         "Without `persistent_workers=True`, every `iter(loader)` (the start of every `for` over "
@@ -142,6 +155,24 @@ for epoch in range(epochs):
                 for batch in loader:
                     pass
         """,
+        # One iterator made before the loop; `itertools.cycle` replays the batches of its one
+        # pass; a generator that iterates a list it made of the batches.
+        """
+        import itertools
+        from torch.utils.data import DataLoader
+        def replay(iterable):
+            saved = list(iterable)
+            while True:
+                for item in saved:
+                    yield item
+        def train(dataset, steps):
+            loader = DataLoader(dataset, num_workers=4)
+            batches = iter(loader)
+            for step in range(steps):
+                update(next(batches))
+            cycled = itertools.cycle(DataLoader(dataset, num_workers=4))
+            replayed = replay(DataLoader(dataset, num_workers=4))
+        """,
     )
     INVALID = (
         Invalid(
@@ -231,6 +262,64 @@ for epoch in range(epochs):
                         model(batch)
             """,
         ),
+        # A fresh iterator each time the last one runs out.
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def train(dataset, steps):
+                loader = DataLoader(dataset, batch_size=32, num_workers=4)
+                batches = iter(loader)
+                for step in range(steps):
+                    try:
+                        batch = next(batches)
+                    except StopIteration:
+                        batches = iter(loader)
+                        batch = next(batches)
+                    update(batch)
+            """,
+            line=3,
+            column=14,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def train(dataset, steps):
+                loader = DataLoader(dataset, batch_size=32, num_workers=4, persistent_workers=True)
+                batches = iter(loader)
+                for step in range(steps):
+                    try:
+                        batch = next(batches)
+                    except StopIteration:
+                        batches = iter(loader)
+                        batch = next(batches)
+                    update(batch)
+            """,
+        ),
+        # A generator of the file that iterates the loader again each time it runs out
+        # (round 12's held-out lightweight-gan).
+        Invalid(
+            """
+            from torch.utils.data import DataLoader
+            def cycle(iterable):
+                while True:
+                    for i in iterable:
+                        yield i
+            class Trainer:
+                def set_data_src(self, dataset, num_workers):
+                    dataloader = DataLoader(dataset, num_workers=num_workers, batch_size=16)
+                    self.loader = cycle(dataloader)
+            """,
+            line=8,
+            fixed="""
+            from torch.utils.data import DataLoader
+            def cycle(iterable):
+                while True:
+                    for i in iterable:
+                        yield i
+            class Trainer:
+                def set_data_src(self, dataset, num_workers):
+                    dataloader = DataLoader(dataset, num_workers=num_workers, batch_size=16, persistent_workers=num_workers > 0)
+                    self.loader = cycle(dataloader)
+            """,
+        ),
         # A worker count computed by a call: evaluating it twice might not give the same.
         Invalid(
             """
@@ -251,27 +340,53 @@ for epoch in range(epochs):
 
     def visit_For(self, node: cst.For) -> None:
         outer = self.context.innermost_loop
-        if outer is None:
-            return
-        loader = iterated_loader(node.iter, self.context)
+        if outer is not None:
+            self._check(node.iter, outer, self.message)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        outer = self.context.innermost_loop
+        if (
+            outer is not None
+            and self.context.imports.is_builtin(node.func, "iter")
+            and len(node.args) == 1
+            and node.args[0].keyword is None
+            and not node.args[0].star
+        ):
+            self._check(node.args[0].value, outer, self.message_iter, call=quote(node))
+        for argument in self.context.functions.arguments_iterated_again(node):
+            loader = iterated_loader(argument, self.context)
+            if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
+                continue
+            self._reported.add(id(loader))
+            message = self.message_iterated_again.format(
+                function=quote(node.func),
+                loader=quote(argument),
+                callee=quote(loader.func),
+                persistent=_persistent_advice(loader),
+            )
+            self.report(loader, message, fix=_persistent_fix(loader))
+
+    def _check(self, iterated: cst.BaseExpression, outer: LoopFrame, message: str, **words: str) -> None:
+        """Reports the loader a pass over ``iterated`` in the loop ``outer`` starts, when
+        ``outer`` restarts its workers and a persistent loader would serve each pass."""
+        loader = iterated_loader(iterated, self.context)
         if loader is None or id(loader) in self._reported or not _restarts_workers(loader):
             return
         callee = quote(loader.func)
         if contains(outer.node, loader):
             if not all(self.context.is_invariant(argument.value, outer) for argument in loader.args):
                 return
-            message = self.message_rebuilt.format(callee=callee, persistent=_persistent_advice(loader))
+            text = self.message_rebuilt.format(callee=callee, persistent=_persistent_advice(loader))
             fix = None
         else:
-            iterated = node.iter
             if type(iterated) is cst.Call and iterated is not loader:
                 iterated = iterated.args[0].value
             if _dataset_changes(loader, iterated, outer):
                 return  # restarting is what lets the workers see each epoch's dataset
-            message = self.message.format(loader=quote(iterated), callee=callee, persistent=_persistent_advice(loader))
+            text = message.format(loader=quote(iterated), callee=callee, persistent=_persistent_advice(loader), **words)
             fix = _persistent_fix(loader)
         self._reported.add(id(loader))
-        self.report(loader, message, fix=fix)
+        self.report(loader, text, fix=fix)
 
 
 def _dataset_changes(loader: cst.Call, iterated: cst.BaseExpression, outer: LoopFrame) -> bool:
