@@ -8,6 +8,7 @@ identity, a retry, code under a debugging flag, a lazy initialisation that runs 
 from __future__ import annotations
 
 import operator
+import re
 from typing import TYPE_CHECKING, Any, Callable
 
 import libcst as cst
@@ -39,6 +40,10 @@ _LITERAL_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
     cst.Equal: operator.eq,
     cst.NotEqual: operator.ne,
 }
+
+
+# The words of an identifier: ``LooseVersion`` → ``Loose``, ``Version``; ``np_version`` → ``np``, ``version``.
+_IDENTIFIER_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
 def ends_early(node: cst.If) -> bool:
@@ -98,6 +103,35 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
     return any(type(side) is cst.Name and side.value == "__name__" for side in sides) and any(
         string_value(side) == "__main__" for side in sides
     )
+
+
+def tests_a_version(test: cst.BaseExpression) -> bool:
+    """``test`` reads a library's or Python's version: a name or attribute spelled with
+    ``version`` (``np.__version__``, ``np_version < (1, 22, 0)``, ``sys.version_info``,
+    ``parse(torch.__version__) >= Version("2.0")``, ``TORCH_VERSION_AT_LEAST_2``). The branches
+    it chooses between are compatibility code: one of them runs where a feature is missing."""
+    return any(
+        (type(node) is cst.Name and _spells_version(node.value))
+        or (type(node) is cst.Attribute and _spells_version(node.attr.value))
+        for node in nodes_in_scope(test)
+    )
+
+
+def _spells_version(identifier: str) -> bool:
+    """``version`` is one of the words of ``identifier`` (``np_version``, ``LooseVersion``,
+    ``__version__``; not ``conversion``)."""
+    return any(word.lower() == "version" for word in _IDENTIFIER_WORDS.findall(identifier))
+
+
+def under_a_version_test(path: list[cst.CSTNode]) -> bool:
+    """The node at ``path[-1]`` (``path`` runs from the module down to it) is in a branch of an
+    ``if`` or conditional expression whose test reads a version (``tests_a_version``): code
+    for the versions that lack what the other branch uses (POT's per-matrix ``qr`` loop for
+    NumPy before 1.22, which had no stacked ``qr``)."""
+    for parent, child in zip(path, path[1:]):
+        if isinstance(parent, (cst.If, cst.IfExp)) and child is not parent.test and tests_a_version(parent.test):
+            return True
+    return False
 
 
 def _compared_literals(test: cst.Comparison) -> bool | None:

@@ -304,3 +304,49 @@ def test_returned_kind_is_what_a_call_returns_whatever_its_arguments():
     assert catalog.returned_kind("torch.equal") is None  # a bool
     assert catalog.returned_kind("numpy.log") is None  # a scalar for a scalar
     assert catalog.returned_kind(None) is None
+
+
+def _stacking_records(library: str) -> list:
+    return [record for record in RECORDS if record.library == library and record.has(Flag.STACKS_MATRICES)]
+
+
+def _same_per_matrix(whole, per_matrix, close) -> None:
+    """``whole`` (a routine's result on a stack) holds, at each index, ``per_matrix[i]``."""
+    if isinstance(whole, tuple):
+        for j, part in enumerate(whole):
+            _same_per_matrix(part, [result[j] for result in per_matrix], close)
+        return
+    for i, result in enumerate(per_matrix):
+        assert close(whole[i], result)
+
+
+def test_numpy_routines_said_to_stack_matrices_compute_each_matrix_as_alone():
+    import numpy as np
+
+    records = _stacking_records(catalog.NUMPY)
+    assert {record.function_name for record in records} >= {"inv", "det", "svd", "eigh", "qr"}
+    rng = np.random.default_rng(0)
+    factors = rng.standard_normal((4, 3, 3))
+    stack = factors @ factors.transpose(0, 2, 1) + 3 * np.eye(3)  # symmetric positive definite
+    for record in records:
+        routine = resolve(record.name)
+        extra = (2,) if "n" in record.signature.positional else ()
+        per_matrix = [routine(matrix, *extra) for matrix in stack]
+        _same_per_matrix(routine(stack, *extra), per_matrix, lambda a, b: np.allclose(a, b))
+
+
+def test_torch_routines_said_to_stack_matrices_compute_each_matrix_as_alone(torch):
+    records = _stacking_records(catalog.TORCH)
+    assert {record.name for record in records} >= {"torch.linalg.inv", "torch.linalg.det", "torch.inverse"}
+    generator = torch.Generator().manual_seed(0)
+    factors = torch.randn(4, 3, 3, generator=generator, dtype=torch.float64)
+    stack = factors @ factors.transpose(1, 2) + 3 * torch.eye(3, dtype=torch.float64)
+    for record in records:
+        routine = resolve(record.name)
+        extra = (2,) if "n" in record.signature.positional else ()
+        per_matrix = [routine(matrix, *extra) for matrix in stack]
+        _same_per_matrix(
+            tuple(routine(stack, *extra)) if record.items else routine(stack, *extra),
+            [tuple(result) if record.items else result for result in per_matrix],
+            lambda a, b: torch.allclose(a, b),
+        )

@@ -309,3 +309,37 @@ def test_in_an_assertion_message_only_for_the_message_of_an_assert():
     assertion = statement.body[0]
     assert in_an_assertion_message([module, statement, assertion, assertion.msg])
     assert not in_an_assertion_message([module, statement, assertion, assertion.test])
+
+
+def test_a_test_that_reads_a_version_is_known():
+    from perflint.engine.control_flow import tests_a_version
+
+    for text in (
+        "np_version < (1, 22, 0)",
+        "np.__version__ >= '1.22'",
+        "sys.version_info < (3, 9)",
+        "parse(torch.__version__) >= Version('2.0')",
+        "TORCH_VERSION_AT_LEAST_2 and x",
+    ):
+        assert tests_a_version(cst.parse_expression(text)), text
+    for text in ("n < 3", "self.debug", "conversion is None", "versions_seen > 2"):
+        assert not tests_a_version(cst.parse_expression(text)), text
+
+
+def test_code_in_a_branch_of_a_version_test_is_under_it_and_the_test_itself_is_not():
+    from perflint.engine.control_flow import under_a_version_test
+
+    answers = probe_calls(
+        """
+import numpy as np
+if np.__version__ < "1.22":
+    print(old)
+else:
+    print(new)
+if len(a) > 2:
+    print(other)
+value = print(x) if sys.version_info < (3, 9) else 0
+""",
+        lambda context, expr: under_a_version_test(context.path_to(expr)),
+    )
+    assert answers == {"old": True, "new": True, "other": False, "x": True}

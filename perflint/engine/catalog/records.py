@@ -146,6 +146,11 @@ class Flag(enum.Flag):
     # A model class whose ``fit`` draws no random numbers: the same data give the same fitted
     # model, and its methods change nothing but the model itself.
     FITS_DETERMINISTICALLY = enum.auto()
+    # Takes a stack of matrices, any leading axes before the last two of its first argument,
+    # and computes each matrix on its own in one call: given ``a`` of shape ``(k, m, n)``,
+    # ``f(a)[i]`` equals ``f(a[i])`` (a tuple result item by item: ``f(a)[j][i]``), its other
+    # arguments the same for every matrix. NumPy's ``linalg`` (``qr`` since 1.22) and torch's.
+    STACKS_MATRICES = enum.auto()
 
 
 PURE = Flag.PURE
@@ -188,6 +193,7 @@ DRAWS_RANDOM = Flag.DRAWS_RANDOM
 REDUCES_AXES = Flag.REDUCES_AXES
 READS_TWICE = Flag.READS_TWICE
 FITS_DETERMINISTICALLY = Flag.FITS_DETERMINISTICALLY
+STACKS_MATRICES = Flag.STACKS_MATRICES
 
 
 @dataclass(frozen=True)
