@@ -202,6 +202,8 @@ NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
 NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
+# NumPy's string scalar types: a dtype of text, on which ufuncs and reductions have no loop.
+NUMPY_TEXT_TYPES = frozenset(_numpy.TEXT_TYPES)
 # Attributes an element of a numeric array has (``z.real``): any other names a Python object's.
 NUMPY_SCALAR_ATTRIBUTES = frozenset(_numpy.SCALAR_ATTRIBUTES)
 # ``np.maximum`` (or ``max``, ``+``) of an element and its neighbour -> ``np.maximum.accumulate``.
