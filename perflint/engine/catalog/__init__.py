@@ -224,6 +224,9 @@ REDUCING_METHODS = _methods.REDUCING_METHODS
 HOST_ONLY_METHODS = _methods.HOST_ONLY_METHODS
 # Libraries that compute only in host memory: their values were never on a device.
 HOST_LIBRARIES = frozenset({"numpy", "scipy", "pandas", "math"})
+# Test frameworks: no library depends on one at run time, so a module that imports one at its
+# top level runs only under tests.
+TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "hypothesis"})
 VIEW_METHODS = _methods.VIEW_METHODS
 SHAPE_KEEPING_METHODS = _methods.SHAPE_KEEPING_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.
