@@ -13,6 +13,11 @@ from pathlib import PurePosixPath
 TEST_FOLDERS = ("tests", "test", "testing")
 TEST_FILES = ("test_*.py", "*_test.py", "conftest.py")
 TEST_PATTERNS = TEST_FOLDERS + TEST_FILES
+# Test suites a library ships for its users' tests, by scikit-learn's convention
+# (``sklearn.utils.estimator_checks``, imbalanced-learn's and nilearn's): linted, since users
+# import them, but test code. Not files named ``testing.py``: deepinv's runs a model over a
+# test set, library code.
+TEST_SUPPORT_FILES = ("estimator_checks.py", "_estimator_checks.py")
 
 
 def is_test_path(path: str) -> bool:
@@ -23,3 +28,8 @@ def is_test_path(path: str) -> bool:
     return any(part in TEST_FOLDERS for part in parts[:-1]) or any(
         fnmatchcase(parts[-1], pattern) for pattern in TEST_FILES
     )
+
+
+def is_test_support_path(path: str) -> bool:
+    """``path`` (either slash) is a test suite a library ships (``TEST_SUPPORT_FILES``)."""
+    return PurePosixPath(path.replace("\\", "/")).name in TEST_SUPPORT_FILES

@@ -41,6 +41,9 @@ from perflint.engine.literals import UNKNOWN, integer_value, literal_value
 from perflint.engine.values import MAX_NAME_HOPS
 from perflint.engine.walker import nodes_in_scope
 
+# NumPy string dtypes spelled as text: ``"U"``, ``"<U8"``, ``"|S10"``, ``"str"``, ``"bytes"``.
+_TEXT_DTYPE = re.compile(r"[<>|=]?[US]\d*|str|bytes|unicode")
+
 if TYPE_CHECKING:
     from perflint.engine.linter import FileContext
 
@@ -1063,23 +1066,98 @@ class ArrayKnowledge:
         """``expr`` is a NumPy array of Python objects: made with an object dtype
         (``np.array(blocks, dtype=object)``, ``np.empty((n, m), dtype="O")``), directly, through
         the name every path binds to one, or a slice or a view of one (``blocks[1:]``)."""
+        made = self._numpy_construction(expr, depth)
+        return made is not None and made[1] is not None and self.names_object_dtype(made[1])
+
+    def holds_text(self, expr: cst.BaseExpression, depth: int = 3) -> bool:
+        """``expr`` is a NumPy array of strings: made with a string dtype (``dtype=str``,
+        ``"U"``, ``"<U8"``, ``np.bytes_``; also ``a.astype(str)``), or, without a dtype, from
+        strings written out (``np.array(["a", "b"])``, ``np.array([f"col_{i}" for i in
+        range(n)])``), directly, through the name every path binds to one, or a slice or a view
+        of one. NumPy's ufuncs and reductions have no loop for strings: ``names.min()`` raises
+        where the builtin ``min(names)`` compares them."""
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "astype":
+            return bool(expr.args) and expr.args[0].keyword is None and self._names_text_dtype(expr.args[0].value)
+        made = self._numpy_construction(expr, depth)
+        if made is None:
+            return False
+        call, dtype = made
+        if dtype is not None:
+            return self._names_text_dtype(dtype)
+        record = catalog.lookup(self._imports.qualified_name(call.func))
+        data = call.args[0] if call.args else None
+        return (
+            record is not None
+            and record.has(catalog.Flag.CONVERTS_SEQUENCES)
+            and data is not None
+            and data.keyword is None
+            and not data.star
+            and self._is_text_data(data.value, depth)
+        )
+
+    def _numpy_construction(
+        self, expr: cst.BaseExpression, depth: int
+    ) -> tuple[cst.Call, cst.BaseExpression | None] | None:
+        """The NumPy call that made the fresh array ``expr`` holds (a factory, or a conversion of
+        data), and the ``dtype`` it was given (None when none), directly, through the name every
+        path binds to one, or a slice or a view of one."""
         if type(expr) is cst.Name:
             bound = self.bound_value(expr.value)
-            return depth > 0 and bound is not None and self.holds_objects(bound, depth - 1)
+            return self._numpy_construction(bound, depth - 1) if depth > 0 and bound is not None else None
         if type(expr) is cst.Subscript:
             sliced = all(type(element.slice) is cst.Slice for element in expr.slice)
-            return sliced and self.holds_objects(expr.value, depth)
+            return self._numpy_construction(expr.value, depth) if sliced else None
         if type(expr) is not cst.Call:
-            return False
+            return None
         func = expr.func
         if type(func) is cst.Attribute and func.attr.value in catalog.VIEW_METHODS:
-            return self.holds_objects(func.value, depth)
+            return self._numpy_construction(func.value, depth)
         record = catalog.lookup(self._imports.qualified_name(func))
-        if record is None or record.library != catalog.NUMPY or not record.has(catalog.Flag.FRESH_ARRAY):
-            return False
+        if (
+            record is None
+            or record.library != catalog.NUMPY
+            or not record.has(catalog.Flag.FRESH_ARRAY)
+            and not record.has(catalog.Flag.CONVERTS_SEQUENCES)
+        ):
+            return None
         arguments = catalog.bind(expr, record)
         dtype = arguments.argument("dtype") if arguments is not None and record.accepts("dtype") else None
-        return dtype is not None and self.names_object_dtype(dtype)
+        return expr, dtype
+
+    def _names_text_dtype(self, dtype: cst.BaseExpression) -> bool:
+        """``dtype`` names a NumPy string dtype: ``str``, ``bytes``, ``np.str_``, ``np.bytes_``,
+        ``"U"``, ``"S"``, ``"<U8"``, ``"str"``, ``np.dtype(str)``."""
+        if type(dtype) is cst.Call and self._imports.qualified_name(dtype.func) == "numpy.dtype":
+            return bool(dtype.args) and dtype.args[0].keyword is None and self._names_text_dtype(dtype.args[0].value)
+        if type(dtype) is cst.Name and dtype.value in ("str", "bytes"):
+            return self._imports.is_builtin(dtype, dtype.value)
+        if self._imports.qualified_name(dtype) in catalog.NUMPY_TEXT_TYPES:
+            return True
+        spelled = literal_value(dtype)
+        return isinstance(spelled, str) and _TEXT_DTYPE.fullmatch(spelled) is not None
+
+    def _is_text_data(self, data: cst.BaseExpression, depth: int) -> bool:
+        """``data`` is strings written out: a list or tuple of them (nested lists too), or a
+        list comprehension that yields one (``[f"col_{i}" for i in range(n)]``), directly or
+        through the name every path binds to one. A string is a literal, an f-string, a
+        ``str(...)`` or a literal's ``.format(...)``."""
+        if type(data) is cst.Name:
+            bound = self.bound_value(data.value)
+            return depth > 0 and bound is not None and self._is_text_data(bound, depth - 1)
+        if isinstance(data, (cst.List, cst.Tuple)):
+            return bool(data.elements) and all(
+                type(element) is cst.Element and self._is_text_data(element.value, depth) for element in data.elements
+            )
+        if type(data) is cst.ListComp:
+            return self._is_text_data(data.elt, depth)
+        if isinstance(data, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return True
+        if type(data) is cst.Call:
+            func = data.func
+            if type(func) is cst.Name:
+                return func.value == "str" and self._imports.is_builtin(func, "str")
+            return type(func) is cst.Attribute and func.attr.value == "format" and type(func.value) is cst.SimpleString
+        return False
 
     def ndim_of(self, expr: cst.BaseExpression) -> int | None:
         """The number of dimensions of the array the name ``expr`` holds, where the code states

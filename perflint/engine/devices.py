@@ -319,6 +319,49 @@ def moved_to_an_accelerator_later(name: cst.Name, context: FileContext) -> bool:
     return False
 
 
+def placed_by_callers(tensor: cst.BaseExpression, context: FileContext) -> bool:
+    """``tensor`` is a tensor parameter of the function around it (annotated ``torch.Tensor``,
+    or known to the engine as one), as passed or cast where it lives (``x_ref.to(torch.float32)``,
+    ``x.float()``, also through the name it was assigned to), and the function moves that
+    parameter to no device: where it lives is its callers' choice, and a caller may hand over a
+    tensor already on the device (alibi_detect's detectors make their inputs with
+    ``torch.as_tensor(x, device=self.device)`` before ``fit`` builds a loader over them)."""
+    frame = context.function
+    if frame is None or type(frame.node) is not cst.FunctionDef:
+        return False
+    name = _cast_parameter(tensor, context)
+    if name is None or name not in set(parameter_names(frame.node.params)):
+        return False
+    if context.arrays.kind_of(cst.Name(name)) != catalog.TORCH:
+        return False
+    for node in nodes_in_scope(frame.node.body):
+        if type(node) is cst.Call:
+            move = device_move(node, context)
+            if move is not None and not move.stays and root_name(move.receiver) == name:
+                return False
+    return True
+
+
+def _cast_parameter(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> str | None:
+    """The name ``tensor`` is, or casts where it lives (``x.to(torch.float32)``, ``x.float()``),
+    followed through the names it was assigned to: a parameter's name when it is one."""
+    while type(tensor) is cst.Call and type(tensor.func) is cst.Attribute:
+        # A cast or a copy where the tensor lives (``.float()``, ``.detach()``,
+        # ``.to(torch.float32)``); not a move.
+        move = device_move(tensor, context)
+        keeps_its_place = move.stays if move is not None else tensor.func.attr.value in catalog.SHAPE_KEEPING_METHODS
+        if not keeps_its_place:
+            return None
+        tensor = tensor.func.value
+    if type(tensor) is not cst.Name:
+        return None
+    assigned = value_of(tensor, context, hops) if hops < MAX_NAME_HOPS else None
+    if assigned is None or assigned is tensor:
+        return tensor.value
+    inner = _cast_parameter(assigned, context, hops + 1)
+    return inner if inner == tensor.value else None
+
+
 def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``value`` is made by a library that computes only in host memory, so it was never on a
     device: a known NumPy array or pandas object, the result of a NumPy, SciPy or pandas call, of

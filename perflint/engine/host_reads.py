@@ -17,6 +17,7 @@ import libcst as cst
 from perflint.engine import catalog
 from perflint.engine.control_flow import decides_an_exit, only_reports, tests_a_debug_flag
 from perflint.engine.devices import on_host
+from perflint.engine.effects import summarise
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
 from perflint.engine.loops import uses_modulo
@@ -178,9 +179,12 @@ def _waits_on_every_iteration(
     """The walk behind ``reads_on_every_iteration`` (every read but ``besides`` and the
     accumulations into ``accumulator`` counts) and ``keeps_waiting_on_every_iteration``
     (``needed_only``: only the reads the loop cannot drop count)."""
-    if type(loop) is cst.While and _tests_a_tensor(loop.test, context):
-        return True
+    # The names or chains the loop treats as tensors: read on the host (``nll.item()``) or
+    # differentiated (``nll.backward()``); a comparison of one is a tensor's truth.
+    tensors = _tensors_of_the_loop(loop, context)
     read_roots: set[str] | None = None  # names the loop reads tensors of, found on first need
+    if type(loop) is cst.While and _tests_a_tensor(loop.test, context, loop, tensors):
+        return True
     pending: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(loop.body, (loop,))]
     while pending:
         node, above = pending.pop()
@@ -193,7 +197,7 @@ def _waits_on_every_iteration(
             if node.orelse is not None:
                 pending.append((node.orelse, (*above, node)))
             continue
-        if isinstance(node, (cst.If, cst.While, cst.Assert)) and _tests_a_tensor(node.test, context):
+        if isinstance(node, (cst.If, cst.While, cst.Assert)) and _tests_a_tensor(node.test, context, loop, tensors):
             return True
         if isinstance(node, (cst.Name, cst.Attribute)) and accumulator is not None and dotted_name(node) == accumulator:
             if not _collects_into(above, node):
@@ -230,6 +234,40 @@ def _roots_read_on_the_host(body: cst.CSTNode, context: FileContext) -> set[str]
     return roots
 
 
+def _tensors_of_the_loop(loop: cst.For | cst.While, context: FileContext) -> set[str]:
+    """The names and attribute chains ``loop``'s body calls ``.backward()`` on (``loss``,
+    ``outputs.loss``) or reads on the host through a method that synchronises (``nll`` of
+    ``nll.item()``, ``self.alpha`` of ``self.alpha.item()``), as written: tensors there."""
+    found = set(summarise([loop.body], context.imports).differentiated)
+    for node in nodes_in_scope(loop.body):
+        if type(node) is cst.Call and type(node.func) is cst.Attribute and _synchronises(node, context):
+            chain = dotted_name(read_tensor(node.func.value))
+            if chain is not None:
+                found.add(chain)
+    return found
+
+
+def _compares_one_of(comparison: cst.Comparison, tensors: set[str] | frozenset[str]) -> bool:
+    """The first comparison of ``comparison`` (the one whose truth is always read) is not by
+    identity, and an operand of it is one of ``tensors``, directly or through arithmetic
+    (``nll < min_loss - tol``)."""
+    first = comparison.comparisons[0]
+    if isinstance(first.operator, _IDENTITY_OPERATORS):
+        return False
+    return bool(_arithmetic_operands(comparison.left) & tensors or _arithmetic_operands(first.comparator) & tensors)
+
+
+def _arithmetic_operands(expr: cst.BaseExpression) -> set[str]:
+    """The names and attribute chains ``expr`` computes with through arithmetic: ``{"min_loss",
+    "tol"}`` for ``min_loss - tol``; not through a call or an index."""
+    if type(expr) is cst.BinaryOperation:
+        return _arithmetic_operands(expr.left) | _arithmetic_operands(expr.right)
+    if type(expr) is cst.UnaryOperation:
+        return _arithmetic_operands(expr.expression)
+    chain = dotted_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+    return {chain} if chain is not None else set()
+
+
 def _roots(expr: cst.BaseExpression) -> set[str]:
     """The names ``expr`` takes its values from (``root_name``), through arithmetic: ``{"p"}``
     for ``p[1] - p[0]``."""
@@ -254,18 +292,30 @@ def _chain_tests_a_tensor(chain: cst.Comparison, read_roots: set[str], context: 
     )
 
 
-def _tests_a_tensor(test: cst.BaseExpression, context: FileContext) -> bool:
+def _tests_a_tensor(
+    test: cst.BaseExpression,
+    context: FileContext,
+    loop: cst.For | cst.While | None = None,
+    tensors: set[str] | frozenset[str] = frozenset(),
+) -> bool:
     """The truth of ``test`` is a torch tensor's, which the host reads by waiting for the device
     on every run of the test: ``torch.isclose(u, last_u)``, ``loss < best``, ``(t >= 0).all()``,
     through ``not``, ``and`` and ``or``; not an operand after an identity test, which runs only
     for some callers' options: ``if self.ignore_index is None and torch.max(y) > k:`` waits only
-    in the calls that pass no ``ignore_index``."""
+    in the calls that pass no ``ignore_index``. An identity test of what ``loop`` itself assigns
+    is no option but the loop's state, set on its first iteration: ``if best is None or loss <
+    best: best = loss`` tests the tensor on every iteration after the first (alibi_detect's
+    GMM early stopping). ``tensors``: the names or chains the loop treats as tensors
+    (``_tensors_of_the_loop``), whose comparisons are a tensor's truth too (``nll < min_loss -
+    tol``; an operand of arithmetic counts, not one read through a call or an index)."""
     if type(test) is cst.BooleanOperation:
-        if _tests_identity(test.left):
-            return _tests_a_tensor(test.left, context)
-        return _tests_a_tensor(test.left, context) or _tests_a_tensor(test.right, context)
+        if _tests_identity(test.left) and not (loop is not None and _tests_state_of(test.left, loop, context)):
+            return _tests_a_tensor(test.left, context, loop, tensors)
+        return _tests_a_tensor(test.left, context, loop, tensors) or _tests_a_tensor(test.right, context, loop, tensors)
     if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
-        return _tests_a_tensor(test.expression, context)
+        return _tests_a_tensor(test.expression, context, loop, tensors)
+    if type(test) is cst.Comparison and tensors and _compares_one_of(test, tensors):
+        return True
     return is_device_tensor(test, context)
 
 
@@ -274,6 +324,24 @@ def _tests_identity(test: cst.BaseExpression) -> bool:
     return type(test) is cst.Comparison and all(
         type(target.operator) in (cst.Is, cst.IsNot) for target in test.comparisons
     )
+
+
+def _tests_state_of(test: cst.BaseExpression, loop: cst.For | cst.While, context: FileContext) -> bool:
+    """An operand of the identity test ``test`` is a name or attribute chain that ``loop``'s
+    body assigns (``min_loss`` of ``min_loss is None`` with ``min_loss = nll`` in the loop)."""
+    if type(test) is not cst.Comparison:
+        return False
+    compared = {dotted_name(test.left), *(dotted_name(target.comparator) for target in test.comparisons)}
+    compared.discard(None)
+    if not compared:
+        return False
+    rebound = summarise([loop.body], context.imports).rebound
+    if compared & rebound:
+        return True
+    for node in nodes_in_scope(loop.body):
+        if type(node) is cst.Assign and any(dotted_name(target.target) in compared for target in node.targets):
+            return True
+    return False
 
 
 def is_device_tensor(expr: cst.BaseExpression, context: FileContext) -> bool:

@@ -55,7 +55,7 @@ from perflint.engine.roles import (
 
 # Bumped when a summary's content or meaning changes: cached summaries of another format are
 # ignored.
-SUMMARY_FORMAT = 11
+SUMMARY_FORMAT = 12
 # How many calls deep a function's effects are followed (``fit`` → ``fit_batch`` → ``step``),
 # and how many base classes up a method or base is looked for.
 _CALL_DEPTH = 3
@@ -77,11 +77,14 @@ class CallSite:
     or ``attr:<attribute>:<method>`` (a method of what ``self.<attribute>`` holds); ``loop``
     quotes the iterable of the innermost loop around the call ("" when in none); ``grad_off``:
     the call is in a ``with`` block that may turn autograd off (``with torch.no_grad():``), or
-    in a function decorated so."""
+    in a function decorated so; ``once``: the call is in a branch that initialises an attribute
+    of ``self`` the first time only (``if self.lams is None: self.lams = self._pick_lam(…)``),
+    so it runs once per object however often its caller runs."""
 
     target: str
     loop: str = ""
     grad_off: bool = False
+    once: bool = False
 
 
 @dataclass
@@ -115,7 +118,7 @@ class FunctionSummary:
             self.steps_optimizer,
             self.returns,
             list(self.mutated_parameters),
-            [[call.target, call.loop, call.grad_off] for call in self.calls],
+            [[call.target, call.loop, call.grad_off, call.once] for call in self.calls],
             None if self.positional is None else list(self.positional),
             [list(argument) for argument in self.eval_arguments],
             self.method_calls,
@@ -130,7 +133,7 @@ class FunctionSummary:
             bool(step),
             returns,
             tuple(mutated),
-            [CallSite(str(target), str(loop), bool(grad_off)) for target, loop, grad_off in calls],
+            [CallSite(str(target), str(loop), bool(grad_off), bool(once)) for target, loop, grad_off, once in calls],
             None if positional is None else tuple(positional),
             tuple((str(target), str(slot)) for target, slot in eval_arguments),
             {str(method): bool(grad_off) for method, grad_off in method_calls.items()},
@@ -297,6 +300,60 @@ def _is_main_guard(node: ast.AST) -> bool:
     return any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides) and any(
         isinstance(side, ast.Constant) and side.value == "__main__" for side in sides
     )
+
+
+def _initialised_attribute(node: ast.If) -> str | None:
+    """``self.<a>`` for ``if self.<a> is None:`` (or ``if not hasattr(self, "<a>"):``) whose
+    body assigns ``self.<a>``: the body runs the first time only, once per object unless a
+    method sets the attribute back (the attribute form of ``control_flow.is_lazy_initialisation``,
+    read by the project index, which sees ``ast``); None for any other ``if``."""
+    test = node.test
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        chain = _dotted(test.left)
+    elif (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and isinstance(test.operand, ast.Call)
+        and isinstance(test.operand.func, ast.Name)
+        and test.operand.func.id == "hasattr"
+        and len(test.operand.args) == 2
+        and isinstance(test.operand.args[1], ast.Constant)
+        and isinstance(test.operand.args[1].value, str)
+    ):
+        owner = _dotted(test.operand.args[0])
+        chain = f"{owner}.{test.operand.args[1].value}" if owner else None
+    else:
+        return None
+    if chain is None or not chain.startswith("self."):
+        return None
+    assigned = any(
+        isinstance(statement, ast.Assign) and any(_dotted(target) == chain for target in statement.targets)
+        for statement in node.body
+    )
+    return chain if assigned else None
+
+
+def _attributes_set_back(node: ast.ClassDef) -> set[str]:
+    """The ``self.<a>`` chains a method of the class other than ``__init__`` sets to ``None``
+    (ase's ``compare`` sets ``self.expanded_s2 = None`` for each structure): a branch that
+    initialises one runs again after each such reset, not once per object."""
+    found: set[str] = set()
+    for member in node.body:
+        if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member.name != "__init__":
+            for statement in ast.walk(member):
+                if (
+                    isinstance(statement, ast.Assign)
+                    and isinstance(statement.value, ast.Constant)
+                    and statement.value.value is None
+                ):
+                    found.update(chain for chain in map(_dotted, statement.targets) if chain is not None)
+    return found
 
 
 # Read in a statement's text: a call of a dotted name, a backward pass, an optimizer's (or a
@@ -576,6 +633,9 @@ class _Summariser:
         # The file's classes that are torch optimizers, directly or through classes above them
         # in the file, by qualified name: their ``step`` runs per training step (``roles.role_of``).
         self.optimizer_classes: set[str] = set()
+        # The attributes of ``self`` the class being summarised sets back to None outside
+        # ``__init__`` (``_attributes_set_back``).
+        self.set_back: set[str] = set()
 
     def summarise(self, tree: ast.Module, source: str) -> FileSummary:
         # Comments removed (a ``#`` inside a string cuts the line short: a call missed, never
@@ -752,10 +812,12 @@ class _Summariser:
             self.optimizer_classes.add(f"{self.module}.{node.name}")
         attributes: dict[str, str] = {}
         methods = []
+        outer, self.set_back = self.set_back, _attributes_set_back(node)
         for member in node.body:
             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods.append(member.name)
                 functions[f"{node.name}.{member.name}"] = self._function(member, attributes, is_optimizer)
+        self.set_back = outer
         return ClassSummary(bases, attributes, tuple(methods), self._has_hidden_callers(node))
 
     def _has_hidden_callers(self, node: ast.ClassDef) -> bool:
@@ -973,6 +1035,7 @@ class _Summariser:
         returns: set[str | None] = set()
         loops: dict[int, str] = {}  # line → the quoted iterable of the innermost loop there
         grad_off_lines: set[int] = set()  # lines in a ``with`` block that may turn autograd off
+        once_lines: set[int] = set()  # lines in a branch that initialises an attribute of ``self``
         skipped: set[int] = set()  # docstring lines
         for statement in self._statements(body):
             kind = type(statement)
@@ -995,6 +1058,8 @@ class _Summariser:
                 _may_disable_grad(item.context_expr) for item in statement.items
             ):
                 grad_off_lines.update(range(statement.body[0].lineno, (statement.end_lineno or statement.lineno) + 1))
+            elif isinstance(statement, ast.If) and _initialised_attribute(statement) not in (None, *self.set_back):
+                once_lines.update(range(statement.body[0].lineno, (statement.body[-1].end_lineno or 0) + 1))
             if kind not in _COMPOUND and " for " in self.lines[statement.lineno - 1]:
                 for node in ast.walk(statement):
                     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
@@ -1040,7 +1105,7 @@ class _Summariser:
                 if target is not None:
                     if target == "q:torch.autograd.backward":
                         summary.calls_backward = True
-                    summary.calls.append(CallSite(target, loops.get(line, ""), off))
+                    summary.calls.append(CallSite(target, loops.get(line, ""), off, line in once_lines))
         summary.mutated_parameters = tuple(sorted(mutated))
         summary.returns = returns.pop() if len(returns) == 1 else None
         return summary
@@ -1472,7 +1537,9 @@ class ProjectIndex:
     def frequencies(self) -> dict[str, HotCaller]:
         """How often the project calls each of its functions, and why, where the call graph
         shows it. Cold: every caller is set-up code (``__init__``, data preparation, plotting)
-        or itself cold; once: every caller runs once and one of them is an entry point (module
+        or itself cold, or calls it only to initialise an attribute the first time (``if
+        self.lams is None: self.lams = self._pick_lam(…)``, ``CallSite.once``: once per object,
+        which makes no callee hot); once: every caller runs once and one of them is an entry point (module
         level, the ``__main__`` block, ``main``) or only called from one. Hot: called in a loop or from a
         per-call function (``forward``, ``training_step``) or from another hot function, by a
         caller that is not cold, the callers ``dispatched`` finds included (they make a function
@@ -1650,11 +1717,13 @@ class ProjectIndex:
             for function, sites in callers.items():
                 if function in found or role(function) is not None:
                     continue
-                # A call in a loop of ``main`` repeats: not a cold call.
-                if all(is_cold(caller) and not (site.loop and is_entry(caller)) for caller, site in sites):
+                # A call in a loop of ``main`` repeats: not a cold call. One that initialises an
+                # attribute runs once per object (``CallSite.once``): a cold call wherever it is.
+                if all(site.once or is_cold(caller) and not (site.loop and is_entry(caller)) for caller, site in sites):
                     names = sorted({short(caller) for caller, _ in sites})
                     frequency = Frequency.ONCE if any(is_entry(caller) for caller, _ in sites) else Frequency.COLD
-                    found[function] = HotCaller(f"called only from `{'`, `'.join(names[:3])}`", frequency)
+                    how = "once per object " if all(site.once for _, site in sites) else ""
+                    found[function] = HotCaller(f"called only {how}from `{'`, `'.join(names[:3])}`", frequency)
                     changed = True
         pending: list[str] = []
         for function, sites in callers.items():
@@ -1664,7 +1733,7 @@ class ProjectIndex:
             if function in found:
                 continue
             for caller, site in sites:
-                if is_cold(caller) and not is_entry(caller):
+                if site.once or is_cold(caller) and not is_entry(caller):
                     continue
                 if site.loop and (not yields(function) or repeats(caller) or is_entry(caller)):
                     evidence = f"called in a loop over `{site.loop}` in `{short(caller)}`"
@@ -1679,6 +1748,8 @@ class ProjectIndex:
             caller = pending.pop()
             class_name = self._class_of(caller)
             for site in self.functions[caller][2].calls:
+                if site.once:
+                    continue
                 for callee in self.reached(site, class_name):
                     if callee in found or role(callee) == RUN_ONCE and not yields(callee):
                         continue

@@ -784,3 +784,33 @@ def test_an_array_made_with_an_object_dtype_holds_python_objects():
         "np.empty(n)": False,
         "x": False,
     }
+
+
+def test_an_array_made_of_strings_or_with_a_string_dtype_holds_text():
+    answers = probe_calls(
+        "import numpy as np\n"
+        "def f(n, blocks, x):\n"
+        "    names = np.array([f'col_{i}' for i in range(n)])\n"
+        "    print(names); print(names[3:]); print(np.asarray(['a', 'b']))\n"
+        "    print(np.array(blocks, dtype=str)); print(np.array(blocks, dtype='<U8')); print(np.array(blocks, np.str_))\n"
+        "    print(x.astype(str)); print(np.array([str(b) for b in blocks]))\n"
+        "    print(np.array([len(b) for b in blocks])); print(np.array(blocks)); print(names.astype(float))\n"
+        "    print(np.array(['a', 'b'], dtype=float)); print(np.array([]))\n",
+        lambda context, expr: context.arrays.holds_text(expr),
+    )
+    assert answers == {
+        "names": True,
+        "names[3:]": True,
+        "np.asarray(['a', 'b'])": True,
+        "np.array(blocks, dtype=str)": True,
+        "np.array(blocks, dtype='<U8')": True,
+        "np.array(blocks, np.str_)": True,
+        "x.astype(str)": True,
+        "np.array([str(b) for b in blocks])": True,
+        "np.array([len(b) for b in blocks])": False,
+        "np.array(blocks)": False,
+        "names.astype(float)": False,
+        # A dtype given decides: NumPy converts the strings to it.
+        "np.array(['a', 'b'], dtype=float)": False,
+        "np.array([])": False,
+    }

@@ -671,3 +671,24 @@ def test_a_function_whose_callers_move_its_results_makes_host_tensors():
     assert accelerator_possible_at_print(moved) is True
     kept = "        x_aug, y_aug = self._augment(data)\n        return x_aug\n"
     assert accelerator_possible_at_print(kept) is False
+
+
+def test_a_tensor_parameter_the_function_moves_nowhere_is_placed_by_its_callers():
+    from perflint.engine.devices import placed_by_callers
+
+    answers = probe_calls(
+        "import torch\n"
+        "def fit(self, x_ref: torch.Tensor, y: torch.Tensor, ds, z: torch.Tensor, device):\n"
+        "    x_ref = x_ref.to(torch.float32)\n"
+        "    print(x_ref); print(y.float()); print(ds); print(z); print(y[0])\n"
+        "    z = z.to(device)\n",
+        lambda context, expr: placed_by_callers(expr, context),
+    )
+    assert answers == {
+        "x_ref": True,
+        "y.float()": True,
+        # Not known to be a tensor (a dataset object), moved by the function itself, or a part.
+        "ds": False,
+        "z": False,
+        "y[0]": False,
+    }

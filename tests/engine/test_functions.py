@@ -522,13 +522,27 @@ def test_functions_and_classes_named_as_tests_are_test_code_in_an_ordinary_file(
         "conftest.py",
         "pkg\\test\\util.py",
         "src/pkg/testing/fixtures.py",
+        "imblearn/utils/estimator_checks.py",
+        "pytorch_forecasting/utils/_estimator_checks.py",
     ],
 )
 def test_everything_in_a_test_file_or_directory_is_test_code(path):
     assert set(in_test_code(SOURCE, path).values()) == {True}
 
 
-@pytest.mark.parametrize("path", ["train.py", "contest.py", "attest/model.py", "latest_tests.py", "testing_utils.py"])
+def test_a_module_importing_a_test_framework_at_its_top_level_is_test_code():
+    assert set(in_test_code("import pytest\n" + SOURCE, "nilearn/_utils/checks.py").values()) == {True}
+    assert set(in_test_code("from hypothesis import given\n" + SOURCE, "pkg/cases.py").values()) == {True}
+    # Imported inside a function (a library's helper that runs its own tests), or a module of
+    # the same name in the project: library code.
+    lazy = "def run_tests():\n    import pytest\n    print(in_runner)\nprint(module_level)\n"
+    assert in_test_code(lazy, "pkg/runner.py") == {"in_runner": False, "module_level": False}
+    assert in_test_code("from .pytest import plugin\nprint(here)\n", "pkg/plugin.py") == {"here": False}
+
+
+@pytest.mark.parametrize(
+    "path", ["train.py", "contest.py", "attest/model.py", "latest_tests.py", "testing_utils.py", "checks.py"]
+)
 def test_files_merely_containing_the_word_are_not_test_code(path):
     assert in_test_code("print(here)\n", path) == {"here": False}
 

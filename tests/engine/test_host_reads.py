@@ -283,6 +283,44 @@ def test_a_torch_function_that_waits_keeps_the_loop_waiting_on_every_iteration()
     assert ask(waiting.replace("        torch.cuda.synchronize(device)\n", "")) == {"ok.item()": False}
 
 
+def test_a_loss_tested_after_the_identity_test_of_state_the_loop_sets_keeps_the_loop_waiting():
+    from perflint.engine.host_reads import keeps_waiting_on_every_iteration
+
+    def ask(source: str) -> dict[str, object]:
+        return _ask_at_reads(
+            source,
+            lambda context, read: keeps_waiting_on_every_iteration(context.innermost_loop.node, read, context),
+        )
+
+    early_stopping = (
+        "def fit(model, loader, optimizer, tol, option):\n"
+        "    best = None\n"
+        "    for x in loader:\n"
+        "        nll = model(x)\n"
+        "        nll.backward()\n"
+        "        optimizer.step()\n"
+        "        print(nll.item())\n"
+        "        if best is None or nll < best - tol:\n"
+        "            best = nll\n"
+    )
+    assert ask(early_stopping) == {"nll.item()": True}
+    # An option the loop never sets: the tensor test runs only for the callers that pass none.
+    option = early_stopping.replace("best is None or", "option is None and")
+    assert ask(option) == {"nll.item()": False}
+    # A setting read beside a tensor of `self` is no tensor (skrl's `if self.cfg.clip > 0:`).
+    setting = (
+        "def fit(self, loader, optimizer):\n"
+        "    for x in loader:\n"
+        "        loss = self.model(x)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        if self.cfg.clip > 0:\n"
+        "            self.clip()\n"
+        "        print(self.alpha.item(), loss.item())\n"
+    )
+    assert ask(setting) == {"self.alpha.item()": False, "loss.item()": False}
+
+
 def test_counting_guards_an_assert_or_a_raise_on_a_tensor_truth_waits_too():
     def waits(context, expr):
         guarded = function_waits_for_device(context, counting_decisions=True, counting_guards=True)

@@ -369,6 +369,62 @@ def test_a_subclass_override_of_a_method_the_base_calls_in_a_loop_runs_per_itera
     assert "pkg.solvers.Other._update" not in frequencies  # not a subclass
 
 
+def test_a_call_that_initialises_an_attribute_the_first_time_runs_once_per_object():
+    # alibi_detect's context-aware detector: `_cmmd` runs per permutation, but it picks its
+    # regularisation only `if self.lams is None`, the first time.
+    frequencies = index_of(
+        {
+            "pkg.detector": """
+                class Detector:
+                    def score(self, K, iters):
+                        return [self._cmmd(K, b) for b in iters]
+                    def _cmmd(self, K, b):
+                        if self.lams is None:
+                            self.lams = self._pick_lam(K)
+                        if self.folds is None:
+                            folds = self._split(K)
+                        return self._statistic(K, b)
+                    def _pick_lam(self, K):
+                        return self._fold(K)
+                    def _fold(self, K):
+                        pass
+                    def _split(self, K):
+                        pass
+                    def _statistic(self, K, b):
+                        pass
+            """,
+        }
+    ).frequencies()
+    loop = "called in a loop over `iters` in `score`"
+    assert frequencies["pkg.detector.Detector._cmmd"] == HotCaller(loop, Frequency.HOT)
+    assert frequencies["pkg.detector.Detector._statistic"] == HotCaller(f"called from `_cmmd`, {loop}", Frequency.HOT)
+    assert frequencies["pkg.detector.Detector._pick_lam"] == HotCaller(
+        "called only once per object from `_cmmd`", Frequency.COLD
+    )
+    assert frequencies["pkg.detector.Detector._fold"].frequency is Frequency.COLD
+    # A branch that sets no attribute of `self` runs whenever its test holds.
+    assert frequencies["pkg.detector.Detector._split"].frequency is Frequency.HOT
+    # An attribute a method sets back to None (ase's `compare`, per structure compared) is
+    # initialised again after each reset.
+    reset = index_of(
+        {
+            "pkg.comparator": """
+                class Comparator:
+                    def compare(self, s1, structures):
+                        for s2 in structures:
+                            self.expanded = None
+                            self._switch(s2)
+                    def _switch(self, s2):
+                        if self.expanded is None:
+                            self.expanded = self._expand(s2)
+                    def _expand(self, s2):
+                        pass
+            """,
+        }
+    ).frequencies()
+    assert reset["pkg.comparator.Comparator._expand"].frequency is Frequency.HOT
+
+
 def test_a_method_of_an_attribute_named_like_a_project_class_runs_in_the_callers_loop():
     # sigpy's `App.run` loops `self.alg.update()`, `self.alg` being the constructor's argument.
     frequencies = index_of(

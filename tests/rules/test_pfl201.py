@@ -143,3 +143,32 @@ def test_create_then_move_fix_unsafe_a_random_factory_on_a_device_leaves_the_cpu
     assert not torch.equal(later[0], later[1])
     torch.manual_seed(0)
     assert torch.equal(later[1], torch.rand(3))
+
+
+def test_a_method_called_to_initialise_an_attribute_the_first_time_is_cold_with_the_project_index():
+    # Round 12's held-out alibi_detect: `_cmmd` runs per permutation, `_pick_lam` only while
+    # `self.lams` is unset, once per detector.
+    from perflint.engine.project import ProjectIndex, summarise_source
+
+    source = (
+        "import torch\n"
+        "class Detector:\n"
+        "    def score(self, K, iters):\n"
+        "        return [self._cmmd(K, b) for b in iters]\n"
+        "    def _cmmd(self, K, b):\n"
+        "        if self.lams is None:\n"
+        "            self.lams = self._pick_lam(K)\n"
+        "        return K * self.lams\n"
+        "    def _pick_lam(self, K):\n"
+        "        return K + torch.eye(3).to(K.device)\n"
+    )
+    every_call = source.replace("        if self.lams is None:\n            self", "        self")
+
+    def evidence(text: str) -> list[str | None]:
+        view = ProjectIndex([summarise_source(text, "pkg.detector")]).view("pkg.detector")
+        return [finding.evidence for finding in lint_source(text, "detector.py", [CreateThenMove], project=view)]
+
+    assert evidence(source) == []
+    assert evidence(every_call) == [
+        "runs per call of `_pick_lam`, called from `_cmmd`, called in a loop over `iters` in `score`"
+    ]

@@ -202,6 +202,8 @@ NUMPY_RANDOM_GENERATORS = frozenset(_numpy.RANDOM_GENERATORS)
 NUMPY_GENERATOR_SAMPLERS = frozenset(_numpy.GENERATOR_SAMPLERS)
 NUMPY_RANDOM_NON_SAMPLERS = frozenset(_numpy.RANDOM_NON_SAMPLERS)
 NUMPY_NEGATIVE_STRIDE_VIEWS = frozenset(_numpy.NEGATIVE_STRIDE_VIEWS)
+# NumPy's string scalar types: a dtype of text, on which ufuncs and reductions have no loop.
+NUMPY_TEXT_TYPES = frozenset(_numpy.TEXT_TYPES)
 # Attributes an element of a numeric array has (``z.real``): any other names a Python object's.
 NUMPY_SCALAR_ATTRIBUTES = frozenset(_numpy.SCALAR_ATTRIBUTES)
 # ``np.maximum`` (or ``max``, ``+``) of an element and its neighbour -> ``np.maximum.accumulate``.
@@ -222,6 +224,9 @@ REDUCING_METHODS = _methods.REDUCING_METHODS
 HOST_ONLY_METHODS = _methods.HOST_ONLY_METHODS
 # Libraries that compute only in host memory: their values were never on a device.
 HOST_LIBRARIES = frozenset({"numpy", "scipy", "pandas", "math"})
+# Test frameworks: no library depends on one at run time, so a module that imports one at its
+# top level runs only under tests.
+TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "hypothesis"})
 VIEW_METHODS = _methods.VIEW_METHODS
 SHAPE_KEEPING_METHODS = _methods.SHAPE_KEEPING_METHODS
 # Methods of arrays, tensors and containers that never change their receiver.

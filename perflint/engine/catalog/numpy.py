@@ -121,6 +121,8 @@ SCALAR_ATTRIBUTES = (
     "strides",
     "flags",
 )
+# NumPy's string scalar types, which name a string dtype (``np.array(names, dtype=np.str_)``).
+TEXT_TYPES = ("numpy.str_", "numpy.bytes_", "numpy.unicode_", "numpy.string_")
 RANDOM_NON_SAMPLERS = ("seed", "default_rng", "RandomState", "Generator", "get_state", "set_state")
 
 FUNCTIONS = (

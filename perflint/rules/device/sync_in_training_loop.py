@@ -319,6 +319,27 @@ for step, (x, y) in enumerate(loader):
                 U.backward()
                 optim.step()
         """,
+        # Early stopping on the loss itself (alibi_detect's GMM): `nll < min_loss - tol` tests a
+        # tensor on every step after the first, since `min_loss is None` holds only until the
+        # loop sets it, so the progress read beside it saves no wait.
+        """
+        def fit(model, loader, optimizer, tol, patience, verbose, device):
+            min_loss = None
+            for step, x in enumerate(loader):
+                nll = model(x.to(device)).mean()
+                optimizer.zero_grad()
+                nll.backward()
+                optimizer.step()
+                if verbose:
+                    print(nll.item())
+                if min_loss is None or nll < min_loss - tol:
+                    since = 0
+                    min_loss = nll
+                else:
+                    since += 1
+                if since > patience:
+                    break
+        """,
         # A running total or list of read values is PFL215's.
         """
         def train(model, loader, optimizer, criterion):
