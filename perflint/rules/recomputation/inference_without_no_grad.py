@@ -1133,7 +1133,7 @@ def _runs_a_model(call: cst.Call, context: FileContext) -> bool:
     model_call = context.functions.model_call(call.func)
     return (
         model_call is not None
-        and model_call.method in _FORWARD_METHODS | catalog.MODEL_PART_METHODS
+        and model_call.method in _RUNNING_METHODS
         and context.functions.holds_a_model(model_call.model)
     )
 
@@ -1155,6 +1155,8 @@ def _suspends(statement: cst.CSTNode) -> bool:
 # How a call runs a whole model's forward pass: calling the object itself (no method), or a
 # method that runs it the way calling it does (``catalog.PREDICTION_METHODS``).
 _FORWARD_METHODS = frozenset({None}) | catalog.PREDICTION_METHODS
+# How a call runs a model's forward pass or a part of it (``vae.decode(z)``): all but ``generate``.
+_RUNNING_METHODS = _FORWARD_METHODS | catalog.MODEL_PART_METHODS
 # ``.eval()`` or ``.train(False)``, however spread over lines and commented.
 _EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*)*False)")
 
