@@ -107,6 +107,17 @@ class ClassFrame:
         return evaluated.get(attribute)
 
 
+@dataclass(frozen=True)
+class ModelCall:
+    """What a call may run as a model: ``model``, the name or chain called (``model``,
+    ``self.encoder``; ``self.nets[]`` for an item of a list, ``self.nets[i](x)``), and
+    ``method``, the inference method called on it (``predict``, ``decode``:
+    ``catalog.INFERENCE_METHODS``), None when the object itself is called."""
+
+    model: str
+    method: str | None
+
+
 class FunctionFrame:
     """One enclosing function (or lambda), with its class and the function around it."""
 
@@ -524,6 +535,26 @@ class FunctionKnowledge:
             models = self._models_in(scope)
             self._models_by_scope[id(scope)] = models
         return callee in models
+
+    def model_call(self, func: cst.BaseExpression) -> ModelCall | None:
+        """What calling ``func`` runs, when it may be a model (``ModelCall``): the object
+        called (``model(x)``, ``self.encoder(x)``, ``self.nets[i](x)``) or the receiver of an
+        inference method (``m.forward(x)``, ``clf.predict(X)``, ``vae.decode(z)``); None when
+        ``func`` is no name, attribute chain or item of one (a call's result, a lambda). An
+        attribute named like an inference method that holds a model is called itself
+        (``self.encode(x)`` after ``self.encode = Encoder()``). Whether the object holds a model
+        is ``holds_a_model``'s to say: a library function (``F.relu``) holds none."""
+        method = None
+        if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS:
+            chain = dotted_name(func)
+            if chain is None or not self.holds_a_model(chain):
+                method = func.attr.value
+                func = func.value
+        if type(func) is cst.Subscript:
+            items = dotted_name(func.value)
+            return None if items is None else ModelCall(f"{items}[]", method)
+        model = dotted_name(func)
+        return None if model is None else ModelCall(model, method)
 
     def _models_of_class(self, node: cst.ClassDef) -> frozenset[str]:
         """``_models_in`` the class ``node``, as the current point sees it: nothing while the

@@ -9,7 +9,7 @@ import libcst as cst
 import pytest
 
 from perflint.engine import lint_source
-from perflint.engine.functions import PER_CALL, RUN_ONCE
+from perflint.engine.functions import PER_CALL, RUN_ONCE, ModelCall
 from perflint.engine.roles import Frequency
 from perflint.engine.rule import Rule
 from perflint.rules import rule_by_code
@@ -984,6 +984,35 @@ def test_a_name_holds_a_model_when_its_function_or_class_treats_it_as_one():
         source, lambda context, expr: context.functions.holds_a_model(cst.Module([]).code_for_node(expr))
     )
     assert answers == {"self.backbone": True, "self.head": True, "self.tokenizer": False, "model": True, "f": False}
+
+
+def test_a_model_call_names_the_object_called_or_the_receiver_of_an_inference_method():
+    source = (
+        "import torch\n"
+        "import torch.nn.functional as F\n"
+        "class Net(torch.nn.Module):\n    pass\n"
+        "class Runner:\n"
+        "    def __init__(self):\n"
+        "        self.encode = Net()\n        self.nets = []\n        self.nets.append(Net())\n"
+        "    def run(self, model, vae, x):\n"
+        "        print(model); print(self.backbone); print(model.forward); print(vae.decode)\n"
+        "        print(self.nets[0]); print(self.nets[0].predict); print(self.encode)\n"
+        "        print(F.relu); print(model(x))\n"
+    )
+    answers = probe_calls(source, lambda context, expr: context.functions.model_call(expr))
+    assert answers == {
+        "model": ModelCall("model", None),
+        "self.backbone": ModelCall("self.backbone", None),
+        "model.forward": ModelCall("model", "forward"),
+        "vae.decode": ModelCall("vae", "decode"),
+        "self.nets[0]": ModelCall("self.nets[]", None),
+        "self.nets[0].predict": ModelCall("self.nets[]", "predict"),
+        # An attribute holding a model, named like an inference method, is called itself.
+        "self.encode": ModelCall("self.encode", None),
+        # Named, but holding no model (``holds_a_model``'s answer); a call's result names nothing.
+        "F.relu": ModelCall("F.relu", None),
+        "model(x)": None,
+    }
 
 
 def test_a_functions_call_frequency_leaves_its_own_loops_out():

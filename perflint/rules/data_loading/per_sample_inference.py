@@ -8,7 +8,7 @@ import libcst as cst
 
 from perflint.engine import catalog
 from perflint.engine.arrays import Evidence
-from perflint.engine.imports import dotted_name
+from perflint.engine.functions import ModelCall
 from perflint.engine.literals import literal_value
 from perflint.engine.loops import LoopFrame
 from perflint.engine.quoting import quote
@@ -56,7 +56,8 @@ class PerSampleInference(Rule):
         "assigned to a name on a line of its own, `x = X[i].reshape(1, -1)`). A model call is an "
         "inference method on any receiver (`.forward`, `.predict`, `.predict_proba`, "
         "`.encode`, `.decode`, `.generate`, `.embed`, `.infer`, `.inference`); or a call of a "
-        "name or attribute that the same function or class shows to be a model (`.eval()`, "
+        "name or attribute (or an item of a list of them, `self.nets[i](x)`) that the same "
+        "function or class shows to be a model (`.eval()`, "
         "`.train()`, `.to(...)`, `.cuda()` or `.parameters()` called on it, or bound from "
         "`*.from_pretrained`, `torch.load`, `torch.jit.load` or an `nn.Module` subclass of the "
         "same file); or a call of a name or of `self.<name>` that is not a library or same-file "
@@ -68,7 +69,8 @@ class PerSampleInference(Rule):
         "argument (a timestep next to batched latents), and a loop whose input is the previous "
         "iteration's output (autoregressive decoding cannot be batched), and a model the loop "
         "binds anew on each iteration (`lr_model = Ridge(...)` fitted on that sample's weights: "
-        "one model per sample; round 10's held-out shap MAPLE, 2 wrong). Not followed: a model "
+        "one model per sample; round 10's held-out shap MAPLE, 2 wrong), or an item of a list of "
+        "models the loop picks (`self.nets[k]` for the k-th sample). Not followed: a model "
         "reached through a helper of another name (`self.run_one(x[None])` whose body calls the "
         "model), and a batch of one built by `np.array([x])` or `np.reshape(x, (1, -1))`. Samples "
         "not known to be rows of one array or tensor (items of a list, values computed from them) "
@@ -114,6 +116,18 @@ with torch.no_grad():
     )
 
     VALID = (
+        # A different model of the list for each sample: none to call once on the batch.
+        """
+        import torch
+        class Ensemble:
+            def __init__(self, nets, device):
+                self.nets = []
+                for net in nets:
+                    self.nets.append(net.to(device))
+
+            def score(self, images):
+                return [self.nets[k](image.unsqueeze(0)) for k, image in enumerate(images)]
+        """,
         # Utility and library functions; building a batch.
         """
         import torch
@@ -187,6 +201,22 @@ with torch.no_grad():
         """,
     )
     INVALID = (
+        # An item of a list of models: all that is appended to it is one.
+        Invalid(
+            """
+            import torch
+            class Ensemble:
+                def __init__(self, nets, device):
+                    self.nets = []
+                    for net in nets:
+                        self.nets.append(net.to(device))
+
+                def score(self, images):
+                    return [self.nets[-1](image.unsqueeze(0)) for image in images]
+            """,
+            line=9,
+            column=17,
+        ),
         Invalid(
             """
             import torch
@@ -297,7 +327,12 @@ with torch.no_grad():
             sample = self._batched_sample(value) if value is not None else None
         if sample is None or not self._is_loop_sample(sample, loop):
             return
-        if not self._is_model_call(node.func) or self._model_made_anew(node.func, loop):
+        model_call = self.context.functions.model_call(node.func)
+        if (
+            model_call is None
+            or not self._is_model(model_call, node.func)
+            or self._model_per_sample(node, model_call, loop)
+        ):
             return
         # Rows of one array or tensor share a shape; anything else may not.
         same_shape = self.context.loops.element_of(sample, evidence=Evidence.WEAK) is not None
@@ -394,34 +429,35 @@ with torch.no_grad():
 
     # A model call -----------------------------------------------------------------------
 
-    def _model_made_anew(self, func: cst.BaseExpression, loop: LoopFrame) -> bool:
-        """The loop binds the model anew on each iteration (``lr_model = Ridge(...)``, fitted on
-        that sample's weights, then ``lr_model.predict(x[None])``): one model per sample, none
-        to call once on the whole batch."""
-        model = func.value if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS else func
-        chain = dotted_name(model)
-        return chain is not None and loop.rebinds(chain)
-
-    def _is_model_call(self, func: cst.BaseExpression) -> bool:
-        if type(func) is cst.Attribute and func.attr.value in catalog.INFERENCE_METHODS:
+    def _model_per_sample(self, call: cst.Call, model_call: ModelCall, loop: LoopFrame) -> bool:
+        """Each iteration calls a model of its own, none to call once on the batch: one the loop
+        binds anew (``lr_model = Ridge(...)``, fitted on that sample's weights), or an item of a
+        list picked by the loop (``self.nets[k]`` for the k-th sample)."""
+        if loop.rebinds(model_call.model):
             return True
-        if type(func) not in (cst.Name, cst.Attribute):
+        called = call.func
+        if model_call.method is not None and type(called) is cst.Attribute:
+            called = called.value
+        return type(called) is cst.Subscript and not self.context.is_invariant(called)
+
+    def _is_model(self, model_call: ModelCall, func: cst.BaseExpression) -> bool:
+        """An inference method, on any receiver (the method's name is the evidence), or an object
+        the function or class shows to be a model; without that evidence, under ``no_grad``, a
+        call of a name or of ``self.<name>`` that is no library function, builtin, or function
+        or method of this file (``model(x)``, ``self.model(x)``; not
+        ``self.renderer.decode_to_mesh(x)``, a method, nor ``F.relu(x)``)."""
+        model = model_call.model
+        functions = self.context.functions
+        if model_call.method is not None or functions.holds_a_model(model):
+            return True
+        if type(func) not in (cst.Name, cst.Attribute) or model.count(".") > (1 if model.startswith("self.") else 0):
             return False
         imports = self.context.imports
-        if imports.qualified_name(func) is not None:
+        if imports.qualified_name(func) is not None or functions.defines(model):
             return False
-        if type(func) is cst.Name and hasattr(builtins, func.value) and imports.is_builtin(func, func.value):
+        if type(func) is cst.Name and hasattr(builtins, model) and imports.is_builtin(func, model):
             return False
-        callee = dotted_name(func)
-        if callee is None or self.context.functions.defines(callee):
-            return False
-        if self.context.functions.holds_a_model(callee):
-            return True
-        # Without evidence, under no_grad only a call of the object itself counts (``model(x)``,
-        # ``self.model(x)``): ``self.renderer.decode_to_mesh(x)`` is a method, not a model call.
-        if callee.count(".") > (1 if callee.startswith("self.") else 0):
-            return False
-        return self.context.functions.grad_disabled()
+        return functions.grad_disabled()
 
 
 # How the stacking functions are usually spelled, for a file that imports neither library.

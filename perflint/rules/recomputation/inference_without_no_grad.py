@@ -959,17 +959,18 @@ def evaluate(model, loader):
             elif receiver is not None and func.attr.value == "train" and switches_to_training(node):
                 evaluated.discard(receiver)
                 trained.add(receiver)
-        if isinstance(func, cst.Attribute) and func.attr.value in catalog.MODEL_PART_METHODS:
-            part_of = dotted_name(func.value)
-            if part_of not in (None, "self") and self.context.functions.holds_a_model(part_of):
-                # A part of a model's forward pass (``vae.decode(z)``), which a library's method
-                # of that name may run with autograd off itself: taken for inference only where
-                # the output is visibly only detached or read on the host.
-                self._check_detached_output(node, part_of, function)
-                return
-        model = _model_called(func)
-        if model is None:
+        model_call = self.context.functions.model_call(func)
+        if model_call is None:
             return
+        model = model_call.model
+        if model_call.method in catalog.MODEL_PART_METHODS:
+            # A part of a model's forward pass (``vae.decode(z)``), which a library's method of
+            # that name may run with autograd off itself: taken for inference only where the
+            # output is visibly only detached or read on the host.
+            self._check_detached_output(node, model, function)
+            return
+        if model_call.method not in _FORWARD_METHODS:
+            return  # ``generate``, which runs with autograd off itself
         if self.context.innermost_loop is not None:
             caller = None if model in evaluated or model in trained else self._caller_evaluating(model)
             if model in evaluated or caller is not None:
@@ -1053,8 +1054,7 @@ def evaluate(model, loader):
         if type(argument) is not cst.Arg:
             return False
         outer = self.context.path_to(argument)[-2]
-        model = _model_called(outer.func) if type(outer) is cst.Call else None
-        return model is not None and self.context.functions.holds_a_model(model)
+        return type(outer) is cst.Call and _runs_a_model(outer, self.context)
 
     def _advised(self, qualified: str) -> str:
         """``qualified`` (``torch.no_grad``) named through the file's imports, where they reach it."""
@@ -1127,17 +1127,15 @@ def evaluate(model, loader):
         return Fix((Change(statement, wrapped),), title=f"Run the loop under `with {quote(mode[0])}():`")
 
 
-def _model_called(func: cst.BaseExpression) -> str | None:
-    """The model that calling ``func`` runs forward: ``m`` for ``m(...)`` and for
-    ``m.predict(...)``, the prediction method of Lightning and Keras-style models, and
-    ``self.nets[]`` for an item of a list, ``self.nets[i](...)`` (see
-    ``FunctionKnowledge.holds_a_model``)."""
-    if isinstance(func, cst.Attribute) and func.attr.value in catalog.PREDICTION_METHODS:
-        func = func.value
-    if type(func) is cst.Subscript:
-        items = dotted_name(func.value)
-        return None if items is None else f"{items}[]"
-    return dotted_name(func)
+def _runs_a_model(call: cst.Call, context: FileContext) -> bool:
+    """``call`` runs a model forward, or a part of one (``vae.decode(z)``): an object the
+    function or class shows to be a model (``FunctionKnowledge.holds_a_model``)."""
+    model_call = context.functions.model_call(call.func)
+    return (
+        model_call is not None
+        and model_call.method in _RUNNING_METHODS
+        and context.functions.holds_a_model(model_call.model)
+    )
 
 
 def _suspends(statement: cst.CSTNode) -> bool:
@@ -1154,6 +1152,11 @@ def _suspends(statement: cst.CSTNode) -> bool:
     return False
 
 
+# How a call runs a whole model's forward pass: calling the object itself (no method), or a
+# method that runs it the way calling it does (``catalog.PREDICTION_METHODS``).
+_FORWARD_METHODS = frozenset({None}) | catalog.PREDICTION_METHODS
+# How a call runs a model's forward pass or a part of it (``vae.decode(z)``): all but ``generate``.
+_RUNNING_METHODS = _FORWARD_METHODS | catalog.MODEL_PART_METHODS
 # ``.eval()`` or ``.train(False)``, however spread over lines and commented.
 _EVAL_MODE_TEXT = re.compile(r"\.(?:eval\((?:\s|#[^\n]*)*\)|train\((?:\s|#[^\n]*)*False)")
 
@@ -1280,8 +1283,7 @@ class _OutputFlow:
         qualified = self.context.imports.qualified_name(call.func)
         if qualified is not None and qualified.startswith("torch."):
             return self.dropped(call)
-        model = _model_called(call.func)
-        if model is not None and self.context.functions.holds_a_model(model):
+        if _runs_a_model(call, self.context):
             return self.dropped(call)  # a model run on it: ``decoder(encoder(x))``
         if type(call.func) is cst.Attribute and call.func.attr.value == "append" and len(call.args) == 1:
             return type(self.parents.get(id(call))) is cst.Expr and self._list_dropped(call.func.value)
