@@ -232,7 +232,8 @@ def _own_device_attribute(node: cst.CSTNode) -> str | None:
 def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> bool:
     """``tensor`` lives on the host: ``allocated_on_host``, the result of a move there
     (``x.cpu()``, ``x.to("cpu")``, ``torch.unique(x).cpu()``), arithmetic of two such tensors
-    (``start + length``) or of one (``~mask``), an element-wise operation with one that has a
+    (``start + length``), of one and a Python number (``half_sizes * 2 + 1``, ``size - ks``) or of
+    one alone (``~mask``), an element-wise operation with one that has a
     dimension or more (``upos.eq(torch.tensor([[i]]))``, ``x + torch.ones(3)``: torch mixes a
     device tensor only with a 0-d host tensor, and raises for any other), a method of one that returns a tensor and moves
     nothing (``torch.Tensor(losses).mean()``), a torch function of one without ``device=``
@@ -255,7 +256,12 @@ def on_host(tensor: cst.BaseExpression, context: FileContext, hops: int = 0) -> 
     if type(tensor) is cst.BinaryOperation:
         if _host_tensor_with_dimensions(tensor.left, context) or _host_tensor_with_dimensions(tensor.right, context):
             return True
-        return on_host(tensor.left, context, hops) and on_host(tensor.right, context, hops)
+        left, right = tensor.left, tensor.right
+        if _python_number(left, context, hops):
+            return on_host(right, context, hops)
+        if _python_number(right, context, hops):
+            return on_host(left, context, hops)
+        return on_host(left, context, hops) and on_host(right, context, hops)
     if type(tensor) is cst.Attribute and tensor.attr.value in catalog.TUPLE_ITEM_NAMES:
         # ``torch.kthvalue(x, k).values``: a part of a result where the result is.
         return on_host(tensor.value, context, hops)
@@ -387,6 +393,26 @@ def built_by_a_host_library(value: cst.BaseExpression, context: FileContext, hop
         return catalog.library_of(qualified) in catalog.HOST_LIBRARIES
     func = value.func
     return type(func) is cst.Attribute and func.attr.value in catalog.HOST_ONLY_METHODS
+
+
+def _python_number(expr: cst.BaseExpression, context: FileContext, hops: int) -> bool:
+    """``expr`` is a Python number, never a tensor: a number written out (``2``, ``-1``), a call
+    of the builtin ``int``, ``float`` or ``len``, arithmetic of such numbers, directly or
+    through the name it was assigned to. Arithmetic of a tensor with one stays where the
+    tensor is."""
+    if hops > MAX_NAME_HOPS:
+        return False
+    if type(expr) is cst.Name:
+        assigned = value_of(expr, context, hops)
+        return assigned is not None and _python_number(assigned, context, hops + 1)
+    if type(expr) is cst.BinaryOperation:
+        return _python_number(expr.left, context, hops) and _python_number(expr.right, context, hops)
+    if type(expr) is cst.Call:
+        func = expr.func
+        return type(func) is cst.Name and any(
+            context.imports.is_builtin(func, builtin) for builtin in catalog.NUMBER_BUILTINS
+        )
+    return isinstance(literal_value(expr), (int, float, complex))
 
 
 def _torch_function_of_a_host_tensor(call: cst.Call, context: FileContext, hops: int) -> bool:

@@ -83,6 +83,27 @@ def test_a_tensor_moved_to_the_host_is_on_the_host():
     }
 
 
+def test_arithmetic_of_a_host_tensor_with_python_numbers_stays_on_the_host():
+    from perflint.engine.devices import on_host
+
+    # theseus's easyaug draws kernel sizes on the host and computes offsets from them.
+    answers = probe_calls(
+        "import torch\n"
+        "def f(x: torch.Tensor, k):\n"
+        "    sizes = torch.randint(size=(4,), low=1, high=5) * 2 + 1\n"
+        "    largest = int(sizes.max().item())\n"
+        "    print(largest - sizes); print(sizes * k); print(x * 2); print(len(x) - x)\n",
+        lambda context, expr: on_host(expr, context),
+    )
+    assert answers == {
+        "largest - sizes": True,
+        # ``k`` may be a device tensor.
+        "sizes * k": False,
+        "x * 2": False,
+        "len(x) - x": False,
+    }
+
+
 def test_a_method_of_a_host_tensor_that_moves_nothing_is_on_the_host():
     from perflint.engine.devices import on_host
 

@@ -265,6 +265,7 @@ _MUTATING_FUNCTIONS = frozenset(entry.name for entry in _FUNCTIONS if entry.muta
 _BUILTINS = tuple(entry for entry in _FUNCTIONS if entry.library == _stdlib.BUILTINS)
 PURE_BUILTINS = frozenset(entry.function_name for entry in _BUILTINS if not entry.mutates)
 FRESH_OBJECT_BUILTINS = frozenset(entry.function_name for entry in _BUILTINS if FACTORY in entry.flags)
+NUMBER_BUILTINS = _stdlib.NUMBER_BUILTINS
 
 # Python operators (libcst node types) that act element by element on whole arrays.
 ELEMENTWISE_BINARY_OPERATORS = _stdlib.ELEMENTWISE_BINARY_OPERATORS

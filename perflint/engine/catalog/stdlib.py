@@ -23,6 +23,8 @@ from perflint.engine.catalog.records import (
 )
 
 BUILTINS = "builtins"
+# Builtins that always return a Python number, never a tensor, whatever they are given.
+NUMBER_BUILTINS = frozenset({"int", "float", "len"})
 
 FUNCTIONS = (
     # Builtins that never mutate their arguments (``print`` writes to a stream, not to them).

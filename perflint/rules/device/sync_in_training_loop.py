@@ -189,6 +189,22 @@ for step, (x, y) in enumerate(loader):
                     idx = int(idx)
                     self.memory[idx] = new_x[j]
         """,
+        # Offsets computed from sizes drawn on the host (theseus's motion blur): `torch.randint`
+        # without `device=`, and arithmetic of it with Python numbers, stay on the host.
+        """
+        import torch
+        class Augment:
+            def motion_blur(self, inp, kmin, kmax):
+                B = inp.shape[0]
+                half_sizes = torch.randint(size=(B,), low=kmin, high=kmax)
+                kernel_sizes = half_sizes * 2 + 1
+                kernel_size = int(kernel_sizes.max().item())
+                kernel = torch.zeros((B, kernel_size, kernel_size)).to(inp.device)
+                for i, ks in enumerate(kernel_sizes):
+                    off = torch.div((kernel_size - ks), 2, rounding_mode="floor")
+                    kernel[i, 0, int(off) :] = 1.0
+                return kernel
+        """,
         # Periodic logging, after the loop, and in the epoch loop around it.
         """
         def train(model, loader, optimizer, epochs):
