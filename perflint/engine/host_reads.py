@@ -20,7 +20,9 @@ from perflint.engine.devices import on_host
 from perflint.engine.effects import summarise
 from perflint.engine.elementwise import is_boolean_mask
 from perflint.engine.imports import dotted_name
+from perflint.engine.literals import keyword_argument, literal_value
 from perflint.engine.loops import uses_modulo
+from perflint.engine.values import value_of
 from perflint.engine.walker import nodes_in_scope, root_name, syntax_children
 
 if TYPE_CHECKING:
@@ -541,3 +543,35 @@ def _synchronises(call: cst.Call, context: FileContext) -> bool:
         return False
     method = catalog.method(func.attr.value)
     return method is not None and catalog.Flag.SYNCHRONISES in method.flags and not on_host(func.value, context)
+
+
+def times_with_device_events(loop: cst.CSTNode, context: FileContext) -> bool:
+    """``loop``'s body reads the time between two device events made for timing
+    (``start.elapsed_time(end)`` of events made by ``torch.cuda.Event(enable_timing=True)``):
+    torch refuses the reading until the end event has completed, so each iteration must wait
+    for the device there, and a device synchronisation in the loop is what makes it legal."""
+    for node in nodes_in_scope(loop):
+        if (
+            type(node) is cst.Call
+            and type(node.func) is cst.Attribute
+            and node.func.attr.value == catalog.TORCH_ELAPSED_TIME_METHOD
+            and len(node.args) == 1
+            and _timing_event(node.func.value, context)
+            and _timing_event(node.args[0].value, context)
+        ):
+            return True
+    return False
+
+
+def _timing_event(event: cst.BaseExpression, context: FileContext) -> bool:
+    """``event`` is made by a device event class with ``enable_timing=True``, directly or through
+    the name it was assigned to."""
+    if type(event) is cst.Name:
+        event = value_of(event, context) or event
+    if (
+        type(event) is not cst.Call
+        or context.imports.qualified_name(event.func) not in catalog.TORCH_TIMING_EVENT_CLASSES
+    ):
+        return False
+    timing = keyword_argument(event, catalog.TORCH_TIMING_EVENT_KEYWORD)
+    return timing is not None and literal_value(timing.value) is True

@@ -1103,6 +1103,12 @@ EMPTY_UNDEFINED_REDUCTIONS = frozenset(
 # boolean tensors, which in-place arithmetic with a fractional weight cannot update.
 FLOATING_POINT_TESTS = frozenset({"torch.is_floating_point", "torch.is_complex"})
 FLOATING_POINT_TEST_ATTRIBUTES = frozenset({"is_floating_point", "is_complex"})
+# Device events that can time the work between them once made with ``enable_timing=True``;
+# ``start.elapsed_time(end)`` raises unless the end event has completed, so the host waits for
+# the device before reading it.
+TIMING_EVENT_CLASSES = frozenset({"torch.cuda.Event", "torch.xpu.Event", "torch.mps.event.Event", "torch.Event"})
+TIMING_EVENT_KEYWORD = "enable_timing"
+ELAPSED_TIME_METHOD = "elapsed_time"
 COMPILATION_CHECKS = frozenset(
     {
         "torch.jit.is_scripting",

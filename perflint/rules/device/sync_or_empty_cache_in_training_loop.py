@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from perflint.engine import catalog
+from perflint.engine.host_reads import times_with_device_events
 from perflint.engine.rule import FIX_SAFE, Invalid, Rule
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
 from perflint.rules.device import FAMILY
@@ -36,7 +37,9 @@ class SyncOrEmptyCacheInTrainingLoop(Rule):
         "Left alone: the epoch loop around it (once per epoch), code before or after the loop, "
         "code under a debugging or profiling flag (`if profiling_enabled:`), and loops without "
         "backward and step, such as a benchmark's timing loop, where synchronising is what makes "
-        "the timing right."
+        "the timing right; likewise a `synchronize()` in a step timed with CUDA events "
+        "(`start.elapsed_time(end)` of `torch.cuda.Event(enable_timing=True)` pairs), which "
+        "torch refuses to read before the end event has completed."
         " Opt-in since round 11 of the precision review: neither of its 2 findings on code it had "
         "not been tuned on was worth fixing. torchrl's expert iteration empties the cache after each "
         "micro-batch of a billion-parameter model's fine-tuning, small beside its forward and "
@@ -101,6 +104,22 @@ for x, y in loader:
                 model(x)
                 torch.cuda.synchronize()
                 times.append(time.perf_counter() - start)
+        """,
+        # Timed with CUDA events (theseus's tactile pose trainer): `elapsed_time` needs the end
+        # event completed, which the synchronisation waits for.
+        """
+        import torch
+        def train(model, loader, optimizer):
+            for batch in loader:
+                start_event = torch.cuda.Event(enable_timing=True)
+                end_event = torch.cuda.Event(enable_timing=True)
+                start_event.record()
+                loss = model(batch)
+                end_event.record()
+                torch.cuda.synchronize()
+                forward_time = start_event.elapsed_time(end_event)
+                loss.backward()
+                optimizer.step()
         """,
         # Under a profiling flag: the synchronisation is what makes the profile's timings right.
         """
@@ -188,6 +207,9 @@ for x, y in loader:
         frame = self.context.training_step_loop()
         loops = self.context.loops
         if frame is None or loops.runs_periodically(frame) or loops.under_debug_flag():
+            return
+        if record.function_name == "synchronize" and times_with_device_events(frame.node, self.context):
+            # The step's CUDA-event timing needs the device finished before `elapsed_time`.
             return
         fix = (
             "time with `torch.cuda.Event(enable_timing=True)` pairs or every N steps instead"
