@@ -886,16 +886,18 @@ def add_noise(batch, device):
         )
 
     def _fix_text(self, record: catalog.Function, factory: str, factory_call: cst.Call, move: DeviceMove) -> str:
-        """The fix in the user's own expressions: ``device=`` with the move's device, or the
-        ``_like`` factory when the shape and the device both come from one tensor."""
+        """The fix in the user's own expressions: ``device=`` with the move's device (and the
+        dtype it casts to), or the ``_like`` factory when the shape and the device both come
+        from one tensor."""
         device, source = self._destination(move)
-        like = self._like_form(record, factory_call, device, source)
+        dtype = f"{source}.dtype" if source is not None else (quote(move.dtype) if move.dtype is not None else None)
+        like = self._like_form(record, factory_call, device, source, None if source is not None else dtype)
         if like is not None:
-            text = f"use `{like}`" + (" (it takes that tensor's dtype too)" if source is None else "")
+            takes_its_dtype = source is None and dtype is None
+            text = f"use `{like}`" + (" (it takes that tensor's dtype too)" if takes_its_dtype else "")
         else:
-            text = f"pass `device={device}` to `{factory}`"
-            if source is not None:
-                text = f"pass `device={device}, dtype={source}.dtype` to `{factory}`"
+            keywords = f"device={device}" + (f", dtype={dtype}" if dtype is not None else "")
+            text = f"pass `{keywords}` to `{factory}`"
         if not record.has(catalog.Flag.PURE):
             text += _DRAWS_OTHER_NUMBERS
         return text
@@ -912,9 +914,12 @@ def add_noise(batch, device):
         return quote(move.device), None
 
     @staticmethod
-    def _like_form(record: catalog.Function, factory_call: cst.Call, device: str, source: str | None) -> str | None:
+    def _like_form(
+        record: catalog.Function, factory_call: cst.Call, device: str, source: str | None, dtype: str | None
+    ) -> str | None:
         """``torch.zeros_like(x)`` for ``torch.zeros(x.shape)`` moved to ``x.device`` (or to
-        ``x``), when torch has that ``_like`` factory."""
+        ``x``), when torch has that ``_like`` factory; given ``dtype``, the dtype the move casts
+        to (``torch.zeros_like(x, dtype=t)``)."""
         like = catalog.lookup(f"{record.name}_like")
         signature = record.signature
         takes_size_first = signature.var_positional == "size" or signature.positional[:1] == ("size",)
@@ -925,6 +930,8 @@ def add_noise(batch, device):
         if tensor is None or (source != tensor if source is not None else device != f"{tensor}.device"):
             return None
         rest = [quote(arg).rstrip(", ") for arg in factory_call.args[1:]]
+        if dtype is not None:
+            rest.append(f"dtype={dtype}")
         return f"{like.name}({', '.join([tensor, *rest])})"
 
     @staticmethod
