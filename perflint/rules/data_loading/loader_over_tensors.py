@@ -10,7 +10,7 @@ from perflint.engine import catalog
 from perflint.engine.dataloaders import DATALOADER, iterated_loader
 from perflint.engine.imports import dotted_name
 from perflint.engine.literals import has_unpacked_arguments, literal_value
-from perflint.engine.quoting import quote
+from perflint.engine.quoting import listed, quote
 from perflint.engine.rule import FIX_UNSAFE, Invalid, Rule
 from perflint.engine.values import resolved
 from perflint.measure.spec import TORCH_BACKEND, Benchmark, Target
@@ -202,7 +202,7 @@ def fit(model, optimizer, x, y, epochs):
         drop_last = arguments.argument("drop_last")
         message = self.message.format(
             callee=quote(loader.func),
-            tensors=_listed(tensors),
+            tensors=listed(_unique(f"`{quote(tensor)}`" for tensor in tensors)),
             advice=self._advice(
                 tensors,
                 quote(batch_size),
@@ -246,11 +246,6 @@ def fit(model, optimizer, x, y, epochs):
 
 def _unique(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
-
-
-def _listed(tensors: list[cst.BaseExpression]) -> str:
-    names = _unique(f"`{quote(tensor)}`" for tensor in tensors)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 _ROWS = 16
