@@ -21,15 +21,14 @@ TEST_SUPPORT_FILES = ("estimator_checks.py", "_estimator_checks.py")
 
 
 def is_test_path(path: str) -> bool:
-    """``path`` (either slash) is a test file or lies in a test folder."""
+    """``path`` (either slash) is test code: a test file, a file in a test folder, or a test
+    suite a library ships for its users' tests (``TEST_SUPPORT_FILES``, which discovery still
+    lints)."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     if not parts:
         return False
-    return any(part in TEST_FOLDERS for part in parts[:-1]) or any(
-        fnmatchcase(parts[-1], pattern) for pattern in TEST_FILES
+    return (
+        any(part in TEST_FOLDERS for part in parts[:-1])
+        or any(fnmatchcase(parts[-1], pattern) for pattern in TEST_FILES)
+        or parts[-1] in TEST_SUPPORT_FILES
     )
-
-
-def is_test_support_path(path: str) -> bool:
-    """``path`` (either slash) is a test suite a library ships (``TEST_SUPPORT_FILES``)."""
-    return PurePosixPath(path.replace("\\", "/")).name in TEST_SUPPORT_FILES

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Union, cast
 
 import libcst as cst
 
-from perflint.conventions import is_test_path, is_test_support_path
+from perflint.conventions import is_test_path
 from perflint.engine import catalog
 from perflint.engine.control_flow import fixed_truth, is_main_guard
 from perflint.engine.effects import Effects, summarise
@@ -245,15 +245,12 @@ class FunctionKnowledge:
         self._never_run: list[tuple[cst.CSTNode, str]] = []
         # The module's ``if __name__ == "__main__":`` whose body holds the current node, if any.
         self._main_guard: cst.If | None = None
-        # The module imports a test framework at its top level (``import pytest``).
-        self._imports_a_test_framework = False
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
         self._open_blocks.append(node)
-        self._imports_a_test_framework = any(_imports_a_test_framework(statement) for statement in node.body)
         for statement in node.body:
             if type(statement) is cst.FunctionDef:
                 self._by_call_name.setdefault(statement.name.value, []).append(statement)
@@ -636,10 +633,9 @@ class FunctionKnowledge:
         ``if __name__ == "__main__":`` block of a module the project imports (a library
         module's smoke test, run by hand; a script's block is the program). A debugging aid or
         a slow setting there is the test's business, not a cost users pay."""
-        if is_test_path(self._context.path) or is_test_support_path(self._context.path):
+        if is_test_path(self._context.path):
             return True
-        if self._imports_a_test_framework:
-            self._context.note_imports_read()
+        if self._context.imports.imports_at_module_level(catalog.TEST_FRAMEWORKS):
             return True
         project = self._context.project
         if self._main_guard is not None and project is not None and project.imported:
@@ -1930,20 +1926,3 @@ def _is_model(value: cst.BaseExpression, fresh: dict[str, bool], imports: Import
         return False
     record = catalog.lookup(imports.qualified_name(value.func))
     return record is not None and record.has(catalog.Flag.FITS_DETERMINISTICALLY)
-
-
-def _imports_a_test_framework(statement: cst.CSTNode) -> bool:
-    """``statement`` (one of a module's) imports a test framework (``import pytest``, ``from
-    hypothesis import given``; ``catalog.TEST_FRAMEWORKS``)."""
-    if type(statement) is not cst.SimpleStatementLine:
-        return False
-    for small in statement.body:
-        if type(small) is cst.Import:
-            names = [dotted_name(alias.name) for alias in small.names]
-        elif type(small) is cst.ImportFrom and small.module is not None and not small.relative:
-            names = [dotted_name(small.module)]
-        else:
-            continue
-        if any(name is not None and name.partition(".")[0] in catalog.TEST_FRAMEWORKS for name in names):
-            return True
-    return False

@@ -98,10 +98,13 @@ class ImportTable:
         self._star_names: dict[str, dict[str, str]] = {}
         # How many ``except ImportError:`` handlers enclose the current node.
         self._import_fallbacks = 0
+        # Top-level packages the module's own top-level statements import (``import pytest``).
+        self._module_level_packages: frozenset[str] = frozenset()
 
     # Hooks ---------------------------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
+        self._module_level_packages = frozenset(_packages_imported_by(node.body))
         project = self._context.project
         self._star_names = project.star_names if project is not None else {}
         for star in _star_imports(node.body):
@@ -229,6 +232,13 @@ class ImportTable:
         self._context.note_imports_read()
         return package in self._imported_packages
 
+    def imports_at_module_level(self, packages: Iterable[str]) -> bool:
+        """One of the module's top-level statements imports one of ``packages`` (or one of
+        their modules), wherever it stands in the file: ``import pytest``, ``from hypothesis
+        import given``; not an import inside a function or a class."""
+        self._context.note_imports_read()
+        return not self._module_level_packages.isdisjoint(packages)
+
     def _lookup(self, name: str) -> str | None:
         for scope in reversed(self._scopes):
             aliases = scope.aliases
@@ -325,3 +335,18 @@ def _handles_import_errors(handler: cst.ExceptHandler) -> bool:
     caught = handler.type
     names = [element.value for element in caught.elements] if type(caught) is cst.Tuple else [caught]
     return any(type(name) is cst.Name and name.value in _IMPORT_ERRORS for name in names)
+
+
+def _packages_imported_by(statements: Sequence[cst.BaseStatement]) -> Iterator[str]:
+    """The top-level packages that ``statements`` import, absolute imports only."""
+    for statement in statements:
+        if type(statement) is not cst.SimpleStatementLine:
+            continue
+        for small in statement.body:
+            if type(small) is cst.Import:
+                modules = [dotted_name(alias.name) for alias in small.names]
+            elif type(small) is cst.ImportFrom and small.module is not None and not small.relative:
+                modules = [dotted_name(small.module)]
+            else:
+                continue
+            yield from (module.partition(".")[0] for module in modules if module is not None)

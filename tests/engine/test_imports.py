@@ -122,3 +122,18 @@ def test_a_handler_of_other_errors_rebinds_the_imported_name():
         "try:\n    from numba import njit\nexcept Exception:\n    def njit(f):\n        return f\nprint(njit)\n"
     )
     assert answers == {"njit": None}
+
+
+def test_a_module_level_import_counts_wherever_it_stands_and_one_in_a_function_does_not():
+    def imports_pytest(source: str) -> set[bool]:
+        return set(
+            probe_calls(
+                source, lambda context, expr: context.imports.imports_at_module_level({"pytest", "hypothesis"})
+            ).values()
+        )
+
+    assert imports_pytest("print(x)\nimport pytest\n") == {True}
+    assert imports_pytest("from hypothesis.strategies import floats\nprint(x)\n") == {True}
+    assert imports_pytest("def f():\n    import pytest\nprint(x)\n") == {False}
+    assert imports_pytest("from . import pytest\nprint(x)\n") == {False}
+    assert imports_pytest("import pytest_benchmark\nprint(x)\n") == {False}
